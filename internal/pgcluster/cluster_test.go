@@ -1,0 +1,137 @@
+package pgcluster_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+
+	"github.com/aiflow/aiflow/internal/pgcluster"
+)
+
+func binaries(t *testing.T) pgcluster.Binaries {
+	t.Helper()
+	bins, err := pgcluster.FindBinaries(os.Getenv("AIFLOW_PG_BINDIR"))
+	require.NoError(t, err)
+	return bins
+}
+
+func query(t *testing.T, url, sql string, args ...any) int {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	var n int
+	require.NoError(t, conn.QueryRow(ctx, sql, args...).Scan(&n))
+	return n
+}
+
+func exec(t *testing.T, url, sql string) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, sql)
+	require.NoError(t, err)
+}
+
+func TestThrowawayClusterStartsAndIsRemoved(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	start := time.Now()
+	c, err := pgcluster.Start(ctx, pgcluster.Options{Binaries: binaries(t)})
+	require.NoError(t, err)
+	t.Logf("throwaway cluster ready in %s", time.Since(start))
+	t.Cleanup(func() { _ = c.Stop(ctx) })
+
+	require.True(t, c.Throwaway())
+	require.DirExists(t, c.Dir())
+	require.Equal(t, 1, query(t, c.URL("postgres"), "SELECT 1"))
+	require.Equal(t, 1, query(t, c.URL("postgres"), "SELECT CASE WHEN current_setting('fsync') = 'on' THEN 1 ELSE 0 END"))
+	// Only a private socket: no TCP listener.
+	require.Equal(t, 1, query(t, c.URL("postgres"), "SELECT CASE WHEN current_setting('listen_addresses') = '' THEN 1 ELSE 0 END"))
+
+	require.NoError(t, c.EnsureDatabase(ctx, "app"))
+	require.NoError(t, c.EnsureDatabase(ctx, "app"), "a second call finds it")
+	exec(t, c.URL("app"), "CREATE TABLE t (id int)")
+
+	require.NoError(t, c.Stop(ctx))
+	require.NoDirExists(t, c.Dir(), "Stop removes a throwaway cluster")
+	require.NoError(t, c.Stop(ctx), "Stop twice is harmless")
+}
+
+func TestPersistentClusterKeepsDataAcrossRestarts(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := filepath.Join(reachableTempDir(t), "pg")
+	bins := binaries(t)
+
+	c, err := pgcluster.Start(ctx, pgcluster.Options{Binaries: bins, Dir: dir})
+	require.NoError(t, err)
+	require.False(t, c.Throwaway())
+	port := c.Port()
+	require.NoError(t, c.EnsureDatabase(ctx, "aiflow"))
+	exec(t, c.URL("aiflow"), "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('survives')")
+	require.NoError(t, c.Stop(ctx))
+	require.DirExists(t, filepath.Join(dir, "data"), "Stop keeps a persistent cluster")
+
+	c2, err := pgcluster.Start(ctx, pgcluster.Options{Binaries: bins, Dir: dir})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c2.Stop(ctx) })
+	require.Equal(t, port, c2.Port(), "the port of the last run is reused when free")
+	require.Equal(t, 1, query(t, c2.URL("aiflow"), "SELECT count(*)::int FROM kept WHERE v = 'survives'"))
+
+	// Loopback TCP with password authentication: no password, no entry.
+	_, err = pgx.Connect(ctx, "postgres://postgres@127.0.0.1:"+strconv.Itoa(c2.Port())+"/aiflow?sslmode=disable")
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "password")
+}
+
+func TestStartSweepsClustersOfDeadProcesses(t *testing.T) {
+	t.Parallel()
+	stale, err := os.MkdirTemp("", "aiflow-pg-")
+	require.NoError(t, err)
+	// A pid far above any pid_max in use: no such process.
+	require.NoError(t, os.WriteFile(filepath.Join(stale, "owner.pid"), []byte("2147483646"), 0o600))
+
+	ctx := context.Background()
+	c, err := pgcluster.Start(ctx, pgcluster.Options{Binaries: binaries(t)})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Stop(ctx) })
+	require.NoDirExists(t, stale)
+}
+
+func TestStartReportsTheServerLogWhenPostgresFails(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	bins := binaries(t)
+	dir := filepath.Join(reachableTempDir(t), "pg")
+	c, err := pgcluster.Start(ctx, pgcluster.Options{Binaries: bins, Dir: dir})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Stop(ctx) })
+
+	// A second server on the same data folder is refused by PostgreSQL's own
+	// lock; the error carries the end of the server log.
+	_, err = pgcluster.Start(ctx, pgcluster.Options{Binaries: bins, Dir: dir, ReadyTimeout: 20 * time.Second})
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "postgres.log")
+	require.Contains(t, err.Error(), "lock file")
+}
+
+// reachableTempDir returns a temporary folder that the postgres user can
+// enter when the tests run as root (t.TempDir's folders are private).
+func reachableTempDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for d := dir; d != os.TempDir() && d != "/"; d = filepath.Dir(d) {
+		require.NoError(t, os.Chmod(d, 0o755))
+	}
+	return dir
+}

@@ -1,0 +1,249 @@
+// Package pgclustertest gives tests real PostgreSQL databases. A test package
+// calls Main from its TestMain; each call of Database then returns a new,
+// fully migrated database cloned from a template, dropped when the test ends.
+//
+// When DATABASE_URL names a reachable server the databases are made there
+// (the URL's role must be allowed to create databases); otherwise Main starts
+// a throwaway cluster from the local PostgreSQL binaries and removes it when
+// the package's tests are done.
+package pgclustertest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"hash/fnv"
+	"net/url"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/aiflow/aiflow/internal/migrate"
+	"github.com/aiflow/aiflow/internal/pgcluster"
+)
+
+var (
+	mu       sync.Mutex
+	started  bool
+	adminURL string
+	cluster  *pgcluster.Cluster
+	template string
+	setupErr error
+)
+
+// Main runs a package's tests with PostgreSQL available and exits with
+// their status. Call it from TestMain:
+//
+//	func TestMain(m *testing.M) { pgclustertest.Main(m) }
+func Main(m *testing.M) {
+	code := run(m)
+	os.Exit(code)
+}
+
+func run(m *testing.M) int {
+	mu.Lock()
+	started = true
+	mu.Unlock()
+	defer func() {
+		if cluster != nil {
+			if err := cluster.Stop(context.Background()); err != nil {
+				fmt.Fprintf(os.Stderr, "pgclustertest: stopping the throwaway cluster: %v\n", err)
+			}
+		}
+	}()
+	return m.Run()
+}
+
+// setup starts the server (or adopts DATABASE_URL) and builds the template
+// on first use, so packages whose selected tests need no database start none.
+func setup() error {
+	if adminURL != "" || setupErr != nil {
+		return setupErr
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if u := os.Getenv("DATABASE_URL"); u != "" {
+		if parsed, err := url.Parse(u); err != nil || (parsed.Scheme != "postgres" && parsed.Scheme != "postgresql") {
+			setupErr = fmt.Errorf("DATABASE_URL must be a postgres:// URL for tests (example: postgres://postgres@localhost:5432/postgres?sslmode=disable)")
+			return setupErr
+		}
+		if err := ping(ctx, u); err == nil {
+			adminURL = u
+		} else {
+			fmt.Fprintf(os.Stderr, "pgclustertest: DATABASE_URL is not reachable (%v); starting a throwaway cluster instead\n", err)
+		}
+	}
+	if adminURL == "" {
+		bins, err := pgcluster.FindBinaries(os.Getenv("AIFLOW_PG_BINDIR"))
+		if err != nil {
+			setupErr = err
+			return err
+		}
+		c, err := pgcluster.Start(ctx, pgcluster.Options{Binaries: bins})
+		if err != nil {
+			setupErr = err
+			return err
+		}
+		cluster, adminURL = c, c.URL("postgres")
+	}
+	template, setupErr = buildTemplate(ctx, adminURL)
+	return setupErr
+}
+
+func ping(ctx context.Context, u string) error {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, u)
+	if err != nil {
+		return err
+	}
+	return conn.Close(ctx)
+}
+
+// buildTemplate makes (once per migration fingerprint and server) a database
+// with every migration applied, marked as a template. An advisory lock keeps
+// test packages that share a server from building it twice.
+func buildTemplate(ctx context.Context, admin string) (string, error) {
+	name := "aiflow_template_" + migrate.Fingerprint()
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		return "", fmt.Errorf("connecting to build the template database: %w", err)
+	}
+	defer conn.Close(ctx)
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	key := int64(h.Sum64())
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", key); err != nil {
+		return "", fmt.Errorf("locking the template database: %w", err)
+	}
+	defer conn.Exec(context.Background(), "SELECT pg_advisory_unlock($1)", key) //nolint:errcheck // the session ends anyway
+
+	var exists bool
+	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1 AND datistemplate)", name).Scan(&exists); err != nil {
+		return "", fmt.Errorf("looking up the template database: %w", err)
+	}
+	if exists {
+		return name, nil
+	}
+	building := name + "_building"
+	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+ident(building)+" WITH (FORCE)"); err != nil {
+		return "", fmt.Errorf("clearing an unfinished template database: %w", err)
+	}
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+ident(building)); err != nil {
+		return "", fmt.Errorf("creating the template database: %w", err)
+	}
+	m, err := migrate.New(withDatabase(admin, building))
+	if err != nil {
+		return "", err
+	}
+	_, err = m.Up(ctx)
+	m.Close()
+	if err != nil {
+		return "", fmt.Errorf("migrating the template database: %w", err)
+	}
+	for _, stmt := range []string{
+		"ALTER DATABASE " + ident(building) + " RENAME TO " + ident(name),
+		"ALTER DATABASE " + ident(name) + " IS_TEMPLATE true",
+	} {
+		if _, err := conn.Exec(ctx, stmt); err != nil {
+			return "", fmt.Errorf("finishing the template database: %w", err)
+		}
+	}
+	return name, nil
+}
+
+// AdminURL returns a URL with which the test may create databases and roles.
+// It fails the test when no server can be had.
+func AdminURL(t testing.TB) string {
+	t.Helper()
+	mu.Lock()
+	defer mu.Unlock()
+	if !started {
+		t.Fatal("pgclustertest: call pgclustertest.Main(m) from this package's TestMain")
+	}
+	if err := setup(); err != nil {
+		t.Fatalf("pgclustertest: %v", err)
+	}
+	return adminURL
+}
+
+// Database creates a fresh, fully migrated database for the test and
+// returns its URL (as the admin role). The database is dropped when the test
+// and its subtests are done.
+func Database(t testing.TB) string {
+	t.Helper()
+	admin := AdminURL(t)
+	mu.Lock()
+	tmpl := template
+	mu.Unlock()
+	name := "aiflow_test_" + randomSuffix()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		t.Fatalf("pgclustertest: connecting: %v", err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+ident(name)+" TEMPLATE "+ident(tmpl)); err != nil {
+		t.Fatalf("pgclustertest: creating database %s from %s: %v", name, tmpl, err)
+	}
+	t.Cleanup(func() {
+		conn, err := pgx.Connect(ctx, admin)
+		if err != nil {
+			t.Errorf("pgclustertest: connecting to drop %s: %v", name, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+ident(name)+" WITH (FORCE)"); err != nil {
+			t.Errorf("pgclustertest: dropping %s: %v", name, err)
+		}
+	})
+	return withDatabase(admin, name)
+}
+
+// Pool returns a connection pool on a fresh database (see Database), closed
+// when the test ends.
+func Pool(t testing.TB) *pgxpool.Pool {
+	t.Helper()
+	pool, err := pgxpool.New(context.Background(), Database(t))
+	if err != nil {
+		t.Fatalf("pgclustertest: opening a pool: %v", err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
+}
+
+// Cluster returns the throwaway cluster Main started, or nil when the tests
+// run against DATABASE_URL.
+func Cluster(t testing.TB) *pgcluster.Cluster {
+	t.Helper()
+	AdminURL(t)
+	mu.Lock()
+	defer mu.Unlock()
+	return cluster
+}
+
+// WithDatabase returns u with its database replaced by name.
+func WithDatabase(u, name string) string { return withDatabase(u, name) }
+
+func withDatabase(u, name string) string {
+	parsed, err := url.Parse(u)
+	if err != nil {
+		panic(fmt.Sprintf("pgclustertest: admin URL does not parse: %v", err)) // setup accepts only URLs
+	}
+	parsed.Path = "/" + name
+	parsed.RawPath = ""
+	return parsed.String()
+}
+
+func ident(name string) string { return pgx.Identifier{name}.Sanitize() }
+
+func randomSuffix() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
