@@ -54,10 +54,12 @@ type Status struct {
 // New opens a connection to databaseURL for migrating it. It does not touch
 // the database until a method is called. Close releases the connection.
 func New(databaseURL string) (*Migrator, error) {
-	return newWithFS(databaseURL, migrations.FS)
+	return NewFS(databaseURL, migrations.FS)
 }
 
-func newWithFS(databaseURL string, fsys fs.FS) (*Migrator, error) {
+// NewFS is New with another set of migrations, named and sectioned like
+// those of infra/migrations.
+func NewFS(databaseURL string, fsys fs.FS) (*Migrator, error) {
 	db, err := sql.Open("pgx", databaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("opening the database for migrations: %w", err)
@@ -90,6 +92,10 @@ var _ = stdlib.GetDefaultDriver // registers the "pgx" database/sql driver
 func (m *Migrator) Up(ctx context.Context) ([]Result, error) {
 	res, err := m.provider.Up(ctx)
 	if err != nil {
+		var partial *goose.PartialError
+		if errors.As(err, &partial) {
+			res = partial.Applied
+		}
 		return results(res), fmt.Errorf("applying migrations: %w", interpret(err))
 	}
 	return results(res), nil
@@ -113,6 +119,10 @@ func (m *Migrator) Down(ctx context.Context) (Result, error) {
 func (m *Migrator) DownTo(ctx context.Context, version int64) ([]Result, error) {
 	res, err := m.provider.DownTo(ctx, version)
 	if err != nil {
+		var partial *goose.PartialError
+		if errors.As(err, &partial) {
+			res = partial.Applied
+		}
 		return results(res), fmt.Errorf("rolling back to version %d: %w", version, interpret(err))
 	}
 	return results(res), nil

@@ -177,10 +177,16 @@ func AdminURL(t testing.TB) string {
 // and its subtests are done.
 func Database(t testing.TB) string {
 	t.Helper()
-	admin := AdminURL(t)
+	AdminURL(t)
 	mu.Lock()
 	tmpl := template
 	mu.Unlock()
+	return create(t, tmpl)
+}
+
+func create(t testing.TB, tmpl string) string {
+	t.Helper()
+	admin := AdminURL(t)
 	name := "aiflow_test_" + randomSuffix()
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, admin)
@@ -203,6 +209,13 @@ func Database(t testing.TB) string {
 		}
 	})
 	return withDatabase(admin, name)
+}
+
+// EmptyDatabase creates a database with no migration applied, for tests of
+// migrations themselves, and drops it when the test ends.
+func EmptyDatabase(t testing.TB) string {
+	t.Helper()
+	return create(t, "template0")
 }
 
 // Pool returns a connection pool on a fresh database (see Database), closed
