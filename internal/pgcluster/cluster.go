@@ -257,6 +257,9 @@ func (c *Cluster) run(ctx context.Context, opts Options, owner osUser) error {
 	cmd.Env = serverEnv()
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = sysProcAttr(owner)
+	// Its own process group: a Ctrl-C in the terminal reaches aiflow, which
+	// stops the server after what depends on it.
+	cmd.SysProcAttr.Setpgid = true
 	setParentDeathSignal(cmd.SysProcAttr)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("starting %s: %w", opts.Binaries.Path("postgres"), err)

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/aiflow/aiflow/internal/config"
+	"github.com/aiflow/aiflow/internal/httpapi"
+	"github.com/aiflow/aiflow/internal/migrate"
+)
+
+// cmdDev runs aiflow on this machine until ctx ends (Ctrl-C): PostgreSQL
+// (DATABASE_URL or the development cluster), the migrations, and the HTTP
+// API. It returns 0 after a clean shutdown.
+func cmdDev(ctx context.Context, args []string, e env) int {
+	if !noArgs("dev", args, e) {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+			return 0
+		}
+		return 2
+	}
+	cfg, err := config.LoadDev(e.lookup)
+	if err != nil {
+		fmt.Fprintln(e.stderr, err)
+		return 2
+	}
+	logger := newLogger(cfg.Log, e)
+	fail := func(err error) int {
+		fmt.Fprintf(e.stderr, "aiflow dev: %v\n", err)
+		return 1
+	}
+
+	db, err := openDatabase(ctx, cfg.DatabaseURL, cfg.DataDir, cfg.PGBinDir, logger, e.stdout)
+	if err != nil {
+		return fail(err)
+	}
+	defer func() {
+		if err := db.Close(context.Background()); err != nil {
+			logger.Error("stopping PostgreSQL", "error", err)
+		}
+	}()
+
+	m, err := migrate.New(db.URL)
+	if err != nil {
+		return fail(err)
+	}
+	applied, err := m.Up(ctx)
+	m.Close()
+	if err != nil {
+		return fail(err)
+	}
+	fmt.Fprintf(e.stdout, "migrations: %d applied now, database at version %d\n", len(applied), migrate.Latest())
+
+	pool, err := pgxpool.New(ctx, db.URL)
+	if err != nil {
+		return fail(fmt.Errorf("opening the database pool: %w", err))
+	}
+	defer pool.Close()
+
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fail(fmt.Errorf("listening on AIFLOW_HTTP_ADDR=%s: %w (set AIFLOW_HTTP_ADDR to a free host:port, e.g. 127.0.0.1:8081)", cfg.HTTPAddr, err))
+	}
+	api := httpapi.New(httpapi.Options{DB: pool, Version: versionString(), Logger: logger})
+	srv := &http.Server{
+		Handler:           api,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          nil,
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	base := "http://" + ln.Addr().String()
+	fmt.Fprintf(e.stdout, "aiflow dev is serving %s (try %s/healthz and %s/readyz); press Ctrl-C to stop\n", base, base, base)
+
+	select {
+	case <-ctx.Done():
+	case err := <-served:
+		return fail(fmt.Errorf("serving HTTP: %w", err))
+	}
+	fmt.Fprintln(e.stdout, "shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fail(fmt.Errorf("shutting down HTTP: %w", err))
+	}
+	pool.Close()
+	if err := db.Close(shutdownCtx); err != nil {
+		return fail(err)
+	}
+	fmt.Fprintln(e.stdout, "aiflow dev stopped")
+	return 0
+}

@@ -1,0 +1,126 @@
+// Command aiflow is the developer's tool for aiflow: it runs the whole system
+// on one machine (dev), applies database migrations (migrate) and checks a
+// machine's prerequisites (doctor).
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/aiflow/aiflow/internal/config"
+	"github.com/aiflow/aiflow/internal/telemetry"
+)
+
+// version is set at build time with -ldflags "-X main.version=v1.2.3"; when
+// it is not, the VCS revision Go recorded is used.
+var version = ""
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], env{stdout: os.Stdout, stderr: os.Stderr, lookup: os.LookupEnv})
+	stop()
+	os.Exit(code)
+}
+
+// env is what a command may touch of the outside world.
+type env struct {
+	stdout, stderr io.Writer
+	lookup         config.LookupFunc
+}
+
+const usage = `aiflow: AI workflow orchestration on AWS serverless.
+
+Usage:
+  aiflow dev                      run aiflow on this machine (PostgreSQL, migrations, HTTP API)
+  aiflow migrate up|down|status   apply, roll back or list database migrations
+  aiflow doctor                   check this machine's prerequisites
+  aiflow version                  print the version
+
+Configuration comes from environment variables only; see docs/configuration.md.
+`
+
+func run(ctx context.Context, args []string, e env) int {
+	if len(args) == 0 {
+		fmt.Fprint(e.stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "dev":
+		return cmdDev(ctx, args[1:], e)
+	case "migrate":
+		return cmdMigrate(ctx, args[1:], e)
+	case "doctor":
+		return cmdDoctor(ctx, args[1:], e)
+	case "version", "--version", "-version":
+		fmt.Fprintf(e.stdout, "aiflow %s\n", versionString())
+		return 0
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(e.stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(e.stderr, "aiflow: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+}
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown)"
+	}
+	if info.Main.Version != "" && info.Main.Version != "(devel)" {
+		return info.Main.Version
+	}
+	rev, dirty := "", false
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return "devel"
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if dirty {
+		rev += "-dirty"
+	}
+	return "devel-" + rev
+}
+
+func newLogger(cfg config.Log, e env) *slog.Logger {
+	f, _ := e.stderr.(*os.File)
+	return telemetry.NewLogger(telemetry.LoggerOptions{
+		Level:      cfg.Level,
+		Format:     cfg.Format,
+		Writer:     e.stderr,
+		IsTerminal: telemetry.IsTerminal(f),
+		InLambda:   telemetry.DetectLambda(e.lookup),
+	})
+}
+
+// noArgs reports an error when a command that takes no arguments gets some.
+func noArgs(name string, args []string, e env) bool {
+	if len(args) == 0 {
+		return true
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(e.stdout, usage)
+		return false
+	}
+	fmt.Fprintf(e.stderr, "aiflow %s: takes no arguments (configuration comes from environment variables), got %q\n", name, args)
+	return false
+}

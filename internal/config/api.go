@@ -1,0 +1,39 @@
+package config
+
+import "log/slog"
+
+// API is the configuration of the functions/api Lambda, which serves the
+// HTTP API from a shared database.
+type API struct {
+	// DatabaseURL is DATABASE_URL, a postgres:// URL; required.
+	DatabaseURL string
+	// Log is AIFLOW_LOG_LEVEL and AIFLOW_LOG_FORMAT.
+	Log Log
+	// DBMaxConns is AIFLOW_DB_MAX_CONNS (1 to 100, default 2), the size of
+	// the connection pool. A Lambda serves one request at a time, and
+	// every warm instance holds its pool, so it stays small.
+	DBMaxConns int
+}
+
+// LoadAPI reads API from the environment through lookup. When variables
+// are missing or invalid it returns an *Error listing all of them,
+// together with an API that holds defaults in their place.
+func LoadAPI(lookup LookupFunc) (API, error) {
+	r := newReader(lookup)
+	cfg := API{
+		DatabaseURL: r.postgresURL("DATABASE_URL", true),
+		Log:         readLog(r),
+		DBMaxConns:  r.int("AIFLOW_DB_MAX_CONNS", 2, 1, 100),
+	}
+	return cfg, r.err("functions/api")
+}
+
+// LogValue shows the configuration in logs with the database password
+// masked.
+func (c API) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.Attr{Key: "database_url", Value: redactedURL(c.DatabaseURL)},
+		slog.Any("log", c.Log),
+		slog.Int("db_max_conns", c.DBMaxConns),
+	)
+}

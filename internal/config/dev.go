@@ -1,0 +1,96 @@
+package config
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Dev is the configuration of `aiflow dev`, which runs the whole system on
+// one machine.
+type Dev struct {
+	// DatabaseURL is DATABASE_URL, a postgres:// URL; empty means start a
+	// local PostgreSQL cluster under DataDir.
+	DatabaseURL string
+	// DataDir is AIFLOW_DATA_DIR (default .aiflow), where local state and
+	// the local cluster live.
+	DataDir string
+	// HTTPAddr is AIFLOW_HTTP_ADDR (default 127.0.0.1:8080), the host:port
+	// the HTTP API listens on.
+	HTTPAddr string
+	// PGBinDir is AIFLOW_PG_BINDIR, an existing directory holding initdb
+	// and postgres; empty means search the usual places.
+	PGBinDir string
+	// ShutdownTimeout is AIFLOW_SHUTDOWN_TIMEOUT (default 10s), how long a
+	// graceful shutdown may take.
+	ShutdownTimeout time.Duration
+	// Log is AIFLOW_LOG_LEVEL and AIFLOW_LOG_FORMAT.
+	Log Log
+}
+
+// LoadDev reads Dev from the environment through lookup. When variables
+// are invalid it returns an *Error listing all of them, together with a
+// Dev that holds defaults in their place.
+func LoadDev(lookup LookupFunc) (Dev, error) {
+	r := newReader(lookup)
+	cfg := Dev{
+		DatabaseURL:     r.postgresURL("DATABASE_URL", false),
+		DataDir:         r.string("AIFLOW_DATA_DIR", defaultDataDir),
+		HTTPAddr:        r.hostPort("AIFLOW_HTTP_ADDR", "127.0.0.1:8080"),
+		PGBinDir:        r.dir("AIFLOW_PG_BINDIR", examplePGBinDir),
+		ShutdownTimeout: r.duration("AIFLOW_SHUTDOWN_TIMEOUT", 10*time.Second),
+		Log:             readLog(r),
+	}
+	return cfg, r.err("aiflow dev")
+}
+
+// LogValue shows the configuration in logs with the database password
+// masked.
+func (c Dev) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.Attr{Key: "database_url", Value: redactedURL(c.DatabaseURL)},
+		slog.String("data_dir", c.DataDir),
+		slog.String("http_addr", c.HTTPAddr),
+		slog.String("pg_bindir", c.PGBinDir),
+		slog.Duration("shutdown_timeout", c.ShutdownTimeout),
+		slog.Any("log", c.Log),
+	)
+}
+
+// Migrate is the configuration of `aiflow migrate`, which applies database
+// migrations. It reads the same variables as Dev.
+type Migrate struct {
+	// DatabaseURL is DATABASE_URL; empty means the local cluster under
+	// DataDir.
+	DatabaseURL string
+	// DataDir is AIFLOW_DATA_DIR (default .aiflow).
+	DataDir string
+	// PGBinDir is AIFLOW_PG_BINDIR, an existing directory or empty.
+	PGBinDir string
+	// Log is AIFLOW_LOG_LEVEL and AIFLOW_LOG_FORMAT.
+	Log Log
+}
+
+// LoadMigrate reads Migrate from the environment through lookup. When
+// variables are invalid it returns an *Error listing all of them, together
+// with a Migrate that holds defaults in their place.
+func LoadMigrate(lookup LookupFunc) (Migrate, error) {
+	r := newReader(lookup)
+	cfg := Migrate{
+		DatabaseURL: r.postgresURL("DATABASE_URL", false),
+		DataDir:     r.string("AIFLOW_DATA_DIR", defaultDataDir),
+		PGBinDir:    r.dir("AIFLOW_PG_BINDIR", examplePGBinDir),
+		Log:         readLog(r),
+	}
+	return cfg, r.err("aiflow migrate")
+}
+
+// LogValue shows the configuration in logs with the database password
+// masked.
+func (c Migrate) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.Attr{Key: "database_url", Value: redactedURL(c.DatabaseURL)},
+		slog.String("data_dir", c.DataDir),
+		slog.String("pg_bindir", c.PGBinDir),
+		slog.Any("log", c.Log),
+	)
+}

@@ -1,0 +1,11 @@
+// Package telemetry owns how aiflow processes log: a log/slog logger that
+// writes JSON in Lambda and for machines and text on a terminal, carries
+// request, correlation, execution and step identifiers from a
+// context.Context into every record, and never prints a secret.
+//
+// Secrets are kept out of logs three ways: values of type Secret always
+// render as [REDACTED]; attributes whose key names a secret (password,
+// token, api_key, ...) are redacted by the handler; and passwords inside
+// URLs and PostgreSQL connection strings are masked by RedactURL, which the
+// handler applies to every string value it writes.
+package telemetry
