@@ -19,11 +19,8 @@ import (
 // (DATABASE_URL or the development cluster), the migrations, and the HTTP
 // API. It returns 0 after a clean shutdown.
 func cmdDev(ctx context.Context, args []string, e env) int {
-	if !noArgs("dev", args, e) {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-			return 0
-		}
-		return 2
+	if code, ok := checkNoArgs("dev", args, e); !ok {
+		return code
 	}
 	cfg, err := config.LoadDev(e.lookup)
 	if err != nil {

@@ -64,11 +64,8 @@ func realDoctorDeps() doctorDeps {
 }
 
 func cmdDoctor(ctx context.Context, args []string, e env) int {
-	if !noArgs("doctor", args, e) {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-			return 0
-		}
-		return 2
+	if code, ok := checkNoArgs("doctor", args, e); !ok {
+		return code
 	}
 	return doctor(ctx, e, realDoctorDeps())
 }

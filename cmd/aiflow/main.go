@@ -112,15 +112,17 @@ func newLogger(cfg config.Log, e env) *slog.Logger {
 	})
 }
 
-// noArgs reports an error when a command that takes no arguments gets some.
-func noArgs(name string, args []string, e env) bool {
+// checkNoArgs handles the arguments of a command that takes none: help
+// prints the usage (exit 0), anything else is an error (exit 2). ok is true
+// when the command should run.
+func checkNoArgs(name string, args []string, e env) (code int, ok bool) {
 	if len(args) == 0 {
-		return true
+		return 0, true
 	}
 	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(e.stdout, usage)
-		return false
+		return 0, false
 	}
 	fmt.Fprintf(e.stderr, "aiflow %s: takes no arguments (configuration comes from environment variables), got %q\n", name, args)
-	return false
+	return 2, false
 }

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
+)
+
+func TestMain(m *testing.M) { pgclustertest.Main(m) }
+
+// testEnv gives a command the variables in vars and nothing else from the
+// process environment.
+type testEnv struct {
+	stdout, stderr bytes.Buffer
+	vars           map[string]string
+}
+
+func newTestEnv(vars map[string]string) *testEnv {
+	if vars == nil {
+		vars = map[string]string{}
+	}
+	return &testEnv{vars: vars}
+}
+
+func (te *testEnv) env() env {
+	return env{stdout: &te.stdout, stderr: &te.stderr, lookup: func(k string) (string, bool) {
+		v, ok := te.vars[k]
+		return v, ok
+	}}
+}
+
+func TestUnknownCommandAndUsage(t *testing.T) {
+	t.Parallel()
+	te := newTestEnv(nil)
+	require.Equal(t, 2, run(context.Background(), []string{"frobnicate"}, te.env()))
+	require.Contains(t, te.stderr.String(), `unknown command "frobnicate"`)
+	require.Contains(t, te.stderr.String(), "aiflow migrate up|down|status")
+
+	te = newTestEnv(nil)
+	require.Equal(t, 2, run(context.Background(), nil, te.env()))
+	require.Contains(t, te.stderr.String(), "Usage:")
+
+	te = newTestEnv(nil)
+	require.Equal(t, 0, run(context.Background(), []string{"version"}, te.env()))
+	require.Regexp(t, `^aiflow \S+\n$`, te.stdout.String())
+}
+
+func TestDevReportsEveryConfigurationProblem(t *testing.T) {
+	t.Parallel()
+	te := newTestEnv(map[string]string{
+		"AIFLOW_HTTP_ADDR": "abc",
+		"AIFLOW_LOG_LEVEL": "loud",
+		"DATABASE_URL":     "mysql://root:topsecret@localhost/x",
+	})
+	require.Equal(t, 2, run(context.Background(), []string{"dev"}, te.env()))
+	out := te.stderr.String()
+	require.Contains(t, out, "aiflow dev: 3 configuration problems")
+	require.Contains(t, out, "AIFLOW_HTTP_ADDR")
+	require.Contains(t, out, "example: AIFLOW_HTTP_ADDR=127.0.0.1:8080")
+	require.Contains(t, out, "AIFLOW_LOG_LEVEL")
+	require.Contains(t, out, "DATABASE_URL")
+	require.NotContains(t, out, "topsecret")
+}
+
+func TestDevTakesNoArguments(t *testing.T) {
+	t.Parallel()
+	te := newTestEnv(nil)
+	require.Equal(t, 2, run(context.Background(), []string{"dev", "--port", "9"}, te.env()))
+	require.Contains(t, te.stderr.String(), "takes no arguments")
+}
