@@ -124,7 +124,7 @@ func TestDevServesAndStopsOnCtrlC(t *testing.T) {
 	require.Equal(t, http.StatusOK, code)
 	require.Equal(t, map[string]any{"database": "ok"}, body["checks"])
 	out := p.interrupt(t)
-	require.Contains(t, out, "PostgreSQL 15")
+	requireREADMEShowsDevOutput(t, out)
 	require.Contains(t, out, "migrations: 1 applied now")
 	require.Contains(t, out, "aiflow dev stopped")
 	require.FileExists(t, filepath.Join(dataDir, "pg", "data", "PG_VERSION"), "the cluster stays under AIFLOW_DATA_DIR")
@@ -135,4 +135,28 @@ func TestDevServesAndStopsOnCtrlC(t *testing.T) {
 	require.Equal(t, http.StatusOK, code)
 	out = p.interrupt(t)
 	require.Contains(t, out, "migrations: 0 applied now", "the second start finds the data of the first")
+}
+
+// shape blurs what differs between runs (versions, ports, folders) so the
+// README's sample output can be compared with a real run.
+func shape(s string) string {
+	s = regexp.MustCompile(`data kept in [^)]+`).ReplaceAllString(s, "data kept in DIR")
+	return regexp.MustCompile(`\d+`).ReplaceAllString(s, "N")
+}
+
+// requireREADMEShowsDevOutput checks that README.md's sample of what
+// `make dev` prints is what aiflow dev prints.
+func requireREADMEShowsDevOutput(t *testing.T, out string) {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	require.NoError(t, err)
+	m := regexp.MustCompile("(?s)<!-- dev-output -->\n```\n(.*?)```\n<!-- /dev-output -->").FindSubmatch(raw)
+	require.NotNil(t, m, "README.md has the dev-output block")
+	want := strings.Split(strings.TrimSpace(string(m[1])), "\n")
+	got := strings.Split(strings.TrimSpace(out), "\n")
+	require.GreaterOrEqual(t, len(got), len(want))
+	for i, line := range want {
+		require.Equal(t, shape(line), shape(got[i]), "README line %d", i+1)
+	}
+	require.Equal(t, []string{"shutting down", "aiflow dev stopped"}, got[len(got)-2:], "README: Ctrl-C prints these")
 }

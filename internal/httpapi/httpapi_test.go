@@ -67,7 +67,7 @@ func TestHealthz(t *testing.T) {
 
 func TestReadyzWithARealDatabase(t *testing.T) {
 	t.Parallel()
-	b := setup(t, pgclustertest.Pool(t))
+	b := setup(t, pgclustertest.PackagePool(t))
 	resp, body := get(t, b.srv.URL+"/readyz", nil)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Equal(t, "ready", body["status"])
@@ -132,7 +132,7 @@ func TestLambdaHandlerServesAPIGatewayEvents(t *testing.T) {
 	var ev events.APIGatewayV2HTTPRequest
 	require.NoError(t, json.Unmarshal(raw, &ev))
 
-	h := httpapi.NewLambdaHandler(httpapi.New(httpapi.Options{DB: pgclustertest.Pool(t), Version: "v-test"}))
+	h := httpapi.NewLambdaHandler(httpapi.New(httpapi.Options{DB: pgclustertest.PackagePool(t), Version: "v-test"}))
 	resp, err := h.Handle(context.Background(), ev)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, resp.StatusCode)

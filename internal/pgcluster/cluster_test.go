@@ -135,3 +135,23 @@ func reachableTempDir(t *testing.T) string {
 	}
 	return dir
 }
+
+// BenchmarkStartThrowaway is what a test package pays once for its cluster:
+// initdb, server start, first connection, and the stop and removal.
+func BenchmarkStartThrowaway(b *testing.B) {
+	bins, err := pgcluster.FindBinaries(os.Getenv("AIFLOW_PG_BINDIR"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		c, err := pgcluster.Start(ctx, pgcluster.Options{Binaries: bins})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := c.Stop(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"hash/fnv"
 	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -34,6 +35,11 @@ var (
 	cluster  *pgcluster.Cluster
 	template string
 	setupErr error
+
+	packageDB     string
+	packagePool   *pgxpool.Pool
+	packageDBOnce sync.Once
+	packageDBErr  error
 )
 
 // Main runs a package's tests with PostgreSQL available and exits with
@@ -50,6 +56,14 @@ func run(m *testing.M) int {
 	started = true
 	mu.Unlock()
 	defer func() {
+		if packagePool != nil {
+			packagePool.Close()
+		}
+		if packageDB != "" {
+			if err := dropDatabase(adminURL, dbNameOf(packageDB)); err != nil {
+				fmt.Fprintf(os.Stderr, "pgclustertest: %v\n", err)
+			}
+		}
 		if cluster != nil {
 			if err := cluster.Stop(context.Background()); err != nil {
 				fmt.Fprintf(os.Stderr, "pgclustertest: stopping the throwaway cluster: %v\n", err)
@@ -188,27 +202,87 @@ func create(t testing.TB, tmpl string) string {
 	t.Helper()
 	admin := AdminURL(t)
 	name := "aiflow_test_" + randomSuffix()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		t.Fatalf("pgclustertest: connecting: %v", err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+ident(name)+" TEMPLATE "+ident(tmpl)); err != nil {
-		t.Fatalf("pgclustertest: creating database %s from %s: %v", name, tmpl, err)
+	if err := createDatabase(admin, name, tmpl); err != nil {
+		t.Fatalf("pgclustertest: %v", err)
 	}
 	t.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, admin)
-		if err != nil {
-			t.Errorf("pgclustertest: connecting to drop %s: %v", name, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+ident(name)+" WITH (FORCE)"); err != nil {
-			t.Errorf("pgclustertest: dropping %s: %v", name, err)
+		if err := dropDatabase(admin, name); err != nil {
+			t.Errorf("pgclustertest: %v", err)
 		}
 	})
 	return withDatabase(admin, name)
+}
+
+func createDatabase(admin, name, tmpl string) error {
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		return fmt.Errorf("connecting to create database %s: %w", name, err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+ident(name)+" TEMPLATE "+ident(tmpl)); err != nil {
+		return fmt.Errorf("creating database %s from %s: %w", name, tmpl, err)
+	}
+	return nil
+}
+
+func dropDatabase(admin, name string) error {
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		return fmt.Errorf("connecting to drop database %s: %w", name, err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+ident(name)+" WITH (FORCE)"); err != nil {
+		return fmt.Errorf("dropping database %s: %w", name, err)
+	}
+	return nil
+}
+
+func dbNameOf(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimPrefix(u.Path, "/")
+}
+
+// PackageDatabase returns the URL of one fully migrated database shared by
+// every test of the package that asks for it, made on first use and dropped
+// after the package's tests. A clone costs a few hundred milliseconds with
+// fsync on (see docs/performance.md); tests that keep to their own keys
+// (their own streams, names or ids) share this one instead of paying it each.
+func PackageDatabase(t testing.TB) string {
+	t.Helper()
+	AdminURL(t)
+	packageDBOnce.Do(func() {
+		name := "aiflow_pkg_" + randomSuffix()
+		packageDBErr = createDatabase(adminURL, name, template)
+		if packageDBErr == nil {
+			packageDB = withDatabase(adminURL, name)
+		}
+	})
+	if packageDBErr != nil {
+		t.Fatalf("pgclustertest: %v", packageDBErr)
+	}
+	return packageDB
+}
+
+// PackagePool returns a connection pool on PackageDatabase, shared by the
+// package's tests and closed after them.
+func PackagePool(t testing.TB) *pgxpool.Pool {
+	t.Helper()
+	dsn := PackageDatabase(t)
+	mu.Lock()
+	defer mu.Unlock()
+	if packagePool == nil {
+		pool, err := pgxpool.New(context.Background(), dsn)
+		if err != nil {
+			t.Fatalf("pgclustertest: opening a pool: %v", err)
+		}
+		packagePool = pool
+	}
+	return packagePool
 }
 
 // EmptyDatabase creates a database with no migration applied, for tests of

@@ -77,3 +77,16 @@ func TestPoolConnects(t *testing.T) {
 	require.NoError(t, pool.QueryRow(context.Background(), "SELECT 41 + 1").Scan(&n))
 	require.Equal(t, 42, n)
 }
+
+func TestPackageDatabaseIsSharedAndMigrated(t *testing.T) {
+	t.Parallel()
+	a, b := pgclustertest.PackageDatabase(t), pgclustertest.PackageDatabase(t)
+	require.Equal(t, a, b)
+	require.NotEqual(t, dbName(t, a), dbName(t, pgclustertest.Database(t)))
+	require.Equal(t, migrate.Latest(), one[int64](t, a, "SELECT max(version_id) FROM "+migrate.TableName))
+	pool := pgclustertest.PackagePool(t)
+	require.Same(t, pool, pgclustertest.PackagePool(t))
+	var current string
+	require.NoError(t, pool.QueryRow(context.Background(), "SELECT current_database()").Scan(&current))
+	require.Equal(t, dbName(t, a), current)
+}

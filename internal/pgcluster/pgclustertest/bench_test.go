@@ -1,0 +1,18 @@
+package pgclustertest_test
+
+import (
+	"testing"
+
+	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
+)
+
+// BenchmarkDatabase measures what a test pays for a fresh, fully migrated
+// database: a clone of the template. (The drops run at cleanup, outside the
+// measured loop.)
+func BenchmarkDatabase(b *testing.B) {
+	pgclustertest.AdminURL(b) // the cluster and template are built once, outside the loop
+	b.ReportAllocs()
+	for b.Loop() {
+		pgclustertest.Database(b)
+	}
+}
