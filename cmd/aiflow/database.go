@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/aiflow/aiflow/internal/pgcluster"
 	"github.com/aiflow/aiflow/internal/telemetry"
 )
@@ -65,9 +63,5 @@ func openDatabase(ctx context.Context, databaseURL, dataDir, pgBinDir string, lo
 func ping(ctx context.Context, url string) error {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		return err
-	}
-	return conn.Close(ctx)
+	return pgcluster.Ping(ctx, url)
 }

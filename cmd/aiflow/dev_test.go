@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
 )
 
 // buildAiflow compiles this command once per test into a temporary folder.
@@ -24,17 +26,6 @@ func buildAiflow(t *testing.T) string {
 	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	return bin
-}
-
-// reachableDir is a temporary folder the postgres user can enter when the
-// tests run as root (t.TempDir's folders are private).
-func reachableDir(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	for d := dir; d != os.TempDir() && d != "/"; d = filepath.Dir(d) {
-		require.NoError(t, os.Chmod(d, 0o755))
-	}
-	return dir
 }
 
 type devProcess struct {
@@ -114,7 +105,7 @@ func withoutVar(environ []string, name string) []string {
 func TestDevServesAndStopsOnCtrlC(t *testing.T) {
 	t.Parallel()
 	bin := buildAiflow(t)
-	dataDir := filepath.Join(reachableDir(t), ".aiflow")
+	dataDir := filepath.Join(pgclustertest.ReachableTempDir(t), ".aiflow")
 
 	p, base := startDev(t, bin, dataDir)
 	code, body := getJSON(t, base+"/healthz")

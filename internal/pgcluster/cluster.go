@@ -296,7 +296,13 @@ func (c *Cluster) run(ctx context.Context, opts Options, owner osUser) error {
 func (c *Cluster) ping(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, c.URL("postgres"))
+	return Ping(ctx, c.URL("postgres"))
+}
+
+// Ping connects to url once and reports whether the server accepted the
+// connection. The caller's context bounds how long it may take.
+func Ping(ctx context.Context, url string) error {
+	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
 		return err
 	}

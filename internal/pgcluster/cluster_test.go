@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiflow/aiflow/internal/pgcluster"
+	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
 )
 
 func binaries(t *testing.T) pgcluster.Binaries {
@@ -70,7 +71,7 @@ func TestThrowawayClusterStartsAndIsRemoved(t *testing.T) {
 func TestPersistentClusterKeepsDataAcrossRestarts(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	dir := filepath.Join(reachableTempDir(t), "pg")
+	dir := filepath.Join(pgclustertest.ReachableTempDir(t), "pg")
 	bins := binaries(t)
 
 	c, err := pgcluster.Start(ctx, pgcluster.Options{Binaries: bins, Dir: dir})
@@ -112,7 +113,7 @@ func TestStartReportsTheServerLogWhenPostgresFails(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	bins := binaries(t)
-	dir := filepath.Join(reachableTempDir(t), "pg")
+	dir := filepath.Join(pgclustertest.ReachableTempDir(t), "pg")
 	c, err := pgcluster.Start(ctx, pgcluster.Options{Binaries: bins, Dir: dir})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Stop(ctx) })
@@ -123,17 +124,6 @@ func TestStartReportsTheServerLogWhenPostgresFails(t *testing.T) {
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "postgres.log")
 	require.Contains(t, err.Error(), "lock file")
-}
-
-// reachableTempDir returns a temporary folder that the postgres user can
-// enter when the tests run as root (t.TempDir's folders are private).
-func reachableTempDir(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	for d := dir; d != os.TempDir() && d != "/"; d = filepath.Dir(d) {
-		require.NoError(t, os.Chmod(d, 0o755))
-	}
-	return dir
 }
 
 // BenchmarkStartThrowaway is what a test package pays once for its cluster:

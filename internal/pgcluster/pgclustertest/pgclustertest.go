@@ -16,6 +16,7 @@ import (
 	"hash/fnv"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -112,11 +113,7 @@ func setup() error {
 func ping(ctx context.Context, u string) error {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, u)
-	if err != nil {
-		return err
-	}
-	return conn.Close(ctx)
+	return pgcluster.Ping(ctx, u)
 }
 
 // buildTemplate makes (once per migration fingerprint and server) a database
@@ -312,6 +309,20 @@ func Cluster(t testing.TB) *pgcluster.Cluster {
 	mu.Lock()
 	defer mu.Unlock()
 	return cluster
+}
+
+// ReachableTempDir returns a temporary folder, removed after the test, that
+// the postgres user can enter when the tests run as root (t.TempDir's
+// folders are private to their owner), for tests of persistent clusters.
+func ReachableTempDir(t testing.TB) string {
+	t.Helper()
+	dir := t.TempDir()
+	for d := dir; d != os.TempDir() && d != "/"; d = filepath.Dir(d) {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatalf("pgclustertest: opening %s to the postgres user: %v", d, err)
+		}
+	}
+	return dir
 }
 
 // WithDatabase returns u with its database replaced by name.
