@@ -131,6 +131,9 @@ ALTER DEFAULT PRIVILEGES FOR ROLE aiflow_owner IN SCHEMA $svc GRANT USAGE, SELEC
 ALTER DEFAULT PRIVILEGES FOR ROLE aiflow_owner IN SCHEMA $svc GRANT EXECUTE ON FUNCTIONS TO $role;
 SQL
 	done
+	# The event store is shared by every service; its migration defines
+	# the grants, so roles made after it ran get them here.
+	echo "SELECT 'SELECT eventstore.grant_to_services()' WHERE to_regprocedure('eventstore.grant_to_services()') IS NOT NULL \\gexec"
 } | "$psql_bin" "$(db_url "$admin_url" "$database")" --quiet --no-psqlrc --set=ON_ERROR_STOP=1 >/dev/null
 
 echo "setup-db.sh: database $database is ready with roles aiflow_owner and aiflow_{api,engine,registry,support}."

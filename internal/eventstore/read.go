@@ -1,0 +1,149 @@
+package eventstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// Direction is the order of a stream read.
+type Direction int
+
+const (
+	// Forward reads from older to newer versions.
+	Forward Direction = iota
+	// Backward reads from newer to older versions.
+	Backward
+)
+
+// ReadStreamOptions select a part of a stream.
+type ReadStreamOptions struct {
+	// From is the first version read: the oldest one read Forward, the
+	// newest one read Backward. Zero means the start (Forward) or the end
+	// (Backward).
+	From int64
+	// Direction is Forward unless set.
+	Direction Direction
+	// Limit bounds the events returned; zero means 1000.
+	Limit int
+}
+
+const defaultLimit = 1000
+
+const eventColumns = `event_id::text, stream_id, version, type, schema_version, data, metadata, recorded_at, position, tx_id::text`
+
+// ReadStream returns events of one stream, upcast to their current shapes.
+// A stream that does not exist reads as empty.
+func (s *Store) ReadStream(ctx context.Context, stream string, opts ReadStreamOptions) ([]Event, error) {
+	if err := validateStreamID(stream); err != nil {
+		return nil, err
+	}
+	limit := opts.Limit
+	if limit <= 0 {
+		limit = defaultLimit
+	}
+	var rows pgx.Rows
+	var err error
+	if opts.Direction == Backward {
+		from := opts.From
+		if from <= 0 {
+			from = 1<<63 - 1
+		}
+		rows, err = s.pool.Query(ctx, `SELECT `+eventColumns+` FROM eventstore.events
+			WHERE stream_id = $1 AND version <= $2 ORDER BY version DESC LIMIT $3`, stream, from, limit)
+	} else {
+		rows, err = s.pool.Query(ctx, `SELECT `+eventColumns+` FROM eventstore.events
+			WHERE stream_id = $1 AND version >= $2 ORDER BY version LIMIT $3`, stream, opts.From, limit)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading stream %q: %w", stream, err)
+	}
+	evs, err := s.collect(rows)
+	if err != nil {
+		return nil, fmt.Errorf("reading stream %q: %w", stream, err)
+	}
+	return evs, nil
+}
+
+// ReadAll returns events after a global position, in position order,
+// upcast to their current shapes. It reads what is committed now: an append
+// still in flight may later fill a lower position, which a subscription
+// (see Subscribe) would still deliver.
+func (s *Store) ReadAll(ctx context.Context, afterPosition int64, limit int) ([]Event, error) {
+	if limit <= 0 {
+		limit = defaultLimit
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+eventColumns+` FROM eventstore.events
+		WHERE position > $1 ORDER BY position LIMIT $2`, afterPosition, limit)
+	if err != nil {
+		return nil, fmt.Errorf("reading events after position %d: %w", afterPosition, err)
+	}
+	evs, err := s.collect(rows)
+	if err != nil {
+		return nil, fmt.Errorf("reading events after position %d: %w", afterPosition, err)
+	}
+	return evs, nil
+}
+
+// ReadCommitted returns events after a checkpoint in commit-safe order,
+// (TxID, Position), and only events of transactions older than every
+// transaction still running: no later commit can add an event before the
+// last one returned. It is what subscriptions and projection rebuilds read.
+func (s *Store) ReadCommitted(ctx context.Context, after Checkpoint, limit int) ([]Event, error) {
+	return s.readCommitted(ctx, s.pool, after, limit)
+}
+
+func (s *Store) readCommitted(ctx context.Context, q querier, after Checkpoint, limit int) ([]Event, error) {
+	if limit <= 0 {
+		limit = defaultLimit
+	}
+	rows, err := q.Query(ctx, `SELECT `+eventColumns+` FROM eventstore.events
+		WHERE (tx_id, position) > ($1::text::xid8, $2)
+		  AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
+		ORDER BY tx_id, position LIMIT $3`, fmt.Sprint(after.TxID), after.Position, limit)
+	if err != nil {
+		return nil, fmt.Errorf("reading events after %v: %w", after, err)
+	}
+	evs, err := s.collect(rows)
+	if err != nil {
+		return nil, fmt.Errorf("reading events after %v: %w", after, err)
+	}
+	return evs, nil
+}
+
+func (s *Store) collect(rows pgx.Rows) ([]Event, error) {
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		var (
+			ev         Event
+			id, txText string
+			data, meta []byte
+			recordedAt time.Time
+		)
+		if err := rows.Scan(&id, &ev.StreamID, &ev.Version, &ev.Type, &ev.SchemaVersion, &data, &meta, &recordedAt, &ev.Position, &txText); err != nil {
+			return nil, err
+		}
+		var err error
+		if ev.ID, err = uuid.Parse(id); err != nil {
+			return nil, fmt.Errorf("reading event id %q: %w", id, err)
+		}
+		if ev.TxID, err = parseXID8(txText); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(meta, &ev.Metadata); err != nil {
+			return nil, fmt.Errorf("reading the metadata of event %s: %w", ev.ID, err)
+		}
+		ev.Data = data
+		ev.RecordedAt = recordedAt.UTC()
+		if err := s.upcasters.apply(&ev); err != nil {
+			return nil, err
+		}
+		out = append(out, ev)
+	}
+	return out, rows.Err()
+}

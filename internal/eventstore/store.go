@@ -1,0 +1,420 @@
+// Package eventstore is aiflow's event log on PostgreSQL: streams with
+// optimistic concurrency, appends of many streams in one transaction (group
+// commit), reads by stream and by global position, durable subscriptions
+// that never skip an event committed out of order, projections that rebuild
+// without showing a half-built model, upcasting of old event shapes, and
+// archival of whole months.
+//
+// Events live in eventstore.events, partitioned by the month they were
+// recorded (UTC); the store creates each month's partition before it is
+// needed. See docs/event-store.md for the design.
+package eventstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// NotifyChannel is the PostgreSQL channel an append notifies on commit. The
+// notification carries nothing: it only wakes subscribers, which then read
+// the table.
+const NotifyChannel = "aiflow_events"
+
+// Options configure Open.
+type Options struct {
+	// Upcasters turn stored old shapes of events into current ones on read.
+	Upcasters *Upcasters
+	// NowFunc is the clock that stamps RecordedAt; nil means time.Now.
+	NowFunc func() time.Time
+	// NewIDFunc makes ids for events appended without one; nil means UUIDv7.
+	NewIDFunc func() (uuid.UUID, error)
+	// Logger receives what the store does on its own (partitions made);
+	// nil discards it.
+	Logger *slog.Logger
+}
+
+// Store is the event store on one database.
+type Store struct {
+	pool      *pgxpool.Pool
+	upcasters *Upcasters
+	now       func() time.Time
+	newID     func() (uuid.UUID, error)
+	logger    *slog.Logger
+
+	mu         sync.Mutex
+	partitions map[time.Time]bool // month starts known to exist
+}
+
+// Open returns a store on pool, whose database must be migrated (aiflow
+// migrate). It makes sure the partitions of this month and the next exist.
+func Open(ctx context.Context, pool *pgxpool.Pool, opts Options) (*Store, error) {
+	s := &Store{
+		pool:       pool,
+		upcasters:  opts.Upcasters,
+		now:        opts.NowFunc,
+		newID:      opts.NewIDFunc,
+		logger:     opts.Logger,
+		partitions: map[time.Time]bool{},
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.newID == nil {
+		s.newID = uuid.NewV7
+	}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	if s.upcasters == nil {
+		s.upcasters = NewUpcasters()
+	}
+	if err := s.ensurePartitions(ctx, s.now()); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Pool returns the pool the store uses.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+func monthStart(t time.Time) time.Time {
+	t = t.UTC()
+	return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
+}
+
+// ensurePartitions makes sure the partitions for the month of t and the
+// month after exist, so an append at a month boundary never waits on or
+// fails for a missing partition.
+func (s *Store) ensurePartitions(ctx context.Context, t time.Time) error {
+	this := monthStart(t)
+	next := this.AddDate(0, 1, 0)
+	s.mu.Lock()
+	done := s.partitions[this] && s.partitions[next]
+	s.mu.Unlock()
+	if done {
+		return nil
+	}
+	for _, m := range []time.Time{this, next} {
+		var name string
+		if err := s.pool.QueryRow(ctx, "SELECT eventstore.ensure_partition($1)", m).Scan(&name); err != nil {
+			return fmt.Errorf("making the event partition for %s: %w", m.Format("2006-01"), err)
+		}
+		s.mu.Lock()
+		s.partitions[m] = true
+		s.mu.Unlock()
+		s.logger.Debug("event partition ready", "partition", name)
+	}
+	return nil
+}
+
+// AppendRequest is one stream's part of a group commit.
+type AppendRequest struct {
+	StreamID string
+	Expected ExpectedVersion
+	Events   []NewEvent
+}
+
+// AppendResult is what an append stored for one stream.
+type AppendResult struct {
+	StreamID string
+	// Version is the stream's version after the append.
+	Version int64
+	// Events are the stored events, in the order given. An event that was
+	// stored already (same id, same content) is reported as stored then.
+	Events []Event
+}
+
+// Append appends events to one stream if it is at the expected version.
+// It returns *ConflictError when it is not, *DuplicateEventError when an
+// event id is used already with other content, and *InvalidError for bad
+// input; in each case nothing is written. Events stored already with the
+// same id and content are skipped, so a retried append succeeds without
+// writing twice.
+func (s *Store) Append(ctx context.Context, streamID string, expected ExpectedVersion, events ...NewEvent) (AppendResult, error) {
+	res, err := s.AppendMany(ctx, []AppendRequest{{StreamID: streamID, Expected: expected, Events: events}})
+	if err != nil {
+		return AppendResult{}, err
+	}
+	return res[0], nil
+}
+
+// AppendMany appends to many streams in one transaction (group commit): all
+// of it is stored, or none of it. Requests for the same stream apply in the
+// order given. Errors are those of Append.
+func (s *Store) AppendMany(ctx context.Context, reqs []AppendRequest) ([]AppendResult, error) {
+	if len(reqs) == 0 {
+		return nil, nil
+	}
+	batch, err := s.prepareBatch(reqs)
+	if err != nil {
+		return nil, err
+	}
+	recordedAt := s.now().UTC().Truncate(time.Microsecond) // PostgreSQL keeps microseconds
+	if err := s.ensurePartitions(ctx, recordedAt); err != nil {
+		return nil, err
+	}
+	// A concurrent append of the same event ids can win the race between
+	// our duplicate check and our insert; one more try then finds them.
+	for attempt := 0; ; attempt++ {
+		res, err := s.appendOnce(ctx, batch, recordedAt)
+		if attempt == 0 && isUniqueViolation(err, "event_ids_pkey") {
+			continue
+		}
+		return res, err
+	}
+}
+
+type preparedRequest struct {
+	index    int // in the caller's slice
+	streamID string
+	expected ExpectedVersion
+	events   []prepared
+}
+
+func (s *Store) prepareBatch(reqs []AppendRequest) ([]preparedRequest, error) {
+	out := make([]preparedRequest, 0, len(reqs))
+	seen := map[uuid.UUID]string{}
+	for i, r := range reqs {
+		if err := validateStreamID(r.StreamID); err != nil {
+			return nil, err
+		}
+		if r.Expected < Any {
+			return nil, &InvalidError{StreamID: r.StreamID, Index: -1, Field: "expected version", Reason: fmt.Sprintf("%d is not Any, NoStream or a version", int64(r.Expected))}
+		}
+		pr := preparedRequest{index: i, streamID: r.StreamID, expected: r.Expected}
+		for j, ev := range r.Events {
+			p, err := prepare(r.StreamID, j, ev, s.newID)
+			if err != nil {
+				return nil, err
+			}
+			if other, dup := seen[p.id]; dup {
+				return nil, &InvalidError{StreamID: r.StreamID, Index: j, Field: "id", Reason: fmt.Sprintf("%s appears twice in one append (also in stream %q)", p.id, other)}
+			}
+			seen[p.id] = r.StreamID
+			pr.events = append(pr.events, p)
+		}
+		out = append(out, pr)
+	}
+	return out, nil
+}
+
+type storedID struct {
+	streamID   string
+	version    int64
+	position   int64
+	recordedAt time.Time
+	hash       []byte
+}
+
+func (s *Store) appendOnce(ctx context.Context, reqs []preparedRequest, recordedAt time.Time) ([]AppendResult, error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("appending events: %w", err)
+	}
+	defer tx.Rollback(context.Background()) //nolint:errcheck // a no-op after Commit
+
+	// 1. Events stored already: the same content is a no-op, other content
+	// an error.
+	var ids []string
+	for _, r := range reqs {
+		for _, p := range r.events {
+			ids = append(ids, p.id.String())
+		}
+	}
+	stored := map[uuid.UUID]storedID{}
+	rows, err := tx.Query(ctx, `SELECT event_id::text, stream_id, version, position, recorded_at, content_hash
+		FROM eventstore.event_ids WHERE event_id = ANY($1::text[]::uuid[])`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("checking event ids: %w", err)
+	}
+	for rows.Next() {
+		var id string
+		var st storedID
+		if err := rows.Scan(&id, &st.streamID, &st.version, &st.position, &st.recordedAt, &st.hash); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("checking event ids: %w", err)
+		}
+		stored[uuid.MustParse(id)] = st
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("checking event ids: %w", err)
+	}
+
+	results := make([]AppendResult, len(reqs))
+	type pending struct {
+		req     int
+		ev      int
+		version int64
+	}
+	var todo []pending
+
+	// 2. Stream versions, in stream order so that concurrent group commits
+	// lock rows in the same order and cannot deadlock.
+	order := make([]int, len(reqs))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return reqs[order[a]].streamID < reqs[order[b]].streamID })
+	for _, ri := range order {
+		r := reqs[ri]
+		results[ri] = AppendResult{StreamID: r.streamID, Events: make([]Event, len(r.events))}
+		var fresh []int
+		for j, p := range r.events {
+			if st, ok := stored[p.id]; ok {
+				if st.streamID != r.streamID || string(st.hash) != string(p.hash) {
+					return nil, &DuplicateEventError{ID: p.id, StoredStreamID: st.streamID, StoredVersion: st.version}
+				}
+				results[ri].Events[j] = eventOf(r.streamID, p, st.version, st.position, st.recordedAt, 0)
+				continue
+			}
+			fresh = append(fresh, j)
+		}
+		if len(fresh) == 0 {
+			v, err := currentVersion(ctx, tx, r.streamID)
+			if err != nil {
+				return nil, err
+			}
+			results[ri].Version = v
+			continue
+		}
+		n := int64(len(fresh))
+		var newVersion int64
+		var err error
+		switch {
+		case r.expected == Any:
+			err = tx.QueryRow(ctx, `INSERT INTO eventstore.streams AS s (stream_id, version, updated_at) VALUES ($1, $2, $3)
+				ON CONFLICT (stream_id) DO UPDATE SET version = s.version + EXCLUDED.version, updated_at = EXCLUDED.updated_at
+				RETURNING version`, r.streamID, n, recordedAt).Scan(&newVersion)
+		case r.expected == NoStream:
+			err = tx.QueryRow(ctx, `INSERT INTO eventstore.streams (stream_id, version, updated_at) VALUES ($1, $2, $3)
+				ON CONFLICT (stream_id) DO NOTHING RETURNING version`, r.streamID, n, recordedAt).Scan(&newVersion)
+		default:
+			err = tx.QueryRow(ctx, `UPDATE eventstore.streams SET version = version + $2, updated_at = $3
+				WHERE stream_id = $1 AND version = $4 RETURNING version`, r.streamID, n, recordedAt, int64(r.expected)).Scan(&newVersion)
+		}
+		if errors.Is(err, pgx.ErrNoRows) {
+			actual, verr := currentVersion(ctx, tx, r.streamID)
+			if verr != nil {
+				return nil, verr
+			}
+			return nil, &ConflictError{StreamID: r.streamID, Expected: r.expected, Actual: actual}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("moving the version of stream %q: %w", r.streamID, err)
+		}
+		results[ri].Version = newVersion
+		for k, j := range fresh {
+			todo = append(todo, pending{req: ri, ev: j, version: newVersion - n + int64(k) + 1})
+		}
+	}
+	if len(todo) == 0 {
+		return results, tx.Commit(ctx)
+	}
+
+	// 3. Positions, then the rows, in one round trip.
+	var positions []int64
+	var txText string
+	if err := tx.QueryRow(ctx, `SELECT array_agg(nextval('eventstore.position_seq') ORDER BY g), pg_current_xact_id()::text
+		FROM generate_series(1, $1) g`, len(todo)).Scan(&positions, &txText); err != nil {
+		return nil, fmt.Errorf("taking positions: %w", err)
+	}
+	txID, err := parseXID8(txText)
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(positions, func(a, b int) bool { return positions[a] < positions[b] })
+	n := len(todo)
+	var (
+		evIDs    = make([]string, n)
+		streams  = make([]string, n)
+		versions = make([]int64, n)
+		types    = make([]string, n)
+		schemas  = make([]int32, n)
+		datas    = make([]string, n)
+		metas    = make([]string, n)
+		hashes   = make([][]byte, n)
+	)
+	for k, t := range todo {
+		r := reqs[t.req]
+		p := r.events[t.ev]
+		evIDs[k], streams[k], versions[k], types[k] = p.id.String(), r.streamID, t.version, p.typ
+		schemas[k], datas[k], metas[k], hashes[k] = int32(p.schemaVersion), string(p.data), string(p.metadata), p.hash
+		results[t.req].Events[t.ev] = eventOf(r.streamID, p, t.version, positions[k], recordedAt, txID)
+	}
+	b := &pgx.Batch{}
+	b.Queue(`INSERT INTO eventstore.events (position, event_id, stream_id, version, type, schema_version, data, metadata, recorded_at)
+		SELECT position, event_id, stream_id, version, type, schema_version, data, metadata, $9
+		FROM unnest($1::bigint[], $2::text[]::uuid[], $3::text[], $4::bigint[], $5::text[], $6::int[], $7::text[]::jsonb[], $8::text[]::jsonb[])
+		AS u(position, event_id, stream_id, version, type, schema_version, data, metadata)`,
+		positions, evIDs, streams, versions, types, schemas, datas, metas, recordedAt)
+	b.Queue(`INSERT INTO eventstore.event_ids (event_id, stream_id, version, position, recorded_at, content_hash)
+		SELECT event_id, stream_id, version, position, $5, content_hash
+		FROM unnest($1::text[]::uuid[], $2::text[], $3::bigint[], $4::bigint[], $6::bytea[])
+		AS u(event_id, stream_id, version, position, content_hash)`,
+		evIDs, streams, versions, positions, recordedAt, hashes)
+	b.Queue(`SELECT pg_notify($1, '')`, NotifyChannel)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return nil, fmt.Errorf("storing %d events: %w", n, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, fmt.Errorf("committing %d events: %w", n, err)
+	}
+	return results, nil
+}
+
+func eventOf(stream string, p prepared, version, position int64, recordedAt time.Time, txID uint64) Event {
+	return Event{
+		ID: p.id, StreamID: stream, Version: version, Type: p.typ, SchemaVersion: p.schemaVersion,
+		Data: p.data, Metadata: p.meta, RecordedAt: recordedAt, Position: position, TxID: txID,
+	}
+}
+
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+func currentVersion(ctx context.Context, q querier, stream string) (int64, error) {
+	var v int64
+	err := q.QueryRow(ctx, `SELECT version FROM eventstore.streams WHERE stream_id = $1`, stream).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("reading the version of stream %q: %w", stream, err)
+	}
+	return v, nil
+}
+
+// StreamVersion returns the stream's current version, 0 when it has no
+// event.
+func (s *Store) StreamVersion(ctx context.Context, stream string) (int64, error) {
+	return currentVersion(ctx, s.pool, stream)
+}
+
+func isUniqueViolation(err error, constraint string) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == constraint
+}
+
+// parseXID8 reads an xid8 sent as text.
+func parseXID8(s string) (uint64, error) {
+	v, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("reading transaction id %q: %w", s, err)
+	}
+	return v, nil
+}
+
