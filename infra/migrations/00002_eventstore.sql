@@ -76,11 +76,17 @@ BEGIN
     IF to_regclass('eventstore.' || part) IS NOT NULL THEN
         RETURN part;
     END IF;
-    -- Two sessions may race to make the same month.
+    -- Two sessions may race to make the same month. The catalog query below
+    -- takes a fresh snapshot after the lock, unlike to_regclass's cache.
     PERFORM pg_advisory_xact_lock(hashtext('eventstore.ensure_partition'));
-    IF to_regclass('eventstore.' || part) IS NULL THEN
-        EXECUTE format('CREATE TABLE eventstore.%I PARTITION OF eventstore.events FOR VALUES FROM (%L) TO (%L)',
-                       part, start_at, start_at + interval '1 month');
+    IF NOT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                   WHERE n.nspname = 'eventstore' AND c.relname = part) THEN
+        BEGIN
+            EXECUTE format('CREATE TABLE eventstore.%I PARTITION OF eventstore.events FOR VALUES FROM (%L) TO (%L)',
+                           part, start_at, start_at + interval '1 month');
+        EXCEPTION WHEN duplicate_table THEN
+            NULL; -- made by a session that did not take the lock (an operator by hand)
+        END;
     END IF;
     RETURN part;
 END

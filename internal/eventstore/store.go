@@ -305,6 +305,22 @@ func (s *Store) appendOnce(ctx context.Context, reqs []preparedRequest, recorded
 				WHERE stream_id = $1 AND version = $4 RETURNING version`, r.streamID, n, recordedAt, int64(r.expected)).Scan(&newVersion)
 		}
 		if errors.Is(err, pgx.ErrNoRows) {
+			// The same events may just have been committed by a concurrent
+			// retry of this append, which then moved the version: that is
+			// success, not a conflict.
+			if evs, ok, serr := sameEventsStored(ctx, tx, r, fresh); serr != nil {
+				return nil, serr
+			} else if ok {
+				for k, j := range fresh {
+					results[ri].Events[j] = evs[k]
+				}
+				v, verr := currentVersion(ctx, tx, r.streamID)
+				if verr != nil {
+					return nil, verr
+				}
+				results[ri].Version = v
+				continue
+			}
 			actual, verr := currentVersion(ctx, tx, r.streamID)
 			if verr != nil {
 				return nil, verr
@@ -374,6 +390,45 @@ func (s *Store) appendOnce(ctx context.Context, reqs []preparedRequest, recorded
 	return results, nil
 }
 
+// sameEventsStored reports whether every event of r at the indexes fresh is
+// stored now with the same content (a statement in a READ COMMITTED
+// transaction sees what committed since the transaction began).
+func sameEventsStored(ctx context.Context, tx pgx.Tx, r preparedRequest, fresh []int) ([]Event, bool, error) {
+	ids := make([]string, len(fresh))
+	for k, j := range fresh {
+		ids[k] = r.events[j].id.String()
+	}
+	rows, err := tx.Query(ctx, `SELECT event_id::text, stream_id, version, position, recorded_at, content_hash
+		FROM eventstore.event_ids WHERE event_id = ANY($1::text[]::uuid[])`, ids)
+	if err != nil {
+		return nil, false, fmt.Errorf("checking event ids: %w", err)
+	}
+	found := map[string]storedID{}
+	for rows.Next() {
+		var id string
+		var st storedID
+		if err := rows.Scan(&id, &st.streamID, &st.version, &st.position, &st.recordedAt, &st.hash); err != nil {
+			rows.Close()
+			return nil, false, fmt.Errorf("checking event ids: %w", err)
+		}
+		found[id] = st
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, false, fmt.Errorf("checking event ids: %w", err)
+	}
+	out := make([]Event, len(fresh))
+	for k, j := range fresh {
+		p := r.events[j]
+		st, ok := found[ids[k]]
+		if !ok || st.streamID != r.streamID || string(st.hash) != string(p.hash) {
+			return nil, false, nil
+		}
+		out[k] = eventOf(r.streamID, p, st.version, st.position, st.recordedAt, 0)
+	}
+	return out, true, nil
+}
+
 func eventOf(stream string, p prepared, version, position int64, recordedAt time.Time, txID uint64) Event {
 	return Event{
 		ID: p.id, StreamID: stream, Version: version, Type: p.typ, SchemaVersion: p.schemaVersion,
@@ -417,4 +472,3 @@ func parseXID8(s string) (uint64, error) {
 	}
 	return v, nil
 }
-
