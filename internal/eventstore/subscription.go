@@ -195,12 +195,14 @@ func (sub *Subscription) runOnce(ctx context.Context) error {
 // wait for an older transaction to end.
 const unsafePause = 20 * time.Millisecond
 
-// unsafePending reports whether events after cp exist that ReadCommitted
-// does not return yet.
+// unsafePending reports whether events after cp exist, after a read in
+// commit-safe order returned none.
 func (s *Store) unsafePending(ctx context.Context, q querier, cp Checkpoint) (bool, error) {
 	var pending bool
+	// Any event after cp counts: one that became safe since the read that
+	// came back empty must not wait for the next notification either.
 	err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM eventstore.events
-		WHERE (tx_id, position) > ($1::text::xid8, $2) AND tx_id >= pg_snapshot_xmin(pg_current_snapshot()))`,
+		WHERE (tx_id, position) > ($1::text::xid8, $2))`,
 		fmt.Sprint(cp.TxID), cp.Position).Scan(&pending)
 	if err != nil {
 		return false, fmt.Errorf("looking for events not yet safe to read: %w", err)
