@@ -34,7 +34,9 @@ type ReadStreamOptions struct {
 
 const defaultLimit = 1000
 
-const eventColumns = `event_id::text, stream_id, version, type, schema_version, data, metadata, recorded_at, position, tx_id::text`
+// eventColumns are read by every query. The text casts have their own names
+// so that ORDER BY tx_id sorts by the column, not by its text.
+const eventColumns = `event_id::text AS event_id_text, stream_id, version, type, schema_version, data, metadata, recorded_at, position, tx_id::text AS tx_id_text`
 
 // ReadStream returns events of one stream, upcast to their current shapes.
 // A stream that does not exist reads as empty.
@@ -101,10 +103,18 @@ func (s *Store) readCommitted(ctx context.Context, q querier, after Checkpoint, 
 	if limit <= 0 {
 		limit = defaultLimit
 	}
+	// The horizon is taken by a statement of its own, before the read: every
+	// transaction below it had ended by then, so the read's (later) snapshot
+	// sees all of their events, whatever snapshot a function inside the read
+	// would see.
+	var horizon string
+	if err := q.QueryRow(ctx, `SELECT pg_snapshot_xmin(pg_current_snapshot())::text`).Scan(&horizon); err != nil {
+		return nil, fmt.Errorf("reading the commit horizon: %w", err)
+	}
 	rows, err := q.Query(ctx, `SELECT `+eventColumns+` FROM eventstore.events
 		WHERE (tx_id, position) > ($1::text::xid8, $2)
-		  AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
-		ORDER BY tx_id, position LIMIT $3`, fmt.Sprint(after.TxID), after.Position, limit)
+		  AND tx_id < $4::text::xid8
+		ORDER BY tx_id, position LIMIT $3`, fmt.Sprint(after.TxID), after.Position, limit, horizon)
 	if err != nil {
 		return nil, fmt.Errorf("reading events after %v: %w", after, err)
 	}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 )
 
 // HandlerFunc handles one event of a subscription. An error makes the
@@ -109,6 +111,12 @@ func (sub *Subscription) Run(ctx context.Context) error {
 func (sub *Subscription) runOnce(ctx context.Context) error {
 	cfg := sub.store.pool.Config().ConnConfig.Copy()
 	cfg.RuntimeParams["application_name"] = ApplicationName(sub.opts.Name)
+	// The bounded waits for notifications end by deadline. pgx's default
+	// would also send the server a cancel request, which can land on the
+	// next query and cut the session (and the lock) for nothing.
+	cfg.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
+		return &pgconn.DeadlineContextWatcherHandler{Conn: c.Conn()}
+	}
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("connecting subscription %q: %w", sub.opts.Name, err)

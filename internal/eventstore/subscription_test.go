@@ -190,7 +190,14 @@ func TestSubscriptionNeverSkipsAnOutOfOrderCommit(t *testing.T) {
 	wg.Wait()
 	got = c.waitFor(t, 2+writers*each)
 	seen := map[int64]bool{}
-	for _, e := range got {
+	for i, e := range got {
+		if seen[e.Position] {
+			for j, o := range got {
+				if o.Position == e.Position || j == i-1 || j == i+1 {
+					t.Logf("%d: tx=%d pos=%d %s %s v%d", j, o.TxID, o.Position, o.Type, o.StreamID, o.Version)
+				}
+			}
+		}
 		require.False(t, seen[e.Position], "position %d delivered twice", e.Position)
 		seen[e.Position] = true
 	}
