@@ -109,17 +109,9 @@ func (sub *Subscription) Run(ctx context.Context) error {
 // written on the same connection that holds the lock, so a process that
 // lost the lock can never move the checkpoint.
 func (sub *Subscription) runOnce(ctx context.Context) error {
-	cfg := sub.store.pool.Config().ConnConfig.Copy()
-	cfg.RuntimeParams["application_name"] = ApplicationName(sub.opts.Name)
-	// The bounded waits for notifications end by deadline. pgx's default
-	// would also send the server a cancel request, which can land on the
-	// next query and cut the session (and the lock) for nothing.
-	cfg.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
-		return &pgconn.DeadlineContextWatcherHandler{Conn: c.Conn()}
-	}
-	conn, err := pgx.ConnectConfig(ctx, cfg)
+	conn, err := sub.store.dialListener(ctx, sub.opts.Name)
 	if err != nil {
-		return fmt.Errorf("connecting subscription %q: %w", sub.opts.Name, err)
+		return err
 	}
 	defer conn.Close(context.Background())
 
@@ -175,7 +167,7 @@ func (sub *Subscription) runOnce(ctx context.Context) error {
 			// Saved even when ctx just ended, so a stop does not make the
 			// next holder handle these events again.
 			saveCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			err := saveCheckpoint(saveCtx, conn, sub.opts.Name, cp, handled)
+			err := setCheckpoint(saveCtx, conn, sub.opts.Name, cp, int64(handled), false)
 			cancel()
 			if err != nil {
 				return err
@@ -218,6 +210,25 @@ func (s *Store) unsafePending(ctx context.Context, q querier, cp Checkpoint) (bo
 	return pending, nil
 }
 
+// dialListener opens a connection of its own for the subscription name,
+// outside the pool: it holds the subscription's lock and LISTENs, and when
+// it closes PostgreSQL releases the lock for the next holder.
+func (s *Store) dialListener(ctx context.Context, name string) (*pgx.Conn, error) {
+	cfg := s.pool.Config().ConnConfig.Copy()
+	cfg.RuntimeParams["application_name"] = ApplicationName(name)
+	// The bounded waits for notifications end by deadline. pgx's default
+	// would also send the server a cancel request, which can land on the
+	// next query and cut the session (and the lock) for nothing.
+	cfg.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
+		return &pgconn.DeadlineContextWatcherHandler{Conn: c.Conn()}
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connecting subscription %q: %w", name, err)
+	}
+	return conn, nil
+}
+
 func loadCheckpoint(ctx context.Context, q querier, name string) (Checkpoint, error) {
 	var txText string
 	var cp Checkpoint
@@ -231,16 +242,6 @@ func loadCheckpoint(ctx context.Context, q querier, name string) (Checkpoint, er
 		return Checkpoint{}, err
 	}
 	return cp, nil
-}
-
-func saveCheckpoint(ctx context.Context, conn *pgx.Conn, name string, cp Checkpoint, handled int) error {
-	_, err := conn.Exec(ctx, `UPDATE eventstore.subscriptions
-		SET checkpoint_tx = $2::text::xid8, checkpoint_pos = $3, handled = handled + $4, updated_at = now()
-		WHERE name = $1`, name, fmt.Sprint(cp.TxID), cp.Position, handled)
-	if err != nil {
-		return fmt.Errorf("moving the checkpoint of %q: %w", name, err)
-	}
-	return nil
 }
 
 // SubscriptionState is what the store knows of a subscription.
