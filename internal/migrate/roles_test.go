@@ -12,8 +12,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aiflow/aiflow/internal/eventstore"
 	"github.com/aiflow/aiflow/internal/migrate"
 	"github.com/aiflow/aiflow/internal/pgcluster"
 	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
@@ -131,4 +133,26 @@ func TestSetupDBGivesEachServiceOnlyItsOwnSchema(t *testing.T) {
 		require.NoError(t, svcConn.Close(ctx))
 	}
 
+	// The event store is shared: every service appends and reads, through
+	// the store itself (which makes partitions via its definer function),
+	// and none may change or delete history.
+	for _, svc := range services {
+		url := roleURL(t, admin, "aiflow_"+svc, passwords["AIFLOW_"+strings.ToUpper(svc)+"_PASSWORD"], database)
+		pool, err := pgxpool.New(ctx, url)
+		require.NoError(t, err)
+		store, err := eventstore.Open(ctx, pool, eventstore.Options{})
+		require.NoError(t, err, "aiflow_%s opens the event store", svc)
+		_, err = store.Append(ctx, "roles-"+svc, eventstore.NoStream, eventstore.NewEvent{Type: "Probe", Data: []byte(`{"by":"` + svc + `"}`)})
+		require.NoError(t, err, "aiflow_%s appends", svc)
+		evs, err := store.ReadStream(ctx, "roles-"+svc, eventstore.ReadStreamOptions{})
+		require.NoError(t, err)
+		require.Len(t, evs, 1)
+		_, err = pool.Exec(ctx, "UPDATE eventstore.events SET type = 'Forged'")
+		require.Equal(t, "42501", sqlState(err), "aiflow_%s must not change history: %v", svc, err)
+		_, err = pool.Exec(ctx, "DELETE FROM eventstore.events")
+		require.Equal(t, "42501", sqlState(err), "aiflow_%s must not delete history: %v", svc, err)
+		_, err = pool.Exec(ctx, "DELETE FROM eventstore.event_ids")
+		require.Equal(t, "42501", sqlState(err), "aiflow_%s must not free event ids: %v", svc, err)
+		pool.Close()
+	}
 }
