@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/aiflow/aiflow/internal/migrate"
 	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
 )
 
@@ -116,7 +118,7 @@ func TestDevServesAndStopsOnCtrlC(t *testing.T) {
 	require.Equal(t, map[string]any{"database": "ok"}, body["checks"])
 	out := p.interrupt(t)
 	requireREADMEShowsDevOutput(t, out)
-	require.Contains(t, out, "migrations: 1 applied now")
+	require.Contains(t, out, fmt.Sprintf("migrations: %d applied now", migrate.Latest()))
 	require.Contains(t, out, "aiflow dev stopped")
 	require.FileExists(t, filepath.Join(dataDir, "pg", "data", "PG_VERSION"), "the cluster stays under AIFLOW_DATA_DIR")
 	require.NoFileExists(t, filepath.Join(dataDir, "pg", "data", "postmaster.pid"), "PostgreSQL was shut down")

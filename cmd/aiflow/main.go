@@ -39,6 +39,8 @@ const usage = `aiflow: AI workflow orchestration on AWS serverless.
 Usage:
   aiflow dev                      run aiflow on this machine (PostgreSQL, migrations, HTTP API)
   aiflow migrate up|down|status   apply, roll back or list database migrations
+  aiflow archive --before YYYY-MM archive the months of events before YYYY-MM (and: archive restore FILE)
+  aiflow replay --projection NAME rebuild a projection from the whole event log
   aiflow doctor                   check this machine's prerequisites
   aiflow version                  print the version
 
@@ -55,6 +57,10 @@ func run(ctx context.Context, args []string, e env) int {
 		return cmdDev(ctx, args[1:], e)
 	case "migrate":
 		return cmdMigrate(ctx, args[1:], e)
+	case "archive":
+		return cmdArchive(ctx, args[1:], e)
+	case "replay":
+		return cmdReplay(ctx, args[1:], e)
 	case "doctor":
 		return cmdDoctor(ctx, args[1:], e)
 	case "version", "--version", "-version":

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -38,7 +39,12 @@ func TestMigrateCommandRoundTrip(t *testing.T) {
 
 	code, out, _ = migrateCmd("down")
 	require.Equal(t, 0, code)
-	require.Contains(t, out, "rolled back 00001_service_schemas.sql")
+	require.Contains(t, out, "rolled back 00002_eventstore.sql", "down rolls back the newest")
+	require.NotContains(t, out, "00001")
+
+	code, out, _ = migrateCmd("down", "--to", "0")
+	require.Equal(t, 0, code)
+	require.Equal(t, "rolled back 00001_service_schemas.sql", strings.Fields(out)[0]+" "+strings.Fields(out)[1]+" "+strings.Fields(out)[2])
 
 	code, out, _ = migrateCmd("down", "--to", "0")
 	require.Equal(t, 0, code)
