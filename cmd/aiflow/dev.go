@@ -6,11 +6,15 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sort"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/aiflow/aiflow/internal/config"
+	"github.com/aiflow/aiflow/internal/eventstore"
 	"github.com/aiflow/aiflow/internal/httpapi"
 	"github.com/aiflow/aiflow/internal/migrate"
 )
@@ -60,6 +64,29 @@ func cmdDev(ctx context.Context, args []string, e env) int {
 	}
 	defer pool.Close()
 
+	store, err := eventstore.Open(ctx, pool, eventstore.Options{Logger: logger})
+	if err != nil {
+		return fail(err)
+	}
+	// The built-in projections follow the event log while aiflow dev runs.
+	projCtx, stopProjections := context.WithCancel(ctx)
+	var projections sync.WaitGroup
+	var names []string
+	for name, p := range eventstore.BuiltinProjections() {
+		names = append(names, name)
+		projections.Go(func() {
+			if err := store.RunProjection(projCtx, p, eventstore.ProjectionOptions{Logger: logger}); err != nil && projCtx.Err() == nil {
+				logger.Error("projection stopped", "projection", name, "error", err)
+			}
+		})
+	}
+	defer func() {
+		stopProjections()
+		projections.Wait()
+	}()
+	sort.Strings(names)
+	fmt.Fprintf(e.stdout, "projections: %s following the event log\n", strings.Join(names, ", "))
+
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fail(fmt.Errorf("listening on AIFLOW_HTTP_ADDR=%s: %w (set AIFLOW_HTTP_ADDR to a free host:port, e.g. 127.0.0.1:8081)", cfg.HTTPAddr, err))
@@ -86,6 +113,8 @@ func cmdDev(ctx context.Context, args []string, e env) int {
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fail(fmt.Errorf("shutting down HTTP: %w", err))
 	}
+	stopProjections()
+	projections.Wait()
 	pool.Close()
 	if err := db.Close(shutdownCtx); err != nil {
 		return fail(err)
