@@ -14,7 +14,6 @@ import (
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/eventstore"
@@ -78,7 +77,7 @@ func cmdArchive(ctx context.Context, args []string, e env) int {
 		fmt.Fprintf(e.stderr, "aiflow archive: %v\n", err)
 		return 1
 	}
-	return withStore(ctx, cfg, e, func(store *eventstore.Store) int {
+	return withStore(ctx, "archive", storeSettings{cfg.DatabaseURL, cfg.DataDir, cfg.PGBinDir, cfg.Log}, e, func(store *eventstore.Store) int {
 		var total int64
 		done, err := store.Archive(ctx, eventstore.ArchiveOptions{Before: before, Sink: sink,
 			ProgressFunc: func(a eventstore.ArchivedPartition) {
@@ -126,7 +125,7 @@ func cmdArchiveRestore(ctx context.Context, args []string, e env) int {
 		fmt.Fprintf(e.stderr, "aiflow archive restore: %v\n", err)
 		return 1
 	}
-	return withStore(ctx, cfg, e, func(store *eventstore.Store) int {
+	return withStore(ctx, "archive", storeSettings{cfg.DatabaseURL, cfg.DataDir, cfg.PGBinDir, cfg.Log}, e, func(store *eventstore.Store) int {
 		a, err := store.Restore(ctx, sink, name)
 		if err != nil {
 			fmt.Fprintf(e.stderr, "aiflow archive restore: %v\n", err)
@@ -151,29 +150,6 @@ func plural(n int64, noun string) string {
 		return noun
 	}
 	return noun + "s"
-}
-
-// withStore opens the database and the event store, and runs f on it.
-func withStore(ctx context.Context, cfg config.Archive, e env, f func(*eventstore.Store) int) int {
-	logger := newLogger(cfg.Log, e)
-	db, err := openDatabase(ctx, cfg.DatabaseURL, cfg.DataDir, cfg.PGBinDir, logger, e.stderr)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "aiflow archive: %v\n", err)
-		return 1
-	}
-	defer db.Close(context.Background())
-	pool, err := pgxpool.New(ctx, db.URL)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "aiflow archive: connecting to the database: %v\n", err)
-		return 1
-	}
-	defer pool.Close()
-	store, err := eventstore.Open(ctx, pool, eventstore.Options{Logger: logger})
-	if err != nil {
-		fmt.Fprintf(e.stderr, "aiflow archive: opening the event store (has `aiflow migrate up` run?): %v\n", err)
-		return 1
-	}
-	return f(store)
 }
 
 // configuredSink returns the archive the configuration names, and how to

@@ -8,6 +8,10 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/aiflow/aiflow/internal/config"
+	"github.com/aiflow/aiflow/internal/eventstore"
 	"github.com/aiflow/aiflow/internal/pgcluster"
 	"github.com/aiflow/aiflow/internal/telemetry"
 )
@@ -64,4 +68,34 @@ func ping(ctx context.Context, url string) error {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	return pgcluster.Ping(ctx, url)
+}
+
+// storeSettings are what withStore needs of a command's configuration.
+type storeSettings struct {
+	DatabaseURL, DataDir, PGBinDir string
+	Log                            config.Log
+}
+
+// withStore opens the database (see openDatabase) and the event store, runs
+// f on it, and closes everything. Errors name the command.
+func withStore(ctx context.Context, command string, cfg storeSettings, e env, f func(*eventstore.Store) int) int {
+	logger := newLogger(cfg.Log, e)
+	db, err := openDatabase(ctx, cfg.DatabaseURL, cfg.DataDir, cfg.PGBinDir, logger, e.stderr)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "aiflow %s: %v\n", command, err)
+		return 1
+	}
+	defer db.Close(context.Background())
+	pool, err := pgxpool.New(ctx, db.URL)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "aiflow %s: connecting to the database: %v\n", command, err)
+		return 1
+	}
+	defer pool.Close()
+	store, err := eventstore.Open(ctx, pool, eventstore.Options{Logger: logger})
+	if err != nil {
+		fmt.Fprintf(e.stderr, "aiflow %s: opening the event store (has `aiflow migrate up` run?): %v\n", command, err)
+		return 1
+	}
+	return f(store)
 }

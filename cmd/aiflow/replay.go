@@ -7,8 +7,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/eventstore"
 )
@@ -63,28 +61,15 @@ func cmdReplay(ctx context.Context, args []string, e env) int {
 		fmt.Fprintln(e.stderr, strings.Replace(err.Error(), "aiflow migrate", "aiflow replay", 1))
 		return 2
 	}
-	logger := newLogger(cfg.Log, e)
-	db, err := openDatabase(ctx, cfg.DatabaseURL, cfg.DataDir, cfg.PGBinDir, logger, e.stderr)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "aiflow replay: %v\n", err)
-		return 1
-	}
-	defer db.Close(context.Background())
-	pool, err := pgxpool.New(ctx, db.URL)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "aiflow replay: opening the database pool: %v\n", err)
-		return 1
-	}
-	defer pool.Close()
-	store, err := eventstore.Open(ctx, pool, eventstore.Options{Logger: logger})
-	if err != nil {
-		fmt.Fprintf(e.stderr, "aiflow replay: %v\n", err)
-		return 1
-	}
+	return withStore(ctx, "replay", storeSettings{cfg.DatabaseURL, cfg.DataDir, cfg.PGBinDir, cfg.Log}, e, func(store *eventstore.Store) int {
+		return rebuild(ctx, store, p, *batch, e)
+	})
+}
+
+func rebuild(ctx context.Context, store *eventstore.Store, p eventstore.Projection, batch int, e env) int {
 	fmt.Fprintf(e.stdout, "rebuilding projection %s (%s.%s)\n", p.Name, p.Schema, strings.Join(p.Tables, ", "))
-	err = store.RebuildProjection(ctx, p, eventstore.ProjectionOptions{
-		BatchSize: *batch,
-		Logger:    logger,
+	err := store.RebuildProjection(ctx, p, eventstore.ProjectionOptions{
+		BatchSize: batch,
 		ProgressFunc: func(pr eventstore.RebuildProgress) {
 			if pr.Swapped {
 				fmt.Fprintf(e.stdout, "swapped in: %d events applied, up to position %d\n", pr.Applied, pr.Position)
