@@ -1,0 +1,555 @@
+package eventstore_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/aiflow/aiflow/internal/eventstore"
+	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
+)
+
+// The numbers these benchmarks give, and what limits each, are in
+// docs/performance.md ("Event store"). Each benchmark case has a database
+// of its own (the ceiling and the store of one batch size share one, the
+// reads share their pre-filled log), so no case's rows slow another's
+// indexes.
+
+// benchData is the data of every benchmark event: a 212-byte JSON object,
+// compact with its keys sorted, which is the form the store keeps, so the
+// ceiling inserts the very bytes the store does.
+var benchData = json.RawMessage(`{"attempt":1,"duration_ms":1234,"execution_id":"exec-0b7e3c52-9f41-4d1a","input":{"channel":"email","priority":"high","ticket_id":"T-12345"},"output":{"confidence":0.93,"label":"refund"},"state":"ClassifyTicket"}`)
+
+var benchMeta = eventstore.Metadata{CorrelationID: "corr-0b7e3c52-9f41-4d1a-8f57-2c8d1e6a9b30", Actor: "service:engine"}
+
+const benchType = "TaskSucceeded"
+
+// benchStore opens a store on a fresh database of the benchmark's own.
+func benchStore(b *testing.B) *eventstore.Store {
+	b.Helper()
+	s, err := eventstore.Open(context.Background(), pgclustertest.Pool(b), eventstore.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
+// benchStreams is a set of streams a benchmark appends to, each with the
+// version it is at, so that every append expects the exact version.
+type benchStreams struct {
+	ids      []string
+	versions []int64
+	events   []eventstore.NewEvent // perStream events, reused: the store makes each a new id
+	reqs     []eventstore.AppendRequest
+}
+
+// benchSeq keeps the streams of each run of a benchmark apart: with
+// -count, a sub-benchmark runs again on the database of its parent.
+var benchSeq atomic.Int64
+
+func newBenchStreams(prefix string, streams, perStream int) *benchStreams {
+	run := benchSeq.Add(1)
+	bs := &benchStreams{ids: make([]string, streams), versions: make([]int64, streams), events: make([]eventstore.NewEvent, perStream)}
+	for i := range bs.events {
+		bs.events[i] = eventstore.NewEvent{Type: benchType, Data: benchData, Metadata: benchMeta}
+	}
+	for i := range bs.ids {
+		bs.ids[i] = fmt.Sprintf("bench-%s-%d-%04d", prefix, run, i)
+		bs.reqs = append(bs.reqs, eventstore.AppendRequest{StreamID: bs.ids[i], Events: bs.events})
+	}
+	return bs
+}
+
+// size is how many events one append stores.
+func (bs *benchStreams) size() int { return len(bs.ids) * len(bs.events) }
+
+// append stores perStream events in every stream in one transaction: with
+// Append when there is one stream, with AppendMany (group commit) when
+// there are more.
+func (bs *benchStreams) append(ctx context.Context, s *eventstore.Store) ([]eventstore.AppendResult, error) {
+	if len(bs.ids) == 1 {
+		res, err := s.Append(ctx, bs.ids[0], eventstore.Exact(bs.versions[0]), bs.events...)
+		if err != nil {
+			return nil, err
+		}
+		bs.versions[0] = res.Version
+		return []eventstore.AppendResult{res}, nil
+	}
+	for i := range bs.reqs {
+		bs.reqs[i].Expected = eventstore.Exact(bs.versions[i])
+	}
+	res, err := s.AppendMany(ctx, bs.reqs)
+	if err != nil {
+		return nil, err
+	}
+	for i, r := range res {
+		bs.versions[i] = r.Version
+	}
+	return res, nil
+}
+
+// reportEventsPerSecond reports n events over the benchmark's measured time
+// and returns the rate.
+func reportEventsPerSecond(b *testing.B, n int) float64 {
+	rate := float64(n) / b.Elapsed().Seconds()
+	b.ReportMetric(rate, "events/s")
+	return rate
+}
+
+// BenchmarkAppend is sequential appends to one stream, each expecting the
+// stream's exact version: one transaction, and so one WAL flush, per
+// append.
+func BenchmarkAppend(b *testing.B) {
+	for _, perAppend := range []int{1, 10} {
+		b.Run(fmt.Sprintf("events=%d", perAppend), func(b *testing.B) {
+			ctx := context.Background()
+			s := benchStore(b)
+			bs := newBenchStreams("one", 1, perAppend)
+			b.ReportAllocs()
+			n := 0
+			for b.Loop() {
+				if _, err := bs.append(ctx, s); err != nil {
+					b.Fatal(err)
+				}
+				n += bs.size()
+			}
+			reportEventsPerSecond(b, n)
+		})
+	}
+}
+
+// BenchmarkAppendMany is group commits of many streams in one transaction,
+// from one writer and from four concurrent ones (each with streams of its
+// own, as engine workers would have).
+func BenchmarkAppendMany(b *testing.B) {
+	for _, c := range []struct{ streams, perStream, writers int }{
+		{100, 1, 1},
+		{10, 10, 1},
+		{100, 1, 4},
+	} {
+		b.Run(fmt.Sprintf("streams=%dx%d/writers=%d", c.streams, c.perStream, c.writers), func(b *testing.B) {
+			s := benchStore(b)
+			if c.writers == 1 {
+				ctx := context.Background()
+				bs := newBenchStreams("many", c.streams, c.perStream)
+				b.ReportAllocs()
+				n := 0
+				for b.Loop() {
+					if _, err := bs.append(ctx, s); err != nil {
+						b.Fatal(err)
+					}
+					n += bs.size()
+				}
+				reportEventsPerSecond(b, n)
+				return
+			}
+			appendConcurrently(b, s, c.writers, c.streams, c.perStream)
+		})
+	}
+}
+
+// appendConcurrently runs writers goroutines, each appending to streams of
+// its own; every iteration of the benchmark loop hands one group commit to
+// whichever writer is free. ns/op is the wall time per group commit; the
+// rate is measured up to the end of the last commit.
+func appendConcurrently(b *testing.B, s *eventstore.Store, writers, streams, perStream int) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	work := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range writers {
+		bs := newBenchStreams(fmt.Sprintf("writer%d", w), streams, perStream)
+		wg.Go(func() {
+			for range work {
+				if _, err := bs.append(ctx, s); err != nil {
+					b.Error(err)
+					cancel()
+					return
+				}
+			}
+		})
+	}
+	b.ReportAllocs()
+	commits := 0
+	var start time.Time
+	for b.Loop() {
+		if commits == 0 {
+			start = time.Now()
+		}
+		select {
+		case work <- struct{}{}:
+			commits++
+		case <-ctx.Done():
+		}
+	}
+	close(work)
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.ReportMetric(float64(commits*streams*perStream)/elapsed.Seconds(), "events/s")
+}
+
+// The ceiling: the same rows inserted the same way (one multi-row INSERT of
+// unnested arrays, one transaction per batch) into a bare table with no
+// index, no constraint but NOT NULL, and no partitions.
+const (
+	ceilingTable = `CREATE TABLE bench_ceiling (
+		position       bigint      NOT NULL,
+		event_id       uuid        NOT NULL,
+		stream_id      text        NOT NULL,
+		version        bigint      NOT NULL,
+		type           text        NOT NULL,
+		schema_version integer     NOT NULL,
+		data           jsonb       NOT NULL,
+		metadata       jsonb       NOT NULL,
+		recorded_at    timestamptz NOT NULL
+	)`
+	ceilingInsert = `INSERT INTO bench_ceiling (position, event_id, stream_id, version, type, schema_version, data, metadata, recorded_at)
+		SELECT position, event_id, stream_id, version, type, schema_version, data, metadata, $9
+		FROM unnest($1::bigint[], $2::text[]::uuid[], $3::text[], $4::bigint[], $5::text[], $6::int[], $7::text[]::jsonb[], $8::text[]::jsonb[])
+		AS u(position, event_id, stream_id, version, type, schema_version, data, metadata)`
+)
+
+// ceilingBatch holds the columns of one batch of ceiling rows, laid out
+// like the store's appends to bs's streams.
+type ceilingBatch struct {
+	positions, versions []int64
+	ids, streams        []string
+	types, datas, metas []string
+	schemas             []int32
+}
+
+func newCeilingBatch(bs *benchStreams) *ceilingBatch {
+	n := bs.size()
+	meta, err := json.Marshal(benchMeta)
+	if err != nil {
+		panic(err)
+	}
+	cb := &ceilingBatch{
+		positions: make([]int64, n), versions: make([]int64, n), ids: make([]string, n), streams: make([]string, n),
+		types: make([]string, n), datas: make([]string, n), metas: make([]string, n), schemas: make([]int32, n),
+	}
+	for k := range n {
+		cb.streams[k] = bs.ids[k/len(bs.events)]
+		cb.types[k], cb.datas[k], cb.metas[k], cb.schemas[k] = benchType, string(benchData), string(meta), 1
+	}
+	return cb
+}
+
+// insert stores the next batch: new ids, positions and versions, as an
+// append would take them, in one transaction.
+func (cb *ceilingBatch) insert(ctx context.Context, pool *pgxpool.Pool, bs *benchStreams, nextPosition *int64) error {
+	for k := range cb.ids {
+		id, err := uuid.NewV7()
+		if err != nil {
+			return err
+		}
+		*nextPosition++
+		cb.ids[k], cb.positions[k] = id.String(), *nextPosition
+		s := k / len(bs.events)
+		bs.versions[s]++
+		cb.versions[k] = bs.versions[s]
+	}
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(context.Background()) //nolint:errcheck // a no-op after Commit
+	recordedAt := time.Now().UTC().Truncate(time.Microsecond)
+	if _, err := tx.Exec(ctx, ceilingInsert, cb.positions, cb.ids, cb.streams, cb.versions, cb.types, cb.schemas, cb.datas, cb.metas, recordedAt); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+// reportFractionOfCeiling reports the store's rate as a fraction of the
+// ceiling measured just before in the same run (the mean of its runs, with
+// -count). It reports nothing when the ceiling did not run (a -bench
+// pattern that selects the store alone).
+func reportFractionOfCeiling(b *testing.B, rate float64, ceilings []float64) {
+	if len(ceilings) == 0 {
+		return
+	}
+	var sum float64
+	for _, c := range ceilings {
+		sum += c
+	}
+	b.ReportMetric(rate/(sum/float64(len(ceilings))), "fraction_of_ceiling")
+}
+
+// BenchmarkAppendVsCeiling measures, for each batch size (events per
+// transaction), the ceiling first and then the store, in one database, and
+// reports the store's rate as a fraction of the ceiling's. The goal is at
+// least half of the ceiling with fsync and synchronous commit on.
+func BenchmarkAppendVsCeiling(b *testing.B) {
+	type shape struct{ streams, perStream int }
+	for _, c := range []struct {
+		events int
+		shapes []shape // how the store's appends lay the batch out; the ceiling's rows follow the first
+	}{
+		{1, []shape{{1, 1}}},
+		{10, []shape{{1, 10}}},
+		{100, []shape{{100, 1}, {10, 10}}},
+		{1000, []shape{{100, 10}}},
+	} {
+		b.Run(fmt.Sprintf("events=%d", c.events), func(b *testing.B) {
+			s := benchStore(b)
+			ctx := context.Background()
+			if _, err := s.Pool().Exec(ctx, ceilingTable); err != nil {
+				b.Fatal(err)
+			}
+			var ceilings []float64 // events/s, measured first
+			b.Run("ceiling", func(b *testing.B) {
+				bs := newBenchStreams("ceiling", c.shapes[0].streams, c.shapes[0].perStream)
+				cb := newCeilingBatch(bs)
+				var position int64
+				b.ReportAllocs()
+				n := 0
+				for b.Loop() {
+					if err := cb.insert(ctx, s.Pool(), bs, &position); err != nil {
+						b.Fatal(err)
+					}
+					n += bs.size()
+				}
+				ceilings = append(ceilings, reportEventsPerSecond(b, n))
+			})
+			for _, sh := range c.shapes {
+				b.Run(fmt.Sprintf("store/streams=%dx%d", sh.streams, sh.perStream), func(b *testing.B) {
+					bs := newBenchStreams(fmt.Sprintf("store%dx%d", sh.streams, sh.perStream), sh.streams, sh.perStream)
+					b.ReportAllocs()
+					n := 0
+					for b.Loop() {
+						if _, err := bs.append(ctx, s); err != nil {
+							b.Fatal(err)
+						}
+						n += bs.size()
+					}
+					reportFractionOfCeiling(b, reportEventsPerSecond(b, n), ceilings)
+				})
+			}
+		})
+	}
+}
+
+// BenchmarkRead reads a log of 50,000 events (1,000 streams of 50) in pages
+// of 1,000, by global position (ReadAll) and in commit-safe order
+// (ReadCommitted, what subscriptions read), and one stream of 1,000 events
+// (ReadStream). The log is filled before the timed loops.
+func BenchmarkRead(b *testing.B) {
+	const total, page = 50_000, 1000
+	ctx := context.Background()
+	s := benchStore(b)
+	var last eventstore.Event
+	for g := range 10 {
+		bs := newBenchStreams(fmt.Sprintf("log%d", g), 100, 10)
+		for range total / bs.size() / 10 {
+			res, err := bs.append(ctx, s)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, r := range res {
+				for _, e := range r.Events {
+					if e.Position > last.Position {
+						last = e
+					}
+				}
+			}
+		}
+	}
+	long := newBenchStreams("long", 1, 100)
+	for range 10 {
+		if _, err := long.append(ctx, s); err != nil {
+			b.Fatal(err)
+		}
+	}
+
+	b.Run(fmt.Sprintf("ReadAll/page=%d", page), func(b *testing.B) {
+		b.ReportAllocs()
+		var after int64
+		n := 0
+		for b.Loop() {
+			evs, err := s.ReadAll(ctx, after, page)
+			if err != nil {
+				b.Fatal(err)
+			}
+			n += len(evs)
+			if len(evs) < page {
+				after = 0
+				continue
+			}
+			if after = evs[len(evs)-1].Position; after >= last.Position {
+				after = 0
+			}
+		}
+		reportEventsPerSecond(b, n)
+	})
+	b.Run(fmt.Sprintf("ReadCommitted/page=%d", page), func(b *testing.B) {
+		b.ReportAllocs()
+		var after eventstore.Checkpoint
+		n := 0
+		for b.Loop() {
+			evs, err := s.ReadCommitted(ctx, after, page)
+			if err != nil {
+				b.Fatal(err)
+			}
+			n += len(evs)
+			if len(evs) < page {
+				after = eventstore.Checkpoint{}
+				continue
+			}
+			e := evs[len(evs)-1]
+			if after = (eventstore.Checkpoint{TxID: e.TxID, Position: e.Position}); e.Position >= last.Position {
+				after = eventstore.Checkpoint{}
+			}
+		}
+		reportEventsPerSecond(b, n)
+	})
+	b.Run("ReadStream/events=1000", func(b *testing.B) {
+		b.ReportAllocs()
+		n := 0
+		for b.Loop() {
+			evs, err := s.ReadStream(ctx, long.ids[0], eventstore.ReadStreamOptions{Limit: 1000})
+			if err != nil {
+				b.Fatal(err)
+			}
+			n += len(evs)
+		}
+		reportEventsPerSecond(b, n)
+	})
+}
+
+// lagPace is how often the writer of BenchmarkSubscriptionLag commits: a
+// steady load well under what one writer can do (see docs/performance.md).
+const lagPace = 10 * time.Millisecond
+
+// BenchmarkSubscriptionLag runs a subscription while one writer makes a
+// group commit of 10 events (10 streams) every lagPace, and measures for
+// each event the time from its Append returning to the handler receiving
+// it. An event can reach the handler before the writer has seen its commit
+// return; that counts as no lag.
+func BenchmarkSubscriptionLag(b *testing.B) {
+	ctx := context.Background()
+	s := benchStore(b)
+
+	var (
+		mu       sync.Mutex
+		appended = map[uuid.UUID]time.Time{}
+		received = map[uuid.UUID]time.Time{}
+		more     = make(chan struct{}, 1)
+	)
+	sub, err := s.Subscribe(eventstore.SubscriptionOptions{Name: "bench-lag", Handler: func(_ context.Context, ev eventstore.Event) error {
+		now := time.Now()
+		mu.Lock()
+		received[ev.ID] = now
+		mu.Unlock()
+		select {
+		case more <- struct{}{}:
+		default:
+		}
+		return nil
+	}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- sub.Run(runCtx) }()
+	defer func() {
+		stop()
+		<-done
+	}()
+
+	// waitReceived waits until the handler has n events; the bound only
+	// keeps a broken benchmark from hanging.
+	waitReceived := func(n int) {
+		deadline := time.After(time.Minute)
+		for {
+			mu.Lock()
+			got := len(received)
+			mu.Unlock()
+			if got >= n {
+				return
+			}
+			select {
+			case <-more:
+			case <-deadline:
+				b.Fatalf("waited for %d events, the subscription has %d", n, got)
+			}
+		}
+	}
+
+	bs := newBenchStreams("lag", 10, 1)
+	// A first commit, delivered, means the subscription holds its lock and
+	// listens; it is not counted.
+	if _, err := bs.append(ctx, s); err != nil {
+		b.Fatal(err)
+	}
+	waitReceived(bs.size())
+	mu.Lock()
+	clear(received)
+	mu.Unlock()
+
+	ticker := time.NewTicker(lagPace)
+	defer ticker.Stop()
+	b.ReportAllocs()
+	var start time.Time
+	sent := 0
+	for b.Loop() {
+		<-ticker.C
+		if sent == 0 {
+			start = time.Now()
+		}
+		res, err := bs.append(ctx, s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		now := time.Now()
+		mu.Lock()
+		for _, r := range res {
+			for _, e := range r.Events {
+				appended[e.ID] = now
+			}
+		}
+		mu.Unlock()
+		sent += bs.size()
+	}
+	waitReceived(sent)
+
+	mu.Lock()
+	defer mu.Unlock()
+	lags := make([]time.Duration, 0, len(appended))
+	var lastReceived time.Time
+	for id, at := range appended {
+		got, ok := received[id]
+		if !ok {
+			b.Fatalf("event %s was appended but not received", id)
+		}
+		lags = append(lags, max(got.Sub(at), 0))
+		if got.After(lastReceived) {
+			lastReceived = got
+		}
+	}
+	slices.Sort(lags)
+	b.ReportMetric(ms(percentile(lags, 0.50)), "p50_lag_ms")
+	b.ReportMetric(ms(percentile(lags, 0.99)), "p99_lag_ms")
+	b.ReportMetric(float64(len(lags))/lastReceived.Sub(start).Seconds(), "events/s")
+}
+
+// percentile returns the p-th (0 to 1) of sorted durations, nearest rank.
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(math.Ceil(p*float64(len(sorted)))) - 1
+	return sorted[min(max(i, 0), len(sorted)-1)]
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
