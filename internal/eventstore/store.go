@@ -261,16 +261,18 @@ func (s *Store) appendOnce(ctx context.Context, reqs []preparedRequest, recorded
 	var todo []pending
 
 	// 2. Stream versions, in stream order so that concurrent group commits
-	// lock rows in the same order and cannot deadlock.
+	// lock rows in the same order and cannot deadlock, and the positions
+	// the new events will take: one round trip for all of it.
 	order := make([]int, len(reqs))
 	for i := range order {
 		order[i] = i
 	}
 	sort.SliceStable(order, func(a, b int) bool { return reqs[order[a]].streamID < reqs[order[b]].streamID })
+	fresh := make([][]int, len(reqs)) // per request, the indexes of events not stored yet
+	totalFresh := 0
 	for _, ri := range order {
 		r := reqs[ri]
 		results[ri] = AppendResult{StreamID: r.streamID, Events: make([]Event, len(r.events))}
-		var fresh []int
 		for j, p := range r.events {
 			if st, ok := stored[p.id]; ok {
 				if st.streamID != r.streamID || string(st.hash) != string(p.hash) {
@@ -279,73 +281,97 @@ func (s *Store) appendOnce(ctx context.Context, reqs []preparedRequest, recorded
 				results[ri].Events[j] = eventOf(r.streamID, p, st.version, st.position, st.recordedAt, 0)
 				continue
 			}
-			fresh = append(fresh, j)
+			fresh[ri] = append(fresh[ri], j)
 		}
-		if len(fresh) == 0 {
-			v, err := currentVersion(ctx, tx, r.streamID)
-			if err != nil {
-				return nil, err
-			}
+		totalFresh += len(fresh[ri])
+	}
+	b := &pgx.Batch{}
+	for _, ri := range order {
+		r := reqs[ri]
+		n := int64(len(fresh[ri]))
+		switch {
+		case n == 0:
+			b.Queue(`SELECT version FROM eventstore.streams WHERE stream_id = $1`, r.streamID)
+		case r.expected == Any:
+			b.Queue(`INSERT INTO eventstore.streams AS s (stream_id, version, updated_at) VALUES ($1, $2, $3)
+				ON CONFLICT (stream_id) DO UPDATE SET version = s.version + EXCLUDED.version, updated_at = EXCLUDED.updated_at
+				RETURNING version`, r.streamID, n, recordedAt)
+		case r.expected == NoStream:
+			b.Queue(`INSERT INTO eventstore.streams (stream_id, version, updated_at) VALUES ($1, $2, $3)
+				ON CONFLICT (stream_id) DO NOTHING RETURNING version`, r.streamID, n, recordedAt)
+		default:
+			b.Queue(`UPDATE eventstore.streams SET version = version + $2, updated_at = $3
+				WHERE stream_id = $1 AND version = $4 RETURNING version`, r.streamID, n, recordedAt, int64(r.expected))
+		}
+	}
+	b.Queue(`SELECT coalesce(array_agg(nextval('eventstore.position_seq') ORDER BY g), '{}'), pg_current_xact_id()::text
+		FROM generate_series(1, $1) g`, totalFresh)
+	br := tx.SendBatch(ctx, b)
+	moved := make([]bool, len(reqs)) // the stream's version moved by this append
+	for _, ri := range order {
+		var v int64
+		err := br.QueryRow().Scan(&v)
+		switch {
+		case err == nil:
 			results[ri].Version = v
+			moved[ri] = len(fresh[ri]) > 0
+		case errors.Is(err, pgx.ErrNoRows):
+			// No stream (a read of one with nothing new), or a version
+			// not as expected: settled below, after the batch.
+		default:
+			br.Close()
+			return nil, fmt.Errorf("moving the version of stream %q: %w", reqs[ri].streamID, err)
+		}
+	}
+	var positions []int64
+	var txText string
+	if err := br.QueryRow().Scan(&positions, &txText); err != nil {
+		br.Close()
+		return nil, fmt.Errorf("taking positions: %w", err)
+	}
+	if err := br.Close(); err != nil {
+		return nil, fmt.Errorf("moving stream versions: %w", err)
+	}
+	for _, ri := range order {
+		r := reqs[ri]
+		if len(fresh[ri]) == 0 || moved[ri] {
 			continue
 		}
-		n := int64(len(fresh))
-		var newVersion int64
-		var err error
-		switch {
-		case r.expected == Any:
-			err = tx.QueryRow(ctx, `INSERT INTO eventstore.streams AS s (stream_id, version, updated_at) VALUES ($1, $2, $3)
-				ON CONFLICT (stream_id) DO UPDATE SET version = s.version + EXCLUDED.version, updated_at = EXCLUDED.updated_at
-				RETURNING version`, r.streamID, n, recordedAt).Scan(&newVersion)
-		case r.expected == NoStream:
-			err = tx.QueryRow(ctx, `INSERT INTO eventstore.streams (stream_id, version, updated_at) VALUES ($1, $2, $3)
-				ON CONFLICT (stream_id) DO NOTHING RETURNING version`, r.streamID, n, recordedAt).Scan(&newVersion)
-		default:
-			err = tx.QueryRow(ctx, `UPDATE eventstore.streams SET version = version + $2, updated_at = $3
-				WHERE stream_id = $1 AND version = $4 RETURNING version`, r.streamID, n, recordedAt, int64(r.expected)).Scan(&newVersion)
+		// The same events may just have been committed by a concurrent
+		// retry of this append, which then moved the version: that is
+		// success, not a conflict.
+		evs, ok, err := sameEventsStored(ctx, tx, r, fresh[ri])
+		if err != nil {
+			return nil, err
 		}
-		if errors.Is(err, pgx.ErrNoRows) {
-			// The same events may just have been committed by a concurrent
-			// retry of this append, which then moved the version: that is
-			// success, not a conflict.
-			if evs, ok, serr := sameEventsStored(ctx, tx, r, fresh); serr != nil {
-				return nil, serr
-			} else if ok {
-				for k, j := range fresh {
-					results[ri].Events[j] = evs[k]
-				}
-				v, verr := currentVersion(ctx, tx, r.streamID)
-				if verr != nil {
-					return nil, verr
-				}
-				results[ri].Version = v
-				continue
-			}
-			actual, verr := currentVersion(ctx, tx, r.streamID)
-			if verr != nil {
-				return nil, verr
-			}
+		actual, err := currentVersion(ctx, tx, r.streamID)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
 			return nil, &ConflictError{StreamID: r.streamID, Expected: r.expected, Actual: actual}
 		}
-		if err != nil {
-			return nil, fmt.Errorf("moving the version of stream %q: %w", r.streamID, err)
+		for k, j := range fresh[ri] {
+			results[ri].Events[j] = evs[k]
 		}
-		results[ri].Version = newVersion
-		for k, j := range fresh {
-			todo = append(todo, pending{req: ri, ev: j, version: newVersion - n + int64(k) + 1})
+		results[ri].Version = actual
+		fresh[ri] = nil
+	}
+	for _, ri := range order {
+		if !moved[ri] {
+			continue
+		}
+		n := int64(len(fresh[ri]))
+		for k, j := range fresh[ri] {
+			todo = append(todo, pending{req: ri, ev: j, version: results[ri].Version - n + int64(k) + 1})
 		}
 	}
 	if len(todo) == 0 {
 		return results, tx.Commit(ctx)
 	}
 
-	// 3. Positions, then the rows, in one round trip.
-	var positions []int64
-	var txText string
-	if err := tx.QueryRow(ctx, `SELECT array_agg(nextval('eventstore.position_seq') ORDER BY g), pg_current_xact_id()::text
-		FROM generate_series(1, $1) g`, len(todo)).Scan(&positions, &txText); err != nil {
-		return nil, fmt.Errorf("taking positions: %w", err)
-	}
+	// 3. The rows, in one round trip (positions unused by a settled retry
+	// leave a gap, which is harmless).
 	txID, err := parseXID8(txText)
 	if err != nil {
 		return nil, err
@@ -369,7 +395,8 @@ func (s *Store) appendOnce(ctx context.Context, reqs []preparedRequest, recorded
 		schemas[k], datas[k], metas[k], hashes[k] = int32(p.schemaVersion), string(p.data), string(p.metadata), p.hash
 		results[t.req].Events[t.ev] = eventOf(r.streamID, p, t.version, positions[k], recordedAt, txID)
 	}
-	b := &pgx.Batch{}
+	positions = positions[:n]
+	b = &pgx.Batch{}
 	b.Queue(`INSERT INTO eventstore.events (position, event_id, stream_id, version, type, schema_version, data, metadata, recorded_at)
 		SELECT position, event_id, stream_id, version, type, schema_version, data, metadata, $9
 		FROM unnest($1::bigint[], $2::text[]::uuid[], $3::text[], $4::bigint[], $5::text[], $6::int[], $7::text[]::jsonb[], $8::text[]::jsonb[])
