@@ -166,9 +166,11 @@ func (s *Store) AppendMany(ctx context.Context, reqs []AppendRequest) ([]AppendR
 	}
 	// A concurrent append of the same event ids can win the race between
 	// our duplicate check and our insert; one more try then finds them.
+	// Two group commits creating the same new streams in another order can
+	// deadlock on them; PostgreSQL aborts one, which tries again.
 	for attempt := 0; ; attempt++ {
 		res, err := s.appendOnce(ctx, batch, recordedAt)
-		if attempt == 0 && isUniqueViolation(err, "event_ids_pkey") {
+		if attempt < 3 && (isUniqueViolation(err, "event_ids_pkey") || isDeadlock(err)) {
 			continue
 		}
 		return res, err
@@ -286,42 +288,24 @@ func (s *Store) appendOnce(ctx context.Context, reqs []preparedRequest, recorded
 		totalFresh += len(fresh[ri])
 	}
 	b := &pgx.Batch{}
-	for _, ri := range order {
-		r := reqs[ri]
-		n := int64(len(fresh[ri]))
-		switch {
-		case n == 0:
-			b.Queue(`SELECT version FROM eventstore.streams WHERE stream_id = $1`, r.streamID)
-		case r.expected == Any:
-			b.Queue(`INSERT INTO eventstore.streams AS s (stream_id, version, updated_at) VALUES ($1, $2, $3)
-				ON CONFLICT (stream_id) DO UPDATE SET version = s.version + EXCLUDED.version, updated_at = EXCLUDED.updated_at
-				RETURNING version`, r.streamID, n, recordedAt)
-		case r.expected == NoStream:
-			b.Queue(`INSERT INTO eventstore.streams (stream_id, version, updated_at) VALUES ($1, $2, $3)
-				ON CONFLICT (stream_id) DO NOTHING RETURNING version`, r.streamID, n, recordedAt)
-		default:
-			b.Queue(`UPDATE eventstore.streams SET version = version + $2, updated_at = $3
-				WHERE stream_id = $1 AND version = $4 RETURNING version`, r.streamID, n, recordedAt, int64(r.expected))
-		}
+	bulk := bulkable(reqs, order, fresh)
+	if bulk {
+		queueBulkVersions(b, reqs, order, fresh, recordedAt)
+	} else {
+		queuePerStreamVersions(b, reqs, order, fresh, recordedAt)
 	}
 	b.Queue(`SELECT coalesce(array_agg(nextval('eventstore.position_seq') ORDER BY g), '{}'), pg_current_xact_id()::text
 		FROM generate_series(1, $1) g`, totalFresh)
 	br := tx.SendBatch(ctx, b)
 	moved := make([]bool, len(reqs)) // the stream's version moved by this append
-	for _, ri := range order {
-		var v int64
-		err := br.QueryRow().Scan(&v)
-		switch {
-		case err == nil:
-			results[ri].Version = v
-			moved[ri] = len(fresh[ri]) > 0
-		case errors.Is(err, pgx.ErrNoRows):
-			// No stream (a read of one with nothing new), or a version
-			// not as expected: settled below, after the batch.
-		default:
-			br.Close()
-			return nil, fmt.Errorf("moving the version of stream %q: %w", reqs[ri].streamID, err)
-		}
+	if bulk {
+		err = readBulkVersions(br, reqs, order, fresh, results, moved)
+	} else {
+		err = readPerStreamVersions(br, reqs, order, fresh, results, moved)
+	}
+	if err != nil {
+		br.Close()
+		return nil, err
 	}
 	var positions []int64
 	var txText string
@@ -491,6 +475,11 @@ func isUniqueViolation(err error, constraint string) bool {
 	return errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == constraint
 }
 
+func isDeadlock(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "40P01"
+}
+
 // parseXID8 reads an xid8 sent as text.
 func parseXID8(s string) (uint64, error) {
 	v, err := strconv.ParseUint(s, 10, 64)
@@ -498,4 +487,133 @@ func parseXID8(s string) (uint64, error) {
 		return 0, fmt.Errorf("reading transaction id %q: %w", s, err)
 	}
 	return v, nil
+}
+
+// bulkable reports whether the version moves of a group commit can go in
+// a few set-based statements: when it has several streams and none has two
+// requests with new events (one statement may not change a row twice).
+func bulkable(reqs []preparedRequest, order []int, fresh [][]int) bool {
+	seen := map[string]bool{}
+	for _, ri := range order {
+		if len(fresh[ri]) == 0 {
+			continue
+		}
+		if seen[reqs[ri].streamID] {
+			return false
+		}
+		seen[reqs[ri].streamID] = true
+	}
+	return len(seen) > 1
+}
+
+// queuePerStreamVersions queues one statement per request, in stream order.
+func queuePerStreamVersions(b *pgx.Batch, reqs []preparedRequest, order []int, fresh [][]int, recordedAt time.Time) {
+	for _, ri := range order {
+		r := reqs[ri]
+		n := int64(len(fresh[ri]))
+		switch {
+		case n == 0:
+			b.Queue(`SELECT version FROM eventstore.streams WHERE stream_id = $1`, r.streamID)
+		case r.expected == Any:
+			b.Queue(`INSERT INTO eventstore.streams AS s (stream_id, version, updated_at) VALUES ($1, $2, $3)
+				ON CONFLICT (stream_id) DO UPDATE SET version = s.version + EXCLUDED.version, updated_at = EXCLUDED.updated_at
+				RETURNING version`, r.streamID, n, recordedAt)
+		case r.expected == NoStream:
+			b.Queue(`INSERT INTO eventstore.streams (stream_id, version, updated_at) VALUES ($1, $2, $3)
+				ON CONFLICT (stream_id) DO NOTHING RETURNING version`, r.streamID, n, recordedAt)
+		default:
+			b.Queue(`UPDATE eventstore.streams SET version = version + $2, updated_at = $3
+				WHERE stream_id = $1 AND version = $4 RETURNING version`, r.streamID, n, recordedAt, int64(r.expected))
+		}
+	}
+}
+
+func readPerStreamVersions(br pgx.BatchResults, reqs []preparedRequest, order []int, fresh [][]int, results []AppendResult, moved []bool) error {
+	for _, ri := range order {
+		var v int64
+		err := br.QueryRow().Scan(&v)
+		switch {
+		case err == nil:
+			results[ri].Version = v
+			moved[ri] = len(fresh[ri]) > 0
+		case errors.Is(err, pgx.ErrNoRows):
+			// No stream (a read of one with nothing new), or a version
+			// not as expected: settled after the batch.
+		default:
+			return fmt.Errorf("moving the version of stream %q: %w", reqs[ri].streamID, err)
+		}
+	}
+	return nil
+}
+
+// queueBulkVersions queues set-based statements for many streams: first a
+// lock of every existing stream row in stream order (so concurrent group
+// commits take their locks in one order), then one statement per kind of
+// expectation.
+func queueBulkVersions(b *pgx.Batch, reqs []preparedRequest, order []int, fresh [][]int, recordedAt time.Time) {
+	var all, exactIDs, noneIDs, anyIDs []string
+	var exactN, exactV, noneN, anyN []int64
+	for _, ri := range order {
+		r, n := reqs[ri], int64(len(fresh[ri]))
+		all = append(all, r.streamID)
+		switch {
+		case n == 0:
+			// its version comes from the lock statement
+		case r.expected == Any:
+			anyIDs, anyN = append(anyIDs, r.streamID), append(anyN, n)
+		case r.expected == NoStream:
+			noneIDs, noneN = append(noneIDs, r.streamID), append(noneN, n)
+		default:
+			exactIDs, exactN, exactV = append(exactIDs, r.streamID), append(exactN, n), append(exactV, int64(r.expected))
+		}
+	}
+	b.Queue(`SELECT stream_id, version FROM eventstore.streams WHERE stream_id = ANY($1::text[]) ORDER BY stream_id FOR UPDATE`, all)
+	b.Queue(`UPDATE eventstore.streams AS s SET version = s.version + u.n, updated_at = $4
+		FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS u(id, n, expected)
+		WHERE s.stream_id = u.id AND s.version = u.expected
+		RETURNING s.stream_id, s.version`, exactIDs, exactN, exactV, recordedAt)
+	b.Queue(`INSERT INTO eventstore.streams (stream_id, version, updated_at)
+		SELECT id, n, $3 FROM unnest($1::text[], $2::bigint[]) AS u(id, n) ORDER BY id
+		ON CONFLICT (stream_id) DO NOTHING
+		RETURNING stream_id, version`, noneIDs, noneN, recordedAt)
+	b.Queue(`INSERT INTO eventstore.streams AS s (stream_id, version, updated_at)
+		SELECT id, n, $3 FROM unnest($1::text[], $2::bigint[]) AS u(id, n) ORDER BY id
+		ON CONFLICT (stream_id) DO UPDATE SET version = s.version + EXCLUDED.version, updated_at = EXCLUDED.updated_at
+		RETURNING stream_id, version`, anyIDs, anyN, recordedAt)
+}
+
+func readBulkVersions(br pgx.BatchResults, reqs []preparedRequest, order []int, fresh [][]int, results []AppendResult, moved []bool) error {
+	before := map[string]int64{}
+	after := map[string]int64{}
+	for _, into := range []map[string]int64{before, after, after, after} {
+		rows, err := br.Query()
+		if err != nil {
+			return fmt.Errorf("moving stream versions: %w", err)
+		}
+		for rows.Next() {
+			var id string
+			var v int64
+			if err := rows.Scan(&id, &v); err != nil {
+				rows.Close()
+				return fmt.Errorf("moving stream versions: %w", err)
+			}
+			into[id] = v
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("moving stream versions: %w", err)
+		}
+	}
+	for _, ri := range order {
+		id := reqs[ri].streamID
+		if len(fresh[ri]) == 0 {
+			results[ri].Version = before[id] // 0 when the stream does not exist
+			continue
+		}
+		if v, ok := after[id]; ok {
+			results[ri].Version = v
+			moved[ri] = true
+		}
+	}
+	return nil
 }

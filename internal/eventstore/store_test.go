@@ -236,6 +236,33 @@ func TestGroupCommitIsAllOrNothing(t *testing.T) {
 	v, err := s.StreamVersion(ctx, a)
 	require.NoError(t, err)
 	require.Equal(t, int64(2), v, "the good part of a failed batch is not written")
+
+	// Every kind of expectation across many streams in one commit.
+	d, e := stream(t), stream(t)
+	res, err = s.AppendMany(ctx, []eventstore.AppendRequest{
+		{StreamID: e, Expected: eventstore.NoStream, Events: []eventstore.NewEvent{ev("E1", `{}`), ev("E2", `{}`)}},
+		{StreamID: a, Expected: eventstore.Exact(2), Events: []eventstore.NewEvent{ev("A3", `{}`)}},
+		{StreamID: d, Expected: eventstore.Any, Events: []eventstore.NewEvent{ev("D1", `{}`)}},
+		{StreamID: c, Expected: eventstore.Any, Events: []eventstore.NewEvent{ev("C2", `{}`)}},
+		{StreamID: b, Expected: eventstore.Any},
+	})
+	require.NoError(t, err)
+	require.Equal(t, []int64{2, 3, 1, 2, 2}, []int64{res[0].Version, res[1].Version, res[2].Version, res[3].Version, res[4].Version})
+	require.Equal(t, int64(2), res[0].Events[1].Version)
+	require.Equal(t, int64(3), res[1].Events[0].Version)
+	for _, tc := range []eventstore.AppendRequest{
+		{StreamID: e, Expected: eventstore.NoStream, Events: []eventstore.NewEvent{ev("X", `{}`)}},
+		{StreamID: stream(t), Expected: eventstore.Exact(1), Events: []eventstore.NewEvent{ev("X", `{}`)}},
+	} {
+		_, err = s.AppendMany(ctx, []eventstore.AppendRequest{
+			{StreamID: d, Expected: eventstore.Exact(1), Events: []eventstore.NewEvent{ev("D2", `{}`)}}, tc,
+		})
+		require.ErrorAs(t, err, &conflict)
+		require.Equal(t, tc.StreamID, conflict.StreamID)
+	}
+	v, err = s.StreamVersion(ctx, d)
+	require.NoError(t, err)
+	require.Equal(t, int64(1), v)
 }
 
 func TestBadInputIsRefusedBeforeAnythingIsWritten(t *testing.T) {
