@@ -1,0 +1,746 @@
+package workflow
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Parse reads a definition. file names it in diagnostics. On any problem
+// it returns Diagnostics listing every one it found.
+func Parse(file string, src []byte) (*Workflow, error) {
+	r := &reporter{file: file}
+	root := loadYAML(r, src)
+	if root == nil {
+		return nil, r.err()
+	}
+	d := &decoder{r: r}
+	wf := d.workflow(root)
+	wf.File = file
+	if err := r.err(); err != nil {
+		return nil, err
+	}
+	return wf, nil
+}
+
+type decoder struct {
+	r *reporter
+}
+
+func posOf(n *yaml.Node) Pos { return Pos{n.Line, n.Column} }
+
+// obj reads a mapping node's fields, reporting unknown ones.
+type obj struct {
+	d      *decoder
+	n      *yaml.Node
+	step   string
+	what   string // "the workflow", "an ai step", ...
+	values map[string]*yaml.Node
+	keys   map[string]*yaml.Node
+	used   map[string]bool
+}
+
+func (d *decoder) obj(n *yaml.Node, step, what string) *obj {
+	if n.Kind != yaml.MappingNode {
+		d.r.errorf(posOf(n), step, "", "%s must be a mapping (key: value)", what)
+		return nil
+	}
+	o := &obj{d: d, n: n, step: step, what: what, values: map[string]*yaml.Node{}, keys: map[string]*yaml.Node{}, used: map[string]bool{}}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		o.keys[n.Content[i].Value] = n.Content[i]
+		o.values[n.Content[i].Value] = n.Content[i+1]
+	}
+	return o
+}
+
+// done reports every field not read, suggesting the closest known one.
+func (o *obj) done(known ...string) {
+	var unknown []string
+	for k := range o.values {
+		if !o.used[k] {
+			unknown = append(unknown, k)
+		}
+	}
+	sort.Strings(unknown)
+	for _, k := range unknown {
+		hint := "known fields: " + strings.Join(known, ", ")
+		if s := closest(k, known); s != "" {
+			hint = fmt.Sprintf("did you mean %q?", s)
+		}
+		o.d.r.errorf(posOf(o.keys[k]), o.step, hint, "unknown field %q in %s", k, o.what)
+	}
+}
+
+func (o *obj) get(key string) *yaml.Node {
+	o.used[key] = true
+	return o.values[key]
+}
+
+func (o *obj) has(key string) bool { _, ok := o.values[key]; return ok }
+
+func (o *obj) keyPos(key string) Pos {
+	if k, ok := o.keys[key]; ok {
+		return posOf(k)
+	}
+	return posOf(o.n)
+}
+
+func (o *obj) str(key string, required bool) (string, Pos) {
+	n := o.get(key)
+	if n == nil {
+		if required {
+			o.d.r.errorf(posOf(o.n), o.step, "", "%s needs %q", o.what, key)
+		}
+		return "", posOf(o.n)
+	}
+	if n.Kind != yaml.ScalarNode || n.ShortTag() == "!!null" {
+		o.d.r.errorf(posOf(n), o.step, "", "%q must be a string", key)
+		return "", posOf(n)
+	}
+	if required && n.Value == "" {
+		o.d.r.errorf(posOf(n), o.step, "", "%q must not be empty", key)
+	}
+	return n.Value, posOf(n)
+}
+
+func (o *obj) template(key string, required bool) *Template {
+	n := o.get(key)
+	if n == nil {
+		if required {
+			o.d.r.errorf(posOf(o.n), o.step, "", "%s needs %q", o.what, key)
+		}
+		return nil
+	}
+	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!str" {
+		o.d.r.errorf(posOf(n), o.step, `quote it: "…"`, "%q must be a string", key)
+		return nil
+	}
+	return &Template{Src: n.Value, Pos: templatePos(n)}
+}
+
+// templatePos is where a scalar's text starts: after the opening quote.
+func templatePos(n *yaml.Node) Pos {
+	p := posOf(n)
+	if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
+		p.Col++
+	}
+	return p
+}
+
+func (o *obj) integer(key string, min, max int) (int, bool) {
+	n := o.get(key)
+	if n == nil {
+		return 0, false
+	}
+	v, err := strconv.Atoi(n.Value)
+	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" || err != nil {
+		o.d.r.errorf(posOf(n), o.step, "", "%q must be a whole number", key)
+		return 0, false
+	}
+	if v < min || v > max {
+		o.d.r.errorf(posOf(n), o.step, "", "%q is %d; it must be from %d to %d", key, v, min, max)
+		return 0, false
+	}
+	return v, true
+}
+
+func (o *obj) number(key string, min, max float64) *float64 {
+	n := o.get(key)
+	if n == nil {
+		return nil
+	}
+	v, err := strconv.ParseFloat(n.Value, 64)
+	if n.Kind != yaml.ScalarNode || (n.ShortTag() != "!!int" && n.ShortTag() != "!!float") || err != nil || math.IsNaN(v) {
+		o.d.r.errorf(posOf(n), o.step, "", "%q must be a number", key)
+		return nil
+	}
+	if v < min || v > max {
+		o.d.r.errorf(posOf(n), o.step, "", "%q is %v; it must be from %v to %v", key, v, min, max)
+		return nil
+	}
+	return &v
+}
+
+func (o *obj) boolean(key string) (bool, bool) {
+	n := o.get(key)
+	if n == nil {
+		return false, false
+	}
+	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" {
+		o.d.r.errorf(posOf(n), o.step, "", "%q must be true or false", key)
+		return false, false
+	}
+	return n.Value == "true", true
+}
+
+// duration reads a Go duration ("90s", "5m", "1h30m") of at least a second,
+// in whole seconds (Step Functions counts in seconds).
+func (o *obj) duration(key string, max time.Duration) time.Duration {
+	n := o.get(key)
+	if n == nil {
+		return 0
+	}
+	v, err := time.ParseDuration(n.Value)
+	switch {
+	case n.Kind != yaml.ScalarNode || err != nil:
+		o.d.r.errorf(posOf(n), o.step, `write it like "30s", "5m" or "1h30m"`, "%q is not a duration", key)
+		return 0
+	case v < time.Second || v%time.Second != 0:
+		o.d.r.errorf(posOf(n), o.step, "Step Functions counts in whole seconds", "%q must be whole seconds, at least 1s", key)
+		return 0
+	case v > max:
+		o.d.r.errorf(posOf(n), o.step, "", "%q is %s, more than %s", key, v, max)
+		return 0
+	}
+	return v
+}
+
+func (o *obj) strings(key string) ([]string, Pos) {
+	n := o.get(key)
+	if n == nil {
+		return nil, posOf(o.n)
+	}
+	if n.Kind == yaml.ScalarNode {
+		return []string{n.Value}, posOf(n)
+	}
+	if n.Kind != yaml.SequenceNode {
+		o.d.r.errorf(posOf(n), o.step, "", "%q must be a list of strings", key)
+		return nil, posOf(n)
+	}
+	var out []string
+	for _, c := range n.Content {
+		if c.Kind != yaml.ScalarNode {
+			o.d.r.errorf(posOf(c), o.step, "", "%q must be a list of strings", key)
+			continue
+		}
+		out = append(out, c.Value)
+	}
+	return out, posOf(n)
+}
+
+func (o *obj) schema(key string) *Schema {
+	n := o.get(key)
+	if n == nil {
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		o.d.r.errorf(posOf(n), o.step, "", "%q must be a JSON Schema (a mapping)", key)
+		return nil
+	}
+	raw, err := json.Marshal(plain(n))
+	if err != nil {
+		o.d.r.errorf(posOf(n), o.step, "", "%q: %v", key, err)
+		return nil
+	}
+	return &Schema{Pos: posOf(n), Raw: raw}
+}
+
+// plain turns a checked node into plain Go values for JSON.
+func plain(n *yaml.Node) any {
+	switch n.Kind {
+	case yaml.MappingNode:
+		m := map[string]any{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			m[n.Content[i].Value] = plain(n.Content[i+1])
+		}
+		return m
+	case yaml.SequenceNode:
+		a := make([]any, 0, len(n.Content))
+		for _, c := range n.Content {
+			a = append(a, plain(c))
+		}
+		return a
+	}
+	switch n.ShortTag() {
+	case "!!int", "!!float":
+		return json.Number(normalizeNumber(n.Value))
+	case "!!bool":
+		return n.Value == "true"
+	case "!!null":
+		return nil
+	}
+	return n.Value
+}
+
+func normalizeNumber(s string) string {
+	if f, err := strconv.ParseFloat(strings.ReplaceAll(s, "_", ""), 64); err == nil {
+		if f == math.Trunc(f) && math.Abs(f) < 1e15 {
+			return strconv.FormatInt(int64(f), 10)
+		}
+		return strconv.FormatFloat(f, 'g', -1, 64)
+	}
+	return "0"
+}
+
+func (d *decoder) value(n *yaml.Node, step string) *Value {
+	v := &Value{Pos: posOf(n)}
+	switch n.Kind {
+	case yaml.MappingNode:
+		v.Kind = "object"
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			v.Object = append(v.Object, Field{Key: n.Content[i].Value, Value: d.value(n.Content[i+1], step)})
+		}
+	case yaml.SequenceNode:
+		v.Kind = "array"
+		for _, c := range n.Content {
+			v.Array = append(v.Array, d.value(c, step))
+		}
+	default:
+		switch n.ShortTag() {
+		case "!!str":
+			v.Kind = "string"
+			v.String = &Template{Src: n.Value, Pos: templatePos(n)}
+		case "!!int", "!!float":
+			v.Kind = "number"
+			v.Raw = json.RawMessage(normalizeNumber(n.Value))
+		case "!!bool":
+			v.Kind = "bool"
+			v.Raw = json.RawMessage(n.Value)
+		default:
+			v.Kind = "null"
+			v.Raw = json.RawMessage("null")
+		}
+	}
+	return v
+}
+
+var workflowFields = []string{"name", "description", "timeout", "input", "output", "steps"}
+
+func (d *decoder) workflow(n *yaml.Node) *Workflow {
+	wf := &Workflow{}
+	o := d.obj(n, "", "the workflow")
+	if o == nil {
+		return wf
+	}
+	wf.Name, wf.NamePos = o.str("name", true)
+	wf.Description, _ = o.str("description", false)
+	wf.Timeout = o.duration("timeout", 365*24*time.Hour)
+	wf.Input = o.schema("input")
+	wf.InputPos = o.keyPos("input")
+	if wf.Input == nil && !o.has("input") {
+		d.r.errorf(posOf(n), "", "describe the execution input, e.g. input: {type: object, properties: {...}}", "the workflow needs an input schema (input:)")
+	}
+	if out := o.get("output"); out != nil {
+		wf.Output = d.value(out, "")
+	}
+	if s := o.get("steps"); s != nil {
+		wf.Steps = d.steps(s)
+	} else {
+		d.r.errorf(posOf(n), "", "", "the workflow needs steps:")
+	}
+	o.done(workflowFields...)
+	return wf
+}
+
+func (d *decoder) steps(n *yaml.Node) []*Step {
+	if n.Kind != yaml.SequenceNode {
+		d.r.errorf(posOf(n), "", "", "steps must be a list")
+		return nil
+	}
+	if len(n.Content) == 0 {
+		d.r.errorf(posOf(n), "", "", "steps must not be empty")
+	}
+	var out []*Step
+	for _, c := range n.Content {
+		if s := d.step(c); s != nil {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+var stepKinds = []string{KindAI, KindMCP, KindService, KindChoice, KindParallel, KindMap, KindWait, KindApproval, KindSet, KindSucceed, KindFail}
+
+var commonStepFields = []string{"id", "next", "retry", "catch", "timeout", "heartbeat"}
+
+func (d *decoder) step(n *yaml.Node) *Step {
+	s := &Step{Pos: posOf(n)}
+	o := d.obj(n, "", "a step")
+	if o == nil {
+		return nil
+	}
+	s.ID, _ = o.str("id", true)
+	o.step = s.ID
+	var kinds []string
+	for _, k := range stepKinds {
+		if o.has(k) {
+			kinds = append(kinds, k)
+		}
+	}
+	switch len(kinds) {
+	case 0:
+		d.r.errorf(s.Pos, s.ID, "one of: "+strings.Join(stepKinds, ", "), "the step has no kind")
+		o.done(append(append([]string{}, commonStepFields...), stepKinds...)...)
+		return s
+	case 1:
+		s.Kind = kinds[0]
+	default:
+		d.r.errorf(o.keyPos(kinds[1]), s.ID, "split it into two steps", "a step has one kind, this one has %s", strings.Join(kinds, " and "))
+		s.Kind = kinds[0]
+	}
+	s.Next, s.NextPos = o.str("next", false)
+	if s.Next != "" && (s.Kind == KindChoice || s.Kind == KindSucceed || s.Kind == KindFail) {
+		d.r.errorf(s.NextPos, s.ID, "", "a %s step has no next", s.Kind)
+	}
+	if o.has("retry") {
+		s.Retry = d.retries(o.get("retry"), s)
+	}
+	if o.has("catch") {
+		s.Catch = d.catches(o.get("catch"), s)
+	}
+	if o.has("timeout") || o.has("heartbeat") {
+		if !s.IsTask() && s.Kind != KindParallel && s.Kind != KindMap {
+			d.r.errorf(o.keyPos("timeout"), s.ID, "", "a %s step has no timeout or heartbeat", s.Kind)
+		}
+	}
+	s.Timeout = o.duration("timeout", 365*24*time.Hour)
+	s.Heartbeat = o.duration("heartbeat", 365*24*time.Hour)
+	if (s.Retry != nil || s.Catch != nil) && (s.Kind == KindChoice || s.Kind == KindWait || s.Kind == KindSet || s.Kind == KindSucceed || s.Kind == KindFail) {
+		d.r.errorf(s.Pos, s.ID, "", "a %s step cannot retry or catch", s.Kind)
+	}
+
+	body := o.get(s.Kind)
+	what := fmt.Sprintf("%s step %q", s.Kind, s.ID)
+	switch s.Kind {
+	case KindAI:
+		s.AI = d.aiStep(body, s.ID, what)
+	case KindMCP:
+		s.MCP = d.mcpStep(body, s.ID, what)
+	case KindService:
+		s.Service = d.serviceStep(body, s.ID, what)
+	case KindChoice:
+		s.Choice = d.choiceStep(body, s.ID, what)
+	case KindParallel:
+		s.Parallel = d.parallelStep(body, s.ID, what)
+	case KindMap:
+		s.Map = d.mapStep(body, s.ID, what)
+	case KindWait:
+		s.Wait = d.waitStep(body, s.ID, what)
+	case KindApproval:
+		s.Approval = d.approvalStep(body, s.ID, what)
+	case KindSet:
+		s.Set = d.value(body, s.ID)
+		if s.Set.Kind != "object" {
+			d.r.errorf(s.Set.Pos, s.ID, "set: {name: value, ...}", "set must be a mapping of names to values")
+		}
+	case KindSucceed:
+		if body.Kind != yaml.ScalarNode || body.ShortTag() != "!!null" {
+			if body.Kind != yaml.MappingNode || len(body.Content) > 0 {
+				d.r.errorf(posOf(body), s.ID, "write succeed: {}", "succeed takes no settings")
+			}
+		}
+	case KindFail:
+		s.Fail = d.failStep(body, s.ID, what)
+	}
+	o.done(append(append([]string{}, commonStepFields...), s.Kind)...)
+	return s
+}
+
+func (d *decoder) retries(n *yaml.Node, s *Step) []Retry {
+	if n.Kind != yaml.SequenceNode {
+		d.r.errorf(posOf(n), s.ID, "retry: [{errors: [AI.Throttled], attempts: 3}]", "retry must be a list")
+		return nil
+	}
+	var out []Retry
+	for _, c := range n.Content {
+		o := d.obj(c, s.ID, "a retry")
+		if o == nil {
+			continue
+		}
+		r := Retry{Pos: posOf(c), Backoff: 2, Interval: time.Second, Jitter: true}
+		r.Errors, _ = o.strings("errors")
+		if len(r.Errors) == 0 {
+			r.Errors = []string{"States.ALL"}
+		}
+		r.Attempts, r.HasAttempts = o.integer("attempts", 0, 99999999)
+		if !r.HasAttempts {
+			r.Attempts = 3
+		}
+		if iv := o.duration("interval", 99999999*time.Second); iv > 0 {
+			r.Interval = iv
+		}
+		if b := o.number("backoff", 1, 1000); b != nil {
+			r.Backoff = *b
+		}
+		r.MaxDelay = o.duration("max_delay", 31622401*time.Second)
+		if j, ok := o.boolean("jitter"); ok {
+			r.Jitter = j
+		}
+		o.done("errors", "attempts", "interval", "backoff", "max_delay", "jitter")
+		out = append(out, r)
+	}
+	return out
+}
+
+func (d *decoder) catches(n *yaml.Node, s *Step) []Catch {
+	if n.Kind != yaml.SequenceNode {
+		d.r.errorf(posOf(n), s.ID, "catch: [{errors: [States.ALL], next: handle_error}]", "catch must be a list")
+		return nil
+	}
+	var out []Catch
+	for _, c := range n.Content {
+		o := d.obj(c, s.ID, "a catch")
+		if o == nil {
+			continue
+		}
+		k := Catch{Pos: posOf(c)}
+		k.Errors, _ = o.strings("errors")
+		if len(k.Errors) == 0 {
+			k.Errors = []string{"States.ALL"}
+		}
+		k.Next, k.NextPos = o.str("next", true)
+		o.done("errors", "next")
+		out = append(out, k)
+	}
+	return out
+}
+
+func (d *decoder) aiStep(n *yaml.Node, step, what string) *AIStep {
+	o := d.obj(n, step, what)
+	if o == nil {
+		return nil
+	}
+	a := &AIStep{}
+	a.Model, _ = o.str("model", true)
+	a.System = o.template("system", false)
+	a.Prompt = o.template("prompt", true)
+	a.Temperature = o.number("temperature", 0, 2)
+	a.MaxTokens, _ = o.integer("max_tokens", 1, 1_000_000)
+	a.TopP = o.number("top_p", 0, 1)
+	a.Stop, _ = o.strings("stop")
+	a.OutputSchema = o.schema("output_schema")
+	if t := o.get("tools"); t != nil {
+		if t.Kind != yaml.SequenceNode {
+			d.r.errorf(posOf(t), step, `tools: ["support/find_customer", ...]`, "tools must be a list of server/tool names")
+		} else {
+			for _, c := range t.Content {
+				server, tool, ok := strings.Cut(c.Value, "/")
+				if c.Kind != yaml.ScalarNode || !ok || server == "" || tool == "" {
+					d.r.errorf(posOf(c), step, `write "server/tool", e.g. "support/find_customer"`, "a tool is named server/tool")
+					continue
+				}
+				a.Tools = append(a.Tools, ToolRef{Server: server, Tool: tool, Pos: posOf(c)})
+			}
+		}
+	}
+	a.MaxTurns, _ = o.integer("max_turns", 1, 100)
+	o.done("model", "system", "prompt", "temperature", "max_tokens", "top_p", "stop", "output_schema", "tools", "max_turns")
+	return a
+}
+
+func (d *decoder) mcpStep(n *yaml.Node, step, what string) *MCPStep {
+	o := d.obj(n, step, what)
+	if o == nil {
+		return nil
+	}
+	m := &MCPStep{}
+	m.Server, _ = o.str("server", true)
+	m.Tool, m.ToolPos = o.str("tool", true)
+	if a := o.get("arguments"); a != nil {
+		m.Arguments = d.value(a, step)
+		if m.Arguments.Kind != "object" {
+			d.r.errorf(m.Arguments.Pos, step, "", "arguments must be a mapping")
+		}
+	}
+	o.done("server", "tool", "arguments")
+	return m
+}
+
+var httpMethods = map[string]bool{"GET": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true}
+
+func (d *decoder) serviceStep(n *yaml.Node, step, what string) *ServiceStep {
+	o := d.obj(n, step, what)
+	if o == nil {
+		return nil
+	}
+	s := &ServiceStep{}
+	s.Service, _ = o.str("service", false)
+	s.Capability, _ = o.str("capability", false)
+	if (s.Service == "") == (s.Capability == "") {
+		d.r.errorf(posOf(n), step, "service: name, or capability: what it does", "a service step names a service or a capability, one of the two")
+	}
+	var mpos Pos
+	s.Method, mpos = o.str("method", false)
+	if s.Method == "" {
+		s.Method = "POST"
+	} else if s.Method = strings.ToUpper(s.Method); !httpMethods[s.Method] {
+		d.r.errorf(mpos, step, "", "method %q is not one of GET, POST, PUT, PATCH, DELETE", s.Method)
+	}
+	s.Path = o.template("path", true)
+	if b := o.get("body"); b != nil {
+		s.Body = d.value(b, step)
+	}
+	s.OutputSchema = o.schema("output_schema")
+	o.done("service", "capability", "method", "path", "body", "output_schema")
+	return s
+}
+
+func (d *decoder) choiceStep(n *yaml.Node, step, what string) *ChoiceStep {
+	o := d.obj(n, step, what)
+	if o == nil {
+		return nil
+	}
+	c := &ChoiceStep{}
+	cases := o.get("cases")
+	if cases == nil || cases.Kind != yaml.SequenceNode || len(cases.Content) == 0 {
+		d.r.errorf(posOf(n), step, `cases: [{when: 'input.amount > 100', next: big}]`, "a choice needs a list of cases")
+	} else {
+		for _, cn := range cases.Content {
+			co := d.obj(cn, step, "a choice case")
+			if co == nil {
+				continue
+			}
+			var cc ChoiceCase
+			w := co.template("when", true)
+			if w != nil {
+				cc.When, cc.WhenPos = w.Src, w.Pos
+			}
+			cc.Next, cc.NextPos = co.str("next", true)
+			co.done("when", "next")
+			c.Cases = append(c.Cases, cc)
+		}
+	}
+	c.Default, c.DefaultPos = o.str("default", false)
+	o.done("cases", "default")
+	return c
+}
+
+func (d *decoder) parallelStep(n *yaml.Node, step, what string) *ParallelStep {
+	o := d.obj(n, step, what)
+	if o == nil {
+		return nil
+	}
+	p := &ParallelStep{}
+	b := o.get("branches")
+	if b == nil || b.Kind != yaml.SequenceNode || len(b.Content) == 0 {
+		d.r.errorf(posOf(n), step, "branches: [{steps: [...]}, {steps: [...]}]", "a parallel step needs a list of branches")
+	} else {
+		for _, bn := range b.Content {
+			bo := d.obj(bn, step, "a branch")
+			if bo == nil {
+				continue
+			}
+			var steps []*Step
+			if s := bo.get("steps"); s != nil {
+				steps = d.steps(s)
+			} else {
+				d.r.errorf(posOf(bn), step, "", "a branch needs steps:")
+			}
+			bo.done("steps")
+			p.Branches = append(p.Branches, steps)
+		}
+	}
+	o.done("branches")
+	return p
+}
+
+var percentRE = regexp.MustCompile(`^(\d+(?:\.\d+)?)%$`)
+
+func (d *decoder) mapStep(n *yaml.Node, step, what string) *MapStep {
+	o := d.obj(n, step, what)
+	if o == nil {
+		return nil
+	}
+	m := &MapStep{}
+	m.Items = o.template("items", true)
+	m.ItemsPos = o.keyPos("items")
+	m.MaxConcurrency, _ = o.integer("max_concurrency", 0, 10000)
+	if tf := o.get("tolerated_failures"); tf != nil {
+		if pm := percentRE.FindStringSubmatch(tf.Value); pm != nil {
+			v, _ := strconv.ParseFloat(pm[1], 64)
+			if v > 100 {
+				d.r.errorf(posOf(tf), step, "", "tolerated_failures is %v%%; at most 100%%", v)
+			}
+			m.ToleratedFailurePercentage = &v
+		} else if v, err := strconv.Atoi(tf.Value); err == nil && v >= 0 && tf.ShortTag() == "!!int" {
+			m.ToleratedFailureCount = &v
+		} else {
+			d.r.errorf(posOf(tf), step, `a count like 3, or a share like "10%"`, "tolerated_failures must be a count or a percentage")
+		}
+	}
+	if s := o.get("steps"); s != nil {
+		m.Steps = d.steps(s)
+	} else {
+		d.r.errorf(posOf(n), step, "", "a map step needs steps: (run for each item)")
+	}
+	o.done("items", "max_concurrency", "tolerated_failures", "steps")
+	return m
+}
+
+func (d *decoder) waitStep(n *yaml.Node, step, what string) *WaitStep {
+	o := d.obj(n, step, what)
+	if o == nil {
+		return nil
+	}
+	w := &WaitStep{}
+	w.Duration = o.duration("duration", 365*24*time.Hour)
+	w.Until = o.template("until", false)
+	if (w.Duration == 0) == (w.Until == nil) && !(o.has("duration") && w.Duration == 0) {
+		d.r.errorf(posOf(n), step, `duration: 10m, or until: "{{ input.deadline }}"`, "a wait needs a duration or an until, one of the two")
+	}
+	o.done("duration", "until")
+	return w
+}
+
+func (d *decoder) approvalStep(n *yaml.Node, step, what string) *ApprovalStep {
+	o := d.obj(n, step, what)
+	if o == nil {
+		return nil
+	}
+	a := &ApprovalStep{}
+	a.Message = o.template("message", true)
+	a.Approvers, _ = o.strings("approvers")
+	o.done("message", "approvers")
+	return a
+}
+
+func (d *decoder) failStep(n *yaml.Node, step, what string) *FailStep {
+	o := d.obj(n, step, what)
+	if o == nil {
+		return nil
+	}
+	f := &FailStep{}
+	f.Error, _ = o.str("error", true)
+	f.Cause, _ = o.str("cause", false)
+	o.done("error", "cause")
+	return f
+}
+
+// closest returns the known word nearest to w, if it is near enough to be a
+// typo.
+func closest(w string, known []string) string {
+	best, bestD := "", 3
+	for _, k := range known {
+		if d := editDistance(w, k); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
