@@ -38,6 +38,9 @@ const usage = `aiflow: AI workflow orchestration on AWS serverless.
 
 Usage:
   aiflow dev                      run aiflow on this machine (PostgreSQL, migrations, HTTP API)
+  aiflow validate FILE...         check workflow definitions; every error, located (file:line:col)
+  aiflow compile FILE [-o OUT]    compile a workflow to a Step Functions state machine (ASL)
+  aiflow graph FILE               draw a workflow as a Mermaid flowchart
   aiflow migrate up|down|status   apply, roll back or list database migrations
   aiflow archive --before YYYY-MM archive the months of events before YYYY-MM (and: archive restore FILE)
   aiflow replay --projection NAME rebuild a projection from the whole event log
@@ -61,6 +64,12 @@ func run(ctx context.Context, args []string, e env) int {
 		return cmdArchive(ctx, args[1:], e)
 	case "replay":
 		return cmdReplay(ctx, args[1:], e)
+	case "validate":
+		return cmdValidate(args[1:], e)
+	case "compile":
+		return cmdCompile(args[1:], e)
+	case "graph":
+		return cmdGraph(args[1:], e)
 	case "doctor":
 		return cmdDoctor(ctx, args[1:], e)
 	case "version", "--version", "-version":
