@@ -33,11 +33,7 @@ func loadWorkflow(file, catalogPath string) (*workflow.Checked, error) {
 			return nil, fmt.Errorf("%s: %w", catalogPath, err)
 		}
 	}
-	wf, err := workflow.Parse(file, src)
-	if err != nil {
-		return nil, err
-	}
-	return workflow.Check(wf, catalog)
+	return workflow.Load(file, src, catalog)
 }
 
 func workflowFlags(name string, e env) (*flag.FlagSet, *string) {

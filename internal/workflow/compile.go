@@ -211,8 +211,13 @@ func (comp *compiler) mapState(s *Step, outer *Step) (*asl.State, error) {
 		mc := s.Map.MaxConcurrency
 		st.MaxConcurrency = &mc
 	}
-	st.ToleratedFailureCount = s.Map.ToleratedFailureCount
-	st.ToleratedFailurePercentage = s.Map.ToleratedFailurePercentage
+	if s.Map.ToleratedFailureCount != nil || s.Map.ToleratedFailurePercentage != nil {
+		// Step Functions tolerates failed items only in a distributed Map,
+		// whose items run as child executions of their own.
+		proc.ProcessorConfig = &asl.ProcessorConfig{Mode: "DISTRIBUTED", ExecutionType: "STANDARD"}
+		st.ToleratedFailureCount = s.Map.ToleratedFailureCount
+		st.ToleratedFailurePercentage = s.Map.ToleratedFailurePercentage
+	}
 	comp.errorHandling(st, s)
 	return st, nil
 }

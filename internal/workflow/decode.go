@@ -14,7 +14,8 @@ import (
 )
 
 // Parse reads a definition. file names it in diagnostics. On any problem
-// it returns Diagnostics listing every one it found.
+// it returns Diagnostics listing every one it found, and, when the file was
+// valid YAML, the part of the workflow it could read (see Load).
 func Parse(file string, src []byte) (*Workflow, error) {
 	r := &reporter{file: file}
 	root := loadYAML(r, src)
@@ -25,7 +26,9 @@ func Parse(file string, src []byte) (*Workflow, error) {
 	wf := d.workflow(root)
 	wf.File = file
 	if err := r.err(); err != nil {
-		return nil, err
+		// The partial workflow goes back too, so that Load can check what
+		// was read and report those problems at the same time.
+		return wf, err
 	}
 	return wf, nil
 }
