@@ -11,7 +11,7 @@ FUNCTIONS := ApiFunction:api
 LAMBDA_GOFLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w -buildid="
 LAMBDA_ENV := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 
-.PHONY: all dev test test-short lint build bench clean tidy $(foreach f,$(FUNCTIONS),build-$(word 1,$(subst :, ,$(f))))
+.PHONY: all dev test test-short lint build bench examples clean tidy $(foreach f,$(FUNCTIONS),build-$(word 1,$(subst :, ,$(f))))
 
 all: lint build test
 
@@ -50,6 +50,10 @@ build-$(word 1,$(subst :, ,$(1))):
 	cp build/$(word 1,$(subst :, ,$(1)))/bootstrap "$$(ARTIFACTS_DIR)/bootstrap"
 endef
 $(foreach f,$(FUNCTIONS),$(eval $(call sam_target,$(f))))
+
+## examples: recompile examples/ into statemachines/ and rewrite the expected errors of examples/invalid/
+examples:
+	$(GO) test ./internal/workflow -run 'TestExamples|TestInvalid' -count=1 -update
 
 ## bench: every benchmark, with allocations
 bench:

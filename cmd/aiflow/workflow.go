@@ -36,6 +36,23 @@ func loadWorkflow(file, catalogPath string) (*workflow.Checked, error) {
 	return workflow.Load(file, src, catalog)
 }
 
+// parseAnywhere parses flags before, between and after the positional
+// arguments (aiflow compile FILE -o OUT), which flag.Parse alone stops at.
+func parseAnywhere(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return positional, nil
+		}
+		positional = append(positional, args[0])
+		args = args[1:]
+	}
+}
+
 func workflowFlags(name string, e env) (*flag.FlagSet, *string) {
 	fs := flag.NewFlagSet("aiflow "+name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
@@ -46,15 +63,16 @@ func workflowFlags(name string, e env) (*flag.FlagSet, *string) {
 // cmdValidate checks definitions and prints every error, compiler style.
 func cmdValidate(args []string, e env) int {
 	fs, catalog := workflowFlags("validate", e)
-	if err := fs.Parse(args); err != nil {
+	files, err := parseAnywhere(fs, args)
+	if err != nil {
 		return 2
 	}
-	if fs.NArg() == 0 {
+	if len(files) == 0 {
 		fmt.Fprintln(e.stderr, "usage: aiflow validate [--catalog FILE] FILE...")
 		return 2
 	}
 	code := 0
-	for _, file := range fs.Args() {
+	for _, file := range files {
 		if _, err := loadWorkflow(file, *catalog); err != nil {
 			fmt.Fprintln(e.stderr, err)
 			code = 1
@@ -69,14 +87,15 @@ func cmdValidate(args []string, e env) int {
 func cmdCompile(args []string, e env) int {
 	fs, catalog := workflowFlags("compile", e)
 	out := fs.String("o", "", "write the state machine to this file instead of stdout")
-	if err := fs.Parse(args); err != nil {
+	files, err := parseAnywhere(fs, args)
+	if err != nil {
 		return 2
 	}
-	if fs.NArg() != 1 {
+	if len(files) != 1 {
 		fmt.Fprintln(e.stderr, "usage: aiflow compile [--catalog FILE] [-o OUT] FILE")
 		return 2
 	}
-	checked, err := loadWorkflow(fs.Arg(0), *catalog)
+	checked, err := loadWorkflow(files[0], *catalog)
 	if err != nil {
 		fmt.Fprintln(e.stderr, err)
 		return 1
@@ -112,14 +131,15 @@ func cmdCompile(args []string, e env) int {
 // cmdGraph prints a Mermaid flowchart of a definition.
 func cmdGraph(args []string, e env) int {
 	fs, catalog := workflowFlags("graph", e)
-	if err := fs.Parse(args); err != nil {
+	files, err := parseAnywhere(fs, args)
+	if err != nil {
 		return 2
 	}
-	if fs.NArg() != 1 {
+	if len(files) != 1 {
 		fmt.Fprintln(e.stderr, "usage: aiflow graph [--catalog FILE] FILE")
 		return 2
 	}
-	checked, err := loadWorkflow(fs.Arg(0), *catalog)
+	checked, err := loadWorkflow(files[0], *catalog)
 	if err != nil {
 		fmt.Fprintln(e.stderr, err)
 		return 1

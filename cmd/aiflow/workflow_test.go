@@ -37,7 +37,7 @@ func TestValidateCompileAndGraph(t *testing.T) {
 	te = newTestEnv(nil)
 	require.Equal(t, 0, run(ctx, []string{"graph", triage}, te.env()))
 	require.Contains(t, te.stdout.String(), "flowchart TD\n")
-	require.Contains(t, te.stdout.String(), "route -->|otherwise| done")
+	require.Contains(t, te.stdout.String(), "s_route -->|otherwise| s_done")
 }
 
 func TestValidateReportsEveryErrorLocated(t *testing.T) {

@@ -74,6 +74,12 @@ type Checked struct {
 // returns Diagnostics listing every problem.
 func Check(wf *Workflow, catalog *Catalog) (*Checked, error) {
 	r := &reporter{file: wf.File}
+	if n := countSteps(wf.Steps); n > MaxSteps {
+		// The checks grow faster than the steps; a definition this large
+		// is refused before they run.
+		r.errorf(Pos{1, 1}, "", "split it into workflows of their own", "the workflow has %d steps, more than %d", n, MaxSteps)
+		return nil, r.err()
+	}
 	g := checkStructure(r, wf)
 	c := &checker{r: r, wf: wf, g: g, catalog: catalog, outputs: map[string]*shape{}, errors: map[string]bool{}}
 	c.inputs = anyShape
@@ -105,6 +111,24 @@ func Check(wf *Workflow, catalog *Catalog) (*Checked, error) {
 		return nil, err
 	}
 	return &Checked{Workflow: wf, g: g, catalog: catalog, outputs: c.outputs, inputs: c.inputs}, nil
+}
+
+// MaxSteps bounds the steps of a workflow, nested ones included.
+const MaxSteps = 1000
+
+func countSteps(steps []*Step) int {
+	n := len(steps)
+	for _, s := range steps {
+		switch {
+		case s.Parallel != nil:
+			for _, b := range s.Parallel.Branches {
+				n += countSteps(b)
+			}
+		case s.Map != nil:
+			n += countSteps(s.Map.Steps)
+		}
+	}
+	return n
 }
 
 func sortedSteps(g *graph) []*Step {
@@ -450,8 +474,15 @@ func (e *env) Lookup(p expr.Path) (expr.Type, error) {
 				return expr.Type{}, lookupErr(fmt.Sprintf("steps.%s.output is this step's own result", id), "")
 			}
 			if !e.avail[id] {
+				// Fix: the hint used to suggest "a default on the other
+				// paths", which the language cannot express; and a step in a
+				// map's sub-flow, another branch or after a catch got the
+				// same generic message.
+				if msg, hint := e.c.whyNotSet(id, e.step, e.caught); msg != "" {
+					return expr.Type{}, lookupErr(msg, hint)
+				}
 				return expr.Type{}, lookupErr(fmt.Sprintf("steps.%s.output may not be set here: some way to this point does not run step %q", id, id),
-					"read it only where every path has run that step, or set a default on the other paths")
+					fmt.Sprintf("read it only in steps that run after %q on every way to them", id))
 			}
 			return walkShape(out, p, p.Segments[2:], fmt.Sprintf("steps.%s.output", id), false, lookupErr)
 		case field == "error":
@@ -465,6 +496,62 @@ func (e *env) Lookup(p expr.Path) (expr.Type, error) {
 		}
 	}
 	return expr.Type{}, lookupErr(fmt.Sprintf("unknown root %q", p.Root), "")
+}
+
+// whyNotSet explains, when there is a specific reason, why steps.<id>.output
+// cannot be read in step reader ("" for the output mapping): the step
+// failed on the way here, or it runs where the reader cannot see it.
+func (c *checker) whyNotSet(id, reader string, caught set) (msg, hint string) {
+	if caught[id] {
+		return fmt.Sprintf("steps.%s.output is not set on the way from its catch: the step failed", id),
+			fmt.Sprintf("read steps.%s.error.Error and steps.%s.error.Cause here", id, id)
+	}
+	for f := c.g.flowOf[id]; f != nil && f.parent != nil; f = c.g.flowOf[f.parent.ID] {
+		if p := f.parent; caught[p.ID] {
+			return fmt.Sprintf("steps.%s.output may not be set on the way from the catch of %q: the %s step failed, maybe before %q ran", id, p.ID, p.Kind, id),
+				fmt.Sprintf("read steps.%s.error.Error and steps.%s.error.Cause here", p.ID, p.ID)
+		}
+	}
+	// inside reports whether the reader runs in one of p's branches.
+	inside := func(p *Step) bool {
+		for g := c.g.flowOf[reader]; g != nil && g.parent != nil; g = c.g.flowOf[g.parent.ID] {
+			if g.parent == p {
+				return true
+			}
+		}
+		return false
+	}
+	holds := func(f *flow) bool {
+		g := c.g.flows[0]
+		if reader != "" {
+			g = c.g.flowOf[reader]
+		}
+		for g != nil {
+			if g == f {
+				return true
+			}
+			if g.parent == nil {
+				return false
+			}
+			g = c.g.flowOf[g.parent.ID]
+		}
+		return false
+	}
+	for f := c.g.flowOf[id]; f != nil && f.parent != nil; f = c.g.flowOf[f.parent.ID] {
+		if holds(f) {
+			return "", ""
+		}
+		p := f.parent
+		switch {
+		case p.Kind == KindMap:
+			return fmt.Sprintf("step %q runs inside the map step %q, once per item", id, p.ID),
+				fmt.Sprintf("after the map, read steps.%s.output: the list of each item's result", p.ID)
+		case p.Kind == KindParallel && inside(p):
+			return fmt.Sprintf("step %q runs in another branch of the parallel step %q, at the same time as this one", id, p.ID),
+				fmt.Sprintf("read it after %q, where the branches' results are merged", p.ID)
+		}
+	}
+	return "", ""
 }
 
 func (c *checker) itemsShape(m *Step) (*shape, bool) {
@@ -512,6 +599,12 @@ func (c *checker) itemsShape(m *Step) (*shape, bool) {
 // walkShape follows segs through sh and returns the value's type.
 func walkShape(sh *shape, p expr.Path, segs []expr.Segment, at string, optional bool, lookupErr func(string, string) error) (expr.Type, error) {
 	for _, seg := range segs {
+		// A null has no fields or items: below a value that may be null,
+		// the path may be absent. Fix: reading input.a.b where a is
+		// [object, null] passed the checker and failed at run time.
+		if !sh.isAny() && sh.types["null"] {
+			optional = true
+		}
 		if seg.IsIndex {
 			items, msg := sh.index()
 			if msg != "" {
@@ -573,12 +666,12 @@ func at(base Pos, src string, offset int) Pos {
 	return Pos{line, col}
 }
 
-func (c *checker) reportExpr(base Pos, src, step string, errs []*expr.TypeError) {
+func (c *checker) reportExpr(locate func(offset int) Pos, step string, errs []*expr.TypeError) {
 	for _, e := range errs {
 		if e.Warning {
 			continue
 		}
-		c.r.errorf(at(base, src, e.Start), step, e.Hint, "%s", e.Msg)
+		c.r.errorf(locate(e.Start), step, e.Hint, "%s", e.Msg)
 	}
 }
 
@@ -588,14 +681,14 @@ func (c *checker) template(t *Template, e *env) (expr.Template, bool) {
 	if err != nil {
 		var se *expr.SyntaxError
 		if errors.As(err, &se) {
-			c.r.errorf(at(t.Pos, t.Src, se.Offset), e.step, se.Hint, "%s", se.Msg)
+			c.r.errorf(t.at(se.Offset), e.step, se.Hint, "%s", se.Msg)
 		} else {
 			c.r.errorf(t.Pos, e.step, "", "%v", err)
 		}
 		return pt, false
 	}
 	errs := expr.CheckTemplate(pt, e)
-	c.reportExpr(t.Pos, t.Src, e.step, errs)
+	c.reportExpr(t.at, e.step, errs)
 	return pt, len(errs) == 0
 }
 
@@ -672,7 +765,7 @@ func (c *checker) checkValueAgainst(v *Value, e *env, field string, want *shape)
 			}
 			got := shapeOfKinds(t.Kinds)
 			if want != nil && !want.isAny() && !got.isAny() && !fits(got, want) {
-				c.r.errorf(at(v.String.Pos, v.String.Src, p.Start), e.step, "",
+				c.r.errorf(v.String.at(p.Start), e.step, "",
 					"%s is %s (%s), but must be %s", orValue(field), got, p, want)
 			}
 			return got
@@ -810,7 +903,7 @@ func (c *checker) checkStep(s *Step) {
 				continue
 			}
 			_, errs := expr.Check(n, e)
-			c.reportExpr(cs.WhenPos, cs.When, s.ID, errs)
+			c.reportExpr(func(offset int) Pos { return at(cs.WhenPos, cs.When, offset) }, s.ID, errs)
 		}
 	case KindMap:
 		if s.Map == nil || s.Map.Items == nil {
@@ -826,12 +919,18 @@ func (c *checker) checkStep(s *Step) {
 			return
 		}
 		if t, err := e.Lookup(p); err == nil && !t.IsAny() && !t.Kinds.Has(expr.Array) {
-			c.r.errorf(at(s.Map.Items.Pos, s.Map.Items.Src, p.Start), s.ID, "", "items must be an array, but %s is %s", p, t)
+			c.r.errorf(s.Map.Items.at(p.Start), s.ID, "", "items must be an array, but %s is %s", p, t)
 		}
 		if len(s.Map.Steps) > 0 {
 			last := s.Map.Steps[len(s.Map.Steps)-1]
 			if c.outputs[last.ID] == nil {
 				c.r.errorf(last.Pos, s.ID, "end the sub-flow with a step that has an output (ai, mcp, service, set, ...)", "the last step of a map gives each item's result, and a %s step has none", last.Kind)
+			} else if mf := c.flowOfSteps(s.Map.Steps); mf != nil && !c.endAvail(mf)[last.ID] {
+				// Fix: an item that ended elsewhere (a succeed step, a next
+				// that skips the last step) failed at run time reading the
+				// last step's missing output.
+				c.r.errorf(last.Pos, s.ID, "make every way through the sub-flow end at its last step; a fail step may end an item early",
+					"each item's result is the output of %q, the sub-flow's last step, but some way through the sub-flow ends without running it", last.ID)
 			}
 		}
 	case KindWait:

@@ -1,7 +1,9 @@
 package workflow
 
 import (
+	"fmt"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -58,5 +60,33 @@ func TestCheckErrors(t *testing.T) {
 			require.Error(t, err)
 			require.Contains(t, err.Error(), tc.want)
 		})
+	}
+}
+
+func TestCheckRefusesTooManySteps(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	b.WriteString("name: big\ninput: {type: object}\nsteps:\n")
+	for i := range MaxSteps + 1 {
+		fmt.Fprintf(&b, "  - id: s%d\n    set: {i: %d}\n", i, i)
+	}
+	err := check(t, b.String())
+	require.ErrorContains(t, err, "the workflow has 1001 steps, more than 1000")
+}
+
+// BenchmarkCheckLargestWorkflow checks a workflow of MaxSteps steps in a
+// chain, the largest Check accepts.
+func BenchmarkCheckLargestWorkflow(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString("name: big\ninput: {type: object}\nsteps:\n")
+	for i := range MaxSteps {
+		fmt.Fprintf(&sb, "  - id: s%d\n    set: {i: %d}\n", i, i)
+	}
+	src := []byte(sb.String())
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Load("big.yaml", src, nil); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

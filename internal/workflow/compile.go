@@ -57,11 +57,21 @@ func Compile(c *Checked) (*asl.StateMachine, error) {
 	end := ""
 	if wf.Output != nil {
 		end = outputState
-		out, err := comp.value(wf.Output, nil)
+		st := &asl.State{Type: asl.TypePass, Comment: "aiflow: the workflow's output mapping", End: true}
+		output := wf.Output
+		if output.Kind != "object" {
+			// Parameters must be an object: any other output (a single
+			// {{ path }}, text, a list, a literal) goes in as "value" and
+			// comes out alone. Fix: it used to make an invalid Pass state.
+			output = &Value{Pos: output.Pos, Kind: "object", Object: []Field{{Key: "value", Value: output}}}
+			st.OutputPath = asl.Ref("$.value")
+		}
+		out, err := comp.value(output, nil)
 		if err != nil {
 			return nil, err
 		}
-		m.States[outputState] = &asl.State{Type: asl.TypePass, Comment: "aiflow: the workflow's output mapping", Parameters: mustJSON(out), End: true}
+		st.Parameters = mustJSON(out)
+		m.States[outputState] = st
 	}
 	if err := comp.flow(m.States, wf.Steps, end, nil); err != nil {
 		return nil, err
@@ -166,7 +176,14 @@ func (comp *compiler) step(s *Step, mapStep *Step) (*asl.State, error) {
 		for _, m := range merges[1:] {
 			merged = fmt.Sprintf("States.JsonMerge(%s, %s, false)", merged, m)
 		}
-		st.ResultSelector = mustJSON(map[string]any{"input.$": "$[0].input", "steps.$": merged})
+		sel := map[string]any{"input.$": "$[0].input", "steps.$": merged}
+		if mapStep != nil {
+			// Inside a map's sub-flow the state also holds the item and
+			// its index. Fix: they were dropped here, so a step after the
+			// parallel that read context.map.item failed at run time.
+			sel["item.$"], sel["index.$"] = "$[0].item", "$[0].index"
+		}
+		st.ResultSelector = mustJSON(sel)
 		st.ResultPath = asl.Ref("$")
 		comp.errorHandling(st, s)
 		return st, nil

@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -22,7 +24,7 @@ func Parse(file string, src []byte) (*Workflow, error) {
 	if root == nil {
 		return nil, r.err()
 	}
-	d := &decoder{r: r}
+	d := &decoder{r: r, src: src}
 	wf := d.workflow(root)
 	wf.File = file
 	if err := r.err(); err != nil {
@@ -34,7 +36,9 @@ func Parse(file string, src []byte) (*Workflow, error) {
 }
 
 type decoder struct {
-	r *reporter
+	r     *reporter
+	src   []byte     // the definition, to locate the {{ of templates (see Template.marks)
+	lines *lineIndex // of src, made on first use
 }
 
 func posOf(n *yaml.Node) Pos { return Pos{n.Line, n.Column} }
@@ -125,7 +129,135 @@ func (o *obj) template(key string, required bool) *Template {
 		o.d.r.errorf(posOf(n), o.step, `quote it: "…"`, "%q must be a string", key)
 		return nil
 	}
-	return &Template{Src: n.Value, Pos: templatePos(n)}
+	return o.d.template(n)
+}
+
+// template makes a Template of a string scalar, with the file position of
+// each of its {{ (see Template.marks).
+func (d *decoder) template(n *yaml.Node) *Template {
+	t := &Template{Src: n.Value, Pos: templatePos(n)}
+	if !strings.Contains(n.Value, "{{") {
+		return t
+	}
+	start := d.offsetOf(n)
+	if start < 0 {
+		return t
+	}
+	if n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+		// The text starts on the line after the | or > indicator, whose
+		// own line may hold a comment.
+		nl := bytes.IndexByte(d.src[start:], '\n')
+		if nl < 0 {
+			return t
+		}
+		start += nl + 1
+	}
+	// The k-th {{ of the text is the k-th {{ of its source: YAML quoting,
+	// folding and indentation never make or remove one (only an escape
+	// like \x7b could). The search stays within a generous bound of the
+	// text's length, so that a hostile file cannot make it quadratic.
+	limit := min(len(d.src), start+16*len(n.Value)+4096)
+	var marks []mark
+	from := start
+	for off := 0; ; off += 2 {
+		i := strings.Index(n.Value[off:], "{{")
+		if i < 0 {
+			break
+		}
+		off += i
+		j := bytes.Index(d.src[from:limit], []byte("{{"))
+		if j < 0 {
+			return t // not found: keep the approximate positions
+		}
+		from += j
+		marks = append(marks, mark{offset: off, pos: d.posAt(from)})
+		from += 2
+	}
+	t.marks = marks
+	return t
+}
+
+// offsetOf is the byte offset in the source where a node starts, or -1.
+func (d *decoder) offsetOf(n *yaml.Node) int {
+	x := d.index()
+	if n.Line < 1 || n.Line > len(x.starts) || n.Column < 1 {
+		return -1
+	}
+	chars := x.chars(n.Line - 1)
+	if n.Column > len(chars) {
+		return -1
+	}
+	return chars[n.Column-1]
+}
+
+// posAt is the line and column (in characters, as yaml counts) of a byte
+// offset in the source.
+func (d *decoder) posAt(off int) Pos {
+	x := d.index()
+	line := sort.SearchInts(x.starts, off+1) - 1
+	chars := x.chars(line)
+	return Pos{line + 1, sort.SearchInts(chars, off) + 1}
+}
+
+func (d *decoder) index() *lineIndex {
+	if d.lines == nil {
+		d.lines = newLineIndex(d.src)
+	}
+	return d.lines
+}
+
+// lineIndex maps byte offsets of a source to lines and characters in
+// logarithmic time, so that locating templates stays linear in the size of
+// a definition, even a one-line JSON file of a mebibyte.
+type lineIndex struct {
+	src    []byte
+	starts []int         // the byte offset where each line starts
+	byLine map[int][]int // per line, the byte offset of each character and of the line's end
+}
+
+func newLineIndex(src []byte) *lineIndex {
+	x := &lineIndex{src: src, starts: []int{0}, byLine: map[int][]int{}}
+	for i, c := range src {
+		if c == '\n' {
+			x.starts = append(x.starts, i+1)
+		}
+	}
+	return x
+}
+
+func (x *lineIndex) chars(line int) []int {
+	if c, ok := x.byLine[line]; ok {
+		return c
+	}
+	end := len(x.src)
+	if line+1 < len(x.starts) {
+		end = x.starts[line+1] - 1
+	}
+	var c []int
+	for off := x.starts[line]; off < end; {
+		c = append(c, off)
+		_, size := utf8.DecodeRune(x.src[off:])
+		off += size
+	}
+	c = append(c, end)
+	x.byLine[line] = c
+	return c
+}
+
+// at is the file position of a byte offset in the template's text.
+func (t *Template) at(offset int) Pos {
+	for i := len(t.marks) - 1; i >= 0; i-- {
+		m := t.marks[i]
+		if m.offset > offset {
+			continue
+		}
+		between := t.Src[m.offset:offset]
+		if strings.Contains(between, "\n") {
+			break
+		}
+		return Pos{m.pos.Line, m.pos.Col + utf8.RuneCountInString(between)}
+	}
+	return at(t.Pos, t.Src, offset)
 }
 
 // templatePos is where a scalar's text starts: after the opening quote.
@@ -299,7 +431,7 @@ func (d *decoder) value(n *yaml.Node, step string) *Value {
 		switch n.ShortTag() {
 		case "!!str":
 			v.Kind = "string"
-			v.String = &Template{Src: n.Value, Pos: templatePos(n)}
+			v.String = d.template(n)
 		case "!!int", "!!float":
 			v.Kind = "number"
 			v.Raw = json.RawMessage(normalizeNumber(n.Value))
@@ -398,13 +530,21 @@ func (d *decoder) step(n *yaml.Node) *Step {
 	if o.has("catch") {
 		s.Catch = d.catches(o.get("catch"), s)
 	}
-	if o.has("timeout") || o.has("heartbeat") {
-		if !s.IsTask() && s.Kind != KindParallel && s.Kind != KindMap {
-			d.r.errorf(o.keyPos("timeout"), s.ID, "", "a %s step has no timeout or heartbeat", s.Kind)
+	// Fix: parallel and map steps were let through, but Step Functions has
+	// timeouts and heartbeats only on Task states, so the compiler dropped
+	// them without a word.
+	for _, key := range []string{"timeout", "heartbeat"} {
+		if o.has(key) && !s.IsTask() {
+			hint := ""
+			if s.Kind == KindParallel || s.Kind == KindMap {
+				hint = "set timeouts on the task steps inside it, or a timeout on the whole workflow"
+			}
+			d.r.errorf(o.keyPos(key), s.ID, hint, "a %s step has no %s; only ai, mcp, service and approval steps do", s.Kind, key)
 		}
 	}
 	s.Timeout = o.duration("timeout", 365*24*time.Hour)
 	s.Heartbeat = o.duration("heartbeat", 365*24*time.Hour)
+	s.TimeoutPos, s.HeartbeatPos = o.keyPos("timeout"), o.keyPos("heartbeat")
 	if (s.Retry != nil || s.Catch != nil) && (s.Kind == KindChoice || s.Kind == KindWait || s.Kind == KindSet || s.Kind == KindSucceed || s.Kind == KindFail) {
 		d.r.errorf(s.Pos, s.ID, "", "a %s step cannot retry or catch", s.Kind)
 	}
@@ -725,7 +865,27 @@ func closest(w string, known []string) string {
 			best, bestD = k, d
 		}
 	}
+	if best != "" {
+		return best
+	}
+	// A longer slip with the same start, like "retries" for "retry". Fix:
+	// such plurals and suffixes got no suggestion.
+	bestD = math.MaxInt
+	for _, k := range known {
+		d := editDistance(w, k)
+		if commonPrefix(w, k) >= 4 && d <= max(len(w), len(k))/2 && d < bestD {
+			best, bestD = k, d
+		}
+	}
 	return best
+}
+
+func commonPrefix(a, b string) int {
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	return n
 }
 
 func editDistance(a, b string) int {

@@ -69,7 +69,12 @@ func (g *graph) addFlow(r *reporter, steps []*Step, parent *Step) {
 		case s.ID == "":
 			// reported by the parser
 		case !idRE.MatchString(s.ID):
-			r.errorf(s.Pos, s.ID, "a letter, then letters, digits or _, at most 64", "the step id %q is not valid", s.ID)
+			hint := "a letter, then letters, digits or _, at most 64"
+			// Fix: suggest the id the user most likely meant.
+			if fixed := strings.NewReplacer("-", "_", " ", "_", ".", "_").Replace(s.ID); fixed != s.ID && idRE.MatchString(fixed) {
+				hint = fmt.Sprintf("did you mean %q? %s", fixed, hint)
+			}
+			r.errorf(s.Pos, s.ID, hint, "the step id %q is not valid", s.ID)
 		case g.step[s.ID] != nil:
 			first := g.step[s.ID]
 			r.errorf(s.Pos, s.ID, fmt.Sprintf("the first is at line %d", first.Pos.Line), "duplicate step id %q", s.ID)
@@ -82,11 +87,20 @@ func (g *graph) addFlow(r *reporter, steps []*Step, parent *Step) {
 		g.flowOf[s.ID] = f
 		f.byID[s.ID] = s
 		if s.IsTask() {
+			timeout := "timeout"
 			if s.Timeout == 0 {
 				s.Timeout = defaultTimeouts[s.Kind]
+				timeout = fmt.Sprintf("the default timeout of an %s step", s.Kind)
 			}
-			if s.Heartbeat >= s.Timeout && s.Heartbeat != 0 {
-				r.errorf(s.Pos, s.ID, "", "heartbeat (%s) must be shorter than timeout (%s)", s.Heartbeat, s.Timeout)
+			// Fix: these errors pointed at the step, not the field, and
+			// printed "5m0s"; and a 1s timeout left a heartbeat of 0s, which
+			// made an invalid state machine.
+			switch {
+			case s.Timeout < 2*time.Second:
+				r.errorf(s.TimeoutPos, s.ID, "the heartbeat must be at least 1s and shorter than the timeout", "a task's timeout must be at least 2s")
+			case s.Heartbeat >= s.Timeout && s.Heartbeat != 0:
+				r.errorf(s.HeartbeatPos, s.ID, fmt.Sprintf("the heartbeat is how long the worker may go silent; make it shorter than %s, or raise the timeout", shortDuration(s.Timeout)),
+					"heartbeat (%s) must be shorter than %s (%s)", shortDuration(s.Heartbeat), timeout, shortDuration(s.Timeout))
 			}
 			if s.Heartbeat == 0 {
 				s.Heartbeat = defaultHeartbeat(s)
@@ -101,6 +115,19 @@ func (g *graph) addFlow(r *reporter, steps []*Step, parent *Step) {
 			g.addFlow(r, s.Map.Steps, s)
 		}
 	}
+}
+
+// shortDuration writes a duration as it is written in a definition: 5m,
+// not 5m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // defaultHeartbeat is how long a worker may go silent: a minute for model

@@ -21,8 +21,8 @@ type Workflow struct {
 	// Input is the JSON Schema of the execution input.
 	Input    *Schema
 	InputPos Pos
-	// Output maps the execution's output; nil means the output of the last
-	// step that ran.
+	// Output maps the execution's output; nil means the whole execution
+	// state, {"input": ..., "steps": {...}}.
 	Output *Value
 	Steps  []*Step
 }
@@ -54,6 +54,9 @@ type Step struct {
 	Catch     []Catch
 	Timeout   time.Duration
 	Heartbeat time.Duration
+	// TimeoutPos and HeartbeatPos locate the fields (the step, when unset),
+	// so that their errors point at them.
+	TimeoutPos, HeartbeatPos Pos
 
 	AI       *AIStep
 	MCP      *MCPStep
@@ -186,6 +189,18 @@ type FailStep struct {
 type Template struct {
 	Src string
 	Pos Pos
+	// marks are where each "{{" of Src is in the file. A byte offset in
+	// Src maps to a column only while the text stays on one source line;
+	// block scalars (| and >), folded lines and escapes break that, and
+	// prompts are often written as block scalars. Fix: errors inside a
+	// multi-line template were reported on the wrong line.
+	marks []mark
+}
+
+// mark ties a byte offset of a Template's Src to its place in the file.
+type mark struct {
+	offset int
+	pos    Pos
 }
 
 // Value is a JSON value written in a definition whose strings may be

@@ -81,7 +81,7 @@ func CheckTemplate(t Template, env Env) []*TypeError {
 			continue
 		}
 		if typ.Optional {
-			c.report(p, fmt.Sprintf("make sure it is set on every way to this step, or test exists(%s) in a choice step first", p),
+			c.report(p, "make it required in its schema, or read it only where it is surely set (a condition may guard it with exists(...) && ...)",
 				"%s may be absent, and reading an absent value fails the execution", p)
 		}
 		if single || typ.IsAny() {
@@ -92,7 +92,7 @@ func CheckTemplate(t Template, env Env) []*TypeError {
 			c.report(p, fmt.Sprintf("use \"{{ %s }}\" alone to pass the value through, or pick a field, like %s.name", p, p),
 				"cannot embed %s (%s) in text", typ.Kinds, p)
 		case typ.Kinds.Has(Array):
-			c.report(p, fmt.Sprintf("use \"{{ %s }}\" alone to pass the value through, or pick an element, like %s[0]", p, p),
+			c.report(p, fmt.Sprintf("use \"{{ %s }}\" alone to pass the value through", p),
 				"cannot embed %s (%s) in text", typ.Kinds, p)
 		}
 	}

@@ -237,11 +237,11 @@ func TestCheckTemplate(t *testing.T) {
 		}},
 		{"array in text", `{{ input.tags }}!`, []TypeError{
 			{Start: 3, End: 13, Msg: "cannot embed array (input.tags) in text",
-				Hint: `use "{{ input.tags }}" alone to pass the value through, or pick an element, like input.tags[0]`},
+				Hint: `use "{{ input.tags }}" alone to pass the value through`},
 		}},
 		{"optional alone", `{{ steps.maybe.output }}`, []TypeError{
 			{Start: 3, End: 21, Msg: sprintf(absent, "steps.maybe.output"),
-				Hint: "make sure it is set on every way to this step, or test exists(steps.maybe.output) in a choice step first"},
+				Hint: "make it required in its schema, or read it only where it is surely set (a condition may guard it with exists(...) && ...)"},
 		}},
 		{"unknown paths", `{{ input.nope }} and {{ steps.clasify.output }}`, []TypeError{
 			{Start: 3, End: 13, Msg: "unknown path input.nope"},
