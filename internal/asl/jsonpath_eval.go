@@ -1,0 +1,300 @@
+package asl
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrPathNotFound is what a *PathError wraps when a path selects nothing
+// from a value: a missing member, an index out of range, or a step through
+// a value of the wrong JSON type.
+var ErrPathNotFound = errors.New("path not found")
+
+// ErrPathUnsupported is what a *PathError wraps when a path uses a feature
+// that Lookup does not evaluate: filters, script expressions and
+// variables.
+var ErrPathUnsupported = errors.New("path feature not supported")
+
+// PathError reports a path that could not be evaluated. Err is
+// ErrPathNotFound or ErrPathUnsupported.
+type PathError struct {
+	// Path is the path in canonical spelling.
+	Path string
+	// Reason says what went wrong, and where.
+	Reason string
+	Err    error
+}
+
+// Error returns the path and the reason.
+func (e *PathError) Error() string {
+	return fmt.Sprintf("path %s: %s", e.Path, e.Reason)
+}
+
+// Unwrap returns ErrPathNotFound or ErrPathUnsupported.
+func (e *PathError) Unwrap() error { return e.Err }
+
+// Lookup evaluates p against input (for "$" paths) or context (for "$$"
+// paths, the Context Object), values decoded from JSON as map[string]any,
+// []any, json.Number, string, bool and nil. It follows the Jayway JSONPath
+// semantics that Step Functions uses:
+//
+//   - A definite path (fields and single indexes only, optionally ending in
+//     a union of member names) returns one value, or a *PathError wrapping
+//     ErrPathNotFound when there is none. A negative index counts from the
+//     end of the array. A union of member names at the end of a path
+//     returns an object with the members that exist.
+//   - Any other path (wildcards, slices, unions of indexes, "..") returns a
+//     []any of every match, which may be empty; misses below the first
+//     indefinite segment are skipped, misses above it are errors.
+//
+// Object members are visited in sorted key order, since decoded objects
+// do not keep the order of the document. Filters, script expressions and
+// variable ("$name") roots return a *PathError wrapping
+// ErrPathUnsupported.
+func Lookup(p Path, input, context any) (any, error) {
+	var root any
+	switch p.Root {
+	case RootInput:
+		root = input
+	case RootContext:
+		root = context
+	case RootVariable:
+		return nil, unsupported(p, "variables are not supported yet")
+	default:
+		return nil, unsupported(p, "the path has no root")
+	}
+	for _, s := range p.Segments {
+		switch s.Kind {
+		case SegmentFilter:
+			return nil, unsupported(p, "filters are not supported yet")
+		case SegmentScript:
+			return nil, unsupported(p, "script expressions are not supported")
+		}
+	}
+
+	nodes := []any{root}
+	upstreamDefinite := true
+	for i, s := range p.Segments {
+		leaf := i == len(p.Segments)-1
+		var next []any
+		for _, n := range nodes {
+			if s.Descendant {
+				walkJSON(n, func(v any) {
+					out, _ := selectSegment(s, v, false)
+					next = append(next, out...)
+				})
+				continue
+			}
+			out, miss := selectSegment(s, n, leaf)
+			if miss != "" && upstreamDefinite {
+				return nil, notFound(p, p.Segments[:i+1], miss)
+			}
+			next = append(next, out...)
+		}
+		nodes = next
+		upstreamDefinite = upstreamDefinite && segmentDefinite(s, leaf)
+	}
+	if upstreamDefinite {
+		if len(nodes) == 0 {
+			return nil, notFound(p, p.Segments, "no value")
+		}
+		return nodes[0], nil
+	}
+	if nodes == nil {
+		nodes = []any{}
+	}
+	return nodes, nil
+}
+
+func unsupported(p Path, reason string) error {
+	return &PathError{Path: p.String(), Reason: reason, Err: ErrPathUnsupported}
+}
+
+func notFound(p Path, at []Segment, reason string) error {
+	prefix := Path{Root: p.Root, Variable: p.Variable, Segments: at}
+	return &PathError{
+		Path:   p.String(),
+		Reason: fmt.Sprintf("%s at %s", reason, prefix.String()),
+		Err:    ErrPathNotFound,
+	}
+}
+
+// segmentDefinite reports whether s selects at most one value, as Jayway
+// decides it: a union of member names merges into one object only at the
+// end of a path.
+func segmentDefinite(s Segment, leaf bool) bool {
+	if s.Descendant {
+		return false
+	}
+	switch s.Kind {
+	case SegmentField, SegmentIndex:
+		return true
+	case SegmentUnion:
+		return leaf && len(s.Union) > 0 && s.Union[0].Kind == SegmentField
+	}
+	return false
+}
+
+// selectSegment applies one segment to v. miss is non-empty when the
+// segment cannot apply to v in a way that Jayway reports as an error on a
+// definite path; soft misses (an index out of range, a wildcard on a
+// scalar) return nothing and no miss.
+func selectSegment(s Segment, v any, leaf bool) (out []any, miss string) {
+	switch s.Kind {
+	case SegmentField:
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil, fmt.Sprintf("expected an object with member %q, found %s", s.Name, jsonTypeName(v))
+		}
+		val, ok := m[s.Name]
+		if !ok {
+			return nil, fmt.Sprintf("no member %q", s.Name)
+		}
+		return []any{val}, ""
+	case SegmentIndex:
+		a, ok := v.([]any)
+		if !ok {
+			return nil, fmt.Sprintf("expected an array, found %s", jsonTypeName(v))
+		}
+		if i, ok := arrayIndex(s.Index, len(a)); ok {
+			return []any{a[i]}, ""
+		}
+		return nil, ""
+	case SegmentWildcard:
+		switch t := v.(type) {
+		case map[string]any:
+			for _, k := range sortedKeys(t) {
+				out = append(out, t[k])
+			}
+		case []any:
+			out = append(out, t...)
+		}
+		return out, ""
+	case SegmentSlice:
+		a, ok := v.([]any)
+		if !ok {
+			return nil, fmt.Sprintf("expected an array, found %s", jsonTypeName(v))
+		}
+		for _, i := range sliceIndexes(len(a), s.Start, s.End, s.Step) {
+			out = append(out, a[i])
+		}
+		return out, ""
+	case SegmentUnion:
+		return selectUnion(s, v, leaf)
+	}
+	return nil, fmt.Sprintf("unknown segment kind %d", s.Kind)
+}
+
+func selectUnion(s Segment, v any, leaf bool) (out []any, miss string) {
+	if len(s.Union) == 0 {
+		return nil, ""
+	}
+	if s.Union[0].Kind == SegmentIndex {
+		a, ok := v.([]any)
+		if !ok {
+			return nil, fmt.Sprintf("expected an array, found %s", jsonTypeName(v))
+		}
+		for _, u := range s.Union {
+			if i, ok := arrayIndex(u.Index, len(a)); ok {
+				out = append(out, a[i])
+			}
+		}
+		return out, ""
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Sprintf("expected an object, found %s", jsonTypeName(v))
+	}
+	if leaf && !s.Descendant {
+		merged := make(map[string]any, len(s.Union))
+		for _, u := range s.Union {
+			if val, ok := m[u.Name]; ok {
+				merged[u.Name] = val
+			}
+		}
+		return []any{merged}, ""
+	}
+	for _, u := range s.Union {
+		if val, ok := m[u.Name]; ok {
+			out = append(out, val)
+		}
+	}
+	return out, ""
+}
+
+// arrayIndex resolves a possibly negative index into an array of length n.
+func arrayIndex(index, n int) (int, bool) {
+	if index < 0 {
+		index += n
+	}
+	return index, index >= 0 && index < n
+}
+
+// sliceIndexes returns the indexes that [start:end:step] selects from an
+// array of length n, with Python's rules for omitted and negative bounds,
+// which agree with Jayway's for the step of 1 it supports.
+func sliceIndexes(n int, startP, endP, stepP *int) []int {
+	step := 1
+	if stepP != nil && *stepP != 0 {
+		step = *stepP
+	}
+	bound := func(p *int, def, lo, hi int) int {
+		if p == nil {
+			return def
+		}
+		v := *p
+		if v < 0 {
+			v += n
+		}
+		return max(lo, min(v, hi))
+	}
+	var out []int
+	if step > 0 {
+		start, end := bound(startP, 0, 0, n), bound(endP, n, 0, n)
+		for i := start; i < end; i += step {
+			out = append(out, i)
+			if step >= end-i {
+				break
+			}
+		}
+		return out
+	}
+	start, end := bound(startP, n-1, -1, n-1), bound(endP, -1, -1, n-1)
+	for i := start; i > end; i += step {
+		out = append(out, i)
+	}
+	return out
+}
+
+// walkJSON calls visit for v and then every value nested in it, parents
+// before children, object members in sorted key order.
+func walkJSON(v any, visit func(any)) {
+	visit(v)
+	switch t := v.(type) {
+	case map[string]any:
+		for _, k := range sortedKeys(t) {
+			walkJSON(t[k], visit)
+		}
+	case []any:
+		for _, e := range t {
+			walkJSON(e, visit)
+		}
+	}
+}
+
+// jsonTypeName names the JSON type of a decoded value for messages.
+func jsonTypeName(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case map[string]any:
+		return "an object"
+	case []any:
+		return "an array"
+	case string:
+		return "a string"
+	case bool:
+		return "a boolean"
+	}
+	return "a number"
+}
