@@ -192,18 +192,24 @@ func union(a, b set) set {
 	return out
 }
 
+// declaredShape is the shape of a step's output_schema, reporting a schema
+// that is not valid.
+func (c *checker) declaredShape(s *Step, schema *Schema) *shape {
+	sh, err := compileSchema(schema.Raw)
+	if err != nil {
+		c.r.errorf(schema.Pos, s.ID, "", "output_schema is %v", err)
+		return anyShape
+	}
+	return sh
+}
+
 // outputShape is what steps.<id>.output holds, or nil when a step has no
 // output of its own.
 func (c *checker) outputShape(s *Step) *shape {
 	switch s.Kind {
 	case KindAI:
 		if s.AI != nil && s.AI.OutputSchema != nil {
-			sh, err := compileSchema(s.AI.OutputSchema.Raw)
-			if err != nil {
-				c.r.errorf(s.AI.OutputSchema.Pos, s.ID, "", "output_schema is %v", err)
-				return anyShape
-			}
-			return sh
+			return c.declaredShape(s, s.AI.OutputSchema)
 		}
 		return typed("string")
 	case KindMCP:
@@ -240,12 +246,7 @@ func (c *checker) outputShape(s *Step) *shape {
 		return sh
 	case KindService:
 		if s.Service != nil && s.Service.OutputSchema != nil {
-			sh, err := compileSchema(s.Service.OutputSchema.Raw)
-			if err != nil {
-				c.r.errorf(s.Service.OutputSchema.Pos, s.ID, "", "output_schema is %v", err)
-				return anyShape
-			}
-			return sh
+			return c.declaredShape(s, s.Service.OutputSchema)
 		}
 		return anyShape
 	case KindApproval:
