@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiflow/aiflow/internal/migrate"
+	"github.com/aiflow/aiflow/internal/pgcluster"
 	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
 )
 
@@ -116,6 +118,13 @@ func TestDevServesAndStopsOnCtrlC(t *testing.T) {
 	code, body = getJSON(t, base+"/readyz")
 	require.Equal(t, http.StatusOK, code)
 	require.Equal(t, map[string]any{"database": "ok"}, body["checks"])
+	// docs/operations.md: connect with the files the cluster keeps.
+	password, err := os.ReadFile(filepath.Join(dataDir, "pg", "superuser-password"))
+	require.NoError(t, err)
+	port, err := os.ReadFile(filepath.Join(dataDir, "pg", "port"))
+	require.NoError(t, err)
+	url := "postgres://postgres:" + strings.TrimSpace(string(password)) + "@127.0.0.1:" + strings.TrimSpace(string(port)) + "/aiflow"
+	require.NoError(t, pgcluster.Ping(context.Background(), url))
 	out := p.interrupt(t)
 	requireREADMEShowsDevOutput(t, out)
 	require.Contains(t, out, fmt.Sprintf("migrations: %d applied now", migrate.Latest()))

@@ -56,9 +56,9 @@ func cmdReplay(ctx context.Context, args []string, e env) int {
 		fmt.Fprintf(e.stderr, "aiflow replay: --batch must be 1 to 100000, got %d\n", *batch)
 		return 2
 	}
-	cfg, err := config.LoadMigrate(e.lookup)
+	cfg, err := config.LoadReplay(e.lookup)
 	if err != nil {
-		fmt.Fprintln(e.stderr, strings.Replace(err.Error(), "aiflow migrate", "aiflow replay", 1))
+		fmt.Fprintln(e.stderr, err)
 		return 2
 	}
 	return withStore(ctx, "replay", storeSettings{cfg.DatabaseURL, cfg.DataDir, cfg.PGBinDir, cfg.Log}, e, func(store *eventstore.Store) int {

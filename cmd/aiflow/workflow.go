@@ -144,6 +144,6 @@ func cmdGraph(args []string, e env) int {
 		fmt.Fprintln(e.stderr, err)
 		return 1
 	}
-	fmt.Fprint(e.stdout, workflow.Mermaid(checked.Workflow))
+	fmt.Fprint(e.stdout, workflow.Mermaid(checked))
 	return 0
 }

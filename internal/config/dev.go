@@ -73,7 +73,13 @@ type Migrate struct {
 // LoadMigrate reads Migrate from the environment through lookup. When
 // variables are invalid it returns an *Error listing all of them, together
 // with a Migrate that holds defaults in their place.
-func LoadMigrate(lookup LookupFunc) (Migrate, error) {
+func LoadMigrate(lookup LookupFunc) (Migrate, error) { return loadMigrate(lookup, "aiflow migrate") }
+
+// LoadReplay reads the configuration of `aiflow replay`, which needs the
+// same variables as `aiflow migrate`; its errors name aiflow replay.
+func LoadReplay(lookup LookupFunc) (Migrate, error) { return loadMigrate(lookup, "aiflow replay") }
+
+func loadMigrate(lookup LookupFunc, binary string) (Migrate, error) {
 	r := newReader(lookup)
 	cfg := Migrate{
 		DatabaseURL: r.postgresURL("DATABASE_URL", false),
@@ -81,7 +87,7 @@ func LoadMigrate(lookup LookupFunc) (Migrate, error) {
 		PGBinDir:    r.dir("AIFLOW_PG_BINDIR", examplePGBinDir),
 		Log:         readLog(r),
 	}
-	return cfg, r.err("aiflow migrate")
+	return cfg, r.err(binary)
 }
 
 // LogValue shows the configuration in logs with the database password

@@ -107,20 +107,9 @@ func (s *Store) RunProjection(ctx context.Context, p Projection, opts Projection
 		return err
 	}
 	live := p.names("")
-	delay := opts.RetryDelay
-	for {
-		err := s.runProjectionOnce(ctx, p, live, opts)
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		opts.Logger.Warn("projection interrupted; retrying", "projection", p.Name, "error", err, "retry_in", delay)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(delay):
-		}
-		delay = min(delay*2, 30*time.Second)
-	}
+	return retryUntilDone(ctx, opts.Logger, "projection "+p.Name, opts.RetryDelay, 30*time.Second, func(ctx context.Context) error {
+		return s.runProjectionOnce(ctx, p, live, opts)
+	})
 }
 
 func (s *Store) ensureLiveTables(ctx context.Context, p Projection) error {
@@ -149,9 +138,6 @@ func (s *Store) runProjectionOnce(ctx context.Context, p Projection, live TableN
 		return err
 	}
 	defer conn.Close(context.Background())
-	if _, err := loadCheckpoint(ctx, conn, p.subscriptionName()); err != nil {
-		return err
-	}
 	for {
 		n, _, err := s.applyBatch(ctx, conn, p.subscriptionName(), p, live, opts.BatchSize)
 		if err != nil {
@@ -181,7 +167,7 @@ func (s *Store) applyBatch(ctx context.Context, q beginner, checkpoint string, p
 	var n int
 	var last int64
 	err := pgx.BeginFunc(ctx, q, func(tx pgx.Tx) error {
-		cp, err := lockCheckpoint(ctx, tx, checkpoint)
+		cp, err := loadCheckpoint(ctx, tx, checkpoint)
 		if err != nil {
 			return err
 		}
@@ -229,21 +215,6 @@ func setCheckpoint(ctx context.Context, q interface {
 
 type beginner interface {
 	Begin(ctx context.Context) (pgx.Tx, error)
-}
-
-func lockCheckpoint(ctx context.Context, tx pgx.Tx, name string) (Checkpoint, error) {
-	if _, err := loadCheckpoint(ctx, tx, name); err != nil { // makes the row when new
-		return Checkpoint{}, err
-	}
-	var txText string
-	var cp Checkpoint
-	if err := tx.QueryRow(ctx, `SELECT checkpoint_tx::text, checkpoint_pos FROM eventstore.subscriptions WHERE name = $1 FOR UPDATE`, name).
-		Scan(&txText, &cp.Position); err != nil {
-		return Checkpoint{}, fmt.Errorf("locking the checkpoint of %s: %w", name, err)
-	}
-	var err error
-	cp.TxID, err = parseXID8(txText)
-	return cp, err
 }
 
 // RebuildProgress reports a rebuild's advance.
@@ -328,7 +299,7 @@ func (s *Store) RebuildProjection(ctx context.Context, p Projection, opts Projec
 			dropFresh()
 			return err
 		}
-		pending, err := s.unsafePending(ctx, s.pool, cp)
+		pending, err := s.pendingAfter(ctx, s.pool, cp)
 		if err != nil {
 			dropFresh()
 			return err
@@ -343,10 +314,10 @@ func (s *Store) RebuildProjection(ctx context.Context, p Projection, opts Projec
 	// apply what came since, rename, move the checkpoint.
 	liveName := p.subscriptionName()
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := lockCheckpoint(ctx, tx, liveName); err != nil {
+		if _, err := loadCheckpoint(ctx, tx, liveName); err != nil {
 			return err
 		}
-		cp, err := lockCheckpoint(ctx, tx, buildName)
+		cp, err := loadCheckpoint(ctx, tx, buildName)
 		if err != nil {
 			return err
 		}

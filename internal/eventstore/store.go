@@ -234,24 +234,9 @@ func (s *Store) appendOnce(ctx context.Context, reqs []preparedRequest, recorded
 			ids = append(ids, p.id.String())
 		}
 	}
-	stored := map[uuid.UUID]storedID{}
-	rows, err := tx.Query(ctx, `SELECT event_id::text, stream_id, version, position, recorded_at, content_hash
-		FROM eventstore.event_ids WHERE event_id = ANY($1::text[]::uuid[])`, ids)
+	stored, err := storedIDs(ctx, tx, ids)
 	if err != nil {
-		return nil, fmt.Errorf("checking event ids: %w", err)
-	}
-	for rows.Next() {
-		var id string
-		var st storedID
-		if err := rows.Scan(&id, &st.streamID, &st.version, &st.position, &st.recordedAt, &st.hash); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("checking event ids: %w", err)
-		}
-		stored[uuid.MustParse(id)] = st
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("checking event ids: %w", err)
+		return nil, err
 	}
 
 	results := make([]AppendResult, len(reqs))
@@ -409,35 +394,47 @@ func sameEventsStored(ctx context.Context, tx pgx.Tx, r preparedRequest, fresh [
 	for k, j := range fresh {
 		ids[k] = r.events[j].id.String()
 	}
-	rows, err := tx.Query(ctx, `SELECT event_id::text, stream_id, version, position, recorded_at, content_hash
-		FROM eventstore.event_ids WHERE event_id = ANY($1::text[]::uuid[])`, ids)
+	found, err := storedIDs(ctx, tx, ids)
 	if err != nil {
-		return nil, false, fmt.Errorf("checking event ids: %w", err)
-	}
-	found := map[string]storedID{}
-	for rows.Next() {
-		var id string
-		var st storedID
-		if err := rows.Scan(&id, &st.streamID, &st.version, &st.position, &st.recordedAt, &st.hash); err != nil {
-			rows.Close()
-			return nil, false, fmt.Errorf("checking event ids: %w", err)
-		}
-		found[id] = st
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, false, fmt.Errorf("checking event ids: %w", err)
+		return nil, false, err
 	}
 	out := make([]Event, len(fresh))
 	for k, j := range fresh {
 		p := r.events[j]
-		st, ok := found[ids[k]]
+		st, ok := found[p.id]
 		if !ok || st.streamID != r.streamID || string(st.hash) != string(p.hash) {
 			return nil, false, nil
 		}
 		out[k] = eventOf(r.streamID, p, st.version, st.position, st.recordedAt, 0)
 	}
 	return out, true, nil
+}
+
+// storedIDs looks up which of ids are stored already, and where.
+func storedIDs(ctx context.Context, tx pgx.Tx, ids []string) (map[uuid.UUID]storedID, error) {
+	rows, err := tx.Query(ctx, `SELECT event_id::text, stream_id, version, position, recorded_at, content_hash
+		FROM eventstore.event_ids WHERE event_id = ANY($1::text[]::uuid[])`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("checking event ids: %w", err)
+	}
+	defer rows.Close()
+	found := map[uuid.UUID]storedID{}
+	for rows.Next() {
+		var id string
+		var st storedID
+		if err := rows.Scan(&id, &st.streamID, &st.version, &st.position, &st.recordedAt, &st.hash); err != nil {
+			return nil, fmt.Errorf("checking event ids: %w", err)
+		}
+		parsed, err := uuid.Parse(id)
+		if err != nil {
+			return nil, fmt.Errorf("checking event ids: %w", err)
+		}
+		found[parsed] = st
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("checking event ids: %w", err)
+	}
+	return found, nil
 }
 
 func eventOf(stream string, p prepared, version, position int64, recordedAt time.Time, txID uint64) Event {

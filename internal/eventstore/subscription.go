@@ -88,19 +88,37 @@ func lockKey(name string) int64 {
 // stopped, crashed, or lost its connection). A lost connection of its own
 // is retried with backoff.
 func (sub *Subscription) Run(ctx context.Context) error {
-	delay := sub.opts.RetryDelay
+	return retryUntilDone(ctx, sub.opts.Logger, "subscription "+sub.opts.Name, sub.opts.RetryDelay, sub.opts.MaxRetryDelay, sub.runOnce)
+}
+
+// retryUntilDone runs once until ctx ends, pausing after each failure for
+// a delay that starts at first and doubles up to max. It returns ctx's
+// error.
+func retryUntilDone(ctx context.Context, logger *slog.Logger, what string, first, max time.Duration, once func(context.Context) error) error {
+	delay := first
 	for {
-		err := sub.runOnce(ctx)
+		err := once(ctx)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		sub.opts.Logger.Warn("subscription interrupted; reconnecting", "subscription", sub.opts.Name, "error", err, "retry_in", delay)
-		select {
-		case <-ctx.Done():
+		logger.Warn(what+" interrupted; reconnecting", "error", err, "retry_in", delay)
+		if !sleep(ctx, delay) {
 			return ctx.Err()
-		case <-time.After(delay):
 		}
-		delay = min(delay*2, sub.opts.MaxRetryDelay)
+		delay = min(delay*2, max)
+	}
+}
+
+// sleep waits for d, or less when ctx ends first; it reports whether the
+// whole wait passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
 	}
 }
 
@@ -138,7 +156,7 @@ func (sub *Subscription) runOnce(ctx context.Context) error {
 			// the cluster). No notification comes when that one ends, so
 			// look again soon.
 			pause := sub.opts.PollInterval
-			if waiting, err := sub.store.unsafePending(ctx, conn, cp); err != nil {
+			if waiting, err := sub.store.pendingAfter(ctx, conn, cp); err != nil {
 				return err
 			} else if waiting {
 				pause = min(pause, unsafePause)
@@ -179,10 +197,8 @@ func (sub *Subscription) runOnce(ctx context.Context) error {
 			}
 			sub.opts.Logger.Error("subscription handler failed; retrying the event", "subscription", sub.opts.Name,
 				"event", evs[handled].ID, "type", evs[handled].Type, "error", handlerErr, "retry_in", delay)
-			select {
-			case <-ctx.Done():
+			if !sleep(ctx, delay) {
 				return ctx.Err()
-			case <-time.After(delay):
 			}
 			delay = min(delay*2, sub.opts.MaxRetryDelay)
 			continue
@@ -195,9 +211,9 @@ func (sub *Subscription) runOnce(ctx context.Context) error {
 // wait for an older transaction to end.
 const unsafePause = 20 * time.Millisecond
 
-// unsafePending reports whether events after cp exist, after a read in
-// commit-safe order returned none.
-func (s *Store) unsafePending(ctx context.Context, q querier, cp Checkpoint) (bool, error) {
+// pendingAfter reports whether any event after cp exists, committed-safe
+// or not; it is asked after a read in commit-safe order returned none.
+func (s *Store) pendingAfter(ctx context.Context, q querier, cp Checkpoint) (bool, error) {
 	var pending bool
 	// Any event after cp counts: one that became safe since the read that
 	// came back empty must not wait for the next notification either.
@@ -229,6 +245,10 @@ func (s *Store) dialListener(ctx context.Context, name string) (*pgx.Conn, error
 	return conn, nil
 }
 
+// loadCheckpoint reads a subscription's checkpoint, making its row when it
+// is new. Inside a transaction the upsert (ON CONFLICT DO UPDATE) also locks
+// the row until the transaction ends, which is how a projection's batch and
+// a rebuild's swap exclude each other.
 func loadCheckpoint(ctx context.Context, q querier, name string) (Checkpoint, error) {
 	var txText string
 	var cp Checkpoint

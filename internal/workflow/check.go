@@ -61,10 +61,9 @@ func (c *Catalog) tool(server, name string) (*CatalogTool, []string, bool) {
 // Checked is a workflow that passed every check, ready to compile.
 type Checked struct {
 	Workflow *Workflow
-	g        *graph
-	catalog  *Catalog
-	outputs  map[string]*shape
-	inputs   *shape
+	// checker keeps what the checks learnt (the graph, the shapes, which
+	// steps surely ran where) for the compiler.
+	checker *checker
 }
 
 // Check checks a parsed workflow: its flow (see checkStructure), its
@@ -110,7 +109,7 @@ func Check(wf *Workflow, catalog *Catalog) (*Checked, error) {
 	if err := r.err(); err != nil {
 		return nil, err
 	}
-	return &Checked{Workflow: wf, g: g, catalog: catalog, outputs: c.outputs, inputs: c.inputs}, nil
+	return &Checked{Workflow: wf, checker: c}, nil
 }
 
 // MaxSteps bounds the steps of a workflow, nested ones included.

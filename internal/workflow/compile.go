@@ -40,9 +40,7 @@ var queueOf = map[string]string{
 // each task's worker answers {"output": ...}, which lands at $.steps.<id>.
 func Compile(c *Checked) (*asl.StateMachine, error) {
 	wf := c.Workflow
-	comp := &compiler{c: c, env: &checker{g: c.g, inputs: c.inputs, outputs: c.outputs, catalog: c.catalog}}
-	comp.env.r = &reporter{file: wf.File}
-	comp.env.assign()
+	comp := &compiler{c: c, env: c.checker}
 	m := &asl.StateMachine{Comment: wf.Description, StartAt: startState, States: map[string]*asl.State{}}
 	if wf.Timeout > 0 {
 		secs := int(wf.Timeout.Seconds())
@@ -93,7 +91,7 @@ func (comp *compiler) flow(states map[string]*asl.State, steps []*Step, end stri
 			return fmt.Errorf("compiling step %q: %w", s.ID, err)
 		}
 		if st.Type != asl.TypeChoice && st.Type != asl.TypeSucceed && st.Type != asl.TypeFail {
-			if next := comp.c.g.succ[s.ID]; len(next) > 0 {
+			if next := comp.env.g.succ[s.ID]; len(next) > 0 {
 				st.Next = next[0]
 			} else if end != "" {
 				st.Next = end

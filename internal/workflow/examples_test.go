@@ -63,7 +63,7 @@ func TestExamplesCompileToTheCheckedInStateMachines(t *testing.T) {
 			require.NoError(t, err, "run go test ./internal/workflow -update to write it")
 			require.Equal(t, string(want), string(out), "statemachines/%s.asl.json is stale: run go test ./internal/workflow -update", name)
 
-			graph := Mermaid(wf)
+			graph := Mermaid(checked)
 			require.True(t, strings.HasPrefix(graph, "flowchart TD\n"))
 			for _, s := range wf.Steps {
 				require.Contains(t, graph, s.ID)
@@ -185,7 +185,7 @@ func docOutput(t *testing.T, marker string, catalog *Catalog) string {
 	case "graph":
 		checked, err := Load(args[1], read(args[1]), catalog)
 		require.NoError(t, err)
-		out.WriteString(Mermaid(checked.Workflow))
+		out.WriteString(Mermaid(checked))
 	case "state":
 		var m struct{ States map[string]json.RawMessage }
 		require.NoError(t, json.Unmarshal(read(args[1]), &m))

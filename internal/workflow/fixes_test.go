@@ -227,7 +227,7 @@ steps:
     succeed: {}
 `), nil)
 	require.NoError(t, err)
-	graph := Mermaid(checked.Workflow)
+	graph := Mermaid(checked)
 	require.Contains(t, graph, "  start --> s_start\n")
 	require.Contains(t, graph, `  s_start -->|"input.a > 1 #124;#124; input.a < -1"| s_finish`+"\n")
 	require.Contains(t, graph, "  s_finish --> s_end\n")

@@ -44,6 +44,6 @@ func FuzzFrontEnd(f *testing.F) {
 		if problems := asl.Validate(m); len(problems) > 0 {
 			t.Fatalf("a checked definition compiled to invalid ASL: %v\n%s", problems, src)
 		}
-		_ = Mermaid(wf)
+		_ = Mermaid(checked)
 	})
 }

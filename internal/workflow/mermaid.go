@@ -9,9 +9,8 @@ import (
 // (its shape says its kind), solid arrows for the flow, labelled arrows for
 // choice cases, dotted arrows for catches, and subgraphs for parallel
 // branches and map sub-flows. The output is deterministic.
-func Mermaid(wf *Workflow) string {
-	r := &reporter{file: wf.File}
-	g := checkStructure(r, wf)
+func Mermaid(c *Checked) string {
+	wf, g := c.Workflow, c.checker.g
 	var b strings.Builder
 	b.WriteString("flowchart TD\n")
 	fmt.Fprintf(&b, "  start((%s))\n", mermaidText(wf.Name))
