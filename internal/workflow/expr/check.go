@@ -333,18 +333,25 @@ var (
 	ordered   = KindsOf(String, Number)
 )
 
-func (c *checker) compareEqual(n *Binary, x, y Type, xDesc, yDesc string) bool {
+// sidesIn reports each side of n whose kinds include none of allowed, with
+// the message format (which takes the operator and the side's description).
+func (c *checker) sidesIn(n *Binary, x, y Type, xDesc, yDesc string, allowed KindSet, hint, format string) bool {
 	ok := true
 	for i, t := range []Type{x, y} {
-		if !t.IsAny() && t.Kinds.normalize()&equatable == 0 {
+		if !t.IsAny() && t.Kinds.normalize()&allowed == 0 {
 			side, desc := n.X, xDesc
 			if i == 1 {
 				side, desc = n.Y, yDesc
 			}
-			c.report(side, "compare one of its fields", "%q cannot compare %s", n.Op.String(), desc)
+			c.report(side, hint, format, n.Op.String(), desc)
 			ok = false
 		}
 	}
+	return ok
+}
+
+func (c *checker) compareEqual(n *Binary, x, y Type, xDesc, yDesc string) bool {
+	ok := c.sidesIn(n, x, y, xDesc, yDesc, equatable, "compare one of its fields", "%q cannot compare %s")
 	if !ok || x.IsAny() || y.IsAny() {
 		return ok
 	}
@@ -366,17 +373,7 @@ func (c *checker) compareEqual(n *Binary, x, y Type, xDesc, yDesc string) bool {
 }
 
 func (c *checker) compareOrder(n *Binary, x, y Type, xDesc, yDesc string) bool {
-	ok := true
-	for i, t := range []Type{x, y} {
-		if !t.IsAny() && t.Kinds.normalize()&ordered == 0 {
-			side, desc := n.X, xDesc
-			if i == 1 {
-				side, desc = n.Y, yDesc
-			}
-			c.report(side, "", "%q needs numbers or strings, got %s", n.Op.String(), desc)
-			ok = false
-		}
-	}
+	ok := c.sidesIn(n, x, y, xDesc, yDesc, ordered, "", "%q needs numbers or strings, got %s")
 	if !ok || x.IsAny() || y.IsAny() {
 		return ok
 	}
