@@ -33,6 +33,15 @@ func (e *PathError) Error() string {
 // Unwrap returns ErrPathNotFound or ErrPathUnsupported.
 func (e *PathError) Unwrap() error { return e.Err }
 
+// Env is the context argument of Lookup, and of everything that calls it
+// (ApplyTemplate, ProcessInput, ProcessOutput, ...), when paths may read
+// workflow variables: Context is the Context Object ("$$") and Vars the
+// variables in scope ("$name").
+type Env struct {
+	Context any
+	Vars    map[string]any
+}
+
 // Lookup evaluates p against input (for "$" paths) or context (for "$$"
 // paths, the Context Object), values decoded from JSON as map[string]any,
 // []any, json.Number, string, bool and nil. It follows the Jayway JSONPath
@@ -48,10 +57,17 @@ func (e *PathError) Unwrap() error { return e.Err }
 //     indefinite segment are skipped, misses above it are errors.
 //
 // Object members are visited in sorted key order, since decoded objects
-// do not keep the order of the document. Filters, script expressions and
-// variable ("$name") roots return a *PathError wrapping
-// ErrPathUnsupported.
+// do not keep the order of the document. Filters and script expressions
+// return a *PathError wrapping ErrPathUnsupported.
+//
+// Variables ("$name" paths) are read from an Env passed as context; with
+// any other context, and for a name the Env does not hold, a variable
+// path selects nothing.
 func Lookup(p Path, input, context any) (any, error) {
+	var vars map[string]any
+	if env, ok := context.(Env); ok {
+		context, vars = env.Context, env.Vars
+	}
 	var root any
 	switch p.Root {
 	case RootInput:
@@ -59,7 +75,11 @@ func Lookup(p Path, input, context any) (any, error) {
 	case RootContext:
 		root = context
 	case RootVariable:
-		return nil, unsupported(p, "variables are not supported yet")
+		v, ok := vars[p.Variable]
+		if !ok {
+			return nil, notFound(p, nil, "no variable named "+p.Variable)
+		}
+		root = v
 	default:
 		return nil, unsupported(p, "the path has no root")
 	}

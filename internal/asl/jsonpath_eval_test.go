@@ -121,7 +121,7 @@ func TestLookupErrors(t *testing.T) {
 		{name: "missing context field", path: "$$.Map.Item.Nope", target: ErrPathNotFound, reason: `no member "Nope" at $$.Map.Item.Nope`},
 		{name: "filter", path: "$.nested[?(@.id == 'x')]", target: ErrPathUnsupported, reason: "filters are not supported yet"},
 		{name: "script", path: "$.a[(@.length-1)]", target: ErrPathUnsupported, reason: "script expressions are not supported"},
-		{name: "variable", path: "$myVar.x", target: ErrPathUnsupported, reason: "variables are not supported yet"},
+		{name: "undefined variable", path: "$myVar.x", target: ErrPathNotFound, reason: "no variable named myVar at $myVar"},
 	}
 	doc := decodeJSONValue(t, lookupDoc)
 	ctx := decodeJSONValue(t, lookupContext)
@@ -218,4 +218,32 @@ func FuzzLookup(f *testing.F) {
 			require.Nil(t, got)
 		}
 	})
+}
+
+func TestLookupVariables(t *testing.T) {
+	t.Parallel()
+	env := Env{Context: map[string]any{"State": map[string]any{"Name": "S"}}, Vars: map[string]any{"order": map[string]any{"id": "o-1", "items": []any{"a", "b"}}}}
+	for path, want := range map[string]any{"$order.id": "o-1", "$order.items[1]": "b", "$$.State.Name": "S", "$order": env.Vars["order"]} {
+		p, err := ParsePath(path)
+		require.NoError(t, err)
+		got, err := Lookup(p, nil, env)
+		require.NoError(t, err, path)
+		require.Equal(t, want, got, path)
+	}
+	out, err := ApplyTemplate([]byte(`{"id.$": "$order.id", "n.$": "States.ArrayLength($order.items)"}`), nil, env, func(expr string, input, context any) (any, error) {
+		c, err := ParseIntrinsic(expr)
+		if err != nil {
+			return nil, err
+		}
+		return EvalIntrinsic(c, func(path string) (any, bool, error) {
+			p, err := ParsePath(path)
+			if err != nil {
+				return nil, false, err
+			}
+			v, err := Lookup(p, input, context)
+			return v, err == nil, nil
+		}, IntrinsicEffects{})
+	})
+	require.NoError(t, err)
+	require.Equal(t, map[string]any{"id": "o-1", "n": json.Number("2")}, out)
 }
