@@ -153,6 +153,12 @@ func (s *Store) Append(ctx context.Context, streamID string, expected ExpectedVe
 // of it is stored, or none of it. Requests for the same stream apply in the
 // order given. Errors are those of Append.
 func (s *Store) AppendMany(ctx context.Context, reqs []AppendRequest) ([]AppendResult, error) {
+	return s.appendMany(ctx, reqs, nil)
+}
+
+// appendMany is AppendMany, running also (when not nil) inside each
+// attempt's transaction before it commits (see AppendManyWith).
+func (s *Store) appendMany(ctx context.Context, reqs []AppendRequest, also AlsoFunc) ([]AppendResult, error) {
 	if len(reqs) == 0 {
 		return nil, nil
 	}
@@ -169,7 +175,7 @@ func (s *Store) AppendMany(ctx context.Context, reqs []AppendRequest) ([]AppendR
 	// Two group commits creating the same new streams in another order can
 	// deadlock on them; PostgreSQL aborts one, which tries again.
 	for attempt := 0; ; attempt++ {
-		res, err := s.appendOnce(ctx, batch, recordedAt)
+		res, err := s.appendOnce(ctx, batch, recordedAt, also)
 		if attempt < 3 && (isUniqueViolation(err, "event_ids_pkey") || isDeadlock(err)) {
 			continue
 		}
@@ -219,7 +225,7 @@ type storedID struct {
 	hash       []byte
 }
 
-func (s *Store) appendOnce(ctx context.Context, reqs []preparedRequest, recordedAt time.Time) ([]AppendResult, error) {
+func (s *Store) appendOnce(ctx context.Context, reqs []preparedRequest, recordedAt time.Time, also AlsoFunc) ([]AppendResult, error) {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("appending events: %w", err)
@@ -336,6 +342,9 @@ func (s *Store) appendOnce(ctx context.Context, reqs []preparedRequest, recorded
 		}
 	}
 	if len(todo) == 0 {
+		if err := runAlso(ctx, tx, also); err != nil {
+			return nil, err
+		}
 		return results, tx.Commit(ctx)
 	}
 
@@ -379,6 +388,9 @@ func (s *Store) appendOnce(ctx context.Context, reqs []preparedRequest, recorded
 	b.Queue(`SELECT pg_notify($1, '')`, NotifyChannel)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return nil, fmt.Errorf("storing %d events: %w", n, err)
+	}
+	if err := runAlso(ctx, tx, also); err != nil {
+		return nil, err
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return nil, fmt.Errorf("committing %d events: %w", n, err)
