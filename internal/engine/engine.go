@@ -1,0 +1,415 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// MaxPayloadBytes is the Step Functions quota on a state's input and
+// output, and on an execution's input, counted in bytes of UTF-8 JSON.
+const MaxPayloadBytes = 256 * 1024
+
+// Config configures New.
+type Config struct {
+	// Store keeps state machines and histories: NewMemoryStore, or the
+	// PostgreSQL store of package enginestore for durability.
+	Store Store
+	// Queues receives the messages of sqs:sendMessage tasks; nil makes
+	// such tasks fail with SQS.QueueDoesNotExistException.
+	Queues QueueSender
+	// Functions runs Lambda tasks; nil makes them fail with
+	// Lambda.ResourceNotFoundException.
+	Functions FunctionInvoker
+	// Clock is the time; nil means SystemClock.
+	Clock Clock
+	// Random is the source of task tokens, generated execution names and
+	// jitter; nil means crypto/rand.
+	Random io.Reader
+	// Region and AccountID go into ARNs; defaults us-east-1 and
+	// 123456789012, as Step Functions Local uses.
+	Region    string
+	AccountID string
+	// Logger receives what the engine does on its own; nil discards.
+	Logger *slog.Logger
+	// CommitBatch caps the transitions written in one Store.Commit;
+	// 0 means 1000.
+	CommitBatch int
+}
+
+// Engine runs state machines with the semantics of Step Functions
+// Standard workflows. Its methods are the Step Functions API; see the
+// package documentation.
+type Engine struct {
+	store     Store
+	queues    QueueSender
+	functions FunctionInvoker
+	clock     Clock
+	random    io.Reader
+	randMu    sync.Mutex
+	region    string
+	account   string
+	log       *slog.Logger
+	maxBatch  int
+
+	mu       sync.Mutex
+	machines map[string]*machine // by ARN
+	execs    map[string]*execution
+	closed   bool
+	started  bool
+
+	commits *commitQueue
+	effects *effectQueue
+	wg      sync.WaitGroup
+}
+
+// New returns an engine; call Start before using it.
+func New(cfg Config) (*Engine, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("engine: Config.Store is required")
+	}
+	e := &Engine{
+		store:     cfg.Store,
+		queues:    cfg.Queues,
+		functions: cfg.Functions,
+		clock:     cfg.Clock,
+		random:    cfg.Random,
+		region:    cfg.Region,
+		account:   cfg.AccountID,
+		log:       cfg.Logger,
+		maxBatch:  cfg.CommitBatch,
+		machines:  map[string]*machine{},
+		execs:     map[string]*execution{},
+	}
+	if e.clock == nil {
+		e.clock = SystemClock{}
+	}
+	if e.random == nil {
+		e.random = rand.Reader
+	}
+	if e.region == "" {
+		e.region = "us-east-1"
+	}
+	if e.account == "" {
+		e.account = "123456789012"
+	}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	if e.maxBatch <= 0 {
+		e.maxBatch = 1000
+	}
+	e.commits = newCommitQueue()
+	e.effects = newEffectQueue()
+	return e, nil
+}
+
+// Start loads the state machines and resumes every open execution from
+// its history: tasks in flight are dispatched again, timers armed again
+// for what is left of them. Then it starts the engine's writer.
+func (e *Engine) Start(ctx context.Context) error {
+	sms, err := e.store.StateMachines(ctx)
+	if err != nil {
+		return fmt.Errorf("loading state machines: %w", err)
+	}
+	for _, r := range sms {
+		m, err := newMachine(r)
+		if err != nil {
+			return fmt.Errorf("loading state machine %s: %w", r.ARN, err)
+		}
+		e.machines[r.ARN] = m
+	}
+	e.wg.Add(2)
+	go e.commitLoop()
+	go e.effectLoop()
+	e.mu.Lock()
+	e.started = true
+	e.mu.Unlock()
+	open, err := e.store.OpenExecutions(ctx)
+	if err != nil {
+		return fmt.Errorf("loading open executions: %w", err)
+	}
+	for _, rec := range open {
+		if err := e.resume(ctx, rec); err != nil {
+			return fmt.Errorf("resuming execution %s: %w", rec.ARN, err)
+		}
+	}
+	return nil
+}
+
+// Close stops the engine: no new work is accepted, transitions already
+// made are written, timers stop. Executions stay open in the Store and
+// resume on the next Start.
+func (e *Engine) Close() error {
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return nil
+	}
+	e.closed = true
+	execs := make([]*execution, 0, len(e.execs))
+	for _, x := range e.execs {
+		execs = append(execs, x)
+	}
+	started := e.started
+	e.mu.Unlock()
+	for _, x := range execs {
+		x.mu.Lock()
+		x.stopTimers()
+		x.mu.Unlock()
+	}
+	if started {
+		e.commits.close()
+		e.effects.close()
+		e.wg.Wait()
+	}
+	return nil
+}
+
+func (e *Engine) now() time.Time { return e.clock.Now().UTC() }
+
+func (e *Engine) randomBytes(n int) []byte {
+	b := make([]byte, n)
+	e.randMu.Lock()
+	defer e.randMu.Unlock()
+	if _, err := io.ReadFull(e.random, b); err != nil {
+		panic(fmt.Sprintf("engine: reading random bytes: %v", err))
+	}
+	return b
+}
+
+func (e *Engine) checkOpen() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed || !e.started {
+		return errorf(CodeServiceUnavailable, "the engine is not running")
+	}
+	return nil
+}
+
+// storeError turns a Store's error into the API's.
+func (e *Engine) storeError(op string, err error) error {
+	var ae *Error
+	if errors.As(err, &ae) {
+		return ae
+	}
+	e.log.Error("store failed", "op", op, "err", err)
+	return errorf(CodeServiceUnavailable, "the engine's store failed during %s", op)
+}
+
+// pendingCommit is one transition waiting to be written, with what to do
+// once it is.
+type pendingCommit struct {
+	x       *execution
+	commit  Commit
+	effects []func()
+	done    chan error // nil when nobody waits
+}
+
+// commitQueue is an unbounded FIFO of transitions: executions never block
+// on the writer, and the writer takes everything ready at once.
+type commitQueue struct {
+	mu     sync.Mutex
+	items  []*pendingCommit
+	wake   chan struct{}
+	closed bool
+}
+
+func newCommitQueue() *commitQueue { return &commitQueue{wake: make(chan struct{}, 1)} }
+
+// push queues p; it reports false, and queues nothing, once the queue is
+// closed.
+func (q *commitQueue) push(p *pendingCommit) bool {
+	q.mu.Lock()
+	if q.closed {
+		q.mu.Unlock()
+		return false
+	}
+	q.items = append(q.items, p)
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// take waits for work and returns all of it; ok is false once closed and
+// drained.
+func (q *commitQueue) take() (items []*pendingCommit, ok bool) {
+	for {
+		q.mu.Lock()
+		if len(q.items) > 0 {
+			items, q.items = q.items, nil
+			q.mu.Unlock()
+			return items, true
+		}
+		closed := q.closed
+		q.mu.Unlock()
+		if closed {
+			return nil, false
+		}
+		<-q.wake
+	}
+}
+
+func (q *commitQueue) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// commitLoop is the engine's single writer: it writes every transition
+// that is ready in one Store.Commit (group commit), then hands their
+// effects on.
+func (e *Engine) commitLoop() {
+	defer e.wg.Done()
+	var backoff time.Duration
+	for {
+		items, ok := e.commits.take()
+		if !ok {
+			return
+		}
+		for len(items) > 0 {
+			n := min(len(items), e.maxBatch)
+			chunk := items[:n]
+			commits := make([]Commit, n)
+			for i, p := range chunk {
+				commits[i] = p.commit
+			}
+			err := e.store.Commit(context.Background(), commits)
+			if err != nil {
+				var ae *Error
+				if errors.As(err, &ae) && ae.Code == CodeConflict {
+					// Another engine owns these executions now, or a
+					// store lost writes: stop driving them here.
+					e.log.Error("commit conflict; dropping the executions of this batch from memory", "err", err)
+					for _, p := range chunk {
+						e.forget(p.x)
+						if p.done != nil {
+							p.done <- errorf(CodeServiceUnavailable, "the execution changed elsewhere")
+						}
+					}
+					items = items[n:]
+					continue
+				}
+				if e.isClosed() {
+					for _, p := range chunk {
+						if p.done != nil {
+							p.done <- e.storeError("commit", err)
+						}
+					}
+					items = items[n:]
+					continue
+				}
+				backoff = min(max(2*backoff, 10*time.Millisecond), 2*time.Second)
+				e.log.Error("writing transitions failed; retrying", "err", err, "transitions", n, "retry_in", backoff)
+				wait := make(chan struct{})
+				e.clock.AfterFunc(backoff, func() { close(wait) })
+				<-wait
+				continue
+			}
+			backoff = 0
+			for _, p := range chunk {
+				if len(p.effects) > 0 {
+					e.effects.push(p.effects)
+				}
+				if p.done != nil {
+					p.done <- nil
+				}
+			}
+			items = items[n:]
+		}
+	}
+}
+
+func (e *Engine) isClosed() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.closed
+}
+
+func (e *Engine) forget(x *execution) {
+	e.mu.Lock()
+	if e.execs[x.rec.ARN] == x {
+		delete(e.execs, x.rec.ARN)
+	}
+	e.mu.Unlock()
+	x.mu.Lock()
+	x.dead = true
+	x.stopTimers()
+	x.mu.Unlock()
+}
+
+// effectQueue is an unbounded FIFO of effects that run after their
+// transition is written: messages sent, functions invoked, waiters woken.
+type effectQueue struct {
+	mu     sync.Mutex
+	items  [][]func()
+	wake   chan struct{}
+	closed bool
+}
+
+func newEffectQueue() *effectQueue { return &effectQueue{wake: make(chan struct{}, 1)} }
+
+func (q *effectQueue) push(fs []func()) {
+	q.mu.Lock()
+	q.items = append(q.items, fs)
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (q *effectQueue) take() ([][]func(), bool) {
+	for {
+		q.mu.Lock()
+		if len(q.items) > 0 {
+			items := q.items
+			q.items = nil
+			q.mu.Unlock()
+			return items, true
+		}
+		closed := q.closed
+		q.mu.Unlock()
+		if closed {
+			return nil, false
+		}
+		<-q.wake
+	}
+}
+
+func (q *effectQueue) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (e *Engine) effectLoop() {
+	defer e.wg.Done()
+	for {
+		items, ok := e.effects.take()
+		if !ok {
+			return
+		}
+		for _, fs := range items {
+			for _, f := range fs {
+				f()
+			}
+		}
+	}
+}

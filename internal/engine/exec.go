@@ -1,0 +1,1025 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aiflow/aiflow/internal/asl"
+)
+
+// maxHistoryEvents is Step Functions' quota on an execution's history.
+const maxHistoryEvents = 25000
+
+// Thread phases: where a thread waits between transitions.
+const (
+	phaseTask     = "task"     // a task is scheduled; a callback, a result or a timer ends it
+	phaseWait     = "wait"     // a Wait state's timer
+	phaseRetry    = "retry"    // a retrier's backoff timer
+	phaseChildren = "children" // a Parallel or Map state's branches or iterations
+)
+
+// execution is one running execution. Everything in it is guarded by mu;
+// every change is recorded in the batch being built and written by the
+// engine's writer in order.
+type execution struct {
+	e  *Engine
+	mu sync.Mutex
+
+	rec         ExecutionRecord
+	smName      string
+	roleARN     string
+	definition  string
+	sm          *asl.StateMachine
+	input       any
+	seq         int64
+	lastEventID int64
+
+	threads    map[int]*thread
+	nextThread int
+	tokens     map[string]int  // token of a task in flight -> thread
+	succeeded  map[string]bool // tokens whose task succeeded
+	spent      map[string]bool // tokens closed otherwise
+	messageIDs map[string]string
+
+	b       *batch
+	effects []func()
+	waiters []chan struct{}
+	stopTTL func() bool
+	closed  bool // a final event is recorded
+	dead    bool // dropped from the engine
+}
+
+// batch is one transition as stored: the history events it adds and what
+// recovery needs to resume from it.
+type batch struct {
+	Start     *batchStart       `json:"start,omitempty"`
+	Events    []HistoryEvent    `json:"events"`
+	Threads   map[int]*thread   `json:"threads,omitempty"` // changed threads; nil means ended
+	Spawn     map[int]spawnInfo `json:"spawn,omitempty"`   // a Parallel or Map thread started its children
+	Ended     []childEnd        `json:"ended,omitempty"`
+	Succeeded []string          `json:"succeeded,omitempty"`
+	Spent     []string          `json:"spent,omitempty"`
+}
+
+type batchStart struct {
+	Definition string `json:"definition"`
+	RoleARN    string `json:"roleArn,omitempty"`
+}
+
+type spawnInfo struct {
+	Slots int   `json:"slots"`
+	Items []any `json:"items,omitempty"`
+}
+
+type childEnd struct {
+	Parent int    `json:"parent"`
+	Index  int    `json:"index"`
+	Output any    `json:"output,omitempty"`
+	Failed bool   `json:"failed,omitempty"`
+	Error  string `json:"error,omitempty"`
+	Cause  string `json:"cause,omitempty"`
+}
+
+// scopeStep leads from a scope to a nested one: a Parallel state's branch
+// or a Map state's item processor.
+type scopeStep struct {
+	State  string `json:"state"`
+	Branch int    `json:"branch,omitempty"`
+}
+
+// thread is one line of control: the execution's root, a Parallel branch
+// or a Map iteration.
+type thread struct {
+	ID         int            `json:"id"`
+	Parent     int            `json:"parent,omitempty"`
+	Index      int            `json:"index,omitempty"`
+	Scope      []scopeStep    `json:"scope,omitempty"`
+	State      string         `json:"state"`
+	Input      any            `json:"input"`
+	Entered    time.Time      `json:"entered"`
+	Phase      string         `json:"phase"`
+	Gen        int64          `json:"gen"`
+	Retries    []int          `json:"retries,omitempty"`
+	RetryCount int            `json:"retryCount,omitempty"`
+	Due        time.Time      `json:"due,omitzero"`
+	Token      string         `json:"token,omitempty"`
+	Task       *taskCall      `json:"task,omitempty"`
+	Vars       map[string]any `json:"vars,omitempty"`
+	Outer      map[string]any `json:"outer,omitempty"`
+	LastEvent  int64          `json:"lastEvent"`
+	// Effective is a Parallel or Map state's effective input.
+	Effective any `json:"effective,omitempty"`
+	MaxConc   int `json:"maxConc,omitempty"`
+
+	states map[string]*asl.State
+	kids   *kids
+	stops  []func() bool
+	hbStop func() bool
+}
+
+// kids tracks a Parallel or Map thread's children.
+type kids struct {
+	items     []any // Map items; nil for Parallel
+	results   []any
+	done      []bool
+	next      int // next item to start
+	running   int
+	failed    int
+	succeeded int
+	tolerated func(failed int) bool
+	pumping   bool
+}
+
+// failure is an error a state reports: a name Retry and Catch match, and
+// a cause.
+type failure struct {
+	Error string
+	Cause string
+}
+
+func failureOf(err error) failure {
+	var pe *asl.ProcessingError
+	if errors.As(err, &pe) {
+		return failure{Error: pe.Name, Cause: pe.Error()}
+	}
+	var ee *asl.EvalError
+	if errors.As(err, &ee) {
+		return failure{Error: ee.Name, Cause: ee.Cause}
+	}
+	var f *failureError
+	if errors.As(err, &f) {
+		return f.f
+	}
+	return failure{Error: asl.ErrorRuntime, Cause: err.Error()}
+}
+
+type failureError struct{ f failure }
+
+func (e *failureError) Error() string { return e.f.Error + ": " + e.f.Cause }
+
+func (x *execution) now() time.Time { return x.e.now() }
+
+// event records a history event of thread t (nil for the execution).
+func (x *execution) event(t *thread, typ string, ev HistoryEvent) {
+	x.lastEventID++
+	ev.ID = x.lastEventID
+	ev.Type = typ
+	ev.Timestamp = x.now()
+	if t != nil {
+		ev.PreviousEventID = t.LastEvent
+		t.LastEvent = ev.ID
+		x.dirty(t)
+	} else if x.lastEventID > 1 {
+		ev.PreviousEventID = x.lastEventID - 1
+	}
+	x.batch().Events = append(x.b.Events, ev)
+}
+
+func (x *execution) batch() *batch {
+	if x.b == nil {
+		x.b = &batch{}
+	}
+	return x.b
+}
+
+func (x *execution) dirty(t *thread) {
+	b := x.batch()
+	if b.Threads == nil {
+		b.Threads = map[int]*thread{}
+	}
+	b.Threads[t.ID] = t
+}
+
+func (x *execution) effect(f func()) { x.effects = append(x.effects, f) }
+
+// flush queues the batch built so far for writing. done, when not nil,
+// receives the outcome of the write.
+func (x *execution) flush(done chan error) {
+	if x.b == nil || len(x.b.Events) == 0 && len(x.b.Threads) == 0 && len(x.b.Succeeded) == 0 && len(x.b.Spent) == 0 {
+		x.b = nil
+		if done != nil {
+			done <- nil
+		}
+		return
+	}
+	data, err := json.Marshal(x.b)
+	if err != nil {
+		// Values come from JSON, so this cannot happen; say so loudly.
+		panic(fmt.Sprintf("engine: encoding a transition of %s: %v", x.rec.ARN, err))
+	}
+	typ := "Transition"
+	if n := len(x.b.Events); n > 0 {
+		typ = x.b.Events[n-1].Type
+	}
+	x.seq++
+	p := &pendingCommit{x: x, commit: Commit{Execution: x.rec, Seq: x.seq, Type: typ, Data: data}, effects: x.effects, done: done}
+	x.b, x.effects = nil, nil
+	if !x.e.commits.push(p) && done != nil {
+		done <- errorf(CodeServiceUnavailable, "the engine is closed")
+	}
+}
+
+// scopeStates returns the states of the scope a thread runs in.
+func (x *execution) scopeStates(scope []scopeStep) (map[string]*asl.State, error) {
+	states := x.sm.States
+	for _, s := range scope {
+		st := states[s.State]
+		if st == nil {
+			return nil, fmt.Errorf("no state %q", s.State)
+		}
+		switch st.Type {
+		case asl.TypeParallel:
+			if s.Branch < 0 || s.Branch >= len(st.Branches) {
+				return nil, fmt.Errorf("state %q has no branch %d", s.State, s.Branch)
+			}
+			states = st.Branches[s.Branch].States
+		case asl.TypeMap:
+			states = processor(st).States
+		default:
+			return nil, fmt.Errorf("state %q has no nested states", s.State)
+		}
+	}
+	return states, nil
+}
+
+func processor(st *asl.State) *asl.ItemProcessor {
+	if st.ItemProcessor != nil {
+		return st.ItemProcessor
+	}
+	return st.Iterator
+}
+
+func startAt(x *execution, scope []scopeStep) string {
+	if len(scope) == 0 {
+		return x.sm.StartAt
+	}
+	last := scope[len(scope)-1]
+	parentStates, _ := x.scopeStates(scope[:len(scope)-1])
+	st := parentStates[last.State]
+	if st.Type == asl.TypeParallel {
+		return st.Branches[last.Branch].StartAt
+	}
+	return processor(st).StartAt
+}
+
+// contextObject is "$$" for thread t in its current state.
+func (x *execution) contextObject(t *thread, token string, mapItem *[2]any) map[string]any {
+	c := map[string]any{
+		"Execution": map[string]any{
+			"Id":           x.rec.ARN,
+			"Input":        x.input,
+			"Name":         x.rec.Name,
+			"RoleArn":      x.roleARN,
+			"StartTime":    formatTime(x.rec.StartDate),
+			"RedriveCount": json.Number("0"),
+		},
+		"State": map[string]any{
+			"EnteredTime": formatTime(t.Entered),
+			"Name":        t.State,
+			"RetryCount":  json.Number(fmt.Sprint(t.RetryCount)),
+		},
+		"StateMachine": map[string]any{"Id": x.rec.StateMachineARN, "Name": x.smName},
+	}
+	if token != "" {
+		c["Task"] = map[string]any{"Token": token}
+	}
+	if mapItem != nil {
+		c["Map"] = map[string]any{"Item": map[string]any{"Index": mapItem[0], "Value": mapItem[1]}}
+	}
+	return c
+}
+
+func formatTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+// env is the context argument for paths of thread t.
+func (x *execution) env(t *thread, ctx map[string]any) asl.Env {
+	return asl.Env{Context: ctx, Vars: visibleVars(t)}
+}
+
+func visibleVars(t *thread) map[string]any {
+	if len(t.Outer) == 0 {
+		return t.Vars
+	}
+	if len(t.Vars) == 0 {
+		return t.Outer
+	}
+	m := make(map[string]any, len(t.Outer)+len(t.Vars))
+	for k, v := range t.Outer {
+		m[k] = v
+	}
+	for k, v := range t.Vars {
+		m[k] = v
+	}
+	return m
+}
+
+// intrinsic evaluates an intrinsic function for ApplyTemplate.
+func (x *execution) intrinsic(expr string, input, context any) (any, error) {
+	c, err := asl.ParseIntrinsic(expr)
+	if err != nil {
+		return nil, err
+	}
+	return asl.EvalIntrinsic(c, func(path string) (any, bool, error) {
+		p, err := asl.ParsePath(path)
+		if err != nil {
+			return nil, false, err
+		}
+		v, err := asl.Lookup(p, input, context)
+		if errors.Is(err, asl.ErrPathNotFound) {
+			return nil, false, nil
+		}
+		return v, err == nil, err
+	}, asl.IntrinsicEffects{RandomFunc: x.e.randomInt, UUIDFunc: x.e.uuid})
+}
+
+func (e *Engine) randomInt(start, end int64) int64 {
+	if end <= start {
+		return start
+	}
+	b := e.randomBytes(8)
+	var n uint64
+	for _, c := range b {
+		n = n<<8 | uint64(c)
+	}
+	return start + int64(n%uint64(end-start))
+}
+
+func (e *Engine) uuid() string {
+	b := e.randomBytes(16)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// text is the JSON text of a value.
+func text(v any) string {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return "null"
+	}
+	return strings.TrimSuffix(buf.String(), "\n")
+}
+
+// decodeJSON decodes a JSON text with numbers kept exact.
+func decodeJSON(s string) (any, error) {
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	if dec.More() {
+		return nil, errors.New("unexpected data after the JSON value")
+	}
+	if _, err := dec.Token(); err == nil {
+		return nil, errors.New("unexpected data after the JSON value")
+	}
+	return v, nil
+}
+
+func tooBig(s string) bool { return len(s) > MaxPayloadBytes }
+
+func dataLimit(what string, n int) failure {
+	return failure{Error: asl.ErrorDataLimitExceeded, Cause: fmt.Sprintf("The %s has exceeded the maximum size of %d bytes: it has %d bytes.", what, MaxPayloadBytes, n)}
+}
+
+// drive runs thread t from state name with input until it waits or ends.
+func (x *execution) drive(t *thread, name string, input any) {
+	for name != "" && !x.closed {
+		if x.lastEventID >= maxHistoryEvents {
+			x.finish(StatusFailed, nil, failure{Error: asl.ErrorRuntime, Cause: fmt.Sprintf("The execution reached the limit of %d history events.", maxHistoryEvents)})
+			return
+		}
+		name, input = x.step(t, name, input)
+	}
+}
+
+// enter records that thread t entered state name.
+func (x *execution) enter(t *thread, name string, input any) *asl.State {
+	st := t.states[name]
+	t.State, t.Input, t.Entered = name, input, x.now()
+	t.Retries, t.RetryCount, t.Task, t.Token, t.Due = nil, 0, nil, "", time.Time{}
+	t.Phase = ""
+	x.event(t, string(st.Type)+"StateEntered", HistoryEvent{StateEntered: &StateEnteredDetails{Name: name, Input: text(input)}})
+	return st
+}
+
+// step enters state name and runs it; it returns the next state and its
+// input when the state finished at once, or "" when the thread now waits
+// or ended.
+func (x *execution) step(t *thread, name string, input any) (string, any) {
+	st := x.enter(t, name, input)
+	return x.run(t, st)
+}
+
+// run runs thread t's current state (again, after a retry's backoff).
+func (x *execution) run(t *thread, st *asl.State) (string, any) {
+	switch st.Type {
+	case asl.TypePass:
+		return x.runPass(t, st)
+	case asl.TypeChoice:
+		return x.runChoice(t, st)
+	case asl.TypeWait:
+		return x.runWait(t, st)
+	case asl.TypeSucceed:
+		ctx := x.contextObject(t, "", nil)
+		env := x.env(t, ctx)
+		eff, err := asl.ProcessInput(st, t.Input, env, x.intrinsic)
+		if err != nil {
+			return x.fail(t, st, failureOf(err))
+		}
+		out, err := asl.ProcessOutput(st, t.Input, eff, env, x.intrinsic)
+		if err != nil {
+			return x.fail(t, st, failureOf(err))
+		}
+		return x.exit(t, st, out, "", nil)
+	case asl.TypeFail:
+		return x.runFail(t, st)
+	case asl.TypeTask:
+		return x.runTask(t, st)
+	case asl.TypeParallel:
+		return x.runParallel(t, st)
+	case asl.TypeMap:
+		return x.runMap(t, st)
+	}
+	return x.fail(t, st, failure{Error: asl.ErrorRuntime, Cause: fmt.Sprintf("state type %q is not supported", st.Type)})
+}
+
+func (x *execution) runPass(t *thread, st *asl.State) (string, any) {
+	env := x.env(t, x.contextObject(t, "", nil))
+	eff, err := asl.ProcessInput(st, t.Input, env, x.intrinsic)
+	if err != nil {
+		return x.fail(t, st, failureOf(err))
+	}
+	result := eff
+	if st.Result != nil {
+		if result, err = decodeJSON(string(st.Result)); err != nil {
+			return x.fail(t, st, failure{Error: asl.ErrorRuntime, Cause: "decoding Result: " + err.Error()})
+		}
+	}
+	return x.complete(t, st, result, env)
+}
+
+// complete finishes a state that has a result: ResultSelector,
+// ResultPath, OutputPath, Assign, the size limit, then the exit.
+func (x *execution) complete(t *thread, st *asl.State, result any, env asl.Env) (string, any) {
+	out, err := asl.ProcessOutput(st, t.Input, result, env, x.intrinsic)
+	if err != nil {
+		return x.fail(t, st, failureOf(err))
+	}
+	assignInput := result
+	if st.ResultSelector != nil {
+		if assignInput, err = asl.ApplyTemplate(st.ResultSelector, result, env, x.intrinsic); err != nil {
+			return x.fail(t, st, failureOf(err))
+		}
+	}
+	assigned, err := x.assign(t, st.Assign, assignInput, env)
+	if err != nil {
+		return x.fail(t, st, failureOf(err))
+	}
+	return x.exit(t, st, out, st.Next, assigned)
+}
+
+// assign evaluates an Assign block against input (all values against the
+// variables as they were) and sets the variables of thread t.
+func (x *execution) assign(t *thread, block map[string]json.RawMessage, input any, env asl.Env) (map[string]string, error) {
+	if len(block) == 0 {
+		return nil, nil
+	}
+	raw, err := json.Marshal(block)
+	if err != nil {
+		return nil, err
+	}
+	v, err := asl.ApplyTemplate(raw, input, env, x.intrinsic)
+	if err != nil {
+		return nil, err
+	}
+	vals := v.(map[string]any)
+	vars := make(map[string]any, len(t.Vars)+len(vals))
+	for k, val := range t.Vars {
+		vars[k] = val
+	}
+	assigned := make(map[string]string, len(vals))
+	for k, val := range vals {
+		vars[k] = val
+		assigned[k] = text(val)
+	}
+	t.Vars = vars
+	return assigned, nil
+}
+
+// exit records that thread t left its state with output and goes on to
+// next; with no next (End, Succeed) the thread ends.
+func (x *execution) exit(t *thread, st *asl.State, output any, next string, assigned map[string]string) (string, any) {
+	s := text(output)
+	if tooBig(s) {
+		return x.fail(t, st, dataLimit("state output", len(s)))
+	}
+	x.event(t, string(st.Type)+"StateExited", HistoryEvent{StateExited: &StateExitedDetails{Name: t.State, Output: s, AssignedVariables: assigned}})
+	if st.Type == asl.TypeSucceed || st.End {
+		x.endThread(t, output, nil)
+		return "", nil
+	}
+	return next, output
+}
+
+func (x *execution) runChoice(t *thread, st *asl.State) (string, any) {
+	env := x.env(t, x.contextObject(t, "", nil))
+	eff, err := asl.ProcessInput(st, t.Input, env, x.intrinsic)
+	if err != nil {
+		return x.fail(t, st, failureOf(err))
+	}
+	resolve := func(path string) (any, bool, error) {
+		p, err := asl.ParsePath(path)
+		if err != nil {
+			return nil, false, err
+		}
+		v, err := asl.Lookup(p, eff, env)
+		if errors.Is(err, asl.ErrPathNotFound) {
+			return nil, false, nil
+		}
+		return v, err == nil, err
+	}
+	var rule *asl.ChoiceRule
+	for i := range st.Choices {
+		ok, err := asl.EvalChoice(st.Choices[i], resolve)
+		if err != nil {
+			return x.fail(t, st, failureOf(err))
+		}
+		if ok {
+			rule = &st.Choices[i]
+			break
+		}
+	}
+	next := st.Default
+	var block map[string]json.RawMessage
+	if rule != nil {
+		next, block = rule.Next, rule.Assign
+	} else {
+		block = st.Assign
+	}
+	if next == "" {
+		return x.fail(t, st, failure{Error: asl.ErrorNoChoiceMatched, Cause: fmt.Sprintf("No Matches! (state %q)", t.State)})
+	}
+	out, err := asl.ProcessOutput(st, t.Input, eff, env, x.intrinsic)
+	if err != nil {
+		return x.fail(t, st, failureOf(err))
+	}
+	assigned, err := x.assign(t, block, eff, env)
+	if err != nil {
+		return x.fail(t, st, failureOf(err))
+	}
+	return x.exit(t, st, out, next, assigned)
+}
+
+func (x *execution) runFail(t *thread, st *asl.State) (string, any) {
+	env := x.env(t, x.contextObject(t, "", nil))
+	f := failure{Error: st.Error, Cause: st.Cause}
+	lookup := func(field, path string) (string, error) {
+		p, err := asl.ParsePath(path)
+		if err == nil {
+			var v any
+			if v, err = asl.Lookup(p, t.Input, env); err == nil {
+				if s, ok := v.(string); ok {
+					return s, nil
+				}
+				err = fmt.Errorf("%s %s selects a %T, not a string", field, path, v)
+			}
+		}
+		return "", err
+	}
+	var err error
+	if st.ErrorPath != "" {
+		if strings.HasPrefix(st.ErrorPath, "States.") {
+			var v any
+			if v, err = x.intrinsic(st.ErrorPath, t.Input, env); err == nil {
+				f.Error, _ = v.(string)
+			}
+		} else {
+			f.Error, err = lookup("ErrorPath", st.ErrorPath)
+		}
+	}
+	if err == nil && st.CausePath != "" {
+		if strings.HasPrefix(st.CausePath, "States.") {
+			var v any
+			if v, err = x.intrinsic(st.CausePath, t.Input, env); err == nil {
+				f.Cause, _ = v.(string)
+			}
+		} else {
+			f.Cause, err = lookup("CausePath", st.CausePath)
+		}
+	}
+	if err != nil {
+		f = failure{Error: asl.ErrorRuntime, Cause: err.Error()}
+	}
+	x.endThread(t, nil, &f)
+	return "", nil
+}
+
+func (x *execution) runWait(t *thread, st *asl.State) (string, any) {
+	env := x.env(t, x.contextObject(t, "", nil))
+	eff, err := asl.ProcessInput(st, t.Input, env, x.intrinsic)
+	if err != nil {
+		return x.fail(t, st, failureOf(err))
+	}
+	now := x.now()
+	var due time.Time
+	switch {
+	case st.Seconds != nil:
+		due = now.Add(time.Duration(*st.Seconds) * time.Second)
+	case st.Timestamp != "":
+		if due, err = time.Parse(time.RFC3339, st.Timestamp); err != nil {
+			return x.fail(t, st, failure{Error: asl.ErrorRuntime, Cause: "Timestamp: " + err.Error()})
+		}
+	case st.SecondsPath != "":
+		v, err := lookupPath(st.SecondsPath, eff, env)
+		if err != nil {
+			return x.fail(t, st, failure{Error: asl.ErrorRuntime, Cause: "SecondsPath: " + err.Error()})
+		}
+		n, ok := asInt(v)
+		if !ok || n < 0 {
+			return x.fail(t, st, failure{Error: asl.ErrorRuntime, Cause: fmt.Sprintf("SecondsPath %s selects %s, not a non-negative integer", st.SecondsPath, text(v))})
+		}
+		due = now.Add(time.Duration(n) * time.Second)
+	case st.TimestampPath != "":
+		v, err := lookupPath(st.TimestampPath, eff, env)
+		if err != nil {
+			return x.fail(t, st, failure{Error: asl.ErrorRuntime, Cause: "TimestampPath: " + err.Error()})
+		}
+		s, _ := v.(string)
+		if due, err = time.Parse(time.RFC3339, s); err != nil {
+			return x.fail(t, st, failure{Error: asl.ErrorRuntime, Cause: fmt.Sprintf("TimestampPath %s selects %s, not an RFC 3339 timestamp", st.TimestampPath, text(v))})
+		}
+	}
+	t.Phase, t.Due = phaseWait, due
+	t.Gen++
+	x.dirty(t)
+	x.armWait(t)
+	return "", nil
+}
+
+func (x *execution) armWait(t *thread) {
+	id, gen := t.ID, t.Gen
+	t.stops = append(t.stops, x.e.clock.AfterFunc(max(t.Due.Sub(x.now()), 0), func() { x.waitDone(id, gen) }))
+}
+
+func (x *execution) waitDone(id int, gen int64) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	t := x.live(id, gen, phaseWait, phaseRetry)
+	if t == nil {
+		return
+	}
+	st := t.states[t.State]
+	t.stops = nil
+	if t.Phase == phaseRetry {
+		t.Phase = ""
+		next, out := x.run(t, st)
+		x.drive(t, next, out)
+		x.flush(nil)
+		return
+	}
+	t.Phase = ""
+	env := x.env(t, x.contextObject(t, "", nil))
+	eff, err := asl.ProcessInput(st, t.Input, env, x.intrinsic)
+	var next string
+	var out any
+	if err != nil {
+		next, out = x.fail(t, st, failureOf(err))
+	} else if out, err = asl.ProcessOutput(st, t.Input, eff, env, x.intrinsic); err != nil {
+		next, out = x.fail(t, st, failureOf(err))
+	} else {
+		assigned, err := x.assign(t, st.Assign, eff, env)
+		if err != nil {
+			next, out = x.fail(t, st, failureOf(err))
+		} else {
+			next, out = x.exit(t, st, out, st.Next, assigned)
+		}
+	}
+	x.drive(t, next, out)
+	x.flush(nil)
+}
+
+// live returns thread id if it still waits in generation gen in one of
+// the phases.
+func (x *execution) live(id int, gen int64, phases ...string) *thread {
+	if x.closed || x.dead {
+		return nil
+	}
+	t := x.threads[id]
+	if t == nil || t.Gen != gen {
+		return nil
+	}
+	for _, p := range phases {
+		if t.Phase == p {
+			return t
+		}
+	}
+	return nil
+}
+
+func lookupPath(path string, input any, env asl.Env) (any, error) {
+	p, err := asl.ParsePath(path)
+	if err != nil {
+		return nil, err
+	}
+	return asl.Lookup(p, input, env)
+}
+
+func asInt(v any) (int64, bool) {
+	switch n := v.(type) {
+	case json.Number:
+		i, err := n.Int64()
+		if err == nil {
+			return i, true
+		}
+		f, err := n.Float64()
+		if err == nil && f == math.Trunc(f) {
+			return int64(f), true
+		}
+	case float64:
+		if n == math.Trunc(n) {
+			return int64(n), true
+		}
+	case int:
+		return int64(n), true
+	case int64:
+		return n, true
+	}
+	return 0, false
+}
+
+func asFloat(v any) (float64, bool) {
+	switch n := v.(type) {
+	case json.Number:
+		f, err := n.Float64()
+		return f, err == nil
+	case float64:
+		return n, true
+	}
+	return 0, false
+}
+
+// matches reports whether a Retrier's or Catcher's ErrorEquals matches
+// the error name. States.ALL matches every error but the terminal
+// States.DataLimitExceeded and States.Runtime; States.TaskFailed every
+// error but those and the timeouts.
+func matches(errorEquals []string, name string) bool {
+	terminal := name == asl.ErrorDataLimitExceeded || name == asl.ErrorRuntime
+	for _, e := range errorEquals {
+		switch {
+		case terminal:
+			continue
+		case e == name:
+			return true
+		case e == asl.ErrorAll:
+			return true
+		case e == asl.ErrorTaskFailed && name != asl.ErrorTimeout && name != asl.ErrorHeartbeatTimeout:
+			return true
+		}
+	}
+	return false
+}
+
+// fail handles a failure of thread t's current state: the first matching
+// retrier schedules a new attempt, else the first matching catcher leads
+// on, else the thread fails.
+func (x *execution) fail(t *thread, st *asl.State, f failure) (string, any) {
+	for i, r := range st.Retry {
+		if !matches(r.ErrorEquals, f.Error) {
+			continue
+		}
+		maxAttempts := 3
+		if r.MaxAttempts != nil {
+			maxAttempts = *r.MaxAttempts
+		}
+		if t.Retries == nil {
+			t.Retries = make([]int, len(st.Retry))
+		}
+		if t.Retries[i] >= maxAttempts {
+			break
+		}
+		t.Retries[i]++
+		t.RetryCount++
+		t.Phase, t.Due = phaseRetry, x.now().Add(x.backoff(r, t.Retries[i]))
+		t.Gen++
+		t.Task, t.Token = nil, ""
+		x.dirty(t)
+		x.armWait(t)
+		return "", nil
+	}
+	for _, c := range st.Catch {
+		if !matches(c.ErrorEquals, f.Error) {
+			continue
+		}
+		errOut := map[string]any{"Error": f.Error, "Cause": f.Cause}
+		out, err := asl.SetResult(t.Input, c.ResultPath, errOut)
+		if err != nil {
+			x.endThread(t, nil, &failure{Error: asl.ErrorResultPathMatchFailure, Cause: err.Error()})
+			return "", nil
+		}
+		env := x.env(t, x.contextObject(t, "", nil))
+		assigned, err := x.assign(t, c.Assign, errOut, env)
+		if err != nil {
+			ff := failureOf(err)
+			x.endThread(t, nil, &ff)
+			return "", nil
+		}
+		s := text(out)
+		if tooBig(s) {
+			ff := dataLimit("state output", len(s))
+			x.endThread(t, nil, &ff)
+			return "", nil
+		}
+		x.event(t, string(st.Type)+"StateExited", HistoryEvent{StateExited: &StateExitedDetails{Name: t.State, Output: s, AssignedVariables: assigned}})
+		return c.Next, out
+	}
+	x.endThread(t, nil, &f)
+	return "", nil
+}
+
+// backoff is the delay before retry attempt n (1-based) of r.
+func (x *execution) backoff(r asl.Retrier, n int) time.Duration {
+	interval := 1.0
+	if r.IntervalSeconds != nil {
+		interval = float64(*r.IntervalSeconds)
+	}
+	rate := 2.0
+	if r.BackoffRate != nil {
+		rate = *r.BackoffRate
+	}
+	d := interval * math.Pow(rate, float64(n-1))
+	if r.MaxDelaySeconds != nil && d > float64(*r.MaxDelaySeconds) {
+		d = float64(*r.MaxDelaySeconds)
+	}
+	if r.JitterStrategy == asl.JitterFull {
+		d *= float64(x.e.randomInt(0, 1<<30)) / float64(1<<30)
+	}
+	return time.Duration(d * float64(time.Second))
+}
+
+// endThread ends thread t with output or a failure.
+func (x *execution) endThread(t *thread, output any, f *failure) {
+	x.closeTask(t, false)
+	t.stopAll()
+	if t.Parent == 0 {
+		if f != nil {
+			x.finish(StatusFailed, nil, *f)
+		} else {
+			x.finish(StatusSucceeded, output, failure{})
+		}
+		return
+	}
+	delete(x.threads, t.ID)
+	x.batch()
+	if x.b.Threads == nil {
+		x.b.Threads = map[int]*thread{}
+	}
+	x.b.Threads[t.ID] = nil
+	end := childEnd{Parent: t.Parent, Index: t.Index, Output: output}
+	if f != nil {
+		end.Failed, end.Error, end.Cause = true, f.Error, f.Cause
+	}
+	x.b.Ended = append(x.b.Ended, end)
+	parent := x.threads[t.Parent]
+	if parent == nil || parent.kids == nil {
+		return
+	}
+	x.childEnded(parent, t, end)
+}
+
+func (t *thread) stopAll() {
+	for _, s := range t.stops {
+		s()
+	}
+	t.stops = nil
+}
+
+// closeTask closes the task thread t waits for, if any: its token can no
+// longer complete it.
+func (x *execution) closeTask(t *thread, succeeded bool) {
+	if t.Token == "" {
+		return
+	}
+	delete(x.tokens, t.Token)
+	if succeeded {
+		x.succeeded[t.Token] = true
+		x.batch().Succeeded = append(x.b.Succeeded, t.Token)
+	} else {
+		x.spent[t.Token] = true
+		x.batch().Spent = append(x.b.Spent, t.Token)
+	}
+	delete(x.messageIDs, t.Token)
+	t.Token = ""
+}
+
+// abortThread stops thread t and its children without recording an end.
+func (x *execution) abortThread(t *thread) {
+	for _, c := range x.children(t.ID) {
+		x.abortThread(c)
+	}
+	x.closeTask(t, false)
+	t.stopAll()
+	delete(x.threads, t.ID)
+	if x.b == nil {
+		x.b = &batch{}
+	}
+	if x.b.Threads == nil {
+		x.b.Threads = map[int]*thread{}
+	}
+	x.b.Threads[t.ID] = nil
+}
+
+func (x *execution) children(id int) []*thread {
+	var out []*thread
+	for _, c := range x.threads {
+		if c.Parent == id {
+			out = append(out, c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// finish closes the execution with a final status.
+func (x *execution) finish(status ExecutionStatus, output any, f failure) {
+	if x.closed {
+		return
+	}
+	for _, t := range x.threads {
+		x.closeTask(t, false)
+		t.stopAll()
+	}
+	if x.stopTTL != nil {
+		x.stopTTL()
+	}
+	now := x.now()
+	switch status {
+	case StatusSucceeded:
+		s := text(output)
+		if tooBig(s) {
+			status, f = StatusFailed, dataLimit("execution output", len(s))
+		} else {
+			x.rec.Output = s
+			x.event(nil, "ExecutionSucceeded", HistoryEvent{ExecutionSucceeded: &OutputDetails{Output: s}})
+		}
+	}
+	switch status {
+	case StatusFailed:
+		x.event(nil, "ExecutionFailed", HistoryEvent{ExecutionFailed: &FailureDetails{Error: f.Error, Cause: f.Cause}})
+	case StatusAborted:
+		x.event(nil, "ExecutionAborted", HistoryEvent{ExecutionAborted: &FailureDetails{Error: f.Error, Cause: f.Cause}})
+	case StatusTimedOut:
+		x.event(nil, "ExecutionTimedOut", HistoryEvent{ExecutionTimedOut: &FailureDetails{Error: f.Error, Cause: f.Cause}})
+	}
+	if status != StatusSucceeded {
+		x.rec.Error, x.rec.Cause = f.Error, f.Cause
+	}
+	x.rec.Status, x.rec.StopDate = status, now
+	x.closed = true
+	b := x.batch()
+	if b.Threads == nil {
+		b.Threads = map[int]*thread{}
+	}
+	for id := range x.threads {
+		b.Threads[id] = nil
+	}
+	x.threads = map[int]*thread{}
+	waiters := x.waiters
+	x.waiters = nil
+	x.effect(func() {
+		x.e.mu.Lock()
+		if x.e.execs[x.rec.ARN] == x {
+			delete(x.e.execs, x.rec.ARN)
+		}
+		x.e.mu.Unlock()
+		for _, w := range waiters {
+			close(w)
+		}
+	})
+}
+
+func (x *execution) newThread(parent *thread, index int, scope []scopeStep) (*thread, error) {
+	states, err := x.scopeStates(scope)
+	if err != nil {
+		return nil, err
+	}
+	x.nextThread++
+	t := &thread{ID: x.nextThread, Index: index, Scope: scope, states: states}
+	if parent != nil {
+		t.Parent = parent.ID
+		t.Outer = visibleVars(parent)
+		t.LastEvent = parent.LastEvent
+	}
+	x.threads[t.ID] = t
+	return t, nil
+}

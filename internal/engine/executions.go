@@ -1,0 +1,517 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/aiflow/aiflow/internal/asl"
+)
+
+// maxTokenLength is Step Functions' limit on a task token.
+const maxTokenLength = 1024
+
+// StartExecution starts an execution of a state machine and returns once
+// its start is written. Starting again with the same name and input while
+// the execution runs returns the same execution; a different input, or a
+// name whose execution has closed, is ExecutionAlreadyExists.
+func (e *Engine) StartExecution(ctx context.Context, in StartExecutionInput) (StartExecutionOutput, error) {
+	x, err := e.start(ctx, in)
+	if err != nil {
+		return StartExecutionOutput{}, err
+	}
+	return StartExecutionOutput{ExecutionARN: x.rec.ARN, StartDate: x.rec.StartDate}, nil
+}
+
+// StartSyncExecution runs an execution of an EXPRESS state machine to its
+// end and describes it; a STANDARD one is StateMachineTypeNotSupported,
+// as in Step Functions.
+func (e *Engine) StartSyncExecution(ctx context.Context, in StartExecutionInput) (Execution, error) {
+	m, err := e.machine(in.StateMachineARN)
+	if err != nil {
+		return Execution{}, err
+	}
+	if m.rec.Type != TypeExpress {
+		return Execution{}, errorf(CodeStateMachineTypeNotSupport, "StartSyncExecution runs EXPRESS state machines only; %s is %s", m.rec.ARN, m.rec.Type)
+	}
+	x, err := e.start(ctx, in)
+	if err != nil {
+		return Execution{}, err
+	}
+	if err := x.wait(ctx); err != nil {
+		return Execution{}, err
+	}
+	return e.DescribeExecution(ctx, x.rec.ARN)
+}
+
+// wait returns when the execution's end is written, or ctx is done.
+func (x *execution) wait(ctx context.Context) error {
+	x.mu.Lock()
+	if x.closed && x.waiters == nil {
+		x.mu.Unlock()
+		// The end may still be on its way to the store; the effect that
+		// removes it from the engine runs after the write.
+		for {
+			x.e.mu.Lock()
+			_, live := x.e.execs[x.rec.ARN]
+			x.e.mu.Unlock()
+			if !live {
+				return nil
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(time.Millisecond):
+			}
+		}
+	}
+	ch := make(chan struct{})
+	x.waiters = append(x.waiters, ch)
+	x.mu.Unlock()
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (e *Engine) start(ctx context.Context, in StartExecutionInput) (*execution, error) {
+	if err := e.checkOpen(); err != nil {
+		return nil, err
+	}
+	m, err := e.machine(in.StateMachineARN)
+	if err != nil {
+		return nil, err
+	}
+	name := in.Name
+	if name == "" {
+		name = e.uuid()
+	}
+	if err := checkName("execution", name); err != nil {
+		return nil, err
+	}
+	input := in.Input
+	if input == "" {
+		input = "{}"
+	}
+	if len(input) > MaxPayloadBytes {
+		return nil, errorf(CodeInvalidExecutionInput, "the execution input has %d bytes; the limit is %d", len(input), MaxPayloadBytes)
+	}
+	if !utf8.ValidString(input) {
+		return nil, errorf(CodeInvalidExecutionInput, "the execution input is not valid UTF-8")
+	}
+	value, err := decodeJSON(input)
+	if err != nil {
+		return nil, errorf(CodeInvalidExecutionInput, "the execution input is not valid JSON: %v", err)
+	}
+	arn := e.executionARN(m.rec.Name, name)
+	same := func(rec ExecutionRecord) bool { return rec.Input == input }
+	e.mu.Lock()
+	if x := e.execs[arn]; x != nil {
+		e.mu.Unlock()
+		x.mu.Lock()
+		rec := x.rec
+		x.mu.Unlock()
+		if rec.Status == StatusRunning && same(rec) {
+			return x, nil
+		}
+		return nil, errorf(CodeExecutionAlreadyExists, "execution %s exists already", arn)
+	}
+	e.mu.Unlock()
+	if rec, ok, err := e.store.Execution(ctx, arn); err != nil {
+		return nil, e.storeError("StartExecution", err)
+	} else if ok {
+		return nil, errorf(CodeExecutionAlreadyExists, "execution %s exists already (%s)", arn, rec.Status)
+	}
+	now := e.now()
+	x := &execution{
+		e: e,
+		rec: ExecutionRecord{ARN: arn, StateMachineARN: m.rec.ARN, Name: name, Status: StatusRunning, StartDate: now,
+			Input: input, TraceHeader: in.TraceHeader},
+		smName: m.rec.Name, roleARN: m.rec.RoleARN, definition: m.rec.Definition, sm: m.sm, input: value,
+		threads: map[int]*thread{}, tokens: map[string]int{}, succeeded: map[string]bool{}, spent: map[string]bool{}, messageIDs: map[string]string{},
+	}
+	e.mu.Lock()
+	if other := e.execs[arn]; other != nil {
+		e.mu.Unlock()
+		return nil, errorf(CodeExecutionAlreadyExists, "execution %s exists already", arn)
+	}
+	if e.closed {
+		e.mu.Unlock()
+		return nil, errorf(CodeServiceUnavailable, "the engine is closed")
+	}
+	e.execs[arn] = x
+	e.mu.Unlock()
+
+	x.mu.Lock()
+	x.batch().Start = &batchStart{Definition: m.rec.Definition, RoleARN: m.rec.RoleARN}
+	x.event(nil, "ExecutionStarted", HistoryEvent{ExecutionStarted: &ExecutionStartedDetails{Input: input, RoleARN: m.rec.RoleARN, StateMachineARN: m.rec.ARN}})
+	x.armTTL()
+	root, err := x.newThread(nil, 0, nil)
+	if err != nil {
+		x.mu.Unlock()
+		return nil, err
+	}
+	root.LastEvent = x.lastEventID
+	x.drive(root, x.sm.StartAt, value)
+	done := make(chan error, 1)
+	x.flush(done)
+	x.mu.Unlock()
+	if err := <-done; err != nil {
+		e.forget(x)
+		return nil, err
+	}
+	return x, nil
+}
+
+// armTTL arms the state machine's TimeoutSeconds.
+func (x *execution) armTTL() {
+	if x.sm.TimeoutSeconds == nil || *x.sm.TimeoutSeconds <= 0 {
+		return
+	}
+	due := x.rec.StartDate.Add(time.Duration(*x.sm.TimeoutSeconds) * time.Second)
+	x.stopTTL = x.e.clock.AfterFunc(max(due.Sub(x.now()), 0), func() {
+		x.mu.Lock()
+		defer x.mu.Unlock()
+		if x.closed || x.dead {
+			return
+		}
+		x.finish(StatusTimedOut, nil, failure{Error: asl.ErrorTimeout, Cause: fmt.Sprintf("The execution timed out after %d seconds (the state machine's TimeoutSeconds).", *x.sm.TimeoutSeconds)})
+		x.flush(nil)
+	})
+}
+
+func (x *execution) stopTimers() {
+	for _, t := range x.threads {
+		t.stopAll()
+		if t.hbStop != nil {
+			t.hbStop()
+		}
+	}
+	if x.stopTTL != nil {
+		x.stopTTL()
+	}
+}
+
+func describe(r ExecutionRecord) Execution {
+	return Execution{ExecutionARN: r.ARN, StateMachineARN: r.StateMachineARN, Name: r.Name, Status: r.Status,
+		StartDate: r.StartDate, StopDate: r.StopDate, Input: r.Input, Output: r.Output, Error: r.Error, Cause: r.Cause,
+		TraceHeader: r.TraceHeader}
+}
+
+// record returns an execution's latest summary: from memory while it
+// runs here, else from the store.
+func (e *Engine) record(ctx context.Context, arn string) (ExecutionRecord, error) {
+	if err := checkExecutionARN(arn); err != nil {
+		return ExecutionRecord{}, err
+	}
+	e.mu.Lock()
+	x := e.execs[arn]
+	e.mu.Unlock()
+	if x != nil {
+		x.mu.Lock()
+		defer x.mu.Unlock()
+		return x.rec, nil
+	}
+	rec, ok, err := e.store.Execution(ctx, arn)
+	if err != nil {
+		return ExecutionRecord{}, e.storeError("DescribeExecution", err)
+	}
+	if !ok {
+		return ExecutionRecord{}, errorf(CodeExecutionDoesNotExist, "execution %s does not exist", arn)
+	}
+	return rec, nil
+}
+
+// DescribeExecution describes an execution; ExecutionDoesNotExist when
+// there is none.
+func (e *Engine) DescribeExecution(ctx context.Context, arn string) (Execution, error) {
+	rec, err := e.record(ctx, arn)
+	if err != nil {
+		return Execution{}, err
+	}
+	return describe(rec), nil
+}
+
+// ListExecutions lists a state machine's executions, newest first.
+func (e *Engine) ListExecutions(ctx context.Context, in ListExecutionsInput) (ListExecutionsOutput, error) {
+	if _, err := checkStateMachineARN(in.StateMachineARN); err != nil {
+		return ListExecutionsOutput{}, err
+	}
+	limit, err := pageSize(in.MaxResults)
+	if err != nil {
+		return ListExecutionsOutput{}, err
+	}
+	switch in.StatusFilter {
+	case "", StatusRunning, StatusSucceeded, StatusFailed, StatusTimedOut, StatusAborted:
+	default:
+		return ListExecutionsOutput{}, errorf(CodeValidation, "statusFilter %q is not RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED", in.StatusFilter)
+	}
+	if _, err := e.machine(in.StateMachineARN); err != nil {
+		return ListExecutionsOutput{}, err
+	}
+	recs, next, err := e.store.Executions(ctx, ExecutionFilter{StateMachineARN: in.StateMachineARN, Status: in.StatusFilter, After: in.NextToken, Limit: limit})
+	if err != nil {
+		return ListExecutionsOutput{}, e.storeError("ListExecutions", err)
+	}
+	out := ListExecutionsOutput{NextToken: next}
+	for _, r := range recs {
+		d := describe(r)
+		d.Input, d.Output = "", ""
+		out.Executions = append(out.Executions, d)
+	}
+	return out, nil
+}
+
+// StopExecution aborts a running execution with an optional error and
+// cause; stopping a closed one changes nothing and returns when it closed.
+func (e *Engine) StopExecution(ctx context.Context, in StopExecutionInput) (time.Time, error) {
+	if err := e.checkOpen(); err != nil {
+		return time.Time{}, err
+	}
+	if err := checkExecutionARN(in.ExecutionARN); err != nil {
+		return time.Time{}, err
+	}
+	if len(in.Error) > 256 || len(in.Cause) > 32768 {
+		return time.Time{}, errorf(CodeValidation, "error is limited to 256 and cause to 32768 characters")
+	}
+	e.mu.Lock()
+	x := e.execs[in.ExecutionARN]
+	e.mu.Unlock()
+	if x == nil {
+		rec, err := e.record(ctx, in.ExecutionARN)
+		if err != nil {
+			return time.Time{}, err
+		}
+		return rec.StopDate, nil
+	}
+	x.mu.Lock()
+	if x.closed {
+		stop := x.rec.StopDate
+		x.mu.Unlock()
+		return stop, nil
+	}
+	x.finish(StatusAborted, nil, failure{Error: in.Error, Cause: in.Cause})
+	stop := x.rec.StopDate
+	done := make(chan error, 1)
+	x.flush(done)
+	x.mu.Unlock()
+	if err := <-done; err != nil {
+		return time.Time{}, err
+	}
+	return stop, nil
+}
+
+// GetExecutionHistory returns a page of an execution's history, oldest
+// first or, with ReverseOrder, newest first.
+func (e *Engine) GetExecutionHistory(ctx context.Context, in GetExecutionHistoryInput) (GetExecutionHistoryOutput, error) {
+	if _, err := e.record(ctx, in.ExecutionARN); err != nil {
+		return GetExecutionHistoryOutput{}, err
+	}
+	limit, err := pageSize(in.MaxResults)
+	if err != nil {
+		return GetExecutionHistoryOutput{}, err
+	}
+	events, err := e.history(ctx, in.ExecutionARN)
+	if err != nil {
+		return GetExecutionHistoryOutput{}, err
+	}
+	if in.ReverseOrder {
+		slices.Reverse(events)
+	}
+	start := 0
+	if in.NextToken != "" {
+		n, err := strconv.Atoi(in.NextToken)
+		if err != nil || n < 0 || n > len(events) {
+			return GetExecutionHistoryOutput{}, errorf(CodeValidation, "invalid nextToken %q", in.NextToken)
+		}
+		start = n
+	}
+	end := min(start+limit, len(events))
+	out := GetExecutionHistoryOutput{Events: events[start:end]}
+	if end < len(events) {
+		out.NextToken = strconv.Itoa(end)
+	}
+	if in.ExcludeExecutionData {
+		for i := range out.Events {
+			stripData(&out.Events[i])
+		}
+	}
+	return out, nil
+}
+
+// history expands an execution's stored batches into its events.
+func (e *Engine) history(ctx context.Context, arn string) ([]HistoryEvent, error) {
+	batches, err := e.store.Batches(ctx, arn)
+	if err != nil {
+		return nil, e.storeError("GetExecutionHistory", err)
+	}
+	var events []HistoryEvent
+	for i, raw := range batches {
+		var b struct {
+			Events []HistoryEvent `json:"events"`
+		}
+		if err := json.Unmarshal(raw, &b); err != nil {
+			return nil, e.storeError("GetExecutionHistory", fmt.Errorf("decoding batch %d of %s: %w", i+1, arn, err))
+		}
+		events = append(events, b.Events...)
+	}
+	return events, nil
+}
+
+func stripData(ev *HistoryEvent) {
+	if d := ev.ExecutionStarted; d != nil {
+		c := *d
+		c.Input = ""
+		ev.ExecutionStarted = &c
+	}
+	if d := ev.ExecutionSucceeded; d != nil {
+		ev.ExecutionSucceeded = &OutputDetails{}
+	}
+	if d := ev.StateEntered; d != nil {
+		ev.StateEntered = &StateEnteredDetails{Name: d.Name}
+	}
+	if d := ev.StateExited; d != nil {
+		ev.StateExited = &StateExitedDetails{Name: d.Name}
+	}
+	if d := ev.TaskSucceeded; d != nil {
+		ev.TaskSucceeded = &TaskOutputDetails{ResourceType: d.ResourceType, Resource: d.Resource}
+	}
+	if d := ev.TaskSubmitted; d != nil {
+		ev.TaskSubmitted = &TaskOutputDetails{ResourceType: d.ResourceType, Resource: d.Resource}
+	}
+	if d := ev.TaskScheduled; d != nil {
+		c := *d
+		c.Parameters = ""
+		ev.TaskScheduled = &c
+	}
+	if d := ev.LambdaFunctionScheduled; d != nil {
+		c := *d
+		c.Input = ""
+		ev.LambdaFunctionScheduled = &c
+	}
+	if d := ev.LambdaFunctionSucceeded; d != nil {
+		ev.LambdaFunctionSucceeded = &OutputDetails{}
+	}
+}
+
+// callback finds the execution of a task token and runs f on it with the
+// thread that waits for the token (nil when none does).
+func (e *Engine) callback(ctx context.Context, token string, success bool, f func(x *execution, t *thread)) error {
+	if err := e.checkOpen(); err != nil {
+		return err
+	}
+	if token == "" || len(token) > maxTokenLength {
+		return errorf(CodeValidation, "taskToken must be 1 to %d characters long", maxTokenLength)
+	}
+	arn, ok := tokenExecution(token)
+	if !ok {
+		return errorf(CodeInvalidToken, "invalid task token")
+	}
+	e.mu.Lock()
+	x := e.execs[arn]
+	e.mu.Unlock()
+	if x == nil {
+		return e.closedToken(ctx, arn, token, success)
+	}
+	x.mu.Lock()
+	if id, ok := x.tokens[token]; ok && !x.closed {
+		t := x.threads[id]
+		f(x, t)
+		done := make(chan error, 1)
+		x.flush(done)
+		x.mu.Unlock()
+		return <-done
+	}
+	succeeded, spent := x.succeeded[token], x.spent[token]
+	closed := x.closed
+	x.mu.Unlock()
+	switch {
+	case succeeded && success:
+		return nil
+	case succeeded || spent || closed:
+		return errorf(CodeTaskTimedOut, "the task of this token has closed")
+	}
+	return errorf(CodeInvalidToken, "invalid task token")
+}
+
+// closedToken answers a callback for an execution that does not run here.
+func (e *Engine) closedToken(ctx context.Context, arn, token string, success bool) error {
+	if err := checkExecutionARN(arn); err != nil {
+		return errorf(CodeInvalidToken, "invalid task token")
+	}
+	rec, ok, err := e.store.Execution(ctx, arn)
+	if err != nil {
+		return e.storeError("SendTask", err)
+	}
+	if !ok {
+		return errorf(CodeInvalidToken, "invalid task token")
+	}
+	if rec.Status == StatusRunning {
+		return errorf(CodeServiceUnavailable, "the execution is not loaded yet; try again")
+	}
+	batches, err := e.store.Batches(ctx, arn)
+	if err != nil {
+		return e.storeError("SendTask", err)
+	}
+	quoted := []byte(strconv.Quote(token))
+	for _, raw := range batches {
+		if !bytes.Contains(raw, quoted) {
+			continue
+		}
+		var b batch
+		if json.Unmarshal(raw, &b) != nil {
+			continue
+		}
+		if slices.Contains(b.Succeeded, token) {
+			if success {
+				return nil
+			}
+			return errorf(CodeTaskTimedOut, "the task of this token has closed")
+		}
+		if slices.Contains(b.Spent, token) {
+			return errorf(CodeTaskTimedOut, "the task of this token has closed")
+		}
+	}
+	return errorf(CodeTaskTimedOut, "the execution of this token has closed")
+}
+
+// SendTaskSuccess completes the task of a token with output, a JSON text.
+// A token of a closed task is TaskTimedOut, except that succeeding again
+// a task that succeeded changes nothing; an unknown token is
+// InvalidToken.
+func (e *Engine) SendTaskSuccess(ctx context.Context, in SendTaskSuccessInput) error {
+	if len(in.Output) > MaxPayloadBytes {
+		return errorf(CodeValidation, "output has %d bytes; the limit is %d", len(in.Output), MaxPayloadBytes)
+	}
+	out, err := decodeJSON(in.Output)
+	if err != nil {
+		return errorf(CodeInvalidOutput, "output is not valid JSON: %v", err)
+	}
+	return e.callback(ctx, in.TaskToken, true, func(x *execution, t *thread) {
+		x.completeTask(t, out, nil, false)
+	})
+}
+
+// SendTaskFailure fails the task of a token with an error name and cause.
+func (e *Engine) SendTaskFailure(ctx context.Context, in SendTaskFailureInput) error {
+	if len(in.Error) > 256 || len(in.Cause) > 32768 {
+		return errorf(CodeValidation, "error is limited to 256 and cause to 32768 characters")
+	}
+	return e.callback(ctx, in.TaskToken, false, func(x *execution, t *thread) {
+		x.completeTask(t, nil, &failure{Error: in.Error, Cause: in.Cause}, false)
+	})
+}
+
+// SendTaskHeartbeat resets the HeartbeatSeconds timer of a token's task.
+func (e *Engine) SendTaskHeartbeat(ctx context.Context, token string) error {
+	return e.callback(ctx, token, false, func(x *execution, t *thread) {
+		x.armHeartbeat(t)
+	})
+}

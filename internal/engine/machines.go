@@ -1,0 +1,298 @@
+package engine
+
+import (
+	"context"
+	"encoding/hex"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/aiflow/aiflow/internal/asl"
+)
+
+// machine is a state machine with its parsed definition.
+type machine struct {
+	rec StateMachineRecord
+	sm  *asl.StateMachine
+}
+
+func newMachine(r StateMachineRecord) (*machine, error) {
+	sm, err := parseDefinition(r.Definition)
+	if err != nil {
+		return nil, err
+	}
+	return &machine{rec: r, sm: sm}, nil
+}
+
+// parseDefinition parses and validates an ASL definition; its error is an
+// InvalidDefinition *Error listing every problem.
+func parseDefinition(def string) (*asl.StateMachine, error) {
+	if strings.TrimSpace(def) == "" {
+		return nil, errorf(CodeInvalidDefinition, "the definition is empty")
+	}
+	sm, err := asl.Parse([]byte(def))
+	if err != nil {
+		return nil, errorf(CodeInvalidDefinition, "%v", err)
+	}
+	if problems := asl.Validate(sm); len(problems) > 0 {
+		msgs := make([]string, len(problems))
+		for i, p := range problems {
+			msgs[i] = p.Error()
+		}
+		return nil, errorf(CodeInvalidDefinition, "%s", strings.Join(msgs, "; "))
+	}
+	return sm, nil
+}
+
+var (
+	stateMachineARN = regexp.MustCompile(`^arn:aws[a-z-]*:states:([a-z0-9-]+):(\d{12}):stateMachine:([^:]+)$`)
+	executionARN    = regexp.MustCompile(`^arn:aws[a-z-]*:states:([a-z0-9-]+):(\d{12}):(execution|express):([^:]+):([^:]+)$`)
+)
+
+func (e *Engine) stateMachineARN(name string) string {
+	return "arn:aws:states:" + e.region + ":" + e.account + ":stateMachine:" + name
+}
+
+func (e *Engine) executionARN(smName, name string) string {
+	return "arn:aws:states:" + e.region + ":" + e.account + ":execution:" + smName + ":" + name
+}
+
+// checkName applies Step Functions' rules for state machine and execution
+// names.
+func checkName(what, name string) error {
+	if err := asl.ValidateStateName(name); err != nil {
+		return errorf(CodeInvalidName, "invalid %s name %q: %v", what, name, err)
+	}
+	return nil
+}
+
+func checkStateMachineARN(arn string) (name string, err error) {
+	m := stateMachineARN.FindStringSubmatch(arn)
+	if m == nil {
+		return "", errorf(CodeInvalidArn, "invalid state machine ARN %q: want arn:aws:states:REGION:ACCOUNT:stateMachine:NAME", arn)
+	}
+	return m[3], nil
+}
+
+func checkExecutionARN(arn string) error {
+	if !executionARN.MatchString(arn) {
+		return errorf(CodeInvalidArn, "invalid execution ARN %q: want arn:aws:states:REGION:ACCOUNT:execution:STATE_MACHINE:NAME", arn)
+	}
+	return nil
+}
+
+func (e *Engine) newRevisionID() string { return hex.EncodeToString(e.randomBytes(16)) }
+
+// CreateStateMachine creates a state machine. Creating one again with the
+// same definition, role and type returns the existing one, as Step
+// Functions does; with anything different it is StateMachineAlreadyExists.
+// A definition Step Functions would refuse is InvalidDefinition, with
+// every problem and where it is.
+func (e *Engine) CreateStateMachine(ctx context.Context, in CreateStateMachineInput) (CreateStateMachineOutput, error) {
+	if err := e.checkOpen(); err != nil {
+		return CreateStateMachineOutput{}, err
+	}
+	if err := checkName("state machine", in.Name); err != nil {
+		return CreateStateMachineOutput{}, err
+	}
+	typ := in.Type
+	if typ == "" {
+		typ = TypeStandard
+	}
+	if typ != TypeStandard && typ != TypeExpress {
+		return CreateStateMachineOutput{}, errorf(CodeValidation, "type %q is not STANDARD or EXPRESS", in.Type)
+	}
+	sm, err := parseDefinition(in.Definition)
+	if err != nil {
+		return CreateStateMachineOutput{}, err
+	}
+	arn := e.stateMachineARN(in.Name)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if old := e.machines[arn]; old != nil {
+		if old.rec.Definition == in.Definition && old.rec.RoleARN == in.RoleARN && old.rec.Type == typ {
+			return CreateStateMachineOutput{StateMachineARN: arn, CreationDate: old.rec.CreationDate}, nil
+		}
+		return CreateStateMachineOutput{}, errorf(CodeStateMachineAlreadyExists, "state machine %s exists already with a different definition, role or type", arn)
+	}
+	now := e.now()
+	rec := StateMachineRecord{ARN: arn, Name: in.Name, Definition: in.Definition, RoleARN: in.RoleARN, Type: typ,
+		CreationDate: now, UpdateDate: now, RevisionID: e.newRevisionID()}
+	if err := e.store.PutStateMachine(ctx, rec); err != nil {
+		return CreateStateMachineOutput{}, e.storeError("CreateStateMachine", err)
+	}
+	e.machines[arn] = &machine{rec: rec, sm: sm}
+	return CreateStateMachineOutput{StateMachineARN: arn, CreationDate: now}, nil
+}
+
+// UpdateStateMachine changes a state machine's definition or role.
+// Running executions keep the definition they started with.
+func (e *Engine) UpdateStateMachine(ctx context.Context, in UpdateStateMachineInput) (UpdateStateMachineOutput, error) {
+	if err := e.checkOpen(); err != nil {
+		return UpdateStateMachineOutput{}, err
+	}
+	if _, err := checkStateMachineARN(in.StateMachineARN); err != nil {
+		return UpdateStateMachineOutput{}, err
+	}
+	if in.Definition == nil && in.RoleARN == nil {
+		return UpdateStateMachineOutput{}, errorf(CodeValidation, "give a definition or a role ARN to update")
+	}
+	var sm *asl.StateMachine
+	if in.Definition != nil {
+		var err error
+		if sm, err = parseDefinition(*in.Definition); err != nil {
+			return UpdateStateMachineOutput{}, err
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	old := e.machines[in.StateMachineARN]
+	if old == nil {
+		return UpdateStateMachineOutput{}, errorf(CodeStateMachineDoesNotExist, "state machine %s does not exist", in.StateMachineARN)
+	}
+	rec := old.rec
+	if sm == nil {
+		sm = old.sm
+	} else {
+		rec.Definition = *in.Definition
+	}
+	if in.RoleARN != nil {
+		rec.RoleARN = *in.RoleARN
+	}
+	rec.UpdateDate = e.now()
+	rec.RevisionID = e.newRevisionID()
+	if err := e.store.PutStateMachine(ctx, rec); err != nil {
+		return UpdateStateMachineOutput{}, e.storeError("UpdateStateMachine", err)
+	}
+	e.machines[rec.ARN] = &machine{rec: rec, sm: sm}
+	return UpdateStateMachineOutput{UpdateDate: rec.UpdateDate, RevisionID: rec.RevisionID}, nil
+}
+
+func (e *Engine) machine(arn string) (*machine, error) {
+	if _, err := checkStateMachineARN(arn); err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	m := e.machines[arn]
+	if m == nil {
+		return nil, errorf(CodeStateMachineDoesNotExist, "state machine %s does not exist", arn)
+	}
+	return m, nil
+}
+
+func describeMachine(r StateMachineRecord) StateMachine {
+	return StateMachine{StateMachineARN: r.ARN, Name: r.Name, Status: "ACTIVE", Definition: r.Definition,
+		RoleARN: r.RoleARN, Type: r.Type, CreationDate: r.CreationDate, UpdateDate: r.UpdateDate, RevisionID: r.RevisionID}
+}
+
+// DescribeStateMachine returns a state machine; StateMachineDoesNotExist
+// when there is none, InvalidArn for a malformed ARN.
+func (e *Engine) DescribeStateMachine(ctx context.Context, arn string) (StateMachine, error) {
+	m, err := e.machine(arn)
+	if err != nil {
+		return StateMachine{}, err
+	}
+	return describeMachine(m.rec), nil
+}
+
+// ListStateMachines lists state machines in name order, a page at a time.
+func (e *Engine) ListStateMachines(ctx context.Context, in ListStateMachinesInput) (ListStateMachinesOutput, error) {
+	limit, err := pageSize(in.MaxResults)
+	if err != nil {
+		return ListStateMachinesOutput{}, err
+	}
+	e.mu.Lock()
+	all := make([]StateMachineRecord, 0, len(e.machines))
+	for _, m := range e.machines {
+		all = append(all, m.rec)
+	}
+	e.mu.Unlock()
+	sort.Slice(all, func(i, j int) bool { return all[i].Name < all[j].Name })
+	start := 0
+	if in.NextToken != "" {
+		start = sort.Search(len(all), func(i int) bool { return all[i].Name > in.NextToken })
+	}
+	var out ListStateMachinesOutput
+	for i := start; i < len(all) && len(out.StateMachines) < limit; i++ {
+		d := describeMachine(all[i])
+		d.Definition = ""
+		out.StateMachines = append(out.StateMachines, d)
+	}
+	if n := len(out.StateMachines); n == limit && start+n < len(all) {
+		out.NextToken = out.StateMachines[n-1].Name
+	}
+	return out, nil
+}
+
+func pageSize(n int) (int, error) {
+	switch {
+	case n == 0:
+		return 100, nil
+	case n < 0 || n > 1000:
+		return 0, errorf(CodeValidation, "maxResults %d is not between 1 and 1000", n)
+	}
+	return n, nil
+}
+
+// DeleteStateMachine deletes a state machine. Its running executions run
+// on to their end, as in Step Functions.
+func (e *Engine) DeleteStateMachine(ctx context.Context, arn string) error {
+	if err := e.checkOpen(); err != nil {
+		return err
+	}
+	if _, err := checkStateMachineARN(arn); err != nil {
+		return err
+	}
+	if err := e.store.DeleteStateMachine(ctx, arn); err != nil {
+		return e.storeError("DeleteStateMachine", err)
+	}
+	e.mu.Lock()
+	delete(e.machines, arn)
+	e.mu.Unlock()
+	return nil
+}
+
+// ValidateStateMachineDefinition checks a definition as CreateStateMachine
+// would and reports every problem; it never fails for a bad definition.
+func (e *Engine) ValidateStateMachineDefinition(ctx context.Context, definition string) (ValidateOutput, error) {
+	if strings.TrimSpace(definition) == "" {
+		return ValidateOutput{}, errorf(CodeValidation, "definition is required")
+	}
+	sm, err := asl.Parse([]byte(definition))
+	if err != nil {
+		return ValidateOutput{Result: "FAIL", Diagnostics: []Diagnostic{{Severity: "ERROR", Code: "INVALID_JSON_DESCRIPTION", Message: err.Error()}}}, nil
+	}
+	problems := asl.Validate(sm)
+	if len(problems) == 0 {
+		return ValidateOutput{Result: "OK"}, nil
+	}
+	out := ValidateOutput{Result: "FAIL"}
+	for _, p := range problems {
+		out.Diagnostics = append(out.Diagnostics, Diagnostic{Severity: "ERROR", Code: "SCHEMA_VALIDATION_FAILED", Message: p.Message, Location: pointer(p.Path)})
+	}
+	return out, nil
+}
+
+// pointer turns "States.A.Retry[0].ErrorEquals" into
+// "/States/A/Retry/0/ErrorEquals".
+func pointer(path string) string {
+	if path == "" {
+		return "/"
+	}
+	var b strings.Builder
+	for _, part := range strings.Split(path, ".") {
+		name, rest, _ := strings.Cut(part, "[")
+		b.WriteString("/" + name)
+		for rest != "" {
+			idx, after, _ := strings.Cut(rest, "]")
+			if _, err := strconv.Atoi(idx); err == nil {
+				b.WriteString("/" + idx)
+			}
+			rest = strings.TrimPrefix(after, "[")
+		}
+	}
+	return b.String()
+}
+

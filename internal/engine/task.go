@@ -1,0 +1,402 @@
+package engine
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aiflow/aiflow/internal/asl"
+)
+
+// Task resource kinds the engine runs.
+const (
+	kindSQS          = "sqs"
+	kindLambdaInvoke = "lambdaInvoke"
+	kindFunction     = "function"
+)
+
+// taskCall is a scheduled task, as recovery needs it to dispatch again.
+type taskCall struct {
+	Kind             string    `json:"kind"`
+	Wait             bool      `json:"wait,omitempty"`
+	Resource         string    `json:"resource"`
+	Params           any       `json:"params"`
+	TimeoutDue       time.Time `json:"timeoutDue,omitzero"`
+	HeartbeatSeconds int64     `json:"heartbeat,omitempty"`
+}
+
+// parseResource recognises the task resources the engine runs.
+func parseResource(res string) (kind string, wait bool, resourceType, resource string, ok bool) {
+	if rest, found := strings.CutPrefix(res, "arn:aws:states:::"); found {
+		svc, action, _ := strings.Cut(rest, ":")
+		base, pattern, _ := strings.Cut(action, ".")
+		wait = pattern == "waitForTaskToken"
+		if pattern != "" && !wait {
+			return "", false, "", "", false
+		}
+		switch {
+		case svc == "sqs" && base == "sendMessage":
+			return kindSQS, wait, svc, action, true
+		case svc == "lambda" && base == "invoke":
+			return kindLambdaInvoke, wait, svc, action, true
+		}
+		return "", false, "", "", false
+	}
+	if strings.HasPrefix(res, "arn:aws:lambda:") && strings.Contains(res, ":function:") {
+		return kindFunction, false, "lambda", res, true
+	}
+	return "", false, "", "", false
+}
+
+// newToken makes a task token: the execution's ARN and 18 random bytes,
+// so that a token finds its execution and cannot be guessed.
+func (e *Engine) newToken(executionARN string) string {
+	return base64.RawURLEncoding.EncodeToString(append([]byte(executionARN+"|"), e.randomBytes(18)...))
+}
+
+func tokenExecution(token string) (string, bool) {
+	raw, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil {
+		return "", false
+	}
+	i := strings.LastIndexByte(string(raw), '|')
+	if i < 0 || len(raw)-i-1 != 18 {
+		return "", false
+	}
+	return string(raw[:i]), true
+}
+
+func (x *execution) runTask(t *thread, st *asl.State) (string, any) {
+	kind, wait, rtype, rname, ok := parseResource(st.Resource)
+	if !ok {
+		return x.fail(t, st, failure{Error: asl.ErrorRuntime, Cause: fmt.Sprintf("The resource %q is not supported by the local engine; it runs arn:aws:states:::sqs:sendMessage[.waitForTaskToken], arn:aws:states:::lambda:invoke[.waitForTaskToken] and Lambda function ARNs.", st.Resource)})
+	}
+	token := x.e.newToken(x.rec.ARN)
+	ctxToken := ""
+	if wait {
+		ctxToken = token
+	}
+	env := x.env(t, x.contextObject(t, ctxToken, nil))
+	eff, err := asl.ProcessInput(st, t.Input, env, x.intrinsic)
+	if err != nil {
+		return x.fail(t, st, failureOf(err))
+	}
+	params := text(eff)
+	if tooBig(params) {
+		return x.fail(t, st, dataLimit("state input after Parameters", len(params)))
+	}
+	timeout, err := x.seconds(st.TimeoutSeconds, st.TimeoutSecondsPath, "TimeoutSecondsPath", t.Input, env)
+	if err != nil {
+		return x.fail(t, st, failure{Error: asl.ErrorRuntime, Cause: err.Error()})
+	}
+	heartbeat, err := x.seconds(st.HeartbeatSeconds, st.HeartbeatSecondsPath, "HeartbeatSecondsPath", t.Input, env)
+	if err != nil {
+		return x.fail(t, st, failure{Error: asl.ErrorRuntime, Cause: err.Error()})
+	}
+	now := x.now()
+	call := &taskCall{Kind: kind, Wait: wait, Resource: st.Resource, Params: eff, HeartbeatSeconds: heartbeat}
+	if timeout > 0 {
+		call.TimeoutDue = now.Add(time.Duration(timeout) * time.Second)
+	}
+	t.Phase, t.Task, t.Token = phaseTask, call, token
+	t.Gen++
+	x.tokens[token] = t.ID
+	if kind == kindFunction {
+		x.event(t, "LambdaFunctionScheduled", HistoryEvent{LambdaFunctionScheduled: &LambdaScheduledDetails{Resource: st.Resource, Input: params, TimeoutInSeconds: timeout}})
+		x.event(t, "LambdaFunctionStarted", HistoryEvent{})
+	} else {
+		x.event(t, "TaskScheduled", HistoryEvent{TaskScheduled: &TaskScheduledDetails{ResourceType: rtype, Resource: rname, Region: x.e.region, Parameters: params, TimeoutInSeconds: timeout, HeartbeatSeconds: heartbeat}})
+		x.event(t, "TaskStarted", HistoryEvent{TaskStarted: &TaskDetails{ResourceType: rtype, Resource: rname}})
+	}
+	x.armTask(t)
+	id, gen := t.ID, t.Gen
+	x.effect(func() { x.e.dispatch(x, id, gen, token, call) })
+	return "", nil
+}
+
+// armTask arms the timeout and heartbeat timers of thread t's task.
+func (x *execution) armTask(t *thread) {
+	id, gen, call := t.ID, t.Gen, t.Task
+	if !call.TimeoutDue.IsZero() {
+		t.stops = append(t.stops, x.e.clock.AfterFunc(max(call.TimeoutDue.Sub(x.now()), 0), func() {
+			x.taskResult(id, gen, "", nil, &failure{Error: asl.ErrorTimeout}, true)
+		}))
+	}
+	x.armHeartbeat(t)
+}
+
+func (x *execution) armHeartbeat(t *thread) {
+	if t.Task.HeartbeatSeconds <= 0 || !t.Task.Wait {
+		return
+	}
+	if t.hbStop != nil {
+		t.hbStop()
+	}
+	id, gen := t.ID, t.Gen
+	t.hbStop = x.e.clock.AfterFunc(time.Duration(t.Task.HeartbeatSeconds)*time.Second, func() {
+		x.taskResult(id, gen, "", nil, &failure{Error: asl.ErrorHeartbeatTimeout}, true)
+	})
+}
+
+// seconds resolves TimeoutSeconds or HeartbeatSeconds and their paths.
+func (x *execution) seconds(n *int, path, field string, input any, env asl.Env) (int64, error) {
+	if n != nil {
+		return int64(*n), nil
+	}
+	if path == "" {
+		return 0, nil
+	}
+	v, err := lookupPath(path, input, env)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", field, err)
+	}
+	s, ok := asInt(v)
+	if !ok || s <= 0 {
+		return 0, fmt.Errorf("%s %s selects %s, not a positive integer", field, path, text(v))
+	}
+	return s, nil
+}
+
+// named is an error with a Step Functions error name, such as the queue's
+// SQS.QueueDoesNotExistException or the Lambda adapter's
+// Lambda.ResourceNotFoundException.
+type named interface{ ErrorName() string }
+
+func errorName(err error, fallback string) string {
+	var n named
+	if errors.As(err, &n) {
+		return n.ErrorName()
+	}
+	return fallback
+}
+
+// dispatch runs a scheduled task's call, after its scheduling is written.
+func (e *Engine) dispatch(x *execution, id int, gen int64, token string, call *taskCall) {
+	switch call.Kind {
+	case kindSQS:
+		e.sendMessage(x, id, gen, token, call)
+	default:
+		go e.invoke(x, id, gen, token, call)
+	}
+}
+
+func (e *Engine) sendMessage(x *execution, id int, gen int64, token string, call *taskCall) {
+	params, _ := call.Params.(map[string]any)
+	url, _ := params["QueueUrl"].(string)
+	body, hasBody := params["MessageBody"]
+	if url == "" || !hasBody {
+		x.taskResult(id, gen, token, nil, &failure{Error: "SQS.InvalidParameterValueException", Cause: "the parameters of sqs:sendMessage need QueueUrl (a string) and MessageBody"}, false)
+		return
+	}
+	text := bodyText(body)
+	p := SendMessageParams{QueueURL: url, Body: text, TraceHeader: x.traceHeader()}
+	if attrs, ok := params["MessageAttributes"].(map[string]any); ok {
+		p.Attributes = map[string]string{}
+		for k, v := range attrs {
+			if a, ok := v.(map[string]any); ok {
+				if s, ok := a["StringValue"].(string); ok {
+					p.Attributes[k] = s
+				}
+			}
+		}
+	}
+	if d, ok := asInt(params["DelaySeconds"]); ok {
+		p.DelaySeconds = int(d)
+	}
+	if e.queues == nil {
+		x.taskResult(id, gen, token, nil, &failure{Error: "SQS.QueueDoesNotExistException", Cause: fmt.Sprintf("the local engine has no queues; no queue %s", url)}, false)
+		return
+	}
+	msgID, err := e.queues.SendMessage(context.Background(), p)
+	if err != nil {
+		x.taskResult(id, gen, token, nil, &failure{Error: errorName(err, "SQS.AmazonSQSException"), Cause: err.Error()}, false)
+		return
+	}
+	sum := md5.Sum([]byte(text))
+	result := map[string]any{"MessageId": msgID, "MD5OfMessageBody": hex.EncodeToString(sum[:])}
+	if call.Wait {
+		x.submitted(id, gen, token, result)
+		return
+	}
+	x.taskResult(id, gen, token, result, nil, false)
+}
+
+func bodyText(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	return text(v)
+}
+
+func (x *execution) traceHeader() string {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.rec.TraceHeader
+}
+
+// submitted notes the message a waitForTaskToken task sent, for its
+// TaskSubmitted event.
+func (x *execution) submitted(id int, gen int64, token string, result map[string]any) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if t := x.live(id, gen, phaseTask); t != nil && t.Token == token {
+		x.messageIDs[token] = text(result)
+	}
+}
+
+func (e *Engine) invoke(x *execution, id int, gen int64, token string, call *taskCall) {
+	ctx := context.Background()
+	if !call.TimeoutDue.IsZero() {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, call.TimeoutDue)
+		defer cancel()
+	}
+	name, payload := call.Resource, call.Params
+	if call.Kind == kindLambdaInvoke {
+		params, _ := call.Params.(map[string]any)
+		name, _ = params["FunctionName"].(string)
+		payload = params["Payload"]
+		if name == "" {
+			x.taskResult(id, gen, token, nil, &failure{Error: "Lambda.InvalidParameterValueException", Cause: "the parameters of lambda:invoke need FunctionName (a string)"}, false)
+			return
+		}
+		if q, ok := params["Qualifier"].(string); ok && q != "" && !strings.Contains(engineFunctionQualifier(name), ":") {
+			name += ":" + q
+		}
+	}
+	if payload == nil {
+		payload = map[string]any{}
+	}
+	if e.functions == nil {
+		x.taskResult(id, gen, token, nil, &failure{Error: "Lambda.ResourceNotFoundException", Cause: fmt.Sprintf("the local engine has no function %s", name)}, false)
+		return
+	}
+	res, err := e.functions.Invoke(ctx, InvokeParams{FunctionName: name, Payload: []byte(bodyText(payload))})
+	if err != nil {
+		if ctx.Err() != nil {
+			return // the task's timeout ends it
+		}
+		fallback := "Lambda.ServiceException"
+		if errors.Is(err, ErrFunctionNotFound) {
+			fallback = "Lambda.ResourceNotFoundException"
+		}
+		x.taskResult(id, gen, token, nil, &failure{Error: errorName(err, fallback), Cause: err.Error()}, false)
+		return
+	}
+	if res.FunctionError != "" {
+		var body struct {
+			ErrorType string `json:"errorType"`
+		}
+		_ = json.Unmarshal(res.Payload, &body)
+		name := body.ErrorType
+		if name == "" {
+			name = "Lambda.Unknown"
+		}
+		x.taskResult(id, gen, token, nil, &failure{Error: name, Cause: string(res.Payload)}, false)
+		return
+	}
+	out, err := decodeJSON(string(res.Payload))
+	if err != nil {
+		out = string(res.Payload)
+	}
+	if call.Wait {
+		return // the callback completes it
+	}
+	if call.Kind == kindLambdaInvoke {
+		out = map[string]any{
+			"ExecutedVersion":     orDefault(res.ExecutedVersion, "$LATEST"),
+			"Payload":             out,
+			"SdkHttpMetadata":     map[string]any{"HttpStatusCode": jsonInt(orInt(res.StatusCode, 200))},
+			"SdkResponseMetadata": map[string]any{"RequestId": e.uuid()},
+			"StatusCode":          jsonInt(orInt(res.StatusCode, 200)),
+		}
+	}
+	x.taskResult(id, gen, token, out, nil, false)
+}
+
+func engineFunctionQualifier(name string) string {
+	if i := strings.Index(name, "function:"); i >= 0 {
+		return name[i+len("function:"):]
+	}
+	return name
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+func orInt(n, d int) int {
+	if n == 0 {
+		return d
+	}
+	return n
+}
+
+// taskResult ends thread id's task of generation gen, if it still waits
+// for it (token "" matches any token: timers).
+func (x *execution) taskResult(id int, gen int64, token string, output any, f *failure, timedOut bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	t := x.live(id, gen, phaseTask)
+	if t == nil || token != "" && t.Token != token {
+		return
+	}
+	x.completeTask(t, output, f, timedOut)
+	x.flush(nil)
+}
+
+// completeTask records the outcome of thread t's task and drives the
+// thread on.
+func (x *execution) completeTask(t *thread, output any, f *failure, timedOut bool) {
+	st := t.states[t.State]
+	call := t.Task
+	_, _, rtype, rname, _ := parseResource(call.Resource)
+	if sub, ok := x.messageIDs[t.Token]; ok {
+		x.event(t, "TaskSubmitted", HistoryEvent{TaskSubmitted: &TaskOutputDetails{ResourceType: rtype, Resource: rname, Output: sub}})
+	}
+	if t.hbStop != nil {
+		t.hbStop()
+		t.hbStop = nil
+	}
+	t.stopAll()
+	t.Phase, t.Task = "", nil
+	var next string
+	var out any
+	if f == nil {
+		s := text(output)
+		if call.Kind == kindFunction {
+			x.event(t, "LambdaFunctionSucceeded", HistoryEvent{LambdaFunctionSucceeded: &OutputDetails{Output: s}})
+		} else {
+			x.event(t, "TaskSucceeded", HistoryEvent{TaskSucceeded: &TaskOutputDetails{ResourceType: rtype, Resource: rname, Output: s}})
+		}
+		x.closeTask(t, true)
+		if tooBig(s) {
+			next, out = x.fail(t, st, dataLimit("task result", len(s)))
+		} else {
+			next, out = x.complete(t, st, output, x.env(t, x.contextObject(t, "", nil)))
+		}
+	} else {
+		switch {
+		case call.Kind == kindFunction && timedOut:
+			x.event(t, "LambdaFunctionTimedOut", HistoryEvent{LambdaFunctionTimedOut: &FailureDetails{Error: f.Error, Cause: f.Cause}})
+		case call.Kind == kindFunction:
+			x.event(t, "LambdaFunctionFailed", HistoryEvent{LambdaFunctionFailed: &FailureDetails{Error: f.Error, Cause: f.Cause}})
+		case timedOut:
+			x.event(t, "TaskTimedOut", HistoryEvent{TaskTimedOut: &TaskFailureDetails{ResourceType: rtype, Resource: rname, Error: f.Error, Cause: f.Cause}})
+		default:
+			x.event(t, "TaskFailed", HistoryEvent{TaskFailed: &TaskFailureDetails{ResourceType: rtype, Resource: rname, Error: f.Error, Cause: f.Cause}})
+		}
+		x.closeTask(t, false)
+		next, out = x.fail(t, st, *f)
+	}
+	x.drive(t, next, out)
+}
