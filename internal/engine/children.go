@@ -277,4 +277,3 @@ func jsonKind(v any) string {
 	}
 	return "a number"
 }
-

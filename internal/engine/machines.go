@@ -295,4 +295,3 @@ func pointer(path string) string {
 	}
 	return b.String()
 }
-
