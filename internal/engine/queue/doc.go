@@ -1,0 +1,28 @@
+package queue
+
+// Where the broker differs from Amazon SQS and Lambda, on purpose:
+//
+//   - Queues are standard queues only; FIFO queue names (".fifo") are
+//     refused. Delivery is in order of becoming visible, and at most once
+//     per receive: the broker never delivers a message twice at the same
+//     time, which SQS may.
+//   - DeleteMessage and ChangeMessageVisibility with a receipt handle that a
+//     later receive replaced fail with ReceiptHandleIsInvalid, so that a
+//     worker which outlived its visibility timeout learns of it; SQS may
+//     accept such a delete and keep the message.
+//   - A message moved to a dead-letter queue keeps its id, body, attributes
+//     and sent time (so retention counts from the first send, as SQS does
+//     for standard queues) but starts the dead-letter queue with no
+//     receives, so a dead-letter queue's own redrive policy counts its own
+//     receives. The move happens when a message received MaxReceiveCount
+//     times becomes visible again; SQS does it on the next receive, which
+//     a polling consumer cannot tell apart.
+//   - Retention is checked when a message would be delivered or becomes
+//     visible again, and by Stats; an in-flight message outlives it until
+//     its visibility timeout ends.
+//   - An event source mapping keeps MaxConcurrency pollers' worth of
+//     invocations running and does not scale down after handler errors as
+//     Lambda does; it stops adding messages to a batch at 6 MiB of bodies.
+//   - A handler that returns an error is not retried before the visibility
+//     timeout ends, as with Lambda; there is no Lambda-side retry or
+//     on-failure destination.
