@@ -467,9 +467,11 @@ func TestClose(t *testing.T) {
 		require.NoError(t, err)
 
 		// A long poll in progress ends with ErrClosed.
+		idle, err := b.CreateQueue(queue.QueueConfig{Name: "idle"})
+		require.NoError(t, err)
 		polled := make(chan error, 1)
 		go func() {
-			_, err := b.ReceiveMessage(t.Context(), url, 1, 20*time.Second)
+			_, err := b.ReceiveMessage(t.Context(), idle, 1, 20*time.Second)
 			polled <- err
 		}()
 
