@@ -3,9 +3,9 @@ package queue
 // Where the broker differs from Amazon SQS and Lambda, on purpose:
 //
 //   - Queues are standard queues only; FIFO queue names (".fifo") are
-//     refused. Delivery is in order of becoming visible, and at most once
-//     per receive: the broker never delivers a message twice at the same
-//     time, which SQS may.
+//     refused. Messages are delivered in the order they became visible,
+//     and a message is never handed to two receivers at once, which SQS
+//     standard queues may occasionally do.
 //   - DeleteMessage and ChangeMessageVisibility with a receipt handle that a
 //     later receive replaced fail with ReceiptHandleIsInvalid, so that a
 //     worker which outlived its visibility timeout learns of it; SQS may
@@ -23,6 +23,10 @@ package queue
 //   - An event source mapping keeps MaxConcurrency pollers' worth of
 //     invocations running and does not scale down after handler errors as
 //     Lambda does; it stops adding messages to a batch at 6 MiB of bodies.
+//   - A handler's context deadline is the Clock's Now plus FunctionTimeout,
+//     enforced by the Go runtime's timers (the fake ones inside a
+//     testing/synctest bubble), so a Clock other than the system's or a
+//     bubble's does not drive it.
 //   - A handler that returns an error is not retried before the visibility
 //     timeout ends, as with Lambda; there is no Lambda-side retry or
 //     on-failure destination.

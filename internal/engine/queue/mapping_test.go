@@ -3,6 +3,7 @@ package queue_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"sync"
 	"testing"
@@ -376,4 +377,68 @@ func TestSubscribeErrors(t *testing.T) {
 			require.Contains(t, qe.Message, tc.msg)
 		})
 	}
+}
+
+func TestConcurrentProducersAndConsumers(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		tb := setup(t)
+		url := tb.createQueue(t, queue.QueueConfig{Name: "ai-steps"})
+		var mu sync.Mutex
+		handled := map[string]int{}
+		count := func(ev events.SQSEvent) {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, m := range ev.Records {
+				handled[m.Body]++
+			}
+		}
+		// Two mappings and a polling worker compete for the same queue.
+		for range 2 {
+			tb.subscribe(t, url, func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+				time.Sleep(10 * time.Millisecond)
+				count(ev)
+				return events.SQSEventResponse{}, nil
+			}, queue.MappingConfig{BatchSize: 7, MaxConcurrency: 3})
+		}
+		pollerDone := make(chan struct{})
+		ctx, cancel := context.WithCancel(tb.ctx)
+		go func() {
+			defer close(pollerDone)
+			for {
+				msgs, err := tb.b.ReceiveMessage(ctx, url, 10, 20*time.Second)
+				if err != nil {
+					return
+				}
+				count(events.SQSEvent{Records: msgs})
+				for _, m := range msgs {
+					if err := tb.b.DeleteMessage(url, m.ReceiptHandle); err != nil {
+						t.Errorf("deleting %s: %v", m.MessageId, err)
+					}
+				}
+			}
+		}()
+		var senders sync.WaitGroup
+		for s := range 4 {
+			senders.Go(func() {
+				for i := range 100 {
+					tb.send(t, url, fmt.Sprintf("%d-%d", s, i))
+					if i%10 == 0 {
+						time.Sleep(time.Millisecond)
+					}
+				}
+			})
+		}
+		senders.Wait()
+		time.Sleep(time.Second)
+		synctest.Wait()
+		cancel()
+		<-pollerDone
+
+		require.Equal(t, queue.Stats{Sent: 400, Deleted: 400}, tb.stats(t, url))
+		require.Len(t, handled, 400)
+		for body, n := range handled {
+			require.Equal(t, 1, n, "message %s handled once", body)
+		}
+	})
 }

@@ -127,6 +127,8 @@ type Broker struct {
 	done     chan struct{} // closed by Close
 }
 
+var _ engine.QueueSender = (*Broker)(nil)
+
 // New returns a broker without queues.
 func New(cfg Config) *Broker {
 	b := &Broker{
