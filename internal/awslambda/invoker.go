@@ -37,10 +37,11 @@ func New(client *lambda.Client) *Invoker {
 // NewClient returns a Lambda client for region. With an endpoint (such as
 // http://127.0.0.1:3001 for `sam local start-lambda`) the client sends
 // every call there and signs with static dummy credentials, which local
-// endpoints accept; without one it uses the default AWS endpoint and
-// credential chain. The client makes one attempt per call: a state
-// machine's Retry on Lambda.TooManyRequestsException or
-// Lambda.ServiceException is where retries belong, as on Step Functions.
+// endpoints accept; without one it uses the SDK's endpoint resolution
+// (which honours AWS_ENDPOINT_URL_LAMBDA) and default credential chain.
+// The client makes one attempt per call: a state machine's Retry on
+// Lambda.TooManyRequestsException or Lambda.ServiceException is where
+// retries belong, as on Step Functions.
 func NewClient(ctx context.Context, endpoint, region string) (*lambda.Client, error) {
 	if region == "" {
 		return nil, errors.New("creating Lambda client: the region is empty")
