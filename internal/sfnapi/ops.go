@@ -1,0 +1,322 @@
+package sfnapi
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/aiflow/aiflow/internal/engine"
+)
+
+// operations are the served operations by X-Amz-Target name.
+var operations = map[string]operation{
+	"CreateStateMachine":             (*handler).createStateMachine,
+	"UpdateStateMachine":             (*handler).updateStateMachine,
+	"DescribeStateMachine":           (*handler).describeStateMachine,
+	"ListStateMachines":              (*handler).listStateMachines,
+	"DeleteStateMachine":             (*handler).deleteStateMachine,
+	"ValidateStateMachineDefinition": (*handler).validateStateMachineDefinition,
+	"StartExecution":                 (*handler).startExecution,
+	"StartSyncExecution":             (*handler).startSyncExecution,
+	"DescribeExecution":              (*handler).describeExecution,
+	"ListExecutions":                 (*handler).listExecutions,
+	"StopExecution":                  (*handler).stopExecution,
+	"GetExecutionHistory":            (*handler).getExecutionHistory,
+	"SendTaskSuccess":                (*handler).sendTaskSuccess,
+	"SendTaskFailure":                (*handler).sendTaskFailure,
+	"SendTaskHeartbeat":              (*handler).sendTaskHeartbeat,
+}
+
+// Enumerations of request members.
+var (
+	stateMachineTypes = []string{engine.TypeStandard, engine.TypeExpress}
+	includedData      = []string{"ALL_DATA", "METADATA_ONLY"}
+	statusFilters     = []string{
+		string(engine.StatusRunning), string(engine.StatusSucceeded), string(engine.StatusFailed),
+		string(engine.StatusTimedOut), string(engine.StatusAborted), "PENDING_REDRIVE",
+	}
+	severities = []string{"ERROR", "WARNING"}
+)
+
+// maxPageSize is the largest maxResults of the List and Get operations.
+const maxPageSize = 1000
+
+// The configuration members that only matter on AWS (logs, traces, keys,
+// tags) are accepted and ignored; versions, Map Runs and redrives, which
+// the engine does not have, are refused when asked for.
+
+func (h *handler) createStateMachine(ctx context.Context, m *members) (any, error) {
+	in := engine.CreateStateMachineInput{
+		Name:       m.required("name"),
+		Definition: m.required("definition"),
+		RoleARN:    m.required("roleArn"),
+		Type:       m.enum("type", stateMachineTypes...),
+	}
+	m.ignore("loggingConfiguration", "tracingConfiguration", "encryptionConfiguration", "tags")
+	m.unsupported("publish", "versionDescription")
+	if err := m.done(); err != nil {
+		return nil, err
+	}
+	out, err := h.svc.CreateStateMachine(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	return createStateMachineResponse{StateMachineARN: out.StateMachineARN, CreationDate: epochTime(out.CreationDate)}, nil
+}
+
+func (h *handler) updateStateMachine(ctx context.Context, m *members) (any, error) {
+	in := engine.UpdateStateMachineInput{
+		StateMachineARN: m.required("stateMachineArn"),
+		Definition:      m.optString("definition"),
+		RoleARN:         m.optString("roleArn"),
+	}
+	m.ignore("loggingConfiguration", "tracingConfiguration", "encryptionConfiguration")
+	m.unsupported("publish", "versionDescription")
+	if err := m.done(); err != nil {
+		return nil, err
+	}
+	out, err := h.svc.UpdateStateMachine(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	return updateStateMachineResponse{UpdateDate: epochTime(out.UpdateDate), RevisionID: out.RevisionID}, nil
+}
+
+func (h *handler) describeStateMachine(ctx context.Context, m *members) (any, error) {
+	arn := m.required("stateMachineArn")
+	m.enum("includedData", includedData...)
+	if err := m.done(); err != nil {
+		return nil, err
+	}
+	sm, err := h.svc.DescribeStateMachine(ctx, arn)
+	if err != nil {
+		return nil, err
+	}
+	return describeStateMachineResponse{
+		StateMachineARN:      sm.StateMachineARN,
+		Name:                 sm.Name,
+		Status:               sm.Status,
+		Definition:           sm.Definition,
+		RoleARN:              sm.RoleARN,
+		Type:                 sm.Type,
+		CreationDate:         epochTime(sm.CreationDate),
+		RevisionID:           sm.RevisionID,
+		LoggingConfiguration: loggingConfiguration{Level: "OFF"},
+	}, nil
+}
+
+func (h *handler) listStateMachines(ctx context.Context, m *members) (any, error) {
+	in := engine.ListStateMachinesInput{
+		MaxResults: m.integer("maxResults", 0, maxPageSize),
+		NextToken:  m.string("nextToken"),
+	}
+	if err := m.done(); err != nil {
+		return nil, err
+	}
+	out, err := h.svc.ListStateMachines(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	resp := listStateMachinesResponse{StateMachines: make([]stateMachineListItem, 0, len(out.StateMachines)), NextToken: out.NextToken}
+	for _, sm := range out.StateMachines {
+		resp.StateMachines = append(resp.StateMachines, stateMachineListItem{
+			StateMachineARN: sm.StateMachineARN,
+			Name:            sm.Name,
+			Type:            sm.Type,
+			CreationDate:    epochTime(sm.CreationDate),
+		})
+	}
+	return resp, nil
+}
+
+func (h *handler) deleteStateMachine(ctx context.Context, m *members) (any, error) {
+	arn := m.required("stateMachineArn")
+	if err := m.done(); err != nil {
+		return nil, err
+	}
+	if err := h.svc.DeleteStateMachine(ctx, arn); err != nil {
+		return nil, err
+	}
+	return empty{}, nil
+}
+
+// validateStateMachineDefinition applies severity and maxResults to the
+// engine's diagnostics, which are all errors.
+func (h *handler) validateStateMachineDefinition(ctx context.Context, m *members) (any, error) {
+	def := m.required("definition")
+	m.enum("type", stateMachineTypes...)
+	severity := m.enum("severity", severities...)
+	limit := m.integer("maxResults", 0, 100)
+	if err := m.done(); err != nil {
+		return nil, err
+	}
+	out, err := h.svc.ValidateStateMachineDefinition(ctx, def)
+	if err != nil {
+		return nil, err
+	}
+	if limit == 0 {
+		limit = 100
+	}
+	resp := validateResponse{Result: out.Result, Diagnostics: []diagnostic{}}
+	for _, d := range out.Diagnostics {
+		if severity == "ERROR" && d.Severity != "ERROR" {
+			continue
+		}
+		if len(resp.Diagnostics) == limit {
+			resp.Truncated = true
+			break
+		}
+		resp.Diagnostics = append(resp.Diagnostics, diagnostic{Severity: d.Severity, Code: d.Code, Message: d.Message, Location: d.Location})
+	}
+	return resp, nil
+}
+
+func startInput(m *members) engine.StartExecutionInput {
+	return engine.StartExecutionInput{
+		StateMachineARN: m.required("stateMachineArn"),
+		Name:            m.string("name"),
+		Input:           m.string("input"),
+		TraceHeader:     m.string("traceHeader"),
+	}
+}
+
+func (h *handler) startExecution(ctx context.Context, m *members) (any, error) {
+	in := startInput(m)
+	if err := m.done(); err != nil {
+		return nil, err
+	}
+	out, err := h.svc.StartExecution(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	return startExecutionResponse{ExecutionARN: out.ExecutionARN, StartDate: epochTime(out.StartDate)}, nil
+}
+
+func (h *handler) startSyncExecution(ctx context.Context, m *members) (any, error) {
+	in := startInput(m)
+	m.enum("includedData", includedData...)
+	if err := m.done(); err != nil {
+		return nil, err
+	}
+	x, err := h.svc.StartSyncExecution(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	return newExecutionResponse(x), nil
+}
+
+func (h *handler) describeExecution(ctx context.Context, m *members) (any, error) {
+	arn := m.required("executionArn")
+	m.enum("includedData", includedData...)
+	if err := m.done(); err != nil {
+		return nil, err
+	}
+	x, err := h.svc.DescribeExecution(ctx, arn)
+	if err != nil {
+		return nil, err
+	}
+	return newExecutionResponse(x), nil
+}
+
+func (h *handler) listExecutions(ctx context.Context, m *members) (any, error) {
+	in := engine.ListExecutionsInput{
+		StateMachineARN: m.required("stateMachineArn"),
+		StatusFilter:    engine.ExecutionStatus(m.enum("statusFilter", statusFilters...)),
+		MaxResults:      m.integer("maxResults", 0, maxPageSize),
+		NextToken:       m.string("nextToken"),
+	}
+	m.unsupported("mapRunArn", "redriveFilter")
+	if err := m.done(); err != nil {
+		return nil, err
+	}
+	out, err := h.svc.ListExecutions(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	resp := listExecutionsResponse{Executions: make([]executionListItem, 0, len(out.Executions)), NextToken: out.NextToken}
+	for _, x := range out.Executions {
+		resp.Executions = append(resp.Executions, executionListItem{
+			ExecutionARN:    x.ExecutionARN,
+			StateMachineARN: x.StateMachineARN,
+			Name:            x.Name,
+			Status:          string(x.Status),
+			StartDate:       epochTime(x.StartDate),
+			StopDate:        epochTime(x.StopDate),
+		})
+	}
+	return resp, nil
+}
+
+func (h *handler) stopExecution(ctx context.Context, m *members) (any, error) {
+	in := engine.StopExecutionInput{
+		ExecutionARN: m.required("executionArn"),
+		Error:        m.string("error"),
+		Cause:        m.string("cause"),
+	}
+	if err := m.done(); err != nil {
+		return nil, err
+	}
+	stop, err := h.svc.StopExecution(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	return stopExecutionResponse{StopDate: epochTime(stop)}, nil
+}
+
+func (h *handler) getExecutionHistory(ctx context.Context, m *members) (any, error) {
+	in := engine.GetExecutionHistoryInput{
+		ExecutionARN:         m.required("executionArn"),
+		MaxResults:           m.integer("maxResults", 0, maxPageSize),
+		NextToken:            m.string("nextToken"),
+		ReverseOrder:         m.boolean("reverseOrder", false),
+		ExcludeExecutionData: !m.boolean("includeExecutionData", true),
+	}
+	if err := m.done(); err != nil {
+		return nil, err
+	}
+	out, err := h.svc.GetExecutionHistory(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	resp := getExecutionHistoryResponse{Events: make([]json.RawMessage, 0, len(out.Events)), NextToken: out.NextToken}
+	for _, ev := range out.Events {
+		b, err := encodeEvent(ev)
+		if err != nil {
+			return nil, err
+		}
+		resp.Events = append(resp.Events, b)
+	}
+	return resp, nil
+}
+
+func (h *handler) sendTaskSuccess(ctx context.Context, m *members) (any, error) {
+	in := engine.SendTaskSuccessInput{TaskToken: m.required("taskToken"), Output: m.required("output")}
+	if err := m.done(); err != nil {
+		return nil, err
+	}
+	if err := h.svc.SendTaskSuccess(ctx, in); err != nil {
+		return nil, err
+	}
+	return empty{}, nil
+}
+
+func (h *handler) sendTaskFailure(ctx context.Context, m *members) (any, error) {
+	in := engine.SendTaskFailureInput{TaskToken: m.required("taskToken"), Error: m.string("error"), Cause: m.string("cause")}
+	if err := m.done(); err != nil {
+		return nil, err
+	}
+	if err := h.svc.SendTaskFailure(ctx, in); err != nil {
+		return nil, err
+	}
+	return empty{}, nil
+}
+
+func (h *handler) sendTaskHeartbeat(ctx context.Context, m *members) (any, error) {
+	token := m.required("taskToken")
+	if err := m.done(); err != nil {
+		return nil, err
+	}
+	if err := h.svc.SendTaskHeartbeat(ctx, token); err != nil {
+		return nil, err
+	}
+	return empty{}, nil
+}
