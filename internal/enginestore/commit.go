@@ -1,0 +1,238 @@
+package enginestore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/aiflow/aiflow/internal/engine"
+	"github.com/aiflow/aiflow/internal/eventstore"
+)
+
+// nameConstraint is the unique constraint on an execution's state machine
+// and name (infra/migrations/00003_engine.sql).
+const nameConstraint = "executions_state_machine_arn_name_key"
+
+// group is one execution's part of a Commit call.
+type group struct {
+	arn, stream string
+	commits     []int // indexes in the call, in Seq order
+}
+
+func (g *group) first(commits []engine.Commit) *engine.Commit { return &commits[g.commits[0]] }
+func (g *group) last(commits []engine.Commit) *engine.Commit {
+	return &commits[g.commits[len(g.commits)-1]]
+}
+
+// Commit writes the commits in order, all or none, in one transaction: an
+// append to each execution's stream expecting its version to be the Seq
+// before the first commit, and the upsert of every execution's summary. It
+// returns a ValidationException *engine.Error for a malformed commit and a
+// ConflictException one for a Seq that is not the next of its execution,
+// for a Seq stored already with other content, and for a first commit
+// whose name its state machine has already.
+//
+// A commit that is stored already with the same Type and Data (a retry of
+// a call that landed) writes nothing and, alone or with other such
+// commits, succeeds; it never brings back an older summary.
+func (s *Store) Commit(ctx context.Context, commits []engine.Commit) error {
+	if len(commits) == 0 {
+		return nil
+	}
+	for i := range commits {
+		if err := engine.CheckCommit(i, &commits[i]); err != nil {
+			return err
+		}
+	}
+	groups, err := groupCommits(commits)
+	if err != nil {
+		return err
+	}
+	reqs := make([]eventstore.AppendRequest, len(groups))
+	for i, g := range groups {
+		evs := make([]eventstore.NewEvent, len(g.commits))
+		for k, ci := range g.commits {
+			c := &commits[ci]
+			evs[k] = eventstore.NewEvent{
+				ID: EventID(g.stream, c.Seq), Type: c.Type, Data: c.Data,
+				Metadata: eventstore.Metadata{CorrelationID: g.arn},
+			}
+		}
+		reqs[i] = eventstore.AppendRequest{StreamID: g.stream, Expected: eventstore.Exact(g.first(commits).Seq - 1), Events: evs}
+	}
+	summaries := newSummaries(commits, groups)
+	if _, err := s.events.AppendManyWith(ctx, reqs, summaries.upsert); err != nil {
+		return s.commitError(ctx, commits, groups, err)
+	}
+	return nil
+}
+
+// groupCommits groups the commits by execution, in the order of their
+// first commits, and checks what the call alone can tell: that the commits
+// of one execution follow each other, and that no two first commits take
+// one name.
+func groupCommits(commits []engine.Commit) ([]*group, error) {
+	groups := make([]*group, 0, len(commits))
+	byARN := make(map[string]*group, len(commits))
+	var names map[[2]string]string
+	for i := range commits {
+		c := &commits[i]
+		arn := c.Execution.ARN
+		g := byARN[arn]
+		if g == nil {
+			g = &group{arn: arn, stream: StreamID(arn)}
+			byARN[arn] = g
+			groups = append(groups, g)
+		} else if prev := g.last(commits).Seq; c.Seq != prev+1 {
+			return nil, engine.CommitConflictError(arn, prev+1, c.Seq)
+		}
+		if c.Seq == 1 {
+			k := [2]string{c.Execution.StateMachineARN, c.Execution.Name}
+			if other, taken := names[k]; taken {
+				return nil, engine.ExecutionNameConflictError(arn, k[0], k[1], other)
+			}
+			if names == nil {
+				names = map[[2]string]string{}
+			}
+			names[k] = arn
+		}
+		g.commits = append(g.commits, i)
+	}
+	return groups, nil
+}
+
+// summaries are the rows of engine.executions a call writes, one per
+// execution, in ARN order so that concurrent calls lock rows in one order.
+type summaries struct {
+	arns, machines, names, statuses      []string
+	starts                               []time.Time
+	stops                                []*time.Time
+	inputs, outputs, errs, causes, trace []string
+	seqs                                 []int64
+}
+
+func newSummaries(commits []engine.Commit, groups []*group) *summaries {
+	byARN := make(map[string]*group, len(groups))
+	for _, g := range groups {
+		byARN[g.arn] = g
+	}
+	n := len(groups)
+	s := &summaries{
+		arns: make([]string, 0, n), machines: make([]string, 0, n), names: make([]string, 0, n), statuses: make([]string, 0, n),
+		starts: make([]time.Time, 0, n), stops: make([]*time.Time, 0, n),
+		inputs: make([]string, 0, n), outputs: make([]string, 0, n), errs: make([]string, 0, n), causes: make([]string, 0, n), trace: make([]string, 0, n),
+		seqs: make([]int64, 0, n),
+	}
+	for _, arn := range sortedKeys(byARN) {
+		g := byARN[arn]
+		last := g.last(commits)
+		r := last.Execution
+		if first := g.first(commits); first.Seq == 1 {
+			// A new execution's identity is that of its first commit
+			// (an existing one's is kept by the upsert).
+			id := first.Execution
+			r.StateMachineARN, r.Name, r.StartDate, r.Input, r.TraceHeader = id.StateMachineARN, id.Name, id.StartDate, id.Input, id.TraceHeader
+		}
+		var stop *time.Time
+		if !r.StopDate.IsZero() {
+			t := storeTime(r.StopDate)
+			stop = &t
+		}
+		s.arns = append(s.arns, r.ARN)
+		s.machines = append(s.machines, r.StateMachineARN)
+		s.names = append(s.names, r.Name)
+		s.statuses = append(s.statuses, string(r.Status))
+		s.starts = append(s.starts, storeTime(r.StartDate))
+		s.stops = append(s.stops, stop)
+		s.inputs = append(s.inputs, r.Input)
+		s.outputs = append(s.outputs, r.Output)
+		s.errs = append(s.errs, r.Error)
+		s.causes = append(s.causes, r.Cause)
+		s.trace = append(s.trace, r.TraceHeader)
+		s.seqs = append(s.seqs, last.Seq)
+	}
+	return s
+}
+
+// upsert writes the summaries in the append's transaction. An existing
+// execution keeps its identity and takes the new status, stop date,
+// output, error and cause, unless the row holds a later Seq already (a
+// retried older commit).
+func (s *summaries) upsert(ctx context.Context, tx pgx.Tx) error {
+	_, err := tx.Exec(ctx, `INSERT INTO engine.executions AS e
+		(arn, state_machine_arn, name, status, start_date, stop_date, input, output, error, cause, trace_header, seq)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[],
+			$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[])
+		ON CONFLICT (arn) DO UPDATE SET status = EXCLUDED.status, stop_date = EXCLUDED.stop_date,
+			output = EXCLUDED.output, error = EXCLUDED.error, cause = EXCLUDED.cause, seq = EXCLUDED.seq
+		WHERE e.seq < EXCLUDED.seq`,
+		s.arns, s.machines, s.names, s.statuses, s.starts, s.stops, s.inputs, s.outputs, s.errs, s.causes, s.trace, s.seqs)
+	return err
+}
+
+// commitError turns a failed append into the Store's errors.
+func (s *Store) commitError(ctx context.Context, commits []engine.Commit, groups []*group, err error) error {
+	var (
+		conflict *eventstore.ConflictError
+		dup      *eventstore.DuplicateEventError
+		invalid  *eventstore.InvalidError
+	)
+	switch {
+	case errors.As(err, &conflict):
+		if g := groupOf(groups, conflict.StreamID); g != nil {
+			return engine.CommitConflictError(g.arn, conflict.Actual+1, g.first(commits).Seq)
+		}
+	case errors.As(err, &dup):
+		if g := groupOf(groups, dup.StoredStreamID); g != nil {
+			return &engine.Error{Code: engine.CodeConflict, Message: fmt.Sprintf("execution %s: commit seq %d is stored already with another type or other data", g.arn, dup.StoredVersion)}
+		}
+	case errors.As(err, &invalid):
+		if g := groupOf(groups, invalid.StreamID); g != nil && invalid.Index >= 0 && invalid.Index < len(g.commits) {
+			i := g.commits[invalid.Index]
+			return &engine.Error{Code: engine.CodeValidation, Message: fmt.Sprintf("commit %d (execution %q, seq %d): %s %s", i, g.arn, commits[i].Seq, invalid.Field, invalid.Reason)}
+		}
+		return &engine.Error{Code: engine.CodeValidation, Message: fmt.Sprintf("committing %d transitions: %s", len(commits), invalid.Error())}
+	case isUniqueViolation(err, nameConstraint):
+		return s.nameConflict(ctx, commits)
+	}
+	return opaque(fmt.Sprintf("committing %d transitions", len(commits)), err)
+}
+
+// groupOf finds the group of a stream as an eventstore error names it
+// (an *InvalidError cuts long stream ids short and ends them with "…").
+func groupOf(groups []*group, stream string) *group {
+	prefix, cut := strings.CutSuffix(stream, "…")
+	for _, g := range groups {
+		if g.stream == stream || (cut && strings.HasPrefix(g.stream, prefix)) {
+			return g
+		}
+	}
+	return nil
+}
+
+// nameConflict names the first commit whose execution name its state
+// machine had already, after the transaction that found it rolled back.
+func (s *Store) nameConflict(ctx context.Context, commits []engine.Commit) error {
+	var machines, names []string
+	for _, c := range commits {
+		if c.Seq == 1 {
+			machines, names = append(machines, c.Execution.StateMachineARN), append(names, c.Execution.Name)
+		}
+	}
+	var other, machine, name string
+	err := s.pool.QueryRow(ctx, `SELECT arn, state_machine_arn, name FROM engine.executions
+		WHERE (state_machine_arn, name) IN (SELECT * FROM unnest($1::text[], $2::text[])) LIMIT 1`,
+		machines, names).Scan(&other, &machine, &name)
+	if err == nil {
+		for _, c := range commits {
+			if c.Seq == 1 && c.Execution.StateMachineARN == machine && c.Execution.Name == name && c.Execution.ARN != other {
+				return engine.ExecutionNameConflictError(c.Execution.ARN, machine, name, other)
+			}
+		}
+	}
+	return &engine.Error{Code: engine.CodeConflict, Message: fmt.Sprintf("committing %d transitions: a new execution has a name its state machine has already", len(commits))}
+}

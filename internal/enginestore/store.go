@@ -1,0 +1,280 @@
+// Package enginestore is the local engine's Store on PostgreSQL: state
+// machines and execution summaries in tables of the engine schema, and
+// each execution's history in the event store, one stream per execution.
+// A Commit call is one transaction that appends the history batches and
+// updates the summaries together: the engine's group commit.
+//
+// An execution's stream is named by StreamID and holds one event per
+// commit: the event's type is the commit's Type, its data the commit's
+// Data, its version the commit's Seq and its id EventID(stream, Seq), so a
+// commit retried after it landed finds itself stored and writes nothing
+// twice.
+package enginestore
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/aiflow/aiflow/internal/engine"
+	"github.com/aiflow/aiflow/internal/eventstore"
+)
+
+// Store is the engine's Store on PostgreSQL. It is safe for concurrent
+// use. Errors other than *engine.Error carry the database's message but
+// none of its types.
+type Store struct {
+	pool   *pgxpool.Pool
+	events *eventstore.Store
+}
+
+var _ engine.Store = (*Store)(nil)
+
+// New returns a Store on pool, whose database must be migrated, appending
+// histories to events (which should be open on the same database: a commit
+// is one transaction of events' pool).
+func New(ctx context.Context, pool *pgxpool.Pool, events *eventstore.Store) (*Store, error) {
+	var ready bool
+	err := pool.QueryRow(ctx, `SELECT to_regclass('engine.executions') IS NOT NULL AND to_regclass('engine.state_machines') IS NOT NULL`).Scan(&ready)
+	if err != nil {
+		return nil, opaque("opening the engine store", err)
+	}
+	if !ready {
+		return nil, errors.New("opening the engine store: the database has no engine.executions or engine.state_machines table; migrate it first (aiflow migrate up)")
+	}
+	return &Store{pool: pool, events: events}, nil
+}
+
+// StreamID is the event-store stream of an execution's history. For an
+// execution ARN arn:PARTITION:states:REGION:ACCOUNT:execution:REST it is
+// "execution-REGION:ACCOUNT:REST" (REST is "stateMachine:name"); for any
+// other ARN, or when that would be longer than a stream id may be, it is
+// "execution-" and the hex SHA-256 of the ARN. The first form always holds
+// a colon and the second never does, so two ARNs never share a stream.
+func StreamID(executionARN string) string {
+	parts := strings.SplitN(executionARN, ":", 7)
+	if len(parts) == 7 && parts[0] == "arn" && parts[2] == "states" && parts[5] == "execution" &&
+		parts[3] != "" && parts[4] != "" && parts[6] != "" {
+		id := "execution-" + parts[3] + ":" + parts[4] + ":" + parts[6]
+		if len(id) <= eventstore.MaxStreamIDBytes && utf8.ValidString(id) && !strings.ContainsFunc(id, isControl) {
+			return id
+		}
+	}
+	sum := sha256.Sum256([]byte(executionARN))
+	return "execution-" + hex.EncodeToString(sum[:])
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
+
+// commitNamespace is the UUIDv5 namespace of commit event ids.
+var commitNamespace = uuid.MustParse("cd3ec085-bfff-4b4e-98d0-3eefed1708e0")
+
+// EventID is the id of the event that holds commit seq of stream: a UUIDv5
+// of both, the same on every try.
+func EventID(stream string, seq int64) uuid.UUID {
+	return uuid.NewSHA1(commitNamespace, []byte(stream+"#"+strconv.FormatInt(seq, 10)))
+}
+
+// storeTime is t as the store keeps it: microseconds, UTC.
+func storeTime(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return t.Truncate(time.Microsecond).UTC()
+}
+
+// opaque reports a database failure with its message but not its type:
+// pgx errors do not leave this package. A context's end stays matchable.
+func opaque(doing string, err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%s: %w", doing, err)
+	}
+	return fmt.Errorf("%s: %s", doing, err.Error())
+}
+
+// PutStateMachine creates or replaces a state machine. It returns a
+// ValidationException *engine.Error when the ARN is empty.
+func (s *Store) PutStateMachine(ctx context.Context, sm engine.StateMachineRecord) error {
+	if sm.ARN == "" {
+		return &engine.Error{Code: engine.CodeValidation, Message: fmt.Sprintf("state machine %q: the ARN is empty", sm.Name)}
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO engine.state_machines AS m
+		(arn, name, definition, role_arn, type, creation_date, update_date, revision_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		ON CONFLICT (arn) DO UPDATE SET name = EXCLUDED.name, definition = EXCLUDED.definition,
+			role_arn = EXCLUDED.role_arn, type = EXCLUDED.type, creation_date = EXCLUDED.creation_date,
+			update_date = EXCLUDED.update_date, revision_id = EXCLUDED.revision_id`,
+		sm.ARN, sm.Name, sm.Definition, sm.RoleARN, sm.Type, storeTime(sm.CreationDate), storeTime(sm.UpdateDate), sm.RevisionID)
+	if err != nil {
+		return opaque("storing state machine "+sm.ARN, err)
+	}
+	return nil
+}
+
+// DeleteStateMachine removes a state machine; its executions stay.
+func (s *Store) DeleteStateMachine(ctx context.Context, arn string) error {
+	if _, err := s.pool.Exec(ctx, `DELETE FROM engine.state_machines WHERE arn = $1`, arn); err != nil {
+		return opaque("deleting state machine "+arn, err)
+	}
+	return nil
+}
+
+// StateMachines returns every state machine in ARN order.
+func (s *Store) StateMachines(ctx context.Context) ([]engine.StateMachineRecord, error) {
+	rows, err := s.pool.Query(ctx, `SELECT arn, name, definition, role_arn, type, creation_date, update_date, revision_id
+		FROM engine.state_machines ORDER BY arn`)
+	if err != nil {
+		return nil, opaque("reading state machines", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (engine.StateMachineRecord, error) {
+		var sm engine.StateMachineRecord
+		err := row.Scan(&sm.ARN, &sm.Name, &sm.Definition, &sm.RoleARN, &sm.Type, &sm.CreationDate, &sm.UpdateDate, &sm.RevisionID)
+		sm.CreationDate, sm.UpdateDate = storeTime(sm.CreationDate), storeTime(sm.UpdateDate)
+		return sm, err
+	})
+	if err != nil {
+		return nil, opaque("reading state machines", err)
+	}
+	return out, nil
+}
+
+// Batches returns an execution's batches in Seq order; nil for an unknown
+// execution.
+func (s *Store) Batches(ctx context.Context, executionARN string) ([]json.RawMessage, error) {
+	const page = 1000
+	stream := StreamID(executionARN)
+	var out []json.RawMessage
+	for from := int64(1); ; {
+		evs, err := s.events.ReadStream(ctx, stream, eventstore.ReadStreamOptions{From: from, Limit: page})
+		if err != nil {
+			return nil, opaque("reading the history of "+executionARN, err)
+		}
+		for _, ev := range evs {
+			out = append(out, ev.Data)
+		}
+		if len(evs) < page {
+			return out, nil
+		}
+		from = evs[len(evs)-1].Version + 1
+	}
+}
+
+// executionColumns are read by Execution and OpenExecutions;
+// listColumns, by Executions, leave out the input and the output.
+const (
+	executionColumns = `arn, state_machine_arn, name, status, start_date, stop_date, input, output, error, cause, trace_header`
+	listColumns      = `arn, state_machine_arn, name, status, start_date, stop_date, '', '', error, cause, trace_header`
+)
+
+func scanExecution(row pgx.CollectableRow) (engine.ExecutionRecord, error) {
+	var (
+		r      engine.ExecutionRecord
+		status string
+		stop   *time.Time
+	)
+	if err := row.Scan(&r.ARN, &r.StateMachineARN, &r.Name, &status, &r.StartDate, &stop, &r.Input, &r.Output, &r.Error, &r.Cause, &r.TraceHeader); err != nil {
+		return r, err
+	}
+	r.Status = engine.ExecutionStatus(status)
+	r.StartDate = storeTime(r.StartDate)
+	if stop != nil {
+		r.StopDate = storeTime(*stop)
+	}
+	return r, nil
+}
+
+// Execution returns one execution's summary.
+func (s *Store) Execution(ctx context.Context, arn string) (engine.ExecutionRecord, bool, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+executionColumns+` FROM engine.executions WHERE arn = $1`, arn)
+	if err != nil {
+		return engine.ExecutionRecord{}, false, opaque("reading execution "+arn, err)
+	}
+	r, err := pgx.CollectExactlyOneRow(rows, scanExecution)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return engine.ExecutionRecord{}, false, nil
+	}
+	if err != nil {
+		return engine.ExecutionRecord{}, false, opaque("reading execution "+arn, err)
+	}
+	return r, true, nil
+}
+
+// Executions lists a state machine's executions, newest start first (the
+// greater ARN first on a tie), without their Input and Output. Its errors
+// are those of engine.CheckExecutionFilter.
+func (s *Store) Executions(ctx context.Context, f engine.ExecutionFilter) ([]engine.ExecutionRecord, string, error) {
+	page, err := engine.CheckExecutionFilter(f)
+	if err != nil {
+		return nil, "", err
+	}
+	query := `SELECT ` + listColumns + ` FROM engine.executions WHERE state_machine_arn = $1`
+	args := []any{f.StateMachineARN}
+	if f.Status != "" {
+		args = append(args, string(f.Status))
+		query += ` AND status = $` + strconv.Itoa(len(args))
+	}
+	if page.HasAfter {
+		args = append(args, time.UnixMicro(page.AfterStart).UTC(), page.AfterARN)
+		query += fmt.Sprintf(` AND (start_date, arn) < ($%d, $%d)`, len(args)-1, len(args))
+	}
+	args = append(args, page.Limit+1)
+	query += ` ORDER BY start_date DESC, arn DESC LIMIT $` + strconv.Itoa(len(args))
+	rows, err := s.pool.Query(ctx, query, args...)
+	if err != nil {
+		return nil, "", opaque("listing executions of "+f.StateMachineARN, err)
+	}
+	recs, err := pgx.CollectRows(rows, scanExecution)
+	if err != nil {
+		return nil, "", opaque("listing executions of "+f.StateMachineARN, err)
+	}
+	if len(recs) <= page.Limit {
+		return recs, "", nil
+	}
+	recs = recs[:page.Limit]
+	last := recs[len(recs)-1]
+	return recs, engine.ExecutionCursor(last.StartDate, last.ARN), nil
+}
+
+// OpenExecutions returns every RUNNING execution, oldest start first.
+func (s *Store) OpenExecutions(ctx context.Context) ([]engine.ExecutionRecord, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+executionColumns+` FROM engine.executions
+		WHERE status = 'RUNNING' ORDER BY start_date, arn`)
+	if err != nil {
+		return nil, opaque("reading open executions", err)
+	}
+	recs, err := pgx.CollectRows(rows, scanExecution)
+	if err != nil {
+		return nil, opaque("reading open executions", err)
+	}
+	return recs, nil
+}
+
+// isUniqueViolation reports whether err is a unique violation of the
+// constraint.
+func isUniqueViolation(err error, constraint string) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == constraint
+}
+
+// sortedKeys returns a map's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

@@ -1,0 +1,250 @@
+package enginestore_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+
+	"github.com/aiflow/aiflow/internal/engine"
+	"github.com/aiflow/aiflow/internal/engine/enginetest"
+	"github.com/aiflow/aiflow/internal/enginestore"
+	"github.com/aiflow/aiflow/internal/eventstore"
+	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
+)
+
+func TestMain(m *testing.M) { pgclustertest.Main(m) }
+
+type testBundle struct {
+	store  *enginestore.Store
+	events *eventstore.Store
+	pool   *pgxpool.Pool
+}
+
+// setup opens the stores on the package's shared database; tests keep to
+// executions of their own.
+func setup(t testing.TB) *testBundle {
+	t.Helper()
+	ctx := context.Background()
+	pool := pgclustertest.PackagePool(t)
+	events, err := eventstore.Open(ctx, pool, eventstore.Options{})
+	require.NoError(t, err)
+	store, err := enginestore.New(ctx, pool, events)
+	require.NoError(t, err)
+	return &testBundle{store: store, events: events, pool: pool}
+}
+
+func TestStoreContract(t *testing.T) {
+	t.Parallel()
+	enginetest.RunStoreSuite(t, func(t *testing.T) engine.Store { return setup(t).store })
+}
+
+var seq atomic.Int64
+
+// execution is a new running execution no other test uses.
+func execution(t testing.TB) engine.ExecutionRecord {
+	sm := fmt.Sprintf("%s-%d", strings.ReplaceAll(t.Name(), "/", "-"), seq.Add(1))
+	return engine.ExecutionRecord{
+		ARN:             "arn:aws:states:us-east-1:123456789012:execution:" + sm + ":run",
+		StateMachineARN: "arn:aws:states:us-east-1:123456789012:stateMachine:" + sm,
+		Name:            "run",
+		Status:          engine.StatusRunning,
+		StartDate:       time.Date(2026, 5, 4, 10, 0, 0, 0, time.UTC),
+		Input:           `{"ticket":"T-1"}`,
+	}
+}
+
+func commit(r engine.ExecutionRecord, seq int64, typ, data string) engine.Commit {
+	return engine.Commit{Execution: r, Seq: seq, Type: typ, Data: json.RawMessage(data)}
+}
+
+func TestStreamID(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, "execution-us-east-1:123456789012:Support:ticket-42",
+		enginestore.StreamID("arn:aws:states:us-east-1:123456789012:execution:Support:ticket-42"))
+	require.Equal(t, "execution-us-east-1:123456789012:Support:a:b",
+		enginestore.StreamID("arn:aws:states:us-east-1:123456789012:execution:Support:a:b"))
+
+	long := "arn:aws:states:us-east-1:123456789012:execution:" + strings.Repeat("s", 80) + ":" + strings.Repeat("n", 120)
+	for _, arn := range []string{long, "arn:aws:states:us-east-1:123456789012:express:Support:x:y", "not an ARN", "arn:aws:states:us-east-1:123456789012:execution:a\nb:c", ""} {
+		id := enginestore.StreamID(arn)
+		require.True(t, strings.HasPrefix(id, "execution-"), id)
+		require.Len(t, id, len("execution-")+64, "%q is hashed", arn)
+		require.NotContains(t, id, ":")
+		require.Equal(t, id, enginestore.StreamID(arn), "the stream id is deterministic")
+	}
+	require.NotEqual(t, enginestore.StreamID(long), enginestore.StreamID(long+"x"))
+	require.NotEqual(t,
+		enginestore.StreamID("arn:aws:states:us-east-1:123456789012:execution:Support:x"),
+		enginestore.StreamID("arn:aws:states:eu-west-1:123456789012:execution:Support:x"))
+
+	id := enginestore.EventID("execution-s", 3)
+	require.Equal(t, id, enginestore.EventID("execution-s", 3))
+	require.Equal(t, 5, int(id.Version()))
+	require.NotEqual(t, id, enginestore.EventID("execution-s", 4))
+	require.NotEqual(t, id, enginestore.EventID("execution-t", 3))
+}
+
+func TestHistoryIsOneStreamPerExecution(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	r := execution(t)
+	require.NoError(t, b.store.Commit(ctx, []engine.Commit{
+		commit(r, 1, "ExecutionStarted", `{"events":[1]}`),
+		commit(r, 2, "TaskScheduled", `{"events":[2, 3]}`),
+	}))
+
+	stream := enginestore.StreamID(r.ARN)
+	evs, err := b.events.ReadStream(ctx, stream, eventstore.ReadStreamOptions{})
+	require.NoError(t, err)
+	require.Len(t, evs, 2)
+	for i, ev := range evs {
+		require.Equal(t, int64(i+1), ev.Version)
+		require.Equal(t, enginestore.EventID(stream, ev.Version), ev.ID)
+		require.Equal(t, r.ARN, ev.Metadata.CorrelationID)
+	}
+	require.Equal(t, "ExecutionStarted", evs[0].Type)
+	require.Equal(t, "TaskScheduled", evs[1].Type)
+	require.JSONEq(t, `{"events":[2,3]}`, string(evs[1].Data))
+	require.Equal(t, evs[0].TxID, evs[1].TxID, "one call is one transaction")
+}
+
+func TestRetriedCommitThatLandedIsANoOp(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	r := execution(t)
+	c1 := commit(r, 1, "ExecutionStarted", `{"n":1}`)
+	done := r
+	done.Status, done.StopDate, done.Output = engine.StatusSucceeded, r.StartDate.Add(time.Second), `{}`
+	c2 := commit(done, 2, "ExecutionSucceeded", `{"n": 2}`)
+	require.NoError(t, b.store.Commit(ctx, []engine.Commit{c1}))
+	require.NoError(t, b.store.Commit(ctx, []engine.Commit{c2}))
+
+	// The same commits again, even with the data spelled otherwise.
+	c2.Data = json.RawMessage("{ \"n\" : 2 }")
+	require.NoError(t, b.store.Commit(ctx, []engine.Commit{c1, c2}))
+	require.NoError(t, b.store.Commit(ctx, []engine.Commit{c1}))
+	got, ok, err := b.store.Execution(ctx, r.ARN)
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, engine.StatusSucceeded, got.Status, "an older commit again does not bring back an older summary")
+	batches, err := b.store.Batches(ctx, r.ARN)
+	require.NoError(t, err)
+	require.Len(t, batches, 2)
+}
+
+func TestAFailedSummaryWritesNoHistory(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	r := execution(t)
+	r.Input = "holds \x00, which PostgreSQL text cannot"
+	err := b.store.Commit(ctx, []engine.Commit{commit(r, 1, "ExecutionStarted", `{}`)})
+	require.Error(t, err)
+	var pgErr *pgconn.PgError
+	require.False(t, errors.As(err, &pgErr), "pgx errors do not leave the store: %v", err)
+	var engErr *engine.Error
+	require.False(t, errors.As(err, &engErr), "a database failure is no API error: %v", err)
+
+	v, err := b.events.StreamVersion(ctx, enginestore.StreamID(r.ARN))
+	require.NoError(t, err)
+	require.Zero(t, v, "the history rolled back with the summary")
+	_, ok, err := b.store.Execution(ctx, r.ARN)
+	require.NoError(t, err)
+	require.False(t, ok)
+}
+
+func TestDataTheEventStoreRefusesIsAValidationError(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	r := execution(t)
+	err := b.store.Commit(ctx, []engine.Commit{commit(r, 1, "ExecutionStarted", `{"a" 1}`)})
+	var e *engine.Error
+	require.ErrorAs(t, err, &e)
+	require.Equal(t, engine.CodeValidation, e.Code)
+	require.Contains(t, e.Message, "commit 0")
+	require.Contains(t, e.Message, r.ARN)
+	require.Contains(t, e.Message, "not valid JSON")
+}
+
+func TestBatchesReadsLongHistories(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	r := execution(t)
+	const n = 1203
+	commits := make([]engine.Commit, n)
+	for i := range commits {
+		commits[i] = commit(r, int64(i+1), "Batch", fmt.Sprintf(`{"i":%d}`, i+1))
+	}
+	require.NoError(t, b.store.Commit(ctx, commits))
+	batches, err := b.store.Batches(ctx, r.ARN)
+	require.NoError(t, err)
+	require.Len(t, batches, n)
+	for i, batch := range batches {
+		require.JSONEq(t, fmt.Sprintf(`{"i":%d}`, i+1), string(batch))
+	}
+}
+
+func TestNewNeedsAMigratedDatabase(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, pgclustertest.EmptyDatabase(t))
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	_, err = enginestore.New(ctx, pool, nil)
+	require.ErrorContains(t, err, "migrate")
+}
+
+// BenchmarkCommit commits transitions of many executions, perCall of them
+// in each call: a quarter are first commits, a quarter last ones.
+func BenchmarkCommit(b *testing.B) {
+	for _, perCall := range []int{1, 10, 100} {
+		b.Run(fmt.Sprintf("commits=%d", perCall), func(b *testing.B) {
+			b.ReportAllocs()
+			ctx := context.Background()
+			bundle := setup(b)
+			data := json.RawMessage(`{"events":[{"type":"TaskScheduled","id":3,"previousEventId":2,"taskScheduledEventDetails":{"resourceType":"sqs","resource":"sendMessage.waitForTaskToken","region":"us-east-1","parameters":"{\"QueueUrl\":\"http://localhost/queue/ai\",\"MessageBody\":{\"step\":\"classify\"}}"}}]}`)
+			start := time.Date(2026, 5, 4, 0, 0, 0, 0, time.UTC)
+			prefix := fmt.Sprintf("bench%d", seq.Add(1))
+			call := make([]engine.Commit, perCall)
+			recs := make([]engine.ExecutionRecord, perCall)
+			n := 0
+			for b.Loop() {
+				for i := range call {
+					s := int64(n%4) + 1
+					if s == 1 {
+						recs[i] = engine.ExecutionRecord{
+							ARN:             fmt.Sprintf("arn:aws:states:us-east-1:123456789012:execution:%s:e%d-%d", prefix, n, i),
+							StateMachineARN: "arn:aws:states:us-east-1:123456789012:stateMachine:" + prefix,
+							Name:            fmt.Sprintf("e%d-%d", n, i),
+							Status:          engine.StatusRunning,
+							StartDate:       start.Add(time.Duration(n) * time.Millisecond),
+							Input:           `{"ticket":"T-1","text":"My order has not arrived"}`,
+						}
+					}
+					if s == 4 {
+						recs[i].Status, recs[i].StopDate, recs[i].Output = engine.StatusSucceeded, start.Add(time.Hour), `{"reply":"sent"}`
+					}
+					call[i] = engine.Commit{Execution: recs[i], Seq: s, Type: "TaskScheduled", Data: data}
+				}
+				if err := bundle.store.Commit(ctx, call); err != nil {
+					b.Fatal(err)
+				}
+				n++
+			}
+			b.ReportMetric(float64(n*perCall)/b.Elapsed().Seconds(), "commits/s")
+		})
+	}
+}
