@@ -139,6 +139,10 @@ func (b *testBundle) post(t *testing.T, target, body string, header ...string) r
 		req.Header.Set("X-Amz-Target", target)
 	}
 	for i := 0; i+1 < len(header); i += 2 {
+		if header[i] == "Host" {
+			req.Host = header[i+1]
+			continue
+		}
 		req.Header.Set(header[i], header[i+1])
 	}
 	return b.do(t, req)
