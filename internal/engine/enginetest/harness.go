@@ -289,8 +289,11 @@ func (b *bundle) waitClosed(arn string) engine.Execution {
 			return x
 		}
 		if time.Now().After(deadline) {
-			require.FailNow(b.t, "execution did not close", "execution %s still %s after %v; history: %s",
-				arn, x.Status, Timeout, strings.Join(b.eventTypes(arn), " "))
+			b.mu.Lock()
+			problems := strings.Join(b.errs, "; ")
+			b.mu.Unlock()
+			require.FailNow(b.t, "execution did not close", "execution %s still %s after %v; history: %s; workers: %s",
+				arn, x.Status, Timeout, strings.Join(b.eventTypes(arn), " "), problems)
 		}
 		b.sleep(pollInterval)
 	}
