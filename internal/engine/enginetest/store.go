@@ -576,17 +576,21 @@ func testListOrderAndPages(t *testing.T, f *fixture) {
 	for i, d := range offsets {
 		recs = append(recs, f.running(fmt.Sprintf("e%d", i), f.base.Add(d)))
 	}
+	// Ties that a locale would sort otherwise than bytes do.
+	for _, name := range []string{"Upper", "lower", "_under", "~tilde", "Ähnlich"} {
+		recs = append(recs, f.running(name, f.base.Add(time.Second)))
+	}
 	// Another state machine's executions are not listed.
 	f.start(f.runningOf(f.machineARN("other"), "e0", f.base))
 	f.start(recs[:4]...)
 	f.start(recs[4:]...)
 	want := newestFirst(recs)
 
-	for _, limit := range []int{1, 2, 3, 7, 8} {
+	for _, limit := range []int{1, 2, 3, 7, 11, 12, 13} {
 		require.Equal(t, want, f.listAll(engine.ExecutionFilter{StateMachineARN: f.smARN, Limit: limit}), "limit %d", limit)
 	}
-	page, next := f.list(engine.ExecutionFilter{StateMachineARN: f.smARN, Limit: 7})
-	require.Len(t, page, 7)
+	page, next := f.list(engine.ExecutionFilter{StateMachineARN: f.smARN, Limit: 12})
+	require.Len(t, page, 12)
 	require.Empty(t, next, "a page that ends the listing has no next position")
 	for _, got := range page {
 		i := slices.IndexFunc(recs, func(r engine.ExecutionRecord) bool { return r.ARN == got.ARN })
@@ -595,12 +599,12 @@ func testListOrderAndPages(t *testing.T, f *fixture) {
 		requireRecord(t, want, got)
 	}
 
-	page, next = f.list(engine.ExecutionFilter{StateMachineARN: f.smARN, Limit: 6})
-	require.Len(t, page, 6)
+	page, next = f.list(engine.ExecutionFilter{StateMachineARN: f.smARN, Limit: 11})
+	require.Len(t, page, 11)
 	require.NotEmpty(t, next)
-	rest, last := f.list(engine.ExecutionFilter{StateMachineARN: f.smARN, Limit: 6, After: next})
+	rest, last := f.list(engine.ExecutionFilter{StateMachineARN: f.smARN, Limit: 11, After: next})
 	require.Len(t, rest, 1)
-	require.Equal(t, want[6], rest[0].ARN)
+	require.Equal(t, want[11], rest[0].ARN)
 	require.Empty(t, last)
 
 	none, next := f.list(engine.ExecutionFilter{StateMachineARN: f.machineARN("no-such")})
