@@ -103,6 +103,16 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reqID := h.requestID()
 	w.Header().Set("x-amzn-RequestId", reqID)
 	op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), targetPrefix)
+	defer func() {
+		// A panic in the Service is an internal failure of one request,
+		// answered as such, not a dropped connection.
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			h.writeError(w, r, reqID, op, fmt.Errorf("serving %s: panic: %v", op, v))
+		}
+	}()
 
 	out, err := h.serve(w, r, op)
 	if err != nil {

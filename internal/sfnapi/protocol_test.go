@@ -243,3 +243,24 @@ func TestClosedEngineIsUnavailable(t *testing.T) {
 	require.ErrorAs(t, err, &apiErr)
 	require.Equal(t, "ServiceUnavailable", apiErr.ErrorCode())
 }
+
+// panickingService panics in ListStateMachines.
+type panickingService struct {
+	sfnapi.Service
+}
+
+func (panickingService) ListStateMachines(context.Context, engine.ListStateMachinesInput) (engine.ListStateMachinesOutput, error) {
+	panic("the service broke")
+}
+
+func TestPanicIsAnInternalFailure(t *testing.T) {
+	t.Parallel()
+	b := setupWith(t, setupOptions{wrap: func(s sfnapi.Service) sfnapi.Service { return panickingService{s} }})
+	r := b.post(t, "AWSStepFunctions.ListStateMachines", `{}`)
+	r.requireError(t, http.StatusInternalServerError, "InternalFailure")
+	require.NotContains(t, r.body["message"], "broke")
+	require.Contains(t, b.logs.String(), "the service broke")
+	// The handler still serves.
+	r = b.post(t, "AWSStepFunctions.DescribeExecution", `{"executionArn":"x"}`)
+	r.requireError(t, http.StatusBadRequest, "InvalidArn")
+}
