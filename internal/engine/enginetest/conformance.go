@@ -716,6 +716,90 @@ var checks = []check{
 		_, err = h.Service.CreateStateMachine(b.ctx, engine.CreateStateMachineInput{Name: name, Definition: waitLong, RoleARN: roleARN})
 		requireAPIError(t, err, engine.CodeStateMachineAlreadyExists)
 	}},
+	{"StartExecutionWithInvalidInput", func(t *testing.T, h Harness) {
+		// StartExecution API reference: InvalidExecutionInput when the
+		// input is not valid JSON.
+		b := setup(t, h)
+		sm, _ := b.createStateMachine("badinput", threePasses, "")
+		_, err := h.Service.StartExecution(b.ctx, engine.StartExecutionInput{StateMachineARN: sm, Input: `{"unterminated":`})
+		requireAPIError(t, err, engine.CodeInvalidExecutionInput)
+	}},
+	{"ValidateStateMachineDefinition", func(t *testing.T, h Harness) {
+		// ValidateStateMachineDefinition API reference: OK, or FAIL with
+		// diagnostics naming a code and a location.
+		b := setup(t, h)
+		out, err := h.Service.ValidateStateMachineDefinition(b.ctx, threePasses)
+		require.NoError(t, err)
+		require.Equal(t, "OK", out.Result)
+		require.Empty(t, out.Diagnostics)
+		out, err = h.Service.ValidateStateMachineDefinition(b.ctx, `{"StartAt":"First","States":{"First":{"Type":"Pass","Next":"Nowhere"}}}`)
+		require.NoError(t, err)
+		require.Equal(t, "FAIL", out.Result)
+		require.NotEmpty(t, out.Diagnostics)
+		for _, d := range out.Diagnostics {
+			require.Equal(t, "ERROR", d.Severity)
+			require.NotEmpty(t, d.Code)
+			require.NotEmpty(t, d.Message)
+		}
+		out, err = h.Service.ValidateStateMachineDefinition(b.ctx, `{"StartAt":`)
+		require.NoError(t, err)
+		require.Equal(t, "FAIL", out.Result)
+		require.NotEmpty(t, out.Diagnostics)
+	}},
+	{"StateMachineLifecycle", func(t *testing.T, h Harness) {
+		// CreateStateMachine, DescribeStateMachine, UpdateStateMachine,
+		// ListStateMachines and DeleteStateMachine API references; a
+		// deleted state machine is DELETING until it is gone.
+		b := setup(t, h)
+		arn, name := b.createStateMachine("lifecycle", threePasses, "")
+		sm, err := h.Service.DescribeStateMachine(b.ctx, arn)
+		require.NoError(t, err)
+		require.Equal(t, arn, sm.StateMachineARN)
+		require.Equal(t, name, sm.Name)
+		require.Equal(t, "ACTIVE", sm.Status)
+		require.Equal(t, engine.TypeStandard, sm.Type)
+		require.Equal(t, roleARN, sm.RoleARN)
+		require.JSONEq(t, threePasses, sm.Definition)
+
+		def := waitLong
+		upd, err := h.Service.UpdateStateMachine(b.ctx, engine.UpdateStateMachineInput{StateMachineARN: arn, Definition: &def})
+		require.NoError(t, err)
+		require.False(t, upd.UpdateDate.IsZero())
+		sm, err = h.Service.DescribeStateMachine(b.ctx, arn)
+		require.NoError(t, err)
+		require.JSONEq(t, waitLong, sm.Definition)
+		bad := `{"StartAt":"Nowhere","States":{}}`
+		_, err = h.Service.UpdateStateMachine(b.ctx, engine.UpdateStateMachineInput{StateMachineARN: arn, Definition: &bad})
+		requireAPIError(t, err, engine.CodeInvalidDefinition)
+
+		listed := false
+		token := ""
+		for !listed {
+			page, err := h.Service.ListStateMachines(b.ctx, engine.ListStateMachinesInput{MaxResults: 1000, NextToken: token})
+			require.NoError(t, err)
+			for _, m := range page.StateMachines {
+				listed = listed || m.StateMachineARN == arn
+			}
+			if page.NextToken == "" {
+				break
+			}
+			token = page.NextToken
+		}
+		require.True(t, listed, "ListStateMachines lists %s", arn)
+
+		require.NoError(t, h.Service.DeleteStateMachine(b.ctx, arn))
+		b.waitFor("the state machine to go", func() bool {
+			sm, err := h.Service.DescribeStateMachine(b.ctx, arn)
+			if err != nil {
+				requireAPIError(t, err, engine.CodeStateMachineDoesNotExist)
+				return true
+			}
+			require.Equal(t, "DELETING", sm.Status)
+			return false
+		})
+		_, err = h.Service.StartExecution(b.ctx, engine.StartExecutionInput{StateMachineARN: arn})
+		requireAPIError(t, err, engine.CodeStateMachineDoesNotExist)
+	}},
 }
 
 func eventIDs(events []engine.HistoryEvent) []int64 {
