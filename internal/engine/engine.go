@@ -348,6 +348,7 @@ func (e *Engine) forget(x *execution) {
 	x.dead = true
 	x.stopTimers()
 	x.mu.Unlock()
+	x.closeDone()
 }
 
 // effectQueue is an unbounded FIFO of effects that run after their

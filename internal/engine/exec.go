@@ -48,12 +48,13 @@ type execution struct {
 	spent      map[string]bool // tokens closed otherwise
 	messageIDs map[string]string
 
-	b       *batch
-	effects []func()
-	waiters []chan struct{}
-	stopTTL func() bool
-	closed  bool // a final event is recorded
-	dead    bool // dropped from the engine
+	b        *batch
+	effects  []func()
+	done     chan struct{} // closed once the final event is written, or the execution is dropped
+	doneOnce sync.Once
+	stopTTL  func() bool
+	closed   bool // a final event is recorded
+	dead     bool // dropped from the engine
 }
 
 // batch is one transition as stored: the history events it adds and what
@@ -163,6 +164,11 @@ func failureOf(err error) failure {
 type failureError struct{ f failure }
 
 func (e *failureError) Error() string { return e.f.Error + ": " + e.f.Cause }
+
+func (e *Engine) newExecution(rec ExecutionRecord) *execution {
+	return &execution{e: e, rec: rec, threads: map[int]*thread{}, tokens: map[string]int{}, succeeded: map[string]bool{},
+		spent: map[string]bool{}, messageIDs: map[string]string{}, done: make(chan struct{})}
+}
 
 func (x *execution) now() time.Time { return x.e.now() }
 
@@ -994,17 +1000,13 @@ func (x *execution) finish(status ExecutionStatus, output any, f failure) {
 		b.Threads[id] = nil
 	}
 	x.threads = map[int]*thread{}
-	waiters := x.waiters
-	x.waiters = nil
 	x.effect(func() {
 		x.e.mu.Lock()
 		if x.e.execs[x.rec.ARN] == x {
 			delete(x.e.execs, x.rec.ARN)
 		}
 		x.e.mu.Unlock()
-		for _, w := range waiters {
-			close(w)
-		}
+		x.closeDone()
 	})
 }
 
@@ -1023,3 +1025,5 @@ func (x *execution) newThread(parent *thread, index int, scope []scopeStep) (*th
 	x.threads[t.ID] = t
 	return t, nil
 }
+
+func (x *execution) closeDone() { x.doneOnce.Do(func() { close(x.done) }) }

@@ -51,34 +51,34 @@ func (e *Engine) StartSyncExecution(ctx context.Context, in StartExecutionInput)
 
 // wait returns when the execution's end is written, or ctx is done.
 func (x *execution) wait(ctx context.Context) error {
-	x.mu.Lock()
-	if x.closed && x.waiters == nil {
-		x.mu.Unlock()
-		// The end may still be on its way to the store; the effect that
-		// removes it from the engine runs after the write.
-		for {
-			x.e.mu.Lock()
-			_, live := x.e.execs[x.rec.ARN]
-			x.e.mu.Unlock()
-			if !live {
-				return nil
-			}
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(time.Millisecond):
-			}
-		}
-	}
-	ch := make(chan struct{})
-	x.waiters = append(x.waiters, ch)
-	x.mu.Unlock()
 	select {
-	case <-ch:
+	case <-x.done:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// Wait returns once the execution has closed and its end is written, or
+// when ctx is done; ExecutionDoesNotExist when there is no such execution.
+func (e *Engine) Wait(ctx context.Context, executionARN string) error {
+	if err := checkExecutionARN(executionARN); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	x := e.execs[executionARN]
+	e.mu.Unlock()
+	if x != nil {
+		return x.wait(ctx)
+	}
+	rec, err := e.record(ctx, executionARN)
+	if err != nil {
+		return err
+	}
+	if rec.Status == StatusRunning {
+		return errorf(CodeServiceUnavailable, "execution %s runs in another engine", executionARN)
+	}
+	return nil
 }
 
 func (e *Engine) start(ctx context.Context, in StartExecutionInput) (*execution, error) {
@@ -130,13 +130,9 @@ func (e *Engine) start(ctx context.Context, in StartExecutionInput) (*execution,
 		return nil, errorf(CodeExecutionAlreadyExists, "execution %s exists already (%s)", arn, rec.Status)
 	}
 	now := e.now()
-	x := &execution{
-		e: e,
-		rec: ExecutionRecord{ARN: arn, StateMachineARN: m.rec.ARN, Name: name, Status: StatusRunning, StartDate: now,
-			Input: input, TraceHeader: in.TraceHeader},
-		smName: m.rec.Name, roleARN: m.rec.RoleARN, definition: m.rec.Definition, sm: m.sm, input: value,
-		threads: map[int]*thread{}, tokens: map[string]int{}, succeeded: map[string]bool{}, spent: map[string]bool{}, messageIDs: map[string]string{},
-	}
+	x := e.newExecution(ExecutionRecord{ARN: arn, StateMachineARN: m.rec.ARN, Name: name, Status: StatusRunning, StartDate: now,
+		Input: input, TraceHeader: in.TraceHeader})
+	x.smName, x.roleARN, x.definition, x.sm, x.input = m.rec.Name, m.rec.RoleARN, m.rec.Definition, m.sm, value
 	e.mu.Lock()
 	if other := e.execs[arn]; other != nil {
 		e.mu.Unlock()

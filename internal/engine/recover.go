@@ -20,8 +20,8 @@ func (e *Engine) resume(ctx context.Context, rec ExecutionRecord) error {
 	if len(raws) == 0 {
 		return fmt.Errorf("no history")
 	}
-	x := &execution{e: e, rec: rec, seq: int64(len(raws)),
-		threads: map[int]*thread{}, tokens: map[string]int{}, succeeded: map[string]bool{}, spent: map[string]bool{}, messageIDs: map[string]string{}}
+	x := e.newExecution(rec)
+	x.seq = int64(len(raws))
 	type tracking struct {
 		info  spawnInfo
 		ended []childEnd

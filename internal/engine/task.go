@@ -65,7 +65,7 @@ func tokenExecution(token string) (string, bool) {
 	if err != nil {
 		return "", false
 	}
-	i := strings.LastIndexByte(string(raw), '|')
+	i := strings.IndexByte(string(raw), '|') // ARNs never hold "|"; the random part may
 	if i < 0 || len(raw)-i-1 != 18 {
 		return "", false
 	}

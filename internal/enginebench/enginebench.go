@@ -1,0 +1,312 @@
+// Package enginebench measures the local engine on the workload the
+// performance targets are stated for: a state machine of three Task
+// states, each sending its input to a queue with
+// arn:aws:states:::sqs:sendMessage.waitForTaskToken, whose worker, a
+// handler fed events.SQSEvent as in Lambda, echoes it back with
+// SendTaskSuccess. `aiflow bench` and the package's Go benchmarks both run
+// it; the numbers are in docs/performance.md.
+package enginebench
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/aiflow/aiflow/internal/engine"
+	"github.com/aiflow/aiflow/internal/engine/queue"
+)
+
+// QueueURL is the queue the benchmark's tasks send to.
+const QueueURL = "https://sqs.us-east-1.amazonaws.com/123456789012/bench-steps"
+
+// Definition is the benchmark's state machine: three echo tasks.
+const Definition = `{
+  "Comment": "three tasks whose worker echoes their input",
+  "StartAt": "One",
+  "States": {
+    "One": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+      "Parameters": {"QueueUrl": "` + QueueURL + `", "MessageBody": {"taskToken.$": "$$.Task.Token", "input.$": "$"}}, "Next": "Two"},
+    "Two": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+      "Parameters": {"QueueUrl": "` + QueueURL + `", "MessageBody": {"taskToken.$": "$$.Task.Token", "input.$": "$"}}, "Next": "Three"},
+    "Three": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+      "Parameters": {"QueueUrl": "` + QueueURL + `", "MessageBody": {"taskToken.$": "$$.Task.Token", "input.$": "$"}}, "End": true}
+  }
+}`
+
+// TransitionsPerExecution is the states each execution enters.
+const TransitionsPerExecution = 3
+
+// Params is one run.
+type Params struct {
+	// Store is the engine's store: engine.NewMemoryStore() or a durable
+	// one.
+	Store engine.Store
+	// Executions is how many executions to run to their end.
+	Executions int
+	// InFlight is how many run at once; 0 means 1,000.
+	InFlight int
+	// Workers is the queue's handler concurrency; 0 means 8.
+	Workers int
+	// BatchSize is the worker's SQS batch size; 0 means 10.
+	BatchSize int
+}
+
+// Result is what a run measured.
+type Result struct {
+	Executions        int
+	Elapsed           time.Duration
+	ExecutionsPerSec  float64
+	TransitionsPerSec float64
+	// Latency is from a task's message being sent to its callback being
+	// accepted (written, when the store is durable).
+	LatencyP50 time.Duration
+	LatencyP99 time.Duration
+}
+
+// String formats the result as one line.
+func (r Result) String() string {
+	return fmt.Sprintf("%d executions in %s: %.0f executions/s, %.0f state transitions/s, dispatch to callback p50 %s p99 %s",
+		r.Executions, r.Elapsed.Round(time.Millisecond), r.ExecutionsPerSec, r.TransitionsPerSec,
+		r.LatencyP50.Round(time.Microsecond), r.LatencyP99.Round(time.Microsecond))
+}
+
+// rig is an engine, its queue and the echo worker.
+type rig struct {
+	engine  *engine.Engine
+	broker  *queue.Broker
+	smARN   string
+	sent    sync.Map // message id -> send time
+	latMu   sync.Mutex
+	lat     []time.Duration
+	noReply atomic.Bool
+}
+
+type timedSender struct{ r *rig }
+
+func (s timedSender) SendMessage(ctx context.Context, p engine.SendMessageParams) (string, error) {
+	start := time.Now()
+	id, err := s.r.broker.SendMessage(ctx, p)
+	if err == nil {
+		s.r.sent.Store(id, start)
+	}
+	return id, err
+}
+
+func newRig(ctx context.Context, store engine.Store, workers, batch int) (*rig, error) {
+	r := &rig{broker: queue.New(queue.Config{})}
+	if _, err := r.broker.CreateQueue(queue.QueueConfig{Name: "bench-steps", URL: QueueURL}); err != nil {
+		return nil, err
+	}
+	e, err := engine.New(engine.Config{Store: store, Queues: timedSender{r}})
+	if err != nil {
+		return nil, err
+	}
+	if err := e.Start(ctx); err != nil {
+		return nil, err
+	}
+	r.engine = e
+	if _, err := r.broker.Subscribe(QueueURL, r.handle, queue.MappingConfig{MaxConcurrency: workers, BatchSize: batch}); err != nil {
+		r.close()
+		return nil, err
+	}
+	sm, err := e.CreateStateMachine(ctx, engine.CreateStateMachineInput{Name: fmt.Sprintf("bench-%d", time.Now().UnixNano()), Definition: Definition})
+	if err != nil {
+		r.close()
+		return nil, err
+	}
+	r.smARN = sm.StateMachineARN
+	return r, nil
+}
+
+func (r *rig) close() {
+	r.broker.Close()
+	if r.engine != nil {
+		r.engine.Close()
+	}
+}
+
+// handle is the echo worker: a Lambda SQS handler.
+func (r *rig) handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	var resp events.SQSEventResponse
+	if r.noReply.Load() {
+		return resp, nil
+	}
+	for _, m := range ev.Records {
+		var body struct {
+			TaskToken string          `json:"taskToken"`
+			Input     json.RawMessage `json:"input"`
+		}
+		err := json.Unmarshal([]byte(m.Body), &body)
+		if err == nil {
+			err = r.engine.SendTaskSuccess(ctx, engine.SendTaskSuccessInput{TaskToken: body.TaskToken, Output: string(body.Input)})
+		}
+		if err != nil {
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
+			continue
+		}
+		if v, ok := r.sent.LoadAndDelete(m.MessageId); ok {
+			d := time.Since(v.(time.Time))
+			r.latMu.Lock()
+			r.lat = append(r.lat, d)
+			r.latMu.Unlock()
+		}
+	}
+	return resp, nil
+}
+
+// Run runs p.Executions executions, p.InFlight at a time, and measures.
+func Run(ctx context.Context, p Params) (Result, error) {
+	if p.Executions <= 0 {
+		return Result{}, errors.New("enginebench: Executions must be positive")
+	}
+	inFlight := p.InFlight
+	if inFlight <= 0 {
+		inFlight = 1000
+	}
+	workers := p.Workers
+	if workers <= 0 {
+		workers = 8
+	}
+	r, err := newRig(ctx, p.Store, workers, p.BatchSize)
+	if err != nil {
+		return Result{}, err
+	}
+	defer r.close()
+	start := time.Now()
+	sem := make(chan struct{}, inFlight)
+	errs := make(chan error, 1)
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	for i := 0; i < p.Executions; i++ {
+		select {
+		case sem <- struct{}{}:
+		case err := <-errs:
+			return Result{}, err
+		}
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if err := r.runOne(ctx, i); err != nil {
+				failed.Add(1)
+				select {
+				case errs <- err:
+				default:
+				}
+			}
+		}(i)
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	select {
+	case err := <-errs:
+		return Result{}, fmt.Errorf("%d executions failed; the first: %w", failed.Load(), err)
+	default:
+	}
+	res := Result{Executions: p.Executions, Elapsed: elapsed,
+		ExecutionsPerSec:  float64(p.Executions) / elapsed.Seconds(),
+		TransitionsPerSec: float64(p.Executions*TransitionsPerExecution) / elapsed.Seconds()}
+	res.LatencyP50, res.LatencyP99 = r.percentiles()
+	return res, nil
+}
+
+// runOne starts one execution and waits for its end through the
+// engine's StartSyncExecution-style wait: DescribeExecution after the
+// engine reports it closed.
+func (r *rig) runOne(ctx context.Context, i int) error {
+	out, err := r.engine.StartExecution(ctx, engine.StartExecutionInput{StateMachineARN: r.smARN, Name: fmt.Sprintf("e%d", i), Input: fmt.Sprintf(`{"n":%d,"payload":"0123456789abcdef0123456789abcdef"}`, i)})
+	if err != nil {
+		return err
+	}
+	if err := r.engine.Wait(ctx, out.ExecutionARN); err != nil {
+		return err
+	}
+	d, err := r.engine.DescribeExecution(ctx, out.ExecutionARN)
+	if err != nil {
+		return err
+	}
+	if d.Status != engine.StatusSucceeded {
+		return fmt.Errorf("execution %s ended %s: %s: %s", d.ExecutionARN, d.Status, d.Error, d.Cause)
+	}
+	return nil
+}
+
+func (r *rig) percentiles() (p50, p99 time.Duration) {
+	r.latMu.Lock()
+	defer r.latMu.Unlock()
+	if len(r.lat) == 0 {
+		return 0, 0
+	}
+	sort.Slice(r.lat, func(i, j int) bool { return r.lat[i] < r.lat[j] })
+	return r.lat[len(r.lat)/2], r.lat[len(r.lat)*99/100]
+}
+
+// MemoryResult is what MeasureInFlight measured.
+type MemoryResult struct {
+	InFlight int
+	// HeapBytes is the growth of the live heap with all of them in flight.
+	HeapBytes uint64
+	// PerExecution is HeapBytes / InFlight.
+	PerExecution uint64
+	// Elapsed is how long starting them took.
+	Elapsed time.Duration
+}
+
+// MeasureInFlight starts n executions whose first task is never answered
+// and measures the live heap they hold: the engine's state, the store's
+// history and the queued messages.
+func MeasureInFlight(ctx context.Context, store engine.Store, n int) (MemoryResult, error) {
+	before := liveHeap()
+	r, err := newRig(ctx, store, 1, 0)
+	if err != nil {
+		return MemoryResult{}, err
+	}
+	defer r.close()
+	r.noReply.Store(true)
+	start := time.Now()
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	sem := make(chan struct{}, 256)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(i int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			_, err := r.engine.StartExecution(ctx, engine.StartExecutionInput{StateMachineARN: r.smARN, Name: fmt.Sprintf("m%d", i), Input: fmt.Sprintf(`{"n":%d,"payload":"0123456789abcdef0123456789abcdef"}`, i)})
+			if err != nil {
+				errs <- err
+			}
+		}(i)
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	select {
+	case err := <-errs:
+		return MemoryResult{}, err
+	default:
+	}
+	after := liveHeap()
+	runtime.KeepAlive(r)
+	grown := uint64(0)
+	if after > before {
+		grown = after - before
+	}
+	return MemoryResult{InFlight: n, HeapBytes: grown, PerExecution: grown / uint64(n), Elapsed: elapsed}, nil
+}
+
+func liveHeap() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
