@@ -113,11 +113,17 @@ func (s *MemoryStore) Commit(_ context.Context, commits []Commit) error {
 	return nil
 }
 
+// MaxBatchBytes bounds the Data of one commit. The PostgreSQL store keeps
+// each batch as one event of its event store, which holds at most 1 MiB
+// with its metadata; every Store refuses more, so that the in-memory mode
+// fails where the durable one would.
+const MaxBatchBytes = 1_000_000
+
 // CheckCommit checks the shape of the i-th commit of a Store.Commit call:
 // an execution ARN, a Seq from 1, a Type, Data that looks like a JSON
-// object, and a state machine and a name on the first commit. It returns a
-// ValidationException *Error naming the commit and what is wrong. Stores
-// call it before they write anything.
+// object of at most MaxBatchBytes, and a state machine and a name on the
+// first commit. It returns a ValidationException *Error naming the commit
+// and what is wrong. Stores call it before they write anything.
 func CheckCommit(i int, c *Commit) error {
 	bad := func(what string, args ...any) error {
 		return errorf(CodeValidation, "commit %d (execution %q, seq %d): %s", i, c.Execution.ARN, c.Seq, fmt.Sprintf(what, args...))
@@ -133,6 +139,9 @@ func CheckCommit(i int, c *Commit) error {
 		return bad("the state machine ARN is empty")
 	case c.Seq == 1 && c.Execution.Name == "":
 		return bad("the execution name is empty")
+	}
+	if len(c.Data) > MaxBatchBytes {
+		return bad("the data is %d bytes, more than the %d-byte limit of a batch", len(c.Data), MaxBatchBytes)
 	}
 	d := bytes.TrimSpace(c.Data)
 	if len(d) < 2 || d[0] != '{' || d[len(d)-1] != '}' {

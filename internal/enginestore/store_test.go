@@ -178,6 +178,22 @@ func TestDataTheEventStoreRefusesIsAValidationError(t *testing.T) {
 	require.Contains(t, e.Message, "not valid JSON")
 }
 
+func TestTheLargestBatchFitsAnEvent(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	r := execution(t)
+	r.Name = strings.Repeat("n", 80)
+	r.ARN += ":" + r.Name // the longest ARN makes the most metadata
+	data := `{"a":"` + strings.Repeat("x", engine.MaxBatchBytes-len(`{"a":""}`)) + `"}`
+	require.Len(t, data, engine.MaxBatchBytes)
+	require.NoError(t, b.store.Commit(ctx, []engine.Commit{commit(r, 1, "ExecutionStarted", data)}))
+	batches, err := b.store.Batches(ctx, r.ARN)
+	require.NoError(t, err)
+	require.Len(t, batches, 1)
+	require.JSONEq(t, data, string(batches[0]))
+}
+
 func TestBatchesReadsLongHistories(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

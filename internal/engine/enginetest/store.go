@@ -43,6 +43,7 @@ import (
 //   - Executions lists newest start first, the greater ARN first on a tie,
 //     without Input and Output; pages continue after a position, so
 //     executions started while a caller pages do not shift its pages.
+//   - A commit's Data is at most engine.MaxBatchBytes.
 //   - Times keep microseconds and come back in UTC.
 //   - Batches and the records are the store's own copies.
 func RunStoreSuite(t *testing.T, newStore func(t *testing.T) engine.Store) {
@@ -465,6 +466,7 @@ func testInvalidCommits(t *testing.T, f *fixture) {
 		{"an array", commit(bad, 1, "ExecutionStarted", `[{}]`), "data"},
 		{"a string", commit(bad, 1, "ExecutionStarted", `"{}"`), "data"},
 		{"a cut object", commit(bad, 1, "ExecutionStarted", `{"a":`), "data"},
+		{"too much data", commit(bad, 1, "ExecutionStarted", `{"a":"`+strings.Repeat("x", engine.MaxBatchBytes)+`"}`), "limit of a batch"},
 		{"no state machine", commit(noSM, 1, "ExecutionStarted", `{}`), "state machine ARN is empty"},
 		{"no name", commit(noName, 1, "ExecutionStarted", `{}`), "name is empty"},
 	} {
