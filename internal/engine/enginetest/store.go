@@ -69,6 +69,7 @@ func RunStoreSuite(t *testing.T, newStore func(t *testing.T) engine.Store) {
 		{"ExecutionsBadFilters", testListBadFilters},
 		{"OpenExecutions", testOpenExecutions},
 		{"ConcurrentUse", testConcurrentUse},
+		{"RacingCommitsOneWins", testRacingCommits},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -803,4 +804,43 @@ func testConcurrentUse(t *testing.T, f *fixture) {
 	for _, arn := range arns {
 		f.requireBatches(arn, `{"seq":1}`, `{"seq":2}`, `{"seq":3}`)
 	}
+}
+
+func testRacingCommits(t *testing.T, f *fixture) {
+	const racers = 4
+	// race commits one commit per racer at once, each with its own data,
+	// and returns the index of the one that succeeded.
+	race := func(commitOf func(i int) engine.Commit) int {
+		t.Helper()
+		errs := make([]error, racers)
+		var wg sync.WaitGroup
+		for i := range racers {
+			wg.Go(func() { errs[i] = f.store.Commit(f.ctx, []engine.Commit{commitOf(i)}) })
+		}
+		wg.Wait()
+		won := -1
+		for i, err := range errs {
+			if err == nil {
+				require.Equal(t, -1, won, "only one racer wins")
+				won = i
+				continue
+			}
+			requireCode(t, err, engine.CodeConflict)
+		}
+		require.NotEqual(t, -1, won, "one racer wins")
+		return won
+	}
+	r := f.running("raced", f.base)
+	first := race(func(i int) engine.Commit {
+		rec := r
+		rec.Input = fmt.Sprintf(`{"racer":%d}`, i)
+		return commit(rec, 1, "ExecutionStarted", fmt.Sprintf(`{"racer":%d}`, i))
+	})
+	second := race(func(i int) engine.Commit {
+		return commit(succeeded(r, f.base.Add(time.Second), fmt.Sprintf(`{"racer":%d}`, i)), 2, "ExecutionSucceeded", fmt.Sprintf(`{"racer":%d}`, i))
+	})
+	f.requireBatches(r.ARN, fmt.Sprintf(`{"racer":%d}`, first), fmt.Sprintf(`{"racer":%d}`, second))
+	got, _ := f.execution(r.ARN)
+	require.Equal(t, fmt.Sprintf(`{"racer":%d}`, first), got.Input, "the summary is the winner's")
+	require.Equal(t, fmt.Sprintf(`{"racer":%d}`, second), got.Output, "the summary is the winner's")
 }
