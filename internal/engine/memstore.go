@@ -22,8 +22,10 @@ import (
 // already stored (the same Seq) is refused as a conflict, where the
 // PostgreSQL store accepts an identical one as a no-op. The engine never
 // retries a commit that succeeded, and a MemoryStore cannot fail after
-// writing. It checks only the shape of a commit's Data (braces around it),
-// not that it is valid JSON: the engine makes it.
+// writing. It checks only the shape of a commit's Data (braces around it)
+// and its size, not that it is valid JSON: the engine makes it. The
+// PostgreSQL store also refuses, as a ValidationException, Data that is
+// not valid JSON or holds \u0000, which PostgreSQL's jsonb cannot keep.
 type MemoryStore struct {
 	mu        sync.RWMutex
 	machines  map[string]StateMachineRecord

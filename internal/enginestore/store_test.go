@@ -169,13 +169,18 @@ func TestDataTheEventStoreRefusesIsAValidationError(t *testing.T) {
 	ctx := context.Background()
 	b := setup(t)
 	r := execution(t)
-	err := b.store.Commit(ctx, []engine.Commit{commit(r, 1, "ExecutionStarted", `{"a" 1}`)})
-	var e *engine.Error
-	require.ErrorAs(t, err, &e)
-	require.Equal(t, engine.CodeValidation, e.Code)
-	require.Contains(t, e.Message, "commit 0")
-	require.Contains(t, e.Message, r.ARN)
-	require.Contains(t, e.Message, "not valid JSON")
+	for data, says := range map[string]string{`{"a" 1}`: "not valid JSON", `{"a":"\u0000"}`: `\u0000 at /a`} {
+		err := b.store.Commit(ctx, []engine.Commit{commit(r, 1, "ExecutionStarted", `{}`), commit(r, 2, "TaskScheduled", data)})
+		var e *engine.Error
+		require.ErrorAs(t, err, &e)
+		require.Equal(t, engine.CodeValidation, e.Code)
+		require.Contains(t, e.Message, "commit 1")
+		require.Contains(t, e.Message, r.ARN)
+		require.Contains(t, e.Message, says)
+		_, ok, err := b.store.Execution(ctx, r.ARN)
+		require.NoError(t, err)
+		require.False(t, ok)
+	}
 }
 
 func TestTheLargestBatchFitsAnEvent(t *testing.T) {
