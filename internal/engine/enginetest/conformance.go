@@ -800,6 +800,73 @@ var checks = []check{
 		_, err = h.Service.StartExecution(b.ctx, engine.StartExecutionInput{StateMachineARN: arn})
 		requireAPIError(t, err, engine.CodeStateMachineDoesNotExist)
 	}},
+	{"RetryIntervalsGrowByBackoffRate", func(t *testing.T, h Harness) {
+		// Error handling guide: the first retry waits IntervalSeconds, each
+		// next one BackoffRate times longer. Only lower bounds are checked:
+		// a loaded machine may wait longer.
+		b := setup(t, h)
+		b.registerFunction("AlwaysFails", []FunctionReply{{Error: "Transient", Cause: "again"}})
+		def := `{"StartAt":"Work","States":{"Work":{"Type":"Task",
+			"Resource":"arn:aws:lambda:us-east-1:123456789012:function:AlwaysFails","End":true,
+			"Retry":[{"ErrorEquals":["Transient"],"IntervalSeconds":1,"BackoffRate":2,"MaxAttempts":2}]}}}`
+		sm, _ := b.createStateMachine("backoff", def, "")
+		arn := b.start(sm, "backoff", `{}`)
+		x := b.waitClosed(arn)
+		require.Equal(t, engine.StatusFailed, x.Status)
+		require.Equal(t, "Transient", x.Error)
+		var failedAt, scheduledAt []time.Time
+		for _, e := range b.history(arn, false, 0) {
+			switch e.Type {
+			case "LambdaFunctionFailed":
+				failedAt = append(failedAt, e.Timestamp)
+			case "LambdaFunctionScheduled":
+				scheduledAt = append(scheduledAt, e.Timestamp)
+			}
+		}
+		require.Len(t, scheduledAt, 3, "one attempt and two retries")
+		require.Len(t, failedAt, 3)
+		require.GreaterOrEqual(t, scheduledAt[1].Sub(failedAt[0]), time.Second-time.Millisecond, "the first retry waits IntervalSeconds")
+		require.GreaterOrEqual(t, scheduledAt[2].Sub(failedAt[1]), 2*time.Second-time.Millisecond, "the second retry waits twice as long")
+	}},
+	{"DescribeExecutionFields", func(t *testing.T, h Harness) {
+		// DescribeExecution API reference: the execution's names, dates,
+		// input and output; the output only once it succeeded.
+		b := setup(t, h)
+		sm, _ := b.createStateMachine("describe", waitIfAsked, "")
+		arn := b.start(sm, "described", `{"wait":false,"n":1}`)
+		x := b.waitClosed(arn)
+		require.Equal(t, arn, x.ExecutionARN)
+		require.Equal(t, sm, x.StateMachineARN)
+		require.Equal(t, "described", x.Name)
+		require.Equal(t, engine.StatusSucceeded, x.Status)
+		require.JSONEq(t, `{"wait":false,"n":1}`, x.Input)
+		require.JSONEq(t, `{"wait":false,"n":1}`, x.Output)
+		require.False(t, x.StartDate.IsZero())
+		require.False(t, x.StopDate.Before(x.StartDate), "the stop date is not before the start date")
+		require.Empty(t, x.Error)
+
+		running := b.start(sm, "running", `{"wait":true}`)
+		r, err := h.Service.DescribeExecution(b.ctx, running)
+		require.NoError(t, err)
+		require.Equal(t, engine.StatusRunning, r.Status)
+		require.True(t, r.StopDate.IsZero(), "a running execution has no stop date")
+		require.Empty(t, r.Output)
+		_, err = h.Service.StopExecution(b.ctx, engine.StopExecutionInput{ExecutionARN: running})
+		require.NoError(t, err)
+		b.waitClosed(running)
+	}},
+	{"StartSyncExecutionFailure", func(t *testing.T, h Harness) {
+		// StartSyncExecution API reference: a failed execution is a
+		// response with status FAILED, error and cause, not an API error.
+		b := setup(t, h)
+		def := `{"StartAt":"Fail","States":{"Fail":{"Type":"Fail","Error":"ErrorA","Cause":"Kaiju attack"}}}`
+		express, _ := b.createStateMachine("express-fail", def, engine.TypeExpress)
+		x, err := h.Service.StartSyncExecution(b.ctx, engine.StartExecutionInput{StateMachineARN: express, Input: `{}`})
+		require.NoError(t, err)
+		require.Equal(t, engine.StatusFailed, x.Status)
+		require.Equal(t, "ErrorA", x.Error)
+		require.Equal(t, "Kaiju attack", x.Cause)
+	}},
 }
 
 func eventIDs(events []engine.HistoryEvent) []int64 {
