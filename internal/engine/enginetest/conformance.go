@@ -73,7 +73,9 @@ const pollInterval = 20 * time.Millisecond
 // the AWS Step Functions documentation) and every check written in Go (for
 // what a case file cannot say: idempotent starts, API errors, history
 // pages), each in a parallel subtest against its own Harness from
-// newHarness.
+// newHarness. Parallel subtests run after the calling test function
+// returns, so what the harnesses share must be released with t.Cleanup,
+// not defer.
 func RunConformance(t *testing.T, dir string, newHarness func(t *testing.T) Harness) {
 	t.Helper()
 	cases, err := LoadCases(dir)
