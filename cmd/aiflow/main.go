@@ -41,6 +41,8 @@ Usage:
   aiflow validate FILE...         check workflow definitions; every error, located (file:line:col)
   aiflow compile FILE [-o OUT]    compile a workflow to a Step Functions state machine (ASL)
   aiflow graph FILE               draw a workflow as a Mermaid flowchart
+  aiflow run FILE [--mock FILE]   run a workflow once on the local engine, in memory
+  aiflow engine [--in-memory]     serve the Step Functions API over the local engine
   aiflow migrate up|down|status   apply, roll back or list database migrations
   aiflow archive --before YYYY-MM archive the months of events before YYYY-MM (and: archive restore FILE)
   aiflow replay --projection NAME rebuild a projection from the whole event log
@@ -70,6 +72,10 @@ func run(ctx context.Context, args []string, e env) int {
 		return cmdCompile(args[1:], e)
 	case "graph":
 		return cmdGraph(args[1:], e)
+	case "run":
+		return cmdRun(ctx, args[1:], e)
+	case "engine":
+		return cmdEngine(ctx, args[1:], e)
 	case "doctor":
 		return cmdDoctor(ctx, args[1:], e)
 	case "version", "--version", "-version":

@@ -1,0 +1,310 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/aiflow/aiflow/internal/engine"
+)
+
+// runCmd runs `aiflow run` with args inside a synctest bubble, so that the
+// workflows' waits and retry intervals pass in fake time, and returns the
+// exit status, stdout and stderr.
+func runCmd(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var code int
+	te := newTestEnv(nil)
+	synctest.Test(t, func(t *testing.T) {
+		code = run(context.Background(), append([]string{"run"}, args...), te.env())
+	})
+	return code, te.stdout.String(), te.stderr.String()
+}
+
+// writeFile writes a file in a fresh temporary folder and returns its path.
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
+	return p
+}
+
+// TestRunExamples runs every example end to end with the mock file and the
+// input beside it in examples/mocks, as docs/local-engine.md shows.
+func TestRunExamples(t *testing.T) {
+	t.Parallel()
+	want := map[string]struct {
+		output   string // a JSON object the output must hold
+		progress []string
+	}{
+		"support-triage": {
+			output: `{"ticket_id": 311, "category": "order_status", "urgency": "normal"}`,
+			progress: []string{"▶ classify (ai)", "✖ classify AI.Throttled: rate limit reached, retry in 2s", "▶ classify (ai) attempt 2",
+				"▶ route (choice)", "✔ post_draft ", "✔ support-triage succeeded in "},
+		},
+		"research-agent": {
+			output:   `{"confidence": "high", "question": "How long does AWS Step Functions keep the history of a Standard workflow execution?"}`,
+			progress: []string{"▶ research (ai)", "✔ research ", "▶ report (set)", "✔ research-agent succeeded in "},
+		},
+		"document-summary": {
+			output: `{"title": "A short document", "incomplete": false, "parts": [
+				{"part": 0, "summary": "The part explains one idea of the document."},
+				{"part": 1, "summary": "The part explains one idea of the document."},
+				{"part": 2, "summary": "The part explains one idea of the document."}]}`,
+			progress: []string{"▶ summarize_chunks (map)", "▶ summarize_chunk[0] (ai)", "✔ summarize_chunk[2] ", "✔ chunk_result[1] ", "▶ reduce (ai)"},
+		},
+		"incident-enrichment": {
+			output: `{"incident_id": "INC-1042", "owner": "payments", "deploy_related": true, "status_after_grace_period": "resolved"}`,
+			progress: []string{"▶ settle (wait)", "✔ settle 2m0s", "▶ gather (parallel)", "✔ last_deploy ", "✔ error_rates ", "✔ ownership ",
+				"▶ grace_period (wait)", "✔ grace_period 15m0s", "✔ incident-enrichment succeeded in 17m0s"},
+		},
+	}
+	examples, err := filepath.Glob("../../examples/*.yaml")
+	require.NoError(t, err)
+	require.Len(t, examples, len(want), "every example has a mock file and an expected output here")
+	for _, file := range examples {
+		name := strings.TrimSuffix(filepath.Base(file), ".yaml")
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			w, ok := want[name]
+			require.True(t, ok, "examples/%s.yaml has an expected output in this test", name)
+			code, stdout, stderr := runCmd(t, file,
+				"--input-file", "../../examples/mocks/"+name+".input.json",
+				"--mock", "../../examples/mocks/"+name+".yaml")
+			require.Equal(t, 0, code, stderr)
+
+			var got map[string]any
+			require.NoError(t, json.Unmarshal([]byte(stdout), &got), "stdout holds the output and nothing else: %q", stdout)
+			var sub map[string]any
+			require.NoError(t, json.Unmarshal([]byte(w.output), &sub))
+			for k, v := range sub {
+				require.Equal(t, v, got[k], "output field %s", k)
+			}
+			for _, line := range w.progress {
+				require.Contains(t, "\n"+stderr, "\n"+line, "progress on stderr")
+			}
+			require.NotContains(t, stderr, "{", "the output is not on stderr")
+			require.NotContains(t, stderr, "\x1b[", "stderr is not a terminal: no live view")
+		})
+	}
+}
+
+func TestRunFailingStep(t *testing.T) {
+	t.Parallel()
+	mocks := writeFile(t, "mocks.json", `{
+		"classify": {"output": {"category": "refund", "urgency": "low", "summary": "Refund please"}},
+		"find_customer": {"output": {"customer_id": 7, "name": "Ada", "tier": "plus"}},
+		"get_order": {"error": "MCP.ToolError", "cause": "order 1042 does not exist"}
+	}`)
+	code, stdout, stderr := runCmd(t, "../../examples/support-triage.yaml",
+		"--input-file", "../../examples/mocks/support-triage.input.json", "--mock", mocks)
+	require.Equal(t, 1, code)
+	require.Empty(t, stdout, "no output for a failed execution")
+	require.Contains(t, stderr, "\n✔ find_customer ")
+	require.Contains(t, stderr, "\n✖ get_order MCP.ToolError: order 1042 does not exist\n")
+	require.Contains(t, stderr, "\n✖ support-triage FAILED in ")
+	require.True(t, strings.HasSuffix(stderr, "aiflow run: the execution failed: MCP.ToolError: order 1042 does not exist\n"), stderr)
+	require.NotContains(t, stderr, "open_ticket", "the execution stops at the failed step")
+}
+
+func TestRunStepWithoutMockFailsWithNoWorker(t *testing.T) {
+	t.Parallel()
+	code, stdout, stderr := runCmd(t, "../../examples/research-agent.yaml",
+		"--input", `{"question": "What is the airspeed of an unladen swallow?"}`)
+	require.Equal(t, 1, code)
+	require.Empty(t, stdout)
+	cause := `step "research" (ai) has no worker yet: aiflow run answers task steps only from a mock file; pass --mock FILE with a reply for "research"`
+	require.Contains(t, stderr, "✖ research aiflow.NoWorker: "+cause+"\n")
+	require.Contains(t, stderr, "aiflow run: the execution failed: aiflow.NoWorker: "+cause+"\n")
+}
+
+func TestRunRetriesWithAListOfReplies(t *testing.T) {
+	t.Parallel()
+	// classify retries AI.Throttled and AI.Unavailable 3 times: 4 attempts.
+	mocks := writeFile(t, "mocks.yaml", `
+classify:
+  - {error: AI.Throttled, cause: slow down}
+  - {error: AI.Unavailable}
+  - output: {category: complaint, urgency: high, summary: Broken on arrival}
+find_customer: {output: {customer_id: 7, name: Ada, tier: plus}}
+get_order: {output: {status: delivered, total: 10, currency: EUR, refund_eligible: true, shipping: {status: delivered}}}
+open_ticket: {output: {ticket_id: 5, url: "https://support.example.com/tickets/5"}}
+escalate: {output: {escalated: true}}
+draft_reply: {output: We are sorry; a colleague will call you today.}
+post_draft: {output: {}}
+`)
+	code, stdout, stderr := runCmd(t, "../../examples/support-triage.yaml",
+		"--input-file", "../../examples/mocks/support-triage.input.json", "--mock", mocks)
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stderr, "\n✖ classify AI.Throttled: slow down\n▶ classify (ai) attempt 2\n✖ classify AI.Unavailable\n▶ classify (ai) attempt 3\n✔ classify ")
+	require.NotContains(t, stderr, "attempt 4")
+	require.Contains(t, stderr, "\n▶ escalate (mcp)\n✔ escalate ")
+	require.JSONEq(t, `{"ticket_id": 5, "ticket_url": "https://support.example.com/tickets/5", "category": "complaint", "urgency": "high",
+		"suggested_reply": "We are sorry; a colleague will call you today."}`, stdout)
+
+	// The last reply stands for every later attempt: throttled until the
+	// retries are used up.
+	mocks = writeFile(t, "mocks.yaml", `classify: [{error: AI.Throttled, cause: slow down}]`)
+	code, _, stderr = runCmd(t, "../../examples/support-triage.yaml",
+		"--input-file", "../../examples/mocks/support-triage.input.json", "--mock", mocks)
+	require.Equal(t, 1, code)
+	require.Equal(t, 4, strings.Count(stderr, "✖ classify AI.Throttled: slow down\n"), stderr)
+	require.Contains(t, stderr, "aiflow run: the execution failed: AI.Throttled: slow down\n")
+}
+
+func TestRunTimeout(t *testing.T) {
+	t.Parallel()
+	code, stdout, stderr := runCmd(t, "../../examples/incident-enrichment.yaml",
+		"--input-file", "../../examples/mocks/incident-enrichment.input.json",
+		"--mock", "../../examples/mocks/incident-enrichment.yaml", "--timeout", "1m")
+	require.Equal(t, 1, code)
+	require.Empty(t, stdout)
+	require.Contains(t, stderr, "▶ settle (wait)\n")
+	require.Contains(t, stderr, "aiflow run: the execution did not finish within 1m0s (--timeout); it was stopped\n")
+}
+
+func TestRunRejectsBadInput(t *testing.T) {
+	t.Parallel()
+	triageInput := "../../examples/mocks/support-triage.input.json"
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want []string
+	}{
+		{"NoFile", nil, 2, []string{"usage: aiflow run FILE"}},
+		{"MissingWorkflow", []string{"missing.yaml"}, 1, []string{"reading missing.yaml: open missing.yaml: no such file or directory"}},
+		{"InvalidWorkflow", []string{"../../examples/invalid/duplicate-ids.yaml"}, 1, []string{"../../examples/invalid/duplicate-ids.yaml:", "error:"}},
+		{"BothInputs", []string{"../../examples/research-agent.yaml", "--input", "{}", "--input-file", triageInput}, 2,
+			[]string{"give the input with --input or with --input-file, not both"}},
+		{"InputNotJSON", []string{"../../examples/research-agent.yaml", "--input", "{\"question\":\n 'why'}"}, 1,
+			[]string{"aiflow run: --input:2:2: the input is not JSON: invalid character '\\'' looking for beginning of value"}},
+		{"InputTwoValues", []string{"../../examples/research-agent.yaml", "--input", "{} {}"}, 1,
+			[]string{"aiflow run: --input: the input is not JSON: more than one JSON value"}},
+		{"MissingInputFile", []string{"../../examples/research-agent.yaml", "--input-file", "nope.json"}, 1,
+			[]string{"aiflow run: reading the input: open nope.json: no such file or directory"}},
+		{"InputAgainstSchema", []string{"../../examples/support-triage.yaml", "--input", `{"message": "", "order_id": "7"}`}, 1, []string{
+			"aiflow run: the input does not match the input schema of ../../examples/support-triage.yaml:27:1:",
+			"at /: missing properties 'customer_email', 'channel'",
+			"at /message: minLength: got 0, want 1",
+			"at /order_id: got string, want integer",
+		}},
+		{"MissingMockFile", []string{"../../examples/research-agent.yaml", "--input-file", "../../examples/mocks/research-agent.input.json", "--mock", "nope.yaml"}, 1,
+			[]string{"aiflow run: reading the mock file: open nope.yaml: no such file or directory"}},
+		{"NegativeTimeout", []string{"../../examples/research-agent.yaml", "--timeout", "-1s"}, 2, []string{"--timeout -1s is negative"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			te := newTestEnv(nil)
+			code := run(context.Background(), append([]string{"run"}, tc.args...), te.env())
+			require.Equal(t, tc.code, code, te.stderr.String())
+			require.Empty(t, te.stdout.String())
+			for _, w := range tc.want {
+				require.Contains(t, te.stderr.String(), w)
+			}
+		})
+	}
+}
+
+func TestRunRejectsBadMockFiles(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, file, content string
+		want                []string
+	}{
+		{"NotAnObject", "m.json", `[1]`, []string{"a mock file is an object of task step ids"}},
+		{"NotJSON", "m.json", `{"research": `, []string{"m.json: not JSON: unexpected EOF"}},
+		{"NotYAML", "m.yaml", "research: [", []string{"m.yaml: not YAML or JSON: yaml: line 1"}},
+		{"EveryProblem", "m.yaml", `
+reserch: {output: 1}
+report: {output: 1}
+research:
+  - {output: 1, error: X}
+  - {outptu: 1}
+  - {error: X, cause: 3}
+  - {}
+  - 7
+  - {error: ""}
+  - {output: 1, cause: why}
+`, []string{
+			`m.yaml: step "report" is a set step, which runs in the state machine and takes no mock`,
+			`m.yaml: ../../examples/research-agent.yaml has no step "reserch" (its task steps: research)`,
+			`m.yaml: step "research", reply 1: a reply has an output or an error, not both`,
+			`m.yaml: step "research", reply 2: unknown field "outptu" in a reply (it takes output, or error and cause)`,
+			`m.yaml: step "research", reply 3: cause is a text`,
+			`m.yaml: step "research", reply 4: a reply needs an output or an error`,
+			`m.yaml: step "research", reply 5: a reply is an object`,
+			`m.yaml: step "research", reply 6: error is the name of an error, such as "AI.Throttled"`,
+			`m.yaml: step "research", reply 7: cause goes with error, not with output`,
+		}},
+		{"EmptyList", "m.yaml", "research: []", []string{`step "research": the list of replies is empty`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			mocks := writeFile(t, tc.file, tc.content)
+			te := newTestEnv(nil)
+			code := run(context.Background(), []string{"run", "../../examples/research-agent.yaml",
+				"--input-file", "../../examples/mocks/research-agent.input.json", "--mock", mocks}, te.env())
+			require.Equal(t, 1, code)
+			for _, w := range tc.want {
+				require.Contains(t, te.stderr.String(), w)
+			}
+		})
+	}
+}
+
+// TestProgressLiveView checks the terminal view: finished lines stay, the
+// running steps are drawn below them and redrawn in place.
+func TestProgressLiveView(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	p := newProgress(&out, true, map[string]string{"classify": "ai", "fan": "map"})
+	t0 := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	now := t0
+	p.now = func() time.Time { return now }
+	ev := func(id, prev int64, typ string, at time.Duration, f func(*engine.HistoryEvent)) {
+		e := engine.HistoryEvent{ID: id, PreviousEventID: prev, Type: typ, Timestamp: t0.Add(at)}
+		if f != nil {
+			f(&e)
+		}
+		p.event(e)
+	}
+	ev(1, 0, "ExecutionStarted", 0, nil)
+	ev(2, 1, "TaskStateEntered", 0, func(e *engine.HistoryEvent) { e.StateEntered = &engine.StateEnteredDetails{Name: "classify"} })
+	ev(3, 2, "TaskScheduled", 0, func(e *engine.HistoryEvent) { e.TaskScheduled = &engine.TaskScheduledDetails{} })
+	require.Equal(t, "▶ classify (ai)\n  ⋯ classify (ai) 0ms\n", out.String())
+
+	out.Reset()
+	now = t0.Add(1500 * time.Millisecond)
+	p.redraw()
+	require.Equal(t, "\x1b[1A\x1b[J  ⋯ classify (ai) 1.5s\n", out.String(), "the view is redrawn in place")
+
+	out.Reset()
+	ev(4, 3, "TaskSucceeded", 2*time.Second, func(e *engine.HistoryEvent) { e.TaskSucceeded = &engine.TaskOutputDetails{} })
+	require.Equal(t, "\x1b[1A\x1b[J✔ classify 2.0s\n", out.String(), "a finished step leaves the view")
+
+	out.Reset()
+	p.finish()
+	require.Empty(t, out.String(), "nothing left to clear")
+}
+
+func TestFormatDuration(t *testing.T) {
+	t.Parallel()
+	for d, want := range map[time.Duration]string{
+		-time.Second:                  "0ms",
+		400 * time.Microsecond:        "0.4ms",
+		12 * time.Millisecond:         "12ms",
+		1234 * time.Millisecond:       "1.2s",
+		2*time.Minute + 3*time.Second: "2m3s",
+	} {
+		require.Equal(t, want, formatDuration(d))
+	}
+}
