@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -160,7 +161,7 @@ func (c *Client) DescribeStateMachine(ctx context.Context, arn string) (engine.S
 // Step Functions API lists: ARN, name, type and creation date.
 func (c *Client) ListStateMachines(ctx context.Context, in engine.ListStateMachinesInput) (engine.ListStateMachinesOutput, error) {
 	out, err := c.sfn.ListStateMachines(ctx, &sfn.ListStateMachinesInput{
-		MaxResults: int32(in.MaxResults),
+		MaxResults: maxResults(in.MaxResults),
 		NextToken:  optString(in.NextToken),
 	})
 	if err != nil {
@@ -274,7 +275,7 @@ func (c *Client) ListExecutions(ctx context.Context, in engine.ListExecutionsInp
 	out, err := c.sfn.ListExecutions(ctx, &sfn.ListExecutionsInput{
 		StateMachineArn: aws.String(in.StateMachineARN),
 		StatusFilter:    types.ExecutionStatus(in.StatusFilter),
-		MaxResults:      int32(in.MaxResults),
+		MaxResults:      maxResults(in.MaxResults),
 		NextToken:       optString(in.NextToken),
 	})
 	if err != nil {
@@ -311,7 +312,7 @@ func (c *Client) StopExecution(ctx context.Context, in engine.StopExecutionInput
 func (c *Client) GetExecutionHistory(ctx context.Context, in engine.GetExecutionHistoryInput) (engine.GetExecutionHistoryOutput, error) {
 	out, err := c.sfn.GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{
 		ExecutionArn:         aws.String(in.ExecutionARN),
-		MaxResults:           int32(in.MaxResults),
+		MaxResults:           maxResults(in.MaxResults),
 		NextToken:            optString(in.NextToken),
 		ReverseOrder:         in.ReverseOrder,
 		IncludeExecutionData: aws.Bool(!in.ExcludeExecutionData),
@@ -371,6 +372,12 @@ func (c *Client) SendTaskHeartbeat(ctx context.Context, taskToken string) error 
 		return fail("SendTaskHeartbeat", err)
 	}
 	return nil
+}
+
+// maxResults converts a page size for the client, keeping sizes beyond
+// int32 too large rather than letting them wrap into small ones.
+func maxResults(n int) int32 {
+	return int32(max(min(n, math.MaxInt32), math.MinInt32))
 }
 
 // optString is nil for "", so that optional members stay unset.

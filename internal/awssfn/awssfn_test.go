@@ -204,3 +204,16 @@ func TestNewClient(t *testing.T) {
 	require.Equal(t, "eu-central-1", c.Options().Region)
 	require.Nil(t, c.Options().BaseEndpoint)
 }
+
+func TestPageSizeBeyondInt32IsRefused(t *testing.T) {
+	t.Parallel()
+	srv, _ := serve(t, &stubService{})
+	c, err := awssfn.NewClient(t.Context(), srv.URL, "")
+	require.NoError(t, err)
+	// 1<<32 + 1 would wrap to 1 in an int32 and pass.
+	_, err = awssfn.New(c).GetExecutionHistory(t.Context(), engine.GetExecutionHistoryInput{ExecutionARN: executionARN, MaxResults: 1<<32 + 1})
+	var ae *engine.Error
+	require.ErrorAs(t, err, &ae)
+	require.Equal(t, engine.CodeValidation, ae.Code)
+	require.Contains(t, ae.Message, "maxResults")
+}
