@@ -5,7 +5,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -181,6 +184,25 @@ func TestEngineServesTheStepFunctionsAPI(t *testing.T) {
 	require.Equal(t, engine.StatusSucceeded, d.Status, d.Error+": "+d.Cause)
 	require.Regexp(t, `^\{"id":"[0-9a-f-]{36}"\}$`, d.Output, "SendMessage's result names the message")
 
+	// Without --lambda-endpoint a function has nowhere to run; a queue not
+	// made with --queue does not exist.
+	for _, tc := range []struct{ resource, wantErr string }{
+		{`"arn:aws:lambda:us-east-1:123456789012:function:Echo"`, "Lambda.ResourceNotFoundException"},
+		{`"arn:aws:states:::sqs:sendMessage",
+			"Parameters": {"QueueUrl": "http://sqs.us-east-1.localhost/123456789012/nope", "MessageBody": "x"}`, "SQS.QueueDoesNotExistException"},
+	} {
+		resource, wantErr := tc.resource, tc.wantErr
+		name := strings.Split(wantErr, ".")[0]
+		sm, err := c.CreateStateMachine(ctx, engine.CreateStateMachineInput{Name: name, Definition: `{"StartAt": "T", "States": {"T": {
+			"Type": "Task", "Resource": ` + resource + `, "End": true}}}`})
+		require.NoError(t, err)
+		st, err := c.StartExecution(ctx, engine.StartExecutionInput{StateMachineARN: sm.StateMachineARN})
+		require.NoError(t, err)
+		d := waitClosed(t, c, st.ExecutionARN)
+		require.Equal(t, engine.StatusFailed, d.Status)
+		require.Equal(t, wantErr, d.Error, d.Cause)
+	}
+
 	out = p.interrupt(t)
 	require.True(t, strings.HasSuffix(out, "shutting down\naiflow engine stopped\n"), out)
 }
@@ -292,4 +314,109 @@ func TestEngineRejectsBadUse(t *testing.T) {
 	te := newTestEnv(nil)
 	require.Equal(t, 1, run(context.Background(), []string{"engine", "--in-memory", "--addr", strings.TrimPrefix(busy.URL, "http://")}, te.env()))
 	require.Contains(t, te.stderr.String(), "pass --addr or set AIFLOW_ENGINE_ADDR to a free host:port")
+}
+
+// shellFields splits a command line as a shell does, for the quoting the
+// guides use: words, and single- or double-quoted text without escapes.
+func shellFields(t *testing.T, line string) []string {
+	t.Helper()
+	require.NotContains(t, line, `\`, "no escapes in documented commands")
+	var out []string
+	var word strings.Builder
+	inWord := false
+	var quote rune
+	for _, r := range line {
+		switch {
+		case quote != 0 && r == quote:
+			quote = 0
+		case quote != 0:
+			word.WriteRune(r)
+		case r == '\'' || r == '"':
+			quote, inWord = r, true
+		case r == ' ' || r == '\t':
+			if inWord {
+				out = append(out, word.String())
+				word.Reset()
+				inWord = false
+			}
+		default:
+			word.WriteRune(r)
+			inWord = true
+		}
+	}
+	require.Zero(t, quote, "quotes are closed in %q", line)
+	if inWord {
+		out = append(out, word.String())
+	}
+	return out
+}
+
+// awsCommand is one `aws stepfunctions` call of a guide.
+type awsCommand struct {
+	args []string          // after "aws", with the endpoint as documented
+	op   string            // such as create-state-machine
+	opts map[string]string // --name value
+}
+
+func documentedAWSCommands(t *testing.T) []awsCommand {
+	t.Helper()
+	var out []awsCommand
+	for _, line := range strings.Split(strings.TrimSpace(markedBlock(t, "docs/local-engine.md", "engine-cli")), "\n") {
+		f := shellFields(t, line)
+		require.Equal(t, []string{"aws", "stepfunctions", "--endpoint-url", "http://127.0.0.1:8083"}, f[:4], "%q calls the engine's default address", line)
+		c := awsCommand{args: f[1:], op: f[4], opts: map[string]string{}}
+		for i := 5; i+1 < len(f); i += 2 {
+			require.True(t, strings.HasPrefix(f[i], "--"), "%q: %q is an option", line, f[i])
+			c.opts[strings.TrimPrefix(f[i], "--")] = f[i+1]
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// TestDocumentedEngineCommands starts `aiflow engine` as README.md shows
+// it and makes the calls of docs/local-engine.md's AWS CLI example: with
+// the sfn client always, and with the AWS CLI too where it is installed.
+func TestDocumentedEngineCommands(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	readme := strings.Split(strings.TrimSpace(markedBlock(t, "README.md", "local-engine")), "\n")
+	engineArgs := commandArgs(t, readme[1])
+	require.Equal(t, "engine", engineArgs[0])
+	want := markedBlock(t, "docs/local-engine.md", "engine-cli-output")
+	cmds := documentedAWSCommands(t)
+	require.Equal(t, []string{"create-state-machine", "start-execution", "describe-execution"},
+		[]string{cmds[0].op, cmds[1].op, cmds[2].op})
+
+	p := startEngine(t, nil, engineArgs[1:]...)
+	c := p.client(t)
+	sm, err := c.CreateStateMachine(ctx, engine.CreateStateMachineInput{
+		Name: cmds[0].opts["name"], Definition: cmds[0].opts["definition"], RoleARN: cmds[0].opts["role-arn"]})
+	require.NoError(t, err)
+	require.Equal(t, cmds[1].opts["state-machine-arn"], sm.StateMachineARN)
+	st, err := c.StartExecution(ctx, engine.StartExecutionInput{
+		StateMachineARN: sm.StateMachineARN, Name: cmds[1].opts["name"], Input: cmds[1].opts["input"]})
+	require.NoError(t, err)
+	require.Equal(t, cmds[2].opts["execution-arn"], st.ExecutionARN)
+	d := waitClosed(t, c, st.ExecutionARN)
+	require.Equal(t, want, string(d.Status)+"\t"+d.Output+"\n")
+
+	aws, err := exec.LookPath("aws")
+	if err != nil {
+		t.Log("the AWS CLI is not installed: its commands were checked through the sfn client only")
+		return
+	}
+	p = startEngine(t, nil, engineArgs[1:]...)
+	var last []byte
+	for _, cmd := range cmds {
+		args := slices.Clone(cmd.args)
+		args[2] = p.endpoint
+		run := exec.Command(aws, args...)
+		run.Env = append(slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "AWS_") }),
+			"AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_DEFAULT_REGION=us-east-1",
+			"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_PAGER=")
+		last, err = run.CombinedOutput()
+		require.NoError(t, err, "aws %s: %s", strings.Join(args, " "), last)
+	}
+	require.Equal(t, want, string(last))
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -307,4 +308,55 @@ func TestFormatDuration(t *testing.T) {
 	} {
 		require.Equal(t, want, formatDuration(d))
 	}
+}
+
+// markedBlock returns the code block between <!-- name --> and
+// <!-- /name --> in a file of the repository.
+func markedBlock(t *testing.T, file, name string) string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(repoRoot, file))
+	require.NoError(t, err)
+	m := regexp.MustCompile("(?s)<!-- " + regexp.QuoteMeta(name) + " -->\n```[a-z]*\n(.*?)```\n<!-- /" + regexp.QuoteMeta(name) + " -->").FindSubmatch(raw)
+	require.NotNil(t, m, "%s has the %s block", file, name)
+	return string(m[1])
+}
+
+// commandArgs turns a documented command line (aiflow ... or go run
+// ./cmd/aiflow ...) into the arguments of run, with the repository's paths
+// made relative to this package.
+func commandArgs(t *testing.T, line string) []string {
+	t.Helper()
+	line = strings.TrimSpace(line)
+	rest, ok := strings.CutPrefix(line, "go run ./cmd/aiflow ")
+	if !ok {
+		rest, ok = strings.CutPrefix(line, "aiflow ")
+	}
+	require.True(t, ok, "%q runs aiflow", line)
+	args := strings.Fields(rest)
+	for i, a := range args {
+		if strings.HasPrefix(a, "examples/") {
+			args[i] = filepath.Join(repoRoot, a)
+		}
+	}
+	return args
+}
+
+// durations blurs the durations of progress lines.
+var durations = regexp.MustCompile(`\b\d+(\.\d+)?(ms|s)\b|\b\d+m\d+(\.\d+)?s\b`)
+
+// TestDocumentedRunExample runs the `aiflow run` that docs/local-engine.md
+// and README.md show and checks that it prints what the guide says.
+func TestDocumentedRunExample(t *testing.T) {
+	t.Parallel()
+	command := markedBlock(t, "docs/local-engine.md", "run-command")
+	readme := strings.Split(strings.TrimSpace(markedBlock(t, "README.md", "local-engine")), "\n")
+	require.Equal(t, commandArgs(t, command), commandArgs(t, readme[0]), "README shows the guide's command")
+
+	args := commandArgs(t, command)
+	require.Equal(t, "run", args[0])
+	code, stdout, stderr := runCmd(t, args[1:]...)
+	require.Equal(t, 0, code, stderr)
+	require.Equal(t, markedBlock(t, "docs/local-engine.md", "run-output"), stdout)
+	require.Equal(t, durations.ReplaceAllString(markedBlock(t, "docs/local-engine.md", "run-progress"), "D"),
+		durations.ReplaceAllString(stderr, "D"))
 }
