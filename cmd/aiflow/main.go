@@ -49,7 +49,8 @@ Usage:
   aiflow doctor                   check this machine's prerequisites
   aiflow version                  print the version
 
-Configuration comes from environment variables only; see docs/configuration.md.
+Configuration comes from environment variables (and the flags of run and engine);
+see docs/configuration.md and docs/local-engine.md.
 `
 
 func run(ctx context.Context, args []string, e env) int {

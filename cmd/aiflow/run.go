@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -227,23 +228,11 @@ func checkRunInput(wf *workflow.Workflow, input string) error {
 // included, by id.
 func taskSteps(steps []*workflow.Step) map[string]string {
 	out := map[string]string{}
-	var walk func([]*workflow.Step)
-	walk = func(steps []*workflow.Step) {
-		for _, s := range steps {
-			if s.IsTask() {
-				out[s.ID] = s.Kind
-			}
-			if s.Parallel != nil {
-				for _, b := range s.Parallel.Branches {
-					walk(b)
-				}
-			}
-			if s.Map != nil {
-				walk(s.Map.Steps)
-			}
+	walkSteps(steps, func(s *workflow.Step) {
+		if s.IsTask() {
+			out[s.ID] = s.Kind
 		}
-	}
-	walk(steps)
+	})
 	return out
 }
 
@@ -251,22 +240,23 @@ func taskSteps(steps []*workflow.Step) map[string]string {
 // by id: the progress lines name them.
 func stepKinds(steps []*workflow.Step) map[string]string {
 	out := map[string]string{}
-	var walk func([]*workflow.Step)
-	walk = func(steps []*workflow.Step) {
-		for _, s := range steps {
-			out[s.ID] = s.Kind
-			if s.Parallel != nil {
-				for _, b := range s.Parallel.Branches {
-					walk(b)
-				}
-			}
-			if s.Map != nil {
-				walk(s.Map.Steps)
+	walkSteps(steps, func(s *workflow.Step) { out[s.ID] = s.Kind })
+	return out
+}
+
+// walkSteps calls f on every step of a flow and of its sub-flows.
+func walkSteps(steps []*workflow.Step, f func(*workflow.Step)) {
+	for _, s := range steps {
+		f(s)
+		if s.Parallel != nil {
+			for _, b := range s.Parallel.Branches {
+				walkSteps(b, f)
 			}
 		}
+		if s.Map != nil {
+			walkSteps(s.Map.Steps, f)
+		}
 	}
-	walk(steps)
-	return out
 }
 
 // mockReply is one canned reply of a task step: an output, or an error
@@ -313,11 +303,11 @@ func loadMocks(file string, wf *workflow.Workflow, tasks map[string]string) (moc
 	if !ok {
 		return nil, fmt.Errorf(`%s: a mock file is an object of task step ids, such as {"classify": {"output": {"category": "billing"}}}`, file)
 	}
-	known := slices.Sorted(mapKeys(tasks))
+	known := slices.Sorted(maps.Keys(tasks))
 	all := stepKinds(wf.Steps)
 	var problems []string
 	set := mockSet{}
-	for _, id := range slices.Sorted(mapKeys(top)) {
+	for _, id := range slices.Sorted(maps.Keys(top)) {
 		if _, isTask := tasks[id]; !isTask {
 			if kind, ok := all[id]; ok {
 				problems = append(problems, fmt.Sprintf("step %q is a %s step, which runs in the state machine and takes no mock", id, kind))
@@ -357,16 +347,6 @@ func loadMocks(file string, wf *workflow.Workflow, tasks map[string]string) (moc
 }
 
 func isList(v any) bool { _, ok := v.([]any); return ok }
-
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
-}
 
 // parseMockReply reads one reply: exactly one of output and error, and a
 // cause only beside an error.
