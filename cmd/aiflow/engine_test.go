@@ -141,6 +141,11 @@ func TestEngineServesTheStepFunctionsAPI(t *testing.T) {
 	ctx := context.Background()
 	p := startEngine(t, nil, "--in-memory", "--queue", "ai-steps", "--queue", "approvals=https://sqs.us-east-1.amazonaws.com/123456789012/approvals")
 	out := p.stdout.String()
+	documented := markedBlock(t, "docs/local-engine.md", "engine-output")
+	port := regexp.MustCompile(`127\.0\.0\.1:\d+`)
+	for line := range strings.Lines(port.ReplaceAllString(documented, "ADDR")) {
+		require.Contains(t, port.ReplaceAllString(out, "ADDR"), line, "docs/local-engine.md shows what the engine prints when it is ready")
+	}
 	require.Contains(t, out, "queue ai-steps: http://sqs.us-east-1.localhost/123456789012/ai-steps\n")
 	require.Contains(t, out, "queue approvals: https://sqs.us-east-1.amazonaws.com/123456789012/approvals\n")
 	require.Contains(t, out, "store: in memory")
