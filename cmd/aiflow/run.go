@@ -723,7 +723,11 @@ func (p *progress) event(ev engine.HistoryEvent) {
 	case ev.Type == "MapStateFailed" || ev.Type == "ParallelStateFailed":
 		s.open = false
 		p.line(fmt.Sprintf("✖ %s failed after %s", s.name, formatDuration(ev.Timestamp.Sub(s.start))))
-	case ev.Type == "FailStateEntered":
+	case ev.ExecutionFailed != nil && s.open:
+		// A state that failed without a task (a path that is not there,
+		// an intrinsic that failed) ends the execution at once.
+		s.open = false
+		p.line(fmt.Sprintf("✖ %s %s", s.name, ev.ExecutionFailed.Error))
 	case ev.StateExited != nil:
 		if !s.task {
 			s.open = false

@@ -360,3 +360,25 @@ func TestDocumentedRunExample(t *testing.T) {
 	require.Equal(t, durations.ReplaceAllString(markedBlock(t, "docs/local-engine.md", "run-progress"), "D"),
 		durations.ReplaceAllString(stderr, "D"))
 }
+
+// TestRunFailuresOutsideTasks: a mock that leaves out a field a later step
+// reads fails that step at run time; a caught error goes on to the catch's
+// step, here a fail step.
+func TestRunFailuresOutsideTasks(t *testing.T) {
+	t.Parallel()
+	input := "../../examples/mocks/research-agent.input.json"
+	mocks := writeFile(t, "mocks.json", `{"research": {"output": {"answer": "42"}}}`)
+	code, stdout, stderr := runCmd(t, "../../examples/research-agent.yaml", "--input-file", input, "--mock", mocks)
+	require.Equal(t, 1, code)
+	require.Empty(t, stdout)
+	require.Contains(t, stderr, "▶ report (set)\n✖ report States.Runtime\n✖ research-agent FAILED in ")
+	require.Contains(t, stderr, `aiflow run: the execution failed: States.Runtime: States.ParameterPathFailure: `)
+	require.Contains(t, stderr, `no member "confidence" at $.steps.research.output.confidence`)
+
+	mocks = writeFile(t, "mocks.json", `{"research": {"error": "AI.BudgetExceeded"}}`)
+	code, stdout, stderr = runCmd(t, "../../examples/research-agent.yaml", "--input-file", input, "--mock", mocks)
+	require.Equal(t, 1, code)
+	require.Empty(t, stdout)
+	require.Contains(t, stderr, "✖ research AI.BudgetExceeded\n▶ over_budget (fail)\n✖ over_budget Research.OverBudget\n")
+	require.Contains(t, stderr, "aiflow run: the execution failed: Research.OverBudget: The research used up its token budget before it found an answer.\n")
+}
