@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/aiflow/aiflow/internal/awssfn"
 	"github.com/aiflow/aiflow/internal/engine"
+	"github.com/aiflow/aiflow/internal/migrate"
 	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
 )
 
@@ -424,4 +427,31 @@ func TestDocumentedEngineCommands(t *testing.T) {
 		require.NoError(t, err, "aws %s: %s", strings.Join(args, " "), last)
 	}
 	require.Equal(t, want, string(last))
+}
+
+// TestEngineUsesTheDevelopmentCluster: with no DATABASE_URL the engine
+// starts (or reuses) the cluster of `aiflow dev` under AIFLOW_DATA_DIR.
+func TestEngineUsesTheDevelopmentCluster(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	vars := map[string]string{"AIFLOW_DATA_DIR": filepath.Join(pgclustertest.ReachableTempDir(t), ".aiflow")}
+	if dir, ok := os.LookupEnv("AIFLOW_PG_BINDIR"); ok {
+		vars["AIFLOW_PG_BINDIR"] = dir
+	}
+	p := startEngine(t, vars)
+	out := p.stdout.String()
+	require.Regexp(t, `PostgreSQL \S+ ready: aiflow \(127\.0\.0\.1:\d+, data kept in .*\.aiflow/pg\)\n`, out)
+	require.Contains(t, out, fmt.Sprintf("migrations: %d applied now", migrate.Latest()))
+	require.Contains(t, out, "store: PostgreSQL ("+filepath.Join(vars["AIFLOW_DATA_DIR"], "pg")+")")
+	c := p.client(t)
+	sm, err := c.CreateStateMachine(ctx, engine.CreateStateMachineInput{Name: "kept", Definition: `{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}`})
+	require.NoError(t, err)
+	p.interrupt(t)
+	require.NoFileExists(t, filepath.Join(vars["AIFLOW_DATA_DIR"], "pg", "data", "postmaster.pid"), "PostgreSQL was shut down")
+
+	p = startEngine(t, vars)
+	d, err := p.client(t).DescribeStateMachine(ctx, sm.StateMachineARN)
+	require.NoError(t, err)
+	require.Equal(t, "kept", d.Name, "the state machine outlived the first engine")
+	p.interrupt(t)
 }
