@@ -43,9 +43,12 @@ const (
 	defaultExecs     = 60
 	minKillDelay     = 50 * time.Millisecond
 	maxKillDelay     = 800 * time.Millisecond
-	onStartKillDelay = 15 * time.Millisecond // at most this long after a new execution's StartExecution began
-	earlyKillDelay   = 40 * time.Millisecond // kills this soon after the spawn land while the child resumes
-	finalRunTimeout  = 90 * time.Second
+	onStartKillDelay = 6 * time.Millisecond // at most this long after a new execution's StartExecution began
+	// expectedCycle is about how long one spawn, kill and look at the
+	// store take with the delays above.
+	expectedCycle   = 340 * time.Millisecond
+	earlyKillDelay  = 40 * time.Millisecond // kills this soon after the spawn land while the child resumes
+	finalRunTimeout = 90 * time.Second
 )
 
 func envInt(t *testing.T, name string, def int64) int64 {
@@ -135,11 +138,10 @@ func newHarness(t *testing.T, n, kills int) *harness {
 	h := &harness{t: t, n: n, dir: dir, dbURL: dbURL, store: store, inspector: insp,
 		workerLog: filepath.Join(dir, "workers.jsonl"), childLog: filepath.Join(dir, "child.log")}
 	// Executions arrive over most of the kills, so kills land among starts
-	// and executions are in every phase while the child dies.
-	// An execution needs about 2.5 s of waits and tasks; let the last one
-	// start that long before the kills are expected to end.
-	meanCycle := (minKillDelay + maxKillDelay) / 2
-	h.spacing = max(time.Duration(kills)*meanCycle*7/10-3*time.Second, 0) / time.Duration(n)
+	// and executions are in every phase while the child dies. An
+	// execution needs about 2.5 s of waits and tasks; the last one starts
+	// that long before the kills are expected to end.
+	h.spacing = max(time.Duration(kills)*expectedCycle*8/10-3*time.Second, 0) / time.Duration(n)
 	h.epoch = time.Now().Add(100 * time.Millisecond)
 	for i := range n {
 		h.expected = append(h.expected, expect(i))
@@ -266,25 +268,20 @@ func (p phaseCounts) String() string {
 		p.booting, p.starting, p.tasks, p.waits, p.idle)
 }
 
-// crash runs one child and kills it: most kills come after a random
-// delay, one in four right after the child begins to start an execution
-// that did not exist yet.
+// crash runs one child and kills it after a random delay. One kill in
+// five comes at most earlyKillDelay after the spawn, while the child
+// resumes; one in four (while executions are still to come) comes instead
+// right after the child begins to start an execution that did not exist
+// yet, if one begins before the delay is over.
 func (h *harness) crash(k int, rng *rand.Rand) killPoint {
 	t := h.t
 	t.Helper()
 	existing := h.existing()
-	mode := rng.IntN(10)
-	aimed := mode < 2 && existing < h.n
-	var delay time.Duration
-	switch {
-	case aimed:
-		delay = 3 * maxKillDelay // unless a start comes first
-	case mode < 4:
-		// While the process connects, resumes its executions and
-		// dispatches their tasks again.
+	mode := rng.IntN(20)
+	aimed := mode < 5 && existing < h.n
+	delay := minKillDelay + time.Duration(rng.Int64N(int64(maxKillDelay-minKillDelay)))
+	if !aimed && mode < 9 {
 		delay = time.Duration(rng.Int64N(int64(earlyKillDelay)))
-	default:
-		delay = minKillDelay + time.Duration(rng.Int64N(int64(maxKillDelay-minKillDelay)))
 	}
 	c := h.spawn(false)
 	timer := time.NewTimer(delay)
@@ -299,7 +296,9 @@ wait:
 			}
 			if i := c.follow(line); aimed && !hit && i >= existing {
 				hit = true
-				timer.Reset(time.Duration(rng.Int64N(int64(onStartKillDelay))))
+				// Half at once, inside StartExecution; half a little
+				// later, when its commit may have landed.
+				timer.Reset(time.Duration(rng.Int64N(2)*rng.Int64N(int64(onStartKillDelay))))
 			}
 			if line == lineReady {
 				h.readyTimes = append(h.readyTimes, time.Since(c.began))

@@ -81,8 +81,10 @@ func mustDefinition() string {
 			"Branches": []any{
 				map[string]any{"StartAt": "Left", "States": map[string]any{"Left": with(queueTask(queueAURL, "left", nil), "End", true)}},
 				map[string]any{"StartAt": "Right", "States": map[string]any{"Right": with(queueTask(queueBURL, "right", nil), "End", true)}},
+				// A branch that ends in the transition that starts it.
+				map[string]any{"StartAt": "Mark", "States": map[string]any{"Mark": map[string]any{"Type": "Pass", "Result": "mark", "End": true}}},
 			},
-			"ResultSelector": map[string]any{"left.$": "$[0].value", "right.$": "$[1].value"},
+			"ResultSelector": map[string]any{"left.$": "$[0].value", "right.$": "$[1].value", "mark.$": "$[2]"},
 			"ResultPath":     "$.fan",
 			// A task between the Parallel and the Map: with the Map in
 			// the transition that ends the Parallel (right after it, or
@@ -203,7 +205,7 @@ func expect(i int) expected {
 		}
 		doc = out
 	}
-	entered := map[string]int{"Prepare": 1, "Route": 1, "Score": 1, "Pause": 1, "Flaky": 1, "Fan": 1, "Left": 1, "Right": 1, "Each": 1, "Done": 1}
+	entered := map[string]int{"Prepare": 1, "Route": 1, "Score": 1, "Pause": 1, "Flaky": 1, "Fan": 1, "Left": 1, "Mark": 1, "Right": 1, "Each": 1, "Done": 1}
 	tasks := 1
 	step("prepare", 0)
 	switch kinds[i%3] {
@@ -222,7 +224,7 @@ func expect(i int) expected {
 	left, _ := apply("left", doc, 0)
 	right, _ := apply("right", doc, 0)
 	tasks += 2
-	doc.(map[string]any)["fan"] = map[string]any{"left": left.(map[string]any)["value"], "right": right.(map[string]any)["value"]}
+	doc.(map[string]any)["fan"] = map[string]any{"left": left.(map[string]any)["value"], "right": right.(map[string]any)["value"], "mark": "mark"}
 	step("score", 0)
 	step("flaky", 1)
 	tasks += 2
