@@ -298,7 +298,7 @@ wait:
 				hit = true
 				// Half at once, inside StartExecution; half a little
 				// later, when its commit may have landed.
-				timer.Reset(time.Duration(rng.Int64N(2)*rng.Int64N(int64(onStartKillDelay))))
+				timer.Reset(time.Duration(rng.Int64N(2) * rng.Int64N(int64(onStartKillDelay))))
 			}
 			if line == lineReady {
 				h.readyTimes = append(h.readyTimes, time.Since(c.began))
