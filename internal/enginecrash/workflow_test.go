@@ -37,12 +37,14 @@ func queueTask(url, step string, extra map[string]any) map[string]any {
 	for k, v := range extra {
 		body[k] = v
 	}
-	st := map[string]any{
+	return map[string]any{
 		"Type":       "Task",
 		"Resource":   "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
 		"Parameters": map[string]any{"QueueUrl": url, "MessageBody": body},
+		// Never reached; a resume re-arms the timer for what is left.
+		"TimeoutSeconds":   120,
+		"HeartbeatSeconds": 60,
 	}
-	return st
 }
 
 func with(st map[string]any, kv ...any) map[string]any {
@@ -106,7 +108,7 @@ func mustDefinition() string {
 		},
 		"Done": map[string]any{"Type": "Succeed"},
 	}
-	b, err := json.Marshal(map[string]any{"Comment": "the crash harness's workflow", "StartAt": "Prepare", "States": states})
+	b, err := json.Marshal(map[string]any{"Comment": "the crash harness's workflow", "StartAt": "Prepare", "States": states, "TimeoutSeconds": 600})
 	if err != nil {
 		panic(err) // a literal above cannot fail to encode
 	}
