@@ -704,3 +704,17 @@ func (readOnlyStore) PutStateMachine(context.Context, engine.StateMachineRecord)
 func (readOnlyStore) DeleteStateMachine(context.Context, string) error {
 	return errors.New("the harness's store is read-only")
 }
+
+// TestDocumentedSettings keeps the Durability section of the local
+// engine's guide in step with the harness's settings.
+func TestDocumentedSettings(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "local-engine.md"))
+	require.NoError(t, err)
+	_, section, found := strings.Cut(string(b), "\n## Durability\n")
+	require.True(t, found, "docs/local-engine.md has a Durability section")
+	for _, name := range []string{killsEnv, executionsEnv, seedEnv, dumpDirEnv, "go test ./internal/enginecrash/", "TestResumeMapRightAfterParallel"} {
+		require.Contains(t, section, name)
+	}
+	require.Contains(t, section, fmt.Sprintf("# %d kills, %d executions", defaultKills, defaultExecs))
+}
