@@ -82,7 +82,7 @@ func TestExecutionsSurviveSIGKILL(t *testing.T) {
 	h := newHarness(t, n, kills)
 	var phases phaseCounts
 	for k := range kills {
-		phases.add(h.crash(k, rng))
+		phases.add(h.crash(k, kills, rng))
 	}
 	t.Logf("after %d kills (%s): %s", kills, time.Since(began).Round(time.Millisecond), phases)
 	if kills >= 10 {
@@ -138,10 +138,10 @@ func newHarness(t *testing.T, n, kills int) *harness {
 	h := &harness{t: t, n: n, dir: dir, dbURL: dbURL, store: store, inspector: insp,
 		workerLog: filepath.Join(dir, "workers.jsonl"), childLog: filepath.Join(dir, "child.log")}
 	// Executions arrive over most of the kills, so kills land among starts
-	// and executions are in every phase while the child dies. An
-	// execution needs about 2.5 s of waits and tasks; the last one starts
-	// that long before the kills are expected to end.
-	h.spacing = max(time.Duration(kills)*expectedCycle*8/10-3*time.Second, 0) / time.Duration(n)
+	// and executions are in every phase while the child dies. The last
+	// one starts a second before the kills are expected to end, so most
+	// kills find executions open and the final run has some work left.
+	h.spacing = max(time.Duration(kills)*expectedCycle*9/10-time.Second, 0) / time.Duration(n)
 	h.epoch = time.Now().Add(100 * time.Millisecond)
 	for i := range n {
 		h.expected = append(h.expected, expect(i))
@@ -272,16 +272,26 @@ func (p phaseCounts) String() string {
 // five comes at most earlyKillDelay after the spawn, while the child
 // resumes; one in four (while executions are still to come) comes instead
 // right after the child begins to start an execution that did not exist
-// yet, if one begins before the delay is over.
-func (h *harness) crash(k int, rng *rand.Rand) killPoint {
+// yet, if one begins before the delay is over. The first kill is aimed
+// and the middle one early, so that every run reaches both phases.
+func (h *harness) crash(k, kills int, rng *rand.Rand) killPoint {
 	t := h.t
 	t.Helper()
 	existing := h.existing()
 	mode := rng.IntN(20)
+	switch k {
+	case 0:
+		mode = 0 // the first kill is aimed, at the first start
+	case kills / 2:
+		mode = 5 // the middle one comes early, while executions are open
+	}
 	aimed := mode < 5 && existing < h.n
 	delay := minKillDelay + time.Duration(rng.Int64N(int64(maxKillDelay-minKillDelay)))
 	if !aimed && mode < 9 {
 		delay = time.Duration(rng.Int64N(int64(earlyKillDelay)))
+	}
+	if k == kills/2 && k > 0 {
+		delay = earlyKillDelay / 4
 	}
 	c := h.spawn(false)
 	timer := time.NewTimer(delay)
@@ -298,7 +308,11 @@ wait:
 				hit = true
 				// Half at once, inside StartExecution; half a little
 				// later, when its commit may have landed.
-				timer.Reset(time.Duration(rng.Int64N(2) * rng.Int64N(int64(onStartKillDelay))))
+				later := time.Duration(rng.Int64N(2) * rng.Int64N(int64(onStartKillDelay)))
+				if k == 0 {
+					later = 0
+				}
+				timer.Reset(later)
 			}
 			if line == lineReady {
 				h.readyTimes = append(h.readyTimes, time.Since(c.began))
