@@ -727,7 +727,7 @@ func TestDocumentedSettings(t *testing.T) {
 	require.NoError(t, err)
 	_, section, found := strings.Cut(string(b), "\n## Durability\n")
 	require.True(t, found, "docs/local-engine.md has a Durability section")
-	for _, name := range []string{killsEnv, executionsEnv, seedEnv, dumpDirEnv, "go test ./internal/enginecrash/", "TestResumeMapRightAfterParallel"} {
+	for _, name := range []string{killsEnv, executionsEnv, seedEnv, dumpDirEnv, "go test ./internal/enginecrash/", "TestResumeFanOutRightAfterFanOut"} {
 		require.Contains(t, section, name)
 	}
 	require.Contains(t, section, fmt.Sprintf("# %d kills, %d executions", defaultKills, defaultExecs))

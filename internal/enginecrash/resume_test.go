@@ -16,32 +16,49 @@ import (
 	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
 )
 
-// TestResumeMapRightAfterParallel is the crash harness's finding in its
+// TestResumeFanOutRightAfterFanOut is the crash harness's finding in its
 // smallest form; it runs without killing anything, since the fault is in
 // how Start rebuilds an execution, whatever stopped the engine before.
 //
 // Engine bug (resume attributes child ends to the wrong spawn): when the
-// last branch of a Parallel ends, the Parallel completes and its thread
-// goes on to a Map (or another Parallel) in the same transition (right
-// after it, or through Pass and Choice states), one history batch holds both the old branch's end (Ended: parent 1,
-// index j) and the Map's spawn (Spawn: 1). Engine.resume reads a batch's
-// Spawn before its Ended, so it counts that branch end against the Map:
-// the Map's iteration j counts as done (with the branch's output) while
-// it still runs. When that iteration then ends, childEnded ignores it (no
-// MapIterationSucceeded, its running count never drops) and the Map, so
-// the execution, stays RUNNING forever; had it completed some other way,
-// its result j would be the Parallel branch's output. A fix is to tell
-// spawns of the same thread apart in Ended (the parent's Gen, say), since
-// ends of the new spawn can also share its batch (an iteration of Pass
-// states ends at once).
-func TestResumeMapRightAfterParallel(t *testing.T) {
-	t.Skip("engine bug: resume counts a Parallel branch's end against the Map that follows it in the same transition; see the comment")
+// last child of a Parallel or Map ends, the state completes, and its
+// thread goes on to another Parallel or Map in the same transition (right
+// after it, or through Pass and Choice states), one history batch holds
+// both the old child's end (Ended: parent 1, index j) and the new state's
+// spawn (Spawn: 1). Engine.resume reads a batch's Spawn before its Ended,
+// so it counts that old end against the new state: its child j counts as
+// done (with the old child's output) while it still runs. When that child
+// then ends, childEnded ignores it (no MapIterationSucceeded, its running
+// count never drops) and the state, so the execution, stays RUNNING
+// forever; had it completed some other way, its result j would be the
+// old child's output. A fix is to tell spawns of the same thread apart in
+// Ended (the parent's Gen, say), since ends of the new spawn can also
+// share its batch (an iteration of Pass states ends at once).
+func TestResumeFanOutRightAfterFanOut(t *testing.T) {
+	t.Skip("engine bug: resume counts the end of a Parallel's or Map's last child against the Parallel or Map that follows in the same transition; see the comment")
 	t.Parallel()
+	task := func(body string) string {
+		return `{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken","Parameters":{"QueueUrl":"` + queueAURL + `","MessageBody":` + body + `},"End":true}`
+	}
+	first := map[string]string{
+		"Parallel then Map": `"Fan":{"Type":"Parallel","Branches":[{"StartAt":"Branch","States":{"Branch":` + task(`{"token.$":"$$.Task.Token"}`) + `}}],"ResultPath":"$.fan","Next":"Each"}`,
+		"Map then Map":      `"Fan":{"Type":"Map","ItemsPath":"$.items","ItemProcessor":{"StartAt":"Branch","States":{"Branch":` + task(`{"token.$":"$$.Task.Token"}`) + `}},"ResultPath":"$.fan","Next":"Each"}`,
+	}
+	each := `"Each":{"Type":"Map","ItemsPath":"$.items","ItemProcessor":{"StartAt":"Item","States":{"Item":` + task(`{"token.$":"$$.Task.Token","item.$":"$"}`) + `}},"End":true}`
+	for name, fan := range first {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			resumeAfterFanOut(t, `{"StartAt":"Fan","States":{`+fan+`,`+each+`}}`)
+		})
+	}
+}
+
+// resumeAfterFanOut runs a state machine whose Fan state (one child
+// waiting for a task token) is followed by a Map of one iteration; it
+// restarts the engine while the iteration runs.
+func resumeAfterFanOut(t *testing.T, def string) {
 	ctx := context.Background()
 	dbURL := pgclustertest.Database(t)
-	def := `{"StartAt":"Fan","States":{
-	 "Fan":{"Type":"Parallel","Branches":[{"StartAt":"Branch","States":{"Branch":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken","Parameters":{"QueueUrl":"` + queueAURL + `","MessageBody":{"token.$":"$$.Task.Token"}},"End":true}}}],"ResultPath":"$.fan","Next":"Each"},
-	 "Each":{"Type":"Map","ItemsPath":"$.items","ItemProcessor":{"StartAt":"Item","States":{"Item":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken","Parameters":{"QueueUrl":"` + queueAURL + `","MessageBody":{"token.$":"$$.Task.Token","item.$":"$"}},"End":true}}},"End":true}}}`
 
 	// open runs an engine on the database, as one process would.
 	open := func() (*engine.Engine, *queue.Broker) {
@@ -75,11 +92,11 @@ func TestResumeMapRightAfterParallel(t *testing.T) {
 	}
 
 	e1, b1 := open()
-	sm, err := e1.CreateStateMachine(ctx, engine.CreateStateMachineInput{Name: "resume-map", Definition: def})
+	sm, err := e1.CreateStateMachine(ctx, engine.CreateStateMachineInput{Name: "resume-fan-out", Definition: def})
 	require.NoError(t, err)
 	x, err := e1.StartExecution(ctx, engine.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Name: "one", Input: `{"items":["only"]}`})
 	require.NoError(t, err)
-	// The branch's callback ends the Parallel and starts the Map's one
+	// The callback ends Fan's one child, so Fan, and starts the Map's one
 	// iteration, in one transition.
 	require.NoError(t, e1.SendTaskSuccess(ctx, engine.SendTaskSuccessInput{TaskToken: token(b1), Output: `"branch"`}))
 	token(b1) // the iteration's task was sent
