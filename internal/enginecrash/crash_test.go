@@ -397,7 +397,7 @@ func (h *harness) inspect() killPoint {
 		if c["WaitStateEntered"] > c["WaitStateExited"] {
 			p.waits++
 		}
-		if c["TaskFailed"] > 0 && c["TaskStateExited:Flaky"] == 0 && c["TaskScheduled:flaky"] == 1 {
+		if c["TaskFailed"] > c["TaskScheduled:retry"] {
 			p.backoffs++
 		}
 	}
@@ -416,7 +416,11 @@ func countEvents(events []engine.HistoryEvent) map[string]int {
 		case ev.StateExited != nil:
 			c[ev.Type+":"+ev.StateExited.Name]++
 		case ev.TaskScheduled != nil:
-			c[ev.Type+":"+stepOf(ev.TaskScheduled.Parameters)]++
+			step, retry := stepOf(ev.TaskScheduled.Parameters)
+			c[ev.Type+":"+step]++
+			if retry > 0 {
+				c[ev.Type+":retry"]++
+			}
 		}
 	}
 	return c
@@ -537,27 +541,36 @@ func (h *harness) verifyExecution(i int) {
 
 	require.Equal(t, want.tasks, c["TaskScheduled"], "%s: tasks scheduled", name)
 	require.Equal(t, want.tasks, c["TaskStarted"], "%s: tasks started", name)
-	require.Equal(t, want.tasks-1, c["TaskSucceeded"], "%s: tasks succeeded", name)
-	require.Equal(t, 1, c["TaskFailed"], "%s: tasks failed (the flaky step's first attempt)", name)
+	require.Equal(t, want.tasks-2, c["TaskSucceeded"], "%s: tasks succeeded (all but the two first attempts)", name)
+	require.Equal(t, 2, c["TaskFailed"], "%s: tasks failed (the first attempts of the flaky step and the first item)", name)
 	require.Equal(t, 2, c["TaskScheduled:flaky"], "%s: attempts of the flaky step", name)
+	require.Equal(t, want.items+1, c["TaskScheduled:item"], "%s: attempts of the item step", name)
+	require.Equal(t, 2, c["TaskScheduled:retry"], "%s: retries", name)
 	require.Equal(t, 1, c["LambdaFunctionScheduled"], "%s: Lambda tasks scheduled", name)
 	require.Equal(t, 1, c["LambdaFunctionSucceeded"], "%s: Lambda tasks succeeded", name)
 	require.Equal(t, want.items, c["MapIterationStarted"], "%s: Map iterations started", name)
 	require.Equal(t, want.items, c["MapIterationSucceeded"], "%s: Map iterations succeeded", name)
 
 	// Every task scheduled is started at once and ended later, never
-	// ended before it was scheduled; the Wait and the retry's backoff last
-	// their full second however often the process died meanwhile.
+	// ended before it was scheduled; the Waits and the retries' backoffs
+	// last their full second however often the process died meanwhile.
 	open := 0
-	var waitEntered, failedAt time.Time
+	var failedAt time.Time
+	waitEntered := map[string]time.Time{}
 	for k, ev := range events {
 		switch ev.Type {
 		case "TaskScheduled", "LambdaFunctionScheduled":
 			open++
 			require.Less(t, k+1, len(events), "%s: event %d is last", name, ev.ID)
 			require.Contains(t, []string{"TaskStarted", "LambdaFunctionStarted"}, events[k+1].Type, "%s: event %d after %s %d", name, ev.ID+1, ev.Type, ev.ID)
-			if ev.Type == "TaskScheduled" && stepOf(ev.TaskScheduled.Parameters) == "flaky" && !failedAt.IsZero() {
-				require.GreaterOrEqual(t, ev.Timestamp.Sub(failedAt), time.Second, "%s: the retry of the flaky step came before its 1 s interval", name)
+			if ev.Type != "TaskScheduled" {
+				break
+			}
+			if step, retry := stepOf(ev.TaskScheduled.Parameters); retry > 0 {
+				// A step fails only on its first attempt, so the latest
+				// failure is the one this attempt retries.
+				require.False(t, failedAt.IsZero(), "%s: event %d retries the %s step, which never failed", name, ev.ID, step)
+				require.GreaterOrEqual(t, ev.Timestamp.Sub(failedAt), time.Second, "%s: event %d retries the %s step before its 1 s interval", name, ev.ID, step)
 			}
 		case "TaskSucceeded", "TaskFailed", "LambdaFunctionSucceeded":
 			open--
@@ -567,9 +580,9 @@ func (h *harness) verifyExecution(i int) {
 				failedAt = ev.Timestamp
 			}
 		case "WaitStateEntered":
-			waitEntered = ev.Timestamp
+			waitEntered[ev.StateEntered.Name] = ev.Timestamp
 		case "WaitStateExited":
-			require.GreaterOrEqual(t, ev.Timestamp.Sub(waitEntered), time.Second, "%s: the Wait state's 1 s", name)
+			require.GreaterOrEqual(t, ev.Timestamp.Sub(waitEntered[ev.StateExited.Name]), time.Second, "%s: the 1 s of Wait state %s", name, ev.StateExited.Name)
 		}
 	}
 	require.Zero(t, open, "%s: tasks scheduled and never ended", name)
@@ -587,7 +600,8 @@ func dump(events []engine.HistoryEvent) string {
 		case ev.StateExited != nil:
 			what = ev.StateExited.Name
 		case ev.TaskScheduled != nil:
-			what = stepOf(ev.TaskScheduled.Parameters)
+			step, retry := stepOf(ev.TaskScheduled.Parameters)
+			what = fmt.Sprintf("%s (retry %d)", step, retry)
 		case ev.MapIterationStarted != nil:
 			what = fmt.Sprint(ev.MapIterationStarted.Index)
 		case ev.MapIterationSucceed != nil:

@@ -54,6 +54,11 @@ func with(st map[string]any, kv ...any) map[string]any {
 	return st
 }
 
+// firstAttemptRetry retries a step's first failure once, a second later.
+func firstAttemptRetry() []any {
+	return []any{map[string]any{"ErrorEquals": []string{firstAttemptError}, "IntervalSeconds": 1, "MaxAttempts": 2, "BackoffRate": 1}}
+}
+
 func mustDefinition() string {
 	states := map[string]any{
 		"Prepare": with(queueTask(queueAURL, "prepare", nil), "Next", "Route"),
@@ -76,7 +81,7 @@ func mustDefinition() string {
 		},
 		"Pause": map[string]any{"Type": "Wait", "Seconds": 1, "Next": "Flaky"},
 		"Flaky": with(queueTask(queueBURL, "flaky", map[string]any{"retry.$": "$$.State.RetryCount"}),
-			"Retry", []any{map[string]any{"ErrorEquals": []string{firstAttemptError}, "IntervalSeconds": 1, "MaxAttempts": 2, "BackoffRate": 1}},
+			"Retry", firstAttemptRetry(),
 			"Next", "Each"),
 		"Fan": map[string]any{
 			"Type": "Parallel",
@@ -85,6 +90,8 @@ func mustDefinition() string {
 				map[string]any{"StartAt": "Right", "States": map[string]any{"Right": with(queueTask(queueBURL, "right", nil), "End", true)}},
 				// A branch that ends in the transition that starts it.
 				map[string]any{"StartAt": "Mark", "States": map[string]any{"Mark": map[string]any{"Type": "Pass", "Result": "mark", "End": true}}},
+				// A timer in a branch.
+				map[string]any{"StartAt": "Nap", "States": map[string]any{"Nap": map[string]any{"Type": "Wait", "Seconds": 1, "End": true}}},
 			},
 			"ResultSelector": map[string]any{"left.$": "$[0].value", "right.$": "$[1].value", "mark.$": "$[2]"},
 			"ResultPath":     "$.fan",
@@ -102,7 +109,8 @@ func mustDefinition() string {
 			"ItemSelector":   map[string]any{"item.$": "$$.Map.Item.Value", "index.$": "$$.Map.Item.Index", "id.$": "$.id"},
 			"ItemProcessor": map[string]any{
 				"StartAt": "Item",
-				"States":  map[string]any{"Item": with(queueTask(queueAURL, "item", nil), "End", true)},
+				"States": map[string]any{"Item": with(queueTask(queueAURL, "item", map[string]any{"retry.$": "$$.State.RetryCount"}),
+					"Retry", firstAttemptRetry(), "End", true)},
 			},
 			"ResultPath": "$.mapped",
 			"Next":       "Done",
@@ -143,8 +151,8 @@ func (e *stepError) Error() string { return e.name + ": " + e.cause }
 // apply is what a worker (or the Score function) does with a step's
 // input: deterministic, so the harness knows every output beforehand.
 // A document step appends the step to trail and mixes the step into
-// value; an item step squares its item. The flaky step fails its first
-// attempt.
+// value; an item step squares its item. The flaky step, and the item
+// step of the Map's first iteration, fail their first attempt.
 func apply(step string, input any, retry int) (any, error) {
 	if step == "flaky" && retry == 0 {
 		return nil, &stepError{name: firstAttemptError, cause: "the flaky step fails its first attempt"}
@@ -155,6 +163,9 @@ func apply(step string, input any, retry int) (any, error) {
 	}
 	if step == "item" {
 		item, index, id := number(in["item"]), number(in["index"]), number(in["id"])
+		if index == 0 && retry == 0 {
+			return nil, &stepError{name: firstAttemptError, cause: "the first item fails its first attempt"}
+		}
 		return map[string]any{"index": index, "square": item*item + id}, nil
 	}
 	out := make(map[string]any, len(in)+1)
@@ -191,7 +202,7 @@ type expected struct {
 	// entered counts the StateEntered events by state name.
 	entered map[string]int
 	// tasks counts the queue tasks scheduled: one per step, two for the
-	// flaky one.
+	// flaky one and the first item.
 	tasks int
 	items int
 }
@@ -208,7 +219,7 @@ func expect(i int) expected {
 		}
 		doc = out
 	}
-	entered := map[string]int{"Prepare": 1, "Route": 1, "Score": 1, "Pause": 1, "Flaky": 1, "Fan": 1, "Left": 1, "Mark": 1, "Right": 1, "Each": 1, "Done": 1}
+	entered := map[string]int{"Prepare": 1, "Route": 1, "Score": 1, "Pause": 1, "Flaky": 1, "Fan": 1, "Left": 1, "Mark": 1, "Nap": 1, "Right": 1, "Each": 1, "Done": 1}
 	tasks := 1
 	step("prepare", 0)
 	switch kinds[i%3] {
@@ -239,22 +250,24 @@ func expect(i int) expected {
 	}
 	m["mapped"] = mapped
 	entered["Item"] = len(items)
-	tasks += len(items)
+	tasks += len(items) + 1 // the first item's is retried
 	b, _ := json.Marshal(m)
 	return expected{output: string(b), entered: entered, tasks: tasks, items: len(items)}
 }
 
-// stepOf returns the step a TaskScheduled event's parameters send.
-func stepOf(parameters string) string {
+// stepOf returns the step a TaskScheduled event's parameters send, and
+// the attempt's retry count.
+func stepOf(parameters string) (step string, retry int) {
 	var p struct {
 		MessageBody struct {
-			Step string `json:"step"`
+			Step  string `json:"step"`
+			Retry int    `json:"retry"`
 		}
 	}
 	if json.Unmarshal([]byte(parameters), &p) != nil {
-		return ""
+		return "", 0
 	}
-	return p.MessageBody.Step
+	return p.MessageBody.Step, p.MessageBody.Retry
 }
 
 // isEntered reports whether typ is a <Type>StateEntered event type.
