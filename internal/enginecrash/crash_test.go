@@ -236,8 +236,8 @@ type killPoint struct {
 	existing int // executions in the store
 	open     int
 	tasks    int // executions with a task in flight
-	waits    int // executions in their Wait state
-	backoffs int // executions between the flaky step's attempts
+	waits    int // executions in a Wait state
+	backoffs int // executions between a failed first attempt and its retry
 }
 
 type phaseCounts struct {
