@@ -144,6 +144,7 @@ func Validate(m *StateMachine) []ValidationError {
 	}
 	v.collectNames("States", m.States)
 	v.scope("", m.StartAt, m.States)
+	v.variableScopes("", m.States, nil)
 	return v.errs
 }
 

@@ -148,17 +148,30 @@ type failure struct {
 func failureOf(err error) failure {
 	var pe *asl.ProcessingError
 	if errors.As(err, &pe) {
-		return failure{Error: pe.Name, Cause: pe.Error()}
+		return failure{Error: reported(pe.Name), Cause: pe.Error()}
 	}
 	var ee *asl.EvalError
 	if errors.As(err, &ee) {
-		return failure{Error: ee.Name, Cause: ee.Cause}
+		return failure{Error: reported(ee.Name), Cause: ee.Name + ": " + ee.Cause}
 	}
 	var f *failureError
 	if errors.As(err, &f) {
 		return f.f
 	}
 	return failure{Error: asl.ErrorRuntime, Cause: err.Error()}
+}
+
+// reported is the error name Step Functions reports for a failure the
+// States Language names: its error-handling guide marks
+// States.ParameterPathFailure, States.IntrinsicFailure and
+// States.NoChoiceMatched as reserved, and the service reports such
+// failures as States.Runtime; the cause keeps the precise name.
+func reported(name string) string {
+	switch name {
+	case asl.ErrorParameterPathFailure, asl.ErrorIntrinsicFailure, asl.ErrorNoChoiceMatched:
+		return asl.ErrorRuntime
+	}
+	return name
 }
 
 type failureError struct{ f failure }
@@ -215,11 +228,7 @@ func (x *execution) flush(done chan error) {
 		}
 		return
 	}
-	data, err := json.Marshal(x.b)
-	if err != nil {
-		// Values come from JSON, so this cannot happen; say so loudly.
-		panic(fmt.Sprintf("engine: encoding a transition of %s: %v", x.rec.ARN, err))
-	}
+	data := x.encodeBatch()
 	typ := "Transition"
 	if n := len(x.b.Events); n > 0 {
 		typ = x.b.Events[n-1].Type
@@ -230,6 +239,15 @@ func (x *execution) flush(done chan error) {
 	if !x.e.commits.push(p) && done != nil {
 		done <- errorf(CodeServiceUnavailable, "the engine is closed")
 	}
+}
+
+func (x *execution) encodeBatch() []byte {
+	data, err := json.Marshal(x.b)
+	if err != nil {
+		// Values come from JSON, so this cannot happen; say so loudly.
+		panic(fmt.Sprintf("engine: encoding a transition of %s: %v", x.rec.ARN, err))
+	}
+	return data
 }
 
 // scopeStates returns the states of the scope a thread runs in.
@@ -482,13 +500,8 @@ func (x *execution) complete(t *thread, st *asl.State, result any, env asl.Env) 
 	if err != nil {
 		return x.fail(t, st, failureOf(err))
 	}
-	assignInput := result
-	if st.ResultSelector != nil {
-		if assignInput, err = asl.ApplyTemplate(st.ResultSelector, result, env, x.intrinsic); err != nil {
-			return x.fail(t, st, failureOf(err))
-		}
-	}
-	assigned, err := x.assign(t, st.Assign, assignInput, env)
+	// Assign sees the raw result, beside ResultSelector, not after it.
+	assigned, err := x.assign(t, st.Assign, result, env)
 	if err != nil {
 		return x.fail(t, st, failureOf(err))
 	}
@@ -574,7 +587,7 @@ func (x *execution) runChoice(t *thread, st *asl.State) (string, any) {
 		block = st.Assign
 	}
 	if next == "" {
-		return x.fail(t, st, failure{Error: asl.ErrorNoChoiceMatched, Cause: fmt.Sprintf("No Matches! (state %q)", t.State)})
+		return x.fail(t, st, failure{Error: reported(asl.ErrorNoChoiceMatched), Cause: fmt.Sprintf("States.NoChoiceMatched: no Choice rule matched and there is no Default (state %q)", t.State)})
 	}
 	out, err := asl.ProcessOutput(st, t.Input, eff, env, x.intrinsic)
 	if err != nil {

@@ -278,10 +278,10 @@ func (e *Engine) invoke(x *execution, id int, gen int64, token string, call *tas
 		return
 	}
 	res, err := e.functions.Invoke(ctx, InvokeParams{FunctionName: name, Payload: []byte(bodyText(payload))})
+	if ctx.Err() != nil {
+		return // the task's timeout ends it, whatever the call returned
+	}
 	if err != nil {
-		if ctx.Err() != nil {
-			return // the task's timeout ends it
-		}
 		fallback := "Lambda.ServiceException"
 		if errors.Is(err, ErrFunctionNotFound) {
 			fallback = "Lambda.ResourceNotFoundException"
