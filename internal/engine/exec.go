@@ -280,19 +280,6 @@ func processor(st *asl.State) *asl.ItemProcessor {
 	return st.Iterator
 }
 
-func startAt(x *execution, scope []scopeStep) string {
-	if len(scope) == 0 {
-		return x.sm.StartAt
-	}
-	last := scope[len(scope)-1]
-	parentStates, _ := x.scopeStates(scope[:len(scope)-1])
-	st := parentStates[last.State]
-	if st.Type == asl.TypeParallel {
-		return st.Branches[last.Branch].StartAt
-	}
-	return processor(st).StartAt
-}
-
 // contextObject is "$$" for thread t in its current state.
 func (x *execution) contextObject(t *thread, token string, mapItem *[2]any) map[string]any {
 	c := map[string]any{
