@@ -79,7 +79,7 @@ func setResultAt(v any, p Path, i int, result any) (any, error) {
 	case SegmentField:
 		m, ok := v.(map[string]any)
 		if !ok {
-			return nil, fmt.Errorf("setting %s: %s is %s, not an object", p, at, jsonTypeName(v))
+			return nil, fmt.Errorf("setting %s: %s is %s, not an object", p, at, JSONTypeName(v))
 		}
 		child, ok := m[s.Name]
 		if !ok {
@@ -94,7 +94,7 @@ func setResultAt(v any, p Path, i int, result any) (any, error) {
 	case SegmentIndex:
 		a, ok := v.([]any)
 		if !ok {
-			return nil, fmt.Errorf("setting %s: %s is %s, not an array", p, at, jsonTypeName(v))
+			return nil, fmt.Errorf("setting %s: %s is %s, not an array", p, at, JSONTypeName(v))
 		}
 		idx, ok := arrayIndex(s.Index, len(a))
 		if !ok {
@@ -234,7 +234,7 @@ func (t templateEval) dynamic(v any, key string) (any, error) {
 		return val, nil
 	}
 	return nil, &ProcessingError{Name: ErrorParameterPathFailure, Field: key,
-		Err: fmt.Errorf("value %s is neither a path nor an intrinsic function", jsonTypeName(v))}
+		Err: fmt.Errorf("value %s is neither a path nor an intrinsic function", JSONTypeName(v))}
 }
 
 // ProcessInput returns a state's effective input: InputPath applied to

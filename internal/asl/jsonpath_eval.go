@@ -164,7 +164,7 @@ func selectSegment(s Segment, v any, leaf bool) (out []any, miss string) {
 	case SegmentField:
 		m, ok := v.(map[string]any)
 		if !ok {
-			return nil, fmt.Sprintf("expected an object with member %q, found %s", s.Name, jsonTypeName(v))
+			return nil, fmt.Sprintf("expected an object with member %q, found %s", s.Name, JSONTypeName(v))
 		}
 		val, ok := m[s.Name]
 		if !ok {
@@ -174,7 +174,7 @@ func selectSegment(s Segment, v any, leaf bool) (out []any, miss string) {
 	case SegmentIndex:
 		a, ok := v.([]any)
 		if !ok {
-			return nil, fmt.Sprintf("expected an array, found %s", jsonTypeName(v))
+			return nil, fmt.Sprintf("expected an array, found %s", JSONTypeName(v))
 		}
 		if i, ok := arrayIndex(s.Index, len(a)); ok {
 			return []any{a[i]}, ""
@@ -193,7 +193,7 @@ func selectSegment(s Segment, v any, leaf bool) (out []any, miss string) {
 	case SegmentSlice:
 		a, ok := v.([]any)
 		if !ok {
-			return nil, fmt.Sprintf("expected an array, found %s", jsonTypeName(v))
+			return nil, fmt.Sprintf("expected an array, found %s", JSONTypeName(v))
 		}
 		for _, i := range sliceIndexes(len(a), s.Start, s.End, s.Step) {
 			out = append(out, a[i])
@@ -212,7 +212,7 @@ func selectUnion(s Segment, v any, leaf bool) (out []any, miss string) {
 	if s.Union[0].Kind == SegmentIndex {
 		a, ok := v.([]any)
 		if !ok {
-			return nil, fmt.Sprintf("expected an array, found %s", jsonTypeName(v))
+			return nil, fmt.Sprintf("expected an array, found %s", JSONTypeName(v))
 		}
 		for _, u := range s.Union {
 			if i, ok := arrayIndex(u.Index, len(a)); ok {
@@ -223,7 +223,7 @@ func selectUnion(s Segment, v any, leaf bool) (out []any, miss string) {
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
-		return nil, fmt.Sprintf("expected an object, found %s", jsonTypeName(v))
+		return nil, fmt.Sprintf("expected an object, found %s", JSONTypeName(v))
 	}
 	if leaf && !s.Descendant {
 		merged := make(map[string]any, len(s.Union))
@@ -302,8 +302,9 @@ func walkJSON(v any, visit func(any)) {
 	}
 }
 
-// jsonTypeName names the JSON type of a decoded value for messages.
-func jsonTypeName(v any) string {
+// JSONTypeName names the JSON type of a decoded value for messages: "an
+// object", "a string", "null", ...
+func JSONTypeName(v any) string {
 	switch v.(type) {
 	case nil:
 		return "null"

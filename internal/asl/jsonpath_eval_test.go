@@ -189,8 +189,8 @@ func TestSliceIndexes(t *testing.T) {
 func TestJSONTypeName(t *testing.T) {
 	t.Parallel()
 
-	require.Equal(t, "a boolean", jsonTypeName(true))
-	require.Equal(t, "a number", jsonTypeName(json.Number("1")))
+	require.Equal(t, "a boolean", JSONTypeName(true))
+	require.Equal(t, "a number", JSONTypeName(json.Number("1")))
 }
 
 // FuzzLookup checks that Lookup never panics, whatever parsed path it is

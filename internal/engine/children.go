@@ -59,7 +59,7 @@ func (x *execution) runMap(t *thread, st *asl.State) (string, any) {
 	}
 	items, ok := itemsValue.([]any)
 	if !ok {
-		return x.fail(t, st, failure{Error: asl.ErrorRuntime, Cause: fmt.Sprintf("Map state %q: the items (ItemsPath %q) are %s, not an array", t.State, st.ItemsPath, jsonKind(itemsValue))})
+		return x.fail(t, st, failure{Error: asl.ErrorRuntime, Cause: fmt.Sprintf("Map state %q: the items (ItemsPath %q) are %s, not an array", t.State, st.ItemsPath, asl.JSONTypeName(itemsValue))})
 	}
 	maxConc := defaultMapConcurrency
 	switch {
@@ -260,20 +260,4 @@ func (x *execution) childrenDone(p *thread) {
 	env := x.env(p, x.contextObject(p, "", nil))
 	next, out := x.complete(p, st, results, env)
 	x.drive(p, next, out)
-}
-
-func jsonKind(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case map[string]any:
-		return "an object"
-	case []any:
-		return "an array"
-	case string:
-		return "a string"
-	case bool:
-		return "a boolean"
-	}
-	return "a number"
 }

@@ -63,8 +63,8 @@ type Engine struct {
 	closed   bool
 	started  bool
 
-	commits *commitQueue
-	effects *effectQueue
+	commits *fifo[*pendingCommit]
+	effects *fifo[[]func()]
 	wg      sync.WaitGroup
 }
 
@@ -104,8 +104,8 @@ func New(cfg Config) (*Engine, error) {
 	if e.maxBatch <= 0 {
 		e.maxBatch = 1000
 	}
-	e.commits = newCommitQueue()
-	e.effects = newEffectQueue()
+	e.commits = newFIFO[*pendingCommit]()
+	e.effects = newFIFO[[]func()]()
 	return e, nil
 }
 
@@ -211,37 +211,42 @@ type pendingCommit struct {
 	done    chan error // nil when nobody waits
 }
 
-// commitQueue is an unbounded FIFO of transitions: executions never block
-// on the writer, and the writer takes everything ready at once.
-type commitQueue struct {
+// fifo is an unbounded queue with one consumer: producers (executions,
+// the writer) never block on it, and the consumer takes all that is ready
+// at once.
+type fifo[T any] struct {
 	mu     sync.Mutex
-	items  []*pendingCommit
+	items  []T
 	wake   chan struct{}
 	closed bool
 }
 
-func newCommitQueue() *commitQueue { return &commitQueue{wake: make(chan struct{}, 1)} }
+func newFIFO[T any]() *fifo[T] { return &fifo[T]{wake: make(chan struct{}, 1)} }
 
-// push queues p; it reports false, and queues nothing, once the queue is
+// push queues v; it reports false, and queues nothing, once the queue is
 // closed.
-func (q *commitQueue) push(p *pendingCommit) bool {
+func (q *fifo[T]) push(v T) bool {
 	q.mu.Lock()
 	if q.closed {
 		q.mu.Unlock()
 		return false
 	}
-	q.items = append(q.items, p)
+	q.items = append(q.items, v)
 	q.mu.Unlock()
+	q.signal()
+	return true
+}
+
+func (q *fifo[T]) signal() {
 	select {
 	case q.wake <- struct{}{}:
 	default:
 	}
-	return true
 }
 
-// take waits for work and returns all of it; ok is false once closed and
-// drained.
-func (q *commitQueue) take() (items []*pendingCommit, ok bool) {
+// take waits for work and returns all of it; ok is false once the queue
+// is closed and drained.
+func (q *fifo[T]) take() (items []T, ok bool) {
 	for {
 		q.mu.Lock()
 		if len(q.items) > 0 {
@@ -258,14 +263,11 @@ func (q *commitQueue) take() (items []*pendingCommit, ok bool) {
 	}
 }
 
-func (q *commitQueue) close() {
+func (q *fifo[T]) close() {
 	q.mu.Lock()
 	q.closed = true
 	q.mu.Unlock()
-	select {
-	case q.wake <- struct{}{}:
-	default:
-	}
+	q.signal()
 }
 
 // commitLoop is the engine's single writer: it writes every transition
@@ -349,55 +351,6 @@ func (e *Engine) forget(x *execution) {
 	x.stopTimers()
 	x.mu.Unlock()
 	x.closeDone()
-}
-
-// effectQueue is an unbounded FIFO of effects that run after their
-// transition is written: messages sent, functions invoked, waiters woken.
-type effectQueue struct {
-	mu     sync.Mutex
-	items  [][]func()
-	wake   chan struct{}
-	closed bool
-}
-
-func newEffectQueue() *effectQueue { return &effectQueue{wake: make(chan struct{}, 1)} }
-
-func (q *effectQueue) push(fs []func()) {
-	q.mu.Lock()
-	q.items = append(q.items, fs)
-	q.mu.Unlock()
-	select {
-	case q.wake <- struct{}{}:
-	default:
-	}
-}
-
-func (q *effectQueue) take() ([][]func(), bool) {
-	for {
-		q.mu.Lock()
-		if len(q.items) > 0 {
-			items := q.items
-			q.items = nil
-			q.mu.Unlock()
-			return items, true
-		}
-		closed := q.closed
-		q.mu.Unlock()
-		if closed {
-			return nil, false
-		}
-		<-q.wake
-	}
-}
-
-func (q *effectQueue) close() {
-	q.mu.Lock()
-	q.closed = true
-	q.mu.Unlock()
-	select {
-	case q.wake <- struct{}{}:
-	default:
-	}
 }
 
 func (e *Engine) effectLoop() {

@@ -337,7 +337,14 @@ func (x *execution) intrinsic(expr string, input, context any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return asl.EvalIntrinsic(c, func(path string) (any, bool, error) {
+	return asl.EvalIntrinsic(c, resolver(input, context), asl.IntrinsicEffects{RandomFunc: x.e.randomInt, UUIDFunc: x.e.uuid})
+}
+
+// resolver resolves paths against input and context for choice rules
+// and intrinsic functions: a path that selects nothing is not found, not
+// an error.
+func resolver(input, context any) func(path string) (any, bool, error) {
+	return func(path string) (any, bool, error) {
 		p, err := asl.ParsePath(path)
 		if err != nil {
 			return nil, false, err
@@ -347,7 +354,7 @@ func (x *execution) intrinsic(expr string, input, context any) (any, error) {
 			return nil, false, nil
 		}
 		return v, err == nil, err
-	}, asl.IntrinsicEffects{RandomFunc: x.e.randomInt, UUIDFunc: x.e.uuid})
+	}
 }
 
 func (e *Engine) randomInt(start, end int64) int64 {
@@ -544,17 +551,7 @@ func (x *execution) runChoice(t *thread, st *asl.State) (string, any) {
 	if err != nil {
 		return x.fail(t, st, failureOf(err))
 	}
-	resolve := func(path string) (any, bool, error) {
-		p, err := asl.ParsePath(path)
-		if err != nil {
-			return nil, false, err
-		}
-		v, err := asl.Lookup(p, eff, env)
-		if errors.Is(err, asl.ErrPathNotFound) {
-			return nil, false, nil
-		}
-		return v, err == nil, err
-	}
+	resolve := resolver(eff, env)
 	var rule *asl.ChoiceRule
 	for i := range st.Choices {
 		ok, err := asl.EvalChoice(st.Choices[i], resolve)
