@@ -23,6 +23,7 @@ func (x *execution) spawn(t *thread, info spawnInfo) {
 	if b.Spawn == nil {
 		b.Spawn = map[int]spawnInfo{}
 	}
+	info.Gen = t.Gen
 	b.Spawn[t.ID] = info
 }
 

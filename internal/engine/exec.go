@@ -74,13 +74,18 @@ type batchStart struct {
 	RoleARN    string `json:"roleArn,omitempty"`
 }
 
+// spawnInfo and childEnd carry the parent's Gen at its fan-out, so that
+// recovery never counts the end of one fan-out's child against the next
+// fan-out of the same thread when both sit in one batch.
 type spawnInfo struct {
+	Gen   int64 `json:"gen,omitempty"`
 	Slots int   `json:"slots"`
 	Items []any `json:"items,omitempty"`
 }
 
 type childEnd struct {
 	Parent int    `json:"parent"`
+	Gen    int64  `json:"gen,omitempty"`
 	Index  int    `json:"index"`
 	Output any    `json:"output,omitempty"`
 	Failed bool   `json:"failed,omitempty"`
@@ -888,12 +893,15 @@ func (x *execution) endThread(t *thread, output any, f *failure) {
 		x.b.Threads = map[int]*thread{}
 	}
 	x.b.Threads[t.ID] = nil
+	parent := x.threads[t.Parent]
 	end := childEnd{Parent: t.Parent, Index: t.Index, Output: output}
+	if parent != nil {
+		end.Gen = parent.Gen
+	}
 	if f != nil {
 		end.Failed, end.Error, end.Cause = true, f.Error, f.Cause
 	}
 	x.b.Ended = append(x.b.Ended, end)
-	parent := x.threads[t.Parent]
 	if parent == nil || parent.kids == nil {
 		return
 	}

@@ -52,7 +52,7 @@ func (e *Engine) resume(ctx context.Context, rec ExecutionRecord) error {
 			spawned[id] = &tracking{info: info}
 		}
 		for _, end := range b.Ended {
-			if tr := spawned[end.Parent]; tr != nil {
+			if tr := spawned[end.Parent]; tr != nil && tr.info.Gen == end.Gen {
 				tr.ended = append(tr.ended, end)
 			}
 		}

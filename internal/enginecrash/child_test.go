@@ -222,6 +222,12 @@ func runChild(ctx context.Context) error {
 			return fmt.Errorf("waiting for %s: %w", executionName(i), err)
 		}
 	}
+	// The last callback ends the last execution while its worker still
+	// has its second callback to send: stop the workers, which waits for
+	// running handlers, before the engine closes.
+	if err := broker.Close(); err != nil {
+		return fmt.Errorf("stopping the workers: %w", err)
+	}
 	say(lineDone)
 	return nil
 }

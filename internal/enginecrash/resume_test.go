@@ -16,26 +16,17 @@ import (
 	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
 )
 
-// TestResumeFanOutRightAfterFanOut is the crash harness's finding in its
-// smallest form; it runs without killing anything, since the fault is in
-// how Start rebuilds an execution, whatever stopped the engine before.
+// TestResumeFanOutRightAfterFanOut is a finding of the crash harness in
+// its smallest form; it runs without killing anything, since the fault was
+// in how Start rebuilds an execution, whatever stopped the engine before.
 //
-// Engine bug (resume attributes child ends to the wrong spawn): when the
-// last child of a Parallel or Map ends, the state completes, and its
-// thread goes on to another Parallel or Map in the same transition (right
-// after it, or through Pass and Choice states), one history batch holds
-// both the old child's end (Ended: parent 1, index j) and the new state's
-// spawn (Spawn: 1). Engine.resume reads a batch's Spawn before its Ended,
-// so it counts that old end against the new state: its child j counts as
-// done (with the old child's output) while it still runs. When that child
-// then ends, childEnded ignores it (no MapIterationSucceeded, its running
-// count never drops) and the state, so the execution, stays RUNNING
-// forever; had it completed some other way, its result j would be the
-// old child's output. A fix is to tell spawns of the same thread apart in
-// Ended (the parent's Gen, say), since ends of the new spawn can also
-// share its batch (an iteration of Pass states ends at once).
+// When the last child of a Parallel or Map ends, the state completes, and
+// its thread goes on to another Parallel or Map in the same transition,
+// one history batch holds both the old child's end and the new state's
+// spawn. Recovery once counted that old end against the new state, which
+// then never completed. Ends and spawns now carry the parent's generation,
+// and recovery matches them by it.
 func TestResumeFanOutRightAfterFanOut(t *testing.T) {
-	t.Skip("engine bug: resume counts the end of a Parallel's or Map's last child against the Parallel or Map that follows in the same transition; see the comment")
 	t.Parallel()
 	task := func(body string) string {
 		return `{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken","Parameters":{"QueueUrl":"` + queueAURL + `","MessageBody":` + body + `},"End":true}`
