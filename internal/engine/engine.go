@@ -291,14 +291,16 @@ func (e *Engine) commitLoop() {
 			err := e.store.Commit(context.Background(), commits)
 			if err != nil {
 				var ae *Error
-				if errors.As(err, &ae) && ae.Code == CodeConflict {
+				if errors.As(err, &ae) && (ae.Code == CodeConflict || ae.Code == CodeValidation) {
 					// Another engine owns these executions now, or a
-					// store lost writes: stop driving them here.
-					e.log.Error("commit conflict; dropping the executions of this batch from memory", "err", err)
+					// store lost writes, or refuses what it was given
+					// (which writing again cannot mend): stop driving
+					// them here rather than retry forever.
+					e.log.Error("commit refused; dropping the executions of this batch from memory", "err", err)
 					for _, p := range chunk {
 						e.forget(p.x)
 						if p.done != nil {
-							p.done <- errorf(CodeServiceUnavailable, "the execution changed elsewhere")
+							p.done <- errorf(CodeServiceUnavailable, "the execution's transition could not be stored: %s", ae.Message)
 						}
 					}
 					items = items[n:]

@@ -234,6 +234,9 @@ func (x *execution) flush(done chan error) {
 		return
 	}
 	data := x.encodeBatch()
+	if len(data) > MaxBatchBytes {
+		data = x.oversized(len(data))
+	}
 	typ := "Transition"
 	if n := len(x.b.Events); n > 0 {
 		typ = x.b.Events[n-1].Type
@@ -244,6 +247,38 @@ func (x *execution) flush(done chan error) {
 	if !x.e.commits.push(p) && done != nil {
 		done <- errorf(CodeServiceUnavailable, "the engine is closed")
 	}
+}
+
+// oversized replaces a transition too large to store (a Map whose
+// iterations all start or end at once with large inputs, say) with the
+// execution's failure: the transition never happened, its effects are
+// dropped, and the execution ends with States.DataLimitExceeded in the
+// state it had before it, as Step Functions fails an execution whose
+// history would break its limits.
+func (x *execution) oversized(size int) []byte {
+	b := x.b
+	kept := &batch{Start: b.Start}
+	if len(b.Events) > 0 {
+		x.lastEventID = b.Events[0].ID - 1
+		if b.Start != nil {
+			kept.Events = b.Events[:1] // ExecutionStarted
+			x.lastEventID = b.Events[0].ID
+		}
+	}
+	x.b, x.effects = kept, nil
+	x.closed = false
+	x.rec.Output = ""
+	x.finish(StatusFailed, nil, failure{
+		Error: asl.ErrorDataLimitExceeded,
+		Cause: fmt.Sprintf("A transition of the execution would write %d bytes of history, more than the %d bytes the engine stores in one.", size, MaxBatchBytes),
+	})
+	data := x.encodeBatch()
+	if len(data) > MaxBatchBytes {
+		// Only an ExecutionStarted with a huge input and definition, each
+		// checked before, could be this large.
+		panic(fmt.Sprintf("engine: the failure of %s is %d bytes", x.rec.ARN, len(data)))
+	}
+	return data
 }
 
 func (x *execution) encodeBatch() []byte {
