@@ -4,24 +4,148 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/aiflow/aiflow/internal/enginebench"
+	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
 )
+
+func TestMain(m *testing.M) { pgclustertest.Main(m) }
+
+// postgresStore opens the engine's durable store on a fresh database of
+// the package's PostgreSQL (fsync on), so executions an earlier run left
+// open are not resumed into this one.
+func postgresStore(tb testing.TB) engine.Store {
+	tb.Helper()
+	store, err := enginebench.OpenPostgres(context.Background(), pgclustertest.Pool(tb))
+	require.NoError(tb, err)
+	return store
+}
 
 func TestRunInMemory(t *testing.T) {
 	t.Parallel()
 	res, err := enginebench.Run(context.Background(), enginebench.Params{Store: engine.NewMemoryStore(), Executions: 200, InFlight: 50})
 	require.NoError(t, err)
 	require.Equal(t, 200, res.Executions)
+	require.Equal(t, 50, res.InFlight)
 	require.Positive(t, res.ExecutionsPerSec)
+	require.InDelta(t, 3*res.ExecutionsPerSec, res.TransitionsPerSec, 1e-6)
 	require.Positive(t, res.LatencyP99)
+	require.LessOrEqual(t, res.LatencyP50, res.LatencyP99)
+}
+
+func TestRunDurable(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := postgresStore(t)
+	res, err := enginebench.Run(ctx, enginebench.Params{Store: store, Executions: 60, InFlight: 20})
+	require.NoError(t, err)
+	require.Equal(t, 60, res.Executions)
+	require.Positive(t, res.LatencyP99)
+
+	// Every execution ended and its history is in PostgreSQL: an engine
+	// started afresh on the store finds nothing to resume and reads each
+	// history back, three tasks answered and the execution succeeded.
+	open, err := store.OpenExecutions(ctx)
+	require.NoError(t, err)
+	require.Empty(t, open)
+	sms, err := store.StateMachines(ctx)
+	require.NoError(t, err)
+	require.Len(t, sms, 1)
+	recs, _, err := store.Executions(ctx, engine.ExecutionFilter{StateMachineARN: sms[0].ARN, Status: engine.StatusSucceeded, Limit: 100})
+	require.NoError(t, err)
+	require.Len(t, recs, 60)
+
+	e, err := engine.New(engine.Config{Store: store})
+	require.NoError(t, err)
+	require.NoError(t, e.Start(ctx))
+	t.Cleanup(func() { require.NoError(t, e.Close()) })
+	h, err := e.GetExecutionHistory(ctx, engine.GetExecutionHistoryInput{ExecutionARN: recs[0].ARN, MaxResults: 1000})
+	require.NoError(t, err)
+	var succeeded []string
+	for _, ev := range h.Events {
+		if ev.Type == "TaskSucceeded" || ev.Type == "ExecutionSucceeded" {
+			succeeded = append(succeeded, ev.Type)
+		}
+	}
+	require.Equal(t, []string{"TaskSucceeded", "TaskSucceeded", "TaskSucceeded", "ExecutionSucceeded"}, succeeded)
+}
+
+// TestRunForDuration: with a Duration and no count, Run starts executions
+// until the time is up and runs the ones in flight to their end.
+func TestRunForDuration(t *testing.T) {
+	t.Parallel()
+	res, err := enginebench.Run(context.Background(), enginebench.Params{Store: engine.NewMemoryStore(), Duration: 200 * time.Millisecond, InFlight: 10})
+	require.NoError(t, err)
+	require.Positive(t, res.Executions)
+	require.GreaterOrEqual(t, res.Elapsed, 200*time.Millisecond)
+}
+
+func TestRunNeedsAnEnd(t *testing.T) {
+	t.Parallel()
+	_, err := enginebench.Run(context.Background(), enginebench.Params{Store: engine.NewMemoryStore()})
+	require.ErrorContains(t, err, "Executions or Duration must be positive")
+}
+
+// TestRunStopsWithItsContext: a cancelled run returns the context's error
+// instead of counting its executions as failed.
+func TestRunStopsWithItsContext(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := enginebench.Run(ctx, enginebench.Params{Store: engine.NewMemoryStore(), Executions: 1000})
+	require.ErrorIs(t, err, context.Canceled)
+	require.NotContains(t, err.Error(), "failed")
+}
+
+func TestMeasureInFlight(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		store func(t *testing.T) engine.Store
+	}{
+		{"memory", func(*testing.T) engine.Store { return engine.NewMemoryStore() }},
+		{"postgres", func(t *testing.T) engine.Store { return postgresStore(t) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			res, err := enginebench.MeasureInFlight(context.Background(), tc.store(t), 200)
+			require.NoError(t, err)
+			require.Equal(t, 200, res.InFlight)
+			require.Equal(t, res.HeapBytes/200, res.PerExecution)
+		})
+	}
+}
+
+func TestDescribe(t *testing.T) {
+	t.Parallel()
+	m := enginebench.ThisMachine()
+	require.Positive(t, m.Cores)
+	require.Contains(t, m.String(), fmt.Sprintf("%d cores, %s/%s", m.Cores, m.OS, m.Arch))
+
+	pg, err := enginebench.DescribePostgres(context.Background(), pgclustertest.PackagePool(t))
+	require.NoError(t, err)
+	require.Regexp(t, `^\d+(\.\d+)?$`, pg.Version)
+	require.Equal(t, "on", pg.Fsync, "the throwaway cluster keeps fsync on")
+	require.Equal(t, pg.Version+" (fsync=on, synchronous_commit="+pg.SynchronousCommit+")", pg.String())
+}
+
+// reportRun reports a run's numbers as the benchmark's metrics. ns/op is
+// the wall time per execution only when b.N is at least the executions in
+// flight; read executions/s.
+func reportRun(b *testing.B, res enginebench.Result) {
+	b.ReportMetric(res.ExecutionsPerSec, "executions/s")
+	b.ReportMetric(res.TransitionsPerSec, "transitions/s")
+	b.ReportMetric(float64(res.LatencyP50.Microseconds()), "p50-µs")
+	b.ReportMetric(float64(res.LatencyP99.Microseconds()), "p99-µs")
 }
 
 // BenchmarkEngineInMemory reports executions/s of the three-task echo
-// workflow with the memory store, at 1,000 executions in flight.
+// workflow with the memory store, at 1,000 and 10,000 executions in
+// flight.
 func BenchmarkEngineInMemory(b *testing.B) {
 	for _, inFlight := range []int{1000, 10000} {
 		b.Run(fmt.Sprintf("inflight=%d", inFlight), func(b *testing.B) {
@@ -30,10 +154,56 @@ func BenchmarkEngineInMemory(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			b.ReportMetric(res.ExecutionsPerSec, "executions/s")
-			b.ReportMetric(res.TransitionsPerSec, "transitions/s")
-			b.ReportMetric(float64(res.LatencyP50.Microseconds()), "p50-µs")
-			b.ReportMetric(float64(res.LatencyP99.Microseconds()), "p99-µs")
+			reportRun(b, res)
 		})
+	}
+}
+
+// BenchmarkEngineDurable is BenchmarkEngineInMemory with the engine's
+// PostgreSQL store (fsync on): every transition is in the event store
+// before the engine acts on it. Each in-flight level has its own
+// database; every run's executions end, so none is resumed by the next.
+func BenchmarkEngineDurable(b *testing.B) {
+	for _, inFlight := range []int{1000, 10000} {
+		store := postgresStore(b)
+		b.Run(fmt.Sprintf("inflight=%d", inFlight), func(b *testing.B) {
+			b.ReportAllocs()
+			res, err := enginebench.Run(context.Background(), enginebench.Params{Store: store, Executions: max(b.N, inFlight), InFlight: inFlight})
+			if err != nil {
+				b.Fatal(err)
+			}
+			reportRun(b, res)
+		})
+	}
+}
+
+// BenchmarkInFlightMemory holds 1,000 and 10,000 executions open at once
+// (their first task's message never answered) and reports the live Go
+// heap they take, per execution, measured with runtime.ReadMemStats after
+// GC. With PostgreSQL the histories are in the database, whose memory is
+// not counted.
+func BenchmarkInFlightMemory(b *testing.B) {
+	for _, name := range []string{"memory", "postgres"} {
+		for _, n := range []int{1000, 10000} {
+			b.Run(fmt.Sprintf("store=%s/inflight=%d", name, n), func(b *testing.B) {
+				b.ReportAllocs()
+				var res enginebench.MemoryResult
+				for range b.N {
+					b.StopTimer()
+					var store engine.Store = engine.NewMemoryStore()
+					if name == "postgres" {
+						store = postgresStore(b)
+					}
+					b.StartTimer()
+					var err error
+					if res, err = enginebench.MeasureInFlight(context.Background(), store, n); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(res.PerExecution), "B/execution")
+				b.ReportMetric(float64(res.HeapBytes)/(1<<20), "MiB")
+				b.ReportMetric(float64(n)/res.Elapsed.Seconds(), "starts/s")
+			})
+		}
 	}
 }

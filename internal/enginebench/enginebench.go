@@ -49,8 +49,13 @@ type Params struct {
 	// Store is the engine's store: engine.NewMemoryStore() or a durable
 	// one.
 	Store engine.Store
-	// Executions is how many executions to run to their end.
+	// Executions is how many executions to run to their end; 0 means as
+	// many as Duration allows.
 	Executions int
+	// Duration stops the starting of new executions once it has passed
+	// (those in flight still run to their end); 0 means no limit. At least
+	// one of Executions and Duration must be positive.
+	Duration time.Duration
 	// InFlight is how many run at once; 0 means 1,000.
 	InFlight int
 	// Workers is the queue's handler concurrency; 0 means 8.
@@ -61,7 +66,9 @@ type Params struct {
 
 // Result is what a run measured.
 type Result struct {
-	Executions        int
+	Executions int
+	// InFlight is how many ran at once.
+	InFlight          int
 	Elapsed           time.Duration
 	ExecutionsPerSec  float64
 	TransitionsPerSec float64
@@ -162,10 +169,12 @@ func (r *rig) handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventRe
 	return resp, nil
 }
 
-// Run runs p.Executions executions, p.InFlight at a time, and measures.
+// Run runs executions, p.InFlight at a time, until p.Executions have
+// ended or p.Duration has passed, and measures. It returns the first
+// execution's error that did not succeed, or ctx's when it ends first.
 func Run(ctx context.Context, p Params) (Result, error) {
-	if p.Executions <= 0 {
-		return Result{}, errors.New("enginebench: Executions must be positive")
+	if p.Executions <= 0 && p.Duration <= 0 {
+		return Result{}, errors.New("enginebench: Executions or Duration must be positive")
 	}
 	inFlight := p.InFlight
 	if inFlight <= 0 {
@@ -180,40 +189,59 @@ func Run(ctx context.Context, p Params) (Result, error) {
 		return Result{}, err
 	}
 	defer r.close()
+
+	// The first failure stops the starting and cancels the waits of the
+	// executions in flight, so Run returns promptly.
+	runCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var deadline <-chan time.Time
+	if p.Duration > 0 {
+		t := time.NewTimer(p.Duration)
+		defer t.Stop()
+		deadline = t.C
+	}
 	start := time.Now()
 	sem := make(chan struct{}, inFlight)
-	errs := make(chan error, 1)
 	var wg sync.WaitGroup
 	var failed atomic.Int64
-	for i := 0; i < p.Executions; i++ {
+	started := 0
+starting:
+	for p.Executions <= 0 || started < p.Executions {
 		select {
 		case sem <- struct{}{}:
-		case err := <-errs:
-			return Result{}, err
+		case <-deadline:
+			break starting
+		case <-runCtx.Done():
+			break starting
+		}
+		if p.Duration > 0 && time.Since(start) >= p.Duration {
+			break
 		}
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			if err := r.runOne(ctx, i); err != nil {
-				failed.Add(1)
-				select {
-				case errs <- err:
-				default:
+			if err := r.runOne(runCtx, i); err != nil {
+				if runCtx.Err() != nil && errors.Is(err, context.Canceled) {
+					return // stopped by the first failure or by ctx, not failed
 				}
+				failed.Add(1)
+				cancel(err)
 			}
-		}(i)
+		}(started)
+		started++
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	select {
-	case err := <-errs:
-		return Result{}, fmt.Errorf("%d executions failed; the first: %w", failed.Load(), err)
-	default:
+	if err := context.Cause(runCtx); err != nil {
+		if n := failed.Load(); n > 0 {
+			return Result{}, fmt.Errorf("%d of %d executions failed; the first: %w", n, started, err)
+		}
+		return Result{}, err
 	}
-	res := Result{Executions: p.Executions, Elapsed: elapsed,
-		ExecutionsPerSec:  float64(p.Executions) / elapsed.Seconds(),
-		TransitionsPerSec: float64(p.Executions*TransitionsPerExecution) / elapsed.Seconds()}
+	res := Result{Executions: started, InFlight: inFlight, Elapsed: elapsed,
+		ExecutionsPerSec:  float64(started) / elapsed.Seconds(),
+		TransitionsPerSec: float64(started*TransitionsPerExecution) / elapsed.Seconds()}
 	res.LatencyP50, res.LatencyP99 = r.percentiles()
 	return res, nil
 }
