@@ -1,0 +1,258 @@
+package steps_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/stretchr/testify/require"
+
+	"github.com/aiflow/aiflow/internal/engine"
+	"github.com/aiflow/aiflow/internal/steps"
+	"github.com/aiflow/aiflow/internal/steps/stepstest"
+)
+
+// body is the message of a task step, as the compiled state machine
+// sends it.
+func body(t testing.TB, token, kind string, spec, data any) string {
+	t.Helper()
+	raw, err := json.Marshal(map[string]any{
+		"taskToken": token,
+		"execution": map[string]any{"id": "arn:aws:states:us-east-1:123456789012:execution:wf:run-1", "name": "run-1", "startTime": "2026-01-02T03:04:05Z"},
+		"step":      map[string]any{"id": "summarize", "kind": kind, "attempt": 0, "enteredTime": "2026-01-02T03:04:05Z"},
+		"spec":      spec,
+		"data":      data,
+	})
+	require.NoError(t, err)
+	return string(raw)
+}
+
+func event(bodies ...string) events.SQSEvent {
+	var ev events.SQSEvent
+	for i, b := range bodies {
+		ev.Records = append(ev.Records, events.SQSMessage{MessageId: "m" + string(rune('0'+i)), Body: b})
+	}
+	return ev
+}
+
+func newRuntime(t testing.TB, cb steps.Callbacks, handlers map[string]steps.Handler, tweak func(*steps.RuntimeConfig)) *steps.Runtime {
+	t.Helper()
+	cfg := steps.RuntimeConfig{Callbacks: cb, Handlers: handlers}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	rt, err := steps.NewRuntime(cfg)
+	require.NoError(t, err)
+	return rt
+}
+
+func echo() map[string]steps.Handler {
+	return map[string]steps.Handler{"echo": steps.HandlerFunc(func(ctx context.Context, m steps.Message) (steps.Result, error) {
+		return steps.Result{Output: m.Data}, nil
+	})}
+}
+
+func TestRuntimeAnswersEachMessage(t *testing.T) {
+	t.Parallel()
+	cb := &stepstest.Callbacks{}
+	rt := newRuntime(t, cb, echo(), nil)
+	resp, err := rt.Handle(context.Background(), event(
+		body(t, "t1", "echo", map[string]any{}, map[string]any{"x": 1}),
+		body(t, "t2", "echo", map[string]any{}, map[string]any{"x": 2}),
+	))
+	require.NoError(t, err)
+	require.Empty(t, resp.BatchItemFailures)
+	got := map[string]string{}
+	for _, s := range cb.Successes() {
+		got[s.TaskToken] = s.Output
+	}
+	require.JSONEq(t, `{"output":{"x":1}}`, got["t1"])
+	require.JSONEq(t, `{"output":{"x":2}}`, got["t2"])
+}
+
+func TestRuntimeMalformedMessages(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, body, wantError string
+		retried               bool
+	}{
+		{"no token", `{"step":{"id":"a","kind":"echo"}}`, "", true},
+		{"not JSON", `{"taskToken":`, "", true},
+		{"token but bad shape", `{"taskToken":"tok","step":{"id":"a","kind":"echo","attempt":"zero"}}`, steps.CodeMalformedMessage, false},
+		{"token but no step", `{"taskToken":"tok"}`, steps.CodeMalformedMessage, false},
+		{"unknown kind", `{"taskToken":"tok","step":{"id":"a","kind":"teleport"}}`, steps.CodeUnknownKind, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cb := &stepstest.Callbacks{}
+			rt := newRuntime(t, cb, echo(), nil)
+			resp, err := rt.Handle(context.Background(), event(tc.body))
+			require.NoError(t, err)
+			if tc.retried {
+				require.Equal(t, []events.SQSBatchItemFailure{{ItemIdentifier: "m0"}}, resp.BatchItemFailures)
+				require.Empty(t, cb.Failures())
+				return
+			}
+			require.Empty(t, resp.BatchItemFailures)
+			require.Len(t, cb.Failures(), 1)
+			require.Equal(t, "tok", cb.Failures()[0].TaskToken)
+			require.Equal(t, tc.wantError, cb.Failures()[0].Error)
+			require.NotEmpty(t, cb.Failures()[0].Cause)
+		})
+	}
+}
+
+func TestRuntimeCallbackErrors(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		err     error
+		retried bool
+	}{
+		{"transient", errors.New("connection reset"), true},
+		{"throttled by the service", &engine.Error{Code: "ThrottlingException", Message: "slow down"}, true},
+		{"task timed out", &engine.Error{Code: engine.CodeTaskTimedOut, Message: "closed"}, false},
+		{"invalid token", &engine.Error{Code: engine.CodeInvalidToken, Message: "no"}, false},
+		{"task does not exist", &engine.Error{Code: engine.CodeTaskDoesNotExist, Message: "no"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cb := &stepstest.Callbacks{SendTaskSuccessFunc: func(context.Context, engine.SendTaskSuccessInput) error { return tc.err }}
+			rt := newRuntime(t, cb, echo(), nil)
+			resp, err := rt.Handle(context.Background(), event(body(t, "tok", "echo", map[string]any{}, 1)))
+			require.NoError(t, err)
+			if tc.retried {
+				require.Equal(t, []events.SQSBatchItemFailure{{ItemIdentifier: "m0"}}, resp.BatchItemFailures)
+			} else {
+				require.Empty(t, resp.BatchItemFailures)
+			}
+			require.Empty(t, cb.Failures())
+		})
+	}
+}
+
+func TestRuntimeFailsWithTheHandlersErrorName(t *testing.T) {
+	t.Parallel()
+	cb := &stepstest.Callbacks{}
+	rt := newRuntime(t, cb, map[string]steps.Handler{
+		"named": steps.HandlerFunc(func(context.Context, steps.Message) (steps.Result, error) {
+			return steps.Result{}, steps.Failf("Custom.Broken", "the %s broke", "widget")
+		}),
+		"bare": steps.HandlerFunc(func(context.Context, steps.Message) (steps.Result, error) {
+			return steps.Result{}, errors.New("nil pointer somewhere")
+		}),
+		"huge": steps.HandlerFunc(func(context.Context, steps.Message) (steps.Result, error) {
+			return steps.Result{Output: strings.Repeat("x", engine.MaxPayloadBytes)}, nil
+		}),
+	}, nil)
+	_, err := rt.Handle(context.Background(), event(body(t, "t-named", "named", nil, nil), body(t, "t-bare", "bare", nil, nil), body(t, "t-huge", "huge", nil, nil)))
+	require.NoError(t, err)
+	got := map[string]engine.SendTaskFailureInput{}
+	for _, f := range cb.Failures() {
+		got[f.TaskToken] = f
+	}
+	require.Equal(t, engine.SendTaskFailureInput{TaskToken: "t-named", Error: "Custom.Broken", Cause: "the widget broke"}, got["t-named"])
+	require.Equal(t, steps.CodeInternal, got["t-bare"].Error)
+	require.Equal(t, steps.CodeOutputTooLarge, got["t-huge"].Error)
+	require.Contains(t, got["t-huge"].Cause, "step \"summarize\"")
+	require.Empty(t, cb.Successes())
+}
+
+// blocking is a handler that waits for its context to end and returns its
+// error, as a model call does.
+func blocking() map[string]steps.Handler {
+	return map[string]steps.Handler{"ai": steps.HandlerFunc(func(ctx context.Context, m steps.Message) (steps.Result, error) {
+		<-ctx.Done()
+		return steps.Result{}, ctx.Err()
+	})}
+}
+
+func TestRuntimeSendsHeartbeatsWhileTheHandlerRuns(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		cb := &stepstest.Callbacks{}
+		release := make(chan struct{})
+		rt := newRuntime(t, cb, map[string]steps.Handler{"ai": steps.HandlerFunc(func(ctx context.Context, m steps.Message) (steps.Result, error) {
+			<-release
+			return steps.Result{Output: "done"}, nil
+		})}, func(c *steps.RuntimeConfig) { c.HeartbeatInterval = 10 * time.Second })
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_, err := rt.Handle(context.Background(), event(body(t, "tok", "ai", map[string]any{}, nil)))
+			require.NoError(t, err)
+		}()
+		time.Sleep(35 * time.Second)
+		synctest.Wait()
+		require.Equal(t, []string{"tok", "tok", "tok"}, cb.Heartbeats())
+		close(release)
+		<-done
+		time.Sleep(time.Minute)
+		require.Len(t, cb.Heartbeats(), 3, "no heartbeat after the handler ended")
+		require.Len(t, cb.Successes(), 1)
+	})
+}
+
+func TestRuntimeStopsWhenAHeartbeatFindsTheTaskGone(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		cb := &stepstest.Callbacks{SendTaskHeartbeatFunc: func(context.Context, string) error {
+			return &engine.Error{Code: engine.CodeTaskTimedOut, Message: "the execution was stopped"}
+		}}
+		rt := newRuntime(t, cb, blocking(), nil)
+		start := time.Now()
+		resp, err := rt.Handle(context.Background(), event(body(t, "tok", "ai", map[string]any{}, nil)))
+		require.NoError(t, err)
+		require.Empty(t, resp.BatchItemFailures)
+		require.Equal(t, 20*time.Second, time.Since(start), "the default heartbeat interval")
+		require.Empty(t, cb.Successes())
+		require.Empty(t, cb.Failures())
+	})
+}
+
+func TestRuntimeFailsBeforeTheWorkersDeadline(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		cb := &stepstest.Callbacks{}
+		rt := newRuntime(t, cb, blocking(), func(c *steps.RuntimeConfig) { c.DeadlineMargin = 2 * time.Second })
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		start := time.Now()
+		_, err := rt.Handle(ctx, event(body(t, "tok", "ai", map[string]any{}, nil)))
+		require.NoError(t, err)
+		require.Equal(t, 13*time.Second, time.Since(start))
+		require.Len(t, cb.Failures(), 1)
+		f := cb.Failures()[0]
+		require.Equal(t, "AI.Timeout", f.Error)
+		require.Contains(t, f.Cause, `step "summarize" stopped 2s before the worker's deadline`)
+	})
+}
+
+func TestRuntimeFailsAtTheStepsTimeout(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		cb := &stepstest.Callbacks{}
+		entered := time.Now().Add(-5 * time.Second).UTC().Format(time.RFC3339Nano)
+		rt := newRuntime(t, cb, blocking(), nil)
+		b := strings.Replace(body(t, "tok", "ai", map[string]any{"timeout_seconds": 8}, nil), "2026-01-02T03:04:05Z\",\"id\"", entered+"\",\"id\"", 1)
+		require.Contains(t, b, entered)
+		start := time.Now()
+		_, err := rt.Handle(context.Background(), event(b))
+		require.NoError(t, err)
+		require.Equal(t, 3*time.Second, time.Since(start))
+		require.Len(t, cb.Failures(), 1)
+		require.Equal(t, "AI.Timeout", cb.Failures()[0].Error)
+		require.Contains(t, cb.Failures()[0].Cause, "ran out of its timeout")
+	})
+}
+
+func TestNewRuntimeNeedsCallbacks(t *testing.T) {
+	t.Parallel()
+	_, err := steps.NewRuntime(steps.RuntimeConfig{})
+	require.ErrorContains(t, err, "Callbacks is required")
+}
