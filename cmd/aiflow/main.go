@@ -77,6 +77,8 @@ func run(ctx context.Context, args []string, e env) int {
 		return cmdRun(ctx, args[1:], e)
 	case "engine":
 		return cmdEngine(ctx, args[1:], e)
+	case "bench":
+		return cmdBench(ctx, args[1:], e)
 	case "doctor":
 		return cmdDoctor(ctx, args[1:], e)
 	case "version", "--version", "-version":
