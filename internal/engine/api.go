@@ -404,7 +404,8 @@ type Store interface {
 	StateMachines(ctx context.Context) ([]StateMachineRecord, error)
 
 	// Commit writes the commits in order, all or none. Several commits of
-	// one execution may be in one call.
+	// one execution may be in one call. The engine never changes a
+	// commit's Data after the call, so a store may keep it.
 	Commit(ctx context.Context, commits []Commit) error
 	// Batches returns an execution's history batches (the Data of its
 	// commits) in Seq order; a missing execution has none.

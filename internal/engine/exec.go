@@ -128,6 +128,21 @@ type thread struct {
 	kids   *kids
 	stops  []func() bool
 	hbStop func() bool
+	// inputJSON is Input as JSON when the StateEntered event encoded it,
+	// so a snapshot of the thread need not encode it again.
+	inputJSON string
+}
+
+// MarshalJSON writes the thread's snapshot, reusing the input's encoding.
+func (t *thread) MarshalJSON() ([]byte, error) {
+	type plain thread
+	if t.inputJSON == "" {
+		return json.Marshal((*plain)(t))
+	}
+	return json.Marshal(struct {
+		*plain
+		Input json.RawMessage `json:"input"`
+	}{(*plain)(t), json.RawMessage(t.inputJSON)})
 }
 
 // kids tracks a Parallel or Map thread's children.
@@ -467,7 +482,8 @@ func (x *execution) enter(t *thread, name string, input any) *asl.State {
 	t.State, t.Input, t.Entered = name, input, x.now()
 	t.Retries, t.RetryCount, t.Task, t.Token, t.Due = nil, 0, nil, "", time.Time{}
 	t.Phase = ""
-	x.event(t, string(st.Type)+"StateEntered", HistoryEvent{StateEntered: &StateEnteredDetails{Name: name, Input: text(input)}})
+	t.inputJSON = text(input)
+	x.event(t, string(st.Type)+"StateEntered", HistoryEvent{StateEntered: &StateEnteredDetails{Name: name, Input: t.inputJSON}})
 	return st
 }
 

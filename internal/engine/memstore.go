@@ -41,8 +41,9 @@ type memExecution struct {
 	rec   ExecutionRecord
 	start int64 // rec.StartDate in Unix microseconds
 	seq   int64
-	data  []byte
-	ends  []int // ends[i] is where batch i ends in data
+	// batches are the commits' Data as given: the engine never changes a
+	// commit's Data once written, so keeping it costs no copy.
+	batches [][]byte
 }
 
 type memName struct{ stateMachine, name string }
@@ -260,13 +261,11 @@ func (s *MemoryStore) apply(c *Commit) {
 	rec.StopDate = memTime(rec.StopDate)
 	e.rec = rec
 	e.seq = c.Seq
-	e.data = append(e.data, c.Data...)
-	e.ends = append(e.ends, len(e.data))
-	if rec.Status.Closed() && cap(e.data)-len(e.data) > len(e.data)/8 {
+	e.batches = append(e.batches, c.Data)
+	if rec.Status.Closed() && cap(e.batches) > len(e.batches) {
 		// A finished execution gets no more batches: give back the
-		// buffer's spare room.
-		e.data = slices.Clone(e.data)
-		e.ends = slices.Clone(e.ends)
+		// list's spare room.
+		e.batches = slices.Clone(e.batches)
 	}
 }
 
@@ -295,12 +294,9 @@ func (s *MemoryStore) Batches(_ context.Context, executionARN string) ([]json.Ra
 	if e == nil {
 		return nil, nil
 	}
-	data := slices.Clone(e.data)
-	out := make([]json.RawMessage, len(e.ends))
-	start := 0
-	for i, end := range e.ends {
-		out[i] = data[start:end:end]
-		start = end
+	out := make([]json.RawMessage, len(e.batches))
+	for i, b := range e.batches {
+		out[i] = slices.Clone(b)
 	}
 	return out, nil
 }

@@ -29,6 +29,22 @@ type taskCall struct {
 	Params           any       `json:"params"`
 	TimeoutDue       time.Time `json:"timeoutDue,omitzero"`
 	HeartbeatSeconds int64     `json:"heartbeat,omitempty"`
+
+	// paramsJSON is Params as JSON, when known, so a snapshot of the
+	// call need not encode it again.
+	paramsJSON string
+}
+
+// MarshalJSON writes the call, reusing the parameters' encoding.
+func (c *taskCall) MarshalJSON() ([]byte, error) {
+	type plain taskCall
+	if c.paramsJSON == "" {
+		return json.Marshal((*plain)(c))
+	}
+	return json.Marshal(struct {
+		*plain
+		Params json.RawMessage `json:"params"`
+	}{(*plain)(c), json.RawMessage(c.paramsJSON)})
 }
 
 // parseResource recognises the task resources the engine runs.
@@ -100,7 +116,7 @@ func (x *execution) runTask(t *thread, st *asl.State) (string, any) {
 		return x.fail(t, st, failure{Error: asl.ErrorRuntime, Cause: err.Error()})
 	}
 	now := x.now()
-	call := &taskCall{Kind: kind, Wait: wait, Resource: st.Resource, Params: eff, HeartbeatSeconds: heartbeat}
+	call := &taskCall{Kind: kind, Wait: wait, Resource: st.Resource, Params: eff, HeartbeatSeconds: heartbeat, paramsJSON: params}
 	if timeout > 0 {
 		call.TimeoutDue = now.Add(time.Duration(timeout) * time.Second)
 	}
