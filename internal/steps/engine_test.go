@@ -1,0 +1,239 @@
+package steps_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/aiflow/aiflow/internal/ai"
+	"github.com/aiflow/aiflow/internal/engine"
+	"github.com/aiflow/aiflow/internal/engine/queue"
+	"github.com/aiflow/aiflow/internal/steps"
+	"github.com/aiflow/aiflow/internal/steps/stepstest"
+	"github.com/aiflow/aiflow/internal/workflow"
+)
+
+// local is the local engine in memory with an ai-steps queue (and its
+// dead-letter queue) whose messages the step runtime handles.
+type local struct {
+	eng     *engine.Engine
+	queues  *queue.Broker
+	aiURL   string
+	dlqURL  string
+	details *steps.MemoryDetails
+	stream  *steps.Broker
+}
+
+// startLocal starts the engine and a runtime whose ai handler calls
+// provider as "fake".
+func startLocal(t testing.TB, provider ai.Provider, tweak func(*steps.AIConfig)) *local {
+	t.Helper()
+	ctx := context.Background()
+	l := &local{queues: queue.New(queue.Config{}), details: &steps.MemoryDetails{}, stream: &steps.Broker{}}
+	t.Cleanup(func() { _ = l.queues.Close() })
+	eng, err := engine.New(engine.Config{Store: engine.NewMemoryStore(), Queues: l.queues})
+	require.NoError(t, err)
+	require.NoError(t, eng.Start(ctx))
+	t.Cleanup(func() { _ = eng.Close() })
+	l.eng = eng
+
+	l.dlqURL, err = l.queues.CreateQueue(queue.QueueConfig{Name: "ai-steps-dlq"})
+	require.NoError(t, err)
+	l.aiURL, err = l.queues.CreateQueue(queue.QueueConfig{Name: "ai-steps", MaxReceiveCount: 3, DeadLetterURL: l.dlqURL})
+	require.NoError(t, err)
+	cfg := steps.AIConfig{
+		Providers: map[string]ai.Provider{"fake": provider},
+		Retrier:   ai.Retrier{MaxAttempts: 2, BaseDelay: time.Millisecond},
+		Broker:    l.stream,
+		Details:   l.details,
+		Prices:    steps.PriceTable{"fake/small": {InputPerMillion: 1, OutputPerMillion: 4}},
+	}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	rt, err := steps.NewRuntime(steps.RuntimeConfig{Callbacks: eng, Handlers: map[string]steps.Handler{"ai": steps.NewAI(cfg)}})
+	require.NoError(t, err)
+	stop, err := l.queues.Subscribe(l.aiURL, rt.Handle, queue.MappingConfig{ReportBatchItemFailures: true, MaxConcurrency: 10})
+	require.NoError(t, err)
+	t.Cleanup(stop)
+	return l
+}
+
+// run compiles a workflow, runs it with input, and returns the closed
+// execution.
+func (l *local) run(t testing.TB, file string, src []byte, input string) engine.Execution {
+	t.Helper()
+	ctx := context.Background()
+	checked, err := workflow.Load(file, src, nil)
+	require.NoError(t, err)
+	m, err := workflow.Compile(checked)
+	require.NoError(t, err)
+	def, err := m.MarshalJSON()
+	require.NoError(t, err)
+	definition := strings.ReplaceAll(string(def), workflow.AIQueueSubstitution, l.aiURL)
+	sm, err := l.eng.CreateStateMachine(ctx, engine.CreateStateMachineInput{Name: checked.Workflow.Name, Definition: definition})
+	require.NoError(t, err, "creating it again with the same definition returns it")
+	started, err := l.eng.StartExecution(ctx, engine.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Input: input})
+	require.NoError(t, err)
+	waitCtx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	require.NoError(t, l.eng.Wait(waitCtx, started.ExecutionARN))
+	d, err := l.eng.DescribeExecution(ctx, started.ExecutionARN)
+	require.NoError(t, err)
+	return d
+}
+
+// byStep answers each call by the step its system prompt belongs to.
+func byStep(answers map[string]func(req ai.Request) ai.Response) *stepstest.Provider {
+	return &stepstest.Provider{StreamFunc: func(ctx context.Context, req ai.Request, onDelta func(ai.Delta) error) (ai.Response, error) {
+		for prefix, answer := range answers {
+			if strings.HasPrefix(req.System, prefix) {
+				return stepstest.Stream(answer(req), onDelta)
+			}
+		}
+		return ai.Response{}, &ai.Error{Code: ai.CodeInvalidRequest, Message: "no answer for the system prompt " + req.System}
+	}}
+}
+
+func TestDocumentSummaryRunsOnTheLocalEngine(t *testing.T) {
+	t.Parallel()
+	src, err := os.ReadFile("../../examples/document-summary.yaml")
+	require.NoError(t, err)
+	input, err := os.ReadFile("../../examples/mocks/document-summary.input.json")
+	require.NoError(t, err)
+	// The example names anthropic models; here the fake serves them.
+	src = []byte(strings.ReplaceAll(string(src), "model: anthropic/", "model: fake/"))
+
+	p := byStep(map[string]func(ai.Request) ai.Response{
+		"You summarize one part": func(req ai.Request) ai.Response {
+			prompt := req.Messages[0].Content[0].Text
+			return ai.Response{Text: "Summary of " + prompt[strings.LastIndex(prompt, "\n")+1:], StopReason: ai.StopEndTurn, Usage: ai.Usage{InputTokens: 100, OutputTokens: 20}}
+		},
+		"You are given the summaries": func(req ai.Request) ai.Response {
+			return ai.Response{Text: "```json\n{\"summary\": \"Three parts.\", \"key_points\": [\"one\", \"two\"], \"missing_parts\": false}\n```", StopReason: ai.StopEndTurn, Usage: ai.Usage{InputTokens: 300, OutputTokens: 50}}
+		},
+	})
+	l := startLocal(t, p, nil)
+	d := l.run(t, "document-summary.yaml", src, string(input))
+	require.Equal(t, engine.StatusSucceeded, d.Status, d.Error+": "+d.Cause)
+	require.JSONEq(t, `{
+		"title": "A short document",
+		"summary": "Three parts.",
+		"key_points": ["one", "two"],
+		"incomplete": false,
+		"parts": [
+			{"part": 0, "summary": "Summary of The first part."},
+			{"part": 1, "summary": "Summary of The second part."},
+			{"part": 2, "summary": "Summary of The third part."}
+		]}`, d.Output)
+
+	// The reduce step got the map's result as JSON, and asked for
+	// structured output.
+	var reduce ai.Request
+	for _, r := range p.Requests() {
+		if r.Model == "claude-sonnet-4" {
+			reduce = r
+		}
+	}
+	require.NotNil(t, reduce.Output)
+	require.JSONEq(t, `[{"part":0,"summary":"Summary of The first part."},{"part":1,"summary":"Summary of The second part."},{"part":2,"summary":"Summary of The third part."}]`, reduce.Messages[0].Content[0].Text)
+
+	// Four model calls, 600 input and 110 output tokens, all recorded.
+	usage, err := l.details.ExecutionUsage(context.Background(), d.ExecutionARN)
+	require.NoError(t, err)
+	require.Equal(t, ai.Usage{InputTokens: 600, OutputTokens: 110}, usage)
+	finished := 0
+	for _, det := range l.details.Details(d.ExecutionARN) {
+		if det.Type == steps.DetailStepFinished {
+			finished++
+			require.Equal(t, "succeeded", det.Data.(steps.StepSummary).Outcome)
+		}
+	}
+	require.Equal(t, 4, finished)
+}
+
+const triage = `name: triage
+input:
+  type: object
+  required: [message]
+  properties:
+    message: {type: string}
+steps:
+  - id: classify
+    ai:
+      model: fake/small
+      system: You classify support messages.
+      prompt: "Classify this message: {{ input.message }}"
+      temperature: 0
+      output_schema:
+        type: object
+        required: [category]
+        additionalProperties: false
+        properties:
+          category: {type: string, enum: [billing, bug, other]}
+    catch:
+      - errors: [AI.OutputInvalid]
+        next: unclassified
+  - id: classified
+    set:
+      category: "{{ steps.classify.output.category }}"
+    next: done
+  - id: unclassified
+    set:
+      category: unknown
+      why: "{{ steps.classify.error.Cause }}"
+  - id: done
+    succeed: {}
+`
+
+func TestAIStepOnTheLocalEngine(t *testing.T) {
+	t.Parallel()
+	answers := map[string]string{
+		"The invoice is wrong": `{"category": "billing"}`,
+		"Hello":                `{"category": "greeting"}`,
+	}
+	p := &stepstest.Provider{StreamFunc: func(ctx context.Context, req ai.Request, onDelta func(ai.Delta) error) (ai.Response, error) {
+		msg := strings.TrimPrefix(req.Messages[0].Content[0].Text, "Classify this message: ")
+		return stepstest.Stream(ai.Response{Text: answers[msg], StopReason: ai.StopEndTurn, Usage: ai.Usage{InputTokens: 250000, OutputTokens: 1000}}, onDelta)
+	}}
+	l := startLocal(t, p, nil)
+
+	t.Run("success", func(t *testing.T) {
+		t.Parallel()
+		d := l.run(t, "triage.yaml", []byte(triage), `{"message": "The invoice is wrong"}`)
+		require.Equal(t, engine.StatusSucceeded, d.Status, d.Error+": "+d.Cause)
+		var out struct {
+			Steps map[string]json.RawMessage `json:"steps"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(d.Output), &out))
+		require.JSONEq(t, `{"output":{"category":"billing"},"usage":{"input_tokens":250000,"output_tokens":1000,"cost_usd":0.254,"calls":1,"turns":1}}`, string(out.Steps["classify"]))
+		require.JSONEq(t, `{"output":{"category":"billing"}}`, string(out.Steps["classified"]))
+	})
+	t.Run("output invalid is caught", func(t *testing.T) {
+		t.Parallel()
+		d := l.run(t, "triage.yaml", []byte(triage), `{"message": "Hello"}`)
+		require.Equal(t, engine.StatusSucceeded, d.Status, d.Error+": "+d.Cause)
+		var out struct {
+			Steps struct {
+				Classify struct {
+					Error struct{ Error, Cause string }
+				}
+				Unclassified struct {
+					Output struct{ Category, Why string }
+				}
+			}
+		}
+		require.NoError(t, json.Unmarshal([]byte(d.Output), &out))
+		require.Equal(t, "AI.OutputInvalid", out.Steps.Classify.Error.Error)
+		require.Equal(t, "unknown", out.Steps.Unclassified.Output.Category)
+		require.Contains(t, out.Steps.Unclassified.Output.Why, "at /category: value must be one of")
+		usage, err := l.details.ExecutionUsage(context.Background(), d.ExecutionARN)
+		require.NoError(t, err)
+		require.Equal(t, ai.Usage{InputTokens: 500000, OutputTokens: 2000}, usage, "both calls count")
+	})
+}
