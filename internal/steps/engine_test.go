@@ -237,3 +237,93 @@ func TestAIStepOnTheLocalEngine(t *testing.T) {
 		require.Equal(t, ai.Usage{InputTokens: 500000, OutputTokens: 2000}, usage, "both calls count")
 	})
 }
+
+// researchTools serves the research example's tools in process.
+func researchTools(t testing.TB) *steps.InProcessTools {
+	t.Helper()
+	tools := &steps.InProcessTools{}
+	require.NoError(t, tools.Add(steps.ToolInfo{Name: "research/web_search", Description: "Search the web.",
+		InputSchema: json.RawMessage(`{"type":"object","required":["query"],"properties":{"query":{"type":"string"}}}`)},
+		func(ctx context.Context, args json.RawMessage) (string, error) {
+			return `[{"title":"Quotas","url":"https://docs.example.com/sfn/quotas"}]`, nil
+		}))
+	require.NoError(t, tools.Add(steps.ToolInfo{Name: "research/fetch_page", Description: "Fetch a page as text.",
+		InputSchema: json.RawMessage(`{"type":"object","required":["url"],"properties":{"url":{"type":"string"}}}`)},
+		func(ctx context.Context, args json.RawMessage) (string, error) {
+			var in struct{ URL string }
+			if err := json.Unmarshal(args, &in); err != nil {
+				return "", err
+			}
+			return "Execution history is kept for 90 days after the execution closes. (" + in.URL + ")", nil
+		}))
+	return tools
+}
+
+// researcher plays the research example's model: search, fetch, answer.
+func researcher() *stepstest.Provider {
+	return &stepstest.Provider{StreamFunc: func(ctx context.Context, req ai.Request, onDelta func(ai.Delta) error) (ai.Response, error) {
+		usage := ai.Usage{InputTokens: 1000, OutputTokens: 100}
+		switch len(req.Messages) {
+		case 1:
+			return stepstest.Stream(ai.Response{Text: "Let me search.", StopReason: ai.StopToolUse, Usage: usage, ToolCalls: []ai.ToolCall{
+				{ID: "s1", Name: "research__web_search", Arguments: json.RawMessage(`{"query":"step functions history retention"}`)}}}, onDelta)
+		case 3:
+			return stepstest.Stream(ai.Response{StopReason: ai.StopToolUse, Usage: usage, ToolCalls: []ai.ToolCall{
+				{ID: "f1", Name: "research__fetch_page", Arguments: json.RawMessage(`{"url":"https://docs.example.com/sfn/quotas"}`)}}}, onDelta)
+		}
+		last := req.Messages[len(req.Messages)-1].Content[0].ToolResult
+		answer, _ := json.Marshal(map[string]any{
+			"answer":     "90 days after it closes. The page said: " + last.Content,
+			"sources":    []any{map[string]any{"title": "Quotas", "url": "https://docs.example.com/sfn/quotas"}},
+			"confidence": "high",
+		})
+		return stepstest.Stream(ai.Response{Text: string(answer), StopReason: ai.StopEndTurn, Usage: usage}, onDelta)
+	}}
+}
+
+func TestResearchAgentRunsOnTheLocalEngine(t *testing.T) {
+	t.Parallel()
+	src, err := os.ReadFile("../../examples/research-agent.yaml")
+	require.NoError(t, err)
+	src = []byte(strings.ReplaceAll(string(src), "model: anthropic/", "model: fake/"))
+	input := `{"question": "How long does AWS Step Functions keep the history of a Standard workflow execution?"}`
+
+	t.Run("answers", func(t *testing.T) {
+		t.Parallel()
+		l := startLocal(t, researcher(), func(c *steps.AIConfig) { c.Tools = researchTools(t) })
+		d := l.run(t, "research-agent.yaml", src, input)
+		require.Equal(t, engine.StatusSucceeded, d.Status, d.Error+": "+d.Cause)
+		var out struct {
+			Answer     string
+			Confidence string
+			Sources    []struct{ Title, URL string }
+		}
+		require.NoError(t, json.Unmarshal([]byte(d.Output), &out))
+		require.Contains(t, out.Answer, "Execution history is kept for 90 days")
+		require.Equal(t, "high", out.Confidence)
+		require.Len(t, out.Sources, 1)
+
+		var turns []string
+		for _, det := range l.details.Details(d.ExecutionARN) {
+			switch v := det.Data.(type) {
+			case steps.ModelCall:
+				turns = append(turns, "model")
+			case steps.ToolCall:
+				turns = append(turns, v.Tool)
+			case steps.StepSummary:
+				require.Equal(t, steps.StepUsage{InputTokens: 3000, OutputTokens: 300, Calls: 3, Turns: 3}, v.StepUsage)
+			}
+		}
+		require.Equal(t, []string{"model", "research/web_search", "model", "research/fetch_page", "model"}, turns)
+	})
+	t.Run("over budget", func(t *testing.T) {
+		t.Parallel()
+		l := startLocal(t, researcher(), func(c *steps.AIConfig) {
+			c.Tools = researchTools(t)
+			c.StepTokenBudget = 2000
+		})
+		d := l.run(t, "research-agent.yaml", src, input)
+		require.Equal(t, engine.StatusFailed, d.Status)
+		require.Equal(t, "Research.OverBudget", d.Error, "AI.BudgetExceeded was caught")
+	})
+}
