@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -54,6 +55,10 @@ type execution struct {
 	doneOnce sync.Once
 	stopTTL  func() bool
 	closed   bool // a final event is recorded
+
+	// ctxExecution and ctxStateMachine are the parts of the context
+	// object that stay the same for the whole execution.
+	ctxExecution, ctxStateMachine map[string]any
 	dead     bool // dropped from the engine
 }
 
@@ -337,21 +342,28 @@ func processor(st *asl.State) *asl.ItemProcessor {
 
 // contextObject is "$$" for thread t in its current state.
 func (x *execution) contextObject(t *thread, token string, mapItem *[2]any) map[string]any {
-	c := map[string]any{
-		"Execution": map[string]any{
+	if x.ctxExecution == nil {
+		// The same for every state: built once. Values that paths
+		// select are never changed in place (asl copies before it
+		// writes), so sharing them is safe.
+		x.ctxExecution = map[string]any{
 			"Id":           x.rec.ARN,
 			"Input":        x.input,
 			"Name":         x.rec.Name,
 			"RoleArn":      x.roleARN,
 			"StartTime":    formatTime(x.rec.StartDate),
 			"RedriveCount": json.Number("0"),
-		},
+		}
+		x.ctxStateMachine = map[string]any{"Id": x.rec.StateMachineARN, "Name": x.smName}
+	}
+	c := map[string]any{
+		"Execution": x.ctxExecution,
 		"State": map[string]any{
 			"EnteredTime": formatTime(t.Entered),
 			"Name":        t.State,
-			"RetryCount":  json.Number(fmt.Sprint(t.RetryCount)),
+			"RetryCount":  json.Number(strconv.Itoa(t.RetryCount)),
 		},
-		"StateMachine": map[string]any{"Id": x.rec.StateMachineARN, "Name": x.smName},
+		"StateMachine": x.ctxStateMachine,
 	}
 	if token != "" {
 		c["Task"] = map[string]any{"Token": token}
@@ -433,14 +445,32 @@ func (e *Engine) uuid() string {
 
 // text is the JSON text of a value.
 func text(v any) string {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	enc := textEncoders.Get().(*textEncoder)
+	defer func() {
+		if enc.buf.Cap() <= 64<<10 { // a large payload's buffer is not kept
+			textEncoders.Put(enc)
+		}
+	}()
+	enc.buf.Reset()
+	if err := enc.enc.Encode(v); err != nil {
 		return "null"
 	}
-	return strings.TrimSuffix(buf.String(), "\n")
+	b := enc.buf.Bytes()
+	return string(b[:len(b)-1]) // without Encode's newline
 }
+
+// textEncoder is a reusable JSON encoder that leaves <, > and & as they are.
+type textEncoder struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+var textEncoders = sync.Pool{New: func() any {
+	e := &textEncoder{}
+	e.enc = json.NewEncoder(&e.buf)
+	e.enc.SetEscapeHTML(false)
+	return e
+}}
 
 // decodeJSON decodes a JSON text with numbers kept exact.
 func decodeJSON(s string) (any, error) {
