@@ -63,8 +63,8 @@ type RuntimeConfig struct {
 	// MaxConcurrency is the most messages of one batch handled at once:
 	// 0 means 10.
 	MaxConcurrency int
-	// NowFunc is the clock, for the step's own deadline; nil means
-	// time.Now.
+	// NowFunc is the clock the step's own deadline (its entered time
+	// plus spec.timeout_seconds) is compared with; nil means time.Now.
 	NowFunc func() time.Time
 	// Logger receives what the runtime drops or retries; nil discards.
 	Logger *slog.Logger
@@ -192,8 +192,10 @@ func (r *Runtime) run(ctx context.Context, h Handler, m Message) (Result, error)
 		defer stop()
 	}
 	if d, ok := r.stepDeadline(m); ok {
+		// The step's deadline is on Step Functions' clock; what is left of
+		// it is measured on ours.
 		var stop context.CancelFunc
-		hctx, stop = context.WithDeadlineCause(hctx, d, ErrStepDeadline)
+		hctx, stop = context.WithTimeoutCause(hctx, d.Sub(r.now()), ErrStepDeadline)
 		defer stop()
 	}
 	done := make(chan struct{})

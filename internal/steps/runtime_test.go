@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -12,6 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aiflow/aiflow/internal/ai"
 	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/aiflow/aiflow/internal/steps"
 	"github.com/aiflow/aiflow/internal/steps/stepstest"
@@ -255,4 +257,44 @@ func TestNewRuntimeNeedsCallbacks(t *testing.T) {
 	t.Parallel()
 	_, err := steps.NewRuntime(steps.RuntimeConfig{})
 	require.ErrorContains(t, err, "Callbacks is required")
+}
+
+// TestTheSampleEventRuns runs events/aistep-sqs.json, the sample event of
+// `sam local invoke` and `aiflow invoke`, through the runtime.
+func TestTheSampleEventRuns(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile("../../events/aistep-sqs.json")
+	require.NoError(t, err)
+	var ev events.SQSEvent
+	require.NoError(t, json.Unmarshal(raw, &ev))
+	require.Len(t, ev.Records, 1)
+	reply := stepstest.Replies(ai.Response{
+		Text:       `{"category": "order_status", "urgency": "normal", "summary": "Customer asks where an order placed a week ago is."}`,
+		StopReason: ai.StopEndTurn, Usage: ai.Usage{InputTokens: 180, OutputTokens: 25},
+	})
+	p := &stepstest.Provider{}
+	cb := &stepstest.Callbacks{}
+	var msg steps.Message
+	require.NoError(t, json.Unmarshal([]byte(ev.Records[0].Body), &msg))
+	entered, ok := msg.Step.Entered()
+	require.True(t, ok)
+	p.StreamFunc = func(ctx context.Context, req ai.Request, onDelta func(ai.Delta) error) (ai.Response, error) {
+		if err := ctx.Err(); err != nil {
+			return ai.Response{}, err
+		}
+		return reply(ctx, req, onDelta)
+	}
+	rt := newRuntime(t, cb, map[string]steps.Handler{"ai": steps.NewAI(steps.AIConfig{Providers: map[string]ai.Provider{"openai": p}})},
+		// The clock of the message's time, so its 90 s timeout has not run out.
+		func(c *steps.RuntimeConfig) { c.NowFunc = func() time.Time { return entered.Add(time.Second) } })
+	resp, err := rt.Handle(context.Background(), ev)
+	require.NoError(t, err)
+	require.Empty(t, resp.BatchItemFailures)
+	require.Empty(t, cb.Failures())
+	require.Len(t, cb.Successes(), 1)
+	require.JSONEq(t, `{"output":{"category":"order_status","urgency":"normal","summary":"Customer asks where an order placed a week ago is."},
+		"usage":{"input_tokens":180,"output_tokens":25,"cost_usd":0,"calls":1,"turns":1}}`, cb.Successes()[0].Output)
+	req := p.Requests()[0]
+	require.Equal(t, "gpt-4.1-mini", req.Model)
+	require.Equal(t, "Classify this message from a customer: Where is my order? It has been a week.", req.Messages[0].Content[0].Text)
 }
