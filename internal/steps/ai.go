@@ -397,14 +397,19 @@ func (r *aiRun) finish(ctx context.Context, err error) {
 	})
 }
 
+// detailTimeout bounds the recording of one detail event.
+const detailTimeout = 5 * time.Second
+
 // record appends a detail event. A detail that cannot be recorded is
 // logged: the step's own result matters more than its accounting.
 func (r *aiRun) record(ctx context.Context, typ string, data any) {
 	if r.h.cfg.Details == nil {
 		return
 	}
-	// A step that ran out of time still records what it spent.
-	ctx = context.WithoutCancel(ctx)
+	// A step that ran out of time still records what it spent, within a
+	// bound of its own.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), detailTimeout)
+	defer cancel()
 	if err := r.h.cfg.Details.RecordDetail(ctx, Detail{ExecutionID: r.m.Execution.ID, Type: typ, Data: data}); err != nil {
 		r.h.log.Warn("recording a detail event", "type", typ, "step", r.m.Step.ID, "execution", r.m.Execution.ID, "error", err)
 	}

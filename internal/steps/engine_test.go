@@ -33,6 +33,12 @@ type local struct {
 // provider as "fake".
 func startLocal(t testing.TB, provider ai.Provider, tweak func(*steps.AIConfig)) *local {
 	t.Helper()
+	return startLocalWith(t, provider, tweak, nil)
+}
+
+// startLocalWith is startLocal with the runtime's configuration tweaked too.
+func startLocalWith(t testing.TB, provider ai.Provider, tweak func(*steps.AIConfig), rtTweak func(*steps.RuntimeConfig)) *local {
+	t.Helper()
 	ctx := context.Background()
 	l := &local{queues: queue.New(queue.Config{}), details: &steps.MemoryDetails{}, stream: &steps.Broker{}}
 	t.Cleanup(func() { _ = l.queues.Close() })
@@ -56,7 +62,11 @@ func startLocal(t testing.TB, provider ai.Provider, tweak func(*steps.AIConfig))
 	if tweak != nil {
 		tweak(&cfg)
 	}
-	rt, err := steps.NewRuntime(steps.RuntimeConfig{Callbacks: eng, Handlers: map[string]steps.Handler{"ai": steps.NewAI(cfg)}})
+	rtCfg := steps.RuntimeConfig{Callbacks: eng, Handlers: map[string]steps.Handler{"ai": steps.NewAI(cfg)}}
+	if rtTweak != nil {
+		rtTweak(&rtCfg)
+	}
+	rt, err := steps.NewRuntime(rtCfg)
 	require.NoError(t, err)
 	stop, err := l.queues.Subscribe(l.aiURL, rt.Handle, queue.MappingConfig{ReportBatchItemFailures: true, MaxConcurrency: 10})
 	require.NoError(t, err)
@@ -326,4 +336,38 @@ func TestResearchAgentRunsOnTheLocalEngine(t *testing.T) {
 		require.Equal(t, engine.StatusFailed, d.Status)
 		require.Equal(t, "Research.OverBudget", d.Error, "AI.BudgetExceeded was caught")
 	})
+}
+
+// TestStoppingTheExecutionCancelsTheModelCall stops an execution while its
+// ai step waits for the model: the worker's next heartbeat learns that the
+// task closed and cancels the call.
+func TestStoppingTheExecutionCancelsTheModelCall(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	calling := make(chan struct{})
+	cancelled := make(chan error, 1)
+	p := &stepstest.Provider{StreamFunc: func(ctx context.Context, req ai.Request, onDelta func(ai.Delta) error) (ai.Response, error) {
+		close(calling)
+		<-ctx.Done()
+		cancelled <- ctx.Err()
+		return ai.Response{}, ctx.Err()
+	}}
+	l := startLocalWith(t, p, nil, func(c *steps.RuntimeConfig) { c.HeartbeatInterval = 10 * time.Millisecond })
+	checked, err := workflow.Load("triage.yaml", []byte(triage), nil)
+	require.NoError(t, err)
+	m, err := workflow.Compile(checked)
+	require.NoError(t, err)
+	def, err := m.MarshalJSON()
+	require.NoError(t, err)
+	sm, err := l.eng.CreateStateMachine(ctx, engine.CreateStateMachineInput{Name: "stopped", Definition: strings.ReplaceAll(string(def), workflow.AIQueueSubstitution, l.aiURL)})
+	require.NoError(t, err)
+	started, err := l.eng.StartExecution(ctx, engine.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Input: `{"message": "Hello"}`})
+	require.NoError(t, err)
+	<-calling
+	_, err = l.eng.StopExecution(ctx, engine.StopExecutionInput{ExecutionARN: started.ExecutionARN, Error: "User.Stopped", Cause: "no longer needed"})
+	require.NoError(t, err)
+	require.ErrorIs(t, <-cancelled, context.Canceled)
+	d, err := l.eng.DescribeExecution(ctx, started.ExecutionARN)
+	require.NoError(t, err)
+	require.Equal(t, engine.StatusAborted, d.Status)
 }
