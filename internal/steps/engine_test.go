@@ -3,16 +3,20 @@ package steps_test
 import (
 	"context"
 	"encoding/json"
+	"net/http/httptest"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiflow/aiflow/internal/ai"
+	"github.com/aiflow/aiflow/internal/awssfn"
 	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/aiflow/aiflow/internal/engine/queue"
+	"github.com/aiflow/aiflow/internal/sfnapi"
 	"github.com/aiflow/aiflow/internal/steps"
 	"github.com/aiflow/aiflow/internal/steps/stepstest"
 	"github.com/aiflow/aiflow/internal/workflow"
@@ -37,7 +41,7 @@ func startLocal(t testing.TB, provider ai.Provider, tweak func(*steps.AIConfig))
 }
 
 // startLocalWith is startLocal with the runtime's configuration tweaked too.
-func startLocalWith(t testing.TB, provider ai.Provider, tweak func(*steps.AIConfig), rtTweak func(*steps.RuntimeConfig)) *local {
+func startLocalWith(t testing.TB, provider ai.Provider, tweak func(*steps.AIConfig), rtTweak func(*local, *steps.RuntimeConfig)) *local {
 	t.Helper()
 	ctx := context.Background()
 	l := &local{queues: queue.New(queue.Config{}), details: &steps.MemoryDetails{}, stream: &steps.Broker{}}
@@ -64,7 +68,7 @@ func startLocalWith(t testing.TB, provider ai.Provider, tweak func(*steps.AIConf
 	}
 	rtCfg := steps.RuntimeConfig{Callbacks: eng, Handlers: map[string]steps.Handler{"ai": steps.NewAI(cfg)}}
 	if rtTweak != nil {
-		rtTweak(&rtCfg)
+		rtTweak(l, &rtCfg)
 	}
 	rt, err := steps.NewRuntime(rtCfg)
 	require.NoError(t, err)
@@ -352,7 +356,7 @@ func TestStoppingTheExecutionCancelsTheModelCall(t *testing.T) {
 		cancelled <- ctx.Err()
 		return ai.Response{}, ctx.Err()
 	}}
-	l := startLocalWith(t, p, nil, func(c *steps.RuntimeConfig) { c.HeartbeatInterval = 10 * time.Millisecond })
+	l := startLocalWith(t, p, nil, func(_ *local, c *steps.RuntimeConfig) { c.HeartbeatInterval = 10 * time.Millisecond })
 	checked, err := workflow.Load("triage.yaml", []byte(triage), nil)
 	require.NoError(t, err)
 	m, err := workflow.Compile(checked)
@@ -370,4 +374,63 @@ func TestStoppingTheExecutionCancelsTheModelCall(t *testing.T) {
 	d, err := l.eng.DescribeExecution(ctx, started.ExecutionARN)
 	require.NoError(t, err)
 	require.Equal(t, engine.StatusAborted, d.Status)
+}
+
+// TestCallbacksOverTheStepFunctionsAPI runs the worker with the callbacks
+// of functions/aistep, the sfn client of package awssfn, against the
+// engine's Step Functions API over HTTP: answers, heartbeats and the
+// errors of a closed task travel the AWS wire format.
+func TestCallbacksOverTheStepFunctionsAPI(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	var beats atomic.Int32
+	p := &stepstest.Provider{StreamFunc: func(ctx context.Context, req ai.Request, onDelta func(ai.Delta) error) (ai.Response, error) {
+		// Answer once two heartbeats went through.
+		for beats.Load() < 2 {
+			if err := ai.Sleep(ctx, time.Millisecond); err != nil {
+				return ai.Response{}, err
+			}
+		}
+		return stepstest.Stream(ai.Response{Text: `{"category": "bug"}`, StopReason: ai.StopEndTurn, Usage: ai.Usage{InputTokens: 20, OutputTokens: 5}}, onDelta)
+	}}
+	l := startLocalWith(t, p, nil, func(l *local, c *steps.RuntimeConfig) {
+		srv := httptest.NewServer(sfnapi.NewHandler(l.eng, sfnapi.Options{}))
+		t.Cleanup(srv.Close)
+		client, err := awssfn.NewClient(ctx, srv.URL, "")
+		require.NoError(t, err)
+		c.Callbacks = countingHeartbeats{Client: awssfn.New(client), n: &beats}
+		c.HeartbeatInterval = 10 * time.Millisecond
+	})
+	d := l.run(t, "triage.yaml", []byte(triage), `{"message": "The app crashes"}`)
+	require.Equal(t, engine.StatusSucceeded, d.Status, d.Error+": "+d.Cause)
+	require.Contains(t, d.Output, `"classify":{"output":{"category":"bug"}`)
+	require.GreaterOrEqual(t, beats.Load(), int32(2))
+
+	// A task that is gone answers TaskTimedOut over the wire too.
+	err := awssfnClient(t, l).SendTaskSuccess(ctx, engine.SendTaskSuccessInput{TaskToken: strings.Repeat("x", 20), Output: "{}"})
+	require.Error(t, err)
+	require.True(t, steps.TaskGone(err), "%v", err)
+}
+
+// countingHeartbeats counts the heartbeats that reach the API.
+type countingHeartbeats struct {
+	*awssfn.Client
+	n *atomic.Int32
+}
+
+func (c countingHeartbeats) SendTaskHeartbeat(ctx context.Context, token string) error {
+	err := c.Client.SendTaskHeartbeat(ctx, token)
+	if err == nil {
+		c.n.Add(1)
+	}
+	return err
+}
+
+func awssfnClient(t *testing.T, l *local) *awssfn.Client {
+	t.Helper()
+	srv := httptest.NewServer(sfnapi.NewHandler(l.eng, sfnapi.Options{}))
+	t.Cleanup(srv.Close)
+	client, err := awssfn.NewClient(context.Background(), srv.URL, "")
+	require.NoError(t, err)
+	return awssfn.New(client)
 }
