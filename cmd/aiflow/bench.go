@@ -24,13 +24,14 @@ import (
 	"github.com/aiflow/aiflow/internal/telemetry"
 )
 
-const benchUsage = `usage: aiflow bench [engine] [--store memory|postgres] [--executions N] [--in-flight N] [--duration D]
+const benchUsage = `usage: aiflow bench [engine] [--store memory|postgres] [--executions N] [--in-flight N] [--duration D] [--workers N]
 
 Runs the local engine's benchmark: executions of three Task states, each
 sent through the in-process queue to a worker that echoes its input back
 with SendTaskSuccess. It prints executions/s, state transitions/s, p50 and
-p99 from a task's dispatch to its callback, and the memory each in-flight
-execution holds (with --in-flight of them open at once), with the machine.
+p99 from a task's dispatch to its callback, the engine's group commits, and
+the memory each in-flight execution holds (with --in-flight of them open at
+once), with the machine.
 
 With --store postgres (durable) it works in a scratch database
 that it creates on DATABASE_URL (the role needs CREATEDB) and drops after;
@@ -50,6 +51,7 @@ type benchFlags struct {
 	executions int
 	inFlight   int
 	duration   time.Duration
+	workers    int
 }
 
 // cmdBench runs the engine benchmark (see benchUsage) and prints its
@@ -101,7 +103,7 @@ func cmdBench(ctx context.Context, args []string, e env) int {
 		newStore = func(ctx context.Context) (engine.Store, error) { return enginebench.OpenPostgres(ctx, db.pool) }
 	}
 
-	params := enginebench.Params{Executions: f.executions, InFlight: f.inFlight, Duration: f.duration}
+	params := enginebench.Params{Executions: f.executions, InFlight: f.inFlight, Duration: f.duration, Workers: f.workers}
 	if params.Executions == 0 && params.Duration == 0 {
 		params.Duration = benchDefaultDuration
 	}
@@ -143,6 +145,7 @@ func parseBenchFlags(args []string, e env) (f benchFlags, code int, ok bool) {
 	fs.IntVar(&f.executions, "executions", 0, "run this many executions to their end (0: as many as --duration allows)")
 	fs.IntVar(&f.inFlight, "in-flight", 1000, "executions running at once, and held open for the memory measurement")
 	fs.DurationVar(&f.duration, "duration", 0, "stop starting executions after this long, e.g. 30s (0: no limit; 10s when --executions is 0 too)")
+	fs.IntVar(&f.workers, "workers", enginebench.DefaultWorkers, "the echo worker's concurrency (Lambda's default account limit), batches of 10")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(e.stdout)
@@ -172,6 +175,8 @@ func parseBenchFlags(args []string, e env) (f benchFlags, code int, ok bool) {
 		return usageErr("--in-flight %d must be at least 1", f.inFlight)
 	case f.duration < 0:
 		return usageErr("--duration %s is negative", f.duration)
+	case f.workers < 1:
+		return usageErr("--workers %d must be at least 1", f.workers)
 	}
 	return f, 0, true
 }
@@ -202,11 +207,13 @@ func writeBenchTable(w io.Writer, t benchTable) {
 	row("store", "%s", t.store)
 	row("machine", "%s", t.machine)
 	row("PostgreSQL", "%s", t.server)
-	row("executions", "%d in %s, %d in flight", t.run.Executions, t.run.Elapsed.Round(time.Millisecond), t.run.InFlight)
+	row("executions", "%d in %s, %d in flight, %d workers", t.run.Executions, t.run.Elapsed.Round(time.Millisecond), t.run.InFlight, t.run.Workers)
 	row("executions/s", "%.0f", t.run.ExecutionsPerSec)
 	row("transitions/s", "%.0f", t.run.TransitionsPerSec)
 	row("p50 dispatch→callback", "%s", roundLatency(t.run.LatencyP50))
 	row("p99 dispatch→callback", "%s", roundLatency(t.run.LatencyP99))
+	row("group commits", "%d Store.Commit calls of %.1f commits, %s each, %.0f%% of the run", t.run.StoreCommits, t.run.CommitsPerCall(),
+		roundLatency(t.run.MeanCommit()), 100*t.run.CommitTime.Seconds()/t.run.Elapsed.Seconds())
 	row("memory per in-flight execution", "%s (%d held open: %s of Go heap)", bytesIEC(t.memory.PerExecution), t.memory.InFlight, bytesIEC(t.memory.HeapBytes))
 	tw.Flush()
 }

@@ -34,14 +34,15 @@ func requireBenchTable(t *testing.T, out string, executions, inFlight int) map[s
 	rows := benchRows(t, out)
 	require.Contains(t, rows["workload"], "3 Task states per execution")
 	require.Contains(t, rows["machine"], fmt.Sprintf("%d cores, %s/%s", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH))
-	require.Regexp(t, fmt.Sprintf(`^%d in \S+, %d in flight$`, executions, inFlight), rows["executions"])
+	require.Regexp(t, fmt.Sprintf(`^%d in \S+, %d in flight, \d+ workers$`, executions, inFlight), rows["executions"])
 	require.Regexp(t, `^\d+$`, rows["executions/s"])
 	require.Regexp(t, `^\d+$`, rows["transitions/s"])
 	latency := `^[0-9.]+(ns|µs|ms|s)$`
 	require.Regexp(t, latency, rows["p50 dispatch→callback"])
 	require.Regexp(t, latency, rows["p99 dispatch→callback"])
+	require.Regexp(t, `^\d+ Store.Commit calls of [0-9.]+ commits, [0-9.]+(ns|µs|ms|s) each, \d+% of the run$`, rows["group commits"])
 	require.Regexp(t, fmt.Sprintf(`^[0-9.]+ (B|KiB|MiB) \(%d held open: [0-9.]+ (B|KiB|MiB|GiB) of Go heap\)$`, inFlight), rows["memory per in-flight execution"])
-	require.Len(t, rows, 10, "no other rows:\n%s", out)
+	require.Len(t, rows, 11, "no other rows:\n%s", out)
 	return rows
 }
 
@@ -51,6 +52,7 @@ func TestBenchInMemory(t *testing.T) {
 	code := run(context.Background(), []string{"bench", "--executions", "20", "--in-flight", "5"}, te.env())
 	require.Equal(t, 0, code, te.stderr.String())
 	rows := requireBenchTable(t, te.stdout.String(), 20, 5)
+	require.Contains(t, rows["executions"], ", 1000 workers")
 	require.Equal(t, "memory (engine.NewMemoryStore)", rows["store"])
 	require.Equal(t, "none (memory store)", rows["PostgreSQL"])
 }
@@ -61,10 +63,11 @@ func TestBenchPostgresOnDatabaseURL(t *testing.T) {
 	t.Parallel()
 	admin := pgclustertest.AdminURL(t)
 	te := newTestEnv(map[string]string{"DATABASE_URL": admin})
-	code := run(context.Background(), []string{"bench", "engine", "--store", "postgres", "--executions", "12", "--in-flight", "4"}, te.env())
+	code := run(context.Background(), []string{"bench", "engine", "--store", "postgres", "--executions", "12", "--in-flight", "4", "--workers", "2"}, te.env())
 	require.Equal(t, 0, code, te.stderr.String())
 	rows := requireBenchTable(t, te.stdout.String(), 12, 4)
 	require.Equal(t, "postgres, a scratch database on DATABASE_URL", rows["store"])
+	require.Contains(t, rows["executions"], ", 2 workers")
 	require.Regexp(t, `^\d+(\.\d+)? \(fsync=on, synchronous_commit=on\)$`, rows["PostgreSQL"])
 
 	m := regexp.MustCompile(`scratch database (aiflow_bench_[0-9a-f]+), dropped after`).FindStringSubmatch(te.stderr.String())
@@ -110,6 +113,7 @@ func TestBenchUsage(t *testing.T) {
 		{"NegativeExecutions", []string{"bench", "engine", "--executions", "-1"}, "--executions -1 is negative"},
 		{"NoneInFlight", []string{"bench", "--in-flight", "0"}, "--in-flight 0 must be at least 1"},
 		{"NegativeDuration", []string{"bench", "--duration", "-1s"}, "--duration -1s is negative"},
+		{"NoWorkers", []string{"bench", "--workers", "0"}, "--workers 0 must be at least 1"},
 		{"UnknownFlag", []string{"bench", "--fast"}, "flag provided but not defined: -fast"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -35,6 +35,10 @@ func TestRunInMemory(t *testing.T) {
 	require.InDelta(t, 3*res.ExecutionsPerSec, res.TransitionsPerSec, 1e-6)
 	require.Positive(t, res.LatencyP99)
 	require.LessOrEqual(t, res.LatencyP50, res.LatencyP99)
+	require.Equal(t, enginebench.DefaultWorkers, res.Workers)
+	require.Positive(t, res.StoreCommits)
+	require.GreaterOrEqual(t, res.CommitsPerCall(), 1.0)
+	require.Positive(t, res.MeanCommit())
 }
 
 func TestRunDurable(t *testing.T) {
@@ -141,6 +145,8 @@ func reportRun(b *testing.B, res enginebench.Result) {
 	b.ReportMetric(res.TransitionsPerSec, "transitions/s")
 	b.ReportMetric(float64(res.LatencyP50.Microseconds()), "p50-µs")
 	b.ReportMetric(float64(res.LatencyP99.Microseconds()), "p99-µs")
+	b.ReportMetric(res.CommitsPerCall(), "commits/group")
+	b.ReportMetric(float64(res.MeanCommit().Microseconds()), "µs/group")
 }
 
 // BenchmarkEngineInMemory reports executions/s of the three-task echo

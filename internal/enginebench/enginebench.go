@@ -44,6 +44,13 @@ const Definition = `{
 // TransitionsPerExecution is the states each execution enters.
 const TransitionsPerExecution = 3
 
+// DefaultWorkers is the echo worker's concurrency when Params leaves it
+// 0: Lambda's default concurrency limit of an account, so that the queue
+// feeds every execution in flight (up to 1,000) at once and the numbers
+// are the engine's rather than a small worker pool's. Each worker answers
+// the records of its batch one after another, as a Lambda handler does.
+const DefaultWorkers = 1000
+
 // Params is one run.
 type Params struct {
 	// Store is the engine's store: engine.NewMemoryStore() or a durable
@@ -58,9 +65,11 @@ type Params struct {
 	Duration time.Duration
 	// InFlight is how many run at once; 0 means 1,000.
 	InFlight int
-	// Workers is the queue's handler concurrency; 0 means 8.
+	// Workers is the queue's handler concurrency, as an SQS event
+	// source's Lambda concurrency; 0 means DefaultWorkers.
 	Workers int
-	// BatchSize is the worker's SQS batch size; 0 means 10.
+	// BatchSize is the worker's SQS batch size; 0 means 10, as for an SQS
+	// event source.
 	BatchSize int
 }
 
@@ -68,7 +77,9 @@ type Params struct {
 type Result struct {
 	Executions int
 	// InFlight is how many ran at once.
-	InFlight          int
+	InFlight int
+	// Workers is the echo worker's concurrency.
+	Workers           int
 	Elapsed           time.Duration
 	ExecutionsPerSec  float64
 	TransitionsPerSec float64
@@ -76,13 +87,53 @@ type Result struct {
 	// accepted (written, when the store is durable).
 	LatencyP50 time.Duration
 	LatencyP99 time.Duration
+	// StoreCommits is how many Store.Commit calls the engine made (its
+	// group commits), CommitsWritten the commits they held together, and
+	// CommitTime the time spent in them. While the engine makes one call
+	// at a time (Store's contract), CommitTime near Elapsed means the
+	// store is the bottleneck.
+	StoreCommits   int64
+	CommitsWritten int64
+	CommitTime     time.Duration
+}
+
+// CommitsPerCall is the mean number of commits in one Store.Commit call.
+func (r Result) CommitsPerCall() float64 {
+	if r.StoreCommits == 0 {
+		return 0
+	}
+	return float64(r.CommitsWritten) / float64(r.StoreCommits)
+}
+
+// MeanCommit is the mean duration of one Store.Commit call.
+func (r Result) MeanCommit() time.Duration {
+	if r.StoreCommits == 0 {
+		return 0
+	}
+	return r.CommitTime / time.Duration(r.StoreCommits)
 }
 
 // String formats the result as one line.
 func (r Result) String() string {
-	return fmt.Sprintf("%d executions in %s: %.0f executions/s, %.0f state transitions/s, dispatch to callback p50 %s p99 %s",
-		r.Executions, r.Elapsed.Round(time.Millisecond), r.ExecutionsPerSec, r.TransitionsPerSec,
-		r.LatencyP50.Round(time.Microsecond), r.LatencyP99.Round(time.Microsecond))
+	return fmt.Sprintf("%d executions in %s (%d in flight, %d workers): %.0f executions/s, %.0f state transitions/s, dispatch to callback p50 %s p99 %s; %d group commits of %.1f, %s each",
+		r.Executions, r.Elapsed.Round(time.Millisecond), r.InFlight, r.Workers, r.ExecutionsPerSec, r.TransitionsPerSec,
+		r.LatencyP50.Round(time.Microsecond), r.LatencyP99.Round(time.Microsecond),
+		r.StoreCommits, r.CommitsPerCall(), r.MeanCommit().Round(time.Microsecond))
+}
+
+// timedStore counts and times the engine's Store.Commit calls.
+type timedStore struct {
+	engine.Store
+	calls, commits, nanos atomic.Int64
+}
+
+func (s *timedStore) Commit(ctx context.Context, commits []engine.Commit) error {
+	start := time.Now()
+	err := s.Store.Commit(ctx, commits)
+	s.nanos.Add(int64(time.Since(start)))
+	s.calls.Add(1)
+	s.commits.Add(int64(len(commits)))
+	return err
 }
 
 // rig is an engine, its queue and the echo worker.
@@ -182,9 +233,10 @@ func Run(ctx context.Context, p Params) (Result, error) {
 	}
 	workers := p.Workers
 	if workers <= 0 {
-		workers = 8
+		workers = DefaultWorkers
 	}
-	r, err := newRig(ctx, p.Store, workers, p.BatchSize)
+	store := &timedStore{Store: p.Store}
+	r, err := newRig(ctx, store, workers, p.BatchSize)
 	if err != nil {
 		return Result{}, err
 	}
@@ -239,9 +291,12 @@ starting:
 		}
 		return Result{}, err
 	}
-	res := Result{Executions: started, InFlight: inFlight, Elapsed: elapsed,
+	res := Result{Executions: started, InFlight: inFlight, Workers: workers, Elapsed: elapsed,
 		ExecutionsPerSec:  float64(started) / elapsed.Seconds(),
-		TransitionsPerSec: float64(started*TransitionsPerExecution) / elapsed.Seconds()}
+		TransitionsPerSec: float64(started*TransitionsPerExecution) / elapsed.Seconds(),
+		StoreCommits:      store.calls.Load(),
+		CommitsWritten:    store.commits.Load(),
+		CommitTime:        time.Duration(store.nanos.Load())}
 	res.LatencyP50, res.LatencyP99 = r.percentiles()
 	return res, nil
 }
