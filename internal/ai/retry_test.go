@@ -262,3 +262,29 @@ func BenchmarkRetrierSuccess(b *testing.B) {
 		}
 	}
 }
+
+func ExampleRetrier() {
+	calls := 0
+	call := func(context.Context) (ai.Response, error) {
+		calls++
+		if calls < 3 {
+			return ai.Response{}, &ai.Error{Code: ai.CodeThrottled, Provider: "openai", Message: "rate limited", RetryAfter: 2 * time.Second}
+		}
+		return ai.Response{Text: "done", StopReason: ai.StopEndTurn}, nil
+	}
+	r := ai.Retrier{
+		MaxAttempts: 5,
+		// A real step leaves these nil (real time and randomness).
+		SleepFunc: func(context.Context, time.Duration) error { return nil },
+		RandFunc:  func(n int64) int64 { return n / 2 },
+		OnRetryFunc: func(ev ai.RetryEvent) {
+			fmt.Printf("attempt %d failed with %s, waiting %s\n", ev.Attempt, ev.Err.Code, ev.Delay)
+		},
+	}
+	res, err := r.DoResult(context.Background(), call)
+	fmt.Println(res.Response.Text, res.Attempts, err)
+	// Output:
+	// attempt 1 failed with AI.Throttled, waiting 2s
+	// attempt 2 failed with AI.Throttled, waiting 2s
+	// done 3 <nil>
+}

@@ -18,16 +18,16 @@
 //	      system: research assistant   # a substring of the system prompt
 //	      prompt: "Research this"      # a substring of the last user message that has text
 //	      tool_result: "\"results\""   # a substring of a tool result of the newest message with any
-//	      turn: 1                      # which model turn of the conversation: 1 + the assistant messages so far
+//	      turn: 2                      # which model turn of the conversation: 1 + the assistant messages so far
 //	    delay: 250ms                   # wait before answering (ends early, with AI.Timeout, at ctx's deadline)
 //	    chunk_delay: 10ms              # wait between streamed pieces
 //	    times: 2                       # how many calls it answers; default 1
 //	    reply:
-//	      text: "Searching first."     # the answer's text; or json: an object, sent as its JSON text
+//	      text: Searching again.       # the answer's text; or json: an object, sent as its JSON text
 //	      tool_calls:
 //	        - id: call_1               # default call_<turn number>_<index>
 //	          name: web_search         # matches an offered tool named web_search, research/web_search, research__web_search
-//	          arguments: {query: step functions history retention}
+//	          arguments: {query: step functions history quota}
 //	      stop_reason: tool_use        # default tool_use with tool calls, end_turn without
 //	      usage: {input_tokens: 120, output_tokens: 30}   # default: about four characters a token
 //	      model: claude-sonnet-4       # default: the request's model

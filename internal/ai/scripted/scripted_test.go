@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -403,4 +404,41 @@ func BenchmarkStream(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestDocsScriptParses keeps the format shown in docs/ai-providers.md
+// working: its script parses and answers as the comments say.
+func TestDocsScriptParses(t *testing.T) {
+	t.Parallel()
+	doc, err := os.ReadFile("../../../docs/ai-providers.md")
+	require.NoError(t, err)
+	_, section, ok := strings.Cut(string(doc), "## Scripted")
+	require.True(t, ok)
+	_, block, ok := strings.Cut(section, "```yaml\n")
+	require.True(t, ok)
+	block, _, ok = strings.Cut(block, "```")
+	require.True(t, ok)
+	p, ns := newProvider(t, block)
+
+	resp, err := p.Generate(context.Background(), prompt("m", "anything"))
+	require.NoError(t, err)
+	require.Equal(t, "Hello.", resp.Text)
+
+	req := prompt("anthropic/claude-sonnet-4", "Research this question")
+	req.System = "You are a research assistant."
+	req.Tools = []ai.Tool{{Name: "research/web_search"}}
+	call := ai.ToolCall{ID: "c1", Name: "research/web_search", Arguments: []byte(`{}`)}
+	req.Messages = append(req.Messages,
+		ai.Message{Role: ai.RoleAssistant, Content: []ai.Part{{ToolCall: &call}}},
+		ai.Message{Role: ai.RoleUser, Content: []ai.Part{{ToolResult: &ai.ToolResult{CallID: "c1", Content: `{"results":[]}`}}}},
+	)
+	resp, err = p.Generate(context.Background(), req)
+	require.NoError(t, err)
+	require.Equal(t, "Searching again.", resp.Text)
+	require.Equal(t, "research/web_search", resp.ToolCalls[0].Name)
+	require.Equal(t, []time.Duration{0, 250 * time.Millisecond}, ns.waits)
+
+	_, err = p.Generate(context.Background(), prompt("m", "Classify this"))
+	e := aitest.RequireCode(t, err, ai.CodeThrottled)
+	require.Equal(t, 2*time.Second, e.RetryAfter)
 }
