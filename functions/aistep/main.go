@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
@@ -15,8 +16,11 @@ import (
 
 	"github.com/aiflow/aiflow/internal/ai"
 	"github.com/aiflow/aiflow/internal/ai/anthropic"
+	"github.com/aiflow/aiflow/internal/ai/bedrock"
+	"github.com/aiflow/aiflow/internal/ai/openai"
 	"github.com/aiflow/aiflow/internal/ai/scripted"
 	"github.com/aiflow/aiflow/internal/awssfn"
+	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/eventstore"
 	"github.com/aiflow/aiflow/internal/steps"
 	"github.com/aiflow/aiflow/internal/steps/detailstore"
@@ -25,7 +29,12 @@ import (
 
 func main() {
 	if err := run(context.Background()); err != nil {
-		fmt.Fprintf(os.Stderr, "functions/aistep: %v\n", err)
+		var cfgErr *config.Error
+		if errors.As(err, &cfgErr) {
+			fmt.Fprintln(os.Stderr, err) // it names the binary itself
+		} else {
+			fmt.Fprintf(os.Stderr, "functions/aistep: %v\n", err)
+		}
 		os.Exit(1)
 	}
 }
@@ -42,7 +51,7 @@ func run(ctx context.Context) error {
 	})
 	providers := map[string]ai.Provider{}
 	for _, name := range cfg.Providers {
-		p, err := provider(name, cfg)
+		p, err := provider(ctx, name, cfg)
 		if err != nil {
 			return err
 		}
@@ -88,8 +97,9 @@ func run(ctx context.Context) error {
 }
 
 // provider builds the provider name; the SDKs read their keys and base URLs
-// from their standard variables.
-func provider(name string, cfg steps.WorkerConfig) (ai.Provider, error) {
+// from their standard variables (Bedrock from the AWS configuration and
+// AWS_ENDPOINT_URL_BEDROCK_RUNTIME).
+func provider(ctx context.Context, name string, cfg steps.WorkerConfig) (ai.Provider, error) {
 	switch name {
 	case "scripted":
 		s, err := scripted.Load(cfg.ScriptFile)
@@ -99,6 +109,15 @@ func provider(name string, cfg steps.WorkerConfig) (ai.Provider, error) {
 		return scripted.New(s, scripted.Options{}), nil
 	case "anthropic":
 		return anthropic.New(anthropic.Options{}), nil
+	case "openai":
+		return openai.New(openai.Options{}), nil
+	case "bedrock":
+		p, err := bedrock.New(ctx, bedrock.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("making the bedrock provider: %w", err)
+		}
+		return p, nil
 	}
-	return nil, fmt.Errorf("AIFLOW_AI_PROVIDERS: this build has no %s provider yet", name)
+	// LoadWorkerConfig accepts only steps.KnownProviders.
+	return nil, fmt.Errorf("AIFLOW_AI_PROVIDERS: unknown provider %q", name)
 }

@@ -71,8 +71,8 @@ func (c WorkerConfig) LogValue() slog.Value {
 		slog.Int("step_token_budget", c.StepTokenBudget),
 		slog.Int("execution_token_budget", c.ExecutionTokenBudget),
 		slog.Int("max_attempts", c.MaxAttempts),
-		slog.Duration("heartbeat", c.Heartbeat),
-		slog.Duration("deadline_margin", c.DeadlineMargin),
+		slog.String("heartbeat", c.Heartbeat.String()),
+		slog.String("deadline_margin", c.DeadlineMargin.String()),
 		slog.String("sfn_endpoint", c.SFNEndpoint),
 		slog.String("database_url", telemetry.RedactURL(c.DatabaseURL)),
 	)
