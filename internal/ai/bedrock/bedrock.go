@@ -496,8 +496,9 @@ func translate(ctx context.Context, err error) *ai.Error {
 	}
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) {
-		e.Code = codeForException(apiErr.ErrorCode(), e.StatusCode)
-		e.Message = apiErr.ErrorCode()
+		name := exceptionName(apiErr.ErrorCode())
+		e.Code = codeForException(name, e.StatusCode)
+		e.Message = name
 		if msg := apiErr.ErrorMessage(); msg != "" {
 			e.Message += ": " + msg
 		}
@@ -514,6 +515,17 @@ func translate(ctx context.Context, err error) *ai.Error {
 		e.Code, e.Message = ai.CodeUnavailable, "calling Bedrock: "+err.Error()
 	}
 	return e
+}
+
+// exceptionName is the exception's shape name. An exception message of the
+// stream names its union member ("throttlingException"); the SDK turns the
+// members it knows into their shapes, and one it does not know arrives as
+// the member name.
+func exceptionName(code string) string {
+	if code == "" || code[0] < 'a' || code[0] > 'z' {
+		return code
+	}
+	return string(code[0]-'a'+'A') + code[1:]
 }
 
 // codeForException maps Bedrock's exception names; one it does not know
