@@ -1,0 +1,278 @@
+// Package audit owns aiflow's audit log: an append-only, hash-chained
+// record of every mutating API request and every denial, kept in
+// PostgreSQL (api.audit_log, migration 00004).
+//
+// Each record stores the hash of the record before it and its own hash,
+// SHA-256 over a canonical encoding of its sequence number, that previous
+// hash and its fields. Appends are serialized by a lock on the chain's
+// head row, so the chain never forks. Verify walks the chain and names the
+// first record that was changed, removed or moved.
+package audit
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Outcome is what came of an audited request.
+type Outcome string
+
+// The outcomes a record may have.
+const (
+	// OutcomeAllowed is a request let through, whose result is not yet known.
+	OutcomeAllowed Outcome = "allowed"
+	// OutcomeDenied is a request refused for want of credentials or
+	// permission.
+	OutcomeDenied Outcome = "denied"
+	// OutcomeFailed is a request that was allowed and then failed.
+	OutcomeFailed Outcome = "failed"
+	// OutcomeSucceeded is a request that was allowed and did what it asked.
+	OutcomeSucceeded Outcome = "succeeded"
+)
+
+func (o Outcome) valid() bool {
+	switch o {
+	case OutcomeAllowed, OutcomeDenied, OutcomeFailed, OutcomeSucceeded:
+		return true
+	}
+	return false
+}
+
+// Field limits. Longer values are cut (at a character boundary), so a
+// caller's long path or user agent never costs the record.
+const (
+	maxActor     = 256
+	maxAction    = 128
+	maxResource  = 1024
+	maxRequestID = 128
+	maxSourceIP  = 64
+	maxUserAgent = 512
+	// MaxDetails is the largest details object accepted, in bytes.
+	MaxDetails = 64 << 10
+)
+
+// Record is one audited event, as a caller appends it.
+type Record struct {
+	// Time is when it happened; zero means the log's clock at append.
+	// It is kept to the microsecond, in UTC.
+	Time time.Time
+	// Actor is who acted: a principal's subject, or "anonymous"; required.
+	Actor string
+	// Action is what was attempted, such as "executions:start"; required.
+	Action string
+	// Resource is what it was attempted on, such as
+	// "POST /v1/workflows/summarize/executions".
+	Resource string
+	// Outcome is what came of it; required.
+	Outcome Outcome
+	// RequestID, SourceIP and UserAgent describe the request.
+	RequestID string
+	SourceIP  string
+	UserAgent string
+	// Details is a JSON object with anything else worth keeping; nil means
+	// {}. It is stored in a canonical form (keys sorted, no spaces).
+	Details json.RawMessage
+}
+
+// Hash is a SHA-256 digest of a record.
+type Hash [sha256.Size]byte
+
+// String returns the hash in hexadecimal.
+func (h Hash) String() string { return hex.EncodeToString(h[:]) }
+
+// Entry is a record as stored: with its place in the chain.
+type Entry struct {
+	// Seq numbers records from 1, without gaps.
+	Seq int64
+	Record
+	// PrevHash is the hash of record Seq-1 (all zeros for record 1).
+	PrevHash Hash
+	// Hash is this record's hash.
+	Hash Hash
+}
+
+// DB is what the log needs of PostgreSQL; *pgxpool.Pool and *pgx.Conn
+// are two.
+type DB interface {
+	BeginTx(ctx context.Context, opts pgx.TxOptions) (pgx.Tx, error)
+}
+
+// Options configure New.
+type Options struct {
+	// NowFunc is the clock; nil means time.Now.
+	NowFunc func() time.Time
+}
+
+// Log is the audit log in one database. It is safe for concurrent use, by
+// any number of processes.
+type Log struct {
+	db  DB
+	now func() time.Time
+}
+
+// New returns the log kept in db, which must have migration 00004 applied.
+func New(db DB, opts Options) *Log {
+	if opts.NowFunc == nil {
+		opts.NowFunc = time.Now
+	}
+	return &Log{db: db, now: opts.NowFunc}
+}
+
+// ErrInvalidRecord is wrapped by Append's errors for a record that cannot
+// be stored: no actor or action, an unknown outcome, or details that are
+// not a JSON object of at most MaxDetails bytes.
+var ErrInvalidRecord = errors.New("invalid audit record")
+
+// Append adds rec at the end of the chain and returns it as stored. It
+// returns an error wrapping ErrInvalidRecord when rec cannot be stored.
+func (l *Log) Append(ctx context.Context, rec Record) (Entry, error) {
+	rec, err := normalize(rec)
+	if err != nil {
+		return Entry{}, err
+	}
+	tx, err := l.db.BeginTx(ctx, pgx.TxOptions{})
+	if err != nil {
+		return Entry{}, fmt.Errorf("appending to the audit log: beginning: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // a no-op after Commit
+
+	var e Entry
+	var head int64
+	var prev []byte
+	if err := tx.QueryRow(ctx, `SELECT seq, hash FROM api.audit_head WHERE id FOR UPDATE`).Scan(&head, &prev); err != nil {
+		return Entry{}, fmt.Errorf("appending to the audit log: locking its head: %w", err)
+	}
+	// The time is read under the lock, so times never run backwards along
+	// the chain.
+	if rec.Time.IsZero() {
+		rec.Time = l.now().UTC().Truncate(time.Microsecond)
+	}
+	e.Seq, e.Record = head+1, rec
+	copy(e.PrevHash[:], prev)
+	e.Hash = e.computeHash()
+	if _, err := tx.Exec(ctx, `INSERT INTO api.audit_log
+		(seq, recorded_at, actor, action, resource, outcome, request_id, source_ip, user_agent, details, prev_hash, hash)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		e.Seq, e.Time, e.Actor, e.Action, e.Resource, string(e.Outcome), e.RequestID, e.SourceIP, e.UserAgent,
+		string(e.Details), e.PrevHash[:], e.Hash[:]); err != nil {
+		return Entry{}, fmt.Errorf("appending to the audit log: inserting record %d: %w", e.Seq, err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE api.audit_head SET seq = $1, hash = $2 WHERE id`, e.Seq, e.Hash[:]); err != nil {
+		return Entry{}, fmt.Errorf("appending to the audit log: moving its head: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return Entry{}, fmt.Errorf("appending to the audit log: committing record %d: %w", e.Seq, err)
+	}
+	return e, nil
+}
+
+// normalize checks rec and puts it in the form that is hashed and stored.
+func normalize(rec Record) (Record, error) {
+	rec.Actor = clean(rec.Actor, maxActor)
+	rec.Action = clean(rec.Action, maxAction)
+	rec.Resource = clean(rec.Resource, maxResource)
+	rec.RequestID = clean(rec.RequestID, maxRequestID)
+	rec.SourceIP = clean(rec.SourceIP, maxSourceIP)
+	rec.UserAgent = clean(rec.UserAgent, maxUserAgent)
+	switch {
+	case rec.Actor == "":
+		return Record{}, fmt.Errorf("%w: the actor is empty", ErrInvalidRecord)
+	case rec.Action == "":
+		return Record{}, fmt.Errorf("%w: the action is empty", ErrInvalidRecord)
+	case !rec.Outcome.valid():
+		return Record{}, fmt.Errorf("%w: outcome %q is not one of allowed, denied, failed, succeeded", ErrInvalidRecord, rec.Outcome)
+	}
+	if !rec.Time.IsZero() {
+		rec.Time = rec.Time.UTC().Truncate(time.Microsecond)
+	}
+	details, err := canonicalDetails(rec.Details)
+	if err != nil {
+		return Record{}, err
+	}
+	rec.Details = details
+	return rec, nil
+}
+
+// clean makes s storable as PostgreSQL text (valid UTF-8, no NUL) and cuts
+// it to max bytes at a character boundary.
+func clean(s string, max int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.ReplaceAll(s, "\x00", "\uFFFD")
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
+}
+
+// canonicalDetails re-encodes a JSON object with sorted keys, no
+// insignificant space, and numbers as written.
+func canonicalDetails(raw json.RawMessage) (json.RawMessage, error) {
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return json.RawMessage(`{}`), nil
+	}
+	if len(raw) > MaxDetails {
+		return nil, fmt.Errorf("%w: the details are %d bytes; at most %d are allowed", ErrInvalidRecord, len(raw), MaxDetails)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var obj map[string]any
+	if err := dec.Decode(&obj); err != nil || obj == nil {
+		return nil, fmt.Errorf("%w: the details are not a JSON object", ErrInvalidRecord)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("%w: the details have data after the object", ErrInvalidRecord)
+	}
+	out, err := json.Marshal(obj)
+	if err != nil {
+		return nil, fmt.Errorf("%w: encoding the details: %v", ErrInvalidRecord, err)
+	}
+	return out, nil
+}
+
+// hashDomain starts every hashed encoding, so a record's hash cannot be
+// mistaken for a hash of anything else, and names the encoding's version.
+const hashDomain = "aiflow audit record v1\n"
+
+// timeLayout is how a record's time is hashed: UTC, to the microsecond,
+// as PostgreSQL keeps it.
+const timeLayout = "2006-01-02T15:04:05.000000Z"
+
+// computeHash is SHA-256 over the domain, seq (8 bytes, big-endian), the
+// previous hash (32 bytes) and each field as a 4-byte big-endian length
+// followed by its bytes: time, actor, action, resource, outcome, request
+// id, source ip, user agent, details. The lengths keep field boundaries
+// unambiguous.
+func (e *Entry) computeHash() Hash {
+	h := sha256.New()
+	h.Write([]byte(hashDomain))
+	var n [8]byte
+	binary.BigEndian.PutUint64(n[:], uint64(e.Seq))
+	h.Write(n[:])
+	h.Write(e.PrevHash[:])
+	for _, f := range []string{
+		e.Time.UTC().Format(timeLayout), e.Actor, e.Action, e.Resource, string(e.Outcome),
+		e.RequestID, e.SourceIP, e.UserAgent, string(e.Details),
+	} {
+		binary.BigEndian.PutUint32(n[:4], uint32(len(f)))
+		h.Write(n[:4])
+		h.Write([]byte(f))
+	}
+	var out Hash
+	h.Sum(out[:0])
+	return out
+}
