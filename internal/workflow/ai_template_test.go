@@ -38,15 +38,12 @@ func TestCheckRefusesMissingVariablesInAITemplates(t *testing.T) {
 // withChunks is checkHead with an array of objects more in the input.
 var withChunks = strings.Replace(checkHead, "steps:\n", "    chunks: {type: array, items: {type: object, required: [text], properties: {text: {type: string}}}}\nsteps:\n", 1)
 
-// TestCheckRefusesMissingFieldsOfMapItemsFromAStep reproduces a gap of the
-// checker: when a map's items come from a step's output
-// (steps.<id>.output.<field>), itemsShape looks the "output" segment up as
-// a field of the output's shape, finds nothing, and leaves the items
-// untyped, so context.map.item.value.<anything> passes unchecked. Items from
-// the input are checked (see the map case above).
+// TestCheckRefusesMissingFieldsOfMapItemsFromAStep: when a map's items come
+// from a step's output (steps.<id>.output.<field>), the items take the
+// shape of that field, so context.map.item.value.<typo> is refused as it is
+// for items from the input (see the map case above).
 func TestCheckRefusesMissingFieldsOfMapItemsFromAStep(t *testing.T) {
 	t.Parallel()
-	t.Skip("known gap: itemsShape keeps the \"output\" segment of steps.<id>.output.<field>; skip it there to fix")
 	err := check(t, withChunks+`  - id: list
     ai:
       model: m

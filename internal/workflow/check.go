@@ -571,11 +571,12 @@ func (c *checker) itemsShape(m *Step) (*shape, bool) {
 	case expr.RootInput:
 		sh = c.inputs
 	case expr.RootSteps:
-		if len(p.Segments) < 2 {
+		// steps.<id>.output.<path>: the output's shape is the step's.
+		if len(p.Segments) < 2 || p.Segments[1].IsIndex || p.Segments[1].Name != "output" {
 			return nil, false
 		}
 		sh = c.outputs[p.Segments[0].Name]
-		p.Segments = p.Segments[1:]
+		p.Segments = p.Segments[2:]
 	default:
 		return nil, false
 	}
