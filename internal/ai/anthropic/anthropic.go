@@ -194,9 +194,6 @@ func systemPrompt(system string, out *ai.OutputSchema) string {
 }
 
 func message(m ai.Message) (sdk.MessageParam, error) {
-	if len(m.Content) == 0 {
-		return sdk.MessageParam{}, errors.New("the message has no content")
-	}
 	blocks := make([]sdk.ContentBlockParamUnion, 0, len(m.Content))
 	for j, part := range m.Content {
 		switch {
@@ -214,9 +211,14 @@ func message(m ai.Message) (sdk.MessageParam, error) {
 				return sdk.MessageParam{}, fmt.Errorf("part %d: a tool result belongs in a user message", j)
 			}
 			blocks = append(blocks, toolResult(part.ToolResult))
-		default:
+		case part.Text != "":
 			blocks = append(blocks, sdk.NewTextBlock(part.Text))
 		}
+	}
+	// The API refuses empty text blocks, so they are left out; a message
+	// left with nothing is refused here.
+	if len(blocks) == 0 {
+		return sdk.MessageParam{}, errors.New("the message has no content")
 	}
 	switch m.Role {
 	case ai.RoleUser:
@@ -344,9 +346,9 @@ func invalid(format string, args ...any) *ai.Error {
 func translate(ctx context.Context, err error) *ai.Error {
 	var apiErr *sdk.Error
 	if errors.As(err, &apiErr) {
-		e := &ai.Error{Provider: Name, StatusCode: apiErr.StatusCode, Err: err}
+		e := &ai.Error{Provider: Name, Err: err}
 		if apiErr.StatusCode >= 400 {
-			e.Code = ai.CodeForStatus(apiErr.StatusCode)
+			e.Code, e.StatusCode = ai.CodeForStatus(apiErr.StatusCode), apiErr.StatusCode
 		} else {
 			e.Code = codeForType(apiErr.Type())
 		}

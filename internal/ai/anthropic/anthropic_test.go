@@ -257,6 +257,20 @@ func TestGenerateRequestFields(t *testing.T) {
 		require.NotContains(t, body, "top_p")
 	})
 
+	t.Run("EmptyTextLeftOut", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, jsonReply(fixture(t, "message_tool_use.json")))
+		req := weatherRequest()
+		req.Messages[1].Content[0].Text = ""
+		_, err := b.provider.Generate(context.Background(), req)
+		require.NoError(t, err)
+		raw, err := json.Marshal(b.server.only(t).body["messages"].([]any)[1])
+		require.NoError(t, err)
+		require.JSONEq(t, `{"role": "assistant", "content": [
+			{"type": "tool_use", "id": "toolu_01Paris", "name": "get_weather", "input": {"location": "Paris, France"}}
+		]}`, string(raw))
+	})
+
 	t.Run("ToolResultErrorAndEmpty", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t, jsonReply(fixture(t, "message_tool_use.json")))
@@ -283,6 +297,7 @@ func TestInvalidRequest(t *testing.T) {
 		"NoModel":           func(r *ai.Request) { r.Model = "" },
 		"UnknownRole":       func(r *ai.Request) { r.Messages[0].Role = "system" },
 		"EmptyMessage":      func(r *ai.Request) { r.Messages[0].Content = nil },
+		"OnlyEmptyText":     func(r *ai.Request) { r.Messages[0].Content = []ai.Part{{Text: ""}} },
 		"ToolCallFromUser":  func(r *ai.Request) { r.Messages[0].Content = r.Messages[1].Content },
 		"ToolResultFromBot": func(r *ai.Request) { r.Messages[1].Content = r.Messages[2].Content },
 		"SchemaNotObject":   func(r *ai.Request) { r.Tools[0].InputSchema = json.RawMessage(`{"type":"string"}`) },
@@ -384,6 +399,7 @@ func TestStreamErrorEvent(t *testing.T) {
 	})
 	e := requireCode(t, err, ai.CodeUnavailable)
 	require.Contains(t, e.Message, "overloaded_error")
+	require.Zero(t, e.StatusCode, "the stream's status was 200; the error has none of its own")
 	require.Equal(t, []string{"Hel"}, deltas)
 }
 

@@ -365,9 +365,6 @@ func message(m ai.Message) (types.Message, error) {
 	default:
 		return types.Message{}, fmt.Errorf("unknown role %q", m.Role)
 	}
-	if len(m.Content) == 0 {
-		return types.Message{}, errors.New("the message has no content")
-	}
 	msg := types.Message{Role: role}
 	for j, part := range m.Content {
 		switch {
@@ -394,9 +391,14 @@ func message(m ai.Message) (types.Message, error) {
 				result.Status = types.ToolResultStatusError
 			}
 			msg.Content = append(msg.Content, &types.ContentBlockMemberToolResult{Value: result})
-		default:
+		case part.Text != "":
 			msg.Content = append(msg.Content, &types.ContentBlockMemberText{Value: part.Text})
 		}
+	}
+	// Bedrock refuses blank text blocks, so they are left out; a message left
+	// with nothing is refused here.
+	if len(msg.Content) == 0 {
+		return types.Message{}, errors.New("the message has no content")
 	}
 	return msg, nil
 }

@@ -195,6 +195,22 @@ func TestRequestFields(t *testing.T) {
 		require.True(t, strings.HasSuffix(text, string(req.Output.Schema)), text)
 	})
 
+	t.Run("EmptyTextLeftOut", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, converseReply(toolUseResponse))
+		req := radioRequest()
+		req.Messages[1].Content[0].Text = ""
+		_, err := b.provider.Generate(context.Background(), req)
+		require.NoError(t, err)
+		var body struct {
+			Messages []json.RawMessage `json:"messages"`
+		}
+		require.NoError(t, json.Unmarshal(b.fake.only(t).body, &body))
+		require.JSONEq(t, `{"role": "assistant", "content": [
+			{"toolUse": {"toolUseId": "tooluse_WKRP", "name": "top_song", "input": {"sign": "WKRP", "limit": 12345678901234567890}}}
+		]}`, string(body.Messages[1]))
+	})
+
 	t.Run("ToolResultError", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t, converseReply(toolUseResponse))
@@ -218,6 +234,7 @@ func TestInvalidRequest(t *testing.T) {
 		"NoModel":           func(r *ai.Request) { r.Model = "" },
 		"UnknownRole":       func(r *ai.Request) { r.Messages[0].Role = "system" },
 		"EmptyMessage":      func(r *ai.Request) { r.Messages[0].Content = nil },
+		"OnlyEmptyText":     func(r *ai.Request) { r.Messages[0].Content = []ai.Part{{Text: ""}} },
 		"ToolCallFromUser":  func(r *ai.Request) { r.Messages[0].Content = r.Messages[1].Content },
 		"ToolResultFromBot": func(r *ai.Request) { r.Messages[1].Content = r.Messages[2].Content },
 		"ArgumentsNotJSON":  func(r *ai.Request) { r.Messages[1].Content[1].ToolCall.Arguments = json.RawMessage(`{"sign":`) },
