@@ -281,10 +281,16 @@ func scanOrder(row pgx.Row) (orderRow, error) {
 // arguments name (0: any). With lock, the order's row stays locked until
 // the transaction ends, so that refunds of one order happen one at a time.
 func (d *Desk) loadOrder(ctx context.Context, q pgx.Tx, c Caller, orderID, customerID int64, lock bool) (orderRow, error) {
-	query := `SELECT ` + orderColumns + ` FROM support.orders o WHERE o.id = $1`
 	if lock {
-		query += ` FOR UPDATE`
+		// Lock first, then read in a new statement: in READ COMMITTED a
+		// statement that waited for the lock would still compute the sums
+		// of payments and refunds from its snapshot taken before the wait.
+		_, err := q.Exec(ctx, `SELECT 1 FROM support.orders WHERE id = $1 FOR UPDATE`, orderID)
+		if err != nil {
+			return orderRow{}, fmt.Errorf("locking order %d: %w", orderID, err)
+		}
 	}
+	query := `SELECT ` + orderColumns + ` FROM support.orders o WHERE o.id = $1`
 	var row pgx.Row
 	if q != nil {
 		row = q.QueryRow(ctx, query, orderID)
