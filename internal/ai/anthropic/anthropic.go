@@ -341,8 +341,8 @@ func invalid(format string, args ...any) *ai.Error {
 
 // translate turns an error of the SDK into an *ai.Error: the API's status (or,
 // for an error event inside a stream, its error type) picks the code, a
-// missed deadline is AI.Timeout, anything else on the way (network, a
-// cancelled call) AI.Unavailable.
+// missing credential is AI.Auth, a missed deadline AI.Timeout, anything else
+// on the way (network, a cancelled call) AI.Unavailable.
 func translate(ctx context.Context, err error) *ai.Error {
 	var apiErr *sdk.Error
 	if errors.As(err, &apiErr) {
@@ -359,6 +359,10 @@ func translate(ctx context.Context, err error) *ai.Error {
 		return e
 	}
 	switch {
+	// The SDK's error for a client without a credential is internal to it;
+	// its text is all there is to know it by.
+	case strings.Contains(err.Error(), "no Anthropic credentials found"):
+		return &ai.Error{Code: ai.CodeAuth, Provider: Name, Message: "no Anthropic API key: set ANTHROPIC_API_KEY or pass the key", Err: err}
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return &ai.Error{Code: ai.CodeTimeout, Provider: Name, Message: "the call passed its deadline", Err: err}
 	case errors.Is(err, context.Canceled):

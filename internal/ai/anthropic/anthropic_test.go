@@ -534,6 +534,29 @@ func TestEnvironment(t *testing.T) {
 	require.Equal(t, "Bearer sk-ant-from-env", s.only(t).header.Get("Authorization"))
 }
 
+// TestNoCredentials cannot run in parallel: it clears the variables the SDK
+// reads its credentials from.
+func TestNoCredentials(t *testing.T) {
+	s := &server{respond: jsonReply(fixture(t, "message_tool_use.json"))}
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	for _, k := range []string{
+		"ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_PROFILE", "ANTHROPIC_FEDERATION_RULE_ID",
+		"ANTHROPIC_ORGANIZATION_ID", "ANTHROPIC_IDENTITY_TOKEN", "ANTHROPIC_IDENTITY_TOKEN_FILE",
+	} {
+		t.Setenv(k, "")
+	}
+	t.Setenv("ANTHROPIC_CONFIG_DIR", t.TempDir())
+
+	p := anthropic.New(anthropic.Options{BaseURL: srv.URL})
+	_, err := p.Generate(context.Background(), weatherRequest())
+	e := requireCode(t, err, ai.CodeAuth)
+	require.Contains(t, e.Message, "ANTHROPIC_API_KEY")
+	_, err = p.Stream(context.Background(), weatherRequest(), func(ai.Delta) error { return nil })
+	requireCode(t, err, ai.CodeAuth)
+	require.Zero(t, s.count(), "nothing is sent without a key")
+}
+
 func TestProviderInterface(t *testing.T) {
 	t.Parallel()
 	var p ai.Provider = anthropic.New(anthropic.Options{APIKey: "sk-ant-test"})
