@@ -89,12 +89,51 @@ func NewFromConfig(cfg aws.Config, opts Options) *Provider {
 		if opts.Credentials != nil {
 			o.Credentials = opts.Credentials
 		}
+		if o.Credentials != nil {
+			o.Credentials = markedCredentials{o.Credentials}
+		}
 		if opts.HTTPClient != nil {
 			o.HTTPClient = opts.HTTPClient
 		}
 		o.HTTPClient = readOnlyBodies{next: o.HTTPClient}
 	})
 	return &Provider{client: client}
+}
+
+// markedCredentials marks the failures of the credentials it wraps, which
+// the SDK passes on as untyped errors, so that translate can tell a missing
+// or broken credential (AI.Auth) from a failed call.
+type markedCredentials struct {
+	aws.CredentialsProvider
+}
+
+// credentialsError is a failure to get credentials.
+type credentialsError struct{ err error }
+
+func (e *credentialsError) Error() string { return e.err.Error() }
+func (e *credentialsError) Unwrap() error { return e.err }
+
+func (m markedCredentials) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	c, err := m.CredentialsProvider.Retrieve(ctx)
+	if err != nil && ctx.Err() == nil {
+		return c, &credentialsError{err: err}
+	}
+	return c, err
+}
+
+// IsCredentialsProvider lets the SDK see the wrapped provider (it treats
+// anonymous credentials apart).
+func (m markedCredentials) IsCredentialsProvider(target aws.CredentialsProvider) bool {
+	return aws.IsCredentialsProvider(m.CredentialsProvider, target)
+}
+
+// ProviderSources reports where the wrapped provider's credentials come
+// from, for the SDK's user agent.
+func (m markedCredentials) ProviderSources() []aws.CredentialSource {
+	if s, ok := m.CredentialsProvider.(aws.CredentialProviderSource); ok {
+		return s.ProviderSources()
+	}
+	return nil
 }
 
 // readOnlyBodies sends each request with a body that offers Read alone.
@@ -486,8 +525,9 @@ type httpResponder interface {
 
 // translate turns an error of the SDK into an *ai.Error: Bedrock's exception
 // name picks the code (the same names arrive as the stream's exception
-// events), else its HTTP status; a missed deadline is AI.Timeout, anything
-// else on the way (network, a cancelled call) AI.Unavailable.
+// events), else its HTTP status; credentials that cannot be had are
+// AI.Auth, a missed deadline AI.Timeout, anything else on the way (network, a
+// cancelled call) AI.Unavailable.
 func translate(ctx context.Context, err error) *ai.Error {
 	e := &ai.Error{Provider: Name, Err: err}
 	var resp httpResponder
@@ -495,6 +535,11 @@ func translate(ctx context.Context, err error) *ai.Error {
 		r := resp.HTTPResponse()
 		e.StatusCode = r.StatusCode
 		e.RetryAfter = retryAfter(r.Header)
+	}
+	var credErr *credentialsError
+	if errors.As(err, &credErr) {
+		e.Code, e.Message = ai.CodeAuth, "no AWS credentials for Bedrock: "+credErr.Error()
+		return e
 	}
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiflow/aiflow/internal/ai"
@@ -499,6 +500,23 @@ func TestEnvironment(t *testing.T) {
 		require.Contains(t, auth, "/us-west-2/bedrock/aws4_request")
 		require.Equal(t, 1, envFake.count(), "the explicit endpoint wins over the variable")
 	})
+}
+
+func TestNoCredentials(t *testing.T) {
+	t.Parallel()
+	b := setup(t, converseReply(toolUseResponse))
+	cfg := testConfig()
+	cfg.Credentials = aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+		return aws.Credentials{}, errors.New("no EC2 IMDS role found")
+	})
+	p := bedrock.NewFromConfig(cfg, bedrock.Options{Endpoint: b.url})
+
+	_, err := p.Generate(context.Background(), radioRequest())
+	e := requireCode(t, err, ai.CodeAuth)
+	require.Contains(t, e.Message, "no EC2 IMDS role found")
+	_, err = p.Stream(context.Background(), radioRequest(), func(ai.Delta) error { return nil })
+	requireCode(t, err, ai.CodeAuth)
+	require.Zero(t, b.fake.count(), "nothing is sent without credentials")
 }
 
 func TestProviderInterface(t *testing.T) {
