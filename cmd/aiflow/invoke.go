@@ -1,0 +1,176 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/aiflow/aiflow/internal/config"
+	"github.com/aiflow/aiflow/internal/httpapi"
+	"github.com/aiflow/aiflow/internal/recorder"
+	"github.com/aiflow/aiflow/internal/telemetry"
+)
+
+const invokeUsage = "usage: aiflow invoke FUNCTION --event FILE [--timeout DURATION]"
+
+// invokeTarget is a function `aiflow invoke` can run: its folder under
+// functions/, its logical id in template.yaml, and how its handler is
+// built, the same way its main builds it.
+type invokeTarget struct {
+	name, logicalID string
+	build           func(ctx context.Context, e env) (lambda.Handler, func(), error)
+}
+
+// invokeTargets are the functions `aiflow invoke` knows.
+var invokeTargets = []invokeTarget{
+	{name: "api", logicalID: "ApiFunction", build: buildAPI},
+	{name: "recorder", logicalID: "RecorderFunction", build: buildRecorder},
+}
+
+// buildAPI builds the HTTP API's Lambda handler as functions/api does.
+func buildAPI(ctx context.Context, e env) (lambda.Handler, func(), error) {
+	cfg, err := config.LoadAPI(e.lookup)
+	if err != nil {
+		return nil, nil, err
+	}
+	logger := telemetry.NewLogger(telemetry.LoggerOptions{Level: cfg.Log.Level, Format: cfg.Log.Format, Writer: e.stderr})
+	poolCfg, err := pgxpool.ParseConfig(cfg.DatabaseURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	poolCfg.MaxConns = int32(cfg.DBMaxConns)
+	pool, err := pgxpool.NewWithConfig(ctx, poolCfg) // connects lazily, as on Lambda
+	if err != nil {
+		return nil, nil, fmt.Errorf("opening the database pool: %w", err)
+	}
+	h := httpapi.NewLambdaHandler(httpapi.New(httpapi.Options{DB: pool, Logger: logger, Version: versionString()}))
+	return lambda.NewHandler(h.Handle), pool.Close, nil
+}
+
+// buildRecorder builds the recorder's handler with recorder.NewFromEnv,
+// as functions/recorder does.
+func buildRecorder(ctx context.Context, e env) (lambda.Handler, func(), error) {
+	r, closePool, err := recorder.NewFromEnv(ctx, e.lookup, e.stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	return lambda.NewHandler(r.Handle), closePool, nil
+}
+
+// findInvokeTarget returns the target named by a folder name or a logical
+// id, ignoring case.
+func findInvokeTarget(name string) (invokeTarget, bool) {
+	for _, t := range invokeTargets {
+		if strings.EqualFold(name, t.name) || strings.EqualFold(name, t.logicalID) {
+			return t, true
+		}
+	}
+	return invokeTarget{}, false
+}
+
+// invokeError is what Lambda answers for a handler's error, and so what
+// `aiflow invoke` prints for one.
+type invokeError struct {
+	ErrorMessage string `json:"errorMessage"`
+	ErrorType    string `json:"errorType"`
+}
+
+// cmdInvoke runs a function's handler once with an event read from a
+// file, like `sam local invoke`: configuration from the environment, the
+// handler built as the function's main builds it, the event decoded and
+// the response encoded by aws-lambda-go as on Lambda. The response goes
+// to stdout as JSON and logs to stderr. It returns 0 when the handler
+// answered, 1 when it returned an error (printed as Lambda's error JSON)
+// or could not be built, 2 for bad usage.
+func cmdInvoke(ctx context.Context, args []string, e env) int {
+	fs := flag.NewFlagSet("aiflow invoke", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	eventFile := fs.String("event", "", "the event to invoke the function with, a JSON file (see events/)")
+	timeout := fs.Duration("timeout", 30*time.Second, "the invocation's deadline, as the function's Timeout sets it on Lambda")
+	positional, err := parseAnywhere(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	names := make([]string, len(invokeTargets))
+	for i, t := range invokeTargets {
+		names[i] = t.name
+	}
+	if len(positional) != 1 || *eventFile == "" {
+		fmt.Fprintf(e.stderr, "%s\nfunctions: %s\n", invokeUsage, strings.Join(names, ", "))
+		return 2
+	}
+	if *timeout <= 0 {
+		fmt.Fprintf(e.stderr, "aiflow invoke: --timeout %s is not positive\n", *timeout)
+		return 2
+	}
+	target, ok := findInvokeTarget(positional[0])
+	if !ok {
+		fmt.Fprintf(e.stderr, "aiflow invoke: no function %q; aiflow invoke runs %s\n", positional[0], strings.Join(names, ", "))
+		return 2
+	}
+	payload, err := os.ReadFile(*eventFile)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "aiflow invoke: reading the event: %v\n", err)
+		return 1
+	}
+	if !json.Valid(payload) {
+		fmt.Fprintf(e.stderr, "aiflow invoke: %s is not valid JSON\n", *eventFile)
+		return 1
+	}
+
+	handler, closeFunc, err := target.build(ctx, e)
+	if err != nil {
+		var cfgErr *config.Error
+		if errors.As(err, &cfgErr) {
+			fmt.Fprintln(e.stderr, err) // it names the binary itself
+		} else {
+			fmt.Fprintf(e.stderr, "aiflow invoke %s: %v\n", target.name, err)
+		}
+		return 1
+	}
+	defer closeFunc()
+
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	ctx = lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{
+		AwsRequestID:       uuid.NewString(),
+		InvokedFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:aiflow-" + target.name,
+	})
+	out, err := handler.Invoke(ctx, payload)
+	if err != nil {
+		typ := reflect.TypeOf(err)
+		for typ.Kind() == reflect.Pointer {
+			typ = typ.Elem()
+		}
+		printJSON(e, invokeError{ErrorMessage: err.Error(), ErrorType: typ.Name()})
+		return 1
+	}
+	var pretty bytes.Buffer
+	if json.Indent(&pretty, out, "", "  ") != nil {
+		pretty.Reset()
+		pretty.Write(out)
+	}
+	pretty.WriteByte('\n')
+	_, _ = e.stdout.Write(pretty.Bytes())
+	return 0
+}
+
+func printJSON(e env, v any) {
+	b, _ := json.MarshalIndent(v, "", "  ")
+	fmt.Fprintf(e.stdout, "%s\n", b)
+}
