@@ -47,6 +47,7 @@ Usage:
   aiflow migrate up|down|status   apply, roll back or list database migrations
   aiflow archive --before YYYY-MM archive the months of events before YYYY-MM (and: archive restore FILE)
   aiflow replay --projection NAME rebuild a projection from the whole event log
+  aiflow audit verify|list        check the API's hash-chained audit log, or print its newest records
   aiflow doctor                   check this machine's prerequisites
   aiflow version                  print the version
 
@@ -68,6 +69,8 @@ func run(ctx context.Context, args []string, e env) int {
 		return cmdArchive(ctx, args[1:], e)
 	case "replay":
 		return cmdReplay(ctx, args[1:], e)
+	case "audit":
+		return cmdAudit(ctx, args[1:], e)
 	case "validate":
 		return cmdValidate(args[1:], e)
 	case "compile":

@@ -23,6 +23,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Outcome is what came of an audited request.
@@ -129,6 +130,19 @@ func New(db DB, opts Options) *Log {
 	return &Log{db: db, now: opts.NowFunc}
 }
 
+// ErrNotMigrated is wrapped by the errors of a database without the audit
+// log's tables: migration 00004 has not been applied.
+var ErrNotMigrated = errors.New("the audit log's tables do not exist (has `aiflow migrate up` run?)")
+
+// interpret translates PostgreSQL's errors into the package's, once.
+func interpret(err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "42P01" { // undefined_table
+		return ErrNotMigrated
+	}
+	return err
+}
+
 // ErrInvalidRecord is wrapped by Append's errors for a record that cannot
 // be stored: no actor or action, an unknown outcome, or details that are
 // not a JSON object of at most MaxDetails bytes.
@@ -151,7 +165,7 @@ func (l *Log) Append(ctx context.Context, rec Record) (Entry, error) {
 	var head int64
 	var prev []byte
 	if err := tx.QueryRow(ctx, `SELECT seq, hash FROM api.audit_head WHERE id FOR UPDATE`).Scan(&head, &prev); err != nil {
-		return Entry{}, fmt.Errorf("appending to the audit log: locking its head: %w", err)
+		return Entry{}, fmt.Errorf("appending to the audit log: locking its head: %w", interpret(err))
 	}
 	// The time is read under the lock, so times never run backwards along
 	// the chain.

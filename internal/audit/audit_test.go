@@ -349,3 +349,17 @@ func TestDenialFuncRecordsGuardDenials(t *testing.T) {
 	_, err = b.log.Verify(context.Background())
 	require.NoError(t, err)
 }
+
+func TestNotMigrated(t *testing.T) {
+	t.Parallel()
+	pool, err := pgxpool.New(context.Background(), pgclustertest.EmptyDatabase(t))
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	l := New(pool, Options{})
+	_, err = l.Verify(context.Background())
+	require.ErrorIs(t, err, ErrNotMigrated)
+	_, err = l.List(context.Background(), ListOptions{})
+	require.ErrorIs(t, err, ErrNotMigrated)
+	_, err = l.Append(context.Background(), record(1))
+	require.ErrorIs(t, err, ErrNotMigrated)
+}

@@ -45,7 +45,7 @@ func (l *Log) Verify(ctx context.Context) (Report, error) {
 	var headSeq int64
 	var headHash []byte
 	if err := tx.QueryRow(ctx, `SELECT seq, hash FROM api.audit_head WHERE id`).Scan(&headSeq, &headHash); err != nil {
-		return Report{}, fmt.Errorf("verifying the audit log: reading its head: %w", err)
+		return Report{}, fmt.Errorf("verifying the audit log: reading its head: %w", interpret(err))
 	}
 	rows, err := tx.Query(ctx, selectEntries+` ORDER BY seq`)
 	if err != nil {
@@ -145,7 +145,7 @@ func (l *Log) List(ctx context.Context, opts ListOptions) ([]Entry, error) {
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // read only
 	rows, err := tx.Query(ctx, selectEntries+` WHERE seq < $1 ORDER BY seq DESC LIMIT $2`, before, opts.Limit)
 	if err != nil {
-		return nil, fmt.Errorf("listing the audit log: %w", err)
+		return nil, fmt.Errorf("listing the audit log: %w", interpret(err))
 	}
 	defer rows.Close()
 	var out []Entry
@@ -157,7 +157,7 @@ func (l *Log) List(ctx context.Context, opts ListOptions) ([]Entry, error) {
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("listing the audit log: %w", err)
+		return nil, fmt.Errorf("listing the audit log: %w", interpret(err))
 	}
 	return out, nil
 }
