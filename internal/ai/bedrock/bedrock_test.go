@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -426,21 +428,75 @@ func TestDeadline(t *testing.T) {
 	requireCode(t, err, ai.CodeTimeout)
 }
 
-// TestDeadlineMidStream also guards readOnlyBodies: without it a third of
-// its runs lose the connection a moment after the stream begins.
 func TestDeadlineMidStream(t *testing.T) {
 	t.Parallel()
 	frames := radioFrames()
 	b := setup(t, streamReply(t, frames[:3], true))
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer cancel()
+	// The deadline passes once both pieces have arrived, with the stream
+	// still open.
+	ctx := newPassingDeadline()
 	var deltas []string
 	_, err := b.provider.Stream(ctx, radioRequest(), func(d ai.Delta) error {
 		deltas = append(deltas, d.Text)
+		if len(deltas) == 2 {
+			ctx.pass()
+		}
 		return nil
 	})
 	requireCode(t, err, ai.CodeTimeout)
 	require.Equal(t, []string{"I'll look up the most", " popular song on WZPZ."}, deltas)
+}
+
+// passingDeadline is a context whose deadline passes when pass is called, so
+// a test lets it pass at a chosen point of a stream rather than at a time.
+type passingDeadline struct {
+	context.Context
+	done chan struct{}
+	once sync.Once
+}
+
+func newPassingDeadline() *passingDeadline {
+	return &passingDeadline{Context: context.Background(), done: make(chan struct{})}
+}
+
+func (c *passingDeadline) pass() { c.once.Do(func() { close(c.done) }) }
+
+func (c *passingDeadline) Done() <-chan struct{} { return c.done }
+
+func (c *passingDeadline) Err() error {
+	select {
+	case <-c.done:
+		return context.DeadlineExceeded
+	default:
+		return nil
+	}
+}
+
+// recordingTransport notes whether the bodies it sends offer WriteTo.
+type recordingTransport struct {
+	mu        sync.Mutex
+	writerTos []bool
+}
+
+func (rt *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	_, ok := req.Body.(io.WriterTo)
+	rt.mu.Lock()
+	rt.writerTos = append(rt.writerTos, ok)
+	rt.mu.Unlock()
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+// TestRequestBodiesOfferReadAlone guards readOnlyBodies: the SDK's own body
+// answers WriteTo with io.EOF once the SDK has closed it, which net/http
+// takes for a failed upload, and it then cuts a stream that has begun.
+func TestRequestBodiesOfferReadAlone(t *testing.T) {
+	t.Parallel()
+	b := setup(t, streamReply(t, radioFrames(), false))
+	rt := &recordingTransport{}
+	p := bedrock.NewFromConfig(testConfig(), bedrock.Options{Endpoint: b.url, HTTPClient: &http.Client{Transport: rt}})
+	_, err := p.Stream(context.Background(), radioRequest(), func(ai.Delta) error { return nil })
+	require.NoError(t, err)
+	require.Equal(t, []bool{false}, rt.writerTos)
 }
 
 func TestNetworkError(t *testing.T) {
