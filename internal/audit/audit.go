@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -120,6 +121,10 @@ type Options struct {
 type Log struct {
 	db  DB
 	now func() time.Time
+
+	mu       sync.Mutex
+	queue    []*pendingAppend
+	flushing bool // a flush is running; it drains the queue
 }
 
 // New returns the log kept in db, which must have migration 00004 applied.
@@ -148,47 +153,182 @@ func interpret(err error) error {
 // not a JSON object of at most MaxDetails bytes.
 var ErrInvalidRecord = errors.New("invalid audit record")
 
+// maxBatch bounds how many records one transaction appends.
+const maxBatch = 500
+
+// batchTimeout bounds one batch's transaction, which no caller's context
+// governs alone.
+const batchTimeout = 30 * time.Second
+
+// pendingAppend is a record waiting for its batch, and where its result
+// goes.
+type pendingAppend struct {
+	rec  Record
+	done chan appendResult // buffered: the writer never waits for the caller
+}
+
+type appendResult struct {
+	entry Entry
+	err   error
+}
+
 // Append adds rec at the end of the chain and returns it as stored. It
-// returns an error wrapping ErrInvalidRecord when rec cannot be stored.
+// returns an error wrapping ErrInvalidRecord when rec cannot be stored,
+// and ErrNotMigrated when the database lacks the log's tables.
+//
+// Appends in one process are committed in groups: while one transaction
+// holds the chain's head, the records that arrive queue up, and the next
+// transaction appends them all, so the log takes many more records per
+// second than there are round trips to the database. Append returns once
+// its record is committed. When ctx ends first, Append returns its error,
+// and the record may still be committed.
 func (l *Log) Append(ctx context.Context, rec Record) (Entry, error) {
 	rec, err := normalize(rec)
 	if err != nil {
 		return Entry{}, err
 	}
+	if err := ctx.Err(); err != nil {
+		return Entry{}, fmt.Errorf("appending to the audit log: %w", err)
+	}
+	p := &pendingAppend{rec: rec, done: make(chan appendResult, 1)}
+	l.mu.Lock()
+	l.queue = append(l.queue, p)
+	lead := !l.flushing
+	l.flushing = true
+	l.mu.Unlock()
+	if lead {
+		// This caller writes the batch its record heads, then hands the
+		// rest of the queue to a goroutine of its own and returns.
+		l.flush(context.WithoutCancel(ctx))
+	}
+	select {
+	case r := <-p.done:
+		return r.entry, r.err
+	default:
+	}
+	select {
+	case r := <-p.done:
+		return r.entry, r.err
+	case <-ctx.Done():
+		return Entry{}, fmt.Errorf("appending to the audit log: %w", ctx.Err())
+	}
+}
+
+// flush appends one batch from the queue, and starts the next flush when
+// more records are waiting.
+func (l *Log) flush(ctx context.Context) {
+	l.mu.Lock()
+	n := min(len(l.queue), maxBatch)
+	batch := make([]*pendingAppend, n)
+	copy(batch, l.queue)
+	l.queue = l.queue[n:]
+	l.mu.Unlock()
+
+	ctx, cancel := context.WithTimeout(ctx, batchTimeout)
+	entries, err := l.appendBatch(ctx, batch)
+	cancel()
+	for i, p := range batch {
+		if err != nil {
+			p.done <- appendResult{err: err}
+		} else {
+			p.done <- appendResult{entry: entries[i]}
+		}
+	}
+
+	l.mu.Lock()
+	if len(l.queue) == 0 {
+		l.flushing = false
+		l.mu.Unlock()
+		return
+	}
+	l.mu.Unlock()
+	go l.flush(context.Background())
+}
+
+// appendBatch appends the records in one transaction that holds the
+// chain's head.
+func (l *Log) appendBatch(ctx context.Context, batch []*pendingAppend) ([]Entry, error) {
 	tx, err := l.db.BeginTx(ctx, pgx.TxOptions{})
 	if err != nil {
-		return Entry{}, fmt.Errorf("appending to the audit log: beginning: %w", err)
+		return nil, fmt.Errorf("appending to the audit log: beginning: %w", err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // a no-op after Commit
 
-	var e Entry
 	var head int64
 	var prev []byte
 	if err := tx.QueryRow(ctx, `SELECT seq, hash FROM api.audit_head WHERE id FOR UPDATE`).Scan(&head, &prev); err != nil {
-		return Entry{}, fmt.Errorf("appending to the audit log: locking its head: %w", interpret(err))
+		return nil, fmt.Errorf("appending to the audit log: locking its head: %w", interpret(err))
 	}
-	// The time is read under the lock, so times never run backwards along
-	// the chain.
-	if rec.Time.IsZero() {
-		rec.Time = l.now().UTC().Truncate(time.Microsecond)
+	entries := make([]Entry, len(batch))
+	cols := newColumns(len(batch))
+	for i, p := range batch {
+		e := &entries[i]
+		e.Seq, e.Record = head+int64(i)+1, p.rec
+		// The time is read under the lock, so times never run backwards
+		// along the chain.
+		if e.Time.IsZero() {
+			e.Time = l.now().UTC().Truncate(time.Microsecond)
+		}
+		if i == 0 {
+			copy(e.PrevHash[:], prev)
+		} else {
+			e.PrevHash = entries[i-1].Hash
+		}
+		e.Hash = e.computeHash()
+		cols.add(e)
 	}
-	e.Seq, e.Record = head+1, rec
-	copy(e.PrevHash[:], prev)
-	e.Hash = e.computeHash()
 	if _, err := tx.Exec(ctx, `INSERT INTO api.audit_log
 		(seq, recorded_at, actor, action, resource, outcome, request_id, source_ip, user_agent, details, prev_hash, hash)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-		e.Seq, e.Time, e.Actor, e.Action, e.Resource, string(e.Outcome), e.RequestID, e.SourceIP, e.UserAgent,
-		string(e.Details), e.PrevHash[:], e.Hash[:]); err != nil {
-		return Entry{}, fmt.Errorf("appending to the audit log: inserting record %d: %w", e.Seq, err)
+		SELECT seq, recorded_at, actor, action, resource, outcome, request_id, source_ip, user_agent, details::json, prev_hash, hash
+		FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+			$9::text[], $10::text[], $11::bytea[], $12::bytea[])
+			AS r(seq, recorded_at, actor, action, resource, outcome, request_id, source_ip, user_agent, details, prev_hash, hash)`,
+		cols.seq, cols.time, cols.actor, cols.action, cols.resource, cols.outcome, cols.requestID, cols.sourceIP,
+		cols.userAgent, cols.details, cols.prevHash, cols.hash); err != nil {
+		return nil, fmt.Errorf("appending to the audit log: inserting records %d to %d: %w", entries[0].Seq, entries[len(entries)-1].Seq, err)
 	}
-	if _, err := tx.Exec(ctx, `UPDATE api.audit_head SET seq = $1, hash = $2 WHERE id`, e.Seq, e.Hash[:]); err != nil {
-		return Entry{}, fmt.Errorf("appending to the audit log: moving its head: %w", err)
+	last := entries[len(entries)-1]
+	if _, err := tx.Exec(ctx, `UPDATE api.audit_head SET seq = $1, hash = $2 WHERE id`, last.Seq, last.Hash[:]); err != nil {
+		return nil, fmt.Errorf("appending to the audit log: moving its head: %w", err)
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return Entry{}, fmt.Errorf("appending to the audit log: committing record %d: %w", e.Seq, err)
+		return nil, fmt.Errorf("appending to the audit log: committing records %d to %d: %w", entries[0].Seq, last.Seq, err)
 	}
-	return e, nil
+	return entries, nil
+}
+
+// columns are a batch's records as one array per column, for unnest.
+type columns struct {
+	seq                                     []int64
+	time                                    []time.Time
+	actor, action, resource, outcome        []string
+	requestID, sourceIP, userAgent, details []string
+	prevHash, hash                          [][]byte
+}
+
+func newColumns(n int) *columns {
+	return &columns{
+		seq: make([]int64, 0, n), time: make([]time.Time, 0, n),
+		actor: make([]string, 0, n), action: make([]string, 0, n), resource: make([]string, 0, n),
+		outcome: make([]string, 0, n), requestID: make([]string, 0, n), sourceIP: make([]string, 0, n),
+		userAgent: make([]string, 0, n), details: make([]string, 0, n),
+		prevHash: make([][]byte, 0, n), hash: make([][]byte, 0, n),
+	}
+}
+
+func (c *columns) add(e *Entry) {
+	c.seq = append(c.seq, e.Seq)
+	c.time = append(c.time, e.Time)
+	c.actor = append(c.actor, e.Actor)
+	c.action = append(c.action, e.Action)
+	c.resource = append(c.resource, e.Resource)
+	c.outcome = append(c.outcome, string(e.Outcome))
+	c.requestID = append(c.requestID, e.RequestID)
+	c.sourceIP = append(c.sourceIP, e.SourceIP)
+	c.userAgent = append(c.userAgent, e.UserAgent)
+	c.details = append(c.details, string(e.Details))
+	c.prevHash = append(c.prevHash, e.PrevHash[:])
+	c.hash = append(c.hash, e.Hash[:])
 }
 
 // normalize checks rec and puts it in the form that is hashed and stored.

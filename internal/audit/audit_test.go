@@ -363,3 +363,15 @@ func TestNotMigrated(t *testing.T) {
 	_, err = l.Append(context.Background(), record(1))
 	require.ErrorIs(t, err, ErrNotMigrated)
 }
+
+func TestAppendWithAnEndedContextWritesNothing(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := b.log.Append(ctx, record(1))
+	require.ErrorIs(t, err, context.Canceled)
+	rep, err := b.log.Verify(context.Background())
+	require.NoError(t, err)
+	require.Zero(t, rep.Records)
+}

@@ -34,3 +34,21 @@ func BenchmarkCanonicalHash(b *testing.B) {
 		_ = e.computeHash()
 	}
 }
+
+// BenchmarkAppendConcurrent measures appends from 32 goroutines, which the
+// log commits in groups.
+func BenchmarkAppendConcurrent(b *testing.B) {
+	b.ReportAllocs()
+	l := New(pgclustertest.Pool(b), Options{})
+	rec := record(1)
+	ctx := context.Background()
+	b.SetParallelism(16)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := l.Append(ctx, rec); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
