@@ -416,3 +416,27 @@ func TestVerifierAuthenticateReadsTheBearerHeader(t *testing.T) {
 	_, err = v.Authenticate(r)
 	requireRefused(t, "", err, "not hold a Bearer token")
 }
+
+func TestVerifierFetchesOnceForConcurrentUnknownKids(t *testing.T) {
+	t.Parallel()
+	b := setupJWKS(t)
+	ctx := context.Background()
+	_, err := b.v.Verify(ctx, sign(t, jwt.SigningMethodRS256, b.rsa, "rsa-1", claims(b.clock, nil)))
+	require.NoError(t, err)
+	ek2, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	b.server.set(http.StatusOK, rsaJWK("rsa-1", &b.rsa.PublicKey), ecJWK("ec-2", &ek2.PublicKey))
+	b.clock.Advance(time.Minute)
+
+	tok := sign(t, jwt.SigningMethodES256, ek2, "ec-2", claims(b.clock, nil))
+	var wg sync.WaitGroup
+	errs := make([]error, 20)
+	for i := range errs {
+		wg.Go(func() { _, errs[i] = b.v.Verify(ctx, tok) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	require.Equal(t, int64(2), b.server.fetches.Load(), "the first request fetched; the others found the new key")
+}
