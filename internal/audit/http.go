@@ -49,7 +49,10 @@ func sourceIP(remote string) string {
 // errorFunc (which may be nil); the denial is answered either way.
 func DenialFunc(l *Log, errorFunc func(ctx context.Context, err error)) auth.AuditFunc {
 	return func(ctx context.Context, d auth.Denial) {
-		rec := FromRequest(d.Request)
+		rec := Record{Actor: Anonymous}
+		if d.Request != nil {
+			rec = FromRequest(d.Request)
+		}
 		if d.Principal.Subject != "" {
 			rec.Actor = d.Principal.Subject
 		}
