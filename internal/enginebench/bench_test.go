@@ -3,6 +3,7 @@ package enginebench_test
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -137,10 +138,23 @@ func TestDescribe(t *testing.T) {
 	require.Equal(t, pg.Version+" (fsync=on, synchronous_commit="+pg.SynchronousCommit+")", pg.String())
 }
 
-// reportRun reports a run's numbers as the benchmark's metrics. ns/op is
-// the wall time per execution only when b.N is at least the executions in
-// flight; read executions/s.
-func reportRun(b *testing.B, res enginebench.Result) {
+// runBenchmark runs p once, max(b.N, p.InFlight) executions, and reports
+// its numbers. ns/op, B/op and allocs/op are per execution, whatever b.N
+// was: the benchmark reports them itself.
+func runBenchmark(b *testing.B, p enginebench.Params) {
+	b.ReportAllocs()
+	p.Executions = max(b.N, p.InFlight)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	res, err := enginebench.Run(context.Background(), p)
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		b.Fatal(err)
+	}
+	n := float64(res.Executions)
+	b.ReportMetric(float64(res.Elapsed.Nanoseconds())/n, "ns/op")
+	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/n, "B/op")
+	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/n, "allocs/op")
 	b.ReportMetric(res.ExecutionsPerSec, "executions/s")
 	b.ReportMetric(res.TransitionsPerSec, "transitions/s")
 	b.ReportMetric(float64(res.LatencyP50.Microseconds()), "p50-µs")
@@ -155,12 +169,7 @@ func reportRun(b *testing.B, res enginebench.Result) {
 func BenchmarkEngineInMemory(b *testing.B) {
 	for _, inFlight := range []int{1000, 10000} {
 		b.Run(fmt.Sprintf("inflight=%d", inFlight), func(b *testing.B) {
-			b.ReportAllocs()
-			res, err := enginebench.Run(context.Background(), enginebench.Params{Store: engine.NewMemoryStore(), Executions: max(b.N, inFlight), InFlight: inFlight})
-			if err != nil {
-				b.Fatal(err)
-			}
-			reportRun(b, res)
+			runBenchmark(b, enginebench.Params{Store: engine.NewMemoryStore(), InFlight: inFlight})
 		})
 	}
 }
@@ -173,12 +182,7 @@ func BenchmarkEngineDurable(b *testing.B) {
 	for _, inFlight := range []int{1000, 10000} {
 		store := postgresStore(b)
 		b.Run(fmt.Sprintf("inflight=%d", inFlight), func(b *testing.B) {
-			b.ReportAllocs()
-			res, err := enginebench.Run(context.Background(), enginebench.Params{Store: store, Executions: max(b.N, inFlight), InFlight: inFlight})
-			if err != nil {
-				b.Fatal(err)
-			}
-			reportRun(b, res)
+			runBenchmark(b, enginebench.Params{Store: store, InFlight: inFlight})
 		})
 	}
 }
