@@ -1,0 +1,206 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+
+	"github.com/aiflow/aiflow/internal/mcpclient"
+	"github.com/aiflow/aiflow/internal/mcpclient/mcpclienttest"
+	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
+	"github.com/aiflow/aiflow/internal/steps"
+	"github.com/aiflow/aiflow/internal/supportdesk"
+	"github.com/aiflow/aiflow/internal/workflow"
+)
+
+func mcpCmd(t *testing.T, cmd func(context.Context, []string, env) int, vars map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	te := newTestEnv(vars)
+	code := cmd(t.Context(), args, te.env())
+	return code, te.stdout.String(), te.stderr.String()
+}
+
+func TestMCPToolsAndApprove(t *testing.T) {
+	t.Parallel()
+	srv := mcpclienttest.New(mcpclienttest.Options{})
+	hs := httptest.NewServer(srv.HTTPHandler())
+	t.Cleanup(hs.Close)
+	pins := filepath.Join(t.TempDir(), "pins.json")
+	vars := map[string]string{mcpclient.EnvServers: `{"test": {"urls": ["` + hs.URL + `"]}}`, "AIFLOW_MCP_PINS": pins}
+
+	code, out, errOut := mcpCmd(t, cmdMCPTools, vars)
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, "SERVER  TOOL           ACCESS       STATUS  DESCRIPTION\n")
+	require.Contains(t, out, "test    lookup         read-only    new     Look up a customer by id.\n")
+	require.Contains(t, out, "test    create_ticket  writes       new     Open a support ticket.\n")
+	require.Contains(t, out, "test    refund         keyed:_meta  new     Refund an order, once per idempotency key.\n")
+	require.Contains(t, errOut, "8 tools are new (never approved)")
+	require.NoFileExists(t, pins, "listing approves nothing")
+
+	code, out, errOut = mcpCmd(t, cmdMCPApprove, vars, "test", "lookup")
+	require.Equal(t, 0, code, errOut)
+	require.Regexp(t, `^approved test/lookup sha256:[0-9a-f]{64}\n$`, out)
+	code, out, _ = mcpCmd(t, cmdMCPTools, vars, "test")
+	require.Equal(t, 0, code)
+	require.Contains(t, out, "test    lookup         read-only    pinned  Look up a customer by id.\n")
+
+	srv.ChangeLookup("Look up a customer by id, and more.")
+	code, out, errOut = mcpCmd(t, cmdMCPTools, vars, "test")
+	require.Equal(t, 1, code, "a changed definition fails the listing")
+	require.Contains(t, out, "test    lookup         read-only    changed  Look up a customer by id, and more.\n")
+	require.Contains(t, errOut, "1 tool definitions changed since they were approved")
+
+	code, out, errOut = mcpCmd(t, cmdMCPApprove, vars, "test")
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, "approved test/lookup sha256:")
+	require.Contains(t, out, "approved test/refund sha256:")
+	code, _, errOut = mcpCmd(t, cmdMCPTools, vars, "test")
+	require.Equal(t, 0, code)
+	require.Empty(t, errOut)
+
+	code, _, errOut = mcpCmd(t, cmdMCPTools, vars, "billing")
+	require.Equal(t, 2, code)
+	require.Contains(t, errOut, `no MCP server "billing" is configured (servers: test)`)
+	code, _, errOut = mcpCmd(t, cmdMCPTools, map[string]string{})
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, "no MCP servers are configured")
+}
+
+// supportServer serves the support desk over Streamable HTTP on a fresh,
+// seeded database, and returns the variables that configure it as the MCP
+// server "support".
+func supportServer(t *testing.T) map[string]string {
+	t.Helper()
+	db, err := pgxpool.New(t.Context(), pgclustertest.Database(t))
+	require.NoError(t, err)
+	t.Cleanup(db.Close)
+	now := time.Date(2026, 11, 20, 15, 30, 0, 0, time.UTC)
+	_, err = supportdesk.Seed(t.Context(), db, now)
+	require.NoError(t, err)
+	s, err := supportdesk.NewServer(supportdesk.New(db, supportdesk.Options{NowFunc: func() time.Time { return now }}), supportdesk.ServerOptions{})
+	require.NoError(t, err)
+	secret := []byte("a-test-secret-that-is-long-enough-for-hs256")
+	h, err := supportdesk.NewHTTPHandler(supportdesk.HTTPOptions{Server: s, TokenSecret: secret})
+	require.NoError(t, err)
+	hs := httptest.NewServer(h)
+	t.Cleanup(hs.Close)
+	tok, err := supportdesk.IssueToken(secret, supportdesk.TokenParams{Subject: "aiflow-mcpstep", TTL: time.Hour, Now: time.Now()})
+	require.NoError(t, err)
+	return map[string]string{
+		mcpclient.EnvServers: `{"support": {"urls": ["` + hs.URL + `"], "token_secret": "support-mcp-token"}}`,
+		"SUPPORT_MCP_TOKEN":  tok,
+		"AIFLOW_MCP_PINS":    filepath.Join(t.TempDir(), "pins.json"),
+	}
+}
+
+func TestMCPCatalogFromTheSupportServer(t *testing.T) {
+	t.Parallel()
+	vars := supportServer(t)
+	file := filepath.Join(t.TempDir(), "catalog.json")
+	code, _, errOut := mcpCmd(t, cmdMCPCatalog, vars, "-o", file)
+	require.Equal(t, 0, code, errOut)
+	require.Equal(t, "wrote "+file+" (1 servers)\n", errOut)
+	src, err := os.ReadFile(file)
+	require.NoError(t, err)
+	catalog, err := workflow.ParseCatalog(src)
+	require.NoError(t, err)
+
+	// The catalog holds the server's own definitions.
+	var want struct {
+		Tools []workflow.CatalogTool `json:"tools"`
+	}
+	require.NoError(t, json.Unmarshal(supportdesk.ToolsJSON, &want))
+	got := catalog.Servers["support"].Tools
+	require.Len(t, got, len(want.Tools))
+	byName := map[string]workflow.CatalogTool{}
+	for _, tool := range got {
+		byName[tool.Name] = tool
+	}
+	for _, w := range want.Tools {
+		g, ok := byName[w.Name]
+		require.True(t, ok, w.Name)
+		require.Equal(t, w.Description, g.Description)
+		require.JSONEq(t, string(w.InputSchema), string(g.InputSchema), w.Name)
+		if len(w.OutputSchema) > 0 {
+			require.JSONEq(t, string(w.OutputSchema), string(g.OutputSchema), w.Name)
+		}
+	}
+
+	// A workflow's mcp arguments are checked against the live schemas.
+	wf := `name: lookup-order
+input:
+  type: object
+  required: [order]
+  properties:
+    order: {type: string}
+steps:
+  - id: order
+    mcp:
+      server: support
+      tool: get_order
+      arguments:
+        order_id: "{{ input.order }}"
+`
+	_, err = workflow.Load("lookup-order.yaml", []byte(wf), catalog)
+	require.ErrorContains(t, err, "order_id")
+
+	// Standard output, one server named.
+	code, out, errOut := mcpCmd(t, cmdMCPCatalog, vars, "support")
+	require.Equal(t, 0, code, errOut)
+	require.Equal(t, string(src), out)
+}
+
+func TestMCPStepAgainstTheSupportServer(t *testing.T) {
+	t.Parallel()
+	vars := supportServer(t)
+	cfg, err := mcpclient.LoadConfig(func(k string) (string, bool) { v, ok := vars[k]; return v, ok }, nil)
+	require.NoError(t, err)
+	pool, err := mcpclient.New(mcpclient.Options{Config: cfg, Secrets: mapSecrets(vars)})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, pool.Close()) })
+	details := &steps.MemoryDetails{}
+	h := steps.NewMCP(steps.MCPConfig{Pool: pool, Details: details})
+	msg := func(tool string, args map[string]any) steps.Message {
+		data, err := json.Marshal(map[string]any{"arguments": args})
+		require.NoError(t, err)
+		return steps.Message{
+			TaskToken: "t", Execution: steps.Execution{ID: "arn:aws:states:eu-west-1:123456789012:execution:support-triage:e1"},
+			Step: steps.StepInfo{ID: "order", Kind: "mcp"}, Spec: json.RawMessage(`{"server":"support","tool":"` + tool + `"}`), Data: data,
+		}
+	}
+	res, err := h.Run(t.Context(), msg("get_order", map[string]any{"order_id": 1042}))
+	require.NoError(t, err)
+	order := res.Output.(map[string]any)
+	require.InDelta(t, 1042, order["order_id"], 0)
+	require.Contains(t, order, "refund_eligible")
+
+	_, err = h.Run(t.Context(), msg("get_order", map[string]any{"order_id": 999999}))
+	var f *steps.Failure
+	require.ErrorAs(t, err, &f)
+	require.Equal(t, "MCP.ToolError", f.Name)
+	require.Contains(t, f.Cause, "999999")
+
+	_, err = h.Run(t.Context(), msg("get_order", map[string]any{"order_id": "1042"}))
+	require.ErrorAs(t, err, &f)
+	require.Equal(t, "MCP.InvalidArguments", f.Name, "checked against the server's input schema before calling")
+
+	calls := details.Details("arn:aws:states:eu-west-1:123456789012:execution:support-triage:e1")
+	require.Len(t, calls, 3)
+	require.Equal(t, "2025-11-25", calls[0].Data.(steps.MCPCall).ProtocolVersion)
+}
+
+type mapSecrets map[string]string
+
+func (m mapSecrets) Get(_ context.Context, name string) (string, error) {
+	if v, ok := m["SUPPORT_MCP_TOKEN"]; ok && name == "support-mcp-token" {
+		return v, nil
+	}
+	return "", os.ErrNotExist
+}
