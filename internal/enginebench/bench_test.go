@@ -32,6 +32,7 @@ func TestRunInMemory(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 200, res.Executions)
 	require.Equal(t, 50, res.InFlight)
+	require.Equal(t, 200*enginebench.TransitionsPerExecution, res.Callbacks, "every task's latency")
 	require.Positive(t, res.ExecutionsPerSec)
 	require.InDelta(t, 3*res.ExecutionsPerSec, res.TransitionsPerSec, 1e-6)
 	require.Positive(t, res.LatencyP99)
@@ -49,6 +50,7 @@ func TestRunDurable(t *testing.T) {
 	res, err := enginebench.Run(ctx, enginebench.Params{Store: store, Executions: 60, InFlight: 20})
 	require.NoError(t, err)
 	require.Equal(t, 60, res.Executions)
+	require.Equal(t, 60*enginebench.TransitionsPerExecution, res.Callbacks)
 	require.Positive(t, res.LatencyP99)
 
 	// Every execution ended and its history is in PostgreSQL: an engine

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -87,6 +88,9 @@ type Result struct {
 	// accepted (written, when the store is durable).
 	LatencyP50 time.Duration
 	LatencyP99 time.Duration
+	// Callbacks is how many dispatch-to-callback latencies were measured:
+	// every task's, TransitionsPerExecution per execution.
+	Callbacks int
 	// StoreCommits is how many Store.Commit calls the engine made (its
 	// group commits), CommitsWritten the commits they held together, and
 	// CommitTime the time spent in them. While the engine makes one call
@@ -141,7 +145,7 @@ type rig struct {
 	engine  *engine.Engine
 	broker  *queue.Broker
 	smARN   string
-	sent    sync.Map // message id -> send time
+	sent    sync.Map // task token -> send time
 	latMu   sync.Mutex
 	lat     []time.Duration
 	noReply atomic.Bool
@@ -149,13 +153,34 @@ type rig struct {
 
 type timedSender struct{ r *rig }
 
+// SendMessage notes when a task's message was sent, by its task token,
+// before sending it: a worker may answer before SendMessage returns.
 func (s timedSender) SendMessage(ctx context.Context, p engine.SendMessageParams) (string, error) {
-	start := time.Now()
+	token := tokenOf(p.Body)
+	if token != "" {
+		s.r.sent.Store(token, time.Now())
+	}
 	id, err := s.r.broker.SendMessage(ctx, p)
-	if err == nil {
-		s.r.sent.Store(id, start)
+	if err != nil && token != "" {
+		s.r.sent.Delete(token)
 	}
 	return id, err
+}
+
+// tokenOf finds the task token in a message body the benchmark's
+// Parameters make, without decoding the whole body; "" when there is
+// none. Tokens need no JSON escapes.
+func tokenOf(body string) string {
+	const key = `"taskToken":"`
+	_, rest, ok := strings.Cut(body, key)
+	if !ok {
+		return ""
+	}
+	token, _, ok := strings.Cut(rest, `"`)
+	if !ok {
+		return ""
+	}
+	return token
 }
 
 func newRig(ctx context.Context, store engine.Store, workers, batch int) (*rig, error) {
@@ -210,7 +235,7 @@ func (r *rig) handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventRe
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
 			continue
 		}
-		if v, ok := r.sent.LoadAndDelete(m.MessageId); ok {
+		if v, ok := r.sent.LoadAndDelete(body.TaskToken); ok {
 			d := time.Since(v.(time.Time))
 			r.latMu.Lock()
 			r.lat = append(r.lat, d)
@@ -297,7 +322,7 @@ starting:
 		StoreCommits:      store.calls.Load(),
 		CommitsWritten:    store.commits.Load(),
 		CommitTime:        time.Duration(store.nanos.Load())}
-	res.LatencyP50, res.LatencyP99 = r.percentiles()
+	res.LatencyP50, res.LatencyP99, res.Callbacks = r.percentiles()
 	return res, nil
 }
 
@@ -322,14 +347,14 @@ func (r *rig) runOne(ctx context.Context, i int) error {
 	return nil
 }
 
-func (r *rig) percentiles() (p50, p99 time.Duration) {
+func (r *rig) percentiles() (p50, p99 time.Duration, n int) {
 	r.latMu.Lock()
 	defer r.latMu.Unlock()
 	if len(r.lat) == 0 {
-		return 0, 0
+		return 0, 0, 0
 	}
 	sort.Slice(r.lat, func(i, j int) bool { return r.lat[i] < r.lat[j] })
-	return r.lat[len(r.lat)/2], r.lat[len(r.lat)*99/100]
+	return r.lat[len(r.lat)/2], r.lat[len(r.lat)*99/100], len(r.lat)
 }
 
 // MemoryResult is what MeasureInFlight measured.
