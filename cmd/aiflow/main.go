@@ -41,7 +41,7 @@ Usage:
   aiflow validate FILE...         check workflow definitions; every error, located (file:line:col)
   aiflow compile FILE [-o OUT]    compile a workflow to a Step Functions state machine (ASL)
   aiflow graph FILE               draw a workflow as a Mermaid flowchart
-  aiflow run FILE [--mock FILE]   run a workflow once on the local engine, in memory
+  aiflow run FILE [--script FILE] run a workflow once on the local engine, in memory
   aiflow engine [--in-memory]     serve the Step Functions API over the local engine
   aiflow invoke FUNCTION --event FILE  run a Lambda function's handler once with an event, like sam local invoke
   aiflow migrate up|down|status   apply, roll back or list database migrations

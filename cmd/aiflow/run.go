@@ -22,15 +22,15 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/aiflow/aiflow/internal/asl"
+	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/aiflow/aiflow/internal/engine/queue"
 	"github.com/aiflow/aiflow/internal/telemetry"
 	"github.com/aiflow/aiflow/internal/workflow"
 )
 
-// NoWorkerError is the error a task step without a worker fails with in
-// `aiflow run`: until the real step workers run in process, only a mock
-// answers a task.
+// NoWorkerError is the error a task step fails with in `aiflow run` when
+// no worker runs its kind in process and no mock answers it.
 const NoWorkerError = "aiflow.NoWorker"
 
 // runQueues are the in-process queues `aiflow run` creates: one per
@@ -45,17 +45,19 @@ var runQueues = []struct{ substitution, name string }{
 // historyPoll is how often `aiflow run` reads the history for progress.
 const historyPoll = 50 * time.Millisecond
 
-const runUsage = "usage: aiflow run FILE [--input JSON | --input-file FILE] [--mock FILE] [--timeout DURATION] [--catalog FILE]"
+const runUsage = "usage: aiflow run FILE [--input JSON | --input-file FILE] [--script FILE] [--mock FILE] [--timeout DURATION] [--catalog FILE]"
 
 // cmdRun compiles a workflow and runs it once on the local engine in
-// memory, answering its task steps from a mock file: progress on stderr,
-// the execution's output on stdout. It returns 0 when the execution
+// memory, with the ai step worker in process and the other task steps
+// answered from a mock file: progress on stderr, the execution's output on
+// stdout. It returns 0 when the execution
 // succeeds, 1 when it fails or cannot run, 2 for bad usage.
 func cmdRun(ctx context.Context, args []string, e env) int {
 	fs, catalog := workflowFlags("run", e)
 	input := fs.String("input", "", "the execution input, a JSON text (default {})")
 	inputFile := fs.String("input-file", "", "read the execution input from this JSON file")
-	mockFile := fs.String("mock", "", "answer task steps from this file of canned replies (JSON or YAML)")
+	mockFile := fs.String("mock", "", "answer task steps from this file of canned replies (JSON or YAML); a step with a reply here skips its worker")
+	script := fs.String("script", lookupOr(e.lookup, "AIFLOW_AI_SCRIPT"), "answer every model of ai steps from this script of the scripted provider (default $AIFLOW_AI_SCRIPT; without one, ai steps call the providers their models name)")
 	timeout := fs.Duration("timeout", 0, "stop the execution when it runs longer than this (default: no limit but the workflow's own)")
 	files, err := parseAnywhere(fs, args)
 	if err != nil {
@@ -114,9 +116,19 @@ func cmdRun(ctx context.Context, args []string, e env) int {
 		definition: definition,
 		input:      in,
 		mocks:      mocks,
+		script:     *script,
 		steps:      steps,
 		timeout:    *timeout,
 	}, e)
+}
+
+// lookupOr returns the value of an environment variable, or "".
+func lookupOr(lookup config.LookupFunc, name string) string {
+	if lookup == nil {
+		return ""
+	}
+	v, _ := lookup(name)
+	return v
 }
 
 // compileForRun compiles a checked workflow to the text of its state
@@ -405,7 +417,9 @@ type mockWorker struct {
 	mocks     mockSet
 	kinds     map[string]string
 	callbacks taskCallbacks
-	logger    *slog.Logger
+	// workers run the steps without a mock reply whose kinds they know.
+	workers *localWorkers
+	logger  *slog.Logger
 }
 
 // stepMessage is what a worker reads of a task step's message.
@@ -423,12 +437,37 @@ type stepMessage struct {
 func (w *mockWorker) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 	var resp events.SQSEventResponse
 	for _, rec := range ev.Records {
+		if w.forWorker(rec.Body) {
+			r, _ := w.workers.runtime.Handle(ctx, events.SQSEvent{Records: []events.SQSMessage{rec}})
+			resp.BatchItemFailures = append(resp.BatchItemFailures, r.BatchItemFailures...)
+			continue
+		}
 		if err := w.answer(ctx, rec.Body); err != nil {
 			w.logger.Warn("answering a task step", "message_id", rec.MessageId, "error", err)
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
 		}
 	}
 	return resp, nil
+}
+
+// forWorker reports whether a message goes to the in-process workers: a
+// step of a kind they run, without a mock reply.
+func (w *mockWorker) forWorker(body string) bool {
+	if w.workers == nil {
+		return false
+	}
+	var m stepMessage
+	if json.Unmarshal([]byte(body), &m) != nil || m.TaskToken == "" {
+		return false
+	}
+	if _, mocked := w.mocks.reply(m.Step.ID, m.Step.Attempt); mocked {
+		return false
+	}
+	kind := m.Step.Kind
+	if kind == "" {
+		kind = w.kinds[m.Step.ID]
+	}
+	return w.workers.kinds[kind]
 }
 
 func (w *mockWorker) answer(ctx context.Context, body string) error {
@@ -450,7 +489,7 @@ func (w *mockWorker) answer(ctx context.Context, body string) error {
 		err = w.callbacks.SendTaskFailure(ctx, engine.SendTaskFailureInput{
 			TaskToken: m.TaskToken,
 			Error:     NoWorkerError,
-			Cause: fmt.Sprintf("step %q (%s) has no worker yet: aiflow run answers task steps only from a mock file; pass --mock FILE with a reply for %q",
+			Cause: fmt.Sprintf("step %q (%s) has no worker in aiflow run: pass --mock FILE with a reply for %q",
 				m.Step.ID, kind, m.Step.ID),
 		})
 	case r.Error != "":
@@ -476,6 +515,7 @@ type localRun struct {
 	definition string
 	input      string
 	mocks      mockSet
+	script     string
 	steps      map[string]string
 	timeout    time.Duration
 }
@@ -499,14 +539,18 @@ func runLocally(ctx context.Context, r localRun, e env) int {
 	}
 	defer eng.Close()
 
-	worker := &mockWorker{mocks: r.mocks, kinds: r.steps, callbacks: eng, logger: logger}
+	workers, err := newLocalWorkers(ctx, eng, r.script, e.lookup, nil, logger)
+	if err != nil {
+		return fail(err)
+	}
+	worker := &mockWorker{mocks: r.mocks, kinds: r.steps, callbacks: eng, workers: workers, logger: logger}
 	definition := r.definition
 	for _, q := range runQueues {
-		url, err := broker.CreateQueue(queue.QueueConfig{Name: q.name})
+		url, err := broker.CreateQueue(queue.QueueConfig{Name: q.name, VisibilityTimeout: workerTimeout + time.Minute})
 		if err != nil {
 			return fail(fmt.Errorf("creating the queue %s: %w", q.name, err))
 		}
-		stop, err := broker.Subscribe(url, worker.Handle, queue.MappingConfig{ReportBatchItemFailures: true, MaxConcurrency: 10})
+		stop, err := broker.Subscribe(url, worker.Handle, queue.MappingConfig{ReportBatchItemFailures: true, MaxConcurrency: 10, FunctionTimeout: workerTimeout})
 		if err != nil {
 			return fail(fmt.Errorf("subscribing to the queue %s: %w", q.name, err))
 		}

@@ -118,13 +118,71 @@ func TestRunFailingStep(t *testing.T) {
 
 func TestRunStepWithoutMockFailsWithNoWorker(t *testing.T) {
 	t.Parallel()
-	code, stdout, stderr := runCmd(t, "../../examples/research-agent.yaml",
-		"--input", `{"question": "What is the airspeed of an unladen swallow?"}`)
+	code, stdout, stderr := runCmd(t, "../../examples/support-triage.yaml",
+		"--input-file", "../../examples/mocks/support-triage.input.json", "--script", "../../examples/scripts/scripted.yaml")
 	require.Equal(t, 1, code)
 	require.Empty(t, stdout)
-	cause := `step "research" (ai) has no worker yet: aiflow run answers task steps only from a mock file; pass --mock FILE with a reply for "research"`
-	require.Contains(t, stderr, "✖ research aiflow.NoWorker: "+cause+"\n")
+	require.Contains(t, stderr, "\n✔ classify ", "the ai step ran on the scripted provider")
+	cause := `step "find_customer" (mcp) has no worker in aiflow run: pass --mock FILE with a reply for "find_customer"`
+	require.Contains(t, stderr, "✖ find_customer aiflow.NoWorker: "+cause+"\n")
 	require.Contains(t, stderr, "aiflow run: the execution failed: aiflow.NoWorker: "+cause+"\n")
+}
+
+// TestRunAIStepsWithScript: the ai steps run in the real step worker, on
+// the scripted provider, and their outputs flow through the workflow.
+func TestRunAIStepsWithScript(t *testing.T) {
+	t.Parallel()
+	code, stdout, stderr := runCmd(t, "../../examples/document-summary.yaml",
+		"--input-file", "../../examples/mocks/document-summary.input.json", "--script", "../../examples/scripts/scripted.yaml")
+	require.Equal(t, 0, code, stderr)
+	var out struct {
+		Title   string `json:"title"`
+		Summary string `json:"summary"`
+		Parts   []struct {
+			Part    int    `json:"part"`
+			Summary string `json:"summary"`
+		} `json:"parts"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(stdout), &out), stdout)
+	require.NotEmpty(t, out.Title)
+	require.NotEmpty(t, out.Summary)
+	require.Len(t, out.Parts, 3, "one summary per chunk of the input")
+	for i, p := range out.Parts {
+		require.Equal(t, i, p.Part)
+		require.NotEmpty(t, p.Summary)
+	}
+	require.Contains(t, stderr, "\n✔ reduce ")
+
+	doc, err := os.ReadFile("../../docs/local-engine.md")
+	require.NoError(t, err)
+	require.Contains(t, string(doc), "\naiflow run examples/document-summary.yaml --input-file examples/mocks/document-summary.input.json --script examples/scripts/scripted.yaml\n",
+		"docs/local-engine.md shows the command this test runs")
+}
+
+// TestRunAIStepsFromTheEnvironment: the script can come from
+// AIFLOW_AI_SCRIPT; without a script, a model whose provider has no key
+// fails at once with AI.Auth, saying what to set.
+func TestRunAIStepsFromTheEnvironment(t *testing.T) {
+	t.Parallel()
+	run1 := func(vars map[string]string) (int, string, string) {
+		var code int
+		te := newTestEnv(vars)
+		synctest.Test(t, func(t *testing.T) {
+			code = run(context.Background(), []string{"run", "../../examples/support-triage.yaml",
+				"--input-file", "../../examples/mocks/support-triage.input.json",
+				"--mock", "../../examples/mocks/support-triage.yaml"}, te.env())
+		})
+		return code, te.stdout.String(), te.stderr.String()
+	}
+	// The mock file answers every step; a script changes nothing then.
+	code, _, stderr := run1(map[string]string{"AIFLOW_AI_SCRIPT": "../../examples/scripts/scripted.yaml"})
+	require.Equal(t, 0, code, stderr)
+
+	code, stdout, stderr := runCmd(t, "../../examples/support-triage.yaml",
+		"--input-file", "../../examples/mocks/support-triage.input.json")
+	require.Equal(t, 1, code)
+	require.Empty(t, stdout)
+	require.Contains(t, stderr, "AI.Auth: openai: OPENAI_API_KEY is not set; set it, or answer the models from a script with --script FILE")
 }
 
 func TestRunRetriesWithAListOfReplies(t *testing.T) {

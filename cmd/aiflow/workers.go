@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/aiflow/aiflow/internal/ai"
+	"github.com/aiflow/aiflow/internal/ai/anthropic"
+	"github.com/aiflow/aiflow/internal/ai/bedrock"
+	"github.com/aiflow/aiflow/internal/ai/openai"
+	"github.com/aiflow/aiflow/internal/ai/scripted"
+	"github.com/aiflow/aiflow/internal/config"
+	"github.com/aiflow/aiflow/internal/steps"
+)
+
+// workerTimeout is the deadline the in-process queues give a step worker,
+// as a Lambda function's timeout would: Lambda's longest, so that a step's
+// own timeout is what bounds it.
+const workerTimeout = 15 * time.Minute
+
+// aiProviders returns the model providers of in-process ai steps. With a
+// script, the scripted provider answers every model, whatever provider
+// its name starts with, so a workflow runs offline unchanged. Without
+// one, each model goes to the provider its name starts with, with keys
+// and endpoints from the providers' standard variables (OPENAI_API_KEY,
+// ANTHROPIC_API_KEY, AWS credentials, ...).
+func aiProviders(ctx context.Context, script string, lookup config.LookupFunc) (map[string]ai.Provider, error) {
+	if script != "" {
+		s, err := scripted.Load(script)
+		if err != nil {
+			return nil, fmt.Errorf("reading the script %s: %w", script, err)
+		}
+		p := scripted.New(s, scripted.Options{})
+		return map[string]ai.Provider{"scripted": p, "anthropic": p, "openai": p, "bedrock": p}, nil
+	}
+	providers := map[string]ai.Provider{}
+	if lookupOr(lookup, "ANTHROPIC_API_KEY") != "" {
+		providers["anthropic"] = anthropic.New(anthropic.Options{})
+	} else {
+		providers["anthropic"] = unconfigured{"anthropic", "ANTHROPIC_API_KEY is not set"}
+	}
+	if lookupOr(lookup, "OPENAI_API_KEY") != "" {
+		providers["openai"] = openai.New(openai.Options{})
+	} else {
+		providers["openai"] = unconfigured{"openai", "OPENAI_API_KEY is not set"}
+	}
+	if lookupOr(lookup, "AWS_REGION") != "" || lookupOr(lookup, "AWS_DEFAULT_REGION") != "" || lookupOr(lookup, "AWS_PROFILE") != "" {
+		br, err := bedrock.New(ctx, bedrock.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("making the bedrock provider: %w", err)
+		}
+		providers["bedrock"] = br
+	} else {
+		providers["bedrock"] = unconfigured{"bedrock", "no AWS region is set (AWS_REGION or AWS_PROFILE)"}
+	}
+	return providers, nil
+}
+
+// unconfigured is a provider whose credentials are missing: every call
+// fails at once with AI.Auth, saying what to set, rather than going to the
+// network without them.
+type unconfigured struct{ name, why string }
+
+func (u unconfigured) Name() string { return u.name }
+
+func (u unconfigured) Generate(context.Context, ai.Request) (ai.Response, error) {
+	return ai.Response{}, &ai.Error{Code: ai.CodeAuth, Provider: u.name,
+		Message: u.why + "; set it, or answer the models from a script with --script FILE"}
+}
+
+func (u unconfigured) Stream(ctx context.Context, req ai.Request, _ func(ai.Delta) error) (ai.Response, error) {
+	return u.Generate(ctx, req)
+}
+
+// localWorkers are the step workers that run in process, as the Lambda
+// step workers do on AWS: the same runtime and handlers.
+type localWorkers struct {
+	runtime *steps.Runtime
+	kinds   map[string]bool // the step kinds the runtime handles
+}
+
+// newLocalWorkers builds the step runtime of `aiflow run` over the
+// engine's callbacks: ai steps with the providers of script (see
+// aiProviders).
+func newLocalWorkers(ctx context.Context, callbacks steps.Callbacks, script string, lookup config.LookupFunc, broker *steps.Broker, logger *slog.Logger) (*localWorkers, error) {
+	providers, err := aiProviders(ctx, script, lookup)
+	if err != nil {
+		return nil, err
+	}
+	handlers := map[string]steps.Handler{
+		"ai": steps.NewAI(steps.AIConfig{
+			Providers: providers,
+			Retrier:   ai.Retrier{MaxAttempts: 3},
+			Broker:    broker,
+			Logger:    logger,
+		}),
+	}
+	rt, err := steps.NewRuntime(steps.RuntimeConfig{Callbacks: callbacks, Handlers: handlers, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	kinds := map[string]bool{}
+	for k := range handlers {
+		kinds[k] = true
+	}
+	return &localWorkers{runtime: rt, kinds: kinds}, nil
+}
