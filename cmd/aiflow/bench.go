@@ -115,6 +115,7 @@ func cmdBench(ctx context.Context, args []string, e env) int {
 	if err != nil {
 		return fail(fmt.Errorf("running the workload: %w", err))
 	}
+	params.Store = nil // the run's histories need not stay in the heap being measured
 	store, err := newStore(ctx)
 	if err != nil {
 		return fail(err)
