@@ -211,10 +211,16 @@ func (r *aiRun) run(ctx context.Context, spec AISpec, data AIData) (Result, erro
 		// Ask once more, showing the model its answer and what is wrong
 		// with it. This call is not a turn of the agent loop.
 		askedAgain = true
-		req.Messages = append(req.Messages,
-			ai.Message{Role: ai.RoleAssistant, Content: []ai.Part{{Text: resp.Text}}},
-			ai.Message{Role: ai.RoleUser, Content: []ai.Part{{Text: "Your answer does not match the required JSON Schema: " + describeMismatches(ms) +
-				". Answer again with only a JSON value that matches the schema, and nothing else."}}})
+		again := "Your answer does not match the required JSON Schema: " + describeMismatches(ms) +
+			". Answer again with only a JSON value that matches the schema, and nothing else."
+		if strings.TrimSpace(resp.Text) == "" {
+			// The model APIs refuse an empty assistant turn: say so in
+			// the request instead.
+			again = "Your answer was empty. " + again
+		} else {
+			req.Messages = append(req.Messages, ai.Message{Role: ai.RoleAssistant, Content: []ai.Part{{Text: resp.Text}}})
+		}
+		req.Messages = append(req.Messages, ai.Message{Role: ai.RoleUser, Content: []ai.Part{{Text: again}}})
 	}
 	return Result{}, &ai.Error{Code: CodeMaxTurnsExceeded, Provider: r.pname,
 		Message: fmt.Sprintf("step %q: the model still asked for tools after %d turns (max_turns)", r.m.Step.ID, maxTurns)}

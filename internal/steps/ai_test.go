@@ -179,6 +179,24 @@ func TestAIAsksOnceMoreWhenTheAnswerDoesNotFit(t *testing.T) {
 	require.Contains(t, second.Messages[2].Content[0].Text, "at /key_points: maxItems: got 3, want 2")
 }
 
+// TestAIAsksAgainAfterAnEmptyAnswer: an empty answer is not sent back as
+// an assistant turn (the model APIs refuse empty turns); the request to
+// answer again says it was empty.
+func TestAIAsksAgainAfterAnEmptyAnswer(t *testing.T) {
+	t.Parallel()
+	p := &stepstest.Provider{StreamFunc: stepstest.Replies(
+		text("", 5, 0),
+		text(`{"summary": "s", "key_points": ["a"]}`, 7, 3))}
+	h := steps.NewAI(steps.AIConfig{Providers: map[string]ai.Provider{"scripted": p}, Retrier: noWait})
+	res, err := h.Run(context.Background(), aiMessage(t, schemaSpec(), map[string]any{"prompt": "hi"}))
+	require.NoError(t, err)
+	require.JSONEq(t, `{"summary":"s","key_points":["a"]}`, string(res.Output.(json.RawMessage)))
+	second := p.Requests()[1]
+	require.Len(t, second.Messages, 2, "the prompt and the request to answer again, no empty assistant turn")
+	require.Equal(t, ai.RoleUser, second.Messages[1].Role)
+	require.True(t, strings.HasPrefix(second.Messages[1].Content[0].Text, "Your answer was empty. "), second.Messages[1].Content[0].Text)
+}
+
 func TestAIFailsOutputInvalidAfterAskingAgain(t *testing.T) {
 	t.Parallel()
 	for name, tc := range map[string]struct{ first, second, want string }{
