@@ -91,7 +91,11 @@ func TestRefundOncePerRequestID(t *testing.T) {
 		again := ok[supportdesk.Refund](t, cs, "issue_refund", map[string]any{"order_id": orderInWindow, "amount": 99, "reason": "Scuffed!", "request_id": "exec-1"})
 		require.Equal(t, first, again)
 		require.Equal(t, int64(1), refunds(t, b, orderInWindow))
-		// ... but a request id belongs to its order.
+		// The customer the caller acts for must own the order.
+		require.Contains(t, fails(t, cs, "issue_refund", map[string]any{"order_id": orderInWindow, "customer_id": 8, "amount": 1, "reason": "r"}), "customer 8 has no order 1043")
+		require.Equal(t, first, ok[supportdesk.Refund](t, cs, "issue_refund", map[string]any{"order_id": orderInWindow, "customer_id": adaID, "amount": 10, "reason": "Scuffed.", "request_id": "exec-1"}))
+		require.Contains(t, fails(t, cs, "issue_refund", map[string]any{"order_id": orderInWindow, "customer_id": 8, "amount": 10, "reason": "Scuffed.", "request_id": "exec-1"}), "already used")
+		// ... and a request id belongs to its order.
 		require.Contains(t, fails(t, cs, "issue_refund", map[string]any{"order_id": orderInTransit, "amount": 1, "reason": "r", "request_id": "exec-1"}), `request_id "exec-1" was already used for another refund`)
 
 		// Racing requests with one id make one refund, and all get it.
