@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/aiflow/aiflow/internal/mcpclient/mcpclienttest"
 	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
 	"github.com/aiflow/aiflow/internal/steps"
+	"github.com/aiflow/aiflow/internal/steps/stepstest"
 	"github.com/aiflow/aiflow/internal/supportdesk"
 	"github.com/aiflow/aiflow/internal/workflow"
 )
@@ -194,6 +196,29 @@ func TestMCPStepAgainstTheSupportServer(t *testing.T) {
 	calls := details.Details("arn:aws:states:eu-west-1:123456789012:execution:support-triage:e1")
 	require.Len(t, calls, 3)
 	require.Equal(t, "2025-11-25", calls[0].Data.(steps.MCPCall).ProtocolVersion)
+
+	// The sample event, through the step runtime.
+	src, err := os.ReadFile("../../events/mcpstep-sqs.json")
+	require.NoError(t, err)
+	var ev events.SQSEvent
+	require.NoError(t, json.Unmarshal(src, &ev))
+	cb := &stepstest.Callbacks{}
+	entered := time.Date(2026, 11, 26, 1, 55, 2, 311e6, time.UTC) // the sample's step.enteredTime
+	rt, err := steps.NewRuntime(steps.RuntimeConfig{Callbacks: cb, Handlers: map[string]steps.Handler{"mcp": h}, HeartbeatInterval: -1,
+		NowFunc: func() time.Time { return entered }})
+	require.NoError(t, err)
+	resp, err := rt.Handle(t.Context(), ev)
+	require.NoError(t, err)
+	require.Empty(t, resp.BatchItemFailures)
+	require.Empty(t, cb.Failures())
+	require.Len(t, cb.Successes(), 1)
+	var result struct {
+		Output struct {
+			OrderID int `json:"order_id"`
+		} `json:"output"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(cb.Successes()[0].Output), &result))
+	require.Equal(t, 1042, result.Output.OrderID)
 }
 
 type mapSecrets map[string]string
