@@ -1,11 +1,16 @@
 package supportdesk
 
 import (
+	"errors"
+	"log/slog"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aiflow/aiflow/internal/config"
+	"github.com/aiflow/aiflow/internal/telemetry"
 )
 
 // Config is the support server's own configuration, from environment
@@ -90,4 +95,50 @@ func LoadConfig(lookup config.LookupFunc, binary string, secretRequired bool) (C
 // DeskOptions returns the Options of a Desk with this configuration.
 func (c Config) DeskOptions() Options {
 	return Options{Rules: c.Rules, TicketURL: c.TicketURL, KBURL: c.KBURL}
+}
+
+// FunctionConfig is the configuration of functions/mcpserver, the support
+// server behind a Lambda Function URL.
+type FunctionConfig struct {
+	Config
+	// DatabaseURL is DATABASE_URL, a postgres:// URL. Required.
+	DatabaseURL string
+	// Log is AIFLOW_LOG_LEVEL (debug, info, warn, error) and
+	// AIFLOW_LOG_FORMAT (auto, json, text).
+	Log config.Log
+}
+
+// LoadFunctionConfig reads FunctionConfig through lookup; the token secret
+// is required. Every problem is listed in one *config.Error.
+func LoadFunctionConfig(lookup config.LookupFunc) (FunctionConfig, error) {
+	const binary = "functions/mcpserver"
+	cfg := FunctionConfig{Log: config.Log{Level: slog.LevelInfo, Format: telemetry.FormatAuto}}
+	var problems []config.Problem
+	c, err := LoadConfig(lookup, binary, true)
+	cfg.Config = c
+	var cerr *config.Error
+	if errors.As(err, &cerr) {
+		problems = append(problems, cerr.Problems...)
+	}
+	cfg.DatabaseURL, _ = lookup("DATABASE_URL")
+	if u, err := url.Parse(cfg.DatabaseURL); cfg.DatabaseURL == "" || err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		problems = append(problems, config.Problem{Var: "DATABASE_URL", Problem: "is not a postgres:// URL", Example: "postgres://aiflow_support@db.internal:5432/aiflow?sslmode=require"})
+	}
+	if v, _ := lookup("AIFLOW_LOG_LEVEL"); v != "" {
+		if err := cfg.Log.Level.UnmarshalText([]byte(v)); err != nil || !slices.Contains([]string{"debug", "info", "warn", "error"}, strings.ToLower(v)) {
+			problems = append(problems, config.Problem{Var: "AIFLOW_LOG_LEVEL", Problem: strconv.Quote(v) + " is not one of debug, info, warn, error", Example: "info"})
+		}
+	}
+	if v, _ := lookup("AIFLOW_LOG_FORMAT"); v != "" {
+		f := telemetry.LogFormat(v)
+		if f != telemetry.FormatAuto && f != telemetry.FormatJSON && f != telemetry.FormatText {
+			problems = append(problems, config.Problem{Var: "AIFLOW_LOG_FORMAT", Problem: strconv.Quote(v) + " is not one of auto, json, text", Example: "json"})
+		} else {
+			cfg.Log.Format = f
+		}
+	}
+	if len(problems) > 0 {
+		return cfg, &config.Error{Binary: binary, Problems: problems}
+	}
+	return cfg, nil
 }
