@@ -612,3 +612,40 @@ func TestCloseEndsCalls(t *testing.T) {
 	_, err = call(t, b.pool, "test", "lookup", `{"id": 1}`)
 	require.Equal(t, mcpclient.CodeUnavailable, mcpclient.CodeOf(err))
 }
+
+func TestRetriesBackOffWithJitter(t *testing.T) {
+	t.Parallel()
+	var (
+		mu     sync.Mutex
+		waits  []time.Duration
+		dialed int
+	)
+	pool, err := mcpclient.New(mcpclient.Options{
+		InProcess: map[string]mcpclient.InProcessServer{"down": {
+			Replicas: []mcpclient.ConnectFunc{func(context.Context) (mcp.Transport, error) {
+				mu.Lock()
+				dialed++
+				mu.Unlock()
+				return nil, os.ErrNotExist
+			}},
+			Config: mcpclient.ServerConfig{MaxAttempts: 4, HealthIntervalSeconds: -1, BreakerFailures: 10},
+		}},
+		RandFunc: func() float64 { return 0.5 },
+		SleepFunc: func(_ context.Context, d time.Duration) error {
+			mu.Lock()
+			waits = append(waits, d)
+			mu.Unlock()
+			return nil
+		},
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, pool.Close()) })
+	_, err = call(t, pool, "down", "lookup", `{}`)
+	require.Equal(t, mcpclient.CodeUnavailable, mcpclient.CodeOf(err))
+	require.Contains(t, err.Error(), "MCP.Unavailable: down/lookup: no endpoint answered after 4 attempts: in-process:down#0: file does not exist")
+	mu.Lock()
+	defer mu.Unlock()
+	require.Equal(t, 4, dialed)
+	// 200 ms doubling, each wait drawn in the upper half of its step.
+	require.Equal(t, []time.Duration{150 * time.Millisecond, 300 * time.Millisecond, 600 * time.Millisecond}, waits)
+}

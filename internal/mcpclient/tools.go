@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -113,6 +114,12 @@ func (e *toolEntry) retrySafe(metaKey bool, args json.RawMessage) bool {
 func (p *Pool) tool(ctx context.Context, srv *server, name string) (*toolEntry, error) {
 	tools, err := p.listed(ctx, srv)
 	if err != nil {
+		var pe *Error
+		if errors.As(err, &pe) && pe.Tool == "" {
+			named := *pe
+			named.Tool = name
+			return nil, &named
+		}
 		return nil, err
 	}
 	e, ok := tools[name]
