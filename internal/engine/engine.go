@@ -40,6 +40,11 @@ type Config struct {
 	// CommitBatch caps the transitions written in one Store.Commit;
 	// 0 means 1000.
 	CommitBatch int
+	// CommitWriters is how many group commits may be in flight at once;
+	// 0 means 4. Each execution's transitions go to one writer, in
+	// order, so that a durable store can build one group while another
+	// waits on its disk.
+	CommitWriters int
 }
 
 // Engine runs state machines with the semantics of Step Functions
@@ -63,7 +68,7 @@ type Engine struct {
 	closed   bool
 	started  bool
 
-	commits *fifo[*pendingCommit]
+	commits []*fifo[*pendingCommit] // one per writer
 	effects *fifo[[]func()]
 	wg      sync.WaitGroup
 }
@@ -104,7 +109,14 @@ func New(cfg Config) (*Engine, error) {
 	if e.maxBatch <= 0 {
 		e.maxBatch = 1000
 	}
-	e.commits = newFIFO[*pendingCommit]()
+	writers := cfg.CommitWriters
+	if writers <= 0 {
+		writers = 4
+	}
+	e.commits = make([]*fifo[*pendingCommit], writers)
+	for i := range e.commits {
+		e.commits[i] = newFIFO[*pendingCommit]()
+	}
 	e.effects = newFIFO[[]func()]()
 	return e, nil
 }
@@ -124,8 +136,10 @@ func (e *Engine) Start(ctx context.Context) error {
 		}
 		e.machines[r.ARN] = m
 	}
-	e.wg.Add(2)
-	go e.commitLoop()
+	e.wg.Add(1 + len(e.commits))
+	for _, q := range e.commits {
+		go e.commitLoop(q)
+	}
 	go e.effectLoop()
 	e.mu.Lock()
 	e.started = true
@@ -164,7 +178,9 @@ func (e *Engine) Close() error {
 		x.mu.Unlock()
 	}
 	if started {
-		e.commits.close()
+		for _, q := range e.commits {
+			q.close()
+		}
 		e.effects.close()
 		e.wg.Wait()
 	}
@@ -273,11 +289,11 @@ func (q *fifo[T]) close() {
 // commitLoop is the engine's single writer: it writes every transition
 // that is ready in one Store.Commit (group commit), then hands their
 // effects on.
-func (e *Engine) commitLoop() {
+func (e *Engine) commitLoop(commits *fifo[*pendingCommit]) {
 	defer e.wg.Done()
 	var backoff time.Duration
 	for {
-		items, ok := e.commits.take()
+		items, ok := commits.take()
 		if !ok {
 			return
 		}

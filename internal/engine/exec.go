@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"sort"
 	"strconv"
@@ -55,11 +56,12 @@ type execution struct {
 	doneOnce sync.Once
 	stopTTL  func() bool
 	closed   bool // a final event is recorded
+	writer   int  // the index of its commit writer in e.commits
 
 	// ctxExecution and ctxStateMachine are the parts of the context
 	// object that stay the same for the whole execution.
 	ctxExecution, ctxStateMachine map[string]any
-	dead     bool // dropped from the engine
+	dead                          bool // dropped from the engine
 }
 
 // batch is one transition as stored: the history events it adds and what
@@ -204,11 +206,19 @@ type failureError struct{ f failure }
 func (e *failureError) Error() string { return e.f.Error + ": " + e.f.Cause }
 
 func (e *Engine) newExecution(rec ExecutionRecord) *execution {
-	return &execution{e: e, rec: rec, threads: map[int]*thread{}, tokens: map[string]int{}, succeeded: map[string]bool{},
+	return &execution{e: e, rec: rec, writer: e.writerOf(rec.ARN), threads: map[int]*thread{}, tokens: map[string]int{}, succeeded: map[string]bool{},
 		spent: map[string]bool{}, messageIDs: map[string]string{}, done: make(chan struct{})}
 }
 
 func (x *execution) now() time.Time { return x.e.now() }
+
+// writerOf is the engine's commit writer of an execution: always the
+// same one, so that its transitions are written in order.
+func (e *Engine) writerOf(arn string) int {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(arn))
+	return int(h.Sum32() % uint32(len(e.commits)))
+}
 
 // event records a history event of thread t (nil for the execution).
 func (x *execution) event(t *thread, typ string, ev HistoryEvent) {
@@ -264,7 +274,7 @@ func (x *execution) flush(done chan error) {
 	x.seq++
 	p := &pendingCommit{x: x, commit: Commit{Execution: x.rec, Seq: x.seq, Type: typ, Data: data}, effects: x.effects, done: done}
 	x.b, x.effects = nil, nil
-	if !x.e.commits.push(p) && done != nil {
+	if !x.e.commits[x.writer].push(p) && done != nil {
 		done <- errorf(CodeServiceUnavailable, "the engine is closed")
 	}
 }

@@ -54,6 +54,13 @@ type NewEvent struct {
 	Data json.RawMessage
 	// Metadata is stored beside Data.
 	Metadata Metadata
+	// ExactData skips the re-encoding of Data into the store's canonical
+	// form (keys sorted, compact), which costs a full decode and encode:
+	// the store only checks that Data is one JSON object without \u0000,
+	// and a retried append with this ID must carry the same bytes, not
+	// only the same meaning. For writers that produce the same bytes for
+	// the same event, such as the local engine.
+	ExactData bool
 }
 
 // Event is a stored event.
@@ -235,7 +242,13 @@ func prepare(stream string, i int, ev NewEvent, newID func() (uuid.UUID, error))
 	if len(ev.Data) > MaxEventBytes {
 		return prepared{}, bad("data", fmt.Sprintf("is %d bytes, more than the %d-byte limit of an event", len(ev.Data), MaxEventBytes))
 	}
-	data, err := canonicalObject(ev.Data)
+	var data []byte
+	var err error
+	if ev.ExactData {
+		data, err = exactObject(ev.Data)
+	} else {
+		data, err = canonicalObject(ev.Data)
+	}
 	if err != nil {
 		return prepared{}, bad("data", err.Error())
 	}
@@ -280,6 +293,26 @@ func contentHash(stream string, p prepared) []byte {
 	binary.BigEndian.PutUint64(n[:], uint64(p.schemaVersion))
 	h.Write(n[:])
 	return h.Sum(nil)
+}
+
+// exactObject checks, without decoding it, that raw is one JSON object
+// whose strings hold no \u0000, and returns it as it is.
+func exactObject(raw []byte) ([]byte, error) {
+	d := bytes.TrimSpace(raw)
+	if len(d) == 0 {
+		return nil, errors.New("is empty; it must be a JSON object")
+	}
+	if !json.Valid(d) {
+		// The decoder names what is wrong and where.
+		return canonicalObject(raw)
+	}
+	if d[0] != '{' {
+		return canonicalObject(raw) // names the kind of value
+	}
+	if bytes.Contains(d, []byte(`\u0000`)) {
+		return canonicalObject(raw) // finds the \u0000, if it is one
+	}
+	return d, nil
 }
 
 // canonicalObject checks that raw is one JSON object whose strings hold no
