@@ -48,6 +48,7 @@ Usage:
   aiflow archive --before YYYY-MM archive the months of events before YYYY-MM (and: archive restore FILE)
   aiflow replay --projection NAME rebuild a projection from the whole event log
   aiflow audit verify|list        check the API's hash-chained audit log, or print its newest records
+  aiflow mcp serve|seed|token     serve the customer-support MCP server, seed its data, issue its tokens
   aiflow doctor                   check this machine's prerequisites
   aiflow version                  print the version
 
@@ -85,6 +86,8 @@ func run(ctx context.Context, args []string, e env) int {
 		return cmdInvoke(ctx, args[1:], e)
 	case "bench":
 		return cmdBench(ctx, args[1:], e)
+	case "mcp":
+		return cmdMCP(ctx, args[1:], e)
 	case "doctor":
 		return cmdDoctor(ctx, args[1:], e)
 	case "version", "--version", "-version":
