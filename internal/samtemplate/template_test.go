@@ -321,6 +321,7 @@ func TestWorkersDrainTheirQueues(t *testing.T) {
 		}
 	}
 	require.Equal(t, "AiStepFunction", consumed["AiStepQueue"])
+	require.Equal(t, "McpStepFunction", consumed["McpStepQueue"])
 }
 
 // statements returns the IAM statements of a resource's policies.
