@@ -1,6 +1,7 @@
 package samtemplate_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"os"
@@ -145,6 +146,14 @@ func TestEveryFunctionHasItsFolderAndMakefileTarget(t *testing.T) {
 		}
 		require.NotEmpty(t, id, "functions/%s is not in FUNCTIONS of the Makefile", f.Name())
 		require.Contains(t, inTemplate, id, "functions/%s (%s) has no function in template.yaml", f.Name(), id)
+		samples, err := filepath.Glob(filepath.Join(root, "events", f.Name()+"-*.json"))
+		require.NoError(t, err)
+		require.NotEmpty(t, samples, "events/ has no sample event for functions/%s (events/%s-*.json)", f.Name(), f.Name())
+		for _, sample := range samples {
+			raw, err := os.ReadFile(sample)
+			require.NoError(t, err)
+			require.True(t, json.Valid(raw), "%s is not valid JSON", sample)
+		}
 	}
 
 	// The targets SAM runs exist (a dry run prints their commands).
