@@ -2,8 +2,10 @@
 // served by net/http in `aiflow dev` and behind API Gateway on Lambda
 // (functions/api), so both answer alike.
 //
-// Today it serves the health endpoints; the workflow and execution API is
-// built on the same Server.
+// Every /v1 route requires a permission (internal/auth), is rate limited
+// per principal, and every mutating request and every denial is written to
+// the audit log. Errors are RFC 9457 problem+json. docs/api.md describes
+// the routes; /openapi.json is their OpenAPI 3.1 document.
 package httpapi
 
 import (
@@ -13,9 +15,14 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
+	"github.com/aiflow/aiflow/internal/audit"
+	"github.com/aiflow/aiflow/internal/auth"
+	"github.com/aiflow/aiflow/internal/ratelimit"
 	"github.com/aiflow/aiflow/internal/telemetry"
+	"github.com/aiflow/aiflow/internal/workflow"
 )
 
 // Pinger reports whether a dependency answers. *pgxpool.Pool is one.
@@ -37,12 +44,54 @@ type Options struct {
 	// real clock and random ids.
 	NowFunc func() time.Time
 	IDFunc  func() string
+
+	// Store keeps workflows, versions, idempotency keys and approvals;
+	// the /v1 routes answer 503 without it.
+	Store *Store
+	// Machines is Step Functions or the local engine; the /v1 routes
+	// answer 503 without it.
+	Machines StateMachines
+	// Details, if set, gives executions their tokens and cost.
+	Details DetailReader
+	// Tokens, if set, adds the model tokens of running ai steps to
+	// execution streams.
+	Tokens TokenStream
+	// Authenticator tells who calls the /v1 routes; nil refuses every
+	// call with 401 (default deny).
+	Authenticator auth.Authenticator
+	// Audit, if set, receives every mutating request and every denial.
+	Audit *audit.Log
+	// Limiter, if set, limits each principal's requests to the /v1 routes.
+	Limiter *ratelimit.Limiter
+	// Catalog is the MCP tool catalog workflows are checked against.
+	Catalog *workflow.Catalog
+	// QueueURLs fill the compiler's queue substitutions
+	// (workflow.AIQueueSubstitution, ...) with the queues' URLs.
+	QueueURLs map[string]string
+	// StateMachinePrefix is put before a workflow's name to name its state
+	// machine (the stack's name on AWS).
+	StateMachinePrefix string
+	// StateMachineRoleARN is the role state machines run with (AWS).
+	StateMachineRoleARN string
+	// StreamPoll is how often an execution's stream reads its history;
+	// zero means 250 ms.
+	StreamPoll time.Duration
 }
 
 // Server is aiflow's HTTP API.
 type Server struct {
-	opts Options
-	mux  *http.ServeMux
+	opts    Options
+	mux     *http.ServeMux
+	guard   *auth.Guard
+	routes  []route
+	schemas schemaCache
+}
+
+// route is one registered API route: its method and pattern, and the
+// permission it requires ("" for the unauthenticated probes).
+type route struct {
+	method, pattern string
+	perm            auth.Permission
 }
 
 // New returns the API with every route registered.
@@ -59,10 +108,87 @@ func New(opts Options) *Server {
 	if opts.IDFunc == nil {
 		opts.IDFunc = randomID
 	}
+	if opts.StreamPoll <= 0 {
+		opts.StreamPoll = 250 * time.Millisecond
+	}
+	authn := opts.Authenticator
+	if authn == nil {
+		authn = denyAll{}
+	}
 	s := &Server{opts: opts, mux: http.NewServeMux()}
-	s.mux.HandleFunc("GET /healthz", s.healthz)
-	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s.guard = &auth.Guard{Authenticator: authn}
+	if opts.Audit != nil {
+		s.guard.AuditFunc = audit.DenialFunc(opts.Audit, func(ctx context.Context, err error) {
+			opts.Logger.ErrorContext(ctx, "auditing a denial", "error", err)
+		})
+	}
+	s.open("GET /healthz", s.healthz)
+	s.open("GET /readyz", s.readyz)
+	s.open("GET /openapi.json", s.openapi)
+	s.handle("POST /v1/workflows", auth.PermWorkflowsPublish, s.publishWorkflow)
+	s.handle("GET /v1/workflows", auth.PermWorkflowsRead, s.listWorkflows)
+	s.handle("GET /v1/workflows/{name}", auth.PermWorkflowsRead, s.getWorkflow)
+	s.handle("GET /v1/workflows/{name}/versions/{version}", auth.PermWorkflowsRead, s.getVersion)
+	s.handle("POST /v1/workflows/{name}/executions", auth.PermExecutionsStart, s.startExecution)
+	s.handle("GET /v1/executions", auth.PermExecutionsRead, s.listExecutions)
+	s.handle("GET /v1/executions/{id}", auth.PermExecutionsRead, s.getExecution)
+	s.handle("GET /v1/executions/{id}/events", auth.PermExecutionsRead, s.executionEvents)
+	s.handle("GET /v1/executions/{id}/stream", auth.PermExecutionsRead, s.streamExecution)
+	s.handle("POST /v1/executions/{id}/stop", auth.PermExecutionsStop, s.stopExecution)
+	s.handle("GET /v1/approvals", auth.PermApprovalsRead, s.listApprovals)
+	s.handle("POST /v1/approvals/{id}", auth.PermApprovalsDecide, s.decideApproval)
 	return s
+}
+
+// open registers a route every caller may use: the probes and the API's
+// description.
+func (s *Server) open(pattern string, h http.HandlerFunc) {
+	s.register(pattern, "")
+	s.mux.HandleFunc(pattern, h)
+}
+
+// handle registers a /v1 route behind the guard (perm), then the rate
+// limit (per principal, so inside the guard), then a check that the
+// API's dependencies are configured.
+func (s *Server) handle(pattern string, perm auth.Permission, h http.HandlerFunc) {
+	s.register(pattern, perm)
+	var next http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.opts.Store == nil || s.opts.Machines == nil {
+			writeProblem(w, r, Problem{Status: http.StatusServiceUnavailable, Title: "Service Unavailable",
+				Detail: "this server has no database or workflow engine configured"})
+			return
+		}
+		h(w, r)
+	})
+	if method, _, _ := strings.Cut(pattern, " "); method != http.MethodGet {
+		next = s.audited(perm, next)
+	}
+	if s.opts.Limiter != nil {
+		next = s.opts.Limiter.Middleware(ratelimit.PrincipalKey, next)
+	}
+	s.mux.Handle(pattern, s.guard.Require(perm, next))
+}
+
+func (s *Server) register(pattern string, perm auth.Permission) {
+	method, path, _ := strings.Cut(pattern, " ")
+	s.routes = append(s.routes, route{method: method, pattern: path, perm: perm})
+}
+
+// Routes lists every route as "METHOD /pattern" with the permission it
+// requires ("" for the open ones), in registration order.
+func (s *Server) Routes() [][2]string {
+	out := make([][2]string, len(s.routes))
+	for i, r := range s.routes {
+		out[i] = [2]string{r.method + " " + r.pattern, string(r.perm)}
+	}
+	return out
+}
+
+// denyAll is the authenticator of a server given none: nobody is let in.
+type denyAll struct{}
+
+func (denyAll) Authenticate(*http.Request) (auth.Principal, error) {
+	return auth.Principal{}, auth.ErrNoToken
 }
 
 // ServeHTTP gives every request a request id (the caller's X-Request-Id when
@@ -190,6 +316,10 @@ func (r *statusRecorder) WriteHeader(code int) {
 	r.status = code
 	r.ResponseWriter.WriteHeader(code)
 }
+
+// Unwrap lets http.ResponseController reach the connection's writer, to
+// flush the event stream.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 // saneID accepts ids of 1 to 128 printable ASCII characters without spaces,
 // so a caller cannot smuggle log lines or huge values through a header.

@@ -1,0 +1,223 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/aiflow/aiflow/internal/auth"
+	"github.com/aiflow/aiflow/internal/engine"
+)
+
+// approvalView is an approval as the API shows it: never its task token.
+type approvalView struct {
+	Approval
+	Execution string `json:"execution"`
+	Workflow  string `json:"workflow"`
+}
+
+func (s *Server) approvalView(a Approval) approvalView {
+	if a.Approvers == nil {
+		a.Approvers = []string{}
+	}
+	return approvalView{Approval: a, Execution: ExecutionID(a.ExecutionARN), Workflow: s.workflowOf(a.ExecutionARN)}
+}
+
+// listApprovals lists approvals (pending by default) in id order, of one
+// execution with ?execution=<id>.
+func (s *Server) listApprovals(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	limit, err := limitParam(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	after, err := cursorParam(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	f := ApprovalFilter{Status: q.Get("status"), After: after, Limit: limit + 1}
+	switch f.Status {
+	case "", ApprovalPending, ApprovalApproved, ApprovalRejected, ApprovalExpired:
+	default:
+		s.fail(w, r, &apiError{Status: http.StatusBadRequest, Title: "Invalid request",
+			Detail: "status is one of pending, approved, rejected, expired", Errors: []FieldError{{Location: "query:status", Detail: "unknown status"}}})
+		return
+	}
+	if id := q.Get("execution"); id != "" {
+		if f.ExecutionARN, err = executionARN(id); err != nil {
+			s.fail(w, r, &apiError{Status: http.StatusBadRequest, Title: "Invalid request",
+				Detail: "execution is an execution id", Errors: []FieldError{{Location: "query:execution", Detail: "not an execution id"}}})
+			return
+		}
+	}
+	list, err := s.opts.Store.Approvals(r.Context(), f)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	page := map[string]any{}
+	if len(list) > limit {
+		list = list[:limit]
+		page["next_cursor"] = encodeCursor(list[limit-1].ID)
+	}
+	items := make([]approvalView, len(list))
+	for i, a := range list {
+		items[i] = s.approvalView(a)
+	}
+	page["items"] = items
+	writeJSON(w, http.StatusOK, page)
+}
+
+// decideRequest is the body of POST /v1/approvals/{id}.
+type decideRequest struct {
+	Approve *bool  `json:"approve"`
+	Comment string `json:"comment"`
+}
+
+// maxComment bounds a decision's comment.
+const maxComment = 4096
+
+// decideApproval approves or rejects a pending approval: the approval
+// step's task succeeds with {"approved", "approver", "comment"}. An
+// approval decided already, or whose step stopped waiting, is a 409.
+func (s *Server) decideApproval(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	auditNote(r, "approval", id)
+	data, err := readBody(w, r, maxSmallBody, "the request body")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var req decideRequest
+	if err := decodeStrict(data, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if req.Approve == nil {
+		s.fail(w, r, badRequest("say whether to approve", FieldError{Pointer: "/approve", Detail: "required: true or false"}))
+		return
+	}
+	if len(req.Comment) > maxComment {
+		s.fail(w, r, badRequest("the comment is too long", FieldError{Pointer: "/comment", Detail: fmt.Sprintf("at most %d bytes", maxComment)}))
+		return
+	}
+	p, _ := auth.FromContext(r.Context())
+	status := ApprovalRejected
+	if *req.Approve {
+		status = ApprovalApproved
+	}
+	auditNote(r, "decision", status)
+	a, err := s.opts.Store.Decide(r.Context(), Decision{ID: id, Status: status, DecidedBy: p.Subject, Comment: req.Comment, At: s.opts.NowFunc().UTC()},
+		func(a Approval) error {
+			out, _ := json.Marshal(map[string]any{"output": map[string]any{"approved": *req.Approve, "approver": p.Subject, "comment": req.Comment}})
+			err := s.opts.Machines.SendTaskSuccess(r.Context(), engine.SendTaskSuccessInput{TaskToken: a.TaskToken, Output: string(out)})
+			var ee *engine.Error
+			if errors.As(err, &ee) && (ee.Code == engine.CodeTaskTimedOut || ee.Code == engine.CodeTaskDoesNotExist || ee.Code == engine.CodeInvalidToken) {
+				return ErrExpired
+			}
+			return err
+		})
+	switch {
+	case errors.Is(err, ErrExpired):
+		s.fail(w, r, &apiError{Status: http.StatusConflict, Type: typeDecided, Title: "Conflict",
+			Detail: "the approval step is no longer waiting: it timed out or its execution ended"})
+		return
+	case errors.Is(err, ErrConflict):
+		s.fail(w, r, &apiError{Status: http.StatusConflict, Type: typeDecided, Title: "Conflict",
+			Detail: fmt.Sprintf("the approval was decided already: %s by %s", a.Status, orSomeone(a.DecidedBy))})
+		return
+	case errors.Is(err, ErrNotFound):
+		s.fail(w, r, notFound("no approval has the id "+id))
+		return
+	case err != nil:
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.approvalView(a))
+}
+
+func orSomeone(s string) string {
+	if s == "" {
+		return "nobody (it expired)"
+	}
+	return s
+}
+
+// ApprovalWorker stores the approval steps' messages as pending approvals:
+// it is the handler of the approvals queue (the compiler's
+// ${ApprovalQueueUrl}), for a Lambda's SQS event source or the local
+// engine's in-process queue.
+type ApprovalWorker struct {
+	// Store keeps the approvals; required.
+	Store *Store
+	// NowFunc is the clock; nil means time.Now.
+	NowFunc func() time.Time
+	// Logger receives messages that could not be stored; nil discards.
+	Logger *slog.Logger
+}
+
+// approvalMessage is the message the compiler's approval task sends.
+type approvalMessage struct {
+	TaskToken string `json:"taskToken"`
+	Execution struct {
+		ID string `json:"id"`
+	} `json:"execution"`
+	Step struct {
+		ID   string `json:"id"`
+		Kind string `json:"kind"`
+	} `json:"step"`
+	Spec struct {
+		Approvers []string `json:"approvers"`
+	} `json:"spec"`
+	Data struct {
+		Message string `json:"message"`
+	} `json:"data"`
+}
+
+// ApprovalID is the id of the approval of a task token: the same message
+// delivered twice is one approval.
+func ApprovalID(taskToken string) string {
+	sum := sha256.Sum256([]byte(taskToken))
+	return "apr_" + hex.EncodeToString(sum[:12])
+}
+
+// Handle stores each message's approval. A message that is not an
+// approval step's is dropped with a log line (sending it again cannot
+// help); one that could not be stored is reported as a batch item
+// failure, so the queue delivers it again.
+func (a *ApprovalWorker) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	now, log := a.NowFunc, a.Logger
+	if now == nil {
+		now = time.Now
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	var resp events.SQSEventResponse
+	for _, rec := range ev.Records {
+		var m approvalMessage
+		if err := json.Unmarshal([]byte(rec.Body), &m); err != nil || m.TaskToken == "" || m.Execution.ID == "" {
+			log.WarnContext(ctx, "dropping a message that is not an approval step's", "message_id", rec.MessageId)
+			continue
+		}
+		err := a.Store.AddApproval(ctx, Approval{
+			ID: ApprovalID(m.TaskToken), ExecutionARN: m.Execution.ID, StepID: m.Step.ID, TaskToken: m.TaskToken,
+			Message: m.Data.Message, Approvers: m.Spec.Approvers, CreatedAt: now().UTC(),
+		})
+		if err != nil {
+			log.ErrorContext(ctx, "storing an approval", "message_id", rec.MessageId, "error", err)
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
+		}
+	}
+	return resp, nil
+}

@@ -1,0 +1,47 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+
+	"github.com/aiflow/aiflow/internal/audit"
+	"github.com/aiflow/aiflow/internal/auth"
+)
+
+type auditKey struct{}
+
+// auditNote adds a detail to the audit record of a mutating request.
+func auditNote(r *http.Request, key string, value any) {
+	if m, ok := r.Context().Value(auditKey{}).(map[string]any); ok {
+		m[key] = value
+	}
+}
+
+// audited appends a record of every request next answers: the
+// permission as the action, succeeded below 400 and failed otherwise,
+// with the status and what the handler noted. Denials never reach it: the
+// guard audits those.
+func (s *Server) audited(perm auth.Permission, next http.Handler) http.Handler {
+	if s.opts.Audit == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		details := map[string]any{}
+		r = r.WithContext(context.WithValue(r.Context(), auditKey{}, details))
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		entry := audit.FromRequest(r)
+		entry.Action = string(perm)
+		entry.Outcome = audit.OutcomeSucceeded
+		if rec.status >= 400 {
+			entry.Outcome = audit.OutcomeFailed
+		}
+		details["status"] = rec.status
+		entry.Details, _ = json.Marshal(details)
+		// The record is written even when the caller has hung up.
+		if _, err := s.opts.Audit.Append(context.WithoutCancel(r.Context()), entry); err != nil {
+			s.opts.Logger.ErrorContext(r.Context(), "auditing a request", "error", err)
+		}
+	})
+}

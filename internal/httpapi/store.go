@@ -1,0 +1,380 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Errors of Store, mapped to statuses by the API's one error table.
+var (
+	// ErrNotFound is returned for a workflow, version or approval that
+	// does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict is returned when a write contradicts what is stored: an
+	// idempotency key reused with another request, an approval decided
+	// already.
+	ErrConflict = errors.New("conflict")
+)
+
+// Store keeps the API's records in PostgreSQL (schema api, migration
+// 00006): workflows and their immutable versions, idempotency keys and
+// approvals. It is safe for concurrent use.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+// NewStore returns the store kept in pool's database.
+func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+
+// interpret translates pgx errors into the store's own, once.
+func interpret(err error) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ErrNotFound
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "23505" {
+		return ErrConflict
+	}
+	return err
+}
+
+// Workflow is a published workflow.
+type Workflow struct {
+	Name            string    `json:"name"`
+	StateMachineARN string    `json:"state_machine_arn"`
+	LatestVersion   int       `json:"latest_version"`
+	CreatedAt       time.Time `json:"created_at"`
+	UpdatedAt       time.Time `json:"updated_at"`
+}
+
+// Version is one immutable version of a workflow.
+type Version struct {
+	Workflow   string `json:"workflow"`
+	Version    int    `json:"version"`
+	Definition string `json:"definition"`
+	// ASL is the compiled state machine, with the queue substitutions
+	// (${AiStepQueueUrl}, ...) as the compiler writes them.
+	ASL string `json:"asl"`
+	// Graph is a Mermaid flowchart of the workflow.
+	Graph string `json:"graph"`
+	// InputSchema is the JSON Schema of the execution input; empty when
+	// the workflow declares none.
+	InputSchema string    `json:"-"`
+	Checksum    string    `json:"checksum"`
+	CreatedBy   string    `json:"created_by"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// PublishResult is what Publish did.
+type PublishResult struct {
+	Workflow Workflow
+	Version  Version
+	// Created is false when the latest version already had the checksum,
+	// and no version was added.
+	Created bool
+}
+
+// Publish stores v as the next version of its workflow, recording the
+// state machine's ARN, unless the latest version has the same checksum;
+// the workflow's row is locked meanwhile, so versions are numbered without
+// gaps or duplicates.
+func (s *Store) Publish(ctx context.Context, v Version, stateMachineARN string) (PublishResult, error) {
+	var res PublishResult
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO api.workflows (name, state_machine_arn, latest_version, created_at, updated_at)
+			VALUES ($1, $2, 1, $3, $3) ON CONFLICT (name) DO NOTHING`, v.Workflow, stateMachineARN, v.CreatedAt); err != nil {
+			return err
+		}
+		w, err := scanWorkflow(tx.QueryRow(ctx, `SELECT name, state_machine_arn, latest_version, created_at, updated_at
+			FROM api.workflows WHERE name = $1 FOR UPDATE`, v.Workflow))
+		if err != nil {
+			return err
+		}
+		latest, err := scanVersion(tx.QueryRow(ctx, versionSelect+` WHERE workflow = $1 AND version = $2`, v.Workflow, w.LatestVersion))
+		switch {
+		case err == nil && latest.Checksum == v.Checksum:
+			res = PublishResult{Workflow: w, Version: latest}
+			return nil
+		case err == nil:
+			v.Version = w.LatestVersion + 1
+		case errors.Is(err, pgx.ErrNoRows):
+			v.Version = w.LatestVersion // the row was just made
+		default:
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO api.workflow_versions
+			(workflow, version, definition, asl, graph, input_schema, checksum, created_by, created_at)
+			VALUES ($1, $2, $3, $4, $5, NULLIF($6, ''), $7, $8, $9)`,
+			v.Workflow, v.Version, v.Definition, v.ASL, v.Graph, v.InputSchema, v.Checksum, v.CreatedBy, v.CreatedAt); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE api.workflows SET latest_version = $2, state_machine_arn = $3, updated_at = $4 WHERE name = $1`,
+			v.Workflow, v.Version, stateMachineARN, v.CreatedAt); err != nil {
+			return err
+		}
+		w.LatestVersion, w.StateMachineARN, w.UpdatedAt = v.Version, stateMachineARN, v.CreatedAt
+		res = PublishResult{Workflow: w, Version: v, Created: true}
+		return nil
+	})
+	if err != nil {
+		return PublishResult{}, fmt.Errorf("publishing a version of %s: %w", v.Workflow, interpret(err))
+	}
+	return res, nil
+}
+
+// StateMachineARN returns the ARN a workflow was last published to, or
+// ErrNotFound.
+func (s *Store) StateMachineARN(ctx context.Context, name string) (string, error) {
+	var arn string
+	err := s.pool.QueryRow(ctx, `SELECT state_machine_arn FROM api.workflows WHERE name = $1`, name).Scan(&arn)
+	if err != nil {
+		return "", fmt.Errorf("reading workflow %s: %w", name, interpret(err))
+	}
+	return arn, nil
+}
+
+// Workflow returns a workflow, or ErrNotFound.
+func (s *Store) Workflow(ctx context.Context, name string) (Workflow, error) {
+	w, err := scanWorkflow(s.pool.QueryRow(ctx, `SELECT name, state_machine_arn, latest_version, created_at, updated_at
+		FROM api.workflows WHERE name = $1`, name))
+	if err != nil {
+		return Workflow{}, fmt.Errorf("reading workflow %s: %w", name, interpret(err))
+	}
+	return w, nil
+}
+
+// Workflows returns up to limit workflows named after after, in name order.
+func (s *Store) Workflows(ctx context.Context, after string, limit int) ([]Workflow, error) {
+	rows, err := s.pool.Query(ctx, `SELECT name, state_machine_arn, latest_version, created_at, updated_at
+		FROM api.workflows WHERE name > $1 ORDER BY name LIMIT $2`, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("listing workflows: %w", interpret(err))
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Workflow, error) { return scanWorkflow(r) })
+	if err != nil {
+		return nil, fmt.Errorf("listing workflows: %w", interpret(err))
+	}
+	return out, nil
+}
+
+// WorkflowByARN returns the workflow whose state machine is arn, or
+// ErrNotFound.
+func (s *Store) WorkflowByARN(ctx context.Context, arn string) (Workflow, error) {
+	w, err := scanWorkflow(s.pool.QueryRow(ctx, `SELECT name, state_machine_arn, latest_version, created_at, updated_at
+		FROM api.workflows WHERE state_machine_arn = $1`, arn))
+	if err != nil {
+		return Workflow{}, fmt.Errorf("reading the workflow of %s: %w", arn, interpret(err))
+	}
+	return w, nil
+}
+
+const versionSelect = `SELECT workflow, version, definition, asl, graph, COALESCE(input_schema, ''), checksum, created_by, created_at
+	FROM api.workflow_versions`
+
+// Version returns one version of a workflow, or ErrNotFound.
+func (s *Store) Version(ctx context.Context, name string, version int) (Version, error) {
+	v, err := scanVersion(s.pool.QueryRow(ctx, versionSelect+` WHERE workflow = $1 AND version = $2`, name, version))
+	if err != nil {
+		return Version{}, fmt.Errorf("reading version %d of %s: %w", version, name, interpret(err))
+	}
+	return v, nil
+}
+
+func scanWorkflow(row pgx.Row) (Workflow, error) {
+	var w Workflow
+	err := row.Scan(&w.Name, &w.StateMachineARN, &w.LatestVersion, &w.CreatedAt, &w.UpdatedAt)
+	w.CreatedAt, w.UpdatedAt = w.CreatedAt.UTC(), w.UpdatedAt.UTC()
+	return w, err
+}
+
+func scanVersion(row pgx.Row) (Version, error) {
+	var v Version
+	err := row.Scan(&v.Workflow, &v.Version, &v.Definition, &v.ASL, &v.Graph, &v.InputSchema, &v.Checksum, &v.CreatedBy, &v.CreatedAt)
+	v.CreatedAt = v.CreatedAt.UTC()
+	return v, err
+}
+
+// IdempotencyKey is a key a principal sent with a start.
+type IdempotencyKey struct {
+	Principal    string
+	Key          string
+	RequestHash  string
+	ExecutionARN string
+	CreatedAt    time.Time
+}
+
+// ClaimKey records k unless the principal used the key before. It returns
+// the key as stored and whether this call stored it: the same request
+// hash means a retry of the same request; another is the caller's to
+// refuse.
+func (s *Store) ClaimKey(ctx context.Context, k IdempotencyKey) (IdempotencyKey, bool, error) {
+	tag, err := s.pool.Exec(ctx, `INSERT INTO api.idempotency_keys (principal, key, request_hash, execution_arn, created_at)
+		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (principal, key) DO NOTHING`,
+		k.Principal, k.Key, k.RequestHash, k.ExecutionARN, k.CreatedAt)
+	if err != nil {
+		return IdempotencyKey{}, false, fmt.Errorf("recording an idempotency key: %w", interpret(err))
+	}
+	if tag.RowsAffected() == 1 {
+		return k, true, nil
+	}
+	var got IdempotencyKey
+	err = s.pool.QueryRow(ctx, `SELECT principal, key, request_hash, execution_arn, created_at
+		FROM api.idempotency_keys WHERE principal = $1 AND key = $2`, k.Principal, k.Key).
+		Scan(&got.Principal, &got.Key, &got.RequestHash, &got.ExecutionARN, &got.CreatedAt)
+	if err != nil {
+		return IdempotencyKey{}, false, fmt.Errorf("reading an idempotency key: %w", interpret(err))
+	}
+	return got, false, nil
+}
+
+// Approval statuses.
+const (
+	ApprovalPending  = "pending"
+	ApprovalApproved = "approved"
+	ApprovalRejected = "rejected"
+	// ApprovalExpired is an approval whose step stopped waiting (it timed
+	// out, or its execution ended) before anyone decided.
+	ApprovalExpired = "expired"
+)
+
+// Approval is an approval step waiting for, or given, a decision.
+type Approval struct {
+	ID           string     `json:"id"`
+	ExecutionARN string     `json:"-"`
+	StepID       string     `json:"step"`
+	TaskToken    string     `json:"-"`
+	Message      string     `json:"message"`
+	Approvers    []string   `json:"approvers"`
+	Status       string     `json:"status"`
+	DecidedBy    string     `json:"decided_by,omitempty"`
+	Comment      string     `json:"comment,omitempty"`
+	CreatedAt    time.Time  `json:"created_at"`
+	DecidedAt    *time.Time `json:"decided_at,omitempty"`
+}
+
+// AddApproval records a pending approval; a second delivery of the same
+// task token changes nothing.
+func (s *Store) AddApproval(ctx context.Context, a Approval) error {
+	if a.Approvers == nil {
+		a.Approvers = []string{}
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO api.approvals (id, execution_arn, step_id, task_token, message, approvers, status, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7) ON CONFLICT DO NOTHING`,
+		a.ID, a.ExecutionARN, a.StepID, a.TaskToken, a.Message, a.Approvers, a.CreatedAt)
+	if err != nil {
+		return fmt.Errorf("recording approval %s: %w", a.ID, interpret(err))
+	}
+	return nil
+}
+
+const approvalSelect = `SELECT id, execution_arn, step_id, task_token, message, approvers, status,
+	COALESCE(decided_by, ''), COALESCE(comment, ''), created_at, decided_at FROM api.approvals`
+
+func scanApproval(row pgx.Row) (Approval, error) {
+	var a Approval
+	err := row.Scan(&a.ID, &a.ExecutionARN, &a.StepID, &a.TaskToken, &a.Message, &a.Approvers, &a.Status,
+		&a.DecidedBy, &a.Comment, &a.CreatedAt, &a.DecidedAt)
+	a.CreatedAt = a.CreatedAt.UTC()
+	if a.DecidedAt != nil {
+		t := a.DecidedAt.UTC()
+		a.DecidedAt = &t
+	}
+	return a, err
+}
+
+// ApprovalFilter selects approvals to list.
+type ApprovalFilter struct {
+	// Status is one status; empty means pending.
+	Status string
+	// ExecutionARN, when set, keeps one execution's approvals.
+	ExecutionARN string
+	// After is the id of the last approval of the previous page.
+	After string
+	Limit int
+}
+
+// Approvals lists approvals in id order.
+func (s *Store) Approvals(ctx context.Context, f ApprovalFilter) ([]Approval, error) {
+	if f.Status == "" {
+		f.Status = ApprovalPending
+	}
+	rows, err := s.pool.Query(ctx, approvalSelect+`
+		WHERE status = $1 AND ($2 = '' OR execution_arn = $2) AND ($3 = '' OR id > $3)
+		ORDER BY id LIMIT $4`, f.Status, f.ExecutionARN, f.After, f.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("listing approvals: %w", interpret(err))
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Approval, error) { return scanApproval(r) })
+	if err != nil {
+		return nil, fmt.Errorf("listing approvals: %w", interpret(err))
+	}
+	return out, nil
+}
+
+// Approval returns one approval, or ErrNotFound.
+func (s *Store) Approval(ctx context.Context, id string) (Approval, error) {
+	a, err := scanApproval(s.pool.QueryRow(ctx, approvalSelect+` WHERE id = $1`, id))
+	if err != nil {
+		return Approval{}, fmt.Errorf("reading approval %s: %w", id, interpret(err))
+	}
+	return a, nil
+}
+
+// Decision is what Decide records.
+type Decision struct {
+	ID        string
+	Status    string // approved or rejected
+	DecidedBy string
+	Comment   string
+	At        time.Time
+}
+
+// Decide locks a pending approval, calls resolve with it (which answers
+// the step's task token), and records the decision when resolve succeeds;
+// all or nothing. A decided approval is ErrConflict, an unknown one
+// ErrNotFound. When resolve returns ErrExpired the approval is recorded as
+// expired and Decide returns ErrConflict wrapped with it.
+func (s *Store) Decide(ctx context.Context, d Decision, resolve func(Approval) error) (Approval, error) {
+	var out Approval
+	var expired bool
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		a, err := scanApproval(tx.QueryRow(ctx, approvalSelect+` WHERE id = $1 FOR UPDATE`, d.ID))
+		if err != nil {
+			return err
+		}
+		if a.Status != ApprovalPending {
+			out = a
+			return ErrConflict
+		}
+		status, by, comment := d.Status, d.DecidedBy, d.Comment
+		if err := resolve(a); err != nil {
+			if !errors.Is(err, ErrExpired) {
+				return err
+			}
+			expired = true
+			status, by, comment = ApprovalExpired, "", ""
+		}
+		out, err = scanApproval(tx.QueryRow(ctx, `UPDATE api.approvals
+			SET status = $2, decided_by = NULLIF($3, ''), comment = NULLIF($4, ''), decided_at = $5
+			WHERE id = $1 RETURNING id, execution_arn, step_id, task_token, message, approvers, status,
+			COALESCE(decided_by, ''), COALESCE(comment, ''), created_at, decided_at`, d.ID, status, by, comment, d.At))
+		return err
+	})
+	switch {
+	case err != nil:
+		return out, fmt.Errorf("deciding approval %s: %w", d.ID, interpret(err))
+	case expired:
+		return out, fmt.Errorf("deciding approval %s: %w: %w", d.ID, ErrConflict, ErrExpired)
+	}
+	return out, nil
+}
+
+// ErrExpired is returned by a Decide resolve function when the approval
+// step is no longer waiting for its token.
+var ErrExpired = errors.New("the approval step is no longer waiting")
