@@ -652,11 +652,11 @@ func (d *Desk) UpdateTicket(ctx context.Context, c Caller, p UpdateTicketParams)
 		if _, err := tx.Exec(ctx, `UPDATE support.tickets SET status = $2, updated_at = $3 WHERE id = $1`, p.TicketID, status, now); err != nil {
 			return fmt.Errorf("updating ticket %d: %w", p.TicketID, err)
 		}
-		for kind, body := range map[string]string{"internal_note": p.InternalNote, "public_reply": p.PublicReply} {
-			if body == "" {
+		for _, cm := range [...]struct{ kind, body string }{{"internal_note", p.InternalNote}, {"public_reply", p.PublicReply}} {
+			if cm.body == "" {
 				continue
 			}
-			if err := comment(ctx, tx, p.TicketID, kind, body, c, now); err != nil {
+			if err := comment(ctx, tx, p.TicketID, cm.kind, cm.body, c, now); err != nil {
 				return err
 			}
 		}

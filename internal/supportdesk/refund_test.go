@@ -112,6 +112,18 @@ func TestRefundOncePerRequestID(t *testing.T) {
 		}
 		require.Equal(t, int64(1), count(t, b, `SELECT count(*) FROM support.refunds WHERE request_id = 'exec-race'`))
 		require.Equal(t, int64(1), count(t, b, `SELECT count(*) FROM support.audit WHERE action = 'refund.issued' AND detail->>'request_id' = 'exec-race'`))
+
+		// One id racing for two orders: one refund; the other request is told
+		// the id is taken.
+		errs := make([]bool, 2)
+		for i, order := range []int64{orderInWindow, orderInTransit} {
+			wg.Go(func() {
+				errs[i] = call(t, cs, "issue_refund", map[string]any{"order_id": order, "amount": 1, "reason": "Race.", "request_id": "exec-two-orders"}).IsError
+			})
+		}
+		wg.Wait()
+		require.ElementsMatch(t, []bool{false, true}, errs)
+		require.Equal(t, int64(1), count(t, b, `SELECT count(*) FROM support.refunds WHERE request_id = 'exec-two-orders'`))
 	})
 }
 

@@ -73,3 +73,17 @@ func TestInvalidArguments(t *testing.T) {
 		require.Error(t, err, "an unknown tool is a protocol error, as MCP says")
 	})
 }
+
+// TestInternalErrorIsAToolError: with the database gone, a call is a tool
+// error that tells nothing of the cause, and the session lives on.
+func TestInternalErrorIsAToolError(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	cs := connectMemory(t, b, 0)
+	b.pool.Close()
+	msg := fails(t, cs, "find_customer", map[string]any{"customer_id": adaID})
+	require.Equal(t, "the support desk could not complete this request because of an internal error; try again later", msg)
+	msg = fails(t, cs, "issue_refund", map[string]any{"order_id": orderInWindow, "amount": 1, "reason": "r"})
+	require.Contains(t, msg, "internal error")
+	require.NoError(t, cs.Ping(t.Context(), nil))
+}
