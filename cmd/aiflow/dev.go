@@ -20,7 +20,8 @@ import (
 )
 
 // cmdDev runs aiflow on this machine until ctx ends (Ctrl-C): PostgreSQL
-// (DATABASE_URL or the development cluster), the migrations, and the HTTP
+// (DATABASE_URL or the development cluster), the migrations, the local
+// engine with its Step Functions API and the step workers, and the HTTP
 // API. It returns 0 after a clean shutdown.
 func cmdDev(ctx context.Context, args []string, e env) int {
 	if code, ok := checkNoArgs("dev", args, e); !ok {
@@ -87,6 +88,17 @@ func cmdDev(ctx context.Context, args []string, e env) int {
 	sort.Strings(names)
 	fmt.Fprintf(e.stdout, "projections: %s following the event log\n", strings.Join(names, ", "))
 
+	eng, err := startDevEngine(ctx, cfg, e.lookup, pool, store, logger, e.stdout)
+	if err != nil {
+		return fail(err)
+	}
+	engineClosed := false
+	defer func() {
+		if !engineClosed {
+			_ = eng.close(context.Background())
+		}
+	}()
+
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fail(fmt.Errorf("listening on AIFLOW_HTTP_ADDR=%s: %w (set AIFLOW_HTTP_ADDR to a free host:port, e.g. 127.0.0.1:8081)", cfg.HTTPAddr, err))
@@ -112,6 +124,12 @@ func cmdDev(ctx context.Context, args []string, e env) int {
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fail(fmt.Errorf("shutting down HTTP: %w", err))
+	}
+	// Workers finish what they hold and the engine writes what it did
+	// before the database goes away.
+	engineClosed = true
+	if err := eng.close(shutdownCtx); err != nil {
+		return fail(err)
 	}
 	stopProjections()
 	projections.Wait()

@@ -41,8 +41,9 @@ type devProcess struct {
 func startDev(t *testing.T, bin, dataDir string) (*devProcess, string) {
 	t.Helper()
 	cmd := exec.Command(bin, "dev")
-	cmd.Env = append(withoutVar(os.Environ(), "DATABASE_URL"),
-		"AIFLOW_DATA_DIR="+dataDir, "AIFLOW_HTTP_ADDR=127.0.0.1:0", "AIFLOW_LOG_FORMAT=text")
+	cmd.Dir = repoRoot // as make dev runs it, so the example script is found
+	cmd.Env = append(withoutVar(withoutVar(os.Environ(), "DATABASE_URL"), "AIFLOW_AI_SCRIPT"),
+		"AIFLOW_DATA_DIR="+dataDir, "AIFLOW_HTTP_ADDR=127.0.0.1:0", "AIFLOW_ENGINE_ADDR=127.0.0.1:0", "AIFLOW_LOG_FORMAT=text")
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	cmd.Stderr = io.Discard

@@ -44,6 +44,7 @@ func TestLoadDefaults(t *testing.T) {
 			DataDir:         ".aiflow",
 			HTTPAddr:        "127.0.0.1:8080",
 			ShutdownTimeout: 10 * time.Second,
+			EngineAddr:      "127.0.0.1:8083",
 			Log:             defaultLog,
 		}, cfg)
 	})
@@ -108,6 +109,8 @@ func TestLoadValues(t *testing.T) {
 			"AIFLOW_HTTP_ADDR":        ":9090",
 			"AIFLOW_PG_BINDIR":        binDir,
 			"AIFLOW_SHUTDOWN_TIMEOUT": "1m30s",
+			"AIFLOW_ENGINE_ADDR":      "127.0.0.1:0",
+			"AIFLOW_AI_SCRIPT":        "none",
 			"AIFLOW_LOG_LEVEL":        "DEBUG",
 			"AIFLOW_LOG_FORMAT":       " text ",
 		}))
@@ -118,6 +121,8 @@ func TestLoadValues(t *testing.T) {
 			HTTPAddr:        ":9090",
 			PGBinDir:        binDir,
 			ShutdownTimeout: 90 * time.Second,
+			EngineAddr:      "127.0.0.1:0",
+			AIScript:        "none",
 			Log:             Log{Level: slog.LevelDebug, Format: telemetry.FormatText},
 		}, cfg)
 	})
@@ -399,6 +404,7 @@ func TestLoadReportsAllProblemsInReadOrder(t *testing.T) {
 			DataDir:         ".aiflow",
 			HTTPAddr:        "127.0.0.1:8080",
 			ShutdownTimeout: 10 * time.Second,
+			EngineAddr:      "127.0.0.1:8083",
 			Log:             Log{Level: slog.LevelInfo, Format: telemetry.FormatAuto},
 		}, cfg)
 	})

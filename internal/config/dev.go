@@ -23,9 +23,21 @@ type Dev struct {
 	// ShutdownTimeout is AIFLOW_SHUTDOWN_TIMEOUT (default 10s), how long a
 	// graceful shutdown may take.
 	ShutdownTimeout time.Duration
+	// EngineAddr is AIFLOW_ENGINE_ADDR (default 127.0.0.1:8083), the
+	// host:port of the local engine's Step Functions API.
+	EngineAddr string
+	// AIScript is AIFLOW_AI_SCRIPT (default examples/scripts/scripted.yaml
+	// when that file exists): the script the scripted provider answers
+	// every model of ai steps from. "none" makes ai steps call the
+	// providers their models name.
+	AIScript string
 	// Log is AIFLOW_LOG_LEVEL and AIFLOW_LOG_FORMAT.
 	Log Log
 }
+
+// DefaultAIScript is the script aiflow dev answers models from when
+// AIFLOW_AI_SCRIPT is unset and the file exists.
+const DefaultAIScript = "examples/scripts/scripted.yaml"
 
 // LoadDev reads Dev from the environment through lookup. When variables
 // are invalid it returns an *Error listing all of them, together with a
@@ -38,6 +50,8 @@ func LoadDev(lookup LookupFunc) (Dev, error) {
 		HTTPAddr:        r.hostPort("AIFLOW_HTTP_ADDR", "127.0.0.1:8080"),
 		PGBinDir:        r.dir("AIFLOW_PG_BINDIR", examplePGBinDir),
 		ShutdownTimeout: r.duration("AIFLOW_SHUTDOWN_TIMEOUT", 10*time.Second),
+		EngineAddr:      r.hostPort("AIFLOW_ENGINE_ADDR", DefaultEngineAddr),
+		AIScript:        r.string("AIFLOW_AI_SCRIPT", ""),
 		Log:             readLog(r),
 	}
 	return cfg, r.err("aiflow dev")
@@ -52,6 +66,8 @@ func (c Dev) LogValue() slog.Value {
 		slog.String("http_addr", c.HTTPAddr),
 		slog.String("pg_bindir", c.PGBinDir),
 		slog.Duration("shutdown_timeout", c.ShutdownTimeout),
+		slog.String("engine_addr", c.EngineAddr),
+		slog.String("ai_script", c.AIScript),
 		slog.Any("log", c.Log),
 	)
 }

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/aiflow/aiflow/internal/config"
+	"github.com/aiflow/aiflow/internal/engine"
+	"github.com/aiflow/aiflow/internal/engine/queue"
+	"github.com/aiflow/aiflow/internal/enginestore"
+	"github.com/aiflow/aiflow/internal/eventstore"
+	"github.com/aiflow/aiflow/internal/sfnapi"
+	"github.com/aiflow/aiflow/internal/steps"
+	"github.com/aiflow/aiflow/internal/workflow"
+)
+
+// devEngine is the local engine of `aiflow dev`: durable in PostgreSQL,
+// its Step Functions API on a port of its own, one in-process queue per
+// kind of task step, and the step workers subscribed to them.
+type devEngine struct {
+	engine  *engine.Engine
+	queues  *queue.Broker
+	stream  *steps.Broker
+	sfn     *http.Server
+	sfnURL  string
+	queueOf map[string]string // substitution → queue URL
+	stops   []func()
+}
+
+// devQueueName names the in-process queue of each kind of task step.
+var devQueueName = map[string]string{
+	workflow.AIQueueSubstitution:       "ai-steps",
+	workflow.MCPQueueSubstitution:      "mcp-steps",
+	workflow.ServiceQueueSubstitution:  "service-steps",
+	workflow.ApprovalQueueSubstitution: "approvals",
+}
+
+// devScript resolves AIFLOW_AI_SCRIPT: "none" means the real providers,
+// empty the example script when it is there.
+func devScript(cfg config.Dev) string {
+	switch cfg.AIScript {
+	case "none":
+		return ""
+	case "":
+		if _, err := os.Stat(config.DefaultAIScript); err == nil {
+			return config.DefaultAIScript
+		}
+		return ""
+	}
+	return cfg.AIScript
+}
+
+// startDevEngine starts the engine on the event store's database, resumes
+// what was running, and serves its Step Functions API.
+func startDevEngine(ctx context.Context, cfg config.Dev, lookup config.LookupFunc, pool *pgxpool.Pool, evs *eventstore.Store, logger *slog.Logger, out io.Writer) (*devEngine, error) {
+	store, err := enginestore.New(ctx, pool, evs)
+	if err != nil {
+		return nil, err
+	}
+	d := &devEngine{queues: queue.New(queue.Config{Logger: logger}), stream: &steps.Broker{}, queueOf: map[string]string{}}
+	fail := func(err error) (*devEngine, error) {
+		d.close(context.Background())
+		return nil, err
+	}
+	for sub, name := range devQueueName {
+		url, err := d.queues.CreateQueue(queue.QueueConfig{Name: name, VisibilityTimeout: workerTimeout + time.Minute})
+		if err != nil {
+			return fail(fmt.Errorf("creating the queue %s: %w", name, err))
+		}
+		d.queueOf[sub] = url
+	}
+	d.engine, err = engine.New(engine.Config{Store: store, Queues: d.queues, Logger: logger})
+	if err != nil {
+		return fail(err)
+	}
+	script := devScript(cfg)
+	workers, err := newLocalWorkers(ctx, d.engine, script, lookup, d.stream, logger)
+	if err != nil {
+		return fail(err)
+	}
+	if err := d.subscribe(workflow.AIQueueSubstitution, workers.runtime.Handle); err != nil {
+		return fail(err)
+	}
+	// Executions resume once their workers listen.
+	if err := d.engine.Start(ctx); err != nil {
+		return fail(fmt.Errorf("starting the engine: %w", err))
+	}
+	ln, err := net.Listen("tcp", cfg.EngineAddr)
+	if err != nil {
+		return fail(fmt.Errorf("listening on AIFLOW_ENGINE_ADDR=%s: %w (set AIFLOW_ENGINE_ADDR to a free host:port, e.g. 127.0.0.1:8084)", cfg.EngineAddr, err))
+	}
+	d.sfn = &http.Server{Handler: sfnapi.NewHandler(d.engine, sfnapi.Options{Logger: logger}), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := d.sfn.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("serving the Step Functions API", "error", err)
+		}
+	}()
+	d.sfnURL = "http://" + ln.Addr().String()
+	models := "the providers their models name"
+	if script != "" {
+		models = "the scripted provider (" + script + ")"
+	}
+	fmt.Fprintf(out, "engine: executions kept in PostgreSQL, Step Functions API at %s; ai steps answered by %s\n", d.sfnURL, models)
+	return d, nil
+}
+
+// subscribe feeds a kind's queue to a step worker, as an SQS event source
+// feeds a Lambda function.
+func (d *devEngine) subscribe(substitution string, h func(context.Context, events.SQSEvent) (events.SQSEventResponse, error)) error {
+	stop, err := d.queues.Subscribe(d.queueOf[substitution], h, queue.MappingConfig{ReportBatchItemFailures: true, MaxConcurrency: 10, FunctionTimeout: workerTimeout})
+	if err != nil {
+		return fmt.Errorf("subscribing to the queue %s: %w", devQueueName[substitution], err)
+	}
+	d.stops = append(d.stops, stop)
+	return nil
+}
+
+// close stops serving, lets the workers finish what they hold, and writes
+// what the engine has done; executions still running resume on the next
+// start.
+func (d *devEngine) close(ctx context.Context) error {
+	var errs []error
+	if d.sfn != nil {
+		if err := d.sfn.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, fmt.Errorf("shutting down the Step Functions API: %w", err))
+		}
+	}
+	for _, stop := range d.stops {
+		stop()
+	}
+	if d.queues != nil {
+		_ = d.queues.Close()
+	}
+	if d.engine != nil {
+		if err := d.engine.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("closing the engine: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
