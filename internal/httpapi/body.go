@@ -82,6 +82,7 @@ func checkJSON(data []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var stack []*jsonFrame
+	var end int64 // where the value ended
 	pointer := func() string {
 		var b strings.Builder
 		for _, f := range stack {
@@ -95,10 +96,13 @@ func checkJSON(data []byte) error {
 		return b.String()
 	}
 	syntax := func(err error) error {
+		// The decoder's offsets count from where it last resumed; a
+		// whole-text parse gives the offset into the body.
 		line, col := lineCol(data, dec.InputOffset())
 		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			line, col = lineCol(data, se.Offset)
+		var v any
+		if errors.As(json.Unmarshal(data, &v), &se) {
+			line, col = lineCol(data, se.Offset-1)
 		}
 		detail := "the body is not JSON"
 		if errors.Is(err, io.ErrUnexpectedEOF) {
@@ -110,6 +114,8 @@ func checkJSON(data []byte) error {
 		stack = stack[:len(stack)-1]
 		if len(stack) > 0 {
 			stack[len(stack)-1].done()
+		} else {
+			end = dec.InputOffset()
 		}
 	}
 	started := false
@@ -128,7 +134,7 @@ func checkJSON(data []byte) error {
 			return syntax(err)
 		}
 		if started && len(stack) == 0 {
-			line, col := lineCol(data, dec.InputOffset())
+			line, col := lineCol(data, end+int64(len(data[end:])-len(bytes.TrimLeft(data[end:], " \t\r\n"))))
 			return badRequest("the body has more after its JSON value", FieldError{Location: fmt.Sprintf("body:%d:%d", line, col), Detail: "trailing data"})
 		}
 		started = true
@@ -164,6 +170,8 @@ func checkJSON(data []byte) error {
 		default:
 			if len(stack) > 0 {
 				stack[len(stack)-1].done()
+			} else {
+				end = dec.InputOffset()
 			}
 		}
 	}

@@ -68,6 +68,12 @@ func (s *Server) startExecution(w http.ResponseWriter, r *http.Request) {
 	if len(input) == 0 || string(input) == "null" {
 		input = json.RawMessage("{}")
 	}
+	// Whitespace is not part of the input: a retry that spaces it
+	// otherwise is the same request, to Step Functions too.
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, input); err == nil {
+		input = compact.Bytes()
+	}
 	if len(input) > MaxInputBytes {
 		s.fail(w, r, &apiError{Status: http.StatusRequestEntityTooLarge, Type: typeTooLarge, Title: "Content Too Large",
 			Detail: fmt.Sprintf("the input has %d bytes; at most %d are allowed", len(input), MaxInputBytes),
@@ -149,15 +155,10 @@ func idempotentName(principal, key string) string {
 	return "idem-" + hex.EncodeToString(sum[:20])
 }
 
-// requestHash identifies a start request: its workflow and its input, with
-// insignificant whitespace removed.
+// requestHash identifies a start request: its workflow and its (compact)
+// input.
 func requestHash(workflow string, input json.RawMessage) string {
-	var compact bytes.Buffer
-	if json.Compact(&compact, input) != nil {
-		compact.Reset()
-		compact.Write(input)
-	}
-	sum := sha256.Sum256(append([]byte(workflow+"\x00"), compact.Bytes()...))
+	sum := sha256.Sum256(append([]byte(workflow+"\x00"), input...))
 	return hex.EncodeToString(sum[:])
 }
 
