@@ -32,6 +32,12 @@ name from the environment. Approved definitions are kept in --pins, else AIFLOW_
 See docs/mcp.md.
 `
 
+func init() {
+	mcpCommands["tools"] = mcpCommand{"tools [SERVER...]            list the MCP servers' tools: access, and whether each definition is approved", cmdMCPTools}
+	mcpCommands["approve"] = mcpCommand{"approve SERVER [TOOL...]     approve the tools' current definitions (see docs/mcp.md)", cmdMCPApprove}
+	mcpCommands["catalog"] = mcpCommand{"catalog [-o FILE] [SERVER...]  write the type checker's tool catalog from the servers' tools/list", cmdMCPCatalog}
+}
+
 // mcpFlags are the flags the mcp tool commands share.
 type mcpFlags struct {
 	fs     *flag.FlagSet

@@ -67,6 +67,14 @@ func TestMCPToolsAndApprove(t *testing.T) {
 	require.Equal(t, 0, code)
 	require.Empty(t, errOut)
 
+	// Through `aiflow mcp`.
+	te := newTestEnv(vars)
+	require.Equal(t, 0, run(t.Context(), []string{"mcp", "tools", "test"}, te.env()), te.stderr.String())
+	require.Contains(t, te.stdout.String(), "test    lookup         read-only    pinned  Look up a customer by id, and more.\n")
+	te = newTestEnv(vars)
+	require.Equal(t, 0, run(t.Context(), []string{"mcp", "--help"}, te.env()))
+	require.Contains(t, te.stdout.String(), "aiflow mcp catalog [-o FILE] [SERVER...]")
+
 	code, _, errOut = mcpCmd(t, cmdMCPTools, vars, "billing")
 	require.Equal(t, 2, code)
 	require.Contains(t, errOut, `no MCP server "billing" is configured (servers: test)`)
