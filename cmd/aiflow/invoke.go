@@ -20,6 +20,7 @@ import (
 	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/httpapi"
 	"github.com/aiflow/aiflow/internal/recorder"
+	"github.com/aiflow/aiflow/internal/supportdesk"
 	"github.com/aiflow/aiflow/internal/telemetry"
 )
 
@@ -37,6 +38,7 @@ type invokeTarget struct {
 var invokeTargets = []invokeTarget{
 	{name: "api", logicalID: "ApiFunction", build: buildAPI},
 	{name: "recorder", logicalID: "RecorderFunction", build: buildRecorder},
+	{name: "mcpserver", logicalID: "McpServerFunction", build: buildMCPServer},
 }
 
 // buildAPI builds the HTTP API's Lambda handler as functions/api does.
@@ -67,6 +69,37 @@ func buildRecorder(ctx context.Context, e env) (lambda.Handler, func(), error) {
 		return nil, nil, err
 	}
 	return lambda.NewHandler(r.Handle), closePool, nil
+}
+
+// buildMCPServer builds the customer-support MCP server's function URL
+// handler as functions/mcpserver does.
+func buildMCPServer(ctx context.Context, e env) (lambda.Handler, func(), error) {
+	cfg, err := supportdesk.LoadFunctionConfig(e.lookup)
+	if err != nil {
+		return nil, nil, err
+	}
+	logger := telemetry.NewLogger(telemetry.LoggerOptions{Level: cfg.Log.Level, Format: cfg.Log.Format, Writer: e.stderr})
+	pool, err := pgxpool.New(ctx, cfg.DatabaseURL) // connects lazily, as on Lambda
+	if err != nil {
+		return nil, nil, fmt.Errorf("opening the database pool: %w", err)
+	}
+	server, err := supportdesk.NewServer(supportdesk.New(pool, cfg.DeskOptions()), supportdesk.ServerOptions{Version: versionString(), Logger: logger})
+	if err != nil {
+		pool.Close()
+		return nil, nil, err
+	}
+	h, err := supportdesk.NewHTTPHandler(supportdesk.HTTPOptions{
+		Server:         server,
+		TokenSecret:    cfg.TokenSecret,
+		AllowedOrigins: cfg.AllowedOrigins,
+		Stateless:      true,
+		Logger:         logger,
+	})
+	if err != nil {
+		pool.Close()
+		return nil, nil, err
+	}
+	return lambda.NewHandler(supportdesk.NewFunctionURLHandler(h).Handle), pool.Close, nil
 }
 
 // findInvokeTarget returns the target named by a folder name or a logical

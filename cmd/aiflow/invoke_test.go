@@ -33,6 +33,25 @@ func TestInvokeAPIHealthz(t *testing.T) {
 	require.True(t, json.Valid([]byte(res.Body)), res.Body)
 }
 
+func TestInvokeMCPServerToolsList(t *testing.T) {
+	t.Parallel()
+	// The sample's token is signed with the key the support desk's docs
+	// give for it; listing tools needs no database.
+	te := newTestEnv(map[string]string{
+		"DATABASE_URL":                "postgres://aiflow_support@127.0.0.1:1/aiflow?sslmode=disable",
+		"AIFLOW_SUPPORT_TOKEN_SECRET": "sample-event-secret-do-not-deploy-0123456789",
+	})
+	code := run(context.Background(), []string{"invoke", "mcpserver", "--event", "../../events/mcpserver-tools-list.json"}, te.env())
+	require.Equal(t, 0, code, te.stderr.String())
+	var res struct {
+		StatusCode int    `json:"statusCode"`
+		Body       string `json:"body"`
+	}
+	require.NoError(t, json.Unmarshal(te.stdout.Bytes(), &res), te.stdout.String())
+	require.Equal(t, 200, res.StatusCode, res.Body)
+	require.Contains(t, res.Body, `"issue_refund"`)
+}
+
 // sampleStatusChange is the detail of events/recorder-status-change.json.
 func sampleStatusChange(t *testing.T) recorder.StatusChange {
 	t.Helper()
