@@ -91,7 +91,7 @@ type bundleOptions struct {
 // in-memory engine with in-process queues, the ai step worker on the
 // scripted provider, the approvals worker, detail events in the event
 // store, the audit log, and HMAC development tokens, one per role.
-func setupAPI(t *testing.T, o bundleOptions) *apiBundle {
+func setupAPI(t testing.TB, o bundleOptions) *apiBundle {
 	t.Helper()
 	ctx := context.Background()
 	pool := pgclustertest.Pool(t)
@@ -156,7 +156,7 @@ func setupAPI(t *testing.T, o bundleOptions) *apiBundle {
 
 // call sends a request as role ("" for none) and returns the response
 // with its body read.
-func (b *apiBundle) call(t *testing.T, role auth.Role, method, path string, body string, header ...string) (*http.Response, []byte) {
+func (b *apiBundle) call(t testing.TB, role auth.Role, method, path string, body string, header ...string) (*http.Response, []byte) {
 	t.Helper()
 	var rd io.Reader
 	if body != "" {
@@ -182,7 +182,7 @@ func (b *apiBundle) call(t *testing.T, role auth.Role, method, path string, body
 }
 
 // jsonOf decodes a response body.
-func jsonOf(t *testing.T, raw []byte) map[string]any {
+func jsonOf(t testing.TB, raw []byte) map[string]any {
 	t.Helper()
 	var m map[string]any
 	require.NoError(t, json.Unmarshal(raw, &m), "body: %s", raw)
@@ -190,7 +190,7 @@ func jsonOf(t *testing.T, raw []byte) map[string]any {
 }
 
 // publish publishes a YAML definition as the author.
-func (b *apiBundle) publish(t *testing.T, def string) map[string]any {
+func (b *apiBundle) publish(t testing.TB, def string) map[string]any {
 	t.Helper()
 	body, _ := json.Marshal(map[string]string{"definition": def})
 	resp, raw := b.call(t, auth.RoleAuthor, http.MethodPost, "/v1/workflows", string(body))
@@ -199,7 +199,7 @@ func (b *apiBundle) publish(t *testing.T, def string) map[string]any {
 }
 
 // start starts an execution of workflow as the operator and returns its id.
-func (b *apiBundle) start(t *testing.T, workflow, input string) string {
+func (b *apiBundle) start(t testing.TB, workflow, input string) string {
 	t.Helper()
 	resp, raw := b.call(t, auth.RoleOperator, http.MethodPost, "/v1/workflows/"+workflow+"/executions", `{"input":`+input+`}`)
 	require.Equal(t, http.StatusCreated, resp.StatusCode, "%s", raw)
@@ -214,7 +214,7 @@ type sseEvent struct {
 
 // openStream opens an execution's stream as the viewer, from lastID when
 // it is not "".
-func (b *apiBundle) openStream(t *testing.T, id, lastID string) (*http.Response, *bufio.Reader) {
+func (b *apiBundle) openStream(t testing.TB, id, lastID string) (*http.Response, *bufio.Reader) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, b.srv.URL+"/v1/executions/"+id+"/stream", nil)
 	require.NoError(t, err)
@@ -231,7 +231,7 @@ func (b *apiBundle) openStream(t *testing.T, id, lastID string) (*http.Response,
 }
 
 // next reads one event; ok is false at the end of the stream.
-func next(t *testing.T, r *bufio.Reader) (sseEvent, bool) {
+func next(t testing.TB, r *bufio.Reader) (sseEvent, bool) {
 	t.Helper()
 	var ev sseEvent
 	for {
@@ -257,7 +257,7 @@ func next(t *testing.T, r *bufio.Reader) (sseEvent, bool) {
 }
 
 // readAll reads events until the stream ends.
-func readAll(t *testing.T, r *bufio.Reader) []sseEvent {
+func readAll(t testing.TB, r *bufio.Reader) []sseEvent {
 	t.Helper()
 	var out []sseEvent
 	for {
@@ -271,7 +271,7 @@ func readAll(t *testing.T, r *bufio.Reader) []sseEvent {
 
 // waitPending returns the pending approvals of an execution once there is
 // one: the approvals worker stores it when the engine's message arrives.
-func (b *apiBundle) waitPending(t *testing.T, id string) map[string]any {
+func (b *apiBundle) waitPending(t testing.TB, id string) map[string]any {
 	t.Helper()
 	for {
 		resp, raw := b.call(t, auth.RoleViewer, http.MethodGet, "/v1/approvals?execution="+id, "")
@@ -286,7 +286,7 @@ func (b *apiBundle) waitPending(t *testing.T, id string) map[string]any {
 
 // waitClosed waits for an execution to close and returns it as the API
 // shows it.
-func (b *apiBundle) waitClosed(t *testing.T, id string) map[string]any {
+func (b *apiBundle) waitClosed(t testing.TB, id string) map[string]any {
 	t.Helper()
 	resp, raw := b.call(t, auth.RoleViewer, http.MethodGet, "/v1/executions/"+id, "")
 	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", raw)
