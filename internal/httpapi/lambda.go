@@ -2,6 +2,9 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -35,4 +38,38 @@ func (l *LambdaHandler) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRe
 		ctx = telemetry.WithRequestID(ctx, ev.RequestContext.RequestID)
 	}
 	return l.adapter.ProxyWithContext(ctx, ev)
+}
+
+// Entry is the Lambda handler of an API function that also takes the
+// approvals queue's SQS events: API Gateway events go to the API, SQS
+// events to the approvals worker. One function then serves both, as
+// `aiflow dev` does in one process.
+type Entry struct {
+	API       *LambdaHandler
+	Approvals *ApprovalWorker
+}
+
+// Handle routes one event by its shape.
+func (e *Entry) Handle(ctx context.Context, raw json.RawMessage) (any, error) {
+	var probe struct {
+		Records []struct {
+			EventSource string `json:"eventSource"`
+		} `json:"Records"`
+	}
+	_ = json.Unmarshal(raw, &probe)
+	if len(probe.Records) > 0 && probe.Records[0].EventSource == "aws:sqs" {
+		if e.Approvals == nil {
+			return nil, errors.New("handling an SQS event: this function has no approvals worker")
+		}
+		var ev events.SQSEvent
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return nil, fmt.Errorf("reading an SQS event: %w", err)
+		}
+		return e.Approvals.Handle(ctx, ev)
+	}
+	var ev events.APIGatewayV2HTTPRequest
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		return nil, fmt.Errorf("reading an API Gateway event: %w", err)
+	}
+	return e.API.Handle(ctx, ev)
 }

@@ -75,16 +75,20 @@ const replyScript = `turns:
 `
 
 type apiBundle struct {
-	srv    *httptest.Server
-	api    *httpapi.Server
-	eng    *engine.Engine
-	pool   *pgxpool.Pool
-	broker *steps.Broker
-	tokens map[auth.Role]string
+	srv       *httptest.Server
+	api       *httpapi.Server
+	eng       *engine.Engine
+	pool      *pgxpool.Pool
+	broker    *steps.Broker
+	store     *httpapi.Store
+	approvals *httpapi.ApprovalWorker
+	tokens    map[auth.Role]string
 }
 
 type bundleOptions struct {
 	limiter *ratelimit.Limiter
+	// authenticator replaces the HMAC verifier of the role tokens.
+	authenticator auth.Authenticator
 }
 
 // setupAPI runs the whole API in process: a fresh PostgreSQL database, the
@@ -138,9 +142,13 @@ func setupAPI(t testing.TB, o bundleOptions) *apiBundle {
 
 	verifier, err := auth.NewVerifier(auth.VerifierOptions{Issuer: auth.DevIssuer, Audience: []string{auth.DevAudience}, HMACKey: testKey})
 	require.NoError(t, err)
+	var authn auth.Authenticator = verifier
+	if o.authenticator != nil {
+		authn = o.authenticator
+	}
 	api := httpapi.New(httpapi.Options{
 		DB: pool, Store: store, Machines: eng, Details: details, Tokens: httpapi.BrokerStream{Broker: broker},
-		Authenticator: verifier, Audit: audit.New(pool, audit.Options{}), Limiter: o.limiter,
+		Authenticator: authn, Audit: audit.New(pool, audit.Options{}), Limiter: o.limiter,
 		QueueURLs: urls, StreamPoll: 10 * time.Millisecond,
 	})
 	srv := httptest.NewServer(api)
@@ -151,7 +159,7 @@ func setupAPI(t testing.TB, o bundleOptions) *apiBundle {
 		require.NoError(t, err)
 		tokens[r] = tok
 	}
-	return &apiBundle{srv: srv, api: api, eng: eng, pool: pool, broker: broker, tokens: tokens}
+	return &apiBundle{srv: srv, api: api, eng: eng, pool: pool, broker: broker, store: store, approvals: approvals, tokens: tokens}
 }
 
 // call sends a request as role ("" for none) and returns the response
