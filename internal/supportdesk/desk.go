@@ -37,6 +37,7 @@ type Error struct {
 	Message string
 }
 
+// Error returns the message, as the tool error's text.
 func (e *Error) Error() string { return e.Message }
 
 func invalid(format string, args ...any) error {

@@ -75,7 +75,7 @@ type testBundle struct {
 }
 
 // setup returns a fresh, seeded database and a desk on it.
-func setup(t *testing.T) *testBundle {
+func setup(t testing.TB) *testBundle {
 	t.Helper()
 	dsn := pgclustertest.Database(t)
 	pool, err := pgxpool.New(context.Background(), dsn)
@@ -94,7 +94,9 @@ type transport struct {
 }
 
 var transports = []transport{
-	{"memory", connectMemory},
+	{"memory", func(t *testing.T, b *testBundle, customerID int64) *mcp.ClientSession {
+		return connectMemory(t, b, customerID)
+	}},
 	{"stdio", connectStdio},
 	{"http", connectHTTP},
 }
@@ -103,7 +105,7 @@ func newClient() *mcp.Client {
 	return mcp.NewClient(&mcp.Implementation{Name: "supportdesk-test", Version: "1"}, nil)
 }
 
-func connectMemory(t *testing.T, b *testBundle, customerID int64) *mcp.ClientSession {
+func connectMemory(t testing.TB, b *testBundle, customerID int64) *mcp.ClientSession {
 	t.Helper()
 	s, err := supportdesk.NewServer(b.desk, supportdesk.ServerOptions{LocalCaller: supportdesk.Caller{Subject: "memory-test", CustomerID: customerID}})
 	require.NoError(t, err)
