@@ -213,6 +213,11 @@ func writeBenchTable(w io.Writer, t benchTable) {
 	row("transitions/s", "%.0f", t.run.TransitionsPerSec)
 	row("p50 dispatch→callback", "%s", roundLatency(t.run.LatencyP50))
 	row("p99 dispatch→callback", "%s", roundLatency(t.run.LatencyP99))
+	cpu := "unknown on this system"
+	if c := t.run.CPUPerExecution(); c > 0 {
+		cpu = roundLatency(c).String() + " (this process)"
+	}
+	row("CPU per execution", "%s", cpu)
 	row("group commits", "%d Store.Commit calls of %.1f commits, %s each, %.0f%% of the run", t.run.StoreCommits, t.run.CommitsPerCall(),
 		roundLatency(t.run.MeanCommit()), 100*t.run.CommitTime.Seconds()/t.run.Elapsed.Seconds())
 	row("memory per in-flight execution", "%s (%d held open: %s of Go heap)", bytesIEC(t.memory.PerExecution), t.memory.InFlight, bytesIEC(t.memory.HeapBytes))

@@ -33,6 +33,9 @@ func TestRunInMemory(t *testing.T) {
 	require.Equal(t, 200, res.Executions)
 	require.Equal(t, 50, res.InFlight)
 	require.Equal(t, 200*enginebench.TransitionsPerExecution, res.Callbacks, "every task's latency")
+	if runtime.GOOS != "windows" && runtime.GOOS != "plan9" {
+		require.Positive(t, res.CPUPerExecution())
+	}
 	require.Positive(t, res.ExecutionsPerSec)
 	require.InDelta(t, 3*res.ExecutionsPerSec, res.TransitionsPerSec, 1e-6)
 	require.Positive(t, res.LatencyP99)
@@ -161,6 +164,7 @@ func runBenchmark(b *testing.B, p enginebench.Params) {
 	b.ReportMetric(res.TransitionsPerSec, "transitions/s")
 	b.ReportMetric(float64(res.LatencyP50.Microseconds()), "p50-µs")
 	b.ReportMetric(float64(res.LatencyP99.Microseconds()), "p99-µs")
+	b.ReportMetric(float64(res.CPUPerExecution().Microseconds()), "cpu-µs/execution")
 	b.ReportMetric(res.CommitsPerCall(), "commits/group")
 	b.ReportMetric(float64(res.MeanCommit().Microseconds()), "µs/group")
 }

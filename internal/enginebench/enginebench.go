@@ -91,6 +91,11 @@ type Result struct {
 	// Callbacks is how many dispatch-to-callback latencies were measured:
 	// every task's, TransitionsPerExecution per execution.
 	Callbacks int
+	// CPU is the CPU time this process (engine, queue, worker and, with
+	// PostgreSQL, the client side) used during the run; 0 where the
+	// system does not tell. Unlike the rates it hardly depends on what
+	// else the machine runs. A database server's CPU is not in it.
+	CPU time.Duration
 	// StoreCommits is how many Store.Commit calls the engine made (its
 	// group commits), CommitsWritten the commits they held together, and
 	// CommitTime the time spent in them. While the engine makes one call
@@ -99,6 +104,14 @@ type Result struct {
 	StoreCommits   int64
 	CommitsWritten int64
 	CommitTime     time.Duration
+}
+
+// CPUPerExecution is CPU / Executions.
+func (r Result) CPUPerExecution() time.Duration {
+	if r.Executions == 0 {
+		return 0
+	}
+	return r.CPU / time.Duration(r.Executions)
 }
 
 // CommitsPerCall is the mean number of commits in one Store.Commit call.
@@ -277,7 +290,7 @@ func Run(ctx context.Context, p Params) (Result, error) {
 		defer t.Stop()
 		deadline = t.C
 	}
-	start := time.Now()
+	start, cpuStart := time.Now(), processCPU()
 	sem := make(chan struct{}, inFlight)
 	var wg sync.WaitGroup
 	var failed atomic.Int64
@@ -309,7 +322,7 @@ starting:
 		started++
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
+	elapsed, cpu := time.Since(start), processCPU()-cpuStart
 	if err := context.Cause(runCtx); err != nil {
 		if n := failed.Load(); n > 0 {
 			return Result{}, fmt.Errorf("%d of %d executions failed; the first: %w", n, started, err)
@@ -321,7 +334,8 @@ starting:
 		TransitionsPerSec: float64(started*TransitionsPerExecution) / elapsed.Seconds(),
 		StoreCommits:      store.calls.Load(),
 		CommitsWritten:    store.commits.Load(),
-		CommitTime:        time.Duration(store.nanos.Load())}
+		CommitTime:        time.Duration(store.nanos.Load()),
+		CPU:               cpu}
 	res.LatencyP50, res.LatencyP99, res.Callbacks = r.percentiles()
 	return res, nil
 }
