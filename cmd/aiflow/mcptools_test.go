@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -236,4 +237,35 @@ func (m mapSecrets) Get(_ context.Context, name string) (string, error) {
 		return v, nil
 	}
 	return "", os.ErrNotExist
+}
+
+// The support server run as `aiflow mcp serve --stdio`, a child of the pool.
+func TestMCPToolsOverStdioWithTheSupportServer(t *testing.T) {
+	t.Parallel()
+	bin := buildAiflow(t)
+	dsn := seededDatabase(t)
+	servers, err := json.Marshal(map[string]any{"support": map[string]any{
+		"command": bin, "args": []string{"mcp", "serve", "--stdio"},
+		"env": map[string]string{"DATABASE_URL": dsn, "AIFLOW_LOG_FORMAT": "text", "AIFLOW_DATA_DIR": t.TempDir()},
+	}})
+	require.NoError(t, err)
+	vars := map[string]string{mcpclient.EnvServers: string(servers), "AIFLOW_MCP_PINS": filepath.Join(t.TempDir(), "pins.json")}
+
+	code, out, errOut := mcpCmd(t, cmdMCPTools, vars, "support")
+	require.Equal(t, 0, code, errOut)
+	require.Regexp(t, `support +find_customer +read-only,idempotent +new +Find a customer`, out)
+	require.Regexp(t, `support +issue_refund +writes +new `, out)
+	code, out, errOut = mcpCmd(t, cmdMCPApprove, vars, "support")
+	require.Equal(t, 0, code, errOut)
+	require.Equal(t, 7, strings.Count(out, "approved support/"))
+
+	cfg, err := mcpclient.LoadConfig(func(k string) (string, bool) { v, ok := vars[k]; return v, ok }, nil)
+	require.NoError(t, err)
+	pool, err := mcpclient.New(mcpclient.Options{Config: cfg, Pins: &mcpclient.FilePins{Path: vars["AIFLOW_MCP_PINS"]}, RequireApproval: true})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, pool.Close()) })
+	res, err := pool.Call(t.Context(), mcpclient.CallParams{Server: "support", Tool: "find_customer", Arguments: json.RawMessage(`{"email": "Grace.Hopper@example.com"}`)})
+	require.NoError(t, err)
+	require.Equal(t, "Grace Hopper", res.Output().(map[string]any)["name"])
+	require.Equal(t, "stdio:"+bin, res.Endpoint)
 }
