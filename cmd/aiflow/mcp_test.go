@@ -100,7 +100,6 @@ func TestMCPServeStdio(t *testing.T) {
 	cmd.Stderr = os.Stderr
 	cs, err := mcp.NewClient(&mcp.Implementation{Name: "cmd-test", Version: "1"}, nil).Connect(context.Background(), &mcp.CommandTransport{Command: cmd}, nil)
 	require.NoError(t, err)
-	defer cs.Close()
 	require.Equal(t, "aiflow-support", cs.InitializeResult().ServerInfo.Name)
 
 	out, res := callTool(t, cs, "find_customer", map[string]any{"email": "ada@example.com"})
@@ -109,6 +108,7 @@ func TestMCPServeStdio(t *testing.T) {
 	_, res = callTool(t, cs, "issue_refund", map[string]any{"order_id": 1044, "amount": 10, "reason": "Too late."})
 	require.True(t, res.IsError)
 	require.Contains(t, res.Content[0].(*mcp.TextContent).Text, "outside its refund window")
+	require.NoError(t, cs.Close(), "the server exits cleanly when its stdin closes")
 }
 
 type bearerTransport struct{ token string }
