@@ -3,6 +3,8 @@ package mcpclient_test
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -648,4 +650,29 @@ func TestRetriesBackOffWithJitter(t *testing.T) {
 	require.Equal(t, 4, dialed)
 	// 200 ms doubling, each wait drawn in the upper half of its step.
 	require.Equal(t, []time.Duration{150 * time.Millisecond, 300 * time.Millisecond, 600 * time.Millisecond}, waits)
+}
+
+func TestServerThatNeverAnswersInitialize(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		var peers []net.Conn
+		connect := func(context.Context) (mcp.Transport, error) {
+			client, server := net.Pipe()
+			peers = append(peers, server)
+			go func() { _, _ = io.Copy(io.Discard, server) }() // reads, never answers
+			return &mcp.IOTransport{Reader: client, Writer: client}, nil
+		}
+		pool, err := mcpclient.New(mcpclient.Options{InProcess: map[string]mcpclient.InProcessServer{
+			"mute": {Replicas: []mcpclient.ConnectFunc{connect}, Config: mcpclient.ServerConfig{ConnectTimeoutSeconds: 2, MaxAttempts: 2, HealthIntervalSeconds: -1}},
+		}})
+		require.NoError(t, err)
+		_, err = call(t, pool, "mute", "lookup", `{}`)
+		require.Equal(t, mcpclient.CodeUnavailable, mcpclient.CodeOf(err), err)
+		require.Contains(t, err.Error(), "connecting within 2s")
+		require.Len(t, peers, 2, "tried twice")
+		require.NoError(t, pool.Close())
+		for _, p := range peers {
+			require.NoError(t, p.Close())
+		}
+	})
 }
