@@ -102,7 +102,12 @@ func checkJSON(data []byte) error {
 		var se *json.SyntaxError
 		var v any
 		if errors.As(json.Unmarshal(data, &v), &se) {
-			line, col = lineCol(data, se.Offset-1)
+			// The offset is past the bad byte; at the end, past the text.
+			at := se.Offset - 1
+			if se.Error() == "unexpected end of JSON input" {
+				at = int64(len(data))
+			}
+			line, col = lineCol(data, at)
 		}
 		detail := "the body is not JSON"
 		if errors.Is(err, io.ErrUnexpectedEOF) {

@@ -403,36 +403,40 @@ func (s *Server) listExecutions(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, badCursor())
 		return
 	}
-	var workflows []Workflow
-	if only != "" {
+	// The workflows to read, in name order from the cursor's, a batch at
+	// a time.
+	var batch []Workflow
+	nextBatch := func(after string) error {
+		var err error
+		batch, err = s.opts.Store.Workflows(ctx, after, maxLimit)
+		return err
+	}
+	switch {
+	case only != "":
 		wf, err := s.opts.Store.Workflow(ctx, only)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		workflows = []Workflow{wf}
-	} else {
-		// The cursor's workflow and those after it.
-		after := ""
-		if cur.Workflow != "" {
-			after = cur.Workflow
-			wf, err := s.opts.Store.Workflow(ctx, cur.Workflow)
-			if err != nil {
-				s.fail(w, r, badCursor())
-				return
-			}
-			workflows = append(workflows, wf)
-		}
-		more, err := s.opts.Store.Workflows(ctx, after, maxLimit)
+		batch = []Workflow{wf}
+	case cur.Workflow != "":
+		wf, err := s.opts.Store.Workflow(ctx, cur.Workflow)
 		if err != nil {
+			s.fail(w, r, badCursor())
+			return
+		}
+		batch = []Workflow{wf}
+	default:
+		if err := nextBatch(""); err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		workflows = append(workflows, more...)
 	}
 	items := []executionView{}
-	page := map[string]any{}
-	for i, wf := range workflows {
+	page := map[string]any{"items": items}
+	for len(batch) > 0 {
+		wf := batch[0]
+		batch = batch[1:]
 		token := ""
 		if wf.Name == cur.Workflow {
 			token = cur.Token
@@ -447,21 +451,24 @@ func (s *Server) listExecutions(w http.ResponseWriter, r *http.Request) {
 			for _, e := range out.Executions {
 				items = append(items, s.view(e))
 			}
-			token = out.NextToken
-			if len(items) == limit {
-				switch {
-				case token != "":
-					page["next_cursor"] = encodeListCursor(listCursor{Workflow: wf.Name, Token: token})
-				case i+1 < len(workflows):
-					page["next_cursor"] = encodeListCursor(listCursor{Workflow: workflows[i+1].Name})
-				}
-				page["items"] = items
-				writeJSON(w, http.StatusOK, page)
-				return
-			}
-			if token == "" {
+			if token = out.NextToken; token == "" || len(items) == limit {
 				break
 			}
+		}
+		if len(batch) == 0 && only == "" {
+			if err := nextBatch(wf.Name); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+		}
+		if len(items) == limit {
+			switch {
+			case token != "":
+				page["next_cursor"] = encodeListCursor(listCursor{Workflow: wf.Name, Token: token})
+			case len(batch) > 0:
+				page["next_cursor"] = encodeListCursor(listCursor{Workflow: batch[0].Name})
+			}
+			break
 		}
 	}
 	page["items"] = items

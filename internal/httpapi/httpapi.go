@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -83,15 +84,17 @@ type Server struct {
 	opts    Options
 	mux     *http.ServeMux
 	guard   *auth.Guard
-	routes  []route
+	routes  []Route
 	schemas schemaCache
 }
 
-// route is one registered API route: its method and pattern, and the
-// permission it requires ("" for the unauthenticated probes).
-type route struct {
-	method, pattern string
-	perm            auth.Permission
+// Route is one registered route.
+type Route struct {
+	// Method and Pattern are as registered: "GET", "/v1/executions/{id}".
+	Method, Pattern string
+	// Permission is what the route requires; "" for the open probes and
+	// the API's description.
+	Permission auth.Permission
 }
 
 // New returns the API with every route registered.
@@ -171,18 +174,11 @@ func (s *Server) handle(pattern string, perm auth.Permission, h http.HandlerFunc
 
 func (s *Server) register(pattern string, perm auth.Permission) {
 	method, path, _ := strings.Cut(pattern, " ")
-	s.routes = append(s.routes, route{method: method, pattern: path, perm: perm})
+	s.routes = append(s.routes, Route{Method: method, Pattern: path, Permission: perm})
 }
 
-// Routes lists every route as "METHOD /pattern" with the permission it
-// requires ("" for the open ones), in registration order.
-func (s *Server) Routes() [][2]string {
-	out := make([][2]string, len(s.routes))
-	for i, r := range s.routes {
-		out[i] = [2]string{r.method + " " + r.pattern, string(r.perm)}
-	}
-	return out
-}
+// Routes lists every route in registration order.
+func (s *Server) Routes() []Route { return slices.Clone(s.routes) }
 
 // denyAll is the authenticator of a server given none: nobody is let in.
 type denyAll struct{}

@@ -78,16 +78,17 @@ func TestOpenAPIMatchesTheRoutes(t *testing.T) {
 	ops := openAPIOperations(t)
 	registered := map[string]bool{}
 	for _, r := range api.Routes() {
-		registered[r[0]] = true
-		want, ok := routePermissions[r[0]]
-		require.True(t, ok, "route %s is not in the test's table", r[0])
-		require.Equal(t, string(want), r[1], "the permission of %s", r[0])
-		op, ok := ops[r[0]]
-		require.True(t, ok, "route %s is not in openapi.json", r[0])
-		require.Equal(t, r[1], op.perm, "x-aiflow-permission of %s", r[0])
-		if r[1] != "" {
+		key := r.Method + " " + r.Pattern
+		registered[key] = true
+		want, ok := routePermissions[key]
+		require.True(t, ok, "route %s is not in the test's table", key)
+		require.Equal(t, want, r.Permission, "the permission of %s", key)
+		op, ok := ops[key]
+		require.True(t, ok, "route %s is not in openapi.json", key)
+		require.Equal(t, string(r.Permission), op.perm, "x-aiflow-permission of %s", key)
+		if r.Permission != "" {
 			for _, code := range []string{"401", "403", "429"} {
-				require.True(t, op.codes[code], "%s documents %s", r[0], code)
+				require.True(t, op.codes[code], "%s documents %s", key, code)
 			}
 		}
 	}
@@ -119,7 +120,8 @@ func TestRouteRoleMatrix(t *testing.T) {
 	callers := append([]auth.Role{""}, auth.Roles()...)
 	denials := 0
 	for _, r := range b.api.Routes() {
-		method, pattern, _ := strings.Cut(r[0], " ")
+		method, pattern := r.Method, r.Pattern
+		key := method + " " + pattern
 		path := pathParam.ReplaceAllStringFunc(pattern, func(p string) string { return values[p] })
 		if pattern == "/v1/approvals/{id}" {
 			path = "/v1/approvals/" + approval["id"].(string)
@@ -136,9 +138,9 @@ func TestRouteRoleMatrix(t *testing.T) {
 				body = "{}"
 			}
 			resp, raw := b.call(t, role, method, path, body)
-			perm := auth.Permission(r[1])
+			perm := r.Permission
 			allowed := perm == "" || (role != "" && auth.Allows(role, perm))
-			name := r[0] + " as " + string(role)
+			name := key + " as " + string(role)
 			if allowed {
 				require.NotContains(t, []int{http.StatusUnauthorized, http.StatusForbidden}, resp.StatusCode, "%s: %s", name, raw)
 			} else {
@@ -150,7 +152,7 @@ func TestRouteRoleMatrix(t *testing.T) {
 				require.Equal(t, want, resp.StatusCode, "%s: %s", name, raw)
 				require.Equal(t, "application/problem+json", resp.Header.Get("Content-Type"), name)
 			}
-			require.True(t, ops[r[0]].codes[strconv.Itoa(resp.StatusCode)], "%s answered %d, which openapi.json does not document: %s", name, resp.StatusCode, raw)
+			require.True(t, ops[key].codes[strconv.Itoa(resp.StatusCode)], "%s answered %d, which openapi.json does not document: %s", name, resp.StatusCode, raw)
 		}
 	}
 	var audited int

@@ -89,6 +89,8 @@ type bundleOptions struct {
 	limiter *ratelimit.Limiter
 	// authenticator replaces the HMAC verifier of the role tokens.
 	authenticator auth.Authenticator
+	// catalog is the MCP tool catalog definitions are checked against.
+	catalog *workflow.Catalog
 }
 
 // setupAPI runs the whole API in process: a fresh PostgreSQL database, the
@@ -149,7 +151,7 @@ func setupAPI(t testing.TB, o bundleOptions) *apiBundle {
 	api := httpapi.New(httpapi.Options{
 		DB: pool, Store: store, Machines: eng, Details: details, Tokens: httpapi.BrokerStream{Broker: broker},
 		Authenticator: authn, Audit: audit.New(pool, audit.Options{}), Limiter: o.limiter,
-		QueueURLs: urls, StreamPoll: 10 * time.Millisecond,
+		QueueURLs: urls, StreamPoll: 10 * time.Millisecond, Catalog: o.catalog,
 	})
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)

@@ -65,14 +65,14 @@ func (s *Server) publishWorkflow(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	compiled := string(raw)
-	definition, err := s.substitute(compiled)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	graph := workflow.Mermaid(checked)
 	if dryRun {
 		writeJSON(w, http.StatusOK, map[string]any{"valid": true, "workflow": name, "asl": compiled, "graph": graph})
+		return
+	}
+	definition, err := s.substitute(compiled)
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	arn, err := s.deploy(r, name, definition)
