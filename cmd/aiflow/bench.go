@@ -218,8 +218,8 @@ func writeBenchTable(w io.Writer, t benchTable) {
 		cpu = roundLatency(c).String() + " (this process)"
 	}
 	row("CPU per execution", "%s", cpu)
-	row("group commits", "%d Store.Commit calls of %.1f commits, %s each, %.0f%% of the run", t.run.StoreCommits, t.run.CommitsPerCall(),
-		roundLatency(t.run.MeanCommit()), 100*t.run.CommitTime.Seconds()/t.run.Elapsed.Seconds())
+	row("group commits", "%d Store.Commit calls of %.1f commits, %s each, %.2f in progress on average", t.run.StoreCommits, t.run.CommitsPerCall(),
+		roundLatency(t.run.MeanCommit()), t.run.CommitTime.Seconds()/t.run.Elapsed.Seconds())
 	row("memory per in-flight execution", "%s (%d held open: %s of Go heap)", bytesIEC(t.memory.PerExecution), t.memory.InFlight, bytesIEC(t.memory.HeapBytes))
 	tw.Flush()
 }

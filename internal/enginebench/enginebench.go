@@ -98,9 +98,8 @@ type Result struct {
 	CPU time.Duration
 	// StoreCommits is how many Store.Commit calls the engine made (its
 	// group commits), CommitsWritten the commits they held together, and
-	// CommitTime the time spent in them. While the engine makes one call
-	// at a time (Store's contract), CommitTime near Elapsed means the
-	// store is the bottleneck.
+	// CommitTime the time spent in them, added up over calls that overlap:
+	// CommitTime / Elapsed is how many were in progress on average.
 	StoreCommits   int64
 	CommitsWritten int64
 	CommitTime     time.Duration
