@@ -94,6 +94,7 @@ func (s *Server) startExecution(w http.ResponseWriter, r *http.Request) {
 	in := engine.StartExecutionInput{StateMachineARN: wf.StateMachineARN, Input: string(input)}
 	key := r.Header.Get("Idempotency-Key")
 	replayed := false
+	var earlier string // the execution a replayed key started
 	if key != "" {
 		if len(key) > idempotencyKeyMax || !saneKey(key) {
 			s.fail(w, r, &apiError{Status: http.StatusBadRequest, Title: "Invalid request",
@@ -115,13 +116,31 @@ func (s *Server) startExecution(w http.ResponseWriter, r *http.Request) {
 				Errors: []FieldError{{Location: "header:Idempotency-Key", Detail: "reused with another body or workflow"}}})
 			return
 		}
-		replayed = !created
+		replayed, earlier = !created, got.ExecutionARN
 		auditNote(r, "idempotency_key", key)
 	}
-	out, err := s.opts.Machines.StartExecution(ctx, in)
-	if err != nil {
-		s.fail(w, r, err)
-		return
+	var out engine.StartExecutionOutput
+	if replayed {
+		// Step Functions refuses to start a closed execution's name again,
+		// even with the same input: a replay returns the execution the key
+		// started, and starts it only if the first attempt never did.
+		e, err := s.opts.Machines.DescribeExecution(ctx, earlier)
+		var ee *engine.Error
+		switch {
+		case err == nil:
+			out = engine.StartExecutionOutput{ExecutionARN: e.ExecutionARN, StartDate: e.StartDate}
+		case errors.As(err, &ee) && ee.Code == engine.CodeExecutionDoesNotExist:
+		default:
+			s.fail(w, r, err)
+			return
+		}
+	}
+	if out.ExecutionARN == "" {
+		var err error
+		if out, err = s.opts.Machines.StartExecution(ctx, in); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 	}
 	id := ExecutionID(out.ExecutionARN)
 	auditNote(r, "execution", id)

@@ -29,6 +29,18 @@ func TestIdempotencyKeys(t *testing.T) {
 	require.Equal(t, "true", resp.Header.Get("Idempotent-Replayed"))
 	require.Equal(t, first["id"], jsonOf(t, raw)["id"])
 
+	// The key's row names the execution it started.
+	var stored string
+	require.NoError(t, b.pool.QueryRow(t.Context(), `SELECT execution_arn FROM api.idempotency_keys WHERE key = 'order-7'`).Scan(&stored))
+	require.Equal(t, first["arn"], stored)
+
+	// A retry after the execution closed still returns it.
+	resp, raw = b.call(t, auth.RoleOperator, http.MethodPost, "/v1/executions/"+first["id"].(string)+"/stop", "")
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", raw)
+	resp, raw = b.call(t, auth.RoleOperator, http.MethodPost, path, `{"input": {"message": "one"}}`, "Idempotency-Key", "order-7")
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", raw)
+	require.Equal(t, first["id"], jsonOf(t, raw)["id"])
+
 	// The same key with another body is refused, naming the header.
 	resp, raw = b.call(t, auth.RoleOperator, http.MethodPost, path, `{"input": {"message": "two"}}`, "Idempotency-Key", "order-7")
 	require.Equal(t, http.StatusConflict, resp.StatusCode, "%s", raw)
