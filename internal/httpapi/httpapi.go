@@ -150,9 +150,10 @@ func (s *Server) open(pattern string, h http.HandlerFunc) {
 	s.mux.HandleFunc(pattern, h)
 }
 
-// handle registers a /v1 route behind the guard (perm), then the rate
-// limit (per principal, so inside the guard), then a check that the
-// API's dependencies are configured.
+// handle registers a /v1 route behind the guard (perm), then, for a
+// mutating route, the audit record of its outcome, then the rate limit
+// (per principal, so inside the guard; a refused mutation is audited as
+// failed), then a check that the API's dependencies are configured.
 func (s *Server) handle(pattern string, perm auth.Permission, h http.HandlerFunc) {
 	s.register(pattern, perm)
 	var next http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -163,11 +164,11 @@ func (s *Server) handle(pattern string, perm auth.Permission, h http.HandlerFunc
 		}
 		h(w, r)
 	})
-	if method, _, _ := strings.Cut(pattern, " "); method != http.MethodGet {
-		next = s.audited(perm, next)
-	}
 	if s.opts.Limiter != nil {
 		next = s.opts.Limiter.Middleware(ratelimit.PrincipalKey, next)
+	}
+	if method, _, _ := strings.Cut(pattern, " "); method != http.MethodGet {
+		next = s.audited(perm, next)
 	}
 	s.mux.Handle(pattern, s.guard.Require(perm, next))
 }

@@ -274,4 +274,16 @@ func TestRateLimitPerPrincipal(t *testing.T) {
 	require.NotEmpty(t, resp.Header.Get("Retry-After"))
 	resp, _ = b.call(t, auth.RoleOperator, http.MethodGet, "/v1/workflows", "")
 	require.Equal(t, http.StatusOK, resp.StatusCode, "another principal has its own bucket")
+
+	// A mutation refused by the limit is audited as failed, with its status.
+	for range 2 {
+		resp, _ = b.call(t, auth.RoleAuthor, http.MethodPost, "/v1/workflows?dry_run=true", replyWorkflow, "Content-Type", "application/yaml")
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+	}
+	resp, _ = b.call(t, auth.RoleAuthor, http.MethodPost, "/v1/workflows?dry_run=true", replyWorkflow, "Content-Type", "application/yaml")
+	require.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
+	var status int
+	require.NoError(t, b.pool.QueryRow(t.Context(), `SELECT (details->>'status')::int FROM api.audit_log
+		WHERE actor = 'author-user' AND outcome = 'failed' ORDER BY seq DESC LIMIT 1`).Scan(&status))
+	require.Equal(t, http.StatusTooManyRequests, status)
 }
