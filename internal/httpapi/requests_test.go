@@ -256,6 +256,12 @@ func TestStreamResumesAfterLastEventID(t *testing.T) {
 		require.Len(t, resumed, len(all)-3)
 	}
 
+	// Resuming after the last event: only the end.
+	_, r = b.openStream(t, id, history[len(history)-1].ID)
+	rest := readAll(t, r)
+	require.Len(t, rest, 1)
+	require.Equal(t, "end", rest[0].Event)
+
 	resp, raw = b.call(t, auth.RoleViewer, http.MethodGet, "/v1/executions/"+id+"/stream", "", "Last-Event-ID", "banana")
 	require.Equal(t, http.StatusBadRequest, resp.StatusCode, "%s", raw)
 }

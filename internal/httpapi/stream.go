@@ -106,8 +106,11 @@ func (s *Server) sendHistory(w http.ResponseWriter, r *http.Request, arn string,
 		}
 		closed := ""
 		for _, ev := range out.Events {
+			if st := closingStatus(ev.Type); st != "" {
+				closed = st
+			}
 			if ev.ID <= *sent {
-				continue
+				continue // sent before, or before Last-Event-ID
 			}
 			data, err := json.Marshal(ev)
 			if err != nil {
@@ -117,9 +120,6 @@ func (s *Server) sendHistory(w http.ResponseWriter, r *http.Request, arn string,
 				return "", fmt.Errorf("writing the stream: %w", err)
 			}
 			*sent, *tokenN = ev.ID, 0
-			if st := closingStatus(ev.Type); st != "" {
-				closed = st
-			}
 		}
 		if closed != "" || out.NextToken == "" {
 			return closed, nil
