@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -13,10 +15,11 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/aiflow/aiflow/internal/auth"
 	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/eventstore"
-	"github.com/aiflow/aiflow/internal/httpapi"
 	"github.com/aiflow/aiflow/internal/migrate"
+	"github.com/aiflow/aiflow/internal/steps/detailstore"
 )
 
 // cmdDev runs aiflow on this machine until ctx ends (Ctrl-C): PostgreSQL
@@ -88,7 +91,8 @@ func cmdDev(ctx context.Context, args []string, e env) int {
 	sort.Strings(names)
 	fmt.Fprintf(e.stdout, "projections: %s following the event log\n", strings.Join(names, ", "))
 
-	eng, err := startDevEngine(ctx, cfg, e.lookup, pool, store, logger, e.stdout)
+	details := detailstore.New(store, "aistep")
+	eng, err := startDevEngine(ctx, cfg, e.lookup, pool, store, details, logger, e.stdout)
 	if err != nil {
 		return fail(err)
 	}
@@ -103,7 +107,30 @@ func cmdDev(ctx context.Context, args []string, e env) int {
 	if err != nil {
 		return fail(fmt.Errorf("listening on AIFLOW_HTTP_ADDR=%s: %w (set AIFLOW_HTTP_ADDR to a free host:port, e.g. 127.0.0.1:8081)", cfg.HTTPAddr, err))
 	}
-	api := httpapi.New(httpapi.Options{DB: pool, Version: versionString(), Logger: logger})
+	key, err := devKey(e.lookup, cfg.DataDir)
+	if err != nil {
+		return fail(err)
+	}
+	api, err := newDevAPI(pool, eng, details, key, logger)
+	if err != nil {
+		return fail(err)
+	}
+	token, err := auth.MintDevToken(key, "dev", []auth.Role{auth.RoleAdmin}, devTokenTTL)
+	if err != nil {
+		return fail(err)
+	}
+	tokenFile := filepath.Join(cfg.DataDir, "dev-token")
+	if err := os.WriteFile(tokenFile, []byte(token+"\n"), 0o600); err != nil {
+		return fail(fmt.Errorf("writing the development token: %w", err))
+	}
+	published, err := publishExamples(ctx, api, token)
+	if err != nil {
+		return fail(err)
+	}
+	if len(published) > 0 {
+		fmt.Fprintf(e.stdout, "workflows: %s published\n", strings.Join(published, ", "))
+	}
+	fmt.Fprintf(e.stdout, "development token (admin, valid %s) in %s: export TOKEN=$(cat %s)\n", devTokenTTL, tokenFile, tokenFile)
 	srv := &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -144,6 +144,7 @@ func TestDevServesAndStopsOnCtrlC(t *testing.T) {
 // README's sample output can be compared with a real run.
 func shape(s string) string {
 	s = regexp.MustCompile(`data kept in [^)]+`).ReplaceAllString(s, "data kept in DIR")
+	s = regexp.MustCompile(`\S*dev-token`).ReplaceAllString(s, "DIR/dev-token")
 	return regexp.MustCompile(`\d+`).ReplaceAllString(s, "N")
 }
 
@@ -162,4 +163,49 @@ func requireREADMEShowsDevOutput(t *testing.T, out string) {
 		require.Equal(t, shape(line), shape(got[i]), "README line %d", i+1)
 	}
 	require.Equal(t, []string{"shutting down", "aiflow dev stopped"}, got[len(got)-2:], "README: Ctrl-C prints these")
+}
+
+// TestREADMEWalkThrough runs README.md's walk through, command for
+// command, against a running aiflow dev: publish, start, stream, approve,
+// read the result. Only the API's address and the token file's folder are
+// those of this test's aiflow dev.
+func TestREADMEWalkThrough(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("the walk through needs curl")
+	}
+	bin := buildAiflow(t)
+	dataDir := filepath.Join(pgclustertest.ReachableTempDir(t), ".aiflow")
+	p, base := startDev(t, bin, dataDir)
+
+	raw, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	require.NoError(t, err)
+	m := regexp.MustCompile("(?s)<!-- walkthrough -->\n```sh\n(.*?)```\n<!-- /walkthrough -->").FindSubmatch(raw)
+	require.NotNil(t, m, "README.md has the walkthrough block")
+	script := string(m[1])
+	require.Contains(t, script, "http://127.0.0.1:8080")
+	require.Contains(t, script, ".aiflow/dev-token")
+	script = strings.ReplaceAll(script, "http://127.0.0.1:8080", base)
+	script = strings.ReplaceAll(script, ".aiflow/dev-token", filepath.Join(dataDir, "dev-token"))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", "-euo", "pipefail", "-c", script)
+	cmd.Dir = repoRoot
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "the walk through failed:\n%s", out)
+	text := string(out)
+	require.Contains(t, text, `"workflow":{"name":"support-triage"`, "publish answers with the workflow")
+	require.Regexp(t, `\d+ event: history`, text, "the stream shows history events")
+	require.Contains(t, text, `"status":"approved"`, "the approval was decided")
+	lines := strings.Split(strings.TrimSpace(text), "\n")
+	var exec map[string]any
+	require.NoError(t, json.Unmarshal([]byte(lines[len(lines)-1]), &exec), "the last command prints the execution")
+	require.Equal(t, "SUCCEEDED", exec["status"])
+	output, _ := exec["output"].(map[string]any)
+	require.Equal(t, "refund", output["category"])
+	require.NotEmpty(t, output["suggested_reply"])
+	usage, _ := exec["usage"].(map[string]any)
+	require.NotZero(t, usage["input_tokens"], "the tokens of the model calls are counted")
+	p.interrupt(t)
 }

@@ -13,14 +13,17 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/aiflow/aiflow/internal/engine/queue"
 	"github.com/aiflow/aiflow/internal/enginestore"
 	"github.com/aiflow/aiflow/internal/eventstore"
+	"github.com/aiflow/aiflow/internal/mcpclient"
 	"github.com/aiflow/aiflow/internal/sfnapi"
 	"github.com/aiflow/aiflow/internal/steps"
+	"github.com/aiflow/aiflow/internal/supportdesk"
 	"github.com/aiflow/aiflow/internal/workflow"
 )
 
@@ -62,7 +65,7 @@ func devScript(cfg config.Dev) string {
 
 // startDevEngine starts the engine on the event store's database, resumes
 // what was running, and serves its Step Functions API.
-func startDevEngine(ctx context.Context, cfg config.Dev, lookup config.LookupFunc, pool *pgxpool.Pool, evs *eventstore.Store, logger *slog.Logger, out io.Writer) (*devEngine, error) {
+func startDevEngine(ctx context.Context, cfg config.Dev, lookup config.LookupFunc, pool *pgxpool.Pool, evs *eventstore.Store, details steps.DetailRecorder, logger *slog.Logger, out io.Writer) (*devEngine, error) {
 	store, err := enginestore.New(ctx, pool, evs)
 	if err != nil {
 		return nil, err
@@ -84,12 +87,19 @@ func startDevEngine(ctx context.Context, cfg config.Dev, lookup config.LookupFun
 		return fail(err)
 	}
 	script := devScript(cfg)
-	workers, err := newLocalWorkers(ctx, d.engine, script, lookup, d.stream, logger)
+	support, err := devSupportDesk(ctx, pool, logger)
 	if err != nil {
 		return fail(err)
 	}
-	if err := d.subscribe(workflow.AIQueueSubstitution, workers.runtime.Handle); err != nil {
+	workers, err := newLocalWorkers(ctx, d.engine, script, lookup, d.stream, details, map[string]mcpclient.InProcessServer{"support": support}, logger)
+	if err != nil {
 		return fail(err)
+	}
+	d.stops = append(d.stops, workers.close)
+	for _, sub := range []string{workflow.AIQueueSubstitution, workflow.MCPQueueSubstitution} {
+		if err := d.subscribe(sub, workers.runtime.Handle); err != nil {
+			return fail(err)
+		}
 	}
 	// Executions resume once their workers listen.
 	if err := d.engine.Start(ctx); err != nil {
@@ -110,8 +120,29 @@ func startDevEngine(ctx context.Context, cfg config.Dev, lookup config.LookupFun
 	if script != "" {
 		models = "the scripted provider (" + script + ")"
 	}
-	fmt.Fprintf(out, "engine: executions kept in PostgreSQL, Step Functions API at %s; ai steps answered by %s\n", d.sfnURL, models)
+	fmt.Fprintf(out, "engine: executions kept in PostgreSQL, Step Functions API at %s; ai steps answered by %s; mcp steps by the support desk server\n", d.sfnURL, models)
 	return d, nil
+}
+
+// devSupportDesk seeds the customer-support domain (once; seeding again
+// changes nothing) and serves its MCP server in process to the workers'
+// pool, as "support".
+func devSupportDesk(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) (mcpclient.InProcessServer, error) {
+	if _, err := supportdesk.Seed(ctx, pool, time.Now()); err != nil {
+		return mcpclient.InProcessServer{}, fmt.Errorf("seeding the support desk: %w", err)
+	}
+	server, err := supportdesk.NewServer(supportdesk.New(pool, supportdesk.Options{}), supportdesk.ServerOptions{Version: versionString(), Logger: logger})
+	if err != nil {
+		return mcpclient.InProcessServer{}, err
+	}
+	connect := func(ctx context.Context) (mcp.Transport, error) {
+		client, srv := mcp.NewInMemoryTransports()
+		if _, err := server.Connect(ctx, srv, nil); err != nil {
+			return nil, fmt.Errorf("connecting to the support desk server: %w", err)
+		}
+		return client, nil
+	}
+	return mcpclient.InProcessServer{Replicas: []mcpclient.ConnectFunc{connect}}, nil
 }
 
 // subscribe feeds a kind's queue to a step worker, as an SQS event source
@@ -135,8 +166,8 @@ func (d *devEngine) close(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("shutting down the Step Functions API: %w", err))
 		}
 	}
-	for _, stop := range d.stops {
-		stop()
+	for i := len(d.stops) - 1; i >= 0; i-- { // subscriptions before the workers' pool
+		d.stops[i]()
 	}
 	if d.queues != nil {
 		_ = d.queues.Close()

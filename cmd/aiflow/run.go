@@ -539,10 +539,11 @@ func runLocally(ctx context.Context, r localRun, e env) int {
 	}
 	defer eng.Close()
 
-	workers, err := newLocalWorkers(ctx, eng, r.script, e.lookup, nil, logger)
+	workers, err := newLocalWorkers(ctx, eng, r.script, e.lookup, nil, nil, nil, logger)
 	if err != nil {
 		return fail(err)
 	}
+	defer workers.close()
 	worker := &mockWorker{mocks: r.mocks, kinds: r.steps, callbacks: eng, workers: workers, logger: logger}
 	definition := r.definition
 	for _, q := range runQueues {

@@ -12,6 +12,8 @@ import (
 	"github.com/aiflow/aiflow/internal/ai/openai"
 	"github.com/aiflow/aiflow/internal/ai/scripted"
 	"github.com/aiflow/aiflow/internal/config"
+	"github.com/aiflow/aiflow/internal/mcpclient"
+	"github.com/aiflow/aiflow/internal/secrets"
 	"github.com/aiflow/aiflow/internal/steps"
 )
 
@@ -79,31 +81,70 @@ func (u unconfigured) Stream(ctx context.Context, req ai.Request, _ func(ai.Delt
 type localWorkers struct {
 	runtime *steps.Runtime
 	kinds   map[string]bool // the step kinds the runtime handles
+	mcp     *mcpclient.Pool // nil without MCP servers
+}
+
+// close ends the MCP sessions.
+func (w *localWorkers) close() {
+	if w.mcp != nil {
+		_ = w.mcp.Close()
+	}
+}
+
+// mcpPool opens the MCP client pool of in-process workers: the servers of
+// AIFLOW_MCP_CONFIG and AIFLOW_MCP_SERVERS, and inProcess ones; nil when
+// there are none.
+func mcpPool(lookup config.LookupFunc, inProcess map[string]mcpclient.InProcessServer, logger *slog.Logger) (*mcpclient.Pool, error) {
+	cfg, err := mcpclient.LoadConfig(func(k string) (string, bool) {
+		if lookup == nil {
+			return "", false
+		}
+		return lookup(k)
+	}, nil)
+	if err != nil {
+		return nil, err
+	}
+	if len(cfg.Servers) == 0 && len(inProcess) == 0 {
+		return nil, nil
+	}
+	return mcpclient.New(mcpclient.Options{Config: cfg, InProcess: inProcess, Secrets: secrets.Env{LookupEnvFunc: lookup}, Logger: logger})
 }
 
 // newLocalWorkers builds the step runtime of `aiflow run` over the
 // engine's callbacks: ai steps with the providers of script (see
 // aiProviders).
-func newLocalWorkers(ctx context.Context, callbacks steps.Callbacks, script string, lookup config.LookupFunc, broker *steps.Broker, logger *slog.Logger) (*localWorkers, error) {
+func newLocalWorkers(ctx context.Context, callbacks steps.Callbacks, script string, lookup config.LookupFunc, broker *steps.Broker, details steps.DetailRecorder, mcpServers map[string]mcpclient.InProcessServer, logger *slog.Logger) (*localWorkers, error) {
 	providers, err := aiProviders(ctx, script, lookup)
 	if err != nil {
 		return nil, err
 	}
-	handlers := map[string]steps.Handler{
-		"ai": steps.NewAI(steps.AIConfig{
-			Providers: providers,
-			Retrier:   ai.Retrier{MaxAttempts: 3},
-			Broker:    broker,
-			Logger:    logger,
-		}),
+	pool, err := mcpPool(lookup, mcpServers, logger)
+	if err != nil {
+		return nil, err
 	}
+	aiCfg := steps.AIConfig{
+		Providers: providers,
+		Retrier:   ai.Retrier{MaxAttempts: 3},
+		Broker:    broker,
+		Details:   details,
+		Logger:    logger,
+	}
+	handlers := map[string]steps.Handler{}
+	if pool != nil {
+		handlers["mcp"] = steps.NewMCP(steps.MCPConfig{Pool: pool, Details: details, Logger: logger})
+		aiCfg.Tools = &steps.MCPTools{Pool: pool, Logger: logger}
+	}
+	handlers["ai"] = steps.NewAI(aiCfg)
 	rt, err := steps.NewRuntime(steps.RuntimeConfig{Callbacks: callbacks, Handlers: handlers, Logger: logger})
 	if err != nil {
+		if pool != nil {
+			_ = pool.Close()
+		}
 		return nil, err
 	}
 	kinds := map[string]bool{}
 	for k := range handlers {
 		kinds[k] = true
 	}
-	return &localWorkers{runtime: rt, kinds: kinds}, nil
+	return &localWorkers{runtime: rt, kinds: kinds, mcp: pool}, nil
 }

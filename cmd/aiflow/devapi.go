@@ -1,0 +1,131 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/aiflow/aiflow/internal/audit"
+	"github.com/aiflow/aiflow/internal/auth"
+	"github.com/aiflow/aiflow/internal/config"
+	"github.com/aiflow/aiflow/internal/httpapi"
+	"github.com/aiflow/aiflow/internal/ratelimit"
+	"github.com/aiflow/aiflow/internal/steps/detailstore"
+	"github.com/aiflow/aiflow/internal/workflow"
+)
+
+// devTokenTTL is how long the development token printed by aiflow dev is
+// valid.
+const devTokenTTL = 24 * time.Hour
+
+// devExamples is where aiflow dev finds the example workflows it publishes
+// at start, and their tool catalog.
+const devExamples = "examples"
+
+// devKey returns the HMAC key of development tokens: AIFLOW_AUTH_HMAC_KEY,
+// or one made once and kept in the data folder (readable by its owner
+// only), so tokens stay valid across restarts.
+func devKey(lookup config.LookupFunc, dataDir string) ([]byte, error) {
+	if k := lookupOr(lookup, "AIFLOW_AUTH_HMAC_KEY"); k != "" {
+		return []byte(k), nil
+	}
+	path := filepath.Join(dataDir, "dev-key")
+	if raw, err := os.ReadFile(path); err == nil && len(bytes.TrimSpace(raw)) >= 32 {
+		return bytes.TrimSpace(raw), nil
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return nil, fmt.Errorf("making the development key: %w", err)
+	}
+	key := []byte(hex.EncodeToString(b))
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("making %s: %w", dataDir, err)
+	}
+	if err := os.WriteFile(path, key, 0o600); err != nil {
+		return nil, fmt.Errorf("keeping the development key: %w", err)
+	}
+	return key, nil
+}
+
+// devCatalog reads the examples' MCP tool catalog, which workflows
+// published to aiflow dev are checked against; nil when there is none.
+func devCatalog() (*workflow.Catalog, error) {
+	raw, err := os.ReadFile(filepath.Join(devExamples, "mcp-catalog.json"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the tool catalog: %w", err)
+	}
+	return workflow.ParseCatalog(raw)
+}
+
+// newDevAPI builds the HTTP API of aiflow dev over its engine, with
+// development tokens signed by key.
+func newDevAPI(pool *pgxpool.Pool, d *devEngine, details *detailstore.Store, key []byte, logger *slog.Logger) (*httpapi.Server, error) {
+	verifier, err := auth.NewVerifier(auth.VerifierOptions{Issuer: auth.DevIssuer, Audience: []string{auth.DevAudience}, HMACKey: key})
+	if err != nil {
+		return nil, err
+	}
+	limiter, err := ratelimit.New(ratelimit.Options{Rate: config.DefaultRateLimit, Burst: config.DefaultRateBurst})
+	if err != nil {
+		return nil, err
+	}
+	catalog, err := devCatalog()
+	if err != nil {
+		return nil, err
+	}
+	store := httpapi.NewStore(pool)
+	approvals := &httpapi.ApprovalWorker{Store: store}
+	if err := d.subscribe(workflow.ApprovalQueueSubstitution, approvals.Handle); err != nil {
+		return nil, err
+	}
+	return httpapi.New(httpapi.Options{
+		DB: pool, Version: versionString(), Logger: logger,
+		Store: store, Machines: d.engine, Details: details, Tokens: httpapi.BrokerStream{Broker: d.stream},
+		Authenticator: verifier, Audit: audit.New(pool, audit.Options{}), Limiter: limiter,
+		Catalog: catalog, QueueURLs: d.queueOf,
+	}), nil
+}
+
+// publishExamples publishes every example workflow through the API, as
+// an author would, and returns their names.
+func publishExamples(ctx context.Context, api http.Handler, token string) ([]string, error) {
+	files, err := filepath.Glob(filepath.Join(devExamples, "*.yaml"))
+	if err != nil || len(files) == 0 {
+		return nil, err
+	}
+	var names []string
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", f, err)
+		}
+		req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/v1/workflows", bytes.NewReader(src))
+		req.Header.Set("Content-Type", "application/yaml")
+		req.Header.Set("Authorization", "Bearer "+token)
+		rec := httptest.NewRecorder()
+		api.ServeHTTP(rec, req)
+		if rec.Code/100 != 2 {
+			body, _ := io.ReadAll(rec.Body)
+			return nil, fmt.Errorf("publishing %s: %d %s", f, rec.Code, strings.TrimSpace(string(body)))
+		}
+		names = append(names, strings.TrimSuffix(filepath.Base(f), ".yaml"))
+	}
+	sort.Strings(names)
+	return names, nil
+}
