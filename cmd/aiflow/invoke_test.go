@@ -17,10 +17,13 @@ import (
 	"github.com/aiflow/aiflow/internal/sfnapi"
 )
 
-func TestInvokeAPIHealthz(t *testing.T) {
+func TestInvokeAPIHealthzAndApprovals(t *testing.T) {
 	t.Parallel()
-	// The pool connects lazily, as on Lambda: /healthz needs no database.
-	te := newTestEnv(map[string]string{"DATABASE_URL": "postgres://aiflow_api@127.0.0.1:1/aiflow?sslmode=disable"})
+	// On Lambda the JWT authorizer checks tokens; the API reads its claims.
+	// The Step Functions endpoint is not called by /healthz or by storing
+	// an approval.
+	vars := map[string]string{"DATABASE_URL": pgclustertest.Database(t), "AIFLOW_AUTH_MODE": "authorizer", "AIFLOW_SFN_ENDPOINT": "http://127.0.0.1:1"}
+	te := newTestEnv(vars)
 	code := run(context.Background(), []string{"invoke", "api", "--event", "../../events/api-healthz.json"}, te.env())
 	require.Equal(t, 0, code, te.stderr.String())
 	var res struct {
@@ -31,6 +34,12 @@ func TestInvokeAPIHealthz(t *testing.T) {
 	require.NoError(t, json.Unmarshal(te.stdout.Bytes(), &res), te.stdout.String())
 	require.Equal(t, 200, res.StatusCode, res.Body)
 	require.True(t, json.Valid([]byte(res.Body)), res.Body)
+
+	// The same function takes the approvals queue's messages.
+	te = newTestEnv(vars)
+	code = run(context.Background(), []string{"invoke", "ApiFunction", "--event", "../../events/api-approvals-sqs.json"}, te.env())
+	require.Equal(t, 0, code, te.stderr.String())
+	require.JSONEq(t, `{"batchItemFailures":null}`, te.stdout.String(), "no message failed")
 }
 
 func TestInvokeMCPServerToolsList(t *testing.T) {

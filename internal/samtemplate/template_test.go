@@ -331,6 +331,7 @@ func TestWorkersDrainTheirQueues(t *testing.T) {
 	}
 	require.Equal(t, "AiStepFunction", consumed["AiStepQueue"])
 	require.Equal(t, "McpStepFunction", consumed["McpStepQueue"])
+	require.Equal(t, "ApiFunction", consumed["ApprovalQueue"])
 }
 
 // statements returns the IAM statements of a resource's policies.
@@ -467,6 +468,9 @@ func TestTheAPIIsBehindTheJWTAuthorizer(t *testing.T) {
 
 	public := map[string]bool{"/healthz": true, "/readyz": true, "/openapi.json": true}
 	for name, raw := range mapOf(t, tmpl.Resources["ApiFunction"].Properties["Events"], "ApiFunction.Events") {
+		if mapOf(t, raw, name)["Type"] != "HttpApi" {
+			continue
+		}
 		props := mapOf(t, mapOf(t, raw, name)["Properties"], name+".Properties")
 		path := props["Path"].(string)
 		a, open := props["Auth"].(map[string]any)
