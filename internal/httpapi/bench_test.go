@@ -1,9 +1,12 @@
 package httpapi_test
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/aiflow/aiflow/internal/auth"
 	"github.com/aiflow/aiflow/internal/httpapi"
@@ -60,4 +63,81 @@ func BenchmarkGetExecution(b *testing.B) {
 			b.Fatalf("get execution: %d %s", rec.Code, rec.Body)
 		}
 	}
+}
+
+// loadClient is an HTTP client for load over loopback: enough idle
+// connections for every parallel caller.
+func loadClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns, t.MaxIdleConnsPerHost = 256, 256
+	return &http.Client{Transport: t}
+}
+
+// BenchmarkLoadGetExecution is the API under load: 64 callers at once
+// (b.SetParallelism per core) reading one finished execution over real
+// HTTP on loopback, through the whole stack of BenchmarkGetExecution. It
+// reports requests per second.
+func BenchmarkLoadGetExecution(b *testing.B) {
+	bundle := setupAPI(b, bundleOptions{})
+	bundle.publish(b, replyWorkflow)
+	id := bundle.start(b, "reply", `{"message": "load"}`)
+	approval := bundle.waitPending(b, id)
+	if resp, raw := bundle.call(b, auth.RoleOperator, http.MethodPost, "/v1/approvals/"+approval["id"].(string), `{"approve": true}`); resp.StatusCode != http.StatusOK {
+		b.Fatalf("approving: %d %s", resp.StatusCode, raw)
+	}
+	bundle.waitClosed(b, id)
+	client, url, token := loadClient(), bundle.srv.URL+"/v1/executions/"+id, "Bearer "+bundle.tokens[auth.RoleViewer]
+	b.ReportAllocs()
+	b.SetParallelism(32)
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req, _ := http.NewRequest(http.MethodGet, url, nil)
+			req.Header.Set("Authorization", token)
+			resp, err := client.Do(req)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				b.Errorf("get execution: %d", resp.StatusCode)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "requests/s")
+}
+
+// BenchmarkLoadStartExecution is starts under load: 64 callers at once
+// starting executions over real HTTP (each one writes its idempotency-free
+// start through the engine, and the workflow's first step, an approval,
+// is recorded by the approvals worker). It reports starts per second.
+func BenchmarkLoadStartExecution(b *testing.B) {
+	bundle := setupAPI(b, bundleOptions{})
+	bundle.publish(b, replyWorkflow)
+	client, url, token := loadClient(), bundle.srv.URL+"/v1/workflows/reply/executions", "Bearer "+bundle.tokens[auth.RoleOperator]
+	b.ReportAllocs()
+	b.SetParallelism(32)
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(`{"input": {"message": "load"}}`))
+			req.Header.Set("Authorization", token)
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := client.Do(req)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusCreated {
+				b.Errorf("start execution: %d", resp.StatusCode)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "requests/s")
 }
