@@ -23,6 +23,7 @@ import (
 	"github.com/aiflow/aiflow/internal/eventstore"
 	"github.com/aiflow/aiflow/internal/httpapi"
 	"github.com/aiflow/aiflow/internal/recorder"
+	"github.com/aiflow/aiflow/internal/stepworker"
 	"github.com/aiflow/aiflow/internal/steps/detailstore"
 	"github.com/aiflow/aiflow/internal/supportdesk"
 	"github.com/aiflow/aiflow/internal/telemetry"
@@ -44,6 +45,20 @@ var invokeTargets = []invokeTarget{
 	{name: "api", logicalID: "ApiFunction", build: buildAPI},
 	{name: "recorder", logicalID: "RecorderFunction", build: buildRecorder},
 	{name: "mcpserver", logicalID: "McpServerFunction", build: buildMCPServer},
+	{name: "aistep", logicalID: "AiStepFunction", build: buildStepWorker(stepworker.NewAIStep)},
+	{name: "mcpstep", logicalID: "McpStepFunction", build: buildStepWorker(stepworker.NewMCPStep)},
+}
+
+// buildStepWorker builds a step worker's handler with the constructor its
+// function's main calls.
+func buildStepWorker(newWorker func(context.Context, stepworker.Options) (*stepworker.Worker, error)) func(ctx context.Context, e env) (lambda.Handler, func(), error) {
+	return func(ctx context.Context, e env) (lambda.Handler, func(), error) {
+		w, err := newWorker(ctx, stepworker.Options{Lookup: e.lookup, LogWriter: e.stderr})
+		if err != nil {
+			return nil, nil, err
+		}
+		return lambda.NewHandler(w.Runtime.Handle), w.Close, nil
+	}
 }
 
 // apiQueueVariables are the variables functions/api reads the queue URLs

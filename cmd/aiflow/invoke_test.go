@@ -162,3 +162,34 @@ func TestInvokeTargetsAreFunctions(t *testing.T) {
 		require.NotEmpty(t, samples, "events/ has no sample event for %s", target.name)
 	}
 }
+
+// TestInvokeAIStepWorker runs the aistep function's handler on its sample
+// event, built as its main builds it. The sample's model is an OpenAI one
+// and only the scripted provider is configured, so the step fails at once;
+// its callback goes over the Step Functions API to a local engine, which
+// does not know the sample's task token: the runtime drops a callback for
+// a task that is gone, so no message fails.
+func TestInvokeAIStepWorker(t *testing.T) {
+	t.Parallel()
+	eng, err := engine.New(engine.Config{Store: engine.NewMemoryStore()})
+	require.NoError(t, err)
+	require.NoError(t, eng.Start(context.Background()))
+	t.Cleanup(func() { _ = eng.Close() })
+	srv := httptest.NewServer(sfnapi.NewHandler(eng, sfnapi.Options{}))
+	t.Cleanup(srv.Close)
+	te := newTestEnv(map[string]string{
+		"AIFLOW_AI_PROVIDERS": "scripted",
+		"AIFLOW_AI_SCRIPT": "../../examples/scripts/scripted.yaml", "AIFLOW_SFN_ENDPOINT": srv.URL,
+	})
+	code := run(context.Background(), []string{"invoke", "aistep", "--event", "../../events/aistep-sqs.json"}, te.env())
+	require.Equal(t, 0, code, te.stderr.String())
+	require.JSONEq(t, `{"batchItemFailures":null}`, te.stdout.String(), te.stderr.String())
+
+	// Without the Step Functions API to call back, the message comes back.
+	te = newTestEnv(map[string]string{
+		"AIFLOW_AI_PROVIDERS": "scripted", "AIFLOW_AI_SCRIPT": "../../examples/scripts/scripted.yaml", "AIFLOW_SFN_ENDPOINT": "http://127.0.0.1:1",
+	})
+	code = run(context.Background(), []string{"invoke", "aistep", "--event", "../../events/aistep-sqs.json"}, te.env())
+	require.Equal(t, 0, code, te.stderr.String())
+	require.Contains(t, te.stdout.String(), `"itemIdentifier"`)
+}
