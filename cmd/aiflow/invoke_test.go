@@ -179,7 +179,7 @@ func TestInvokeAIStepWorker(t *testing.T) {
 	t.Cleanup(srv.Close)
 	te := newTestEnv(map[string]string{
 		"AIFLOW_AI_PROVIDERS": "scripted",
-		"AIFLOW_AI_SCRIPT": "../../examples/scripts/scripted.yaml", "AIFLOW_SFN_ENDPOINT": srv.URL,
+		"AIFLOW_AI_SCRIPT":    "../../examples/scripts/scripted.yaml", "AIFLOW_SFN_ENDPOINT": srv.URL,
 	})
 	code := run(context.Background(), []string{"invoke", "aistep", "--event", "../../events/aistep-sqs.json"}, te.env())
 	require.Equal(t, 0, code, te.stderr.String())

@@ -115,7 +115,9 @@ type fakeSource struct {
 	GetFunc func(ctx context.Context, name string) (string, error)
 }
 
-func (f fakeSource) Get(ctx context.Context, name string) (string, error) { return f.GetFunc(ctx, name) }
+func (f fakeSource) Get(ctx context.Context, name string) (string, error) {
+	return f.GetFunc(ctx, name)
+}
 
 // TestProviderKeys: with AIFLOW_AI_SECRETS=secretsmanager a provider's key
 // is the secret its variable names (or the default name); with env the
