@@ -53,7 +53,7 @@ func SetResult(input any, resultPath *NullablePath, result any) (any, error) {
 	fail := func(err error) error {
 		return &ProcessingError{Name: ErrorResultPathMatchFailure, Field: "ResultPath", Err: err}
 	}
-	p, err := ParsePath(resultPath.Path)
+	p, err := parsePathMemo(resultPath.Path)
 	if err != nil {
 		return nil, fail(err)
 	}
@@ -142,7 +142,7 @@ func deepCopyJSON(v any) any {
 // one is needed, returns one named ErrorIntrinsicFailure. Invalid template
 // JSON returns one named ErrorRuntime.
 func ApplyTemplate(template json.RawMessage, input, context any, intrinsic func(expr string, input, context any) (any, error)) (any, error) {
-	tmpl, err := decodeTemplate(template)
+	tmpl, err := decodeTemplateMemo(template)
 	if err != nil {
 		return nil, &ProcessingError{Name: ErrorRuntime, Err: fmt.Errorf("decoding payload template: %w", err)}
 	}
@@ -214,7 +214,7 @@ func (t templateEval) dynamic(v any, key string) (any, error) {
 	expr, ok := v.(string)
 	switch {
 	case ok && strings.HasPrefix(expr, "$"):
-		p, err := ParsePath(expr)
+		p, err := parsePathMemo(expr)
 		if err == nil {
 			var val any
 			if val, err = Lookup(p, t.input, t.context); err == nil {
@@ -310,7 +310,7 @@ func selectNullablePath(np *NullablePath, field string, v, context any) (any, er
 	if np.Null {
 		return map[string]any{}, nil
 	}
-	p, err := ParsePath(np.Path)
+	p, err := parsePathMemo(np.Path)
 	if err == nil {
 		var out any
 		if out, err = Lookup(p, v, context); err == nil {

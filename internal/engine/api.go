@@ -391,9 +391,10 @@ type ExecutionFilter struct {
 }
 
 // Store keeps state machines and executions. The engine calls Commit from
-// one goroutine at a time, with every transition that is ready, so a
-// durable Store should write a whole call in one transaction: that is the
-// engine's group commit. Errors other than *Error are reported to callers
+// a few writers at once (Config.CommitWriters), each with every transition
+// of its executions that is ready; one execution's transitions always go
+// through the same writer, in order. A durable Store should write a whole
+// call in one transaction: that is the engine's group commit. Errors other than *Error are reported to callers
 // as ServiceUnavailable and logged.
 type Store interface {
 	// PutStateMachine creates or replaces a state machine.

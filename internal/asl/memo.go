@@ -1,0 +1,79 @@
+package asl
+
+import (
+	"encoding/json"
+	"slices"
+	"sync"
+)
+
+// memoLimit bounds each memo: when it is full it starts again empty, so
+// a process that sees ever new templates (state machines created and
+// deleted) keeps a bounded amount.
+const memoLimit = 4096
+
+// memo remembers the parse of a text: state machines run the same
+// Parameters, ResultSelector and paths on every execution, and parsing
+// them again each time is most of the cost of input and output
+// processing. Parsed values are shared, so they must never be changed in
+// place; the package only reads them (writes go to copies, see SetResult).
+type memo[T any] struct {
+	mu sync.RWMutex
+	m  map[string]T
+}
+
+func (c *memo[T]) get(key []byte) (T, bool) {
+	c.mu.RLock()
+	v, ok := c.m[string(key)] // no allocation for the lookup
+	c.mu.RUnlock()
+	return v, ok
+}
+
+func (c *memo[T]) getString(key string) (T, bool) {
+	c.mu.RLock()
+	v, ok := c.m[key]
+	c.mu.RUnlock()
+	return v, ok
+}
+
+func (c *memo[T]) put(key string, v T) {
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= memoLimit {
+		c.m = make(map[string]T, 64)
+	}
+	c.m[key] = v
+	c.mu.Unlock()
+}
+
+var (
+	templateMemo memo[any]
+	pathMemo     memo[Path]
+)
+
+// decodeTemplateMemo is decodeTemplate, remembered.
+func decodeTemplateMemo(raw json.RawMessage) (any, error) {
+	if v, ok := templateMemo.get(raw); ok {
+		return v, nil
+	}
+	v, err := decodeTemplate(raw)
+	if err != nil {
+		return nil, err
+	}
+	templateMemo.put(string(raw), v)
+	return v, nil
+}
+
+// parsePathMemo is ParsePath, remembered. The Segments of the returned
+// Path are shared: an append to them makes a copy (their capacity is
+// their length), and nothing writes to them in place.
+func parsePathMemo(s string) (Path, error) {
+	if p, ok := pathMemo.getString(s); ok {
+		return p, nil
+	}
+	p, err := ParsePath(s)
+	if err != nil {
+		return Path{}, err
+	}
+	p.Segments = slices.Clip(p.Segments)
+	pathMemo.put(s, p)
+	return p, nil
+}
