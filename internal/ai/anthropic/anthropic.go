@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -150,7 +149,7 @@ func (p *Provider) params(req ai.Request) (sdk.MessageNewParams, error) {
 		MaxTokens:     int64(maxTokens),
 		StopSequences: req.StopSequences,
 	}
-	if system := systemPrompt(req.System, req.Output); system != "" {
+	if system := ai.SystemWithOutput(req.System, req.Output); system != "" {
 		params.System = []sdk.TextBlockParam{{Text: system}}
 	}
 	for i, m := range req.Messages {
@@ -168,29 +167,6 @@ func (p *Provider) params(req ai.Request) (sdk.MessageNewParams, error) {
 		params.Tools = append(params.Tools, tool)
 	}
 	return params, nil
-}
-
-// systemPrompt returns the system prompt for a request: system, followed by
-// the instruction to answer with JSON valid against out's schema when out is
-// set, since the Messages API has no structured output that every model
-// accepts. The caller validates the answer.
-func systemPrompt(system string, out *ai.OutputSchema) string {
-	if out == nil || len(out.Schema) == 0 {
-		return system
-	}
-	var b strings.Builder
-	if system != "" {
-		b.WriteString(system)
-		b.WriteString("\n\n")
-	}
-	b.WriteString("Answer with one JSON value and nothing else: no prose, no code fence. ")
-	b.WriteString("It must be valid against this JSON Schema")
-	if out.Name != "" {
-		fmt.Fprintf(&b, " (%q)", out.Name)
-	}
-	b.WriteString(":\n")
-	b.Write(out.Schema)
-	return b.String()
 }
 
 func message(m ai.Message) (sdk.MessageParam, error) {
@@ -354,7 +330,7 @@ func translate(ctx context.Context, err error) *ai.Error {
 		}
 		e.Message = apiMessage(apiErr)
 		if apiErr.Response != nil {
-			e.RetryAfter = retryAfter(apiErr.Response.Header, time.Now())
+			e.RetryAfter = ai.RetryAfter(apiErr.Response.Header, time.Now())
 		}
 		return e
 	}
@@ -403,28 +379,4 @@ func apiMessage(e *sdk.Error) string {
 		msg = fmt.Sprintf("%d %s", e.StatusCode, msg)
 	}
 	return msg
-}
-
-// retryAfter reads the wait the API asks for: retry-after-ms, else
-// retry-after in seconds or as an HTTP date. Zero when none is named.
-func retryAfter(h http.Header, now time.Time) time.Duration {
-	if v := h.Get("retry-after-ms"); v != "" {
-		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms > 0 {
-			return time.Duration(ms * float64(time.Millisecond))
-		}
-	}
-	v := h.Get("retry-after")
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.ParseFloat(v, 64); err == nil {
-		if s <= 0 {
-			return 0
-		}
-		return time.Duration(s * float64(time.Second))
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
 }

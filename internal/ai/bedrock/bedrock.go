@@ -353,7 +353,7 @@ func converseInput(req ai.Request) (*bedrockruntime.ConverseInput, error) {
 		return nil, invalid("the request names no model")
 	}
 	in := &bedrockruntime.ConverseInput{ModelId: aws.String(req.Model)}
-	if system := systemPrompt(req.System, req.Output); system != "" {
+	if system := ai.SystemWithOutput(req.System, req.Output); system != "" {
 		in.System = []types.SystemContentBlock{&types.SystemContentBlockMemberText{Value: system}}
 	}
 	for i, m := range req.Messages {
@@ -487,29 +487,6 @@ func documentJSON(d document.Interface) (json.RawMessage, error) {
 		return nil, fmt.Errorf("encoding the document: %w", err)
 	}
 	return b, nil
-}
-
-// systemPrompt returns the system prompt for a request: system, followed by
-// the instruction to answer with JSON valid against out's schema when out is
-// set, since not every model behind Converse has structured output. The
-// caller validates the answer.
-func systemPrompt(system string, out *ai.OutputSchema) string {
-	if out == nil || len(out.Schema) == 0 {
-		return system
-	}
-	var b strings.Builder
-	if system != "" {
-		b.WriteString(system)
-		b.WriteString("\n\n")
-	}
-	b.WriteString("Answer with one JSON value and nothing else: no prose, no code fence. ")
-	b.WriteString("It must be valid against this JSON Schema")
-	if out.Name != "" {
-		fmt.Fprintf(&b, " (%q)", out.Name)
-	}
-	b.WriteString(":\n")
-	b.Write(out.Schema)
-	return b.String()
 }
 
 func invalid(format string, args ...any) *ai.Error {

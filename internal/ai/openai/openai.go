@@ -26,7 +26,6 @@ import (
 	"net/http"
 	"os"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -406,7 +405,7 @@ func (p *Provider) translate(ctx context.Context, err error) *ai.Error {
 			e.Code = ai.CodeContentFiltered
 		}
 		if apiErr.Response != nil {
-			e.RetryAfter = retryAfter(apiErr.Response.Header, p.now())
+			e.RetryAfter = ai.RetryAfter(apiErr.Response.Header, p.now())
 		}
 		return e
 	}
@@ -449,28 +448,4 @@ func streamError(se *ssestream.StreamError) *ai.Error {
 		e.Code = ai.CodeInvalidRequest
 	}
 	return e
-}
-
-// retryAfter reads the wait the API asked for: retry-after-ms
-// (milliseconds) first, then Retry-After in seconds or as an HTTP date.
-func retryAfter(h http.Header, now time.Time) time.Duration {
-	if v := h.Get("Retry-After-Ms"); v != "" {
-		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms > 0 {
-			return time.Duration(ms * float64(time.Millisecond))
-		}
-	}
-	v := h.Get("Retry-After")
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.ParseFloat(v, 64); err == nil {
-		if s <= 0 {
-			return 0
-		}
-		return time.Duration(s * float64(time.Second))
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0)
-	}
-	return 0
 }
