@@ -17,17 +17,12 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/aiflow/aiflow/internal/audit"
-	"github.com/aiflow/aiflow/internal/awssfn"
+	"github.com/aiflow/aiflow/internal/apifunction"
 	"github.com/aiflow/aiflow/internal/config"
-	"github.com/aiflow/aiflow/internal/eventstore"
-	"github.com/aiflow/aiflow/internal/httpapi"
 	"github.com/aiflow/aiflow/internal/recorder"
-	"github.com/aiflow/aiflow/internal/steps/detailstore"
 	"github.com/aiflow/aiflow/internal/stepworker"
 	"github.com/aiflow/aiflow/internal/supportdesk"
 	"github.com/aiflow/aiflow/internal/telemetry"
-	"github.com/aiflow/aiflow/internal/workflow"
 )
 
 const invokeUsage = "usage: aiflow invoke FUNCTION --event FILE [--timeout DURATION]"
@@ -61,87 +56,16 @@ func buildStepWorker(newWorker func(context.Context, stepworker.Options) (*stepw
 	}
 }
 
-// apiQueueVariables are the variables functions/api reads the queue URLs
-// of the compiler's substitutions from.
-var apiQueueVariables = map[string]string{
-	workflow.AIQueueSubstitution:       "AIFLOW_AI_STEP_QUEUE_URL",
-	workflow.MCPQueueSubstitution:      "AIFLOW_MCP_STEP_QUEUE_URL",
-	workflow.ServiceQueueSubstitution:  "AIFLOW_SERVICE_STEP_QUEUE_URL",
-	workflow.ApprovalQueueSubstitution: "AIFLOW_APPROVAL_QUEUE_URL",
-}
-
 // buildAPI builds the API function's entry (API Gateway requests and the
-// approvals queue's messages) as functions/api does: httpapi has no
-// constructor of the whole function yet, so this repeats its main's wiring.
+// approvals queue's messages) as functions/api does.
 func buildAPI(ctx context.Context, e env) (lambda.Handler, func(), error) {
-	getenv := func(k string) string { v, _ := e.lookup(k); return strings.TrimSpace(v) }
-	cfg, err := config.LoadAPI(e.lookup)
+	f, err := apifunction.New(ctx, apifunction.Options{Lookup: e.lookup, LogWriter: e.stderr, Version: versionString()})
 	if err != nil {
 		return nil, nil, err
 	}
-	authCfg, err := config.LoadAuth(e.lookup, "functions/api")
-	if err != nil {
-		return nil, nil, err
-	}
-	logger := telemetry.NewLogger(telemetry.LoggerOptions{Level: cfg.Log.Level, Format: cfg.Log.Format, Writer: e.stderr})
-	poolCfg, err := pgxpool.ParseConfig(cfg.DatabaseURL)
-	if err != nil {
-		return nil, nil, fmt.Errorf("DATABASE_URL: %w", err)
-	}
-	poolCfg.MaxConns = int32(cfg.DBMaxConns)
-	pool, err := pgxpool.NewWithConfig(ctx, poolCfg)
-	if err != nil {
-		return nil, nil, fmt.Errorf("opening the database pool: %w", err)
-	}
-	fail := func(err error) (lambda.Handler, func(), error) {
-		pool.Close()
-		return nil, nil, err
-	}
-	events, err := eventstore.Open(ctx, pool, eventstore.Options{Logger: logger})
-	if err != nil {
-		return fail(fmt.Errorf("opening the event store: %w", err))
-	}
-	authn, err := httpapi.NewAuthenticator(authCfg, nil)
-	if err != nil {
-		return fail(err)
-	}
-	limiter, err := httpapi.NewLimiter(authCfg)
-	if err != nil {
-		return fail(err)
-	}
-	sfnClient, err := awssfn.NewClient(ctx, getenv("AIFLOW_SFN_ENDPOINT"), "")
-	if err != nil {
-		return fail(err)
-	}
-	queues := map[string]string{}
-	for sub, name := range apiQueueVariables {
-		if url := getenv(name); url != "" {
-			queues[sub] = url
-		}
-	}
-	store := httpapi.NewStore(pool)
-	api := httpapi.New(httpapi.Options{
-		DB:                  pool,
-		Version:             versionString(),
-		Logger:              logger,
-		Store:               store,
-		Machines:            awssfn.New(sfnClient),
-		Details:             detailstore.New(events, "api"),
-		Authenticator:       authn,
-		Audit:               audit.New(pool, audit.Options{}),
-		Limiter:             limiter,
-		QueueURLs:           queues,
-		StateMachinePrefix:  getenv("AIFLOW_STATE_MACHINE_PREFIX"),
-		StateMachineRoleARN: getenv("AIFLOW_STATE_MACHINE_ROLE_ARN"),
-	})
-	entry := &httpapi.Entry{
-		API:       httpapi.NewLambdaHandler(api),
-		Approvals: &httpapi.ApprovalWorker{Store: store, Logger: logger},
-	}
-	return lambda.NewHandler(entry.Handle), pool.Close, nil
+	return lambda.NewHandler(f.Entry.Handle), f.Close, nil
 }
 
-// buildRecorder builds the recorder's handler with recorder.NewFromEnv,
 // as functions/recorder does.
 func buildRecorder(ctx context.Context, e env) (lambda.Handler, func(), error) {
 	r, closePool, err := recorder.NewFromEnv(ctx, e.lookup, e.stderr)
