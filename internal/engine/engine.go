@@ -291,7 +291,6 @@ func (q *fifo[T]) close() {
 // effects on.
 func (e *Engine) commitLoop(commits *fifo[*pendingCommit]) {
 	defer e.wg.Done()
-	var backoff time.Duration
 	for {
 		items, ok := commits.take()
 		if !ok {
@@ -299,46 +298,29 @@ func (e *Engine) commitLoop(commits *fifo[*pendingCommit]) {
 		}
 		for len(items) > 0 {
 			n := min(len(items), e.maxBatch)
-			chunk := items[:n]
-			commits := make([]Commit, n)
-			for i, p := range chunk {
-				commits[i] = p.commit
-			}
-			err := e.store.Commit(context.Background(), commits)
-			if err != nil {
-				var ae *Error
-				if errors.As(err, &ae) && (ae.Code == CodeConflict || ae.Code == CodeValidation) {
-					// Another engine owns these executions now, or a
-					// store lost writes, or refuses what it was given
-					// (which writing again cannot mend): stop driving
-					// them here rather than retry forever.
-					e.log.Error("commit refused; dropping the executions of this batch from memory", "err", err)
-					for _, p := range chunk {
-						e.forget(p.x)
-						if p.done != nil {
-							p.done <- errorf(CodeServiceUnavailable, "the execution's transition could not be stored: %s", ae.Message)
-						}
-					}
-					items = items[n:]
-					continue
-				}
-				if e.isClosed() {
-					for _, p := range chunk {
-						if p.done != nil {
-							p.done <- e.storeError("commit", err)
-						}
-					}
-					items = items[n:]
-					continue
-				}
-				backoff = min(max(2*backoff, 10*time.Millisecond), 2*time.Second)
-				e.log.Error("writing transitions failed; retrying", "err", err, "transitions", n, "retry_in", backoff)
-				wait := make(chan struct{})
-				e.clock.AfterFunc(backoff, func() { close(wait) })
-				<-wait
-				continue
-			}
-			backoff = 0
+			e.write(items[:n])
+			items = items[n:]
+		}
+	}
+}
+
+// write writes a group of transitions in one Store.Commit, retrying while
+// the store fails in a way that may pass. When the store refuses the group
+// (a ConflictException or ValidationException, which writing again cannot
+// mend), it writes the halves apart, so that only the executions whose
+// transitions are refused are dropped: a new execution whose name was
+// taken by a closed one fails its start with ExecutionAlreadyExists, an
+// execution another engine changed stops being driven here, and the other
+// executions of the group carry on.
+func (e *Engine) write(chunk []*pendingCommit) {
+	var backoff time.Duration
+	commits := make([]Commit, len(chunk))
+	for i, p := range chunk {
+		commits[i] = p.commit
+	}
+	for {
+		err := e.store.Commit(context.Background(), commits)
+		if err == nil {
 			for _, p := range chunk {
 				if len(p.effects) > 0 {
 					e.effects.push(p.effects)
@@ -347,8 +329,47 @@ func (e *Engine) commitLoop(commits *fifo[*pendingCommit]) {
 					p.done <- nil
 				}
 			}
-			items = items[n:]
+			return
 		}
+		var ae *Error
+		if errors.As(err, &ae) && (ae.Code == CodeConflict || ae.Code == CodeValidation) {
+			if len(chunk) > 1 {
+				half := len(chunk) / 2
+				e.write(chunk[:half])
+				e.write(chunk[half:])
+				return
+			}
+			p := chunk[0]
+			e.forget(p.x)
+			switch {
+			case ae.Code == CodeConflict && p.commit.Seq == 1:
+				// A closed execution (or one of another engine) has
+				// this name already.
+				e.log.Info("start refused: the execution exists already", "execution", p.commit.Execution.ARN, "err", err)
+				if p.done != nil {
+					p.done <- errorf(CodeExecutionAlreadyExists, "execution %s exists already", p.commit.Execution.ARN)
+				}
+			default:
+				e.log.Error("commit refused; dropping the execution from memory", "execution", p.commit.Execution.ARN, "err", err)
+				if p.done != nil {
+					p.done <- errorf(CodeServiceUnavailable, "the execution's transition could not be stored: %s", ae.Message)
+				}
+			}
+			return
+		}
+		if e.isClosed() {
+			for _, p := range chunk {
+				if p.done != nil {
+					p.done <- e.storeError("commit", err)
+				}
+			}
+			return
+		}
+		backoff = min(max(2*backoff, 10*time.Millisecond), 2*time.Second)
+		e.log.Error("writing transitions failed; retrying", "err", err, "transitions", len(chunk), "retry_in", backoff)
+		wait := make(chan struct{})
+		e.clock.AfterFunc(backoff, func() { close(wait) })
+		<-wait
 	}
 }
 

@@ -276,3 +276,30 @@ func BenchmarkCommit(b *testing.B) {
 		})
 	}
 }
+
+// TestEngineRefusesTheNameOfAClosedExecution: the engine does not read the
+// store before a start; on PostgreSQL, the first commit of a second
+// execution with a closed one's name is refused, and the start fails with
+// ExecutionAlreadyExists.
+func TestEngineRefusesTheNameOfAClosedExecution(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	e, err := engine.New(engine.Config{Store: b.store})
+	require.NoError(t, err)
+	require.NoError(t, e.Start(ctx))
+	t.Cleanup(func() { _ = e.Close() })
+	name := fmt.Sprintf("names-%d", seq.Add(1))
+	sm, err := e.CreateStateMachine(ctx, engine.CreateStateMachineInput{Name: name, Definition: `{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`})
+	require.NoError(t, err)
+	first, err := e.StartExecution(ctx, engine.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Name: "taken"})
+	require.NoError(t, err)
+	require.NoError(t, e.Wait(ctx, first.ExecutionARN))
+	_, err = e.StartExecution(ctx, engine.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Name: "taken", Input: `{"again": true}`})
+	var ee *engine.Error
+	require.ErrorAs(t, err, &ee)
+	require.Equal(t, engine.CodeExecutionAlreadyExists, ee.Code)
+	d, err := e.DescribeExecution(ctx, first.ExecutionARN)
+	require.NoError(t, err)
+	require.Equal(t, engine.StatusSucceeded, d.Status)
+}
