@@ -130,6 +130,12 @@ func newSummaries(commits []engine.Commit, groups []*group) *summaries {
 	for _, arn := range sortedKeys(byARN) {
 		g := byARN[arn]
 		last := g.last(commits)
+		if g.first(commits).Seq != 1 && !last.Execution.Status.Closed() {
+			// A running execution's summary changes only when it starts
+			// and when it closes: its other commits leave the row as it
+			// is, which halves the rows an execution rewrites.
+			continue
+		}
 		r := last.Execution
 		if first := g.first(commits); first.Seq == 1 {
 			// A new execution's identity is that of its first commit
@@ -161,8 +167,12 @@ func newSummaries(commits []engine.Commit, groups []*group) *summaries {
 // upsert writes the summaries in the append's transaction. An existing
 // execution keeps its identity and takes the new status, stop date,
 // output, error and cause, unless the row holds a later Seq already (a
-// retried older commit).
+// retried older commit). Only starts and ends are written (see
+// newSummaries), so the row's seq is that of the last of them.
 func (s *summaries) upsert(ctx context.Context, tx pgx.Tx) error {
+	if len(s.arns) == 0 {
+		return nil
+	}
 	_, err := tx.Exec(ctx, `INSERT INTO engine.executions AS e
 		(arn, state_machine_arn, name, status, start_date, stop_date, input, output, error, cause, trace_header, seq)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[],

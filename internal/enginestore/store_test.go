@@ -284,8 +284,12 @@ func BenchmarkCommit(b *testing.B) {
 func TestEngineRefusesTheNameOfAClosedExecution(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	b := setup(t)
-	e, err := engine.New(engine.Config{Store: b.store})
+	pool := pgclustertest.Pool(t) // its own database: the engine resumes what it finds open
+	events, err := eventstore.Open(ctx, pool, eventstore.Options{})
+	require.NoError(t, err)
+	store, err := enginestore.New(ctx, pool, events)
+	require.NoError(t, err)
+	e, err := engine.New(engine.Config{Store: store})
 	require.NoError(t, err)
 	require.NoError(t, e.Start(ctx))
 	t.Cleanup(func() { _ = e.Close() })
