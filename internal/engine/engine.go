@@ -322,6 +322,8 @@ func (e *Engine) write(chunk []*pendingCommit) {
 		err := e.store.Commit(context.Background(), commits)
 		if err == nil {
 			for _, p := range chunk {
+				rec := p.commit.Execution
+				p.x.written.Store(&rec)
 				if len(p.effects) > 0 {
 					e.effects.push(p.effects)
 				}

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aiflow/aiflow/internal/asl"
@@ -56,6 +57,10 @@ type execution struct {
 	doneOnce sync.Once
 	stopTTL  func() bool
 	closed   bool // a final event is recorded
+	// written is the record as of the last transition the store holds:
+	// what DescribeExecution shows, so that it never runs ahead of the
+	// history. Nil until the first transition is written.
+	written atomic.Pointer[ExecutionRecord]
 	writer   int  // the index of its commit writer in e.commits
 
 	// ctxExecution and ctxStateMachine are the parts of the context

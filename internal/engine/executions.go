@@ -210,9 +210,9 @@ func (e *Engine) record(ctx context.Context, arn string) (ExecutionRecord, error
 	x := e.execs[arn]
 	e.mu.Unlock()
 	if x != nil {
-		x.mu.Lock()
-		defer x.mu.Unlock()
-		return x.rec, nil
+		if w := x.written.Load(); w != nil {
+			return *w, nil
+		}
 	}
 	rec, ok, err := e.store.Execution(ctx, arn)
 	if err != nil {

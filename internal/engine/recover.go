@@ -21,6 +21,7 @@ func (e *Engine) resume(ctx context.Context, rec ExecutionRecord) error {
 		return fmt.Errorf("no history")
 	}
 	x := e.newExecution(rec)
+	x.written.Store(&rec)
 	x.seq = int64(len(raws))
 	type tracking struct {
 		info  spawnInfo
