@@ -61,7 +61,7 @@ type execution struct {
 	// what DescribeExecution shows, so that it never runs ahead of the
 	// history. Nil until the first transition is written.
 	written atomic.Pointer[ExecutionRecord]
-	writer   int  // the index of its commit writer in e.commits
+	writer  int // the index of its commit writer in e.commits
 
 	// ctxExecution and ctxStateMachine are the parts of the context
 	// object that stay the same for the whole execution.
