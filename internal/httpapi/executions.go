@@ -321,12 +321,46 @@ func (s *Server) getExecution(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if s.opts.Details != nil {
-		if v.Usage, err = s.usage(r, arn); err != nil {
-			s.fail(w, r, err)
-			return
+		closed := e.Status.Closed()
+		if v.Usage = s.usages.get(arn); v.Usage == nil || !closed {
+			if v.Usage, err = s.usage(r, arn); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			if closed {
+				s.usages.put(arn, v.Usage)
+			}
 		}
 	}
 	writeJSON(w, http.StatusOK, v)
+}
+
+// usageCacheLimit bounds the usages kept: when full, the cache starts
+// again empty.
+const usageCacheLimit = 10000
+
+// usageCache keeps the usage of closed executions. Workers record an ai
+// step's model calls before they answer its task, so once an execution
+// has closed its usage never changes: reading it again from the detail
+// events would only cost a query per request.
+type usageCache struct {
+	mu sync.Mutex
+	m  map[string]*usageView
+}
+
+func (c *usageCache) get(arn string) *usageView {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[arn]
+}
+
+func (c *usageCache) put(arn string, u *usageView) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= usageCacheLimit {
+		c.m = make(map[string]*usageView)
+	}
+	c.m[arn] = u
 }
 
 // currentStep is the state most recently entered and not yet left, from

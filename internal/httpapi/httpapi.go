@@ -86,6 +86,7 @@ type Server struct {
 	guard   *auth.Guard
 	routes  []Route
 	schemas schemaCache
+	usages  usageCache
 }
 
 // Route is one registered route.
