@@ -335,6 +335,10 @@ starting:
 		CommitsWritten:    store.commits.Load(),
 		CommitTime:        time.Duration(store.nanos.Load()),
 		CPU:               cpu}
+	// The last callback ends its execution before its SendTaskSuccess
+	// returns to the worker, which notes the latency after: stop the
+	// workers, which waits for running handlers, before counting.
+	r.broker.Close()
 	res.LatencyP50, res.LatencyP99, res.Callbacks = r.percentiles()
 	return res, nil
 }
