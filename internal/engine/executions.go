@@ -124,10 +124,15 @@ func (e *Engine) start(ctx context.Context, in StartExecutionInput) (*execution,
 		return nil, errorf(CodeExecutionAlreadyExists, "execution %s exists already", arn)
 	}
 	e.mu.Unlock()
-	// A closed execution of this name is not in memory: the store refuses
-	// the first commit of a second one, and the writer answers
-	// ExecutionAlreadyExists (see Engine.write). Not reading the store here
-	// saves a round trip on every start.
+	// A closed execution of this name is not in memory. The store would
+	// refuse a second one's first commit (see Engine.write), but until then
+	// the new execution would stand in memory under the closed one's ARN,
+	// where a late callback for the closed one would find it: look first.
+	if rec, ok, err := e.store.Execution(ctx, arn); err != nil {
+		return nil, e.storeError("StartExecution", err)
+	} else if ok {
+		return nil, errorf(CodeExecutionAlreadyExists, "execution %s exists already (%s)", arn, rec.Status)
+	}
 	now := e.now()
 	x := e.newExecution(ExecutionRecord{ARN: arn, StateMachineARN: m.rec.ARN, Name: name, Status: StatusRunning, StartDate: now,
 		Input: input, TraceHeader: in.TraceHeader})

@@ -12,11 +12,9 @@ import (
 	"github.com/aiflow/aiflow/internal/engine"
 )
 
-// TestStartNameOfAClosedExecution: a closed execution is not in memory,
-// and StartExecution does not read the store for it; the store refuses
-// the second execution's first commit, and only that start fails, with
-// ExecutionAlreadyExists, while the starts written in the same group
-// commit carry on.
+// TestStartNameOfAClosedExecution: a closed execution is not in memory;
+// a second start of its name fails with ExecutionAlreadyExists, alone or
+// among other starts, which carry on.
 func TestStartNameOfAClosedExecution(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

@@ -277,10 +277,8 @@ func BenchmarkCommit(b *testing.B) {
 	}
 }
 
-// TestEngineRefusesTheNameOfAClosedExecution: the engine does not read the
-// store before a start; on PostgreSQL, the first commit of a second
-// execution with a closed one's name is refused, and the start fails with
-// ExecutionAlreadyExists.
+// TestEngineRefusesTheNameOfAClosedExecution: on PostgreSQL, a second
+// start of a closed execution's name fails with ExecutionAlreadyExists.
 func TestEngineRefusesTheNameOfAClosedExecution(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
