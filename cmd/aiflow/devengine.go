@@ -40,14 +40,6 @@ type devEngine struct {
 	stops   []func()
 }
 
-// devQueueName names the in-process queue of each kind of task step.
-var devQueueName = map[string]string{
-	workflow.AIQueueSubstitution:       "ai-steps",
-	workflow.MCPQueueSubstitution:      "mcp-steps",
-	workflow.ServiceQueueSubstitution:  "service-steps",
-	workflow.ApprovalQueueSubstitution: "approvals",
-}
-
 // devScript resolves AIFLOW_AI_SCRIPT: "none" means the real providers,
 // empty the example script when it is there.
 func devScript(cfg config.Dev) string {
@@ -75,12 +67,12 @@ func startDevEngine(ctx context.Context, cfg config.Dev, lookup config.LookupFun
 		d.close(context.Background())
 		return nil, err
 	}
-	for sub, name := range devQueueName {
-		url, err := d.queues.CreateQueue(queue.QueueConfig{Name: name, VisibilityTimeout: workerTimeout + time.Minute})
+	for _, q := range runQueues { // the queues aiflow run makes, by the same names
+		url, err := d.queues.CreateQueue(queue.QueueConfig{Name: q.name, VisibilityTimeout: workerTimeout + time.Minute})
 		if err != nil {
-			return fail(fmt.Errorf("creating the queue %s: %w", name, err))
+			return fail(fmt.Errorf("creating the queue %s: %w", q.name, err))
 		}
-		d.queueOf[sub] = url
+		d.queueOf[q.substitution] = url
 	}
 	d.engine, err = engine.New(engine.Config{Store: store, Queues: d.queues, Logger: logger})
 	if err != nil {
@@ -150,7 +142,7 @@ func devSupportDesk(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger
 func (d *devEngine) subscribe(substitution string, h func(context.Context, events.SQSEvent) (events.SQSEventResponse, error)) error {
 	stop, err := d.queues.Subscribe(d.queueOf[substitution], h, queue.MappingConfig{ReportBatchItemFailures: true, MaxConcurrency: 10, FunctionTimeout: workerTimeout})
 	if err != nil {
-		return fmt.Errorf("subscribing to the queue %s: %w", devQueueName[substitution], err)
+		return fmt.Errorf("subscribing to the queue of %s: %w", substitution, err)
 	}
 	d.stops = append(d.stops, stop)
 	return nil

@@ -3,7 +3,6 @@ package anthropic_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -11,38 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiflow/aiflow/internal/ai"
+	"github.com/aiflow/aiflow/internal/ai/aitest"
 )
-
-// docSection returns the section of docs/ai-providers.md under heading, up
-// to the next heading of the same level.
-func docSection(t *testing.T, heading string) string {
-	t.Helper()
-	doc, err := os.ReadFile("../../../docs/ai-providers.md")
-	require.NoError(t, err)
-	_, section, ok := strings.Cut(string(doc), "\n"+heading+"\n")
-	require.True(t, ok, "docs/ai-providers.md has no %q", heading)
-	section, _, _ = strings.Cut(section, "\n## ")
-	return section
-}
-
-// tableRows returns the cells of the rows of the table whose header line
-// starts with header.
-func tableRows(t *testing.T, section, header string) [][]string {
-	t.Helper()
-	_, table, ok := strings.Cut(section, "\n"+header)
-	require.True(t, ok, "no table headed %q", header)
-	lines := strings.Split(table, "\n")[2:] // the rest of the header, the |---| line
-	var rows [][]string
-	for _, line := range lines {
-		if !strings.HasPrefix(line, "|") {
-			break
-		}
-		cells := strings.Split(strings.Trim(line, "|"), " | ")
-		rows = append(rows, cells)
-	}
-	require.NotEmpty(t, rows)
-	return rows
-}
 
 var backticked = regexp.MustCompile("`([^`]+)`")
 
@@ -58,7 +27,7 @@ func codeSpans(s string) []string {
 // true.
 func TestDocsStopReasons(t *testing.T) {
 	t.Parallel()
-	rows := tableRows(t, docSection(t, "## Anthropic"), "| `stop_reason` |")
+	rows := aitest.TableRows(t, aitest.DocSection(t, "../../../docs/ai-providers.md", "## Anthropic"), "| `stop_reason` |")
 	for _, row := range rows {
 		want := ai.StopReason(codeSpans(row[1])[0])
 		for _, wire := range codeSpans(row[0]) {
@@ -76,7 +45,7 @@ func TestDocsStopReasons(t *testing.T) {
 // in the middle of a stream true.
 func TestDocsStreamErrorTypes(t *testing.T) {
 	t.Parallel()
-	rows := tableRows(t, docSection(t, "## Anthropic"), "| failure | name |")
+	rows := aitest.TableRows(t, aitest.DocSection(t, "../../../docs/ai-providers.md", "## Anthropic"), "| failure | name |")
 	var cell string
 	for _, row := range rows {
 		if strings.Contains(row[0], "`error` event") {
@@ -106,7 +75,7 @@ func TestDocsStreamErrorTypes(t *testing.T) {
 // TestDocsStatusCodes keeps the failure table's line on HTTP statuses true.
 func TestDocsStatusCodes(t *testing.T) {
 	t.Parallel()
-	rows := tableRows(t, docSection(t, "## Anthropic"), "| failure | name |")
+	rows := aitest.TableRows(t, aitest.DocSection(t, "../../../docs/ai-providers.md", "## Anthropic"), "| failure | name |")
 	cell := rows[0][1]
 	checked := 0
 	for _, part := range strings.Split(cell, ";") {

@@ -434,42 +434,17 @@ func TestDeadlineMidStream(t *testing.T) {
 	b := setup(t, streamReply(t, frames[:3], true))
 	// The deadline passes once both pieces have arrived, with the stream
 	// still open.
-	ctx := newPassingDeadline()
+	ctx := aitest.NewPassingDeadline()
 	var deltas []string
 	_, err := b.provider.Stream(ctx, radioRequest(), func(d ai.Delta) error {
 		deltas = append(deltas, d.Text)
 		if len(deltas) == 2 {
-			ctx.pass()
+			ctx.Pass()
 		}
 		return nil
 	})
 	requireCode(t, err, ai.CodeTimeout)
 	require.Equal(t, []string{"I'll look up the most", " popular song on WZPZ."}, deltas)
-}
-
-// passingDeadline is a context whose deadline passes when pass is called, so
-// a test lets it pass at a chosen point of a stream rather than at a time.
-type passingDeadline struct {
-	context.Context
-	done chan struct{}
-	once sync.Once
-}
-
-func newPassingDeadline() *passingDeadline {
-	return &passingDeadline{Context: context.Background(), done: make(chan struct{})}
-}
-
-func (c *passingDeadline) pass() { c.once.Do(func() { close(c.done) }) }
-
-func (c *passingDeadline) Done() <-chan struct{} { return c.done }
-
-func (c *passingDeadline) Err() error {
-	select {
-	case <-c.done:
-		return context.DeadlineExceeded
-	default:
-		return nil
-	}
 }
 
 // recordingTransport notes whether the bodies it sends offer WriteTo.

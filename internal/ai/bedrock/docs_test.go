@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -12,36 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiflow/aiflow/internal/ai"
+	"github.com/aiflow/aiflow/internal/ai/aitest"
 )
-
-// docSection returns the section of docs/ai-providers.md under heading, up
-// to the next heading of the same level.
-func docSection(t *testing.T, heading string) string {
-	t.Helper()
-	doc, err := os.ReadFile("../../../docs/ai-providers.md")
-	require.NoError(t, err)
-	_, section, ok := strings.Cut(string(doc), "\n"+heading+"\n")
-	require.True(t, ok, "docs/ai-providers.md has no %q", heading)
-	section, _, _ = strings.Cut(section, "\n## ")
-	return section
-}
-
-// tableRows returns the cells of the rows of the table whose header line
-// starts with header.
-func tableRows(t *testing.T, section, header string) [][]string {
-	t.Helper()
-	_, table, ok := strings.Cut(section, "\n"+header)
-	require.True(t, ok, "no table headed %q", header)
-	var rows [][]string
-	for _, line := range strings.Split(table, "\n")[2:] {
-		if !strings.HasPrefix(line, "|") {
-			break
-		}
-		rows = append(rows, strings.Split(strings.Trim(line, "|"), " | "))
-	}
-	require.NotEmpty(t, rows)
-	return rows
-}
 
 var backticked = regexp.MustCompile("`([^`]+)`")
 
@@ -58,7 +29,7 @@ func codeSpans(s string) []string {
 // answer.
 func TestDocsStopReasons(t *testing.T) {
 	t.Parallel()
-	rows := tableRows(t, docSection(t, "## Amazon Bedrock"), "| `stopReason` |")
+	rows := aitest.TableRows(t, aitest.DocSection(t, "../../../docs/ai-providers.md", "## Amazon Bedrock"), "| `stopReason` |")
 	for _, row := range rows {
 		spans := codeSpans(row[1])
 		want := spans[len(spans)-1]
@@ -81,7 +52,7 @@ func TestDocsStopReasons(t *testing.T) {
 // for error responses and for exception messages inside a stream.
 func TestDocsExceptions(t *testing.T) {
 	t.Parallel()
-	rows := tableRows(t, docSection(t, "## Amazon Bedrock"), "| failure | name |")
+	rows := aitest.TableRows(t, aitest.DocSection(t, "../../../docs/ai-providers.md", "## Amazon Bedrock"), "| failure | name |")
 	checked := 0
 	for _, row := range rows {
 		names := codeSpans(row[0])
