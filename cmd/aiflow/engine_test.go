@@ -19,9 +19,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiflow/aiflow/internal/awssfn"
-	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/aiflow/aiflow/internal/migrate"
 	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
+	"github.com/aiflow/aiflow/internal/sfn"
 )
 
 // lockedBuffer is a buffer a command writes in one goroutine while the test
@@ -103,9 +103,9 @@ func (p *engineProcess) client(t *testing.T) *awssfn.Client {
 }
 
 // waitClosed polls an execution until it closes.
-func waitClosed(t *testing.T, c *awssfn.Client, arn string) engine.Execution {
+func waitClosed(t *testing.T, c *awssfn.Client, arn string) sfn.Execution {
 	t.Helper()
-	var d engine.Execution
+	var d sfn.Execution
 	require.Eventually(t, func() bool {
 		var err error
 		d, err = c.DescribeExecution(context.Background(), arn)
@@ -117,7 +117,7 @@ func waitClosed(t *testing.T, c *awssfn.Client, arn string) engine.Execution {
 
 func historyTypes(t *testing.T, c *awssfn.Client, arn string) []string {
 	t.Helper()
-	h, err := c.GetExecutionHistory(context.Background(), engine.GetExecutionHistoryInput{ExecutionARN: arn, MaxResults: 1000})
+	h, err := c.GetExecutionHistory(context.Background(), sfn.GetExecutionHistoryInput{ExecutionARN: arn, MaxResults: 1000})
 	require.NoError(t, err)
 	types := make([]string, len(h.Events))
 	for i, ev := range h.Events {
@@ -154,17 +154,17 @@ func TestEngineServesTheStepFunctionsAPI(t *testing.T) {
 	require.Contains(t, out, "store: in memory")
 	c := p.client(t)
 
-	sm, err := c.CreateStateMachine(ctx, engine.CreateStateMachineInput{Name: "greeter", Definition: passChoiceWait, RoleARN: "arn:aws:iam::123456789012:role/sfn"})
+	sm, err := c.CreateStateMachine(ctx, sfn.CreateStateMachineInput{Name: "greeter", Definition: passChoiceWait, RoleARN: "arn:aws:iam::123456789012:role/sfn"})
 	require.NoError(t, err)
 	require.Equal(t, "arn:aws:states:us-east-1:123456789012:stateMachine:greeter", sm.StateMachineARN)
 
-	big, err := c.StartExecution(ctx, engine.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Name: "big", Input: `{"name": "Ada", "n": 42}`})
+	big, err := c.StartExecution(ctx, sfn.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Name: "big", Input: `{"name": "Ada", "n": 42}`})
 	require.NoError(t, err)
-	small, err := c.StartExecution(ctx, engine.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Input: `{"name": "Bob", "n": 1}`})
+	small, err := c.StartExecution(ctx, sfn.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Input: `{"name": "Bob", "n": 1}`})
 	require.NoError(t, err)
 
 	d := waitClosed(t, c, big.ExecutionARN)
-	require.Equal(t, engine.StatusSucceeded, d.Status, d.Error+": "+d.Cause)
+	require.Equal(t, sfn.StatusSucceeded, d.Status, d.Error+": "+d.Cause)
 	require.JSONEq(t, `{"greeting": "hello Ada", "n": 42, "size": "big"}`, d.Output)
 	require.GreaterOrEqual(t, d.StopDate.Sub(d.StartDate), time.Second, "the Wait state waited")
 	require.Equal(t, []string{
@@ -177,19 +177,19 @@ func TestEngineServesTheStepFunctionsAPI(t *testing.T) {
 	}, historyTypes(t, c, big.ExecutionARN))
 
 	d = waitClosed(t, c, small.ExecutionARN)
-	require.Equal(t, engine.StatusSucceeded, d.Status)
+	require.Equal(t, sfn.StatusSucceeded, d.Status)
 	require.JSONEq(t, `{"greeting": "hello Bob", "n": 1, "size": "small"}`, d.Output)
 
 	// A task that sends a message to a queue made with --queue.
-	send, err := c.CreateStateMachine(ctx, engine.CreateStateMachineInput{Name: "send", Definition: `{"StartAt": "Send", "States": {"Send": {
+	send, err := c.CreateStateMachine(ctx, sfn.CreateStateMachineInput{Name: "send", Definition: `{"StartAt": "Send", "States": {"Send": {
 		"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage",
 		"Parameters": {"QueueUrl": "http://sqs.us-east-1.localhost/123456789012/ai-steps", "MessageBody.$": "$"},
 		"ResultSelector": {"id.$": "$.MessageId"}, "End": true}}}`})
 	require.NoError(t, err)
-	st, err := c.StartExecution(ctx, engine.StartExecutionInput{StateMachineARN: send.StateMachineARN, Input: `{"hello": "queue"}`})
+	st, err := c.StartExecution(ctx, sfn.StartExecutionInput{StateMachineARN: send.StateMachineARN, Input: `{"hello": "queue"}`})
 	require.NoError(t, err)
 	d = waitClosed(t, c, st.ExecutionARN)
-	require.Equal(t, engine.StatusSucceeded, d.Status, d.Error+": "+d.Cause)
+	require.Equal(t, sfn.StatusSucceeded, d.Status, d.Error+": "+d.Cause)
 	require.Regexp(t, `^\{"id":"[0-9a-f-]{36}"\}$`, d.Output, "SendMessage's result names the message")
 
 	// Without --lambda-endpoint a function has nowhere to run; a queue not
@@ -201,13 +201,13 @@ func TestEngineServesTheStepFunctionsAPI(t *testing.T) {
 	} {
 		resource, wantErr := tc.resource, tc.wantErr
 		name := strings.Split(wantErr, ".")[0]
-		sm, err := c.CreateStateMachine(ctx, engine.CreateStateMachineInput{Name: name, Definition: `{"StartAt": "T", "States": {"T": {
+		sm, err := c.CreateStateMachine(ctx, sfn.CreateStateMachineInput{Name: name, Definition: `{"StartAt": "T", "States": {"T": {
 			"Type": "Task", "Resource": ` + resource + `, "End": true}}}`})
 		require.NoError(t, err)
-		st, err := c.StartExecution(ctx, engine.StartExecutionInput{StateMachineARN: sm.StateMachineARN})
+		st, err := c.StartExecution(ctx, sfn.StartExecutionInput{StateMachineARN: sm.StateMachineARN})
 		require.NoError(t, err)
 		d := waitClosed(t, c, st.ExecutionARN)
-		require.Equal(t, engine.StatusFailed, d.Status)
+		require.Equal(t, sfn.StatusFailed, d.Status)
 		require.Equal(t, wantErr, d.Error, d.Cause)
 	}
 
@@ -235,15 +235,15 @@ func TestEngineInvokesLambdaAtTheEndpoint(t *testing.T) {
 	p := startEngine(t, map[string]string{"AIFLOW_ENGINE_IN_MEMORY": "true"}, "--lambda-endpoint", lambdaAPI.URL)
 	require.Contains(t, p.stdout.String(), "Lambda functions: invoked at "+lambdaAPI.URL+"\n")
 	c := p.client(t)
-	sm, err := c.CreateStateMachine(ctx, engine.CreateStateMachineInput{Name: "lambda", Definition: `{"StartAt": "Call", "States": {
+	sm, err := c.CreateStateMachine(ctx, sfn.CreateStateMachineInput{Name: "lambda", Definition: `{"StartAt": "Call", "States": {
 		"Call": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:Echo", "Next": "Invoke"},
 		"Invoke": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": "Echo", "Payload.$": "$"},
 		  "OutputPath": "$.Payload", "End": true}}}`})
 	require.NoError(t, err)
-	st, err := c.StartExecution(ctx, engine.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Input: `{"x": 1}`})
+	st, err := c.StartExecution(ctx, sfn.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Input: `{"x": 1}`})
 	require.NoError(t, err)
 	d := waitClosed(t, c, st.ExecutionARN)
-	require.Equal(t, engine.StatusSucceeded, d.Status, d.Error+": "+d.Cause)
+	require.Equal(t, sfn.StatusSucceeded, d.Status, d.Error+": "+d.Cause)
 	require.JSONEq(t, `{"echo": {"echo": {"x": 1}}}`, d.Output)
 	mu.Lock()
 	require.Equal(t, []string{"POST /2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:Echo/invocations",
@@ -261,11 +261,11 @@ func TestEngineResumesAfterRestart(t *testing.T) {
 	p := startEngine(t, vars)
 	require.Contains(t, p.stdout.String(), "store: PostgreSQL (DATABASE_URL)")
 	c := p.client(t)
-	sm, err := c.CreateStateMachine(ctx, engine.CreateStateMachineInput{Name: "patient", Definition: `{"StartAt": "Wait", "States": {
+	sm, err := c.CreateStateMachine(ctx, sfn.CreateStateMachineInput{Name: "patient", Definition: `{"StartAt": "Wait", "States": {
 		"Wait": {"Type": "Wait", "Seconds": 2, "Next": "Done"},
 		"Done": {"Type": "Pass", "Result": {"waited": true}, "End": true}}}`})
 	require.NoError(t, err)
-	st, err := c.StartExecution(ctx, engine.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Name: "across-restart"})
+	st, err := c.StartExecution(ctx, sfn.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Name: "across-restart"})
 	require.NoError(t, err)
 	require.Eventually(t, func() bool {
 		types := historyTypes(t, c, st.ExecutionARN)
@@ -280,7 +280,7 @@ func TestEngineResumesAfterRestart(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "across-restart", d.Name, "the execution outlived the first engine")
 	d = waitClosed(t, c, st.ExecutionARN)
-	require.Equal(t, engine.StatusSucceeded, d.Status, d.Error+": "+d.Cause)
+	require.Equal(t, sfn.StatusSucceeded, d.Status, d.Error+": "+d.Cause)
 	require.JSONEq(t, `{"waited": true}`, d.Output)
 	// DescribeExecution may show the end before the history holds it.
 	want := []string{"ExecutionStarted", "WaitStateEntered", "WaitStateExited", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"}
@@ -398,11 +398,11 @@ func TestDocumentedEngineCommands(t *testing.T) {
 
 	p := startEngine(t, nil, engineArgs[1:]...)
 	c := p.client(t)
-	sm, err := c.CreateStateMachine(ctx, engine.CreateStateMachineInput{
+	sm, err := c.CreateStateMachine(ctx, sfn.CreateStateMachineInput{
 		Name: cmds[0].opts["name"], Definition: cmds[0].opts["definition"], RoleARN: cmds[0].opts["role-arn"]})
 	require.NoError(t, err)
 	require.Equal(t, cmds[1].opts["state-machine-arn"], sm.StateMachineARN)
-	st, err := c.StartExecution(ctx, engine.StartExecutionInput{
+	st, err := c.StartExecution(ctx, sfn.StartExecutionInput{
 		StateMachineARN: sm.StateMachineARN, Name: cmds[1].opts["name"], Input: cmds[1].opts["input"]})
 	require.NoError(t, err)
 	require.Equal(t, cmds[2].opts["execution-arn"], st.ExecutionARN)
@@ -444,7 +444,7 @@ func TestEngineUsesTheDevelopmentCluster(t *testing.T) {
 	require.Contains(t, out, fmt.Sprintf("migrations: %d applied now", migrate.Latest()))
 	require.Contains(t, out, "store: PostgreSQL ("+filepath.Join(vars["AIFLOW_DATA_DIR"], "pg")+")")
 	c := p.client(t)
-	sm, err := c.CreateStateMachine(ctx, engine.CreateStateMachineInput{Name: "kept", Definition: `{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}`})
+	sm, err := c.CreateStateMachine(ctx, sfn.CreateStateMachineInput{Name: "kept", Definition: `{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}`})
 	require.NoError(t, err)
 	p.interrupt(t)
 	require.NoFileExists(t, filepath.Join(vars["AIFLOW_DATA_DIR"], "pg", "data", "postmaster.pid"), "PostgreSQL was shut down")

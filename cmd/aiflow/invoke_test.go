@@ -14,6 +14,7 @@ import (
 	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
 	"github.com/aiflow/aiflow/internal/recorder"
+	"github.com/aiflow/aiflow/internal/sfn"
 	"github.com/aiflow/aiflow/internal/sfnapi"
 )
 
@@ -86,11 +87,11 @@ func TestInvokeRecorderWithItsSampleEvent(t *testing.T) {
 	t.Cleanup(func() { _ = e.Close() })
 	srv := httptest.NewServer(sfnapi.NewHandler(e, sfnapi.Options{}))
 	t.Cleanup(srv.Close)
-	sm, err := e.CreateStateMachine(ctx, engine.CreateStateMachineInput{Name: "support-triage",
+	sm, err := e.CreateStateMachine(ctx, sfn.CreateStateMachineInput{Name: "support-triage",
 		Definition: `{"StartAt":"Classify","States":{"Classify":{"Type":"Pass","Result":{"category":"order_status"},"ResultPath":"$.classify","Next":"Done"},"Done":{"Type":"Succeed"}}}`})
 	require.NoError(t, err)
 	require.Equal(t, detail.StateMachineARN, sm.StateMachineARN)
-	st, err := e.StartExecution(ctx, engine.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Name: detail.Name, Input: *detail.Input})
+	st, err := e.StartExecution(ctx, sfn.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Name: detail.Name, Input: *detail.Input})
 	require.NoError(t, err)
 	require.Equal(t, detail.ExecutionARN, st.ExecutionARN)
 	require.Eventually(t, func() bool {

@@ -25,6 +25,7 @@ import (
 	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/aiflow/aiflow/internal/engine/queue"
+	"github.com/aiflow/aiflow/internal/sfn"
 	"github.com/aiflow/aiflow/internal/telemetry"
 	"github.com/aiflow/aiflow/internal/workflow"
 )
@@ -405,8 +406,8 @@ func parseMockReply(v any) (mockReply, error) {
 
 // taskCallbacks is what a step worker needs of the engine.
 type taskCallbacks interface {
-	SendTaskSuccess(ctx context.Context, in engine.SendTaskSuccessInput) error
-	SendTaskFailure(ctx context.Context, in engine.SendTaskFailureInput) error
+	SendTaskSuccess(ctx context.Context, in sfn.SendTaskSuccessInput) error
+	SendTaskFailure(ctx context.Context, in sfn.SendTaskFailureInput) error
 }
 
 // mockWorker answers the messages of task steps from a mockSet, as a step
@@ -486,19 +487,19 @@ func (w *mockWorker) answer(ctx context.Context, body string) error {
 		if kind == "" {
 			kind = w.kinds[m.Step.ID]
 		}
-		err = w.callbacks.SendTaskFailure(ctx, engine.SendTaskFailureInput{
+		err = w.callbacks.SendTaskFailure(ctx, sfn.SendTaskFailureInput{
 			TaskToken: m.TaskToken,
 			Error:     NoWorkerError,
 			Cause: fmt.Sprintf("step %q (%s) has no worker in aiflow run: pass --mock FILE with a reply for %q",
 				m.Step.ID, kind, m.Step.ID),
 		})
 	case r.Error != "":
-		err = w.callbacks.SendTaskFailure(ctx, engine.SendTaskFailureInput{TaskToken: m.TaskToken, Error: r.Error, Cause: r.Cause})
+		err = w.callbacks.SendTaskFailure(ctx, sfn.SendTaskFailureInput{TaskToken: m.TaskToken, Error: r.Error, Cause: r.Cause})
 	default:
-		err = w.callbacks.SendTaskSuccess(ctx, engine.SendTaskSuccessInput{TaskToken: m.TaskToken, Output: `{"output":` + string(r.Output) + `}`})
+		err = w.callbacks.SendTaskSuccess(ctx, sfn.SendTaskSuccessInput{TaskToken: m.TaskToken, Output: `{"output":` + string(r.Output) + `}`})
 	}
-	var ee *engine.Error
-	if errors.As(err, &ee) && (ee.Code == engine.CodeTaskTimedOut || ee.Code == engine.CodeTaskDoesNotExist) {
+	var ee *sfn.Error
+	if errors.As(err, &ee) && (ee.Code == sfn.CodeTaskTimedOut || ee.Code == sfn.CodeTaskDoesNotExist) {
 		// The task closed before the reply (timed out, or the execution
 		// stopped): nobody waits for it any more.
 		return nil
@@ -559,11 +560,11 @@ func runLocally(ctx context.Context, r localRun, e env) int {
 		definition = strings.ReplaceAll(definition, q.substitution, url)
 	}
 
-	sm, err := eng.CreateStateMachine(ctx, engine.CreateStateMachineInput{Name: r.workflow.Name, Definition: definition})
+	sm, err := eng.CreateStateMachine(ctx, sfn.CreateStateMachineInput{Name: r.workflow.Name, Definition: definition})
 	if err != nil {
 		return fail(fmt.Errorf("creating the state machine of %s: %w", r.workflow.File, err))
 	}
-	started, err := eng.StartExecution(ctx, engine.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Input: r.input})
+	started, err := eng.StartExecution(ctx, sfn.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Input: r.input})
 	if err != nil {
 		return fail(fmt.Errorf("starting the execution: %w", err))
 	}
@@ -580,7 +581,7 @@ func runLocally(ctx context.Context, r localRun, e env) int {
 		if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 			return fail(fmt.Errorf("following the execution: %w", err))
 		}
-		_, _ = eng.StopExecution(stopCtx, engine.StopExecutionInput{ExecutionARN: started.ExecutionARN, Error: name, Cause: "the execution " + why})
+		_, _ = eng.StopExecution(stopCtx, sfn.StopExecutionInput{ExecutionARN: started.ExecutionARN, Error: name, Cause: "the execution " + why})
 		return fail(fmt.Errorf("the execution %s; it was stopped", why))
 	}
 	p.finish()
@@ -589,7 +590,7 @@ func runLocally(ctx context.Context, r localRun, e env) int {
 		return fail(fmt.Errorf("describing the execution: %w", err))
 	}
 	elapsed := formatDuration(d.StopDate.Sub(d.StartDate))
-	if d.Status != engine.StatusSucceeded {
+	if d.Status != sfn.StatusSucceeded {
 		p.line(fmt.Sprintf("✖ %s %s in %s", r.workflow.Name, d.Status, elapsed))
 		msg := d.Error
 		if d.Cause != "" {
@@ -610,7 +611,7 @@ func runLocally(ctx context.Context, r localRun, e env) int {
 
 // historyReader is what followHistory needs of the engine.
 type historyReader interface {
-	GetExecutionHistory(ctx context.Context, in engine.GetExecutionHistoryInput) (engine.GetExecutionHistoryOutput, error)
+	GetExecutionHistory(ctx context.Context, in sfn.GetExecutionHistoryInput) (sfn.GetExecutionHistoryOutput, error)
 	Wait(ctx context.Context, executionARN string) error
 }
 
@@ -632,10 +633,10 @@ func followHistory(ctx context.Context, h historyReader, arn string, p *progress
 	timer := time.NewTimer(interval)
 	defer timer.Stop()
 	for {
-		var all []engine.HistoryEvent
+		var all []sfn.HistoryEvent
 		next := ""
 		for {
-			page, err := h.GetExecutionHistory(ctx, engine.GetExecutionHistoryInput{ExecutionARN: arn, MaxResults: 1000, NextToken: next})
+			page, err := h.GetExecutionHistory(ctx, sfn.GetExecutionHistoryInput{ExecutionARN: arn, MaxResults: 1000, NextToken: next})
 			if err != nil {
 				return err
 			}
@@ -704,7 +705,7 @@ func newProgress(w io.Writer, live bool, kinds map[string]string) *progress {
 }
 
 // event reads one history event.
-func (p *progress) event(ev engine.HistoryEvent) {
+func (p *progress) event(ev sfn.HistoryEvent) {
 	// A map's iterations run in threads of their own, which start from the
 	// iteration's MapIterationStarted; the map's own events stay on the
 	// thread of the map and keep the map's suffix.

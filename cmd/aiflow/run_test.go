@@ -14,7 +14,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/aiflow/aiflow/internal/engine"
+	"github.com/aiflow/aiflow/internal/sfn"
 )
 
 // runCmd runs `aiflow run` with args inside a synctest bubble, so that the
@@ -329,16 +329,16 @@ func TestProgressLiveView(t *testing.T) {
 	t0 := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	now := t0
 	p.now = func() time.Time { return now }
-	ev := func(id, prev int64, typ string, at time.Duration, f func(*engine.HistoryEvent)) {
-		e := engine.HistoryEvent{ID: id, PreviousEventID: prev, Type: typ, Timestamp: t0.Add(at)}
+	ev := func(id, prev int64, typ string, at time.Duration, f func(*sfn.HistoryEvent)) {
+		e := sfn.HistoryEvent{ID: id, PreviousEventID: prev, Type: typ, Timestamp: t0.Add(at)}
 		if f != nil {
 			f(&e)
 		}
 		p.event(e)
 	}
 	ev(1, 0, "ExecutionStarted", 0, nil)
-	ev(2, 1, "TaskStateEntered", 0, func(e *engine.HistoryEvent) { e.StateEntered = &engine.StateEnteredDetails{Name: "classify"} })
-	ev(3, 2, "TaskScheduled", 0, func(e *engine.HistoryEvent) { e.TaskScheduled = &engine.TaskScheduledDetails{} })
+	ev(2, 1, "TaskStateEntered", 0, func(e *sfn.HistoryEvent) { e.StateEntered = &sfn.StateEnteredDetails{Name: "classify"} })
+	ev(3, 2, "TaskScheduled", 0, func(e *sfn.HistoryEvent) { e.TaskScheduled = &sfn.TaskScheduledDetails{} })
 	require.Equal(t, "▶ classify (ai)\n  ⋯ classify (ai) 0ms\n", out.String())
 
 	out.Reset()
@@ -347,7 +347,7 @@ func TestProgressLiveView(t *testing.T) {
 	require.Equal(t, "\x1b[1A\x1b[J  ⋯ classify (ai) 1.5s\n", out.String(), "the view is redrawn in place")
 
 	out.Reset()
-	ev(4, 3, "TaskSucceeded", 2*time.Second, func(e *engine.HistoryEvent) { e.TaskSucceeded = &engine.TaskOutputDetails{} })
+	ev(4, 3, "TaskSucceeded", 2*time.Second, func(e *sfn.HistoryEvent) { e.TaskSucceeded = &sfn.TaskOutputDetails{} })
 	require.Equal(t, "\x1b[1A\x1b[J✔ classify 2.0s\n", out.String(), "a finished step leaves the view")
 
 	out.Reset()

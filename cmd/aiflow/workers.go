@@ -14,6 +14,7 @@ import (
 	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/mcpclient"
 	"github.com/aiflow/aiflow/internal/secrets"
+	"github.com/aiflow/aiflow/internal/sfn"
 	"github.com/aiflow/aiflow/internal/steps"
 )
 
@@ -113,7 +114,7 @@ func mcpPool(lookup config.LookupFunc, inProcess map[string]mcpclient.InProcessS
 // newLocalWorkers builds the step runtime of `aiflow run` over the
 // engine's callbacks: ai steps with the providers of script (see
 // aiProviders).
-func newLocalWorkers(ctx context.Context, callbacks steps.Callbacks, script string, lookup config.LookupFunc, broker *steps.Broker, details steps.DetailRecorder, mcpServers map[string]mcpclient.InProcessServer, logger *slog.Logger) (*localWorkers, error) {
+func newLocalWorkers(ctx context.Context, callbacks sfn.Callbacks, script string, lookup config.LookupFunc, broker *steps.Broker, details steps.DetailRecorder, mcpServers map[string]mcpclient.InProcessServer, logger *slog.Logger) (*localWorkers, error) {
 	providers, err := aiProviders(ctx, script, lookup)
 	if err != nil {
 		return nil, err

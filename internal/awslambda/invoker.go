@@ -19,7 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/aiflow/aiflow/internal/engine"
+	"github.com/aiflow/aiflow/internal/sfn"
 )
 
 // Invoker is an engine.FunctionInvoker over the Lambda Invoke API.
@@ -27,7 +27,7 @@ type Invoker struct {
 	client *lambda.Client
 }
 
-var _ engine.FunctionInvoker = (*Invoker)(nil)
+var _ sfn.FunctionInvoker = (*Invoker)(nil)
 
 // New returns an Invoker that calls functions with client.
 func New(client *lambda.Client) *Invoker {
@@ -71,9 +71,9 @@ func NewClient(ctx context.Context, endpoint, region string) (*lambda.Client, er
 // Lambda.ResourceNotFoundException; a call that got no answer is an
 // *Error named Lambda.SdkClientException; a canceled or expired ctx is
 // returned wrapped, without a name.
-func (i *Invoker) Invoke(ctx context.Context, p engine.InvokeParams) (engine.InvokeResult, error) {
+func (i *Invoker) Invoke(ctx context.Context, p sfn.InvokeParams) (sfn.InvokeResult, error) {
 	if p.FunctionName == "" {
-		return engine.InvokeResult{}, &Error{Name: "Lambda.InvalidParameterValueException", Message: "the function name is empty"}
+		return sfn.InvokeResult{}, &Error{Name: "Lambda.InvalidParameterValueException", Message: "the function name is empty"}
 	}
 	in := &lambda.InvokeInput{
 		FunctionName:   aws.String(p.FunctionName),
@@ -85,9 +85,9 @@ func (i *Invoker) Invoke(ctx context.Context, p engine.InvokeParams) (engine.Inv
 	}
 	out, err := i.client.Invoke(ctx, in)
 	if err != nil {
-		return engine.InvokeResult{}, interpretError(ctx, p.FunctionName, err)
+		return sfn.InvokeResult{}, interpretError(ctx, p.FunctionName, err)
 	}
-	return engine.InvokeResult{
+	return sfn.InvokeResult{
 		StatusCode:      int(out.StatusCode),
 		Payload:         out.Payload,
 		ExecutedVersion: aws.ToString(out.ExecutedVersion),

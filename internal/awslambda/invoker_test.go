@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiflow/aiflow/internal/awslambda"
-	"github.com/aiflow/aiflow/internal/engine"
+	"github.com/aiflow/aiflow/internal/sfn"
 )
 
 // fakeLambda serves the Lambda Invoke REST API
@@ -103,13 +103,13 @@ func TestInvokeSucceeds(t *testing.T) {
 	t.Parallel()
 	tb := setup(t)
 
-	res, err := tb.invoker.Invoke(t.Context(), engine.InvokeParams{
+	res, err := tb.invoker.Invoke(t.Context(), sfn.InvokeParams{
 		FunctionName:  "echo",
 		Payload:       []byte(`{"ticket":"T-1"}`),
 		ClientContext: "eyJjdXN0b20iOnsic3RlcCI6ImNsYXNzaWZ5In19",
 	})
 	require.NoError(t, err)
-	require.Equal(t, engine.InvokeResult{StatusCode: 200, Payload: []byte(`{"ticket":"T-1"}`), ExecutedVersion: "$LATEST"}, res)
+	require.Equal(t, sfn.InvokeResult{StatusCode: 200, Payload: []byte(`{"ticket":"T-1"}`), ExecutedVersion: "$LATEST"}, res)
 
 	require.Equal(t, 1, tb.fake.calls())
 	r := tb.fake.requests[0]
@@ -125,7 +125,7 @@ func TestInvokeSucceeds(t *testing.T) {
 func TestInvokeQualifiedARN(t *testing.T) {
 	t.Parallel()
 	tb := setup(t)
-	res, err := tb.invoker.Invoke(t.Context(), engine.InvokeParams{
+	res, err := tb.invoker.Invoke(t.Context(), sfn.InvokeParams{
 		FunctionName: "arn:aws:lambda:us-east-1:123456789012:function:echo:live",
 		Payload:      []byte(`[1,2]`),
 	})
@@ -138,7 +138,7 @@ func TestInvokeQualifiedARN(t *testing.T) {
 func TestInvokeFunctionError(t *testing.T) {
 	t.Parallel()
 	tb := setup(t)
-	res, err := tb.invoker.Invoke(t.Context(), engine.InvokeParams{FunctionName: "fails", Payload: []byte(`{}`)})
+	res, err := tb.invoker.Invoke(t.Context(), sfn.InvokeParams{FunctionName: "fails", Payload: []byte(`{}`)})
 	require.NoError(t, err, "a function error is a result, not a failed call")
 	require.Equal(t, 200, res.StatusCode)
 	require.Equal(t, "Unhandled", res.FunctionError)
@@ -168,7 +168,7 @@ func TestInvokeServiceErrors(t *testing.T) {
 	} {
 		t.Run(tc.function, func(t *testing.T) {
 			t.Parallel()
-			_, err := tb.invoker.Invoke(t.Context(), engine.InvokeParams{FunctionName: tc.function, Payload: []byte(`{}`)})
+			_, err := tb.invoker.Invoke(t.Context(), sfn.InvokeParams{FunctionName: tc.function, Payload: []byte(`{}`)})
 			var le *awslambda.Error
 			require.ErrorAs(t, err, &le)
 			require.Equal(t, tc.name, le.ErrorName())
@@ -190,7 +190,7 @@ func TestInvokeUnreachable(t *testing.T) {
 	server.Close()
 	client, err := awslambda.NewClient(t.Context(), url, "us-east-1")
 	require.NoError(t, err)
-	_, err = awslambda.New(client).Invoke(t.Context(), engine.InvokeParams{FunctionName: "echo"})
+	_, err = awslambda.New(client).Invoke(t.Context(), sfn.InvokeParams{FunctionName: "echo"})
 	var le *awslambda.Error
 	require.ErrorAs(t, err, &le)
 	require.Equal(t, "Lambda.SdkClientException", le.ErrorName())
@@ -202,7 +202,7 @@ func TestInvokeCanceled(t *testing.T) {
 	tb := setup(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	_, err := tb.invoker.Invoke(ctx, engine.InvokeParams{FunctionName: "echo"})
+	_, err := tb.invoker.Invoke(ctx, sfn.InvokeParams{FunctionName: "echo"})
 	require.ErrorIs(t, err, context.Canceled)
 	var named interface{ ErrorName() string }
 	require.False(t, errors.As(err, &named), "a canceled call is the caller's doing, not a task error")
@@ -211,7 +211,7 @@ func TestInvokeCanceled(t *testing.T) {
 func TestInvokeBadInput(t *testing.T) {
 	t.Parallel()
 	tb := setup(t)
-	_, err := tb.invoker.Invoke(t.Context(), engine.InvokeParams{})
+	_, err := tb.invoker.Invoke(t.Context(), sfn.InvokeParams{})
 	var le *awslambda.Error
 	require.ErrorAs(t, err, &le)
 	require.Equal(t, "Lambda.InvalidParameterValueException", le.ErrorName())

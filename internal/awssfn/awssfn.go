@@ -7,7 +7,7 @@
 //
 // The client's errors are translated here, once: every error the service
 // answered (a typed error of package types or any smithy.APIError) becomes
-// an *engine.Error with the same Code and message; other errors (a
+// an *sfn.Error with the same Code and message; other errors (a
 // connection that failed, a cancelled context) are returned wrapped.
 package awssfn
 
@@ -22,22 +22,22 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sdksfn "github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
-	"github.com/aiflow/aiflow/internal/engine"
+	"github.com/aiflow/aiflow/internal/sfn"
 )
 
 // Client runs the engine's API on a Step Functions endpoint.
 type Client struct {
-	sfn *sfn.Client
+	sfn *sdksfn.Client
 }
 
 // New returns a Client over c.
-func New(c *sfn.Client) *Client { return &Client{sfn: c} }
+func New(c *sdksfn.Client) *Client { return &Client{sfn: c} }
 
 // NewClient makes a Step Functions client from the default AWS
 // configuration (environment, shared files, roles) in region, or the
@@ -46,7 +46,7 @@ func New(c *sfn.Client) *Client { return &Client{sfn: c} }
 // endpoint with static dummy credentials, in us-east-1 unless region says
 // otherwise, and without the "sync-" host prefix of StartSyncExecution,
 // which local endpoints have no DNS name for.
-func NewClient(ctx context.Context, endpoint, region string) (*sfn.Client, error) {
+func NewClient(ctx context.Context, endpoint, region string) (*sdksfn.Client, error) {
 	var opts []func(*config.LoadOptions) error
 	if endpoint != "" {
 		if region == "" {
@@ -64,7 +64,7 @@ func NewClient(ctx context.Context, endpoint, region string) (*sfn.Client, error
 	if cfg.Region == "" {
 		return nil, errors.New("loading AWS configuration: no region: set AWS_REGION or pass one")
 	}
-	return sfn.NewFromConfig(cfg, func(o *sfn.Options) {
+	return sdksfn.NewFromConfig(cfg, func(o *sdksfn.Options) {
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)
 			o.APIOptions = append(o.APIOptions, disableHostPrefix)
@@ -89,50 +89,50 @@ func disableHostPrefix(stack *middleware.Stack) error {
 
 // noHostPrefixAtCustomEndpoint drops the host prefix when the client has a
 // custom endpoint, however the client was made.
-func noHostPrefixAtCustomEndpoint(o *sfn.Options) {
+func noHostPrefixAtCustomEndpoint(o *sdksfn.Options) {
 	if o.BaseEndpoint != nil {
 		o.APIOptions = append(o.APIOptions, disableHostPrefix)
 	}
 }
 
 // fail translates an error of the client: what the service answered
-// becomes an *engine.Error.
+// becomes an *sfn.Error.
 func fail(op string, err error) error {
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
-		return &engine.Error{Code: ae.ErrorCode(), Message: ae.ErrorMessage()}
+		return &sfn.Error{Code: ae.ErrorCode(), Message: ae.ErrorMessage()}
 	}
 	return fmt.Errorf("calling Step Functions %s: %w", op, err)
 }
 
 // CreateStateMachine creates a state machine.
-func (c *Client) CreateStateMachine(ctx context.Context, in engine.CreateStateMachineInput) (engine.CreateStateMachineOutput, error) {
-	out, err := c.sfn.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
+func (c *Client) CreateStateMachine(ctx context.Context, in sfn.CreateStateMachineInput) (sfn.CreateStateMachineOutput, error) {
+	out, err := c.sfn.CreateStateMachine(ctx, &sdksfn.CreateStateMachineInput{
 		Name:       aws.String(in.Name),
 		Definition: aws.String(in.Definition),
 		RoleArn:    aws.String(in.RoleARN),
 		Type:       types.StateMachineType(in.Type),
 	})
 	if err != nil {
-		return engine.CreateStateMachineOutput{}, fail("CreateStateMachine", err)
+		return sfn.CreateStateMachineOutput{}, fail("CreateStateMachine", err)
 	}
-	return engine.CreateStateMachineOutput{
+	return sfn.CreateStateMachineOutput{
 		StateMachineARN: aws.ToString(out.StateMachineArn),
 		CreationDate:    aws.ToTime(out.CreationDate),
 	}, nil
 }
 
 // UpdateStateMachine changes a state machine's definition or role.
-func (c *Client) UpdateStateMachine(ctx context.Context, in engine.UpdateStateMachineInput) (engine.UpdateStateMachineOutput, error) {
-	out, err := c.sfn.UpdateStateMachine(ctx, &sfn.UpdateStateMachineInput{
+func (c *Client) UpdateStateMachine(ctx context.Context, in sfn.UpdateStateMachineInput) (sfn.UpdateStateMachineOutput, error) {
+	out, err := c.sfn.UpdateStateMachine(ctx, &sdksfn.UpdateStateMachineInput{
 		StateMachineArn: aws.String(in.StateMachineARN),
 		Definition:      in.Definition,
 		RoleArn:         in.RoleARN,
 	})
 	if err != nil {
-		return engine.UpdateStateMachineOutput{}, fail("UpdateStateMachine", err)
+		return sfn.UpdateStateMachineOutput{}, fail("UpdateStateMachine", err)
 	}
-	return engine.UpdateStateMachineOutput{
+	return sfn.UpdateStateMachineOutput{
 		UpdateDate: aws.ToTime(out.UpdateDate),
 		RevisionID: aws.ToString(out.RevisionId),
 	}, nil
@@ -140,12 +140,12 @@ func (c *Client) UpdateStateMachine(ctx context.Context, in engine.UpdateStateMa
 
 // DescribeStateMachine describes a state machine. The Step Functions API
 // has no update date, so UpdateDate stays zero.
-func (c *Client) DescribeStateMachine(ctx context.Context, arn string) (engine.StateMachine, error) {
-	out, err := c.sfn.DescribeStateMachine(ctx, &sfn.DescribeStateMachineInput{StateMachineArn: aws.String(arn)})
+func (c *Client) DescribeStateMachine(ctx context.Context, arn string) (sfn.StateMachine, error) {
+	out, err := c.sfn.DescribeStateMachine(ctx, &sdksfn.DescribeStateMachineInput{StateMachineArn: aws.String(arn)})
 	if err != nil {
-		return engine.StateMachine{}, fail("DescribeStateMachine", err)
+		return sfn.StateMachine{}, fail("DescribeStateMachine", err)
 	}
-	return engine.StateMachine{
+	return sfn.StateMachine{
 		StateMachineARN: aws.ToString(out.StateMachineArn),
 		Name:            aws.ToString(out.Name),
 		Status:          string(out.Status),
@@ -159,17 +159,17 @@ func (c *Client) DescribeStateMachine(ctx context.Context, arn string) (engine.S
 
 // ListStateMachines returns a page of state machines, with the fields the
 // Step Functions API lists: ARN, name, type and creation date.
-func (c *Client) ListStateMachines(ctx context.Context, in engine.ListStateMachinesInput) (engine.ListStateMachinesOutput, error) {
-	out, err := c.sfn.ListStateMachines(ctx, &sfn.ListStateMachinesInput{
+func (c *Client) ListStateMachines(ctx context.Context, in sfn.ListStateMachinesInput) (sfn.ListStateMachinesOutput, error) {
+	out, err := c.sfn.ListStateMachines(ctx, &sdksfn.ListStateMachinesInput{
 		MaxResults: maxResults(in.MaxResults),
 		NextToken:  optString(in.NextToken),
 	})
 	if err != nil {
-		return engine.ListStateMachinesOutput{}, fail("ListStateMachines", err)
+		return sfn.ListStateMachinesOutput{}, fail("ListStateMachines", err)
 	}
-	res := engine.ListStateMachinesOutput{NextToken: aws.ToString(out.NextToken)}
+	res := sfn.ListStateMachinesOutput{NextToken: aws.ToString(out.NextToken)}
 	for _, sm := range out.StateMachines {
-		res.StateMachines = append(res.StateMachines, engine.StateMachine{
+		res.StateMachines = append(res.StateMachines, sfn.StateMachine{
 			StateMachineARN: aws.ToString(sm.StateMachineArn),
 			Name:            aws.ToString(sm.Name),
 			Type:            string(sm.Type),
@@ -181,21 +181,21 @@ func (c *Client) ListStateMachines(ctx context.Context, in engine.ListStateMachi
 
 // DeleteStateMachine deletes a state machine.
 func (c *Client) DeleteStateMachine(ctx context.Context, arn string) error {
-	if _, err := c.sfn.DeleteStateMachine(ctx, &sfn.DeleteStateMachineInput{StateMachineArn: aws.String(arn)}); err != nil {
+	if _, err := c.sfn.DeleteStateMachine(ctx, &sdksfn.DeleteStateMachineInput{StateMachineArn: aws.String(arn)}); err != nil {
 		return fail("DeleteStateMachine", err)
 	}
 	return nil
 }
 
 // ValidateStateMachineDefinition checks a definition.
-func (c *Client) ValidateStateMachineDefinition(ctx context.Context, definition string) (engine.ValidateOutput, error) {
-	out, err := c.sfn.ValidateStateMachineDefinition(ctx, &sfn.ValidateStateMachineDefinitionInput{Definition: aws.String(definition)})
+func (c *Client) ValidateStateMachineDefinition(ctx context.Context, definition string) (sfn.ValidateOutput, error) {
+	out, err := c.sfn.ValidateStateMachineDefinition(ctx, &sdksfn.ValidateStateMachineDefinitionInput{Definition: aws.String(definition)})
 	if err != nil {
-		return engine.ValidateOutput{}, fail("ValidateStateMachineDefinition", err)
+		return sfn.ValidateOutput{}, fail("ValidateStateMachineDefinition", err)
 	}
-	res := engine.ValidateOutput{Result: string(out.Result)}
+	res := sfn.ValidateOutput{Result: string(out.Result)}
 	for _, d := range out.Diagnostics {
-		res.Diagnostics = append(res.Diagnostics, engine.Diagnostic{
+		res.Diagnostics = append(res.Diagnostics, sfn.Diagnostic{
 			Severity: string(d.Severity),
 			Code:     aws.ToString(d.Code),
 			Message:  aws.ToString(d.Message),
@@ -206,38 +206,38 @@ func (c *Client) ValidateStateMachineDefinition(ctx context.Context, definition 
 }
 
 // StartExecution starts an execution.
-func (c *Client) StartExecution(ctx context.Context, in engine.StartExecutionInput) (engine.StartExecutionOutput, error) {
-	out, err := c.sfn.StartExecution(ctx, &sfn.StartExecutionInput{
+func (c *Client) StartExecution(ctx context.Context, in sfn.StartExecutionInput) (sfn.StartExecutionOutput, error) {
+	out, err := c.sfn.StartExecution(ctx, &sdksfn.StartExecutionInput{
 		StateMachineArn: aws.String(in.StateMachineARN),
 		Name:            optString(in.Name),
 		Input:           optString(in.Input),
 		TraceHeader:     optString(in.TraceHeader),
 	})
 	if err != nil {
-		return engine.StartExecutionOutput{}, fail("StartExecution", err)
+		return sfn.StartExecutionOutput{}, fail("StartExecution", err)
 	}
-	return engine.StartExecutionOutput{
+	return sfn.StartExecutionOutput{
 		ExecutionARN: aws.ToString(out.ExecutionArn),
 		StartDate:    aws.ToTime(out.StartDate),
 	}, nil
 }
 
 // StartSyncExecution runs an execution to its end and describes it.
-func (c *Client) StartSyncExecution(ctx context.Context, in engine.StartExecutionInput) (engine.Execution, error) {
-	out, err := c.sfn.StartSyncExecution(ctx, &sfn.StartSyncExecutionInput{
+func (c *Client) StartSyncExecution(ctx context.Context, in sfn.StartExecutionInput) (sfn.Execution, error) {
+	out, err := c.sfn.StartSyncExecution(ctx, &sdksfn.StartSyncExecutionInput{
 		StateMachineArn: aws.String(in.StateMachineARN),
 		Name:            optString(in.Name),
 		Input:           optString(in.Input),
 		TraceHeader:     optString(in.TraceHeader),
 	}, noHostPrefixAtCustomEndpoint)
 	if err != nil {
-		return engine.Execution{}, fail("StartSyncExecution", err)
+		return sfn.Execution{}, fail("StartSyncExecution", err)
 	}
-	return engine.Execution{
+	return sfn.Execution{
 		ExecutionARN:    aws.ToString(out.ExecutionArn),
 		StateMachineARN: aws.ToString(out.StateMachineArn),
 		Name:            aws.ToString(out.Name),
-		Status:          engine.ExecutionStatus(out.Status),
+		Status:          sfn.ExecutionStatus(out.Status),
 		StartDate:       aws.ToTime(out.StartDate),
 		StopDate:        aws.ToTime(out.StopDate),
 		Input:           aws.ToString(out.Input),
@@ -249,16 +249,16 @@ func (c *Client) StartSyncExecution(ctx context.Context, in engine.StartExecutio
 }
 
 // DescribeExecution describes an execution.
-func (c *Client) DescribeExecution(ctx context.Context, arn string) (engine.Execution, error) {
-	out, err := c.sfn.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
+func (c *Client) DescribeExecution(ctx context.Context, arn string) (sfn.Execution, error) {
+	out, err := c.sfn.DescribeExecution(ctx, &sdksfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
 	if err != nil {
-		return engine.Execution{}, fail("DescribeExecution", err)
+		return sfn.Execution{}, fail("DescribeExecution", err)
 	}
-	return engine.Execution{
+	return sfn.Execution{
 		ExecutionARN:    aws.ToString(out.ExecutionArn),
 		StateMachineARN: aws.ToString(out.StateMachineArn),
 		Name:            aws.ToString(out.Name),
-		Status:          engine.ExecutionStatus(out.Status),
+		Status:          sfn.ExecutionStatus(out.Status),
 		StartDate:       aws.ToTime(out.StartDate),
 		StopDate:        aws.ToTime(out.StopDate),
 		Input:           aws.ToString(out.Input),
@@ -271,23 +271,23 @@ func (c *Client) DescribeExecution(ctx context.Context, arn string) (engine.Exec
 
 // ListExecutions returns a page of a state machine's executions, with the
 // fields the Step Functions API lists: ARNs, name, status and dates.
-func (c *Client) ListExecutions(ctx context.Context, in engine.ListExecutionsInput) (engine.ListExecutionsOutput, error) {
-	out, err := c.sfn.ListExecutions(ctx, &sfn.ListExecutionsInput{
+func (c *Client) ListExecutions(ctx context.Context, in sfn.ListExecutionsInput) (sfn.ListExecutionsOutput, error) {
+	out, err := c.sfn.ListExecutions(ctx, &sdksfn.ListExecutionsInput{
 		StateMachineArn: aws.String(in.StateMachineARN),
 		StatusFilter:    types.ExecutionStatus(in.StatusFilter),
 		MaxResults:      maxResults(in.MaxResults),
 		NextToken:       optString(in.NextToken),
 	})
 	if err != nil {
-		return engine.ListExecutionsOutput{}, fail("ListExecutions", err)
+		return sfn.ListExecutionsOutput{}, fail("ListExecutions", err)
 	}
-	res := engine.ListExecutionsOutput{NextToken: aws.ToString(out.NextToken)}
+	res := sfn.ListExecutionsOutput{NextToken: aws.ToString(out.NextToken)}
 	for _, x := range out.Executions {
-		res.Executions = append(res.Executions, engine.Execution{
+		res.Executions = append(res.Executions, sfn.Execution{
 			ExecutionARN:    aws.ToString(x.ExecutionArn),
 			StateMachineARN: aws.ToString(x.StateMachineArn),
 			Name:            aws.ToString(x.Name),
-			Status:          engine.ExecutionStatus(x.Status),
+			Status:          sfn.ExecutionStatus(x.Status),
 			StartDate:       aws.ToTime(x.StartDate),
 			StopDate:        aws.ToTime(x.StopDate),
 		})
@@ -296,8 +296,8 @@ func (c *Client) ListExecutions(ctx context.Context, in engine.ListExecutionsInp
 }
 
 // StopExecution stops an execution and returns when it stopped.
-func (c *Client) StopExecution(ctx context.Context, in engine.StopExecutionInput) (time.Time, error) {
-	out, err := c.sfn.StopExecution(ctx, &sfn.StopExecutionInput{
+func (c *Client) StopExecution(ctx context.Context, in sfn.StopExecutionInput) (time.Time, error) {
+	out, err := c.sfn.StopExecution(ctx, &sdksfn.StopExecutionInput{
 		ExecutionArn: aws.String(in.ExecutionARN),
 		Error:        optString(in.Error),
 		Cause:        optString(in.Cause),
@@ -309,8 +309,8 @@ func (c *Client) StopExecution(ctx context.Context, in engine.StopExecutionInput
 }
 
 // GetExecutionHistory returns a page of an execution's history.
-func (c *Client) GetExecutionHistory(ctx context.Context, in engine.GetExecutionHistoryInput) (engine.GetExecutionHistoryOutput, error) {
-	out, err := c.sfn.GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{
+func (c *Client) GetExecutionHistory(ctx context.Context, in sfn.GetExecutionHistoryInput) (sfn.GetExecutionHistoryOutput, error) {
+	out, err := c.sfn.GetExecutionHistory(ctx, &sdksfn.GetExecutionHistoryInput{
 		ExecutionArn:         aws.String(in.ExecutionARN),
 		MaxResults:           maxResults(in.MaxResults),
 		NextToken:            optString(in.NextToken),
@@ -318,9 +318,9 @@ func (c *Client) GetExecutionHistory(ctx context.Context, in engine.GetExecution
 		IncludeExecutionData: aws.Bool(!in.ExcludeExecutionData),
 	})
 	if err != nil {
-		return engine.GetExecutionHistoryOutput{}, fail("GetExecutionHistory", err)
+		return sfn.GetExecutionHistoryOutput{}, fail("GetExecutionHistory", err)
 	}
-	res := engine.GetExecutionHistoryOutput{NextToken: aws.ToString(out.NextToken)}
+	res := sfn.GetExecutionHistoryOutput{NextToken: aws.ToString(out.NextToken)}
 	for _, ev := range out.Events {
 		e := historyEvent(ev)
 		if e.ExecutionStarted != nil && e.ExecutionStarted.StateMachineARN == "" {
@@ -345,8 +345,8 @@ func stateMachineOf(executionARN string) string {
 }
 
 // SendTaskSuccess completes the task of a token with an output.
-func (c *Client) SendTaskSuccess(ctx context.Context, in engine.SendTaskSuccessInput) error {
-	_, err := c.sfn.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String(in.TaskToken), Output: aws.String(in.Output)})
+func (c *Client) SendTaskSuccess(ctx context.Context, in sfn.SendTaskSuccessInput) error {
+	_, err := c.sfn.SendTaskSuccess(ctx, &sdksfn.SendTaskSuccessInput{TaskToken: aws.String(in.TaskToken), Output: aws.String(in.Output)})
 	if err != nil {
 		return fail("SendTaskSuccess", err)
 	}
@@ -354,8 +354,8 @@ func (c *Client) SendTaskSuccess(ctx context.Context, in engine.SendTaskSuccessI
 }
 
 // SendTaskFailure fails the task of a token.
-func (c *Client) SendTaskFailure(ctx context.Context, in engine.SendTaskFailureInput) error {
-	_, err := c.sfn.SendTaskFailure(ctx, &sfn.SendTaskFailureInput{
+func (c *Client) SendTaskFailure(ctx context.Context, in sfn.SendTaskFailureInput) error {
+	_, err := c.sfn.SendTaskFailure(ctx, &sdksfn.SendTaskFailureInput{
 		TaskToken: aws.String(in.TaskToken),
 		Error:     optString(in.Error),
 		Cause:     optString(in.Cause),
@@ -368,7 +368,7 @@ func (c *Client) SendTaskFailure(ctx context.Context, in engine.SendTaskFailureI
 
 // SendTaskHeartbeat reports that the task of a token is still at work.
 func (c *Client) SendTaskHeartbeat(ctx context.Context, taskToken string) error {
-	if _, err := c.sfn.SendTaskHeartbeat(ctx, &sfn.SendTaskHeartbeatInput{TaskToken: aws.String(taskToken)}); err != nil {
+	if _, err := c.sfn.SendTaskHeartbeat(ctx, &sdksfn.SendTaskHeartbeatInput{TaskToken: aws.String(taskToken)}); err != nil {
 		return fail("SendTaskHeartbeat", err)
 	}
 	return nil

@@ -13,34 +13,34 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sdksfn "github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiflow/aiflow/internal/awssfn"
-	"github.com/aiflow/aiflow/internal/engine"
+	"github.com/aiflow/aiflow/internal/sfn"
 	"github.com/aiflow/aiflow/internal/sfnapi"
 )
 
 // stubService answers the operations the tests need with fixed results;
 // the others are not called.
 type stubService struct {
-	sfnapi.Service
+	sfn.Service
 
-	history  engine.GetExecutionHistoryOutput
-	sync     engine.Execution
+	history  sfn.GetExecutionHistoryOutput
+	sync     sfn.Execution
 	err      error
 	mu       sync.Mutex
-	requests []engine.GetExecutionHistoryInput
+	requests []sfn.GetExecutionHistoryInput
 }
 
-func (s *stubService) GetExecutionHistory(_ context.Context, in engine.GetExecutionHistoryInput) (engine.GetExecutionHistoryOutput, error) {
+func (s *stubService) GetExecutionHistory(_ context.Context, in sfn.GetExecutionHistoryInput) (sfn.GetExecutionHistoryOutput, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requests = append(s.requests, in)
 	return s.history, s.err
 }
 
-func (s *stubService) StartSyncExecution(context.Context, engine.StartExecutionInput) (engine.Execution, error) {
+func (s *stubService) StartSyncExecution(context.Context, sfn.StartExecutionInput) (sfn.Execution, error) {
 	return s.sync, s.err
 }
 
@@ -58,7 +58,7 @@ func (r *hostRecorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	r.h.ServeHTTP(w, req)
 }
 
-func serve(t *testing.T, svc sfnapi.Service) (*httptest.Server, *hostRecorder) {
+func serve(t *testing.T, svc sfn.Service) (*httptest.Server, *hostRecorder) {
 	t.Helper()
 	rec := &hostRecorder{h: sfnapi.NewHandler(svc, sfnapi.Options{})}
 	srv := httptest.NewServer(rec)
@@ -89,17 +89,17 @@ func fill(v reflect.Value, n *int) {
 
 // everyDetail returns one event for each detail field of HistoryEvent,
 // with every member of the details set.
-func everyDetail() []engine.HistoryEvent {
-	var events []engine.HistoryEvent
+func everyDetail() []sfn.HistoryEvent {
+	var events []sfn.HistoryEvent
 	base := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	n := 0
-	typ := reflect.TypeFor[engine.HistoryEvent]()
+	typ := reflect.TypeFor[sfn.HistoryEvent]()
 	for i := range typ.NumField() {
 		f := typ.Field(i)
 		if f.Type.Kind() != reflect.Pointer {
 			continue
 		}
-		ev := engine.HistoryEvent{
+		ev := sfn.HistoryEvent{
 			Timestamp:       base.Add(time.Duration(i) * 1234 * time.Millisecond),
 			Type:            strings.TrimSuffix(strings.Split(f.Tag.Get("json"), ",")[0], "EventDetails"),
 			ID:              int64(len(events) + 1),
@@ -107,7 +107,7 @@ func everyDetail() []engine.HistoryEvent {
 		}
 		d := reflect.New(f.Type.Elem())
 		fill(d.Elem(), &n)
-		if started, ok := d.Interface().(*engine.ExecutionStartedDetails); ok {
+		if started, ok := d.Interface().(*sfn.ExecutionStartedDetails); ok {
 			// Step Functions does not send it: the adapter takes it from
 			// the execution's ARN.
 			started.StateMachineARN = "arn:aws:states:us-east-1:123456789012:stateMachine:machine"
@@ -122,39 +122,39 @@ func TestGetExecutionHistoryKeepsEveryDetail(t *testing.T) {
 	t.Parallel()
 	events := everyDetail()
 	require.GreaterOrEqual(t, len(events), 22, "an event for each detail field")
-	stub := &stubService{history: engine.GetExecutionHistoryOutput{Events: events, NextToken: "page-2"}}
+	stub := &stubService{history: sfn.GetExecutionHistoryOutput{Events: events, NextToken: "page-2"}}
 	srv, _ := serve(t, stub)
 	c, err := awssfn.NewClient(t.Context(), srv.URL, "")
 	require.NoError(t, err)
 
-	in := engine.GetExecutionHistoryInput{ExecutionARN: executionARN, MaxResults: 25, NextToken: "page-1", ReverseOrder: true, ExcludeExecutionData: true}
+	in := sfn.GetExecutionHistoryInput{ExecutionARN: executionARN, MaxResults: 25, NextToken: "page-1", ReverseOrder: true, ExcludeExecutionData: true}
 	got, err := awssfn.New(c).GetExecutionHistory(t.Context(), in)
 	require.NoError(t, err)
 	require.Equal(t, stub.history, got)
-	require.Equal(t, []engine.GetExecutionHistoryInput{in}, stub.requests, "every member of the input reaches the service")
+	require.Equal(t, []sfn.GetExecutionHistoryInput{in}, stub.requests, "every member of the input reaches the service")
 }
 
 func TestErrorsBecomeEngineErrors(t *testing.T) {
 	t.Parallel()
-	stub := &stubService{err: &engine.Error{Code: engine.CodeExecutionDoesNotExist, Message: "execution x does not exist"}}
+	stub := &stubService{err: &sfn.Error{Code: sfn.CodeExecutionDoesNotExist, Message: "execution x does not exist"}}
 	srv, _ := serve(t, stub)
 	c, err := awssfn.NewClient(t.Context(), srv.URL, "")
 	require.NoError(t, err)
-	_, err = awssfn.New(c).GetExecutionHistory(t.Context(), engine.GetExecutionHistoryInput{ExecutionARN: executionARN})
+	_, err = awssfn.New(c).GetExecutionHistory(t.Context(), sfn.GetExecutionHistoryInput{ExecutionARN: executionARN})
 	require.Equal(t, stub.err, err, "a typed error of the SDK")
 
-	stub2 := &stubService{err: &engine.Error{Code: "SomethingNew", Message: "not in the SDK's model"}}
+	stub2 := &stubService{err: &sfn.Error{Code: "SomethingNew", Message: "not in the SDK's model"}}
 	srv2, _ := serve(t, stub2)
 	c2, err := awssfn.NewClient(t.Context(), srv2.URL, "")
 	require.NoError(t, err)
-	_, err = awssfn.New(c2).GetExecutionHistory(t.Context(), engine.GetExecutionHistoryInput{ExecutionARN: executionARN})
+	_, err = awssfn.New(c2).GetExecutionHistory(t.Context(), sfn.GetExecutionHistoryInput{ExecutionARN: executionARN})
 	require.Equal(t, stub2.err, err, "a generic API error")
 
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	_, err = awssfn.New(c).DescribeExecution(ctx, executionARN)
 	require.ErrorIs(t, err, context.Canceled, "a call that was not made")
-	var ae *engine.Error
+	var ae *sfn.Error
 	require.NotErrorAs(t, err, &ae)
 	require.Contains(t, err.Error(), "calling Step Functions DescribeExecution")
 }
@@ -162,11 +162,11 @@ func TestErrorsBecomeEngineErrors(t *testing.T) {
 func TestStartSyncExecutionWithoutHostPrefix(t *testing.T) {
 	t.Parallel()
 	start := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	want := engine.Execution{
+	want := sfn.Execution{
 		ExecutionARN:    "arn:aws:states:us-east-1:123456789012:express:machine:run:1",
 		StateMachineARN: "arn:aws:states:us-east-1:123456789012:stateMachine:machine",
 		Name:            "run",
-		Status:          engine.StatusSucceeded,
+		Status:          sfn.StatusSucceeded,
 		StartDate:       start,
 		StopDate:        start.Add(1500 * time.Millisecond),
 		Input:           `{"in":1}`,
@@ -177,12 +177,12 @@ func TestStartSyncExecutionWithoutHostPrefix(t *testing.T) {
 	srv, rec := serve(t, stub)
 
 	// A client made by hand, not by NewClient, at a custom endpoint.
-	c := sfn.New(sfn.Options{
+	c := sdksfn.New(sdksfn.Options{
 		Region:       "eu-west-1",
 		BaseEndpoint: aws.String(srv.URL),
 		Credentials:  credentials.NewStaticCredentialsProvider("a", "b", ""),
 	})
-	got, err := awssfn.New(c).StartSyncExecution(t.Context(), engine.StartExecutionInput{StateMachineARN: want.StateMachineARN})
+	got, err := awssfn.New(c).StartSyncExecution(t.Context(), sfn.StartExecutionInput{StateMachineARN: want.StateMachineARN})
 	require.NoError(t, err)
 	require.Equal(t, want, got)
 	require.Equal(t, []string{strings.TrimPrefix(srv.URL, "http://")}, rec.hosts, "no sync- prefix at a custom endpoint")
@@ -211,9 +211,9 @@ func TestPageSizeBeyondInt32IsRefused(t *testing.T) {
 	c, err := awssfn.NewClient(t.Context(), srv.URL, "")
 	require.NoError(t, err)
 	// 1<<32 + 1 would wrap to 1 in an int32 and pass.
-	_, err = awssfn.New(c).GetExecutionHistory(t.Context(), engine.GetExecutionHistoryInput{ExecutionARN: executionARN, MaxResults: 1<<32 + 1})
-	var ae *engine.Error
+	_, err = awssfn.New(c).GetExecutionHistory(t.Context(), sfn.GetExecutionHistoryInput{ExecutionARN: executionARN, MaxResults: 1<<32 + 1})
+	var ae *sfn.Error
 	require.ErrorAs(t, err, &ae)
-	require.Equal(t, engine.CodeValidation, ae.Code)
+	require.Equal(t, sfn.CodeValidation, ae.Code)
 	require.Contains(t, ae.Message, "maxResults")
 }

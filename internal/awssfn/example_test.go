@@ -8,6 +8,7 @@ import (
 
 	"github.com/aiflow/aiflow/internal/awssfn"
 	"github.com/aiflow/aiflow/internal/engine"
+	"github.com/aiflow/aiflow/internal/sfn"
 	"github.com/aiflow/aiflow/internal/sfnapi"
 )
 
@@ -34,7 +35,7 @@ func Example() {
 		return
 	}
 	states := awssfn.New(c)
-	sm, err := states.CreateStateMachine(ctx, engine.CreateStateMachineInput{
+	sm, err := states.CreateStateMachine(ctx, sfn.CreateStateMachineInput{
 		Name:       "hello",
 		RoleARN:    "arn:aws:iam::123456789012:role/hello",
 		Definition: `{"StartAt":"Done","States":{"Done":{"Type":"Succeed"}}}`,
@@ -43,15 +44,15 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	run, err := states.StartExecution(ctx, engine.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Name: "first", Input: `{"n":1}`})
+	run, err := states.StartExecution(ctx, sfn.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Name: "first", Input: `{"n":1}`})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	fmt.Println(run.ExecutionARN)
 
-	err = states.SendTaskSuccess(ctx, engine.SendTaskSuccessInput{TaskToken: "not-a-token", Output: `{}`})
-	var apiErr *engine.Error
+	err = states.SendTaskSuccess(ctx, sfn.SendTaskSuccessInput{TaskToken: "not-a-token", Output: `{}`})
+	var apiErr *sfn.Error
 	if errors.As(err, &apiErr) {
 		fmt.Println(apiErr.Code)
 	}

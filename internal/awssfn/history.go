@@ -4,28 +4,28 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
-	"github.com/aiflow/aiflow/internal/engine"
+	"github.com/aiflow/aiflow/internal/sfn"
 )
 
 // historyEvent converts a history event of the client into the engine's,
 // with every detail the engine's HistoryEvent has. Details the engine has
 // no field for (activities, Map Runs, redrives, failures to schedule or
 // start a task) are left out; the event keeps its type, id and time.
-func historyEvent(ev types.HistoryEvent) engine.HistoryEvent {
-	out := engine.HistoryEvent{
+func historyEvent(ev types.HistoryEvent) sfn.HistoryEvent {
+	out := sfn.HistoryEvent{
 		Timestamp:       aws.ToTime(ev.Timestamp),
 		Type:            string(ev.Type),
 		ID:              ev.Id,
 		PreviousEventID: ev.PreviousEventId,
 	}
 	if d := ev.ExecutionStartedEventDetails; d != nil {
-		out.ExecutionStarted = &engine.ExecutionStartedDetails{
+		out.ExecutionStarted = &sfn.ExecutionStartedDetails{
 			Input:   aws.ToString(d.Input),
 			RoleARN: aws.ToString(d.RoleArn),
 		}
 	}
 	if d := ev.ExecutionSucceededEventDetails; d != nil {
-		out.ExecutionSucceeded = &engine.OutputDetails{Output: aws.ToString(d.Output)}
+		out.ExecutionSucceeded = &sfn.OutputDetails{Output: aws.ToString(d.Output)}
 	}
 	if d := ev.ExecutionFailedEventDetails; d != nil {
 		out.ExecutionFailed = failure(d.Error, d.Cause)
@@ -38,10 +38,10 @@ func historyEvent(ev types.HistoryEvent) engine.HistoryEvent {
 	}
 
 	if d := ev.StateEnteredEventDetails; d != nil {
-		out.StateEntered = &engine.StateEnteredDetails{Name: aws.ToString(d.Name), Input: aws.ToString(d.Input)}
+		out.StateEntered = &sfn.StateEnteredDetails{Name: aws.ToString(d.Name), Input: aws.ToString(d.Input)}
 	}
 	if d := ev.StateExitedEventDetails; d != nil {
-		out.StateExited = &engine.StateExitedDetails{
+		out.StateExited = &sfn.StateExitedDetails{
 			Name:              aws.ToString(d.Name),
 			Output:            aws.ToString(d.Output),
 			AssignedVariables: d.AssignedVariables,
@@ -49,7 +49,7 @@ func historyEvent(ev types.HistoryEvent) engine.HistoryEvent {
 	}
 
 	if d := ev.TaskScheduledEventDetails; d != nil {
-		out.TaskScheduled = &engine.TaskScheduledDetails{
+		out.TaskScheduled = &sfn.TaskScheduledDetails{
 			ResourceType:     aws.ToString(d.ResourceType),
 			Resource:         aws.ToString(d.Resource),
 			Region:           aws.ToString(d.Region),
@@ -59,7 +59,7 @@ func historyEvent(ev types.HistoryEvent) engine.HistoryEvent {
 		}
 	}
 	if d := ev.TaskStartedEventDetails; d != nil {
-		out.TaskStarted = &engine.TaskDetails{ResourceType: aws.ToString(d.ResourceType), Resource: aws.ToString(d.Resource)}
+		out.TaskStarted = &sfn.TaskDetails{ResourceType: aws.ToString(d.ResourceType), Resource: aws.ToString(d.Resource)}
 	}
 	if d := ev.TaskSubmittedEventDetails; d != nil {
 		out.TaskSubmitted = taskOutput(d.ResourceType, d.Resource, d.Output)
@@ -75,14 +75,14 @@ func historyEvent(ev types.HistoryEvent) engine.HistoryEvent {
 	}
 
 	if d := ev.LambdaFunctionScheduledEventDetails; d != nil {
-		out.LambdaFunctionScheduled = &engine.LambdaScheduledDetails{
+		out.LambdaFunctionScheduled = &sfn.LambdaScheduledDetails{
 			Resource:         aws.ToString(d.Resource),
 			Input:            aws.ToString(d.Input),
 			TimeoutInSeconds: aws.ToInt64(d.TimeoutInSeconds),
 		}
 	}
 	if d := ev.LambdaFunctionSucceededEventDetails; d != nil {
-		out.LambdaFunctionSucceeded = &engine.OutputDetails{Output: aws.ToString(d.Output)}
+		out.LambdaFunctionSucceeded = &sfn.OutputDetails{Output: aws.ToString(d.Output)}
 	}
 	if d := ev.LambdaFunctionFailedEventDetails; d != nil {
 		out.LambdaFunctionFailed = failure(d.Error, d.Cause)
@@ -92,7 +92,7 @@ func historyEvent(ev types.HistoryEvent) engine.HistoryEvent {
 	}
 
 	if d := ev.MapStateStartedEventDetails; d != nil {
-		out.MapStateStarted = &engine.MapStateStartedDetails{Length: int(d.Length)}
+		out.MapStateStarted = &sfn.MapStateStartedDetails{Length: int(d.Length)}
 	}
 	out.MapIterationStarted = mapIteration(ev.MapIterationStartedEventDetails)
 	out.MapIterationSucceed = mapIteration(ev.MapIterationSucceededEventDetails)
@@ -101,20 +101,20 @@ func historyEvent(ev types.HistoryEvent) engine.HistoryEvent {
 	return out
 }
 
-func failure(errName, cause *string) *engine.FailureDetails {
-	return &engine.FailureDetails{Error: aws.ToString(errName), Cause: aws.ToString(cause)}
+func failure(errName, cause *string) *sfn.FailureDetails {
+	return &sfn.FailureDetails{Error: aws.ToString(errName), Cause: aws.ToString(cause)}
 }
 
-func taskOutput(resourceType, resource, output *string) *engine.TaskOutputDetails {
-	return &engine.TaskOutputDetails{
+func taskOutput(resourceType, resource, output *string) *sfn.TaskOutputDetails {
+	return &sfn.TaskOutputDetails{
 		ResourceType: aws.ToString(resourceType),
 		Resource:     aws.ToString(resource),
 		Output:       aws.ToString(output),
 	}
 }
 
-func taskFailure(resourceType, resource, errName, cause *string) *engine.TaskFailureDetails {
-	return &engine.TaskFailureDetails{
+func taskFailure(resourceType, resource, errName, cause *string) *sfn.TaskFailureDetails {
+	return &sfn.TaskFailureDetails{
 		ResourceType: aws.ToString(resourceType),
 		Resource:     aws.ToString(resource),
 		Error:        aws.ToString(errName),
@@ -122,9 +122,9 @@ func taskFailure(resourceType, resource, errName, cause *string) *engine.TaskFai
 	}
 }
 
-func mapIteration(d *types.MapIterationEventDetails) *engine.MapIterationDetails {
+func mapIteration(d *types.MapIterationEventDetails) *sfn.MapIterationDetails {
 	if d == nil {
 		return nil
 	}
-	return &engine.MapIterationDetails{Name: aws.ToString(d.Name), Index: int(d.Index)}
+	return &sfn.MapIterationDetails{Name: aws.ToString(d.Name), Index: int(d.Index)}
 }

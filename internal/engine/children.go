@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/aiflow/aiflow/internal/asl"
+	"github.com/aiflow/aiflow/internal/sfn"
 )
 
 // defaultMapConcurrency bounds a Map state without MaxConcurrency, as
@@ -41,7 +42,7 @@ func (x *execution) runParallel(t *thread, st *asl.State) (string, any) {
 	t.Gen++
 	t.kids = &kids{results: make([]any, n), done: make([]bool, n)}
 	x.spawn(t, spawnInfo{Slots: n})
-	x.event(t, "ParallelStateStarted", HistoryEvent{})
+	x.event(t, "ParallelStateStarted", sfn.HistoryEvent{})
 	x.pump(t)
 	return "", nil
 }
@@ -84,7 +85,7 @@ func (x *execution) runMap(t *thread, st *asl.State) (string, any) {
 	t.Gen++
 	t.kids = &kids{items: items, results: make([]any, len(items)), done: make([]bool, len(items)), tolerated: tolerated}
 	x.spawn(t, spawnInfo{Slots: len(items), Items: items})
-	x.event(t, "MapStateStarted", HistoryEvent{MapStateStarted: &MapStateStartedDetails{Length: len(items)}})
+	x.event(t, "MapStateStarted", sfn.HistoryEvent{MapStateStarted: &sfn.MapStateStartedDetails{Length: len(items)}})
 	x.pump(t)
 	return "", nil
 }
@@ -160,7 +161,7 @@ func (x *execution) pump(p *thread) {
 			x.childrenFailed(p, failure{Error: asl.ErrorRuntime, Cause: err.Error()})
 			return
 		}
-		x.event(p, "MapIterationStarted", HistoryEvent{MapIterationStarted: &MapIterationDetails{Name: p.State, Index: i}})
+		x.event(p, "MapIterationStarted", sfn.HistoryEvent{MapIterationStarted: &sfn.MapIterationDetails{Name: p.State, Index: i}})
 		c.LastEvent = p.LastEvent
 		ctx := x.contextObject(p, "", &[2]any{jsonInt(i), k.items[i]})
 		in, err := asl.ProcessItem(st, p.Effective, k.items[i], x.env(p, ctx), x.intrinsic)
@@ -201,13 +202,13 @@ func (x *execution) childEnded(p *thread, c *thread, end childEnd) {
 		k.succeeded++
 		k.results[c.Index] = end.Output
 		if st.Type == asl.TypeMap {
-			x.event(p, "MapIterationSucceeded", HistoryEvent{MapIterationSucceed: &MapIterationDetails{Name: p.State, Index: c.Index}})
+			x.event(p, "MapIterationSucceeded", sfn.HistoryEvent{MapIterationSucceed: &sfn.MapIterationDetails{Name: p.State, Index: c.Index}})
 		}
 	} else {
 		k.failed++
 		f := failure{Error: end.Error, Cause: end.Cause}
 		if st.Type == asl.TypeMap {
-			x.event(p, "MapIterationFailed", HistoryEvent{MapIterationFailed: &MapIterationDetails{Name: p.State, Index: c.Index}})
+			x.event(p, "MapIterationFailed", sfn.HistoryEvent{MapIterationFailed: &sfn.MapIterationDetails{Name: p.State, Index: c.Index}})
 			if k.tolerated != nil && k.tolerated(k.failed) {
 				k.results[c.Index] = map[string]any{"Error": end.Error, "Cause": end.Cause}
 			} else {
@@ -232,16 +233,16 @@ func (x *execution) childrenFailed(p *thread, f failure) {
 	st := p.states[p.State]
 	for _, c := range x.children(p.ID) {
 		if st.Type == asl.TypeMap {
-			x.event(p, "MapIterationAborted", HistoryEvent{MapIterationAborted: &MapIterationDetails{Name: p.State, Index: c.Index}})
+			x.event(p, "MapIterationAborted", sfn.HistoryEvent{MapIterationAborted: &sfn.MapIterationDetails{Name: p.State, Index: c.Index}})
 		}
 		x.abortThread(c)
 	}
 	p.kids = nil
 	p.Phase, p.Effective = "", nil
 	if st.Type == asl.TypeMap {
-		x.event(p, "MapStateFailed", HistoryEvent{})
+		x.event(p, "MapStateFailed", sfn.HistoryEvent{})
 	} else {
-		x.event(p, "ParallelStateFailed", HistoryEvent{})
+		x.event(p, "ParallelStateFailed", sfn.HistoryEvent{})
 	}
 	next, out := x.fail(p, st, f)
 	x.drive(p, next, out)
@@ -254,9 +255,9 @@ func (x *execution) childrenDone(p *thread) {
 	p.kids = nil
 	p.Phase, p.Effective = "", nil
 	if st.Type == asl.TypeMap {
-		x.event(p, "MapStateSucceeded", HistoryEvent{})
+		x.event(p, "MapStateSucceeded", sfn.HistoryEvent{})
 	} else {
-		x.event(p, "ParallelStateSucceeded", HistoryEvent{})
+		x.event(p, "ParallelStateSucceeded", sfn.HistoryEvent{})
 	}
 	env := x.env(p, x.contextObject(p, "", nil))
 	next, out := x.complete(p, st, results, env)

@@ -9,11 +9,10 @@ import (
 	"log/slog"
 	"sync"
 	"time"
-)
 
-// MaxPayloadBytes is the Step Functions quota on a state's input and
-// output, and on an execution's input, counted in bytes of UTF-8 JSON.
-const MaxPayloadBytes = 256 * 1024
+	"github.com/aiflow/aiflow/internal/clock"
+	"github.com/aiflow/aiflow/internal/sfn"
+)
 
 // Config configures New.
 type Config struct {
@@ -22,12 +21,12 @@ type Config struct {
 	Store Store
 	// Queues receives the messages of sqs:sendMessage tasks; nil makes
 	// such tasks fail with SQS.QueueDoesNotExistException.
-	Queues QueueSender
+	Queues sfn.QueueSender
 	// Functions runs Lambda tasks; nil makes them fail with
 	// Lambda.ResourceNotFoundException.
-	Functions FunctionInvoker
-	// Clock is the time; nil means SystemClock.
-	Clock Clock
+	Functions sfn.FunctionInvoker
+	// Clock is the time; nil means clock.System.
+	Clock clock.Clock
 	// Random is the source of task tokens, generated execution names and
 	// jitter; nil means crypto/rand.
 	Random io.Reader
@@ -52,9 +51,9 @@ type Config struct {
 // package documentation.
 type Engine struct {
 	store     Store
-	queues    QueueSender
-	functions FunctionInvoker
-	clock     Clock
+	queues    sfn.QueueSender
+	functions sfn.FunctionInvoker
+	clock     clock.Clock
 	random    io.Reader
 	randMu    sync.Mutex
 	region    string
@@ -92,7 +91,7 @@ func New(cfg Config) (*Engine, error) {
 		execs:     map[string]*execution{},
 	}
 	if e.clock == nil {
-		e.clock = SystemClock{}
+		e.clock = clock.System{}
 	}
 	if e.random == nil {
 		e.random = rand.Reader
@@ -203,19 +202,19 @@ func (e *Engine) checkOpen() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed || !e.started {
-		return errorf(CodeServiceUnavailable, "the engine is not running")
+		return errorf(sfn.CodeServiceUnavailable, "the engine is not running")
 	}
 	return nil
 }
 
 // storeError turns a Store's error into the API's.
 func (e *Engine) storeError(op string, err error) error {
-	var ae *Error
+	var ae *sfn.Error
 	if errors.As(err, &ae) {
 		return ae
 	}
 	e.log.Error("store failed", "op", op, "err", err)
-	return errorf(CodeServiceUnavailable, "the engine's store failed during %s", op)
+	return errorf(sfn.CodeServiceUnavailable, "the engine's store failed during %s", op)
 }
 
 // pendingCommit is one transition waiting to be written, with what to do
@@ -333,8 +332,8 @@ func (e *Engine) write(chunk []*pendingCommit) {
 			}
 			return
 		}
-		var ae *Error
-		if errors.As(err, &ae) && (ae.Code == CodeConflict || ae.Code == CodeValidation) {
+		var ae *sfn.Error
+		if errors.As(err, &ae) && (ae.Code == sfn.CodeConflict || ae.Code == sfn.CodeValidation) {
 			if len(chunk) > 1 {
 				half := len(chunk) / 2
 				e.write(chunk[:half])
@@ -344,17 +343,17 @@ func (e *Engine) write(chunk []*pendingCommit) {
 			p := chunk[0]
 			e.forget(p.x)
 			switch {
-			case ae.Code == CodeConflict && p.commit.Seq == 1:
+			case ae.Code == sfn.CodeConflict && p.commit.Seq == 1:
 				// A closed execution (or one of another engine) has
 				// this name already.
 				e.log.Info("start refused: the execution exists already", "execution", p.commit.Execution.ARN, "err", err)
 				if p.done != nil {
-					p.done <- errorf(CodeExecutionAlreadyExists, "execution %s exists already", p.commit.Execution.ARN)
+					p.done <- errorf(sfn.CodeExecutionAlreadyExists, "execution %s exists already", p.commit.Execution.ARN)
 				}
 			default:
 				e.log.Error("commit refused; dropping the execution from memory", "execution", p.commit.Execution.ARN, "err", err)
 				if p.done != nil {
-					p.done <- errorf(CodeServiceUnavailable, "the execution's transition could not be stored: %s", ae.Message)
+					p.done <- errorf(sfn.CodeServiceUnavailable, "the execution's transition could not be stored: %s", ae.Message)
 				}
 			}
 			return

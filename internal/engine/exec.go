@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aiflow/aiflow/internal/asl"
+	"github.com/aiflow/aiflow/internal/sfn"
 )
 
 // maxHistoryEvents is Step Functions' quota on an execution's history.
@@ -72,13 +73,13 @@ type execution struct {
 // batch is one transition as stored: the history events it adds and what
 // recovery needs to resume from it.
 type batch struct {
-	Start     *batchStart       `json:"start,omitempty"`
-	Events    []HistoryEvent    `json:"events"`
-	Threads   map[int]*thread   `json:"threads,omitempty"` // changed threads; nil means ended
-	Spawn     map[int]spawnInfo `json:"spawn,omitempty"`   // a Parallel or Map thread started its children
-	Ended     []childEnd        `json:"ended,omitempty"`
-	Succeeded []string          `json:"succeeded,omitempty"`
-	Spent     []string          `json:"spent,omitempty"`
+	Start     *batchStart        `json:"start,omitempty"`
+	Events    []sfn.HistoryEvent `json:"events"`
+	Threads   map[int]*thread    `json:"threads,omitempty"` // changed threads; nil means ended
+	Spawn     map[int]spawnInfo  `json:"spawn,omitempty"`   // a Parallel or Map thread started its children
+	Ended     []childEnd         `json:"ended,omitempty"`
+	Succeeded []string           `json:"succeeded,omitempty"`
+	Spent     []string           `json:"spent,omitempty"`
 }
 
 type batchStart struct {
@@ -226,7 +227,7 @@ func (e *Engine) writerOf(arn string) int {
 }
 
 // event records a history event of thread t (nil for the execution).
-func (x *execution) event(t *thread, typ string, ev HistoryEvent) {
+func (x *execution) event(t *thread, typ string, ev sfn.HistoryEvent) {
 	x.lastEventID++
 	ev.ID = x.lastEventID
 	ev.Type = typ
@@ -280,7 +281,7 @@ func (x *execution) flush(done chan error) {
 	p := &pendingCommit{x: x, commit: Commit{Execution: x.rec, Seq: x.seq, Type: typ, Data: data}, effects: x.effects, done: done}
 	x.b, x.effects = nil, nil
 	if !x.e.commits[x.writer].push(p) && done != nil {
-		done <- errorf(CodeServiceUnavailable, "the engine is closed")
+		done <- errorf(sfn.CodeServiceUnavailable, "the engine is closed")
 	}
 }
 
@@ -303,7 +304,7 @@ func (x *execution) oversized(size int) []byte {
 	x.b, x.effects = kept, nil
 	x.closed = false
 	x.rec.Output = ""
-	x.finish(StatusFailed, nil, failure{
+	x.finish(sfn.StatusFailed, nil, failure{
 		Error: asl.ErrorDataLimitExceeded,
 		Cause: fmt.Sprintf("A transition of the execution would write %d bytes of history, more than the %d bytes the engine stores in one.", size, MaxBatchBytes),
 	})
@@ -504,17 +505,17 @@ func decodeJSON(s string) (any, error) {
 	return v, nil
 }
 
-func tooBig(s string) bool { return len(s) > MaxPayloadBytes }
+func tooBig(s string) bool { return len(s) > sfn.MaxPayloadBytes }
 
 func dataLimit(what string, n int) failure {
-	return failure{Error: asl.ErrorDataLimitExceeded, Cause: fmt.Sprintf("The %s has exceeded the maximum size of %d bytes: it has %d bytes.", what, MaxPayloadBytes, n)}
+	return failure{Error: asl.ErrorDataLimitExceeded, Cause: fmt.Sprintf("The %s has exceeded the maximum size of %d bytes: it has %d bytes.", what, sfn.MaxPayloadBytes, n)}
 }
 
 // drive runs thread t from state name with input until it waits or ends.
 func (x *execution) drive(t *thread, name string, input any) {
 	for name != "" && !x.closed {
 		if x.lastEventID >= maxHistoryEvents {
-			x.finish(StatusFailed, nil, failure{Error: asl.ErrorRuntime, Cause: fmt.Sprintf("The execution reached the limit of %d history events.", maxHistoryEvents)})
+			x.finish(sfn.StatusFailed, nil, failure{Error: asl.ErrorRuntime, Cause: fmt.Sprintf("The execution reached the limit of %d history events.", maxHistoryEvents)})
 			return
 		}
 		name, input = x.step(t, name, input)
@@ -528,7 +529,7 @@ func (x *execution) enter(t *thread, name string, input any) *asl.State {
 	t.Retries, t.RetryCount, t.Task, t.Token, t.Due = nil, 0, nil, "", time.Time{}
 	t.Phase = ""
 	t.inputJSON = text(input)
-	x.event(t, string(st.Type)+"StateEntered", HistoryEvent{StateEntered: &StateEnteredDetails{Name: name, Input: t.inputJSON}})
+	x.event(t, string(st.Type)+"StateEntered", sfn.HistoryEvent{StateEntered: &sfn.StateEnteredDetails{Name: name, Input: t.inputJSON}})
 	return st
 }
 
@@ -638,7 +639,7 @@ func (x *execution) exit(t *thread, st *asl.State, output any, next string, assi
 	if tooBig(s) {
 		return x.fail(t, st, dataLimit("state output", len(s)))
 	}
-	x.event(t, string(st.Type)+"StateExited", HistoryEvent{StateExited: &StateExitedDetails{Name: t.State, Output: s, AssignedVariables: assigned}})
+	x.event(t, string(st.Type)+"StateExited", sfn.HistoryEvent{StateExited: &sfn.StateExitedDetails{Name: t.State, Output: s, AssignedVariables: assigned}})
 	if st.Type == asl.TypeSucceed || st.End {
 		x.endThread(t, output, nil)
 		return "", nil
@@ -944,7 +945,7 @@ func (x *execution) fail(t *thread, st *asl.State, f failure) (string, any) {
 			x.endThread(t, nil, &ff)
 			return "", nil
 		}
-		x.event(t, string(st.Type)+"StateExited", HistoryEvent{StateExited: &StateExitedDetails{Name: t.State, Output: s, AssignedVariables: assigned}})
+		x.event(t, string(st.Type)+"StateExited", sfn.HistoryEvent{StateExited: &sfn.StateExitedDetails{Name: t.State, Output: s, AssignedVariables: assigned}})
 		return c.Next, out
 	}
 	x.endThread(t, nil, &f)
@@ -977,9 +978,9 @@ func (x *execution) endThread(t *thread, output any, f *failure) {
 	t.stopAll()
 	if t.Parent == 0 {
 		if f != nil {
-			x.finish(StatusFailed, nil, *f)
+			x.finish(sfn.StatusFailed, nil, *f)
 		} else {
-			x.finish(StatusSucceeded, output, failure{})
+			x.finish(sfn.StatusSucceeded, output, failure{})
 		}
 		return
 	}
@@ -1058,7 +1059,7 @@ func (x *execution) children(id int) []*thread {
 }
 
 // finish closes the execution with a final status.
-func (x *execution) finish(status ExecutionStatus, output any, f failure) {
+func (x *execution) finish(status sfn.ExecutionStatus, output any, f failure) {
 	if x.closed {
 		return
 	}
@@ -1071,24 +1072,24 @@ func (x *execution) finish(status ExecutionStatus, output any, f failure) {
 	}
 	now := x.now()
 	switch status {
-	case StatusSucceeded:
+	case sfn.StatusSucceeded:
 		s := text(output)
 		if tooBig(s) {
-			status, f = StatusFailed, dataLimit("execution output", len(s))
+			status, f = sfn.StatusFailed, dataLimit("execution output", len(s))
 		} else {
 			x.rec.Output = s
-			x.event(nil, "ExecutionSucceeded", HistoryEvent{ExecutionSucceeded: &OutputDetails{Output: s}})
+			x.event(nil, "ExecutionSucceeded", sfn.HistoryEvent{ExecutionSucceeded: &sfn.OutputDetails{Output: s}})
 		}
 	}
 	switch status {
-	case StatusFailed:
-		x.event(nil, "ExecutionFailed", HistoryEvent{ExecutionFailed: &FailureDetails{Error: f.Error, Cause: f.Cause}})
-	case StatusAborted:
-		x.event(nil, "ExecutionAborted", HistoryEvent{ExecutionAborted: &FailureDetails{Error: f.Error, Cause: f.Cause}})
-	case StatusTimedOut:
-		x.event(nil, "ExecutionTimedOut", HistoryEvent{ExecutionTimedOut: &FailureDetails{Error: f.Error, Cause: f.Cause}})
+	case sfn.StatusFailed:
+		x.event(nil, "ExecutionFailed", sfn.HistoryEvent{ExecutionFailed: &sfn.FailureDetails{Error: f.Error, Cause: f.Cause}})
+	case sfn.StatusAborted:
+		x.event(nil, "ExecutionAborted", sfn.HistoryEvent{ExecutionAborted: &sfn.FailureDetails{Error: f.Error, Cause: f.Cause}})
+	case sfn.StatusTimedOut:
+		x.event(nil, "ExecutionTimedOut", sfn.HistoryEvent{ExecutionTimedOut: &sfn.FailureDetails{Error: f.Error, Cause: f.Cause}})
 	}
-	if status != StatusSucceeded {
+	if status != sfn.StatusSucceeded {
 		x.rec.Error, x.rec.Cause = f.Error, f.Cause
 	}
 	x.rec.Status, x.rec.StopDate = status, now

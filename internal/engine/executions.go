@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/aiflow/aiflow/internal/asl"
+	"github.com/aiflow/aiflow/internal/sfn"
 )
 
 // maxTokenLength is Step Functions' limit on a task token.
@@ -20,31 +21,31 @@ const maxTokenLength = 1024
 // its start is written. Starting again with the same name and input while
 // the execution runs returns the same execution; a different input, or a
 // name whose execution has closed, is ExecutionAlreadyExists.
-func (e *Engine) StartExecution(ctx context.Context, in StartExecutionInput) (StartExecutionOutput, error) {
+func (e *Engine) StartExecution(ctx context.Context, in sfn.StartExecutionInput) (sfn.StartExecutionOutput, error) {
 	x, err := e.start(ctx, in)
 	if err != nil {
-		return StartExecutionOutput{}, err
+		return sfn.StartExecutionOutput{}, err
 	}
-	return StartExecutionOutput{ExecutionARN: x.rec.ARN, StartDate: x.rec.StartDate}, nil
+	return sfn.StartExecutionOutput{ExecutionARN: x.rec.ARN, StartDate: x.rec.StartDate}, nil
 }
 
 // StartSyncExecution runs an execution of an EXPRESS state machine to its
 // end and describes it; a STANDARD one is StateMachineTypeNotSupported,
 // as in Step Functions.
-func (e *Engine) StartSyncExecution(ctx context.Context, in StartExecutionInput) (Execution, error) {
+func (e *Engine) StartSyncExecution(ctx context.Context, in sfn.StartExecutionInput) (sfn.Execution, error) {
 	m, err := e.machine(in.StateMachineARN)
 	if err != nil {
-		return Execution{}, err
+		return sfn.Execution{}, err
 	}
-	if m.rec.Type != TypeExpress {
-		return Execution{}, errorf(CodeStateMachineTypeNotSupport, "StartSyncExecution runs EXPRESS state machines only; %s is %s", m.rec.ARN, m.rec.Type)
+	if m.rec.Type != sfn.TypeExpress {
+		return sfn.Execution{}, errorf(sfn.CodeStateMachineTypeNotSupport, "StartSyncExecution runs EXPRESS state machines only; %s is %s", m.rec.ARN, m.rec.Type)
 	}
 	x, err := e.start(ctx, in)
 	if err != nil {
-		return Execution{}, err
+		return sfn.Execution{}, err
 	}
 	if err := x.wait(ctx); err != nil {
-		return Execution{}, err
+		return sfn.Execution{}, err
 	}
 	return e.DescribeExecution(ctx, x.rec.ARN)
 }
@@ -75,13 +76,13 @@ func (e *Engine) Wait(ctx context.Context, executionARN string) error {
 	if err != nil {
 		return err
 	}
-	if rec.Status == StatusRunning {
-		return errorf(CodeServiceUnavailable, "execution %s runs in another engine", executionARN)
+	if rec.Status == sfn.StatusRunning {
+		return errorf(sfn.CodeServiceUnavailable, "execution %s runs in another engine", executionARN)
 	}
 	return nil
 }
 
-func (e *Engine) start(ctx context.Context, in StartExecutionInput) (*execution, error) {
+func (e *Engine) start(ctx context.Context, in sfn.StartExecutionInput) (*execution, error) {
 	if err := e.checkOpen(); err != nil {
 		return nil, err
 	}
@@ -100,15 +101,15 @@ func (e *Engine) start(ctx context.Context, in StartExecutionInput) (*execution,
 	if input == "" {
 		input = "{}"
 	}
-	if len(input) > MaxPayloadBytes {
-		return nil, errorf(CodeInvalidExecutionInput, "the execution input has %d bytes; the limit is %d", len(input), MaxPayloadBytes)
+	if len(input) > sfn.MaxPayloadBytes {
+		return nil, errorf(sfn.CodeInvalidExecutionInput, "the execution input has %d bytes; the limit is %d", len(input), sfn.MaxPayloadBytes)
 	}
 	if !utf8.ValidString(input) {
-		return nil, errorf(CodeInvalidExecutionInput, "the execution input is not valid UTF-8")
+		return nil, errorf(sfn.CodeInvalidExecutionInput, "the execution input is not valid UTF-8")
 	}
 	value, err := decodeJSON(input)
 	if err != nil {
-		return nil, errorf(CodeInvalidExecutionInput, "the execution input is not valid JSON: %v", err)
+		return nil, errorf(sfn.CodeInvalidExecutionInput, "the execution input is not valid JSON: %v", err)
 	}
 	arn := e.executionARN(m.rec.Name, name)
 	same := func(rec ExecutionRecord) bool { return rec.Input == input }
@@ -118,10 +119,10 @@ func (e *Engine) start(ctx context.Context, in StartExecutionInput) (*execution,
 		x.mu.Lock()
 		rec := x.rec
 		x.mu.Unlock()
-		if rec.Status == StatusRunning && same(rec) {
+		if rec.Status == sfn.StatusRunning && same(rec) {
 			return x, nil
 		}
-		return nil, errorf(CodeExecutionAlreadyExists, "execution %s exists already", arn)
+		return nil, errorf(sfn.CodeExecutionAlreadyExists, "execution %s exists already", arn)
 	}
 	e.mu.Unlock()
 	// A closed execution of this name is not in memory. The store would
@@ -131,27 +132,27 @@ func (e *Engine) start(ctx context.Context, in StartExecutionInput) (*execution,
 	if rec, ok, err := e.store.Execution(ctx, arn); err != nil {
 		return nil, e.storeError("StartExecution", err)
 	} else if ok {
-		return nil, errorf(CodeExecutionAlreadyExists, "execution %s exists already (%s)", arn, rec.Status)
+		return nil, errorf(sfn.CodeExecutionAlreadyExists, "execution %s exists already (%s)", arn, rec.Status)
 	}
 	now := e.now()
-	x := e.newExecution(ExecutionRecord{ARN: arn, StateMachineARN: m.rec.ARN, Name: name, Status: StatusRunning, StartDate: now,
+	x := e.newExecution(ExecutionRecord{ARN: arn, StateMachineARN: m.rec.ARN, Name: name, Status: sfn.StatusRunning, StartDate: now,
 		Input: input, TraceHeader: in.TraceHeader})
 	x.smName, x.roleARN, x.definition, x.sm, x.input = m.rec.Name, m.rec.RoleARN, m.rec.Definition, m.sm, value
 	e.mu.Lock()
 	if other := e.execs[arn]; other != nil {
 		e.mu.Unlock()
-		return nil, errorf(CodeExecutionAlreadyExists, "execution %s exists already", arn)
+		return nil, errorf(sfn.CodeExecutionAlreadyExists, "execution %s exists already", arn)
 	}
 	if e.closed {
 		e.mu.Unlock()
-		return nil, errorf(CodeServiceUnavailable, "the engine is closed")
+		return nil, errorf(sfn.CodeServiceUnavailable, "the engine is closed")
 	}
 	e.execs[arn] = x
 	e.mu.Unlock()
 
 	x.mu.Lock()
 	x.batch().Start = &batchStart{Definition: m.rec.Definition, RoleARN: m.rec.RoleARN}
-	x.event(nil, "ExecutionStarted", HistoryEvent{ExecutionStarted: &ExecutionStartedDetails{Input: input, RoleARN: m.rec.RoleARN, StateMachineARN: m.rec.ARN}})
+	x.event(nil, "ExecutionStarted", sfn.HistoryEvent{ExecutionStarted: &sfn.ExecutionStartedDetails{Input: input, RoleARN: m.rec.RoleARN, StateMachineARN: m.rec.ARN}})
 	x.armTTL()
 	root, err := x.newThread(nil, 0, nil)
 	if err != nil {
@@ -182,7 +183,7 @@ func (x *execution) armTTL() {
 		if x.closed || x.dead {
 			return
 		}
-		x.finish(StatusTimedOut, nil, failure{Error: asl.ErrorTimeout, Cause: fmt.Sprintf("The execution timed out after %d seconds (the state machine's TimeoutSeconds).", *x.sm.TimeoutSeconds)})
+		x.finish(sfn.StatusTimedOut, nil, failure{Error: asl.ErrorTimeout, Cause: fmt.Sprintf("The execution timed out after %d seconds (the state machine's TimeoutSeconds).", *x.sm.TimeoutSeconds)})
 		x.flush(nil)
 	})
 }
@@ -199,8 +200,8 @@ func (x *execution) stopTimers() {
 	}
 }
 
-func describe(r ExecutionRecord) Execution {
-	return Execution{ExecutionARN: r.ARN, StateMachineARN: r.StateMachineARN, Name: r.Name, Status: r.Status,
+func describe(r ExecutionRecord) sfn.Execution {
+	return sfn.Execution{ExecutionARN: r.ARN, StateMachineARN: r.StateMachineARN, Name: r.Name, Status: r.Status,
 		StartDate: r.StartDate, StopDate: r.StopDate, Input: r.Input, Output: r.Output, Error: r.Error, Cause: r.Cause,
 		TraceHeader: r.TraceHeader}
 }
@@ -224,43 +225,43 @@ func (e *Engine) record(ctx context.Context, arn string) (ExecutionRecord, error
 		return ExecutionRecord{}, e.storeError("DescribeExecution", err)
 	}
 	if !ok {
-		return ExecutionRecord{}, errorf(CodeExecutionDoesNotExist, "execution %s does not exist", arn)
+		return ExecutionRecord{}, errorf(sfn.CodeExecutionDoesNotExist, "execution %s does not exist", arn)
 	}
 	return rec, nil
 }
 
 // DescribeExecution describes an execution; ExecutionDoesNotExist when
 // there is none.
-func (e *Engine) DescribeExecution(ctx context.Context, arn string) (Execution, error) {
+func (e *Engine) DescribeExecution(ctx context.Context, arn string) (sfn.Execution, error) {
 	rec, err := e.record(ctx, arn)
 	if err != nil {
-		return Execution{}, err
+		return sfn.Execution{}, err
 	}
 	return describe(rec), nil
 }
 
 // ListExecutions lists a state machine's executions, newest first.
-func (e *Engine) ListExecutions(ctx context.Context, in ListExecutionsInput) (ListExecutionsOutput, error) {
+func (e *Engine) ListExecutions(ctx context.Context, in sfn.ListExecutionsInput) (sfn.ListExecutionsOutput, error) {
 	if _, err := checkStateMachineARN(in.StateMachineARN); err != nil {
-		return ListExecutionsOutput{}, err
+		return sfn.ListExecutionsOutput{}, err
 	}
 	limit, err := pageSize(in.MaxResults)
 	if err != nil {
-		return ListExecutionsOutput{}, err
+		return sfn.ListExecutionsOutput{}, err
 	}
 	switch in.StatusFilter {
-	case "", StatusRunning, StatusSucceeded, StatusFailed, StatusTimedOut, StatusAborted:
+	case "", sfn.StatusRunning, sfn.StatusSucceeded, sfn.StatusFailed, sfn.StatusTimedOut, sfn.StatusAborted:
 	default:
-		return ListExecutionsOutput{}, errorf(CodeValidation, "statusFilter %q is not RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED", in.StatusFilter)
+		return sfn.ListExecutionsOutput{}, errorf(sfn.CodeValidation, "statusFilter %q is not RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED", in.StatusFilter)
 	}
 	if _, err := e.machine(in.StateMachineARN); err != nil {
-		return ListExecutionsOutput{}, err
+		return sfn.ListExecutionsOutput{}, err
 	}
 	recs, next, err := e.store.Executions(ctx, ExecutionFilter{StateMachineARN: in.StateMachineARN, Status: in.StatusFilter, After: in.NextToken, Limit: limit})
 	if err != nil {
-		return ListExecutionsOutput{}, e.storeError("ListExecutions", err)
+		return sfn.ListExecutionsOutput{}, e.storeError("ListExecutions", err)
 	}
-	out := ListExecutionsOutput{NextToken: next}
+	out := sfn.ListExecutionsOutput{NextToken: next}
 	for _, r := range recs {
 		d := describe(r)
 		d.Input, d.Output = "", ""
@@ -271,7 +272,7 @@ func (e *Engine) ListExecutions(ctx context.Context, in ListExecutionsInput) (Li
 
 // StopExecution aborts a running execution with an optional error and
 // cause; stopping a closed one changes nothing and returns when it closed.
-func (e *Engine) StopExecution(ctx context.Context, in StopExecutionInput) (time.Time, error) {
+func (e *Engine) StopExecution(ctx context.Context, in sfn.StopExecutionInput) (time.Time, error) {
 	if err := e.checkOpen(); err != nil {
 		return time.Time{}, err
 	}
@@ -279,7 +280,7 @@ func (e *Engine) StopExecution(ctx context.Context, in StopExecutionInput) (time
 		return time.Time{}, err
 	}
 	if len(in.Error) > 256 || len(in.Cause) > 32768 {
-		return time.Time{}, errorf(CodeValidation, "error is limited to 256 and cause to 32768 characters")
+		return time.Time{}, errorf(sfn.CodeValidation, "error is limited to 256 and cause to 32768 characters")
 	}
 	e.mu.Lock()
 	x := e.execs[in.ExecutionARN]
@@ -297,7 +298,7 @@ func (e *Engine) StopExecution(ctx context.Context, in StopExecutionInput) (time
 		x.mu.Unlock()
 		return stop, nil
 	}
-	x.finish(StatusAborted, nil, failure{Error: in.Error, Cause: in.Cause})
+	x.finish(sfn.StatusAborted, nil, failure{Error: in.Error, Cause: in.Cause})
 	stop := x.rec.StopDate
 	done := make(chan error, 1)
 	x.flush(done)
@@ -310,17 +311,17 @@ func (e *Engine) StopExecution(ctx context.Context, in StopExecutionInput) (time
 
 // GetExecutionHistory returns a page of an execution's history, oldest
 // first or, with ReverseOrder, newest first.
-func (e *Engine) GetExecutionHistory(ctx context.Context, in GetExecutionHistoryInput) (GetExecutionHistoryOutput, error) {
+func (e *Engine) GetExecutionHistory(ctx context.Context, in sfn.GetExecutionHistoryInput) (sfn.GetExecutionHistoryOutput, error) {
 	if _, err := e.record(ctx, in.ExecutionARN); err != nil {
-		return GetExecutionHistoryOutput{}, err
+		return sfn.GetExecutionHistoryOutput{}, err
 	}
 	limit, err := pageSize(in.MaxResults)
 	if err != nil {
-		return GetExecutionHistoryOutput{}, err
+		return sfn.GetExecutionHistoryOutput{}, err
 	}
 	events, err := e.history(ctx, in.ExecutionARN)
 	if err != nil {
-		return GetExecutionHistoryOutput{}, err
+		return sfn.GetExecutionHistoryOutput{}, err
 	}
 	if in.ReverseOrder {
 		slices.Reverse(events)
@@ -329,12 +330,12 @@ func (e *Engine) GetExecutionHistory(ctx context.Context, in GetExecutionHistory
 	if in.NextToken != "" {
 		n, err := strconv.Atoi(in.NextToken)
 		if err != nil || n < 0 || n > len(events) {
-			return GetExecutionHistoryOutput{}, errorf(CodeValidation, "invalid nextToken %q", in.NextToken)
+			return sfn.GetExecutionHistoryOutput{}, errorf(sfn.CodeValidation, "invalid nextToken %q", in.NextToken)
 		}
 		start = n
 	}
 	end := min(start+limit, len(events))
-	out := GetExecutionHistoryOutput{Events: events[start:end]}
+	out := sfn.GetExecutionHistoryOutput{Events: events[start:end]}
 	if end < len(events) {
 		out.NextToken = strconv.Itoa(end)
 	}
@@ -347,15 +348,15 @@ func (e *Engine) GetExecutionHistory(ctx context.Context, in GetExecutionHistory
 }
 
 // history expands an execution's stored batches into its events.
-func (e *Engine) history(ctx context.Context, arn string) ([]HistoryEvent, error) {
+func (e *Engine) history(ctx context.Context, arn string) ([]sfn.HistoryEvent, error) {
 	batches, err := e.store.Batches(ctx, arn)
 	if err != nil {
 		return nil, e.storeError("GetExecutionHistory", err)
 	}
-	var events []HistoryEvent
+	var events []sfn.HistoryEvent
 	for i, raw := range batches {
 		var b struct {
-			Events []HistoryEvent `json:"events"`
+			Events []sfn.HistoryEvent `json:"events"`
 		}
 		if err := json.Unmarshal(raw, &b); err != nil {
 			return nil, e.storeError("GetExecutionHistory", fmt.Errorf("decoding batch %d of %s: %w", i+1, arn, err))
@@ -365,26 +366,26 @@ func (e *Engine) history(ctx context.Context, arn string) ([]HistoryEvent, error
 	return events, nil
 }
 
-func stripData(ev *HistoryEvent) {
+func stripData(ev *sfn.HistoryEvent) {
 	if d := ev.ExecutionStarted; d != nil {
 		c := *d
 		c.Input = ""
 		ev.ExecutionStarted = &c
 	}
 	if d := ev.ExecutionSucceeded; d != nil {
-		ev.ExecutionSucceeded = &OutputDetails{}
+		ev.ExecutionSucceeded = &sfn.OutputDetails{}
 	}
 	if d := ev.StateEntered; d != nil {
-		ev.StateEntered = &StateEnteredDetails{Name: d.Name}
+		ev.StateEntered = &sfn.StateEnteredDetails{Name: d.Name}
 	}
 	if d := ev.StateExited; d != nil {
-		ev.StateExited = &StateExitedDetails{Name: d.Name}
+		ev.StateExited = &sfn.StateExitedDetails{Name: d.Name}
 	}
 	if d := ev.TaskSucceeded; d != nil {
-		ev.TaskSucceeded = &TaskOutputDetails{ResourceType: d.ResourceType, Resource: d.Resource}
+		ev.TaskSucceeded = &sfn.TaskOutputDetails{ResourceType: d.ResourceType, Resource: d.Resource}
 	}
 	if d := ev.TaskSubmitted; d != nil {
-		ev.TaskSubmitted = &TaskOutputDetails{ResourceType: d.ResourceType, Resource: d.Resource}
+		ev.TaskSubmitted = &sfn.TaskOutputDetails{ResourceType: d.ResourceType, Resource: d.Resource}
 	}
 	if d := ev.TaskScheduled; d != nil {
 		c := *d
@@ -397,7 +398,7 @@ func stripData(ev *HistoryEvent) {
 		ev.LambdaFunctionScheduled = &c
 	}
 	if d := ev.LambdaFunctionSucceeded; d != nil {
-		ev.LambdaFunctionSucceeded = &OutputDetails{}
+		ev.LambdaFunctionSucceeded = &sfn.OutputDetails{}
 	}
 }
 
@@ -408,11 +409,11 @@ func (e *Engine) callback(ctx context.Context, token string, success bool, f fun
 		return err
 	}
 	if token == "" || len(token) > maxTokenLength {
-		return errorf(CodeValidation, "taskToken must be 1 to %d characters long", maxTokenLength)
+		return errorf(sfn.CodeValidation, "taskToken must be 1 to %d characters long", maxTokenLength)
 	}
 	arn, ok := tokenExecution(token)
 	if !ok {
-		return errorf(CodeInvalidToken, "invalid task token")
+		return errorf(sfn.CodeInvalidToken, "invalid task token")
 	}
 	e.mu.Lock()
 	x := e.execs[arn]
@@ -436,25 +437,25 @@ func (e *Engine) callback(ctx context.Context, token string, success bool, f fun
 	case succeeded && success:
 		return nil
 	case succeeded || spent || closed:
-		return errorf(CodeTaskTimedOut, "the task of this token has closed")
+		return errorf(sfn.CodeTaskTimedOut, "the task of this token has closed")
 	}
-	return errorf(CodeInvalidToken, "invalid task token")
+	return errorf(sfn.CodeInvalidToken, "invalid task token")
 }
 
 // closedToken answers a callback for an execution that does not run here.
 func (e *Engine) closedToken(ctx context.Context, arn, token string, success bool) error {
 	if err := checkExecutionARN(arn); err != nil {
-		return errorf(CodeInvalidToken, "invalid task token")
+		return errorf(sfn.CodeInvalidToken, "invalid task token")
 	}
 	rec, ok, err := e.store.Execution(ctx, arn)
 	if err != nil {
 		return e.storeError("SendTask", err)
 	}
 	if !ok {
-		return errorf(CodeInvalidToken, "invalid task token")
+		return errorf(sfn.CodeInvalidToken, "invalid task token")
 	}
-	if rec.Status == StatusRunning {
-		return errorf(CodeServiceUnavailable, "the execution is not loaded yet; try again")
+	if rec.Status == sfn.StatusRunning {
+		return errorf(sfn.CodeServiceUnavailable, "the execution is not loaded yet; try again")
 	}
 	batches, err := e.store.Batches(ctx, arn)
 	if err != nil {
@@ -473,26 +474,26 @@ func (e *Engine) closedToken(ctx context.Context, arn, token string, success boo
 			if success {
 				return nil
 			}
-			return errorf(CodeTaskTimedOut, "the task of this token has closed")
+			return errorf(sfn.CodeTaskTimedOut, "the task of this token has closed")
 		}
 		if slices.Contains(b.Spent, token) {
-			return errorf(CodeTaskTimedOut, "the task of this token has closed")
+			return errorf(sfn.CodeTaskTimedOut, "the task of this token has closed")
 		}
 	}
-	return errorf(CodeTaskTimedOut, "the execution of this token has closed")
+	return errorf(sfn.CodeTaskTimedOut, "the execution of this token has closed")
 }
 
 // SendTaskSuccess completes the task of a token with output, a JSON text.
 // A token of a closed task is TaskTimedOut, except that succeeding again
 // a task that succeeded changes nothing; an unknown token is
 // InvalidToken.
-func (e *Engine) SendTaskSuccess(ctx context.Context, in SendTaskSuccessInput) error {
-	if len(in.Output) > MaxPayloadBytes {
-		return errorf(CodeValidation, "output has %d bytes; the limit is %d", len(in.Output), MaxPayloadBytes)
+func (e *Engine) SendTaskSuccess(ctx context.Context, in sfn.SendTaskSuccessInput) error {
+	if len(in.Output) > sfn.MaxPayloadBytes {
+		return errorf(sfn.CodeValidation, "output has %d bytes; the limit is %d", len(in.Output), sfn.MaxPayloadBytes)
 	}
 	out, err := decodeJSON(in.Output)
 	if err != nil {
-		return errorf(CodeInvalidOutput, "output is not valid JSON: %v", err)
+		return errorf(sfn.CodeInvalidOutput, "output is not valid JSON: %v", err)
 	}
 	return e.callback(ctx, in.TaskToken, true, func(x *execution, t *thread) {
 		x.completeTask(t, out, nil, false)
@@ -500,9 +501,9 @@ func (e *Engine) SendTaskSuccess(ctx context.Context, in SendTaskSuccessInput) e
 }
 
 // SendTaskFailure fails the task of a token with an error name and cause.
-func (e *Engine) SendTaskFailure(ctx context.Context, in SendTaskFailureInput) error {
+func (e *Engine) SendTaskFailure(ctx context.Context, in sfn.SendTaskFailureInput) error {
 	if len(in.Error) > 256 || len(in.Cause) > 32768 {
-		return errorf(CodeValidation, "error is limited to 256 and cause to 32768 characters")
+		return errorf(sfn.CodeValidation, "error is limited to 256 and cause to 32768 characters")
 	}
 	return e.callback(ctx, in.TaskToken, false, func(x *execution, t *thread) {
 		x.completeTask(t, nil, &failure{Error: in.Error, Cause: in.Cause}, false)

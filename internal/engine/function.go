@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+
+	"github.com/aiflow/aiflow/internal/sfn"
 )
 
 // FunctionHandler is a Lambda handler run in the engine's process.
@@ -31,7 +33,7 @@ func (e *FunctionError) Error() string { return e.Type + ": " + e.Message }
 type FunctionRegistry struct {
 	// Fallback invokes functions that have no handler here; nil makes such
 	// calls fail with Lambda.ResourceNotFoundException.
-	Fallback FunctionInvoker
+	Fallback sfn.FunctionInvoker
 
 	mu       sync.RWMutex
 	handlers map[string]FunctionHandler
@@ -68,7 +70,7 @@ var ErrFunctionNotFound = errors.New("function not found")
 // error becomes a function error ("Unhandled") whose payload holds
 // errorType (a *FunctionError's Type, or "Error") and errorMessage, as the
 // Lambda runtime reports it.
-func (r *FunctionRegistry) Invoke(ctx context.Context, p InvokeParams) (InvokeResult, error) {
+func (r *FunctionRegistry) Invoke(ctx context.Context, p sfn.InvokeParams) (sfn.InvokeResult, error) {
 	r.mu.RLock()
 	h := r.handlers[FunctionBaseName(p.FunctionName)]
 	r.mu.RUnlock()
@@ -76,7 +78,7 @@ func (r *FunctionRegistry) Invoke(ctx context.Context, p InvokeParams) (InvokeRe
 		if r.Fallback != nil {
 			return r.Fallback.Invoke(ctx, p)
 		}
-		return InvokeResult{}, fmt.Errorf("invoking %s: %w", p.FunctionName, ErrFunctionNotFound)
+		return sfn.InvokeResult{}, fmt.Errorf("invoking %s: %w", p.FunctionName, ErrFunctionNotFound)
 	}
 	payload := json.RawMessage(p.Payload)
 	if len(payload) == 0 {
@@ -93,10 +95,10 @@ func (r *FunctionRegistry) Invoke(ctx context.Context, p InvokeParams) (InvokeRe
 		if fe != nil {
 			body, _ = json.Marshal(map[string]string{"errorType": typ, "errorMessage": fe.Message})
 		}
-		return InvokeResult{StatusCode: 200, Payload: body, ExecutedVersion: "$LATEST", FunctionError: "Unhandled"}, nil
+		return sfn.InvokeResult{StatusCode: 200, Payload: body, ExecutedVersion: "$LATEST", FunctionError: "Unhandled"}, nil
 	}
 	if len(out) == 0 {
 		out = json.RawMessage("null")
 	}
-	return InvokeResult{StatusCode: 200, Payload: out, ExecutedVersion: "$LATEST"}, nil
+	return sfn.InvokeResult{StatusCode: 200, Payload: out, ExecutedVersion: "$LATEST"}, nil
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/aiflow/aiflow/internal/asl"
+	"github.com/aiflow/aiflow/internal/sfn"
 )
 
 // machine is a state machine with its parsed definition.
@@ -29,18 +30,18 @@ func newMachine(r StateMachineRecord) (*machine, error) {
 // InvalidDefinition *Error listing every problem.
 func parseDefinition(def string) (*asl.StateMachine, error) {
 	if strings.TrimSpace(def) == "" {
-		return nil, errorf(CodeInvalidDefinition, "the definition is empty")
+		return nil, errorf(sfn.CodeInvalidDefinition, "the definition is empty")
 	}
 	sm, err := asl.Parse([]byte(def))
 	if err != nil {
-		return nil, errorf(CodeInvalidDefinition, "%v", err)
+		return nil, errorf(sfn.CodeInvalidDefinition, "%v", err)
 	}
 	if problems := asl.Validate(sm); len(problems) > 0 {
 		msgs := make([]string, len(problems))
 		for i, p := range problems {
 			msgs[i] = p.Error()
 		}
-		return nil, errorf(CodeInvalidDefinition, "%s", strings.Join(msgs, "; "))
+		return nil, errorf(sfn.CodeInvalidDefinition, "%s", strings.Join(msgs, "; "))
 	}
 	return sm, nil
 }
@@ -62,7 +63,7 @@ func (e *Engine) executionARN(smName, name string) string {
 // names.
 func checkName(what, name string) error {
 	if err := asl.ValidateStateName(name); err != nil {
-		return errorf(CodeInvalidName, "invalid %s name %q: %v", what, name, err)
+		return errorf(sfn.CodeInvalidName, "invalid %s name %q: %v", what, name, err)
 	}
 	return nil
 }
@@ -70,14 +71,14 @@ func checkName(what, name string) error {
 func checkStateMachineARN(arn string) (name string, err error) {
 	m := stateMachineARN.FindStringSubmatch(arn)
 	if m == nil {
-		return "", errorf(CodeInvalidArn, "invalid state machine ARN %q: want arn:aws:states:REGION:ACCOUNT:stateMachine:NAME", arn)
+		return "", errorf(sfn.CodeInvalidArn, "invalid state machine ARN %q: want arn:aws:states:REGION:ACCOUNT:stateMachine:NAME", arn)
 	}
 	return m[3], nil
 }
 
 func checkExecutionARN(arn string) error {
 	if !executionARN.MatchString(arn) {
-		return errorf(CodeInvalidArn, "invalid execution ARN %q: want arn:aws:states:REGION:ACCOUNT:execution:STATE_MACHINE:NAME", arn)
+		return errorf(sfn.CodeInvalidArn, "invalid execution ARN %q: want arn:aws:states:REGION:ACCOUNT:execution:STATE_MACHINE:NAME", arn)
 	}
 	return nil
 }
@@ -89,67 +90,67 @@ func (e *Engine) newRevisionID() string { return hex.EncodeToString(e.randomByte
 // Functions does; with anything different it is StateMachineAlreadyExists.
 // A definition Step Functions would refuse is InvalidDefinition, with
 // every problem and where it is.
-func (e *Engine) CreateStateMachine(ctx context.Context, in CreateStateMachineInput) (CreateStateMachineOutput, error) {
+func (e *Engine) CreateStateMachine(ctx context.Context, in sfn.CreateStateMachineInput) (sfn.CreateStateMachineOutput, error) {
 	if err := e.checkOpen(); err != nil {
-		return CreateStateMachineOutput{}, err
+		return sfn.CreateStateMachineOutput{}, err
 	}
 	if err := checkName("state machine", in.Name); err != nil {
-		return CreateStateMachineOutput{}, err
+		return sfn.CreateStateMachineOutput{}, err
 	}
 	typ := in.Type
 	if typ == "" {
-		typ = TypeStandard
+		typ = sfn.TypeStandard
 	}
-	if typ != TypeStandard && typ != TypeExpress {
-		return CreateStateMachineOutput{}, errorf(CodeValidation, "type %q is not STANDARD or EXPRESS", in.Type)
+	if typ != sfn.TypeStandard && typ != sfn.TypeExpress {
+		return sfn.CreateStateMachineOutput{}, errorf(sfn.CodeValidation, "type %q is not STANDARD or EXPRESS", in.Type)
 	}
 	sm, err := parseDefinition(in.Definition)
 	if err != nil {
-		return CreateStateMachineOutput{}, err
+		return sfn.CreateStateMachineOutput{}, err
 	}
 	arn := e.stateMachineARN(in.Name)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if old := e.machines[arn]; old != nil {
 		if old.rec.Definition == in.Definition && old.rec.RoleARN == in.RoleARN && old.rec.Type == typ {
-			return CreateStateMachineOutput{StateMachineARN: arn, CreationDate: old.rec.CreationDate}, nil
+			return sfn.CreateStateMachineOutput{StateMachineARN: arn, CreationDate: old.rec.CreationDate}, nil
 		}
-		return CreateStateMachineOutput{}, errorf(CodeStateMachineAlreadyExists, "state machine %s exists already with a different definition, role or type", arn)
+		return sfn.CreateStateMachineOutput{}, errorf(sfn.CodeStateMachineAlreadyExists, "state machine %s exists already with a different definition, role or type", arn)
 	}
 	now := e.now()
 	rec := StateMachineRecord{ARN: arn, Name: in.Name, Definition: in.Definition, RoleARN: in.RoleARN, Type: typ,
 		CreationDate: now, UpdateDate: now, RevisionID: e.newRevisionID()}
 	if err := e.store.PutStateMachine(ctx, rec); err != nil {
-		return CreateStateMachineOutput{}, e.storeError("CreateStateMachine", err)
+		return sfn.CreateStateMachineOutput{}, e.storeError("CreateStateMachine", err)
 	}
 	e.machines[arn] = &machine{rec: rec, sm: sm}
-	return CreateStateMachineOutput{StateMachineARN: arn, CreationDate: now}, nil
+	return sfn.CreateStateMachineOutput{StateMachineARN: arn, CreationDate: now}, nil
 }
 
 // UpdateStateMachine changes a state machine's definition or role.
 // Running executions keep the definition they started with.
-func (e *Engine) UpdateStateMachine(ctx context.Context, in UpdateStateMachineInput) (UpdateStateMachineOutput, error) {
+func (e *Engine) UpdateStateMachine(ctx context.Context, in sfn.UpdateStateMachineInput) (sfn.UpdateStateMachineOutput, error) {
 	if err := e.checkOpen(); err != nil {
-		return UpdateStateMachineOutput{}, err
+		return sfn.UpdateStateMachineOutput{}, err
 	}
 	if _, err := checkStateMachineARN(in.StateMachineARN); err != nil {
-		return UpdateStateMachineOutput{}, err
+		return sfn.UpdateStateMachineOutput{}, err
 	}
 	if in.Definition == nil && in.RoleARN == nil {
-		return UpdateStateMachineOutput{}, errorf(CodeValidation, "give a definition or a role ARN to update")
+		return sfn.UpdateStateMachineOutput{}, errorf(sfn.CodeValidation, "give a definition or a role ARN to update")
 	}
 	var sm *asl.StateMachine
 	if in.Definition != nil {
 		var err error
 		if sm, err = parseDefinition(*in.Definition); err != nil {
-			return UpdateStateMachineOutput{}, err
+			return sfn.UpdateStateMachineOutput{}, err
 		}
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	old := e.machines[in.StateMachineARN]
 	if old == nil {
-		return UpdateStateMachineOutput{}, errorf(CodeStateMachineDoesNotExist, "state machine %s does not exist", in.StateMachineARN)
+		return sfn.UpdateStateMachineOutput{}, errorf(sfn.CodeStateMachineDoesNotExist, "state machine %s does not exist", in.StateMachineARN)
 	}
 	rec := old.rec
 	if sm == nil {
@@ -163,10 +164,10 @@ func (e *Engine) UpdateStateMachine(ctx context.Context, in UpdateStateMachineIn
 	rec.UpdateDate = e.now()
 	rec.RevisionID = e.newRevisionID()
 	if err := e.store.PutStateMachine(ctx, rec); err != nil {
-		return UpdateStateMachineOutput{}, e.storeError("UpdateStateMachine", err)
+		return sfn.UpdateStateMachineOutput{}, e.storeError("UpdateStateMachine", err)
 	}
 	e.machines[rec.ARN] = &machine{rec: rec, sm: sm}
-	return UpdateStateMachineOutput{UpdateDate: rec.UpdateDate, RevisionID: rec.RevisionID}, nil
+	return sfn.UpdateStateMachineOutput{UpdateDate: rec.UpdateDate, RevisionID: rec.RevisionID}, nil
 }
 
 func (e *Engine) machine(arn string) (*machine, error) {
@@ -177,31 +178,31 @@ func (e *Engine) machine(arn string) (*machine, error) {
 	defer e.mu.Unlock()
 	m := e.machines[arn]
 	if m == nil {
-		return nil, errorf(CodeStateMachineDoesNotExist, "state machine %s does not exist", arn)
+		return nil, errorf(sfn.CodeStateMachineDoesNotExist, "state machine %s does not exist", arn)
 	}
 	return m, nil
 }
 
-func describeMachine(r StateMachineRecord) StateMachine {
-	return StateMachine{StateMachineARN: r.ARN, Name: r.Name, Status: "ACTIVE", Definition: r.Definition,
+func describeMachine(r StateMachineRecord) sfn.StateMachine {
+	return sfn.StateMachine{StateMachineARN: r.ARN, Name: r.Name, Status: "ACTIVE", Definition: r.Definition,
 		RoleARN: r.RoleARN, Type: r.Type, CreationDate: r.CreationDate, UpdateDate: r.UpdateDate, RevisionID: r.RevisionID}
 }
 
 // DescribeStateMachine returns a state machine; StateMachineDoesNotExist
 // when there is none, InvalidArn for a malformed ARN.
-func (e *Engine) DescribeStateMachine(ctx context.Context, arn string) (StateMachine, error) {
+func (e *Engine) DescribeStateMachine(ctx context.Context, arn string) (sfn.StateMachine, error) {
 	m, err := e.machine(arn)
 	if err != nil {
-		return StateMachine{}, err
+		return sfn.StateMachine{}, err
 	}
 	return describeMachine(m.rec), nil
 }
 
 // ListStateMachines lists state machines in name order, a page at a time.
-func (e *Engine) ListStateMachines(ctx context.Context, in ListStateMachinesInput) (ListStateMachinesOutput, error) {
+func (e *Engine) ListStateMachines(ctx context.Context, in sfn.ListStateMachinesInput) (sfn.ListStateMachinesOutput, error) {
 	limit, err := pageSize(in.MaxResults)
 	if err != nil {
-		return ListStateMachinesOutput{}, err
+		return sfn.ListStateMachinesOutput{}, err
 	}
 	e.mu.Lock()
 	all := make([]StateMachineRecord, 0, len(e.machines))
@@ -214,7 +215,7 @@ func (e *Engine) ListStateMachines(ctx context.Context, in ListStateMachinesInpu
 	if in.NextToken != "" {
 		start = sort.Search(len(all), func(i int) bool { return all[i].Name > in.NextToken })
 	}
-	var out ListStateMachinesOutput
+	var out sfn.ListStateMachinesOutput
 	for i := start; i < len(all) && len(out.StateMachines) < limit; i++ {
 		d := describeMachine(all[i])
 		d.Definition = ""
@@ -231,7 +232,7 @@ func pageSize(n int) (int, error) {
 	case n == 0:
 		return 100, nil
 	case n < 0 || n > 1000:
-		return 0, errorf(CodeValidation, "maxResults %d is not between 1 and 1000", n)
+		return 0, errorf(sfn.CodeValidation, "maxResults %d is not between 1 and 1000", n)
 	}
 	return n, nil
 }
@@ -256,21 +257,21 @@ func (e *Engine) DeleteStateMachine(ctx context.Context, arn string) error {
 
 // ValidateStateMachineDefinition checks a definition as CreateStateMachine
 // would and reports every problem; it never fails for a bad definition.
-func (e *Engine) ValidateStateMachineDefinition(ctx context.Context, definition string) (ValidateOutput, error) {
+func (e *Engine) ValidateStateMachineDefinition(ctx context.Context, definition string) (sfn.ValidateOutput, error) {
 	if strings.TrimSpace(definition) == "" {
-		return ValidateOutput{}, errorf(CodeValidation, "definition is required")
+		return sfn.ValidateOutput{}, errorf(sfn.CodeValidation, "definition is required")
 	}
 	sm, err := asl.Parse([]byte(definition))
 	if err != nil {
-		return ValidateOutput{Result: "FAIL", Diagnostics: []Diagnostic{{Severity: "ERROR", Code: "INVALID_JSON_DESCRIPTION", Message: err.Error()}}}, nil
+		return sfn.ValidateOutput{Result: "FAIL", Diagnostics: []sfn.Diagnostic{{Severity: "ERROR", Code: "INVALID_JSON_DESCRIPTION", Message: err.Error()}}}, nil
 	}
 	problems := asl.Validate(sm)
 	if len(problems) == 0 {
-		return ValidateOutput{Result: "OK"}, nil
+		return sfn.ValidateOutput{Result: "OK"}, nil
 	}
-	out := ValidateOutput{Result: "FAIL"}
+	out := sfn.ValidateOutput{Result: "FAIL"}
 	for _, p := range problems {
-		out.Diagnostics = append(out.Diagnostics, Diagnostic{Severity: "ERROR", Code: "SCHEMA_VALIDATION_FAILED", Message: p.Message, Location: pointer(p.Path)})
+		out.Diagnostics = append(out.Diagnostics, sfn.Diagnostic{Severity: "ERROR", Code: "SCHEMA_VALIDATION_FAILED", Message: p.Message, Location: pointer(p.Path)})
 	}
 	return out, nil
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/aiflow/aiflow/internal/sfn"
 )
 
 // MemoryStore is a Store that keeps everything in the process's memory:
@@ -64,7 +66,7 @@ var _ Store = (*MemoryStore)(nil)
 // ValidationException *Error when the ARN is empty.
 func (s *MemoryStore) PutStateMachine(_ context.Context, sm StateMachineRecord) error {
 	if sm.ARN == "" {
-		return errorf(CodeValidation, "state machine %q: the ARN is empty", sm.Name)
+		return errorf(sfn.CodeValidation, "state machine %q: the ARN is empty", sm.Name)
 	}
 	sm.CreationDate = memTime(sm.CreationDate)
 	sm.UpdateDate = memTime(sm.UpdateDate)
@@ -129,7 +131,7 @@ const MaxBatchBytes = 1_000_000
 // and what is wrong. Stores call it before they write anything.
 func CheckCommit(i int, c *Commit) error {
 	bad := func(what string, args ...any) error {
-		return errorf(CodeValidation, "commit %d (execution %q, seq %d): %s", i, c.Execution.ARN, c.Seq, fmt.Sprintf(what, args...))
+		return errorf(sfn.CodeValidation, "commit %d (execution %q, seq %d): %s", i, c.Execution.ARN, c.Seq, fmt.Sprintf(what, args...))
 	}
 	switch {
 	case c.Execution.ARN == "":
@@ -224,14 +226,14 @@ func (s *MemoryStore) checkSeq(c *Commit, last int64, named map[memName]string) 
 
 // CommitConflictError is the ConflictException *Error of a commit whose
 // Seq is not the next one of its execution.
-func CommitConflictError(executionARN string, expected, given int64) *Error {
-	return errorf(CodeConflict, "execution %s: commit seq %d is not the next one; expected seq %d", executionARN, given, expected)
+func CommitConflictError(executionARN string, expected, given int64) *sfn.Error {
+	return errorf(sfn.CodeConflict, "execution %s: commit seq %d is not the next one; expected seq %d", executionARN, given, expected)
 }
 
 // ExecutionNameConflictError is the ConflictException *Error of a first
 // commit whose execution name its state machine has already.
-func ExecutionNameConflictError(executionARN, stateMachineARN, name, other string) *Error {
-	return errorf(CodeConflict, "execution %s: state machine %s has an execution named %q already (%s)", executionARN, stateMachineARN, name, other)
+func ExecutionNameConflictError(executionARN, stateMachineARN, name, other string) *sfn.Error {
+	return errorf(sfn.CodeConflict, "execution %s: state machine %s has an execution named %q already (%s)", executionARN, stateMachineARN, name, other)
 }
 
 // apply writes one checked commit; s.mu is held.
@@ -370,19 +372,19 @@ type ExecutionPage struct {
 // ExecutionCursor made.
 func CheckExecutionFilter(f ExecutionFilter) (ExecutionPage, error) {
 	if f.StateMachineARN == "" {
-		return ExecutionPage{}, errorf(CodeValidation, "listing executions: the state machine ARN is empty")
+		return ExecutionPage{}, errorf(sfn.CodeValidation, "listing executions: the state machine ARN is empty")
 	}
 	page := ExecutionPage{Limit: f.Limit}
 	switch {
 	case f.Limit < 0:
-		return ExecutionPage{}, errorf(CodeValidation, "listing executions of %s: the limit is %d; it must be 0 (meaning %d) or more", f.StateMachineARN, f.Limit, DefaultExecutionsLimit)
+		return ExecutionPage{}, errorf(sfn.CodeValidation, "listing executions of %s: the limit is %d; it must be 0 (meaning %d) or more", f.StateMachineARN, f.Limit, DefaultExecutionsLimit)
 	case f.Limit == 0:
 		page.Limit = DefaultExecutionsLimit
 	}
 	if f.After == "" {
 		return page, nil
 	}
-	bad := errorf(CodeInvalidToken, "listing executions of %s: the position %s is not one a listing gave", f.StateMachineARN, memPreview([]byte(f.After)))
+	bad := errorf(sfn.CodeInvalidToken, "listing executions of %s: the position %s is not one a listing gave", f.StateMachineARN, memPreview([]byte(f.After)))
 	raw, err := base64.RawURLEncoding.DecodeString(f.After)
 	if err != nil {
 		return ExecutionPage{}, bad
@@ -411,7 +413,7 @@ func (s *MemoryStore) OpenExecutions(context.Context) ([]ExecutionRecord, error)
 	s.mu.RLock()
 	var out []ExecutionRecord
 	for _, e := range s.execs {
-		if e.rec.Status == StatusRunning {
+		if e.rec.Status == sfn.StatusRunning {
 			out = append(out, e.rec)
 		}
 	}

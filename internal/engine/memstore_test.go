@@ -12,6 +12,7 @@ import (
 
 	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/aiflow/aiflow/internal/engine/enginetest"
+	"github.com/aiflow/aiflow/internal/sfn"
 )
 
 func TestMemoryStore(t *testing.T) {
@@ -24,14 +25,14 @@ func TestMemoryStoreRefusesARetriedCommit(t *testing.T) {
 	ctx := context.Background()
 	s := engine.NewMemoryStore()
 	c := engine.Commit{
-		Execution: engine.ExecutionRecord{ARN: "arn:aws:states:us-east-1:123456789012:execution:sm:x", StateMachineARN: "arn:aws:states:us-east-1:123456789012:stateMachine:sm", Name: "x", Status: engine.StatusRunning},
+		Execution: engine.ExecutionRecord{ARN: "arn:aws:states:us-east-1:123456789012:execution:sm:x", StateMachineARN: "arn:aws:states:us-east-1:123456789012:stateMachine:sm", Name: "x", Status: sfn.StatusRunning},
 		Seq:       1, Type: "ExecutionStarted", Data: json.RawMessage(`{}`),
 	}
 	require.NoError(t, s.Commit(ctx, []engine.Commit{c}))
 	err := s.Commit(ctx, []engine.Commit{c})
-	var e *engine.Error
+	var e *sfn.Error
 	require.ErrorAs(t, err, &e)
-	require.Equal(t, engine.CodeConflict, e.Code)
+	require.Equal(t, sfn.CodeConflict, e.Code)
 	require.Contains(t, e.Message, "commit seq 1 is not the next one; expected seq 2")
 }
 
@@ -58,7 +59,7 @@ func TestMemoryStoreHoldsTenThousandExecutions(t *testing.T) {
 			ARN:             fmt.Sprintf("arn:aws:states:us-east-1:123456789012:execution:sm:e%05d", i),
 			StateMachineARN: "arn:aws:states:us-east-1:123456789012:stateMachine:sm",
 			Name:            fmt.Sprintf("e%05d", i),
-			Status:          engine.StatusRunning,
+			Status:          sfn.StatusRunning,
 			StartDate:       start.Add(time.Duration(i) * time.Millisecond),
 			Input:           `{"ticket":"T-1"}`,
 		}
@@ -109,12 +110,12 @@ func BenchmarkMemoryStoreCommit(b *testing.B) {
 							ARN:             fmt.Sprintf("arn:aws:states:us-east-1:123456789012:execution:sm:e%d-%d", n, i),
 							StateMachineARN: "arn:aws:states:us-east-1:123456789012:stateMachine:sm",
 							Name:            fmt.Sprintf("e%d-%d", n, i),
-							Status:          engine.StatusRunning,
+							Status:          sfn.StatusRunning,
 							StartDate:       start.Add(time.Duration(n) * time.Microsecond),
 						}
 					}
 					if seq == 4 {
-						recs[i].Status = engine.StatusSucceeded
+						recs[i].Status = sfn.StatusSucceeded
 					}
 					call[i] = engine.Commit{Execution: recs[i], Seq: seq, Type: "TaskScheduled", Data: data}
 				}

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiflow/aiflow/internal/engine"
+	"github.com/aiflow/aiflow/internal/sfn"
 )
 
 // TestTransitionTooLargeToStore: ten Map iterations of 200 KB inputs start
@@ -25,18 +26,18 @@ func TestTransitionTooLargeToStore(t *testing.T) {
 	 "Before":{"Type":"Pass","ResultPath":"$.before","Result":1,"Next":"Each"},
 	 "Each":{"Type":"Map","ItemsPath":"$.items","ItemSelector":{"big.$":"$.big","i.$":"$$.Map.Item.Value"},
 	  "ItemProcessor":{"StartAt":"Hold","States":{"Hold":{"Type":"Wait","Seconds":60,"End":true}}},"End":true}}}`
-	sm, err := e.CreateStateMachine(ctx, engine.CreateStateMachineInput{Name: "big", Definition: def})
+	sm, err := e.CreateStateMachine(ctx, sfn.CreateStateMachineInput{Name: "big", Definition: def})
 	require.NoError(t, err)
 	input := `{"items":[1,2,3,4,5,6,7,8,9,10],"big":"` + strings.Repeat("x", 200_000) + `"}`
-	st, err := e.StartExecution(ctx, engine.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Input: input})
+	st, err := e.StartExecution(ctx, sfn.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Input: input})
 	require.NoError(t, err)
 	require.NoError(t, e.Wait(ctx, st.ExecutionARN))
 	d, err := e.DescribeExecution(ctx, st.ExecutionARN)
 	require.NoError(t, err)
-	require.Equal(t, engine.StatusFailed, d.Status)
+	require.Equal(t, sfn.StatusFailed, d.Status)
 	require.Equal(t, "States.DataLimitExceeded", d.Error)
 	require.Contains(t, d.Cause, "bytes of history")
-	h, err := e.GetExecutionHistory(ctx, engine.GetExecutionHistoryInput{ExecutionARN: st.ExecutionARN, MaxResults: 1000})
+	h, err := e.GetExecutionHistory(ctx, sfn.GetExecutionHistoryInput{ExecutionARN: st.ExecutionARN, MaxResults: 1000})
 	require.NoError(t, err)
 	var types []string
 	for i, ev := range h.Events {
@@ -48,10 +49,10 @@ func TestTransitionTooLargeToStore(t *testing.T) {
 	require.Equal(t, []string{"ExecutionStarted", "ExecutionFailed"}, types)
 
 	// The engine goes on: another execution of a small input succeeds.
-	st, err = e.StartExecution(ctx, engine.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Input: `{"items":[],"big":""}`})
+	st, err = e.StartExecution(ctx, sfn.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Input: `{"items":[],"big":""}`})
 	require.NoError(t, err)
 	require.NoError(t, e.Wait(ctx, st.ExecutionARN))
 	d, err = e.DescribeExecution(ctx, st.ExecutionARN)
 	require.NoError(t, err)
-	require.Equal(t, engine.StatusSucceeded, d.Status, d.Cause)
+	require.Equal(t, sfn.StatusSucceeded, d.Status, d.Cause)
 }

@@ -6,8 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/stretchr/testify/require"
+
+	"github.com/aiflow/aiflow/internal/engine"
+	"github.com/aiflow/aiflow/internal/sfn"
 )
 
 func TestEveryKindOfStateInOneExecution(t *testing.T) {
@@ -33,19 +35,19 @@ func TestEveryKindOfStateInOneExecution(t *testing.T) {
 	 "F":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"Flaky","Payload.$":"$"},"Retry":[{"ErrorEquals":["Boom"],"IntervalSeconds":1,"BackoffRate":1}],"ResultSelector":{"p.$":"$.Payload"},"ResultPath":"$.f","Next":"P"},
 	 "P":{"Type":"Parallel","Branches":[{"StartAt":"X","States":{"X":{"Type":"Pass","End":true}}},{"StartAt":"Y","States":{"Y":{"Type":"Pass","Result":2,"End":true}}}],"ResultPath":"$.p","Next":"M"},
 	 "M":{"Type":"Map","ItemsPath":"$.items","ItemProcessor":{"StartAt":"Z","States":{"Z":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:Echo","End":true}}},"ResultPath":"$.m","End":true}}}`
-	sm, err := e.CreateStateMachine(ctx, engine.CreateStateMachineInput{Name: "smoke", Definition: def})
+	sm, err := e.CreateStateMachine(ctx, sfn.CreateStateMachineInput{Name: "smoke", Definition: def})
 	require.NoError(t, err)
-	st, err := e.StartExecution(ctx, engine.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Input: `{"items":[1,2,3]}`})
+	st, err := e.StartExecution(ctx, sfn.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Input: `{"items":[1,2,3]}`})
 	require.NoError(t, err)
-	var d engine.Execution
+	var d sfn.Execution
 	require.Eventually(t, func() bool {
 		d, err = e.DescribeExecution(ctx, st.ExecutionARN)
 		require.NoError(t, err)
-		return d.Status != engine.StatusRunning
+		return d.Status != sfn.StatusRunning
 	}, 5*time.Second, time.Millisecond)
-	require.Equal(t, engine.StatusSucceeded, d.Status, d.Error+": "+d.Cause)
+	require.Equal(t, sfn.StatusSucceeded, d.Status, d.Error+": "+d.Cause)
 	require.JSONEq(t, `{"a":{"x":1},"b":{"a":{"x":1},"items":[1,2,3]},"f":{"p":{"ok":true}},"items":[1,2,3],"m":[1,2,3],"p":[{"a":{"x":1},"b":{"a":{"x":1},"items":[1,2,3]},"f":{"p":{"ok":true}},"items":[1,2,3]},2]}`, d.Output)
-	h, err := e.GetExecutionHistory(ctx, engine.GetExecutionHistoryInput{ExecutionARN: st.ExecutionARN, MaxResults: 1000})
+	h, err := e.GetExecutionHistory(ctx, sfn.GetExecutionHistoryInput{ExecutionARN: st.ExecutionARN, MaxResults: 1000})
 	require.NoError(t, err)
 	require.Len(t, h.Events, 53)
 	require.Equal(t, "ExecutionStarted", h.Events[0].Type)

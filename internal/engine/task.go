@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aiflow/aiflow/internal/asl"
+	"github.com/aiflow/aiflow/internal/sfn"
 )
 
 // Task resource kinds the engine runs.
@@ -124,11 +125,11 @@ func (x *execution) runTask(t *thread, st *asl.State) (string, any) {
 	t.Gen++
 	x.tokens[token] = t.ID
 	if kind == kindFunction {
-		x.event(t, "LambdaFunctionScheduled", HistoryEvent{LambdaFunctionScheduled: &LambdaScheduledDetails{Resource: st.Resource, Input: params, TimeoutInSeconds: timeout}})
-		x.event(t, "LambdaFunctionStarted", HistoryEvent{})
+		x.event(t, "LambdaFunctionScheduled", sfn.HistoryEvent{LambdaFunctionScheduled: &sfn.LambdaScheduledDetails{Resource: st.Resource, Input: params, TimeoutInSeconds: timeout}})
+		x.event(t, "LambdaFunctionStarted", sfn.HistoryEvent{})
 	} else {
-		x.event(t, "TaskScheduled", HistoryEvent{TaskScheduled: &TaskScheduledDetails{ResourceType: rtype, Resource: rname, Region: x.e.region, Parameters: params, TimeoutInSeconds: timeout, HeartbeatSeconds: heartbeat}})
-		x.event(t, "TaskStarted", HistoryEvent{TaskStarted: &TaskDetails{ResourceType: rtype, Resource: rname}})
+		x.event(t, "TaskScheduled", sfn.HistoryEvent{TaskScheduled: &sfn.TaskScheduledDetails{ResourceType: rtype, Resource: rname, Region: x.e.region, Parameters: params, TimeoutInSeconds: timeout, HeartbeatSeconds: heartbeat}})
+		x.event(t, "TaskStarted", sfn.HistoryEvent{TaskStarted: &sfn.TaskDetails{ResourceType: rtype, Resource: rname}})
 	}
 	x.armTask(t)
 	id, gen := t.ID, t.Gen
@@ -211,7 +212,7 @@ func (e *Engine) sendMessage(x *execution, id int, gen int64, token string, call
 		return
 	}
 	text := bodyText(body)
-	p := SendMessageParams{QueueURL: url, Body: text, TraceHeader: x.traceHeader()}
+	p := sfn.SendMessageParams{QueueURL: url, Body: text, TraceHeader: x.traceHeader()}
 	if attrs, ok := params["MessageAttributes"].(map[string]any); ok {
 		p.Attributes = map[string]string{}
 		for k, v := range attrs {
@@ -293,7 +294,7 @@ func (e *Engine) invoke(x *execution, id int, gen int64, token string, call *tas
 		x.taskResult(id, gen, token, nil, &failure{Error: "Lambda.ResourceNotFoundException", Cause: fmt.Sprintf("the local engine has no function %s", name)}, false)
 		return
 	}
-	res, err := e.functions.Invoke(ctx, InvokeParams{FunctionName: name, Payload: []byte(bodyText(payload))})
+	res, err := e.functions.Invoke(ctx, sfn.InvokeParams{FunctionName: name, Payload: []byte(bodyText(payload))})
 	if ctx.Err() != nil {
 		return // the task's timeout ends it, whatever the call returned
 	}
@@ -377,7 +378,7 @@ func (x *execution) completeTask(t *thread, output any, f *failure, timedOut boo
 	call := t.Task
 	_, _, rtype, rname, _ := parseResource(call.Resource)
 	if sub, ok := x.messageIDs[t.Token]; ok {
-		x.event(t, "TaskSubmitted", HistoryEvent{TaskSubmitted: &TaskOutputDetails{ResourceType: rtype, Resource: rname, Output: sub}})
+		x.event(t, "TaskSubmitted", sfn.HistoryEvent{TaskSubmitted: &sfn.TaskOutputDetails{ResourceType: rtype, Resource: rname, Output: sub}})
 	}
 	if t.hbStop != nil {
 		t.hbStop()
@@ -390,9 +391,9 @@ func (x *execution) completeTask(t *thread, output any, f *failure, timedOut boo
 	if f == nil {
 		s := text(output)
 		if call.Kind == kindFunction {
-			x.event(t, "LambdaFunctionSucceeded", HistoryEvent{LambdaFunctionSucceeded: &OutputDetails{Output: s}})
+			x.event(t, "LambdaFunctionSucceeded", sfn.HistoryEvent{LambdaFunctionSucceeded: &sfn.OutputDetails{Output: s}})
 		} else {
-			x.event(t, "TaskSucceeded", HistoryEvent{TaskSucceeded: &TaskOutputDetails{ResourceType: rtype, Resource: rname, Output: s}})
+			x.event(t, "TaskSucceeded", sfn.HistoryEvent{TaskSucceeded: &sfn.TaskOutputDetails{ResourceType: rtype, Resource: rname, Output: s}})
 		}
 		x.closeTask(t, true)
 		if tooBig(s) {
@@ -403,13 +404,13 @@ func (x *execution) completeTask(t *thread, output any, f *failure, timedOut boo
 	} else {
 		switch {
 		case call.Kind == kindFunction && timedOut:
-			x.event(t, "LambdaFunctionTimedOut", HistoryEvent{LambdaFunctionTimedOut: &FailureDetails{Error: f.Error, Cause: f.Cause}})
+			x.event(t, "LambdaFunctionTimedOut", sfn.HistoryEvent{LambdaFunctionTimedOut: &sfn.FailureDetails{Error: f.Error, Cause: f.Cause}})
 		case call.Kind == kindFunction:
-			x.event(t, "LambdaFunctionFailed", HistoryEvent{LambdaFunctionFailed: &FailureDetails{Error: f.Error, Cause: f.Cause}})
+			x.event(t, "LambdaFunctionFailed", sfn.HistoryEvent{LambdaFunctionFailed: &sfn.FailureDetails{Error: f.Error, Cause: f.Cause}})
 		case timedOut:
-			x.event(t, "TaskTimedOut", HistoryEvent{TaskTimedOut: &TaskFailureDetails{ResourceType: rtype, Resource: rname, Error: f.Error, Cause: f.Cause}})
+			x.event(t, "TaskTimedOut", sfn.HistoryEvent{TaskTimedOut: &sfn.TaskFailureDetails{ResourceType: rtype, Resource: rname, Error: f.Error, Cause: f.Cause}})
 		default:
-			x.event(t, "TaskFailed", HistoryEvent{TaskFailed: &TaskFailureDetails{ResourceType: rtype, Resource: rname, Error: f.Error, Cause: f.Cause}})
+			x.event(t, "TaskFailed", sfn.HistoryEvent{TaskFailed: &sfn.TaskFailureDetails{ResourceType: rtype, Resource: rname, Error: f.Error, Cause: f.Cause}})
 		}
 		x.closeTask(t, false)
 		next, out = x.fail(t, st, *f)

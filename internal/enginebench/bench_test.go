@@ -12,6 +12,7 @@ import (
 	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/aiflow/aiflow/internal/enginebench"
 	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
+	"github.com/aiflow/aiflow/internal/sfn"
 )
 
 func TestMain(m *testing.M) { pgclustertest.Main(m) }
@@ -65,7 +66,7 @@ func TestRunDurable(t *testing.T) {
 	sms, err := store.StateMachines(ctx)
 	require.NoError(t, err)
 	require.Len(t, sms, 1)
-	recs, _, err := store.Executions(ctx, engine.ExecutionFilter{StateMachineARN: sms[0].ARN, Status: engine.StatusSucceeded, Limit: 100})
+	recs, _, err := store.Executions(ctx, engine.ExecutionFilter{StateMachineARN: sms[0].ARN, Status: sfn.StatusSucceeded, Limit: 100})
 	require.NoError(t, err)
 	require.Len(t, recs, 60)
 
@@ -73,7 +74,7 @@ func TestRunDurable(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, e.Start(ctx))
 	t.Cleanup(func() { require.NoError(t, e.Close()) })
-	h, err := e.GetExecutionHistory(ctx, engine.GetExecutionHistoryInput{ExecutionARN: recs[0].ARN, MaxResults: 1000})
+	h, err := e.GetExecutionHistory(ctx, sfn.GetExecutionHistoryInput{ExecutionARN: recs[0].ARN, MaxResults: 1000})
 	require.NoError(t, err)
 	var succeeded []string
 	for _, ev := range h.Events {

@@ -23,6 +23,7 @@ import (
 
 	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/aiflow/aiflow/internal/engine/queue"
+	"github.com/aiflow/aiflow/internal/sfn"
 )
 
 // QueueURL is the queue the benchmark's tasks send to.
@@ -167,7 +168,7 @@ type timedSender struct{ r *rig }
 
 // SendMessage notes when a task's message was sent, by its task token,
 // before sending it: a worker may answer before SendMessage returns.
-func (s timedSender) SendMessage(ctx context.Context, p engine.SendMessageParams) (string, error) {
+func (s timedSender) SendMessage(ctx context.Context, p sfn.SendMessageParams) (string, error) {
 	token := tokenOf(p.Body)
 	if token != "" {
 		s.r.sent.Store(token, time.Now())
@@ -212,7 +213,7 @@ func newRig(ctx context.Context, store engine.Store, workers, batch int) (*rig, 
 		r.close()
 		return nil, err
 	}
-	sm, err := e.CreateStateMachine(ctx, engine.CreateStateMachineInput{Name: fmt.Sprintf("bench-%d", time.Now().UnixNano()), Definition: Definition})
+	sm, err := e.CreateStateMachine(ctx, sfn.CreateStateMachineInput{Name: fmt.Sprintf("bench-%d", time.Now().UnixNano()), Definition: Definition})
 	if err != nil {
 		r.close()
 		return nil, err
@@ -241,7 +242,7 @@ func (r *rig) handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventRe
 		}
 		err := json.Unmarshal([]byte(m.Body), &body)
 		if err == nil {
-			err = r.engine.SendTaskSuccess(ctx, engine.SendTaskSuccessInput{TaskToken: body.TaskToken, Output: string(body.Input)})
+			err = r.engine.SendTaskSuccess(ctx, sfn.SendTaskSuccessInput{TaskToken: body.TaskToken, Output: string(body.Input)})
 		}
 		if err != nil {
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
@@ -347,7 +348,7 @@ starting:
 // engine's StartSyncExecution-style wait: DescribeExecution after the
 // engine reports it closed.
 func (r *rig) runOne(ctx context.Context, i int) error {
-	out, err := r.engine.StartExecution(ctx, engine.StartExecutionInput{StateMachineARN: r.smARN, Name: fmt.Sprintf("e%d", i), Input: fmt.Sprintf(`{"n":%d,"payload":"0123456789abcdef0123456789abcdef"}`, i)})
+	out, err := r.engine.StartExecution(ctx, sfn.StartExecutionInput{StateMachineARN: r.smARN, Name: fmt.Sprintf("e%d", i), Input: fmt.Sprintf(`{"n":%d,"payload":"0123456789abcdef0123456789abcdef"}`, i)})
 	if err != nil {
 		return err
 	}
@@ -358,7 +359,7 @@ func (r *rig) runOne(ctx context.Context, i int) error {
 	if err != nil {
 		return err
 	}
-	if d.Status != engine.StatusSucceeded {
+	if d.Status != sfn.StatusSucceeded {
 		return fmt.Errorf("execution %s ended %s: %s: %s", d.ExecutionARN, d.Status, d.Error, d.Cause)
 	}
 	return nil
@@ -406,7 +407,7 @@ func MeasureInFlight(ctx context.Context, store engine.Store, n int) (MemoryResu
 		go func(i int) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			_, err := r.engine.StartExecution(ctx, engine.StartExecutionInput{StateMachineARN: r.smARN, Name: fmt.Sprintf("m%d", i), Input: fmt.Sprintf(`{"n":%d,"payload":"0123456789abcdef0123456789abcdef"}`, i)})
+			_, err := r.engine.StartExecution(ctx, sfn.StartExecutionInput{StateMachineARN: r.smARN, Name: fmt.Sprintf("m%d", i), Input: fmt.Sprintf(`{"n":%d,"payload":"0123456789abcdef0123456789abcdef"}`, i)})
 			if err != nil {
 				errs <- err
 			}

@@ -19,6 +19,7 @@ import (
 	"github.com/aiflow/aiflow/internal/engine/queue"
 	"github.com/aiflow/aiflow/internal/enginestore"
 	"github.com/aiflow/aiflow/internal/eventstore"
+	"github.com/aiflow/aiflow/internal/sfn"
 )
 
 // The child process is this test binary run again with childEnv set: its
@@ -195,7 +196,7 @@ func runChild(ctx context.Context) error {
 		return fmt.Errorf("starting the engine: %w", err)
 	}
 	say(lineReady)
-	if _, err := eng.CreateStateMachine(ctx, engine.CreateStateMachineInput{Name: machineName, Definition: definition}); err != nil {
+	if _, err := eng.CreateStateMachine(ctx, sfn.CreateStateMachineInput{Name: machineName, Definition: definition}); err != nil {
 		return fmt.Errorf("creating the state machine: %w", err)
 	}
 	// Executions arrive over time, as they would in service: execution i
@@ -207,9 +208,9 @@ func runChild(ctx context.Context) error {
 			time.Sleep(d)
 		}
 		say("%s %d", lineStarting, i)
-		_, err := eng.StartExecution(ctx, engine.StartExecutionInput{StateMachineARN: machineARN, Name: executionName(i), Input: executionInput(i)})
-		var ee *engine.Error
-		if err != nil && !(errors.As(err, &ee) && ee.Code == engine.CodeExecutionAlreadyExists) {
+		_, err := eng.StartExecution(ctx, sfn.StartExecutionInput{StateMachineARN: machineARN, Name: executionName(i), Input: executionInput(i)})
+		var ee *sfn.Error
+		if err != nil && !(errors.As(err, &ee) && ee.Code == sfn.CodeExecutionAlreadyExists) {
 			return fmt.Errorf("starting %s: %w", executionName(i), err)
 		}
 		say("%s %d", lineStarted, i)
@@ -274,13 +275,13 @@ func (w *worker) run(ctx context.Context, body string) error {
 			if errors.As(stepErr, &se) {
 				name, cause = se.name, se.cause
 			}
-			return w.engine.SendTaskFailure(ctx, engine.SendTaskFailureInput{TaskToken: msg.Token, Error: name, Cause: cause})
+			return w.engine.SendTaskFailure(ctx, sfn.SendTaskFailureInput{TaskToken: msg.Token, Error: name, Cause: cause})
 		}
 		b, err := json.Marshal(out)
 		if err != nil {
 			return err
 		}
-		return w.engine.SendTaskSuccess(ctx, engine.SendTaskSuccessInput{TaskToken: msg.Token, Output: string(b)})
+		return w.engine.SendTaskSuccess(ctx, sfn.SendTaskSuccessInput{TaskToken: msg.Token, Output: string(b)})
 	}
 	if err := callback(); err != nil {
 		// A failure callback for a task whose failure an earlier run of

@@ -23,6 +23,7 @@ import (
 	"github.com/aiflow/aiflow/internal/enginestore"
 	"github.com/aiflow/aiflow/internal/eventstore"
 	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
+	"github.com/aiflow/aiflow/internal/sfn"
 )
 
 func TestMain(m *testing.M) {
@@ -364,13 +365,13 @@ func (h *harness) executions() []engine.ExecutionRecord {
 }
 
 // history returns an execution's whole history.
-func (h *harness) history(arn string) []engine.HistoryEvent {
+func (h *harness) history(arn string) []sfn.HistoryEvent {
 	t := h.t
 	t.Helper()
-	var events []engine.HistoryEvent
+	var events []sfn.HistoryEvent
 	token := ""
 	for {
-		page, err := h.inspector.GetExecutionHistory(context.Background(), engine.GetExecutionHistoryInput{ExecutionARN: arn, MaxResults: 1000, NextToken: token})
+		page, err := h.inspector.GetExecutionHistory(context.Background(), sfn.GetExecutionHistoryInput{ExecutionARN: arn, MaxResults: 1000, NextToken: token})
 		require.NoError(t, err, "reading the history of %s", arn)
 		events = append(events, page.Events...)
 		if page.NextToken == "" {
@@ -386,7 +387,7 @@ func (h *harness) inspect() killPoint {
 	recs := h.executions()
 	p := killPoint{existing: len(recs), inStart: -1}
 	for _, rec := range recs {
-		if rec.Status != engine.StatusRunning {
+		if rec.Status != sfn.StatusRunning {
 			continue
 		}
 		p.open++
@@ -406,7 +407,7 @@ func (h *harness) inspect() killPoint {
 
 // countEvents counts events by type, by type and state name for state
 // events, and by type and step for TaskScheduled.
-func countEvents(events []engine.HistoryEvent) map[string]int {
+func countEvents(events []sfn.HistoryEvent) map[string]int {
 	c := map[string]int{}
 	for _, ev := range events {
 		c[ev.Type]++
@@ -450,7 +451,7 @@ func (h *harness) finish() {
 			_ = c.cmd.Process.Kill()
 			var stuck []string
 			for _, rec := range h.executions() {
-				if rec.Status == engine.StatusRunning {
+				if rec.Status == sfn.StatusRunning {
 					events := h.history(rec.ARN)
 					last := events[len(events)-1]
 					stuck = append(stuck, fmt.Sprintf("%s (last event %d %s)", rec.Name, last.ID, last.Type))
@@ -485,7 +486,7 @@ func (h *harness) verifyExecution(i int) {
 	name, want := executionName(i), h.expected[i]
 	x, err := h.inspector.DescribeExecution(context.Background(), executionARN(i))
 	require.NoError(t, err, "describing %s", name)
-	require.Equal(t, engine.StatusSucceeded, x.Status, "%s ended %s: %s %s", name, x.Status, x.Error, x.Cause)
+	require.Equal(t, sfn.StatusSucceeded, x.Status, "%s ended %s: %s %s", name, x.Status, x.Error, x.Cause)
 	require.JSONEq(t, want.output, x.Output, "the output of %s", name)
 
 	events := h.history(executionARN(i))
@@ -590,7 +591,7 @@ func (h *harness) verifyExecution(i int) {
 
 // dump shows a history one event a line: id, previous id, time, type and
 // the state or step it concerns.
-func dump(events []engine.HistoryEvent) string {
+func dump(events []sfn.HistoryEvent) string {
 	var b strings.Builder
 	for _, ev := range events {
 		what := ""
@@ -681,12 +682,12 @@ func (h *harness) verifyWorkers() {
 		if r.Success {
 			require.Empty(t, r.Err, "a second SendTaskSuccess for %s's %s step failed", executionName(int(r.Exec)), r.Step)
 		} else {
-			require.Contains(t, r.Err, engine.CodeTaskTimedOut, "a second SendTaskFailure for %s's %s step", executionName(int(r.Exec)), r.Step)
+			require.Contains(t, r.Err, sfn.CodeTaskTimedOut, "a second SendTaskFailure for %s's %s step", executionName(int(r.Exec)), r.Step)
 		}
 	}
 	for _, r := range callbackErrors {
 		require.False(t, r.Success, "a SendTaskSuccess for %s's %s step failed: %s", executionName(int(r.Exec)), r.Step, r.Err)
-		require.Contains(t, r.Err, engine.CodeTaskTimedOut, "a SendTaskFailure for %s's %s step", executionName(int(r.Exec)), r.Step)
+		require.Contains(t, r.Err, sfn.CodeTaskTimedOut, "a SendTaskFailure for %s's %s step", executionName(int(r.Exec)), r.Step)
 	}
 	t.Logf("workers ran %d queue tasks for %d tokens: %d tasks ran more than once (%d extra runs); the Score function ran %d times for %d executions (%d again); %d second callbacks, all harmless; %d first callbacks found their task closed",
 		taskRuns, len(runs), again, taskRuns-len(runs), fnRuns, h.n, fnAgain, len(duplicates), len(callbackErrors))

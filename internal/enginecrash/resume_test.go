@@ -14,6 +14,7 @@ import (
 	"github.com/aiflow/aiflow/internal/enginestore"
 	"github.com/aiflow/aiflow/internal/eventstore"
 	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
+	"github.com/aiflow/aiflow/internal/sfn"
 )
 
 // TestResumeFanOutRightAfterFanOut is a finding of the crash harness in
@@ -83,23 +84,23 @@ func resumeAfterFanOut(t *testing.T, def string) {
 	}
 
 	e1, b1 := open()
-	sm, err := e1.CreateStateMachine(ctx, engine.CreateStateMachineInput{Name: "resume-fan-out", Definition: def})
+	sm, err := e1.CreateStateMachine(ctx, sfn.CreateStateMachineInput{Name: "resume-fan-out", Definition: def})
 	require.NoError(t, err)
-	x, err := e1.StartExecution(ctx, engine.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Name: "one", Input: `{"items":["only"]}`})
+	x, err := e1.StartExecution(ctx, sfn.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Name: "one", Input: `{"items":["only"]}`})
 	require.NoError(t, err)
 	// The callback ends Fan's one child, so Fan, and starts the Map's one
 	// iteration, in one transition.
-	require.NoError(t, e1.SendTaskSuccess(ctx, engine.SendTaskSuccessInput{TaskToken: token(b1), Output: `"branch"`}))
+	require.NoError(t, e1.SendTaskSuccess(ctx, sfn.SendTaskSuccessInput{TaskToken: token(b1), Output: `"branch"`}))
 	token(b1) // the iteration's task was sent
 	require.NoError(t, e1.Close())
 
 	e2, b2 := open()
-	require.NoError(t, e2.SendTaskSuccess(ctx, engine.SendTaskSuccessInput{TaskToken: token(b2), Output: `"item"`}))
+	require.NoError(t, e2.SendTaskSuccess(ctx, sfn.SendTaskSuccessInput{TaskToken: token(b2), Output: `"item"`}))
 	waitCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	require.NoError(t, e2.Wait(waitCtx, x.ExecutionARN), "the execution stays RUNNING")
 	d, err := e2.DescribeExecution(ctx, x.ExecutionARN)
 	require.NoError(t, err)
-	require.Equal(t, engine.StatusSucceeded, d.Status)
+	require.Equal(t, sfn.StatusSucceeded, d.Status)
 	require.JSONEq(t, `["item"]`, d.Output)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/aiflow/aiflow/internal/eventstore"
+	"github.com/aiflow/aiflow/internal/sfn"
 )
 
 // nameConstraint is the unique constraint on an execution's state machine
@@ -31,7 +32,7 @@ func (g *group) last(commits []engine.Commit) *engine.Commit {
 // Commit writes the commits in order, all or none, in one transaction: an
 // append to each execution's stream expecting its version to be the Seq
 // before the first commit, and the upsert of every execution's summary. It
-// returns a ValidationException *engine.Error for a malformed commit and a
+// returns a ValidationException *sfn.Error for a malformed commit and a
 // ConflictException one for a Seq that is not the next of its execution,
 // for a Seq stored already with other content, and for a first commit
 // whose name its state machine has already.
@@ -198,14 +199,14 @@ func (s *Store) commitError(ctx context.Context, commits []engine.Commit, groups
 		}
 	case errors.As(err, &dup):
 		if g := groupOf(groups, dup.StoredStreamID); g != nil {
-			return &engine.Error{Code: engine.CodeConflict, Message: fmt.Sprintf("execution %s: commit seq %d is stored already with another type or other data", g.arn, dup.StoredVersion)}
+			return &sfn.Error{Code: sfn.CodeConflict, Message: fmt.Sprintf("execution %s: commit seq %d is stored already with another type or other data", g.arn, dup.StoredVersion)}
 		}
 	case errors.As(err, &invalid):
 		if g := groupOf(groups, invalid.StreamID); g != nil && invalid.Index >= 0 && invalid.Index < len(g.commits) {
 			i := g.commits[invalid.Index]
-			return &engine.Error{Code: engine.CodeValidation, Message: fmt.Sprintf("commit %d (execution %q, seq %d): %s %s", i, g.arn, commits[i].Seq, invalid.Field, invalid.Reason)}
+			return &sfn.Error{Code: sfn.CodeValidation, Message: fmt.Sprintf("commit %d (execution %q, seq %d): %s %s", i, g.arn, commits[i].Seq, invalid.Field, invalid.Reason)}
 		}
-		return &engine.Error{Code: engine.CodeValidation, Message: fmt.Sprintf("committing %d transitions: %s", len(commits), invalid.Error())}
+		return &sfn.Error{Code: sfn.CodeValidation, Message: fmt.Sprintf("committing %d transitions: %s", len(commits), invalid.Error())}
 	case isUniqueViolation(err, nameConstraint):
 		return s.nameConflict(ctx, commits)
 	}
@@ -244,5 +245,5 @@ func (s *Store) nameConflict(ctx context.Context, commits []engine.Commit) error
 			}
 		}
 	}
-	return &engine.Error{Code: engine.CodeConflict, Message: fmt.Sprintf("committing %d transitions: a new execution has a name its state machine has already", len(commits))}
+	return &sfn.Error{Code: sfn.CodeConflict, Message: fmt.Sprintf("committing %d transitions: a new execution has a name its state machine has already", len(commits))}
 }

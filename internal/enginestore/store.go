@@ -31,10 +31,11 @@ import (
 
 	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/aiflow/aiflow/internal/eventstore"
+	"github.com/aiflow/aiflow/internal/sfn"
 )
 
 // Store is the engine's Store on PostgreSQL. It is safe for concurrent
-// use. Errors other than *engine.Error carry the database's message but
+// use. Errors other than *sfn.Error carry the database's message but
 // none of its types.
 type Store struct {
 	pool   *pgxpool.Pool
@@ -106,10 +107,10 @@ func opaque(doing string, err error) error {
 }
 
 // PutStateMachine creates or replaces a state machine. It returns a
-// ValidationException *engine.Error when the ARN is empty.
+// ValidationException *sfn.Error when the ARN is empty.
 func (s *Store) PutStateMachine(ctx context.Context, sm engine.StateMachineRecord) error {
 	if sm.ARN == "" {
-		return &engine.Error{Code: engine.CodeValidation, Message: fmt.Sprintf("state machine %q: the ARN is empty", sm.Name)}
+		return &sfn.Error{Code: sfn.CodeValidation, Message: fmt.Sprintf("state machine %q: the ARN is empty", sm.Name)}
 	}
 	_, err := s.pool.Exec(ctx, `INSERT INTO engine.state_machines AS m
 		(arn, name, definition, role_arn, type, creation_date, update_date, revision_id)
@@ -188,7 +189,7 @@ func scanExecution(row pgx.CollectableRow) (engine.ExecutionRecord, error) {
 	if err := row.Scan(&r.ARN, &r.StateMachineARN, &r.Name, &status, &r.StartDate, &stop, &r.Input, &r.Output, &r.Error, &r.Cause, &r.TraceHeader); err != nil {
 		return r, err
 	}
-	r.Status = engine.ExecutionStatus(status)
+	r.Status = sfn.ExecutionStatus(status)
 	r.StartDate = storeTime(r.StartDate)
 	if stop != nil {
 		r.StopDate = storeTime(*stop)

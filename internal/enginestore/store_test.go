@@ -19,6 +19,7 @@ import (
 	"github.com/aiflow/aiflow/internal/enginestore"
 	"github.com/aiflow/aiflow/internal/eventstore"
 	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
+	"github.com/aiflow/aiflow/internal/sfn"
 )
 
 func TestMain(m *testing.M) { pgclustertest.Main(m) }
@@ -56,7 +57,7 @@ func execution(t testing.TB) engine.ExecutionRecord {
 		ARN:             "arn:aws:states:us-east-1:123456789012:execution:" + sm + ":run",
 		StateMachineARN: "arn:aws:states:us-east-1:123456789012:stateMachine:" + sm,
 		Name:            "run",
-		Status:          engine.StatusRunning,
+		Status:          sfn.StatusRunning,
 		StartDate:       time.Date(2026, 5, 4, 10, 0, 0, 0, time.UTC),
 		Input:           `{"ticket":"T-1"}`,
 	}
@@ -125,7 +126,7 @@ func TestRetriedCommitThatLandedIsANoOp(t *testing.T) {
 	r := execution(t)
 	c1 := commit(r, 1, "ExecutionStarted", `{"n":1}`)
 	done := r
-	done.Status, done.StopDate, done.Output = engine.StatusSucceeded, r.StartDate.Add(time.Second), `{}`
+	done.Status, done.StopDate, done.Output = sfn.StatusSucceeded, r.StartDate.Add(time.Second), `{}`
 	c2 := commit(done, 2, "ExecutionSucceeded", `{"n": 2}`)
 	require.NoError(t, b.store.Commit(ctx, []engine.Commit{c1}))
 	require.NoError(t, b.store.Commit(ctx, []engine.Commit{c2}))
@@ -137,14 +138,14 @@ func TestRetriedCommitThatLandedIsANoOp(t *testing.T) {
 	respelled := c2
 	respelled.Data = json.RawMessage("{ \"n\" : 2 }")
 	err := b.store.Commit(ctx, []engine.Commit{respelled})
-	var ee *engine.Error
+	var ee *sfn.Error
 	require.ErrorAs(t, err, &ee)
-	require.Equal(t, engine.CodeConflict, ee.Code)
+	require.Equal(t, sfn.CodeConflict, ee.Code)
 	require.NoError(t, b.store.Commit(ctx, []engine.Commit{c1}))
 	got, ok, err := b.store.Execution(ctx, r.ARN)
 	require.NoError(t, err)
 	require.True(t, ok)
-	require.Equal(t, engine.StatusSucceeded, got.Status, "an older commit again does not bring back an older summary")
+	require.Equal(t, sfn.StatusSucceeded, got.Status, "an older commit again does not bring back an older summary")
 	batches, err := b.store.Batches(ctx, r.ARN)
 	require.NoError(t, err)
 	require.Len(t, batches, 2)
@@ -160,7 +161,7 @@ func TestAFailedSummaryWritesNoHistory(t *testing.T) {
 	require.Error(t, err)
 	var pgErr *pgconn.PgError
 	require.False(t, errors.As(err, &pgErr), "pgx errors do not leave the store: %v", err)
-	var engErr *engine.Error
+	var engErr *sfn.Error
 	require.False(t, errors.As(err, &engErr), "a database failure is no API error: %v", err)
 
 	v, err := b.events.StreamVersion(ctx, enginestore.StreamID(r.ARN))
@@ -178,9 +179,9 @@ func TestDataTheEventStoreRefusesIsAValidationError(t *testing.T) {
 	r := execution(t)
 	for data, says := range map[string]string{`{"a" 1}`: "not valid JSON", `{"a":"\u0000"}`: `\u0000 at /a`} {
 		err := b.store.Commit(ctx, []engine.Commit{commit(r, 1, "ExecutionStarted", `{}`), commit(r, 2, "TaskScheduled", data)})
-		var e *engine.Error
+		var e *sfn.Error
 		require.ErrorAs(t, err, &e)
-		require.Equal(t, engine.CodeValidation, e.Code)
+		require.Equal(t, sfn.CodeValidation, e.Code)
 		require.Contains(t, e.Message, "commit 1")
 		require.Contains(t, e.Message, r.ARN)
 		require.Contains(t, e.Message, says)
@@ -257,13 +258,13 @@ func BenchmarkCommit(b *testing.B) {
 							ARN:             fmt.Sprintf("arn:aws:states:us-east-1:123456789012:execution:%s:e%d-%d", prefix, n, i),
 							StateMachineARN: "arn:aws:states:us-east-1:123456789012:stateMachine:" + prefix,
 							Name:            fmt.Sprintf("e%d-%d", n, i),
-							Status:          engine.StatusRunning,
+							Status:          sfn.StatusRunning,
 							StartDate:       start.Add(time.Duration(n) * time.Millisecond),
 							Input:           `{"ticket":"T-1","text":"My order has not arrived"}`,
 						}
 					}
 					if s == 4 {
-						recs[i].Status, recs[i].StopDate, recs[i].Output = engine.StatusSucceeded, start.Add(time.Hour), `{"reply":"sent"}`
+						recs[i].Status, recs[i].StopDate, recs[i].Output = sfn.StatusSucceeded, start.Add(time.Hour), `{"reply":"sent"}`
 					}
 					call[i] = engine.Commit{Execution: recs[i], Seq: s, Type: "TaskScheduled", Data: data}
 				}
@@ -292,16 +293,16 @@ func TestEngineRefusesTheNameOfAClosedExecution(t *testing.T) {
 	require.NoError(t, e.Start(ctx))
 	t.Cleanup(func() { _ = e.Close() })
 	name := fmt.Sprintf("names-%d", seq.Add(1))
-	sm, err := e.CreateStateMachine(ctx, engine.CreateStateMachineInput{Name: name, Definition: `{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`})
+	sm, err := e.CreateStateMachine(ctx, sfn.CreateStateMachineInput{Name: name, Definition: `{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`})
 	require.NoError(t, err)
-	first, err := e.StartExecution(ctx, engine.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Name: "taken"})
+	first, err := e.StartExecution(ctx, sfn.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Name: "taken"})
 	require.NoError(t, err)
 	require.NoError(t, e.Wait(ctx, first.ExecutionARN))
-	_, err = e.StartExecution(ctx, engine.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Name: "taken", Input: `{"again": true}`})
-	var ee *engine.Error
+	_, err = e.StartExecution(ctx, sfn.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Name: "taken", Input: `{"again": true}`})
+	var ee *sfn.Error
 	require.ErrorAs(t, err, &ee)
-	require.Equal(t, engine.CodeExecutionAlreadyExists, ee.Code)
+	require.Equal(t, sfn.CodeExecutionAlreadyExists, ee.Code)
 	d, err := e.DescribeExecution(ctx, first.ExecutionARN)
 	require.NoError(t, err)
-	require.Equal(t, engine.StatusSucceeded, d.Status)
+	require.Equal(t, sfn.StatusSucceeded, d.Status)
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/aiflow/aiflow/internal/auth"
-	"github.com/aiflow/aiflow/internal/engine"
+	"github.com/aiflow/aiflow/internal/sfn"
 )
 
 // approvalView is an approval as the API shows it: never its task token.
@@ -120,9 +120,9 @@ func (s *Server) decideApproval(w http.ResponseWriter, r *http.Request) {
 	a, err := s.opts.Store.Decide(r.Context(), Decision{ID: id, Status: status, DecidedBy: p.Subject, Comment: req.Comment, At: s.opts.NowFunc().UTC()},
 		func(a Approval) error {
 			out, _ := json.Marshal(map[string]any{"output": map[string]any{"approved": *req.Approve, "approver": p.Subject, "comment": req.Comment}})
-			err := s.opts.Machines.SendTaskSuccess(r.Context(), engine.SendTaskSuccessInput{TaskToken: a.TaskToken, Output: string(out)})
-			var ee *engine.Error
-			if errors.As(err, &ee) && (ee.Code == engine.CodeTaskTimedOut || ee.Code == engine.CodeTaskDoesNotExist || ee.Code == engine.CodeInvalidToken) {
+			err := s.opts.Machines.SendTaskSuccess(r.Context(), sfn.SendTaskSuccessInput{TaskToken: a.TaskToken, Output: string(out)})
+			var ee *sfn.Error
+			if errors.As(err, &ee) && (ee.Code == sfn.CodeTaskTimedOut || ee.Code == sfn.CodeTaskDoesNotExist || ee.Code == sfn.CodeInvalidToken) {
 				return ErrExpired
 			}
 			return err

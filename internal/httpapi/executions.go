@@ -16,7 +16,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/aiflow/aiflow/internal/auth"
-	"github.com/aiflow/aiflow/internal/engine"
+	"github.com/aiflow/aiflow/internal/sfn"
 	"github.com/aiflow/aiflow/internal/steps"
 )
 
@@ -91,7 +91,7 @@ func (s *Server) startExecution(w http.ResponseWriter, r *http.Request) {
 	}
 
 	p, _ := auth.FromContext(ctx)
-	in := engine.StartExecutionInput{StateMachineARN: wf.StateMachineARN, Input: string(input)}
+	in := sfn.StartExecutionInput{StateMachineARN: wf.StateMachineARN, Input: string(input)}
 	key := r.Header.Get("Idempotency-Key")
 	replayed := false
 	var earlier string // the execution a replayed key started
@@ -119,17 +119,17 @@ func (s *Server) startExecution(w http.ResponseWriter, r *http.Request) {
 		replayed, earlier = !created, got.ExecutionARN
 		auditNote(r, "idempotency_key", key)
 	}
-	var out engine.StartExecutionOutput
+	var out sfn.StartExecutionOutput
 	if replayed {
 		// Step Functions refuses to start a closed execution's name again,
 		// even with the same input: a replay returns the execution the key
 		// started, and starts it only if the first attempt never did.
 		e, err := s.opts.Machines.DescribeExecution(ctx, earlier)
-		var ee *engine.Error
+		var ee *sfn.Error
 		switch {
 		case err == nil:
-			out = engine.StartExecutionOutput{ExecutionARN: e.ExecutionARN, StartDate: e.StartDate}
-		case errors.As(err, &ee) && ee.Code == engine.CodeExecutionDoesNotExist:
+			out = sfn.StartExecutionOutput{ExecutionARN: e.ExecutionARN, StartDate: e.StartDate}
+		case errors.As(err, &ee) && ee.Code == sfn.CodeExecutionDoesNotExist:
 		default:
 			s.fail(w, r, err)
 			return
@@ -282,7 +282,7 @@ type usageView struct {
 	ModelCalls   int     `json:"model_calls"`
 }
 
-func (s *Server) view(e engine.Execution) executionView {
+func (s *Server) view(e sfn.Execution) executionView {
 	v := executionView{
 		ID: ExecutionID(e.ExecutionARN), ARN: e.ExecutionARN, Name: e.Name, Workflow: s.workflowOf(e.ExecutionARN),
 		Status: string(e.Status), Error: e.Error, Cause: e.Cause, StartedAt: e.StartDate.UTC(),
@@ -314,7 +314,7 @@ func (s *Server) getExecution(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := s.view(e)
-	if e.Status == engine.StatusRunning {
+	if e.Status == sfn.StatusRunning {
 		if v.CurrentStep, err = s.currentStep(r, arn); err != nil {
 			s.fail(w, r, err)
 			return
@@ -366,7 +366,7 @@ func (c *usageCache) put(arn string, u *usageView) {
 // currentStep is the state most recently entered and not yet left, from
 // the newest page of history.
 func (s *Server) currentStep(r *http.Request, arn string) (string, error) {
-	h, err := s.opts.Machines.GetExecutionHistory(r.Context(), engine.GetExecutionHistoryInput{
+	h, err := s.opts.Machines.GetExecutionHistory(r.Context(), sfn.GetExecutionHistoryInput{
 		ExecutionARN: arn, ReverseOrder: true, MaxResults: 100, ExcludeExecutionData: true})
 	if err != nil {
 		return "", err
@@ -417,9 +417,9 @@ type listCursor struct {
 	Token    string `json:"t,omitempty"`
 }
 
-var executionStatuses = map[string]engine.ExecutionStatus{
-	"RUNNING": engine.StatusRunning, "SUCCEEDED": engine.StatusSucceeded, "FAILED": engine.StatusFailed,
-	"TIMED_OUT": engine.StatusTimedOut, "ABORTED": engine.StatusAborted,
+var executionStatuses = map[string]sfn.ExecutionStatus{
+	"RUNNING": sfn.StatusRunning, "SUCCEEDED": sfn.StatusSucceeded, "FAILED": sfn.StatusFailed,
+	"TIMED_OUT": sfn.StatusTimedOut, "ABORTED": sfn.StatusAborted,
 }
 
 // listExecutions lists executions newest first within a workflow; without
@@ -432,7 +432,7 @@ func (s *Server) listExecutions(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	var status engine.ExecutionStatus
+	var status sfn.ExecutionStatus
 	if v := q.Get("status"); v != "" {
 		var ok bool
 		if status, ok = executionStatuses[strings.ToUpper(v)]; !ok {
@@ -495,7 +495,7 @@ func (s *Server) listExecutions(w http.ResponseWriter, r *http.Request) {
 			token = cur.Token
 		}
 		for {
-			out, err := s.opts.Machines.ListExecutions(ctx, engine.ListExecutionsInput{
+			out, err := s.opts.Machines.ListExecutions(ctx, sfn.ListExecutionsInput{
 				StateMachineARN: wf.StateMachineARN, StatusFilter: status, MaxResults: limit - len(items), NextToken: token})
 			if err != nil {
 				s.fail(w, r, err)
@@ -551,9 +551,9 @@ func (s *Server) executionEvents(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	out, err := s.opts.Machines.GetExecutionHistory(r.Context(), engine.GetExecutionHistoryInput{ExecutionARN: arn, MaxResults: limit, NextToken: token})
-	var ee *engine.Error
-	if errors.As(err, &ee) && ee.Code == engine.CodeValidation && token != "" {
+	out, err := s.opts.Machines.GetExecutionHistory(r.Context(), sfn.GetExecutionHistoryInput{ExecutionARN: arn, MaxResults: limit, NextToken: token})
+	var ee *sfn.Error
+	if errors.As(err, &ee) && ee.Code == sfn.CodeValidation && token != "" {
 		err = badCursor()
 	}
 	if err != nil {
@@ -562,7 +562,7 @@ func (s *Server) executionEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	page := map[string]any{"items": out.Events}
 	if out.Events == nil {
-		page["items"] = []engine.HistoryEvent{}
+		page["items"] = []sfn.HistoryEvent{}
 	}
 	if out.NextToken != "" {
 		page["next_cursor"] = encodeCursor(out.NextToken)
@@ -602,7 +602,7 @@ func (s *Server) stopExecution(w http.ResponseWriter, r *http.Request) {
 		p, _ := auth.FromContext(r.Context())
 		req.Cause = "stopped through the API by " + p.Subject
 	}
-	if _, err := s.opts.Machines.StopExecution(r.Context(), engine.StopExecutionInput{ExecutionARN: arn, Error: req.Error, Cause: req.Cause}); err != nil {
+	if _, err := s.opts.Machines.StopExecution(r.Context(), sfn.StopExecutionInput{ExecutionARN: arn, Error: req.Error, Cause: req.Cause}); err != nil {
 		s.fail(w, r, err)
 		return
 	}

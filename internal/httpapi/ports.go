@@ -4,33 +4,33 @@ import (
 	"context"
 	"time"
 
-	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/aiflow/aiflow/internal/eventstore"
+	"github.com/aiflow/aiflow/internal/sfn"
 )
 
 // Machines creates and updates the state machines workflows compile to.
 type Machines interface {
-	CreateStateMachine(ctx context.Context, in engine.CreateStateMachineInput) (engine.CreateStateMachineOutput, error)
-	UpdateStateMachine(ctx context.Context, in engine.UpdateStateMachineInput) (engine.UpdateStateMachineOutput, error)
+	CreateStateMachine(ctx context.Context, in sfn.CreateStateMachineInput) (sfn.CreateStateMachineOutput, error)
+	UpdateStateMachine(ctx context.Context, in sfn.UpdateStateMachineInput) (sfn.UpdateStateMachineOutput, error)
 }
 
 // Executions starts, reads and stops executions.
 type Executions interface {
-	StartExecution(ctx context.Context, in engine.StartExecutionInput) (engine.StartExecutionOutput, error)
-	DescribeExecution(ctx context.Context, arn string) (engine.Execution, error)
-	ListExecutions(ctx context.Context, in engine.ListExecutionsInput) (engine.ListExecutionsOutput, error)
-	StopExecution(ctx context.Context, in engine.StopExecutionInput) (time.Time, error)
-	GetExecutionHistory(ctx context.Context, in engine.GetExecutionHistoryInput) (engine.GetExecutionHistoryOutput, error)
+	StartExecution(ctx context.Context, in sfn.StartExecutionInput) (sfn.StartExecutionOutput, error)
+	DescribeExecution(ctx context.Context, arn string) (sfn.Execution, error)
+	ListExecutions(ctx context.Context, in sfn.ListExecutionsInput) (sfn.ListExecutionsOutput, error)
+	StopExecution(ctx context.Context, in sfn.StopExecutionInput) (time.Time, error)
+	GetExecutionHistory(ctx context.Context, in sfn.GetExecutionHistoryInput) (sfn.GetExecutionHistoryOutput, error)
 }
 
 // TaskResolver answers the task token of an approval step.
 type TaskResolver interface {
-	SendTaskSuccess(ctx context.Context, in engine.SendTaskSuccessInput) error
+	SendTaskSuccess(ctx context.Context, in sfn.SendTaskSuccessInput) error
 }
 
 // StateMachines is everything the API asks of Step Functions or of the
-// local engine: *engine.Engine and *awssfn.Client both satisfy it, and
-// their errors are *engine.Error values either way.
+// local engine, a part of sfn.Service: *engine.Engine and *awssfn.Client
+// both satisfy it, and their errors are *sfn.Error values either way.
 type StateMachines interface {
 	Machines
 	Executions

@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/aiflow/aiflow/internal/engine"
+	"github.com/aiflow/aiflow/internal/sfn"
 )
 
 // FieldError names one thing wrong with a request: Pointer is a JSON
@@ -58,22 +58,22 @@ var engineStatus = map[string]struct {
 	detail string
 	show   bool
 }{
-	engine.CodeExecutionDoesNotExist:     {http.StatusNotFound, "the execution does not exist", false},
-	engine.CodeStateMachineDoesNotExist:  {http.StatusNotFound, "the workflow's state machine does not exist", false},
-	engine.CodeTaskDoesNotExist:          {http.StatusConflict, "the task is no longer waiting", false},
-	engine.CodeTaskTimedOut:              {http.StatusConflict, "the task is no longer waiting", false},
-	engine.CodeInvalidToken:              {http.StatusConflict, "the task is no longer waiting", false},
-	engine.CodeExecutionAlreadyExists:    {http.StatusConflict, "an execution of that name exists already with another input", false},
-	engine.CodeStateMachineAlreadyExists: {http.StatusConflict, "the state machine exists already with another definition", false},
-	engine.CodeConflict:                  {http.StatusConflict, "the request conflicts with the state machine's current state", false},
-	engine.CodeStateMachineDeleting:      {http.StatusConflict, "the workflow's state machine is being deleted", false},
-	engine.CodeInvalidArn:                {http.StatusNotFound, "no such execution", false},
-	engine.CodeInvalidName:               {http.StatusBadRequest, "", true},
-	engine.CodeInvalidExecutionInput:     {http.StatusBadRequest, "", true},
-	engine.CodeValidation:                {http.StatusBadRequest, "", true},
-	engine.CodeInvalidDefinition:         {http.StatusUnprocessableEntity, "", true},
-	engine.CodeExecutionLimitExceeded:    {http.StatusTooManyRequests, "too many executions are running; try again later", false},
-	engine.CodeServiceUnavailable:        {http.StatusServiceUnavailable, "the workflow engine is unavailable; try again", false},
+	sfn.CodeExecutionDoesNotExist:     {http.StatusNotFound, "the execution does not exist", false},
+	sfn.CodeStateMachineDoesNotExist:  {http.StatusNotFound, "the workflow's state machine does not exist", false},
+	sfn.CodeTaskDoesNotExist:          {http.StatusConflict, "the task is no longer waiting", false},
+	sfn.CodeTaskTimedOut:              {http.StatusConflict, "the task is no longer waiting", false},
+	sfn.CodeInvalidToken:              {http.StatusConflict, "the task is no longer waiting", false},
+	sfn.CodeExecutionAlreadyExists:    {http.StatusConflict, "an execution of that name exists already with another input", false},
+	sfn.CodeStateMachineAlreadyExists: {http.StatusConflict, "the state machine exists already with another definition", false},
+	sfn.CodeConflict:                  {http.StatusConflict, "the request conflicts with the state machine's current state", false},
+	sfn.CodeStateMachineDeleting:      {http.StatusConflict, "the workflow's state machine is being deleted", false},
+	sfn.CodeInvalidArn:                {http.StatusNotFound, "no such execution", false},
+	sfn.CodeInvalidName:               {http.StatusBadRequest, "", true},
+	sfn.CodeInvalidExecutionInput:     {http.StatusBadRequest, "", true},
+	sfn.CodeValidation:                {http.StatusBadRequest, "", true},
+	sfn.CodeInvalidDefinition:         {http.StatusUnprocessableEntity, "", true},
+	sfn.CodeExecutionLimitExceeded:    {http.StatusTooManyRequests, "too many executions are running; try again later", false},
+	sfn.CodeServiceUnavailable:        {http.StatusServiceUnavailable, "the workflow engine is unavailable; try again", false},
 }
 
 // fail answers err as a problem: the API's own errors as they are, the
@@ -81,7 +81,7 @@ var engineStatus = map[string]struct {
 // whose cause goes only to the log.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var ae *apiError
-	var ee *engine.Error
+	var ee *sfn.Error
 	p := Problem{Status: http.StatusInternalServerError, Title: "Internal Server Error",
 		Detail: "the request could not be completed; the request id names it in the server's log"}
 	switch {

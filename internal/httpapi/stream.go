@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aiflow/aiflow/internal/engine"
+	"github.com/aiflow/aiflow/internal/sfn"
 )
 
 // streamExecution sends an execution's history as server-sent events as
@@ -99,7 +99,7 @@ func (s *Server) streamExecution(w http.ResponseWriter, r *http.Request) {
 func (s *Server) sendHistory(w http.ResponseWriter, r *http.Request, arn string, pageToken *string, sent *int64, tokenN *int) (string, error) {
 	const pageSize = 1000
 	for {
-		out, err := s.opts.Machines.GetExecutionHistory(r.Context(), engine.GetExecutionHistoryInput{
+		out, err := s.opts.Machines.GetExecutionHistory(r.Context(), sfn.GetExecutionHistoryInput{
 			ExecutionARN: arn, MaxResults: pageSize, NextToken: *pageToken})
 		if err != nil {
 			return "", fmt.Errorf("reading the history of %s: %w", arn, err)
@@ -133,13 +133,13 @@ func (s *Server) sendHistory(w http.ResponseWriter, r *http.Request, arn string,
 func closingStatus(typ string) string {
 	switch typ {
 	case "ExecutionSucceeded":
-		return string(engine.StatusSucceeded)
+		return string(sfn.StatusSucceeded)
 	case "ExecutionFailed":
-		return string(engine.StatusFailed)
+		return string(sfn.StatusFailed)
 	case "ExecutionTimedOut":
-		return string(engine.StatusTimedOut)
+		return string(sfn.StatusTimedOut)
 	case "ExecutionAborted":
-		return string(engine.StatusAborted)
+		return string(sfn.StatusAborted)
 	}
 	return ""
 }

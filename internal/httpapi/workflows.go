@@ -13,7 +13,7 @@ import (
 
 	"github.com/aiflow/aiflow/internal/asl"
 	"github.com/aiflow/aiflow/internal/auth"
-	"github.com/aiflow/aiflow/internal/engine"
+	"github.com/aiflow/aiflow/internal/sfn"
 	"github.com/aiflow/aiflow/internal/workflow"
 )
 
@@ -191,9 +191,9 @@ func (s *Server) deploy(r *http.Request, name, definition string) (string, error
 		return "", err
 	}
 	if arn != "" {
-		_, err := s.opts.Machines.UpdateStateMachine(ctx, engine.UpdateStateMachineInput{StateMachineARN: arn, Definition: &definition})
-		var ee *engine.Error
-		if err == nil || !errors.As(err, &ee) || ee.Code != engine.CodeStateMachineDoesNotExist {
+		_, err := s.opts.Machines.UpdateStateMachine(ctx, sfn.UpdateStateMachineInput{StateMachineARN: arn, Definition: &definition})
+		var ee *sfn.Error
+		if err == nil || !errors.As(err, &ee) || ee.Code != sfn.CodeStateMachineDoesNotExist {
 			return arn, err
 		}
 		// The engine lost it (a local engine kept in memory): create it again.
@@ -202,11 +202,11 @@ func (s *Server) deploy(r *http.Request, name, definition string) (string, error
 	if s.opts.StateMachineRoleARN != "" {
 		role = s.opts.StateMachineRoleARN
 	}
-	out, err := s.opts.Machines.CreateStateMachine(ctx, engine.CreateStateMachineInput{
+	out, err := s.opts.Machines.CreateStateMachine(ctx, sfn.CreateStateMachineInput{
 		Name: s.opts.StateMachinePrefix + name, Definition: definition, RoleARN: role,
 	})
-	var ee *engine.Error
-	if errors.As(err, &ee) && ee.Code == engine.CodeStateMachineAlreadyExists {
+	var ee *sfn.Error
+	if errors.As(err, &ee) && ee.Code == sfn.CodeStateMachineAlreadyExists {
 		return "", &apiError{Status: http.StatusConflict, Title: "Conflict",
 			Detail: fmt.Sprintf("a state machine named %s exists that this API did not publish; delete it or publish under another name", s.opts.StateMachinePrefix+name)}
 	}

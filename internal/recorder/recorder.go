@@ -27,9 +27,9 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/google/uuid"
 
-	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/aiflow/aiflow/internal/enginestore"
 	"github.com/aiflow/aiflow/internal/eventstore"
+	"github.com/aiflow/aiflow/internal/sfn"
 )
 
 // EventBridge's names of the events the recorder handles.
@@ -58,7 +58,7 @@ const maxAttempts = 5
 // History reads an execution's history: the awssfn client (AWS Step
 // Functions or any endpoint of its API) and the local engine both have it.
 type History interface {
-	GetExecutionHistory(ctx context.Context, in engine.GetExecutionHistoryInput) (engine.GetExecutionHistoryOutput, error)
+	GetExecutionHistory(ctx context.Context, in sfn.GetExecutionHistoryInput) (sfn.GetExecutionHistoryOutput, error)
 }
 
 // Store is the part of the event store the recorder writes through;
@@ -169,7 +169,7 @@ func (r *Recorder) Handle(ctx context.Context, ev events.EventBridgeEvent) (Resu
 
 // Record reads the whole history of an execution and appends what the
 // execution's stream does not hold yet. It returns the History's errors
-// (an *engine.Error for what the service refused, such as
+// (an *sfn.Error for what the service refused, such as
 // ExecutionDoesNotExist), the Store's, and an error when the stream holds
 // events the recorder did not write (the local engine's batches, when the
 // recorder is pointed at the database of a local engine).
@@ -194,11 +194,11 @@ func (r *Recorder) Record(ctx context.Context, executionARN string) (Result, err
 }
 
 // readHistory reads every page of an execution's history, oldest first.
-func (r *Recorder) readHistory(ctx context.Context, executionARN string) ([]engine.HistoryEvent, error) {
-	var out []engine.HistoryEvent
+func (r *Recorder) readHistory(ctx context.Context, executionARN string) ([]sfn.HistoryEvent, error) {
+	var out []sfn.HistoryEvent
 	token := ""
 	for {
-		page, err := r.history.GetExecutionHistory(ctx, engine.GetExecutionHistoryInput{
+		page, err := r.history.GetExecutionHistory(ctx, sfn.GetExecutionHistoryInput{
 			ExecutionARN: executionARN, MaxResults: r.pageSize, NextToken: token,
 		})
 		if err != nil {
@@ -214,7 +214,7 @@ func (r *Recorder) readHistory(ctx context.Context, executionARN string) ([]engi
 
 // appendNew appends the events of history past the stream's version, and
 // returns how many it appended and the stream's version.
-func (r *Recorder) appendNew(ctx context.Context, executionARN, stream string, history []engine.HistoryEvent) (int, int64, error) {
+func (r *Recorder) appendNew(ctx context.Context, executionARN, stream string, history []sfn.HistoryEvent) (int, int64, error) {
 	last, err := r.store.ReadStream(ctx, stream, eventstore.ReadStreamOptions{Direction: eventstore.Backward, Limit: 1})
 	if err != nil {
 		return 0, 0, fmt.Errorf("reading the end of stream %s: %w", stream, err)
@@ -258,14 +258,14 @@ func EventID(executionARN string, historyID int64) uuid.UUID {
 // batch is the data of a stored event: the shape of the engine's batches
 // as far as history goes.
 type batch struct {
-	Events []engine.HistoryEvent `json:"events"`
+	Events []sfn.HistoryEvent `json:"events"`
 }
 
 // NewEvent is the event that stores history event h of an execution. It
 // returns an error only when h cannot be encoded.
-func NewEvent(executionARN string, h engine.HistoryEvent) (eventstore.NewEvent, error) {
+func NewEvent(executionARN string, h sfn.HistoryEvent) (eventstore.NewEvent, error) {
 	h.Timestamp = h.Timestamp.UTC().Truncate(time.Millisecond) // Step Functions' precision, whatever the client decoded
-	data, err := json.Marshal(batch{Events: []engine.HistoryEvent{h}})
+	data, err := json.Marshal(batch{Events: []sfn.HistoryEvent{h}})
 	if err != nil {
 		return eventstore.NewEvent{}, fmt.Errorf("encoding history event %d of %s: %w", h.ID, executionARN, err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/aiflow/aiflow/internal/eventstore"
 	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
 	"github.com/aiflow/aiflow/internal/recorder"
+	"github.com/aiflow/aiflow/internal/sfn"
 	"github.com/aiflow/aiflow/internal/sfnapi"
 )
 
@@ -79,7 +80,7 @@ func setup(t *testing.T) *bundle {
 	require.NoError(t, err)
 	b.recorder, err = recorder.New(recorder.Config{History: b.client, Store: b.store, PageSize: 7})
 	require.NoError(t, err)
-	sm, err := b.client.CreateStateMachine(ctx, engine.CreateStateMachineInput{Name: "recorded", Definition: definition})
+	sm, err := b.client.CreateStateMachine(ctx, sfn.CreateStateMachineInput{Name: "recorded", Definition: definition})
 	require.NoError(t, err)
 	b.machine = sm.StateMachineARN
 	return b
@@ -88,7 +89,7 @@ func setup(t *testing.T) *bundle {
 // start starts an execution and returns its ARN once it waits in Hold.
 func (b *bundle) start(t *testing.T, name string) string {
 	t.Helper()
-	out, err := b.client.StartExecution(context.Background(), engine.StartExecutionInput{
+	out, err := b.client.StartExecution(context.Background(), sfn.StartExecutionInput{
 		StateMachineARN: b.machine, Name: name, Input: `{"items":[1,2,3]}`,
 	})
 	require.NoError(t, err)
@@ -97,22 +98,22 @@ func (b *bundle) start(t *testing.T, name string) string {
 }
 
 // finish lets one held execution go on and waits for it to end.
-func (b *bundle) finish(t *testing.T, arn string) engine.Execution {
+func (b *bundle) finish(t *testing.T, arn string) sfn.Execution {
 	t.Helper()
 	b.release <- struct{}{}
-	var d engine.Execution
+	var d sfn.Execution
 	require.Eventually(t, func() bool {
 		var err error
 		d, err = b.client.DescribeExecution(context.Background(), arn)
 		require.NoError(t, err)
 		return d.Status.Closed()
 	}, 10*time.Second, 5*time.Millisecond)
-	require.Equal(t, engine.StatusSucceeded, d.Status, d.Error+": "+d.Cause)
+	require.Equal(t, sfn.StatusSucceeded, d.Status, d.Error+": "+d.Cause)
 	return d
 }
 
 // statusChange is the EventBridge event Step Functions sends for d.
-func statusChange(t *testing.T, d engine.Execution) events.EventBridgeEvent {
+func statusChange(t *testing.T, d sfn.Execution) events.EventBridgeEvent {
 	t.Helper()
 	detail := map[string]any{
 		"executionArn": d.ExecutionARN, "stateMachineArn": d.StateMachineARN, "name": d.Name,
@@ -136,7 +137,7 @@ func statusChange(t *testing.T, d engine.Execution) events.EventBridgeEvent {
 func (b *bundle) requireStreamIsHistory(t *testing.T, arn string) {
 	t.Helper()
 	ctx := context.Background()
-	h, err := b.client.GetExecutionHistory(ctx, engine.GetExecutionHistoryInput{ExecutionARN: arn, MaxResults: 1000})
+	h, err := b.client.GetExecutionHistory(ctx, sfn.GetExecutionHistoryInput{ExecutionARN: arn, MaxResults: 1000})
 	require.NoError(t, err)
 	require.Empty(t, h.NextToken)
 	stored, err := b.store.ReadStream(ctx, enginestore.StreamID(arn), eventstore.ReadStreamOptions{})
@@ -149,7 +150,7 @@ func (b *bundle) requireStreamIsHistory(t *testing.T, arn string) {
 		require.Equal(t, want.Type, ev.Type)
 		require.Equal(t, arn, ev.Metadata.CorrelationID)
 		var data struct {
-			Events []engine.HistoryEvent `json:"events"`
+			Events []sfn.HistoryEvent `json:"events"`
 		}
 		require.NoError(t, json.Unmarshal(ev.Data, &data))
 		require.Len(t, data.Events, 1)
@@ -250,9 +251,9 @@ func TestUnknownExecutionIsTheServicesError(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	_, err := b.recorder.Record(context.Background(), "arn:aws:states:us-east-1:123456789012:execution:recorded:never-started")
-	var ee *engine.Error
+	var ee *sfn.Error
 	require.True(t, errors.As(err, &ee), "%v", err)
-	require.Equal(t, engine.CodeExecutionDoesNotExist, ee.Code)
+	require.Equal(t, sfn.CodeExecutionDoesNotExist, ee.Code)
 }
 
 func TestHandleRefusesOtherEvents(t *testing.T) {

@@ -13,12 +13,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sdksfn "github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiflow/aiflow/internal/awssfn"
+	"github.com/aiflow/aiflow/internal/clock"
 	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/aiflow/aiflow/internal/engine/queue"
+	"github.com/aiflow/aiflow/internal/sfn"
 	"github.com/aiflow/aiflow/internal/sfnapi"
 )
 
@@ -31,7 +33,7 @@ type testBundle struct {
 	queues *queue.Broker
 	srv    *httptest.Server
 	// sfn is the SDK client at the server; client the adapter over it.
-	sfn    *sfn.Client
+	sfn    *sdksfn.Client
 	client *awssfn.Client
 	logs   *syncBuffer
 }
@@ -39,7 +41,7 @@ type testBundle struct {
 // milliClock is the system clock to the millisecond, the precision of the
 // wire's timestamps, so that what the engine says in process and what
 // the HTTP API says compare equal.
-type milliClock struct{ engine.SystemClock }
+type milliClock struct{ clock.System }
 
 func (milliClock) Now() time.Time { return time.Now().Truncate(time.Millisecond) }
 
@@ -63,7 +65,7 @@ func (b *syncBuffer) String() string {
 
 type setupOptions struct {
 	// wrap, if set, wraps the engine before it is served.
-	wrap func(sfnapi.Service) sfnapi.Service
+	wrap func(sfn.Service) sfn.Service
 	// maxBody is Options.MaxBodyBytes.
 	maxBody int64
 }
@@ -87,7 +89,7 @@ func setupWith(t *testing.T, o setupOptions) *testBundle {
 	t.Cleanup(func() { _ = eng.Close() }) // some tests close it themselves
 	b.eng = eng
 
-	var svc sfnapi.Service = eng
+	var svc sfn.Service = eng
 	if o.wrap != nil {
 		svc = o.wrap(eng)
 	}
@@ -104,7 +106,7 @@ func setupWith(t *testing.T, o setupOptions) *testBundle {
 // createStateMachine creates a state machine through the adapter.
 func (b *testBundle) createStateMachine(t *testing.T, name, typ, definition string) string {
 	t.Helper()
-	out, err := b.client.CreateStateMachine(b.ctx, engine.CreateStateMachineInput{
+	out, err := b.client.CreateStateMachine(b.ctx, sfn.CreateStateMachineInput{
 		Name: name, Definition: definition, RoleARN: testRole, Type: typ,
 	})
 	require.NoError(t, err)
@@ -112,7 +114,7 @@ func (b *testBundle) createStateMachine(t *testing.T, name, typ, definition stri
 }
 
 // wait waits for an execution to close and its end to be written.
-func (b *testBundle) wait(t *testing.T, arn string) engine.Execution {
+func (b *testBundle) wait(t *testing.T, arn string) sfn.Execution {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
 	defer cancel()

@@ -7,7 +7,7 @@ import (
 	"net/http/httptest"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sdksfn "github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/aiflow/aiflow/internal/awssfn"
@@ -37,7 +37,7 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	sm, err := client.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
+	sm, err := client.CreateStateMachine(ctx, &sdksfn.CreateStateMachineInput{
 		Name:       aws.String("hello"),
 		RoleArn:    aws.String("arn:aws:iam::123456789012:role/hello"),
 		Type:       types.StateMachineTypeExpress,
@@ -47,7 +47,7 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	x, err := client.StartSyncExecution(ctx, &sfn.StartSyncExecutionInput{StateMachineArn: sm.StateMachineArn, Input: aws.String(`{"name":"world"}`)})
+	x, err := client.StartSyncExecution(ctx, &sdksfn.StartSyncExecutionInput{StateMachineArn: sm.StateMachineArn, Input: aws.String(`{"name":"world"}`)})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -55,7 +55,7 @@ func Example() {
 	fmt.Println(aws.ToString(sm.StateMachineArn))
 	fmt.Println(x.Status, aws.ToString(x.Output))
 
-	_, err = client.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String("arn:aws:states:us-east-1:123456789012:execution:hello:missing")})
+	_, err = client.DescribeExecution(ctx, &sdksfn.DescribeExecutionInput{ExecutionArn: aws.String("arn:aws:states:us-east-1:123456789012:execution:hello:missing")})
 	var missing *types.ExecutionDoesNotExist
 	fmt.Println(errors.As(err, &missing))
 	// Output:

@@ -14,7 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/aiflow/aiflow/internal/engine"
+	"github.com/aiflow/aiflow/internal/sfn"
 )
 
 // DefaultMaxBodyBytes is the request body limit when Options.MaxBodyBytes
@@ -59,7 +59,7 @@ type Options struct {
 
 // handler is the http.Handler NewHandler returns.
 type handler struct {
-	svc       Service
+	svc       sfn.Service
 	log       *slog.Logger
 	maxBody   int64
 	requestID func() string
@@ -69,7 +69,7 @@ type handler struct {
 // It answers every path, so it can be mounted under a prefix, and every
 // host, so the "sync-" host prefix clients put before StartSyncExecution
 // needs no DNS name of its own.
-func NewHandler(svc Service, opts Options) http.Handler {
+func NewHandler(svc sfn.Service, opts Options) http.Handler {
 	h := &handler{svc: svc, log: opts.Logger, maxBody: opts.MaxBodyBytes, requestID: opts.RequestIDFunc}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -153,7 +153,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, op string) (any,
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
 	if err != nil {
 		if errors.As(err, new(*http.MaxBytesError)) {
-			return nil, &apiError{status: http.StatusRequestEntityTooLarge, code: engine.CodeValidation,
+			return nil, &apiError{status: http.StatusRequestEntityTooLarge, code: sfn.CodeValidation,
 				message: fmt.Sprintf("%s request body exceeds %d bytes", op, h.maxBody)}
 		}
 		return nil, badRequest(CodeSerialization, "reading %s request body: %v", op, err)
@@ -165,19 +165,19 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, op string) (any,
 	return run(h, r.Context(), m)
 }
 
-// writeError answers an error: *apiError and *engine.Error as they are
+// writeError answers an error: *apiError and *sfn.Error as they are
 // (ServiceUnavailable with 503, the rest with 400), anything else as a 500
 // InternalFailure whose text only the log sees.
 func (h *handler) writeError(w http.ResponseWriter, r *http.Request, reqID, op string, err error) {
 	var (
 		ae *apiError
-		ee *engine.Error
+		ee *sfn.Error
 	)
 	switch {
 	case errors.As(err, &ae):
 	case errors.As(err, &ee):
 		ae = &apiError{status: http.StatusBadRequest, code: ee.Code, message: ee.Message}
-		if ee.Code == engine.CodeServiceUnavailable {
+		if ee.Code == sfn.CodeServiceUnavailable {
 			ae.status = http.StatusServiceUnavailable
 		}
 	default:

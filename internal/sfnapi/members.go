@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/aiflow/aiflow/internal/engine"
+	"github.com/aiflow/aiflow/internal/sfn"
 )
 
 // members reads the members of one request body. The first problem is
@@ -88,7 +88,7 @@ func (m *members) string(name string) string {
 // caller gets the same error here as from the engine in process.
 func (m *members) required(name string) string {
 	if m.value(name) == nil {
-		m.fail(badRequest(engine.CodeValidation,
+		m.fail(badRequest(sfn.CodeValidation,
 			"1 validation error detected: Value null at '%s' failed to satisfy constraint: Member must not be null", name))
 		return ""
 	}
@@ -112,10 +112,10 @@ func (m *members) integer(name string, lo, hi int) int {
 	}
 	switch {
 	case n < lo:
-		m.fail(badRequest(engine.CodeValidation,
+		m.fail(badRequest(sfn.CodeValidation,
 			"1 validation error detected: Value '%d' at '%s' failed to satisfy constraint: Member must have value greater than or equal to %d", n, name, lo))
 	case n > hi:
-		m.fail(badRequest(engine.CodeValidation,
+		m.fail(badRequest(sfn.CodeValidation,
 			"1 validation error detected: Value '%d' at '%s' failed to satisfy constraint: Member must have value less than or equal to %d", n, name, hi))
 	}
 	return n
@@ -139,7 +139,7 @@ func (m *members) boolean(name string, def bool) bool {
 func (m *members) enum(name string, allowed ...string) string {
 	s := m.string(name)
 	if s != "" && !slices.Contains(allowed, s) {
-		m.fail(badRequest(engine.CodeValidation,
+		m.fail(badRequest(sfn.CodeValidation,
 			"1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must satisfy enum value set: [%s]",
 			s, name, strings.Join(allowed, ", ")))
 	}
@@ -163,7 +163,7 @@ func (m *members) unsupported(names ...string) {
 		if v == nil || string(v) == "false" || string(v) == `""` {
 			continue
 		}
-		m.fail(badRequest(engine.CodeValidation, "member %s of %s is not supported by the local engine", n, m.op))
+		m.fail(badRequest(sfn.CodeValidation, "member %s of %s is not supported by the local engine", n, m.op))
 	}
 }
 

@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 
-	"github.com/aiflow/aiflow/internal/engine"
+	"github.com/aiflow/aiflow/internal/sfn"
 )
 
 // operations are the served operations by X-Amz-Target name.
@@ -28,11 +28,11 @@ var operations = map[string]operation{
 
 // Enumerations of request members.
 var (
-	stateMachineTypes = []string{engine.TypeStandard, engine.TypeExpress}
+	stateMachineTypes = []string{sfn.TypeStandard, sfn.TypeExpress}
 	includedData      = []string{"ALL_DATA", "METADATA_ONLY"}
 	statusFilters     = []string{
-		string(engine.StatusRunning), string(engine.StatusSucceeded), string(engine.StatusFailed),
-		string(engine.StatusTimedOut), string(engine.StatusAborted), "PENDING_REDRIVE",
+		string(sfn.StatusRunning), string(sfn.StatusSucceeded), string(sfn.StatusFailed),
+		string(sfn.StatusTimedOut), string(sfn.StatusAborted), "PENDING_REDRIVE",
 	}
 	severities = []string{"ERROR", "WARNING"}
 )
@@ -45,7 +45,7 @@ const maxPageSize = 1000
 // the engine does not have, are refused when asked for.
 
 func (h *handler) createStateMachine(ctx context.Context, m *members) (any, error) {
-	in := engine.CreateStateMachineInput{
+	in := sfn.CreateStateMachineInput{
 		Name:       m.required("name"),
 		Definition: m.required("definition"),
 		RoleARN:    m.required("roleArn"),
@@ -64,7 +64,7 @@ func (h *handler) createStateMachine(ctx context.Context, m *members) (any, erro
 }
 
 func (h *handler) updateStateMachine(ctx context.Context, m *members) (any, error) {
-	in := engine.UpdateStateMachineInput{
+	in := sfn.UpdateStateMachineInput{
 		StateMachineARN: m.required("stateMachineArn"),
 		Definition:      m.optString("definition"),
 		RoleARN:         m.optString("roleArn"),
@@ -105,7 +105,7 @@ func (h *handler) describeStateMachine(ctx context.Context, m *members) (any, er
 }
 
 func (h *handler) listStateMachines(ctx context.Context, m *members) (any, error) {
-	in := engine.ListStateMachinesInput{
+	in := sfn.ListStateMachinesInput{
 		MaxResults: m.integer("maxResults", 0, maxPageSize),
 		NextToken:  m.string("nextToken"),
 	}
@@ -170,8 +170,8 @@ func (h *handler) validateStateMachineDefinition(ctx context.Context, m *members
 	return resp, nil
 }
 
-func startInput(m *members) engine.StartExecutionInput {
-	return engine.StartExecutionInput{
+func startInput(m *members) sfn.StartExecutionInput {
+	return sfn.StartExecutionInput{
 		StateMachineARN: m.required("stateMachineArn"),
 		Name:            m.string("name"),
 		Input:           m.string("input"),
@@ -218,9 +218,9 @@ func (h *handler) describeExecution(ctx context.Context, m *members) (any, error
 }
 
 func (h *handler) listExecutions(ctx context.Context, m *members) (any, error) {
-	in := engine.ListExecutionsInput{
+	in := sfn.ListExecutionsInput{
 		StateMachineARN: m.required("stateMachineArn"),
-		StatusFilter:    engine.ExecutionStatus(m.enum("statusFilter", statusFilters...)),
+		StatusFilter:    sfn.ExecutionStatus(m.enum("statusFilter", statusFilters...)),
 		MaxResults:      m.integer("maxResults", 0, maxPageSize),
 		NextToken:       m.string("nextToken"),
 	}
@@ -247,7 +247,7 @@ func (h *handler) listExecutions(ctx context.Context, m *members) (any, error) {
 }
 
 func (h *handler) stopExecution(ctx context.Context, m *members) (any, error) {
-	in := engine.StopExecutionInput{
+	in := sfn.StopExecutionInput{
 		ExecutionARN: m.required("executionArn"),
 		Error:        m.string("error"),
 		Cause:        m.string("cause"),
@@ -263,7 +263,7 @@ func (h *handler) stopExecution(ctx context.Context, m *members) (any, error) {
 }
 
 func (h *handler) getExecutionHistory(ctx context.Context, m *members) (any, error) {
-	in := engine.GetExecutionHistoryInput{
+	in := sfn.GetExecutionHistoryInput{
 		ExecutionARN:         m.required("executionArn"),
 		MaxResults:           m.integer("maxResults", 0, maxPageSize),
 		NextToken:            m.string("nextToken"),
@@ -289,7 +289,7 @@ func (h *handler) getExecutionHistory(ctx context.Context, m *members) (any, err
 }
 
 func (h *handler) sendTaskSuccess(ctx context.Context, m *members) (any, error) {
-	in := engine.SendTaskSuccessInput{TaskToken: m.required("taskToken"), Output: m.required("output")}
+	in := sfn.SendTaskSuccessInput{TaskToken: m.required("taskToken"), Output: m.required("output")}
 	if err := m.done(); err != nil {
 		return nil, err
 	}
@@ -300,7 +300,7 @@ func (h *handler) sendTaskSuccess(ctx context.Context, m *members) (any, error) 
 }
 
 func (h *handler) sendTaskFailure(ctx context.Context, m *members) (any, error) {
-	in := engine.SendTaskFailureInput{TaskToken: m.required("taskToken"), Error: m.string("error"), Cause: m.string("cause")}
+	in := sfn.SendTaskFailureInput{TaskToken: m.required("taskToken"), Error: m.string("error"), Cause: m.string("cause")}
 	if err := m.done(); err != nil {
 		return nil, err
 	}

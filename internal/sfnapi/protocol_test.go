@@ -9,14 +9,13 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sdksfn "github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiflow/aiflow/internal/awssfn"
-	"github.com/aiflow/aiflow/internal/engine"
-	"github.com/aiflow/aiflow/internal/sfnapi"
+	"github.com/aiflow/aiflow/internal/sfn"
 )
 
 func TestProtocolErrors(t *testing.T) {
@@ -182,39 +181,39 @@ func TestSDKTypedErrors(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	missing := "arn:aws:states:us-east-1:123456789012:execution:nothing:here"
-	_, err := b.sfn.DescribeExecution(b.ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(missing)})
+	_, err := b.sfn.DescribeExecution(b.ctx, &sdksfn.DescribeExecutionInput{ExecutionArn: aws.String(missing)})
 	var notFound *types.ExecutionDoesNotExist
 	require.ErrorAs(t, err, &notFound)
 	require.Contains(t, notFound.ErrorMessage(), missing)
 
-	_, err = b.sfn.StartExecution(b.ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String("not-an-arn")})
+	_, err = b.sfn.StartExecution(b.ctx, &sdksfn.StartExecutionInput{StateMachineArn: aws.String("not-an-arn")})
 	var invalid *types.InvalidArn
 	require.ErrorAs(t, err, &invalid)
 
-	_, err = b.sfn.ListExecutions(b.ctx, &sfn.ListExecutionsInput{MapRunArn: aws.String("arn:aws:states:us-east-1:123456789012:mapRun:x/y:z")})
+	_, err = b.sfn.ListExecutions(b.ctx, &sdksfn.ListExecutionsInput{MapRunArn: aws.String("arn:aws:states:us-east-1:123456789012:mapRun:x/y:z")})
 	var validation *types.ValidationException
 	require.ErrorAs(t, err, &validation)
 	require.Contains(t, validation.ErrorMessage(), "stateMachineArn")
 
 	// StartSyncExecution goes to the same endpoint, without the "sync-"
 	// host prefix that 127.0.0.1 could not take.
-	_, err = b.sfn.StartSyncExecution(b.ctx, &sfn.StartSyncExecutionInput{StateMachineArn: aws.String("arn:aws:states:us-east-1:123456789012:stateMachine:none")})
+	_, err = b.sfn.StartSyncExecution(b.ctx, &sdksfn.StartSyncExecutionInput{StateMachineArn: aws.String("arn:aws:states:us-east-1:123456789012:stateMachine:none")})
 	var smMissing *types.StateMachineDoesNotExist
 	require.ErrorAs(t, err, &smMissing)
 }
 
 // failingService fails DescribeExecution with an internal error.
 type failingService struct {
-	sfnapi.Service
+	sfn.Service
 }
 
-func (failingService) DescribeExecution(context.Context, string) (engine.Execution, error) {
-	return engine.Execution{}, errors.New("connecting to db.internal:5432 with password hunter2: refused")
+func (failingService) DescribeExecution(context.Context, string) (sfn.Execution, error) {
+	return sfn.Execution{}, errors.New("connecting to db.internal:5432 with password hunter2: refused")
 }
 
 func TestInternalFailuresHideTheirText(t *testing.T) {
 	t.Parallel()
-	b := setupWith(t, setupOptions{wrap: func(s sfnapi.Service) sfnapi.Service { return failingService{s} }})
+	b := setupWith(t, setupOptions{wrap: func(s sfn.Service) sfn.Service { return failingService{s} }})
 	r := b.post(t, "AWSStepFunctions.DescribeExecution", `{"executionArn":"arn:aws:states:us-east-1:123456789012:execution:a:b"}`)
 	r.requireError(t, http.StatusInternalServerError, "InternalFailure", r.header.Get("x-amzn-RequestId"))
 	require.NotContains(t, r.body["message"], "hunter2")
@@ -222,11 +221,11 @@ func TestInternalFailuresHideTheirText(t *testing.T) {
 	require.Contains(t, b.logs.String(), r.header.Get("x-amzn-RequestId"), "the log names the request")
 
 	// Through the adapter, with the SDK's retries off, it is an
-	// *engine.Error with the code.
+	// *sfn.Error with the code.
 	opts := b.sfn.Options()
 	opts.RetryMaxAttempts = 1
-	_, err := awssfn.New(sfn.New(opts)).DescribeExecution(b.ctx, "arn:aws:states:us-east-1:123456789012:execution:a:b")
-	var ae *engine.Error
+	_, err := awssfn.New(sdksfn.New(opts)).DescribeExecution(b.ctx, "arn:aws:states:us-east-1:123456789012:execution:a:b")
+	var ae *sfn.Error
 	require.ErrorAs(t, err, &ae)
 	require.Equal(t, "InternalFailure", ae.Code)
 }
@@ -238,24 +237,24 @@ func TestClosedEngineIsUnavailable(t *testing.T) {
 	r := b.post(t, "AWSStepFunctions.CreateStateMachine", `{"name":"late","definition":"{}","roleArn":"r"}`)
 	r.requireError(t, http.StatusServiceUnavailable, "ServiceUnavailable")
 	var apiErr smithy.APIError
-	_, err := b.sfn.CreateStateMachine(b.ctx, &sfn.CreateStateMachineInput{Name: aws.String("late"), Definition: aws.String("{}"), RoleArn: aws.String("r")},
-		func(o *sfn.Options) { o.RetryMaxAttempts = 1 })
+	_, err := b.sfn.CreateStateMachine(b.ctx, &sdksfn.CreateStateMachineInput{Name: aws.String("late"), Definition: aws.String("{}"), RoleArn: aws.String("r")},
+		func(o *sdksfn.Options) { o.RetryMaxAttempts = 1 })
 	require.ErrorAs(t, err, &apiErr)
 	require.Equal(t, "ServiceUnavailable", apiErr.ErrorCode())
 }
 
 // panickingService panics in ListStateMachines.
 type panickingService struct {
-	sfnapi.Service
+	sfn.Service
 }
 
-func (panickingService) ListStateMachines(context.Context, engine.ListStateMachinesInput) (engine.ListStateMachinesOutput, error) {
+func (panickingService) ListStateMachines(context.Context, sfn.ListStateMachinesInput) (sfn.ListStateMachinesOutput, error) {
 	panic("the service broke")
 }
 
 func TestPanicIsAnInternalFailure(t *testing.T) {
 	t.Parallel()
-	b := setupWith(t, setupOptions{wrap: func(s sfnapi.Service) sfnapi.Service { return panickingService{s} }})
+	b := setupWith(t, setupOptions{wrap: func(s sfn.Service) sfn.Service { return panickingService{s} }})
 	r := b.post(t, "AWSStepFunctions.ListStateMachines", `{}`)
 	r.requireError(t, http.StatusInternalServerError, "InternalFailure")
 	require.NotContains(t, r.body["message"], "broke")

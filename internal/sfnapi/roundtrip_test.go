@@ -11,6 +11,7 @@ import (
 
 	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/aiflow/aiflow/internal/engine/queue"
+	"github.com/aiflow/aiflow/internal/sfn"
 )
 
 // These tests call the same engine in process and through the HTTP API
@@ -21,8 +22,8 @@ func TestStateMachinesRoundTrip(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	const def = `{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`
-	created, err := b.client.CreateStateMachine(b.ctx, engine.CreateStateMachineInput{
-		Name: "machines-b", Definition: def, RoleARN: testRole, Type: engine.TypeExpress,
+	created, err := b.client.CreateStateMachine(b.ctx, sfn.CreateStateMachineInput{
+		Name: "machines-b", Definition: def, RoleARN: testRole, Type: sfn.TypeExpress,
 	})
 	require.NoError(t, err)
 	require.Equal(t, "arn:aws:states:us-east-1:123456789012:stateMachine:machines-b", created.StateMachineARN)
@@ -35,19 +36,19 @@ func TestStateMachinesRoundTrip(t *testing.T) {
 	want := local
 	want.UpdateDate = time.Time{} // not in the Step Functions API
 	require.Equal(t, want, remote)
-	require.Equal(t, engine.TypeExpress, remote.Type)
+	require.Equal(t, sfn.TypeExpress, remote.Type)
 	require.Equal(t, testRole, remote.RoleARN)
 	require.Equal(t, def, remote.Definition)
 
 	const def2 = `{"StartAt":"Q","States":{"Q":{"Type":"Succeed"}}}`
 	newRole := testRole + "-2"
-	updated, err := b.client.UpdateStateMachine(b.ctx, engine.UpdateStateMachineInput{
+	updated, err := b.client.UpdateStateMachine(b.ctx, sfn.UpdateStateMachineInput{
 		StateMachineARN: created.StateMachineARN, Definition: new(def2), RoleARN: &newRole,
 	})
 	require.NoError(t, err)
 	local, err = b.eng.DescribeStateMachine(b.ctx, created.StateMachineARN)
 	require.NoError(t, err)
-	require.Equal(t, engine.UpdateStateMachineOutput{UpdateDate: local.UpdateDate, RevisionID: local.RevisionID}, updated)
+	require.Equal(t, sfn.UpdateStateMachineOutput{UpdateDate: local.UpdateDate, RevisionID: local.RevisionID}, updated)
 	require.NotEmpty(t, updated.RevisionID)
 	remote, err = b.client.DescribeStateMachine(b.ctx, created.StateMachineARN)
 	require.NoError(t, err)
@@ -59,16 +60,16 @@ func TestStateMachinesRoundTrip(t *testing.T) {
 	var names []string
 	token := ""
 	for {
-		page, err := b.client.ListStateMachines(b.ctx, engine.ListStateMachinesInput{MaxResults: 1, NextToken: token})
+		page, err := b.client.ListStateMachines(b.ctx, sfn.ListStateMachinesInput{MaxResults: 1, NextToken: token})
 		require.NoError(t, err)
-		localPage, err := b.eng.ListStateMachines(b.ctx, engine.ListStateMachinesInput{MaxResults: 1, NextToken: token})
+		localPage, err := b.eng.ListStateMachines(b.ctx, sfn.ListStateMachinesInput{MaxResults: 1, NextToken: token})
 		require.NoError(t, err)
 		require.Equal(t, localPage.NextToken, page.NextToken)
 		require.Len(t, page.StateMachines, len(localPage.StateMachines))
 		for i, sm := range page.StateMachines {
 			l := localPage.StateMachines[i]
 			// A list item of the Step Functions API has these four fields.
-			require.Equal(t, engine.StateMachine{StateMachineARN: l.StateMachineARN, Name: l.Name, Type: l.Type, CreationDate: l.CreationDate}, sm)
+			require.Equal(t, sfn.StateMachine{StateMachineARN: l.StateMachineARN, Name: l.Name, Type: l.Type, CreationDate: l.CreationDate}, sm)
 			names = append(names, sm.Name)
 		}
 		if page.NextToken == "" {
@@ -107,10 +108,10 @@ func TestValidateStateMachineDefinitionRoundTrip(t *testing.T) {
 	require.Equal(t, "FAIL", bad.Result)
 	require.NotEmpty(t, bad.Diagnostics)
 
-	_, err = b.client.CreateStateMachine(b.ctx, engine.CreateStateMachineInput{Name: "bad", Definition: `{not json`, RoleARN: testRole})
-	var ae *engine.Error
+	_, err = b.client.CreateStateMachine(b.ctx, sfn.CreateStateMachineInput{Name: "bad", Definition: `{not json`, RoleARN: testRole})
+	var ae *sfn.Error
 	require.ErrorAs(t, err, &ae)
-	require.Equal(t, engine.CodeInvalidDefinition, ae.Code)
+	require.Equal(t, sfn.CodeInvalidDefinition, ae.Code)
 }
 
 // richDefinition produces events with most kinds of details: Pass with
@@ -132,13 +133,13 @@ func TestExecutionRoundTrip(t *testing.T) {
 		return nil, &engine.FunctionError{Type: "Boom", Message: "it went boom"}
 	})
 	sm := b.createStateMachine(t, "rich", "", richDefinition)
-	started, err := b.client.StartExecution(b.ctx, engine.StartExecutionInput{
+	started, err := b.client.StartExecution(b.ctx, sfn.StartExecutionInput{
 		StateMachineARN: sm, Name: "first", Input: `{"n":1}`, TraceHeader: "Root=1-5759e988-bd862e3fe1be46a994272793",
 	})
 	require.NoError(t, err)
 	require.Equal(t, "arn:aws:states:us-east-1:123456789012:execution:rich:first", started.ExecutionARN)
 	x := b.wait(t, started.ExecutionARN)
-	require.Equal(t, engine.StatusSucceeded, x.Status, "%s: %s", x.Error, x.Cause)
+	require.Equal(t, sfn.StatusSucceeded, x.Status, "%s: %s", x.Error, x.Cause)
 	require.Equal(t, x.StartDate, started.StartDate)
 
 	remote, err := b.client.DescribeExecution(b.ctx, started.ExecutionARN)
@@ -147,7 +148,7 @@ func TestExecutionRoundTrip(t *testing.T) {
 	require.Equal(t, "Root=1-5759e988-bd862e3fe1be46a994272793", remote.TraceHeader)
 	require.JSONEq(t, `{"n":1}`, remote.Input)
 
-	for _, in := range []engine.GetExecutionHistoryInput{
+	for _, in := range []sfn.GetExecutionHistoryInput{
 		{ExecutionARN: started.ExecutionARN, MaxResults: 1000},
 		{ExecutionARN: started.ExecutionARN, ReverseOrder: true},
 		{ExecutionARN: started.ExecutionARN, ExcludeExecutionData: true},
@@ -159,7 +160,7 @@ func TestExecutionRoundTrip(t *testing.T) {
 		require.Equal(t, local, remote, "history %+v", in)
 	}
 
-	all, err := b.client.GetExecutionHistory(b.ctx, engine.GetExecutionHistoryInput{ExecutionARN: started.ExecutionARN})
+	all, err := b.client.GetExecutionHistory(b.ctx, sfn.GetExecutionHistoryInput{ExecutionARN: started.ExecutionARN})
 	require.NoError(t, err)
 	kinds := map[string]bool{}
 	for _, ev := range all.Events {
@@ -173,10 +174,10 @@ func TestExecutionRoundTrip(t *testing.T) {
 	require.Equal(t, sm, all.Events[0].ExecutionStarted.StateMachineARN)
 
 	// Pages: the tokens pass through and give the same events.
-	var paged []engine.HistoryEvent
+	var paged []sfn.HistoryEvent
 	token := ""
 	for {
-		page, err := b.client.GetExecutionHistory(b.ctx, engine.GetExecutionHistoryInput{ExecutionARN: started.ExecutionARN, MaxResults: 4, NextToken: token})
+		page, err := b.client.GetExecutionHistory(b.ctx, sfn.GetExecutionHistoryInput{ExecutionARN: started.ExecutionARN, MaxResults: 4, NextToken: token})
 		require.NoError(t, err)
 		paged = append(paged, page.Events...)
 		if page.NextToken == "" {
@@ -192,15 +193,15 @@ func TestListExecutionsRoundTrip(t *testing.T) {
 	b := setup(t)
 	sm := b.createStateMachine(t, "listed", "", `{"StartAt":"F","States":{"F":{"Type":"Fail","Error":"Nope","Cause":"on purpose"}}}`)
 	for i := range 3 {
-		out, err := b.client.StartExecution(b.ctx, engine.StartExecutionInput{StateMachineARN: sm, Name: fmt.Sprint("x", i)})
+		out, err := b.client.StartExecution(b.ctx, sfn.StartExecutionInput{StateMachineARN: sm, Name: fmt.Sprint("x", i)})
 		require.NoError(t, err)
 		x := b.wait(t, out.ExecutionARN)
-		require.Equal(t, engine.StatusFailed, x.Status)
+		require.Equal(t, sfn.StatusFailed, x.Status)
 	}
-	for _, in := range []engine.ListExecutionsInput{
+	for _, in := range []sfn.ListExecutionsInput{
 		{StateMachineARN: sm},
-		{StateMachineARN: sm, StatusFilter: engine.StatusFailed, MaxResults: 2},
-		{StateMachineARN: sm, StatusFilter: engine.StatusRunning},
+		{StateMachineARN: sm, StatusFilter: sfn.StatusFailed, MaxResults: 2},
+		{StateMachineARN: sm, StatusFilter: sfn.StatusRunning},
 	} {
 		for {
 			local, err := b.eng.ListExecutions(b.ctx, in)
@@ -231,21 +232,21 @@ func TestListExecutionsRoundTrip(t *testing.T) {
 func TestStartSyncExecutionRoundTrip(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	sm := b.createStateMachine(t, "sync", engine.TypeExpress,
+	sm := b.createStateMachine(t, "sync", sfn.TypeExpress,
 		`{"StartAt":"Greet","States":{"Greet":{"Type":"Pass","Parameters":{"greeting.$":"States.Format('Hello, {}!', $.name)"},"End":true}}}`)
-	x, err := b.client.StartSyncExecution(b.ctx, engine.StartExecutionInput{StateMachineARN: sm, Name: "hello", Input: `{"name":"wire"}`, TraceHeader: "Root=1-abc"})
+	x, err := b.client.StartSyncExecution(b.ctx, sfn.StartExecutionInput{StateMachineARN: sm, Name: "hello", Input: `{"name":"wire"}`, TraceHeader: "Root=1-abc"})
 	require.NoError(t, err)
-	require.Equal(t, engine.StatusSucceeded, x.Status)
+	require.Equal(t, sfn.StatusSucceeded, x.Status)
 	require.JSONEq(t, `{"greeting":"Hello, wire!"}`, x.Output)
 	local, err := b.eng.DescribeExecution(b.ctx, x.ExecutionARN)
 	require.NoError(t, err)
 	require.Equal(t, local, x)
 
 	standard := b.createStateMachine(t, "not-sync", "", `{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`)
-	_, err = b.client.StartSyncExecution(b.ctx, engine.StartExecutionInput{StateMachineARN: standard})
-	var ae *engine.Error
+	_, err = b.client.StartSyncExecution(b.ctx, sfn.StartExecutionInput{StateMachineARN: standard})
+	var ae *sfn.Error
 	require.ErrorAs(t, err, &ae)
-	require.Equal(t, engine.CodeStateMachineTypeNotSupport, ae.Code)
+	require.Equal(t, sfn.CodeStateMachineTypeNotSupport, ae.Code)
 }
 
 const callbackQueue = "https://sqs.us-east-1.amazonaws.com/123456789012/sfnapi-callback"
@@ -284,52 +285,52 @@ func TestTaskCallbacksRoundTrip(t *testing.T) {
 	sm := b.createStateMachine(t, "callback", "", callbackDefinition)
 
 	// Success after a heartbeat.
-	ok, err := b.client.StartExecution(b.ctx, engine.StartExecutionInput{StateMachineARN: sm, Name: "ok", Input: `{}`})
+	ok, err := b.client.StartExecution(b.ctx, sfn.StartExecutionInput{StateMachineARN: sm, Name: "ok", Input: `{}`})
 	require.NoError(t, err)
 	tok := b.token(t)
 	require.NoError(t, b.client.SendTaskHeartbeat(b.ctx, tok))
-	require.NoError(t, b.client.SendTaskSuccess(b.ctx, engine.SendTaskSuccessInput{TaskToken: tok, Output: `{"done":true}`}))
+	require.NoError(t, b.client.SendTaskSuccess(b.ctx, sfn.SendTaskSuccessInput{TaskToken: tok, Output: `{"done":true}`}))
 	x := b.wait(t, ok.ExecutionARN)
-	require.Equal(t, engine.StatusSucceeded, x.Status)
+	require.Equal(t, sfn.StatusSucceeded, x.Status)
 	require.JSONEq(t, `{"done":true}`, x.Output)
 
 	// Failure.
-	bad, err := b.client.StartExecution(b.ctx, engine.StartExecutionInput{StateMachineARN: sm, Name: "bad", Input: `{}`})
+	bad, err := b.client.StartExecution(b.ctx, sfn.StartExecutionInput{StateMachineARN: sm, Name: "bad", Input: `{}`})
 	require.NoError(t, err)
 	tok = b.token(t)
-	require.NoError(t, b.client.SendTaskFailure(b.ctx, engine.SendTaskFailureInput{TaskToken: tok, Error: "Worker.Failed", Cause: "no luck"}))
+	require.NoError(t, b.client.SendTaskFailure(b.ctx, sfn.SendTaskFailureInput{TaskToken: tok, Error: "Worker.Failed", Cause: "no luck"}))
 	x = b.wait(t, bad.ExecutionARN)
-	require.Equal(t, engine.StatusFailed, x.Status)
+	require.Equal(t, sfn.StatusFailed, x.Status)
 	require.Equal(t, "Worker.Failed", x.Error)
 	require.Equal(t, "no luck", x.Cause)
 
 	// Stopped while it waits.
-	stopped, err := b.client.StartExecution(b.ctx, engine.StartExecutionInput{StateMachineARN: sm, Name: "stopped", Input: `{}`})
+	stopped, err := b.client.StartExecution(b.ctx, sfn.StartExecutionInput{StateMachineARN: sm, Name: "stopped", Input: `{}`})
 	require.NoError(t, err)
 	tok = b.token(t)
-	stopDate, err := b.client.StopExecution(b.ctx, engine.StopExecutionInput{ExecutionARN: stopped.ExecutionARN, Error: "Test.Stop", Cause: "enough"})
+	stopDate, err := b.client.StopExecution(b.ctx, sfn.StopExecutionInput{ExecutionARN: stopped.ExecutionARN, Error: "Test.Stop", Cause: "enough"})
 	require.NoError(t, err)
 	x = b.wait(t, stopped.ExecutionARN)
-	require.Equal(t, engine.StatusAborted, x.Status)
+	require.Equal(t, sfn.StatusAborted, x.Status)
 	require.Equal(t, x.StopDate, stopDate)
 
 	// The histories of all three, with TaskSubmitted, TaskSucceeded,
 	// TaskFailed and ExecutionAborted details, read the same both ways.
 	for _, arn := range []string{ok.ExecutionARN, bad.ExecutionARN, stopped.ExecutionARN} {
-		local, err := b.eng.GetExecutionHistory(b.ctx, engine.GetExecutionHistoryInput{ExecutionARN: arn})
+		local, err := b.eng.GetExecutionHistory(b.ctx, sfn.GetExecutionHistoryInput{ExecutionARN: arn})
 		require.NoError(t, err)
-		remote, err := b.client.GetExecutionHistory(b.ctx, engine.GetExecutionHistoryInput{ExecutionARN: arn})
+		remote, err := b.client.GetExecutionHistory(b.ctx, sfn.GetExecutionHistoryInput{ExecutionARN: arn})
 		require.NoError(t, err)
 		require.Equal(t, local, remote)
 	}
 
 	// Errors of callbacks keep their codes.
-	localErr := b.eng.SendTaskSuccess(b.ctx, engine.SendTaskSuccessInput{TaskToken: tok, Output: `{}`})
+	localErr := b.eng.SendTaskSuccess(b.ctx, sfn.SendTaskSuccessInput{TaskToken: tok, Output: `{}`})
 	require.Error(t, localErr)
-	remoteErr := b.client.SendTaskSuccess(b.ctx, engine.SendTaskSuccessInput{TaskToken: tok, Output: `{}`})
+	remoteErr := b.client.SendTaskSuccess(b.ctx, sfn.SendTaskSuccessInput{TaskToken: tok, Output: `{}`})
 	require.Equal(t, localErr, remoteErr)
 	remoteErr = b.client.SendTaskHeartbeat(b.ctx, "not-a-token")
-	var ae *engine.Error
+	var ae *sfn.Error
 	require.ErrorAs(t, remoteErr, &ae)
-	require.Equal(t, engine.CodeInvalidToken, ae.Code)
+	require.Equal(t, sfn.CodeInvalidToken, ae.Code)
 }

@@ -12,32 +12,3 @@
 // Requests are not authenticated: SigV4 Authorization headers are accepted
 // and ignored, whatever the credentials, as Step Functions Local does.
 package sfnapi
-
-import (
-	"context"
-	"time"
-
-	"github.com/aiflow/aiflow/internal/engine"
-)
-
-// Service is what the handler serves: the Step Functions operations of the
-// local engine, which *engine.Engine implements. Errors of type
-// *engine.Error reach the caller with their Code as the error type; any
-// other error is an internal failure whose text the caller never sees.
-type Service interface {
-	CreateStateMachine(ctx context.Context, in engine.CreateStateMachineInput) (engine.CreateStateMachineOutput, error)
-	UpdateStateMachine(ctx context.Context, in engine.UpdateStateMachineInput) (engine.UpdateStateMachineOutput, error)
-	DescribeStateMachine(ctx context.Context, arn string) (engine.StateMachine, error)
-	ListStateMachines(ctx context.Context, in engine.ListStateMachinesInput) (engine.ListStateMachinesOutput, error)
-	DeleteStateMachine(ctx context.Context, arn string) error
-	ValidateStateMachineDefinition(ctx context.Context, definition string) (engine.ValidateOutput, error)
-	StartExecution(ctx context.Context, in engine.StartExecutionInput) (engine.StartExecutionOutput, error)
-	StartSyncExecution(ctx context.Context, in engine.StartExecutionInput) (engine.Execution, error)
-	DescribeExecution(ctx context.Context, arn string) (engine.Execution, error)
-	ListExecutions(ctx context.Context, in engine.ListExecutionsInput) (engine.ListExecutionsOutput, error)
-	StopExecution(ctx context.Context, in engine.StopExecutionInput) (stopDate time.Time, err error)
-	GetExecutionHistory(ctx context.Context, in engine.GetExecutionHistoryInput) (engine.GetExecutionHistoryOutput, error)
-	SendTaskSuccess(ctx context.Context, in engine.SendTaskSuccessInput) error
-	SendTaskFailure(ctx context.Context, in engine.SendTaskFailureInput) error
-	SendTaskHeartbeat(ctx context.Context, taskToken string) error
-}

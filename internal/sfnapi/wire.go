@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aiflow/aiflow/internal/engine"
+	"github.com/aiflow/aiflow/internal/sfn"
 )
 
 // epochTime is a timestamp as Step Functions sends it: seconds since the
@@ -34,7 +34,7 @@ var dataDetails = json.RawMessage(`{"truncated":false}`)
 // inputDetails, outputDetails or assignedVariablesDetails beside it. An
 // empty input or output is one left out (includeExecutionData false), and
 // is left out of the wire too.
-func encodeEvent(ev engine.HistoryEvent) (json.RawMessage, error) {
+func encodeEvent(ev sfn.HistoryEvent) (json.RawMessage, error) {
 	b, err := json.Marshal(ev)
 	if err != nil {
 		return nil, fmt.Errorf("encoding history event %d: %w", ev.ID, err)
@@ -169,7 +169,7 @@ type executionResponse struct {
 	TraceHeader     string           `json:"traceHeader,omitempty"`
 }
 
-func newExecutionResponse(x engine.Execution) executionResponse {
+func newExecutionResponse(x sfn.Execution) executionResponse {
 	r := executionResponse{
 		ExecutionARN:    x.ExecutionARN,
 		StateMachineARN: x.StateMachineARN,

@@ -15,6 +15,7 @@ import (
 	"github.com/aiflow/aiflow/internal/ai/scripted"
 	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/aiflow/aiflow/internal/engine/queue"
+	"github.com/aiflow/aiflow/internal/sfn"
 	"github.com/aiflow/aiflow/internal/steps"
 	"github.com/aiflow/aiflow/internal/workflow"
 )
@@ -22,7 +23,7 @@ import (
 // stopwatch times each task from the engine's SendMessage (dispatch) to
 // the worker's SendTaskSuccess (callback), by task token.
 type stopwatch struct {
-	queues engine.QueueSender
+	queues sfn.QueueSender
 	eng    *engine.Engine
 
 	mu    sync.Mutex
@@ -30,7 +31,7 @@ type stopwatch struct {
 	spans []time.Duration
 }
 
-func (s *stopwatch) SendMessage(ctx context.Context, p engine.SendMessageParams) (string, error) {
+func (s *stopwatch) SendMessage(ctx context.Context, p sfn.SendMessageParams) (string, error) {
 	var m struct {
 		TaskToken string `json:"taskToken"`
 	}
@@ -42,7 +43,7 @@ func (s *stopwatch) SendMessage(ctx context.Context, p engine.SendMessageParams)
 	return s.queues.SendMessage(ctx, p)
 }
 
-func (s *stopwatch) SendTaskSuccess(ctx context.Context, in engine.SendTaskSuccessInput) error {
+func (s *stopwatch) SendTaskSuccess(ctx context.Context, in sfn.SendTaskSuccessInput) error {
 	s.mu.Lock()
 	if t, ok := s.sent[in.TaskToken]; ok {
 		s.spans = append(s.spans, time.Since(t))
@@ -52,7 +53,7 @@ func (s *stopwatch) SendTaskSuccess(ctx context.Context, in engine.SendTaskSucce
 	return s.eng.SendTaskSuccess(ctx, in)
 }
 
-func (s *stopwatch) SendTaskFailure(ctx context.Context, in engine.SendTaskFailureInput) error {
+func (s *stopwatch) SendTaskFailure(ctx context.Context, in sfn.SendTaskFailureInput) error {
 	return s.eng.SendTaskFailure(ctx, in)
 }
 
@@ -122,7 +123,7 @@ func BenchmarkAIStepOverhead(b *testing.B) {
 	require.NoError(b, err)
 	def, err := m.MarshalJSON()
 	require.NoError(b, err)
-	sm, err := eng.CreateStateMachine(ctx, engine.CreateStateMachineInput{Name: "overhead", Definition: strings.ReplaceAll(string(def), workflow.AIQueueSubstitution, url)})
+	sm, err := eng.CreateStateMachine(ctx, sfn.CreateStateMachineInput{Name: "overhead", Definition: strings.ReplaceAll(string(def), workflow.AIQueueSubstitution, url)})
 	require.NoError(b, err)
 
 	var executions []time.Duration
@@ -130,7 +131,7 @@ func BenchmarkAIStepOverhead(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		start := time.Now()
-		st, err := eng.StartExecution(ctx, engine.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Input: `{"message":"hi"}`})
+		st, err := eng.StartExecution(ctx, sfn.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Input: `{"message":"hi"}`})
 		if err != nil {
 			b.Fatal(err)
 		}

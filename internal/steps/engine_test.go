@@ -16,6 +16,7 @@ import (
 	"github.com/aiflow/aiflow/internal/awssfn"
 	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/aiflow/aiflow/internal/engine/queue"
+	"github.com/aiflow/aiflow/internal/sfn"
 	"github.com/aiflow/aiflow/internal/sfnapi"
 	"github.com/aiflow/aiflow/internal/steps"
 	"github.com/aiflow/aiflow/internal/steps/stepstest"
@@ -80,7 +81,7 @@ func startLocalWith(t testing.TB, provider ai.Provider, tweak func(*steps.AIConf
 
 // run compiles a workflow, runs it with input, and returns the closed
 // execution.
-func (l *local) run(t testing.TB, file string, src []byte, input string) engine.Execution {
+func (l *local) run(t testing.TB, file string, src []byte, input string) sfn.Execution {
 	t.Helper()
 	ctx := context.Background()
 	checked, err := workflow.Load(file, src, nil)
@@ -90,9 +91,9 @@ func (l *local) run(t testing.TB, file string, src []byte, input string) engine.
 	def, err := m.MarshalJSON()
 	require.NoError(t, err)
 	definition := strings.ReplaceAll(string(def), workflow.AIQueueSubstitution, l.aiURL)
-	sm, err := l.eng.CreateStateMachine(ctx, engine.CreateStateMachineInput{Name: checked.Workflow.Name, Definition: definition})
+	sm, err := l.eng.CreateStateMachine(ctx, sfn.CreateStateMachineInput{Name: checked.Workflow.Name, Definition: definition})
 	require.NoError(t, err, "creating it again with the same definition returns it")
-	started, err := l.eng.StartExecution(ctx, engine.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Input: input})
+	started, err := l.eng.StartExecution(ctx, sfn.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Input: input})
 	require.NoError(t, err)
 	waitCtx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
@@ -134,7 +135,7 @@ func TestDocumentSummaryRunsOnTheLocalEngine(t *testing.T) {
 	})
 	l := startLocal(t, p, nil)
 	d := l.run(t, "document-summary.yaml", src, string(input))
-	require.Equal(t, engine.StatusSucceeded, d.Status, d.Error+": "+d.Cause)
+	require.Equal(t, sfn.StatusSucceeded, d.Status, d.Error+": "+d.Cause)
 	require.JSONEq(t, `{
 		"title": "A short document",
 		"summary": "Three parts.",
@@ -220,7 +221,7 @@ func TestAIStepOnTheLocalEngine(t *testing.T) {
 	t.Run("success", func(t *testing.T) {
 		t.Parallel()
 		d := l.run(t, "triage.yaml", []byte(triage), `{"message": "The invoice is wrong"}`)
-		require.Equal(t, engine.StatusSucceeded, d.Status, d.Error+": "+d.Cause)
+		require.Equal(t, sfn.StatusSucceeded, d.Status, d.Error+": "+d.Cause)
 		var out struct {
 			Steps map[string]json.RawMessage `json:"steps"`
 		}
@@ -231,7 +232,7 @@ func TestAIStepOnTheLocalEngine(t *testing.T) {
 	t.Run("output invalid is caught", func(t *testing.T) {
 		t.Parallel()
 		d := l.run(t, "triage.yaml", []byte(triage), `{"message": "Hello"}`)
-		require.Equal(t, engine.StatusSucceeded, d.Status, d.Error+": "+d.Cause)
+		require.Equal(t, sfn.StatusSucceeded, d.Status, d.Error+": "+d.Cause)
 		var out struct {
 			Steps struct {
 				Classify struct {
@@ -306,7 +307,7 @@ func TestResearchAgentRunsOnTheLocalEngine(t *testing.T) {
 		t.Parallel()
 		l := startLocal(t, researcher(), func(c *steps.AIConfig) { c.Tools = researchTools(t) })
 		d := l.run(t, "research-agent.yaml", src, input)
-		require.Equal(t, engine.StatusSucceeded, d.Status, d.Error+": "+d.Cause)
+		require.Equal(t, sfn.StatusSucceeded, d.Status, d.Error+": "+d.Cause)
 		var out struct {
 			Answer     string
 			Confidence string
@@ -337,7 +338,7 @@ func TestResearchAgentRunsOnTheLocalEngine(t *testing.T) {
 			c.StepTokenBudget = 2000
 		})
 		d := l.run(t, "research-agent.yaml", src, input)
-		require.Equal(t, engine.StatusFailed, d.Status)
+		require.Equal(t, sfn.StatusFailed, d.Status)
 		require.Equal(t, "Research.OverBudget", d.Error, "AI.BudgetExceeded was caught")
 	})
 }
@@ -363,17 +364,17 @@ func TestStoppingTheExecutionCancelsTheModelCall(t *testing.T) {
 	require.NoError(t, err)
 	def, err := m.MarshalJSON()
 	require.NoError(t, err)
-	sm, err := l.eng.CreateStateMachine(ctx, engine.CreateStateMachineInput{Name: "stopped", Definition: strings.ReplaceAll(string(def), workflow.AIQueueSubstitution, l.aiURL)})
+	sm, err := l.eng.CreateStateMachine(ctx, sfn.CreateStateMachineInput{Name: "stopped", Definition: strings.ReplaceAll(string(def), workflow.AIQueueSubstitution, l.aiURL)})
 	require.NoError(t, err)
-	started, err := l.eng.StartExecution(ctx, engine.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Input: `{"message": "Hello"}`})
+	started, err := l.eng.StartExecution(ctx, sfn.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Input: `{"message": "Hello"}`})
 	require.NoError(t, err)
 	<-calling
-	_, err = l.eng.StopExecution(ctx, engine.StopExecutionInput{ExecutionARN: started.ExecutionARN, Error: "User.Stopped", Cause: "no longer needed"})
+	_, err = l.eng.StopExecution(ctx, sfn.StopExecutionInput{ExecutionARN: started.ExecutionARN, Error: "User.Stopped", Cause: "no longer needed"})
 	require.NoError(t, err)
 	require.ErrorIs(t, <-cancelled, context.Canceled)
 	d, err := l.eng.DescribeExecution(ctx, started.ExecutionARN)
 	require.NoError(t, err)
-	require.Equal(t, engine.StatusAborted, d.Status)
+	require.Equal(t, sfn.StatusAborted, d.Status)
 }
 
 // TestCallbacksOverTheStepFunctionsAPI runs the worker with the callbacks
@@ -402,12 +403,12 @@ func TestCallbacksOverTheStepFunctionsAPI(t *testing.T) {
 		c.HeartbeatInterval = 10 * time.Millisecond
 	})
 	d := l.run(t, "triage.yaml", []byte(triage), `{"message": "The app crashes"}`)
-	require.Equal(t, engine.StatusSucceeded, d.Status, d.Error+": "+d.Cause)
+	require.Equal(t, sfn.StatusSucceeded, d.Status, d.Error+": "+d.Cause)
 	require.Contains(t, d.Output, `"classify":{"output":{"category":"bug"}`)
 	require.GreaterOrEqual(t, beats.Load(), int32(2))
 
 	// A task that is gone answers TaskTimedOut over the wire too.
-	err := awssfnClient(t, l).SendTaskSuccess(ctx, engine.SendTaskSuccessInput{TaskToken: strings.Repeat("x", 20), Output: "{}"})
+	err := awssfnClient(t, l).SendTaskSuccess(ctx, sfn.SendTaskSuccessInput{TaskToken: strings.Repeat("x", 20), Output: "{}"})
 	require.Error(t, err)
 	require.True(t, steps.TaskGone(err), "%v", err)
 }

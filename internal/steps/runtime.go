@@ -11,18 +11,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/aiflow/aiflow/internal/engine"
+	"github.com/aiflow/aiflow/internal/sfn"
 )
-
-// Callbacks is how a worker answers the task of a token. *engine.Engine
-// (in process) and *awssfn.Client (Step Functions, or the engine's HTTP
-// API) both satisfy it. A task that is gone answers with an *engine.Error
-// whose Code is TaskTimedOut, InvalidToken or TaskDoesNotExist.
-type Callbacks interface {
-	SendTaskSuccess(ctx context.Context, in engine.SendTaskSuccessInput) error
-	SendTaskFailure(ctx context.Context, in engine.SendTaskFailureInput) error
-	SendTaskHeartbeat(ctx context.Context, taskToken string) error
-}
 
 // Handler runs the steps of one kind. Run returns the step's result, or an
 // error: a *Failure or an *ai.Error names the failure a workflow catches,
@@ -49,7 +39,7 @@ type Result struct {
 // RuntimeConfig configures NewRuntime.
 type RuntimeConfig struct {
 	// Callbacks answers the tasks. Required.
-	Callbacks Callbacks
+	Callbacks sfn.Callbacks
 	// Handlers runs the steps, by kind ("ai", "mcp", ...). A message of a
 	// kind without a handler fails its task with Steps.UnknownKind.
 	Handlers map[string]Handler
@@ -73,7 +63,7 @@ type RuntimeConfig struct {
 // Runtime runs the task steps of SQS events. Its Handle method is the
 // Lambda handler of a step worker, and the local engine's queue handler.
 type Runtime struct {
-	callbacks   Callbacks
+	callbacks   sfn.Callbacks
 	handlers    map[string]Handler
 	heartbeat   time.Duration
 	margin      time.Duration
@@ -288,11 +278,11 @@ func TimeoutCause(step string, cause error, margin time.Duration) string {
 // waits for an answer: it timed out, its execution closed, or its token is
 // unknown. Such an answer is dropped, never retried.
 func TaskGone(err error) bool {
-	var e *engine.Error
+	var e *sfn.Error
 	if !errors.As(err, &e) {
 		return false
 	}
-	return e.Code == engine.CodeTaskTimedOut || e.Code == engine.CodeInvalidToken || e.Code == engine.CodeTaskDoesNotExist
+	return e.Code == sfn.CodeTaskTimedOut || e.Code == sfn.CodeInvalidToken || e.Code == sfn.CodeTaskDoesNotExist
 }
 
 // succeed sends the result, or fails the task when the result cannot be
@@ -302,18 +292,18 @@ func (r *Runtime) succeed(ctx context.Context, m Message, result Result) error {
 	if err != nil {
 		return r.fail(ctx, m.TaskToken, Failf(CodeInternal, "encoding the result of step %q: %v", m.Step.ID, err))
 	}
-	if len(out) > engine.MaxPayloadBytes {
-		return r.fail(ctx, m.TaskToken, Failf(CodeOutputTooLarge, "the result of step %q has %d bytes; Step Functions takes at most %d", m.Step.ID, len(out), engine.MaxPayloadBytes))
+	if len(out) > sfn.MaxPayloadBytes {
+		return r.fail(ctx, m.TaskToken, Failf(CodeOutputTooLarge, "the result of step %q has %d bytes; Step Functions takes at most %d", m.Step.ID, len(out), sfn.MaxPayloadBytes))
 	}
-	err = r.callbacks.SendTaskSuccess(ctx, engine.SendTaskSuccessInput{TaskToken: m.TaskToken, Output: string(out)})
-	var ee *engine.Error
+	err = r.callbacks.SendTaskSuccess(ctx, sfn.SendTaskSuccessInput{TaskToken: m.TaskToken, Output: string(out)})
+	var ee *sfn.Error
 	switch {
 	case err == nil:
 		return nil
 	case TaskGone(err):
 		r.log.Info("task closed before its result arrived; the result is dropped", "step", m.Step.ID, "execution", m.Execution.ID, "error", err)
 		return nil
-	case errors.As(err, &ee) && (ee.Code == engine.CodeValidation || ee.Code == engine.CodeInvalidOutput):
+	case errors.As(err, &ee) && (ee.Code == sfn.CodeValidation || ee.Code == sfn.CodeInvalidOutput):
 		return r.fail(ctx, m.TaskToken, Failf(CodeInternal, "the result of step %q was refused: %s", m.Step.ID, ee.Message))
 	}
 	return fmt.Errorf("sending the result of step %s: %w", m.Step.ID, err)
@@ -327,7 +317,7 @@ const (
 
 // fail sends a failure; a task that is gone drops it.
 func (r *Runtime) fail(ctx context.Context, token string, f *Failure) error {
-	in := engine.SendTaskFailureInput{TaskToken: token, Error: truncate(f.Name, maxErrorName), Cause: truncate(f.Cause, maxCause)}
+	in := sfn.SendTaskFailureInput{TaskToken: token, Error: truncate(f.Name, maxErrorName), Cause: truncate(f.Cause, maxCause)}
 	err := r.callbacks.SendTaskFailure(ctx, in)
 	switch {
 	case err == nil:

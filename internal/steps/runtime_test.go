@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiflow/aiflow/internal/ai"
-	"github.com/aiflow/aiflow/internal/engine"
+	"github.com/aiflow/aiflow/internal/sfn"
 	"github.com/aiflow/aiflow/internal/steps"
 	"github.com/aiflow/aiflow/internal/steps/stepstest"
 )
@@ -42,7 +42,7 @@ func event(bodies ...string) events.SQSEvent {
 	return ev
 }
 
-func newRuntime(t testing.TB, cb steps.Callbacks, handlers map[string]steps.Handler, tweak func(*steps.RuntimeConfig)) *steps.Runtime {
+func newRuntime(t testing.TB, cb sfn.Callbacks, handlers map[string]steps.Handler, tweak func(*steps.RuntimeConfig)) *steps.Runtime {
 	t.Helper()
 	cfg := steps.RuntimeConfig{Callbacks: cb, Handlers: handlers}
 	if tweak != nil {
@@ -117,14 +117,14 @@ func TestRuntimeCallbackErrors(t *testing.T) {
 		retried bool
 	}{
 		{"transient", errors.New("connection reset"), true},
-		{"throttled by the service", &engine.Error{Code: "ThrottlingException", Message: "slow down"}, true},
-		{"task timed out", &engine.Error{Code: engine.CodeTaskTimedOut, Message: "closed"}, false},
-		{"invalid token", &engine.Error{Code: engine.CodeInvalidToken, Message: "no"}, false},
-		{"task does not exist", &engine.Error{Code: engine.CodeTaskDoesNotExist, Message: "no"}, false},
+		{"throttled by the service", &sfn.Error{Code: "ThrottlingException", Message: "slow down"}, true},
+		{"task timed out", &sfn.Error{Code: sfn.CodeTaskTimedOut, Message: "closed"}, false},
+		{"invalid token", &sfn.Error{Code: sfn.CodeInvalidToken, Message: "no"}, false},
+		{"task does not exist", &sfn.Error{Code: sfn.CodeTaskDoesNotExist, Message: "no"}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			cb := &stepstest.Callbacks{SendTaskSuccessFunc: func(context.Context, engine.SendTaskSuccessInput) error { return tc.err }}
+			cb := &stepstest.Callbacks{SendTaskSuccessFunc: func(context.Context, sfn.SendTaskSuccessInput) error { return tc.err }}
 			rt := newRuntime(t, cb, echo(), nil)
 			resp, err := rt.Handle(context.Background(), event(body(t, "tok", "echo", map[string]any{}, 1)))
 			require.NoError(t, err)
@@ -149,16 +149,16 @@ func TestRuntimeFailsWithTheHandlersErrorName(t *testing.T) {
 			return steps.Result{}, errors.New("nil pointer somewhere")
 		}),
 		"huge": steps.HandlerFunc(func(context.Context, steps.Message) (steps.Result, error) {
-			return steps.Result{Output: strings.Repeat("x", engine.MaxPayloadBytes)}, nil
+			return steps.Result{Output: strings.Repeat("x", sfn.MaxPayloadBytes)}, nil
 		}),
 	}, nil)
 	_, err := rt.Handle(context.Background(), event(body(t, "t-named", "named", nil, nil), body(t, "t-bare", "bare", nil, nil), body(t, "t-huge", "huge", nil, nil)))
 	require.NoError(t, err)
-	got := map[string]engine.SendTaskFailureInput{}
+	got := map[string]sfn.SendTaskFailureInput{}
 	for _, f := range cb.Failures() {
 		got[f.TaskToken] = f
 	}
-	require.Equal(t, engine.SendTaskFailureInput{TaskToken: "t-named", Error: "Custom.Broken", Cause: "the widget broke"}, got["t-named"])
+	require.Equal(t, sfn.SendTaskFailureInput{TaskToken: "t-named", Error: "Custom.Broken", Cause: "the widget broke"}, got["t-named"])
 	require.Equal(t, steps.CodeInternal, got["t-bare"].Error)
 	require.Equal(t, steps.CodeOutputTooLarge, got["t-huge"].Error)
 	require.Contains(t, got["t-huge"].Cause, "step \"summarize\"")
@@ -204,7 +204,7 @@ func TestRuntimeStopsWhenAHeartbeatFindsTheTaskGone(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		cb := &stepstest.Callbacks{SendTaskHeartbeatFunc: func(context.Context, string) error {
-			return &engine.Error{Code: engine.CodeTaskTimedOut, Message: "the execution was stopped"}
+			return &sfn.Error{Code: sfn.CodeTaskTimedOut, Message: "the execution was stopped"}
 		}}
 		rt := newRuntime(t, cb, blocking(), nil)
 		start := time.Now()

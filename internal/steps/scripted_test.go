@@ -9,7 +9,7 @@ import (
 
 	"github.com/aiflow/aiflow/internal/ai"
 	"github.com/aiflow/aiflow/internal/ai/scripted"
-	"github.com/aiflow/aiflow/internal/engine"
+	"github.com/aiflow/aiflow/internal/sfn"
 	"github.com/aiflow/aiflow/internal/steps"
 )
 
@@ -62,7 +62,7 @@ func TestExamplesRunWithTheScriptedProvider(t *testing.T) {
 				c.Tools = researchTools(t)
 			})
 			d := l.run(t, tc.example+".yaml", src, string(input))
-			require.Equal(t, engine.StatusSucceeded, d.Status, d.Error+": "+d.Cause)
+			require.Equal(t, sfn.StatusSucceeded, d.Status, d.Error+": "+d.Cause)
 			tc.check(t, d.Output)
 		})
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/aiflow/aiflow/internal/engine/queue"
 	"github.com/aiflow/aiflow/internal/secrets"
+	"github.com/aiflow/aiflow/internal/sfn"
 	"github.com/aiflow/aiflow/internal/sfnapi"
 	"github.com/aiflow/aiflow/internal/workflow"
 )
@@ -82,16 +83,16 @@ func TestAIStepWorkerOverTheStepFunctionsAPI(t *testing.T) {
 	raw, err := m.MarshalJSON()
 	require.NoError(t, err)
 	def := strings.ReplaceAll(string(raw), workflow.AIQueueSubstitution, url)
-	sm, err := eng.CreateStateMachine(ctx, engine.CreateStateMachineInput{Name: "greet", Definition: def})
+	sm, err := eng.CreateStateMachine(ctx, sfn.CreateStateMachineInput{Name: "greet", Definition: def})
 	require.NoError(t, err)
-	st, err := eng.StartExecution(ctx, engine.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Input: `{"name": "Ada"}`})
+	st, err := eng.StartExecution(ctx, sfn.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Input: `{"name": "Ada"}`})
 	require.NoError(t, err)
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	require.NoError(t, eng.Wait(wctx, st.ExecutionARN))
 	d, err := eng.DescribeExecution(ctx, st.ExecutionARN)
 	require.NoError(t, err)
-	require.Equal(t, engine.StatusSucceeded, d.Status, d.Error+": "+d.Cause)
+	require.Equal(t, sfn.StatusSucceeded, d.Status, d.Error+": "+d.Cause)
 	require.Contains(t, d.Output, `"hello":{"output":"Hello, Ada!"`)
 }
 

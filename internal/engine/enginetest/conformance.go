@@ -2,7 +2,6 @@ package enginetest
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -21,27 +20,8 @@ import (
 
 	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/aiflow/aiflow/internal/engine/queue"
+	"github.com/aiflow/aiflow/internal/sfn"
 )
-
-// Service is the Step Functions API the suite drives. *engine.Engine
-// implements it in process and awssfn.Client over HTTP.
-type Service interface {
-	CreateStateMachine(ctx context.Context, in engine.CreateStateMachineInput) (engine.CreateStateMachineOutput, error)
-	UpdateStateMachine(ctx context.Context, in engine.UpdateStateMachineInput) (engine.UpdateStateMachineOutput, error)
-	DescribeStateMachine(ctx context.Context, arn string) (engine.StateMachine, error)
-	ListStateMachines(ctx context.Context, in engine.ListStateMachinesInput) (engine.ListStateMachinesOutput, error)
-	DeleteStateMachine(ctx context.Context, arn string) error
-	ValidateStateMachineDefinition(ctx context.Context, definition string) (engine.ValidateOutput, error)
-	StartExecution(ctx context.Context, in engine.StartExecutionInput) (engine.StartExecutionOutput, error)
-	StartSyncExecution(ctx context.Context, in engine.StartExecutionInput) (engine.Execution, error)
-	DescribeExecution(ctx context.Context, arn string) (engine.Execution, error)
-	ListExecutions(ctx context.Context, in engine.ListExecutionsInput) (engine.ListExecutionsOutput, error)
-	StopExecution(ctx context.Context, in engine.StopExecutionInput) (time.Time, error)
-	GetExecutionHistory(ctx context.Context, in engine.GetExecutionHistoryInput) (engine.GetExecutionHistoryOutput, error)
-	SendTaskSuccess(ctx context.Context, in engine.SendTaskSuccessInput) error
-	SendTaskFailure(ctx context.Context, in engine.SendTaskFailureInput) error
-	SendTaskHeartbeat(ctx context.Context, taskToken string) error
-}
 
 // Harness is what one case runs against. RunConformance asks for a new
 // Harness for every case and every Go check, so a Harness may share its
@@ -50,7 +30,7 @@ type Service interface {
 // names and queue URLs.
 type Harness struct {
 	// Service is the API under test.
-	Service Service
+	Service sfn.Service
 	// Functions is where the runner registers the case's Lambda
 	// functions; the engine behind Service must invoke them from here.
 	Functions *engine.FunctionRegistry
@@ -171,7 +151,7 @@ type TaskFailure struct {
 // Want is what a case expects.
 type Want struct {
 	// Status is the execution's final status.
-	Status engine.ExecutionStatus `json:"status,omitempty"`
+	Status sfn.ExecutionStatus `json:"status,omitempty"`
 	// Output is the execution's output when it SUCCEEDED; the strings
 	// "$executionArn", "$executionName", "$stateMachineArn" and
 	// "$stateMachineName" in it stand for the names the runner chose.
@@ -300,14 +280,14 @@ func (w Want) check() error {
 		return errors.New("errorCode is only for cases whose validation fails")
 	}
 	switch w.Status {
-	case engine.StatusSucceeded:
+	case sfn.StatusSucceeded:
 		if w.Output == nil {
 			return errors.New("a SUCCEEDED case needs an output")
 		}
 		if w.Error != "" || w.Cause != nil || w.CauseContains != "" {
 			return errors.New("a SUCCEEDED case has no error or cause")
 		}
-	case engine.StatusFailed, engine.StatusTimedOut, engine.StatusAborted:
+	case sfn.StatusFailed, sfn.StatusTimedOut, sfn.StatusAborted:
 		if w.Error == "" {
 			return fmt.Errorf("a %s case needs an error", w.Status)
 		}
@@ -366,12 +346,12 @@ func jsonSyntaxError(data []byte) error {
 func runCase(t *testing.T, h Harness, c Case) {
 	ctx := t.Context()
 	if c.Want.Validation == ValidationFail {
-		_, err := h.Service.CreateStateMachine(ctx, engine.CreateStateMachineInput{
+		_, err := h.Service.CreateStateMachine(ctx, sfn.CreateStateMachineInput{
 			Name: uniqueName(c.Name), Definition: c.Definition, RoleARN: roleARN,
 		})
 		code := c.Want.ErrorCode
 		if code == "" {
-			code = engine.CodeInvalidDefinition
+			code = sfn.CodeInvalidDefinition
 		}
 		requireAPIError(t, err, code)
 		return
@@ -384,7 +364,7 @@ func runCase(t *testing.T, h Harness, c Case) {
 		b.subscribeWorker(url, replies)
 	}
 	smARN, smName := b.createStateMachine(c.Name, c.Definition, "")
-	out, err := h.Service.StartExecution(ctx, engine.StartExecutionInput{
+	out, err := h.Service.StartExecution(ctx, sfn.StartExecutionInput{
 		StateMachineARN: smARN, Name: "conformance", Input: c.Input,
 	})
 	require.NoError(t, err)
@@ -442,12 +422,12 @@ func jsonString(s string) string {
 	return string(b)
 }
 
-// requireAPIError requires err to be an *engine.Error with the code.
+// requireAPIError requires err to be an *sfn.Error with the code.
 func requireAPIError(t *testing.T, err error, code string) {
 	t.Helper()
 	require.Error(t, err, "want an error %s", code)
-	var ae *engine.Error
-	require.ErrorAs(t, err, &ae, "want an *engine.Error %s, got %T %v", code, err, err)
+	var ae *sfn.Error
+	require.ErrorAs(t, err, &ae, "want an *sfn.Error %s, got %T %v", code, err, err)
 	require.Equal(t, code, ae.Code, "error code (message %q)", ae.Message)
 }
 
@@ -524,45 +504,45 @@ var checks = []check{
 		// ExecutionAlreadyExists.
 		b := setup(t, h)
 		sm, _ := b.createStateMachine("idempotent", waitLong, "")
-		first, err := h.Service.StartExecution(b.ctx, engine.StartExecutionInput{StateMachineARN: sm, Name: "once", Input: `{"a":1}`})
+		first, err := h.Service.StartExecution(b.ctx, sfn.StartExecutionInput{StateMachineARN: sm, Name: "once", Input: `{"a":1}`})
 		require.NoError(t, err)
-		again, err := h.Service.StartExecution(b.ctx, engine.StartExecutionInput{StateMachineARN: sm, Name: "once", Input: `{"a":1}`})
+		again, err := h.Service.StartExecution(b.ctx, sfn.StartExecutionInput{StateMachineARN: sm, Name: "once", Input: `{"a":1}`})
 		require.NoError(t, err, "the same name and input while running")
 		require.Equal(t, first.ExecutionARN, again.ExecutionARN)
-		_, err = h.Service.StartExecution(b.ctx, engine.StartExecutionInput{StateMachineARN: sm, Name: "once", Input: `{"a":2}`})
-		requireAPIError(t, err, engine.CodeExecutionAlreadyExists)
-		_, err = h.Service.StopExecution(b.ctx, engine.StopExecutionInput{ExecutionARN: first.ExecutionARN})
+		_, err = h.Service.StartExecution(b.ctx, sfn.StartExecutionInput{StateMachineARN: sm, Name: "once", Input: `{"a":2}`})
+		requireAPIError(t, err, sfn.CodeExecutionAlreadyExists)
+		_, err = h.Service.StopExecution(b.ctx, sfn.StopExecutionInput{ExecutionARN: first.ExecutionARN})
 		require.NoError(t, err)
-		require.Equal(t, engine.StatusAborted, b.waitClosed(first.ExecutionARN).Status)
-		_, err = h.Service.StartExecution(b.ctx, engine.StartExecutionInput{StateMachineARN: sm, Name: "once", Input: `{"a":1}`})
-		requireAPIError(t, err, engine.CodeExecutionAlreadyExists)
+		require.Equal(t, sfn.StatusAborted, b.waitClosed(first.ExecutionARN).Status)
+		_, err = h.Service.StartExecution(b.ctx, sfn.StartExecutionInput{StateMachineARN: sm, Name: "once", Input: `{"a":1}`})
+		requireAPIError(t, err, sfn.CodeExecutionAlreadyExists)
 	}},
 	{"DescribeExecutionOfUnknownARN", func(t *testing.T, h Harness) {
 		b := setup(t, h)
 		sm, _ := b.createStateMachine("unknown", threePasses, "")
 		arn := strings.Replace(sm, ":stateMachine:", ":execution:", 1) + ":never-started"
 		_, err := h.Service.DescribeExecution(b.ctx, arn)
-		requireAPIError(t, err, engine.CodeExecutionDoesNotExist)
-		_, err = h.Service.GetExecutionHistory(b.ctx, engine.GetExecutionHistoryInput{ExecutionARN: arn})
-		requireAPIError(t, err, engine.CodeExecutionDoesNotExist)
+		requireAPIError(t, err, sfn.CodeExecutionDoesNotExist)
+		_, err = h.Service.GetExecutionHistory(b.ctx, sfn.GetExecutionHistoryInput{ExecutionARN: arn})
+		requireAPIError(t, err, sfn.CodeExecutionDoesNotExist)
 	}},
 	{"MalformedARNs", func(t *testing.T, h Harness) {
 		b := setup(t, h)
 		_, err := h.Service.DescribeExecution(b.ctx, "not-an-arn")
-		requireAPIError(t, err, engine.CodeInvalidArn)
+		requireAPIError(t, err, sfn.CodeInvalidArn)
 		_, err = h.Service.DescribeStateMachine(b.ctx, "not-an-arn")
-		requireAPIError(t, err, engine.CodeInvalidArn)
-		_, err = h.Service.StartExecution(b.ctx, engine.StartExecutionInput{StateMachineARN: "not-an-arn"})
-		requireAPIError(t, err, engine.CodeInvalidArn)
+		requireAPIError(t, err, sfn.CodeInvalidArn)
+		_, err = h.Service.StartExecution(b.ctx, sfn.StartExecutionInput{StateMachineARN: "not-an-arn"})
+		requireAPIError(t, err, sfn.CodeInvalidArn)
 	}},
 	{"TaskCallbacksWithUnknownToken", func(t *testing.T, h Harness) {
 		b := setup(t, h)
-		err := h.Service.SendTaskSuccess(b.ctx, engine.SendTaskSuccessInput{TaskToken: "not-a-token", Output: `{}`})
-		requireAPIError(t, err, engine.CodeInvalidToken)
-		err = h.Service.SendTaskFailure(b.ctx, engine.SendTaskFailureInput{TaskToken: "not-a-token", Error: "E"})
-		requireAPIError(t, err, engine.CodeInvalidToken)
+		err := h.Service.SendTaskSuccess(b.ctx, sfn.SendTaskSuccessInput{TaskToken: "not-a-token", Output: `{}`})
+		requireAPIError(t, err, sfn.CodeInvalidToken)
+		err = h.Service.SendTaskFailure(b.ctx, sfn.SendTaskFailureInput{TaskToken: "not-a-token", Error: "E"})
+		requireAPIError(t, err, sfn.CodeInvalidToken)
 		err = h.Service.SendTaskHeartbeat(b.ctx, "not-a-token")
-		requireAPIError(t, err, engine.CodeInvalidToken)
+		requireAPIError(t, err, sfn.CodeInvalidToken)
 	}},
 	{"SendTaskSuccessTwice", func(t *testing.T, h Harness) {
 		// A worker fed by an at-least-once queue may report twice: the
@@ -572,10 +552,10 @@ var checks = []check{
 		sm, _ := b.createStateMachine("twice", callback(60), "")
 		arn := b.start(sm, "twice", `{}`)
 		tok := b.receiveToken(ch)
-		require.NoError(t, h.Service.SendTaskSuccess(b.ctx, engine.SendTaskSuccessInput{TaskToken: tok, Output: `{"n":1}`}))
-		require.NoError(t, h.Service.SendTaskSuccess(b.ctx, engine.SendTaskSuccessInput{TaskToken: tok, Output: `{"n":1}`}))
+		require.NoError(t, h.Service.SendTaskSuccess(b.ctx, sfn.SendTaskSuccessInput{TaskToken: tok, Output: `{"n":1}`}))
+		require.NoError(t, h.Service.SendTaskSuccess(b.ctx, sfn.SendTaskSuccessInput{TaskToken: tok, Output: `{"n":1}`}))
 		x := b.waitClosed(arn)
-		require.Equal(t, engine.StatusSucceeded, x.Status)
+		require.Equal(t, sfn.StatusSucceeded, x.Status)
 		require.JSONEq(t, `{"n":1}`, x.Output)
 		b.requireNoWorkerErrors()
 	}},
@@ -588,10 +568,10 @@ var checks = []check{
 		arn := b.start(sm, "late", `{}`)
 		tok := b.receiveToken(ch)
 		x := b.waitClosed(arn)
-		require.Equal(t, engine.StatusFailed, x.Status)
+		require.Equal(t, sfn.StatusFailed, x.Status)
 		require.Equal(t, "States.Timeout", x.Error)
-		err := h.Service.SendTaskSuccess(b.ctx, engine.SendTaskSuccessInput{TaskToken: tok, Output: `{}`})
-		requireAPIError(t, err, engine.CodeTaskTimedOut)
+		err := h.Service.SendTaskSuccess(b.ctx, sfn.SendTaskSuccessInput{TaskToken: tok, Output: `{}`})
+		requireAPIError(t, err, sfn.CodeTaskTimedOut)
 		b.requireNoWorkerErrors()
 	}},
 	{"StopExecution", func(t *testing.T, h Harness) {
@@ -599,11 +579,11 @@ var checks = []check{
 		sm, _ := b.createStateMachine("stop", waitLong, "")
 		arn := b.start(sm, "stopped", `{}`)
 		b.waitFor("the Wait state", func() bool { return slices.Contains(b.eventTypes(arn), "WaitStateEntered") })
-		stopped, err := h.Service.StopExecution(b.ctx, engine.StopExecutionInput{ExecutionARN: arn, Error: "Conformance.Stop", Cause: "stopped by the suite"})
+		stopped, err := h.Service.StopExecution(b.ctx, sfn.StopExecutionInput{ExecutionARN: arn, Error: "Conformance.Stop", Cause: "stopped by the suite"})
 		require.NoError(t, err)
 		require.False(t, stopped.IsZero(), "StopExecution's stop date")
 		x := b.waitClosed(arn)
-		require.Equal(t, engine.StatusAborted, x.Status)
+		require.Equal(t, sfn.StatusAborted, x.Status)
 		require.Equal(t, "Conformance.Stop", x.Error)
 		require.Equal(t, "stopped by the suite", x.Cause)
 		require.False(t, x.StopDate.IsZero(), "the stop date of an aborted execution")
@@ -614,7 +594,7 @@ var checks = []check{
 		b := setup(t, h)
 		sm, _ := b.createStateMachine("history", threePasses, "")
 		arn := b.start(sm, "history", `{"n":1}`)
-		require.Equal(t, engine.StatusSucceeded, b.waitClosed(arn).Status)
+		require.Equal(t, sfn.StatusSucceeded, b.waitClosed(arn).Status)
 		all := b.history(arn, false, 0)
 		types := make([]string, len(all))
 		ids := make([]int64, len(all))
@@ -644,12 +624,12 @@ var checks = []check{
 		sm, _ := b.createStateMachine("list", waitIfAsked, "")
 		done := b.start(sm, "done", `{"wait":false}`)
 		running := b.start(sm, "running", `{"wait":true}`)
-		require.Equal(t, engine.StatusSucceeded, b.waitClosed(done).Status)
-		names := func(status engine.ExecutionStatus, pageSize int) []string {
+		require.Equal(t, sfn.StatusSucceeded, b.waitClosed(done).Status)
+		names := func(status sfn.ExecutionStatus, pageSize int) []string {
 			var out []string
 			token := ""
 			for {
-				page, err := h.Service.ListExecutions(b.ctx, engine.ListExecutionsInput{
+				page, err := h.Service.ListExecutions(b.ctx, sfn.ListExecutionsInput{
 					StateMachineARN: sm, StatusFilter: status, MaxResults: pageSize, NextToken: token,
 				})
 				require.NoError(t, err)
@@ -662,14 +642,14 @@ var checks = []check{
 				token = page.NextToken
 			}
 		}
-		require.Equal(t, []string{"running"}, names(engine.StatusRunning, 0))
-		require.Equal(t, []string{"done"}, names(engine.StatusSucceeded, 0))
-		require.Empty(t, names(engine.StatusFailed, 0))
+		require.Equal(t, []string{"running"}, names(sfn.StatusRunning, 0))
+		require.Equal(t, []string{"done"}, names(sfn.StatusSucceeded, 0))
+		require.Empty(t, names(sfn.StatusFailed, 0))
 		require.ElementsMatch(t, []string{"running", "done"}, names("", 1), "every execution, one per page")
-		_, err := h.Service.StopExecution(b.ctx, engine.StopExecutionInput{ExecutionARN: running})
+		_, err := h.Service.StopExecution(b.ctx, sfn.StopExecutionInput{ExecutionARN: running})
 		require.NoError(t, err)
 		b.waitClosed(running)
-		require.ElementsMatch(t, []string{"running"}, names(engine.StatusAborted, 0))
+		require.ElementsMatch(t, []string{"running"}, names(sfn.StatusAborted, 0))
 	}},
 	{"StartSyncExecutionOnExpress", func(t *testing.T, h Harness) {
 		// StartSyncExecution API reference: only EXPRESS state machines;
@@ -677,20 +657,20 @@ var checks = []check{
 		b := setup(t, h)
 		def := `{"StartAt":"Greet","States":{"Greet":{"Type":"Pass",
 			"Parameters":{"greeting.$":"States.Format('Hello, {}!', $.name)"},"End":true}}}`
-		express, _ := b.createStateMachine("express", def, engine.TypeExpress)
-		x, err := h.Service.StartSyncExecution(b.ctx, engine.StartExecutionInput{StateMachineARN: express, Input: `{"name":"Express"}`})
+		express, _ := b.createStateMachine("express", def, sfn.TypeExpress)
+		x, err := h.Service.StartSyncExecution(b.ctx, sfn.StartExecutionInput{StateMachineARN: express, Input: `{"name":"Express"}`})
 		require.NoError(t, err)
-		require.Equal(t, engine.StatusSucceeded, x.Status)
+		require.Equal(t, sfn.StatusSucceeded, x.Status)
 		require.JSONEq(t, `{"greeting":"Hello, Express!"}`, x.Output)
 		standard, _ := b.createStateMachine("standard", def, "")
-		_, err = h.Service.StartSyncExecution(b.ctx, engine.StartExecutionInput{StateMachineARN: standard, Input: `{"name":"Standard"}`})
-		requireAPIError(t, err, engine.CodeStateMachineTypeNotSupport)
+		_, err = h.Service.StartSyncExecution(b.ctx, sfn.StartExecutionInput{StateMachineARN: standard, Input: `{"name":"Standard"}`})
+		requireAPIError(t, err, sfn.CodeStateMachineTypeNotSupport)
 	}},
 	{"WaitSecondsWaits", func(t *testing.T, h Harness) {
 		b := setup(t, h)
 		sm, _ := b.createStateMachine("wait", `{"StartAt":"Wait","States":{"Wait":{"Type":"Wait","Seconds":1,"End":true}}}`, "")
 		arn := b.start(sm, "wait", `{}`)
-		require.Equal(t, engine.StatusSucceeded, b.waitClosed(arn).Status)
+		require.Equal(t, sfn.StatusSucceeded, b.waitClosed(arn).Status)
 		var entered, exited time.Time
 		for _, e := range b.history(arn, false, 0) {
 			switch e.Type {
@@ -710,21 +690,21 @@ var checks = []check{
 		// another definition gives StateMachineAlreadyExists.
 		b := setup(t, h)
 		name := uniqueName("twice")
-		first, err := h.Service.CreateStateMachine(b.ctx, engine.CreateStateMachineInput{Name: name, Definition: threePasses, RoleARN: roleARN})
+		first, err := h.Service.CreateStateMachine(b.ctx, sfn.CreateStateMachineInput{Name: name, Definition: threePasses, RoleARN: roleARN})
 		require.NoError(t, err)
-		again, err := h.Service.CreateStateMachine(b.ctx, engine.CreateStateMachineInput{Name: name, Definition: threePasses, RoleARN: roleARN})
+		again, err := h.Service.CreateStateMachine(b.ctx, sfn.CreateStateMachineInput{Name: name, Definition: threePasses, RoleARN: roleARN})
 		require.NoError(t, err)
 		require.Equal(t, first.StateMachineARN, again.StateMachineARN)
-		_, err = h.Service.CreateStateMachine(b.ctx, engine.CreateStateMachineInput{Name: name, Definition: waitLong, RoleARN: roleARN})
-		requireAPIError(t, err, engine.CodeStateMachineAlreadyExists)
+		_, err = h.Service.CreateStateMachine(b.ctx, sfn.CreateStateMachineInput{Name: name, Definition: waitLong, RoleARN: roleARN})
+		requireAPIError(t, err, sfn.CodeStateMachineAlreadyExists)
 	}},
 	{"StartExecutionWithInvalidInput", func(t *testing.T, h Harness) {
 		// StartExecution API reference: InvalidExecutionInput when the
 		// input is not valid JSON.
 		b := setup(t, h)
 		sm, _ := b.createStateMachine("badinput", threePasses, "")
-		_, err := h.Service.StartExecution(b.ctx, engine.StartExecutionInput{StateMachineARN: sm, Input: `{"unterminated":`})
-		requireAPIError(t, err, engine.CodeInvalidExecutionInput)
+		_, err := h.Service.StartExecution(b.ctx, sfn.StartExecutionInput{StateMachineARN: sm, Input: `{"unterminated":`})
+		requireAPIError(t, err, sfn.CodeInvalidExecutionInput)
 	}},
 	{"ValidateStateMachineDefinition", func(t *testing.T, h Harness) {
 		// ValidateStateMachineDefinition API reference: OK, or FAIL with
@@ -759,25 +739,25 @@ var checks = []check{
 		require.Equal(t, arn, sm.StateMachineARN)
 		require.Equal(t, name, sm.Name)
 		require.Equal(t, "ACTIVE", sm.Status)
-		require.Equal(t, engine.TypeStandard, sm.Type)
+		require.Equal(t, sfn.TypeStandard, sm.Type)
 		require.Equal(t, roleARN, sm.RoleARN)
 		require.JSONEq(t, threePasses, sm.Definition)
 
 		def := waitLong
-		upd, err := h.Service.UpdateStateMachine(b.ctx, engine.UpdateStateMachineInput{StateMachineARN: arn, Definition: &def})
+		upd, err := h.Service.UpdateStateMachine(b.ctx, sfn.UpdateStateMachineInput{StateMachineARN: arn, Definition: &def})
 		require.NoError(t, err)
 		require.False(t, upd.UpdateDate.IsZero())
 		sm, err = h.Service.DescribeStateMachine(b.ctx, arn)
 		require.NoError(t, err)
 		require.JSONEq(t, waitLong, sm.Definition)
 		bad := `{"StartAt":"Nowhere","States":{}}`
-		_, err = h.Service.UpdateStateMachine(b.ctx, engine.UpdateStateMachineInput{StateMachineARN: arn, Definition: &bad})
-		requireAPIError(t, err, engine.CodeInvalidDefinition)
+		_, err = h.Service.UpdateStateMachine(b.ctx, sfn.UpdateStateMachineInput{StateMachineARN: arn, Definition: &bad})
+		requireAPIError(t, err, sfn.CodeInvalidDefinition)
 
 		listed := false
 		token := ""
 		for !listed {
-			page, err := h.Service.ListStateMachines(b.ctx, engine.ListStateMachinesInput{MaxResults: 1000, NextToken: token})
+			page, err := h.Service.ListStateMachines(b.ctx, sfn.ListStateMachinesInput{MaxResults: 1000, NextToken: token})
 			require.NoError(t, err)
 			for _, m := range page.StateMachines {
 				listed = listed || m.StateMachineARN == arn
@@ -793,14 +773,14 @@ var checks = []check{
 		b.waitFor("the state machine to go", func() bool {
 			sm, err := h.Service.DescribeStateMachine(b.ctx, arn)
 			if err != nil {
-				requireAPIError(t, err, engine.CodeStateMachineDoesNotExist)
+				requireAPIError(t, err, sfn.CodeStateMachineDoesNotExist)
 				return true
 			}
 			require.Equal(t, "DELETING", sm.Status)
 			return false
 		})
-		_, err = h.Service.StartExecution(b.ctx, engine.StartExecutionInput{StateMachineARN: arn})
-		requireAPIError(t, err, engine.CodeStateMachineDoesNotExist)
+		_, err = h.Service.StartExecution(b.ctx, sfn.StartExecutionInput{StateMachineARN: arn})
+		requireAPIError(t, err, sfn.CodeStateMachineDoesNotExist)
 	}},
 	{"RetryIntervalsGrowByBackoffRate", func(t *testing.T, h Harness) {
 		// Error handling guide: the first retry waits IntervalSeconds, each
@@ -814,7 +794,7 @@ var checks = []check{
 		sm, _ := b.createStateMachine("backoff", def, "")
 		arn := b.start(sm, "backoff", `{}`)
 		x := b.waitClosed(arn)
-		require.Equal(t, engine.StatusFailed, x.Status)
+		require.Equal(t, sfn.StatusFailed, x.Status)
 		require.Equal(t, "Transient", x.Error)
 		var failedAt, scheduledAt []time.Time
 		for _, e := range b.history(arn, false, 0) {
@@ -840,7 +820,7 @@ var checks = []check{
 		require.Equal(t, arn, x.ExecutionARN)
 		require.Equal(t, sm, x.StateMachineARN)
 		require.Equal(t, "described", x.Name)
-		require.Equal(t, engine.StatusSucceeded, x.Status)
+		require.Equal(t, sfn.StatusSucceeded, x.Status)
 		require.JSONEq(t, `{"wait":false,"n":1}`, x.Input)
 		require.JSONEq(t, `{"wait":false,"n":1}`, x.Output)
 		require.False(t, x.StartDate.IsZero())
@@ -850,10 +830,10 @@ var checks = []check{
 		running := b.start(sm, "running", `{"wait":true}`)
 		r, err := h.Service.DescribeExecution(b.ctx, running)
 		require.NoError(t, err)
-		require.Equal(t, engine.StatusRunning, r.Status)
+		require.Equal(t, sfn.StatusRunning, r.Status)
 		require.True(t, r.StopDate.IsZero(), "a running execution has no stop date")
 		require.Empty(t, r.Output)
-		_, err = h.Service.StopExecution(b.ctx, engine.StopExecutionInput{ExecutionARN: running})
+		_, err = h.Service.StopExecution(b.ctx, sfn.StopExecutionInput{ExecutionARN: running})
 		require.NoError(t, err)
 		b.waitClosed(running)
 	}},
@@ -862,16 +842,16 @@ var checks = []check{
 		// response with status FAILED, error and cause, not an API error.
 		b := setup(t, h)
 		def := `{"StartAt":"Fail","States":{"Fail":{"Type":"Fail","Error":"ErrorA","Cause":"Kaiju attack"}}}`
-		express, _ := b.createStateMachine("express-fail", def, engine.TypeExpress)
-		x, err := h.Service.StartSyncExecution(b.ctx, engine.StartExecutionInput{StateMachineARN: express, Input: `{}`})
+		express, _ := b.createStateMachine("express-fail", def, sfn.TypeExpress)
+		x, err := h.Service.StartSyncExecution(b.ctx, sfn.StartExecutionInput{StateMachineARN: express, Input: `{}`})
 		require.NoError(t, err)
-		require.Equal(t, engine.StatusFailed, x.Status)
+		require.Equal(t, sfn.StatusFailed, x.Status)
 		require.Equal(t, "ErrorA", x.Error)
 		require.Equal(t, "Kaiju attack", x.Cause)
 	}},
 }
 
-func eventIDs(events []engine.HistoryEvent) []int64 {
+func eventIDs(events []sfn.HistoryEvent) []int64 {
 	ids := make([]int64, len(events))
 	for i, e := range events {
 		ids[i] = e.ID

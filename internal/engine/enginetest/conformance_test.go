@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiflow/aiflow/internal/asl"
-	"github.com/aiflow/aiflow/internal/engine"
+	"github.com/aiflow/aiflow/internal/sfn"
 )
 
 const casesDir = "../testdata/conformance"
@@ -90,7 +90,7 @@ func TestParseCase(t *testing.T) {
 	require.True(t, strings.HasPrefix(c.Comment, "What it checks"))
 	require.JSONEq(t, `{"a": 1}`, c.Input)
 	require.Equal(t, []FunctionReply{{Error: "E", Cause: "c"}, {Return: json.RawMessage(`"$input"`), SleepSeconds: 0.5}}, c.Functions["F"])
-	require.Equal(t, engine.StatusFailed, c.Want.Status)
+	require.Equal(t, sfn.StatusFailed, c.Want.Status)
 	require.Equal(t, "c", *c.Want.Cause)
 	require.Equal(t, []string{"ExecutionStarted"}, c.Want.Events)
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/aiflow/aiflow/internal/engine/queue"
+	"github.com/aiflow/aiflow/internal/sfn"
 )
 
 // bundle is one case's or check's view of its Harness: the helpers that
@@ -230,11 +231,11 @@ func (b *bundle) reply(url, body, token string, r QueueReply) {
 			b.workerError("queue %s: %v", url, err)
 			return
 		}
-		if err := svc.SendTaskSuccess(b.ctx, engine.SendTaskSuccessInput{TaskToken: token, Output: string(out)}); err != nil && b.ctx.Err() == nil {
+		if err := svc.SendTaskSuccess(b.ctx, sfn.SendTaskSuccessInput{TaskToken: token, Output: string(out)}); err != nil && b.ctx.Err() == nil {
 			b.workerError("queue %s: SendTaskSuccess: %v", url, err)
 		}
 	case r.Failure != nil:
-		err := svc.SendTaskFailure(b.ctx, engine.SendTaskFailureInput{TaskToken: token, Error: r.Failure.Error, Cause: r.Failure.Cause})
+		err := svc.SendTaskFailure(b.ctx, sfn.SendTaskFailureInput{TaskToken: token, Error: r.Failure.Error, Cause: r.Failure.Cause})
 		if err != nil && b.ctx.Err() == nil {
 			b.workerError("queue %s: SendTaskFailure: %v", url, err)
 		}
@@ -262,7 +263,7 @@ func (b *bundle) reply(url, body, token string, r QueueReply) {
 func (b *bundle) createStateMachine(base, definition, typ string) (arn, name string) {
 	b.t.Helper()
 	name = uniqueName(base)
-	out, err := b.h.Service.CreateStateMachine(b.ctx, engine.CreateStateMachineInput{
+	out, err := b.h.Service.CreateStateMachine(b.ctx, sfn.CreateStateMachineInput{
 		Name: name, Definition: definition, RoleARN: roleARN, Type: typ,
 	})
 	require.NoError(b.t, err, "creating state machine %s", name)
@@ -272,14 +273,14 @@ func (b *bundle) createStateMachine(base, definition, typ string) (arn, name str
 // start starts an execution and returns its ARN.
 func (b *bundle) start(smARN, name, input string) string {
 	b.t.Helper()
-	out, err := b.h.Service.StartExecution(b.ctx, engine.StartExecutionInput{StateMachineARN: smARN, Name: name, Input: input})
+	out, err := b.h.Service.StartExecution(b.ctx, sfn.StartExecutionInput{StateMachineARN: smARN, Name: name, Input: input})
 	require.NoError(b.t, err, "starting execution %s", name)
 	return out.ExecutionARN
 }
 
 // waitClosed polls DescribeExecution until the execution closes, for at
 // most Timeout of real time.
-func (b *bundle) waitClosed(arn string) engine.Execution {
+func (b *bundle) waitClosed(arn string) sfn.Execution {
 	b.t.Helper()
 	deadline := time.Now().Add(Timeout)
 	for {
@@ -313,12 +314,12 @@ func (b *bundle) waitFor(what string, cond func() bool) {
 
 // history returns the whole history of an execution, reading pages of
 // pageSize events (0: the service's default).
-func (b *bundle) history(arn string, reverse bool, pageSize int) []engine.HistoryEvent {
+func (b *bundle) history(arn string, reverse bool, pageSize int) []sfn.HistoryEvent {
 	b.t.Helper()
-	var all []engine.HistoryEvent
+	var all []sfn.HistoryEvent
 	token := ""
 	for range 10000 {
-		page, err := b.h.Service.GetExecutionHistory(b.ctx, engine.GetExecutionHistoryInput{
+		page, err := b.h.Service.GetExecutionHistory(b.ctx, sfn.GetExecutionHistoryInput{
 			ExecutionARN: arn, MaxResults: pageSize, NextToken: token, ReverseOrder: reverse,
 		})
 		require.NoError(b.t, err, "reading the history of %s", arn)
@@ -338,7 +339,7 @@ func (b *bundle) history(arn string, reverse bool, pageSize int) []engine.Histor
 // eventTypes is the history's event types, for failure messages; it
 // reports a failure to read the history as its one element.
 func (b *bundle) eventTypes(arn string) []string {
-	out, err := b.h.Service.GetExecutionHistory(b.ctx, engine.GetExecutionHistoryInput{ExecutionARN: arn, MaxResults: 1000})
+	out, err := b.h.Service.GetExecutionHistory(b.ctx, sfn.GetExecutionHistoryInput{ExecutionARN: arn, MaxResults: 1000})
 	if err != nil {
 		return []string{"(" + err.Error() + ")"}
 	}

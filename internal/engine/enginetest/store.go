@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiflow/aiflow/internal/engine"
+	"github.com/aiflow/aiflow/internal/sfn"
 )
 
 // RunStoreSuite runs the contract of engine.Store against the stores
@@ -129,7 +130,7 @@ func (f *fixture) runningOf(smARN, name string, start time.Time) engine.Executio
 		ARN:             f.execARN(smARN, name),
 		StateMachineARN: smARN,
 		Name:            name,
-		Status:          engine.StatusRunning,
+		Status:          sfn.StatusRunning,
 		StartDate:       start,
 		Input:           `{"name":"` + name + `"}`,
 		TraceHeader:     "Root=1-5759e988-bd862e3fe1be46a994272793",
@@ -137,7 +138,7 @@ func (f *fixture) runningOf(smARN, name string, start time.Time) engine.Executio
 }
 
 func succeeded(r engine.ExecutionRecord, stop time.Time, output string) engine.ExecutionRecord {
-	r.Status, r.StopDate, r.Output = engine.StatusSucceeded, stop, output
+	r.Status, r.StopDate, r.Output = sfn.StatusSucceeded, stop, output
 	return r
 }
 
@@ -204,9 +205,9 @@ func requireTime(t *testing.T, want, got time.Time, what string) {
 	require.Equal(t, time.UTC, got.Location(), what)
 }
 
-func requireCode(t *testing.T, err error, code string) *engine.Error {
+func requireCode(t *testing.T, err error, code string) *sfn.Error {
 	t.Helper()
-	var e *engine.Error
+	var e *sfn.Error
 	require.ErrorAs(t, err, &e, "want an *engine.Error with code %s", code)
 	require.Equal(t, code, e.Code, "error: %v", err)
 	return e
@@ -281,11 +282,11 @@ func testStateMachines(t *testing.T, f *fixture) {
 	created := time.Date(2026, 5, 4, 12, 0, 0, 123456789, zone)
 	sm := engine.StateMachineRecord{
 		ARN: f.smARN, Name: f.sm, Definition: `{"StartAt":"A","States":{"A":{"Type":"Succeed"}}}`,
-		RoleARN: storeRoleARN, Type: engine.TypeStandard,
+		RoleARN: storeRoleARN, Type: sfn.TypeStandard,
 		CreationDate: created, UpdateDate: created, RevisionID: "r1",
 	}
 	other := sm
-	other.ARN, other.Name, other.Type = f.machineARN("express"), f.sm+"-express", engine.TypeExpress
+	other.ARN, other.Name, other.Type = f.machineARN("express"), f.sm+"-express", sfn.TypeExpress
 	require.NoError(t, f.store.PutStateMachine(f.ctx, sm))
 	require.NoError(t, f.store.PutStateMachine(f.ctx, other))
 
@@ -297,7 +298,7 @@ func testStateMachines(t *testing.T, f *fixture) {
 	requireTime(t, created, got.UpdateDate, "update date")
 	got.CreationDate, got.UpdateDate = sm.CreationDate, sm.UpdateDate
 	require.Equal(t, sm, got)
-	require.Equal(t, engine.TypeExpress, own[1].Type)
+	require.Equal(t, sfn.TypeExpress, own[1].Type)
 
 	// Replacing is idempotent and keeps one record per ARN.
 	replaced := sm
@@ -327,7 +328,7 @@ func testStateMachines(t *testing.T, f *fixture) {
 	require.True(t, ok, "deleting a state machine keeps its executions")
 
 	err := f.store.PutStateMachine(f.ctx, engine.StateMachineRecord{Name: "no-arn"})
-	requireCode(t, err, engine.CodeValidation)
+	requireCode(t, err, sfn.CodeValidation)
 }
 
 func testCommitAndRead(t *testing.T, f *fixture) {
@@ -389,7 +390,7 @@ func testConflictWritesNothing(t *testing.T, f *fixture) {
 		commit(b, 1, "ExecutionStarted", `{"b":1}`),
 		commit(c, 5, "TaskScheduled", `{"c":5}`),
 	})
-	e := requireCode(t, err, engine.CodeConflict)
+	e := requireCode(t, err, sfn.CodeConflict)
 	require.Contains(t, e.Message, c.ARN, "the conflict names the execution")
 	require.Contains(t, e.Message, "seq 5", "the conflict names the given seq")
 	require.Contains(t, e.Message, "expected seq 3", "the conflict names the expected seq")
@@ -405,21 +406,21 @@ func testConflictWritesNothing(t *testing.T, f *fixture) {
 	// A gap inside one call.
 	d := f.running("d", f.base)
 	err = f.store.Commit(f.ctx, []engine.Commit{commit(d, 1, "ExecutionStarted", `{}`), commit(d, 3, "TaskScheduled", `{}`)})
-	e = requireCode(t, err, engine.CodeConflict)
+	e = requireCode(t, err, sfn.CodeConflict)
 	require.Contains(t, e.Message, d.ARN)
 	require.Contains(t, e.Message, "expected seq 2")
 	f.requireMissing(d.ARN)
 
 	// A first commit for an execution that exists, and a later one for an
 	// execution that does not.
-	requireCode(t, f.store.Commit(f.ctx, []engine.Commit{commit(a, 1, "ExecutionStarted", `{}`)}), engine.CodeConflict)
-	e = requireCode(t, f.store.Commit(f.ctx, []engine.Commit{commit(d, 2, "TaskScheduled", `{}`)}), engine.CodeConflict)
+	requireCode(t, f.store.Commit(f.ctx, []engine.Commit{commit(a, 1, "ExecutionStarted", `{}`)}), sfn.CodeConflict)
+	e = requireCode(t, f.store.Commit(f.ctx, []engine.Commit{commit(d, 2, "TaskScheduled", `{}`)}), sfn.CodeConflict)
 	require.Contains(t, e.Message, "expected seq 1")
 	f.requireMissing(d.ARN)
 	require.Len(t, f.batches(a.ARN), 1)
 
 	// Two first commits of one execution in one call.
-	requireCode(t, f.store.Commit(f.ctx, []engine.Commit{commit(d, 1, "ExecutionStarted", `{}`), commit(d, 1, "ExecutionStarted", `{}`)}), engine.CodeConflict)
+	requireCode(t, f.store.Commit(f.ctx, []engine.Commit{commit(d, 1, "ExecutionStarted", `{}`), commit(d, 1, "ExecutionStarted", `{}`)}), sfn.CodeConflict)
 	f.requireMissing(d.ARN)
 }
 
@@ -429,7 +430,7 @@ func testNameTaken(t *testing.T, f *fixture) {
 	// Another ARN for the same state machine and name.
 	twin := a
 	twin.ARN = a.ARN + "-twin"
-	e := requireCode(t, f.store.Commit(f.ctx, []engine.Commit{commit(twin, 1, "ExecutionStarted", `{}`)}), engine.CodeConflict)
+	e := requireCode(t, f.store.Commit(f.ctx, []engine.Commit{commit(twin, 1, "ExecutionStarted", `{}`)}), sfn.CodeConflict)
 	require.Contains(t, e.Message, twin.ARN)
 	f.requireMissing(twin.ARN)
 
@@ -437,7 +438,7 @@ func testNameTaken(t *testing.T, f *fixture) {
 	x := f.running("x", f.base)
 	xTwin := x
 	xTwin.ARN = x.ARN + "-twin"
-	requireCode(t, f.store.Commit(f.ctx, []engine.Commit{commit(x, 1, "ExecutionStarted", `{}`), commit(xTwin, 1, "ExecutionStarted", `{}`)}), engine.CodeConflict)
+	requireCode(t, f.store.Commit(f.ctx, []engine.Commit{commit(x, 1, "ExecutionStarted", `{}`), commit(xTwin, 1, "ExecutionStarted", `{}`)}), sfn.CodeConflict)
 	f.requireMissing(x.ARN)
 	f.requireMissing(xTwin.ARN)
 
@@ -474,7 +475,7 @@ func testInvalidCommits(t *testing.T, f *fixture) {
 		{"no name", commit(noName, 1, "ExecutionStarted", `{}`), "name is empty"},
 	} {
 		err := f.store.Commit(f.ctx, []engine.Commit{commit(good, 1, "ExecutionStarted", `{}`), c.commit})
-		e := requireCode(t, err, engine.CodeValidation)
+		e := requireCode(t, err, sfn.CodeValidation)
 		require.Contains(t, e.Message, c.says, c.name)
 		require.Contains(t, e.Message, "commit 1", "%s: the error names the commit", c.name)
 		f.requireMissing(good.ARN)
@@ -496,7 +497,7 @@ func testIdentityKept(t *testing.T, f *fixture) {
 	requireRecord(t, want, got)
 
 	failed := want
-	failed.Status, failed.Error, failed.Cause = engine.StatusFailed, "States.TaskFailed", "boom"
+	failed.Status, failed.Error, failed.Cause = sfn.StatusFailed, "States.TaskFailed", "boom"
 	f.commit(commit(failed, 3, "ExecutionFailed", `{}`))
 	got, _ = f.execution(r.ARN)
 	requireRecord(t, failed, got)
@@ -537,26 +538,26 @@ func testRetriedCommit(t *testing.T, f *fixture) {
 		require.Len(t, b, 2, what)
 		require.JSONEq(t, `{"n":2}`, string(b[1]), what)
 		got, _ := f.execution(r.ARN)
-		require.Equal(t, engine.StatusSucceeded, got.Status, what)
+		require.Equal(t, sfn.StatusSucceeded, got.Status, what)
 		requireRecord(t, done, got)
 	}
 	// The last commit again: accepted as a no-op, or refused.
 	if err := f.store.Commit(f.ctx, []engine.Commit{c2}); err != nil {
-		requireCode(t, err, engine.CodeConflict)
+		requireCode(t, err, sfn.CodeConflict)
 	}
 	unchanged("after the last commit again")
 	// An older commit again never brings back an older summary.
 	if err := f.store.Commit(f.ctx, []engine.Commit{c1}); err != nil {
-		requireCode(t, err, engine.CodeConflict)
+		requireCode(t, err, sfn.CodeConflict)
 	}
 	unchanged("after the first commit again")
 
 	// The same seq with other data, alone or with a new commit after it.
 	other := c2
 	other.Data = json.RawMessage(`{"n":"other"}`)
-	requireCode(t, f.store.Commit(f.ctx, []engine.Commit{other}), engine.CodeConflict)
+	requireCode(t, f.store.Commit(f.ctx, []engine.Commit{other}), sfn.CodeConflict)
 	unchanged("after other data for seq 2")
-	requireCode(t, f.store.Commit(f.ctx, []engine.Commit{c2, commit(done, 3, "X", `{"n":3}`)}), engine.CodeConflict)
+	requireCode(t, f.store.Commit(f.ctx, []engine.Commit{c2, commit(done, 3, "X", `{"n":3}`)}), sfn.CodeConflict)
 	unchanged("after seq 2 again with seq 3")
 }
 
@@ -625,12 +626,12 @@ func testListStatusFilter(t *testing.T, f *fixture) {
 			f.commit(commit(r, 2, "ExecutionSucceeded", `{}`))
 			done = append(done, r)
 		case 2:
-			r.Status, r.StopDate, r.Error = engine.StatusFailed, f.base.Add(time.Minute), "States.Timeout"
+			r.Status, r.StopDate, r.Error = sfn.StatusFailed, f.base.Add(time.Minute), "States.Timeout"
 			f.commit(commit(r, 2, "ExecutionFailed", `{}`))
 		}
 		all = append(all, r)
 	}
-	byStatus := func(s engine.ExecutionStatus) []engine.ExecutionRecord {
+	byStatus := func(s sfn.ExecutionStatus) []engine.ExecutionRecord {
 		var out []engine.ExecutionRecord
 		for _, r := range all {
 			if r.Status == s {
@@ -639,16 +640,16 @@ func testListStatusFilter(t *testing.T, f *fixture) {
 		}
 		return out
 	}
-	for _, s := range []engine.ExecutionStatus{engine.StatusRunning, engine.StatusSucceeded, engine.StatusFailed} {
+	for _, s := range []sfn.ExecutionStatus{sfn.StatusRunning, sfn.StatusSucceeded, sfn.StatusFailed} {
 		for _, limit := range []int{0, 1, 2} {
 			require.Equal(t, newestFirst(byStatus(s)), f.listAll(engine.ExecutionFilter{StateMachineARN: f.smARN, Status: s, Limit: limit}), "%s, limit %d", s, limit)
 		}
 	}
-	require.Empty(t, f.listAll(engine.ExecutionFilter{StateMachineARN: f.smARN, Status: engine.StatusAborted}))
+	require.Empty(t, f.listAll(engine.ExecutionFilter{StateMachineARN: f.smARN, Status: sfn.StatusAborted}))
 	require.Equal(t, newestFirst(all), f.listAll(engine.ExecutionFilter{StateMachineARN: f.smARN}))
-	recs, _ := f.list(engine.ExecutionFilter{StateMachineARN: f.smARN, Status: engine.StatusSucceeded})
+	recs, _ := f.list(engine.ExecutionFilter{StateMachineARN: f.smARN, Status: sfn.StatusSucceeded})
 	require.Len(t, recs, len(done))
-	require.Equal(t, engine.StatusSucceeded, recs[0].Status)
+	require.Equal(t, sfn.StatusSucceeded, recs[0].Status)
 	require.Empty(t, recs[0].Output, "listings leave the output out")
 }
 
@@ -694,12 +695,12 @@ func testListStableCursor(t *testing.T, f *fixture) {
 func testListBadFilters(t *testing.T, f *fixture) {
 	f.start(f.running("x", f.base))
 	_, _, err := f.store.Executions(f.ctx, engine.ExecutionFilter{})
-	requireCode(t, err, engine.CodeValidation)
+	requireCode(t, err, sfn.CodeValidation)
 	_, _, err = f.store.Executions(f.ctx, engine.ExecutionFilter{StateMachineARN: f.smARN, Limit: -1})
-	requireCode(t, err, engine.CodeValidation)
+	requireCode(t, err, sfn.CodeValidation)
 	for _, after := range []string{"not a position", "bm90LWEtcG9zaXRpb24", "!!", "MTIz"} {
 		_, _, err = f.store.Executions(f.ctx, engine.ExecutionFilter{StateMachineARN: f.smARN, After: after})
-		requireCode(t, err, engine.CodeInvalidToken)
+		requireCode(t, err, sfn.CodeInvalidToken)
 	}
 }
 
@@ -710,14 +711,14 @@ func testOpenExecutions(t *testing.T, f *fixture) {
 	f.start(a, b, c)
 	f.commit(commit(succeeded(c, f.base.Add(time.Minute), `{}`), 2, "ExecutionSucceeded", `{}`))
 	aborted := a
-	aborted.Status, aborted.StopDate, aborted.Error = engine.StatusAborted, f.base.Add(time.Minute), "Stopped"
+	aborted.Status, aborted.StopDate, aborted.Error = sfn.StatusAborted, f.base.Add(time.Minute), "Stopped"
 
 	open := func() []engine.ExecutionRecord {
 		all, err := f.store.OpenExecutions(f.ctx)
 		require.NoError(t, err)
 		var own []engine.ExecutionRecord
 		for _, r := range all {
-			require.Equal(t, engine.StatusRunning, r.Status)
+			require.Equal(t, sfn.StatusRunning, r.Status)
 			if r.StateMachineARN == f.smARN {
 				own = append(own, r)
 			}
@@ -798,7 +799,7 @@ func testConcurrentUse(t *testing.T, f *fixture) {
 	}
 	require.NoError(t, errors.Join(all...))
 
-	arns := f.listAll(engine.ExecutionFilter{StateMachineARN: f.smARN, Status: engine.StatusSucceeded, Limit: 7})
+	arns := f.listAll(engine.ExecutionFilter{StateMachineARN: f.smARN, Status: sfn.StatusSucceeded, Limit: 7})
 	require.Len(t, arns, writers*perWriter)
 	for _, arn := range arns {
 		f.requireBatches(arn, `{"seq":1}`, `{"seq":2}`, `{"seq":3}`)
@@ -824,7 +825,7 @@ func testRacingCommits(t *testing.T, f *fixture) {
 				won = i
 				continue
 			}
-			requireCode(t, err, engine.CodeConflict)
+			requireCode(t, err, sfn.CodeConflict)
 		}
 		require.NotEqual(t, -1, won, "one racer wins")
 		return won

@@ -9,8 +9,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/stretchr/testify/require"
 
-	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/aiflow/aiflow/internal/engine/queue"
+	"github.com/aiflow/aiflow/internal/sfn"
 )
 
 // BenchmarkSendHandleDelete measures the broker's throughput from
@@ -33,7 +33,7 @@ func BenchmarkSendHandleDelete(b *testing.B) {
 				return events.SQSEventResponse{}, nil
 			}, queue.MappingConfig{BatchSize: bc.batch, MaxConcurrency: bc.concurrency})
 			require.NoError(b, err)
-			p := engine.SendMessageParams{QueueURL: url, Body: `{"taskToken":"AQCEAAAAKgAAAAMAAAAAAAAAAQ","input":{"ticket":"T-1"}}`, Attributes: map[string]string{"stepKind": "ai"}}
+			p := sfn.SendMessageParams{QueueURL: url, Body: `{"taskToken":"AQCEAAAAKgAAAAMAAAAAAAAAAQ","input":{"ticket":"T-1"}}`, Attributes: map[string]string{"stepKind": "ai"}}
 			ctx := context.Background()
 
 			b.ReportAllocs()

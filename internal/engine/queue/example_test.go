@@ -7,8 +7,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/aiflow/aiflow/internal/engine/queue"
+	"github.com/aiflow/aiflow/internal/sfn"
 )
 
 // A step worker subscribed to a queue gets what the engine sends, as a
@@ -33,7 +33,7 @@ func ExampleBroker_Subscribe() {
 	}
 	defer stop()
 
-	_, err = b.SendMessage(context.Background(), engine.SendMessageParams{
+	_, err = b.SendMessage(context.Background(), sfn.SendMessageParams{
 		QueueURL:   url,
 		Body:       `{"taskToken":"t1","input":{"ticket":"T-1"}}`,
 		Attributes: map[string]string{"stepKind": "ai"},
@@ -44,7 +44,7 @@ func ExampleBroker_Subscribe() {
 	}
 	<-done
 
-	_, err = b.SendMessage(context.Background(), engine.SendMessageParams{QueueURL: "http://sqs.us-east-1.localhost/123456789012/missing", Body: "{}"})
+	_, err = b.SendMessage(context.Background(), sfn.SendMessageParams{QueueURL: "http://sqs.us-east-1.localhost/123456789012/missing", Body: "{}"})
 	var qe *queue.Error
 	if errors.As(err, &qe) {
 		fmt.Println(qe.ErrorName())

@@ -24,7 +24,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/google/uuid"
 
-	"github.com/aiflow/aiflow/internal/engine"
+	"github.com/aiflow/aiflow/internal/clock"
+	"github.com/aiflow/aiflow/internal/sfn"
 )
 
 // Limits of Amazon SQS that the broker enforces.
@@ -50,9 +51,9 @@ const (
 // Config configures a Broker.
 type Config struct {
 	// Clock is the time of visibility timeouts, delays, retention, batching
-	// windows and function timeouts; engine.SystemClock{} in production.
-	// Nil means engine.SystemClock{}.
-	Clock engine.Clock
+	// windows and function timeouts; a system clock in production.
+	// Nil means a system clock.
+	Clock clock.Clock
 	// Region is the queues' region, "us-east-1" when empty.
 	Region string
 	// AccountID is the queues' account, "123456789012" when empty.
@@ -112,7 +113,7 @@ type Stats struct {
 // Broker holds queues and event source mappings. It is safe for
 // concurrent use; Close stops it.
 type Broker struct {
-	clock     engine.Clock
+	clock     clock.Clock
 	region    string
 	accountID string
 	senderID  string
@@ -127,7 +128,7 @@ type Broker struct {
 	done     chan struct{} // closed by Close
 }
 
-var _ engine.QueueSender = (*Broker)(nil)
+var _ sfn.QueueSender = (*Broker)(nil)
 
 // New returns a broker without queues.
 func New(cfg Config) *Broker {
@@ -144,7 +145,7 @@ func New(cfg Config) *Broker {
 		done:      make(chan struct{}),
 	}
 	if b.clock == nil {
-		b.clock = engine.SystemClock{}
+		b.clock = clock.System{}
 	}
 	if b.region == "" {
 		b.region = "us-east-1"
@@ -330,13 +331,13 @@ func (b *Broker) queueLocked(url string) (*queue, error) {
 }
 
 // SendMessage puts a message on the queue at p.QueueURL and returns its
-// id; it implements engine.QueueSender. A DelaySeconds of 0 takes the
+// id; it implements sfn.QueueSender. A DelaySeconds of 0 takes the
 // queue's delay. Errors are *Error: QueueDoesNotExist for an unknown URL,
 // MissingParameter for an empty body, InvalidMessageContents for
 // characters SQS does not allow, InvalidParameterValue for a message over
 // the queue's size limit, a delay out of range or a bad attribute; or
 // ErrClosed.
-func (b *Broker) SendMessage(ctx context.Context, p engine.SendMessageParams) (messageID string, err error) {
+func (b *Broker) SendMessage(ctx context.Context, p sfn.SendMessageParams) (messageID string, err error) {
 	if err := ctx.Err(); err != nil {
 		return "", fmt.Errorf("sending message to %s: %w", p.QueueURL, err)
 	}

@@ -16,8 +16,9 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/stretchr/testify/require"
 
-	"github.com/aiflow/aiflow/internal/engine"
+	"github.com/aiflow/aiflow/internal/clock"
 	"github.com/aiflow/aiflow/internal/engine/queue"
+	"github.com/aiflow/aiflow/internal/sfn"
 )
 
 // testBundle is a broker with deterministic ids, closed at the end of the
@@ -32,7 +33,7 @@ func setup(t *testing.T) *testBundle {
 	t.Helper()
 	var n atomic.Int64
 	b := queue.New(queue.Config{
-		Clock:     engine.SystemClock{},
+		Clock:     clock.System{},
 		NewIDFunc: func() string { return fmt.Sprintf("id-%04d", n.Add(1)) },
 	})
 	t.Cleanup(func() { require.NoError(t, b.Close()) })
@@ -48,7 +49,7 @@ func (tb *testBundle) createQueue(t *testing.T, c queue.QueueConfig) string {
 
 func (tb *testBundle) send(t *testing.T, url, body string) string {
 	t.Helper()
-	id, err := tb.b.SendMessage(tb.ctx, engine.SendMessageParams{QueueURL: url, Body: body})
+	id, err := tb.b.SendMessage(tb.ctx, sfn.SendMessageParams{QueueURL: url, Body: body})
 	require.NoError(t, err)
 	return id
 }
@@ -125,7 +126,7 @@ func TestSendMessageErrors(t *testing.T) {
 	tb := setup(t)
 	url := tb.createQueue(t, queue.QueueConfig{Name: "ai-steps"})
 
-	_, err := tb.b.SendMessage(tb.ctx, engine.SendMessageParams{QueueURL: "https://sqs.us-east-1.amazonaws.com/123/missing", Body: "{}"})
+	_, err := tb.b.SendMessage(tb.ctx, sfn.SendMessageParams{QueueURL: "https://sqs.us-east-1.amazonaws.com/123/missing", Body: "{}"})
 	qe := requireCode(t, err, queue.CodeQueueDoesNotExist)
 	require.Equal(t, "SQS.QueueDoesNotExistException", qe.ErrorName())
 	require.Contains(t, err.Error(), "https://sqs.us-east-1.amazonaws.com/123/missing")
@@ -137,20 +138,20 @@ func TestSendMessageErrors(t *testing.T) {
 
 	for _, tc := range []struct {
 		name string
-		p    engine.SendMessageParams
+		p    sfn.SendMessageParams
 		code string
 		msg  string
 	}{
-		{"EmptyBody", engine.SendMessageParams{Body: ""}, queue.CodeMissingParameter, "empty"},
-		{"TooLarge", engine.SendMessageParams{Body: strings.Repeat("x", 262_145)}, queue.CodeInvalidParameterValue, "262145 bytes"},
-		{"TooLargeWithAttributes", engine.SendMessageParams{Body: strings.Repeat("x", 262_140), Attributes: map[string]string{"kind": "ai"}}, queue.CodeInvalidParameterValue, "at most 262144"},
-		{"ControlCharacter", engine.SendMessageParams{Body: "a\x00b"}, queue.CodeInvalidMessageContents, "U+0000 at byte 1"},
-		{"InvalidUTF8", engine.SendMessageParams{Body: "a\xffb"}, queue.CodeInvalidMessageContents, "byte 1"},
-		{"Delay", engine.SendMessageParams{Body: "x", DelaySeconds: 901}, queue.CodeInvalidParameterValue, "DelaySeconds 901"},
-		{"ReservedAttribute", engine.SendMessageParams{Body: "x", Attributes: map[string]string{"AWS.Kind": "x"}}, queue.CodeInvalidParameterValue, `"AWS.Kind"`},
-		{"AttributeCharacters", engine.SendMessageParams{Body: "x", Attributes: map[string]string{"a b": "x"}}, queue.CodeInvalidParameterValue, `"a b"`},
-		{"AttributeDots", engine.SendMessageParams{Body: "x", Attributes: map[string]string{"a..b": "x"}}, queue.CodeInvalidParameterValue, "two periods"},
-		{"EmptyAttributeValue", engine.SendMessageParams{Body: "x", Attributes: map[string]string{"kind": ""}}, queue.CodeInvalidParameterValue, "non-empty"},
+		{"EmptyBody", sfn.SendMessageParams{Body: ""}, queue.CodeMissingParameter, "empty"},
+		{"TooLarge", sfn.SendMessageParams{Body: strings.Repeat("x", 262_145)}, queue.CodeInvalidParameterValue, "262145 bytes"},
+		{"TooLargeWithAttributes", sfn.SendMessageParams{Body: strings.Repeat("x", 262_140), Attributes: map[string]string{"kind": "ai"}}, queue.CodeInvalidParameterValue, "at most 262144"},
+		{"ControlCharacter", sfn.SendMessageParams{Body: "a\x00b"}, queue.CodeInvalidMessageContents, "U+0000 at byte 1"},
+		{"InvalidUTF8", sfn.SendMessageParams{Body: "a\xffb"}, queue.CodeInvalidMessageContents, "byte 1"},
+		{"Delay", sfn.SendMessageParams{Body: "x", DelaySeconds: 901}, queue.CodeInvalidParameterValue, "DelaySeconds 901"},
+		{"ReservedAttribute", sfn.SendMessageParams{Body: "x", Attributes: map[string]string{"AWS.Kind": "x"}}, queue.CodeInvalidParameterValue, `"AWS.Kind"`},
+		{"AttributeCharacters", sfn.SendMessageParams{Body: "x", Attributes: map[string]string{"a b": "x"}}, queue.CodeInvalidParameterValue, `"a b"`},
+		{"AttributeDots", sfn.SendMessageParams{Body: "x", Attributes: map[string]string{"a..b": "x"}}, queue.CodeInvalidParameterValue, "two periods"},
+		{"EmptyAttributeValue", sfn.SendMessageParams{Body: "x", Attributes: map[string]string{"kind": ""}}, queue.CodeInvalidParameterValue, "non-empty"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -168,13 +169,13 @@ func TestSendMessageErrors(t *testing.T) {
 		for i := range 11 {
 			attrs["a"+strconv.Itoa(i)] = "v"
 		}
-		_, err := tb.b.SendMessage(tb.ctx, engine.SendMessageParams{QueueURL: url, Body: "x", Attributes: attrs})
+		_, err := tb.b.SendMessage(tb.ctx, sfn.SendMessageParams{QueueURL: url, Body: "x", Attributes: attrs})
 		requireCode(t, err, queue.CodeInvalidParameterValue)
 	})
 
 	t.Run("LargestBody", func(t *testing.T) {
 		t.Parallel()
-		_, err := tb.b.SendMessage(tb.ctx, engine.SendMessageParams{QueueURL: url, Body: strings.Repeat("é", 131_072)})
+		_, err := tb.b.SendMessage(tb.ctx, sfn.SendMessageParams{QueueURL: url, Body: strings.Repeat("é", 131_072)})
 		require.NoError(t, err, "a body of exactly 262,144 bytes is allowed")
 	})
 }
@@ -186,7 +187,7 @@ func TestMessageFields(t *testing.T) {
 		url := tb.createQueue(t, queue.QueueConfig{Name: "ai-steps"})
 		sentAt := time.Now()
 		trace := "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
-		id, err := tb.b.SendMessage(tb.ctx, engine.SendMessageParams{
+		id, err := tb.b.SendMessage(tb.ctx, sfn.SendMessageParams{
 			QueueURL:    url,
 			Body:        `{"taskToken":"t1"}`,
 			Attributes:  map[string]string{"stepKind": "ai", "executionArn": "arn:aws:states:us-east-1:123456789012:execution:sm:e1"},
@@ -243,7 +244,7 @@ func TestMessageAttributesDigestIgnoresOrder(t *testing.T) {
 	}
 	digests := map[string]bool{}
 	for range 5 {
-		_, err := tb.b.SendMessage(tb.ctx, engine.SendMessageParams{QueueURL: url, Body: "x", Attributes: attrs})
+		_, err := tb.b.SendMessage(tb.ctx, sfn.SendMessageParams{QueueURL: url, Body: "x", Attributes: attrs})
 		require.NoError(t, err)
 		msgs := tb.receive(t, url, 1)
 		require.Len(t, msgs, 1)
@@ -345,7 +346,7 @@ func TestDeadLetterQueue(t *testing.T) {
 		dlq := tb.createQueue(t, queue.QueueConfig{Name: "ai-steps-dlq"})
 		url := tb.createQueue(t, queue.QueueConfig{Name: "ai-steps", MaxReceiveCount: 3, DeadLetterURL: dlq})
 		sentAt := time.Now()
-		id, err := tb.b.SendMessage(tb.ctx, engine.SendMessageParams{QueueURL: url, Body: "poison", Attributes: map[string]string{"stepKind": "ai"}, TraceHeader: "Root=1-abc"})
+		id, err := tb.b.SendMessage(tb.ctx, sfn.SendMessageParams{QueueURL: url, Body: "poison", Attributes: map[string]string{"stepKind": "ai"}, TraceHeader: "Root=1-abc"})
 		require.NoError(t, err)
 
 		for i := 1; i <= 3; i++ {
@@ -379,7 +380,7 @@ func TestDelaySeconds(t *testing.T) {
 		tb := setup(t)
 		url := tb.createQueue(t, queue.QueueConfig{Name: "ai-steps", DelaySeconds: 5})
 
-		_, err := tb.b.SendMessage(tb.ctx, engine.SendMessageParams{QueueURL: url, Body: "own delay", DelaySeconds: 10})
+		_, err := tb.b.SendMessage(tb.ctx, sfn.SendMessageParams{QueueURL: url, Body: "own delay", DelaySeconds: 10})
 		require.NoError(t, err)
 		tb.send(t, url, "queue delay")
 		require.Empty(t, tb.receive(t, url, 10))
@@ -486,7 +487,7 @@ func TestClose(t *testing.T) {
 		}, queue.MappingConfig{})
 		require.NoError(t, err)
 		synctest.Wait()
-		_, err = b.SendMessage(t.Context(), engine.SendMessageParams{QueueURL: url, Body: "x"})
+		_, err = b.SendMessage(t.Context(), sfn.SendMessageParams{QueueURL: url, Body: "x"})
 		require.NoError(t, err)
 		<-started
 
@@ -507,7 +508,7 @@ func TestClose(t *testing.T) {
 		<-closed
 		require.True(t, handled.Load())
 
-		_, err = b.SendMessage(t.Context(), engine.SendMessageParams{QueueURL: url, Body: "x"})
+		_, err = b.SendMessage(t.Context(), sfn.SendMessageParams{QueueURL: url, Body: "x"})
 		require.ErrorIs(t, err, queue.ErrClosed)
 		_, err = b.CreateQueue(queue.QueueConfig{Name: "other"})
 		require.ErrorIs(t, err, queue.ErrClosed)

@@ -8,7 +8,7 @@ import (
 	"sync"
 
 	"github.com/aiflow/aiflow/internal/ai"
-	"github.com/aiflow/aiflow/internal/engine"
+	"github.com/aiflow/aiflow/internal/sfn"
 )
 
 // Provider is an ai.Provider whose calls go to StreamFunc (and Generate's
@@ -109,18 +109,18 @@ func Replies(replies ...any) func(ctx context.Context, req ai.Request, onDelta f
 // Callbacks records the callbacks of a step runtime. Each XxxFunc, if set,
 // answers the call after it is recorded; otherwise the call succeeds.
 type Callbacks struct {
-	SendTaskSuccessFunc   func(ctx context.Context, in engine.SendTaskSuccessInput) error
-	SendTaskFailureFunc   func(ctx context.Context, in engine.SendTaskFailureInput) error
+	SendTaskSuccessFunc   func(ctx context.Context, in sfn.SendTaskSuccessInput) error
+	SendTaskFailureFunc   func(ctx context.Context, in sfn.SendTaskFailureInput) error
 	SendTaskHeartbeatFunc func(ctx context.Context, token string) error
 
 	mu         sync.Mutex
-	successes  []engine.SendTaskSuccessInput
-	failures   []engine.SendTaskFailureInput
+	successes  []sfn.SendTaskSuccessInput
+	failures   []sfn.SendTaskFailureInput
 	heartbeats []string
 }
 
 // SendTaskSuccess records in.
-func (c *Callbacks) SendTaskSuccess(ctx context.Context, in engine.SendTaskSuccessInput) error {
+func (c *Callbacks) SendTaskSuccess(ctx context.Context, in sfn.SendTaskSuccessInput) error {
 	c.mu.Lock()
 	c.successes = append(c.successes, in)
 	c.mu.Unlock()
@@ -131,7 +131,7 @@ func (c *Callbacks) SendTaskSuccess(ctx context.Context, in engine.SendTaskSucce
 }
 
 // SendTaskFailure records in.
-func (c *Callbacks) SendTaskFailure(ctx context.Context, in engine.SendTaskFailureInput) error {
+func (c *Callbacks) SendTaskFailure(ctx context.Context, in sfn.SendTaskFailureInput) error {
 	c.mu.Lock()
 	c.failures = append(c.failures, in)
 	c.mu.Unlock()
@@ -153,17 +153,17 @@ func (c *Callbacks) SendTaskHeartbeat(ctx context.Context, token string) error {
 }
 
 // Successes returns the SendTaskSuccess calls so far.
-func (c *Callbacks) Successes() []engine.SendTaskSuccessInput {
+func (c *Callbacks) Successes() []sfn.SendTaskSuccessInput {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return append([]engine.SendTaskSuccessInput(nil), c.successes...)
+	return append([]sfn.SendTaskSuccessInput(nil), c.successes...)
 }
 
 // Failures returns the SendTaskFailure calls so far.
-func (c *Callbacks) Failures() []engine.SendTaskFailureInput {
+func (c *Callbacks) Failures() []sfn.SendTaskFailureInput {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return append([]engine.SendTaskFailureInput(nil), c.failures...)
+	return append([]sfn.SendTaskFailureInput(nil), c.failures...)
 }
 
 // Heartbeats returns the tokens of the SendTaskHeartbeat calls so far.
