@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/aiflow/aiflow/internal/ai"
+	"github.com/aiflow/aiflow/internal/task"
 )
 
 // Error names this package adds to the ai package's codes. A workflow's
@@ -30,11 +31,13 @@ const (
 	CodeInternal = "Steps.Internal"
 )
 
-// Codes lists the error names this package adds, for documentation and the
-// type checker; ai.Codes lists the others.
+// Codes lists the error names this package adds, and the task message's
+// task.CodeUnsupportedVersion that the runtime fails a task with, for
+// documentation and the type checker; ai.Codes lists the others.
 var Codes = []string{
 	string(CodeMaxTurnsExceeded), string(CodeToolUnavailable),
 	CodeMalformedMessage, CodeUnknownKind, CodeOutputTooLarge, CodeInternal,
+	task.CodeUnsupportedVersion,
 }
 
 // Failure is a step's failure as SendTaskFailure reports it: an error name

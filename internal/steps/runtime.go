@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/aiflow/aiflow/internal/sfn"
+	"github.com/aiflow/aiflow/internal/task"
 )
 
 // Handler runs the steps of one kind. Run returns the step's result, or an
@@ -149,13 +150,18 @@ var (
 // handleMessage runs one message and calls back. It returns an error only
 // when the message should be received again.
 func (r *Runtime) handleMessage(ctx context.Context, rec events.SQSMessage) error {
-	m, token, err := decodeMessage(rec.Body)
+	m, err := task.Decode(rec.Body)
 	if err != nil {
-		if token == "" {
+		if m.TaskToken == "" {
 			return err
 		}
-		return r.fail(ctx, token, &Failure{Name: CodeMalformedMessage, Cause: err.Error()})
+		name := CodeMalformedMessage
+		if errors.Is(err, task.ErrUnsupportedVersion) {
+			name = task.CodeUnsupportedVersion
+		}
+		return r.fail(ctx, m.TaskToken, &Failure{Name: name, Cause: err.Error()})
 	}
+	token := m.TaskToken
 	h := r.handlers[m.Step.Kind]
 	if h == nil {
 		return r.fail(ctx, token, Failf(CodeUnknownKind, "this worker runs no %q steps (step %q)", m.Step.Kind, m.Step.ID))

@@ -17,6 +17,7 @@ import (
 	"github.com/aiflow/aiflow/internal/sfn"
 	"github.com/aiflow/aiflow/internal/steps"
 	"github.com/aiflow/aiflow/internal/steps/stepstest"
+	"github.com/aiflow/aiflow/internal/task"
 )
 
 // body is the message of a task step, as the compiled state machine
@@ -88,6 +89,9 @@ func TestRuntimeMalformedMessages(t *testing.T) {
 		{"token but bad shape", `{"taskToken":"tok","step":{"id":"a","kind":"echo","attempt":"zero"}}`, steps.CodeMalformedMessage, false},
 		{"token but no step", `{"taskToken":"tok"}`, steps.CodeMalformedMessage, false},
 		{"unknown kind", `{"taskToken":"tok","step":{"id":"a","kind":"teleport"}}`, steps.CodeUnknownKind, false},
+		{"unknown version", `{"version":2,"taskToken":"tok","step":{"id":"a","kind":"echo"}}`, task.CodeUnsupportedVersion, false},
+		{"unknown version of another shape", `{"version":2,"taskToken":"tok","step":"a"}`, task.CodeUnsupportedVersion, false},
+		{"unknown version without token", `{"version":2,"step":{"id":"a","kind":"echo"}}`, "", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -107,6 +111,35 @@ func TestRuntimeMalformedMessages(t *testing.T) {
 			require.NotEmpty(t, cb.Failures()[0].Cause)
 		})
 	}
+}
+
+// TestRuntimeFailsAMessageOfAnUnknownVersion: a message of a version the
+// worker does not read fails its task with the named error, without running
+// the step, rather than coming back from the queue forever.
+func TestRuntimeFailsAMessageOfAnUnknownVersion(t *testing.T) {
+	t.Parallel()
+	cb := &stepstest.Callbacks{}
+	ran := false
+	handlers := map[string]steps.Handler{"echo": steps.HandlerFunc(func(context.Context, steps.Message) (steps.Result, error) {
+		ran = true
+		return steps.Result{}, nil
+	})}
+	rt := newRuntime(t, cb, handlers, nil)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal([]byte(body(t, "tok", "echo", map[string]any{}, 1)), &m))
+	m["version"] = task.Version + 1
+	raw, err := json.Marshal(m)
+	require.NoError(t, err)
+
+	resp, err := rt.Handle(context.Background(), event(string(raw)))
+	require.NoError(t, err)
+	require.Empty(t, resp.BatchItemFailures)
+	require.False(t, ran)
+	require.Empty(t, cb.Successes())
+	require.Len(t, cb.Failures(), 1)
+	f := cb.Failures()[0]
+	require.Equal(t, sfn.SendTaskFailureInput{TaskToken: "tok", Error: "Task.UnsupportedVersion", Cause: f.Cause}, f)
+	require.Contains(t, f.Cause, "version 2")
 }
 
 func TestRuntimeCallbackErrors(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/aiflow/aiflow/internal/asl"
+	"github.com/aiflow/aiflow/internal/task"
 	"github.com/aiflow/aiflow/internal/workflow/expr"
 )
 
@@ -329,13 +330,7 @@ func (comp *compiler) task(s *Step, mapStep *Step) (*asl.State, error) {
 	}
 	timeout, heartbeat := int(s.Timeout.Seconds()), int(s.Heartbeat.Seconds())
 	spec["timeout_seconds"] = timeout
-	body := map[string]any{
-		"taskToken.$": "$$.Task.Token",
-		"execution":   map[string]any{"id.$": "$$.Execution.Id", "name.$": "$$.Execution.Name", "startTime.$": "$$.Execution.StartTime"},
-		"step":        map[string]any{"id": s.ID, "kind": s.Kind, "attempt.$": "$$.State.RetryCount", "enteredTime.$": "$$.State.EnteredTime"},
-		"spec":        spec,
-		"data":        data,
-	}
+	body := task.Template(task.TemplateParams{StepID: s.ID, Kind: s.Kind, Spec: spec, Data: data})
 	st := &asl.State{
 		Type:             asl.TypeTask,
 		Resource:         SendMessageWaitForTaskToken,

@@ -1,0 +1,172 @@
+// Package task is the contract of a task step's message: the body of the
+// SQS message that a Task state on
+// arn:aws:states:::sqs:sendMessage.waitForTaskToken sends. The workflow
+// compiler writes its template with Template; every reader (the step
+// runtime, the approvals queue's worker, aiflow run's mock worker) reads it
+// with Decode. It imports nothing of aiflow, so every side can import it.
+//
+// A message is a JSON object:
+//
+//	{
+//	  "version": 1,
+//	  "taskToken": "…",
+//	  "execution": {"id": "<execution ARN>", "name": "…", "startTime": "…"},
+//	  "step": {"id": "classify", "kind": "ai", "attempt": 0, "enteredTime": "…"},
+//	  "spec": {…},
+//	  "data": {…}
+//	}
+//
+// taskToken is the token to answer with (SendTaskSuccess, SendTaskFailure,
+// SendTaskHeartbeat); execution and step come from the state machine's
+// context object; spec is what the workflow fixed at compile time and data
+// what its templates rendered from the execution's state. Their fields
+// depend on the step's kind and belong to its handler.
+//
+// Versions: the compiler writes "version": Version. A message without a
+// version is version 1: the compiler wrote none before versions existed,
+// and state machines compiled then still run. Decode refuses any other
+// version with an error that wraps ErrUnsupportedVersion; a worker fails
+// the task with the error name CodeUnsupportedVersion instead of receiving
+// the message again and again. A change that an older reader would misread
+// takes a new version; a new optional field does not.
+package task
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Version is the version of the message the compiler writes, and the only
+// one Decode reads.
+const Version = 1
+
+// CodeUnsupportedVersion is the error name a worker fails a task with when
+// its message is of a version the worker does not read (Decode's error
+// wraps ErrUnsupportedVersion). A workflow's retry and catch can match it;
+// the step runtime's registry, steps.Codes, lists it.
+const CodeUnsupportedVersion = "Task.UnsupportedVersion"
+
+// ErrUnsupportedVersion is wrapped by Decode's error for a message of a
+// version other than Version.
+var ErrUnsupportedVersion = errors.New("unsupported version")
+
+// Message is a task step's message, as Decode reads it.
+type Message struct {
+	// Version is the message's version; Decode sets it to Version for a
+	// message without one.
+	Version   int             `json:"version"`
+	TaskToken string          `json:"taskToken"`
+	Execution Execution       `json:"execution"`
+	Step      Step            `json:"step"`
+	Spec      json.RawMessage `json:"spec"`
+	Data      json.RawMessage `json:"data"`
+}
+
+// Execution names the execution a task belongs to: ID is its ARN.
+type Execution struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	StartTime string `json:"startTime"`
+}
+
+// Step is the step of a task: its id in the workflow, its kind (ai, mcp,
+// service, approval), the attempt (0 for the first, counting the state's
+// retries) and when the state was entered.
+type Step struct {
+	ID          string `json:"id"`
+	Kind        string `json:"kind"`
+	Attempt     int    `json:"attempt"`
+	EnteredTime string `json:"enteredTime"`
+}
+
+// Entered returns the time the step's state was entered, and false when
+// the message does not say.
+func (s Step) Entered() (time.Time, bool) {
+	t, err := time.Parse(time.RFC3339Nano, s.EnteredTime)
+	return t, err == nil
+}
+
+// Decode reads a message body. It returns an error when the body is not
+// JSON of the message's shape, has no taskToken, no step.id or no
+// step.kind, or is of a version other than Version (the error then wraps
+// ErrUnsupportedVersion). With an error, the Message is empty but for its
+// TaskToken, set when the body names one, so that the caller can fail the
+// task instead of receiving the message forever.
+//
+// The version is read before the rest, so that a message of another
+// version is refused as such even when its shape differs from this one's.
+func Decode(body string) (Message, error) {
+	var env struct {
+		Version   *int            `json:"version"`
+		TaskToken string          `json:"taskToken"`
+		Execution json.RawMessage `json:"execution"`
+		Step      json.RawMessage `json:"step"`
+		Spec      json.RawMessage `json:"spec"`
+		Data      json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(body), &env); err != nil {
+		var probe struct {
+			TaskToken string `json:"taskToken"`
+		}
+		_ = json.Unmarshal([]byte(body), &probe)
+		return Message{TaskToken: probe.TaskToken}, fmt.Errorf("reading the task message: %w", err)
+	}
+	m := Message{Version: 1, TaskToken: env.TaskToken, Spec: env.Spec, Data: env.Data}
+	if env.Version != nil {
+		m.Version = *env.Version
+	}
+	if m.Version != Version {
+		return Message{TaskToken: m.TaskToken}, fmt.Errorf("reading the task message: %w %d: this worker reads version %d (a message without a version is version 1)",
+			ErrUnsupportedVersion, m.Version, Version)
+	}
+	if m.TaskToken == "" {
+		return Message{}, errors.New("reading the task message: it has no taskToken")
+	}
+	if err := unmarshalField("execution", env.Execution, &m.Execution); err != nil {
+		return Message{TaskToken: m.TaskToken}, err
+	}
+	if err := unmarshalField("step", env.Step, &m.Step); err != nil {
+		return Message{TaskToken: m.TaskToken}, err
+	}
+	if m.Step.ID == "" || m.Step.Kind == "" {
+		return Message{TaskToken: m.TaskToken}, errors.New("reading the task message: step.id and step.kind are required")
+	}
+	return m, nil
+}
+
+// unmarshalField decodes the message's field name, when it is there.
+func unmarshalField(name string, raw json.RawMessage, v any) error {
+	if raw == nil {
+		return nil
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("reading the task message's %s: %w", name, err)
+	}
+	return nil
+}
+
+// TemplateParams is what the compiler fixes of a task step's message.
+type TemplateParams struct {
+	// StepID and Kind are the step's id and kind.
+	StepID, Kind string
+	// Spec and Data are payload templates (keys ending in ".$" take a path
+	// or an intrinsic function) of the message's spec and data.
+	Spec, Data map[string]any
+}
+
+// Template returns the payload template of a task step's message: the
+// MessageBody of its Task state's Parameters. The state machine fills in
+// the task token, the execution and the step's attempt and entered time
+// from its context object, and renders Spec and Data.
+func Template(p TemplateParams) map[string]any {
+	return map[string]any{
+		"version":     Version,
+		"taskToken.$": "$$.Task.Token",
+		"execution":   map[string]any{"id.$": "$$.Execution.Id", "name.$": "$$.Execution.Name", "startTime.$": "$$.Execution.StartTime"},
+		"step":        map[string]any{"id": p.StepID, "kind": p.Kind, "attempt.$": "$$.State.RetryCount", "enteredTime.$": "$$.State.EnteredTime"},
+		"spec":        p.Spec,
+		"data":        p.Data,
+	}
+}

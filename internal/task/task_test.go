@@ -1,0 +1,148 @@
+package task_test
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/aiflow/aiflow/internal/asl"
+	"github.com/aiflow/aiflow/internal/task"
+)
+
+const validBody = `{
+  "version": 1,
+  "taskToken": "tok",
+  "execution": {"id": "arn:aws:states:eu-west-1:123456789012:execution:wf:run-1", "name": "run-1", "startTime": "2026-01-02T03:04:05Z"},
+  "step": {"id": "classify", "kind": "ai", "attempt": 2, "enteredTime": "2026-01-02T03:04:06.5Z"},
+  "spec": {"model": "openai/gpt-4.1-mini", "timeout_seconds": 90},
+  "data": {"prompt": "Hello"}
+}`
+
+func TestDecodeReadsAMessage(t *testing.T) {
+	t.Parallel()
+	m, err := task.Decode(validBody)
+	require.NoError(t, err)
+	require.Equal(t, 1, m.Version)
+	require.Equal(t, "tok", m.TaskToken)
+	require.Equal(t, task.Execution{ID: "arn:aws:states:eu-west-1:123456789012:execution:wf:run-1", Name: "run-1", StartTime: "2026-01-02T03:04:05Z"}, m.Execution)
+	require.Equal(t, task.Step{ID: "classify", Kind: "ai", Attempt: 2, EnteredTime: "2026-01-02T03:04:06.5Z"}, m.Step)
+	require.JSONEq(t, `{"model": "openai/gpt-4.1-mini", "timeout_seconds": 90}`, string(m.Spec))
+	require.JSONEq(t, `{"prompt": "Hello"}`, string(m.Data))
+	entered, ok := m.Step.Entered()
+	require.True(t, ok)
+	require.Equal(t, time.Date(2026, 1, 2, 3, 4, 6, 500_000_000, time.UTC), entered)
+}
+
+func TestDecodeReadsAMessageWithoutVersionAsVersion1(t *testing.T) {
+	t.Parallel()
+	m, err := task.Decode(`{"taskToken":"tok","step":{"id":"a","kind":"mcp"},"spec":{},"data":{}}`)
+	require.NoError(t, err)
+	require.Equal(t, 1, m.Version)
+	require.Equal(t, "tok", m.TaskToken)
+	require.Equal(t, task.Step{ID: "a", Kind: "mcp"}, m.Step)
+	_, ok := m.Step.Entered()
+	require.False(t, ok)
+}
+
+func TestDecodeRefusesAnUnknownVersion(t *testing.T) {
+	t.Parallel()
+	for name, body := range map[string]string{
+		"a newer version":                    `{"version":2,"taskToken":"tok","step":{"id":"a","kind":"ai"}}`,
+		"version 0":                          `{"version":0,"taskToken":"tok","step":{"id":"a","kind":"ai"}}`,
+		"a newer version of another shape":   `{"version":2,"taskToken":"tok","step":"a"}`,
+		"a newer version without step":       `{"version":2,"taskToken":"tok"}`,
+		"a newer version with a null step":   `{"version":3,"taskToken":"tok","step":null}`,
+		"a newer version and extra fields":   `{"version":2,"taskToken":"tok","step":{"id":"a","kind":"ai"},"trace":{}}`,
+		"a negative version, token in front": `{"taskToken":"tok","version":-1}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			m, err := task.Decode(body)
+			require.ErrorIs(t, err, task.ErrUnsupportedVersion)
+			require.Equal(t, task.Message{TaskToken: "tok"}, m, "the token is still read, so that the task can be failed")
+			require.Contains(t, err.Error(), "this worker reads version 1")
+		})
+	}
+}
+
+func TestDecodeRefusesMalformedMessages(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, body, token string
+	}{
+		{"not JSON", `{"taskToken":`, ""},
+		{"not an object", `[1]`, ""},
+		{"trailing data", `{"taskToken":"tok","step":{"id":"a","kind":"ai"}} {}`, ""},
+		{"no token", `{"version":1,"step":{"id":"a","kind":"ai"}}`, ""},
+		{"an empty token", `{"taskToken":"","step":{"id":"a","kind":"ai"}}`, ""},
+		{"a token that is not a string", `{"taskToken":7,"step":{"id":"a","kind":"ai"}}`, ""},
+		{"a version that is not a number", `{"version":"1","taskToken":"tok","step":{"id":"a","kind":"ai"}}`, "tok"},
+		{"a step of the wrong shape", `{"taskToken":"tok","step":{"id":"a","kind":"ai","attempt":"zero"}}`, "tok"},
+		{"an execution of the wrong shape", `{"taskToken":"tok","execution":"e","step":{"id":"a","kind":"ai"}}`, "tok"},
+		{"no step", `{"taskToken":"tok"}`, "tok"},
+		{"no step kind", `{"taskToken":"tok","step":{"id":"a"}}`, "tok"},
+		{"no step id", `{"taskToken":"tok","step":{"kind":"ai"}}`, "tok"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			m, err := task.Decode(tc.body)
+			require.Error(t, err)
+			require.NotErrorIs(t, err, task.ErrUnsupportedVersion)
+			require.Equal(t, task.Message{TaskToken: tc.token}, m)
+		})
+	}
+}
+
+// TestTemplateRendersToAMessage renders the compiler's template as a state
+// machine does and reads the result back.
+func TestTemplateRendersToAMessage(t *testing.T) {
+	t.Parallel()
+	tmpl, err := json.Marshal(task.Template(task.TemplateParams{
+		StepID: "classify", Kind: "ai",
+		Spec: map[string]any{"model": "openai/gpt-4.1-mini", "timeout_seconds": 90},
+		Data: map[string]any{"prompt.$": "$.input.text", "system": "Be brief."},
+	}))
+	require.NoError(t, err)
+	input := map[string]any{"input": map[string]any{"text": "Where is my order?"}, "steps": map[string]any{}}
+	context := map[string]any{
+		"Execution": map[string]any{"Id": "arn:aws:states:eu-west-1:123456789012:execution:wf:run-1", "Name": "run-1", "StartTime": "2026-01-02T03:04:05Z"},
+		"State":     map[string]any{"Name": "classify", "EnteredTime": "2026-01-02T03:04:06Z", "RetryCount": json.Number("1")},
+		"Task":      map[string]any{"Token": "tok"},
+	}
+	rendered, err := asl.ApplyTemplate(tmpl, input, context, nil)
+	require.NoError(t, err)
+	body, err := json.Marshal(rendered)
+	require.NoError(t, err)
+
+	m, err := task.Decode(string(body))
+	require.NoError(t, err)
+	require.Equal(t, task.Message{
+		Version:   task.Version,
+		TaskToken: "tok",
+		Execution: task.Execution{ID: "arn:aws:states:eu-west-1:123456789012:execution:wf:run-1", Name: "run-1", StartTime: "2026-01-02T03:04:05Z"},
+		Step:      task.Step{ID: "classify", Kind: "ai", Attempt: 1, EnteredTime: "2026-01-02T03:04:06Z"},
+		Spec:      json.RawMessage(`{"model":"openai/gpt-4.1-mini","timeout_seconds":90}`),
+		Data:      json.RawMessage(`{"prompt":"Where is my order?","system":"Be brief."}`),
+	}, m)
+}
+
+func TestTheErrorNameIsStable(t *testing.T) {
+	t.Parallel()
+	// Workflows match this name in retry and catch: it never changes.
+	require.Equal(t, "Task.UnsupportedVersion", task.CodeUnsupportedVersion)
+}
+
+func ExampleDecode() {
+	m, err := task.Decode(`{"version":1,"taskToken":"tok","step":{"id":"classify","kind":"ai"},"data":{"prompt":"Hello"}}`)
+	fmt.Println(m.TaskToken, m.Step.ID, m.Step.Kind, string(m.Data), err)
+
+	m, err = task.Decode(`{"version":2,"taskToken":"tok","step":{"id":"classify","kind":"ai"}}`)
+	fmt.Println(m.TaskToken, errors.Is(err, task.ErrUnsupportedVersion))
+	// Output:
+	// tok classify ai {"prompt":"Hello"} <nil>
+	// tok true
+}
