@@ -26,6 +26,7 @@ import (
 	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/aiflow/aiflow/internal/engine/queue"
 	"github.com/aiflow/aiflow/internal/sfn"
+	"github.com/aiflow/aiflow/internal/task"
 	"github.com/aiflow/aiflow/internal/telemetry"
 	"github.com/aiflow/aiflow/internal/workflow"
 )
@@ -416,21 +417,10 @@ type taskCallbacks interface {
 // SendTaskFailure.
 type mockWorker struct {
 	mocks     mockSet
-	kinds     map[string]string
 	callbacks taskCallbacks
 	// workers run the steps without a mock reply whose kinds they know.
 	workers *localWorkers
 	logger  *slog.Logger
-}
-
-// stepMessage is what a worker reads of a task step's message.
-type stepMessage struct {
-	TaskToken string `json:"taskToken"`
-	Step      struct {
-		ID      string `json:"id"`
-		Kind    string `json:"kind"`
-		Attempt int    `json:"attempt"`
-	} `json:"step"`
 }
 
 // Handle answers each message of a batch. A message it cannot read is
@@ -457,41 +447,33 @@ func (w *mockWorker) forWorker(body string) bool {
 	if w.workers == nil {
 		return false
 	}
-	var m stepMessage
-	if json.Unmarshal([]byte(body), &m) != nil || m.TaskToken == "" {
+	m, err := task.Decode(body)
+	if err != nil {
 		return false
 	}
 	if _, mocked := w.mocks.reply(m.Step.ID, m.Step.Attempt); mocked {
 		return false
 	}
-	kind := m.Step.Kind
-	if kind == "" {
-		kind = w.kinds[m.Step.ID]
-	}
-	return w.workers.kinds[kind]
+	return w.workers.kinds[m.Step.Kind]
 }
 
 func (w *mockWorker) answer(ctx context.Context, body string) error {
-	var m stepMessage
-	if err := json.Unmarshal([]byte(body), &m); err != nil {
-		return fmt.Errorf("reading a step message: %w", err)
-	}
-	if m.TaskToken == "" {
-		return errors.New("reading a step message: it has no taskToken")
+	m, err := task.Decode(body)
+	if err != nil && (m.TaskToken == "" || !errors.Is(err, task.ErrUnsupportedVersion)) {
+		return err
 	}
 	r, ok := w.mocks.reply(m.Step.ID, m.Step.Attempt)
-	var err error
 	switch {
+	case err != nil:
+		// A message of a version this worker does not read: fail its task
+		// rather than receive the message again and again.
+		err = w.callbacks.SendTaskFailure(ctx, sfn.SendTaskFailureInput{TaskToken: m.TaskToken, Error: task.CodeUnsupportedVersion, Cause: err.Error()})
 	case !ok:
-		kind := m.Step.Kind
-		if kind == "" {
-			kind = w.kinds[m.Step.ID]
-		}
 		err = w.callbacks.SendTaskFailure(ctx, sfn.SendTaskFailureInput{
 			TaskToken: m.TaskToken,
 			Error:     NoWorkerError,
 			Cause: fmt.Sprintf("step %q (%s) has no worker in aiflow run: pass --mock FILE with a reply for %q",
-				m.Step.ID, kind, m.Step.ID),
+				m.Step.ID, m.Step.Kind, m.Step.ID),
 		})
 	case r.Error != "":
 		err = w.callbacks.SendTaskFailure(ctx, sfn.SendTaskFailureInput{TaskToken: m.TaskToken, Error: r.Error, Cause: r.Cause})
@@ -545,7 +527,7 @@ func runLocally(ctx context.Context, r localRun, e env) int {
 		return fail(err)
 	}
 	defer workers.close()
-	worker := &mockWorker{mocks: r.mocks, kinds: r.steps, callbacks: eng, workers: workers, logger: logger}
+	worker := &mockWorker{mocks: r.mocks, callbacks: eng, workers: workers, logger: logger}
 	definition := r.definition
 	for _, q := range runQueues {
 		url, err := broker.CreateQueue(queue.QueueConfig{Name: q.name, VisibilityTimeout: workerTimeout + time.Minute})

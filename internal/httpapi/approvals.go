@@ -15,6 +15,7 @@ import (
 
 	"github.com/aiflow/aiflow/internal/auth"
 	"github.com/aiflow/aiflow/internal/sfn"
+	"github.com/aiflow/aiflow/internal/task"
 )
 
 // approvalView is an approval as the API shows it: never its task token.
@@ -166,22 +167,41 @@ type ApprovalWorker struct {
 	Logger *slog.Logger
 }
 
-// approvalMessage is the message the compiler's approval task sends.
-type approvalMessage struct {
-	TaskToken string `json:"taskToken"`
-	Execution struct {
-		ID string `json:"id"`
-	} `json:"execution"`
-	Step struct {
-		ID   string `json:"id"`
-		Kind string `json:"kind"`
-	} `json:"step"`
-	Spec struct {
+// approvalSpec and approvalData are what an approval step's task message
+// holds in spec and data.
+type (
+	approvalSpec struct {
 		Approvers []string `json:"approvers"`
-	} `json:"spec"`
-	Data struct {
+	}
+	approvalData struct {
 		Message string `json:"message"`
-	} `json:"data"`
+	}
+)
+
+// decodeApproval reads an approval step's task message.
+func decodeApproval(body string) (task.Message, approvalSpec, approvalData, error) {
+	var (
+		spec approvalSpec
+		data approvalData
+	)
+	m, err := task.Decode(body)
+	switch {
+	case err != nil:
+		return m, spec, data, err
+	case m.Execution.ID == "":
+		return m, spec, data, errors.New("reading the approval message: it has no execution.id")
+	}
+	if len(m.Spec) > 0 {
+		if err := json.Unmarshal(m.Spec, &spec); err != nil {
+			return m, spec, data, fmt.Errorf("reading the approval message's spec: %w", err)
+		}
+	}
+	if len(m.Data) > 0 {
+		if err := json.Unmarshal(m.Data, &data); err != nil {
+			return m, spec, data, fmt.Errorf("reading the approval message's data: %w", err)
+		}
+	}
+	return m, spec, data, nil
 }
 
 // ApprovalID is the id of the approval of a task token: the same message
@@ -205,14 +225,14 @@ func (a *ApprovalWorker) Handle(ctx context.Context, ev events.SQSEvent) (events
 	}
 	var resp events.SQSEventResponse
 	for _, rec := range ev.Records {
-		var m approvalMessage
-		if err := json.Unmarshal([]byte(rec.Body), &m); err != nil || m.TaskToken == "" || m.Execution.ID == "" {
-			log.WarnContext(ctx, "dropping a message that is not an approval step's", "message_id", rec.MessageId)
+		m, spec, data, err := decodeApproval(rec.Body)
+		if err != nil {
+			log.WarnContext(ctx, "dropping a message that is not an approval step's", "message_id", rec.MessageId, "error", err)
 			continue
 		}
-		err := a.Store.AddApproval(ctx, Approval{
+		err = a.Store.AddApproval(ctx, Approval{
 			ID: ApprovalID(m.TaskToken), ExecutionARN: m.Execution.ID, StepID: m.Step.ID, TaskToken: m.TaskToken,
-			Message: m.Data.Message, Approvers: m.Spec.Approvers, CreatedAt: now().UTC(),
+			Message: data.Message, Approvers: spec.Approvers, CreatedAt: now().UTC(),
 		})
 		if err != nil {
 			log.ErrorContext(ctx, "storing an approval", "message_id", rec.MessageId, "error", err)

@@ -1,0 +1,48 @@
+package httpapi_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/stretchr/testify/require"
+
+	"github.com/aiflow/aiflow/internal/httpapi"
+	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
+)
+
+// TestApprovalWorkerReadsTheTaskMessage: the approvals queue's worker reads
+// the task message through package task: an approval step's message (with
+// or without a version) becomes a pending approval; one it cannot read,
+// one of a version it does not know included, is dropped, not received
+// again.
+func TestApprovalWorkerReadsTheTaskMessage(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := httpapi.NewStore(pgclustertest.Pool(t))
+	worker := &httpapi.ApprovalWorker{Store: store}
+	const exec = "arn:aws:states:eu-west-1:123456789012:execution:refund:run-1"
+	resp, err := worker.Handle(ctx, events.SQSEvent{Records: []events.SQSMessage{
+		{MessageId: "v1", Body: `{"version":1,"taskToken":"tok-1","execution":{"id":"` + exec + `"},"step":{"id":"approve","kind":"approval"},"spec":{"approvers":["ops"],"timeout_seconds":60},"data":{"message":"Refund 10?"}}`},
+		{MessageId: "none", Body: `{"taskToken":"tok-2","execution":{"id":"` + exec + `"},"step":{"id":"again","kind":"approval"},"spec":{"timeout_seconds":60},"data":{}}`},
+		{MessageId: "v2", Body: `{"version":2,"taskToken":"tok-3","execution":{"id":"` + exec + `"},"step":{"id":"later","kind":"approval"}}`},
+		{MessageId: "no-execution", Body: `{"version":1,"taskToken":"tok-4","step":{"id":"lost","kind":"approval"}}`},
+		{MessageId: "bad-spec", Body: `{"version":1,"taskToken":"tok-5","execution":{"id":"` + exec + `"},"step":{"id":"odd","kind":"approval"},"spec":{"approvers":"ops"}}`},
+		{MessageId: "not-json", Body: `{"taskToken":`},
+	}})
+	require.NoError(t, err)
+	require.Empty(t, resp.BatchItemFailures)
+
+	got, err := store.Approvals(ctx, httpapi.ApprovalFilter{ExecutionARN: exec, Limit: 10})
+	require.NoError(t, err)
+	byStep := map[string]httpapi.Approval{}
+	for _, a := range got {
+		byStep[a.StepID] = a
+	}
+	require.Len(t, byStep, 2)
+	require.Equal(t, httpapi.ApprovalID("tok-1"), byStep["approve"].ID)
+	require.Equal(t, "Refund 10?", byStep["approve"].Message)
+	require.Equal(t, []string{"ops"}, byStep["approve"].Approvers)
+	require.Equal(t, "tok-2", byStep["again"].TaskToken)
+	require.Empty(t, byStep["again"].Approvers)
+}
