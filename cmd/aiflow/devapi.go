@@ -19,6 +19,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/aiflow/aiflow/internal/apistore"
 	"github.com/aiflow/aiflow/internal/audit"
 	"github.com/aiflow/aiflow/internal/auth"
 	"github.com/aiflow/aiflow/internal/config"
@@ -89,7 +90,7 @@ func newDevAPI(pool *pgxpool.Pool, d *devEngine, details *detailstore.Store, key
 	if err != nil {
 		return nil, err
 	}
-	store := httpapi.NewStore(pool)
+	store := apistore.New(pool)
 	approvals := &httpapi.ApprovalWorker{Store: store}
 	if err := d.subscribe(workflow.ApprovalQueueSubstitution, approvals.Handle); err != nil {
 		return nil, err

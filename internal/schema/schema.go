@@ -54,9 +54,9 @@ type Mismatch struct {
 }
 
 // Validate checks the JSON text raw against s. It returns the mismatches
-// (every failing unit of the library's basic output) when raw does not
-// fit, nil when it does, and an error when raw is not JSON or the
-// validation could not run.
+// (every failing unit of the library's basic output, at least one) when
+// raw does not fit, none when it does, and an error (an *Error when raw is
+// not JSON) when the validation could not run.
 func Validate(s *jsonschema.Schema, raw []byte) ([]Mismatch, error) {
 	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
 	if err != nil {
@@ -76,6 +76,9 @@ func Validate(s *jsonschema.Schema, raw []byte) ([]Mismatch, error) {
 			continue
 		}
 		out = append(out, Mismatch{Pointer: u.InstanceLocation, Reason: u.Error.String()})
+	}
+	if len(out) == 0 {
+		out = append(out, Mismatch{Reason: verr.Error()})
 	}
 	return out, nil
 }

@@ -22,9 +22,9 @@ type Built struct {
 // CompileError is a definition that passed the checks and that the
 // compiler still refused; its text is the compiler's.
 type CompileError struct {
-	// File names the definition.
-	File string
-	Err  error
+	// File names the definition, Workflow is its name.
+	File, Workflow string
+	Err            error
 }
 
 func (e *CompileError) Error() string { return e.Err.Error() }
@@ -34,8 +34,8 @@ func (e *CompileError) Unwrap() error { return e.Err }
 // InvalidMachineError is a state machine the compiler made that is not
 // valid ASL: a bug of the compiler, not of the definition.
 type InvalidMachineError struct {
-	// File names the definition.
-	File string
+	// File names the definition, Workflow is its name.
+	File, Workflow string
 	// Problems lists every problem asl.Validate found; there is at least
 	// one.
 	Problems asl.ValidationErrors
@@ -56,10 +56,10 @@ func Build(file string, src []byte, catalog *Catalog) (*Built, error) {
 	}
 	m, err := Compile(checked)
 	if err != nil {
-		return nil, &CompileError{File: file, Err: err}
+		return nil, &CompileError{File: file, Workflow: checked.Workflow.Name, Err: err}
 	}
 	if problems := asl.Validate(m); len(problems) > 0 {
-		return nil, &InvalidMachineError{File: file, Problems: problems}
+		return nil, &InvalidMachineError{File: file, Workflow: checked.Workflow.Name, Problems: problems}
 	}
 	raw, err := m.MarshalIndent()
 	if err != nil {
