@@ -60,15 +60,13 @@ func TestCache(t *testing.T) {
 	var c schema.Cache
 	var wg sync.WaitGroup
 	got := make([]any, 8)
+	errs := make([]error, len(got))
 	for i := range got {
-		wg.Go(func() {
-			s, err := c.Compile("k", "person.json", []byte(person))
-			require.NoError(t, err)
-			got[i] = s
-		})
+		wg.Go(func() { got[i], errs[i] = c.Compile("k", "person.json", []byte(person)) })
 	}
 	wg.Wait()
-	for _, s := range got {
+	for i, s := range got {
+		require.NoError(t, errs[i])
 		require.Same(t, got[0], s, "one schema per key")
 	}
 	_, err := c.Compile("bad", "bad.json", []byte(`{"type": 7}`))
