@@ -111,7 +111,7 @@ func cmdDev(ctx context.Context, args []string, e env) int {
 	if err != nil {
 		return fail(err)
 	}
-	api, err := newDevAPI(pool, eng, details, key, logger)
+	api, ctl, err := newDevAPI(pool, eng, details, key, logger)
 	if err != nil {
 		return fail(err)
 	}
@@ -123,7 +123,7 @@ func cmdDev(ctx context.Context, args []string, e env) int {
 	if err := os.WriteFile(tokenFile, []byte(token+"\n"), 0o600); err != nil {
 		return fail(fmt.Errorf("writing the development token: %w", err))
 	}
-	published, err := publishExamples(ctx, api, token)
+	published, err := publishExamples(ctx, ctl)
 	if err != nil {
 		return fail(err)
 	}

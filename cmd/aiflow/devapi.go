@@ -7,10 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sort"
@@ -19,9 +16,11 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/aiflow/aiflow/internal/apistore"
 	"github.com/aiflow/aiflow/internal/audit"
 	"github.com/aiflow/aiflow/internal/auth"
 	"github.com/aiflow/aiflow/internal/config"
+	"github.com/aiflow/aiflow/internal/control"
 	"github.com/aiflow/aiflow/internal/httpapi"
 	"github.com/aiflow/aiflow/internal/ratelimit"
 	"github.com/aiflow/aiflow/internal/steps/detailstore"
@@ -75,36 +74,38 @@ func devCatalog() (*workflow.Catalog, error) {
 }
 
 // newDevAPI builds the HTTP API of aiflow dev over its engine, with
-// development tokens signed by key.
-func newDevAPI(pool *pgxpool.Pool, d *devEngine, details *detailstore.Store, key []byte, logger *slog.Logger) (*httpapi.Server, error) {
+// development tokens signed by key, and the use cases it serves, which
+// publish the examples at start.
+func newDevAPI(pool *pgxpool.Pool, d *devEngine, details *detailstore.Store, key []byte, logger *slog.Logger) (*httpapi.Server, *control.Service, error) {
 	verifier, err := auth.NewVerifier(auth.VerifierOptions{Issuer: auth.DevIssuer, Audience: []string{auth.DevAudience}, HMACKey: key})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	limiter, err := ratelimit.New(ratelimit.Options{Rate: config.DefaultRateLimit, Burst: config.DefaultRateBurst})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	catalog, err := devCatalog()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	store := httpapi.NewStore(pool)
+	store := apistore.New(pool)
 	approvals := &httpapi.ApprovalWorker{Store: store}
 	if err := d.subscribe(workflow.ApprovalQueueSubstitution, approvals.Handle); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return httpapi.New(httpapi.Options{
+	api := httpapi.New(httpapi.Options{
 		DB: pool, Version: versionString(), Logger: logger,
 		Store: store, Machines: d.engine, Details: details, Tokens: httpapi.BrokerStream{Broker: d.stream},
 		Authenticator: verifier, Audit: audit.New(pool, audit.Options{}), Limiter: limiter,
 		Catalog: catalog, QueueURLs: d.queueOf,
-	}), nil
+	})
+	return api, control.New(control.Options{Store: store, Engine: d.engine, Catalog: catalog, QueueURLs: d.queueOf}), nil
 }
 
-// publishExamples publishes every example workflow through the API, as
-// an author would, and returns their names.
-func publishExamples(ctx context.Context, api http.Handler, token string) ([]string, error) {
+// publishExamples publishes every example workflow, as the principal
+// "dev", and returns their names.
+func publishExamples(ctx context.Context, c *control.Service) ([]string, error) {
 	files, err := filepath.Glob(filepath.Join(devExamples, "*.yaml"))
 	if err != nil || len(files) == 0 {
 		return nil, err
@@ -115,14 +116,14 @@ func publishExamples(ctx context.Context, api http.Handler, token string) ([]str
 		if err != nil {
 			return nil, fmt.Errorf("reading %s: %w", f, err)
 		}
-		req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/v1/workflows", bytes.NewReader(src))
-		req.Header.Set("Content-Type", "application/yaml")
-		req.Header.Set("Authorization", "Bearer "+token)
-		rec := httptest.NewRecorder()
-		api.ServeHTTP(rec, req)
-		if rec.Code/100 != 2 {
-			body, _ := io.ReadAll(rec.Body)
-			return nil, fmt.Errorf("publishing %s: %d %s", f, rec.Code, strings.TrimSpace(string(body)))
+		if _, err := c.Publish(ctx, control.PublishParams{Definition: src, Principal: "dev"}); err != nil {
+			var ce *control.Error
+			if errors.As(err, &ce) {
+				for _, fe := range ce.Fields {
+					err = fmt.Errorf("%w\n  %s: %s", err, fe.Location, fe.Detail)
+				}
+			}
+			return nil, fmt.Errorf("publishing %s: %w", f, err)
 		}
 		names = append(names, strings.TrimSuffix(filepath.Base(f), ".yaml"))
 	}

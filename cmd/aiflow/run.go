@@ -18,13 +18,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/santhosh-tekuri/jsonschema/v6"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/aiflow/aiflow/internal/asl"
 	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/aiflow/aiflow/internal/engine/queue"
+	"github.com/aiflow/aiflow/internal/schema"
 	"github.com/aiflow/aiflow/internal/sfn"
 	"github.com/aiflow/aiflow/internal/task"
 	"github.com/aiflow/aiflow/internal/telemetry"
@@ -85,15 +84,19 @@ func cmdRun(ctx context.Context, args []string, e env) int {
 		return 1
 	}
 
-	checked, err := loadWorkflow(files[0], *catalog)
-	if err != nil {
+	built, err := buildWorkflow(files[0], *catalog)
+	var ce *workflow.CompileError
+	var ie *workflow.InvalidMachineError
+	switch {
+	case errors.As(err, &ie):
+		return fail(fmt.Errorf("compiling %s: the compiler made an invalid state machine (a bug; please report it): %v", ie.File, ie.Problems[0]))
+	case errors.As(err, &ce):
+		return fail(fmt.Errorf("compiling %s: %w", ce.File, ce.Err))
+	case err != nil:
 		fmt.Fprintln(e.stderr, err)
 		return 1
 	}
-	definition, err := compileForRun(checked)
-	if err != nil {
-		return fail(err)
-	}
+	checked, definition := built.Checked, built.ASL
 	in, err := readRunInput(*input, *inputFile)
 	if err != nil {
 		return fail(err)
@@ -131,23 +134,6 @@ func lookupOr(lookup config.LookupFunc, name string) string {
 	}
 	v, _ := lookup(name)
 	return v
-}
-
-// compileForRun compiles a checked workflow to the text of its state
-// machine, with the queue substitutions left in.
-func compileForRun(checked *workflow.Checked) (string, error) {
-	m, err := workflow.Compile(checked)
-	if err != nil {
-		return "", fmt.Errorf("compiling %s: %w", checked.Workflow.File, err)
-	}
-	if problems := asl.Validate(m); len(problems) > 0 {
-		return "", fmt.Errorf("compiling %s: the compiler made an invalid state machine (a bug; please report it): %v", checked.Workflow.File, problems[0])
-	}
-	raw, err := m.MarshalJSON()
-	if err != nil {
-		return "", fmt.Errorf("compiling %s: %w", checked.Workflow.File, err)
-	}
-	return string(raw), nil
 }
 
 // readRunInput returns the execution input of --input or --input-file,
@@ -202,38 +188,26 @@ func checkRunInput(wf *workflow.Workflow, input string) error {
 	if wf.Input == nil || len(wf.Input.Raw) == 0 {
 		return nil
 	}
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(wf.Input.Raw))
+	s, err := schema.Compile("input.json", wf.Input.Raw)
 	if err != nil {
 		return fmt.Errorf("reading the input schema of %s: %w", wf.File, err)
 	}
-	c := jsonschema.NewCompiler()
-	if err := c.AddResource("input.json", doc); err != nil {
-		return fmt.Errorf("reading the input schema of %s: %w", wf.File, err)
-	}
-	schema, err := c.Compile("input.json")
-	if err != nil {
-		return fmt.Errorf("reading the input schema of %s: %w", wf.File, err)
-	}
-	v, err := jsonschema.UnmarshalJSON(strings.NewReader(input))
-	if err != nil {
+	mismatches, err := schema.Validate(s, []byte(input))
+	var se *schema.Error
+	switch {
+	case errors.As(err, &se):
 		return fmt.Errorf("reading the input: %w", err)
-	}
-	err = schema.Validate(v)
-	var verr *jsonschema.ValidationError
-	if !errors.As(err, &verr) {
+	case err != nil || len(mismatches) == 0:
 		return err
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "the input does not match the input schema of %s:%d:%d:", wf.File, wf.InputPos.Line, wf.InputPos.Col)
-	for _, u := range verr.BasicOutput().Errors {
-		if u.Error == nil {
-			continue
-		}
-		at := u.InstanceLocation
+	for _, m := range mismatches {
+		at := m.Pointer
 		if at == "" {
 			at = "/"
 		}
-		fmt.Fprintf(&b, "\n  at %s: %s", at, u.Error.String())
+		fmt.Fprintf(&b, "\n  at %s: %s", at, m.Reason)
 	}
 	return errors.New(b.String())
 }
@@ -528,7 +502,7 @@ func runLocally(ctx context.Context, r localRun, e env) int {
 	}
 	defer workers.close()
 	worker := &mockWorker{mocks: r.mocks, callbacks: eng, workers: workers, logger: logger}
-	definition := r.definition
+	urls := map[string]string{}
 	for _, q := range runQueues {
 		url, err := broker.CreateQueue(queue.QueueConfig{Name: q.name, VisibilityTimeout: workerTimeout + time.Minute})
 		if err != nil {
@@ -539,7 +513,11 @@ func runLocally(ctx context.Context, r localRun, e env) int {
 			return fail(fmt.Errorf("subscribing to the queue %s: %w", q.name, err))
 		}
 		defer stop()
-		definition = strings.ReplaceAll(definition, q.substitution, url)
+		urls[q.substitution] = url
+	}
+	definition, err := workflow.SubstituteQueues(r.definition, urls)
+	if err != nil {
+		return fail(err)
 	}
 
 	sm, err := eng.CreateStateMachine(ctx, sfn.CreateStateMachineInput{Name: r.workflow.Name, Definition: definition})

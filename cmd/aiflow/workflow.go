@@ -1,21 +1,22 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
-	"github.com/aiflow/aiflow/internal/asl"
 	"github.com/aiflow/aiflow/internal/workflow"
 )
 
-// loadWorkflow parses and checks a definition file. The MCP tool catalog is
+// readWorkflow reads a definition file and its MCP tool catalog:
 // --catalog, or mcp-catalog.json beside the file when there is one.
-func loadWorkflow(file, catalogPath string) (*workflow.Checked, error) {
+func readWorkflow(file, catalogPath string) ([]byte, *workflow.Catalog, error) {
 	src, err := os.ReadFile(file)
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", file, err)
+		return nil, nil, fmt.Errorf("reading %s: %w", file, err)
 	}
 	var catalog *workflow.Catalog
 	if catalogPath == "" {
@@ -27,13 +28,51 @@ func loadWorkflow(file, catalogPath string) (*workflow.Checked, error) {
 	if catalogPath != "" {
 		raw, err := os.ReadFile(catalogPath)
 		if err != nil {
-			return nil, fmt.Errorf("reading the tool catalog: %w", err)
+			return nil, nil, fmt.Errorf("reading the tool catalog: %w", err)
 		}
 		if catalog, err = workflow.ParseCatalog(raw); err != nil {
-			return nil, fmt.Errorf("%s: %w", catalogPath, err)
+			return nil, nil, fmt.Errorf("%s: %w", catalogPath, err)
 		}
 	}
+	return src, catalog, nil
+}
+
+// loadWorkflow parses and checks a definition file (see readWorkflow).
+func loadWorkflow(file, catalogPath string) (*workflow.Checked, error) {
+	src, catalog, err := readWorkflow(file, catalogPath)
+	if err != nil {
+		return nil, err
+	}
 	return workflow.Load(file, src, catalog)
+}
+
+// buildWorkflow parses, checks and compiles a definition file (see
+// readWorkflow and workflow.Build).
+func buildWorkflow(file, catalogPath string) (*workflow.Built, error) {
+	src, catalog, err := readWorkflow(file, catalogPath)
+	if err != nil {
+		return nil, err
+	}
+	return workflow.Build(file, src, catalog)
+}
+
+// printBuildError prints an error of buildWorkflow, compiler style: the
+// definition's mistakes as they are, the compiler's after the command's
+// name.
+func printBuildError(w io.Writer, command string, err error) {
+	var ce *workflow.CompileError
+	var ie *workflow.InvalidMachineError
+	switch {
+	case errors.As(err, &ie):
+		fmt.Fprintf(w, "aiflow %s: the compiler made an invalid state machine (a bug; please report it):\n", command)
+		for _, p := range ie.Problems {
+			fmt.Fprintf(w, "  %v\n", p)
+		}
+	case errors.As(err, &ce):
+		fmt.Fprintf(w, "aiflow %s: %v\n", command, err)
+	default:
+		fmt.Fprintln(w, err)
+	}
 }
 
 // parseAnywhere parses flags before, between and after the positional
@@ -60,7 +99,8 @@ func workflowFlags(name string, e env) (*flag.FlagSet, *string) {
 	return fs, catalog
 }
 
-// cmdValidate checks definitions and prints every error, compiler style.
+// cmdValidate checks and compiles definitions and prints every error,
+// compiler style.
 func cmdValidate(args []string, e env) int {
 	fs, catalog := workflowFlags("validate", e)
 	files, err := parseAnywhere(fs, args)
@@ -73,8 +113,8 @@ func cmdValidate(args []string, e env) int {
 	}
 	code := 0
 	for _, file := range files {
-		if _, err := loadWorkflow(file, *catalog); err != nil {
-			fmt.Fprintln(e.stderr, err)
+		if _, err := buildWorkflow(file, *catalog); err != nil {
+			printBuildError(e.stderr, "validate", err)
 			code = 1
 			continue
 		}
@@ -95,28 +135,12 @@ func cmdCompile(args []string, e env) int {
 		fmt.Fprintln(e.stderr, "usage: aiflow compile [--catalog FILE] [-o OUT] FILE")
 		return 2
 	}
-	checked, err := loadWorkflow(files[0], *catalog)
+	built, err := buildWorkflow(files[0], *catalog)
 	if err != nil {
-		fmt.Fprintln(e.stderr, err)
+		printBuildError(e.stderr, "compile", err)
 		return 1
 	}
-	m, err := workflow.Compile(checked)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "aiflow compile: %v\n", err)
-		return 1
-	}
-	if problems := asl.Validate(m); len(problems) > 0 {
-		fmt.Fprintln(e.stderr, "aiflow compile: the compiler made an invalid state machine (a bug; please report it):")
-		for _, p := range problems {
-			fmt.Fprintf(e.stderr, "  %v\n", p)
-		}
-		return 1
-	}
-	raw, err := m.MarshalIndent()
-	if err != nil {
-		fmt.Fprintf(e.stderr, "aiflow compile: %v\n", err)
-		return 1
-	}
+	raw := []byte(built.ASL)
 	if *out == "" {
 		_, _ = e.stdout.Write(raw)
 		return 0

@@ -14,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/aiflow/aiflow/internal/apistore"
 	"github.com/aiflow/aiflow/internal/audit"
 	"github.com/aiflow/aiflow/internal/awssfn"
 	"github.com/aiflow/aiflow/internal/config"
@@ -109,7 +110,7 @@ func New(ctx context.Context, o Options) (*Function, error) {
 	if version == "" {
 		version = getenv("AWS_LAMBDA_FUNCTION_VERSION")
 	}
-	store := httpapi.NewStore(pool)
+	store := apistore.New(pool)
 	api := httpapi.New(httpapi.Options{
 		DB:                  pool,
 		Version:             version,

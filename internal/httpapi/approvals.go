@@ -13,19 +13,20 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/aiflow/aiflow/internal/apistore"
 	"github.com/aiflow/aiflow/internal/auth"
-	"github.com/aiflow/aiflow/internal/sfn"
+	"github.com/aiflow/aiflow/internal/control"
 	"github.com/aiflow/aiflow/internal/task"
 )
 
 // approvalView is an approval as the API shows it: never its task token.
 type approvalView struct {
-	Approval
+	apistore.Approval
 	Execution string `json:"execution"`
 	Workflow  string `json:"workflow"`
 }
 
-func (s *Server) approvalView(a Approval) approvalView {
+func (s *Server) approvalView(a apistore.Approval) approvalView {
 	if a.Approvers == nil {
 		a.Approvers = []string{}
 	}
@@ -46,9 +47,9 @@ func (s *Server) listApprovals(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	f := ApprovalFilter{Status: q.Get("status"), After: after, Limit: limit + 1}
+	f := apistore.ApprovalFilter{Status: q.Get("status"), After: after, Limit: limit + 1}
 	switch f.Status {
-	case "", ApprovalPending, ApprovalApproved, ApprovalRejected, ApprovalExpired:
+	case "", apistore.ApprovalPending, apistore.ApprovalApproved, apistore.ApprovalRejected, apistore.ApprovalExpired:
 	default:
 		s.fail(w, r, &apiError{Status: http.StatusBadRequest, Title: "Invalid request",
 			Detail: "status is one of pending, approved, rejected, expired", Errors: []FieldError{{Location: "query:status", Detail: "unknown status"}}})
@@ -113,45 +114,17 @@ func (s *Server) decideApproval(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, _ := auth.FromContext(r.Context())
-	status := ApprovalRejected
+	status := apistore.ApprovalRejected
 	if *req.Approve {
-		status = ApprovalApproved
+		status = apistore.ApprovalApproved
 	}
 	auditNote(r, "decision", status)
-	a, err := s.opts.Store.Decide(r.Context(), Decision{ID: id, Status: status, DecidedBy: p.Subject, Comment: req.Comment, At: s.opts.NowFunc().UTC()},
-		func(a Approval) error {
-			out, _ := json.Marshal(map[string]any{"output": map[string]any{"approved": *req.Approve, "approver": p.Subject, "comment": req.Comment}})
-			err := s.opts.Machines.SendTaskSuccess(r.Context(), sfn.SendTaskSuccessInput{TaskToken: a.TaskToken, Output: string(out)})
-			var ee *sfn.Error
-			if errors.As(err, &ee) && (ee.Code == sfn.CodeTaskTimedOut || ee.Code == sfn.CodeTaskDoesNotExist || ee.Code == sfn.CodeInvalidToken) {
-				return ErrExpired
-			}
-			return err
-		})
-	switch {
-	case errors.Is(err, ErrExpired):
-		s.fail(w, r, &apiError{Status: http.StatusConflict, Type: typeDecided, Title: "Conflict",
-			Detail: "the approval step is no longer waiting: it timed out or its execution ended"})
-		return
-	case errors.Is(err, ErrConflict):
-		s.fail(w, r, &apiError{Status: http.StatusConflict, Type: typeDecided, Title: "Conflict",
-			Detail: fmt.Sprintf("the approval was decided already: %s by %s", a.Status, orSomeone(a.DecidedBy))})
-		return
-	case errors.Is(err, ErrNotFound):
-		s.fail(w, r, notFound("no approval has the id "+id))
-		return
-	case err != nil:
+	a, err := s.control.Decide(r.Context(), control.DecideParams{ID: id, Approve: *req.Approve, Comment: req.Comment, Principal: p.Subject})
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, s.approvalView(a))
-}
-
-func orSomeone(s string) string {
-	if s == "" {
-		return "nobody (it expired)"
-	}
-	return s
 }
 
 // ApprovalWorker stores the approval steps' messages as pending approvals:
@@ -160,7 +133,7 @@ func orSomeone(s string) string {
 // engine's in-process queue.
 type ApprovalWorker struct {
 	// Store keeps the approvals; required.
-	Store *Store
+	Store *apistore.Store
 	// NowFunc is the clock; nil means time.Now.
 	NowFunc func() time.Time
 	// Logger receives messages that could not be stored; nil discards.
@@ -230,7 +203,7 @@ func (a *ApprovalWorker) Handle(ctx context.Context, ev events.SQSEvent) (events
 			log.WarnContext(ctx, "dropping a message that is not an approval step's", "message_id", rec.MessageId, "error", err)
 			continue
 		}
-		err = a.Store.AddApproval(ctx, Approval{
+		err = a.Store.AddApproval(ctx, apistore.Approval{
 			ID: ApprovalID(m.TaskToken), ExecutionARN: m.Execution.ID, StepID: m.Step.ID, TaskToken: m.TaskToken,
 			Message: data.Message, Approvers: spec.Approvers, CreatedAt: now().UTC(),
 		})

@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aiflow/aiflow/internal/apistore"
 	"github.com/aiflow/aiflow/internal/httpapi"
 	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
 )
@@ -19,7 +20,7 @@ import (
 func TestApprovalWorkerReadsTheTaskMessage(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	store := httpapi.NewStore(pgclustertest.Pool(t))
+	store := apistore.New(pgclustertest.Pool(t))
 	worker := &httpapi.ApprovalWorker{Store: store}
 	const exec = "arn:aws:states:eu-west-1:123456789012:execution:refund:run-1"
 	resp, err := worker.Handle(ctx, events.SQSEvent{Records: []events.SQSMessage{
@@ -33,9 +34,9 @@ func TestApprovalWorkerReadsTheTaskMessage(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, resp.BatchItemFailures)
 
-	got, err := store.Approvals(ctx, httpapi.ApprovalFilter{ExecutionARN: exec, Limit: 10})
+	got, err := store.Approvals(ctx, apistore.ApprovalFilter{ExecutionARN: exec, Limit: 10})
 	require.NoError(t, err)
-	byStep := map[string]httpapi.Approval{}
+	byStep := map[string]apistore.Approval{}
 	for _, a := range got {
 		byStep[a.StepID] = a
 	}

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/aiflow/aiflow/internal/control"
 )
 
 // Limits of request bodies.
@@ -17,7 +19,7 @@ const (
 	MaxDefinitionBytes = 1 << 20
 	// MaxInputBytes bounds an execution input, counted in bytes as sent
 	// (256 KiB, Step Functions' limit).
-	MaxInputBytes = 256 << 10
+	MaxInputBytes = control.MaxInputBytes
 	// MaxDepth bounds how deeply arrays and objects nest in a body.
 	MaxDepth = 64
 	// maxSmallBody bounds the bodies of other requests.

@@ -2,9 +2,7 @@ package httpapi
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,9 +11,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
-
+	"github.com/aiflow/aiflow/internal/apistore"
 	"github.com/aiflow/aiflow/internal/auth"
+	"github.com/aiflow/aiflow/internal/control"
 	"github.com/aiflow/aiflow/internal/sfn"
 	"github.com/aiflow/aiflow/internal/steps"
 )
@@ -40,151 +38,47 @@ type startRequest struct {
 	Input json.RawMessage `json:"input"`
 }
 
-// idempotencyKeyMax bounds an Idempotency-Key header.
-const idempotencyKeyMax = 255
-
 func (s *Server) startExecution(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	name := r.PathValue("name")
 	auditNote(r, "workflow", name)
-	wf, err := s.opts.Store.Workflow(ctx, name)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	data, err := readBody(w, r, MaxInputBytes+envelopeBytes, "the request body")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	var req startRequest
-	if len(bytes.TrimSpace(data)) > 0 {
-		if err := decodeStrict(data, &req); err != nil {
-			s.fail(w, r, err)
-			return
-		}
-	}
-	input := req.Input
-	if len(input) == 0 || string(input) == "null" {
-		input = json.RawMessage("{}")
-	}
-	// Whitespace is not part of the input: a retry that spaces it
-	// otherwise is the same request, to Step Functions too.
-	var compact bytes.Buffer
-	if err := json.Compact(&compact, input); err == nil {
-		input = compact.Bytes()
-	}
-	if len(input) > MaxInputBytes {
-		s.fail(w, r, &apiError{Status: http.StatusRequestEntityTooLarge, Type: typeTooLarge, Title: "Content Too Large",
-			Detail: fmt.Sprintf("the input has %d bytes; at most %d are allowed", len(input), MaxInputBytes),
-			Errors: []FieldError{{Pointer: "/input", Detail: "too large"}}})
-		return
-	}
-	v, err := s.opts.Store.Version(ctx, wf.Name, wf.LatestVersion)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if err := s.schemas.check(v, input); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-
 	p, _ := auth.FromContext(ctx)
-	in := sfn.StartExecutionInput{StateMachineARN: wf.StateMachineARN, Input: string(input)}
 	key := r.Header.Get("Idempotency-Key")
-	replayed := false
-	var earlier string // the execution a replayed key started
+	res, err := s.control.Start(ctx, control.StartParams{
+		Workflow: name, Principal: p.Subject, IdempotencyKey: key,
+		ReadInputFunc: func() (json.RawMessage, error) {
+			data, err := readBody(w, r, MaxInputBytes+envelopeBytes, "the request body")
+			if err != nil {
+				return nil, err
+			}
+			var req startRequest
+			if len(bytes.TrimSpace(data)) > 0 {
+				if err := decodeStrict(data, &req); err != nil {
+					return nil, err
+				}
+			}
+			return req.Input, nil
+		},
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	if key != "" {
-		if len(key) > idempotencyKeyMax || !saneKey(key) {
-			s.fail(w, r, &apiError{Status: http.StatusBadRequest, Title: "Invalid request",
-				Detail: fmt.Sprintf("an Idempotency-Key is 1 to %d printable characters", idempotencyKeyMax),
-				Errors: []FieldError{{Location: "header:Idempotency-Key", Detail: "invalid"}}})
-			return
-		}
-		in.Name = idempotentName(p.Subject, key)
-		hash := requestHash(wf.Name, input)
-		got, created, err := s.opts.Store.ClaimKey(ctx, IdempotencyKey{Principal: p.Subject, Key: key, RequestHash: hash,
-			ExecutionARN: executionARNFor(wf.StateMachineARN, in.Name), CreatedAt: s.opts.NowFunc().UTC()})
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		if got.RequestHash != hash {
-			s.fail(w, r, &apiError{Status: http.StatusConflict, Type: typeIdempotency, Title: "Conflict",
-				Detail: "this Idempotency-Key was used with a different request; use a new key for a new request",
-				Errors: []FieldError{{Location: "header:Idempotency-Key", Detail: "reused with another body or workflow"}}})
-			return
-		}
-		replayed, earlier = !created, got.ExecutionARN
 		auditNote(r, "idempotency_key", key)
 	}
-	var out sfn.StartExecutionOutput
-	if replayed {
-		// Step Functions refuses to start a closed execution's name again,
-		// even with the same input: a replay returns the execution the key
-		// started, and starts it only if the first attempt never did.
-		e, err := s.opts.Machines.DescribeExecution(ctx, earlier)
-		var ee *sfn.Error
-		switch {
-		case err == nil:
-			out = sfn.StartExecutionOutput{ExecutionARN: e.ExecutionARN, StartDate: e.StartDate}
-		case errors.As(err, &ee) && ee.Code == sfn.CodeExecutionDoesNotExist:
-		default:
-			s.fail(w, r, err)
-			return
-		}
-	}
-	if out.ExecutionARN == "" {
-		var err error
-		if out, err = s.opts.Machines.StartExecution(ctx, in); err != nil {
-			s.fail(w, r, err)
-			return
-		}
-	}
-	id := ExecutionID(out.ExecutionARN)
+	id := ExecutionID(res.ExecutionARN)
 	auditNote(r, "execution", id)
 	status := http.StatusCreated
-	if replayed {
+	if res.Replayed {
 		status = http.StatusOK
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
 	w.Header().Set("Location", "/v1/executions/"+id)
 	writeJSON(w, status, map[string]any{
-		"id": id, "arn": out.ExecutionARN, "name": executionName(out.ExecutionARN), "workflow": wf.Name,
-		"version": wf.LatestVersion, "started_at": out.StartDate.UTC(), "href": "/v1/executions/" + id,
+		"id": id, "arn": res.ExecutionARN, "name": executionName(res.ExecutionARN), "workflow": res.Workflow.Name,
+		"version": res.Workflow.LatestVersion, "started_at": res.StartDate.UTC(), "href": "/v1/executions/" + id,
 	})
-}
-
-// saneKey accepts printable ASCII.
-func saneKey(k string) bool {
-	for i := 0; i < len(k); i++ {
-		if k[i] < ' ' || k[i] > '~' {
-			return false
-		}
-	}
-	return true
-}
-
-// idempotentName is the execution name of a principal's key: the same key
-// always names the same execution, which Step Functions (and the engine)
-// return again when started again with the same input.
-func idempotentName(principal, key string) string {
-	sum := sha256.Sum256([]byte(principal + "\x00" + key))
-	return "idem-" + hex.EncodeToString(sum[:20])
-}
-
-// requestHash identifies a start request: its workflow and its (compact)
-// input.
-func requestHash(workflow string, input json.RawMessage) string {
-	sum := sha256.Sum256(append([]byte(workflow+"\x00"), input...))
-	return hex.EncodeToString(sum[:])
-}
-
-// executionARNFor is the ARN an execution of a state machine gets, as Step
-// Functions forms it.
-func executionARNFor(stateMachineARN, name string) string {
-	return strings.Replace(stateMachineARN, ":stateMachine:", ":execution:", 1) + ":" + name
 }
 
 // executionName is the last part of an execution ARN.
@@ -203,57 +97,6 @@ func stateMachineName(arn string) string {
 // workflowOf names the workflow of an execution ARN.
 func (s *Server) workflowOf(arn string) string {
 	return strings.TrimPrefix(stateMachineName(arn), s.opts.StateMachinePrefix)
-}
-
-// schemaCache holds the compiled input schemas of versions, by checksum.
-type schemaCache struct {
-	m sync.Map // checksum -> *jsonschema.Schema
-}
-
-// check validates input against the version's input schema, answering a
-// 422 that names each mismatch by its JSON pointer under /input.
-func (c *schemaCache) check(v Version, input json.RawMessage) error {
-	if v.InputSchema == "" {
-		return nil
-	}
-	var schema *jsonschema.Schema
-	if got, ok := c.m.Load(v.Checksum); ok {
-		schema = got.(*jsonschema.Schema)
-	} else {
-		doc, err := jsonschema.UnmarshalJSON(strings.NewReader(v.InputSchema))
-		if err != nil {
-			return fmt.Errorf("reading the input schema of %s version %d: %w", v.Workflow, v.Version, err)
-		}
-		comp := jsonschema.NewCompiler()
-		if err := comp.AddResource("input.json", doc); err != nil {
-			return fmt.Errorf("reading the input schema of %s version %d: %w", v.Workflow, v.Version, err)
-		}
-		if schema, err = comp.Compile("input.json"); err != nil {
-			return fmt.Errorf("compiling the input schema of %s version %d: %w", v.Workflow, v.Version, err)
-		}
-		c.m.Store(v.Checksum, schema)
-	}
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(input))
-	if err != nil {
-		return badRequest("the input is not JSON", FieldError{Pointer: "/input", Detail: "not JSON"})
-	}
-	err = schema.Validate(inst)
-	var verr *jsonschema.ValidationError
-	if err == nil {
-		return nil
-	}
-	if !errors.As(err, &verr) {
-		return fmt.Errorf("validating an input of %s: %w", v.Workflow, err)
-	}
-	var errs []FieldError
-	for _, u := range verr.BasicOutput().Errors {
-		if u.Error == nil {
-			continue
-		}
-		errs = append(errs, FieldError{Pointer: "/input" + u.InstanceLocation, Detail: u.Error.String()})
-	}
-	return &apiError{Status: http.StatusUnprocessableEntity, Type: typeInvalidInput, Title: "Invalid input",
-		Detail: fmt.Sprintf("the input does not match the input schema of %s version %d", v.Workflow, v.Version), Errors: errs}
 }
 
 // executionView is an execution as the API shows it.
@@ -458,7 +301,7 @@ func (s *Server) listExecutions(w http.ResponseWriter, r *http.Request) {
 	}
 	// The workflows to read, in name order from the cursor's, a batch at
 	// a time.
-	var batch []Workflow
+	var batch []apistore.Workflow
 	nextBatch := func(after string) error {
 		var err error
 		batch, err = s.opts.Store.Workflows(ctx, after, maxLimit)
@@ -471,14 +314,14 @@ func (s *Server) listExecutions(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
-		batch = []Workflow{wf}
+		batch = []apistore.Workflow{wf}
 	case cur.Workflow != "":
 		wf, err := s.opts.Store.Workflow(ctx, cur.Workflow)
 		if err != nil {
 			s.fail(w, r, badCursor())
 			return
 		}
-		batch = []Workflow{wf}
+		batch = []apistore.Workflow{wf}
 	default:
 		if err := nextBatch(""); err != nil {
 			s.fail(w, r, err)
@@ -595,18 +438,8 @@ func (s *Server) stopExecution(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if req.Error == "" {
-		req.Error = "aiflow.Stopped"
-	}
-	if req.Cause == "" {
-		p, _ := auth.FromContext(r.Context())
-		req.Cause = "stopped through the API by " + p.Subject
-	}
-	if _, err := s.opts.Machines.StopExecution(r.Context(), sfn.StopExecutionInput{ExecutionARN: arn, Error: req.Error, Cause: req.Cause}); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	e, err := s.opts.Machines.DescribeExecution(r.Context(), arn)
+	p, _ := auth.FromContext(r.Context())
+	e, err := s.control.Stop(r.Context(), control.StopParams{ExecutionARN: arn, Error: req.Error, Cause: req.Cause, Principal: p.Subject})
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -19,8 +19,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aiflow/aiflow/internal/apistore"
 	"github.com/aiflow/aiflow/internal/audit"
 	"github.com/aiflow/aiflow/internal/auth"
+	"github.com/aiflow/aiflow/internal/control"
 	"github.com/aiflow/aiflow/internal/ratelimit"
 	"github.com/aiflow/aiflow/internal/telemetry"
 	"github.com/aiflow/aiflow/internal/workflow"
@@ -48,7 +50,7 @@ type Options struct {
 
 	// Store keeps workflows, versions, idempotency keys and approvals;
 	// the /v1 routes answer 503 without it.
-	Store *Store
+	Store *apistore.Store
 	// Machines is Step Functions or the local engine; the /v1 routes
 	// answer 503 without it.
 	Machines StateMachines
@@ -85,7 +87,7 @@ type Server struct {
 	mux     *http.ServeMux
 	guard   *auth.Guard
 	routes  []Route
-	schemas schemaCache
+	control *control.Service
 	usages  usageCache
 }
 
@@ -120,6 +122,10 @@ func New(opts Options) *Server {
 		authn = denyAll{}
 	}
 	s := &Server{opts: opts, mux: http.NewServeMux()}
+	s.control = control.New(control.Options{
+		Store: opts.Store, Engine: opts.Machines, Catalog: opts.Catalog, QueueURLs: opts.QueueURLs,
+		StateMachinePrefix: opts.StateMachinePrefix, StateMachineRoleARN: opts.StateMachineRoleARN, NowFunc: opts.NowFunc,
+	})
 	s.guard = &auth.Guard{Authenticator: authn}
 	if opts.Audit != nil {
 		s.guard.AuditFunc = audit.DenialFunc(opts.Audit, func(ctx context.Context, err error) {

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aiflow/aiflow/internal/apistore"
 	"github.com/aiflow/aiflow/internal/auth"
 	"github.com/aiflow/aiflow/internal/httpapi"
 )
@@ -64,9 +65,9 @@ func TestLambdaSampleEvents(t *testing.T) {
 	require.Contains(t, resp.Body, "no longer waiting")
 
 	// The engine's own approval message, decided with the sample's body.
-	var real httpapi.Approval
+	var real apistore.Approval
 	for {
-		list, err := b.store.Approvals(ctx, httpapi.ApprovalFilter{ExecutionARN: started["arn"].(string), Limit: 10})
+		list, err := b.store.Approvals(ctx, apistore.ApprovalFilter{ExecutionARN: started["arn"].(string), Limit: 10})
 		require.NoError(t, err)
 		if len(list) > 0 {
 			real = list[0]

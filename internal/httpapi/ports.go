@@ -2,39 +2,21 @@ package httpapi
 
 import (
 	"context"
-	"time"
 
+	"github.com/aiflow/aiflow/internal/control"
 	"github.com/aiflow/aiflow/internal/eventstore"
 	"github.com/aiflow/aiflow/internal/sfn"
 )
 
-// Machines creates and updates the state machines workflows compile to.
-type Machines interface {
-	CreateStateMachine(ctx context.Context, in sfn.CreateStateMachineInput) (sfn.CreateStateMachineOutput, error)
-	UpdateStateMachine(ctx context.Context, in sfn.UpdateStateMachineInput) (sfn.UpdateStateMachineOutput, error)
-}
-
-// Executions starts, reads and stops executions.
-type Executions interface {
-	StartExecution(ctx context.Context, in sfn.StartExecutionInput) (sfn.StartExecutionOutput, error)
-	DescribeExecution(ctx context.Context, arn string) (sfn.Execution, error)
-	ListExecutions(ctx context.Context, in sfn.ListExecutionsInput) (sfn.ListExecutionsOutput, error)
-	StopExecution(ctx context.Context, in sfn.StopExecutionInput) (time.Time, error)
-	GetExecutionHistory(ctx context.Context, in sfn.GetExecutionHistoryInput) (sfn.GetExecutionHistoryOutput, error)
-}
-
-// TaskResolver answers the task token of an approval step.
-type TaskResolver interface {
-	SendTaskSuccess(ctx context.Context, in sfn.SendTaskSuccessInput) error
-}
-
 // StateMachines is everything the API asks of Step Functions or of the
-// local engine, a part of sfn.Service: *engine.Engine and *awssfn.Client
-// both satisfy it, and their errors are *sfn.Error values either way.
+// local engine, a part of sfn.Service: what the use cases ask
+// (control.Engine), and the reads of executions and their history.
+// *engine.Engine and *awssfn.Client both satisfy it, and their errors are
+// *sfn.Error values either way.
 type StateMachines interface {
-	Machines
-	Executions
-	TaskResolver
+	control.Engine
+	ListExecutions(ctx context.Context, in sfn.ListExecutionsInput) (sfn.ListExecutionsOutput, error)
+	GetExecutionHistory(ctx context.Context, in sfn.GetExecutionHistoryInput) (sfn.GetExecutionHistoryOutput, error)
 }
 
 // DetailReader reads the detail events step workers recorded beside an

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/aiflow/aiflow/internal/apistore"
+	"github.com/aiflow/aiflow/internal/control"
 	"github.com/aiflow/aiflow/internal/sfn"
 )
 
@@ -76,11 +78,56 @@ var engineStatus = map[string]struct {
 	sfn.CodeServiceUnavailable:        {http.StatusServiceUnavailable, "the workflow engine is unavailable; try again", false},
 }
 
+// controlStatus is the one table from the use cases' error codes to
+// answers; the JSON pointers into an input are put under /input, where
+// the request's body holds it.
+var controlStatus = map[control.Code]struct {
+	status     int
+	typ, title string
+}{
+	control.CodeInvalidDefinition:     {http.StatusUnprocessableEntity, typeInvalidDefinition, "Invalid definition"},
+	control.CodeInvalidInput:          {http.StatusUnprocessableEntity, typeInvalidInput, "Invalid input"},
+	control.CodeInputNotJSON:          {http.StatusBadRequest, typeInvalidBody, "Invalid request"},
+	control.CodeInputTooLarge:         {http.StatusRequestEntityTooLarge, typeTooLarge, "Content Too Large"},
+	control.CodeInvalidIdempotencyKey: {http.StatusBadRequest, "", "Invalid request"},
+	control.CodeIdempotencyKeyReused:  {http.StatusConflict, typeIdempotency, "Conflict"},
+	control.CodeNameTaken:             {http.StatusConflict, "", "Conflict"},
+	control.CodeApprovalDecided:       {http.StatusConflict, typeDecided, "Conflict"},
+	control.CodeNotFound:              {http.StatusNotFound, "", "Not Found"},
+}
+
+// controlProblem answers a use case's error: its detail and fields are
+// the caller's to read.
+func controlProblem(ce *control.Error) (Problem, bool) {
+	row, ok := controlStatus[ce.Code]
+	if !ok {
+		return Problem{}, false
+	}
+	p := Problem{Status: row.status, Type: row.typ, Title: row.title, Detail: ce.Detail}
+	if len(ce.Fields) > 0 {
+		errs := make([]FieldError, len(ce.Fields))
+		for i, f := range ce.Fields {
+			errs[i] = FieldError{Detail: f.Detail}
+			switch f.Param {
+			case control.ParamInput:
+				errs[i].Pointer = "/input" + f.Pointer
+			case control.ParamIdempotencyKey:
+				errs[i].Location = "header:Idempotency-Key"
+			default:
+				errs[i].Pointer, errs[i].Location = f.Pointer, f.Location
+			}
+		}
+		p.Extra = map[string]any{"errors": errs}
+	}
+	return p, true
+}
+
 // fail answers err as a problem: the API's own errors as they are, the
-// store's and the engine's through one table, anything else as a 500
+// use cases', the store's and the engine's through one table each, anything else as a 500
 // whose cause goes only to the log.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var ae *apiError
+	var ce *control.Error
 	var ee *sfn.Error
 	p := Problem{Status: http.StatusInternalServerError, Title: "Internal Server Error",
 		Detail: "the request could not be completed; the request id names it in the server's log"}
@@ -90,9 +137,13 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		if len(ae.Errors) > 0 {
 			p.Extra = map[string]any{"errors": ae.Errors}
 		}
-	case errors.Is(err, ErrNotFound):
+	case errors.As(err, &ce):
+		if cp, ok := controlProblem(ce); ok {
+			p = cp
+		}
+	case errors.Is(err, apistore.ErrNotFound):
 		p = Problem{Status: http.StatusNotFound, Title: "Not Found", Detail: "no such " + resourceName(r)}
-	case errors.Is(err, ErrConflict):
+	case errors.Is(err, apistore.ErrConflict):
 		p = Problem{Status: http.StatusConflict, Title: "Conflict", Detail: "the request conflicts with the " + resourceName(r) + "'s current state"}
 	case errors.As(err, &ee):
 		if row, ok := engineStatus[ee.Code]; ok {

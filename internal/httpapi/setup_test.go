@@ -16,6 +16,7 @@ import (
 
 	"github.com/aiflow/aiflow/internal/ai"
 	"github.com/aiflow/aiflow/internal/ai/scripted"
+	"github.com/aiflow/aiflow/internal/apistore"
 	"github.com/aiflow/aiflow/internal/audit"
 	"github.com/aiflow/aiflow/internal/auth"
 	"github.com/aiflow/aiflow/internal/awssfn"
@@ -80,7 +81,7 @@ type apiBundle struct {
 	eng       *engine.Engine
 	pool      *pgxpool.Pool
 	broker    *steps.Broker
-	store     *httpapi.Store
+	store     *apistore.Store
 	approvals *httpapi.ApprovalWorker
 	tokens    map[auth.Role]string
 }
@@ -101,7 +102,7 @@ func setupAPI(t testing.TB, o bundleOptions) *apiBundle {
 	t.Helper()
 	ctx := context.Background()
 	pool := pgclustertest.Pool(t)
-	store := httpapi.NewStore(pool)
+	store := apistore.New(pool)
 
 	qb := queue.New(queue.Config{})
 	t.Cleanup(func() { _ = qb.Close() })

@@ -1,25 +1,17 @@
 package httpapi
 
 import (
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"mime"
 	"net/http"
 	"strconv"
 	"strings"
 
-	"github.com/aiflow/aiflow/internal/asl"
+	"github.com/aiflow/aiflow/internal/apistore"
 	"github.com/aiflow/aiflow/internal/auth"
-	"github.com/aiflow/aiflow/internal/sfn"
-	"github.com/aiflow/aiflow/internal/workflow"
+	"github.com/aiflow/aiflow/internal/control"
 )
-
-// definitionFile is the file name diagnostics of a published definition
-// name: "definition.yaml:12:5".
-const definitionFile = "definition.yaml"
 
 // publishRequest is the JSON form of POST /v1/workflows.
 type publishRequest struct {
@@ -42,56 +34,18 @@ func (s *Server) publishWorkflow(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	checked, err := workflow.Load(definitionFile, src, s.opts.Catalog)
-	if err != nil {
-		s.fail(w, r, definitionProblem(err))
-		return
-	}
-	name := checked.Workflow.Name
-	auditNote(r, "workflow", name)
-	auditNote(r, "dry_run", dryRun)
-	m, err := workflow.Compile(checked)
-	if err != nil {
-		s.fail(w, r, definitionProblem(err))
-		return
-	}
-	if problems := asl.Validate(m); len(problems) > 0 {
-		s.fail(w, r, fmt.Errorf("compiling %s made an invalid state machine: %v", name, problems[0]))
-		return
-	}
-	raw, err := m.MarshalIndent()
-	if err != nil {
-		s.fail(w, r, fmt.Errorf("encoding the state machine of %s: %w", name, err))
-		return
-	}
-	compiled := string(raw)
-	graph := workflow.Mermaid(checked)
-	if dryRun {
-		writeJSON(w, http.StatusOK, map[string]any{"valid": true, "workflow": name, "asl": compiled, "graph": graph})
-		return
-	}
-	definition, err := s.substitute(compiled)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	arn, err := s.deploy(r, name, definition)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	var schema string
-	if checked.Workflow.Input != nil {
-		schema = string(checked.Workflow.Input.Raw)
-	}
-	sum := sha256.Sum256(src)
 	p, _ := auth.FromContext(r.Context())
-	res, err := s.opts.Store.Publish(r.Context(), Version{
-		Workflow: name, Definition: string(src), ASL: compiled, Graph: graph, InputSchema: schema,
-		Checksum: "sha256:" + hex.EncodeToString(sum[:]), CreatedBy: p.Subject, CreatedAt: s.opts.NowFunc().UTC(),
-	}, arn)
+	res, err := s.control.Publish(r.Context(), control.PublishParams{Definition: src, DryRun: dryRun, Principal: p.Subject})
+	if res.Name != "" {
+		auditNote(r, "workflow", res.Name)
+		auditNote(r, "dry_run", dryRun)
+	}
 	if err != nil {
 		s.fail(w, r, err)
+		return
+	}
+	if dryRun {
+		writeJSON(w, http.StatusOK, map[string]any{"valid": true, "workflow": res.Name, "asl": res.ASL, "graph": res.Graph})
 		return
 	}
 	auditNote(r, "version", res.Version.Version)
@@ -99,7 +53,7 @@ func (s *Server) publishWorkflow(w http.ResponseWriter, r *http.Request) {
 	if res.Created {
 		status = http.StatusCreated
 	}
-	w.Header().Set("Location", versionPath(name, res.Version.Version))
+	w.Header().Set("Location", versionPath(res.Name, res.Version.Version))
 	writeJSON(w, status, map[string]any{
 		"workflow": res.Workflow,
 		"version":  versionSummary(res.Version),
@@ -140,88 +94,12 @@ func readDefinition(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	}
 }
 
-// definitionProblem turns the checker's diagnostics into a 422 naming
-// each file:line:col.
-func definitionProblem(err error) error {
-	var diags workflow.Diagnostics
-	if !errors.As(err, &diags) {
-		return &apiError{Status: http.StatusUnprocessableEntity, Type: typeInvalidDefinition, Title: "Invalid definition",
-			Detail: "the definition could not be compiled", Errors: []FieldError{{Location: definitionFile, Detail: err.Error()}}}
-	}
-	errs := make([]FieldError, len(diags))
-	for i, d := range diags {
-		detail := d.Msg
-		if d.Step != "" {
-			detail += fmt.Sprintf(" (step %q)", d.Step)
-		}
-		if d.Hint != "" {
-			detail += "; hint: " + d.Hint
-		}
-		errs[i] = FieldError{Location: fmt.Sprintf("%s:%d:%d", d.File, d.Pos.Line, d.Pos.Col), Detail: detail}
-	}
-	return &apiError{Status: http.StatusUnprocessableEntity, Type: typeInvalidDefinition, Title: "Invalid definition",
-		Detail: fmt.Sprintf("the definition has %d error(s)", len(errs)), Errors: errs}
-}
-
-// substitute fills the compiler's queue substitutions with the
-// deployment's queue URLs. A workflow using a kind of step this
-// deployment has no queue for is refused.
-func (s *Server) substitute(definition string) (string, error) {
-	subs := []string{workflow.AIQueueSubstitution, workflow.MCPQueueSubstitution, workflow.ServiceQueueSubstitution, workflow.ApprovalQueueSubstitution}
-	for _, sub := range subs {
-		if !strings.Contains(definition, sub) {
-			continue
-		}
-		url := s.opts.QueueURLs[sub]
-		if url == "" {
-			return "", &apiError{Status: http.StatusUnprocessableEntity, Type: typeInvalidDefinition, Title: "Invalid definition",
-				Detail: fmt.Sprintf("this deployment has no queue for the steps that send to %s", sub)}
-		}
-		definition = strings.ReplaceAll(definition, sub, url)
-	}
-	return definition, nil
-}
-
-// deploy creates the workflow's state machine, or updates the one it was
-// published to before, and returns its ARN.
-func (s *Server) deploy(r *http.Request, name, definition string) (string, error) {
-	ctx := r.Context()
-	arn, err := s.opts.Store.StateMachineARN(ctx, name)
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return "", err
-	}
-	if arn != "" {
-		_, err := s.opts.Machines.UpdateStateMachine(ctx, sfn.UpdateStateMachineInput{StateMachineARN: arn, Definition: &definition})
-		var ee *sfn.Error
-		if err == nil || !errors.As(err, &ee) || ee.Code != sfn.CodeStateMachineDoesNotExist {
-			return arn, err
-		}
-		// The engine lost it (a local engine kept in memory): create it again.
-	}
-	var role string
-	if s.opts.StateMachineRoleARN != "" {
-		role = s.opts.StateMachineRoleARN
-	}
-	out, err := s.opts.Machines.CreateStateMachine(ctx, sfn.CreateStateMachineInput{
-		Name: s.opts.StateMachinePrefix + name, Definition: definition, RoleARN: role,
-	})
-	var ee *sfn.Error
-	if errors.As(err, &ee) && ee.Code == sfn.CodeStateMachineAlreadyExists {
-		return "", &apiError{Status: http.StatusConflict, Title: "Conflict",
-			Detail: fmt.Sprintf("a state machine named %s exists that this API did not publish; delete it or publish under another name", s.opts.StateMachinePrefix+name)}
-	}
-	if err != nil {
-		return "", err
-	}
-	return out.StateMachineARN, nil
-}
-
 func versionPath(name string, v int) string {
 	return "/v1/workflows/" + name + "/versions/" + strconv.Itoa(v)
 }
 
 // versionSummary is a version without its texts.
-func versionSummary(v Version) map[string]any {
+func versionSummary(v apistore.Version) map[string]any {
 	return map[string]any{"version": v.Version, "checksum": v.Checksum, "created_by": v.CreatedBy,
 		"created_at": v.CreatedAt, "href": versionPath(v.Workflow, v.Version)}
 }
@@ -248,7 +126,7 @@ func (s *Server) listWorkflows(w http.ResponseWriter, r *http.Request) {
 		page["next_cursor"] = encodeCursor(items[limit-1].Name)
 	}
 	if items == nil {
-		items = []Workflow{}
+		items = []apistore.Workflow{}
 	}
 	page["items"] = items
 	writeJSON(w, http.StatusOK, page)

@@ -13,6 +13,8 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/aiflow/aiflow/internal/schema"
 )
 
 // ToolStatus says whether a tool may be called.
@@ -65,17 +67,14 @@ type toolEntry struct {
 // validate checks args against the input schema, compiled on first use.
 func (e *toolEntry) validate(args json.RawMessage) error {
 	e.once.Do(func() {
-		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(e.info.InputSchema))
-		if err != nil {
-			e.schemaErr = fmt.Errorf("reading the tool's input schema: %w", err)
-			return
+		var se *schema.Error
+		e.schema, e.schemaErr = schema.Compile("input_schema.json", e.info.InputSchema)
+		switch {
+		case errors.As(e.schemaErr, &se) && se.Compiling:
+			e.schemaErr = se.Err
+		case errors.As(e.schemaErr, &se):
+			e.schemaErr = fmt.Errorf("reading the tool's input schema: %w", se.Err)
 		}
-		c := jsonschema.NewCompiler()
-		if err := c.AddResource("input_schema.json", doc); err != nil {
-			e.schemaErr = fmt.Errorf("reading the tool's input schema: %w", err)
-			return
-		}
-		e.schema, e.schemaErr = c.Compile("input_schema.json")
 	})
 	if e.schemaErr != nil {
 		return e.schemaErr

@@ -6,45 +6,28 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/aiflow/aiflow/internal/schema"
 )
 
 // schemaCache compiles each distinct output schema once.
 type schemaCache struct {
-	mu      sync.Mutex
-	schemas map[string]*jsonschema.Schema
+	schemas schema.Cache
 }
 
 // compile returns the compiled schema of raw.
 func (c *schemaCache) compile(raw json.RawMessage) (*jsonschema.Schema, error) {
-	key := string(raw)
-	c.mu.Lock()
-	s, ok := c.schemas[key]
-	c.mu.Unlock()
-	if ok {
-		return s, nil
+	s, err := c.schemas.Compile(string(raw), "output_schema.json", raw)
+	var se *schema.Error
+	switch {
+	case errors.As(err, &se) && se.Compiling:
+		return nil, fmt.Errorf("compiling the output schema: %w", se.Err)
+	case errors.As(err, &se):
+		return nil, fmt.Errorf("reading the output schema: %w", se.Err)
 	}
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
-	if err != nil {
-		return nil, fmt.Errorf("reading the output schema: %w", err)
-	}
-	comp := jsonschema.NewCompiler()
-	if err := comp.AddResource("output_schema.json", doc); err != nil {
-		return nil, fmt.Errorf("reading the output schema: %w", err)
-	}
-	s, err = comp.Compile("output_schema.json")
-	if err != nil {
-		return nil, fmt.Errorf("compiling the output schema: %w", err)
-	}
-	c.mu.Lock()
-	if c.schemas == nil {
-		c.schemas = map[string]*jsonschema.Schema{}
-	}
-	c.schemas[key] = s
-	c.mu.Unlock()
-	return s, nil
+	return s, err
 }
 
 // Mismatch is why an answer does not fit the output schema: Pointer is

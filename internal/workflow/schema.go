@@ -1,13 +1,13 @@
 package workflow
 
 import (
-	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/aiflow/aiflow/internal/schema"
 )
 
 // shape is what the checker knows of a value, read from a JSON Schema.
@@ -42,16 +42,12 @@ func objectShape(props map[string]*shape, required ...string) *shape {
 // compileSchema checks that raw is a valid JSON Schema (draft 2020-12 by
 // default) and returns its shape.
 func compileSchema(raw json.RawMessage) (*shape, error) {
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
-	if err != nil {
-		return nil, fmt.Errorf("not valid JSON: %v", err)
-	}
-	c := jsonschema.NewCompiler()
-	if err := c.AddResource("definition.json", doc); err != nil {
-		return nil, err
-	}
-	if _, err := c.Compile("definition.json"); err != nil {
-		msg := err.Error()
+	if _, err := schema.Compile("definition.json", raw); err != nil {
+		var se *schema.Error
+		if !errors.As(err, &se) || !se.Compiling {
+			return nil, fmt.Errorf("not valid JSON: %v", err)
+		}
+		msg := se.Err.Error()
 		if i := strings.LastIndex(msg, "\n"); i >= 0 {
 			msg = strings.TrimSpace(msg[i:])
 		}

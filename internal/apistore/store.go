@@ -1,4 +1,8 @@
-package httpapi
+// Package apistore keeps the records of the api schema in PostgreSQL:
+// published workflows and their immutable versions, the idempotency keys
+// of starts, and approvals. pgx's errors are translated here, once, into
+// ErrNotFound and ErrConflict.
+package apistore
 
 import (
 	"context"
@@ -11,7 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// Errors of Store, mapped to statuses by the API's one error table.
+// Errors of Store; the HTTP API maps them to statuses in its one table.
 var (
 	// ErrNotFound is returned for a workflow, version or approval that
 	// does not exist.
@@ -29,8 +33,8 @@ type Store struct {
 	pool *pgxpool.Pool
 }
 
-// NewStore returns the store kept in pool's database.
-func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+// New returns the store kept in pool's database.
+func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 
 // interpret translates pgx errors into the store's own, once.
 func interpret(err error) error {

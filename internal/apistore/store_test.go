@@ -1,0 +1,225 @@
+package apistore_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/aiflow/aiflow/internal/apistore"
+	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
+)
+
+func TestMain(m *testing.M) { pgclustertest.Main(m) }
+
+var t0 = time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+
+func version(name, checksum string) apistore.Version {
+	return apistore.Version{Workflow: name, Definition: "name: " + name, ASL: `{"StartAt": "A"}`, Graph: "flowchart TD",
+		InputSchema: `{"type": "object"}`, Checksum: checksum, CreatedBy: "ada", CreatedAt: t0}
+}
+
+func TestPublishNumbersVersions(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := apistore.New(pgclustertest.PackagePool(t))
+	arn := "arn:aws:states:us-east-1:123456789012:stateMachine:publish-numbers"
+
+	_, err := s.StateMachineARN(ctx, "publish-numbers")
+	require.ErrorIs(t, err, apistore.ErrNotFound)
+	_, err = s.Workflow(ctx, "publish-numbers")
+	require.ErrorIs(t, err, apistore.ErrNotFound)
+
+	res, err := s.Publish(ctx, version("publish-numbers", "sha256:1"), arn)
+	require.NoError(t, err)
+	require.True(t, res.Created)
+	require.Equal(t, 1, res.Version.Version)
+	require.Equal(t, apistore.Workflow{Name: "publish-numbers", StateMachineARN: arn, LatestVersion: 1, CreatedAt: t0, UpdatedAt: t0}, res.Workflow)
+
+	again, err := s.Publish(ctx, version("publish-numbers", "sha256:1"), arn)
+	require.NoError(t, err)
+	require.False(t, again.Created, "the same checksum adds no version")
+	require.Equal(t, res.Version, again.Version)
+
+	v2 := version("publish-numbers", "sha256:2")
+	v2.InputSchema = ""
+	v2.CreatedAt = t0.Add(time.Hour)
+	res, err = s.Publish(ctx, v2, arn)
+	require.NoError(t, err)
+	require.True(t, res.Created)
+	require.Equal(t, 2, res.Version.Version)
+	require.Equal(t, 2, res.Workflow.LatestVersion)
+	require.Equal(t, t0.Add(time.Hour), res.Workflow.UpdatedAt)
+
+	got, err := s.StateMachineARN(ctx, "publish-numbers")
+	require.NoError(t, err)
+	require.Equal(t, arn, got)
+	wf, err := s.Workflow(ctx, "publish-numbers")
+	require.NoError(t, err)
+	require.Equal(t, res.Workflow, wf)
+	wf, err = s.WorkflowByARN(ctx, arn)
+	require.NoError(t, err)
+	require.Equal(t, "publish-numbers", wf.Name)
+	_, err = s.WorkflowByARN(ctx, arn+"-none")
+	require.ErrorIs(t, err, apistore.ErrNotFound)
+
+	v, err := s.Version(ctx, "publish-numbers", 1)
+	require.NoError(t, err)
+	require.Equal(t, `{"type": "object"}`, v.InputSchema)
+	v, err = s.Version(ctx, "publish-numbers", 2)
+	require.NoError(t, err)
+	require.Empty(t, v.InputSchema, "no schema is stored as none")
+	require.Equal(t, res.Version, v)
+	_, err = s.Version(ctx, "publish-numbers", 3)
+	require.ErrorIs(t, err, apistore.ErrNotFound)
+}
+
+func TestPublishConcurrently(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := apistore.New(pgclustertest.PackagePool(t))
+	const n = 6
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			_, err := s.Publish(ctx, version("publish-concurrently", fmt.Sprintf("sha256:%d", i)), "arn:x")
+			errs <- err
+		}()
+	}
+	for range n {
+		require.NoError(t, <-errs)
+	}
+	wf, err := s.Workflow(ctx, "publish-concurrently")
+	require.NoError(t, err)
+	require.Equal(t, n, wf.LatestVersion, "versions are numbered without gaps or duplicates")
+}
+
+func TestWorkflowsPages(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := apistore.New(pgclustertest.Pool(t)) // its own database: it lists every workflow
+	for _, name := range []string{"c", "a", "b"} {
+		_, err := s.Publish(ctx, version(name, "sha256:"+name), "arn:"+name)
+		require.NoError(t, err)
+	}
+	page, err := s.Workflows(ctx, "", 2)
+	require.NoError(t, err)
+	require.Len(t, page, 2)
+	require.Equal(t, []string{"a", "b"}, []string{page[0].Name, page[1].Name})
+	page, err = s.Workflows(ctx, "b", 2)
+	require.NoError(t, err)
+	require.Len(t, page, 1)
+	require.Equal(t, "c", page[0].Name)
+
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	_, err = s.Workflows(cancelled, "", 2)
+	require.ErrorIs(t, err, context.Canceled)
+}
+
+func TestClaimKey(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := apistore.New(pgclustertest.PackagePool(t))
+	k := apistore.IdempotencyKey{Principal: "claim-key", Key: "order-1", RequestHash: "h1", ExecutionARN: "arn:e1", CreatedAt: t0}
+	got, created, err := s.ClaimKey(ctx, k)
+	require.NoError(t, err)
+	require.True(t, created)
+	require.Equal(t, k, got)
+
+	other := k
+	other.RequestHash, other.ExecutionARN, other.CreatedAt = "h2", "arn:e2", t0.Add(time.Minute)
+	got, created, err = s.ClaimKey(ctx, other)
+	require.NoError(t, err)
+	require.False(t, created, "a key is claimed once")
+	require.Equal(t, "h1", got.RequestHash, "the stored claim comes back")
+	require.Equal(t, "arn:e1", got.ExecutionARN)
+	require.True(t, t0.Equal(got.CreatedAt))
+
+	other.Principal = "claim-key-2"
+	_, created, err = s.ClaimKey(ctx, other)
+	require.NoError(t, err)
+	require.True(t, created, "keys are the principal's")
+}
+
+func approval(id, execution string) apistore.Approval {
+	return apistore.Approval{ID: id, ExecutionARN: execution, StepID: "approve", TaskToken: "token-" + id,
+		Message: "Refund?", CreatedAt: t0}
+}
+
+func TestApprovals(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := apistore.New(pgclustertest.PackagePool(t))
+	exec := "arn:aws:states:us-east-1:123456789012:execution:approvals:1"
+	a := approval("apr_approvals_1", exec)
+	require.NoError(t, s.AddApproval(ctx, a))
+	require.NoError(t, s.AddApproval(ctx, a), "a second delivery changes nothing")
+	b := approval("apr_approvals_2", exec)
+	b.Approvers = []string{"leads"}
+	require.NoError(t, s.AddApproval(ctx, b))
+	c := approval("apr_approvals_3", exec)
+	c.TaskToken = a.TaskToken
+	require.NoError(t, s.AddApproval(ctx, c))
+	_, err := s.Approval(ctx, c.ID)
+	require.ErrorIs(t, err, apistore.ErrNotFound, "a task token is one approval, whatever the id")
+
+	got, err := s.Approval(ctx, a.ID)
+	require.NoError(t, err)
+	require.Equal(t, apistore.ApprovalPending, got.Status)
+	require.Equal(t, []string{}, got.Approvers)
+	require.Nil(t, got.DecidedAt)
+	_, err = s.Approval(ctx, "apr_none")
+	require.ErrorIs(t, err, apistore.ErrNotFound)
+
+	list, err := s.Approvals(ctx, apistore.ApprovalFilter{ExecutionARN: exec, Limit: 10})
+	require.NoError(t, err)
+	require.Len(t, list, 2)
+	require.Equal(t, []string{"leads"}, list[1].Approvers)
+	list, err = s.Approvals(ctx, apistore.ApprovalFilter{ExecutionARN: exec, After: a.ID, Limit: 10})
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	require.Equal(t, b.ID, list[0].ID)
+
+	// A decision whose resolve fails records nothing.
+	boom := errors.New("the engine is down")
+	_, err = s.Decide(ctx, apistore.Decision{ID: a.ID, Status: apistore.ApprovalApproved, DecidedBy: "bo", At: t0}, func(apistore.Approval) error { return boom })
+	require.ErrorIs(t, err, boom)
+	got, err = s.Approval(ctx, a.ID)
+	require.NoError(t, err)
+	require.Equal(t, apistore.ApprovalPending, got.Status)
+
+	var resolved string
+	decided, err := s.Decide(ctx, apistore.Decision{ID: a.ID, Status: apistore.ApprovalApproved, DecidedBy: "bo", Comment: "fine", At: t0.Add(time.Minute)},
+		func(x apistore.Approval) error { resolved = x.TaskToken; return nil })
+	require.NoError(t, err)
+	require.Equal(t, a.TaskToken, resolved)
+	require.Equal(t, apistore.ApprovalApproved, decided.Status)
+	require.Equal(t, "bo", decided.DecidedBy)
+	require.Equal(t, "fine", decided.Comment)
+	require.Equal(t, t0.Add(time.Minute), *decided.DecidedAt)
+
+	again, err := s.Decide(ctx, apistore.Decision{ID: a.ID, Status: apistore.ApprovalRejected, DecidedBy: "cy", At: t0}, func(apistore.Approval) error { return nil })
+	require.ErrorIs(t, err, apistore.ErrConflict, "an approval is decided once")
+	require.Equal(t, "bo", again.DecidedBy, "the decision made is returned")
+
+	expired, err := s.Decide(ctx, apistore.Decision{ID: b.ID, Status: apistore.ApprovalApproved, DecidedBy: "cy", At: t0}, func(apistore.Approval) error { return apistore.ErrExpired })
+	require.ErrorIs(t, err, apistore.ErrConflict)
+	require.ErrorIs(t, err, apistore.ErrExpired)
+	require.Equal(t, apistore.ApprovalExpired, expired.Status)
+	require.Empty(t, expired.DecidedBy, "nobody decided an expired approval")
+
+	_, err = s.Decide(ctx, apistore.Decision{ID: "apr_none", Status: apistore.ApprovalApproved, At: t0}, func(apistore.Approval) error { return nil })
+	require.ErrorIs(t, err, apistore.ErrNotFound)
+
+	list, err = s.Approvals(ctx, apistore.ApprovalFilter{Status: apistore.ApprovalExpired, ExecutionARN: exec, Limit: 10})
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	require.Equal(t, b.ID, list[0].ID)
+	list, err = s.Approvals(ctx, apistore.ApprovalFilter{ExecutionARN: exec, Limit: 10})
+	require.NoError(t, err)
+	require.Empty(t, list, "no approval of the execution is pending")
+}
