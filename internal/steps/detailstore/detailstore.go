@@ -8,10 +8,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/aiflow/aiflow/internal/ai"
-	"github.com/aiflow/aiflow/internal/enginestore"
 	"github.com/aiflow/aiflow/internal/eventstore"
 	"github.com/aiflow/aiflow/internal/steps"
 )
@@ -30,13 +28,9 @@ func New(events *eventstore.Store, actor string) *Store {
 	return &Store{events: events, actor: actor}
 }
 
-// StreamID is the detail stream of an execution: the stream of its history
-// (enginestore.StreamID) with the category "details" instead of
-// "execution", so that both sort together and neither is mistaken for the
-// other.
-func StreamID(executionARN string) string {
-	return "details-" + strings.TrimPrefix(enginestore.StreamID(executionARN), "execution-")
-}
+// StreamID is the detail stream of an execution:
+// eventstore.DetailStreamID, which owns the naming.
+func StreamID(executionARN string) string { return eventstore.DetailStreamID(executionARN) }
 
 // RecordDetail appends d to its execution's detail stream, whatever the
 // stream's version: workers of one execution append concurrently. Errors

@@ -4,14 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiflow/aiflow/internal/ai"
-	"github.com/aiflow/aiflow/internal/enginestore"
 	"github.com/aiflow/aiflow/internal/eventstore"
 	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
 	"github.com/aiflow/aiflow/internal/steps"
@@ -28,14 +26,10 @@ func setup(t *testing.T) (*detailstore.Store, *eventstore.Store) {
 	return detailstore.New(events, "aistep"), events
 }
 
-func TestStreamIDIsTheExecutionsSibling(t *testing.T) {
+func TestStreamIDIsTheEventStores(t *testing.T) {
 	t.Parallel()
 	arn := "arn:aws:states:us-east-1:123456789012:execution:triage:run-1"
-	require.Equal(t, "execution-us-east-1:123456789012:triage:run-1", enginestore.StreamID(arn))
-	require.Equal(t, "details-us-east-1:123456789012:triage:run-1", detailstore.StreamID(arn))
-	odd := detailstore.StreamID("not an ARN")
-	require.True(t, strings.HasPrefix(odd, "details-"))
-	require.NotContains(t, odd, ":")
+	require.Equal(t, eventstore.DetailStreamID(arn), detailstore.StreamID(arn))
 }
 
 func TestRecordAndSum(t *testing.T) {
