@@ -17,6 +17,9 @@ import (
 	"github.com/aiflow/aiflow/internal/steps/stepstest"
 )
 
+// A Store is the steps.DetailRecorder of workers with a database.
+var _ steps.DetailRecorder = (*detailstore.Store)(nil)
+
 func TestMain(m *testing.M) { pgclustertest.Main(m) }
 
 func setup(t *testing.T) (*detailstore.Store, *eventstore.Store) {
