@@ -1,7 +1,7 @@
 // Package engine is the local Step Functions: it interprets the ASL
 // state machines the workflow compiler writes with the semantics of Step
 // Functions Standard workflows (retries, catches, timeouts, heartbeats,
-// Map and Parallel branches, child executions, task tokens), and it
+// Map and Parallel branches, task tokens, waits), and it
 // serves the Step Functions API as methods of Engine, which satisfies
 // sfn.Service.
 //
