@@ -353,13 +353,13 @@ func engineForbids(imp string) bool {
 	if isModule(imp) {
 		return !under(imp, mod("internal/asl", "internal/sfn", "internal/clock", "internal/engine")...)
 	}
-	return under(imp, awsSDK...) || under(imp, pgx...) || under(imp, mcpSDK...) || under(imp, "net/http", "database/sql")
+	return under(imp, awsSDK...) || under(imp, pgx...) || under(imp, mcpSDK...) || under(imp, "net/http") || imp == "database/sql"
 }
 
 // isIOStd reports whether p is a standard package that reaches outside
 // the process: the network, other programs, databases, plugins.
 func isIOStd(p string) bool {
-	return p == "net" || under(p, "net/http", "net/rpc", "net/smtp", "os/exec", "database/sql", "plugin")
+	return p == "net" || p == "database/sql" || under(p, "net/http", "net/rpc", "net/smtp", "os/exec", "plugin")
 }
 
 // pkg is what go list -json says of a package.
