@@ -51,12 +51,13 @@ cover:
 	$(MAKE) --no-print-directory test COVERPROFILE=$(COVER_OUT)
 	$(GO) run ./internal/coverfloor -profile $(COVER_OUT) -floor $(COVER_FLOOR) $(COVER_CORE)
 
-## lint: gofmt, go vet, staticcheck
+## lint: gofmt, go vet, staticcheck, the architecture's package rules and package comments (internal/archtest)
 lint:
 	@unformatted="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './build/*'))"; \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
+	$(GO) test -count=1 ./internal/archtest
 
 ## build: every Lambda as build/<LogicalId>/bootstrap (linux/arm64)
 build:

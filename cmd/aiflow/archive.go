@@ -15,6 +15,7 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/aiflow/aiflow/internal/archivesink"
 	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/eventstore"
 )
@@ -162,7 +163,7 @@ func configuredSink(ctx context.Context, cfg config.Archive) (eventstore.Archive
 		}
 		return s, s.URL, nil
 	}
-	d := eventstore.NewDirSink(cfg.Dir)
+	d := archivesink.NewDir(cfg.Dir)
 	return d, d.Path, nil
 }
 
@@ -188,7 +189,7 @@ func restoreSink(ctx context.Context, cfg config.Archive, file string) (sink eve
 		return s, s.URL, path.Base(key), nil
 	}
 	if _, err := os.Stat(file); err == nil || filepath.Base(file) != file {
-		d := eventstore.NewDirSink(filepath.Dir(file))
+		d := archivesink.NewDir(filepath.Dir(file))
 		return d, d.Path, filepath.Base(file), nil
 	}
 	sink, where, err = configuredSink(ctx, cfg)
@@ -200,7 +201,7 @@ func restoreSink(ctx context.Context, cfg config.Archive, file string) (sink eve
 // configured region; an endpoint URL (AWS_ENDPOINT_URL_S3 or
 // AWS_ENDPOINT_URL, for LocalStack or MinIO) is used with path-style
 // addressing.
-func newS3Sink(ctx context.Context, cfg config.Archive, bucket, prefix string) (*eventstore.S3Sink, error) {
+func newS3Sink(ctx context.Context, cfg config.Archive, bucket, prefix string) (*archivesink.S3, error) {
 	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(cfg.AWSRegion)}
 	if cfg.S3EndpointURL != "" {
 		opts = append(opts, awsconfig.WithBaseEndpoint(cfg.S3EndpointURL))
@@ -212,5 +213,5 @@ func newS3Sink(ctx context.Context, cfg config.Archive, bucket, prefix string) (
 	if awsCfg.Region == "" {
 		return nil, errors.New("no AWS region: set AWS_REGION")
 	}
-	return eventstore.NewS3Sink(s3.NewFromConfig(awsCfg, eventstore.UsePathStyleForEndpoint), bucket, prefix), nil
+	return archivesink.NewS3(s3.NewFromConfig(awsCfg, archivesink.UsePathStyleForEndpoint), bucket, prefix), nil
 }

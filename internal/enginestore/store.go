@@ -13,16 +13,12 @@ package enginestore
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -59,26 +55,9 @@ func New(ctx context.Context, pool *pgxpool.Pool, events *eventstore.Store) (*St
 	return &Store{pool: pool, events: events}, nil
 }
 
-// StreamID is the event-store stream of an execution's history. For an
-// execution ARN arn:PARTITION:states:REGION:ACCOUNT:execution:REST it is
-// "execution-REGION:ACCOUNT:REST" (REST is "stateMachine:name"); for any
-// other ARN, or when that would be longer than a stream id may be, it is
-// "execution-" and the hex SHA-256 of the ARN. The first form always holds
-// a colon and the second never does, so two ARNs never share a stream.
-func StreamID(executionARN string) string {
-	parts := strings.SplitN(executionARN, ":", 7)
-	if len(parts) == 7 && parts[0] == "arn" && parts[2] == "states" && parts[5] == "execution" &&
-		parts[3] != "" && parts[4] != "" && parts[6] != "" {
-		id := "execution-" + parts[3] + ":" + parts[4] + ":" + parts[6]
-		if len(id) <= eventstore.MaxStreamIDBytes && utf8.ValidString(id) && !strings.ContainsFunc(id, isControl) {
-			return id
-		}
-	}
-	sum := sha256.Sum256([]byte(executionARN))
-	return "execution-" + hex.EncodeToString(sum[:])
-}
-
-func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
+// StreamID is the event-store stream of an execution's history:
+// eventstore.ExecutionStreamID, which owns the naming.
+func StreamID(executionARN string) string { return eventstore.ExecutionStreamID(executionARN) }
 
 // commitNamespace is the UUIDv5 namespace of commit event ids.
 var commitNamespace = uuid.MustParse("cd3ec085-bfff-4b4e-98d0-3eefed1708e0")

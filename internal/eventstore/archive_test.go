@@ -20,6 +20,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aiflow/aiflow/internal/archivesink"
+	"github.com/aiflow/aiflow/internal/archivesink/archivesinktest"
 	"github.com/aiflow/aiflow/internal/eventstore"
 )
 
@@ -175,13 +177,13 @@ func sha256Hex(b []byte) string {
 
 func TestArchiveAndRestoreRoundTrip(t *testing.T) {
 	t.Parallel()
-	for _, sk := range archiveSinks {
-		t.Run(sk.name, func(t *testing.T) {
+	for _, sk := range archivesinktest.Sinks {
+		t.Run(sk.Name, func(t *testing.T) {
 			t.Parallel()
 			b := setupArchive(t)
 			b.populate(t)
 			ctx := b.ctx
-			sink := sk.new(t)
+			sink := sk.New(t)
 
 			before := b.readAll(t)
 			require.Len(t, before, 7)
@@ -237,13 +239,13 @@ func TestArchiveAndRestoreRoundTrip(t *testing.T) {
 			next := 0
 			for _, a := range archived {
 				var m map[string]any
-				require.NoError(t, json.Unmarshal(get(t, sink, a.Manifest), &m))
+				require.NoError(t, json.Unmarshal(archivesinktest.ReadObject(t, sink, a.Manifest), &m))
 				require.Equal(t, map[string]any{
 					"format": 1.0, "partition": a.Partition, "month": a.Month.Format("2006-01"), "events": float64(a.Events),
 					"min_position": float64(a.MinPosition), "max_position": float64(a.MaxPosition), "sha256": a.SHA256,
 					"object": a.Object, "archived_at": "2031-04-10T12:00:00Z",
 				}, m)
-				object := get(t, sink, a.Object)
+				object := archivesinktest.ReadObject(t, sink, a.Object)
 				require.Equal(t, []byte{0x1f, 0x8b}, object[:2], "gzip")
 				jsonl := gunzip(t, object)
 				require.Equal(t, a.SHA256, sha256Hex(jsonl))
@@ -267,7 +269,7 @@ func TestArchiveAndRestoreRoundTrip(t *testing.T) {
 				}
 			}
 			require.Equal(t, 6, next)
-			require.Contains(t, string(gunzip(t, get(t, sink, "events-2031-01.jsonl.gz"))), "Zoë Łukasiewicz 🚀 日本", "unicode is kept as is")
+			require.Contains(t, string(gunzip(t, archivesinktest.ReadObject(t, sink, "events-2031-01.jsonl.gz"))), "Zoë Łukasiewicz 🚀 日本", "unicode is kept as is")
 
 			// Restore by manifest name, by object name, and the empty month.
 			for i, name := range []string{"events-2031-01.manifest.json", "events-2031-02.jsonl.gz", "events-2031-03.manifest.json"} {
@@ -310,7 +312,7 @@ func TestArchiveRefusesTheCurrentMonth(t *testing.T) {
 	t.Parallel()
 	b := setupArchive(t)
 	b.populate(t) // the clock is at 2031-04-10
-	sink := eventstore.NewDirSink(t.TempDir())
+	sink := archivesink.NewDir(t.TempDir())
 	parts := b.partitions(t)
 
 	for _, before := range []time.Time{time.Date(2031, 5, 1, 0, 0, 0, 0, time.UTC), time.Date(2032, 1, 1, 0, 0, 0, 0, time.UTC)} {
@@ -385,7 +387,7 @@ func TestArchiveVerificationFailureDropsNothing(t *testing.T) {
 			b.populate(t)
 			before := b.readAll(t)
 			parts := b.partitions(t)
-			honest := eventstore.NewDirSink(t.TempDir())
+			honest := archivesink.NewDir(t.TempDir())
 			bad := tamperingSink{ArchiveSink: honest, tamperFunc: func(name string, body []byte) []byte { return tc.tamper(t, name, body) }}
 
 			done, err := b.store.Archive(b.ctx, eventstore.ArchiveOptions{Before: apr01, Sink: bad})
@@ -429,7 +431,7 @@ func TestArchiveNoticesEventsThatArriveWhileArchiving(t *testing.T) {
 	// A writer whose clock is still in January.
 	late, err := eventstore.Open(b.ctx, b.store.Pool(), eventstore.Options{NowFunc: func() time.Time { return jan15.AddDate(0, 0, 5) }})
 	require.NoError(t, err)
-	sink := hookSink{ArchiveSink: eventstore.NewDirSink(t.TempDir()), putFunc: func(name string) {
+	sink := hookSink{ArchiveSink: archivesink.NewDir(t.TempDir()), putFunc: func(name string) {
 		if name == "events-2031-01.jsonl.gz" {
 			_, err := late.Append(b.ctx, "exec-late", eventstore.Any, eventstore.NewEvent{Type: "Late", Data: json.RawMessage(`{}`)})
 			require.NoError(t, err)
@@ -451,7 +453,7 @@ func TestRestoreRefusesABadArchive(t *testing.T) {
 	b := setupArchive(t)
 	b.populate(t)
 	dir := t.TempDir()
-	sink := eventstore.NewDirSink(dir)
+	sink := archivesink.NewDir(dir)
 	_, err := b.store.Archive(b.ctx, eventstore.ArchiveOptions{Before: feb01, Sink: sink})
 	require.NoError(t, err)
 	objectPath, manifestPath := filepath.Join(dir, "events-2031-01.jsonl.gz"), filepath.Join(dir, "events-2031-01.manifest.json")
@@ -528,7 +530,7 @@ func TestRestoreRefusesAnExistingPartition(t *testing.T) {
 	t.Parallel()
 	b := setupArchive(t)
 	b.populate(t)
-	sink := eventstore.NewDirSink(t.TempDir())
+	sink := archivesink.NewDir(t.TempDir())
 	_, err := b.store.Archive(b.ctx, eventstore.ArchiveOptions{Before: feb01, Sink: sink})
 	require.NoError(t, err)
 
@@ -547,7 +549,7 @@ func TestRestoreRefusesAnArchiveOfAnotherDatabase(t *testing.T) {
 	t.Parallel()
 	b := setupArchive(t)
 	b.populate(t)
-	sink := eventstore.NewDirSink(t.TempDir())
+	sink := archivesink.NewDir(t.TempDir())
 	_, err := b.store.Archive(b.ctx, eventstore.ArchiveOptions{Before: feb01, Sink: sink})
 	require.NoError(t, err)
 

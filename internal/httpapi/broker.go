@@ -3,13 +3,13 @@ package httpapi
 import (
 	"sync"
 
-	"github.com/aiflow/aiflow/internal/steps"
+	"github.com/aiflow/aiflow/internal/steps/stepevent"
 )
 
-// BrokerStream is the TokenStream of a steps.Broker: the model tokens of
+// BrokerStream is the TokenStream of a stepevent.Broker: the model tokens of
 // ai steps running in the same process (aiflow dev).
 type BrokerStream struct {
-	Broker *steps.Broker
+	Broker *stepevent.Broker
 	// Buffer is each subscription's buffer; 0 means the broker's default.
 	Buffer int
 }

@@ -15,7 +15,7 @@ import (
 	"github.com/aiflow/aiflow/internal/auth"
 	"github.com/aiflow/aiflow/internal/control"
 	"github.com/aiflow/aiflow/internal/sfn"
-	"github.com/aiflow/aiflow/internal/steps"
+	"github.com/aiflow/aiflow/internal/steps/stepevent"
 )
 
 // ExecutionID is the id of an execution in URLs: its ARN in unpadded
@@ -238,10 +238,10 @@ func (s *Server) usage(r *http.Request, arn string) (*usageView, error) {
 	}
 	u := &usageView{}
 	for _, ev := range evs {
-		if ev.Type != steps.DetailModelCalled {
+		if ev.Type != stepevent.DetailModelCalled {
 			continue
 		}
-		var c steps.ModelCall
+		var c stepevent.ModelCall
 		if err := json.Unmarshal(ev.Data, &c); err != nil {
 			return nil, fmt.Errorf("reading a %s detail of %s: %w", ev.Type, arn, err)
 		}

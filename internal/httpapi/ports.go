@@ -26,7 +26,7 @@ type DetailReader interface {
 }
 
 // TokenStream hands out the model tokens ai steps stream, by execution;
-// *steps.Broker's Subscribe is wrapped by BrokerStream.
+// *stepevent.Broker's Subscribe is wrapped by BrokerStream.
 type TokenStream interface {
 	// SubscribeTokens returns a channel of the execution's streamed text
 	// and a function that ends the subscription and closes the channel.

@@ -5,8 +5,8 @@
 // PostgreSQL as those the local engine runs.
 //
 // Each history event becomes one event of the execution's stream, the
-// stream the local engine writes (enginestore.StreamID), with the history
-// event's type as its type and {"events": [<the history event>]} as its
+// stream the local engine writes (eventstore.ExecutionStreamID), with the
+// history event's type as its type and {"events": [<the history event>]} as its
 // data: the shape of the engine's batches, which hold one or more history
 // events under "events". A projection that reads "events" so serves both.
 // The stream's version k holds the k-th history event, and the event's id
@@ -27,7 +27,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/google/uuid"
 
-	"github.com/aiflow/aiflow/internal/enginestore"
 	"github.com/aiflow/aiflow/internal/eventstore"
 	"github.com/aiflow/aiflow/internal/sfn"
 )
@@ -174,7 +173,7 @@ func (r *Recorder) Handle(ctx context.Context, ev events.EventBridgeEvent) (Resu
 // events the recorder did not write (the local engine's batches, when the
 // recorder is pointed at the database of a local engine).
 func (r *Recorder) Record(ctx context.Context, executionARN string) (Result, error) {
-	res := Result{ExecutionARN: executionARN, StreamID: enginestore.StreamID(executionARN)}
+	res := Result{ExecutionARN: executionARN, StreamID: eventstore.ExecutionStreamID(executionARN)}
 	history, err := r.readHistory(ctx, executionARN)
 	if err != nil {
 		return res, err

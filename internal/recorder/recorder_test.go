@@ -16,7 +16,6 @@ import (
 	"github.com/aiflow/aiflow/internal/awssfn"
 	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/engine"
-	"github.com/aiflow/aiflow/internal/enginestore"
 	"github.com/aiflow/aiflow/internal/eventstore"
 	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
 	"github.com/aiflow/aiflow/internal/recorder"
@@ -140,7 +139,7 @@ func (b *bundle) requireStreamIsHistory(t *testing.T, arn string) {
 	h, err := b.client.GetExecutionHistory(ctx, sfn.GetExecutionHistoryInput{ExecutionARN: arn, MaxResults: 1000})
 	require.NoError(t, err)
 	require.Empty(t, h.NextToken)
-	stored, err := b.store.ReadStream(ctx, enginestore.StreamID(arn), eventstore.ReadStreamOptions{})
+	stored, err := b.store.ReadStream(ctx, eventstore.ExecutionStreamID(arn), eventstore.ReadStreamOptions{})
 	require.NoError(t, err)
 	require.Len(t, stored, len(h.Events))
 	for i, ev := range stored {
@@ -172,7 +171,7 @@ func TestRecordsEachHistoryEventOnceWhenTheEventComesTwice(t *testing.T) {
 	require.NoError(t, err)
 	require.Greater(t, first.HistoryEvents, 14, "the history spans several pages")
 	require.Equal(t, recorder.Result{
-		ExecutionARN: arn, Status: "SUCCEEDED", StreamID: enginestore.StreamID(arn),
+		ExecutionARN: arn, Status: "SUCCEEDED", StreamID: eventstore.ExecutionStreamID(arn),
 		HistoryEvents: first.HistoryEvents, Appended: first.HistoryEvents, Version: int64(first.HistoryEvents),
 	}, first)
 
@@ -235,7 +234,7 @@ func TestRefusesAStreamItDidNotWrite(t *testing.T) {
 	b := setup(t)
 	arn := b.start(t, "foreign")
 	d := b.finish(t, arn)
-	stream := enginestore.StreamID(arn)
+	stream := eventstore.ExecutionStreamID(arn)
 	_, err := b.store.Append(context.Background(), stream, eventstore.NoStream,
 		eventstore.NewEvent{Type: "ExecutionStarted", Data: json.RawMessage(`{"events":[],"threads":{}}`)})
 	require.NoError(t, err)

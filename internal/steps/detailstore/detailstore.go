@@ -8,12 +8,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/aiflow/aiflow/internal/ai"
-	"github.com/aiflow/aiflow/internal/enginestore"
 	"github.com/aiflow/aiflow/internal/eventstore"
-	"github.com/aiflow/aiflow/internal/steps"
+	"github.com/aiflow/aiflow/internal/steps/stepevent"
 )
 
 // Store records detail events in an event store.
@@ -22,26 +20,20 @@ type Store struct {
 	actor  string
 }
 
-var _ steps.DetailRecorder = (*Store)(nil)
-
 // New returns a Store appending to events; actor names the worker in each
 // event's metadata (such as "aistep").
 func New(events *eventstore.Store, actor string) *Store {
 	return &Store{events: events, actor: actor}
 }
 
-// StreamID is the detail stream of an execution: the stream of its history
-// (enginestore.StreamID) with the category "details" instead of
-// "execution", so that both sort together and neither is mistaken for the
-// other.
-func StreamID(executionARN string) string {
-	return "details-" + strings.TrimPrefix(enginestore.StreamID(executionARN), "execution-")
-}
+// StreamID is the detail stream of an execution:
+// eventstore.DetailStreamID, which owns the naming.
+func StreamID(executionARN string) string { return eventstore.DetailStreamID(executionARN) }
 
 // RecordDetail appends d to its execution's detail stream, whatever the
 // stream's version: workers of one execution append concurrently. Errors
 // are the event store's, wrapped.
-func (s *Store) RecordDetail(ctx context.Context, d steps.Detail) error {
+func (s *Store) RecordDetail(ctx context.Context, d stepevent.Detail) error {
 	data, err := json.Marshal(d.Data)
 	if err != nil {
 		return fmt.Errorf("encoding the %s detail: %w", d.Type, err)
@@ -72,10 +64,10 @@ func (s *Store) ExecutionUsage(ctx context.Context, executionID string) (ai.Usag
 			return ai.Usage{}, fmt.Errorf("reading the details of %s: %w", executionID, err)
 		}
 		for _, ev := range evs {
-			if ev.Type != steps.DetailModelCalled {
+			if ev.Type != stepevent.DetailModelCalled {
 				continue
 			}
-			var c steps.ModelCall
+			var c stepevent.ModelCall
 			if err := json.Unmarshal(ev.Data, &c); err != nil {
 				return ai.Usage{}, fmt.Errorf("reading %s event %d of %s: %w", ev.Type, ev.Version, stream, err)
 			}

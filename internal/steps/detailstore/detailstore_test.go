@@ -4,20 +4,21 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiflow/aiflow/internal/ai"
-	"github.com/aiflow/aiflow/internal/enginestore"
 	"github.com/aiflow/aiflow/internal/eventstore"
 	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
 	"github.com/aiflow/aiflow/internal/steps"
 	"github.com/aiflow/aiflow/internal/steps/detailstore"
 	"github.com/aiflow/aiflow/internal/steps/stepstest"
 )
+
+// A Store is the steps.DetailRecorder of workers with a database.
+var _ steps.DetailRecorder = (*detailstore.Store)(nil)
 
 func TestMain(m *testing.M) { pgclustertest.Main(m) }
 
@@ -28,14 +29,10 @@ func setup(t *testing.T) (*detailstore.Store, *eventstore.Store) {
 	return detailstore.New(events, "aistep"), events
 }
 
-func TestStreamIDIsTheExecutionsSibling(t *testing.T) {
+func TestStreamIDIsTheEventStores(t *testing.T) {
 	t.Parallel()
 	arn := "arn:aws:states:us-east-1:123456789012:execution:triage:run-1"
-	require.Equal(t, "execution-us-east-1:123456789012:triage:run-1", enginestore.StreamID(arn))
-	require.Equal(t, "details-us-east-1:123456789012:triage:run-1", detailstore.StreamID(arn))
-	odd := detailstore.StreamID("not an ARN")
-	require.True(t, strings.HasPrefix(odd, "details-"))
-	require.NotContains(t, odd, ":")
+	require.Equal(t, eventstore.DetailStreamID(arn), detailstore.StreamID(arn))
 }
 
 func TestRecordAndSum(t *testing.T) {

@@ -1,4 +1,4 @@
-package eventstore
+package archivesink
 
 import (
 	"bytes"
@@ -12,47 +12,51 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/aiflow/aiflow/internal/eventstore"
 )
 
-// S3Client is the part of *s3.Client that S3Sink uses.
+// S3Client is the part of *s3.Client that S3 uses.
 type S3Client interface {
 	PutObject(ctx context.Context, in *s3.PutObjectInput, optFns ...func(*s3.Options)) (*s3.PutObjectOutput, error)
 	GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error)
 }
 
+var _ eventstore.ArchiveSink = (*S3)(nil)
+
 // maxPutObjectBytes is the most one S3 PutObject stores (5 GiB).
 const maxPutObjectBytes = 5 << 30
 
-// S3Sink is an ArchiveSink on an S3 bucket: a name is stored as the object
-// prefix+name.
-type S3Sink struct {
+// S3 is an eventstore.ArchiveSink on an S3 bucket: a name is stored as
+// the object prefix+name.
+type S3 struct {
 	client S3Client
 	bucket string
 	prefix string
 }
 
-// NewS3Sink returns a sink that keeps its files in bucket under prefix (a
+// NewS3 returns a sink that keeps its files in bucket under prefix (a
 // folder such as "aiflow/archive"; a trailing slash is added when missing,
 // and an empty prefix means the top of the bucket).
-func NewS3Sink(client S3Client, bucket, prefix string) *S3Sink {
+func NewS3(client S3Client, bucket, prefix string) *S3 {
 	prefix = strings.Trim(prefix, "/")
 	if prefix != "" {
 		prefix += "/"
 	}
-	return &S3Sink{client: client, bucket: bucket, prefix: prefix}
+	return &S3{client: client, bucket: bucket, prefix: prefix}
 }
 
 // Key returns the object key of name.
-func (s *S3Sink) Key(name string) string { return s.prefix + name }
+func (s *S3) Key(name string) string { return s.prefix + name }
 
 // URL returns the s3:// URL of name.
-func (s *S3Sink) URL(name string) string { return "s3://" + s.bucket + "/" + s.Key(name) }
+func (s *S3) URL(name string) string { return "s3://" + s.bucket + "/" + s.Key(name) }
 
 // Put stores body as one object (PutObject), which S3 makes visible whole
 // or not at all. A body that cannot seek is first copied to a temporary
 // file, because PutObject needs the length up front and the SDK rewinds
 // the body to checksum it; so an object may be at most 5 GiB.
-func (s *S3Sink) Put(ctx context.Context, name string, body io.Reader) error {
+func (s *S3) Put(ctx context.Context, name string, body io.Reader) error {
 	var (
 		rs   io.ReadSeeker
 		size int64
@@ -93,12 +97,12 @@ func (s *S3Sink) Put(ctx context.Context, name string, body io.Reader) error {
 }
 
 // Get opens the object of name (GetObject). It returns an error matching
-// ErrArchiveObjectNotFound when S3 answers NoSuchKey.
-func (s *S3Sink) Get(ctx context.Context, name string) (io.ReadCloser, error) {
+// eventstore.ErrArchiveObjectNotFound when S3 answers NoSuchKey.
+func (s *S3) Get(ctx context.Context, name string) (io.ReadCloser, error) {
 	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.Key(name))})
 	var noKey *types.NoSuchKey
 	if errors.As(err, &noKey) {
-		return nil, fmt.Errorf("getting %s: %w", s.URL(name), ErrArchiveObjectNotFound)
+		return nil, fmt.Errorf("getting %s: %w", s.URL(name), eventstore.ErrArchiveObjectNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("getting %s: %w", s.URL(name), err)

@@ -1,21 +1,21 @@
-package steps_test
+package stepevent_test
 
 import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/aiflow/aiflow/internal/steps"
+	"github.com/aiflow/aiflow/internal/steps/stepevent"
 )
 
 func TestBrokerDeliversByExecution(t *testing.T) {
 	t.Parallel()
-	b := &steps.Broker{}
+	b := &stepevent.Broker{}
 	a1, a2, other := b.Subscribe("a", 0), b.Subscribe("a", 0), b.Subscribe("b", 0)
 	require.Equal(t, 2, b.Subscribers("a"))
-	b.Publish(steps.StreamEvent{ExecutionID: "a", StepID: "s", Text: "hel"})
-	b.Publish(steps.StreamEvent{ExecutionID: "a", StepID: "s", Text: "lo"})
-	for _, s := range []*steps.Subscription{a1, a2} {
+	b.Publish(stepevent.StreamEvent{ExecutionID: "a", StepID: "s", Text: "hel"})
+	b.Publish(stepevent.StreamEvent{ExecutionID: "a", StepID: "s", Text: "lo"})
+	for _, s := range []*stepevent.Subscription{a1, a2} {
 		require.Equal(t, "hel", (<-s.C).Text)
 		require.Equal(t, "lo", (<-s.C).Text)
 	}
@@ -32,19 +32,12 @@ func TestBrokerDeliversByExecution(t *testing.T) {
 
 func TestBrokerNeverBlocksOnASlowSubscriber(t *testing.T) {
 	t.Parallel()
-	b := &steps.Broker{}
+	b := &stepevent.Broker{}
 	s := b.Subscribe("a", 2)
 	defer s.Close()
 	for range 5 {
-		b.Publish(steps.StreamEvent{ExecutionID: "a", Text: "x"})
+		b.Publish(stepevent.StreamEvent{ExecutionID: "a", Text: "x"})
 	}
 	require.Len(t, s.C, 2)
 	require.Equal(t, 3, s.Missed())
-}
-
-func TestInProcessToolsRefuseBadTools(t *testing.T) {
-	t.Parallel()
-	tools := &steps.InProcessTools{}
-	require.ErrorContains(t, tools.Add(steps.ToolInfo{Name: "noserver"}, nil), "server/tool")
-	require.ErrorContains(t, tools.Add(steps.ToolInfo{Name: "s/t", InputSchema: []byte(`[1]`)}, nil), "not a JSON object")
 }

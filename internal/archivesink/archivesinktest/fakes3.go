@@ -1,11 +1,13 @@
-package eventstore_test
+// Package archivesinktest holds the test helpers of the archive sinks: an
+// S3 endpoint in memory (FakeS3) and the sinks every sink and archive test
+// runs against (Sinks).
+package archivesinktest
 
 import (
 	"bufio"
 	"bytes"
 	"context"
 	"crypto/md5"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
@@ -17,8 +19,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,11 +31,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aiflow/aiflow/internal/archivesink"
 	"github.com/aiflow/aiflow/internal/eventstore"
 )
 
-// fakeS3 is an S3 endpoint in memory for one bucket. It speaks the S3 REST
-// wire format of the two operations S3Sink uses, path-style: PutObject
+// FakeS3 is an S3 endpoint in memory for one bucket. It speaks the S3 REST
+// wire format of the two operations archivesink.S3 uses, path-style: PutObject
 // (PUT /bucket/key, plain or aws-chunked body, checksums in headers or
 // trailers, answered with 200 and an ETag) and GetObject (GET /bucket/key,
 // answered with the object or a 404 NoSuchKey XML error). It checks what
@@ -43,17 +44,23 @@ import (
 // the payload SHA-256, the CRC32/SHA256 checksums and the decoded length.
 // Anything else is answered NotImplemented, so a new kind of request shows
 // up in a test instead of passing by accident.
-type fakeS3 struct {
-	bucket, accessKey, region string
+type FakeS3 struct {
+	// AccessKey is the access key the fake accepts; a test may change it
+	// before the first request.
+	AccessKey string
+
+	bucket, region string
 
 	seq      atomic.Int64
 	mu       sync.Mutex
 	objects  map[string]fakeObject
-	requests []fakeRequest
+	requests []Request
 }
 
+// Bucket is the one bucket a FakeS3 holds.
+const Bucket = "aiflow-archive"
+
 const (
-	fakeBucket    = "aiflow-archive"
 	fakeAccessKey = "AKIAFAKES3TEST000000"
 	fakeRegion    = "us-east-1"
 )
@@ -66,21 +73,21 @@ type fakeObject struct {
 	modified    time.Time
 }
 
-// fakeRequest is what the fake saw of one request.
-type fakeRequest struct {
+// Request is what the fake saw of one request.
+type Request struct {
 	Method, Path string
 	AWSChunked   bool              // the body came aws-chunked (what the SDK does over TLS)
 	Checksums    map[string]string // x-amz-checksum-* from headers or trailers
 	ContentType  string
 }
 
-// newFakeS3 starts a fake S3 on loopback (with TLS when tls is set) and
+// NewFakeS3 starts a fake S3 on loopback (with TLS when tls is set) and
 // returns it with an SDK client configured for it: static credentials, a
 // region, the endpoint URL and, through UsePathStyleForEndpoint,
 // path-style addressing.
-func newFakeS3(t testing.TB, tls bool) (*fakeS3, *s3.Client) {
+func NewFakeS3(t testing.TB, tls bool) (*FakeS3, *s3.Client) {
 	t.Helper()
-	f := &fakeS3{bucket: fakeBucket, accessKey: fakeAccessKey, region: fakeRegion, objects: map[string]fakeObject{}}
+	f := &FakeS3{bucket: Bucket, AccessKey: fakeAccessKey, region: fakeRegion, objects: map[string]fakeObject{}}
 	var srv *httptest.Server
 	if tls {
 		srv = httptest.NewTLSServer(f)
@@ -97,10 +104,10 @@ func newFakeS3(t testing.TB, tls bool) (*fakeS3, *s3.Client) {
 		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenSupported,
 		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenSupported,
 	}
-	return f, s3.NewFromConfig(cfg, eventstore.UsePathStyleForEndpoint)
+	return f, s3.NewFromConfig(cfg, archivesink.UsePathStyleForEndpoint)
 }
 
-func (f *fakeS3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (f *FakeS3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reqID := fmt.Sprintf("FAKE%012d", f.seq.Add(1))
 	w.Header().Set("x-amz-request-id", reqID)
 	w.Header().Set("Server", "AmazonS3")
@@ -152,7 +159,7 @@ type s3ErrorBody struct {
 
 // checkAuth checks the SigV4 Authorization header's shape and credential
 // scope (the signature itself is the SDK's business).
-func (f *fakeS3) checkAuth(r *http.Request) (int, string, string) {
+func (f *FakeS3) checkAuth(r *http.Request) (int, string, string) {
 	auth := r.Header.Get("Authorization")
 	if !strings.HasPrefix(auth, "AWS4-HMAC-SHA256 ") {
 		return http.StatusForbidden, "AccessDenied", "Access Denied"
@@ -171,7 +178,7 @@ func (f *fakeS3) checkAuth(r *http.Request) (int, string, string) {
 	switch {
 	case len(scope) != 5 || scope[3] != "s3" || scope[4] != "aws4_request":
 		return http.StatusBadRequest, "AuthorizationHeaderMalformed", "The authorization header is malformed; the Credential is mal-formed."
-	case scope[0] != f.accessKey:
+	case scope[0] != f.AccessKey:
 		return http.StatusForbidden, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records."
 	case scope[2] != f.region:
 		return http.StatusBadRequest, "AuthorizationHeaderMalformed", fmt.Sprintf("The authorization header is malformed; the region '%s' is wrong; expecting '%s'", scope[2], f.region)
@@ -181,7 +188,7 @@ func (f *fakeS3) checkAuth(r *http.Request) (int, string, string) {
 	return 0, "", ""
 }
 
-func (f *fakeS3) put(w http.ResponseWriter, r *http.Request, key string, fail func(int, string, string, s3ErrorBody)) {
+func (f *FakeS3) put(w http.ResponseWriter, r *http.Request, key string, fail func(int, string, string, s3ErrorBody)) {
 	raw, err := io.ReadAll(r.Body)
 	if err != nil {
 		fail(http.StatusBadRequest, "IncompleteBody", "You did not provide the number of bytes specified by the Content-Length HTTP header.", s3ErrorBody{})
@@ -251,7 +258,7 @@ func (f *fakeS3) put(w http.ResponseWriter, r *http.Request, key string, fail fu
 		checksums: checksums, modified: time.Now().UTC().Truncate(time.Second)}
 	f.mu.Lock()
 	f.objects[key] = obj
-	f.requests = append(f.requests, fakeRequest{Method: r.Method, Path: r.URL.Path, AWSChunked: chunked, Checksums: checksums, ContentType: obj.contentType})
+	f.requests = append(f.requests, Request{Method: r.Method, Path: r.URL.Path, AWSChunked: chunked, Checksums: checksums, ContentType: obj.contentType})
 	f.mu.Unlock()
 	w.Header().Set("ETag", obj.etag)
 	for name, v := range checksums {
@@ -307,10 +314,10 @@ func decodeAWSChunked(raw []byte) ([]byte, map[string]string, error) {
 	return body, trailers, nil
 }
 
-func (f *fakeS3) get(w http.ResponseWriter, r *http.Request, key string, fail func(int, string, string, s3ErrorBody)) {
+func (f *FakeS3) get(w http.ResponseWriter, r *http.Request, key string, fail func(int, string, string, s3ErrorBody)) {
 	f.mu.Lock()
 	obj, ok := f.objects[key]
-	f.requests = append(f.requests, fakeRequest{Method: r.Method, Path: r.URL.Path})
+	f.requests = append(f.requests, Request{Method: r.Method, Path: r.URL.Path})
 	f.mu.Unlock()
 	if !ok {
 		fail(http.StatusNotFound, "NoSuchKey", "The specified key does not exist.", s3ErrorBody{Key: key})
@@ -332,16 +339,16 @@ func (f *fakeS3) get(w http.ResponseWriter, r *http.Request, key string, fail fu
 	_, _ = w.Write(obj.body)
 }
 
-// object returns what is stored under key.
-func (f *fakeS3) object(key string) ([]byte, bool) {
+// Object returns what is stored under key.
+func (f *FakeS3) Object(key string) ([]byte, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	obj, ok := f.objects[key]
 	return obj.body, ok
 }
 
-// keys returns the stored keys.
-func (f *fakeS3) keys() []string {
+// Keys returns the stored keys.
+func (f *FakeS3) Keys() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []string
@@ -351,30 +358,33 @@ func (f *fakeS3) keys() []string {
 	return out
 }
 
-func (f *fakeS3) seen() []fakeRequest {
+// Seen returns the requests the fake answered, in order.
+func (f *FakeS3) Seen() []Request {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]fakeRequest(nil), f.requests...)
+	return append([]Request(nil), f.requests...)
 }
 
-// archiveSinks are the ArchiveSink implementations every sink and archive
-// test runs against.
-var archiveSinks = []struct {
-	name string
-	new  func(t testing.TB) eventstore.ArchiveSink
+// Sinks are the eventstore.ArchiveSink implementations every sink and
+// archive test runs against: a folder, and S3 over HTTP and over TLS on
+// a FakeS3.
+var Sinks = []struct {
+	Name string
+	New  func(t testing.TB) eventstore.ArchiveSink
 }{
-	{"Dir", func(t testing.TB) eventstore.ArchiveSink { return eventstore.NewDirSink(t.TempDir()) }},
+	{"Dir", func(t testing.TB) eventstore.ArchiveSink { return archivesink.NewDir(t.TempDir()) }},
 	{"S3", func(t testing.TB) eventstore.ArchiveSink {
-		_, client := newFakeS3(t, false)
-		return eventstore.NewS3Sink(client, fakeBucket, "aiflow/archive")
+		_, client := NewFakeS3(t, false)
+		return archivesink.NewS3(client, Bucket, "aiflow/archive")
 	}},
 	{"S3OverTLS", func(t testing.TB) eventstore.ArchiveSink {
-		_, client := newFakeS3(t, true)
-		return eventstore.NewS3Sink(client, fakeBucket, "")
+		_, client := NewFakeS3(t, true)
+		return archivesink.NewS3(client, Bucket, "")
 	}},
 }
 
-func get(t *testing.T, sink eventstore.ArchiveSink, name string) []byte {
+// ReadObject returns what sink holds under name, failing t when it cannot.
+func ReadObject(t testing.TB, sink eventstore.ArchiveSink, name string) []byte {
 	t.Helper()
 	rc, err := sink.Get(context.Background(), name)
 	require.NoError(t, err)
@@ -382,168 +392,4 @@ func get(t *testing.T, sink eventstore.ArchiveSink, name string) []byte {
 	b, err := io.ReadAll(rc)
 	require.NoError(t, err)
 	return b
-}
-
-// unseekable hides every method of a reader but Read.
-type unseekable struct{ io.Reader }
-
-// failingReader returns some bytes, then an error.
-type failingReader struct{ n int }
-
-var errBrokenBody = errors.New("the body broke")
-
-func (r *failingReader) Read(p []byte) (int, error) {
-	if r.n <= 0 {
-		return 0, errBrokenBody
-	}
-	n := min(len(p), r.n)
-	for i := range n {
-		p[i] = 'x'
-	}
-	r.n -= n
-	return n, nil
-}
-
-func TestArchiveSinkConformance(t *testing.T) {
-	t.Parallel()
-	for _, sk := range archiveSinks {
-		t.Run(sk.name, func(t *testing.T) {
-			t.Parallel()
-			ctx := context.Background()
-
-			t.Run("RoundTrip", func(t *testing.T) {
-				t.Parallel()
-				sink := sk.new(t)
-				require.NoError(t, sink.Put(ctx, "events-2031-01.manifest.json", bytes.NewReader([]byte(`{"format":1}`))))
-				require.Equal(t, `{"format":1}`, string(get(t, sink, "events-2031-01.manifest.json")))
-			})
-			t.Run("Overwrite", func(t *testing.T) {
-				t.Parallel()
-				sink := sk.new(t)
-				require.NoError(t, sink.Put(ctx, "a.json", strings.NewReader("old")))
-				require.NoError(t, sink.Put(ctx, "a.json", strings.NewReader("new")))
-				require.Equal(t, "new", string(get(t, sink, "a.json")))
-			})
-			t.Run("UnseekableStream", func(t *testing.T) {
-				t.Parallel()
-				sink := sk.new(t)
-				big := make([]byte, 3<<20+17)
-				_, err := rand.Read(big)
-				require.NoError(t, err)
-				require.NoError(t, sink.Put(ctx, "events-2031-01.jsonl.gz", unseekable{bytes.NewReader(big)}))
-				require.Equal(t, big, get(t, sink, "events-2031-01.jsonl.gz"))
-			})
-			t.Run("Empty", func(t *testing.T) {
-				t.Parallel()
-				sink := sk.new(t)
-				require.NoError(t, sink.Put(ctx, "empty", unseekable{strings.NewReader("")}))
-				require.Empty(t, get(t, sink, "empty"))
-			})
-			t.Run("Folders", func(t *testing.T) {
-				t.Parallel()
-				sink := sk.new(t)
-				require.NoError(t, sink.Put(ctx, "2031/events-2031-01.manifest.json", strings.NewReader("{}")))
-				require.Equal(t, "{}", string(get(t, sink, "2031/events-2031-01.manifest.json")))
-			})
-			t.Run("Missing", func(t *testing.T) {
-				t.Parallel()
-				sink := sk.new(t)
-				_, err := sink.Get(ctx, "events-1999-01.manifest.json")
-				require.ErrorIs(t, err, eventstore.ErrArchiveObjectNotFound)
-				require.Contains(t, err.Error(), "events-1999-01.manifest.json")
-			})
-			t.Run("ABrokenBodyStoresNothing", func(t *testing.T) {
-				t.Parallel()
-				sink := sk.new(t)
-				require.NoError(t, sink.Put(ctx, "kept", strings.NewReader("old")))
-				err := sink.Put(ctx, "kept", &failingReader{n: 100 << 10})
-				require.ErrorIs(t, err, errBrokenBody)
-				require.Equal(t, "old", string(get(t, sink, "kept")))
-				require.ErrorIs(t, sink.Put(ctx, "never", &failingReader{n: 10}), errBrokenBody)
-				_, err = sink.Get(ctx, "never")
-				require.ErrorIs(t, err, eventstore.ErrArchiveObjectNotFound)
-			})
-		})
-	}
-}
-
-func TestDirSinkLeavesNoTemporaryFiles(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	dir := filepath.Join(t.TempDir(), "archive") // made on first Put
-	sink := eventstore.NewDirSink(dir)
-	require.NoError(t, sink.Put(ctx, "a.json", strings.NewReader("{}")))
-	require.Error(t, sink.Put(ctx, "b.json", &failingReader{n: 5}))
-	entries, err := os.ReadDir(dir)
-	require.NoError(t, err)
-	require.Len(t, entries, 1)
-	require.Equal(t, "a.json", entries[0].Name())
-	fi, err := os.Stat(sink.Path("a.json"))
-	require.NoError(t, err)
-	require.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), "archives hold personal data; only their owner reads them")
-
-	require.ErrorContains(t, sink.Put(ctx, "../escape", strings.NewReader("x")), "not a name inside the archive folder")
-	_, err = sink.Get(ctx, "/etc/passwd")
-	require.ErrorContains(t, err, "not a name inside the archive folder")
-}
-
-func TestS3SinkWireFormat(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-
-	t.Run("PlainHTTP", func(t *testing.T) {
-		t.Parallel()
-		fake, client := newFakeS3(t, false)
-		sink := eventstore.NewS3Sink(client, fakeBucket, "/prod/events/")
-		require.Equal(t, "s3://aiflow-archive/prod/events/events-2031-01.jsonl.gz", sink.URL("events-2031-01.jsonl.gz"))
-		require.NoError(t, sink.Put(ctx, "events-2031-01.jsonl.gz", unseekable{strings.NewReader("gzip bytes")}))
-		require.Equal(t, "gzip bytes", string(get(t, sink, "events-2031-01.jsonl.gz")))
-		stored, ok := fake.object("prod/events/events-2031-01.jsonl.gz")
-		require.True(t, ok, "keys: %v", fake.keys())
-		require.Equal(t, "gzip bytes", string(stored))
-
-		reqs := fake.seen()
-		require.Len(t, reqs, 2)
-		require.Equal(t, "PUT", reqs[0].Method)
-		require.Equal(t, "/aiflow-archive/prod/events/events-2031-01.jsonl.gz", reqs[0].Path, "path-style addressing")
-		require.False(t, reqs[0].AWSChunked, "over plain HTTP the SDK sends the body as is")
-		require.NotEmpty(t, reqs[0].Checksums["x-amz-checksum-crc32"], "the SDK sends a checksum, and the fake checked it")
-		require.Equal(t, "application/gzip", reqs[0].ContentType)
-		require.Equal(t, "GET", reqs[1].Method)
-		require.Equal(t, "/aiflow-archive/prod/events/events-2031-01.jsonl.gz", reqs[1].Path)
-	})
-	t.Run("TLSUsesAWSChunkedWithATrailingChecksum", func(t *testing.T) {
-		t.Parallel()
-		fake, client := newFakeS3(t, true)
-		sink := eventstore.NewS3Sink(client, fakeBucket, "")
-		require.NoError(t, sink.Put(ctx, "events-2031-01.manifest.json", strings.NewReader(`{"format":1}`)))
-		reqs := fake.seen()
-		require.Len(t, reqs, 1)
-		require.Equal(t, "/aiflow-archive/events-2031-01.manifest.json", reqs[0].Path)
-		require.True(t, reqs[0].AWSChunked)
-		require.NotEmpty(t, reqs[0].Checksums["x-amz-checksum-crc32"])
-		require.Equal(t, "application/json", reqs[0].ContentType)
-		require.Equal(t, `{"format":1}`, string(get(t, sink, "events-2031-01.manifest.json")))
-	})
-	t.Run("NoSuchKey", func(t *testing.T) {
-		t.Parallel()
-		_, client := newFakeS3(t, false)
-		_, err := eventstore.NewS3Sink(client, fakeBucket, "p").Get(ctx, "events-1999-01.jsonl.gz")
-		require.ErrorIs(t, err, eventstore.ErrArchiveObjectNotFound)
-		require.Contains(t, err.Error(), "s3://aiflow-archive/p/events-1999-01.jsonl.gz")
-	})
-	t.Run("NoSuchBucket", func(t *testing.T) {
-		t.Parallel()
-		_, client := newFakeS3(t, false)
-		err := eventstore.NewS3Sink(client, "other-bucket", "").Put(ctx, "a.json", strings.NewReader("{}"))
-		require.ErrorContains(t, err, "NoSuchBucket")
-		require.ErrorContains(t, err, "s3://other-bucket/a.json")
-	})
-	t.Run("WrongCredentials", func(t *testing.T) {
-		t.Parallel()
-		fake, client := newFakeS3(t, false)
-		fake.accessKey = "AKIASOMEONEELSE00000" // before any request, so the handler sees it
-		_, err := eventstore.NewS3Sink(client, fakeBucket, "").Get(ctx, "a.json")
-		require.ErrorContains(t, err, "InvalidAccessKeyId")
-	})
 }
