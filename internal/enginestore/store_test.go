@@ -306,3 +306,54 @@ func TestEngineRefusesTheNameOfAClosedExecution(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, sfn.StatusSucceeded, d.Status)
 }
+
+// TestSummaryTheDatabaseRefusesIsAValidationError: a summary PostgreSQL
+// cannot hold (a NUL byte in a text column) is refused for good, so the
+// engine does not write it again and again.
+func TestSummaryTheDatabaseRefusesIsAValidationError(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	r := execution(t)
+	r.Status, r.StopDate, r.Error, r.Cause = sfn.StatusAborted, r.StartDate.Add(time.Second), "Stop\x00ped", "by hand"
+	err := b.store.Commit(ctx, []engine.Commit{commit(r, 1, "ExecutionAborted", `{}`)})
+	var e *sfn.Error
+	require.ErrorAs(t, err, &e)
+	require.Equal(t, sfn.CodeValidation, e.Code)
+	require.Contains(t, e.Message, "SQLSTATE 22")
+	_, ok, err := b.store.Execution(ctx, r.ARN)
+	require.NoError(t, err)
+	require.False(t, ok)
+}
+
+// TestEngineDropsAnExecutionWhoseStartIsRefused: on PostgreSQL, a start
+// whose summary the database cannot hold (a NUL byte in its trace header)
+// is refused once, not written again forever: the start fails, the other
+// executions carry on, and Close returns.
+func TestEngineDropsAnExecutionWhoseStartIsRefused(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgclustertest.Pool(t) // its own database: the engine resumes what it finds open
+	events, err := eventstore.Open(ctx, pool, eventstore.Options{})
+	require.NoError(t, err)
+	store, err := enginestore.New(ctx, pool, events)
+	require.NoError(t, err)
+	e, err := engine.New(engine.Config{Store: store})
+	require.NoError(t, err)
+	require.NoError(t, e.Start(ctx))
+	name := fmt.Sprintf("refused-%d", seq.Add(1))
+	sm, err := e.CreateStateMachine(ctx, sfn.CreateStateMachineInput{Name: name, Definition: `{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`})
+	require.NoError(t, err)
+	_, err = e.StartExecution(ctx, sfn.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Name: "refused", TraceHeader: "Root=1\x00"})
+	var ee *sfn.Error
+	require.ErrorAs(t, err, &ee)
+	require.Equal(t, sfn.CodeServiceUnavailable, ee.Code)
+	require.Contains(t, ee.Message, "could not be stored")
+	_, err = e.DescribeExecution(ctx, strings.Replace(sm.StateMachineARN, ":stateMachine:", ":execution:", 1)+":refused")
+	require.ErrorAs(t, err, &ee)
+	require.Equal(t, sfn.CodeExecutionDoesNotExist, ee.Code)
+	ok, err := e.StartExecution(ctx, sfn.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Name: "after"})
+	require.NoError(t, err, "the engine carries on")
+	require.NoError(t, e.Wait(ctx, ok.ExecutionARN))
+	require.NoError(t, e.Close())
+}
