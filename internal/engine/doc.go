@@ -18,9 +18,10 @@
 // until it is back or the engine closes. A store that refuses a group for
 // good (an *sfn.Error other than ServiceUnavailable and
 // ExecutionLimitExceeded, such as ConflictException or
-// ValidationException) gets its halves written apart, until only the
-// refused transitions are left; their executions are dropped from the
-// engine (a refused start fails), and are never written again.
+// ValidationException, or an error wrapping ErrCommitRefused, such as
+// data the database cannot hold) gets its halves written apart, until
+// only the refused transitions are left; their executions are dropped
+// from the engine (a refused start fails), and are never written again.
 //
 // # Lifecycle
 //

@@ -418,11 +418,9 @@ func (e *Engine) write(chunk []*pendingCommit) {
 			}
 			return
 		}
-		if e.drainCtx.Err() == nil {
-			if ae := refusal(err); ae != nil {
-				e.refused(chunk, ae, err)
-				return
-			}
+		if e.drainCtx.Err() == nil && isRefusal(err) {
+			e.refused(chunk, err)
+			return
 		}
 		if e.isClosed() {
 			e.log.Warn("writing transitions failed while the engine closes; their executions resume from the store on the next start", "err", err, "transitions", len(chunk))
@@ -445,28 +443,31 @@ func (e *Engine) write(chunk []*pendingCommit) {
 	}
 }
 
-// refusal returns the *sfn.Error of a Store that refused a commit for a
-// reason writing it again cannot mend: any *sfn.Error but
-// ServiceUnavailable and ExecutionLimitExceeded (which say the store is
-// unavailable or busy), such as ConflictException for a transition another
-// engine wrote first or a name a closed execution has, and
-// ValidationException for a transition the store cannot hold. It returns
-// nil for every other error, which may pass.
-func refusal(err error) *sfn.Error {
+// isRefusal reports whether a Store refused a commit for a reason writing
+// it again cannot mend: an error wrapping ErrCommitRefused, or any
+// *sfn.Error but ServiceUnavailable and ExecutionLimitExceeded (which say
+// the store is unavailable or busy), such as ConflictException for a
+// transition another engine wrote first or a name a closed execution has,
+// and ValidationException for a transition the store cannot hold. Every
+// other error may pass.
+func isRefusal(err error) bool {
+	if errors.Is(err, ErrCommitRefused) {
+		return true
+	}
 	var ae *sfn.Error
 	if !errors.As(err, &ae) {
-		return nil
+		return false
 	}
 	switch ae.Code {
 	case sfn.CodeServiceUnavailable, sfn.CodeExecutionLimitExceeded:
-		return nil
+		return false
 	}
-	return ae
+	return true
 }
 
 // refused writes the halves of a refused group apart, and drops the
 // execution of a lone refused transition.
-func (e *Engine) refused(chunk []*pendingCommit, ae *sfn.Error, err error) {
+func (e *Engine) refused(chunk []*pendingCommit, err error) {
 	if len(chunk) > 1 {
 		half := len(chunk) / 2
 		e.write(chunk[:half])
@@ -475,18 +476,26 @@ func (e *Engine) refused(chunk []*pendingCommit, ae *sfn.Error, err error) {
 	}
 	p := chunk[0]
 	e.forget(p.x)
+	var ae *sfn.Error
+	isAPIError := errors.As(err, &ae)
 	switch {
-	case ae.Code == sfn.CodeConflict && p.commit.Seq == 1:
+	case isAPIError && ae.Code == sfn.CodeConflict && p.commit.Seq == 1:
 		// A closed execution (or one of another engine) has this name
 		// already.
 		e.log.Info("start refused: the execution exists already", "execution", p.commit.Execution.ARN, "err", err)
 		if p.done != nil {
 			p.done <- errorf(sfn.CodeExecutionAlreadyExists, "execution %s exists already", p.commit.Execution.ARN)
 		}
-	default:
+	case isAPIError:
 		e.log.Error("commit refused; dropping the execution from memory", "execution", p.commit.Execution.ARN, "err", err)
 		if p.done != nil {
 			p.done <- errorf(sfn.CodeServiceUnavailable, "the execution's transition could not be stored: %s", ae.Message)
+		}
+	default:
+		// The store's own words stay in the log, as storeError keeps them.
+		e.log.Error("commit refused; dropping the execution from memory", "execution", p.commit.Execution.ARN, "err", err)
+		if p.done != nil {
+			p.done <- errorf(sfn.CodeServiceUnavailable, "the execution's transition could not be stored")
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -287,35 +288,44 @@ func TestRefusedCommitIsNotRetried(t *testing.T) {
 }
 
 // TestRefusedTransitionDropsItsExecution: a later transition the store
-// refuses drops its execution from the engine: it is not written again,
-// its timers stop, and Close returns.
+// refuses (with an API error, or one wrapping ErrCommitRefused) drops its
+// execution from the engine: it is not written again, its timers stop,
+// and Close returns.
 func TestRefusedTransitionDropsItsExecution(t *testing.T) {
 	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
-		var refusals atomic.Int64
-		store := &enginetest.Store{Base: engine.NewMemoryStore()}
-		store.CommitFunc = func(ctx context.Context, commits []engine.Commit) error {
-			for _, c := range commits {
-				if c.Seq > 1 && refusals.Load() <= 5 { // a regression that retries fails the test rather than hang it
-					refusals.Add(1)
-					return &sfn.Error{Code: sfn.CodeConflict, Message: "another engine wrote this execution"}
+	for name, refusal := range map[string]error{
+		"ConflictException": &sfn.Error{Code: sfn.CodeConflict, Message: "another engine wrote this execution"},
+		"ErrCommitRefused":  fmt.Errorf("committing 1 transitions: %w: invalid byte sequence", engine.ErrCommitRefused),
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			synctest.Test(t, func(t *testing.T) {
+				var refusals atomic.Int64
+				store := &enginetest.Store{Base: engine.NewMemoryStore()}
+				store.CommitFunc = func(ctx context.Context, commits []engine.Commit) error {
+					for _, c := range commits {
+						if c.Seq > 1 && refusals.Load() <= 5 { // a regression that retries fails the test rather than hang it
+							refusals.Add(1)
+							return refusal
+						}
+					}
+					return store.Base.Commit(ctx, commits)
 				}
-			}
-			return store.Base.Commit(ctx, commits)
-		}
-		e := startEngine(t, engine.Config{Store: store})
-		arn := createMachine(t, e, sfn.TypeStandard, `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":10,"Next":"X"},"X":{"Type":"Wait","Seconds":10,"End":true}}}`)
-		x, err := e.StartExecution(t.Context(), sfn.StartExecutionInput{StateMachineARN: arn})
-		require.NoError(t, err)
-		require.NoError(t, e.Wait(t.Context(), x.ExecutionARN), "a dropped execution no longer runs here")
-		time.Sleep(time.Minute)
-		synctest.Wait()
-		require.Equal(t, int64(1), refusals.Load())
-		d, err := e.DescribeExecution(t.Context(), x.ExecutionARN)
-		require.NoError(t, err)
-		require.Equal(t, sfn.StatusRunning, d.Status, "as of its last written transition")
-		require.NoError(t, e.Close())
-	})
+				e := startEngine(t, engine.Config{Store: store})
+				arn := createMachine(t, e, sfn.TypeStandard, `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":10,"Next":"X"},"X":{"Type":"Wait","Seconds":10,"End":true}}}`)
+				x, err := e.StartExecution(t.Context(), sfn.StartExecutionInput{StateMachineARN: arn})
+				require.NoError(t, err)
+				require.NoError(t, e.Wait(t.Context(), x.ExecutionARN), "a dropped execution no longer runs here")
+				time.Sleep(time.Minute)
+				synctest.Wait()
+				require.Equal(t, int64(1), refusals.Load())
+				d, err := e.DescribeExecution(t.Context(), x.ExecutionARN)
+				require.NoError(t, err)
+				require.Equal(t, sfn.StatusRunning, d.Status, "as of its last written transition")
+				require.NoError(t, e.Close())
+			})
+		})
+	}
 }
 
 // TestUnavailableStoreIsRetried: while the store is unavailable the

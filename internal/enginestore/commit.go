@@ -33,11 +33,12 @@ func (g *group) last(commits []engine.Commit) *engine.Commit {
 // Commit writes the commits in order, all or none, in one transaction: an
 // append to each execution's stream expecting its version to be the Seq
 // before the first commit, and the upsert of every execution's summary. It
-// returns a ValidationException *sfn.Error for a malformed commit or one
-// whose data the database refuses, and a ConflictException one for a Seq
-// that is not the next of its execution, for a Seq stored already with
-// other content, and for a first commit whose name its state machine has
-// already. Other errors (the database is unavailable) may pass.
+// returns a ValidationException *sfn.Error for a malformed commit and a
+// ConflictException one for a Seq that is not the next of its execution,
+// for a Seq stored already with other content, and for a first commit
+// whose name its state machine has already. An error wrapping
+// engine.ErrCommitRefused (no API error) says the database refuses the
+// data of a commit; other errors (the database is unavailable) may pass.
 //
 // A commit that is stored already with the same Type and Data (a retry of
 // a call that landed) writes nothing and, alone or with other such
@@ -213,7 +214,7 @@ func (s *Store) commitError(ctx context.Context, commits []engine.Commit, groups
 		return s.nameConflict(ctx, commits)
 	}
 	if reason, ok := refusedData(err); ok {
-		return &sfn.Error{Code: sfn.CodeValidation, Message: fmt.Sprintf("committing %d transitions: the database refuses their data: %s", len(commits), reason)}
+		return fmt.Errorf("committing %d transitions: %w: %s", len(commits), engine.ErrCommitRefused, reason)
 	}
 	return opaque(fmt.Sprintf("committing %d transitions", len(commits)), err)
 }

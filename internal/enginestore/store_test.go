@@ -163,6 +163,7 @@ func TestAFailedSummaryWritesNoHistory(t *testing.T) {
 	require.False(t, errors.As(err, &pgErr), "pgx errors do not leave the store: %v", err)
 	var engErr *sfn.Error
 	require.False(t, errors.As(err, &engErr), "a database failure is no API error: %v", err)
+	require.ErrorIs(t, err, engine.ErrCommitRefused, "the database refuses the data for good: the engine must not write it again")
 
 	v, err := b.events.StreamVersion(ctx, enginestore.StreamID(r.ARN))
 	require.NoError(t, err)
@@ -305,25 +306,6 @@ func TestEngineRefusesTheNameOfAClosedExecution(t *testing.T) {
 	d, err := e.DescribeExecution(ctx, first.ExecutionARN)
 	require.NoError(t, err)
 	require.Equal(t, sfn.StatusSucceeded, d.Status)
-}
-
-// TestSummaryTheDatabaseRefusesIsAValidationError: a summary PostgreSQL
-// cannot hold (a NUL byte in a text column) is refused for good, so the
-// engine does not write it again and again.
-func TestSummaryTheDatabaseRefusesIsAValidationError(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	b := setup(t)
-	r := execution(t)
-	r.Status, r.StopDate, r.Error, r.Cause = sfn.StatusAborted, r.StartDate.Add(time.Second), "Stop\x00ped", "by hand"
-	err := b.store.Commit(ctx, []engine.Commit{commit(r, 1, "ExecutionAborted", `{}`)})
-	var e *sfn.Error
-	require.ErrorAs(t, err, &e)
-	require.Equal(t, sfn.CodeValidation, e.Code)
-	require.Contains(t, e.Message, "SQLSTATE 22")
-	_, ok, err := b.store.Execution(ctx, r.ARN)
-	require.NoError(t, err)
-	require.False(t, ok)
 }
 
 // TestEngineDropsAnExecutionWhoseStartIsRefused: on PostgreSQL, a start
