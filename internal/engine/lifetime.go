@@ -20,34 +20,37 @@ const DefaultCloseTimeout = 10 * time.Second
 type lifetime struct {
 	mu       sync.Mutex
 	stopping bool
-	next     uint64
-	running  map[uint64]string
-	idle     chan struct{} // closed once stopping and nothing runs
+	n        int            // goroutines running
+	running  map[string]int // how many do what
+	idle     chan struct{}  // closed once stopping and nothing runs
 }
 
 func newLifetime() *lifetime {
-	return &lifetime{running: map[uint64]string{}, idle: make(chan struct{})}
+	return &lifetime{running: map[string]int{}, idle: make(chan struct{})}
 }
 
-// enter registers a goroutine about to do what; ok is false, and nothing
-// is registered, once the lifetime stops.
-func (l *lifetime) enter(what string) (id uint64, ok bool) {
+// enter registers a goroutine about to do what; it reports false, and
+// registers nothing, once the lifetime stops.
+func (l *lifetime) enter(what string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.stopping {
-		return 0, false
+		return false
 	}
-	l.next++
-	l.running[l.next] = what
-	return l.next, true
+	l.n++
+	l.running[what]++
+	return true
 }
 
-// exit unregisters the goroutine id.
-func (l *lifetime) exit(id uint64) {
+// exit unregisters a goroutine that entered with what.
+func (l *lifetime) exit(what string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	delete(l.running, id)
-	if l.stopping && len(l.running) == 0 {
+	l.n--
+	if l.running[what]--; l.running[what] == 0 {
+		delete(l.running, what)
+	}
+	if l.stopping && l.n == 0 {
 		close(l.idle)
 	}
 }
@@ -60,28 +63,24 @@ func (l *lifetime) stop() {
 		return
 	}
 	l.stopping = true
-	if len(l.running) == 0 {
+	if l.n == 0 {
 		close(l.idle)
 	}
 }
 
-// stillRunning says what the goroutines that have not exited do, in
-// order, with a count for each.
+// stillRunning says how many goroutines have not exited and what they
+// do, in order, with a count where several do the same.
 func (l *lifetime) stillRunning() (n int, what string) {
 	l.mu.Lock()
-	counts := map[string]int{}
-	for _, w := range l.running {
-		counts[w]++
-	}
-	n = len(l.running)
-	l.mu.Unlock()
-	names := make([]string, 0, len(counts))
-	for w, c := range counts {
+	n = l.n
+	names := make([]string, 0, len(l.running))
+	for w, c := range l.running {
 		if c > 1 {
 			w = fmt.Sprintf("%s (%d)", w, c)
 		}
 		names = append(names, w)
 	}
+	l.mu.Unlock()
 	slices.Sort(names)
 	return n, strings.Join(names, "; ")
 }
@@ -89,12 +88,11 @@ func (l *lifetime) stillRunning() (n int, what string) {
 // spawn runs f in a goroutine the engine owns; it reports false, and runs
 // nothing, once the engine is closing.
 func (e *Engine) spawn(what string, f func()) bool {
-	id, ok := e.life.enter(what)
-	if !ok {
+	if !e.life.enter(what) {
 		return false
 	}
 	go func() {
-		defer e.life.exit(id)
+		defer e.life.exit(what)
 		f()
 	}()
 	return true
@@ -105,11 +103,10 @@ func (e *Engine) spawn(what string, f func()) bool {
 // once the engine is closing does nothing.
 func (e *Engine) afterFunc(d time.Duration, what string, f func()) (stop func() bool) {
 	return e.clock.AfterFunc(d, func() {
-		id, ok := e.life.enter(what)
-		if !ok {
+		if !e.life.enter(what) {
 			return
 		}
-		defer e.life.exit(id)
+		defer e.life.exit(what)
 		f()
 	})
 }
