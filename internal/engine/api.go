@@ -3,10 +3,16 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/aiflow/aiflow/internal/sfn"
 )
+
+// ErrCommitRefused is what a Store's Commit error wraps when the store
+// can never hold the commits as they are, for a reason that is no API
+// error (the database refuses their data, say); see Store.
+var ErrCommitRefused = errors.New("the store refuses the commits")
 
 func errorf(code, format string, args ...any) *sfn.Error {
 	return sfn.Errorf(code, format, args...)
@@ -67,8 +73,16 @@ type ExecutionFilter struct {
 // a few writers at once (Config.CommitWriters), each with every transition
 // of its executions that is ready; one execution's transitions always go
 // through the same writer, in order. A durable Store should write a whole
-// call in one transaction: that is the engine's group commit. Errors other than *Error are reported to callers
+// call in one transaction: that is the engine's group commit. Errors other than *sfn.Error are reported to callers
 // as ServiceUnavailable and logged.
+//
+// Commit's error tells the engine whether to write the commits again. It
+// does so, with backoff, for an error that may pass (the database is
+// unavailable) and for a ServiceUnavailable or ExecutionLimitExceeded
+// *sfn.Error. Any other *sfn.Error (a ConflictException, a
+// ValidationException), and an error that wraps ErrCommitRefused, refuse
+// the commits for good: the engine writes them again only split, to find
+// the refused ones, and drops their executions.
 type Store interface {
 	// PutStateMachine creates or replaces a state machine.
 	PutStateMachine(ctx context.Context, sm StateMachineRecord) error

@@ -1,19 +1,57 @@
-// Package engine is the local Step Functions: it interprets the ASL
-// state machines the workflow compiler writes with the semantics of Step
-// Functions Standard workflows (retries, catches, timeouts, heartbeats,
-// Map and Parallel branches, task tokens, waits), and it
-// serves the Step Functions API as methods of Engine, which satisfies
-// sfn.Service.
+// Package engine is aiflow's local Step Functions: an interpreter of the
+// Amazon States Language that runs state machines with the semantics of
+// Standard workflows (and EXPRESS ones through StartSyncExecution), keeps
+// every transition in a Store (in memory, or PostgreSQL through package
+// enginestore), and answers the Step Functions API of package sfn in
+// process. Its effects come in as fields of Config: the Store, the queue
+// of sqs:sendMessage tasks, the Lambda functions, the Clock and the source
+// of randomness.
 //
-// The engine is event-sourced: every transition of an execution is a
-// Commit of Step Functions history events to a Store (MemoryStore, or the
-// PostgreSQL store of package enginestore), written by a few group-commit
-// writers, and Start rebuilds the open executions from their history.
-// Its effects are injected through Config: the queues of sqs:sendMessage
-// tasks (sfn.QueueSender), Lambda tasks (sfn.FunctionInvoker), the clock,
-// the source of randomness and the logger; it does no other I/O, so it
-// is deterministic under test. Errors of its API are *sfn.Error values
-// named as Step Functions names them.
+// # Transitions
+//
+// Every change of an execution is a transition: the history events it
+// adds and what recovery needs, written by one of the engine's commit
+// writers in one Store.Commit with the transitions of other executions
+// (a group commit). What a transition sets off (a message sent, a Lambda
+// function invoked) runs only once it is written. A store that fails in a
+// way that may pass (the database is unavailable) is retried with backoff
+// until it is back or the engine closes. A store that refuses a group for
+// good (an *sfn.Error other than ServiceUnavailable and
+// ExecutionLimitExceeded, such as ConflictException or
+// ValidationException, or an error wrapping ErrCommitRefused, such as
+// data the database cannot hold) gets its halves written apart, until
+// only the refused transitions are left; their executions are dropped
+// from the engine (a refused start fails), and are never written again.
+//
+// # Lifecycle
+//
+// New builds an engine and Start loads the state machines, starts the
+// commit writers and resumes every open execution from its history. The
+// engine owns every goroutine it starts: the commit writers, the loop
+// that runs what written transitions set off, each Lambda invocation and
+// each timer callback (Wait states, retry intervals, timeouts and
+// heartbeats). Close:
+//
+//   - refuses new work (calls return ServiceUnavailable) and stops the
+//     executions' timers; a timer that fires later does nothing;
+//   - cancels the context of Lambda invocations in flight, whose results
+//     are then ignored;
+//   - ends callers that wait for an execution to end (StartSyncExecution,
+//     Wait) with ServiceUnavailable;
+//   - writes the transitions already made, trying a failing store once
+//     more but not again;
+//   - waits for every goroutine of the engine for at most
+//     Config.CloseTimeout (DefaultCloseTimeout, 10s, when 0) on the
+//     engine's Clock; then it cancels the commits still in flight, ends
+//     the callers waiting for them with ServiceUnavailable, and returns an
+//     error that names what did not stop (a store or a function that
+//     ignores its context).
+//
+// Executions that were running stay RUNNING in the Store and resume on
+// the next Start, from their last written transition: a task in flight
+// is dispatched again, timers are armed for what is left of them.
+//
+// # Who imports it
 //
 // Only wiring (cmd/aiflow and the engine's own store, test and benchmark
 // packages) imports this package; everything else talks to Step

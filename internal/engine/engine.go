@@ -44,6 +44,11 @@ type Config struct {
 	// order, so that a durable store can build one group while another
 	// waits on its disk.
 	CommitWriters int
+	// CloseTimeout bounds how long Close waits for the engine's
+	// goroutines (its commit writers, Lambda invocations, timer
+	// callbacks) to end; 0 means DefaultCloseTimeout. It is measured on
+	// Clock.
+	CloseTimeout time.Duration
 }
 
 // Engine runs state machines with the semantics of Step Functions
@@ -61,6 +66,19 @@ type Engine struct {
 	log       *slog.Logger
 	maxBatch  int
 
+	// life owns the engine's goroutines. runCtx ends when Close begins:
+	// Lambda invocations run on it. drainCtx ends when Close stops
+	// waiting: commits and messages sent run on it, so that the
+	// transitions made before Close are written while it waits, and a
+	// store that hangs is given up. closing is closed when Close begins,
+	// halted when it returns, for callers who wait on an execution or a
+	// write.
+	life                   *lifetime
+	runCtx, drainCtx       context.Context
+	cancelRun, cancelDrain context.CancelFunc
+	closeTimeout           time.Duration
+	closing, halted        chan struct{}
+
 	mu       sync.Mutex
 	machines map[string]*machine // by ARN
 	execs    map[string]*execution
@@ -69,7 +87,6 @@ type Engine struct {
 
 	commits []*fifo[*pendingCommit] // one per writer
 	effects *fifo[[]func()]
-	wg      sync.WaitGroup
 }
 
 // New returns an engine; call Start before using it.
@@ -89,6 +106,14 @@ func New(cfg Config) (*Engine, error) {
 		maxBatch:  cfg.CommitBatch,
 		machines:  map[string]*machine{},
 		execs:     map[string]*execution{},
+
+		life:         newLifetime(),
+		closeTimeout: cfg.CloseTimeout,
+		closing:      make(chan struct{}),
+		halted:       make(chan struct{}),
+	}
+	if e.closeTimeout <= 0 {
+		e.closeTimeout = DefaultCloseTimeout
 	}
 	if e.clock == nil {
 		e.clock = clock.System{}
@@ -122,8 +147,19 @@ func New(cfg Config) (*Engine, error) {
 
 // Start loads the state machines and resumes every open execution from
 // its history: tasks in flight are dispatched again, timers armed again
-// for what is left of them. Then it starts the engine's writer.
+// for what is left of them. Then it starts the engine's writer. The
+// engine's work keeps ctx's values but not its end: Close ends it.
+// Starting a closed engine is ServiceUnavailable.
 func (e *Engine) Start(ctx context.Context) error {
+	e.mu.Lock()
+	if e.closed || e.started {
+		e.mu.Unlock()
+		return errorf(sfn.CodeServiceUnavailable, "the engine is closed or started already")
+	}
+	e.mu.Unlock()
+	base := context.WithoutCancel(ctx)
+	e.runCtx, e.cancelRun = context.WithCancel(base)
+	e.drainCtx, e.cancelDrain = context.WithCancel(base)
 	sms, err := e.store.StateMachines(ctx)
 	if err != nil {
 		return fmt.Errorf("loading state machines: %w", err)
@@ -135,12 +171,17 @@ func (e *Engine) Start(ctx context.Context) error {
 		}
 		e.machines[r.ARN] = m
 	}
-	e.wg.Add(1 + len(e.commits))
-	for _, q := range e.commits {
-		go e.commitLoop(q)
-	}
-	go e.effectLoop()
 	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		e.cancelRun()
+		e.cancelDrain()
+		return errorf(sfn.CodeServiceUnavailable, "the engine is closed")
+	}
+	for i, q := range e.commits {
+		e.spawn(fmt.Sprintf("commit writer %d", i), func() { e.commitLoop(q) })
+	}
+	e.spawn("effect loop", e.effectLoop)
 	e.started = true
 	e.mu.Unlock()
 	open, err := e.store.OpenExecutions(ctx)
@@ -155,9 +196,14 @@ func (e *Engine) Start(ctx context.Context) error {
 	return nil
 }
 
-// Close stops the engine: no new work is accepted, transitions already
-// made are written, timers stop. Executions stay open in the Store and
-// resume on the next Start.
+// Close stops the engine: no new work is accepted, timers stop (a timer
+// that fires later does nothing), Lambda invocations in flight are
+// cancelled, callers waiting for an execution to end return
+// ServiceUnavailable, and the transitions already made are written. It
+// waits for every goroutine of the engine for at most
+// Config.CloseTimeout; then it cancels the commits still in flight and
+// returns an error naming what did not stop. Executions stay open in the
+// Store and resume on the next Start. A second Close returns nil.
 func (e *Engine) Close() error {
 	e.mu.Lock()
 	if e.closed {
@@ -171,19 +217,57 @@ func (e *Engine) Close() error {
 	}
 	started := e.started
 	e.mu.Unlock()
+	defer close(e.halted)
+	close(e.closing)
+	e.life.stop()
 	for _, x := range execs {
 		x.mu.Lock()
 		x.stopTimers()
 		x.mu.Unlock()
 	}
-	if started {
-		for _, q := range e.commits {
-			q.close()
-		}
-		e.effects.close()
-		e.wg.Wait()
+	if !started {
+		return nil
 	}
-	return nil
+	e.cancelRun()
+	for _, q := range e.commits {
+		q.close()
+	}
+	e.effects.close()
+	expired := make(chan struct{})
+	stop := e.clock.AfterFunc(e.closeTimeout, func() { close(expired) })
+	defer stop()
+	select {
+	case <-e.life.idle:
+		e.cancelDrain()
+		return nil
+	case <-expired:
+	}
+	e.cancelDrain()
+	n, what := e.life.stillRunning()
+	if n == 0 {
+		return nil
+	}
+	e.log.Error("closing the engine: goroutines did not stop in time", "timeout", e.closeTimeout, "goroutines", n, "running", what)
+	return fmt.Errorf("closing the engine: %d goroutines did not stop within %s: %s", n, e.closeTimeout, what)
+}
+
+// awaitWrite waits for the outcome of a transition's write, which done
+// receives; it gives up when ctx ends or the engine has closed, as the
+// write may then never end.
+func (e *Engine) awaitWrite(ctx context.Context, done chan error) error {
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-e.halted:
+		select {
+		case err := <-done:
+			return err
+		default:
+		}
+		return errorf(sfn.CodeServiceUnavailable, "the engine closed before the transition was written")
+	}
 }
 
 func (e *Engine) now() time.Time { return e.clock.Now().UTC() }
@@ -289,7 +373,6 @@ func (q *fifo[T]) close() {
 // that is ready in one Store.Commit (group commit), then hands their
 // effects on.
 func (e *Engine) commitLoop(commits *fifo[*pendingCommit]) {
-	defer e.wg.Done()
 	for {
 		items, ok := commits.take()
 		if !ok {
@@ -303,14 +386,17 @@ func (e *Engine) commitLoop(commits *fifo[*pendingCommit]) {
 	}
 }
 
-// write writes a group of transitions in one Store.Commit, retrying while
-// the store fails in a way that may pass. When the store refuses the group
-// (a ConflictException or ValidationException, which writing again cannot
-// mend), it writes the halves apart, so that only the executions whose
-// transitions are refused are dropped: a new execution whose name was
-// taken by a closed one fails its start with ExecutionAlreadyExists, an
-// execution another engine changed stops being driven here, and the other
-// executions of the group carry on.
+// write writes a group of transitions in one Store.Commit, retrying with
+// backoff while the store fails in a way that may pass (see refusal). When
+// the store refuses the group, which writing again cannot mend, it writes
+// the halves apart, so that only the executions whose transitions are
+// refused are dropped: a new execution whose name was taken by a closed
+// one fails its start with ExecutionAlreadyExists, an execution another
+// engine changed stops being driven here, and the other executions of the
+// group carry on. Once the engine closes it stops retrying, and once
+// Close stops waiting the commit in flight is cancelled; the transitions
+// not written are not lost: their executions resume from the store's
+// history on the next Start.
 func (e *Engine) write(chunk []*pendingCommit) {
 	var backoff time.Duration
 	commits := make([]Commit, len(chunk))
@@ -318,7 +404,7 @@ func (e *Engine) write(chunk []*pendingCommit) {
 		commits[i] = p.commit
 	}
 	for {
-		err := e.store.Commit(context.Background(), commits)
+		err := e.store.Commit(e.drainCtx, commits)
 		if err == nil {
 			for _, p := range chunk {
 				rec := p.commit.Execution
@@ -332,33 +418,12 @@ func (e *Engine) write(chunk []*pendingCommit) {
 			}
 			return
 		}
-		var ae *sfn.Error
-		if errors.As(err, &ae) && (ae.Code == sfn.CodeConflict || ae.Code == sfn.CodeValidation) {
-			if len(chunk) > 1 {
-				half := len(chunk) / 2
-				e.write(chunk[:half])
-				e.write(chunk[half:])
-				return
-			}
-			p := chunk[0]
-			e.forget(p.x)
-			switch {
-			case ae.Code == sfn.CodeConflict && p.commit.Seq == 1:
-				// A closed execution (or one of another engine) has
-				// this name already.
-				e.log.Info("start refused: the execution exists already", "execution", p.commit.Execution.ARN, "err", err)
-				if p.done != nil {
-					p.done <- errorf(sfn.CodeExecutionAlreadyExists, "execution %s exists already", p.commit.Execution.ARN)
-				}
-			default:
-				e.log.Error("commit refused; dropping the execution from memory", "execution", p.commit.Execution.ARN, "err", err)
-				if p.done != nil {
-					p.done <- errorf(sfn.CodeServiceUnavailable, "the execution's transition could not be stored: %s", ae.Message)
-				}
-			}
+		if e.drainCtx.Err() == nil && isRefusal(err) {
+			e.refused(chunk, err)
 			return
 		}
 		if e.isClosed() {
+			e.log.Warn("writing transitions failed while the engine closes; their executions resume from the store on the next start", "err", err, "transitions", len(chunk))
 			for _, p := range chunk {
 				if p.done != nil {
 					p.done <- e.storeError("commit", err)
@@ -369,8 +434,69 @@ func (e *Engine) write(chunk []*pendingCommit) {
 		backoff = min(max(2*backoff, 10*time.Millisecond), 2*time.Second)
 		e.log.Error("writing transitions failed; retrying", "err", err, "transitions", len(chunk), "retry_in", backoff)
 		wait := make(chan struct{})
-		e.clock.AfterFunc(backoff, func() { close(wait) })
-		<-wait
+		stop := e.clock.AfterFunc(backoff, func() { close(wait) })
+		select {
+		case <-wait:
+		case <-e.closing:
+			stop()
+		}
+	}
+}
+
+// isRefusal reports whether a Store refused a commit for a reason writing
+// it again cannot mend: an error wrapping ErrCommitRefused, or any
+// *sfn.Error but ServiceUnavailable and ExecutionLimitExceeded (which say
+// the store is unavailable or busy), such as ConflictException for a
+// transition another engine wrote first or a name a closed execution has,
+// and ValidationException for a transition the store cannot hold. Every
+// other error may pass.
+func isRefusal(err error) bool {
+	if errors.Is(err, ErrCommitRefused) {
+		return true
+	}
+	var ae *sfn.Error
+	if !errors.As(err, &ae) {
+		return false
+	}
+	switch ae.Code {
+	case sfn.CodeServiceUnavailable, sfn.CodeExecutionLimitExceeded:
+		return false
+	}
+	return true
+}
+
+// refused writes the halves of a refused group apart, and drops the
+// execution of a lone refused transition.
+func (e *Engine) refused(chunk []*pendingCommit, err error) {
+	if len(chunk) > 1 {
+		half := len(chunk) / 2
+		e.write(chunk[:half])
+		e.write(chunk[half:])
+		return
+	}
+	p := chunk[0]
+	e.forget(p.x)
+	var ae *sfn.Error
+	isAPIError := errors.As(err, &ae)
+	switch {
+	case isAPIError && ae.Code == sfn.CodeConflict && p.commit.Seq == 1:
+		// A closed execution (or one of another engine) has this name
+		// already.
+		e.log.Info("start refused: the execution exists already", "execution", p.commit.Execution.ARN, "err", err)
+		if p.done != nil {
+			p.done <- errorf(sfn.CodeExecutionAlreadyExists, "execution %s exists already", p.commit.Execution.ARN)
+		}
+	case isAPIError:
+		e.log.Error("commit refused; dropping the execution from memory", "execution", p.commit.Execution.ARN, "err", err)
+		if p.done != nil {
+			p.done <- errorf(sfn.CodeServiceUnavailable, "the execution's transition could not be stored: %s", ae.Message)
+		}
+	default:
+		// The store's own words stay in the log, as storeError keeps them.
+		e.log.Error("commit refused; dropping the execution from memory", "execution", p.commit.Execution.ARN, "err", err)
+		if p.done != nil {
+			p.done <- errorf(sfn.CodeServiceUnavailable, "the execution's transition could not be stored")
+		}
 	}
 }
 
@@ -394,7 +520,6 @@ func (e *Engine) forget(x *execution) {
 }
 
 func (e *Engine) effectLoop() {
-	defer e.wg.Done()
 	for {
 		items, ok := e.effects.take()
 		if !ok {

@@ -774,7 +774,7 @@ func (x *execution) runWait(t *thread, st *asl.State) (string, any) {
 
 func (x *execution) armWait(t *thread) {
 	id, gen := t.ID, t.Gen
-	t.stops = append(t.stops, x.e.clock.AfterFunc(max(t.Due.Sub(x.now()), 0), func() { x.waitDone(id, gen) }))
+	t.stops = append(t.stops, x.e.afterFunc(max(t.Due.Sub(x.now()), 0), "a Wait state's or a retry's timer", func() { x.waitDone(id, gen) }))
 }
 
 func (x *execution) waitDone(id int, gen int64) {

@@ -50,18 +50,28 @@ func (e *Engine) StartSyncExecution(ctx context.Context, in sfn.StartExecutionIn
 	return e.DescribeExecution(ctx, x.rec.ARN)
 }
 
-// wait returns when the execution's end is written, or ctx is done.
+// wait returns when the execution's end is written, or ctx is done, or
+// the engine closes (ServiceUnavailable: the execution resumes on the
+// next Start).
 func (x *execution) wait(ctx context.Context) error {
 	select {
 	case <-x.done:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-x.e.closing:
+		select {
+		case <-x.done:
+			return nil
+		default:
+		}
+		return errorf(sfn.CodeServiceUnavailable, "the engine closed before execution %s ended", x.rec.ARN)
 	}
 }
 
 // Wait returns once the execution has closed and its end is written, or
-// when ctx is done; ExecutionDoesNotExist when there is no such execution.
+// when ctx is done; ExecutionDoesNotExist when there is no such execution,
+// ServiceUnavailable when the engine closes first.
 func (e *Engine) Wait(ctx context.Context, executionARN string) error {
 	if err := checkExecutionARN(executionARN); err != nil {
 		return err
@@ -164,8 +174,10 @@ func (e *Engine) start(ctx context.Context, in sfn.StartExecutionInput) (*execut
 	done := make(chan error, 1)
 	x.flush(done)
 	x.mu.Unlock()
-	if err := <-done; err != nil {
-		e.forget(x)
+	if err := e.awaitWrite(ctx, done); err != nil {
+		if ctx.Err() == nil {
+			e.forget(x)
+		}
 		return nil, err
 	}
 	return x, nil
@@ -177,7 +189,7 @@ func (x *execution) armTTL() {
 		return
 	}
 	due := x.rec.StartDate.Add(time.Duration(*x.sm.TimeoutSeconds) * time.Second)
-	x.stopTTL = x.e.clock.AfterFunc(max(due.Sub(x.now()), 0), func() {
+	x.stopTTL = x.e.afterFunc(max(due.Sub(x.now()), 0), "an execution's TimeoutSeconds timer", func() {
 		x.mu.Lock()
 		defer x.mu.Unlock()
 		if x.closed || x.dead {
@@ -303,7 +315,7 @@ func (e *Engine) StopExecution(ctx context.Context, in sfn.StopExecutionInput) (
 	done := make(chan error, 1)
 	x.flush(done)
 	x.mu.Unlock()
-	if err := <-done; err != nil {
+	if err := e.awaitWrite(ctx, done); err != nil {
 		return time.Time{}, err
 	}
 	return stop, nil
@@ -428,7 +440,7 @@ func (e *Engine) callback(ctx context.Context, token string, success bool, f fun
 		done := make(chan error, 1)
 		x.flush(done)
 		x.mu.Unlock()
-		return <-done
+		return e.awaitWrite(ctx, done)
 	}
 	succeeded, spent := x.succeeded[token], x.spent[token]
 	closed := x.closed

@@ -141,7 +141,7 @@ func (x *execution) runTask(t *thread, st *asl.State) (string, any) {
 func (x *execution) armTask(t *thread) {
 	id, gen, call := t.ID, t.Gen, t.Task
 	if !call.TimeoutDue.IsZero() {
-		t.stops = append(t.stops, x.e.clock.AfterFunc(max(call.TimeoutDue.Sub(x.now()), 0), func() {
+		t.stops = append(t.stops, x.e.afterFunc(max(call.TimeoutDue.Sub(x.now()), 0), "a task's TimeoutSeconds timer", func() {
 			x.taskResult(id, gen, "", nil, &failure{Error: asl.ErrorTimeout}, true)
 		}))
 	}
@@ -156,7 +156,7 @@ func (x *execution) armHeartbeat(t *thread) {
 		t.hbStop()
 	}
 	id, gen := t.ID, t.Gen
-	t.hbStop = x.e.clock.AfterFunc(time.Duration(t.Task.HeartbeatSeconds)*time.Second, func() {
+	t.hbStop = x.e.afterFunc(time.Duration(t.Task.HeartbeatSeconds)*time.Second, "a task's HeartbeatSeconds timer", func() {
 		x.taskResult(id, gen, "", nil, &failure{Error: asl.ErrorHeartbeatTimeout}, true)
 	})
 }
@@ -194,12 +194,15 @@ func errorName(err error, fallback string) string {
 }
 
 // dispatch runs a scheduled task's call, after its scheduling is written.
+// A Lambda invocation runs in a goroutine of the engine's, which Close
+// cancels; once the engine closes none starts, and the task is dispatched
+// again when its execution resumes.
 func (e *Engine) dispatch(x *execution, id int, gen int64, token string, call *taskCall) {
 	switch call.Kind {
 	case kindSQS:
 		e.sendMessage(x, id, gen, token, call)
 	default:
-		go e.invoke(x, id, gen, token, call)
+		e.spawn("invoking "+call.Resource+" for "+x.rec.ARN, func() { e.invoke(x, id, gen, token, call) })
 	}
 }
 
@@ -230,7 +233,10 @@ func (e *Engine) sendMessage(x *execution, id int, gen int64, token string, call
 		x.taskResult(id, gen, token, nil, &failure{Error: "SQS.QueueDoesNotExistException", Cause: fmt.Sprintf("the local engine has no queues; no queue %s", url)}, false)
 		return
 	}
-	msgID, err := e.queues.SendMessage(context.Background(), p)
+	msgID, err := e.queues.SendMessage(e.drainCtx, p)
+	if err != nil && e.drainCtx.Err() != nil {
+		return // the engine closed; the task is sent again when its execution resumes
+	}
 	if err != nil {
 		x.taskResult(id, gen, token, nil, &failure{Error: errorName(err, "SQS.AmazonSQSException"), Cause: err.Error()}, false)
 		return
@@ -268,7 +274,7 @@ func (x *execution) submitted(id int, gen int64, token string, result map[string
 }
 
 func (e *Engine) invoke(x *execution, id int, gen int64, token string, call *taskCall) {
-	ctx := context.Background()
+	ctx := e.runCtx
 	if !call.TimeoutDue.IsZero() {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadline(ctx, call.TimeoutDue)
@@ -296,7 +302,7 @@ func (e *Engine) invoke(x *execution, id int, gen int64, token string, call *tas
 	}
 	res, err := e.functions.Invoke(ctx, sfn.InvokeParams{FunctionName: name, Payload: []byte(bodyText(payload))})
 	if ctx.Err() != nil {
-		return // the task's timeout ends it, whatever the call returned
+		return // the task's timeout, or Close, ends it, whatever the call returned
 	}
 	if err != nil {
 		fallback := "Lambda.ServiceException"

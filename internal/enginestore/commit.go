@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/aiflow/aiflow/internal/eventstore"
@@ -35,7 +36,9 @@ func (g *group) last(commits []engine.Commit) *engine.Commit {
 // returns a ValidationException *sfn.Error for a malformed commit and a
 // ConflictException one for a Seq that is not the next of its execution,
 // for a Seq stored already with other content, and for a first commit
-// whose name its state machine has already.
+// whose name its state machine has already. An error wrapping
+// engine.ErrCommitRefused (no API error) says the database refuses the
+// data of a commit; other errors (the database is unavailable) may pass.
 //
 // A commit that is stored already with the same Type and Data (a retry of
 // a call that landed) writes nothing and, alone or with other such
@@ -210,7 +213,28 @@ func (s *Store) commitError(ctx context.Context, commits []engine.Commit, groups
 	case isUniqueViolation(err, nameConstraint):
 		return s.nameConflict(ctx, commits)
 	}
+	if reason, ok := refusedData(err); ok {
+		return fmt.Errorf("committing %d transitions: %w: %s", len(commits), engine.ErrCommitRefused, reason)
+	}
 	return opaque(fmt.Sprintf("committing %d transitions", len(commits)), err)
+}
+
+// refusedData reports whether PostgreSQL refused a statement for its data,
+// which sending it again cannot mend, and why: a data exception (class 22,
+// such as a NUL byte in a text column), an integrity constraint violation
+// (class 23) or a program limit exceeded (class 54, such as a row too
+// large). Every other error (a lost connection, a failover, a deadlock)
+// may pass.
+func refusedData(err error) (reason string, ok bool) {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || len(pgErr.Code) != 5 {
+		return "", false
+	}
+	switch pgErr.Code[:2] {
+	case "22", "23", "54":
+		return pgErr.Message + " (SQLSTATE " + pgErr.Code + ")", true
+	}
+	return "", false
 }
 
 // groupOf finds the group of a stream as an eventstore error names it

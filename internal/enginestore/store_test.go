@@ -151,6 +151,7 @@ func TestAFailedSummaryWritesNoHistory(t *testing.T) {
 	require.False(t, errors.As(err, &pgErr), "pgx errors do not leave the store: %v", err)
 	var engErr *sfn.Error
 	require.False(t, errors.As(err, &engErr), "a database failure is no API error: %v", err)
+	require.ErrorIs(t, err, engine.ErrCommitRefused, "the database refuses the data for good: the engine must not write it again")
 
 	v, err := b.events.StreamVersion(ctx, enginestore.StreamID(r.ARN))
 	require.NoError(t, err)
@@ -293,4 +294,36 @@ func TestEngineRefusesTheNameOfAClosedExecution(t *testing.T) {
 	d, err := e.DescribeExecution(ctx, first.ExecutionARN)
 	require.NoError(t, err)
 	require.Equal(t, sfn.StatusSucceeded, d.Status)
+}
+
+// TestEngineDropsAnExecutionWhoseStartIsRefused: on PostgreSQL, a start
+// whose summary the database cannot hold (a NUL byte in its trace header)
+// is refused once, not written again forever: the start fails, the other
+// executions carry on, and Close returns.
+func TestEngineDropsAnExecutionWhoseStartIsRefused(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgclustertest.Pool(t) // its own database: the engine resumes what it finds open
+	events, err := eventstore.Open(ctx, pool, eventstore.Options{})
+	require.NoError(t, err)
+	store, err := enginestore.New(ctx, pool, events)
+	require.NoError(t, err)
+	e, err := engine.New(engine.Config{Store: store})
+	require.NoError(t, err)
+	require.NoError(t, e.Start(ctx))
+	name := fmt.Sprintf("refused-%d", seq.Add(1))
+	sm, err := e.CreateStateMachine(ctx, sfn.CreateStateMachineInput{Name: name, Definition: `{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`})
+	require.NoError(t, err)
+	_, err = e.StartExecution(ctx, sfn.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Name: "refused", TraceHeader: "Root=1\x00"})
+	var ee *sfn.Error
+	require.ErrorAs(t, err, &ee)
+	require.Equal(t, sfn.CodeServiceUnavailable, ee.Code)
+	require.Contains(t, ee.Message, "could not be stored")
+	_, err = e.DescribeExecution(ctx, strings.Replace(sm.StateMachineARN, ":stateMachine:", ":execution:", 1)+":refused")
+	require.ErrorAs(t, err, &ee)
+	require.Equal(t, sfn.CodeExecutionDoesNotExist, ee.Code)
+	ok, err := e.StartExecution(ctx, sfn.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Name: "after"})
+	require.NoError(t, err, "the engine carries on")
+	require.NoError(t, e.Wait(ctx, ok.ExecutionARN))
+	require.NoError(t, e.Close())
 }

@@ -1,5 +1,6 @@
 // Package enginetest holds what tests of the engine's ports share: the
-// contract suites that every adapter of a port must pass.
+// contract suites that every adapter of a port must pass, and Store, a
+// fake engine.Store for injecting failures.
 package enginetest
 
 import (

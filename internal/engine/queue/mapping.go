@@ -232,7 +232,7 @@ func (m *mapping) invoke(batch []events.SQSMessage) {
 	defer m.running.Done()
 	defer func() { <-m.sem }()
 	b := m.b
-	ctx, cancel := context.WithDeadline(context.Background(), b.clock.Now().Add(m.cfg.FunctionTimeout))
+	ctx, cancel := context.WithDeadline(b.handlers, b.clock.Now().Add(m.cfg.FunctionTimeout))
 	defer cancel()
 	requestID := b.newID()
 	ctx = lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{AwsRequestID: requestID, InvokedFunctionArn: m.functionARN})

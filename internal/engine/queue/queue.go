@@ -126,6 +126,11 @@ type Broker struct {
 	mappings map[*mapping]struct{}
 	closed   bool
 	done     chan struct{} // closed by Close
+	// handlers is the context of every handler's invocation; Close
+	// cancels it. No caller's context outlives New, so it stems from
+	// context.Background.
+	handlers     context.Context
+	stopHandlers context.CancelFunc
 }
 
 var _ sfn.QueueSender = (*Broker)(nil)
@@ -144,6 +149,7 @@ func New(cfg Config) *Broker {
 		mappings:  map[*mapping]struct{}{},
 		done:      make(chan struct{}),
 	}
+	b.handlers, b.stopHandlers = context.WithCancel(context.Background())
 	if b.clock == nil {
 		b.clock = clock.System{}
 	}
@@ -827,8 +833,9 @@ func (b *Broker) Stats(url string) (Stats, error) {
 	return s, nil
 }
 
-// Close stops every event source mapping, waits for running handlers to
-// return and stops the broker's timers; later calls fail with ErrClosed.
+// Close stops every event source mapping, cancels the context of running
+// handlers and waits for them to return, and stops the broker's timers (a
+// timer firing later does nothing); later calls fail with ErrClosed.
 // Close always returns nil.
 func (b *Broker) Close() error {
 	b.mu.Lock()
@@ -838,6 +845,7 @@ func (b *Broker) Close() error {
 	}
 	b.closed = true
 	close(b.done)
+	b.stopHandlers()
 	ms := make([]*mapping, 0, len(b.mappings))
 	for m := range b.mappings {
 		ms = append(ms, m)

@@ -519,3 +519,30 @@ func TestClose(t *testing.T) {
 		require.NoError(t, b.Close(), "closing twice is fine")
 	})
 }
+
+// TestCloseCancelsRunningHandlers: Close cancels the context of a running
+// handler, so one that honours it ends, and Close with it.
+func TestCloseCancelsRunningHandlers(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		b := queue.New(queue.Config{})
+		url, err := b.CreateQueue(queue.QueueConfig{Name: "ai-steps"})
+		require.NoError(t, err)
+		started, ended := make(chan struct{}), make(chan error, 1)
+		_, err = b.Subscribe(url, func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+			close(started)
+			<-ctx.Done()
+			ended <- ctx.Err()
+			return events.SQSEventResponse{}, ctx.Err()
+		}, queue.MappingConfig{})
+		require.NoError(t, err)
+		_, err = b.SendMessage(t.Context(), sfn.SendMessageParams{QueueURL: url, Body: "x"})
+		require.NoError(t, err)
+		<-started
+
+		begin := time.Now()
+		require.NoError(t, b.Close())
+		require.Zero(t, time.Since(begin), "Close does not wait for the handler's timeout")
+		require.ErrorIs(t, <-ended, context.Canceled)
+	})
+}
