@@ -74,7 +74,15 @@ func runCheck(t *testing.T, opts runOptions) checkRun {
 		}
 		env = append(env, kv)
 	}
-	// A HOME of its own holds no ~/.aws files.
+	// A HOME of its own holds no ~/.aws files. Go's own files (its
+	// telemetry counters, which a child of `go env` may still be writing
+	// when the test ends) stay in the real configuration folder, so the
+	// temporary HOME can be removed.
+	if _, set := os.LookupEnv("XDG_CONFIG_HOME"); !set {
+		if dir, err := os.UserConfigDir(); err == nil {
+			env = append(env, "XDG_CONFIG_HOME="+dir)
+		}
+	}
 	env = append(env, "HOME="+t.TempDir())
 	path := os.Getenv("PATH")
 	if opts.binDir != "" {
