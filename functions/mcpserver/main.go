@@ -13,33 +13,32 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/supportdesk"
 	"github.com/aiflow/aiflow/internal/telemetry"
 )
 
 func main() {
-	if err := run(context.Background()); err != nil {
+	cfg, err := config.LoadMCPServer(os.LookupEnv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err) // it names the binary itself
+		os.Exit(1)
+	}
+	if err := run(context.Background(), cfg); err != nil {
 		fmt.Fprintf(os.Stderr, "functions/mcpserver: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context) error {
-	cfg, err := supportdesk.LoadFunctionConfig(os.LookupEnv)
-	if err != nil {
-		return err
-	}
-	logger := telemetry.NewLogger(telemetry.LoggerOptions{
-		Level:    cfg.Log.Level,
-		Format:   cfg.Log.Format,
-		InLambda: telemetry.DetectLambda(os.LookupEnv),
-	})
+func run(ctx context.Context, cfg config.MCPServer) error {
+	logger := telemetry.NewLogger(cfg.Log.LoggerOptions(nil))
 	pool, err := pgxpool.New(ctx, cfg.DatabaseURL) // connects lazily
 	if err != nil {
 		return fmt.Errorf("opening the database pool: %w", err)
 	}
-	server, err := supportdesk.NewServer(supportdesk.New(pool, cfg.DeskOptions()), supportdesk.ServerOptions{
-		Version: os.Getenv("AWS_LAMBDA_FUNCTION_VERSION"),
+	desk := supportdesk.ConfigOf(cfg.Support)
+	server, err := supportdesk.NewServer(supportdesk.New(pool, desk.DeskOptions()), supportdesk.ServerOptions{
+		Version: cfg.Version,
 		Logger:  logger,
 	})
 	if err != nil {
@@ -47,15 +46,15 @@ func run(ctx context.Context) error {
 	}
 	h, err := supportdesk.NewHTTPHandler(supportdesk.HTTPOptions{
 		Server:         server,
-		TokenSecret:    cfg.TokenSecret,
-		AllowedOrigins: cfg.AllowedOrigins,
+		TokenSecret:    desk.TokenSecret,
+		AllowedOrigins: desk.AllowedOrigins,
 		Stateless:      true,
 		Logger:         logger,
 	})
 	if err != nil {
 		return err
 	}
-	logger.Info("mcpserver ready", "allowed_origins", cfg.AllowedOrigins, "refund_window", cfg.Rules.RefundWindow, "approval_threshold_cents", cfg.Rules.ApprovalThresholdCents)
+	logger.Info("mcpserver ready", "allowed_origins", desk.AllowedOrigins, "refund_window", desk.Rules.RefundWindow, "approval_threshold_cents", desk.Rules.ApprovalThresholdCents)
 	lambda.StartHandlerFunc(supportdesk.NewFunctionURLHandler(h).Handle)
 	return nil
 }

@@ -15,7 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// Environment variables LoadConfig reads.
+// Environment variables of Sources (config.MCPStep reads them).
 const (
 	// EnvConfigFile names a configuration file (YAML or JSON).
 	EnvConfigFile = "AIFLOW_MCP_CONFIG"
@@ -123,21 +123,30 @@ func ParseConfig(src []byte) (Config, error) {
 	return c, nil
 }
 
-// LoadConfig builds the configuration from the environment: the file
-// named by AIFLOW_MCP_CONFIG, then the servers of AIFLOW_MCP_SERVERS.
-// lookupEnv is os.LookupEnv in production; readFile os.ReadFile (nil
-// means it).
-func LoadConfig(lookupEnv func(string) (string, bool), readFile func(string) ([]byte, error)) (Config, error) {
+// Sources are where a configuration comes from: the values of
+// AIFLOW_MCP_CONFIG and AIFLOW_MCP_SERVERS, which config.MCPStep holds.
+type Sources struct {
+	// File names a configuration file (YAML or JSON); empty means none.
+	File string
+	// Servers holds servers inline: a JSON object of ServerConfig by name.
+	// A server named here replaces one of the same name in File.
+	Servers string
+}
+
+// ReadConfig builds the configuration of src: the servers of its file,
+// then its inline servers. readFile is os.ReadFile when nil. Errors name
+// the variable the bad source came from.
+func ReadConfig(src Sources, readFile func(string) ([]byte, error)) (Config, error) {
 	if readFile == nil {
 		readFile = os.ReadFile
 	}
 	c := Config{Servers: map[string]ServerConfig{}}
-	if file, ok := lookupEnv(EnvConfigFile); ok && file != "" {
-		src, err := readFile(file)
+	if file := src.File; file != "" {
+		b, err := readFile(file)
 		if err != nil {
 			return Config{}, fmt.Errorf("%s: reading the MCP configuration: %w", EnvConfigFile, err)
 		}
-		fc, err := ParseConfig(src)
+		fc, err := ParseConfig(b)
 		if err != nil {
 			return Config{}, fmt.Errorf("%s=%s: %w", EnvConfigFile, file, err)
 		}
@@ -145,7 +154,7 @@ func LoadConfig(lookupEnv func(string) (string, bool), readFile func(string) ([]
 			c.Servers[name] = s
 		}
 	}
-	if inline, ok := lookupEnv(EnvServers); ok && strings.TrimSpace(inline) != "" {
+	if inline := src.Servers; strings.TrimSpace(inline) != "" {
 		var servers map[string]ServerConfig
 		dec := yaml.NewDecoder(strings.NewReader(inline))
 		dec.KnownFields(true)
@@ -160,6 +169,16 @@ func LoadConfig(lookupEnv func(string) (string, bool), readFile func(string) ([]
 		return Config{}, err
 	}
 	return c, nil
+}
+
+// LoadConfig is ReadConfig of the values of AIFLOW_MCP_CONFIG and
+// AIFLOW_MCP_SERVERS that lookupEnv gives, for the CLI's commands that do
+// not load a config.MCPStep.
+func LoadConfig(lookupEnv func(string) (string, bool), readFile func(string) ([]byte, error)) (Config, error) {
+	var src Sources
+	src.File, _ = lookupEnv(EnvConfigFile)
+	src.Servers, _ = lookupEnv(EnvServers)
+	return ReadConfig(src, readFile)
 }
 
 // Validate checks every server: a name, exactly one of command and urls,
