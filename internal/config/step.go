@@ -2,6 +2,7 @@ package config
 
 import (
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"maps"
 	"net/url"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aiflow/aiflow/internal/mcpclient/mcpconfig"
 	"github.com/aiflow/aiflow/internal/telemetry"
 )
 
@@ -219,12 +221,12 @@ func (r *reader) modelAPI(provider, defSecret string) ModelAPI {
 // and `aiflow invoke mcpstep`).
 type MCPStep struct {
 	Step
-	// ConfigFile is AIFLOW_MCP_CONFIG, a file (YAML or JSON) of the MCP
-	// servers.
-	ConfigFile string
-	// Servers is AIFLOW_MCP_SERVERS, servers inline: a JSON object of
-	// server configurations by name, which win over the file's.
-	Servers string
+	// Sources are AIFLOW_MCP_CONFIG, a file (YAML or JSON) of the MCP
+	// servers, and AIFLOW_MCP_SERVERS, servers inline (a JSON object of
+	// server configurations by name, which win over the file's).
+	Sources mcpconfig.Sources
+	// MCP is the servers' configuration read from Sources.
+	MCP mcpconfig.Config
 	// Secrets is AIFLOW_MCP_SECRETS: where the servers' secrets come from.
 	Secrets SecretStore
 	// Pins is AIFLOW_MCP_PINS, the file of approved tool definitions; when
@@ -232,30 +234,66 @@ type MCPStep struct {
 	Pins string
 }
 
-// LoadMCPStep reads MCPStep from the environment through lookup. When
-// variables are invalid it returns an *Error naming functions/mcpstep and
-// listing all of them, together with an MCPStep that holds defaults in
-// their place. The servers' configuration itself is parsed by the MCP
-// client pool.
+// exampleMCPServers is the example shown for a bad AIFLOW_MCP_SERVERS.
+const exampleMCPServers = `{"desk": {"urls": ["https://desk.example.com/mcp"]}}`
+
+// LoadMCPStep reads MCPStep from the environment through lookup, the file
+// AIFLOW_MCP_CONFIG names included. When variables are invalid it returns
+// an *Error naming functions/mcpstep and listing all of them, together
+// with an MCPStep that holds defaults in their place.
 func LoadMCPStep(lookup LookupFunc) (MCPStep, error) {
 	r := newReader(lookup)
 	c := MCPStep{
-		Step:       readStep(r),
-		ConfigFile: r.string("AIFLOW_MCP_CONFIG", ""),
-		Servers:    r.string("AIFLOW_MCP_SERVERS", ""),
-		Secrets:    r.secretStore("AIFLOW_MCP_SECRETS"),
-		Pins:       r.string("AIFLOW_MCP_PINS", ""),
+		Step: readStep(r),
+		Sources: mcpconfig.Sources{
+			File:    r.string(mcpconfig.EnvConfigFile, ""),
+			Servers: r.string(mcpconfig.EnvServers, ""),
+		},
+		Secrets: r.secretStore("AIFLOW_MCP_SECRETS"),
+		Pins:    r.string("AIFLOW_MCP_PINS", ""),
 	}
+	c.MCP = r.mcpServers(c.Sources)
 	return c, r.err("functions/mcpstep")
 }
 
+// mcpServers reads the servers' configuration of src, with a problem for
+// each bad source; it is empty when one is bad.
+func (r *reader) mcpServers(src mcpconfig.Sources) mcpconfig.Config {
+	cfg, err := mcpconfig.Read(src, nil)
+	if err == nil {
+		return cfg
+	}
+	errs := []error{err}
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = joined.Unwrap()
+	}
+	for _, err := range errs {
+		var srcErr *mcpconfig.SourceError
+		if !errors.As(err, &srcErr) {
+			r.problem(mcpconfig.EnvServers, exampleMCPServers, "%v", err)
+			continue
+		}
+		example := exampleMCPServers
+		if srcErr.Var == mcpconfig.EnvConfigFile {
+			example = "mcp.yaml"
+		}
+		msg := srcErr.Err.Error()
+		if srcErr.File != "" {
+			msg = strconv.Quote(srcErr.File) + ": " + msg
+		}
+		r.problem(srcErr.Var, example, "%s", msg)
+	}
+	return mcpconfig.Config{Servers: map[string]mcpconfig.ServerConfig{}}
+}
+
 // LogValue shows the configuration in logs without the database password;
-// inline servers are reduced to whether they are set (they may hold
-// tokens in their env).
+// the servers are reduced to their names (inline ones may hold tokens in
+// their env).
 func (c MCPStep) LogValue() slog.Value {
 	return slog.GroupValue(append(c.logAttrs(),
-		slog.String("mcp_config", c.ConfigFile),
-		slog.Bool("mcp_servers_set", c.Servers != ""),
+		slog.String("mcp_config", c.Sources.File),
+		slog.Bool("mcp_servers_set", c.Sources.Servers != ""),
+		slog.String("servers", strings.Join(slices.Sorted(maps.Keys(c.MCP.Servers)), ",")),
 		slog.String("secrets", string(c.Secrets)),
 		slog.String("pins", c.Pins),
 	)...)

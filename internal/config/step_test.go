@@ -3,11 +3,16 @@ package config
 import (
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/aiflow/aiflow/internal/mcpclient/mcpconfig"
 )
 
 func TestLoadAIStepDefaults(t *testing.T) {
@@ -120,14 +125,17 @@ func TestLoadMCPStep(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, MCPStep{
 			Step:    Step{Log: Log{Level: slog.LevelInfo, Format: "auto"}, Heartbeat: 20 * time.Second, DeadlineMargin: 3 * time.Second},
+			MCP:     mcpconfig.Config{Servers: map[string]mcpconfig.ServerConfig{}},
 			Secrets: SecretsEnv,
 		}, c)
 	})
 	t.Run("Values", func(t *testing.T) {
 		t.Parallel()
+		file := filepath.Join(t.TempDir(), "mcp.yaml")
+		require.NoError(t, os.WriteFile(file, []byte("servers:\n  desk: {command: aiflow, args: [mcp, serve]}\n  search: {urls: [http://a/mcp]}\n"), 0o600))
 		c, err := LoadMCPStep(env(map[string]string{
-			"AIFLOW_MCP_CONFIG":   "mcp.yaml",
-			"AIFLOW_MCP_SERVERS":  `{"desk": {"urls": ["http://127.0.0.1:9000/mcp"]}}`,
+			"AIFLOW_MCP_CONFIG":   file,
+			"AIFLOW_MCP_SERVERS":  `{"search": {"urls": ["http://127.0.0.1:9000/mcp"]}}`,
 			"AIFLOW_MCP_SECRETS":  "secretsmanager",
 			"AIFLOW_MCP_PINS":     "pins.json",
 			"AIFLOW_SFN_ENDPOINT": "https://states.us-east-1.amazonaws.com",
@@ -135,26 +143,44 @@ func TestLoadMCPStep(t *testing.T) {
 			"AIFLOW_AI_PROVIDERS": "mistral",
 		}))
 		require.NoError(t, err)
-		require.Equal(t, "mcp.yaml", c.ConfigFile)
-		require.Equal(t, `{"desk": {"urls": ["http://127.0.0.1:9000/mcp"]}}`, c.Servers)
+		require.Equal(t, mcpconfig.Sources{File: file, Servers: `{"search": {"urls": ["http://127.0.0.1:9000/mcp"]}}`}, c.Sources)
+		require.Equal(t, map[string]mcpconfig.ServerConfig{
+			"desk":   {Command: "aiflow", Args: []string{"mcp", "serve"}},
+			"search": {URLs: []string{"http://127.0.0.1:9000/mcp"}},
+		}, c.MCP.Servers, "the inline server wins over the file's")
 		require.Equal(t, SecretsManager, c.Secrets)
 		require.Equal(t, "pins.json", c.Pins)
 		require.Equal(t, "https://states.us-east-1.amazonaws.com", c.SFNEndpoint)
+		require.Contains(t, c.LogValue().String(), "desk,search")
 	})
 	t.Run("EveryProblemAtOnce", func(t *testing.T) {
 		t.Parallel()
+		file := filepath.Join(t.TempDir(), "mcp.yaml")
+		require.NoError(t, os.WriteFile(file, []byte("servers: {a: {}}"), 0o600))
 		_, err := LoadMCPStep(env(map[string]string{
 			"AIFLOW_MCP_SECRETS":          "vault",
 			"AIFLOW_STEP_DEADLINE_MARGIN": "2m",
 			"AIFLOW_LOG_LEVEL":            "loud",
 			"AIFLOW_SFN_ENDPOINT":         "ftp://x",
+			"AIFLOW_MCP_CONFIG":           file,
+			"AIFLOW_MCP_SERVERS":          `{"x": {"bogus": 1}}`,
 		}))
-		require.Equal(t, []string{"AIFLOW_LOG_LEVEL", "AIFLOW_STEP_DEADLINE_MARGIN", "AIFLOW_SFN_ENDPOINT", "AIFLOW_MCP_SECRETS"}, vars(problems(t, err)))
-		require.True(t, strings.HasPrefix(err.Error(), "functions/mcpstep: 4 configuration problems:\n"), err.Error())
+		got := problems(t, err)
+		require.Equal(t, []string{"AIFLOW_LOG_LEVEL", "AIFLOW_STEP_DEADLINE_MARGIN", "AIFLOW_SFN_ENDPOINT", "AIFLOW_MCP_SECRETS",
+			"AIFLOW_MCP_CONFIG", "AIFLOW_MCP_SERVERS"}, vars(got))
+		require.True(t, strings.HasPrefix(err.Error(), "functions/mcpstep: 6 configuration problems:\n"), err.Error())
+		require.Equal(t, strconv.Quote(file)+`: MCP server "a": give a command (stdio) or urls (Streamable HTTP)`, got[4].Problem)
+		require.Contains(t, got[5].Problem, "reading the MCP servers: ")
+		require.Contains(t, got[5].Problem, "field bogus not found")
+
+		_, err = LoadMCPStep(env(map[string]string{"AIFLOW_MCP_CONFIG": filepath.Join(t.TempDir(), "missing.yaml")}))
+		require.ErrorContains(t, err, "AIFLOW_MCP_CONFIG: reading the MCP configuration: ")
+		_, err = LoadMCPStep(env(map[string]string{"AIFLOW_MCP_SERVERS": `{"a/b": {"command": "x"}}`}))
+		require.ErrorContains(t, err, `AIFLOW_MCP_SERVERS: MCP server "a/b": a server's name`)
 	})
 	t.Run("LogValueHidesInlineServers", func(t *testing.T) {
 		t.Parallel()
-		c := MCPStep{Servers: `{"x": {"command": "x", "env": {"TOKEN": "hunter2"}}}`, Step: Step{DatabaseURL: "postgres://u:hunter2@db/x"}}
+		c := MCPStep{Sources: mcpconfig.Sources{Servers: `{"x": {"command": "x", "env": {"TOKEN": "hunter2"}}}`}, Step: Step{DatabaseURL: "postgres://u:hunter2@db/x"}}
 		require.NotContains(t, c.LogValue().String(), "hunter2")
 	})
 }

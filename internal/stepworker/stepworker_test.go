@@ -113,11 +113,22 @@ func TestWorkersReportConfigurationProblems(t *testing.T) {
 	_, err = config.LoadAIStep(lookupOf(map[string]string{"AIFLOW_AI_PROVIDERS": "openai", "AIFLOW_AI_SECRETS": "vault"}))
 	require.ErrorContains(t, err, `AIFLOW_AI_SECRETS: "vault" is neither env nor secretsmanager`)
 
-	cfg, err := config.LoadMCPStep(lookupOf(map[string]string{"AIFLOW_MCP_SERVERS": `{"x": {"bogus": 1}}`}))
-	require.NoError(t, err)
-	_, err = mcpworker.New(context.Background(), cfg, stepworker.Options{})
+	_, err = config.LoadMCPStep(lookupOf(map[string]string{"AIFLOW_MCP_SERVERS": `{"x": {"bogus": 1}}`}))
 	require.ErrorContains(t, err, "AIFLOW_MCP_SERVERS")
-	require.Equal(t, "functions/mcpstep: "+err.Error(), stepworker.ErrorOf("functions/mcpstep", err))
+	require.Equal(t, err.Error(), stepworker.ErrorOf("functions/mcpstep", err))
+	require.Contains(t, err.Error(), "functions/mcpstep: 1 configuration problem")
+}
+
+// TestMCPStepWorkerClosesItsPool builds the mcp step worker from
+// variables as its Lambda does, with no server configured.
+func TestMCPStepWorkerClosesItsPool(t *testing.T) {
+	t.Parallel()
+	cfg, err := config.LoadMCPStep(lookupOf(map[string]string{"AIFLOW_SFN_ENDPOINT": "http://127.0.0.1:1"}))
+	require.NoError(t, err)
+	w, err := mcpworker.New(context.Background(), cfg, stepworker.Options{})
+	require.NoError(t, err)
+	require.NotNil(t, w.Runtime)
+	w.Close()
 }
 
 // modelSDKs are the import paths of the model providers' SDKs.

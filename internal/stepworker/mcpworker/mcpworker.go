@@ -17,12 +17,8 @@ import (
 // New builds the mcp step worker: the MCP pool (its sessions stay open
 // across invocations; Close closes them) with only approved tools when
 // cfg.Pins is set; callbacks to AIFLOW_SFN_ENDPOINT or AWS. It returns the
-// errors of reading the servers' configuration and making the clients.
+// errors of making the clients.
 func New(ctx context.Context, cfg config.MCPStep, o stepworker.Options) (*stepworker.Worker, error) {
-	mcpCfg, err := mcpclient.ReadConfig(mcpclient.Sources{File: cfg.ConfigFile, Servers: cfg.Servers}, nil)
-	if err != nil {
-		return nil, err
-	}
 	w, err := stepworker.New(ctx, cfg.Step, o, "mcpstep")
 	if err != nil {
 		return nil, err
@@ -32,7 +28,7 @@ func New(ctx context.Context, cfg config.MCPStep, o stepworker.Options) (*stepwo
 		w.Close()
 		return nil, err
 	}
-	opts := mcpclient.Options{Config: mcpCfg, Secrets: src, Logger: w.Logger, ClientName: "aiflow-mcpstep"}
+	opts := mcpclient.Options{Config: cfg.MCP, Secrets: src, Logger: w.Logger, ClientName: "aiflow-mcpstep"}
 	if cfg.Pins != "" {
 		opts.Pins, opts.RequireApproval = &mcpclient.FilePins{Path: cfg.Pins}, true
 	}
