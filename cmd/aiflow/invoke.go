@@ -15,7 +15,6 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/aiflow/aiflow/internal/apifunction"
 	"github.com/aiflow/aiflow/internal/config"
@@ -24,7 +23,6 @@ import (
 	"github.com/aiflow/aiflow/internal/stepworker/aiworker"
 	"github.com/aiflow/aiflow/internal/stepworker/mcpworker"
 	"github.com/aiflow/aiflow/internal/supportdesk"
-	"github.com/aiflow/aiflow/internal/telemetry"
 )
 
 const invokeUsage = "usage: aiflow invoke FUNCTION --event FILE [--timeout DURATION]"
@@ -92,33 +90,15 @@ func buildRecorder(ctx context.Context, e env) (lambda.Handler, func(), error) {
 // buildMCPServer builds the customer-support MCP server's function URL
 // handler as functions/mcpserver does.
 func buildMCPServer(ctx context.Context, e env) (lambda.Handler, func(), error) {
-	fcfg, err := config.LoadMCPServer(e.lookup)
+	cfg, err := config.LoadMCPServer(e.lookup)
 	if err != nil {
 		return nil, nil, err
 	}
-	cfg := supportdesk.ConfigOf(fcfg.Support)
-	logger := telemetry.NewLogger(telemetry.LoggerOptions{Level: fcfg.Log.Level, Format: fcfg.Log.Format, Writer: e.stderr})
-	pool, err := pgxpool.New(ctx, fcfg.DatabaseURL) // connects lazily, as on Lambda
+	f, err := supportdesk.NewFunction(ctx, cfg, supportdesk.FunctionOptions{LogWriter: e.stderr, Version: versionString()})
 	if err != nil {
-		return nil, nil, fmt.Errorf("opening the database pool: %w", err)
-	}
-	server, err := supportdesk.NewServer(supportdesk.New(pool, cfg.DeskOptions()), supportdesk.ServerOptions{Version: versionString(), Logger: logger})
-	if err != nil {
-		pool.Close()
 		return nil, nil, err
 	}
-	h, err := supportdesk.NewHTTPHandler(supportdesk.HTTPOptions{
-		Server:         server,
-		TokenSecret:    cfg.TokenSecret,
-		AllowedOrigins: cfg.AllowedOrigins,
-		Stateless:      true,
-		Logger:         logger,
-	})
-	if err != nil {
-		pool.Close()
-		return nil, nil, err
-	}
-	return lambda.NewHandler(supportdesk.NewFunctionURLHandler(h).Handle), pool.Close, nil
+	return lambda.NewHandler(f.Handler.Handle), f.Close, nil
 }
 
 // findInvokeTarget returns the target named by a folder name or a logical
