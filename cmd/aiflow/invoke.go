@@ -15,14 +15,14 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/aiflow/aiflow/internal/apifunction"
 	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/recorder"
 	"github.com/aiflow/aiflow/internal/stepworker"
+	"github.com/aiflow/aiflow/internal/stepworker/aiworker"
+	"github.com/aiflow/aiflow/internal/stepworker/mcpworker"
 	"github.com/aiflow/aiflow/internal/supportdesk"
-	"github.com/aiflow/aiflow/internal/telemetry"
 )
 
 const invokeUsage = "usage: aiflow invoke FUNCTION --event FILE [--timeout DURATION]"
@@ -40,15 +40,19 @@ var invokeTargets = []invokeTarget{
 	{name: "api", logicalID: "ApiFunction", build: buildAPI},
 	{name: "recorder", logicalID: "RecorderFunction", build: buildRecorder},
 	{name: "mcpserver", logicalID: "McpServerFunction", build: buildMCPServer},
-	{name: "aistep", logicalID: "AiStepFunction", build: buildStepWorker(stepworker.NewAIStep)},
-	{name: "mcpstep", logicalID: "McpStepFunction", build: buildStepWorker(stepworker.NewMCPStep)},
+	{name: "aistep", logicalID: "AiStepFunction", build: buildStepWorker(config.LoadAIStep, aiworker.New)},
+	{name: "mcpstep", logicalID: "McpStepFunction", build: buildStepWorker(config.LoadMCPStep, mcpworker.New)},
 }
 
-// buildStepWorker builds a step worker's handler with the constructor its
-// function's main calls.
-func buildStepWorker(newWorker func(context.Context, stepworker.Options) (*stepworker.Worker, error)) func(ctx context.Context, e env) (lambda.Handler, func(), error) {
+// buildStepWorker builds a step worker's handler with the loader and the
+// constructor its function's main calls.
+func buildStepWorker[C any](load func(config.LookupFunc) (C, error), newWorker func(context.Context, C, stepworker.Options) (*stepworker.Worker, error)) func(ctx context.Context, e env) (lambda.Handler, func(), error) {
 	return func(ctx context.Context, e env) (lambda.Handler, func(), error) {
-		w, err := newWorker(ctx, stepworker.Options{Lookup: e.lookup, LogWriter: e.stderr})
+		cfg, err := load(e.lookup)
+		if err != nil {
+			return nil, nil, err
+		}
+		w, err := newWorker(ctx, cfg, stepworker.Options{LogWriter: e.stderr, SecretsLookupFunc: e.lookup})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -59,7 +63,11 @@ func buildStepWorker(newWorker func(context.Context, stepworker.Options) (*stepw
 // buildAPI builds the API function's entry (API Gateway requests and the
 // approvals queue's messages) as functions/api does.
 func buildAPI(ctx context.Context, e env) (lambda.Handler, func(), error) {
-	f, err := apifunction.New(ctx, apifunction.Options{Lookup: e.lookup, LogWriter: e.stderr, Version: versionString()})
+	cfg, err := config.LoadAPIFunction(e.lookup)
+	if err != nil {
+		return nil, nil, err
+	}
+	f, err := apifunction.New(ctx, apifunction.Options{Config: cfg, LogWriter: e.stderr, Version: versionString()})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -68,7 +76,11 @@ func buildAPI(ctx context.Context, e env) (lambda.Handler, func(), error) {
 
 // as functions/recorder does.
 func buildRecorder(ctx context.Context, e env) (lambda.Handler, func(), error) {
-	r, closePool, err := recorder.NewFromEnv(ctx, e.lookup, e.stderr)
+	cfg, err := config.LoadRecorder(e.lookup)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, closePool, err := recorder.NewFromConfig(ctx, cfg, e.stderr)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -78,32 +90,15 @@ func buildRecorder(ctx context.Context, e env) (lambda.Handler, func(), error) {
 // buildMCPServer builds the customer-support MCP server's function URL
 // handler as functions/mcpserver does.
 func buildMCPServer(ctx context.Context, e env) (lambda.Handler, func(), error) {
-	cfg, err := supportdesk.LoadFunctionConfig(e.lookup)
+	cfg, err := config.LoadMCPServer(e.lookup)
 	if err != nil {
 		return nil, nil, err
 	}
-	logger := telemetry.NewLogger(telemetry.LoggerOptions{Level: cfg.Log.Level, Format: cfg.Log.Format, Writer: e.stderr})
-	pool, err := pgxpool.New(ctx, cfg.DatabaseURL) // connects lazily, as on Lambda
+	f, err := supportdesk.NewFunction(ctx, cfg, supportdesk.FunctionOptions{LogWriter: e.stderr, Version: versionString()})
 	if err != nil {
-		return nil, nil, fmt.Errorf("opening the database pool: %w", err)
-	}
-	server, err := supportdesk.NewServer(supportdesk.New(pool, cfg.DeskOptions()), supportdesk.ServerOptions{Version: versionString(), Logger: logger})
-	if err != nil {
-		pool.Close()
 		return nil, nil, err
 	}
-	h, err := supportdesk.NewHTTPHandler(supportdesk.HTTPOptions{
-		Server:         server,
-		TokenSecret:    cfg.TokenSecret,
-		AllowedOrigins: cfg.AllowedOrigins,
-		Stateless:      true,
-		Logger:         logger,
-	})
-	if err != nil {
-		pool.Close()
-		return nil, nil, err
-	}
-	return lambda.NewHandler(supportdesk.NewFunctionURLHandler(h).Handle), pool.Close, nil
+	return lambda.NewHandler(f.Handler.Handle), f.Close, nil
 }
 
 // findInvokeTarget returns the target named by a folder name or a logical

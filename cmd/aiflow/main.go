@@ -141,7 +141,7 @@ func newLogger(cfg config.Log, e env) *slog.Logger {
 		Format:     cfg.Format,
 		Writer:     e.stderr,
 		IsTerminal: telemetry.IsTerminal(f),
-		InLambda:   telemetry.DetectLambda(e.lookup),
+		InLambda:   cfg.InLambda,
 	})
 }
 

@@ -1,8 +1,9 @@
 // Command aistep is the Lambda that runs ai steps: an SQS event source
 // feeds it the messages of the ai-steps queue, and it answers each task
-// with SendTaskSuccess or SendTaskFailure. It only wires: the worker is
-// built once per cold start by internal/stepworker (the same handler
-// `aiflow invoke aistep` runs), and every batch goes to internal/steps.
+// with SendTaskSuccess or SendTaskFailure. It only wires: the configuration
+// comes from internal/config, the worker is built once per cold start by
+// internal/stepworker/aiworker (the same handler `aiflow invoke aistep`
+// runs), and every batch goes to internal/steps.
 package main
 
 import (
@@ -12,15 +13,25 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/stepworker"
+	"github.com/aiflow/aiflow/internal/stepworker/aiworker"
 )
 
 func main() {
-	w, err := stepworker.NewAIStep(context.Background(), stepworker.Options{})
+	cfg, err := config.LoadAIStep(os.LookupEnv)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, stepworker.ErrorOf("functions/aistep", err))
-		os.Exit(1)
+		exit(err)
 	}
-	w.Logger.Info("aistep ready", "config", w.Config)
+	w, err := aiworker.New(context.Background(), cfg, stepworker.Options{})
+	if err != nil {
+		exit(err)
+	}
+	w.Logger.Info("aistep ready", "config", cfg)
 	lambda.StartHandlerFunc(w.Runtime.Handle)
+}
+
+func exit(err error) {
+	fmt.Fprintln(os.Stderr, stepworker.ErrorOf("functions/aistep", err))
+	os.Exit(1)
 }

@@ -8,7 +8,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 
@@ -19,14 +18,14 @@ import (
 )
 
 func main() {
-	f, err := apifunction.New(context.Background(), apifunction.Options{})
+	cfg, err := config.LoadAPIFunction(os.LookupEnv)
 	if err != nil {
-		var cfgErr *config.Error
-		if errors.As(err, &cfgErr) {
-			fmt.Fprintln(os.Stderr, err) // it names the binary itself
-		} else {
-			fmt.Fprintf(os.Stderr, "functions/api: %v\n", err)
-		}
+		fmt.Fprintln(os.Stderr, err) // it names the binary itself
+		os.Exit(1)
+	}
+	f, err := apifunction.New(context.Background(), apifunction.Options{Config: cfg})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "functions/api: %v\n", err)
 		os.Exit(1)
 	}
 	lambda.StartHandlerFunc(f.Entry.Handle)

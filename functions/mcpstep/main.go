@@ -1,11 +1,12 @@
 // Command mcpstep is the Lambda that runs mcp steps: an SQS event source
 // feeds it the messages of the mcp-steps queue, and it answers each task
-// with SendTaskSuccess or SendTaskFailure. It only wires: the worker (the
-// step settings, the MCP servers of AIFLOW_MCP_CONFIG and
+// with SendTaskSuccess or SendTaskFailure. It only wires: the configuration
+// (the step settings, the MCP servers of AIFLOW_MCP_CONFIG and
 // AIFLOW_MCP_SERVERS, their secrets from AIFLOW_MCP_SECRETS, their approved
-// tools from AIFLOW_MCP_PINS, the detail store) is built once per cold start
-// by internal/stepworker, the same handler `aiflow invoke mcpstep` runs;
-// the MCP sessions stay open across invocations.
+// tools from AIFLOW_MCP_PINS) comes from internal/config, and the worker is
+// built once per cold start by internal/stepworker/mcpworker, the same
+// handler `aiflow invoke mcpstep` runs; the MCP sessions stay open across
+// invocations. It links no model SDK.
 package main
 
 import (
@@ -15,15 +16,25 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/stepworker"
+	"github.com/aiflow/aiflow/internal/stepworker/mcpworker"
 )
 
 func main() {
-	w, err := stepworker.NewMCPStep(context.Background(), stepworker.Options{})
+	cfg, err := config.LoadMCPStep(os.LookupEnv)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, stepworker.ErrorOf("functions/mcpstep", err))
-		os.Exit(1)
+		exit(err)
 	}
-	w.Logger.Info("mcpstep ready", "config", w.Config)
+	w, err := mcpworker.New(context.Background(), cfg, stepworker.Options{})
+	if err != nil {
+		exit(err)
+	}
+	w.Logger.Info("mcpstep ready", "config", cfg)
 	lambda.StartHandlerFunc(w.Runtime.Handle)
+}
+
+func exit(err error) {
+	fmt.Fprintln(os.Stderr, stepworker.ErrorOf("functions/mcpstep", err))
+	os.Exit(1)
 }

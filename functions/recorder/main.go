@@ -13,11 +13,17 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/recorder"
 )
 
 func main() {
-	r, closePool, err := recorder.NewFromEnv(context.Background(), os.LookupEnv, os.Stderr)
+	cfg, err := config.LoadRecorder(os.LookupEnv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err) // it names the binary itself
+		os.Exit(1)
+	}
+	r, closePool, err := recorder.NewFromConfig(context.Background(), cfg, os.Stderr)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "functions/recorder: %v\n", err)
 		os.Exit(1)

@@ -1,6 +1,6 @@
 // Package apifunction builds the API Lambda (functions/api) from its
-// environment, so that its main and `aiflow invoke api` run the same
-// handler: configuration, logger, database pool, the Step Functions
+// configuration (config.APIFunction), so that its main and `aiflow invoke
+// api` run the same handler: logger, database pool, the Step Functions
 // client, the audit log and the rate limiter, built once per cold start.
 // The entry takes API Gateway requests and the approvals queue's messages.
 package apifunction
@@ -9,8 +9,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"strings"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -25,22 +23,30 @@ import (
 	"github.com/aiflow/aiflow/internal/workflow"
 )
 
-// QueueVariables are the variables holding the URLs of the queues the
-// compiler's substitutions name (template.yaml sets them).
-var QueueVariables = map[string]string{
-	workflow.AIQueueSubstitution:       "AIFLOW_AI_STEP_QUEUE_URL",
-	workflow.MCPQueueSubstitution:      "AIFLOW_MCP_STEP_QUEUE_URL",
-	workflow.ServiceQueueSubstitution:  "AIFLOW_SERVICE_STEP_QUEUE_URL",
-	workflow.ApprovalQueueSubstitution: "AIFLOW_APPROVAL_QUEUE_URL",
+// queueURLs maps the queues the compiler's substitutions name to their
+// URLs in cfg (template.yaml sets them); unset ones are left out.
+func queueURLs(q config.StepQueues) map[string]string {
+	queues := map[string]string{}
+	for sub, url := range map[string]string{
+		workflow.AIQueueSubstitution:       q.AI,
+		workflow.MCPQueueSubstitution:      q.MCP,
+		workflow.ServiceQueueSubstitution:  q.Service,
+		workflow.ApprovalQueueSubstitution: q.Approval,
+	} {
+		if url != "" {
+			queues[sub] = url
+		}
+	}
+	return queues
 }
 
 // Options are what the caller's process gives the function.
 type Options struct {
-	// Lookup reads the environment; nil means os.LookupEnv.
-	Lookup config.LookupFunc
+	// Config is the function's configuration, from config.LoadAPIFunction.
+	Config config.APIFunction
 	// LogWriter receives the logs; nil means stderr.
 	LogWriter io.Writer
-	// Version is reported by /healthz.
+	// Version is reported by /healthz; empty means Config.Version.
 	Version string
 }
 
@@ -51,26 +57,11 @@ type Function struct {
 	Close func()
 }
 
-// New builds the function. Configuration problems come back as one
-// *config.Error naming every variable.
+// New builds the function from o.Config. It returns the errors of making
+// the clients.
 func New(ctx context.Context, o Options) (*Function, error) {
-	lookup := o.Lookup
-	if lookup == nil {
-		lookup = os.LookupEnv
-	}
-	getenv := func(k string) string { v, _ := lookup(k); return strings.TrimSpace(v) }
-	cfg, err := config.LoadAPI(lookup)
-	if err != nil {
-		return nil, err
-	}
-	authCfg, err := config.LoadAuth(lookup, "functions/api")
-	if err != nil {
-		return nil, err
-	}
-	logger := telemetry.NewLogger(telemetry.LoggerOptions{
-		Level: cfg.Log.Level, Format: cfg.Log.Format, Writer: o.LogWriter,
-		InLambda: telemetry.DetectLambda(lookup),
-	})
+	cfg, authCfg := o.Config, o.Config.Auth
+	logger := telemetry.NewLogger(cfg.Log.LoggerOptions(o.LogWriter))
 	poolCfg, err := pgxpool.ParseConfig(cfg.DatabaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)
@@ -96,19 +87,14 @@ func New(ctx context.Context, o Options) (*Function, error) {
 	if err != nil {
 		return fail(err)
 	}
-	sfnClient, err := awssfn.NewClient(ctx, getenv("AIFLOW_SFN_ENDPOINT"), "")
+	sfnClient, err := awssfn.NewClient(ctx, cfg.SFNEndpoint, "")
 	if err != nil {
 		return fail(err)
 	}
-	queues := map[string]string{}
-	for sub, name := range QueueVariables {
-		if url := getenv(name); url != "" {
-			queues[sub] = url
-		}
-	}
+	queues := queueURLs(cfg.Queues)
 	version := o.Version
 	if version == "" {
-		version = getenv("AWS_LAMBDA_FUNCTION_VERSION")
+		version = cfg.Version
 	}
 	store := apistore.New(pool)
 	api := httpapi.New(httpapi.Options{
@@ -122,8 +108,8 @@ func New(ctx context.Context, o Options) (*Function, error) {
 		Audit:               audit.New(pool, audit.Options{}),
 		Limiter:             limiter,
 		QueueURLs:           queues,
-		StateMachinePrefix:  getenv("AIFLOW_STATE_MACHINE_PREFIX"),
-		StateMachineRoleARN: getenv("AIFLOW_STATE_MACHINE_ROLE_ARN"),
+		StateMachinePrefix:  cfg.StateMachinePrefix,
+		StateMachineRoleARN: cfg.StateMachineRoleARN,
 	})
 	return &Function{
 		Entry: &httpapi.Entry{

@@ -155,10 +155,7 @@ var linkRules = []linkRule{
 	{name: "the API function links no MCP SDK and no model SDK", functions: []string{"api"}, forbidden: join(mcpSDK, modelSDKs)},
 	{name: "the recorder links no MCP SDK and no model SDK", functions: []string{"recorder"}, forbidden: join(mcpSDK, modelSDKs)},
 	{name: "the MCP server links no model SDK", functions: []string{"mcpserver"}, forbidden: modelSDKs},
-	{
-		name: "the MCP step worker links no model SDK", functions: []string{"mcpstep"}, forbidden: modelSDKs,
-		pending: "the stepworker split (issue 13, configuration): internal/stepworker builds the ai and the mcp worker together",
-	},
+	{name: "the MCP step worker links no model SDK", functions: []string{"mcpstep"}, forbidden: modelSDKs},
 }
 
 func TestImportRules(t *testing.T) {

@@ -20,12 +20,17 @@ type API struct {
 // together with an API that holds defaults in their place.
 func LoadAPI(lookup LookupFunc) (API, error) {
 	r := newReader(lookup)
-	cfg := API{
+	cfg := readAPI(r)
+	return cfg, r.err("functions/api")
+}
+
+// readAPI reads the variables of API.
+func readAPI(r *reader) API {
+	return API{
 		DatabaseURL: r.postgresURL("DATABASE_URL", true),
 		Log:         readLog(r),
 		DBMaxConns:  r.int("AIFLOW_DB_MAX_CONNS", 2, 1, 100),
 	}
-	return cfg, r.err("functions/api")
 }
 
 // LogValue shows the configuration in logs with the database password

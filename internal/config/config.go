@@ -1,6 +1,9 @@
 // Package config owns how aiflow's binaries read their settings: from
-// environment variables only, into one typed struct per binary (Dev,
-// Migrate, API, Doctor), validated up front.
+// environment variables only, into one typed struct per binary or Lambda
+// function (Dev, Migrate, Doctor, Engine, Archive, APIFunction, AIStep,
+// MCPStep, Recorder, MCPServer, ...), validated up front. It is the one
+// place that reads the environment: the packages that build a function or
+// a command take these structs, never a lookup.
 //
 // A Load function reads every variable before it returns, so one run
 // reports every problem at once, each with the variable's name and an
@@ -10,6 +13,7 @@ package config
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 
@@ -71,6 +75,9 @@ func (e *Error) Error() string {
 type Log struct {
 	Level  slog.Level
 	Format telemetry.LogFormat
+	// InLambda is whether AWS_LAMBDA_FUNCTION_NAME is set, which AWS Lambda
+	// does in every function's environment: FormatAuto then means JSON.
+	InLambda bool
 }
 
 // LogValue shows the level and format in logs.
@@ -81,12 +88,19 @@ func (l Log) LogValue() slog.Value {
 	)
 }
 
+// LoggerOptions returns the options of telemetry.NewLogger for this
+// configuration, writing to w (nil means stderr).
+func (l Log) LoggerOptions(w io.Writer) telemetry.LoggerOptions {
+	return telemetry.LoggerOptions{Level: l.Level, Format: l.Format, Writer: w, InLambda: l.InLambda}
+}
+
 // readLog reads the variables of Log.
 func readLog(r *reader) Log {
 	level := r.enum("AIFLOW_LOG_LEVEL", "info", "debug", "info", "warn", "error")
 	format := r.enum("AIFLOW_LOG_FORMAT", string(telemetry.FormatAuto),
 		string(telemetry.FormatAuto), string(telemetry.FormatJSON), string(telemetry.FormatText))
-	return Log{Level: logLevels[level], Format: telemetry.LogFormat(format)}
+	_, inLambda := r.get("AWS_LAMBDA_FUNCTION_NAME")
+	return Log{Level: logLevels[level], Format: telemetry.LogFormat(format), InLambda: inLambda}
 }
 
 var logLevels = map[string]slog.Level{

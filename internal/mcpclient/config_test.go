@@ -70,6 +70,26 @@ func TestLoadConfig(t *testing.T) {
 	require.Empty(t, c.Servers)
 }
 
+func TestReadConfig(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "mcp.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(`{"servers": {"support": {"command": "aiflow"}, "search": {"urls": ["http://a/mcp"]}}}`), 0o600))
+	c, err := mcpclient.ReadConfig(mcpclient.Sources{File: file, Servers: `{"search": {"urls": ["http://b/mcp"]}}`}, nil)
+	require.NoError(t, err)
+	require.Equal(t, "aiflow", c.Servers["support"].Command)
+	require.Equal(t, []string{"http://b/mcp"}, c.Servers["search"].URLs, "the inline server replaces the file's")
+
+	_, err = mcpclient.ReadConfig(mcpclient.Sources{File: filepath.Join(t.TempDir(), "missing.yaml")}, nil)
+	require.ErrorContains(t, err, "AIFLOW_MCP_CONFIG: reading the MCP configuration")
+
+	_, err = mcpclient.ReadConfig(mcpclient.Sources{Servers: `{"a": {}}`}, nil)
+	require.ErrorContains(t, err, `MCP server "a": give a command (stdio) or urls (Streamable HTTP)`)
+
+	c, err = mcpclient.ReadConfig(mcpclient.Sources{}, nil)
+	require.NoError(t, err)
+	require.Empty(t, c.Servers)
+}
+
 func TestDefinitionHash(t *testing.T) {
 	t.Parallel()
 	a := &mcp.Tool{Name: "t", Description: "d", InputSchema: json.RawMessage(`{"type":"object","properties":{"b":{"type":"integer","minimum":1.50},"a":{"type":"string"}}}`)}

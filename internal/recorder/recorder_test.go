@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http/httptest"
 	"sync"
 	"testing"
@@ -14,7 +13,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiflow/aiflow/internal/awssfn"
-	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/aiflow/aiflow/internal/eventstore"
 	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
@@ -279,29 +277,4 @@ func TestNewChecksItsConfig(t *testing.T) {
 	require.ErrorContains(t, err, "required")
 	_, err = recorder.New(recorder.Config{History: &awssfn.Client{}, Store: &eventstore.Store{}, PageSize: 1001})
 	require.ErrorContains(t, err, "PageSize 1001")
-}
-
-func TestLoadConfig(t *testing.T) {
-	t.Parallel()
-	env := func(m map[string]string) config.LookupFunc {
-		return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
-	}
-	cfg, err := recorder.LoadConfig(env(map[string]string{
-		"DATABASE_URL": "postgres://aiflow_engine:secret@db:5432/aiflow", "AIFLOW_SFN_ENDPOINT": "http://127.0.0.1:8083",
-		"AIFLOW_RECORDER_PAGE_SIZE": "50", "AIFLOW_DB_MAX_CONNS": "4",
-	}))
-	require.NoError(t, err)
-	require.Equal(t, 50, cfg.PageSize)
-	require.Equal(t, 4, cfg.DBMaxConns)
-	require.Equal(t, "http://127.0.0.1:8083", cfg.SFNEndpoint)
-	require.NotContains(t, fmt.Sprint(cfg.LogValue()), "secret")
-
-	_, err = recorder.LoadConfig(env(map[string]string{"DATABASE_URL": "mysql://root:hunter2@db/x", "AIFLOW_SFN_ENDPOINT": "ftp://x", "AIFLOW_RECORDER_PAGE_SIZE": "0"}))
-	var cerr *config.Error
-	require.True(t, errors.As(err, &cerr))
-	require.Len(t, cerr.Problems, 3)
-	require.NotContains(t, err.Error(), "hunter2")
-
-	_, err = recorder.LoadConfig(env(map[string]string{}))
-	require.ErrorContains(t, err, "DATABASE_URL: is required")
 }

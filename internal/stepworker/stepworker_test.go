@@ -1,10 +1,11 @@
-package stepworker
+package stepworker_test
 
 import (
 	"context"
 	"errors"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,11 +13,14 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/aiflow/aiflow/internal/engine/queue"
-	"github.com/aiflow/aiflow/internal/secrets"
 	"github.com/aiflow/aiflow/internal/sfn"
 	"github.com/aiflow/aiflow/internal/sfnapi"
+	"github.com/aiflow/aiflow/internal/stepworker"
+	"github.com/aiflow/aiflow/internal/stepworker/aiworker"
+	"github.com/aiflow/aiflow/internal/stepworker/mcpworker"
 	"github.com/aiflow/aiflow/internal/workflow"
 )
 
@@ -67,9 +71,11 @@ func TestAIStepWorkerOverTheStepFunctionsAPI(t *testing.T) {
 
 	script := filepath.Join(t.TempDir(), "script.yaml")
 	require.NoError(t, os.WriteFile(script, []byte(greetScript), 0o600))
-	w, err := NewAIStep(ctx, Options{Lookup: lookupOf(map[string]string{
+	cfg, err := config.LoadAIStep(lookupOf(map[string]string{
 		"AIFLOW_AI_PROVIDERS": "scripted", "AIFLOW_AI_SCRIPT": script, "AIFLOW_SFN_ENDPOINT": api.URL,
-	})})
+	}))
+	require.NoError(t, err)
+	w, err := aiworker.New(ctx, cfg, stepworker.Options{})
 	require.NoError(t, err)
 	t.Cleanup(w.Close)
 	stop, err := broker.Subscribe(url, w.Runtime.Handle, queue.MappingConfig{ReportBatchItemFailures: true, FunctionTimeout: 20 * time.Second})
@@ -98,57 +104,70 @@ func TestAIStepWorkerOverTheStepFunctionsAPI(t *testing.T) {
 
 func TestWorkersReportConfigurationProblems(t *testing.T) {
 	t.Parallel()
-	_, err := NewAIStep(context.Background(), Options{Lookup: lookupOf(map[string]string{"AIFLOW_AI_PROVIDERS": "scripted"})})
+	_, err := config.LoadAIStep(lookupOf(map[string]string{"AIFLOW_AI_PROVIDERS": "scripted"}))
 	require.Error(t, err)
-	msg := ErrorOf("functions/aistep", err)
+	msg := stepworker.ErrorOf("functions/aistep", err)
 	require.Contains(t, msg, "AIFLOW_AI_SCRIPT")
 	require.Contains(t, msg, "functions/aistep")
 
-	_, err = NewAIStep(context.Background(), Options{Lookup: lookupOf(map[string]string{"AIFLOW_AI_PROVIDERS": "openai", "AIFLOW_AI_SECRETS": "vault"})})
+	_, err = config.LoadAIStep(lookupOf(map[string]string{"AIFLOW_AI_PROVIDERS": "openai", "AIFLOW_AI_SECRETS": "vault"}))
 	require.ErrorContains(t, err, `AIFLOW_AI_SECRETS: "vault" is neither env nor secretsmanager`)
 
-	_, err = NewMCPStep(context.Background(), Options{Lookup: lookupOf(map[string]string{"AIFLOW_MCP_SERVERS": `{"x": {"bogus": 1}}`})})
+	_, err = config.LoadMCPStep(lookupOf(map[string]string{"AIFLOW_MCP_SERVERS": `{"x": {"bogus": 1}}`}))
 	require.ErrorContains(t, err, "AIFLOW_MCP_SERVERS")
+	require.Equal(t, err.Error(), stepworker.ErrorOf("functions/mcpstep", err))
+	require.Contains(t, err.Error(), "functions/mcpstep: 1 configuration problem")
 }
 
-// fakeSource is a secrets.Source with GetFunc.
-type fakeSource struct {
-	GetFunc func(ctx context.Context, name string) (string, error)
-}
-
-func (f fakeSource) Get(ctx context.Context, name string) (string, error) {
-	return f.GetFunc(ctx, name)
-}
-
-// TestProviderKeys: with AIFLOW_AI_SECRETS=secretsmanager a provider's key
-// is the secret its variable names (or the default name); with env the
-// SDK reads its own variable.
-func TestProviderKeys(t *testing.T) {
+// TestMCPStepWorkerClosesItsPool builds the mcp step worker from
+// variables as its Lambda does, with no server configured.
+func TestMCPStepWorkerClosesItsPool(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	src := fakeSource{GetFunc: func(_ context.Context, name string) (string, error) {
-		switch name {
-		case "arn:aws:secretsmanager:us-east-1:123456789012:secret:anthropic":
-			return "sk-ant-from-secret", nil
-		case "openai-api-key":
-			return "sk-openai-default", nil
+	cfg, err := config.LoadMCPStep(lookupOf(map[string]string{"AIFLOW_SFN_ENDPOINT": "http://127.0.0.1:1"}))
+	require.NoError(t, err)
+	w, err := mcpworker.New(context.Background(), cfg, stepworker.Options{})
+	require.NoError(t, err)
+	require.NotNil(t, w.Runtime)
+	w.Close()
+}
+
+// modelSDKs are the import paths of the model providers' SDKs.
+var modelSDKs = []string{
+	"github.com/anthropics/anthropic-sdk-go",
+	"github.com/openai/openai-go",
+	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime",
+}
+
+// goList runs go list with args and returns its lines.
+func goList(t *testing.T, args ...string) []string {
+	t.Helper()
+	out, err := exec.Command("go", append([]string{"list"}, args...)...).Output()
+	var exitErr *exec.ExitError
+	if errors.As(err, &exitErr) {
+		t.Fatalf("go list %v: %v\n%s", args, err, exitErr.Stderr)
+	}
+	require.NoError(t, err)
+	return strings.Fields(string(out))
+}
+
+// TestWorkersLinkOnlyTheirClients: functions/mcpstep links no model SDK,
+// and the ai worker's wiring imports no MCP client of its own.
+func TestWorkersLinkOnlyTheirClients(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("runs go list")
+	}
+	const module = "github.com/aiflow/aiflow/"
+	for _, pkg := range []string{"functions/mcpstep", "internal/stepworker", "internal/stepworker/mcpworker"} {
+		deps := goList(t, "-deps", module+pkg)
+		require.Contains(t, deps, module+"internal/steps", pkg)
+		for _, dep := range deps {
+			for _, sdk := range modelSDKs {
+				require.False(t, strings.HasPrefix(dep, sdk), "%s links %s", pkg, dep)
+			}
 		}
-		return "", secrets.ErrNotFound
-	}}
-	sm := lookupOf(map[string]string{"AIFLOW_AI_SECRETS": "secretsmanager", "AIFLOW_ANTHROPIC_KEY_SECRET": "arn:aws:secretsmanager:us-east-1:123456789012:secret:anthropic"})
-	key, err := providerKey(ctx, sm, src, "anthropic")
-	require.NoError(t, err)
-	require.Equal(t, "sk-ant-from-secret", key)
-	key, err = providerKey(ctx, sm, src, "openai")
-	require.NoError(t, err)
-	require.Equal(t, "sk-openai-default", key)
-
-	missing := lookupOf(map[string]string{"AIFLOW_AI_SECRETS": "secretsmanager", "AIFLOW_OPENAI_KEY_SECRET": "nope"})
-	_, err = providerKey(ctx, missing, src, "openai")
-	require.True(t, errors.Is(err, secrets.ErrNotFound))
-	require.ErrorContains(t, err, "AIFLOW_OPENAI_KEY_SECRET")
-
-	key, err = providerKey(ctx, lookupOf(nil), src, "openai")
-	require.NoError(t, err)
-	require.Empty(t, key, "with env, the SDK reads OPENAI_API_KEY itself")
+	}
+	imports := goList(t, "-f", `{{join .Imports " "}}`, module+"internal/stepworker/aiworker")
+	require.NotContains(t, imports, module+"internal/mcpclient")
+	require.Contains(t, imports, module+"internal/ai/openai")
 }

@@ -51,18 +51,3 @@ func TestLoadConfig(t *testing.T) {
 	_, err = supportdesk.LoadConfig(lookup(nil), "aiflow mcp serve", true)
 	require.ErrorContains(t, err, "AIFLOW_SUPPORT_TOKEN_SECRET: is required to serve over HTTP")
 }
-
-func TestLoadFunctionConfig(t *testing.T) {
-	t.Parallel()
-	cfg, err := supportdesk.LoadFunctionConfig(lookup(map[string]string{
-		"AIFLOW_SUPPORT_TOKEN_SECRET": string(testSecret),
-		"DATABASE_URL":                "postgres://aiflow_support@db:5432/aiflow",
-		"AIFLOW_LOG_FORMAT":           "json",
-	}))
-	require.NoError(t, err)
-	require.Equal(t, "postgres://aiflow_support@db:5432/aiflow", cfg.DatabaseURL)
-	require.Equal(t, "json", string(cfg.Log.Format))
-
-	_, err = supportdesk.LoadFunctionConfig(lookup(map[string]string{"AIFLOW_LOG_LEVEL": "loud"}))
-	require.ErrorContains(t, err, "functions/mcpserver: 3 configuration problems")
-}

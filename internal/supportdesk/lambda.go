@@ -5,11 +5,16 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/aiflow/aiflow/internal/config"
+	"github.com/aiflow/aiflow/internal/telemetry"
 )
 
 // FunctionURLHandler serves an http.Handler (NewHTTPHandler, stateless) to
@@ -97,3 +102,55 @@ func (b *bufferedResponse) Write(p []byte) (int, error) {
 
 // Flush is a no-op: the whole response goes back at once.
 func (b *bufferedResponse) Flush() {}
+
+// FunctionOptions are what the caller's process gives NewFunction.
+type FunctionOptions struct {
+	// LogWriter receives the logs; nil means stderr.
+	LogWriter io.Writer
+	// Version is what the server reports; empty means cfg.Version.
+	Version string
+}
+
+// Function is the built functions/mcpserver: Handler.Handle is its Lambda
+// handler; Close closes its database pool.
+type Function struct {
+	Handler *FunctionURLHandler
+	Close   func()
+}
+
+// NewFunction builds functions/mcpserver from its configuration
+// (config.LoadMCPServer reads it), as its main and `aiflow invoke
+// mcpserver` run it: logger, database pool (connecting lazily), the desk
+// and its MCP server, served stateless (plain JSON responses, no
+// sessions), as Lambda's buffered responses require. It returns the errors
+// of making them.
+func NewFunction(ctx context.Context, cfg config.MCPServer, o FunctionOptions) (*Function, error) {
+	desk := ConfigOf(cfg.Support)
+	logger := telemetry.NewLogger(cfg.Log.LoggerOptions(o.LogWriter))
+	pool, err := pgxpool.New(ctx, cfg.DatabaseURL) // connects lazily
+	if err != nil {
+		return nil, fmt.Errorf("opening the database pool: %w", err)
+	}
+	version := o.Version
+	if version == "" {
+		version = cfg.Version
+	}
+	server, err := NewServer(New(pool, desk.DeskOptions()), ServerOptions{Version: version, Logger: logger})
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	h, err := NewHTTPHandler(HTTPOptions{
+		Server:         server,
+		TokenSecret:    desk.TokenSecret,
+		AllowedOrigins: desk.AllowedOrigins,
+		Stateless:      true,
+		Logger:         logger,
+	})
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	logger.Info("mcpserver ready", "allowed_origins", desk.AllowedOrigins, "refund_window", desk.Rules.RefundWindow, "approval_threshold_cents", desk.Rules.ApprovalThresholdCents)
+	return &Function{Handler: NewFunctionURLHandler(h), Close: pool.Close}, nil
+}

@@ -33,9 +33,9 @@ type LoggerOptions struct {
 	// IsTerminal reports that Writer is an interactive terminal (see
 	// IsTerminal). It only matters for FormatAuto.
 	IsTerminal bool
-	// InLambda reports that the process runs in AWS Lambda (see
-	// DetectLambda). It only matters for FormatAuto and wins over
-	// IsTerminal.
+	// InLambda reports that the process runs in AWS Lambda (config.Log
+	// reads it from AWS_LAMBDA_FUNCTION_NAME). It only matters for
+	// FormatAuto and wins over IsTerminal.
 	InLambda bool
 }
 
@@ -78,17 +78,6 @@ func resolveFormat(opts LoggerOptions) LogFormat {
 	default:
 		return FormatJSON
 	}
-}
-
-// DetectLambda reports whether the process runs in AWS Lambda, which sets
-// AWS_LAMBDA_FUNCTION_NAME in every function's environment. lookup is
-// usually os.LookupEnv; nil means os.LookupEnv.
-func DetectLambda(lookup func(string) (string, bool)) bool {
-	if lookup == nil {
-		lookup = os.LookupEnv
-	}
-	v, ok := lookup("AWS_LAMBDA_FUNCTION_NAME")
-	return ok && v != ""
 }
 
 // IsTerminal reports whether f is a character device, which for os.Stderr

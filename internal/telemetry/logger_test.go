@@ -331,20 +331,6 @@ func TestNewLoggerFormatSelection(t *testing.T) {
 	}
 }
 
-func TestDetectLambda(t *testing.T) {
-	t.Parallel()
-
-	lookup := func(env map[string]string) func(string) (string, bool) {
-		return func(k string) (string, bool) {
-			v, ok := env[k]
-			return v, ok
-		}
-	}
-	require.True(t, DetectLambda(lookup(map[string]string{"AWS_LAMBDA_FUNCTION_NAME": "api"})))
-	require.False(t, DetectLambda(lookup(map[string]string{"AWS_LAMBDA_FUNCTION_NAME": ""})))
-	require.False(t, DetectLambda(lookup(map[string]string{"AWS_REGION": "us-east-1"})))
-}
-
 func TestIsTerminal(t *testing.T) {
 	t.Parallel()
 

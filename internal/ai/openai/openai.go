@@ -24,7 +24,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"regexp"
 	"strings"
 	"time"
@@ -42,17 +41,17 @@ import (
 // ("openai/gpt-4.1-mini").
 const Name = "openai"
 
-// DefaultBaseURL is OpenAI's API, used when neither Options.BaseURL nor
-// OPENAI_BASE_URL is set.
+// DefaultBaseURL is OpenAI's API, where the SDK goes when neither
+// Options.BaseURL nor OPENAI_BASE_URL is set.
 const DefaultBaseURL = "https://api.openai.com/v1/"
 
 // Options configures New.
 type Options struct {
-	// APIKey is the key sent as a bearer token; empty means the
-	// OPENAI_API_KEY variable.
+	// APIKey is the key sent as a bearer token; empty means the SDK's
+	// default, the OPENAI_API_KEY variable.
 	APIKey string
-	// BaseURL is where the API is; empty means the OPENAI_BASE_URL
-	// variable, and then DefaultBaseURL.
+	// BaseURL is where the API is; empty means the SDK's default, the
+	// OPENAI_BASE_URL variable and then DefaultBaseURL.
 	BaseURL string
 	// HTTPClient makes the requests; nil means the SDK's default.
 	HTTPClient *http.Client
@@ -69,24 +68,18 @@ type Provider struct {
 
 var _ ai.Provider = (*Provider)(nil)
 
-// New returns a provider configured by opts and the environment. A missing
-// key is not an error here: the API refuses the call with AI.Auth.
+// New returns a provider configured by opts. Options left empty take the
+// SDK's defaults, which read OPENAI_API_KEY and OPENAI_BASE_URL (this
+// package reads no environment itself: a function's key and base URL come
+// from its configuration, config.AIStep). A missing key is not an error
+// here: the API refuses the call with AI.Auth.
 func New(opts Options) *Provider {
-	key := opts.APIKey
-	if key == "" {
-		key = os.Getenv("OPENAI_API_KEY")
+	reqOpts := []option.RequestOption{option.WithMaxRetries(0)}
+	if opts.APIKey != "" {
+		reqOpts = append(reqOpts, option.WithAPIKey(opts.APIKey))
 	}
-	base := opts.BaseURL
-	if base == "" {
-		base = os.Getenv("OPENAI_BASE_URL")
-	}
-	if base == "" {
-		base = DefaultBaseURL
-	}
-	reqOpts := []option.RequestOption{
-		option.WithAPIKey(key),
-		option.WithBaseURL(base),
-		option.WithMaxRetries(0),
+	if opts.BaseURL != "" {
+		reqOpts = append(reqOpts, option.WithBaseURL(opts.BaseURL))
 	}
 	if opts.HTTPClient != nil {
 		reqOpts = append(reqOpts, option.WithHTTPClient(opts.HTTPClient))
