@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -25,6 +24,7 @@ import (
 	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/aiflow/aiflow/internal/engine/queue"
+	"github.com/aiflow/aiflow/internal/progress"
 	"github.com/aiflow/aiflow/internal/sfn"
 	"github.com/aiflow/aiflow/internal/telemetry"
 	"github.com/aiflow/aiflow/internal/workflow"
@@ -42,9 +42,6 @@ var runQueues = []struct{ substitution, name string }{
 	{workflow.ServiceQueueSubstitution, "service-steps"},
 	{workflow.ApprovalQueueSubstitution, "approvals"},
 }
-
-// historyPoll is how often `aiflow run` reads the history for progress.
-const historyPoll = 50 * time.Millisecond
 
 const runUsage = "usage: aiflow run FILE [--input JSON | --input-file FILE] [--script FILE] [--mock FILE] [--timeout DURATION] [--catalog FILE]"
 
@@ -570,9 +567,9 @@ func runLocally(ctx context.Context, r localRun, e env) int {
 	}
 
 	f, _ := e.stderr.(*os.File)
-	p := newProgress(e.stderr, telemetry.IsTerminal(f), stepKinds(r.workflow.Steps))
-	if err := followHistory(ctx, eng, started.ExecutionARN, p); err != nil {
-		p.finish()
+	p := progress.New(e.stderr, telemetry.IsTerminal(f), stepKinds(r.workflow.Steps))
+	if err := progress.Follow(ctx, eng, started.ExecutionARN, p); err != nil {
+		p.Finish()
 		stopCtx := context.Background()
 		why, name := "was interrupted", "aiflow.Interrupted"
 		if errors.Is(err, context.DeadlineExceeded) {
@@ -584,21 +581,21 @@ func runLocally(ctx context.Context, r localRun, e env) int {
 		_, _ = eng.StopExecution(stopCtx, sfn.StopExecutionInput{ExecutionARN: started.ExecutionARN, Error: name, Cause: "the execution " + why})
 		return fail(fmt.Errorf("the execution %s; it was stopped", why))
 	}
-	p.finish()
+	p.Finish()
 	d, err := eng.DescribeExecution(ctx, started.ExecutionARN)
 	if err != nil {
 		return fail(fmt.Errorf("describing the execution: %w", err))
 	}
-	elapsed := formatDuration(d.StopDate.Sub(d.StartDate))
+	elapsed := progress.FormatDuration(d.StopDate.Sub(d.StartDate))
 	if d.Status != sfn.StatusSucceeded {
-		p.line(fmt.Sprintf("✖ %s %s in %s", r.workflow.Name, d.Status, elapsed))
+		p.Line(fmt.Sprintf("✖ %s %s in %s", r.workflow.Name, d.Status, elapsed))
 		msg := d.Error
 		if d.Cause != "" {
 			msg += ": " + d.Cause
 		}
 		return fail(fmt.Errorf("the execution %s: %s", strings.ToLower(string(d.Status)), msg))
 	}
-	p.line(fmt.Sprintf("✔ %s succeeded in %s", r.workflow.Name, elapsed))
+	p.Line(fmt.Sprintf("✔ %s succeeded in %s", r.workflow.Name, elapsed))
 	var out bytes.Buffer
 	if err := json.Indent(&out, []byte(d.Output), "", "  "); err != nil {
 		out.Reset()
@@ -607,261 +604,4 @@ func runLocally(ctx context.Context, r localRun, e env) int {
 	out.WriteByte('\n')
 	_, _ = e.stdout.Write(out.Bytes())
 	return 0
-}
-
-// historyReader is what followHistory needs of the engine.
-type historyReader interface {
-	GetExecutionHistory(ctx context.Context, in sfn.GetExecutionHistoryInput) (sfn.GetExecutionHistoryOutput, error)
-	Wait(ctx context.Context, executionARN string) error
-}
-
-// followHistory reads the execution's history as it grows and feeds every
-// new event to p, until the execution closes or ctx ends. It reads when
-// the execution closes and on a timer: every historyPoll on a terminal,
-// whose live view shows time passing, and elsewhere less often the longer
-// nothing happens (up to a second), so that long waits cost little.
-func followHistory(ctx context.Context, h historyReader, arn string, p *progress) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	closed := make(chan struct{})
-	go func() {
-		_ = h.Wait(ctx, arn)
-		close(closed)
-	}()
-	seen := 0
-	interval := historyPoll
-	timer := time.NewTimer(interval)
-	defer timer.Stop()
-	for {
-		var all []sfn.HistoryEvent
-		next := ""
-		for {
-			page, err := h.GetExecutionHistory(ctx, sfn.GetExecutionHistoryInput{ExecutionARN: arn, MaxResults: 1000, NextToken: next})
-			if err != nil {
-				return err
-			}
-			all = append(all, page.Events...)
-			if next = page.NextToken; next == "" {
-				break
-			}
-		}
-		ended := false
-		for _, ev := range all[min(seen, len(all)):] {
-			p.event(ev)
-			ended = ended || strings.HasPrefix(ev.Type, "Execution") && ev.Type != "ExecutionStarted"
-		}
-		if ended {
-			return nil
-		}
-		switch {
-		case p.live || len(all) > seen:
-			interval = historyPoll
-		default:
-			interval = min(2*interval, time.Second)
-		}
-		seen = max(seen, len(all))
-		p.redraw()
-		timer.Reset(interval)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-closed:
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-		case <-timer.C:
-		}
-	}
-}
-
-// span is a step in progress: a state entered and not yet left.
-type span struct {
-	name, kind string
-	iter       string // the map iterations the state runs in, such as "[2]"
-	task       bool
-	start      time.Time // when the state was entered
-	taskStart  time.Time // when the current attempt was scheduled
-	attempt    int
-	open       bool // started and not yet ended on screen
-	seq        int  // order of appearance, for the live view
-}
-
-// progress turns history events into a line per step start and end. On a
-// terminal it also keeps a live view of the steps running below those
-// lines, redrawn as time passes; elsewhere it writes plain lines.
-type progress struct {
-	w      io.Writer
-	live   bool
-	kinds  map[string]string
-	spans  map[int64]*span  // by the id of each event of the span
-	iters  map[int64]string // map iteration suffix, such as "[2]", by event id
-	now    func() time.Time // the live view's clock
-	drawn  int              // lines of the live view now on screen
-	nextID int
-}
-
-func newProgress(w io.Writer, live bool, kinds map[string]string) *progress {
-	return &progress{w: w, live: live, kinds: kinds, spans: map[int64]*span{}, iters: map[int64]string{}, now: time.Now}
-}
-
-// event reads one history event.
-func (p *progress) event(ev sfn.HistoryEvent) {
-	// A map's iterations run in threads of their own, which start from the
-	// iteration's MapIterationStarted; the map's own events stay on the
-	// thread of the map and keep the map's suffix.
-	var iter string
-	switch {
-	case ev.MapIterationStarted != nil:
-		if s := p.spans[ev.PreviousEventID]; s != nil {
-			iter = s.iter
-		}
-		iter += fmt.Sprintf("[%d]", ev.MapIterationStarted.Index)
-	case strings.HasPrefix(ev.Type, "Map"):
-		if s := p.spans[ev.PreviousEventID]; s != nil {
-			iter = s.iter
-		}
-	default:
-		iter = p.iters[ev.PreviousEventID]
-	}
-	if iter != "" {
-		p.iters[ev.ID] = iter
-	}
-	if ev.StateEntered != nil {
-		name := ev.StateEntered.Name
-		if strings.HasPrefix(name, "aiflow-") {
-			return // a state the compiler added
-		}
-		p.nextID++
-		s := &span{name: name + iter, iter: iter, kind: p.kinds[name], task: ev.Type == "TaskStateEntered", start: ev.Timestamp, seq: p.nextID}
-		if s.kind == "" {
-			s.kind = strings.ToLower(strings.TrimSuffix(ev.Type, "StateEntered"))
-		}
-		p.spans[ev.ID] = s
-		if !s.task {
-			s.open = true
-			p.line(fmt.Sprintf("▶ %s (%s)", s.name, s.kind))
-		}
-		return
-	}
-	s := p.spans[ev.PreviousEventID]
-	if s == nil {
-		return
-	}
-	p.spans[ev.ID] = s
-	switch {
-	case ev.TaskScheduled != nil:
-		s.attempt++
-		s.taskStart, s.open = ev.Timestamp, true
-		line := fmt.Sprintf("▶ %s (%s)", s.name, s.kind)
-		if s.attempt > 1 {
-			line += fmt.Sprintf(" attempt %d", s.attempt)
-		}
-		p.line(line)
-	case ev.TaskSucceeded != nil:
-		s.open = false
-		p.line(fmt.Sprintf("✔ %s %s", s.name, formatDuration(ev.Timestamp.Sub(s.taskStart))))
-	case ev.TaskFailed != nil:
-		s.open = false
-		p.line(fmt.Sprintf("✖ %s %s", s.name, failure(ev.TaskFailed.Error, ev.TaskFailed.Cause)))
-	case ev.TaskTimedOut != nil:
-		s.open = false
-		p.line(fmt.Sprintf("✖ %s %s", s.name, failure(ev.TaskTimedOut.Error, ev.TaskTimedOut.Cause)))
-	case ev.Type == "MapStateFailed" || ev.Type == "ParallelStateFailed":
-		s.open = false
-		p.line(fmt.Sprintf("✖ %s failed after %s", s.name, formatDuration(ev.Timestamp.Sub(s.start))))
-	case ev.ExecutionFailed != nil && s.open:
-		// A state that failed without a task (a path that is not there,
-		// an intrinsic that failed) ends the execution at once.
-		s.open = false
-		p.line(fmt.Sprintf("✖ %s %s", s.name, ev.ExecutionFailed.Error))
-	case ev.StateExited != nil:
-		if !s.task {
-			s.open = false
-			p.line(fmt.Sprintf("✔ %s %s", s.name, formatDuration(ev.Timestamp.Sub(s.start))))
-		}
-	}
-}
-
-// failure shows an error and its cause on one line.
-func failure(name, cause string) string {
-	if cause == "" {
-		return name
-	}
-	cause = strings.Join(strings.Fields(cause), " ")
-	if len(cause) > 300 {
-		cause = cause[:300] + "…"
-	}
-	return name + ": " + cause
-}
-
-// line writes a line above the live view.
-func (p *progress) line(s string) {
-	p.clear()
-	fmt.Fprintln(p.w, s)
-	p.draw()
-}
-
-// redraw refreshes the live view's elapsed times.
-func (p *progress) redraw() {
-	if !p.live {
-		return
-	}
-	p.clear()
-	p.draw()
-}
-
-// finish removes the live view.
-func (p *progress) finish() { p.clear() }
-
-func (p *progress) clear() {
-	if p.drawn > 0 {
-		fmt.Fprintf(p.w, "\x1b[%dA\x1b[J", p.drawn)
-		p.drawn = 0
-	}
-}
-
-// draw shows the running steps, the longest running first, with how long
-// they have run.
-func (p *progress) draw() {
-	if !p.live {
-		return
-	}
-	seen := map[*span]bool{}
-	var open []*span
-	for _, s := range p.spans {
-		if s.open && !seen[s] {
-			seen[s] = true
-			open = append(open, s)
-		}
-	}
-	sort.Slice(open, func(i, j int) bool { return open[i].seq < open[j].seq })
-	const most = 10
-	for i, s := range open {
-		if i == most {
-			fmt.Fprintf(p.w, "  … and %d more\n", len(open)-most)
-			p.drawn++
-			break
-		}
-		start := s.start
-		if s.task {
-			start = s.taskStart
-		}
-		fmt.Fprintf(p.w, "  ⋯ %s (%s) %s\n", s.name, s.kind, formatDuration(p.now().Sub(start)))
-		p.drawn++
-	}
-}
-
-// formatDuration shows a step's duration: 12ms, 1.2s, 2m3s.
-func formatDuration(d time.Duration) string {
-	switch {
-	case d <= 0:
-		return "0ms"
-	case d < 10*time.Millisecond:
-		return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond))
-	case d < time.Second:
-		return fmt.Sprintf("%dms", d.Milliseconds())
-	case d < time.Minute:
-		return fmt.Sprintf("%.1fs", d.Seconds())
-	}
-	return d.Round(time.Second).String()
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -10,11 +9,8 @@ import (
 	"strings"
 	"testing"
 	"testing/synctest"
-	"time"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/aiflow/aiflow/internal/sfn"
 )
 
 // runCmd runs `aiflow run` with args inside a synctest bubble, so that the
@@ -317,54 +313,6 @@ research:
 				require.Contains(t, te.stderr.String(), w)
 			}
 		})
-	}
-}
-
-// TestProgressLiveView checks the terminal view: finished lines stay, the
-// running steps are drawn below them and redrawn in place.
-func TestProgressLiveView(t *testing.T) {
-	t.Parallel()
-	var out bytes.Buffer
-	p := newProgress(&out, true, map[string]string{"classify": "ai", "fan": "map"})
-	t0 := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	now := t0
-	p.now = func() time.Time { return now }
-	ev := func(id, prev int64, typ string, at time.Duration, f func(*sfn.HistoryEvent)) {
-		e := sfn.HistoryEvent{ID: id, PreviousEventID: prev, Type: typ, Timestamp: t0.Add(at)}
-		if f != nil {
-			f(&e)
-		}
-		p.event(e)
-	}
-	ev(1, 0, "ExecutionStarted", 0, nil)
-	ev(2, 1, "TaskStateEntered", 0, func(e *sfn.HistoryEvent) { e.StateEntered = &sfn.StateEnteredDetails{Name: "classify"} })
-	ev(3, 2, "TaskScheduled", 0, func(e *sfn.HistoryEvent) { e.TaskScheduled = &sfn.TaskScheduledDetails{} })
-	require.Equal(t, "▶ classify (ai)\n  ⋯ classify (ai) 0ms\n", out.String())
-
-	out.Reset()
-	now = t0.Add(1500 * time.Millisecond)
-	p.redraw()
-	require.Equal(t, "\x1b[1A\x1b[J  ⋯ classify (ai) 1.5s\n", out.String(), "the view is redrawn in place")
-
-	out.Reset()
-	ev(4, 3, "TaskSucceeded", 2*time.Second, func(e *sfn.HistoryEvent) { e.TaskSucceeded = &sfn.TaskOutputDetails{} })
-	require.Equal(t, "\x1b[1A\x1b[J✔ classify 2.0s\n", out.String(), "a finished step leaves the view")
-
-	out.Reset()
-	p.finish()
-	require.Empty(t, out.String(), "nothing left to clear")
-}
-
-func TestFormatDuration(t *testing.T) {
-	t.Parallel()
-	for d, want := range map[time.Duration]string{
-		-time.Second:                  "0ms",
-		400 * time.Microsecond:        "0.4ms",
-		12 * time.Millisecond:         "12ms",
-		1234 * time.Millisecond:       "1.2s",
-		2*time.Minute + 3*time.Second: "2m3s",
-	} {
-		require.Equal(t, want, formatDuration(d))
 	}
 }
 
