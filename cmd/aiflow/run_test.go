@@ -269,53 +269,6 @@ func TestRunRejectsBadInput(t *testing.T) {
 	}
 }
 
-func TestRunRejectsBadMockFiles(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		name, file, content string
-		want                []string
-	}{
-		{"NotAnObject", "m.json", `[1]`, []string{"a mock file is an object of task step ids"}},
-		{"NotJSON", "m.json", `{"research": `, []string{"m.json: not JSON: unexpected EOF"}},
-		{"NotYAML", "m.yaml", "research: [", []string{"m.yaml: not YAML or JSON: yaml: line 1"}},
-		{"EveryProblem", "m.yaml", `
-reserch: {output: 1}
-report: {output: 1}
-research:
-  - {output: 1, error: X}
-  - {outptu: 1}
-  - {error: X, cause: 3}
-  - {}
-  - 7
-  - {error: ""}
-  - {output: 1, cause: why}
-`, []string{
-			`m.yaml: step "report" is a set step, which runs in the state machine and takes no mock`,
-			`m.yaml: ../../examples/research-agent.yaml has no step "reserch" (its task steps: research)`,
-			`m.yaml: step "research", reply 1: a reply has an output or an error, not both`,
-			`m.yaml: step "research", reply 2: unknown field "outptu" in a reply (it takes output, or error and cause)`,
-			`m.yaml: step "research", reply 3: cause is a text`,
-			`m.yaml: step "research", reply 4: a reply needs an output or an error`,
-			`m.yaml: step "research", reply 5: a reply is an object`,
-			`m.yaml: step "research", reply 6: error is the name of an error, such as "AI.Throttled"`,
-			`m.yaml: step "research", reply 7: cause goes with error, not with output`,
-		}},
-		{"EmptyList", "m.yaml", "research: []", []string{`step "research": the list of replies is empty`}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			mocks := writeFile(t, tc.file, tc.content)
-			te := newTestEnv(nil)
-			code := run(context.Background(), []string{"run", "../../examples/research-agent.yaml",
-				"--input-file", "../../examples/mocks/research-agent.input.json", "--mock", mocks}, te.env())
-			require.Equal(t, 1, code)
-			for _, w := range tc.want {
-				require.Contains(t, te.stderr.String(), w)
-			}
-		})
-	}
-}
-
 // markedBlock returns the code block between <!-- name --> and
 // <!-- /name --> in a file of the repository.
 func markedBlock(t *testing.T, file, name string) string {
