@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -136,32 +135,23 @@ func cmdDev(ctx context.Context, args []string, e env) int {
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          nil,
 	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(e.stdout, "aiflow dev is serving %s (try %s/healthz and %s/readyz); press Ctrl-C to stop\n", base, base, base)
 
-	select {
-	case <-ctx.Done():
-	case err := <-served:
-		return fail(fmt.Errorf("serving HTTP: %w", err))
-	}
-	fmt.Fprintln(e.stdout, "shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fail(fmt.Errorf("shutting down HTTP: %w", err))
-	}
-	// Workers finish what they hold and the engine writes what it did
-	// before the database goes away.
-	engineClosed = true
-	if err := eng.close(shutdownCtx); err != nil {
-		return fail(err)
-	}
-	stopProjections()
-	projections.Wait()
-	pool.Close()
-	if err := db.Close(shutdownCtx); err != nil {
+	err = serveUntilSignal(ctx, serveParams{server: srv, listener: ln, timeout: cfg.ShutdownTimeout, notice: e.stdout,
+		stop: func(shutdownCtx context.Context) error {
+			// Workers finish what they hold and the engine writes what it did
+			// before the database goes away.
+			engineClosed = true
+			if err := eng.close(shutdownCtx); err != nil {
+				return err
+			}
+			stopProjections()
+			projections.Wait()
+			pool.Close()
+			return db.Close(shutdownCtx)
+		}})
+	if err != nil {
 		return fail(err)
 	}
 	fmt.Fprintln(e.stdout, "aiflow dev stopped")

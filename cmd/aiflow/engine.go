@@ -116,28 +116,22 @@ func cmdEngine(ctx context.Context, args []string, e env) int {
 		Handler:           sfnapi.NewHandler(eng, sfnapi.Options{Logger: logger}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
 	endpoint := "http://" + ln.Addr().String()
 	fmt.Fprintf(e.stdout, "store: %s\n", storeName)
 	fmt.Fprintf(e.stdout, "aiflow engine is serving the Step Functions API on %s (region %s); use --endpoint-url %s; press Ctrl-C to stop\n",
 		ln.Addr(), cfg.Region, endpoint)
 
-	select {
-	case <-ctx.Done():
-	case err := <-served:
-		return fail(fmt.Errorf("serving HTTP: %w", err))
-	}
-	fmt.Fprintln(e.stdout, "shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fail(fmt.Errorf("shutting down HTTP: %w", err))
-	}
-	// The engine writes what it has done before the store goes away; open
-	// executions resume on the next start.
-	if err := eng.Close(); err != nil {
-		return fail(fmt.Errorf("closing the engine: %w", err))
+	err = serveUntilSignal(ctx, serveParams{server: srv, listener: ln, timeout: cfg.ShutdownTimeout, notice: e.stdout,
+		stop: func(context.Context) error {
+			// The engine writes what it has done before the store goes away; open
+			// executions resume on the next start.
+			if err := eng.Close(); err != nil {
+				return fmt.Errorf("closing the engine: %w", err)
+			}
+			return nil
+		}})
+	if err != nil {
+		return fail(err)
 	}
 	fmt.Fprintln(e.stdout, "aiflow engine stopped")
 	return 0

@@ -170,18 +170,14 @@ func serveMCPHTTP(ctx context.Context, listen string, server *mcp.Server, cfg su
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(e.stderr, "aiflow mcp serve: customer-support MCP server on http://%s/ (bearer token required; aiflow mcp token issues one)\n", ln.Addr())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	select {
-	case err := <-done:
-		fmt.Fprintf(e.stderr, "aiflow mcp serve: %v\n", err)
+	err = serveUntilSignal(ctx, serveParams{server: srv, listener: ln, timeout: 5 * time.Second})
+	if se, ok := errors.AsType[*serveError](err); ok && !se.shutdown {
+		fmt.Fprintf(e.stderr, "aiflow mcp serve: %v\n", se.err)
 		return 1
-	case <-ctx.Done():
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		fmt.Fprintf(e.stderr, "aiflow mcp serve: shutting down: %v\n", err)
+	// Sessions still open when the deadline passes are cut: not a failure.
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		fmt.Fprintf(e.stderr, "aiflow mcp serve: shutting down: %v\n", errors.Unwrap(err))
 	}
 	return 0
 }
