@@ -9,8 +9,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/aiflow/aiflow/internal/audit"
 	"github.com/aiflow/aiflow/internal/config"
 )
@@ -76,14 +74,8 @@ func withAuditLog(ctx context.Context, e env, f func(*audit.Log) int) int {
 		fmt.Fprintf(e.stderr, "aiflow audit: %v\n", err)
 		return 1
 	}
-	defer db.Close(context.Background())
-	pool, err := pgxpool.New(ctx, db.URL)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "aiflow audit: connecting to the database: %v\n", err)
-		return 1
-	}
-	defer pool.Close()
-	return f(audit.New(pool, audit.Options{}))
+	defer db.Close(context.WithoutCancel(ctx))
+	return f(audit.New(db.Pool, audit.Options{}))
 }
 
 func auditVerify(ctx context.Context, l *audit.Log, e env) int {

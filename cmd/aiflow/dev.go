@@ -12,8 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/aiflow/aiflow/internal/auth"
 	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/eventstore"
@@ -45,27 +43,17 @@ func cmdDev(ctx context.Context, args []string, e env) int {
 		return fail(err)
 	}
 	defer func() {
-		if err := db.Close(context.Background()); err != nil {
+		if err := db.Close(context.WithoutCancel(ctx)); err != nil {
 			logger.Error("stopping PostgreSQL", "error", err)
 		}
 	}()
 
-	m, err := migrate.New(db.URL)
-	if err != nil {
-		return fail(err)
-	}
-	applied, err := m.Up(ctx)
-	m.Close()
+	applied, err := migrateUp(ctx, db.URL)
 	if err != nil {
 		return fail(err)
 	}
 	fmt.Fprintf(e.stdout, "migrations: %d applied now, database at version %d\n", len(applied), migrate.Latest())
-
-	pool, err := pgxpool.New(ctx, db.URL)
-	if err != nil {
-		return fail(fmt.Errorf("opening the database pool: %w", err))
-	}
-	defer pool.Close()
+	pool := db.Pool
 
 	store, err := eventstore.Open(ctx, pool, eventstore.Options{Logger: logger})
 	if err != nil {
@@ -148,7 +136,6 @@ func cmdDev(ctx context.Context, args []string, e env) int {
 			}
 			stopProjections()
 			projections.Wait()
-			pool.Close()
 			return db.Close(shutdownCtx)
 		}})
 	if err != nil {

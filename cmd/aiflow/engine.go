@@ -12,10 +12,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/aiflow/aiflow/internal/awslambda"
 	"github.com/aiflow/aiflow/internal/config"
+	"github.com/aiflow/aiflow/internal/database"
 	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/aiflow/aiflow/internal/engine/queue"
 	"github.com/aiflow/aiflow/internal/enginestore"
@@ -52,21 +51,20 @@ func cmdEngine(ctx context.Context, args []string, e env) int {
 	if cfg.InMemory {
 		store = engine.NewMemoryStore()
 	} else {
-		db, pool, err := openEngineDatabase(ctx, cfg, logger, e)
+		db, err := openEngineDatabase(ctx, cfg, logger, e)
 		if err != nil {
 			return fail(err)
 		}
 		defer func() {
-			pool.Close()
-			if err := db.Close(context.Background()); err != nil {
+			if err := db.Close(context.WithoutCancel(ctx)); err != nil {
 				logger.Error("stopping PostgreSQL", "error", err)
 			}
 		}()
-		events, err := eventstore.Open(ctx, pool, eventstore.Options{Logger: logger})
+		events, err := eventstore.Open(ctx, db.Pool, eventstore.Options{Logger: logger})
 		if err != nil {
 			return fail(err)
 		}
-		if store, err = enginestore.New(ctx, pool, events); err != nil {
+		if store, err = enginestore.New(ctx, db.Pool, events); err != nil {
 			return fail(err)
 		}
 		storeName = "PostgreSQL (" + db.Where + ")"
@@ -207,28 +205,17 @@ func checkHTTPURL(s string) error {
 }
 
 // openEngineDatabase opens DATABASE_URL or the development cluster, as
-// aiflow dev does, applies the migrations and returns a pool on it.
-func openEngineDatabase(ctx context.Context, cfg config.Engine, logger *slog.Logger, e env) (*database, *pgxpool.Pool, error) {
+// aiflow dev does, and applies the migrations.
+func openEngineDatabase(ctx context.Context, cfg config.Engine, logger *slog.Logger, e env) (*database.DB, error) {
 	db, err := openDatabase(ctx, cfg.DatabaseURL, cfg.DataDir, cfg.PGBinDir, logger, e.stdout)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	m, err := migrate.New(db.URL)
+	applied, err := migrateUp(ctx, db.URL)
 	if err != nil {
-		_ = db.Close(context.Background())
-		return nil, nil, err
-	}
-	applied, err := m.Up(ctx)
-	m.Close()
-	if err != nil {
-		_ = db.Close(context.Background())
-		return nil, nil, err
+		_ = db.Close(context.WithoutCancel(ctx))
+		return nil, err
 	}
 	fmt.Fprintf(e.stdout, "migrations: %d applied now, database at version %d\n", len(applied), migrate.Latest())
-	pool, err := pgxpool.New(ctx, db.URL)
-	if err != nil {
-		_ = db.Close(context.Background())
-		return nil, nil, fmt.Errorf("opening the database pool: %w", err)
-	}
-	return db, pool, nil
+	return db, nil
 }

@@ -85,13 +85,8 @@ func withSupportDB(ctx context.Context, command string, e env, f func(pool *pgxp
 		fmt.Fprintf(e.stderr, "%s: %v\n", command, err)
 		return 1
 	}
-	defer db.Close(context.Background())
-	pool, err := pgxpool.New(ctx, db.URL)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "%s: connecting to the database: %v\n", command, err)
-		return 1
-	}
-	defer pool.Close()
+	defer db.Close(context.WithoutCancel(ctx))
+	pool := db.Pool
 	var migrated bool
 	if err := pool.QueryRow(ctx, `SELECT to_regclass('support.refunds') IS NOT NULL`).Scan(&migrated); err != nil {
 		fmt.Fprintf(e.stderr, "%s: checking the support schema: %v\n", command, err)
