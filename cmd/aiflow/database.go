@@ -35,20 +35,29 @@ type storeSettings struct {
 	Log                            config.Log
 }
 
-// withStore opens the database (see openDatabase) and the event store, runs
-// f on it, and closes everything. Errors name the command.
-func withStore(ctx context.Context, command string, cfg storeSettings, e env, f func(*eventstore.Store) int) int {
+// withDatabase opens the database (see openDatabase), saying which on
+// stderr, runs f on it with the command's logger, and closes it. Errors
+// start with prefix, the command's name.
+func withDatabase(ctx context.Context, prefix string, cfg storeSettings, e env, f func(*database.DB, *slog.Logger) int) int {
 	logger := newLogger(cfg.Log, e)
 	db, err := openDatabase(ctx, cfg.DatabaseURL, cfg.DataDir, cfg.PGBinDir, logger, e.stderr)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "aiflow %s: %v\n", command, err)
+		fmt.Fprintf(e.stderr, "%s: %v\n", prefix, err)
 		return 1
 	}
 	defer db.Close(context.WithoutCancel(ctx))
-	store, err := eventstore.Open(ctx, db.Pool, eventstore.Options{Logger: logger})
-	if err != nil {
-		fmt.Fprintf(e.stderr, "aiflow %s: opening the event store (has `aiflow migrate up` run?): %v\n", command, err)
-		return 1
-	}
-	return f(store)
+	return f(db, logger)
+}
+
+// withStore opens the database (see withDatabase) and the event store, runs
+// f on it, and closes everything. Errors name the command.
+func withStore(ctx context.Context, command string, cfg storeSettings, e env, f func(*eventstore.Store) int) int {
+	return withDatabase(ctx, "aiflow "+command, cfg, e, func(db *database.DB, logger *slog.Logger) int {
+		store, err := eventstore.Open(ctx, db.Pool, eventstore.Options{Logger: logger})
+		if err != nil {
+			fmt.Fprintf(e.stderr, "aiflow %s: opening the event store (has `aiflow migrate up` run?): %v\n", command, err)
+			return 1
+		}
+		return f(store)
+	})
 }

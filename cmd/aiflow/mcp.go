@@ -16,6 +16,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/aiflow/aiflow/internal/config"
+	"github.com/aiflow/aiflow/internal/database"
 	"github.com/aiflow/aiflow/internal/supportdesk"
 )
 
@@ -79,24 +80,18 @@ func withSupportDB(ctx context.Context, command string, e env, f func(pool *pgxp
 		fmt.Fprintln(e.stderr, strings.Replace(err.Error(), "aiflow migrate", command, 1))
 		return 2
 	}
-	logger := newLogger(cfg.Log, e)
-	db, err := openDatabase(ctx, cfg.DatabaseURL, cfg.DataDir, cfg.PGBinDir, logger, e.stderr)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "%s: %v\n", command, err)
-		return 1
-	}
-	defer db.Close(context.WithoutCancel(ctx))
-	pool := db.Pool
-	var migrated bool
-	if err := pool.QueryRow(ctx, `SELECT to_regclass('support.refunds') IS NOT NULL`).Scan(&migrated); err != nil {
-		fmt.Fprintf(e.stderr, "%s: checking the support schema: %v\n", command, err)
-		return 1
-	}
-	if !migrated {
-		fmt.Fprintf(e.stderr, "%s: the support schema has no tables yet: run `aiflow migrate up` first\n", command)
-		return 1
-	}
-	return f(pool, logger)
+	return withDatabase(ctx, command, storeSettings{cfg.DatabaseURL, cfg.DataDir, cfg.PGBinDir, cfg.Log}, e, func(db *database.DB, logger *slog.Logger) int {
+		var migrated bool
+		if err := db.Pool.QueryRow(ctx, `SELECT to_regclass('support.refunds') IS NOT NULL`).Scan(&migrated); err != nil {
+			fmt.Fprintf(e.stderr, "%s: checking the support schema: %v\n", command, err)
+			return 1
+		}
+		if !migrated {
+			fmt.Fprintf(e.stderr, "%s: the support schema has no tables yet: run `aiflow migrate up` first\n", command)
+			return 1
+		}
+		return f(db.Pool, logger)
+	})
 }
 
 func cmdMCPServe(ctx context.Context, args []string, e env) int {
