@@ -6,13 +6,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"text/tabwriter"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/aiflow/aiflow/internal/audit"
 	"github.com/aiflow/aiflow/internal/config"
+	"github.com/aiflow/aiflow/internal/database"
 )
 
 const auditUsage = `Usage:
@@ -70,20 +70,9 @@ func withAuditLog(ctx context.Context, e env, f func(*audit.Log) int) int {
 		fmt.Fprintln(e.stderr, err)
 		return 2
 	}
-	logger := newLogger(cfg.Log, e)
-	db, err := openDatabase(ctx, cfg.DatabaseURL, cfg.DataDir, cfg.PGBinDir, logger, e.stderr)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "aiflow audit: %v\n", err)
-		return 1
-	}
-	defer db.Close(context.Background())
-	pool, err := pgxpool.New(ctx, db.URL)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "aiflow audit: connecting to the database: %v\n", err)
-		return 1
-	}
-	defer pool.Close()
-	return f(audit.New(pool, audit.Options{}))
+	return withDatabase(ctx, "aiflow audit", storeSettings{cfg.DatabaseURL, cfg.DataDir, cfg.PGBinDir, cfg.Log}, e, func(db *database.DB, _ *slog.Logger) int {
+		return f(audit.New(db.Pool, audit.Options{}))
+	})
 }
 
 func auditVerify(ctx context.Context, l *audit.Log, e env) int {

@@ -2,26 +2,18 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"text/tabwriter"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/aiflow/aiflow/internal/config"
+	"github.com/aiflow/aiflow/internal/database"
 	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/aiflow/aiflow/internal/enginebench"
-	"github.com/aiflow/aiflow/internal/migrate"
-	"github.com/aiflow/aiflow/internal/pgcluster"
-	"github.com/aiflow/aiflow/internal/telemetry"
 )
 
 const benchUsage = `usage: aiflow bench [engine] [--store memory|postgres] [--executions N] [--in-flight N] [--duration D] [--workers N]
@@ -89,18 +81,18 @@ func cmdBench(ctx context.Context, args []string, e env) int {
 			return fail(err)
 		}
 		defer func() {
-			if err := db.Close(context.Background()); err != nil {
+			if err := db.Close(context.WithoutCancel(ctx)); err != nil {
 				logger.Error("removing the benchmark's database", "error", err)
 			}
 		}()
-		pg, err := enginebench.DescribePostgres(ctx, db.pool)
+		pg, err := enginebench.DescribePostgres(ctx, db.Pool)
 		if err != nil {
 			return fail(err)
 		}
-		storeDesc, server = "postgres, "+db.where, pg.String()
+		storeDesc, server = "postgres, "+db.Where, pg.String()
 		// Both measurements share the database: the throughput run ends
 		// every execution it starts, so the second engine resumes none.
-		newStore = func(ctx context.Context) (engine.Store, error) { return enginebench.OpenPostgres(ctx, db.pool) }
+		newStore = func(ctx context.Context) (engine.Store, error) { return enginebench.OpenPostgres(ctx, db.Pool) }
 	}
 
 	params := enginebench.Params{Executions: f.executions, InFlight: f.inFlight, Duration: f.duration, Workers: f.workers}
@@ -249,99 +241,18 @@ func bytesIEC(n uint64) string {
 	}
 }
 
-// benchDatabase is the migrated scratch database a durable run writes to,
-// and how to remove it.
-type benchDatabase struct {
-	pool    *pgxpool.Pool
-	where   string
-	cleanup func(context.Context) error
-}
-
-// Close closes the pool and drops the scratch database, or stops the
-// throwaway cluster.
-func (d *benchDatabase) Close(ctx context.Context) error {
-	d.pool.Close()
-	return d.cleanup(ctx)
-}
-
 // openBenchDatabase makes a scratch database for the benchmark, so that
 // its thousands of executions land in no database of the user's: a new
 // database on DATABASE_URL's server when it is set and reachable,
-// otherwise one in a throwaway cluster started from the local binaries.
-// It migrates the database and opens a pool on it.
-func openBenchDatabase(ctx context.Context, cfg config.Migrate, logger *slog.Logger, out io.Writer) (*benchDatabase, error) {
-	var (
-		dsn, where string
-		cleanup    func(context.Context) error
-	)
-	if cfg.DatabaseURL != "" && ping(ctx, cfg.DatabaseURL) == nil {
-		name := "aiflow_bench_" + randomHex(6)
-		if err := adminExec(ctx, cfg.DatabaseURL, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
-			return nil, fmt.Errorf("creating the scratch database %s on DATABASE_URL (its role needs CREATEDB): %w", name, err)
-		}
-		fmt.Fprintf(out, "using DATABASE_URL %s: scratch database %s, dropped after\n", telemetry.RedactURL(cfg.DatabaseURL), name)
-		dsn, where = withDatabaseName(cfg.DatabaseURL, name), "a scratch database on DATABASE_URL"
-		cleanup = func(ctx context.Context) error {
-			return adminExec(ctx, cfg.DatabaseURL, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
-		}
-	} else {
-		if cfg.DatabaseURL != "" {
-			logger.Warn("DATABASE_URL is not reachable; starting a throwaway cluster instead", "database_url", telemetry.RedactURL(cfg.DatabaseURL))
-		}
-		bins, err := pgcluster.FindBinaries(cfg.PGBinDir)
-		if err != nil {
-			return nil, err
-		}
-		c, err := pgcluster.Start(ctx, pgcluster.Options{Binaries: bins, Logger: logger})
-		if err != nil {
-			return nil, err
-		}
-		if err := c.EnsureDatabase(ctx, devDatabase); err != nil {
-			_ = c.Stop(context.Background())
-			return nil, err
-		}
-		fmt.Fprintf(out, "PostgreSQL %s ready: a throwaway cluster in %s, removed after\n", bins.Version, c.Dir())
-		dsn, where, cleanup = c.URL(devDatabase), "a throwaway cluster", c.Stop
-	}
-	m, err := migrate.New(dsn)
-	if err == nil {
-		_, err = m.Up(ctx)
-		m.Close()
-	}
+// otherwise one in a throwaway cluster started from the local binaries
+// (see database.Params.Scratch). It migrates the database.
+func openBenchDatabase(ctx context.Context, cfg config.Migrate, logger *slog.Logger, out io.Writer) (*database.DB, error) {
+	db, err := database.Open(ctx, database.Params{URL: cfg.DatabaseURL, BinDir: cfg.PGBinDir, Scratch: "aiflow_bench", Logger: logger, Out: out})
 	if err != nil {
-		return nil, errors.Join(fmt.Errorf("migrating the benchmark's database: %w", err), cleanup(context.Background()))
+		return nil, err
 	}
-	pool, err := pgxpool.New(ctx, dsn)
-	if err != nil {
-		return nil, errors.Join(fmt.Errorf("opening the database pool: %w", err), cleanup(context.Background()))
+	if _, err := migrateUp(ctx, db.URL); err != nil {
+		return nil, errors.Join(fmt.Errorf("migrating the benchmark's database: %w", err), db.Close(context.WithoutCancel(ctx)))
 	}
-	return &benchDatabase{pool: pool, where: where, cleanup: cleanup}, nil
-}
-
-// adminExec runs one statement on its own connection to dsn.
-func adminExec(ctx context.Context, dsn, stmt string) error {
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		return fmt.Errorf("connecting to DATABASE_URL: %w", err)
-	}
-	defer conn.Close(context.Background())
-	_, err = conn.Exec(ctx, stmt)
-	return err
-}
-
-// withDatabaseName returns the postgres:// URL dsn with its database
-// replaced by name.
-func withDatabaseName(dsn, name string) string {
-	u, err := url.Parse(dsn)
-	if err != nil {
-		return dsn // config accepted it as a URL; not reached
-	}
-	u.Path, u.RawPath = "/"+name, ""
-	return u.String()
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
+	return db, nil
 }

@@ -5,69 +5,28 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path/filepath"
-	"time"
-
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/aiflow/aiflow/internal/config"
+	"github.com/aiflow/aiflow/internal/database"
 	"github.com/aiflow/aiflow/internal/eventstore"
-	"github.com/aiflow/aiflow/internal/pgcluster"
-	"github.com/aiflow/aiflow/internal/telemetry"
+	"github.com/aiflow/aiflow/internal/migrate"
 )
 
-// devDatabase is the database aiflow uses in its development cluster.
-const devDatabase = "aiflow"
-
-// database is a PostgreSQL database a command works on, and how to let it go.
-type database struct {
-	URL     string
-	Where   string // for people: "DATABASE_URL" or the cluster folder
-	cluster *pgcluster.Cluster
+// openDatabase opens the database of a command (see database.Open):
+// DATABASE_URL when it is set and reachable, otherwise the development
+// cluster under dataDir/pg; out is told which.
+func openDatabase(ctx context.Context, databaseURL, dataDir, pgBinDir string, logger *slog.Logger, out io.Writer) (*database.DB, error) {
+	return database.Open(ctx, database.Params{URL: databaseURL, DataDir: dataDir, BinDir: pgBinDir, Logger: logger, Out: out})
 }
 
-// Close stops the development cluster when this process started it.
-func (d *database) Close(ctx context.Context) error {
-	if d.cluster == nil {
-		return nil
-	}
-	return d.cluster.Stop(ctx)
-}
-
-// openDatabase returns DATABASE_URL when it is set and reachable; otherwise
-// it starts (or creates) the development cluster under dataDir/pg and
-// returns its aiflow database.
-func openDatabase(ctx context.Context, databaseURL, dataDir, pgBinDir string, logger *slog.Logger, out io.Writer) (*database, error) {
-	if databaseURL != "" {
-		err := ping(ctx, databaseURL)
-		if err == nil {
-			fmt.Fprintf(out, "using DATABASE_URL %s\n", telemetry.RedactURL(databaseURL))
-			return &database{URL: databaseURL, Where: "DATABASE_URL"}, nil
-		}
-		logger.Warn("DATABASE_URL is not reachable; starting the local development cluster instead",
-			"database_url", telemetry.RedactURL(databaseURL), "error", err)
-	}
-	bins, err := pgcluster.FindBinaries(pgBinDir)
+// migrateUp applies the pending migrations to the database at url.
+func migrateUp(ctx context.Context, url string) ([]migrate.Result, error) {
+	m, err := migrate.New(url)
 	if err != nil {
 		return nil, err
 	}
-	dir := filepath.Join(dataDir, "pg")
-	c, err := pgcluster.Start(ctx, pgcluster.Options{Binaries: bins, Dir: dir, Logger: logger})
-	if err != nil {
-		return nil, err
-	}
-	if err := c.EnsureDatabase(ctx, devDatabase); err != nil {
-		_ = c.Stop(context.Background())
-		return nil, err
-	}
-	fmt.Fprintf(out, "PostgreSQL %s ready: %s (127.0.0.1:%d, data kept in %s)\n", bins.Version, devDatabase, c.Port(), dir)
-	return &database{URL: c.URL(devDatabase), Where: dir, cluster: c}, nil
-}
-
-func ping(ctx context.Context, url string) error {
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	return pgcluster.Ping(ctx, url)
+	defer m.Close()
+	return m.Up(ctx)
 }
 
 // storeSettings are what withStore needs of a command's configuration.
@@ -76,26 +35,29 @@ type storeSettings struct {
 	Log                            config.Log
 }
 
-// withStore opens the database (see openDatabase) and the event store, runs
-// f on it, and closes everything. Errors name the command.
-func withStore(ctx context.Context, command string, cfg storeSettings, e env, f func(*eventstore.Store) int) int {
+// withDatabase opens the database (see openDatabase), saying which on
+// stderr, runs f on it with the command's logger, and closes it. Errors
+// start with prefix, the command's name.
+func withDatabase(ctx context.Context, prefix string, cfg storeSettings, e env, f func(*database.DB, *slog.Logger) int) int {
 	logger := newLogger(cfg.Log, e)
 	db, err := openDatabase(ctx, cfg.DatabaseURL, cfg.DataDir, cfg.PGBinDir, logger, e.stderr)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "aiflow %s: %v\n", command, err)
+		fmt.Fprintf(e.stderr, "%s: %v\n", prefix, err)
 		return 1
 	}
-	defer db.Close(context.Background())
-	pool, err := pgxpool.New(ctx, db.URL)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "aiflow %s: connecting to the database: %v\n", command, err)
-		return 1
-	}
-	defer pool.Close()
-	store, err := eventstore.Open(ctx, pool, eventstore.Options{Logger: logger})
-	if err != nil {
-		fmt.Fprintf(e.stderr, "aiflow %s: opening the event store (has `aiflow migrate up` run?): %v\n", command, err)
-		return 1
-	}
-	return f(store)
+	defer db.Close(context.WithoutCancel(ctx))
+	return f(db, logger)
+}
+
+// withStore opens the database (see withDatabase) and the event store, runs
+// f on it, and closes everything. Errors name the command.
+func withStore(ctx context.Context, command string, cfg storeSettings, e env, f func(*eventstore.Store) int) int {
+	return withDatabase(ctx, "aiflow "+command, cfg, e, func(db *database.DB, logger *slog.Logger) int {
+		store, err := eventstore.Open(ctx, db.Pool, eventstore.Options{Logger: logger})
+		if err != nil {
+			fmt.Fprintf(e.stderr, "aiflow %s: opening the event store (has `aiflow migrate up` run?): %v\n", command, err)
+			return 1
+		}
+		return f(store)
+	})
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -12,8 +11,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/aiflow/aiflow/internal/auth"
 	"github.com/aiflow/aiflow/internal/config"
@@ -46,27 +43,17 @@ func cmdDev(ctx context.Context, args []string, e env) int {
 		return fail(err)
 	}
 	defer func() {
-		if err := db.Close(context.Background()); err != nil {
+		if err := db.Close(context.WithoutCancel(ctx)); err != nil {
 			logger.Error("stopping PostgreSQL", "error", err)
 		}
 	}()
 
-	m, err := migrate.New(db.URL)
-	if err != nil {
-		return fail(err)
-	}
-	applied, err := m.Up(ctx)
-	m.Close()
+	applied, err := migrateUp(ctx, db.URL)
 	if err != nil {
 		return fail(err)
 	}
 	fmt.Fprintf(e.stdout, "migrations: %d applied now, database at version %d\n", len(applied), migrate.Latest())
-
-	pool, err := pgxpool.New(ctx, db.URL)
-	if err != nil {
-		return fail(fmt.Errorf("opening the database pool: %w", err))
-	}
-	defer pool.Close()
+	pool := db.Pool
 
 	store, err := eventstore.Open(ctx, pool, eventstore.Options{Logger: logger})
 	if err != nil {
@@ -136,32 +123,22 @@ func cmdDev(ctx context.Context, args []string, e env) int {
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          nil,
 	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(e.stdout, "aiflow dev is serving %s (try %s/healthz and %s/readyz); press Ctrl-C to stop\n", base, base, base)
 
-	select {
-	case <-ctx.Done():
-	case err := <-served:
-		return fail(fmt.Errorf("serving HTTP: %w", err))
-	}
-	fmt.Fprintln(e.stdout, "shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fail(fmt.Errorf("shutting down HTTP: %w", err))
-	}
-	// Workers finish what they hold and the engine writes what it did
-	// before the database goes away.
-	engineClosed = true
-	if err := eng.close(shutdownCtx); err != nil {
-		return fail(err)
-	}
-	stopProjections()
-	projections.Wait()
-	pool.Close()
-	if err := db.Close(shutdownCtx); err != nil {
+	err = serveUntilSignal(ctx, serveParams{server: srv, listener: ln, timeout: cfg.ShutdownTimeout, notice: e.stdout,
+		stop: func(shutdownCtx context.Context) error {
+			// Workers finish what they hold and the engine writes what it did
+			// before the database goes away.
+			engineClosed = true
+			if err := eng.close(shutdownCtx); err != nil {
+				return err
+			}
+			stopProjections()
+			projections.Wait()
+			return db.Close(shutdownCtx)
+		}})
+	if err != nil {
 		return fail(err)
 	}
 	fmt.Fprintln(e.stdout, "aiflow dev stopped")

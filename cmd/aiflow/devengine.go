@@ -34,7 +34,7 @@ type devEngine struct {
 	engine  *engine.Engine
 	queues  *queue.Broker
 	stream  *steps.Broker
-	sfn     *http.Server
+	sfn     *httpServer
 	sfnURL  string
 	queueOf map[string]string // substitution → queue URL
 	stops   []func()
@@ -101,12 +101,9 @@ func startDevEngine(ctx context.Context, cfg config.Dev, lookup config.LookupFun
 	if err != nil {
 		return fail(fmt.Errorf("listening on AIFLOW_ENGINE_ADDR=%s: %w (set AIFLOW_ENGINE_ADDR to a free host:port, e.g. 127.0.0.1:8084)", cfg.EngineAddr, err))
 	}
-	d.sfn = &http.Server{Handler: sfnapi.NewHandler(d.engine, sfnapi.Options{Logger: logger}), ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		if err := d.sfn.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			logger.Error("serving the Step Functions API", "error", err)
-		}
-	}()
+	d.sfn = startHTTP(&http.Server{Handler: sfnapi.NewHandler(d.engine, sfnapi.Options{Logger: logger}), ReadHeaderTimeout: 10 * time.Second}, ln, func(err error) {
+		logger.Error("serving the Step Functions API", "error", err)
+	})
 	d.sfnURL = "http://" + ln.Addr().String()
 	models := "the providers their models name"
 	if script != "" {
@@ -154,7 +151,7 @@ func (d *devEngine) subscribe(substitution string, h func(context.Context, event
 func (d *devEngine) close(ctx context.Context) error {
 	var errs []error
 	if d.sfn != nil {
-		if err := d.sfn.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := d.sfn.shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("shutting down the Step Functions API: %w", err))
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/aiflow/aiflow/internal/config"
+	"github.com/aiflow/aiflow/internal/database"
 	"github.com/aiflow/aiflow/internal/pgcluster"
 )
 
@@ -53,7 +54,7 @@ func realDoctorDeps() doctorDeps {
 			return strings.TrimSpace(string(out)), err
 		},
 		findBinaries: pgcluster.FindBinaries,
-		pingFunc:     ping,
+		pingFunc:     database.Ping,
 		euid:         os.Geteuid(),
 		lookupUserFunc: func(name string) error {
 			_, err := user.Lookup(name)

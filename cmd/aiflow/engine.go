@@ -12,10 +12,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/aiflow/aiflow/internal/awslambda"
 	"github.com/aiflow/aiflow/internal/config"
+	"github.com/aiflow/aiflow/internal/database"
 	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/aiflow/aiflow/internal/engine/queue"
 	"github.com/aiflow/aiflow/internal/enginestore"
@@ -52,21 +51,20 @@ func cmdEngine(ctx context.Context, args []string, e env) int {
 	if cfg.InMemory {
 		store = engine.NewMemoryStore()
 	} else {
-		db, pool, err := openEngineDatabase(ctx, cfg, logger, e)
+		db, err := openEngineDatabase(ctx, cfg, logger, e)
 		if err != nil {
 			return fail(err)
 		}
 		defer func() {
-			pool.Close()
-			if err := db.Close(context.Background()); err != nil {
+			if err := db.Close(context.WithoutCancel(ctx)); err != nil {
 				logger.Error("stopping PostgreSQL", "error", err)
 			}
 		}()
-		events, err := eventstore.Open(ctx, pool, eventstore.Options{Logger: logger})
+		events, err := eventstore.Open(ctx, db.Pool, eventstore.Options{Logger: logger})
 		if err != nil {
 			return fail(err)
 		}
-		if store, err = enginestore.New(ctx, pool, events); err != nil {
+		if store, err = enginestore.New(ctx, db.Pool, events); err != nil {
 			return fail(err)
 		}
 		storeName = "PostgreSQL (" + db.Where + ")"
@@ -116,28 +114,22 @@ func cmdEngine(ctx context.Context, args []string, e env) int {
 		Handler:           sfnapi.NewHandler(eng, sfnapi.Options{Logger: logger}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
 	endpoint := "http://" + ln.Addr().String()
 	fmt.Fprintf(e.stdout, "store: %s\n", storeName)
 	fmt.Fprintf(e.stdout, "aiflow engine is serving the Step Functions API on %s (region %s); use --endpoint-url %s; press Ctrl-C to stop\n",
 		ln.Addr(), cfg.Region, endpoint)
 
-	select {
-	case <-ctx.Done():
-	case err := <-served:
-		return fail(fmt.Errorf("serving HTTP: %w", err))
-	}
-	fmt.Fprintln(e.stdout, "shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fail(fmt.Errorf("shutting down HTTP: %w", err))
-	}
-	// The engine writes what it has done before the store goes away; open
-	// executions resume on the next start.
-	if err := eng.Close(); err != nil {
-		return fail(fmt.Errorf("closing the engine: %w", err))
+	err = serveUntilSignal(ctx, serveParams{server: srv, listener: ln, timeout: cfg.ShutdownTimeout, notice: e.stdout,
+		stop: func(context.Context) error {
+			// The engine writes what it has done before the store goes away; open
+			// executions resume on the next start.
+			if err := eng.Close(); err != nil {
+				return fmt.Errorf("closing the engine: %w", err)
+			}
+			return nil
+		}})
+	if err != nil {
+		return fail(err)
 	}
 	fmt.Fprintln(e.stdout, "aiflow engine stopped")
 	return 0
@@ -213,28 +205,17 @@ func checkHTTPURL(s string) error {
 }
 
 // openEngineDatabase opens DATABASE_URL or the development cluster, as
-// aiflow dev does, applies the migrations and returns a pool on it.
-func openEngineDatabase(ctx context.Context, cfg config.Engine, logger *slog.Logger, e env) (*database, *pgxpool.Pool, error) {
+// aiflow dev does, and applies the migrations.
+func openEngineDatabase(ctx context.Context, cfg config.Engine, logger *slog.Logger, e env) (*database.DB, error) {
 	db, err := openDatabase(ctx, cfg.DatabaseURL, cfg.DataDir, cfg.PGBinDir, logger, e.stdout)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	m, err := migrate.New(db.URL)
+	applied, err := migrateUp(ctx, db.URL)
 	if err != nil {
-		_ = db.Close(context.Background())
-		return nil, nil, err
-	}
-	applied, err := m.Up(ctx)
-	m.Close()
-	if err != nil {
-		_ = db.Close(context.Background())
-		return nil, nil, err
+		_ = db.Close(context.WithoutCancel(ctx))
+		return nil, err
 	}
 	fmt.Fprintf(e.stdout, "migrations: %d applied now, database at version %d\n", len(applied), migrate.Latest())
-	pool, err := pgxpool.New(ctx, db.URL)
-	if err != nil {
-		_ = db.Close(context.Background())
-		return nil, nil, fmt.Errorf("opening the database pool: %w", err)
-	}
-	return db, pool, nil
+	return db, nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/aiflow/aiflow/internal/config"
+	"github.com/aiflow/aiflow/internal/database"
 	"github.com/aiflow/aiflow/internal/supportdesk"
 )
 
@@ -79,29 +80,18 @@ func withSupportDB(ctx context.Context, command string, e env, f func(pool *pgxp
 		fmt.Fprintln(e.stderr, strings.Replace(err.Error(), "aiflow migrate", command, 1))
 		return 2
 	}
-	logger := newLogger(cfg.Log, e)
-	db, err := openDatabase(ctx, cfg.DatabaseURL, cfg.DataDir, cfg.PGBinDir, logger, e.stderr)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "%s: %v\n", command, err)
-		return 1
-	}
-	defer db.Close(context.Background())
-	pool, err := pgxpool.New(ctx, db.URL)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "%s: connecting to the database: %v\n", command, err)
-		return 1
-	}
-	defer pool.Close()
-	var migrated bool
-	if err := pool.QueryRow(ctx, `SELECT to_regclass('support.refunds') IS NOT NULL`).Scan(&migrated); err != nil {
-		fmt.Fprintf(e.stderr, "%s: checking the support schema: %v\n", command, err)
-		return 1
-	}
-	if !migrated {
-		fmt.Fprintf(e.stderr, "%s: the support schema has no tables yet: run `aiflow migrate up` first\n", command)
-		return 1
-	}
-	return f(pool, logger)
+	return withDatabase(ctx, command, storeSettings{cfg.DatabaseURL, cfg.DataDir, cfg.PGBinDir, cfg.Log}, e, func(db *database.DB, logger *slog.Logger) int {
+		var migrated bool
+		if err := db.Pool.QueryRow(ctx, `SELECT to_regclass('support.refunds') IS NOT NULL`).Scan(&migrated); err != nil {
+			fmt.Fprintf(e.stderr, "%s: checking the support schema: %v\n", command, err)
+			return 1
+		}
+		if !migrated {
+			fmt.Fprintf(e.stderr, "%s: the support schema has no tables yet: run `aiflow migrate up` first\n", command)
+			return 1
+		}
+		return f(db.Pool, logger)
+	})
 }
 
 func cmdMCPServe(ctx context.Context, args []string, e env) int {
@@ -170,18 +160,14 @@ func serveMCPHTTP(ctx context.Context, listen string, server *mcp.Server, cfg su
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(e.stderr, "aiflow mcp serve: customer-support MCP server on http://%s/ (bearer token required; aiflow mcp token issues one)\n", ln.Addr())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	select {
-	case err := <-done:
-		fmt.Fprintf(e.stderr, "aiflow mcp serve: %v\n", err)
+	err = serveUntilSignal(ctx, serveParams{server: srv, listener: ln, timeout: 5 * time.Second})
+	if se, ok := errors.AsType[*serveError](err); ok && !se.shutdown {
+		fmt.Fprintf(e.stderr, "aiflow mcp serve: %v\n", se.err)
 		return 1
-	case <-ctx.Done():
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		fmt.Fprintf(e.stderr, "aiflow mcp serve: shutting down: %v\n", err)
+	// Sessions still open when the deadline passes are cut: not a failure.
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		fmt.Fprintf(e.stderr, "aiflow mcp serve: shutting down: %v\n", errors.Unwrap(err))
 	}
 	return 0
 }

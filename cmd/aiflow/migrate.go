@@ -62,7 +62,7 @@ func cmdMigrate(ctx context.Context, args []string, e env) int {
 		fmt.Fprintf(e.stderr, "aiflow migrate: %v\n", err)
 		return 1
 	}
-	defer db.Close(context.Background())
+	defer db.Close(context.WithoutCancel(ctx))
 	m, err := migrate.New(db.URL)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "aiflow migrate: %v\n", err)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -10,11 +9,8 @@ import (
 	"strings"
 	"testing"
 	"testing/synctest"
-	"time"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/aiflow/aiflow/internal/sfn"
 )
 
 // runCmd runs `aiflow run` with args inside a synctest bubble, so that the
@@ -270,101 +266,6 @@ func TestRunRejectsBadInput(t *testing.T) {
 				require.Contains(t, te.stderr.String(), w)
 			}
 		})
-	}
-}
-
-func TestRunRejectsBadMockFiles(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		name, file, content string
-		want                []string
-	}{
-		{"NotAnObject", "m.json", `[1]`, []string{"a mock file is an object of task step ids"}},
-		{"NotJSON", "m.json", `{"research": `, []string{"m.json: not JSON: unexpected EOF"}},
-		{"NotYAML", "m.yaml", "research: [", []string{"m.yaml: not YAML or JSON: yaml: line 1"}},
-		{"EveryProblem", "m.yaml", `
-reserch: {output: 1}
-report: {output: 1}
-research:
-  - {output: 1, error: X}
-  - {outptu: 1}
-  - {error: X, cause: 3}
-  - {}
-  - 7
-  - {error: ""}
-  - {output: 1, cause: why}
-`, []string{
-			`m.yaml: step "report" is a set step, which runs in the state machine and takes no mock`,
-			`m.yaml: ../../examples/research-agent.yaml has no step "reserch" (its task steps: research)`,
-			`m.yaml: step "research", reply 1: a reply has an output or an error, not both`,
-			`m.yaml: step "research", reply 2: unknown field "outptu" in a reply (it takes output, or error and cause)`,
-			`m.yaml: step "research", reply 3: cause is a text`,
-			`m.yaml: step "research", reply 4: a reply needs an output or an error`,
-			`m.yaml: step "research", reply 5: a reply is an object`,
-			`m.yaml: step "research", reply 6: error is the name of an error, such as "AI.Throttled"`,
-			`m.yaml: step "research", reply 7: cause goes with error, not with output`,
-		}},
-		{"EmptyList", "m.yaml", "research: []", []string{`step "research": the list of replies is empty`}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			mocks := writeFile(t, tc.file, tc.content)
-			te := newTestEnv(nil)
-			code := run(context.Background(), []string{"run", "../../examples/research-agent.yaml",
-				"--input-file", "../../examples/mocks/research-agent.input.json", "--mock", mocks}, te.env())
-			require.Equal(t, 1, code)
-			for _, w := range tc.want {
-				require.Contains(t, te.stderr.String(), w)
-			}
-		})
-	}
-}
-
-// TestProgressLiveView checks the terminal view: finished lines stay, the
-// running steps are drawn below them and redrawn in place.
-func TestProgressLiveView(t *testing.T) {
-	t.Parallel()
-	var out bytes.Buffer
-	p := newProgress(&out, true, map[string]string{"classify": "ai", "fan": "map"})
-	t0 := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	now := t0
-	p.now = func() time.Time { return now }
-	ev := func(id, prev int64, typ string, at time.Duration, f func(*sfn.HistoryEvent)) {
-		e := sfn.HistoryEvent{ID: id, PreviousEventID: prev, Type: typ, Timestamp: t0.Add(at)}
-		if f != nil {
-			f(&e)
-		}
-		p.event(e)
-	}
-	ev(1, 0, "ExecutionStarted", 0, nil)
-	ev(2, 1, "TaskStateEntered", 0, func(e *sfn.HistoryEvent) { e.StateEntered = &sfn.StateEnteredDetails{Name: "classify"} })
-	ev(3, 2, "TaskScheduled", 0, func(e *sfn.HistoryEvent) { e.TaskScheduled = &sfn.TaskScheduledDetails{} })
-	require.Equal(t, "▶ classify (ai)\n  ⋯ classify (ai) 0ms\n", out.String())
-
-	out.Reset()
-	now = t0.Add(1500 * time.Millisecond)
-	p.redraw()
-	require.Equal(t, "\x1b[1A\x1b[J  ⋯ classify (ai) 1.5s\n", out.String(), "the view is redrawn in place")
-
-	out.Reset()
-	ev(4, 3, "TaskSucceeded", 2*time.Second, func(e *sfn.HistoryEvent) { e.TaskSucceeded = &sfn.TaskOutputDetails{} })
-	require.Equal(t, "\x1b[1A\x1b[J✔ classify 2.0s\n", out.String(), "a finished step leaves the view")
-
-	out.Reset()
-	p.finish()
-	require.Empty(t, out.String(), "nothing left to clear")
-}
-
-func TestFormatDuration(t *testing.T) {
-	t.Parallel()
-	for d, want := range map[time.Duration]string{
-		-time.Second:                  "0ms",
-		400 * time.Microsecond:        "0.4ms",
-		12 * time.Millisecond:         "12ms",
-		1234 * time.Millisecond:       "1.2s",
-		2*time.Minute + 3*time.Second: "2m3s",
-	} {
-		require.Equal(t, want, formatDuration(d))
 	}
 }
 

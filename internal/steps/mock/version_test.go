@@ -1,9 +1,8 @@
-package main
+package mock
 
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -13,19 +12,15 @@ import (
 	"github.com/aiflow/aiflow/internal/task"
 )
 
-// TestMockWorkerReadsTheTaskMessage: aiflow run's mock worker reads the
+// TestWorkerReadsTheTaskMessage: the mock worker reads the
 // task message through package task: it answers a step's message from its
 // replies, fails the task of a message of a version it does not know with
 // Task.UnsupportedVersion, and leaves a message without a token for the
 // queue to deliver again.
-func TestMockWorkerReadsTheTaskMessage(t *testing.T) {
+func TestWorkerReadsTheTaskMessage(t *testing.T) {
 	t.Parallel()
 	cb := &stepstest.Callbacks{}
-	w := &mockWorker{
-		mocks:     mockSet{"classify": {{Output: json.RawMessage(`{"category":"refund"}`)}}},
-		callbacks: cb,
-		logger:    slog.New(slog.DiscardHandler),
-	}
+	w := NewWorker(WorkerConfig{Replies: Set{"classify": {{Output: json.RawMessage(`{"category":"refund"}`)}}}, Callbacks: cb})
 	resp, err := w.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{
 		{MessageId: "v1", Body: `{"version":1,"taskToken":"tok-1","step":{"id":"classify","kind":"ai","attempt":0}}`},
 		{MessageId: "v2", Body: `{"version":2,"taskToken":"tok-2","step":{"id":"classify","kind":"ai"}}`},
