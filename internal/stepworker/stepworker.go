@@ -35,6 +35,9 @@ type Worker struct {
 	// Details records detail events in the event store; nil when
 	// DATABASE_URL is unset.
 	Details steps.DetailRecorder
+	// Secrets answers the secrets the configuration names: the
+	// environment, or Secrets Manager.
+	Secrets secrets.Source
 	cfg     config.Step
 	closers []func()
 }
@@ -58,10 +61,39 @@ type Options struct {
 	SecretsLookupFunc func(key string) (string, bool)
 }
 
-// New starts a worker with the shared step settings: its logger, and the
-// detail store when cfg.DatabaseURL is set, whose events name actor. The
-// caller adds its handlers with Finish, or calls Close on failure.
-func New(ctx context.Context, cfg config.Step, o Options, actor string) (*Worker, error) {
+// Params are what New builds a worker from.
+type Params struct {
+	// Step is the step settings the workers share.
+	Step config.Step
+	// Secrets is where the worker's secrets come from (AIFLOW_AI_SECRETS,
+	// AIFLOW_MCP_SECRETS).
+	Secrets config.SecretStore
+	// Options are what the caller's process gives the worker.
+	Options Options
+	// Actor names the worker in the detail events it records.
+	Actor string
+}
+
+// New starts a worker with the shared step settings: its logger, the
+// detail store when p.Step.DatabaseURL is set, and the source of the
+// secrets p.Secrets names. The caller adds its handlers with Finish, or
+// calls Close on failure. It returns the errors of opening the database
+// pool and the event store and of loading the AWS configuration.
+func New(ctx context.Context, p Params) (*Worker, error) {
+	w, err := start(ctx, p.Step, p.Options, p.Actor)
+	if err != nil {
+		return nil, err
+	}
+	w.Secrets, err = secretSource(ctx, p.Secrets, p.Options.SecretsLookupFunc)
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	return w, nil
+}
+
+// start makes the worker's logger and detail store.
+func start(ctx context.Context, cfg config.Step, o Options, actor string) (*Worker, error) {
 	w := &Worker{cfg: cfg, Logger: telemetry.NewLogger(cfg.Log.LoggerOptions(o.LogWriter))}
 	if cfg.DatabaseURL == "" {
 		return w, nil
@@ -102,9 +134,9 @@ func (w *Worker) Finish(ctx context.Context, handlers map[string]steps.Handler) 
 	return w, nil
 }
 
-// SecretSource returns the source of secrets store names: the environment
+// secretSource returns the source of secrets store names: the environment
 // (lookup; nil means the process's), or Secrets Manager, cached.
-func SecretSource(ctx context.Context, store config.SecretStore, lookup func(string) (string, bool)) (secrets.Source, error) {
+func secretSource(ctx context.Context, store config.SecretStore, lookup func(string) (string, bool)) (secrets.Source, error) {
 	if store != config.SecretsManager {
 		return secrets.Env{LookupEnvFunc: lookup}, nil
 	}

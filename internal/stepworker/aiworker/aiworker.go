@@ -28,18 +28,13 @@ import (
 // callbacks to AIFLOW_SFN_ENDPOINT or AWS. It returns the errors of
 // reading the keys and making the clients.
 func New(ctx context.Context, cfg config.AIStep, o stepworker.Options) (*stepworker.Worker, error) {
-	w, err := stepworker.New(ctx, cfg.Step, o, "aistep")
+	w, err := stepworker.New(ctx, stepworker.Params{Step: cfg.Step, Secrets: cfg.Secrets, Options: o, Actor: "aistep"})
 	if err != nil {
-		return nil, err
-	}
-	src, err := stepworker.SecretSource(ctx, cfg.Secrets, o.SecretsLookupFunc)
-	if err != nil {
-		w.Close()
 		return nil, err
 	}
 	providers := map[string]ai.Provider{}
 	for _, name := range cfg.Providers {
-		providers[name], err = provider(ctx, cfg, src, name)
+		providers[name], err = provider(ctx, cfg, w.Secrets, name)
 		if err != nil {
 			w.Close()
 			return nil, err

@@ -19,16 +19,11 @@ import (
 // cfg.Pins is set; callbacks to AIFLOW_SFN_ENDPOINT or AWS. It returns the
 // errors of making the clients.
 func New(ctx context.Context, cfg config.MCPStep, o stepworker.Options) (*stepworker.Worker, error) {
-	w, err := stepworker.New(ctx, cfg.Step, o, "mcpstep")
+	w, err := stepworker.New(ctx, stepworker.Params{Step: cfg.Step, Secrets: cfg.Secrets, Options: o, Actor: "mcpstep"})
 	if err != nil {
 		return nil, err
 	}
-	src, err := stepworker.SecretSource(ctx, cfg.Secrets, o.SecretsLookupFunc)
-	if err != nil {
-		w.Close()
-		return nil, err
-	}
-	opts := mcpclient.Options{Config: cfg.MCP, Secrets: src, Logger: w.Logger, ClientName: "aiflow-mcpstep"}
+	opts := mcpclient.Options{Config: cfg.MCP, Secrets: w.Secrets, Logger: w.Logger, ClientName: "aiflow-mcpstep"}
 	if cfg.Pins != "" {
 		opts.Pins, opts.RequireApproval = &mcpclient.FilePins{Path: cfg.Pins}, true
 	}
