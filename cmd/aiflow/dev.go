@@ -16,6 +16,7 @@ import (
 	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/eventstore"
 	"github.com/aiflow/aiflow/internal/migrate"
+	"github.com/aiflow/aiflow/internal/secrets"
 	"github.com/aiflow/aiflow/internal/steps/detailstore"
 )
 
@@ -79,7 +80,7 @@ func cmdDev(ctx context.Context, args []string, e env) int {
 	fmt.Fprintf(e.stdout, "projections: %s following the event log\n", strings.Join(names, ", "))
 
 	details := detailstore.New(store, "aistep")
-	eng, err := startDevEngine(ctx, cfg, e.lookup, pool, store, details, logger, e.stdout)
+	eng, err := startDevEngine(ctx, cfg, secrets.Env{LookupEnvFunc: e.lookup}, pool, store, details, logger, e.stdout)
 	if err != nil {
 		return fail(err)
 	}
@@ -94,7 +95,7 @@ func cmdDev(ctx context.Context, args []string, e env) int {
 	if err != nil {
 		return fail(fmt.Errorf("listening on AIFLOW_HTTP_ADDR=%s: %w (set AIFLOW_HTTP_ADDR to a free host:port, e.g. 127.0.0.1:8081)", cfg.HTTPAddr, err))
 	}
-	key, err := devKey(e.lookup, cfg.DataDir)
+	key, err := devKey(cfg.HMACKey, cfg.DataDir)
 	if err != nil {
 		return fail(err)
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/aiflow/aiflow/internal/httpapi"
 	"github.com/aiflow/aiflow/internal/ratelimit"
 	"github.com/aiflow/aiflow/internal/steps/detailstore"
+	"github.com/aiflow/aiflow/internal/telemetry"
 	"github.com/aiflow/aiflow/internal/workflow"
 )
 
@@ -35,12 +36,12 @@ const devTokenTTL = 24 * time.Hour
 // at start, and their tool catalog.
 const devExamples = "examples"
 
-// devKey returns the HMAC key of development tokens: AIFLOW_AUTH_HMAC_KEY,
-// or one made once and kept in the data folder (readable by its owner
+// devKey returns the HMAC key of development tokens: the configured one
+// (AIFLOW_AUTH_HMAC_KEY), or one made once and kept in the data folder (readable by its owner
 // only), so tokens stay valid across restarts.
-func devKey(lookup config.LookupFunc, dataDir string) ([]byte, error) {
-	if k := lookupOr(lookup, "AIFLOW_AUTH_HMAC_KEY"); k != "" {
-		return []byte(k), nil
+func devKey(configured telemetry.Secret, dataDir string) ([]byte, error) {
+	if configured != "" {
+		return []byte(configured.Reveal()), nil
 	}
 	path := filepath.Join(dataDir, "dev-key")
 	if raw, err := os.ReadFile(path); err == nil && len(bytes.TrimSpace(raw)) >= 32 {

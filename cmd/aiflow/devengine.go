@@ -57,7 +57,7 @@ func devScript(cfg config.Dev) string {
 
 // startDevEngine starts the engine on the event store's database, resumes
 // what was running, and serves its Step Functions API.
-func startDevEngine(ctx context.Context, cfg config.Dev, lookup config.LookupFunc, pool *pgxpool.Pool, evs *eventstore.Store, details steps.DetailRecorder, logger *slog.Logger, out io.Writer) (*devEngine, error) {
+func startDevEngine(ctx context.Context, cfg config.Dev, secretSource mcpclient.SecretSource, pool *pgxpool.Pool, evs *eventstore.Store, details steps.DetailRecorder, logger *slog.Logger, out io.Writer) (*devEngine, error) {
 	store, err := enginestore.New(ctx, pool, evs)
 	if err != nil {
 		return nil, err
@@ -83,7 +83,9 @@ func startDevEngine(ctx context.Context, cfg config.Dev, lookup config.LookupFun
 	if err != nil {
 		return fail(err)
 	}
-	workers, err := newLocalWorkers(ctx, d.engine, script, lookup, d.stream, details, map[string]mcpclient.InProcessServer{"support": support}, logger)
+	workers, err := newLocalWorkers(ctx, localWorkersParams{Callbacks: d.engine, Script: script, Config: cfg.Workers,
+		Secrets: secretSource, Broker: d.stream, Details: details,
+		InProcess: map[string]mcpclient.InProcessServer{"support": support}, Logger: logger})
 	if err != nil {
 		return fail(err)
 	}

@@ -122,11 +122,12 @@ func cmdMCPServe(ctx context.Context, args []string, e env) int {
 		}
 		listen = net.JoinHostPort(host, port)
 	}
-	cfg, err := supportdesk.LoadConfig(e.lookup, "aiflow mcp serve", listen != "")
+	support, err := config.LoadSupport(e.lookup, "aiflow mcp serve", listen != "")
 	if err != nil {
 		fmt.Fprintln(e.stderr, err)
 		return 2
 	}
+	cfg := supportdesk.ConfigOf(support)
 	return withSupportDB(ctx, "aiflow mcp serve", e, func(pool *pgxpool.Pool, logger *slog.Logger) int {
 		server, err := supportdesk.NewServer(supportdesk.New(pool, cfg.DeskOptions()), supportdesk.ServerOptions{Version: versionString(), Logger: logger})
 		if err != nil {
@@ -205,11 +206,12 @@ func cmdMCPToken(_ context.Context, args []string, e env) int {
 		fmt.Fprintln(e.stderr, "aiflow mcp token: give --subject NAME (and no other arguments)")
 		return 2
 	}
-	cfg, err := supportdesk.LoadConfig(e.lookup, "aiflow mcp token", true)
+	support, err := config.LoadSupport(e.lookup, "aiflow mcp token", true)
 	if err != nil {
 		fmt.Fprintln(e.stderr, err)
 		return 2
 	}
+	cfg := supportdesk.ConfigOf(support)
 	tok, err := supportdesk.IssueToken(cfg.TokenSecret, supportdesk.TokenParams{Subject: *subject, CustomerID: *customer, TTL: *ttl, Now: time.Now()})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "aiflow mcp token: %v\n", err)

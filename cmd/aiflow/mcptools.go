@@ -3,14 +3,15 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/mcpclient"
 	"github.com/aiflow/aiflow/internal/secrets"
 	"github.com/aiflow/aiflow/internal/workflow"
@@ -59,40 +60,24 @@ func newMCPFlags(name string, e env, withOut bool) *mcpFlags {
 }
 
 // openMCPPool builds a pool over the configured servers that never pins
-// on its own: approval is the approve command's.
+// on its own: approval is the approve command's. The error of a bad
+// configuration names the command and lists every problem.
 func openMCPPool(f *mcpFlags, e env) (*mcpclient.Pool, error) {
-	lookup := e.lookup
-	if *f.config != "" {
-		file := *f.config
-		lookup = func(k string) (string, bool) {
-			if k == mcpclient.EnvConfigFile {
-				return file, true
-			}
-			return e.lookup(k)
-		}
-	}
-	cfg, err := mcpclient.LoadConfig(lookup, nil)
+	cfg, err := config.LoadMCPTools(e.lookup, config.MCPToolsParams{Binary: f.fs.Name(), ConfigFile: *f.config, PinsFile: *f.pins})
 	if err != nil {
 		return nil, err
 	}
-	if len(cfg.Servers) == 0 {
+	if len(cfg.MCP.Servers) == 0 {
 		return nil, fmt.Errorf("no MCP servers are configured: give --config FILE, or set %s or %s", mcpclient.EnvConfigFile, mcpclient.EnvServers)
 	}
-	pins := *f.pins
-	if pins == "" {
-		pins, _ = e.lookup("AIFLOW_MCP_PINS")
-	}
-	if pins == "" {
-		pins = filepath.Join(".aiflow", "mcp-pins.json")
-	}
-	for name, s := range cfg.Servers {
+	for name, s := range cfg.MCP.Servers {
 		s.HealthIntervalSeconds = -1 // one-shot commands
-		cfg.Servers[name] = s
+		cfg.MCP.Servers[name] = s
 	}
 	return mcpclient.New(mcpclient.Options{
-		Config:          cfg,
+		Config:          cfg.MCP,
 		Secrets:         secrets.Env{LookupEnvFunc: e.lookup},
-		Pins:            &mcpclient.FilePins{Path: pins},
+		Pins:            &mcpclient.FilePins{Path: cfg.Pins},
 		RequireApproval: true,
 		ClientName:      "aiflow-cli",
 		ClientVersion:   versionString(),
@@ -123,8 +108,7 @@ func cmdMCPTools(ctx context.Context, args []string, e env) int {
 	}
 	pool, err := openMCPPool(f, e)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "aiflow mcp tools: %v\n", err)
-		return 1
+		return mcpPoolFailed(f, err, e)
 	}
 	defer pool.Close()
 	servers, err := mcpServersOf(pool, f.fs.Args())
@@ -204,8 +188,7 @@ func cmdMCPApprove(ctx context.Context, args []string, e env) int {
 	}
 	pool, err := openMCPPool(f, e)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "aiflow mcp approve: %v\n", err)
-		return 1
+		return mcpPoolFailed(f, err, e)
 	}
 	defer pool.Close()
 	server, tools := f.fs.Arg(0), f.fs.Args()[1:]
@@ -241,8 +224,7 @@ func cmdMCPCatalog(ctx context.Context, args []string, e env) int {
 	}
 	pool, err := openMCPPool(f, e)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "aiflow mcp catalog: %v\n", err)
-		return 1
+		return mcpPoolFailed(f, err, e)
 	}
 	defer pool.Close()
 	servers, err := mcpServersOf(pool, f.fs.Args())
@@ -293,6 +275,18 @@ func cmdMCPCatalog(ctx context.Context, args []string, e env) int {
 }
 
 // mcpHelpOrUsage is the exit code of a flag parse error: 0 for -h.
+// mcpPoolFailed reports the error of openMCPPool: a bad configuration,
+// which names the command itself, exits 2 like every command's; anything
+// else exits 1.
+func mcpPoolFailed(f *mcpFlags, err error, e env) int {
+	if _, ok := errors.AsType[*config.Error](err); ok {
+		fmt.Fprintln(e.stderr, err)
+		return 2
+	}
+	fmt.Fprintf(e.stderr, "%s: %v\n", f.fs.Name(), err)
+	return 1
+}
+
 func mcpHelpOrUsage(err error) int {
 	if err == flag.ErrHelp {
 		return 0

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/mcpclient"
 	"github.com/aiflow/aiflow/internal/mcpclient/mcpclienttest"
 	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
@@ -171,9 +172,9 @@ steps:
 func TestMCPStepAgainstTheSupportServer(t *testing.T) {
 	t.Parallel()
 	vars := supportServer(t)
-	cfg, err := mcpclient.LoadConfig(func(k string) (string, bool) { v, ok := vars[k]; return v, ok }, nil)
+	cfg, err := config.LoadMCPTools(func(k string) (string, bool) { v, ok := vars[k]; return v, ok }, config.MCPToolsParams{Binary: "test"})
 	require.NoError(t, err)
-	pool, err := mcpclient.New(mcpclient.Options{Config: cfg, Secrets: mapSecrets(vars)})
+	pool, err := mcpclient.New(mcpclient.Options{Config: cfg.MCP, Secrets: mapSecrets(vars)})
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, pool.Close()) })
 	details := &steps.MemoryDetails{}
@@ -259,9 +260,9 @@ func TestMCPToolsOverStdioWithTheSupportServer(t *testing.T) {
 	require.Equal(t, 0, code, errOut)
 	require.Equal(t, 7, strings.Count(out, "approved support/"))
 
-	cfg, err := mcpclient.LoadConfig(func(k string) (string, bool) { v, ok := vars[k]; return v, ok }, nil)
+	cfg, err := config.LoadMCPTools(func(k string) (string, bool) { v, ok := vars[k]; return v, ok }, config.MCPToolsParams{Binary: "test"})
 	require.NoError(t, err)
-	pool, err := mcpclient.New(mcpclient.Options{Config: cfg, Pins: &mcpclient.FilePins{Path: vars["AIFLOW_MCP_PINS"]}, RequireApproval: true})
+	pool, err := mcpclient.New(mcpclient.Options{Config: cfg.MCP, Pins: &mcpclient.FilePins{Path: cfg.Pins}, RequireApproval: true})
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, pool.Close()) })
 	res, err := pool.Call(t.Context(), mcpclient.CallParams{Server: "support", Tool: "find_customer", Arguments: json.RawMessage(`{"email": "Grace.Hopper@example.com"}`)})

@@ -18,6 +18,7 @@ import (
 	"github.com/aiflow/aiflow/internal/engine/queue"
 	"github.com/aiflow/aiflow/internal/progress"
 	"github.com/aiflow/aiflow/internal/schema"
+	"github.com/aiflow/aiflow/internal/secrets"
 	"github.com/aiflow/aiflow/internal/sfn"
 	"github.com/aiflow/aiflow/internal/steps/mock"
 	"github.com/aiflow/aiflow/internal/telemetry"
@@ -41,11 +42,14 @@ const runUsage = "usage: aiflow run FILE [--input JSON | --input-file FILE] [--s
 // stdout. It returns 0 when the execution
 // succeeds, 1 when it fails or cannot run, 2 for bad usage.
 func cmdRun(ctx context.Context, args []string, e env) int {
+	// The configuration gives --script its default; its problems are
+	// reported once the flags are known to be right.
+	cfg, cfgErr := config.LoadRun(e.lookup)
 	fs, catalog := workflowFlags("run", e)
 	input := fs.String("input", "", "the execution input, a JSON text (default {})")
 	inputFile := fs.String("input-file", "", "read the execution input from this JSON file")
 	mockFile := fs.String("mock", "", "answer task steps from this file of canned replies (JSON or YAML); a step with a reply here skips its worker")
-	script := fs.String("script", lookupOr(e.lookup, "AIFLOW_AI_SCRIPT"), "answer every model of ai steps from this script of the scripted provider (default $AIFLOW_AI_SCRIPT; without one, ai steps call the providers their models name)")
+	script := fs.String("script", cfg.AIScript, "answer every model of ai steps from this script of the scripted provider (default $AIFLOW_AI_SCRIPT; without one, ai steps call the providers their models name)")
 	timeout := fs.Duration("timeout", 0, "stop the execution when it runs longer than this (default: no limit but the workflow's own)")
 	files, err := parseAnywhere(fs, args)
 	if err != nil {
@@ -64,6 +68,10 @@ func cmdRun(ctx context.Context, args []string, e env) int {
 	}
 	if *timeout < 0 {
 		fmt.Fprintf(e.stderr, "aiflow run: --timeout %s is negative\n", *timeout)
+		return 2
+	}
+	if cfgErr != nil {
+		fmt.Fprintln(e.stderr, cfgErr)
 		return 2
 	}
 	fail := func(err error) int {
@@ -108,17 +116,9 @@ func cmdRun(ctx context.Context, args []string, e env) int {
 		input:      in,
 		mocks:      mocks,
 		script:     *script,
+		workers:    cfg.Workers,
 		timeout:    *timeout,
 	}, e)
-}
-
-// lookupOr returns the value of an environment variable, or "".
-func lookupOr(lookup config.LookupFunc, name string) string {
-	if lookup == nil {
-		return ""
-	}
-	v, _ := lookup(name)
-	return v
 }
 
 // readRunInput returns the execution input of --input or --input-file,
@@ -204,6 +204,7 @@ type localRun struct {
 	input      string
 	mocks      mock.Set
 	script     string
+	workers    config.LocalWorkers
 	timeout    time.Duration
 }
 
@@ -226,7 +227,8 @@ func runLocally(ctx context.Context, r localRun, e env) int {
 	}
 	defer eng.Close()
 
-	workers, err := newLocalWorkers(ctx, eng, r.script, e.lookup, nil, nil, nil, logger)
+	workers, err := newLocalWorkers(ctx, localWorkersParams{Callbacks: eng, Script: r.script, Config: r.workers,
+		Secrets: secrets.Env{LookupEnvFunc: e.lookup}, Logger: logger})
 	if err != nil {
 		return fail(err)
 	}

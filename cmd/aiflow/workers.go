@@ -13,7 +13,6 @@ import (
 	"github.com/aiflow/aiflow/internal/ai/scripted"
 	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/mcpclient"
-	"github.com/aiflow/aiflow/internal/secrets"
 	"github.com/aiflow/aiflow/internal/sfn"
 	"github.com/aiflow/aiflow/internal/steps"
 )
@@ -26,10 +25,10 @@ const workerTimeout = 15 * time.Minute
 // aiProviders returns the model providers of in-process ai steps. With a
 // script, the scripted provider answers every model, whatever provider
 // its name starts with, so a workflow runs offline unchanged. Without
-// one, each model goes to the provider its name starts with, with keys
-// and endpoints from the providers' standard variables (OPENAI_API_KEY,
-// ANTHROPIC_API_KEY, AWS credentials, ...).
-func aiProviders(ctx context.Context, script string, lookup config.LookupFunc) (map[string]ai.Provider, error) {
+// one, each model goes to the provider its name starts with, with the
+// keys and endpoints cfg read from the providers' standard variables
+// (OPENAI_API_KEY, ANTHROPIC_API_KEY, AWS credentials, ...).
+func aiProviders(ctx context.Context, script string, cfg config.LocalWorkers) (map[string]ai.Provider, error) {
 	if script != "" {
 		s, err := scripted.Load(script)
 		if err != nil {
@@ -39,17 +38,17 @@ func aiProviders(ctx context.Context, script string, lookup config.LookupFunc) (
 		return map[string]ai.Provider{"scripted": p, "anthropic": p, "openai": p, "bedrock": p}, nil
 	}
 	providers := map[string]ai.Provider{}
-	if lookupOr(lookup, "ANTHROPIC_API_KEY") != "" {
-		providers["anthropic"] = anthropic.New(anthropic.Options{})
+	if cfg.Anthropic.APIKey != "" {
+		providers["anthropic"] = anthropic.New(anthropic.Options{APIKey: cfg.Anthropic.APIKey.Reveal(), BaseURL: cfg.Anthropic.BaseURL})
 	} else {
 		providers["anthropic"] = unconfigured{"anthropic", "ANTHROPIC_API_KEY is not set"}
 	}
-	if lookupOr(lookup, "OPENAI_API_KEY") != "" {
-		providers["openai"] = openai.New(openai.Options{})
+	if cfg.OpenAI.APIKey != "" {
+		providers["openai"] = openai.New(openai.Options{APIKey: cfg.OpenAI.APIKey.Reveal(), BaseURL: cfg.OpenAI.BaseURL})
 	} else {
 		providers["openai"] = unconfigured{"openai", "OPENAI_API_KEY is not set"}
 	}
-	if lookupOr(lookup, "AWS_REGION") != "" || lookupOr(lookup, "AWS_DEFAULT_REGION") != "" || lookupOr(lookup, "AWS_PROFILE") != "" {
+	if cfg.AWS {
 		br, err := bedrock.New(ctx, bedrock.Options{})
 		if err != nil {
 			return nil, fmt.Errorf("making the bedrock provider: %w", err)
@@ -92,51 +91,62 @@ func (w *localWorkers) close() {
 	}
 }
 
-// mcpPool opens the MCP client pool of in-process workers: the servers of
-// AIFLOW_MCP_CONFIG and AIFLOW_MCP_SERVERS, and inProcess ones; nil when
-// there are none.
-func mcpPool(lookup config.LookupFunc, inProcess map[string]mcpclient.InProcessServer, logger *slog.Logger) (*mcpclient.Pool, error) {
-	cfg, err := mcpclient.LoadConfig(func(k string) (string, bool) {
-		if lookup == nil {
-			return "", false
-		}
-		return lookup(k)
-	}, nil)
-	if err != nil {
-		return nil, err
-	}
-	if len(cfg.Servers) == 0 && len(inProcess) == 0 {
-		return nil, nil
-	}
-	return mcpclient.New(mcpclient.Options{Config: cfg, InProcess: inProcess, Secrets: secrets.Env{LookupEnvFunc: lookup}, Logger: logger})
+// localWorkersParams are what newLocalWorkers builds the workers from.
+type localWorkersParams struct {
+	// Callbacks are the engine's.
+	Callbacks sfn.Callbacks
+	// Script answers every model when set (see aiProviders).
+	Script string
+	// Config is the workers' settings from the environment.
+	Config config.LocalWorkers
+	// Secrets answers the secrets the MCP servers name.
+	Secrets mcpclient.SecretSource
+	// Broker streams the models' tokens; nil streams none.
+	Broker *steps.Broker
+	// Details records detail events; nil records none.
+	Details steps.DetailRecorder
+	// InProcess are MCP servers served in this process, by name.
+	InProcess map[string]mcpclient.InProcessServer
+	Logger    *slog.Logger
 }
 
-// newLocalWorkers builds the step runtime of `aiflow run` over the
-// engine's callbacks: ai steps with the providers of script (see
-// aiProviders).
-func newLocalWorkers(ctx context.Context, callbacks sfn.Callbacks, script string, lookup config.LookupFunc, broker *steps.Broker, details steps.DetailRecorder, mcpServers map[string]mcpclient.InProcessServer, logger *slog.Logger) (*localWorkers, error) {
-	providers, err := aiProviders(ctx, script, lookup)
+// mcpPool opens the MCP client pool of in-process workers: the servers of
+// AIFLOW_MCP_CONFIG and AIFLOW_MCP_SERVERS, and in-process ones; nil when
+// there are none.
+func mcpPool(p localWorkersParams) (*mcpclient.Pool, error) {
+	if len(p.Config.MCP.Servers) == 0 && len(p.InProcess) == 0 {
+		return nil, nil
+	}
+	return mcpclient.New(mcpclient.Options{Config: p.Config.MCP, InProcess: p.InProcess, Secrets: p.Secrets, Logger: p.Logger})
+}
+
+// newLocalWorkers builds the step runtime of `aiflow run` and `aiflow dev`
+// over the engine's callbacks: ai steps with the providers of p.Script
+// (see aiProviders), mcp steps and agent tools over the MCP servers.
+func newLocalWorkers(ctx context.Context, p localWorkersParams) (*localWorkers, error) {
+	providers, err := aiProviders(ctx, p.Script, p.Config)
 	if err != nil {
 		return nil, err
 	}
-	pool, err := mcpPool(lookup, mcpServers, logger)
+	pool, err := mcpPool(p)
 	if err != nil {
 		return nil, err
 	}
+	logger := p.Logger
 	aiCfg := steps.AIConfig{
 		Providers: providers,
 		Retrier:   ai.Retrier{MaxAttempts: 3},
-		Broker:    broker,
-		Details:   details,
+		Broker:    p.Broker,
+		Details:   p.Details,
 		Logger:    logger,
 	}
 	handlers := map[string]steps.Handler{}
 	if pool != nil {
-		handlers["mcp"] = steps.NewMCP(steps.MCPConfig{Pool: pool, Details: details, Logger: logger})
+		handlers["mcp"] = steps.NewMCP(steps.MCPConfig{Pool: pool, Details: p.Details, Logger: logger})
 		aiCfg.Tools = &steps.MCPTools{Pool: pool, Logger: logger}
 	}
 	handlers["ai"] = steps.NewAI(aiCfg)
-	rt, err := steps.NewRuntime(steps.RuntimeConfig{Callbacks: callbacks, Handlers: handlers, Logger: logger})
+	rt, err := steps.NewRuntime(steps.RuntimeConfig{Callbacks: p.Callbacks, Handlers: handlers, Logger: logger})
 	if err != nil {
 		if pool != nil {
 			_ = pool.Close()

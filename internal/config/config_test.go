@@ -45,6 +45,7 @@ func TestLoadDefaults(t *testing.T) {
 			HTTPAddr:        "127.0.0.1:8080",
 			ShutdownTimeout: 10 * time.Second,
 			EngineAddr:      "127.0.0.1:8083",
+			Workers:         noLocalWorkers,
 			Log:             defaultLog,
 		}, cfg)
 	})
@@ -123,6 +124,7 @@ func TestLoadValues(t *testing.T) {
 			ShutdownTimeout: 90 * time.Second,
 			EngineAddr:      "127.0.0.1:0",
 			AIScript:        "none",
+			Workers:         noLocalWorkers,
 			Log:             Log{Level: slog.LevelDebug, Format: telemetry.FormatText},
 		}, cfg)
 	})
@@ -405,6 +407,7 @@ func TestLoadReportsAllProblemsInReadOrder(t *testing.T) {
 			HTTPAddr:        "127.0.0.1:8080",
 			ShutdownTimeout: 10 * time.Second,
 			EngineAddr:      "127.0.0.1:8083",
+			Workers:         noLocalWorkers,
 			Log:             Log{Level: slog.LevelInfo, Format: telemetry.FormatAuto},
 		}, cfg)
 	})

@@ -3,6 +3,8 @@ package config
 import (
 	"log/slog"
 	"time"
+
+	"github.com/aiflow/aiflow/internal/telemetry"
 )
 
 // Dev is the configuration of `aiflow dev`, which runs the whole system on
@@ -31,6 +33,12 @@ type Dev struct {
 	// every model of ai steps from. "none" makes ai steps call the
 	// providers their models name.
 	AIScript string
+	// HMACKey is AIFLOW_AUTH_HMAC_KEY, at least 32 bytes: the key that
+	// signs development tokens; empty means one made once and kept in
+	// DataDir.
+	HMACKey telemetry.Secret
+	// Workers are the in-process step workers' settings.
+	Workers LocalWorkers
 	// Log is AIFLOW_LOG_LEVEL and AIFLOW_LOG_FORMAT.
 	Log Log
 }
@@ -39,7 +47,8 @@ type Dev struct {
 // AIFLOW_AI_SCRIPT is unset and the file exists.
 const DefaultAIScript = "examples/scripts/scripted.yaml"
 
-// LoadDev reads Dev from the environment through lookup. When variables
+// LoadDev reads Dev from the environment through lookup, the file
+// AIFLOW_MCP_CONFIG names included. When variables
 // are invalid it returns an *Error listing all of them, together with a
 // Dev that holds defaults in their place.
 func LoadDev(lookup LookupFunc) (Dev, error) {
@@ -52,6 +61,8 @@ func LoadDev(lookup LookupFunc) (Dev, error) {
 		ShutdownTimeout: r.duration("AIFLOW_SHUTDOWN_TIMEOUT", 10*time.Second),
 		EngineAddr:      r.hostPort("AIFLOW_ENGINE_ADDR", DefaultEngineAddr),
 		AIScript:        r.string("AIFLOW_AI_SCRIPT", ""),
+		HMACKey:         r.devHMACKey(),
+		Workers:         readLocalWorkers(r),
 		Log:             readLog(r),
 	}
 	return cfg, r.err("aiflow dev")
@@ -68,6 +79,8 @@ func (c Dev) LogValue() slog.Value {
 		slog.Duration("shutdown_timeout", c.ShutdownTimeout),
 		slog.String("engine_addr", c.EngineAddr),
 		slog.String("ai_script", c.AIScript),
+		slog.Bool("hmac_key_set", c.HMACKey != ""),
+		slog.Any("workers", c.Workers),
 		slog.Any("log", c.Log),
 	)
 }

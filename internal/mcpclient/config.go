@@ -40,16 +40,6 @@ func ReadConfig(src Sources, readFile func(string) ([]byte, error)) (Config, err
 	return mcpconfig.Read(src, readFile)
 }
 
-// LoadConfig is ReadConfig of the values of AIFLOW_MCP_CONFIG and
-// AIFLOW_MCP_SERVERS that lookupEnv gives, for the CLI's commands that do
-// not load a config.MCPStep.
-func LoadConfig(lookupEnv func(string) (string, bool), readFile func(string) ([]byte, error)) (Config, error) {
-	var src Sources
-	src.File, _ = lookupEnv(EnvConfigFile)
-	src.Servers, _ = lookupEnv(EnvServers)
-	return ReadConfig(src, readFile)
-}
-
 // Defaults of ServerConfig.
 const (
 	defaultConnectTimeout = 10 * time.Second

@@ -48,28 +48,6 @@ servers:
 	}
 }
 
-func TestLoadConfig(t *testing.T) {
-	t.Parallel()
-	file := filepath.Join(t.TempDir(), "mcp.yaml")
-	require.NoError(t, os.WriteFile(file, []byte(`{"servers": {"support": {"command": "aiflow"}, "search": {"urls": ["http://a/mcp"]}}}`), 0o600))
-	env := map[string]string{
-		mcpclient.EnvConfigFile: file,
-		mcpclient.EnvServers:    `{"search": {"urls": ["http://b/mcp"]}}`,
-	}
-	c, err := mcpclient.LoadConfig(func(k string) (string, bool) { v, ok := env[k]; return v, ok }, nil)
-	require.NoError(t, err)
-	require.Equal(t, "aiflow", c.Servers["support"].Command)
-	require.Equal(t, []string{"http://b/mcp"}, c.Servers["search"].URLs, "the environment's server replaces the file's")
-
-	env[mcpclient.EnvServers] = `{"x": {"urls": "nope"}}`
-	_, err = mcpclient.LoadConfig(func(k string) (string, bool) { v, ok := env[k]; return v, ok }, nil)
-	require.ErrorContains(t, err, "AIFLOW_MCP_SERVERS: reading the MCP servers")
-
-	c, err = mcpclient.LoadConfig(func(string) (string, bool) { return "", false }, nil)
-	require.NoError(t, err)
-	require.Empty(t, c.Servers)
-}
-
 func TestReadConfig(t *testing.T) {
 	t.Parallel()
 	file := filepath.Join(t.TempDir(), "mcp.yaml")

@@ -48,15 +48,6 @@ func ConfigOf(s config.Support) Config {
 	return c
 }
 
-// LoadConfig reads Config through lookup with config.LoadSupport: binary
-// names the program in the error, a *config.Error that lists every
-// problem; secretRequired says whether AIFLOW_SUPPORT_TOKEN_SECRET must be
-// set (it must for HTTP).
-func LoadConfig(lookup config.LookupFunc, binary string, secretRequired bool) (Config, error) {
-	s, err := config.LoadSupport(lookup, binary, secretRequired)
-	return ConfigOf(s), err
-}
-
 // DeskOptions returns the Options of a Desk with this configuration.
 func (c Config) DeskOptions() Options {
 	return Options{Rules: c.Rules, TicketURL: c.TicketURL, KBURL: c.KBURL}
