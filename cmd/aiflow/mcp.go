@@ -71,15 +71,10 @@ func cmdMCP(ctx context.Context, args []string, e env) int {
 	return c.run(ctx, args[1:], e)
 }
 
-// withSupportDB opens the database as the other commands do (never writing
-// to stdout, which the stdio transport owns), checks that the support
-// schema is migrated, and runs f on a pool.
-func withSupportDB(ctx context.Context, command string, e env, f func(pool *pgxpool.Pool, logger *slog.Logger) int) int {
-	cfg, err := config.LoadMigrate(e.lookup)
-	if err != nil {
-		fmt.Fprintln(e.stderr, strings.Replace(err.Error(), "aiflow migrate", command, 1))
-		return 2
-	}
+// withSupportDB opens the database of cfg as the other commands do (never
+// writing to stdout, which the stdio transport owns), checks that the
+// support schema is migrated, and runs f on a pool.
+func withSupportDB(ctx context.Context, command string, cfg config.Migrate, e env, f func(pool *pgxpool.Pool, logger *slog.Logger) int) int {
 	return withDatabase(ctx, command, storeSettings{cfg.DatabaseURL, cfg.DataDir, cfg.PGBinDir, cfg.Log}, e, func(db *database.DB, logger *slog.Logger) int {
 		var migrated bool
 		if err := db.Pool.QueryRow(ctx, `SELECT to_regclass('support.refunds') IS NOT NULL`).Scan(&migrated); err != nil {
@@ -122,13 +117,13 @@ func cmdMCPServe(ctx context.Context, args []string, e env) int {
 		}
 		listen = net.JoinHostPort(host, port)
 	}
-	support, err := config.LoadSupport(e.lookup, "aiflow mcp serve", listen != "")
+	serve, err := config.LoadMCPServe(e.lookup, listen != "")
 	if err != nil {
 		fmt.Fprintln(e.stderr, err)
 		return 2
 	}
-	cfg := supportdesk.ConfigOf(support)
-	return withSupportDB(ctx, "aiflow mcp serve", e, func(pool *pgxpool.Pool, logger *slog.Logger) int {
+	cfg := supportdesk.ConfigOf(serve.Support)
+	return withSupportDB(ctx, "aiflow mcp serve", serve.Database, e, func(pool *pgxpool.Pool, logger *slog.Logger) int {
 		server, err := supportdesk.NewServer(supportdesk.New(pool, cfg.DeskOptions()), supportdesk.ServerOptions{Version: versionString(), Logger: logger})
 		if err != nil {
 			fmt.Fprintf(e.stderr, "aiflow mcp serve: %v\n", err)
@@ -177,7 +172,12 @@ func cmdMCPSeed(ctx context.Context, args []string, e env) int {
 	if code, ok := checkNoArgs("mcp seed", args, e); !ok {
 		return code
 	}
-	return withSupportDB(ctx, "aiflow mcp seed", e, func(pool *pgxpool.Pool, _ *slog.Logger) int {
+	cfg, err := config.LoadMCPSeed(e.lookup)
+	if err != nil {
+		fmt.Fprintln(e.stderr, err)
+		return 2
+	}
+	return withSupportDB(ctx, "aiflow mcp seed", cfg, e, func(pool *pgxpool.Pool, _ *slog.Logger) int {
 		counts, err := supportdesk.Seed(ctx, pool, time.Now())
 		if err != nil {
 			fmt.Fprintf(e.stderr, "aiflow mcp seed: %v\n", err)

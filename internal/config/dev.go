@@ -110,13 +110,18 @@ func LoadReplay(lookup LookupFunc) (Migrate, error) { return loadMigrate(lookup,
 
 func loadMigrate(lookup LookupFunc, binary string) (Migrate, error) {
 	r := newReader(lookup)
-	cfg := Migrate{
+	cfg := readMigrate(r)
+	return cfg, r.err(binary)
+}
+
+// readMigrate reads the variables of Migrate.
+func readMigrate(r *reader) Migrate {
+	return Migrate{
 		DatabaseURL: r.postgresURL("DATABASE_URL", false),
 		DataDir:     r.string("AIFLOW_DATA_DIR", defaultDataDir),
 		PGBinDir:    r.dir("AIFLOW_PG_BINDIR", examplePGBinDir),
 		Log:         readLog(r),
 	}
-	return cfg, r.err(binary)
 }
 
 // LogValue shows the configuration in logs with the database password

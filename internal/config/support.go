@@ -160,3 +160,36 @@ func (c MCPServer) LogValue() slog.Value {
 		slog.String("version", c.Version),
 	)
 }
+
+// MCPServe is the configuration of `aiflow mcp serve`: the support server's
+// settings and its database, read as for `aiflow migrate`.
+type MCPServe struct {
+	// Support is the server's own settings.
+	Support Support
+	// Database is DATABASE_URL, AIFLOW_DATA_DIR, AIFLOW_PG_BINDIR and the
+	// log settings.
+	Database Migrate
+}
+
+// LoadMCPServe reads MCPServe from the environment through lookup;
+// secretRequired says whether AIFLOW_SUPPORT_TOKEN_SECRET must be set (it
+// must for HTTP). Every problem is listed in one *Error naming aiflow mcp
+// serve, together with an MCPServe that holds defaults in their place.
+func LoadMCPServe(lookup LookupFunc, secretRequired bool) (MCPServe, error) {
+	r := newReader(lookup)
+	c := MCPServe{Support: readSupport(r, secretRequired), Database: readMigrate(r)}
+	return c, r.err("aiflow mcp serve")
+}
+
+// LogValue shows the configuration in logs without the database password
+// and the token secret.
+func (c MCPServe) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.Attr{Key: "support", Value: c.Support.LogValue()},
+		slog.Attr{Key: "database", Value: c.Database.LogValue()},
+	)
+}
+
+// LoadMCPSeed reads the configuration of `aiflow mcp seed`, which needs the
+// same variables as `aiflow migrate`; its errors name aiflow mcp seed.
+func LoadMCPSeed(lookup LookupFunc) (Migrate, error) { return loadMigrate(lookup, "aiflow mcp seed") }
