@@ -18,7 +18,7 @@ type (
 	Sources = mcpconfig.Sources
 )
 
-// Environment variables of Sources (config.MCPStep reads them).
+// Environment variables of Sources (internal/config reads them).
 const (
 	EnvConfigFile = mcpconfig.EnvConfigFile
 	EnvServers    = mcpconfig.EnvServers
