@@ -91,6 +91,10 @@ type QueueConfig struct {
 	// MaximumMessageSize is the largest message in bytes; 0 means
 	// DefaultMaximumMessageSize, from 1,024 to MaxMaximumMessageSize.
 	MaximumMessageSize int
+	// ReceiveMessageWaitTime is the long poll of receives through the SQS
+	// API that do not say how long to wait; 0 to 20 s. The broker only
+	// keeps it: Receive always takes its wait from its caller.
+	ReceiveMessageWaitTime time.Duration
 	// MaxReceiveCount is, with DeadLetterURL, how many times a message may
 	// be received: when a message received that many times becomes visible
 	// again it moves to the dead-letter queue instead. 1 to 1000.
@@ -314,6 +318,9 @@ func fillQueueConfig(c *QueueConfig) error {
 	}
 	if c.MaximumMessageSize < 1024 || c.MaximumMessageSize > MaxMaximumMessageSize {
 		return bad("MaximumMessageSize %d is not between 1024 and %d", c.MaximumMessageSize, MaxMaximumMessageSize)
+	}
+	if c.ReceiveMessageWaitTime < 0 || c.ReceiveMessageWaitTime > MaxWaitTime {
+		return bad("ReceiveMessageWaitTime %s is not between 0 and 20s", c.ReceiveMessageWaitTime)
 	}
 	switch {
 	case c.DeadLetterURL == "" && c.MaxReceiveCount != 0:
