@@ -52,7 +52,7 @@ func setup(t *testing.T) *testBundle {
 	b := &testBundle{ctx: t.Context(), logs: &syncBuffer{}}
 	b.broker = queue.New(queue.Config{})
 	t.Cleanup(func() { require.NoError(t, b.broker.Close()) })
-	logger := slog.New(slog.NewTextHandler(b.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logger := newLogger(b.logs)
 	var base string
 	b.srv = httptest.NewServer(sqsapi.NewHandler(sqsqueue.New(b.broker), sqsapi.Options{
 		Logger:       logger,
@@ -62,6 +62,11 @@ func setup(t *testing.T) *testBundle {
 	t.Cleanup(b.srv.Close)
 	b.sqs = newClient(b.srv.URL)
 	return b
+}
+
+// newLogger logs everything to w.
+func newLogger(w *syncBuffer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
 // newClient is the SDK's SQS client at endpoint, as a function reaching
