@@ -53,12 +53,13 @@ func setup(t *testing.T) *testBundle {
 	b.broker = queue.New(queue.Config{})
 	t.Cleanup(func() { require.NoError(t, b.broker.Close()) })
 	logger := newLogger(b.logs)
-	var base string
-	b.srv = httptest.NewServer(sqsapi.NewHandler(sqsqueue.New(b.broker), sqsapi.Options{
+	b.srv = httptest.NewUnstartedServer(nil)
+	base := "http://" + b.srv.Listener.Addr().String()
+	b.srv.Config.Handler = sqsapi.NewHandler(sqsqueue.New(b.broker), sqsapi.Options{
 		Logger:       logger,
 		QueueURLFunc: func(name string) string { return base + "/123456789012/" + name },
-	}))
-	base = b.srv.URL
+	})
+	b.srv.Start()
 	t.Cleanup(b.srv.Close)
 	b.sqs = newClient(b.srv.URL)
 	return b
