@@ -13,7 +13,11 @@ type Broker interface {
 	Messages
 }
 
-// Queues creates, finds, describes, purges and deletes queues.
+// Queues creates, finds, describes, purges and deletes queues. An
+// unknown queue is an *Error QueueDoesNotExist; CreateQueue with a name
+// taken by a queue configured otherwise is an *Error QueueNameExists,
+// and invalid settings an *Error InvalidAttributeValue or
+// InvalidParameterValue.
 type Queues interface {
 	// CreateQueue creates a queue, or returns the URL of an identical one.
 	CreateQueue(ctx context.Context, c QueueConfig) (url string, err error)
@@ -32,11 +36,19 @@ type Queues interface {
 
 // Messages sends, receives and settles messages.
 type Messages interface {
+	// Send queues a message and returns its id and digests; an invalid
+	// body, attribute or delay is an *Error (InvalidMessageContents,
+	// InvalidParameterValue, MissingParameter).
 	Send(ctx context.Context, p SendParams) (SendResult, error)
 	// Receive waits up to p.Wait for messages; it returns none and no
 	// error when none came, and the context's error when ctx ends first.
 	Receive(ctx context.Context, p ReceiveParams) ([]Message, error)
+	// DeleteMessage deletes the message whose latest receipt handle is
+	// receiptHandle; any other handle is an *Error ReceiptHandleIsInvalid.
 	DeleteMessage(ctx context.Context, url, receiptHandle string) error
+	// ChangeVisibility sets an in-flight message's visibility timeout from
+	// now; 0 makes it visible at once. A message no longer in flight is an
+	// *Error MessageNotInflight.
 	ChangeVisibility(ctx context.Context, url, receiptHandle string, timeout time.Duration) error
 }
 
