@@ -57,9 +57,9 @@ var (
 		m + "internal/archivesink": mod("internal/eventstore"),
 	}
 	// engineImporters are the wiring that may import internal/engine: the
-	// command, the functions, and the engine's own store, test and
-	// benchmark packages.
-	engineImporters = mod("cmd", "functions", "internal/engine", "internal/enginestore", "internal/enginebench", "internal/enginecrash")
+	// command, the functions, the engine's own store, test and benchmark
+	// packages, and the adapter of its queue to the SQS wire API.
+	engineImporters = mod("cmd", "functions", "internal/engine", "internal/enginestore", "internal/enginebench", "internal/enginecrash", "internal/sqsapi/sqsqueue")
 	// s3Importers are the archive package and what wires it.
 	s3Importers = mod("internal/archivesink", "cmd/aiflow")
 )

@@ -17,6 +17,11 @@ package queue
 //     receives. The move happens when a message received MaxReceiveCount
 //     times becomes visible again; SQS does it on the next receive, which
 //     a polling consumer cannot tell apart.
+//   - DeleteQueue of a dead-letter queue takes the redrive policy off the
+//     queues that used it, whose messages are then received again and
+//     again; SQS loses the messages it would have moved. A queue's name is
+//     free again at once, where SQS makes a creator wait 60 seconds;
+//     PurgeQueue has no such wait either.
 //   - Retention is checked when a message would be delivered or becomes
 //     visible again, and by Stats; an in-flight message outlives it until
 //     its visibility timeout ends.

@@ -187,7 +187,7 @@ func (m *mapping) gather() []events.SQSMessage {
 			b.mu.Unlock()
 			return nil
 		}
-		recs, full := b.receiveLocked(q, m.cfg.BatchSize-len(batch), payloadBudget)
+		recs, full := b.receiveLocked(q, m.cfg.BatchSize-len(batch), payloadBudget, q.cfg.VisibilityTimeout)
 		for _, r := range recs {
 			payloadBudget -= len(r.Body)
 		}

@@ -5,13 +5,15 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"slices"
+	"strings"
 )
 
 // md5OfAttributes is the MD5OfMessageAttributes SQS computes: over the
 // attributes in name order, each as its name, its data type, a transport
-// type byte (1 for String) and its value, every string preceded by its
-// length as a 4-byte big-endian integer.
-func md5OfAttributes(attrs map[string]string) string {
+// type byte (1 for String and Number, 2 for Binary) and its value, every
+// string and binary value preceded by its length as a 4-byte big-endian
+// integer.
+func md5OfAttributes(attrs map[string]Attribute) string {
 	names := make([]string, 0, len(attrs))
 	for name := range attrs {
 		names = append(names, name)
@@ -25,10 +27,16 @@ func md5OfAttributes(attrs map[string]string) string {
 		h.Write([]byte(s))
 	}
 	for _, name := range names {
+		a := attrs[name]
 		put(name)
-		put("String")
-		h.Write([]byte{1})
-		put(attrs[name])
+		put(a.DataType)
+		if strings.HasPrefix(a.DataType, "Binary") {
+			h.Write([]byte{2})
+			put(string(a.BinaryValue))
+		} else {
+			h.Write([]byte{1})
+			put(a.StringValue)
+		}
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }

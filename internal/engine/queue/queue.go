@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -90,6 +91,10 @@ type QueueConfig struct {
 	// MaximumMessageSize is the largest message in bytes; 0 means
 	// DefaultMaximumMessageSize, from 1,024 to MaxMaximumMessageSize.
 	MaximumMessageSize int
+	// ReceiveMessageWaitTime is the long poll of receives through the SQS
+	// API that do not say how long to wait; 0 to 20 s. The broker only
+	// keeps it: Receive always takes its wait from its caller.
+	ReceiveMessageWaitTime time.Duration
 	// MaxReceiveCount is, with DeadLetterURL, how many times a message may
 	// be received: when a message received that many times becomes visible
 	// again it moves to the dead-letter queue instead. 1 to 1000.
@@ -187,7 +192,7 @@ type message struct {
 	body         string
 	md5Body      string
 	md5Attrs     string
-	attrs        map[string]string
+	attrs        map[string]Attribute
 	trace        string
 	sent         time.Time
 	firstReceive time.Time
@@ -314,6 +319,9 @@ func fillQueueConfig(c *QueueConfig) error {
 	if c.MaximumMessageSize < 1024 || c.MaximumMessageSize > MaxMaximumMessageSize {
 		return bad("MaximumMessageSize %d is not between 1024 and %d", c.MaximumMessageSize, MaxMaximumMessageSize)
 	}
+	if c.ReceiveMessageWaitTime < 0 || c.ReceiveMessageWaitTime > MaxWaitTime {
+		return bad("ReceiveMessageWaitTime %s is not between 0 and 20s", c.ReceiveMessageWaitTime)
+	}
 	switch {
 	case c.DeadLetterURL == "" && c.MaxReceiveCount != 0:
 		return bad("MaxReceiveCount is set without a DeadLetterURL")
@@ -338,27 +346,77 @@ func (b *Broker) queueLocked(url string) (*queue, error) {
 
 // SendMessage puts a message on the queue at p.QueueURL and returns its
 // id; it implements sfn.QueueSender. A DelaySeconds of 0 takes the
-// queue's delay. Errors are *Error: QueueDoesNotExist for an unknown URL,
-// MissingParameter for an empty body, InvalidMessageContents for
-// characters SQS does not allow, InvalidParameterValue for a message over
-// the queue's size limit, a delay out of range or a bad attribute; or
-// ErrClosed.
+// queue's delay; the attributes are String attributes. Errors are as for
+// Send.
 func (b *Broker) SendMessage(ctx context.Context, p sfn.SendMessageParams) (messageID string, err error) {
+	sp := SendParams{QueueURL: p.QueueURL, Body: p.Body, TraceHeader: p.TraceHeader}
+	if p.DelaySeconds != 0 {
+		sp.DelaySeconds = &p.DelaySeconds
+	}
+	if len(p.Attributes) > 0 {
+		sp.Attributes = make(map[string]Attribute, len(p.Attributes))
+		for k, v := range p.Attributes {
+			sp.Attributes[k] = Attribute{DataType: "String", StringValue: v}
+		}
+	}
+	res, err := b.Send(ctx, sp)
+	return res.MessageID, err
+}
+
+// Attribute is a message attribute: a DataType of String, Number or
+// Binary, optionally followed by a period and a custom type label
+// ("Number.int"), and the value in StringValue (String and Number) or
+// BinaryValue (Binary).
+type Attribute struct {
+	DataType    string
+	StringValue string
+	BinaryValue []byte
+}
+
+// SendParams is one message for Send.
+type SendParams struct {
+	QueueURL string
+	Body     string
+	// Attributes are the message attributes, at most MaxMessageAttributes.
+	Attributes map[string]Attribute
+	// TraceHeader becomes the message's AWSTraceHeader system attribute.
+	TraceHeader string
+	// DelaySeconds delays the message's first delivery, 0 to 900; nil
+	// takes the queue's delay.
+	DelaySeconds *int
+}
+
+// SendResult is what Send returns of a message it queued: its id and the
+// digests SQS returns, which clients check against what they sent.
+type SendResult struct {
+	MessageID string
+	// MD5OfBody is the hex MD5 of the body; MD5OfAttributes the digest of
+	// the message attributes as SQS computes it, empty without attributes.
+	MD5OfBody, MD5OfAttributes string
+}
+
+// Send puts a message on the queue at p.QueueURL. Errors are *Error:
+// QueueDoesNotExist for an unknown URL, MissingParameter for an empty
+// body, InvalidMessageContents for characters SQS does not allow,
+// InvalidParameterValue for a message over the queue's size limit, a
+// delay out of range or a bad attribute; or ErrClosed, or the context's
+// error.
+func (b *Broker) Send(ctx context.Context, p SendParams) (SendResult, error) {
 	if err := ctx.Err(); err != nil {
-		return "", fmt.Errorf("sending message to %s: %w", p.QueueURL, err)
+		return SendResult{}, fmt.Errorf("sending message to %s: %w", p.QueueURL, err)
 	}
 	if p.Body == "" {
-		return "", newError(CodeMissingParameter, fmt.Sprintf("message to %s: the body is empty; it must be at least one character", p.QueueURL))
+		return SendResult{}, newError(CodeMissingParameter, fmt.Sprintf("message to %s: the body is empty; it must be at least one character", p.QueueURL))
 	}
 	if err := validateBody(p.QueueURL, p.Body); err != nil {
-		return "", err
+		return SendResult{}, err
 	}
-	if p.DelaySeconds < 0 || p.DelaySeconds > MaxDelaySeconds {
-		return "", newError(CodeInvalidParameterValue, fmt.Sprintf("message to %s: DelaySeconds %d is not between 0 and 900", p.QueueURL, p.DelaySeconds))
+	if p.DelaySeconds != nil && (*p.DelaySeconds < 0 || *p.DelaySeconds > MaxDelaySeconds) {
+		return SendResult{}, newError(CodeInvalidParameterValue, fmt.Sprintf("message to %s: DelaySeconds %d is not between 0 and 900", p.QueueURL, *p.DelaySeconds))
 	}
 	size, err := validateAttributes(p.QueueURL, p.Attributes)
 	if err != nil {
-		return "", err
+		return SendResult{}, err
 	}
 	size += len(p.Body)
 	m := &message{
@@ -368,8 +426,9 @@ func (b *Broker) SendMessage(ctx context.Context, p sfn.SendMessageParams) (mess
 	sum := md5.Sum([]byte(p.Body))
 	m.md5Body = hex.EncodeToString(sum[:])
 	if len(p.Attributes) > 0 {
-		m.attrs = make(map[string]string, len(p.Attributes))
+		m.attrs = make(map[string]Attribute, len(p.Attributes))
 		for k, v := range p.Attributes {
+			v.BinaryValue = append([]byte(nil), v.BinaryValue...)
 			m.attrs[k] = v
 		}
 		m.md5Attrs = md5OfAttributes(m.attrs)
@@ -379,18 +438,18 @@ func (b *Broker) SendMessage(ctx context.Context, p sfn.SendMessageParams) (mess
 	defer b.mu.Unlock()
 	q, err := b.queueLocked(p.QueueURL)
 	if err != nil {
-		return "", err
+		return SendResult{}, err
 	}
 	if size > q.cfg.MaximumMessageSize {
-		return "", newError(CodeInvalidParameterValue, fmt.Sprintf("message to %s: it is %d bytes long (body and attributes) and must be at most %d", p.QueueURL, size, q.cfg.MaximumMessageSize))
+		return SendResult{}, newError(CodeInvalidParameterValue, fmt.Sprintf("message to %s: it is %d bytes long (body and attributes) and must be at most %d", p.QueueURL, size, q.cfg.MaximumMessageSize))
 	}
 	m.q = q
 	m.id = b.newID()
 	m.sent = b.clock.Now()
 	q.stats.Sent++
-	delay := p.DelaySeconds
-	if delay == 0 {
-		delay = q.cfg.DelaySeconds
+	delay := q.cfg.DelaySeconds
+	if p.DelaySeconds != nil {
+		delay = *p.DelaySeconds
 	}
 	if delay > 0 {
 		b.setState(m, stateDelayed)
@@ -399,7 +458,7 @@ func (b *Broker) SendMessage(ctx context.Context, p sfn.SendMessageParams) (mess
 	} else {
 		b.pushVisible(m)
 	}
-	return m.id, nil
+	return SendResult{MessageID: m.id, MD5OfBody: m.md5Body, MD5OfAttributes: m.md5Attrs}, nil
 }
 
 // validateBody checks a body's characters against those SQS allows:
@@ -420,7 +479,7 @@ func validateBody(url, body string) error {
 
 // validateAttributes checks message attribute names and values as SQS
 // does and returns the bytes they count towards the message size.
-func validateAttributes(url string, attrs map[string]string) (int, error) {
+func validateAttributes(url string, attrs map[string]Attribute) (int, error) {
 	if len(attrs) > MaxMessageAttributes {
 		return 0, newError(CodeInvalidParameterValue, fmt.Sprintf("message to %s: it has %d message attributes, more than %d", url, len(attrs), MaxMessageAttributes))
 	}
@@ -429,15 +488,47 @@ func validateAttributes(url string, attrs map[string]string) (int, error) {
 		if err := validateAttributeName(name); err != "" {
 			return 0, newError(CodeInvalidParameterValue, fmt.Sprintf("message to %s: message attribute name %q %s", url, name, err))
 		}
-		if v == "" {
-			return 0, newError(CodeInvalidParameterValue, fmt.Sprintf("message to %s: message attribute %q must have a non-empty String value", url, name))
+		if err := validateAttribute(v); err != "" {
+			return 0, newError(CodeInvalidParameterValue, fmt.Sprintf("message to %s: message attribute %q %s", url, name, err))
 		}
-		if err := validateBody(url, v); err != nil {
+		if err := validateBody(url, v.StringValue); err != nil {
 			return 0, newError(CodeInvalidParameterValue, fmt.Sprintf("message to %s: message attribute %q holds characters SQS does not allow", url, name))
 		}
-		size += len(name) + len("String") + len(v)
+		size += len(name) + len(v.DataType) + len(v.StringValue) + len(v.BinaryValue)
 	}
 	return size, nil
+}
+
+// validateAttribute checks an attribute's type and value; it returns
+// what is wrong, or "".
+func validateAttribute(a Attribute) string {
+	base, label, custom := strings.Cut(a.DataType, ".")
+	switch {
+	case custom && (label == "" || len(a.DataType) > 256):
+		return fmt.Sprintf("has DataType %q, whose custom type label must be 1 to 256 characters long", a.DataType)
+	case base == "String" || base == "Number":
+		if a.StringValue == "" {
+			return fmt.Sprintf("of DataType %s must have a non-empty StringValue", a.DataType)
+		}
+		if a.BinaryValue != nil {
+			return fmt.Sprintf("of DataType %s must not have a BinaryValue", a.DataType)
+		}
+		if base == "Number" {
+			if _, err := strconv.ParseFloat(a.StringValue, 64); err != nil {
+				return fmt.Sprintf("of DataType %s has StringValue %q, which is not a number", a.DataType, a.StringValue)
+			}
+		}
+	case base == "Binary":
+		if len(a.BinaryValue) == 0 {
+			return fmt.Sprintf("of DataType %s must have a non-empty BinaryValue", a.DataType)
+		}
+		if a.StringValue != "" {
+			return fmt.Sprintf("of DataType %s must not have a StringValue", a.DataType)
+		}
+	default:
+		return fmt.Sprintf("has DataType %q; it must be String, Number or Binary, optionally followed by a period and a custom type label", a.DataType)
+	}
+	return ""
 }
 
 func validateAttributeName(name string) string {
@@ -651,7 +742,7 @@ func (q *queue) unpopVisible(m *message) {
 // is taken whatever its size): each gets a new receipt handle, a higher
 // receive count and starts its visibility timeout. full reports that the
 // budget stopped the receive.
-func (b *Broker) receiveLocked(q *queue, max, budget int) (recs []events.SQSMessage, full bool) {
+func (b *Broker) receiveLocked(q *queue, max, budget int, visibility time.Duration) (recs []events.SQSMessage, full bool) {
 	now := b.clock.Now()
 	size := 0
 	for len(recs) < max {
@@ -672,7 +763,7 @@ func (b *Broker) receiveLocked(q *queue, max, budget int) (recs []events.SQSMess
 		m.handle = b.newID()
 		q.handles[m.handle] = m
 		b.setState(m, stateInFlight)
-		b.arm(m, q.cfg.VisibilityTimeout, b.visibilityEnded)
+		b.arm(m, visibility, b.visibilityEnded)
 		recs = append(recs, b.record(m))
 	}
 	return recs, false
@@ -702,24 +793,53 @@ func (b *Broker) record(m *message) events.SQSMessage {
 		AWSRegion:              b.region,
 	}
 	for k, v := range m.attrs {
-		rec.MessageAttributes[k] = events.SQSMessageAttribute{DataType: "String", StringValue: &v}
+		a := events.SQSMessageAttribute{DataType: v.DataType}
+		if v.BinaryValue != nil {
+			a.BinaryValue = v.BinaryValue
+		} else {
+			a.StringValue = &v.StringValue
+		}
+		rec.MessageAttributes[k] = a
 	}
 	return rec
 }
 
 // ReceiveMessage receives up to max (1 to 10) messages from the queue at
 // url, waiting up to wait (at most 20 s) for the first one, as SQS long
-// polling does; it returns no messages and no error when none came. Each
-// message received gets a new receipt handle and a higher receive count
-// and stays invisible for the queue's visibility timeout. Errors are
-// *Error (QueueDoesNotExist, InvalidParameterValue), ErrClosed, or the
-// context's error.
+// polling does, with the queue's visibility timeout; see Receive.
 func (b *Broker) ReceiveMessage(ctx context.Context, url string, max int, wait time.Duration) ([]events.SQSMessage, error) {
+	return b.Receive(ctx, ReceiveParams{QueueURL: url, Max: max, Wait: wait})
+}
+
+// ReceiveParams says what Receive receives.
+type ReceiveParams struct {
+	QueueURL string
+	// Max is the most messages to receive, 1 to MaxReceiveMessages.
+	Max int
+	// Wait is how long to wait for a first message, at most MaxWaitTime.
+	Wait time.Duration
+	// VisibilityTimeout, when set, replaces the queue's visibility
+	// timeout for the messages of this receive; 0 to 12 h.
+	VisibilityTimeout *time.Duration
+}
+
+// Receive receives up to p.Max messages from the queue at p.QueueURL,
+// waiting up to p.Wait for the first one, as SQS long polling does; it
+// returns no messages and no error when none came. Each message received
+// gets a new receipt handle and a higher receive count and stays
+// invisible for the visibility timeout. Errors are *Error
+// (QueueDoesNotExist, InvalidParameterValue), ErrClosed, or the context's
+// error.
+func (b *Broker) Receive(ctx context.Context, p ReceiveParams) ([]events.SQSMessage, error) {
+	url, max, wait := p.QueueURL, p.Max, p.Wait
 	if max < 1 || max > MaxReceiveMessages {
 		return nil, newError(CodeInvalidParameterValue, fmt.Sprintf("receiving from %s: max %d is not between 1 and %d", url, max, MaxReceiveMessages))
 	}
 	if wait < 0 || wait > MaxWaitTime {
 		return nil, newError(CodeInvalidParameterValue, fmt.Sprintf("receiving from %s: wait %s is not between 0 and 20s", url, wait))
+	}
+	if v := p.VisibilityTimeout; v != nil && (*v < 0 || *v > MaxVisibilityTimeout) {
+		return nil, newError(CodeInvalidParameterValue, fmt.Sprintf("receiving from %s: visibility timeout %s is not between 0 and 12h", url, *v))
 	}
 	var timedOut chan struct{}
 	timedOutDone := false
@@ -730,7 +850,11 @@ func (b *Broker) ReceiveMessage(ctx context.Context, url string, max int, wait t
 			b.mu.Unlock()
 			return nil, err
 		}
-		recs, _ := b.receiveLocked(q, max, 0)
+		visibility := q.cfg.VisibilityTimeout
+		if p.VisibilityTimeout != nil {
+			visibility = *p.VisibilityTimeout
+		}
+		recs, _ := b.receiveLocked(q, max, 0, visibility)
 		if len(recs) > 0 || wait == 0 || timedOutDone {
 			b.mu.Unlock()
 			return recs, nil
