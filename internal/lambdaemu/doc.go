@@ -18,6 +18,10 @@
 // on-demand cold start), and restarts it on the invocation after a
 // timeout.
 //
+// A Pool runs up to N instances of one function (its concurrency): an
+// invocation takes an idle instance or starts one, and a dead instance is
+// dropped.
+//
 // What the emulator does, learned from its source and pinned by this
 // package's tests:
 //
@@ -35,7 +39,8 @@
 //     Sandbox.Timedout; the emulator kills the runtime and initialises a
 //     new one on the next invocation.
 //   - A runtime that exits or is killed during an invocation comes back as
-//     status 502 with errorType Runtime.ExitError. Invoke returns an error
+//     status 502 with errorType Runtime.ExitError (at initialisation, 502
+//     with no body). Invoke returns an error
 //     wrapping ErrDead, and the instance is stopped: a caller (the stack's
 //     queue) retries the message on another instance, as Lambda retries on
 //     a new execution environment.
