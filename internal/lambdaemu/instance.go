@@ -129,7 +129,6 @@ type Instance struct {
 	url    string
 	client *http.Client
 	book   *reportBook
-	out    []*lineWriter
 
 	// slot is held by the invocation in flight.
 	slot chan struct{}
@@ -277,12 +276,27 @@ func start(ctx context.Context, p Params) (*Instance, error) {
 		p.Bootstrap)
 	cmd.Dir = filepath.Dir(p.Bootstrap)
 	cmd.Env = p.environ()
-	cmd.Stdout, cmd.Stderr = stdout, stderr
 	cmd.SysProcAttr = sysProcAttr()
-	// A bootstrap left behind by a killed emulator may hold its output
-	// pipes open; Wait does not wait for it past this.
-	cmd.WaitDelay = p.StopTimeout
-	if err := cmd.Start(); err != nil {
+	// The output goes through pipes of our own rather than exec's copying:
+	// the bootstrap inherits them, and Wait must see the emulator exit even
+	// while a bootstrap it left behind still holds them.
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("running the emulator: %w", err)
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		outR.Close()
+		outW.Close()
+		return nil, fmt.Errorf("running the emulator: %w", err)
+	}
+	cmd.Stdout, cmd.Stderr = outW, errW
+	err = cmd.Start()
+	outW.Close()
+	errW.Close()
+	if err != nil {
+		outR.Close()
+		errR.Close()
 		return nil, fmt.Errorf("running the emulator %s: %w", p.Emulator, err)
 	}
 	life, stop := context.WithCancel(context.Background())
@@ -293,7 +307,6 @@ func start(ctx context.Context, p Params) (*Instance, error) {
 		url:     "http://" + addrs[0] + invocationPath,
 		client:  &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1, IdleConnTimeout: time.Minute}},
 		book:    book,
-		out:     []*lineWriter{stdout, stderr},
 		slot:    make(chan struct{}, 1),
 		life:    life,
 		stop:    stop,
@@ -302,9 +315,11 @@ func start(ctx context.Context, p Params) (*Instance, error) {
 		stopped: make(chan struct{}),
 	}
 	book.invokeStarted = i.track
-	i.wg.Add(2)
+	i.wg.Add(4)
 	go i.wait()
 	go i.reap()
+	go i.read(outR, stdout)
+	go i.read(errR, stderr)
 	if err := i.awaitReady(ctx, addrs); err != nil {
 		_ = i.Close()
 		return nil, err
@@ -376,14 +391,20 @@ func (i *Instance) ready(ctx context.Context, probe *http.Client, addrs []string
 func (i *Instance) wait() {
 	defer i.wg.Done()
 	err := i.cmd.Wait()
-	for _, w := range i.out {
-		w.flush()
-	}
 	if err == nil {
 		err = errors.New("exit status 0")
 	}
 	i.die(fmt.Errorf("the emulator exited: %w", err))
 	close(i.exited)
+}
+
+// read logs one of the emulator's output streams until every process
+// holding it (the emulator, its bootstraps) is gone.
+func (i *Instance) read(r *os.File, w *lineWriter) {
+	defer i.wg.Done()
+	defer r.Close()
+	_, _ = io.Copy(w, r)
+	w.flush()
 }
 
 // reap stops the processes once the instance died.
@@ -405,7 +426,7 @@ func (i *Instance) reap() {
 		case <-i.exited:
 		case <-time.After(i.p.StopTimeout):
 			killGroup(i.cmd.Process.Pid)
-			<-i.exited // Wait returns: the process is killed and WaitDelay bounds its pipes
+			<-i.exited // Wait returns: the process is killed
 		}
 	}
 	for _, b := range bootstraps {
@@ -514,9 +535,9 @@ func (i *Instance) Close() error {
 		i.wg.Wait()
 		close(done)
 	}()
-	// Terminating, killing, the output pipes and the bootstraps each have
-	// StopTimeout at most.
-	bound := 4*i.p.StopTimeout + time.Second
+	// Terminating, killing and the bootstraps each have StopTimeout at
+	// most.
+	bound := 3*i.p.StopTimeout + time.Second
 	select {
 	case <-done:
 		return nil
