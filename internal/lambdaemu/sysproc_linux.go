@@ -3,9 +3,11 @@ package lambdaemu
 import "syscall"
 
 // sysProcAttr puts the emulator in a process group of its own, and has the
-// kernel stop it if this process dies without closing it. (The emulator
-// puts the bootstrap in a group of its own too; a bootstrap whose emulator
-// is gone exits when it next calls the Runtime API.)
+// kernel stop it if this process dies without closing it (strictly, when
+// the thread that started it exits, which the Go runtime does only for a
+// goroutine that ends locked to its thread). The emulator puts the
+// bootstrap in a group of its own too; a bootstrap whose emulator is gone
+// exits when it next calls the Runtime API.
 func sysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 }
