@@ -64,8 +64,10 @@ type Params struct {
 	// instance adds those Lambda sets (AWS_REGION, AWS_DEFAULT_REGION,
 	// AWS_LAMBDA_FUNCTION_NAME, AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
 	// AWS_LAMBDA_FUNCTION_VERSION, AWS_LAMBDA_LOG_GROUP_NAME, _HANDLER, TZ,
-	// PATH) where Env has not set them, and the emulator's own. Nothing of
-	// this process's environment reaches the function.
+	// PATH, and placeholder credentials AWS_ACCESS_KEY_ID and
+	// AWS_SECRET_ACCESS_KEY "local" with AWS_EC2_METADATA_DISABLED) where
+	// Env has not set them, and the emulator's own. Nothing of this
+	// process's environment reaches the function.
 	Env map[string]string
 	// Timeout is the function's timeout, in whole seconds (rounded up);
 	// zero means DefaultTimeout.
@@ -144,7 +146,6 @@ type Instance struct {
 	dead       chan struct{} // closed when it died
 	exited     chan struct{} // closed when the emulator's process was waited for
 	wg         sync.WaitGroup
-	stopped    chan struct{} // closed when the processes were stopped
 }
 
 // errExitedEarly marks an emulator that exited before accepting
@@ -238,6 +239,12 @@ func (p *Params) environ() []string {
 		"AWS_LAMBDA_FUNCTION_NAME":  p.Name,
 		"AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/" + p.Name,
 		"_HANDLER":                  filepath.Base(p.Bootstrap),
+		// Lambda always gives a function credentials; without any, the
+		// SDKs would look for them on the instance metadata service,
+		// which is not here.
+		"AWS_ACCESS_KEY_ID":         "local",
+		"AWS_SECRET_ACCESS_KEY":     "local",
+		"AWS_EC2_METADATA_DISABLED": "true",
 	}
 	for k, v := range p.Env {
 		env[k] = v
@@ -301,18 +308,17 @@ func start(ctx context.Context, p Params) (*Instance, error) {
 	}
 	life, stop := context.WithCancel(context.Background())
 	i := &Instance{
-		p:       p,
-		log:     log,
-		cmd:     cmd,
-		url:     "http://" + addrs[0] + invocationPath,
-		client:  &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1, IdleConnTimeout: time.Minute}},
-		book:    book,
-		slot:    make(chan struct{}, 1),
-		life:    life,
-		stop:    stop,
-		dead:    make(chan struct{}),
-		exited:  make(chan struct{}),
-		stopped: make(chan struct{}),
+		p:      p,
+		log:    log,
+		cmd:    cmd,
+		url:    "http://" + addrs[0] + invocationPath,
+		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1, IdleConnTimeout: time.Minute}},
+		book:   book,
+		slot:   make(chan struct{}, 1),
+		life:   life,
+		stop:   stop,
+		dead:   make(chan struct{}),
+		exited: make(chan struct{}),
 	}
 	book.invokeStarted = i.track
 	i.wg.Add(4)
@@ -410,7 +416,6 @@ func (i *Instance) read(r *os.File, w *lineWriter) {
 // reap stops the processes once the instance died.
 func (i *Instance) reap() {
 	defer i.wg.Done()
-	defer close(i.stopped)
 	<-i.dead
 	i.client.CloseIdleConnections()
 	// The bootstraps to stop if the emulator leaves them behind.

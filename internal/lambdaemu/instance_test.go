@@ -186,6 +186,7 @@ func TestInvokePassesTheEnvironment(t *testing.T) {
 		"GREETING", "AIFLOW_LOG_LEVEL", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_LAMBDA_FUNCTION_NAME",
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_FUNCTION_TIMEOUT",
 		"AWS_LAMBDA_RUNTIME_API", "_HANDLER", "TZ", "GOCACHE", "HOME",
+		"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_EC2_METADATA_DISABLED",
 	}}))
 	str := func(k string) string {
 		t.Helper()
@@ -203,6 +204,9 @@ func TestInvokePassesTheEnvironment(t *testing.T) {
 	require.True(t, strings.HasPrefix(str("AWS_LAMBDA_RUNTIME_API"), "127.0.0.1:"), "the emulator's Runtime API")
 	require.Equal(t, "bootstrap", str("_HANDLER"))
 	require.Equal(t, ":UTC", str("TZ"))
+	require.Equal(t, "local", str("AWS_ACCESS_KEY_ID"), "placeholder credentials, as Lambda always gives some")
+	require.Equal(t, "local", str("AWS_SECRET_ACCESS_KEY"))
+	require.Equal(t, "true", str("AWS_EC2_METADATA_DISABLED"))
 	require.Nil(t, out.Env["GOCACHE"], "nothing of the test's environment reaches the function")
 	require.Nil(t, out.Env["HOME"])
 }
