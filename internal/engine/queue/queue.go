@@ -131,8 +131,8 @@ type Broker struct {
 	mappings map[*mapping]struct{}
 	closed   bool
 	done     chan struct{} // closed by Close
-	// handlers is the context of every handler's invocation; Close
-	// cancels it. No caller's context outlives New, so it stems from
+	// handlers is the context of every handler's invocation; Shutdown
+	// cancels it when its own context ends first. No caller's context outlives New, so it stems from
 	// context.Background.
 	handlers     context.Context
 	stopHandlers context.CancelFunc
@@ -957,11 +957,17 @@ func (b *Broker) Stats(url string) (Stats, error) {
 	return s, nil
 }
 
-// Close stops every event source mapping, cancels the context of running
-// handlers and waits for them to return, and stops the broker's timers (a
-// timer firing later does nothing); later calls fail with ErrClosed.
-// Close always returns nil.
-func (b *Broker) Close() error {
+// Close is Shutdown without a deadline: running handlers finish, each
+// within its function timeout, as a Lambda function's invocations do when
+// its event source mapping is disabled. Close always returns nil.
+func (b *Broker) Close() error { return b.Shutdown(context.Background()) }
+
+// Shutdown stops every event source mapping and the broker's timers (a
+// timer firing later does nothing) and waits for running handlers to
+// return. When ctx ends first, it cancels the handlers' context, waits for
+// them to return and returns ctx's error. Later calls of the broker's
+// methods fail with ErrClosed; a second Shutdown returns nil at once.
+func (b *Broker) Shutdown(ctx context.Context) error {
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()
@@ -969,7 +975,6 @@ func (b *Broker) Close() error {
 	}
 	b.closed = true
 	close(b.done)
-	b.stopHandlers()
 	ms := make([]*mapping, 0, len(b.mappings))
 	for m := range b.mappings {
 		ms = append(ms, m)
@@ -983,8 +988,20 @@ func (b *Broker) Close() error {
 		}
 	}
 	b.mu.Unlock()
-	for _, m := range ms {
-		m.stop()
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		for _, m := range ms {
+			m.stop()
+		}
+	}()
+	defer b.stopHandlers()
+	select {
+	case <-stopped:
+		return nil
+	case <-ctx.Done():
+		b.stopHandlers()
+		<-stopped
+		return ctx.Err()
 	}
-	return nil
 }

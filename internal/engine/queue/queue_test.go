@@ -522,7 +522,32 @@ func TestClose(t *testing.T) {
 
 // TestCloseCancelsRunningHandlers: Close cancels the context of a running
 // handler, so one that honours it ends, and Close with it.
-func TestCloseCancelsRunningHandlers(t *testing.T) {
+func TestCloseWaitsForRunningHandlers(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		b := queue.New(queue.Config{})
+		url, err := b.CreateQueue(queue.QueueConfig{Name: "ai-steps"})
+		require.NoError(t, err)
+		started, ended := make(chan struct{}), make(chan error, 1)
+		_, err = b.Subscribe(url, func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+			close(started)
+			time.Sleep(time.Second) // the handler's work, then its callback
+			ended <- ctx.Err()
+			return events.SQSEventResponse{}, nil
+		}, queue.MappingConfig{})
+		require.NoError(t, err)
+		_, err = b.SendMessage(t.Context(), sfn.SendMessageParams{QueueURL: url, Body: "x"})
+		require.NoError(t, err)
+		<-started
+
+		begin := time.Now()
+		require.NoError(t, b.Close())
+		require.Equal(t, time.Second, time.Since(begin), "Close waits for the running handler")
+		require.NoError(t, <-ended, "the handler's context lives until it returns")
+	})
+}
+
+func TestShutdownCancelsRunningHandlersAtItsDeadline(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		b := queue.New(queue.Config{})
@@ -540,9 +565,12 @@ func TestCloseCancelsRunningHandlers(t *testing.T) {
 		require.NoError(t, err)
 		<-started
 
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		defer cancel()
 		begin := time.Now()
-		require.NoError(t, b.Close())
-		require.Zero(t, time.Since(begin), "Close does not wait for the handler's timeout")
+		require.ErrorIs(t, b.Shutdown(ctx), context.DeadlineExceeded)
+		require.Equal(t, 5*time.Second, time.Since(begin), "Shutdown waits until its deadline, not the handler's timeout")
 		require.ErrorIs(t, <-ended, context.Canceled)
+		require.NoError(t, b.Shutdown(t.Context()), "a second Shutdown")
 	})
 }
