@@ -74,7 +74,7 @@ func startDevEngine(ctx context.Context, cfg config.Dev, secretSource mcpclient.
 		}
 		d.queueOf[q.substitution] = url
 	}
-	d.engine, err = engine.New(engine.Config{Store: store, Queues: d.queues, Logger: logger})
+	d.engine, err = engine.New(engine.Config{Store: store, Queues: d.queues, Logger: logger, CloseTimeout: cfg.ShutdownTimeout})
 	if err != nil {
 		return fail(err)
 	}

@@ -97,6 +97,8 @@ func cmdEngine(ctx context.Context, args []string, e env) int {
 		Region:    cfg.Region,
 		AccountID: cfg.AccountID,
 		Logger:    logger,
+		// Close's bound is the command's: AIFLOW_SHUTDOWN_TIMEOUT.
+		CloseTimeout: cfg.ShutdownTimeout,
 	})
 	if err != nil {
 		return fail(err)
