@@ -29,7 +29,10 @@ func TestTypedErrors(t *testing.T) {
 
 	type call func(ctx context.Context, c *secretsmanager.Client) error
 	get := func(in *secretsmanager.GetSecretValueInput) call {
-		return func(ctx context.Context, c *secretsmanager.Client) error { _, err := c.GetSecretValue(ctx, in); return err }
+		return func(ctx context.Context, c *secretsmanager.Client) error {
+			_, err := c.GetSecretValue(ctx, in)
+			return err
+		}
 	}
 	for _, tc := range []struct {
 		name    string
