@@ -110,7 +110,7 @@ func TestListSecretsPaging(t *testing.T) {
 	}
 	require.Equal(t, []string{"a/1", "a/2", "a/3", "c"}, filtered)
 
-	out, err = b.client.ListSecrets(b.ctx, &secretsmanager.ListSecretsInput{SortOrder: types.SortOrderTypeDesc, MaxResults: aws.Int32(2)})
+	out, err = b.client.ListSecrets(b.ctx, &secretsmanager.ListSecretsInput{SortBy: types.SortByTypeName, SortOrder: types.SortOrderTypeDesc, MaxResults: aws.Int32(2)})
 	require.NoError(t, err)
 	require.Equal(t, "d", *out.SecretList[0].Name)
 	require.Equal(t, "c", *out.SecretList[1].Name)

@@ -90,6 +90,10 @@ func TestTypedErrors(t *testing.T) {
 			_, err := c.ListSecrets(ctx, &secretsmanager.ListSecretsInput{Filters: []types.Filter{{Key: types.FilterNameStringTypeTagKey, Values: []string{"team"}}}})
 			return err
 		}, new(*types.InvalidParameterException), "tag-key"},
+		{"ListByDate", func(ctx context.Context, c *secretsmanager.Client) error {
+			_, err := c.ListSecrets(ctx, &secretsmanager.ListSecretsInput{SortBy: types.SortByTypeCreatedDate})
+			return err
+		}, new(*types.InvalidParameterException), "SortBy"},
 		{"ListBadToken", func(ctx context.Context, c *secretsmanager.Client) error {
 			_, err := c.ListSecrets(ctx, &secretsmanager.ListSecretsInput{NextToken: aws.String("%%%")})
 			return err

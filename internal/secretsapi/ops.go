@@ -79,7 +79,7 @@ func (s *Service) resolve(ctx context.Context, id string) (Secret, error) {
 		if !ok {
 			return Secret{}, notFound(id)
 		}
-		sec, err := s.get(ctx, rest) // a partial ARN
+		sec, err := s.store.Get(ctx, rest) // a partial ARN
 		if err == nil || !errors.Is(err, ErrNotFound) {
 			return sec, s.storeError(id, err)
 		}
@@ -87,18 +87,14 @@ func (s *Service) resolve(ctx context.Context, id string) (Secret, error) {
 			return Secret{}, notFound(id)
 		}
 		name = rest[:len(rest)-arnSuffixLength-1]
-		sec, err = s.get(ctx, name)
+		sec, err = s.store.Get(ctx, name)
 		if err == nil && sec.ARN != id {
 			return Secret{}, notFound(id) // a secret of that name, made again since
 		}
 		return sec, s.storeError(id, err)
 	}
-	sec, err := s.get(ctx, name)
+	sec, err := s.store.Get(ctx, name)
 	return sec, s.storeError(id, err)
-}
-
-func (s *Service) get(ctx context.Context, name string) (Secret, error) {
-	return s.store.Get(ctx, name)
 }
 
 // storeError translates a Store's error about the secret id.
@@ -304,9 +300,13 @@ func (s *Service) listSecrets(ctx context.Context, body []byte) (any, string, er
 		Filters                []filter `json:"Filters"`
 		IncludePlannedDeletion bool     `json:"IncludePlannedDeletion"`
 		SortOrder              string   `json:"SortOrder"`
+		SortBy                 string   `json:"SortBy"`
 	}
-	if err := decode("ListSecrets", body, []string{"MaxResults", "NextToken", "Filters", "IncludePlannedDeletion", "SortOrder"}, &in); err != nil {
+	if err := decode("ListSecrets", body, []string{"MaxResults", "NextToken", "Filters", "IncludePlannedDeletion", "SortOrder", "SortBy"}, &in); err != nil {
 		return nil, "", err
+	}
+	if in.SortBy != "" && in.SortBy != "name" {
+		return nil, "", badRequest(CodeInvalidParameter, "SortBy %q is not supported by the local Secrets Manager, which sorts by name only", in.SortBy)
 	}
 	limit := maxListResults
 	if in.MaxResults != nil {
