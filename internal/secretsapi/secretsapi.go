@@ -10,10 +10,11 @@
 // the "name" filter), CreateSecret and PutSecretValue. Errors carry the
 // Secrets Manager names the SDK decodes into its typed errors:
 // ResourceNotFoundException, InvalidParameterException,
-// InvalidRequestException and ResourceExistsException. ARNs are formed
-// as AWS forms them, arn:aws:secretsmanager:<region>:<account>:secret:
-// <name>-<6 random characters>, the random part read from the Service's
-// source of randomness.
+// InvalidRequestException, ResourceExistsException and
+// InvalidNextTokenException. ARNs are formed as AWS forms them, the
+// random part read from the Service's source of randomness:
+//
+//	arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 random characters>
 //
 // Secrets live in a Store: MemoryStore, or FileStore, a JSON file made on
 // first start with 0600 permissions and rewritten atomically (temp file
