@@ -3,6 +3,7 @@ package stackmodel
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -372,4 +373,72 @@ func TestMakefileFolders(t *testing.T) {
 	require.ErrorContains(t, err, `"ApiFunction" is not LogicalId:folder`)
 	_, err = MakefileFolders([]byte("all:\n"))
 	require.ErrorContains(t, err, "no FUNCTIONS := list")
+}
+
+func TestHTTPAPICORSImplicitAPIAndRuleEvents(t *testing.T) {
+	t.Parallel()
+	tmpl, err := samtemplate.Parse([]byte(`
+Resources:
+  Api:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      CorsConfiguration:
+        AllowOrigins: ["https://console.example"]
+        AllowMethods: [GET, POST]
+        AllowHeaders: [authorization]
+        AllowCredentials: true
+        MaxAge: 600
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: functions/fn
+      Events:
+        Get:
+          Type: HttpApi
+          Properties: {ApiId: !Ref Api, Path: /x, Method: get}
+        Implicit:
+          Type: HttpApi
+        Nightly:
+          Type: EventBridgeRule
+          Properties:
+            Pattern: {source: [aiflow]}
+            Input: '{"a":1}'
+        Poll:
+          Type: Kinesis
+          Properties: {Stream: arn}
+`))
+	require.NoError(t, err)
+	s, err := Resolve(Params{Template: tmpl})
+	require.NoError(t, err)
+	require.Len(t, s.HTTPAPIs, 2)
+	require.Equal(t, &CORS{
+		AllowOrigins: []string{"https://console.example"}, AllowMethods: []string{"GET", "POST"},
+		AllowHeaders: []string{"authorization"}, AllowCredentials: true, MaxAge: 600 * time.Second,
+	}, s.HTTPAPIs[0].CORS)
+	require.Equal(t, "Api", s.HTTPAPIs[0].LogicalID)
+	require.Equal(t, "GET", s.HTTPAPIs[0].Routes[0].Method)
+	require.Equal(t, "ServerlessHttpApi", s.HTTPAPIs[1].LogicalID)
+	require.Equal(t, "$default", s.HTTPAPIs[1].Routes[0].Path)
+	require.Equal(t, "ANY", s.HTTPAPIs[1].Routes[0].Method)
+	require.Len(t, s.Rules, 1)
+	require.Equal(t, "FnNightly", s.Rules[0].LogicalID)
+	require.Equal(t, map[string]any{"source": []any{"aiflow"}}, s.Rules[0].EventPattern)
+	require.Equal(t, "Fn", s.Rules[0].Targets[0].Function)
+	require.Equal(t, `{"a":1}`, s.Rules[0].Targets[0].Input)
+	require.Equal(t, []NotRun{{LogicalID: "Fn.Poll", Type: "event Kinesis", Reason: "the local stack does not run Kinesis events"}}, s.NotRunHere)
+
+	tmpl, err = samtemplate.Parse([]byte(`
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: functions/fn
+      Events:
+        Steps:
+          Type: SQS
+          Properties: {Queue: "arn:aws:sqs:us-east-1:123456789012:elsewhere"}
+`))
+	require.NoError(t, err)
+	_, err = Resolve(Params{Template: tmpl})
+	require.EqualError(t, err, "Resources.Fn.Properties.Events.Steps.Properties.Queue: arn:aws:sqs:us-east-1:123456789012:elsewhere is not the ARN of a queue of the stack")
 }
