@@ -76,7 +76,7 @@ func TestIntrinsics(t *testing.T) {
 		{name: "GetAtt short", expr: `!GetAtt Q.Arn`, want: queueARN},
 		{name: "GetAtt long", expr: `{"Fn::GetAtt": [Q, QueueName]}`, want: "aiflow-q"},
 		{name: "GetAtt QueueUrl", expr: `!GetAtt Q.QueueUrl`, want: queueURL},
-		{name: "GetAtt attribute by Ref", expr: `{"Fn::GetAtt": [Q, !Sub "Arn"]}`, want: queueARN},
+		{name: "GetAtt attribute resolved", expr: `{"Fn::GetAtt": [Q, !Sub "Arn"]}`, want: queueARN},
 		{name: "GetAtt function Arn", expr: `!GetAtt Fn.Arn`, want: "arn:aws:lambda:us-east-1:123456789012:function:aiflow-Fn"},
 		{name: "GetAtt unknown attribute", expr: `!GetAtt Secret.Foo`, err: "Outputs.X.Value: Fn::GetAtt names Secret.Foo, which is not an attribute of AWS::SecretsManager::Secret"},
 		{name: "GetAtt of a parameter", expr: `!GetAtt Name.Arn`, err: "Fn::GetAtt names Name.Arn, but Name is a parameter"},
