@@ -33,7 +33,8 @@
 // extensions are refused with an error. Dynamic references
 // ({{resolve:secretsmanager:...}}) are CloudFormation's deploy-time
 // lookups, not intrinsic functions: they stay in the strings as written,
-// their ${} resolved, for the stack to handle.
+// their ${} resolved; DynamicReferences parses them and
+// ReplaceDynamicReferences resolves them with the stack's own secrets.
 //
 // Every error is an *Error whose Path names the section, resource and
 // property: Resources.ApiFunction.Properties.Environment.Variables.X:
