@@ -272,8 +272,16 @@ func (b *builder) httpEvent(fn, name string, p map[string]any, at string) (HTTPR
 	e.API = api
 	a, ok := b.apis[api]
 	if !ok {
+		// SAM's implicit API, made for the routes that name none.
 		a = &HTTPAPI{LogicalID: api, Authorizers: map[string]JWTAuthorizer{}}
-		a.ID = AWSNames{StackName: b.s.StackName, Region: b.s.Region, AccountID: b.s.AccountID}.PhysicalName(ResourceRef{LogicalID: api})
+		ref := ResourceRef{LogicalID: api, Type: "AWS::Serverless::HttpApi"}
+		var err error
+		if a.ID, err = b.r.names.Ref(ref); err != nil {
+			return e, &Error{Path: at, Err: fmt.Errorf("Ref %s: %w", api, err)}
+		}
+		if a.Endpoint, err = b.r.names.GetAtt(ref, "ApiEndpoint"); err != nil {
+			return e, &Error{Path: at, Err: fmt.Errorf("Fn::GetAtt %s.ApiEndpoint: %w", api, err)}
+		}
 		b.apis[api] = a
 	}
 	var err error
@@ -642,11 +650,17 @@ func (b *builder) ruleCommon(ru *Rule, p map[string]any, at string) error {
 }
 
 func (b *builder) ruleEvent(f Function, name string, p map[string]any, at string) error {
+	// SAM names the rule it makes <Function><Event>.
 	id := f.LogicalID + name
-	names := AWSNames{StackName: b.s.StackName, Region: b.s.Region, AccountID: b.s.AccountID}
 	ref := ResourceRef{LogicalID: id, Type: "AWS::Events::Rule"}
-	ru := Rule{LogicalID: id, Name: names.PhysicalName(ref), EventBusName: "default", Enabled: true}
-	ru.ARN, _ = names.GetAtt(ref, "Arn")
+	ru := Rule{LogicalID: id, EventBusName: "default", Enabled: true}
+	var err error
+	if ru.Name, err = b.r.names.Ref(ref); err != nil {
+		return &Error{Path: at, Err: fmt.Errorf("Ref %s: %w", id, err)}
+	}
+	if ru.ARN, err = b.r.names.GetAtt(ref, "Arn"); err != nil {
+		return &Error{Path: at, Err: fmt.Errorf("Fn::GetAtt %s.Arn: %w", id, err)}
+	}
 	if err := b.ruleCommon(&ru, p, at); err != nil {
 		return err
 	}
@@ -659,7 +673,6 @@ func (b *builder) ruleEvent(f Function, name string, p map[string]any, at string
 	}
 	t := RuleTarget{ID: id + "LambdaTarget", ARN: f.ARN, Function: f.LogicalID, MaximumRetryAttempts: 185, MaximumEventAge: 24 * time.Hour}
 	if v, ok := p["Input"]; ok {
-		var err error
 		if t.Input, err = stringOf(v, at+".Input"); err != nil {
 			return err
 		}

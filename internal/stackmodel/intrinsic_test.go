@@ -1,6 +1,7 @@
 package stackmodel
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -418,6 +419,9 @@ Resources:
 	require.Equal(t, "Api", s.HTTPAPIs[0].LogicalID)
 	require.Equal(t, "GET", s.HTTPAPIs[0].Routes[0].Method)
 	require.Equal(t, "ServerlessHttpApi", s.HTTPAPIs[1].LogicalID)
+	require.Equal(t, "https://"+s.HTTPAPIs[1].ID+".execute-api.us-east-1.amazonaws.com", s.HTTPAPIs[1].Endpoint)
+	require.NotEqual(t, s.HTTPAPIs[0].ID, s.HTTPAPIs[1].ID)
+	require.Equal(t, "arn:aws:events:us-east-1:123456789012:rule/aiflow-FnNightly", s.Rules[0].ARN)
 	require.Equal(t, "$default", s.HTTPAPIs[1].Routes[0].Path)
 	require.Equal(t, "ANY", s.HTTPAPIs[1].Routes[0].Method)
 	require.Len(t, s.Rules, 1)
@@ -441,4 +445,33 @@ Resources:
 	require.NoError(t, err)
 	_, err = Resolve(Params{Template: tmpl})
 	require.EqualError(t, err, "Resources.Fn.Properties.Events.Steps.Properties.Queue: arn:aws:sqs:us-east-1:123456789012:elsewhere is not the ARN of a queue of the stack")
+}
+
+// failingNames fails for queues, as a stack's resolver might.
+type failingNames struct{ AWSNames }
+
+func (n failingNames) Ref(r ResourceRef) (string, error) {
+	if r.Type == "AWS::SQS::Queue" {
+		return "", errors.New("the SQS server is not running")
+	}
+	return n.AWSNames.Ref(r)
+}
+
+func TestNamesErrorsNameTheProperty(t *testing.T) {
+	t.Parallel()
+	tmpl, err := samtemplate.Parse([]byte(`
+Resources:
+  Q:
+    Type: AWS::SQS::Queue
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: functions/fn
+      Environment:
+        Variables:
+          QUEUE: !Ref Q
+`))
+	require.NoError(t, err)
+	_, err = Resolve(Params{Template: tmpl, Names: failingNames{AWSNames{StackName: "s", Region: "r", AccountID: "a"}}})
+	require.EqualError(t, err, "Resources.Fn.Properties.Environment.Variables.QUEUE: Ref Q: the SQS server is not running")
 }

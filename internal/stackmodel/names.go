@@ -19,8 +19,17 @@ type ResourceRef struct {
 // Names gives resources their physical ids (what Ref returns) and their
 // attributes (what Fn::GetAtt returns). The stack implements it with its
 // local endpoints (queue URLs on its SQS server, state machine ARNs of its
-// engine); AWSNames makes the names AWS would. An attribute a resource
+// engine); AWSNames makes the names AWS would, and a stack's Names can
+// embed it and answer only what it serves itself. An attribute a resource
 // type does not have is an error wrapping ErrNoAttribute.
+//
+// Besides what the template's intrinsic functions name, Resolve asks for:
+// the Ref, Arn and QueueName of every queue; the Ref and Arn of every
+// function; the Arn and Name of every state machine; the Ref and
+// ApiEndpoint of every HTTP API (SAM's implicit ServerlessHttpApi
+// included); the Ref and Arn of every rule (and of the rules SAM makes
+// for a function's EventBridgeRule events, named <Function><Event>); the
+// Ref of every secret; the FunctionUrl of every function URL.
 type Names interface {
 	Ref(r ResourceRef) (string, error)
 	GetAtt(r ResourceRef, attr string) (string, error)
