@@ -21,6 +21,7 @@ type Error struct {
 	Err  error
 }
 
+// Error returns the path and the cause.
 func (e *Error) Error() string { return e.Path + ": " + e.Err.Error() }
 
 // Unwrap returns the cause.

@@ -1,6 +1,7 @@
 package stackmodel
 
 import (
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"strings"
@@ -37,7 +38,7 @@ type Names interface {
 
 // ErrNoAttribute is wrapped by Names.GetAtt's error when a resource type
 // has no attribute of that name.
-var ErrNoAttribute = fmt.Errorf("no such attribute")
+var ErrNoAttribute = errors.New("no such attribute")
 
 // AWSNames makes the physical ids and attributes CloudFormation would
 // give, deterministically: a resource without a name of its own is named
