@@ -1,0 +1,308 @@
+package stackmodel
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/aiflow/aiflow/internal/workflow"
+)
+
+// required are the values of template.yaml's parameters without a
+// Default; everything else takes its default.
+var required = map[string]string{
+	"JwtIssuer":   "https://issuer.example",
+	"JwtAudience": "aiflow,console",
+	"VpcId":       "vpc-0123456789abcdef0",
+	"SubnetIds":   "subnet-1,subnet-2",
+}
+
+func loadRepo(t *testing.T, extra map[string]string) *Stack {
+	t.Helper()
+	over := map[string]string{}
+	for k, v := range required {
+		over[k] = v
+	}
+	for k, v := range extra {
+		over[k] = v
+	}
+	s, err := Load(LoadParams{Dir: "../..", Params: Params{Parameters: over}})
+	require.NoError(t, err)
+	return s
+}
+
+func TestRepositoryTemplateNeedsItsRequiredParameters(t *testing.T) {
+	t.Parallel()
+	_, err := Load(LoadParams{Dir: "../.."})
+	require.ErrorContains(t, err, "Parameters.JwtAudience: no value")
+}
+
+func TestRepositoryTemplateFunctions(t *testing.T) {
+	t.Parallel()
+	s := loadRepo(t, nil)
+	require.Equal(t, map[string]bool{
+		"CreateDatabase": true, "IsProd": false, "HasOpenAIKey": false, "HasAnthropicKey": false,
+		"DeployExamples": true, "DeploySupportServer": false,
+	}, s.Conditions)
+	var ids []string
+	for _, f := range s.Functions {
+		ids = append(ids, f.LogicalID)
+		require.Equal(t, "bootstrap", f.Handler, f.LogicalID)
+		require.Equal(t, "provided.al2023", f.Runtime, f.LogicalID)
+		require.Equal(t, "info", f.Environment["AIFLOW_LOG_LEVEL"], f.LogicalID)
+		require.Equal(t, "json", f.Environment["AIFLOW_LOG_FORMAT"], f.LogicalID)
+		require.Equal(t, "2", f.Environment["AIFLOW_DB_MAX_CONNS"], f.LogicalID)
+		// The database URL keeps CloudFormation's dynamic references to the
+		// generated secret; the stack gives its own DATABASE_URL.
+		secret := "arn:aws:secretsmanager:us-east-1:123456789012:secret:aiflow-DatabaseSecret-"
+		require.Contains(t, f.Environment["DATABASE_URL"], "{{resolve:secretsmanager:"+secret, f.LogicalID)
+		require.Contains(t, f.Environment["DATABASE_URL"], ".cluster-", f.LogicalID)
+		require.True(t, strings.HasSuffix(f.Environment["DATABASE_URL"], ":5432/aiflow?sslmode=require"), f.LogicalID)
+	}
+	// The support server is deployed only with its token secret.
+	require.Equal(t, []string{"AiStepFunction", "ApiFunction", "McpStepFunction", "RecorderFunction"}, ids)
+	require.Contains(t, s.Omitted, "McpServerFunction")
+
+	api, _ := s.Function("ApiFunction")
+	require.Equal(t, "functions/api", api.Folder)
+	require.Equal(t, "aiflow-api", api.Name)
+	require.Equal(t, 29*time.Second, api.Timeout)
+	require.Equal(t, 512, api.MemoryMB)
+	queueURL := func(id string) string {
+		q, ok := s.Queue(id)
+		require.True(t, ok, id)
+		return q.URL
+	}
+	for k, v := range map[string]string{
+		"AIFLOW_AUTH_MODE":              "authorizer",
+		"AIFLOW_AUTH_ISSUER":            "https://issuer.example",
+		"AIFLOW_AUTH_AUDIENCE":          "aiflow,console",
+		"AIFLOW_STATE_MACHINE_PREFIX":   "aiflow-",
+		"AIFLOW_STATE_MACHINE_ROLE_ARN": "arn:aws:iam::123456789012:role/aiflow-StateMachineRole",
+		"AIFLOW_AI_STEP_QUEUE_URL":      queueURL("AiStepQueue"),
+		"AIFLOW_MCP_STEP_QUEUE_URL":     queueURL("McpStepQueue"),
+		"AIFLOW_SERVICE_STEP_QUEUE_URL": queueURL("ServiceStepQueue"),
+		"AIFLOW_APPROVAL_QUEUE_URL":     queueURL("ApprovalQueue"),
+	} {
+		require.Equal(t, v, api.Environment[k], k)
+	}
+	require.Equal(t, "https://sqs.us-east-1.amazonaws.com/123456789012/aiflow-AiStepQueue", queueURL("AiStepQueue"))
+
+	ai, _ := s.Function("AiStepFunction")
+	require.Equal(t, "functions/aistep", ai.Folder)
+	require.Equal(t, 300*time.Second, ai.Timeout)
+	require.Equal(t, "bedrock", ai.Environment["AIFLOW_AI_PROVIDERS"])
+	require.Equal(t, "bedrock", ai.Environment["AIFLOW_AI_DEFAULT_PROVIDER"])
+	require.NotContains(t, ai.Environment, "OPENAI_API_KEY", "AWS::NoValue removes it")
+	require.NotContains(t, ai.Environment, "ANTHROPIC_API_KEY")
+
+	mcp, _ := s.Function("McpStepFunction")
+	require.Equal(t, "functions/mcpstep", mcp.Folder)
+	require.Equal(t, 120*time.Second, mcp.Timeout)
+	require.Equal(t, 256, mcp.MemoryMB, "from Globals")
+	require.Equal(t, map[string]string{"AIFLOW_MCP_SERVERS": "{}", "AIFLOW_MCP_SECRETS": "secretsmanager"},
+		map[string]string{"AIFLOW_MCP_SERVERS": mcp.Environment["AIFLOW_MCP_SERVERS"], "AIFLOW_MCP_SECRETS": mcp.Environment["AIFLOW_MCP_SECRETS"]})
+
+	rec, _ := s.Function("RecorderFunction")
+	require.Equal(t, "functions/recorder", rec.Folder)
+	require.Equal(t, 60*time.Second, rec.Timeout)
+}
+
+func TestRepositoryTemplateWithEveryOption(t *testing.T) {
+	t.Parallel()
+	s := loadRepo(t, map[string]string{
+		"SupportTokenSecretArn":     "arn:aws:secretsmanager:us-east-1:123456789012:secret:support-token",
+		"OpenAIApiKeySecretArn":     "arn:aws:secretsmanager:us-east-1:123456789012:secret:openai",
+		"ExistingDatabaseEndpoint":  "db.example.internal",
+		"ExistingDatabaseSecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:db",
+		"Stage":                     "prod",
+		"AiStepMaxConcurrency":      "50",
+	})
+	var ids []string
+	for _, f := range s.Functions {
+		ids = append(ids, f.LogicalID)
+		require.Equal(t, "postgres://{{resolve:secretsmanager:arn:aws:secretsmanager:us-east-1:123456789012:secret:db:SecretString:username}}:{{resolve:secretsmanager:arn:aws:secretsmanager:us-east-1:123456789012:secret:db:SecretString:password}}@db.example.internal:5432/aiflow?sslmode=require",
+			f.Environment["DATABASE_URL"], f.LogicalID)
+	}
+	require.Equal(t, []string{"AiStepFunction", "ApiFunction", "McpServerFunction", "McpStepFunction", "RecorderFunction"}, ids)
+	server, _ := s.Function("McpServerFunction")
+	require.Equal(t, "functions/mcpserver", server.Folder)
+	require.Equal(t, "{{resolve:secretsmanager:arn:aws:secretsmanager:us-east-1:123456789012:secret:support-token}}", server.Environment["AIFLOW_SUPPORT_TOKEN_SECRET"])
+	ai, _ := s.Function("AiStepFunction")
+	require.Equal(t, "{{resolve:secretsmanager:arn:aws:secretsmanager:us-east-1:123456789012:secret:openai}}", ai.Environment["OPENAI_API_KEY"])
+	require.NotContains(t, ai.Environment, "ANTHROPIC_API_KEY")
+	require.Equal(t, 50, ai.SQSEvents[0].MaximumConcurrency)
+	require.Equal(t, []FunctionURL{{
+		LogicalID: "McpServerUrl", Function: "McpServerFunction", AuthType: "NONE", InvokeMode: "BUFFERED",
+		URL: s.Outputs["McpServerUrl"].(string),
+	}}, s.FunctionURLs)
+	for _, id := range []string{"DatabaseCluster", "DatabaseSecret", "DatabaseInstance"} {
+		require.Contains(t, s.Omitted, id)
+	}
+	require.Empty(t, s.Secrets)
+	require.Equal(t, "db.example.internal", s.Outputs["DatabaseEndpoint"])
+}
+
+func TestRepositoryTemplateQueuesAndMappings(t *testing.T) {
+	t.Parallel()
+	s := loadRepo(t, nil)
+	type mapping struct {
+		function, queue, dlq string
+		maxReceive, batch    int
+		concurrency          int
+		visibility           time.Duration
+	}
+	for _, m := range []mapping{
+		{"AiStepFunction", "AiStepQueue", "AiStepDeadLetterQueue", 3, 5, 10, 1800 * time.Second},
+		{"McpStepFunction", "McpStepQueue", "McpStepDeadLetterQueue", 3, 10, 10, 720 * time.Second},
+		{"ApiFunction", "ApprovalQueue", "ApprovalDeadLetterQueue", 5, 10, 2, 300 * time.Second},
+	} {
+		f, ok := s.Function(m.function)
+		require.True(t, ok)
+		require.Len(t, f.SQSEvents, 1, m.function)
+		e := f.SQSEvents[0]
+		q, ok := s.Queue(m.queue)
+		require.True(t, ok)
+		require.Equal(t, m.queue, e.Queue, m.function)
+		require.Equal(t, q.ARN, e.QueueARN)
+		require.Equal(t, m.batch, e.BatchSize, m.function)
+		require.Equal(t, time.Second, e.MaximumBatchingWindow, m.function)
+		require.Equal(t, m.concurrency, e.MaximumConcurrency, m.function)
+		require.True(t, e.ReportBatchItemFailures, m.function)
+		require.True(t, e.Enabled)
+		require.Equal(t, m.visibility, q.VisibilityTimeout, m.queue)
+		require.GreaterOrEqual(t, q.VisibilityTimeout, 6*f.Timeout, "Lambda wants a visibility timeout of six times the function's timeout")
+		require.NotNil(t, q.DeadLetter, m.queue)
+		require.Equal(t, m.dlq, q.DeadLetter.Queue)
+		require.Equal(t, m.maxReceive, q.DeadLetter.MaxReceiveCount)
+		dlq, ok := s.Queue(m.dlq)
+		require.True(t, ok)
+		require.Equal(t, dlq.ARN, q.DeadLetter.ARN)
+		require.Equal(t, 14*24*time.Hour, dlq.MessageRetention)
+		require.Nil(t, dlq.DeadLetter)
+	}
+	sq, _ := s.Queue("ServiceStepQueue")
+	require.Equal(t, "ServiceStepDeadLetterQueue", sq.DeadLetter.Queue)
+	require.Len(t, s.Queues, 9)
+}
+
+func TestRepositoryTemplateStateMachines(t *testing.T) {
+	t.Parallel()
+	s := loadRepo(t, nil)
+	var names []string
+	// The compiler's substitutions are exactly the template's.
+	want := map[string]string{}
+	for _, sub := range workflow.QueueSubstitutions {
+		key := strings.TrimSuffix(strings.TrimPrefix(sub, "${"), "}")
+		want[key] = ""
+	}
+	queueOf := map[string]string{
+		"AiStepQueueUrl": "AiStepQueue", "McpStepQueueUrl": "McpStepQueue",
+		"ServiceStepQueueUrl": "ServiceStepQueue", "ApprovalQueueUrl": "ApprovalQueue",
+	}
+	require.Len(t, want, len(queueOf))
+	for k, id := range queueOf {
+		require.Contains(t, want, k)
+		q, _ := s.Queue(id)
+		want[k] = q.URL
+	}
+	root := os.DirFS("../..")
+	for _, sm := range s.StateMachines {
+		names = append(names, sm.Name)
+		require.Equal(t, "STANDARD", sm.Type)
+		require.Equal(t, want, sm.DefinitionSubstitutions, sm.LogicalID)
+		require.Equal(t, "arn:aws:iam::123456789012:role/aiflow-StateMachineRole", sm.RoleARN)
+		require.Equal(t, "arn:aws:states:us-east-1:123456789012:stateMachine:"+sm.Name, sm.ARN)
+		def, err := sm.DefinitionString(root)
+		require.NoError(t, err)
+		for _, sub := range workflow.QueueSubstitutions {
+			require.NotContains(t, def, sub, sm.LogicalID)
+		}
+		require.True(t, json.Valid([]byte(def)), sm.LogicalID)
+		require.Contains(t, def, "https://sqs.us-east-1.amazonaws.com/123456789012/aiflow-", sm.LogicalID)
+	}
+	require.ElementsMatch(t, []string{"aiflow-document-summary", "aiflow-incident-enrichment", "aiflow-research-agent", "aiflow-support-triage"}, names)
+
+	s = loadRepo(t, map[string]string{"DeployExamples": "false"})
+	require.Empty(t, s.StateMachines)
+}
+
+func TestRepositoryTemplateHTTPAPIRuleSecretAndNotRunHere(t *testing.T) {
+	t.Parallel()
+	s := loadRepo(t, nil)
+	require.Len(t, s.HTTPAPIs, 1)
+	a := s.HTTPAPIs[0]
+	require.Equal(t, "HttpApi", a.LogicalID)
+	require.Equal(t, "https://"+a.ID+".execute-api.us-east-1.amazonaws.com", a.Endpoint)
+	require.Equal(t, "JwtAuthorizer", a.DefaultAuthorizer)
+	require.Equal(t, map[string]JWTAuthorizer{"JwtAuthorizer": {
+		IdentitySource: "$request.header.Authorization",
+		Issuer:         "https://issuer.example",
+		Audience:       []string{"aiflow", "console"},
+	}}, a.Authorizers)
+	require.Nil(t, a.CORS)
+	require.Equal(t, 500.0, a.ThrottlingRateLimit)
+	require.Equal(t, 1000, a.ThrottlingBurstLimit)
+	type route struct{ method, path, authorizer string }
+	var routes []route
+	for _, r := range a.Routes {
+		require.Equal(t, "ApiFunction", r.Function)
+		require.Equal(t, "2.0", r.PayloadFormatVersion)
+		routes = append(routes, route{r.Method, r.Path, r.Authorizer})
+	}
+	require.ElementsMatch(t, []route{
+		{"ANY", "/{proxy+}", "JwtAuthorizer"},
+		{"GET", "/healthz", ""},
+		{"GET", "/readyz", ""},
+		{"GET", "/openapi.json", ""},
+	}, routes)
+	require.Equal(t, "https://"+a.ID+".execute-api.us-east-1.amazonaws.com", s.Outputs["ApiUrl"])
+
+	require.Len(t, s.Rules, 1)
+	r := s.Rules[0]
+	require.Equal(t, "ExecutionStatusChangeRule", r.LogicalID)
+	require.True(t, r.Enabled)
+	require.Equal(t, "default", r.EventBusName)
+	require.Equal(t, map[string]any{
+		"source":      []any{"aws.states"},
+		"detail-type": []any{"Step Functions Execution Status Change"},
+		"detail": map[string]any{"stateMachineArn": []any{
+			map[string]any{"prefix": "arn:aws:states:us-east-1:123456789012:stateMachine:aiflow-"},
+		}},
+	}, r.EventPattern)
+	require.Len(t, r.Targets, 1)
+	tg := r.Targets[0]
+	require.Equal(t, "RecorderFunction", tg.Function)
+	require.Equal(t, "RecorderDeadLetterQueue", tg.DeadLetterQueue)
+	require.Equal(t, 20, tg.MaximumRetryAttempts)
+	require.Equal(t, 24*time.Hour, tg.MaximumEventAge)
+
+	require.Len(t, s.Secrets, 1)
+	sec := s.Secrets[0]
+	require.Equal(t, "DatabaseSecret", sec.LogicalID)
+	require.Equal(t, "aiflow (aiflow) database master credentials", sec.Description)
+	require.Equal(t, &GenerateSecretString{
+		SecretStringTemplate: `{"username": "aiflow_admin"}`, GenerateStringKey: "password",
+		PasswordLength: 32, ExcludePunctuation: true, RequireEachIncludedType: true,
+	}, sec.Generate)
+
+	notRun := map[string]string{}
+	for _, n := range s.NotRunHere {
+		notRun[n.LogicalID] = n.Type
+	}
+	for id, typ := range map[string]string{
+		"FunctionSecurityGroup": "AWS::EC2::SecurityGroup", "DatabaseCluster": "AWS::RDS::DBCluster",
+		"DatabaseInstance": "AWS::RDS::DBInstance", "StateMachineRole": "AWS::IAM::Role",
+		"ApiLogGroup": "AWS::Logs::LogGroup", "RecorderInvokePermission": "AWS::Lambda::Permission",
+		"RecorderDeadLetterQueuePolicy": "AWS::SQS::QueuePolicy", "DatabaseSecretAttachment": "AWS::SecretsManager::SecretTargetAttachment",
+	} {
+		require.Equal(t, typ, notRun[id], id)
+	}
+	for _, id := range []string{"ApiFunction", "AiStepQueue", "HttpApi", "ExecutionStatusChangeRule", "DatabaseSecret", "SupportTriageStateMachine"} {
+		require.NotContains(t, notRun, id)
+	}
+}
