@@ -513,7 +513,7 @@ func (r *resolver) evalCondition(v any, path string) (bool, error) {
 		case "Condition":
 			name, ok := arg.(string)
 			if !ok {
-				return false, fmt.Errorf("Condition takes a condition's name, not %s", describe(arg))
+				return false, fmt.Errorf("a Condition takes a condition's name, not %s", describe(arg))
 			}
 			return r.condition(name)
 		case "Fn::Equals":
