@@ -88,6 +88,13 @@ var importRules = []importRule{
 		},
 	},
 	{
+		name:     "awsjson is a pure HTTP helper: it imports no aiflow package and no SDK",
+		packages: mod("internal/awsjson"), transitive: true,
+		forbidden: func(_, imp string) bool {
+			return isModule(imp) || under(imp, sdks...)
+		},
+	},
+	{
 		name:     "the engine knows asl, sfn, clock and its own packages, never pgx, net/http or AWS",
 		packages: mod("internal/engine"), transitive: true,
 		forbidden: func(_, imp string) bool {

@@ -175,7 +175,7 @@ func (s *Service) Ensure(ctx context.Context, declared []Declared) ([]string, er
 		_, err = s.Create(ctx, CreateParams{Name: d.Name, Description: d.Description, SecretString: value})
 		var ae *apiError
 		switch {
-		case errors.As(err, &ae) && ae.code == CodeResourceExists:
+		case errors.As(err, &ae) && ae.Code == CodeResourceExists:
 			continue // made meanwhile by a CreateSecret
 		case err != nil:
 			return created, fmt.Errorf("ensuring declared secret %q: %w", d.Name, err)

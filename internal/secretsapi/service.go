@@ -3,19 +3,15 @@ package secretsapi
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
 	"log/slog"
-	"mime"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/google/uuid"
+	"github.com/aiflow/aiflow/internal/awsjson"
 )
 
 // Defaults of Options.
@@ -62,14 +58,12 @@ type Options struct {
 // Service is the Secrets Manager API over a Store. It is an http.Handler
 // answering every path and host; it is safe for concurrent use.
 type Service struct {
-	store     Store
-	region    string
-	account   string
-	rand      io.Reader
-	now       func() time.Time
-	log       *slog.Logger
-	requestID func() string
-	maxBody   int64
+	store   Store
+	region  string
+	account string
+	rand    io.Reader
+	now     func() time.Time
+	srv     *awsjson.Server
 
 	// mu serialises changes, so that a PutSecretValue's read, new version
 	// and write are one step.
@@ -78,10 +72,7 @@ type Service struct {
 
 // New returns the Service over store.
 func New(store Store, opts Options) *Service {
-	s := &Service{
-		store: store, region: opts.Region, account: opts.AccountID, rand: opts.Rand, now: opts.NowFunc,
-		log: opts.Logger, requestID: opts.RequestIDFunc, maxBody: opts.MaxBodyBytes,
-	}
+	s := &Service{store: store, region: opts.Region, account: opts.AccountID, rand: opts.Rand, now: opts.NowFunc}
 	if s.region == "" {
 		s.region = DefaultRegion
 	}
@@ -94,15 +85,16 @@ func New(store Store, opts Options) *Service {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
-	if s.requestID == nil {
-		s.requestID = uuid.NewString
-	}
-	if s.maxBody <= 0 {
-		s.maxBody = DefaultMaxBodyBytes
-	}
+	s.srv = awsjson.NewServer(awsjson.Config{
+		Name: "secretsapi", API: "Secrets Manager", SubjectKey: "secret",
+		TargetPrefix: targetPrefix, ContentType: contentType,
+		ContentTypes: []string{contentType, "application/json"},
+		Route:        s.route,
+		TooLargeCode: CodeInvalidParameter, InternalCode: CodeInternalService,
+		ErrorHeaders: func(h http.Header, e *apiError) { h.Set("X-Amzn-ErrorType", e.Code) },
+		Logger:       opts.Logger, MaxBodyBytes: opts.MaxBodyBytes, DefaultMaxBodyBytes: DefaultMaxBodyBytes,
+		RequestIDFunc: opts.RequestIDFunc,
+	})
 	return s
 }
 
@@ -115,10 +107,10 @@ const (
 	CodeResourceExists   = "ResourceExistsException"
 	// CodeUnknownOperation answers an X-Amz-Target that names no action
 	// of the Secrets Manager API.
-	CodeUnknownOperation = "UnknownOperationException"
+	CodeUnknownOperation = awsjson.CodeUnknownOperation
 	// CodeSerialization answers a body that is not a JSON object of the
 	// action's members.
-	CodeSerialization = "SerializationException"
+	CodeSerialization = awsjson.CodeSerialization
 	// CodeInternalService answers a failure inside the service, such as a
 	// store that cannot be written; its message never carries the
 	// failure's text.
@@ -127,16 +119,10 @@ const (
 
 // apiError is an error answered to the caller: an HTTP status, the code
 // and a message meant for the caller, which never holds a secret's value.
-type apiError struct {
-	status  int
-	code    string
-	message string
-}
-
-func (e *apiError) Error() string { return e.code + ": " + e.message }
+type apiError = awsjson.Error
 
 func badRequest(code, format string, args ...any) *apiError {
-	return &apiError{status: http.StatusBadRequest, code: code, message: fmt.Sprintf(format, args...)}
+	return awsjson.BadRequest(code, format, args...)
 }
 
 // action runs one action on its decoded body and returns the response to
@@ -154,85 +140,24 @@ var actions = map[string]action{
 // ServeHTTP decodes one request, runs its action and encodes the result
 // or the error.
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	reqID := s.requestID()
-	w.Header().Set("x-amzn-RequestId", reqID)
-	action := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), targetPrefix)
-	out, secret, err := s.serve(w, r, action)
-	if err != nil {
-		s.writeError(w, r, reqID, action, secret, err)
-		return
-	}
-	body, err := json.Marshal(out)
-	if err != nil {
-		s.writeError(w, r, reqID, action, secret, fmt.Errorf("encoding %s response: %w", action, err))
-		return
-	}
-	s.log.DebugContext(r.Context(), "secretsapi request", "action", action, "secret", secret, "status", http.StatusOK, "requestId", reqID)
-	writeBody(w, http.StatusOK, body)
+	s.srv.ServeHTTP(w, r)
 }
 
-// serve checks the request's envelope and runs its action.
-func (s *Service) serve(w http.ResponseWriter, r *http.Request, action string) (any, string, error) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		return nil, "", &apiError{status: http.StatusMethodNotAllowed, code: CodeUnknownOperation,
-			message: fmt.Sprintf("method %s is not allowed: the Secrets Manager API takes POST requests", r.Method)}
-	}
-	target := r.Header.Get("X-Amz-Target")
+// route returns the action X-Amz-Target names, which names the secret it
+// is about for the log.
+func (s *Service) route(action, target string) (awsjson.Operation, error) {
 	run, ok := actions[action]
 	if !ok || !strings.HasPrefix(target, targetPrefix) {
 		if strings.HasPrefix(target, targetPrefix) && action != "" {
-			return nil, "", badRequest(CodeInvalidRequest, "action %s is not supported by the local Secrets Manager, which serves %s", action, "GetSecretValue, DescribeSecret, ListSecrets, CreateSecret and PutSecretValue")
+			return nil, badRequest(CodeInvalidRequest, "action %s is not supported by the local Secrets Manager, which serves %s", action, "GetSecretValue, DescribeSecret, ListSecrets, CreateSecret and PutSecretValue")
 		}
-		return nil, "", badRequest(CodeUnknownOperation, "unknown operation %q in X-Amz-Target: expected %s<Action>", target, targetPrefix)
+		return nil, badRequest(CodeUnknownOperation, "unknown operation %q in X-Amz-Target: expected %s<Action>", target, targetPrefix)
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || (mt != contentType && mt != "application/json") {
-			return nil, "", badRequest(CodeSerialization, "content type %q of %s request is not %s", ct, action, contentType)
-		}
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBody))
-	if err != nil {
-		if errors.As(err, new(*http.MaxBytesError)) {
-			return nil, "", &apiError{status: http.StatusRequestEntityTooLarge, code: CodeInvalidParameter,
-				message: fmt.Sprintf("%s request body exceeds %d bytes", action, s.maxBody)}
-		}
-		return nil, "", badRequest(CodeSerialization, "reading %s request body: %v", action, err)
-	}
-	return run(s, r.Context(), body)
-}
-
-// writeError answers an error: *apiError as it is, anything else as a
-// 500 InternalServiceError whose text only the log sees.
-func (s *Service) writeError(w http.ResponseWriter, r *http.Request, reqID, action, secret string, err error) {
-	var ae *apiError
-	if !errors.As(err, &ae) {
-		level := slog.LevelError
-		if r.Context().Err() != nil {
-			level = slog.LevelInfo // the caller went away; nobody reads the answer
-		}
-		s.log.Log(r.Context(), level, "secretsapi internal failure", "action", action, "secret", secret, "requestId", reqID, "err", err)
-		ae = &apiError{status: http.StatusInternalServerError, code: CodeInternalService,
-			message: "internal failure; request id " + reqID}
-	}
-	s.log.DebugContext(r.Context(), "secretsapi request", "action", action, "secret", secret, "status", ae.status, "requestId", reqID, "errorType", ae.code)
-	w.Header().Set("X-Amzn-ErrorType", ae.code)
-	body, _ := json.Marshal(errorBody{Type: ae.code, Message: ae.message})
-	writeBody(w, ae.status, body)
-}
-
-// errorBody is the body of an error response.
-type errorBody struct {
-	Type    string `json:"__type"`
-	Message string `json:"message"`
-}
-
-func writeBody(w http.ResponseWriter, status int, body []byte) {
-	w.Header().Set("Content-Type", contentType)
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(status)
-	_, _ = w.Write(body) // a failed write means the caller went away
+	return func(ctx context.Context, c *awsjson.Call) (any, error) {
+		out, secret, err := run(s, ctx, c.Body)
+		c.Subject = secret
+		return out, err
+	}, nil
 }
 
 // epoch is a time encoded as Secrets Manager does: seconds since the

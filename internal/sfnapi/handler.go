@@ -2,18 +2,12 @@ package sfnapi
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"log/slog"
-	"mime"
 	"net/http"
-	"strconv"
 	"strings"
 
-	"github.com/google/uuid"
-
+	"github.com/aiflow/aiflow/internal/awsjson"
 	"github.com/aiflow/aiflow/internal/sfn"
 )
 
@@ -26,10 +20,10 @@ const DefaultMaxBodyBytes = 4 << 20
 const (
 	// CodeUnknownOperation is the error type of a request whose
 	// X-Amz-Target names no operation of this API.
-	CodeUnknownOperation = "UnknownOperationException"
+	CodeUnknownOperation = awsjson.CodeUnknownOperation
 	// CodeSerialization is the error type of a body that is not JSON, has a
 	// member of the wrong type, or a member the operation does not have.
-	CodeSerialization = "SerializationException"
+	CodeSerialization = awsjson.CodeSerialization
 	// CodeInternalFailure is the error type of a failure inside the
 	// service; its message never carries the failure's text.
 	CodeInternalFailure = "InternalFailure"
@@ -57,12 +51,9 @@ type Options struct {
 	RequestIDFunc func() string
 }
 
-// handler is the http.Handler NewHandler returns.
+// handler holds the Service the operations call.
 type handler struct {
-	svc       sfn.Service
-	log       *slog.Logger
-	maxBody   int64
-	requestID func() string
+	svc sfn.Service
 }
 
 // NewHandler returns the HTTP handler of the Step Functions API over svc.
@@ -70,73 +61,32 @@ type handler struct {
 // host, so the "sync-" host prefix clients put before StartSyncExecution
 // needs no DNS name of its own.
 func NewHandler(svc sfn.Service, opts Options) http.Handler {
-	h := &handler{svc: svc, log: opts.Logger, maxBody: opts.MaxBodyBytes, requestID: opts.RequestIDFunc}
-	if h.log == nil {
-		h.log = slog.New(slog.DiscardHandler)
-	}
-	if h.maxBody <= 0 {
-		h.maxBody = DefaultMaxBodyBytes
-	}
-	if h.requestID == nil {
-		h.requestID = uuid.NewString
-	}
-	return h
+	h := &handler{svc: svc}
+	return awsjson.NewServer(awsjson.Config{
+		Name: "sfnapi", API: "Step Functions", OpKey: "op",
+		TargetPrefix: targetPrefix, ContentType: contentType,
+		ContentTypes: []string{contentType, "application/x-amz-json-1.1", "application/json"},
+		Route:        h.route,
+		TooLargeCode: sfn.CodeValidation, InternalCode: CodeInternalFailure,
+		ErrorOf:      errorOf,
+		ErrorType:    func(code string) string { return errorTypePrefix + code },
+		ErrorHeaders: func(h http.Header, e *apiError) { h.Set("x-amzn-ErrorType", e.Code) },
+		Logger:       opts.Logger, MaxBodyBytes: opts.MaxBodyBytes, DefaultMaxBodyBytes: DefaultMaxBodyBytes,
+		RequestIDFunc: opts.RequestIDFunc,
+	})
 }
 
 // apiError is an error answered to the caller: an HTTP status, the error
 // type and a message meant for the caller.
-type apiError struct {
-	status  int
-	code    string
-	message string
-}
-
-func (e *apiError) Error() string { return e.code + ": " + e.message }
+type apiError = awsjson.Error
 
 func badRequest(code, format string, args ...any) *apiError {
-	return &apiError{status: http.StatusBadRequest, code: code, message: fmt.Sprintf(format, args...)}
+	return awsjson.BadRequest(code, format, args...)
 }
 
-// ServeHTTP decodes one request, calls the Service and encodes the result
-// or the error.
-func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	reqID := h.requestID()
-	w.Header().Set("x-amzn-RequestId", reqID)
-	op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), targetPrefix)
-	defer func() {
-		// A panic in the Service is an internal failure of one request,
-		// answered as such, not a dropped connection.
-		if v := recover(); v != nil {
-			if v == http.ErrAbortHandler {
-				panic(v)
-			}
-			h.writeError(w, r, reqID, op, fmt.Errorf("serving %s: panic: %v", op, v))
-		}
-	}()
-
-	out, err := h.serve(w, r, op)
-	if err != nil {
-		h.writeError(w, r, reqID, op, err)
-		return
-	}
-	body, err := json.Marshal(out)
-	if err != nil {
-		h.writeError(w, r, reqID, op, fmt.Errorf("encoding %s response: %w", op, err))
-		return
-	}
-	h.log.DebugContext(r.Context(), "sfnapi request", "op", op, "status", http.StatusOK, "requestId", reqID)
-	writeBody(w, http.StatusOK, body)
-}
-
-// serve checks the request's envelope, decodes its members and runs the
-// operation.
-func (h *handler) serve(w http.ResponseWriter, r *http.Request, op string) (any, error) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		return nil, &apiError{status: http.StatusMethodNotAllowed, code: CodeUnknownOperation,
-			message: fmt.Sprintf("method %s is not allowed: the Step Functions API takes POST requests", r.Method)}
-	}
-	target := r.Header.Get("X-Amz-Target")
+// route returns the operation X-Amz-Target names, which decodes the
+// request's members and runs it.
+func (h *handler) route(op, target string) (awsjson.Operation, error) {
 	run, ok := operations[op]
 	if !ok || !strings.HasPrefix(target, targetPrefix) {
 		if target == "" {
@@ -144,68 +94,27 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, op string) (any,
 		}
 		return nil, badRequest(CodeUnknownOperation, "unknown operation %q in X-Amz-Target", target)
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || (mt != contentType && mt != "application/x-amz-json-1.1" && mt != "application/json") {
-			return nil, badRequest(CodeSerialization, "content type %q of %s request is not %s", ct, op, contentType)
+	return func(ctx context.Context, c *awsjson.Call) (any, error) {
+		m, err := parseMembers(c.Op, c.Body)
+		if err != nil {
+			return nil, err
 		}
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
-	if err != nil {
-		if errors.As(err, new(*http.MaxBytesError)) {
-			return nil, &apiError{status: http.StatusRequestEntityTooLarge, code: sfn.CodeValidation,
-				message: fmt.Sprintf("%s request body exceeds %d bytes", op, h.maxBody)}
-		}
-		return nil, badRequest(CodeSerialization, "reading %s request body: %v", op, err)
-	}
-	m, err := parseMembers(op, body)
-	if err != nil {
-		return nil, err
-	}
-	return run(h, r.Context(), m)
+		return run(h, ctx, m)
+	}, nil
 }
 
-// writeError answers an error: *apiError and *sfn.Error as they are
-// (ServiceUnavailable with 503, the rest with 400), anything else as a 500
-// InternalFailure whose text only the log sees.
-func (h *handler) writeError(w http.ResponseWriter, r *http.Request, reqID, op string, err error) {
-	var (
-		ae *apiError
-		ee *sfn.Error
-	)
-	switch {
-	case errors.As(err, &ae):
-	case errors.As(err, &ee):
-		ae = &apiError{status: http.StatusBadRequest, code: ee.Code, message: ee.Message}
-		if ee.Code == sfn.CodeServiceUnavailable {
-			ae.status = http.StatusServiceUnavailable
-		}
-	default:
-		level := slog.LevelError
-		if r.Context().Err() != nil {
-			level = slog.LevelInfo // the caller went away; nobody reads the answer
-		}
-		h.log.Log(r.Context(), level, "sfnapi internal failure", "op", op, "requestId", reqID, "err", err)
-		ae = &apiError{status: http.StatusInternalServerError, code: CodeInternalFailure,
-			message: "internal failure; request id " + reqID}
+// errorOf translates a *sfn.Error: ServiceUnavailable with 503, the rest
+// with 400; anything else is an internal failure.
+func errorOf(err error) *apiError {
+	var ee *sfn.Error
+	if !errors.As(err, &ee) {
+		return nil
 	}
-	h.log.DebugContext(r.Context(), "sfnapi request", "op", op, "status", ae.status, "requestId", reqID, "errorType", ae.code)
-	body, _ := json.Marshal(errorBody{Type: errorTypePrefix + ae.code, Message: ae.message})
-	w.Header().Set("x-amzn-ErrorType", ae.code)
-	writeBody(w, ae.status, body)
-}
-
-// errorBody is the body of an error response.
-type errorBody struct {
-	Type    string `json:"__type"`
-	Message string `json:"message"`
-}
-
-func writeBody(w http.ResponseWriter, status int, body []byte) {
-	w.Header().Set("Content-Type", contentType)
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(status)
-	_, _ = w.Write(body) // a failed write means the caller went away
+	ae := &apiError{Status: http.StatusBadRequest, Code: ee.Code, Message: ee.Message}
+	if ee.Code == sfn.CodeServiceUnavailable {
+		ae.Status = http.StatusServiceUnavailable
+	}
+	return ae
 }
 
 // operation decodes an operation's members, calls the Service and returns

@@ -51,9 +51,9 @@ func (h *handler) createStateMachine(ctx context.Context, m *members) (any, erro
 		RoleARN:    m.required("roleArn"),
 		Type:       m.enum("type", stateMachineTypes...),
 	}
-	m.ignore("loggingConfiguration", "tracingConfiguration", "encryptionConfiguration", "tags")
+	m.Ignore("loggingConfiguration", "tracingConfiguration", "encryptionConfiguration", "tags")
 	m.unsupported("publish", "versionDescription")
-	if err := m.done(); err != nil {
+	if err := m.Done(); err != nil {
 		return nil, err
 	}
 	out, err := h.svc.CreateStateMachine(ctx, in)
@@ -66,12 +66,12 @@ func (h *handler) createStateMachine(ctx context.Context, m *members) (any, erro
 func (h *handler) updateStateMachine(ctx context.Context, m *members) (any, error) {
 	in := sfn.UpdateStateMachineInput{
 		StateMachineARN: m.required("stateMachineArn"),
-		Definition:      m.optString("definition"),
-		RoleARN:         m.optString("roleArn"),
+		Definition:      m.OptString("definition"),
+		RoleARN:         m.OptString("roleArn"),
 	}
-	m.ignore("loggingConfiguration", "tracingConfiguration", "encryptionConfiguration")
+	m.Ignore("loggingConfiguration", "tracingConfiguration", "encryptionConfiguration")
 	m.unsupported("publish", "versionDescription")
-	if err := m.done(); err != nil {
+	if err := m.Done(); err != nil {
 		return nil, err
 	}
 	out, err := h.svc.UpdateStateMachine(ctx, in)
@@ -84,7 +84,7 @@ func (h *handler) updateStateMachine(ctx context.Context, m *members) (any, erro
 func (h *handler) describeStateMachine(ctx context.Context, m *members) (any, error) {
 	arn := m.required("stateMachineArn")
 	m.enum("includedData", includedData...)
-	if err := m.done(); err != nil {
+	if err := m.Done(); err != nil {
 		return nil, err
 	}
 	sm, err := h.svc.DescribeStateMachine(ctx, arn)
@@ -107,9 +107,9 @@ func (h *handler) describeStateMachine(ctx context.Context, m *members) (any, er
 func (h *handler) listStateMachines(ctx context.Context, m *members) (any, error) {
 	in := sfn.ListStateMachinesInput{
 		MaxResults: m.integer("maxResults", 0, maxPageSize),
-		NextToken:  m.string("nextToken"),
+		NextToken:  m.String("nextToken"),
 	}
-	if err := m.done(); err != nil {
+	if err := m.Done(); err != nil {
 		return nil, err
 	}
 	out, err := h.svc.ListStateMachines(ctx, in)
@@ -130,7 +130,7 @@ func (h *handler) listStateMachines(ctx context.Context, m *members) (any, error
 
 func (h *handler) deleteStateMachine(ctx context.Context, m *members) (any, error) {
 	arn := m.required("stateMachineArn")
-	if err := m.done(); err != nil {
+	if err := m.Done(); err != nil {
 		return nil, err
 	}
 	if err := h.svc.DeleteStateMachine(ctx, arn); err != nil {
@@ -146,7 +146,7 @@ func (h *handler) validateStateMachineDefinition(ctx context.Context, m *members
 	m.enum("type", stateMachineTypes...)
 	severity := m.enum("severity", severities...)
 	limit := m.integer("maxResults", 0, 100)
-	if err := m.done(); err != nil {
+	if err := m.Done(); err != nil {
 		return nil, err
 	}
 	out, err := h.svc.ValidateStateMachineDefinition(ctx, def)
@@ -173,15 +173,15 @@ func (h *handler) validateStateMachineDefinition(ctx context.Context, m *members
 func startInput(m *members) sfn.StartExecutionInput {
 	return sfn.StartExecutionInput{
 		StateMachineARN: m.required("stateMachineArn"),
-		Name:            m.string("name"),
-		Input:           m.string("input"),
-		TraceHeader:     m.string("traceHeader"),
+		Name:            m.String("name"),
+		Input:           m.String("input"),
+		TraceHeader:     m.String("traceHeader"),
 	}
 }
 
 func (h *handler) startExecution(ctx context.Context, m *members) (any, error) {
 	in := startInput(m)
-	if err := m.done(); err != nil {
+	if err := m.Done(); err != nil {
 		return nil, err
 	}
 	out, err := h.svc.StartExecution(ctx, in)
@@ -194,7 +194,7 @@ func (h *handler) startExecution(ctx context.Context, m *members) (any, error) {
 func (h *handler) startSyncExecution(ctx context.Context, m *members) (any, error) {
 	in := startInput(m)
 	m.enum("includedData", includedData...)
-	if err := m.done(); err != nil {
+	if err := m.Done(); err != nil {
 		return nil, err
 	}
 	x, err := h.svc.StartSyncExecution(ctx, in)
@@ -207,7 +207,7 @@ func (h *handler) startSyncExecution(ctx context.Context, m *members) (any, erro
 func (h *handler) describeExecution(ctx context.Context, m *members) (any, error) {
 	arn := m.required("executionArn")
 	m.enum("includedData", includedData...)
-	if err := m.done(); err != nil {
+	if err := m.Done(); err != nil {
 		return nil, err
 	}
 	x, err := h.svc.DescribeExecution(ctx, arn)
@@ -222,10 +222,10 @@ func (h *handler) listExecutions(ctx context.Context, m *members) (any, error) {
 		StateMachineARN: m.required("stateMachineArn"),
 		StatusFilter:    sfn.ExecutionStatus(m.enum("statusFilter", statusFilters...)),
 		MaxResults:      m.integer("maxResults", 0, maxPageSize),
-		NextToken:       m.string("nextToken"),
+		NextToken:       m.String("nextToken"),
 	}
 	m.unsupported("mapRunArn", "redriveFilter")
-	if err := m.done(); err != nil {
+	if err := m.Done(); err != nil {
 		return nil, err
 	}
 	out, err := h.svc.ListExecutions(ctx, in)
@@ -249,10 +249,10 @@ func (h *handler) listExecutions(ctx context.Context, m *members) (any, error) {
 func (h *handler) stopExecution(ctx context.Context, m *members) (any, error) {
 	in := sfn.StopExecutionInput{
 		ExecutionARN: m.required("executionArn"),
-		Error:        m.string("error"),
-		Cause:        m.string("cause"),
+		Error:        m.String("error"),
+		Cause:        m.String("cause"),
 	}
-	if err := m.done(); err != nil {
+	if err := m.Done(); err != nil {
 		return nil, err
 	}
 	stop, err := h.svc.StopExecution(ctx, in)
@@ -266,11 +266,11 @@ func (h *handler) getExecutionHistory(ctx context.Context, m *members) (any, err
 	in := sfn.GetExecutionHistoryInput{
 		ExecutionARN:         m.required("executionArn"),
 		MaxResults:           m.integer("maxResults", 0, maxPageSize),
-		NextToken:            m.string("nextToken"),
-		ReverseOrder:         m.boolean("reverseOrder", false),
-		ExcludeExecutionData: !m.boolean("includeExecutionData", true),
+		NextToken:            m.String("nextToken"),
+		ReverseOrder:         m.Boolean("reverseOrder", false),
+		ExcludeExecutionData: !m.Boolean("includeExecutionData", true),
 	}
-	if err := m.done(); err != nil {
+	if err := m.Done(); err != nil {
 		return nil, err
 	}
 	out, err := h.svc.GetExecutionHistory(ctx, in)
@@ -290,7 +290,7 @@ func (h *handler) getExecutionHistory(ctx context.Context, m *members) (any, err
 
 func (h *handler) sendTaskSuccess(ctx context.Context, m *members) (any, error) {
 	in := sfn.SendTaskSuccessInput{TaskToken: m.required("taskToken"), Output: m.required("output")}
-	if err := m.done(); err != nil {
+	if err := m.Done(); err != nil {
 		return nil, err
 	}
 	if err := h.svc.SendTaskSuccess(ctx, in); err != nil {
@@ -300,8 +300,8 @@ func (h *handler) sendTaskSuccess(ctx context.Context, m *members) (any, error) 
 }
 
 func (h *handler) sendTaskFailure(ctx context.Context, m *members) (any, error) {
-	in := sfn.SendTaskFailureInput{TaskToken: m.required("taskToken"), Error: m.string("error"), Cause: m.string("cause")}
-	if err := m.done(); err != nil {
+	in := sfn.SendTaskFailureInput{TaskToken: m.required("taskToken"), Error: m.String("error"), Cause: m.String("cause")}
+	if err := m.Done(); err != nil {
 		return nil, err
 	}
 	if err := h.svc.SendTaskFailure(ctx, in); err != nil {
@@ -312,7 +312,7 @@ func (h *handler) sendTaskFailure(ctx context.Context, m *members) (any, error) 
 
 func (h *handler) sendTaskHeartbeat(ctx context.Context, m *members) (any, error) {
 	token := m.required("taskToken")
-	if err := m.done(); err != nil {
+	if err := m.Done(); err != nil {
 		return nil, err
 	}
 	if err := h.svc.SendTaskHeartbeat(ctx, token); err != nil {

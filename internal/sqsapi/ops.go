@@ -109,9 +109,9 @@ var systemAttributes = []string{
 
 func (h *handler) createQueue(ctx context.Context, m *members) (any, error) {
 	name := m.required("QueueName")
-	attrs := m.stringMap("Attributes")
+	attrs := m.StringMap("Attributes")
 	m.unsupported("the local queues have no tags", "tags")
-	if err := m.done(); err != nil {
+	if err := m.Done(); err != nil {
 		return nil, err
 	}
 	if strings.HasSuffix(name, ".fifo") {
@@ -220,8 +220,8 @@ func (h *handler) redrivePolicy(ctx context.Context, name, v string) (string, in
 
 func (h *handler) getQueueURL(ctx context.Context, m *members) (any, error) {
 	name := m.required("QueueName")
-	m.ignore("QueueOwnerAWSAccountId")
-	if err := m.done(); err != nil {
+	m.Ignore("QueueOwnerAWSAccountId")
+	if err := m.Done(); err != nil {
 		return nil, err
 	}
 	url, err := h.b.QueueURL(ctx, name)
@@ -232,10 +232,10 @@ func (h *handler) getQueueURL(ctx context.Context, m *members) (any, error) {
 }
 
 func (h *handler) listQueues(ctx context.Context, m *members) (any, error) {
-	prefix := m.string("QueueNamePrefix")
+	prefix := m.String("QueueNamePrefix")
 	maxResults := m.optInt("MaxResults", 1, maxListResults)
-	token := m.string("NextToken")
-	if err := m.done(); err != nil {
+	token := m.String("NextToken")
+	if err := m.Done(); err != nil {
 		return nil, err
 	}
 	urls, err := h.b.ListQueues(ctx, prefix)
@@ -266,8 +266,8 @@ func (h *handler) listQueues(ctx context.Context, m *members) (any, error) {
 
 func (h *handler) getQueueAttributes(ctx context.Context, m *members) (any, error) {
 	url := m.required("QueueUrl")
-	names := m.strings("AttributeNames")
-	if err := m.done(); err != nil {
+	names := m.Strings("AttributeNames")
+	if err := m.Done(); err != nil {
 		return nil, err
 	}
 	want := map[string]bool{}
@@ -322,7 +322,7 @@ func (h *handler) getQueueAttributes(ctx context.Context, m *members) (any, erro
 
 func (h *handler) deleteQueue(ctx context.Context, m *members) (any, error) {
 	url := m.required("QueueUrl")
-	if err := m.done(); err != nil {
+	if err := m.Done(); err != nil {
 		return nil, err
 	}
 	return empty{}, h.b.DeleteQueue(ctx, url)
@@ -330,7 +330,7 @@ func (h *handler) deleteQueue(ctx context.Context, m *members) (any, error) {
 
 func (h *handler) purgeQueue(ctx context.Context, m *members) (any, error) {
 	url := m.required("QueueUrl")
-	if err := m.done(); err != nil {
+	if err := m.Done(); err != nil {
 		return nil, err
 	}
 	return empty{}, h.b.PurgeQueue(ctx, url)
@@ -399,15 +399,15 @@ func sendParams(url string, e sendEntry) (SendParams, string, *apiError) {
 func (h *handler) sendMessage(ctx context.Context, m *members) (any, error) {
 	url := m.required("QueueUrl")
 	var e sendEntry
-	if v := m.value("MessageBody"); v != nil {
+	if v := m.Value("MessageBody"); v != nil {
 		e.MessageBody = new(string)
-		m.decode("MessageBody", v, e.MessageBody, "a string")
+		m.Decode("MessageBody", v, e.MessageBody, "a string")
 	}
 	e.DelaySeconds = m.optInt("DelaySeconds", 0, maxDelaySeconds)
-	m.object("MessageAttributes", &e.MessageAttributes, "a map of message attribute values")
-	m.object("MessageSystemAttributes", &e.MessageSystemAttributes, "a map of message system attribute values")
+	m.Object("MessageAttributes", &e.MessageAttributes, "a map of message attribute values")
+	m.Object("MessageSystemAttributes", &e.MessageSystemAttributes, "a map of message system attribute values")
 	m.unsupported(fifoOnly, "MessageDeduplicationId", "MessageGroupId")
-	if err := m.done(); err != nil {
+	if err := m.Done(); err != nil {
 		return nil, err
 	}
 	p, sysDigest, aerr := sendParams(url, e)
@@ -468,7 +468,7 @@ func entryFailure(id string, err error) (batchFailure, error) {
 	case errors.As(err, &e):
 		return batchFailure{ID: id, SenderFault: true, Code: e.Code, Message: e.Message}, nil
 	case errors.As(err, &ae):
-		return batchFailure{ID: id, SenderFault: true, Code: ae.code, Message: ae.message}, nil
+		return batchFailure{ID: id, SenderFault: true, Code: ae.Code, Message: ae.Message}, nil
 	}
 	return batchFailure{}, err
 }
@@ -476,8 +476,8 @@ func entryFailure(id string, err error) (batchFailure, error) {
 func (h *handler) sendMessageBatch(ctx context.Context, m *members) (any, error) {
 	url := m.required("QueueUrl")
 	var entries []sendEntry
-	m.object("Entries", &entries, "a list of SendMessageBatchRequestEntry")
-	if err := m.done(); err != nil {
+	m.Object("Entries", &entries, "a list of SendMessageBatchRequestEntry")
+	if err := m.Done(); err != nil {
 		return nil, err
 	}
 	ids := make([]string, len(entries))
@@ -537,10 +537,10 @@ func (h *handler) receiveMessage(ctx context.Context, m *members) (any, error) {
 	maxN := m.optInt("MaxNumberOfMessages", 1, maxBatchEntries)
 	visibility := m.optInt("VisibilityTimeout", 0, maxVisibilitySecs)
 	wait := m.optInt("WaitTimeSeconds", 0, maxWaitTimeSeconds)
-	sysNames := append(m.strings("AttributeNames"), m.strings("MessageSystemAttributeNames")...)
-	attrNames := m.strings("MessageAttributeNames")
-	m.ignore("ReceiveRequestAttemptId") // FIFO only; SQS ignores it on standard queues
-	if err := m.done(); err != nil {
+	sysNames := append(m.Strings("AttributeNames"), m.Strings("MessageSystemAttributeNames")...)
+	attrNames := m.Strings("MessageAttributeNames")
+	m.Ignore("ReceiveRequestAttemptId") // FIFO only; SQS ignores it on standard queues
+	if err := m.Done(); err != nil {
 		return nil, err
 	}
 	for _, n := range sysNames {
@@ -640,7 +640,7 @@ func attributeSelected(name string, selectors []string) bool {
 func (h *handler) deleteMessage(ctx context.Context, m *members) (any, error) {
 	url := m.required("QueueUrl")
 	handle := m.required("ReceiptHandle")
-	if err := m.done(); err != nil {
+	if err := m.Done(); err != nil {
 		return nil, err
 	}
 	return empty{}, h.b.DeleteMessage(ctx, url, handle)
@@ -650,10 +650,10 @@ func (h *handler) changeMessageVisibility(ctx context.Context, m *members) (any,
 	url := m.required("QueueUrl")
 	handle := m.required("ReceiptHandle")
 	timeout := m.optInt("VisibilityTimeout", 0, maxVisibilitySecs)
-	if timeout == nil && m.err == nil {
-		m.fail(badRequest(CodeMissingParameter, "ChangeMessageVisibility request is missing the required member VisibilityTimeout"))
+	if timeout == nil && !m.Failed() {
+		m.Fail(badRequest(CodeMissingParameter, "ChangeMessageVisibility request is missing the required member VisibilityTimeout"))
 	}
-	if err := m.done(); err != nil {
+	if err := m.Done(); err != nil {
 		return nil, err
 	}
 	return empty{}, h.b.ChangeVisibility(ctx, url, handle, time.Duration(*timeout)*time.Second)
@@ -664,15 +664,15 @@ func (h *handler) changeMessageVisibility(ctx context.Context, m *members) (any,
 func (h *handler) handleBatch(ctx context.Context, m *members, run func(url string, e handleEntry) error) (any, error) {
 	url := m.required("QueueUrl")
 	var entries []handleEntry
-	m.object("Entries", &entries, "a list of batch request entries")
-	if err := m.done(); err != nil {
+	m.Object("Entries", &entries, "a list of batch request entries")
+	if err := m.Done(); err != nil {
 		return nil, err
 	}
 	ids := make([]string, len(entries))
 	for i, e := range entries {
 		ids[i] = e.ID
 	}
-	if err := checkEntryIDs(m.action, ids); err != nil {
+	if err := checkEntryIDs(m.Op(), ids); err != nil {
 		return nil, err
 	}
 	out := batchResponse{Successful: []idEntry{}, Failed: []batchFailure{}}
