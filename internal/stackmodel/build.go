@@ -135,34 +135,15 @@ func (b *builder) function(id string, res Resource) error {
 		}
 		f.Folder = path.Clean(cu)
 	}
-	for key, dst := range map[string]*string{"Handler": &f.Handler, "Runtime": &f.Runtime} {
-		if v, ok := p[key]; ok {
-			if *dst, err = stringOf(v, at+"."+key); err != nil {
-				return err
-			}
-		}
-	}
-	if v, ok := p["Architectures"]; ok {
-		if f.Architectures, err = stringsOf(v, at+".Architectures"); err != nil {
-			return err
-		}
-	}
-	if v, ok := p["Timeout"]; ok {
-		sec, err := intOf(v, at+".Timeout")
-		if err != nil {
-			return err
-		}
-		f.Timeout = time.Duration(sec) * time.Second
-	}
-	if v, ok := p["MemorySize"]; ok {
-		if f.MemoryMB, err = intOf(v, at+".MemorySize"); err != nil {
-			return err
-		}
-	}
-	if v, ok := p["ReservedConcurrentExecutions"]; ok {
-		if f.ReservedConcurrency, err = intOf(v, at+".ReservedConcurrentExecutions"); err != nil {
-			return err
-		}
+	r := newProps(p, at)
+	r.str("Handler", &f.Handler)
+	r.str("Runtime", &f.Runtime)
+	r.strs("Architectures", &f.Architectures)
+	r.duration("Timeout", time.Second, &f.Timeout)
+	r.int("MemorySize", &f.MemoryMB)
+	r.int("ReservedConcurrentExecutions", &f.ReservedConcurrency)
+	if err := r.Err(); err != nil {
+		return err
 	}
 	if pc, ok := p["ProvisionedConcurrencyConfig"].(map[string]any); ok {
 		if f.ProvisionedConcurrency, err = intOf(pc["ProvisionedConcurrentExecutions"], at+".ProvisionedConcurrencyConfig.ProvisionedConcurrentExecutions"); err != nil {
@@ -223,38 +204,15 @@ func (b *builder) sqsEvent(name string, p map[string]any, at string) (SQSEvent, 
 	if e.Queue, ok = b.byARN[e.QueueARN]; !ok {
 		return e, &Error{Path: at + ".Queue", Err: fmt.Errorf("%s is not the ARN of a queue of the stack", e.QueueARN)}
 	}
-	if v, ok := p["BatchSize"]; ok {
-		if e.BatchSize, err = intOf(v, at+".BatchSize"); err != nil {
-			return e, err
-		}
-	}
-	if v, ok := p["MaximumBatchingWindowInSeconds"]; ok {
-		sec, err := intOf(v, at+".MaximumBatchingWindowInSeconds")
-		if err != nil {
-			return e, err
-		}
-		e.MaximumBatchingWindow = time.Duration(sec) * time.Second
-	}
-	if sc, ok := p["ScalingConfig"].(map[string]any); ok {
-		if v, ok := sc["MaximumConcurrency"]; ok {
-			if e.MaximumConcurrency, err = intOf(v, at+".ScalingConfig.MaximumConcurrency"); err != nil {
-				return e, err
-			}
-		}
-	}
-	if v, ok := p["FunctionResponseTypes"]; ok {
-		types, err := stringsOf(v, at+".FunctionResponseTypes")
-		if err != nil {
-			return e, err
-		}
-		e.ReportBatchItemFailures = slices.Contains(types, "ReportBatchItemFailures")
-	}
-	if v, ok := p["Enabled"]; ok {
-		if e.Enabled, err = boolOf(v, at+".Enabled"); err != nil {
-			return e, err
-		}
-	}
-	return e, nil
+	r := newProps(p, at)
+	r.int("BatchSize", &e.BatchSize)
+	r.duration("MaximumBatchingWindowInSeconds", time.Second, &e.MaximumBatchingWindow)
+	r.sub("ScalingConfig").int("MaximumConcurrency", &e.MaximumConcurrency)
+	var types []string
+	r.strs("FunctionResponseTypes", &types)
+	e.ReportBatchItemFailures = slices.Contains(types, "ReportBatchItemFailures")
+	r.bool("Enabled", &e.Enabled)
+	return e, r.Err()
 }
 
 func (b *builder) httpEvent(fn, name string, p map[string]any, at string) (HTTPRoute, error) {
@@ -284,42 +242,18 @@ func (b *builder) httpEvent(fn, name string, p map[string]any, at string) (HTTPR
 		}
 		b.apis[api] = a
 	}
-	var err error
-	if v, ok := p["Method"]; ok {
-		if e.Method, err = stringOf(v, at+".Method"); err != nil {
-			return e, err
-		}
-		e.Method = strings.ToUpper(e.Method)
-	}
-	if v, ok := p["Path"]; ok {
-		if e.Path, err = stringOf(v, at+".Path"); err != nil {
-			return e, err
-		}
-	}
-	if v, ok := p["PayloadFormatVersion"]; ok {
-		if e.PayloadFormatVersion, err = stringOf(v, at+".PayloadFormatVersion"); err != nil {
-			return e, err
-		}
-	}
-	if v, ok := p["TimeoutInMillis"]; ok {
-		ms, err := intOf(v, at+".TimeoutInMillis")
-		if err != nil {
-			return e, err
-		}
-		e.Timeout = time.Duration(ms) * time.Millisecond
-	}
+	r := newProps(p, at)
+	r.str("Method", &e.Method)
+	e.Method = strings.ToUpper(e.Method)
+	r.str("Path", &e.Path)
+	r.str("PayloadFormatVersion", &e.PayloadFormatVersion)
+	r.duration("TimeoutInMillis", time.Millisecond, &e.Timeout)
 	e.Authorizer = a.DefaultAuthorizer
-	if auth, ok := p["Auth"].(map[string]any); ok {
-		if v, ok := auth["Authorizer"]; ok {
-			if e.Authorizer, err = stringOf(v, at+".Auth.Authorizer"); err != nil {
-				return e, err
-			}
-		}
-		if v, ok := auth["AuthorizationScopes"]; ok {
-			if e.AuthorizationScopes, err = stringsOf(v, at+".Auth.AuthorizationScopes"); err != nil {
-				return e, err
-			}
-		}
+	auth := r.sub("Auth")
+	auth.str("Authorizer", &e.Authorizer)
+	auth.strs("AuthorizationScopes", &e.AuthorizationScopes)
+	if err := r.Err(); err != nil {
+		return e, err
 	}
 	if e.Authorizer == "NONE" {
 		e.Authorizer = ""
@@ -409,25 +343,15 @@ func cors(v any, at string) (*CORS, error) {
 		return nil, &Error{Path: at, Err: fmt.Errorf("true or a mapping, not %s", describe(v))}
 	}
 	c := &CORS{}
-	var err error
-	for key, dst := range map[string]*[]string{"AllowOrigins": &c.AllowOrigins, "AllowMethods": &c.AllowMethods, "AllowHeaders": &c.AllowHeaders, "ExposeHeaders": &c.ExposeHeaders} {
-		if x, ok := m[key]; ok {
-			if *dst, err = stringsOf(x, at+"."+key); err != nil {
-				return nil, err
-			}
-		}
-	}
-	if x, ok := m["AllowCredentials"]; ok {
-		if c.AllowCredentials, err = boolOf(x, at+".AllowCredentials"); err != nil {
-			return nil, err
-		}
-	}
-	if x, ok := m["MaxAge"]; ok {
-		sec, err := intOf(x, at+".MaxAge")
-		if err != nil {
-			return nil, err
-		}
-		c.MaxAge = time.Duration(sec) * time.Second
+	r := newProps(m, at)
+	r.strs("AllowOrigins", &c.AllowOrigins)
+	r.strs("AllowMethods", &c.AllowMethods)
+	r.strs("AllowHeaders", &c.AllowHeaders)
+	r.strs("ExposeHeaders", &c.ExposeHeaders)
+	r.bool("AllowCredentials", &c.AllowCredentials)
+	r.duration("MaxAge", time.Second, &c.MaxAge)
+	if err := r.Err(); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
@@ -448,27 +372,15 @@ func (b *builder) queue(id string, res Resource) error {
 	if q.ARN, err = b.r.attribute(id, "Arn"); err != nil {
 		return errAt("Resources."+id, err)
 	}
-	for key, dst := range map[string]*time.Duration{
-		"VisibilityTimeout": &q.VisibilityTimeout, "MessageRetentionPeriod": &q.MessageRetention,
-		"DelaySeconds": &q.Delay, "ReceiveMessageWaitTimeSeconds": &q.ReceiveMessageWaitTime,
-	} {
-		if v, ok := p[key]; ok {
-			sec, err := intOf(v, at+"."+key)
-			if err != nil {
-				return err
-			}
-			*dst = time.Duration(sec) * time.Second
-		}
-	}
-	if v, ok := p["MaximumMessageSize"]; ok {
-		if q.MaximumMessageSize, err = intOf(v, at+".MaximumMessageSize"); err != nil {
-			return err
-		}
-	}
-	if v, ok := p["FifoQueue"]; ok {
-		if q.FIFO, err = boolOf(v, at+".FifoQueue"); err != nil {
-			return err
-		}
+	r := newProps(p, at)
+	r.duration("VisibilityTimeout", time.Second, &q.VisibilityTimeout)
+	r.duration("MessageRetentionPeriod", time.Second, &q.MessageRetention)
+	r.duration("DelaySeconds", time.Second, &q.Delay)
+	r.duration("ReceiveMessageWaitTimeSeconds", time.Second, &q.ReceiveMessageWaitTime)
+	r.int("MaximumMessageSize", &q.MaximumMessageSize)
+	r.bool("FifoQueue", &q.FIFO)
+	if err := r.Err(); err != nil {
+		return err
 	}
 	if raw, ok := p["RedrivePolicy"]; ok {
 		rp, ok := raw.(map[string]any)
@@ -505,10 +417,10 @@ func (b *builder) stateMachine(id string, res Resource) error {
 	if sm.Name, err = b.r.attribute(id, "Name"); err != nil {
 		return errAt("Resources."+id, err)
 	}
-	if v, ok := p["Type"]; ok {
-		if sm.Type, err = stringOf(v, at+".Type"); err != nil {
-			return err
-		}
+	r := newProps(p, at)
+	r.str("Type", &sm.Type)
+	if err := r.Err(); err != nil {
+		return err
 	}
 	if v, ok := p["DefinitionUri"]; ok {
 		if sm.DefinitionURI, err = stringOf(v, at+".DefinitionUri"); err != nil {
@@ -525,18 +437,11 @@ func (b *builder) stateMachine(id string, res Resource) error {
 			return err
 		}
 	}
-	if v, ok := p["Role"]; ok {
-		if sm.RoleARN, err = stringOf(v, at+".Role"); err != nil {
-			return err
-		}
-	}
+	r.str("Role", &sm.RoleARN)
 	sm.Logging, _ = p["Logging"].(map[string]any)
-	if t, ok := p["Tracing"].(map[string]any); ok {
-		if v, ok := t["Enabled"]; ok {
-			if sm.Tracing, err = boolOf(v, at+".Tracing.Enabled"); err != nil {
-				return err
-			}
-		}
+	r.sub("Tracing").bool("Enabled", &sm.Tracing)
+	if err := r.Err(); err != nil {
+		return err
 	}
 	b.s.StateMachines = append(b.s.StateMachines, sm)
 	return nil
@@ -578,26 +483,14 @@ func (b *builder) rule(id string, res Resource) error {
 		if fn := b.byARN[t.ARN]; b.s.Resources[fn].Type == "AWS::Serverless::Function" || b.s.Resources[fn].Type == "AWS::Lambda::Function" {
 			t.Function = fn
 		}
-		for key, dst := range map[string]*string{"Input": &t.Input, "InputPath": &t.InputPath} {
-			if x, ok := m[key]; ok {
-				if *dst, err = stringOf(x, tp+"."+key); err != nil {
-					return err
-				}
-			}
-		}
-		if rp, ok := m["RetryPolicy"].(map[string]any); ok {
-			if x, ok := rp["MaximumRetryAttempts"]; ok {
-				if t.MaximumRetryAttempts, err = intOf(x, tp+".RetryPolicy.MaximumRetryAttempts"); err != nil {
-					return err
-				}
-			}
-			if x, ok := rp["MaximumEventAgeInSeconds"]; ok {
-				sec, err := intOf(x, tp+".RetryPolicy.MaximumEventAgeInSeconds")
-				if err != nil {
-					return err
-				}
-				t.MaximumEventAge = time.Duration(sec) * time.Second
-			}
+		r := newProps(m, tp)
+		r.str("Input", &t.Input)
+		r.str("InputPath", &t.InputPath)
+		retry := r.sub("RetryPolicy")
+		retry.int("MaximumRetryAttempts", &t.MaximumRetryAttempts)
+		retry.duration("MaximumEventAgeInSeconds", time.Second, &t.MaximumEventAge)
+		if err := r.Err(); err != nil {
+			return err
 		}
 		if dl, ok := m["DeadLetterConfig"].(map[string]any); ok {
 			if t.DeadLetterARN, err = stringOf(dl["Arn"], tp+".DeadLetterConfig.Arn"); err != nil {
@@ -630,23 +523,11 @@ func (b *builder) ruleCommon(ru *Rule, p map[string]any, at string) error {
 		}
 		ru.EventPattern = pat
 	}
-	var err error
-	if v, ok := p["ScheduleExpression"]; ok {
-		if ru.ScheduleExpression, err = stringOf(v, at+".ScheduleExpression"); err != nil {
-			return err
-		}
-	}
-	if v, ok := p["Schedule"]; ok {
-		if ru.ScheduleExpression, err = stringOf(v, at+".Schedule"); err != nil {
-			return err
-		}
-	}
-	if v, ok := p["EventBusName"]; ok {
-		if ru.EventBusName, err = stringOf(v, at+".EventBusName"); err != nil {
-			return err
-		}
-	}
-	return nil
+	r := newProps(p, at)
+	r.str("ScheduleExpression", &ru.ScheduleExpression)
+	r.str("Schedule", &ru.ScheduleExpression)
+	r.str("EventBusName", &ru.EventBusName)
+	return r.Err()
 }
 
 func (b *builder) ruleEvent(f Function, name string, p map[string]any, at string) error {
@@ -672,10 +553,10 @@ func (b *builder) ruleEvent(f Function, name string, p map[string]any, at string
 		ru.Enabled = state == "ENABLED"
 	}
 	t := RuleTarget{ID: id + "LambdaTarget", ARN: f.ARN, Function: f.LogicalID, MaximumRetryAttempts: 185, MaximumEventAge: 24 * time.Hour}
-	if v, ok := p["Input"]; ok {
-		if t.Input, err = stringOf(v, at+".Input"); err != nil {
-			return err
-		}
+	r := newProps(p, at)
+	r.str("Input", &t.Input)
+	if err := r.Err(); err != nil {
+		return err
 	}
 	ru.Targets = []RuleTarget{t}
 	b.s.Rules = append(b.s.Rules, ru)
@@ -693,38 +574,28 @@ func (b *builder) secret(id string, res Resource) error {
 	if s.Name == "" {
 		s.Name = b.s.StackName + "-" + id
 	}
-	for key, dst := range map[string]*string{"Description": &s.Description, "SecretString": &s.SecretString} {
-		if x, ok := p[key]; ok {
-			if *dst, err = stringOf(x, at+"."+key); err != nil {
-				return err
-			}
-		}
+	r := newProps(p, at)
+	r.str("Description", &s.Description)
+	r.str("SecretString", &s.SecretString)
+	if err := r.Err(); err != nil {
+		return err
 	}
-	if g, ok := p["GenerateSecretString"].(map[string]any); ok {
+	if _, ok := p["GenerateSecretString"].(map[string]any); ok {
 		gp := at + ".GenerateSecretString"
 		gen := &GenerateSecretString{PasswordLength: 32, RequireEachIncludedType: true}
-		for key, dst := range map[string]*string{"SecretStringTemplate": &gen.SecretStringTemplate, "GenerateStringKey": &gen.GenerateStringKey, "ExcludeCharacters": &gen.ExcludeCharacters} {
-			if x, ok := g[key]; ok {
-				if *dst, err = stringOf(x, gp+"."+key); err != nil {
-					return err
-				}
-			}
-		}
-		if x, ok := g["PasswordLength"]; ok {
-			if gen.PasswordLength, err = intOf(x, gp+".PasswordLength"); err != nil {
-				return err
-			}
-		}
-		for key, dst := range map[string]*bool{
-			"ExcludeLowercase": &gen.ExcludeLowercase, "ExcludeNumbers": &gen.ExcludeNumbers,
-			"ExcludePunctuation": &gen.ExcludePunctuation, "ExcludeUppercase": &gen.ExcludeUppercase,
-			"IncludeSpace": &gen.IncludeSpace, "RequireEachIncludedType": &gen.RequireEachIncludedType,
-		} {
-			if x, ok := g[key]; ok {
-				if *dst, err = boolOf(x, gp+"."+key); err != nil {
-					return err
-				}
-			}
+		g := r.sub("GenerateSecretString")
+		g.str("SecretStringTemplate", &gen.SecretStringTemplate)
+		g.str("GenerateStringKey", &gen.GenerateStringKey)
+		g.str("ExcludeCharacters", &gen.ExcludeCharacters)
+		g.int("PasswordLength", &gen.PasswordLength)
+		g.bool("ExcludeLowercase", &gen.ExcludeLowercase)
+		g.bool("ExcludeNumbers", &gen.ExcludeNumbers)
+		g.bool("ExcludePunctuation", &gen.ExcludePunctuation)
+		g.bool("ExcludeUppercase", &gen.ExcludeUppercase)
+		g.bool("IncludeSpace", &gen.IncludeSpace)
+		g.bool("RequireEachIncludedType", &gen.RequireEachIncludedType)
+		if err := g.Err(); err != nil {
+			return err
 		}
 		if (gen.SecretStringTemplate == "") != (gen.GenerateStringKey == "") {
 			return &Error{Path: gp, Err: fmt.Errorf("SecretStringTemplate and GenerateStringKey go together")}

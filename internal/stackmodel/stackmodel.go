@@ -591,3 +591,66 @@ func stringsOf(v any, path string) ([]string, error) {
 	}
 	return out, nil
 }
+
+// props reads the optional properties of one mapping of the template, in
+// the order asked: a property that is absent leaves its destination as it
+// is, and the first property of the wrong type stops the reading (of the
+// mapping and of the mappings under it), its error naming the property's
+// path.
+type props struct {
+	m   map[string]any
+	at  string
+	err *error
+}
+
+func newProps(m map[string]any, at string) *props {
+	return &props{m: m, at: at, err: new(error)}
+}
+
+// Err returns the first error of the reading.
+func (r *props) Err() error { return *r.err }
+
+// read calls f with the value of key and its path when key is present and
+// no earlier property failed.
+func (r *props) read(key string, f func(v any, path string) error) {
+	if *r.err != nil {
+		return
+	}
+	if v, ok := r.m[key]; ok {
+		*r.err = f(v, r.at+"."+key)
+	}
+}
+
+func (r *props) str(key string, dst *string) {
+	r.read(key, func(v any, path string) (err error) { *dst, err = stringOf(v, path); return err })
+}
+
+func (r *props) strs(key string, dst *[]string) {
+	r.read(key, func(v any, path string) (err error) { *dst, err = stringsOf(v, path); return err })
+}
+
+func (r *props) int(key string, dst *int) {
+	r.read(key, func(v any, path string) (err error) { *dst, err = intOf(v, path); return err })
+}
+
+func (r *props) bool(key string, dst *bool) {
+	r.read(key, func(v any, path string) (err error) { *dst, err = boolOf(v, path); return err })
+}
+
+// duration reads a whole number of units, such as TimeoutInMillis.
+func (r *props) duration(key string, unit time.Duration, dst *time.Duration) {
+	r.read(key, func(v any, path string) error {
+		n, err := intOf(v, path)
+		if err == nil {
+			*dst = time.Duration(n) * unit
+		}
+		return err
+	})
+}
+
+// sub is the reader of the mapping under key, which reads nothing when key
+// is absent or not a mapping; it shares r's error.
+func (r *props) sub(key string) *props {
+	m, _ := r.m[key].(map[string]any)
+	return &props{m: m, at: r.at + "." + key, err: r.err}
+}
