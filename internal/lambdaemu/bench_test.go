@@ -1,0 +1,74 @@
+package lambdaemu_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/aiflow/aiflow/internal/lambdaemu"
+)
+
+// coldStartFunctions are the functions whose cold start the benchmarks
+// measure: the test function (aws-lambda-go alone) and functions/mcpserver,
+// which answers its sample event with no database.
+var coldStartFunctions = []struct {
+	name, pkg, event string
+	env              map[string]string
+}{
+	{name: "echo", event: `{"echo": {"n": 1}}`},
+	{name: "McpServerFunction", pkg: "./functions/mcpserver", event: "../../events/mcpserver-tools-list.json", env: map[string]string{
+		"DATABASE_URL":                "postgres://aiflow_support@127.0.0.1:1/aiflow?sslmode=disable",
+		"AIFLOW_SUPPORT_TOKEN_SECRET": "sample-event-secret-do-not-deploy-0123456789",
+	}},
+}
+
+// BenchmarkColdStart starts an instance, invokes it once and closes it, per
+// iteration; it reports the runtime's init duration (the emulator's INIT
+// REPORT, the figure Lambda reports as Init Duration) and the first
+// invocation's duration, in milliseconds.
+func BenchmarkColdStart(b *testing.B) {
+	if buildErr != nil {
+		b.Fatal(buildErr)
+	}
+	for _, fn := range coldStartFunctions {
+		b.Run(fn.name, func(b *testing.B) {
+			ctx := context.Background()
+			bootstrap, payload := echo, []byte(fn.event)
+			if fn.pkg != "" {
+				bootstrap = filepath.Join(buildsDir, fn.name, "bootstrap")
+				if err := builder.Bootstrap(ctx, fn.pkg, bootstrap); err != nil {
+					b.Fatal(err)
+				}
+				var err error
+				if payload, err = os.ReadFile(fn.event); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportAllocs()
+			var initTotal, firstTotal time.Duration
+			b.ResetTimer()
+			for range b.N {
+				inst, err := lambdaemu.Start(ctx, lambdaemu.Params{Name: fn.name, Emulator: emulator, Bootstrap: bootstrap, Env: fn.env, Timeout: 30 * time.Second})
+				if err != nil {
+					b.Fatal(err)
+				}
+				res, err := inst.Invoke(ctx, payload)
+				if err == nil && res.FunctionError != nil {
+					err = res.FunctionError
+				}
+				if cerr := inst.Close(); err == nil {
+					err = cerr
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				initTotal += res.InitDuration
+				firstTotal += res.Duration
+			}
+			b.ReportMetric(float64(initTotal.Microseconds())/1000/float64(b.N), "init-ms/op")
+			b.ReportMetric(float64(firstTotal.Microseconds())/1000/float64(b.N), "first-invoke-ms/op")
+		})
+	}
+}
