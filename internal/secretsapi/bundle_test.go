@@ -1,7 +1,6 @@
 package secretsapi_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"math/rand/v2"
@@ -15,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aiflow/aiflow/internal/awsjson/awsjsontest"
 	"github.com/aiflow/aiflow/internal/secretsapi"
 )
 
@@ -27,25 +27,7 @@ type testBundle struct {
 	srv    *httptest.Server
 	client *secretsmanager.Client
 	clock  *clock
-	logs   *syncBuffer
-}
-
-// syncBuffer is a log destination the handler's goroutines may share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	logs   *awsjsontest.Buffer
 }
 
 // clock is the service's clock, moved by hand.
@@ -93,7 +75,7 @@ func setup(t *testing.T) *testBundle {
 
 func setupWith(t *testing.T, store secretsapi.Store) *testBundle {
 	t.Helper()
-	b := &testBundle{ctx: t.Context(), store: store, clock: &clock{now: start}, logs: &syncBuffer{}}
+	b := &testBundle{ctx: t.Context(), store: store, clock: &clock{now: start}, logs: &awsjsontest.Buffer{}}
 	b.svc = secretsapi.New(store, secretsapi.Options{
 		Rand:    newRand(1),
 		NowFunc: b.clock.Now,

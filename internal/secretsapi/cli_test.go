@@ -1,46 +1,24 @@
 package secretsapi_test
 
 import (
-	"encoding/json"
 	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/aiflow/aiflow/internal/awsjson/awsjsontest"
 )
 
 // TestAWSCLI drives the API with the AWS CLI, as docs/deploy.md tells a
 // developer to change a secret.
 func TestAWSCLI(t *testing.T) {
 	t.Parallel()
-	awsPath, err := exec.LookPath("aws")
-	if err != nil {
-		t.Skip("the AWS CLI (aws) is not on PATH; install it to run this test")
-	}
 	b := setup(t)
-	dir := t.TempDir()
-	command := func(args ...string) *exec.Cmd {
-		cmd := exec.CommandContext(b.ctx, awsPath, append([]string{"secretsmanager", "--endpoint-url", b.srv.URL, "--output", "json"}, args...)...)
-		cmd.Env = []string{
-			"PATH=" + filepath.Dir(awsPath) + ":/usr/bin:/bin",
-			"HOME=" + dir,
-			"AWS_CONFIG_FILE=" + filepath.Join(dir, "config"),
-			"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(dir, "credentials"),
-			"AWS_ACCESS_KEY_ID=AKIDEXAMPLE",
-			"AWS_SECRET_ACCESS_KEY=secret",
-			"AWS_DEFAULT_REGION=us-east-1",
-			"AWS_PAGER=",
-			"AWS_MAX_ATTEMPTS=1",
-		}
-		return cmd
-	}
+	cli := awsjsontest.NewCLI(t, "secretsmanager", b.srv.URL)
+	command := func(args ...string) *exec.Cmd { return cli.Command(b.ctx, args...) }
 	run := func(args ...string) map[string]any {
 		t.Helper()
-		out, err := command(args...).CombinedOutput()
-		require.NoError(t, err, "aws secretsmanager %v: %s", args, out)
-		res := map[string]any{}
-		require.NoError(t, json.Unmarshal(out, &res), "%s", out)
-		return res
+		return cli.Run(t, b.ctx, args...)
 	}
 
 	created := run("create-secret", "--name", "aiflow/openai-api-key", "--secret-string", "sk-proj-cli")

@@ -9,13 +9,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	sdksfn "github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aiflow/aiflow/internal/awsjson/awsjsontest"
 	"github.com/aiflow/aiflow/internal/awssfn"
 	"github.com/aiflow/aiflow/internal/clock"
 	"github.com/aiflow/aiflow/internal/engine"
@@ -35,7 +35,7 @@ type testBundle struct {
 	// sfn is the SDK client at the server; client the adapter over it.
 	sfn    *sdksfn.Client
 	client *awssfn.Client
-	logs   *syncBuffer
+	logs   *awsjsontest.Buffer
 }
 
 // milliClock is the system clock to the millisecond, the precision of the
@@ -44,24 +44,6 @@ type testBundle struct {
 type milliClock struct{ clock.System }
 
 func (milliClock) Now() time.Time { return time.Now().Truncate(time.Millisecond) }
-
-// syncBuffer is a log destination the handler's goroutines may share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 type setupOptions struct {
 	// wrap, if set, wraps the engine before it is served.
@@ -75,7 +57,7 @@ func setup(t *testing.T) *testBundle { t.Helper(); return setupWith(t, setupOpti
 func setupWith(t *testing.T, o setupOptions) *testBundle {
 	t.Helper()
 	ctx := t.Context()
-	b := &testBundle{ctx: ctx, fns: &engine.FunctionRegistry{}, logs: &syncBuffer{}}
+	b := &testBundle{ctx: ctx, fns: &engine.FunctionRegistry{}, logs: &awsjsontest.Buffer{}}
 	b.queues = queue.New(queue.Config{})
 	t.Cleanup(func() { require.NoError(t, b.queues.Close()) })
 	eng, err := engine.New(engine.Config{

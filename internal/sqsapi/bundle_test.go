@@ -1,12 +1,10 @@
 package sqsapi_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aiflow/aiflow/internal/awsjson/awsjsontest"
 	"github.com/aiflow/aiflow/internal/engine/queue"
 	"github.com/aiflow/aiflow/internal/sqsapi"
 	"github.com/aiflow/aiflow/internal/sqsapi/sqsqueue"
@@ -26,30 +25,12 @@ type testBundle struct {
 	broker *queue.Broker
 	srv    *httptest.Server
 	sqs    *sqs.Client
-	logs   *syncBuffer
-}
-
-// syncBuffer is a log destination the handler's goroutines may share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	logs   *awsjsontest.Buffer
 }
 
 func setup(t *testing.T) *testBundle {
 	t.Helper()
-	b := &testBundle{ctx: t.Context(), logs: &syncBuffer{}}
+	b := &testBundle{ctx: t.Context(), logs: &awsjsontest.Buffer{}}
 	b.broker = queue.New(queue.Config{})
 	t.Cleanup(func() { require.NoError(t, b.broker.Close()) })
 	logger := newLogger(b.logs)
@@ -66,7 +47,7 @@ func setup(t *testing.T) *testBundle {
 }
 
 // newLogger logs everything to w.
-func newLogger(w *syncBuffer) *slog.Logger {
+func newLogger(w *awsjsontest.Buffer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 

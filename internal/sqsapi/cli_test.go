@@ -1,45 +1,22 @@
 package sqsapi_test
 
 import (
-	"encoding/json"
-	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/aiflow/aiflow/internal/awsjson/awsjsontest"
 )
 
 // TestAWSCLI drives the API with the AWS CLI, which checks the digests of
 // bodies and message attributes itself.
 func TestAWSCLI(t *testing.T) {
 	t.Parallel()
-	awsPath, err := exec.LookPath("aws")
-	if err != nil {
-		t.Skip("the AWS CLI (aws) is not on PATH; install it to run this test")
-	}
 	b := setup(t)
-	dir := t.TempDir()
+	cli := awsjsontest.NewCLI(t, "sqs", b.srv.URL)
 	run := func(args ...string) map[string]any {
 		t.Helper()
-		cmd := exec.CommandContext(b.ctx, awsPath, append([]string{"sqs", "--endpoint-url", b.srv.URL, "--output", "json"}, args...)...)
-		cmd.Env = []string{
-			"PATH=" + filepath.Dir(awsPath) + ":/usr/bin:/bin",
-			"HOME=" + dir,
-			"AWS_CONFIG_FILE=" + filepath.Join(dir, "config"),
-			"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(dir, "credentials"),
-			"AWS_ACCESS_KEY_ID=AKIDEXAMPLE",
-			"AWS_SECRET_ACCESS_KEY=secret",
-			"AWS_DEFAULT_REGION=us-east-1",
-			"AWS_PAGER=",
-			"AWS_MAX_ATTEMPTS=1",
-		}
-		out, err := cmd.CombinedOutput()
-		require.NoError(t, err, "aws sqs %v: %s", args, out)
-		res := map[string]any{}
-		if len(out) > 0 {
-			require.NoError(t, json.Unmarshal(out, &res), "%s", out)
-		}
-		return res
+		return cli.Run(t, b.ctx, args...)
 	}
 
 	url := run("create-queue", "--queue-name", "cli", "--attributes", "VisibilityTimeout=45")["QueueUrl"].(string)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/aiflow/aiflow/internal/awsjson/awsjsontest"
 	"github.com/aiflow/aiflow/internal/sqsapi"
 )
 
@@ -125,7 +126,7 @@ func TestProtocol(t *testing.T) {
 
 func TestInternalFailure(t *testing.T) {
 	t.Parallel()
-	logs := &syncBuffer{}
+	logs := &awsjsontest.Buffer{}
 	// A Broker whose every method panics (a nil interface inside).
 	h := sqsapi.NewHandler(struct{ sqsapi.Broker }{}, sqsapi.Options{
 		Logger:        newLogger(logs),
