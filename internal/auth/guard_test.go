@@ -13,11 +13,12 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aiflow/aiflow/internal/clock/clocktest"
 	"github.com/aiflow/aiflow/internal/telemetry"
 )
 
 type guardBundle struct {
-	clock   *clock
+	clock   *clocktest.Manual
 	guard   *Guard
 	handler http.Handler
 	mu      sync.Mutex

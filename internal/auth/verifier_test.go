@@ -21,26 +21,12 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/require"
+
+	"github.com/aiflow/aiflow/internal/clock/clocktest"
 )
 
-// clock is a settable clock for tests.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *clock { return &clock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
+func newClock() *clocktest.Manual {
+	return clocktest.NewManual(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 }
 
 var hmacKey = []byte("0123456789abcdef0123456789abcdef")
@@ -50,7 +36,7 @@ const (
 	testAudience = "aiflow-api"
 )
 
-func hmacVerifier(t *testing.T, c *clock) *Verifier {
+func hmacVerifier(t *testing.T, c *clocktest.Manual) *Verifier {
 	t.Helper()
 	v, err := NewVerifier(VerifierOptions{Issuer: testIssuer, Audience: []string{testAudience}, HMACKey: hmacKey, NowFunc: c.Now})
 	require.NoError(t, err)
@@ -58,7 +44,7 @@ func hmacVerifier(t *testing.T, c *clock) *Verifier {
 }
 
 // claims returns valid claims at c's time, changed by edit.
-func claims(c *clock, edit func(jwt.MapClaims)) jwt.MapClaims {
+func claims(c *clocktest.Manual, edit func(jwt.MapClaims)) jwt.MapClaims {
 	now := c.Now()
 	m := jwt.MapClaims{
 		"iss": testIssuer, "aud": testAudience, "sub": "alice", "roles": []string{"operator"},
@@ -241,7 +227,7 @@ func ecJWK(kid string, k *ecdsa.PublicKey) map[string]string {
 }
 
 type jwksBundle struct {
-	clock  *clock
+	clock  *clocktest.Manual
 	server *jwksServer
 	v      *Verifier
 	rsa    *rsa.PrivateKey

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aiflow/aiflow/internal/clock/clocktest"
 	"github.com/aiflow/aiflow/internal/secrets"
 )
 
@@ -193,27 +194,9 @@ func awsError(w http.ResponseWriter, status int, code, message string) {
 	_ = json.NewEncoder(w).Encode(map[string]string{"__type": code, "message": message})
 }
 
-// clock is the cache's clock, moved by hand.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 type testBundle struct {
 	fake   *fakeSecretsManager
-	clock  *clock
+	clock  *clocktest.Manual
 	client *secretsmanager.Client
 	source *secrets.SecretsManager
 }
@@ -230,7 +213,7 @@ func setup(t *testing.T, stored map[string]string) *testBundle {
 		Region:      "us-east-1",
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", ""),
 	}, func(o *secretsmanager.Options) { o.BaseEndpoint = aws.String(srv.URL) })
-	c := &clock{now: time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)}
+	c := clocktest.NewManual(time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC))
 	return &testBundle{
 		fake:   f,
 		clock:  c,

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiflow/aiflow/internal/awsjson/awsjsontest"
+	"github.com/aiflow/aiflow/internal/clock/clocktest"
 	"github.com/aiflow/aiflow/internal/secretsapi"
 )
 
@@ -26,26 +27,8 @@ type testBundle struct {
 	svc    *secretsapi.Service
 	srv    *httptest.Server
 	client *secretsmanager.Client
-	clock  *clock
+	clock  *clocktest.Manual
 	logs   *awsjsontest.Buffer
-}
-
-// clock is the service's clock, moved by hand.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
 }
 
 // lockedReader makes a deterministic source safe for the handler's
@@ -75,7 +58,7 @@ func setup(t *testing.T) *testBundle {
 
 func setupWith(t *testing.T, store secretsapi.Store) *testBundle {
 	t.Helper()
-	b := &testBundle{ctx: t.Context(), store: store, clock: &clock{now: start}, logs: &awsjsontest.Buffer{}}
+	b := &testBundle{ctx: t.Context(), store: store, clock: clocktest.NewManual(start), logs: &awsjsontest.Buffer{}}
 	b.svc = secretsapi.New(store, secretsapi.Options{
 		Rand:    newRand(1),
 		NowFunc: b.clock.Now,
