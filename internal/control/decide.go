@@ -35,8 +35,7 @@ func (s *Service) Decide(ctx context.Context, p DecideParams) (apistore.Approval
 		func(a apistore.Approval) error {
 			out, _ := json.Marshal(map[string]any{"output": map[string]any{"approved": p.Approve, "approver": p.Principal, "comment": p.Comment}})
 			err := s.opts.Engine.SendTaskSuccess(ctx, sfn.SendTaskSuccessInput{TaskToken: a.TaskToken, Output: string(out)})
-			var ee *sfn.Error
-			if errors.As(err, &ee) && (ee.Code == sfn.CodeTaskTimedOut || ee.Code == sfn.CodeTaskDoesNotExist || ee.Code == sfn.CodeInvalidToken) {
+			if sfn.TaskGone(err) {
 				return apistore.ErrExpired
 			}
 			return err

@@ -13,6 +13,7 @@
 package sfn
 
 import (
+	"errors"
 	"fmt"
 	"time"
 )
@@ -233,4 +234,15 @@ type SendTaskFailureInput struct {
 	TaskToken string
 	Error     string
 	Cause     string
+}
+
+// TaskGone reports whether a task callback's error says the task no
+// longer waits for an answer: it timed out, its execution closed, or its
+// token is unknown. Such an answer is dropped, never retried.
+func TaskGone(err error) bool {
+	var e *Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	return e.Code == CodeTaskTimedOut || e.Code == CodeInvalidToken || e.Code == CodeTaskDoesNotExist
 }

@@ -410,7 +410,7 @@ func TestCallbacksOverTheStepFunctionsAPI(t *testing.T) {
 	// A task that is gone answers TaskTimedOut over the wire too.
 	err := awssfnClient(t, l).SendTaskSuccess(ctx, sfn.SendTaskSuccessInput{TaskToken: strings.Repeat("x", 20), Output: "{}"})
 	require.Error(t, err)
-	require.True(t, steps.TaskGone(err), "%v", err)
+	require.True(t, sfn.TaskGone(err), "%v", err)
 }
 
 // countingHeartbeats counts the heartbeats that reach the API.

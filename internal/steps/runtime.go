@@ -248,7 +248,7 @@ func (r *Runtime) beat(ctx context.Context, m Message, done <-chan struct{}, can
 		err := r.callbacks.SendTaskHeartbeat(ctx, m.TaskToken)
 		switch {
 		case err == nil:
-		case TaskGone(err):
+		case sfn.TaskGone(err):
 			cancel(ErrTaskClosed)
 			return
 		default:
@@ -280,17 +280,6 @@ func TimeoutCause(step string, cause error, margin time.Duration) string {
 	return fmt.Sprintf("step %q was cancelled: %v", step, cause)
 }
 
-// TaskGone reports whether a callback's error says the task no longer
-// waits for an answer: it timed out, its execution closed, or its token is
-// unknown. Such an answer is dropped, never retried.
-func TaskGone(err error) bool {
-	var e *sfn.Error
-	if !errors.As(err, &e) {
-		return false
-	}
-	return e.Code == sfn.CodeTaskTimedOut || e.Code == sfn.CodeInvalidToken || e.Code == sfn.CodeTaskDoesNotExist
-}
-
 // succeed sends the result, or fails the task when the result cannot be
 // sent (too large, not JSON).
 func (r *Runtime) succeed(ctx context.Context, m Message, result Result) error {
@@ -306,7 +295,7 @@ func (r *Runtime) succeed(ctx context.Context, m Message, result Result) error {
 	switch {
 	case err == nil:
 		return nil
-	case TaskGone(err):
+	case sfn.TaskGone(err):
 		r.log.Info("task closed before its result arrived; the result is dropped", "step", m.Step.ID, "execution", m.Execution.ID, "error", err)
 		return nil
 	case errors.As(err, &ee) && (ee.Code == sfn.CodeValidation || ee.Code == sfn.CodeInvalidOutput):
@@ -328,7 +317,7 @@ func (r *Runtime) fail(ctx context.Context, token string, f *Failure) error {
 	switch {
 	case err == nil:
 		return nil
-	case TaskGone(err):
+	case sfn.TaskGone(err):
 		r.log.Info("task closed before its failure arrived; the failure is dropped", "error_name", f.Name, "error", err)
 		return nil
 	}
