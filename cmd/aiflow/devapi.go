@@ -101,7 +101,7 @@ func newDevAPI(pool *pgxpool.Pool, d *devEngine, details *detailstore.Store, key
 		Authenticator: verifier, Audit: audit.New(pool, audit.Options{}), Limiter: limiter,
 		Catalog: catalog, QueueURLs: d.queueOf,
 	})
-	return api, control.New(control.Options{Store: store, Engine: d.engine, Catalog: catalog, QueueURLs: d.queueOf}), nil
+	return api, api.Control(), nil
 }
 
 // publishExamples publishes every example workflow, as the principal

@@ -100,6 +100,11 @@ type Route struct {
 	Permission auth.Permission
 }
 
+// Control returns the use cases the API serves, for the callers in the
+// same process that publish or start without an HTTP request (aiflow dev
+// publishes its examples through it).
+func (s *Server) Control() *control.Service { return s.control }
+
 // New returns the API with every route registered.
 func New(opts Options) *Server {
 	if opts.ReadyTimeout == 0 {

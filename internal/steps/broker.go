@@ -10,9 +10,4 @@ type (
 	StreamEvent = stepevent.StreamEvent
 	// Broker is stepevent.Broker.
 	Broker = stepevent.Broker
-	// Subscription is stepevent.Subscription.
-	Subscription = stepevent.Subscription
 )
-
-// DefaultSubscriptionBuffer is stepevent.DefaultSubscriptionBuffer.
-const DefaultSubscriptionBuffer = stepevent.DefaultSubscriptionBuffer

@@ -116,17 +116,8 @@ func Check(wf *Workflow, catalog *Catalog) (*Checked, error) {
 const MaxSteps = 1000
 
 func countSteps(steps []*Step) int {
-	n := len(steps)
-	for _, s := range steps {
-		switch {
-		case s.Parallel != nil:
-			for _, b := range s.Parallel.Branches {
-				n += countSteps(b)
-			}
-		case s.Map != nil:
-			n += countSteps(s.Map.Steps)
-		}
-	}
+	n := 0
+	Walk(steps, func(*Step) { n++ })
 	return n
 }
 
