@@ -88,7 +88,7 @@ func groupCommits(commits []engine.Commit) ([]*group, error) {
 		arn := c.Execution.ARN
 		g := byARN[arn]
 		if g == nil {
-			g = &group{arn: arn, stream: StreamID(arn)}
+			g = &group{arn: arn, stream: eventstore.ExecutionStreamID(arn)}
 			byARN[arn] = g
 			groups = append(groups, g)
 		} else if prev := g.last(commits).Seq; c.Seq != prev+1 {

@@ -4,7 +4,7 @@
 // A Commit call is one transaction that appends the history batches and
 // updates the summaries together: the engine's group commit.
 //
-// An execution's stream is named by StreamID and holds one event per
+// An execution's stream is named by eventstore.ExecutionStreamID and holds one event per
 // commit: the event's type is the commit's Type, its data the commit's
 // Data, its version the commit's Seq and its id EventID(stream, Seq), so a
 // commit retried after it landed finds itself stored and writes nothing
@@ -54,10 +54,6 @@ func New(ctx context.Context, pool *pgxpool.Pool, events *eventstore.Store) (*St
 	}
 	return &Store{pool: pool, events: events}, nil
 }
-
-// StreamID is the event-store stream of an execution's history:
-// eventstore.ExecutionStreamID, which owns the naming.
-func StreamID(executionARN string) string { return eventstore.ExecutionStreamID(executionARN) }
 
 // commitNamespace is the UUIDv5 namespace of commit event ids.
 var commitNamespace = uuid.MustParse("cd3ec085-bfff-4b4e-98d0-3eefed1708e0")
@@ -135,7 +131,7 @@ func (s *Store) StateMachines(ctx context.Context) ([]engine.StateMachineRecord,
 // execution.
 func (s *Store) Batches(ctx context.Context, executionARN string) ([]json.RawMessage, error) {
 	const page = 1000
-	stream := StreamID(executionARN)
+	stream := eventstore.ExecutionStreamID(executionARN)
 	var out []json.RawMessage
 	for from := int64(1); ; {
 		evs, err := s.events.ReadStream(ctx, stream, eventstore.ReadStreamOptions{From: from, Limit: page})

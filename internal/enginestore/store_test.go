@@ -67,12 +67,6 @@ func commit(r engine.ExecutionRecord, seq int64, typ, data string) engine.Commit
 	return engine.Commit{Execution: r, Seq: seq, Type: typ, Data: json.RawMessage(data)}
 }
 
-func TestStreamID(t *testing.T) {
-	t.Parallel()
-	arn := "arn:aws:states:us-east-1:123456789012:execution:Support:ticket-42"
-	require.Equal(t, eventstore.ExecutionStreamID(arn), enginestore.StreamID(arn), "the event store names the stream")
-}
-
 func TestEventID(t *testing.T) {
 	t.Parallel()
 	id := enginestore.EventID("execution-s", 3)
@@ -92,7 +86,7 @@ func TestHistoryIsOneStreamPerExecution(t *testing.T) {
 		commit(r, 2, "TaskScheduled", `{"events":[2, 3]}`),
 	}))
 
-	stream := enginestore.StreamID(r.ARN)
+	stream := eventstore.ExecutionStreamID(r.ARN)
 	evs, err := b.events.ReadStream(ctx, stream, eventstore.ReadStreamOptions{})
 	require.NoError(t, err)
 	require.Len(t, evs, 2)
@@ -153,7 +147,7 @@ func TestAFailedSummaryWritesNoHistory(t *testing.T) {
 	require.False(t, errors.As(err, &engErr), "a database failure is no API error: %v", err)
 	require.ErrorIs(t, err, engine.ErrCommitRefused, "the database refuses the data for good: the engine must not write it again")
 
-	v, err := b.events.StreamVersion(ctx, enginestore.StreamID(r.ARN))
+	v, err := b.events.StreamVersion(ctx, eventstore.ExecutionStreamID(r.ARN))
 	require.NoError(t, err)
 	require.Zero(t, v, "the history rolled back with the summary")
 	_, ok, err := b.store.Execution(ctx, r.ARN)

@@ -1,7 +1,7 @@
 // Package detailstore keeps the detail events of step workers (model,
 // tokens, cost, latency, attempts, tools) in the event store, beside the
 // execution's history: one sibling stream per execution, named by
-// StreamID. It is the steps.DetailRecorder of workers with a database.
+// eventstore.DetailStreamID. It is the steps.DetailRecorder of workers with a database.
 package detailstore
 
 import (
@@ -26,10 +26,6 @@ func New(events *eventstore.Store, actor string) *Store {
 	return &Store{events: events, actor: actor}
 }
 
-// StreamID is the detail stream of an execution:
-// eventstore.DetailStreamID, which owns the naming.
-func StreamID(executionARN string) string { return eventstore.DetailStreamID(executionARN) }
-
 // RecordDetail appends d to its execution's detail stream, whatever the
 // stream's version: workers of one execution append concurrently. Errors
 // are the event store's, wrapped.
@@ -38,7 +34,7 @@ func (s *Store) RecordDetail(ctx context.Context, d stepevent.Detail) error {
 	if err != nil {
 		return fmt.Errorf("encoding the %s detail: %w", d.Type, err)
 	}
-	stream := StreamID(d.ExecutionID)
+	stream := eventstore.DetailStreamID(d.ExecutionID)
 	_, err = s.events.Append(ctx, stream, eventstore.Any, eventstore.NewEvent{
 		Type:     d.Type,
 		Data:     data,
@@ -55,7 +51,7 @@ const pageSize = 1000
 
 // ExecutionUsage sums the tokens of the execution's AIModelCalled events.
 func (s *Store) ExecutionUsage(ctx context.Context, executionID string) (ai.Usage, error) {
-	stream := StreamID(executionID)
+	stream := eventstore.DetailStreamID(executionID)
 	var total ai.Usage
 	from := int64(1)
 	for {
@@ -82,7 +78,7 @@ func (s *Store) ExecutionUsage(ctx context.Context, executionID string) (ai.Usag
 
 // Details returns the execution's detail events, oldest first, as stored.
 func (s *Store) Details(ctx context.Context, executionID string) ([]eventstore.Event, error) {
-	stream := StreamID(executionID)
+	stream := eventstore.DetailStreamID(executionID)
 	var all []eventstore.Event
 	from := int64(1)
 	for {

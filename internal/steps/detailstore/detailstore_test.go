@@ -29,12 +29,6 @@ func setup(t *testing.T) (*detailstore.Store, *eventstore.Store) {
 	return detailstore.New(events, "aistep"), events
 }
 
-func TestStreamIDIsTheEventStores(t *testing.T) {
-	t.Parallel()
-	arn := "arn:aws:states:us-east-1:123456789012:execution:triage:run-1"
-	require.Equal(t, eventstore.DetailStreamID(arn), detailstore.StreamID(arn))
-}
-
 func TestRecordAndSum(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -56,7 +50,7 @@ func TestRecordAndSum(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, ai.Usage{InputTokens: 2000, OutputTokens: 200}, usage)
 
-	evs, err := events.ReadStream(ctx, detailstore.StreamID(arn), eventstore.ReadStreamOptions{})
+	evs, err := events.ReadStream(ctx, eventstore.DetailStreamID(arn), eventstore.ReadStreamOptions{})
 	require.NoError(t, err)
 	require.Len(t, evs, 21)
 	last := evs[20]
