@@ -161,7 +161,10 @@ func (d *devEngine) close(ctx context.Context) error {
 		d.stops[i]()
 	}
 	if d.queues != nil {
-		_ = d.queues.Close()
+		// Handlers still running at the shutdown's deadline are cancelled.
+		if err := d.queues.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stopping the step workers: %w", err))
+		}
 	}
 	if d.engine != nil {
 		if err := d.engine.Close(); err != nil {
