@@ -165,12 +165,12 @@ func TestCloseIsBoundedWhileACommitHangs(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		release := make(chan struct{})
 		var hang atomic.Bool
-		store := &enginetest.Store{Base: engine.NewMemoryStore()}
+		store := &enginetest.Store{Store: engine.NewMemoryStore()}
 		store.CommitFunc = func(ctx context.Context, commits []engine.Commit) error {
 			if hang.Load() {
 				<-release // deaf to ctx, as a store stuck in a driver may be
 			}
-			return store.Base.Commit(ctx, commits)
+			return store.Store.Commit(ctx, commits)
 		}
 		e := startEngine(t, engine.Config{Store: store, CloseTimeout: 5 * time.Second})
 		arn := createMachine(t, e, sfn.TypeStandard, passMachine)
@@ -202,14 +202,14 @@ func TestCloseCancelsAHangingCommit(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var hang atomic.Bool
 		cancelled := make(chan error, 1)
-		store := &enginetest.Store{Base: engine.NewMemoryStore()}
+		store := &enginetest.Store{Store: engine.NewMemoryStore()}
 		store.CommitFunc = func(ctx context.Context, commits []engine.Commit) error {
 			if hang.Load() {
 				<-ctx.Done()
 				cancelled <- ctx.Err()
 				return ctx.Err()
 			}
-			return store.Base.Commit(ctx, commits)
+			return store.Store.Commit(ctx, commits)
 		}
 		e := startEngine(t, engine.Config{Store: store, CloseTimeout: time.Second})
 		arn := createMachine(t, e, sfn.TypeStandard, passMachine)
@@ -240,7 +240,7 @@ func TestRefusedCommitIsNotRetried(t *testing.T) {
 			mu       sync.Mutex
 			attempts = map[string]int{} // execution name -> calls holding its commits
 		)
-		store := &enginetest.Store{Base: engine.NewMemoryStore()}
+		store := &enginetest.Store{Store: engine.NewMemoryStore()}
 		store.CommitFunc = func(ctx context.Context, commits []engine.Commit) error {
 			refused := false
 			mu.Lock()
@@ -258,7 +258,7 @@ func TestRefusedCommitIsNotRetried(t *testing.T) {
 			if refused && tries <= 5 { // a regression that retries fails the test rather than hang it
 				return &sfn.Error{Code: sfn.CodeValidation, Message: "the store cannot hold this"}
 			}
-			return store.Base.Commit(ctx, commits)
+			return store.Store.Commit(ctx, commits)
 		}
 		e := startEngine(t, engine.Config{Store: store, CommitWriters: 1})
 		arn := createMachine(t, e, sfn.TypeStandard, passMachine)
@@ -301,7 +301,7 @@ func TestRefusedTransitionDropsItsExecution(t *testing.T) {
 			t.Parallel()
 			synctest.Test(t, func(t *testing.T) {
 				var refusals atomic.Int64
-				store := &enginetest.Store{Base: engine.NewMemoryStore()}
+				store := &enginetest.Store{Store: engine.NewMemoryStore()}
 				store.CommitFunc = func(ctx context.Context, commits []engine.Commit) error {
 					for _, c := range commits {
 						if c.Seq > 1 && refusals.Load() <= 5 { // a regression that retries fails the test rather than hang it
@@ -309,7 +309,7 @@ func TestRefusedTransitionDropsItsExecution(t *testing.T) {
 							return refusal
 						}
 					}
-					return store.Base.Commit(ctx, commits)
+					return store.Store.Commit(ctx, commits)
 				}
 				e := startEngine(t, engine.Config{Store: store})
 				arn := createMachine(t, e, sfn.TypeStandard, `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":10,"Next":"X"},"X":{"Type":"Wait","Seconds":10,"End":true}}}`)
@@ -336,13 +336,13 @@ func TestUnavailableStoreIsRetried(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var calls, failures atomic.Int64
 		failures.Store(5)
-		store := &enginetest.Store{Base: engine.NewMemoryStore()}
+		store := &enginetest.Store{Store: engine.NewMemoryStore()}
 		store.CommitFunc = func(ctx context.Context, commits []engine.Commit) error {
 			calls.Add(1)
 			if failures.Add(-1) >= 0 {
 				return errors.New("connecting to the database: connection refused")
 			}
-			return store.Base.Commit(ctx, commits)
+			return store.Store.Commit(ctx, commits)
 		}
 		e := startEngine(t, engine.Config{Store: store})
 		arn := createMachine(t, e, sfn.TypeStandard, passMachine)
@@ -366,12 +366,12 @@ func TestCloseStopsRetryingAnUnavailableStore(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		var down atomic.Bool
-		store := &enginetest.Store{Base: engine.NewMemoryStore()}
+		store := &enginetest.Store{Store: engine.NewMemoryStore()}
 		store.CommitFunc = func(ctx context.Context, commits []engine.Commit) error {
 			if down.Load() {
 				return errors.New("connecting to the database: connection refused")
 			}
-			return store.Base.Commit(ctx, commits)
+			return store.Store.Commit(ctx, commits)
 		}
 		e := startEngine(t, engine.Config{Store: store})
 		arn := createMachine(t, e, sfn.TypeStandard, passMachine)
@@ -428,10 +428,10 @@ func (c *manualClock) fireAll() {
 func TestTimerFiringAfterCloseDoesNothing(t *testing.T) {
 	t.Parallel()
 	var commits atomic.Int64
-	store := &enginetest.Store{Base: engine.NewMemoryStore()}
+	store := &enginetest.Store{Store: engine.NewMemoryStore()}
 	store.CommitFunc = func(ctx context.Context, cs []engine.Commit) error {
 		commits.Add(1)
-		return store.Base.Commit(ctx, cs)
+		return store.Store.Commit(ctx, cs)
 	}
 	clk := &manualClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 	e := startEngine(t, engine.Config{Store: store, Clock: clk})
