@@ -135,6 +135,16 @@ var importRules = []importRule{
 		},
 	},
 	{
+		name:     "the step workers' shared wiring and the mcp worker's link no model SDK",
+		packages: mod("internal/stepworker", "internal/stepworker/mcpworker"), transitive: true,
+		forbidden: func(_, imp string) bool { return under(imp, modelSDKs...) },
+	},
+	{
+		name:      "the ai worker's wiring makes no MCP client of its own",
+		packages:  mod("internal/stepworker/aiworker"),
+		forbidden: func(_, imp string) bool { return imp == m+"internal/mcpclient" },
+	},
+	{
 		name:   "no S3 client outside the archive package and what wires it",
 		except: s3Importers,
 		forbidden: func(_, imp string) bool {

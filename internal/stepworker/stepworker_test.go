@@ -2,10 +2,8 @@ package stepworker_test
 
 import (
 	"context"
-	"errors"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -129,45 +127,4 @@ func TestMCPStepWorkerClosesItsPool(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, w.Runtime)
 	w.Close()
-}
-
-// modelSDKs are the import paths of the model providers' SDKs.
-var modelSDKs = []string{
-	"github.com/anthropics/anthropic-sdk-go",
-	"github.com/openai/openai-go",
-	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime",
-}
-
-// goList runs go list with args and returns its lines.
-func goList(t *testing.T, args ...string) []string {
-	t.Helper()
-	out, err := exec.Command("go", append([]string{"list"}, args...)...).Output()
-	var exitErr *exec.ExitError
-	if errors.As(err, &exitErr) {
-		t.Fatalf("go list %v: %v\n%s", args, err, exitErr.Stderr)
-	}
-	require.NoError(t, err)
-	return strings.Fields(string(out))
-}
-
-// TestWorkersLinkOnlyTheirClients: functions/mcpstep links no model SDK,
-// and the ai worker's wiring imports no MCP client of its own.
-func TestWorkersLinkOnlyTheirClients(t *testing.T) {
-	t.Parallel()
-	if testing.Short() {
-		t.Skip("runs go list")
-	}
-	const module = "github.com/aiflow/aiflow/"
-	for _, pkg := range []string{"functions/mcpstep", "internal/stepworker", "internal/stepworker/mcpworker"} {
-		deps := goList(t, "-deps", module+pkg)
-		require.Contains(t, deps, module+"internal/steps", pkg)
-		for _, dep := range deps {
-			for _, sdk := range modelSDKs {
-				require.False(t, strings.HasPrefix(dep, sdk), "%s links %s", pkg, dep)
-			}
-		}
-	}
-	imports := goList(t, "-f", `{{join .Imports " "}}`, module+"internal/stepworker/aiworker")
-	require.NotContains(t, imports, module+"internal/mcpclient")
-	require.Contains(t, imports, module+"internal/ai/openai")
 }
