@@ -51,7 +51,7 @@ func LoadRecorder(lookup LookupFunc) (Recorder, error) {
 	default:
 		c.DatabaseURL = v
 	}
-	c.SFNEndpoint = r.sfnEndpoint()
+	c.SFNEndpoint = r.httpURL("AIFLOW_SFN_ENDPOINT", "http://127.0.0.1:8083")
 	return c, r.err("functions/recorder")
 }
 

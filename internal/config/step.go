@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"maps"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,7 +46,7 @@ func readStep(r *reader) Step {
 		Log:            readLog(r),
 		Heartbeat:      r.boundedDuration("AIFLOW_STEP_HEARTBEAT", DefaultStepHeartbeat, time.Second, 15*time.Minute),
 		DeadlineMargin: r.boundedDuration("AIFLOW_STEP_DEADLINE_MARGIN", DefaultStepDeadlineMargin, 0, time.Minute),
-		SFNEndpoint:    r.sfnEndpoint(),
+		SFNEndpoint:    r.httpURL("AIFLOW_SFN_ENDPOINT", "http://127.0.0.1:8083"),
 		DatabaseURL:    r.string("DATABASE_URL", ""),
 	}
 }
@@ -327,22 +326,6 @@ func (r *reader) boundedDuration(key string, def, lo, hi time.Duration) time.Dur
 		return def
 	}
 	return d
-}
-
-// sfnEndpoint reads AIFLOW_SFN_ENDPOINT, an http:// or https:// URL, or ""
-// (AWS) when unset or invalid.
-func (r *reader) sfnEndpoint() string {
-	const key = "AIFLOW_SFN_ENDPOINT"
-	v, ok := r.get(key)
-	if !ok {
-		return ""
-	}
-	u, err := url.Parse(v)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		r.problem(key, "http://127.0.0.1:8083", "%s is not an http or https URL", show(key, v))
-		return ""
-	}
-	return v
 }
 
 // providers reads a comma-separated list of AIStepProviders, without
