@@ -34,6 +34,9 @@ const (
 	// CodeSerialization is the error code of a body that is not a JSON
 	// object of the operation's members.
 	CodeSerialization = "SerializationException"
+	// CodeInternalFailure is AWS's common error code of a failure inside
+	// the service (Secrets Manager names its own, InternalServiceError).
+	CodeInternalFailure = "InternalFailure"
 )
 
 // Error is an error answered to the caller: an HTTP status, the error

@@ -26,7 +26,7 @@ const (
 	CodeSerialization = awsjson.CodeSerialization
 	// CodeInternalFailure is the error type of a failure inside the
 	// service; its message never carries the failure's text.
-	CodeInternalFailure = "InternalFailure"
+	CodeInternalFailure = awsjson.CodeInternalFailure
 )
 
 // targetPrefix starts every X-Amz-Target of the Step Functions API.

@@ -1,5 +1,7 @@
 package sqsapi
 
+import "github.com/aiflow/aiflow/internal/awsjson"
+
 // SQS error codes, as the __type of the JSON protocol names them (after
 // the '#'). The Broker returns the first group; the handler itself
 // answers with the others.
@@ -22,13 +24,13 @@ const (
 	CodeBatchRequestTooLong          = "BatchRequestTooLong"
 	// CodeUnknownOperation answers an X-Amz-Target that names no action of
 	// the SQS API.
-	CodeUnknownOperation = "UnknownOperationException"
+	CodeUnknownOperation = awsjson.CodeUnknownOperation
 	// CodeSerialization answers a body that is not a JSON object, or has a
 	// member of the wrong type or one the action does not have.
-	CodeSerialization = "SerializationException"
+	CodeSerialization = awsjson.CodeSerialization
 	// CodeInternalFailure answers a failure inside the service; its
 	// message never carries the failure's text.
-	CodeInternalFailure = "InternalFailure"
+	CodeInternalFailure = awsjson.CodeInternalFailure
 )
 
 // queryCodes are the codes of the x-amzn-query-error header where they
