@@ -15,7 +15,6 @@ import (
 	"github.com/aiflow/aiflow/internal/auth"
 	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/eventstore"
-	"github.com/aiflow/aiflow/internal/migrate"
 	"github.com/aiflow/aiflow/internal/secrets"
 	"github.com/aiflow/aiflow/internal/steps/detailstore"
 )
@@ -39,7 +38,7 @@ func cmdDev(ctx context.Context, args []string, e env) int {
 		return 1
 	}
 
-	db, err := openDatabase(ctx, cfg.DatabaseURL, cfg.DataDir, cfg.PGBinDir, logger, e.stdout)
+	db, err := openMigratedDatabase(ctx, cfg.DatabaseURL, cfg.DataDir, cfg.PGBinDir, logger, e)
 	if err != nil {
 		return fail(err)
 	}
@@ -48,12 +47,6 @@ func cmdDev(ctx context.Context, args []string, e env) int {
 			logger.Error("stopping PostgreSQL", "error", err)
 		}
 	}()
-
-	applied, err := migrateUp(ctx, db.URL)
-	if err != nil {
-		return fail(err)
-	}
-	fmt.Fprintf(e.stdout, "migrations: %d applied now, database at version %d\n", len(applied), migrate.Latest())
 	pool := db.Pool
 
 	store, err := eventstore.Open(ctx, pool, eventstore.Options{Logger: logger})

@@ -51,7 +51,7 @@ func cmdEngine(ctx context.Context, args []string, e env) int {
 	if cfg.InMemory {
 		store = engine.NewMemoryStore()
 	} else {
-		db, err := openEngineDatabase(ctx, cfg, logger, e)
+		db, err := openMigratedDatabase(ctx, cfg.DatabaseURL, cfg.DataDir, cfg.PGBinDir, logger, e)
 		if err != nil {
 			return fail(err)
 		}
@@ -206,10 +206,11 @@ func checkHTTPURL(s string) error {
 	return nil
 }
 
-// openEngineDatabase opens DATABASE_URL or the development cluster, as
-// aiflow dev does, and applies the migrations.
-func openEngineDatabase(ctx context.Context, cfg config.Engine, logger *slog.Logger, e env) (*database.DB, error) {
-	db, err := openDatabase(ctx, cfg.DatabaseURL, cfg.DataDir, cfg.PGBinDir, logger, e.stdout)
+// openMigratedDatabase opens DATABASE_URL or the development cluster (see
+// openDatabase), applies the migrations and says so: aiflow dev and aiflow
+// engine start this way.
+func openMigratedDatabase(ctx context.Context, databaseURL, dataDir, pgBinDir string, logger *slog.Logger, e env) (*database.DB, error) {
+	db, err := openDatabase(ctx, databaseURL, dataDir, pgBinDir, logger, e.stdout)
 	if err != nil {
 		return nil, err
 	}
