@@ -214,6 +214,9 @@ func (c *Cluster) preparePersistent(ctx context.Context, opts Options, owner osU
 		}
 	}
 	c.port = port
+	if err := ensureTLS(dir, owner); err != nil {
+		return err
+	}
 	if err := os.WriteFile(portPath, []byte(strconv.Itoa(port)+"\n"), 0o600); err != nil {
 		return fmt.Errorf("writing %s: %w", portPath, err)
 	}
@@ -245,7 +248,8 @@ func (c *Cluster) run(ctx context.Context, opts Options, owner osUser) error {
 	if c.throwaway {
 		args = append(args, "-c", "listen_addresses=", "-c", "unix_socket_directories="+c.dir)
 	} else {
-		args = append(args, "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=")
+		args = append(args, "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=",
+			"-c", "ssl=on", "-c", "ssl_cert_file="+filepath.Join(c.dir, tlsCertFile), "-c", "ssl_key_file="+filepath.Join(c.dir, tlsKeyFile))
 	}
 	logFile, err := os.OpenFile(c.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -93,6 +94,10 @@ func TestPersistentClusterKeepsDataAcrossRestarts(t *testing.T) {
 	_, err = pgx.Connect(ctx, "postgres://postgres@127.0.0.1:"+strconv.Itoa(c2.Port())+"/aiflow?sslmode=disable")
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "password")
+
+	// TLS as Aurora offers it: sslmode=require connects, over TLS.
+	u := strings.Replace(c2.URL("aiflow"), "sslmode=disable", "sslmode=require", 1)
+	require.Equal(t, 1, query(t, u, "SELECT CASE WHEN ssl THEN 1 ELSE 0 END FROM pg_stat_ssl WHERE pid = pg_backend_pid()"))
 }
 
 func TestStartSweepsClustersOfDeadProcesses(t *testing.T) {
