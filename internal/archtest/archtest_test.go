@@ -58,8 +58,9 @@ var (
 	}
 	// engineImporters are the wiring that may import internal/engine: the
 	// command, the functions, the engine's own store, test and benchmark
-	// packages, and the adapter of its queue to the SQS wire API.
-	engineImporters = mod("cmd", "functions", "internal/engine", "internal/enginestore", "internal/enginebench", "internal/enginecrash", "internal/sqsapi/sqsqueue")
+	// packages, the adapter of its queue to the SQS wire API, and the stack
+	// (which runs the template on it).
+	engineImporters = mod("cmd", "functions", "internal/engine", "internal/enginestore", "internal/enginebench", "internal/enginecrash", "internal/sqsapi/sqsqueue", "internal/stack")
 	// s3Importers are the archive package and what wires it.
 	s3Importers = mod("internal/archivesink", "cmd/aiflow")
 )

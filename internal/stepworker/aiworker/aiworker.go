@@ -40,6 +40,16 @@ func New(ctx context.Context, cfg config.AIStep, o stepworker.Options) (*stepwor
 			return nil, err
 		}
 	}
+	// With the scripted provider on, it answers the models of the providers
+	// that are not (anthropic/..., openai/..., bedrock/...), as it does in
+	// `aiflow dev` with a script: a workflow runs offline unchanged.
+	if p, ok := providers[config.AIProviderScripted]; ok {
+		for _, name := range []string{config.AIProviderAnthropic, config.AIProviderOpenAI, config.AIProviderBedrock} {
+			if _, set := providers[name]; !set {
+				providers[name] = p
+			}
+		}
+	}
 	prices := steps.PriceTable{}
 	for model, p := range cfg.Prices {
 		prices[model] = steps.Price{InputPerMillion: p.InputPerMillion, OutputPerMillion: p.OutputPerMillion}

@@ -1,0 +1,153 @@
+package stack_test
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	sdksfn "github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/stretchr/testify/require"
+
+	"github.com/aiflow/aiflow/internal/lambdaemu"
+	"github.com/aiflow/aiflow/internal/migrate"
+	"github.com/aiflow/aiflow/internal/pgcluster"
+	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
+	"github.com/aiflow/aiflow/internal/stack"
+)
+
+// repoRoot is the repository's root: template.yaml, the Makefile, the
+// functions.
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	dir, err := filepath.Abs("../..")
+	require.NoError(t, err)
+	return dir
+}
+
+type bundle struct {
+	stack *stack.Stack
+	cfg   aws.Config
+	root  string
+	pgURL string
+}
+
+// setup starts a PostgreSQL cluster on loopback TCP (the functions connect
+// to it as to Aurora) and the stack on the repository's template.
+func setup(t *testing.T, adjust func(p *stack.Params)) *bundle {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		t.Skip("the Lambda Runtime Interface Emulator runs on Linux only")
+	}
+	bins, err := pgcluster.FindBinaries(os.Getenv("AIFLOW_PG_BINDIR"))
+	if err != nil {
+		t.Skipf("no PostgreSQL binaries: %v", err)
+	}
+	ctx := context.Background()
+	cluster, err := pgcluster.Start(ctx, pgcluster.Options{Binaries: bins, Dir: filepath.Join(pgclustertest.ReachableTempDir(t), "pg")})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = cluster.Stop(context.Background()) })
+
+	root := repoRoot(t)
+	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	p := stack.Params{
+		Dir:         root,
+		DataDir:     t.TempDir(),
+		DatabaseURL: cluster.URL("postgres"),
+		Parameters: map[string]string{
+			"JwtIssuer": "http://127.0.0.1:1/issuer", "JwtAudience": "aiflow",
+			"VpcId": "vpc-0123456789abcdef0", "SubnetIds": "subnet-0123456789abcdef0,subnet-0123456789abcdef1",
+		},
+		Env: map[string]map[string]string{
+			"AiStepFunction": {
+				"AIFLOW_AI_PROVIDERS": "scripted", "AIFLOW_AI_DEFAULT_PROVIDER": "scripted",
+				"AIFLOW_AI_SCRIPT": filepath.Join(root, "examples", "scripts", "scripted.yaml"),
+			},
+		},
+		Builder:        &lambdaemu.Builder{ModuleDir: root},
+		Logger:         logger,
+		FunctionLogger: logger,
+	}
+	if adjust != nil {
+		adjust(&p)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	defer cancel()
+	s, err := stack.Start(ctx, p)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, s.Close()) })
+
+	cfg := aws.Config{
+		Region:      "us-east-1",
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
+	}
+	return &bundle{stack: s, cfg: cfg, root: root, pgURL: cluster.URL("aiflow")}
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+func (b *bundle) sfn() *sdksfn.Client {
+	return sdksfn.NewFromConfig(b.cfg, func(o *sdksfn.Options) { o.BaseEndpoint = aws.String(b.stack.Endpoints().StepFunctions) })
+}
+
+func (b *bundle) sqs() *sqs.Client {
+	return sqs.NewFromConfig(b.cfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(b.stack.Endpoints().SQS) })
+}
+
+func TestStackRunsAnExampleStateMachineThroughTheFunctions(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	ctx := context.Background()
+
+	// Until the template migrates its own database, migrate it here, as its
+	// master user.
+	sm := secretsmanager.NewFromConfig(b.cfg, func(o *secretsmanager.Options) {
+		o.BaseEndpoint = aws.String(b.stack.Endpoints().SecretsManager)
+	})
+	sec, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("aiflow-DatabaseSecret")})
+	require.NoError(t, err)
+	var master struct{ Username, Password string }
+	require.NoError(t, json.Unmarshal([]byte(aws.ToString(sec.SecretString)), &master))
+	u, err := url.Parse(b.pgURL)
+	require.NoError(t, err)
+	u.User = url.UserPassword(master.Username, master.Password)
+	m, err := migrate.New(u.String())
+	require.NoError(t, err)
+	_, err = m.Up(ctx)
+	require.NoError(t, err)
+	require.NoError(t, m.Close())
+
+	input, err := os.ReadFile(filepath.Join(b.root, "examples", "mocks", "document-summary.input.json"))
+	require.NoError(t, err)
+	client := b.sfn()
+	out, err := client.StartExecution(ctx, &sdksfn.StartExecutionInput{
+		StateMachineArn: aws.String("arn:aws:states:us-east-1:123456789012:stateMachine:aiflow-document-summary"),
+		Input:           aws.String(string(input)),
+	})
+	require.NoError(t, err)
+	var desc *sdksfn.DescribeExecutionOutput
+	require.Eventually(t, func() bool {
+		desc, err = client.DescribeExecution(ctx, &sdksfn.DescribeExecutionInput{ExecutionArn: out.ExecutionArn})
+		require.NoError(t, err)
+		return desc.Status != sfntypes.ExecutionStatusRunning
+	}, 3*time.Minute, 100*time.Millisecond)
+	require.Equal(t, sfntypes.ExecutionStatusSucceeded, desc.Status, "error %s: %s", aws.ToString(desc.Error), aws.ToString(desc.Cause))
+	var output map[string]any
+	require.NoError(t, json.Unmarshal([]byte(aws.ToString(desc.Output)), &output))
+}
