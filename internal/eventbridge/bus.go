@@ -224,8 +224,9 @@ func (b *Bus) compileRule(src stackmodel.Rule) (*rule, error) {
 // in goroutines the Bus owns, retried by the target's retry policy, and
 // what Close interrupts is logged and dropped. Unset envelope fields are
 // filled: Version "0", a new ID, Time now, the bus's Region and
-// AccountID. Put returns ErrClosed after Close, and an error when the
-// event's detail is not a JSON object.
+// AccountID. ctx is not the deliveries' (they outlive the call). Put
+// returns ErrClosed after Close, and an error when the event's detail is
+// not a JSON object.
 func (b *Bus) Put(ctx context.Context, ev Event) error {
 	_, err := b.dispatch(ctx, ev, false)
 	return err
@@ -274,7 +275,7 @@ func (b *Bus) dispatch(ctx context.Context, ev Event, wait bool) ([]chan error, 
 	}
 	body, err := json.Marshal(ev)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("putting event %s: %w", ev.ID, err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()

@@ -48,4 +48,19 @@
 // scheduled rules, rules of another bus than the default one, targets
 // that are not functions of the stack (queues, state machines, API
 // destinations, ...), InputTransformer-like paths beyond simple steps.
+//
+// Bus.Deliver is Put that waits until each delivery ended (delivered,
+// dead-lettered, or dropped without a dead-letter queue) and reports an
+// interrupted one or a dead-letter queue that refused the event, so that
+// a durable caller can deliver the event again.
+//
+// # Status changes
+//
+// StatusChanges reads the local engine's history from the event store
+// with a durable subscription and delivers a "Step Functions Execution
+// Status Change" event for each ExecutionStarted, ExecutionSucceeded,
+// ExecutionFailed, ExecutionTimedOut and ExecutionAborted history event,
+// with Bus.Deliver: the subscription's checkpoint moves only past status
+// changes delivered or dead-lettered, so delivery is at least once across
+// restarts, in the order of the history (see StatusChanges).
 package eventbridge
