@@ -235,23 +235,31 @@ func (b *Bus) Put(ctx context.Context, ev Event) error {
 // Deliver is Put that waits until each delivery has ended: delivered,
 // sent to the target's dead-letter queue, or logged and dropped for a
 // target without one, as EventBridge does. It returns nil then. It returns
-// an error when ctx ends or the Bus closes first (the deliveries still
-// running are stopped: the event may reach a target again when delivered
-// again), and when sending to a dead-letter queue failed, so that a caller
-// that delivers the event again loses nothing.
+// an error when ctx ends or the Bus closes first, after the deliveries
+// still running have stopped (a target may have the event already: it
+// gets it again when the caller delivers it again), and when sending to a
+// dead-letter queue failed, so that a caller that delivers the event
+// again loses nothing.
 func (b *Bus) Deliver(ctx context.Context, ev Event) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	results, err := b.dispatch(ctx, ev, true)
 	if err != nil {
 		return err
 	}
 	var errs []error
-	for _, ch := range results {
+	for i, ch := range results {
 		select {
 		case err := <-ch:
 			if err != nil {
 				errs = append(errs, err)
 			}
 		case <-ctx.Done():
+			// The deliveries stop with ctx; wait for them, so that none
+			// reaches its target after Deliver returned.
+			for _, ch := range results[i:] {
+				<-ch
+			}
 			return fmt.Errorf("delivering event %s: %w", ev.ID, ctx.Err())
 		}
 	}
@@ -259,7 +267,7 @@ func (b *Bus) Deliver(ctx context.Context, ev Event) error {
 }
 
 // dispatch fills the event, matches it and starts its deliveries; with
-// wait, each returns its end on its channel and stops when ctx ends.
+// wait, each sends its end on its channel and stops when ctx ends.
 func (b *Bus) dispatch(ctx context.Context, ev Event, wait bool) ([]chan error, error) {
 	if ev.ID == "" {
 		ev.ID = b.newID()
@@ -303,8 +311,8 @@ func (b *Bus) dispatch(ctx context.Context, ev Event, wait bool) ([]chan error, 
 				stop := context.AfterFunc(ctx, cancel)
 				ch = make(chan error, 1)
 				results = append(results, ch)
-				prev := cancel
-				cancel = func() { stop(); prev() }
+				cancelOnly := cancel
+				cancel = func() { stop(); cancelOnly() }
 			}
 			b.wg.Add(1)
 			go func() {
@@ -367,6 +375,9 @@ func (d *delivery) run(ctx context.Context) error {
 		return d.exhausted(ctx, failure{ErrorInvalidParameter, err.Error()}, 0, "")
 	}
 	for retries := 0; ; retries++ {
+		if ctx.Err() != nil {
+			return d.interrupted(ctx)
+		}
 		res, err := b.invoke(ctx, ts.Function, payload)
 		if err == nil && res != nil && res.FunctionError == nil {
 			if retries > 0 {
