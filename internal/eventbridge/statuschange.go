@@ -317,8 +317,6 @@ func (s *StatusChanges) statusChange(ctx context.Context, arn string, batchID uu
 // start returns an execution's start: from its ExecutionStarted event,
 // from an earlier one this process saw, or described by the engine.
 func (s *StatusChanges) start(ctx context.Context, arn string, h sfn.HistoryEvent) (startInfo, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if h.Type == "ExecutionStarted" {
 		info := startInfo{startDate: h.Timestamp}
 		if d := h.ExecutionStarted; d != nil {
@@ -327,10 +325,15 @@ func (s *StatusChanges) start(ctx context.Context, arn string, h sfn.HistoryEven
 		if info.stateMachineARN == "" {
 			info.stateMachineARN = stateMachineOf(arn)
 		}
+		s.mu.Lock()
 		s.started[arn] = info
+		s.mu.Unlock()
 		return info, nil
 	}
-	if info, ok := s.started[arn]; ok {
+	s.mu.Lock()
+	info, ok := s.started[arn]
+	s.mu.Unlock()
+	if ok {
 		return info, nil
 	}
 	x, err := s.p.Executions.DescribeExecution(ctx, arn)
