@@ -18,8 +18,10 @@ import (
 	sdksfn "github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aiflow/aiflow/internal/eventstore"
 	"github.com/aiflow/aiflow/internal/lambdaemu"
 	"github.com/aiflow/aiflow/internal/migrate"
 	"github.com/aiflow/aiflow/internal/pgcluster"
@@ -150,4 +152,29 @@ func TestStackRunsAnExampleStateMachineThroughTheFunctions(t *testing.T) {
 	require.Equal(t, sfntypes.ExecutionStatusSucceeded, desc.Status, "error %s: %s", aws.ToString(desc.Error), aws.ToString(desc.Cause))
 	var output map[string]any
 	require.NoError(t, json.Unmarshal([]byte(aws.ToString(desc.Output)), &output))
+
+	// The recorder, sent the status change by the EventBridge rule, copied
+	// the history into the stack's event store.
+	b.requireRecorded(t, aws.ToString(out.ExecutionArn), "ExecutionSucceeded")
+}
+
+// requireRecorded waits until the stack's event store holds the
+// execution's history up to an event of type last, as the recorder writes
+// it.
+func (b *bundle) requireRecorded(t *testing.T, executionARN, last string) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, b.pgURL)
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	require.Eventually(t, func() bool {
+		var n int
+		require.NoError(t, conn.QueryRow(ctx, `SELECT count(*) FROM eventstore.events WHERE stream_id = $1 AND type = $2`,
+			eventstore.ExecutionStreamID(executionARN), last).Scan(&n))
+		return n == 1
+	}, time.Minute, 100*time.Millisecond, "the recorder never wrote %s of %s", last, executionARN)
+	var first string
+	require.NoError(t, conn.QueryRow(ctx, `SELECT type FROM eventstore.events WHERE stream_id = $1 ORDER BY version LIMIT 1`,
+		eventstore.ExecutionStreamID(executionARN)).Scan(&first))
+	require.Equal(t, "ExecutionStarted", first)
 }
