@@ -431,8 +431,10 @@ func TestBinaryRequestBodiesAreBase64Encoded(t *testing.T) {
 	}{
 		{"text/plain; charset=utf-8", "hello", false},
 		{"application/json", `{"a":1}`, false},
-		{"application/problem+json", `{"a":1}`, false},
+		{"application/problem+json", `{"a":1}`, true},
 		{"application/xml", "<a/>", false},
+		{"application/javascript", "f()", false},
+		{"TEXT/HTML; charset=utf-8", "<p>", false},
 		{"application/octet-stream", "\x00\x01\xfe\xff", true},
 		{"image/png", "\x89PNG", true},
 		{"application/x-www-form-urlencoded", "a=1&b=2", true},

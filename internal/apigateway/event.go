@@ -37,13 +37,11 @@ const MaxBodySize = 10 << 20
 // 12/Mar/2020:19:03:58 +0000.
 const requestTimeLayout = "02/Jan/2006:15:04:05 -0700"
 
-// textTypes are the media types whose bodies reach the function as text;
-// every other body (and one without a Content-Type) is base64-encoded, with
-// isBase64Encoded set.
-var textTypes = []string{
-	"application/json", "application/javascript", "application/xml",
-	"application/yaml", "application/x-yaml", "application/graphql",
-}
+// textTypes are the media types, beside text/*, whose bodies reach the
+// function as text, as measured on HTTP APIs; every other body (one
+// without a Content-Type, and application/x-www-form-urlencoded too) is
+// base64-encoded, with isBase64Encoded set.
+var textTypes = []string{"application/json", "application/javascript", "application/xml"}
 
 // isText reports whether a body of Content-Type ct travels as text.
 func isText(ct string) bool {
@@ -51,8 +49,7 @@ func isText(ct string) bool {
 	if err != nil {
 		return false
 	}
-	return strings.HasPrefix(mt, "text/") || slices.Contains(textTypes, mt) ||
-		strings.HasSuffix(mt, "+json") || strings.HasSuffix(mt, "+xml")
+	return strings.HasPrefix(mt, "text/") || slices.Contains(textTypes, mt)
 }
 
 // errBodyTooLarge is returned by readBody for a body over MaxBodySize.

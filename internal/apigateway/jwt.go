@@ -22,15 +22,18 @@ import (
 	"github.com/aiflow/aiflow/internal/stackmodel"
 )
 
-// How an authorizer caches its issuer's keys: API Gateway may keep a
-// public key for two hours; an unknown kid fetches the key set again, at
-// most once per jwksMinRefetch (DefaultJWKSMinRefetch unless the params
-// say otherwise).
+// DefaultJWKSMinRefetch is the least time between two fetches of an
+// issuer's keys when HTTPAPIParams.JWKSMinRefetch is zero: a token naming
+// an unknown kid fetches the key set again, but tokens with made-up kids
+// cannot flood the issuer.
+const DefaultJWKSMinRefetch = time.Minute
+
 const (
-	jwksTTL               = 2 * time.Hour
-	DefaultJWKSMinRefetch = time.Minute
-	maxDiscoverySize      = 1 << 20
-	maxTokenSize          = 16 << 10
+	// jwksTTL is how long fetched keys are used: API Gateway may keep a
+	// public key for two hours.
+	jwksTTL          = 2 * time.Hour
+	maxDiscoverySize = 1 << 20
+	maxTokenSize     = 16 << 10
 )
 
 // authorizer is a JWT authorizer of an HTTP API.
