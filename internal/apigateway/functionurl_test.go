@@ -139,7 +139,7 @@ func TestNewFunctionURLRefusesWhatItCannotServe(t *testing.T) {
 func TestIssuerKeepsItsKeyInItsFile(t *testing.T) {
 	t.Parallel()
 	iss := newIssuerServer(t)
-	keyFile := filepath.Join(t.TempDir(), "issuer.pem")
+	keyFile := filepath.Join(t.TempDir(), "stack", "issuer.pem")
 	first, err := apigateway.NewIssuer(apigateway.IssuerParams{URL: iss.srv.URL, KeyFile: keyFile})
 	require.NoError(t, err)
 	fi, err := os.Stat(keyFile)

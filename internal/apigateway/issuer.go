@@ -34,7 +34,8 @@ type IssuerParams struct {
 	URL string
 	// KeyFile is a PEM file holding the RSA private key. When it exists
 	// the key is read from it; otherwise a key is generated and written
-	// there (mode 0600), so that tokens survive a restart. Empty keeps a
+	// there (mode 0600, its directory made 0700 when missing), so that
+	// tokens survive a restart. Empty keeps a
 	// generated key in memory only.
 	KeyFile string
 	// Now is the clock of the tokens' iat, nbf and exp; nil means
@@ -132,6 +133,9 @@ func parseKey(path string, data []byte) (*rsa.PrivateKey, error) {
 // writeFileAtomic writes data to path (mode 0600) through a temporary
 // file, so a crash leaves the old file or the new one.
 func writeFileAtomic(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return err
