@@ -435,6 +435,7 @@ func TestBinaryRequestBodiesAreBase64Encoded(t *testing.T) {
 		{"application/xml", "<a/>", false},
 		{"application/javascript", "f()", false},
 		{"TEXT/HTML; charset=utf-8", "<p>", false},
+		{"text/plain; charset=latin1", "caf\xe9", true},
 		{"application/octet-stream", "\x00\x01\xfe\xff", true},
 		{"image/png", "\x89PNG", true},
 		{"application/x-www-form-urlencoded", "a=1&b=2", true},

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -56,7 +57,8 @@ func isText(ct string) bool {
 var errBodyTooLarge = errors.New("the request body is larger than 10 MB")
 
 // readBody reads r's body as the event carries it: text as is, anything
-// else base64-encoded.
+// else base64-encoded. A text body that is not UTF-8 is base64-encoded
+// too, rather than mangled by the event's JSON.
 func readBody(r *http.Request) (body string, b64 bool, err error) {
 	if r.Body == nil {
 		return "", false, nil
@@ -71,7 +73,7 @@ func readBody(r *http.Request) (body string, b64 bool, err error) {
 	if len(raw) == 0 {
 		return "", false, nil
 	}
-	if isText(r.Header.Get("Content-Type")) {
+	if isText(r.Header.Get("Content-Type")) && utf8.Valid(raw) {
 		return string(raw), false, nil
 	}
 	return base64.StdEncoding.EncodeToString(raw), true, nil
@@ -319,22 +321,24 @@ func invoke(ctx context.Context, log *slog.Logger, fn InvokeFunc, function strin
 		defer cancel()
 	}
 	res, err := fn(ictx, function, payload)
+	if err == nil && res == nil {
+		err = errors.New("the invocation returned no result")
+	}
 	switch {
+	case err == nil && res.FunctionError != nil:
+		log.WarnContext(ctx, "the function returned an error", "function", function, "errorType", res.FunctionError.Type, "errorMessage", res.FunctionError.Message)
+		return response{}, invokeFunctionError
+	case err == nil:
+		// An answer that came as the time ran out still counts.
 	case ctx.Err() != nil:
 		log.InfoContext(ctx, "the caller left before the function answered", "function", function)
 		return response{}, invokeCanceled
 	case ictx.Err() != nil:
 		log.WarnContext(ctx, "the function did not answer within the integration timeout", "function", function, "timeout", timeout)
 		return response{}, invokeTimedOut
-	case err != nil:
+	default:
 		log.ErrorContext(ctx, "invoking the function failed", "function", function, "error", err)
 		return response{}, invokeFailed
-	case res == nil:
-		log.ErrorContext(ctx, "invoking the function returned no result", "function", function)
-		return response{}, invokeFailed
-	case res.FunctionError != nil:
-		log.WarnContext(ctx, "the function returned an error", "function", function, "errorType", res.FunctionError.Type, "errorMessage", res.FunctionError.Message)
-		return response{}, invokeFunctionError
 	}
 	out, err := readResponse(res.Payload)
 	if err != nil {

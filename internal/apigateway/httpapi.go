@@ -21,6 +21,10 @@ const DefaultTimeout = 30 * time.Second
 // HTTPAPIParams configure NewHTTPAPI.
 type HTTPAPIParams struct {
 	// API is the HTTP API: its routes, authorizers, CORS and throttling.
+	// Each route names its own authorizer (stackmodel has resolved the
+	// API's DefaultAuthorizer into them; empty or NONE means none). A
+	// ThrottlingRateLimit of 0 means no throttling; a ThrottlingBurstLimit
+	// below 1 with a rate means 1.
 	API stackmodel.HTTPAPI
 	// Invoke invokes a route's function; required.
 	Invoke InvokeFunc
@@ -102,6 +106,9 @@ func NewHTTPAPI(p HTTPAPIParams) (*HTTPAPI, error) {
 	}
 	keys := map[string]bool{}
 	for _, r := range p.API.Routes {
+		if r.Authorizer == "NONE" {
+			r.Authorizer = ""
+		}
 		rt, err := parseRoute(r)
 		if err != nil {
 			return nil, fmt.Errorf("making HTTP API %s: %w", p.API.LogicalID, err)
