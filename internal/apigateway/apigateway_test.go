@@ -703,3 +703,15 @@ func TestNewHTTPAPIRefusesWhatItCannotServe(t *testing.T) {
 	_, err := apigateway.NewHTTPAPI(apigateway.HTTPAPIParams{})
 	require.ErrorContains(t, err, "Invoke is required")
 }
+
+func TestAQueryStringIdentitySource(t *testing.T) {
+	t.Parallel()
+	api := jwtAPI()
+	api.Authorizers = map[string]stackmodel.JWTAuthorizer{"JwtAuthorizer": {IdentitySource: "$request.querystring.access_token", Audience: []string{audience}}}
+	b := setup(t, api, func(*testBundle) apigateway.InvokeFunc { return answerWith(`{"statusCode":200}`) })
+	resp, _ := b.do(t, http.MethodGet, "/v1/x?access_token="+b.token(t, apigateway.TokenParams{}), nil, nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	resp, _ = b.do(t, http.MethodGet, "/v1/x", nil, bearer(b.token(t, apigateway.TokenParams{})))
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode, "the header is not the identity source")
+	require.Equal(t, "Bearer", resp.Header.Get("www-authenticate"))
+}
