@@ -28,6 +28,11 @@ func TestARealBootstrapBehindTheHTTPAPI(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("the emulator runs on Linux only")
 	}
+	if testing.Short() {
+		// Its dependencies build with lambdaemu's test function, so with a
+		// warm build cache it costs a second; cold, half a minute.
+		t.Skip("builds a bootstrap and runs it under the emulator")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	builder := &lambdaemu.Builder{ModuleDir: "../.."}
