@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rsa"
@@ -219,4 +220,54 @@ func b64Int(s string) (*big.Int, error) {
 		return nil, errors.New("empty value")
 	}
 	return new(big.Int).SetBytes(b), nil
+}
+
+// JWKS is an issuer's published key set, fetched and cached as a
+// Verifier's is: on first use, again after its TTL, and again when a token
+// names a key not in the cache, never more often than once per MinRefetch.
+// It serves verifiers that need the keys but not a Verifier's rules, such
+// as the local stand-in for API Gateway's JWT authorizer. It is safe for
+// concurrent use.
+type JWKS struct {
+	set *keySet
+}
+
+// JWKSParams configure NewJWKS.
+type JWKSParams struct {
+	// URL is the issuer's jwks_uri.
+	URL string
+	// HTTPClient fetches it; nil means a client with a 5 s timeout.
+	HTTPClient *http.Client
+	// NowFunc is the clock; nil means time.Now.
+	NowFunc func() time.Time
+	// TTL is how long fetched keys are used; zero means an hour.
+	TTL time.Duration
+	// MinRefetch is the least time between two fetches; zero means a
+	// minute.
+	MinRefetch time.Duration
+}
+
+// NewJWKS returns the key set published at p.URL. Nothing is fetched
+// before the first Key.
+func NewJWKS(p JWKSParams) *JWKS {
+	if p.HTTPClient == nil {
+		p.HTTPClient = &http.Client{Timeout: 5 * time.Second}
+	}
+	if p.NowFunc == nil {
+		p.NowFunc = time.Now
+	}
+	return &JWKS{set: newKeySet(p.URL, p.HTTPClient, p.NowFunc, p.TTL, p.MinRefetch)}
+}
+
+// Key returns the public key (an *rsa.PublicKey or an *ecdsa.PublicKey)
+// that kid names and the one algorithm it verifies, RS256 or ES256. It
+// returns a *TokenError when the issuer does not publish kid, and an error
+// wrapping ErrKeysUnavailable when the key set cannot be fetched and kid
+// is not cached.
+func (j *JWKS) Key(ctx context.Context, kid string) (crypto.PublicKey, string, error) {
+	k, err := j.set.lookup(ctx, kid)
+	if err != nil {
+		return nil, "", err
+	}
+	return k.public, k.alg, nil
 }
