@@ -43,6 +43,7 @@ Usage:
   aiflow graph FILE               draw a workflow as a Mermaid flowchart
   aiflow run FILE [--script FILE] run a workflow once on the local engine, in memory
   aiflow engine [--in-memory]     serve the Step Functions API over the local engine
+  aiflow stack                    run template.yaml here: the functions' binaries, queues, state machines, HTTP API
   aiflow invoke FUNCTION --event FILE  run a Lambda function's handler once with an event, like sam local invoke
   aiflow migrate up|down|status   apply, roll back or list database migrations
   aiflow archive --before YYYY-MM archive the months of events before YYYY-MM (and: archive restore FILE)
@@ -82,6 +83,8 @@ func run(ctx context.Context, args []string, e env) int {
 		return cmdRun(ctx, args[1:], e)
 	case "engine":
 		return cmdEngine(ctx, args[1:], e)
+	case "stack":
+		return cmdStack(ctx, args[1:], e)
 	case "invoke":
 		return cmdInvoke(ctx, args[1:], e)
 	case "bench":

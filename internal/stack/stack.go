@@ -39,6 +39,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -50,6 +51,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/aiflow/aiflow/internal/apigateway"
 	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/aiflow/aiflow/internal/engine/queue"
 	"github.com/aiflow/aiflow/internal/enginestore"
@@ -127,6 +129,8 @@ type Endpoints struct {
 	HTTPAPIs map[string]string
 	// FunctionURLs are the function URLs, by logical id.
 	FunctionURLs map[string]string
+	// Issuer is the stack's token issuer (its OpenID discovery and keys).
+	Issuer string
 }
 
 // Stack is a running stack. Close it.
@@ -147,6 +151,7 @@ type Stack struct {
 
 	functions *functionSet
 	stopESMs  []func()
+	issuer    *apigateway.Issuer
 
 	mu      sync.Mutex
 	servers []*http.Server
@@ -197,6 +202,10 @@ func Start(ctx context.Context, p Params) (_ *Stack, err error) {
 		SQS: httpURL(sqsLn), StepFunctions: httpURL(sfnLn), SecretsManager: httpURL(secretsLn),
 		HTTPAPIs: map[string]string{}, FunctionURLs: map[string]string{},
 	}
+	if err := s.startIssuer(); err != nil {
+		return nil, err
+	}
+	p.Parameters = s.defaultParameters(tmpl, p.Parameters)
 	names := &localNames{
 		AWSNames:     stackmodel.AWSNames{StackName: p.StackName, Region: p.Region, AccountID: p.AccountID},
 		sqsEndpoint:  s.endpoints.SQS,
@@ -276,13 +285,57 @@ func Start(ctx context.Context, p Params) (_ *Stack, err error) {
 	if err := s.startEventSources(); err != nil {
 		return nil, err
 	}
-	if err := s.startFronts(ctx, apiLns, urlLns); err != nil {
+	if err := s.startFronts(apiLns, urlLns); err != nil {
 		return nil, err
 	}
 	if err := s.startEventBus(ctx); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// placeholderIDs stand for the ids of AWS resources the stack does not
+// make (a VPC, subnets, security groups), for parameters of those types
+// that have no value: nothing on this machine uses them.
+var placeholderIDs = map[string]string{
+	"AWS::EC2::VPC::Id":                      "vpc-0000000000000000a",
+	"List<AWS::EC2::Subnet::Id>":             "subnet-0000000000000000a,subnet-0000000000000000b",
+	"AWS::EC2::Subnet::Id":                   "subnet-0000000000000000a",
+	"AWS::EC2::SecurityGroup::Id":            "sg-0000000000000000a",
+	"List<AWS::EC2::SecurityGroup::Id>":      "sg-0000000000000000a",
+	"AWS::EC2::KeyPair::KeyName":             "local",
+	"AWS::EC2::AvailabilityZone::Name":       "us-east-1a",
+	"List<AWS::EC2::AvailabilityZone::Name>": "us-east-1a,us-east-1b",
+}
+
+// defaultParameters gives a value to the template's parameters that have
+// none and that the stack can fill: the JWT issuer and audience (the
+// stack's issuer), and the AWS resource ids of placeholderIDs. Values the
+// caller set win.
+func (s *Stack) defaultParameters(tmpl *samtemplate.Template, given map[string]string) map[string]string {
+	out := maps.Clone(given)
+	if out == nil {
+		out = map[string]string{}
+	}
+	for name, decl := range tmpl.Parameters {
+		if _, set := out[name]; set {
+			continue
+		}
+		d, _ := decl.(map[string]any)
+		if _, hasDefault := d["Default"]; hasDefault {
+			continue
+		}
+		typ, _ := d["Type"].(string)
+		switch {
+		case name == IssuerParameter:
+			out[name] = s.issuer.URL()
+		case name == AudienceParameter:
+			out[name] = Audience
+		case placeholderIDs[typ] != "":
+			out[name] = placeholderIDs[typ]
+		}
+	}
+	return out
 }
 
 func withDefaults(p Params) Params {

@@ -67,10 +67,6 @@ func setup(t *testing.T, adjust func(p *stack.Params)) *bundle {
 		Dir:         root,
 		DataDir:     t.TempDir(),
 		DatabaseURL: cluster.URL("postgres"),
-		Parameters: map[string]string{
-			"JwtIssuer": "http://127.0.0.1:1/issuer", "JwtAudience": "aiflow",
-			"VpcId": "vpc-0123456789abcdef0", "SubnetIds": "subnet-0123456789abcdef0,subnet-0123456789abcdef1",
-		},
 		Env: map[string]map[string]string{
 			"AiStepFunction": {
 				"AIFLOW_AI_PROVIDERS": "scripted", "AIFLOW_AI_DEFAULT_PROVIDER": "scripted",
