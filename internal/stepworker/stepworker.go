@@ -15,6 +15,8 @@ import (
 	"io"
 	"log/slog"
 
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+
 	"github.com/aiflow/aiflow/internal/awssfn"
 	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/database"
@@ -23,7 +25,6 @@ import (
 	"github.com/aiflow/aiflow/internal/steps"
 	"github.com/aiflow/aiflow/internal/steps/detailstore"
 	"github.com/aiflow/aiflow/internal/telemetry"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 )
 
 // Worker is a built step worker: Runtime.Handle is its Lambda handler;
