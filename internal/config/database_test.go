@@ -61,3 +61,21 @@ func TestDatabaseFromSecret(t *testing.T) {
 		require.ErrorContains(t, err, "DATABASE_URL: is required: the recorder writes histories to the event store (or AIFLOW_DATABASE_SECRET")
 	})
 }
+
+func TestLoadMigrateFunction(t *testing.T) {
+	t.Parallel()
+	cfg, err := LoadMigrateFunction(env(map[string]string{
+		"AIFLOW_DATABASE_SECRET":       "aiflow/master",
+		"AIFLOW_DATABASE_HOST":         "db",
+		"AIFLOW_DATABASE_NAME":         "aiflow",
+		"AIFLOW_DATABASE_ROLE_SECRETS": "aiflow/api, aiflow/engine,,aiflow/worker",
+	}))
+	require.NoError(t, err)
+	require.Equal(t, Database{Secret: "aiflow/master", Host: "db", Name: "aiflow", SSLMode: "require"}, cfg.Database)
+	require.Equal(t, []string{"aiflow/api", "aiflow/engine", "aiflow/worker"}, cfg.RoleSecrets)
+	require.Contains(t, cfg.LogValue().String(), "aiflow/engine")
+
+	_, err = LoadMigrateFunction(env(nil))
+	require.ErrorContains(t, err, "functions/migrate: ")
+	require.ErrorContains(t, err, "DATABASE_URL: is required: the migrations run as the database's master user")
+}
