@@ -6,7 +6,7 @@ SHELL := /bin/bash
 GO ?= go
 
 # Lambda functions: SAM logical id, then the folder under functions/.
-FUNCTIONS := ApiFunction:api AiStepFunction:aistep McpStepFunction:mcpstep McpServerFunction:mcpserver RecorderFunction:recorder
+FUNCTIONS := ApiFunction:api AiStepFunction:aistep McpStepFunction:mcpstep McpServerFunction:mcpserver RecorderFunction:recorder MigrateFunction:migrate
 
 LAMBDA_GOFLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w -buildid="
 LAMBDA_ENV := GOOS=linux GOARCH=arm64 CGO_ENABLED=0

@@ -18,6 +18,7 @@ import (
 
 	"github.com/aiflow/aiflow/internal/apifunction"
 	"github.com/aiflow/aiflow/internal/config"
+	"github.com/aiflow/aiflow/internal/migratefunction"
 	"github.com/aiflow/aiflow/internal/recorder"
 	"github.com/aiflow/aiflow/internal/stepworker"
 	"github.com/aiflow/aiflow/internal/stepworker/aiworker"
@@ -42,6 +43,7 @@ var invokeTargets = []invokeTarget{
 	{name: "mcpserver", logicalID: "McpServerFunction", build: buildMCPServer},
 	{name: "aistep", logicalID: "AiStepFunction", build: buildStepWorker(config.LoadAIStep, aiworker.New)},
 	{name: "mcpstep", logicalID: "McpStepFunction", build: buildStepWorker(config.LoadMCPStep, mcpworker.New)},
+	{name: "migrate", logicalID: "MigrateFunction", build: buildMigrate},
 }
 
 // buildStepWorker builds a step worker's handler with the loader and the
@@ -99,6 +101,20 @@ func buildMCPServer(ctx context.Context, e env) (lambda.Handler, func(), error) 
 		return nil, nil, err
 	}
 	return lambda.NewHandler(f.Handler.Handle), f.Close, nil
+}
+
+// buildMigrate builds the migrations' custom resource handler as
+// functions/migrate does.
+func buildMigrate(ctx context.Context, e env) (lambda.Handler, func(), error) {
+	cfg, err := config.LoadMigrateFunction(e.lookup)
+	if err != nil {
+		return nil, nil, err
+	}
+	f, err := migratefunction.New(ctx, migratefunction.Options{Config: cfg, LogWriter: e.stderr})
+	if err != nil {
+		return nil, nil, err
+	}
+	return lambda.NewHandler(f.Handle), f.Close, nil
 }
 
 // findInvokeTarget returns the target named by a folder name or a logical

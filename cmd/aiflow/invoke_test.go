@@ -6,12 +6,15 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/cfn"
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiflow/aiflow/internal/engine"
+	"github.com/aiflow/aiflow/internal/migrate"
 	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
 	"github.com/aiflow/aiflow/internal/recorder"
 	"github.com/aiflow/aiflow/internal/sfn"
@@ -193,4 +196,20 @@ func TestInvokeAIStepWorker(t *testing.T) {
 	code = run(context.Background(), []string{"invoke", "aistep", "--event", "../../events/aistep-sqs.json"}, te.env())
 	require.Equal(t, 0, code, te.stderr.String())
 	require.Contains(t, te.stdout.String(), `"itemIdentifier"`)
+}
+
+// TestInvokeMigrate runs the migrations' custom resource handler on its
+// sample event, which has no ResponseURL: the response is printed instead
+// of sent to CloudFormation.
+func TestInvokeMigrate(t *testing.T) {
+	t.Parallel()
+	te := newTestEnv(map[string]string{"DATABASE_URL": pgclustertest.EmptyDatabase(t), "AIFLOW_LOG_FORMAT": "text"})
+	code := run(context.Background(), []string{"invoke", "migrate", "--event", "../../events/migrate-create.json"}, te.env())
+	require.Equal(t, 0, code, te.stderr.String())
+	var res cfn.Response
+	require.NoError(t, json.Unmarshal(te.stdout.Bytes(), &res), te.stdout.String())
+	require.Equal(t, cfn.StatusSuccess, res.Status, res.Reason)
+	require.Equal(t, "DatabaseMigrations", res.LogicalResourceID)
+	require.Equal(t, strconv.FormatInt(migrate.Latest(), 10), res.Data["Applied"])
+	require.Equal(t, "true", res.Data["Seeded"])
 }

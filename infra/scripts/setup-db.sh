@@ -10,12 +10,13 @@
 #   aiflow_engine    uses only schema engine.
 #   aiflow_registry  uses only schema registry.
 #   aiflow_support   uses only schema support.
+#   aiflow_worker    the step workers: the event store only (detail events).
 #
 # ADMIN_URL is a postgres:// URL of a role that may create roles and databases
 # (a superuser, or the master user on RDS/Aurora). DATABASE defaults to aiflow.
 # Passwords are read from the environment, never from the command line:
 # AIFLOW_OWNER_PASSWORD, AIFLOW_API_PASSWORD, AIFLOW_ENGINE_PASSWORD,
-# AIFLOW_REGISTRY_PASSWORD, AIFLOW_SUPPORT_PASSWORD. A role whose variable is
+# AIFLOW_REGISTRY_PASSWORD, AIFLOW_SUPPORT_PASSWORD, AIFLOW_WORKER_PASSWORD. A role whose variable is
 # unset keeps its password (a new one gets none, so it can log in only where
 # pg_hba.conf trusts it or through IAM authentication).
 set -euo pipefail
@@ -94,6 +95,7 @@ SQL
 		var="AIFLOW_${svc^^}_PASSWORD"
 		role_sql "aiflow_$svc" "${!var:-}"
 	done
+	role_sql aiflow_worker "${AIFLOW_WORKER_PASSWORD:-}"
 	# The admin must be a member of the owner to create a database owned by it
 	# (RDS and Aurora masters are not superusers).
 	echo "GRANT aiflow_owner TO CURRENT_USER;"
@@ -108,6 +110,7 @@ SQL
 		echo "GRANT CONNECT ON DATABASE $database TO aiflow_$svc;"
 		echo "ALTER ROLE aiflow_$svc IN DATABASE $database SET search_path = $svc;"
 	done
+	echo "GRANT CONNECT ON DATABASE $database TO aiflow_worker;"
 } | "$psql_bin" "$admin_url" --quiet --no-psqlrc --set=ON_ERROR_STOP=1 >/dev/null
 
 # The second pass, inside the new database: schemas owned by aiflow_owner,
@@ -136,5 +139,5 @@ SQL
 	echo "SELECT 'SELECT eventstore.grant_to_services()' WHERE to_regprocedure('eventstore.grant_to_services()') IS NOT NULL \\gexec"
 } | "$psql_bin" "$(db_url "$admin_url" "$database")" --quiet --no-psqlrc --set=ON_ERROR_STOP=1 >/dev/null
 
-echo "setup-db.sh: database $database is ready with roles aiflow_owner and aiflow_{api,engine,registry,support}."
+echo "setup-db.sh: database $database is ready with roles aiflow_owner and aiflow_{api,engine,registry,support,worker}."
 echo "  next: DATABASE_URL=postgres://aiflow_owner:...@HOST:PORT/$database aiflow migrate up"

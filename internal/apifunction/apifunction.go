@@ -10,12 +10,11 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/aiflow/aiflow/internal/apistore"
 	"github.com/aiflow/aiflow/internal/audit"
 	"github.com/aiflow/aiflow/internal/awssfn"
 	"github.com/aiflow/aiflow/internal/config"
+	"github.com/aiflow/aiflow/internal/database"
 	"github.com/aiflow/aiflow/internal/eventstore"
 	"github.com/aiflow/aiflow/internal/httpapi"
 	"github.com/aiflow/aiflow/internal/steps/detailstore"
@@ -62,14 +61,9 @@ type Function struct {
 func New(ctx context.Context, o Options) (*Function, error) {
 	cfg, authCfg := o.Config, o.Config.Auth
 	logger := telemetry.NewLogger(cfg.Log.LoggerOptions(o.LogWriter))
-	poolCfg, err := pgxpool.ParseConfig(cfg.DatabaseURL)
+	pool, err := database.OpenPool(ctx, database.PoolParams{Database: cfg.Database, MaxConns: cfg.DBMaxConns}) // connects lazily
 	if err != nil {
-		return nil, fmt.Errorf("DATABASE_URL: %w", err)
-	}
-	poolCfg.MaxConns = int32(cfg.DBMaxConns)
-	pool, err := pgxpool.NewWithConfig(ctx, poolCfg) // connects lazily
-	if err != nil {
-		return nil, fmt.Errorf("opening the database pool: %w", err)
+		return nil, err
 	}
 	fail := func(err error) (*Function, error) {
 		pool.Close()

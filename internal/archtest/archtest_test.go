@@ -174,6 +174,11 @@ var linkRules = []linkRule{
 	{name: "the recorder links no MCP SDK and no model SDK", functions: []string{"recorder"}, forbidden: join(mcpSDK, modelSDKs)},
 	{name: "the MCP server links no model SDK", functions: []string{"mcpserver"}, forbidden: modelSDKs},
 	{name: "the MCP step worker links no model SDK", functions: []string{"mcpstep"}, forbidden: modelSDKs},
+	{name: "the migrate function links no model SDK and no Step Functions client", functions: []string{"migrate"}, forbidden: join(modelSDKs, []string{"github.com/aws/aws-sdk-go-v2/service/sfn"})},
+	{
+		name: "the migrate function links no MCP SDK", functions: []string{"migrate"}, forbidden: mcpSDK,
+		pending: "the support desk's seed (supportdesk.Seed) lives in a package of its own, apart from the desk's MCP server",
+	},
 }
 
 func TestImportRules(t *testing.T) {

@@ -5,8 +5,9 @@ import "log/slog"
 // API is the configuration of the functions/api Lambda, which serves the
 // HTTP API from a shared database.
 type API struct {
-	// DatabaseURL is DATABASE_URL, a postgres:// URL; required.
-	DatabaseURL string
+	// Database is DATABASE_URL, or AIFLOW_DATABASE_SECRET and its
+	// companions; required.
+	Database Database
 	// Log is AIFLOW_LOG_LEVEL and AIFLOW_LOG_FORMAT.
 	Log Log
 	// DBMaxConns is AIFLOW_DB_MAX_CONNS (1 to 100, default 2), the size of
@@ -27,9 +28,9 @@ func LoadAPI(lookup LookupFunc) (API, error) {
 // readAPI reads the variables of API.
 func readAPI(r *reader) API {
 	return API{
-		DatabaseURL: r.postgresURL("DATABASE_URL", true),
-		Log:         readLog(r),
-		DBMaxConns:  r.int("AIFLOW_DB_MAX_CONNS", 2, 1, 100),
+		Database:   r.database(databaseParams{required: true, example: examplePostgresURL}),
+		Log:        readLog(r),
+		DBMaxConns: r.int("AIFLOW_DB_MAX_CONNS", 2, 1, 100),
 	}
 }
 
@@ -37,7 +38,7 @@ func readAPI(r *reader) API {
 // masked.
 func (c API) LogValue() slog.Value {
 	return slog.GroupValue(
-		slog.Attr{Key: "database_url", Value: redactedURL(c.DatabaseURL)},
+		slog.Attr{Key: "database", Value: c.Database.LogValue()},
 		slog.Any("log", c.Log),
 		slog.Int("db_max_conns", c.DBMaxConns),
 	)

@@ -62,7 +62,7 @@ func TestLoadDefaults(t *testing.T) {
 		const dsn = "postgres://aiflow:secret@db:5432/aiflow"
 		cfg, err := LoadAPI(env(map[string]string{"DATABASE_URL": dsn}))
 		require.NoError(t, err)
-		require.Equal(t, API{DatabaseURL: dsn, Log: defaultLog, DBMaxConns: 2}, cfg)
+		require.Equal(t, API{Database: Database{URL: dsn}, Log: defaultLog, DBMaxConns: 2}, cfg)
 	})
 	t.Run("Doctor", func(t *testing.T) {
 		t.Parallel()
@@ -156,9 +156,9 @@ func TestLoadValues(t *testing.T) {
 		}))
 		require.NoError(t, err)
 		require.Equal(t, API{
-			DatabaseURL: "postgres://u:p@db/aiflow",
-			Log:         Log{Level: slog.LevelWarn, Format: telemetry.FormatAuto},
-			DBMaxConns:  100,
+			Database:   Database{URL: "postgres://u:p@db/aiflow"},
+			Log:        Log{Level: slog.LevelWarn, Format: telemetry.FormatAuto},
+			DBMaxConns: 100,
 		}, cfg)
 	})
 	t.Run("DoctorAWS", func(t *testing.T) {
@@ -190,7 +190,7 @@ func TestLoadValues(t *testing.T) {
 		} {
 			cfg, err := LoadAPI(env(map[string]string{"DATABASE_URL": dsn}))
 			require.NoError(t, err, dsn)
-			require.Equal(t, dsn, cfg.DatabaseURL)
+			require.Equal(t, dsn, cfg.Database.URL)
 		}
 	})
 	t.Run("DoctorDefaultRegion", func(t *testing.T) {
@@ -253,7 +253,7 @@ func TestLoadProblems(t *testing.T) {
 			name: "APIDatabaseURLRequired",
 			load: loadAPI,
 			env:  nil,
-			want: `DATABASE_URL: required but not set (example: DATABASE_URL=` + pgExample + `)`,
+			want: `DATABASE_URL: required but not set (nor AIFLOW_DATABASE_SECRET) (example: DATABASE_URL=` + pgExample + `)`,
 		},
 		{
 			name: "HTTPAddrNotHostPort",
@@ -509,7 +509,7 @@ func TestLogValueMasksSecrets(t *testing.T) {
 	values := map[string]slog.Value{
 		"Dev":     Dev{DatabaseURL: dsn}.LogValue(),
 		"Migrate": Migrate{DatabaseURL: dsn}.LogValue(),
-		"API":     API{DatabaseURL: dsn}.LogValue(),
+		"API":     API{Database: Database{URL: dsn}}.LogValue(),
 		"Doctor":  Doctor{DatabaseURL: dsn, OpenAIKey: "sk-hunter2", AnthropicKey: "sk-hunter2"}.LogValue(),
 	}
 	for name, v := range values {

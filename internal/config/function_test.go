@@ -29,10 +29,10 @@ func TestLoadRecorder(t *testing.T) {
 		cfg, err := LoadRecorder(env(map[string]string{"DATABASE_URL": "postgresql://db/aiflow"}))
 		require.NoError(t, err)
 		require.Equal(t, Recorder{
-			Log:         Log{Level: slog.LevelInfo, Format: "auto"},
-			DatabaseURL: "postgresql://db/aiflow",
-			DBMaxConns:  2,
-			PageSize:    1000,
+			Log:        Log{Level: slog.LevelInfo, Format: "auto"},
+			Database:   Database{URL: "postgresql://db/aiflow"},
+			DBMaxConns: 2,
+			PageSize:   1000,
 		}, cfg)
 	})
 	t.Run("EveryProblemAtOnce", func(t *testing.T) {
@@ -65,7 +65,7 @@ func TestLoadAPIFunction(t *testing.T) {
 			"AWS_LAMBDA_FUNCTION_NAME":      "aiflow-api",
 		}))
 		require.NoError(t, err)
-		require.Equal(t, "postgres://aiflow_api:secret@db/aiflow", cfg.DatabaseURL)
+		require.Equal(t, "postgres://aiflow_api:secret@db/aiflow", cfg.Database.URL)
 		require.Equal(t, 2, cfg.DBMaxConns)
 		require.True(t, cfg.Log.InLambda)
 		require.Equal(t, AuthModeAuthorizer, cfg.Auth.Mode)
@@ -137,7 +137,7 @@ func TestLoadMCPServer(t *testing.T) {
 		"AWS_LAMBDA_FUNCTION_VERSION": "3",
 	}))
 	require.NoError(t, err)
-	require.Equal(t, "postgres://aiflow_support@db:5432/aiflow", cfg.DatabaseURL)
+	require.Equal(t, "postgres://aiflow_support@db:5432/aiflow", cfg.Database.URL)
 	require.Equal(t, "json", string(cfg.Log.Format))
 	require.Equal(t, "3", cfg.Version)
 	require.NotContains(t, cfg.LogValue().String(), "kkkk")

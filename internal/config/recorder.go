@@ -1,20 +1,15 @@
 package config
 
-import (
-	"log/slog"
-	"net/url"
-
-	"github.com/aiflow/aiflow/internal/telemetry"
-)
+import "log/slog"
 
 // Recorder is the configuration of functions/recorder (and `aiflow invoke
 // recorder`), which copies Step Functions histories into the event store.
 type Recorder struct {
 	// Log is AIFLOW_LOG_LEVEL and AIFLOW_LOG_FORMAT.
 	Log Log
-	// DatabaseURL is DATABASE_URL, the postgres:// URL of the event store;
-	// required.
-	DatabaseURL string
+	// Database is DATABASE_URL, or AIFLOW_DATABASE_SECRET and its
+	// companions: the event store; required.
+	Database Database
 	// DBMaxConns is AIFLOW_DB_MAX_CONNS (1 to 100, default 2), the size of
 	// the pool of one function instance.
 	DBMaxConns int
@@ -41,16 +36,11 @@ func LoadRecorder(lookup LookupFunc) (Recorder, error) {
 		DBMaxConns: r.wholeNumber("AIFLOW_DB_MAX_CONNS", 2, 1, 100),
 		PageSize:   r.wholeNumber("AIFLOW_RECORDER_PAGE_SIZE", DefaultRecorderPageSize, 1, DefaultRecorderPageSize),
 	}
-	const exampleDB = "postgres://aiflow_engine:secret@localhost:5432/aiflow"
-	v, ok := r.get("DATABASE_URL")
-	switch u, err := url.Parse(v); {
-	case !ok:
-		r.problem("DATABASE_URL", exampleDB, "is required: the recorder writes histories to the event store")
-	case err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql"):
-		r.problem("DATABASE_URL", exampleDB, "is not a postgres:// URL") // the value may hold a password
-	default:
-		c.DatabaseURL = v
-	}
+	c.Database = r.database(databaseParams{
+		required: true,
+		why:      "the recorder writes histories to the event store",
+		example:  "postgres://aiflow_engine:secret@localhost:5432/aiflow",
+	})
 	c.SFNEndpoint = r.httpURL("AIFLOW_SFN_ENDPOINT", "http://127.0.0.1:8083")
 	return c, r.err("functions/recorder")
 }
@@ -59,7 +49,7 @@ func LoadRecorder(lookup LookupFunc) (Recorder, error) {
 func (c Recorder) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.Any("log", c.Log),
-		slog.String("database_url", telemetry.RedactURL(c.DatabaseURL)),
+		slog.Attr{Key: "database", Value: c.Database.LogValue()},
 		slog.Int("db_max_conns", c.DBMaxConns),
 		slog.String("sfn_endpoint", c.SFNEndpoint),
 		slog.Int("page_size", c.PageSize),

@@ -29,9 +29,10 @@ type Step struct {
 	// SFNEndpoint is AIFLOW_SFN_ENDPOINT: the Step Functions API to call
 	// back, such as the local engine's; empty means AWS.
 	SFNEndpoint string
-	// DatabaseURL is DATABASE_URL: where detail events go (the event
-	// store); empty records none.
-	DatabaseURL string
+	// Database is DATABASE_URL, or AIFLOW_DATABASE_SECRET and its
+	// companions: where detail events go (the event store); unset records
+	// none.
+	Database Database
 }
 
 // Defaults of Step.
@@ -47,7 +48,7 @@ func readStep(r *reader) Step {
 		Heartbeat:      r.boundedDuration("AIFLOW_STEP_HEARTBEAT", DefaultStepHeartbeat, time.Second, 15*time.Minute),
 		DeadlineMargin: r.boundedDuration("AIFLOW_STEP_DEADLINE_MARGIN", DefaultStepDeadlineMargin, 0, time.Minute),
 		SFNEndpoint:    r.httpURL("AIFLOW_SFN_ENDPOINT", "http://127.0.0.1:8083"),
-		DatabaseURL:    r.string("DATABASE_URL", ""),
+		Database:       r.database(databaseParams{example: "postgres://aiflow_worker:secret@localhost:5432/aiflow"}),
 	}
 }
 
@@ -58,7 +59,7 @@ func (c Step) logAttrs() []slog.Attr {
 		slog.String("heartbeat", c.Heartbeat.String()),
 		slog.String("deadline_margin", c.DeadlineMargin.String()),
 		slog.String("sfn_endpoint", c.SFNEndpoint),
-		slog.String("database_url", telemetry.RedactURL(c.DatabaseURL)),
+		slog.Attr{Key: "database", Value: c.Database.LogValue()},
 	}
 }
 
@@ -182,7 +183,7 @@ func LoadAIStep(lookup LookupFunc) (AIStep, error) {
 	if slices.Contains(c.Providers, AIProviderScripted) && c.ScriptFile == "" {
 		r.problem("AIFLOW_AI_SCRIPT", DefaultAIScript, "is required when AIFLOW_AI_PROVIDERS has scripted")
 	}
-	if c.ExecutionTokenBudget > 0 && c.DatabaseURL == "" {
+	if c.ExecutionTokenBudget > 0 && !c.Database.IsSet() {
 		r.problem("DATABASE_URL", "postgres://aiflow_worker:secret@localhost:5432/aiflow", "is required with AIFLOW_AI_EXECUTION_TOKEN_BUDGET: the execution's usage is read from the event store")
 	}
 	return c, r.err("functions/aistep")

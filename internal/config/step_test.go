@@ -62,7 +62,7 @@ func TestLoadAIStepReadsEverything(t *testing.T) {
 			Heartbeat:      10 * time.Second,
 			DeadlineMargin: 5 * time.Second,
 			SFNEndpoint:    "http://127.0.0.1:8083",
-			DatabaseURL:    "postgres://u:p@localhost/aiflow",
+			Database:       Database{URL: "postgres://u:p@localhost/aiflow"},
 		},
 		Providers:            []string{"scripted", "openai", "anthropic"},
 		DefaultProvider:      "scripted",
@@ -180,7 +180,7 @@ func TestLoadMCPStep(t *testing.T) {
 	})
 	t.Run("LogValueHidesInlineServers", func(t *testing.T) {
 		t.Parallel()
-		c := MCPStep{Sources: mcpconfig.Sources{Servers: `{"x": {"command": "x", "env": {"TOKEN": "hunter2"}}}`}, Step: Step{DatabaseURL: "postgres://u:hunter2@db/x"}}
+		c := MCPStep{Sources: mcpconfig.Sources{Servers: `{"x": {"command": "x", "env": {"TOKEN": "hunter2"}}}`}, Step: Step{Database: Database{URL: "postgres://u:hunter2@db/x"}}}
 		require.NotContains(t, c.LogValue().String(), "hunter2")
 	})
 }

@@ -3,7 +3,6 @@ package config
 import (
 	"log/slog"
 	"math"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -126,8 +125,9 @@ func (c Support) LogValue() slog.Value {
 type MCPServer struct {
 	// Support is the server's own settings; the token secret is required.
 	Support Support
-	// DatabaseURL is DATABASE_URL, a postgres:// URL. Required.
-	DatabaseURL string
+	// Database is DATABASE_URL, or AIFLOW_DATABASE_SECRET and its
+	// companions. Required.
+	Database Database
 	// Log is AIFLOW_LOG_LEVEL and AIFLOW_LOG_FORMAT.
 	Log Log
 	// Version is AWS_LAMBDA_FUNCTION_VERSION, which the server reports.
@@ -139,12 +139,7 @@ type MCPServer struct {
 func LoadMCPServer(lookup LookupFunc) (MCPServer, error) {
 	r := newReader(lookup)
 	c := MCPServer{Support: readSupport(r, true)}
-	v, _ := r.get("DATABASE_URL")
-	if u, err := url.Parse(v); v == "" || err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		r.problem("DATABASE_URL", "postgres://aiflow_support@db.internal:5432/aiflow?sslmode=require", "is not a postgres:// URL")
-	} else {
-		c.DatabaseURL = v
-	}
+	c.Database = r.database(databaseParams{required: true, example: "postgres://aiflow_support@db.internal:5432/aiflow?sslmode=require"})
 	c.Log = readLog(r)
 	c.Version = r.string("AWS_LAMBDA_FUNCTION_VERSION", "")
 	return c, r.err("functions/mcpserver")
@@ -155,7 +150,7 @@ func LoadMCPServer(lookup LookupFunc) (MCPServer, error) {
 func (c MCPServer) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.Attr{Key: "support", Value: c.Support.LogValue()},
-		slog.String("database_url", telemetry.RedactURL(c.DatabaseURL)),
+		slog.Attr{Key: "database", Value: c.Database.LogValue()},
 		slog.Any("log", c.Log),
 		slog.String("version", c.Version),
 	)

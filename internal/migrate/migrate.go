@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/database"
@@ -64,6 +65,17 @@ func NewFS(databaseURL string, fsys fs.FS) (*Migrator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening the database for migrations: %w", err)
 	}
+	return newMigrator(db, fsys)
+}
+
+// NewFromPool is New over an open pool, such as one that logs in with the
+// credentials of a Secrets Manager secret (database.OpenPool). Close
+// leaves the pool open.
+func NewFromPool(pool *pgxpool.Pool) (*Migrator, error) {
+	return newMigrator(stdlib.OpenDBFromPool(pool), migrations.FS)
+}
+
+func newMigrator(db *sql.DB, fsys fs.FS) (*Migrator, error) {
 	locker, err := lock.NewPostgresSessionLocker()
 	if err != nil {
 		db.Close()

@@ -135,8 +135,11 @@ func TestSetupDBGivesEachServiceOnlyItsOwnSchema(t *testing.T) {
 
 	// The event store is shared: every service appends and reads, through
 	// the store itself (which makes partitions via its definer function),
-	// and none may change or delete history.
-	for _, svc := range services {
+	// and none may change or delete history. The step workers' role has
+	// no schema, only the event store, and may not move subscriptions.
+	passwords["AIFLOW_WORKER_PASSWORD"] = "worker-pw-worker"
+	runSetupDB(t, admin, database, passwords)
+	for _, svc := range append(services, "worker") {
 		url := roleURL(t, admin, "aiflow_"+svc, passwords["AIFLOW_"+strings.ToUpper(svc)+"_PASSWORD"], database)
 		pool, err := pgxpool.New(ctx, url)
 		require.NoError(t, err)
@@ -153,6 +156,12 @@ func TestSetupDBGivesEachServiceOnlyItsOwnSchema(t *testing.T) {
 		require.Equal(t, "42501", sqlState(err), "aiflow_%s must not delete history: %v", svc, err)
 		_, err = pool.Exec(ctx, "DELETE FROM eventstore.event_ids")
 		require.Equal(t, "42501", sqlState(err), "aiflow_%s must not free event ids: %v", svc, err)
+		if svc == "worker" {
+			_, err = pool.Exec(ctx, "UPDATE eventstore.subscriptions SET handled = 0")
+			require.Equal(t, "42501", sqlState(err), "aiflow_worker must not move subscriptions: %v", err)
+			_, err = pool.Exec(ctx, "SELECT count(*) FROM api.probe")
+			require.Equal(t, "42501", sqlState(err), "aiflow_worker must not read a service's schema: %v", err)
+		}
 		pool.Close()
 	}
 }

@@ -5,30 +5,25 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/aiflow/aiflow/internal/awssfn"
 	"github.com/aiflow/aiflow/internal/config"
+	"github.com/aiflow/aiflow/internal/database"
 	"github.com/aiflow/aiflow/internal/eventstore"
 	"github.com/aiflow/aiflow/internal/telemetry"
 )
 
 // NewFromConfig builds the Recorder functions/recorder runs, from its
 // configuration (config.LoadRecorder reads it), logging to logs (nil means
-// os.Stderr): a pgx pool (connecting lazily), the event store on it, and a
+// os.Stderr): a pgx pool (connecting lazily, with DATABASE_URL or the
+// secret AIFLOW_DATABASE_SECRET names; see database.OpenPool), the event store on it, and a
 // Step Functions client. The close function releases the pool. `aiflow
 // invoke recorder` builds the same. It returns the errors of opening the
 // clients.
 func NewFromConfig(ctx context.Context, cfg config.Recorder, logs io.Writer) (*Recorder, func(), error) {
 	logger := telemetry.NewLogger(cfg.Log.LoggerOptions(logs))
-	poolCfg, err := pgxpool.ParseConfig(cfg.DatabaseURL)
+	pool, err := database.OpenPool(ctx, database.PoolParams{Database: cfg.Database, MaxConns: cfg.DBMaxConns})
 	if err != nil {
-		return nil, nil, fmt.Errorf("parsing DATABASE_URL: %w", err)
-	}
-	poolCfg.MaxConns = int32(cfg.DBMaxConns)
-	pool, err := pgxpool.NewWithConfig(ctx, poolCfg)
-	if err != nil {
-		return nil, nil, fmt.Errorf("opening the database pool: %w", err)
+		return nil, nil, err
 	}
 	store, err := eventstore.Open(ctx, pool, eventstore.Options{Logger: logger})
 	if err != nil {

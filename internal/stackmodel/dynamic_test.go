@@ -32,20 +32,38 @@ func TestDynamicReferences(t *testing.T) {
 	}
 }
 
-func TestReplaceDynamicReferencesInTheRepositoryTemplate(t *testing.T) {
+func TestReplaceDynamicReferences(t *testing.T) {
 	t.Parallel()
-	s := loadRepo(t, nil)
-	secret := s.Secrets[0]
-	api, _ := s.Function("ApiFunction")
-	url, err := ReplaceDynamicReferences(api.Environment["DATABASE_URL"], func(r DynamicReference) (string, error) {
-		require.Equal(t, secret.ARN, r.SecretID)
+	arn := "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf"
+	text := "postgres://{{resolve:secretsmanager:" + arn + ":SecretString:username}}:{{resolve:secretsmanager:" + arn + ":SecretString:password}}@db:5432/aiflow"
+	url, err := ReplaceDynamicReferences(text, func(r DynamicReference) (string, error) {
+		require.Equal(t, arn, r.SecretID)
 		return map[string]string{"username": "aiflow_admin", "password": "pw"}[r.JSONKey], nil
 	})
 	require.NoError(t, err)
-	require.Regexp(t, `^postgres://aiflow_admin:pw@aiflow-databasecluster\.cluster-[a-z0-9]+\.us-east-1\.rds\.amazonaws\.com:5432/aiflow\?sslmode=require$`, url)
+	require.Equal(t, "postgres://aiflow_admin:pw@db:5432/aiflow", url)
 
-	_, err = ReplaceDynamicReferences(api.Environment["DATABASE_URL"], func(DynamicReference) (string, error) {
+	_, err = ReplaceDynamicReferences(text, func(DynamicReference) (string, error) {
 		return "", errors.New("no such secret")
 	})
-	require.ErrorContains(t, err, "resolving {{resolve:secretsmanager:"+secret.ARN+":SecretString:username}}: no such secret")
+	require.ErrorContains(t, err, "resolving {{resolve:secretsmanager:"+arn+":SecretString:username}}: no such secret")
+}
+
+// TestRepositoryTemplateResolvesNoDatabaseSecret: the functions read
+// their database credentials from Secrets Manager at run time, so no
+// environment variable of the repository's template resolves one.
+func TestRepositoryTemplateResolvesNoDatabaseSecret(t *testing.T) {
+	t.Parallel()
+	s := loadRepo(t, nil)
+	for _, f := range s.Functions {
+		for k, v := range f.Environment {
+			refs, err := DynamicReferences(v)
+			require.NoError(t, err, "%s %s", f.LogicalID, k)
+			for _, r := range refs {
+				for _, sec := range s.Secrets {
+					require.NotEqual(t, sec.ARN, r.SecretID, "%s's %s resolves the secret %s into its environment", f.LogicalID, k, sec.LogicalID)
+				}
+			}
+		}
+	}
 }

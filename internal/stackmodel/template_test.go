@@ -46,8 +46,19 @@ func TestRepositoryTemplateFunctions(t *testing.T) {
 	s := loadRepo(t, nil)
 	require.Equal(t, map[string]bool{
 		"CreateDatabase": true, "IsProd": false, "HasOpenAIKey": false, "HasAnthropicKey": false,
-		"DeployExamples": true, "DeploySupportServer": false,
+		"DeployExamples": true, "DeploySupportServer": false, "HasExistingDatabaseSecret": false, "SeedsSupportData": true,
 	}, s.Conditions)
+	secretARN := map[string]string{}
+	for _, sec := range s.Secrets {
+		secretARN[sec.LogicalID] = sec.ARN
+	}
+	// Each function reads its own role's secret at cold start; the
+	// migrations' function the master's.
+	databaseSecret := map[string]string{
+		"ApiFunction": "ApiDatabaseSecret", "RecorderFunction": "EngineDatabaseSecret",
+		"AiStepFunction": "WorkerDatabaseSecret", "McpStepFunction": "WorkerDatabaseSecret",
+		"MigrateFunction": "DatabaseSecret",
+	}
 	var ids []string
 	for _, f := range s.Functions {
 		ids = append(ids, f.LogicalID)
@@ -56,15 +67,18 @@ func TestRepositoryTemplateFunctions(t *testing.T) {
 		require.Equal(t, "info", f.Environment["AIFLOW_LOG_LEVEL"], f.LogicalID)
 		require.Equal(t, "json", f.Environment["AIFLOW_LOG_FORMAT"], f.LogicalID)
 		require.Equal(t, "2", f.Environment["AIFLOW_DB_MAX_CONNS"], f.LogicalID)
-		// The database URL keeps CloudFormation's dynamic references to the
-		// generated secret; the stack gives its own DATABASE_URL.
-		secret := "arn:aws:secretsmanager:us-east-1:123456789012:secret:aiflow-DatabaseSecret-"
-		require.Contains(t, f.Environment["DATABASE_URL"], "{{resolve:secretsmanager:"+secret, f.LogicalID)
-		require.Contains(t, f.Environment["DATABASE_URL"], ".cluster-", f.LogicalID)
-		require.True(t, strings.HasSuffix(f.Environment["DATABASE_URL"], ":5432/aiflow?sslmode=require"), f.LogicalID)
+		// No credentials in the environment: where the database is, and
+		// which secret holds the function's own role's password.
+		require.NotContains(t, f.Environment, "DATABASE_URL", f.LogicalID)
+		require.Contains(t, f.Environment["AIFLOW_DATABASE_HOST"], ".cluster-", f.LogicalID)
+		require.Equal(t, "5432", f.Environment["AIFLOW_DATABASE_PORT"], f.LogicalID)
+		require.Equal(t, "aiflow", f.Environment["AIFLOW_DATABASE_NAME"], f.LogicalID)
+		require.Equal(t, "require", f.Environment["AIFLOW_DATABASE_SSLMODE"], f.LogicalID)
+		require.NotEmpty(t, secretARN[databaseSecret[f.LogicalID]], f.LogicalID)
+		require.Equal(t, secretARN[databaseSecret[f.LogicalID]], f.Environment["AIFLOW_DATABASE_SECRET"], f.LogicalID)
 	}
 	// The support server is deployed only with its token secret.
-	require.Equal(t, []string{"AiStepFunction", "ApiFunction", "McpStepFunction", "RecorderFunction"}, ids)
+	require.Equal(t, []string{"AiStepFunction", "ApiFunction", "McpStepFunction", "MigrateFunction", "RecorderFunction"}, ids)
 	require.Contains(t, s.Omitted, "McpServerFunction")
 
 	api, _ := s.Function("ApiFunction")
@@ -110,6 +124,12 @@ func TestRepositoryTemplateFunctions(t *testing.T) {
 	rec, _ := s.Function("RecorderFunction")
 	require.Equal(t, "functions/recorder", rec.Folder)
 	require.Equal(t, 60*time.Second, rec.Timeout)
+
+	migrate, _ := s.Function("MigrateFunction")
+	require.Equal(t, "functions/migrate", migrate.Folder)
+	require.Equal(t, 300*time.Second, migrate.Timeout)
+	require.Equal(t, strings.Join([]string{secretARN["ApiDatabaseSecret"], secretARN["EngineDatabaseSecret"], secretARN["SupportDatabaseSecret"], secretARN["WorkerDatabaseSecret"]}, ","),
+		migrate.Environment["AIFLOW_DATABASE_ROLE_SECRETS"])
 }
 
 func TestRepositoryTemplateWithEveryOption(t *testing.T) {
@@ -125,10 +145,12 @@ func TestRepositoryTemplateWithEveryOption(t *testing.T) {
 	var ids []string
 	for _, f := range s.Functions {
 		ids = append(ids, f.LogicalID)
-		require.Equal(t, "postgres://{{resolve:secretsmanager:arn:aws:secretsmanager:us-east-1:123456789012:secret:db:SecretString:username}}:{{resolve:secretsmanager:arn:aws:secretsmanager:us-east-1:123456789012:secret:db:SecretString:password}}@db.example.internal:5432/aiflow?sslmode=require",
-			f.Environment["DATABASE_URL"], f.LogicalID)
+		require.Equal(t, "db.example.internal", f.Environment["AIFLOW_DATABASE_HOST"], f.LogicalID)
 	}
-	require.Equal(t, []string{"AiStepFunction", "ApiFunction", "McpServerFunction", "McpStepFunction", "RecorderFunction"}, ids)
+	require.Equal(t, []string{"AiStepFunction", "ApiFunction", "McpServerFunction", "McpStepFunction", "MigrateFunction", "RecorderFunction"}, ids)
+	require.False(t, s.Conditions["SeedsSupportData"], "prod seeds nothing")
+	migrate, _ := s.Function("MigrateFunction")
+	require.Equal(t, "arn:aws:secretsmanager:us-east-1:123456789012:secret:db", migrate.Environment["AIFLOW_DATABASE_SECRET"], "the existing database's master secret")
 	server, _ := s.Function("McpServerFunction")
 	require.Equal(t, "functions/mcpserver", server.Folder)
 	require.Equal(t, "{{resolve:secretsmanager:arn:aws:secretsmanager:us-east-1:123456789012:secret:support-token}}", server.Environment["AIFLOW_SUPPORT_TOKEN_SECRET"])
@@ -143,7 +165,11 @@ func TestRepositoryTemplateWithEveryOption(t *testing.T) {
 	for _, id := range []string{"DatabaseCluster", "DatabaseSecret", "DatabaseInstance"} {
 		require.Contains(t, s.Omitted, id)
 	}
-	require.Empty(t, s.Secrets)
+	var secrets []string
+	for _, sec := range s.Secrets {
+		secrets = append(secrets, sec.LogicalID)
+	}
+	require.Equal(t, []string{"ApiDatabaseSecret", "EngineDatabaseSecret", "SupportDatabaseSecret", "WorkerDatabaseSecret"}, secrets, "the roles' secrets, not the master's")
 	require.Equal(t, "db.example.internal", s.Outputs["DatabaseEndpoint"])
 }
 
@@ -281,14 +307,21 @@ func TestRepositoryTemplateHTTPAPIRuleSecretAndNotRunHere(t *testing.T) {
 	require.Equal(t, 20, tg.MaximumRetryAttempts)
 	require.Equal(t, 24*time.Hour, tg.MaximumEventAge)
 
-	require.Len(t, s.Secrets, 1)
-	sec := s.Secrets[0]
-	require.Equal(t, "DatabaseSecret", sec.LogicalID)
-	require.Equal(t, "aiflow (aiflow) database master credentials", sec.Description)
-	require.Equal(t, &GenerateSecretString{
-		SecretStringTemplate: `{"username": "aiflow_admin"}`, GenerateStringKey: "password",
-		PasswordLength: 32, ExcludePunctuation: true, RequireEachIncludedType: true,
-	}, sec.Generate)
+	users := map[string]string{}
+	for _, sec := range s.Secrets {
+		require.NotNil(t, sec.Generate, sec.LogicalID)
+		require.Equal(t, "password", sec.Generate.GenerateStringKey, sec.LogicalID)
+		require.Equal(t, 32, sec.Generate.PasswordLength, sec.LogicalID)
+		require.True(t, sec.Generate.ExcludePunctuation, sec.LogicalID)
+		users[sec.LogicalID] = sec.Generate.SecretStringTemplate
+	}
+	require.Equal(t, map[string]string{
+		"DatabaseSecret":        `{"username": "aiflow_admin"}`,
+		"ApiDatabaseSecret":     `{"username": "aiflow_api"}`,
+		"EngineDatabaseSecret":  `{"username": "aiflow_engine"}`,
+		"SupportDatabaseSecret": `{"username": "aiflow_support"}`,
+		"WorkerDatabaseSecret":  `{"username": "aiflow_worker"}`,
+	}, users)
 
 	notRun := map[string]string{}
 	for _, n := range s.NotRunHere {

@@ -16,10 +16,10 @@ import (
 	"log/slog"
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/aiflow/aiflow/internal/awssfn"
 	"github.com/aiflow/aiflow/internal/config"
+	"github.com/aiflow/aiflow/internal/database"
 	"github.com/aiflow/aiflow/internal/eventstore"
 	"github.com/aiflow/aiflow/internal/secrets"
 	"github.com/aiflow/aiflow/internal/steps"
@@ -75,7 +75,8 @@ type Params struct {
 }
 
 // New starts a worker with the shared step settings: its logger, the
-// detail store when p.Step.DatabaseURL is set, and the source of the
+// detail store when p.Step.Database is set (DATABASE_URL or
+// AIFLOW_DATABASE_SECRET), and the source of the
 // secrets p.Secrets names. The caller adds its handlers with Finish, or
 // calls Close on failure. It returns the errors of opening the database
 // pool and the event store and of loading the AWS configuration.
@@ -95,12 +96,12 @@ func New(ctx context.Context, p Params) (*Worker, error) {
 // start makes the worker's logger and detail store.
 func start(ctx context.Context, cfg config.Step, o Options, actor string) (*Worker, error) {
 	w := &Worker{cfg: cfg, Logger: telemetry.NewLogger(cfg.Log.LoggerOptions(o.LogWriter))}
-	if cfg.DatabaseURL == "" {
+	if !cfg.Database.IsSet() {
 		return w, nil
 	}
-	db, err := pgxpool.New(ctx, cfg.DatabaseURL) // connects lazily
+	db, err := database.OpenPool(ctx, database.PoolParams{Database: cfg.Database}) // connects lazily
 	if err != nil {
-		return nil, fmt.Errorf("opening the database pool: %w", err)
+		return nil, err
 	}
 	w.OnClose(db.Close)
 	events, err := eventstore.Open(ctx, db, eventstore.Options{Logger: w.Logger})

@@ -11,9 +11,9 @@ import (
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/aiflow/aiflow/internal/config"
+	"github.com/aiflow/aiflow/internal/database"
 	"github.com/aiflow/aiflow/internal/telemetry"
 )
 
@@ -127,9 +127,9 @@ type Function struct {
 func NewFunction(ctx context.Context, cfg config.MCPServer, o FunctionOptions) (*Function, error) {
 	desk := ConfigOf(cfg.Support)
 	logger := telemetry.NewLogger(cfg.Log.LoggerOptions(o.LogWriter))
-	pool, err := pgxpool.New(ctx, cfg.DatabaseURL) // connects lazily
+	pool, err := database.OpenPool(ctx, database.PoolParams{Database: cfg.Database}) // connects lazily
 	if err != nil {
-		return nil, fmt.Errorf("opening the database pool: %w", err)
+		return nil, err
 	}
 	version := o.Version
 	if version == "" {
