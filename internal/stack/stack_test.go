@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	sdksfn "github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -23,7 +21,6 @@ import (
 
 	"github.com/aiflow/aiflow/internal/eventstore"
 	"github.com/aiflow/aiflow/internal/lambdaemu"
-	"github.com/aiflow/aiflow/internal/migrate"
 	"github.com/aiflow/aiflow/internal/pgcluster"
 	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
 	"github.com/aiflow/aiflow/internal/stack"
@@ -112,24 +109,6 @@ func TestStackRunsAnExampleStateMachineThroughTheFunctions(t *testing.T) {
 	t.Parallel()
 	b := setup(t, nil)
 	ctx := context.Background()
-
-	// Until the template migrates its own database, migrate it here, as its
-	// master user.
-	sm := secretsmanager.NewFromConfig(b.cfg, func(o *secretsmanager.Options) {
-		o.BaseEndpoint = aws.String(b.stack.Endpoints().SecretsManager)
-	})
-	sec, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("aiflow-DatabaseSecret")})
-	require.NoError(t, err)
-	var master struct{ Username, Password string }
-	require.NoError(t, json.Unmarshal([]byte(aws.ToString(sec.SecretString)), &master))
-	u, err := url.Parse(b.pgURL)
-	require.NoError(t, err)
-	u.User = url.UserPassword(master.Username, master.Password)
-	m, err := migrate.New(u.String())
-	require.NoError(t, err)
-	_, err = m.Up(ctx)
-	require.NoError(t, err)
-	require.NoError(t, m.Close())
 
 	input, err := os.ReadFile(filepath.Join(b.root, "examples", "mocks", "document-summary.input.json"))
 	require.NoError(t, err)
