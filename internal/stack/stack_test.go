@@ -114,7 +114,7 @@ func TestStackRunsAnExampleStateMachineThroughTheFunctions(t *testing.T) {
 	require.NoError(t, err)
 	client := b.sfn()
 	out, err := client.StartExecution(ctx, &sdksfn.StartExecutionInput{
-		StateMachineArn: aws.String("arn:aws:states:us-east-1:123456789012:stateMachine:aiflow-document-summary"),
+		StateMachineArn: aws.String(b.exampleARN(t, "document-summary")),
 		Input:           aws.String(string(input)),
 	})
 	require.NoError(t, err)
@@ -152,4 +152,17 @@ func (b *bundle) requireRecorded(t *testing.T, executionARN, last string) {
 	require.NoError(t, conn.QueryRow(ctx, `SELECT type FROM eventstore.events WHERE stream_id = $1 ORDER BY version LIMIT 1`,
 		eventstore.ExecutionStreamID(executionARN)).Scan(&first))
 	require.Equal(t, "ExecutionStarted", first)
+}
+
+// exampleARN returns the ARN of the example state machine whose name ends
+// with name.
+func (b *bundle) exampleARN(t *testing.T, name string) string {
+	t.Helper()
+	for _, sm := range b.stack.Model().StateMachines {
+		if strings.HasSuffix(sm.Name, "-"+name) {
+			return sm.ARN
+		}
+	}
+	require.FailNow(t, "the template has no example state machine "+name)
+	return ""
 }
