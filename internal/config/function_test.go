@@ -146,6 +146,20 @@ func TestLoadMCPServer(t *testing.T) {
 	require.Equal(t, []string{"AIFLOW_SUPPORT_TOKEN_SECRET", "DATABASE_URL", "AIFLOW_LOG_LEVEL"}, vars(problems(t, err)))
 	require.ErrorContains(t, err, "functions/mcpserver: 3 configuration problems")
 
+	cfg, err = LoadMCPServer(env(map[string]string{
+		"AIFLOW_SUPPORT_TOKEN_SECRET_ARN": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:aiflow/mcp/support-token-AbCdEf",
+		"DATABASE_URL":                    "postgres://aiflow_support@db:5432/aiflow",
+	}))
+	require.NoError(t, err, "the secret's ARN takes the secret's place")
+	require.Equal(t, "arn:aws:secretsmanager:eu-west-1:123456789012:secret:aiflow/mcp/support-token-AbCdEf", cfg.TokenSecretARN)
+	require.Empty(t, cfg.Support.TokenSecret)
+	_, err = LoadMCPServer(env(map[string]string{
+		"AIFLOW_SUPPORT_TOKEN_SECRET_ARN": "aiflow/mcp/support-token",
+		"AIFLOW_SUPPORT_TOKEN_SECRET":     strings.Repeat("k", 40),
+		"DATABASE_URL":                    "postgres://aiflow_support@db:5432/aiflow",
+	}))
+	require.Equal(t, []string{"AIFLOW_SUPPORT_TOKEN_SECRET_ARN"}, vars(problems(t, err)))
+
 	_, err = LoadMCPServer(env(map[string]string{
 		"AIFLOW_SUPPORT_TOKEN_SECRET": "tiny-secret",
 		"DATABASE_URL":                "mysql://root:hunter2@db/x",

@@ -124,8 +124,14 @@ func (c Support) LogValue() slog.Value {
 // MCPServer is the configuration of functions/mcpserver (and `aiflow
 // invoke mcpserver`), the support server behind a Lambda Function URL.
 type MCPServer struct {
-	// Support is the server's own settings; the token secret is required.
+	// Support is the server's own settings; the token secret is required,
+	// from AIFLOW_SUPPORT_TOKEN_SECRET or the secret TokenSecretARN names.
 	Support Support
+	// TokenSecretARN is AIFLOW_SUPPORT_TOKEN_SECRET_ARN: the Secrets
+	// Manager secret (an ARN or a name) holding the token secret, read
+	// when the function starts instead of AIFLOW_SUPPORT_TOKEN_SECRET, so
+	// that the secret never sits in the function's environment.
+	TokenSecretARN string
 	// DatabaseURL is DATABASE_URL, a postgres:// URL. Required.
 	DatabaseURL string
 	// Log is AIFLOW_LOG_LEVEL and AIFLOW_LOG_FORMAT.
@@ -138,7 +144,12 @@ type MCPServer struct {
 // problem is listed in one *Error naming functions/mcpserver.
 func LoadMCPServer(lookup LookupFunc) (MCPServer, error) {
 	r := newReader(lookup)
-	c := MCPServer{Support: readSupport(r, true)}
+	arn := r.string("AIFLOW_SUPPORT_TOKEN_SECRET_ARN", "")
+	c := MCPServer{Support: readSupport(r, arn == ""), TokenSecretARN: arn}
+	if arn != "" && c.Support.TokenSecret != "" {
+		r.problem("AIFLOW_SUPPORT_TOKEN_SECRET_ARN", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:aiflow/mcp/support-token-AbCdEf",
+			"give it or AIFLOW_SUPPORT_TOKEN_SECRET, not both")
+	}
 	v, _ := r.get("DATABASE_URL")
 	if u, err := url.Parse(v); v == "" || err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		r.problem("DATABASE_URL", "postgres://aiflow_support@db.internal:5432/aiflow?sslmode=require", "is not a postgres:// URL")
@@ -155,6 +166,7 @@ func LoadMCPServer(lookup LookupFunc) (MCPServer, error) {
 func (c MCPServer) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.Attr{Key: "support", Value: c.Support.LogValue()},
+		slog.String("token_secret_arn", c.TokenSecretARN),
 		slog.String("database_url", telemetry.RedactURL(c.DatabaseURL)),
 		slog.Any("log", c.Log),
 		slog.String("version", c.Version),
