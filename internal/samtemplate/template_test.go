@@ -284,11 +284,19 @@ func TestStepQueuesAreTheCompilersSubstitutions(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, machines, len(files), "every compiled example is a state machine of the template")
 
-	// The state machines' role may only send messages to those queues.
+	// The state machines' role may only send messages to those queues, and
+	// log and trace (actions that take Resource "*" only).
 	role := tmpl.Resources["StateMachineRole"].Properties
 	var actions, resources []string
 	for _, st := range statements(t, "StateMachineRole", role) {
 		require.Equal(t, "Allow", st["Effect"])
+		if st["Resource"] == "*" {
+			for _, a := range samtemplate.Strings(st["Action"]) {
+				require.True(t, strings.HasPrefix(a, "logs:") || strings.HasPrefix(a, "xray:"), "StateMachineRole may %s", a)
+				require.Contains(t, wildcardResourceActions, a)
+			}
+			continue
+		}
 		actions = append(actions, samtemplate.Strings(st["Action"])...)
 		for _, r := range st["Resource"].([]any) {
 			q, attr := getAtt(r)
@@ -360,6 +368,19 @@ func statements(t *testing.T, id string, props map[string]any) []map[string]any 
 var wildcardResourceActions = map[string]string{
 	"xray:PutTraceSegments":    "X-Ray has no resource-level permissions",
 	"xray:PutTelemetryRecords": "X-Ray has no resource-level permissions",
+	"xray:GetSamplingRules":    "X-Ray has no resource-level permissions",
+	"xray:GetSamplingTargets":  "X-Ray has no resource-level permissions",
+	// A state machine that logs to CloudWatch Logs uses its log delivery,
+	// which takes no resource-level permissions (its caller and its role
+	// both need them).
+	"logs:CreateLogDelivery":        "CloudWatch Logs' log delivery",
+	"logs:GetLogDelivery":           "CloudWatch Logs' log delivery",
+	"logs:UpdateLogDelivery":        "CloudWatch Logs' log delivery",
+	"logs:DeleteLogDelivery":        "CloudWatch Logs' log delivery",
+	"logs:ListLogDeliveries":        "CloudWatch Logs' log delivery",
+	"logs:PutResourcePolicy":        "CloudWatch Logs' log delivery",
+	"logs:DescribeResourcePolicies": "CloudWatch Logs' log delivery",
+	"logs:DescribeLogGroups":        "CloudWatch Logs' log delivery; Describe actions have no resource-level permissions",
 	// Lambda's own VPC policy (AWSLambdaVPCAccessExecutionRole) grants these
 	// on "*": the interfaces do not exist before Lambda makes them.
 	"ec2:CreateNetworkInterface":            "Lambda in a VPC",
@@ -440,16 +461,39 @@ func TestEveryReferenceResolves(t *testing.T) {
 			continue
 		}
 		user := strings.Split(r.Path, "/")
-		if user[0] == "Resources" && tmpl.Resources[user[1]].Condition == res.Condition {
+		if user[0] == "Resources" && implies(tmpl, tmpl.Resources[user[1]].Condition, res.Condition) {
 			continue
 		}
 		if user[0] == "Outputs" {
-			if out, ok := tmpl.Outputs[user[1]].(map[string]any); ok && out["Condition"] == res.Condition {
-				continue
+			if out, ok := tmpl.Outputs[user[1]].(map[string]any); ok {
+				if c, _ := out["Condition"].(string); implies(tmpl, c, res.Condition) {
+					continue
+				}
 			}
 		}
 		require.Contains(t, r.Path, "Fn::If", "%s uses %s, which exists only when %s, outside an !If", r.Path, r.Name, res.Condition)
 	}
+}
+
+// implies reports whether condition c holds only when target does: it is
+// target, or an Fn::And with a condition that implies target.
+func implies(tmpl *samtemplate.Template, c, target string) bool {
+	if c == "" {
+		return false
+	}
+	if c == target {
+		return true
+	}
+	def, _ := tmpl.Conditions[c].(map[string]any)
+	terms, _ := def["Fn::And"].([]any)
+	for _, term := range terms {
+		if m, ok := term.(map[string]any); ok {
+			if name, ok := m["Condition"].(string); ok && implies(tmpl, name, target) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func TestTheAPIIsBehindTheJWTAuthorizer(t *testing.T) {

@@ -35,7 +35,12 @@ func TestDynamicReferences(t *testing.T) {
 func TestReplaceDynamicReferencesInTheRepositoryTemplate(t *testing.T) {
 	t.Parallel()
 	s := loadRepo(t, nil)
-	secret := s.Secrets[0]
+	var secret Secret
+	for _, sc := range s.Secrets {
+		if sc.LogicalID == "DatabaseSecret" {
+			secret = sc
+		}
+	}
 	api, _ := s.Function("ApiFunction")
 	url, err := ReplaceDynamicReferences(api.Environment["DATABASE_URL"], func(r DynamicReference) (string, error) {
 		require.Equal(t, secret.ARN, r.SecretID)

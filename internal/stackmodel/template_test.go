@@ -45,8 +45,11 @@ func TestRepositoryTemplateFunctions(t *testing.T) {
 	t.Parallel()
 	s := loadRepo(t, nil)
 	require.Equal(t, map[string]bool{
-		"CreateDatabase": true, "IsProd": false, "HasOpenAIKey": false, "HasAnthropicKey": false,
-		"DeployExamples": true, "DeploySupportServer": false,
+		"CreateDatabase": true, "IsProd": false, "CreateOpenAIKeySecret": true, "CreateAnthropicKeySecret": true,
+		"DeployExamples": true, "DeploySupportServer": true, "HasSupportTokenSecretArn": false, "CreateSupportTokenSecret": true,
+		"DefaultMcpServers": true, "HasApiReservedConcurrency": false, "HasAiStepReservedConcurrency": false,
+		"HasMcpStepReservedConcurrency": false, "HasMcpServerReservedConcurrency": false, "HasRecorderReservedConcurrency": false,
+		"UseDatabaseProxy": false, "HasAlarmTopic": false,
 	}, s.Conditions)
 	var ids []string
 	for _, f := range s.Functions {
@@ -63,9 +66,32 @@ func TestRepositoryTemplateFunctions(t *testing.T) {
 		require.Contains(t, f.Environment["DATABASE_URL"], ".cluster-", f.LogicalID)
 		require.True(t, strings.HasSuffix(f.Environment["DATABASE_URL"], ":5432/aiflow?sslmode=require"), f.LogicalID)
 	}
-	// The support server is deployed only with its token secret.
-	require.Equal(t, []string{"AiStepFunction", "ApiFunction", "McpStepFunction", "RecorderFunction"}, ids)
-	require.Contains(t, s.Omitted, "McpServerFunction")
+	// The support server is deployed by default, with a generated token
+	// secret it reads at run time.
+	require.Equal(t, []string{"AiStepFunction", "ApiFunction", "McpServerFunction", "McpStepFunction", "RecorderFunction"}, ids)
+	secretARN := func(id string) string {
+		t.Helper()
+		for _, sec := range s.Secrets {
+			if sec.LogicalID == id {
+				return sec.ARN
+			}
+		}
+		require.Failf(t, "no secret", "%s", id)
+		return ""
+	}
+	tokenARN := secretARN("SupportTokenSecret")
+	require.Contains(t, tokenARN, ":secret:aiflow/mcp/support-token-")
+	server, _ := s.Function("McpServerFunction")
+	require.Equal(t, tokenARN, server.Environment["AIFLOW_SUPPORT_TOKEN_SECRET_ARN"])
+	require.NotContains(t, server.Environment, "AIFLOW_SUPPORT_TOKEN_SECRET")
+	for _, f := range s.Functions {
+		for k, v := range f.Environment {
+			if k != "DATABASE_URL" {
+				require.NotContains(t, v, "{{resolve:", "%s of %s: secrets are read at run time", k, f.LogicalID)
+			}
+		}
+		require.Zero(t, f.ReservedConcurrency, "no reserved concurrency by default")
+	}
 
 	api, _ := s.Function("ApiFunction")
 	require.Equal(t, "functions/api", api.Folder)
@@ -78,15 +104,18 @@ func TestRepositoryTemplateFunctions(t *testing.T) {
 		return q.URL
 	}
 	for k, v := range map[string]string{
-		"AIFLOW_AUTH_MODE":              "authorizer",
-		"AIFLOW_AUTH_ISSUER":            "https://issuer.example",
-		"AIFLOW_AUTH_AUDIENCE":          "aiflow,console",
-		"AIFLOW_STATE_MACHINE_PREFIX":   "aiflow-",
-		"AIFLOW_STATE_MACHINE_ROLE_ARN": "arn:aws:iam::123456789012:role/aiflow-StateMachineRole",
-		"AIFLOW_AI_STEP_QUEUE_URL":      queueURL("AiStepQueue"),
-		"AIFLOW_MCP_STEP_QUEUE_URL":     queueURL("McpStepQueue"),
-		"AIFLOW_SERVICE_STEP_QUEUE_URL": queueURL("ServiceStepQueue"),
-		"AIFLOW_APPROVAL_QUEUE_URL":     queueURL("ApprovalQueue"),
+		"AIFLOW_AUTH_MODE":                   "authorizer",
+		"AIFLOW_AUTH_ISSUER":                 "https://issuer.example",
+		"AIFLOW_AUTH_AUDIENCE":               "aiflow,console",
+		"AIFLOW_STATE_MACHINE_PREFIX":        "aiflow-wf-",
+		"AIFLOW_STATE_MACHINE_ROLE_ARN":      "arn:aws:iam::123456789012:role/aiflow-StateMachineRole",
+		"AIFLOW_STATE_MACHINE_LOG_GROUP_ARN": "arn:aws:logs:us-east-1:123456789012:log-group:/aws/vendedlogs/states/aiflow:*",
+		"AIFLOW_STATE_MACHINE_LOG_LEVEL":     "ERROR",
+		"AIFLOW_STATE_MACHINE_TRACING":       "true",
+		"AIFLOW_AI_STEP_QUEUE_URL":           queueURL("AiStepQueue"),
+		"AIFLOW_MCP_STEP_QUEUE_URL":          queueURL("McpStepQueue"),
+		"AIFLOW_SERVICE_STEP_QUEUE_URL":      queueURL("ServiceStepQueue"),
+		"AIFLOW_APPROVAL_QUEUE_URL":          queueURL("ApprovalQueue"),
 	} {
 		require.Equal(t, v, api.Environment[k], k)
 	}
@@ -95,16 +124,24 @@ func TestRepositoryTemplateFunctions(t *testing.T) {
 	ai, _ := s.Function("AiStepFunction")
 	require.Equal(t, "functions/aistep", ai.Folder)
 	require.Equal(t, 300*time.Second, ai.Timeout)
-	require.Equal(t, "bedrock", ai.Environment["AIFLOW_AI_PROVIDERS"])
+	require.Equal(t, "anthropic,openai,bedrock", ai.Environment["AIFLOW_AI_PROVIDERS"])
 	require.Equal(t, "bedrock", ai.Environment["AIFLOW_AI_DEFAULT_PROVIDER"])
-	require.NotContains(t, ai.Environment, "OPENAI_API_KEY", "AWS::NoValue removes it")
+	require.Equal(t, "secretsmanager", ai.Environment["AIFLOW_AI_SECRETS"])
+	require.Equal(t, secretARN("OpenAIApiKeySecret"), ai.Environment["AIFLOW_OPENAI_KEY_SECRET"])
+	require.Equal(t, secretARN("AnthropicApiKeySecret"), ai.Environment["AIFLOW_ANTHROPIC_KEY_SECRET"])
+	require.NotContains(t, ai.Environment, "OPENAI_API_KEY")
 	require.NotContains(t, ai.Environment, "ANTHROPIC_API_KEY")
+	// Both step workers reach the support server at its function URL with
+	// its token secret.
+	servers := `{"support": {"urls": ["` + s.FunctionURLs[0].URL + `"], "token_secret": "` + tokenARN + `"}}`
+	require.Equal(t, servers, ai.Environment["AIFLOW_MCP_SERVERS"])
+	require.Equal(t, "secretsmanager", ai.Environment["AIFLOW_MCP_SECRETS"])
 
 	mcp, _ := s.Function("McpStepFunction")
 	require.Equal(t, "functions/mcpstep", mcp.Folder)
 	require.Equal(t, 120*time.Second, mcp.Timeout)
 	require.Equal(t, 256, mcp.MemoryMB, "from Globals")
-	require.Equal(t, map[string]string{"AIFLOW_MCP_SERVERS": "{}", "AIFLOW_MCP_SECRETS": "secretsmanager"},
+	require.Equal(t, map[string]string{"AIFLOW_MCP_SERVERS": servers, "AIFLOW_MCP_SECRETS": "secretsmanager"},
 		map[string]string{"AIFLOW_MCP_SERVERS": mcp.Environment["AIFLOW_MCP_SERVERS"], "AIFLOW_MCP_SECRETS": mcp.Environment["AIFLOW_MCP_SECRETS"]})
 
 	rec, _ := s.Function("RecorderFunction")
@@ -121,6 +158,8 @@ func TestRepositoryTemplateWithEveryOption(t *testing.T) {
 		"ExistingDatabaseSecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:db",
 		"Stage":                     "prod",
 		"AiStepMaxConcurrency":      "50",
+		"AiStepReservedConcurrency": "60",
+		"McpServers":                `{"desk": {"urls": ["https://desk.example.com/mcp"]}}`,
 	})
 	var ids []string
 	for _, f := range s.Functions {
@@ -131,11 +170,13 @@ func TestRepositoryTemplateWithEveryOption(t *testing.T) {
 	require.Equal(t, []string{"AiStepFunction", "ApiFunction", "McpServerFunction", "McpStepFunction", "RecorderFunction"}, ids)
 	server, _ := s.Function("McpServerFunction")
 	require.Equal(t, "functions/mcpserver", server.Folder)
-	require.Equal(t, "{{resolve:secretsmanager:arn:aws:secretsmanager:us-east-1:123456789012:secret:support-token}}", server.Environment["AIFLOW_SUPPORT_TOKEN_SECRET"])
+	require.Equal(t, "arn:aws:secretsmanager:us-east-1:123456789012:secret:support-token", server.Environment["AIFLOW_SUPPORT_TOKEN_SECRET_ARN"])
 	ai, _ := s.Function("AiStepFunction")
-	require.Equal(t, "{{resolve:secretsmanager:arn:aws:secretsmanager:us-east-1:123456789012:secret:openai}}", ai.Environment["OPENAI_API_KEY"])
-	require.NotContains(t, ai.Environment, "ANTHROPIC_API_KEY")
+	require.Equal(t, "arn:aws:secretsmanager:us-east-1:123456789012:secret:openai", ai.Environment["AIFLOW_OPENAI_KEY_SECRET"])
+	require.Contains(t, ai.Environment["AIFLOW_ANTHROPIC_KEY_SECRET"], ":secret:aiflow/ai/anthropic-api-key-")
+	require.Equal(t, `{"desk": {"urls": ["https://desk.example.com/mcp"]}}`, ai.Environment["AIFLOW_MCP_SERVERS"], "McpServers replaces the support server")
 	require.Equal(t, 50, ai.SQSEvents[0].MaximumConcurrency)
+	require.Equal(t, 60, ai.ReservedConcurrency)
 	require.Equal(t, []FunctionURL{{
 		LogicalID: "McpServerUrl", Function: "McpServerFunction", AuthType: "NONE", InvokeMode: "BUFFERED",
 		URL: s.Outputs["McpServerUrl"].(string),
@@ -143,8 +184,23 @@ func TestRepositoryTemplateWithEveryOption(t *testing.T) {
 	for _, id := range []string{"DatabaseCluster", "DatabaseSecret", "DatabaseInstance"} {
 		require.Contains(t, s.Omitted, id)
 	}
-	require.Empty(t, s.Secrets)
+	var secrets []string
+	for _, sec := range s.Secrets {
+		secrets = append(secrets, sec.LogicalID)
+	}
+	require.Equal(t, []string{"AnthropicApiKeySecret"}, secrets, "only the secrets no parameter names are made")
 	require.Equal(t, "db.example.internal", s.Outputs["DatabaseEndpoint"])
+}
+
+func TestRepositoryTemplateWithTheDatabaseProxyAndWithoutTheSupportServer(t *testing.T) {
+	t.Parallel()
+	s := loadRepo(t, map[string]string{"EnableDatabaseProxy": "true", "DeploySupportServer": "false"})
+	require.True(t, s.Conditions["UseDatabaseProxy"])
+	require.Regexp(t, `^aiflow-db\.proxy-[a-z0-9]+\.us-east-1\.rds\.amazonaws\.com$`, s.Outputs["DatabaseEndpoint"])
+	require.Contains(t, s.Omitted, "McpServerFunction")
+	require.Contains(t, s.Omitted, "SupportTokenSecret")
+	ai, _ := s.Function("AiStepFunction")
+	require.Empty(t, ai.Environment["AIFLOW_MCP_SERVERS"], "no server without the support server")
 }
 
 func TestRepositoryTemplateQueuesAndMappings(t *testing.T) {
@@ -224,8 +280,16 @@ func TestRepositoryTemplateStateMachines(t *testing.T) {
 		}
 		require.True(t, json.Valid([]byte(def)), sm.LogicalID)
 		require.Contains(t, def, "https://sqs.us-east-1.amazonaws.com/123456789012/aiflow-", sm.LogicalID)
+		require.Equal(t, map[string]any{
+			"Level": "ERROR", "IncludeExecutionData": false,
+			"Destinations": []any{map[string]any{"CloudWatchLogsLogGroup": map[string]any{
+				"LogGroupArn": "arn:aws:logs:us-east-1:123456789012:log-group:/aws/vendedlogs/states/aiflow:*",
+			}}},
+		}, sm.Logging, sm.LogicalID)
+		require.True(t, sm.Tracing, sm.LogicalID)
 	}
-	require.ElementsMatch(t, []string{"aiflow-document-summary", "aiflow-incident-enrichment", "aiflow-research-agent", "aiflow-support-triage"}, names)
+	// The API's workflows are aiflow-wf-NAME: no name of theirs is an example's.
+	require.ElementsMatch(t, []string{"aiflow-example-document-summary", "aiflow-example-incident-enrichment", "aiflow-example-research-agent", "aiflow-example-support-triage"}, names)
 
 	s = loadRepo(t, map[string]string{"DeployExamples": "false"})
 	require.Empty(t, s.StateMachines)
@@ -281,9 +345,15 @@ func TestRepositoryTemplateHTTPAPIRuleSecretAndNotRunHere(t *testing.T) {
 	require.Equal(t, 20, tg.MaximumRetryAttempts)
 	require.Equal(t, 24*time.Hour, tg.MaximumEventAge)
 
-	require.Len(t, s.Secrets, 1)
-	sec := s.Secrets[0]
-	require.Equal(t, "DatabaseSecret", sec.LogicalID)
+	var sec Secret
+	var secretIDs []string
+	for _, sc := range s.Secrets {
+		secretIDs = append(secretIDs, sc.LogicalID)
+		if sc.LogicalID == "DatabaseSecret" {
+			sec = sc
+		}
+	}
+	require.ElementsMatch(t, []string{"DatabaseSecret", "OpenAIApiKeySecret", "AnthropicApiKeySecret", "SupportTokenSecret"}, secretIDs)
 	require.Equal(t, "aiflow (aiflow) database master credentials", sec.Description)
 	require.Equal(t, &GenerateSecretString{
 		SecretStringTemplate: `{"username": "aiflow_admin"}`, GenerateStringKey: "password",
@@ -299,6 +369,8 @@ func TestRepositoryTemplateHTTPAPIRuleSecretAndNotRunHere(t *testing.T) {
 		"DatabaseInstance": "AWS::RDS::DBInstance", "StateMachineRole": "AWS::IAM::Role",
 		"ApiLogGroup": "AWS::Logs::LogGroup", "RecorderInvokePermission": "AWS::Lambda::Permission",
 		"RecorderDeadLetterQueuePolicy": "AWS::SQS::QueuePolicy", "DatabaseSecretAttachment": "AWS::SecretsManager::SecretTargetAttachment",
+		"AiStepDeadLetterQueueAlarm": "AWS::CloudWatch::Alarm", "ApiFunctionErrorsAlarm": "AWS::CloudWatch::Alarm",
+		"SupportTriageStateMachineFailedAlarm": "AWS::CloudWatch::Alarm", "StateMachineLogGroup": "AWS::Logs::LogGroup",
 	} {
 		require.Equal(t, typ, notRun[id], id)
 	}
