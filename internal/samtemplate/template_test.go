@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/BurntSushi/toml"
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiflow/aiflow/internal/samtemplate"
@@ -523,6 +524,46 @@ func TestTheAPIIsBehindTheJWTAuthorizer(t *testing.T) {
 			require.Equal(t, "NONE", a["Authorizer"], path)
 		} else {
 			require.False(t, open, "%s keeps the default JWT authorizer", path)
+		}
+	}
+}
+
+// TestSamconfigNeedsOnlyWhatAUserMustGive: no environment of samconfig.toml
+// sets a parameter only its user knows (those without a Default, which
+// `sam deploy --guided` asks for), every parameter it sets is one of the
+// template's, and every build runs make in the source folder, so that sam
+// build copies neither .aiflow/ nor build/.
+func TestSamconfigNeedsOnlyWhatAUserMustGive(t *testing.T) {
+	t.Parallel()
+	tmpl := load(t)
+	var cfg map[string]any
+	_, err := toml.DecodeFile(filepath.Join(root, "samconfig.toml"), &cfg)
+	require.NoError(t, err)
+	require.Equal(t, 0.1, cfg["version"])
+	require.Contains(t, cfg, "default")
+	params := func(env map[string]any, cmd string) map[string]any {
+		c, _ := env[cmd].(map[string]any)
+		p, _ := c["parameters"].(map[string]any)
+		return p
+	}
+	for env, v := range cfg {
+		cmds, ok := v.(map[string]any)
+		if !ok {
+			continue // version
+		}
+		require.Equal(t, true, params(cmds, "build")["build_in_source"], "%s: build.parameters.build_in_source", env)
+		deploy := params(cmds, "deploy")
+		require.Equal(t, "CAPABILITY_IAM", deploy["capabilities"], env)
+		overrides, _ := deploy["parameter_overrides"].(string)
+		if env == "default" {
+			require.Empty(t, overrides, "[default] takes every parameter from the template or from --guided")
+		}
+		for kv := range strings.FieldsSeq(strings.ReplaceAll(overrides, "\\\n", " ")) {
+			name, _, ok := strings.Cut(kv, "=")
+			require.True(t, ok, "%s: %q is not Name=Value", env, kv)
+			p, ok := tmpl.Parameters[name].(map[string]any)
+			require.True(t, ok, "%s: %s is not a parameter of template.yaml", env, name)
+			require.Contains(t, p, "Default", "%s sets %s, which only its user can give (sam deploy --guided asks for it)", env, name)
 		}
 	}
 }
