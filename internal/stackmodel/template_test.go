@@ -49,7 +49,7 @@ func TestRepositoryTemplateFunctions(t *testing.T) {
 		"DeployExamples": true, "DeploySupportServer": true, "HasSupportTokenSecretArn": false, "CreateSupportTokenSecret": true,
 		"DefaultMcpServers": true, "HasApiReservedConcurrency": false, "HasAiStepReservedConcurrency": false,
 		"HasMcpStepReservedConcurrency": false, "HasMcpServerReservedConcurrency": false, "HasRecorderReservedConcurrency": false,
-		"UseDatabaseProxy": false, "HasAlarmTopic": false,
+		"UseDatabaseProxy": false, "HasAlarmTopic": false, "HasAiScript": false,
 	}, s.Conditions)
 	var ids []string
 	for _, f := range s.Functions {
@@ -131,6 +131,7 @@ func TestRepositoryTemplateFunctions(t *testing.T) {
 	require.Equal(t, secretARN("AnthropicApiKeySecret"), ai.Environment["AIFLOW_ANTHROPIC_KEY_SECRET"])
 	require.NotContains(t, ai.Environment, "OPENAI_API_KEY")
 	require.NotContains(t, ai.Environment, "ANTHROPIC_API_KEY")
+	require.NotContains(t, ai.Environment, "AIFLOW_AI_SCRIPT")
 	// Both step workers reach the support server at its function URL with
 	// its token secret.
 	servers := `{"support": {"urls": ["` + s.FunctionURLs[0].URL + `"], "token_secret": "` + tokenARN + `"}}`
@@ -192,15 +193,18 @@ func TestRepositoryTemplateWithEveryOption(t *testing.T) {
 	require.Equal(t, "db.example.internal", s.Outputs["DatabaseEndpoint"])
 }
 
-func TestRepositoryTemplateWithTheDatabaseProxyAndWithoutTheSupportServer(t *testing.T) {
+func TestRepositoryTemplateWithTheDatabaseProxyScriptedModelsAndNoSupportServer(t *testing.T) {
 	t.Parallel()
-	s := loadRepo(t, map[string]string{"EnableDatabaseProxy": "true", "DeploySupportServer": "false"})
+	s := loadRepo(t, map[string]string{"EnableDatabaseProxy": "true", "DeploySupportServer": "false",
+		"AiProviders": "scripted", "AiDefaultProvider": "scripted", "AiScript": "/srv/aiflow/scripted.yaml"})
 	require.True(t, s.Conditions["UseDatabaseProxy"])
 	require.Regexp(t, `^aiflow-db\.proxy-[a-z0-9]+\.us-east-1\.rds\.amazonaws\.com$`, s.Outputs["DatabaseEndpoint"])
 	require.Contains(t, s.Omitted, "McpServerFunction")
 	require.Contains(t, s.Omitted, "SupportTokenSecret")
 	ai, _ := s.Function("AiStepFunction")
 	require.Empty(t, ai.Environment["AIFLOW_MCP_SERVERS"], "no server without the support server")
+	require.Equal(t, "scripted", ai.Environment["AIFLOW_AI_PROVIDERS"])
+	require.Equal(t, "/srv/aiflow/scripted.yaml", ai.Environment["AIFLOW_AI_SCRIPT"])
 }
 
 func TestRepositoryTemplateQueuesAndMappings(t *testing.T) {
