@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -400,6 +401,9 @@ func (m *machineRecorder) UpdateStateMachine(ctx context.Context, in sfn.UpdateS
 	return m.Engine.UpdateStateMachine(ctx, in)
 }
 
+// loggedRuns numbers the runs of TestPublishSetsLoggingAndTracing.
+var loggedRuns atomic.Int64
+
 // TestPublishSetsLoggingAndTracing: every state machine the service creates
 // or updates gets the options' logging and tracing.
 func TestPublishSetsLoggingAndTracing(t *testing.T) {
@@ -410,9 +414,12 @@ func TestPublishSetsLoggingAndTracing(t *testing.T) {
 	logs := &sfn.LoggingConfiguration{Level: "ERROR", LogGroupARN: "arn:aws:logs:us-east-1:123456789012:log-group:states:*"}
 	svc := control.New(control.Options{Store: b.store, Engine: rec, QueueURLs: b.urls, NowFunc: func() time.Time { return t0 },
 		StateMachineLogging: logs, StateMachineTracing: true})
-	_, err := svc.Publish(ctx, control.PublishParams{Definition: []byte(holdWorkflow("logged")), Principal: "ada"})
+	// The package's database outlives a run (go test -count): a name of
+	// its own each run.
+	name := fmt.Sprintf("logged-%d", loggedRuns.Add(1))
+	_, err := svc.Publish(ctx, control.PublishParams{Definition: []byte(holdWorkflow(name)), Principal: "ada"})
 	require.NoError(t, err)
-	_, err = svc.Publish(ctx, control.PublishParams{Definition: []byte(strings.Replace(holdWorkflow("logged"), "Go on", "Carry on", 1)), Principal: "ada"})
+	_, err = svc.Publish(ctx, control.PublishParams{Definition: []byte(strings.Replace(holdWorkflow(name), "Go on", "Carry on", 1)), Principal: "ada"})
 	require.NoError(t, err)
 	require.Len(t, rec.creates, 1)
 	require.Equal(t, logs, rec.creates[0].Logging)
