@@ -1,9 +1,11 @@
 # aiflow's build. Every target runs on a fresh machine with Go and the
-# PostgreSQL server binaries; nothing else needs to be installed or running.
+# PostgreSQL server binaries, but lint, which also needs cfn-lint (1.51 or
+# later); nothing else needs to be installed or running.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 GO ?= go
+CFN_LINT ?= cfn-lint
 
 # Lambda functions: SAM logical id, then the folder under functions/.
 FUNCTIONS := ApiFunction:api AiStepFunction:aistep McpStepFunction:mcpstep McpServerFunction:mcpserver RecorderFunction:recorder MigrateFunction:migrate
@@ -51,13 +53,16 @@ cover:
 	$(MAKE) --no-print-directory test COVERPROFILE=$(COVER_OUT)
 	$(GO) run ./internal/coverfloor -profile $(COVER_OUT) -floor $(COVER_FLOOR) $(COVER_CORE)
 
-## lint: gofmt, go vet, staticcheck, the architecture's package rules and package comments (internal/archtest)
+## lint: gofmt, go vet, staticcheck, the architecture's package rules and package comments (internal/archtest),
+##       and cfn-lint on template.yaml (no error and no warning)
 lint:
 	@unformatted="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './build/*'))"; \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
 	$(GO) test -count=1 ./internal/archtest
+	@command -v $(CFN_LINT) >/dev/null || { echo "$(CFN_LINT) is not installed; make lint checks template.yaml with it: pip install cfn-lint (1.51 or later)"; exit 1; }
+	$(CFN_LINT) template.yaml
 
 ## build: every Lambda as build/<LogicalId>/bootstrap (linux/arm64)
 build:

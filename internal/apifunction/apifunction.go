@@ -17,6 +17,7 @@ import (
 	"github.com/aiflow/aiflow/internal/database"
 	"github.com/aiflow/aiflow/internal/eventstore"
 	"github.com/aiflow/aiflow/internal/httpapi"
+	"github.com/aiflow/aiflow/internal/sfn"
 	"github.com/aiflow/aiflow/internal/steps/detailstore"
 	"github.com/aiflow/aiflow/internal/telemetry"
 	"github.com/aiflow/aiflow/internal/workflow"
@@ -104,6 +105,8 @@ func New(ctx context.Context, o Options) (*Function, error) {
 		QueueURLs:           queues,
 		StateMachinePrefix:  cfg.StateMachinePrefix,
 		StateMachineRoleARN: cfg.StateMachineRoleARN,
+		StateMachineLogging: stateMachineLogging(cfg.StateMachineLogs),
+		StateMachineTracing: cfg.StateMachineTracing,
 	})
 	return &Function{
 		Entry: &httpapi.Entry{
@@ -112,4 +115,13 @@ func New(ctx context.Context, o Options) (*Function, error) {
 		},
 		Close: pool.Close,
 	}, nil
+}
+
+// stateMachineLogging is the logging of published state machines: none
+// without a log group.
+func stateMachineLogging(c config.StateMachineLogs) *sfn.LoggingConfiguration {
+	if c.LogGroupARN == "" {
+		return nil
+	}
+	return &sfn.LoggingConfiguration{Level: c.Level, IncludeExecutionData: c.IncludeExecutionData, LogGroupARN: c.LogGroupARN}
 }

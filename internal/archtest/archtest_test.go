@@ -141,7 +141,7 @@ var importRules = []importRule{
 		forbidden: func(_, imp string) bool { return under(imp, modelSDKs...) },
 	},
 	{
-		name:      "the ai worker's wiring makes no MCP client of its own",
+		name:      "the ai worker's wiring makes no MCP client of its own: its agents' tools run on the pool stepworker builds for both workers",
 		packages:  mod("internal/stepworker/aiworker"),
 		forbidden: func(_, imp string) bool { return imp == m+"internal/mcpclient" },
 	},

@@ -108,10 +108,12 @@ func fail(op string, err error) error {
 // CreateStateMachine creates a state machine.
 func (c *Client) CreateStateMachine(ctx context.Context, in sfn.CreateStateMachineInput) (sfn.CreateStateMachineOutput, error) {
 	out, err := c.sfn.CreateStateMachine(ctx, &sdksfn.CreateStateMachineInput{
-		Name:       aws.String(in.Name),
-		Definition: aws.String(in.Definition),
-		RoleArn:    aws.String(in.RoleARN),
-		Type:       types.StateMachineType(in.Type),
+		Name:                 aws.String(in.Name),
+		Definition:           aws.String(in.Definition),
+		RoleArn:              aws.String(in.RoleARN),
+		Type:                 types.StateMachineType(in.Type),
+		LoggingConfiguration: logging(in.Logging),
+		TracingConfiguration: tracing(&in.Tracing),
 	})
 	if err != nil {
 		return sfn.CreateStateMachineOutput{}, fail("CreateStateMachine", err)
@@ -122,12 +124,35 @@ func (c *Client) CreateStateMachine(ctx context.Context, in sfn.CreateStateMachi
 	}, nil
 }
 
-// UpdateStateMachine changes a state machine's definition or role.
+// logging is the SDK's form of c; nil stays nil.
+func logging(c *sfn.LoggingConfiguration) *types.LoggingConfiguration {
+	if c == nil {
+		return nil
+	}
+	out := &types.LoggingConfiguration{Level: types.LogLevel(c.Level), IncludeExecutionData: c.IncludeExecutionData}
+	if c.LogGroupARN != "" {
+		out.Destinations = []types.LogDestination{{CloudWatchLogsLogGroup: &types.CloudWatchLogsLogGroup{LogGroupArn: aws.String(c.LogGroupARN)}}}
+	}
+	return out
+}
+
+// tracing is the SDK's form of enabled; nil stays nil.
+func tracing(enabled *bool) *types.TracingConfiguration {
+	if enabled == nil {
+		return nil
+	}
+	return &types.TracingConfiguration{Enabled: *enabled}
+}
+
+// UpdateStateMachine changes a state machine's definition, role, logging
+// or tracing.
 func (c *Client) UpdateStateMachine(ctx context.Context, in sfn.UpdateStateMachineInput) (sfn.UpdateStateMachineOutput, error) {
 	out, err := c.sfn.UpdateStateMachine(ctx, &sdksfn.UpdateStateMachineInput{
-		StateMachineArn: aws.String(in.StateMachineARN),
-		Definition:      in.Definition,
-		RoleArn:         in.RoleARN,
+		StateMachineArn:      aws.String(in.StateMachineARN),
+		Definition:           in.Definition,
+		RoleArn:              in.RoleARN,
+		LoggingConfiguration: logging(in.Logging),
+		TracingConfiguration: tracing(in.Tracing),
 	})
 	if err != nil {
 		return sfn.UpdateStateMachineOutput{}, fail("UpdateStateMachine", err)

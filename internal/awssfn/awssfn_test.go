@@ -2,7 +2,9 @@ package awssfn_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -216,4 +218,51 @@ func TestPageSizeBeyondInt32IsRefused(t *testing.T) {
 	require.ErrorAs(t, err, &ae)
 	require.Equal(t, sfn.CodeValidation, ae.Code)
 	require.Contains(t, ae.Message, "maxResults")
+}
+
+// TestStateMachineLoggingAndTracing: the logging and tracing of a create
+// and an update reach Step Functions in its wire format; an update that
+// names neither leaves them out.
+func TestStateMachineLoggingAndTracing(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	bodies := map[string]map[string]any{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body map[string]any
+		require.NoError(t, json.NewDecoder(r.Body).Decode(&body))
+		op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "AWSStepFunctions.")
+		mu.Lock()
+		if _, ok := bodies[op]; ok {
+			op += "-again"
+		}
+		bodies[op] = body
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+		_, _ = io.WriteString(w, `{"stateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:m", "creationDate": 1, "updateDate": 1}`)
+	}))
+	t.Cleanup(srv.Close)
+	c, err := awssfn.NewClient(t.Context(), srv.URL, "")
+	require.NoError(t, err)
+	a := awssfn.New(c)
+	logs := &sfn.LoggingConfiguration{Level: "ERROR", LogGroupARN: "arn:aws:logs:us-east-1:123456789012:log-group:/aws/vendedlogs/states/aiflow:*"}
+	_, err = a.CreateStateMachine(t.Context(), sfn.CreateStateMachineInput{Name: "m", Definition: "{}", RoleARN: "r", Logging: logs, Tracing: true})
+	require.NoError(t, err)
+	on := true
+	_, err = a.UpdateStateMachine(t.Context(), sfn.UpdateStateMachineInput{StateMachineARN: "arn:aws:states:us-east-1:123456789012:stateMachine:m", Logging: logs, Tracing: &on})
+	require.NoError(t, err)
+	_, err = a.UpdateStateMachine(t.Context(), sfn.UpdateStateMachineInput{StateMachineARN: "arn:aws:states:us-east-1:123456789012:stateMachine:m"})
+	require.NoError(t, err)
+
+	// includeExecutionData false is the API's default, which the SDK
+	// leaves out.
+	wantLogs := map[string]any{
+		"level":        "ERROR",
+		"destinations": []any{map[string]any{"cloudWatchLogsLogGroup": map[string]any{"logGroupArn": logs.LogGroupARN}}},
+	}
+	for _, op := range []string{"CreateStateMachine", "UpdateStateMachine"} {
+		require.Equal(t, wantLogs, bodies[op]["loggingConfiguration"], op)
+		require.Equal(t, map[string]any{"enabled": true}, bodies[op]["tracingConfiguration"], op)
+	}
+	require.NotContains(t, bodies["UpdateStateMachine-again"], "loggingConfiguration")
+	require.NotContains(t, bodies["UpdateStateMachine-again"], "tracingConfiguration")
 }

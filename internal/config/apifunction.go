@@ -21,8 +21,28 @@ type APIFunction struct {
 	// StateMachineRoleARN is AIFLOW_STATE_MACHINE_ROLE_ARN, the role state
 	// machines run with.
 	StateMachineRoleARN string
+	// StateMachineLogs is how published state machines log their
+	// executions.
+	StateMachineLogs StateMachineLogs
+	// StateMachineTracing is AIFLOW_STATE_MACHINE_TRACING: X-Ray tracing
+	// of published state machines (default false).
+	StateMachineTracing bool
 	// Version is AWS_LAMBDA_FUNCTION_VERSION, which /healthz reports.
 	Version string
+}
+
+// StateMachineLogs is the CloudWatch Logs logging of published state
+// machines.
+type StateMachineLogs struct {
+	// LogGroupARN is AIFLOW_STATE_MACHINE_LOG_GROUP_ARN, the log group's
+	// ARN (ending in ":*"); empty logs nothing.
+	LogGroupARN string
+	// Level is AIFLOW_STATE_MACHINE_LOG_LEVEL: ALL, ERROR (the default),
+	// FATAL or OFF.
+	Level string
+	// IncludeExecutionData is AIFLOW_STATE_MACHINE_LOG_EXECUTION_DATA:
+	// whether the states' input and output are logged (default false).
+	IncludeExecutionData bool
 }
 
 // StepQueues are the URLs of the step queues, by kind of step.
@@ -55,6 +75,12 @@ func LoadAPIFunction(lookup LookupFunc) (APIFunction, error) {
 		},
 		StateMachinePrefix:  r.string("AIFLOW_STATE_MACHINE_PREFIX", ""),
 		StateMachineRoleARN: r.string("AIFLOW_STATE_MACHINE_ROLE_ARN", ""),
+		StateMachineLogs: StateMachineLogs{
+			LogGroupARN:          r.string("AIFLOW_STATE_MACHINE_LOG_GROUP_ARN", ""),
+			Level:                r.enum("AIFLOW_STATE_MACHINE_LOG_LEVEL", "ERROR", "ALL", "ERROR", "FATAL", "OFF"),
+			IncludeExecutionData: r.bool("AIFLOW_STATE_MACHINE_LOG_EXECUTION_DATA", false),
+		},
+		StateMachineTracing: r.bool("AIFLOW_STATE_MACHINE_TRACING", false),
 		Version:             r.string("AWS_LAMBDA_FUNCTION_VERSION", ""),
 	}
 	return c, r.err("functions/api")
@@ -73,6 +99,10 @@ func (c APIFunction) LogValue() slog.Value {
 		slog.String("approval_queue_url", c.Queues.Approval),
 		slog.String("state_machine_prefix", c.StateMachinePrefix),
 		slog.String("state_machine_role_arn", c.StateMachineRoleARN),
+		slog.String("state_machine_log_group_arn", c.StateMachineLogs.LogGroupARN),
+		slog.String("state_machine_log_level", c.StateMachineLogs.Level),
+		slog.Bool("state_machine_log_execution_data", c.StateMachineLogs.IncludeExecutionData),
+		slog.Bool("state_machine_tracing", c.StateMachineTracing),
 		slog.String("version", c.Version),
 	)
 }

@@ -52,17 +52,21 @@ func TestLoadAPIFunction(t *testing.T) {
 	t.Run("Values", func(t *testing.T) {
 		t.Parallel()
 		cfg, err := LoadAPIFunction(env(map[string]string{
-			"DATABASE_URL":                  "postgres://aiflow_api:secret@db/aiflow",
-			"AIFLOW_AUTH_MODE":              "authorizer",
-			"AIFLOW_SFN_ENDPOINT":           "http://127.0.0.1:8083",
-			"AIFLOW_AI_STEP_QUEUE_URL":      "https://sqs.us-east-1.amazonaws.com/123456789012/ai",
-			"AIFLOW_MCP_STEP_QUEUE_URL":     "https://sqs.us-east-1.amazonaws.com/123456789012/mcp",
-			"AIFLOW_SERVICE_STEP_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/service",
-			"AIFLOW_APPROVAL_QUEUE_URL":     "https://sqs.us-east-1.amazonaws.com/123456789012/approval",
-			"AIFLOW_STATE_MACHINE_PREFIX":   "aiflow-prod-",
-			"AIFLOW_STATE_MACHINE_ROLE_ARN": "arn:aws:iam::123456789012:role/aiflow-sfn",
-			"AWS_LAMBDA_FUNCTION_VERSION":   "7",
-			"AWS_LAMBDA_FUNCTION_NAME":      "aiflow-api",
+			"DATABASE_URL":                            "postgres://aiflow_api:secret@db/aiflow",
+			"AIFLOW_AUTH_MODE":                        "authorizer",
+			"AIFLOW_SFN_ENDPOINT":                     "http://127.0.0.1:8083",
+			"AIFLOW_AI_STEP_QUEUE_URL":                "https://sqs.us-east-1.amazonaws.com/123456789012/ai",
+			"AIFLOW_MCP_STEP_QUEUE_URL":               "https://sqs.us-east-1.amazonaws.com/123456789012/mcp",
+			"AIFLOW_SERVICE_STEP_QUEUE_URL":           "https://sqs.us-east-1.amazonaws.com/123456789012/service",
+			"AIFLOW_APPROVAL_QUEUE_URL":               "https://sqs.us-east-1.amazonaws.com/123456789012/approval",
+			"AIFLOW_STATE_MACHINE_PREFIX":             "aiflow-prod-",
+			"AIFLOW_STATE_MACHINE_ROLE_ARN":           "arn:aws:iam::123456789012:role/aiflow-sfn",
+			"AIFLOW_STATE_MACHINE_LOG_GROUP_ARN":      "arn:aws:logs:us-east-1:123456789012:log-group:/aws/vendedlogs/states/aiflow-prod:*",
+			"AIFLOW_STATE_MACHINE_LOG_LEVEL":          "all",
+			"AIFLOW_STATE_MACHINE_LOG_EXECUTION_DATA": "true",
+			"AIFLOW_STATE_MACHINE_TRACING":            "true",
+			"AWS_LAMBDA_FUNCTION_VERSION":             "7",
+			"AWS_LAMBDA_FUNCTION_NAME":                "aiflow-api",
 		}))
 		require.NoError(t, err)
 		require.Equal(t, "postgres://aiflow_api:secret@db/aiflow", cfg.Database.URL)
@@ -78,6 +82,10 @@ func TestLoadAPIFunction(t *testing.T) {
 		}, cfg.Queues)
 		require.Equal(t, "aiflow-prod-", cfg.StateMachinePrefix)
 		require.Equal(t, "arn:aws:iam::123456789012:role/aiflow-sfn", cfg.StateMachineRoleARN)
+		require.Equal(t, StateMachineLogs{
+			LogGroupARN: "arn:aws:logs:us-east-1:123456789012:log-group:/aws/vendedlogs/states/aiflow-prod:*", Level: "ALL", IncludeExecutionData: true,
+		}, cfg.StateMachineLogs)
+		require.True(t, cfg.StateMachineTracing)
 		require.Equal(t, "7", cfg.Version)
 		require.NotContains(t, cfg.LogValue().String(), "secret@")
 	})
@@ -145,6 +153,20 @@ func TestLoadMCPServer(t *testing.T) {
 	_, err = LoadMCPServer(env(map[string]string{"AIFLOW_LOG_LEVEL": "loud"}))
 	require.Equal(t, []string{"AIFLOW_SUPPORT_TOKEN_SECRET", "DATABASE_URL", "AIFLOW_LOG_LEVEL"}, vars(problems(t, err)))
 	require.ErrorContains(t, err, "functions/mcpserver: 3 configuration problems")
+
+	cfg, err = LoadMCPServer(env(map[string]string{
+		"AIFLOW_SUPPORT_TOKEN_SECRET_ARN": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:aiflow/mcp/support-token-AbCdEf",
+		"DATABASE_URL":                    "postgres://aiflow_support@db:5432/aiflow",
+	}))
+	require.NoError(t, err, "the secret's ARN takes the secret's place")
+	require.Equal(t, "arn:aws:secretsmanager:eu-west-1:123456789012:secret:aiflow/mcp/support-token-AbCdEf", cfg.TokenSecretARN)
+	require.Empty(t, cfg.Support.TokenSecret)
+	_, err = LoadMCPServer(env(map[string]string{
+		"AIFLOW_SUPPORT_TOKEN_SECRET_ARN": "aiflow/mcp/support-token",
+		"AIFLOW_SUPPORT_TOKEN_SECRET":     strings.Repeat("k", 40),
+		"DATABASE_URL":                    "postgres://aiflow_support@db:5432/aiflow",
+	}))
+	require.Equal(t, []string{"AIFLOW_SUPPORT_TOKEN_SECRET_ARN"}, vars(problems(t, err)))
 
 	_, err = LoadMCPServer(env(map[string]string{
 		"AIFLOW_SUPPORT_TOKEN_SECRET": "tiny-secret",

@@ -146,6 +146,11 @@ type AIStep struct {
 	Secrets SecretStore
 	// OpenAI and Anthropic are how those providers are reached.
 	OpenAI, Anthropic ModelAPI
+	// Tools are the MCP servers agent steps call their tools on, read as
+	// for the mcp step worker (AIFLOW_MCP_CONFIG, AIFLOW_MCP_SERVERS,
+	// AIFLOW_MCP_SECRETS, AIFLOW_MCP_PINS); with none, a step with tools
+	// fails with AI.ToolUnavailable.
+	Tools MCPClients
 }
 
 // DefaultAIMaxAttempts is AIStep.MaxAttempts when AIFLOW_AI_MAX_ATTEMPTS is
@@ -172,6 +177,7 @@ func LoadAIStep(lookup LookupFunc) (AIStep, error) {
 		Secrets:              r.secretStore("AIFLOW_AI_SECRETS"),
 		OpenAI:               r.modelAPI("OPENAI", "openai-api-key"),
 		Anthropic:            r.modelAPI("ANTHROPIC", "anthropic-api-key"),
+		Tools:                readMCPClients(r),
 	}
 	if d := r.string("AIFLOW_AI_DEFAULT_PROVIDER", ""); d != "" {
 		if !slices.Contains(c.Providers, d) {
@@ -192,7 +198,7 @@ func LoadAIStep(lookup LookupFunc) (AIStep, error) {
 // LogValue shows the configuration in logs without the database password
 // and with the keys reduced to whether they are set.
 func (c AIStep) LogValue() slog.Value {
-	return slog.GroupValue(append(c.logAttrs(),
+	return slog.GroupValue(append(append(c.logAttrs(),
 		slog.String("providers", strings.Join(c.Providers, ",")),
 		slog.String("default_provider", c.DefaultProvider),
 		slog.Int("prices", len(c.Prices)),
@@ -202,7 +208,7 @@ func (c AIStep) LogValue() slog.Value {
 		slog.String("secrets", string(c.Secrets)),
 		slog.Bool("openai_key_set", c.OpenAI.APIKey != ""),
 		slog.Bool("anthropic_key_set", c.Anthropic.APIKey != ""),
-	)...)
+	), c.Tools.logAttrs()...)...)
 }
 
 // modelAPI reads <PROVIDER>_API_KEY, <PROVIDER>_BASE_URL and
@@ -221,6 +227,13 @@ func (r *reader) modelAPI(provider, defSecret string) ModelAPI {
 // and `aiflow invoke mcpstep`).
 type MCPStep struct {
 	Step
+	MCPClients
+}
+
+// MCPClients is how a step worker reaches the MCP servers: the mcp step
+// worker for its steps, the ai step worker for its agents' tools. Both
+// read the same variables.
+type MCPClients struct {
 	// Sources are AIFLOW_MCP_CONFIG, a file (YAML or JSON) of the MCP
 	// servers, and AIFLOW_MCP_SERVERS, servers inline (a JSON object of
 	// server configurations by name, which win over the file's).
@@ -234,6 +247,32 @@ type MCPStep struct {
 	Pins string
 }
 
+// readMCPClients reads the variables of MCPClients.
+func readMCPClients(r *reader) MCPClients {
+	c := MCPClients{
+		Sources: mcpconfig.Sources{
+			File:    r.string(mcpconfig.EnvConfigFile, ""),
+			Servers: r.string(mcpconfig.EnvServers, ""),
+		},
+		Secrets: r.secretStore("AIFLOW_MCP_SECRETS"),
+		Pins:    r.string("AIFLOW_MCP_PINS", ""),
+	}
+	c.MCP = r.mcpServers(c.Sources)
+	return c
+}
+
+// logAttrs are the attributes of MCPClients in a LogValue: the servers
+// are reduced to their names (inline ones may hold tokens in their env).
+func (c MCPClients) logAttrs() []slog.Attr {
+	return []slog.Attr{
+		slog.String("mcp_config", c.Sources.File),
+		slog.Bool("mcp_servers_set", c.Sources.Servers != ""),
+		slog.String("mcp_servers", strings.Join(slices.Sorted(maps.Keys(c.MCP.Servers)), ",")),
+		slog.String("mcp_secrets", string(c.Secrets)),
+		slog.String("mcp_pins", c.Pins),
+	}
+}
+
 // exampleMCPServers is the example shown for a bad AIFLOW_MCP_SERVERS.
 const exampleMCPServers = `{"desk": {"urls": ["https://desk.example.com/mcp"]}}`
 
@@ -243,16 +282,7 @@ const exampleMCPServers = `{"desk": {"urls": ["https://desk.example.com/mcp"]}}`
 // with an MCPStep that holds defaults in their place.
 func LoadMCPStep(lookup LookupFunc) (MCPStep, error) {
 	r := newReader(lookup)
-	c := MCPStep{
-		Step: readStep(r),
-		Sources: mcpconfig.Sources{
-			File:    r.string(mcpconfig.EnvConfigFile, ""),
-			Servers: r.string(mcpconfig.EnvServers, ""),
-		},
-		Secrets: r.secretStore("AIFLOW_MCP_SECRETS"),
-		Pins:    r.string("AIFLOW_MCP_PINS", ""),
-	}
-	c.MCP = r.mcpServers(c.Sources)
+	c := MCPStep{Step: readStep(r), MCPClients: readMCPClients(r)}
 	return c, r.err("functions/mcpstep")
 }
 
@@ -290,13 +320,7 @@ func (r *reader) mcpServers(src mcpconfig.Sources) mcpconfig.Config {
 // the servers are reduced to their names (inline ones may hold tokens in
 // their env).
 func (c MCPStep) LogValue() slog.Value {
-	return slog.GroupValue(append(c.logAttrs(),
-		slog.String("mcp_config", c.Sources.File),
-		slog.Bool("mcp_servers_set", c.Sources.Servers != ""),
-		slog.String("servers", strings.Join(slices.Sorted(maps.Keys(c.MCP.Servers)), ",")),
-		slog.String("secrets", string(c.Secrets)),
-		slog.String("pins", c.Pins),
-	)...)
+	return slog.GroupValue(append(c.Step.logAttrs(), c.MCPClients.logAttrs()...)...)
 }
 
 // wholeNumber returns the value of key as a decimal integer from lo to hi,

@@ -30,6 +30,7 @@ func TestLoadAIStepDefaults(t *testing.T) {
 		Secrets:     SecretsEnv,
 		OpenAI:      ModelAPI{KeySecret: "openai-api-key", KeySecretVar: "AIFLOW_OPENAI_KEY_SECRET"},
 		Anthropic:   ModelAPI{KeySecret: "anthropic-api-key", KeySecretVar: "AIFLOW_ANTHROPIC_KEY_SECRET"},
+		Tools:       MCPClients{MCP: mcpconfig.Config{Servers: map[string]mcpconfig.ServerConfig{}}, Secrets: SecretsEnv},
 	}, c)
 }
 
@@ -75,6 +76,7 @@ func TestLoadAIStepReadsEverything(t *testing.T) {
 		OpenAI:               ModelAPI{APIKey: "sk-openai", BaseURL: "http://127.0.0.1:4010/v1", KeySecret: "openai-api-key", KeySecretVar: "AIFLOW_OPENAI_KEY_SECRET"},
 		Anthropic: ModelAPI{BaseURL: "http://127.0.0.1:4011", KeySecretVar: "AIFLOW_ANTHROPIC_KEY_SECRET",
 			KeySecret: "arn:aws:secretsmanager:us-east-1:123456789012:secret:anthropic"},
+		Tools: MCPClients{MCP: mcpconfig.Config{Servers: map[string]mcpconfig.ServerConfig{}}, Secrets: SecretsEnv},
 	}, c)
 }
 
@@ -117,6 +119,27 @@ func TestAIStepLogValueHidesSecrets(t *testing.T) {
 	require.NotContains(t, fmt.Sprintf("%v %+v", c, c), "sk-", "the keys are telemetry.Secret")
 }
 
+func TestLoadAIStepReadsTheMCPServersOfItsTools(t *testing.T) {
+	t.Parallel()
+	c, err := LoadAIStep(env(map[string]string{
+		"AIFLOW_MCP_SERVERS": `{"support": {"urls": ["https://support.example.com/mcp"], "token_secret": "aiflow/mcp/support-token"}}`,
+		"AIFLOW_MCP_SECRETS": "secretsmanager",
+		"AIFLOW_MCP_PINS":    "pins.json",
+	}))
+	require.NoError(t, err)
+	require.Equal(t, map[string]mcpconfig.ServerConfig{
+		"support": {URLs: []string{"https://support.example.com/mcp"}, TokenSecret: "aiflow/mcp/support-token"},
+	}, c.Tools.MCP.Servers)
+	require.Equal(t, SecretsManager, c.Tools.Secrets)
+	require.Equal(t, SecretsEnv, c.Secrets, "the providers' keys have their own store")
+	require.Equal(t, "pins.json", c.Tools.Pins)
+	require.Contains(t, c.LogValue().String(), "mcp_servers=support")
+
+	_, err = LoadAIStep(env(map[string]string{"AIFLOW_MCP_SERVERS": `{"x": {"bogus": 1}}`}))
+	require.ErrorContains(t, err, "functions/aistep: 1 configuration problem")
+	require.ErrorContains(t, err, "AIFLOW_MCP_SERVERS")
+}
+
 func TestLoadMCPStep(t *testing.T) {
 	t.Parallel()
 	t.Run("Defaults", func(t *testing.T) {
@@ -124,9 +147,11 @@ func TestLoadMCPStep(t *testing.T) {
 		c, err := LoadMCPStep(env(nil))
 		require.NoError(t, err)
 		require.Equal(t, MCPStep{
-			Step:    Step{Log: Log{Level: slog.LevelInfo, Format: "auto"}, Heartbeat: 20 * time.Second, DeadlineMargin: 3 * time.Second},
-			MCP:     mcpconfig.Config{Servers: map[string]mcpconfig.ServerConfig{}},
-			Secrets: SecretsEnv,
+			Step: Step{Log: Log{Level: slog.LevelInfo, Format: "auto"}, Heartbeat: 20 * time.Second, DeadlineMargin: 3 * time.Second},
+			MCPClients: MCPClients{
+				MCP:     mcpconfig.Config{Servers: map[string]mcpconfig.ServerConfig{}},
+				Secrets: SecretsEnv,
+			},
 		}, c)
 	})
 	t.Run("Values", func(t *testing.T) {
@@ -180,7 +205,7 @@ func TestLoadMCPStep(t *testing.T) {
 	})
 	t.Run("LogValueHidesInlineServers", func(t *testing.T) {
 		t.Parallel()
-		c := MCPStep{Sources: mcpconfig.Sources{Servers: `{"x": {"command": "x", "env": {"TOKEN": "hunter2"}}}`}, Step: Step{Database: Database{URL: "postgres://u:hunter2@db/x"}}}
+		c := MCPStep{MCPClients: MCPClients{Sources: mcpconfig.Sources{Servers: `{"x": {"command": "x", "env": {"TOKEN": "hunter2"}}}`}}, Step: Step{Database: Database{URL: "postgres://u:hunter2@db/x"}}}
 		require.NotContains(t, c.LogValue().String(), "hunter2")
 	})
 }

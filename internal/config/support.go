@@ -123,8 +123,14 @@ func (c Support) LogValue() slog.Value {
 // MCPServer is the configuration of functions/mcpserver (and `aiflow
 // invoke mcpserver`), the support server behind a Lambda Function URL.
 type MCPServer struct {
-	// Support is the server's own settings; the token secret is required.
+	// Support is the server's own settings; the token secret is required,
+	// from AIFLOW_SUPPORT_TOKEN_SECRET or the secret TokenSecretARN names.
 	Support Support
+	// TokenSecretARN is AIFLOW_SUPPORT_TOKEN_SECRET_ARN: the Secrets
+	// Manager secret (an ARN or a name) holding the token secret, read
+	// when the function starts instead of AIFLOW_SUPPORT_TOKEN_SECRET, so
+	// that the secret never sits in the function's environment.
+	TokenSecretARN string
 	// Database is DATABASE_URL, or AIFLOW_DATABASE_SECRET and its
 	// companions. Required.
 	Database Database
@@ -138,7 +144,12 @@ type MCPServer struct {
 // problem is listed in one *Error naming functions/mcpserver.
 func LoadMCPServer(lookup LookupFunc) (MCPServer, error) {
 	r := newReader(lookup)
-	c := MCPServer{Support: readSupport(r, true)}
+	arn := r.string("AIFLOW_SUPPORT_TOKEN_SECRET_ARN", "")
+	c := MCPServer{Support: readSupport(r, arn == ""), TokenSecretARN: arn}
+	if arn != "" && c.Support.TokenSecret != "" {
+		r.problem("AIFLOW_SUPPORT_TOKEN_SECRET_ARN", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:aiflow/mcp/support-token-AbCdEf",
+			"give it or AIFLOW_SUPPORT_TOKEN_SECRET, not both")
+	}
 	c.Database = r.database(databaseParams{required: true, example: "postgres://aiflow_support@db.internal:5432/aiflow?sslmode=require"})
 	c.Log = readLog(r)
 	c.Version = r.string("AWS_LAMBDA_FUNCTION_VERSION", "")
@@ -150,6 +161,7 @@ func LoadMCPServer(lookup LookupFunc) (MCPServer, error) {
 func (c MCPServer) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.Attr{Key: "support", Value: c.Support.LogValue()},
+		slog.String("token_secret_arn", c.TokenSecretARN),
 		slog.Attr{Key: "database", Value: c.Database.LogValue()},
 		slog.Any("log", c.Log),
 		slog.String("version", c.Version),

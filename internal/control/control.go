@@ -90,6 +90,12 @@ type Options struct {
 	StateMachinePrefix string
 	// StateMachineRoleARN is the role state machines run with (AWS).
 	StateMachineRoleARN string
+	// StateMachineLogging is where state machines log their executions
+	// (AWS); nil logs nothing. Set on every create and update.
+	StateMachineLogging *sfn.LoggingConfiguration
+	// StateMachineTracing turns on X-Ray tracing of state machines (AWS),
+	// on every create and update.
+	StateMachineTracing bool
 	// NowFunc is the clock; nil means time.Now.
 	NowFunc func() time.Time
 }

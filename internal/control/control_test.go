@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -375,4 +377,54 @@ func TestStopAndDecide(t *testing.T) {
 	_, err = b.svc.Decide(ctx, control.DecideParams{ID: "apr_decide_2", Approve: true, Principal: "lead"})
 	ce = requireCode(t, err, control.CodeApprovalDecided)
 	require.Equal(t, "the approval was decided already: expired by nobody (it expired)", ce.Detail)
+}
+
+// machineRecorder is the engine with the state machine inputs it was given.
+type machineRecorder struct {
+	control.Engine
+	mu      sync.Mutex
+	creates []sfn.CreateStateMachineInput
+	updates []sfn.UpdateStateMachineInput
+}
+
+func (m *machineRecorder) CreateStateMachine(ctx context.Context, in sfn.CreateStateMachineInput) (sfn.CreateStateMachineOutput, error) {
+	m.mu.Lock()
+	m.creates = append(m.creates, in)
+	m.mu.Unlock()
+	return m.Engine.CreateStateMachine(ctx, in)
+}
+
+func (m *machineRecorder) UpdateStateMachine(ctx context.Context, in sfn.UpdateStateMachineInput) (sfn.UpdateStateMachineOutput, error) {
+	m.mu.Lock()
+	m.updates = append(m.updates, in)
+	m.mu.Unlock()
+	return m.Engine.UpdateStateMachine(ctx, in)
+}
+
+// loggedRuns numbers the runs of TestPublishSetsLoggingAndTracing.
+var loggedRuns atomic.Int64
+
+// TestPublishSetsLoggingAndTracing: every state machine the service creates
+// or updates gets the options' logging and tracing.
+func TestPublishSetsLoggingAndTracing(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	rec := &machineRecorder{Engine: b.eng}
+	logs := &sfn.LoggingConfiguration{Level: "ERROR", LogGroupARN: "arn:aws:logs:us-east-1:123456789012:log-group:states:*"}
+	svc := control.New(control.Options{Store: b.store, Engine: rec, QueueURLs: b.urls, NowFunc: func() time.Time { return t0 },
+		StateMachineLogging: logs, StateMachineTracing: true})
+	// The package's database outlives a run (go test -count): a name of
+	// its own each run.
+	name := fmt.Sprintf("logged-%d", loggedRuns.Add(1))
+	_, err := svc.Publish(ctx, control.PublishParams{Definition: []byte(holdWorkflow(name)), Principal: "ada"})
+	require.NoError(t, err)
+	_, err = svc.Publish(ctx, control.PublishParams{Definition: []byte(strings.Replace(holdWorkflow(name), "Go on", "Carry on", 1)), Principal: "ada"})
+	require.NoError(t, err)
+	require.Len(t, rec.creates, 1)
+	require.Equal(t, logs, rec.creates[0].Logging)
+	require.True(t, rec.creates[0].Tracing)
+	require.Len(t, rec.updates, 1)
+	require.Equal(t, logs, rec.updates[0].Logging)
+	require.True(t, *rec.updates[0].Tracing)
 }

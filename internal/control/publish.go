@@ -117,6 +117,16 @@ func definitionError(err error) *Error {
 	return &Error{Code: CodeInvalidDefinition, Detail: fmt.Sprintf("the definition has %d error(s)", len(fields)), Fields: fields}
 }
 
+// tracing is the Tracing of an update: on when the options turn it on,
+// else unchanged.
+func (s *Service) tracing() *bool {
+	if !s.opts.StateMachineTracing {
+		return nil
+	}
+	on := true
+	return &on
+}
+
 // deploy creates the workflow's state machine, or updates the one it was
 // published to before, and returns its ARN.
 func (s *Service) deploy(ctx context.Context, name, definition string) (string, error) {
@@ -125,7 +135,9 @@ func (s *Service) deploy(ctx context.Context, name, definition string) (string, 
 		return "", err
 	}
 	if arn != "" {
-		_, err := s.opts.Engine.UpdateStateMachine(ctx, sfn.UpdateStateMachineInput{StateMachineARN: arn, Definition: &definition})
+		_, err := s.opts.Engine.UpdateStateMachine(ctx, sfn.UpdateStateMachineInput{
+			StateMachineARN: arn, Definition: &definition, Logging: s.opts.StateMachineLogging, Tracing: s.tracing(),
+		})
 		var ee *sfn.Error
 		if err == nil || !errors.As(err, &ee) || ee.Code != sfn.CodeStateMachineDoesNotExist {
 			return arn, err
@@ -135,6 +147,7 @@ func (s *Service) deploy(ctx context.Context, name, definition string) (string, 
 	smName := s.opts.StateMachinePrefix + name
 	out, err := s.opts.Engine.CreateStateMachine(ctx, sfn.CreateStateMachineInput{
 		Name: smName, Definition: definition, RoleARN: s.opts.StateMachineRoleARN,
+		Logging: s.opts.StateMachineLogging, Tracing: s.opts.StateMachineTracing,
 	})
 	var ee *sfn.Error
 	if errors.As(err, &ee) && ee.Code == sfn.CodeStateMachineAlreadyExists {

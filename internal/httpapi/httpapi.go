@@ -24,6 +24,7 @@ import (
 	"github.com/aiflow/aiflow/internal/auth"
 	"github.com/aiflow/aiflow/internal/control"
 	"github.com/aiflow/aiflow/internal/ratelimit"
+	"github.com/aiflow/aiflow/internal/sfn"
 	"github.com/aiflow/aiflow/internal/telemetry"
 	"github.com/aiflow/aiflow/internal/workflow"
 )
@@ -76,6 +77,10 @@ type Options struct {
 	StateMachinePrefix string
 	// StateMachineRoleARN is the role state machines run with (AWS).
 	StateMachineRoleARN string
+	// StateMachineLogging and StateMachineTracing are the logging and
+	// tracing of the state machines published (AWS); see control.Options.
+	StateMachineLogging *sfn.LoggingConfiguration
+	StateMachineTracing bool
 	// StreamPoll is how often an execution's stream reads its history;
 	// zero means 250 ms.
 	StreamPoll time.Duration
@@ -130,6 +135,7 @@ func New(opts Options) *Server {
 	s.control = control.New(control.Options{
 		Store: opts.Store, Engine: opts.Machines, Catalog: opts.Catalog, QueueURLs: opts.QueueURLs,
 		StateMachinePrefix: opts.StateMachinePrefix, StateMachineRoleARN: opts.StateMachineRoleARN, NowFunc: opts.NowFunc,
+		StateMachineLogging: opts.StateMachineLogging, StateMachineTracing: opts.StateMachineTracing,
 	})
 	s.guard = &auth.Guard{Authenticator: authn}
 	if opts.Audit != nil {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/BurntSushi/toml"
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiflow/aiflow/internal/samtemplate"
@@ -284,11 +285,19 @@ func TestStepQueuesAreTheCompilersSubstitutions(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, machines, len(files), "every compiled example is a state machine of the template")
 
-	// The state machines' role may only send messages to those queues.
+	// The state machines' role may only send messages to those queues, and
+	// log and trace (actions that take Resource "*" only).
 	role := tmpl.Resources["StateMachineRole"].Properties
 	var actions, resources []string
 	for _, st := range statements(t, "StateMachineRole", role) {
 		require.Equal(t, "Allow", st["Effect"])
+		if st["Resource"] == "*" {
+			for _, a := range samtemplate.Strings(st["Action"]) {
+				require.True(t, strings.HasPrefix(a, "logs:") || strings.HasPrefix(a, "xray:"), "StateMachineRole may %s", a)
+				require.Contains(t, wildcardResourceActions, a)
+			}
+			continue
+		}
 		actions = append(actions, samtemplate.Strings(st["Action"])...)
 		for _, r := range st["Resource"].([]any) {
 			q, attr := getAtt(r)
@@ -360,6 +369,19 @@ func statements(t *testing.T, id string, props map[string]any) []map[string]any 
 var wildcardResourceActions = map[string]string{
 	"xray:PutTraceSegments":    "X-Ray has no resource-level permissions",
 	"xray:PutTelemetryRecords": "X-Ray has no resource-level permissions",
+	"xray:GetSamplingRules":    "X-Ray has no resource-level permissions",
+	"xray:GetSamplingTargets":  "X-Ray has no resource-level permissions",
+	// A state machine that logs to CloudWatch Logs uses its log delivery,
+	// which takes no resource-level permissions (its caller and its role
+	// both need them).
+	"logs:CreateLogDelivery":        "CloudWatch Logs' log delivery",
+	"logs:GetLogDelivery":           "CloudWatch Logs' log delivery",
+	"logs:UpdateLogDelivery":        "CloudWatch Logs' log delivery",
+	"logs:DeleteLogDelivery":        "CloudWatch Logs' log delivery",
+	"logs:ListLogDeliveries":        "CloudWatch Logs' log delivery",
+	"logs:PutResourcePolicy":        "CloudWatch Logs' log delivery",
+	"logs:DescribeResourcePolicies": "CloudWatch Logs' log delivery",
+	"logs:DescribeLogGroups":        "CloudWatch Logs' log delivery; Describe actions have no resource-level permissions",
 	// Lambda's own VPC policy (AWSLambdaVPCAccessExecutionRole) grants these
 	// on "*": the interfaces do not exist before Lambda makes them.
 	"ec2:CreateNetworkInterface":            "Lambda in a VPC",
@@ -440,16 +462,39 @@ func TestEveryReferenceResolves(t *testing.T) {
 			continue
 		}
 		user := strings.Split(r.Path, "/")
-		if user[0] == "Resources" && tmpl.Resources[user[1]].Condition == res.Condition {
+		if user[0] == "Resources" && implies(tmpl, tmpl.Resources[user[1]].Condition, res.Condition) {
 			continue
 		}
 		if user[0] == "Outputs" {
-			if out, ok := tmpl.Outputs[user[1]].(map[string]any); ok && out["Condition"] == res.Condition {
-				continue
+			if out, ok := tmpl.Outputs[user[1]].(map[string]any); ok {
+				if c, _ := out["Condition"].(string); implies(tmpl, c, res.Condition) {
+					continue
+				}
 			}
 		}
 		require.Contains(t, r.Path, "Fn::If", "%s uses %s, which exists only when %s, outside an !If", r.Path, r.Name, res.Condition)
 	}
+}
+
+// implies reports whether condition c holds only when target does: it is
+// target, or an Fn::And with a condition that implies target.
+func implies(tmpl *samtemplate.Template, c, target string) bool {
+	if c == "" {
+		return false
+	}
+	if c == target {
+		return true
+	}
+	def, _ := tmpl.Conditions[c].(map[string]any)
+	terms, _ := def["Fn::And"].([]any)
+	for _, term := range terms {
+		if m, ok := term.(map[string]any); ok {
+			if name, ok := m["Condition"].(string); ok && implies(tmpl, name, target) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func TestTheAPIIsBehindTheJWTAuthorizer(t *testing.T) {
@@ -479,6 +524,46 @@ func TestTheAPIIsBehindTheJWTAuthorizer(t *testing.T) {
 			require.Equal(t, "NONE", a["Authorizer"], path)
 		} else {
 			require.False(t, open, "%s keeps the default JWT authorizer", path)
+		}
+	}
+}
+
+// TestSamconfigNeedsOnlyWhatAUserMustGive: no environment of samconfig.toml
+// sets a parameter only its user knows (those without a Default, which
+// `sam deploy --guided` asks for), every parameter it sets is one of the
+// template's, and every build runs make in the source folder, so that sam
+// build copies neither .aiflow/ nor build/.
+func TestSamconfigNeedsOnlyWhatAUserMustGive(t *testing.T) {
+	t.Parallel()
+	tmpl := load(t)
+	var cfg map[string]any
+	_, err := toml.DecodeFile(filepath.Join(root, "samconfig.toml"), &cfg)
+	require.NoError(t, err)
+	require.Equal(t, 0.1, cfg["version"])
+	require.Contains(t, cfg, "default")
+	params := func(env map[string]any, cmd string) map[string]any {
+		c, _ := env[cmd].(map[string]any)
+		p, _ := c["parameters"].(map[string]any)
+		return p
+	}
+	for env, v := range cfg {
+		cmds, ok := v.(map[string]any)
+		if !ok {
+			continue // version
+		}
+		require.Equal(t, true, params(cmds, "build")["build_in_source"], "%s: build.parameters.build_in_source", env)
+		deploy := params(cmds, "deploy")
+		require.Equal(t, "CAPABILITY_IAM", deploy["capabilities"], env)
+		overrides, _ := deploy["parameter_overrides"].(string)
+		if env == "default" {
+			require.Empty(t, overrides, "[default] takes every parameter from the template or from --guided")
+		}
+		for kv := range strings.FieldsSeq(strings.ReplaceAll(overrides, "\\\n", " ")) {
+			name, _, ok := strings.Cut(kv, "=")
+			require.True(t, ok, "%s: %q is not Name=Value", env, kv)
+			p, ok := tmpl.Parameters[name].(map[string]any)
+			require.True(t, ok, "%s: %s is not a parameter of template.yaml", env, name)
+			require.Contains(t, p, "Default", "%s sets %s, which only its user can give (sam deploy --guided asks for it)", env, name)
 		}
 	}
 }

@@ -90,6 +90,24 @@ type CreateStateMachineInput struct {
 	RoleARN    string
 	// Type is STANDARD (the default) or EXPRESS.
 	Type string
+	// Logging sends the executions' history to CloudWatch Logs; nil
+	// logs nothing. The local engine keeps every history itself and
+	// ignores it.
+	Logging *LoggingConfiguration
+	// Tracing turns on AWS X-Ray tracing of the executions; the local
+	// engine ignores it.
+	Tracing bool
+}
+
+// LoggingConfiguration is how much of a state machine's execution history
+// goes to which CloudWatch Logs log group.
+type LoggingConfiguration struct {
+	// Level is ALL, ERROR, FATAL or OFF.
+	Level string
+	// IncludeExecutionData logs the states' input and output too.
+	IncludeExecutionData bool
+	// LogGroupARN is the log group's ARN, ending in ":*".
+	LogGroupARN string
 }
 
 // CreateStateMachineOutput is the result of CreateStateMachine.
@@ -104,6 +122,8 @@ type UpdateStateMachineInput struct {
 	StateMachineARN string
 	Definition      *string
 	RoleARN         *string
+	Logging         *LoggingConfiguration
+	Tracing         *bool
 }
 
 // UpdateStateMachineOutput is the result of UpdateStateMachine.

@@ -173,6 +173,13 @@ func (n AWSNames) GetAtt(r ResourceRef, attr string) (string, error) {
 		case "DBInstanceArn":
 			return n.arn("rds", "db:"+lower), nil
 		}
+	case "AWS::RDS::DBProxy":
+		switch attr {
+		case "Endpoint":
+			return lower + ".proxy-" + shortID(n.AccountID)[:8] + "." + n.Region + ".rds.amazonaws.com", nil
+		case "DBProxyArn":
+			return n.arn("rds", "db-proxy:prx-"+shortID(lower)), nil
+		}
 	case "AWS::Lambda::Url":
 		if attr == "FunctionUrl" {
 			return "https://" + shortID(name) + ".lambda-url." + n.Region + ".on.aws/", nil
@@ -204,4 +211,5 @@ var nameProperties = map[string]string{
 	"AWS::RDS::DBCluster":              "DBClusterIdentifier",
 	"AWS::RDS::DBInstance":             "DBInstanceIdentifier",
 	"AWS::RDS::DBSubnetGroup":          "DBSubnetGroupName",
+	"AWS::RDS::DBProxy":                "DBProxyName",
 }

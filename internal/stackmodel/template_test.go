@@ -45,8 +45,12 @@ func TestRepositoryTemplateFunctions(t *testing.T) {
 	t.Parallel()
 	s := loadRepo(t, nil)
 	require.Equal(t, map[string]bool{
-		"CreateDatabase": true, "IsProd": false, "HasOpenAIKey": false, "HasAnthropicKey": false,
-		"DeployExamples": true, "DeploySupportServer": false, "HasExistingDatabaseSecret": false, "SeedsSupportData": true,
+		"CreateDatabase": true, "IsProd": false, "CreateOpenAIKeySecret": true, "CreateAnthropicKeySecret": true,
+		"DeployExamples": true, "DeploySupportServer": true, "HasSupportTokenSecretArn": false, "CreateSupportTokenSecret": true,
+		"DefaultMcpServers": true, "HasApiReservedConcurrency": false, "HasAiStepReservedConcurrency": false,
+		"HasMcpStepReservedConcurrency": false, "HasMcpServerReservedConcurrency": false, "HasRecorderReservedConcurrency": false,
+		"UseDatabaseProxy": false, "HasAlarmTopic": false, "HasAiScript": false,
+		"HasExistingDatabaseSecret": false, "SeedsSupportData": true,
 	}, s.Conditions)
 	secretARN := map[string]string{}
 	for _, sec := range s.Secrets {
@@ -57,7 +61,7 @@ func TestRepositoryTemplateFunctions(t *testing.T) {
 	databaseSecret := map[string]string{
 		"ApiFunction": "ApiDatabaseSecret", "RecorderFunction": "EngineDatabaseSecret",
 		"AiStepFunction": "WorkerDatabaseSecret", "McpStepFunction": "WorkerDatabaseSecret",
-		"MigrateFunction": "DatabaseSecret",
+		"McpServerFunction": "SupportDatabaseSecret", "MigrateFunction": "DatabaseSecret",
 	}
 	var ids []string
 	for _, f := range s.Functions {
@@ -77,9 +81,20 @@ func TestRepositoryTemplateFunctions(t *testing.T) {
 		require.NotEmpty(t, secretARN[databaseSecret[f.LogicalID]], f.LogicalID)
 		require.Equal(t, secretARN[databaseSecret[f.LogicalID]], f.Environment["AIFLOW_DATABASE_SECRET"], f.LogicalID)
 	}
-	// The support server is deployed only with its token secret.
-	require.Equal(t, []string{"AiStepFunction", "ApiFunction", "McpStepFunction", "MigrateFunction", "RecorderFunction"}, ids)
-	require.Contains(t, s.Omitted, "McpServerFunction")
+	// The support server is deployed by default, with a generated token
+	// secret it reads at run time.
+	require.Equal(t, []string{"AiStepFunction", "ApiFunction", "McpServerFunction", "McpStepFunction", "MigrateFunction", "RecorderFunction"}, ids)
+	tokenARN := secretARN["SupportTokenSecret"]
+	require.Contains(t, tokenARN, ":secret:aiflow/mcp/support-token-")
+	server, _ := s.Function("McpServerFunction")
+	require.Equal(t, tokenARN, server.Environment["AIFLOW_SUPPORT_TOKEN_SECRET_ARN"])
+	require.NotContains(t, server.Environment, "AIFLOW_SUPPORT_TOKEN_SECRET")
+	for _, f := range s.Functions {
+		for k, v := range f.Environment {
+			require.NotContains(t, v, "{{resolve:", "%s of %s: secrets are read at run time", k, f.LogicalID)
+		}
+		require.Zero(t, f.ReservedConcurrency, "no reserved concurrency by default")
+	}
 
 	api, _ := s.Function("ApiFunction")
 	require.Equal(t, "functions/api", api.Folder)
@@ -92,15 +107,18 @@ func TestRepositoryTemplateFunctions(t *testing.T) {
 		return q.URL
 	}
 	for k, v := range map[string]string{
-		"AIFLOW_AUTH_MODE":              "authorizer",
-		"AIFLOW_AUTH_ISSUER":            "https://issuer.example",
-		"AIFLOW_AUTH_AUDIENCE":          "aiflow,console",
-		"AIFLOW_STATE_MACHINE_PREFIX":   "aiflow-",
-		"AIFLOW_STATE_MACHINE_ROLE_ARN": "arn:aws:iam::123456789012:role/aiflow-StateMachineRole",
-		"AIFLOW_AI_STEP_QUEUE_URL":      queueURL("AiStepQueue"),
-		"AIFLOW_MCP_STEP_QUEUE_URL":     queueURL("McpStepQueue"),
-		"AIFLOW_SERVICE_STEP_QUEUE_URL": queueURL("ServiceStepQueue"),
-		"AIFLOW_APPROVAL_QUEUE_URL":     queueURL("ApprovalQueue"),
+		"AIFLOW_AUTH_MODE":                   "authorizer",
+		"AIFLOW_AUTH_ISSUER":                 "https://issuer.example",
+		"AIFLOW_AUTH_AUDIENCE":               "aiflow,console",
+		"AIFLOW_STATE_MACHINE_PREFIX":        "aiflow-wf-",
+		"AIFLOW_STATE_MACHINE_ROLE_ARN":      "arn:aws:iam::123456789012:role/aiflow-StateMachineRole",
+		"AIFLOW_STATE_MACHINE_LOG_GROUP_ARN": "arn:aws:logs:us-east-1:123456789012:log-group:/aws/vendedlogs/states/aiflow:*",
+		"AIFLOW_STATE_MACHINE_LOG_LEVEL":     "ERROR",
+		"AIFLOW_STATE_MACHINE_TRACING":       "true",
+		"AIFLOW_AI_STEP_QUEUE_URL":           queueURL("AiStepQueue"),
+		"AIFLOW_MCP_STEP_QUEUE_URL":          queueURL("McpStepQueue"),
+		"AIFLOW_SERVICE_STEP_QUEUE_URL":      queueURL("ServiceStepQueue"),
+		"AIFLOW_APPROVAL_QUEUE_URL":          queueURL("ApprovalQueue"),
 	} {
 		require.Equal(t, v, api.Environment[k], k)
 	}
@@ -109,16 +127,25 @@ func TestRepositoryTemplateFunctions(t *testing.T) {
 	ai, _ := s.Function("AiStepFunction")
 	require.Equal(t, "functions/aistep", ai.Folder)
 	require.Equal(t, 300*time.Second, ai.Timeout)
-	require.Equal(t, "bedrock", ai.Environment["AIFLOW_AI_PROVIDERS"])
+	require.Equal(t, "anthropic,openai,bedrock", ai.Environment["AIFLOW_AI_PROVIDERS"])
 	require.Equal(t, "bedrock", ai.Environment["AIFLOW_AI_DEFAULT_PROVIDER"])
-	require.NotContains(t, ai.Environment, "OPENAI_API_KEY", "AWS::NoValue removes it")
+	require.Equal(t, "secretsmanager", ai.Environment["AIFLOW_AI_SECRETS"])
+	require.Equal(t, secretARN["OpenAIApiKeySecret"], ai.Environment["AIFLOW_OPENAI_KEY_SECRET"])
+	require.Equal(t, secretARN["AnthropicApiKeySecret"], ai.Environment["AIFLOW_ANTHROPIC_KEY_SECRET"])
+	require.NotContains(t, ai.Environment, "OPENAI_API_KEY")
 	require.NotContains(t, ai.Environment, "ANTHROPIC_API_KEY")
+	require.NotContains(t, ai.Environment, "AIFLOW_AI_SCRIPT")
+	// Both step workers reach the support server at its function URL with
+	// its token secret.
+	servers := `{"support": {"urls": ["` + s.FunctionURLs[0].URL + `"], "token_secret": "` + tokenARN + `"}}`
+	require.Equal(t, servers, ai.Environment["AIFLOW_MCP_SERVERS"])
+	require.Equal(t, "secretsmanager", ai.Environment["AIFLOW_MCP_SECRETS"])
 
 	mcp, _ := s.Function("McpStepFunction")
 	require.Equal(t, "functions/mcpstep", mcp.Folder)
 	require.Equal(t, 120*time.Second, mcp.Timeout)
 	require.Equal(t, 256, mcp.MemoryMB, "from Globals")
-	require.Equal(t, map[string]string{"AIFLOW_MCP_SERVERS": "{}", "AIFLOW_MCP_SECRETS": "secretsmanager"},
+	require.Equal(t, map[string]string{"AIFLOW_MCP_SERVERS": servers, "AIFLOW_MCP_SECRETS": "secretsmanager"},
 		map[string]string{"AIFLOW_MCP_SERVERS": mcp.Environment["AIFLOW_MCP_SERVERS"], "AIFLOW_MCP_SECRETS": mcp.Environment["AIFLOW_MCP_SECRETS"]})
 
 	rec, _ := s.Function("RecorderFunction")
@@ -141,6 +168,8 @@ func TestRepositoryTemplateWithEveryOption(t *testing.T) {
 		"ExistingDatabaseSecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:db",
 		"Stage":                     "prod",
 		"AiStepMaxConcurrency":      "50",
+		"AiStepReservedConcurrency": "60",
+		"McpServers":                `{"desk": {"urls": ["https://desk.example.com/mcp"]}}`,
 	})
 	var ids []string
 	for _, f := range s.Functions {
@@ -153,11 +182,13 @@ func TestRepositoryTemplateWithEveryOption(t *testing.T) {
 	require.Equal(t, "arn:aws:secretsmanager:us-east-1:123456789012:secret:db", migrate.Environment["AIFLOW_DATABASE_SECRET"], "the existing database's master secret")
 	server, _ := s.Function("McpServerFunction")
 	require.Equal(t, "functions/mcpserver", server.Folder)
-	require.Equal(t, "{{resolve:secretsmanager:arn:aws:secretsmanager:us-east-1:123456789012:secret:support-token}}", server.Environment["AIFLOW_SUPPORT_TOKEN_SECRET"])
+	require.Equal(t, "arn:aws:secretsmanager:us-east-1:123456789012:secret:support-token", server.Environment["AIFLOW_SUPPORT_TOKEN_SECRET_ARN"])
 	ai, _ := s.Function("AiStepFunction")
-	require.Equal(t, "{{resolve:secretsmanager:arn:aws:secretsmanager:us-east-1:123456789012:secret:openai}}", ai.Environment["OPENAI_API_KEY"])
-	require.NotContains(t, ai.Environment, "ANTHROPIC_API_KEY")
+	require.Equal(t, "arn:aws:secretsmanager:us-east-1:123456789012:secret:openai", ai.Environment["AIFLOW_OPENAI_KEY_SECRET"])
+	require.Contains(t, ai.Environment["AIFLOW_ANTHROPIC_KEY_SECRET"], ":secret:aiflow/ai/anthropic-api-key-")
+	require.Equal(t, `{"desk": {"urls": ["https://desk.example.com/mcp"]}}`, ai.Environment["AIFLOW_MCP_SERVERS"], "McpServers replaces the support server")
 	require.Equal(t, 50, ai.SQSEvents[0].MaximumConcurrency)
+	require.Equal(t, 60, ai.ReservedConcurrency)
 	require.Equal(t, []FunctionURL{{
 		LogicalID: "McpServerUrl", Function: "McpServerFunction", AuthType: "NONE", InvokeMode: "BUFFERED",
 		URL: s.Outputs["McpServerUrl"].(string),
@@ -169,8 +200,23 @@ func TestRepositoryTemplateWithEveryOption(t *testing.T) {
 	for _, sec := range s.Secrets {
 		secrets = append(secrets, sec.LogicalID)
 	}
-	require.Equal(t, []string{"ApiDatabaseSecret", "EngineDatabaseSecret", "SupportDatabaseSecret", "WorkerDatabaseSecret"}, secrets, "the roles' secrets, not the master's")
+	require.Equal(t, []string{"AnthropicApiKeySecret", "ApiDatabaseSecret", "EngineDatabaseSecret", "SupportDatabaseSecret", "WorkerDatabaseSecret"}, secrets,
+		"the roles' secrets and the secrets no parameter names, not the master's")
 	require.Equal(t, "db.example.internal", s.Outputs["DatabaseEndpoint"])
+}
+
+func TestRepositoryTemplateWithTheDatabaseProxyScriptedModelsAndNoSupportServer(t *testing.T) {
+	t.Parallel()
+	s := loadRepo(t, map[string]string{"EnableDatabaseProxy": "true", "DeploySupportServer": "false",
+		"AiProviders": "scripted", "AiDefaultProvider": "scripted", "AiScript": "/srv/aiflow/scripted.yaml"})
+	require.True(t, s.Conditions["UseDatabaseProxy"])
+	require.Regexp(t, `^aiflow-db\.proxy-[a-z0-9]+\.us-east-1\.rds\.amazonaws\.com$`, s.Outputs["DatabaseEndpoint"])
+	require.Contains(t, s.Omitted, "McpServerFunction")
+	require.Contains(t, s.Omitted, "SupportTokenSecret")
+	ai, _ := s.Function("AiStepFunction")
+	require.Empty(t, ai.Environment["AIFLOW_MCP_SERVERS"], "no server without the support server")
+	require.Equal(t, "scripted", ai.Environment["AIFLOW_AI_PROVIDERS"])
+	require.Equal(t, "/srv/aiflow/scripted.yaml", ai.Environment["AIFLOW_AI_SCRIPT"])
 }
 
 func TestRepositoryTemplateQueuesAndMappings(t *testing.T) {
@@ -250,8 +296,16 @@ func TestRepositoryTemplateStateMachines(t *testing.T) {
 		}
 		require.True(t, json.Valid([]byte(def)), sm.LogicalID)
 		require.Contains(t, def, "https://sqs.us-east-1.amazonaws.com/123456789012/aiflow-", sm.LogicalID)
+		require.Equal(t, map[string]any{
+			"Level": "ERROR", "IncludeExecutionData": false,
+			"Destinations": []any{map[string]any{"CloudWatchLogsLogGroup": map[string]any{
+				"LogGroupArn": "arn:aws:logs:us-east-1:123456789012:log-group:/aws/vendedlogs/states/aiflow:*",
+			}}},
+		}, sm.Logging, sm.LogicalID)
+		require.True(t, sm.Tracing, sm.LogicalID)
 	}
-	require.ElementsMatch(t, []string{"aiflow-document-summary", "aiflow-incident-enrichment", "aiflow-research-agent", "aiflow-support-triage"}, names)
+	// The API's workflows are aiflow-wf-NAME: no name of theirs is an example's.
+	require.ElementsMatch(t, []string{"aiflow-example-document-summary", "aiflow-example-incident-enrichment", "aiflow-example-research-agent", "aiflow-example-support-triage"}, names)
 
 	s = loadRepo(t, map[string]string{"DeployExamples": "false"})
 	require.Empty(t, s.StateMachines)
@@ -309,6 +363,9 @@ func TestRepositoryTemplateHTTPAPIRuleSecretAndNotRunHere(t *testing.T) {
 
 	users := map[string]string{}
 	for _, sec := range s.Secrets {
+		if sec.LogicalID == "OpenAIApiKeySecret" || sec.LogicalID == "AnthropicApiKeySecret" || sec.LogicalID == "SupportTokenSecret" {
+			continue
+		}
 		require.NotNil(t, sec.Generate, sec.LogicalID)
 		require.Equal(t, "password", sec.Generate.GenerateStringKey, sec.LogicalID)
 		require.Equal(t, 32, sec.Generate.PasswordLength, sec.LogicalID)
@@ -322,6 +379,12 @@ func TestRepositoryTemplateHTTPAPIRuleSecretAndNotRunHere(t *testing.T) {
 		"SupportDatabaseSecret": `{"username": "aiflow_support"}`,
 		"WorkerDatabaseSecret":  `{"username": "aiflow_worker"}`,
 	}, users)
+	var secretIDs []string
+	for _, sc := range s.Secrets {
+		secretIDs = append(secretIDs, sc.LogicalID)
+	}
+	require.ElementsMatch(t, []string{"DatabaseSecret", "ApiDatabaseSecret", "EngineDatabaseSecret", "SupportDatabaseSecret", "WorkerDatabaseSecret",
+		"OpenAIApiKeySecret", "AnthropicApiKeySecret", "SupportTokenSecret"}, secretIDs)
 
 	notRun := map[string]string{}
 	for _, n := range s.NotRunHere {
@@ -332,6 +395,8 @@ func TestRepositoryTemplateHTTPAPIRuleSecretAndNotRunHere(t *testing.T) {
 		"DatabaseInstance": "AWS::RDS::DBInstance", "StateMachineRole": "AWS::IAM::Role",
 		"ApiLogGroup": "AWS::Logs::LogGroup", "RecorderInvokePermission": "AWS::Lambda::Permission",
 		"RecorderDeadLetterQueuePolicy": "AWS::SQS::QueuePolicy", "DatabaseSecretAttachment": "AWS::SecretsManager::SecretTargetAttachment",
+		"AiStepDeadLetterQueueAlarm": "AWS::CloudWatch::Alarm", "ApiFunctionErrorsAlarm": "AWS::CloudWatch::Alarm",
+		"SupportTriageStateMachineFailedAlarm": "AWS::CloudWatch::Alarm", "StateMachineLogGroup": "AWS::Logs::LogGroup",
 	} {
 		require.Equal(t, typ, notRun[id], id)
 	}

@@ -3,9 +3,11 @@
 // invoke` run the same handler: the logger, the detail store, the Step
 // Functions client for callbacks and the runtime, built once per cold
 // start from the step settings of config.Step, and the secret source
-// config.SecretStore names. The workers themselves are built by
-// stepworker/aiworker (model providers) and stepworker/mcpworker (the MCP
-// pool), so a function links only its own clients.
+// config.SecretStore names, and the MCP client pool of config.MCPClients
+// (MCPPool), which the mcp worker calls for its steps and the ai worker
+// for its agents' tools. The workers themselves are built by
+// stepworker/aiworker (model providers) and stepworker/mcpworker, so a
+// function links only its own clients.
 package stepworker
 
 import (
@@ -21,6 +23,7 @@ import (
 	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/database"
 	"github.com/aiflow/aiflow/internal/eventstore"
+	"github.com/aiflow/aiflow/internal/mcpclient"
 	"github.com/aiflow/aiflow/internal/secrets"
 	"github.com/aiflow/aiflow/internal/steps"
 	"github.com/aiflow/aiflow/internal/steps/detailstore"
@@ -39,6 +42,10 @@ type Worker struct {
 	// environment, or Secrets Manager.
 	Secrets secrets.Source
 	cfg     config.Step
+	// store is the store Secrets reads, and lookup the environment the
+	// env store reads.
+	store   config.SecretStore
+	lookup  func(string) (string, bool)
 	closers []func()
 }
 
@@ -85,12 +92,41 @@ func New(ctx context.Context, p Params) (*Worker, error) {
 	if err != nil {
 		return nil, err
 	}
+	w.store, w.lookup = p.Secrets, p.Options.SecretsLookupFunc
 	w.Secrets, err = secretSource(ctx, p.Secrets, p.Options.SecretsLookupFunc)
 	if err != nil {
 		w.Close()
 		return nil, err
 	}
 	return w, nil
+}
+
+// MCPPool opens the MCP client pool of c for the worker: the servers of
+// AIFLOW_MCP_CONFIG and AIFLOW_MCP_SERVERS, their secrets from the store
+// AIFLOW_MCP_SECRETS names (the worker's own source when it is the same
+// store), and only approved tools when AIFLOW_MCP_PINS is set. The pool
+// opens its sessions on first use and keeps them across invocations;
+// Close closes it. clientName is sent in initialize. It returns the errors
+// of making the secret source and the pool; on error the worker is left
+// as it was.
+func (w *Worker) MCPPool(ctx context.Context, c config.MCPClients, clientName string) (*mcpclient.Pool, error) {
+	src := w.Secrets
+	if c.Secrets != w.store {
+		var err error
+		if src, err = secretSource(ctx, c.Secrets, w.lookup); err != nil {
+			return nil, err
+		}
+	}
+	opts := mcpclient.Options{Config: c.MCP, Secrets: src, Logger: w.Logger, ClientName: clientName}
+	if c.Pins != "" {
+		opts.Pins, opts.RequireApproval = &mcpclient.FilePins{Path: c.Pins}, true
+	}
+	pool, err := mcpclient.New(opts)
+	if err != nil {
+		return nil, fmt.Errorf("making the MCP client pool: %w", err)
+	}
+	w.OnClose(func() { _ = pool.Close() })
+	return pool, nil
 }
 
 // start makes the worker's logger and detail store.

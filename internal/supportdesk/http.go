@@ -3,6 +3,7 @@ package supportdesk
 import (
 	"bytes"
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -17,13 +18,24 @@ import (
 )
 
 // Token claims. A token is an HS256 JWT issued for this server: its
-// audience is Audience and its issuer Issuer.
+// audience is Audience and its issuer Issuer. The token secret itself is
+// also accepted as a bearer token, as the service ServiceSubject: whoever
+// holds it can sign any token already, so it grants nothing more, and it
+// lets the step workers of a deployment read one secret from Secrets
+// Manager (their MCP server's token_secret) instead of a token that
+// expires.
 const (
 	// Audience is the `aud` a token must carry: a token issued for another
 	// service is refused.
 	Audience = "aiflow-support"
 	// Issuer is the `iss` of the tokens IssueToken makes.
 	Issuer = "aiflow"
+	// ServiceSubject is the holder of a request whose bearer token is the
+	// token secret itself, in audit rows.
+	ServiceSubject = "aiflow-service"
+	// serviceTokenTTL is how long the SDK treats such a request's
+	// credentials as valid: it wants an expiry, and the secret has none.
+	serviceTokenTTL = time.Minute
 	// customerIDClaim scopes a token to one customer.
 	customerIDClaim = "customer_id"
 )
@@ -88,6 +100,9 @@ type tokenVerifier struct {
 }
 
 func (v tokenVerifier) verify(_ context.Context, token string, _ *http.Request) (*auth.TokenInfo, error) {
+	if subtle.ConstantTimeCompare([]byte(token), v.secret) == 1 {
+		return &auth.TokenInfo{UserID: ServiceSubject, Expiration: v.now().Add(serviceTokenTTL), Extra: map[string]any{}}, nil
+	}
 	var claims tokenClaims
 	_, err := jwt.ParseWithClaims(token, &claims, func(*jwt.Token) (any, error) { return v.secret, nil },
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),

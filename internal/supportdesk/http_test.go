@@ -59,6 +59,8 @@ func TestHTTPSecurity(t *testing.T) {
 		want   string
 	}{
 		{"valid token", map[string]string{"Authorization": "Bearer " + good}, initializeBody, http.StatusOK, `"serverInfo"`},
+		{"the token secret itself", map[string]string{"Authorization": "Bearer " + string(testSecret)}, initializeBody, http.StatusOK, `"serverInfo"`},
+		{"a prefix of the token secret", map[string]string{"Authorization": "Bearer " + string(testSecret[:len(testSecret)-1])}, initializeBody, http.StatusUnauthorized, "invalid token"},
 		{"allowed origin", map[string]string{"Authorization": "Bearer " + good, "Origin": "https://console.example.com"}, initializeBody, http.StatusOK, `"serverInfo"`},
 		{"origin not allowed", map[string]string{"Authorization": "Bearer " + good, "Origin": "https://evil.example.net"}, initializeBody, http.StatusForbidden, "origin not allowed"},
 		{"origin checked before the token", map[string]string{"Origin": "https://evil.example.net"}, initializeBody, http.StatusForbidden, "origin not allowed"},

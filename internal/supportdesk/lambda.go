@@ -11,9 +11,11 @@ import (
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/database"
+	"github.com/aiflow/aiflow/internal/secrets"
 	"github.com/aiflow/aiflow/internal/telemetry"
 )
 
@@ -109,6 +111,9 @@ type FunctionOptions struct {
 	LogWriter io.Writer
 	// Version is what the server reports; empty means cfg.Version.
 	Version string
+	// Secrets answers the secret cfg.TokenSecretARN names; nil means AWS
+	// Secrets Manager with the default AWS configuration, cached.
+	Secrets secrets.Source
 }
 
 // Function is the built functions/mcpserver: Handler.Handle is its Lambda
@@ -122,10 +127,19 @@ type Function struct {
 // (config.LoadMCPServer reads it), as its main and `aiflow invoke
 // mcpserver` run it: logger, database pool (connecting lazily), the desk
 // and its MCP server, served stateless (plain JSON responses, no
-// sessions), as Lambda's buffered responses require. It returns the errors
-// of making them.
+// sessions), as Lambda's buffered responses require. With
+// cfg.TokenSecretARN the token secret is read from Secrets Manager, once
+// per cold start. It returns the errors of reading the secret and of
+// making them.
 func NewFunction(ctx context.Context, cfg config.MCPServer, o FunctionOptions) (*Function, error) {
 	desk := ConfigOf(cfg.Support)
+	if cfg.TokenSecretARN != "" {
+		key, err := tokenSecret(ctx, cfg.TokenSecretARN, o.Secrets)
+		if err != nil {
+			return nil, err
+		}
+		desk.TokenSecret = key
+	}
 	logger := telemetry.NewLogger(cfg.Log.LoggerOptions(o.LogWriter))
 	pool, err := database.OpenPool(ctx, database.PoolParams{Database: cfg.Database}) // connects lazily
 	if err != nil {
@@ -153,4 +167,24 @@ func NewFunction(ctx context.Context, cfg config.MCPServer, o FunctionOptions) (
 	}
 	logger.Info("mcpserver ready", "allowed_origins", desk.AllowedOrigins, "refund_window", desk.Rules.RefundWindow, "approval_threshold_cents", desk.Rules.ApprovalThresholdCents)
 	return &Function{Handler: NewFunctionURLHandler(h), Close: pool.Close}, nil
+}
+
+// tokenSecret reads the token secret from the secret arn names, through
+// src (nil means Secrets Manager).
+func tokenSecret(ctx context.Context, arn string, src secrets.Source) ([]byte, error) {
+	if src == nil {
+		awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("loading the AWS configuration: %w", err)
+		}
+		src = secrets.NewSecretsManagerFromConfig(awsCfg, secrets.SecretsManagerOptions{})
+	}
+	key, err := src.Get(ctx, arn)
+	if err != nil {
+		return nil, fmt.Errorf("reading the token secret (AIFLOW_SUPPORT_TOKEN_SECRET_ARN): %w", err)
+	}
+	if len(key) < MinSecretBytes {
+		return nil, fmt.Errorf("reading the token secret (AIFLOW_SUPPORT_TOKEN_SECRET_ARN): the secret %s is shorter than %d bytes", arn, MinSecretBytes)
+	}
+	return []byte(key), nil
 }

@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aiflow/aiflow/internal/config"
+	"github.com/aiflow/aiflow/internal/secrets"
 	"github.com/aiflow/aiflow/internal/supportdesk"
 )
 
@@ -121,3 +123,48 @@ func TestFunctionURLSampleEvent(t *testing.T) {
 // sampleEventSecret signs the token in events/mcpserver-tools-list.json. It
 // is for that sample only, never for a deployment.
 const sampleEventSecret = "sample-event-secret-do-not-deploy-0123456789"
+
+// secretSource is a secrets.Source over a map.
+type secretSource map[string]string
+
+func (s secretSource) Get(_ context.Context, name string) (string, error) {
+	if v, ok := s[name]; ok {
+		return v, nil
+	}
+	return "", secrets.ErrNotFound
+}
+
+// TestFunctionReadsItsTokenSecretFromSecretsManager: with
+// AIFLOW_SUPPORT_TOKEN_SECRET_ARN the function reads the key from the
+// secret it names, and the sample event's token checks against it.
+func TestFunctionReadsItsTokenSecretFromSecretsManager(t *testing.T) {
+	t.Parallel()
+	const arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:aiflow/mcp/support-token-AbCdEf"
+	cfg, err := config.LoadMCPServer(func(k string) (string, bool) {
+		v, ok := map[string]string{
+			"AIFLOW_SUPPORT_TOKEN_SECRET_ARN": arn,
+			"DATABASE_URL":                    "postgres://aiflow_support@127.0.0.1:1/aiflow",
+		}[k]
+		return v, ok
+	})
+	require.NoError(t, err)
+	f, err := supportdesk.NewFunction(context.Background(), cfg, supportdesk.FunctionOptions{
+		LogWriter: io.Discard, Secrets: secretSource{arn: sampleEventSecret},
+	})
+	require.NoError(t, err)
+	t.Cleanup(f.Close)
+	raw, err := os.ReadFile("../../events/mcpserver-tools-list.json")
+	require.NoError(t, err)
+	var ev events.LambdaFunctionURLRequest
+	require.NoError(t, json.Unmarshal(raw, &ev))
+	resp, err := f.Handler.Handle(context.Background(), ev)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode, resp.Body)
+	require.Contains(t, resp.Body, "find_customer")
+
+	_, err = supportdesk.NewFunction(context.Background(), cfg, supportdesk.FunctionOptions{LogWriter: io.Discard, Secrets: secretSource{arn: "short"}})
+	require.ErrorContains(t, err, "is shorter than 32 bytes")
+	_, err = supportdesk.NewFunction(context.Background(), cfg, supportdesk.FunctionOptions{LogWriter: io.Discard, Secrets: secretSource{}})
+	require.ErrorIs(t, err, secrets.ErrNotFound)
+	require.ErrorContains(t, err, "AIFLOW_SUPPORT_TOKEN_SECRET_ARN")
+}

@@ -19,7 +19,8 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// Environment variables of Sources (config.MCPStep reads them).
+// Environment variables of Sources (config.MCPClients reads them, for the
+// mcp and ai step workers).
 const (
 	// EnvConfigFile names a configuration file (YAML or JSON).
 	EnvConfigFile = "AIFLOW_MCP_CONFIG"
@@ -102,7 +103,7 @@ func Parse(src []byte) (Config, error) {
 }
 
 // Sources are where a configuration comes from: the values of
-// AIFLOW_MCP_CONFIG and AIFLOW_MCP_SERVERS, which config.MCPStep holds.
+// AIFLOW_MCP_CONFIG and AIFLOW_MCP_SERVERS, which config.MCPClients holds.
 type Sources struct {
 	// File names a configuration file (YAML or JSON); empty means none.
 	File string

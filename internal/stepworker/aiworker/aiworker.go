@@ -1,10 +1,13 @@
 // Package aiworker builds the ai step worker of functions/aistep and
 // `aiflow invoke aistep` from its configuration (config.AIStep): the model
 // providers of AIFLOW_AI_PROVIDERS with their keys and base URLs, the
-// prices and budgets, over the runtime package stepworker makes. It is the
-// only worker wiring that links the model SDKs. The deployed ai step runs
-// no agent tools (steps.AIConfig.Tools is nil: a step with tools fails with
-// AI.ToolUnavailable), so this package needs no MCP client.
+// prices and budgets, and the tools of agent steps, over the runtime
+// package stepworker makes. It is the only worker wiring that links the
+// model SDKs. Agent steps call their tools on the MCP servers the mcp step
+// worker reads (AIFLOW_MCP_CONFIG, AIFLOW_MCP_SERVERS, AIFLOW_MCP_SECRETS,
+// AIFLOW_MCP_PINS), through the pool stepworker.Worker.MCPPool opens, so
+// this package makes no MCP client of its own; with no server configured,
+// a step with tools fails with AI.ToolUnavailable.
 package aiworker
 
 import (
@@ -24,9 +27,10 @@ import (
 
 // New builds the ai step worker: the providers of cfg.Providers, with
 // keys from their own variables or, with AIFLOW_AI_SECRETS=secretsmanager,
-// from Secrets Manager (read once per cold start, through a cache);
-// callbacks to AIFLOW_SFN_ENDPOINT or AWS. It returns the errors of
-// reading the keys and making the clients.
+// from Secrets Manager (read once per cold start, through a cache); the
+// agents' tools on the MCP servers of cfg.Tools (sessions opened on first
+// use, kept across invocations); callbacks to AIFLOW_SFN_ENDPOINT or AWS.
+// It returns the errors of reading the keys and making the clients.
 func New(ctx context.Context, cfg config.AIStep, o stepworker.Options) (*stepworker.Worker, error) {
 	w, err := stepworker.New(ctx, stepworker.Params{Step: cfg.Step, Secrets: cfg.Secrets, Options: o, Actor: "aistep"})
 	if err != nil {
@@ -66,6 +70,14 @@ func New(ctx context.Context, cfg config.AIStep, o stepworker.Options) (*stepwor
 		ExecutionTokenBudget: cfg.ExecutionTokenBudget,
 		Details:              w.Details,
 		Logger:               w.Logger,
+	}
+	if len(cfg.Tools.MCP.Servers) > 0 {
+		pool, err := w.MCPPool(ctx, cfg.Tools, "aiflow-aistep")
+		if err != nil {
+			w.Close()
+			return nil, err
+		}
+		aiCfg.Tools = &steps.MCPTools{Pool: pool, Logger: w.Logger}
 	}
 	return w.Finish(ctx, map[string]steps.Handler{"ai": steps.NewAI(aiCfg)})
 }

@@ -1,15 +1,15 @@
 // Package mcpworker builds the mcp step worker of functions/mcpstep and
 // `aiflow invoke mcpstep` from its configuration (config.MCPStep): the MCP
-// servers of AIFLOW_MCP_CONFIG and AIFLOW_MCP_SERVERS, their secrets
-// (AIFLOW_MCP_SECRETS) and approved tools (AIFLOW_MCP_PINS), over the
-// runtime package stepworker makes. It links no model SDK.
+// pool stepworker.Worker.MCPPool opens (the servers of AIFLOW_MCP_CONFIG
+// and AIFLOW_MCP_SERVERS, their secrets from AIFLOW_MCP_SECRETS, approved
+// tools from AIFLOW_MCP_PINS), over the runtime package stepworker makes.
+// It links no model SDK.
 package mcpworker
 
 import (
 	"context"
 
 	"github.com/aiflow/aiflow/internal/config"
-	"github.com/aiflow/aiflow/internal/mcpclient"
 	"github.com/aiflow/aiflow/internal/steps"
 	"github.com/aiflow/aiflow/internal/stepworker"
 )
@@ -23,15 +23,10 @@ func New(ctx context.Context, cfg config.MCPStep, o stepworker.Options) (*stepwo
 	if err != nil {
 		return nil, err
 	}
-	opts := mcpclient.Options{Config: cfg.MCP, Secrets: w.Secrets, Logger: w.Logger, ClientName: "aiflow-mcpstep"}
-	if cfg.Pins != "" {
-		opts.Pins, opts.RequireApproval = &mcpclient.FilePins{Path: cfg.Pins}, true
-	}
-	pool, err := mcpclient.New(opts)
+	pool, err := w.MCPPool(ctx, cfg.MCPClients, "aiflow-mcpstep")
 	if err != nil {
 		w.Close()
 		return nil, err
 	}
-	w.OnClose(func() { _ = pool.Close() })
 	return w.Finish(ctx, map[string]steps.Handler{"mcp": steps.NewMCP(steps.MCPConfig{Pool: pool, Details: w.Details, Logger: w.Logger})})
 }
