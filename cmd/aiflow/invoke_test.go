@@ -166,33 +166,46 @@ func TestInvokeTargetsAreFunctions(t *testing.T) {
 }
 
 // TestInvokeAIStepWorker runs the aistep function's handler on its sample
-// event, built as its main builds it. The sample's model is an OpenAI one
-// and only the scripted provider is configured, so the step fails at once:
-// its callback goes over the Step Functions API to a local engine, which
+// event, built as its main builds it, with the step's kind made one the
+// worker does not run, so the step fails at once with Steps.UnknownKind.
+// Its callback goes over the Step Functions API to a local engine, which
 // does not know the sample's task token, so the runtime drops it and no
 // message fails; the step failed all the same, and invoke says so.
 func TestInvokeAIStepWorker(t *testing.T) {
 	t.Parallel()
-	srv := sfnAPIServer(t)
+	event := sampleWith(t, "aistep-sqs.json", `\"kind\":\"ai\"`, `\"kind\":\"service\"`)
 	te := newTestEnv(map[string]string{
 		"AIFLOW_AI_PROVIDERS": "scripted",
-		"AIFLOW_AI_SCRIPT":    "../../examples/scripts/scripted.yaml", "AIFLOW_SFN_ENDPOINT": srv.URL,
+		"AIFLOW_AI_SCRIPT":    "../../examples/scripts/scripted.yaml", "AIFLOW_SFN_ENDPOINT": sfnAPIServer(t).URL,
 	})
-	code := run(context.Background(), []string{"invoke", "aistep", "--event", "../../events/aistep-sqs.json"}, te.env())
+	code := run(context.Background(), []string{"invoke", "aistep", "--event", event}, te.env())
 	require.Equal(t, 1, code, te.stderr.String())
 	require.JSONEq(t, `{"batchItemFailures":null}`, te.stdout.String(), te.stderr.String())
-	require.Contains(t, te.stderr.String(), `aiflow invoke aistep: the step failed: error AI.InvalidRequest, cause: the model "openai/gpt-4.1-mini" needs the provider "openai"`)
+	require.Contains(t, te.stderr.String(), `aiflow invoke aistep: the step failed: error Steps.UnknownKind, cause: this worker runs no "service" steps (step "classify")`)
 
 	// Without the Step Functions API to call back, the message comes back,
 	// and invoke says why.
 	te = newTestEnv(map[string]string{
 		"AIFLOW_AI_PROVIDERS": "scripted", "AIFLOW_AI_SCRIPT": "../../examples/scripts/scripted.yaml", "AIFLOW_SFN_ENDPOINT": "http://127.0.0.1:1",
 	})
-	code = run(context.Background(), []string{"invoke", "aistep", "--event", "../../events/aistep-sqs.json"}, te.env())
+	code = run(context.Background(), []string{"invoke", "aistep", "--event", event}, te.env())
 	require.Equal(t, 1, code, te.stderr.String())
 	require.Contains(t, te.stdout.String(), `"itemIdentifier": "51d24864-949b-45e2-8459-31450277fa74"`)
 	require.Contains(t, te.stderr.String(), "aiflow invoke aistep: message 51d24864-949b-45e2-8459-31450277fa74 failed (SQS would deliver it again): sending the step's failure: ")
 	require.Contains(t, te.stderr.String(), "connection refused")
+}
+
+// sampleWith writes a copy of a sample of events/ with old replaced by
+// replacement
+// and returns its path.
+func sampleWith(t *testing.T, name, old, replacement string) string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("../../events", name))
+	require.NoError(t, err)
+	require.Contains(t, string(raw), old)
+	path := filepath.Join(t.TempDir(), name)
+	require.NoError(t, os.WriteFile(path, bytes.ReplaceAll(raw, []byte(old), []byte(replacement)), 0o600))
+	return path
 }
 
 // sfnAPIServer is a local engine, in memory, behind its Step Functions API.
@@ -213,10 +226,7 @@ func sfnAPIServer(t *testing.T) *httptest.Server {
 // timed out, but invoke moves its times to now, so the step succeeds.
 func TestInvokeSampleTimesAreNow(t *testing.T) {
 	t.Parallel()
-	raw, err := os.ReadFile("../../events/aistep-sqs.json")
-	require.NoError(t, err)
-	event := filepath.Join(t.TempDir(), "aistep-scripted.json")
-	require.NoError(t, os.WriteFile(event, bytes.ReplaceAll(raw, []byte("openai/gpt-4.1-mini"), []byte("scripted/gpt-4.1-mini")), 0o600))
+	event := sampleWith(t, "aistep-sqs.json", "openai/gpt-4.1-mini", "scripted/gpt-4.1-mini")
 	vars := map[string]string{
 		"AIFLOW_AI_PROVIDERS": "scripted", "AIFLOW_AI_SCRIPT": "../../examples/scripts/scripted.yaml",
 		"AIFLOW_SFN_ENDPOINT": sfnAPIServer(t).URL,
