@@ -196,8 +196,7 @@ func TestInvokeAIStepWorker(t *testing.T) {
 }
 
 // sampleWith writes a copy of a sample of events/ with old replaced by
-// replacement
-// and returns its path.
+// replacement and returns its path.
 func sampleWith(t *testing.T, name, old, replacement string) string {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join("../../events", name))
