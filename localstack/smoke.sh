@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Smoke test of aiflow deployed on LocalStack (docker-compose.yml beside this
-# script): waits for the ready hook's deploy, migrates the database, then
-# publishes examples/document-summary.yaml and runs it to SUCCEEDED through
-# the deployed API function, as API Gateway's HTTP API would call it
+# script): waits for the ready hook's deploy (and migrates the database if
+# the stack did not), then publishes examples/document-summary.yaml and runs
+# it to SUCCEEDED through the deployed API function, as API Gateway's HTTP
+# API would call it
 # (payload format 2.0, the JWT authorizer's claims). It needs the AWS CLI,
 # python3 and Go; see README.md.
 set -euo pipefail
@@ -51,9 +52,16 @@ do
   sleep 3
 done
 
-# 2. The schema: the stack's PostgreSQL is migrated from this machine.
-log "migrating the database"
-DATABASE_URL=$database_url go run ./cmd/aiflow migrate up
+# 2. The schema. A template with the DatabaseMigrations custom resource
+# migrated its database while it deployed; for one without it, the stack's
+# PostgreSQL is migrated from this machine.
+if aws --endpoint-url "$endpoint" cloudformation describe-stack-resource --stack-name "$stack" \
+  --logical-resource-id DatabaseMigrations >/dev/null 2>&1; then
+  log "the stack migrated its database (DatabaseMigrations)"
+else
+  log "migrating the database from this machine"
+  DATABASE_URL=$database_url go run ./cmd/aiflow migrate up
+fi
 
 # api METHOD PATH [BODY]: the API function's answer to one request, as the
 # HTTP API passes it; prints the body and leaves the status in $tmp/status.
