@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http/httptest"
@@ -168,34 +169,120 @@ func TestInvokeTargetsAreFunctions(t *testing.T) {
 }
 
 // TestInvokeAIStepWorker runs the aistep function's handler on its sample
-// event, built as its main builds it. The sample's model is an OpenAI one
-// and only the scripted provider is configured, so the step fails at once;
-// its callback goes over the Step Functions API to a local engine, which
-// does not know the sample's task token: the runtime drops a callback for
-// a task that is gone, so no message fails.
+// event, built as its main builds it, with the step's kind made one the
+// worker does not run, so the step fails at once with Steps.UnknownKind.
+// Its callback goes over the Step Functions API to a local engine, which
+// does not know the sample's task token, so the runtime drops it and no
+// message fails; the step failed all the same, and invoke says so.
 func TestInvokeAIStepWorker(t *testing.T) {
 	t.Parallel()
+	event := sampleWith(t, "aistep-sqs.json", `\"kind\":\"ai\"`, `\"kind\":\"service\"`)
+	te := newTestEnv(map[string]string{
+		"AIFLOW_AI_PROVIDERS": "scripted",
+		"AIFLOW_AI_SCRIPT":    "../../examples/scripts/scripted.yaml", "AIFLOW_SFN_ENDPOINT": sfnAPIServer(t).URL,
+	})
+	code := run(context.Background(), []string{"invoke", "aistep", "--event", event}, te.env())
+	require.Equal(t, 1, code, te.stderr.String())
+	require.JSONEq(t, `{"batchItemFailures":null}`, te.stdout.String(), te.stderr.String())
+	require.Contains(t, te.stderr.String(), `aiflow invoke aistep: the step failed: error Steps.UnknownKind, cause: this worker runs no "service" steps (step "classify")`)
+
+	// Without the Step Functions API to call back, the message comes back,
+	// and invoke says why.
+	te = newTestEnv(map[string]string{
+		"AIFLOW_AI_PROVIDERS": "scripted", "AIFLOW_AI_SCRIPT": "../../examples/scripts/scripted.yaml", "AIFLOW_SFN_ENDPOINT": "http://127.0.0.1:1",
+	})
+	code = run(context.Background(), []string{"invoke", "aistep", "--event", event}, te.env())
+	require.Equal(t, 1, code, te.stderr.String())
+	require.Contains(t, te.stdout.String(), `"itemIdentifier": "51d24864-949b-45e2-8459-31450277fa74"`)
+	require.Contains(t, te.stderr.String(), "aiflow invoke aistep: message 51d24864-949b-45e2-8459-31450277fa74 failed (SQS would deliver it again): sending the step's failure: ")
+	require.Contains(t, te.stderr.String(), "connection refused")
+}
+
+// sampleWith writes a copy of a sample of events/ with old replaced by
+// replacement and returns its path.
+func sampleWith(t *testing.T, name, old, replacement string) string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("../../events", name))
+	require.NoError(t, err)
+	require.Contains(t, string(raw), old)
+	path := filepath.Join(t.TempDir(), name)
+	require.NoError(t, os.WriteFile(path, bytes.ReplaceAll(raw, []byte(old), []byte(replacement)), 0o600))
+	return path
+}
+
+// sfnAPIServer is a local engine, in memory, behind its Step Functions API.
+func sfnAPIServer(t *testing.T) *httptest.Server {
+	t.Helper()
 	eng, err := engine.New(engine.Config{Store: engine.NewMemoryStore()})
 	require.NoError(t, err)
 	require.NoError(t, eng.Start(context.Background()))
 	t.Cleanup(func() { _ = eng.Close() })
 	srv := httptest.NewServer(sfnapi.NewHandler(eng, sfnapi.Options{}))
 	t.Cleanup(srv.Close)
-	te := newTestEnv(map[string]string{
-		"AIFLOW_AI_PROVIDERS": "scripted",
-		"AIFLOW_AI_SCRIPT":    "../../examples/scripts/scripted.yaml", "AIFLOW_SFN_ENDPOINT": srv.URL,
-	})
-	code := run(context.Background(), []string{"invoke", "aistep", "--event", "../../events/aistep-sqs.json"}, te.env())
+	return srv
+}
+
+// TestInvokeSampleTimesAreNow runs the aistep sample with a model the
+// scripted provider answers. Its step entered its state on the day the
+// sample was written, with a 90 s timeout: as it is written it has long
+// timed out, but invoke moves its times to now, so the step succeeds.
+func TestInvokeSampleTimesAreNow(t *testing.T) {
+	t.Parallel()
+	event := sampleWith(t, "aistep-sqs.json", "openai/gpt-4.1-mini", "scripted/gpt-4.1-mini")
+	vars := map[string]string{
+		"AIFLOW_AI_PROVIDERS": "scripted", "AIFLOW_AI_SCRIPT": "../../examples/scripts/scripted.yaml",
+		"AIFLOW_SFN_ENDPOINT": sfnAPIServer(t).URL,
+	}
+
+	te := newTestEnv(vars)
+	code := run(context.Background(), []string{"invoke", "aistep", "--event", event}, te.env())
 	require.Equal(t, 0, code, te.stderr.String())
 	require.JSONEq(t, `{"batchItemFailures":null}`, te.stdout.String(), te.stderr.String())
+	require.NotContains(t, te.stderr.String(), "failed")
 
-	// Without the Step Functions API to call back, the message comes back.
-	te = newTestEnv(map[string]string{
-		"AIFLOW_AI_PROVIDERS": "scripted", "AIFLOW_AI_SCRIPT": "../../examples/scripts/scripted.yaml", "AIFLOW_SFN_ENDPOINT": "http://127.0.0.1:1",
-	})
-	code = run(context.Background(), []string{"invoke", "aistep", "--event", "../../events/aistep-sqs.json"}, te.env())
-	require.Equal(t, 0, code, te.stderr.String())
-	require.Contains(t, te.stdout.String(), `"itemIdentifier"`)
+	te = newTestEnv(vars)
+	code = run(context.Background(), []string{"invoke", "aistep", "--event", event, "--keep-times"}, te.env())
+	require.Equal(t, 1, code, te.stderr.String())
+	require.Contains(t, te.stderr.String(), `the step failed: error AI.Timeout, cause: step "classify" ran out of its timeout`)
+}
+
+// TestInvokeRecorderError: the recorder's sample names an execution the
+// engine does not have; the recorder's error is printed as Lambda's error
+// JSON and said on stderr, and invoke exits 1.
+func TestInvokeRecorderError(t *testing.T) {
+	t.Parallel()
+	te := newTestEnv(map[string]string{"DATABASE_URL": pgclustertest.Database(t), "AIFLOW_SFN_ENDPOINT": sfnAPIServer(t).URL})
+	code := run(context.Background(), []string{"invoke", "recorder", "--event", "../../events/recorder-status-change.json"}, te.env())
+	require.Equal(t, 1, code, te.stderr.String())
+	var failed invokeError
+	require.NoError(t, json.Unmarshal(te.stdout.Bytes(), &failed), te.stdout.String())
+	require.Contains(t, failed.ErrorMessage, "ExecutionDoesNotExist")
+	require.Contains(t, te.stderr.String(), "aiflow invoke recorder: the handler returned an error")
+	require.Contains(t, te.stderr.String(), "ExecutionDoesNotExist")
+}
+
+func TestInvokeResponseFailures(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct {
+		out  string
+		errs []string
+		want []string
+	}{
+		"an HTTP answer":         {out: `{"statusCode":200,"body":"{}"}`},
+		"an HTTP 4xx answer":     {out: `{"statusCode":404,"body":"{}"}`},
+		"an HTTP 5xx answer":     {out: `{"statusCode":503,"body":"{\"error\":\"not ready\"}"}`, want: []string{`the function answered HTTP 503: {"error":"not ready"}`}},
+		"a batch without errors": {out: `{"batchItemFailures":null}`},
+		"a batch item failed":    {out: `{"batchItemFailures":[{"itemIdentifier":"m1"},{"itemIdentifier":"m2"}]}`, want: []string{"message m1, m2 failed (SQS would deliver it again): the function's log above says why"}},
+		"with the callbacks' errors": {out: `{"batchItemFailures":[{"itemIdentifier":"m1"}]}`, errs: []string{"sending the step's result: refused"},
+			want: []string{"message m1 failed (SQS would deliver it again): sending the step's result: refused"}},
+		"not an object": {out: `[1, 2]`},
+		"a string":      {out: `"ok"`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			require.Equal(t, tc.want, responseFailures([]byte(tc.out), tc.errs))
+		})
+	}
 }
 
 // TestInvokeMigrate runs the migrations' custom resource handler on its

@@ -25,6 +25,7 @@ import (
 	"github.com/aiflow/aiflow/internal/eventstore"
 	"github.com/aiflow/aiflow/internal/mcpclient"
 	"github.com/aiflow/aiflow/internal/secrets"
+	"github.com/aiflow/aiflow/internal/sfn"
 	"github.com/aiflow/aiflow/internal/steps"
 	"github.com/aiflow/aiflow/internal/steps/detailstore"
 	"github.com/aiflow/aiflow/internal/telemetry"
@@ -46,6 +47,7 @@ type Worker struct {
 	// env store reads.
 	store   config.SecretStore
 	lookup  func(string) (string, bool)
+	wrap    func(sfn.Callbacks) sfn.Callbacks
 	closers []func()
 }
 
@@ -66,6 +68,11 @@ type Options struct {
 	// SecretsLookupFunc is the environment the env secret store reads;
 	// nil means the process's.
 	SecretsLookupFunc func(key string) (string, bool)
+	// WrapCallbacksFunc, when set, wraps the Step Functions client the
+	// runtime answers tasks with, so the caller sees each callback and its
+	// result (`aiflow invoke` reports a step that failed this way); nil
+	// leaves the client as it is.
+	WrapCallbacksFunc func(sfn.Callbacks) sfn.Callbacks
 }
 
 // Params are what New builds a worker from.
@@ -131,7 +138,7 @@ func (w *Worker) MCPPool(ctx context.Context, c config.MCPClients, clientName st
 
 // start makes the worker's logger and detail store.
 func start(ctx context.Context, cfg config.Step, o Options, actor string) (*Worker, error) {
-	w := &Worker{cfg: cfg, Logger: telemetry.NewLogger(cfg.Log.LoggerOptions(o.LogWriter))}
+	w := &Worker{cfg: cfg, wrap: o.WrapCallbacksFunc, Logger: telemetry.NewLogger(cfg.Log.LoggerOptions(o.LogWriter))}
 	if !cfg.Database.IsSet() {
 		return w, nil
 	}
@@ -157,8 +164,12 @@ func (w *Worker) Finish(ctx context.Context, handlers map[string]steps.Handler) 
 		w.Close()
 		return nil, err
 	}
+	var callbacks sfn.Callbacks = awssfn.New(sfnClient)
+	if w.wrap != nil {
+		callbacks = w.wrap(callbacks)
+	}
 	w.Runtime, err = steps.NewRuntime(steps.RuntimeConfig{
-		Callbacks:         awssfn.New(sfnClient),
+		Callbacks:         callbacks,
 		Handlers:          handlers,
 		HeartbeatInterval: w.cfg.Heartbeat,
 		DeadlineMargin:    w.cfg.DeadlineMargin,

@@ -51,6 +51,13 @@ func NewCLI(t *testing.T, service, endpoint string) *CLI {
 	if err != nil {
 		t.Skip("the AWS CLI (aws) is not on PATH; install it to run this test")
 	}
+	return NewCLIAt(t, path, service, endpoint)
+}
+
+// NewCLIAt returns the AWS CLI at path (another installation than the
+// one on PATH, such as Debian's package's) for service at endpoint.
+func NewCLIAt(t *testing.T, path, service, endpoint string) *CLI {
+	t.Helper()
 	return &CLI{path: path, service: service, endpoint: endpoint, home: t.TempDir()}
 }
 
