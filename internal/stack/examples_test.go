@@ -2,13 +2,11 @@ package stack_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -138,15 +136,15 @@ func TestStackRunsTheExamplesThroughTheHTTPAPI(t *testing.T) {
 		require.Equal(t, "SUCCEEDED", got.Status, "%s failed: %v", e.ARN, got.Error)
 		b.requireRecorded(t, e.ARN, "ExecutionSucceeded")
 	}
-	// The agent called the support desk's tools: its history has tasks
-	// of the mcp queue or tool calls in its detail stream.
+	// The agent called the research server's tools from inside the ai
+	// step function, and its history holds its task.
+	require.Positive(t, b.research.search.Load(), "the agent searched")
+	require.Positive(t, b.research.fetch.Load(), "the agent read a page")
 	var history struct {
 		Items []map[string]any `json:"items"`
 	}
-	a.do(http.MethodGet, "/v1/executions/"+agent.ID+"/events?limit=1000", "", nil, http.StatusOK, &history)
-	require.NotEmpty(t, history.Items)
+	a.do(http.MethodGet, "/v1/executions/"+agent.ID+"/events?limit=100", "", nil, http.StatusOK, &history)
 	raw, err := json.Marshal(history.Items)
 	require.NoError(t, err)
-	require.True(t, strings.Contains(string(raw), "TaskSucceeded"), "the agent's history has its tasks: %s", raw)
-	_ = context.Background()
+	require.Contains(t, string(raw), "TaskSucceeded")
 }

@@ -76,7 +76,7 @@ func TestStackRetriesAKilledInstanceAndDeadLettersPoison(t *testing.T) {
 	var dataDir string
 	b := setup(t, func(p *stack.Params) {
 		dataDir = p.DataDir
-		p.Env["AiStepFunction"]["AIFLOW_AI_SCRIPT"] = slowScript(t, p.Dir)
+		p.Parameters["AiScript"] = slowScript(t, p.Dir)
 		p.Adjust = func(tmpl *samtemplate.Template) error {
 			shorten(t, tmpl, "AiStepFunction", "Timeout", 15)
 			shorten(t, tmpl, "AiStepQueue", "VisibilityTimeout", 15)

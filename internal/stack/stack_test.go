@@ -40,6 +40,8 @@ type bundle struct {
 	cfg   aws.Config
 	root  string
 	pgURL string
+	// research counts the calls of the research MCP server's tools.
+	research *researchCalls
 }
 
 // setup starts a PostgreSQL cluster on loopback TCP (the functions connect
@@ -59,16 +61,20 @@ func setup(t *testing.T, adjust func(p *stack.Params)) *bundle {
 	t.Cleanup(func() { _ = cluster.Stop(context.Background()) })
 
 	root := repoRoot(t)
+	research := &researchCalls{}
 	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	p := stack.Params{
 		Dir:         root,
 		DataDir:     t.TempDir(),
 		DatabaseURL: cluster.URL("postgres"),
+		// The models answer from the examples' script, as the template's
+		// parameters allow (docs/deploy.md).
+		Parameters: map[string]string{
+			"AiProviders": "scripted", "AiDefaultProvider": "scripted",
+			"AiScript": filepath.Join(root, "examples", "scripts", "scripted.yaml"),
+		},
 		Env: map[string]map[string]string{
-			"AiStepFunction": {
-				"AIFLOW_AI_PROVIDERS": "scripted", "AIFLOW_AI_DEFAULT_PROVIDER": "scripted",
-				"AIFLOW_AI_SCRIPT": filepath.Join(root, "examples", "scripts", "scripted.yaml"),
-			},
+			"AiStepFunction": {"AIFLOW_MCP_CONFIG": researchConfig(t, research)},
 		},
 		Builder:        &lambdaemu.Builder{ModuleDir: root},
 		Logger:         logger,
@@ -87,7 +93,7 @@ func setup(t *testing.T, adjust func(p *stack.Params)) *bundle {
 		Region:      "us-east-1",
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
 	}
-	return &bundle{stack: s, cfg: cfg, root: root, pgURL: cluster.URL("aiflow")}
+	return &bundle{stack: s, cfg: cfg, root: root, pgURL: cluster.URL("aiflow"), research: research}
 }
 
 type testWriter struct{ t *testing.T }
