@@ -14,6 +14,8 @@ import (
 	"sync"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/aiflow/aiflow/internal/atomicfile"
 )
 
 // PinStore keeps the approved definition hash of each tool. Pin returns
@@ -162,20 +164,8 @@ func (f *FilePins) SetPin(_ context.Context, server, tool, hash string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("making the pin file's directory: %w", err)
 	}
-	tmp, err := os.CreateTemp(dir, ".pins-*")
-	if err != nil {
+	if err := atomicfile.WriteFile(f.Path, append(out, '\n'), 0o600); err != nil {
 		return fmt.Errorf("writing the pin file: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(out, '\n')); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing the pin file: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing the pin file: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), f.Path); err != nil {
-		return fmt.Errorf("replacing the pin file: %w", err)
 	}
 	return nil
 }

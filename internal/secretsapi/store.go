@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/aiflow/aiflow/internal/atomicfile"
 )
 
 // Store keeps secrets by name. Get and Update return an error wrapping
@@ -214,32 +216,8 @@ func (f *FileStore) write() error {
 	if err != nil {
 		return fmt.Errorf("encoding secrets file %s: %w", f.path, err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(f.path), "."+filepath.Base(f.path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("writing secrets file %s: %w", f.path, err)
+	if err := atomicfile.WriteFile(f.path, append(raw, '\n'), 0o600); err != nil {
+		return fmt.Errorf("writing secrets file: %w", err)
 	}
-	done := false
-	defer func() {
-		if !done {
-			_ = tmp.Close()
-			_ = os.Remove(tmp.Name())
-		}
-	}()
-	if err := tmp.Chmod(0o600); err != nil {
-		return fmt.Errorf("writing secrets file %s: %w", f.path, err)
-	}
-	if _, err := tmp.Write(append(raw, '\n')); err != nil {
-		return fmt.Errorf("writing secrets file %s: %w", f.path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("writing secrets file %s: %w", f.path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing secrets file %s: %w", f.path, err)
-	}
-	if err := os.Rename(tmp.Name(), f.path); err != nil {
-		return fmt.Errorf("writing secrets file %s: %w", f.path, err)
-	}
-	done = true
 	return nil
 }
