@@ -102,7 +102,7 @@ func (s *Stack) runCustomResources(ctx context.Context) error {
 		token, _ := props["ServiceToken"].(string)
 		fn := s.functionByARN(token)
 		if fn == nil {
-			return fmt.Errorf("Resources.%s.Properties.ServiceToken: %q is not the ARN of one of the stack's functions (the stack runs custom resources backed by its own functions only)", id, token)
+			return resourceErr(id, "Properties.ServiceToken", "%q is not the ARN of one of the stack's functions (the stack runs custom resources backed by its own functions only)", token)
 		}
 		old, seen := state[id]
 		if seen && reflect.DeepEqual(old.Properties, props) {
@@ -119,10 +119,10 @@ func (s *Stack) runCustomResources(ctx context.Context) error {
 		s.progress("custom resources: %s %s (%s) through %s", strings.ToLower(req.RequestType[:1])+req.RequestType[1:]+"ing", id, r.Type, fn.model.LogicalID)
 		resp, err := s.sendCustom(ctx, fn, req, responses)
 		if err != nil {
-			return fmt.Errorf("Resources.%s: %w", id, err)
+			return resourceErr(id, "", "%w", err)
 		}
 		if resp.Status != "SUCCESS" {
-			return fmt.Errorf("Resources.%s: %s answered %s: %s", id, fn.model.LogicalID, resp.Status, resp.Reason)
+			return resourceErr(id, "", "%s answered %s: %s", fn.model.LogicalID, resp.Status, resp.Reason)
 		}
 		state[id] = customState{PhysicalResourceID: resp.PhysicalResourceID, Properties: props}
 		raw, _ := json.MarshalIndent(state, "", "  ")
@@ -141,7 +141,7 @@ func (s *Stack) sendCustom(ctx context.Context, fn *function, req customRequest,
 	if err != nil {
 		return customResponse{}, err
 	}
-	res, err := fn.pool.Invoke(ctx, payload)
+	res, err := fn.call(ctx, payload)
 	if err != nil {
 		return customResponse{}, fmt.Errorf("invoking %s: %w", fn.model.LogicalID, err)
 	}

@@ -48,7 +48,7 @@ func (s *Stack) makeDatabases(ctx context.Context) error {
 		prop := func(name string) (string, error) {
 			v, _ := r.Properties[name].(string)
 			if v == "" {
-				return "", fmt.Errorf("Resources.%s.Properties.%s: the stack needs it to make the cluster's role", id, name)
+				return "", resourceErr(id, "Properties."+name, "the stack needs it to make the cluster's role")
 			}
 			return s.resolveDynamic(ctx, v)
 		}

@@ -28,7 +28,7 @@ func (s *Stack) startEventSources() error {
 			}
 			q, ok := s.model.Queue(ev.Queue)
 			if !ok {
-				return fmt.Errorf("Resources.%s.Properties.Events.%s: the queue %s is not one of the stack's queues", f.LogicalID, ev.Name, ev.QueueARN)
+				return resourceErr(f.LogicalID, "Properties.Events."+ev.Name, "the queue %s is not one of the stack's queues", ev.QueueARN)
 			}
 			concurrency := fn.pool.Size()
 			if ev.MaximumConcurrency > 0 && ev.MaximumConcurrency < concurrency {
@@ -46,7 +46,7 @@ func (s *Stack) startEventSources() error {
 				FunctionName:            f.Name,
 			})
 			if err != nil {
-				return fmt.Errorf("Resources.%s.Properties.Events.%s: subscribing to %s: %w", f.LogicalID, ev.Name, q.Name, err)
+				return resourceErr(f.LogicalID, "Properties.Events."+ev.Name, "subscribing to %s: %w", q.Name, err)
 			}
 			s.stopESMs = append(s.stopESMs, stop)
 		}

@@ -15,12 +15,12 @@ import (
 
 // api is a client of the stack's HTTP API with the stack's admin token.
 type api struct {
-	t     *testing.T
+	t     testing.TB
 	base  string
 	token string
 }
 
-func (b *bundle) api(t *testing.T) *api {
+func (b *bundle) api(t testing.TB) *api {
 	t.Helper()
 	token, err := b.stack.Token("stack-test", []string{"admin"}, time.Hour)
 	require.NoError(t, err)

@@ -61,14 +61,14 @@ func (s *Stack) startFronts(apis, urls map[string]net.Listener) error {
 			API: api, Invoke: invoke, HTTPClient: client, AccountID: s.p.AccountID, Logger: s.logger,
 		})
 		if err != nil {
-			return fmt.Errorf("Resources.%s: %w", api.LogicalID, err)
+			return resourceErr(api.LogicalID, "", "%w", err)
 		}
 		s.serve(apis[api.LogicalID], h)
 	}
 	for _, fu := range s.model.FunctionURLs {
 		h, err := apigateway.NewFunctionURL(apigateway.FunctionURLParams{URL: fu, Invoke: invoke, Logger: s.logger})
 		if err != nil {
-			return fmt.Errorf("Resources.%s: %w", fu.LogicalID, err)
+			return resourceErr(fu.LogicalID, "", "%w", err)
 		}
 		s.serve(urls[fu.LogicalID], h)
 	}

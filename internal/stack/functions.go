@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aiflow/aiflow/internal/lambdaemu"
 	"github.com/aiflow/aiflow/internal/sfn"
@@ -26,6 +27,55 @@ type functionSet struct {
 type function struct {
 	model stackmodel.Function
 	pool  *lambdaemu.Pool
+
+	mu    sync.Mutex
+	stats FunctionStats
+}
+
+// FunctionStats are what a function's instances did since the stack
+// started.
+type FunctionStats struct {
+	LogicalID string
+	// Invocations counts the invocations the function answered (an error
+	// of the function included); Failures those that got no answer (an
+	// instance that died, a start that failed).
+	Invocations, Failures int
+	// ColdStarts counts the instances initialised; InitDuration is the
+	// runtime's initialisation of the latest one, as the emulator reports
+	// it (the Lambda REPORT line's Init Duration).
+	ColdStarts   int
+	InitDuration time.Duration
+}
+
+// call invokes the function and counts what happened.
+func (f *function) call(ctx context.Context, payload []byte) (*lambdaemu.Result, error) {
+	res, err := f.pool.Invoke(ctx, payload)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err != nil {
+		f.stats.Failures++
+		return nil, err
+	}
+	f.stats.Invocations++
+	if res.InitDuration > 0 {
+		f.stats.ColdStarts++
+		f.stats.InitDuration = res.InitDuration
+	}
+	return res, nil
+}
+
+// FunctionStats returns what each function did, by logical id.
+func (s *Stack) FunctionStats() []FunctionStats {
+	var out []FunctionStats
+	for _, id := range slices.Sorted(maps.Keys(s.functions.byID)) {
+		f := s.functions.byID[id]
+		f.mu.Lock()
+		st := f.stats
+		f.mu.Unlock()
+		st.LogicalID = id
+		out = append(out, st)
+	}
+	return out
 }
 
 // startFunctions builds every function's bootstrap for this machine and
@@ -41,11 +91,11 @@ func (s *Stack) startFunctions(ctx context.Context) (*functionSet, error) {
 	set := &functionSet{byID: map[string]*function{}, byName: map[string]*function{}}
 	for _, f := range s.model.Functions {
 		if f.Folder == "" {
-			return set, fmt.Errorf("Resources.%s: the Makefile's FUNCTIONS list has no folder for it", f.LogicalID)
+			return set, resourceErr(f.LogicalID, "", "the Makefile's FUNCTIONS list has no folder for it")
 		}
 		bootstrap := filepath.Join(s.p.DataDir, "functions", f.LogicalID, "bootstrap")
 		if err := s.p.Builder.Bootstrap(ctx, "./"+strings.TrimPrefix(filepath.ToSlash(f.Folder), "./"), bootstrap); err != nil {
-			return set, fmt.Errorf("Resources.%s: building its bootstrap: %w", f.LogicalID, err)
+			return set, resourceErr(f.LogicalID, "", "building its bootstrap: %w", err)
 		}
 		env, err := s.functionEnv(ctx, f)
 		if err != nil {
@@ -57,7 +107,7 @@ func (s *Stack) startFunctions(ctx context.Context) (*functionSet, error) {
 			Logger: s.p.FunctionLogger.With("function", f.LogicalID),
 		}, s.instances(f))
 		if err != nil {
-			return set, fmt.Errorf("Resources.%s: %w", f.LogicalID, err)
+			return set, resourceErr(f.LogicalID, "", "%w", err)
 		}
 		fn := &function{model: f, pool: pool}
 		set.byID[f.LogicalID], set.byName[f.Name] = fn, fn
@@ -93,7 +143,7 @@ func (s *Stack) functionEnv(ctx context.Context, f stackmodel.Function) (map[str
 	for _, k := range slices.Sorted(maps.Keys(f.Environment)) {
 		v, err := s.resolveDynamic(ctx, f.Environment[k])
 		if err != nil {
-			return nil, fmt.Errorf("Resources.%s.Properties.Environment.Variables.%s: %w", f.LogicalID, k, err)
+			return nil, resourceErr(f.LogicalID, "Properties.Environment.Variables."+k, "%w", err)
 		}
 		env[k] = v
 	}
@@ -109,7 +159,7 @@ func (fs *functionSet) invoke(ctx context.Context, id string, payload []byte) (*
 	if !ok {
 		return nil, fmt.Errorf("the stack has no function %s", id)
 	}
-	return f.pool.Invoke(ctx, payload)
+	return f.call(ctx, payload)
 }
 
 // Invoke is the engine's lambda:invoke: the function is named by its name,
@@ -122,7 +172,7 @@ func (fs *functionSet) Invoke(ctx context.Context, p sfn.InvokeParams) (sfn.Invo
 		return sfn.InvokeResult{}, &sfn.Error{Code: "Lambda.ResourceNotFoundException",
 			Message: fmt.Sprintf("Function not found: %s", p.FunctionName)}
 	}
-	res, err := f.pool.Invoke(ctx, p.Payload)
+	res, err := f.call(ctx, p.Payload)
 	if err != nil {
 		if errors.Is(err, lambdaemu.ErrDead) {
 			return sfn.InvokeResult{}, &sfn.Error{Code: "Lambda.ServiceException", Message: err.Error()}

@@ -1,8 +1,6 @@
 package stack
 
 import (
-	"fmt"
-
 	"github.com/aiflow/aiflow/internal/engine/queue"
 	"github.com/aiflow/aiflow/internal/stackmodel"
 )
@@ -22,10 +20,10 @@ func (s *Stack) startQueues() error {
 			return nil
 		}
 		if depth > len(s.model.Queues) {
-			return fmt.Errorf("Resources.%s.Properties.RedrivePolicy: the queues' redrive policies form a cycle", q.LogicalID)
+			return resourceErr(q.LogicalID, "Properties.RedrivePolicy", "the queues' redrive policies form a cycle")
 		}
 		if q.FIFO {
-			return fmt.Errorf("Resources.%s: FIFO queues are not run by the stack", q.LogicalID)
+			return resourceErr(q.LogicalID, "", "FIFO queues are not run by the stack")
 		}
 		cfg := queue.QueueConfig{
 			Name: q.Name, URL: q.URL,
@@ -38,7 +36,7 @@ func (s *Stack) startQueues() error {
 		if q.DeadLetter != nil {
 			dlq, ok := s.model.Queue(q.DeadLetter.Queue)
 			if !ok {
-				return fmt.Errorf("Resources.%s.Properties.RedrivePolicy: the dead-letter queue %s is not one of the stack's queues", q.LogicalID, q.DeadLetter.ARN)
+				return resourceErr(q.LogicalID, "Properties.RedrivePolicy", "the dead-letter queue %s is not one of the stack's queues", q.DeadLetter.ARN)
 			}
 			if err := make(dlq, depth+1); err != nil {
 				return err
@@ -47,7 +45,7 @@ func (s *Stack) startQueues() error {
 		}
 		url, err := s.broker.CreateQueue(cfg)
 		if err != nil {
-			return fmt.Errorf("Resources.%s: creating the queue %s: %w", q.LogicalID, q.Name, err)
+			return resourceErr(q.LogicalID, "", "creating the queue %s: %w", q.Name, err)
 		}
 		made[q.LogicalID] = url
 		return nil

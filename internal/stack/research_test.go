@@ -18,7 +18,7 @@ import (
 // research/web_search and research/fetch_page, over Streamable HTTP on
 // loopback: a stand-in for a web search service, which these machines
 // cannot reach, answering with a fixed result and page.
-func researchServer(t *testing.T, calls *researchCalls) string {
+func researchServer(t testing.TB, calls *researchCalls) string {
 	t.Helper()
 	server := mcp.NewServer(&mcp.Implementation{Name: "research", Version: "1.0.0"}, nil)
 	type searchIn struct {
@@ -62,7 +62,7 @@ func researchServer(t *testing.T, calls *researchCalls) string {
 // researchConfig writes an MCP configuration file (AIFLOW_MCP_CONFIG) that
 // adds the research server to the servers the template gives the ai step
 // function (AIFLOW_MCP_SERVERS, the support desk).
-func researchConfig(t *testing.T, calls *researchCalls) string {
+func researchConfig(t testing.TB, calls *researchCalls) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "mcp.yaml")
 	require.NoError(t, os.WriteFile(path, fmt.Appendf(nil, "servers:\n  research:\n    urls: [%q]\n", researchServer(t, calls)), 0o600))

@@ -545,3 +545,14 @@ func (s *Stack) startEngine(ctx context.Context) error {
 	}
 	return nil
 }
+
+// resourceErr is an error of the template's resource id, at the property
+// path under it (empty for the resource itself): a *stackmodel.Error whose
+// Path names where, as the template's own errors do.
+func resourceErr(id, path, format string, args ...any) error {
+	p := "Resources." + id
+	if path != "" {
+		p += "." + path
+	}
+	return &stackmodel.Error{Path: p, Err: fmt.Errorf(format, args...)}
+}

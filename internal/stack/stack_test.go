@@ -28,7 +28,7 @@ import (
 
 // repoRoot is the repository's root: template.yaml, the Makefile, the
 // functions.
-func repoRoot(t *testing.T) string {
+func repoRoot(t testing.TB) string {
 	t.Helper()
 	dir, err := filepath.Abs("../..")
 	require.NoError(t, err)
@@ -46,7 +46,7 @@ type bundle struct {
 
 // setup starts a PostgreSQL cluster on loopback TCP (the functions connect
 // to it as to Aurora) and the stack on the repository's template.
-func setup(t *testing.T, adjust func(p *stack.Params)) *bundle {
+func setup(t testing.TB, adjust func(p *stack.Params)) *bundle {
 	t.Helper()
 	if runtime.GOOS != "linux" {
 		t.Skip("the Lambda Runtime Interface Emulator runs on Linux only")
@@ -96,7 +96,7 @@ func setup(t *testing.T, adjust func(p *stack.Params)) *bundle {
 	return &bundle{stack: s, cfg: cfg, root: root, pgURL: cluster.URL("aiflow"), research: research}
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
@@ -142,7 +142,7 @@ func TestStackRunsAnExampleStateMachineThroughTheFunctions(t *testing.T) {
 // requireRecorded waits until the stack's event store holds the
 // execution's history up to an event of type last, as the recorder writes
 // it.
-func (b *bundle) requireRecorded(t *testing.T, executionARN, last string) {
+func (b *bundle) requireRecorded(t testing.TB, executionARN, last string) {
 	t.Helper()
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, b.pgURL)
@@ -162,7 +162,7 @@ func (b *bundle) requireRecorded(t *testing.T, executionARN, last string) {
 
 // exampleARN returns the ARN of the example state machine whose name ends
 // with name.
-func (b *bundle) exampleARN(t *testing.T, name string) string {
+func (b *bundle) exampleARN(t testing.TB, name string) string {
 	t.Helper()
 	for _, sm := range b.stack.Model().StateMachines {
 		if strings.HasSuffix(sm.Name, "-"+name) {

@@ -3,7 +3,6 @@ package stack
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 
 	"github.com/aiflow/aiflow/internal/sfn"
@@ -17,7 +16,7 @@ func (s *Stack) createStateMachines(ctx context.Context) error {
 	for _, sm := range s.model.StateMachines {
 		def, err := sm.DefinitionString(fsys)
 		if err != nil {
-			return fmt.Errorf("Resources.%s: %w", sm.LogicalID, err)
+			return resourceErr(sm.LogicalID, "", "%w", err)
 		}
 		_, err = s.eng.CreateStateMachine(ctx, sfn.CreateStateMachineInput{Name: sm.Name, Definition: def, RoleARN: sm.RoleARN, Type: sm.Type})
 		var se *sfn.Error
@@ -25,7 +24,7 @@ func (s *Stack) createStateMachines(ctx context.Context) error {
 			_, err = s.eng.UpdateStateMachine(ctx, sfn.UpdateStateMachineInput{StateMachineARN: sm.ARN, Definition: &def, RoleARN: &sm.RoleARN})
 		}
 		if err != nil {
-			return fmt.Errorf("Resources.%s: creating the state machine %s: %w", sm.LogicalID, sm.Name, err)
+			return resourceErr(sm.LogicalID, "", "creating the state machine %s: %w", sm.Name, err)
 		}
 	}
 	return nil

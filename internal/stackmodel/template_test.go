@@ -242,7 +242,7 @@ func TestRepositoryTemplateQueuesAndMappings(t *testing.T) {
 		require.Equal(t, m.queue, e.Queue, m.function)
 		require.Equal(t, q.ARN, e.QueueARN)
 		require.Equal(t, m.batch, e.BatchSize, m.function)
-		require.Equal(t, time.Second, e.MaximumBatchingWindow, m.function)
+		require.Zero(t, e.MaximumBatchingWindow, "a step waits for no batch: %s", m.function)
 		require.Equal(t, m.concurrency, e.MaximumConcurrency, m.function)
 		require.True(t, e.ReportBatchItemFailures, m.function)
 		require.True(t, e.Enabled)
