@@ -112,6 +112,11 @@ func TestSamplesDoNotGoStale(t *testing.T) {
 			return at
 		}}
 		found.value("", v)
+		if filepath.Base(path) == "migrate-create.json" {
+			// CloudFormation's custom resource events carry no time.
+			require.Zero(t, found.n, path)
+			continue
+		}
 		require.Positive(t, found.n, "%s has no time that invoke moves", path)
 	}
 }

@@ -32,12 +32,16 @@ func TestStackCommand(t *testing.T) {
 		t.Skipf("no PostgreSQL binaries: %v", err)
 	}
 	dataDir := filepath.Join(pgclustertest.ReachableTempDir(t), "data")
+	script, err := filepath.Abs("../../examples/scripts/scripted.yaml")
+	require.NoError(t, err)
 	ctx, stop := context.WithCancel(context.Background())
 	p := &engineProcess{stop: stop, code: make(chan int, 1)}
 	vars := map[string]string{"AIFLOW_DATA_DIR": dataDir, "AIFLOW_LOG_LEVEL": "warn"}
 	e := env{stdout: &p.stdout, stderr: &p.stderr, lookup: func(k string) (string, bool) { v, ok := vars[k]; return v, ok }}
 	go func() {
-		p.code <- run(ctx, []string{"stack", "--dir", "../..", "--api-addr", "127.0.0.1:0", "--parameter-overrides", "AiProviders=scripted AiDefaultProvider=scripted"}, e)
+		// README's command, on a free port.
+		p.code <- run(ctx, []string{"stack", "--dir", "../..", "--api-addr", "127.0.0.1:0", "--parameter-overrides",
+			"AiProviders=scripted AiDefaultProvider=scripted AiScript=" + script}, e)
 	}()
 	t.Cleanup(func() {
 		stop()

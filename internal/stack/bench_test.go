@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,8 +41,12 @@ steps:
 // reports each function's cold start (the runtime's init duration under
 // the emulator) from the stack's run.
 func BenchmarkOneStepExecution(b *testing.B) {
+	// The examples' script, and an answer for the one step.
+	examples, err := os.ReadFile(filepath.Join(repoRoot(b), "examples", "scripts", "scripted.yaml"))
+	require.NoError(b, err)
 	script := filepath.Join(b.TempDir(), "answer.yaml")
-	require.NoError(b, os.WriteFile(script, []byte("turns:\n  - repeat: true\n    reply:\n      text: Yes.\n"), 0o600))
+	require.NoError(b, os.WriteFile(script, []byte(strings.Replace(string(examples), "turns:\n",
+		"turns:\n  - repeat: true\n    match:\n      prompt: \"Answer in one word\"\n    reply:\n      text: Yes.\n", 1)), 0o600))
 	bb := setup(b, func(p *stack.Params) { p.Parameters["AiScript"] = script })
 	a := bb.api(b)
 	a.do(http.MethodPost, "/v1/workflows", "application/yaml", []byte(oneStep), http.StatusCreated, nil)
@@ -62,6 +67,17 @@ func BenchmarkOneStepExecution(b *testing.B) {
 		}
 	}
 	once() // the aistep instance's cold start
+	// support-triage's order question, for the mcp step function's and the
+	// support server's cold starts.
+	triage, err := os.ReadFile(filepath.Join(bb.root, "examples", "mocks", "support-triage.input.json"))
+	require.NoError(b, err)
+	out, err := client.StartExecution(ctx, &sdksfn.StartExecutionInput{StateMachineArn: aws.String(bb.exampleARN(b, "support-triage")), Input: aws.String(string(triage))})
+	require.NoError(b, err)
+	require.Eventually(b, func() bool {
+		d, err := client.DescribeExecution(ctx, &sdksfn.DescribeExecutionInput{ExecutionArn: out.ExecutionArn})
+		require.NoError(b, err)
+		return d.Status == sfntypes.ExecutionStatusSucceeded
+	}, 2*time.Minute, 10*time.Millisecond)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {

@@ -140,6 +140,30 @@ func TestStackRetriesAKilledInstanceAndDeadLettersPoison(t *testing.T) {
 	}, time.Minute, 10*time.Millisecond, "the poison message never reached the dead-letter queue")
 	require.Equal(t, []string{`{"not": "a task"}`}, got)
 
+	// A Lambda task invokes the emulated function: the migrate function,
+	// sent a custom resource's Delete without a response URL, answers
+	// with its response.
+	sm, err := client.CreateStateMachine(ctx, &sdksfn.CreateStateMachineInput{
+		Name:    aws.String("lambda-task"),
+		RoleArn: aws.String("arn:aws:iam::123456789012:role/aiflow-StateMachineRole"),
+		Definition: aws.String(`{"StartAt": "Invoke", "States": {"Invoke": {
+			"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "OutputPath": "$.Payload", "End": true,
+			"Parameters": {"FunctionName": "aiflow-migrate", "Payload": {
+				"RequestType": "Delete", "RequestId": "r-1", "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/aiflow/x",
+				"LogicalResourceId": "DatabaseMigrations", "ResourceType": "Custom::Migrations",
+				"PhysicalResourceId": "aiflow-database-migrations", "ResourceProperties": {}}}}}}`),
+	})
+	require.NoError(t, err)
+	run, err := client.StartExecution(ctx, &sdksfn.StartExecutionInput{StateMachineArn: sm.StateMachineArn})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		desc, err = client.DescribeExecution(ctx, &sdksfn.DescribeExecutionInput{ExecutionArn: run.ExecutionArn})
+		require.NoError(t, err)
+		return desc.Status != sfntypes.ExecutionStatusRunning
+	}, time.Minute, 50*time.Millisecond)
+	require.Equal(t, sfntypes.ExecutionStatusSucceeded, desc.Status, "error %s: %s", aws.ToString(desc.Error), aws.ToString(desc.Cause))
+	require.Contains(t, aws.ToString(desc.Output), `"Status":"SUCCESS"`)
+
 	// The AWS CLI drives the stack's APIs as it drives AWS.
 	awsCLI, err := exec.LookPath("aws")
 	if err != nil {
