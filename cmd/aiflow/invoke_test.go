@@ -67,12 +67,12 @@ func TestInvokeMCPServerToolsList(t *testing.T) {
 }
 
 // sampleStatusChange is the detail of events/recorder-status-change.json.
-func sampleStatusChange(t *testing.T) recorder.StatusChange {
+func sampleStatusChange(t *testing.T) sfn.ExecutionStatusChange {
 	t.Helper()
 	raw, err := os.ReadFile("../../events/recorder-status-change.json")
 	require.NoError(t, err)
 	var ev struct {
-		Detail recorder.StatusChange `json:"detail"`
+		Detail sfn.ExecutionStatusChange `json:"detail"`
 	}
 	require.NoError(t, json.Unmarshal(raw, &ev))
 	return ev.Detail

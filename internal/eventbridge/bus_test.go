@@ -14,7 +14,7 @@ import (
 
 	"github.com/aiflow/aiflow/internal/eventbridge"
 	"github.com/aiflow/aiflow/internal/lambdaemu"
-	"github.com/aiflow/aiflow/internal/recorder"
+	"github.com/aiflow/aiflow/internal/sfn"
 	"github.com/aiflow/aiflow/internal/stackmodel"
 )
 
@@ -26,7 +26,7 @@ const (
 func TestEventEnvelope(t *testing.T) {
 	t.Parallel()
 	ev := eventbridge.Event{
-		ID: "315c1398-40ff-a850-213b-158f73e60175", DetailType: recorder.DetailType, Source: recorder.Source,
+		ID: "315c1398-40ff-a850-213b-158f73e60175", DetailType: sfn.StatusChangeDetailType, Source: sfn.StatusChangeSource,
 		Account: "123456789012", Time: time.Date(2019, 2, 26, 19, 42, 21, 984_000_000, time.FixedZone("x", 3600)), Region: "us-east-1",
 		Resources: []string{"arn:aws:states:us-east-1:123456789012:execution:sm:run"},
 		Detail:    json.RawMessage(`{"executionArn":"arn:aws:states:us-east-1:123456789012:execution:sm:run","status":"RUNNING","startDate":1551225271984,"stopDate":null}`),
@@ -42,13 +42,13 @@ func TestEventEnvelope(t *testing.T) {
 	require.NoError(t, json.Unmarshal(b, &lev))
 	require.Equal(t, "0", lev.Version)
 	require.Equal(t, ev.ID, lev.ID)
-	require.Equal(t, recorder.DetailType, lev.DetailType)
-	require.Equal(t, recorder.Source, lev.Source)
+	require.Equal(t, sfn.StatusChangeDetailType, lev.DetailType)
+	require.Equal(t, sfn.StatusChangeSource, lev.Source)
 	require.Equal(t, "123456789012", lev.AccountID)
 	require.Equal(t, "us-east-1", lev.Region)
 	require.True(t, lev.Time.Equal(time.Date(2019, 2, 26, 18, 42, 21, 0, time.UTC)))
 	require.Equal(t, ev.Resources, lev.Resources)
-	var d recorder.StatusChange
+	var d sfn.ExecutionStatusChange
 	require.NoError(t, json.Unmarshal(lev.Detail, &d))
 	require.Equal(t, "RUNNING", d.Status)
 	require.Equal(t, int64(1551225271984), d.StartDate)

@@ -225,33 +225,12 @@ func (s *StatusChanges) handle(ctx context.Context, ev eventstore.Event) error {
 	return nil
 }
 
-// detail is the detail of a status change, in Step Functions' order.
-type detail struct {
-	ExecutionARN    string       `json:"executionArn"`
-	StateMachineARN string       `json:"stateMachineArn"`
-	Name            string       `json:"name"`
-	Status          string       `json:"status"`
-	StartDate       int64        `json:"startDate"`
-	StopDate        *int64       `json:"stopDate"`
-	Input           *string      `json:"input"`
-	Output          *string      `json:"output"`
-	InputDetails    *dataDetails `json:"inputDetails"`
-	OutputDetails   *dataDetails `json:"outputDetails"`
-	Error           *string      `json:"error"`
-	Cause           *string      `json:"cause"`
-}
-
-// dataDetails says whether the input or output is in the event.
-type dataDetails struct {
-	Included bool `json:"included"`
-}
-
 func (s *StatusChanges) statusChange(ctx context.Context, arn string, batchID uuid.UUID, h sfn.HistoryEvent, status sfn.ExecutionStatus) (Event, error) {
 	start, err := s.start(ctx, arn, h)
 	if err != nil {
 		return Event{}, err
 	}
-	d := detail{ExecutionARN: arn, StateMachineARN: start.stateMachineARN, Name: nameOf(arn), Status: string(status),
+	d := sfn.ExecutionStatusChange{ExecutionARN: arn, StateMachineARN: start.stateMachineARN, Name: nameOf(arn), Status: string(status),
 		StartDate: start.startDate.UnixMilli()}
 	input := start.input
 	var output *string
@@ -281,9 +260,9 @@ func (s *StatusChanges) statusChange(ctx context.Context, arn string, batchID uu
 		}
 		d.Error, d.Cause = &e, &c
 	}
-	d.InputDetails = &dataDetails{Included: true}
+	d.InputDetails = &sfn.DataDetails{Included: true}
 	if output != nil {
-		d.OutputDetails = &dataDetails{Included: true}
+		d.OutputDetails = &sfn.DataDetails{Included: true}
 		if len(*output) > maxPayload {
 			output, d.OutputDetails.Included = nil, false
 		}
@@ -309,7 +288,7 @@ func (s *StatusChanges) statusChange(ctx context.Context, arn string, batchID uu
 	}
 	return Event{
 		Version: "0", ID: uuid.NewSHA1(eventNamespace, []byte(batchID.String()+"#"+strconv.FormatInt(h.ID, 10))).String(),
-		DetailType: recorder.DetailType, Source: recorder.Source, Account: account, Region: region,
+		DetailType: sfn.StatusChangeDetailType, Source: sfn.StatusChangeSource, Account: account, Region: region,
 		Time: h.Timestamp, Resources: []string{arn}, Detail: body,
 	}, nil
 }

@@ -20,7 +20,6 @@ import (
 	"github.com/aiflow/aiflow/internal/eventstore"
 	"github.com/aiflow/aiflow/internal/lambdaemu"
 	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
-	"github.com/aiflow/aiflow/internal/recorder"
 	"github.com/aiflow/aiflow/internal/sfn"
 	"github.com/aiflow/aiflow/internal/stackmodel"
 )
@@ -47,7 +46,7 @@ func (f *fakeRecorder) invoke(_ context.Context, function string, payload []byte
 	if err := json.Unmarshal(payload, &ev); err != nil {
 		return &lambdaemu.Result{FunctionError: &lambdaemu.FunctionError{Type: "errorString", Message: err.Error()}}, nil
 	}
-	var d recorder.StatusChange
+	var d sfn.ExecutionStatusChange
 	if err := json.Unmarshal(ev.Detail, &d); err != nil || function != "RecorderFunction" {
 		return &lambdaemu.Result{FunctionError: &lambdaemu.FunctionError{Type: "errorString", Message: fmt.Sprint("bad detail or function: ", err, function)}}, nil
 	}

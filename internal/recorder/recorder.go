@@ -31,14 +31,6 @@ import (
 	"github.com/aiflow/aiflow/internal/sfn"
 )
 
-// EventBridge's names of the events the recorder handles.
-const (
-	// Source is the source of Step Functions' events.
-	Source = "aws.states"
-	// DetailType is the detail type of an execution's status change.
-	DetailType = "Step Functions Execution Status Change"
-)
-
 // Actor is the metadata actor of the events the recorder appends.
 const Actor = "recorder"
 
@@ -108,23 +100,6 @@ func New(cfg Config) (*Recorder, error) {
 	return r, nil
 }
 
-// StatusChange is the detail of a "Step Functions Execution Status Change"
-// event. Dates are milliseconds since the Unix epoch; Step Functions sends
-// null for what does not apply (stopDate while RUNNING, output unless
-// SUCCEEDED, error and cause unless FAILED, TIMED_OUT or ABORTED).
-type StatusChange struct {
-	ExecutionARN    string  `json:"executionArn"`
-	StateMachineARN string  `json:"stateMachineArn"`
-	Name            string  `json:"name"`
-	Status          string  `json:"status"`
-	StartDate       int64   `json:"startDate"`
-	StopDate        *int64  `json:"stopDate"`
-	Input           *string `json:"input"`
-	Output          *string `json:"output"`
-	Error           *string `json:"error"`
-	Cause           *string `json:"cause"`
-}
-
 // Result says what a recording did; the Lambda returns it, which
 // EventBridge ignores and `aiflow invoke` prints.
 type Result struct {
@@ -146,10 +121,10 @@ type Result struct {
 // error for an event that is not a Step Functions status change or has no
 // execution ARN, and the errors of Record.
 func (r *Recorder) Handle(ctx context.Context, ev events.EventBridgeEvent) (Result, error) {
-	if ev.Source != Source || ev.DetailType != DetailType {
-		return Result{}, fmt.Errorf("handling event %s: it is %q from %q, not %q from %q", ev.ID, ev.DetailType, ev.Source, DetailType, Source)
+	if ev.Source != sfn.StatusChangeSource || ev.DetailType != sfn.StatusChangeDetailType {
+		return Result{}, fmt.Errorf("handling event %s: it is %q from %q, not %q from %q", ev.ID, ev.DetailType, ev.Source, sfn.StatusChangeDetailType, sfn.StatusChangeSource)
 	}
-	var d StatusChange
+	var d sfn.ExecutionStatusChange
 	if err := json.Unmarshal(ev.Detail, &d); err != nil {
 		return Result{}, fmt.Errorf("decoding the detail of event %s: %w", ev.ID, err)
 	}

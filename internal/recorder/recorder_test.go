@@ -124,7 +124,7 @@ func statusChange(t *testing.T, d sfn.Execution) events.EventBridgeEvent {
 	raw, err := json.Marshal(detail)
 	require.NoError(t, err)
 	return events.EventBridgeEvent{
-		Version: "0", ID: "315c1398-40ff-a850-213b-158f73e60175", DetailType: recorder.DetailType, Source: recorder.Source,
+		Version: "0", ID: "315c1398-40ff-a850-213b-158f73e60175", DetailType: sfn.StatusChangeDetailType, Source: sfn.StatusChangeSource,
 		AccountID: "123456789012", Time: d.StartDate, Region: "us-east-1", Resources: []string{d.ExecutionARN}, Detail: raw,
 	}
 }
@@ -258,10 +258,10 @@ func TestHandleRefusesOtherEvents(t *testing.T) {
 	r, err := recorder.New(recorder.Config{History: &awssfn.Client{}, Store: &eventstore.Store{}})
 	require.NoError(t, err)
 	for name, ev := range map[string]events.EventBridgeEvent{
-		"another detail type": {ID: "1", Source: recorder.Source, DetailType: "AWS API Call via CloudTrail", Detail: json.RawMessage(`{}`)},
-		"another source":      {ID: "2", Source: "aws.ec2", DetailType: recorder.DetailType, Detail: json.RawMessage(`{}`)},
-		"no execution":        {ID: "3", Source: recorder.Source, DetailType: recorder.DetailType, Detail: json.RawMessage(`{"status":"RUNNING"}`)},
-		"a detail not JSON":   {ID: "4", Source: recorder.Source, DetailType: recorder.DetailType, Detail: json.RawMessage(`"x"`)},
+		"another detail type": {ID: "1", Source: sfn.StatusChangeSource, DetailType: "AWS API Call via CloudTrail", Detail: json.RawMessage(`{}`)},
+		"another source":      {ID: "2", Source: "aws.ec2", DetailType: sfn.StatusChangeDetailType, Detail: json.RawMessage(`{}`)},
+		"no execution":        {ID: "3", Source: sfn.StatusChangeSource, DetailType: sfn.StatusChangeDetailType, Detail: json.RawMessage(`{"status":"RUNNING"}`)},
+		"a detail not JSON":   {ID: "4", Source: sfn.StatusChangeSource, DetailType: sfn.StatusChangeDetailType, Detail: json.RawMessage(`"x"`)},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
