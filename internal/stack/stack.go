@@ -44,7 +44,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"time"
@@ -369,10 +368,10 @@ func withDefaults(p Params) Params {
 	return p
 }
 
-// readTemplate parses Dir/template.yaml, applies Adjust, and reads the
-// functions' folders from the Makefile.
+// readTemplate reads the template and the functions' folders from Dir and
+// applies Adjust.
 func readTemplate(p Params) (*samtemplate.Template, map[string]string, error) {
-	tmpl, err := samtemplate.ParseFile(filepath.Join(p.Dir, "template.yaml"))
+	tmpl, folders, err := stackmodel.Read(p.Dir)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -380,14 +379,6 @@ func readTemplate(p Params) (*samtemplate.Template, map[string]string, error) {
 		if err := p.Adjust(tmpl); err != nil {
 			return nil, nil, fmt.Errorf("adjusting the template: %w", err)
 		}
-	}
-	mk, err := os.ReadFile(filepath.Join(p.Dir, "Makefile"))
-	if err != nil {
-		return nil, nil, fmt.Errorf("reading the Makefile: %w", err)
-	}
-	folders, err := stackmodel.MakefileFolders(mk)
-	if err != nil {
-		return nil, nil, err
 	}
 	return tmpl, folders, nil
 }

@@ -314,20 +314,31 @@ type LoadParams struct {
 
 // Load reads Dir/template.yaml and Dir/Makefile and resolves them.
 func Load(p LoadParams) (*Stack, error) {
-	t, err := samtemplate.ParseFile(filepath.Join(p.Dir, "template.yaml"))
-	if err != nil {
-		return nil, err
-	}
-	mk, err := os.ReadFile(filepath.Join(p.Dir, "Makefile"))
-	if err != nil {
-		return nil, fmt.Errorf("reading the Makefile: %w", err)
-	}
-	folders, err := MakefileFolders(mk)
+	t, folders, err := Read(p.Dir)
 	if err != nil {
 		return nil, err
 	}
 	p.Template, p.Folders = t, folders
 	return Resolve(p.Params)
+}
+
+// Read parses dir/template.yaml and reads the functions' folders from
+// dir/Makefile's FUNCTIONS list: the inputs of Resolve, for a caller that
+// changes the template before resolving it.
+func Read(dir string) (*samtemplate.Template, map[string]string, error) {
+	t, err := samtemplate.ParseFile(filepath.Join(dir, "template.yaml"))
+	if err != nil {
+		return nil, nil, err
+	}
+	mk, err := os.ReadFile(filepath.Join(dir, "Makefile"))
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading the Makefile: %w", err)
+	}
+	folders, err := MakefileFolders(mk)
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, folders, nil
 }
 
 // MakefileFolders reads the Makefile's FUNCTIONS list (LogicalId:folder
