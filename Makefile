@@ -13,7 +13,7 @@ FUNCTIONS := ApiFunction:api AiStepFunction:aistep McpStepFunction:mcpstep McpSe
 LAMBDA_GOFLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w -buildid="
 LAMBDA_ENV := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 
-.PHONY: all dev test test-short cover lint build bench examples clean tidy $(foreach f,$(FUNCTIONS),build-$(word 1,$(subst :, ,$(f))))
+.PHONY: all dev test test-short cover lint build bench faults examples clean tidy $(foreach f,$(FUNCTIONS),build-$(word 1,$(subst :, ,$(f))))
 
 all: lint build test
 
@@ -92,6 +92,11 @@ examples:
 ## bench: every benchmark, with allocations
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+## faults: the fault suite for FAULT_DURATION (make test runs a 20-second round)
+FAULT_DURATION ?= 5m
+faults:
+	AIFLOW_FAULT_DURATION=$(FAULT_DURATION) $(GO) test -count=1 -run TestFaultSuite -timeout 60m -v ./internal/faultsuite
 
 tidy:
 	$(GO) mod tidy

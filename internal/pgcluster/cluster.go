@@ -362,6 +362,28 @@ func (c *Cluster) EnsureDatabase(ctx context.Context, name string) error {
 	return nil
 }
 
+// Crash stops the server as a power cut would, as far as a process can:
+// an immediate shutdown (SIGQUIT), which ends every backend at once and
+// leaves crash recovery to the next start. Tests of outages use it; a
+// persistent cluster starts again on its data with Start. A throwaway
+// cluster is removed, as by Stop.
+func (c *Cluster) Crash(ctx context.Context) error {
+	if c.cmd != nil && c.cmd.Process != nil {
+		select {
+		case <-c.exited:
+		default:
+			_ = c.cmd.Process.Signal(syscall.SIGQUIT)
+			select {
+			case <-c.exited:
+			case <-ctx.Done():
+				_ = c.cmd.Process.Kill()
+				<-c.exited
+			}
+		}
+	}
+	return c.Stop(ctx)
+}
+
 // Stop shuts the server down (a fast shutdown: open sessions are ended and
 // everything committed is on disk) and, for a throwaway cluster, removes its
 // files. Calling Stop again returns the first result.
