@@ -18,6 +18,7 @@ import (
 	"github.com/aiflow/aiflow/internal/steps"
 	"github.com/aiflow/aiflow/internal/steps/stepstest"
 	"github.com/aiflow/aiflow/internal/task"
+	"github.com/aiflow/aiflow/internal/textgate"
 )
 
 // body is the message of a task step, as the compiled state machine
@@ -140,6 +141,45 @@ func TestRuntimeFailsAMessageOfAnUnknownVersion(t *testing.T) {
 	f := cb.Failures()[0]
 	require.Equal(t, sfn.SendTaskFailureInput{TaskToken: "tok", Error: "Task.UnsupportedVersion", Cause: f.Cause}, f)
 	require.Contains(t, f.Cause, "version 2")
+}
+
+// TestRuntimeFailsAMessageWithRefusedText: a message holding a NUL,
+// invalid UTF-8 or a lone surrogate fails its task as a malformed message
+// naming where, without running the step (nothing of it reaches a tool or
+// the engine), rather than coming back from the queue forever.
+func TestRuntimeFailsAMessageWithRefusedText(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct{ data, where string }{
+		"NUL in a task's input":       {`{"note": "refund\u0000"}`, "/data/note"},
+		"a lone surrogate":            {`{"items": ["ok", "\ud800"]}`, "/data/items/1"},
+		"invalid UTF-8":               {"{\"note\": \"\xc3\"}", "/data/note"},
+		"a raw NUL (not even JSON)":   {"{\"note\": \"\x00\"}", "/data/note"},
+		"a NUL in a key of the input": {`{"no\u0000te": 1}`, "a key of /data"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			cb := &stepstest.Callbacks{}
+			ran := false
+			handlers := map[string]steps.Handler{"echo": steps.HandlerFunc(func(context.Context, steps.Message) (steps.Result, error) {
+				ran = true
+				return steps.Result{}, nil
+			})}
+			rt := newRuntime(t, cb, handlers, nil)
+			msg := strings.Replace(body(t, "tok", "echo", map[string]any{}, "DATA"), `"DATA"`, tc.data, 1)
+
+			resp, err := rt.Handle(context.Background(), event(msg))
+			require.NoError(t, err)
+			require.Empty(t, resp.BatchItemFailures, "not received again")
+			require.False(t, ran)
+			require.Empty(t, cb.Successes())
+			require.Len(t, cb.Failures(), 1)
+			f := cb.Failures()[0]
+			require.Equal(t, "tok", f.TaskToken)
+			require.Equal(t, steps.CodeMalformedMessage, f.Error)
+			require.Contains(t, f.Cause, tc.where)
+			require.True(t, textgate.Valid(f.Cause), "the cause itself is clean: %q", f.Cause)
+		})
+	}
 }
 
 func TestRuntimeCallbackErrors(t *testing.T) {
