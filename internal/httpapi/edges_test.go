@@ -2,12 +2,16 @@ package httpapi_test
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
+	"strconv"
 	"testing"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiflow/aiflow/internal/auth"
+	"github.com/aiflow/aiflow/internal/httpapi"
 )
 
 // problemField is the first entry of a problem's errors: its pointer or
@@ -176,4 +180,47 @@ func TestContentTypes(t *testing.T) {
 	// A stop without a body needs no content type.
 	resp, raw = b.call(t, auth.RoleOperator, http.MethodPost, "/v1/executions/"+id+"/stop", "")
 	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", raw)
+}
+
+// TestLambdaTextGate: behind API Gateway the request is built from the
+// event, where a header may hold what net/http would refuse to carry (a
+// NUL); the same gate answers.
+func TestLambdaTextGate(t *testing.T) {
+	t.Parallel()
+	b := setupAPI(t, bundleOptions{authenticator: auth.AuthorizerClaims{Audience: []string{"aiflow"}}})
+	entry := &httpapi.Entry{API: httpapi.NewLambdaHandler(b.api), Approvals: b.approvals}
+	out, err := entry.Handle(t.Context(), readEvent(t, "api-publish-workflow.json"))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, out.(events.APIGatewayV2HTTPResponse).StatusCode)
+	sample := readEvent(t, "api-start-execution.json")
+
+	for _, tc := range []struct {
+		name   string
+		edit   func(ev *events.APIGatewayV2HTTPRequest)
+		status int
+		where  string
+	}{
+		{"a NUL in the Idempotency-Key", func(ev *events.APIGatewayV2HTTPRequest) { ev.Headers["idempotency-key"] = "ticket\x00" }, 400, "header:Idempotency-Key"},
+		{"a NUL in the input", func(ev *events.APIGatewayV2HTTPRequest) {
+			ev.Body = `{"input": {"message": "\u0000"}}`
+			ev.Headers["content-length"] = strconv.Itoa(len(ev.Body))
+		}, 400, "/input/message"},
+		{"invalid UTF-8 in a query parameter", func(ev *events.APIGatewayV2HTTPRequest) { ev.RawQueryString = "x=%FF" }, 400, "query:x"},
+		{"no content type", func(ev *events.APIGatewayV2HTTPRequest) { delete(ev.Headers, "content-type") }, 415, "header:Content-Type"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var ev events.APIGatewayV2HTTPRequest
+			require.NoError(t, json.Unmarshal(sample, &ev))
+			tc.edit(&ev)
+			raw, err := json.Marshal(ev)
+			require.NoError(t, err)
+			out, err := entry.Handle(t.Context(), raw)
+			require.NoError(t, err)
+			resp := out.(events.APIGatewayV2HTTPResponse)
+			require.Equal(t, tc.status, resp.StatusCode, resp.Body)
+			_, where := problemField(t, []byte(resp.Body))
+			require.Equal(t, tc.where, where, resp.Body)
+		})
+	}
 }
