@@ -83,6 +83,15 @@ func TestTextGate(t *testing.T) {
 		})
 	}
 
+	// An id that decodes to an ARN holding a NUL or invalid UTF-8 is no
+	// execution's: 404, never the engine's or the database's error.
+	for _, arn := range []string{"arn:aws:states:us-east-1:123456789012:execution:reply:x\x00", "arn:aws:states:us-east-1:123456789012:execution:reply:\xff"} {
+		resp, raw := b.call(t, auth.RoleViewer, http.MethodGet, "/v1/executions/"+httpapi.ExecutionID(arn), "")
+		require.Equal(t, http.StatusNotFound, resp.StatusCode, "%s", raw)
+		resp, raw = b.call(t, auth.RoleOperator, http.MethodPost, "/v1/executions/"+httpapi.ExecutionID(arn)+"/stop", "")
+		require.Equal(t, http.StatusNotFound, resp.StatusCode, "%s", raw)
+	}
+
 	// Nothing of it reached the engine: the execution runs on, unstopped.
 	resp, raw := b.call(t, auth.RoleViewer, http.MethodGet, "/v1/executions/"+id, "")
 	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", raw)

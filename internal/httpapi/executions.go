@@ -23,10 +23,12 @@ import (
 // engine's, and needs no lookup.
 func ExecutionID(arn string) string { return base64.RawURLEncoding.EncodeToString([]byte(arn)) }
 
-// executionARN decodes an execution id; anything that is not one is a 404.
+// executionARN decodes an execution id; anything that is not one (an ARN
+// holding a NUL or invalid UTF-8 included: the engine never made one) is a
+// 404.
 func executionARN(id string) (string, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(id)
-	if err != nil || !strings.HasPrefix(string(raw), "arn:") || !strings.Contains(string(raw), ":execution:") {
+	if err != nil || !strings.HasPrefix(string(raw), "arn:") || !strings.Contains(string(raw), ":execution:") || !textgate.Valid(string(raw)) {
 		return "", notFound("no execution has the id " + id)
 	}
 	return string(raw), nil
