@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -232,4 +233,31 @@ func TestLambdaTextGate(t *testing.T) {
 			require.Equal(t, tc.where, where, resp.Body)
 		})
 	}
+}
+
+// TestDefinitionEscapes: a definition's text passes the gate as sent, but
+// YAML and JSON escapes ("\0", "\x00", "\u0000", "\ud800") make refused
+// text once parsed; the compiled state machine is checked before it is
+// deployed or stored, naming the file.
+func TestDefinitionEscapes(t *testing.T) {
+	t.Parallel()
+	b := setupAPI(t, bundleOptions{})
+	for name, def := range map[string]string{
+		`YAML \0`:       strings.Replace(replyWorkflow, `system: You draft replies.`, `system: "You draft\0 replies."`, 1),
+		`YAML \x00`:     strings.Replace(replyWorkflow, `system: You draft replies.`, `system: "You draft\x00 replies."`, 1),
+		`YAML \ud800`:   strings.Replace(replyWorkflow, `system: You draft replies.`, `system: "You draft\ud800 replies."`, 1),
+		`in the schema`: strings.Replace(replyWorkflow, `maxLength: 2000}`, `maxLength: 2000, description: "a\0b"}`, 1),
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			for _, dryRun := range []string{"?dry_run=true", ""} {
+				resp, raw := b.call(t, auth.RoleAuthor, http.MethodPost, "/v1/workflows"+dryRun, def, "Content-Type", "application/yaml")
+				require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode, "%s", raw)
+				_, where := problemField(t, raw)
+				require.Contains(t, where, "definition.yaml", "%s", raw)
+			}
+		})
+	}
+	resp, _ := b.call(t, auth.RoleViewer, http.MethodGet, "/v1/workflows/reply", "")
+	require.Equal(t, http.StatusNotFound, resp.StatusCode, "nothing was stored")
 }
