@@ -98,23 +98,11 @@ func textProblem(location, what string, err error) *apiError {
 	detail := "refused by the text check"
 	var te *textgate.Error
 	if errors.As(err, &te) {
-		detail = fmt.Sprintf("holds %s at byte %d", flawWords(te.Flaw), te.Offset)
+		detail = fmt.Sprintf("holds %s at byte %d", te.Flaw.Describe(), te.Offset)
 	}
 	return &apiError{Status: http.StatusBadRequest, Type: typeInvalidText, Title: "Invalid request",
 		Detail: what + " holds text that is refused: a NUL, invalid UTF-8 or a lone surrogate",
 		Errors: []FieldError{{Location: location, Detail: detail}}}
-}
-
-// flawWords says what a flaw is.
-func flawWords(f textgate.Flaw) string {
-	switch f {
-	case textgate.FlawNUL:
-		return "a NUL character (U+0000)"
-	case textgate.FlawLoneSurrogate:
-		return "a lone UTF-16 surrogate"
-	default:
-		return "bytes that are not UTF-8"
-	}
 }
 
 // checkBodyText runs the text gate over a JSON body: a flaw is a 400
@@ -125,9 +113,9 @@ func checkBodyText(data []byte) error {
 	if !errors.As(textgate.JSON(data), &te) {
 		return nil
 	}
-	fe := FieldError{Pointer: te.Pointer, Detail: fmt.Sprintf("holds %s at byte %d", flawWords(te.Flaw), te.Offset)}
+	fe := FieldError{Pointer: te.Pointer, Detail: fmt.Sprintf("holds %s at byte %d", te.Flaw.Describe(), te.Offset)}
 	if te.InKey {
-		fe.Detail = fmt.Sprintf("a key of this object holds %s at byte %d", flawWords(te.Flaw), te.Offset)
+		fe.Detail = fmt.Sprintf("a key of this object holds %s at byte %d", te.Flaw.Describe(), te.Offset)
 	}
 	return &apiError{Status: http.StatusBadRequest, Type: typeInvalidText, Title: "Invalid request",
 		Detail: "the body holds text that is refused: a NUL, invalid UTF-8 or a lone surrogate", Errors: []FieldError{fe}}
@@ -143,7 +131,7 @@ func checkDefinitionText(data []byte) error {
 	line, col := lineCol(data, int64(te.Offset))
 	return &apiError{Status: http.StatusBadRequest, Type: typeInvalidText, Title: "Invalid request",
 		Detail: "the definition holds text that is refused: a NUL, invalid UTF-8 or a lone surrogate",
-		Errors: []FieldError{{Location: fmt.Sprintf("body:%d:%d", line, col), Detail: "holds " + flawWords(te.Flaw)}}}
+		Errors: []FieldError{{Location: fmt.Sprintf("body:%d:%d", line, col), Detail: "holds " + te.Flaw.Describe()}}}
 }
 
 // readJSONBody reads a JSON body of at most limit bytes. A body that is

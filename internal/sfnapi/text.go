@@ -2,7 +2,6 @@ package sfnapi
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/aiflow/aiflow/internal/sfn"
@@ -70,10 +69,5 @@ func splitPointer(p string) (first, rest string) {
 // flawText says what the gate found, and where, in the words of a
 // validation message.
 func flawText(te *textgate.Error) string {
-	what := map[textgate.Flaw]string{
-		textgate.FlawNUL:           "a NUL character (U+0000)",
-		textgate.FlawInvalidUTF8:   "bytes that are not UTF-8",
-		textgate.FlawLoneSurrogate: "a lone UTF-16 surrogate",
-	}[te.Flaw]
-	return fmt.Sprintf("%s holds %s at byte %d; text may not hold NUL, invalid UTF-8 or lone surrogates", te.Where(), what, te.Offset)
+	return te.Error() + "; text may not hold NUL, invalid UTF-8 or lone surrogates"
 }

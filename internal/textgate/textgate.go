@@ -44,8 +44,8 @@ const (
 	FlawLoneSurrogate Flaw = "lone surrogate"
 )
 
-// describe says what a flaw is, for messages.
-func (f Flaw) describe() string {
+// Describe says what a flaw is, for messages: "a NUL character (U+0000)".
+func (f Flaw) Describe() string {
 	switch f {
 	case FlawNUL:
 		return "a NUL character (U+0000)"
@@ -73,7 +73,7 @@ type Error struct {
 
 // Error says what and where, without the text itself.
 func (e *Error) Error() string {
-	return e.Where() + " holds " + e.Flaw.describe() + " at byte " + strconv.Itoa(e.Offset)
+	return e.Where() + " holds " + e.Flaw.Describe() + " at byte " + strconv.Itoa(e.Offset)
 }
 
 // Where names the place of the flaw in words: "/a/b", "a key of /a",
