@@ -182,6 +182,49 @@ func TestRuntimeFailsAMessageWithRefusedText(t *testing.T) {
 	}
 }
 
+// TestRuntimeRefusesAResultWithRefusedText: a tool's or a model's answer
+// holding a NUL (or a lone surrogate in raw JSON) is not sent on as the
+// task's result, which the engine and PostgreSQL could not keep: the task
+// fails with Steps.InvalidText naming where. A failure's cause holding one
+// is cleaned, so that the failure arrives.
+func TestRuntimeRefusesAResultWithRefusedText(t *testing.T) {
+	t.Parallel()
+	for name, out := range map[string]any{
+		"a NUL in a string":            map[string]any{"reply": "refund\x00ed"},
+		"an escaped NUL in raw JSON":   json.RawMessage(`{"reply": "\u0000"}`),
+		"a lone surrogate in raw JSON": json.RawMessage(`{"items": ["\udbff"]}`),
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			cb := &stepstest.Callbacks{}
+			rt := newRuntime(t, cb, map[string]steps.Handler{"echo": steps.HandlerFunc(func(context.Context, steps.Message) (steps.Result, error) {
+				return steps.Result{Output: out}, nil
+			})}, nil)
+			resp, err := rt.Handle(context.Background(), event(body(t, "tok", "echo", map[string]any{}, map[string]any{})))
+			require.NoError(t, err)
+			require.Empty(t, resp.BatchItemFailures)
+			require.Empty(t, cb.Successes())
+			require.Len(t, cb.Failures(), 1)
+			f := cb.Failures()[0]
+			require.Equal(t, steps.CodeInvalidText, f.Error)
+			require.Contains(t, f.Cause, "/output/")
+			require.True(t, textgate.Valid(f.Cause))
+		})
+	}
+
+	t.Run("a cause holding a NUL", func(t *testing.T) {
+		t.Parallel()
+		cb := &stepstest.Callbacks{}
+		rt := newRuntime(t, cb, map[string]steps.Handler{"echo": steps.HandlerFunc(func(context.Context, steps.Message) (steps.Result, error) {
+			return steps.Result{}, steps.Failf("MCP.ToolError", "order \x00 not \xff found")
+		})}, nil)
+		_, err := rt.Handle(context.Background(), event(body(t, "tok", "echo", map[string]any{}, map[string]any{})))
+		require.NoError(t, err)
+		require.Len(t, cb.Failures(), 1)
+		require.Equal(t, sfn.SendTaskFailureInput{TaskToken: "tok", Error: "MCP.ToolError", Cause: "order \uFFFD not \uFFFD found"}, cb.Failures()[0])
+	})
+}
+
 func TestRuntimeCallbackErrors(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {

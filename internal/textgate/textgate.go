@@ -13,7 +13,8 @@
 //     and surrogates encoded in UTF-8 (CESU-8), which are invalid UTF-8.
 //
 // String checks a string; JSON checks a raw JSON document, escapes and
-// all, and names the flaw's place with a JSON pointer (RFC 6901). Their
+// all, and names the flaw's place with a JSON pointer (RFC 6901). Clean
+// is for text meant for people only: it replaces what String refuses. Their
 // *Error never quotes the text it refuses, so it can be logged, stored
 // and shown to the caller as it is. The package imports nothing of aiflow
 // and does no I/O, so every edge can import it.
@@ -104,6 +105,27 @@ func String(s string) error {
 func Valid(s string) bool {
 	_, _, ok := scan(s)
 	return ok
+}
+
+// Clean returns s with each flaw String would refuse replaced by U+FFFD:
+// for text meant for people (a failure's cause, a log line) that must be
+// stored but need not be exact, where refusing would lose the message.
+// Data is refused, never cleaned.
+func Clean(s string) string {
+	if Valid(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == 0 {
+			r = utf8.RuneError
+		}
+		b.WriteRune(r)
+		i += n
+	}
+	return b.String()
 }
 
 // scan finds the first flaw of s.

@@ -141,3 +141,12 @@ func FuzzJSON(f *testing.F) {
 		require.NoError(t, textgate.JSON(out))
 	})
 }
+
+func TestClean(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, "héllo", textgate.Clean("héllo"))
+	require.Equal(t, "a\uFFFDb\uFFFDc\uFFFD\uFFFD\uFFFD", textgate.Clean("a\x00b\xffc\xed\xa0\x80"))
+	for _, s := range []string{"\x00", "\xc3", "x\xed\xa0\x80y", "ok"} {
+		require.True(t, textgate.Valid(textgate.Clean(s)), "%q", s)
+	}
+}
