@@ -63,6 +63,9 @@ func (s *Service) Publish(ctx context.Context, p PublishParams) (Published, erro
 		return Published{}, definitionError(err)
 	}
 	name := built.Checked.Workflow.Name
+	if err := checkBuiltText(built); err != nil {
+		return Published{Name: name}, err
+	}
 	out := Published{Name: name, ASL: built.ASL, Graph: built.Graph}
 	if p.DryRun {
 		return out, nil

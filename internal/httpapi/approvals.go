@@ -95,7 +95,7 @@ const maxComment = 4096
 func (s *Server) decideApproval(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	auditNote(r, "approval", id)
-	data, err := readBody(w, r, maxSmallBody, "the request body")
+	data, err := readJSONBody(w, r, maxSmallBody, true)
 	if err != nil {
 		s.fail(w, r, err)
 		return

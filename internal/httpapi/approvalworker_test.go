@@ -15,8 +15,8 @@ import (
 // TestApprovalWorkerReadsTheTaskMessage: the approvals queue's worker reads
 // the task message through package task: an approval step's message (with
 // or without a version) becomes a pending approval; one it cannot read,
-// one of a version it does not know included, is dropped, not received
-// again.
+// one of a version it does not know and one holding text the gate refuses
+// included, is dropped, not received again.
 func TestApprovalWorkerReadsTheTaskMessage(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -30,6 +30,8 @@ func TestApprovalWorkerReadsTheTaskMessage(t *testing.T) {
 		{MessageId: "no-execution", Body: `{"version":1,"taskToken":"tok-4","step":{"id":"lost","kind":"approval"}}`},
 		{MessageId: "bad-spec", Body: `{"version":1,"taskToken":"tok-5","execution":{"id":"` + exec + `"},"step":{"id":"odd","kind":"approval"},"spec":{"approvers":"ops"}}`},
 		{MessageId: "not-json", Body: `{"taskToken":`},
+		{MessageId: "nul", Body: `{"version":1,"taskToken":"tok-6","execution":{"id":"` + exec + `"},"step":{"id":"nul","kind":"approval"},"data":{"message":"Refund\u0000?"}}`},
+		{MessageId: "surrogate", Body: `{"version":1,"taskToken":"tok-7","execution":{"id":"` + exec + `"},"step":{"id":"surrogate","kind":"approval"},"data":{"message":"\ud800"}}`},
 	}})
 	require.NoError(t, err)
 	require.Empty(t, resp.BatchItemFailures)

@@ -50,10 +50,19 @@ func tooLarge(what string, limit int64) *apiError {
 }
 
 // decodeStrict decodes one JSON object into dst, refusing what
-// encoding/json lets through: duplicate keys, nesting deeper than
-// MaxDepth, trailing data after the value; and unknown fields.
+// encoding/json lets through: text the gate refuses (NUL, invalid UTF-8,
+// lone surrogates: checkBodyText), duplicate keys, nesting deeper than
+// MaxDepth, trailing data after the value; and root keys that are not
+// exactly a field's name, or equal another but for case (checkRootKeys).
+// Every route's body goes through it.
 func decodeStrict(data []byte, dst any) error {
+	if err := checkBodyText(data); err != nil {
+		return err
+	}
 	if err := checkJSON(data); err != nil {
+		return err
+	}
+	if err := checkRootKeys(data, dst); err != nil {
 		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 
@@ -57,4 +58,44 @@ func TestDecodeStrictNamesTheField(t *testing.T) {
 	err = decodeStrict([]byte(`[1]`), &dst)
 	require.True(t, errors.As(err, &ae))
 	require.Equal(t, 400, ae.Status)
+}
+
+// TestCheckRootKeys: what encoding/json matches regardless of case is
+// refused at the root, and only there.
+func TestCheckRootKeys(t *testing.T) {
+	t.Parallel()
+	type req struct {
+		Approve *bool  `json:"approve"`
+		Comment string `json:"comment"`
+		Cause   string `json:"cause"`
+		Note    string
+		Skipped string `json:"-"`
+	}
+	// Without the check, encoding/json takes the last of two spellings.
+	var loose req
+	require.NoError(t, json.Unmarshal([]byte(`{"approve": true, "APPROVE": false, "cau\u017Fe": "x"}`), &loose))
+	require.False(t, *loose.Approve)
+	require.Equal(t, "x", loose.Cause)
+
+	for _, tc := range []struct{ body, pointer string }{
+		{`{"approve": true, "comment": "x", "Note": "n"}`, ""},
+		{`{"approve": true, "data": {"a": 1, "A": 2}}`, "/data"},
+		{`{"approve": true, "Approve": false}`, "/Approve"},
+		{`{"APPROVE": true}`, "/APPROVE"},
+		{`{"note": "n"}`, "/note"},
+		{`{"Skipped": "x"}`, "/Skipped"},
+		{`{"cau\u017Fe": "x"}`, "/cau\u017Fe"},
+		{`{"cause": "x", "CAU\u017FE": "y"}`, "/CAU\u017FE"},
+		{`{"a/b": 1}`, "/a~1b"},
+	} {
+		err := checkRootKeys([]byte(tc.body), &req{})
+		if tc.pointer == "" {
+			require.NoError(t, err, tc.body)
+			continue
+		}
+		var ae *apiError
+		require.True(t, errors.As(err, &ae), "%s: %v", tc.body, err)
+		require.Equal(t, tc.pointer, ae.Errors[0].Pointer, tc.body)
+	}
+	require.NoError(t, checkRootKeys([]byte(`[1]`), &req{}), "not an object: the decoder's to say")
 }

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -16,6 +15,7 @@ import (
 	"github.com/aiflow/aiflow/internal/control"
 	"github.com/aiflow/aiflow/internal/sfn"
 	"github.com/aiflow/aiflow/internal/steps/stepevent"
+	"github.com/aiflow/aiflow/internal/textgate"
 )
 
 // ExecutionID is the id of an execution in URLs: its ARN in unpadded
@@ -23,10 +23,12 @@ import (
 // engine's, and needs no lookup.
 func ExecutionID(arn string) string { return base64.RawURLEncoding.EncodeToString([]byte(arn)) }
 
-// executionARN decodes an execution id; anything that is not one is a 404.
+// executionARN decodes an execution id; anything that is not one (an ARN
+// holding a NUL or invalid UTF-8 included: the engine never made one) is a
+// 404.
 func executionARN(id string) (string, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(id)
-	if err != nil || !strings.HasPrefix(string(raw), "arn:") || !strings.Contains(string(raw), ":execution:") {
+	if err != nil || !strings.HasPrefix(string(raw), "arn:") || !strings.Contains(string(raw), ":execution:") || !textgate.Valid(string(raw)) {
 		return "", notFound("no execution has the id " + id)
 	}
 	return string(raw), nil
@@ -47,15 +49,17 @@ func (s *Server) startExecution(w http.ResponseWriter, r *http.Request) {
 	res, err := s.control.Start(ctx, control.StartParams{
 		Workflow: name, Principal: p.Subject, IdempotencyKey: key,
 		ReadInputFunc: func() (json.RawMessage, error) {
-			data, err := readBody(w, r, MaxInputBytes+envelopeBytes, "the request body")
-			if err != nil {
+			data, err := readJSONBody(w, r, MaxInputBytes+envelopeBytes, false)
+			if err != nil || data == nil {
 				return nil, err
 			}
 			var req startRequest
-			if len(bytes.TrimSpace(data)) > 0 {
-				if err := decodeStrict(data, &req); err != nil {
-					return nil, err
-				}
+			if err := decodeStrict(data, &req); err != nil {
+				return nil, err
+			}
+			if string(req.Input) == "null" {
+				return nil, badRequest("the input is null; send a JSON value, or leave input out to start with {}",
+					FieldError{Pointer: "/input", Detail: "must not be null"})
 			}
 			return req.Input, nil
 		},
@@ -289,7 +293,7 @@ func (s *Server) listExecutions(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	} else if raw != "" {
-		if json.Unmarshal([]byte(raw), &cur) != nil || cur.Workflow == "" {
+		if !textgate.ValidJSON([]byte(raw)) || json.Unmarshal([]byte(raw), &cur) != nil || cur.Workflow == "" {
 			s.fail(w, r, badCursor())
 			return
 		}
@@ -426,13 +430,13 @@ func (s *Server) stopExecution(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	auditNote(r, "execution", r.PathValue("id"))
-	data, err := readBody(w, r, maxSmallBody, "the request body")
+	data, err := readJSONBody(w, r, maxSmallBody, false)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	var req stopRequest
-	if len(bytes.TrimSpace(data)) > 0 {
+	if data != nil {
 		if err := decodeStrict(data, &req); err != nil {
 			s.fail(w, r, err)
 			return

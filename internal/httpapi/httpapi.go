@@ -180,6 +180,10 @@ func (s *Server) handle(pattern string, perm auth.Permission, h http.HandlerFunc
 				Detail: "this server has no database or workflow engine configured"})
 			return
 		}
+		if err := checkRequestText(r); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 		h(w, r)
 	})
 	if s.opts.Limiter != nil {

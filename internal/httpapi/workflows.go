@@ -11,6 +11,7 @@ import (
 	"github.com/aiflow/aiflow/internal/apistore"
 	"github.com/aiflow/aiflow/internal/auth"
 	"github.com/aiflow/aiflow/internal/control"
+	"github.com/aiflow/aiflow/internal/textgate"
 )
 
 // publishRequest is the JSON form of POST /v1/workflows.
@@ -69,7 +70,14 @@ func readDefinition(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	}
 	switch mt {
 	case "application/yaml", "application/x-yaml", "text/yaml":
-		return readBody(w, r, MaxDefinitionBytes, "the definition")
+		data, err := readBody(w, r, MaxDefinitionBytes, "the definition")
+		if err != nil {
+			return nil, err
+		}
+		if err := checkDefinitionText(data); err != nil {
+			return nil, err
+		}
+		return data, nil
 	case "application/json":
 		// A definition's text escaped in JSON may grow; its own size is
 		// checked once decoded.
@@ -203,7 +211,7 @@ func cursorParam(r *http.Request) (string, error) {
 		return "", nil
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(v)
-	if err != nil {
+	if err != nil || !textgate.Valid(string(raw)) {
 		return "", badCursor()
 	}
 	return string(raw), nil

@@ -12,6 +12,8 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/sony/gobreaker/v2"
+
+	"github.com/aiflow/aiflow/internal/textgate"
 )
 
 // IdempotencyMetaKey is the _meta key of aiflow's idempotency keys. A
@@ -110,6 +112,10 @@ func (p *Pool) call(ctx context.Context, srv *server, cp CallParams) (*CallResul
 	args := cp.Arguments
 	if len(bytes.TrimSpace(args)) == 0 {
 		args = json.RawMessage(`{}`)
+	}
+	var te *textgate.Error
+	if errors.As(textgate.JSON(args), &te) {
+		return nil, errorf(CodeInvalidArguments, srv.name, cp.Tool, te, "the arguments hold text that is refused (a NUL, invalid UTF-8 or a lone surrogate): %v", te)
 	}
 	if err := entry.validate(args); err != nil {
 		return nil, errorf(CodeInvalidArguments, srv.name, cp.Tool, err, "the arguments do not fit the tool's input schema: %v", err)

@@ -15,8 +15,9 @@
 // server sends notifications/tools/list_changed. Each tool's definition
 // is pinned by its hash (DefinitionHash) when it is approved; a server
 // that changes a pinned definition has that tool disabled (MCP.ToolChanged)
-// until Approve pins the new one. Arguments are validated against the
-// tool's input schema before any call.
+// until Approve pins the new one. Arguments are checked by the text gate
+// (internal/textgate: no NUL, invalid UTF-8 or lone surrogate) and
+// validated against the tool's input schema before any call.
 //
 // Every failure is an *Error whose Code is one of Codes, the names a
 // workflow's retry and catch match.

@@ -21,8 +21,9 @@ const (
 	// cause), or the server answered the call with a JSON-RPC error other
 	// than invalid params.
 	CodeToolError Code = "MCP.ToolError"
-	// CodeInvalidArguments: the arguments do not fit the tool's input
-	// schema (checked before calling), or the server answered -32602.
+	// CodeInvalidArguments: the arguments hold text the gate refuses or do
+	// not fit the tool's input schema (both checked before calling), or
+	// the server answered -32602.
 	CodeInvalidArguments Code = "MCP.InvalidArguments"
 	// CodeCircuitOpen: every endpoint of the server has its circuit open.
 	CodeCircuitOpen Code = "MCP.CircuitOpen"

@@ -155,6 +155,13 @@ func TestCallErrors(t *testing.T) {
 		t.Parallel()
 		_, err := call(t, b.pool, "test", "lookup", `{"id": -1}`)
 		require.Equal(t, mcpclient.CodeInvalidArguments, mcpclient.CodeOf(err))
+		// Text the gate refuses, which encoding/json would have sent on
+		// as U+FFFD (the surrogate) or PostgreSQL refused (the NUL).
+		for _, args := range []string{`{"id": 1, "note": "\u0000"}`, `{"id": 1, "note": "\ud800"}`, "{\"id\": 1, \"note\": \"\xff\"}"} {
+			_, err = call(t, b.pool, "test", "lookup", args)
+			require.Equal(t, mcpclient.CodeInvalidArguments, mcpclient.CodeOf(err), args)
+			require.Contains(t, err.Error(), "/note holds", args)
+		}
 		require.Zero(t, b.server.Calls("lookup"))
 	})
 }

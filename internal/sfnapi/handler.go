@@ -95,6 +95,9 @@ func (h *handler) route(op, target string) (awsjson.Operation, error) {
 		return nil, badRequest(CodeUnknownOperation, "unknown operation %q in X-Amz-Target", target)
 	}
 	return func(ctx context.Context, c *awsjson.Call) (any, error) {
+		if err := checkText(c.Op, c.Body); err != nil {
+			return nil, err
+		}
 		m, err := parseMembers(c.Op, c.Body)
 		if err != nil {
 			return nil, err

@@ -171,12 +171,14 @@ func (h *handler) validateStateMachineDefinition(ctx context.Context, m *members
 }
 
 func startInput(m *members) sfn.StartExecutionInput {
-	return sfn.StartExecutionInput{
+	in := sfn.StartExecutionInput{
 		StateMachineARN: m.required("stateMachineArn"),
 		Name:            m.String("name"),
 		Input:           m.String("input"),
 		TraceHeader:     m.String("traceHeader"),
 	}
+	checkDocument(m, "input", in.Input)
+	return in
 }
 
 func (h *handler) startExecution(ctx context.Context, m *members) (any, error) {
@@ -290,6 +292,7 @@ func (h *handler) getExecutionHistory(ctx context.Context, m *members) (any, err
 
 func (h *handler) sendTaskSuccess(ctx context.Context, m *members) (any, error) {
 	in := sfn.SendTaskSuccessInput{TaskToken: m.required("taskToken"), Output: m.required("output")}
+	checkDocument(m, "output", in.Output)
 	if err := m.Done(); err != nil {
 		return nil, err
 	}

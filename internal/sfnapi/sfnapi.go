@@ -9,6 +9,13 @@
 // error bodies that SDKs decode into their typed errors, and request ids.
 // Semantics (names, ARNs, tokens, executions) belong to the Service.
 //
+// Text is gated before anything reaches the Service (internal/textgate): a
+// NUL, invalid UTF-8 or a lone surrogate, raw or as a JSON escape, in any
+// member or in the JSON document an input or output member holds, is
+// refused with InvalidExecutionInput (StartExecution's input),
+// InvalidOutput (SendTaskSuccess's output) or ValidationException naming
+// the member, never replaced by U+FFFD.
+//
 // Requests are not authenticated: SigV4 Authorization headers are accepted
 // and ignored, whatever the credentials, as Step Functions Local does.
 package sfnapi

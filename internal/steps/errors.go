@@ -29,6 +29,11 @@ const (
 	// CodeInternal fails a task whose handler returned an error without a
 	// name: a bug, reported rather than retried forever.
 	CodeInternal = "Steps.Internal"
+	// CodeInvalidText fails a task whose result holds text the gate
+	// (internal/textgate) refuses: a NUL, invalid UTF-8 or a lone
+	// surrogate, from a tool's or a model's answer. Sent on, the engine
+	// and PostgreSQL could not keep it.
+	CodeInvalidText = "Steps.InvalidText"
 )
 
 // Codes lists the error names this package adds, and the task message's
@@ -36,7 +41,7 @@ const (
 // documentation and the type checker; ai.Codes lists the others.
 var Codes = []string{
 	string(CodeMaxTurnsExceeded), string(CodeToolUnavailable),
-	CodeMalformedMessage, CodeUnknownKind, CodeOutputTooLarge, CodeInternal,
+	CodeMalformedMessage, CodeUnknownKind, CodeOutputTooLarge, CodeInternal, CodeInvalidText,
 	task.CodeUnsupportedVersion,
 }
 

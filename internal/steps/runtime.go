@@ -13,6 +13,7 @@ import (
 
 	"github.com/aiflow/aiflow/internal/sfn"
 	"github.com/aiflow/aiflow/internal/task"
+	"github.com/aiflow/aiflow/internal/textgate"
 )
 
 // Handler runs the steps of one kind. Run returns the step's result, or an
@@ -290,6 +291,10 @@ func (r *Runtime) succeed(ctx context.Context, m Message, result Result) error {
 	if len(out) > sfn.MaxPayloadBytes {
 		return r.fail(ctx, m.TaskToken, Failf(CodeOutputTooLarge, "the result of step %q has %d bytes; Step Functions takes at most %d", m.Step.ID, len(out), sfn.MaxPayloadBytes))
 	}
+	var te *textgate.Error
+	if errors.As(textgate.JSON(out), &te) {
+		return r.fail(ctx, m.TaskToken, Failf(CodeInvalidText, "the result of step %q is refused: %v", m.Step.ID, te))
+	}
 	err = r.callbacks.SendTaskSuccess(ctx, sfn.SendTaskSuccessInput{TaskToken: m.TaskToken, Output: string(out)})
 	var ee *sfn.Error
 	switch {
@@ -310,9 +315,11 @@ const (
 	maxCause     = 32768
 )
 
-// fail sends a failure; a task that is gone drops it.
+// fail sends a failure; a task that is gone drops it. The name and cause
+// are cleaned of what the text gate refuses (a tool's or a model's error
+// text may hold a NUL): they are for people, and must arrive.
 func (r *Runtime) fail(ctx context.Context, token string, f *Failure) error {
-	in := sfn.SendTaskFailureInput{TaskToken: token, Error: truncate(f.Name, maxErrorName), Cause: truncate(f.Cause, maxCause)}
+	in := sfn.SendTaskFailureInput{TaskToken: token, Error: truncate(textgate.Clean(f.Name), maxErrorName), Cause: truncate(textgate.Clean(f.Cause), maxCause)}
 	err := r.callbacks.SendTaskFailure(ctx, in)
 	switch {
 	case err == nil:

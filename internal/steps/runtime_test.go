@@ -18,6 +18,7 @@ import (
 	"github.com/aiflow/aiflow/internal/steps"
 	"github.com/aiflow/aiflow/internal/steps/stepstest"
 	"github.com/aiflow/aiflow/internal/task"
+	"github.com/aiflow/aiflow/internal/textgate"
 )
 
 // body is the message of a task step, as the compiled state machine
@@ -140,6 +141,88 @@ func TestRuntimeFailsAMessageOfAnUnknownVersion(t *testing.T) {
 	f := cb.Failures()[0]
 	require.Equal(t, sfn.SendTaskFailureInput{TaskToken: "tok", Error: "Task.UnsupportedVersion", Cause: f.Cause}, f)
 	require.Contains(t, f.Cause, "version 2")
+}
+
+// TestRuntimeFailsAMessageWithRefusedText: a message holding a NUL,
+// invalid UTF-8 or a lone surrogate fails its task as a malformed message
+// naming where, without running the step (nothing of it reaches a tool or
+// the engine), rather than coming back from the queue forever.
+func TestRuntimeFailsAMessageWithRefusedText(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct{ data, where string }{
+		"NUL in a task's input":       {`{"note": "refund\u0000"}`, "/data/note"},
+		"a lone surrogate":            {`{"items": ["ok", "\ud800"]}`, "/data/items/1"},
+		"invalid UTF-8":               {"{\"note\": \"\xc3\"}", "/data/note"},
+		"a raw NUL (not even JSON)":   {"{\"note\": \"\x00\"}", "/data/note"},
+		"a NUL in a key of the input": {`{"no\u0000te": 1}`, "a key of /data"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			cb := &stepstest.Callbacks{}
+			ran := false
+			handlers := map[string]steps.Handler{"echo": steps.HandlerFunc(func(context.Context, steps.Message) (steps.Result, error) {
+				ran = true
+				return steps.Result{}, nil
+			})}
+			rt := newRuntime(t, cb, handlers, nil)
+			msg := strings.Replace(body(t, "tok", "echo", map[string]any{}, "DATA"), `"DATA"`, tc.data, 1)
+
+			resp, err := rt.Handle(context.Background(), event(msg))
+			require.NoError(t, err)
+			require.Empty(t, resp.BatchItemFailures, "not received again")
+			require.False(t, ran)
+			require.Empty(t, cb.Successes())
+			require.Len(t, cb.Failures(), 1)
+			f := cb.Failures()[0]
+			require.Equal(t, "tok", f.TaskToken)
+			require.Equal(t, steps.CodeMalformedMessage, f.Error)
+			require.Contains(t, f.Cause, tc.where)
+			require.True(t, textgate.Valid(f.Cause), "the cause itself is clean: %q", f.Cause)
+		})
+	}
+}
+
+// TestRuntimeRefusesAResultWithRefusedText: a tool's or a model's answer
+// holding a NUL (or a lone surrogate in raw JSON) is not sent on as the
+// task's result, which the engine and PostgreSQL could not keep: the task
+// fails with Steps.InvalidText naming where. A failure's cause holding one
+// is cleaned, so that the failure arrives.
+func TestRuntimeRefusesAResultWithRefusedText(t *testing.T) {
+	t.Parallel()
+	for name, out := range map[string]any{
+		"a NUL in a string":            map[string]any{"reply": "refund\x00ed"},
+		"an escaped NUL in raw JSON":   json.RawMessage(`{"reply": "\u0000"}`),
+		"a lone surrogate in raw JSON": json.RawMessage(`{"items": ["\udbff"]}`),
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			cb := &stepstest.Callbacks{}
+			rt := newRuntime(t, cb, map[string]steps.Handler{"echo": steps.HandlerFunc(func(context.Context, steps.Message) (steps.Result, error) {
+				return steps.Result{Output: out}, nil
+			})}, nil)
+			resp, err := rt.Handle(context.Background(), event(body(t, "tok", "echo", map[string]any{}, map[string]any{})))
+			require.NoError(t, err)
+			require.Empty(t, resp.BatchItemFailures)
+			require.Empty(t, cb.Successes())
+			require.Len(t, cb.Failures(), 1)
+			f := cb.Failures()[0]
+			require.Equal(t, steps.CodeInvalidText, f.Error)
+			require.Contains(t, f.Cause, "/output/")
+			require.True(t, textgate.Valid(f.Cause))
+		})
+	}
+
+	t.Run("a cause holding a NUL", func(t *testing.T) {
+		t.Parallel()
+		cb := &stepstest.Callbacks{}
+		rt := newRuntime(t, cb, map[string]steps.Handler{"echo": steps.HandlerFunc(func(context.Context, steps.Message) (steps.Result, error) {
+			return steps.Result{}, steps.Failf("MCP.ToolError", "order \x00 not \xff found")
+		})}, nil)
+		_, err := rt.Handle(context.Background(), event(body(t, "tok", "echo", map[string]any{}, map[string]any{})))
+		require.NoError(t, err)
+		require.Len(t, cb.Failures(), 1)
+		require.Equal(t, sfn.SendTaskFailureInput{TaskToken: "tok", Error: "MCP.ToolError", Cause: "order \uFFFD not \uFFFD found"}, cb.Failures()[0])
+	})
 }
 
 func TestRuntimeCallbackErrors(t *testing.T) {

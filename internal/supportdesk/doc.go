@@ -12,6 +12,9 @@
 //
 // NewServer puts the tools on an MCP server; NewHTTPHandler serves it over
 // Streamable HTTP behind Origin and bearer-token checks, and
-// NewFunctionURLHandler does the same for a Lambda Function URL. See
+// NewFunctionURLHandler does the same for a Lambda Function URL. Every
+// tools/call passes the text gate (internal/textgate) before the SDK reads
+// its arguments: a NUL, invalid UTF-8 or a lone surrogate is a JSON-RPC
+// invalid-params error naming the JSON pointer, on every transport. See
 // docs/support-desk.md.
 package supportdesk

@@ -50,7 +50,10 @@ type ServerOptions struct {
 // caller is the bearer token's (see NewHTTPHandler), or opts.LocalCaller
 // when the transport has no token. A bad argument or a refusal is a tool
 // error result (isError) whose text says what was wrong; an internal error
-// is a tool error that says only that, and goes to the logger.
+// is a tool error that says only that, and goes to the logger. Arguments
+// holding a NUL, invalid UTF-8 or a lone surrogate are refused before the
+// SDK reads them, with a JSON-RPC invalid-params error naming the JSON
+// pointer (gateArguments).
 func NewServer(d *Desk, opts ServerOptions) (*mcp.Server, error) {
 	tools, err := Tools()
 	if err != nil {
@@ -69,6 +72,7 @@ func NewServer(d *Desk, opts ServerOptions) (*mcp.Server, error) {
 		Instructions: "Tools of an online store's support desk: look up customers and orders, search the knowledge base, open, update and escalate tickets, and issue refunds within the store's rules.",
 		Logger:       opts.Logger,
 	})
+	s.AddReceivingMiddleware(gateArguments)
 	byName := map[string]*mcp.Tool{}
 	for _, t := range tools {
 		byName[t.Name] = t

@@ -29,13 +29,25 @@
 // the task with the error name CodeUnsupportedVersion instead of receiving
 // the message again and again. A change that an older reader would misread
 // takes a new version; a new optional field does not.
+//
+// Text: Decode runs the body through internal/textgate first. A message
+// holding a NUL, invalid UTF-8 or a lone surrogate anywhere (raw, or as a
+// JSON escape that encoding/json would replace with U+FFFD) is refused with
+// an error that wraps ErrInvalidText and the *textgate.Error naming the
+// JSON pointer; the Message keeps the task token (unless the token itself
+// is the flawed string), so a worker fails the task as a malformed message
+// instead of running it or receiving it forever. The package imports only
+// that leaf of aiflow.
 package task
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+
+	"github.com/aiflow/aiflow/internal/textgate"
 )
 
 // Version is the version of the message the compiler writes, and the only
@@ -51,6 +63,10 @@ const CodeUnsupportedVersion = "Task.UnsupportedVersion"
 // ErrUnsupportedVersion is wrapped by Decode's error for a message of a
 // version other than Version.
 var ErrUnsupportedVersion = errors.New("unsupported version")
+
+// ErrInvalidText is wrapped by Decode's error for a message holding text
+// the gate refuses: a NUL, invalid UTF-8 or a lone surrogate.
+var ErrInvalidText = errors.New("refused text")
 
 // Message is a task step's message, as Decode reads it.
 type Message struct {
@@ -91,7 +107,8 @@ func (s Step) Entered() (time.Time, bool) {
 // Decode reads a message body. It returns an error when the body is not
 // JSON of the message's shape, has no taskToken, no step.id or no
 // step.kind, or is of a version other than Version (the error then wraps
-// ErrUnsupportedVersion). With an error, the Message is empty but for its
+// ErrUnsupportedVersion), or holds text the gate refuses (the error then
+// wraps ErrInvalidText and a *textgate.Error). With an error, the Message is empty but for its
 // TaskToken, set when the body names one, so that the caller can fail the
 // task instead of receiving the message forever.
 //
@@ -106,12 +123,16 @@ func Decode(body string) (Message, error) {
 		Spec      json.RawMessage `json:"spec"`
 		Data      json.RawMessage `json:"data"`
 	}
-	if err := json.Unmarshal([]byte(body), &env); err != nil {
-		var probe struct {
-			TaskToken string `json:"taskToken"`
+	var te *textgate.Error
+	if errors.As(textgate.JSON([]byte(body)), &te) {
+		m := Message{}
+		if te.Pointer != "/taskToken" {
+			m.TaskToken = leadingToken(body)
 		}
-		_ = json.Unmarshal([]byte(body), &probe)
-		return Message{TaskToken: probe.TaskToken}, fmt.Errorf("reading the task message: %w", err)
+		return m, fmt.Errorf("reading the task message: %w: %w", ErrInvalidText, te)
+	}
+	if err := json.Unmarshal([]byte(body), &env); err != nil {
+		return Message{TaskToken: probeToken(body)}, fmt.Errorf("reading the task message: %w", err)
 	}
 	m := Message{Version: 1, TaskToken: env.TaskToken, Spec: env.Spec, Data: env.Data}
 	if env.Version != nil {
@@ -134,6 +155,28 @@ func Decode(body string) (Message, error) {
 		return Message{TaskToken: m.TaskToken}, errors.New("reading the task message: step.id and step.kind are required")
 	}
 	return m, nil
+}
+
+// probeToken reads the taskToken of a body Decode refuses, "" when it
+// names none.
+func probeToken(body string) string {
+	var probe struct {
+		TaskToken string `json:"taskToken"`
+	}
+	_ = json.Unmarshal([]byte(body), &probe)
+	return probe.TaskToken
+}
+
+// leadingToken reads the taskToken of a body the text gate refused. A raw
+// control character (a NUL) in a string is a JSON syntax error that hides
+// the rest of the body: read as a space, it leaves the token readable.
+func leadingToken(body string) string {
+	return probeToken(strings.Map(func(r rune) rune {
+		if r < ' ' {
+			return ' '
+		}
+		return r
+	}, body))
 }
 
 // unmarshalField decodes the message's field name, when it is there.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aiflow/aiflow/internal/asl"
 	"github.com/aiflow/aiflow/internal/task"
+	"github.com/aiflow/aiflow/internal/textgate"
 )
 
 const validBody = `{
@@ -93,6 +94,38 @@ func TestDecodeRefusesMalformedMessages(t *testing.T) {
 			require.Error(t, err)
 			require.NotErrorIs(t, err, task.ErrUnsupportedVersion)
 			require.Equal(t, task.Message{TaskToken: tc.token}, m)
+		})
+	}
+}
+
+// TestDecodeRefusesRefusedText: a NUL, invalid UTF-8 or a lone surrogate
+// anywhere in a message refuses it, naming the JSON pointer and keeping
+// the token, so the worker fails the task instead of running it or
+// receiving it forever; encoding/json alone would have replaced the last
+// two with U+FFFD.
+func TestDecodeRefusesRefusedText(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, body, token, pointer string
+	}{
+		{"NUL in a task's input", `{"taskToken":"tok","step":{"id":"a","kind":"mcp"},"data":{"note":"x\u0000"}}`, "tok", "/data/note"},
+		{"a raw NUL", "{\"taskToken\":\"tok\",\"step\":{\"id\":\"a\",\"kind\":\"mcp\"},\"data\":{\"note\":\"x\x00\"}}", "tok", "/data/note"},
+		{"a lone surrogate in the spec", `{"taskToken":"tok","step":{"id":"a","kind":"ai"},"spec":{"system":"\ud83d"}}`, "tok", "/spec/system"},
+		{"invalid UTF-8 in a step id", "{\"taskToken\":\"tok\",\"step\":{\"id\":\"\xff\",\"kind\":\"ai\"}}", "tok", "/step/id"},
+		{"a NUL in a key of the data", `{"taskToken":"tok","step":{"id":"a","kind":"ai"},"data":{"k\u0000":1}}`, "tok", "/data"},
+		{"a token after the flaw", `{"data":{"x":"\udc00"},"taskToken":"tok","step":{"id":"a","kind":"ai"}}`, "tok", "/data/x"},
+		{"a NUL in the token itself", `{"taskToken":"t\u0000k","step":{"id":"a","kind":"ai"}}`, "", "/taskToken"},
+		{"a newer version with a NUL", `{"version":2,"taskToken":"tok","data":"\u0000"}`, "tok", "/data"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			m, err := task.Decode(tc.body)
+			require.ErrorIs(t, err, task.ErrInvalidText)
+			var te *textgate.Error
+			require.ErrorAs(t, err, &te)
+			require.Equal(t, tc.pointer, te.Pointer)
+			require.Equal(t, task.Message{TaskToken: tc.token}, m)
+			require.True(t, textgate.Valid(err.Error()), "the error can be sent as a cause: %q", err)
 		})
 	}
 }
