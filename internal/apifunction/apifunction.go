@@ -107,6 +107,7 @@ func New(ctx context.Context, o Options) (*Function, error) {
 		Audit:               audit.New(pool, audit.Options{}),
 		Limiter:             limiter,
 		FailureLimiter:      failures,
+		TrustedProxies:      authCfg.TrustedProxies,
 		QueueURLs:           queues,
 		StateMachinePrefix:  cfg.StateMachinePrefix,
 		StateMachineRoleARN: cfg.StateMachineRoleARN,

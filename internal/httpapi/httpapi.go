@@ -73,8 +73,8 @@ type Options struct {
 	// NewFailureLimiter makes the default one. See abuse.go.
 	FailureLimiter *ratelimit.Limiter
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
-	// a request's source address; none by default (on Lambda the source
-	// is API Gateway's sourceIp).
+	// a request's source address (config.Auth.TrustedProxies); none by
+	// default (on Lambda the source is API Gateway's sourceIp).
 	TrustedProxies []netip.Prefix
 	// DenialInterval is how long the audit log counts one source's
 	// denials into one record; zero means audit.DefaultDenialInterval.
