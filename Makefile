@@ -13,7 +13,7 @@ FUNCTIONS := ApiFunction:api AiStepFunction:aistep McpStepFunction:mcpstep McpSe
 LAMBDA_GOFLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w -buildid="
 LAMBDA_ENV := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 
-.PHONY: all dev test test-short cover lint build bench faults examples clean tidy $(foreach f,$(FUNCTIONS),build-$(word 1,$(subst :, ,$(f))))
+.PHONY: all dev test test-short cover lint vuln build bench faults examples clean tidy $(foreach f,$(FUNCTIONS),build-$(word 1,$(subst :, ,$(f))))
 
 all: lint build test
 
@@ -54,8 +54,8 @@ cover:
 	$(GO) run ./internal/coverfloor -profile $(COVER_OUT) -floor $(COVER_FLOOR) $(COVER_CORE)
 
 ## lint: gofmt, go vet, staticcheck, the architecture's package rules and package comments (internal/archtest),
-##       and cfn-lint on template.yaml (no error and no warning)
-lint:
+##       govulncheck (make vuln), and cfn-lint on template.yaml (no error and no warning)
+lint: vuln
 	@unformatted="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './build/*'))"; \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
@@ -63,6 +63,21 @@ lint:
 	$(GO) test -count=1 ./internal/archtest
 	@command -v $(CFN_LINT) >/dev/null || { echo "$(CFN_LINT) is not installed; make lint checks template.yaml with it: pip install cfn-lint (1.51 or later)"; exit 1; }
 	$(CFN_LINT) template.yaml
+
+# The Go vulnerability database govulncheck reads: an offline copy (the
+# layout of the online one) in a folder next to the checkout, because the
+# build machines cannot reach the online database. VULNDB=folder overrides it.
+VULNDB ?= ../shared/vulndb
+
+## vuln: govulncheck (pinned in go.mod) on every package against the offline database in VULNDB
+##       (default ../shared/vulndb); fails when a vulnerable function is called, skips when VULNDB is missing
+vuln:
+	@if [ ! -f "$(VULNDB)/index/db.json" ]; then \
+		echo "vuln: skipped: no Go vulnerability database at $(VULNDB) (set VULNDB to a folder holding index/db.json)"; \
+	else \
+		echo "$(GO) tool govulncheck -db file://$(abspath $(VULNDB)) ./..."; \
+		$(GO) tool govulncheck -db "file://$(abspath $(VULNDB))" ./...; \
+	fi
 
 ## build: every Lambda as build/<LogicalId>/bootstrap (linux/arm64)
 build:

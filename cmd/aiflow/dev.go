@@ -128,6 +128,11 @@ func cmdDev(ctx context.Context, args []string, e env) int {
 			if err := eng.close(shutdownCtx); err != nil {
 				return err
 			}
+			// The denial counts of the current interval, before the
+			// database goes away.
+			if err := api.Close(shutdownCtx); err != nil {
+				logger.ErrorContext(shutdownCtx, "stopping the API", "error", err)
+			}
 			stopProjections()
 			projections.Wait()
 			return db.Close(shutdownCtx)

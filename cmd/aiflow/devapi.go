@@ -86,6 +86,10 @@ func newDevAPI(pool *pgxpool.Pool, d *devEngine, details *detailstore.Store, key
 	if err != nil {
 		return nil, nil, err
 	}
+	failures, err := httpapi.NewFailureLimiter()
+	if err != nil {
+		return nil, nil, err
+	}
 	catalog, err := devCatalog()
 	if err != nil {
 		return nil, nil, err
@@ -99,7 +103,7 @@ func newDevAPI(pool *pgxpool.Pool, d *devEngine, details *detailstore.Store, key
 		DB: pool, Version: versionString(), Logger: logger,
 		Store: store, Machines: d.engine, Details: details, Tokens: httpapi.BrokerStream{Broker: d.stream},
 		Authenticator: verifier, Audit: audit.New(pool, audit.Options{}), Limiter: limiter,
-		Catalog: catalog, QueueURLs: d.queueOf,
+		FailureLimiter: failures, Catalog: catalog, QueueURLs: d.queueOf,
 	})
 	return api, api.Control(), nil
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sort"
 	"strings"
 	"time"
@@ -132,7 +133,9 @@ func cmdMCPServe(ctx context.Context, args []string, e env) int {
 		if listen == "" {
 			// The stdio transport speaks on the process's own stdin and
 			// stdout; everything else goes to stderr.
-			err := server.Run(ctx, &mcp.StdioTransport{})
+			// The gate answers a batch or a malformed line with a
+			// JSON-RPC error instead of letting it end the session.
+			err := server.Run(ctx, supportdesk.NewStdioTransport(supportdesk.StdioParams{In: os.Stdin, Out: os.Stdout, Logger: logger}))
 			if err != nil && ctx.Err() == nil {
 				fmt.Fprintf(e.stderr, "aiflow mcp serve: %v\n", err)
 				return 1

@@ -82,6 +82,10 @@ func New(ctx context.Context, o Options) (*Function, error) {
 	if err != nil {
 		return fail(err)
 	}
+	failures, err := httpapi.NewFailureLimiter()
+	if err != nil {
+		return fail(err)
+	}
 	sfnClient, err := awssfn.NewClient(ctx, cfg.SFNEndpoint, "")
 	if err != nil {
 		return fail(err)
@@ -102,6 +106,8 @@ func New(ctx context.Context, o Options) (*Function, error) {
 		Authenticator:       authn,
 		Audit:               audit.New(pool, audit.Options{}),
 		Limiter:             limiter,
+		FailureLimiter:      failures,
+		TrustedProxies:      authCfg.TrustedProxies,
 		QueueURLs:           queues,
 		StateMachinePrefix:  cfg.StateMachinePrefix,
 		StateMachineRoleARN: cfg.StateMachineRoleARN,

@@ -6,7 +6,9 @@
 // SHA-256 over a canonical encoding of its sequence number, that previous
 // hash and its fields. Appends are serialized by a lock on the chain's
 // head row, so the chain never forks. Verify walks the chain and names the
-// first record that was changed, removed or moved.
+// first record that was changed, removed or moved. Denials keeps the
+// records of refused requests bounded: one per source as it happens, and
+// one count of the rest per interval.
 package audit
 
 import (

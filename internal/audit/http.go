@@ -2,7 +2,6 @@ package audit
 
 import (
 	"context"
-	"encoding/json"
 	"net"
 	"net/http"
 
@@ -21,7 +20,9 @@ const Anonymous = "anonymous"
 // "POST /v1/workflows/summarize/executions".
 //
 // The source ip is the request's remote address: on Lambda the adapter
-// sets it to API Gateway's sourceIp; X-Forwarded-For is not trusted.
+// sets it to API Gateway's sourceIp; X-Forwarded-For is believed only
+// when httpapi's ratelimit.Source middleware, configured with trusted
+// proxies, has put the address they saw there.
 func FromRequest(r *http.Request) Record {
 	actor := Anonymous
 	if p, ok := auth.FromContext(r.Context()); ok && p.Subject != "" {
@@ -44,27 +45,14 @@ func sourceIP(remote string) string {
 }
 
 // DenialFunc returns an auth.AuditFunc that appends every denial of an
-// auth.Guard to l: the permission as the action, outcome denied, and the
+// auth.Guard to l, one record each (Denials bounds them per source and
+// interval, which a server open to the world needs): the permission as the action, outcome denied, and the
 // status and reason in the details. A failed append is passed to
 // errorFunc (which may be nil); the denial is answered either way.
 func DenialFunc(l *Log, errorFunc func(ctx context.Context, err error)) auth.AuditFunc {
 	return func(ctx context.Context, d auth.Denial) {
-		rec := Record{Actor: Anonymous}
-		if d.Request != nil {
-			rec = FromRequest(d.Request)
-		}
-		if d.Principal.Subject != "" {
-			rec.Actor = d.Principal.Subject
-		}
-		rec.Action = string(d.Permission)
-		rec.Outcome = OutcomeDenied
-		details := map[string]any{"status": d.Status, "reason": d.Reason}
-		if len(d.Principal.Roles) > 0 {
-			details["roles"] = d.Principal.Roles
-		}
-		rec.Details, _ = json.Marshal(details) // strings, ints and roles always encode
 		// The denial is recorded even when the caller has already hung up.
-		if _, err := l.Append(context.WithoutCancel(ctx), rec); err != nil && errorFunc != nil {
+		if _, err := l.Append(context.WithoutCancel(ctx), denialRecord(d)); err != nil && errorFunc != nil {
 			errorFunc(ctx, err)
 		}
 	}

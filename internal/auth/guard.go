@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Authenticator tells who sent a request. *Verifier (bearer tokens) and
@@ -25,7 +28,8 @@ type Denial struct {
 	// Permission is what the route required.
 	Permission Permission
 	// Status is the answer: 401 (no or bad credentials), 403 (not
-	// allowed) or 503 (credentials could not be checked).
+	// allowed), 429 (too many failures from the source address) or 503
+	// (credentials could not be checked).
 	Status int
 	// Reason says why, in words safe to store: never the token.
 	Reason string
@@ -38,6 +42,14 @@ type Denial struct {
 // answer is written; it should not block for long.
 type AuditFunc func(ctx context.Context, d Denial)
 
+// FailureLimit limits requests whose credentials are missing or refused,
+// per source address; *ratelimit.FailureLimit is one. AllowFailure counts
+// one such request and returns false, with how long until the next would
+// be allowed, when its source has failed too often.
+type FailureLimit interface {
+	AllowFailure(r *http.Request) (ok bool, retryAfter time.Duration)
+}
+
 // Guard authenticates requests and checks that their caller holds a
 // route's permission. Its zero value is not usable: Authenticator is
 // required.
@@ -46,6 +58,11 @@ type Guard struct {
 	Authenticator Authenticator
 	// AuditFunc, if set, receives every denial.
 	AuditFunc AuditFunc
+	// FailureLimit, if set, is asked about every request answered 401:
+	// when it refuses, the answer is 429 Too Many Requests with
+	// Retry-After instead (audited as a denial with status 429).
+	// Requests whose credentials are accepted never reach it.
+	FailureLimit FailureLimit
 	// Realm is named in WWW-Authenticate; empty means "aiflow".
 	Realm string
 }
@@ -58,7 +75,9 @@ type Guard struct {
 //     token, and with error="invalid_token" and an error_description
 //     naming what failed when the token is refused (RFC 6750, section 3);
 //   - 403 with error="insufficient_scope" when the caller lacks perm;
-//   - 503 when the token's key could not be fetched.
+//   - 503 when the token's key could not be fetched;
+//   - 429 with Retry-After instead of 401 when FailureLimit refuses the
+//     request's source.
 //
 // Require panics when perm is not a known Permission: a route that no
 // one could call is a mistake of its registration, like a bad pattern in
@@ -95,6 +114,18 @@ func (g *Guard) RequireFunc(perm Permission, next http.HandlerFunc) http.Handler
 
 func (g *Guard) refuseUnauthenticated(w http.ResponseWriter, r *http.Request, perm Permission, err error) {
 	var te *TokenError
+	failed := errors.Is(err, ErrNoToken) || errors.As(err, &te)
+	if failed && g.FailureLimit != nil {
+		if ok, wait := g.FailureLimit.AllowFailure(r); !ok {
+			secs := max(1, int64(math.Ceil(wait.Seconds())))
+			reason := "too many requests without accepted credentials from this address"
+			g.audit(r, Denial{Permission: perm, Status: http.StatusTooManyRequests, Reason: reason})
+			w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+			WriteProblem(w, r, Problem{Status: http.StatusTooManyRequests, Title: "Too Many Requests",
+				Detail: fmt.Sprintf("%s; retry in %d s", reason, secs)})
+			return
+		}
+	}
 	switch {
 	case errors.Is(err, ErrNoToken):
 		reason := "the request has no bearer token"

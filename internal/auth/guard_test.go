@@ -157,3 +157,43 @@ func TestGuardRefusesUnknownPermissionAtRegistration(t *testing.T) {
 	})
 	require.Panics(t, func() { (&Guard{}).Require(PermHealth, http.NotFoundHandler()) })
 }
+
+// failureLimitFunc adapts a function to FailureLimit.
+type failureLimitFunc func(r *http.Request) (bool, time.Duration)
+
+func (f failureLimitFunc) AllowFailure(r *http.Request) (bool, time.Duration) { return f(r) }
+
+func TestGuardFailureLimit(t *testing.T) {
+	t.Parallel()
+	b := setupGuard(t, PermExecutionsStart)
+	var asked int
+	allow := true
+	b.guard.FailureLimit = failureLimitFunc(func(*http.Request) (bool, time.Duration) {
+		asked++
+		return allow, 1500 * time.Millisecond
+	})
+
+	w, _ := b.do(t, "")
+	require.Equal(t, http.StatusUnauthorized, w.Code, "within the limit: 401 as before")
+	require.Equal(t, 1, asked)
+
+	allow = false
+	for _, authz := range []string{"", "Bearer not-a-token"} {
+		w, body := b.do(t, authz)
+		require.Equal(t, http.StatusTooManyRequests, w.Code)
+		require.Equal(t, "2", w.Header().Get("Retry-After"), "whole seconds, rounded up")
+		require.Equal(t, "application/problem+json", w.Header().Get("Content-Type"))
+		require.Equal(t, "Too Many Requests", body["title"])
+		require.Equal(t, "too many requests without accepted credentials from this address; retry in 2 s", body["detail"])
+		d := b.lastDenial(t)
+		require.Equal(t, http.StatusTooManyRequests, d.Status)
+		require.Equal(t, PermExecutionsStart, d.Permission)
+	}
+	require.Equal(t, 3, asked)
+
+	w, _ = b.do(t, "Bearer "+sign(t, jwt.SigningMethodHS256, hmacKey, "", claims(b.clock, nil)))
+	require.Equal(t, http.StatusOK, w.Code, "an accepted token is never refused by the failure limit")
+	w, _ = b.do(t, "Bearer "+sign(t, jwt.SigningMethodHS256, hmacKey, "", claims(b.clock, func(m jwt.MapClaims) { m["roles"] = []string{"viewer"} })))
+	require.Equal(t, http.StatusForbidden, w.Code, "a caller without the permission is authenticated: 403, not counted")
+	require.Equal(t, 3, asked)
+}

@@ -7,7 +7,8 @@ import "log/slog"
 // authentication of Auth, and how published state machines reach AWS.
 type APIFunction struct {
 	API
-	// Auth is AIFLOW_AUTH_*, AIFLOW_RATE_LIMIT and AIFLOW_RATE_BURST.
+	// Auth is AIFLOW_AUTH_*, AIFLOW_RATE_LIMIT, AIFLOW_RATE_BURST and
+	// AIFLOW_TRUSTED_PROXIES.
 	Auth Auth
 	// SFNEndpoint is AIFLOW_SFN_ENDPOINT: the Step Functions API to call,
 	// such as the local engine's; empty means AWS.

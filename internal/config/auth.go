@@ -3,6 +3,7 @@ package config
 import (
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -66,6 +67,11 @@ type Auth struct {
 	// RateBurst is AIFLOW_RATE_BURST (default 100, 1 to 100000), requests a
 	// principal may send at once after a pause.
 	RateBurst int
+	// TrustedProxies is AIFLOW_TRUSTED_PROXIES, comma-separated networks
+	// (CIDR) or addresses of the reverse proxies whose X-Forwarded-For
+	// names a request's source address; unset means none (on Lambda the
+	// source is API Gateway's sourceIp).
+	TrustedProxies []netip.Prefix
 }
 
 // Defaults of Auth.
@@ -100,6 +106,7 @@ func readAuth(r *reader) Auth {
 		RateLimit:  r.int("AIFLOW_RATE_LIMIT", DefaultRateLimit, 1, 100000),
 		RateBurst:  r.int("AIFLOW_RATE_BURST", DefaultRateBurst, 1, 100000),
 	}
+	cfg.TrustedProxies = r.prefixes("AIFLOW_TRUSTED_PROXIES")
 	def := string(AuthModeHMAC)
 	if cfg.JWKSURL != "" {
 		def = string(AuthModeJWKS)
@@ -192,6 +199,7 @@ func (c Auth) LogValue() slog.Value {
 		slog.Duration("clock_skew", c.ClockSkew),
 		slog.Int("rate_limit", c.RateLimit),
 		slog.Int("rate_burst", c.RateBurst),
+		slog.Any("trusted_proxies", c.TrustedProxies),
 	)
 }
 

@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -67,6 +68,17 @@ type Options struct {
 	Audit *audit.Log
 	// Limiter, if set, limits each principal's requests to the /v1 routes.
 	Limiter *ratelimit.Limiter
+	// FailureLimiter, if set, limits each source address's requests to
+	// the /v1 routes that carry no accepted credentials (429 past it);
+	// NewFailureLimiter makes the default one. See abuse.go.
+	FailureLimiter *ratelimit.Limiter
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// a request's source address (config.Auth.TrustedProxies); none by
+	// default (on Lambda the source is API Gateway's sourceIp).
+	TrustedProxies []netip.Prefix
+	// DenialInterval is how long the audit log counts one source's
+	// denials into one record; zero means audit.DefaultDenialInterval.
+	DenialInterval time.Duration
 	// Catalog is the MCP tool catalog workflows are checked against.
 	Catalog *workflow.Catalog
 	// QueueURLs fill the compiler's queue substitutions
@@ -91,6 +103,7 @@ type Server struct {
 	opts    Options
 	mux     *http.ServeMux
 	guard   *auth.Guard
+	denials *audit.Denials // nil without Options.Audit
 	routes  []Route
 	control *control.Service
 	usages  usageCache
@@ -138,11 +151,7 @@ func New(opts Options) *Server {
 		StateMachineLogging: opts.StateMachineLogging, StateMachineTracing: opts.StateMachineTracing,
 	})
 	s.guard = &auth.Guard{Authenticator: authn}
-	if opts.Audit != nil {
-		s.guard.AuditFunc = audit.DenialFunc(opts.Audit, func(ctx context.Context, err error) {
-			opts.Logger.ErrorContext(ctx, "auditing a denial", "error", err)
-		})
-	}
+	s.guardAbuse()
 	s.open("GET /healthz", s.healthz)
 	s.open("GET /readyz", s.readyz)
 	s.open("GET /openapi.json", s.openapi)
@@ -192,7 +201,7 @@ func (s *Server) handle(pattern string, perm auth.Permission, h http.HandlerFunc
 	if method, _, _ := strings.Cut(pattern, " "); method != http.MethodGet {
 		next = s.audited(perm, next)
 	}
-	s.mux.Handle(pattern, s.guard.Require(perm, next))
+	s.mux.Handle(pattern, s.sourced(s.guard.Require(perm, next)))
 }
 
 func (s *Server) register(pattern string, perm auth.Permission) {

@@ -1,7 +1,10 @@
-// Package ratelimit owns the API's per-principal rate limit: a token
-// bucket per key (a principal's subject, or an address for requests without
-// one) in bounded memory, and an HTTP middleware that answers 429 with
-// Retry-After as RFC 9457 problem+json.
+// Package ratelimit owns the API's rate limits: a token bucket per key (a
+// principal's subject, or an address for requests without one) in bounded
+// memory, an HTTP middleware that answers 429 with Retry-After as RFC 9457
+// problem+json, the limit of failed authentications per source address
+// (FailureLimit, which auth.Guard consults), and what a request's source
+// address is (Source: the connection's, or X-Forwarded-For from a trusted
+// proxy only).
 package ratelimit
 
 import (

@@ -57,7 +57,7 @@ func serveStdio(dsn string) error {
 	if err != nil {
 		return err
 	}
-	return s.Run(ctx, &mcp.StdioTransport{})
+	return s.Run(ctx, supportdesk.NewStdioTransport(supportdesk.StdioParams{In: os.Stdin, Out: os.Stdout}))
 }
 
 // now is the tests' clock: the seed data and every rule are relative to it.
