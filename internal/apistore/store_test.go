@@ -3,6 +3,7 @@ package apistore_test
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -149,18 +150,24 @@ func approval(id, execution string) apistore.Approval {
 		Message: "Refund?", CreatedAt: t0}
 }
 
+var approvalRuns atomic.Int64
+
 func TestApprovals(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s := apistore.New(pgclustertest.PackagePool(t))
-	exec := "arn:aws:states:us-east-1:123456789012:execution:approvals:1"
-	a := approval("apr_approvals_1", exec)
+	// The package's database outlives a run (go test -count): ids of its
+	// own each run.
+	run := fmt.Sprintf("%d-%d", time.Now().UnixNano(), approvalRuns.Add(1))
+	exec := "arn:aws:states:us-east-1:123456789012:execution:approvals:" + run
+	id := func(n int) string { return fmt.Sprintf("apr_approvals_%s_%d", run, n) }
+	a := approval(id(1), exec)
 	require.NoError(t, s.AddApproval(ctx, a))
 	require.NoError(t, s.AddApproval(ctx, a), "a second delivery changes nothing")
-	b := approval("apr_approvals_2", exec)
+	b := approval(id(2), exec)
 	b.Approvers = []string{"leads"}
 	require.NoError(t, s.AddApproval(ctx, b))
-	c := approval("apr_approvals_3", exec)
+	c := approval(id(3), exec)
 	c.TaskToken = a.TaskToken
 	require.NoError(t, s.AddApproval(ctx, c))
 	_, err := s.Approval(ctx, c.ID)
