@@ -208,3 +208,67 @@ func TestRefusedDataAnswersTheCaller(t *testing.T) {
 		})
 	})
 }
+
+// TestTransitionsAfterARefusedOneAreNotWritten: a transition queued behind
+// one the store refuses (a stop made while the refused task success was
+// being written) is never written after the execution's failure: its
+// caller gets the refusal, and the history ends with ExecutionFailed.
+func TestTransitionsAfterARefusedOneAreNotWritten(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		store := newRefusingStore(refusals["ErrCommitRefused"])
+		gate := make(chan struct{})
+		refuse := store.CommitFunc
+		store.CommitFunc = func(ctx context.Context, commits []engine.Commit) error {
+			for _, c := range commits {
+				if strings.Contains(string(c.Data), "poison") {
+					<-gate // holds the writer while the stop queues up behind
+				}
+			}
+			return refuse(ctx, commits)
+		}
+		tokens := make(chan string, 1)
+		queues := senderFunc(func(_ context.Context, p sfn.SendMessageParams) (string, error) {
+			var body struct{ Token string }
+			if err := json.Unmarshal([]byte(p.Body), &body); err != nil {
+				return "", err
+			}
+			tokens <- body.Token
+			return "msg-1", nil
+		})
+		e := startEngine(t, engine.Config{Store: store, Queues: queues, CommitWriters: 1})
+		arn := createMachine(t, e, sfn.TypeStandard, `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+			"Parameters":{"QueueUrl":"https://sqs.us-east-1.amazonaws.com/123456789012/work","MessageBody":{"token.$":"$$.Task.Token"}},"Next":"W"},
+			"W":{"Type":"Wait","Seconds":3600,"End":true}}}`)
+		x, err := e.StartExecution(t.Context(), sfn.StartExecutionInput{StateMachineARN: arn})
+		require.NoError(t, err)
+		token := <-tokens
+		synctest.Wait() // the task's TaskSubmitted is written
+
+		success, stop := make(chan error, 1), make(chan error, 1)
+		go func() {
+			success <- e.SendTaskSuccess(t.Context(), sfn.SendTaskSuccessInput{TaskToken: token, Output: `{"note":"poison"}`})
+		}()
+		synctest.Wait() // the writer holds the refused transition
+		go func() {
+			_, err := e.StopExecution(t.Context(), sfn.StopExecutionInput{ExecutionARN: x.ExecutionARN, Error: "aiflow.Stopped", Cause: "fine"})
+			stop <- err
+		}()
+		synctest.Wait() // the stop is queued behind it
+		close(gate)
+
+		requireCode(t, <-success, sfn.CodeValidation)
+		err = <-stop
+		requireCode(t, err, sfn.CodeValidation)
+		require.ErrorContains(t, err, "the engine's store refused the data")
+		require.NoError(t, e.Wait(t.Context(), x.ExecutionARN))
+		d, err := e.DescribeExecution(t.Context(), x.ExecutionARN)
+		require.NoError(t, err)
+		require.Equal(t, sfn.StatusFailed, d.Status)
+		types, _ := history(t, e, x.ExecutionARN)
+		require.Equal(t, "ExecutionFailed", types[len(types)-1])
+		require.NotContains(t, types, "ExecutionAborted")
+		require.Equal(t, 1, store.refusals())
+		require.NoError(t, e.Close())
+	})
+}
