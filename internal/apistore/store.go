@@ -239,7 +239,11 @@ func (s *Store) ClaimKey(ctx context.Context, k IdempotencyKey) (IdempotencyKey,
 
 // Approval statuses.
 const (
-	ApprovalPending  = "pending"
+	ApprovalPending = "pending"
+	// ApprovalDeciding is an approval whose decision is recorded and
+	// fixed (Approval.Decision) but not yet known to be delivered to its
+	// step: BeginDecision makes it, FinishDecision ends it.
+	ApprovalDeciding = "deciding"
 	ApprovalApproved = "approved"
 	ApprovalRejected = "rejected"
 	// ApprovalExpired is an approval whose step stopped waiting (it timed
@@ -249,17 +253,20 @@ const (
 
 // Approval is an approval step waiting for, or given, a decision.
 type Approval struct {
-	ID           string     `json:"id"`
-	ExecutionARN string     `json:"-"`
-	StepID       string     `json:"step"`
-	TaskToken    string     `json:"-"`
-	Message      string     `json:"message"`
-	Approvers    []string   `json:"approvers"`
-	Status       string     `json:"status"`
-	DecidedBy    string     `json:"decided_by,omitempty"`
-	Comment      string     `json:"comment,omitempty"`
-	CreatedAt    time.Time  `json:"created_at"`
-	DecidedAt    *time.Time `json:"decided_at,omitempty"`
+	ID           string   `json:"id"`
+	ExecutionARN string   `json:"-"`
+	StepID       string   `json:"step"`
+	TaskToken    string   `json:"-"`
+	Message      string   `json:"message"`
+	Approvers    []string `json:"approvers"`
+	Status       string   `json:"status"`
+	// Decision is the decision recorded, approved or rejected: set from
+	// BeginDecision on, and kept once the approval is decided.
+	Decision  string     `json:"-"`
+	DecidedBy string     `json:"decided_by,omitempty"`
+	Comment   string     `json:"comment,omitempty"`
+	CreatedAt time.Time  `json:"created_at"`
+	DecidedAt *time.Time `json:"decided_at,omitempty"`
 }
 
 // AddApproval records a pending approval; a second delivery of the same
@@ -277,12 +284,14 @@ func (s *Store) AddApproval(ctx context.Context, a Approval) error {
 	return nil
 }
 
-const approvalSelect = `SELECT id, execution_arn, step_id, task_token, message, approvers, status,
-	COALESCE(decided_by, ''), COALESCE(comment, ''), created_at, decided_at FROM api.approvals`
+const approvalColumns = `id, execution_arn, step_id, task_token, message, approvers, status, COALESCE(decision, ''),
+	COALESCE(decided_by, ''), COALESCE(comment, ''), created_at, decided_at`
+
+const approvalSelect = `SELECT ` + approvalColumns + ` FROM api.approvals`
 
 func scanApproval(row pgx.Row) (Approval, error) {
 	var a Approval
-	err := row.Scan(&a.ID, &a.ExecutionARN, &a.StepID, &a.TaskToken, &a.Message, &a.Approvers, &a.Status,
+	err := row.Scan(&a.ID, &a.ExecutionARN, &a.StepID, &a.TaskToken, &a.Message, &a.Approvers, &a.Status, &a.Decision,
 		&a.DecidedBy, &a.Comment, &a.CreatedAt, &a.DecidedAt)
 	a.CreatedAt = a.CreatedAt.UTC()
 	if a.DecidedAt != nil {
@@ -330,55 +339,88 @@ func (s *Store) Approval(ctx context.Context, id string) (Approval, error) {
 	return a, nil
 }
 
-// Decision is what Decide records.
+// Decision is what BeginDecision records.
 type Decision struct {
-	ID        string
-	Status    string // approved or rejected
+	ID string
+	// Status is the decision: ApprovalApproved or ApprovalRejected.
+	Status    string
 	DecidedBy string
 	Comment   string
 	At        time.Time
 }
 
-// Decide locks a pending approval, calls resolve with it (which answers
-// the step's task token), and records the decision when resolve succeeds;
-// all or nothing. A decided approval is ErrConflict, an unknown one
-// ErrNotFound. When resolve returns ErrExpired the approval is recorded as
-// expired and Decide returns ErrConflict wrapped with it.
-func (s *Store) Decide(ctx context.Context, d Decision, resolve func(Approval) error) (Approval, error) {
-	var out Approval
-	var expired bool
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		a, err := scanApproval(tx.QueryRow(ctx, approvalSelect+` WHERE id = $1 FOR UPDATE`, d.ID))
+// same reports whether a recorded decision is d: the same decision by the
+// same principal with the same comment.
+func (d Decision) same(a Approval) bool {
+	return a.Decision == d.Status && a.DecidedBy == d.DecidedBy && a.Comment == d.Comment
+}
+
+// BeginDecision records d on a pending approval, which becomes
+// ApprovalDeciding with d fixed, and returns it with began true: the
+// caller then delivers the decision and calls FinishDecision. On an
+// approval deciding with d already (a retry, or a call that failed between
+// the steps) it changes nothing and returns it, began false, for the
+// caller to deliver again; on one decided with d already it returns it as
+// it is. Any other decision than the one recorded, and any decision on an
+// expired approval, is ErrConflict, returned with the approval as stored;
+// an unknown approval is ErrNotFound.
+func (s *Store) BeginDecision(ctx context.Context, d Decision) (a Approval, began bool, err error) {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		a, err = scanApproval(tx.QueryRow(ctx, approvalSelect+` WHERE id = $1 FOR UPDATE`, d.ID))
 		if err != nil {
 			return err
 		}
-		if a.Status != ApprovalPending {
-			out = a
+		switch {
+		case a.Status == ApprovalPending:
+		case a.Status == ApprovalExpired || !d.same(a):
 			return ErrConflict
+		default: // deciding or decided with d
+			return nil
 		}
-		status, by, comment := d.Status, d.DecidedBy, d.Comment
-		if err := resolve(a); err != nil {
-			if !errors.Is(err, ErrExpired) {
-				return err
-			}
-			expired = true
-			status, by, comment = ApprovalExpired, "", ""
-		}
-		out, err = scanApproval(tx.QueryRow(ctx, `UPDATE api.approvals
-			SET status = $2, decided_by = NULLIF($3, ''), comment = NULLIF($4, ''), decided_at = $5
-			WHERE id = $1 RETURNING id, execution_arn, step_id, task_token, message, approvers, status,
-			COALESCE(decided_by, ''), COALESCE(comment, ''), created_at, decided_at`, d.ID, status, by, comment, d.At))
+		a, err = scanApproval(tx.QueryRow(ctx, `UPDATE api.approvals
+			SET status = 'deciding', decision = $2, decided_by = NULLIF($3, ''), comment = NULLIF($4, ''), decided_at = $5
+			WHERE id = $1 RETURNING `+approvalColumns, d.ID, d.Status, d.DecidedBy, d.Comment, d.At))
+		began = err == nil
 		return err
 	})
-	switch {
-	case err != nil:
-		return out, fmt.Errorf("deciding approval %s: %w", d.ID, interpret(err))
-	case expired:
-		return out, fmt.Errorf("deciding approval %s: %w: %w", d.ID, ErrConflict, ErrExpired)
+	if err != nil {
+		return a, false, fmt.Errorf("recording a decision on approval %s: %w", d.ID, interpret(err))
+	}
+	return a, began, nil
+}
+
+// FinishDecision ends a deciding approval once its decision is delivered:
+// it becomes its decision, or ApprovalExpired (without decider or comment)
+// when expired says the step had stopped waiting. On an approval that is
+// not deciding (another call finished it) it changes nothing. It returns
+// the approval as stored, or ErrNotFound.
+func (s *Store) FinishDecision(ctx context.Context, id string, expired bool) (Approval, error) {
+	a, err := scanApproval(s.pool.QueryRow(ctx, `UPDATE api.approvals
+		SET status = CASE WHEN $2 THEN 'expired' ELSE decision END,
+			decided_by = CASE WHEN $2 THEN NULL ELSE decided_by END,
+			comment = CASE WHEN $2 THEN NULL ELSE comment END
+		WHERE id = $1 AND status = 'deciding' RETURNING `+approvalColumns, id, expired))
+	if errors.Is(err, pgx.ErrNoRows) {
+		a, err = scanApproval(s.pool.QueryRow(ctx, approvalSelect+` WHERE id = $1`, id))
+	}
+	if err != nil {
+		return a, fmt.Errorf("finishing the decision on approval %s: %w", id, interpret(err))
+	}
+	return a, nil
+}
+
+// Deciding returns up to limit approvals left deciding since before
+// recorded: decisions whose delivery failed or was cut short, oldest
+// first.
+func (s *Store) Deciding(ctx context.Context, before time.Time, limit int) ([]Approval, error) {
+	rows, err := s.pool.Query(ctx, approvalSelect+`
+		WHERE status = 'deciding' AND decided_at < $1 ORDER BY decided_at, id LIMIT $2`, before, limit)
+	if err != nil {
+		return nil, fmt.Errorf("listing deciding approvals: %w", interpret(err))
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Approval, error) { return scanApproval(r) })
+	if err != nil {
+		return nil, fmt.Errorf("listing deciding approvals: %w", interpret(err))
 	}
 	return out, nil
 }
-
-// ErrExpired is returned by a Decide resolve function when the approval
-// step is no longer waiting for its token.
-var ErrExpired = errors.New("the approval step is no longer waiting")

@@ -2,8 +2,8 @@ package apistore_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -150,18 +150,24 @@ func approval(id, execution string) apistore.Approval {
 		Message: "Refund?", CreatedAt: t0}
 }
 
+var approvalRuns atomic.Int64
+
 func TestApprovals(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s := apistore.New(pgclustertest.PackagePool(t))
-	exec := "arn:aws:states:us-east-1:123456789012:execution:approvals:1"
-	a := approval("apr_approvals_1", exec)
+	// The package's database outlives a run (go test -count): ids of its
+	// own each run.
+	run := fmt.Sprintf("%d-%d", time.Now().UnixNano(), approvalRuns.Add(1))
+	exec := "arn:aws:states:us-east-1:123456789012:execution:approvals:" + run
+	id := func(n int) string { return fmt.Sprintf("apr_approvals_%s_%d", run, n) }
+	a := approval(id(1), exec)
 	require.NoError(t, s.AddApproval(ctx, a))
 	require.NoError(t, s.AddApproval(ctx, a), "a second delivery changes nothing")
-	b := approval("apr_approvals_2", exec)
+	b := approval(id(2), exec)
 	b.Approvers = []string{"leads"}
 	require.NoError(t, s.AddApproval(ctx, b))
-	c := approval("apr_approvals_3", exec)
+	c := approval(id(3), exec)
 	c.TaskToken = a.TaskToken
 	require.NoError(t, s.AddApproval(ctx, c))
 	_, err := s.Approval(ctx, c.ID)
@@ -184,35 +190,68 @@ func TestApprovals(t *testing.T) {
 	require.Len(t, list, 1)
 	require.Equal(t, b.ID, list[0].ID)
 
-	// A decision whose resolve fails records nothing.
-	boom := errors.New("the engine is down")
-	_, err = s.Decide(ctx, apistore.Decision{ID: a.ID, Status: apistore.ApprovalApproved, DecidedBy: "bo", At: t0}, func(apistore.Approval) error { return boom })
-	require.ErrorIs(t, err, boom)
-	got, err = s.Approval(ctx, a.ID)
+	// A decision is recorded first, fixed: deciding.
+	d := apistore.Decision{ID: a.ID, Status: apistore.ApprovalApproved, DecidedBy: "bo", Comment: "fine", At: t0.Add(time.Minute)}
+	deciding, began, err := s.BeginDecision(ctx, d)
 	require.NoError(t, err)
-	require.Equal(t, apistore.ApprovalPending, got.Status)
+	require.True(t, began)
+	require.Equal(t, apistore.ApprovalDeciding, deciding.Status)
+	require.Equal(t, apistore.ApprovalApproved, deciding.Decision)
+	require.Equal(t, a.TaskToken, deciding.TaskToken)
+	require.Equal(t, "bo", deciding.DecidedBy)
+	require.Equal(t, "fine", deciding.Comment)
+	require.Equal(t, t0.Add(time.Minute), *deciding.DecidedAt)
+	list, err = s.Approvals(ctx, apistore.ApprovalFilter{Status: apistore.ApprovalDeciding, ExecutionARN: exec, Limit: 10})
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	left, err := s.Deciding(ctx, t0.Add(2*time.Minute), 10)
+	require.NoError(t, err)
+	require.Contains(t, left, deciding, "a sweeper finds it")
 
-	var resolved string
-	decided, err := s.Decide(ctx, apistore.Decision{ID: a.ID, Status: apistore.ApprovalApproved, DecidedBy: "bo", Comment: "fine", At: t0.Add(time.Minute)},
-		func(x apistore.Approval) error { resolved = x.TaskToken; return nil })
+	// The same decision again begins nothing new; another is a conflict.
+	same, began, err := s.BeginDecision(ctx, d)
 	require.NoError(t, err)
-	require.Equal(t, a.TaskToken, resolved)
+	require.False(t, began)
+	require.Equal(t, deciding, same)
+	for _, other := range []apistore.Decision{
+		{ID: a.ID, Status: apistore.ApprovalRejected, DecidedBy: "bo", Comment: "fine", At: t0},
+		{ID: a.ID, Status: apistore.ApprovalApproved, DecidedBy: "cy", Comment: "fine", At: t0},
+		{ID: a.ID, Status: apistore.ApprovalApproved, DecidedBy: "bo", Comment: "other", At: t0},
+	} {
+		got, _, err := s.BeginDecision(ctx, other)
+		require.ErrorIs(t, err, apistore.ErrConflict, "a decision being made is fixed")
+		require.Equal(t, deciding, got, "the decision recorded is returned")
+	}
+
+	decided, err := s.FinishDecision(ctx, a.ID, false)
+	require.NoError(t, err)
 	require.Equal(t, apistore.ApprovalApproved, decided.Status)
 	require.Equal(t, "bo", decided.DecidedBy)
 	require.Equal(t, "fine", decided.Comment)
-	require.Equal(t, t0.Add(time.Minute), *decided.DecidedAt)
-
-	again, err := s.Decide(ctx, apistore.Decision{ID: a.ID, Status: apistore.ApprovalRejected, DecidedBy: "cy", At: t0}, func(apistore.Approval) error { return nil })
+	again, err := s.FinishDecision(ctx, a.ID, true)
+	require.NoError(t, err)
+	require.Equal(t, decided, again, "a decided approval stays decided")
+	same, began, err = s.BeginDecision(ctx, d)
+	require.NoError(t, err, "the same decision again returns it")
+	require.False(t, began)
+	require.Equal(t, decided, same)
+	again, _, err = s.BeginDecision(ctx, apistore.Decision{ID: a.ID, Status: apistore.ApprovalRejected, DecidedBy: "cy", At: t0})
 	require.ErrorIs(t, err, apistore.ErrConflict, "an approval is decided once")
 	require.Equal(t, "bo", again.DecidedBy, "the decision made is returned")
 
-	expired, err := s.Decide(ctx, apistore.Decision{ID: b.ID, Status: apistore.ApprovalApproved, DecidedBy: "cy", At: t0}, func(apistore.Approval) error { return apistore.ErrExpired })
-	require.ErrorIs(t, err, apistore.ErrConflict)
-	require.ErrorIs(t, err, apistore.ErrExpired)
+	_, began, err = s.BeginDecision(ctx, apistore.Decision{ID: b.ID, Status: apistore.ApprovalApproved, DecidedBy: "cy", At: t0})
+	require.NoError(t, err)
+	require.True(t, began)
+	expired, err := s.FinishDecision(ctx, b.ID, true)
+	require.NoError(t, err)
 	require.Equal(t, apistore.ApprovalExpired, expired.Status)
 	require.Empty(t, expired.DecidedBy, "nobody decided an expired approval")
+	_, _, err = s.BeginDecision(ctx, apistore.Decision{ID: b.ID, Status: apistore.ApprovalApproved, DecidedBy: "cy", At: t0})
+	require.ErrorIs(t, err, apistore.ErrConflict, "an expired approval takes no decision")
 
-	_, err = s.Decide(ctx, apistore.Decision{ID: "apr_none", Status: apistore.ApprovalApproved, At: t0}, func(apistore.Approval) error { return nil })
+	_, _, err = s.BeginDecision(ctx, apistore.Decision{ID: "apr_none", Status: apistore.ApprovalApproved, At: t0})
+	require.ErrorIs(t, err, apistore.ErrNotFound)
+	_, err = s.FinishDecision(ctx, "apr_none", false)
 	require.ErrorIs(t, err, apistore.ErrNotFound)
 
 	list, err = s.Approvals(ctx, apistore.ApprovalFilter{Status: apistore.ApprovalExpired, ExecutionARN: exec, Limit: 10})

@@ -31,9 +31,12 @@ type Workflows interface {
 	ClaimKey(ctx context.Context, k apistore.IdempotencyKey) (apistore.IdempotencyKey, bool, error)
 }
 
-// Approvals records decisions: Decide's part of the store.
+// Approvals records decisions: Decide's and ResumeDecisions' part of the
+// store.
 type Approvals interface {
-	Decide(ctx context.Context, d apistore.Decision, resolve func(apistore.Approval) error) (apistore.Approval, error)
+	BeginDecision(ctx context.Context, d apistore.Decision) (a apistore.Approval, began bool, err error)
+	FinishDecision(ctx context.Context, id string, expired bool) (apistore.Approval, error)
+	Deciding(ctx context.Context, before time.Time, limit int) ([]apistore.Approval, error)
 }
 
 // Store is the api schema's store as the use cases need it;

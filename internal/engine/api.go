@@ -82,7 +82,10 @@ type ExecutionFilter struct {
 // *sfn.Error. Any other *sfn.Error (a ConflictException, a
 // ValidationException), and an error that wraps ErrCommitRefused, refuse
 // the commits for good: the engine writes them again only split, to find
-// the refused ones, and drops their executions.
+// the refused ones. It fails the execution of a commit refused for its
+// data (ErrCommitRefused, ValidationException) with a commit of the same
+// Seq holding its ExecutionFailed (States.Runtime) and no refused data,
+// and drops the execution of one refused otherwise.
 type Store interface {
 	// PutStateMachine creates or replaces a state machine.
 	PutStateMachine(ctx context.Context, sm StateMachineRecord) error

@@ -20,8 +20,14 @@
 // ExecutionLimitExceeded, such as ConflictException or
 // ValidationException, or an error wrapping ErrCommitRefused, such as
 // data the database cannot hold) gets its halves written apart, until
-// only the refused transitions are left; their executions are dropped
-// from the engine (a refused start fails), and are never written again.
+// only the refused transitions are left, which are never written again.
+// A transition refused for its data (ErrCommitRefused, ValidationException)
+// is replaced by its execution's failure, ExecutionFailed with
+// States.Runtime and a cause naming the refusal, and its caller gets a
+// ValidationException naming it; nothing stays RUNNING.
+// An execution whose transition is refused otherwise (ConflictException:
+// another engine wrote it), or whose failure is refused too, is dropped
+// from the engine (a refused start fails).
 //
 // # Lifecycle
 //

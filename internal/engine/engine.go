@@ -308,6 +308,12 @@ type pendingCommit struct {
 	commit  Commit
 	effects []func()
 	done    chan error // nil when nobody waits
+	// prevEventID is the id of the execution's last history event before
+	// this transition's.
+	prevEventID int64
+	// replacement marks the execution's failure written in place of a
+	// transition the store refused.
+	replacement bool
 }
 
 // fifo is an unbounded queue with one consumer: producers (executions,
@@ -390,14 +396,18 @@ func (e *Engine) commitLoop(commits *fifo[*pendingCommit]) {
 // backoff while the store fails in a way that may pass (see refusal). When
 // the store refuses the group, which writing again cannot mend, it writes
 // the halves apart, so that only the executions whose transitions are
-// refused are dropped: a new execution whose name was taken by a closed
-// one fails its start with ExecutionAlreadyExists, an execution another
-// engine changed stops being driven here, and the other executions of the
-// group carry on. Once the engine closes it stops retrying, and once
+// refused end: one refused for its data fails (see failRefused), a new
+// execution whose name was taken by a closed one fails its start with
+// ExecutionAlreadyExists, an execution another engine changed stops being
+// driven here, and the other executions of the group carry on. Once the engine closes it stops retrying, and once
 // Close stops waiting the commit in flight is cancelled; the transitions
 // not written are not lost: their executions resume from the store's
 // history on the next Start.
 func (e *Engine) write(chunk []*pendingCommit) {
+	chunk = e.skipRefused(chunk)
+	if len(chunk) == 0 {
+		return
+	}
 	var backoff time.Duration
 	commits := make([]Commit, len(chunk))
 	for i, p := range chunk {
@@ -465,8 +475,8 @@ func isRefusal(err error) bool {
 	return true
 }
 
-// refused writes the halves of a refused group apart, and drops the
-// execution of a lone refused transition.
+// refused writes the halves of a refused group apart, and fails or drops
+// the execution of a lone refused transition.
 func (e *Engine) refused(chunk []*pendingCommit, err error) {
 	if len(chunk) > 1 {
 		half := len(chunk) / 2
@@ -475,10 +485,20 @@ func (e *Engine) refused(chunk []*pendingCommit, err error) {
 		return
 	}
 	p := chunk[0]
-	e.forget(p.x)
 	var ae *sfn.Error
 	isAPIError := errors.As(err, &ae)
+	if !p.replacement && (errors.Is(err, ErrCommitRefused) || isAPIError && ae.Code == sfn.CodeValidation) {
+		e.failRefused(p, err)
+		return
+	}
+	e.forget(p.x)
 	switch {
+	case p.replacement:
+		e.log.Error("the failure of an execution whose transition the store refused is refused too; dropping the execution from memory",
+			"execution", p.commit.Execution.ARN, "err", err)
+		if p.done != nil {
+			p.done <- p.x.refusal.Load()
+		}
 	case isAPIError && ae.Code == sfn.CodeConflict && p.commit.Seq == 1:
 		// A closed execution (or one of another engine) has this name
 		// already.

@@ -68,6 +68,10 @@ type execution struct {
 	// object that stay the same for the whole execution.
 	ctxExecution, ctxStateMachine map[string]any
 	dead                          bool // dropped from the engine
+	// refusal is set once the store refused a transition of the
+	// execution for its data: the answer of every later transition, which
+	// is never written (see Engine.failRefused).
+	refusal atomic.Pointer[sfn.Error]
 }
 
 // batch is one transition as stored: the history events it adds and what
@@ -278,7 +282,8 @@ func (x *execution) flush(done chan error) {
 		typ = x.b.Events[n-1].Type
 	}
 	x.seq++
-	p := &pendingCommit{x: x, commit: Commit{Execution: x.rec, Seq: x.seq, Type: typ, Data: data}, effects: x.effects, done: done}
+	p := &pendingCommit{x: x, commit: Commit{Execution: x.rec, Seq: x.seq, Type: typ, Data: data}, effects: x.effects, done: done,
+		prevEventID: x.lastEventID - int64(len(x.b.Events))}
 	x.b, x.effects = nil, nil
 	if !x.e.commits[x.writer].push(p) && done != nil {
 		done <- errorf(sfn.CodeServiceUnavailable, "the engine is closed")

@@ -229,9 +229,9 @@ func TestCloseCancelsAHangingCommit(t *testing.T) {
 }
 
 // TestRefusedCommitIsNotRetried: a group commit the store refuses is
-// written in halves; the refused start fails once, the other execution of
-// the group succeeds, nothing is written again and again, and Close
-// returns.
+// written in halves; the refused start's failure is refused too, so the
+// start fails naming the refusal, the other execution of the group
+// succeeds, nothing is written again and again, and Close returns.
 func TestRefusedCommitIsNotRetried(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
@@ -277,25 +277,27 @@ func TestRefusedCommitIsNotRetried(t *testing.T) {
 		require.NoError(t, <-gated)
 		require.NoError(t, <-fine)
 		err := <-refused
-		requireCode(t, err, sfn.CodeServiceUnavailable)
+		requireCode(t, err, sfn.CodeValidation)
 		require.ErrorContains(t, err, "the store cannot hold this")
 		synctest.Wait()
 		mu.Lock()
-		require.Equal(t, map[string]int{"gate": 1, "refused": 2, "fine": 2}, attempts, "the group once, then each half once")
+		require.Equal(t, map[string]int{"gate": 1, "refused": 3, "fine": 2}, attempts, "the group once, then each half once, then the refused start's failure once")
 		mu.Unlock()
 		require.NoError(t, e.Close())
 	})
 }
 
 // TestRefusedTransitionDropsItsExecution: a later transition the store
-// refuses (with an API error, or one wrapping ErrCommitRefused) drops its
-// execution from the engine: it is not written again, its timers stop,
-// and Close returns.
+// refuses because another engine wrote the execution (ConflictException),
+// or one whose failure the store refuses as well, drops its execution from
+// the engine: it is not written again, its timers stop, and Close returns.
+// (A transition refused for its data alone fails its execution:
+// TestRefusedDataFailsTheExecution.)
 func TestRefusedTransitionDropsItsExecution(t *testing.T) {
 	t.Parallel()
 	for name, refusal := range map[string]error{
-		"ConflictException": &sfn.Error{Code: sfn.CodeConflict, Message: "another engine wrote this execution"},
-		"ErrCommitRefused":  fmt.Errorf("committing 1 transitions: %w: invalid byte sequence", engine.ErrCommitRefused),
+		"ConflictException":            &sfn.Error{Code: sfn.CodeConflict, Message: "another engine wrote this execution"},
+		"ErrCommitRefused, every time": fmt.Errorf("committing 1 transitions: %w: invalid byte sequence", engine.ErrCommitRefused),
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -318,7 +320,11 @@ func TestRefusedTransitionDropsItsExecution(t *testing.T) {
 				require.NoError(t, e.Wait(t.Context(), x.ExecutionARN), "a dropped execution no longer runs here")
 				time.Sleep(time.Minute)
 				synctest.Wait()
-				require.Equal(t, int64(1), refusals.Load())
+				want := int64(1)
+				if errors.Is(refusal, engine.ErrCommitRefused) {
+					want = 2 // the transition, then the execution's failure
+				}
+				require.Equal(t, want, refusals.Load())
 				d, err := e.DescribeExecution(t.Context(), x.ExecutionARN)
 				require.NoError(t, err)
 				require.Equal(t, sfn.StatusRunning, d.Status, "as of its last written transition")

@@ -292,7 +292,8 @@ func TestEngineRefusesTheNameOfAClosedExecution(t *testing.T) {
 
 // TestEngineDropsAnExecutionWhoseStartIsRefused: on PostgreSQL, a start
 // whose summary the database cannot hold (a NUL byte in its trace header)
-// is refused once, not written again forever: the start fails, the other
+// is refused, and so is its failure, which holds the same summary; neither
+// is written again: the start fails naming the refusal, the other
 // executions carry on, and Close returns.
 func TestEngineDropsAnExecutionWhoseStartIsRefused(t *testing.T) {
 	t.Parallel()
@@ -311,8 +312,9 @@ func TestEngineDropsAnExecutionWhoseStartIsRefused(t *testing.T) {
 	_, err = e.StartExecution(ctx, sfn.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Name: "refused", TraceHeader: "Root=1\x00"})
 	var ee *sfn.Error
 	require.ErrorAs(t, err, &ee)
-	require.Equal(t, sfn.CodeServiceUnavailable, ee.Code)
-	require.Contains(t, ee.Message, "could not be stored")
+	require.Equal(t, sfn.CodeValidation, ee.Code, "the start's failure holds the trace header too: nothing of it is stored")
+	require.Contains(t, ee.Message, "the engine's store refused the data")
+	require.Contains(t, ee.Message, "SQLSTATE 22021")
 	_, err = e.DescribeExecution(ctx, strings.Replace(sm.StateMachineARN, ":stateMachine:", ":execution:", 1)+":refused")
 	require.ErrorAs(t, err, &ee)
 	require.Equal(t, sfn.CodeExecutionDoesNotExist, ee.Code)
@@ -320,4 +322,84 @@ func TestEngineDropsAnExecutionWhoseStartIsRefused(t *testing.T) {
 	require.NoError(t, err, "the engine carries on")
 	require.NoError(t, e.Wait(ctx, ok.ExecutionARN))
 	require.NoError(t, e.Close())
+}
+
+// queueFunc is a sfn.QueueSender.
+type queueFunc func(ctx context.Context, p sfn.SendMessageParams) (string, error)
+
+func (f queueFunc) SendMessage(ctx context.Context, p sfn.SendMessageParams) (string, error) {
+	return f(ctx, p)
+}
+
+// TestEngineFailsAnExecutionWhoseDataIsRefused: on PostgreSQL, a
+// transition whose data the database refuses (a \u0000 in a task's
+// output, which becomes the next state's input, which jsonb cannot hold; a NUL byte in a stop's cause, which
+// text cannot) fails its execution with States.Runtime, written to its
+// history; the caller gets a ValidationException naming the refusal, and
+// nothing stays RUNNING, in the engine or after a restart.
+func TestEngineFailsAnExecutionWhoseDataIsRefused(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgclustertest.Pool(t) // its own database: the engine resumes what it finds open
+	events, err := eventstore.Open(ctx, pool, eventstore.Options{})
+	require.NoError(t, err)
+	store, err := enginestore.New(ctx, pool, events)
+	require.NoError(t, err)
+	tokens := make(chan string, 2)
+	queues := queueFunc(func(_ context.Context, p sfn.SendMessageParams) (string, error) {
+		var body struct{ Token string }
+		if err := json.Unmarshal([]byte(p.Body), &body); err != nil {
+			return "", err
+		}
+		tokens <- body.Token
+		return "msg", nil
+	})
+	e, err := engine.New(engine.Config{Store: store, Queues: queues})
+	require.NoError(t, err)
+	require.NoError(t, e.Start(ctx))
+	sm, err := e.CreateStateMachine(ctx, sfn.CreateStateMachineInput{Name: fmt.Sprintf("refused-data-%d", seq.Add(1)),
+		Definition: `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+			"Parameters":{"QueueUrl":"https://sqs.us-east-1.amazonaws.com/123456789012/work","MessageBody":{"token.$":"$$.Task.Token"}},"Next":"W"},
+			"W":{"Type":"Wait","Seconds":3600,"End":true}}}`})
+	require.NoError(t, err)
+
+	for name, act := range map[string]func(arn, token string) error{
+		"task output": func(_, token string) error {
+			return e.SendTaskSuccess(ctx, sfn.SendTaskSuccessInput{TaskToken: token, Output: `{"note":"\u0000"}`})
+		},
+		"stop cause": func(arn, _ string) error {
+			_, err := e.StopExecution(ctx, sfn.StopExecutionInput{ExecutionARN: arn, Error: "aiflow.Stopped", Cause: "a\x00b"})
+			return err
+		},
+	} {
+		x, err := e.StartExecution(ctx, sfn.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Name: strings.ReplaceAll(name, " ", "-")})
+		require.NoError(t, err)
+		err = act(x.ExecutionARN, <-tokens)
+		var ee *sfn.Error
+		require.ErrorAs(t, err, &ee, name)
+		require.Equal(t, sfn.CodeValidation, ee.Code, name)
+		require.Contains(t, ee.Message, "the engine's store refused the data", name)
+		require.NoError(t, e.Wait(ctx, x.ExecutionARN), name)
+		d, err := e.DescribeExecution(ctx, x.ExecutionARN)
+		require.NoError(t, err)
+		require.Equal(t, sfn.StatusFailed, d.Status, name)
+		require.Equal(t, "States.Runtime", d.Error, name)
+		require.Contains(t, d.Cause, "The engine's store refused the data of the execution's transition", name)
+		h, err := e.GetExecutionHistory(ctx, sfn.GetExecutionHistoryInput{ExecutionARN: x.ExecutionARN})
+		require.NoError(t, err)
+		last := h.Events[len(h.Events)-1]
+		require.Equal(t, "ExecutionFailed", last.Type, name)
+		require.Equal(t, int64(len(h.Events)), last.ID, name)
+		require.Equal(t, d.Cause, last.ExecutionFailed.Cause, name)
+	}
+	require.NoError(t, e.Close())
+
+	open, err := store.OpenExecutions(ctx)
+	require.NoError(t, err)
+	require.Empty(t, open, "nothing stays RUNNING")
+	again, err := engine.New(engine.Config{Store: store, Queues: queues})
+	require.NoError(t, err)
+	require.NoError(t, again.Start(ctx), "a restart finds nothing to resume")
+	require.Empty(t, tokens, "and sends nothing again")
+	require.NoError(t, again.Close())
 }

@@ -49,10 +49,10 @@ func (s *Server) listApprovals(w http.ResponseWriter, r *http.Request) {
 	}
 	f := apistore.ApprovalFilter{Status: q.Get("status"), After: after, Limit: limit + 1}
 	switch f.Status {
-	case "", apistore.ApprovalPending, apistore.ApprovalApproved, apistore.ApprovalRejected, apistore.ApprovalExpired:
+	case "", apistore.ApprovalPending, apistore.ApprovalDeciding, apistore.ApprovalApproved, apistore.ApprovalRejected, apistore.ApprovalExpired:
 	default:
 		s.fail(w, r, &apiError{Status: http.StatusBadRequest, Title: "Invalid request",
-			Detail: "status is one of pending, approved, rejected, expired", Errors: []FieldError{{Location: "query:status", Detail: "unknown status"}}})
+			Detail: "status is one of pending, deciding, approved, rejected, expired", Errors: []FieldError{{Location: "query:status", Detail: "unknown status"}}})
 		return
 	}
 	if id := q.Get("execution"); id != "" {
@@ -90,8 +90,10 @@ type decideRequest struct {
 const maxComment = 4096
 
 // decideApproval approves or rejects a pending approval: the approval
-// step's task succeeds with {"approved", "approver", "comment"}. An
-// approval decided already, or whose step stopped waiting, is a 409.
+// step's task succeeds with {"approved", "approver", "comment"} (see
+// control.Decide: the decision is recorded first, then delivered). An
+// approval decided (or being decided) otherwise, or whose step stopped
+// waiting, is a 409; the same decision again is answered 200.
 func (s *Server) decideApproval(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	auditNote(r, "approval", id)

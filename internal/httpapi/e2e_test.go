@@ -61,6 +61,10 @@ func TestPublishStartStreamApproveResult(t *testing.T) {
 	require.Equal(t, "approved", decided["status"])
 	require.Equal(t, "operator-user", decided["decided_by"])
 
+	resp, raw = b.call(t, auth.RoleOperator, http.MethodPost, "/v1/approvals/"+approval["id"].(string), `{"approve": true, "comment": "go ahead"}`)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "the same decision again, a retry: %s", raw)
+	require.Equal(t, decided, jsonOf(t, raw))
+
 	resp, raw = b.call(t, auth.RoleOperator, http.MethodPost, "/v1/approvals/"+approval["id"].(string), `{"approve": false}`)
 	require.Equal(t, http.StatusConflict, resp.StatusCode, "deciding twice: %s", raw)
 	require.Contains(t, jsonOf(t, raw)["detail"], "decided already: approved by operator-user")
