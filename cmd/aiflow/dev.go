@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/aiflow/aiflow/internal/auth"
 	"github.com/aiflow/aiflow/internal/config"
+	"github.com/aiflow/aiflow/internal/control"
 	"github.com/aiflow/aiflow/internal/eventstore"
 	"github.com/aiflow/aiflow/internal/secrets"
 	"github.com/aiflow/aiflow/internal/steps/detailstore"
@@ -108,6 +110,15 @@ func cmdDev(ctx context.Context, args []string, e env) int {
 	if err != nil {
 		return fail(err)
 	}
+	// Approval decisions a crash left half done (recorded, not delivered)
+	// are finished every minute.
+	resumeCtx, stopResume := context.WithCancel(ctx)
+	var resuming sync.WaitGroup
+	resuming.Go(func() { resumeDecisions(resumeCtx, ctl, logger) })
+	defer func() {
+		stopResume()
+		resuming.Wait()
+	}()
 	if len(published) > 0 {
 		fmt.Fprintf(e.stdout, "workflows: %s published\n", strings.Join(published, ", "))
 	}
@@ -125,6 +136,8 @@ func cmdDev(ctx context.Context, args []string, e env) int {
 			// Workers finish what they hold and the engine writes what it did
 			// before the database goes away.
 			engineClosed = true
+			stopResume()
+			resuming.Wait()
 			if err := eng.close(shutdownCtx); err != nil {
 				return err
 			}
@@ -142,4 +155,27 @@ func cmdDev(ctx context.Context, args []string, e env) int {
 	}
 	fmt.Fprintln(e.stdout, "aiflow dev stopped")
 	return 0
+}
+
+// decisionsInterval is how often aiflow dev finishes the approval decisions
+// a crash left half done.
+const decisionsInterval = time.Minute
+
+// resumeDecisions finishes, every decisionsInterval until ctx ends, the
+// approval decisions recorded but not delivered (control.ResumeDecisions).
+func resumeDecisions(ctx context.Context, ctl *control.Service, logger *slog.Logger) {
+	t := time.NewTicker(decisionsInterval)
+	defer t.Stop()
+	for {
+		if n, err := ctl.ResumeDecisions(ctx, control.ResumeDecisionsParams{}); err != nil && ctx.Err() == nil {
+			logger.WarnContext(ctx, "finishing approval decisions", "error", err)
+		} else if n > 0 {
+			logger.InfoContext(ctx, "approval decisions finished", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
