@@ -239,7 +239,7 @@ func (p *Pool) do(ctx context.Context, srv *server, tool string, safe bool, out 
 				continue // nothing was sent: the next endpoint may take it
 			}
 			out.Attempts++
-			_, err = ep.breaker.Execute(func() (any, error) { return nil, fn(ctx, cs) })
+			err = ep.execute(ctx, func() error { return fn(ctx, cs) })
 			var ct *callTimeout
 			if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
 				// The circuit opened (or its one half-open trial is taken)
