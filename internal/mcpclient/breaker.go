@@ -38,3 +38,12 @@ func excludedFromBreaker(err error) bool {
 	var ce *callerEnded
 	return errors.As(err, &ce) || errors.Is(err, context.Canceled)
 }
+
+// UnavailableErrorCode is the JSON-RPC error code (in the range the
+// specification leaves to servers) a server answers a call with when a
+// dependency of its own, such as its database, is unavailable and the
+// call may be sent again later: the pool names it MCP.Unavailable, which
+// a workflow's retry policy retries, where any other error the server
+// answers is MCP.ToolError. The server is up, so its circuit stays
+// closed.
+const UnavailableErrorCode = -32050

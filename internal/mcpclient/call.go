@@ -259,6 +259,9 @@ func (p *Pool) do(ctx context.Context, srv *server, tool string, safe bool, out 
 			case answered(err):
 				var we *jsonrpc.Error
 				errors.As(err, &we)
+				if we.Code == UnavailableErrorCode {
+					return errorf(CodeUnavailable, srv.name, tool, err, "the server is up but cannot serve the call now: %s", we.Message)
+				}
 				if we.Code == jsonrpc.CodeInvalidParams {
 					return errorf(CodeInvalidArguments, srv.name, tool, err, "the server refused the arguments: %s", we.Message)
 				}
