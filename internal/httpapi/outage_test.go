@@ -126,3 +126,63 @@ func TestEveryRouteAnswers503WhileTheDatabaseIsUnreachable(t *testing.T) {
 		return resp.StatusCode == http.StatusOK
 	}, 30*time.Second, 50*time.Millisecond)
 }
+
+// TestNoStartIsAcknowledgedWithoutItsAuditRecord: while the audit log
+// cannot be written a start is answered 503 with Retry-After, not 201;
+// the caller's retry with the same idempotency key, once the log is back,
+// is acknowledged with the same execution and audited, so every
+// acknowledged start has its record.
+func TestNoStartIsAcknowledgedWithoutItsAuditRecord(t *testing.T) {
+	t.Parallel()
+	b := setupAPI(t, bundleOptions{})
+	b.publish(t, replyWorkflow)
+
+	proxy, u := outagetest.ProxyURL(t, b.pool.Config().ConnString())
+	cfg, err := pgxpool.ParseConfig(u)
+	require.NoError(t, err)
+	cfg.ConnConfig.ConnectTimeout = 2 * time.Second
+	auditPool, err := pgxpool.NewWithConfig(t.Context(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(auditPool.Close)
+	verifier, err := auth.NewVerifier(auth.VerifierOptions{Issuer: auth.DevIssuer, Audience: []string{auth.DevAudience}, HMACKey: testKey})
+	require.NoError(t, err)
+	srv := httptest.NewServer(httpapi.New(httpapi.Options{
+		Store: b.store, Machines: b.eng, Authenticator: verifier, Audit: audit.New(auditPool, audit.Options{}),
+	}))
+	t.Cleanup(srv.Close)
+	start := func() (*http.Response, []byte) {
+		req, err := http.NewRequest(http.MethodPost, srv.URL+"/v1/workflows/reply/executions", strings.NewReader(`{"input":{"message":"hi"}}`))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", "outage-1")
+		req.Header.Set("Authorization", "Bearer "+b.tokens[auth.RoleOperator])
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		raw, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return resp, raw
+	}
+
+	proxy.Cut()
+	resp, raw := start()
+	require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, "%s", raw)
+	require.Equal(t, "1", resp.Header.Get("Retry-After"))
+	require.Equal(t, "application/problem+json", resp.Header.Get("Content-Type"))
+
+	require.NoError(t, proxy.Restore())
+	var id string
+	require.Eventually(t, func() bool {
+		resp, raw := start()
+		if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
+			return false
+		}
+		id = jsonOf(t, raw)["id"].(string)
+		return true
+	}, 30*time.Second, 50*time.Millisecond)
+
+	var records int
+	require.NoError(t, b.pool.QueryRow(t.Context(), `SELECT count(*) FROM api.audit_log
+		WHERE action = 'executions:start' AND outcome = 'succeeded' AND details->>'execution' = $1`, id).Scan(&records))
+	require.Equal(t, 1, records, "the acknowledged start is audited")
+}
