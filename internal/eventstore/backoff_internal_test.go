@@ -19,8 +19,8 @@ type delays struct {
 }
 
 func (l *delays) Enabled(context.Context, slog.Level) bool { return true }
-func (l *delays) WithAttrs([]slog.Attr) slog.Handler        { return l }
-func (l *delays) WithGroup(string) slog.Handler             { return l }
+func (l *delays) WithAttrs([]slog.Attr) slog.Handler       { return l }
+func (l *delays) WithGroup(string) slog.Handler            { return l }
 func (l *delays) Handle(_ context.Context, r slog.Record) error {
 	r.Attrs(func(a slog.Attr) bool {
 		if a.Key == "retry_in" {
