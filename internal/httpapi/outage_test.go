@@ -102,6 +102,7 @@ func TestEveryRouteAnswers503WhileTheDatabaseIsUnreachable(t *testing.T) {
 		"POST /v1/approvals/{id}":              `{"approve":true}`,
 	}
 	values := map[string]string{"{name}": "reply", "{version}": "1", "{id}": id}
+	ops := openAPIOperations(t)
 	for _, r := range api.Routes() {
 		if !strings.HasPrefix(r.Pattern, "/v1/") {
 			continue
@@ -116,6 +117,7 @@ func TestEveryRouteAnswers503WhileTheDatabaseIsUnreachable(t *testing.T) {
 		require.Equal(t, "1", resp.Header.Get("Retry-After"), key)
 		require.Equal(t, "application/problem+json", resp.Header.Get("Content-Type"), key)
 		require.NotContains(t, string(raw), "127.0.0.1", "%s: the cause stays in the log", key)
+		require.True(t, ops[key].codes["503"], "openapi.json documents 503 for %s", key)
 	}
 	resp, _ = call(http.MethodGet, "/readyz", "")
 	require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
