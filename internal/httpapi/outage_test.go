@@ -188,3 +188,33 @@ func TestNoStartIsAcknowledgedWithoutItsAuditRecord(t *testing.T) {
 		WHERE action = 'executions:start' AND outcome = 'succeeded' AND details->>'execution' = $1`, id).Scan(&records))
 	require.Equal(t, 1, records, "the acknowledged start is audited")
 }
+
+// TestTerminatedBackendsAre503NotA500: while every backend of the API's
+// database is terminated again and again (pg_terminate_backend, as a
+// failover or an operator does), each answer is the route's own or 503
+// with Retry-After, never 500.
+func TestTerminatedBackendsAre503NotA500(t *testing.T) {
+	t.Parallel()
+	b := setupAPI(t, bundleOptions{})
+	b.publish(t, replyWorkflow)
+	admin, err := pgxpool.New(t.Context(), pgclustertest.AdminURL(t))
+	require.NoError(t, err)
+	t.Cleanup(admin.Close)
+	var db string
+	require.NoError(t, b.pool.QueryRow(t.Context(), `SELECT current_database()`).Scan(&db))
+	saw503 := false
+	for range 40 {
+		_, err := admin.Exec(t.Context(), `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, db)
+		require.NoError(t, err)
+		resp, raw := b.call(t, auth.RoleViewer, http.MethodGet, "/v1/workflows/reply", "")
+		switch resp.StatusCode {
+		case http.StatusOK:
+		case http.StatusServiceUnavailable:
+			saw503 = true
+			require.Equal(t, "1", resp.Header.Get("Retry-After"))
+		default:
+			require.Failf(t, "unexpected status", "%d: %s", resp.StatusCode, raw)
+		}
+	}
+	t.Logf("a 503 was answered: %v", saw503)
+}
