@@ -1,7 +1,8 @@
 // Package apistore keeps the records of the api schema in PostgreSQL:
 // published workflows and their immutable versions, the idempotency keys
 // of starts, and approvals. pgx's errors are translated here, once, into
-// ErrNotFound and ErrConflict.
+// ErrNotFound and ErrConflict, and the database's unavailability into
+// the outage package's class.
 package apistore
 
 import (
@@ -13,6 +14,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/aiflow/aiflow/internal/outage"
 )
 
 // Errors of Store; the HTTP API maps them to statuses in its one table.
@@ -45,7 +48,7 @@ func interpret(err error) error {
 	if errors.As(err, &pe) && pe.Code == "23505" {
 		return ErrConflict
 	}
-	return err
+	return outage.Classify(err)
 }
 
 // Workflow is a published workflow.

@@ -27,6 +27,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/aiflow/aiflow/internal/outage"
 )
 
 // Outcome is what came of an audited request.
@@ -147,7 +149,7 @@ func interpret(err error) error {
 	if errors.As(err, &pgErr) && pgErr.Code == "42P01" { // undefined_table
 		return ErrNotMigrated
 	}
-	return err
+	return outage.Classify(err)
 }
 
 // ErrInvalidRecord is wrapped by Append's errors for a record that cannot

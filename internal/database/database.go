@@ -23,6 +23,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/aiflow/aiflow/internal/outage"
 	"github.com/aiflow/aiflow/internal/pgcluster"
 	"github.com/aiflow/aiflow/internal/telemetry"
 )
@@ -175,7 +176,7 @@ func startCluster(ctx context.Context, p Params, dir string) (*pgcluster.Cluster
 func Ping(ctx context.Context, url string) error {
 	ctx, cancel := context.WithTimeout(ctx, pingTimeout)
 	defer cancel()
-	return pgcluster.Ping(ctx, url)
+	return outage.Classify(pgcluster.Ping(ctx, url))
 }
 
 // adminExec runs one statement on its own connection to dsn.

@@ -15,7 +15,12 @@
 // (a group commit). What a transition sets off (a message sent, a Lambda
 // function invoked) runs only once it is written. A store that fails in a
 // way that may pass (the database is unavailable) is retried with backoff
-// until it is back or the engine closes. A store that refuses a group for
+// until it is back or the engine closes; callers waiting for such a write
+// are answered ServiceUnavailable after a second (it is still written once
+// the store is back), and the timers of waiting tasks (TimeoutSeconds,
+// HeartbeatSeconds) do not expire a task while the store fails: they wait
+// for the store and then give the task a grace period (see outage.go).
+// A store that refuses a group for
 // good (an *sfn.Error other than ServiceUnavailable and
 // ExecutionLimitExceeded, such as ConflictException or
 // ValidationException, or an error wrapping ErrCommitRefused, such as

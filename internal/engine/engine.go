@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aiflow/aiflow/internal/clock"
@@ -87,6 +88,9 @@ type Engine struct {
 
 	commits []*fifo[*pendingCommit] // one per writer
 	effects *fifo[[]func()]
+	// storeFailing is set while a writer retries a commit the store
+	// failed (see outage.go).
+	storeFailing atomic.Bool
 }
 
 // New returns an engine; call Start before using it.
@@ -409,6 +413,7 @@ func (e *Engine) write(chunk []*pendingCommit) {
 		return
 	}
 	var backoff time.Duration
+	var failingSince time.Time
 	commits := make([]Commit, len(chunk))
 	for i, p := range chunk {
 		commits[i] = p.commit
@@ -416,6 +421,7 @@ func (e *Engine) write(chunk []*pendingCommit) {
 	for {
 		err := e.store.Commit(e.drainCtx, commits)
 		if err == nil {
+			e.storeFailing.Store(false)
 			for _, p := range chunk {
 				rec := p.commit.Execution
 				p.x.written.Store(&rec)
@@ -442,6 +448,12 @@ func (e *Engine) write(chunk []*pendingCommit) {
 			return
 		}
 		backoff = min(max(2*backoff, 10*time.Millisecond), 2*time.Second)
+		e.storeFailing.Store(true)
+		if failingSince.IsZero() {
+			failingSince = e.now()
+		} else if e.now().Sub(failingSince) >= answerWaitersAfter {
+			e.answerWaiters(chunk, err)
+		}
 		e.log.Error("writing transitions failed; retrying", "err", err, "transitions", len(chunk), "retry_in", backoff)
 		wait := make(chan struct{})
 		stop := e.clock.AfterFunc(backoff, func() { close(wait) })

@@ -365,9 +365,10 @@ func TestUnavailableStoreIsRetried(t *testing.T) {
 	})
 }
 
-// TestCloseStopsRetryingAnUnavailableStore: Close ends the retries of a
-// store that stays unavailable: one more try, then the waiting start
-// fails and Close returns nil at once.
+// TestCloseStopsRetryingAnUnavailableStore: a start waiting for a store
+// that stays unavailable is answered ServiceUnavailable while the writer
+// keeps retrying; Close ends the retries (one more try) and returns nil at
+// once.
 func TestCloseStopsRetryingAnUnavailableStore(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
@@ -389,12 +390,11 @@ func TestCloseStopsRetryingAnUnavailableStore(t *testing.T) {
 		}()
 		time.Sleep(time.Minute) // retrying all along
 		synctest.Wait()
-		require.Empty(t, started)
+		requireCode(t, <-started, sfn.CodeServiceUnavailable)
 
 		begin := time.Now()
 		require.NoError(t, e.Close())
 		require.Zero(t, time.Since(begin), "Close wakes the writer from its backoff rather than wait it out")
-		requireCode(t, <-started, sfn.CodeServiceUnavailable)
 	})
 }
 

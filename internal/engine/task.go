@@ -142,7 +142,7 @@ func (x *execution) armTask(t *thread) {
 	id, gen, call := t.ID, t.Gen, t.Task
 	if !call.TimeoutDue.IsZero() {
 		t.stops = append(t.stops, x.e.afterFunc(max(call.TimeoutDue.Sub(x.now()), 0), "a task's TimeoutSeconds timer", func() {
-			x.taskResult(id, gen, "", nil, &failure{Error: asl.ErrorTimeout}, true)
+			x.taskTimerFired(id, gen, asl.ErrorTimeout)
 		}))
 	}
 	x.armHeartbeat(t)
@@ -157,7 +157,7 @@ func (x *execution) armHeartbeat(t *thread) {
 	}
 	id, gen := t.ID, t.Gen
 	t.hbStop = x.e.afterFunc(time.Duration(t.Task.HeartbeatSeconds)*time.Second, "a task's HeartbeatSeconds timer", func() {
-		x.taskResult(id, gen, "", nil, &failure{Error: asl.ErrorHeartbeatTimeout}, true)
+		x.taskTimerFired(id, gen, asl.ErrorHeartbeatTimeout)
 	})
 }
 

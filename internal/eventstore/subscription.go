@@ -92,14 +92,19 @@ func (sub *Subscription) Run(ctx context.Context) error {
 }
 
 // retryUntilDone runs once until ctx ends, pausing after each failure for
-// a delay that starts at first and doubles up to max. It returns ctx's
-// error.
+// a delay that starts at first and doubles up to max, and starts at first
+// again after a run that was healthy for healthyRun (an outage long past
+// does not slow the next reconnect). It returns ctx's error.
 func retryUntilDone(ctx context.Context, logger *slog.Logger, what string, first, max time.Duration, once func(context.Context) error) error {
 	delay := first
 	for {
+		started := time.Now()
 		err := once(ctx)
 		if ctx.Err() != nil {
 			return ctx.Err()
+		}
+		if time.Since(started) >= healthyRun {
+			delay = first
 		}
 		logger.Warn(what+" interrupted; reconnecting", "error", err, "retry_in", delay)
 		if !sleep(ctx, delay) {
@@ -108,6 +113,10 @@ func retryUntilDone(ctx context.Context, logger *slog.Logger, what string, first
 		delay = min(delay*2, max)
 	}
 }
+
+// healthyRun is how long a subscription or projection must have run
+// before it failed for its reconnect backoff to start over.
+const healthyRun = 10 * time.Second
 
 // sleep waits for d, or less when ctx ends first; it reports whether the
 // whole wait passed.

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 
 	"github.com/aiflow/aiflow/internal/audit"
@@ -21,7 +22,11 @@ func auditNote(r *http.Request, key string, value any) {
 // audited appends a record of every request next answers: the
 // permission as the action, succeeded below 400 and failed otherwise,
 // with the status and what the handler noted. Denials never reach it: the
-// guard audits those.
+// guard audits those. The answer is held until the record is written, so
+// that no mutation is acknowledged without its record: when the record
+// cannot be written, a mutation that succeeded is answered 503 (or 500)
+// instead, and the caller's retry (with its idempotency key for a start)
+// is audited.
 func (s *Server) audited(perm auth.Permission, next http.Handler) http.Handler {
 	if s.opts.Audit == nil {
 		return next
@@ -29,7 +34,7 @@ func (s *Server) audited(perm auth.Permission, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		details := map[string]any{}
 		r = r.WithContext(context.WithValue(r.Context(), auditKey{}, details))
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		rec := newHeldResponse()
 		next.ServeHTTP(rec, r)
 		entry := audit.FromRequest(r)
 		entry.Action = string(perm)
@@ -42,6 +47,11 @@ func (s *Server) audited(perm auth.Permission, next http.Handler) http.Handler {
 		// The record is written even when the caller has hung up.
 		if _, err := s.opts.Audit.Append(context.WithoutCancel(r.Context()), entry); err != nil {
 			s.opts.Logger.ErrorContext(r.Context(), "auditing a request", "error", err)
+			if entry.Outcome == audit.OutcomeSucceeded {
+				s.fail(w, r, fmt.Errorf("auditing a mutation that succeeded: %w", err))
+				return
+			}
 		}
+		rec.sendTo(w)
 	})
 }

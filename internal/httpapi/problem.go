@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/aiflow/aiflow/internal/apistore"
 	"github.com/aiflow/aiflow/internal/control"
+	"github.com/aiflow/aiflow/internal/outage"
 	"github.com/aiflow/aiflow/internal/sfn"
 )
 
@@ -155,10 +157,14 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 				w.Header().Set("Retry-After", "1")
 			}
 		}
+	case outage.Is(err):
+		p = Problem{Status: http.StatusServiceUnavailable, Title: "Service Unavailable", Detail: "a dependency of the API is unavailable; try again"}
+		w.Header().Set("Retry-After", strconv.Itoa(outage.RetryAfterSeconds))
 	case errors.Is(err, context.Canceled):
 		p = Problem{Status: 499, Title: "Client Closed Request", Detail: "the request was cancelled"}
 	case errors.Is(err, context.DeadlineExceeded):
 		p = Problem{Status: http.StatusServiceUnavailable, Title: "Service Unavailable", Detail: "the request took too long; try again"}
+		w.Header().Set("Retry-After", strconv.Itoa(outage.RetryAfterSeconds))
 	}
 	if p.Status >= 500 {
 		s.opts.Logger.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "status", p.Status, "error", err)

@@ -42,9 +42,13 @@ func (s *Server) streamExecution(w http.ResponseWriter, r *http.Request) {
 		tokens, stop = s.opts.Tokens.SubscribeTokens(arn)
 		defer stop()
 	}
-	// The first read answers 404 for an unknown execution before the
-	// stream starts.
+	// The first reads answer 404 for an unknown execution, and 503 for a
+	// history store that is unavailable, before the stream starts.
 	if _, err := s.opts.Machines.DescribeExecution(ctx, arn); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if _, err := s.opts.Machines.GetExecutionHistory(ctx, sfn.GetExecutionHistoryInput{ExecutionARN: arn, MaxResults: 1}); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -245,7 +245,7 @@ func (p *Pool) do(ctx context.Context, srv *server, tool string, safe bool, out 
 				continue // nothing was sent: the next endpoint may take it
 			}
 			out.Attempts++
-			_, err = ep.breaker.Execute(func() (any, error) { return nil, fn(ctx, cs) })
+			err = ep.execute(ctx, func() error { return fn(ctx, cs) })
 			var ct *callTimeout
 			if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
 				// The circuit opened (or its one half-open trial is taken)
@@ -265,6 +265,9 @@ func (p *Pool) do(ctx context.Context, srv *server, tool string, safe bool, out 
 			case answered(err):
 				var we *jsonrpc.Error
 				errors.As(err, &we)
+				if we.Code == UnavailableErrorCode {
+					return errorf(CodeUnavailable, srv.name, tool, err, "the server is up but cannot serve the call now: %s", we.Message)
+				}
 				if we.Code == jsonrpc.CodeInvalidParams {
 					return errorf(CodeInvalidArguments, srv.name, tool, err, "the server refused the arguments: %s", we.Message)
 				}

@@ -11,8 +11,10 @@ type Code string
 
 // The failures of MCP calls.
 const (
-	// CodeUnavailable: no endpoint of the server could be reached, or the
-	// session dropped during a call that was not safe to send again.
+	// CodeUnavailable: no endpoint of the server could be reached, the
+	// session dropped during a call that was not safe to send again, or
+	// the server answered UnavailableErrorCode (a dependency of its own,
+	// such as its database, is down). Retrying later may succeed.
 	CodeUnavailable Code = "MCP.Unavailable"
 	// CodeTimeout: the call (or the connection) took longer than its
 	// timeout, or the step's deadline came first.

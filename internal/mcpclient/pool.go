@@ -292,9 +292,10 @@ func (srv *server) newEndpoint(name string, connect ConnectFunc) *endpoint {
 			p.emit(Event{Type: EventBreaker, Server: srv.name, Endpoint: name, Message: from.String() + " -> " + to.String()})
 		},
 		// A server that answers, even with an error, is up; only failures
-		// to reach it or to hear back count against its circuit.
+		// to reach it or to hear back count against its circuit, never the
+		// caller's own deadline or cancel (see execute).
 		IsSuccessful: func(err error) bool { return err == nil || answered(err) },
-		IsExcluded:   func(err error) bool { return errors.Is(err, context.Canceled) },
+		IsExcluded:   excludedFromBreaker,
 	})
 	return ep
 }
@@ -454,7 +455,7 @@ func (ep *endpoint) session(ctx context.Context) (*mcp.ClientSession, error) {
 	if cs != nil {
 		return cs, nil
 	}
-	_, err := ep.breaker.Execute(func() (any, error) { return nil, ep.dial(ctx) })
+	err := ep.execute(ctx, func() error { return ep.dial(ctx) })
 	if err != nil {
 		return nil, err
 	}

@@ -105,6 +105,9 @@ type aiRun struct {
 	usage     StepUsage
 	execStart ai.Usage // the execution's tokens before this step
 	started   time.Time
+	// unrecorded holds the details the store failed to take, appended
+	// again before the step reports (see details.go).
+	unrecorded []Detail
 }
 
 // Run runs an ai step: one model call, or an agent loop when the step has
@@ -126,7 +129,7 @@ func (h *AI) Run(ctx context.Context, m Message) (Result, error) {
 	r := &aiRun{h: h, m: m, started: h.now()}
 	res, err := r.run(ctx, spec, data)
 	r.finish(ctx, err)
-	return res, err
+	return r.withDetails(ctx, res, err)
 }
 
 func (r *aiRun) run(ctx context.Context, spec AISpec, data AIData) (Result, error) {
@@ -406,8 +409,8 @@ func (r *aiRun) finish(ctx context.Context, err error) {
 // detailTimeout bounds the recording of one detail event.
 const detailTimeout = 5 * time.Second
 
-// record appends a detail event. A detail that cannot be recorded is
-// logged: the step's own result matters more than its accounting.
+// record appends a detail event. A detail that cannot be recorded now is
+// kept and appended again before the step reports (see withDetails).
 func (r *aiRun) record(ctx context.Context, typ string, data any) {
 	if r.h.cfg.Details == nil {
 		return
@@ -416,7 +419,13 @@ func (r *aiRun) record(ctx context.Context, typ string, data any) {
 	// bound of its own.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), detailTimeout)
 	defer cancel()
-	if err := r.h.cfg.Details.RecordDetail(ctx, Detail{ExecutionID: r.m.Execution.ID, Type: typ, Data: data}); err != nil {
-		r.h.log.Warn("recording a detail event", "type", typ, "step", r.m.Step.ID, "execution", r.m.Execution.ID, "error", err)
+	d := Detail{ExecutionID: r.m.Execution.ID, Type: typ, Data: data}
+	if len(r.unrecorded) > 0 {
+		r.unrecorded = append(r.unrecorded, d) // in order, after those waiting
+		return
+	}
+	if err := r.h.cfg.Details.RecordDetail(ctx, d); err != nil {
+		r.h.log.Warn("recording a detail event; it is tried again before the step reports", "type", typ, "step", r.m.Step.ID, "execution", r.m.Execution.ID, "error", err)
+		r.unrecorded = append(r.unrecorded, d)
 	}
 }

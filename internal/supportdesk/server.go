@@ -8,7 +8,11 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/aiflow/aiflow/internal/mcpclient"
+	"github.com/aiflow/aiflow/internal/outage"
 )
 
 // ToolsJSON is the definition of the support tools (name, description,
@@ -50,7 +54,9 @@ type ServerOptions struct {
 // caller is the bearer token's (see NewHTTPHandler), or opts.LocalCaller
 // when the transport has no token. A bad argument or a refusal is a tool
 // error result (isError) whose text says what was wrong; an internal error
-// is a tool error that says only that, and goes to the logger. Arguments
+// is a tool error that says only that, and goes to the logger; a database
+// that is unavailable is the JSON-RPC error mcpclient.UnavailableErrorCode,
+// which clients of this project name MCP.Unavailable and retry. Arguments
 // holding a NUL, invalid UTF-8 or a lone surrogate are refused before the
 // SDK reads them, with a JSON-RPC invalid-params error naming the JSON
 // pointer (gateArguments).
@@ -173,6 +179,11 @@ func tool[In, Out any](h *toolHandlers, f func(context.Context, Caller, In) (Out
 		h.opts.Logger.ErrorContext(ctx, "support tool failed", "tool", req.Params.Name, "error", err)
 		if ctx.Err() != nil {
 			return nil, zero, errors.New("the request was cancelled before the support desk finished it")
+		}
+		if outage.Is(err) {
+			// Retryable: the client names it MCP.Unavailable, not a tool error.
+			return nil, zero, &jsonrpc.Error{Code: mcpclient.UnavailableErrorCode,
+				Message: "the support desk's database is unavailable; try again shortly"}
 		}
 		return nil, zero, errors.New("the support desk could not complete this request because of an internal error; try again later")
 	}
