@@ -57,15 +57,19 @@ func Compile(c *Checked) (*asl.StateMachine, error) {
 	if wf.Output != nil {
 		end = outputState
 		st := &asl.State{Type: asl.TypePass, Comment: "aiflow: the workflow's output mapping", End: true}
-		output := wf.Output
-		if output.Kind != "object" {
+		var out any
+		var err error
+		if wf.Output.Kind == "object" {
+			out, err = comp.value(wf.Output, nil)
+		} else {
 			// Parameters must be an object: any other output (a single
 			// {{ path }}, text, a list, a literal) goes in as "value" and
 			// comes out alone. Fix: it used to make an invalid Pass state.
-			output = &Value{Pos: output.Pos, Kind: "object", Object: []Field{{Key: "value", Value: output}}}
+			o := map[string]any{}
+			err = comp.put(o, "value", wf.Output, nil)
+			out = o
 			st.OutputPath = asl.Ref("$.value")
 		}
-		out, err := comp.value(output, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -314,11 +318,11 @@ func (comp *compiler) task(s *Step, mapStep *Step) (*asl.State, error) {
 			return nil, err
 		}
 		if sv.Body != nil {
-			v, err := comp.value(sv.Body, mapStep)
-			if err != nil {
+			// Fix: a body that was a single {{ path }} (or a list of
+			// templates) went out as the path's text.
+			if err := comp.put(data, "body", sv.Body, mapStep); err != nil {
 				return nil, err
 			}
-			data["body"] = v
 		}
 	case KindApproval:
 		if len(s.Approval.Approvers) > 0 {
@@ -411,33 +415,45 @@ func intrinsicEscape(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `'`, `\'`, `{`, `\{`, `}`, `\}`).Replace(s)
 }
 
-// value renders a Value as a payload template.
+// put renders v as the member key of a payload template: a templated
+// string, or a list holding templates, goes under key + ".$" as a path or
+// an intrinsic function; any other value under key as it is.
+func (comp *compiler) put(out map[string]any, key string, v *Value, mapStep *Step) error {
+	switch {
+	case v.Kind == "string":
+		k, x, err := comp.template(key, v.String, mapStep)
+		if err != nil {
+			return err
+		}
+		out[k] = x
+	case v.Kind == "array" && arrayNeedsIntrinsic(v):
+		x, err := comp.arrayIntrinsic(v, mapStep)
+		if err != nil {
+			return err
+		}
+		out[key+".$"] = x
+	default:
+		x, err := comp.value(v, mapStep)
+		if err != nil {
+			return err
+		}
+		out[key] = x
+	}
+	return nil
+}
+
+// value renders a Value as a payload template. A templated string must be
+// a member of an object (see put); as an element of a list it is only
+// reached in a list that needs no intrinsic function, where strings are
+// literal.
 func (comp *compiler) value(v *Value, mapStep *Step) (any, error) {
 	switch v.Kind {
 	case "object":
 		out := map[string]any{}
 		for _, f := range v.Object {
-			if f.Value.Kind == "string" {
-				k, x, err := comp.template(f.Key, f.Value.String, mapStep)
-				if err != nil {
-					return nil, err
-				}
-				out[k] = x
-				continue
-			}
-			if f.Value.Kind == "array" && arrayNeedsIntrinsic(f.Value) {
-				x, err := comp.arrayIntrinsic(f.Value, mapStep)
-				if err != nil {
-					return nil, err
-				}
-				out[f.Key+".$"] = x
-				continue
-			}
-			x, err := comp.value(f.Value, mapStep)
-			if err != nil {
+			if err := comp.put(out, f.Key, f.Value, mapStep); err != nil {
 				return nil, err
 			}
-			out[f.Key] = x
 		}
 		return out, nil
 	case "array":
@@ -451,28 +467,44 @@ func (comp *compiler) value(v *Value, mapStep *Step) (any, error) {
 		}
 		return out, nil
 	case "string":
-		_, x, err := comp.template("", v.String, mapStep)
-		return x, err
+		pt, err := expr.ParseTemplate(v.String.Src)
+		if err != nil {
+			return nil, err
+		}
+		lit, ok := pt.Literal()
+		if !ok {
+			return nil, fmt.Errorf("a template outside an object member or a list: %q", v.String.Src)
+		}
+		return lit, nil
 	default:
 		return json.RawMessage(v.Raw), nil
 	}
 }
 
 // arrayNeedsIntrinsic reports whether an array holds templated strings,
-// which a payload template can only build with States.Array.
+// itself or in a list it holds, which a payload template can only build
+// with States.Array. Fix: a list of templates inside a list went out as the
+// paths' text.
 func arrayNeedsIntrinsic(v *Value) bool {
 	for _, el := range v.Array {
-		if el.Kind == "string" {
+		switch el.Kind {
+		case "string":
 			if t, err := expr.ParseTemplate(el.String.Src); err == nil {
 				if _, lit := t.Literal(); !lit {
 					return true
 				}
+			}
+		case "array":
+			if arrayNeedsIntrinsic(el) {
+				return true
 			}
 		}
 	}
 	return false
 }
 
+// arrayIntrinsic renders a list as States.Array(...); its lists are
+// States.Array calls too. The checker refused mappings in such a list.
 func (comp *compiler) arrayIntrinsic(v *Value, mapStep *Step) (string, error) {
 	var args []string
 	for _, el := range v.Array {
@@ -487,10 +519,16 @@ func (comp *compiler) arrayIntrinsic(v *Value, mapStep *Step) (string, error) {
 			} else {
 				args = append(args, x.(string))
 			}
+		case "array":
+			x, err := comp.arrayIntrinsic(el, mapStep)
+			if err != nil {
+				return "", err
+			}
+			args = append(args, x)
 		case "number", "bool", "null":
 			args = append(args, string(el.Raw))
 		default:
-			return "", fmt.Errorf("an array with templates may hold only strings, numbers, booleans and null")
+			return "", fmt.Errorf("an array with templates may hold only strings, numbers, booleans, null and arrays")
 		}
 	}
 	return "States.Array(" + strings.Join(args, ", ") + ")", nil
