@@ -888,6 +888,11 @@ func (c *checker) checkStep(s *Step) {
 			return
 		}
 		for _, cs := range s.Choice.Cases {
+			if cs.WhenPos == (Pos{}) {
+				// No when was read, and the decoder said so. Fix: the
+				// missing condition was also reported as empty, at 0:0.
+				continue
+			}
 			n, err := expr.Parse(cs.When)
 			if err != nil {
 				var se *expr.SyntaxError
