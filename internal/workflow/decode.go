@@ -435,6 +435,9 @@ func (d *decoder) number(n *yaml.Node, step string) (string, bool) {
 			case math.IsNaN(x) || math.IsInf(x, 0):
 				d.r.errorf(posOf(n), step, "JSON has no infinity or NaN; write a finite number, or a string", "the number %s is not finite", n.Value)
 				return "0", false
+			case x == 0 && strings.ContainsAny(strings.Split(strings.ToLower(n.Value), "e")[0], "123456789"):
+				d.r.errorf(posOf(n), step, "", "the number %s is too small for a 64-bit float: it would be 0", n.Value)
+				return "0", false
 			case x == math.Trunc(x) && math.Abs(x) < 1e15:
 				return strconv.FormatInt(int64(x), 10), true
 			}

@@ -177,7 +177,7 @@ func fieldSeeds() []string {
 		"tolerated_failures: -1", "tolerated_failures: 1.5", "tolerated_failures: 0x10", `tolerated_failures: "%"`)
 	add("  - id: m\n    map:\n      items: \"{{ input.xs }}\"\n      steps:\n        - id: inner\n          map:\n            items: %s\n            steps:\n              - id: deep\n                set: {v: \"{{ context.map.item.value }}\"}\n",
 		`"{{ input.xs }}"`, `"{{ context.map.item.value.v }}"`)
-	values := []string{"1", "-0", "0x1F", "0o17", "1_000", "1e308", "99999999999999999999", ".inf", "-.inf", ".nan", "True", "FALSE", "~", "null",
+	values := []string{"1", "-0", "0x1F", "0o17", "1_000", "1e308", "1e-400", "0.0e-400", "99999999999999999999", ".inf", "-.inf", ".nan", "True", "FALSE", "~", "null",
 		`"{{ input.s }}"`, `"a {{ input.s }} b"`, `"'{}\\ {{ input.n }} $ ( ) ,"`, `"{{"`, `"}}"`, `"{{ input.nope }}"`, `"${AiStepQueueUrl}"`, `"$${ApprovalQueueUrl}"`,
 		`["{{ input.s }}", 1, true, null, "x"]`, `["{{ input.s }}", {a: 1}]`, `[["{{ input.s }}"], []]`, `[[["{{ input.s }}", [{a: 1}]]]]`, `[{a: "{{ input.s }}"}]`,
 		`{"a.$": 1}`, `{"a.$": "{{ input.s }}"}`, `{"": 1}`, `{"$": 1}`, `{a: {"b.$": "x"}}`, "!!int x", "!!float 1", `!!str 1`, "2026-12-01"}
@@ -188,7 +188,7 @@ func fieldSeeds() []string {
 	add("  - id: call\n    service: {service: crm, path: %s}\n", `"/a/{{ input.s }}"`, `"{{ input.s }}"`, `"/a/{{ input.n }}"`, `"/a/{{ input.xs }}"`, `""`)
 	add("  - id: call\n    service: {service: crm, path: /a, method: %s}\n", "get", "POST", "TRACE", `""`)
 	add("  - id: c\n    choice:\n      cases: [{when: %s, next: done}]\n      default: done\n"+end,
-		`"1 == 1"`, `"input.n > 1 && 1 < 2"`, `"!(true == false)"`, `"true"`, `"!false"`, `"input.b"`, `"input.n > 1e308"`, `"input.n > 1e309"`,
+		`"1 == 1"`, `"input.n > 1 && 1 < 2"`, `"!(true == false)"`, `"true"`, `"!false"`, `"input.b"`, `"input.n > 1e308"`, `"input.n > 1e309"`, `"input.n > 1e-400"`, `"input.n > 0e-400"`,
 		`"input.i >= -0.5"`, `"input.s == input.s"`, `"input.n < input.i"`, `"input.b == input.b"`, `"input.s != null"`, `"input.s == \"x\""`,
 		`'matches(input.s, "a*")'`, `'matches(input.s, "a\\")'`, `"exists(input.s)"`, `"is_timestamp(input.t)"`, `"input.xs[0].v == \"x\""`,
 		`"input.s"`, `"input.n"`, `"1"`, `"(input.n > 1) == true"`, `"context.state.retry_count > 0"`, `"{{ input.b }}"`, `""`)
