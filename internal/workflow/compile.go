@@ -39,6 +39,29 @@ var queueOf = map[string]string{
 // Compile turns a checked workflow into a state machine. The execution
 // state is {"input": <execution input>, "steps": {<id>: {"output": ...}}};
 // each task's worker answers {"output": ...}, which lands at $.steps.<id>.
+//
+// Compile relies on what the checks refused; each of these is a located
+// diagnostic of Parse or Check, and FuzzCheckCompile holds the two in step
+// (a checked definition compiles, and asl.Validate accepts the result):
+//
+//   - step ids match idRE (so "aiflow-<id>-item" is a state name too) and
+//     are unique in the whole workflow; every flow, branch and sub-flow has
+//     a first step; every next, default and catch resolves in its flow;
+//   - durations are whole seconds in Step Functions' ranges: timeouts at
+//     least 2s with a shorter heartbeat, waits and intervals up to
+//     asl.MaxSeconds, max_delay up to asl.MaxDelaySeconds;
+//   - a wait has a duration, or an until that is a single path to a
+//     string or an RFC 3339 timestamp (asl.ValidateTimestamp);
+//   - error names pass asl.ValidateErrorName, States.ALL stands alone and
+//     only in the last retrier or catcher;
+//   - numbers are finite float64s (JSON text), booleans true or false;
+//     max_concurrency, tolerated_failures and the ai settings are in range;
+//   - no key of a value or of an ai output_schema ends in ".$", and no
+//     text holds a queue substitution (the deployment replaces those);
+//   - templates parse; map items is a single path; a list holding
+//     templates holds no mapping (it becomes States.Array);
+//   - every comparison of a condition has a path on one side, of a kind
+//     the checker typed; a matches pattern is valid.
 func Compile(c *Checked) (*asl.StateMachine, error) {
 	wf := c.Workflow
 	comp := &compiler{c: c, env: c.checker}

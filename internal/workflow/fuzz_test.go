@@ -164,6 +164,9 @@ func fieldSeeds() []string {
 	add("  - id: %s\n    succeed: {}\n", ids...)
 	add("  - id: m\n    map:\n      items: \"{{ input.xs }}\"\n      steps:\n        - id: %s\n          set: {v: 1}\n", ids...)
 	add("  - id: s\n    set: {v: 1}\n    next: %s\n  - id: a\n    succeed: {}\n", ids...)
+	for _, id := range ids {
+		seeds = append(seeds, head+"  - id: "+id+"\n    map:\n      items: \"{{ input.xs }}\"\n      tolerated_failures: 1\n      steps:\n        - id: one\n          set: {v: 1}\n")
+	}
 	names := []string{"a", "a-b_c", strings.Repeat("n", 80), strings.Repeat("n", 81), "a b", "a/b", "é", `""`}
 	for _, n := range names {
 		seeds = append(seeds, strings.Replace(head, "name: seed", "name: "+n, 1)+end)
