@@ -106,11 +106,28 @@ func Check(wf *Workflow, catalog *Catalog) (*Checked, error) {
 	}
 	if wf.Output != nil {
 		c.checkValue(wf.Output, c.env("", c.endAvail(g.flows[0])), "")
+		if !c.canSucceed(g.flows[0]) {
+			// Fix: the compiler's output state was then unreachable, which
+			// Step Functions refuses.
+			r.errorf(wf.Output.Pos, "", "remove the output, or give the workflow a way to end other than a fail step",
+				"the output is never built: every way through the workflow ends in a fail step")
+		}
 	}
 	if err := r.err(); err != nil {
 		return nil, err
 	}
 	return &Checked{Workflow: wf, checker: c}, nil
+}
+
+// canSucceed reports whether some way through a flow ends other than in
+// a fail step (a step that is reached and ends the flow).
+func (c *checker) canSucceed(f *flow) bool {
+	for _, s := range f.steps {
+		if s.ID != "" && c.availIn[s.ID] != nil && c.g.ends(s) && s.Kind != KindFail {
+			return true
+		}
+	}
+	return false
 }
 
 // MaxSteps bounds the steps of a workflow, nested ones included.

@@ -41,6 +41,7 @@ func TestCheckRefusesWhatTheCompilerCannotEmit(t *testing.T) {
 		"two literals compared": {"  - id: c\n    choice:\n      cases: [{when: 'input.n > 1 || \"a\" == \"b\"', next: z}]\n  - id: z\n    succeed: {}\n",
 			`c.yaml:6:38: error: a comparison of two literals does not read the data: "a" == "b"`},
 		"queue substitution in text": {"  - id: a\n    ai: {model: m/x, prompt: \"x ${ApprovalQueueUrl}\"}\n", `c.yaml:5:30: error: the text ${ApprovalQueueUrl} is reserved`},
+		"an output never built":      {"  - id: f\n    fail: {error: E}\noutput: {a: 1}\n", `c.yaml:6:9: error: the output is never built: every way through the workflow ends in a fail step`},
 		"tag that does not read":     {"  - id: v\n    set: {a: !!float x}\n", `c.yaml:5:14: error: the value "x" is not a !!float`},
 	}
 	for name, tc := range cases {

@@ -201,6 +201,8 @@ func fieldSeeds() []string {
 		`output_schema: {type: object, properties: {a: {type: string, maximum: .inf}}}`, `output_schema: {type: object, required: [a], properties: {a: {type: integer, maximum: 0x10}}}`,
 		"tools: [support/find_customer]", "tools: [support/nope]", "tools: [x]", "tools: [support/find_customer], max_turns: 101",
 		`system: "{{ input.s }}"`, `system: "${AiStepQueueUrl}"`)
+	add("  - id: f\n    fail: {error: E}\noutput: %s\n", "{a: 1}", `"{{ input.s }}"`)
+	add("  - id: c\n    choice:\n      cases: [{when: 'input.b', next: f}]\n      default: %s\n  - id: f\n    fail: {error: E}\n  - id: g\n    set: {v: 1}\n    next: f\n  - id: h\n    succeed: {}\noutput: {a: 1}\n", "f", "g", "h")
 	add("  - id: f\n    fail: {error: %s, cause: c}\n", "E", `""`, "States.Foo", "States.ALL", `"{{ input.s }}"`)
 	add("  - id: ok\n    approval: {message: %s, approvers: [a]}\n", `"Go on with {{ input.s }}?"`, `"{{ input.xs }}"`, `""`)
 	add("  - id: p\n    parallel:\n      branches:\n%s  - id: after\n    set: {v: 1}\n",
