@@ -16,8 +16,10 @@ import (
 // a state machine that internal/asl validates, also once the queue URLs
 // are substituted and the text parsed back, as the engine reads it; and
 // every definition it refuses gets Diagnostics, each located. Nothing
-// panics, a partly read definition included. Each input runs without a
-// tool catalog (mcp steps untyped) and with the examples' catalog.
+// panics, a partly read definition included. Each input runs as a
+// definition, and as the choices of generate, which builds one of steps
+// of every kind nested and linked; both without a tool catalog (mcp steps
+// untyped) and with the examples' catalog.
 //
 // The seeds are the examples, the invalid examples, and definitions that
 // vary one field at a time around its limits (fieldSeeds); go test runs
@@ -52,8 +54,10 @@ func FuzzCheckCompile(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
 		_, _ = Load("fuzz.yaml", src, nil) // checks a partly read workflow too: must not panic
+		generated := []byte(generate(src))
 		for _, c := range []*Catalog{nil, catalog} {
 			checkCompile(t, src, c)
+			checkCompile(t, generated, c)
 		}
 	})
 }
