@@ -42,6 +42,7 @@ func TestCheckRefusesWhatTheCompilerCannotEmit(t *testing.T) {
 			`c.yaml:6:38: error: a comparison of two literals does not read the data: "a" == "b"`},
 		"queue substitution in text": {"  - id: a\n    ai: {model: m/x, prompt: \"x ${ApprovalQueueUrl}\"}\n", `c.yaml:5:30: error: the text ${ApprovalQueueUrl} is reserved`},
 		"an output never built":      {"  - id: f\n    fail: {error: E}\noutput: {a: 1}\n", `c.yaml:6:9: error: the output is never built: every way through the workflow ends in a fail step`},
+		"NUL in text":                {"  - id: v\n    set: {a: \"x\\0y\"}\n", `c.yaml:5:14: error: the text holds a NUL character (\0), which no text of a workflow may hold`},
 		"tag that does not read":     {"  - id: v\n    set: {a: !!float x}\n", `c.yaml:5:14: error: the value "x" is not a !!float`},
 	}
 	for name, tc := range cases {

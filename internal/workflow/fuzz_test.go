@@ -82,6 +82,9 @@ func checkCompile(t *testing.T, src []byte, catalog *Catalog) {
 	if problems := asl.Validate(built.Machine); len(problems) > 0 {
 		t.Fatalf("Build returned a state machine that is not valid: %v\n--- definition:\n%s", problems, src)
 	}
+	if strings.Contains(built.ASL, `\u0000`) {
+		t.Fatalf("the state machine holds a NUL, which PostgreSQL cannot store in an execution's values\n--- definition:\n%s", src)
+	}
 	// What publishing deploys: the queue URLs in, the text parsed back.
 	urls := map[string]string{}
 	for _, sub := range QueueSubstitutions {
@@ -185,7 +188,7 @@ func fieldSeeds() []string {
 	add("  - id: m\n    map:\n      items: \"{{ input.xs }}\"\n      steps:\n        - id: inner\n          map:\n            items: %s\n            steps:\n              - id: deep\n                set: {v: \"{{ context.map.item.value }}\"}\n",
 		`"{{ input.xs }}"`, `"{{ context.map.item.value.v }}"`)
 	values := []string{"1", "-0", "0x1F", "0o17", "1_000", "1e308", "1e-400", "0.0e-400", "99999999999999999999", ".inf", "-.inf", ".nan", "True", "FALSE", "~", "null",
-		`"{{ input.s }}"`, `"a {{ input.s }} b"`, `"'{}\\ {{ input.n }} $ ( ) ,"`, `"{{"`, `"}}"`, `"{{ input.nope }}"`, `"${AiStepQueueUrl}"`, `"$${ApprovalQueueUrl}"`,
+		`"{{ input.s }}"`, `"a {{ input.s }} b"`, `"'{}\\ {{ input.n }} $ ( ) ,"`, `"{{"`, `"}}"`, `"{{ input.nope }}"`, `"${AiStepQueueUrl}"`, `"$${ApprovalQueueUrl}"`, `"a\0b"`, `"\x00"`,
 		`["{{ input.s }}", 1, true, null, "x"]`, `["{{ input.s }}", {a: 1}]`, `[["{{ input.s }}"], []]`, `[[["{{ input.s }}", [{a: 1}]]]]`, `[{a: "{{ input.s }}"}]`,
 		`{"a.$": 1}`, `{"a.$": "{{ input.s }}"}`, `{"": 1}`, `{"$": 1}`, `{a: {"b.$": "x"}}`, "!!int x", "!!float 1", `!!str 1`, "2026-12-01"}
 	add("  - id: s\n    set: {v: %s}\n", values...)

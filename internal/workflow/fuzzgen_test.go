@@ -40,7 +40,7 @@ var (
 	genErrors    = []string{"[AI.Throttled]", "[States.Timeout, States.TaskFailed]", "[States.ALL]", "[MCP.Timeout, States.ALL]", `[""]`, "[States.Nope]", "[]"}
 	genWhen      = []string{"input.b", "input.n > 10", "input.s == \"x\"", "!(input.i <= 3) && input.b", "exists(input.s)", "1 == 2", "true",
 		"matches(input.s, \"*@x.com\")", "input.n >= input.i", "is_timestamp(input.t)", "input.xs[0].v != \"a\"", "input.n < 1e-400"}
-	genText    = []string{`"hi {{ input.s }}"`, `"{{ input.s }}"`, `"x {{ input.n }} {{ input.b }}"`, `"{{ input.xs }}"`, `"${McpStepQueueUrl}"`, `"{{ input.nope }}"`, `"{{"`, "1", `""`}
+	genText    = []string{`"hi {{ input.s }}"`, `"{{ input.s }}"`, `"x {{ input.n }} {{ input.b }}"`, `"{{ input.xs }}"`, `"${McpStepQueueUrl}"`, `"{{ input.nope }}"`, `"{{"`, "1", `""`, `"nul \0"`}
 	genScalars = []string{"1", `"{{ input.s }}"`, `"x"`, "-2.5", "0x1F", "1e308", "1e-400", ".inf", "True", "null", `"x"`, `"{{ input.s }}"`, `"{{ input.n }}"`,
 		`"n={{ input.n }} '{}\\"`, `"{{ input.xs }}"`, `"{{ context.execution.id }}"`, `"${McpStepQueueUrl}"`, `"{{ input.nope }}"`}
 	genKeys = []string{"a", "b_c", "x y", "a.$", "", "$"}

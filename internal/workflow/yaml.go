@@ -103,6 +103,12 @@ func checkNodes(r *reporter, n *yaml.Node, depth int) bool {
 			r.errorf(pos, "", "remove the tag", "the value %q is not a %s", n.Value, n.ShortTag())
 			return false
 		}
+		if strings.ContainsRune(n.Value, 0) {
+			// Written as an escape ("\0", "\x00"): PostgreSQL stores no NUL,
+			// in a version's definition or in the values of an execution.
+			r.errorf(pos, "", "remove it", "the text holds a NUL character (\\0), which no text of a workflow may hold")
+			return false
+		}
 		if sub := queueSubstitutionIn(n.Value); sub != "" {
 			r.errorf(pos, "", "write it another way, with the $ and the { apart",
 				"the text %s is reserved: the deployment replaces it with a queue's URL in the compiled state machine", sub)
