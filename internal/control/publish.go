@@ -47,9 +47,9 @@ type Published struct {
 // run, creates or updates its state machine and stores an immutable
 // version. A definition that does not check or compile (whatever stage of
 // workflow.Build refuses it), or that sends to a queue this deployment has
-// none of, is a CodeInvalidDefinition; a
-// state machine of its name that was not published here is a
-// CodeNameTaken. Other errors are the store's and the engine's.
+// none of, is a CodeInvalidDefinition; a state machine of its name that
+// was not published here is a CodeNameTaken. Other errors are the store's
+// and the engine's.
 func (s *Service) Publish(ctx context.Context, p PublishParams) (Published, error) {
 	built, err := workflow.Build(DefinitionFile, p.Definition, s.opts.Catalog)
 	if err != nil {
