@@ -39,8 +39,10 @@ var (
 	genUntil     = []string{`"2026-12-01T09:00:00Z"`, `"2026-12-01T09:00:00+01:00"`, `"{{ input.t }}"`, `"{{ input.s }}"`, `"soon"`, `""`, `"{{ context.execution.start_time }}"`}
 	genErrors    = []string{"[AI.Throttled]", "[States.Timeout, States.TaskFailed]", "[States.ALL]", "[MCP.Timeout, States.ALL]", `[""]`, "[States.Nope]", "[]"}
 	genWhen      = []string{"input.b", "input.n > 10", "input.s == \"x\"", "!(input.i <= 3) && input.b", "exists(input.s)", "1 == 2", "true",
-		"matches(input.s, \"*@x.com\")", "input.n >= input.i", "is_timestamp(input.t)", "input.xs[0].v != \"a\"", "input.n < 1e-400"}
-	genText    = []string{`"hi {{ input.s }}"`, `"{{ input.s }}"`, `"x {{ input.n }} {{ input.b }}"`, `"{{ input.xs }}"`, `"${McpStepQueueUrl}"`, `"{{ input.nope }}"`, `"{{"`, "1", `""`, `"nul \0"`}
+		"matches(input.s, \"*@x.com\")", "input.n >= input.i", "is_timestamp(input.t)", "input.xs[0].v != \"a\"", "input.n < 1e-400",
+		"steps.s0.output == \"x\"", "steps.s1.output.approved", "context.map.item.index > 2", "steps.s0.output == steps.s1.output", "is_null(steps.s2.output)"}
+	genText = []string{`"hi {{ input.s }}"`, `"{{ input.s }}"`, `"x {{ input.n }} {{ input.b }}"`, `"{{ input.xs }}"`, `"${McpStepQueueUrl}"`, `"{{ input.nope }}"`, `"{{"`, "1", `""`, `"nul \0"`,
+		`"{{ steps.s0.output }}"`, `"s1 {{ steps.s1.output }}"`, `"{{ context.map.item.value.v }} #{{ context.map.item.index }}"`, `"{{ steps.s0.error.Cause }}"`}
 	genScalars = []string{"1", `"{{ input.s }}"`, `"x"`, "-2.5", "0x1F", "1e308", "1e-400", ".inf", "True", "null", `"x"`, `"{{ input.s }}"`, `"{{ input.n }}"`,
 		`"n={{ input.n }} '{}\\"`, `"{{ input.xs }}"`, `"{{ context.execution.id }}"`, `"${McpStepQueueUrl}"`, `"{{ input.nope }}"`}
 	genKeys = []string{"a", "b_c", "x y", "a.$", "", "$"}
