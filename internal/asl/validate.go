@@ -45,8 +45,14 @@ const (
 	MaxStateNameLength    = 80
 	MaxVariableNameLength = 80
 	MaxLabelLength        = 40
-	maxSeconds            = 99999999
-	maxDelaySeconds       = 31622400
+	// MaxSeconds bounds TimeoutSeconds, HeartbeatSeconds, a Wait's
+	// Seconds, and a Retrier's IntervalSeconds and MaxAttempts.
+	MaxSeconds = 99999999
+	// MaxDelaySeconds bounds a Retrier's MaxDelaySeconds (a year and a
+	// day).
+	MaxDelaySeconds = 31622400
+	maxSeconds      = MaxSeconds
+	maxDelaySeconds = MaxDelaySeconds
 )
 
 // stateNameForbidden lists the characters Step Functions does not allow in
@@ -91,6 +97,33 @@ func validVariableName(name string) bool {
 		}
 	}
 	return true
+}
+
+// ValidateErrorName reports whether name can be matched in a Retrier's or
+// a Catcher's ErrorEquals: it is not empty, and a name starting "States."
+// is one of the predefined ones (PredefinedErrors). Where States.ALL may
+// stand is a rule of the list, which Validate checks.
+func ValidateErrorName(name string) error {
+	switch {
+	case name == "":
+		return fmt.Errorf("error name is empty")
+	case strings.HasPrefix(name, "States.") && !knownErrors[name]:
+		return fmt.Errorf("unknown predefined error name %q", name)
+	}
+	return nil
+}
+
+// PredefinedErrors lists the predefined error names, sorted.
+func PredefinedErrors() []string { return sortedKeys(knownErrors) }
+
+// ValidateTimestamp reports whether ts is a timestamp as Step Functions
+// reads it in a Wait state's Timestamp and a Choice Rule's timestamp
+// comparisons: RFC 3339, such as 2016-03-14T01:59:00Z.
+func ValidateTimestamp(ts string) error {
+	if _, err := time.Parse(time.RFC3339Nano, ts); err != nil {
+		return fmt.Errorf("%q is not an RFC 3339 timestamp such as 2016-03-14T01:59:00Z", ts)
+	}
+	return nil
 }
 
 // knownErrors are the predefined error names a Retrier or Catcher may use.
@@ -645,14 +678,14 @@ func (v *validator) errorEquals(path string, names []string, last bool, what str
 	for i, name := range names {
 		p := fmt.Sprintf("%s[%d]", path, i)
 		switch {
-		case name == "":
-			v.fail(p, "error name is empty")
 		case name == ErrorAll && len(names) > 1:
 			v.fail(p, "%s must be the only error name in its ErrorEquals", ErrorAll)
 		case name == ErrorAll && !last:
 			v.fail(p, "a %s with %s must be the last one", what, ErrorAll)
-		case strings.HasPrefix(name, "States.") && !knownErrors[name]:
-			v.fail(p, "unknown predefined error name %q", name)
+		default:
+			if err := ValidateErrorName(name); err != nil {
+				v.fail(p, "%v", err)
+			}
 		}
 	}
 }
@@ -664,8 +697,8 @@ func (v *validator) intRange(path string, n, lo, hi int) {
 }
 
 func (v *validator) timestamp(path, ts string) {
-	if _, err := time.Parse(time.RFC3339Nano, ts); err != nil {
-		v.fail(path, "%q is not an RFC 3339 timestamp such as 2016-03-14T01:59:00Z", ts)
+	if err := ValidateTimestamp(ts); err != nil {
+		v.fail(path, "%v", err)
 	}
 }
 

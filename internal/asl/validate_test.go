@@ -514,3 +514,27 @@ func TestValidationErrorString(t *testing.T) {
 	require.Equal(t, "no path", ValidationError{Message: "no path"}.Error())
 	require.Equal(t, "States.A.Next: state \"B\" does not exist\nno path", ValidationErrors{e, {Message: "no path"}}.Error())
 }
+
+// TestTheRulesWorkflowsCheckBeforeCompiling: the rules Validate applies
+// to error names and timestamps, which internal/workflow's checker applies
+// to a definition so that it never compiles an invalid machine.
+func TestTheRulesWorkflowsCheckBeforeCompiling(t *testing.T) {
+	t.Parallel()
+	require.NoError(t, ValidateErrorName("AI.Throttled"))
+	require.NoError(t, ValidateErrorName(ErrorTimeout))
+	require.NoError(t, ValidateErrorName(ErrorAll))
+	require.EqualError(t, ValidateErrorName(""), "error name is empty")
+	require.EqualError(t, ValidateErrorName("States.Timout"), `unknown predefined error name "States.Timout"`)
+	names := PredefinedErrors()
+	require.Contains(t, names, ErrorAll)
+	require.IsIncreasing(t, names)
+	for _, n := range names {
+		require.NoError(t, ValidateErrorName(n))
+	}
+
+	require.NoError(t, ValidateTimestamp("2026-12-01T09:00:00Z"))
+	require.NoError(t, ValidateTimestamp("2026-12-01T09:00:00.5+01:00"))
+	for _, bad := range []string{"", "tomorrow", "2026-12-01", "2026-12-01T09:00:00", "2026-13-01T00:00:00Z"} {
+		require.EqualError(t, ValidateTimestamp(bad), fmt.Sprintf("%q is not an RFC 3339 timestamp such as 2016-03-14T01:59:00Z", bad))
+	}
+}

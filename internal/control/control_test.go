@@ -196,6 +196,14 @@ func TestPublishRefusals(t *testing.T) {
 	_, err = b.svc.Publish(ctx, control.PublishParams{Definition: []byte("{not yaml")})
 	requireCode(t, err, control.CodeInvalidDefinition)
 
+	// A wait.until that is no timestamp: it used to pass the checker and
+	// make an invalid state machine, answered as an internal error.
+	res, err = b.svc.Publish(ctx, control.PublishParams{Definition: []byte("name: until\ninput: {type: object}\nsteps:\n  - id: w\n    wait: {until: \"tomorrow\"}\n")})
+	ce = requireCode(t, err, control.CodeInvalidDefinition)
+	require.Empty(t, res.Name)
+	require.Equal(t, []control.Field{{Param: control.ParamDefinition, Location: control.DefinitionFile + ":5:20",
+		Detail: `until must be an RFC 3339 timestamp, not "tomorrow" (step "w"); hint: write it like "2026-12-01T09:00:00Z" (RFC 3339, with a time zone), or a single {{ path }} to one`}}, ce.Fields)
+
 	// A deployment without the queue an approval step sends to.
 	noQueue := b.service(control.Options{QueueURLs: map[string]string{}})
 	res, err = noQueue.Publish(ctx, control.PublishParams{Definition: []byte(holdWorkflow("no-queue"))})

@@ -45,22 +45,15 @@ type Published struct {
 
 // Publish builds a definition (see workflow.Build) and, unless it is a dry
 // run, creates or updates its state machine and stores an immutable
-// version. A definition that does not check or compile, or that sends to
-// a queue this deployment has none of, is a CodeInvalidDefinition; a
-// state machine of its name that was not published here is a
-// CodeNameTaken. Other errors are the store's and the engine's.
+// version. A definition that does not check or compile (whatever stage of
+// workflow.Build refuses it), or that sends to a queue this deployment has
+// none of, is a CodeInvalidDefinition; a state machine of its name that
+// was not published here is a CodeNameTaken. Other errors are the store's
+// and the engine's.
 func (s *Service) Publish(ctx context.Context, p PublishParams) (Published, error) {
 	built, err := workflow.Build(DefinitionFile, p.Definition, s.opts.Catalog)
 	if err != nil {
-		var ce *workflow.CompileError
-		var ie *workflow.InvalidMachineError
-		switch {
-		case errors.As(err, &ie):
-			return Published{Name: ie.Workflow}, err
-		case errors.As(err, &ce):
-			return Published{Name: ce.Workflow}, definitionError(err)
-		}
-		return Published{}, definitionError(err)
+		return Published{Name: builtName(err)}, buildError(err)
 	}
 	name := built.Checked.Workflow.Name
 	if err := checkBuiltText(built); err != nil {
@@ -98,26 +91,52 @@ func (s *Service) Publish(ctx context.Context, p PublishParams) (Published, erro
 	return out, nil
 }
 
-// definitionError turns the checker's diagnostics into a
-// CodeInvalidDefinition naming each file:line:col.
-func definitionError(err error) *Error {
+// builtName is the workflow's name when the definition checked and a
+// later stage of workflow.Build failed, "" otherwise.
+func builtName(err error) string {
+	var ce *workflow.CompileError
+	var ie *workflow.InvalidMachineError
+	switch {
+	case errors.As(err, &ie):
+		return ie.Workflow
+	case errors.As(err, &ce):
+		return ce.Workflow
+	}
+	return ""
+}
+
+// buildError turns any error of workflow.Build into a
+// CodeInvalidDefinition: the checker's diagnostics name each
+// file:line:col; a definition that checked and still did not compile, or
+// compiled to a state machine that is not valid ASL, is a bug of the
+// compiler, but the definition is what made it, so the caller gets a 4xx
+// naming it, never an internal error.
+func buildError(err error) *Error {
 	var diags workflow.Diagnostics
-	if !errors.As(err, &diags) {
-		return &Error{Code: CodeInvalidDefinition, Detail: "the definition could not be compiled",
-			Fields: []Field{{Param: ParamDefinition, Location: DefinitionFile, Detail: err.Error()}}}
-	}
-	fields := make([]Field, len(diags))
-	for i, d := range diags {
-		detail := d.Msg
-		if d.Step != "" {
-			detail += fmt.Sprintf(" (step %q)", d.Step)
+	var ie *workflow.InvalidMachineError
+	switch {
+	case errors.As(err, &diags):
+		fields := make([]Field, len(diags))
+		for i, d := range diags {
+			detail := d.Msg
+			if d.Step != "" {
+				detail += fmt.Sprintf(" (step %q)", d.Step)
+			}
+			if d.Hint != "" {
+				detail += "; hint: " + d.Hint
+			}
+			fields[i] = Field{Param: ParamDefinition, Location: fmt.Sprintf("%s:%d:%d", d.File, d.Pos.Line, d.Pos.Col), Detail: detail}
 		}
-		if d.Hint != "" {
-			detail += "; hint: " + d.Hint
+		return &Error{Code: CodeInvalidDefinition, Detail: fmt.Sprintf("the definition has %d error(s)", len(fields)), Fields: fields}
+	case errors.As(err, &ie):
+		fields := make([]Field, len(ie.Problems))
+		for i, p := range ie.Problems {
+			fields[i] = Field{Param: ParamDefinition, Location: DefinitionFile, Detail: "the state machine's " + p.Error()}
 		}
-		fields[i] = Field{Param: ParamDefinition, Location: fmt.Sprintf("%s:%d:%d", d.File, d.Pos.Line, d.Pos.Col), Detail: detail}
+		return &Error{Code: CodeInvalidDefinition, Detail: fmt.Sprintf("the compiler made an invalid state machine of workflow %s (a bug of the compiler; please report it with the definition)", ie.Workflow), Fields: fields}
 	}
-	return &Error{Code: CodeInvalidDefinition, Detail: fmt.Sprintf("the definition has %d error(s)", len(fields)), Fields: fields}
+	return &Error{Code: CodeInvalidDefinition, Detail: "the definition could not be compiled",
+		Fields: []Field{{Param: ParamDefinition, Location: DefinitionFile, Detail: err.Error()}}}
 }
 
 // tracing is the Tracing of an update: on when the options turn it on,

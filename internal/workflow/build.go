@@ -48,13 +48,15 @@ func (e *InvalidMachineError) Error() string {
 // Build loads a definition (see Load), compiles it and validates the
 // state machine. Its errors are Load's (Diagnostics for what the
 // definition got wrong), a *CompileError, an *InvalidMachineError, or one
-// encoding the state machine.
+// encoding the state machine. Only Diagnostics are the definition's
+// fault: the checks refuse everything the compiler relies on (see
+// Compile), so the others are bugs, which FuzzCheckCompile looks for.
 func Build(file string, src []byte, catalog *Catalog) (*Built, error) {
 	checked, err := Load(file, src, catalog)
 	if err != nil {
 		return nil, err
 	}
-	m, err := Compile(checked)
+	m, err := compileGuarded(checked)
 	if err != nil {
 		return nil, &CompileError{File: file, Workflow: checked.Workflow.Name, Err: err}
 	}
@@ -66,4 +68,16 @@ func Build(file string, src []byte, catalog *Catalog) (*Built, error) {
 		return nil, fmt.Errorf("encoding the state machine of %s: %w", file, err)
 	}
 	return &Built{Checked: checked, Machine: m, ASL: string(raw), Graph: Mermaid(checked)}, nil
+}
+
+// compileGuarded compiles, turning a panic of the compiler into an error:
+// a definition from the API must not take the server down, even through a
+// bug.
+func compileGuarded(c *Checked) (m *asl.StateMachine, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			m, err = nil, fmt.Errorf("the compiler panicked (a bug; please report it): %v", r)
+		}
+	}()
+	return Compile(c)
 }

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/aiflow/aiflow/internal/asl"
 	"github.com/aiflow/aiflow/internal/workflow/expr"
 )
 
@@ -105,11 +106,28 @@ func Check(wf *Workflow, catalog *Catalog) (*Checked, error) {
 	}
 	if wf.Output != nil {
 		c.checkValue(wf.Output, c.env("", c.endAvail(g.flows[0])), "")
+		if !c.canSucceed(g.flows[0]) {
+			// Fix: the compiler's output state was then unreachable, which
+			// Step Functions refuses.
+			r.errorf(wf.Output.Pos, "", "remove the output, or give the workflow a way to end other than a fail step",
+				"the output is never built: every way through the workflow ends in a fail step")
+		}
 	}
 	if err := r.err(); err != nil {
 		return nil, err
 	}
 	return &Checked{Workflow: wf, checker: c}, nil
+}
+
+// canSucceed reports whether some way through a flow ends other than in
+// a fail step (a step that is reached and ends the flow).
+func (c *checker) canSucceed(f *flow) bool {
+	for _, s := range f.steps {
+		if s.ID != "" && c.availIn[s.ID] != nil && c.g.ends(s) && s.Kind != KindFail {
+			return true
+		}
+	}
+	return false
 }
 
 // MaxSteps bounds the steps of a workflow, nested ones included.
@@ -734,6 +752,7 @@ func (c *checker) checkValueAgainst(v *Value, e *env, field string, want *shape)
 		}
 		return objectShape(props, req...)
 	case "array":
+		c.templatedList(v, e.step)
 		var items *shape
 		if want != nil {
 			items, _ = want.index()
@@ -886,6 +905,11 @@ func (c *checker) checkStep(s *Step) {
 			return
 		}
 		for _, cs := range s.Choice.Cases {
+			if cs.WhenPos == (Pos{}) {
+				// No when was read, and the decoder said so. Fix: the
+				// missing condition was also reported as empty, at 0:0.
+				continue
+			}
 			n, err := expr.Parse(cs.When)
 			if err != nil {
 				var se *expr.SyntaxError
@@ -895,7 +919,9 @@ func (c *checker) checkStep(s *Step) {
 				continue
 			}
 			_, errs := expr.Check(n, e)
-			c.reportExpr(func(offset int) Pos { return at(cs.WhenPos, cs.When, offset) }, s.ID, errs)
+			locate := func(offset int) Pos { return at(cs.WhenPos, cs.When, offset) }
+			c.reportExpr(locate, s.ID, errs)
+			c.literalComparisons(n, locate, s.ID)
 		}
 	case KindMap:
 		if s.Map == nil || s.Map.Items == nil {
@@ -933,8 +959,13 @@ func (c *checker) checkStep(s *Step) {
 					if t, err := e.Lookup(p); err == nil && !t.IsAny() && !t.Kinds.Has(expr.String) {
 						c.r.errorf(s.Wait.Until.Pos, s.ID, "", "until must be a timestamp string, but %s is %s", p, t)
 					}
-				} else if _, lit := pt.Literal(); !lit {
+				} else if lit, isLit := pt.Literal(); !isLit {
 					c.r.errorf(s.Wait.Until.Pos, s.ID, "", "until must be a timestamp, or a single {{ path }} to one")
+				} else if asl.ValidateTimestamp(lit) != nil {
+					// Fix: any text passed, and the compiler made a Wait
+					// state Step Functions refuses.
+					c.r.errorf(s.Wait.Until.Pos, s.ID, `write it like "2026-12-01T09:00:00Z" (RFC 3339, with a time zone), or a single {{ path }} to one`,
+						"until must be an RFC 3339 timestamp, not %q", lit)
 				}
 			}
 		}
@@ -945,4 +976,55 @@ func (c *checker) checkStep(s *Step) {
 	case KindSet:
 		c.outputs[s.ID] = c.checkValue(s.Set, e, "")
 	}
+}
+
+// literalComparisons reports each comparison of two literals in a
+// condition. expr.Check only warns of one (it is always true or always
+// false), but a Choice Rule compares a path: the compiler needs one side
+// to be a path.
+func (c *checker) literalComparisons(n expr.Node, locate func(int) Pos, step string) {
+	switch t := n.(type) {
+	case *expr.Paren:
+		c.literalComparisons(t.X, locate, step)
+	case *expr.Not:
+		c.literalComparisons(t.X, locate, step)
+	case *expr.Binary:
+		if t.Op == expr.OpAnd || t.Op == expr.OpOr {
+			c.literalComparisons(t.X, locate, step)
+			c.literalComparisons(t.Y, locate, step)
+			return
+		}
+		_, litX := unparen(t.X).(*expr.Literal)
+		_, litY := unparen(t.Y).(*expr.Literal)
+		if litX && litY {
+			start, _ := t.Span()
+			c.r.errorf(locate(start), step, "compare a path with a value, like input.amount > 100; write true or false for a constant",
+				"a comparison of two literals does not read the data: %s", t)
+		}
+	}
+}
+
+// templatedList reports what a list whose strings are templates cannot
+// hold. Step Functions builds such a list with States.Array, whose
+// arguments are paths, strings, numbers, booleans, null and calls (a
+// nested list is States.Array too), so it cannot hold a mapping.
+func (c *checker) templatedList(v *Value, step string) {
+	if !arrayNeedsIntrinsic(v) {
+		return
+	}
+	var walk func(*Value)
+	walk = func(v *Value) {
+		for _, el := range v.Array {
+			switch el.Kind {
+			case "object":
+				c.r.errorf(el.Pos, step, "build the mapping in a set step before, and put {{ steps.<id>.output }} in the list",
+					"a list whose strings are templates cannot hold a mapping")
+			case "array":
+				if !arrayNeedsIntrinsic(el) {
+					walk(el) // a list that needs States.Array reports its own
+				}
+			}
+		}
+	}
+	walk(v)
 }

@@ -39,6 +39,29 @@ var queueOf = map[string]string{
 // Compile turns a checked workflow into a state machine. The execution
 // state is {"input": <execution input>, "steps": {<id>: {"output": ...}}};
 // each task's worker answers {"output": ...}, which lands at $.steps.<id>.
+//
+// Compile relies on what the checks refused; each of these is a located
+// diagnostic of Parse or Check, and FuzzCheckCompile holds the two in step
+// (a checked definition compiles, and asl.Validate accepts the result):
+//
+//   - step ids match idRE (so "aiflow-<id>-item" is a state name too) and
+//     are unique in the whole workflow; every flow, branch and sub-flow has
+//     a first step; every next, default and catch resolves in its flow;
+//   - durations are whole seconds in Step Functions' ranges: timeouts at
+//     least 2s with a shorter heartbeat, waits and intervals up to
+//     asl.MaxSeconds, max_delay up to asl.MaxDelaySeconds;
+//   - a wait has a duration, or an until that is a single path to a
+//     string or an RFC 3339 timestamp (asl.ValidateTimestamp);
+//   - error names pass asl.ValidateErrorName, States.ALL stands alone and
+//     only in the last retrier or catcher;
+//   - numbers are finite float64s (JSON text), booleans true or false;
+//     max_concurrency, tolerated_failures and the ai settings are in range;
+//   - no key of a value or of an ai output_schema ends in ".$", and no
+//     text holds a queue substitution (the deployment replaces those);
+//   - templates parse; map items is a single path; a list holding
+//     templates holds no mapping (it becomes States.Array);
+//   - every comparison of a condition has a path on one side, of a kind
+//     the checker typed; a matches pattern is valid.
 func Compile(c *Checked) (*asl.StateMachine, error) {
 	wf := c.Workflow
 	comp := &compiler{c: c, env: c.checker}
@@ -57,15 +80,19 @@ func Compile(c *Checked) (*asl.StateMachine, error) {
 	if wf.Output != nil {
 		end = outputState
 		st := &asl.State{Type: asl.TypePass, Comment: "aiflow: the workflow's output mapping", End: true}
-		output := wf.Output
-		if output.Kind != "object" {
+		var out any
+		var err error
+		if wf.Output.Kind == "object" {
+			out, err = comp.value(wf.Output, nil)
+		} else {
 			// Parameters must be an object: any other output (a single
 			// {{ path }}, text, a list, a literal) goes in as "value" and
 			// comes out alone. Fix: it used to make an invalid Pass state.
-			output = &Value{Pos: output.Pos, Kind: "object", Object: []Field{{Key: "value", Value: output}}}
+			o := map[string]any{}
+			err = comp.put(o, "value", wf.Output, nil)
+			out = o
 			st.OutputPath = asl.Ref("$.value")
 		}
-		out, err := comp.value(output, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -314,11 +341,11 @@ func (comp *compiler) task(s *Step, mapStep *Step) (*asl.State, error) {
 			return nil, err
 		}
 		if sv.Body != nil {
-			v, err := comp.value(sv.Body, mapStep)
-			if err != nil {
+			// Fix: a body that was a single {{ path }} (or a list of
+			// templates) went out as the path's text.
+			if err := comp.put(data, "body", sv.Body, mapStep); err != nil {
 				return nil, err
 			}
-			data["body"] = v
 		}
 	case KindApproval:
 		if len(s.Approval.Approvers) > 0 {
@@ -411,33 +438,45 @@ func intrinsicEscape(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `'`, `\'`, `{`, `\{`, `}`, `\}`).Replace(s)
 }
 
-// value renders a Value as a payload template.
+// put renders v as the member key of a payload template: a templated
+// string, or a list holding templates, goes under key + ".$" as a path or
+// an intrinsic function; any other value under key as it is.
+func (comp *compiler) put(out map[string]any, key string, v *Value, mapStep *Step) error {
+	switch {
+	case v.Kind == "string":
+		k, x, err := comp.template(key, v.String, mapStep)
+		if err != nil {
+			return err
+		}
+		out[k] = x
+	case v.Kind == "array" && arrayNeedsIntrinsic(v):
+		x, err := comp.arrayIntrinsic(v, mapStep)
+		if err != nil {
+			return err
+		}
+		out[key+".$"] = x
+	default:
+		x, err := comp.value(v, mapStep)
+		if err != nil {
+			return err
+		}
+		out[key] = x
+	}
+	return nil
+}
+
+// value renders a Value as a payload template. A templated string must be
+// a member of an object (see put); as an element of a list it is only
+// reached in a list that needs no intrinsic function, where strings are
+// literal.
 func (comp *compiler) value(v *Value, mapStep *Step) (any, error) {
 	switch v.Kind {
 	case "object":
 		out := map[string]any{}
 		for _, f := range v.Object {
-			if f.Value.Kind == "string" {
-				k, x, err := comp.template(f.Key, f.Value.String, mapStep)
-				if err != nil {
-					return nil, err
-				}
-				out[k] = x
-				continue
-			}
-			if f.Value.Kind == "array" && arrayNeedsIntrinsic(f.Value) {
-				x, err := comp.arrayIntrinsic(f.Value, mapStep)
-				if err != nil {
-					return nil, err
-				}
-				out[f.Key+".$"] = x
-				continue
-			}
-			x, err := comp.value(f.Value, mapStep)
-			if err != nil {
+			if err := comp.put(out, f.Key, f.Value, mapStep); err != nil {
 				return nil, err
 			}
-			out[f.Key] = x
 		}
 		return out, nil
 	case "array":
@@ -451,28 +490,44 @@ func (comp *compiler) value(v *Value, mapStep *Step) (any, error) {
 		}
 		return out, nil
 	case "string":
-		_, x, err := comp.template("", v.String, mapStep)
-		return x, err
+		pt, err := expr.ParseTemplate(v.String.Src)
+		if err != nil {
+			return nil, err
+		}
+		lit, ok := pt.Literal()
+		if !ok {
+			return nil, fmt.Errorf("a template outside an object member or a list: %q", v.String.Src)
+		}
+		return lit, nil
 	default:
 		return json.RawMessage(v.Raw), nil
 	}
 }
 
 // arrayNeedsIntrinsic reports whether an array holds templated strings,
-// which a payload template can only build with States.Array.
+// itself or in a list it holds, which a payload template can only build
+// with States.Array. Fix: a list of templates inside a list went out as the
+// paths' text.
 func arrayNeedsIntrinsic(v *Value) bool {
 	for _, el := range v.Array {
-		if el.Kind == "string" {
+		switch el.Kind {
+		case "string":
 			if t, err := expr.ParseTemplate(el.String.Src); err == nil {
 				if _, lit := t.Literal(); !lit {
 					return true
 				}
+			}
+		case "array":
+			if arrayNeedsIntrinsic(el) {
+				return true
 			}
 		}
 	}
 	return false
 }
 
+// arrayIntrinsic renders a list as States.Array(...); its lists are
+// States.Array calls too. The checker refused mappings in such a list.
 func (comp *compiler) arrayIntrinsic(v *Value, mapStep *Step) (string, error) {
 	var args []string
 	for _, el := range v.Array {
@@ -487,10 +542,16 @@ func (comp *compiler) arrayIntrinsic(v *Value, mapStep *Step) (string, error) {
 			} else {
 				args = append(args, x.(string))
 			}
+		case "array":
+			x, err := comp.arrayIntrinsic(el, mapStep)
+			if err != nil {
+				return "", err
+			}
+			args = append(args, x)
 		case "number", "bool", "null":
 			args = append(args, string(el.Raw))
 		default:
-			return "", fmt.Errorf("an array with templates may hold only strings, numbers, booleans and null")
+			return "", fmt.Errorf("an array with templates may hold only strings, numbers, booleans, null and arrays")
 		}
 	}
 	return "States.Array(" + strings.Join(args, ", ") + ")", nil

@@ -13,6 +13,8 @@ import (
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/aiflow/aiflow/internal/asl"
 )
 
 // Parse reads a definition. file names it in diagnostics. On any problem
@@ -312,7 +314,16 @@ func (o *obj) boolean(key string) (bool, bool) {
 		o.d.r.errorf(posOf(n), o.step, "", "%q must be true or false", key)
 		return false, false
 	}
-	return n.Value == "true", true
+	return isTrue(n), true
+}
+
+// isTrue is the value of a !!bool scalar as YAML reads it: True and TRUE
+// are true too (loadYAML refused a scalar its tag cannot read). Fix: those
+// read as false, and as invalid JSON in a value (the compiler panicked
+// encoding it).
+func isTrue(n *yaml.Node) bool {
+	var b bool
+	return n.Decode(&b) == nil && b
 }
 
 // duration reads a Go duration ("90s", "5m", "1h30m") of at least a second,
@@ -331,7 +342,7 @@ func (o *obj) duration(key string, max time.Duration) time.Duration {
 		o.d.r.errorf(posOf(n), o.step, "Step Functions counts in whole seconds", "%q must be whole seconds, at least 1s", key)
 		return 0
 	case v > max:
-		o.d.r.errorf(posOf(n), o.step, "", "%q is %s, more than %s", key, v, max)
+		o.d.r.errorf(posOf(n), o.step, "", "%q is %s, more than %s", key, shortDuration(v), shortDuration(max))
 		return 0
 	}
 	return v
@@ -369,7 +380,7 @@ func (o *obj) schema(key string) *Schema {
 		o.d.r.errorf(posOf(n), o.step, "", "%q must be a JSON Schema (a mapping)", key)
 		return nil
 	}
-	raw, err := json.Marshal(plain(n))
+	raw, err := json.Marshal(o.d.plain(n, o.step))
 	if err != nil {
 		o.d.r.errorf(posOf(n), o.step, "", "%q: %v", key, err)
 		return nil
@@ -378,40 +389,86 @@ func (o *obj) schema(key string) *Schema {
 }
 
 // plain turns a checked node into plain Go values for JSON.
-func plain(n *yaml.Node) any {
+func (d *decoder) plain(n *yaml.Node, step string) any {
 	switch n.Kind {
 	case yaml.MappingNode:
 		m := map[string]any{}
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			m[n.Content[i].Value] = plain(n.Content[i+1])
+			m[n.Content[i].Value] = d.plain(n.Content[i+1], step)
 		}
 		return m
 	case yaml.SequenceNode:
 		a := make([]any, 0, len(n.Content))
 		for _, c := range n.Content {
-			a = append(a, plain(c))
+			a = append(a, d.plain(c, step))
 		}
 		return a
 	}
 	switch n.ShortTag() {
 	case "!!int", "!!float":
-		return json.Number(normalizeNumber(n.Value))
+		num, _ := d.number(n, step)
+		return json.Number(num)
 	case "!!bool":
-		return n.Value == "true"
+		return isTrue(n)
 	case "!!null":
 		return nil
 	}
 	return n.Value
 }
 
-func normalizeNumber(s string) string {
-	if f, err := strconv.ParseFloat(strings.ReplaceAll(s, "_", ""), 64); err == nil {
-		if f == math.Trunc(f) && math.Abs(f) < 1e15 {
-			return strconv.FormatInt(int64(f), 10)
+// number is the JSON text of a YAML number, with the value YAML gives it
+// (0x1F is 31, 1_000 is 1000). JSON has no infinity or NaN: .inf and .nan
+// are reported, and read as 0. Fix: every number strconv could not read
+// (0x1F, .inf) silently became 0.
+func (d *decoder) number(n *yaml.Node, step string) (string, bool) {
+	var v any
+	if err := n.Decode(&v); err == nil {
+		switch x := v.(type) {
+		case int:
+			return strconv.Itoa(x), true
+		case int64:
+			return strconv.FormatInt(x, 10), true
+		case uint64:
+			return strconv.FormatUint(x, 10), true
+		case float64:
+			switch {
+			case math.IsNaN(x) || math.IsInf(x, 0):
+				d.r.errorf(posOf(n), step, "JSON has no infinity or NaN; write a finite number, or a string", "the number %s is not finite", n.Value)
+				return "0", false
+			case x == 0 && strings.ContainsAny(strings.Split(strings.ToLower(n.Value), "e")[0], "123456789"):
+				d.r.errorf(posOf(n), step, "", "the number %s is too small for a 64-bit float: it would be 0", n.Value)
+				return "0", false
+			case x == math.Trunc(x) && math.Abs(x) < 1e15:
+				return strconv.FormatInt(int64(x), 10), true
+			}
+			return strconv.FormatFloat(x, 'g', -1, 64), true
 		}
-		return strconv.FormatFloat(f, 'g', -1, 64)
 	}
-	return "0"
+	d.r.errorf(posOf(n), step, "", "%s is not a number", n.Value)
+	return "0", false
+}
+
+// reservedKey reports a mapping key that ends in ".$": the compiler marks
+// the keys of templated values that way in the state machine, and Step
+// Functions reads the value of such a key as a path, so a key of the
+// definition's own cannot end so. what names the mapping, like "a value".
+func (d *decoder) reservedKey(k *yaml.Node, step, what string) {
+	if strings.HasSuffix(k.Value, ".$") {
+		d.r.errorf(posOf(k), step, "rename the key: Step Functions reads the value of a key ending in .$ as a path",
+			"the key %q of %s ends in \".$\"", k.Value, what)
+	}
+}
+
+// reservedKeys reports every key ending in ".$" in a node and below it.
+func (d *decoder) reservedKeys(n *yaml.Node, step, what string) {
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			d.reservedKey(n.Content[i], step, what)
+		}
+	}
+	for _, c := range n.Content {
+		d.reservedKeys(c, step, what)
+	}
 }
 
 func (d *decoder) value(n *yaml.Node, step string) *Value {
@@ -420,6 +477,7 @@ func (d *decoder) value(n *yaml.Node, step string) *Value {
 	case yaml.MappingNode:
 		v.Kind = "object"
 		for i := 0; i+1 < len(n.Content); i += 2 {
+			d.reservedKey(n.Content[i], step, "a value")
 			v.Object = append(v.Object, Field{Key: n.Content[i].Value, Value: d.value(n.Content[i+1], step)})
 		}
 	case yaml.SequenceNode:
@@ -434,10 +492,11 @@ func (d *decoder) value(n *yaml.Node, step string) *Value {
 			v.String = d.template(n)
 		case "!!int", "!!float":
 			v.Kind = "number"
-			v.Raw = json.RawMessage(normalizeNumber(n.Value))
+			num, _ := d.number(n, step)
+			v.Raw = json.RawMessage(num)
 		case "!!bool":
 			v.Kind = "bool"
-			v.Raw = json.RawMessage(n.Value)
+			v.Raw = json.RawMessage(strconv.FormatBool(isTrue(n)))
 		default:
 			v.Kind = "null"
 			v.Raw = json.RawMessage("null")
@@ -592,33 +651,35 @@ func (d *decoder) retries(n *yaml.Node, s *Step) []Retry {
 		return nil
 	}
 	var out []Retry
+	var all []Pos // where each retry matches States.ALL, if it does
 	for _, c := range n.Content {
 		o := d.obj(c, s.ID, "a retry")
 		if o == nil {
 			continue
 		}
 		r := Retry{Pos: posOf(c), Backoff: 2, Interval: time.Second, Jitter: true}
-		r.Errors, _ = o.strings("errors")
-		if len(r.Errors) == 0 {
-			r.Errors = []string{"States.ALL"}
-		}
-		r.Attempts, r.HasAttempts = o.integer("attempts", 0, 99999999)
+		var allPos *Pos
+		r.Errors, allPos = o.errorNames()
+		all = append(all, derefPos(allPos))
+		r.Attempts, r.HasAttempts = o.integer("attempts", 0, asl.MaxSeconds)
 		if !r.HasAttempts {
 			r.Attempts = 3
 		}
-		if iv := o.duration("interval", 99999999*time.Second); iv > 0 {
+		if iv := o.duration("interval", asl.MaxSeconds*time.Second); iv > 0 {
 			r.Interval = iv
 		}
 		if b := o.number("backoff", 1, 1000); b != nil {
 			r.Backoff = *b
 		}
-		r.MaxDelay = o.duration("max_delay", 31622401*time.Second)
+		// Fix: up to a second more than Step Functions allows passed.
+		r.MaxDelay = o.duration("max_delay", asl.MaxDelaySeconds*time.Second)
 		if j, ok := o.boolean("jitter"); ok {
 			r.Jitter = j
 		}
 		o.done("errors", "attempts", "interval", "backoff", "max_delay", "jitter")
 		out = append(out, r)
 	}
+	d.allLast(all, s.ID, "retry")
 	return out
 }
 
@@ -628,21 +689,86 @@ func (d *decoder) catches(n *yaml.Node, s *Step) []Catch {
 		return nil
 	}
 	var out []Catch
+	var all []Pos
 	for _, c := range n.Content {
 		o := d.obj(c, s.ID, "a catch")
 		if o == nil {
 			continue
 		}
 		k := Catch{Pos: posOf(c)}
-		k.Errors, _ = o.strings("errors")
-		if len(k.Errors) == 0 {
-			k.Errors = []string{"States.ALL"}
-		}
+		var allPos *Pos
+		k.Errors, allPos = o.errorNames()
+		all = append(all, derefPos(allPos))
 		k.Next, k.NextPos = o.str("next", true)
 		o.done("errors", "next")
 		out = append(out, k)
 	}
+	d.allLast(all, s.ID, "catch")
 	return out
+}
+
+func derefPos(p *Pos) Pos {
+	if p == nil {
+		return Pos{}
+	}
+	return *p
+}
+
+// errorNames reads the errors a retry or a catch matches: States.ALL when
+// it names none. Each name must be one Step Functions can match (see
+// asl.ValidateErrorName), and States.ALL stands alone. allPos is where
+// the list matches States.ALL (the retry or catch itself when it names
+// no errors), nil when it does not.
+func (o *obj) errorNames() ([]string, *Pos) {
+	names, _ := o.strings("errors")
+	if len(names) == 0 {
+		p := posOf(o.n)
+		return []string{asl.ErrorAll}, &p
+	}
+	// The scalar nodes, as o.strings read them, to locate each name.
+	nodes := []*yaml.Node{o.values["errors"]}
+	if n := nodes[0]; n.Kind == yaml.SequenceNode {
+		nodes = nil
+		for _, c := range n.Content {
+			if c.Kind == yaml.ScalarNode {
+				nodes = append(nodes, c)
+			}
+		}
+	}
+	var allPos *Pos
+	for i, name := range names {
+		pos := posOf(o.values["errors"])
+		if i < len(nodes) {
+			pos = posOf(nodes[i])
+		}
+		switch err := asl.ValidateErrorName(name); {
+		case name == asl.ErrorAll && len(names) > 1:
+			o.d.r.errorf(pos, o.step, "drop the other names, or States.ALL", "States.ALL matches every error, so it must be the only name in its errors")
+		case name == asl.ErrorAll:
+			allPos = &pos
+		case name == "":
+			o.d.r.errorf(pos, o.step, "name an error, like AI.Throttled or States.Timeout", "an error name is empty")
+		case err != nil:
+			hint := "the predefined errors are " + strings.Join(asl.PredefinedErrors(), ", ")
+			if c := closest(name, asl.PredefinedErrors()); c != "" {
+				hint = fmt.Sprintf("did you mean %q?", c)
+			}
+			o.d.r.errorf(pos, o.step, hint, "%v: names starting States. are Step Functions' own", err)
+		}
+	}
+	return names, allPos
+}
+
+// allLast reports a retry or catch that matches States.ALL and is not the
+// last of its list: Step Functions tries them in order, so none after it
+// could ever match.
+func (d *decoder) allLast(all []Pos, step, what string) {
+	for _, p := range all[:max(len(all)-1, 0)] {
+		if p != (Pos{}) {
+			d.r.errorf(p, step, fmt.Sprintf("move it after the others: each %s is tried in order, and none after it would ever match", what),
+				"a %s that matches every error (States.ALL, or no errors) must be the last one", what)
+		}
+	}
 }
 
 func (d *decoder) aiStep(n *yaml.Node, step, what string) *AIStep {
@@ -659,6 +785,10 @@ func (d *decoder) aiStep(n *yaml.Node, step, what string) *AIStep {
 	a.TopP = o.number("top_p", 0, 1)
 	a.Stop, _ = o.strings("stop")
 	a.OutputSchema = o.schema("output_schema")
+	if a.OutputSchema != nil {
+		// The schema travels in the task's message, a payload template.
+		d.reservedKeys(o.values["output_schema"], step, "output_schema")
+	}
 	if t := o.get("tools"); t != nil {
 		if t.Kind != yaml.SequenceNode {
 			d.r.errorf(posOf(t), step, `tools: ["support/find_customer", ...]`, "tools must be a list of server/tool names")
@@ -803,6 +933,10 @@ func (d *decoder) mapStep(n *yaml.Node, step, what string) *MapStep {
 			}
 			m.ToleratedFailurePercentage = &v
 		} else if v, err := strconv.Atoi(tf.Value); err == nil && v >= 0 && tf.ShortTag() == "!!int" {
+			if v > math.MaxInt32 {
+				// Step Functions' ToleratedFailureCount is a 32-bit count.
+				d.r.errorf(posOf(tf), step, "", "tolerated_failures is %d; at most %d", v, math.MaxInt32)
+			}
 			m.ToleratedFailureCount = &v
 		} else {
 			d.r.errorf(posOf(tf), step, `a count like 3, or a share like "10%"`, "tolerated_failures must be a count or a percentage")

@@ -7,6 +7,7 @@ import (
 	"io"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -84,9 +85,35 @@ func checkNodes(r *reporter, n *yaml.Node, depth int) bool {
 		r.errorf(pos, "", "repeat the value instead", "anchors and aliases (&, *) are not allowed in a definition")
 		return false
 	}
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!timestamp" && n.Style&yaml.TaggedStyle == 0 {
+		// Plain text YAML reads as a date, like until: 2026-12-01T09:00:00Z.
+		r.errorf(pos, "", fmt.Sprintf("quote it: %q", n.Value), "YAML reads %s as a timestamp, and a definition holds text, numbers, booleans and null", n.Value)
+		return false
+	}
 	if n.Tag != "" && !plainTags[n.ShortTag()] {
 		r.errorf(pos, "", "remove the tag; values are plain YAML", "the tag %s is not allowed in a definition", n.Tag)
 		return false
+	}
+	if n.Kind == yaml.ScalarNode {
+		// An explicit tag can claim what the text is not, like !!int abc;
+		// the decoder reads numbers and booleans as YAML does, so each
+		// must read. Fix: such a value silently became 0 or false.
+		var v any
+		if err := n.Decode(&v); err != nil {
+			r.errorf(pos, "", "remove the tag", "the value %q is not a %s", n.Value, n.ShortTag())
+			return false
+		}
+		if strings.ContainsRune(n.Value, 0) {
+			// Written as an escape ("\0", "\x00"): PostgreSQL stores no NUL,
+			// in a version's definition or in the values of an execution.
+			r.errorf(pos, "", "remove it", "the text holds a NUL character (\\0), which no text of a workflow may hold")
+			return false
+		}
+		if sub := queueSubstitutionIn(n.Value); sub != "" {
+			r.errorf(pos, "", "write it another way, with the $ and the { apart",
+				"the text %s is reserved: the deployment replaces it with a queue's URL in the compiled state machine", sub)
+			return false
+		}
 	}
 	ok := true
 	if n.Kind == yaml.MappingNode {
@@ -148,6 +175,22 @@ func bracketDepth(src []byte) int {
 		indent = max(indent, n/2)
 	}
 	return max(maxDepth, indent)
+}
+
+// queueSubstitutionIn returns the queue substitution text holds, if any:
+// the compiler puts them in the state machine where task steps send their
+// messages, and the deployment replaces every one, so text of the
+// definition's own must not hold one.
+func queueSubstitutionIn(text string) string {
+	if !strings.Contains(text, "${") {
+		return ""
+	}
+	for _, sub := range QueueSubstitutions {
+		if strings.Contains(text, sub) {
+			return sub
+		}
+	}
+	return ""
 }
 
 func yamlErrPos(err error) Pos {

@@ -674,7 +674,8 @@ func (p *parser) parseNumber() (Node, error) {
 	}
 	text := p.src[start:p.pos]
 	f, err := strconv.ParseFloat(text, 64)
-	if err != nil {
+	if mantissa, _, _ := strings.Cut(strings.ToLower(text), "e"); err != nil || f == 0 && strings.ContainsAny(mantissa, "123456789") {
+		// Fix: a number too small for a float64 compiled as 0.
 		return nil, p.errorf(start, "", "number %s is out of range", text)
 	}
 	return &Literal{Kind: Number, Num: f, NumText: text, Start: start, End: p.pos}, nil

@@ -231,6 +231,7 @@ func TestParseErrors(t *testing.T) {
 		{`input.a == 1e`, 13, "expected a digit in the exponent", ""},
 		{`input.a == 1e+`, 14, "expected a digit in the exponent", ""},
 		{`input.a == 1e999`, 11, "number 1e999 is out of range", ""},
+		{`input.a == 1e-999`, 11, "number 1e-999 is out of range", ""},
 		{`input.a == .5`, 11, `expected an operand after "==", got "."`, ""},
 		// Functions.
 		{`foo(input.a)`, 0, `unknown function "foo"`, "the functions are exists, is_null, is_string, is_number, is_boolean, is_timestamp, matches"},
