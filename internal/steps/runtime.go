@@ -110,7 +110,9 @@ func NewRuntime(cfg RuntimeConfig) (*Runtime, error) {
 // callback failed for a reason that may pass (the step runs again), and
 // those too malformed to name a task (they end in the dead-letter queue).
 // A callback for a task that is gone (TaskTimedOut, InvalidToken) is
-// dropped. Handle never returns an error, so the batch is never retried
+// dropped. Before its step runs, each message's task token is checked
+// (one SendTaskHeartbeat): a message whose token no task awaits, or whose
+// token belongs to another execution, is dropped with nothing run. Handle never returns an error, so the batch is never retried
 // whole.
 func (r *Runtime) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 	var (
@@ -161,6 +163,9 @@ func (r *Runtime) handleMessage(ctx context.Context, rec events.SQSMessage) erro
 		}
 		return r.fail(ctx, m.TaskToken, &Failure{Name: name, Cause: err.Error()})
 	}
+	if ok, err := r.authorize(ctx, m); !ok {
+		return err
+	}
 	token := m.TaskToken
 	h := r.handlers[m.Step.Kind]
 	if h == nil {
@@ -175,6 +180,33 @@ func (r *Runtime) handleMessage(ctx context.Context, rec events.SQSMessage) erro
 		return r.fail(ctx, token, failureOf(err))
 	}
 	return r.succeed(ctx, m, result)
+}
+
+// authorize reports whether m may run: its token must be one that Step
+// Functions issued for a task it still awaits, and, when the token names
+// its execution (the local engine's do, sfn.TaskTokenExecution; a token of
+// Step Functions on AWS is opaque), for m's execution. Step Functions has
+// no call that describes a token, but a heartbeat answers TaskTimedOut or
+// InvalidToken for a token no task awaits, so one SendTaskHeartbeat per
+// message is the check. A message that fails it is dropped (logged) with
+// no effect and no callback: a forged token, another execution's token, or
+// the token of a task that closed. It returns an error, with false, only
+// when the check itself could not be made (the message comes again).
+func (r *Runtime) authorize(ctx context.Context, m Message) (bool, error) {
+	if arn, ok := sfn.TaskTokenExecution(m.TaskToken); ok && arn != m.Execution.ID {
+		r.log.Warn("task message dropped: its token belongs to another execution", "step", m.Step.ID, "execution", m.Execution.ID, "token_execution", arn)
+		return false, nil
+	}
+	err := r.callbacks.SendTaskHeartbeat(ctx, m.TaskToken)
+	var ee *sfn.Error
+	switch {
+	case err == nil:
+		return true, nil
+	case sfn.TaskGone(err) || (errors.As(err, &ee) && ee.Code == sfn.CodeValidation):
+		r.log.Warn("task message dropped: no task awaits its token", "step", m.Step.ID, "execution", m.Execution.ID, "error", err)
+		return false, nil
+	}
+	return false, fmt.Errorf("checking the task token of step %s: %w", m.Step.ID, err)
 }
 
 // run calls the handler with a context that ends at the step's deadline,
