@@ -45,7 +45,7 @@ func TestMCPToolsAndApprove(t *testing.T) {
 	require.Contains(t, out, "test    lookup         read-only    new     Look up a customer by id.\n")
 	require.Contains(t, out, "test    create_ticket  writes       new     Open a support ticket.\n")
 	require.Contains(t, out, "test    refund         keyed:_meta  new     Refund an order, once per idempotency key.\n")
-	require.Contains(t, errOut, "8 tools are new (never approved)")
+	require.Contains(t, errOut, "9 tools are new (never approved)")
 	require.NoFileExists(t, pins, "listing approves nothing")
 
 	code, out, errOut = mcpCmd(t, cmdMCPApprove, vars, "test", "lookup")
