@@ -39,12 +39,12 @@ func TestMigrateCommandRoundTrip(t *testing.T) {
 
 	code, out, _ = migrateCmd("down")
 	require.Equal(t, 0, code)
-	require.Contains(t, out, "rolled back 00007_service_role_grants.sql", "down rolls back the newest")
+	require.Contains(t, out, "rolled back 00008_supportdesk_idempotency.sql", "down rolls back the newest")
 	require.NotContains(t, out, "00001")
 
 	code, out, _ = migrateCmd("down", "--to", "0")
 	require.Equal(t, 0, code)
-	require.Equal(t, "rolled back 00006_api.sql", strings.Fields(out)[0]+" "+strings.Fields(out)[1]+" "+strings.Fields(out)[2])
+	require.Equal(t, "rolled back 00007_service_role_grants.sql", strings.Fields(out)[0]+" "+strings.Fields(out)[1]+" "+strings.Fields(out)[2])
 
 	code, out, _ = migrateCmd("down", "--to", "0")
 	require.Equal(t, 0, code)
