@@ -1,7 +1,10 @@
 package sfn
 
 import (
+	"context"
 	"encoding/base64"
+	"errors"
+	"fmt"
 	"strings"
 )
 
@@ -38,4 +41,43 @@ func TaskTokenExecution(token string) (string, bool) {
 		return "", false
 	}
 	return string(raw[:i]), true
+}
+
+// ErrTaskTokenRefused is wrapped by CheckTaskToken's error for a token
+// that no task awaits or that belongs to another execution.
+var ErrTaskTokenRefused = errors.New("task token refused")
+
+// TaskHeartbeater is what CheckTaskToken needs of the Callbacks port.
+type TaskHeartbeater interface {
+	SendTaskHeartbeat(ctx context.Context, token string) error
+}
+
+// CheckTaskToken is the check a worker makes before it runs anything of a
+// task message: the token must be one Step Functions issued for a task it
+// still awaits and, when the token names its execution (the local
+// engine's do, TaskTokenExecution; a token of Step Functions on AWS is
+// opaque), one of executionARN. Step Functions has no call that describes
+// a token, but a heartbeat answers TaskTimedOut or InvalidToken (or a
+// ValidationException for a token of the wrong length) for a token no
+// task awaits, so the check costs one SendTaskHeartbeat.
+//
+// It returns nil for a token that passes; an error wrapping
+// ErrTaskTokenRefused for one that fails, whose message must then be
+// dropped with no effect and no callback (a forged token, another
+// execution's token, the token of a task that closed); and any other
+// error when the check could not be made, so that the message is tried
+// again later.
+func CheckTaskToken(ctx context.Context, h TaskHeartbeater, token, executionARN string) error {
+	if arn, ok := TaskTokenExecution(token); ok && arn != executionARN {
+		return fmt.Errorf("%w: it belongs to execution %s, not %s", ErrTaskTokenRefused, arn, executionARN)
+	}
+	err := h.SendTaskHeartbeat(ctx, token)
+	var e *Error
+	switch {
+	case err == nil:
+		return nil
+	case TaskGone(err) || (errors.As(err, &e) && e.Code == CodeValidation):
+		return fmt.Errorf("%w: no task awaits it (%w)", ErrTaskTokenRefused, err)
+	}
+	return fmt.Errorf("checking the task token: %w", err)
 }

@@ -182,31 +182,22 @@ func (r *Runtime) handleMessage(ctx context.Context, rec events.SQSMessage) erro
 	return r.succeed(ctx, m, result)
 }
 
-// authorize reports whether m may run: its token must be one that Step
-// Functions issued for a task it still awaits, and, when the token names
-// its execution (the local engine's do, sfn.TaskTokenExecution; a token of
-// Step Functions on AWS is opaque), for m's execution. Step Functions has
-// no call that describes a token, but a heartbeat answers TaskTimedOut or
-// InvalidToken for a token no task awaits, so one SendTaskHeartbeat per
-// message is the check. A message that fails it is dropped (logged) with
-// no effect and no callback: a forged token, another execution's token, or
-// the token of a task that closed. It returns an error, with false, only
-// when the check itself could not be made (the message comes again).
+// authorize reports whether m may run, by sfn.CheckTaskToken: one
+// SendTaskHeartbeat per message. A message that fails the check is
+// dropped (logged) with no effect and no callback: a forged token, another
+// execution's token, or the token of a task that closed. It returns an
+// error, with false, only when the check itself could not be made (the
+// message comes again).
 func (r *Runtime) authorize(ctx context.Context, m Message) (bool, error) {
-	if arn, ok := sfn.TaskTokenExecution(m.TaskToken); ok && arn != m.Execution.ID {
-		r.log.Warn("task message dropped: its token belongs to another execution", "step", m.Step.ID, "execution", m.Execution.ID, "token_execution", arn)
-		return false, nil
-	}
-	err := r.callbacks.SendTaskHeartbeat(ctx, m.TaskToken)
-	var ee *sfn.Error
+	err := sfn.CheckTaskToken(ctx, r.callbacks, m.TaskToken, m.Execution.ID)
 	switch {
 	case err == nil:
 		return true, nil
-	case sfn.TaskGone(err) || (errors.As(err, &ee) && ee.Code == sfn.CodeValidation):
-		r.log.Warn("task message dropped: no task awaits its token", "step", m.Step.ID, "execution", m.Execution.ID, "error", err)
+	case errors.Is(err, sfn.ErrTaskTokenRefused):
+		r.log.Warn("task message dropped before its step ran", "step", m.Step.ID, "execution", m.Execution.ID, "error", err)
 		return false, nil
 	}
-	return false, fmt.Errorf("checking the task token of step %s: %w", m.Step.ID, err)
+	return false, fmt.Errorf("step %s: %w", m.Step.ID, err)
 }
 
 // run calls the handler with a context that ends at the step's deadline,
