@@ -25,8 +25,9 @@ import (
 func TestInvokeAPIHealthzAndApprovals(t *testing.T) {
 	t.Parallel()
 	// On Lambda the JWT authorizer checks tokens; the API reads its claims.
-	// The Step Functions endpoint is not called by /healthz or by storing
-	// an approval.
+	// The Step Functions endpoint is not called by /healthz or, under
+	// invoke (which checks no token of the operator's event), by storing an
+	// approval.
 	vars := map[string]string{"DATABASE_URL": pgclustertest.Database(t), "AIFLOW_AUTH_MODE": "authorizer", "AIFLOW_SFN_ENDPOINT": "http://127.0.0.1:1"}
 	te := newTestEnv(vars)
 	code := run(context.Background(), []string{"invoke", "api", "--event", "../../events/api-healthz.json"}, te.env())
