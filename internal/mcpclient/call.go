@@ -26,8 +26,9 @@ import (
 //
 // A call with an IdempotencyKey carries it in its _meta under this key
 // whatever the tool declares (the name follows MCP's _meta naming rules:
-// a reverse-DNS prefix of our own). A call so keyed is sent again after a dropped session, like a call to a
-// read-only or idempotent tool; any other call is not.
+// a reverse-DNS prefix of our own). A call keyed as its tool declares is
+// sent again after a dropped session, like a call to a read-only or
+// idempotent tool; any other call is not.
 const IdempotencyMetaKey = "dev.aiflow/idempotency-key"
 
 // CallParams is one tool call.

@@ -122,7 +122,8 @@ func NewServer(d *Desk, opts ServerOptions) (*mcp.Server, error) {
 		},
 		"issue_refund": func(t *mcp.Tool) {
 			// Destructive, and idempotent only with a request_id, which a
-			// client may send to make its retries safe.
+			// client may send to make its retries safe; aiflow's client
+			// fills it with the call's idempotency key, as declared here.
 			t.Annotations = &mcp.ToolAnnotations{DestructiveHint: new(true), OpenWorldHint: new(true)}
 			t.Meta = mcp.Meta{mcpclient.IdempotencyMetaKey: "request_id"}
 			mcp.AddTool(s, t, tool(h, func(ctx context.Context, c Caller, in IssueRefundParams) (Refund, error) {
