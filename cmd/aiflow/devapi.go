@@ -95,7 +95,7 @@ func newDevAPI(pool *pgxpool.Pool, d *devEngine, details *detailstore.Store, key
 		return nil, nil, err
 	}
 	store := apistore.New(pool)
-	approvals := &httpapi.ApprovalWorker{Store: store}
+	approvals := &httpapi.ApprovalWorker{Store: store, Tokens: d.engine}
 	if err := d.subscribe(workflow.ApprovalQueueSubstitution, approvals.Handle); err != nil {
 		return nil, nil, err
 	}

@@ -25,8 +25,9 @@ import (
 func TestInvokeAPIHealthzAndApprovals(t *testing.T) {
 	t.Parallel()
 	// On Lambda the JWT authorizer checks tokens; the API reads its claims.
-	// The Step Functions endpoint is not called by /healthz or by storing
-	// an approval.
+	// The Step Functions endpoint is not called by /healthz or, under
+	// invoke (which checks no token of the operator's event), by storing an
+	// approval.
 	vars := map[string]string{"DATABASE_URL": pgclustertest.Database(t), "AIFLOW_AUTH_MODE": "authorizer", "AIFLOW_SFN_ENDPOINT": "http://127.0.0.1:1"}
 	te := newTestEnv(vars)
 	code := run(context.Background(), []string{"invoke", "api", "--event", "../../events/api-healthz.json"}, te.env())
@@ -173,7 +174,9 @@ func TestInvokeTargetsAreFunctions(t *testing.T) {
 // worker does not run, so the step fails at once with Steps.UnknownKind.
 // Its callback goes over the Step Functions API to a local engine, which
 // does not know the sample's task token, so the runtime drops it and no
-// message fails; the step failed all the same, and invoke says so.
+// message fails; the step failed all the same, and invoke says so. (A
+// worker checks the token before the step runs and would drop the
+// message; invoke runs the operator's event all the same.)
 func TestInvokeAIStepWorker(t *testing.T) {
 	t.Parallel()
 	event := sampleWith(t, "aistep-sqs.json", `\"kind\":\"ai\"`, `\"kind\":\"service\"`)
@@ -194,7 +197,7 @@ func TestInvokeAIStepWorker(t *testing.T) {
 	code = run(context.Background(), []string{"invoke", "aistep", "--event", event}, te.env())
 	require.Equal(t, 1, code, te.stderr.String())
 	require.Contains(t, te.stdout.String(), `"itemIdentifier": "51d24864-949b-45e2-8459-31450277fa74"`)
-	require.Contains(t, te.stderr.String(), "aiflow invoke aistep: message 51d24864-949b-45e2-8459-31450277fa74 failed (SQS would deliver it again): sending the step's failure: ")
+	require.Contains(t, te.stderr.String(), "aiflow invoke aistep: message 51d24864-949b-45e2-8459-31450277fa74 failed (SQS would deliver it again): checking the task token: ")
 	require.Contains(t, te.stderr.String(), "connection refused")
 }
 

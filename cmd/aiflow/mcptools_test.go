@@ -45,7 +45,7 @@ func TestMCPToolsAndApprove(t *testing.T) {
 	require.Contains(t, out, "test    lookup         read-only    new     Look up a customer by id.\n")
 	require.Contains(t, out, "test    create_ticket  writes       new     Open a support ticket.\n")
 	require.Contains(t, out, "test    refund         keyed:_meta  new     Refund an order, once per idempotency key.\n")
-	require.Contains(t, errOut, "8 tools are new (never approved)")
+	require.Contains(t, errOut, "9 tools are new (never approved)")
 	require.NoFileExists(t, pins, "listing approves nothing")
 
 	code, out, errOut = mcpCmd(t, cmdMCPApprove, vars, "test", "lookup")
@@ -255,7 +255,8 @@ func TestMCPToolsOverStdioWithTheSupportServer(t *testing.T) {
 	code, out, errOut := mcpCmd(t, cmdMCPTools, vars, "support")
 	require.Equal(t, 0, code, errOut)
 	require.Regexp(t, `support +find_customer +read-only,idempotent +new +Find a customer`, out)
-	require.Regexp(t, `support +issue_refund +writes +new `, out)
+	require.Regexp(t, `support +issue_refund +keyed:request_id +new `, out)
+	require.Regexp(t, `support +create_ticket +keyed:_meta +new `, out)
 	code, out, errOut = mcpCmd(t, cmdMCPApprove, vars, "support")
 	require.Equal(t, 0, code, errOut)
 	require.Equal(t, 7, strings.Count(out, "approved support/"))

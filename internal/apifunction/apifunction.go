@@ -117,7 +117,7 @@ func New(ctx context.Context, o Options) (*Function, error) {
 	return &Function{
 		Entry: &httpapi.Entry{
 			API:       httpapi.NewLambdaHandler(api),
-			Approvals: &httpapi.ApprovalWorker{Store: store, Logger: logger},
+			Approvals: &httpapi.ApprovalWorker{Store: store, Tokens: awssfn.New(sfnClient), Logger: logger},
 		},
 		Close: pool.Close,
 	}, nil

@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"crypto/md5"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -71,23 +70,14 @@ func parseResource(res string) (kind string, wait bool, resourceType, resource s
 	return "", false, "", "", false
 }
 
-// newToken makes a task token: the execution's ARN and 18 random bytes,
-// so that a token finds its execution and cannot be guessed.
+// newToken makes a task token that carries its execution's ARN (see
+// sfn.NewTaskToken), so that a token finds its execution and cannot be
+// guessed.
 func (e *Engine) newToken(executionARN string) string {
-	return base64.RawURLEncoding.EncodeToString(append([]byte(executionARN+"|"), e.randomBytes(18)...))
+	return sfn.NewTaskToken(executionARN, e.randomBytes(18))
 }
 
-func tokenExecution(token string) (string, bool) {
-	raw, err := base64.RawURLEncoding.DecodeString(token)
-	if err != nil {
-		return "", false
-	}
-	i := strings.IndexByte(string(raw), '|') // ARNs never hold "|"; the random part may
-	if i < 0 || len(raw)-i-1 != 18 {
-		return "", false
-	}
-	return string(raw[:i]), true
-}
+func tokenExecution(token string) (string, bool) { return sfn.TaskTokenExecution(token) }
 
 func (x *execution) runTask(t *thread, st *asl.State) (string, any) {
 	kind, wait, rtype, rname, ok := parseResource(st.Resource)

@@ -16,6 +16,7 @@ import (
 	"github.com/aiflow/aiflow/internal/apistore"
 	"github.com/aiflow/aiflow/internal/auth"
 	"github.com/aiflow/aiflow/internal/control"
+	"github.com/aiflow/aiflow/internal/sfn"
 	"github.com/aiflow/aiflow/internal/task"
 )
 
@@ -136,6 +137,11 @@ func (s *Server) decideApproval(w http.ResponseWriter, r *http.Request) {
 type ApprovalWorker struct {
 	// Store keeps the approvals; required.
 	Store *apistore.Store
+	// Tokens checks each message's task token before its approval is
+	// stored (sfn.CheckTaskToken: one heartbeat): a message whose token no
+	// task awaits, or that belongs to another execution, is dropped, so no
+	// one is asked to decide it. nil checks none.
+	Tokens sfn.TaskHeartbeater
 	// NowFunc is the clock; nil means time.Now.
 	NowFunc func() time.Time
 	// Logger receives messages that could not be stored; nil discards.
@@ -204,6 +210,16 @@ func (a *ApprovalWorker) Handle(ctx context.Context, ev events.SQSEvent) (events
 		if err != nil {
 			log.WarnContext(ctx, "dropping a message that is not an approval step's", "message_id", rec.MessageId, "error", err)
 			continue
+		}
+		if a.Tokens != nil {
+			if err := sfn.CheckTaskToken(ctx, a.Tokens, m.TaskToken, m.Execution.ID); errors.Is(err, sfn.ErrTaskTokenRefused) {
+				log.WarnContext(ctx, "dropping an approval message before it is stored", "message_id", rec.MessageId, "error", err)
+				continue
+			} else if err != nil {
+				log.ErrorContext(ctx, "checking an approval message's task token", "message_id", rec.MessageId, "error", err)
+				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
+				continue
+			}
 		}
 		err = a.Store.AddApproval(ctx, apistore.Approval{
 			ID: ApprovalID(m.TaskToken), ExecutionARN: m.Execution.ID, StepID: m.Step.ID, TaskToken: m.TaskToken,

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -10,6 +11,7 @@ import (
 	"github.com/aiflow/aiflow/internal/apistore"
 	"github.com/aiflow/aiflow/internal/httpapi"
 	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
+	"github.com/aiflow/aiflow/internal/sfn"
 )
 
 // TestApprovalWorkerReadsTheTaskMessage: the approvals queue's worker reads
@@ -48,4 +50,45 @@ func TestApprovalWorkerReadsTheTaskMessage(t *testing.T) {
 	require.Equal(t, []string{"ops"}, byStep["approve"].Approvers)
 	require.Equal(t, "tok-2", byStep["again"].TaskToken)
 	require.Empty(t, byStep["again"].Approvers)
+}
+
+// heartbeats answers the approval worker's token checks: tokens it knows
+// are awaited, others InvalidToken, and "down" a connection error.
+type heartbeats map[string]bool
+
+func (h heartbeats) SendTaskHeartbeat(_ context.Context, token string) error {
+	switch {
+	case token == "down":
+		return errors.New("connection refused")
+	case !h[token]:
+		return &sfn.Error{Code: sfn.CodeInvalidToken, Message: "invalid task token"}
+	}
+	return nil
+}
+
+// TestApprovalWorkerChecksTheToken: a message whose token no task awaits,
+// or whose token is another execution's, is dropped before an approval is
+// stored; one whose token cannot be checked comes again.
+func TestApprovalWorkerChecksTheToken(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := apistore.New(pgclustertest.Pool(t))
+	const exec = "arn:aws:states:eu-west-1:123456789012:execution:refund:run-9"
+	other := sfn.NewTaskToken(exec+"-other", make([]byte, 18))
+	worker := &httpapi.ApprovalWorker{Store: store, Tokens: heartbeats{"genuine": true, other: true}}
+	msg := func(token, step string) string {
+		return `{"version":1,"taskToken":"` + token + `","execution":{"id":"` + exec + `"},"step":{"id":"` + step + `","kind":"approval"},"data":{"message":"Refund?"}}`
+	}
+	resp, err := worker.Handle(ctx, events.SQSEvent{Records: []events.SQSMessage{
+		{MessageId: "genuine", Body: msg("genuine", "approve")},
+		{MessageId: "forged", Body: msg("forged", "forged")},
+		{MessageId: "other", Body: msg(other, "other")},
+		{MessageId: "down", Body: msg("down", "down")},
+	}})
+	require.NoError(t, err)
+	require.Equal(t, []events.SQSBatchItemFailure{{ItemIdentifier: "down"}}, resp.BatchItemFailures)
+	got, err := store.Approvals(ctx, apistore.ApprovalFilter{ExecutionARN: exec, Limit: 10})
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	require.Equal(t, "approve", got[0].StepID)
 }

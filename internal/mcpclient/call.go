@@ -23,10 +23,14 @@ import (
 //   - "_meta": the key travels in the call's _meta under the same name,
 //     and the server answers a repeated key with the first call's result;
 //   - the name of one of its arguments (such as "request_id"): a call
-//     whose arguments set it is keyed by it.
+//     whose arguments set it is keyed by it, and a call with an
+//     IdempotencyKey sets it when the arguments do not.
 //
-// A call so keyed is sent again after a dropped session, like a call to a
-// read-only or idempotent tool; any other call is not.
+// A call with an IdempotencyKey carries it in its _meta under this key
+// whatever the tool declares (the name follows MCP's _meta naming rules:
+// a reverse-DNS prefix of our own). A call keyed as its tool declares is
+// sent again after a dropped session, like a call to a read-only or
+// idempotent tool; any other call is not.
 const IdempotencyMetaKey = "dev.aiflow/idempotency-key"
 
 // CallParams is one tool call.
@@ -35,8 +39,10 @@ type CallParams struct {
 	Tool   string
 	// Arguments is a JSON object; empty means {}.
 	Arguments json.RawMessage
-	// IdempotencyKey, when the tool declares that it honours one in _meta,
-	// is sent with the call (and makes it safe to send again).
+	// IdempotencyKey, when set, travels in the call's _meta under
+	// IdempotencyMetaKey, and in the tool's idempotency argument when the
+	// tool declares one and the arguments leave it unset. A tool that
+	// declares that it honours keys makes the call safe to send again.
 	IdempotencyKey string
 }
 
@@ -117,14 +123,17 @@ func (p *Pool) call(ctx context.Context, srv *server, cp CallParams) (*CallResul
 	if errors.As(textgate.JSON(args), &te) {
 		return nil, errorf(CodeInvalidArguments, srv.name, cp.Tool, te, "the arguments hold text that is refused (a NUL, invalid UTF-8 or a lone surrogate): %v", te)
 	}
+	if cp.IdempotencyKey != "" {
+		args = entry.withKey(args, cp.IdempotencyKey)
+	}
 	if err := entry.validate(args); err != nil {
 		return nil, errorf(CodeInvalidArguments, srv.name, cp.Tool, err, "the arguments do not fit the tool's input schema: %v", err)
 	}
 	params := &mcp.CallToolParams{Name: cp.Tool, Arguments: args}
-	if cp.IdempotencyKey != "" && entry.keyIn == "_meta" {
+	if cp.IdempotencyKey != "" {
 		params.Meta = mcp.Meta{IdempotencyMetaKey: cp.IdempotencyKey}
 	}
-	safe := entry.retrySafe(params.Meta != nil, args)
+	safe := entry.retrySafe(cp.IdempotencyKey != "", args)
 
 	select {
 	case srv.sem <- struct{}{}:

@@ -89,6 +89,28 @@ func (e *toolEntry) validate(args json.RawMessage) error {
 	return e.schema.Validate(v)
 }
 
+// withKey returns args with key in the tool's idempotency argument, when
+// the tool declares one (not "_meta") and args leave it unset; otherwise
+// args as they are.
+func (e *toolEntry) withKey(args json.RawMessage, key string) json.RawMessage {
+	if e.keyIn == "" || e.keyIn == "_meta" {
+		return args
+	}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(args, &obj) != nil || obj == nil {
+		return args
+	}
+	if v, ok := obj[e.keyIn]; ok && string(v) != "null" && string(v) != `""` {
+		return args
+	}
+	obj[e.keyIn], _ = json.Marshal(key)
+	out, err := json.Marshal(obj)
+	if err != nil {
+		return args
+	}
+	return out
+}
+
 // retrySafe reports whether a call may be sent again after its session
 // broke: the tool is read-only or idempotent, or the call carries an
 // idempotency key the tool honours.

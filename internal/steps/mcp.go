@@ -3,8 +3,6 @@ package steps
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -99,9 +97,12 @@ func NewMCP(cfg MCPConfig) *MCP {
 // MCP.InvalidArguments, MCP.CircuitOpen, MCP.ToolChanged,
 // MCP.UnknownTool, MCP.ResultTooLarge), or Steps.MalformedMessage.
 //
-// The call carries an idempotency key made of the execution, the step and
-// the arguments, the same on every attempt of the step, so that a tool
-// that honours keys does its work once however often the step is retried.
+// The call carries the step invocation's idempotency key (see
+// task.Message.IdempotencyKey: the same on every delivery of the message
+// and every retry of the step) in its _meta and, when the tool declares an
+// idempotency argument the arguments leave unset, in that argument, so
+// that a tool that honours keys does its work once however often the
+// message comes or the step is retried.
 func (h *MCP) Run(ctx context.Context, m Message) (Result, error) {
 	var spec MCPSpec
 	if err := json.Unmarshal(m.Spec, &spec); err != nil || spec.Server == "" || spec.Tool == "" {
@@ -126,7 +127,7 @@ func (h *MCP) Run(ctx context.Context, m Message) (Result, error) {
 	start := h.now()
 	res, err := h.cfg.Pool.Call(ctx, mcpclient.CallParams{
 		Server: spec.Server, Tool: spec.Tool, Arguments: args,
-		IdempotencyKey: idempotencyKey(m, args),
+		IdempotencyKey: m.IdempotencyKey(),
 	})
 	call := MCPCall{Step: m.Step.ID, StepAttempt: m.Step.Attempt, Server: spec.Server, Tool: spec.Tool, LatencyMS: h.now().Sub(start).Milliseconds()}
 	if res != nil {
@@ -149,17 +150,6 @@ func (h *MCP) record(ctx context.Context, m Message, call MCPCall) {
 	if err := h.cfg.Details.RecordDetail(ctx, Detail{ExecutionID: m.Execution.ID, Type: DetailMCPToolCalled, Data: call}); err != nil {
 		h.log.Warn("recording an mcp step's detail event", "step", m.Step.ID, "execution", m.Execution.ID, "error", err)
 	}
-}
-
-// idempotencyKey is the same for every attempt of the step on the same
-// arguments in the same execution.
-func idempotencyKey(m Message, args json.RawMessage) string {
-	var canon bytes.Buffer
-	if err := json.Compact(&canon, args); err != nil {
-		canon.Write(args)
-	}
-	sum := sha256.Sum256([]byte(m.Execution.ID + "\x00" + m.Step.ID + "\x00" + canon.String()))
-	return "aiflow-" + hex.EncodeToString(sum[:16])
 }
 
 // mcpFailure names a pool error for SendTaskFailure: the tool's own text

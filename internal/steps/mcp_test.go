@@ -3,6 +3,7 @@ package steps_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/aiflow/aiflow/internal/mcpclient/mcpclienttest"
 	"github.com/aiflow/aiflow/internal/steps"
 	"github.com/aiflow/aiflow/internal/steps/stepstest"
+	"github.com/aiflow/aiflow/internal/task"
 )
 
 // mcpPool serves the test MCP server in process as "test".
@@ -81,7 +83,7 @@ func TestMCPStepFailures(t *testing.T) {
 			&steps.Failure{Name: "MCP.ToolError", Cause: "order 1042 does not exist"}},
 		{"invalid arguments", map[string]any{"server": "test", "tool": "lookup"}, map[string]any{"arguments": map[string]any{"id": "seven"}}, nil},
 		{"unknown tool", map[string]any{"server": "test", "tool": "drop_tables"}, map[string]any{"arguments": map[string]any{}},
-			&steps.Failure{Name: "MCP.UnknownTool", Cause: `test/drop_tables: the server has no tool "drop_tables" (its tools: big, create_ticket, env, fail, hang, lookup, refund, reject)`}},
+			&steps.Failure{Name: "MCP.UnknownTool", Cause: `test/drop_tables: the server has no tool "drop_tables" (its tools: add_note, big, create_ticket, env, fail, hang, lookup, refund, reject)`}},
 		{"unknown server", map[string]any{"server": "billing", "tool": "x"}, nil,
 			&steps.Failure{Name: "MCP.UnknownTool", Cause: `billing/x: no MCP server "billing" is configured (servers: test)`}},
 		{"no tool in the spec", map[string]any{"server": "test"}, nil, nil},
@@ -122,10 +124,36 @@ func TestMCPStepIdempotencyKey(t *testing.T) {
 		return res.Output.(string)
 	}
 	first := run(0, 9)
-	require.Regexp(t, `^refunded order 9 \(key "aiflow-[0-9a-f]{32}"\)$`, first)
+	key := mcpMessage(t, 0, map[string]any{"server": "test", "tool": "refund"}, map[string]any{"arguments": map[string]any{"order_id": 9}}).IdempotencyKey()
+	require.Equal(t, fmt.Sprintf("refunded order 9 (key %q)", key), first, "the message's key reaches the server in _meta")
 	require.Equal(t, first, run(1, 9), "a retry of the step sends the same key")
 	require.NotEqual(t, first, run(0, 10), "other arguments, another key")
 	require.Equal(t, 3, srv.Calls("refund"))
+	require.Equal(t, 2, srv.Keys(key))
+
+	// A tool that takes its key in an argument gets it there too.
+	note := mcpMessage(t, 0, map[string]any{"server": "test", "tool": "add_note"}, map[string]any{"arguments": map[string]any{"note": "hi"}})
+	res, err := h.Run(t.Context(), note)
+	require.NoError(t, err)
+	require.Equal(t, fmt.Sprintf("noted (op_id %q, key %q)", note.IdempotencyKey(), note.IdempotencyKey()), res.Output)
+}
+
+// TestMCPStepRedeliveredCarriesOneKey: every delivery of one task message
+// carries the same key to the server.
+func TestMCPStepRedeliveredCarriesOneKey(t *testing.T) {
+	t.Parallel()
+	pool, srv := mcpPool(t, mcpclient.Options{})
+	cb := &stepstest.Callbacks{}
+	rt := newRuntime(t, cb, map[string]steps.Handler{"mcp": steps.NewMCP(steps.MCPConfig{Pool: pool})}, func(c *steps.RuntimeConfig) { c.HeartbeatInterval = -1 })
+	msg := body(t, "tok", "mcp", map[string]any{"server": "test", "tool": "create_ticket"}, map[string]any{"arguments": map[string]any{"subject": "broken"}})
+	m, err := task.Decode(msg)
+	require.NoError(t, err)
+	for range 2 {
+		resp, err := rt.Handle(t.Context(), event(msg))
+		require.NoError(t, err)
+		require.Empty(t, resp.BatchItemFailures)
+	}
+	require.Equal(t, 2, srv.Keys(m.IdempotencyKey()), "both deliveries carried the message's key")
 }
 
 func TestMCPStepThroughTheRuntime(t *testing.T) {
@@ -176,9 +204,9 @@ func TestMCPToolsForAgents(t *testing.T) {
 	for _, tool := range tools {
 		names = append(names, tool.Name)
 	}
-	require.Equal(t, []string{"test/big", "test/create_ticket", "test/env", "test/fail", "test/hang", "test/lookup", "test/refund", "test/reject"}, names)
-	require.Equal(t, "Look up a customer by id.", tools[5].Description)
-	require.Contains(t, string(tools[5].InputSchema), `"minimum":1`)
+	require.Equal(t, []string{"test/add_note", "test/big", "test/create_ticket", "test/env", "test/fail", "test/hang", "test/lookup", "test/refund", "test/reject"}, names)
+	require.Equal(t, "Look up a customer by id.", tools[6].Description)
+	require.Contains(t, string(tools[6].InputSchema), `"minimum":1`)
 
 	p := &stepstest.Provider{StreamFunc: stepstest.Replies(
 		toolUse(ai.ToolCall{ID: "c1", Name: "test__lookup", Arguments: json.RawMessage(`{"id": 5}`)},

@@ -111,7 +111,9 @@ func NewRuntime(cfg RuntimeConfig) (*Runtime, error) {
 // callback failed for a reason that may pass (the step runs again), and
 // those too malformed to name a task (they end in the dead-letter queue).
 // A callback for a task that is gone (TaskTimedOut, InvalidToken) is
-// dropped. Handle never returns an error, so the batch is never retried
+// dropped. Before its step runs, each message's task token is checked
+// (one SendTaskHeartbeat): a message whose token no task awaits, or whose
+// token belongs to another execution, is dropped with nothing run. Handle never returns an error, so the batch is never retried
 // whole.
 func (r *Runtime) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 	var (
@@ -162,6 +164,9 @@ func (r *Runtime) handleMessage(ctx context.Context, rec events.SQSMessage) erro
 		}
 		return r.fail(ctx, m.TaskToken, &Failure{Name: name, Cause: err.Error()})
 	}
+	if ok, err := r.authorize(ctx, m); !ok {
+		return err
+	}
 	token := m.TaskToken
 	h := r.handlers[m.Step.Kind]
 	if h == nil {
@@ -176,6 +181,24 @@ func (r *Runtime) handleMessage(ctx context.Context, rec events.SQSMessage) erro
 		return r.fail(ctx, token, failureOf(err))
 	}
 	return r.succeed(ctx, m, result)
+}
+
+// authorize reports whether m may run, by sfn.CheckTaskToken: one
+// SendTaskHeartbeat per message. A message that fails the check is
+// dropped (logged) with no effect and no callback: a forged token, another
+// execution's token, or the token of a task that closed. It returns an
+// error, with false, only when the check itself could not be made (the
+// message comes again).
+func (r *Runtime) authorize(ctx context.Context, m Message) (bool, error) {
+	err := sfn.CheckTaskToken(ctx, r.callbacks, m.TaskToken, m.Execution.ID)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, sfn.ErrTaskTokenRefused):
+		r.log.Warn("task message dropped before its step ran", "step", m.Step.ID, "execution", m.Execution.ID, "error", err)
+		return false, nil
+	}
+	return false, fmt.Errorf("step %s: %w", m.Step.ID, err)
 }
 
 // run calls the handler with a context that ends at the step's deadline,

@@ -93,6 +93,16 @@ type Options struct {
 
 // Desk is the support desk: the domain's reads and changes, with its rules,
 // on the `support` schema.
+//
+// Every change (CreateTicket, UpdateTicket, EscalateTicket, IssueRefund)
+// honours an idempotency key, its params' IdempotencyKey: the first call
+// with a caller's key changes and keeps its result under the key, in the
+// change's transaction (support.idempotency_keys); a later call with the
+// same key and request changes nothing and answers that result, even
+// while the first is still running (it waits for it); the same key with
+// another request is refused. A change that failed keeps nothing, so its
+// key may be tried again. A step redelivered or retried with its key so
+// has its effect once.
 type Desk struct {
 	db        *pgxpool.Pool
 	rules     Rules
@@ -469,6 +479,10 @@ type CreateTicketParams struct {
 	Category    string `json:"category,omitempty"`
 	OrderID     int64  `json:"order_id,omitempty"`
 	Channel     string `json:"channel,omitempty"`
+	// IdempotencyKey, when set, makes the change once per caller and key:
+	// a repeated key answers the first result (see Desk). The MCP server
+	// takes it from the call's _meta, never from the arguments.
+	IdempotencyKey string `json:"-"`
 }
 
 // TicketCreated is create_ticket's result.
@@ -541,7 +555,7 @@ func (d *Desk) CreateTicket(ctx context.Context, c Caller, p CreateTicketParams)
 		return TicketCreated{}, invalid("category %q is not one of refund, order_status, product_question, complaint, other", p.Category)
 	}
 	var out TicketCreated
-	err := d.inTx(ctx, func(tx pgx.Tx) error {
+	err := d.once(ctx, c, keyedChange{"create_ticket", p.IdempotencyKey, p}, &out, func(tx pgx.Tx) error {
 		var tier string
 		err := tx.QueryRow(ctx, `SELECT tier FROM support.customers WHERE id = $1`, p.CustomerID).Scan(&tier)
 		if errors.Is(err, pgx.ErrNoRows) || (err == nil && !c.mayActFor(p.CustomerID)) {
@@ -590,6 +604,10 @@ type UpdateTicketParams struct {
 	Status       string `json:"status,omitempty"`
 	InternalNote string `json:"internal_note,omitempty"`
 	PublicReply  string `json:"public_reply,omitempty"`
+	// IdempotencyKey, when set, makes the change once per caller and key:
+	// a repeated key answers the first result (see Desk). The MCP server
+	// takes it from the call's _meta, never from the arguments.
+	IdempotencyKey string `json:"-"`
 }
 
 // TicketUpdated is update_ticket's result.
@@ -640,7 +658,7 @@ func (d *Desk) UpdateTicket(ctx context.Context, c Caller, p UpdateTicketParams)
 		}
 	}
 	var out TicketUpdated
-	err := d.inTx(ctx, func(tx pgx.Tx) error {
+	err := d.once(ctx, c, keyedChange{"update_ticket", p.IdempotencyKey, p}, &out, func(tx pgx.Tx) error {
 		t, err := d.lockTicket(ctx, tx, c, p.TicketID)
 		if err != nil {
 			return err
@@ -683,6 +701,10 @@ type EscalateTicketParams struct {
 	TicketID int64  `json:"ticket_id"`
 	Urgency  string `json:"urgency"`
 	Reason   string `json:"reason"`
+	// IdempotencyKey, when set, makes the change once per caller and key:
+	// a repeated key answers the first result (see Desk). The MCP server
+	// takes it from the call's _meta, never from the arguments.
+	IdempotencyKey string `json:"-"`
 }
 
 // TicketEscalated is escalate_ticket's result.
@@ -709,7 +731,7 @@ func (d *Desk) EscalateTicket(ctx context.Context, c Caller, p EscalateTicketPar
 		return TicketEscalated{}, err
 	}
 	var out TicketEscalated
-	err := d.inTx(ctx, func(tx pgx.Tx) error {
+	err := d.once(ctx, c, keyedChange{"escalate_ticket", p.IdempotencyKey, p}, &out, func(tx pgx.Tx) error {
 		t, err := d.lockTicket(ctx, tx, c, p.TicketID)
 		if err != nil {
 			return err
@@ -752,6 +774,10 @@ type IssueRefundParams struct {
 	Reason            string  `json:"reason"`
 	RequestID         string  `json:"request_id,omitempty"`
 	ApprovalReference string  `json:"approval_reference,omitempty"`
+	// IdempotencyKey, when set, makes the change once per caller and key:
+	// a repeated key answers the first result (see Desk). The MCP server
+	// takes it from the call's _meta, never from the arguments.
+	IdempotencyKey string `json:"-"`
 }
 
 // Refund is issue_refund's result.
@@ -791,7 +817,7 @@ func (d *Desk) IssueRefund(ctx context.Context, c Caller, p IssueRefundParams) (
 		}
 	}
 	var out Refund
-	err = d.inTx(ctx, func(tx pgx.Tx) error {
+	err = d.once(ctx, c, keyedChange{"issue_refund", p.IdempotencyKey, p}, &out, func(tx pgx.Tx) error {
 		o, err := d.loadOrder(ctx, tx, c, p.OrderID, p.CustomerID, true)
 		if err != nil {
 			return err

@@ -8,7 +8,8 @@
 // was paid minus what was refunded, once per request id, above a threshold
 // only with an approval reference; a caller scoped to one customer sees and
 // changes only that customer's data; every change is one transaction with
-// an audit row.
+// an audit row; every change honours an idempotency key (the call's _meta,
+// and a refund's request_id), so a repeated call changes nothing twice.
 //
 // NewServer puts the tools on an MCP server; NewHTTPHandler serves it over
 // Streamable HTTP behind Origin and bearer-token checks, and

@@ -85,6 +85,9 @@ func NewServer(d *Desk, opts ServerOptions) (*mcp.Server, error) {
 	}
 	h := &toolHandlers{desk: d, opts: opts}
 	readOnly := &mcp.ToolAnnotations{ReadOnlyHint: true, IdempotentHint: true, OpenWorldHint: new(false)}
+	// Every change honours an idempotency key in the call's _meta (see
+	// Desk); a refund's request_id is one too, which a client fills.
+	keyedInMeta := mcp.Meta{mcpclient.IdempotencyMetaKey: "_meta"}
 	adds := map[string]func(*mcp.Tool){
 		"find_customer": func(t *mcp.Tool) {
 			t.Annotations = readOnly
@@ -106,26 +109,31 @@ func NewServer(d *Desk, opts ServerOptions) (*mcp.Server, error) {
 		},
 		"create_ticket": func(t *mcp.Tool) {
 			t.Annotations = &mcp.ToolAnnotations{DestructiveHint: new(false), OpenWorldHint: new(false)}
+			t.Meta = keyedInMeta
 			mcp.AddTool(s, t, tool(h, func(ctx context.Context, c Caller, in CreateTicketParams) (TicketCreated, error) {
 				return d.CreateTicket(ctx, c, in)
 			}))
 		},
 		"update_ticket": func(t *mcp.Tool) {
 			t.Annotations = &mcp.ToolAnnotations{DestructiveHint: new(false), OpenWorldHint: new(false)}
+			t.Meta = keyedInMeta
 			mcp.AddTool(s, t, tool(h, func(ctx context.Context, c Caller, in UpdateTicketParams) (TicketUpdated, error) {
 				return d.UpdateTicket(ctx, c, in)
 			}))
 		},
 		"escalate_ticket": func(t *mcp.Tool) {
 			t.Annotations = &mcp.ToolAnnotations{DestructiveHint: new(false), OpenWorldHint: new(false)}
+			t.Meta = keyedInMeta
 			mcp.AddTool(s, t, tool(h, func(ctx context.Context, c Caller, in EscalateTicketParams) (TicketEscalated, error) {
 				return d.EscalateTicket(ctx, c, in)
 			}))
 		},
 		"issue_refund": func(t *mcp.Tool) {
 			// Destructive, and idempotent only with a request_id, which a
-			// client may send to make its retries safe.
+			// client may send to make its retries safe; aiflow's client
+			// fills it with the call's idempotency key, as declared here.
 			t.Annotations = &mcp.ToolAnnotations{DestructiveHint: new(true), OpenWorldHint: new(true)}
+			t.Meta = mcp.Meta{mcpclient.IdempotencyMetaKey: "request_id"}
 			mcp.AddTool(s, t, tool(h, func(ctx context.Context, c Caller, in IssueRefundParams) (Refund, error) {
 				return d.IssueRefund(ctx, c, in)
 			}))
@@ -163,10 +171,22 @@ func (h *toolHandlers) caller(req *mcp.CallToolRequest) Caller {
 	return c
 }
 
+// idempotencyKey is the key in the call's _meta, or "".
+func idempotencyKey(req *mcp.CallToolRequest) string {
+	if req.Params == nil {
+		return ""
+	}
+	key, _ := req.Params.Meta[mcpclient.IdempotencyMetaKey].(string)
+	return key
+}
+
 // tool adapts a Desk method to an MCP typed tool handler, turning its
 // errors into tool error results.
 func tool[In, Out any](h *toolHandlers, f func(context.Context, Caller, In) (Out, error)) mcp.ToolHandlerFor[In, Out] {
 	return func(ctx context.Context, req *mcp.CallToolRequest, in In) (*mcp.CallToolResult, Out, error) {
+		if k, ok := any(&in).(keyed); ok {
+			k.setIdempotencyKey(idempotencyKey(req))
+		}
 		out, err := f(ctx, h.caller(req), in)
 		if err == nil {
 			return nil, out, nil

@@ -41,6 +41,9 @@
 package task
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -102,6 +105,42 @@ type Step struct {
 func (s Step) Entered() (time.Time, bool) {
 	t, err := time.Parse(time.RFC3339Nano, s.EnteredTime)
 	return t, err == nil
+}
+
+// IdempotencyKey returns the key of the step invocation m asks for, which
+// every effect the step has outside aiflow carries (an MCP call's _meta
+// and its tool's idempotency argument, a service call's Idempotency-Key
+// header), so that a tool that honours keys does its work once.
+//
+// It is derived from what stays the same across every delivery of one
+// invocation and differs between invocations whose effects should both
+// happen: the execution, the step, the time its state was entered, and
+// the data the state machine rendered for it. So
+//
+//   - an SQS redelivery of the message (the same body) has the same key;
+//   - a retry of the step by its state's Retry has the same key too (the
+//     state is not entered again, and the attempt is left out), so a call
+//     whose result was lost, say to a timeout, is answered with the first
+//     result instead of being made twice, while a call that failed left
+//     nothing under its key and is made anew;
+//   - the same step entered again (a loop, an iteration of a map over
+//     other items) has another key.
+//
+// The key is "aiflow-" and 32 hex digits: printable, and short enough for
+// any header or column.
+func (m Message) IdempotencyKey() string {
+	var data bytes.Buffer
+	if err := json.Compact(&data, m.Data); err != nil {
+		data.Reset()
+		data.Write(m.Data)
+	}
+	h := sha256.New()
+	for _, part := range []string{m.Execution.ID, m.Step.ID, m.Step.EnteredTime} {
+		h.Write([]byte(part))
+		h.Write([]byte{0})
+	}
+	h.Write(data.Bytes())
+	return "aiflow-" + hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 // Decode reads a message body. It returns an error when the body is not

@@ -179,3 +179,49 @@ func ExampleDecode() {
 	// tok classify ai {"prompt":"Hello"} <nil>
 	// tok true
 }
+
+// TestIdempotencyKey: the key is the same for every delivery and retry of
+// one invocation, and differs between invocations.
+func TestIdempotencyKey(t *testing.T) {
+	t.Parallel()
+	decode := func(edit func(m map[string]any)) task.Message {
+		t.Helper()
+		var raw map[string]any
+		require.NoError(t, json.Unmarshal([]byte(validBody), &raw))
+		if edit != nil {
+			edit(raw)
+		}
+		b, err := json.Marshal(raw)
+		require.NoError(t, err)
+		m, err := task.Decode(string(b))
+		require.NoError(t, err)
+		return m
+	}
+	step := func(field string, v any) func(map[string]any) {
+		return func(m map[string]any) { m["step"].(map[string]any)[field] = v }
+	}
+	key := decode(nil).IdempotencyKey()
+	require.Regexp(t, `^aiflow-[0-9a-f]{32}$`, key)
+	m, err := task.Decode(validBody)
+	require.NoError(t, err)
+	require.Equal(t, key, m.IdempotencyKey(), "a redelivery")
+
+	for name, edit := range map[string]func(map[string]any){
+		"another token":          func(m map[string]any) { m["taskToken"] = "other" },
+		"a retry of the step":    step("attempt", 3),
+		"the data spaced out":    func(m map[string]any) { m["data"] = json.RawMessage(`{ "prompt" : "Hello" }`) },
+		"another spec (a retry)": func(m map[string]any) { m["spec"] = map[string]any{} },
+	} {
+		require.Equal(t, key, decode(edit).IdempotencyKey(), name)
+	}
+	for name, edit := range map[string]func(map[string]any){
+		"another execution": func(m map[string]any) {
+			m["execution"].(map[string]any)["id"] = "arn:aws:states:eu-west-1:123456789012:execution:wf:run-2"
+		},
+		"another step":         step("id", "reply"),
+		"the state re-entered": step("enteredTime", "2026-01-02T03:05:00Z"),
+		"other data":           func(m map[string]any) { m["data"] = map[string]any{"prompt": "Bye"} },
+	} {
+		require.NotEqual(t, key, decode(edit).IdempotencyKey(), name)
+	}
+}

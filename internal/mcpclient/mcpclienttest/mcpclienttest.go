@@ -41,6 +41,9 @@ type Options struct {
 //   - refund {order_id}: honours an idempotency key in _meta
 //     (mcpclient.IdempotencyMetaKey): a repeated key answers the first
 //     result;
+//   - add_note {note, op_id?}: takes its idempotency key in its
+//     op_id argument; answers the op_id and the _meta key it
+//     got;
 //   - fail {}: answers isError with "order 1042 does not exist";
 //   - reject {}: answers the JSON-RPC error -32602;
 //   - hang {}: answers only when its call is cancelled;
@@ -95,6 +98,12 @@ func (s *Server) addTools() {
 		Meta:        mcp.Meta{mcpclient.IdempotencyMetaKey: "_meta"},
 		InputSchema: schema(`{"type":"object","required":["order_id"],"properties":{"order_id":{"type":"integer"},"block":{"type":"boolean"}}}`),
 	}, s.refund)
+	s.MCP.AddTool(&mcp.Tool{
+		Name:        "add_note",
+		Description: "Add a note, once per op_id.",
+		Meta:        mcp.Meta{mcpclient.IdempotencyMetaKey: "op_id"},
+		InputSchema: schema(`{"type":"object","required":["note"],"additionalProperties":false,"properties":{"note":{"type":"string"},"op_id":{"type":"string"}}}`),
+	}, s.addNote)
 	s.MCP.AddTool(&mcp.Tool{Name: "fail", Description: "Always fails.", InputSchema: schema(`{"type":"object"}`)},
 		func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 			s.count("fail")
@@ -188,6 +197,7 @@ func (s *Server) lookup(ctx context.Context, req *mcp.CallToolRequest) (*mcp.Cal
 }
 
 func (s *Server) createTicket(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	s.noteKey(req)
 	if _, err := s.begin(ctx, "create_ticket", req.Params.Arguments); err != nil {
 		return nil, err
 	}
@@ -198,13 +208,31 @@ func (s *Server) createTicket(ctx context.Context, req *mcp.CallToolRequest) (*m
 	return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: fmt.Sprintf(`{"ticket_id": %d}`, n)}}}, nil
 }
 
-func (s *Server) refund(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+// noteKey counts the call's idempotency key (see Keys) and returns it.
+func (s *Server) noteKey(req *mcp.CallToolRequest) string {
 	key, _ := req.Params.Meta[mcpclient.IdempotencyMetaKey].(string)
 	s.mu.Lock()
 	if key != "" {
 		s.keys[key]++
 	}
 	s.mu.Unlock()
+	return key
+}
+
+func (s *Server) addNote(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	key := s.noteKey(req)
+	s.count("add_note")
+	var a struct {
+		OpID string `json:"op_id"`
+	}
+	if err := json.Unmarshal(req.Params.Arguments, &a); err != nil {
+		return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: err.Error()}
+	}
+	return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: fmt.Sprintf("noted (op_id %q, key %q)", a.OpID, key)}}}, nil
+}
+
+func (s *Server) refund(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	key := s.noteKey(req)
 	a, err := s.begin(ctx, "refund", req.Params.Arguments)
 	if err != nil {
 		return nil, err
@@ -220,7 +248,8 @@ func (s *Server) Calls(tool string) int {
 	return s.calls[tool]
 }
 
-// Keys returns how many calls carried the idempotency key.
+// Keys returns how many calls of create_ticket, add_note and refund
+// carried the idempotency key in their _meta.
 func (s *Server) Keys(key string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
