@@ -156,3 +156,27 @@ func TestGenerate(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, got, 3)
 }
+
+// TestSecretString: the current value by name, ARN and partial ARN, as
+// GetSecretValue finds it; a secret without a value or of no name is not
+// found.
+func TestSecretString(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	fixed := "sk-ant-fixed"
+	_, err := b.svc.Ensure(b.ctx, []secretsapi.Declared{{Name: "anthropic-api-key", SecretString: &fixed}, {Name: "filled-later"}})
+	require.NoError(t, err)
+	desc, err := b.client.DescribeSecret(b.ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("anthropic-api-key")})
+	require.NoError(t, err)
+	arn := aws.ToString(desc.ARN)
+	for _, id := range []string{"anthropic-api-key", arn, arn[:len(arn)-7]} {
+		v, err := b.svc.SecretString(b.ctx, id)
+		require.NoError(t, err, id)
+		require.Equal(t, fixed, v, id)
+	}
+	for _, id := range []string{"filled-later", "nope"} {
+		_, err := b.svc.SecretString(b.ctx, id)
+		require.ErrorIs(t, err, secretsapi.ErrNotFound, id)
+		require.NotContains(t, err.Error(), fixed)
+	}
+}

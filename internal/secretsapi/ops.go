@@ -97,6 +97,27 @@ func (s *Service) resolve(ctx context.Context, id string) (Secret, error) {
 	return sec, s.storeError(id, err)
 }
 
+// SecretString returns the current string value (stage AWSCURRENT) of the
+// secret id names, as GetSecretValue resolves it (a name, an ARN or a
+// partial ARN): the value a CloudFormation dynamic reference reads. Its
+// errors name the secret, never its value: ErrNotFound's class when there
+// is no such secret or no current string value.
+func (s *Service) SecretString(ctx context.Context, id string) (string, error) {
+	sec, err := s.resolve(ctx, id)
+	var apiErr *apiError
+	if errors.As(err, &apiErr) && apiErr.Code == CodeResourceNotFound {
+		return "", fmt.Errorf("the secret %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return "", err
+	}
+	v, ok := sec.version("", StageCurrent)
+	if !ok || v.SecretString == nil {
+		return "", fmt.Errorf("the secret %s has no current string value: %w", sec.Name, ErrNotFound)
+	}
+	return *v.SecretString, nil
+}
+
 // storeError translates a Store's error about the secret id.
 func (s *Service) storeError(id string, err error) error {
 	switch {

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/aiflow/aiflow/internal/lambdaemu"
 	"github.com/aiflow/aiflow/internal/sfn"
 	"github.com/aiflow/aiflow/internal/stackmodel"
@@ -186,21 +187,14 @@ func (fs *functionSet) Invoke(ctx context.Context, p sfn.InvokeParams) (sfn.Invo
 	return out, nil
 }
 
-// functionName reads a function's name and qualifier out of a name, an
-// ARN (arn:aws:lambda:region:account:function:name[:qualifier]) or a
-// partial ARN (account:function:name[:qualifier]).
+// functionName reads a function's name (as the engine reads it) and
+// qualifier out of a name, an ARN or a partial ARN.
 func functionName(s string) (name, qualifier string) {
-	parts := strings.Split(s, ":")
-	for i, p := range parts {
-		if p == "function" && i+1 < len(parts) {
-			parts = parts[i+1:]
-			break
-		}
+	name = engine.FunctionBaseName(s)
+	if i := strings.LastIndex(s, name+":"); i >= 0 {
+		qualifier = s[i+len(name)+1:]
 	}
-	if len(parts) > 1 {
-		return parts[0], parts[1]
-	}
-	return parts[0], ""
+	return name, qualifier
 }
 
 // close stops every instance of every function.

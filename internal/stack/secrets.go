@@ -62,40 +62,26 @@ func (s *Stack) startSecrets(ctx context.Context, declared []stackmodel.Secret, 
 // secretValue returns the current value of the secret id (a name or an
 // ARN), or of its JSON key when key is set: a dynamic reference's value.
 func (s *Stack) secretValue(ctx context.Context, id, key string) (string, error) {
-	all, err := s.secretStore.List(ctx)
+	v, err := s.secrets.SecretString(ctx, id)
 	if err != nil {
-		return "", fmt.Errorf("listing the stack's secrets: %w", err)
+		return "", fmt.Errorf("reading the secret %s (a dynamic reference names it): %w", id, err)
 	}
-	for _, sec := range all {
-		if sec.Name != id && sec.ARN != id {
-			continue
-		}
-		for _, v := range sec.Versions {
-			for _, st := range v.Stages {
-				if st != secretsapi.StageCurrent || v.SecretString == nil {
-					continue
-				}
-				if key == "" {
-					return *v.SecretString, nil
-				}
-				var fields map[string]any
-				if err := json.Unmarshal([]byte(*v.SecretString), &fields); err != nil {
-					return "", fmt.Errorf("the secret %s is not a JSON object, so it has no key %s", sec.Name, key)
-				}
-				f, ok := fields[key]
-				if !ok {
-					return "", fmt.Errorf("the secret %s has no key %s", sec.Name, key)
-				}
-				if str, ok := f.(string); ok {
-					return str, nil
-				}
-				raw, _ := json.Marshal(f)
-				return string(raw), nil
-			}
-		}
-		return "", fmt.Errorf("the secret %s has no current string value", sec.Name)
+	if key == "" {
+		return v, nil
 	}
-	return "", fmt.Errorf("no secret %s in the stack (a dynamic reference names a secret the template does not declare)", id)
+	var fields map[string]any
+	if err := json.Unmarshal([]byte(v), &fields); err != nil {
+		return "", fmt.Errorf("the secret %s is not a JSON object, so it has no key %s", id, key)
+	}
+	f, ok := fields[key]
+	if !ok {
+		return "", fmt.Errorf("the secret %s has no key %s", id, key)
+	}
+	if str, ok := f.(string); ok {
+		return str, nil
+	}
+	raw, _ := json.Marshal(f)
+	return string(raw), nil
 }
 
 // resolveDynamic replaces the dynamic references to Secrets Manager in v
