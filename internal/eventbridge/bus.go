@@ -99,6 +99,9 @@ type BusParams struct {
 	Logger *slog.Logger
 	// Region and AccountID fill the events put without them.
 	Region, AccountID string
+	// FireSchedulesAtStart delivers each scheduled rule's first Scheduled
+	// Event when the Bus starts, instead of one rate later.
+	FireSchedulesAtStart bool
 }
 
 // Bus is the stack's default event bus: it matches events against the
@@ -124,7 +127,8 @@ type Bus struct {
 
 type rule struct {
 	src     stackmodel.Rule
-	pattern *Pattern
+	pattern *Pattern      // nil for a scheduled rule
+	every   time.Duration // a scheduled rule's rate; 0 for a pattern rule
 	targets []*target
 }
 
@@ -136,7 +140,7 @@ type target struct {
 }
 
 // NewBus returns a Bus for the rules. It returns an error naming the rule
-// and target for what this bus does not run: a scheduled rule, a rule of
+// and target for what this bus does not run: a cron schedule, a rule of
 // another bus than the default one, a target that is not a function of
 // the stack, an InputPath beyond simple field and index steps, and for a
 // pattern CompilePattern refuses or a retry policy out of EventBridge's
@@ -167,24 +171,33 @@ func NewBus(p BusParams) (*Bus, error) {
 		b.rules = append(b.rules, r)
 	}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
+	b.startSchedules(p.FireSchedulesAtStart)
 	return b, nil
 }
 
 func (b *Bus) compileRule(src stackmodel.Rule) (*rule, error) {
-	if src.ScheduleExpression != "" {
-		return nil, fmt.Errorf("it is scheduled (%s); this bus runs event pattern rules only", src.ScheduleExpression)
-	}
 	if src.EventBusName != "" && src.EventBusName != "default" {
 		return nil, fmt.Errorf("it is on event bus %q; this bus runs the rules of the default bus only", src.EventBusName)
 	}
-	if src.EventPattern == nil {
+	r := &rule{src: src}
+	switch {
+	case src.ScheduleExpression != "" && src.EventPattern != nil:
+		return nil, errors.New("it has both a ScheduleExpression and an EventPattern; a rule has one of the two")
+	case src.ScheduleExpression != "":
+		every, err := ParseRate(src.ScheduleExpression)
+		if err != nil {
+			return nil, fmt.Errorf("ScheduleExpression: %w", err)
+		}
+		r.every = every
+	case src.EventPattern == nil:
 		return nil, errors.New("it has no EventPattern")
+	default:
+		pat, err := CompilePattern(src.EventPattern)
+		if err != nil {
+			return nil, fmt.Errorf("EventPattern: %w", err)
+		}
+		r.pattern = pat
 	}
-	pat, err := CompilePattern(src.EventPattern)
-	if err != nil {
-		return nil, fmt.Errorf("EventPattern: %w", err)
-	}
-	r := &rule{src: src, pattern: pat}
 	for _, ts := range src.Targets {
 		t := &target{rule: r, src: ts}
 		at := "target " + ts.ID
@@ -299,11 +312,21 @@ func (b *Bus) dispatch(ctx context.Context, ev Event, wait bool) ([]chan error, 
 	accepted := b.clock.Now()
 	var results []chan error
 	for _, r := range b.rules {
-		if !r.src.Enabled || !r.pattern.Match(m) {
+		if !r.src.Enabled || r.pattern == nil || !r.pattern.Match(m) {
 			continue
 		}
+		results = append(results, b.deliverLocked(ctx, r, ev.ID, body, m, accepted, wait)...)
+	}
+	return results, nil
+}
+
+// deliverLocked starts the deliveries of an event to the targets of rule
+// r; b.mu is held.
+func (b *Bus) deliverLocked(ctx context.Context, r *rule, id string, body []byte, m map[string]any, accepted time.Time, wait bool) []chan error {
+	var results []chan error
+	{
 		for _, t := range r.targets {
-			d := &delivery{bus: b, t: t, id: ev.ID, body: body, event: m, accepted: accepted}
+			d := &delivery{bus: b, t: t, id: id, body: body, event: m, accepted: accepted}
 			dctx, cancel := b.ctx, context.CancelFunc(func() {})
 			var ch chan error
 			if wait {
@@ -327,7 +350,7 @@ func (b *Bus) dispatch(ctx context.Context, ev Event, wait bool) ([]chan error, 
 			}()
 		}
 	}
-	return results, nil
+	return results
 }
 
 // Close stops retrying, interrupts the deliveries under way and waits for

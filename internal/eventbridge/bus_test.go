@@ -401,8 +401,9 @@ func TestNewBusRefusals(t *testing.T) {
 		mutate func(*stackmodel.Rule)
 		want   string
 	}{
-		{"schedule", func(r *stackmodel.Rule) { r.ScheduleExpression, r.EventPattern = "rate(5 minutes)", nil },
-			"rule ExecutionStatusChangeRule: it is scheduled (rate(5 minutes)); this bus runs event pattern rules only"},
+		{"cron", func(r *stackmodel.Rule) { r.ScheduleExpression, r.EventPattern = "cron(0 12 * * ? *)", nil },
+			`rule ExecutionStatusChangeRule: ScheduleExpression: "cron(0 12 * * ? *)": this bus runs rate(...) schedules, not cron(...) ones`},
+		{"schedule and pattern", func(r *stackmodel.Rule) { r.ScheduleExpression = "rate(5 minutes)" }, "both a ScheduleExpression and an EventPattern"},
 		{"other bus", func(r *stackmodel.Rule) { r.EventBusName = "orders" }, `it is on event bus "orders"`},
 		{"no pattern", func(r *stackmodel.Rule) { r.EventPattern = nil }, "it has no EventPattern"},
 		{"bad pattern", func(r *stackmodel.Rule) {
@@ -431,4 +432,67 @@ func TestNewBusRefusals(t *testing.T) {
 	require.ErrorContains(t, err, "has the dead-letter queue RecorderDeadLetterQueue but BusParams.SendToQueue is nil")
 	_, err = eventbridge.NewBus(eventbridge.BusParams{})
 	require.ErrorContains(t, err, "BusParams.Invoke is required")
+}
+
+func TestParseRate(t *testing.T) {
+	t.Parallel()
+	for expr, want := range map[string]time.Duration{
+		"rate(1 minute)": time.Minute, "rate(5 minutes)": 5 * time.Minute, "rate(1 hour)": time.Hour,
+		"rate(2 hours)": 2 * time.Hour, "rate(1 day)": 24 * time.Hour, "rate(7 days)": 7 * 24 * time.Hour,
+	} {
+		got, err := eventbridge.ParseRate(expr)
+		require.NoError(t, err, expr)
+		require.Equal(t, want, got, expr)
+	}
+	for expr, why := range map[string]string{
+		"rate(1 minutes)": "is not minute(s), hour(s) or day(s)", "rate(5 minute)": "takes a plural unit",
+		"rate(0 minutes)": "is not a positive whole number", "rate(1.5 hours)": "is not a positive whole number",
+		"rate(5 weeks)": "is not minute(s), hour(s) or day(s)", "rate(5minutes)": "is not a rate expression",
+		"every 5 minutes": "is not a rate expression", "cron(0/5 * * * ? *)": "not cron(...) ones",
+	} {
+		_, err := eventbridge.ParseRate(expr)
+		require.ErrorContains(t, err, why, expr)
+	}
+}
+
+// TestBusSchedules delivers a scheduled rule's Scheduled Events at its
+// rate, the first at once with FireSchedulesAtStart, and stops at Close.
+func TestBusSchedules(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		fn := &fakeFunction{}
+		scheduled := stackmodel.Rule{LogicalID: "HealthCheckFunctionChecks", Name: "aiflow-HealthCheckFunctionChecks",
+			ARN: "arn:aws:events:us-east-1:123456789012:rule/aiflow-HealthCheckFunctionChecks", EventBusName: "default", Enabled: true,
+			ScheduleExpression: "rate(1 minute)",
+			Targets: []stackmodel.RuleTarget{{ID: "checks", ARN: targetARN, Function: "HealthCheckFunction", MaximumRetryAttempts: 185, MaximumEventAge: 24 * time.Hour}}}
+		bus, err := eventbridge.NewBus(eventbridge.BusParams{Rules: []stackmodel.Rule{scheduled, statusRule(nil)}, Invoke: fn.invoke,
+			SendToQueue: (&fakeQueue{}).send, Region: "us-east-1", AccountID: "123456789012", FireSchedulesAtStart: true})
+		require.NoError(t, err)
+		synctest.Wait()
+		require.Len(t, fn.Calls(), 1, "the first event at once")
+		time.Sleep(time.Minute - time.Second)
+		synctest.Wait()
+		require.Len(t, fn.Calls(), 1)
+		time.Sleep(time.Second)
+		synctest.Wait()
+		require.Len(t, fn.Calls(), 2, "then one a minute")
+
+		var ev events.EventBridgeEvent
+		require.NoError(t, json.Unmarshal(fn.Calls()[1].payload, &ev))
+		require.Equal(t, "Scheduled Event", ev.DetailType)
+		require.Equal(t, "aws.events", ev.Source)
+		require.Equal(t, []string{scheduled.ARN}, ev.Resources)
+		require.JSONEq(t, `{}`, string(ev.Detail))
+		require.Equal(t, "HealthCheckFunction", fn.Calls()[1].function)
+
+		// A status change goes to the pattern rule only.
+		require.NoError(t, bus.Deliver(t.Context(), statusChange("e1", "aiflow-a", "RUNNING")))
+		require.Len(t, fn.Calls(), 3)
+		require.Equal(t, "RecorderFunction", fn.Calls()[2].function)
+
+		require.NoError(t, bus.Close(t.Context()))
+		time.Sleep(5 * time.Minute)
+		synctest.Wait()
+		require.Len(t, fn.Calls(), 3, "no event after Close")
+	})
 }

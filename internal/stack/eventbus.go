@@ -41,6 +41,10 @@ func (s *Stack) startEventBus(ctx context.Context) error {
 			return err
 		},
 		Logger: s.logger, Region: s.p.Region, AccountID: s.p.AccountID,
+		// A scheduled rule's first event comes at once, not one rate after
+		// the start: the health checker's first round runs as the stack
+		// starts, so registered instances need not wait a minute.
+		FireSchedulesAtStart: true,
 	})
 	if err != nil {
 		return fmt.Errorf("making the EventBridge rules: %w", err)

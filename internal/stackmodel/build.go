@@ -181,7 +181,7 @@ func (b *builder) function(id string, res Resource) error {
 				return err
 			}
 			f.HTTPEvents = append(f.HTTPEvents, e)
-		case "EventBridgeRule", "CloudWatchEvent":
+		case "EventBridgeRule", "CloudWatchEvent", "Schedule":
 			if err := b.ruleEvent(f, name, props, ep); err != nil {
 				return err
 			}
@@ -551,6 +551,14 @@ func (b *builder) ruleEvent(f Function, name string, p map[string]any, at string
 			return err
 		}
 		ru.Enabled = state == "ENABLED"
+	}
+	if v, ok := p["Enabled"]; ok {
+		// A Schedule event's switch (SAM's Enabled, or State as above).
+		enabled, isBool := v.(bool)
+		if !isBool {
+			return &Error{Path: at + ".Enabled", Err: fmt.Errorf("a boolean, not %s", describe(v))}
+		}
+		ru.Enabled = enabled
 	}
 	t := RuleTarget{ID: id + "LambdaTarget", ARN: f.ARN, Function: f.LogicalID, MaximumRetryAttempts: 185, MaximumEventAge: 24 * time.Hour}
 	r := newProps(p, at)

@@ -407,6 +407,9 @@ Resources:
         Poll:
           Type: Kinesis
           Properties: {Stream: arn}
+        Checks:
+          Type: Schedule
+          Properties: {Schedule: rate(1 minute), Enabled: false}
 `))
 	require.NoError(t, err)
 	s, err := Resolve(Params{Template: tmpl})
@@ -421,10 +424,16 @@ Resources:
 	require.Equal(t, "ServerlessHttpApi", s.HTTPAPIs[1].LogicalID)
 	require.Equal(t, "https://"+s.HTTPAPIs[1].ID+".execute-api.us-east-1.amazonaws.com", s.HTTPAPIs[1].Endpoint)
 	require.NotEqual(t, s.HTTPAPIs[0].ID, s.HTTPAPIs[1].ID)
-	require.Equal(t, "arn:aws:events:us-east-1:123456789012:rule/aiflow-FnNightly", s.Rules[0].ARN)
+	require.Equal(t, "arn:aws:events:us-east-1:123456789012:rule/aiflow-FnNightly", s.Rules[1].ARN)
 	require.Equal(t, "$default", s.HTTPAPIs[1].Routes[0].Path)
 	require.Equal(t, "ANY", s.HTTPAPIs[1].Routes[0].Method)
-	require.Len(t, s.Rules, 1)
+	require.Len(t, s.Rules, 2)
+	require.Equal(t, "FnChecks", s.Rules[0].LogicalID, "a Schedule event is a rule too")
+	require.Equal(t, "rate(1 minute)", s.Rules[0].ScheduleExpression)
+	require.False(t, s.Rules[0].Enabled)
+	require.Nil(t, s.Rules[0].EventPattern)
+	require.Equal(t, "Fn", s.Rules[0].Targets[0].Function)
+	s.Rules = s.Rules[1:]
 	require.Equal(t, "FnNightly", s.Rules[0].LogicalID)
 	require.Equal(t, map[string]any{"source": []any{"aiflow"}}, s.Rules[0].EventPattern)
 	require.Equal(t, "Fn", s.Rules[0].Targets[0].Function)
