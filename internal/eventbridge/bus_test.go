@@ -464,7 +464,7 @@ func TestBusSchedules(t *testing.T) {
 		scheduled := stackmodel.Rule{LogicalID: "HealthCheckFunctionChecks", Name: "aiflow-HealthCheckFunctionChecks",
 			ARN: "arn:aws:events:us-east-1:123456789012:rule/aiflow-HealthCheckFunctionChecks", EventBusName: "default", Enabled: true,
 			ScheduleExpression: "rate(1 minute)",
-			Targets: []stackmodel.RuleTarget{{ID: "checks", ARN: targetARN, Function: "HealthCheckFunction", MaximumRetryAttempts: 185, MaximumEventAge: 24 * time.Hour}}}
+			Targets:            []stackmodel.RuleTarget{{ID: "checks", ARN: targetARN, Function: "HealthCheckFunction", MaximumRetryAttempts: 185, MaximumEventAge: 24 * time.Hour}}}
 		bus, err := eventbridge.NewBus(eventbridge.BusParams{Rules: []stackmodel.Rule{scheduled, statusRule(nil)}, Invoke: fn.invoke,
 			SendToQueue: (&fakeQueue{}).send, Region: "us-east-1", AccountID: "123456789012", FireSchedulesAtStart: true})
 		require.NoError(t, err)
