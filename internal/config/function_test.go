@@ -176,3 +176,21 @@ func TestLoadMCPServer(t *testing.T) {
 	require.NotContains(t, err.Error(), "tiny-secret")
 	require.NotContains(t, err.Error(), "hunter2")
 }
+
+func TestLoadHealthCheck(t *testing.T) {
+	t.Parallel()
+	cfg, err := LoadHealthCheck(env(map[string]string{"DATABASE_URL": "postgres://aiflow_registry:secret@db/aiflow", "AIFLOW_HEALTHCHECK_RUN_FOR": "30s"}))
+	require.NoError(t, err)
+	require.Equal(t, 30*time.Second, cfg.RunFor)
+	require.NotContains(t, fmt.Sprint(cfg.LogValue()), "secret")
+
+	cfg, err = LoadHealthCheck(env(map[string]string{"DATABASE_URL": "postgresql://db/aiflow"}))
+	require.NoError(t, err)
+	require.Equal(t, HealthCheck{Log: Log{Level: slog.LevelInfo, Format: "auto"}, Database: Database{URL: "postgresql://db/aiflow"},
+		DBMaxConns: 2, RunFor: DefaultHealthCheckRunFor}, cfg)
+
+	_, err = LoadHealthCheck(env(map[string]string{"AIFLOW_HEALTHCHECK_RUN_FOR": "20m"}))
+	require.Equal(t, []string{"AIFLOW_HEALTHCHECK_RUN_FOR", "DATABASE_URL"}, vars(problems(t, err)))
+	require.ErrorContains(t, err, "is longer than 14m")
+	require.True(t, strings.HasPrefix(err.Error(), "functions/healthcheck: 2 configuration problems:\n"), err.Error())
+}
