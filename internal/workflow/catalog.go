@@ -17,7 +17,9 @@ import (
 // shape of MCP's tools/list) and registered services' operations (per
 // service, per version, each operation's request and response schemas:
 // the shape of the service registry). See the package comment for the
-// file's shape.
+// file's shape. Without servers (a nil map, as when the file has no
+// "servers" key) mcp steps are not typed; a service the catalog does not
+// know is not typed either.
 type Catalog struct {
 	Servers  map[string]CatalogServer  `json:"servers"`
 	Services map[string]CatalogService `json:"services,omitempty"`
@@ -114,16 +116,16 @@ func MergeCatalogs(cs ...*Catalog) *Catalog {
 		if c == nil {
 			continue
 		}
+		if c.Servers != nil && out.Servers == nil {
+			out.Servers = map[string]CatalogServer{}
+		}
 		for name, s := range c.Servers {
-			if out.Servers == nil {
-				out.Servers = map[string]CatalogServer{}
-			}
 			out.Servers[name] = s
 		}
+		if c.Services != nil && out.Services == nil {
+			out.Services = map[string]CatalogService{}
+		}
 		for name, s := range c.Services {
-			if out.Services == nil {
-				out.Services = map[string]CatalogService{}
-			}
 			merged := slices.Clone(out.Services[name].Versions)
 			for _, v := range s.Versions {
 				i := slices.IndexFunc(merged, func(m CatalogServiceVersion) bool { return m.Version == v.Version })
@@ -139,8 +141,12 @@ func MergeCatalogs(cs ...*Catalog) *Catalog {
 	return out
 }
 
+// typesTools reports whether the catalog knows MCP servers, and so types
+// mcp steps.
+func (c *Catalog) typesTools() bool { return c != nil && c.Servers != nil }
+
 func (c *Catalog) tool(server, name string) (*CatalogTool, []string, bool) {
-	if c == nil {
+	if !c.typesTools() {
 		return nil, nil, false
 	}
 	s, ok := c.Servers[server]

@@ -181,7 +181,7 @@ func (c *checker) outputShape(s *Step) *shape {
 		}
 		tool, names, known := c.catalog.tool(s.MCP.Server, s.MCP.Tool)
 		switch {
-		case c.catalog == nil:
+		case !c.catalog.typesTools():
 			return anyShape
 		case !known:
 			var servers []string
@@ -823,7 +823,7 @@ func (c *checker) checkStep(s *Step) {
 			c.template(s.AI.Prompt, e)
 		}
 		for _, t := range s.AI.Tools {
-			if c.catalog == nil {
+			if !c.catalog.typesTools() {
 				continue
 			}
 			if tool, _, known := c.catalog.tool(t.Server, t.Tool); !known || tool == nil {
