@@ -102,7 +102,7 @@ steps:
 		require.Equal(t, 1, run(context.Background(), args, te.env()))
 		errs := te.stderr.String()
 		require.Contains(t, errs, def+`:5:68: error: arguments.order_id is integer (input.id), but must be string (step "order")`)
-		require.Contains(t, errs, def+`:9:14: error: the service "desk" (desk 1.0.0) has no operation matching POST /v1/incidents/{{ input.id }}/note (step "note")`)
+		require.Contains(t, errs, def+`:9:14: error: the service "desk" (version 1.0.0) has no operation matching POST /v1/incidents/{{ input.id }}/note (step "note")`)
 	}
 
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "service-catalog.json"), []byte(`{"services": {"desk": {"versions": [{"version": "one"}]}}}`), 0o644))

@@ -49,7 +49,7 @@ steps:
 	live.Store(desk)
 	ce := requireCode(t, publish(), control.CodeInvalidDefinition)
 	require.Equal(t, []control.Field{{Param: control.ParamDefinition, Location: "definition.yaml:10:14",
-		Detail: `the service "desk" (desk 1.0.0) has no operation matching GET /v1/incidents/{{ input.id }} (step "status"); hint: its operations: POST /v1/incidents/{id}/notes`}}, ce.Fields)
+		Detail: `the service "desk" (version 1.0.0) has no operation matching GET /v1/incidents/{{ input.id }} (step "status"); hint: its operations: POST /v1/incidents/{id}/notes`}}, ce.Fields)
 
 	desk.Services["desk"].Versions[0].Operations = append(desk.Services["desk"].Versions[0].Operations,
 		workflow.CatalogOperation{Name: "get", Method: "GET", Path: "/v1/incidents/{id}"})

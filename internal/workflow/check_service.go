@@ -78,8 +78,16 @@ func (c *checker) serviceShape(s *Step) *shape {
 	if len(ops) == 0 {
 		hint := "its operations: " + operationList(versions)
 		if sv.Service != "" {
-			c.r.errorf(sv.Path.Pos, s.ID, hint, "the service %q (%s) has no operation matching %s %s",
-				sv.Service, versionList(versions), sv.Method, sv.Path.Src)
+			var vs []string
+			for _, v := range versions {
+				vs = append(vs, v.v.Version)
+			}
+			label := "version "
+			if len(vs) > 1 {
+				label = "versions "
+			}
+			c.r.errorf(sv.Path.Pos, s.ID, hint, "the service %q (%s%s) has no operation matching %s %s",
+				sv.Service, label, strings.Join(vs, ", "), sv.Method, sv.Path.Src)
 		} else {
 			hint = "their operations: " + operationList(versions)
 			c.r.errorf(sv.Path.Pos, s.ID, hint, "no service offering %q (%s) has an operation matching %s %s",

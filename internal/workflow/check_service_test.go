@@ -99,7 +99,7 @@ func TestCheckServiceStepsAgainstTheCatalog(t *testing.T) {
       version: "^1"
       method: GET
       path: "/v1/ip/{{ input.ip }}/reputatoin"
-`, `cover.yaml:15:14: error: the service "intel" (intel 1.2.0) has no operation matching GET /v1/ip/{{ input.ip }}/reputatoin (step "rep")
+`, `cover.yaml:15:14: error: the service "intel" (version 1.2.0) has no operation matching GET /v1/ip/{{ input.ip }}/reputatoin (step "rep")
     hint: its operations: GET /v1/ip/{ip}/reputation, GET /v1/ip/{ip}/geolocation, GET /v1/ip/special/reputation`},
 		{"wrong method", `  - id: rep
     service:
@@ -113,7 +113,7 @@ func TestCheckServiceStepsAgainstTheCatalog(t *testing.T) {
       service: desk
       method: GET
       path: "/v1/{{ input.id }}/x"
-`, `cover.yaml:14:14: error: the service "desk" (desk 1.0.0) has no operation matching GET /v1/{{ input.id }}/x (step "rep")
+`, `cover.yaml:14:14: error: the service "desk" (version 1.0.0) has no operation matching GET /v1/{{ input.id }}/x (step "rep")
     hint: its operations: POST /v1/incidents/{id}/notes, GET /v1/incidents/{id}`},
 		{"no version satisfies", `  - id: rep
     service:
