@@ -61,17 +61,11 @@ func devKey(configured telemetry.Secret, dataDir string) ([]byte, error) {
 	return key, nil
 }
 
-// devCatalog reads the examples' MCP tool catalog, which workflows
-// published to aiflow dev are checked against; nil when there is none.
+// devCatalog reads the examples' catalogs (MCP tools and services), which
+// workflows published to aiflow dev are checked against; nil when there
+// are none.
 func devCatalog() (*workflow.Catalog, error) {
-	raw, err := os.ReadFile(filepath.Join(devExamples, "mcp-catalog.json"))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading the tool catalog: %w", err)
-	}
-	return workflow.ParseCatalog(raw)
+	return readCatalogsIn(devExamples)
 }
 
 // newDevAPI builds the HTTP API of aiflow dev over its engine, with

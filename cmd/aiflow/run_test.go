@@ -59,9 +59,11 @@ func TestRunExamples(t *testing.T) {
 			progress: []string{"▶ summarize_chunks (map)", "▶ summarize_chunk[0] (ai)", "✔ summarize_chunk[2] ", "✔ chunk_result[1] ", "▶ reduce (ai)"},
 		},
 		"incident-enrichment": {
-			output: `{"incident_id": "INC-1042", "owner": "payments", "deploy_related": true, "status_after_grace_period": "resolved"}`,
-			progress: []string{"▶ settle (wait)", "✔ settle 2m0s", "▶ gather (parallel)", "✔ last_deploy ", "✔ error_rates ", "✔ ownership ",
-				"▶ grace_period (wait)", "✔ grace_period 15m0s", "✔ incident-enrichment succeeded in 17m0s"},
+			output: `{"incident_id": "INC-2041", "verdict": "malicious", "country_code": "NL", "cve_severity": "critical", "known_exploited": true,
+				"status_after_grace_period": "firing", "escalated": true}`,
+			progress: []string{"▶ settle (wait)", "✔ settle 2m0s", "▶ gather (parallel)", "✔ reputation ", "✔ location ", "✔ vulnerability ",
+				"▶ notify (service)", "▶ grace_period (wait)", "✔ grace_period 15m0s", "▶ still_firing (choice)", "▶ escalate (service)", "✔ escalate ",
+				"▶ closing_state (service)", "✔ incident-enrichment succeeded in 17m0s"},
 		},
 	}
 	examples, err := filepath.Glob("../../examples/*.yaml")

@@ -11,30 +11,67 @@ import (
 	"github.com/aiflow/aiflow/internal/workflow"
 )
 
-// readWorkflow reads a definition file and its MCP tool catalog:
-// --catalog, or mcp-catalog.json beside the file when there is one.
+// Catalog files the checker reads beside a definition: MCP servers'
+// tools (aiflow mcp catalog writes it) and registered services'
+// operations.
+const (
+	mcpCatalogFile     = "mcp-catalog.json"
+	serviceCatalogFile = "service-catalog.json"
+)
+
+// readWorkflow reads a definition file and its catalog: --catalog (which
+// may hold servers and services), or else mcp-catalog.json and
+// service-catalog.json beside the file, those there are, merged.
 func readWorkflow(file, catalogPath string) ([]byte, *workflow.Catalog, error) {
 	src, err := os.ReadFile(file)
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading %s: %w", file, err)
 	}
-	var catalog *workflow.Catalog
-	if catalogPath == "" {
-		beside := filepath.Join(filepath.Dir(file), "mcp-catalog.json")
-		if _, err := os.Stat(beside); err == nil {
-			catalogPath = beside
-		}
-	}
 	if catalogPath != "" {
-		raw, err := os.ReadFile(catalogPath)
+		catalog, err := readCatalog(catalogPath)
 		if err != nil {
-			return nil, nil, fmt.Errorf("reading the tool catalog: %w", err)
+			return nil, nil, err
 		}
-		if catalog, err = workflow.ParseCatalog(raw); err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", catalogPath, err)
-		}
+		return src, catalog, nil
+	}
+	catalog, err := readCatalogsIn(filepath.Dir(file))
+	if err != nil {
+		return nil, nil, err
 	}
 	return src, catalog, nil
+}
+
+// readCatalogsIn reads the catalog files in dir and merges them; nil when
+// there are none.
+func readCatalogsIn(dir string) (*workflow.Catalog, error) {
+	var found []*workflow.Catalog
+	for _, name := range []string{mcpCatalogFile, serviceCatalogFile} {
+		path := filepath.Join(dir, name)
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		c, err := readCatalog(path)
+		if err != nil {
+			return nil, err
+		}
+		found = append(found, c)
+	}
+	if len(found) == 0 {
+		return nil, nil
+	}
+	return workflow.MergeCatalogs(found...), nil
+}
+
+func readCatalog(path string) (*workflow.Catalog, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading the catalog: %w", err)
+	}
+	catalog, err := workflow.ParseCatalog(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return catalog, nil
 }
 
 // loadWorkflow parses and checks a definition file (see readWorkflow).
@@ -95,7 +132,7 @@ func parseAnywhere(fs *flag.FlagSet, args []string) ([]string, error) {
 func workflowFlags(name string, e env) (*flag.FlagSet, *string) {
 	fs := flag.NewFlagSet("aiflow "+name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	catalog := fs.String("catalog", "", "the MCP tool catalog (default: mcp-catalog.json beside the file)")
+	catalog := fs.String("catalog", "", "the catalog of MCP tools and services (default: mcp-catalog.json and service-catalog.json beside the file)")
 	return fs, catalog
 }
 

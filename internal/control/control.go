@@ -83,8 +83,14 @@ type Options struct {
 	Store Store
 	// Engine is Step Functions or the local engine; required.
 	Engine Engine
-	// Catalog is the MCP tool catalog definitions are checked against.
+	// Catalog is the catalog (MCP tools, and services) definitions are
+	// checked against.
 	Catalog *workflow.Catalog
+	// ServiceCatalogFunc, when set, is asked at every publish for the
+	// services the checker types service steps by (the registry's, as they
+	// are registered now); its catalog is merged over Catalog. Its error
+	// fails the publish.
+	ServiceCatalogFunc func(ctx context.Context) (*workflow.Catalog, error)
 	// QueueURLs fill the compiler's queue substitutions
 	// (workflow.AIQueueSubstitution, ...) with the queues' URLs.
 	QueueURLs map[string]string

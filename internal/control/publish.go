@@ -51,7 +51,11 @@ type Published struct {
 // was not published here is a CodeNameTaken. Other errors are the store's
 // and the engine's.
 func (s *Service) Publish(ctx context.Context, p PublishParams) (Published, error) {
-	built, err := workflow.Build(DefinitionFile, p.Definition, s.opts.Catalog)
+	catalog, err := s.catalog(ctx)
+	if err != nil {
+		return Published{}, err
+	}
+	built, err := workflow.Build(DefinitionFile, p.Definition, catalog)
 	if err != nil {
 		return Published{Name: builtName(err)}, buildError(err)
 	}
@@ -180,4 +184,17 @@ func (s *Service) deploy(ctx context.Context, name, definition string) (string, 
 		return "", err
 	}
 	return out.StateMachineARN, nil
+}
+
+// catalog is what definitions are checked against now: the static
+// catalog, and the live services' over it.
+func (s *Service) catalog(ctx context.Context) (*workflow.Catalog, error) {
+	if s.opts.ServiceCatalogFunc == nil {
+		return s.opts.Catalog, nil
+	}
+	live, err := s.opts.ServiceCatalogFunc(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading the service catalog: %w", err)
+	}
+	return workflow.MergeCatalogs(s.opts.Catalog, live), nil
 }

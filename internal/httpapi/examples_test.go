@@ -19,16 +19,20 @@ import (
 var diagLine = regexp.MustCompile(`^examples/invalid/[^:]+:(\d+:\d+): error: `)
 
 // TestDryRunOfTheInvalidExamples publishes every example of
-// examples/invalid with ?dry_run=true and the tool catalog beside them:
-// the API's errors are at the places `aiflow validate` reports (the
-// .errors files).
+// examples/invalid with ?dry_run=true and the catalogs beside them (MCP
+// tools and services): the API's errors are at the places `aiflow
+// validate` reports (the .errors files).
 func TestDryRunOfTheInvalidExamples(t *testing.T) {
 	t.Parallel()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "examples", "invalid", "mcp-catalog.json"))
-	require.NoError(t, err)
-	catalog, err := workflow.ParseCatalog(raw)
-	require.NoError(t, err)
-	b := setupAPI(t, bundleOptions{catalog: catalog})
+	var catalogs []*workflow.Catalog
+	for _, name := range []string{"mcp-catalog.json", "service-catalog.json"} {
+		raw, err := os.ReadFile(filepath.Join("..", "..", "examples", "invalid", name))
+		require.NoError(t, err)
+		c, err := workflow.ParseCatalog(raw)
+		require.NoError(t, err)
+		catalogs = append(catalogs, c)
+	}
+	b := setupAPI(t, bundleOptions{catalog: workflow.MergeCatalogs(catalogs...)})
 	files, err := filepath.Glob(filepath.Join("..", "..", "examples", "invalid", "*.yaml"))
 	require.NoError(t, err)
 	require.NotEmpty(t, files)

@@ -11,54 +11,6 @@ import (
 	"github.com/aiflow/aiflow/internal/workflow/expr"
 )
 
-// Catalog is what the checker knows of MCP tools: per server, per tool, the
-// input and output schemas (the shape of MCP's tools/list).
-type Catalog struct {
-	Servers map[string]CatalogServer `json:"servers"`
-}
-
-// CatalogServer is one server's tools.
-type CatalogServer struct {
-	Tools []CatalogTool `json:"tools"`
-}
-
-// CatalogTool is one tool as tools/list describes it.
-type CatalogTool struct {
-	Name         string          `json:"name"`
-	Description  string          `json:"description,omitempty"`
-	InputSchema  json.RawMessage `json:"inputSchema"`
-	OutputSchema json.RawMessage `json:"outputSchema,omitempty"`
-}
-
-// ParseCatalog reads a tool catalog file.
-func ParseCatalog(src []byte) (*Catalog, error) {
-	var c Catalog
-	dec := json.NewDecoder(strings.NewReader(string(src)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
-		return nil, fmt.Errorf("reading the tool catalog: %w", err)
-	}
-	return &c, nil
-}
-
-func (c *Catalog) tool(server, name string) (*CatalogTool, []string, bool) {
-	if c == nil {
-		return nil, nil, false
-	}
-	s, ok := c.Servers[server]
-	if !ok {
-		return nil, nil, false
-	}
-	var names []string
-	for i := range s.Tools {
-		if s.Tools[i].Name == name {
-			return &s.Tools[i], nil, true
-		}
-		names = append(names, s.Tools[i].Name)
-	}
-	return nil, names, true
-}
-
 // Checked is a workflow that passed every check, ready to compile.
 type Checked struct {
 	Workflow *Workflow
@@ -81,7 +33,7 @@ func Check(wf *Workflow, catalog *Catalog) (*Checked, error) {
 		return nil, r.err()
 	}
 	g := checkStructure(r, wf)
-	c := &checker{r: r, wf: wf, g: g, catalog: catalog, outputs: map[string]*shape{}, errors: map[string]bool{}}
+	c := &checker{r: r, wf: wf, g: g, catalog: catalog, outputs: map[string]*shape{}, errors: map[string]bool{}, serviceOps: map[string][]matchedOp{}}
 	c.inputs = anyShape
 	if wf.Input != nil {
 		if s, err := compileSchema(wf.Input.Raw); err != nil {
@@ -159,6 +111,9 @@ type checker struct {
 	inputs  *shape
 	outputs map[string]*shape // nil: the step has no output
 	errors  map[string]bool   // steps with a catch (their error may be read)
+	// serviceOps are, per service step the catalog types, the operations
+	// it may call.
+	serviceOps map[string][]matchedOp
 	// availIn is, per step, the steps whose output is surely set when it
 	// starts; caughtIn the steps whose caught error is.
 	availIn  map[string]set
@@ -226,7 +181,7 @@ func (c *checker) outputShape(s *Step) *shape {
 		}
 		tool, names, known := c.catalog.tool(s.MCP.Server, s.MCP.Tool)
 		switch {
-		case c.catalog == nil:
+		case !c.catalog.typesTools():
 			return anyShape
 		case !known:
 			var servers []string
@@ -253,10 +208,10 @@ func (c *checker) outputShape(s *Step) *shape {
 		}
 		return sh
 	case KindService:
-		if s.Service != nil && s.Service.OutputSchema != nil {
-			return c.declaredShape(s, s.Service.OutputSchema)
+		if s.Service == nil {
+			return anyShape
 		}
-		return anyShape
+		return c.serviceShape(s)
 	case KindApproval:
 		return objectShape(map[string]*shape{
 			"approved": typed("boolean"), "approver": typed("string"), "comment": typed("string"),
@@ -868,7 +823,7 @@ func (c *checker) checkStep(s *Step) {
 			c.template(s.AI.Prompt, e)
 		}
 		for _, t := range s.AI.Tools {
-			if c.catalog == nil {
+			if !c.catalog.typesTools() {
 				continue
 			}
 			if tool, _, known := c.catalog.tool(t.Server, t.Tool); !known || tool == nil {
@@ -899,7 +854,7 @@ func (c *checker) checkStep(s *Step) {
 		if s.Service.Path != nil {
 			c.template(s.Service.Path, e)
 		}
-		c.checkValue(s.Service.Body, e, "body")
+		c.checkServiceBody(s, e)
 	case KindChoice:
 		if s.Choice == nil {
 			return

@@ -333,6 +333,9 @@ func (comp *compiler) task(s *Step, mapStep *Step) (*asl.State, error) {
 		sv := s.Service
 		if sv.Service != "" {
 			spec["service"] = sv.Service
+			if sv.Version != "" {
+				spec["version"] = sv.Version
+			}
 		} else {
 			spec["capability"] = sv.Capability
 		}

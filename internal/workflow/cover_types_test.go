@@ -86,7 +86,7 @@ func TestCheckToolsOfTheCatalog(t *testing.T) {
 	catalog, err := workflow.ParseCatalog([]byte(coverCatalog))
 	require.NoError(t, err)
 	_, err = workflow.ParseCatalog([]byte(`{"servers":{},"extra":1}`))
-	require.ErrorContains(t, err, "reading the tool catalog")
+	require.ErrorContains(t, err, "reading the catalog")
 
 	step := func(server, tool, next string) string {
 		return "name: cat\ninput: {type: object}\nsteps:\n  - id: r\n    mcp: {server: " + server + ", tool: " + tool + ", arguments: {order_id: 1, reason: x}}\n" + next

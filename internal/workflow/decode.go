@@ -385,7 +385,28 @@ func (o *obj) schema(key string) *Schema {
 		o.d.r.errorf(posOf(n), o.step, "", "%q: %v", key, err)
 		return nil
 	}
-	return &Schema{Pos: posOf(n), Raw: raw}
+	sc := &Schema{Pos: posOf(n), Raw: raw, fields: map[string]Pos{}}
+	schemaFields(n, "", sc.fields)
+	return sc
+}
+
+// schemaFields records where each property of a schema node is declared,
+// by its dotted path, through nested properties.
+func schemaFields(n *yaml.Node, prefix string, out map[string]Pos) {
+	if n.Kind != yaml.MappingNode {
+		return
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value != "properties" || n.Content[i+1].Kind != yaml.MappingNode {
+			continue
+		}
+		props := n.Content[i+1]
+		for j := 0; j+1 < len(props.Content); j += 2 {
+			path := joinField(prefix, props.Content[j].Value)
+			out[path] = posOf(props.Content[j])
+			schemaFields(props.Content[j+1], path, out)
+		}
+	}
 }
 
 // plain turns a checked node into plain Go values for JSON.
@@ -826,6 +847,8 @@ func (d *decoder) mcpStep(n *yaml.Node, step, what string) *MCPStep {
 	return m
 }
 
+const versionHint = `a semantic version constraint, like "^1.2", "~1.4", ">=1.2 <2" or "1.x"`
+
 var httpMethods = map[string]bool{"GET": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true}
 
 func (d *decoder) serviceStep(n *yaml.Node, step, what string) *ServiceStep {
@@ -834,10 +857,29 @@ func (d *decoder) serviceStep(n *yaml.Node, step, what string) *ServiceStep {
 		return nil
 	}
 	s := &ServiceStep{}
-	s.Service, _ = o.str("service", false)
-	s.Capability, _ = o.str("capability", false)
+	var spos, cpos Pos
+	s.Service, spos = o.str("service", false)
+	s.Capability, cpos = o.str("capability", false)
+	s.ServicePos = spos
+	if s.Service == "" {
+		s.ServicePos = cpos
+	}
 	if (s.Service == "") == (s.Capability == "") {
 		d.r.errorf(posOf(n), step, "service: name, or capability: what it does", "a service step names a service or a capability, one of the two")
+	}
+	if o.has("version") {
+		s.Version, s.VersionPos = o.str("version", false)
+		switch {
+		case s.Capability != "" && s.Service == "":
+			d.r.errorf(o.keyPos("version"), step, "name the service (service: name) to ask for a version, or drop the version",
+				"a version constrains a service named by service:, not a capability")
+		case strings.TrimSpace(s.Version) == "":
+			d.r.errorf(s.VersionPos, step, versionHint, "the version constraint must not be empty")
+		default:
+			if _, err := parseVersionConstraint(s.Version); err != nil {
+				d.r.errorf(s.VersionPos, step, versionHint, "version %q is not a version constraint: %v", s.Version, err)
+			}
+		}
 	}
 	var mpos Pos
 	s.Method, mpos = o.str("method", false)
@@ -851,7 +893,7 @@ func (d *decoder) serviceStep(n *yaml.Node, step, what string) *ServiceStep {
 		s.Body = d.value(b, step)
 	}
 	s.OutputSchema = o.schema("output_schema")
-	o.done("service", "capability", "method", "path", "body", "output_schema")
+	o.done("service", "capability", "version", "method", "path", "body", "output_schema")
 	return s
 }
 

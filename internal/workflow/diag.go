@@ -62,10 +62,22 @@ func (ds Diagnostics) sort() {
 type reporter struct {
 	file  string
 	diags Diagnostics
+	seen  map[Diagnostic]bool
 }
 
+// errorf reports a problem, once: a value checked against several schemas
+// (a service step's body, when the versions it may call differ) reports
+// what they have in common one time.
 func (r *reporter) errorf(pos Pos, step, hint, format string, args ...any) {
-	r.diags = append(r.diags, Diagnostic{File: r.file, Pos: pos, Step: step, Msg: fmt.Sprintf(format, args...), Hint: hint})
+	d := Diagnostic{File: r.file, Pos: pos, Step: step, Msg: fmt.Sprintf(format, args...), Hint: hint}
+	if r.seen[d] {
+		return
+	}
+	if r.seen == nil {
+		r.seen = map[Diagnostic]bool{}
+	}
+	r.seen[d] = true
+	r.diags = append(r.diags, d)
 }
 
 func (r *reporter) err() error {

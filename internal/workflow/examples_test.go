@@ -19,17 +19,26 @@ var update = flag.Bool("update", false, "rewrite the golden files (statemachines
 
 const examplesDir = "../../examples"
 
-// loadCatalog reads the tool catalog beside a definition, if there is one.
+// loadCatalog reads the catalogs beside a definition (mcp-catalog.json
+// and service-catalog.json), merged as aiflow validate merges them; nil
+// when there are none.
 func loadCatalog(t *testing.T, dir string) *Catalog {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(dir, "mcp-catalog.json"))
-	if os.IsNotExist(err) {
+	var found []*Catalog
+	for _, name := range []string{"mcp-catalog.json", "service-catalog.json"} {
+		raw, err := os.ReadFile(filepath.Join(dir, name))
+		if os.IsNotExist(err) {
+			continue
+		}
+		require.NoError(t, err)
+		c, err := ParseCatalog(raw)
+		require.NoError(t, err, name)
+		found = append(found, c)
+	}
+	if len(found) == 0 {
 		return nil
 	}
-	require.NoError(t, err)
-	c, err := ParseCatalog(raw)
-	require.NoError(t, err)
-	return c
+	return MergeCatalogs(found...)
 }
 
 // TestExamplesCompileToTheCheckedInStateMachines: every example checks,

@@ -3,6 +3,35 @@
 // flow between steps, and the data each step reads, by type and by definite
 // assignment — and compiles it to an Amazon States Language state machine.
 // It does no I/O. The language is described in docs/workflow-language.md.
+//
+// The checker types the steps that call the world from a Catalog, read from
+// a JSON file of this shape (either key may be left out):
+//
+//	{
+//	  "servers": {                       // MCP servers, as tools/list gives them
+//	    "support": {"tools": [{"name": "get_order", "inputSchema": {...}, "outputSchema": {...}}]}
+//	  },
+//	  "services": {                      // registered services, as the registry holds them
+//	    "threat-intel": {"versions": [{
+//	      "version": "1.2.0",
+//	      "capabilities": ["ip.reputation", "cve.lookup"],
+//	      "operations": [{
+//	        "name": "reputation", "method": "GET", "path": "/v1/ip/{ip}/reputation",
+//	        "idempotent": true,          // optional, as in the registry
+//	        "request_schema": {...},     // optional: the body's JSON Schema
+//	        "response_schema": {...}     // optional: the 2xx body's JSON Schema
+//	      }]
+//	    }]}
+//	  }
+//	}
+//
+// A service version and its operations use the field names of the
+// registry's Service and Operation (internal/registry), so a registered
+// operation marshals into a CatalogOperation. A service step's method and
+// path select an operation of the versions it may call (by name and
+// version constraint, or by capability), its body is checked against the
+// operation's request schema, and its output is typed by the response
+// schema.
 package workflow
 
 import (
@@ -129,8 +158,14 @@ type MCPStep struct {
 
 // ServiceStep calls a registered HTTP service.
 type ServiceStep struct {
-	Service      string // by name, or
-	Capability   string // by what it can do
+	Service    string // by name, or
+	Capability string // by what it can do
+	// ServicePos is where the service's name or the capability is.
+	ServicePos Pos
+	// Version is a semantic version constraint ("^1.2", "~1.4",
+	// ">=1.2 <2"), only with Service; empty means any version.
+	Version      string
+	VersionPos   Pos
 	Method       string
 	Path         *Template
 	Body         *Value
@@ -224,4 +259,16 @@ type Field struct {
 type Schema struct {
 	Pos Pos
 	Raw json.RawMessage
+	// fields locate the schema's properties, by their dotted path
+	// (customer.email), so that an error about one points at it.
+	fields map[string]Pos
+}
+
+// fieldPos is where the property at a dotted path is declared, or the
+// schema's own position when it is not known.
+func (s *Schema) fieldPos(path string) Pos {
+	if p, ok := s.fields[path]; ok {
+		return p
+	}
+	return s.Pos
 }
