@@ -445,6 +445,10 @@ func TestResponseSizeIsCapped(t *testing.T) {
 	require.ErrorAs(t, err, &tl)
 	require.EqualValues(t, 1024, tl.Limit)
 
+	resp, err = client.Head(srv.URL + "/?n=5000")
+	require.NoError(t, err, "a HEAD's Content-Length announces no body")
+	require.NoError(t, resp.Body.Close())
+
 	require.EqualValues(t, egress.DefaultMaxResponseBytes, egress.New(egress.Config{}).MaxResponseBytes())
 }
 
