@@ -32,7 +32,7 @@ func Problem(w http.ResponseWriter, r *http.Request, status int, detail string) 
 		"detail": detail,
 	}
 	if r != nil {
-		body["instance"] = r.URL.Path
+		body["instance"] = r.URL.EscapedPath()
 	}
 	b, _ := json.Marshal(body)
 	w.Header().Set("Content-Type", "application/problem+json")
