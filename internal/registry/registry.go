@@ -362,9 +362,16 @@ func ejectionEnded(svc Service, in Instance, now time.Time) bool {
 	return !checked(svc, in) && !in.EjectedUntil.IsZero() && !now.Before(in.EjectedUntil)
 }
 
-// effective returns in with the status a reader sees now: a missed
-// heartbeat reads as unhealthy and an ejection that has run its time as
-// healthy, before the checker's sweep writes them.
+// Effective returns in, an instance of svc as stored, with the status a
+// reader sees at now: a missed heartbeat reads as unhealthy ("heartbeat
+// expired") and an ejection without an active check that has run its time
+// as healthy, before the checker's sweep writes them. List applies it; a
+// router that keeps what List returned for a while applies it again as
+// time passes.
+func Effective(svc Service, in Instance, now time.Time) Instance {
+	return effective(svc, in, now)
+}
+
 func effective(svc Service, in Instance, now time.Time) Instance {
 	switch {
 	case in.Status == StatusDraining:
@@ -642,7 +649,9 @@ func (r *Registry) History(ctx context.Context, name string, after int64, limit 
 // checks it, until d has passed (0 means DefaultEjection). Ejecting an
 // ejected instance extends its ejection without another event; a
 // draining instance stays draining. It returns the instance as List reads
-// it. Errors: ErrNotFound, and the store's.
+// it. An instance that missed its heartbeats is not ejected: it is
+// unhealthy until it heartbeats again (the expiry is recorded). Errors:
+// ErrNotFound, and the store's.
 func (r *Registry) Eject(ctx context.Context, service, instanceID, reason string, d time.Duration) (Instance, error) {
 	if d <= 0 {
 		d = DefaultEjection
@@ -667,15 +676,18 @@ func (r *Registry) Eject(ctx context.Context, service, instanceID, reason string
 			}
 			return false, nil
 		}
-		var evs []Event
-		if expired(svc, *in, now) && in.StatusReason != ReasonHeartbeatExpired {
-			evs = append(evs, recordExpiry(in, now, ActorRegistry))
+		if expired(svc, *in, now) {
+			// It takes no calls already, until it heartbeats again.
+			if in.StatusReason == ReasonHeartbeatExpired {
+				return false, nil
+			}
+			return true, []Event{recordExpiry(in, now, ActorRegistry)}
 		}
 		in.Status, in.StatusReason, in.EjectedUntil = StatusUnhealthy, reasonEjectedPrefix+reason, until
 		in.CheckPasses, in.CheckFailures = 0, 0
 		ev := statusEvent(EventInstanceEjected, now, ActorEjection, *in, eff.Status)
 		ev.Until = until
-		return true, append(evs, ev)
+		return true, []Event{ev}
 	})
 	if err != nil {
 		return Instance{}, fmt.Errorf("ejecting instance %s of %s: %w", instanceID, service, err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -229,4 +230,22 @@ func TestVersions(t *testing.T) {
 	}
 	_, err = registry.ParseConstraint(">>1")
 	require.Error(t, err)
+}
+
+// TestEffective reads a listing again later, as a router keeping it
+// would: the missed heartbeat shows without another read.
+func TestEffective(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	r, err := registry.New(registry.Config{Store: registry.NewMemoryStore(), NowFunc: func() time.Time { return registrytest.T0 }})
+	require.NoError(t, err)
+	svc := registrytest.Unchecked("eff", "1.0.0")
+	svc.Instances = []registry.Instance{registrytest.Endpoint("eff", "1.0.0", "a")}
+	got, err := r.RegisterService(ctx, registrytest.Admin, svc)
+	require.NoError(t, err)
+	in := got.Instances[0]
+	require.Equal(t, registry.StatusHealthy, registry.Effective(got, in, registrytest.T0.Add(30*time.Second)).Status)
+	late := registry.Effective(got, in, registrytest.T0.Add(31*time.Second))
+	require.Equal(t, registry.StatusUnhealthy, late.Status)
+	require.Equal(t, registry.ReasonHeartbeatExpired, late.StatusReason)
 }

@@ -723,6 +723,18 @@ func eject(t *testing.T, b *Bundle) {
 	require.Zero(t, st.Services[0].Instances[0].EjectedUntil)
 	_, err = b.Registry.Eject(ctx, "ej", "nobody", "x", 0)
 	require.ErrorIs(t, err, registry.ErrNotFound)
+
+	// An instance that missed its heartbeats is not ejected: the expiry
+	// is recorded instead, once.
+	b.Clock.Advance(2 * time.Hour)
+	for range 2 {
+		in, err = b.Registry.Eject(ctx, "ej", "a", "refused", time.Minute)
+		require.NoError(t, err)
+		require.Equal(t, registry.ReasonHeartbeatExpired, in.StatusReason)
+	}
+	evs, err = b.Registry.History(ctx, "ej", 4, 0)
+	require.NoError(t, err)
+	require.Equal(t, []registry.EventType{registry.EventInstanceHeartbeatExpired}, types(evs))
 }
 
 func ejectChecked(t *testing.T, b *Bundle) {
