@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -248,4 +251,22 @@ func TestEffective(t *testing.T) {
 	late := registry.Effective(got, in, registrytest.T0.Add(31*time.Second))
 	require.Equal(t, registry.StatusUnhealthy, late.Status)
 	require.Equal(t, registry.ReasonHeartbeatExpired, late.StatusReason)
+}
+
+// TestDocumentedRegistration registers the example of docs/services.md.
+func TestDocumentedRegistration(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile(filepath.Join("..", "..", "docs", "services.md"))
+	require.NoError(t, err)
+	m := regexp.MustCompile("(?s)### A registration\n.*?```json\n(.*?)```").FindSubmatch(raw)
+	require.NotNil(t, m, "docs/services.md shows a registration")
+	var s registry.Service
+	dec := json.NewDecoder(strings.NewReader(string(m[1])))
+	dec.DisallowUnknownFields()
+	require.NoError(t, dec.Decode(&s))
+	r, err := registry.New(registry.Config{Store: registry.NewMemoryStore()})
+	require.NoError(t, err)
+	got, err := r.RegisterService(context.Background(), registrytest.Admin, s)
+	require.NoError(t, err)
+	require.Len(t, got.Instances, 2)
 }
