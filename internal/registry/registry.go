@@ -700,45 +700,88 @@ func (r *Registry) Eject(ctx context.Context, service, instanceID, reason string
 // becomes healthy after HealthyThreshold passes in a row, healthy (or
 // starting) unhealthy after UnhealthyThreshold failures in a row, and
 // unhealthy healthy again after HealthyThreshold passes, or after one
-// pass when it was ejected. A draining instance, and one no active check
-// governs, are left as they are. It returns the instance as List reads
-// it. Errors: ErrNotFound (deregistered meanwhile), and the store's.
+// pass when it was ejected. A draining instance, one no active check
+// governs, and one that moved to another endpoint since the check began
+// are left as they are. It returns the instance as List reads it. Errors:
+// ErrNotFound (deregistered meanwhile), and the store's.
 func (r *Registry) RecordCheck(ctx context.Context, res CheckResult) (Instance, error) {
 	in, err := r.changeInstance(ctx, res.Service, res.Instance, func(svc Service, in *Instance, now time.Time) (bool, []Event) {
-		if in.Status == StatusDraining || !checked(svc, *in) {
-			return false, nil
-		}
-		hc := *svc.HealthCheck
-		in.CheckedAt = res.At.UTC().Truncate(time.Microsecond)
-		if res.Passed {
-			in.CheckPasses, in.CheckFailures = in.CheckPasses+1, 0
-		} else {
-			in.CheckPasses, in.CheckFailures = 0, in.CheckFailures+1
-		}
-		res.Passes, res.Failures = in.CheckPasses, in.CheckFailures
-		from := in.Status
-		switch {
-		case res.Passed && from == StatusUnhealthy && !in.EjectedUntil.IsZero():
-			in.Status, in.StatusReason, in.EjectedUntil = StatusHealthy, ReasonCheckPassed+"; the ejection ends", time.Time{}
-		case res.Passed && from != StatusHealthy && in.CheckPasses >= max(hc.HealthyThreshold, 1):
-			in.Status, in.StatusReason = StatusHealthy, ReasonCheckPassed
-		case !res.Passed && from != StatusUnhealthy && in.CheckFailures >= max(hc.UnhealthyThreshold, 1):
-			in.Status, in.StatusReason = StatusUnhealthy, ReasonCheckFailed
-			if res.Error != "" {
-				in.StatusReason += ": " + res.Error
-			}
-		default:
-			return true, nil
-		}
-		ev := statusEvent(EventInstanceHealthChanged, now, ActorChecker, *in, from)
-		check := res
-		ev.Check = &check
-		return true, []Event{ev}
+		return applyCheck(svc, in, res, now)
 	})
 	if err != nil {
 		return Instance{}, fmt.Errorf("recording a health check of instance %s of %s: %w", res.Instance, res.Service, err)
 	}
 	return in, nil
+}
+
+// RecordChecks records many results as RecordCheck does, in one change
+// per service, so that the checks of one round never race each other;
+// results of instances deregistered meanwhile are dropped. It returns the
+// store's errors, joined.
+func (r *Registry) RecordChecks(ctx context.Context, results []CheckResult) error {
+	var names []string
+	byName := map[string][]CheckResult{}
+	for _, res := range results {
+		if _, ok := byName[res.Service]; !ok {
+			names = append(names, res.Service)
+		}
+		byName[res.Service] = append(byName[res.Service], res)
+	}
+	var errs []error
+	for _, name := range names {
+		err := r.update(ctx, name, func(st *State, ch *Change) error {
+			now := r.clock()
+			for _, res := range byName[name] {
+				svc, ex := st.instance(res.Instance)
+				if ex == nil {
+					continue
+				}
+				in := cloneInstance(*ex)
+				if changed, evs := applyCheck(*svc, &in, res, now); changed {
+					ch.PutInstances = append(ch.PutInstances, in)
+					ch.Events = append(ch.Events, evs...)
+					putInState(st, in)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("recording the health checks of %s: %w", name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// applyCheck applies a check's result to in, an instance of svc.
+func applyCheck(svc Service, in *Instance, res CheckResult, now time.Time) (bool, []Event) {
+	if in.Status == StatusDraining || !checked(svc, *in) || (res.Endpoint != "" && res.Endpoint != in.Endpoint) {
+		return false, nil
+	}
+	hc := *svc.HealthCheck
+	in.CheckedAt = res.At.UTC().Truncate(time.Microsecond)
+	if res.Passed {
+		in.CheckPasses, in.CheckFailures = in.CheckPasses+1, 0
+	} else {
+		in.CheckPasses, in.CheckFailures = 0, in.CheckFailures+1
+	}
+	res.Passes, res.Failures = in.CheckPasses, in.CheckFailures
+	from := in.Status
+	switch {
+	case res.Passed && from == StatusUnhealthy && !in.EjectedUntil.IsZero():
+		in.Status, in.StatusReason, in.EjectedUntil = StatusHealthy, ReasonCheckPassed+"; the ejection ends", time.Time{}
+	case res.Passed && from != StatusHealthy && in.CheckPasses >= max(hc.HealthyThreshold, 1):
+		in.Status, in.StatusReason = StatusHealthy, ReasonCheckPassed
+	case !res.Passed && from != StatusUnhealthy && in.CheckFailures >= max(hc.UnhealthyThreshold, 1):
+		in.Status, in.StatusReason = StatusUnhealthy, ReasonCheckFailed
+		if res.Error != "" {
+			in.StatusReason += ": " + res.Error
+		}
+	default:
+		return true, nil
+	}
+	ev := statusEvent(EventInstanceHealthChanged, now, ActorChecker, *in, from)
+	ev.Check = &res
+	return true, []Event{ev}
 }
 
 // Sweep records what time alone changed: an instance kept alive by

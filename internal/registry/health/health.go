@@ -30,7 +30,7 @@ import (
 // is one.
 type Registry interface {
 	List(ctx context.Context, f registry.ListFilter) ([]registry.Service, error)
-	RecordCheck(ctx context.Context, res registry.CheckResult) (registry.Instance, error)
+	RecordChecks(ctx context.Context, results []registry.CheckResult) error
 	Sweep(ctx context.Context) error
 }
 
@@ -152,9 +152,11 @@ type due struct {
 
 // RunOnce runs one round: it sweeps the registry, then checks every
 // instance whose check is due (never checked, or last checked at least
-// its service's interval ago), and records the results; it returns when
-// all are recorded. Instances deregistered meanwhile are skipped. It
-// returns the errors of the sweep, the listing and the recording, joined.
+// its service's interval ago), at most Concurrency at once, and records
+// the results when all are in, in one change per service; instances
+// deregistered meanwhile are skipped. When ctx ends first nothing of the
+// round's checks is recorded. It returns the errors of the sweep, the
+// listing and the recording, joined.
 func (c *Checker) RunOnce(ctx context.Context) error {
 	var errs []error
 	if err := c.reg.Sweep(ctx); err != nil {
@@ -180,10 +182,10 @@ func (c *Checker) RunOnce(ctx context.Context) error {
 			}
 		}
 	}
-	var mu sync.Mutex
+	results := make([]registry.CheckResult, len(todo))
 	var wg sync.WaitGroup
 	slots := make(chan struct{}, c.concurrency)
-	for _, d := range todo {
+	for i, d := range todo {
 		select {
 		case slots <- struct{}{}:
 		case <-ctx.Done():
@@ -192,18 +194,20 @@ func (c *Checker) RunOnce(ctx context.Context) error {
 		}
 		wg.Go(func() {
 			defer func() { <-slots }()
-			res := c.Check(ctx, d.svc, d.in)
-			if ctx.Err() != nil {
-				return // the caller stopped: the instance did not fail
-			}
-			if _, err := c.reg.RecordCheck(ctx, res); err != nil && !errors.Is(err, registry.ErrNotFound) {
-				mu.Lock()
-				errs = append(errs, err)
-				mu.Unlock()
-			}
+			results[i] = c.Check(ctx, d.svc, d.in)
 		})
 	}
 	wg.Wait()
+	if ctx.Err() != nil {
+		// The caller stopped: the checks cut short say nothing of the
+		// instances.
+		return errors.Join(append(errs, ctx.Err())...)
+	}
+	if len(results) > 0 {
+		if err := c.reg.RecordChecks(ctx, results); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -215,7 +219,7 @@ const maxBody = 64 << 10
 // expected one within the timeout. It does not record it.
 func (c *Checker) Check(ctx context.Context, svc registry.Service, in registry.Instance) registry.CheckResult {
 	hc := *svc.HealthCheck
-	res := registry.CheckResult{Service: svc.Name, Instance: in.ID, At: c.clock.Now()}
+	res := registry.CheckResult{Service: svc.Name, Instance: in.ID, Endpoint: in.Endpoint, At: c.clock.Now()}
 	fail := func(format string, args ...any) registry.CheckResult {
 		res.Error = fmt.Sprintf(format, args...)
 		res.Duration = c.clock.Now().Sub(res.At)
