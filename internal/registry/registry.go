@@ -223,15 +223,19 @@ func (r *Registry) RegisterService(ctx context.Context, c Caller, s Service) (Se
 			d := cloneService(def)
 			ch.Events = append(ch.Events, Event{Type: EventServiceUpdated, At: now, Actor: who, Service: s.Name, Version: s.Version, Definition: &d})
 			if ex.HealthCheck != nil && def.HealthCheck == nil {
+				// Its endpoints live by their heartbeats from now on: each
+				// gets a full TTL, and those the check held back are healthy.
 				for _, in := range ex.Instances {
-					if in.Endpoint == "" || in.Status == StatusDraining || in.Status == StatusHealthy || !in.EjectedUntil.IsZero() {
+					if in.Endpoint == "" || in.Status == StatusDraining {
 						continue
 					}
 					from := in.Status
-					in.Status, in.StatusReason = StatusHealthy, ReasonHealthCheckRemove
 					in.HeartbeatAt, in.CheckPasses, in.CheckFailures = now, 0, 0
+					if from != StatusHealthy && in.EjectedUntil.IsZero() {
+						in.Status, in.StatusReason = StatusHealthy, ReasonHealthCheckRemove
+						ch.Events = append(ch.Events, statusEvent(EventInstanceHealthChanged, now, who, in, from))
+					}
 					ch.PutInstances = append(ch.PutInstances, in)
-					ch.Events = append(ch.Events, statusEvent(EventInstanceHealthChanged, now, who, in, from))
 					putInState(st, in)
 				}
 			}

@@ -364,6 +364,7 @@ func registerUpdates(t *testing.T, b *Bundle) {
 	require.Equal(t, T0.Add(time.Second), got.UpdatedAt)
 	require.Len(t, got.Instances, 1, "instances not listed stay")
 	require.Equal(t, registry.StatusHealthy, got.Instances[0].Status, "without a health check a starting instance is healthy")
+	require.Equal(t, T0.Add(time.Second), got.Instances[0].HeartbeatAt, "and lives by its heartbeats from the change")
 	evs, err := b.Registry.History(ctx, "upd", 0, 0)
 	require.NoError(t, err)
 	require.Equal(t, []registry.EventType{registry.EventServiceRegistered, registry.EventInstanceRegistered, registry.EventServiceUpdated, registry.EventInstanceHealthChanged}, types(evs))
