@@ -62,8 +62,12 @@ func registryProblem(r *http.Request, err error) (Problem, bool) {
 		for i, p := range ve.Problems {
 			errs[i] = FieldError{Pointer: p.Pointer, Detail: p.Detail}
 		}
+		detail := "the registration has 1 problem, named in errors by its JSON pointer"
+		if n := len(errs); n != 1 {
+			detail = fmt.Sprintf("the registration has %d problems, each named in errors by its JSON pointer", n)
+		}
 		return Problem{Status: http.StatusUnprocessableEntity, Type: typeInvalidService, Title: "Invalid service",
-			Detail: "the registration is invalid: " + ve.Error(), Extra: map[string]any{"errors": errs}}, true
+			Detail: detail, Extra: map[string]any{"errors": errs}}, true
 	case errors.Is(err, registry.ErrNotFound):
 		return Problem{Status: http.StatusNotFound, Title: "Not Found", Detail: notFoundDetail(r)}, true
 	case errors.Is(err, registry.ErrForbidden):
