@@ -27,7 +27,8 @@ type Options struct {
 	// ignored (Instance is this one). Required: Name, Version, Operations.
 	Service Definition
 	// Instance is this instance. ID empty means the registry chooses;
-	// Endpoint empty means http://<the listener's address>. Service and
+	// Endpoint empty means http://<the listener's address>, which must
+	// then be a host's (not every interface's, as ":8091" is). Service and
 	// Version are Service's.
 	Instance Instance
 	// Handler answers the service's calls; required.
@@ -117,6 +118,10 @@ func Serve(ctx context.Context, opts Options) error {
 	in.inst = opts.Instance
 	in.inst.Service, in.inst.Version = opts.Service.Name, opts.Service.Version
 	if in.inst.Endpoint == "" && in.inst.FunctionARN == "" {
+		if tcp, ok := ln.Addr().(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+			_ = ln.Close()
+			return fmt.Errorf("serving %s: listening on every interface (%s), the instance's address is not known: set Instance.Endpoint", opts.Service.Name, ln.Addr())
+		}
 		in.inst.Endpoint = "http://" + ln.Addr().String()
 	}
 	srv := &http.Server{Handler: in.handler(), ReadHeaderTimeout: 10 * time.Second}

@@ -249,6 +249,10 @@ func TestServeRefused(t *testing.T) {
 	_, err = net.DialTimeout("tcp", ln.Addr().String(), time.Second)
 	require.Error(t, err, "the listener is closed")
 
+	err = service.Serve(t.Context(), service.Options{APIURL: b.api.URL, Token: b.admin, Service: threatIntel(),
+		Handler: http.NotFoundHandler(), Addr: ":0", Signals: []os.Signal{}})
+	require.ErrorContains(t, err, "the instance's address is not known: set Instance.Endpoint")
+
 	err = service.Serve(t.Context(), service.Options{APIURL: b.api.URL})
 	require.ErrorContains(t, err, "the options lack [Service.Name Service.Version Handler]")
 	require.False(t, errors.Is(err, context.Canceled))
