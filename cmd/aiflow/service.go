@@ -507,13 +507,13 @@ func countNames(items []service.Definition) int {
 }
 
 // The service catalog the type checker reads (aiflow validate
-// --catalog): {"servers": {}, "services": {NAME: {"versions": [{version,
-// description, capabilities, operations: [{name, method, path,
-// idempotent, request_schema, response_schema, timeout_seconds}]}]}}},
-// the registry's field names. It is the services half of
-// workflow.Catalog, whose servers are MCP tools.
+// --catalog, or service-catalog.json beside a workflow): {"services":
+// {NAME: {"versions": [{version, description, capabilities, operations:
+// [{name, method, path, idempotent, request_schema, response_schema,
+// timeout_seconds}]}]}}}, the registry's field names. It is the services
+// half of workflow.Catalog; it has no "servers" key, since a catalog that
+// names MCP servers (even none) makes the checker type mcp steps by it.
 type serviceCatalogFile struct {
-	Servers  map[string]any                    `json:"servers"`
 	Services map[string]serviceCatalogVersions `json:"services"`
 }
 
@@ -531,7 +531,7 @@ type serviceCatalogVersion struct {
 // serviceCatalog writes the catalog of the registered services, versions
 // in the order the API lists them, operations as registered.
 func serviceCatalog(items []service.Definition) ([]byte, error) {
-	cat := serviceCatalogFile{Servers: map[string]any{}, Services: map[string]serviceCatalogVersions{}}
+	cat := serviceCatalogFile{Services: map[string]serviceCatalogVersions{}}
 	for _, s := range items {
 		ops := s.Operations
 		if ops == nil {
