@@ -195,7 +195,7 @@ func (s *Server) open(pattern string, h http.HandlerFunc) {
 // (per principal, so inside the guard; a refused mutation is audited as
 // failed), then a check that the API's dependencies are configured.
 func (s *Server) handle(pattern string, perm auth.Permission, h http.HandlerFunc) {
-	s.guarded(pattern, perm, func(w http.ResponseWriter, r *http.Request) bool {
+	s.guarded(pattern, perm, auditMutations, func(w http.ResponseWriter, r *http.Request) bool {
 		if s.opts.Store == nil || s.opts.Machines == nil {
 			writeProblem(w, r, Problem{Status: http.StatusServiceUnavailable, Title: "Service Unavailable",
 				Detail: "this server has no database or workflow engine configured"})
@@ -209,8 +209,16 @@ func (s *Server) handle(pattern string, perm auth.Permission, h http.HandlerFunc
 // the registry instead of the workflow store and engine: without one it
 // answers 501, since no retry will find one (the server was built
 // without it).
+//
+// A heartbeat is audited only when it fails: it records that an instance
+// is alive, every few seconds for each instance, and would bury the
+// changes in the log (its denials are audited as every denial is).
 func (s *Server) handleService(pattern string, perm auth.Permission, h http.HandlerFunc) {
-	s.guarded(pattern, perm, func(w http.ResponseWriter, r *http.Request) bool {
+	mode := auditMutations
+	if strings.HasSuffix(pattern, "/heartbeat") {
+		mode = auditFailures
+	}
+	s.guarded(pattern, perm, mode, func(w http.ResponseWriter, r *http.Request) bool {
 		if s.opts.Registry == nil {
 			writeProblem(w, r, Problem{Status: http.StatusNotImplemented, Title: "Not Implemented",
 				Detail: "this server has no service registry configured"})
@@ -223,7 +231,7 @@ func (s *Server) handleService(pattern string, perm auth.Permission, h http.Hand
 // guarded registers a /v1 route: the guard, the audit of a mutation,
 // the rate limit, then ready (which answers and returns false when a
 // dependency is missing) and the text gate before h.
-func (s *Server) guarded(pattern string, perm auth.Permission, ready func(http.ResponseWriter, *http.Request) bool, h http.HandlerFunc) {
+func (s *Server) guarded(pattern string, perm auth.Permission, mode auditMode, ready func(http.ResponseWriter, *http.Request) bool, h http.HandlerFunc) {
 	s.register(pattern, perm)
 	var next http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !ready(w, r) {
@@ -239,7 +247,7 @@ func (s *Server) guarded(pattern string, perm auth.Permission, ready func(http.R
 		next = s.opts.Limiter.Middleware(ratelimit.PrincipalKey, next)
 	}
 	if method, _, _ := strings.Cut(pattern, " "); method != http.MethodGet {
-		next = s.audited(perm, next)
+		next = s.audited(perm, mode, next)
 	}
 	s.mux.Handle(pattern, s.sourced(s.guard.Require(perm, next)))
 }
