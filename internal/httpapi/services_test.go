@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -221,6 +222,18 @@ func TestServiceRequestProblems(t *testing.T) {
 	resp, raw = b.call(t, auth.RoleAdmin, http.MethodPost, "/v1/services/threat-intel/instances",
 		`{"id": "ti-1", "version": "1.2.0", "endpoint": "ftp://x.example.com"}`)
 	require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode, "%s", raw)
+	require.Equal(t, "/endpoint", jsonOf(t, raw)["errors"].([]any)[0].(map[string]any)["pointer"])
+
+	// An instance id of another version clashes.
+	other := strings.Replace(threatIntel, `"version": "1.2.0"`, `"version": "1.3.0"`, 1)
+	resp, raw = b.call(t, auth.RoleAdmin, http.MethodPost, "/v1/services", other)
+	require.Equal(t, http.StatusConflict, resp.StatusCode, "%s", raw)
+	require.Contains(t, jsonOf(t, raw)["detail"], "instance ti-1 is registered for version 1.2.0, not 1.3.0")
+
+	// A version in the query that is not one.
+	resp, raw = b.call(t, auth.RoleAdmin, http.MethodDelete, "/v1/services/threat-intel?version=one", "")
+	require.Equal(t, http.StatusBadRequest, resp.StatusCode, "%s", raw)
+	require.Equal(t, "query:version", jsonOf(t, raw)["errors"].([]any)[0].(map[string]any)["location"])
 }
 
 // TestServicesWithoutARegistry: a server built without one answers the
