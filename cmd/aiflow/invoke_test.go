@@ -48,6 +48,26 @@ func TestInvokeAPIHealthzAndApprovals(t *testing.T) {
 	require.JSONEq(t, `{"batchItemFailures":null}`, te.stdout.String(), "no message failed")
 }
 
+// TestInvokeAPIRegistersAService: the API function serves the service
+// registry on its PostgreSQL store: a new version is 201, the same again
+// 200.
+func TestInvokeAPIRegistersAService(t *testing.T) {
+	t.Parallel()
+	vars := map[string]string{"DATABASE_URL": pgclustertest.Database(t), "AIFLOW_AUTH_MODE": "authorizer", "AIFLOW_SFN_ENDPOINT": "http://127.0.0.1:1"}
+	for _, want := range []int{201, 200} {
+		te := newTestEnv(vars)
+		code := run(context.Background(), []string{"invoke", "api", "--event", "../../events/api-register-service.json"}, te.env())
+		require.Equal(t, 0, code, te.stderr.String())
+		var res struct {
+			StatusCode int    `json:"statusCode"`
+			Body       string `json:"body"`
+		}
+		require.NoError(t, json.Unmarshal(te.stdout.Bytes(), &res), te.stdout.String())
+		require.Equal(t, want, res.StatusCode, res.Body)
+		require.Contains(t, res.Body, `"id":"ti-1"`)
+	}
+}
+
 func TestInvokeMCPServerToolsList(t *testing.T) {
 	t.Parallel()
 	// The sample's token is signed with the key the support desk's docs

@@ -50,6 +50,8 @@ Usage:
   aiflow replay --projection NAME rebuild a projection from the whole event log
   aiflow audit verify|list        check the API's hash-chained audit log, or print its newest records
   aiflow mcp serve|seed|token     serve the customer-support MCP server, seed its data, issue its tokens
+  aiflow service register|list|show|drain|deregister|history|catalog
+                                  manage the service registry through the HTTP API
   aiflow doctor                   check this machine's prerequisites
   aiflow version                  print the version
 
@@ -91,6 +93,8 @@ func run(ctx context.Context, args []string, e env) int {
 		return cmdBench(ctx, args[1:], e)
 	case "mcp":
 		return cmdMCP(ctx, args[1:], e)
+	case "service":
+		return cmdService(ctx, args[1:], e)
 	case "doctor":
 		return cmdDoctor(ctx, args[1:], e)
 	case "version", "--version", "-version":

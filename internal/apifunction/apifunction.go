@@ -1,7 +1,8 @@
 // Package apifunction builds the API Lambda (functions/api) from its
 // configuration (config.APIFunction), so that its main and `aiflow invoke
 // api` run the same handler: logger, database pool, the Step Functions
-// client, the audit log and the rate limiter, built once per cold start.
+// client, the service registry (on its PostgreSQL store), the audit log and
+// the rate limiter, built once per cold start.
 // The entry takes API Gateway requests and the approvals queue's messages.
 package apifunction
 
@@ -17,6 +18,8 @@ import (
 	"github.com/aiflow/aiflow/internal/database"
 	"github.com/aiflow/aiflow/internal/eventstore"
 	"github.com/aiflow/aiflow/internal/httpapi"
+	"github.com/aiflow/aiflow/internal/registry"
+	"github.com/aiflow/aiflow/internal/registrystore"
 	"github.com/aiflow/aiflow/internal/sfn"
 	"github.com/aiflow/aiflow/internal/steps/detailstore"
 	"github.com/aiflow/aiflow/internal/telemetry"
@@ -95,6 +98,13 @@ func New(ctx context.Context, o Options) (*Function, error) {
 	if version == "" {
 		version = cfg.Version
 	}
+	// The registry's rows and history live in the API's database (the
+	// registry schema and the event store), so a change and its events
+	// commit together.
+	reg, err := registry.New(registry.Config{Store: registrystore.New(events), Logger: logger})
+	if err != nil {
+		return fail(err)
+	}
 	store := apistore.New(pool)
 	api := httpapi.New(httpapi.Options{
 		DB:                  pool,
@@ -113,6 +123,7 @@ func New(ctx context.Context, o Options) (*Function, error) {
 		StateMachineRoleARN: cfg.StateMachineRoleARN,
 		StateMachineLogging: stateMachineLogging(cfg.StateMachineLogs),
 		StateMachineTracing: cfg.StateMachineTracing,
+		Registry:            reg,
 	})
 	return &Function{
 		Entry: &httpapi.Entry{

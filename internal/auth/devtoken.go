@@ -30,7 +30,8 @@ func NewDevKey() ([]byte, error) {
 // roles, issued by DevIssuer for DevAudience, valid from now for ttl. It is
 // for `aiflow dev` and tests; production tokens come from an identity
 // provider. It returns an error for a short key, an empty subject, an
-// unknown role or a ttl that is not positive.
+// unknown role or a ttl that is not positive. A service's token has the
+// role RoleService and the subject ServiceSubject(name).
 func MintDevToken(key []byte, subject string, roles []Role, ttl time.Duration) (string, error) {
 	return mintDevToken(key, subject, roles, ttl, time.Now())
 }
@@ -46,8 +47,8 @@ func mintDevToken(key []byte, subject string, roles []Role, ttl time.Duration, n
 	}
 	names := make([]string, 0, len(roles))
 	for _, r := range roles {
-		if _, ok := rank[r]; !ok {
-			return "", fmt.Errorf("minting a development token: %q is not a role (roles: viewer, operator, author, admin)", r)
+		if parsed, ok := ParseRole(string(r)); !ok || parsed != r {
+			return "", fmt.Errorf("minting a development token: %q is not a role (roles: viewer, operator, author, admin, service)", r)
 		}
 		names = append(names, string(r))
 	}

@@ -24,6 +24,20 @@ func TestMintDevTokenVerifies(t *testing.T) {
 	require.True(t, p.Can(PermAuditRead))
 }
 
+func TestMintDevTokenForAService(t *testing.T) {
+	t.Parallel()
+	tok, err := MintDevToken(hmacKey, ServiceSubject("incident-desk"), []Role{RoleService}, time.Hour)
+	require.NoError(t, err)
+	v, err := NewVerifier(VerifierOptions{Issuer: DevIssuer, Audience: []string{DevAudience}, HMACKey: hmacKey})
+	require.NoError(t, err)
+	p, err := v.Verify(context.Background(), tok)
+	require.NoError(t, err)
+	require.Equal(t, []Role{RoleService}, p.Roles)
+	require.Equal(t, "incident-desk", p.Service())
+	require.True(t, p.Can(PermServicesManage))
+	require.False(t, p.Can(PermWorkflowsRead))
+}
+
 func TestMintDevTokenExpires(t *testing.T) {
 	t.Parallel()
 	c := newClock()
@@ -50,6 +64,7 @@ func TestMintDevTokenRefusesBadInput(t *testing.T) {
 		{[]byte("short"), "dev", nil, time.Hour, "at least 32 are required"},
 		{hmacKey, "", nil, time.Hour, "the subject is empty"},
 		{hmacKey, "dev", []Role{"root"}, time.Hour, `"root" is not a role`},
+		{hmacKey, "dev", []Role{"Admin"}, time.Hour, `"Admin" is not a role`},
 		{hmacKey, "dev", nil, 0, "is not positive"},
 	} {
 		_, err := MintDevToken(tc.key, tc.subject, tc.roles, tc.ttl)

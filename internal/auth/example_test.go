@@ -12,11 +12,16 @@ import (
 )
 
 // The policy, one line per permission: the least trusted role that holds
-// it. Every more trusted role holds it too.
+// it. Every more trusted role holds it too; the roles outside the order
+// that hold it follow a plus.
 func ExampleMinimumRole() {
 	for _, p := range auth.Permissions() {
 		r, _ := auth.MinimumRole(p)
-		fmt.Printf("%-18s %s\n", p, r)
+		line := fmt.Sprintf("%-18s %s", p, r)
+		for _, o := range auth.OutsideRoles(p) {
+			line += " + " + string(o)
+		}
+		fmt.Println(line)
 	}
 	// Output:
 	// approvals:decide   operator
@@ -26,6 +31,8 @@ func ExampleMinimumRole() {
 	// executions:start   operator
 	// executions:stop    operator
 	// health             viewer
+	// services:manage    admin + service
+	// services:read      viewer
 	// workflows:publish  author
 	// workflows:read     viewer
 }

@@ -97,7 +97,7 @@ func (g *Guard) Require(perm Permission, next http.Handler) http.Handler {
 		}
 		if !p.Can(perm) {
 			need, _ := MinimumRole(perm)
-			reason := fmt.Sprintf("%s requires the %s role or a higher one; the caller has %s", perm, need, describeRoles(p.Roles))
+			reason := fmt.Sprintf("%s requires the %s role or a higher one%s; the caller has %s", perm, need, describeOutside(perm), describeRoles(p.Roles))
 			g.audit(r, Denial{Principal: p, Permission: perm, Status: http.StatusForbidden, Reason: reason})
 			w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm=%q, error="insufficient_scope", scope=%q`, g.realm(), string(perm)))
 			WriteProblem(w, r, Problem{Status: http.StatusForbidden, Title: "Forbidden", Detail: reason})
@@ -173,6 +173,15 @@ func describeRoles(roles []Role) string {
 		names[i] = string(r)
 	}
 	return "the roles " + strings.Join(names, ", ")
+}
+
+// describeOutside names the roles outside the order that also hold perm.
+func describeOutside(perm Permission) string {
+	var s string
+	for _, r := range OutsideRoles(perm) {
+		s += ", or the " + string(r) + " role"
+	}
+	return s
 }
 
 // headerSafe keeps the characters RFC 6750 allows in error_description:

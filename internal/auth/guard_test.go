@@ -109,6 +109,18 @@ func TestGuardWithInvalidToken(t *testing.T) {
 	require.NotContains(t, d.Reason, tok)
 }
 
+func TestGuardNamesTheServiceRole(t *testing.T) {
+	t.Parallel()
+	b := setupGuard(t, PermServicesManage)
+	w, body := b.do(t, "Bearer "+sign(t, jwt.SigningMethodHS256, hmacKey, "", claims(b.clock, nil)))
+	require.Equal(t, http.StatusForbidden, w.Code)
+	require.Equal(t, "services:manage requires the admin role or a higher one, or the service role; the caller has the roles operator", body["detail"])
+	w, _ = b.do(t, "Bearer "+sign(t, jwt.SigningMethodHS256, hmacKey, "", claims(b.clock, func(m jwt.MapClaims) {
+		m["sub"], m["roles"] = "service:threat-intel", []string{"service"}
+	})))
+	require.Equal(t, http.StatusOK, w.Code, "the service role holds services:manage")
+}
+
 func TestGuardWithoutPermission(t *testing.T) {
 	t.Parallel()
 	b := setupGuard(t, PermWorkflowsPublish)

@@ -34,6 +34,24 @@ func (p Principal) Can(perm Permission) bool {
 	return false
 }
 
+// Has reports whether the principal holds role r itself (not through the
+// order).
+func (p Principal) Has(r Role) bool { return slices.Contains(p.Roles, r) }
+
+// Service returns the name of the service a principal with the service
+// role may manage: its subject after ServiceSubjectPrefix; "" when it does
+// not hold the role or its subject names no service.
+func (p Principal) Service() string {
+	if !p.Has(RoleService) {
+		return ""
+	}
+	name, ok := strings.CutPrefix(p.Subject, ServiceSubjectPrefix)
+	if !ok {
+		return ""
+	}
+	return name
+}
+
 // HighestRole returns the principal's most trusted role, or "" when it has
 // none.
 func (p Principal) HighestRole() Role {
@@ -135,7 +153,8 @@ func splitRoleString(v string) []string {
 	return strings.FieldsFunc(v, func(r rune) bool { return r == ' ' || r == ',' || r == '\t' })
 }
 
-// knownRoles keeps the names that are roles, sorted by rank, once each.
+// knownRoles keeps the names that are roles, sorted by rank (the roles
+// outside the order first), once each.
 func knownRoles(names []string) []Role {
 	var out []Role
 	for _, n := range names {

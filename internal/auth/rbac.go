@@ -14,11 +14,12 @@ import (
 	"strings"
 )
 
-// Role is a named set of permissions. The roles are ordered: each one holds
-// every permission of the roles below it.
+// Role is a named set of permissions. The roles viewer, operator, author
+// and admin are ordered: each one holds every permission of the roles
+// below it. The service role stands outside that order (see RoleService).
 type Role string
 
-// The roles, from least to most trusted.
+// The ordered roles, from least to most trusted.
 const (
 	// RoleViewer reads workflows, executions and approvals.
 	RoleViewer Role = "viewer"
@@ -30,16 +31,40 @@ const (
 	RoleAdmin Role = "admin"
 )
 
-// Roles lists every role from least to most trusted.
+// RoleService is the role of a service's own token, whose subject is
+// "service:<name>" (ServiceSubject): it holds services:manage and nothing
+// else, and the registry lets it manage only the service its subject
+// names. It is outside the order of the other roles: it holds none of
+// the viewer's permissions, and no ordered role holds it.
+const RoleService Role = "service"
+
+// ServiceSubjectPrefix starts the subject of a service's token.
+const ServiceSubjectPrefix = "service:"
+
+// ServiceSubject returns the subject of the token of service name.
+func ServiceSubject(name string) string { return ServiceSubjectPrefix + name }
+
+// Roles lists the ordered roles from least to most trusted; RoleService
+// is not among them.
 func Roles() []Role { return []Role{RoleViewer, RoleOperator, RoleAuthor, RoleAdmin} }
 
-// rank orders the roles; a role not in it ranks zero and is granted nothing.
+// rank orders the ordered roles; a role not in it ranks zero and is
+// granted nothing by the order.
 var rank = map[Role]int{RoleViewer: 1, RoleOperator: 2, RoleAuthor: 3, RoleAdmin: 4}
+
+// outside lists, for each role outside the order, the permissions it
+// holds: exactly these, none by rank.
+var outside = map[Role][]Permission{
+	RoleService: {PermServicesManage},
+}
 
 // ParseRole returns the role named s (case-insensitive) and whether s names
 // one.
 func ParseRole(s string) (Role, bool) {
 	r := Role(strings.ToLower(strings.TrimSpace(s)))
+	if _, ok := outside[r]; ok {
+		return r, true
+	}
 	_, ok := rank[r]
 	return r, ok
 }
@@ -58,6 +83,8 @@ const (
 	PermApprovalsRead    Permission = "approvals:read"
 	PermApprovalsDecide  Permission = "approvals:decide"
 	PermAuditRead        Permission = "audit:read"
+	PermServicesRead     Permission = "services:read"
+	PermServicesManage   Permission = "services:manage"
 )
 
 // minimumRole is the one table of who may do what: each permission and the
@@ -73,6 +100,8 @@ var minimumRole = map[Permission]Role{
 	PermApprovalsDecide:  RoleOperator,
 	PermWorkflowsPublish: RoleAuthor,
 	PermAuditRead:        RoleAdmin,
+	PermServicesRead:     RoleViewer,
+	PermServicesManage:   RoleAdmin,
 }
 
 // Permissions lists every permission, sorted.
@@ -85,11 +114,25 @@ func Permissions() []Permission {
 	return out
 }
 
-// MinimumRole returns the least trusted role that holds p, and false when
-// no role does (p is unknown).
+// MinimumRole returns the least trusted ordered role that holds p, and
+// false when no role does (p is unknown). Roles outside the order may hold
+// p too: see OutsideRoles.
 func MinimumRole(p Permission) (Role, bool) {
 	r, ok := minimumRole[p]
 	return r, ok
+}
+
+// OutsideRoles returns the roles outside the order that hold p (the
+// service role holds services:manage).
+func OutsideRoles(p Permission) []Role {
+	var out []Role
+	for r, perms := range outside {
+		if slices.Contains(perms, p) {
+			out = append(out, r)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Allows reports whether role holds perm. Unknown roles and unknown
@@ -98,6 +141,9 @@ func Allows(role Role, perm Permission) bool {
 	need, ok := minimumRole[perm]
 	if !ok {
 		return false
+	}
+	if perms, ok := outside[role]; ok {
+		return slices.Contains(perms, perm)
 	}
 	have := rank[role]
 	return have > 0 && have >= rank[need]

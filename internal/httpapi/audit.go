@@ -19,7 +19,18 @@ func auditNote(r *http.Request, key string, value any) {
 	}
 }
 
-// audited appends a record of every request next answers: the
+// auditMode says which answers of a mutating route are audited.
+type auditMode int
+
+const (
+	// auditMutations audits every answer.
+	auditMutations auditMode = iota
+	// auditFailures audits the answers of 400 and more only.
+	auditFailures
+)
+
+// audited appends a record of every request next answers (of those that
+// failed, under auditFailures): the
 // permission as the action, succeeded below 400 and failed otherwise,
 // with the status and what the handler noted. Denials never reach it: the
 // guard audits those. The answer is held until the record is written, so
@@ -27,7 +38,7 @@ func auditNote(r *http.Request, key string, value any) {
 // cannot be written, a mutation that succeeded is answered 503 (or 500)
 // instead, and the caller's retry (with its idempotency key for a start)
 // is audited.
-func (s *Server) audited(perm auth.Permission, next http.Handler) http.Handler {
+func (s *Server) audited(perm auth.Permission, mode auditMode, next http.Handler) http.Handler {
 	if s.opts.Audit == nil {
 		return next
 	}
@@ -36,6 +47,10 @@ func (s *Server) audited(perm auth.Permission, next http.Handler) http.Handler {
 		r = r.WithContext(context.WithValue(r.Context(), auditKey{}, details))
 		rec := newHeldResponse()
 		next.ServeHTTP(rec, r)
+		if mode == auditFailures && rec.status < 400 {
+			rec.sendTo(w)
+			return
+		}
 		entry := audit.FromRequest(r)
 		entry.Action = string(perm)
 		entry.Outcome = audit.OutcomeSucceeded

@@ -96,6 +96,10 @@ type Options struct {
 	// StreamPoll is how often an execution's stream reads its history;
 	// zero means 250 ms.
 	StreamPoll time.Duration
+	// Registry is the service registry the /v1/services routes serve;
+	// without it they answer 501 Not Implemented (this server keeps no
+	// registry), while the other routes work as ever.
+	Registry ServiceRegistry
 }
 
 // Server is aiflow's HTTP API.
@@ -167,6 +171,15 @@ func New(opts Options) *Server {
 	s.handle("POST /v1/executions/{id}/stop", auth.PermExecutionsStop, s.stopExecution)
 	s.handle("GET /v1/approvals", auth.PermApprovalsRead, s.listApprovals)
 	s.handle("POST /v1/approvals/{id}", auth.PermApprovalsDecide, s.decideApproval)
+	s.handleService("POST /v1/services", auth.PermServicesManage, s.registerService)
+	s.handleService("GET /v1/services", auth.PermServicesRead, s.listServices)
+	s.handleService("GET /v1/services/{name}", auth.PermServicesRead, s.getService)
+	s.handleService("DELETE /v1/services/{name}", auth.PermServicesManage, s.deregisterService)
+	s.handleService("GET /v1/services/{name}/history", auth.PermServicesRead, s.serviceHistory)
+	s.handleService("POST /v1/services/{name}/instances", auth.PermServicesManage, s.registerInstance)
+	s.handleService("PUT /v1/services/{name}/instances/{id}/heartbeat", auth.PermServicesManage, s.heartbeat)
+	s.handleService("POST /v1/services/{name}/instances/{id}/drain", auth.PermServicesManage, s.drainInstance)
+	s.handleService("DELETE /v1/services/{name}/instances/{id}", auth.PermServicesManage, s.deregisterInstance)
 	return s
 }
 
@@ -182,11 +195,46 @@ func (s *Server) open(pattern string, h http.HandlerFunc) {
 // (per principal, so inside the guard; a refused mutation is audited as
 // failed), then a check that the API's dependencies are configured.
 func (s *Server) handle(pattern string, perm auth.Permission, h http.HandlerFunc) {
-	s.register(pattern, perm)
-	var next http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.guarded(pattern, perm, auditMutations, func(w http.ResponseWriter, r *http.Request) bool {
 		if s.opts.Store == nil || s.opts.Machines == nil {
 			writeProblem(w, r, Problem{Status: http.StatusServiceUnavailable, Title: "Service Unavailable",
 				Detail: "this server has no database or workflow engine configured"})
+			return false
+		}
+		return true
+	}, h)
+}
+
+// handleService registers a /v1/services route as handle does, needing
+// the registry instead of the workflow store and engine: without one it
+// answers 501, since no retry will find one (the server was built
+// without it).
+//
+// A heartbeat is audited only when it fails: it records that an instance
+// is alive, every few seconds for each instance, and would bury the
+// changes in the log (its denials are audited as every denial is).
+func (s *Server) handleService(pattern string, perm auth.Permission, h http.HandlerFunc) {
+	mode := auditMutations
+	if strings.HasSuffix(pattern, "/heartbeat") {
+		mode = auditFailures
+	}
+	s.guarded(pattern, perm, mode, func(w http.ResponseWriter, r *http.Request) bool {
+		if s.opts.Registry == nil {
+			writeProblem(w, r, Problem{Status: http.StatusNotImplemented, Title: "Not Implemented",
+				Detail: "this server has no service registry configured"})
+			return false
+		}
+		return true
+	}, h)
+}
+
+// guarded registers a /v1 route: the guard, the audit of a mutation,
+// the rate limit, then ready (which answers and returns false when a
+// dependency is missing) and the text gate before h.
+func (s *Server) guarded(pattern string, perm auth.Permission, mode auditMode, ready func(http.ResponseWriter, *http.Request) bool, h http.HandlerFunc) {
+	s.register(pattern, perm)
+	var next http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !ready(w, r) {
 			return
 		}
 		if err := checkRequestText(r); err != nil {
@@ -199,7 +247,7 @@ func (s *Server) handle(pattern string, perm auth.Permission, h http.HandlerFunc
 		next = s.opts.Limiter.Middleware(ratelimit.PrincipalKey, next)
 	}
 	if method, _, _ := strings.Cut(pattern, " "); method != http.MethodGet {
-		next = s.audited(perm, next)
+		next = s.audited(perm, mode, next)
 	}
 	s.mux.Handle(pattern, s.sourced(s.guard.Require(perm, next)))
 }

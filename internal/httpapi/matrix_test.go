@@ -18,21 +18,30 @@ import (
 // routePermissions is every route and the permission docs/security.md
 // names for it; "" marks the open probes and the API's description.
 var routePermissions = map[string]auth.Permission{
-	"GET /healthz":                                "",
-	"GET /readyz":                                 "",
-	"GET /openapi.json":                           "",
-	"POST /v1/workflows":                          auth.PermWorkflowsPublish,
-	"GET /v1/workflows":                           auth.PermWorkflowsRead,
-	"GET /v1/workflows/{name}":                    auth.PermWorkflowsRead,
-	"GET /v1/workflows/{name}/versions/{version}": auth.PermWorkflowsRead,
-	"POST /v1/workflows/{name}/executions":        auth.PermExecutionsStart,
-	"GET /v1/executions":                          auth.PermExecutionsRead,
-	"GET /v1/executions/{id}":                     auth.PermExecutionsRead,
-	"GET /v1/executions/{id}/events":              auth.PermExecutionsRead,
-	"GET /v1/executions/{id}/stream":              auth.PermExecutionsRead,
-	"POST /v1/executions/{id}/stop":               auth.PermExecutionsStop,
-	"GET /v1/approvals":                           auth.PermApprovalsRead,
-	"POST /v1/approvals/{id}":                     auth.PermApprovalsDecide,
+	"GET /healthz":                                     "",
+	"GET /readyz":                                      "",
+	"GET /openapi.json":                                "",
+	"POST /v1/workflows":                               auth.PermWorkflowsPublish,
+	"GET /v1/workflows":                                auth.PermWorkflowsRead,
+	"GET /v1/workflows/{name}":                         auth.PermWorkflowsRead,
+	"GET /v1/workflows/{name}/versions/{version}":      auth.PermWorkflowsRead,
+	"POST /v1/workflows/{name}/executions":             auth.PermExecutionsStart,
+	"GET /v1/executions":                               auth.PermExecutionsRead,
+	"GET /v1/executions/{id}":                          auth.PermExecutionsRead,
+	"GET /v1/executions/{id}/events":                   auth.PermExecutionsRead,
+	"GET /v1/executions/{id}/stream":                   auth.PermExecutionsRead,
+	"POST /v1/executions/{id}/stop":                    auth.PermExecutionsStop,
+	"GET /v1/approvals":                                auth.PermApprovalsRead,
+	"POST /v1/approvals/{id}":                          auth.PermApprovalsDecide,
+	"POST /v1/services":                                auth.PermServicesManage,
+	"GET /v1/services":                                 auth.PermServicesRead,
+	"GET /v1/services/{name}":                          auth.PermServicesRead,
+	"DELETE /v1/services/{name}":                       auth.PermServicesManage,
+	"GET /v1/services/{name}/history":                  auth.PermServicesRead,
+	"POST /v1/services/{name}/instances":               auth.PermServicesManage,
+	"PUT /v1/services/{name}/instances/{id}/heartbeat": auth.PermServicesManage,
+	"POST /v1/services/{name}/instances/{id}/drain":    auth.PermServicesManage,
+	"DELETE /v1/services/{name}/instances/{id}":        auth.PermServicesManage,
 }
 
 var pathParam = regexp.MustCompile(`\{[a-z]+\}`)
@@ -117,12 +126,18 @@ func TestRouteRoleMatrix(t *testing.T) {
 	approval := b.waitPending(t, id)
 	values := map[string]string{"{name}": "reply", "{version}": "1", "{id}": id}
 
-	callers := append([]auth.Role{""}, auth.Roles()...)
+	// The service role is the token of the service threat-intel, which the
+	// registry's routes are called about.
+	b.tokens[auth.RoleService] = b.serviceToken(t, "threat-intel")
+	callers := append([]auth.Role{""}, append(auth.Roles(), auth.RoleService)...)
 	denials := 0
 	for _, r := range b.api.Routes() {
 		method, pattern := r.Method, r.Pattern
 		key := method + " " + pattern
 		path := pathParam.ReplaceAllStringFunc(pattern, func(p string) string { return values[p] })
+		if strings.HasPrefix(pattern, "/v1/services") {
+			path = strings.NewReplacer("{name}", "threat-intel", "{id}", "ti-1").Replace(pattern)
+		}
 		if pattern == "/v1/approvals/{id}" {
 			path = "/v1/approvals/" + approval["id"].(string)
 		}
@@ -136,6 +151,9 @@ func TestRouteRoleMatrix(t *testing.T) {
 			body := ""
 			if method == http.MethodPost {
 				body = "{}"
+			}
+			if key == "POST /v1/services" {
+				body = `{"name": "threat-intel"}` // the service's own, invalid: 422
 			}
 			resp, raw := b.call(t, role, method, path, body)
 			perm := r.Permission

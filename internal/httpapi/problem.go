@@ -125,7 +125,8 @@ func controlProblem(ce *control.Error) (Problem, bool) {
 }
 
 // fail answers err as a problem: the API's own errors as they are, the
-// use cases', the store's and the engine's through one table each, anything else as a 500
+// use cases' (workflows' and the registry's), the store's and the
+// engine's through one table each, anything else as a 500
 // whose cause goes only to the log.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var ae *apiError
@@ -143,6 +144,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		if cp, ok := controlProblem(ce); ok {
 			p = cp
 		}
+	case isRegistryError(err):
+		p, _ = registryProblem(r, err)
 	case errors.Is(err, apistore.ErrNotFound):
 		p = Problem{Status: http.StatusNotFound, Title: "Not Found", Detail: "no such " + resourceName(r)}
 	case errors.Is(err, apistore.ErrConflict):
@@ -175,6 +178,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 // resourceName names what a path is about, for generic details.
 func resourceName(r *http.Request) string {
 	switch {
+	case strings.HasPrefix(r.URL.Path, "/v1/services"):
+		return "service"
 	case strings.HasPrefix(r.URL.Path, "/v1/approvals"):
 		return "approval"
 	case strings.HasPrefix(r.URL.Path, "/v1/executions"), strings.HasSuffix(r.URL.Path, "/executions"):

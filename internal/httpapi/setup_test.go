@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -26,6 +27,7 @@ import (
 	"github.com/aiflow/aiflow/internal/httpapi"
 	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
 	"github.com/aiflow/aiflow/internal/ratelimit"
+	"github.com/aiflow/aiflow/internal/registry"
 	"github.com/aiflow/aiflow/internal/steps"
 	"github.com/aiflow/aiflow/internal/steps/detailstore"
 	"github.com/aiflow/aiflow/internal/workflow"
@@ -152,7 +154,7 @@ func setupAPI(t testing.TB, o bundleOptions) *apiBundle {
 	api := httpapi.New(httpapi.Options{
 		DB: pool, Store: store, Machines: eng, Details: details, Tokens: httpapi.BrokerStream{Broker: broker},
 		Authenticator: authn, Audit: audit.New(pool, audit.Options{}), Limiter: o.limiter,
-		QueueURLs: urls, StreamPoll: 10 * time.Millisecond, Catalog: o.catalog,
+		QueueURLs: urls, StreamPoll: 10 * time.Millisecond, Catalog: o.catalog, Registry: newRegistry(t),
 	})
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
@@ -165,9 +167,25 @@ func setupAPI(t testing.TB, o bundleOptions) *apiBundle {
 	return &apiBundle{srv: srv, api: api, eng: eng, pool: pool, broker: broker, store: store, approvals: approvals, tokens: tokens}
 }
 
+// serviceToken mints the token of service name: role service, subject
+// service:<name>.
+func (b *apiBundle) serviceToken(t testing.TB, name string) string {
+	t.Helper()
+	tok, err := auth.MintDevToken(testKey, auth.ServiceSubject(name), []auth.Role{auth.RoleService}, time.Hour)
+	require.NoError(t, err)
+	return tok
+}
+
 // call sends a request as role ("" for none) and returns the response
 // with its body read.
 func (b *apiBundle) call(t testing.TB, role auth.Role, method, path string, body string, header ...string) (*http.Response, []byte) {
+	t.Helper()
+	return b.callAs(t, b.tokens[role], method, path, body, header...)
+}
+
+// callAs sends a request with token ("" for none) and returns the
+// response with its body read.
+func (b *apiBundle) callAs(t testing.TB, token, method, path string, body string, header ...string) (*http.Response, []byte) {
 	t.Helper()
 	var rd io.Reader
 	if body != "" {
@@ -181,8 +199,8 @@ func (b *apiBundle) call(t testing.TB, role auth.Role, method, path string, body
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
-	if role != "" {
-		req.Header.Set("Authorization", "Bearer "+b.tokens[role])
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
@@ -304,4 +322,23 @@ func (b *apiBundle) waitClosed(t testing.TB, id string) map[string]any {
 	require.NoError(t, b.eng.Wait(context.Background(), jsonOf(t, raw)["arn"].(string)))
 	_, raw = b.call(t, auth.RoleViewer, http.MethodGet, "/v1/executions/"+id, "")
 	return jsonOf(t, raw)
+}
+
+// newRegistry returns the service registry on its memory store, with
+// endpoints checked as the egress guard checks them at registration: http
+// or https only.
+func newRegistry(t testing.TB) *registry.Registry {
+	t.Helper()
+	reg, err := registry.New(registry.Config{Store: registry.NewMemoryStore(), CheckEndpointFunc: checkScheme})
+	require.NoError(t, err)
+	return reg
+}
+
+// checkScheme stands in for the egress guard's CheckURL: the tests'
+// instances are on documentation names, never reached.
+func checkScheme(endpoint string, _ bool) error {
+	if !strings.HasPrefix(endpoint, "http://") && !strings.HasPrefix(endpoint, "https://") {
+		return errors.New("the endpoint must be an http or https URL")
+	}
+	return nil
 }
