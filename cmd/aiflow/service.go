@@ -16,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/aiflow/aiflow/internal/config"
+	"github.com/aiflow/aiflow/internal/registry"
 	"github.com/aiflow/aiflow/service"
 )
 
@@ -506,44 +507,17 @@ func countNames(items []service.Definition) int {
 	return len(names)
 }
 
-// The service catalog the type checker reads (aiflow validate
-// --catalog, or service-catalog.json beside a workflow): {"services":
-// {NAME: {"versions": [{version, description, capabilities, operations:
-// [{name, method, path, idempotent, request_schema, response_schema,
-// timeout_seconds}]}]}}}, the registry's field names. It is the services
-// half of workflow.Catalog; it has no "servers" key, since a catalog that
-// names MCP servers (even none) makes the checker type mcp steps by it.
-type serviceCatalogFile struct {
-	Services map[string]serviceCatalogVersions `json:"services"`
-}
-
-type serviceCatalogVersions struct {
-	Versions []serviceCatalogVersion `json:"versions"`
-}
-
-type serviceCatalogVersion struct {
-	Version      string              `json:"version"`
-	Description  string              `json:"description,omitempty"`
-	Capabilities []string            `json:"capabilities,omitempty"`
-	Operations   []service.Operation `json:"operations"`
-}
-
-// serviceCatalog writes the catalog of the registered services, versions
-// in the order the API lists them, operations as registered.
+// serviceCatalog writes the catalog of the registered services, as the
+// registry writes it (registry.CatalogFile).
 func serviceCatalog(items []service.Definition) ([]byte, error) {
-	cat := serviceCatalogFile{Services: map[string]serviceCatalogVersions{}}
-	for _, s := range items {
-		ops := s.Operations
-		if ops == nil {
-			ops = []service.Operation{}
-		}
-		v := cat.Services[s.Name]
-		v.Versions = append(v.Versions, serviceCatalogVersion{Version: s.Version, Description: s.Description, Capabilities: s.Capabilities, Operations: ops})
-		cat.Services[s.Name] = v
-	}
-	data, err := json.MarshalIndent(cat, "", "  ")
+	// The helper's types mirror the registry's JSON field for field.
+	raw, err := json.Marshal(items)
 	if err != nil {
 		return nil, fmt.Errorf("encoding the catalog: %w", err)
 	}
-	return append(data, '\n'), nil
+	var svcs []registry.Service
+	if err := json.Unmarshal(raw, &svcs); err != nil {
+		return nil, fmt.Errorf("reading the services: %w", err)
+	}
+	return registry.CatalogFile(svcs)
 }

@@ -1,6 +1,8 @@
 package registry
 
 import (
+	"encoding/json"
+	"fmt"
 	"slices"
 
 	"github.com/aiflow/aiflow/internal/workflow"
@@ -28,4 +30,19 @@ func CatalogOf(services []Service) *workflow.Catalog {
 		c.Services[s.Name] = cs
 	}
 	return c
+}
+
+// CatalogFile returns the catalog of services as a file holds it, the one
+// `aiflow service catalog` writes and examples/service-catalog.json is:
+// {"services": ...}, indented, ending in a newline. It has no "servers"
+// key, since a catalog that names MCP servers (even none) makes the
+// checker type mcp steps by it.
+func CatalogFile(services []Service) ([]byte, error) {
+	data, err := json.MarshalIndent(struct {
+		Services map[string]workflow.CatalogService `json:"services"`
+	}{CatalogOf(services).Services}, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encoding the catalog: %w", err)
+	}
+	return append(data, '\n'), nil
 }
