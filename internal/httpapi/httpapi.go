@@ -25,6 +25,7 @@ import (
 	"github.com/aiflow/aiflow/internal/auth"
 	"github.com/aiflow/aiflow/internal/control"
 	"github.com/aiflow/aiflow/internal/ratelimit"
+	"github.com/aiflow/aiflow/internal/registry"
 	"github.com/aiflow/aiflow/internal/sfn"
 	"github.com/aiflow/aiflow/internal/telemetry"
 	"github.com/aiflow/aiflow/internal/workflow"
@@ -149,8 +150,20 @@ func New(opts Options) *Server {
 		authn = denyAll{}
 	}
 	s := &Server{opts: opts, mux: http.NewServeMux()}
+	var liveCatalog func(context.Context) (*workflow.Catalog, error)
+	if reg := opts.Registry; reg != nil {
+		// A workflow is typed by the services registered when it is
+		// published, over what the static catalog says of them.
+		liveCatalog = func(ctx context.Context) (*workflow.Catalog, error) {
+			svcs, err := reg.List(ctx, registry.ListFilter{})
+			if err != nil {
+				return nil, err
+			}
+			return registry.CatalogOf(svcs), nil
+		}
+	}
 	s.control = control.New(control.Options{
-		Store: opts.Store, Engine: opts.Machines, Catalog: opts.Catalog, QueueURLs: opts.QueueURLs,
+		Store: opts.Store, Engine: opts.Machines, Catalog: opts.Catalog, ServiceCatalogFunc: liveCatalog, QueueURLs: opts.QueueURLs,
 		StateMachinePrefix: opts.StateMachinePrefix, StateMachineRoleARN: opts.StateMachineRoleARN, NowFunc: opts.NowFunc,
 		StateMachineLogging: opts.StateMachineLogging, StateMachineTracing: opts.StateMachineTracing,
 	})

@@ -273,3 +273,25 @@ func TestRegistryCaller(t *testing.T) {
 		require.Equal(t, tc.want, httpapi.RegistryCaller(tc.p), "%+v", tc.p)
 	}
 }
+
+// TestPublishIsTypedByTheRegisteredServices: a workflow published after a
+// service is registered is checked against its operations, as aiflow
+// validate checks one against service-catalog.json.
+func TestPublishIsTypedByTheRegisteredServices(t *testing.T) {
+	t.Parallel()
+	b := setupAPI(t, bundleOptions{})
+	resp, raw := b.call(t, auth.RoleAdmin, http.MethodPost, "/v1/services", threatIntel)
+	require.Equal(t, http.StatusCreated, resp.StatusCode, "%s", raw)
+
+	definition := func(path string) string {
+		return "name: lookup\ninput:\n  type: object\n  required: [ip]\n  properties: {ip: {type: string}}\n" +
+			"steps:\n  - id: rep\n    service: {service: threat-intel, method: GET, path: \"" + path + "\"}\n"
+	}
+	yaml := []string{"Content-Type", "application/yaml"}
+	resp, raw = b.call(t, auth.RoleAuthor, http.MethodPost, "/v1/workflows", definition("/v1/ip/{{ input.ip }}/nowhere"), yaml...)
+	require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode, "%s", raw)
+	require.Contains(t, string(raw), "/v1/ip/{ip}/reputation", "the error names the operations the service has")
+
+	resp, raw = b.call(t, auth.RoleAuthor, http.MethodPost, "/v1/workflows", definition("/v1/ip/{{ input.ip }}/reputation"), yaml...)
+	require.Equal(t, http.StatusCreated, resp.StatusCode, "%s", raw)
+}

@@ -136,9 +136,15 @@ func setupAPI(t testing.TB, o bundleOptions) *apiBundle {
 	}{
 		{workflow.AIQueueSubstitution, "ai-steps", rt.Handle},
 		{workflow.ApprovalQueueSubstitution, "approvals", approvals.Handle},
+		// Service steps may be published; nothing here runs them.
+		{workflow.ServiceQueueSubstitution, "service-steps", nil},
 	} {
 		url, err := qb.CreateQueue(queue.QueueConfig{Name: q.name, VisibilityTimeout: 2 * time.Minute})
 		require.NoError(t, err)
+		urls[q.sub] = url
+		if q.handler == nil {
+			continue
+		}
 		stop, err := qb.Subscribe(url, q.handler, queue.MappingConfig{ReportBatchItemFailures: true, MaxConcurrency: 4, FunctionTimeout: time.Minute})
 		require.NoError(t, err)
 		t.Cleanup(stop)
