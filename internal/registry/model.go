@@ -185,6 +185,17 @@ type Instance struct {
 	// RegisteredAt and HeartbeatAt are set by the registry.
 	RegisteredAt time.Time `json:"registered_at,omitzero"`
 	HeartbeatAt  time.Time `json:"heartbeat_at,omitzero"`
+	// CheckPasses and CheckFailures count the active health check's
+	// latest results in a row (one of them is 0), and CheckedAt is when
+	// it last ran; the registry keeps them, so a checker that starts
+	// afresh (a scheduled function) goes on where the last one stopped.
+	CheckPasses   int       `json:"check_passes,omitempty"`
+	CheckFailures int       `json:"check_failures,omitempty"`
+	CheckedAt     time.Time `json:"checked_at,omitzero"`
+	// EjectedUntil is set while the instance is ejected after failed
+	// calls (see Registry.Eject): an instance with an active check stays
+	// unhealthy until a check passes, any other until this time.
+	EjectedUntil time.Time `json:"ejected_until,omitzero"`
 }
 
 // Caller is who asks for a change: an admin may manage every service; a
