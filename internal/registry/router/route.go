@@ -153,7 +153,7 @@ func (p *Pick) Failed(ctx context.Context, cause error) {
 	if !opened || p.r.cfg.OnEjectFunc == nil {
 		return
 	}
-	reason := fmt.Sprintf("%d calls in a row failed; the last: %v", p.r.cfg.FailureThreshold, cause)
+	reason := fmt.Sprintf("%d failed calls in a row; the last: %v", p.r.cfg.FailureThreshold, cause)
 	if wasProbe {
 		reason = fmt.Sprintf("the probe call after the cool-down failed: %v", cause)
 	}

@@ -62,7 +62,7 @@ import (
 // instance's Status the effective one; *registry.Registry is one. The
 // router lists every service (a zero ListFilter) and indexes them itself.
 type Source interface {
-	List(ctx context.Context, f ListFilter) ([]registry.Service, error)
+	List(ctx context.Context, f registry.ListFilter) ([]registry.Service, error)
 }
 
 // Defaults of Config.
@@ -207,7 +207,7 @@ func (r *Router) snapshot(ctx context.Context) (*snapshot, error) {
 	r.mu.Lock()
 	r.invalidated = false
 	r.mu.Unlock()
-	listed, err := r.cfg.Source.List(ctx, ListFilter{})
+	listed, err := r.cfg.Source.List(ctx, registry.ListFilter{})
 	now := r.now()
 	if err != nil {
 		r.mu.Lock()
@@ -454,9 +454,12 @@ func (r *Router) constraint(text string) (*semver.Constraints, error) {
 	if c, ok := r.constraints.Load(text); ok {
 		return c.(*semver.Constraints), nil
 	}
+	if _, err := registry.ParseConstraint(text); err != nil {
+		return nil, errorf(ErrBadRequest, "%v", err)
+	}
 	c, err := semver.NewConstraint(text)
 	if err != nil {
-		return nil, errorf(ErrBadRequest, "the version constraint %q does not parse: %v", text, err)
+		return nil, errorf(ErrBadRequest, "%q is not a version constraint: %v", text, err)
 	}
 	r.mu.Lock()
 	if r.nconstraints < maxConstraints {
@@ -691,3 +694,5 @@ func instanceList(vs []*version, constraint *semver.Constraints) string {
 	}
 	return strings.Join(parts, "; ")
 }
+
+var _ Source = (*registry.Registry)(nil)

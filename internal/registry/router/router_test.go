@@ -25,7 +25,7 @@ type source struct {
 	err      error
 }
 
-func (s *source) List(_ context.Context, _ router.ListFilter) ([]registry.Service, error) {
+func (s *source) List(_ context.Context, _ registry.ListFilter) ([]registry.Service, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.lists++
@@ -274,7 +274,7 @@ func TestBreakerOpensHalfOpensAndCloses(t *testing.T) {
 	ej := b.ejections()
 	require.Len(t, ej, 1)
 	require.Equal(t, router.Ejection{Service: "threat-intel", Version: "1.2.0", InstanceID: "a", For: 10 * time.Second,
-		Reason: "circuit breaker opened: 3 calls in a row failed; the last: 503 Service Unavailable"}, ej[0])
+		Reason: "circuit breaker opened: 3 failed calls in a row; the last: 503 Service Unavailable"}, ej[0])
 
 	// Open: every call goes to b.
 	for range 4 {
@@ -413,7 +413,7 @@ func TestVersionConstraints(t *testing.T) {
 	req.Version = "^^1"
 	_, err = b.router.Route(t.Context(), req)
 	require.ErrorIs(t, err, router.ErrBadRequest)
-	require.ErrorContains(t, err, `the version constraint "^^1" does not parse`)
+	require.ErrorContains(t, err, `"^^1" is not a version constraint (such as ^1.2, ~1.4, >=1.2 <2 or 1.x)`)
 }
 
 func TestUnknownServiceNoHealthyInstanceAndBadRequests(t *testing.T) {
