@@ -343,16 +343,23 @@ func (r *serviceRun) run(ctx context.Context) (Result, *Failure) {
 		return Result{}, routeFailure(err)
 	}
 	var (
-		last    *attemptFailure
-		lastOp  *registry.Operation
-		prev    string
-		retries int
+		last     *attemptFailure
+		lastOp   *registry.Operation
+		prev     string
+		retries  int
+		rerouted bool
 	)
 	for r.call.Attempts < h.cfg.MaxAttempts {
 		pick, err := route.Next()
 		if err != nil {
 			if last == nil {
 				return Result{}, routeFailure(err)
+			}
+			if rerouted {
+				// Routed again after a backoff, and still nothing to call
+				// (every breaker open).
+				last.f.Cause += "; then " + routeFailure(err).Cause
+				break
 			}
 			// Every instance was tried: call one again only when the
 			// operation is idempotent and the failure may pass.
@@ -367,8 +374,10 @@ func (r *serviceRun) run(ctx context.Context) (Result, *Failure) {
 				last.f.Cause += "; then " + routeFailure(err).Cause
 				break
 			}
+			rerouted = true
 			continue
 		}
+		rerouted = false
 		if f := r.checkBody(pick); f != nil {
 			pick.Abandoned()
 			return Result{}, f
