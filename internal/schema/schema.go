@@ -27,7 +27,10 @@ func (e *Error) Error() string { return e.Err.Error() }
 func (e *Error) Unwrap() error { return e.Err }
 
 // Compile reads raw, a JSON Schema document, and compiles it as the
-// resource name (which errors and $ref resolution use). It returns an
+// resource name (which errors and $ref resolution use). A $ref may point
+// within the document only (#/$defs/x); one naming a file or URL fails to
+// compile, since schemas come from users and must not read this machine's
+// files or reach the network. It returns an
 // *Error when raw is not JSON or not a valid schema.
 func Compile(name string, raw []byte) (*jsonschema.Schema, error) {
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
@@ -35,6 +38,10 @@ func Compile(name string, raw []byte) (*jsonschema.Schema, error) {
 		return nil, &Error{Err: err}
 	}
 	c := jsonschema.NewCompiler()
+	// Schemas come from workflow authors, API callers and service
+	// registrants: a $ref outside the document (file:///etc/..., a URL)
+	// is refused rather than read from this machine or fetched.
+	c.UseLoader(jsonschema.SchemeURLLoader{})
 	if err := c.AddResource(name, doc); err != nil {
 		return nil, &Error{Err: err}
 	}

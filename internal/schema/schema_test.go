@@ -2,6 +2,8 @@ package schema_test
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 
@@ -73,4 +75,28 @@ func TestCache(t *testing.T) {
 	require.Error(t, err)
 	_, err = c.Compile("bad", "bad.json", []byte(`{"type": 7}`))
 	require.Error(t, err, "a failure is not kept as a schema")
+}
+
+// TestRefsStayInTheDocument: a schema from a user cannot make aiflow read
+// a file of this machine or fetch a URL through $ref.
+func TestRefsStayInTheDocument(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "secret.json")
+	require.NoError(t, os.WriteFile(secret, []byte(`{"type": "integer"}`), 0o600))
+	for _, ref := range []string{"file://" + secret, secret, "http://127.0.0.1:1/x.json", "https://example.com/s.json", "other.json"} {
+		_, err := schema.Compile("user.json", []byte(`{"$ref": "`+ref+`"}`))
+		var se *schema.Error
+		require.ErrorAs(t, err, &se, ref)
+		require.True(t, se.Compiling, ref)
+	}
+	s, err := schema.Compile("local.json", []byte(`{"$defs": {"n": {"type": "integer"}}, "$ref": "#/$defs/n"}`))
+	require.NoError(t, err, "a reference within the document still works")
+	m, err := schema.Validate(s, []byte(`"x"`))
+	require.NoError(t, err)
+	require.NotEmpty(t, m)
+	_, err = schema.Compile("meta.json", []byte(`{"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object"}`))
+	require.NoError(t, err, "the standard metaschemas are built in")
+	_, err = schema.Compile("meta7.json", []byte(`{"$schema": "http://json-schema.org/draft-07/schema#", "type": "object"}`))
+	require.NoError(t, err)
 }
