@@ -513,6 +513,16 @@ func (r *serviceRun) attempt(ctx context.Context, p *router.Pick) (Result, *atte
 		p.Abandoned()
 		return Result{}, &attemptFailure{f: f, final: true}
 	}
+	// An instance this worker cannot call says nothing of the instance:
+	// another may be callable.
+	switch {
+	case p.Instance.FunctionARN != "" && r.h.cfg.Functions == nil:
+		p.Abandoned()
+		return Result{}, &attemptFailure{f: Failf(CodeServiceUnavailable, "instance %s of %s %s is the Lambda function %s, and this worker cannot invoke Lambda functions (no AWS region)", p.Instance.ID, p.Service.Name, p.Service.Version, p.Instance.FunctionARN)}
+	case p.Instance.FunctionARN == "" && r.h.cfg.Clients == nil:
+		p.Abandoned()
+		return Result{}, &attemptFailure{f: Failf(CodeServiceUnavailable, "instance %s of %s %s is at %s, and this worker has no HTTP client for service instances", p.Instance.ID, p.Service.Name, p.Service.Version, p.Instance.Endpoint)}
+	}
 	callCtx, cancel := ctx, context.CancelFunc(func() {})
 	if s := p.Operation.TimeoutSeconds; s > 0 {
 		callCtx, cancel = context.WithTimeout(ctx, time.Duration(s)*time.Second)
@@ -625,9 +635,6 @@ func (r *serviceRun) headers(ctx context.Context, p *router.Pick) (http.Header, 
 
 // do calls an instance with an endpoint through the egress guard.
 func (r *serviceRun) do(ctx context.Context, p *router.Pick, headers http.Header) response {
-	if r.h.cfg.Clients == nil {
-		return response{err: errors.New("this worker has no HTTP client for service instances")}
-	}
 	var resp response
 	trace := &httptrace.ClientTrace{WroteHeaders: func() { resp.sent = true }}
 	var body io.Reader
@@ -657,9 +664,6 @@ func (r *serviceRun) do(ctx context.Context, p *router.Pick, headers http.Header
 // HTTP API event (payload format 2.0), and reads its answer as API
 // Gateway would.
 func (r *serviceRun) invoke(ctx context.Context, p *router.Pick, headers http.Header) response {
-	if r.h.cfg.Functions == nil {
-		return response{err: errors.New("this worker cannot invoke Lambda functions")}
-	}
 	rawPath, query, _ := strings.Cut(r.path, "?")
 	now := r.h.now().UTC()
 	ev := events.APIGatewayV2HTTPRequest{

@@ -3,7 +3,9 @@ package steps_test
 import (
 	"io"
 	"net/http"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/aiflow/aiflow/internal/egress"
 )
@@ -62,5 +64,42 @@ func BenchmarkServiceStep(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+	})
+	b.Run("paired", func(b *testing.B) {
+		// One direct call and one step call in turn, each timed: the
+		// medians compare them under the same load, and overhead-p50-ns is
+		// their difference.
+		sb := setupService(b, deskService(endpoint("a", d, true)), nil)
+		m := serviceMessage(b, getIncident, map[string]any{"path": "/v1/incidents/7"})
+		client := egress.New(egress.Config{}).Client(egress.Policy{AllowPrivate: true})
+		var direct, step []time.Duration
+		b.ReportAllocs()
+		for b.Loop() {
+			start := time.Now()
+			req, err := http.NewRequestWithContext(b.Context(), http.MethodGet, url, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			resp, err := client.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := io.ReadAll(resp.Body); err != nil {
+				b.Fatal(err)
+			}
+			resp.Body.Close()
+			direct = append(direct, time.Since(start))
+			start = time.Now()
+			if _, err := sb.handler.Run(b.Context(), m); err != nil {
+				b.Fatal(err)
+			}
+			step = append(step, time.Since(start))
+		}
+		slices.Sort(direct)
+		slices.Sort(step)
+		p50 := func(ds []time.Duration) float64 { return float64(ds[len(ds)/2].Nanoseconds()) }
+		b.ReportMetric(p50(direct), "direct-p50-ns")
+		b.ReportMetric(p50(step), "step-p50-ns")
+		b.ReportMetric(p50(step)-p50(direct), "overhead-p50-ns")
 	})
 }

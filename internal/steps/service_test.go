@@ -519,6 +519,7 @@ func TestServiceStepInvokesLambdaInstances(t *testing.T) {
 	b2 := setupService(t, deskService(registry.Instance{ID: "fn", FunctionARN: "arn:aws:lambda:eu-west-1:123456789012:function:desk"}), nil)
 	_, err = b2.handler.Run(t.Context(), serviceMessage(t, getIncident, map[string]any{"path": "/v1/incidents/7"}))
 	requireFailure(t, err, steps.CodeServiceUnavailable, "this worker cannot invoke Lambda functions")
+	require.Equal(t, router.Closed, b2.router.Breaker("incident-desk", "1.0.0", "fn"), "an instance this worker cannot call is not judged")
 }
 
 func TestServiceStepNeedsItsSecret(t *testing.T) {
