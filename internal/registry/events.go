@@ -86,6 +86,10 @@ type Event struct {
 type CheckResult struct {
 	Service  string `json:"service"`
 	Instance string `json:"instance"`
+	// Endpoint is the endpoint checked; a result for another endpoint
+	// than the instance's (it moved meanwhile) is not recorded. Empty
+	// means the instance's.
+	Endpoint string `json:"endpoint,omitempty"`
 	// Passed is true when the instance answered with the expected status
 	// within the timeout.
 	Passed bool `json:"passed"`

@@ -7,7 +7,12 @@
 // in the event store, so a service's health history can be replayed.
 //
 // The model in this file is shared by the use cases, the stores, the API,
-// the health checker and the router of the service step.
+// the health checker and the router of the service step. The use cases
+// (Registry, made by New) validate, authorise and decide; they run over a
+// Store port, which saves a change's rows and its events together and only
+// when nothing changed the service meanwhile: NewMemoryStore in memory,
+// internal/registrystore in PostgreSQL. Statuses, events and the rules of a
+// registration are described in docs/services.md.
 package registry
 
 import (

@@ -223,15 +223,19 @@ func (r *Registry) RegisterService(ctx context.Context, c Caller, s Service) (Se
 			d := cloneService(def)
 			ch.Events = append(ch.Events, Event{Type: EventServiceUpdated, At: now, Actor: who, Service: s.Name, Version: s.Version, Definition: &d})
 			if ex.HealthCheck != nil && def.HealthCheck == nil {
+				// Its endpoints live by their heartbeats from now on: each
+				// gets a full TTL, and those the check held back are healthy.
 				for _, in := range ex.Instances {
-					if in.Endpoint == "" || in.Status == StatusDraining || in.Status == StatusHealthy || !in.EjectedUntil.IsZero() {
+					if in.Endpoint == "" || in.Status == StatusDraining {
 						continue
 					}
 					from := in.Status
-					in.Status, in.StatusReason = StatusHealthy, ReasonHealthCheckRemove
 					in.HeartbeatAt, in.CheckPasses, in.CheckFailures = now, 0, 0
+					if from != StatusHealthy && in.EjectedUntil.IsZero() {
+						in.Status, in.StatusReason = StatusHealthy, ReasonHealthCheckRemove
+						ch.Events = append(ch.Events, statusEvent(EventInstanceHealthChanged, now, who, in, from))
+					}
 					ch.PutInstances = append(ch.PutInstances, in)
-					ch.Events = append(ch.Events, statusEvent(EventInstanceHealthChanged, now, who, in, from))
 					putInState(st, in)
 				}
 			}
@@ -362,9 +366,16 @@ func ejectionEnded(svc Service, in Instance, now time.Time) bool {
 	return !checked(svc, in) && !in.EjectedUntil.IsZero() && !now.Before(in.EjectedUntil)
 }
 
-// effective returns in with the status a reader sees now: a missed
-// heartbeat reads as unhealthy and an ejection that has run its time as
-// healthy, before the checker's sweep writes them.
+// Effective returns in, an instance of svc as stored, with the status a
+// reader sees at now: a missed heartbeat reads as unhealthy ("heartbeat
+// expired") and an ejection without an active check that has run its time
+// as healthy, before the checker's sweep writes them. List applies it; a
+// router that keeps what List returned for a while applies it again as
+// time passes.
+func Effective(svc Service, in Instance, now time.Time) Instance {
+	return effective(svc, in, now)
+}
+
 func effective(svc Service, in Instance, now time.Time) Instance {
 	switch {
 	case in.Status == StatusDraining:
@@ -642,7 +653,9 @@ func (r *Registry) History(ctx context.Context, name string, after int64, limit 
 // checks it, until d has passed (0 means DefaultEjection). Ejecting an
 // ejected instance extends its ejection without another event; a
 // draining instance stays draining. It returns the instance as List reads
-// it. Errors: ErrNotFound, and the store's.
+// it. An instance that missed its heartbeats is not ejected: it is
+// unhealthy until it heartbeats again (the expiry is recorded). Errors:
+// ErrNotFound, and the store's.
 func (r *Registry) Eject(ctx context.Context, service, instanceID, reason string, d time.Duration) (Instance, error) {
 	if d <= 0 {
 		d = DefaultEjection
@@ -667,15 +680,18 @@ func (r *Registry) Eject(ctx context.Context, service, instanceID, reason string
 			}
 			return false, nil
 		}
-		var evs []Event
-		if expired(svc, *in, now) && in.StatusReason != ReasonHeartbeatExpired {
-			evs = append(evs, recordExpiry(in, now, ActorRegistry))
+		if expired(svc, *in, now) {
+			// It takes no calls already, until it heartbeats again.
+			if in.StatusReason == ReasonHeartbeatExpired {
+				return false, nil
+			}
+			return true, []Event{recordExpiry(in, now, ActorRegistry)}
 		}
 		in.Status, in.StatusReason, in.EjectedUntil = StatusUnhealthy, reasonEjectedPrefix+reason, until
 		in.CheckPasses, in.CheckFailures = 0, 0
 		ev := statusEvent(EventInstanceEjected, now, ActorEjection, *in, eff.Status)
 		ev.Until = until
-		return true, append(evs, ev)
+		return true, []Event{ev}
 	})
 	if err != nil {
 		return Instance{}, fmt.Errorf("ejecting instance %s of %s: %w", instanceID, service, err)
@@ -688,45 +704,88 @@ func (r *Registry) Eject(ctx context.Context, service, instanceID, reason string
 // becomes healthy after HealthyThreshold passes in a row, healthy (or
 // starting) unhealthy after UnhealthyThreshold failures in a row, and
 // unhealthy healthy again after HealthyThreshold passes, or after one
-// pass when it was ejected. A draining instance, and one no active check
-// governs, are left as they are. It returns the instance as List reads
-// it. Errors: ErrNotFound (deregistered meanwhile), and the store's.
+// pass when it was ejected. A draining instance, one no active check
+// governs, and one that moved to another endpoint since the check began
+// are left as they are. It returns the instance as List reads it. Errors:
+// ErrNotFound (deregistered meanwhile), and the store's.
 func (r *Registry) RecordCheck(ctx context.Context, res CheckResult) (Instance, error) {
 	in, err := r.changeInstance(ctx, res.Service, res.Instance, func(svc Service, in *Instance, now time.Time) (bool, []Event) {
-		if in.Status == StatusDraining || !checked(svc, *in) {
-			return false, nil
-		}
-		hc := *svc.HealthCheck
-		in.CheckedAt = res.At.UTC().Truncate(time.Microsecond)
-		if res.Passed {
-			in.CheckPasses, in.CheckFailures = in.CheckPasses+1, 0
-		} else {
-			in.CheckPasses, in.CheckFailures = 0, in.CheckFailures+1
-		}
-		res.Passes, res.Failures = in.CheckPasses, in.CheckFailures
-		from := in.Status
-		switch {
-		case res.Passed && from == StatusUnhealthy && !in.EjectedUntil.IsZero():
-			in.Status, in.StatusReason, in.EjectedUntil = StatusHealthy, ReasonCheckPassed+"; the ejection ends", time.Time{}
-		case res.Passed && from != StatusHealthy && in.CheckPasses >= max(hc.HealthyThreshold, 1):
-			in.Status, in.StatusReason = StatusHealthy, ReasonCheckPassed
-		case !res.Passed && from != StatusUnhealthy && in.CheckFailures >= max(hc.UnhealthyThreshold, 1):
-			in.Status, in.StatusReason = StatusUnhealthy, ReasonCheckFailed
-			if res.Error != "" {
-				in.StatusReason += ": " + res.Error
-			}
-		default:
-			return true, nil
-		}
-		ev := statusEvent(EventInstanceHealthChanged, now, ActorChecker, *in, from)
-		check := res
-		ev.Check = &check
-		return true, []Event{ev}
+		return applyCheck(svc, in, res, now)
 	})
 	if err != nil {
 		return Instance{}, fmt.Errorf("recording a health check of instance %s of %s: %w", res.Instance, res.Service, err)
 	}
 	return in, nil
+}
+
+// RecordChecks records many results as RecordCheck does, in one change
+// per service, so that the checks of one round never race each other;
+// results of instances deregistered meanwhile are dropped. It returns the
+// store's errors, joined.
+func (r *Registry) RecordChecks(ctx context.Context, results []CheckResult) error {
+	var names []string
+	byName := map[string][]CheckResult{}
+	for _, res := range results {
+		if _, ok := byName[res.Service]; !ok {
+			names = append(names, res.Service)
+		}
+		byName[res.Service] = append(byName[res.Service], res)
+	}
+	var errs []error
+	for _, name := range names {
+		err := r.update(ctx, name, func(st *State, ch *Change) error {
+			now := r.clock()
+			for _, res := range byName[name] {
+				svc, ex := st.instance(res.Instance)
+				if ex == nil {
+					continue
+				}
+				in := cloneInstance(*ex)
+				if changed, evs := applyCheck(*svc, &in, res, now); changed {
+					ch.PutInstances = append(ch.PutInstances, in)
+					ch.Events = append(ch.Events, evs...)
+					putInState(st, in)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("recording the health checks of %s: %w", name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// applyCheck applies a check's result to in, an instance of svc.
+func applyCheck(svc Service, in *Instance, res CheckResult, now time.Time) (bool, []Event) {
+	if in.Status == StatusDraining || !checked(svc, *in) || (res.Endpoint != "" && res.Endpoint != in.Endpoint) {
+		return false, nil
+	}
+	hc := *svc.HealthCheck
+	in.CheckedAt = res.At.UTC().Truncate(time.Microsecond)
+	if res.Passed {
+		in.CheckPasses, in.CheckFailures = in.CheckPasses+1, 0
+	} else {
+		in.CheckPasses, in.CheckFailures = 0, in.CheckFailures+1
+	}
+	res.Passes, res.Failures = in.CheckPasses, in.CheckFailures
+	from := in.Status
+	switch {
+	case res.Passed && from == StatusUnhealthy && !in.EjectedUntil.IsZero():
+		in.Status, in.StatusReason, in.EjectedUntil = StatusHealthy, ReasonCheckPassed+"; the ejection ends", time.Time{}
+	case res.Passed && from != StatusHealthy && in.CheckPasses >= max(hc.HealthyThreshold, 1):
+		in.Status, in.StatusReason = StatusHealthy, ReasonCheckPassed
+	case !res.Passed && from != StatusUnhealthy && in.CheckFailures >= max(hc.UnhealthyThreshold, 1):
+		in.Status, in.StatusReason = StatusUnhealthy, ReasonCheckFailed
+		if res.Error != "" {
+			in.StatusReason += ": " + res.Error
+		}
+	default:
+		return true, nil
+	}
+	ev := statusEvent(EventInstanceHealthChanged, now, ActorChecker, *in, from)
+	ev.Check = &res
+	return true, []Event{ev}
 }
 
 // Sweep records what time alone changed: an instance kept alive by

@@ -4,8 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -229,4 +233,40 @@ func TestVersions(t *testing.T) {
 	}
 	_, err = registry.ParseConstraint(">>1")
 	require.Error(t, err)
+}
+
+// TestEffective reads a listing again later, as a router keeping it
+// would: the missed heartbeat shows without another read.
+func TestEffective(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	r, err := registry.New(registry.Config{Store: registry.NewMemoryStore(), NowFunc: func() time.Time { return registrytest.T0 }})
+	require.NoError(t, err)
+	svc := registrytest.Unchecked("eff", "1.0.0")
+	svc.Instances = []registry.Instance{registrytest.Endpoint("eff", "1.0.0", "a")}
+	got, err := r.RegisterService(ctx, registrytest.Admin, svc)
+	require.NoError(t, err)
+	in := got.Instances[0]
+	require.Equal(t, registry.StatusHealthy, registry.Effective(got, in, registrytest.T0.Add(30*time.Second)).Status)
+	late := registry.Effective(got, in, registrytest.T0.Add(31*time.Second))
+	require.Equal(t, registry.StatusUnhealthy, late.Status)
+	require.Equal(t, registry.ReasonHeartbeatExpired, late.StatusReason)
+}
+
+// TestDocumentedRegistration registers the example of docs/services.md.
+func TestDocumentedRegistration(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile(filepath.Join("..", "..", "docs", "services.md"))
+	require.NoError(t, err)
+	m := regexp.MustCompile("(?s)### A registration\n.*?```json\n(.*?)```").FindSubmatch(raw)
+	require.NotNil(t, m, "docs/services.md shows a registration")
+	var s registry.Service
+	dec := json.NewDecoder(strings.NewReader(string(m[1])))
+	dec.DisallowUnknownFields()
+	require.NoError(t, dec.Decode(&s))
+	r, err := registry.New(registry.Config{Store: registry.NewMemoryStore()})
+	require.NoError(t, err)
+	got, err := r.RegisterService(context.Background(), registrytest.Admin, s)
+	require.NoError(t, err)
+	require.Len(t, got.Instances, 2)
 }

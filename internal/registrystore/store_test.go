@@ -82,7 +82,7 @@ func TestRoles(t *testing.T) {
 	_, err = admin.Exec(ctx, `SELECT public.aiflow_grant_service_roles()`)
 	require.NoError(t, err)
 
-	as := func(role string) *registry.Registry {
+	as := func(role string, now func() time.Time) *registry.Registry {
 		cfg, err := pgxpool.ParseConfig(dsn)
 		require.NoError(t, err)
 		cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
@@ -92,11 +92,13 @@ func TestRoles(t *testing.T) {
 		pool, err := pgxpool.NewWithConfig(ctx, cfg)
 		require.NoError(t, err)
 		t.Cleanup(pool.Close)
-		r, err := registry.New(registry.Config{Store: open(t, pool)})
+		r, err := registry.New(registry.Config{Store: open(t, pool), NowFunc: now})
 		require.NoError(t, err)
 		return r
 	}
-	api, worker := as("aiflow_api"), as("aiflow_worker")
+	api, worker := as("aiflow_api", time.Now), as("aiflow_worker", time.Now)
+	// A checker an hour ahead finds a heartbeat missed.
+	late := as("aiflow_worker", func() time.Time { return time.Now().Add(time.Hour) })
 
 	svc := registrytest.Unchecked("roles", "1.0.0")
 	svc.Instances = []registry.Instance{registrytest.Endpoint("roles", "1.0.0", "a")}
@@ -114,6 +116,19 @@ func TestRoles(t *testing.T) {
 	evs, err := worker.History(ctx, "roles", 0, 0)
 	require.NoError(t, err)
 	require.Equal(t, registry.EventInstanceEjected, evs[len(evs)-1].Type)
+
+	// The health checker may run as the workers' role too: it records
+	// checks and sweeps, which update what exists.
+	checked := registrytest.Service("checked", "1.0.0")
+	checked.Instances = []registry.Instance{registrytest.Endpoint("checked", "1.0.0", "a")}
+	_, err = api.RegisterService(ctx, registrytest.Admin, checked)
+	require.NoError(t, err)
+	_, err = worker.RecordCheck(ctx, registry.CheckResult{Service: "checked", Instance: "a", Passed: true, At: time.Now()})
+	require.NoError(t, err, "the workers' role records checks")
+	require.NoError(t, late.Sweep(ctx), "the workers' role sweeps")
+	evs, err = worker.History(ctx, "roles", 0, 0)
+	require.NoError(t, err)
+	require.Equal(t, registry.EventInstanceHeartbeatExpired, evs[len(evs)-1].Type)
 
 	_, err = worker.RegisterService(ctx, registrytest.Admin, registrytest.Unchecked("nope", "1.0.0"))
 	require.Equal(t, "42501", sqlState(err), "the workers' role registers nothing: %v", err)

@@ -126,6 +126,7 @@ var cases = []testCase{
 	{"RegisterInstanceConflict", registerInstanceConflict},
 	{"HeartbeatExpiry", heartbeatExpiry},
 	{"HealthThresholds", healthThresholds},
+	{"RecordChecks", recordChecks},
 	{"Drain", drain},
 	{"Deregister", deregister},
 	{"Authorization", authorization},
@@ -363,6 +364,7 @@ func registerUpdates(t *testing.T, b *Bundle) {
 	require.Equal(t, T0.Add(time.Second), got.UpdatedAt)
 	require.Len(t, got.Instances, 1, "instances not listed stay")
 	require.Equal(t, registry.StatusHealthy, got.Instances[0].Status, "without a health check a starting instance is healthy")
+	require.Equal(t, T0.Add(time.Second), got.Instances[0].HeartbeatAt, "and lives by its heartbeats from the change")
 	evs, err := b.Registry.History(ctx, "upd", 0, 0)
 	require.NoError(t, err)
 	require.Equal(t, []registry.EventType{registry.EventServiceRegistered, registry.EventInstanceRegistered, registry.EventServiceUpdated, registry.EventInstanceHealthChanged}, types(evs))
@@ -572,6 +574,37 @@ func healthThresholds(t *testing.T, b *Bundle) {
 	require.ErrorIs(t, err, registry.ErrNotFound)
 }
 
+// recordChecks records a round's results in one change: a result of an
+// instance gone, or of an endpoint the instance left, changes nothing.
+func recordChecks(t *testing.T, b *Bundle) {
+	svc := Service("batch", "1.0.0")
+	svc.HealthCheck.HealthyThreshold = 1
+	svc.Instances = []registry.Instance{Endpoint("batch", "1.0.0", "a"), Endpoint("batch", "1.0.0", "b"), Endpoint("batch", "1.0.0", "c")}
+	got, err := b.Registry.RegisterService(ctx, Admin, svc)
+	require.NoError(t, err)
+	st, err := b.Store.Load(ctx, "batch")
+	require.NoError(t, err)
+	res := func(id, endpoint string, passed bool) registry.CheckResult {
+		return registry.CheckResult{Service: "batch", Instance: id, Endpoint: endpoint, Passed: passed, At: b.Clock.Now()}
+	}
+	require.NoError(t, b.Registry.RecordChecks(ctx, []registry.CheckResult{
+		res("a", got.Instances[0].Endpoint, true),
+		res("b", "https://198.51.100.99", true), // b moved since
+		res("c", got.Instances[2].Endpoint, false),
+		res("gone", "https://198.51.100.1", true),
+	}))
+	after, err := b.Store.Load(ctx, "batch")
+	require.NoError(t, err)
+	require.Equal(t, st.Revision+1, after.Revision, "one change for the round")
+	require.Equal(t, map[string]string{
+		"1.0.0/a": "healthy " + registry.ReasonCheckPassed,
+		"1.0.0/b": "starting " + registry.ReasonAwaitingCheck,
+		"1.0.0/c": "starting " + registry.ReasonAwaitingCheck,
+	}, statuses(after.Services))
+	require.Equal(t, 1, after.Services[0].Instances[2].CheckFailures)
+	require.NoError(t, b.Registry.RecordChecks(ctx, nil))
+}
+
 func drain(t *testing.T, b *Bundle) {
 	svc := Service("drn", "1.0.0")
 	svc.Instances = []registry.Instance{Endpoint("drn", "1.0.0", "a")}
@@ -723,6 +756,18 @@ func eject(t *testing.T, b *Bundle) {
 	require.Zero(t, st.Services[0].Instances[0].EjectedUntil)
 	_, err = b.Registry.Eject(ctx, "ej", "nobody", "x", 0)
 	require.ErrorIs(t, err, registry.ErrNotFound)
+
+	// An instance that missed its heartbeats is not ejected: the expiry
+	// is recorded instead, once.
+	b.Clock.Advance(2 * time.Hour)
+	for range 2 {
+		in, err = b.Registry.Eject(ctx, "ej", "a", "refused", time.Minute)
+		require.NoError(t, err)
+		require.Equal(t, registry.ReasonHeartbeatExpired, in.StatusReason)
+	}
+	evs, err = b.Registry.History(ctx, "ej", 4, 0)
+	require.NoError(t, err)
+	require.Equal(t, []registry.EventType{registry.EventInstanceHeartbeatExpired}, types(evs))
 }
 
 func ejectChecked(t *testing.T, b *Bundle) {
