@@ -281,7 +281,8 @@ func unwrapURLError(err error) error {
 func (g *Guard) checkURL(u *url.URL, p Policy) error {
 	refuse := func(reason string) error {
 		err := &ForbiddenError{URL: u.Redacted(), Host: u.Host, Reason: reason}
-		g.log.Info("egress refused", "url", err.URL, "reason", reason)
+		// The host, not the URL: a query string may carry a token.
+		g.log.Info("egress refused", "scheme", u.Scheme, "host", u.Host, "reason", reason)
 		return err
 	}
 	scheme := strings.ToLower(u.Scheme)
@@ -412,7 +413,7 @@ func (t *guardedTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		return nil, err
 	}
 	limit := t.g.cfg.MaxResponseBytes
-	if resp.ContentLength > limit {
+	if resp.ContentLength > limit && req.Method != http.MethodHead {
 		_ = resp.Body.Close()
 		return nil, &TooLargeError{Limit: limit, URL: req.URL.Redacted()}
 	}
