@@ -119,10 +119,15 @@ type Router struct {
 	log *slog.Logger
 
 	// refresh serializes listings; mu guards the fields below it.
-	refresh     sync.Mutex
-	mu          sync.Mutex
-	snap        *snapshot
+	refresh sync.Mutex
+	mu      sync.Mutex
+	snap    *snapshot
+	// listedAt is when the source last answered, triedAt when it was
+	// last asked, and lastErr its error then, served until the next try
+	// once the last listing is older than MaxStale.
 	listedAt    time.Time
+	triedAt     time.Time
+	lastErr     error
 	invalidated bool
 	// balancers and states outlive the listings: the balancing state of
 	// each service version (name, version) and each instance's breaker
@@ -194,49 +199,75 @@ func (r *Router) Breaker(service, version, instanceID string) State {
 }
 
 // snapshot returns the index of the services, listing them again when the
-// last listing is older than Refresh or was invalidated.
+// source was last asked Refresh ago or the index was invalidated. While
+// the source fails, the last listing serves for MaxStale, its statuses
+// moved on as time passes (registry.Effective: missed heartbeats, ended
+// ejections).
 func (r *Router) snapshot(ctx context.Context) (*snapshot, error) {
-	if s := r.fresh(); s != nil {
-		return s, nil
+	if s, err, ok := r.cached(); ok {
+		return s, err
 	}
 	r.refresh.Lock()
 	defer r.refresh.Unlock()
-	if s := r.fresh(); s != nil {
-		return s, nil // another caller listed meanwhile
+	if s, err, ok := r.cached(); ok {
+		return s, err // another caller listed meanwhile
 	}
 	r.mu.Lock()
 	r.invalidated = false
+	prev, listedAt := r.snap, r.listedAt
 	r.mu.Unlock()
 	listed, err := r.cfg.Source.List(ctx, registry.ListFilter{})
 	now := r.now()
 	if err != nil {
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		if r.snap != nil && now.Sub(r.listedAt) < r.cfg.MaxStale {
-			r.log.Warn("listing the services failed; routing on the last listing", "listed_at", r.listedAt, "error", err)
-			return r.snap, nil
+		if prev != nil && now.Sub(listedAt) < r.cfg.MaxStale {
+			r.log.Warn("listing the services failed; routing on the last listing", "listed_at", listedAt, "error", err)
+			s := r.index(cloneListing(prev.listed), now)
+			r.mu.Lock()
+			r.snap, r.triedAt, r.lastErr = s, now, nil
+			r.mu.Unlock()
+			return s, nil
 		}
-		return nil, &Error{Kind: ErrSource, Message: fmt.Sprintf("listing the registered services: %v", err), Err: err}
+		e := &Error{Kind: ErrSource, Message: fmt.Sprintf("listing the registered services: %v", err), Err: err}
+		r.mu.Lock()
+		r.triedAt, r.lastErr = now, e
+		r.mu.Unlock()
+		return nil, e
 	}
-	s := r.index(listed)
+	s := r.index(listed, now)
 	r.mu.Lock()
-	r.snap, r.listedAt = s, now
+	r.snap, r.listedAt, r.triedAt, r.lastErr = s, now, now, nil
 	r.mu.Unlock()
 	return s, nil
 }
 
-// fresh returns the current snapshot if it may serve.
-func (r *Router) fresh() *snapshot {
+// cached returns what the last try of the source left, if it may serve:
+// the index, or the source's error.
+func (r *Router) cached() (*snapshot, error, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.snap == nil || r.invalidated || r.now().Sub(r.listedAt) >= r.cfg.Refresh {
-		return nil
+	if r.invalidated || r.triedAt.IsZero() || r.now().Sub(r.triedAt) >= r.cfg.Refresh {
+		return nil, nil, false
 	}
-	return r.snap
+	if r.lastErr != nil {
+		return nil, r.lastErr, true
+	}
+	return r.snap, nil, true
+}
+
+// cloneListing copies what index changes and points into: the services
+// and their instances.
+func cloneListing(listed []registry.Service) []registry.Service {
+	out := slices.Clone(listed)
+	for i := range out {
+		out[i].Instances = slices.Clone(out[i].Instances)
+	}
+	return out
 }
 
 // snapshot is one listing, indexed.
 type snapshot struct {
+	// listed is the listing the index points into.
+	listed []registry.Service
 	// byName holds each name's versions, the highest first.
 	byName map[string][]*version
 	// byCapability holds, for each capability, the names offering it
@@ -285,10 +316,11 @@ type instState struct {
 	inflight int
 }
 
-// index builds the snapshot of a listing, keeping the balancing state and
-// breakers of the service versions and instances it still lists.
-func (r *Router) index(listed []registry.Service) *snapshot {
-	s := &snapshot{byName: map[string][]*version{}, byCapability: map[string]*offer{}}
+// index builds the snapshot of a listing, each instance's status as it
+// reads at now, keeping the balancing state and breakers of the service
+// versions and instances it still lists. It changes listed.
+func (r *Router) index(listed []registry.Service, now time.Time) *snapshot {
+	s := &snapshot{listed: listed, byName: map[string][]*version{}, byCapability: map[string]*offer{}}
 	r.mu.Lock()
 	oldBal, oldStates := r.balancers, r.states
 	r.mu.Unlock()
@@ -323,6 +355,7 @@ func (r *Router) index(listed []registry.Service) *snapshot {
 		slices.SortStableFunc(v.ops, func(a, b operation) int { return b.tpl.Literals() - a.tpl.Literals() })
 		for j := range svc.Instances {
 			in := &svc.Instances[j]
+			*in = registry.Effective(*svc, *in, now)
 			key := stateKey(svc.Name, ver.String(), in.ID)
 			st := oldStates[key]
 			if st == nil || st.bal != v.bal {

@@ -71,10 +71,17 @@ func svc(name, version string, b registry.Balancing, ins ...registry.Instance) r
 		if ins[i].Endpoint == "" {
 			ins[i].Endpoint = "http://" + ins[i].ID + ".test"
 		}
+		if ins[i].HeartbeatAt.IsZero() {
+			// Alive for years: these tests are not about heartbeats.
+			ins[i].HeartbeatAt, ins[i].TTLSeconds = t0, 10*365*24*3600
+		}
 	}
 	return registry.Service{Name: name, Version: version, Balancing: b, Capabilities: []string{"ip.reputation"},
 		Operations: []registry.Operation{reputation, notes}, Instances: ins}
 }
+
+// t0 is when the tests' clocks start.
+var t0 = time.Date(2026, 12, 6, 8, 0, 0, 0, time.UTC)
 
 func inst(id string) registry.Instance { return registry.Instance{ID: id} }
 
@@ -94,7 +101,7 @@ type bundle struct {
 
 func setup(t *testing.T, cfg router.Config, services ...registry.Service) *bundle {
 	t.Helper()
-	b := &bundle{src: &source{}, clock: clocktest.NewManual(time.Date(2026, 12, 6, 8, 0, 0, 0, time.UTC))}
+	b := &bundle{src: &source{}, clock: clocktest.NewManual(t0)}
 	b.src.set(services...)
 	cfg.Source, cfg.NowFunc = b.src, b.clock.Now
 	cfg.OnEjectFunc = func(_ context.Context, e router.Ejection) {
@@ -541,14 +548,49 @@ func TestListingsAreCachedRefreshedAndInvalidated(t *testing.T) {
 	require.Equal(t, "c", b.pick(t, getReputation).Instance.ID)
 	require.Equal(t, 3, b.src.listCount())
 
-	// A failing source: the last listing serves for MaxStale.
+	// A failing source: the last listing serves for MaxStale, asked again
+	// once per Refresh.
 	b.src.failWith(errors.New("connection refused"))
 	b.clock.Advance(9 * time.Second)
 	require.Equal(t, "c", b.pick(t, getReputation).Instance.ID)
+	require.Equal(t, "c", b.pick(t, getReputation).Instance.ID)
+	require.Equal(t, 4, b.src.listCount())
 	b.clock.Advance(time.Second)
 	_, err := b.router.Route(t.Context(), getReputation)
 	require.ErrorIs(t, err, router.ErrSource)
 	require.EqualError(t, err, "listing the registered services: connection refused")
+	_, err = b.router.Route(t.Context(), getReputation)
+	require.ErrorIs(t, err, router.ErrSource)
+	require.Equal(t, 5, b.src.listCount(), "the error serves for Refresh too")
+
+	// The source answers again.
+	b.src.failWith(nil)
+	b.clock.Advance(time.Second)
+	require.Equal(t, "c", b.pick(t, getReputation).Instance.ID)
+}
+
+func TestAStaleListingReadsAsTimePasses(t *testing.T) {
+	t.Parallel()
+	short := inst("short")
+	short.HeartbeatAt, short.TTLSeconds = t0, 30
+	b := setup(t, router.Config{MaxStale: time.Minute}, svc("threat-intel", "1.2.0", "", short, inst("long")))
+	ids := map[string]int{}
+	for range 2 {
+		p := b.pick(t, getReputation)
+		ids[p.Instance.ID]++
+		p.Succeeded()
+	}
+	require.Equal(t, map[string]int{"short": 1, "long": 1}, ids)
+
+	// The registry is unreachable, and short's heartbeat expires: the
+	// kept listing reads it as unhealthy.
+	b.src.failWith(errors.New("connection refused"))
+	b.clock.Advance(31 * time.Second)
+	for range 3 {
+		p := b.pick(t, getReputation)
+		require.Equal(t, "long", p.Instance.ID)
+		p.Succeeded()
+	}
 }
 
 func TestConcurrentRoutes(t *testing.T) {
@@ -578,24 +620,29 @@ func TestConcurrentRoutes(t *testing.T) {
 }
 
 func ExampleRouter_Route() {
-	src := &source{}
-	src.set(registry.Service{
+	ctx := context.Background()
+	reg, _ := registry.New(registry.Config{Store: registry.NewMemoryStore()})
+	_, err := reg.RegisterService(ctx, registry.Caller{Subject: "user:ada", Admin: true}, registry.Service{
 		Name: "threat-intel", Version: "1.2.0",
 		Operations: []registry.Operation{{Name: "reputation", Method: "GET", Path: "/v1/ip/{ip}/reputation"}},
 		Instances: []registry.Instance{
-			{ID: "ti-1", Endpoint: "http://10.0.0.1:8080", Status: registry.StatusHealthy},
-			{ID: "ti-2", Endpoint: "http://10.0.0.2:8080", Status: registry.StatusHealthy},
+			{ID: "ti-1", Endpoint: "http://10.0.0.1:8080", Internal: true},
+			{ID: "ti-2", Endpoint: "http://10.0.0.2:8080", Internal: true},
 		},
 	})
-	r, _ := router.New(router.Config{Source: src})
-	rt, err := r.Route(context.Background(), router.Request{Service: "threat-intel", Version: "^1", Method: "GET", Path: "/v1/ip/192.0.2.7/reputation"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	r, _ := router.New(router.Config{Source: reg})
+	rt, err := r.Route(ctx, router.Request{Service: "threat-intel", Version: "^1", Method: "GET", Path: "/v1/ip/192.0.2.7/reputation"})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	p, _ := rt.Next()
 	fmt.Println(p.Service.Version, p.Operation.Name, p.Params["ip"], p.Instance.ID)
-	p.Failed(context.Background(), errors.New("connection refused"))
+	p.Failed(ctx, errors.New("connection refused"))
 	p, _ = rt.Next() // fail over
 	fmt.Println(p.Instance.ID, p.Failovers)
 	p.Succeeded()
