@@ -323,7 +323,7 @@ type serviceRun struct {
 type attemptFailure struct {
 	f *Failure
 	// final failures end the step: the service's own answer (4xx, a bad
-	// response), a refused request, the step's deadline.
+	// response), a secret that cannot be read, the step's deadline.
 	final bool
 	// transient failures may pass: no connection, 5xx, 429, a timeout.
 	transient bool
