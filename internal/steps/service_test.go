@@ -557,3 +557,38 @@ func TestServiceCodesAreStepCodes(t *testing.T) {
 	}
 	require.Len(t, steps.ServiceCodes, 9)
 }
+
+func TestServiceStepFailsOverAnIdempotentCallAtOnce(t *testing.T) {
+	t.Parallel()
+	failing, live := newDesk(t), newDesk(t)
+	failing.setAnswer(func(_ int, w http.ResponseWriter, _ *http.Request) { problem(w, 503, "overloaded") })
+	b := setupService(t, deskService(endpoint("a", failing, true), endpoint("b", live, true)), nil)
+	res, err := b.handler.Run(t.Context(), serviceMessage(t, getIncident, map[string]any{"path": "/v1/incidents/7"}))
+	require.NoError(t, err)
+	require.NotNil(t, res.Output)
+	require.Len(t, failing.requests(), 1)
+	require.Len(t, live.requests(), 1)
+	require.Equal(t, failing.requests()[0].IdempotencyKey, live.requests()[0].IdempotencyKey, "one key for every attempt of the step")
+	require.Empty(t, b.slept(), "the next instance is tried at once")
+	call := b.details.Details(execID)[0].Data.(steps.ServiceCall)
+	require.Equal(t, 2, call.Attempts)
+	require.Equal(t, 1, call.Failovers)
+}
+
+func TestServiceStepNeverResendsAPostThatWasSent(t *testing.T) {
+	t.Parallel()
+	cut, other := newDesk(t), newDesk(t)
+	cut.setAnswer(func(_ int, w http.ResponseWriter, _ *http.Request) {
+		// The request arrived; the connection drops before any answer.
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			conn.Close()
+		}
+	})
+	b := setupService(t, deskService(endpoint("a", cut, true), endpoint("b", other, true)), nil)
+	_, err := b.handler.Run(t.Context(), serviceMessage(t, addNote, note))
+	requireFailure(t, err, steps.CodeServiceUnavailable, "incident-desk 1.0.0 (instance a) POST /v1/incidents/7/notes: ")
+	requireFailure(t, err, steps.CodeServiceUnavailable, "; the request may have reached the service, and POST /v1/incidents/7/notes (operation add_note) is not idempotent, so it was not sent again")
+	require.Empty(t, other.requests(), "no failover after the request was sent")
+	require.NotEmpty(t, cut.requests())
+}
