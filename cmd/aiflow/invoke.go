@@ -26,6 +26,7 @@ import (
 	"github.com/aiflow/aiflow/internal/stepworker"
 	"github.com/aiflow/aiflow/internal/stepworker/aiworker"
 	"github.com/aiflow/aiflow/internal/stepworker/mcpworker"
+	"github.com/aiflow/aiflow/internal/stepworker/serviceworker"
 	"github.com/aiflow/aiflow/internal/supportdesk"
 )
 
@@ -46,6 +47,7 @@ var invokeTargets = []invokeTarget{
 	{name: "mcpserver", logicalID: "McpServerFunction", build: buildMCPServer},
 	{name: "aistep", logicalID: "AiStepFunction", build: buildStepWorker(config.LoadAIStep, aiworker.New)},
 	{name: "mcpstep", logicalID: "McpStepFunction", build: buildStepWorker(config.LoadMCPStep, mcpworker.New)},
+	{name: "servicestep", logicalID: "ServiceStepFunction", build: buildStepWorker(config.LoadServiceStep, serviceworker.New)},
 	{name: "migrate", logicalID: "MigrateFunction", build: buildMigrate},
 }
 

@@ -162,12 +162,13 @@ func TestInvokeUsage(t *testing.T) {
 		code int
 		want string
 	}{
-		"no function":       {args: []string{"invoke"}, code: 2, want: "usage: aiflow invoke"},
-		"no event":          {args: []string{"invoke", "api"}, code: 2, want: "usage: aiflow invoke"},
-		"unknown function":  {args: []string{"invoke", "frobnicator", "--event", "x.json"}, code: 2, want: `no function "frobnicator"`},
-		"missing event":     {args: []string{"invoke", "api", "--event", "no-such-event.json"}, code: 1, want: "reading the event"},
-		"bad configuration": {args: []string{"invoke", "recorder", "--event", "../../events/recorder-status-change.json"}, code: 1, want: "DATABASE_URL: is required"},
-		"bad timeout":       {args: []string{"invoke", "api", "--event", "x.json", "--timeout", "0s"}, code: 2, want: "not positive"},
+		"no function":                           {args: []string{"invoke"}, code: 2, want: "usage: aiflow invoke"},
+		"no event":                              {args: []string{"invoke", "api"}, code: 2, want: "usage: aiflow invoke"},
+		"unknown function":                      {args: []string{"invoke", "frobnicator", "--event", "x.json"}, code: 2, want: `no function "frobnicator"`},
+		"missing event":                         {args: []string{"invoke", "api", "--event", "no-such-event.json"}, code: 1, want: "reading the event"},
+		"bad configuration":                     {args: []string{"invoke", "recorder", "--event", "../../events/recorder-status-change.json"}, code: 1, want: "DATABASE_URL: is required"},
+		"a service worker without its registry": {args: []string{"invoke", "servicestep", "--event", "../../events/servicestep-sqs.json"}, code: 1, want: "DATABASE_URL: is required: the service registry is read from the database"},
+		"bad timeout":                           {args: []string{"invoke", "api", "--event", "x.json", "--timeout", "0s"}, code: 2, want: "not positive"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

@@ -136,8 +136,8 @@ var importRules = []importRule{
 		},
 	},
 	{
-		name:     "the step workers' shared wiring and the mcp worker's link no model SDK",
-		packages: mod("internal/stepworker", "internal/stepworker/mcpworker"), transitive: true,
+		name:     "the step workers' shared wiring, the mcp worker's and the service worker's link no model SDK",
+		packages: mod("internal/stepworker", "internal/stepworker/mcpworker", "internal/stepworker/serviceworker"), transitive: true,
 		forbidden: func(_, imp string) bool { return under(imp, modelSDKs...) },
 	},
 	{
@@ -174,6 +174,7 @@ var linkRules = []linkRule{
 	{name: "the recorder links no MCP SDK and no model SDK", functions: []string{"recorder"}, forbidden: join(mcpSDK, modelSDKs)},
 	{name: "the MCP server links no model SDK", functions: []string{"mcpserver"}, forbidden: modelSDKs},
 	{name: "the MCP step worker links no model SDK", functions: []string{"mcpstep"}, forbidden: modelSDKs},
+	{name: "the service step worker links no model SDK", functions: []string{"servicestep"}, forbidden: modelSDKs},
 	{name: "the migrate function links no model SDK and no Step Functions client", functions: []string{"migrate"}, forbidden: join(modelSDKs, []string{"github.com/aws/aws-sdk-go-v2/service/sfn"})},
 	{
 		name: "the migrate function links no MCP SDK", functions: []string{"migrate"}, forbidden: mcpSDK,

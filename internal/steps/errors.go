@@ -36,14 +36,15 @@ const (
 	CodeInvalidText = "Steps.InvalidText"
 )
 
-// Codes lists the error names this package adds, and the task message's
+// Codes lists the error names this package adds (the service step's
+// ServiceCodes among them), and the task message's
 // task.CodeUnsupportedVersion that the runtime fails a task with, for
 // documentation and the type checker; ai.Codes lists the others.
-var Codes = []string{
+var Codes = append([]string{
 	string(CodeMaxTurnsExceeded), string(CodeToolUnavailable),
 	CodeMalformedMessage, CodeUnknownKind, CodeOutputTooLarge, CodeInternal, CodeInvalidText,
 	task.CodeUnsupportedVersion,
-}
+}, ServiceCodes...)
 
 // Failure is a step's failure as SendTaskFailure reports it: an error name
 // a workflow matches and a cause a person reads.

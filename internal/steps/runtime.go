@@ -282,7 +282,7 @@ func (r *Runtime) beat(ctx context.Context, m Message, done <-chan struct{}, can
 }
 
 // timeoutNames is the timeout error of each step kind.
-var timeoutNames = map[string]string{"ai": "AI.Timeout", "mcp": "MCP.Timeout", "service": "Service.Timeout"}
+var timeoutNames = map[string]string{"ai": "AI.Timeout", "mcp": "MCP.Timeout", "service": CodeServiceTimeout}
 
 // timeoutFailure explains a handler that ran out of time.
 func timeoutFailure(m Message, cause error, margin time.Duration) *Failure {

@@ -1,13 +1,13 @@
 // Package stepworker holds what the step workers of the Lambda functions
-// aistep and mcpstep share, so that each function's main and `aiflow
-// invoke` run the same handler: the logger, the detail store, the Step
+// aistep, mcpstep and servicestep share, so that each function's main
+// and `aiflow invoke` run the same handler: the logger, the detail store, the Step
 // Functions client for callbacks and the runtime, built once per cold
 // start from the step settings of config.Step, and the secret source
 // config.SecretStore names, and the MCP client pool of config.MCPClients
 // (MCPPool), which the mcp worker calls for its steps and the ai worker
 // for its agents' tools. The workers themselves are built by
-// stepworker/aiworker (model providers) and stepworker/mcpworker, so a
-// function links only its own clients.
+// stepworker/aiworker (model providers), stepworker/mcpworker and
+// stepworker/serviceworker, so a function links only its own clients.
 package stepworker
 
 import (
@@ -39,6 +39,10 @@ type Worker struct {
 	// Details records detail events in the event store; nil when
 	// DATABASE_URL is unset.
 	Details steps.DetailRecorder
+	// Events is the event store Details appends to, for what else a
+	// worker keeps there (the service worker's registry); nil when
+	// DATABASE_URL is unset.
+	Events *eventstore.Store
 	// Secrets answers the secrets the configuration names: the
 	// environment, or Secrets Manager.
 	Secrets secrets.Source
@@ -152,7 +156,7 @@ func start(ctx context.Context, cfg config.Step, o Options, actor string) (*Work
 		w.Close()
 		return nil, fmt.Errorf("opening the event store: %w", err)
 	}
-	w.Details = detailstore.New(events, actor)
+	w.Events, w.Details = events, detailstore.New(events, actor)
 	return w, nil
 }
 
