@@ -8,7 +8,7 @@ GO ?= go
 CFN_LINT ?= cfn-lint
 
 # Lambda functions: SAM logical id, then the folder under functions/.
-FUNCTIONS := ApiFunction:api AiStepFunction:aistep McpStepFunction:mcpstep McpServerFunction:mcpserver RecorderFunction:recorder MigrateFunction:migrate
+FUNCTIONS := ApiFunction:api AiStepFunction:aistep McpStepFunction:mcpstep McpServerFunction:mcpserver RecorderFunction:recorder MigrateFunction:migrate ServiceStepFunction:servicestep HealthCheckFunction:healthcheck
 
 LAMBDA_GOFLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w -buildid="
 LAMBDA_ENV := GOOS=linux GOARCH=arm64 CGO_ENABLED=0

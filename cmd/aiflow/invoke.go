@@ -22,6 +22,7 @@ import (
 	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/migratefunction"
 	"github.com/aiflow/aiflow/internal/recorder"
+	"github.com/aiflow/aiflow/internal/registry/health"
 	"github.com/aiflow/aiflow/internal/sfn"
 	"github.com/aiflow/aiflow/internal/stepworker"
 	"github.com/aiflow/aiflow/internal/stepworker/aiworker"
@@ -49,6 +50,7 @@ var invokeTargets = []invokeTarget{
 	{name: "mcpstep", logicalID: "McpStepFunction", build: buildStepWorker(config.LoadMCPStep, mcpworker.New)},
 	{name: "servicestep", logicalID: "ServiceStepFunction", build: buildStepWorker(config.LoadServiceStep, serviceworker.New)},
 	{name: "migrate", logicalID: "MigrateFunction", build: buildMigrate},
+	{name: "healthcheck", logicalID: "HealthCheckFunction", build: buildHealthCheck},
 }
 
 // buildStepWorker builds a step worker's handler with the loader and the
@@ -111,6 +113,20 @@ func buildMCPServer(ctx context.Context, e env, _ *callbackLog) (lambda.Handler,
 		return nil, nil, err
 	}
 	return lambda.NewHandler(f.Handler.Handle), f.Close, nil
+}
+
+// buildHealthCheck builds the health checker's scheduled handler as
+// functions/healthcheck does.
+func buildHealthCheck(ctx context.Context, e env, _ *callbackLog) (lambda.Handler, func(), error) {
+	cfg, err := config.LoadHealthCheck(e.lookup)
+	if err != nil {
+		return nil, nil, err
+	}
+	f, closePool, err := health.NewFunctionFromConfig(ctx, cfg, e.stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	return lambda.NewHandler(f.Handle), closePool, nil
 }
 
 // buildMigrate builds the migrations' custom resource handler as

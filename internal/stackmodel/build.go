@@ -563,6 +563,10 @@ func (b *builder) ruleEvent(f Function, name string, p map[string]any, at string
 	t := RuleTarget{ID: id + "LambdaTarget", ARN: f.ARN, Function: f.LogicalID, MaximumRetryAttempts: 185, MaximumEventAge: 24 * time.Hour}
 	r := newProps(p, at)
 	r.str("Input", &t.Input)
+	r.str("InputPath", &t.InputPath)
+	retry := r.sub("RetryPolicy")
+	retry.int("MaximumRetryAttempts", &t.MaximumRetryAttempts)
+	retry.duration("MaximumEventAgeInSeconds", time.Second, &t.MaximumEventAge)
 	if err := r.Err(); err != nil {
 		return err
 	}

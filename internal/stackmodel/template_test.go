@@ -49,7 +49,7 @@ func TestRepositoryTemplateFunctions(t *testing.T) {
 		"DeployExamples": true, "DeploySupportServer": true, "HasSupportTokenSecretArn": false, "CreateSupportTokenSecret": true,
 		"DefaultMcpServers": true, "HasApiReservedConcurrency": false, "HasAiStepReservedConcurrency": false,
 		"HasMcpStepReservedConcurrency": false, "HasMcpServerReservedConcurrency": false, "HasRecorderReservedConcurrency": false,
-		"UseDatabaseProxy": false, "HasAlarmTopic": false, "HasAiScript": false,
+		"HasServiceStepReservedConcurrency": false, "UseDatabaseProxy": false, "HasAlarmTopic": false, "HasAiScript": false,
 		"HasExistingDatabaseSecret": false, "SeedsSupportData": true,
 	}, s.Conditions)
 	secretARN := map[string]string{}
@@ -62,6 +62,7 @@ func TestRepositoryTemplateFunctions(t *testing.T) {
 		"ApiFunction": "ApiDatabaseSecret", "RecorderFunction": "EngineDatabaseSecret",
 		"AiStepFunction": "WorkerDatabaseSecret", "McpStepFunction": "WorkerDatabaseSecret",
 		"McpServerFunction": "SupportDatabaseSecret", "MigrateFunction": "DatabaseSecret",
+		"ServiceStepFunction": "WorkerDatabaseSecret", "HealthCheckFunction": "RegistryDatabaseSecret",
 	}
 	var ids []string
 	for _, f := range s.Functions {
@@ -83,7 +84,7 @@ func TestRepositoryTemplateFunctions(t *testing.T) {
 	}
 	// The support server is deployed by default, with a generated token
 	// secret it reads at run time.
-	require.Equal(t, []string{"AiStepFunction", "ApiFunction", "McpServerFunction", "McpStepFunction", "MigrateFunction", "RecorderFunction"}, ids)
+	require.Equal(t, []string{"AiStepFunction", "ApiFunction", "HealthCheckFunction", "McpServerFunction", "McpStepFunction", "MigrateFunction", "RecorderFunction", "ServiceStepFunction"}, ids)
 	tokenARN := secretARN["SupportTokenSecret"]
 	require.Contains(t, tokenARN, ":secret:aiflow/mcp/support-token-")
 	server, _ := s.Function("McpServerFunction")
@@ -155,7 +156,7 @@ func TestRepositoryTemplateFunctions(t *testing.T) {
 	migrate, _ := s.Function("MigrateFunction")
 	require.Equal(t, "functions/migrate", migrate.Folder)
 	require.Equal(t, 300*time.Second, migrate.Timeout)
-	require.Equal(t, strings.Join([]string{secretARN["ApiDatabaseSecret"], secretARN["EngineDatabaseSecret"], secretARN["SupportDatabaseSecret"], secretARN["WorkerDatabaseSecret"]}, ","),
+	require.Equal(t, strings.Join([]string{secretARN["ApiDatabaseSecret"], secretARN["EngineDatabaseSecret"], secretARN["SupportDatabaseSecret"], secretARN["WorkerDatabaseSecret"], secretARN["RegistryDatabaseSecret"]}, ","),
 		migrate.Environment["AIFLOW_DATABASE_ROLE_SECRETS"])
 }
 
@@ -176,7 +177,7 @@ func TestRepositoryTemplateWithEveryOption(t *testing.T) {
 		ids = append(ids, f.LogicalID)
 		require.Equal(t, "db.example.internal", f.Environment["AIFLOW_DATABASE_HOST"], f.LogicalID)
 	}
-	require.Equal(t, []string{"AiStepFunction", "ApiFunction", "McpServerFunction", "McpStepFunction", "MigrateFunction", "RecorderFunction"}, ids)
+	require.Equal(t, []string{"AiStepFunction", "ApiFunction", "HealthCheckFunction", "McpServerFunction", "McpStepFunction", "MigrateFunction", "RecorderFunction", "ServiceStepFunction"}, ids)
 	require.False(t, s.Conditions["SeedsSupportData"], "prod seeds nothing")
 	migrate, _ := s.Function("MigrateFunction")
 	require.Equal(t, "arn:aws:secretsmanager:us-east-1:123456789012:secret:db", migrate.Environment["AIFLOW_DATABASE_SECRET"], "the existing database's master secret")
@@ -200,7 +201,7 @@ func TestRepositoryTemplateWithEveryOption(t *testing.T) {
 	for _, sec := range s.Secrets {
 		secrets = append(secrets, sec.LogicalID)
 	}
-	require.Equal(t, []string{"AnthropicApiKeySecret", "ApiDatabaseSecret", "EngineDatabaseSecret", "SupportDatabaseSecret", "WorkerDatabaseSecret"}, secrets,
+	require.Equal(t, []string{"AnthropicApiKeySecret", "ApiDatabaseSecret", "EngineDatabaseSecret", "RegistryDatabaseSecret", "SupportDatabaseSecret", "WorkerDatabaseSecret"}, secrets,
 		"the roles' secrets and the secrets no parameter names, not the master's")
 	require.Equal(t, "db.example.internal", s.Outputs["DatabaseEndpoint"])
 }
@@ -342,7 +343,12 @@ func TestRepositoryTemplateHTTPAPIRuleSecretAndNotRunHere(t *testing.T) {
 	}, routes)
 	require.Equal(t, "https://"+a.ID+".execute-api.us-east-1.amazonaws.com", s.Outputs["ApiUrl"])
 
-	require.Len(t, s.Rules, 1)
+	require.Len(t, s.Rules, 2)
+	checks := s.Rules[1]
+	require.Equal(t, "HealthCheckFunctionChecks", checks.LogicalID, "the health checker's schedule")
+	require.Equal(t, "rate(1 minute)", checks.ScheduleExpression)
+	require.Equal(t, "HealthCheckFunction", checks.Targets[0].Function)
+	require.Zero(t, checks.Targets[0].MaximumRetryAttempts, "a missed round is not retried: the next one comes")
 	r := s.Rules[0]
 	require.Equal(t, "ExecutionStatusChangeRule", r.LogicalID)
 	require.True(t, r.Enabled)
@@ -373,18 +379,19 @@ func TestRepositoryTemplateHTTPAPIRuleSecretAndNotRunHere(t *testing.T) {
 		users[sec.LogicalID] = sec.Generate.SecretStringTemplate
 	}
 	require.Equal(t, map[string]string{
-		"DatabaseSecret":        `{"username": "aiflow_admin"}`,
-		"ApiDatabaseSecret":     `{"username": "aiflow_api"}`,
-		"EngineDatabaseSecret":  `{"username": "aiflow_engine"}`,
-		"SupportDatabaseSecret": `{"username": "aiflow_support"}`,
-		"WorkerDatabaseSecret":  `{"username": "aiflow_worker"}`,
+		"DatabaseSecret":         `{"username": "aiflow_admin"}`,
+		"ApiDatabaseSecret":      `{"username": "aiflow_api"}`,
+		"EngineDatabaseSecret":   `{"username": "aiflow_engine"}`,
+		"SupportDatabaseSecret":  `{"username": "aiflow_support"}`,
+		"WorkerDatabaseSecret":   `{"username": "aiflow_worker"}`,
+		"RegistryDatabaseSecret": `{"username": "aiflow_registry"}`,
 	}, users)
 	var secretIDs []string
 	for _, sc := range s.Secrets {
 		secretIDs = append(secretIDs, sc.LogicalID)
 	}
 	require.ElementsMatch(t, []string{"DatabaseSecret", "ApiDatabaseSecret", "EngineDatabaseSecret", "SupportDatabaseSecret", "WorkerDatabaseSecret",
-		"OpenAIApiKeySecret", "AnthropicApiKeySecret", "SupportTokenSecret"}, secretIDs)
+		"RegistryDatabaseSecret", "OpenAIApiKeySecret", "AnthropicApiKeySecret", "SupportTokenSecret"}, secretIDs)
 
 	notRun := map[string]string{}
 	for _, n := range s.NotRunHere {

@@ -3,6 +3,7 @@ package health_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiflow/aiflow/internal/clock"
@@ -344,4 +346,35 @@ func TestNew(t *testing.T) {
 	require.NoError(t, err)
 	_, err = health.New(health.Config{Registry: reg})
 	require.Error(t, err)
+}
+
+// TestFunction is functions/healthcheck's handler: one invocation checks
+// for RunFor, or until a little before the invocation's deadline when
+// that comes sooner.
+func TestFunction(t *testing.T) {
+	t.Parallel()
+	b := setup(t, clock.System{}, time.Now)
+	srv := newInstance(t)
+	svc := registrytest.Service("svc", "1.0.0")
+	svc.HealthCheck = &registry.HealthCheck{Path: "/healthz", IntervalSeconds: 1, TimeoutSeconds: 1, HealthyThreshold: 1}
+	in := registrytest.Endpoint("svc", "1.0.0", "a")
+	in.Endpoint = srv.URL + "/base"
+	svc.Instances = []registry.Instance{in}
+	_, err := b.reg.RegisterService(context.Background(), registrytest.Admin, svc)
+	require.NoError(t, err)
+
+	f := &health.Function{Checker: b.checker, RunFor: 300 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)}
+	res, err := f.Handle(context.Background(), events.EventBridgeEvent{ID: "e1", DetailType: "Scheduled Event"})
+	require.NoError(t, err)
+	require.InDelta(t, 0.3, res.RanForSeconds, 0.001)
+	require.Equal(t, registry.StatusHealthy, b.status(t, "svc").Status, "the round checked the instance")
+
+	// Five seconds before the deadline are kept for the reply: an
+	// invocation with less runs one round and returns.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	f.RunFor = time.Hour
+	res, err = f.Handle(ctx, events.EventBridgeEvent{ID: "e2"})
+	require.NoError(t, err)
+	require.Zero(t, res.RanForSeconds)
 }
