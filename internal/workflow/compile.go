@@ -340,6 +340,11 @@ func (comp *compiler) task(s *Step, mapStep *Step) (*asl.State, error) {
 			spec["capability"] = sv.Capability
 		}
 		spec["method"] = sv.Method
+		if sv.OutputSchema != nil {
+			// The worker checks the answer against it, as the checker
+			// trusted it.
+			spec["output_schema"] = json.RawMessage(sv.OutputSchema.Raw)
+		}
 		if err := put("path", sv.Path); err != nil {
 			return nil, err
 		}
