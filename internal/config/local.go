@@ -29,6 +29,9 @@ type LocalWorkers struct {
 	Sources mcpconfig.Sources
 	// MCP is the servers' configuration read from Sources.
 	MCP mcpconfig.Config
+	// Service is how service steps call the registered services
+	// (AIFLOW_SERVICE_* and AIFLOW_EGRESS_*, as for ServiceStep).
+	Service ServiceCalls
 }
 
 // readLocalWorkers reads the variables of LocalWorkers.
@@ -47,6 +50,7 @@ func readLocalWorkers(r *reader) LocalWorkers {
 		}
 	}
 	c.MCP = r.mcpServers(c.Sources)
+	c.Service = readServiceCalls(r)
 	return c
 }
 

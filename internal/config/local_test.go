@@ -13,7 +13,10 @@ import (
 )
 
 // noLocalWorkers are the local workers' settings of an empty environment.
-var noLocalWorkers = LocalWorkers{MCP: mcpconfig.Config{Servers: map[string]mcpconfig.ServerConfig{}}}
+var noLocalWorkers = LocalWorkers{MCP: mcpconfig.Config{Servers: map[string]mcpconfig.ServerConfig{}}, Service: ServiceCalls{
+	MaxAttempts: DefaultServiceMaxAttempts, Refresh: DefaultServiceRefresh, BreakerFailures: DefaultServiceBreakerFailures,
+	BreakerCoolDown: DefaultServiceBreakerCoolDown, Egress: Egress{MaxResponseBytes: DefaultEgressMaxResponseBytes, Timeout: DefaultEgressTimeout},
+}}
 
 // mcpFile writes an MCP configuration file with the servers support
 // (a command) and search (a URL).

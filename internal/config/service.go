@@ -37,16 +37,9 @@ func (c Egress) logAttrs() []slog.Attr {
 	}
 }
 
-// ServiceStep is the configuration of the service step worker
-// (functions/servicestep and `aiflow invoke servicestep`). The registry
-// is read from the database of Step (required); Lambda instances are
-// invoked in AWSRegion, at AWS_ENDPOINT_URL_LAMBDA when that is set (the
-// AWS SDK reads it).
-type ServiceStep struct {
-	Step
-	// Secrets is AIFLOW_SERVICE_SECRETS: where the secrets services
-	// authenticate with come from.
-	Secrets SecretStore
+// ServiceCalls is how service steps call services, wherever their worker
+// runs (functions/servicestep, `aiflow dev`, `aiflow run`).
+type ServiceCalls struct {
 	// MaxAttempts is AIFLOW_SERVICE_MAX_ATTEMPTS, the calls of one step
 	// run, failovers and retries included (1 to 10, default 3).
 	MaxAttempts int
@@ -62,6 +55,39 @@ type ServiceStep struct {
 	BreakerCoolDown time.Duration
 	// Egress is the guard's caps.
 	Egress Egress
+}
+
+// readServiceCalls reads the variables of ServiceCalls.
+func readServiceCalls(r *reader) ServiceCalls {
+	return ServiceCalls{
+		MaxAttempts:     r.wholeNumber("AIFLOW_SERVICE_MAX_ATTEMPTS", DefaultServiceMaxAttempts, 1, 10),
+		Refresh:         r.boundedDuration("AIFLOW_SERVICE_REFRESH", DefaultServiceRefresh, 100*time.Millisecond, time.Minute),
+		BreakerFailures: r.wholeNumber("AIFLOW_SERVICE_BREAKER_FAILURES", DefaultServiceBreakerFailures, 1, 100),
+		BreakerCoolDown: r.boundedDuration("AIFLOW_SERVICE_BREAKER_COOLDOWN", DefaultServiceBreakerCoolDown, time.Second, time.Hour),
+		Egress:          readEgress(r),
+	}
+}
+
+func (c ServiceCalls) logAttrs() []slog.Attr {
+	return append([]slog.Attr{
+		slog.Int("max_attempts", c.MaxAttempts),
+		slog.String("refresh", c.Refresh.String()),
+		slog.Int("breaker_failures", c.BreakerFailures),
+		slog.String("breaker_cooldown", c.BreakerCoolDown.String()),
+	}, c.Egress.logAttrs()...)
+}
+
+// ServiceStep is the configuration of the service step worker
+// (functions/servicestep and `aiflow invoke servicestep`). The registry
+// is read from the database of Step (required); Lambda instances are
+// invoked in AWSRegion, at AWS_ENDPOINT_URL_LAMBDA when that is set (the
+// AWS SDK reads it).
+type ServiceStep struct {
+	Step
+	ServiceCalls
+	// Secrets is AIFLOW_SERVICE_SECRETS: where the secrets services
+	// authenticate with come from.
+	Secrets SecretStore
 	// AWSRegion is AWS_REGION, or AWS_DEFAULT_REGION when that is unset:
 	// where Lambda instances are invoked; empty fails calls to them.
 	AWSRegion string
@@ -82,14 +108,10 @@ const (
 func LoadServiceStep(lookup LookupFunc) (ServiceStep, error) {
 	r := newReader(lookup)
 	c := ServiceStep{
-		Step:            readStep(r),
-		Secrets:         r.secretStore("AIFLOW_SERVICE_SECRETS"),
-		MaxAttempts:     r.wholeNumber("AIFLOW_SERVICE_MAX_ATTEMPTS", DefaultServiceMaxAttempts, 1, 10),
-		Refresh:         r.boundedDuration("AIFLOW_SERVICE_REFRESH", DefaultServiceRefresh, 100*time.Millisecond, time.Minute),
-		BreakerFailures: r.wholeNumber("AIFLOW_SERVICE_BREAKER_FAILURES", DefaultServiceBreakerFailures, 1, 100),
-		BreakerCoolDown: r.boundedDuration("AIFLOW_SERVICE_BREAKER_COOLDOWN", DefaultServiceBreakerCoolDown, time.Second, time.Hour),
-		Egress:          readEgress(r),
-		AWSRegion:       r.awsRegion(false, "", "AWS_REGION", "AWS_DEFAULT_REGION"),
+		Step:         readStep(r),
+		ServiceCalls: readServiceCalls(r),
+		Secrets:      r.secretStore("AIFLOW_SERVICE_SECRETS"),
+		AWSRegion:    r.awsRegion(false, "", "AWS_REGION", "AWS_DEFAULT_REGION"),
 	}
 	if !c.Database.IsSet() {
 		if _, set := r.get("AIFLOW_DATABASE_SECRET"); !set {
@@ -101,12 +123,8 @@ func LoadServiceStep(lookup LookupFunc) (ServiceStep, error) {
 
 // LogValue shows the configuration in logs without the database password.
 func (c ServiceStep) LogValue() slog.Value {
-	return slog.GroupValue(append(append(c.logAttrs(),
+	return slog.GroupValue(append(append(c.Step.logAttrs(),
 		slog.String("service_secrets", string(c.Secrets)),
-		slog.Int("max_attempts", c.MaxAttempts),
-		slog.String("refresh", c.Refresh.String()),
-		slog.Int("breaker_failures", c.BreakerFailures),
-		slog.String("breaker_cooldown", c.BreakerCoolDown.String()),
 		slog.String("aws_region", c.AWSRegion),
-	), c.Egress.logAttrs()...)...)
+	), c.ServiceCalls.logAttrs()...)...)
 }

@@ -19,12 +19,14 @@ func TestLoadServiceStepDefaults(t *testing.T) {
 			DeadlineMargin: 3 * time.Second,
 			Database:       Database{URL: "postgres://u:p@localhost/aiflow"},
 		},
-		Secrets:         SecretsEnv,
-		MaxAttempts:     3,
-		Refresh:         time.Second,
-		BreakerFailures: 5,
-		BreakerCoolDown: 30 * time.Second,
-		Egress:          Egress{MaxResponseBytes: 1 << 20, Timeout: 30 * time.Second},
+		Secrets: SecretsEnv,
+		ServiceCalls: ServiceCalls{
+			MaxAttempts:     3,
+			Refresh:         time.Second,
+			BreakerFailures: 5,
+			BreakerCoolDown: 30 * time.Second,
+			Egress:          Egress{MaxResponseBytes: 1 << 20, Timeout: 30 * time.Second},
+		},
 	}, c)
 }
 
