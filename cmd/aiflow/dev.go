@@ -16,7 +16,11 @@ import (
 	"github.com/aiflow/aiflow/internal/auth"
 	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/control"
+	"github.com/aiflow/aiflow/internal/egress"
 	"github.com/aiflow/aiflow/internal/eventstore"
+	"github.com/aiflow/aiflow/internal/registry"
+	"github.com/aiflow/aiflow/internal/registry/health"
+	"github.com/aiflow/aiflow/internal/registrystore"
 	"github.com/aiflow/aiflow/internal/secrets"
 	"github.com/aiflow/aiflow/internal/steps/detailstore"
 )
@@ -75,7 +79,15 @@ func cmdDev(ctx context.Context, args []string, e env) int {
 	fmt.Fprintf(e.stdout, "projections: %s following the event log\n", strings.Join(names, ", "))
 
 	details := detailstore.New(store, "aistep")
-	eng, err := startDevEngine(ctx, cfg, secrets.Env{LookupEnvFunc: e.lookup}, pool, store, details, logger, e.stdout)
+	guard := egress.New(egress.Config{MaxResponseBytes: cfg.Workers.Service.Egress.MaxResponseBytes, Timeout: cfg.Workers.Service.Egress.Timeout, Logger: logger})
+	reg, err := registry.New(registry.Config{Store: registrystore.New(store), Logger: logger,
+		CheckEndpointFunc: func(endpoint string, internal bool) error {
+			return guard.CheckURL(endpoint, egress.Policy{AllowPrivate: internal})
+		}})
+	if err != nil {
+		return fail(err)
+	}
+	eng, err := startDevEngine(ctx, cfg, secrets.Env{LookupEnvFunc: e.lookup}, pool, store, reg, details, logger, e.stdout)
 	if err != nil {
 		return fail(err)
 	}
@@ -94,10 +106,42 @@ func cmdDev(ctx context.Context, args []string, e env) int {
 	if err != nil {
 		return fail(err)
 	}
-	api, ctl, err := newDevAPI(pool, eng, details, key, logger)
+	api, ctl, err := newDevAPI(pool, eng, reg, details, key, logger)
 	if err != nil {
 		return fail(err)
 	}
+	// The services' health checks run in process, as the scheduled
+	// function runs them on AWS.
+	checker, err := health.New(health.Config{Registry: reg, Logger: logger, ClientFunc: func(internal bool) *http.Client {
+		return guard.Client(egress.Policy{AllowPrivate: internal})
+	}})
+	if err != nil {
+		return fail(err)
+	}
+	checkCtx, stopChecks := context.WithCancel(ctx)
+	var checking sync.WaitGroup
+	checking.Go(func() {
+		if err := checker.Run(checkCtx); err != nil && checkCtx.Err() == nil {
+			logger.Error("health checks stopped", "error", err)
+		}
+	})
+	defer func() {
+		stopChecks()
+		checking.Wait()
+	}()
+	// The example services, registered before the examples are published,
+	// so that incident-enrichment is typed by them and can run.
+	services, err := startExampleServices(ctx, reg, "dev", exampleServicesChecked, logger)
+	if err != nil {
+		return fail(err)
+	}
+	servicesClosed := false
+	defer func() {
+		if !servicesClosed {
+			_ = services.close(context.WithoutCancel(ctx))
+		}
+	}()
+	fmt.Fprintf(e.stdout, "services: %s served on loopback and registered (examples/services)\n", strings.Join(services.names, ", "))
 	token, err := auth.MintDevToken(key, "dev", []auth.Role{auth.RoleAdmin}, devTokenTTL)
 	if err != nil {
 		return fail(err)
@@ -141,6 +185,12 @@ func cmdDev(ctx context.Context, args []string, e env) int {
 			if err := eng.close(shutdownCtx); err != nil {
 				return err
 			}
+			servicesClosed = true
+			if err := services.close(shutdownCtx); err != nil {
+				logger.ErrorContext(shutdownCtx, "stopping the example services", "error", err)
+			}
+			stopChecks()
+			checking.Wait()
 			// The denial counts of the current interval, before the
 			// database goes away.
 			if err := api.Close(shutdownCtx); err != nil {

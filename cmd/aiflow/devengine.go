@@ -21,6 +21,7 @@ import (
 	"github.com/aiflow/aiflow/internal/enginestore"
 	"github.com/aiflow/aiflow/internal/eventstore"
 	"github.com/aiflow/aiflow/internal/mcpclient"
+	"github.com/aiflow/aiflow/internal/registry"
 	"github.com/aiflow/aiflow/internal/sfnapi"
 	"github.com/aiflow/aiflow/internal/steps"
 	"github.com/aiflow/aiflow/internal/supportdesk"
@@ -57,7 +58,7 @@ func devScript(cfg config.Dev) string {
 
 // startDevEngine starts the engine on the event store's database, resumes
 // what was running, and serves its Step Functions API.
-func startDevEngine(ctx context.Context, cfg config.Dev, secretSource mcpclient.SecretSource, pool *pgxpool.Pool, evs *eventstore.Store, details steps.DetailRecorder, logger *slog.Logger, out io.Writer) (*devEngine, error) {
+func startDevEngine(ctx context.Context, cfg config.Dev, secretSource mcpclient.SecretSource, pool *pgxpool.Pool, evs *eventstore.Store, reg *registry.Registry, details steps.DetailRecorder, logger *slog.Logger, out io.Writer) (*devEngine, error) {
 	store, err := enginestore.New(ctx, pool, evs)
 	if err != nil {
 		return nil, err
@@ -85,12 +86,12 @@ func startDevEngine(ctx context.Context, cfg config.Dev, secretSource mcpclient.
 	}
 	workers, err := newLocalWorkers(ctx, localWorkersParams{Callbacks: d.engine, Script: script, Config: cfg.Workers,
 		Secrets: secretSource, Broker: d.stream, Details: details,
-		InProcess: map[string]mcpclient.InProcessServer{"support": support}, Logger: logger})
+		InProcess: map[string]mcpclient.InProcessServer{"support": support}, Registry: reg, Logger: logger})
 	if err != nil {
 		return fail(err)
 	}
 	d.stops = append(d.stops, workers.close)
-	for _, sub := range []string{workflow.AIQueueSubstitution, workflow.MCPQueueSubstitution} {
+	for _, sub := range []string{workflow.AIQueueSubstitution, workflow.MCPQueueSubstitution, workflow.ServiceQueueSubstitution} {
 		if err := d.subscribe(sub, workers.runtime.Handle); err != nil {
 			return fail(err)
 		}
@@ -111,7 +112,7 @@ func startDevEngine(ctx context.Context, cfg config.Dev, secretSource mcpclient.
 	if script != "" {
 		models = "the scripted provider (" + script + ")"
 	}
-	fmt.Fprintf(out, "engine: executions kept in PostgreSQL, Step Functions API at %s; ai steps answered by %s; mcp steps by the support desk server\n", d.sfnURL, models)
+	fmt.Fprintf(out, "engine: executions kept in PostgreSQL, Step Functions API at %s; ai steps answered by %s; mcp steps by the support desk server; service steps by the registered services\n", d.sfnURL, models)
 	return d, nil
 }
 

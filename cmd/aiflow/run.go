@@ -17,10 +17,12 @@ import (
 	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/aiflow/aiflow/internal/engine/queue"
 	"github.com/aiflow/aiflow/internal/progress"
+	"github.com/aiflow/aiflow/internal/registry"
 	"github.com/aiflow/aiflow/internal/schema"
 	"github.com/aiflow/aiflow/internal/secrets"
 	"github.com/aiflow/aiflow/internal/sfn"
 	"github.com/aiflow/aiflow/internal/steps/mock"
+	"github.com/aiflow/aiflow/internal/stepworker/serviceworker"
 	"github.com/aiflow/aiflow/internal/telemetry"
 	"github.com/aiflow/aiflow/internal/workflow"
 )
@@ -227,8 +229,21 @@ func runLocally(ctx context.Context, r localRun, e env) int {
 	}
 	defer eng.Close()
 
+	var reg *registry.Registry
+	if unmockedServiceSteps(r.workflow, r.mocks) {
+		// The example services, served in this process and registered in
+		// a registry that lives as long as the run.
+		if reg, err = registry.New(registry.Config{Store: registry.NewMemoryStore(), Logger: logger}); err != nil {
+			return fail(err)
+		}
+		services, err := startExampleServices(ctx, reg, "aiflow run", exampleServicesUnchecked, logger)
+		if err != nil {
+			return fail(err)
+		}
+		defer func() { _ = services.close(context.WithoutCancel(ctx)) }()
+	}
 	workers, err := newLocalWorkers(ctx, localWorkersParams{Callbacks: eng, Script: r.script, Config: r.workers,
-		Secrets: secrets.Env{LookupEnvFunc: e.lookup}, Logger: logger})
+		Secrets: secrets.Env{LookupEnvFunc: e.lookup}, Registry: registryOrNil(reg), Logger: logger})
 	if err != nil {
 		return fail(err)
 	}
@@ -300,4 +315,25 @@ func runLocally(ctx context.Context, r localRun, e env) int {
 	out.WriteByte('\n')
 	_, _ = e.stdout.Write(out.Bytes())
 	return 0
+}
+
+// unmockedServiceSteps reports whether a service step of wf has no reply
+// in mocks, so that the run needs services to call.
+func unmockedServiceSteps(wf *workflow.Workflow, mocks mock.Set) bool {
+	found := false
+	workflow.Walk(wf.Steps, func(s *workflow.Step) {
+		if s.Kind == workflow.KindService && len(mocks[s.ID]) == 0 {
+			found = true
+		}
+	})
+	return found
+}
+
+// registryOrNil is reg as the workers take it: a nil *Registry must stay
+// a nil interface, which means no service steps.
+func registryOrNil(reg *registry.Registry) serviceworker.Registry {
+	if reg == nil {
+		return nil
+	}
+	return reg
 }

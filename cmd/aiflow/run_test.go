@@ -343,3 +343,36 @@ func TestRunFailuresOutsideTasks(t *testing.T) {
 	require.Contains(t, stderr, "✖ research AI.BudgetExceeded\n▶ over_budget (fail)\n✖ over_budget Research.OverBudget\n")
 	require.Contains(t, stderr, "aiflow run: the execution failed: Research.OverBudget: The research used up its token budget before it found an answer.\n")
 }
+
+// TestRunCallsTheExampleServices runs incident-enrichment with no mock
+// file: its service steps call the example services, which aiflow run
+// serves in process and registers, and its ai step the scripted
+// provider. The copy run here waits a second where the example waits
+// minutes (its steps, services and catalogs are the example's own).
+func TestRunCallsTheExampleServices(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	src, err := os.ReadFile("../../examples/incident-enrichment.yaml")
+	require.NoError(t, err)
+	def := regexp.MustCompile(`duration: \d+m`).ReplaceAllString(string(src), "duration: 1s")
+	require.NotEqual(t, string(src), def, "the example waits")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "incident-enrichment.yaml"), []byte(def), 0o644))
+	for _, f := range []string{"mcp-catalog.json", "service-catalog.json"} {
+		raw, err := os.ReadFile(filepath.Join("../../examples", f))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, f), raw, 0o644))
+	}
+
+	te := newTestEnv(nil)
+	code := run(context.Background(), []string{"run", filepath.Join(dir, "incident-enrichment.yaml"),
+		"--input-file", "../../examples/mocks/incident-enrichment.input.json", "--script", "../../examples/scripts/scripted.yaml", "--timeout", "2m"}, te.env())
+	require.Equal(t, 0, code, te.stderr.String())
+	require.JSONEq(t, `{
+		"incident_id": "INC-2041", "verdict": "malicious", "country_code": "US", "cve_severity": "critical", "known_exploited": true,
+		"status_after_grace_period": "firing", "escalated": true,
+		"summary": "An address that threat feeds rate malicious tried to exploit a critical, known-exploited vulnerability; block it and check whether the target is vulnerable."
+	}`, te.stdout.String())
+	for _, line := range []string{"✔ reputation ", "✔ location ", "✔ vulnerability ", "✔ notify ", "✔ recheck ", "✔ escalate ", "✔ incident-enrichment succeeded in "} {
+		require.Contains(t, te.stderr.String(), "\n"+line)
+	}
+}

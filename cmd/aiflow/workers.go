@@ -15,6 +15,7 @@ import (
 	"github.com/aiflow/aiflow/internal/mcpclient"
 	"github.com/aiflow/aiflow/internal/sfn"
 	"github.com/aiflow/aiflow/internal/steps"
+	"github.com/aiflow/aiflow/internal/stepworker/serviceworker"
 )
 
 // workerTimeout is the deadline the in-process queues give a step worker,
@@ -107,7 +108,10 @@ type localWorkersParams struct {
 	Details steps.DetailRecorder
 	// InProcess are MCP servers served in this process, by name.
 	InProcess map[string]mcpclient.InProcessServer
-	Logger    *slog.Logger
+	// Registry, when set, routes service steps (how, by Config.Service);
+	// without one the runtime runs no service steps.
+	Registry serviceworker.Registry
+	Logger   *slog.Logger
 }
 
 // mcpPool opens the MCP client pool of in-process workers: the servers of
@@ -122,7 +126,8 @@ func mcpPool(p localWorkersParams) (*mcpclient.Pool, error) {
 
 // newLocalWorkers builds the step runtime of `aiflow run` and `aiflow dev`
 // over the engine's callbacks: ai steps with the providers of p.Script
-// (see aiProviders), mcp steps and agent tools over the MCP servers.
+// (see aiProviders), mcp steps and agent tools over the MCP servers,
+// service steps over p.Registry.
 func newLocalWorkers(ctx context.Context, p localWorkersParams) (*localWorkers, error) {
 	providers, err := aiProviders(ctx, p.Script, p.Config)
 	if err != nil {
@@ -146,6 +151,19 @@ func newLocalWorkers(ctx context.Context, p localWorkersParams) (*localWorkers, 
 		aiCfg.Tools = &steps.MCPTools{Pool: pool, Logger: logger}
 	}
 	handlers["ai"] = steps.NewAI(aiCfg)
+	if p.Registry != nil {
+		svc, err := serviceworker.NewHandler(serviceworker.Params{
+			Config: config.ServiceStep{ServiceCalls: p.Config.Service}, Registry: p.Registry,
+			Secrets: p.Secrets, Details: p.Details, Logger: logger,
+		})
+		if err != nil {
+			if pool != nil {
+				_ = pool.Close()
+			}
+			return nil, err
+		}
+		handlers["service"] = svc
+	}
 	rt, err := steps.NewRuntime(steps.RuntimeConfig{Callbacks: p.Callbacks, Handlers: handlers, Logger: logger})
 	if err != nil {
 		if pool != nil {
