@@ -80,10 +80,7 @@ func cmdDev(ctx context.Context, args []string, e env) int {
 
 	details := detailstore.New(store, "aistep")
 	guard := egress.New(egress.Config{MaxResponseBytes: cfg.Workers.Service.Egress.MaxResponseBytes, Timeout: cfg.Workers.Service.Egress.Timeout, Logger: logger})
-	reg, err := registry.New(registry.Config{Store: registrystore.New(store), Logger: logger,
-		CheckEndpointFunc: func(endpoint string, internal bool) error {
-			return guard.CheckURL(endpoint, egress.Policy{AllowPrivate: internal})
-		}})
+	reg, err := registry.New(registry.Config{Store: registrystore.New(store), Logger: logger, CheckEndpointFunc: guard.CheckEndpoint})
 	if err != nil {
 		return fail(err)
 	}

@@ -66,6 +66,21 @@ func TestInvokeAPIRegistersAService(t *testing.T) {
 		require.Equal(t, want, res.StatusCode, res.Body)
 		require.Contains(t, res.Body, `"id":"ti-1"`)
 	}
+
+	// The egress guard checks an endpoint when it is registered: an
+	// instance on a loopback address that is not internal is refused.
+	te := newTestEnv(vars)
+	event := sampleWith(t, "api-register-service.json", `https://ti-1.example.com`, `http://0x7f.1:8080`)
+	code := run(context.Background(), []string{"invoke", "api", "--event", event}, te.env())
+	require.Equal(t, 0, code, te.stderr.String())
+	var res struct {
+		StatusCode int    `json:"statusCode"`
+		Body       string `json:"body"`
+	}
+	require.NoError(t, json.Unmarshal(te.stdout.Bytes(), &res), te.stdout.String())
+	require.Equal(t, 422, res.StatusCode, res.Body)
+	require.Contains(t, res.Body, `/instances/0/endpoint`)
+	require.Contains(t, res.Body, `127.0.0.1 is a loopback address`)
 }
 
 func TestInvokeMCPServerToolsList(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 	"github.com/aiflow/aiflow/internal/awssfn"
 	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/database"
+	"github.com/aiflow/aiflow/internal/egress"
 	"github.com/aiflow/aiflow/internal/eventstore"
 	"github.com/aiflow/aiflow/internal/httpapi"
 	"github.com/aiflow/aiflow/internal/registry"
@@ -101,7 +102,10 @@ func New(ctx context.Context, o Options) (*Function, error) {
 	// The registry's rows and history live in the API's database (the
 	// registry schema and the event store), so a change and its events
 	// commit together.
-	reg, err := registry.New(registry.Config{Store: registrystore.New(events), Logger: logger})
+	// An endpoint is checked by the egress guard when it is registered
+	// (the service step checks every address it dials again).
+	guard := egress.New(egress.Config{Logger: logger})
+	reg, err := registry.New(registry.Config{Store: registrystore.New(events), Logger: logger, CheckEndpointFunc: guard.CheckEndpoint})
 	if err != nil {
 		return fail(err)
 	}

@@ -257,6 +257,13 @@ func (g *Guard) CloseIdleConnections() {
 // MaxResponseBytes is the guard's cap on a response body.
 func (g *Guard) MaxResponseBytes() int64 { return g.cfg.MaxResponseBytes }
 
+// CheckEndpoint checks a service instance's endpoint as the registry
+// takes it (registry.Config.CheckEndpointFunc): CheckURL with private
+// addresses allowed only to an internal instance.
+func (g *Guard) CheckEndpoint(endpoint string, internal bool) error {
+	return g.CheckURL(endpoint, Policy{AllowPrivate: internal})
+}
+
 // CheckURL checks raw without connecting: its scheme is http or https, its
 // host is well formed, an address literal (in any spelling) is one p
 // allows, and a name is not a metadata service's. A DNS name passes and is
