@@ -5,12 +5,18 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/aiflow/aiflow/examples/services/incidentdesk"
+	"github.com/aiflow/aiflow/examples/services/threatintel"
+	"github.com/aiflow/aiflow/internal/registry"
 )
 
 // api is a client of the stack's HTTP API with the stack's admin token.
@@ -89,7 +95,10 @@ func (a *api) wait(e execution) execution {
 // their queues, an approval decided through the API (the API function fed
 // by the approvals queue), an agent calling the support desk's MCP tools
 // (the mcpserver binary behind its function URL), and the histories in the
-// event store as the recorder wrote them.
+// event store as the recorder wrote them, and incident-enrichment's
+// service steps in the servicestep binary calling the example services
+// the registry (through the API function) knows and the health check
+// function found healthy.
 func TestStackRunsTheExamplesThroughTheHTTPAPI(t *testing.T) {
 	t.Parallel()
 	b := setup(t, nil)
@@ -108,6 +117,26 @@ func TestStackRunsTheExamplesThroughTheHTTPAPI(t *testing.T) {
 		require.NoError(t, err)
 		a.do(http.MethodPost, "/v1/workflows", "application/yaml", def, http.StatusCreated, nil)
 	}
+	// The example services, served by this test on loopback and registered
+	// through the API (as internal instances, which only an admin may
+	// register); the health check function turns them healthy. The copy of
+	// incident-enrichment published waits a second where the example waits
+	// minutes.
+	for _, svc := range []struct {
+		reg     registry.Service
+		handler http.Handler
+	}{{threatintel.Service(), threatintel.Handler()}, {incidentdesk.Service(), incidentdesk.Handler()}} {
+		srv := httptest.NewServer(svc.handler)
+		t.Cleanup(srv.Close)
+		svc.reg.Instances = []registry.Instance{{ID: "test", Endpoint: srv.URL, Internal: true}}
+		body, err := json.Marshal(svc.reg)
+		require.NoError(t, err)
+		a.do(http.MethodPost, "/v1/services", "application/json", body, http.StatusCreated, nil)
+	}
+	enrichment, err := os.ReadFile(filepath.Join(b.root, "examples", "incident-enrichment.yaml"))
+	require.NoError(t, err)
+	a.do(http.MethodPost, "/v1/workflows", "application/yaml",
+		regexp.MustCompile(`duration: \d+m`).ReplaceAll(enrichment, []byte("duration: 1s")), http.StatusCreated, nil)
 
 	input := func(name string) []byte {
 		raw, err := os.ReadFile(filepath.Join(b.root, "examples", "mocks", name+".input.json"))
@@ -115,6 +144,22 @@ func TestStackRunsTheExamplesThroughTheHTTPAPI(t *testing.T) {
 		return raw
 	}
 	summary := a.start("document-summary", input("document-summary"))
+	require.Eventually(t, func() bool {
+		var list struct {
+			Items []registry.Service `json:"items"`
+		}
+		a.do(http.MethodGet, "/v1/services", "", nil, http.StatusOK, &list)
+		healthy := 0
+		for _, svc := range list.Items {
+			for _, in := range svc.Instances {
+				if in.Status == registry.StatusHealthy {
+					healthy++
+				}
+			}
+		}
+		return healthy == 2
+	}, 2*time.Minute, 200*time.Millisecond, "the health check function did not find the example services healthy")
+	incident := a.start("incident-enrichment", input("incident-enrichment"))
 	agent := a.start("research-agent", input("research-agent"))
 	// A refund above the approval threshold waits for a person.
 	triage := a.start("support-triage", []byte(`{"message": "I was charged twice for order 1114, please refund me.", "customer_email": "m.hamilton@example.com", "order_id": 1114, "channel": "web"}`))
@@ -131,7 +176,7 @@ func TestStackRunsTheExamplesThroughTheHTTPAPI(t *testing.T) {
 	a.do(http.MethodPost, "/v1/approvals/"+approvals.Items[0].ID, "application/json",
 		[]byte(`{"approve": true, "comment": "Charged twice: refund it."}`), http.StatusOK, nil)
 
-	for _, e := range []execution{summary, agent, triage} {
+	for _, e := range []execution{summary, agent, triage, incident} {
 		got := a.wait(e)
 		require.Equal(t, "SUCCEEDED", got.Status, "%s failed: %v", e.ARN, got.Error)
 		b.requireRecorded(t, e.ARN, "ExecutionSucceeded")
