@@ -109,9 +109,7 @@ func cmdDev(ctx context.Context, args []string, e env) int {
 	}
 	// The services' health checks run in process, as the scheduled
 	// function runs them on AWS.
-	checker, err := health.New(health.Config{Registry: reg, Logger: logger, ClientFunc: func(internal bool) *http.Client {
-		return guard.Client(egress.Policy{AllowPrivate: internal})
-	}})
+	checker, err := health.New(health.Config{Registry: reg, Logger: logger, ClientFunc: guard.InstanceClient})
 	if err != nil {
 		return fail(err)
 	}

@@ -257,6 +257,13 @@ func (g *Guard) CloseIdleConnections() {
 // MaxResponseBytes is the guard's cap on a response body.
 func (g *Guard) MaxResponseBytes() int64 { return g.cfg.MaxResponseBytes }
 
+// InstanceClient returns the client of calls to a service instance: one
+// that may reach private addresses only when the instance is internal
+// (the health checker's ClientFunc).
+func (g *Guard) InstanceClient(internal bool) *http.Client {
+	return g.Client(Policy{AllowPrivate: internal})
+}
+
 // CheckEndpoint checks a service instance's endpoint as the registry
 // takes it (registry.Config.CheckEndpointFunc): CheckURL with private
 // addresses allowed only to an internal instance.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -77,9 +76,7 @@ func NewFunctionFromConfig(ctx context.Context, cfg config.HealthCheck, logs io.
 		return nil, nil, err
 	}
 	guard := egress.New(egress.Config{Logger: logger})
-	checker, err := New(Config{Registry: reg, Logger: logger, ClientFunc: func(internal bool) *http.Client {
-		return guard.Client(egress.Policy{AllowPrivate: internal})
-	}})
+	checker, err := New(Config{Registry: reg, Logger: logger, ClientFunc: guard.InstanceClient})
 	if err != nil {
 		pool.Close()
 		return nil, nil, err
