@@ -116,9 +116,9 @@ func cmdDev(ctx context.Context, args []string, e env) int {
 	checkCtx, stopChecks := context.WithCancel(ctx)
 	var checking sync.WaitGroup
 	checking.Go(func() {
-		if err := checker.Run(checkCtx); err != nil && checkCtx.Err() == nil {
-			logger.Error("health checks stopped", "error", err)
-		}
+		// Run ends only with checkCtx; a round that fails is logged by the
+		// checker and tried again.
+		_ = checker.Run(checkCtx)
 	})
 	defer func() {
 		stopChecks()

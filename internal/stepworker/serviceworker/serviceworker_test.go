@@ -156,7 +156,7 @@ func TestHandlerEjectsThroughTheRegistry(t *testing.T) {
 	svc.Instances = []registry.Instance{{ID: "ti-1", Service: "threat-intel", Version: "1.2.0", Endpoint: srv.URL, Internal: true}}
 	_, err = reg.RegisterService(ctx, registrytest.Admin, svc)
 	require.NoError(t, err)
-	h, err := serviceworker.NewHandler(serviceworker.Params{Registry: reg, Config: config.ServiceStep{MaxAttempts: 1, BreakerFailures: 1, BreakerCoolDown: time.Minute}})
+	h, err := serviceworker.NewHandler(serviceworker.Params{Registry: reg, Config: config.ServiceStep{ServiceCalls: config.ServiceCalls{MaxAttempts: 1, BreakerFailures: 1, BreakerCoolDown: time.Minute}}})
 	require.NoError(t, err)
 	var m steps.Message
 	require.NoError(t, json.Unmarshal([]byte(`{"taskToken": "t", "execution": {"id": "e"}, "step": {"id": "s", "kind": "service"},
