@@ -11,6 +11,7 @@ import (
 
 	"github.com/aiflow/aiflow/internal/auth"
 	"github.com/aiflow/aiflow/internal/registry"
+	"github.com/aiflow/aiflow/internal/semver"
 )
 
 // ServiceRegistry is what the API asks of the service registry: its use
@@ -155,7 +156,7 @@ func (s *Server) versionExists(ctx context.Context, name, version string) bool {
 	if err != nil {
 		return false
 	}
-	want, err := registry.NormalizeVersion(version)
+	want, err := semver.Normalize(version)
 	if err != nil {
 		return false
 	}

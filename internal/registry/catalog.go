@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/aiflow/aiflow/internal/semver"
 	"github.com/aiflow/aiflow/internal/workflow"
 )
 
@@ -16,7 +17,7 @@ import (
 func CatalogOf(services []Service) *workflow.Catalog {
 	c := &workflow.Catalog{Services: map[string]workflow.CatalogService{}}
 	sorted := slices.Clone(services)
-	slices.SortStableFunc(sorted, func(a, b Service) int { return CompareVersions(a.Version, b.Version) })
+	slices.SortStableFunc(sorted, func(a, b Service) int { return semver.Compare(a.Version, b.Version) })
 	for _, s := range sorted {
 		v := workflow.CatalogServiceVersion{Version: s.Version, Description: s.Description, Capabilities: slices.Clone(s.Capabilities)}
 		for _, op := range s.Operations {

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/aiflow/aiflow/internal/semver"
 )
 
 // EventType names what happened to a service or an instance.
@@ -168,7 +170,7 @@ func Replay(events []Event) []Service {
 			}
 		}
 	}
-	slices.SortFunc(svcs, func(a, b Service) int { return CompareVersions(a.Version, b.Version) })
+	slices.SortFunc(svcs, func(a, b Service) int { return semver.Compare(a.Version, b.Version) })
 	for i := range svcs {
 		slices.SortFunc(svcs[i].Instances, func(a, b Instance) int { return strings.Compare(a.ID, b.ID) })
 	}

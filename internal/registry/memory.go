@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/aiflow/aiflow/internal/semver"
 )
 
 // MemoryStore is a Store in memory, for `aiflow run` and tests: it keeps
@@ -61,7 +63,7 @@ func (n *memoryName) list(f ListFilter) []Service {
 		slices.SortFunc(s.Instances, func(a, b Instance) int { return strings.Compare(a.ID, b.ID) })
 		out = append(out, s)
 	}
-	slices.SortFunc(out, func(a, b Service) int { return CompareVersions(a.Version, b.Version) })
+	slices.SortFunc(out, func(a, b Service) int { return semver.Compare(a.Version, b.Version) })
 	return out
 }
 

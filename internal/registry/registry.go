@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/aiflow/aiflow/internal/semver"
 	"github.com/aiflow/aiflow/internal/textgate"
 )
 
@@ -443,7 +444,7 @@ func (r *Registry) RegisterInstance(ctx context.Context, c Caller, in Instance) 
 	if !nameRE.MatchString(in.Service) {
 		ps.add("/service", "must be lowercase letters, digits and hyphens, start with a letter and have at most %d characters", MaxNameLength)
 	}
-	if v, err := NormalizeVersion(in.Version); err != nil {
+	if v, err := semver.Normalize(in.Version); err != nil {
 		ps.add("/version", "%s", err.Error())
 	} else {
 		in.Version = v
@@ -569,7 +570,7 @@ func (r *Registry) DeregisterService(ctx context.Context, c Caller, name, versio
 		return fmt.Errorf("deregistering service %s: %w", name, err)
 	}
 	if version != "" {
-		v, err := NormalizeVersion(version)
+		v, err := semver.Normalize(version)
 		if err != nil {
 			return &ValidationError{Problems: []Problem{{Pointer: "/version", Detail: err.Error()}}}
 		}

@@ -196,45 +196,6 @@ func TestEventFeed(t *testing.T) {
 	require.Equal(t, registry.EventServiceRegistered, f.got[0].Type)
 }
 
-func TestVersions(t *testing.T) {
-	t.Parallel()
-	v, err := registry.NormalizeVersion("v1.4.2")
-	require.NoError(t, err)
-	require.Equal(t, "1.4.2", v)
-	for _, bad := range []string{"1.4", "1", "x", "", "01.2.3"} {
-		_, err := registry.NormalizeVersion(bad)
-		require.Error(t, err, bad)
-	}
-	require.Equal(t, -1, registry.CompareVersions("1.9.0", "1.10.0"))
-	require.Equal(t, 1, registry.CompareVersions("1.0.0", "1.0.0-rc.1"))
-	require.Equal(t, 0, registry.CompareVersions("v1.0.0", "1.0.0"))
-	require.Equal(t, -1, registry.CompareVersions("junk", "0.0.1"))
-
-	for _, tc := range []struct {
-		constraint string
-		yes, no    []string
-	}{
-		{"^1.2", []string{"1.2.0", "1.9.9"}, []string{"1.1.9", "2.0.0", "1.3.0-rc.1"}},
-		{"~1.4", []string{"1.4.0", "1.4.9"}, []string{"1.5.0", "1.3.9"}},
-		{">=1.2 <2", []string{"1.2.0", "1.99.0"}, []string{"2.0.0", "1.1.0"}},
-		{"1.x", []string{"1.0.0", "1.7.3"}, []string{"2.0.0", "0.9.0"}},
-		{"", []string{"0.0.1", "9.0.0"}, []string{"1.0.0-beta"}},
-		{"1.2.3 || ^3", []string{"1.2.3", "3.1.0", "v3.1.0"}, []string{"1.2.4", "not-a-version"}},
-	} {
-		c, err := registry.ParseConstraint(tc.constraint)
-		require.NoError(t, err, tc.constraint)
-		require.Equal(t, tc.constraint, c.String())
-		for _, v := range tc.yes {
-			require.True(t, c.Check(v), "%s satisfies %q", v, tc.constraint)
-		}
-		for _, v := range tc.no {
-			require.False(t, c.Check(v), "%s does not satisfy %q", v, tc.constraint)
-		}
-	}
-	_, err = registry.ParseConstraint(">>1")
-	require.Error(t, err)
-}
-
 // TestEffective reads a listing again later, as a router keeping it
 // would: the missed heartbeat shows without another read.
 func TestEffective(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/aiflow/aiflow/internal/pathtemplate"
 	"github.com/aiflow/aiflow/internal/schema"
+	"github.com/aiflow/aiflow/internal/semver"
 	"github.com/aiflow/aiflow/internal/textgate"
 )
 
@@ -89,7 +90,7 @@ func normalizeService(s *Service, ps *problems) {
 		ps.add("/name", "must be lowercase letters, digits and hyphens, start with a letter and have at most %d characters", MaxNameLength)
 	}
 	versionOK := false
-	if v, err := NormalizeVersion(s.Version); err != nil {
+	if v, err := semver.Normalize(s.Version); err != nil {
 		ps.add("/version", "%s", err.Error())
 	} else {
 		s.Version, versionOK = v, true
@@ -133,7 +134,7 @@ func normalizeService(s *Service, ps *problems) {
 		}
 		if in.Version == "" {
 			in.Version = s.Version
-		} else if v, err := NormalizeVersion(in.Version); versionOK && (err != nil || v != s.Version) {
+		} else if v, err := semver.Normalize(in.Version); versionOK && (err != nil || v != s.Version) {
 			ps.add(at+"/version", "names %q, not the version registered", in.Version)
 		} else {
 			in.Version = v

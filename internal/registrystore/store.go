@@ -23,6 +23,7 @@ import (
 	"github.com/aiflow/aiflow/internal/eventstore"
 	"github.com/aiflow/aiflow/internal/outage"
 	"github.com/aiflow/aiflow/internal/registry"
+	"github.com/aiflow/aiflow/internal/semver"
 )
 
 // Store is the registry's store on the event store's database. It is
@@ -156,7 +157,7 @@ func list(ctx context.Context, q querier, f registry.ListFilter) ([]registry.Ser
 		if c := strings.Compare(a.Name, b.Name); c != 0 {
 			return c
 		}
-		return registry.CompareVersions(a.Version, b.Version)
+		return semver.Compare(a.Version, b.Version)
 	})
 	return svcs, nil
 }

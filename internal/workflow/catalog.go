@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/aiflow/aiflow/internal/pathtemplate"
+	"github.com/aiflow/aiflow/internal/semver"
 )
 
 // Catalog is what the checker knows of the world a workflow calls: MCP
@@ -89,7 +90,7 @@ func (c *Catalog) validate() error {
 	for _, name := range slices.Sorted(maps.Keys(c.Services)) {
 		for i, v := range c.Services[name].Versions {
 			at := fmt.Sprintf("services.%s.versions[%d]", name, i)
-			if _, err := parseSemver(v.Version); err != nil {
+			if _, err := semver.Parse(v.Version); err != nil {
 				return fmt.Errorf("%s.version: %v", at, err)
 			}
 			for j, op := range v.Operations {
@@ -184,15 +185,15 @@ func (c *Catalog) serviceVersions(s *ServiceStep) (out []serviceVersion, known b
 		if !ok {
 			return nil, false
 		}
-		var vc *versionConstraint
+		var vc *semver.Constraint
 		if s.Version != "" {
 			var err error
-			if vc, err = parseVersionConstraint(s.Version); err != nil {
+			if vc, err = semver.ParseConstraint(s.Version); err != nil {
 				return nil, false // the decoder reported it
 			}
 		}
 		for i := range svc.Versions {
-			if vc == nil || vc.check(svc.Versions[i].Version) {
+			if vc == nil || semver.Satisfies(vc, svc.Versions[i].Version) {
 				out = append(out, serviceVersion{s.Service, &svc.Versions[i]})
 			}
 		}

@@ -243,7 +243,7 @@ func TestServiceStepVersion(t *testing.T) {
 	for _, tc := range []struct{ name, version, want string }{
 		{"capability", "capability: ip.reputation\n      version: \"^1\"", `cover.yaml:13:7: error: a version constrains a service named by service:, not a capability (step "s")
     hint: name the service (service: name) to ask for a version, or drop the version`},
-		{"not a constraint", "service: intel\n      version: latest", `cover.yaml:13:16: error: version "latest" is not a version constraint: "latest" is not a version comparison (step "s")
+		{"not a constraint", "service: intel\n      version: latest", `cover.yaml:13:16: error: version "latest" is not a version constraint (step "s")
     hint: a semantic version constraint, like "^1.2", "~1.4", ">=1.2 <2" or "1.x"`},
 		{"empty", "service: intel\n      version: \"\"", `cover.yaml:13:16: error: the version constraint must not be empty (step "s")
     hint: a semantic version constraint, like "^1.2", "~1.4", ">=1.2 <2" or "1.x"`},

@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/aiflow/aiflow/internal/asl"
+	"github.com/aiflow/aiflow/internal/semver"
 )
 
 // Parse reads a definition. file names it in diagnostics. On any problem
@@ -876,8 +877,8 @@ func (d *decoder) serviceStep(n *yaml.Node, step, what string) *ServiceStep {
 		case strings.TrimSpace(s.Version) == "":
 			d.r.errorf(s.VersionPos, step, versionHint, "the version constraint must not be empty")
 		default:
-			if _, err := parseVersionConstraint(s.Version); err != nil {
-				d.r.errorf(s.VersionPos, step, versionHint, "version %q is not a version constraint: %v", s.Version, err)
+			if _, err := semver.ParseConstraint(s.Version); err != nil {
+				d.r.errorf(s.VersionPos, step, versionHint, "version %q is not a version constraint", s.Version)
 			}
 		}
 	}

@@ -52,7 +52,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/Masterminds/semver/v3"
+	"github.com/aiflow/aiflow/internal/semver"
 
 	"github.com/aiflow/aiflow/internal/pathtemplate"
 	"github.com/aiflow/aiflow/internal/registry"
@@ -328,7 +328,7 @@ func (r *Router) index(listed []registry.Service, now time.Time) *snapshot {
 	states := make(map[string]*instState, len(oldStates))
 	for i := range listed {
 		svc := &listed[i]
-		ver, err := semver.NewVersion(svc.Version)
+		ver, err := semver.Parse(svc.Version)
 		if err != nil {
 			r.log.Warn("a registered service's version is not a semantic version; it is not routed to", "service", svc.Name, "version", svc.Version)
 			continue
@@ -480,19 +480,16 @@ func (r *Router) Route(ctx context.Context, req Request) (*Route, error) {
 }
 
 // constraint parses a version constraint, once.
-func (r *Router) constraint(text string) (*semver.Constraints, error) {
+func (r *Router) constraint(text string) (*semver.Constraint, error) {
 	if text == "" {
 		return nil, nil
 	}
 	if c, ok := r.constraints.Load(text); ok {
-		return c.(*semver.Constraints), nil
+		return c.(*semver.Constraint), nil
 	}
-	if _, err := registry.ParseConstraint(text); err != nil {
-		return nil, errorf(ErrBadRequest, "%v", err)
-	}
-	c, err := semver.NewConstraint(text)
+	c, err := semver.ParseConstraint(text)
 	if err != nil {
-		return nil, errorf(ErrBadRequest, "%q is not a version constraint: %v", text, err)
+		return nil, errorf(ErrBadRequest, "%v", err)
 	}
 	r.mu.Lock()
 	if r.nconstraints < maxConstraints {
@@ -507,7 +504,7 @@ func (r *Router) constraint(text string) (*semver.Constraints, error) {
 // has a healthy instance; satisfied reports whether any version satisfied
 // it. Without a constraint a release is preferred to a pre-release, which
 // serves only when no release has a healthy instance.
-func chooseVersion(vs []*version, constraint *semver.Constraints) (chosen *version, satisfied bool) {
+func chooseVersion(vs []*version, constraint *semver.Constraint) (chosen *version, satisfied bool) {
 	var pre *version
 	for _, v := range vs {
 		if constraint != nil && !constraint.Check(v.ver) {
@@ -528,7 +525,7 @@ func chooseVersion(vs []*version, constraint *semver.Constraints) (chosen *versi
 	return pre, satisfied
 }
 
-func (r *Router) byName(s *snapshot, req Request, constraint *semver.Constraints, method string) (candidate, error) {
+func (r *Router) byName(s *snapshot, req Request, constraint *semver.Constraint, method string) (candidate, error) {
 	vs := s.byName[req.Service]
 	if len(vs) == 0 {
 		return candidate{}, errorf(ErrNotFound, "no service named %q is registered", req.Service)
@@ -547,7 +544,7 @@ func (r *Router) byName(s *snapshot, req Request, constraint *semver.Constraints
 	return candidate{v: v, op: op, params: params}, nil
 }
 
-func (r *Router) byCapability(s *snapshot, req Request, constraint *semver.Constraints, method string) ([]candidate, error) {
+func (r *Router) byCapability(s *snapshot, req Request, constraint *semver.Constraint, method string) ([]candidate, error) {
 	o := s.byCapability[req.Capability]
 	if o == nil {
 		return nil, errorf(ErrNotFound, "no registered service offers the capability %q", req.Capability)
@@ -709,7 +706,7 @@ func constraintText(c string) string {
 
 // instanceList says what the instances of the satisfying versions are
 // doing, for an error: "1.2.0: a draining, b unhealthy".
-func instanceList(vs []*version, constraint *semver.Constraints) string {
+func instanceList(vs []*version, constraint *semver.Constraint) string {
 	var parts []string
 	for _, v := range vs {
 		if constraint != nil && !constraint.Check(v.ver) {
