@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"time"
@@ -80,7 +81,19 @@ func New(cfg Config) (*Registry, error) {
 
 // maxAttempts bounds how often a change is decided again after another
 // change of its service won the race.
-const maxAttempts = 20
+const maxAttempts = 30
+
+// sleepContext waits d, or until ctx ends.
+func sleepContext(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
 
 // DefaultEjection is how long Eject keeps an instance without an active
 // check out when it is given no duration.
@@ -114,6 +127,12 @@ func (r *Registry) update(ctx context.Context, name string, decide func(st *Stat
 		}
 		err = r.store.Save(ctx, ch)
 		if errors.Is(err, ErrStale) && attempt < maxAttempts {
+			// Many writers of one service (instances heartbeating, checks
+			// recorded) would otherwise retry in step and starve one of
+			// them: wait a random time, longer after each loss.
+			if err := sleepContext(ctx, rand.N(time.Duration(attempt)*time.Millisecond)); err != nil {
+				return fmt.Errorf("saving service %s: %w", name, err)
+			}
 			continue
 		}
 		if err != nil {
