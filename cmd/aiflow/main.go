@@ -8,9 +8,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
+	"strings"
 	"syscall"
 
 	"github.com/aiflow/aiflow/internal/config"
@@ -34,79 +37,107 @@ type env struct {
 	lookup         config.LookupFunc
 }
 
-const usage = `aiflow: AI workflow orchestration on AWS serverless.
+// command is one of aiflow's commands: its name, what follows the name in
+// the usage, what it does, and its function. subcommands, when set, lists
+// its subcommands, which the usage shows.
+type command struct {
+	name, args, summary string
+	run                 func(ctx context.Context, args []string, e env) int
+	subcommands         func() []string
+}
 
-Usage:
-  aiflow dev                      run aiflow on this machine (PostgreSQL, migrations, HTTP API)
-  aiflow validate FILE...         check workflow definitions; every error, located (file:line:col)
-  aiflow compile FILE [-o OUT]    compile a workflow to a Step Functions state machine (ASL)
-  aiflow graph FILE               draw a workflow as a Mermaid flowchart
-  aiflow run FILE [--script FILE] run a workflow once on the local engine, in memory
-  aiflow engine [--in-memory]     serve the Step Functions API over the local engine
-  aiflow stack                    run template.yaml here: the functions' binaries, queues, state machines, HTTP API
-  aiflow invoke FUNCTION --event FILE  run a Lambda function's handler once with an event, like sam local invoke
-  aiflow migrate up|down|status   apply, roll back or list database migrations
-  aiflow archive --before YYYY-MM archive the months of events before YYYY-MM (and: archive restore FILE)
-  aiflow replay --projection NAME rebuild a projection from the whole event log
-  aiflow audit verify|list        check the API's hash-chained audit log, or print its newest records
-  aiflow mcp serve|seed|token     serve the customer-support MCP server, seed its data, issue its tokens
-  aiflow service register|list|show|drain|deregister|history|catalog
-                                  manage the service registry through the HTTP API
-  aiflow doctor                   check this machine's prerequisites
-  aiflow version                  print the version
+// commands are aiflow's commands in the order the usage lists them: the
+// one table run dispatches on and usage prints. It is filled by init,
+// since the commands' functions print the usage themselves.
+var commands []command
 
-Configuration comes from environment variables (and the flags of run and engine);
-see docs/configuration.md and docs/local-engine.md.
-`
+func init() {
+	commands = []command{
+		{"dev", "", "run aiflow on this machine (PostgreSQL, migrations, HTTP API, example services)", cmdDev, nil},
+		{"validate", "FILE...", "check workflow definitions; every error, located (file:line:col)", noContext(cmdValidate), nil},
+		{"compile", "FILE [-o OUT]", "compile a workflow to a Step Functions state machine (ASL)", noContext(cmdCompile), nil},
+		{"graph", "FILE", "draw a workflow as a Mermaid flowchart", noContext(cmdGraph), nil},
+		{"run", "FILE [--script FILE]", "run a workflow once on the local engine, in memory", cmdRun, nil},
+		{"engine", "[--in-memory]", "serve the Step Functions API over the local engine", cmdEngine, nil},
+		{"stack", "", "run template.yaml here: the functions' binaries, queues, state machines, HTTP API", cmdStack, nil},
+		{"invoke", "--event FILE", "run a Lambda function's handler once with an event, like sam local invoke", cmdInvoke, invokeNames},
+		{"bench", "[engine]", "measure the local engine's throughput (see docs/performance.md)", cmdBench, nil},
+		{"migrate", "", "apply, roll back or list database migrations", cmdMigrate, fixed("up", "down", "status")},
+		{"archive", "--before YYYY-MM | restore FILE", "archive the months of events before YYYY-MM, or restore an archive", cmdArchive, nil},
+		{"replay", "--projection NAME", "rebuild a projection from the whole event log", cmdReplay, nil},
+		{"audit", "", "check the API's hash-chained audit log, or print its newest records", cmdAudit, fixed("verify", "list")},
+		{"mcp", "", "the MCP servers: serve and seed the support desk, issue its tokens, list, approve and catalog tools", cmdMCP, mcpNames},
+		{"service", "", "manage the service registry through the HTTP API", cmdService, serviceNames},
+		{"doctor", "", "check this machine's prerequisites", cmdDoctor, nil},
+		{"version", "", "print the version", nil, nil},
+	}
+}
+
+func noContext(f func(args []string, e env) int) func(context.Context, []string, env) int {
+	return func(_ context.Context, args []string, e env) int { return f(args, e) }
+}
+
+func fixed(names ...string) func() []string { return func() []string { return names } }
+
+// helpCommands are the commands whose subcommands the usage lists from
+// their own tables, for the test that every one is there.
+var helpCommands = map[string]func() []string{"invoke": invokeNames, "mcp": mcpNames, "service": serviceNames}
+
+func invokeNames() []string {
+	var out []string
+	for _, t := range invokeTargets {
+		out = append(out, t.name)
+	}
+	return out
+}
+
+func mcpNames() []string { return slices.Sorted(maps.Keys(mcpCommands)) }
+
+func serviceNames() []string { return slices.Sorted(maps.Keys(serviceCommands)) }
+
+// usage is aiflow's help: every command and subcommand, from commands.
+func usage() string {
+	var b strings.Builder
+	b.WriteString("aiflow: AI workflow orchestration on AWS serverless.\n\nUsage:\n")
+	for _, c := range commands {
+		synopsis := "aiflow " + c.name
+		if c.subcommands != nil {
+			synopsis += " " + strings.Join(c.subcommands(), "|")
+		}
+		if c.args != "" {
+			synopsis += " " + c.args
+		}
+		if len(synopsis) > 32 {
+			fmt.Fprintf(&b, "  %s\n  %-32s%s\n", synopsis, "", c.summary)
+			continue
+		}
+		fmt.Fprintf(&b, "  %-32s%s\n", synopsis, c.summary)
+	}
+	b.WriteString("\nEach command says more with --help. Configuration comes from environment variables (and\n" +
+		"the flags of run and engine); see docs/configuration.md and docs/local-engine.md.\n")
+	return b.String()
+}
 
 func run(ctx context.Context, args []string, e env) int {
 	if len(args) == 0 {
-		fmt.Fprint(e.stderr, usage)
+		fmt.Fprint(e.stderr, usage())
 		return 2
 	}
 	switch args[0] {
-	case "dev":
-		return cmdDev(ctx, args[1:], e)
-	case "migrate":
-		return cmdMigrate(ctx, args[1:], e)
-	case "archive":
-		return cmdArchive(ctx, args[1:], e)
-	case "replay":
-		return cmdReplay(ctx, args[1:], e)
-	case "audit":
-		return cmdAudit(ctx, args[1:], e)
-	case "validate":
-		return cmdValidate(args[1:], e)
-	case "compile":
-		return cmdCompile(args[1:], e)
-	case "graph":
-		return cmdGraph(args[1:], e)
-	case "run":
-		return cmdRun(ctx, args[1:], e)
-	case "engine":
-		return cmdEngine(ctx, args[1:], e)
-	case "stack":
-		return cmdStack(ctx, args[1:], e)
-	case "invoke":
-		return cmdInvoke(ctx, args[1:], e)
-	case "bench":
-		return cmdBench(ctx, args[1:], e)
-	case "mcp":
-		return cmdMCP(ctx, args[1:], e)
-	case "service":
-		return cmdService(ctx, args[1:], e)
-	case "doctor":
-		return cmdDoctor(ctx, args[1:], e)
 	case "version", "--version", "-version":
 		fmt.Fprintf(e.stdout, "aiflow %s\n", versionString())
 		return 0
 	case "help", "-h", "-help", "--help":
-		fmt.Fprint(e.stdout, usage)
+		fmt.Fprint(e.stdout, usage())
 		return 0
-	default:
-		fmt.Fprintf(e.stderr, "aiflow: unknown command %q\n\n%s", args[0], usage)
-		return 2
 	}
+	for _, c := range commands {
+		if c.name == args[0] && c.run != nil {
+			return c.run(ctx, args[1:], e)
+		}
+	}
+	fmt.Fprintf(e.stderr, "aiflow: unknown command %q\n\n%s", args[0], usage())
+	return 2
 }
 
 func versionString() string {
@@ -160,7 +191,7 @@ func checkNoArgs(name string, args []string, e env) (code int, ok bool) {
 		return 0, true
 	}
 	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(e.stdout, usage)
+		fmt.Fprint(e.stdout, usage())
 		return 0, false
 	}
 	fmt.Fprintf(e.stderr, "aiflow %s: takes no arguments (configuration comes from environment variables), got %q\n", name, args)

@@ -72,3 +72,24 @@ func TestDevTakesNoArguments(t *testing.T) {
 	require.Equal(t, 2, run(context.Background(), []string{"dev", "--port", "9"}, te.env()))
 	require.Contains(t, te.stderr.String(), "takes no arguments")
 }
+
+// TestHelpListsEveryCommand: aiflow --help names every command and every
+// subcommand the commands' own tables know.
+func TestHelpListsEveryCommand(t *testing.T) {
+	t.Parallel()
+	te := newTestEnv(nil)
+	require.Equal(t, 0, run(context.Background(), []string{"--help"}, te.env()))
+	help := te.stdout.String()
+	for _, c := range commands {
+		require.Contains(t, help, "\n  aiflow "+c.name, "the help names aiflow %s", c.name)
+	}
+	for name, subs := range helpCommands {
+		for _, sub := range subs() {
+			require.Regexp(t, `aiflow `+name+` [a-z|]*\b`+sub+`\b`, help, "the help names aiflow %s %s", name, sub)
+		}
+	}
+	te = newTestEnv(nil)
+	require.Equal(t, 2, run(context.Background(), []string{"frobnicate"}, te.env()))
+	require.Contains(t, te.stderr.String(), `aiflow: unknown command "frobnicate"`)
+	require.Contains(t, te.stderr.String(), "aiflow service ")
+}
