@@ -228,7 +228,7 @@ func TestStart(t *testing.T) {
 	pub := b.publish(t, holdWorkflow("start"))
 
 	_, err := b.svc.Start(ctx, control.StartParams{Workflow: "start-none", Input: json.RawMessage(`{"message": "hi"}`)})
-	require.ErrorIs(t, err, apistore.ErrNotFound)
+	require.Contains(t, requireCode(t, err, control.CodeNotFound).Detail, `no workflow is named "start-none"`)
 
 	got, err := b.svc.Start(ctx, control.StartParams{Workflow: "start", Input: json.RawMessage(`{ "message" : "hi" }`), Principal: "op"})
 	require.NoError(t, err)
@@ -242,7 +242,7 @@ func TestStart(t *testing.T) {
 	// The input is read once the workflow is known.
 	read := 0
 	_, err = b.svc.Start(ctx, control.StartParams{Workflow: "start-none", ReadInputFunc: func() (json.RawMessage, error) { read++; return nil, nil }})
-	require.ErrorIs(t, err, apistore.ErrNotFound)
+	requireCode(t, err, control.CodeNotFound)
 	require.Zero(t, read)
 	boom := fmt.Errorf("the body broke")
 	_, err = b.svc.Start(ctx, control.StartParams{Workflow: "start", ReadInputFunc: func() (json.RawMessage, error) { read++; return nil, boom }})

@@ -27,7 +27,8 @@ const (
 	// CodeApprovalDecided: the approval was decided already, or its step
 	// stopped waiting.
 	CodeApprovalDecided Code = "ApprovalDecided"
-	// CodeNotFound: the approval does not exist.
+	// CodeNotFound: the approval, or the workflow to start, does not
+	// exist.
 	CodeNotFound Code = "NotFound"
 )
 

@@ -52,13 +52,16 @@ type Started struct {
 }
 
 // Start starts an execution of a workflow's latest version. An unknown
-// workflow is the store's ErrNotFound; an input over MaxInputBytes is a
+// workflow is a CodeNotFound that names it; an input over MaxInputBytes is a
 // CodeInputTooLarge, one that does not match the input schema a
 // CodeInvalidInput; a malformed key is a CodeInvalidIdempotencyKey, one
 // used before with another request a CodeIdempotencyKeyReused. Other
 // errors are the store's and the engine's.
 func (s *Service) Start(ctx context.Context, p StartParams) (Started, error) {
 	wf, err := s.opts.Store.Workflow(ctx, p.Workflow)
+	if errors.Is(err, apistore.ErrNotFound) {
+		return Started{}, &Error{Code: CodeNotFound, Detail: fmt.Sprintf("no workflow is named %q: publish it first (POST /v1/workflows)", p.Workflow)}
+	}
 	if err != nil {
 		return Started{}, err
 	}

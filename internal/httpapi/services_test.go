@@ -295,3 +295,13 @@ func TestPublishIsTypedByTheRegisteredServices(t *testing.T) {
 	resp, raw = b.call(t, auth.RoleAuthor, http.MethodPost, "/v1/workflows", definition("/v1/ip/{{ input.ip }}/reputation"), yaml...)
 	require.Equal(t, http.StatusCreated, resp.StatusCode, "%s", raw)
 }
+
+// TestStartingAnUnknownWorkflow says the workflow does not exist, not
+// that some execution does not.
+func TestStartingAnUnknownWorkflow(t *testing.T) {
+	t.Parallel()
+	b := setupAPI(t, bundleOptions{})
+	resp, raw := b.call(t, auth.RoleOperator, http.MethodPost, "/v1/workflows/no-such-flow/executions", `{"input": {}}`)
+	require.Equal(t, http.StatusNotFound, resp.StatusCode, "%s", raw)
+	require.Equal(t, `no workflow is named "no-such-flow": publish it first (POST /v1/workflows)`, jsonOf(t, raw)["detail"])
+}
