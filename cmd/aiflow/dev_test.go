@@ -196,6 +196,7 @@ func TestREADMEWalkThrough(t *testing.T) {
 	require.NoError(t, err, "the walk through failed:\n%s", out)
 	text := string(out)
 	require.Contains(t, text, `"workflow":{"name":"support-triage"`, "publish answers with the workflow")
+	require.Contains(t, text, `"created":false`, "README: publishing the text aiflow dev published stores nothing new")
 	require.Regexp(t, `\d+ event: history`, text, "the stream shows history events")
 	require.Contains(t, text, `"status":"approved"`, "the approval was decided")
 	lines := strings.Split(strings.TrimSpace(text), "\n")
