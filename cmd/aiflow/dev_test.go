@@ -126,6 +126,20 @@ func TestDevServesAndStopsOnCtrlC(t *testing.T) {
 	require.NoError(t, err)
 	url := "postgres://postgres:" + strings.TrimSpace(string(password)) + "@127.0.0.1:" + strings.TrimSpace(string(port)) + "/aiflow"
 	require.NoError(t, pgcluster.Ping(context.Background(), url))
+	// Another command that needs the database while aiflow dev runs uses
+	// its cluster: no second server, the port file as it was.
+	portBefore, err := os.Stat(filepath.Join(dataDir, "pg", "port"))
+	require.NoError(t, err)
+	status := exec.Command(bin, "migrate", "status")
+	status.Env = append(withoutVar(os.Environ(), "DATABASE_URL"), "AIFLOW_DATA_DIR="+dataDir)
+	statusOut, err := status.CombinedOutput()
+	require.NoError(t, err, "%s", statusOut)
+	require.Contains(t, string(statusOut), "running already")
+	portAfter, err := os.Stat(filepath.Join(dataDir, "pg", "port"))
+	require.NoError(t, err)
+	require.Equal(t, portBefore.ModTime(), portAfter.ModTime())
+	code, _ = getJSON(t, base+"/readyz")
+	require.Equal(t, http.StatusOK, code, "aiflow dev's database still serves")
 	out := p.interrupt(t)
 	requireREADMEShowsDevOutput(t, out)
 	require.Contains(t, out, fmt.Sprintf("migrations: %d applied now", migrate.Latest()))

@@ -123,7 +123,11 @@ func openShared(ctx context.Context, p Params) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(p.Out, "PostgreSQL %s ready: %s (127.0.0.1:%d, data kept in %s)\n", bins.Version, DevDatabase, c.Port(), dir)
+	if c.Attached() {
+		fmt.Fprintf(p.Out, "PostgreSQL %s running already (another aiflow process started it): %s (127.0.0.1:%d, data kept in %s)\n", bins.Version, DevDatabase, c.Port(), dir)
+	} else {
+		fmt.Fprintf(p.Out, "PostgreSQL %s ready: %s (127.0.0.1:%d, data kept in %s)\n", bins.Version, DevDatabase, c.Port(), dir)
+	}
 	return &DB{URL: c.URL(DevDatabase), Where: dir, release: c.Stop}, nil
 }
 

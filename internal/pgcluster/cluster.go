@@ -67,12 +67,16 @@ type Cluster struct {
 	logger    *slog.Logger
 	stopOnce  sync.Once
 	stopErr   error
+	// attached is set when the server was running already: Stop leaves
+	// it to the process that started it.
+	attached bool
 }
 
 // Start initialises the cluster's data folder when it does not exist yet,
 // starts the server as a child process and waits until it accepts
 // connections. The child is stopped when Stop is called, and by the kernel if
-// this process dies first (on Linux).
+// this process dies first (on Linux). A persistent cluster that another
+// process runs already is used as it is (see Attached).
 func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if opts.Binaries.Dir == "" {
 		return nil, errors.New("starting PostgreSQL: no binaries given (see FindBinaries)")
@@ -100,6 +104,13 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		}
 		return nil, err
 	}
+	if c.attached {
+		if err := c.ping(ctx); err != nil {
+			return nil, fmt.Errorf("connecting to the running cluster in %s on port %d: %w", c.dir, c.port, err)
+		}
+		c.logger.Info("PostgreSQL is running already; using it", "dir", c.dir, "port", c.port)
+		return c, nil
+	}
 	if err := c.run(ctx, opts, owner); err != nil {
 		if c.throwaway {
 			_ = os.RemoveAll(c.dir)
@@ -108,6 +119,10 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	}
 	return c, nil
 }
+
+// Attached reports whether Start found the cluster running (another
+// process started it): this Cluster then never stops it.
+func (c *Cluster) Attached() bool { return c.attached }
 
 // osUser is the operating-system account the server runs as.
 type osUser struct {
@@ -200,6 +215,21 @@ func (c *Cluster) preparePersistent(ctx context.Context, opts Options, owner osU
 	c.password = strings.TrimSpace(string(raw))
 
 	portPath := filepath.Join(dir, "port")
+	if serverAlive(dataDir) {
+		// Another process (aiflow dev) runs this cluster: use it as it
+		// is, on the port it wrote, and neither start a second server on
+		// the folder nor write the port file.
+		raw, err := os.ReadFile(portPath)
+		if err != nil {
+			return fmt.Errorf("the cluster in %s is running (another aiflow process started it), but its port file cannot be read: %w", dir, err)
+		}
+		p, err := strconv.Atoi(strings.TrimSpace(string(raw)))
+		if err != nil {
+			return fmt.Errorf("the cluster in %s is running, but its port file %s holds %q, not a port", dir, portPath, strings.TrimSpace(string(raw)))
+		}
+		c.port, c.attached = p, true
+		return nil
+	}
 	port := opts.Port
 	if port == 0 {
 		if raw, err := os.ReadFile(portPath); err == nil {

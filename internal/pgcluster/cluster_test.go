@@ -121,14 +121,50 @@ func TestStartReportsTheServerLogWhenPostgresFails(t *testing.T) {
 	dir := filepath.Join(pgclustertest.ReachableTempDir(t), "pg")
 	c, err := pgcluster.Start(ctx, pgcluster.Options{Binaries: bins, Dir: dir})
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = c.Stop(ctx) })
+	require.NoError(t, c.Stop(ctx))
 
-	// A second server on the same data folder is refused by PostgreSQL's own
-	// lock; the error carries the end of the server log.
+	// A configuration the server refuses: the error carries the end of
+	// the server log.
+	f, err := os.OpenFile(filepath.Join(dir, "data", "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString("this is not a setting\n")
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
 	_, err = pgcluster.Start(ctx, pgcluster.Options{Binaries: bins, Dir: dir, ReadyTimeout: 20 * time.Second})
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "postgres.log")
-	require.Contains(t, err.Error(), "lock file")
+	require.Contains(t, err.Error(), "syntax error")
+}
+
+// TestStartUsesARunningCluster: a second Start on a folder whose server
+// runs (aiflow dev's, while another command needs the database) uses that
+// server, writes no port file and starts no second server; its Stop
+// leaves the server to the first.
+func TestStartUsesARunningCluster(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	bins := binaries(t)
+	dir := filepath.Join(pgclustertest.ReachableTempDir(t), "pg")
+	first, err := pgcluster.Start(ctx, pgcluster.Options{Binaries: bins, Dir: dir})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = first.Stop(ctx) })
+	require.False(t, first.Attached())
+	require.NoError(t, first.EnsureDatabase(ctx, "aiflow"))
+	portFile := filepath.Join(dir, "port")
+	before, err := os.Stat(portFile)
+	require.NoError(t, err)
+
+	second, err := pgcluster.Start(ctx, pgcluster.Options{Binaries: bins, Dir: dir})
+	require.NoError(t, err)
+	require.True(t, second.Attached())
+	require.Equal(t, first.Port(), second.Port())
+	require.Equal(t, 1, query(t, second.URL("aiflow"), "SELECT 1"))
+	after, err := os.Stat(portFile)
+	require.NoError(t, err)
+	require.Equal(t, before.ModTime(), after.ModTime(), "the port file is not written again")
+
+	require.NoError(t, second.Stop(ctx))
+	require.Equal(t, 1, query(t, first.URL("aiflow"), "SELECT 1"), "the second Stop left the first's server running")
 }
 
 // BenchmarkStartThrowaway is what a test package pays once for its cluster:
