@@ -90,6 +90,9 @@ type Params struct {
 	Details steps.DetailRecorder
 	// Logger receives ejections that could not be recorded.
 	Logger *slog.Logger
+	// OnBreakerFunc, if set, hears the router's breakers open and close
+	// (router.Config.OnBreakerFunc): the metrics count them.
+	OnBreakerFunc func(router.BreakerChange)
 }
 
 // NewHandler builds the service step handler from p, with the router and
@@ -106,6 +109,7 @@ func NewHandler(p Params) (*steps.Service, error) {
 	c := p.Config
 	rt, err := router.New(router.Config{
 		Source: p.Registry, Refresh: c.Refresh, FailureThreshold: c.BreakerFailures, CoolDown: c.BreakerCoolDown, Logger: log,
+		OnBreakerFunc: p.OnBreakerFunc,
 		OnEjectFunc: func(ctx context.Context, e router.Ejection) {
 			ctx, cancel := context.WithTimeout(ctx, ejectTimeout)
 			defer cancel()
