@@ -19,6 +19,7 @@ import (
 	"github.com/aiflow/aiflow/internal/awslambda"
 	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/egress"
+	"github.com/aiflow/aiflow/internal/metrics/stepmetrics"
 	"github.com/aiflow/aiflow/internal/registry"
 	"github.com/aiflow/aiflow/internal/registry/router"
 	"github.com/aiflow/aiflow/internal/registrystore"
@@ -60,6 +61,7 @@ func New(ctx context.Context, cfg config.ServiceStep, o stepworker.Options) (*st
 	}
 	h, err := NewHandler(Params{
 		Config: cfg, Registry: reg, Functions: functions, Secrets: w.Secrets, Details: w.Details, Logger: w.Logger,
+		OnBreakerFunc: stepmetrics.ServiceBreakers(w.Metrics),
 	})
 	if err != nil {
 		w.Close()
