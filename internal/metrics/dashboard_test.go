@@ -252,3 +252,21 @@ func TestGrafanaDashboard(t *testing.T) {
 		require.True(t, shown[def.Name], "the Grafana dashboard shows %s", def.Name)
 	}
 }
+
+// TestDocsListEveryMetric keeps docs/observability.md's table in step with
+// the code: every metric is documented with its labels.
+func TestDocsListEveryMetric(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile("../../docs/observability.md")
+	require.NoError(t, err)
+	doc := string(raw)
+	for _, d := range metrics.Defs() {
+		i := strings.Index(doc, "| `"+d.Name+"` |")
+		require.GreaterOrEqual(t, i, 0, "docs/observability.md documents %s", d.Name)
+		row, _, _ := strings.Cut(doc[i:], "\n")
+		cells := strings.Split(row, "|")
+		for _, l := range d.Labels {
+			require.Contains(t, cells[3], "`"+l+"`", "the row of %s names its label %s", d.Name, l)
+		}
+	}
+}
