@@ -1,13 +1,18 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/aiflow/aiflow/internal/metrics/metricstest"
+	"github.com/aiflow/aiflow/internal/sfn"
 )
 
 // requireMetricsMoved scrapes the /metrics of the aiflow dev at base after
@@ -62,4 +67,41 @@ func requireEngineMetrics(t *testing.T, endpoint string) {
 	require.GreaterOrEqual(t, f.Value("aiflow_state_duration_seconds", map[string]string{"kind": "Wait"}), 1.0)
 	require.Equal(t, 1.0, f.Value("aiflow_queue_messages", map[string]string{"queue": "ai-steps", "state": "visible"}))
 	require.Positive(t, f.Value("aiflow_queue_oldest_message_age_seconds", map[string]string{"queue": "ai-steps"}))
+}
+
+// BenchmarkMetricsStoreCommit measures what the metrics add to each of the
+// engine's commits (decoding the batch's events and counting them): the
+// memory store bare, then decorated. The batch is a task state's entry
+// with a 4 KB input.
+func BenchmarkMetricsStoreCommit(b *testing.B) {
+	input, err := json.Marshal(map[string]string{"text": strings.Repeat("x", 4096)})
+	require.NoError(b, err)
+	now := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
+	events := []sfn.HistoryEvent{
+		{Type: "TaskStateEntered", Timestamp: now, ID: 2, StateEntered: &sfn.StateEnteredDetails{Name: "classify", Input: string(input)}},
+		{Type: "TaskScheduled", Timestamp: now, ID: 3},
+	}
+	data, err := json.Marshal(map[string]any{"events": events})
+	require.NoError(b, err)
+	for _, tc := range []struct {
+		name  string
+		store func() engine.Store
+	}{
+		{"bare", func() engine.Store { return engine.NewMemoryStore() }},
+		{"metrics", func() engine.Store { return newProcessMetrics(nil, nil).store(engine.NewMemoryStore()) }},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			s := tc.store()
+			ctx := context.Background()
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				name := strconv.Itoa(i)
+				rec := engine.ExecutionRecord{ARN: "arn:aws:states:us-east-1:123456789012:execution:bench:" + name, Name: name,
+					StateMachineARN: "arn:aws:states:us-east-1:123456789012:stateMachine:bench", Status: sfn.StatusRunning}
+				if err := s.Commit(ctx, []engine.Commit{{Execution: rec, Seq: 1, Type: "TaskScheduled", Data: data}}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
