@@ -77,9 +77,6 @@ func (p *Prometheus) Handler() http.Handler {
 	return promhttp.HandlerFor(p.reg, promhttp.HandlerOpts{})
 }
 
-// Gatherer is the registry, for tests and for serving it elsewhere.
-func (p *Prometheus) Gatherer() prometheus.Gatherer { return p.reg }
-
 // desc is d as a Prometheus description, for collectors read on scrape.
 func desc(d *Def) *prometheus.Desc {
 	return prometheus.NewDesc(d.Name, d.Help, d.Labels, nil)
