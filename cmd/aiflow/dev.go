@@ -18,6 +18,7 @@ import (
 	"github.com/aiflow/aiflow/internal/control"
 	"github.com/aiflow/aiflow/internal/egress"
 	"github.com/aiflow/aiflow/internal/eventstore"
+	"github.com/aiflow/aiflow/internal/metrics/stepmetrics"
 	"github.com/aiflow/aiflow/internal/registry"
 	"github.com/aiflow/aiflow/internal/registry/health"
 	"github.com/aiflow/aiflow/internal/registrystore"
@@ -79,12 +80,18 @@ func cmdDev(ctx context.Context, args []string, e env) int {
 	fmt.Fprintf(e.stdout, "projections: %s following the event log\n", strings.Join(names, ", "))
 
 	details := detailstore.New(store, "aistep")
+	// The metrics served at /metrics; the workers count what they record.
+	m := newProcessMetrics(apiWorkflows(pool), logger)
+	if err := m.prom.WatchPool("dev", pool); err != nil {
+		return fail(err)
+	}
+	counted := &stepmetrics.Details{Next: details, Recorder: m.rec}
 	guard := egress.New(egress.Config{MaxResponseBytes: cfg.Workers.Service.Egress.MaxResponseBytes, Timeout: cfg.Workers.Service.Egress.Timeout, Logger: logger})
 	reg, err := registry.New(registry.Config{Store: registrystore.New(store), Logger: logger, CheckEndpointFunc: guard.CheckEndpoint})
 	if err != nil {
 		return fail(err)
 	}
-	eng, err := startDevEngine(ctx, cfg, secrets.Env{LookupEnvFunc: e.lookup}, pool, store, reg, details, logger, e.stdout)
+	eng, err := startDevEngine(ctx, cfg, secrets.Env{LookupEnvFunc: e.lookup}, pool, store, reg, counted, m, logger, e.stdout)
 	if err != nil {
 		return fail(err)
 	}
@@ -103,7 +110,7 @@ func cmdDev(ctx context.Context, args []string, e env) int {
 	if err != nil {
 		return fail(err)
 	}
-	api, ctl, err := newDevAPI(pool, eng, reg, details, key, logger)
+	api, ctl, err := newDevAPI(pool, eng, reg, details, key, m.rec, logger)
 	if err != nil {
 		return fail(err)
 	}
@@ -163,12 +170,12 @@ func cmdDev(ctx context.Context, args []string, e env) int {
 	}
 	fmt.Fprintf(e.stdout, "development token (admin, valid %s) in %s: export TOKEN=$(cat %s)\n", devTokenTTL, tokenFile, tokenFile)
 	srv := &http.Server{
-		Handler:           api,
+		Handler:           m.handler(api),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          nil,
 	}
 	base := "http://" + ln.Addr().String()
-	fmt.Fprintf(e.stdout, "aiflow dev is serving %s (try %s/healthz and %s/readyz); press Ctrl-C to stop\n", base, base, base)
+	fmt.Fprintf(e.stdout, "aiflow dev is serving %s (try %s/healthz, %s/readyz and %s/metrics); press Ctrl-C to stop\n", base, base, base, base)
 
 	err = serveUntilSignal(ctx, serveParams{server: srv, listener: ln, timeout: cfg.ShutdownTimeout, notice: e.stdout,
 		stop: func(shutdownCtx context.Context) error {

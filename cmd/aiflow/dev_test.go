@@ -222,5 +222,6 @@ func TestREADMEWalkThrough(t *testing.T) {
 	require.NotEmpty(t, output["suggested_reply"])
 	usage, _ := exec["usage"].(map[string]any)
 	require.NotZero(t, usage["input_tokens"], "the tokens of the model calls are counted")
+	requireMetricsMoved(t, base, "support-triage")
 	p.interrupt(t)
 }

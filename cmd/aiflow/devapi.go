@@ -72,7 +72,7 @@ func devCatalog() (*workflow.Catalog, error) {
 // newDevAPI builds the HTTP API of aiflow dev over its engine, with
 // development tokens signed by key, and the use cases it serves, which
 // publish the examples at start.
-func newDevAPI(pool *pgxpool.Pool, d *devEngine, reg *registry.Registry, details *detailstore.Store, key []byte, logger *slog.Logger) (*httpapi.Server, *control.Service, error) {
+func newDevAPI(pool *pgxpool.Pool, d *devEngine, reg *registry.Registry, details *detailstore.Store, key []byte, requests httpapi.RequestObserver, logger *slog.Logger) (*httpapi.Server, *control.Service, error) {
 	verifier, err := auth.NewVerifier(auth.VerifierOptions{Issuer: auth.DevIssuer, Audience: []string{auth.DevAudience}, HMACKey: key})
 	if err != nil {
 		return nil, nil, err
@@ -99,6 +99,7 @@ func newDevAPI(pool *pgxpool.Pool, d *devEngine, reg *registry.Registry, details
 		Store: store, Machines: d.engine, Details: details, Tokens: httpapi.BrokerStream{Broker: d.stream},
 		Authenticator: verifier, Audit: audit.New(pool, audit.Options{}), Limiter: limiter,
 		FailureLimiter: failures, Catalog: catalog, QueueURLs: d.queueOf, Registry: reg,
+		Requests: requests,
 	})
 	return api, api.Control(), nil
 }

@@ -58,11 +58,12 @@ func devScript(cfg config.Dev) string {
 
 // startDevEngine starts the engine on the event store's database, resumes
 // what was running, and serves its Step Functions API.
-func startDevEngine(ctx context.Context, cfg config.Dev, secretSource mcpclient.SecretSource, pool *pgxpool.Pool, evs *eventstore.Store, reg *registry.Registry, details steps.DetailRecorder, logger *slog.Logger, out io.Writer) (*devEngine, error) {
-	store, err := enginestore.New(ctx, pool, evs)
+func startDevEngine(ctx context.Context, cfg config.Dev, secretSource mcpclient.SecretSource, pool *pgxpool.Pool, evs *eventstore.Store, reg *registry.Registry, details steps.DetailRecorder, m *processMetrics, logger *slog.Logger, out io.Writer) (*devEngine, error) {
+	durable, err := enginestore.New(ctx, pool, evs)
 	if err != nil {
 		return nil, err
 	}
+	store := m.store(durable)
 	d := &devEngine{queues: queue.New(queue.Config{Logger: logger}), stream: &steps.Broker{}, queueOf: map[string]string{}}
 	fail := func(err error) (*devEngine, error) {
 		d.close(context.Background())
@@ -75,6 +76,9 @@ func startDevEngine(ctx context.Context, cfg config.Dev, secretSource mcpclient.
 		}
 		d.queueOf[q.substitution] = url
 	}
+	if err := m.watchQueues(d.queues); err != nil {
+		return fail(err)
+	}
 	d.engine, err = engine.New(engine.Config{Store: store, Queues: d.queues, Logger: logger, CloseTimeout: cfg.ShutdownTimeout})
 	if err != nil {
 		return fail(err)
@@ -86,7 +90,7 @@ func startDevEngine(ctx context.Context, cfg config.Dev, secretSource mcpclient.
 	}
 	workers, err := newLocalWorkers(ctx, localWorkersParams{Callbacks: d.engine, Script: script, Config: cfg.Workers,
 		Secrets: secretSource, Broker: d.stream, Details: details,
-		InProcess: map[string]mcpclient.InProcessServer{"support": support}, Registry: reg, Logger: logger})
+		InProcess: map[string]mcpclient.InProcessServer{"support": support}, Registry: reg, Metrics: m.rec, Logger: logger})
 	if err != nil {
 		return fail(err)
 	}

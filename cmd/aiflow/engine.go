@@ -45,6 +45,9 @@ func cmdEngine(ctx context.Context, args []string, e env) int {
 		return 1
 	}
 	logger := newLogger(cfg.Log, e)
+	// Served at /metrics beside the Step Functions API. A bare engine
+	// knows state machines, not aiflow's workflow versions.
+	m := newProcessMetrics(nil, logger)
 
 	var store engine.Store
 	storeName := "in memory (state is lost when the engine stops)"
@@ -68,6 +71,9 @@ func cmdEngine(ctx context.Context, args []string, e env) int {
 			return fail(err)
 		}
 		storeName = "PostgreSQL (" + db.Where + ")"
+		if err := m.prom.WatchPool("engine", db.Pool); err != nil {
+			return fail(err)
+		}
 	}
 
 	broker := queue.New(queue.Config{Region: cfg.Region, AccountID: cfg.AccountID, Logger: logger})
@@ -78,6 +84,9 @@ func cmdEngine(ctx context.Context, args []string, e env) int {
 			return fail(fmt.Errorf("creating the queue %s: %w", q.Name, err))
 		}
 		fmt.Fprintf(e.stdout, "queue %s: %s\n", q.Name, url)
+	}
+	if err := m.watchQueues(broker); err != nil {
+		return fail(err)
 	}
 
 	functions := &engine.FunctionRegistry{}
@@ -91,7 +100,7 @@ func cmdEngine(ctx context.Context, args []string, e env) int {
 	}
 
 	eng, err := engine.New(engine.Config{
-		Store:     store,
+		Store:     m.store(store),
 		Queues:    broker,
 		Functions: functions,
 		Region:    cfg.Region,
@@ -113,7 +122,7 @@ func cmdEngine(ctx context.Context, args []string, e env) int {
 		return fail(fmt.Errorf("listening on %s: %w (pass --addr or set AIFLOW_ENGINE_ADDR to a free host:port, e.g. %s)", cfg.Addr, err, config.DefaultEngineAddr))
 	}
 	srv := &http.Server{
-		Handler:           sfnapi.NewHandler(eng, sfnapi.Options{Logger: logger}),
+		Handler:           m.handler(sfnapi.NewHandler(eng, sfnapi.Options{Logger: logger})),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	endpoint := "http://" + ln.Addr().String()

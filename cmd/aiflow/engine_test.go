@@ -210,6 +210,7 @@ func TestEngineServesTheStepFunctionsAPI(t *testing.T) {
 		require.Equal(t, sfn.StatusFailed, d.Status)
 		require.Equal(t, wantErr, d.Error, d.Cause)
 	}
+	requireEngineMetrics(t, p.endpoint)
 
 	out = p.interrupt(t)
 	require.True(t, strings.HasSuffix(out, "shutting down\naiflow engine stopped\n"), out)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/aiflow/aiflow/internal/apifunction"
 	"github.com/aiflow/aiflow/internal/config"
+	"github.com/aiflow/aiflow/internal/metrics"
 	"github.com/aiflow/aiflow/internal/migratefunction"
 	"github.com/aiflow/aiflow/internal/recorder"
 	"github.com/aiflow/aiflow/internal/registry/health"
@@ -62,11 +63,15 @@ func buildStepWorker[C any](load func(config.LookupFunc) (C, error), newWorker f
 		if err != nil {
 			return nil, nil, err
 		}
-		w, err := newWorker(ctx, cfg, stepworker.Options{LogWriter: e.stderr, SecretsLookupFunc: e.lookup, WrapCallbacksFunc: calls.wrap})
+		emf, rec, err := invokeMetrics(e)
 		if err != nil {
 			return nil, nil, err
 		}
-		return lambda.NewHandler(w.Runtime.Handle), w.Close, nil
+		w, err := newWorker(ctx, cfg, stepworker.Options{LogWriter: e.stderr, SecretsLookupFunc: e.lookup, WrapCallbacksFunc: calls.wrap, Metrics: rec})
+		if err != nil {
+			return nil, nil, err
+		}
+		return lambda.NewHandler(metrics.Flushing(emf, w.Runtime.Handle)), w.Close, nil
 	}
 }
 
@@ -77,7 +82,11 @@ func buildAPI(ctx context.Context, e env, _ *callbackLog) (lambda.Handler, func(
 	if err != nil {
 		return nil, nil, err
 	}
-	f, err := apifunction.New(ctx, apifunction.Options{Config: cfg, LogWriter: e.stderr, Version: versionString()})
+	emf, rec, err := invokeMetrics(e)
+	if err != nil {
+		return nil, nil, err
+	}
+	f, err := apifunction.New(ctx, apifunction.Options{Config: cfg, LogWriter: e.stderr, Version: versionString(), Requests: rec})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -85,7 +94,7 @@ func buildAPI(ctx context.Context, e env, _ *callbackLog) (lambda.Handler, func(
 	// execution issued: its approval is stored without a token check (see
 	// callbackLog.SendTaskHeartbeat for the step workers').
 	f.Entry.Approvals.Tokens = nil
-	return lambda.NewHandler(f.Entry.Handle), f.Close, nil
+	return lambda.NewHandler(metrics.Flushing(emf, f.Entry.Handle)), f.Close, nil
 }
 
 // buildRecorder builds the recorder's handler as functions/recorder does.

@@ -13,6 +13,8 @@ import (
 	"github.com/aiflow/aiflow/internal/ai/scripted"
 	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/mcpclient"
+	"github.com/aiflow/aiflow/internal/metrics"
+	"github.com/aiflow/aiflow/internal/metrics/stepmetrics"
 	"github.com/aiflow/aiflow/internal/sfn"
 	"github.com/aiflow/aiflow/internal/steps"
 	"github.com/aiflow/aiflow/internal/stepworker/serviceworker"
@@ -111,7 +113,11 @@ type localWorkersParams struct {
 	// Registry, when set, routes service steps (how, by Config.Service);
 	// without one the runtime runs no service steps.
 	Registry serviceworker.Registry
-	Logger   *slog.Logger
+	// Metrics, if set, counts the steps, their model, MCP and service
+	// calls (which Details must then count: see stepmetrics.Details) and
+	// the circuit breakers.
+	Metrics *metrics.Recorder
+	Logger  *slog.Logger
 }
 
 // mcpPool opens the MCP client pool of in-process workers: the servers of
@@ -121,7 +127,11 @@ func mcpPool(p localWorkersParams) (*mcpclient.Pool, error) {
 	if len(p.Config.MCP.Servers) == 0 && len(p.InProcess) == 0 {
 		return nil, nil
 	}
-	return mcpclient.New(mcpclient.Options{Config: p.Config.MCP, InProcess: p.InProcess, Secrets: p.Secrets, Logger: p.Logger})
+	var observer mcpclient.Observer
+	if p.Metrics != nil {
+		observer = &stepmetrics.MCPObserver{Recorder: p.Metrics}
+	}
+	return mcpclient.New(mcpclient.Options{Config: p.Config.MCP, InProcess: p.InProcess, Secrets: p.Secrets, Observer: observer, Logger: p.Logger})
 }
 
 // newLocalWorkers builds the step runtime of `aiflow run` and `aiflow dev`
@@ -155,6 +165,7 @@ func newLocalWorkers(ctx context.Context, p localWorkersParams) (*localWorkers, 
 		svc, err := serviceworker.NewHandler(serviceworker.Params{
 			Config: config.ServiceStep{ServiceCalls: p.Config.Service}, Registry: p.Registry,
 			Secrets: p.Secrets, Details: p.Details, Logger: logger,
+			OnBreakerFunc: stepmetrics.ServiceBreakers(p.Metrics),
 		})
 		if err != nil {
 			if pool != nil {
@@ -163,6 +174,9 @@ func newLocalWorkers(ctx context.Context, p localWorkersParams) (*localWorkers, 
 			return nil, err
 		}
 		handlers["service"] = svc
+	}
+	if p.Metrics != nil {
+		handlers = stepmetrics.Handlers(handlers, p.Metrics, nil)
 	}
 	rt, err := steps.NewRuntime(steps.RuntimeConfig{Callbacks: p.Callbacks, Handlers: handlers, Logger: logger})
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/aiflow/aiflow/internal/config"
+	"github.com/aiflow/aiflow/internal/metrics"
 	"github.com/aiflow/aiflow/internal/stepworker"
 	"github.com/aiflow/aiflow/internal/stepworker/aiworker"
 )
@@ -23,12 +24,17 @@ func main() {
 	if err != nil {
 		exit(err)
 	}
-	w, err := aiworker.New(context.Background(), cfg, stepworker.Options{})
+	// The invocation's metrics, written to the log as EMF lines after it.
+	emf, err := metrics.NewEMF(metrics.EMFConfig{Writer: os.Stdout})
+	if err != nil {
+		exit(err)
+	}
+	w, err := aiworker.New(context.Background(), cfg, stepworker.Options{Metrics: metrics.NewRecorder(emf)})
 	if err != nil {
 		exit(err)
 	}
 	w.Logger.Info("aistep ready", "config", cfg)
-	lambda.StartHandlerFunc(w.Runtime.Handle)
+	lambda.StartHandlerFunc(metrics.Flushing(emf, w.Runtime.Handle))
 }
 
 func exit(err error) {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/aiflow/aiflow/internal/apifunction"
 	"github.com/aiflow/aiflow/internal/config"
+	"github.com/aiflow/aiflow/internal/metrics"
 )
 
 func main() {
@@ -23,10 +24,16 @@ func main() {
 		fmt.Fprintln(os.Stderr, err) // it names the binary itself
 		os.Exit(1)
 	}
-	f, err := apifunction.New(context.Background(), apifunction.Options{Config: cfg})
+	// The invocation's metrics, written to the log as EMF lines after it.
+	emf, err := metrics.NewEMF(metrics.EMFConfig{Writer: os.Stdout})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "functions/api: %v\n", err)
 		os.Exit(1)
 	}
-	lambda.StartHandlerFunc(f.Entry.Handle)
+	f, err := apifunction.New(context.Background(), apifunction.Options{Config: cfg, Requests: metrics.NewRecorder(emf)})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "functions/api: %v\n", err)
+		os.Exit(1)
+	}
+	lambda.StartHandlerFunc(metrics.Flushing(emf, f.Entry.Handle))
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/aiflow/aiflow/internal/config"
+	"github.com/aiflow/aiflow/internal/metrics"
 	"github.com/aiflow/aiflow/internal/stepworker"
 	"github.com/aiflow/aiflow/internal/stepworker/mcpworker"
 )
@@ -26,12 +27,17 @@ func main() {
 	if err != nil {
 		exit(err)
 	}
-	w, err := mcpworker.New(context.Background(), cfg, stepworker.Options{})
+	// The invocation's metrics, written to the log as EMF lines after it.
+	emf, err := metrics.NewEMF(metrics.EMFConfig{Writer: os.Stdout})
+	if err != nil {
+		exit(err)
+	}
+	w, err := mcpworker.New(context.Background(), cfg, stepworker.Options{Metrics: metrics.NewRecorder(emf)})
 	if err != nil {
 		exit(err)
 	}
 	w.Logger.Info("mcpstep ready", "config", cfg)
-	lambda.StartHandlerFunc(w.Runtime.Handle)
+	lambda.StartHandlerFunc(metrics.Flushing(emf, w.Runtime.Handle))
 }
 
 func exit(err error) {

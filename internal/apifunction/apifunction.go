@@ -52,6 +52,10 @@ type Options struct {
 	LogWriter io.Writer
 	// Version is reported by /healthz; empty means Config.Version.
 	Version string
+	// Requests, if set, hears every API request by route pattern: on
+	// Lambda a *metrics.Recorder over an EMF sink flushed after every
+	// invocation.
+	Requests httpapi.RequestObserver
 }
 
 // Function is the built API Lambda: Entry.Handle is its handler; Close
@@ -128,6 +132,7 @@ func New(ctx context.Context, o Options) (*Function, error) {
 		StateMachineLogging: stateMachineLogging(cfg.StateMachineLogs),
 		StateMachineTracing: cfg.StateMachineTracing,
 		Registry:            reg,
+		Requests:            o.Requests,
 	})
 	return &Function{
 		Entry: &httpapi.Entry{

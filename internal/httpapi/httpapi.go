@@ -101,6 +101,9 @@ type Options struct {
 	// without it they answer 501 Not Implemented (this server keeps no
 	// registry), while the other routes work as ever.
 	Registry ServiceRegistry
+	// Requests, if set, hears every request answered, by route pattern
+	// (see RequestObserver).
+	Requests RequestObserver
 }
 
 // Server is aiflow's HTTP API.
@@ -296,14 +299,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Request-Id", id)
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	r = r.WithContext(ctx)
-	if h, pattern := s.mux.Handler(r); pattern == "" {
+	h, pattern := s.mux.Handler(r)
+	if pattern == "" {
 		s.noRoute(rec, r, h)
 	} else {
 		s.mux.ServeHTTP(rec, r)
 	}
+	took := s.opts.NowFunc().Sub(start)
 	s.opts.Logger.LogAttrs(ctx, slog.LevelInfo, "request",
 		slog.String("method", r.Method), slog.String("path", r.URL.Path),
-		slog.Int("status", rec.status), slog.Duration("took", s.opts.NowFunc().Sub(start)))
+		slog.Int("status", rec.status), slog.Duration("took", took))
+	if s.opts.Requests != nil {
+		s.opts.Requests.ObserveRequest(pattern, rec.status, took)
+	}
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

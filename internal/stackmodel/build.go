@@ -27,7 +27,7 @@ var notRunReasons = []struct{ prefix, reason string }{
 	{"AWS::RDS::", "the database: the stack uses a local PostgreSQL"},
 	{"AWS::IAM::", "IAM: nothing checks permissions on this machine"},
 	{"AWS::Logs::", "log groups: functions log to the stack's output"},
-	{"AWS::CloudWatch::", "alarms: there are no metrics to alarm on"},
+	{"AWS::CloudWatch::", "alarms and the dashboard: CloudWatch does not run here (aiflow dev and aiflow engine serve /metrics)"},
 	{"AWS::SQS::QueuePolicy", "resource policies are not enforced"},
 	{"AWS::Lambda::Permission", "resource policies are not enforced"},
 	{"AWS::SecretsManager::SecretTargetAttachment", "it attaches a secret to RDS, which does not run here"},

@@ -61,6 +61,11 @@ func Failf(name, format string, args ...any) *Failure {
 	return &Failure{Name: name, Cause: fmt.Sprintf(format, args...)}
 }
 
+// ErrorName is the error name a handler's error fails its task with (see
+// Handler): a *Failure's name, an *ai.Error's code, Steps.Internal for any
+// other error.
+func ErrorName(err error) string { return failureOf(err).Name }
+
 // failureOf names the failure of a handler's error: a *Failure as it is, an
 // *ai.Error by its code and message, anything else Steps.Internal.
 func failureOf(err error) *Failure {

@@ -24,6 +24,8 @@ import (
 	"github.com/aiflow/aiflow/internal/database"
 	"github.com/aiflow/aiflow/internal/eventstore"
 	"github.com/aiflow/aiflow/internal/mcpclient"
+	"github.com/aiflow/aiflow/internal/metrics"
+	"github.com/aiflow/aiflow/internal/metrics/stepmetrics"
 	"github.com/aiflow/aiflow/internal/secrets"
 	"github.com/aiflow/aiflow/internal/sfn"
 	"github.com/aiflow/aiflow/internal/steps"
@@ -46,6 +48,9 @@ type Worker struct {
 	// Secrets answers the secrets the configuration names: the
 	// environment, or Secrets Manager.
 	Secrets secrets.Source
+	// Metrics counts the worker's steps and calls (Options.Metrics); nil
+	// counts nothing.
+	Metrics *metrics.Recorder
 	cfg     config.Step
 	// store is the store Secrets reads, and lookup the environment the
 	// env store reads.
@@ -77,6 +82,11 @@ type Options struct {
 	// result (`aiflow invoke` reports a step that failed this way); nil
 	// leaves the client as it is.
 	WrapCallbacksFunc func(sfn.Callbacks) sfn.Callbacks
+	// Metrics, if set, counts the worker's steps (their duration per kind
+	// and outcome), the model, MCP and service calls its detail events
+	// record, and its circuit breakers' changes: on Lambda a recorder over
+	// an EMF sink flushed after every invocation (metrics.Flushing).
+	Metrics *metrics.Recorder
 }
 
 // Params are what New builds a worker from.
@@ -129,6 +139,9 @@ func (w *Worker) MCPPool(ctx context.Context, c config.MCPClients, clientName st
 		}
 	}
 	opts := mcpclient.Options{Config: c.MCP, Secrets: src, Logger: w.Logger, ClientName: clientName}
+	if w.Metrics != nil {
+		opts.Observer = &stepmetrics.MCPObserver{Recorder: w.Metrics}
+	}
 	if c.Pins != "" {
 		opts.Pins, opts.RequireApproval = &mcpclient.FilePins{Path: c.Pins}, true
 	}
@@ -142,7 +155,7 @@ func (w *Worker) MCPPool(ctx context.Context, c config.MCPClients, clientName st
 
 // start makes the worker's logger and detail store.
 func start(ctx context.Context, cfg config.Step, o Options, actor string) (*Worker, error) {
-	w := &Worker{cfg: cfg, wrap: o.WrapCallbacksFunc, Logger: telemetry.NewLogger(cfg.Log.LoggerOptions(o.LogWriter))}
+	w := &Worker{cfg: cfg, wrap: o.WrapCallbacksFunc, Metrics: o.Metrics, Logger: telemetry.NewLogger(cfg.Log.LoggerOptions(o.LogWriter))}
 	if !cfg.Database.IsSet() {
 		return w, nil
 	}
@@ -157,6 +170,9 @@ func start(ctx context.Context, cfg config.Step, o Options, actor string) (*Work
 		return nil, fmt.Errorf("opening the event store: %w", err)
 	}
 	w.Events, w.Details = events, detailstore.New(events, actor)
+	if w.Metrics != nil {
+		w.Details = &stepmetrics.Details{Next: w.Details, Recorder: w.Metrics}
+	}
 	return w, nil
 }
 
@@ -171,6 +187,9 @@ func (w *Worker) Finish(ctx context.Context, handlers map[string]steps.Handler) 
 	var callbacks sfn.Callbacks = awssfn.New(sfnClient)
 	if w.wrap != nil {
 		callbacks = w.wrap(callbacks)
+	}
+	if w.Metrics != nil {
+		handlers = stepmetrics.Handlers(handlers, w.Metrics, nil)
 	}
 	w.Runtime, err = steps.NewRuntime(steps.RuntimeConfig{
 		Callbacks:         callbacks,

@@ -57,15 +57,16 @@ func (b *breaker) claim() uint64 {
 }
 
 // succeed records a call that the instance answered: it closes the
-// breaker.
-func (b *breaker) succeed(gen uint64) {
+// breaker. It reports whether the breaker was half-open and closed.
+func (b *breaker) succeed(gen uint64) (closed bool) {
 	if gen != b.gen {
-		return
+		return false
 	}
 	if b.state == HalfOpen {
-		b.state, b.gen = Closed, b.gen+1
+		b.state, b.gen, closed = Closed, b.gen+1, true
 	}
 	b.failures, b.probing = 0, false
+	return closed
 }
 
 // fail records a failed call; it reports whether the breaker opened.

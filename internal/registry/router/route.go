@@ -116,8 +116,11 @@ func (p *Pick) Succeeded() {
 	b := p.st.bal
 	b.mu.Lock()
 	p.st.inflight--
-	p.st.brk.succeed(p.gen)
+	closed := p.st.brk.succeed(p.gen)
 	b.mu.Unlock()
+	if closed && p.r.cfg.OnBreakerFunc != nil {
+		p.r.cfg.OnBreakerFunc(BreakerChange{Service: p.Service.Name, Version: p.Service.Version, InstanceID: p.Instance.ID, State: Closed})
+	}
 }
 
 // Abandoned reports a call that says nothing of the instance (the
@@ -150,6 +153,9 @@ func (p *Pick) Failed(ctx context.Context, cause error) {
 	wasProbe := p.st.brk.state == HalfOpen && p.gen == p.st.brk.gen
 	opened := p.st.brk.fail(p.gen, now, p.r.cfg.FailureThreshold)
 	b.mu.Unlock()
+	if opened && p.r.cfg.OnBreakerFunc != nil {
+		p.r.cfg.OnBreakerFunc(BreakerChange{Service: p.Service.Name, Version: p.Service.Version, InstanceID: p.Instance.ID, State: Open})
+	}
 	if !opened || p.r.cfg.OnEjectFunc == nil {
 		return
 	}

@@ -95,11 +95,26 @@ type Config struct {
 	// goroutine that reported the failure, after the router's locks are
 	// released. The wiring points it at registry.Eject.
 	OnEjectFunc func(ctx context.Context, e Ejection)
+	// OnBreakerFunc, if set, is called when a breaker opens, and when a
+	// half-open one closes after its probe succeeded, on the goroutine that
+	// reported the call's outcome, after the router's locks are released;
+	// it must not block. Metrics count these changes.
+	OnBreakerFunc func(c BreakerChange)
 	// NowFunc is the clock of the refreshes and breakers; nil means
 	// time.Now.
 	NowFunc func() time.Time
 	// Logger receives listings that failed or were skipped; nil discards.
 	Logger *slog.Logger
+}
+
+// BreakerChange is an instance's breaker changing to State (Open or
+// Closed; the turn to HalfOpen happens when a call claims the probe and is
+// not reported).
+type BreakerChange struct {
+	Service    string
+	Version    string
+	InstanceID string
+	State      State
 }
 
 // Ejection is an instance whose breaker opened: the registry should treat

@@ -19,6 +19,7 @@ import (
 	"github.com/aiflow/aiflow/internal/awslambda"
 	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/egress"
+	"github.com/aiflow/aiflow/internal/metrics/stepmetrics"
 	"github.com/aiflow/aiflow/internal/registry"
 	"github.com/aiflow/aiflow/internal/registry/router"
 	"github.com/aiflow/aiflow/internal/registrystore"
@@ -60,6 +61,7 @@ func New(ctx context.Context, cfg config.ServiceStep, o stepworker.Options) (*st
 	}
 	h, err := NewHandler(Params{
 		Config: cfg, Registry: reg, Functions: functions, Secrets: w.Secrets, Details: w.Details, Logger: w.Logger,
+		OnBreakerFunc: stepmetrics.ServiceBreakers(w.Metrics),
 	})
 	if err != nil {
 		w.Close()
@@ -90,6 +92,9 @@ type Params struct {
 	Details steps.DetailRecorder
 	// Logger receives ejections that could not be recorded.
 	Logger *slog.Logger
+	// OnBreakerFunc, if set, hears the router's breakers open and close
+	// (router.Config.OnBreakerFunc): the metrics count them.
+	OnBreakerFunc func(router.BreakerChange)
 }
 
 // NewHandler builds the service step handler from p, with the router and
@@ -106,6 +111,7 @@ func NewHandler(p Params) (*steps.Service, error) {
 	c := p.Config
 	rt, err := router.New(router.Config{
 		Source: p.Registry, Refresh: c.Refresh, FailureThreshold: c.BreakerFailures, CoolDown: c.BreakerCoolDown, Logger: log,
+		OnBreakerFunc: p.OnBreakerFunc,
 		OnEjectFunc: func(ctx context.Context, e router.Ejection) {
 			ctx, cancel := context.WithTimeout(ctx, ejectTimeout)
 			defer cancel()
