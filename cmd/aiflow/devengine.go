@@ -58,11 +58,12 @@ func devScript(cfg config.Dev) string {
 
 // startDevEngine starts the engine on the event store's database, resumes
 // what was running, and serves its Step Functions API.
-func startDevEngine(ctx context.Context, cfg config.Dev, secretSource mcpclient.SecretSource, pool *pgxpool.Pool, evs *eventstore.Store, reg *registry.Registry, details steps.DetailRecorder, logger *slog.Logger, out io.Writer) (*devEngine, error) {
-	store, err := enginestore.New(ctx, pool, evs)
+func startDevEngine(ctx context.Context, cfg config.Dev, secretSource mcpclient.SecretSource, pool *pgxpool.Pool, evs *eventstore.Store, reg *registry.Registry, details steps.DetailRecorder, traces *commandTracing, logger *slog.Logger, out io.Writer) (*devEngine, error) {
+	durable, err := enginestore.New(ctx, pool, evs)
 	if err != nil {
 		return nil, err
 	}
+	store := traces.store(durable, logger)
 	d := &devEngine{queues: queue.New(queue.Config{Logger: logger}), stream: &steps.Broker{}, queueOf: map[string]string{}}
 	fail := func(err error) (*devEngine, error) {
 		d.close(context.Background())

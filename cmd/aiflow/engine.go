@@ -45,6 +45,12 @@ func cmdEngine(ctx context.Context, args []string, e env) int {
 		return 1
 	}
 	logger := newLogger(cfg.Log, e)
+	traces, err := startTracing(e, "aiflow-engine", logger)
+	if err != nil {
+		fmt.Fprintln(e.stderr, err)
+		return 2
+	}
+	defer traces.stop(context.WithoutCancel(ctx), logger)
 
 	var store engine.Store
 	storeName := "in memory (state is lost when the engine stops)"
@@ -91,7 +97,7 @@ func cmdEngine(ctx context.Context, args []string, e env) int {
 	}
 
 	eng, err := engine.New(engine.Config{
-		Store:     store,
+		Store:     traces.store(store, logger),
 		Queues:    broker,
 		Functions: functions,
 		Region:    cfg.Region,

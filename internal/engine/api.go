@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/aiflow/aiflow/internal/sfn"
@@ -109,4 +110,18 @@ type Store interface {
 	Executions(ctx context.Context, f ExecutionFilter) (recs []ExecutionRecord, next string, err error)
 	// OpenExecutions returns every execution whose status is RUNNING.
 	OpenExecutions(ctx context.Context) ([]ExecutionRecord, error)
+}
+
+// CommitEvents returns the history events of a commit's Data, in order:
+// what an observer of the Store (a tracer deriving state spans, as Step
+// Functions' X-Ray integration does) reads of a commit without knowing
+// the rest of the engine's batch format.
+func CommitEvents(data json.RawMessage) ([]sfn.HistoryEvent, error) {
+	var b struct {
+		Events []sfn.HistoryEvent `json:"events"`
+	}
+	if err := json.Unmarshal(data, &b); err != nil {
+		return nil, fmt.Errorf("reading the history events of a commit: %w", err)
+	}
+	return b.Events, nil
 }

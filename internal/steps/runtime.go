@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/aiflow/aiflow/internal/sfn"
 	"github.com/aiflow/aiflow/internal/task"
@@ -60,6 +63,10 @@ type RuntimeConfig struct {
 	NowFunc func() time.Time
 	// Logger receives what the runtime drops or retries; nil discards.
 	Logger *slog.Logger
+	// TracerProvider makes a consumer span per message (the child of its
+	// AWSTraceHeader) and a client span per callback; nil means the
+	// OpenTelemetry global (no-op until tracing is set up).
+	TracerProvider trace.TracerProvider
 }
 
 // Runtime runs the task steps of SQS events. Its Handle method is the
@@ -72,6 +79,7 @@ type Runtime struct {
 	concurrency int
 	now         func() time.Time
 	log         *slog.Logger
+	tracer      trace.Tracer
 }
 
 // NewRuntime returns a Runtime. It returns an error when Callbacks is nil.
@@ -87,6 +95,7 @@ func NewRuntime(cfg RuntimeConfig) (*Runtime, error) {
 		concurrency: cfg.MaxConcurrency,
 		now:         cfg.NowFunc,
 		log:         cfg.Logger,
+		tracer:      tracerOf(cfg.TracerProvider),
 	}
 	if r.heartbeat == 0 {
 		r.heartbeat = 20 * time.Second
@@ -150,9 +159,11 @@ var (
 	ErrTaskClosed = errors.New("the task closed")
 )
 
-// handleMessage runs one message and calls back. It returns an error only
-// when the message should be received again.
-func (r *Runtime) handleMessage(ctx context.Context, rec events.SQSMessage) error {
+// handleMessage runs one message and calls back, in the message's span.
+// It returns an error only when the message should be received again.
+func (r *Runtime) handleMessage(ctx context.Context, rec events.SQSMessage) (err error) {
+	ctx, span := r.startMessage(ctx, rec)
+	defer func() { endSpan(span, err) }()
 	m, err := task.Decode(rec.Body)
 	if err != nil {
 		if m.TaskToken == "" {
@@ -164,6 +175,7 @@ func (r *Runtime) handleMessage(ctx context.Context, rec events.SQSMessage) erro
 		}
 		return r.fail(ctx, m.TaskToken, &Failure{Name: name, Cause: err.Error()})
 	}
+	ctx = describeMessage(ctx, span, m)
 	if ok, err := r.authorize(ctx, m); !ok {
 		return err
 	}
@@ -178,7 +190,10 @@ func (r *Runtime) handleMessage(ctx context.Context, rec events.SQSMessage) erro
 		return nil
 	}
 	if err != nil {
-		return r.fail(ctx, token, failureOf(err))
+		f := failureOf(err)
+		span.SetAttributes(attribute.String(attrErrorName, f.Name))
+		span.SetStatus(codes.Error, f.Name)
+		return r.fail(ctx, token, f)
 	}
 	return r.succeed(ctx, m, result)
 }
@@ -318,7 +333,9 @@ func (r *Runtime) succeed(ctx context.Context, m Message, result Result) error {
 	if errors.As(textgate.JSON(out), &te) {
 		return r.fail(ctx, m.TaskToken, Failf(CodeInvalidText, "the result of step %q is refused: %v", m.Step.ID, te))
 	}
-	err = r.callbacks.SendTaskSuccess(ctx, sfn.SendTaskSuccessInput{TaskToken: m.TaskToken, Output: string(out)})
+	cctx, span := r.startCallback(ctx, "SendTaskSuccess")
+	err = r.callbacks.SendTaskSuccess(cctx, sfn.SendTaskSuccessInput{TaskToken: m.TaskToken, Output: string(out)})
+	endSpan(span, err)
 	var ee *sfn.Error
 	switch {
 	case err == nil:
@@ -343,7 +360,10 @@ const (
 // text may hold a NUL): they are for people, and must arrive.
 func (r *Runtime) fail(ctx context.Context, token string, f *Failure) error {
 	in := sfn.SendTaskFailureInput{TaskToken: token, Error: truncate(textgate.Clean(f.Name), maxErrorName), Cause: truncate(textgate.Clean(f.Cause), maxCause)}
-	err := r.callbacks.SendTaskFailure(ctx, in)
+	cctx, span := r.startCallback(ctx, "SendTaskFailure")
+	span.SetAttributes(attribute.String(attrErrorName, in.Error))
+	err := r.callbacks.SendTaskFailure(cctx, in)
+	endSpan(span, err)
 	switch {
 	case err == nil:
 		return nil

@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
@@ -140,3 +141,5 @@ func TestSamplerAlwaysOffExportsNothing(t *testing.T) {
 	require.NoError(t, p.Shutdown(t.Context()))
 	require.Empty(t, rcv.Spans())
 }
+
+func attr(key string, v int) attribute.KeyValue { return attribute.Int(key, v) }
