@@ -7,6 +7,7 @@ import (
 
 	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/engine"
+	"github.com/aiflow/aiflow/internal/enginetrace"
 	"github.com/aiflow/aiflow/internal/telemetry/tracing"
 )
 
@@ -58,35 +59,8 @@ func (t *commandTracing) stop(ctx context.Context, logger *slog.Logger) {
 // store returns s observed by the state spans when tracing is on, s
 // itself when it is off.
 func (t *commandTracing) store(s engine.Store, logger *slog.Logger) engine.Store {
-	if t == nil || t.states == nil {
+	if t == nil {
 		return s
 	}
-	return &tracedStore{Store: s, states: t.states, log: logger}
-}
-
-// tracedStore is the engine's store whose commits, once written, are
-// turned into execution and state spans: it observes the engine from
-// outside, as Step Functions' X-Ray integration does, so the engine knows
-// nothing of OpenTelemetry.
-type tracedStore struct {
-	engine.Store
-	states *tracing.StateSpans
-	log    *slog.Logger
-}
-
-// Commit writes the commits, then observes the ones written.
-func (s *tracedStore) Commit(ctx context.Context, commits []engine.Commit) error {
-	if err := s.Store.Commit(ctx, commits); err != nil {
-		return err
-	}
-	for _, c := range commits {
-		events, err := engine.CommitEvents(c.Data)
-		if err != nil {
-			s.log.DebugContext(ctx, "tracing the states of a commit", "execution", c.Execution.ARN, "error", err)
-			continue
-		}
-		s.states.Observe(ctx, tracing.History{ExecutionARN: c.Execution.ARN, StateMachineARN: c.Execution.StateMachineARN,
-			TraceHeader: c.Execution.TraceHeader, Events: events})
-	}
-	return nil
+	return enginetrace.Store(s, t.states, logger)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/stepworker"
 	"github.com/aiflow/aiflow/internal/stepworker/aiworker"
+	"github.com/aiflow/aiflow/internal/telemetry/tracing"
 )
 
 func main() {
@@ -28,7 +29,14 @@ func main() {
 		exit(err)
 	}
 	w.Logger.Info("aistep ready", "config", cfg)
-	lambda.StartHandlerFunc(w.Runtime.Handle)
+	// Tracing is off unless OTEL_* variables ask for it (the template's
+	// OtelExporterEndpoint); on, each invocation is a span whose parent is
+	// the function's X-Ray trace header, flushed before it returns.
+	traces, err := tracing.SetupFromEnv(os.LookupEnv, "aiflow-aistep", nil)
+	if err != nil {
+		exit(err)
+	}
+	lambda.StartHandlerFunc(tracing.WrapLambda(tracing.LambdaParams{Provider: traces, LookupFunc: os.LookupEnv}, w.Runtime.Handle))
 }
 
 func exit(err error) {

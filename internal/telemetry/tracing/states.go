@@ -32,8 +32,10 @@ import (
 // is skipped. It is safe for concurrent use.
 type StateSpans struct {
 	tracer trace.Tracer
-	mu     sync.Mutex
-	execs  map[string]*execSpans
+	// execs holds a *execSpans per running execution. One execution's
+	// batches come in order from one writer (the engine's contract with
+	// its Store), so an execSpans needs no lock of its own.
+	execs sync.Map
 }
 
 // StateSpansParams configures NewStateSpans.
@@ -44,7 +46,7 @@ type StateSpansParams struct {
 
 // NewStateSpans returns an observer of committed history.
 func NewStateSpans(p StateSpansParams) *StateSpans {
-	return &StateSpans{tracer: tracerOf(p.TracerProvider), execs: map[string]*execSpans{}}
+	return &StateSpans{tracer: tracerOf(p.TracerProvider)}
 }
 
 // History is one committed batch of an execution's history.
@@ -78,25 +80,25 @@ type stateSpan struct {
 }
 
 // Observe turns one committed batch into spans. ctx is only a base for
-// the spans' contexts: their parents come from h.
+// the spans' contexts: their parents come from h. The batches of one
+// execution must come in order, and not at once (as the engine commits
+// them); those of different executions may come at once.
 func (s *StateSpans) Observe(ctx context.Context, h History) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	x := s.execs[h.ExecutionARN]
+	var x *execSpans
+	if v, ok := s.execs.Load(h.ExecutionARN); ok {
+		x = v.(*execSpans)
+	}
 	for _, ev := range h.Events {
 		if x == nil {
 			x = s.begin(ctx, h, ev)
-			s.execs[h.ExecutionARN] = x
+			s.execs.Store(h.ExecutionARN, x)
 		}
-		if x.skip {
-			if executionEnd(ev.Type) {
-				delete(s.execs, h.ExecutionARN)
-				x = nil
-			}
-			continue
+		end := executionEnd(ev.Type)
+		if !x.skip {
+			end = s.event(x, ev)
 		}
-		if s.event(x, ev) {
-			delete(s.execs, h.ExecutionARN)
+		if end {
+			s.execs.Delete(h.ExecutionARN)
 			x = nil
 		}
 	}
@@ -104,9 +106,9 @@ func (s *StateSpans) Observe(ctx context.Context, h History) {
 
 // Open reports how many executions have open spans, for tests.
 func (s *StateSpans) Open() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.execs)
+	n := 0
+	s.execs.Range(func(any, any) bool { n++; return true })
+	return n
 }
 
 // begin starts what is kept of an execution at its first event seen.
@@ -186,11 +188,9 @@ func (s *StateSpans) event(x *execSpans, ev sfn.HistoryEvent) bool {
 func taskEventAttrs(ev sfn.HistoryEvent) []attribute.KeyValue {
 	switch {
 	case ev.TaskFailed != nil:
-		return []attribute.KeyValue{attribute.String("error.type", ev.TaskFailed.Error), attribute.String("aiflow.error.cause", ev.TaskFailed.Cause)}
+		return []attribute.KeyValue{attribute.String("error.type", ev.TaskFailed.Error)}
 	case ev.TaskTimedOut != nil:
 		return []attribute.KeyValue{attribute.String("error.type", ev.TaskTimedOut.Error)}
-	case ev.TaskScheduled != nil:
-		return []attribute.KeyValue{attribute.String("aiflow.task.resource", ev.TaskScheduled.Resource)}
 	}
 	return nil
 }

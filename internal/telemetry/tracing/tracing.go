@@ -225,3 +225,16 @@ func (p *Provider) Shutdown(ctx context.Context) error {
 	}
 	return nil
 }
+
+// SetupFromEnv is Setup with the configuration config.LoadTracing reads
+// through lookup: what a Lambda function's main calls once per cold
+// start, before wrapping its handler with WrapLambda. service names the
+// process when neither OTEL_SERVICE_NAME nor AWS_LAMBDA_FUNCTION_NAME is
+// set. It returns config.LoadTracing's *config.Error for bad variables.
+func SetupFromEnv(lookup config.LookupFunc, service string, logger *slog.Logger) (*Provider, error) {
+	cfg, err := config.LoadTracing(lookup)
+	if err != nil {
+		return nil, err
+	}
+	return Setup(Params{Config: cfg, ServiceName: service, Logger: logger})
+}
