@@ -43,15 +43,30 @@ func TestRunTraced(t *testing.T) {
 // cpu-µs/execution.
 func BenchmarkEngineTracing(b *testing.B) {
 	for _, mode := range []string{"off", "engine", "all"} {
-		b.Run("tracing="+mode, func(b *testing.B) {
-			p := enginebench.Params{Store: engine.NewMemoryStore(), InFlight: 1000, TraceEngineOnly: mode == "engine"}
-			if mode != "off" {
-				prov, err := tracing.New(tracing.Params{Config: config.Tracing{Exporter: config.TracesOTLP}, ServiceName: "enginebench", Exporter: tracetest.NewNoopExporter()})
-				require.NoError(b, err)
-				b.Cleanup(func() { _ = prov.Shutdown(context.Background()) })
-				p.TracerProvider = prov.TracerProvider()
-			}
-			runBenchmark(b, p)
+		b.Run("store=memory/tracing="+mode, func(b *testing.B) {
+			runTraced(b, enginebench.Params{Store: engine.NewMemoryStore(), InFlight: 1000}, mode)
 		})
 	}
+}
+
+// BenchmarkEngineTracingDurable is BenchmarkEngineTracing with the
+// engine's PostgreSQL store, as aiflow dev runs it.
+func BenchmarkEngineTracingDurable(b *testing.B) {
+	for _, mode := range []string{"off", "engine", "all"} {
+		b.Run("store=postgres/tracing="+mode, func(b *testing.B) {
+			runTraced(b, enginebench.Params{Store: postgresStore(b), InFlight: 1000}, mode)
+		})
+	}
+}
+
+// runTraced runs p with tracing off, on for the engine, or on for all.
+func runTraced(b *testing.B, p enginebench.Params, mode string) {
+	p.TraceEngineOnly = mode == "engine"
+	if mode != "off" {
+		prov, err := tracing.New(tracing.Params{Config: config.Tracing{Exporter: config.TracesOTLP}, ServiceName: "enginebench", Exporter: tracetest.NewNoopExporter()})
+		require.NoError(b, err)
+		b.Cleanup(func() { _ = prov.Shutdown(context.Background()) })
+		p.TracerProvider = prov.TracerProvider()
+	}
+	runBenchmark(b, p)
 }
