@@ -21,6 +21,11 @@ type Tracing struct {
 	// OTEL_EXPORTER_OTLP_ENDPOINT with /v1/traces appended; with neither
 	// set and Exporter TracesOTLP, http://localhost:4318/v1/traces.
 	Endpoint string
+	// Headers are OTEL_EXPORTER_OTLP_HEADERS, with
+	// OTEL_EXPORTER_OTLP_TRACES_HEADERS over them: key=value pairs,
+	// comma separated, values URL-encoded (an Authorization header for a
+	// hosted receiver, say). Their values may be secrets: never logged.
+	Headers map[string]string
 	// ServiceName is OTEL_SERVICE_NAME; empty means the caller's default
 	// (the binary's or the Lambda function's name).
 	ServiceName string
@@ -116,10 +121,39 @@ func (r *reader) tracing() Tracing {
 		endpoint = DefaultOTLPTracesEndpoint
 	}
 	t.Endpoint = endpoint
+	for _, key := range []string{"OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS"} {
+		for k, v := range r.headers(key) {
+			if t.Headers == nil {
+				t.Headers = map[string]string{}
+			}
+			t.Headers[k] = v
+		}
+	}
 	if r.bool("OTEL_SDK_DISABLED", false) {
 		t.Exporter = TracesNone
 	}
 	return t
+}
+
+// headers reads key=value pairs, comma separated, values URL-encoded.
+// A bad pair is a problem that names its position, never its value.
+func (r *reader) headers(key string) map[string]string {
+	v, ok := r.get(key)
+	if !ok {
+		return nil
+	}
+	out := map[string]string{}
+	for i, pair := range strings.Split(v, ",") {
+		k, val, ok := strings.Cut(pair, "=")
+		k = strings.TrimSpace(k)
+		dec, err := url.QueryUnescape(strings.TrimSpace(val))
+		if !ok || k == "" || err != nil {
+			r.problem(key, "Authorization=Bearer%20TOKEN", "pair %d is not key=value with a URL-encoded value", i+1)
+			continue
+		}
+		out[k] = dec
+	}
+	return out
 }
 
 // ratio reads a sampling ratio from 0 to 1 (default 1).

@@ -35,7 +35,7 @@ func WrapLambda[In, Out any](p LambdaParams, h func(context.Context, In) (Out, e
 	if p.Provider == nil || !p.Provider.Enabled() {
 		return h
 	}
-	tracer := p.Provider.TracerProvider().Tracer(instrumentation)
+	tracer := p.Provider.TracerProvider().Tracer(tracerName)
 	return func(ctx context.Context, in In) (Out, error) {
 		header, _ := ctx.Value(lambdaTraceKey).(string)
 		if header == "" {
@@ -64,5 +64,5 @@ func WrapLambda[In, Out any](p LambdaParams, h func(context.Context, In) (Out, e
 	}
 }
 
-// instrumentation names the tracer of this package's spans.
-const instrumentation = "github.com/aiflow/aiflow/internal/telemetry/tracing"
+// tracerName names the tracer of this package's spans.
+const tracerName = "github.com/aiflow/aiflow/internal/telemetry/tracing"

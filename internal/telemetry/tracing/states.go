@@ -257,5 +257,5 @@ func tracerOf(tp trace.TracerProvider) trace.Tracer {
 	if tp == nil {
 		tp = otel.GetTracerProvider()
 	}
-	return tp.Tracer(instrumentation)
+	return tp.Tracer(tracerName)
 }

@@ -27,7 +27,6 @@ import (
 	"go.opentelemetry.io/contrib/propagators/aws/xray"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/exporters/stdout/stdouttrace"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/sdk/resource"
@@ -124,15 +123,14 @@ func New(p Params) (*Provider, error) {
 func newExporter(p Params) (sdktrace.SpanExporter, error) {
 	switch p.Config.Exporter {
 	case config.TracesOTLP:
-		// The endpoint is passed whole; the exporter still reads the
-		// other OTEL_EXPORTER_OTLP_* variables (headers, compression,
-		// certificates) itself.
-		exp, err := otlptracehttp.New(context.Background(), otlptracehttp.WithEndpointURL(p.Config.Endpoint),
-			otlptracehttp.WithTimeout(p.Config.ExportTimeout))
-		if err != nil {
-			return nil, fmt.Errorf("making the OTLP trace exporter for %s: %w", p.Config.Endpoint, err)
+		if p.Config.Endpoint == "" {
+			return nil, errNoEndpoint
 		}
-		return exp, nil
+		timeout := p.Config.ExportTimeout
+		if timeout <= 0 {
+			timeout = 10 * time.Second
+		}
+		return newOTLPExporter(p.Config.Endpoint, p.Config.Headers, timeout), nil
 	case config.TracesConsole:
 		w := p.Console
 		if w == nil {

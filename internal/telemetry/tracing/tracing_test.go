@@ -3,6 +3,11 @@ package tracing_test
 import (
 	"bytes"
 	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -143,3 +148,42 @@ func TestSamplerAlwaysOffExportsNothing(t *testing.T) {
 }
 
 func attr(key string, v int) attribute.KeyValue { return attribute.Int(key, v) }
+
+// TestOTLPExportRetriesAndSendsHeaders: a receiver that is busy (503)
+// gets the spans again; the configured headers go with every request.
+func TestOTLPExportRetriesAndSendsHeaders(t *testing.T) {
+	t.Parallel()
+	rcv := tracingtest.NewReceiver(t)
+	var calls atomic.Int64
+	var auth atomic.Value
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		auth.Store(r.Header.Get("Authorization"))
+		if calls.Add(1) == 1 {
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+			return
+		}
+		proxy := httputil.NewSingleHostReverseProxy(mustParse(t, rcv.URL))
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	p, err := tracing.New(tracing.Params{Config: load(t, map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": srv.URL, "OTEL_EXPORTER_OTLP_HEADERS": "Authorization=Bearer%20abc"})})
+	require.NoError(t, err)
+	_, span := p.TracerProvider().Tracer("test").Start(t.Context(), "retried", trace.WithAttributes(attribute.StringSlice("list", []string{"a", "b"}), attribute.Bool("b", true), attribute.Float64("f", 1.5)))
+	span.End()
+	require.NoError(t, p.Shutdown(t.Context()))
+	require.Equal(t, int64(2), calls.Load())
+	require.Equal(t, "Bearer abc", auth.Load())
+	spans := rcv.Spans()
+	require.Len(t, spans, 1)
+	list, _ := spans[0].Attr("list")
+	require.Equal(t, "a,b", list)
+	b, _ := spans[0].Attr("b")
+	require.Equal(t, "true", b)
+}
+
+func mustParse(t *testing.T, raw string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(raw)
+	require.NoError(t, err)
+	return u
+}
