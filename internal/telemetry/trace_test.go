@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/contrib/propagators/aws/xray"
+	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/aiflow/aiflow/internal/telemetry"
@@ -40,4 +42,17 @@ func TestXRayHeaderRoundTrip(t *testing.T) {
 	require.Equal(t, header, telemetry.XRayHeader(ctx))
 	require.Empty(t, telemetry.XRayHeader(t.Context()))
 	require.Equal(t, t.Context(), telemetry.ContextWithXRayHeader(t.Context(), "garbage"))
+}
+
+// TestXRayHeaderIsThePropagators: the header written at once is the one
+// the X-Ray propagator writes.
+func TestXRayHeaderIsThePropagators(t *testing.T) {
+	t.Parallel()
+	for _, flags := range []trace.TraceFlags{0, trace.FlagsSampled} {
+		sc := trace.NewSpanContext(trace.SpanContextConfig{TraceID: trace.TraceID{0x57, 0x59, 0xe9, 0x88, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, SpanID: trace.SpanID{1, 2, 3, 4, 5, 6, 7, 0xff}, TraceFlags: flags})
+		ctx := trace.ContextWithSpanContext(t.Context(), sc)
+		c := propagation.MapCarrier{}
+		xray.Propagator{}.Inject(ctx, c)
+		require.Equal(t, c["X-Amzn-Trace-Id"], telemetry.XRayHeader(ctx))
+	}
 }

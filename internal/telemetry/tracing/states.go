@@ -20,10 +20,10 @@ import (
 // per execution (ExecutionStarted to its end), the child of the trace
 // header the execution was started with, and a span per state
 // (StateEntered to StateExited), the child of the execution's span or of
-// the Parallel or Map state it runs in. A state's task attempts are
-// events of its span (TaskScheduled, TaskSucceeded, TaskFailed,
-// TaskTimedOut, ...), its retries counted in aiflow.state.retries. The
-// spans carry the history's timestamps, not the time of the commit.
+// the Parallel or Map state it runs in. A state's failed task attempts
+// and its retries are events of its span (TaskFailed and TaskTimedOut
+// with error.type, each retry's TaskScheduled with aiflow.state.attempt),
+// its retries counted in aiflow.state.retries. The spans carry the history's timestamps, not the time of the commit.
 //
 // It keeps each running execution's open spans in memory until the
 // execution ends. An execution whose start this process did not see (it
@@ -114,7 +114,7 @@ func (s *StateSpans) Open() int {
 // begin starts what is kept of an execution at its first event seen.
 func (s *StateSpans) begin(ctx context.Context, h History, first sfn.HistoryEvent) *execSpans {
 	parent := telemetry.ContextWithXRayHeader(trace.ContextWithSpanContext(context.WithoutCancel(ctx), trace.SpanContext{}), h.TraceHeader)
-	x := &execSpans{parent: parent, stateOf: map[int64]*stateSpan{}}
+	x := &execSpans{parent: parent, stateOf: make(map[int64]*stateSpan, 32)}
 	if sc := trace.SpanContextFromContext(parent); sc.IsValid() && !sc.IsSampled() {
 		x.skip = true
 		return x
@@ -167,19 +167,22 @@ func (s *StateSpans) event(x *execSpans, ev sfn.HistoryEvent) bool {
 	if prev == nil {
 		return false
 	}
-	attrs := taskEventAttrs(ev)
+	// The attempts are events: each failure, and each retry's
+	// TaskScheduled. A first attempt's start and a success are the
+	// state's own start and end, and the worker's span tells when it ran.
 	switch ev.Type {
 	case "TaskScheduled":
 		prev.scheduled++
 		prev.failed = false
+		if prev.scheduled > 1 {
+			prev.span.AddEvent(ev.Type, trace.WithTimestamp(ev.Timestamp), trace.WithAttributes(attribute.Int("aiflow.state.attempt", prev.scheduled-1)))
+		}
 	case "TaskFailed", "TaskTimedOut":
 		prev.failed = true
+		prev.span.AddEvent(ev.Type, trace.WithTimestamp(ev.Timestamp), trace.WithAttributes(taskEventAttrs(ev)...))
 	case "TaskSucceeded":
 		prev.failed = false
-	case "TaskStarted", "TaskSubmitted":
-		return false // the worker's own span tells when it started
 	}
-	prev.span.AddEvent(ev.Type, trace.WithTimestamp(ev.Timestamp), trace.WithAttributes(attrs...))
 	return false
 }
 
