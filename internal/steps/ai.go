@@ -436,7 +436,7 @@ func (r *aiRun) record(ctx context.Context, typ string, data any) {
 		return
 	}
 	if err := r.h.cfg.Details.RecordDetail(ctx, d); err != nil {
-		r.h.log.Warn("recording a detail event; it is tried again before the step reports", "type", typ, "step", r.m.Step.ID, "execution", r.m.Execution.ID, "error", err)
+		r.h.log.WarnContext(ctx, "recording a detail event; it is tried again before the step reports", "type", typ, "error", err)
 		r.unrecorded = append(r.unrecorded, d)
 	}
 }

@@ -157,7 +157,7 @@ func (h *MCP) record(ctx context.Context, m Message, call MCPCall) {
 		return
 	}
 	if err := h.cfg.Details.RecordDetail(ctx, Detail{ExecutionID: m.Execution.ID, Type: DetailMCPToolCalled, Data: call}); err != nil {
-		h.log.Warn("recording an mcp step's detail event", "step", m.Step.ID, "execution", m.Execution.ID, "error", err)
+		h.log.WarnContext(ctx, "recording an mcp step's detail event", "error", err)
 	}
 }
 

@@ -136,7 +136,7 @@ func (r *Runtime) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 		wg.Go(func() {
 			defer func() { <-sem }()
 			if err := r.handleMessage(ctx, rec); err != nil {
-				r.log.Warn("step message left for a retry", "message_id", rec.MessageId, "error", err)
+				r.log.WarnContext(ctx, "step message left for a retry", "message_id", rec.MessageId, "error", err)
 				mu.Lock()
 				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
 				mu.Unlock()
@@ -186,7 +186,7 @@ func (r *Runtime) handleMessage(ctx context.Context, rec events.SQSMessage) (err
 	}
 	result, err := r.run(ctx, h, m)
 	if errors.Is(err, ErrTaskClosed) {
-		r.log.Info("task closed while its step ran; its result is dropped", "step", m.Step.ID, "execution", m.Execution.ID)
+		r.log.InfoContext(ctx, "task closed while its step ran; its result is dropped")
 		return nil
 	}
 	if err != nil {
@@ -210,7 +210,7 @@ func (r *Runtime) authorize(ctx context.Context, m Message) (bool, error) {
 	case err == nil:
 		return true, nil
 	case errors.Is(err, sfn.ErrTaskTokenRefused):
-		r.log.Warn("task message dropped before its step ran", "step", m.Step.ID, "execution", m.Execution.ID, "error", err)
+		r.log.WarnContext(ctx, "task message dropped before its step ran", "error", err)
 		return false, nil
 	}
 	return false, fmt.Errorf("step %s: %w", m.Step.ID, err)
@@ -291,7 +291,7 @@ func (r *Runtime) beat(ctx context.Context, m Message, done <-chan struct{}, can
 			cancel(ErrTaskClosed)
 			return
 		default:
-			r.log.Warn("sending a heartbeat", "step", m.Step.ID, "execution", m.Execution.ID, "error", err)
+			r.log.WarnContext(ctx, "sending a heartbeat", "error", err)
 		}
 	}
 }
@@ -341,7 +341,7 @@ func (r *Runtime) succeed(ctx context.Context, m Message, result Result) error {
 	case err == nil:
 		return nil
 	case sfn.TaskGone(err):
-		r.log.Info("task closed before its result arrived; the result is dropped", "step", m.Step.ID, "execution", m.Execution.ID, "error", err)
+		r.log.InfoContext(ctx, "task closed before its result arrived; the result is dropped", "error", err)
 		return nil
 	case errors.As(err, &ee) && (ee.Code == sfn.CodeValidation || ee.Code == sfn.CodeInvalidOutput):
 		return r.fail(ctx, m.TaskToken, Failf(CodeInternal, "the result of step %q was refused: %s", m.Step.ID, ee.Message))
@@ -368,7 +368,7 @@ func (r *Runtime) fail(ctx context.Context, token string, f *Failure) error {
 	case err == nil:
 		return nil
 	case sfn.TaskGone(err):
-		r.log.Info("task closed before its failure arrived; the failure is dropped", "error_name", f.Name, "error", err)
+		r.log.InfoContext(ctx, "task closed before its failure arrived; the failure is dropped", "error_name", f.Name, "error", err)
 		return nil
 	}
 	return fmt.Errorf("sending the failure %s: %w", f.Name, err)

@@ -1,7 +1,9 @@
 package steps_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -12,8 +14,10 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/aiflow/aiflow/internal/ai"
+	"github.com/aiflow/aiflow/internal/sfn"
 	"github.com/aiflow/aiflow/internal/steps"
 	"github.com/aiflow/aiflow/internal/steps/stepstest"
+	"github.com/aiflow/aiflow/internal/telemetry"
 )
 
 // TestAStepIsTracedFromItsMessageToItsCallback: the message's
@@ -92,4 +96,32 @@ func TestAFailedStepIsAFailedSpan(t *testing.T) {
 	require.Equal(t, "process", spans[1].Name())
 	require.Equal(t, codes.Error, spans[1].Status().Code)
 	require.False(t, spans[1].Parent().IsValid(), "a message without a trace header starts a trace")
+}
+
+// TestTheRuntimesLogLinesJoinTheTrace: a line the runtime logs about a
+// message carries the message span's IDs, the execution and the step.
+func TestTheRuntimesLogLinesJoinTheTrace(t *testing.T) {
+	t.Parallel()
+	tp := sdktrace.NewTracerProvider()
+	t.Cleanup(func() { _ = tp.Shutdown(t.Context()) })
+	var logs bytes.Buffer
+	cb := &stepstest.Callbacks{SendTaskFailureFunc: func(context.Context, sfn.SendTaskFailureInput) error {
+		return sfn.Errorf(sfn.CodeTaskTimedOut, "the task timed out")
+	}}
+	rt := newRuntime(t, cb, map[string]steps.Handler{"x": steps.HandlerFunc(func(context.Context, steps.Message) (steps.Result, error) {
+		return steps.Result{}, steps.Failf("Custom.Broken", "it broke")
+	})}, func(c *steps.RuntimeConfig) {
+		c.TracerProvider = tp
+		c.Logger = telemetry.NewLogger(telemetry.LoggerOptions{Format: telemetry.FormatJSON, Writer: &logs})
+	})
+	_, err := rt.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m1", Body: body(t, "tok", "x", map[string]any{}, map[string]any{}),
+		Attributes: map[string]string{"AWSTraceHeader": "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"}}}})
+	require.NoError(t, err)
+	var line map[string]any
+	require.NoError(t, json.Unmarshal(logs.Bytes(), &line), logs.String())
+	require.Equal(t, "task closed before its failure arrived; the failure is dropped", line["msg"])
+	require.Equal(t, "5759e988bd862e3fe1be46a994272793", line["trace_id"])
+	require.NotEmpty(t, line["span_id"])
+	require.Equal(t, execID, line["execution_id"])
+	require.Equal(t, "summarize", line["step"])
 }
