@@ -44,6 +44,13 @@ func cmdDev(ctx context.Context, args []string, e env) int {
 		fmt.Fprintf(e.stderr, "aiflow dev: %v\n", err)
 		return 1
 	}
+	traces, err := startTracing(e, "aiflow-dev", logger)
+	if err != nil {
+		fmt.Fprintln(e.stderr, err)
+		return 2
+	}
+	// Registered first, so it runs last: the spans of the shutdown go too.
+	defer traces.stop(context.WithoutCancel(ctx), logger)
 
 	db, err := openMigratedDatabase(ctx, cfg.DatabaseURL, cfg.DataDir, cfg.PGBinDir, logger, e)
 	if err != nil {
@@ -91,7 +98,7 @@ func cmdDev(ctx context.Context, args []string, e env) int {
 	if err != nil {
 		return fail(err)
 	}
-	eng, err := startDevEngine(ctx, cfg, secrets.Env{LookupEnvFunc: e.lookup}, pool, store, reg, counted, m, logger, e.stdout)
+	eng, err := startDevEngine(ctx, cfg, secrets.Env{LookupEnvFunc: e.lookup}, pool, store, reg, counted, m, traces, logger, e.stdout)
 	if err != nil {
 		return fail(err)
 	}

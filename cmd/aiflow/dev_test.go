@@ -38,12 +38,13 @@ type devProcess struct {
 	stdout strings.Builder
 }
 
-func startDev(t *testing.T, bin, dataDir string) (*devProcess, string) {
+func startDev(t *testing.T, bin, dataDir string, extraEnv ...string) (*devProcess, string) {
 	t.Helper()
 	cmd := exec.Command(bin, "dev")
 	cmd.Dir = repoRoot // as make dev runs it, so the example script is found
 	cmd.Env = append(withoutVar(withoutVar(os.Environ(), "DATABASE_URL"), "AIFLOW_AI_SCRIPT"),
 		"AIFLOW_DATA_DIR="+dataDir, "AIFLOW_HTTP_ADDR=127.0.0.1:0", "AIFLOW_ENGINE_ADDR=127.0.0.1:0", "AIFLOW_LOG_FORMAT=text")
+	cmd.Env = append(cmd.Env, extraEnv...)
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	cmd.Stderr = io.Discard

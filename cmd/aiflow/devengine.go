@@ -58,12 +58,13 @@ func devScript(cfg config.Dev) string {
 
 // startDevEngine starts the engine on the event store's database, resumes
 // what was running, and serves its Step Functions API.
-func startDevEngine(ctx context.Context, cfg config.Dev, secretSource mcpclient.SecretSource, pool *pgxpool.Pool, evs *eventstore.Store, reg *registry.Registry, details steps.DetailRecorder, m *processMetrics, logger *slog.Logger, out io.Writer) (*devEngine, error) {
+func startDevEngine(ctx context.Context, cfg config.Dev, secretSource mcpclient.SecretSource, pool *pgxpool.Pool, evs *eventstore.Store, reg *registry.Registry, details steps.DetailRecorder, m *processMetrics, traces *commandTracing, logger *slog.Logger, out io.Writer) (*devEngine, error) {
 	durable, err := enginestore.New(ctx, pool, evs)
 	if err != nil {
 		return nil, err
 	}
-	store := m.store(durable)
+	// The metrics and the state spans both read each commit's history.
+	store := traces.store(m.store(durable), logger)
 	d := &devEngine{queues: queue.New(queue.Config{Logger: logger}), stream: &steps.Broker{}, queueOf: map[string]string{}}
 	fail := func(err error) (*devEngine, error) {
 		d.close(context.Background())

@@ -48,6 +48,12 @@ func cmdEngine(ctx context.Context, args []string, e env) int {
 	// Served at /metrics beside the Step Functions API. A bare engine
 	// knows state machines, not aiflow's workflow versions.
 	m := newProcessMetrics(nil, logger)
+	traces, err := startTracing(e, "aiflow-engine", logger)
+	if err != nil {
+		fmt.Fprintln(e.stderr, err)
+		return 2
+	}
+	defer traces.stop(context.WithoutCancel(ctx), logger)
 
 	var store engine.Store
 	storeName := "in memory (state is lost when the engine stops)"
@@ -100,7 +106,7 @@ func cmdEngine(ctx context.Context, args []string, e env) int {
 	}
 
 	eng, err := engine.New(engine.Config{
-		Store:     m.store(store),
+		Store:     traces.store(m.store(store), logger),
 		Queues:    broker,
 		Functions: functions,
 		Region:    cfg.Region,

@@ -16,6 +16,7 @@ import (
 	"github.com/aiflow/aiflow/internal/apifunction"
 	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/metrics"
+	"github.com/aiflow/aiflow/internal/telemetry/tracing"
 )
 
 func main() {
@@ -35,5 +36,13 @@ func main() {
 		fmt.Fprintf(os.Stderr, "functions/api: %v\n", err)
 		os.Exit(1)
 	}
-	lambda.StartHandlerFunc(metrics.Flushing(emf, f.Entry.Handle))
+	// Tracing is off unless OTEL_* variables ask for it (the template's
+	// OtelExporterEndpoint); on, each invocation is a span whose parent is
+	// the function's X-Ray trace header, flushed before it returns.
+	traces, err := tracing.SetupFromEnv(os.LookupEnv, "aiflow-api", nil)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "functions/api: %v\n", err)
+		os.Exit(1)
+	}
+	lambda.StartHandlerFunc(tracing.WrapLambda(tracing.LambdaParams{Provider: traces, LookupFunc: os.LookupEnv}, metrics.Flushing(emf, f.Entry.Handle)))
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/registry/health"
+	"github.com/aiflow/aiflow/internal/telemetry/tracing"
 )
 
 func main() {
@@ -29,5 +30,13 @@ func main() {
 		os.Exit(1)
 	}
 	defer closePool()
-	lambda.StartHandlerFunc(f.Handle)
+	// Tracing is off unless OTEL_* variables ask for it (the template's
+	// OtelExporterEndpoint); on, each invocation is a span whose parent is
+	// the function's X-Ray trace header, flushed before it returns.
+	traces, err := tracing.SetupFromEnv(os.LookupEnv, "aiflow-healthcheck", nil)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "functions/healthcheck: %v\n", err)
+		os.Exit(1)
+	}
+	lambda.StartHandlerFunc(tracing.WrapLambda(tracing.LambdaParams{Provider: traces, LookupFunc: os.LookupEnv}, f.Handle))
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/aiflow/aiflow/internal/metrics"
 	"github.com/aiflow/aiflow/internal/stepworker"
 	"github.com/aiflow/aiflow/internal/stepworker/mcpworker"
+	"github.com/aiflow/aiflow/internal/telemetry/tracing"
 )
 
 func main() {
@@ -37,7 +38,15 @@ func main() {
 		exit(err)
 	}
 	w.Logger.Info("mcpstep ready", "config", cfg)
-	lambda.StartHandlerFunc(metrics.Flushing(emf, w.Runtime.Handle))
+	// Tracing is off unless OTEL_* variables ask for it (the template's
+	// OtelExporterEndpoint); on, each invocation is a span whose parent is
+	// the function's X-Ray trace header, flushed before it returns. The
+	// invocation's metrics are written as EMF lines when it ends.
+	traces, err := tracing.SetupFromEnv(os.LookupEnv, "aiflow-mcpstep", nil)
+	if err != nil {
+		exit(err)
+	}
+	lambda.StartHandlerFunc(tracing.WrapLambda(tracing.LambdaParams{Provider: traces, LookupFunc: os.LookupEnv}, metrics.Flushing(emf, w.Runtime.Handle)))
 }
 
 func exit(err error) {

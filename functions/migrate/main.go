@@ -17,6 +17,7 @@ import (
 
 	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/migratefunction"
+	"github.com/aiflow/aiflow/internal/telemetry/tracing"
 )
 
 func main() {
@@ -30,5 +31,13 @@ func main() {
 		fmt.Fprintf(os.Stderr, "functions/migrate: %v\n", err)
 		os.Exit(1)
 	}
-	lambda.StartHandlerFunc(f.Handle)
+	// Tracing is off unless OTEL_* variables ask for it (the template's
+	// OtelExporterEndpoint); on, each invocation is a span whose parent is
+	// the function's X-Ray trace header, flushed before it returns.
+	traces, err := tracing.SetupFromEnv(os.LookupEnv, "aiflow-migrate", nil)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "functions/migrate: %v\n", err)
+		os.Exit(1)
+	}
+	lambda.StartHandlerFunc(tracing.WrapLambda(tracing.LambdaParams{Provider: traces, LookupFunc: os.LookupEnv}, f.Handle))
 }

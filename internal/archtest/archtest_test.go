@@ -58,9 +58,10 @@ var (
 	}
 	// engineImporters are the wiring that may import internal/engine: the
 	// command, the functions, the engine's own store, test and benchmark
-	// packages, the adapter of its queue to the SQS wire API, and the stack
-	// (which runs the template on it).
-	engineImporters = mod("cmd", "functions", "internal/engine", "internal/enginestore", "internal/enginebench", "internal/enginecrash", "internal/sqsapi/sqsqueue", "internal/stack")
+	// packages, the adapter of its queue to the SQS wire API, the stack
+	// (which runs the template on it), and the decorator of its store that
+	// traces it from outside.
+	engineImporters = mod("cmd", "functions", "internal/engine", "internal/enginestore", "internal/enginebench", "internal/enginecrash", "internal/sqsapi/sqsqueue", "internal/stack", "internal/enginetrace")
 	// s3Importers are the archive package and what wires it.
 	s3Importers = mod("internal/archivesink", "cmd/aiflow")
 )

@@ -11,6 +11,8 @@ import (
 	"context"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/aiflow/aiflow/internal/apistore"
 	"github.com/aiflow/aiflow/internal/schema"
 	"github.com/aiflow/aiflow/internal/sfn"
@@ -107,6 +109,9 @@ type Options struct {
 	StateMachineTracing bool
 	// NowFunc is the clock; nil means time.Now.
 	NowFunc func() time.Time
+	// TracerProvider makes the spans of the calls to the engine; nil
+	// means the OpenTelemetry global (no-op until tracing is set up).
+	TracerProvider trace.TracerProvider
 }
 
 // Service runs the use cases. It is safe for concurrent use.
@@ -114,6 +119,7 @@ type Service struct {
 	opts Options
 	// schemas holds the compiled input schemas of versions, by checksum.
 	schemas schema.Cache
+	tracer  trace.Tracer
 }
 
 // New returns the use cases over o's store and engine.
@@ -121,5 +127,5 @@ func New(o Options) *Service {
 	if o.NowFunc == nil {
 		o.NowFunc = time.Now
 	}
-	return &Service{opts: o}
+	return &Service{opts: o, tracer: newTracer(o.TracerProvider)}
 }

@@ -132,7 +132,7 @@ func (s *Service) Start(ctx context.Context, p StartParams) (Started, error) {
 		}
 	}
 	if out.ExecutionARN == "" {
-		if out, err = s.opts.Engine.StartExecution(ctx, in); err != nil {
+		if out, err = s.startExecution(ctx, in); err != nil {
 			return Started{}, err
 		}
 	}

@@ -45,6 +45,9 @@ import (
 	"syscall"
 	"time"
 
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/aiflow/aiflow/internal/egress/internal/seam"
 )
 
@@ -157,6 +160,12 @@ type Config struct {
 	Proxy *url.URL
 	// Logger records refusals; nil means they are not logged.
 	Logger *slog.Logger
+	// TracerProvider makes a client span of each request made inside a
+	// trace, and Propagator puts its trace context in the request's
+	// headers; nil means the OpenTelemetry globals (no-op until tracing
+	// is set up).
+	TracerProvider trace.TracerProvider
+	Propagator     propagation.TextMapPropagator
 }
 
 // Guard makes HTTP clients that reach only what a Policy allows. It is
@@ -169,6 +178,7 @@ type Guard struct {
 	log      *slog.Logger
 	public   *guardedTransport
 	private  *guardedTransport
+	tracing  clientTracing
 	// dialFunc connects to one checked address; tests in this package
 	// replace it to record what would be dialed.
 	dialFunc func(ctx context.Context, network, addr string, p Policy) (net.Conn, error)
@@ -220,6 +230,7 @@ func New(cfg Config) *Guard {
 		g.log = slog.New(slog.DiscardHandler)
 	}
 	g.dialFunc = g.dialChecked
+	g.tracing = newClientTracing(cfg.TracerProvider, cfg.Propagator)
 	g.public = g.newTransport(Policy{})
 	g.private = g.newTransport(Policy{AllowPrivate: true})
 	return g
@@ -404,8 +415,13 @@ func (g *Guard) newTransport(p Policy) *guardedTransport {
 	return &guardedTransport{g: g, p: p, base: base}
 }
 
-// RoundTrip implements http.RoundTripper.
+// RoundTrip implements http.RoundTripper, in a client span when req is
+// made inside a trace.
 func (t *guardedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	return t.g.tracing.roundTrip(req, t.roundTrip)
+}
+
+func (t *guardedTransport) roundTrip(req *http.Request) (*http.Response, error) {
 	if err := t.g.checkURL(req.URL, t.p); err != nil {
 		if req.Body != nil {
 			_ = req.Body.Close()

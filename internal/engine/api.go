@@ -1,9 +1,11 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/aiflow/aiflow/internal/sfn"
@@ -57,6 +59,12 @@ type Commit struct {
 	Type string
 	// Data is the batch, a JSON object only the engine reads.
 	Data json.RawMessage
+	// Events are the batch's history events (the ones in Data), for an
+	// observer of the Store that derives something from them (the state
+	// spans of tracing) without decoding Data; nil in a commit the engine
+	// wrote in place of a refused one (see CommitEvents). A store need not
+	// keep them, and nobody may change them.
+	Events []sfn.HistoryEvent
 }
 
 // ExecutionFilter selects executions to list.
@@ -110,3 +118,32 @@ type Store interface {
 	// OpenExecutions returns every execution whose status is RUNNING.
 	OpenExecutions(ctx context.Context) ([]ExecutionRecord, error)
 }
+
+// CommitEvents returns the history events of a commit's Data, in order,
+// as a JSON array of events in Step Functions' shape (sfn.HistoryEvent):
+// what an observer of the Store (a tracer deriving state spans, as Step
+// Functions' X-Ray integration does) reads of a commit without knowing
+// the rest of the engine's batch format.
+//
+// It finds the events without reading the rest of the batch, most of its
+// bytes: a batch encodes its fields in the order of its struct, "start"
+// (strings only) before "events" and the execution's data (which may
+// hold any key) after, so the first "events" key is the batch's.
+func CommitEvents(data json.RawMessage) (json.RawMessage, error) {
+	if i := bytes.Index(data, eventsKey); i >= 0 {
+		var events json.RawMessage
+		if err := json.NewDecoder(bytes.NewReader(data[i+len(eventsKey):])).Decode(&events); err == nil {
+			return events, nil
+		}
+	}
+	var b struct {
+		Events json.RawMessage `json:"events"`
+	}
+	if err := json.Unmarshal(data, &b); err != nil {
+		return nil, fmt.Errorf("reading the history events of a commit: %w", err)
+	}
+	return b.Events, nil
+}
+
+// eventsKey is the key of a batch's events as encoding/json writes it.
+var eventsKey = []byte(`"events":`)

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/aiflow/aiflow/internal/engine/queue"
@@ -73,6 +74,15 @@ type Params struct {
 	// BatchSize is the worker's SQS batch size; 0 means 10, as for an SQS
 	// event source.
 	BatchSize int
+	// TracerProvider, if set, traces the run as aiflow dev traces its
+	// executions: a span starting each execution, the execution's and its
+	// states' spans from the history, a span per message and per
+	// callback. Nil traces nothing (and costs nothing).
+	TracerProvider trace.TracerProvider
+	// TraceEngineOnly leaves the worker's spans out of a traced run: what
+	// tracing costs the engine (the start's span, the trace header, the
+	// execution's and states' spans), without the stand-in worker's.
+	TraceEngineOnly bool
 }
 
 // Result is what a run measured.
@@ -162,6 +172,7 @@ type rig struct {
 	latMu   sync.Mutex
 	lat     []time.Duration
 	noReply atomic.Bool
+	traced  *traced // nil when the run is not traced
 }
 
 type timedSender struct{ r *rig }
@@ -240,10 +251,14 @@ func (r *rig) handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventRe
 			TaskToken string          `json:"taskToken"`
 			Input     json.RawMessage `json:"input"`
 		}
+		mctx, span := r.traced.message(ctx, m)
 		err := json.Unmarshal([]byte(m.Body), &body)
 		if err == nil {
-			err = r.engine.SendTaskSuccess(ctx, sfn.SendTaskSuccessInput{TaskToken: body.TaskToken, Output: string(body.Input)})
+			cctx, cspan := r.traced.callback(mctx)
+			err = r.engine.SendTaskSuccess(cctx, sfn.SendTaskSuccessInput{TaskToken: body.TaskToken, Output: string(body.Input)})
+			cspan.End()
 		}
+		span.End()
 		if err != nil {
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
 			continue
@@ -273,12 +288,19 @@ func Run(ctx context.Context, p Params) (Result, error) {
 	if workers <= 0 {
 		workers = DefaultWorkers
 	}
-	store := &timedStore{Store: p.Store}
+	inner := p.Store
+	if p.TracerProvider != nil {
+		inner = tracedStore(inner, p.TracerProvider)
+	}
+	store := &timedStore{Store: inner}
 	r, err := newRig(ctx, store, workers, p.BatchSize)
 	if err != nil {
 		return Result{}, err
 	}
 	defer r.close()
+	if p.TracerProvider != nil {
+		r.traced = &traced{tracer: p.TracerProvider.Tracer(benchTracer), engineOnly: p.TraceEngineOnly}
+	}
 
 	// The first failure stops the starting and cancels the waits of the
 	// executions in flight, so Run returns promptly.
@@ -348,7 +370,7 @@ starting:
 // engine's StartSyncExecution-style wait: DescribeExecution after the
 // engine reports it closed.
 func (r *rig) runOne(ctx context.Context, i int) error {
-	out, err := r.engine.StartExecution(ctx, sfn.StartExecutionInput{StateMachineARN: r.smARN, Name: fmt.Sprintf("e%d", i), Input: fmt.Sprintf(`{"n":%d,"payload":"0123456789abcdef0123456789abcdef"}`, i)})
+	out, err := r.traced.start(ctx, r.engine, sfn.StartExecutionInput{StateMachineARN: r.smARN, Name: fmt.Sprintf("e%d", i), Input: fmt.Sprintf(`{"n":%d,"payload":"0123456789abcdef0123456789abcdef"}`, i)})
 	if err != nil {
 		return err
 	}

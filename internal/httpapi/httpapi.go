@@ -20,6 +20,9 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/aiflow/aiflow/internal/apistore"
 	"github.com/aiflow/aiflow/internal/audit"
 	"github.com/aiflow/aiflow/internal/auth"
@@ -97,6 +100,11 @@ type Options struct {
 	// StreamPoll is how often an execution's stream reads its history;
 	// zero means 250 ms.
 	StreamPoll time.Duration
+	// TracerProvider makes the requests' server spans and Propagator
+	// reads the callers' trace context; nil means the OpenTelemetry
+	// globals (no-op until tracing is set up).
+	TracerProvider trace.TracerProvider
+	Propagator     propagation.TextMapPropagator
 	// Registry is the service registry the /v1/services routes serve;
 	// without it they answer 501 Not Implemented (this server keeps no
 	// registry), while the other routes work as ever.
@@ -115,6 +123,7 @@ type Server struct {
 	routes  []Route
 	control *control.Service
 	usages  usageCache
+	tracing serverTracing
 }
 
 // Route is one registered route.
@@ -152,7 +161,7 @@ func New(opts Options) *Server {
 	if authn == nil {
 		authn = denyAll{}
 	}
-	s := &Server{opts: opts, mux: http.NewServeMux()}
+	s := &Server{opts: opts, mux: http.NewServeMux(), tracing: newServerTracing(opts.TracerProvider, opts.Propagator)}
 	var liveCatalog func(context.Context) (*workflow.Catalog, error)
 	if reg := opts.Registry; reg != nil {
 		// A workflow is typed by the services registered when it is
@@ -169,6 +178,7 @@ func New(opts Options) *Server {
 		Store: opts.Store, Engine: opts.Machines, Catalog: opts.Catalog, ServiceCatalogFunc: liveCatalog, QueueURLs: opts.QueueURLs,
 		StateMachinePrefix: opts.StateMachinePrefix, StateMachineRoleARN: opts.StateMachineRoleARN, NowFunc: opts.NowFunc,
 		StateMachineLogging: opts.StateMachineLogging, StateMachineTracing: opts.StateMachineTracing,
+		TracerProvider: opts.TracerProvider,
 	})
 	s.guard = &auth.Guard{Authenticator: authn}
 	s.guardAbuse()
@@ -285,7 +295,9 @@ func (denyAll) Authenticate(*http.Request) (auth.Principal, error) {
 
 // ServeHTTP gives every request a request id (the caller's X-Request-Id when
 // it sends a sane one), carries it in the context for logging, echoes it in
-// the response, and logs the request.
+// the response, logs the request, and traces it (a server span named by
+// its route, the child of the caller's trace context, whose IDs the log
+// lines of the request carry).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := s.opts.NowFunc()
 	id := r.Header.Get("X-Request-Id")
@@ -300,13 +312,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	r = r.WithContext(ctx)
 	h, pattern := s.mux.Handler(r)
+	r, span := s.tracing.start(r, pattern)
 	if pattern == "" {
 		s.noRoute(rec, r, h)
 	} else {
 		s.mux.ServeHTTP(rec, r)
 	}
 	took := s.opts.NowFunc().Sub(start)
-	s.opts.Logger.LogAttrs(ctx, slog.LevelInfo, "request",
+	s.tracing.end(span, rec.status)
+	s.opts.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
 		slog.String("method", r.Method), slog.String("path", r.URL.Path),
 		slog.Int("status", rec.status), slog.Duration("took", took))
 	if s.opts.Requests != nil {

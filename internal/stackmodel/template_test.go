@@ -50,7 +50,7 @@ func TestRepositoryTemplateFunctions(t *testing.T) {
 		"DefaultMcpServers": true, "HasApiReservedConcurrency": false, "HasAiStepReservedConcurrency": false,
 		"HasMcpStepReservedConcurrency": false, "HasMcpServerReservedConcurrency": false, "HasRecorderReservedConcurrency": false,
 		"HasServiceStepReservedConcurrency": false, "UseDatabaseProxy": false, "HasAlarmTopic": false, "HasAiScript": false,
-		"HasExistingDatabaseSecret": false, "SeedsSupportData": true,
+		"HasExistingDatabaseSecret": false, "SeedsSupportData": true, "HasOtelCollectorLayer": false,
 	}, s.Conditions)
 	secretARN := map[string]string{}
 	for _, sec := range s.Secrets {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/aiflow/aiflow/internal/ai"
 )
@@ -71,6 +72,10 @@ type AIConfig struct {
 	// Logger receives detail events that could not be recorded; nil
 	// discards.
 	Logger *slog.Logger
+	// TracerProvider makes a span per model call (GenAI semantic
+	// conventions) and per tool call; nil means the OpenTelemetry global
+	// (no-op until tracing is set up).
+	TracerProvider trace.TracerProvider
 }
 
 // AI is the Handler of ai steps.
@@ -79,13 +84,14 @@ type AI struct {
 	now     func() time.Time
 	log     *slog.Logger
 	schemas schemaCache
+	tracer  trace.Tracer
 }
 
 var _ Handler = (*AI)(nil)
 
 // NewAI returns the ai step handler.
 func NewAI(cfg AIConfig) *AI {
-	h := &AI{cfg: cfg, now: cfg.NowFunc, log: cfg.Logger}
+	h := &AI{cfg: cfg, now: cfg.NowFunc, log: cfg.Logger, tracer: tracerOf(cfg.TracerProvider)}
 	if h.now == nil {
 		h.now = time.Now
 	}
@@ -286,7 +292,10 @@ func (r *aiRun) call(ctx context.Context, turn int, req ai.Request) (ai.Response
 	}
 	start := h.now()
 	res, err := h.cfg.Retrier.DoResult(ctx, func(ctx context.Context) (ai.Response, error) {
-		return r.provider.Stream(ctx, req, onDelta)
+		ctx, span := r.startModelCall(ctx, turn, req)
+		resp, err := r.provider.Stream(ctx, req, onDelta)
+		endModelCall(span, resp, err)
+		return resp, err
 	})
 	latency := h.now().Sub(start)
 	resp := res.Response
@@ -366,7 +375,9 @@ func (r *aiRun) runTools(ctx context.Context, turn int, calls []ai.ToolCall, nam
 			if len(args) == 0 {
 				args = json.RawMessage(`{}`)
 			}
-			out, isError, err = h.cfg.Tools.CallTool(ctx, name, args)
+			tctx, span := r.startToolCall(ctx, c, name)
+			out, isError, err = h.cfg.Tools.CallTool(tctx, name, args)
+			endSpan(span, err)
 		}
 		tc := ToolCall{Step: r.m.Step.ID, StepAttempt: r.m.Step.Attempt, Turn: turn, Tool: name, IsError: isError, LatencyMS: h.now().Sub(start).Milliseconds()}
 		if err != nil {
@@ -425,7 +436,7 @@ func (r *aiRun) record(ctx context.Context, typ string, data any) {
 		return
 	}
 	if err := r.h.cfg.Details.RecordDetail(ctx, d); err != nil {
-		r.h.log.Warn("recording a detail event; it is tried again before the step reports", "type", typ, "step", r.m.Step.ID, "execution", r.m.Execution.ID, "error", err)
+		r.h.log.WarnContext(ctx, "recording a detail event; it is tried again before the step reports", "type", typ, "error", err)
 		r.unrecorded = append(r.unrecorded, d)
 	}
 }

@@ -61,7 +61,7 @@ func (r *aiRun) withDetails(ctx context.Context, res Result, err error) (Result,
 	if ferr == nil {
 		return res, err
 	}
-	r.h.log.Error("detail events of the step could not be written", "step", r.m.Step.ID, "execution", r.m.Execution.ID,
+	r.h.log.ErrorContext(ctx, "detail events of the step could not be written",
 		"events", len(r.unrecorded), "error", ferr, "step_failed", err != nil)
 	if err != nil {
 		return res, err

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/aiflow/aiflow/internal/mcpclient"
 )
 
@@ -67,20 +69,25 @@ type MCPConfig struct {
 	// Logger receives detail events that could not be recorded; nil
 	// discards.
 	Logger *slog.Logger
+	// TracerProvider makes a span per tool call (MCP semantic
+	// conventions); nil means the OpenTelemetry global (no-op until
+	// tracing is set up).
+	TracerProvider trace.TracerProvider
 }
 
 // MCP is the Handler of mcp steps.
 type MCP struct {
-	cfg MCPConfig
-	now func() time.Time
-	log *slog.Logger
+	cfg    MCPConfig
+	now    func() time.Time
+	log    *slog.Logger
+	tracer trace.Tracer
 }
 
 var _ Handler = (*MCP)(nil)
 
 // NewMCP returns the mcp step handler.
 func NewMCP(cfg MCPConfig) *MCP {
-	h := &MCP{cfg: cfg, now: cfg.NowFunc, log: cfg.Logger}
+	h := &MCP{cfg: cfg, now: cfg.NowFunc, log: cfg.Logger, tracer: tracerOf(cfg.TracerProvider)}
 	if h.now == nil {
 		h.now = time.Now
 	}
@@ -125,10 +132,12 @@ func (h *MCP) Run(ctx context.Context, m Message) (Result, error) {
 		return Result{}, Failf(string(mcpclient.CodeUnavailable), "this worker has no MCP servers configured (step %q calls %s/%s)", m.Step.ID, spec.Server, spec.Tool)
 	}
 	start := h.now()
-	res, err := h.cfg.Pool.Call(ctx, mcpclient.CallParams{
+	cctx, span := startMCPCall(ctx, h.tracer, spec.Server, spec.Tool)
+	res, err := h.cfg.Pool.Call(cctx, mcpclient.CallParams{
 		Server: spec.Server, Tool: spec.Tool, Arguments: args,
 		IdempotencyKey: m.IdempotencyKey(),
 	})
+	endMCPCall(span, res, err)
 	call := MCPCall{Step: m.Step.ID, StepAttempt: m.Step.Attempt, Server: spec.Server, Tool: spec.Tool, LatencyMS: h.now().Sub(start).Milliseconds()}
 	if res != nil {
 		call.Endpoint, call.ProtocolVersion, call.Attempts, call.Failovers = res.Endpoint, res.ProtocolVersion, res.Attempts, res.Failovers
@@ -148,7 +157,7 @@ func (h *MCP) record(ctx context.Context, m Message, call MCPCall) {
 		return
 	}
 	if err := h.cfg.Details.RecordDetail(ctx, Detail{ExecutionID: m.Execution.ID, Type: DetailMCPToolCalled, Data: call}); err != nil {
-		h.log.Warn("recording an mcp step's detail event", "step", m.Step.ID, "execution", m.Execution.ID, "error", err)
+		h.log.WarnContext(ctx, "recording an mcp step's detail event", "error", err)
 	}
 }
 
@@ -171,6 +180,9 @@ type MCPTools struct {
 	Pool MCPPool
 	// Logger receives the servers that could not be listed; nil discards.
 	Logger *slog.Logger
+	// TracerProvider makes a span per tool call; nil means the
+	// OpenTelemetry global.
+	TracerProvider trace.TracerProvider
 }
 
 var _ ToolRunner = (*MCPTools)(nil)
@@ -217,7 +229,9 @@ func (t *MCPTools) CallTool(ctx context.Context, name string, args json.RawMessa
 	if !ok {
 		return fmt.Sprintf("there is no tool %q; a tool is named server/tool", name), true, nil
 	}
-	res, err := t.Pool.Call(ctx, mcpclient.CallParams{Server: server, Tool: tool, Arguments: args})
+	cctx, span := startMCPCall(ctx, tracerOf(t.TracerProvider), server, tool)
+	res, err := t.Pool.Call(cctx, mcpclient.CallParams{Server: server, Tool: tool, Arguments: args})
+	endMCPCall(span, res, err)
 	switch mcpclient.CodeOf(err) {
 	case "":
 		if err != nil {

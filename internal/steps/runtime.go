@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/aiflow/aiflow/internal/sfn"
 	"github.com/aiflow/aiflow/internal/task"
@@ -60,6 +63,10 @@ type RuntimeConfig struct {
 	NowFunc func() time.Time
 	// Logger receives what the runtime drops or retries; nil discards.
 	Logger *slog.Logger
+	// TracerProvider makes a consumer span per message (the child of its
+	// AWSTraceHeader) and a client span per callback; nil means the
+	// OpenTelemetry global (no-op until tracing is set up).
+	TracerProvider trace.TracerProvider
 }
 
 // Runtime runs the task steps of SQS events. Its Handle method is the
@@ -72,6 +79,7 @@ type Runtime struct {
 	concurrency int
 	now         func() time.Time
 	log         *slog.Logger
+	tracer      trace.Tracer
 }
 
 // NewRuntime returns a Runtime. It returns an error when Callbacks is nil.
@@ -87,6 +95,7 @@ func NewRuntime(cfg RuntimeConfig) (*Runtime, error) {
 		concurrency: cfg.MaxConcurrency,
 		now:         cfg.NowFunc,
 		log:         cfg.Logger,
+		tracer:      tracerOf(cfg.TracerProvider),
 	}
 	if r.heartbeat == 0 {
 		r.heartbeat = 20 * time.Second
@@ -127,7 +136,7 @@ func (r *Runtime) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 		wg.Go(func() {
 			defer func() { <-sem }()
 			if err := r.handleMessage(ctx, rec); err != nil {
-				r.log.Warn("step message left for a retry", "message_id", rec.MessageId, "error", err)
+				r.log.WarnContext(ctx, "step message left for a retry", "message_id", rec.MessageId, "error", err)
 				mu.Lock()
 				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
 				mu.Unlock()
@@ -150,9 +159,11 @@ var (
 	ErrTaskClosed = errors.New("the task closed")
 )
 
-// handleMessage runs one message and calls back. It returns an error only
-// when the message should be received again.
-func (r *Runtime) handleMessage(ctx context.Context, rec events.SQSMessage) error {
+// handleMessage runs one message and calls back, in the message's span.
+// It returns an error only when the message should be received again.
+func (r *Runtime) handleMessage(ctx context.Context, rec events.SQSMessage) (err error) {
+	ctx, span := r.startMessage(ctx, rec)
+	defer func() { endSpan(span, err) }()
 	m, err := task.Decode(rec.Body)
 	if err != nil {
 		if m.TaskToken == "" {
@@ -164,6 +175,7 @@ func (r *Runtime) handleMessage(ctx context.Context, rec events.SQSMessage) erro
 		}
 		return r.fail(ctx, m.TaskToken, &Failure{Name: name, Cause: err.Error()})
 	}
+	ctx = describeMessage(ctx, span, m)
 	if ok, err := r.authorize(ctx, m); !ok {
 		return err
 	}
@@ -174,11 +186,14 @@ func (r *Runtime) handleMessage(ctx context.Context, rec events.SQSMessage) erro
 	}
 	result, err := r.run(ctx, h, m)
 	if errors.Is(err, ErrTaskClosed) {
-		r.log.Info("task closed while its step ran; its result is dropped", "step", m.Step.ID, "execution", m.Execution.ID)
+		r.log.InfoContext(ctx, "task closed while its step ran; its result is dropped")
 		return nil
 	}
 	if err != nil {
-		return r.fail(ctx, token, failureOf(err))
+		f := failureOf(err)
+		span.SetAttributes(attribute.String(attrErrorName, f.Name))
+		span.SetStatus(codes.Error, f.Name)
+		return r.fail(ctx, token, f)
 	}
 	return r.succeed(ctx, m, result)
 }
@@ -195,7 +210,7 @@ func (r *Runtime) authorize(ctx context.Context, m Message) (bool, error) {
 	case err == nil:
 		return true, nil
 	case errors.Is(err, sfn.ErrTaskTokenRefused):
-		r.log.Warn("task message dropped before its step ran", "step", m.Step.ID, "execution", m.Execution.ID, "error", err)
+		r.log.WarnContext(ctx, "task message dropped before its step ran", "error", err)
 		return false, nil
 	}
 	return false, fmt.Errorf("step %s: %w", m.Step.ID, err)
@@ -276,7 +291,7 @@ func (r *Runtime) beat(ctx context.Context, m Message, done <-chan struct{}, can
 			cancel(ErrTaskClosed)
 			return
 		default:
-			r.log.Warn("sending a heartbeat", "step", m.Step.ID, "execution", m.Execution.ID, "error", err)
+			r.log.WarnContext(ctx, "sending a heartbeat", "error", err)
 		}
 	}
 }
@@ -318,13 +333,15 @@ func (r *Runtime) succeed(ctx context.Context, m Message, result Result) error {
 	if errors.As(textgate.JSON(out), &te) {
 		return r.fail(ctx, m.TaskToken, Failf(CodeInvalidText, "the result of step %q is refused: %v", m.Step.ID, te))
 	}
-	err = r.callbacks.SendTaskSuccess(ctx, sfn.SendTaskSuccessInput{TaskToken: m.TaskToken, Output: string(out)})
+	cctx, span := r.startCallback(ctx, "SendTaskSuccess")
+	err = r.callbacks.SendTaskSuccess(cctx, sfn.SendTaskSuccessInput{TaskToken: m.TaskToken, Output: string(out)})
+	endSpan(span, err)
 	var ee *sfn.Error
 	switch {
 	case err == nil:
 		return nil
 	case sfn.TaskGone(err):
-		r.log.Info("task closed before its result arrived; the result is dropped", "step", m.Step.ID, "execution", m.Execution.ID, "error", err)
+		r.log.InfoContext(ctx, "task closed before its result arrived; the result is dropped", "error", err)
 		return nil
 	case errors.As(err, &ee) && (ee.Code == sfn.CodeValidation || ee.Code == sfn.CodeInvalidOutput):
 		return r.fail(ctx, m.TaskToken, Failf(CodeInternal, "the result of step %q was refused: %s", m.Step.ID, ee.Message))
@@ -343,12 +360,15 @@ const (
 // text may hold a NUL): they are for people, and must arrive.
 func (r *Runtime) fail(ctx context.Context, token string, f *Failure) error {
 	in := sfn.SendTaskFailureInput{TaskToken: token, Error: truncate(textgate.Clean(f.Name), maxErrorName), Cause: truncate(textgate.Clean(f.Cause), maxCause)}
-	err := r.callbacks.SendTaskFailure(ctx, in)
+	cctx, span := r.startCallback(ctx, "SendTaskFailure")
+	span.SetAttributes(attribute.String(attrErrorName, in.Error))
+	err := r.callbacks.SendTaskFailure(cctx, in)
+	endSpan(span, err)
 	switch {
 	case err == nil:
 		return nil
 	case sfn.TaskGone(err):
-		r.log.Info("task closed before its failure arrived; the failure is dropped", "error_name", f.Name, "error", err)
+		r.log.InfoContext(ctx, "task closed before its failure arrived; the failure is dropped", "error_name", f.Name, "error", err)
 		return nil
 	}
 	return fmt.Errorf("sending the failure %s: %w", f.Name, err)

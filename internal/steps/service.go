@@ -301,7 +301,7 @@ func (h *Service) record(ctx context.Context, m Message, call ServiceCall) {
 		return
 	}
 	if err := h.cfg.Details.RecordDetail(context.WithoutCancel(ctx), Detail{ExecutionID: m.Execution.ID, Type: DetailServiceCalled, Data: call}); err != nil {
-		h.log.Warn("recording a service step's detail event", "step", m.Step.ID, "execution", m.Execution.ID, "error", err)
+		h.log.WarnContext(ctx, "recording a service step's detail event", "error", err)
 	}
 }
 

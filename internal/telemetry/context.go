@@ -88,7 +88,7 @@ func (f fields) attrs() []slog.Attr {
 	if f == (fields{}) {
 		return nil
 	}
-	attrs := make([]slog.Attr, 0, 4)
+	attrs := make([]slog.Attr, 0, 6) // room for the trace and span IDs
 	if f.requestID != "" {
 		attrs = append(attrs, slog.String(keyRequestID, f.requestID))
 	}

@@ -4,9 +4,12 @@ import (
 	"context"
 	"log/slog"
 	"slices"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
-// contextHandler adds the context fields to each record before passing it
+// contextHandler adds the context fields, and the trace and span IDs of
+// the context's span, to each record before passing it
 // to a slog.JSONHandler or slog.TextHandler.
 //
 // The fields always land at the top level of a record, even under
@@ -38,6 +41,11 @@ func (h *contextHandler) Enabled(ctx context.Context, level slog.Level) bool {
 
 func (h *contextHandler) Handle(ctx context.Context, r slog.Record) error {
 	attrs := fieldsFrom(ctx).attrs()
+	if ctx != nil {
+		if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+			attrs = append(attrs, slog.String(keyTraceID, sc.TraceID().String()), slog.String(keySpanID, sc.SpanID().String()))
+		}
+	}
 	if len(attrs) == 0 {
 		return h.inner.Handle(ctx, r)
 	}

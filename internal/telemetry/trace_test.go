@@ -1,0 +1,58 @@
+package telemetry_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/contrib/propagators/aws/xray"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/aiflow/aiflow/internal/telemetry"
+)
+
+func TestLogLinesCarryTheSpan(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	logger := telemetry.NewLogger(telemetry.LoggerOptions{Format: telemetry.FormatJSON, Writer: &buf})
+	ctx := telemetry.ContextWithXRayHeader(t.Context(), "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1")
+	ctx = telemetry.WithStep(telemetry.WithExecutionID(ctx, "arn:aws:states:us-east-1:123456789012:execution:m:e"), "summarize")
+	logger.WithGroup("g").InfoContext(ctx, "inside", "k", "v")
+	logger.InfoContext(t.Context(), "outside")
+
+	lines := bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n"))
+	require.Len(t, lines, 2)
+	var in, out map[string]any
+	require.NoError(t, json.Unmarshal(lines[0], &in))
+	require.NoError(t, json.Unmarshal(lines[1], &out))
+	require.Equal(t, "5759e988bd862e3fe1be46a994272793", in["trace_id"])
+	require.Equal(t, "53995c3f42cd8ad8", in["span_id"])
+	require.Equal(t, "arn:aws:states:us-east-1:123456789012:execution:m:e", in["execution_id"])
+	require.Equal(t, "summarize", in["step"])
+	require.NotContains(t, out, "trace_id")
+}
+
+func TestXRayHeaderRoundTrip(t *testing.T) {
+	t.Parallel()
+	const header = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+	ctx := telemetry.ContextWithXRayHeader(t.Context(), header)
+	require.True(t, trace.SpanContextFromContext(ctx).IsRemote())
+	require.Equal(t, header, telemetry.XRayHeader(ctx))
+	require.Empty(t, telemetry.XRayHeader(t.Context()))
+	require.Equal(t, t.Context(), telemetry.ContextWithXRayHeader(t.Context(), "garbage"))
+}
+
+// TestXRayHeaderIsThePropagators: the header written at once is the one
+// the X-Ray propagator writes.
+func TestXRayHeaderIsThePropagators(t *testing.T) {
+	t.Parallel()
+	for _, flags := range []trace.TraceFlags{0, trace.FlagsSampled} {
+		sc := trace.NewSpanContext(trace.SpanContextConfig{TraceID: trace.TraceID{0x57, 0x59, 0xe9, 0x88, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, SpanID: trace.SpanID{1, 2, 3, 4, 5, 6, 7, 0xff}, TraceFlags: flags})
+		ctx := trace.ContextWithSpanContext(t.Context(), sc)
+		c := propagation.MapCarrier{}
+		xray.Propagator{}.Inject(ctx, c)
+		require.Equal(t, c["X-Amzn-Trace-Id"], telemetry.XRayHeader(ctx))
+	}
+}
