@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -14,6 +12,7 @@ import (
 	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/aiflow/aiflow/internal/engine/queue"
 	"github.com/aiflow/aiflow/internal/metrics"
+	"github.com/aiflow/aiflow/internal/telemetry/tracing"
 )
 
 // processMetrics are the metrics of aiflow dev or aiflow engine: one
@@ -92,33 +91,29 @@ func (s *metricsStore) PutStateMachine(ctx context.Context, sm engine.StateMachi
 	return err
 }
 
-// committedBatch is what the metrics read of a commit's batch: its
-// history events (the engine's batch is a JSON object with "events").
-type committedBatch struct {
-	Events []struct {
-		Type         string    `json:"type"`
-		Timestamp    time.Time `json:"timestamp"`
-		StateEntered *struct {
-			Name string `json:"name"`
-		} `json:"stateEnteredEventDetails"`
-		StateExited *struct {
-			Name string `json:"name"`
-		} `json:"stateExitedEventDetails"`
-	} `json:"events"`
-}
-
-// Commit commits, then counts the committed events.
+// Commit commits, then counts the committed events: those the engine
+// hands over with the commit, or, for a commit it wrote in place of a
+// refused one, those its data holds (read as the state spans read them).
 func (s *metricsStore) Commit(ctx context.Context, commits []engine.Commit) error {
 	if err := s.Store.Commit(ctx, commits); err != nil {
 		return err
 	}
 	for _, c := range commits {
-		var b committedBatch
-		if err := json.Unmarshal(c.Data, &b); err != nil || len(b.Events) == 0 {
-			continue // a transition with no events, or one the metrics cannot read: nothing to count
+		events := c.Events
+		if events == nil {
+			raw, err := engine.CommitEvents(c.Data)
+			if err != nil {
+				continue // a transition the metrics cannot read: nothing to count
+			}
+			if events, err = tracing.DecodeEvents(raw); err != nil {
+				continue
+			}
 		}
-		evs := make([]metrics.HistoryEvent, len(b.Events))
-		for i, ev := range b.Events {
+		if len(events) == 0 {
+			continue
+		}
+		evs := make([]metrics.HistoryEvent, len(events))
+		for i, ev := range events {
 			evs[i] = metrics.HistoryEvent{Type: ev.Type, Timestamp: ev.Timestamp}
 			switch {
 			case ev.StateEntered != nil:
