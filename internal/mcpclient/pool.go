@@ -16,6 +16,8 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/sony/gobreaker/v2"
+
+	"github.com/aiflow/aiflow/internal/clock"
 )
 
 // SecretSource answers a secret's value by its name; secrets.Env and the
@@ -188,7 +190,7 @@ func New(opts Options) (*Pool, error) {
 		p.now = time.Now
 	}
 	if p.sleep == nil {
-		p.sleep = sleepTimer
+		p.sleep = clock.Sleep
 	}
 	if p.rand == nil {
 		p.rand = rand.Float64
@@ -364,17 +366,6 @@ func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 	r = r.Clone(r.Context())
 	r.Header.Set("Authorization", "Bearer "+b.token)
 	return b.base.RoundTrip(r)
-}
-
-func sleepTimer(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 func mapKeys(m map[string]string) func(func(string) bool) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/aiflow/aiflow/internal/clock"
 	"github.com/aiflow/aiflow/internal/semver"
 	"github.com/aiflow/aiflow/internal/textgate"
 )
@@ -83,18 +84,6 @@ func New(cfg Config) (*Registry, error) {
 // change of its service won the race.
 const maxAttempts = 30
 
-// sleepContext waits d, or until ctx ends.
-func sleepContext(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
 // DefaultEjection is how long Eject keeps an instance without an active
 // check out when it is given no duration.
 const DefaultEjection = 30 * time.Second
@@ -130,7 +119,7 @@ func (r *Registry) update(ctx context.Context, name string, decide func(st *Stat
 			// Many writers of one service (instances heartbeating, checks
 			// recorded) would otherwise retry in step and starve one of
 			// them: wait a random time, longer after each loss.
-			if err := sleepContext(ctx, rand.N(time.Duration(attempt)*time.Millisecond)); err != nil {
+			if err := clock.Sleep(ctx, rand.N(time.Duration(attempt)*time.Millisecond)); err != nil {
 				return fmt.Errorf("saving service %s: %w", name, err)
 			}
 			continue

@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/aiflow/aiflow/internal/clock"
 	"github.com/aiflow/aiflow/internal/egress"
 	"github.com/aiflow/aiflow/internal/registry"
 	"github.com/aiflow/aiflow/internal/registry/router"
@@ -218,7 +219,7 @@ func NewService(cfg ServiceConfig) *Service {
 		h.now = time.Now
 	}
 	if h.sleep == nil {
-		h.sleep = sleepContext
+		h.sleep = clock.Sleep
 	}
 	if h.rand == nil {
 		h.rand = rand.Float64
@@ -227,17 +228,6 @@ func NewService(cfg ServiceConfig) *Service {
 		h.log = slog.New(slog.DiscardHandler)
 	}
 	return h
-}
-
-func sleepContext(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // Run calls the step's service: the router picks the version, operation
