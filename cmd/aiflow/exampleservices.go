@@ -45,6 +45,7 @@ type exampleServices struct {
 	reg     *registry.Registry
 	caller  registry.Caller
 	servers []*http.Server
+	served  []string // the services' names, as servers
 	names   []string // "name version"
 	running sync.WaitGroup
 	log     *slog.Logger
@@ -77,6 +78,7 @@ func startExampleServices(ctx context.Context, reg *registry.Registry, subject s
 		}
 		srv := &http.Server{Handler: ex.handler, ReadHeaderTimeout: 10 * time.Second}
 		s.servers = append(s.servers, srv)
+		s.served = append(s.served, ex.service.Name)
 		s.running.Go(func() {
 			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				logger.Error("serving an example service", "service", ex.service.Name, "error", err)
@@ -100,9 +102,8 @@ func startExampleServices(ctx context.Context, reg *registry.Registry, subject s
 // calls it has are answered (or ctx ends), and deregisters it.
 func (s *exampleServices) close(ctx context.Context) error {
 	var errs []error
-	list := exampleServiceList()
 	for i, srv := range s.servers {
-		name := list[i].service.Name
+		name := s.served[i]
 		if _, err := s.reg.Drain(ctx, s.caller, name, exampleInstanceID); err != nil && !errors.Is(err, registry.ErrNotFound) {
 			errs = append(errs, fmt.Errorf("draining the example service %s: %w", name, err))
 		}

@@ -22,7 +22,6 @@ import (
 	"github.com/aiflow/aiflow/internal/secrets"
 	"github.com/aiflow/aiflow/internal/sfn"
 	"github.com/aiflow/aiflow/internal/steps/mock"
-	"github.com/aiflow/aiflow/internal/stepworker/serviceworker"
 	"github.com/aiflow/aiflow/internal/telemetry"
 	"github.com/aiflow/aiflow/internal/workflow"
 )
@@ -229,11 +228,13 @@ func runLocally(ctx context.Context, r localRun, e env) int {
 	}
 	defer eng.Close()
 
-	var reg *registry.Registry
+	params := localWorkersParams{Callbacks: eng, Script: r.script, Config: r.workers,
+		Secrets: secrets.Env{LookupEnvFunc: e.lookup}, Logger: logger}
 	if unmockedServiceSteps(r.workflow, r.mocks) {
 		// The example services, served in this process and registered in
 		// a registry that lives as long as the run.
-		if reg, err = registry.New(registry.Config{Store: registry.NewMemoryStore(), Logger: logger}); err != nil {
+		reg, err := registry.New(registry.Config{Store: registry.NewMemoryStore(), Logger: logger})
+		if err != nil {
 			return fail(err)
 		}
 		services, err := startExampleServices(ctx, reg, "aiflow run", exampleServicesUnchecked, logger)
@@ -241,9 +242,9 @@ func runLocally(ctx context.Context, r localRun, e env) int {
 			return fail(err)
 		}
 		defer func() { _ = services.close(context.WithoutCancel(ctx)) }()
+		params.Registry = reg
 	}
-	workers, err := newLocalWorkers(ctx, localWorkersParams{Callbacks: eng, Script: r.script, Config: r.workers,
-		Secrets: secrets.Env{LookupEnvFunc: e.lookup}, Registry: registryOrNil(reg), Logger: logger})
+	workers, err := newLocalWorkers(ctx, params)
 	if err != nil {
 		return fail(err)
 	}
@@ -327,13 +328,4 @@ func unmockedServiceSteps(wf *workflow.Workflow, mocks mock.Set) bool {
 		}
 	})
 	return found
-}
-
-// registryOrNil is reg as the workers take it: a nil *Registry must stay
-// a nil interface, which means no service steps.
-func registryOrNil(reg *registry.Registry) serviceworker.Registry {
-	if reg == nil {
-		return nil
-	}
-	return reg
 }
