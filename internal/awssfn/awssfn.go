@@ -291,6 +291,11 @@ func (c *Client) DescribeExecution(ctx context.Context, arn string) (sfn.Executi
 		Error:           aws.ToString(out.Error),
 		Cause:           aws.ToString(out.Cause),
 		TraceHeader:     aws.ToString(out.TraceHeader),
+
+		RedriveCount:        int(aws.ToInt32(out.RedriveCount)),
+		RedriveDate:         aws.ToTime(out.RedriveDate),
+		RedriveStatus:       sfn.RedriveStatus(out.RedriveStatus),
+		RedriveStatusReason: aws.ToString(out.RedriveStatusReason),
 	}, nil
 }
 
@@ -300,6 +305,7 @@ func (c *Client) ListExecutions(ctx context.Context, in sfn.ListExecutionsInput)
 	out, err := c.sfn.ListExecutions(ctx, &sdksfn.ListExecutionsInput{
 		StateMachineArn: aws.String(in.StateMachineARN),
 		StatusFilter:    types.ExecutionStatus(in.StatusFilter),
+		RedriveFilter:   types.ExecutionRedriveFilter(in.RedriveFilter),
 		MaxResults:      maxResults(in.MaxResults),
 		NextToken:       optString(in.NextToken),
 	})
@@ -315,6 +321,8 @@ func (c *Client) ListExecutions(ctx context.Context, in sfn.ListExecutionsInput)
 			Status:          sfn.ExecutionStatus(x.Status),
 			StartDate:       aws.ToTime(x.StartDate),
 			StopDate:        aws.ToTime(x.StopDate),
+			RedriveCount:    int(aws.ToInt32(x.RedriveCount)),
+			RedriveDate:     aws.ToTime(x.RedriveDate),
 		})
 	}
 	return res, nil

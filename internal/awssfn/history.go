@@ -9,7 +9,7 @@ import (
 
 // historyEvent converts a history event of the client into the engine's,
 // with every detail the engine's HistoryEvent has. Details the engine has
-// no field for (activities, Map Runs, redrives, failures to schedule or
+// no field for (activities, Map Runs, failures to schedule or
 // start a task) are left out; the event keeps its type, id and time.
 func historyEvent(ev types.HistoryEvent) sfn.HistoryEvent {
 	out := sfn.HistoryEvent{
@@ -35,6 +35,9 @@ func historyEvent(ev types.HistoryEvent) sfn.HistoryEvent {
 	}
 	if d := ev.ExecutionTimedOutEventDetails; d != nil {
 		out.ExecutionTimedOut = failure(d.Error, d.Cause)
+	}
+	if d := ev.ExecutionRedrivenEventDetails; d != nil {
+		out.ExecutionRedriven = &sfn.ExecutionRedrivenDetails{RedriveCount: int(aws.ToInt32(d.RedriveCount))}
 	}
 
 	if d := ev.StateEnteredEventDetails; d != nil {

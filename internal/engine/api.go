@@ -46,6 +46,10 @@ type ExecutionRecord struct {
 	Error           string
 	Cause           string
 	TraceHeader     string
+	// RedriveCount is how often the execution was redriven; RedriveDate
+	// when last (zero if never).
+	RedriveCount int
+	RedriveDate  time.Time
 }
 
 // Commit is one transition of one execution: the execution's summary
@@ -65,12 +69,18 @@ type Commit struct {
 	// wrote in place of a refused one (see CommitEvents). A store need not
 	// keep them, and nobody may change them.
 	Events []sfn.HistoryEvent
+	// Redrive marks the commit that redrives a closed execution: its
+	// summary turns RUNNING again with a new RedriveCount and RedriveDate.
+	Redrive bool
 }
 
 // ExecutionFilter selects executions to list.
 type ExecutionFilter struct {
 	StateMachineARN string
 	Status          sfn.ExecutionStatus // empty means every status
+	// Redrive selects executions redriven or never redriven; empty means
+	// both.
+	Redrive sfn.RedriveFilter
 	// After is the position to continue after (from a previous page), empty
 	// for the first page.
 	After string

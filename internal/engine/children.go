@@ -231,6 +231,7 @@ func (x *execution) childEnded(p *thread, c *thread, end childEnd) {
 // childrenFailed aborts p's remaining children and fails p's state.
 func (x *execution) childrenFailed(p *thread, f failure) {
 	st := p.states[p.State]
+	p.fanOut = &fanOut{Gen: p.Gen, Effective: p.Effective, MaxConc: p.MaxConc}
 	for _, c := range x.children(p.ID) {
 		if st.Type == asl.TypeMap {
 			x.event(p, "MapIterationAborted", sfn.HistoryEvent{MapIterationAborted: &sfn.MapIterationDetails{Name: p.State, Index: c.Index}})

@@ -51,6 +51,7 @@ type execution struct {
 	succeeded  map[string]bool // tokens whose task succeeded
 	spent      map[string]bool // tokens closed otherwise
 	messageIDs map[string]string
+	redrives   []redriveMark // the execution's redrives, oldest first
 
 	b        *batch
 	effects  []func()
@@ -84,6 +85,9 @@ type batch struct {
 	Ended     []childEnd         `json:"ended,omitempty"`
 	Succeeded []string           `json:"succeeded,omitempty"`
 	Spent     []string           `json:"spent,omitempty"`
+	// Halted and Redrive are what a redrive resumes from (see redrive.go).
+	Halted  []halt       `json:"halted,omitempty"`
+	Redrive *redriveMark `json:"redrive,omitempty"`
 }
 
 type batchStart struct {
@@ -148,6 +152,9 @@ type thread struct {
 	// inputJSON is Input as JSON when the StateEntered event encoded it,
 	// so a snapshot of the thread need not encode it again.
 	inputJSON string
+	// fanOut is the Parallel or Map fan-out of the state whose children
+	// failed it, for a redrive (see redrive.go).
+	fanOut *fanOut
 }
 
 // MarshalJSON writes the thread's snapshot, reusing the input's encoding.
@@ -282,7 +289,7 @@ func (x *execution) flush(done chan error) {
 		typ = x.b.Events[n-1].Type
 	}
 	x.seq++
-	p := &pendingCommit{x: x, commit: Commit{Execution: x.rec, Seq: x.seq, Type: typ, Data: data, Events: x.b.Events}, effects: x.effects, done: done,
+	p := &pendingCommit{x: x, commit: Commit{Execution: x.rec, Seq: x.seq, Type: typ, Data: data, Events: x.b.Events, Redrive: x.b.Redrive != nil}, effects: x.effects, done: done,
 		prevEventID: x.lastEventID - int64(len(x.b.Events))}
 	x.b, x.effects = nil, nil
 	if !x.e.commits[x.writer].push(p) && done != nil {
@@ -313,6 +320,7 @@ func (x *execution) oversized(size int) []byte {
 		Error: asl.ErrorDataLimitExceeded,
 		Cause: fmt.Sprintf("A transition of the execution would write %d bytes of history, more than the %d bytes the engine stores in one.", size, MaxBatchBytes),
 	})
+	x.b.Halted = nil // the threads' state is what was too large
 	data := x.encodeBatch()
 	if len(data) > MaxBatchBytes {
 		// Only an ExecutionStarted with a huge input and definition, each
@@ -373,7 +381,10 @@ func (x *execution) contextObject(t *thread, token string, mapItem *[2]any) map[
 			"Name":         x.rec.Name,
 			"RoleArn":      x.roleARN,
 			"StartTime":    formatTime(x.rec.StartDate),
-			"RedriveCount": json.Number("0"),
+			"RedriveCount": json.Number(strconv.Itoa(x.rec.RedriveCount)),
+		}
+		if !x.rec.RedriveDate.IsZero() {
+			x.ctxExecution["RedriveTime"] = formatTime(x.rec.RedriveDate)
 		}
 		x.ctxStateMachine = map[string]any{"Id": x.rec.StateMachineARN, "Name": x.smName}
 	}
@@ -532,7 +543,7 @@ func (x *execution) enter(t *thread, name string, input any) *asl.State {
 	st := t.states[name]
 	t.State, t.Input, t.Entered = name, input, x.now()
 	t.Retries, t.RetryCount, t.Task, t.Token, t.Due = nil, 0, nil, "", time.Time{}
-	t.Phase = ""
+	t.Phase, t.fanOut = "", nil
 	t.inputJSON = text(input)
 	x.event(t, string(st.Type)+"StateEntered", sfn.HistoryEvent{StateEntered: &sfn.StateEnteredDetails{Name: name, Input: t.inputJSON}})
 	return st
@@ -989,6 +1000,9 @@ func (x *execution) endThread(t *thread, output any, f *failure) {
 		}
 		return
 	}
+	if f != nil {
+		x.halt(t)
+	}
 	delete(x.threads, t.ID)
 	x.batch()
 	if x.b.Threads == nil {
@@ -1042,6 +1056,7 @@ func (x *execution) abortThread(t *thread) {
 	}
 	x.closeTask(t, false)
 	t.stopAll()
+	x.halt(t)
 	delete(x.threads, t.ID)
 	if x.b == nil {
 		x.b = &batch{}
@@ -1096,6 +1111,7 @@ func (x *execution) finish(status sfn.ExecutionStatus, output any, f failure) {
 	}
 	if status != sfn.StatusSucceeded {
 		x.rec.Error, x.rec.Cause = f.Error, f.Cause
+		x.haltAll()
 	}
 	x.rec.Status, x.rec.StopDate = status, now
 	x.closed = true

@@ -188,7 +188,12 @@ func (x *execution) armTTL() {
 	if x.sm.TimeoutSeconds == nil || *x.sm.TimeoutSeconds <= 0 {
 		return
 	}
-	due := x.rec.StartDate.Add(time.Duration(*x.sm.TimeoutSeconds) * time.Second)
+	// A redrive starts the state machine's timeout again.
+	from := x.rec.StartDate
+	if x.rec.RedriveDate.After(from) {
+		from = x.rec.RedriveDate
+	}
+	due := from.Add(time.Duration(*x.sm.TimeoutSeconds) * time.Second)
 	x.stopTTL = x.e.afterFunc(max(due.Sub(x.now()), 0), "an execution's TimeoutSeconds timer", func() {
 		x.mu.Lock()
 		defer x.mu.Unlock()
@@ -215,7 +220,7 @@ func (x *execution) stopTimers() {
 func describe(r ExecutionRecord) sfn.Execution {
 	return sfn.Execution{ExecutionARN: r.ARN, StateMachineARN: r.StateMachineARN, Name: r.Name, Status: r.Status,
 		StartDate: r.StartDate, StopDate: r.StopDate, Input: r.Input, Output: r.Output, Error: r.Error, Cause: r.Cause,
-		TraceHeader: r.TraceHeader}
+		TraceHeader: r.TraceHeader, RedriveCount: r.RedriveCount, RedriveDate: r.RedriveDate}
 }
 
 // record returns an execution's latest summary: from memory while it
@@ -249,7 +254,9 @@ func (e *Engine) DescribeExecution(ctx context.Context, arn string) (sfn.Executi
 	if err != nil {
 		return sfn.Execution{}, err
 	}
-	return describe(rec), nil
+	d := describe(rec)
+	e.describeRedrive(&d, rec)
+	return d, nil
 }
 
 // ListExecutions lists a state machine's executions, newest first.
@@ -262,14 +269,19 @@ func (e *Engine) ListExecutions(ctx context.Context, in sfn.ListExecutionsInput)
 		return sfn.ListExecutionsOutput{}, err
 	}
 	switch in.StatusFilter {
-	case "", sfn.StatusRunning, sfn.StatusSucceeded, sfn.StatusFailed, sfn.StatusTimedOut, sfn.StatusAborted:
+	case "", sfn.StatusRunning, sfn.StatusSucceeded, sfn.StatusFailed, sfn.StatusTimedOut, sfn.StatusAborted, sfn.StatusPendingRedrive:
 	default:
-		return sfn.ListExecutionsOutput{}, errorf(sfn.CodeValidation, "statusFilter %q is not RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED", in.StatusFilter)
+		return sfn.ListExecutionsOutput{}, errorf(sfn.CodeValidation, "statusFilter %q is not RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED or PENDING_REDRIVE", in.StatusFilter)
+	}
+	switch in.RedriveFilter {
+	case "", sfn.RedriveFilterRedriven, sfn.RedriveFilterNotRedriven:
+	default:
+		return sfn.ListExecutionsOutput{}, errorf(sfn.CodeValidation, "redriveFilter %q is not REDRIVEN or NOT_REDRIVEN", in.RedriveFilter)
 	}
 	if _, err := e.machine(in.StateMachineARN); err != nil {
 		return sfn.ListExecutionsOutput{}, err
 	}
-	recs, next, err := e.store.Executions(ctx, ExecutionFilter{StateMachineARN: in.StateMachineARN, Status: in.StatusFilter, After: in.NextToken, Limit: limit})
+	recs, next, err := e.store.Executions(ctx, ExecutionFilter{StateMachineARN: in.StateMachineARN, Status: in.StatusFilter, Redrive: in.RedriveFilter, After: in.NextToken, Limit: limit})
 	if err != nil {
 		return sfn.ListExecutionsOutput{}, e.storeError("ListExecutions", err)
 	}

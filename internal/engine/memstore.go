@@ -261,6 +261,7 @@ func (s *MemoryStore) apply(c *Commit) {
 		rec.Input, rec.TraceHeader = e.rec.Input, e.rec.TraceHeader
 	}
 	rec.StopDate = memTime(rec.StopDate)
+	rec.RedriveDate = memTime(rec.RedriveDate)
 	e.rec = rec
 	e.seq = c.Seq
 	e.batches = append(e.batches, c.Data)
@@ -336,7 +337,7 @@ func (s *MemoryStore) Executions(_ context.Context, f ExecutionFilter) ([]Execut
 	var out []ExecutionRecord
 	for ; i >= 0; i-- {
 		e := list[i]
-		if f.Status != "" && e.rec.Status != f.Status {
+		if f.Status != "" && e.rec.Status != f.Status || !redriveMatches(f.Redrive, e.rec.RedriveCount) {
 			continue
 		}
 		if len(out) == page.Limit {

@@ -63,6 +63,9 @@ func (e *Engine) resume(ctx context.Context, rec ExecutionRecord) error {
 		for _, tok := range b.Spent {
 			x.spent[tok] = true
 		}
+		if b.Redrive != nil {
+			x.redrives = append(x.redrives, *b.Redrive)
+		}
 	}
 	m, err := newMachine(StateMachineRecord{Definition: x.definition})
 	if err != nil {

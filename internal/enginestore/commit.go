@@ -117,6 +117,8 @@ type summaries struct {
 	stops                                []*time.Time
 	inputs, outputs, errs, causes, trace []string
 	seqs                                 []int64
+	redriveCounts                        []int32
+	redriveDates                         []*time.Time
 }
 
 func newSummaries(commits []engine.Commit, groups []*group) *summaries {
@@ -134,7 +136,7 @@ func newSummaries(commits []engine.Commit, groups []*group) *summaries {
 	for _, arn := range sortedKeys(byARN) {
 		g := byARN[arn]
 		last := g.last(commits)
-		if g.first(commits).Seq != 1 && !last.Execution.Status.Closed() {
+		if g.first(commits).Seq != 1 && !last.Execution.Status.Closed() && !g.redrives(commits) {
 			// A running execution's summary changes only when it starts
 			// and when it closes: its other commits leave the row as it
 			// is, which halves the rows an execution rewrites.
@@ -164,6 +166,7 @@ func newSummaries(commits []engine.Commit, groups []*group) *summaries {
 		s.causes = append(s.causes, r.Cause)
 		s.trace = append(s.trace, r.TraceHeader)
 		s.seqs = append(s.seqs, last.Seq)
+		s.addRedrive(r)
 	}
 	return s
 }
@@ -178,13 +181,15 @@ func (s *summaries) upsert(ctx context.Context, tx pgx.Tx) error {
 		return nil
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO engine.executions AS e
-		(arn, state_machine_arn, name, status, start_date, stop_date, input, output, error, cause, trace_header, seq)
+		(arn, state_machine_arn, name, status, start_date, stop_date, input, output, error, cause, trace_header, seq, redrive_count, redrive_date)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[],
-			$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[])
+			$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[], $13::integer[], $14::timestamptz[])
 		ON CONFLICT (arn) DO UPDATE SET status = EXCLUDED.status, stop_date = EXCLUDED.stop_date,
-			output = EXCLUDED.output, error = EXCLUDED.error, cause = EXCLUDED.cause, seq = EXCLUDED.seq
+			output = EXCLUDED.output, error = EXCLUDED.error, cause = EXCLUDED.cause, seq = EXCLUDED.seq,
+			redrive_count = EXCLUDED.redrive_count, redrive_date = EXCLUDED.redrive_date
 		WHERE e.seq < EXCLUDED.seq`,
-		s.arns, s.machines, s.names, s.statuses, s.starts, s.stops, s.inputs, s.outputs, s.errs, s.causes, s.trace, s.seqs)
+		s.arns, s.machines, s.names, s.statuses, s.starts, s.stops, s.inputs, s.outputs, s.errs, s.causes, s.trace, s.seqs,
+		s.redriveCounts, s.redriveDates)
 	return err
 }
 

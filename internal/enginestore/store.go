@@ -151,18 +151,23 @@ func (s *Store) Batches(ctx context.Context, executionARN string) ([]json.RawMes
 // executionColumns are read by Execution and OpenExecutions;
 // listColumns, by Executions, leave out the input and the output.
 const (
-	executionColumns = `arn, state_machine_arn, name, status, start_date, stop_date, input, output, error, cause, trace_header`
-	listColumns      = `arn, state_machine_arn, name, status, start_date, stop_date, '', '', error, cause, trace_header`
+	executionColumns = `arn, state_machine_arn, name, status, start_date, stop_date, input, output, error, cause, trace_header, redrive_count, redrive_date`
+	listColumns      = `arn, state_machine_arn, name, status, start_date, stop_date, '', '', error, cause, trace_header, redrive_count, redrive_date`
 )
 
 func scanExecution(row pgx.CollectableRow) (engine.ExecutionRecord, error) {
 	var (
-		r      engine.ExecutionRecord
-		status string
-		stop   *time.Time
+		r       engine.ExecutionRecord
+		status  string
+		stop    *time.Time
+		redrive *time.Time
 	)
-	if err := row.Scan(&r.ARN, &r.StateMachineARN, &r.Name, &status, &r.StartDate, &stop, &r.Input, &r.Output, &r.Error, &r.Cause, &r.TraceHeader); err != nil {
+	if err := row.Scan(&r.ARN, &r.StateMachineARN, &r.Name, &status, &r.StartDate, &stop, &r.Input, &r.Output, &r.Error, &r.Cause, &r.TraceHeader,
+		&r.RedriveCount, &redrive); err != nil {
 		return r, err
+	}
+	if redrive != nil {
+		r.RedriveDate = storeTime(*redrive)
 	}
 	r.Status = sfn.ExecutionStatus(status)
 	r.StartDate = storeTime(r.StartDate)
@@ -202,6 +207,7 @@ func (s *Store) Executions(ctx context.Context, f engine.ExecutionFilter) ([]eng
 		args = append(args, string(f.Status))
 		query += ` AND status = $` + strconv.Itoa(len(args))
 	}
+	query += redriveCondition(f.Redrive)
 	if page.HasAfter {
 		args = append(args, time.UnixMicro(page.AfterStart).UTC(), page.AfterARN)
 		query += fmt.Sprintf(` AND (start_date, arn) < ($%d, $%d)`, len(args)-1, len(args))

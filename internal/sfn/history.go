@@ -12,11 +12,12 @@ type HistoryEvent struct {
 	ID              int64     `json:"id"`
 	PreviousEventID int64     `json:"previousEventId"`
 
-	ExecutionStarted   *ExecutionStartedDetails `json:"executionStartedEventDetails,omitempty"`
-	ExecutionSucceeded *OutputDetails           `json:"executionSucceededEventDetails,omitempty"`
-	ExecutionFailed    *FailureDetails          `json:"executionFailedEventDetails,omitempty"`
-	ExecutionAborted   *FailureDetails          `json:"executionAbortedEventDetails,omitempty"`
-	ExecutionTimedOut  *FailureDetails          `json:"executionTimedOutEventDetails,omitempty"`
+	ExecutionStarted   *ExecutionStartedDetails  `json:"executionStartedEventDetails,omitempty"`
+	ExecutionSucceeded *OutputDetails            `json:"executionSucceededEventDetails,omitempty"`
+	ExecutionFailed    *FailureDetails           `json:"executionFailedEventDetails,omitempty"`
+	ExecutionAborted   *FailureDetails           `json:"executionAbortedEventDetails,omitempty"`
+	ExecutionTimedOut  *FailureDetails           `json:"executionTimedOutEventDetails,omitempty"`
+	ExecutionRedriven  *ExecutionRedrivenDetails `json:"executionRedrivenEventDetails,omitempty"`
 
 	StateEntered *StateEnteredDetails `json:"stateEnteredEventDetails,omitempty"`
 	StateExited  *StateExitedDetails  `json:"stateExitedEventDetails,omitempty"`

@@ -45,6 +45,7 @@ type Callbacks interface {
 type Service interface {
 	StateMachines
 	Executions
+	Redriver
 	History
 	Callbacks
 }

@@ -204,6 +204,14 @@ type Execution struct {
 	Error           string // set when FAILED, TIMED_OUT or ABORTED
 	Cause           string
 	TraceHeader     string
+	// RedriveCount is how often the execution was redriven, RedriveDate
+	// when last (zero if never); RedriveStatus says whether it can be
+	// redriven now and RedriveStatusReason why not (DescribeExecution
+	// only).
+	RedriveCount        int
+	RedriveDate         time.Time
+	RedriveStatus       RedriveStatus
+	RedriveStatusReason string
 }
 
 // ListExecutionsInput is the input of ListExecutions.
@@ -212,6 +220,7 @@ type ListExecutionsInput struct {
 	StatusFilter    ExecutionStatus // empty means every status
 	MaxResults      int             // 0 means 100, at most 1000
 	NextToken       string
+	RedriveFilter   RedriveFilter // empty means redriven or not
 }
 
 // ListExecutionsOutput is a page of ListExecutions, newest first.

@@ -20,6 +20,7 @@ var operations = map[string]operation{
 	"DescribeExecution":              (*handler).describeExecution,
 	"ListExecutions":                 (*handler).listExecutions,
 	"StopExecution":                  (*handler).stopExecution,
+	"RedriveExecution":               (*handler).redriveExecution,
 	"GetExecutionHistory":            (*handler).getExecutionHistory,
 	"SendTaskSuccess":                (*handler).sendTaskSuccess,
 	"SendTaskFailure":                (*handler).sendTaskFailure,
@@ -41,8 +42,8 @@ var (
 const maxPageSize = 1000
 
 // The configuration members that only matter on AWS (logs, traces, keys,
-// tags) are accepted and ignored; versions, Map Runs and redrives, which
-// the engine does not have, are refused when asked for.
+// tags) are accepted and ignored; versions and Map Runs, which the engine
+// does not have, are refused when asked for.
 
 func (h *handler) createStateMachine(ctx context.Context, m *members) (any, error) {
 	in := sfn.CreateStateMachineInput{
@@ -216,7 +217,7 @@ func (h *handler) describeExecution(ctx context.Context, m *members) (any, error
 	if err != nil {
 		return nil, err
 	}
-	return newExecutionResponse(x), nil
+	return newDescribeExecutionResponse(x), nil
 }
 
 func (h *handler) listExecutions(ctx context.Context, m *members) (any, error) {
@@ -225,8 +226,9 @@ func (h *handler) listExecutions(ctx context.Context, m *members) (any, error) {
 		StatusFilter:    sfn.ExecutionStatus(m.enum("statusFilter", statusFilters...)),
 		MaxResults:      m.integer("maxResults", 0, maxPageSize),
 		NextToken:       m.String("nextToken"),
+		RedriveFilter:   sfn.RedriveFilter(m.enum("redriveFilter", redriveFilters...)),
 	}
-	m.unsupported("mapRunArn", "redriveFilter")
+	m.unsupported("mapRunArn")
 	if err := m.Done(); err != nil {
 		return nil, err
 	}
@@ -243,6 +245,8 @@ func (h *handler) listExecutions(ctx context.Context, m *members) (any, error) {
 			Status:          string(x.Status),
 			StartDate:       epochTime(x.StartDate),
 			StopDate:        epochTime(x.StopDate),
+			RedriveCount:    x.RedriveCount,
+			RedriveDate:     epochTime(x.RedriveDate),
 		})
 	}
 	return resp, nil

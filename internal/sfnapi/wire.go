@@ -197,6 +197,8 @@ type executionListItem struct {
 	Status          string    `json:"status"`
 	StartDate       epochTime `json:"startDate"`
 	StopDate        epochTime `json:"stopDate,omitzero"`
+	RedriveCount    int       `json:"redriveCount"`
+	RedriveDate     epochTime `json:"redriveDate,omitzero"`
 }
 
 type listExecutionsResponse struct {
