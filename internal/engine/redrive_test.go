@@ -1,0 +1,127 @@
+package engine_test
+
+import (
+	"context"
+	"encoding/json"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/aiflow/aiflow/internal/engine"
+	"github.com/aiflow/aiflow/internal/sfn"
+)
+
+// The redrive tests that need time (the 14-day window, the state
+// machine's timeout started again) run in synctest bubbles; the rest of
+// redrive is in the conformance checks (enginetest/redrive.go).
+
+func redriveDescribe(t *testing.T, e *engine.Engine, arn string) sfn.Execution {
+	t.Helper()
+	d, err := e.DescribeExecution(t.Context(), arn)
+	require.NoError(t, err)
+	return d
+}
+
+// TestRedriveWindow: RedriveExecution API reference, "Your workflow
+// execution has not exceeded the redrivable period of 14 days ... This
+// period starts from the day a state machine completes its execution."
+func TestRedriveWindow(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		e := startEngine(t, engine.Config{Store: engine.NewMemoryStore()})
+		arn := createMachine(t, e, sfn.TypeStandard, `{"StartAt":"F","States":{"F":{"Type":"Fail","Error":"Boom"}}}`)
+		x, err := e.StartExecution(t.Context(), sfn.StartExecutionInput{StateMachineARN: arn})
+		require.NoError(t, err)
+		require.NoError(t, e.Wait(t.Context(), x.ExecutionARN))
+
+		time.Sleep(sfn.RedrivePeriod - time.Second)
+		synctest.Wait()
+		d := redriveDescribe(t, e, x.ExecutionARN)
+		require.Equal(t, sfn.RedriveStatusRedrivable, d.RedriveStatus)
+		_, err = e.RedriveExecution(t.Context(), sfn.RedriveExecutionInput{ExecutionARN: x.ExecutionARN})
+		require.NoError(t, err, "a second before the period ends")
+		require.NoError(t, e.Wait(t.Context(), x.ExecutionARN))
+		d = redriveDescribe(t, e, x.ExecutionARN)
+		require.Equal(t, sfn.StatusFailed, d.Status, "the Fail state fails again")
+		require.Equal(t, 1, d.RedriveCount)
+
+		time.Sleep(sfn.RedrivePeriod + time.Second)
+		synctest.Wait()
+		d = redriveDescribe(t, e, x.ExecutionARN)
+		require.Equal(t, sfn.RedriveStatusNotRedrivable, d.RedriveStatus)
+		require.Equal(t, sfn.RedriveReasonPeriod, d.RedriveStatusReason)
+		_, err = e.RedriveExecution(t.Context(), sfn.RedriveExecutionInput{ExecutionARN: x.ExecutionARN})
+		requireCode(t, err, sfn.CodeExecutionNotRedrivable)
+	})
+}
+
+// TestRedriveStartsTheTimeoutAgain: developer guide, "When you redrive an
+// execution, the state machine level timeout, if defined, is reset to 0."
+func TestRedriveStartsTheTimeoutAgain(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		e := startEngine(t, engine.Config{Store: engine.NewMemoryStore()})
+		arn := createMachine(t, e, sfn.TypeStandard, `{"StartAt":"W","TimeoutSeconds":60,"States":{"W":{"Type":"Wait","Seconds":3600,"End":true}}}`)
+		x, err := e.StartExecution(t.Context(), sfn.StartExecutionInput{StateMachineARN: arn})
+		require.NoError(t, err)
+		require.NoError(t, e.Wait(t.Context(), x.ExecutionARN))
+		require.Equal(t, sfn.StatusTimedOut, redriveDescribe(t, e, x.ExecutionARN).Status)
+
+		time.Sleep(time.Hour)
+		_, err = e.RedriveExecution(t.Context(), sfn.RedriveExecutionInput{ExecutionARN: x.ExecutionARN})
+		require.NoError(t, err)
+		time.Sleep(59 * time.Second)
+		synctest.Wait()
+		require.Equal(t, sfn.StatusRunning, redriveDescribe(t, e, x.ExecutionARN).Status, "60 seconds from the redrive, not from the start")
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		d := redriveDescribe(t, e, x.ExecutionARN)
+		require.Equal(t, sfn.StatusTimedOut, d.Status)
+		require.Equal(t, "States.Timeout", d.Error)
+	})
+}
+
+// TestRedriveContextAndExpress: $$.Execution.RedriveCount and
+// RedriveTime in the context object of a redriven execution; an EXPRESS
+// state machine's executions are not redrivable ("This API action is not
+// supported by EXPRESS state machines").
+func TestRedriveContextAndExpress(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		fns := &engine.FunctionRegistry{}
+		var calls atomic.Int32
+		fns.Register("Once", func(context.Context, json.RawMessage) (json.RawMessage, error) {
+			if calls.Add(1) == 1 {
+				return nil, &engine.FunctionError{Type: "Once.Error", Message: "first call"}
+			}
+			return json.RawMessage(`{}`), nil
+		})
+		e := startEngine(t, engine.Config{Store: engine.NewMemoryStore(), Functions: fns})
+		arn := createMachine(t, e, sfn.TypeStandard, `{"StartAt":"T","States":{
+			"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:Once","Next":"P"},
+			"P":{"Type":"Pass","Parameters":{"count.$":"$$.Execution.RedriveCount","time.$":"$$.Execution.RedriveTime"},"End":true}}}`)
+		x, err := e.StartExecution(t.Context(), sfn.StartExecutionInput{StateMachineARN: arn})
+		require.NoError(t, err)
+		require.NoError(t, e.Wait(t.Context(), x.ExecutionARN))
+		time.Sleep(time.Minute)
+		out, err := e.RedriveExecution(t.Context(), sfn.RedriveExecutionInput{ExecutionARN: x.ExecutionARN})
+		require.NoError(t, err)
+		require.NoError(t, e.Wait(t.Context(), x.ExecutionARN))
+		d := redriveDescribe(t, e, x.ExecutionARN)
+		require.Equal(t, sfn.StatusSucceeded, d.Status, d.Cause)
+		require.JSONEq(t, `{"count":1,"time":"`+out.RedriveDate.UTC().Format("2006-01-02T15:04:05.000Z")+`"}`, d.Output)
+
+		express := createMachine(t, e, sfn.TypeExpress, `{"StartAt":"F","States":{"F":{"Type":"Fail","Error":"Boom"}}}`)
+		y, err := e.StartExecution(t.Context(), sfn.StartExecutionInput{StateMachineARN: express})
+		require.NoError(t, err)
+		require.NoError(t, e.Wait(t.Context(), y.ExecutionARN))
+		dy := redriveDescribe(t, e, y.ExecutionARN)
+		require.Equal(t, sfn.StatusFailed, dy.Status)
+		require.Empty(t, dy.RedriveStatus, "an EXPRESS execution has no redrive status")
+		_, err = e.RedriveExecution(t.Context(), sfn.RedriveExecutionInput{ExecutionARN: y.ExecutionARN})
+		requireCode(t, err, sfn.CodeExecutionNotRedrivable)
+	})
+}
