@@ -56,12 +56,13 @@ type Machines interface {
 	UpdateStateMachine(ctx context.Context, in sfn.UpdateStateMachineInput) (sfn.UpdateStateMachineOutput, error)
 }
 
-// Executions starts, reads and stops executions: a part of
-// sfn.Executions.
+// Executions starts, reads, stops and redrives executions: a part of
+// sfn.Executions and sfn.Redriver.
 type Executions interface {
 	StartExecution(ctx context.Context, in sfn.StartExecutionInput) (sfn.StartExecutionOutput, error)
 	DescribeExecution(ctx context.Context, arn string) (sfn.Execution, error)
 	StopExecution(ctx context.Context, in sfn.StopExecutionInput) (time.Time, error)
+	RedriveExecution(ctx context.Context, in sfn.RedriveExecutionInput) (sfn.RedriveExecutionOutput, error)
 }
 
 // TaskResolver answers an approval step's task token: a part of

@@ -119,6 +119,9 @@ type executionView struct {
 	StoppedAt   *time.Time      `json:"stopped_at,omitempty"`
 	DurationMS  *int64          `json:"duration_ms,omitempty"`
 	Usage       *usageView      `json:"usage,omitempty"`
+	// RedriveCount and RedrivenAt: see redrive.go.
+	RedriveCount int        `json:"redrive_count,omitempty"`
+	RedrivenAt   *time.Time `json:"redriven_at,omitempty"`
 }
 
 // usageView sums the model calls of an execution's ai steps.
@@ -146,6 +149,7 @@ func (s *Server) view(e sfn.Execution) executionView {
 		d := e.StopDate.Sub(e.StartDate).Milliseconds()
 		v.DurationMS = &d
 	}
+	v.redriven(e)
 	return v
 }
 

@@ -195,6 +195,7 @@ func New(opts Options) *Server {
 	s.handle("GET /v1/executions/{id}/events", auth.PermExecutionsRead, s.executionEvents)
 	s.handle("GET /v1/executions/{id}/stream", auth.PermExecutionsRead, s.streamExecution)
 	s.handle("POST /v1/executions/{id}/stop", auth.PermExecutionsStop, s.stopExecution)
+	s.handle("POST /v1/executions/{id}/redrive", auth.PermExecutionsStart, s.redriveExecution)
 	s.handle("GET /v1/approvals", auth.PermApprovalsRead, s.listApprovals)
 	s.handle("POST /v1/approvals/{id}", auth.PermApprovalsDecide, s.decideApproval)
 	s.handleService("POST /v1/services", auth.PermServicesManage, s.registerService)

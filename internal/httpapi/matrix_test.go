@@ -31,6 +31,7 @@ var routePermissions = map[string]auth.Permission{
 	"GET /v1/executions/{id}/events":                   auth.PermExecutionsRead,
 	"GET /v1/executions/{id}/stream":                   auth.PermExecutionsRead,
 	"POST /v1/executions/{id}/stop":                    auth.PermExecutionsStop,
+	"POST /v1/executions/{id}/redrive":                 auth.PermExecutionsStart,
 	"GET /v1/approvals":                                auth.PermApprovalsRead,
 	"POST /v1/approvals/{id}":                          auth.PermApprovalsDecide,
 	"POST /v1/services":                                auth.PermServicesManage,

@@ -63,6 +63,7 @@ var engineStatus = map[string]struct {
 	show   bool
 }{
 	sfn.CodeExecutionDoesNotExist:     {http.StatusNotFound, "the execution does not exist", false},
+	sfn.CodeExecutionNotRedrivable:    {http.StatusConflict, "", true},
 	sfn.CodeStateMachineDoesNotExist:  {http.StatusNotFound, "the workflow's state machine does not exist", false},
 	sfn.CodeTaskDoesNotExist:          {http.StatusConflict, "the task is no longer waiting", false},
 	sfn.CodeTaskTimedOut:              {http.StatusConflict, "the task is no longer waiting", false},
