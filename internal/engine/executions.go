@@ -455,14 +455,16 @@ func (e *Engine) callback(ctx context.Context, token string, success bool, f fun
 		return e.awaitWrite(ctx, done)
 	}
 	succeeded, spent := x.succeeded[token], x.spent[token]
-	closed := x.closed
 	x.mu.Unlock()
 	switch {
 	case succeeded && success:
 		return nil
-	case succeeded || spent || closed:
+	case succeeded || spent:
 		return errorf(sfn.CodeTaskTimedOut, "the task of this token has closed")
 	}
+	// A token the execution never issued, even one that names it: the
+	// API reference's InvalidToken ("The provided token is not valid"),
+	// where TaskTimedOut is for a token whose task has closed.
 	return errorf(sfn.CodeInvalidToken, "invalid task token")
 }
 
@@ -504,13 +506,15 @@ func (e *Engine) closedToken(ctx context.Context, arn, token string, success boo
 			return errorf(sfn.CodeTaskTimedOut, "the task of this token has closed")
 		}
 	}
-	return errorf(sfn.CodeTaskTimedOut, "the execution of this token has closed")
+	// Every token the execution issued is closed in its history: this one
+	// was never issued (forged, or of another store).
+	return errorf(sfn.CodeInvalidToken, "invalid task token")
 }
 
 // SendTaskSuccess completes the task of a token with output, a JSON text.
 // A token of a closed task is TaskTimedOut, except that succeeding again
-// a task that succeeded changes nothing; an unknown token is
-// InvalidToken.
+// a task that succeeded changes nothing; a token the engine never issued
+// is InvalidToken, even one that names an execution that exists.
 func (e *Engine) SendTaskSuccess(ctx context.Context, in sfn.SendTaskSuccessInput) error {
 	if len(in.Output) > sfn.MaxPayloadBytes {
 		return errorf(sfn.CodeValidation, "output has %d bytes; the limit is %d", len(in.Output), sfn.MaxPayloadBytes)
@@ -520,6 +524,7 @@ func (e *Engine) SendTaskSuccess(ctx context.Context, in sfn.SendTaskSuccessInpu
 		return errorf(sfn.CodeInvalidOutput, "output is not valid JSON: %v", err)
 	}
 	return e.callback(ctx, in.TaskToken, true, func(x *execution, t *thread) {
+		x.ensureSubmitted(t)
 		x.completeTask(t, out, nil, false)
 	})
 }
@@ -530,6 +535,7 @@ func (e *Engine) SendTaskFailure(ctx context.Context, in sfn.SendTaskFailureInpu
 		return errorf(sfn.CodeValidation, "error is limited to 256 and cause to 32768 characters")
 	}
 	return e.callback(ctx, in.TaskToken, false, func(x *execution, t *thread) {
+		x.ensureSubmitted(t)
 		x.completeTask(t, nil, &failure{Error: in.Error, Cause: in.Cause}, false)
 	})
 }

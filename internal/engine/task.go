@@ -253,14 +253,43 @@ func (x *execution) traceHeader() string {
 	return x.rec.TraceHeader
 }
 
-// submitted notes the message a waitForTaskToken task sent, for its
-// TaskSubmitted event.
+// submitted records that a waitForTaskToken task sent its message: its
+// TaskSubmitted event, with the SendMessage result, written as soon as
+// the send succeeds, as Step Functions writes it (TaskScheduled,
+// TaskStarted, TaskSubmitted, then the callback's TaskSucceeded).
 func (x *execution) submitted(id int, gen int64, token string, result map[string]any) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if t := x.live(id, gen, phaseTask); t != nil && t.Token == token {
-		x.messageIDs[token] = text(result)
+	t := x.live(id, gen, phaseTask)
+	if t == nil || t.Token != token {
+		return
 	}
+	if _, done := x.messageIDs[token]; done {
+		return // the callback came first (see ensureSubmitted)
+	}
+	out := text(result)
+	x.messageIDs[token] = out
+	_, _, rtype, rname, _ := parseResource(t.Task.Resource)
+	x.event(t, "TaskSubmitted", sfn.HistoryEvent{TaskSubmitted: &sfn.TaskOutputDetails{ResourceType: rtype, Resource: rname, Output: out}})
+	x.flush(nil)
+}
+
+// ensureSubmitted writes the TaskSubmitted event of thread t's
+// waitForTaskToken message when its callback arrives before the engine
+// heard that the send succeeded (a worker that fast), so that the history
+// keeps Step Functions' order; the SendMessage result is not known yet
+// and is left out.
+func (x *execution) ensureSubmitted(t *thread) {
+	call := t.Task
+	if call == nil || call.Kind != kindSQS || !call.Wait {
+		return
+	}
+	if _, done := x.messageIDs[t.Token]; done {
+		return
+	}
+	x.messageIDs[t.Token] = ""
+	_, _, rtype, rname, _ := parseResource(call.Resource)
+	x.event(t, "TaskSubmitted", sfn.HistoryEvent{TaskSubmitted: &sfn.TaskOutputDetails{ResourceType: rtype, Resource: rname}})
 }
 
 func (e *Engine) invoke(x *execution, id int, gen int64, token string, call *taskCall) {
@@ -373,9 +402,6 @@ func (x *execution) completeTask(t *thread, output any, f *failure, timedOut boo
 	st := t.states[t.State]
 	call := t.Task
 	_, _, rtype, rname, _ := parseResource(call.Resource)
-	if sub, ok := x.messageIDs[t.Token]; ok {
-		x.event(t, "TaskSubmitted", sfn.HistoryEvent{TaskSubmitted: &sfn.TaskOutputDetails{ResourceType: rtype, Resource: rname, Output: sub}})
-	}
 	if t.hbStop != nil {
 		t.hbStop()
 		t.hbStop = nil
