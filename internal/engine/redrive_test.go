@@ -125,3 +125,58 @@ func TestRedriveContextAndExpress(t *testing.T) {
 		requireCode(t, err, sfn.CodeExecutionNotRedrivable)
 	})
 }
+
+// TestRedriveLimits: the RedriveExecution API reference's other limits:
+// "The workflow execution has not exceeded the maximum open time of one
+// year", "The execution event history count is less than 24,999", and
+// client tokens "valid for up to 15 minutes after they are first used".
+func TestRedriveLimits(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		e := startEngine(t, engine.Config{Store: engine.NewMemoryStore()})
+		long := createMachine(t, e, sfn.TypeStandard, `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":40000000,"End":true}}}`)
+		x, err := e.StartExecution(t.Context(), sfn.StartExecutionInput{StateMachineARN: long, Name: "long"})
+		require.NoError(t, err)
+		time.Sleep(sfn.RedriveMaxOpenTime + time.Hour)
+		_, err = e.StopExecution(t.Context(), sfn.StopExecutionInput{ExecutionARN: x.ExecutionARN})
+		require.NoError(t, err)
+		require.NoError(t, e.Wait(t.Context(), x.ExecutionARN))
+		require.Equal(t, sfn.RedriveReasonMaxTime, redriveDescribe(t, e, x.ExecutionARN).RedriveStatusReason)
+		_, err = e.RedriveExecution(t.Context(), sfn.RedriveExecutionInput{ExecutionARN: x.ExecutionARN})
+		requireCode(t, err, sfn.CodeExecutionNotRedrivable)
+
+		loop, err := e.CreateStateMachine(t.Context(), sfn.CreateStateMachineInput{Name: "loop", Definition: `{"StartAt":"W","States":{
+			"W":{"Type":"Wait","Seconds":0,"Next":"C"},
+			"C":{"Type":"Choice","Choices":[{"Variable":"$.stop","IsPresent":true,"Next":"Done"}],"Default":"W"},
+			"Done":{"Type":"Succeed"}}}`})
+		require.NoError(t, err)
+		y, err := e.StartExecution(t.Context(), sfn.StartExecutionInput{StateMachineARN: loop.StateMachineARN, Name: "loop"})
+		require.NoError(t, err)
+		require.NoError(t, e.Wait(t.Context(), y.ExecutionARN))
+		d := redriveDescribe(t, e, y.ExecutionARN)
+		require.Equal(t, sfn.StatusFailed, d.Status, "the engine fails an execution at 25,000 events")
+		_, err = e.RedriveExecution(t.Context(), sfn.RedriveExecutionInput{ExecutionARN: y.ExecutionARN})
+		requireCode(t, err, sfn.CodeExecutionNotRedrivable)
+		require.ErrorContains(t, err, sfn.RedriveReasonEventLimit)
+
+		fail, err := e.CreateStateMachine(t.Context(), sfn.CreateStateMachineInput{Name: "fail", Definition: `{"StartAt":"F","States":{"F":{"Type":"Fail","Error":"Boom"}}}`})
+		require.NoError(t, err)
+		z, err := e.StartExecution(t.Context(), sfn.StartExecutionInput{StateMachineARN: fail.StateMachineARN, Name: "fail"})
+		require.NoError(t, err)
+		require.NoError(t, e.Wait(t.Context(), z.ExecutionARN))
+		first, err := e.RedriveExecution(t.Context(), sfn.RedriveExecutionInput{ExecutionARN: z.ExecutionARN, ClientToken: "t"})
+		require.NoError(t, err)
+		require.NoError(t, e.Wait(t.Context(), z.ExecutionARN))
+		time.Sleep(sfn.RedriveClientTokenLifetime - time.Second)
+		again, err := e.RedriveExecution(t.Context(), sfn.RedriveExecutionInput{ExecutionARN: z.ExecutionARN, ClientToken: "t"})
+		require.NoError(t, err)
+		require.Equal(t, first.RedriveDate, again.RedriveDate, "within 15 minutes the token answers the same redrive")
+		require.Equal(t, 1, redriveDescribe(t, e, z.ExecutionARN).RedriveCount)
+		time.Sleep(2 * time.Second)
+		later, err := e.RedriveExecution(t.Context(), sfn.RedriveExecutionInput{ExecutionARN: z.ExecutionARN, ClientToken: "t"})
+		require.NoError(t, err)
+		require.True(t, later.RedriveDate.After(first.RedriveDate), "after 15 minutes the token makes a new redrive")
+		require.NoError(t, e.Wait(t.Context(), z.ExecutionARN))
+		require.Equal(t, 2, redriveDescribe(t, e, z.ExecutionARN).RedriveCount)
+	})
+}

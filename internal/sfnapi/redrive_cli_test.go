@@ -3,6 +3,7 @@ package sfnapi_test
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -19,6 +20,13 @@ import (
 // its redrive members, and the ExecutionRedriven event in its history.
 func TestAWSCLIRedrive(t *testing.T) {
 	t.Parallel()
+	guide, err := os.ReadFile("../../docs/local-engine.md")
+	require.NoError(t, err)
+	const redriveCommand = `aws stepfunctions --endpoint-url http://127.0.0.1:8083 redrive-execution --execution-arn "$EXECUTION_ARN"`
+	describeQuery := []string{"--query", "[status, redriveCount, redriveStatus]", "--output", "text"}
+	describeCommand := `aws stepfunctions --endpoint-url http://127.0.0.1:8083 describe-execution --execution-arn "$EXECUTION_ARN" --query '[status, redriveCount, redriveStatus]' --output text`
+	require.Contains(t, string(guide), redriveCommand, "the guide shows the command this test runs")
+	require.Contains(t, string(guide), describeCommand, "the guide shows the command this test runs")
 	for label, path := range awsCLIs(t) {
 		t.Run(label, func(t *testing.T) {
 			t.Parallel()
@@ -49,6 +57,9 @@ func TestAWSCLIRedrive(t *testing.T) {
 			require.NotEmpty(t, out["redriveDate"], "redrive-execution answers the redrive date: %v", out)
 			require.Equal(t, sfn.StatusSucceeded, b.wait(t, arn).Status)
 
+			text, err := cli.Command(b.ctx, append([]string{"describe-execution", "--execution-arn", arn}, describeQuery...)...).CombinedOutput()
+			require.NoError(t, err, "%s", text)
+			require.Equal(t, "SUCCEEDED\t1\tNOT_REDRIVABLE", strings.TrimSpace(string(text)))
 			x := cli.Run(t, b.ctx, "describe-execution", "--execution-arn", arn)
 			require.Equal(t, "SUCCEEDED", x["status"])
 			require.JSONEq(t, `{"n":1,"prepared":"ready","call":{"ok":true}}`, x["output"].(string))
