@@ -281,6 +281,9 @@ func (x *execution) flush(done chan error) {
 		return
 	}
 	data := x.encodeBatch()
+	if len(data) > MaxBatchBytes && x.shedHalts() {
+		data = x.encodeBatch()
+	}
 	if len(data) > MaxBatchBytes {
 		data = x.oversized(len(data))
 	}

@@ -81,6 +81,19 @@ func (x *execution) halt(t *thread) {
 	b.Halted = append(b.Halted, h)
 }
 
+// shedHalts drops the halts of a transition too large to write, so that
+// what a redrive needs never fails an execution that would have fit
+// without it; it reports whether there were any. A redrive then runs the
+// children it has no halt of from their start, or refuses the execution
+// when the root's halt is gone.
+func (x *execution) shedHalts() bool {
+	if len(x.b.Halted) == 0 {
+		return false
+	}
+	x.b.Halted = nil
+	return true
+}
+
 // haltAll halts every thread of a closing execution, parents first.
 func (x *execution) haltAll() {
 	ids := make([]int, 0, len(x.threads))

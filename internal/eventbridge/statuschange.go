@@ -178,6 +178,7 @@ func (s *StatusChanges) Close(ctx context.Context) error {
 // statusOf maps the history events that change an execution's status.
 var statusOf = map[string]sfn.ExecutionStatus{
 	"ExecutionStarted":   sfn.StatusRunning,
+	"ExecutionRedriven":  sfn.StatusRunning, // RUNNING again
 	"ExecutionSucceeded": sfn.StatusSucceeded,
 	"ExecutionFailed":    sfn.StatusFailed,
 	"ExecutionTimedOut":  sfn.StatusTimedOut,
