@@ -114,13 +114,17 @@ func (c *Client) CreateStateMachine(ctx context.Context, in sfn.CreateStateMachi
 		Type:                 types.StateMachineType(in.Type),
 		LoggingConfiguration: logging(in.Logging),
 		TracingConfiguration: tracing(&in.Tracing),
+		Publish:              in.Publish,
+		VersionDescription:   optString(in.VersionDescription),
+		Tags:                 sdkTags(in.Tags),
 	})
 	if err != nil {
 		return sfn.CreateStateMachineOutput{}, fail("CreateStateMachine", err)
 	}
 	return sfn.CreateStateMachineOutput{
-		StateMachineARN: aws.ToString(out.StateMachineArn),
-		CreationDate:    aws.ToTime(out.CreationDate),
+		StateMachineARN:        aws.ToString(out.StateMachineArn),
+		CreationDate:           aws.ToTime(out.CreationDate),
+		StateMachineVersionARN: aws.ToString(out.StateMachineVersionArn),
 	}, nil
 }
 
@@ -153,13 +157,16 @@ func (c *Client) UpdateStateMachine(ctx context.Context, in sfn.UpdateStateMachi
 		RoleArn:              in.RoleARN,
 		LoggingConfiguration: logging(in.Logging),
 		TracingConfiguration: tracing(in.Tracing),
+		Publish:              in.Publish,
+		VersionDescription:   optString(in.VersionDescription),
 	})
 	if err != nil {
 		return sfn.UpdateStateMachineOutput{}, fail("UpdateStateMachine", err)
 	}
 	return sfn.UpdateStateMachineOutput{
-		UpdateDate: aws.ToTime(out.UpdateDate),
-		RevisionID: aws.ToString(out.RevisionId),
+		UpdateDate:             aws.ToTime(out.UpdateDate),
+		RevisionID:             aws.ToString(out.RevisionId),
+		StateMachineVersionARN: aws.ToString(out.StateMachineVersionArn),
 	}, nil
 }
 
@@ -179,6 +186,7 @@ func (c *Client) DescribeStateMachine(ctx context.Context, arn string) (sfn.Stat
 		Type:            string(out.Type),
 		CreationDate:    aws.ToTime(out.CreationDate),
 		RevisionID:      aws.ToString(out.RevisionId),
+		Description:     aws.ToString(out.Description),
 	}, nil
 }
 
@@ -291,6 +299,9 @@ func (c *Client) DescribeExecution(ctx context.Context, arn string) (sfn.Executi
 		Error:           aws.ToString(out.Error),
 		Cause:           aws.ToString(out.Cause),
 		TraceHeader:     aws.ToString(out.TraceHeader),
+
+		StateMachineVersionARN: aws.ToString(out.StateMachineVersionArn),
+		StateMachineAliasARN:   aws.ToString(out.StateMachineAliasArn),
 	}, nil
 }
 
@@ -315,6 +326,9 @@ func (c *Client) ListExecutions(ctx context.Context, in sfn.ListExecutionsInput)
 			Status:          sfn.ExecutionStatus(x.Status),
 			StartDate:       aws.ToTime(x.StartDate),
 			StopDate:        aws.ToTime(x.StopDate),
+
+			StateMachineVersionARN: aws.ToString(x.StateMachineVersionArn),
+			StateMachineAliasARN:   aws.ToString(x.StateMachineAliasArn),
 		})
 	}
 	return res, nil

@@ -47,6 +47,10 @@ type Service interface {
 	Executions
 	History
 	Callbacks
+	Versions
+	Aliases
+	Tags
+	ExecutionMachines
 }
 
 // QueueSender puts messages on queues by URL: the SQS SendMessage action
