@@ -64,7 +64,7 @@ BEGIN
         GRANT SELECT, INSERT, UPDATE, DELETE ON engine.state_machine_versions, engine.state_machine_aliases TO aiflow_engine;
     END IF;
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'aiflow_api') THEN
-        GRANT SELECT, INSERT ON api.workflow_version_arns TO aiflow_api;
+        GRANT SELECT, INSERT, UPDATE ON api.workflow_version_arns TO aiflow_api;
     END IF;
 END
 $$;
