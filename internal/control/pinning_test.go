@@ -3,6 +3,8 @@ package control_test
 import (
 	"context"
 	"encoding/json"
+	"strconv"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -10,6 +12,12 @@ import (
 	"github.com/aiflow/aiflow/internal/control"
 	"github.com/aiflow/aiflow/internal/sfn"
 )
+
+// pinningRuns numbers the runs of the pinning tests, whose workflow
+// names must be new in the package's database.
+var pinningRuns atomic.Int64
+
+func runName(base string) string { return base + "-" + strconv.FormatInt(pinningRuns.Add(1), 10) }
 
 // TestStartPinsTheVersion: publishing a workflow version publishes a Step
 // Functions version of its state machine and records its ARN; executions
@@ -19,19 +27,20 @@ func TestStartPinsTheVersion(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	ctx := context.Background()
-	first := b.publish(t, holdWorkflow("pinned"))
+	name := runName("pinned")
+	first := b.publish(t, holdWorkflow(name))
 	require.Equal(t, first.Workflow.StateMachineARN+":1", first.Version.StateMachineVersionARN)
-	v1, err := b.svc.Start(ctx, control.StartParams{Workflow: "pinned", Input: json.RawMessage(`{"message":"one"}`)})
+	v1, err := b.svc.Start(ctx, control.StartParams{Workflow: name, Input: json.RawMessage(`{"message":"one"}`)})
 	require.NoError(t, err)
 
-	second := b.publish(t, holdWorkflow("pinned")+"description: the second\n")
+	second := b.publish(t, holdWorkflow(name)+"description: the second\n")
 	require.True(t, second.Created)
 	require.Equal(t, 2, second.Version.Version)
 	require.Equal(t, first.Workflow.StateMachineARN+":2", second.Version.StateMachineVersionARN)
-	again := b.publish(t, holdWorkflow("pinned")+"description: the second\n")
+	again := b.publish(t, holdWorkflow(name)+"description: the second\n")
 	require.False(t, again.Created)
 	require.Equal(t, second.Version.StateMachineVersionARN, again.Version.StateMachineVersionARN, "publishing the same definition again publishes no other version")
-	v2, err := b.svc.Start(ctx, control.StartParams{Workflow: "pinned", Input: json.RawMessage(`{"message":"two"}`)})
+	v2, err := b.svc.Start(ctx, control.StartParams{Workflow: name, Input: json.RawMessage(`{"message":"two"}`)})
 	require.NoError(t, err)
 
 	x1, err := b.eng.DescribeExecution(ctx, v1.ExecutionARN)
@@ -47,7 +56,7 @@ func TestStartPinsTheVersion(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, sm1.Definition, m1.Definition, "the first execution runs the first version")
 
-	stored, err := b.store.Version(ctx, "pinned", 1)
+	stored, err := b.store.Version(ctx, name, 1)
 	require.NoError(t, err)
 	require.Equal(t, first.Version.StateMachineVersionARN, stored.StateMachineVersionARN)
 }
@@ -73,23 +82,24 @@ func TestStartWithoutAVersionARN(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	ctx := context.Background()
+	name := runName("legacy")
 	old := control.New(control.Options{Store: b.store, Engine: unversioned{b.eng}, QueueURLs: b.urls})
-	pub, err := old.Publish(ctx, control.PublishParams{Definition: []byte(holdWorkflow("legacy")), Principal: "ada"})
+	pub, err := old.Publish(ctx, control.PublishParams{Definition: []byte(holdWorkflow(name)), Principal: "ada"})
 	require.NoError(t, err)
 	require.Empty(t, pub.Version.StateMachineVersionARN)
 
-	started, err := b.svc.Start(ctx, control.StartParams{Workflow: "legacy", Input: json.RawMessage(`{"message":"old"}`)})
+	started, err := b.svc.Start(ctx, control.StartParams{Workflow: name, Input: json.RawMessage(`{"message":"old"}`)})
 	require.NoError(t, err)
 	x, err := b.eng.DescribeExecution(ctx, started.ExecutionARN)
 	require.NoError(t, err)
 	require.Equal(t, pub.Workflow.StateMachineARN, x.StateMachineARN)
 	require.Empty(t, x.StateMachineVersionARN, "started on the unqualified ARN")
 
-	again := b.publish(t, holdWorkflow("legacy"))
+	again := b.publish(t, holdWorkflow(name))
 	require.False(t, again.Created)
 	require.Equal(t, 1, again.Version.Version)
 	require.Equal(t, pub.Workflow.StateMachineARN+":1", again.Version.StateMachineVersionARN)
-	pinned, err := b.svc.Start(ctx, control.StartParams{Workflow: "legacy", Input: json.RawMessage(`{"message":"new"}`)})
+	pinned, err := b.svc.Start(ctx, control.StartParams{Workflow: name, Input: json.RawMessage(`{"message":"new"}`)})
 	require.NoError(t, err)
 	y, err := b.eng.DescribeExecution(ctx, pinned.ExecutionARN)
 	require.NoError(t, err)
