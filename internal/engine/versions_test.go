@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -90,4 +91,48 @@ func TestDeletingSurvivesRestart(t *testing.T) {
 	require.NoError(t, second.Wait(ctx, x.ExecutionARN))
 	_, err = second.DescribeStateMachine(ctx, out.StateMachineARN)
 	requireCode(t, err, sfn.CodeStateMachineDoesNotExist)
+}
+
+// TestVersionAndAliasQuotas: a state machine has at most 1000 versions
+// and 100 aliases; one more is ServiceQuotaExceededException, and
+// deleting a version makes room again.
+func TestVersionAndAliasQuotas(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	e := newEngineOn(t, engine.NewMemoryStore())
+	t.Cleanup(func() { _ = e.Close() })
+	out, err := e.CreateStateMachine(ctx, sfn.CreateStateMachineInput{Name: "many", Definition: passResultDef(0), Publish: true})
+	require.NoError(t, err)
+	sm := out.StateMachineARN
+	for i := 1; i < sfn.MaxVersions; i++ {
+		_, err := e.UpdateStateMachine(ctx, sfn.UpdateStateMachineInput{StateMachineARN: sm, Definition: new(passResultDef(i)), Publish: true})
+		require.NoError(t, err, "version %d", i+1)
+	}
+	_, err = e.UpdateStateMachine(ctx, sfn.UpdateStateMachineInput{StateMachineARN: sm, Definition: new(passResultDef(sfn.MaxVersions)), Publish: true})
+	requireCode(t, err, sfn.CodeServiceQuotaExceeded)
+	_, err = e.PublishStateMachineVersion(ctx, sfn.PublishVersionInput{StateMachineARN: sm})
+	requireCode(t, err, sfn.CodeServiceQuotaExceeded)
+	require.NoError(t, e.DeleteStateMachineVersion(ctx, sm+":1"))
+	v, err := e.PublishStateMachineVersion(ctx, sfn.PublishVersionInput{StateMachineARN: sm})
+	require.NoError(t, err)
+	require.Equal(t, sm+":1001", v.StateMachineVersionARN)
+
+	routing := []sfn.RoutingConfig{{StateMachineVersionARN: v.StateMachineVersionARN, Weight: 100}}
+	for i := range sfn.MaxAliases {
+		_, err := e.CreateStateMachineAlias(ctx, sfn.CreateAliasInput{Name: "a" + strconv.Itoa(i), RoutingConfiguration: routing})
+		require.NoError(t, err)
+	}
+	_, err = e.CreateStateMachineAlias(ctx, sfn.CreateAliasInput{Name: "one-more", RoutingConfiguration: routing})
+	requireCode(t, err, sfn.CodeServiceQuotaExceeded)
+	page, err := e.ListStateMachineAliases(ctx, sfn.ListAliasesInput{StateMachineARN: sm, MaxResults: 60})
+	require.NoError(t, err)
+	require.Len(t, page.StateMachineAliases, 60)
+	rest, err := e.ListStateMachineAliases(ctx, sfn.ListAliasesInput{StateMachineARN: sm, NextToken: page.NextToken})
+	require.NoError(t, err)
+	require.Len(t, rest.StateMachineAliases, 40)
+	require.Empty(t, rest.NextToken)
+}
+
+func passResultDef(i int) string {
+	return `{"StartAt":"P","States":{"P":{"Type":"Pass","Result":` + strconv.Itoa(i) + `,"End":true}}}`
 }
