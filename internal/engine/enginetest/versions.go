@@ -65,6 +65,10 @@ var versionChecks = []check{
 		require.NoError(t, err)
 		require.Len(t, list.Executions, 1)
 		require.Equal(t, onV1, list.Executions[0].ExecutionARN)
+		require.Equal(t, sm+":1", list.Executions[0].StateMachineVersionARN)
+		started := b.history(onV1, false, 0)[0]
+		require.Equal(t, "ExecutionStarted", started.Type)
+		require.Equal(t, sm+":1", started.ExecutionStarted.StateMachineVersionARN, "ExecutionStarted names the version")
 
 		vs, err := h.Service.ListStateMachineVersions(b.ctx, sfn.ListVersionsInput{StateMachineARN: sm, MaxResults: 1})
 		require.NoError(t, err)
