@@ -89,7 +89,10 @@ func (e *Engine) newRevisionID() string { return hex.EncodeToString(e.randomByte
 // same definition, role and type returns the existing one, as Step
 // Functions does; with anything different it is StateMachineAlreadyExists.
 // A definition Step Functions would refuse is InvalidDefinition, with
-// every problem and where it is.
+// every problem and where it is; so is an EXPRESS one with a
+// .waitForTaskToken or .sync task. A role that is not an IAM role's ARN
+// is InvalidArn. Publish publishes version 1 (see versions.go), and Tags
+// tag the state machine (see tags.go).
 func (e *Engine) CreateStateMachine(ctx context.Context, in sfn.CreateStateMachineInput) (sfn.CreateStateMachineOutput, error) {
 	if err := e.checkOpen(); err != nil {
 		return sfn.CreateStateMachineOutput{}, err
@@ -157,8 +160,11 @@ func (e *Engine) CreateStateMachine(ctx context.Context, in sfn.CreateStateMachi
 	return out, nil
 }
 
-// UpdateStateMachine changes a state machine's definition or role.
-// Running executions keep the definition they started with.
+// UpdateStateMachine changes a state machine's definition or role, and
+// with Publish publishes the result as a version. Running executions keep
+// the definition they started with. A version's or alias's ARN is
+// ValidationException; a state machine being deleted,
+// StateMachineDeleting.
 func (e *Engine) UpdateStateMachine(ctx context.Context, in sfn.UpdateStateMachineInput) (sfn.UpdateStateMachineOutput, error) {
 	if err := e.checkOpen(); err != nil {
 		return sfn.UpdateStateMachineOutput{}, err
@@ -244,8 +250,9 @@ func describeMachine(r StateMachineRecord) sfn.StateMachine {
 		RoleARN: r.RoleARN, Type: r.Type, CreationDate: r.CreationDate, UpdateDate: r.UpdateDate, RevisionID: r.RevisionID}
 }
 
-// DescribeStateMachine returns a state machine; StateMachineDoesNotExist
-// when there is none, InvalidArn for a malformed ARN.
+// DescribeStateMachine returns a state machine, or the version a version
+// ARN names; StateMachineDoesNotExist when there is none, InvalidArn for
+// a malformed ARN or an alias's.
 func (e *Engine) DescribeStateMachine(ctx context.Context, arn string) (sfn.StateMachine, error) {
 	if t, err := parseTarget(arn); err == nil && t.versionARN != "" {
 		e.mu.Lock()
@@ -300,8 +307,10 @@ func pageSize(n int) (int, error) {
 	return n, nil
 }
 
-// DeleteStateMachine deletes a state machine. Its running executions run
-// on to their end, as in Step Functions.
+// DeleteStateMachine deletes a state machine with its versions and
+// aliases. Its running executions run on to their end, as in Step
+// Functions, and until then it is DELETING (see deleting.go). A
+// version's or alias's ARN is ValidationException.
 func (e *Engine) DeleteStateMachine(ctx context.Context, arn string) error {
 	if err := e.checkOpen(); err != nil {
 		return err
