@@ -92,11 +92,15 @@ var versionChecks = []check{
 		// cannot be deleted.
 		b := setup(t, h)
 		sm, _ := b.createStateMachine("aliased", passResult("v1"), "")
-		v1, err := h.Service.PublishStateMachineVersion(b.ctx, sfn.PublishVersionInput{StateMachineARN: sm, Description: "one"})
+		// revisionId INITIAL names the revision of a state machine never
+		// updated (PublishStateMachineVersion API reference).
+		v1, err := h.Service.PublishStateMachineVersion(b.ctx, sfn.PublishVersionInput{StateMachineARN: sm, Description: "one", RevisionID: sfn.RevisionInitial})
 		require.NoError(t, err)
-		_, err = h.Service.UpdateStateMachine(b.ctx, sfn.UpdateStateMachineInput{StateMachineARN: sm, Definition: new(passResult("v2"))})
+		upd, err := h.Service.UpdateStateMachine(b.ctx, sfn.UpdateStateMachineInput{StateMachineARN: sm, Definition: new(passResult("v2"))})
 		require.NoError(t, err)
-		v2, err := h.Service.PublishStateMachineVersion(b.ctx, sfn.PublishVersionInput{StateMachineARN: sm})
+		_, err = h.Service.PublishStateMachineVersion(b.ctx, sfn.PublishVersionInput{StateMachineARN: sm, RevisionID: sfn.RevisionInitial})
+		requireAPIError(t, err, sfn.CodeConflict)
+		v2, err := h.Service.PublishStateMachineVersion(b.ctx, sfn.PublishVersionInput{StateMachineARN: sm, RevisionID: upd.RevisionID})
 		require.NoError(t, err)
 
 		for _, bad := range [][]sfn.RoutingConfig{
