@@ -23,7 +23,7 @@ func checkRoleARN(arn string) error {
 	if arn == "" || len(arn) <= 256 && roleARN.MatchString(arn) {
 		return nil
 	}
-	return errorf(sfn.CodeInvalidArn, "Invalid Arn: 'Resource type not valid in this context: %s': roleArn must be an IAM role's ARN, arn:aws:iam::ACCOUNT:role/NAME", arn)
+	return errorf(sfn.CodeInvalidArn, "invalid roleArn %q: want an IAM role's ARN, arn:aws:iam::ACCOUNT:role/NAME", arn)
 }
 
 // checkCreateExtras checks what CreateStateMachine takes beside the
