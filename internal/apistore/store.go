@@ -76,6 +76,10 @@ type Version struct {
 	Checksum    string    `json:"checksum"`
 	CreatedBy   string    `json:"created_by"`
 	CreatedAt   time.Time `json:"created_at"`
+	// StateMachineVersionARN is the Step Functions version the workflow
+	// version was last published as, where its executions start; empty
+	// for a version published before versions were (see versionarns.go).
+	StateMachineVersionARN string `json:"-"`
 }
 
 // PublishResult is what Publish did.
@@ -106,6 +110,9 @@ func (s *Store) Publish(ctx context.Context, v Version, stateMachineARN string) 
 		latest, err := scanVersion(tx.QueryRow(ctx, versionSelect+` WHERE workflow = $1 AND version = $2`, v.Workflow, w.LatestVersion))
 		switch {
 		case err == nil && latest.Checksum == v.Checksum:
+			if err := recordVersionARN(ctx, tx, &latest, v.StateMachineVersionARN); err != nil {
+				return err
+			}
 			res = PublishResult{Workflow: w, Version: latest}
 			return nil
 		case err == nil:
@@ -119,6 +126,11 @@ func (s *Store) Publish(ctx context.Context, v Version, stateMachineARN string) 
 			(workflow, version, definition, asl, graph, input_schema, checksum, created_by, created_at)
 			VALUES ($1, $2, $3, $4, $5, NULLIF($6, ''), $7, $8, $9)`,
 			v.Workflow, v.Version, v.Definition, v.ASL, v.Graph, v.InputSchema, v.Checksum, v.CreatedBy, v.CreatedAt); err != nil {
+			return err
+		}
+		arn := v.StateMachineVersionARN
+		v.StateMachineVersionARN = ""
+		if err := recordVersionARN(ctx, tx, &v, arn); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE api.workflows SET latest_version = $2, state_machine_arn = $3, updated_at = $4 WHERE name = $1`,
@@ -181,8 +193,8 @@ func (s *Store) WorkflowByARN(ctx context.Context, arn string) (Workflow, error)
 	return w, nil
 }
 
-const versionSelect = `SELECT workflow, version, definition, asl, graph, COALESCE(input_schema, ''), checksum, created_by, created_at
-	FROM api.workflow_versions`
+const versionSelect = `SELECT workflow, version, definition, asl, graph, COALESCE(input_schema, ''), checksum, created_by, created_at,
+	COALESCE(state_machine_version_arn, '') FROM api.workflow_versions LEFT JOIN api.workflow_version_arns USING (workflow, version)`
 
 // Version returns one version of a workflow, or ErrNotFound.
 func (s *Store) Version(ctx context.Context, name string, version int) (Version, error) {
@@ -202,7 +214,8 @@ func scanWorkflow(row pgx.Row) (Workflow, error) {
 
 func scanVersion(row pgx.Row) (Version, error) {
 	var v Version
-	err := row.Scan(&v.Workflow, &v.Version, &v.Definition, &v.ASL, &v.Graph, &v.InputSchema, &v.Checksum, &v.CreatedBy, &v.CreatedAt)
+	err := row.Scan(&v.Workflow, &v.Version, &v.Definition, &v.ASL, &v.Graph, &v.InputSchema, &v.Checksum, &v.CreatedBy, &v.CreatedAt,
+		&v.StateMachineVersionARN)
 	v.CreatedAt = v.CreatedAt.UTC()
 	return v, err
 }

@@ -114,13 +114,17 @@ func (c *Client) CreateStateMachine(ctx context.Context, in sfn.CreateStateMachi
 		Type:                 types.StateMachineType(in.Type),
 		LoggingConfiguration: logging(in.Logging),
 		TracingConfiguration: tracing(&in.Tracing),
+		Publish:              in.Publish,
+		VersionDescription:   optString(in.VersionDescription),
+		Tags:                 sdkTags(in.Tags),
 	})
 	if err != nil {
 		return sfn.CreateStateMachineOutput{}, fail("CreateStateMachine", err)
 	}
 	return sfn.CreateStateMachineOutput{
-		StateMachineARN: aws.ToString(out.StateMachineArn),
-		CreationDate:    aws.ToTime(out.CreationDate),
+		StateMachineARN:        aws.ToString(out.StateMachineArn),
+		CreationDate:           aws.ToTime(out.CreationDate),
+		StateMachineVersionARN: aws.ToString(out.StateMachineVersionArn),
 	}, nil
 }
 
@@ -153,13 +157,16 @@ func (c *Client) UpdateStateMachine(ctx context.Context, in sfn.UpdateStateMachi
 		RoleArn:              in.RoleARN,
 		LoggingConfiguration: logging(in.Logging),
 		TracingConfiguration: tracing(in.Tracing),
+		Publish:              in.Publish,
+		VersionDescription:   optString(in.VersionDescription),
 	})
 	if err != nil {
 		return sfn.UpdateStateMachineOutput{}, fail("UpdateStateMachine", err)
 	}
 	return sfn.UpdateStateMachineOutput{
-		UpdateDate: aws.ToTime(out.UpdateDate),
-		RevisionID: aws.ToString(out.RevisionId),
+		UpdateDate:             aws.ToTime(out.UpdateDate),
+		RevisionID:             aws.ToString(out.RevisionId),
+		StateMachineVersionARN: aws.ToString(out.StateMachineVersionArn),
 	}, nil
 }
 
@@ -179,6 +186,7 @@ func (c *Client) DescribeStateMachine(ctx context.Context, arn string) (sfn.Stat
 		Type:            string(out.Type),
 		CreationDate:    aws.ToTime(out.CreationDate),
 		RevisionID:      aws.ToString(out.RevisionId),
+		Description:     aws.ToString(out.Description),
 	}, nil
 }
 
@@ -292,10 +300,12 @@ func (c *Client) DescribeExecution(ctx context.Context, arn string) (sfn.Executi
 		Cause:           aws.ToString(out.Cause),
 		TraceHeader:     aws.ToString(out.TraceHeader),
 
-		RedriveCount:        int(aws.ToInt32(out.RedriveCount)),
-		RedriveDate:         aws.ToTime(out.RedriveDate),
-		RedriveStatus:       sfn.RedriveStatus(out.RedriveStatus),
-		RedriveStatusReason: aws.ToString(out.RedriveStatusReason),
+		RedriveCount:           int(aws.ToInt32(out.RedriveCount)),
+		RedriveDate:            aws.ToTime(out.RedriveDate),
+		RedriveStatus:          sfn.RedriveStatus(out.RedriveStatus),
+		RedriveStatusReason:    aws.ToString(out.RedriveStatusReason),
+		StateMachineVersionARN: aws.ToString(out.StateMachineVersionArn),
+		StateMachineAliasARN:   aws.ToString(out.StateMachineAliasArn),
 	}, nil
 }
 
@@ -323,6 +333,9 @@ func (c *Client) ListExecutions(ctx context.Context, in sfn.ListExecutionsInput)
 			StopDate:        aws.ToTime(x.StopDate),
 			RedriveCount:    int(aws.ToInt32(x.RedriveCount)),
 			RedriveDate:     aws.ToTime(x.RedriveDate),
+
+			StateMachineVersionARN: aws.ToString(x.StateMachineVersionArn),
+			StateMachineAliasARN:   aws.ToString(x.StateMachineAliasArn),
 		})
 	}
 	return res, nil

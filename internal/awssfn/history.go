@@ -22,6 +22,9 @@ func historyEvent(ev types.HistoryEvent) sfn.HistoryEvent {
 		out.ExecutionStarted = &sfn.ExecutionStartedDetails{
 			Input:   aws.ToString(d.Input),
 			RoleARN: aws.ToString(d.RoleArn),
+
+			StateMachineVersionARN: aws.ToString(d.StateMachineVersionArn),
+			StateMachineAliasARN:   aws.ToString(d.StateMachineAliasArn),
 		}
 	}
 	if d := ev.ExecutionSucceededEventDetails; d != nil {

@@ -75,7 +75,7 @@ func (s *Service) Publish(ctx context.Context, p PublishParams) (Published, erro
 	if err != nil {
 		return out, err
 	}
-	arn, err := s.deploy(ctx, name, definition)
+	arn, versionARN, err := s.deploy(ctx, name, definition)
 	if err != nil {
 		return out, err
 	}
@@ -87,6 +87,7 @@ func (s *Service) Publish(ctx context.Context, p PublishParams) (Published, erro
 	res, err := s.opts.Store.Publish(ctx, apistore.Version{
 		Workflow: name, Definition: string(p.Definition), ASL: built.ASL, Graph: built.Graph, InputSchema: inputSchema,
 		Checksum: "sha256:" + hex.EncodeToString(sum[:]), CreatedBy: p.Principal, CreatedAt: s.opts.NowFunc().UTC(),
+		StateMachineVersionARN: versionARN,
 	}, arn)
 	if err != nil {
 		return out, err
@@ -154,19 +155,24 @@ func (s *Service) tracing() *bool {
 }
 
 // deploy creates the workflow's state machine, or updates the one it was
-// published to before, and returns its ARN.
-func (s *Service) deploy(ctx context.Context, name, definition string) (string, error) {
-	arn, err := s.opts.Store.StateMachineARN(ctx, name)
+// published to before, publishing a Step Functions version of it either
+// way (publish=true), and returns the state machine's ARN and the
+// version's: executions of the workflow version start on that version,
+// so that they run this definition on AWS as they do locally, whatever is
+// published after.
+func (s *Service) deploy(ctx context.Context, name, definition string) (arn, versionARN string, err error) {
+	arn, err = s.opts.Store.StateMachineARN(ctx, name)
 	if err != nil && !errors.Is(err, apistore.ErrNotFound) {
-		return "", err
+		return "", "", err
 	}
 	if arn != "" {
-		_, err := s.opts.Engine.UpdateStateMachine(ctx, sfn.UpdateStateMachineInput{
+		out, err := s.opts.Engine.UpdateStateMachine(ctx, sfn.UpdateStateMachineInput{
 			StateMachineARN: arn, Definition: &definition, Logging: s.opts.StateMachineLogging, Tracing: s.tracing(),
+			Publish: true,
 		})
 		var ee *sfn.Error
 		if err == nil || !errors.As(err, &ee) || ee.Code != sfn.CodeStateMachineDoesNotExist {
-			return arn, err
+			return arn, out.StateMachineVersionARN, err
 		}
 		// The engine lost it (a local engine kept in memory): create it again.
 	}
@@ -174,16 +180,17 @@ func (s *Service) deploy(ctx context.Context, name, definition string) (string, 
 	out, err := s.opts.Engine.CreateStateMachine(ctx, sfn.CreateStateMachineInput{
 		Name: smName, Definition: definition, RoleARN: s.opts.StateMachineRoleARN,
 		Logging: s.opts.StateMachineLogging, Tracing: s.opts.StateMachineTracing,
+		Publish: true,
 	})
 	var ee *sfn.Error
 	if errors.As(err, &ee) && ee.Code == sfn.CodeStateMachineAlreadyExists {
-		return "", &Error{Code: CodeNameTaken,
+		return "", "", &Error{Code: CodeNameTaken,
 			Detail: fmt.Sprintf("a state machine named %s exists that this API did not publish; delete it or publish under another name", smName)}
 	}
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	return out.StateMachineARN, nil
+	return out.StateMachineARN, out.StateMachineVersionARN, nil
 }
 
 // catalog is what definitions are checked against now: the static

@@ -93,7 +93,7 @@ func (s *Service) Start(ctx context.Context, p StartParams) (Started, error) {
 		return Started{}, err
 	}
 
-	in := sfn.StartExecutionInput{StateMachineARN: wf.StateMachineARN, Input: string(input)}
+	in := sfn.StartExecutionInput{StateMachineARN: startARN(wf, v), Input: string(input)}
 	replayed := false
 	var earlier string // the execution a replayed key started
 	if key := p.IdempotencyKey; key != "" {

@@ -30,6 +30,14 @@ type StateMachineRecord struct {
 	CreationDate time.Time
 	UpdateDate   time.Time
 	RevisionID   string
+	// Status is "" or ACTIVE, or DELETING for a deleted state machine
+	// whose executions still run (see versions.go).
+	Status string
+	// LastVersion is the number of the last version published, which is
+	// never used again.
+	LastVersion int
+	// Tags are the state machine's tags.
+	Tags map[string]string
 }
 
 // ExecutionRecord is the summary of an execution that a Store keeps
@@ -50,6 +58,10 @@ type ExecutionRecord struct {
 	// when last (zero if never).
 	RedriveCount int
 	RedriveDate  time.Time
+	// VersionARN and AliasARN are the version and alias the execution
+	// was started on, if any.
+	VersionARN string
+	AliasARN   string
 }
 
 // Commit is one transition of one execution: the execution's summary
@@ -81,6 +93,10 @@ type ExecutionFilter struct {
 	// Redrive selects executions redriven or never redriven; empty means
 	// both.
 	Redrive sfn.RedriveFilter
+	// VersionARN and AliasARN, when set, keep the executions started on
+	// that version or alias.
+	VersionARN string
+	AliasARN   string
 	// After is the position to continue after (from a previous page), empty
 	// for the first page.
 	After string
@@ -127,6 +143,8 @@ type Store interface {
 	Executions(ctx context.Context, f ExecutionFilter) (recs []ExecutionRecord, next string, err error)
 	// OpenExecutions returns every execution whose status is RUNNING.
 	OpenExecutions(ctx context.Context) ([]ExecutionRecord, error)
+
+	VersionStore
 }
 
 // CommitEvents returns the history events of a commit's Data, in order,

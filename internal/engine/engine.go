@@ -82,6 +82,7 @@ type Engine struct {
 
 	mu       sync.Mutex
 	machines map[string]*machine // by ARN
+	vs       versionSet
 	execs    map[string]*execution
 	closed   bool
 	started  bool
@@ -109,6 +110,7 @@ func New(cfg Config) (*Engine, error) {
 		log:       cfg.Logger,
 		maxBatch:  cfg.CommitBatch,
 		machines:  map[string]*machine{},
+		vs:        newVersionSet(),
 		execs:     map[string]*execution{},
 
 		life:         newLifetime(),
@@ -175,6 +177,9 @@ func (e *Engine) Start(ctx context.Context) error {
 		}
 		e.machines[r.ARN] = m
 	}
+	if err := e.loadVersions(ctx); err != nil {
+		return err
+	}
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()
@@ -197,6 +202,7 @@ func (e *Engine) Start(ctx context.Context) error {
 			return fmt.Errorf("resuming execution %s: %w", rec.ARN, err)
 		}
 	}
+	e.finishDeletes(ctx)
 	return nil
 }
 

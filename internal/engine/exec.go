@@ -1132,6 +1132,7 @@ func (x *execution) finish(status sfn.ExecutionStatus, output any, f failure) {
 			delete(x.e.execs, x.rec.ARN)
 		}
 		x.e.mu.Unlock()
+		x.e.finishDeleting(x.e.drainCtx, x.smName)
 		x.closeDone()
 	})
 }

@@ -33,7 +33,7 @@ func (e *Engine) StartExecution(ctx context.Context, in sfn.StartExecutionInput)
 // end and describes it; a STANDARD one is StateMachineTypeNotSupported,
 // as in Step Functions.
 func (e *Engine) StartSyncExecution(ctx context.Context, in sfn.StartExecutionInput) (sfn.Execution, error) {
-	m, err := e.machine(in.StateMachineARN)
+	m, _, _, err := e.startTarget(in.StateMachineARN)
 	if err != nil {
 		return sfn.Execution{}, err
 	}
@@ -96,7 +96,7 @@ func (e *Engine) start(ctx context.Context, in sfn.StartExecutionInput) (*execut
 	if err := e.checkOpen(); err != nil {
 		return nil, err
 	}
-	m, err := e.machine(in.StateMachineARN)
+	m, versionARN, aliasARN, err := e.startTarget(in.StateMachineARN)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +146,7 @@ func (e *Engine) start(ctx context.Context, in sfn.StartExecutionInput) (*execut
 	}
 	now := e.now()
 	x := e.newExecution(ExecutionRecord{ARN: arn, StateMachineARN: m.rec.ARN, Name: name, Status: sfn.StatusRunning, StartDate: now,
-		Input: input, TraceHeader: in.TraceHeader})
+		Input: input, TraceHeader: in.TraceHeader, VersionARN: versionARN, AliasARN: aliasARN})
 	x.smName, x.roleARN, x.definition, x.sm, x.input = m.rec.Name, m.rec.RoleARN, m.rec.Definition, m.sm, value
 	e.mu.Lock()
 	if other := e.execs[arn]; other != nil {
@@ -162,7 +162,8 @@ func (e *Engine) start(ctx context.Context, in sfn.StartExecutionInput) (*execut
 
 	x.mu.Lock()
 	x.batch().Start = &batchStart{Definition: m.rec.Definition, RoleARN: m.rec.RoleARN}
-	x.event(nil, "ExecutionStarted", sfn.HistoryEvent{ExecutionStarted: &sfn.ExecutionStartedDetails{Input: input, RoleARN: m.rec.RoleARN, StateMachineARN: m.rec.ARN}})
+	x.event(nil, "ExecutionStarted", sfn.HistoryEvent{ExecutionStarted: &sfn.ExecutionStartedDetails{Input: input, RoleARN: m.rec.RoleARN, StateMachineARN: m.rec.ARN,
+		StateMachineVersionARN: versionARN, StateMachineAliasARN: aliasARN}})
 	x.armTTL()
 	root, err := x.newThread(nil, 0, nil)
 	if err != nil {
@@ -220,7 +221,8 @@ func (x *execution) stopTimers() {
 func describe(r ExecutionRecord) sfn.Execution {
 	return sfn.Execution{ExecutionARN: r.ARN, StateMachineARN: r.StateMachineARN, Name: r.Name, Status: r.Status,
 		StartDate: r.StartDate, StopDate: r.StopDate, Input: r.Input, Output: r.Output, Error: r.Error, Cause: r.Cause,
-		TraceHeader: r.TraceHeader, RedriveCount: r.RedriveCount, RedriveDate: r.RedriveDate}
+		TraceHeader: r.TraceHeader, RedriveCount: r.RedriveCount, RedriveDate: r.RedriveDate,
+		StateMachineVersionARN: r.VersionARN, StateMachineAliasARN: r.AliasARN}
 }
 
 // record returns an execution's latest summary: from memory while it
@@ -261,7 +263,8 @@ func (e *Engine) DescribeExecution(ctx context.Context, arn string) (sfn.Executi
 
 // ListExecutions lists a state machine's executions, newest first.
 func (e *Engine) ListExecutions(ctx context.Context, in sfn.ListExecutionsInput) (sfn.ListExecutionsOutput, error) {
-	if _, err := checkStateMachineARN(in.StateMachineARN); err != nil {
+	target, err := e.listTarget(in.StateMachineARN)
+	if err != nil {
 		return sfn.ListExecutionsOutput{}, err
 	}
 	limit, err := pageSize(in.MaxResults)
@@ -278,10 +281,8 @@ func (e *Engine) ListExecutions(ctx context.Context, in sfn.ListExecutionsInput)
 	default:
 		return sfn.ListExecutionsOutput{}, errorf(sfn.CodeValidation, "redriveFilter %q is not REDRIVEN or NOT_REDRIVEN", in.RedriveFilter)
 	}
-	if _, err := e.machine(in.StateMachineARN); err != nil {
-		return sfn.ListExecutionsOutput{}, err
-	}
-	recs, next, err := e.store.Executions(ctx, ExecutionFilter{StateMachineARN: in.StateMachineARN, Status: in.StatusFilter, Redrive: in.RedriveFilter, After: in.NextToken, Limit: limit})
+	recs, next, err := e.store.Executions(ctx, ExecutionFilter{StateMachineARN: target.machineARN, Status: in.StatusFilter, Redrive: in.RedriveFilter,
+		VersionARN: target.versionARN, AliasARN: target.aliasARN, After: in.NextToken, Limit: limit})
 	if err != nil {
 		return sfn.ListExecutionsOutput{}, e.storeError("ListExecutions", err)
 	}

@@ -89,7 +89,10 @@ func (e *Engine) newRevisionID() string { return hex.EncodeToString(e.randomByte
 // same definition, role and type returns the existing one, as Step
 // Functions does; with anything different it is StateMachineAlreadyExists.
 // A definition Step Functions would refuse is InvalidDefinition, with
-// every problem and where it is.
+// every problem and where it is; so is an EXPRESS one with a
+// .waitForTaskToken or .sync task. A role that is not an IAM role's ARN
+// is InvalidArn. Publish publishes version 1 (see versions.go), and Tags
+// tag the state machine (see tags.go).
 func (e *Engine) CreateStateMachine(ctx context.Context, in sfn.CreateStateMachineInput) (sfn.CreateStateMachineOutput, error) {
 	if err := e.checkOpen(); err != nil {
 		return sfn.CreateStateMachineOutput{}, err
@@ -104,36 +107,72 @@ func (e *Engine) CreateStateMachine(ctx context.Context, in sfn.CreateStateMachi
 	if typ != sfn.TypeStandard && typ != sfn.TypeExpress {
 		return sfn.CreateStateMachineOutput{}, errorf(sfn.CodeValidation, "type %q is not STANDARD or EXPRESS", in.Type)
 	}
+	if err := checkCreateExtras(in); err != nil {
+		return sfn.CreateStateMachineOutput{}, err
+	}
 	sm, err := parseDefinition(in.Definition)
 	if err != nil {
 		return sfn.CreateStateMachineOutput{}, err
 	}
+	if err := checkCallbacks(typ, sm); err != nil {
+		return sfn.CreateStateMachineOutput{}, err
+	}
 	arn := e.stateMachineARN(in.Name)
+	tags, err := withTags(arn, nil, in.Tags)
+	if err != nil {
+		return sfn.CreateStateMachineOutput{}, err
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if old := e.machines[arn]; old != nil {
+		if old.rec.Status == sfn.StateMachineDeleting {
+			return sfn.CreateStateMachineOutput{}, errorf(sfn.CodeStateMachineDeleting, "state machine %s is being deleted", arn)
+		}
 		if old.rec.Definition == in.Definition && old.rec.RoleARN == in.RoleARN && old.rec.Type == typ {
-			return sfn.CreateStateMachineOutput{StateMachineARN: arn, CreationDate: old.rec.CreationDate}, nil
+			out := sfn.CreateStateMachineOutput{StateMachineARN: arn, CreationDate: old.rec.CreationDate}
+			if in.Publish {
+				v, err := e.publishLocked(ctx, old, in.VersionDescription)
+				if err != nil {
+					return sfn.CreateStateMachineOutput{}, err
+				}
+				out.StateMachineVersionARN = v.ARN
+			}
+			return out, nil
 		}
 		return sfn.CreateStateMachineOutput{}, errorf(sfn.CodeStateMachineAlreadyExists, "state machine %s exists already with a different definition, role or type", arn)
 	}
 	now := e.now()
 	rec := StateMachineRecord{ARN: arn, Name: in.Name, Definition: in.Definition, RoleARN: in.RoleARN, Type: typ,
-		CreationDate: now, UpdateDate: now, RevisionID: e.newRevisionID()}
+		CreationDate: now, UpdateDate: now, RevisionID: e.newRevisionID(), Tags: tags}
 	if err := e.store.PutStateMachine(ctx, rec); err != nil {
 		return sfn.CreateStateMachineOutput{}, e.storeError("CreateStateMachine", err)
 	}
-	e.machines[arn] = &machine{rec: rec, sm: sm}
-	return sfn.CreateStateMachineOutput{StateMachineARN: arn, CreationDate: now}, nil
+	m := &machine{rec: rec, sm: sm}
+	e.machines[arn] = m
+	out := sfn.CreateStateMachineOutput{StateMachineARN: arn, CreationDate: now}
+	if in.Publish {
+		v, err := e.publishLocked(ctx, m, in.VersionDescription)
+		if err != nil {
+			return sfn.CreateStateMachineOutput{}, err
+		}
+		out.StateMachineVersionARN = v.ARN
+	}
+	return out, nil
 }
 
-// UpdateStateMachine changes a state machine's definition or role.
-// Running executions keep the definition they started with.
+// UpdateStateMachine changes a state machine's definition or role, and
+// with Publish publishes the result as a version. Running executions keep
+// the definition they started with. A version's or alias's ARN is
+// ValidationException; a state machine being deleted,
+// StateMachineDeleting.
 func (e *Engine) UpdateStateMachine(ctx context.Context, in sfn.UpdateStateMachineInput) (sfn.UpdateStateMachineOutput, error) {
 	if err := e.checkOpen(); err != nil {
 		return sfn.UpdateStateMachineOutput{}, err
 	}
-	if _, err := checkStateMachineARN(in.StateMachineARN); err != nil {
+	if err := refuseQualified("UpdateStateMachine", in.StateMachineARN); err != nil {
+		return sfn.UpdateStateMachineOutput{}, err
+	}
+	if err := checkUpdateExtras(in); err != nil {
 		return sfn.UpdateStateMachineOutput{}, err
 	}
 	if in.Definition == nil && in.RoleARN == nil {
@@ -148,9 +187,14 @@ func (e *Engine) UpdateStateMachine(ctx context.Context, in sfn.UpdateStateMachi
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	old := e.machines[in.StateMachineARN]
-	if old == nil {
-		return sfn.UpdateStateMachineOutput{}, errorf(sfn.CodeStateMachineDoesNotExist, "state machine %s does not exist", in.StateMachineARN)
+	old, err := e.activeMachineLocked(in.StateMachineARN)
+	if err != nil {
+		return sfn.UpdateStateMachineOutput{}, err
+	}
+	if sm != nil {
+		if err := checkCallbacks(old.rec.Type, sm); err != nil {
+			return sfn.UpdateStateMachineOutput{}, err
+		}
 	}
 	rec := old.rec
 	if sm == nil {
@@ -161,13 +205,27 @@ func (e *Engine) UpdateStateMachine(ctx context.Context, in sfn.UpdateStateMachi
 	if in.RoleARN != nil {
 		rec.RoleARN = *in.RoleARN
 	}
-	rec.UpdateDate = e.now()
-	rec.RevisionID = e.newRevisionID()
-	if err := e.store.PutStateMachine(ctx, rec); err != nil {
-		return sfn.UpdateStateMachineOutput{}, e.storeError("UpdateStateMachine", err)
+	m := old
+	if rec.Definition != old.rec.Definition || rec.RoleARN != old.rec.RoleARN {
+		// An update that changes nothing makes no new revision, so that
+		// publishing after it finds the version of the current one.
+		rec.UpdateDate = e.now()
+		rec.RevisionID = e.newRevisionID()
+		if err := e.store.PutStateMachine(ctx, rec); err != nil {
+			return sfn.UpdateStateMachineOutput{}, e.storeError("UpdateStateMachine", err)
+		}
+		m = &machine{rec: rec, sm: sm}
+		e.machines[rec.ARN] = m
 	}
-	e.machines[rec.ARN] = &machine{rec: rec, sm: sm}
-	return sfn.UpdateStateMachineOutput{UpdateDate: rec.UpdateDate, RevisionID: rec.RevisionID}, nil
+	out := sfn.UpdateStateMachineOutput{UpdateDate: rec.UpdateDate, RevisionID: rec.RevisionID}
+	if in.Publish {
+		v, err := e.publishLocked(ctx, m, in.VersionDescription)
+		if err != nil {
+			return sfn.UpdateStateMachineOutput{}, err
+		}
+		out.StateMachineVersionARN = v.ARN
+	}
+	return out, nil
 }
 
 func (e *Engine) machine(arn string) (*machine, error) {
@@ -184,13 +242,25 @@ func (e *Engine) machine(arn string) (*machine, error) {
 }
 
 func describeMachine(r StateMachineRecord) sfn.StateMachine {
-	return sfn.StateMachine{StateMachineARN: r.ARN, Name: r.Name, Status: "ACTIVE", Definition: r.Definition,
+	status := r.Status
+	if status == "" {
+		status = sfn.StateMachineActive
+	}
+	return sfn.StateMachine{StateMachineARN: r.ARN, Name: r.Name, Status: status, Definition: r.Definition,
 		RoleARN: r.RoleARN, Type: r.Type, CreationDate: r.CreationDate, UpdateDate: r.UpdateDate, RevisionID: r.RevisionID}
 }
 
-// DescribeStateMachine returns a state machine; StateMachineDoesNotExist
-// when there is none, InvalidArn for a malformed ARN.
+// DescribeStateMachine returns a state machine, or the version a version
+// ARN names; StateMachineDoesNotExist when there is none, InvalidArn for
+// a malformed ARN or an alias's.
 func (e *Engine) DescribeStateMachine(ctx context.Context, arn string) (sfn.StateMachine, error) {
+	if t, err := parseTarget(arn); err == nil && t.versionARN != "" {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		return e.describeVersionLocked(arn)
+	} else if err == nil && t.aliasARN != "" {
+		return sfn.StateMachine{}, errorf(sfn.CodeInvalidArn, "%s is an alias: describe it with DescribeStateMachineAlias", arn)
+	}
 	m, err := e.machine(arn)
 	if err != nil {
 		return sfn.StateMachine{}, err
@@ -237,21 +307,25 @@ func pageSize(n int) (int, error) {
 	return n, nil
 }
 
-// DeleteStateMachine deletes a state machine. Its running executions run
-// on to their end, as in Step Functions.
+// DeleteStateMachine deletes a state machine with its versions and
+// aliases. Its running executions run on to their end, as in Step
+// Functions, and until then it is DELETING (see deleting.go). A
+// version's or alias's ARN is ValidationException.
 func (e *Engine) DeleteStateMachine(ctx context.Context, arn string) error {
 	if err := e.checkOpen(); err != nil {
 		return err
 	}
-	if _, err := checkStateMachineARN(arn); err != nil {
+	if err := refuseQualified("DeleteStateMachine", arn); err != nil {
 		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if m := e.machines[arn]; m != nil {
+		return e.deleteMachineLocked(ctx, m)
 	}
 	if err := e.store.DeleteStateMachine(ctx, arn); err != nil {
 		return e.storeError("DeleteStateMachine", err)
 	}
-	e.mu.Lock()
-	delete(e.machines, arn)
-	e.mu.Unlock()
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -34,6 +35,7 @@ type MemoryStore struct {
 	execs     map[string]*memExecution
 	byMachine map[string][]*memExecution // by (StartDate, ARN), oldest first
 	names     map[memName]string         // (state machine, name) -> execution ARN
+	vs        memVersions
 }
 
 // memExecution is one execution: its summary, the Seq of its last commit
@@ -70,6 +72,7 @@ func (s *MemoryStore) PutStateMachine(_ context.Context, sm StateMachineRecord) 
 	}
 	sm.CreationDate = memTime(sm.CreationDate)
 	sm.UpdateDate = memTime(sm.UpdateDate)
+	sm.Tags = maps.Clone(sm.Tags)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.machines[sm.ARN] = sm
@@ -337,7 +340,8 @@ func (s *MemoryStore) Executions(_ context.Context, f ExecutionFilter) ([]Execut
 	var out []ExecutionRecord
 	for ; i >= 0; i-- {
 		e := list[i]
-		if f.Status != "" && e.rec.Status != f.Status || !redriveMatches(f.Redrive, e.rec.RedriveCount) {
+		if f.Status != "" && e.rec.Status != f.Status || !redriveMatches(f.Redrive, e.rec.RedriveCount) ||
+			f.VersionARN != "" && e.rec.VersionARN != f.VersionARN || f.AliasARN != "" && e.rec.AliasARN != f.AliasARN {
 			continue
 		}
 		if len(out) == page.Limit {

@@ -119,6 +119,7 @@ type summaries struct {
 	seqs                                 []int64
 	redriveCounts                        []int32
 	redriveDates                         []*time.Time
+	versions, aliases                    []string
 }
 
 func newSummaries(commits []engine.Commit, groups []*group) *summaries {
@@ -148,6 +149,7 @@ func newSummaries(commits []engine.Commit, groups []*group) *summaries {
 			// (an existing one's is kept by the upsert).
 			id := first.Execution
 			r.StateMachineARN, r.Name, r.StartDate, r.Input, r.TraceHeader = id.StateMachineARN, id.Name, id.StartDate, id.Input, id.TraceHeader
+			r.VersionARN, r.AliasARN = id.VersionARN, id.AliasARN
 		}
 		var stop *time.Time
 		if !r.StopDate.IsZero() {
@@ -167,6 +169,8 @@ func newSummaries(commits []engine.Commit, groups []*group) *summaries {
 		s.trace = append(s.trace, r.TraceHeader)
 		s.seqs = append(s.seqs, last.Seq)
 		s.addRedrive(r)
+		s.versions = append(s.versions, r.VersionARN)
+		s.aliases = append(s.aliases, r.AliasARN)
 	}
 	return s
 }
@@ -181,15 +185,15 @@ func (s *summaries) upsert(ctx context.Context, tx pgx.Tx) error {
 		return nil
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO engine.executions AS e
-		(arn, state_machine_arn, name, status, start_date, stop_date, input, output, error, cause, trace_header, seq, redrive_count, redrive_date)
+		(arn, state_machine_arn, name, status, start_date, stop_date, input, output, error, cause, trace_header, seq, redrive_count, redrive_date, version_arn, alias_arn)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[],
-			$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[], $13::integer[], $14::timestamptz[])
+			$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[], $13::integer[], $14::timestamptz[], $15::text[], $16::text[])
 		ON CONFLICT (arn) DO UPDATE SET status = EXCLUDED.status, stop_date = EXCLUDED.stop_date,
 			output = EXCLUDED.output, error = EXCLUDED.error, cause = EXCLUDED.cause, seq = EXCLUDED.seq,
 			redrive_count = EXCLUDED.redrive_count, redrive_date = EXCLUDED.redrive_date
 		WHERE e.seq < EXCLUDED.seq`,
 		s.arns, s.machines, s.names, s.statuses, s.starts, s.stops, s.inputs, s.outputs, s.errs, s.causes, s.trace, s.seqs,
-		s.redriveCounts, s.redriveDates)
+		s.redriveCounts, s.redriveDates, s.versions, s.aliases)
 	return err
 }
 

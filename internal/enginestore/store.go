@@ -87,13 +87,23 @@ func (s *Store) PutStateMachine(ctx context.Context, sm engine.StateMachineRecor
 	if sm.ARN == "" {
 		return &sfn.Error{Code: sfn.CodeValidation, Message: fmt.Sprintf("state machine %q: the ARN is empty", sm.Name)}
 	}
+	status := sm.Status
+	if status == "" {
+		status = sfn.StateMachineActive
+	}
+	tags := sm.Tags
+	if tags == nil {
+		tags = map[string]string{}
+	}
 	_, err := s.pool.Exec(ctx, `INSERT INTO engine.state_machines AS m
-		(arn, name, definition, role_arn, type, creation_date, update_date, revision_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		(arn, name, definition, role_arn, type, creation_date, update_date, revision_id, status, last_version, tags)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 		ON CONFLICT (arn) DO UPDATE SET name = EXCLUDED.name, definition = EXCLUDED.definition,
 			role_arn = EXCLUDED.role_arn, type = EXCLUDED.type, creation_date = EXCLUDED.creation_date,
-			update_date = EXCLUDED.update_date, revision_id = EXCLUDED.revision_id`,
-		sm.ARN, sm.Name, sm.Definition, sm.RoleARN, sm.Type, storeTime(sm.CreationDate), storeTime(sm.UpdateDate), sm.RevisionID)
+			update_date = EXCLUDED.update_date, revision_id = EXCLUDED.revision_id,
+			status = EXCLUDED.status, last_version = EXCLUDED.last_version, tags = EXCLUDED.tags`,
+		sm.ARN, sm.Name, sm.Definition, sm.RoleARN, sm.Type, storeTime(sm.CreationDate), storeTime(sm.UpdateDate), sm.RevisionID,
+		status, sm.LastVersion, tags)
 	if err != nil {
 		return opaque("storing state machine "+sm.ARN, err)
 	}
@@ -110,15 +120,22 @@ func (s *Store) DeleteStateMachine(ctx context.Context, arn string) error {
 
 // StateMachines returns every state machine in ARN order.
 func (s *Store) StateMachines(ctx context.Context) ([]engine.StateMachineRecord, error) {
-	rows, err := s.pool.Query(ctx, `SELECT arn, name, definition, role_arn, type, creation_date, update_date, revision_id
-		FROM engine.state_machines ORDER BY arn`)
+	rows, err := s.pool.Query(ctx, `SELECT arn, name, definition, role_arn, type, creation_date, update_date, revision_id,
+		status, last_version, tags FROM engine.state_machines ORDER BY arn`)
 	if err != nil {
 		return nil, opaque("reading state machines", err)
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (engine.StateMachineRecord, error) {
 		var sm engine.StateMachineRecord
-		err := row.Scan(&sm.ARN, &sm.Name, &sm.Definition, &sm.RoleARN, &sm.Type, &sm.CreationDate, &sm.UpdateDate, &sm.RevisionID)
+		err := row.Scan(&sm.ARN, &sm.Name, &sm.Definition, &sm.RoleARN, &sm.Type, &sm.CreationDate, &sm.UpdateDate, &sm.RevisionID,
+			&sm.Status, &sm.LastVersion, &sm.Tags)
 		sm.CreationDate, sm.UpdateDate = storeTime(sm.CreationDate), storeTime(sm.UpdateDate)
+		if sm.Status == sfn.StateMachineActive {
+			sm.Status = ""
+		}
+		if len(sm.Tags) == 0 {
+			sm.Tags = nil
+		}
 		return sm, err
 	})
 	if err != nil {
@@ -151,8 +168,8 @@ func (s *Store) Batches(ctx context.Context, executionARN string) ([]json.RawMes
 // executionColumns are read by Execution and OpenExecutions;
 // listColumns, by Executions, leave out the input and the output.
 const (
-	executionColumns = `arn, state_machine_arn, name, status, start_date, stop_date, input, output, error, cause, trace_header, redrive_count, redrive_date`
-	listColumns      = `arn, state_machine_arn, name, status, start_date, stop_date, '', '', error, cause, trace_header, redrive_count, redrive_date`
+	executionColumns = `arn, state_machine_arn, name, status, start_date, stop_date, input, output, error, cause, trace_header, redrive_count, redrive_date, version_arn, alias_arn`
+	listColumns      = `arn, state_machine_arn, name, status, start_date, stop_date, '', '', error, cause, trace_header, redrive_count, redrive_date, version_arn, alias_arn`
 )
 
 func scanExecution(row pgx.CollectableRow) (engine.ExecutionRecord, error) {
@@ -163,7 +180,7 @@ func scanExecution(row pgx.CollectableRow) (engine.ExecutionRecord, error) {
 		redrive *time.Time
 	)
 	if err := row.Scan(&r.ARN, &r.StateMachineARN, &r.Name, &status, &r.StartDate, &stop, &r.Input, &r.Output, &r.Error, &r.Cause, &r.TraceHeader,
-		&r.RedriveCount, &redrive); err != nil {
+		&r.RedriveCount, &redrive, &r.VersionARN, &r.AliasARN); err != nil {
 		return r, err
 	}
 	if redrive != nil {
@@ -208,6 +225,14 @@ func (s *Store) Executions(ctx context.Context, f engine.ExecutionFilter) ([]eng
 		query += ` AND status = $` + strconv.Itoa(len(args))
 	}
 	query += redriveCondition(f.Redrive)
+	if f.VersionARN != "" {
+		args = append(args, f.VersionARN)
+		query += ` AND version_arn = $` + strconv.Itoa(len(args))
+	}
+	if f.AliasARN != "" {
+		args = append(args, f.AliasARN)
+		query += ` AND alias_arn = $` + strconv.Itoa(len(args))
+	}
 	if page.HasAfter {
 		args = append(args, time.UnixMicro(page.AfterStart).UTC(), page.AfterARN)
 		query += fmt.Sprintf(` AND (start_date, arn) < ($%d, $%d)`, len(args)-1, len(args))

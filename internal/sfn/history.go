@@ -46,6 +46,9 @@ type ExecutionStartedDetails struct {
 	Input           string `json:"input"`
 	RoleARN         string `json:"roleArn,omitempty"`
 	StateMachineARN string `json:"stateMachineArn,omitempty"`
+	// The version and alias the execution was started on, if any.
+	StateMachineVersionARN string `json:"stateMachineVersionArn,omitempty"`
+	StateMachineAliasARN   string `json:"stateMachineAliasArn,omitempty"`
 }
 
 // OutputDetails carry an output.

@@ -48,6 +48,10 @@ type Service interface {
 	Redriver
 	History
 	Callbacks
+	Versions
+	Aliases
+	Tags
+	ExecutionMachines
 }
 
 // QueueSender puts messages on queues by URL: the SQS SendMessage action

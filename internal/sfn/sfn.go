@@ -97,6 +97,12 @@ type CreateStateMachineInput struct {
 	// Tracing turns on AWS X-Ray tracing of the executions; the local
 	// engine ignores it.
 	Tracing bool
+	// Publish publishes version 1 with the state machine, described by
+	// VersionDescription (which needs Publish).
+	Publish            bool
+	VersionDescription string
+	// Tags tag the state machine.
+	Tags []Tag
 }
 
 // LoggingConfiguration is how much of a state machine's execution history
@@ -114,6 +120,8 @@ type LoggingConfiguration struct {
 type CreateStateMachineOutput struct {
 	StateMachineARN string
 	CreationDate    time.Time
+	// StateMachineVersionARN is the version Publish published.
+	StateMachineVersionARN string
 }
 
 // UpdateStateMachineInput is the input of UpdateStateMachine; nil fields
@@ -124,12 +132,18 @@ type UpdateStateMachineInput struct {
 	RoleARN         *string
 	Logging         *LoggingConfiguration
 	Tracing         *bool
+	// Publish publishes a version of the updated state machine, described
+	// by VersionDescription (which needs Publish).
+	Publish            bool
+	VersionDescription string
 }
 
 // UpdateStateMachineOutput is the result of UpdateStateMachine.
 type UpdateStateMachineOutput struct {
 	UpdateDate time.Time
 	RevisionID string
+	// StateMachineVersionARN is the version Publish published.
+	StateMachineVersionARN string
 }
 
 // StateMachine describes a state machine.
@@ -144,6 +158,9 @@ type StateMachine struct {
 	CreationDate time.Time
 	UpdateDate   time.Time
 	RevisionID   string
+	// Description is a version's description; StateMachineARN is then
+	// the version's ARN.
+	Description string
 }
 
 // ListStateMachinesInput is the input of ListStateMachines.
@@ -212,10 +229,17 @@ type Execution struct {
 	RedriveDate         time.Time
 	RedriveStatus       RedriveStatus
 	RedriveStatusReason string
+	// StateMachineVersionARN is the version the execution runs, when it
+	// was started on a version or an alias; StateMachineAliasARN the
+	// alias, when it was started on one.
+	StateMachineVersionARN string
+	StateMachineAliasARN   string
 }
 
 // ListExecutionsInput is the input of ListExecutions.
 type ListExecutionsInput struct {
+	// StateMachineARN is a state machine's ARN, or a version's or an
+	// alias's to list the executions started on it.
 	StateMachineARN string
 	StatusFilter    ExecutionStatus // empty means every status
 	MaxResults      int             // 0 means 100, at most 1000

@@ -41,9 +41,9 @@ var (
 // maxPageSize is the largest maxResults of the List and Get operations.
 const maxPageSize = 1000
 
-// The configuration members that only matter on AWS (logs, traces, keys,
-// tags) are accepted and ignored; versions and Map Runs, which the engine
-// does not have, are refused when asked for.
+// The configuration members that only matter on AWS (logs, traces, keys)
+// are accepted and ignored; what the engine does not have is refused when
+// asked for.
 
 func (h *handler) createStateMachine(ctx context.Context, m *members) (any, error) {
 	in := sfn.CreateStateMachineInput{
@@ -51,9 +51,13 @@ func (h *handler) createStateMachine(ctx context.Context, m *members) (any, erro
 		Definition: m.required("definition"),
 		RoleARN:    m.required("roleArn"),
 		Type:       m.enum("type", stateMachineTypes...),
+
+		Publish:            m.Boolean("publish", false),
+		VersionDescription: m.String("versionDescription"),
+		Tags:               m.tags("tags"),
 	}
-	m.Ignore("loggingConfiguration", "tracingConfiguration", "encryptionConfiguration", "tags")
-	m.unsupported("publish", "versionDescription")
+	checkRoleMember(m, in.RoleARN)
+	m.Ignore("loggingConfiguration", "tracingConfiguration", "encryptionConfiguration")
 	if err := m.Done(); err != nil {
 		return nil, err
 	}
@@ -61,7 +65,8 @@ func (h *handler) createStateMachine(ctx context.Context, m *members) (any, erro
 	if err != nil {
 		return nil, err
 	}
-	return createStateMachineResponse{StateMachineARN: out.StateMachineARN, CreationDate: epochTime(out.CreationDate)}, nil
+	return createStateMachineResponse{StateMachineARN: out.StateMachineARN, CreationDate: epochTime(out.CreationDate),
+		StateMachineVersionARN: out.StateMachineVersionARN}, nil
 }
 
 func (h *handler) updateStateMachine(ctx context.Context, m *members) (any, error) {
@@ -69,9 +74,14 @@ func (h *handler) updateStateMachine(ctx context.Context, m *members) (any, erro
 		StateMachineARN: m.required("stateMachineArn"),
 		Definition:      m.OptString("definition"),
 		RoleARN:         m.OptString("roleArn"),
+
+		Publish:            m.Boolean("publish", false),
+		VersionDescription: m.String("versionDescription"),
+	}
+	if in.RoleARN != nil {
+		checkRoleMember(m, *in.RoleARN)
 	}
 	m.Ignore("loggingConfiguration", "tracingConfiguration", "encryptionConfiguration")
-	m.unsupported("publish", "versionDescription")
 	if err := m.Done(); err != nil {
 		return nil, err
 	}
@@ -79,7 +89,8 @@ func (h *handler) updateStateMachine(ctx context.Context, m *members) (any, erro
 	if err != nil {
 		return nil, err
 	}
-	return updateStateMachineResponse{UpdateDate: epochTime(out.UpdateDate), RevisionID: out.RevisionID}, nil
+	return updateStateMachineResponse{UpdateDate: epochTime(out.UpdateDate), RevisionID: out.RevisionID,
+		StateMachineVersionARN: out.StateMachineVersionARN}, nil
 }
 
 func (h *handler) describeStateMachine(ctx context.Context, m *members) (any, error) {
@@ -101,6 +112,7 @@ func (h *handler) describeStateMachine(ctx context.Context, m *members) (any, er
 		Type:                 sm.Type,
 		CreationDate:         epochTime(sm.CreationDate),
 		RevisionID:           sm.RevisionID,
+		Description:          sm.Description,
 		LoggingConfiguration: loggingConfiguration{Level: "OFF"},
 	}, nil
 }
@@ -245,8 +257,9 @@ func (h *handler) listExecutions(ctx context.Context, m *members) (any, error) {
 			Status:          string(x.Status),
 			StartDate:       epochTime(x.StartDate),
 			StopDate:        epochTime(x.StopDate),
-			RedriveCount:    x.RedriveCount,
-			RedriveDate:     epochTime(x.RedriveDate),
+
+			StateMachineVersionARN: x.StateMachineVersionARN,
+			StateMachineAliasARN:   x.StateMachineAliasARN,
 		})
 	}
 	return resp, nil

@@ -87,13 +87,15 @@ func withDataDetails(v json.RawMessage) (json.RawMessage, error) {
 // Response shapes, with the member names of the Step Functions API.
 
 type createStateMachineResponse struct {
-	StateMachineARN string    `json:"stateMachineArn"`
-	CreationDate    epochTime `json:"creationDate"`
+	StateMachineARN        string    `json:"stateMachineArn"`
+	CreationDate           epochTime `json:"creationDate"`
+	StateMachineVersionARN string    `json:"stateMachineVersionArn,omitempty"`
 }
 
 type updateStateMachineResponse struct {
-	UpdateDate epochTime `json:"updateDate"`
-	RevisionID string    `json:"revisionId,omitempty"`
+	UpdateDate             epochTime `json:"updateDate"`
+	RevisionID             string    `json:"revisionId,omitempty"`
+	StateMachineVersionARN string    `json:"stateMachineVersionArn,omitempty"`
 }
 
 type loggingConfiguration struct {
@@ -114,6 +116,7 @@ type describeStateMachineResponse struct {
 	Type                 string               `json:"type"`
 	CreationDate         epochTime            `json:"creationDate"`
 	RevisionID           string               `json:"revisionId,omitempty"`
+	Description          string               `json:"description,omitempty"`
 	LoggingConfiguration loggingConfiguration `json:"loggingConfiguration"`
 	TracingConfiguration tracingConfiguration `json:"tracingConfiguration"`
 }
@@ -167,6 +170,9 @@ type executionResponse struct {
 	Error           string           `json:"error,omitempty"`
 	Cause           string           `json:"cause,omitempty"`
 	TraceHeader     string           `json:"traceHeader,omitempty"`
+
+	StateMachineVersionARN string `json:"stateMachineVersionArn,omitempty"`
+	StateMachineAliasARN   string `json:"stateMachineAliasArn,omitempty"`
 }
 
 func newExecutionResponse(x sfn.Execution) executionResponse {
@@ -180,6 +186,9 @@ func newExecutionResponse(x sfn.Execution) executionResponse {
 		Error:           x.Error,
 		Cause:           x.Cause,
 		TraceHeader:     x.TraceHeader,
+
+		StateMachineVersionARN: x.StateMachineVersionARN,
+		StateMachineAliasARN:   x.StateMachineAliasARN,
 	}
 	if x.Input != "" {
 		r.Input, r.InputDetails = &x.Input, &includedDetails{Included: true}
@@ -199,6 +208,9 @@ type executionListItem struct {
 	StopDate        epochTime `json:"stopDate,omitzero"`
 	RedriveCount    int       `json:"redriveCount"`
 	RedriveDate     epochTime `json:"redriveDate,omitzero"`
+
+	StateMachineVersionARN string `json:"stateMachineVersionArn,omitempty"`
+	StateMachineAliasARN   string `json:"stateMachineAliasArn,omitempty"`
 }
 
 type listExecutionsResponse struct {

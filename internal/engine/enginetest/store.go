@@ -74,6 +74,7 @@ func RunStoreSuite(t *testing.T, newStore func(t *testing.T) engine.Store) {
 		{"OpenExecutions", testOpenExecutions},
 		{"ConcurrentUse", testConcurrentUse},
 		{"RacingCommitsOneWins", testRacingCommits},
+		{"VersionsAndAliases", testVersionsAndAliases},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
