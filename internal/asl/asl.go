@@ -112,12 +112,12 @@ type State struct {
 	Branches []Branch
 
 	// Map. Iterator is the legacy name of ItemProcessor (without
-	// ProcessorConfig); a Map state has one or the other.
-	ItemProcessor *ItemProcessor
-	Iterator      *ItemProcessor
-	ItemReader    json.RawMessage
-	ItemsPath     string
-	// Items is a JSONata state's array of items, or an expression string.
+	// ProcessorConfig); a Map state has one or the other. Items is a
+	// JSONata state's array of items, or an expression string.
+	ItemProcessor                  *ItemProcessor
+	Iterator                       *ItemProcessor
+	ItemReader                     json.RawMessage
+	ItemsPath                      string
 	Items                          json.RawMessage
 	ItemSelector                   json.RawMessage
 	ItemBatcher                    json.RawMessage
