@@ -20,8 +20,9 @@ func IsJSONataExpression(s string) bool {
 	return len(s) >= 4 && strings.HasPrefix(s, "{%") && strings.HasSuffix(s, "%}")
 }
 
-// jsonataSource is the expression inside "{% ... %}".
-func jsonataSource(s string) string { return strings.TrimSpace(s[2 : len(s)-2]) }
+// JSONataSource is the expression inside an expression string's
+// "{% ... %}", without the white space around it.
+func JSONataSource(s string) string { return strings.TrimSpace(s[2 : len(s)-2]) }
 
 // UsesJSONata reports whether state st of a state machine whose
 // top-level QueryLanguage is machineQL uses JSONata: its own
@@ -169,7 +170,7 @@ func evalJSONataValue(field string, v any, env JSONataEnv) (any, error) {
 }
 
 func evalJSONataExpression(field, s string, env JSONataEnv) (any, error) {
-	src := jsonataSource(s)
+	src := JSONataSource(s)
 	p, err := compileJSONata(src)
 	if err != nil {
 		return nil, &JSONataError{Field: field, Expression: src, Err: err}
@@ -195,7 +196,7 @@ func CheckJSONata(s string) error {
 	if !IsJSONataExpression(s) {
 		return nil
 	}
-	src := jsonataSource(s)
+	src := JSONataSource(s)
 	if src == "" {
 		return fmt.Errorf("the JSONata expression %q is empty", s)
 	}
