@@ -203,5 +203,8 @@ func CheckJSONata(s string) error {
 	if _, err := compileJSONata(src); err != nil {
 		return fmt.Errorf("the JSONata expression '%s' is not valid: %v", src, err)
 	}
+	if msg := unsupportedJSONata(src); msg != "" {
+		return fmt.Errorf("the JSONata expression '%s' cannot run here: %s", src, msg)
+	}
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // JSONataEffects are the effects of the JSONata functions that are not
@@ -221,4 +222,87 @@ func jsonataParse(s string) (any, error) {
 		return nil, fmt.Errorf("the argument of $parse is not valid JSON: %v", err)
 	}
 	return v, nil
+}
+
+// jsonataEncodeURIComponent is $encodeUrlComponent: JavaScript's
+// encodeURIComponent, which leaves letters, digits and - _ . ! ~ * ' ( )
+// as they are and percent-encodes every other UTF-8 byte.
+func jsonataEncodeURIComponent(s string) (string, error) {
+	if !utf8.ValidString(s) || strings.ContainsRune(s, utf8.RuneError) {
+		return "", fmt.Errorf("D3140: Malformed URL passed to $encodeUrlComponent(): %q", s)
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-_.!~*'()", c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		fmt.Fprintf(&b, "%%%02X", c)
+	}
+	return b.String(), nil
+}
+
+// unsupportedJSONata names syntax of JSONata 2.0 that the library does
+// not evaluate (it would read as nothing): the positional (#$i) and
+// context (@$v) variable bindings. Strings, quoted names and comments are
+// skipped.
+func unsupportedJSONata(src string) string {
+	for i := 0; i < len(src); i++ {
+		switch c := src[i]; c {
+		case '"', '\'', '`':
+			for i++; i < len(src) && src[i] != c; i++ {
+				if src[i] == '\\' {
+					i++
+				}
+			}
+		case '/':
+			if i+1 < len(src) && src[i+1] == '*' {
+				end := strings.Index(src[i+2:], "*/")
+				if end < 0 {
+					return ""
+				}
+				i += end + 3
+			}
+		case '#', '@':
+			return fmt.Sprintf("the %s variable binding (%c$name) of JSONata 2.0 is not supported by the local engine's JSONata library", map[byte]string{'#': "positional", '@': "context"}[c], c)
+		}
+	}
+	return ""
+}
+
+// stripJSONataComments replaces the /* */ comments of JSONata 2.0, which
+// the library does not read, with a space; strings and quoted names are
+// left as they are.
+func stripJSONataComments(src string) string {
+	if !strings.Contains(src, "/*") {
+		return src
+	}
+	var b strings.Builder
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		switch {
+		case c == '"' || c == '\'' || c == '`':
+			j := i + 1
+			for ; j < len(src) && src[j] != c; j++ {
+				if src[j] == '\\' {
+					j++
+				}
+			}
+			end := min(j+1, len(src))
+			b.WriteString(src[i:end])
+			i = end - 1
+		case c == '/' && i+1 < len(src) && src[i+1] == '*':
+			end := strings.Index(src[i+2:], "*/")
+			if end < 0 {
+				b.WriteString(src[i:]) // unterminated: the parser says so
+				return b.String()
+			}
+			b.WriteByte(' ')
+			i += end + 3
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }

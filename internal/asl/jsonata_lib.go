@@ -27,11 +27,26 @@ var jsonataMemo memo[*jsonataProgram]
 
 // compileJSONata parses a JSONata expression (without its {% %}); a
 // syntax error is a *jsonataLibError.
-func compileJSONata(src string) (*jsonataProgram, error) {
+func compileJSONata(src string) (prog *jsonataProgram, err error) {
 	if p, ok := jsonataMemo.getString(src); ok {
 		return p, nil
 	}
-	e, err := jsonata.Compile(src)
+	defer func() {
+		// The library's parser panics on some inputs (found by
+		// FuzzJSONata); such an expression does not parse.
+		if r := recover(); r != nil {
+			prog, err = nil, &jsonataLibError{Code: "S0201", Message: fmt.Sprintf("Syntax error: %v", r)}
+		}
+	}()
+	src2 := stripJSONataComments(src)
+	root, err := jparse.Parse(src2)
+	if err != nil {
+		return nil, libError(err)
+	}
+	if boundLambdas(reflect.ValueOf(root)) {
+		src2 = root.String()
+	}
+	e, err := jsonata.Compile(src2)
 	if err != nil {
 		return nil, libError(err)
 	}
@@ -137,7 +152,28 @@ type jsonataFuncs struct {
 
 func (f jsonataFuncs) extensions() map[string]jsonata.Extension {
 	whenUndefined := jtypes.ArgUndefined(0)
+	depth := 0
 	return map[string]jsonata.Extension{
+		// The calls boundLambdas puts around every function body.
+		enterFunc: {Func: func() (bool, error) {
+			if depth++; depth > maxJSONataDepth {
+				return false, &jsonataLibError{Message: "Stack overflow error: Check for non-terminating recursive function. Consider rewriting as tail-recursive."}
+			}
+			return true, nil
+		}},
+		leaveFunc: {
+			Func: func(_ bool, v reflect.Value) any {
+				depth--
+				return v.Interface()
+			},
+			UndefinedHandler: func(argv []reflect.Value) bool {
+				if len(argv) == 2 && !argv[1].IsValid() {
+					depth-- // the body returned nothing, and so does the call
+					return true
+				}
+				return false
+			},
+		},
 		"now": {Func: func(picture, tz jtypes.OptionalString) (string, error) {
 			return jlib.FromMillis(f.nowMillis, picture, tz)
 		}},
@@ -162,6 +198,22 @@ func (f jsonataFuncs) extensions() map[string]jsonata.Extension {
 			return f.fx.random(seed.IsSet(), seed.Float64)
 		}},
 		"uuid": {Func: func() string { return f.fx.uuid() }},
+		"single": {
+			Func: func(array reflect.Value, test jtypes.OptionalCallable) (any, error) {
+				return jsonataSingle(array, test)
+			},
+			UndefinedHandler: whenUndefined,
+		},
+		"assert": {Func: func(cond bool, msg jtypes.OptionalString) (bool, error) {
+			if cond {
+				return true, nil
+			}
+			return false, &jsonataLibError{Code: "D3141", Message: orString(msg.String, "$assert() statement failed")}
+		}},
+		"encodeUrlComponent": {
+			Func:             jsonataEncodeURIComponent,
+			UndefinedHandler: whenUndefined,
+		},
 		"parse": {
 			Func: func(s string) (any, error) {
 				v, err := jsonataParse(s)
@@ -235,4 +287,97 @@ func evalError(e *jsonata.EvalError) error {
 		code, msg = "T2008", "The expressions within an order-by clause must evaluate to numeric or string values"
 	}
 	return &jsonataLibError{Code: code, Message: msg}
+}
+
+// jsonataSingle is $single(array[, test]): the one value of array that
+// passes test (every value, without one), an error when there are
+// none or several.
+func jsonataSingle(array reflect.Value, test jtypes.OptionalCallable) (any, error) {
+	array = jtypes.Resolve(array)
+	var values []reflect.Value
+	if array.Kind() == reflect.Slice {
+		for i := 0; i < array.Len(); i++ {
+			values = append(values, array.Index(i))
+		}
+	} else {
+		values = []reflect.Value{array}
+	}
+	var found []reflect.Value
+	for i, v := range values {
+		if test.IsSet() {
+			args := []reflect.Value{v, reflect.ValueOf(float64(i)), array}[:min(3, max(1, test.Callable.ParamCount()))]
+			ok, err := test.Callable.Call(args)
+			if err != nil {
+				return nil, err
+			}
+			if b, isBool := jtypes.Resolve(ok).Interface().(bool); !ok.IsValid() || !isBool || !b {
+				continue
+			}
+		}
+		found = append(found, v)
+	}
+	switch {
+	case len(found) > 1:
+		return nil, &jsonataLibError{Code: "D3138", Message: "The $single() function expected exactly 1 matching result.  Instead it matched more."}
+	case len(found) == 0:
+		return nil, &jsonataLibError{Code: "D3139", Message: "The $single() function expected exactly 1 matching result.  Instead it matched 0."}
+	}
+	return found[0].Interface(), nil
+}
+
+func orString(s, fallback string) string {
+	if s == "" {
+		return fallback
+	}
+	return s
+}
+
+// The library evaluates a function call with a Go call, so a recursion
+// that never ends would overflow the Go stack and end the process.
+// boundLambdas puts $__enter() and $__leave() around the body of every
+// function an expression defines, and the evaluation fails once
+// maxJSONataDepth calls are nested, as jsonata-js fails on a stack
+// overflow.
+const (
+	enterFunc       = "__enter"
+	leaveFunc       = "__leave"
+	maxJSONataDepth = 1000
+)
+
+var lambdaNodeType = reflect.TypeOf(&jparse.LambdaNode{})
+
+// boundLambdas rewrites the body B of every function in the syntax tree
+// at v as $__leave($__enter(), B), and reports whether there was one.
+func boundLambdas(v reflect.Value) bool {
+	found := false
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
+			return false
+		}
+		if v.Type() == lambdaNodeType {
+			l := v.Interface().(*jparse.LambdaNode)
+			boundLambdas(reflect.ValueOf(l.Body))
+			l.Body = &jparse.FunctionCallNode{Func: &jparse.VariableNode{Name: leaveFunc}, Args: []jparse.Node{
+				&jparse.FunctionCallNode{Func: &jparse.VariableNode{Name: enterFunc}}, l.Body,
+			}}
+			return true
+		}
+		return boundLambdas(v.Elem())
+	case reflect.Interface:
+		return !v.IsNil() && boundLambdas(v.Elem())
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			if v.Type().Field(i).IsExported() && boundLambdas(v.Field(i)) {
+				found = true
+			}
+		}
+	case reflect.Slice:
+		for i := 0; i < v.Len(); i++ {
+			if boundLambdas(v.Index(i)) {
+				found = true
+			}
+		}
+	}
+	return found
 }

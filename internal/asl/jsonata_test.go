@@ -147,3 +147,61 @@ func TestEvalJSONataAssign(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, map[string]any{"x": json.Number("1"), "y": json.Number("11")}, got)
 }
+
+func TestEvalJSONataFunctions20(t *testing.T) {
+	t.Parallel()
+	env := jsonataTestEnv(t, `{"items": [{"n": "a", "p": 1}, {"n": "b", "p": 2}]}`)
+	for raw, want := range map[string]string{
+		`"{% $single([7]) %}"`: `7`,
+		`"{% $single($states.input.items, function($v) { $v.p = 2 }).n %}"`: `"b"`,
+		`"{% $assert(1 = 1, 'fine') %}"`:                                     `true`,
+		`"{% $encodeUrlComponent('a b?x=1&y=é') %}"`:                         `"a%20b%3Fx%3D1%26y%3D%C3%A9"`,
+		`"{% $formatBase(10, 2) %}"`:                                         `"1010"`,
+	} {
+		got, err := evalText(t, env, "Output", raw)
+		require.NoError(t, err, raw)
+		require.JSONEq(t, want, got, raw)
+	}
+	for raw, want := range map[string]string{
+		`"{% $single($states.input.items) %}"`: "D3138: The $single() function expected exactly 1 matching result.  Instead it matched more.",
+		`"{% $single([]) %}"`:                  "D3139",
+		`"{% $assert(false, 'bad input') %}"`: "D3141: bad input",
+	} {
+		_, err := evalText(t, env, "Output", raw)
+		require.ErrorContains(t, err, want, raw)
+	}
+}
+
+func TestCheckJSONata(t *testing.T) {
+	t.Parallel()
+	require.NoError(t, CheckJSONata("not an expression {% 1 +"))
+	require.NoError(t, CheckJSONata(`{% 'a#b' & "@c" & $x.` + "`#d`" + ` /* # comment */ %}`))
+	got, err := evalText(t, jsonataTestEnv(t, `{}`), "Output", `"{% /* one */ 1 + /* 'two' */ 1 %}"`)
+	require.NoError(t, err)
+	require.Equal(t, "2", got)
+	require.ErrorContains(t, CheckJSONata(`{% 1 + %}`), "the JSONata expression '1 +' is not valid")
+	require.ErrorContains(t, CheckJSONata(`{% $states.input.items#$i.{'i': $i} %}`), "the positional variable binding (#$name) of JSONata 2.0 is not supported")
+	require.ErrorContains(t, CheckJSONata(`{% items@$x.$x %}`), "the context variable binding (@$name)")
+	require.ErrorContains(t, CheckJSONata(`{%   %}`), "is empty")
+}
+
+func TestEvalJSONataRecursion(t *testing.T) {
+	t.Parallel()
+	env := jsonataTestEnv(t, `{}`)
+	got, err := evalText(t, env, "Output", `"{% ($f := function($n) { $n = 0 ? 0 : 1 + $f($n - 1) }; $f(500)) %}"`)
+	require.NoError(t, err)
+	require.Equal(t, "500", got)
+	got, err = evalText(t, env, "Output", `"{% [1, 2, 3] ~> $map(function($v, $i) { {'v': $v, 'i': $i} }) %}"`)
+	require.NoError(t, err)
+	require.JSONEq(t, `[{"v":1,"i":0},{"v":2,"i":1},{"v":3,"i":2}]`, got)
+	got, err = evalText(t, env, "Output", `"{% $sort([3, 1, 2], function($a, $b) { $a > $b }) %}"`)
+	require.NoError(t, err)
+	require.Equal(t, "[1,2,3]", got)
+	// A function whose body returns nothing, many times over: the depth
+	// comes back down each time.
+	got, err = evalText(t, env, "Output", `"{% $count($map([1..3000], function($v) { $v.missing })) %}"`)
+	require.NoError(t, err)
+	require.Equal(t, "0", got)
+	_, err = evalText(t, env, "Output", `"{% ($f := function() { $f() }; $f()) %}"`)
+	require.ErrorContains(t, err, "threw an error during evaluation: Stack overflow error: Check for non-terminating recursive function.")
+}
