@@ -154,9 +154,9 @@ func TestEvalJSONataFunctions20(t *testing.T) {
 	for raw, want := range map[string]string{
 		`"{% $single([7]) %}"`: `7`,
 		`"{% $single($states.input.items, function($v) { $v.p = 2 }).n %}"`: `"b"`,
-		`"{% $assert(1 = 1, 'fine') %}"`:                                     `true`,
-		`"{% $encodeUrlComponent('a b?x=1&y=é') %}"`:                         `"a%20b%3Fx%3D1%26y%3D%C3%A9"`,
-		`"{% $formatBase(10, 2) %}"`:                                         `"1010"`,
+		`"{% $assert(1 = 1, 'fine') %}"`:                                    `true`,
+		`"{% $encodeUrlComponent('a b?x=1&y=é') %}"`:                        `"a%20b%3Fx%3D1%26y%3D%C3%A9"`,
+		`"{% $formatBase(10, 2) %}"`:                                        `"1010"`,
 	} {
 		got, err := evalText(t, env, "Output", raw)
 		require.NoError(t, err, raw)
@@ -165,7 +165,7 @@ func TestEvalJSONataFunctions20(t *testing.T) {
 	for raw, want := range map[string]string{
 		`"{% $single($states.input.items) %}"`: "D3138: The $single() function expected exactly 1 matching result.  Instead it matched more.",
 		`"{% $single([]) %}"`:                  "D3139",
-		`"{% $assert(false, 'bad input') %}"`: "D3141: bad input",
+		`"{% $assert(false, 'bad input') %}"`:  "D3141: bad input",
 	} {
 		_, err := evalText(t, env, "Output", raw)
 		require.ErrorContains(t, err, want, raw)
@@ -175,7 +175,7 @@ func TestEvalJSONataFunctions20(t *testing.T) {
 func TestCheckJSONata(t *testing.T) {
 	t.Parallel()
 	require.NoError(t, CheckJSONata("not an expression {% 1 +"))
-	require.NoError(t, CheckJSONata(`{% 'a#b' & "@c" & $x.` + "`#d`" + ` /* # comment */ %}`))
+	require.NoError(t, CheckJSONata(`{% 'a#b' & "@c" & $x.`+"`#d`"+` /* # comment */ %}`))
 	got, err := evalText(t, jsonataTestEnv(t, `{}`), "Output", `"{% /* one */ 1 + /* 'two' */ 1 %}"`)
 	require.NoError(t, err)
 	require.Equal(t, "2", got)
