@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sync"
 
 	jsonata "github.com/blues/jsonata-go"
 	"github.com/blues/jsonata-go/jlib"
@@ -43,8 +44,9 @@ func compileJSONata(src string) (prog *jsonataProgram, err error) {
 	if err != nil {
 		return nil, libError(err)
 	}
-	if boundLambdas(reflect.ValueOf(root)) {
-		src2 = root.String()
+	tree := struct{ Root jparse.Node }{root}
+	if rewriteTree(reflect.ValueOf(&tree).Elem()) {
+		src2 = tree.Root.String()
 	}
 	e, err := jsonata.Compile(src2)
 	if err != nil {
@@ -54,6 +56,12 @@ func compileJSONata(src string) (prog *jsonataProgram, err error) {
 	jsonataMemo.put(src, p)
 	return p, nil
 }
+
+// jsonataEvalMu makes evaluations take turns: the library records the
+// name and context of each function call in the function itself, and
+// its built-in functions are shared by every expression, so two
+// evaluations at once would race on them.
+var jsonataEvalMu sync.Mutex
 
 // jsonataNull is how the library spells JSON null in data: the type of
 // its null literal. A plain nil would read as "undefined".
@@ -84,7 +92,7 @@ func (p *jsonataProgram) eval(input any, vars map[string]any, fns jsonataFuncs) 
 	if err := e.RegisterExts(fns.extensions()); err != nil {
 		return nil, false, fmt.Errorf("binding functions: %w", err)
 	}
-	v, err := e.Eval(input)
+	v, err := evalLocked(&e, input)
 	if errors.Is(err, jsonata.ErrUndefined) {
 		return nil, false, nil
 	}
@@ -96,6 +104,14 @@ func (p *jsonataProgram) eval(input any, vars map[string]any, fns jsonataFuncs) 
 		return nil, false, err
 	}
 	return out, true, nil
+}
+
+// evalLocked evaluates e while it holds jsonataEvalMu, which it releases
+// however the library returns (a panic included).
+func evalLocked(e *jsonata.Expr, input any) (any, error) {
+	jsonataEvalMu.Lock()
+	defer jsonataEvalMu.Unlock()
+	return e.Eval(input)
 }
 
 // toJSONataValue turns a decoded JSON value into the library's form:
@@ -334,7 +350,7 @@ func orString(s, fallback string) string {
 
 // The library evaluates a function call with a Go call, so a recursion
 // that never ends would overflow the Go stack and end the process.
-// boundLambdas puts $__enter() and $__leave() around the body of every
+// rewriteTree puts $__enter() and $__leave() around the body of every
 // function an expression defines, and the evaluation fails once
 // maxJSONataDepth calls are nested, as jsonata-js fails on a stack
 // overflow.
@@ -344,40 +360,58 @@ const (
 	maxJSONataDepth = 1000
 )
 
-var lambdaNodeType = reflect.TypeOf(&jparse.LambdaNode{})
+var (
+	lambdaNodeType = reflect.TypeOf(&jparse.LambdaNode{})
+	nodeType       = reflect.TypeOf((*jparse.Node)(nil)).Elem()
+)
 
-// boundLambdas rewrites the body B of every function in the syntax tree
-// at v as $__leave($__enter(), B), and reports whether there was one.
-func boundLambdas(v reflect.Value) bool {
-	found := false
+// rewriteTree rewrites the syntax tree at v (reached through pointers,
+// so settable) before it is compiled again from its String, and reports
+// whether it changed anything:
+//
+//   - the body B of every function becomes $__leave($__enter(), B);
+//   - x ~> $f(a) becomes $f(x, a), which it means: the library evaluates
+//     the first by adding x to the call's arguments in the tree itself,
+//     so that a compiled expression would go wrong (and race) on its
+//     second evaluation.
+func rewriteTree(v reflect.Value) bool {
+	changed := false
 	switch v.Kind() {
 	case reflect.Pointer:
 		if v.IsNil() {
 			return false
 		}
+		changed = rewriteTree(v.Elem())
 		if v.Type() == lambdaNodeType {
 			l := v.Interface().(*jparse.LambdaNode)
-			boundLambdas(reflect.ValueOf(l.Body))
 			l.Body = &jparse.FunctionCallNode{Func: &jparse.VariableNode{Name: leaveFunc}, Args: []jparse.Node{
 				&jparse.FunctionCallNode{Func: &jparse.VariableNode{Name: enterFunc}}, l.Body,
 			}}
-			return true
+			changed = true
 		}
-		return boundLambdas(v.Elem())
 	case reflect.Interface:
-		return !v.IsNil() && boundLambdas(v.Elem())
+		if v.IsNil() {
+			return false
+		}
+		changed = rewriteTree(v.Elem())
+		if app, ok := v.Interface().(*jparse.FunctionApplicationNode); ok && v.CanSet() && v.Type() == nodeType {
+			if call, ok := app.RHS.(*jparse.FunctionCallNode); ok {
+				v.Set(reflect.ValueOf(&jparse.FunctionCallNode{Func: call.Func, Args: append([]jparse.Node{app.LHS}, call.Args...)}))
+				changed = true
+			}
+		}
 	case reflect.Struct:
 		for i := 0; i < v.NumField(); i++ {
-			if v.Type().Field(i).IsExported() && boundLambdas(v.Field(i)) {
-				found = true
+			if v.Type().Field(i).IsExported() && rewriteTree(v.Field(i)) {
+				changed = true
 			}
 		}
 	case reflect.Slice:
 		for i := 0; i < v.Len(); i++ {
-			if boundLambdas(v.Index(i)) {
-				found = true
+			if rewriteTree(v.Index(i)) {
+				changed = true
 			}
 		}
 	}
-	return found
+	return changed
 }

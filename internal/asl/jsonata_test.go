@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -204,4 +205,34 @@ func TestEvalJSONataRecursion(t *testing.T) {
 	require.Equal(t, "0", got)
 	_, err = evalText(t, env, "Output", `"{% ($f := function() { $f() }; $f()) %}"`)
 	require.ErrorContains(t, err, "threw an error during evaluation: Stack overflow error: Check for non-terminating recursive function.")
+}
+
+// TestEvalJSONataTwice evaluates compiled expressions again and at once:
+// the library must not change them as it evaluates them.
+func TestEvalJSONataTwice(t *testing.T) {
+	t.Parallel()
+	env := jsonataTestEnv(t, `{"nums": [1, 2, 3]}`)
+	exprs := map[string]string{
+		`"{% $states.input.nums ~> $count() %}"`:                      `3`,
+		`"{% $states.input.nums ~> $map(function($v) { $v * 2 }) %}"`: `[2,4,6]`,
+		`"{% $states.input.nums ~> $sum() ~> $string() %}"`:           `"6"`,
+		`"{% ($double := function($v) { $v * 2 }; 5 ~> $double) %}"`:  `10`,
+	}
+	done := make(chan struct{})
+	for i := 0; i < 4; i++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for raw, want := range exprs {
+				for n := 0; n < 3; n++ {
+					got, err := evalText(t, env, "Output", raw)
+					if !assert.NoError(t, err, raw) || !assert.JSONEq(t, want, got, raw) {
+						return
+					}
+				}
+			}
+		}()
+	}
+	for i := 0; i < 4; i++ {
+		<-done
+	}
 }
