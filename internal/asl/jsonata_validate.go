@@ -142,16 +142,17 @@ func (v *validator) jsonataNode(path string, n *node) {
 	}
 }
 
-// jsonataItems checks a Map state's Items: an array, or an expression.
+// jsonataItems checks a Map state's Items: a JSON array, a JSON object
+// or an expression (what it gives must be an array when the state runs).
 func (v *validator) jsonataItems(path string, raw json.RawMessage) {
 	n, err := parseJSON(raw)
 	switch {
 	case err != nil:
 		v.fail(path, "is not valid JSON: %v", err)
-	case n.kind == kindArray || n.kind == kindString && IsJSONataExpression(n.text):
+	case n.kind == kindArray || n.kind == kindObject || n.kind == kindString && IsJSONataExpression(n.text):
 		v.jsonataNode(path, n)
 	default:
-		v.fail(path, "must be a JSON array or a JSONata expression string")
+		v.fail(path, "must be a JSON array, a JSON object or a JSONata expression string")
 	}
 }
 

@@ -91,7 +91,11 @@ func (x *execution) jsonataItems(t *thread, st *asl.State, env asl.Env) (any, er
 	v, err := asl.EvalJSONata("Items", st.Items, x.jsonataEnv(t, env, t.Input))
 	if err == nil {
 		if _, ok := v.([]any); !ok {
-			err = &asl.JSONataError{Field: "Items", Expression: exprSource(st.Items), Err: fmt.Errorf("returned %s, not an array", asl.JSONTypeName(v))}
+			src, verb := exprSource(st.Items), "returned"
+			if src == "" {
+				verb = "is"
+			}
+			err = &asl.JSONataError{Field: "Items", Expression: src, Err: fmt.Errorf("%s %s, not an array", verb, asl.JSONTypeName(v))}
 		}
 	}
 	if err != nil {
