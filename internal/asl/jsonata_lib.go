@@ -22,6 +22,9 @@ import (
 // jsonataMemo) and never changed: each evaluation works on a copy.
 type jsonataProgram struct {
 	expr *jsonata.Expr
+	// names are the variables the expression reads, so that an
+	// evaluation binds only the functions of jsonataFuncs it calls.
+	names map[string]bool
 }
 
 var jsonataMemo memo[*jsonataProgram]
@@ -52,7 +55,8 @@ func compileJSONata(src string) (prog *jsonataProgram, err error) {
 	if err != nil {
 		return nil, libError(err)
 	}
-	p := &jsonataProgram{expr: e}
+	p := &jsonataProgram{expr: e, names: map[string]bool{}}
+	variableNames(reflect.ValueOf(tree.Root), p.names)
 	jsonataMemo.put(src, p)
 	return p, nil
 }
@@ -89,7 +93,7 @@ func (p *jsonataProgram) eval(input any, vars map[string]any, fns jsonataFuncs) 
 	if err := e.RegisterVars(bound); err != nil {
 		return nil, false, fmt.Errorf("binding variables: %w", err)
 	}
-	if err := e.RegisterExts(fns.extensions()); err != nil {
+	if err := e.RegisterExts(fns.extensions(p.names)); err != nil {
 		return nil, false, fmt.Errorf("binding functions: %w", err)
 	}
 	v, err := evalLocked(&e, input)
@@ -166,7 +170,18 @@ type jsonataFuncs struct {
 	nowMillis int64
 }
 
-func (f jsonataFuncs) extensions() map[string]jsonata.Extension {
+// extensions returns the functions of f that names holds.
+func (f jsonataFuncs) extensions(names map[string]bool) map[string]jsonata.Extension {
+	all := f.all()
+	for name := range all {
+		if !names[name] {
+			delete(all, name)
+		}
+	}
+	return all
+}
+
+func (f jsonataFuncs) all() map[string]jsonata.Extension {
 	whenUndefined := jtypes.ArgUndefined(0)
 	depth := 0
 	return map[string]jsonata.Extension{
@@ -414,4 +429,36 @@ func rewriteTree(v reflect.Value) bool {
 		}
 	}
 	return changed
+}
+
+var variableNodeType = reflect.TypeOf(&jparse.VariableNode{})
+
+// variableNames adds the name of every variable the syntax tree at v
+// reads to names.
+func variableNames(v reflect.Value, names map[string]bool) {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
+			return
+		}
+		if v.Type() == variableNodeType {
+			names[v.Interface().(*jparse.VariableNode).Name] = true
+			return
+		}
+		variableNames(v.Elem(), names)
+	case reflect.Interface:
+		if !v.IsNil() {
+			variableNames(v.Elem(), names)
+		}
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			if v.Type().Field(i).IsExported() {
+				variableNames(v.Field(i), names)
+			}
+		}
+	case reflect.Slice:
+		for i := 0; i < v.Len(); i++ {
+			variableNames(v.Index(i), names)
+		}
+	}
 }
