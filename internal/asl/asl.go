@@ -19,10 +19,11 @@ const (
 
 // Values of the enumerated string fields.
 const (
-	// QueryLanguageJSONPath is the only query language this package
-	// supports, and the default when QueryLanguage is absent.
+	// QueryLanguageJSONPath is the default query language, when
+	// QueryLanguage is absent.
 	QueryLanguageJSONPath = "JSONPath"
-	// QueryLanguageJSONata is recognized only to reject it clearly.
+	// QueryLanguageJSONata is the query language of JSONata states (see
+	// jsonata.go).
 	QueryLanguageJSONata = "JSONata"
 
 	// Version10 is the only Version of the language.
@@ -66,7 +67,8 @@ type StateMachine struct {
 	Comment string
 	// Version is "1.0" or empty.
 	Version string
-	// QueryLanguage is "JSONPath" or empty (which means JSONPath).
+	// QueryLanguage is "JSONPath", "JSONata" or empty (which means
+	// JSONPath).
 	QueryLanguage string
 	// TimeoutSeconds bounds the whole execution; nil means no limit.
 	TimeoutSeconds *int
@@ -92,8 +94,10 @@ type State struct {
 	Choices []ChoiceRule
 	Default string
 
-	// Wait: exactly one of these four.
+	// Wait: exactly one of these four. SecondsExpr is a JSONata
+	// expression string given as Seconds.
 	Seconds       *int
+	SecondsExpr   string
 	SecondsPath   string
 	Timestamp     string
 	TimestampPath string
@@ -108,18 +112,23 @@ type State struct {
 	Branches []Branch
 
 	// Map. Iterator is the legacy name of ItemProcessor (without
-	// ProcessorConfig); a Map state has one or the other.
+	// ProcessorConfig); a Map state has one or the other. Items is a
+	// JSONata state's array of items, or an expression string.
 	ItemProcessor                  *ItemProcessor
 	Iterator                       *ItemProcessor
 	ItemReader                     json.RawMessage
 	ItemsPath                      string
+	Items                          json.RawMessage
 	ItemSelector                   json.RawMessage
 	ItemBatcher                    json.RawMessage
 	MaxConcurrency                 *int
+	MaxConcurrencyExpr             string
 	MaxConcurrencyPath             string
 	ToleratedFailureCount          *int
+	ToleratedFailureCountExpr      string
 	ToleratedFailureCountPath      string
 	ToleratedFailurePercentage     *float64
+	ToleratedFailurePercentageExpr string
 	ToleratedFailurePercentagePath string
 	Label                          string
 	ResultWriter                   json.RawMessage
@@ -135,10 +144,19 @@ type State struct {
 	// path or intrinsic function) to value.
 	Assign map[string]json.RawMessage
 
-	// Task timeouts.
+	// JSONata input and output: Arguments in place of InputPath and
+	// Parameters, Output in place of ResultSelector, ResultPath and
+	// OutputPath. Any JSON, with "{% ... %}" strings evaluated.
+	Arguments json.RawMessage
+	Output    json.RawMessage
+
+	// Task timeouts. The *Expr fields hold a JSONata expression string
+	// given in place of the number.
 	TimeoutSeconds       *int
+	TimeoutSecondsExpr   string
 	TimeoutSecondsPath   string
 	HeartbeatSeconds     *int
+	HeartbeatSecondsExpr string
 	HeartbeatSecondsPath string
 
 	// Error handling (Task, Parallel, Map).
@@ -183,7 +201,9 @@ type Catcher struct {
 	ErrorEquals []string
 	ResultPath  *NullablePath
 	Assign      map[string]json.RawMessage
-	Next        string
+	// Output is a JSONata catcher's output (by default the error output).
+	Output json.RawMessage
+	Next   string
 }
 
 // Branch is one element of a Parallel state's Branches: a state machine of
@@ -216,8 +236,11 @@ type ProcessorConfig struct {
 // operator together with Variable, or exactly one of And, Or and Not. Next
 // and Assign belong to top-level rules only.
 type ChoiceRule struct {
-	Comment  string
-	Variable string
+	Comment string
+	// Condition is a JSONata rule's test: true, false or an expression
+	// string; a JSONata rule has it in place of Variable and operators.
+	Condition json.RawMessage
+	Variable  string
 
 	StringEquals                *string
 	StringEqualsPath            *string
@@ -268,6 +291,8 @@ type ChoiceRule struct {
 	Not *ChoiceRule
 
 	Assign map[string]json.RawMessage
+	// Output is a JSONata rule's output when it matches.
+	Output json.RawMessage
 	Next   string
 }
 

@@ -79,7 +79,7 @@ func init() {
 		listField("Choices", func(s *State) *[]ChoiceRule { return &s.Choices }, func() *fieldTable[ChoiceRule] { return ruleFields }),
 		stringField("Default", func(s *State) *string { return &s.Default }),
 
-		intField("Seconds", func(s *State) **int { return &s.Seconds }),
+		intOrExprField("Seconds", func(s *State) **int { return &s.Seconds }, func(s *State) *string { return &s.SecondsExpr }),
 		stringField("SecondsPath", func(s *State) *string { return &s.SecondsPath }),
 		stringField("Timestamp", func(s *State) *string { return &s.Timestamp }),
 		stringField("TimestampPath", func(s *State) *string { return &s.TimestampPath }),
@@ -95,28 +95,31 @@ func init() {
 		objectField("Iterator", func(s *State) **ItemProcessor { return &s.Iterator }, func() *fieldTable[ItemProcessor] { return processorFields }),
 		rawField("ItemReader", func(s *State) *json.RawMessage { return &s.ItemReader }),
 		stringField("ItemsPath", func(s *State) *string { return &s.ItemsPath }),
+		rawField("Items", func(s *State) *json.RawMessage { return &s.Items }),
 		rawField("ItemSelector", func(s *State) *json.RawMessage { return &s.ItemSelector }),
 		rawField("ItemBatcher", func(s *State) *json.RawMessage { return &s.ItemBatcher }),
-		intField("MaxConcurrency", func(s *State) **int { return &s.MaxConcurrency }),
+		intOrExprField("MaxConcurrency", func(s *State) **int { return &s.MaxConcurrency }, func(s *State) *string { return &s.MaxConcurrencyExpr }),
 		stringField("MaxConcurrencyPath", func(s *State) *string { return &s.MaxConcurrencyPath }),
-		intField("ToleratedFailureCount", func(s *State) **int { return &s.ToleratedFailureCount }),
+		intOrExprField("ToleratedFailureCount", func(s *State) **int { return &s.ToleratedFailureCount }, func(s *State) *string { return &s.ToleratedFailureCountExpr }),
 		stringField("ToleratedFailureCountPath", func(s *State) *string { return &s.ToleratedFailureCountPath }),
-		floatField("ToleratedFailurePercentage", func(s *State) **float64 { return &s.ToleratedFailurePercentage }),
+		floatOrExprField("ToleratedFailurePercentage", func(s *State) **float64 { return &s.ToleratedFailurePercentage }, func(s *State) *string { return &s.ToleratedFailurePercentageExpr }),
 		stringField("ToleratedFailurePercentagePath", func(s *State) *string { return &s.ToleratedFailurePercentagePath }),
 		stringField("Label", func(s *State) *string { return &s.Label }),
 		rawField("ResultWriter", func(s *State) *json.RawMessage { return &s.ResultWriter }),
 
 		nullablePathField("InputPath", func(s *State) **NullablePath { return &s.InputPath }),
 		rawField("Parameters", func(s *State) *json.RawMessage { return &s.Parameters }),
+		rawField("Arguments", func(s *State) *json.RawMessage { return &s.Arguments }),
 		rawField("Result", func(s *State) *json.RawMessage { return &s.Result }),
 		rawField("ResultSelector", func(s *State) *json.RawMessage { return &s.ResultSelector }),
 		nullablePathField("ResultPath", func(s *State) **NullablePath { return &s.ResultPath }),
 		nullablePathField("OutputPath", func(s *State) **NullablePath { return &s.OutputPath }),
+		rawField("Output", func(s *State) *json.RawMessage { return &s.Output }),
 		assignField("Assign", func(s *State) *map[string]json.RawMessage { return &s.Assign }),
 
-		intField("TimeoutSeconds", func(s *State) **int { return &s.TimeoutSeconds }),
+		intOrExprField("TimeoutSeconds", func(s *State) **int { return &s.TimeoutSeconds }, func(s *State) *string { return &s.TimeoutSecondsExpr }),
 		stringField("TimeoutSecondsPath", func(s *State) *string { return &s.TimeoutSecondsPath }),
-		intField("HeartbeatSeconds", func(s *State) **int { return &s.HeartbeatSeconds }),
+		intOrExprField("HeartbeatSeconds", func(s *State) **int { return &s.HeartbeatSeconds }, func(s *State) *string { return &s.HeartbeatSecondsExpr }),
 		stringField("HeartbeatSecondsPath", func(s *State) *string { return &s.HeartbeatSecondsPath }),
 
 		listField("Retry", func(s *State) *[]Retrier { return &s.Retry }, func() *fieldTable[Retrier] { return retrierFields }),
@@ -138,6 +141,7 @@ func init() {
 		stringField("Comment", func(c *Catcher) *string { return &c.Comment }),
 		stringsField("ErrorEquals", func(c *Catcher) *[]string { return &c.ErrorEquals }),
 		nullablePathField("ResultPath", func(c *Catcher) **NullablePath { return &c.ResultPath }),
+		rawField("Output", func(c *Catcher) *json.RawMessage { return &c.Output }),
 		assignField("Assign", func(c *Catcher) *map[string]json.RawMessage { return &c.Assign }),
 		stringField("Next", func(c *Catcher) *string { return &c.Next }),
 	)
@@ -159,6 +163,7 @@ func init() {
 
 	rules := []field[ChoiceRule]{
 		stringField("Comment", func(r *ChoiceRule) *string { return &r.Comment }),
+		rawField("Condition", func(r *ChoiceRule) *json.RawMessage { return &r.Condition }),
 		stringField("Variable", func(r *ChoiceRule) *string { return &r.Variable }),
 	}
 	for _, op := range choiceOperators {
@@ -175,6 +180,7 @@ func init() {
 		listField("And", func(r *ChoiceRule) *[]ChoiceRule { return &r.And }, func() *fieldTable[ChoiceRule] { return ruleFields }),
 		listField("Or", func(r *ChoiceRule) *[]ChoiceRule { return &r.Or }, func() *fieldTable[ChoiceRule] { return ruleFields }),
 		objectField("Not", func(r *ChoiceRule) **ChoiceRule { return &r.Not }, func() *fieldTable[ChoiceRule] { return ruleFields }),
+		rawField("Output", func(r *ChoiceRule) *json.RawMessage { return &r.Output }),
 		assignField("Assign", func(r *ChoiceRule) *map[string]json.RawMessage { return &r.Assign }),
 		stringField("Next", func(r *ChoiceRule) *string { return &r.Next }),
 	)
@@ -569,10 +575,6 @@ func (d *decoder) number(n *node, path string) (float64, bool) {
 	return f, true
 }
 
-// jsonataFields are fields of JSONata states, named in the error so that a
-// definition written for JSONata is not met with a bare "unknown field".
-var jsonataFields = map[string]bool{"Arguments": true, "Output": true, "Items": true, "Condition": true}
-
 func decodeObject[T any](d *decoder, t *fieldTable[T], v *T, n *node, path string) bool {
 	if n.kind != kindObject {
 		d.fail(path, "must be a JSON object")
@@ -584,9 +586,6 @@ func decodeObject[T any](d *decoder, t *fieldTable[T], v *T, n *node, path strin
 			msg := fmt.Sprintf("unknown field %q", k)
 			if any(t) == any(machineFields) && path == "" {
 				msg = fmt.Sprintf("unknown top-level field %q", k)
-			}
-			if jsonataFields[k] {
-				msg += " (a JSONata field; only JSONPath is supported)"
 			}
 			d.fail(path, msg)
 			continue

@@ -227,11 +227,6 @@ func TestParseErrors(t *testing.T) {
 			want: `States.A.Retry[0]: unknown field "Backoff"`,
 		},
 		{
-			name: "JSONataField",
-			json: `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "r", "Arguments": {}, "End": true}}}`,
-			want: `unknown field "Arguments" (a JSONata field; only JSONPath is supported)`,
-		},
-		{
 			name: "DuplicateStateName",
 			json: `{"StartAt": "A", "States": {"A": {"Type": "Succeed"}, "A": {"Type": "Succeed"}}}`,
 			want: `States: duplicate key "A"`,
@@ -248,7 +243,7 @@ func TestParseErrors(t *testing.T) {
 		},
 		{
 			name: "WrongType",
-			json: `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "r", "TimeoutSeconds": "60", "End": true}}}`,
+			json: `{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "r", "TimeoutSeconds": true, "End": true}}}`,
 			want: "States.A.TimeoutSeconds: must be an integer",
 		},
 		{

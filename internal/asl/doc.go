@@ -14,9 +14,15 @@
 // ItemReader, ItemBatcher, ResultWriter), Result and the values of Assign
 // are json.RawMessage, so they carry any JSON exactly.
 //
-// Only the JSONPath query language is supported. A definition that asks
-// for JSONata, or uses JSONata-only fields such as Arguments and Output,
-// is rejected with a message that says so.
+// Both query languages are supported: JSONPath, the default, and
+// JSONata, for the whole state machine or state by state (QueryLanguage).
+// A JSONata state uses Arguments, Output, Items and a Choice Rule's
+// Condition, and "{% ... %}" expression strings, in place of the
+// JSONPath fields; a number field (TimeoutSeconds, Seconds,
+// MaxConcurrency, ...) may hold an expression string, kept in the
+// field's *Expr twin. EvalJSONata and its siblings evaluate expressions
+// with the reserved variable $states and the functions Step Functions
+// adds; jsonata_lib.go is the one file that knows the JSONata library.
 //
 // # JSON
 //

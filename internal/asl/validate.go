@@ -139,19 +139,19 @@ var knownErrors = map[string]bool{
 // allowedFields lists the fields each state type may set, besides Type,
 // Comment and QueryLanguage, which all may.
 var allowedFields = map[StateType][]string{
-	TypePass: {"InputPath", "Parameters", "Result", "ResultPath", "OutputPath", "Assign", "Next", "End"},
-	TypeTask: {"Resource", "Credentials", "InputPath", "Parameters", "ResultSelector", "ResultPath", "OutputPath", "Assign",
+	TypePass: {"InputPath", "Parameters", "Result", "ResultPath", "OutputPath", "Output", "Assign", "Next", "End"},
+	TypeTask: {"Resource", "Credentials", "InputPath", "Parameters", "Arguments", "ResultSelector", "ResultPath", "OutputPath", "Output", "Assign",
 		"TimeoutSeconds", "TimeoutSecondsPath", "HeartbeatSeconds", "HeartbeatSecondsPath", "Retry", "Catch", "Next", "End"},
-	TypeChoice:  {"Choices", "Default", "InputPath", "OutputPath", "Assign"},
-	TypeWait:    {"Seconds", "SecondsPath", "Timestamp", "TimestampPath", "InputPath", "OutputPath", "Assign", "Next", "End"},
-	TypeSucceed: {"InputPath", "OutputPath"},
+	TypeChoice:  {"Choices", "Default", "InputPath", "OutputPath", "Output", "Assign"},
+	TypeWait:    {"Seconds", "SecondsPath", "Timestamp", "TimestampPath", "InputPath", "OutputPath", "Output", "Assign", "Next", "End"},
+	TypeSucceed: {"InputPath", "OutputPath", "Output"},
 	TypeFail:    {"Error", "ErrorPath", "Cause", "CausePath"},
-	TypeParallel: {"Branches", "InputPath", "Parameters", "ResultSelector", "ResultPath", "OutputPath", "Assign",
+	TypeParallel: {"Branches", "InputPath", "Parameters", "Arguments", "ResultSelector", "ResultPath", "OutputPath", "Output", "Assign",
 		"Retry", "Catch", "Next", "End"},
-	TypeMap: {"ItemProcessor", "Iterator", "ItemReader", "ItemsPath", "ItemSelector", "ItemBatcher",
+	TypeMap: {"ItemProcessor", "Iterator", "ItemReader", "ItemsPath", "Items", "ItemSelector", "ItemBatcher",
 		"MaxConcurrency", "MaxConcurrencyPath", "ToleratedFailureCount", "ToleratedFailureCountPath",
 		"ToleratedFailurePercentage", "ToleratedFailurePercentagePath", "Label", "ResultWriter",
-		"InputPath", "Parameters", "ResultSelector", "ResultPath", "OutputPath", "Assign", "Retry", "Catch", "Next", "End"},
+		"InputPath", "Parameters", "ResultSelector", "ResultPath", "OutputPath", "Output", "Assign", "Retry", "Catch", "Next", "End"},
 }
 
 // Validate checks m against the rules Step Functions applies when it
@@ -172,6 +172,7 @@ func Validate(m *StateMachine) []ValidationError {
 		v.fail("Version", "must be %q, not %q", Version10, m.Version)
 	}
 	v.queryLanguage("QueryLanguage", m.QueryLanguage)
+	v.topQL = m.QueryLanguage
 	if m.TimeoutSeconds != nil {
 		v.intRange("TimeoutSeconds", *m.TimeoutSeconds, 1, maxSeconds)
 	}
@@ -186,6 +187,8 @@ type validator struct {
 	// names maps every state name to the path of the States object that
 	// holds it, to tell "no such state" from "state in another scope".
 	names map[string]string
+	// topQL is the state machine's QueryLanguage.
+	topQL string
 }
 
 func (v *validator) fail(path, format string, args ...any) {
@@ -333,6 +336,7 @@ func (v *validator) state(path string, s *State, sc scopeInfo) {
 		}
 	}
 	v.queryLanguage(joinPath(path, "QueryLanguage"), s.QueryLanguage)
+	jsonata := v.stateLanguage(path, s)
 
 	// Transitions.
 	switch s.Type {
@@ -361,21 +365,25 @@ func (v *validator) state(path string, s *State, sc scopeInfo) {
 	if s.Result != nil && !json.Valid(s.Result) {
 		v.fail(joinPath(path, "Result"), "is not valid JSON")
 	}
-	v.assign(joinPath(path, "Assign"), s.Assign)
+	if jsonata {
+		v.jsonataAssign(joinPath(path, "Assign"), s.Assign)
+	} else {
+		v.assign(joinPath(path, "Assign"), s.Assign)
+	}
 
 	// Error handling.
 	for i := range s.Retry {
 		v.retrier(fmt.Sprintf("%s.Retry[%d]", path, i), &s.Retry[i], i == len(s.Retry)-1)
 	}
 	for i := range s.Catch {
-		v.catcher(fmt.Sprintf("%s.Catch[%d]", path, i), &s.Catch[i], i == len(s.Catch)-1, sc)
+		v.catcher(fmt.Sprintf("%s.Catch[%d]", path, i), &s.Catch[i], i == len(s.Catch)-1, sc, jsonata)
 	}
 
 	switch s.Type {
 	case TypeTask:
 		v.task(path, s)
 	case TypeChoice:
-		v.choice(path, s, sc)
+		v.choice(path, s, sc, jsonata)
 	case TypeWait:
 		v.wait(path, s)
 	case TypeFail:
@@ -404,9 +412,8 @@ func (v *validator) queryLanguage(path, ql string) {
 	switch ql {
 	case "", QueryLanguageJSONPath:
 	case QueryLanguageJSONata:
-		v.fail(path, "JSONata is not supported; use JSONPath")
 	default:
-		v.fail(path, "must be %q, not %q", QueryLanguageJSONPath, ql)
+		v.fail(path, "must be %q or %q, not %q", QueryLanguageJSONPath, QueryLanguageJSONata, ql)
 	}
 }
 
@@ -435,7 +442,7 @@ func (v *validator) task(path string, s *State) {
 
 func (v *validator) wait(path string, s *State) {
 	n := 0
-	for _, set := range []bool{s.Seconds != nil, s.SecondsPath != "", s.Timestamp != "", s.TimestampPath != ""} {
+	for _, set := range []bool{s.Seconds != nil || s.SecondsExpr != "", s.SecondsPath != "", s.Timestamp != "", s.TimestampPath != ""} {
 		if set {
 			n++
 		}
@@ -446,7 +453,7 @@ func (v *validator) wait(path string, s *State) {
 	if s.Seconds != nil {
 		v.intRange(joinPath(path, "Seconds"), *s.Seconds, 0, maxSeconds)
 	}
-	if s.Timestamp != "" {
+	if s.Timestamp != "" && !IsJSONataExpression(s.Timestamp) {
 		v.timestamp(joinPath(path, "Timestamp"), s.Timestamp)
 	}
 	v.pathField(joinPath(path, "SecondsPath"), s.SecondsPath, referencePath)
@@ -549,16 +556,28 @@ func (v *validator) mapState(path string, s *State) {
 	v.template(joinPath(path, "ResultWriter"), s.ResultWriter)
 }
 
-func (v *validator) choice(path string, s *State, sc scopeInfo) {
+func (v *validator) choice(path string, s *State, sc scopeInfo, jsonata bool) {
 	if len(s.Choices) == 0 {
 		v.fail(joinPath(path, "Choices"), "a Choice state needs at least one Choice Rule")
 	}
 	for i := range s.Choices {
+		if jsonata {
+			v.jsonataChoiceRule(fmt.Sprintf("%s.Choices[%d]", path, i), &s.Choices[i], sc)
+			continue
+		}
 		v.choiceRule(fmt.Sprintf("%s.Choices[%d]", path, i), &s.Choices[i], true, sc)
 	}
 }
 
 func (v *validator) choiceRule(path string, r *ChoiceRule, top bool, sc scopeInfo) {
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"Condition", r.Condition != nil}, {"Output", r.Output != nil}} {
+		if f.set {
+			v.fail(joinPath(path, f.name), "%s", wrongLanguage(QueryLanguageJSONPath, f.name))
+		}
+	}
 	ops := r.Operators()
 	var logical []string
 	if r.And != nil {
@@ -658,7 +677,7 @@ func (v *validator) retrier(path string, r *Retrier, last bool) {
 	}
 }
 
-func (v *validator) catcher(path string, c *Catcher, last bool, sc scopeInfo) {
+func (v *validator) catcher(path string, c *Catcher, last bool, sc scopeInfo, jsonata bool) {
 	v.errorEquals(path, c.ErrorEquals, last, "Catcher")
 	if c.Next == "" {
 		v.fail(joinPath(path, "Next"), "is required in a Catcher")
@@ -666,7 +685,11 @@ func (v *validator) catcher(path string, c *Catcher, last bool, sc scopeInfo) {
 		v.target(joinPath(path, "Next"), c.Next, sc)
 	}
 	v.nullablePath(joinPath(path, "ResultPath"), c.ResultPath, resultPath)
-	v.assign(joinPath(path, "Assign"), c.Assign)
+	if jsonata {
+		v.jsonataAssign(joinPath(path, "Assign"), c.Assign)
+	} else {
+		v.assign(joinPath(path, "Assign"), c.Assign)
+	}
 }
 
 func (v *validator) errorEquals(path string, names []string, last bool, what string) {

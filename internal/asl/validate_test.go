@@ -38,8 +38,11 @@ func TestValidateRules(t *testing.T) {
 		{"StartAtMissing", func(m *StateMachine) { m.StartAt = "" }, "StartAt", "is required"},
 		{"StartAtUnknown", func(m *StateMachine) { m.StartAt = "Nope" }, "StartAt", `state "Nope" does not exist`},
 		{"Version", func(m *StateMachine) { m.Version = "2.0" }, "Version", `must be "1.0"`},
-		{"JSONata", func(m *StateMachine) { m.QueryLanguage = "JSONata" }, "QueryLanguage", "JSONata is not supported"},
-		{"StateJSONata", func(m *StateMachine) { m.States["Prepare"].QueryLanguage = "JSONata" }, "States.Prepare.QueryLanguage", "JSONata is not supported"},
+		{"QueryLanguage", func(m *StateMachine) { m.QueryLanguage = "XPath" }, "QueryLanguage", `must be "JSONPath" or "JSONata", not "XPath"`},
+		{"JSONataMachine", func(m *StateMachine) { m.QueryLanguage = "JSONata" }, "States.Prepare.Parameters",
+			"The QueryLanguage is set to 'JSONata', but field 'Parameters' is only supported for the 'JSONPath' QueryLanguage"},
+		{"StateJSONata", func(m *StateMachine) { m.States["Prepare"].QueryLanguage = "JSONata" }, "States.Prepare.InputPath",
+			"The QueryLanguage is set to 'JSONata', but field 'InputPath' is only supported for the 'JSONPath' QueryLanguage"},
 		{"MachineTimeout", func(m *StateMachine) { m.TimeoutSeconds = new(0) }, "TimeoutSeconds", "between 1 and 99999999"},
 		{"NoStates", func(m *StateMachine) { m.States = nil }, "States", "at least one state"},
 

@@ -3,6 +3,7 @@ package engine
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 
 	"github.com/aiflow/aiflow/internal/asl"
@@ -30,7 +31,7 @@ func (x *execution) spawn(t *thread, info spawnInfo) {
 
 func (x *execution) runParallel(t *thread, st *asl.State) (string, any) {
 	env := x.env(t, x.contextObject(t, "", nil))
-	eff, err := asl.ProcessInput(st, t.Input, env, x.intrinsic)
+	eff, err := x.stateInput(t, st, env)
 	if err != nil {
 		return x.fail(t, st, failureOf(err))
 	}
@@ -49,7 +50,7 @@ func (x *execution) runParallel(t *thread, st *asl.State) (string, any) {
 
 func (x *execution) runMap(t *thread, st *asl.State) (string, any) {
 	env := x.env(t, x.contextObject(t, "", nil))
-	eff, err := asl.ProcessInput(st, t.Input, env, x.intrinsic)
+	eff, err := x.stateInput(t, st, env)
 	if err != nil {
 		return x.fail(t, st, failureOf(err))
 	}
@@ -57,6 +58,11 @@ func (x *execution) runMap(t *thread, st *asl.State) (string, any) {
 	if st.ItemsPath != "" {
 		if itemsValue, err = lookupPath(st.ItemsPath, eff, env); err != nil {
 			return x.fail(t, st, failure{Error: asl.ErrorRuntime, Cause: fmt.Sprintf("ItemsPath %s: %v", st.ItemsPath, err)})
+		}
+	}
+	if x.jsonata(st) {
+		if itemsValue, err = x.jsonataItems(t, st, env); err != nil {
+			return x.fail(t, st, failureOf(err))
 		}
 	}
 	items, ok := itemsValue.([]any)
@@ -76,8 +82,16 @@ func (x *execution) runMap(t *thread, st *asl.State) (string, any) {
 		if n > 0 {
 			maxConc = int(n)
 		}
+	case st.MaxConcurrencyExpr != "":
+		n, err := x.jsonataNumber(t, "MaxConcurrency", st.MaxConcurrencyExpr, env, true, 0, math.MaxInt32)
+		if err != nil {
+			return x.fail(t, st, failureOf(err))
+		}
+		if n > 0 {
+			maxConc = int(n)
+		}
 	}
-	tolerated, f := x.tolerance(st, eff, env, len(items))
+	tolerated, f := x.tolerance(t, st, eff, env, len(items))
 	if f != nil {
 		return x.fail(t, st, *f)
 	}
@@ -93,7 +107,7 @@ func (x *execution) runMap(t *thread, st *asl.State) (string, any) {
 // tolerance returns whether a number of failed iterations is tolerated,
 // from ToleratedFailureCount and ToleratedFailurePercentage (or their
 // paths); nil when the state tolerates no failure.
-func (x *execution) tolerance(st *asl.State, eff any, env asl.Env, total int) (func(int) bool, *failure) {
+func (x *execution) tolerance(t *thread, st *asl.State, eff any, env asl.Env, total int) (func(int) bool, *failure) {
 	count, pct := -1, -1.0
 	if st.ToleratedFailureCount != nil {
 		count = *st.ToleratedFailureCount
@@ -104,6 +118,13 @@ func (x *execution) tolerance(st *asl.State, eff any, env asl.Env, total int) (f
 			return nil, &failure{Error: asl.ErrorRuntime, Cause: fmt.Sprintf("ToleratedFailureCountPath %s does not select a non-negative integer", st.ToleratedFailureCountPath)}
 		}
 		count = int(n)
+	} else if st.ToleratedFailureCountExpr != "" {
+		n, err := x.jsonataNumber(t, "ToleratedFailureCount", st.ToleratedFailureCountExpr, env, true, 0, math.MaxInt32)
+		if err != nil {
+			ff := failureOf(err)
+			return nil, &ff
+		}
+		count = int(n)
 	}
 	if st.ToleratedFailurePercentage != nil {
 		pct = *st.ToleratedFailurePercentage
@@ -112,6 +133,13 @@ func (x *execution) tolerance(st *asl.State, eff any, env asl.Env, total int) (f
 		f, ok := asFloat(v)
 		if err != nil || !ok || f < 0 || f > 100 {
 			return nil, &failure{Error: asl.ErrorRuntime, Cause: fmt.Sprintf("ToleratedFailurePercentagePath %s does not select a number from 0 to 100", st.ToleratedFailurePercentagePath)}
+		}
+		pct = f
+	} else if st.ToleratedFailurePercentageExpr != "" {
+		f, err := x.jsonataNumber(t, "ToleratedFailurePercentage", st.ToleratedFailurePercentageExpr, env, false, 0, 100)
+		if err != nil {
+			ff := failureOf(err)
+			return nil, &ff
 		}
 		pct = f
 	}
@@ -164,7 +192,7 @@ func (x *execution) pump(p *thread) {
 		x.event(p, "MapIterationStarted", sfn.HistoryEvent{MapIterationStarted: &sfn.MapIterationDetails{Name: p.State, Index: i}})
 		c.LastEvent = p.LastEvent
 		ctx := x.contextObject(p, "", &[2]any{jsonInt(i), k.items[i]})
-		in, err := asl.ProcessItem(st, p.Effective, k.items[i], x.env(p, ctx), x.intrinsic)
+		in, err := x.processItem(p, st, k.items[i], ctx)
 		if err != nil {
 			k.pumping = false
 			ff := failureOf(err)

@@ -141,6 +141,9 @@ type thread struct {
 	Vars       map[string]any `json:"vars,omitempty"`
 	Outer      map[string]any `json:"outer,omitempty"`
 	LastEvent  int64          `json:"lastEvent"`
+	// EnteredEvent is the ID of the event that entered State, which the
+	// cause of a JSONata failure names.
+	EnteredEvent int64 `json:"enteredEvent,omitempty"`
 	// Effective is a Parallel or Map state's effective input.
 	Effective any `json:"effective,omitempty"`
 	MaxConc   int `json:"maxConc,omitempty"`
@@ -549,6 +552,7 @@ func (x *execution) enter(t *thread, name string, input any) *asl.State {
 	t.Phase, t.fanOut = "", nil
 	t.inputJSON = text(input)
 	x.event(t, string(st.Type)+"StateEntered", sfn.HistoryEvent{StateEntered: &sfn.StateEnteredDetails{Name: name, Input: t.inputJSON}})
+	t.EnteredEvent = t.LastEvent
 	return st
 }
 
@@ -562,6 +566,11 @@ func (x *execution) step(t *thread, name string, input any) (string, any) {
 
 // run runs thread t's current state (again, after a retry's backoff).
 func (x *execution) run(t *thread, st *asl.State) (string, any) {
+	if x.jsonata(st) {
+		if next, out, ok := x.runJSONata(t, st); ok {
+			return next, out
+		}
+	}
 	switch st.Type {
 	case asl.TypePass:
 		return x.runPass(t, st)
@@ -611,6 +620,9 @@ func (x *execution) runPass(t *thread, st *asl.State) (string, any) {
 // complete finishes a state that has a result: ResultSelector,
 // ResultPath, OutputPath, Assign, the size limit, then the exit.
 func (x *execution) complete(t *thread, st *asl.State, result any, env asl.Env) (string, any) {
+	if x.jsonata(st) {
+		return x.completeJSONata(t, st, result, env)
+	}
 	out, err := asl.ProcessOutput(st, t.Input, result, env, x.intrinsic)
 	if err != nil {
 		return x.fail(t, st, failureOf(err))
@@ -814,6 +826,12 @@ func (x *execution) waitDone(id int, gen int64) {
 	}
 	t.Phase = ""
 	env := x.env(t, x.contextObject(t, "", nil))
+	if x.jsonata(st) {
+		next, out := x.completeJSONata(t, st, nil, env)
+		x.drive(t, next, out)
+		x.flush(nil)
+		return
+	}
 	eff, err := asl.ProcessInput(st, t.Input, env, x.intrinsic)
 	var next string
 	var out any
@@ -941,9 +959,12 @@ func (x *execution) fail(t *thread, st *asl.State, f failure) (string, any) {
 		x.armWait(t)
 		return "", nil
 	}
-	for _, c := range st.Catch {
+	for i, c := range st.Catch {
 		if !matches(c.ErrorEquals, f.Error) {
 			continue
+		}
+		if x.jsonata(st) {
+			return x.catchJSONata(t, st, i, f)
 		}
 		errOut := map[string]any{"Error": f.Error, "Cause": f.Cause}
 		out, err := asl.SetResult(t.Input, c.ResultPath, errOut)

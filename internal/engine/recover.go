@@ -99,7 +99,7 @@ func (e *Engine) resume(ctx context.Context, rec ExecutionRecord) error {
 		k := &kids{items: tr.info.Items, results: make([]any, tr.info.Slots), done: make([]bool, tr.info.Slots)}
 		if len(st.Branches) == 0 {
 			env := x.env(t, x.contextObject(t, "", nil))
-			tol, _ := x.tolerance(st, t.Effective, env, tr.info.Slots)
+			tol, _ := x.tolerance(t, st, t.Effective, env, tr.info.Slots)
 			k.tolerated = tol
 		}
 		for _, end := range tr.ended {

@@ -426,7 +426,7 @@ func (x *execution) restoreChildren(p *thread, st *asl.State, tr *spawnTrack, h 
 	k := &kids{items: tr.info.Items, results: make([]any, n), done: make([]bool, n)}
 	if st.Type == asl.TypeMap {
 		env := x.env(p, x.contextObject(p, "", nil))
-		k.tolerated, _ = x.tolerance(st, p.Effective, env, n)
+		k.tolerated, _ = x.tolerance(p, st, p.Effective, env, n)
 	}
 	p.kids = k
 	x.spawn(p, spawnInfo{Slots: n, Items: tr.info.Items})

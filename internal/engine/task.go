@@ -90,7 +90,7 @@ func (x *execution) runTask(t *thread, st *asl.State) (string, any) {
 		ctxToken = token
 	}
 	env := x.env(t, x.contextObject(t, ctxToken, nil))
-	eff, err := asl.ProcessInput(st, t.Input, env, x.intrinsic)
+	eff, err := x.stateInput(t, st, env)
 	if err != nil {
 		return x.fail(t, st, failureOf(err))
 	}
@@ -105,6 +105,9 @@ func (x *execution) runTask(t *thread, st *asl.State) (string, any) {
 	heartbeat, err := x.seconds(st.HeartbeatSeconds, st.HeartbeatSecondsPath, "HeartbeatSecondsPath", t.Input, env)
 	if err != nil {
 		return x.fail(t, st, failure{Error: asl.ErrorRuntime, Cause: err.Error()})
+	}
+	if timeout, heartbeat, err = x.jsonataTimeouts(t, st, env, timeout, heartbeat); err != nil {
+		return x.fail(t, st, failureOf(err))
 	}
 	now := x.now()
 	call := &taskCall{Kind: kind, Wait: wait, Resource: st.Resource, Params: eff, HeartbeatSeconds: heartbeat, paramsJSON: params}
