@@ -1,7 +1,6 @@
 package asl
 
 import (
-	"bytes"
 	"crypto/md5"
 	"crypto/sha1"
 	"crypto/sha256"
@@ -247,28 +246,16 @@ func intrinsicStringToJSON(c Call, args []any) (any, error) {
 	if !ok {
 		return nil, intrinsicFailure(c, "argument 1 must be a string")
 	}
-	dec := json.NewDecoder(strings.NewReader(s))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, intrinsicFailure(c, "invalid JSON: %v", err)
-	}
-	if _, err := dec.Token(); err == nil {
-		return nil, intrinsicFailure(c, "invalid JSON: more than one value")
+	v, err := DecodeJSON([]byte(s))
+	if err != nil {
+		return nil, intrinsicFailure(c, "%v", err)
 	}
 	return v, nil
 }
 
-// intrinsicMarshal writes v as compact JSON, without the HTML escaping
-// that json.Marshal does.
+// intrinsicMarshal writes v as compact JSON, object members in order.
 func intrinsicMarshal(v any) (string, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return "", fmt.Errorf("encoding JSON: %w", err)
-	}
-	return strings.TrimSuffix(buf.String(), "\n"), nil
+	return EncodeJSON(v)
 }
 
 func intrinsicArray(c Call, v any, pos int) ([]any, error) {
@@ -385,20 +372,22 @@ func intrinsicHash(c Call, args []any) (any, error) {
 }
 
 func intrinsicJSONMerge(c Call, args []any) (any, error) {
-	a, ok1 := args[0].(map[string]any)
-	b, ok2 := args[1].(map[string]any)
+	a, ok1 := AsObject(args[0])
+	b, ok2 := AsObject(args[1])
 	if !ok1 || !ok2 {
 		return nil, intrinsicFailure(c, "arguments 1 and 2 must be JSON objects")
 	}
 	if deep, ok := args[2].(bool); !ok || deep {
 		return nil, intrinsicFailure(c, "argument 3 must be false: only shallow merges are supported")
 	}
-	out := make(map[string]any, len(a)+len(b))
-	for k, v := range a {
-		out[k] = v
+	// The first object's members keep their places (with the second's
+	// values where it has them); the second's other members follow.
+	out := NewObject(a.Len() + b.Len())
+	for k, v := range a.All() {
+		out.Set(k, v)
 	}
-	for k, v := range b {
-		out[k] = v
+	for k, v := range b.All() {
+		out.Set(k, v)
 	}
 	return out, nil
 }
@@ -460,13 +449,14 @@ func intrinsicStringSplit(c Call, args []any) (any, error) {
 // 1.0 are the same number), arrays by element, objects by member.
 func intrinsicEqual(a, b any) bool {
 	switch x := a.(type) {
-	case map[string]any:
-		y, ok := b.(map[string]any)
-		if !ok || len(x) != len(y) {
+	case map[string]any, *Object:
+		xo, _ := AsObject(x)
+		yo, ok := AsObject(b)
+		if !ok || xo.Len() != yo.Len() {
 			return false
 		}
-		for k, v := range x {
-			w, ok := y[k]
+		for k, v := range xo.All() {
+			w, ok := yo.Get(k)
 			if !ok || !intrinsicEqual(v, w) {
 				return false
 			}

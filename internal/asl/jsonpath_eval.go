@@ -56,8 +56,8 @@ type Env struct {
 //     []any of every match, which may be empty; misses below the first
 //     indefinite segment are skipped, misses above it are errors.
 //
-// Object members are visited in sorted key order, since decoded objects
-// do not keep the order of the document. Filters and script expressions
+// Object members are visited in order: an *Object's own, a
+// map[string]any's sorted by key. Filters and script expressions
 // return a *PathError wrapping ErrPathUnsupported.
 //
 // Variables ("$name" paths) are read from an Env passed as context; with
@@ -162,11 +162,10 @@ func segmentDefinite(s Segment, leaf bool) bool {
 func selectSegment(s Segment, v any, leaf bool) (out []any, miss string) {
 	switch s.Kind {
 	case SegmentField:
-		m, ok := v.(map[string]any)
-		if !ok {
+		val, ok, isObject := member(v, s.Name)
+		if !isObject {
 			return nil, fmt.Sprintf("expected an object with member %q, found %s", s.Name, JSONTypeName(v))
 		}
-		val, ok := m[s.Name]
 		if !ok {
 			return nil, fmt.Sprintf("no member %q", s.Name)
 		}
@@ -181,13 +180,10 @@ func selectSegment(s Segment, v any, leaf bool) (out []any, miss string) {
 		}
 		return nil, ""
 	case SegmentWildcard:
-		switch t := v.(type) {
-		case map[string]any:
-			for _, k := range sortedKeys(t) {
-				out = append(out, t[k])
-			}
-		case []any:
-			out = append(out, t...)
+		if m, ok := AsObject(v); ok {
+			out = append(out, m.vals...)
+		} else if a, ok := v.([]any); ok {
+			out = append(out, a...)
 		}
 		return out, ""
 	case SegmentSlice:
@@ -221,21 +217,21 @@ func selectUnion(s Segment, v any, leaf bool) (out []any, miss string) {
 		}
 		return out, ""
 	}
-	m, ok := v.(map[string]any)
+	m, ok := AsObject(v)
 	if !ok {
 		return nil, fmt.Sprintf("expected an object, found %s", JSONTypeName(v))
 	}
 	if leaf && !s.Descendant {
-		merged := make(map[string]any, len(s.Union))
+		merged := NewObject(len(s.Union))
 		for _, u := range s.Union {
-			if val, ok := m[u.Name]; ok {
-				merged[u.Name] = val
+			if val, ok := m.Get(u.Name); ok {
+				merged.Set(u.Name, val)
 			}
 		}
 		return []any{merged}, ""
 	}
 	for _, u := range s.Union {
-		if val, ok := m[u.Name]; ok {
+		if val, ok := m.Get(u.Name); ok {
 			out = append(out, val)
 		}
 	}
@@ -287,10 +283,14 @@ func sliceIndexes(n int, startP, endP, stepP *int) []int {
 }
 
 // walkJSON calls visit for v and then every value nested in it, parents
-// before children, object members in sorted key order.
+// before children, object members in order (a map's in sorted key order).
 func walkJSON(v any, visit func(any)) {
 	visit(v)
 	switch t := v.(type) {
+	case *Object:
+		for _, e := range t.vals {
+			walkJSON(e, visit)
+		}
 	case map[string]any:
 		for _, k := range sortedKeys(t) {
 			walkJSON(t[k], visit)
@@ -308,7 +308,7 @@ func JSONTypeName(v any) string {
 	switch v.(type) {
 	case nil:
 		return "null"
-	case map[string]any:
+	case map[string]any, *Object:
 		return "an object"
 	case []any:
 		return "an array"
@@ -318,4 +318,18 @@ func JSONTypeName(v any) string {
 		return "a boolean"
 	}
 	return "a number"
+}
+
+// member returns the value of member name of v, whether v has it, and
+// whether v is an object at all.
+func member(v any, name string) (val any, ok, isObject bool) {
+	switch t := v.(type) {
+	case *Object:
+		val, ok = t.Get(name)
+		return val, ok, true
+	case map[string]any:
+		val, ok = t[name]
+		return val, ok, true
+	}
+	return nil, false, false
 }

@@ -210,7 +210,7 @@ func (x *execution) childEnded(p *thread, c *thread, end childEnd) {
 		if st.Type == asl.TypeMap {
 			x.event(p, "MapIterationFailed", sfn.HistoryEvent{MapIterationFailed: &sfn.MapIterationDetails{Name: p.State, Index: c.Index}})
 			if k.tolerated != nil && k.tolerated(k.failed) {
-				k.results[c.Index] = map[string]any{"Error": end.Error, "Cause": end.Cause}
+				k.results[c.Index] = errorOutput(end.Error, end.Cause)
 			} else {
 				if k.tolerated != nil {
 					f = failure{Error: asl.ErrorExceedToleratedFailureThreshold, Cause: fmt.Sprintf("The number of failed items (%d of %d) exceeds the tolerated failure threshold of the Map state %q.", k.failed, len(k.results), p.State)}

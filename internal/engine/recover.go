@@ -105,7 +105,7 @@ func (e *Engine) resume(ctx context.Context, rec ExecutionRecord) error {
 				k.next = max(k.next, end.Index+1)
 				if end.Failed {
 					k.failed++
-					k.results[end.Index] = map[string]any{"Error": end.Error, "Cause": end.Cause}
+					k.results[end.Index] = errorOutput(end.Error, end.Cause)
 				} else {
 					k.succeeded++
 					k.results[end.Index] = end.Output

@@ -197,26 +197,33 @@ func (e *Engine) dispatch(x *execution, id int, gen int64, token string, call *t
 }
 
 func (e *Engine) sendMessage(x *execution, id int, gen int64, token string, call *taskCall) {
-	params, _ := call.Params.(map[string]any)
-	url, _ := params["QueueUrl"].(string)
-	body, hasBody := params["MessageBody"]
+	params, ok := asl.AsObject(call.Params)
+	if !ok {
+		params = asl.NewObject(0)
+	}
+	urlV, _ := params.Get("QueueUrl")
+	url, _ := urlV.(string)
+	body, hasBody := params.Get("MessageBody")
 	if url == "" || !hasBody {
 		x.taskResult(id, gen, token, nil, &failure{Error: "SQS.InvalidParameterValueException", Cause: "the parameters of sqs:sendMessage need QueueUrl (a string) and MessageBody"}, false)
 		return
 	}
 	text := bodyText(body)
 	p := sfn.SendMessageParams{QueueURL: url, Body: text, TraceHeader: x.traceHeader()}
-	if attrs, ok := params["MessageAttributes"].(map[string]any); ok {
+	attrsV, _ := params.Get("MessageAttributes")
+	if attrs, ok := asl.AsObject(attrsV); ok {
 		p.Attributes = map[string]string{}
-		for k, v := range attrs {
-			if a, ok := v.(map[string]any); ok {
-				if s, ok := a["StringValue"].(string); ok {
+		for k, v := range attrs.All() {
+			if a, ok := asl.AsObject(v); ok {
+				sv, _ := a.Get("StringValue")
+				if s, ok := sv.(string); ok {
 					p.Attributes[k] = s
 				}
 			}
 		}
 	}
-	if d, ok := asInt(params["DelaySeconds"]); ok {
+	delay, _ := params.Get("DelaySeconds")
+	if d, ok := asInt(delay); ok {
 		p.DelaySeconds = int(d)
 	}
 	if e.queues == nil {
@@ -272,14 +279,19 @@ func (e *Engine) invoke(x *execution, id int, gen int64, token string, call *tas
 	}
 	name, payload := call.Resource, call.Params
 	if call.Kind == kindLambdaInvoke {
-		params, _ := call.Params.(map[string]any)
-		name, _ = params["FunctionName"].(string)
-		payload = params["Payload"]
+		params, ok := asl.AsObject(call.Params)
+		if !ok {
+			params = asl.NewObject(0)
+		}
+		nameV, _ := params.Get("FunctionName")
+		name, _ = nameV.(string)
+		payload, _ = params.Get("Payload")
 		if name == "" {
 			x.taskResult(id, gen, token, nil, &failure{Error: "Lambda.InvalidParameterValueException", Cause: "the parameters of lambda:invoke need FunctionName (a string)"}, false)
 			return
 		}
-		if q, ok := params["Qualifier"].(string); ok && q != "" && !strings.Contains(engineFunctionQualifier(name), ":") {
+		qV, _ := params.Get("Qualifier")
+		if q, ok := qV.(string); ok && q != "" && !strings.Contains(engineFunctionQualifier(name), ":") {
 			name += ":" + q
 		}
 	}
@@ -290,7 +302,7 @@ func (e *Engine) invoke(x *execution, id int, gen int64, token string, call *tas
 		x.taskResult(id, gen, token, nil, &failure{Error: "Lambda.ResourceNotFoundException", Cause: fmt.Sprintf("the local engine has no function %s", name)}, false)
 		return
 	}
-	res, err := e.functions.Invoke(ctx, sfn.InvokeParams{FunctionName: name, Payload: []byte(bodyText(payload))})
+	res, err := e.functions.Invoke(ctx, sfn.InvokeParams{FunctionName: name, Payload: []byte(text(payload))})
 	if ctx.Err() != nil {
 		return // the task's timeout, or Close, ends it, whatever the call returned
 	}
