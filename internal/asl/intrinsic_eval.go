@@ -10,7 +10,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash"
+	"math"
 	"math/big"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -178,15 +180,18 @@ func (ev intrinsicEvaluator) call(c Call) (any, error) {
 	case "States.MathRandom":
 		return ev.mathRandom(c, args)
 	case "States.MathAdd":
-		a, err := intrinsicInt(c, args[0], 1)
-		if err != nil {
-			return nil, err
+		var v [2]int64
+		for i := range v {
+			n, err := intrinsicRounded(c, args[i], i+1)
+			if err != nil {
+				return nil, err
+			}
+			if n < math.MinInt32 || n > math.MaxInt32 {
+				return nil, intrinsicFailure(c, "argument %d is %d, outside the range %d to %d", i+1, n, math.MinInt32, math.MaxInt32)
+			}
+			v[i] = n
 		}
-		b, err := intrinsicInt(c, args[1], 2)
-		if err != nil {
-			return nil, err
-		}
-		return json.Number(new(big.Int).Add(big.NewInt(a), big.NewInt(b)).String()), nil
+		return json.Number(strconv.FormatInt(v[0]+v[1], 10)), nil
 	case "States.StringSplit":
 		return intrinsicStringSplit(c, args)
 	default: // States.UUID
@@ -276,6 +281,36 @@ func intrinsicInt(c Call, v any, pos int) (int64, error) {
 	return n.rat.Num().Int64(), nil
 }
 
+// intrinsicRounded reads a number argument and rounds it to the nearest
+// integer, halves up (Java's Math.round): Step Functions rounds the
+// non-integer arguments of States.ArrayPartition, States.ArrayRange,
+// States.MathRandom and States.MathAdd.
+func intrinsicRounded(c Call, v any, pos int) (int64, error) {
+	if _, ok := choiceNumber(v); !ok {
+		return 0, intrinsicFailure(c, "argument %d must be a number", pos)
+	}
+	n, ok := roundHalfUp(v)
+	if !ok {
+		return 0, intrinsicFailure(c, "argument %d is beyond the 64-bit integers", pos)
+	}
+	return n, nil
+}
+
+// roundHalfUp rounds a JSON number to the nearest integer, halves up; ok
+// is false for what is not a number or rounds beyond int64.
+func roundHalfUp(v any) (int64, bool) {
+	n, ok := choiceNumber(v)
+	if !ok || n.rat == nil {
+		return 0, false
+	}
+	r := new(big.Rat).Add(n.rat, big.NewRat(1, 2))
+	q := new(big.Int).Div(r.Num(), r.Denom()) // Euclidean: the floor, as Denom > 0
+	if !q.IsInt64() {
+		return 0, false
+	}
+	return q.Int64(), true
+}
+
 func intrinsicInputString(c Call, v any) (string, error) {
 	s, ok := v.(string)
 	if !ok {
@@ -292,7 +327,7 @@ func intrinsicArrayPartition(c Call, args []any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	size, err := intrinsicInt(c, args[1], 2)
+	size, err := intrinsicRounded(c, args[1], 2)
 	if err != nil {
 		return nil, err
 	}
@@ -311,7 +346,7 @@ func intrinsicArrayPartition(c Call, args []any) (any, error) {
 func intrinsicArrayRange(c Call, args []any) (any, error) {
 	var v [3]int64
 	for i := range v {
-		n, err := intrinsicInt(c, args[i], i+1)
+		n, err := intrinsicRounded(c, args[i], i+1)
 		if err != nil {
 			return nil, err
 		}
@@ -393,11 +428,11 @@ func intrinsicJSONMerge(c Call, args []any) (any, error) {
 }
 
 func (ev intrinsicEvaluator) mathRandom(c Call, args []any) (any, error) {
-	start, err := intrinsicInt(c, args[0], 1)
+	start, err := intrinsicRounded(c, args[0], 1)
 	if err != nil {
 		return nil, err
 	}
-	end, err := intrinsicInt(c, args[1], 2)
+	end, err := intrinsicRounded(c, args[1], 2)
 	if err != nil {
 		return nil, err
 	}
