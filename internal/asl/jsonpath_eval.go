@@ -11,8 +11,8 @@ import (
 var ErrPathNotFound = errors.New("path not found")
 
 // ErrPathUnsupported is what a *PathError wraps when a path uses a feature
-// that Lookup does not evaluate: filters, script expressions and
-// variables.
+// that Lookup does not evaluate: script expressions, and filters that do
+// not parse.
 var ErrPathUnsupported = errors.New("path feature not supported")
 
 // PathError reports a path that could not be evaluated. Err is
@@ -57,8 +57,11 @@ type Env struct {
 //     indefinite segment are skipped, misses above it are errors.
 //
 // Object members are visited in order: an *Object's own, a
-// map[string]any's sorted by key. Filters and script expressions
-// return a *PathError wrapping ErrPathUnsupported.
+// map[string]any's sorted by key. A filter, [?(expression)], selects the
+// elements of an array (or an object itself) for which the expression
+// holds, and with ".." every such value of the subtree; see filterExpr
+// for the expressions. Script expressions return a *PathError wrapping
+// ErrPathUnsupported.
 //
 // Variables ("$name" paths) are read from an Env passed as context; with
 // any other context, and for a name the Env does not hold, a variable
@@ -83,13 +86,22 @@ func Lookup(p Path, input, context any) (any, error) {
 	default:
 		return nil, unsupported(p, "the path has no root")
 	}
-	for _, s := range p.Segments {
+	filters := map[int]filterExpr{}
+	for i, s := range p.Segments {
 		switch s.Kind {
 		case SegmentFilter:
-			return nil, unsupported(p, "filters are not supported yet")
+			f, err := parseFilterMemo(s.Expr)
+			if err != nil {
+				return nil, &PathError{Path: p.String(), Reason: err.Error(), Err: ErrPathUnsupported}
+			}
+			filters[i] = f
 		case SegmentScript:
 			return nil, unsupported(p, "script expressions are not supported")
 		}
+	}
+	fc := filterContext{root: input, context: context}
+	if vars != nil {
+		fc.context = Env{Context: context, Vars: vars}
 	}
 
 	nodes := []any{root}
@@ -98,6 +110,10 @@ func Lookup(p Path, input, context any) (any, error) {
 		leaf := i == len(p.Segments)-1
 		var next []any
 		for _, n := range nodes {
+			if f, ok := filters[i]; ok {
+				next = append(next, selectFilter(f, fc, n, s.Descendant)...)
+				continue
+			}
 			if s.Descendant {
 				walkJSON(n, func(v any) {
 					out, _ := selectSegment(s, v, false)
@@ -124,6 +140,39 @@ func Lookup(p Path, input, context any) (any, error) {
 		nodes = []any{}
 	}
 	return nodes, nil
+}
+
+// selectFilter applies a filter segment to v: the elements of an array
+// that match, or an object itself when it matches (as Jayway does); with
+// "..", every value below v that matches, parents before children.
+func selectFilter(f filterExpr, fc filterContext, v any, descendant bool) []any {
+	var out []any
+	match := func(item any) {
+		fc.item = item
+		if f.eval(fc) {
+			out = append(out, item)
+		}
+	}
+	if descendant {
+		first := true
+		walkJSON(v, func(n any) {
+			if first { // the value itself is not below itself
+				first = false
+				return
+			}
+			match(n)
+		})
+		return out
+	}
+	switch t := v.(type) {
+	case []any:
+		for _, e := range t {
+			match(e)
+		}
+	case *Object, map[string]any:
+		match(t)
+	}
+	return out
 }
 
 func unsupported(p Path, reason string) error {
