@@ -197,20 +197,44 @@ func (e *Engine) dispatch(x *execution, id int, gen int64, token string, call *t
 }
 
 func (e *Engine) sendMessage(x *execution, id int, gen int64, token string, call *taskCall) {
-	params, ok := asl.AsObject(call.Params)
-	if !ok {
-		params = asl.NewObject(0)
+	p, f := sendMessageParams(call.Params, x.traceHeader())
+	if f == nil && e.queues == nil {
+		f = &failure{Error: "SQS.QueueDoesNotExistException", Cause: fmt.Sprintf("the local engine has no queues; no queue %s", p.QueueURL)}
 	}
-	urlV, _ := params.Get("QueueUrl")
-	url, _ := urlV.(string)
-	body, hasBody := params.Get("MessageBody")
-	if url == "" || !hasBody {
-		x.taskResult(id, gen, token, nil, &failure{Error: "SQS.InvalidParameterValueException", Cause: "the parameters of sqs:sendMessage need QueueUrl (a string) and MessageBody"}, false)
+	if f != nil {
+		x.taskResult(id, gen, token, nil, f, false)
 		return
 	}
-	text := bodyText(body)
-	p := sfn.SendMessageParams{QueueURL: url, Body: text, TraceHeader: x.traceHeader()}
-	attrsV, _ := params.Get("MessageAttributes")
+	msgID, err := e.queues.SendMessage(e.drainCtx, p)
+	if err != nil && e.drainCtx.Err() != nil {
+		return // the engine closed; the task is sent again when its execution resumes
+	}
+	if err != nil {
+		x.taskResult(id, gen, token, nil, &failure{Error: errorName(err, "SQS.AmazonSQSException"), Cause: err.Error()}, false)
+		return
+	}
+	result := sendMessageResult(msgID, p.Body)
+	if call.Wait {
+		x.submitted(id, gen, token, result)
+		return
+	}
+	x.taskResult(id, gen, token, result, nil, false)
+}
+
+// sendMessageParams reads the parameters of an sqs:sendMessage task.
+func sendMessageParams(params any, traceHeader string) (sfn.SendMessageParams, *failure) {
+	obj, ok := asl.AsObject(params)
+	if !ok {
+		obj = asl.NewObject(0)
+	}
+	urlV, _ := obj.Get("QueueUrl")
+	url, _ := urlV.(string)
+	body, hasBody := obj.Get("MessageBody")
+	if url == "" || !hasBody {
+		return sfn.SendMessageParams{}, &failure{Error: "SQS.InvalidParameterValueException", Cause: "the parameters of sqs:sendMessage need QueueUrl (a string) and MessageBody"}
+	}
+	p := sfn.SendMessageParams{QueueURL: url, Body: bodyText(body), TraceHeader: traceHeader}
+	attrsV, _ := obj.Get("MessageAttributes")
 	if attrs, ok := asl.AsObject(attrsV); ok {
 		p.Attributes = map[string]string{}
 		for k, v := range attrs.All() {
@@ -222,29 +246,17 @@ func (e *Engine) sendMessage(x *execution, id int, gen int64, token string, call
 			}
 		}
 	}
-	delay, _ := params.Get("DelaySeconds")
+	delay, _ := obj.Get("DelaySeconds")
 	if d, ok := asInt(delay); ok {
 		p.DelaySeconds = int(d)
 	}
-	if e.queues == nil {
-		x.taskResult(id, gen, token, nil, &failure{Error: "SQS.QueueDoesNotExistException", Cause: fmt.Sprintf("the local engine has no queues; no queue %s", url)}, false)
-		return
-	}
-	msgID, err := e.queues.SendMessage(e.drainCtx, p)
-	if err != nil && e.drainCtx.Err() != nil {
-		return // the engine closed; the task is sent again when its execution resumes
-	}
-	if err != nil {
-		x.taskResult(id, gen, token, nil, &failure{Error: errorName(err, "SQS.AmazonSQSException"), Cause: err.Error()}, false)
-		return
-	}
-	sum := md5.Sum([]byte(text))
-	result := map[string]any{"MessageId": msgID, "MD5OfMessageBody": hex.EncodeToString(sum[:])}
-	if call.Wait {
-		x.submitted(id, gen, token, result)
-		return
-	}
-	x.taskResult(id, gen, token, result, nil, false)
+	return p, nil
+}
+
+// sendMessageResult is the result of an sqs:sendMessage task.
+func sendMessageResult(msgID, body string) map[string]any {
+	sum := md5.Sum([]byte(body))
+	return map[string]any{"MessageId": msgID, "MD5OfMessageBody": hex.EncodeToString(sum[:])}
 }
 
 func bodyText(v any) string {
@@ -277,6 +289,20 @@ func (e *Engine) invoke(x *execution, id int, gen int64, token string, call *tas
 		ctx, cancel = context.WithDeadline(ctx, call.TimeoutDue)
 		defer cancel()
 	}
+	out, f := e.callFunction(ctx, call)
+	if ctx.Err() != nil {
+		return // the task's timeout, or Close, ends it, whatever the call returned
+	}
+	if f == nil && call.Wait {
+		return // the callback completes it
+	}
+	x.taskResult(id, gen, token, out, f, false)
+}
+
+// callFunction invokes the function of a Lambda task (a function ARN, or
+// lambda:invoke with its parameters) and returns its result as the state
+// sees it, or the task's failure.
+func (e *Engine) callFunction(ctx context.Context, call *taskCall) (any, *failure) {
 	name, payload := call.Resource, call.Params
 	if call.Kind == kindLambdaInvoke {
 		params, ok := asl.AsObject(call.Params)
@@ -287,8 +313,7 @@ func (e *Engine) invoke(x *execution, id int, gen int64, token string, call *tas
 		name, _ = nameV.(string)
 		payload, _ = params.Get("Payload")
 		if name == "" {
-			x.taskResult(id, gen, token, nil, &failure{Error: "Lambda.InvalidParameterValueException", Cause: "the parameters of lambda:invoke need FunctionName (a string)"}, false)
-			return
+			return nil, &failure{Error: "Lambda.InvalidParameterValueException", Cause: "the parameters of lambda:invoke need FunctionName (a string)"}
 		}
 		qV, _ := params.Get("Qualifier")
 		if q, ok := qV.(string); ok && q != "" && !strings.Contains(engineFunctionQualifier(name), ":") {
@@ -299,20 +324,15 @@ func (e *Engine) invoke(x *execution, id int, gen int64, token string, call *tas
 		payload = map[string]any{}
 	}
 	if e.functions == nil {
-		x.taskResult(id, gen, token, nil, &failure{Error: "Lambda.ResourceNotFoundException", Cause: fmt.Sprintf("the local engine has no function %s", name)}, false)
-		return
+		return nil, &failure{Error: "Lambda.ResourceNotFoundException", Cause: fmt.Sprintf("the local engine has no function %s", name)}
 	}
 	res, err := e.functions.Invoke(ctx, sfn.InvokeParams{FunctionName: name, Payload: []byte(text(payload))})
-	if ctx.Err() != nil {
-		return // the task's timeout, or Close, ends it, whatever the call returned
-	}
 	if err != nil {
 		fallback := "Lambda.ServiceException"
 		if errors.Is(err, ErrFunctionNotFound) {
 			fallback = "Lambda.ResourceNotFoundException"
 		}
-		x.taskResult(id, gen, token, nil, &failure{Error: errorName(err, fallback), Cause: err.Error()}, false)
-		return
+		return nil, &failure{Error: errorName(err, fallback), Cause: err.Error()}
 	}
 	if res.FunctionError != "" {
 		var body struct {
@@ -323,15 +343,11 @@ func (e *Engine) invoke(x *execution, id int, gen int64, token string, call *tas
 		if name == "" {
 			name = "Lambda.Unknown"
 		}
-		x.taskResult(id, gen, token, nil, &failure{Error: name, Cause: string(res.Payload)}, false)
-		return
+		return nil, &failure{Error: name, Cause: string(res.Payload)}
 	}
 	out, err := decodeJSON(string(res.Payload))
 	if err != nil {
 		out = string(res.Payload)
-	}
-	if call.Wait {
-		return // the callback completes it
 	}
 	if call.Kind == kindLambdaInvoke {
 		out = map[string]any{
@@ -342,7 +358,7 @@ func (e *Engine) invoke(x *execution, id int, gen int64, token string, call *tas
 			"StatusCode":          jsonInt(orInt(res.StatusCode, 200)),
 		}
 	}
-	x.taskResult(id, gen, token, out, nil, false)
+	return out, nil
 }
 
 func engineFunctionQualifier(name string) string {

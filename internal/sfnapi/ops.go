@@ -24,6 +24,7 @@ var operations = map[string]operation{
 	"SendTaskSuccess":                (*handler).sendTaskSuccess,
 	"SendTaskFailure":                (*handler).sendTaskFailure,
 	"SendTaskHeartbeat":              (*handler).sendTaskHeartbeat,
+	"TestState":                      (*handler).testState,
 }
 
 // Enumerations of request members.
