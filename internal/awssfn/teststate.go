@@ -53,7 +53,7 @@ func (c *Client) TestState(ctx context.Context, in sfn.TestStateInput) (sfn.Test
 			Result: aws.ToString(d.Result), AfterResultSelector: aws.ToString(d.AfterResultSelector),
 			AfterResultPath: aws.ToString(d.AfterResultPath), Variables: aws.ToString(d.Variables),
 			AfterItemsPath: aws.ToString(d.AfterItemsPath), AfterItemSelector: aws.ToString(d.AfterItemSelector),
-			AfterItemBatcher: aws.ToString(d.AfterItemBatcher),
+			AfterItemBatcher:      aws.ToString(d.AfterItemBatcher),
 			ToleratedFailureCount: intPtr(d.ToleratedFailureCount), MaxConcurrency: intPtr(d.MaxConcurrency),
 		}
 		if p := d.ToleratedFailurePercentage; p != nil {
