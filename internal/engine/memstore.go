@@ -34,6 +34,8 @@ type MemoryStore struct {
 	execs     map[string]*memExecution
 	byMachine map[string][]*memExecution // by (StartDate, ARN), oldest first
 	names     map[memName]string         // (state machine, name) -> execution ARN
+	// activities are kept for ActivityStore; nil until the first.
+	activities map[string]ActivityRecord
 }
 
 // memExecution is one execution: its summary, the Seq of its last commit

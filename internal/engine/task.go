@@ -19,6 +19,7 @@ const (
 	kindSQS          = "sqs"
 	kindLambdaInvoke = "lambdaInvoke"
 	kindFunction     = "function"
+	kindActivity     = "activity"
 )
 
 // taskCall is a scheduled task, as recovery needs it to dispatch again.
@@ -67,6 +68,9 @@ func parseResource(res string) (kind string, wait bool, resourceType, resource s
 	if strings.HasPrefix(res, "arn:aws:lambda:") && strings.Contains(res, ":function:") {
 		return kindFunction, false, "lambda", res, true
 	}
+	if isActivityARN(res) {
+		return kindActivity, true, "activity", res, true
+	}
 	return "", false, "", "", false
 }
 
@@ -106,6 +110,11 @@ func (x *execution) runTask(t *thread, st *asl.State) (string, any) {
 	if err != nil {
 		return x.fail(t, st, failure{Error: asl.ErrorRuntime, Cause: err.Error()})
 	}
+	if kind == kindActivity && !x.e.activities.has(st.Resource) {
+		f := failure{Error: asl.ErrorRuntime, Cause: fmt.Sprintf("The activity %s does not exist.", st.Resource)}
+		x.event(t, "ActivityScheduleFailed", sfn.HistoryEvent{ActivityScheduleFailed: &sfn.FailureDetails{Error: f.Error, Cause: f.Cause}})
+		return x.fail(t, st, f)
+	}
 	now := x.now()
 	call := &taskCall{Kind: kind, Wait: wait, Resource: st.Resource, Params: eff, HeartbeatSeconds: heartbeat, paramsJSON: params}
 	if timeout > 0 {
@@ -117,6 +126,9 @@ func (x *execution) runTask(t *thread, st *asl.State) (string, any) {
 	if kind == kindFunction {
 		x.event(t, "LambdaFunctionScheduled", sfn.HistoryEvent{LambdaFunctionScheduled: &sfn.LambdaScheduledDetails{Resource: st.Resource, Input: params, TimeoutInSeconds: timeout}})
 		x.event(t, "LambdaFunctionStarted", sfn.HistoryEvent{})
+	} else if kind == kindActivity {
+		// ActivityStarted comes when a worker takes the task.
+		x.event(t, "ActivityScheduled", sfn.HistoryEvent{ActivityScheduled: &sfn.ActivityScheduledDetails{Resource: st.Resource, Input: params, TimeoutInSeconds: timeout, HeartbeatSeconds: heartbeat}})
 	} else {
 		x.event(t, "TaskScheduled", sfn.HistoryEvent{TaskScheduled: &sfn.TaskScheduledDetails{ResourceType: rtype, Resource: rname, Region: x.e.region, Parameters: params, TimeoutInSeconds: timeout, HeartbeatSeconds: heartbeat}})
 		x.event(t, "TaskStarted", sfn.HistoryEvent{TaskStarted: &sfn.TaskDetails{ResourceType: rtype, Resource: rname}})
@@ -191,6 +203,8 @@ func (e *Engine) dispatch(x *execution, id int, gen int64, token string, call *t
 	switch call.Kind {
 	case kindSQS:
 		e.sendMessage(x, id, gen, token, call)
+	case kindActivity:
+		e.offerActivity(x, token, call)
 	default:
 		e.spawn("invoking "+call.Resource+" for "+x.rec.ARN, func() { e.invoke(x, id, gen, token, call) })
 	}
@@ -416,6 +430,8 @@ func (x *execution) completeTask(t *thread, output any, f *failure, timedOut boo
 		s := text(output)
 		if call.Kind == kindFunction {
 			x.event(t, "LambdaFunctionSucceeded", sfn.HistoryEvent{LambdaFunctionSucceeded: &sfn.OutputDetails{Output: s}})
+		} else if call.Kind == kindActivity {
+			x.event(t, "ActivitySucceeded", sfn.HistoryEvent{ActivitySucceeded: &sfn.OutputDetails{Output: s}})
 		} else {
 			x.event(t, "TaskSucceeded", sfn.HistoryEvent{TaskSucceeded: &sfn.TaskOutputDetails{ResourceType: rtype, Resource: rname, Output: s}})
 		}
@@ -431,6 +447,10 @@ func (x *execution) completeTask(t *thread, output any, f *failure, timedOut boo
 			x.event(t, "LambdaFunctionTimedOut", sfn.HistoryEvent{LambdaFunctionTimedOut: &sfn.FailureDetails{Error: f.Error, Cause: f.Cause}})
 		case call.Kind == kindFunction:
 			x.event(t, "LambdaFunctionFailed", sfn.HistoryEvent{LambdaFunctionFailed: &sfn.FailureDetails{Error: f.Error, Cause: f.Cause}})
+		case call.Kind == kindActivity && timedOut:
+			x.event(t, "ActivityTimedOut", sfn.HistoryEvent{ActivityTimedOut: &sfn.FailureDetails{Error: f.Error, Cause: f.Cause}})
+		case call.Kind == kindActivity:
+			x.event(t, "ActivityFailed", sfn.HistoryEvent{ActivityFailed: &sfn.FailureDetails{Error: f.Error, Cause: f.Cause}})
 		case timedOut:
 			x.event(t, "TaskTimedOut", sfn.HistoryEvent{TaskTimedOut: &sfn.TaskFailureDetails{ResourceType: rtype, Resource: rname, Error: f.Error, Cause: f.Cause}})
 		default:

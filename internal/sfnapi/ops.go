@@ -25,6 +25,11 @@ var operations = map[string]operation{
 	"SendTaskFailure":                (*handler).sendTaskFailure,
 	"SendTaskHeartbeat":              (*handler).sendTaskHeartbeat,
 	"TestState":                      (*handler).testState,
+	"CreateActivity":                 (*handler).createActivity,
+	"DescribeActivity":               (*handler).describeActivity,
+	"ListActivities":                 (*handler).listActivities,
+	"DeleteActivity":                 (*handler).deleteActivity,
+	"GetActivityTask":                (*handler).getActivityTask,
 }
 
 // Enumerations of request members.
