@@ -9,7 +9,7 @@ import (
 
 // historyEvent converts a history event of the client into the engine's,
 // with every detail the engine's HistoryEvent has. Details the engine has
-// no field for (Map Runs, redrives, failures to schedule or
+// no field for (redrives, failures to schedule or
 // start a task) are left out; the event keeps its type, id and time.
 func historyEvent(ev types.HistoryEvent) sfn.HistoryEvent {
 	out := sfn.HistoryEvent{
@@ -48,6 +48,12 @@ func historyEvent(ev types.HistoryEvent) sfn.HistoryEvent {
 		}
 	}
 
+	if d := ev.MapRunStartedEventDetails; d != nil {
+		out.MapRunStarted = &sfn.MapRunStartedDetails{MapRunARN: aws.ToString(d.MapRunArn)}
+	}
+	if d := ev.MapRunFailedEventDetails; d != nil {
+		out.MapRunFailed = failure(d.Error, d.Cause)
+	}
 	if d := ev.ActivityScheduledEventDetails; d != nil {
 		out.ActivityScheduled = &sfn.ActivityScheduledDetails{
 			Resource: aws.ToString(d.Resource), Input: aws.ToString(d.Input),

@@ -81,11 +81,20 @@ func (x *execution) runMap(t *thread, st *asl.State) (string, any) {
 	if f != nil {
 		return x.fail(t, st, *f)
 	}
+	if st.ItemBatcher != nil {
+		if items, f = x.batchItems(t, st, eff, env, items); f != nil {
+			return x.fail(t, st, *f)
+		}
+		tolerated, _ = x.tolerance(st, eff, env, len(items))
+	}
 	t.Phase, t.Effective, t.MaxConc = phaseChildren, eff, maxConc
 	t.Gen++
 	t.kids = &kids{items: items, results: make([]any, len(items)), done: make([]bool, len(items)), tolerated: tolerated}
 	x.spawn(t, spawnInfo{Slots: len(items), Items: items})
 	x.event(t, "MapStateStarted", sfn.HistoryEvent{MapStateStarted: &sfn.MapStateStartedDetails{Length: len(items)}})
+	if isDistributed(st) {
+		x.startMapRun(t, st, eff, env, len(items))
+	}
 	x.pump(t)
 	return "", nil
 }
@@ -94,6 +103,16 @@ func (x *execution) runMap(t *thread, st *asl.State) (string, any) {
 // from ToleratedFailureCount and ToleratedFailurePercentage (or their
 // paths); nil when the state tolerates no failure.
 func (x *execution) tolerance(st *asl.State, eff any, env asl.Env, total int) (func(int) bool, *failure) {
+	count, pct, f := x.toleranceValues(st, eff, env)
+	if f != nil {
+		return nil, f
+	}
+	return toleranceFunc(count, pct, total), nil
+}
+
+// toleranceValues resolves ToleratedFailureCount and
+// ToleratedFailurePercentage (or their paths); -1 stands for absent.
+func (x *execution) toleranceValues(st *asl.State, eff any, env asl.Env) (int, float64, *failure) {
 	count, pct := -1, -1.0
 	if st.ToleratedFailureCount != nil {
 		count = *st.ToleratedFailureCount
@@ -101,7 +120,7 @@ func (x *execution) tolerance(st *asl.State, eff any, env asl.Env, total int) (f
 		v, err := lookupPath(st.ToleratedFailureCountPath, eff, env)
 		n, ok := asInt(v)
 		if err != nil || !ok || n < 0 {
-			return nil, &failure{Error: asl.ErrorRuntime, Cause: fmt.Sprintf("ToleratedFailureCountPath %s does not select a non-negative integer", st.ToleratedFailureCountPath)}
+			return 0, 0, &failure{Error: asl.ErrorRuntime, Cause: fmt.Sprintf("ToleratedFailureCountPath %s does not select a non-negative integer", st.ToleratedFailureCountPath)}
 		}
 		count = int(n)
 	}
@@ -111,12 +130,18 @@ func (x *execution) tolerance(st *asl.State, eff any, env asl.Env, total int) (f
 		v, err := lookupPath(st.ToleratedFailurePercentagePath, eff, env)
 		f, ok := asFloat(v)
 		if err != nil || !ok || f < 0 || f > 100 {
-			return nil, &failure{Error: asl.ErrorRuntime, Cause: fmt.Sprintf("ToleratedFailurePercentagePath %s does not select a number from 0 to 100", st.ToleratedFailurePercentagePath)}
+			return 0, 0, &failure{Error: asl.ErrorRuntime, Cause: fmt.Sprintf("ToleratedFailurePercentagePath %s does not select a number from 0 to 100", st.ToleratedFailurePercentagePath)}
 		}
 		pct = f
 	}
+	return count, pct, nil
+}
+
+// toleranceFunc says whether a number of failed items of total is
+// tolerated; nil when neither a count nor a percentage is set (-1).
+func toleranceFunc(count int, pct float64, total int) func(int) bool {
 	if count < 0 && pct < 0 {
-		return nil, nil
+		return nil
 	}
 	return func(failed int) bool {
 		if count >= 0 && failed <= count {
@@ -126,7 +151,7 @@ func (x *execution) tolerance(st *asl.State, eff any, env asl.Env, total int) (f
 			return true
 		}
 		return false
-	}, nil
+	}
 }
 
 // pump starts the children of a Parallel or Map thread that may run now,
@@ -164,7 +189,10 @@ func (x *execution) pump(p *thread) {
 		x.event(p, "MapIterationStarted", sfn.HistoryEvent{MapIterationStarted: &sfn.MapIterationDetails{Name: p.State, Index: i}})
 		c.LastEvent = p.LastEvent
 		ctx := x.contextObject(p, "", &[2]any{jsonInt(i), k.items[i]})
-		in, err := asl.ProcessItem(st, p.Effective, k.items[i], x.env(p, ctx), x.intrinsic)
+		in, err := k.items[i], error(nil)
+		if st.ItemBatcher == nil { // a batch's items went through ItemSelector already
+			in, err = asl.ProcessItem(st, p.Effective, k.items[i], x.env(p, ctx), x.intrinsic)
+		}
 		if err != nil {
 			k.pumping = false
 			ff := failureOf(err)
@@ -237,6 +265,7 @@ func (x *execution) childrenFailed(p *thread, f failure) {
 		}
 		x.abortThread(c)
 	}
+	x.endMapRun(p, &f)
 	p.kids = nil
 	p.Phase, p.Effective = "", nil
 	if st.Type == asl.TypeMap {
@@ -252,6 +281,7 @@ func (x *execution) childrenFailed(p *thread, f failure) {
 func (x *execution) childrenDone(p *thread) {
 	st := p.states[p.State]
 	results := p.kids.results
+	x.endMapRun(p, nil)
 	p.kids = nil
 	p.Phase, p.Effective = "", nil
 	if st.Type == asl.TypeMap {

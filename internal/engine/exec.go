@@ -67,6 +67,8 @@ type execution struct {
 	// object that stay the same for the whole execution.
 	ctxExecution, ctxStateMachine map[string]any
 	dead                          bool // dropped from the engine
+	// mapRuns are the execution's Map Runs by ARN.
+	mapRuns map[string]*mapRunRecord
 	// refusal is set once the store refused a transition of the
 	// execution for its data: the answer of every later transition, which
 	// is never written (see Engine.failRefused).
@@ -83,6 +85,8 @@ type batch struct {
 	Ended     []childEnd         `json:"ended,omitempty"`
 	Succeeded []string           `json:"succeeded,omitempty"`
 	Spent     []string           `json:"spent,omitempty"`
+	// MapRuns are the Map Runs the transition started, changed or ended.
+	MapRuns map[string]*mapRunRecord `json:"mapRuns,omitempty"`
 }
 
 type batchStart struct {
@@ -139,6 +143,8 @@ type thread struct {
 	// Effective is a Parallel or Map state's effective input.
 	Effective any `json:"effective,omitempty"`
 	MaxConc   int `json:"maxConc,omitempty"`
+	// MapRun is the ARN of a distributed Map state's Map Run.
+	MapRun string `json:"mapRun,omitempty"`
 
 	states map[string]*asl.State
 	kids   *kids

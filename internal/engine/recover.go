@@ -63,6 +63,12 @@ func (e *Engine) resume(ctx context.Context, rec ExecutionRecord) error {
 		for _, tok := range b.Spent {
 			x.spent[tok] = true
 		}
+		for arn, r := range b.MapRuns {
+			if x.mapRuns == nil {
+				x.mapRuns = map[string]*mapRunRecord{}
+			}
+			x.mapRuns[arn] = r
+		}
 	}
 	m, err := newMachine(StateMachineRecord{Definition: x.definition})
 	if err != nil {
@@ -96,8 +102,7 @@ func (e *Engine) resume(ctx context.Context, rec ExecutionRecord) error {
 		k := &kids{items: tr.info.Items, results: make([]any, tr.info.Slots), done: make([]bool, tr.info.Slots)}
 		if len(st.Branches) == 0 {
 			env := x.env(t, x.contextObject(t, "", nil))
-			tol, _ := x.tolerance(st, t.Effective, env, tr.info.Slots)
-			k.tolerated = tol
+			k.tolerated = x.mapTolerance(t, st, env, tr.info.Slots)
 		}
 		for _, end := range tr.ended {
 			if end.Index < len(k.done) {

@@ -40,6 +40,9 @@ type HistoryEvent struct {
 	ActivityTimedOut       *FailureDetails           `json:"activityTimedOutEventDetails,omitempty"`
 	ActivityScheduleFailed *FailureDetails           `json:"activityScheduleFailedEventDetails,omitempty"`
 
+	MapRunStarted *MapRunStartedDetails `json:"mapRunStartedEventDetails,omitempty"`
+	MapRunFailed  *FailureDetails       `json:"mapRunFailedEventDetails,omitempty"`
+
 	MapStateStarted     *MapStateStartedDetails `json:"mapStateStartedEventDetails,omitempty"`
 	MapIterationStarted *MapIterationDetails    `json:"mapIterationStartedEventDetails,omitempty"`
 	MapIterationSucceed *MapIterationDetails    `json:"mapIterationSucceededEventDetails,omitempty"`

@@ -30,6 +30,9 @@ var operations = map[string]operation{
 	"ListActivities":                 (*handler).listActivities,
 	"DeleteActivity":                 (*handler).deleteActivity,
 	"GetActivityTask":                (*handler).getActivityTask,
+	"DescribeMapRun":                 (*handler).describeMapRun,
+	"ListMapRuns":                    (*handler).listMapRuns,
+	"UpdateMapRun":                   (*handler).updateMapRun,
 }
 
 // Enumerations of request members.
