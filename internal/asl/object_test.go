@@ -1,7 +1,10 @@
 package asl
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
+	"io"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -121,4 +124,33 @@ func TestOrderThroughProcessing(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, `{"z":"r","a":{"m":2,"b":3}}`, mustEncode(t, replaced))
 	require.Equal(t, `{"z":1,"a":{"m":2,"b":3}}`, mustEncode(t, input), "SetResult copies its input")
+}
+
+// FuzzDecodeJSON: DecodeJSON reads what encoding/json reads, to the same
+// values, and EncodeJSON writes them back to text that decodes the same.
+func FuzzDecodeJSON(f *testing.F) {
+	for _, seed := range []string{`{"b":1,"a":[true,null,"x\u00e9\n"],"c":{"d":-1.5e3}}`, `[]`, `"\ud83d\ude00"`, `{"a":1,"a":2}`, `1e400`, `{`, `"\xff"`} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		v, err := DecodeJSON(data)
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.UseNumber()
+		var want any
+		werr := dec.Decode(&want)
+		if werr == nil {
+			if _, terr := dec.Token(); terr != io.EOF {
+				werr = errors.New("trailing data")
+			}
+		}
+		if werr != nil {
+			require.Error(t, err)
+			return
+		}
+		require.NoError(t, err)
+		require.Equal(t, want, plainJSON(v))
+		again, err := DecodeJSON([]byte(mustEncode(t, v)))
+		require.NoError(t, err)
+		require.Equal(t, want, plainJSON(again))
+	})
 }
