@@ -351,7 +351,7 @@ func rawField[T any](name string, get func(*T) *json.RawMessage) field[T] {
 		},
 		decode: func(v *T, _ *decoder, n *node, _ string) {
 			var buf bytes.Buffer
-			n.encode(&buf)
+			n.encodeInOrder(&buf)
 			*get(v) = buf.Bytes()
 		},
 	}

@@ -35,7 +35,14 @@
 // every object key inside payload templates sorted, numbers inside
 // templates kept as written, two-space indentation and a trailing newline.
 // Parse followed by MarshalIndent reproduces MarshalIndent's own output
-// byte for byte.
+// byte for byte. Parse itself keeps the members of a template or a Result
+// in the order of the document, which is the order Step Functions writes
+// their output in.
+//
+// The values a state machine works on at run time are those DecodeJSON
+// returns: objects as *Object, which keeps its members in order as Step
+// Functions does, numbers as json.Number with their text as written.
+// EncodeJSON writes them back the way Step Functions writes JSON.
 //
 // # Validation
 //

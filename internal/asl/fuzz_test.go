@@ -80,9 +80,13 @@ func FuzzParse(f *testing.F) {
 		require.NoError(t, err)
 		again, err := Parse(out)
 		require.NoError(t, err, "reparsing:\n%s", out)
-		require.Equal(t, m, again)
 		out2, err := again.MarshalIndent()
 		require.NoError(t, err)
 		require.Equal(t, string(out), string(out2))
+		// Parse keeps a template's members in the order of the document,
+		// MarshalIndent sorts them: from there on the round trip is exact.
+		third, err := Parse(out2)
+		require.NoError(t, err)
+		require.Equal(t, again, third)
 	})
 }

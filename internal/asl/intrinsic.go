@@ -172,7 +172,8 @@ func checkJSONToString(args []Arg) error {
 
 func checkArrayPartition(args []Arg) error {
 	if a := args[1]; a.literal() {
-		if n, err := a.Number.Int64(); a.Kind != ArgNumber || err != nil || n < 1 {
+		// Step Functions rounds a chunk size that is not an integer.
+		if n, ok := roundHalfUp(a.Number); a.Kind != ArgNumber || !ok || n < 1 {
 			return fmt.Errorf("argument 2 (the chunk size) must be a positive integer")
 		}
 	}

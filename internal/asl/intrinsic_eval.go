@@ -1,7 +1,6 @@
 package asl
 
 import (
-	"bytes"
 	"crypto/md5"
 	"crypto/sha1"
 	"crypto/sha256"
@@ -11,7 +10,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash"
+	"math"
 	"math/big"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -179,15 +180,18 @@ func (ev intrinsicEvaluator) call(c Call) (any, error) {
 	case "States.MathRandom":
 		return ev.mathRandom(c, args)
 	case "States.MathAdd":
-		a, err := intrinsicInt(c, args[0], 1)
-		if err != nil {
-			return nil, err
+		var v [2]int64
+		for i := range v {
+			n, err := intrinsicRounded(c, args[i], i+1)
+			if err != nil {
+				return nil, err
+			}
+			if n < math.MinInt32 || n > math.MaxInt32 {
+				return nil, intrinsicFailure(c, "argument %d is %d, outside the range %d to %d", i+1, n, math.MinInt32, math.MaxInt32)
+			}
+			v[i] = n
 		}
-		b, err := intrinsicInt(c, args[1], 2)
-		if err != nil {
-			return nil, err
-		}
-		return json.Number(new(big.Int).Add(big.NewInt(a), big.NewInt(b)).String()), nil
+		return json.Number(strconv.FormatInt(v[0]+v[1], 10)), nil
 	case "States.StringSplit":
 		return intrinsicStringSplit(c, args)
 	default: // States.UUID
@@ -247,28 +251,16 @@ func intrinsicStringToJSON(c Call, args []any) (any, error) {
 	if !ok {
 		return nil, intrinsicFailure(c, "argument 1 must be a string")
 	}
-	dec := json.NewDecoder(strings.NewReader(s))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, intrinsicFailure(c, "invalid JSON: %v", err)
-	}
-	if _, err := dec.Token(); err == nil {
-		return nil, intrinsicFailure(c, "invalid JSON: more than one value")
+	v, err := DecodeJSON([]byte(s))
+	if err != nil {
+		return nil, intrinsicFailure(c, "%v", err)
 	}
 	return v, nil
 }
 
-// intrinsicMarshal writes v as compact JSON, without the HTML escaping
-// that json.Marshal does.
+// intrinsicMarshal writes v as compact JSON, object members in order.
 func intrinsicMarshal(v any) (string, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return "", fmt.Errorf("encoding JSON: %w", err)
-	}
-	return strings.TrimSuffix(buf.String(), "\n"), nil
+	return EncodeJSON(v)
 }
 
 func intrinsicArray(c Call, v any, pos int) ([]any, error) {
@@ -289,6 +281,36 @@ func intrinsicInt(c Call, v any, pos int) (int64, error) {
 	return n.rat.Num().Int64(), nil
 }
 
+// intrinsicRounded reads a number argument and rounds it to the nearest
+// integer, halves up (Java's Math.round): Step Functions rounds the
+// non-integer arguments of States.ArrayPartition, States.ArrayRange,
+// States.MathRandom and States.MathAdd.
+func intrinsicRounded(c Call, v any, pos int) (int64, error) {
+	if _, ok := choiceNumber(v); !ok {
+		return 0, intrinsicFailure(c, "argument %d must be a number", pos)
+	}
+	n, ok := roundHalfUp(v)
+	if !ok {
+		return 0, intrinsicFailure(c, "argument %d is beyond the 64-bit integers", pos)
+	}
+	return n, nil
+}
+
+// roundHalfUp rounds a JSON number to the nearest integer, halves up; ok
+// is false for what is not a number or rounds beyond int64.
+func roundHalfUp(v any) (int64, bool) {
+	n, ok := choiceNumber(v)
+	if !ok || n.rat == nil {
+		return 0, false
+	}
+	r := new(big.Rat).Add(n.rat, big.NewRat(1, 2))
+	q := new(big.Int).Div(r.Num(), r.Denom()) // Euclidean: the floor, as Denom > 0
+	if !q.IsInt64() {
+		return 0, false
+	}
+	return q.Int64(), true
+}
+
 func intrinsicInputString(c Call, v any) (string, error) {
 	s, ok := v.(string)
 	if !ok {
@@ -305,7 +327,7 @@ func intrinsicArrayPartition(c Call, args []any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	size, err := intrinsicInt(c, args[1], 2)
+	size, err := intrinsicRounded(c, args[1], 2)
 	if err != nil {
 		return nil, err
 	}
@@ -324,7 +346,7 @@ func intrinsicArrayPartition(c Call, args []any) (any, error) {
 func intrinsicArrayRange(c Call, args []any) (any, error) {
 	var v [3]int64
 	for i := range v {
-		n, err := intrinsicInt(c, args[i], i+1)
+		n, err := intrinsicRounded(c, args[i], i+1)
 		if err != nil {
 			return nil, err
 		}
@@ -385,30 +407,32 @@ func intrinsicHash(c Call, args []any) (any, error) {
 }
 
 func intrinsicJSONMerge(c Call, args []any) (any, error) {
-	a, ok1 := args[0].(map[string]any)
-	b, ok2 := args[1].(map[string]any)
+	a, ok1 := AsObject(args[0])
+	b, ok2 := AsObject(args[1])
 	if !ok1 || !ok2 {
 		return nil, intrinsicFailure(c, "arguments 1 and 2 must be JSON objects")
 	}
 	if deep, ok := args[2].(bool); !ok || deep {
 		return nil, intrinsicFailure(c, "argument 3 must be false: only shallow merges are supported")
 	}
-	out := make(map[string]any, len(a)+len(b))
-	for k, v := range a {
-		out[k] = v
+	// The first object's members keep their places (with the second's
+	// values where it has them); the second's other members follow.
+	out := NewObject(a.Len() + b.Len())
+	for k, v := range a.All() {
+		out.Set(k, v)
 	}
-	for k, v := range b {
-		out[k] = v
+	for k, v := range b.All() {
+		out.Set(k, v)
 	}
 	return out, nil
 }
 
 func (ev intrinsicEvaluator) mathRandom(c Call, args []any) (any, error) {
-	start, err := intrinsicInt(c, args[0], 1)
+	start, err := intrinsicRounded(c, args[0], 1)
 	if err != nil {
 		return nil, err
 	}
-	end, err := intrinsicInt(c, args[1], 2)
+	end, err := intrinsicRounded(c, args[1], 2)
 	if err != nil {
 		return nil, err
 	}
@@ -460,13 +484,14 @@ func intrinsicStringSplit(c Call, args []any) (any, error) {
 // 1.0 are the same number), arrays by element, objects by member.
 func intrinsicEqual(a, b any) bool {
 	switch x := a.(type) {
-	case map[string]any:
-		y, ok := b.(map[string]any)
-		if !ok || len(x) != len(y) {
+	case map[string]any, *Object:
+		xo, _ := AsObject(x)
+		yo, ok := AsObject(b)
+		if !ok || xo.Len() != yo.Len() {
 			return false
 		}
-		for k, v := range x {
-			w, ok := y[k]
+		for k, v := range xo.All() {
+			w, ok := yo.Get(k)
 			if !ok || !intrinsicEqual(v, w) {
 				return false
 			}

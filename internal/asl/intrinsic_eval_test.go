@@ -113,7 +113,12 @@ func TestEvalIntrinsic(t *testing.T) {
 
 		// Math.
 		{"MathAdd negative", "States.MathAdd(-5, 3)", `{}`, `-2`},
-		{"MathAdd beyond int64", "States.MathAdd(9223372036854775807, 1)", `{}`, `9223372036854775808`},
+		{"MathAdd int32 extremes", "States.MathAdd(2147483647, -2147483648)", `{}`, `-1`},
+		{"MathAdd int32 sum beyond int32", "States.MathAdd(2147483647, 2147483647)", `{}`, `4294967294`},
+		{"MathAdd rounds halves up", "States.MathAdd(1.5, -2.5)", `{}`, `0`},
+		{"MathAdd rounds to nearest", "States.MathAdd(1.4, 2.6)", `{}`, `4`},
+		{"ArrayRange rounds", "States.ArrayRange(0.6, 9.5, 2.4)", `{}`, `[1,3,5,7,9]`},
+		{"ArrayPartition rounds the chunk size", "States.ArrayPartition($.a, 1.5)", `{"a": [1, 2, 3]}`, `[[1,2],[3]]`},
 		{"MathAdd integral decimal", "States.MathAdd(1.0, 2)", `{}`, `3`},
 		{"MathRandom uses RandomFunc", "States.MathRandom($.start, $.end)", `{"start": 1, "end": 999}`, `500`},
 
@@ -171,7 +176,7 @@ func mustParseIntrinsic(t *testing.T, s string) Call {
 func TestEvalIntrinsicErrors(t *testing.T) {
 	t.Parallel()
 
-	const input = `{"s": "text", "n": 1, "a": [1, 2], "o": {"k": 1}, "deep": true, "zero": 0, "t": "{}{}", "long": "` + "%s" + `"}`
+	const input = `{"s": "text", "n": 1, "a": [1, 2], "o": {"k": 1}, "deep": true, "zero": 0, "tiny": 0.4, "t": "{}{}", "long": "` + "%s" + `"}`
 	doc := strings.Replace(input, "%s", strings.Repeat("é", maxIntrinsicInputLength+1), 1)
 	for _, tt := range []struct {
 		name, expr, errName string
@@ -191,7 +196,7 @@ func TestEvalIntrinsicErrors(t *testing.T) {
 		{"ArrayPartition chunk not integer", "States.ArrayPartition($.a, $.s)", ErrorIntrinsicFailure},
 		{"ArrayContains not an array", "States.ArrayContains($.o, 1)", ErrorIntrinsicFailure},
 		{"ArrayRange zero step", "States.ArrayRange(1, 9, 0)", ErrorIntrinsicFailure},
-		{"ArrayRange fraction", "States.ArrayRange(1, 9.5, 1)", ErrorIntrinsicFailure},
+		{"ArrayRange step rounds to zero", "States.ArrayRange(1, 9, 0.4)", ErrorIntrinsicFailure},
 		{"ArrayRange too many items", "States.ArrayRange(1, 1001, 1)", ErrorIntrinsicFailure},
 		{"ArrayRange int64 extremes", "States.ArrayRange(-9223372036854775808, 9223372036854775807, 1)", ErrorIntrinsicFailure},
 		{"ArrayRange beyond int64", "States.ArrayRange(1, 9223372036854775808, 1)", ErrorIntrinsicFailure},
@@ -211,9 +216,12 @@ func TestEvalIntrinsicErrors(t *testing.T) {
 		{"JsonMerge deep from a path", "States.JsonMerge($.o, $.o, $.deep)", ErrorIntrinsicFailure},
 		{"JsonMerge not objects", "States.JsonMerge($.o, $.a, false)", ErrorIntrinsicFailure},
 		{"MathRandom start not below end", "States.MathRandom(5, 5)", ErrorIntrinsicFailure},
-		{"MathRandom fraction", "States.MathRandom(1.5, 5)", ErrorIntrinsicFailure},
+		{"MathRandom rounds to an empty range", "States.MathRandom(4.5, 5.4)", ErrorIntrinsicFailure},
 		{"MathRandom seed not integer", "States.MathRandom(1, 5, $.s)", ErrorIntrinsicFailure},
-		{"MathAdd fraction", "States.MathAdd(1.5, 1)", ErrorIntrinsicFailure},
+		{"MathAdd beyond int32", "States.MathAdd(2147483648, 1)", ErrorIntrinsicFailure},
+		{"MathAdd below int32", "States.MathAdd(1, -2147483649)", ErrorIntrinsicFailure},
+		{"MathAdd beyond int64", "States.MathAdd(9223372036854775807, 1)", ErrorIntrinsicFailure},
+		{"ArrayPartition chunk rounds to zero", "States.ArrayPartition($.a, $.tiny)", ErrorIntrinsicFailure},
 		{"MathAdd second not integer", "States.MathAdd(1, $.s)", ErrorIntrinsicFailure},
 		{"MathRandom end not integer", "States.MathRandom(1, $.s)", ErrorIntrinsicFailure},
 		{"MathAdd string", "States.MathAdd($.s, 1)", ErrorIntrinsicFailure},

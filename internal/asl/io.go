@@ -1,11 +1,9 @@
 package asl
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 )
@@ -77,19 +75,19 @@ func setResultAt(v any, p Path, i int, result any) (any, error) {
 	at := Path{Root: p.Root, Segments: p.Segments[:i]}
 	switch s.Kind {
 	case SegmentField:
-		m, ok := v.(map[string]any)
+		m, ok := AsObject(v)
 		if !ok {
 			return nil, fmt.Errorf("setting %s: %s is %s, not an object", p, at, JSONTypeName(v))
 		}
-		child, ok := m[s.Name]
+		child, ok := m.Get(s.Name)
 		if !ok {
-			child = map[string]any{}
+			child = NewObject(1)
 		}
 		nv, err := setResultAt(child, p, i+1, result)
 		if err != nil {
 			return nil, err
 		}
-		m[s.Name] = nv
+		m.Set(s.Name, nv)
 		return m, nil
 	case SegmentIndex:
 		a, ok := v.([]any)
@@ -110,13 +108,20 @@ func setResultAt(v any, p Path, i int, result any) (any, error) {
 	return nil, fmt.Errorf("setting %s: only member names and indexes can be set", p)
 }
 
-// deepCopyJSON copies the objects and arrays of a decoded JSON value.
+// deepCopyJSON copies the objects and arrays of a decoded JSON value;
+// objects come out as *Object.
 func deepCopyJSON(v any) any {
 	switch t := v.(type) {
+	case *Object:
+		m := NewObject(t.Len())
+		for k, e := range t.All() {
+			m.Set(k, deepCopyJSON(e))
+		}
+		return m
 	case map[string]any:
-		m := make(map[string]any, len(t))
-		for k, e := range t {
-			m[k] = deepCopyJSON(e)
+		m := NewObject(len(t))
+		for _, k := range sortedKeys(t) {
+			m.Set(k, deepCopyJSON(t[k]))
 		}
 		return m
 	case []any:
@@ -150,17 +155,10 @@ func ApplyTemplate(template json.RawMessage, input, context any, intrinsic func(
 	return t.value(tmpl, "")
 }
 
+// decodeTemplate decodes a payload template, keeping the order of its
+// keys: Step Functions writes a template's output in the template's order.
 func decodeTemplate(raw json.RawMessage) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, errors.New("unexpected data after the template")
-	}
-	return v, nil
+	return DecodeJSON(raw)
 }
 
 type templateEval struct {
@@ -170,29 +168,32 @@ type templateEval struct {
 
 // value evaluates one template value found at the dotted location at.
 func (t templateEval) value(v any, at string) (any, error) {
+	if m, ok := v.(map[string]any); ok {
+		v, _ = AsObject(m)
+	}
 	switch tv := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(tv))
-		for _, k := range sortedKeys(tv) {
+	case *Object:
+		out := NewObject(tv.Len())
+		for k, tval := range tv.All() {
 			key := joinPath(at, k)
 			name, dynamic := strings.CutSuffix(k, ".$")
 			if !dynamic {
-				val, err := t.value(tv[k], key)
+				val, err := t.value(tval, key)
 				if err != nil {
 					return nil, err
 				}
-				out[k] = val
+				out.Set(k, val)
 				continue
 			}
-			if _, clash := tv[name]; clash {
+			if _, clash := tv.Get(name); clash {
 				return nil, &ProcessingError{Name: ErrorParameterPathFailure, Field: key,
 					Err: fmt.Errorf("the template also has the key %q", name)}
 			}
-			val, err := t.dynamic(tv[k], key)
+			val, err := t.dynamic(tval, key)
 			if err != nil {
 				return nil, err
 			}
-			out[name] = val
+			out.Set(name, val)
 		}
 		return out, nil
 	case []any:
@@ -308,7 +309,7 @@ func selectNullablePath(np *NullablePath, field string, v, context any) (any, er
 		return v, nil
 	}
 	if np.Null {
-		return map[string]any{}, nil
+		return NewObject(0), nil
 	}
 	p, err := parsePathMemo(np.Path)
 	if err == nil {

@@ -160,7 +160,14 @@ func (n *node) member(key string) *node {
 }
 
 // encode writes n as compact JSON with object keys sorted.
-func (n *node) encode(buf *bytes.Buffer) {
+func (n *node) encode(buf *bytes.Buffer) { n.write(buf, true) }
+
+// encodeInOrder writes n as compact JSON with object keys in the order of
+// the document, which is the order Step Functions writes a template's or a
+// Result's output in.
+func (n *node) encodeInOrder(buf *bytes.Buffer) { n.write(buf, false) }
+
+func (n *node) write(buf *bytes.Buffer, sorted bool) {
 	switch n.kind {
 	case kindNull:
 		buf.WriteString("null")
@@ -176,7 +183,7 @@ func (n *node) encode(buf *bytes.Buffer) {
 			if i > 0 {
 				buf.WriteByte(',')
 			}
-			v.encode(buf)
+			v.write(buf, sorted)
 		}
 		buf.WriteByte(']')
 	case kindObject:
@@ -185,6 +192,9 @@ func (n *node) encode(buf *bytes.Buffer) {
 			order[i] = i
 		}
 		slices.SortFunc(order, func(a, b int) int {
+			if !sorted {
+				return a - b
+			}
 			switch {
 			case n.keys[a] < n.keys[b]:
 				return -1
@@ -200,7 +210,7 @@ func (n *node) encode(buf *bytes.Buffer) {
 			}
 			writeString(buf, n.keys[j])
 			buf.WriteByte(':')
-			n.values[j].encode(buf)
+			n.values[j].write(buf, sorted)
 		}
 		buf.WriteByte('}')
 	}

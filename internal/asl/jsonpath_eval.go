@@ -11,8 +11,8 @@ import (
 var ErrPathNotFound = errors.New("path not found")
 
 // ErrPathUnsupported is what a *PathError wraps when a path uses a feature
-// that Lookup does not evaluate: filters, script expressions and
-// variables.
+// that Lookup does not evaluate: script expressions, and filters that do
+// not parse.
 var ErrPathUnsupported = errors.New("path feature not supported")
 
 // PathError reports a path that could not be evaluated. Err is
@@ -56,9 +56,12 @@ type Env struct {
 //     []any of every match, which may be empty; misses below the first
 //     indefinite segment are skipped, misses above it are errors.
 //
-// Object members are visited in sorted key order, since decoded objects
-// do not keep the order of the document. Filters and script expressions
-// return a *PathError wrapping ErrPathUnsupported.
+// Object members are visited in order: an *Object's own, a
+// map[string]any's sorted by key. A filter, [?(expression)], selects the
+// elements of an array (or an object itself) for which the expression
+// holds, and with ".." every such value of the subtree; see filterExpr
+// for the expressions. Script expressions return a *PathError wrapping
+// ErrPathUnsupported.
 //
 // Variables ("$name" paths) are read from an Env passed as context; with
 // any other context, and for a name the Env does not hold, a variable
@@ -83,13 +86,22 @@ func Lookup(p Path, input, context any) (any, error) {
 	default:
 		return nil, unsupported(p, "the path has no root")
 	}
-	for _, s := range p.Segments {
+	filters := map[int]filterExpr{}
+	for i, s := range p.Segments {
 		switch s.Kind {
 		case SegmentFilter:
-			return nil, unsupported(p, "filters are not supported yet")
+			f, err := parseFilterMemo(s.Expr)
+			if err != nil {
+				return nil, &PathError{Path: p.String(), Reason: err.Error(), Err: ErrPathUnsupported}
+			}
+			filters[i] = f
 		case SegmentScript:
 			return nil, unsupported(p, "script expressions are not supported")
 		}
+	}
+	fc := filterContext{root: input, context: context}
+	if vars != nil {
+		fc.context = Env{Context: context, Vars: vars}
 	}
 
 	nodes := []any{root}
@@ -98,6 +110,10 @@ func Lookup(p Path, input, context any) (any, error) {
 		leaf := i == len(p.Segments)-1
 		var next []any
 		for _, n := range nodes {
+			if f, ok := filters[i]; ok {
+				next = append(next, selectFilter(f, fc, n, s.Descendant)...)
+				continue
+			}
 			if s.Descendant {
 				walkJSON(n, func(v any) {
 					out, _ := selectSegment(s, v, false)
@@ -124,6 +140,39 @@ func Lookup(p Path, input, context any) (any, error) {
 		nodes = []any{}
 	}
 	return nodes, nil
+}
+
+// selectFilter applies a filter segment to v: the elements of an array
+// that match, or an object itself when it matches (as Jayway does); with
+// "..", every value below v that matches, parents before children.
+func selectFilter(f filterExpr, fc filterContext, v any, descendant bool) []any {
+	var out []any
+	match := func(item any) {
+		fc.item = item
+		if f.eval(fc) {
+			out = append(out, item)
+		}
+	}
+	if descendant {
+		first := true
+		walkJSON(v, func(n any) {
+			if first { // the value itself is not below itself
+				first = false
+				return
+			}
+			match(n)
+		})
+		return out
+	}
+	switch t := v.(type) {
+	case []any:
+		for _, e := range t {
+			match(e)
+		}
+	case *Object, map[string]any:
+		match(t)
+	}
+	return out
 }
 
 func unsupported(p Path, reason string) error {
@@ -162,11 +211,10 @@ func segmentDefinite(s Segment, leaf bool) bool {
 func selectSegment(s Segment, v any, leaf bool) (out []any, miss string) {
 	switch s.Kind {
 	case SegmentField:
-		m, ok := v.(map[string]any)
-		if !ok {
+		val, ok, isObject := member(v, s.Name)
+		if !isObject {
 			return nil, fmt.Sprintf("expected an object with member %q, found %s", s.Name, JSONTypeName(v))
 		}
-		val, ok := m[s.Name]
 		if !ok {
 			return nil, fmt.Sprintf("no member %q", s.Name)
 		}
@@ -181,13 +229,10 @@ func selectSegment(s Segment, v any, leaf bool) (out []any, miss string) {
 		}
 		return nil, ""
 	case SegmentWildcard:
-		switch t := v.(type) {
-		case map[string]any:
-			for _, k := range sortedKeys(t) {
-				out = append(out, t[k])
-			}
-		case []any:
-			out = append(out, t...)
+		if m, ok := AsObject(v); ok {
+			out = append(out, m.vals...)
+		} else if a, ok := v.([]any); ok {
+			out = append(out, a...)
 		}
 		return out, ""
 	case SegmentSlice:
@@ -221,21 +266,21 @@ func selectUnion(s Segment, v any, leaf bool) (out []any, miss string) {
 		}
 		return out, ""
 	}
-	m, ok := v.(map[string]any)
+	m, ok := AsObject(v)
 	if !ok {
 		return nil, fmt.Sprintf("expected an object, found %s", JSONTypeName(v))
 	}
 	if leaf && !s.Descendant {
-		merged := make(map[string]any, len(s.Union))
+		merged := NewObject(len(s.Union))
 		for _, u := range s.Union {
-			if val, ok := m[u.Name]; ok {
-				merged[u.Name] = val
+			if val, ok := m.Get(u.Name); ok {
+				merged.Set(u.Name, val)
 			}
 		}
 		return []any{merged}, ""
 	}
 	for _, u := range s.Union {
-		if val, ok := m[u.Name]; ok {
+		if val, ok := m.Get(u.Name); ok {
 			out = append(out, val)
 		}
 	}
@@ -287,10 +332,14 @@ func sliceIndexes(n int, startP, endP, stepP *int) []int {
 }
 
 // walkJSON calls visit for v and then every value nested in it, parents
-// before children, object members in sorted key order.
+// before children, object members in order (a map's in sorted key order).
 func walkJSON(v any, visit func(any)) {
 	visit(v)
 	switch t := v.(type) {
+	case *Object:
+		for _, e := range t.vals {
+			walkJSON(e, visit)
+		}
 	case map[string]any:
 		for _, k := range sortedKeys(t) {
 			walkJSON(t[k], visit)
@@ -308,7 +357,7 @@ func JSONTypeName(v any) string {
 	switch v.(type) {
 	case nil:
 		return "null"
-	case map[string]any:
+	case map[string]any, *Object:
 		return "an object"
 	case []any:
 		return "an array"
@@ -318,4 +367,18 @@ func JSONTypeName(v any) string {
 		return "a boolean"
 	}
 	return "a number"
+}
+
+// member returns the value of member name of v, whether v has it, and
+// whether v is an object at all.
+func member(v any, name string) (val any, ok, isObject bool) {
+	switch t := v.(type) {
+	case *Object:
+		val, ok = t.Get(name)
+		return val, ok, true
+	case map[string]any:
+		val, ok = t[name]
+		return val, ok, true
+	}
+	return nil, false, false
 }

@@ -92,7 +92,7 @@ func TestLookup(t *testing.T) {
 			require.NoError(t, err)
 			got, err := Lookup(p, doc, ctx)
 			require.NoError(t, err)
-			require.Equal(t, decodeJSONValue(t, tt.want), got)
+			require.Equal(t, decodeJSONValue(t, tt.want), plainJSON(got))
 		})
 	}
 }
@@ -119,7 +119,6 @@ func TestLookupErrors(t *testing.T) {
 		{name: "index union of an object", path: "$.dataset1[0,1]", target: ErrPathNotFound, reason: `expected an array, found an object at $.dataset1[0,1]`},
 		{name: "name union of an array", path: "$.a['x','y']", target: ErrPathNotFound, reason: `expected an object, found an array at $.a['x','y']`},
 		{name: "missing context field", path: "$$.Map.Item.Nope", target: ErrPathNotFound, reason: `no member "Nope" at $$.Map.Item.Nope`},
-		{name: "filter", path: "$.nested[?(@.id == 'x')]", target: ErrPathUnsupported, reason: "filters are not supported yet"},
 		{name: "script", path: "$.a[(@.length-1)]", target: ErrPathUnsupported, reason: "script expressions are not supported"},
 		{name: "undefined variable", path: "$myVar.x", target: ErrPathNotFound, reason: "no variable named myVar at $myVar"},
 	}
@@ -245,5 +244,5 @@ func TestLookupVariables(t *testing.T) {
 		}, IntrinsicEffects{})
 	})
 	require.NoError(t, err)
-	require.Equal(t, map[string]any{"id": "o-1", "n": json.Number("2")}, out)
+	require.Equal(t, map[string]any{"id": "o-1", "n": json.Number("2")}, plainJSON(out))
 }

@@ -311,6 +311,9 @@ func (p *pathParser) bracket() (Segment, error) {
 		if err != nil {
 			return Segment{}, err
 		}
+		if _, err := parseFilter(expr); err != nil {
+			return Segment{}, p.errorf("%v", err)
+		}
 		return Segment{Kind: SegmentFilter, Expr: expr}, p.expect(']')
 	case '(':
 		expr, err := p.expression()

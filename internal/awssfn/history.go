@@ -9,7 +9,7 @@ import (
 
 // historyEvent converts a history event of the client into the engine's,
 // with every detail the engine's HistoryEvent has. Details the engine has
-// no field for (activities, Map Runs, failures to schedule or
+// no field for (failures to schedule or
 // start a task) are left out; the event keeps its type, id and time.
 func historyEvent(ev types.HistoryEvent) sfn.HistoryEvent {
 	out := sfn.HistoryEvent{
@@ -52,6 +52,34 @@ func historyEvent(ev types.HistoryEvent) sfn.HistoryEvent {
 			Output:            aws.ToString(d.Output),
 			AssignedVariables: d.AssignedVariables,
 		}
+	}
+
+	if d := ev.MapRunStartedEventDetails; d != nil {
+		out.MapRunStarted = &sfn.MapRunStartedDetails{MapRunARN: aws.ToString(d.MapRunArn)}
+	}
+	if d := ev.MapRunFailedEventDetails; d != nil {
+		out.MapRunFailed = failure(d.Error, d.Cause)
+	}
+	if d := ev.ActivityScheduledEventDetails; d != nil {
+		out.ActivityScheduled = &sfn.ActivityScheduledDetails{
+			Resource: aws.ToString(d.Resource), Input: aws.ToString(d.Input),
+			TimeoutInSeconds: aws.ToInt64(d.TimeoutInSeconds), HeartbeatSeconds: aws.ToInt64(d.HeartbeatInSeconds),
+		}
+	}
+	if d := ev.ActivityStartedEventDetails; d != nil {
+		out.ActivityStarted = &sfn.ActivityStartedDetails{WorkerName: aws.ToString(d.WorkerName)}
+	}
+	if d := ev.ActivitySucceededEventDetails; d != nil {
+		out.ActivitySucceeded = &sfn.OutputDetails{Output: aws.ToString(d.Output)}
+	}
+	if d := ev.ActivityFailedEventDetails; d != nil {
+		out.ActivityFailed = failure(d.Error, d.Cause)
+	}
+	if d := ev.ActivityTimedOutEventDetails; d != nil {
+		out.ActivityTimedOut = failure(d.Error, d.Cause)
+	}
+	if d := ev.ActivityScheduleFailedEventDetails; d != nil {
+		out.ActivityScheduleFailed = failure(d.Error, d.Cause)
 	}
 
 	if d := ev.TaskScheduledEventDetails; d != nil {

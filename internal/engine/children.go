@@ -95,11 +95,20 @@ func (x *execution) runMap(t *thread, st *asl.State) (string, any) {
 	if f != nil {
 		return x.fail(t, st, *f)
 	}
+	if st.ItemBatcher != nil {
+		if items, f = x.batchItems(t, st, eff, env, items); f != nil {
+			return x.fail(t, st, *f)
+		}
+		tolerated, _ = x.tolerance(t, st, eff, env, len(items))
+	}
 	t.Phase, t.Effective, t.MaxConc = phaseChildren, eff, maxConc
 	t.Gen++
 	t.kids = &kids{items: items, results: make([]any, len(items)), done: make([]bool, len(items)), tolerated: tolerated}
 	x.spawn(t, spawnInfo{Slots: len(items), Items: items})
 	x.event(t, "MapStateStarted", sfn.HistoryEvent{MapStateStarted: &sfn.MapStateStartedDetails{Length: len(items)}})
+	if isDistributed(st) {
+		x.startMapRun(t, st, eff, env, len(items))
+	}
 	x.pump(t)
 	return "", nil
 }
@@ -108,6 +117,16 @@ func (x *execution) runMap(t *thread, st *asl.State) (string, any) {
 // from ToleratedFailureCount and ToleratedFailurePercentage (or their
 // paths); nil when the state tolerates no failure.
 func (x *execution) tolerance(t *thread, st *asl.State, eff any, env asl.Env, total int) (func(int) bool, *failure) {
+	count, pct, f := x.toleranceValues(t, st, eff, env)
+	if f != nil {
+		return nil, f
+	}
+	return toleranceFunc(count, pct, total), nil
+}
+
+// toleranceValues resolves ToleratedFailureCount and
+// ToleratedFailurePercentage (or their paths); -1 stands for absent.
+func (x *execution) toleranceValues(t *thread, st *asl.State, eff any, env asl.Env) (int, float64, *failure) {
 	count, pct := -1, -1.0
 	if st.ToleratedFailureCount != nil {
 		count = *st.ToleratedFailureCount
@@ -115,14 +134,14 @@ func (x *execution) tolerance(t *thread, st *asl.State, eff any, env asl.Env, to
 		v, err := lookupPath(st.ToleratedFailureCountPath, eff, env)
 		n, ok := asInt(v)
 		if err != nil || !ok || n < 0 {
-			return nil, &failure{Error: asl.ErrorRuntime, Cause: fmt.Sprintf("ToleratedFailureCountPath %s does not select a non-negative integer", st.ToleratedFailureCountPath)}
+			return 0, 0, &failure{Error: asl.ErrorRuntime, Cause: fmt.Sprintf("ToleratedFailureCountPath %s does not select a non-negative integer", st.ToleratedFailureCountPath)}
 		}
 		count = int(n)
 	} else if st.ToleratedFailureCountExpr != "" {
 		n, err := x.jsonataNumber(t, "ToleratedFailureCount", st.ToleratedFailureCountExpr, env, true, 0, math.MaxInt32)
 		if err != nil {
 			ff := failureOf(err)
-			return nil, &ff
+			return 0, 0, &ff
 		}
 		count = int(n)
 	}
@@ -132,19 +151,25 @@ func (x *execution) tolerance(t *thread, st *asl.State, eff any, env asl.Env, to
 		v, err := lookupPath(st.ToleratedFailurePercentagePath, eff, env)
 		f, ok := asFloat(v)
 		if err != nil || !ok || f < 0 || f > 100 {
-			return nil, &failure{Error: asl.ErrorRuntime, Cause: fmt.Sprintf("ToleratedFailurePercentagePath %s does not select a number from 0 to 100", st.ToleratedFailurePercentagePath)}
+			return 0, 0, &failure{Error: asl.ErrorRuntime, Cause: fmt.Sprintf("ToleratedFailurePercentagePath %s does not select a number from 0 to 100", st.ToleratedFailurePercentagePath)}
 		}
 		pct = f
 	} else if st.ToleratedFailurePercentageExpr != "" {
 		f, err := x.jsonataNumber(t, "ToleratedFailurePercentage", st.ToleratedFailurePercentageExpr, env, false, 0, 100)
 		if err != nil {
 			ff := failureOf(err)
-			return nil, &ff
+			return 0, 0, &ff
 		}
 		pct = f
 	}
+	return count, pct, nil
+}
+
+// toleranceFunc says whether a number of failed items of total is
+// tolerated; nil when neither a count nor a percentage is set (-1).
+func toleranceFunc(count int, pct float64, total int) func(int) bool {
 	if count < 0 && pct < 0 {
-		return nil, nil
+		return nil
 	}
 	return func(failed int) bool {
 		if count >= 0 && failed <= count {
@@ -154,7 +179,7 @@ func (x *execution) tolerance(t *thread, st *asl.State, eff any, env asl.Env, to
 			return true
 		}
 		return false
-	}, nil
+	}
 }
 
 // pump starts the children of a Parallel or Map thread that may run now,
@@ -192,7 +217,10 @@ func (x *execution) pump(p *thread) {
 		x.event(p, "MapIterationStarted", sfn.HistoryEvent{MapIterationStarted: &sfn.MapIterationDetails{Name: p.State, Index: i}})
 		c.LastEvent = p.LastEvent
 		ctx := x.contextObject(p, "", &[2]any{jsonInt(i), k.items[i]})
-		in, err := x.processItem(p, st, k.items[i], ctx)
+		in, err := k.items[i], error(nil)
+		if st.ItemBatcher == nil { // a batch's items went through ItemSelector already
+			in, err = x.processItem(p, st, k.items[i], ctx)
+		}
 		if err != nil {
 			k.pumping = false
 			ff := failureOf(err)
@@ -238,7 +266,7 @@ func (x *execution) childEnded(p *thread, c *thread, end childEnd) {
 		if st.Type == asl.TypeMap {
 			x.event(p, "MapIterationFailed", sfn.HistoryEvent{MapIterationFailed: &sfn.MapIterationDetails{Name: p.State, Index: c.Index}})
 			if k.tolerated != nil && k.tolerated(k.failed) {
-				k.results[c.Index] = map[string]any{"Error": end.Error, "Cause": end.Cause}
+				k.results[c.Index] = errorOutput(end.Error, end.Cause)
 			} else {
 				if k.tolerated != nil {
 					f = failure{Error: asl.ErrorExceedToleratedFailureThreshold, Cause: fmt.Sprintf("The number of failed items (%d of %d) exceeds the tolerated failure threshold of the Map state %q.", k.failed, len(k.results), p.State)}
@@ -266,6 +294,7 @@ func (x *execution) childrenFailed(p *thread, f failure) {
 		}
 		x.abortThread(c)
 	}
+	x.endMapRun(p, &f)
 	p.kids = nil
 	p.Phase, p.Effective = "", nil
 	if st.Type == asl.TypeMap {
@@ -281,6 +310,7 @@ func (x *execution) childrenFailed(p *thread, f failure) {
 func (x *execution) childrenDone(p *thread) {
 	st := p.states[p.State]
 	results := p.kids.results
+	x.endMapRun(p, nil)
 	p.kids = nil
 	p.Phase, p.Effective = "", nil
 	if st.Type == asl.TypeMap {

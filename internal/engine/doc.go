@@ -48,7 +48,8 @@
 //   - cancels the context of Lambda invocations in flight, whose results
 //     are then ignored;
 //   - ends callers that wait for an execution to end (StartSyncExecution,
-//     Wait) with ServiceUnavailable;
+//     Wait), and workers that wait for an activity task (GetActivityTask),
+//     with ServiceUnavailable;
 //   - writes the transitions already made, trying a failing store once
 //     more but not again;
 //   - waits for every goroutine of the engine for at most
@@ -61,6 +62,14 @@
 // Executions that were running stay RUNNING in the Store and resume on
 // the next Start, from their last written transition: a task in flight
 // is dispatched again, timers are armed for what is left of them.
+//
+// # Beyond executions
+//
+// The engine also implements sfn.Activities (activity.go: activities, and
+// the tasks that wait on them for a worker), sfn.MapRuns (maprun.go: a
+// distributed Map state's Map Run, kept in its execution's batches) and
+// sfn.StateTester (teststate.go: one state run on its own, recording
+// nothing).
 //
 // # Who imports it
 //

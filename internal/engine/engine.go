@@ -92,6 +92,9 @@ type Engine struct {
 	// storeFailing is set while a writer retries a commit the store
 	// failed (see outage.go).
 	storeFailing atomic.Bool
+
+	// activities are the activities and their tasks waiting for a worker.
+	activities activityBoard
 }
 
 // New returns an engine; call Start before using it.
@@ -193,6 +196,9 @@ func (e *Engine) Start(ctx context.Context) error {
 	e.spawn("effect loop", e.effectLoop)
 	e.started = true
 	e.mu.Unlock()
+	if err := e.loadActivities(ctx); err != nil {
+		return err
+	}
 	open, err := e.store.OpenExecutions(ctx)
 	if err != nil {
 		return fmt.Errorf("loading open executions: %w", err)

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -69,6 +68,8 @@ type execution struct {
 	// object that stay the same for the whole execution.
 	ctxExecution, ctxStateMachine map[string]any
 	dead                          bool // dropped from the engine
+	// mapRuns are the execution's Map Runs by ARN.
+	mapRuns map[string]*mapRunRecord
 	// refusal is set once the store refused a transition of the
 	// execution for its data: the answer of every later transition, which
 	// is never written (see Engine.failRefused).
@@ -88,6 +89,8 @@ type batch struct {
 	// Halted and Redrive are what a redrive resumes from (see redrive.go).
 	Halted  []halt       `json:"halted,omitempty"`
 	Redrive *redriveMark `json:"redrive,omitempty"`
+	// MapRuns are the Map Runs the transition started, changed or ended.
+	MapRuns map[string]*mapRunRecord `json:"mapRuns,omitempty"`
 }
 
 type batchStart struct {
@@ -147,6 +150,8 @@ type thread struct {
 	// Effective is a Parallel or Map state's effective input.
 	Effective any `json:"effective,omitempty"`
 	MaxConc   int `json:"maxConc,omitempty"`
+	// MapRun is the ARN of a distributed Map state's Map Run.
+	MapRun string `json:"mapRun,omitempty"`
 
 	states map[string]*asl.State
 	kids   *kids
@@ -481,50 +486,29 @@ func (e *Engine) uuid() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
-// text is the JSON text of a value.
+// text is the JSON text of a value, object members in order (see
+// asl.EncodeJSON).
 func text(v any) string {
-	enc := textEncoders.Get().(*textEncoder)
+	bp := textBuffers.Get().(*[]byte)
 	defer func() {
-		if enc.buf.Cap() <= 64<<10 { // a large payload's buffer is not kept
-			textEncoders.Put(enc)
+		if cap(*bp) <= 64<<10 { // a large payload's buffer is not kept
+			textBuffers.Put(bp)
 		}
 	}()
-	enc.buf.Reset()
-	if err := enc.enc.Encode(v); err != nil {
+	b, err := asl.AppendJSON((*bp)[:0], v)
+	if err != nil {
 		return "null"
 	}
-	b := enc.buf.Bytes()
-	return string(b[:len(b)-1]) // without Encode's newline
+	*bp = b
+	return string(b)
 }
 
-// textEncoder is a reusable JSON encoder that leaves <, > and & as they are.
-type textEncoder struct {
-	buf bytes.Buffer
-	enc *json.Encoder
-}
+var textBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
-var textEncoders = sync.Pool{New: func() any {
-	e := &textEncoder{}
-	e.enc = json.NewEncoder(&e.buf)
-	e.enc.SetEscapeHTML(false)
-	return e
-}}
-
-// decodeJSON decodes a JSON text with numbers kept exact.
+// decodeJSON decodes a JSON text with numbers kept exact and object
+// members in order.
 func decodeJSON(s string) (any, error) {
-	dec := json.NewDecoder(strings.NewReader(s))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
-	}
-	if dec.More() {
-		return nil, errors.New("unexpected data after the JSON value")
-	}
-	if _, err := dec.Token(); err == nil {
-		return nil, errors.New("unexpected data after the JSON value")
-	}
-	return v, nil
+	return asl.DecodeJSON([]byte(s))
 }
 
 func tooBig(s string) bool { return len(s) > sfn.MaxPayloadBytes }
@@ -649,13 +633,13 @@ func (x *execution) assign(t *thread, block map[string]json.RawMessage, input an
 	if err != nil {
 		return nil, err
 	}
-	vals := v.(map[string]any)
-	vars := make(map[string]any, len(t.Vars)+len(vals))
+	vals, _ := asl.AsObject(v)
+	vars := make(map[string]any, len(t.Vars)+vals.Len())
 	for k, val := range t.Vars {
 		vars[k] = val
 	}
-	assigned := make(map[string]string, len(vals))
-	for k, val := range vals {
+	assigned := make(map[string]string, vals.Len())
+	for k, val := range vals.All() {
 		vars[k] = val
 		assigned[k] = text(val)
 	}
@@ -966,7 +950,7 @@ func (x *execution) fail(t *thread, st *asl.State, f failure) (string, any) {
 		if x.jsonata(st) {
 			return x.catchJSONata(t, st, i, f)
 		}
-		errOut := map[string]any{"Error": f.Error, "Cause": f.Cause}
+		errOut := errorOutput(f.Error, f.Cause)
 		out, err := asl.SetResult(t.Input, c.ResultPath, errOut)
 		if err != nil {
 			x.endThread(t, nil, &failure{Error: asl.ErrorResultPathMatchFailure, Cause: err.Error()})

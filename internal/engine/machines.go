@@ -111,6 +111,9 @@ func (e *Engine) CreateStateMachine(ctx context.Context, in sfn.CreateStateMachi
 		return sfn.CreateStateMachineOutput{}, err
 	}
 	sm, err := parseDefinition(in.Definition)
+	if err == nil {
+		err = checkRunnable(sm)
+	}
 	if err != nil {
 		return sfn.CreateStateMachineOutput{}, err
 	}
@@ -181,7 +184,10 @@ func (e *Engine) UpdateStateMachine(ctx context.Context, in sfn.UpdateStateMachi
 	var sm *asl.StateMachine
 	if in.Definition != nil {
 		var err error
-		if sm, err = parseDefinition(*in.Definition); err != nil {
+		if sm, err = parseDefinition(*in.Definition); err == nil {
+			err = checkRunnable(sm)
+		}
+		if err != nil {
 			return sfn.UpdateStateMachineOutput{}, err
 		}
 	}

@@ -36,6 +36,8 @@ type MemoryStore struct {
 	byMachine map[string][]*memExecution // by (StartDate, ARN), oldest first
 	names     map[memName]string         // (state machine, name) -> execution ARN
 	vs        memVersions
+	// activities are kept for ActivityStore; nil until the first.
+	activities map[string]ActivityRecord
 }
 
 // memExecution is one execution: its summary, the Seq of its last commit

@@ -66,6 +66,12 @@ func (e *Engine) resume(ctx context.Context, rec ExecutionRecord) error {
 		if b.Redrive != nil {
 			x.redrives = append(x.redrives, *b.Redrive)
 		}
+		for arn, r := range b.MapRuns {
+			if x.mapRuns == nil {
+				x.mapRuns = map[string]*mapRunRecord{}
+			}
+			x.mapRuns[arn] = r
+		}
 	}
 	m, err := newMachine(StateMachineRecord{Definition: x.definition})
 	if err != nil {
@@ -99,8 +105,7 @@ func (e *Engine) resume(ctx context.Context, rec ExecutionRecord) error {
 		k := &kids{items: tr.info.Items, results: make([]any, tr.info.Slots), done: make([]bool, tr.info.Slots)}
 		if len(st.Branches) == 0 {
 			env := x.env(t, x.contextObject(t, "", nil))
-			tol, _ := x.tolerance(t, st, t.Effective, env, tr.info.Slots)
-			k.tolerated = tol
+			k.tolerated = x.mapTolerance(t, st, env, tr.info.Slots)
 		}
 		for _, end := range tr.ended {
 			if end.Index < len(k.done) {
@@ -108,7 +113,7 @@ func (e *Engine) resume(ctx context.Context, rec ExecutionRecord) error {
 				k.next = max(k.next, end.Index+1)
 				if end.Failed {
 					k.failed++
-					k.results[end.Index] = map[string]any{"Error": end.Error, "Cause": end.Cause}
+					k.results[end.Index] = errorOutput(end.Error, end.Cause)
 				} else {
 					k.succeeded++
 					k.results[end.Index] = end.Output

@@ -19,6 +19,7 @@ const (
 	kindSQS          = "sqs"
 	kindLambdaInvoke = "lambdaInvoke"
 	kindFunction     = "function"
+	kindActivity     = "activity"
 )
 
 // taskCall is a scheduled task, as recovery needs it to dispatch again.
@@ -67,6 +68,9 @@ func parseResource(res string) (kind string, wait bool, resourceType, resource s
 	if strings.HasPrefix(res, "arn:aws:lambda:") && strings.Contains(res, ":function:") {
 		return kindFunction, false, "lambda", res, true
 	}
+	if isActivityARN(res) {
+		return kindActivity, true, "activity", res, true
+	}
 	return "", false, "", "", false
 }
 
@@ -109,6 +113,11 @@ func (x *execution) runTask(t *thread, st *asl.State) (string, any) {
 	if timeout, heartbeat, err = x.jsonataTimeouts(t, st, env, timeout, heartbeat); err != nil {
 		return x.fail(t, st, failureOf(err))
 	}
+	if kind == kindActivity && !x.e.activities.has(st.Resource) {
+		f := failure{Error: asl.ErrorRuntime, Cause: fmt.Sprintf("The activity %s does not exist.", st.Resource)}
+		x.event(t, "ActivityScheduleFailed", sfn.HistoryEvent{ActivityScheduleFailed: &sfn.FailureDetails{Error: f.Error, Cause: f.Cause}})
+		return x.fail(t, st, f)
+	}
 	now := x.now()
 	call := &taskCall{Kind: kind, Wait: wait, Resource: st.Resource, Params: eff, HeartbeatSeconds: heartbeat, paramsJSON: params}
 	if timeout > 0 {
@@ -120,6 +129,9 @@ func (x *execution) runTask(t *thread, st *asl.State) (string, any) {
 	if kind == kindFunction {
 		x.event(t, "LambdaFunctionScheduled", sfn.HistoryEvent{LambdaFunctionScheduled: &sfn.LambdaScheduledDetails{Resource: st.Resource, Input: params, TimeoutInSeconds: timeout}})
 		x.event(t, "LambdaFunctionStarted", sfn.HistoryEvent{})
+	} else if kind == kindActivity {
+		// ActivityStarted comes when a worker takes the task.
+		x.event(t, "ActivityScheduled", sfn.HistoryEvent{ActivityScheduled: &sfn.ActivityScheduledDetails{Resource: st.Resource, Input: params, TimeoutInSeconds: timeout, HeartbeatSeconds: heartbeat}})
 	} else {
 		x.event(t, "TaskScheduled", sfn.HistoryEvent{TaskScheduled: &sfn.TaskScheduledDetails{ResourceType: rtype, Resource: rname, Region: x.e.region, Parameters: params, TimeoutInSeconds: timeout, HeartbeatSeconds: heartbeat}})
 		x.event(t, "TaskStarted", sfn.HistoryEvent{TaskStarted: &sfn.TaskDetails{ResourceType: rtype, Resource: rname}})
@@ -194,36 +206,20 @@ func (e *Engine) dispatch(x *execution, id int, gen int64, token string, call *t
 	switch call.Kind {
 	case kindSQS:
 		e.sendMessage(x, id, gen, token, call)
+	case kindActivity:
+		e.offerActivity(x, token, call)
 	default:
 		e.spawn("invoking "+call.Resource+" for "+x.rec.ARN, func() { e.invoke(x, id, gen, token, call) })
 	}
 }
 
 func (e *Engine) sendMessage(x *execution, id int, gen int64, token string, call *taskCall) {
-	params, _ := call.Params.(map[string]any)
-	url, _ := params["QueueUrl"].(string)
-	body, hasBody := params["MessageBody"]
-	if url == "" || !hasBody {
-		x.taskResult(id, gen, token, nil, &failure{Error: "SQS.InvalidParameterValueException", Cause: "the parameters of sqs:sendMessage need QueueUrl (a string) and MessageBody"}, false)
-		return
+	p, f := sendMessageParams(call.Params, x.traceHeader())
+	if f == nil && e.queues == nil {
+		f = &failure{Error: "SQS.QueueDoesNotExistException", Cause: fmt.Sprintf("the local engine has no queues; no queue %s", p.QueueURL)}
 	}
-	text := bodyText(body)
-	p := sfn.SendMessageParams{QueueURL: url, Body: text, TraceHeader: x.traceHeader()}
-	if attrs, ok := params["MessageAttributes"].(map[string]any); ok {
-		p.Attributes = map[string]string{}
-		for k, v := range attrs {
-			if a, ok := v.(map[string]any); ok {
-				if s, ok := a["StringValue"].(string); ok {
-					p.Attributes[k] = s
-				}
-			}
-		}
-	}
-	if d, ok := asInt(params["DelaySeconds"]); ok {
-		p.DelaySeconds = int(d)
-	}
-	if e.queues == nil {
-		x.taskResult(id, gen, token, nil, &failure{Error: "SQS.QueueDoesNotExistException", Cause: fmt.Sprintf("the local engine has no queues; no queue %s", url)}, false)
+	if f != nil {
+		x.taskResult(id, gen, token, nil, f, false)
 		return
 	}
 	msgID, err := e.queues.SendMessage(e.drainCtx, p)
@@ -234,13 +230,50 @@ func (e *Engine) sendMessage(x *execution, id int, gen int64, token string, call
 		x.taskResult(id, gen, token, nil, &failure{Error: errorName(err, "SQS.AmazonSQSException"), Cause: err.Error()}, false)
 		return
 	}
-	sum := md5.Sum([]byte(text))
-	result := map[string]any{"MessageId": msgID, "MD5OfMessageBody": hex.EncodeToString(sum[:])}
+	result := sendMessageResult(msgID, p.Body)
 	if call.Wait {
 		x.submitted(id, gen, token, result)
 		return
 	}
 	x.taskResult(id, gen, token, result, nil, false)
+}
+
+// sendMessageParams reads the parameters of an sqs:sendMessage task.
+func sendMessageParams(params any, traceHeader string) (sfn.SendMessageParams, *failure) {
+	obj, ok := asl.AsObject(params)
+	if !ok {
+		obj = asl.NewObject(0)
+	}
+	urlV, _ := obj.Get("QueueUrl")
+	url, _ := urlV.(string)
+	body, hasBody := obj.Get("MessageBody")
+	if url == "" || !hasBody {
+		return sfn.SendMessageParams{}, &failure{Error: "SQS.InvalidParameterValueException", Cause: "the parameters of sqs:sendMessage need QueueUrl (a string) and MessageBody"}
+	}
+	p := sfn.SendMessageParams{QueueURL: url, Body: bodyText(body), TraceHeader: traceHeader}
+	attrsV, _ := obj.Get("MessageAttributes")
+	if attrs, ok := asl.AsObject(attrsV); ok {
+		p.Attributes = map[string]string{}
+		for k, v := range attrs.All() {
+			if a, ok := asl.AsObject(v); ok {
+				sv, _ := a.Get("StringValue")
+				if s, ok := sv.(string); ok {
+					p.Attributes[k] = s
+				}
+			}
+		}
+	}
+	delay, _ := obj.Get("DelaySeconds")
+	if d, ok := asInt(delay); ok {
+		p.DelaySeconds = int(d)
+	}
+	return p, nil
+}
+
+// sendMessageResult is the result of an sqs:sendMessage task.
+func sendMessageResult(msgID, body string) map[string]any {
+	sum := md5.Sum([]byte(body))
+	return map[string]any{"MessageId": msgID, "MD5OfMessageBody": hex.EncodeToString(sum[:])}
 }
 
 func bodyText(v any) string {
@@ -302,16 +335,34 @@ func (e *Engine) invoke(x *execution, id int, gen int64, token string, call *tas
 		ctx, cancel = context.WithDeadline(ctx, call.TimeoutDue)
 		defer cancel()
 	}
+	out, f := e.callFunction(ctx, call)
+	if ctx.Err() != nil {
+		return // the task's timeout, or Close, ends it, whatever the call returned
+	}
+	if f == nil && call.Wait {
+		return // the callback completes it
+	}
+	x.taskResult(id, gen, token, out, f, false)
+}
+
+// callFunction invokes the function of a Lambda task (a function ARN, or
+// lambda:invoke with its parameters) and returns its result as the state
+// sees it, or the task's failure.
+func (e *Engine) callFunction(ctx context.Context, call *taskCall) (any, *failure) {
 	name, payload := call.Resource, call.Params
 	if call.Kind == kindLambdaInvoke {
-		params, _ := call.Params.(map[string]any)
-		name, _ = params["FunctionName"].(string)
-		payload = params["Payload"]
-		if name == "" {
-			x.taskResult(id, gen, token, nil, &failure{Error: "Lambda.InvalidParameterValueException", Cause: "the parameters of lambda:invoke need FunctionName (a string)"}, false)
-			return
+		params, ok := asl.AsObject(call.Params)
+		if !ok {
+			params = asl.NewObject(0)
 		}
-		if q, ok := params["Qualifier"].(string); ok && q != "" && !strings.Contains(engineFunctionQualifier(name), ":") {
+		nameV, _ := params.Get("FunctionName")
+		name, _ = nameV.(string)
+		payload, _ = params.Get("Payload")
+		if name == "" {
+			return nil, &failure{Error: "Lambda.InvalidParameterValueException", Cause: "the parameters of lambda:invoke need FunctionName (a string)"}
+		}
+		qV, _ := params.Get("Qualifier")
+		if q, ok := qV.(string); ok && q != "" && !strings.Contains(engineFunctionQualifier(name), ":") {
 			name += ":" + q
 		}
 	}
@@ -319,20 +370,15 @@ func (e *Engine) invoke(x *execution, id int, gen int64, token string, call *tas
 		payload = map[string]any{}
 	}
 	if e.functions == nil {
-		x.taskResult(id, gen, token, nil, &failure{Error: "Lambda.ResourceNotFoundException", Cause: fmt.Sprintf("the local engine has no function %s", name)}, false)
-		return
+		return nil, &failure{Error: "Lambda.ResourceNotFoundException", Cause: fmt.Sprintf("the local engine has no function %s", name)}
 	}
-	res, err := e.functions.Invoke(ctx, sfn.InvokeParams{FunctionName: name, Payload: []byte(bodyText(payload))})
-	if ctx.Err() != nil {
-		return // the task's timeout, or Close, ends it, whatever the call returned
-	}
+	res, err := e.functions.Invoke(ctx, sfn.InvokeParams{FunctionName: name, Payload: []byte(text(payload))})
 	if err != nil {
 		fallback := "Lambda.ServiceException"
 		if errors.Is(err, ErrFunctionNotFound) {
 			fallback = "Lambda.ResourceNotFoundException"
 		}
-		x.taskResult(id, gen, token, nil, &failure{Error: errorName(err, fallback), Cause: err.Error()}, false)
-		return
+		return nil, &failure{Error: errorName(err, fallback), Cause: err.Error()}
 	}
 	if res.FunctionError != "" {
 		var body struct {
@@ -343,15 +389,11 @@ func (e *Engine) invoke(x *execution, id int, gen int64, token string, call *tas
 		if name == "" {
 			name = "Lambda.Unknown"
 		}
-		x.taskResult(id, gen, token, nil, &failure{Error: name, Cause: string(res.Payload)}, false)
-		return
+		return nil, &failure{Error: name, Cause: string(res.Payload)}
 	}
 	out, err := decodeJSON(string(res.Payload))
 	if err != nil {
 		out = string(res.Payload)
-	}
-	if call.Wait {
-		return // the callback completes it
 	}
 	if call.Kind == kindLambdaInvoke {
 		out = map[string]any{
@@ -362,7 +404,7 @@ func (e *Engine) invoke(x *execution, id int, gen int64, token string, call *tas
 			"StatusCode":          jsonInt(orInt(res.StatusCode, 200)),
 		}
 	}
-	x.taskResult(id, gen, token, out, nil, false)
+	return out, nil
 }
 
 func engineFunctionQualifier(name string) string {
@@ -417,6 +459,8 @@ func (x *execution) completeTask(t *thread, output any, f *failure, timedOut boo
 		s := text(output)
 		if call.Kind == kindFunction {
 			x.event(t, "LambdaFunctionSucceeded", sfn.HistoryEvent{LambdaFunctionSucceeded: &sfn.OutputDetails{Output: s}})
+		} else if call.Kind == kindActivity {
+			x.event(t, "ActivitySucceeded", sfn.HistoryEvent{ActivitySucceeded: &sfn.OutputDetails{Output: s}})
 		} else {
 			x.event(t, "TaskSucceeded", sfn.HistoryEvent{TaskSucceeded: &sfn.TaskOutputDetails{ResourceType: rtype, Resource: rname, Output: s}})
 		}
@@ -432,6 +476,10 @@ func (x *execution) completeTask(t *thread, output any, f *failure, timedOut boo
 			x.event(t, "LambdaFunctionTimedOut", sfn.HistoryEvent{LambdaFunctionTimedOut: &sfn.FailureDetails{Error: f.Error, Cause: f.Cause}})
 		case call.Kind == kindFunction:
 			x.event(t, "LambdaFunctionFailed", sfn.HistoryEvent{LambdaFunctionFailed: &sfn.FailureDetails{Error: f.Error, Cause: f.Cause}})
+		case call.Kind == kindActivity && timedOut:
+			x.event(t, "ActivityTimedOut", sfn.HistoryEvent{ActivityTimedOut: &sfn.FailureDetails{Error: f.Error, Cause: f.Cause}})
+		case call.Kind == kindActivity:
+			x.event(t, "ActivityFailed", sfn.HistoryEvent{ActivityFailed: &sfn.FailureDetails{Error: f.Error, Cause: f.Cause}})
 		case timedOut:
 			x.event(t, "TaskTimedOut", sfn.HistoryEvent{TaskTimedOut: &sfn.TaskFailureDetails{ResourceType: rtype, Resource: rname, Error: f.Error, Cause: f.Cause}})
 		default:

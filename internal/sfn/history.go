@@ -34,6 +34,16 @@ type HistoryEvent struct {
 	LambdaFunctionFailed    *FailureDetails         `json:"lambdaFunctionFailedEventDetails,omitempty"`
 	LambdaFunctionTimedOut  *FailureDetails         `json:"lambdaFunctionTimedOutEventDetails,omitempty"`
 
+	ActivityScheduled      *ActivityScheduledDetails `json:"activityScheduledEventDetails,omitempty"`
+	ActivityStarted        *ActivityStartedDetails   `json:"activityStartedEventDetails,omitempty"`
+	ActivitySucceeded      *OutputDetails            `json:"activitySucceededEventDetails,omitempty"`
+	ActivityFailed         *FailureDetails           `json:"activityFailedEventDetails,omitempty"`
+	ActivityTimedOut       *FailureDetails           `json:"activityTimedOutEventDetails,omitempty"`
+	ActivityScheduleFailed *FailureDetails           `json:"activityScheduleFailedEventDetails,omitempty"`
+
+	MapRunStarted *MapRunStartedDetails `json:"mapRunStartedEventDetails,omitempty"`
+	MapRunFailed  *FailureDetails       `json:"mapRunFailedEventDetails,omitempty"`
+
 	MapStateStarted     *MapStateStartedDetails `json:"mapStateStartedEventDetails,omitempty"`
 	MapIterationStarted *MapIterationDetails    `json:"mapIterationStartedEventDetails,omitempty"`
 	MapIterationSucceed *MapIterationDetails    `json:"mapIterationSucceededEventDetails,omitempty"`

@@ -23,7 +23,8 @@ const (
 	MaxAliasDescription   = 256
 )
 
-// Error codes of versions, aliases and tags.
+// Error codes of versions, aliases, tags and Map Runs (ResourceNotFound:
+// a version, alias, tagged resource or Map Run that does not exist).
 const (
 	CodeResourceNotFound     = "ResourceNotFound"
 	CodeServiceQuotaExceeded = "ServiceQuotaExceededException"

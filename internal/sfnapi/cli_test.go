@@ -99,20 +99,28 @@ func TestAWSCLISyncOperations(t *testing.T) {
 				require.Contains(t, string(out), `"SUCCEEDED"`)
 			}
 
-			// TestState has the same host prefix. The engine does not run it
-			// yet: the call must reach it, and it answers that it does not know
-			// the operation (or, once it does, the state's result).
-			out, err = run("HTTP_PROXY="+b.srv.URL, "test-state", "--role-arn", testRole, "--input", "{}",
-				"--definition", `{"Type":"Pass","Result":{"ok":true},"End":true}`)
+			// TestState has the same host prefix.
+			out, err = run("HTTP_PROXY="+b.srv.URL, "test-state", "--role-arn", testRole, "--input", `{"who":"Ada"}`,
+				"--inspection-level", "DEBUG",
+				"--definition", `{"Type":"Pass","Parameters":{"greeting.$":"States.Format('hello {}', $.who)"},"ResultPath":"$.result","Next":"Done"}`)
 			if err != nil && strings.Contains(string(out), "Invalid choice") {
 				t.Log("this AWS CLI predates test-state")
 				return
 			}
-			require.NotContains(t, string(out), cannotConnect)
-			if err != nil {
-				require.Contains(t, string(out), "(UnknownOperationException)")
-				require.Contains(t, string(out), "AWSStepFunctions.TestState")
+			require.NoError(t, err, "%s", out)
+			var ts struct {
+				Status         string `json:"status"`
+				Output         string `json:"output"`
+				NextState      string `json:"nextState"`
+				InspectionData struct {
+					AfterParameters string `json:"afterParameters"`
+				} `json:"inspectionData"`
 			}
+			require.NoError(t, json.Unmarshal(out, &ts), "%s", out)
+			require.Equal(t, "SUCCEEDED", ts.Status)
+			require.Equal(t, "Done", ts.NextState)
+			require.Equal(t, `{"who":"Ada","result":{"greeting":"hello Ada"}}`, ts.Output)
+			require.Equal(t, `{"greeting":"hello Ada"}`, ts.InspectionData.AfterParameters)
 		})
 	}
 }

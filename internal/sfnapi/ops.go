@@ -25,6 +25,15 @@ var operations = map[string]operation{
 	"SendTaskSuccess":                (*handler).sendTaskSuccess,
 	"SendTaskFailure":                (*handler).sendTaskFailure,
 	"SendTaskHeartbeat":              (*handler).sendTaskHeartbeat,
+	"TestState":                      (*handler).testState,
+	"CreateActivity":                 (*handler).createActivity,
+	"DescribeActivity":               (*handler).describeActivity,
+	"ListActivities":                 (*handler).listActivities,
+	"DeleteActivity":                 (*handler).deleteActivity,
+	"GetActivityTask":                (*handler).getActivityTask,
+	"DescribeMapRun":                 (*handler).describeMapRun,
+	"ListMapRuns":                    (*handler).listMapRuns,
+	"UpdateMapRun":                   (*handler).updateMapRun,
 }
 
 // Enumerations of request members.

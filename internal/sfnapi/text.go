@@ -15,6 +15,7 @@ var jsonMembers = map[string]map[string]jsonMember{
 	"StartExecution":     {"input": {sfn.CodeInvalidExecutionInput, "Invalid State Machine Execution Input"}},
 	"StartSyncExecution": {"input": {sfn.CodeInvalidExecutionInput, "Invalid State Machine Execution Input"}},
 	"SendTaskSuccess":    {"output": {sfn.CodeInvalidOutput, "Invalid Output"}},
+	"TestState":          {"input": {sfn.CodeInvalidExecutionInput, "Invalid State Input"}},
 }
 
 type jsonMember struct {

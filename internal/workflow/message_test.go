@@ -68,7 +68,10 @@ steps:
 			}
 			params, err := asl.ApplyTemplate(st.Parameters, input, context, nil)
 			require.NoError(t, err)
-			body, err := json.Marshal(params.(map[string]any)["MessageBody"])
+			obj, ok := asl.AsObject(params)
+			require.True(t, ok)
+			msg, _ := obj.Get("MessageBody")
+			body, err := json.Marshal(msg)
 			require.NoError(t, err)
 
 			got, err := task.Decode(string(body))

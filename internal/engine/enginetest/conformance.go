@@ -118,6 +118,10 @@ type FunctionReply struct {
 	// ExpectInput, when set, fails the invocation with the error type
 	// Conformance.UnexpectedInput unless the payload equals it.
 	ExpectInput json.RawMessage `json:"expectInput,omitempty"`
+	// ExpectInputText, when set, is the payload's exact text (member
+	// order, number spelling, escapes): the invocation fails with
+	// Conformance.UnexpectedInput unless the payload is byte for byte it.
+	ExpectInputText string `json:"expectInputText,omitempty"`
 }
 
 // QueueReply is what a case's worker does with one waitForTaskToken
@@ -156,6 +160,9 @@ type Want struct {
 	// "$executionArn", "$executionName", "$stateMachineArn" and
 	// "$stateMachineName" in it stand for the names the runner chose.
 	Output json.RawMessage `json:"output,omitempty"`
+	// OutputText, when set, is the output's exact text: member order,
+	// number spelling and escapes as Step Functions writes them.
+	OutputText string `json:"outputText,omitempty"`
 	// Error and Cause are those of a FAILED or TIMED_OUT execution; a nil
 	// Cause is not compared, CauseContains is a substring of the cause.
 	Error         string  `json:"error,omitempty"`
@@ -381,6 +388,9 @@ func runCase(t *testing.T, h Harness, c Case) {
 			`"$stateMachineName"`, jsonString(smName),
 		).Replace(string(w.Output))
 		require.JSONEq(t, want, x.Output, "output of the execution")
+	}
+	if w.OutputText != "" {
+		require.Equal(t, w.OutputText, x.Output, "text of the output of the execution")
 	}
 	if w.Error != "" {
 		require.Equal(t, w.Error, x.Error, "error of the execution (cause %q)", x.Cause)

@@ -97,6 +97,9 @@ func (b *bundle) registerFunction(name string, replies []FunctionReply) {
 				return nil, b.ctx.Err()
 			}
 		}
+		if r.ExpectInputText != "" && r.ExpectInputText != string(payload) {
+			return nil, &engine.FunctionError{Type: "Conformance.UnexpectedInput", Message: string(payload)}
+		}
 		if r.ExpectInput != nil && !jsonEqual(r.ExpectInput, payload) {
 			return nil, &engine.FunctionError{Type: "Conformance.UnexpectedInput", Message: string(payload)}
 		}
