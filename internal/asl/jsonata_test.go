@@ -236,3 +236,25 @@ func TestEvalJSONataTwice(t *testing.T) {
 		<-done
 	}
 }
+
+// TestEvalJSONataInsideObjects: functions and calls inside object
+// constructors are seen too (the syntax tree keeps their pairs in
+// arrays).
+func TestEvalJSONataInsideObjects(t *testing.T) {
+	t.Parallel()
+	env := jsonataTestEnv(t, `{"nums": [1, 2]}`)
+	for raw, want := range map[string]string{
+		`"{% {'r': $random(7) = $random(7)} %}"`:                                           `{"r":true}`,
+		`"{% {'n': $states.input.nums ~> $count()} %}"`:                                    `{"n":2}`,
+		`"{% {'f': ($g := function() { $g() }; 1)} %}"`:                                    `{"f":1}`,
+		`"{% {'d': $map($states.input.nums, function($v) { {'x': $v ~> $string()} })} %}"`: `{"d":[{"x":"1"},{"x":"2"}]}`,
+	} {
+		for range 2 {
+			got, err := evalText(t, env, "Output", raw)
+			require.NoError(t, err, raw)
+			require.JSONEq(t, want, got, raw)
+		}
+	}
+	_, err := evalText(t, env, "Output", `"{% {'f': ($g := function() { $g() }; $g())} %}"`)
+	require.ErrorContains(t, err, "Stack overflow error")
+}
