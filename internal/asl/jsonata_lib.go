@@ -421,7 +421,7 @@ func rewriteTree(v reflect.Value) bool {
 				changed = true
 			}
 		}
-	case reflect.Slice:
+	case reflect.Slice, reflect.Array:
 		for i := 0; i < v.Len(); i++ {
 			if rewriteTree(v.Index(i)) {
 				changed = true
@@ -456,7 +456,7 @@ func variableNames(v reflect.Value, names map[string]bool) {
 				variableNames(v.Field(i), names)
 			}
 		}
-	case reflect.Slice:
+	case reflect.Slice, reflect.Array:
 		for i := 0; i < v.Len(); i++ {
 			variableNames(v.Index(i), names)
 		}

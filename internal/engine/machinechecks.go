@@ -16,9 +16,10 @@ import (
 var roleARN = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$`)
 
 // checkRoleARN refuses a role ARN that is not an IAM role's, with
-// InvalidArn as Step Functions does. An empty role passes: the engine
-// runs no role, and the local tools (aiflow dev) create state machines
-// without one; the wire API requires one (see sfnapi).
+// InvalidArn as Step Functions does. An empty role passes, where Step
+// Functions requires one: the engine assumes no role, and the local tools
+// (aiflow dev, aiflow run, their tests) create state machines without
+// one, in process and over the wire.
 func checkRoleARN(arn string) error {
 	if arn == "" || len(arn) <= 256 && roleARN.MatchString(arn) {
 		return nil

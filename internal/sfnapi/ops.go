@@ -65,7 +65,6 @@ func (h *handler) createStateMachine(ctx context.Context, m *members) (any, erro
 		VersionDescription: m.String("versionDescription"),
 		Tags:               m.tags("tags"),
 	}
-	checkRoleMember(m, in.RoleARN)
 	m.Ignore("loggingConfiguration", "tracingConfiguration", "encryptionConfiguration")
 	if err := m.Done(); err != nil {
 		return nil, err
@@ -86,9 +85,6 @@ func (h *handler) updateStateMachine(ctx context.Context, m *members) (any, erro
 
 		Publish:            m.Boolean("publish", false),
 		VersionDescription: m.String("versionDescription"),
-	}
-	if in.RoleARN != nil {
-		checkRoleMember(m, *in.RoleARN)
 	}
 	m.Ignore("loggingConfiguration", "tracingConfiguration", "encryptionConfiguration")
 	if err := m.Done(); err != nil {

@@ -49,7 +49,6 @@ func TestProtocolErrors(t *testing.T) {
 		{"bad enum", target + "ListExecutions", `{"stateMachineArn":"a","statusFilter":"DONE"}`, nil, 400, "ValidationException", []string{"'statusFilter'", "RUNNING"}},
 		{"bad type", target + "CreateStateMachine", `{"name":"n","definition":"{}","roleArn":"r","type":"FAST"}`, nil, 400, "ValidationException", []string{"'type'", "STANDARD, EXPRESS"}},
 		{"a version description without publish", target + "CreateStateMachine", `{"name":"n","definition":"{}","roleArn":"arn:aws:iam::123456789012:role/r","versionDescription":"d"}`, nil, 400, "ValidationException", []string{"versionDescription", "publish"}},
-		{"an empty role", target + "CreateStateMachine", `{"name":"n","definition":"{}","roleArn":""}`, nil, 400, "ValidationException", []string{"'roleArn'", "length between 1 and 256"}},
 		{"a role that is no IAM role", target + "CreateStateMachine", `{"name":"n","definition":"{}","roleArn":"r"}`, nil, 400, "InvalidArn", []string{"roleArn"}},
 		{"Map Runs are not supported", target + "ListExecutions", `{"stateMachineArn":"a","mapRunArn":"m"}`, nil, 400, "ValidationException", []string{"member mapRunArn"}},
 		{"unknown member before a missing one", target + "StartExecution", `{"stateMachineARN":"a"}`, nil, 400, "SerializationException", []string{"unknown member stateMachineARN"}},

@@ -316,16 +316,3 @@ func (h *handler) describeStateMachineForExecution(ctx context.Context, m *membe
 	return machineForExecutionResponse{StateMachineARN: d.StateMachineARN, Name: d.Name, Definition: d.Definition, RoleARN: d.RoleARN,
 		UpdateDate: epochTime(d.UpdateDate), RevisionID: d.RevisionID, LoggingConfiguration: loggingConfiguration{Level: "OFF"}}, nil
 }
-
-// checkRoleMember applies roleArn's length constraint (1 to 256), which
-// the API checks before the service: the engine in process accepts an
-// empty role for the local tools, a request on the wire does not.
-func checkRoleMember(m *members, role string) {
-	if m.Value("roleArn") == nil || m.Failed() {
-		return
-	}
-	if role == "" || len(role) > 256 {
-		m.Fail(badRequest(sfn.CodeValidation,
-			"1 validation error detected: Value '%s' at 'roleArn' failed to satisfy constraint: Member must have length between 1 and 256", role))
-	}
-}
