@@ -119,6 +119,9 @@ type executionView struct {
 	StoppedAt   *time.Time      `json:"stopped_at,omitempty"`
 	DurationMS  *int64          `json:"duration_ms,omitempty"`
 	Usage       *usageView      `json:"usage,omitempty"`
+	// TraceID is the trace the execution runs in (traceIDOf), when it
+	// was started in a sampled one.
+	TraceID string `json:"trace_id,omitempty"`
 }
 
 // usageView sums the model calls of an execution's ai steps.
@@ -133,6 +136,7 @@ func (s *Server) view(e sfn.Execution) executionView {
 	v := executionView{
 		ID: ExecutionID(e.ExecutionARN), ARN: e.ExecutionARN, Name: e.Name, Workflow: s.workflowOf(e.ExecutionARN),
 		Status: string(e.Status), Error: e.Error, Cause: e.Cause, StartedAt: e.StartDate.UTC(),
+		TraceID: traceIDOf(e.TraceHeader),
 	}
 	if json.Valid([]byte(e.Input)) {
 		v.Input = json.RawMessage(e.Input)
