@@ -160,6 +160,7 @@ func TestDevServesAndStopsOnCtrlC(t *testing.T) {
 func shape(s string) string {
 	s = regexp.MustCompile(`data kept in [^)]+`).ReplaceAllString(s, "data kept in DIR")
 	s = regexp.MustCompile(`\S*dev-token`).ReplaceAllString(s, "DIR/dev-token")
+	s = regexp.MustCompile(`#token=\S+`).ReplaceAllString(s, "#token=TOKEN")
 	return regexp.MustCompile(`\d+`).ReplaceAllString(s, "N")
 }
 

@@ -34,14 +34,9 @@ func apiMCPServers(pool *mcpclient.Pool, logger *slog.Logger) httpapi.MCPServers
 // their tools. A server whose tools could not be listed shows the error's
 // code; its text, which may name internal addresses, goes to the log.
 func (p poolServers) MCPServers(ctx context.Context) []httpapi.MCPServer {
-	stats := p.pool.Stats()
 	var out []httpapi.MCPServer
 	for _, name := range p.pool.Servers() {
 		s := httpapi.MCPServer{Name: name}
-		for _, ep := range stats.Servers[name].Endpoints {
-			s.Endpoints = append(s.Endpoints, httpapi.MCPEndpoint{Endpoint: ep.Endpoint, Connected: ep.Connected, Healthy: ep.Healthy,
-				Breaker: ep.Breaker, ProtocolVersion: ep.ProtocolVersion})
-		}
 		listCtx, cancel := context.WithTimeout(ctx, mcpListTimeout)
 		tools, err := p.pool.Tools(listCtx, name)
 		cancel()
@@ -58,6 +53,14 @@ func (p poolServers) MCPServers(ctx context.Context) []httpapi.MCPServer {
 				ReadOnly: t.ReadOnly, Idempotent: t.Idempotent, Status: string(t.Status), InputSchema: t.InputSchema})
 		}
 		out = append(out, s)
+	}
+	// The endpoints' state once the listings have connected them.
+	stats := p.pool.Stats()
+	for i := range out {
+		for _, ep := range stats.Servers[out[i].Name].Endpoints {
+			out[i].Endpoints = append(out[i].Endpoints, httpapi.MCPEndpoint{Endpoint: ep.Endpoint, Connected: ep.Connected, Healthy: ep.Healthy,
+				Breaker: ep.Breaker, ProtocolVersion: ep.ProtocolVersion})
+		}
 	}
 	return out
 }
