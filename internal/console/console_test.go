@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiflow/aiflow/internal/console"
+	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
 )
 
 func serve(t *testing.T, opts console.Options) *httptest.Server {
@@ -150,3 +151,5 @@ func TestTraceURL(t *testing.T) {
 		require.ErrorContains(t, err, "{trace_id}", bad)
 	}
 }
+
+func TestMain(m *testing.M) { pgclustertest.Main(m) }

@@ -32,7 +32,7 @@ function history() {
       const r = run(name);
       r.status = r.lastFailed ? "caught" : "succeeded";
       r.output = exited.output;
-    } else {
+    } else if (!ev.type.startsWith("Execution")) {
       name = of[ev.previousEventId] || null;
     }
     of[ev.id] = name;
@@ -93,7 +93,7 @@ export function executionScreen(id) {
         h("thead", {}, h("tr", {}, ["#", "Time", "Event", "State", "Detail"].map((c) => h("th", { scope: "col" }, c)))), timeline)));
 
   const hist = history();
-  let graph = null, selected = "", exec = null;
+  let graph = null, selected = "", exec = null, later = 0;
   const tokenText = {}; // step -> pre
 
   const showDetail = () => {
@@ -134,7 +134,11 @@ export function executionScreen(id) {
     timeline.append(h("tr", { class: f ? "failed" : "" }, h("td", {}, ev.id), h("td", {}, when(ev.timestamp)), h("td", {}, ev.type), h("td", {}, name || ""),
       h("td", {}, f ? [f.error || "", f.cause ? ": " + f.cause.slice(0, 160) : ""] : "")));
     if (name) paint(name);
+    // The summary (current step, tokens, cost) is read again after a
+    // burst of events, and at once when the execution closes.
+    clearTimeout(later);
     if (closing[ev.type]) refresh();
+    else later = setTimeout(refresh, 700);
   };
   const token = (t) => {
     let pre = tokenText[t.step];
@@ -152,8 +156,9 @@ export function executionScreen(id) {
       head.replaceChildren(problem(err));
       return null;
     }
+    if (!node.isConnected) return null; // the user left this screen
     head.replaceChildren(...summary(exec, id, refresh));
-    document.getElementById("screen-title").textContent = exec.name;
+    node.querySelector("h1").textContent = exec.name;
     return exec;
   };
 
@@ -178,7 +183,10 @@ export function executionScreen(id) {
       graphBox.append(problem(err));
     }
   })();
-  return { node, stop: () => ctl.abort() };
+  return { node, stop: () => {
+    ctl.abort();
+    clearTimeout(later);
+  } };
 }
 
 // summary is the execution's status, timings, usage, trace, and what can

@@ -5,7 +5,7 @@
 // state's box. Each state is a focusable button.
 
 const NS = "http://www.w3.org/2000/svg";
-const W = 180, H = 42, GX = 28, GY = 46, PAD = 14, HEAD = 28;
+const W = 180, H = 42, GX = 28, GY = 46, PAD = 14, HEAD = 40;
 let graphs = 0;
 
 function el(name, attrs, parent) {
@@ -144,7 +144,7 @@ function draw(lay, g, ox, oy, ctx) {
     el("path", { d, class: "edge edge-" + e.kind, "marker-end": `url(#${ctx.arrow})` }, g);
     if (e.label) {
       const text = el("text", { x: lx + 4, y: ly + 4, class: "edge-label" }, g);
-      text.textContent = short(e.label, 30);
+      text.textContent = short(e.label, 36);
       el("title", {}, text).textContent = e.label;
     }
   }
@@ -157,7 +157,8 @@ function draw(lay, g, ox, oy, ctx) {
     const name = el("text", { x: x + 10, y: y + 17, class: "name" }, node);
     name.textContent = short(b.name, Math.floor(b.w / 8));
     const type = el("text", { x: x + 10, y: y + 32, class: "type" }, node);
-    type.textContent = b.state.Type + (b.state.Retry ? " · retries" : "");
+    const kind = b.state.Parameters?.MessageBody?.step?.kind; // aiflow's step kind: ai, mcp, service, approval
+    type.textContent = b.state.Type + (kind ? " \u00b7 " + kind : "") + (b.state.Retry ? " \u00b7 retries" : "");
     const badge = el("text", { x: x + b.w - 8, y: y + 17, class: "badge", "text-anchor": "end" }, node);
     ctx.nodes[b.name] = { node, badge };
     node.addEventListener("click", (ev) => {
