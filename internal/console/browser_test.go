@@ -281,6 +281,10 @@ func TestBrowserRunsAWorkflow(t *testing.T) {
 	require.Equal(t, "1 failure", value(t, ctx, chromedp.TextContent(chromedp.CSS(`g.node[data-state="classify"] .badge`))))
 	do(chromedp.Click(chromedp.CSS(`g.node[data-state="classify"]`)),
 		chromedp.WaitVisible(`//div[@id="state-detail"]//strong[text()="AI.Throttled"]`))
+	// The summary is read again after the events: the current step, and
+	// the first model call's tokens.
+	do(waitFor(`[...document.querySelectorAll(".exec-head dd")].some((d) => d.textContent === "approve")`),
+		waitFor(`[...document.querySelectorAll(".exec-head dd")].some((d) => d.textContent.includes("(2 model calls)"))`))
 	timeline := value(t, ctx, chromedp.TextContent(chromedp.CSS(`details.timeline tbody`)))
 	require.Contains(t, timeline, "TaskFailed")
 	require.Contains(t, timeline, "AI.Throttled")
