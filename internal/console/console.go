@@ -44,8 +44,7 @@ type Options struct {
 // Handler serves the console's files under Prefix, and its settings at
 // Prefix + "config.json".
 type Handler struct {
-	files  map[string]file
-	config []byte
+	files map[string]file
 }
 
 // file is one embedded file, ready to serve.
