@@ -150,6 +150,11 @@ func setupSite(t *testing.T) site {
 	require.NoError(t, err)
 	_, err = api.Control().Publish(ctx, control.PublishParams{Definition: def, Principal: "dev"})
 	require.NoError(t, err)
+	// An example with a Map state, to draw.
+	def, err = os.ReadFile("../../examples/document-summary.yaml")
+	require.NoError(t, err)
+	_, err = api.Control().Publish(ctx, control.PublishParams{Definition: def, Principal: "dev"})
+	require.NoError(t, err)
 
 	files, err := console.New(console.Options{TraceURL: "http://localhost:16686/trace/{trace_id}"})
 	require.NoError(t, err)
@@ -212,6 +217,16 @@ func waitFor(expr string) chromedp.Action[chromedp.Void] {
 	})
 }
 
+// inside is an expression that is true when the box of the state inner
+// is drawn within the box of the state outer.
+func inside(inner, outer string) string {
+	return fmt.Sprintf(`(() => {
+		const box = (n) => document.querySelector('g.node[data-state="' + n + '"] > rect').getBBox();
+		const i = box(%q), o = box(%q);
+		return i.x > o.x && i.y > o.y && i.x + i.width < o.x + o.width && i.y + i.height < o.y + o.height;
+	})()`, inner, outer)
+}
+
 // value runs an action that reads a value, failing the test on an error.
 func value[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
 	t.Helper()
@@ -268,6 +283,16 @@ func TestBrowserRunsAWorkflow(t *testing.T) {
 		chromedp.WaitReady(chromedp.CSS(`svg.graph g.node.type-parallel[data-state="reply"]`)),
 		chromedp.WaitReady(chromedp.CSS(`svg.graph g.node.type-choice[data-state="decide"]`)),
 		shot.take("workflow"))
+
+	require.True(t, value(t, ctx, chromedp.Evaluate[bool](inside("draft", "reply"))), "the Parallel's branches are drawn in its box")
+
+	// A Map state holds its item processor.
+	do(chromedp.Navigate(s.url+"/console/#/workflows/document-summary"),
+		chromedp.WaitReady(chromedp.CSS(`svg.graph g.node.type-map[data-state="summarize_chunks"]`)))
+	require.True(t, value(t, ctx, chromedp.Evaluate[bool](inside("summarize_chunk", "summarize_chunks"))), "the Map's states are drawn in its box")
+	do(shot.take("workflow-map"))
+	do(chromedp.Navigate(s.url+"/console/#/workflows/refund-review"),
+		chromedp.WaitReady(chromedp.CSS(`svg.graph g.node[data-state="draft"]`)))
 
 	// Start it from the form; the console shows the new execution.
 	do(chromedp.SetValue(chromedp.CSS(`#start-input`), `{"message": "My parcel arrived broken. I would like a refund."}`),

@@ -155,7 +155,7 @@ function draw(lay, g, ox, oy, ctx) {
     el("title", {}, node).textContent = `${b.name} (${b.state.Type})` + (b.state.Comment ? "\n" + b.state.Comment : "");
     el("rect", { x, y, width: b.w, height: b.h, rx: 6, class: "box" }, node);
     const name = el("text", { x: x + 10, y: y + 17, class: "name" }, node);
-    name.textContent = short(b.name, Math.floor(b.w / 8));
+    name.textContent = short(b.name, Math.floor((b.w - 24) / 8));
     const type = el("text", { x: x + 10, y: y + 32, class: "type" }, node);
     const kind = b.state.Parameters?.MessageBody?.step?.kind; // aiflow's step kind: ai, mcp, service, approval
     type.textContent = b.state.Type + (kind ? " \u00b7 " + kind : "") + (b.state.Retry ? " \u00b7 retries" : "");
