@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -161,4 +163,38 @@ func TestDevConsole(t *testing.T) {
 	require.Equal(t, "/console/", resp.Header.Get("Location"))
 	resp, body = send(t, http.MethodGet, srv.URL+"/metrics", "")
 	require.Equal(t, http.StatusTeapot, resp.StatusCode, "the rest is the API's: %s", body)
+}
+
+// requireDevConsole checks the console of a running aiflow dev: the line
+// it printed opens the console, whose token reads the MCP servers of the
+// workers' pool.
+func requireDevConsole(t *testing.T, base, stdout string) {
+	t.Helper()
+	m := regexp.MustCompile(`console: open (\S+)#token=(\S+) `).FindStringSubmatch(stdout)
+	require.NotNil(t, m, "aiflow dev prints the console's address:\n%s", stdout)
+	require.Equal(t, base+"/console/", m[1])
+	resp, body := send(t, http.MethodGet, m[1], "")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, body, "aiflow console")
+	resp, body = send(t, http.MethodGet, base+"/v1/mcp/servers", m[2])
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+	var servers struct {
+		Items []struct {
+			Name  string `json:"name"`
+			Tools []struct {
+				Name string `json:"name"`
+			} `json:"tools"`
+		} `json:"items"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(body), &servers))
+	i := slices.IndexFunc(servers.Items, func(s struct {
+		Name  string `json:"name"`
+		Tools []struct {
+			Name string `json:"name"`
+		} `json:"tools"`
+	}) bool {
+		return s.Name == "support"
+	})
+	require.GreaterOrEqual(t, i, 0, "the support desk, served in process: %s", body)
+	require.NotEmpty(t, servers.Items[i].Tools)
 }

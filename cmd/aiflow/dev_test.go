@@ -141,6 +141,7 @@ func TestDevServesAndStopsOnCtrlC(t *testing.T) {
 	require.Equal(t, portBefore.ModTime(), portAfter.ModTime())
 	code, _ = getJSON(t, base+"/readyz")
 	require.Equal(t, http.StatusOK, code, "aiflow dev's database still serves")
+	requireDevConsole(t, base, p.stdout.String())
 	out := p.interrupt(t)
 	requireREADMEShowsDevOutput(t, out)
 	require.Contains(t, out, fmt.Sprintf("migrations: %d applied now", migrate.Latest()))
