@@ -178,23 +178,15 @@ func requireDevConsole(t *testing.T, base, stdout string) {
 	require.Contains(t, body, "aiflow console")
 	resp, body = send(t, http.MethodGet, base+"/v1/mcp/servers", m[2])
 	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+	type server struct {
+		Name  string            `json:"name"`
+		Tools []json.RawMessage `json:"tools"`
+	}
 	var servers struct {
-		Items []struct {
-			Name  string `json:"name"`
-			Tools []struct {
-				Name string `json:"name"`
-			} `json:"tools"`
-		} `json:"items"`
+		Items []server `json:"items"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(body), &servers))
-	i := slices.IndexFunc(servers.Items, func(s struct {
-		Name  string `json:"name"`
-		Tools []struct {
-			Name string `json:"name"`
-		} `json:"tools"`
-	}) bool {
-		return s.Name == "support"
-	})
+	i := slices.IndexFunc(servers.Items, func(s server) bool { return s.Name == "support" })
 	require.GreaterOrEqual(t, i, 0, "the support desk, served in process: %s", body)
 	require.NotEmpty(t, servers.Items[i].Tools)
 }
