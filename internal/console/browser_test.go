@@ -268,6 +268,7 @@ func TestBrowserRunsAWorkflow(t *testing.T) {
 		chromedp.WaitVisible(`//table/caption[text()="Published workflows"]`))
 	require.Equal(t, "#/workflows", value(t, ctx, chromedp.Evaluate[string](`location.hash`)), "the token left the address bar")
 	require.Equal(t, s.token, value(t, ctx, chromedp.Evaluate[string](`sessionStorage.getItem("aiflow.token")`)))
+	require.Equal(t, "dev (admin)", value(t, ctx, chromedp.TextContent(chromedp.CSS(`.top .who`))))
 	// The keyboard's first stop is the skip link, then the screens.
 	var focused []string
 	for range 3 {

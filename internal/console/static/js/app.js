@@ -46,10 +46,23 @@ function session() {
     box.replaceChildren();
     return;
   }
-  box.replaceChildren(h("button", { type: "button", class: "quiet", onclick: () => {
+  box.replaceChildren(h("span", { class: "who" }, who(token())), h("button", { type: "button", class: "quiet", onclick: () => {
     setToken("");
     render();
   } }, "Sign out"));
+}
+
+// who names the token's subject and roles, read from the JWT's payload
+// for display only: the API checks the token, not the console.
+function who(t) {
+  try {
+    const part = t.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    const claims = JSON.parse(atob(part));
+    const roles = Array.isArray(claims.roles) ? " (" + claims.roles.join(", ") + ")" : "";
+    return claims.sub ? claims.sub + roles : "";
+  } catch {
+    return "";
+  }
 }
 
 export function notice(text) {
