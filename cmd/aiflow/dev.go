@@ -176,12 +176,17 @@ func cmdDev(ctx context.Context, args []string, e env) int {
 		fmt.Fprintf(e.stdout, "workflows: %s published\n", strings.Join(published, ", "))
 	}
 	fmt.Fprintf(e.stdout, "development token (admin, valid %s) in %s: export TOKEN=$(cat %s)\n", devTokenTTL, tokenFile, tokenFile)
+	base := "http://" + ln.Addr().String()
+	handler, consoleLine, err := devConsole(m.handler(api), base, token, e)
+	if err != nil {
+		return fail(err)
+	}
 	srv := &http.Server{
-		Handler:           m.handler(api),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          nil,
 	}
-	base := "http://" + ln.Addr().String()
+	fmt.Fprintln(e.stdout, consoleLine)
 	fmt.Fprintf(e.stdout, "aiflow dev is serving %s (try %s/healthz, %s/readyz and %s/metrics); press Ctrl-C to stop\n", base, base, base, base)
 
 	err = serveUntilSignal(ctx, serveParams{server: srv, listener: ln, timeout: cfg.ShutdownTimeout, notice: e.stdout,

@@ -141,6 +141,7 @@ func TestDevServesAndStopsOnCtrlC(t *testing.T) {
 	require.Equal(t, portBefore.ModTime(), portAfter.ModTime())
 	code, _ = getJSON(t, base+"/readyz")
 	require.Equal(t, http.StatusOK, code, "aiflow dev's database still serves")
+	requireDevConsole(t, base, p.stdout.String())
 	out := p.interrupt(t)
 	requireREADMEShowsDevOutput(t, out)
 	require.Contains(t, out, fmt.Sprintf("migrations: %d applied now", migrate.Latest()))
@@ -160,6 +161,7 @@ func TestDevServesAndStopsOnCtrlC(t *testing.T) {
 func shape(s string) string {
 	s = regexp.MustCompile(`data kept in [^)]+`).ReplaceAllString(s, "data kept in DIR")
 	s = regexp.MustCompile(`\S*dev-token`).ReplaceAllString(s, "DIR/dev-token")
+	s = regexp.MustCompile(`#token=\S+`).ReplaceAllString(s, "#token=TOKEN")
 	return regexp.MustCompile(`\d+`).ReplaceAllString(s, "N")
 }
 

@@ -99,7 +99,7 @@ func newDevAPI(pool *pgxpool.Pool, d *devEngine, reg *registry.Registry, details
 		Store: store, Machines: d.engine, Details: details, Tokens: httpapi.BrokerStream{Broker: d.stream},
 		Authenticator: verifier, Audit: audit.New(pool, audit.Options{}), Limiter: limiter,
 		FailureLimiter: failures, Catalog: catalog, QueueURLs: d.queueOf, Registry: reg,
-		Requests: requests,
+		Requests: requests, MCP: apiMCPServers(d.mcp, logger),
 	})
 	return api, api.Control(), nil
 }

@@ -39,6 +39,7 @@ type devEngine struct {
 	sfnURL  string
 	queueOf map[string]string // substitution → queue URL
 	stops   []func()
+	mcp     *mcpclient.Pool // the workers' MCP client pool; nil without servers
 }
 
 // devScript resolves AIFLOW_AI_SCRIPT: "none" means the real providers,
@@ -96,6 +97,7 @@ func startDevEngine(ctx context.Context, cfg config.Dev, secretSource mcpclient.
 		return fail(err)
 	}
 	d.stops = append(d.stops, workers.close)
+	d.mcp = workers.mcp
 	for _, sub := range []string{workflow.AIQueueSubstitution, workflow.MCPQueueSubstitution, workflow.ServiceQueueSubstitution} {
 		if err := d.subscribe(sub, workers.runtime.Handle); err != nil {
 			return fail(err)

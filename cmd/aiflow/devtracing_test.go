@@ -55,8 +55,9 @@ func TestDevTracesAnExecutionFromTheAPIToTheModel(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal(call(http.MethodPost, "/v1/workflows/document-summary/executions", []byte(`{"input": `+string(input)+`}`), http.StatusCreated), &started))
 	var exec struct {
-		Status string `json:"status"`
-		Error  any    `json:"error"`
+		Status  string `json:"status"`
+		Error   any    `json:"error"`
+		TraceID string `json:"trace_id"`
 	}
 	require.Eventually(t, func() bool {
 		require.NoError(t, json.Unmarshal(call(http.MethodGet, "/v1/executions/"+started.ID, nil, http.StatusOK), &exec))
@@ -78,6 +79,7 @@ func TestDevTracesAnExecutionFromTheAPIToTheModel(t *testing.T) {
 	require.NotNil(t, api, "the API request's span; got %s", names(spans))
 	require.Equal(t, "aiflow-dev-test", api.Service)
 	require.Empty(t, api.ParentID(), "the request is the trace's root")
+	require.Equal(t, api.TraceID(), exec.TraceID, "the API names the execution's trace (the console links it)")
 	status, _ := api.Attr("http.response.status_code")
 	require.Equal(t, "201", status)
 

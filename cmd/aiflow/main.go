@@ -68,6 +68,7 @@ func init() {
 		{"audit", "", "check the API's hash-chained audit log, or print its newest records", cmdAudit, fixed("verify", "list")},
 		{"mcp", "", "the MCP servers: serve and seed the support desk, issue its tokens, list, approve and catalog tools", cmdMCP, mcpNames},
 		{"service", "", "manage the service registry through the HTTP API", cmdService, serviceNames},
+		{"console", "[--api URL] [--listen ADDR]", "serve the web console for an aiflow API (aiflow dev serves it at /console/)", cmdConsole, nil},
 		{"doctor", "", "check this machine's prerequisites", cmdDoctor, nil},
 		{"version", "", "print the version", nil, nil},
 	}

@@ -122,6 +122,9 @@ type executionView struct {
 	// RedriveCount and RedrivenAt: see redrive.go.
 	RedriveCount int        `json:"redrive_count,omitempty"`
 	RedrivenAt   *time.Time `json:"redriven_at,omitempty"`
+	// TraceID is the trace the execution runs in (traceIDOf), when it
+	// was started in a sampled one.
+	TraceID string `json:"trace_id,omitempty"`
 }
 
 // usageView sums the model calls of an execution's ai steps.
@@ -136,6 +139,7 @@ func (s *Server) view(e sfn.Execution) executionView {
 	v := executionView{
 		ID: ExecutionID(e.ExecutionARN), ARN: e.ExecutionARN, Name: e.Name, Workflow: s.workflowOf(e.ExecutionARN),
 		Status: string(e.Status), Error: e.Error, Cause: e.Cause, StartedAt: e.StartDate.UTC(),
+		TraceID: traceIDOf(e.TraceHeader),
 	}
 	if json.Valid([]byte(e.Input)) {
 		v.Input = json.RawMessage(e.Input)

@@ -112,6 +112,9 @@ type Options struct {
 	// Requests, if set, hears every request answered, by route pattern
 	// (see RequestObserver).
 	Requests RequestObserver
+	// MCP, if set, lists the MCP servers and their tools at
+	// GET /v1/mcp/servers; without it that route answers 501.
+	MCP MCPServers
 }
 
 // Server is aiflow's HTTP API.
@@ -207,6 +210,7 @@ func New(opts Options) *Server {
 	s.handleService("PUT /v1/services/{name}/instances/{id}/heartbeat", auth.PermServicesManage, s.heartbeat)
 	s.handleService("POST /v1/services/{name}/instances/{id}/drain", auth.PermServicesManage, s.drainInstance)
 	s.handleService("DELETE /v1/services/{name}/instances/{id}", auth.PermServicesManage, s.deregisterInstance)
+	s.handleMCP("GET /v1/mcp/servers", auth.PermWorkflowsRead, s.listMCPServers)
 	return s
 }
 

@@ -43,6 +43,7 @@ var routePermissions = map[string]auth.Permission{
 	"PUT /v1/services/{name}/instances/{id}/heartbeat": auth.PermServicesManage,
 	"POST /v1/services/{name}/instances/{id}/drain":    auth.PermServicesManage,
 	"DELETE /v1/services/{name}/instances/{id}":        auth.PermServicesManage,
+	"GET /v1/mcp/servers":                              auth.PermWorkflowsRead,
 }
 
 var pathParam = regexp.MustCompile(`\{[a-z]+\}`)
