@@ -155,6 +155,16 @@ func evalJSONataValue(field string, v any, env JSONataEnv) (any, error) {
 			out[k] = e
 		}
 		return out, nil
+	case *Object:
+		out := NewObject(t.Len())
+		for k, e := range t.All() {
+			val, err := evalJSONataValue(field+"/"+k, e, env)
+			if err != nil {
+				return nil, err
+			}
+			out.Set(k, val)
+		}
+		return out, nil
 	case []any:
 		out := make([]any, len(t))
 		for i, e := range t {

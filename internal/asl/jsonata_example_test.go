@@ -31,6 +31,6 @@ func ExampleEvalJSONata() {
 	_, err = asl.EvalJSONata("Output", json.RawMessage(`{"v": "{% $states.input.missing %}"}`), env)
 	fmt.Println(err)
 	// Output:
-	// {"name":"Ana","not-evaluated":"$customerName","static":"Hello","title":"Doctor"}
+	// {"static":"Hello","title":"Doctor","name":"Ana","not-evaluated":"$customerName"}
 	// The JSONata expression '$states.input.missing' specified for the field 'Output/v' returned nothing (undefined).
 }

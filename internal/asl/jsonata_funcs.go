@@ -124,6 +124,16 @@ func jsonValue(v any, rounded bool) (any, error) {
 			m[k] = jv
 		}
 		return m, nil
+	case *Object:
+		m := NewObject(t.Len())
+		for k, e := range t.All() {
+			jv, err := jsonValue(e, rounded)
+			if err != nil {
+				return nil, err
+			}
+			m.Set(k, jv)
+		}
+		return m, nil
 	case []any:
 		a := make([]any, 0, len(t))
 		for _, e := range t {

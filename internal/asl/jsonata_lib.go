@@ -137,6 +137,12 @@ func toJSONataValue(v any) any {
 			m[k] = toJSONataValue(e)
 		}
 		return m
+	case *Object:
+		m := make(map[string]any, t.Len())
+		for k, e := range t.All() {
+			m[k] = toJSONataValue(e)
+		}
+		return m
 	case []any:
 		a := make([]any, len(t))
 		for i, e := range t {

@@ -122,7 +122,7 @@ func TestEvalJSONataErrors(t *testing.T) {
 		{"HashAlgorithm", "Output", `"{% $hash('a', 'SHA-3') %}"`,
 			`The JSONata expression '$hash('a', 'SHA-3')' specified for the field 'Output' threw an error during evaluation: the algorithm of $hash must be one of MD5, SHA-1, SHA-256, SHA-384, SHA-512, not "SHA-3"`},
 		{"Parse", "Output", `"{% $parse('{') %}"`,
-			"The JSONata expression '$parse('{')' specified for the field 'Output' threw an error during evaluation: the argument of $parse is not valid JSON: unexpected EOF"},
+			"The JSONata expression '$parse('{')' specified for the field 'Output' threw an error during evaluation: the argument of $parse is not valid JSON: invalid JSON: unexpected end of JSON input"},
 		{"Function", "Output", `"{% $uppercase %}"`,
 			"The JSONata expression '$uppercase' specified for the field 'Output' threw an error during evaluation: the expression returned a function, which is not a JSON value"},
 	}
