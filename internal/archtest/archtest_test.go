@@ -52,6 +52,7 @@ var (
 		m + "internal/ai/bedrock":   awsSDK,
 		m + "internal/ai/openai":    openaiSDK,
 		m + "internal/mcpclient":    mcpSDK,
+		m + "internal/blob/pgblob":  pgx,
 	}
 	ports = map[string][]string{
 		m + "internal/archivesink": mod("internal/eventstore"),
