@@ -58,7 +58,7 @@ func Offload(ctx context.Context, store Store, p OffloadParams) (json.RawMessage
 // ErrForeign) or ErrCorrupt; with a nil store, a document holding a
 // reference is refused with ErrForeign. Values are not resolved again: a
 // stored value holding a reference keeps it.
-func Resolve(ctx context.Context, store Store, doc []byte, maxBytes int64) ([]byte, error) {
+func Resolve(ctx context.Context, store Getter, doc []byte, maxBytes int64) ([]byte, error) {
 	if !MayHoldReference(doc) {
 		return doc, nil
 	}
@@ -89,7 +89,7 @@ func References(doc []byte) ([]Ref, error) {
 
 type resolver struct {
 	ctx   context.Context
-	store Store
+	store Getter
 	max   int64
 	// size is what the resolved document will have, as far as known.
 	size int64

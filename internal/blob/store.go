@@ -20,6 +20,11 @@ type Store interface {
 	// reference names it by. Putting a key again with the same body is
 	// harmless: keys are content-addressed (Key).
 	Put(ctx context.Context, key string, body []byte) (uri string, err error)
+	Getter
+}
+
+// Getter reads stored values: what Resolve needs of a Store.
+type Getter interface {
 	// Get returns the body stored at uri. Its error wraps ErrNotFound when
 	// there is none, and ErrForeign when uri is not of this store.
 	Get(ctx context.Context, uri string) ([]byte, error)

@@ -21,6 +21,7 @@ import (
 	"github.com/aiflow/aiflow/internal/audit"
 	"github.com/aiflow/aiflow/internal/auth"
 	"github.com/aiflow/aiflow/internal/awssfn"
+	"github.com/aiflow/aiflow/internal/blob"
 	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/aiflow/aiflow/internal/engine/queue"
 	"github.com/aiflow/aiflow/internal/eventstore"
@@ -94,6 +95,10 @@ type bundleOptions struct {
 	authenticator auth.Authenticator
 	// catalog is the MCP tool catalog definitions are checked against.
 	catalog *workflow.Catalog
+	// script replaces replyScript; blobs, if set, keeps large step
+	// results for the worker and the API.
+	script string
+	blobs  blob.Store
 }
 
 // setupAPI runs the whole API in process: a fresh PostgreSQL database, the
@@ -116,7 +121,11 @@ func setupAPI(t testing.TB, o bundleOptions) *apiBundle {
 	events, err := eventstore.Open(ctx, pool, eventstore.Options{})
 	require.NoError(t, err)
 	details := detailstore.New(events, "aistep")
-	script, err := scripted.Parse([]byte(replyScript))
+	src := replyScript
+	if o.script != "" {
+		src = o.script
+	}
+	script, err := scripted.Parse([]byte(src))
 	require.NoError(t, err)
 	broker := &steps.Broker{}
 	rt, err := steps.NewRuntime(steps.RuntimeConfig{Callbacks: eng, Handlers: map[string]steps.Handler{
@@ -125,7 +134,7 @@ func setupAPI(t testing.TB, o bundleOptions) *apiBundle {
 			Broker:    broker, Details: details,
 			Prices: steps.PriceTable{"scripted/test": {InputPerMillion: 1000, OutputPerMillion: 2000}},
 		}),
-	}})
+	}, Blobs: o.blobs})
 	require.NoError(t, err)
 	approvals := &httpapi.ApprovalWorker{Store: store}
 
@@ -161,6 +170,7 @@ func setupAPI(t testing.TB, o bundleOptions) *apiBundle {
 		DB: pool, Store: store, Machines: eng, Details: details, Tokens: httpapi.BrokerStream{Broker: broker},
 		Authenticator: authn, Audit: audit.New(pool, audit.Options{}), Limiter: o.limiter,
 		QueueURLs: urls, StreamPoll: 10 * time.Millisecond, Catalog: o.catalog, Registry: newRegistry(t),
+		Blobs: o.blobs,
 	})
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
