@@ -11,8 +11,6 @@ import (
 
 	"github.com/aiflow/aiflow/internal/auth"
 	"github.com/aiflow/aiflow/internal/blob"
-	"github.com/aiflow/aiflow/internal/blob/pgblob"
-	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
 )
 
 const largeWorkflow = `name: longdoc
@@ -43,7 +41,8 @@ func longDocument(n int) string {
 
 // TestLargeResultsThroughTheAPI: a 1 MiB step result goes to the blob
 // store (PostgreSQL), reaches the next step whole, and comes out of the
-// API intact; ?blobs=reference shows the reference instead.
+// API intact; ?blobs=reference shows the reference instead. The engine
+// keeps its executions in PostgreSQL, as aiflow dev's does.
 func TestLargeResultsThroughTheAPI(t *testing.T) {
 	t.Parallel()
 	doc := longDocument(1 << 20)
@@ -59,8 +58,7 @@ func TestLargeResultsThroughTheAPI(t *testing.T) {
     match: {system: Summarize the document., prompt: END-OF-DOCUMENT}
     reply: {text: a summary}
 `
-	pool := pgclustertest.Pool(t)
-	b := setupAPI(t, bundleOptions{script: script, blobs: pgblob.New(pool)})
+	b := setupAPI(t, bundleOptions{script: script, pgBlobs: true, durable: true})
 	b.publish(t, largeWorkflow)
 	id := b.start(t, "longdoc", `{}`)
 	got := b.waitClosed(t, id)
@@ -71,7 +69,7 @@ func TestLargeResultsThroughTheAPI(t *testing.T) {
 	require.Equal(t, doc, out["document"], "the document comes out intact")
 
 	var n int
-	require.NoError(t, pool.QueryRow(t.Context(), `SELECT count(*) FROM eventstore.blobs`).Scan(&n))
+	require.NoError(t, b.pool.QueryRow(t.Context(), `SELECT count(*) FROM eventstore.blobs`).Scan(&n))
 	require.Equal(t, 1, n)
 
 	resp, raw := b.call(t, auth.RoleViewer, http.MethodGet, "/v1/executions/"+id+"?blobs=reference", "")
