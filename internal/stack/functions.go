@@ -149,6 +149,7 @@ func (s *Stack) functionEnv(ctx context.Context, f stackmodel.Function) (map[str
 		env[k] = v
 	}
 	maps.Copy(env, s.endpointVariables())
+	localBlobs(env)
 	maps.Copy(env, s.p.Env["Parameters"])
 	maps.Copy(env, s.p.Env[f.LogicalID])
 	return env, nil
