@@ -133,6 +133,7 @@ func (s *Stack) endpointVariables() map[string]string {
 		"AWS_ENDPOINT_URL_SFN":             s.endpoints.StepFunctions,
 		"AWS_ENDPOINT_URL_SQS":             s.endpoints.SQS,
 		"AWS_ENDPOINT_URL_SECRETS_MANAGER": s.endpoints.SecretsManager,
+		"AWS_ENDPOINT_URL_S3":              s.endpoints.S3,
 	}
 }
 
@@ -149,7 +150,6 @@ func (s *Stack) functionEnv(ctx context.Context, f stackmodel.Function) (map[str
 		env[k] = v
 	}
 	maps.Copy(env, s.endpointVariables())
-	localBlobs(env)
 	maps.Copy(env, s.p.Env["Parameters"])
 	maps.Copy(env, s.p.Env[f.LogicalID])
 	return env, nil

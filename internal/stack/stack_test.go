@@ -137,6 +137,7 @@ func TestStackRunsAnExampleStateMachineThroughTheFunctions(t *testing.T) {
 	// The recorder, sent the status change by the EventBridge rule, copied
 	// the history into the stack's event store.
 	b.requireRecorded(t, aws.ToString(out.ExecutionArn), "ExecutionSucceeded")
+	requireBlobBucketServed(t, b)
 }
 
 // requireRecorded waits until the stack's event store holds the
