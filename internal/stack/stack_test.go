@@ -42,6 +42,8 @@ type bundle struct {
 	pgURL string
 	// research counts the calls of the research MCP server's tools.
 	research *researchCalls
+	// dataDir is the stack's Params.DataDir.
+	dataDir string
 }
 
 // setup starts a PostgreSQL cluster on loopback TCP (the functions connect
@@ -93,7 +95,7 @@ func setup(t testing.TB, adjust func(p *stack.Params)) *bundle {
 		Region:      "us-east-1",
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
 	}
-	return &bundle{stack: s, cfg: cfg, root: root, pgURL: cluster.URL("aiflow"), research: research}
+	return &bundle{stack: s, cfg: cfg, root: root, pgURL: cluster.URL("aiflow"), research: research, dataDir: p.DataDir}
 }
 
 type testWriter struct{ t testing.TB }
