@@ -22,7 +22,8 @@ import (
 
 const archiveUsage = `Usage:
   aiflow archive --before YYYY-MM   archive every month of events before YYYY-MM: write it to the
-                                    archive, read it back to verify it, then drop its partition
+                                    archive, read it back to verify it, then drop its partition;
+                                    then delete the large step results stored before YYYY-MM
   aiflow archive restore FILE       bring an archived month back; FILE is its manifest or its events
                                     file (events-YYYY-MM.manifest.json or events-YYYY-MM.jsonl.gz):
                                     a local path, an s3://bucket/key URL, or a bare name looked up
@@ -91,6 +92,9 @@ func cmdArchive(ctx context.Context, args []string, e env) int {
 				fmt.Fprintf(e.stderr, "aiflow archive: %d %s archived before the failure; run the command again to go on\n", len(done), plural(int64(len(done)), "month"))
 			}
 			return 1
+		}
+		if code := deleteArchivedBlobs(ctx, store, before, e); code != 0 {
+			return code
 		}
 		if len(done) == 0 {
 			fmt.Fprintf(e.stdout, "nothing to archive: no partition before %s\n", before.Format("2006-01"))

@@ -19,6 +19,7 @@ import (
 	"github.com/aiflow/aiflow/internal/apistore"
 	"github.com/aiflow/aiflow/internal/audit"
 	"github.com/aiflow/aiflow/internal/auth"
+	"github.com/aiflow/aiflow/internal/blob/pgblob"
 	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/control"
 	"github.com/aiflow/aiflow/internal/httpapi"
@@ -99,7 +100,7 @@ func newDevAPI(pool *pgxpool.Pool, d *devEngine, reg *registry.Registry, details
 		Store: store, Machines: d.engine, Details: details, Tokens: httpapi.BrokerStream{Broker: d.stream},
 		Authenticator: verifier, Audit: audit.New(pool, audit.Options{}), Limiter: limiter,
 		FailureLimiter: failures, Catalog: catalog, QueueURLs: d.queueOf, Registry: reg,
-		Requests: requests, MCP: apiMCPServers(d.mcp, logger),
+		Requests: requests, MCP: apiMCPServers(d.mcp, logger), Blobs: pgblob.New(pool),
 	})
 	return api, api.Control(), nil
 }

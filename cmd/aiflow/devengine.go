@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/aiflow/aiflow/internal/blob/pgblob"
 	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/aiflow/aiflow/internal/engine/queue"
@@ -92,7 +93,8 @@ func startDevEngine(ctx context.Context, cfg config.Dev, secretSource mcpclient.
 	}
 	workers, err := newLocalWorkers(ctx, localWorkersParams{Callbacks: d.engine, Script: script, Config: cfg.Workers,
 		Secrets: secretSource, Broker: d.stream, Details: details,
-		InProcess: map[string]mcpclient.InProcessServer{"support": support}, Registry: reg, Metrics: m.rec, Logger: logger})
+		InProcess: map[string]mcpclient.InProcessServer{"support": support}, Registry: reg, Metrics: m.rec, Logger: logger,
+		Blobs: pgblob.New(pool)})
 	if err != nil {
 		return fail(err)
 	}

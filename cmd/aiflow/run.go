@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aiflow/aiflow/internal/blob"
 	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/aiflow/aiflow/internal/engine/queue"
@@ -228,8 +229,10 @@ func runLocally(ctx context.Context, r localRun, e env) int {
 	}
 	defer eng.Close()
 
+	// Large step results live as long as the run, in memory.
+	blobs := &blob.Memory{}
 	params := localWorkersParams{Callbacks: eng, Script: r.script, Config: r.workers,
-		Secrets: secrets.Env{LookupEnvFunc: e.lookup}, Logger: logger}
+		Secrets: secrets.Env{LookupEnvFunc: e.lookup}, Logger: logger, Blobs: blobs}
 	if unmockedServiceSteps(r.workflow, r.mocks) {
 		// The example services, served in this process and registered in
 		// a registry that lives as long as the run.
@@ -308,10 +311,14 @@ func runLocally(ctx context.Context, r localRun, e env) int {
 		return fail(fmt.Errorf("the execution %s: %s", strings.ToLower(string(d.Status)), msg))
 	}
 	p.Line(fmt.Sprintf("✔ %s succeeded in %s", r.workflow.Name, elapsed))
+	output, err := blob.Resolve(ctx, blobs, []byte(d.Output), 0)
+	if err != nil {
+		return fail(fmt.Errorf("reading the large step results of the output: %w", err))
+	}
 	var out bytes.Buffer
-	if err := json.Indent(&out, []byte(d.Output), "", "  "); err != nil {
+	if err := json.Indent(&out, output, "", "  "); err != nil {
 		out.Reset()
-		out.WriteString(d.Output)
+		out.Write(output)
 	}
 	out.WriteByte('\n')
 	_, _ = e.stdout.Write(out.Bytes())

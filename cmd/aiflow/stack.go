@@ -148,7 +148,7 @@ func printStack(e env, s *stack.Stack, tokenPath string) {
 	for _, id := range slices.Sorted(maps.Keys(ep.FunctionURLs)) {
 		fmt.Fprintf(e.stdout, "function URL %s: %s\n", id, ep.FunctionURLs[id])
 	}
-	fmt.Fprintf(e.stdout, "Step Functions: %s\nSQS: %s\nSecrets Manager: %s\n", ep.StepFunctions, ep.SQS, ep.SecretsManager)
+	fmt.Fprintf(e.stdout, "Step Functions: %s\nSQS: %s\nSecrets Manager: %s\nS3: %s\n", ep.StepFunctions, ep.SQS, ep.SecretsManager, ep.S3)
 	m := s.Model()
 	var notRun []string
 	for _, n := range s.NotRunHere() {

@@ -11,6 +11,7 @@ import (
 	"github.com/aiflow/aiflow/internal/ai/bedrock"
 	"github.com/aiflow/aiflow/internal/ai/openai"
 	"github.com/aiflow/aiflow/internal/ai/scripted"
+	"github.com/aiflow/aiflow/internal/blob"
 	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/mcpclient"
 	"github.com/aiflow/aiflow/internal/metrics"
@@ -118,6 +119,9 @@ type localWorkersParams struct {
 	// the circuit breakers.
 	Metrics *metrics.Recorder
 	Logger  *slog.Logger
+	// Blobs keeps the results of large steps over Config.BlobThreshold;
+	// nil keeps none.
+	Blobs blob.Store
 }
 
 // mcpPool opens the MCP client pool of in-process workers: the servers of
@@ -178,7 +182,8 @@ func newLocalWorkers(ctx context.Context, p localWorkersParams) (*localWorkers, 
 	if p.Metrics != nil {
 		handlers = stepmetrics.Handlers(handlers, p.Metrics, nil)
 	}
-	rt, err := steps.NewRuntime(steps.RuntimeConfig{Callbacks: p.Callbacks, Handlers: handlers, Logger: logger})
+	rt, err := steps.NewRuntime(steps.RuntimeConfig{Callbacks: p.Callbacks, Handlers: handlers, Logger: logger,
+		Blobs: p.Blobs, BlobThreshold: p.Config.BlobThreshold})
 	if err != nil {
 		if pool != nil {
 			_ = pool.Close()

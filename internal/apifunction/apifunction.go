@@ -113,6 +113,10 @@ func New(ctx context.Context, o Options) (*Function, error) {
 	if err != nil {
 		return fail(err)
 	}
+	blobs, err := blobReader(ctx, cfg.Blobs, pool)
+	if err != nil {
+		return fail(err)
+	}
 	store := apistore.New(pool)
 	api := httpapi.New(httpapi.Options{
 		DB:                  pool,
@@ -133,6 +137,8 @@ func New(ctx context.Context, o Options) (*Function, error) {
 		StateMachineTracing: cfg.StateMachineTracing,
 		Registry:            reg,
 		Requests:            o.Requests,
+		Blobs:               blobs,
+		MaxResolvedBytes:    int64(cfg.Blobs.MaxResolvedBytes),
 	})
 	return &Function{
 		Entry: &httpapi.Entry{

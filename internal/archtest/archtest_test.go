@@ -52,6 +52,8 @@ var (
 		m + "internal/ai/bedrock":   awsSDK,
 		m + "internal/ai/openai":    openaiSDK,
 		m + "internal/mcpclient":    mcpSDK,
+		m + "internal/blob/pgblob":  pgx,
+		m + "internal/blob/s3blob":  awsSDK,
 	}
 	ports = map[string][]string{
 		m + "internal/archivesink": mod("internal/eventstore"),
@@ -62,8 +64,9 @@ var (
 	// (which runs the template on it), and the decorator of its store that
 	// traces it from outside.
 	engineImporters = mod("cmd", "functions", "internal/engine", "internal/enginestore", "internal/enginebench", "internal/enginecrash", "internal/sqsapi/sqsqueue", "internal/stack", "internal/enginetrace")
-	// s3Importers are the archive package and what wires it.
-	s3Importers = mod("internal/archivesink", "cmd/aiflow")
+	// s3Importers are the archive package, the blob store on S3, and
+	// what wires them.
+	s3Importers = mod("internal/archivesink", "internal/blob/s3blob", "cmd/aiflow")
 )
 
 // importRule forbids some imports of some packages.
@@ -170,7 +173,7 @@ type linkRule struct {
 
 var linkRules = []linkRule{
 	{name: "no function links the engine: none runs it", forbidden: mod("internal/engine")},
-	{name: "no function links the S3 client: none archives", forbidden: s3SDK},
+	{name: "only the step workers and the API link the S3 client: for the large step results of the blob store (blob/s3blob); none archives", functions: []string{"recorder", "mcpserver", "migrate", "healthcheck"}, forbidden: s3SDK},
 	{name: "the API function links no MCP SDK and no model SDK", functions: []string{"api"}, forbidden: join(mcpSDK, modelSDKs)},
 	{name: "the recorder links no MCP SDK and no model SDK", functions: []string{"recorder"}, forbidden: join(mcpSDK, modelSDKs)},
 	{name: "the MCP server links no model SDK", functions: []string{"mcpserver"}, forbidden: modelSDKs},

@@ -30,6 +30,9 @@ type APIFunction struct {
 	StateMachineTracing bool
 	// Version is AWS_LAMBDA_FUNCTION_VERSION, which /healthz reports.
 	Version string
+	// Blobs is where the step workers keep large step results, which the
+	// API reads to resolve references (AIFLOW_BLOB_*).
+	Blobs Blobs
 }
 
 // StateMachineLogs is the CloudWatch Logs logging of published state
@@ -84,8 +87,13 @@ func LoadAPIFunction(lookup LookupFunc) (APIFunction, error) {
 		StateMachineTracing: r.bool("AIFLOW_STATE_MACHINE_TRACING", false),
 		Version:             r.string("AWS_LAMBDA_FUNCTION_VERSION", ""),
 	}
+	c.Blobs = r.blobs(c.Database, DefaultAPIMaxResolvedBytes)
 	return c, r.err("functions/api")
 }
+
+// DefaultAPIMaxResolvedBytes is the API's Blobs.MaxResolvedBytes by
+// default: an answer stays under a Lambda function's 6 MB response.
+const DefaultAPIMaxResolvedBytes = 5 << 20
 
 // LogValue shows the configuration in logs with the database password
 // masked and the HMAC key hidden.
@@ -105,5 +113,6 @@ func (c APIFunction) LogValue() slog.Value {
 		slog.Bool("state_machine_log_execution_data", c.StateMachineLogs.IncludeExecutionData),
 		slog.Bool("state_machine_tracing", c.StateMachineTracing),
 		slog.String("version", c.Version),
+		slog.Attr{Key: "blobs", Value: c.Blobs.LogValue()},
 	)
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/aiflow/aiflow/internal/blob"
 	"github.com/aiflow/aiflow/internal/mcpclient/mcpconfig"
 	"github.com/aiflow/aiflow/internal/telemetry"
 )
@@ -32,6 +33,10 @@ type LocalWorkers struct {
 	// Service is how service steps call the registered services
 	// (AIFLOW_SERVICE_* and AIFLOW_EGRESS_*, as for ServiceStep).
 	Service ServiceCalls
+	// BlobThreshold is AIFLOW_BLOB_THRESHOLD, as for Blobs: the size above
+	// which a large step's result is stored (aiflow dev: in PostgreSQL;
+	// aiflow run: in memory).
+	BlobThreshold int
 }
 
 // readLocalWorkers reads the variables of LocalWorkers.
@@ -51,6 +56,7 @@ func readLocalWorkers(r *reader) LocalWorkers {
 	}
 	c.MCP = r.mcpServers(c.Sources)
 	c.Service = readServiceCalls(r)
+	c.BlobThreshold = r.int("AIFLOW_BLOB_THRESHOLD", blob.DefaultThreshold, 1024, 256*1024)
 	return c
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/aiflow/aiflow/internal/blob"
 	"github.com/aiflow/aiflow/internal/mcpclient/mcpconfig"
 )
 
@@ -16,7 +17,7 @@ import (
 var noLocalWorkers = LocalWorkers{MCP: mcpconfig.Config{Servers: map[string]mcpconfig.ServerConfig{}}, Service: ServiceCalls{
 	MaxAttempts: DefaultServiceMaxAttempts, Refresh: DefaultServiceRefresh, BreakerFailures: DefaultServiceBreakerFailures,
 	BreakerCoolDown: DefaultServiceBreakerCoolDown, Egress: Egress{MaxResponseBytes: DefaultEgressMaxResponseBytes, Timeout: DefaultEgressTimeout},
-}}
+}, BlobThreshold: blob.DefaultThreshold}
 
 // mcpFile writes an MCP configuration file with the servers support
 // (a command) and search (a URL).

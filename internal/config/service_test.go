@@ -18,6 +18,7 @@ func TestLoadServiceStepDefaults(t *testing.T) {
 			Heartbeat:      20 * time.Second,
 			DeadlineMargin: 3 * time.Second,
 			Database:       Database{URL: "postgres://u:p@localhost/aiflow"},
+			Blobs:          noBlobs,
 		},
 		Secrets: SecretsEnv,
 		ServiceCalls: ServiceCalls{

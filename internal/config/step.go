@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aiflow/aiflow/internal/blob"
 	"github.com/aiflow/aiflow/internal/mcpclient/mcpconfig"
 	"github.com/aiflow/aiflow/internal/telemetry"
 )
@@ -33,6 +34,8 @@ type Step struct {
 	// companions: where detail events go (the event store); unset records
 	// none.
 	Database Database
+	// Blobs is where large step results are kept (AIFLOW_BLOB_*).
+	Blobs Blobs
 }
 
 // Defaults of Step.
@@ -43,13 +46,15 @@ const (
 
 // readStep reads the variables of Step.
 func readStep(r *reader) Step {
-	return Step{
+	s := Step{
 		Log:            readLog(r),
 		Heartbeat:      r.boundedDuration("AIFLOW_STEP_HEARTBEAT", DefaultStepHeartbeat, time.Second, 15*time.Minute),
 		DeadlineMargin: r.boundedDuration("AIFLOW_STEP_DEADLINE_MARGIN", DefaultStepDeadlineMargin, 0, time.Minute),
 		SFNEndpoint:    r.httpURL("AIFLOW_SFN_ENDPOINT", "http://127.0.0.1:8083"),
 		Database:       r.database(databaseParams{example: "postgres://aiflow_worker:secret@localhost:5432/aiflow"}),
 	}
+	s.Blobs = r.blobs(s.Database, blob.DefaultMaxResolvedBytes)
+	return s
 }
 
 // logAttrs are the attributes of Step in a LogValue.
@@ -60,6 +65,7 @@ func (c Step) logAttrs() []slog.Attr {
 		slog.String("deadline_margin", c.DeadlineMargin.String()),
 		slog.String("sfn_endpoint", c.SFNEndpoint),
 		slog.Attr{Key: "database", Value: c.Database.LogValue()},
+		slog.Attr{Key: "blobs", Value: c.Blobs.LogValue()},
 	}
 }
 

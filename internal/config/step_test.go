@@ -24,6 +24,7 @@ func TestLoadAIStepDefaults(t *testing.T) {
 			Log:            Log{Level: slog.LevelInfo, Format: "auto"},
 			Heartbeat:      20 * time.Second,
 			DeadlineMargin: 3 * time.Second,
+			Blobs:          noBlobs,
 		},
 		Providers:   []string{"anthropic", "openai", "bedrock"},
 		MaxAttempts: 3,
@@ -64,6 +65,7 @@ func TestLoadAIStepReadsEverything(t *testing.T) {
 			DeadlineMargin: 5 * time.Second,
 			SFNEndpoint:    "http://127.0.0.1:8083",
 			Database:       Database{URL: "postgres://u:p@localhost/aiflow"},
+			Blobs:          noBlobs,
 		},
 		Providers:            []string{"scripted", "openai", "anthropic"},
 		DefaultProvider:      "scripted",
@@ -147,7 +149,7 @@ func TestLoadMCPStep(t *testing.T) {
 		c, err := LoadMCPStep(env(nil))
 		require.NoError(t, err)
 		require.Equal(t, MCPStep{
-			Step: Step{Log: Log{Level: slog.LevelInfo, Format: "auto"}, Heartbeat: 20 * time.Second, DeadlineMargin: 3 * time.Second},
+			Step: Step{Log: Log{Level: slog.LevelInfo, Format: "auto"}, Heartbeat: 20 * time.Second, DeadlineMargin: 3 * time.Second, Blobs: noBlobs},
 			MCPClients: MCPClients{
 				MCP:     mcpconfig.Config{Servers: map[string]mcpconfig.ServerConfig{}},
 				Secrets: SecretsEnv,

@@ -169,6 +169,10 @@ func (s *Server) getExecution(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := s.view(e)
+	if v.Output, err = s.resolveOutput(r, v.Output); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	if e.Status == sfn.StatusRunning {
 		if v.CurrentStep, err = s.currentStep(r, arn); err != nil {
 			s.fail(w, r, err)
@@ -412,6 +416,10 @@ func (s *Server) executionEvents(w http.ResponseWriter, r *http.Request) {
 		err = badCursor()
 	}
 	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.resolveHistory(r, out.Events); err != nil {
 		s.fail(w, r, err)
 		return
 	}

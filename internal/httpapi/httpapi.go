@@ -62,6 +62,14 @@ type Options struct {
 	Machines StateMachines
 	// Details, if set, gives executions their tokens and cost.
 	Details DetailReader
+	// Blobs reads the large step results that outputs hold references
+	// to (package blob), which GET /v1/executions/{id} and its events
+	// resolve (unless asked ?blobs=reference); without it, an answer
+	// holding a reference fails, since it cannot be resolved.
+	Blobs BlobReader
+	// MaxResolvedBytes bounds what resolving references adds to one
+	// answer; 0 means DefaultMaxResolvedBytes.
+	MaxResolvedBytes int64
 	// Tokens, if set, adds the model tokens of running ai steps to
 	// execution streams.
 	Tokens TokenStream

@@ -21,8 +21,11 @@ import (
 	"github.com/aiflow/aiflow/internal/audit"
 	"github.com/aiflow/aiflow/internal/auth"
 	"github.com/aiflow/aiflow/internal/awssfn"
+	"github.com/aiflow/aiflow/internal/blob"
+	"github.com/aiflow/aiflow/internal/blob/pgblob"
 	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/aiflow/aiflow/internal/engine/queue"
+	"github.com/aiflow/aiflow/internal/enginestore"
 	"github.com/aiflow/aiflow/internal/eventstore"
 	"github.com/aiflow/aiflow/internal/httpapi"
 	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
@@ -94,6 +97,13 @@ type bundleOptions struct {
 	authenticator auth.Authenticator
 	// catalog is the MCP tool catalog definitions are checked against.
 	catalog *workflow.Catalog
+	// script replaces replyScript; pgBlobs keeps large step results in
+	// the database (pgblob), for the worker and the API.
+	script  string
+	pgBlobs bool
+	// durable keeps executions in PostgreSQL (enginestore), as aiflow
+	// dev does, instead of in memory.
+	durable bool
 }
 
 // setupAPI runs the whole API in process: a fresh PostgreSQL database, the
@@ -108,15 +118,28 @@ func setupAPI(t testing.TB, o bundleOptions) *apiBundle {
 
 	qb := queue.New(queue.Config{})
 	t.Cleanup(func() { _ = qb.Close() })
-	eng, err := engine.New(engine.Config{Store: engine.NewMemoryStore(), Queues: qb})
+	events, err := eventstore.Open(ctx, pool, eventstore.Options{})
+	require.NoError(t, err)
+	var blobs blob.Store
+	if o.pgBlobs {
+		blobs = pgblob.New(pool)
+	}
+	var engineStore engine.Store = engine.NewMemoryStore()
+	if o.durable {
+		engineStore, err = enginestore.New(ctx, pool, events)
+		require.NoError(t, err)
+	}
+	eng, err := engine.New(engine.Config{Store: engineStore, Queues: qb})
 	require.NoError(t, err)
 	require.NoError(t, eng.Start(ctx))
 	t.Cleanup(func() { _ = eng.Close() })
 
-	events, err := eventstore.Open(ctx, pool, eventstore.Options{})
-	require.NoError(t, err)
 	details := detailstore.New(events, "aistep")
-	script, err := scripted.Parse([]byte(replyScript))
+	src := replyScript
+	if o.script != "" {
+		src = o.script
+	}
+	script, err := scripted.Parse([]byte(src))
 	require.NoError(t, err)
 	broker := &steps.Broker{}
 	rt, err := steps.NewRuntime(steps.RuntimeConfig{Callbacks: eng, Handlers: map[string]steps.Handler{
@@ -125,7 +148,7 @@ func setupAPI(t testing.TB, o bundleOptions) *apiBundle {
 			Broker:    broker, Details: details,
 			Prices: steps.PriceTable{"scripted/test": {InputPerMillion: 1000, OutputPerMillion: 2000}},
 		}),
-	}})
+	}, Blobs: blobs})
 	require.NoError(t, err)
 	approvals := &httpapi.ApprovalWorker{Store: store}
 
@@ -161,6 +184,7 @@ func setupAPI(t testing.TB, o bundleOptions) *apiBundle {
 		DB: pool, Store: store, Machines: eng, Details: details, Tokens: httpapi.BrokerStream{Broker: broker},
 		Authenticator: authn, Audit: audit.New(pool, audit.Options{}), Limiter: o.limiter,
 		QueueURLs: urls, StreamPoll: 10 * time.Millisecond, Catalog: o.catalog, Registry: newRegistry(t),
+		Blobs: blobs,
 	})
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)

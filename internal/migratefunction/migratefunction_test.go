@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -251,6 +252,18 @@ func (b *testBundle) requireLeastPrivilege(t *testing.T, dbname, generation stri
 	denied("worker", "SELECT count(*) FROM api.workflows")
 	denied("worker", "UPDATE eventstore.subscriptions SET handled = 0")
 	denied("worker", "CREATE TABLE eventstore.mine (id int)")
+
+	// The blob store of large step results (00013): the workers store and
+	// read, the API and the engine read, none changes or deletes.
+	blobKey := "grants/" + generation + "/s/" + strings.Repeat("0", 64) + ".json"
+	allowed("worker", "INSERT INTO eventstore.blobs (key, execution, sha256, bytes, body) VALUES ('"+blobKey+"', 'grants', '"+strings.Repeat("0", 64)+"', 2, '\\x7b7d')")
+	allowed("worker", "SELECT count(*) FROM eventstore.blobs")
+	allowed("api", "SELECT count(*) FROM eventstore.blobs")
+	allowed("engine", "SELECT count(*) FROM eventstore.blobs")
+	denied("api", "INSERT INTO eventstore.blobs (key, execution, sha256, bytes, body) VALUES ('x', 'x', '"+strings.Repeat("0", 64)+"', 0, '')")
+	denied("worker", "DELETE FROM eventstore.blobs")
+	denied("worker", "UPDATE eventstore.blobs SET bytes = 0")
+	denied("support", "SELECT count(*) FROM eventstore.blobs")
 
 	// Every function's role appends to and reads the event store, and none
 	// may change history.

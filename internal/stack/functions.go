@@ -133,6 +133,7 @@ func (s *Stack) endpointVariables() map[string]string {
 		"AWS_ENDPOINT_URL_SFN":             s.endpoints.StepFunctions,
 		"AWS_ENDPOINT_URL_SQS":             s.endpoints.SQS,
 		"AWS_ENDPOINT_URL_SECRETS_MANAGER": s.endpoints.SecretsManager,
+		"AWS_ENDPOINT_URL_S3":              s.endpoints.S3,
 	}
 }
 

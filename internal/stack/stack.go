@@ -124,6 +124,9 @@ type Endpoints struct {
 	// StepFunctions, SQS and SecretsManager are the endpoints of those
 	// APIs, for AWS_ENDPOINT_URL_<SERVICE> or the AWS CLI's --endpoint-url.
 	StepFunctions, SQS, SecretsManager string
+	// S3 is the endpoint of the S3 API (internal/s3api), path-style, over
+	// the template's buckets.
+	S3 string
 	// HTTPAPIs are the HTTP APIs' base URLs, by logical id.
 	HTTPAPIs map[string]string
 	// FunctionURLs are the function URLs, by logical id.
@@ -197,9 +200,13 @@ func Start(ctx context.Context, p Params) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
+	s3Ln, err := s.listen("")
+	if err != nil {
+		return nil, err
+	}
 	s.endpoints = Endpoints{
 		SQS: httpURL(sqsLn), StepFunctions: httpURL(sfnLn), SecretsManager: httpURL(secretsLn),
-		HTTPAPIs: map[string]string{}, FunctionURLs: map[string]string{},
+		HTTPAPIs: map[string]string{}, FunctionURLs: map[string]string{}, S3: httpURL(s3Ln),
 	}
 	if err := s.startIssuer(); err != nil {
 		return nil, err
@@ -227,6 +234,9 @@ func Start(ctx context.Context, p Params) (_ *Stack, err error) {
 		return nil, err
 	}
 	s.serve(secretsLn, s.secrets)
+	if err := s.startS3(s3Ln, first); err != nil {
+		return nil, err
+	}
 	apiLns := map[string]net.Listener{}
 	for i, api := range first.HTTPAPIs {
 		addr := ""

@@ -42,6 +42,8 @@ type bundle struct {
 	pgURL string
 	// research counts the calls of the research MCP server's tools.
 	research *researchCalls
+	// dataDir is the stack's Params.DataDir.
+	dataDir string
 }
 
 // setup starts a PostgreSQL cluster on loopback TCP (the functions connect
@@ -93,7 +95,7 @@ func setup(t testing.TB, adjust func(p *stack.Params)) *bundle {
 		Region:      "us-east-1",
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
 	}
-	return &bundle{stack: s, cfg: cfg, root: root, pgURL: cluster.URL("aiflow"), research: research}
+	return &bundle{stack: s, cfg: cfg, root: root, pgURL: cluster.URL("aiflow"), research: research, dataDir: p.DataDir}
 }
 
 type testWriter struct{ t testing.TB }
@@ -137,6 +139,7 @@ func TestStackRunsAnExampleStateMachineThroughTheFunctions(t *testing.T) {
 	// The recorder, sent the status change by the EventBridge rule, copied
 	// the history into the stack's event store.
 	b.requireRecorded(t, aws.ToString(out.ExecutionArn), "ExecutionSucceeded")
+	requireBlobBucketServed(t, b)
 }
 
 // requireRecorded waits until the stack's event store holds the

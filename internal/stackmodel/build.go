@@ -89,6 +89,9 @@ func (b *builder) build(ids []string) error {
 		case "AWS::Lambda::Url":
 			err = b.functionURL(id, res)
 		case "AWS::Serverless::Function":
+		case "AWS::S3::Bucket":
+			// The stack serves its objects (internal/s3api); the bucket's
+			// other settings (lifecycle, encryption) are AWS's.
 		default:
 			b.s.NotRunHere = append(b.s.NotRunHere, NotRun{LogicalID: id, Type: res.Type, Reason: notRunReason(res.Type)})
 		}

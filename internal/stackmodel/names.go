@@ -89,6 +89,9 @@ func (n AWSNames) Ref(r ResourceRef) (string, error) {
 		return "sg-" + shortID(n.StackName+"/"+r.LogicalID), nil
 	case "AWS::RDS::DBCluster", "AWS::RDS::DBInstance", "AWS::RDS::DBSubnetGroup":
 		return strings.ToLower(name), nil
+	case "AWS::S3::Bucket":
+		// CloudFormation makes a bucket's name lowercase, as S3 wants.
+		return strings.ToLower(name), nil
 	}
 	return name, nil
 }

@@ -42,7 +42,7 @@ const (
 // documentation and the type checker; ai.Codes lists the others.
 var Codes = append([]string{
 	string(CodeMaxTurnsExceeded), string(CodeToolUnavailable),
-	CodeMalformedMessage, CodeUnknownKind, CodeOutputTooLarge, CodeInternal, CodeInvalidText,
+	CodeMalformedMessage, CodeUnknownKind, CodeOutputTooLarge, CodeInternal, CodeInvalidText, CodeBlobUnreadable,
 	task.CodeUnsupportedVersion,
 }, ServiceCodes...)
 

@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/aiflow/aiflow/internal/blob"
 	"github.com/aiflow/aiflow/internal/sfn"
 	"github.com/aiflow/aiflow/internal/task"
 	"github.com/aiflow/aiflow/internal/textgate"
@@ -67,6 +68,20 @@ type RuntimeConfig struct {
 	// AWSTraceHeader) and a client span per callback; nil means the
 	// OpenTelemetry global (no-op until tracing is set up).
 	TracerProvider trace.TracerProvider
+	// Blobs keeps large results (package blob): the output of a step
+	// marked large whose result's JSON is over BlobThreshold is stored
+	// there and sent as a reference, and the references in every
+	// message's data are resolved before its handler runs. nil makes no
+	// references, and fails a message holding one with
+	// Steps.BlobUnreadable.
+	Blobs blob.Store
+	// BlobThreshold is the size of a result, in bytes of JSON, above
+	// which a large step's output is stored: 0 means
+	// blob.DefaultThreshold.
+	BlobThreshold int
+	// MaxResolvedBytes bounds a message's data once its references are
+	// resolved: 0 means blob.DefaultMaxResolvedBytes.
+	MaxResolvedBytes int64
 }
 
 // Runtime runs the task steps of SQS events. Its Handle method is the
@@ -80,6 +95,9 @@ type Runtime struct {
 	now         func() time.Time
 	log         *slog.Logger
 	tracer      trace.Tracer
+	blobs       blob.Store
+	threshold   int
+	maxResolved int64
 }
 
 // NewRuntime returns a Runtime. It returns an error when Callbacks is nil.
@@ -96,6 +114,12 @@ func NewRuntime(cfg RuntimeConfig) (*Runtime, error) {
 		now:         cfg.NowFunc,
 		log:         cfg.Logger,
 		tracer:      tracerOf(cfg.TracerProvider),
+		blobs:       cfg.Blobs,
+		threshold:   cfg.BlobThreshold,
+		maxResolved: cfg.MaxResolvedBytes,
+	}
+	if r.threshold <= 0 {
+		r.threshold = blob.DefaultThreshold
 	}
 	if r.heartbeat == 0 {
 		r.heartbeat = 20 * time.Second
@@ -183,6 +207,13 @@ func (r *Runtime) handleMessage(ctx context.Context, rec events.SQSMessage) (err
 	h := r.handlers[m.Step.Kind]
 	if h == nil {
 		return r.fail(ctx, token, Failf(CodeUnknownKind, "this worker runs no %q steps (step %q)", m.Step.Kind, m.Step.ID))
+	}
+	m, err = r.resolveData(ctx, m)
+	if err != nil {
+		if f := (*Failure)(nil); errors.As(err, &f) {
+			return r.fail(ctx, token, f)
+		}
+		return err
 	}
 	result, err := r.run(ctx, h, m)
 	if errors.Is(err, ErrTaskClosed) {
@@ -326,12 +357,15 @@ func (r *Runtime) succeed(ctx context.Context, m Message, result Result) error {
 	if err != nil {
 		return r.fail(ctx, m.TaskToken, Failf(CodeInternal, "encoding the result of step %q: %v", m.Step.ID, err))
 	}
-	if len(out) > sfn.MaxPayloadBytes {
-		return r.fail(ctx, m.TaskToken, Failf(CodeOutputTooLarge, "the result of step %q has %d bytes; Step Functions takes at most %d", m.Step.ID, len(out), sfn.MaxPayloadBytes))
-	}
 	var te *textgate.Error
 	if errors.As(textgate.JSON(out), &te) {
 		return r.fail(ctx, m.TaskToken, Failf(CodeInvalidText, "the result of step %q is refused: %v", m.Step.ID, te))
+	}
+	if out, err = r.offload(ctx, m, result, out); err != nil {
+		return err
+	}
+	if len(out) > sfn.MaxPayloadBytes {
+		return r.fail(ctx, m.TaskToken, Failf(CodeOutputTooLarge, "the result of step %q has %d bytes; Step Functions takes at most %d%s", m.Step.ID, len(out), sfn.MaxPayloadBytes, r.tooLargeHint(m)))
 	}
 	cctx, span := r.startCallback(ctx, "SendTaskSuccess")
 	err = r.callbacks.SendTaskSuccess(cctx, sfn.SendTaskSuccessInput{TaskToken: m.TaskToken, Output: string(out)})

@@ -20,6 +20,8 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/aiflow/aiflow/internal/awssfn"
+	"github.com/aiflow/aiflow/internal/blob"
+	"github.com/aiflow/aiflow/internal/blob/pgblob"
 	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/database"
 	"github.com/aiflow/aiflow/internal/eventstore"
@@ -58,6 +60,8 @@ type Worker struct {
 	lookup  func(string) (string, bool)
 	wrap    func(sfn.Callbacks) sfn.Callbacks
 	closers []func()
+	// blobs keeps large step results (config.Blobs); nil without one.
+	blobs blob.Store
 }
 
 // Close releases the worker's connections, the last acquired first.
@@ -170,6 +174,9 @@ func start(ctx context.Context, cfg config.Step, o Options, actor string) (*Work
 		return nil, fmt.Errorf("opening the event store: %w", err)
 	}
 	w.Events, w.Details = events, detailstore.New(events, actor)
+	if cfg.Blobs.Store == config.BlobStorePostgres {
+		w.blobs = pgblob.New(db)
+	}
 	if w.Metrics != nil {
 		w.Details = &stepmetrics.Details{Next: w.Details, Recorder: w.Metrics}
 	}
@@ -191,12 +198,21 @@ func (w *Worker) Finish(ctx context.Context, handlers map[string]steps.Handler) 
 	if w.Metrics != nil {
 		handlers = stepmetrics.Handlers(handlers, w.Metrics, nil)
 	}
+	if w.blobs == nil {
+		if w.blobs, err = blobStore(ctx, w.cfg.Blobs); err != nil {
+			w.Close()
+			return nil, err
+		}
+	}
 	w.Runtime, err = steps.NewRuntime(steps.RuntimeConfig{
 		Callbacks:         callbacks,
 		Handlers:          handlers,
 		HeartbeatInterval: w.cfg.Heartbeat,
 		DeadlineMargin:    w.cfg.DeadlineMargin,
 		Logger:            w.Logger,
+		Blobs:             w.blobs,
+		BlobThreshold:     w.cfg.Blobs.Threshold,
+		MaxResolvedBytes:  int64(w.cfg.Blobs.MaxResolvedBytes),
 	})
 	if err != nil {
 		w.Close()

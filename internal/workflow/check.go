@@ -57,7 +57,7 @@ func Check(wf *Workflow, catalog *Catalog) (*Checked, error) {
 		}
 	}
 	if wf.Output != nil {
-		c.checkValue(wf.Output, c.env("", c.endAvail(g.flows[0])), "")
+		c.checkValue(wf.Output, c.env("", c.endAvail(g.flows[0])).resolving(true), "")
 		if !c.canSucceed(g.flows[0]) {
 			// Fix: the compiler's output state was then unreachable, which
 			// Step Functions refuses.
@@ -365,6 +365,10 @@ type env struct {
 	avail   set
 	caught  set
 	mapStep *Step // the map step whose sub-flow holds the step, if any
+	// refsOK is set where a blob reference is resolved before the value
+	// is used: a template that is one path alone, in the data of an ai,
+	// mcp or service step or in the workflow's output (see large.go).
+	refsOK bool
 }
 
 func (c *checker) env(step string, avail set) *env {
@@ -447,6 +451,9 @@ func (e *env) Lookup(p expr.Path) (expr.Type, error) {
 				}
 				return expr.Type{}, lookupErr(fmt.Sprintf("steps.%s.output may not be set here: some way to this point does not run step %q", id, id),
 					fmt.Sprintf("read it only in steps that run after %q on every way to them", id))
+			}
+			if msg, hint, ok := e.referenceRead(p, id); !ok {
+				return expr.Type{}, lookupErr(msg, hint)
 			}
 			return walkShape(out, p, p.Segments[2:], fmt.Sprintf("steps.%s.output", id), false, lookupErr)
 		case field == "error":
@@ -652,6 +659,11 @@ func (c *checker) template(t *Template, e *env) (expr.Template, bool) {
 		}
 		return pt, false
 	}
+	if _, single := pt.Single(); !single && e.refsOK {
+		// Text holding a path is made by the state machine, which cannot
+		// see into a reference.
+		e = e.resolving(false)
+	}
 	errs := expr.CheckTemplate(pt, e)
 	c.reportExpr(t.at, e.step, errs)
 	return pt, len(errs) == 0
@@ -810,6 +822,9 @@ func (c *checker) checkStep(s *Step) {
 	e := c.env(s.ID, c.availIn[s.ID])
 	if e.avail == nil {
 		return // unreachable: reported already
+	}
+	if s.Kind == KindAI || s.Kind == KindMCP || s.Kind == KindService {
+		e = e.resolving(true)
 	}
 	switch s.Kind {
 	case KindAI:

@@ -365,6 +365,9 @@ func (comp *compiler) task(s *Step, mapStep *Step) (*asl.State, error) {
 	}
 	timeout, heartbeat := int(s.Timeout.Seconds()), int(s.Heartbeat.Seconds())
 	spec["timeout_seconds"] = timeout
+	if s.Large {
+		spec["large"] = true
+	}
 	body := task.Template(task.TemplateParams{StepID: s.ID, Kind: s.Kind, Spec: spec, Data: data})
 	st := &asl.State{
 		Type:             asl.TypeTask,

@@ -574,7 +574,7 @@ func (d *decoder) steps(n *yaml.Node) []*Step {
 
 var stepKinds = []string{KindAI, KindMCP, KindService, KindChoice, KindParallel, KindMap, KindWait, KindApproval, KindSet, KindSucceed, KindFail}
 
-var commonStepFields = []string{"id", "next", "retry", "catch", "timeout", "heartbeat"}
+var commonStepFields = []string{"id", "next", "retry", "catch", "timeout", "heartbeat", "large"}
 
 func (d *decoder) step(n *yaml.Node) *Step {
 	s := &Step{Pos: posOf(n)}
@@ -626,6 +626,7 @@ func (d *decoder) step(n *yaml.Node) *Step {
 	s.Timeout = o.duration("timeout", 365*24*time.Hour)
 	s.Heartbeat = o.duration("heartbeat", 365*24*time.Hour)
 	s.TimeoutPos, s.HeartbeatPos = o.keyPos("timeout"), o.keyPos("heartbeat")
+	s.Large = o.large(s)
 	if (s.Retry != nil || s.Catch != nil) && (s.Kind == KindChoice || s.Kind == KindWait || s.Kind == KindSet || s.Kind == KindSucceed || s.Kind == KindFail) {
 		d.r.errorf(s.Pos, s.ID, "", "a %s step cannot retry or catch", s.Kind)
 	}

@@ -86,6 +86,11 @@ type Step struct {
 	// TimeoutPos and HeartbeatPos locate the fields (the step, when unset),
 	// so that their errors point at them.
 	TimeoutPos, HeartbeatPos Pos
+	// Large marks an ai, mcp or service step whose result may be over the
+	// payload limit: the worker stores a result over its threshold in the
+	// blob store and steps.<id>.output holds a reference (see
+	// docs/workflow-language.md, "Large results").
+	Large bool
 
 	AI       *AIStep
 	MCP      *MCPStep
