@@ -50,8 +50,9 @@ var (
 const maxPageSize = 1000
 
 // The configuration members that only matter on AWS (logs, traces, keys,
-// tags) are accepted and ignored; versions, Map Runs and redrives, which
-// the engine does not have, are refused when asked for.
+// tags) are accepted and ignored; versions, redrives and the child
+// executions of Map Runs, which the engine does not have, are refused when
+// asked for.
 
 func (h *handler) createStateMachine(ctx context.Context, m *members) (any, error) {
 	in := sfn.CreateStateMachineInput{
