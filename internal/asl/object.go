@@ -126,6 +126,33 @@ func AsObject(v any) (*Object, bool) {
 	return nil, false
 }
 
+// Plain returns v with its objects as map[string]any, as encoding/json
+// decodes them, for a library that takes such values (their member order
+// is lost); arrays are copied, other values returned as they are.
+func Plain(v any) any {
+	switch t := v.(type) {
+	case *Object:
+		m := make(map[string]any, t.Len())
+		for k, e := range t.All() {
+			m[k] = Plain(e)
+		}
+		return m
+	case map[string]any:
+		m := make(map[string]any, len(t))
+		for k, e := range t {
+			m[k] = Plain(e)
+		}
+		return m
+	case []any:
+		a := make([]any, len(t))
+		for i, e := range t {
+			a[i] = Plain(e)
+		}
+		return a
+	}
+	return v
+}
+
 // DecodeJSON decodes one JSON text into the values the engine works on:
 // objects as *Object in document order, arrays as []any, numbers as
 // json.Number with their text as written, strings, booleans and nil.

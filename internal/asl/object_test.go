@@ -10,31 +10,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// plainJSON turns the *Object values inside v into map[string]any, for
-// comparisons that do not care about member order.
-func plainJSON(v any) any {
-	switch t := v.(type) {
-	case *Object:
-		m := make(map[string]any, t.Len())
-		for k, e := range t.All() {
-			m[k] = plainJSON(e)
-		}
-		return m
-	case map[string]any:
-		m := make(map[string]any, len(t))
-		for k, e := range t {
-			m[k] = plainJSON(e)
-		}
-		return m
-	case []any:
-		a := make([]any, len(t))
-		for i, e := range t {
-			a[i] = plainJSON(e)
-		}
-		return a
-	}
-	return v
-}
+// plainJSON is Plain, for comparisons that do not care about member
+// order.
+func plainJSON(v any) any { return Plain(v) }
 
 func mustEncode(t testing.TB, v any) string {
 	t.Helper()

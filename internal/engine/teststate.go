@@ -331,11 +331,27 @@ func (tc *testCase) result(ctx context.Context, eff any, token string) (any, *fa
 }
 
 // inspectMap shows a Map state's items and settings: afterItemsPath,
-// afterItemSelector, the tolerated failures and the concurrency.
+// afterItemSelector, the tolerated failures and the concurrency. The
+// items of an ItemReader are stateConfiguration's mapItemReaderData (a
+// JSON array); its mapIterationFailureCount failed iterations fail the
+// state when its tolerance does not cover them.
 func (tc *testCase) inspectMap(eff any, env asl.Env) *failure {
 	st := tc.st
+	conf := tc.in.StateConfiguration
+	if conf == nil {
+		conf = &sfn.TestStateConfiguration{}
+	}
 	items := eff
-	if st.ItemsPath != "" {
+	switch {
+	case conf.MapItemReaderData != "":
+		v, err := decodeJSON(conf.MapItemReaderData)
+		if err != nil {
+			return &failure{Error: asl.ErrorItemReaderFailed, Cause: "stateConfiguration.mapItemReaderData is not a JSON array: " + err.Error()}
+		}
+		items = v
+	case st.ItemReader != nil:
+		return &failure{Error: asl.ErrorItemReaderFailed, Cause: "the local engine reads no items with an ItemReader; give them in stateConfiguration.mapItemReaderData"}
+	case st.ItemsPath != "":
 		v, err := lookupPath(st.ItemsPath, eff, env)
 		if err != nil {
 			return &failure{Error: asl.ErrorRuntime, Cause: fmt.Sprintf("ItemsPath %s: %v", st.ItemsPath, err)}
@@ -372,6 +388,15 @@ func (tc *testCase) inspectMap(eff any, env asl.Env) *failure {
 	}
 	if st.ToleratedFailurePercentage != nil {
 		tc.insp.ToleratedFailurePercentage = new(*st.ToleratedFailurePercentage)
+	}
+	if n := conf.MapIterationFailureCount; n != nil && *n > 0 {
+		count, pct, f := tc.x.toleranceValues(&thread{Vars: tc.vars}, st, eff, env)
+		if f != nil {
+			return f
+		}
+		if tol := toleranceFunc(count, pct, len(arr)); tol == nil || !tol(*n) {
+			return &failure{Error: asl.ErrorExceedToleratedFailureThreshold, Cause: fmt.Sprintf("The number of failed items (%d of %d) exceeds the tolerated failure threshold of the Map state %q.", *n, len(arr), tc.name)}
+		}
 	}
 	return nil
 }

@@ -153,6 +153,26 @@ var testStateChecks = []check{
 		require.Equal(t, `[{"v":"a","i":0},{"v":"b","i":1}]`, out.InspectionData.AfterItemSelector)
 		require.Equal(t, 2, *out.InspectionData.MaxConcurrency)
 	}},
+	{"TestStateMapToleranceAndReaderData", func(t *testing.T, h Harness) {
+		// stateConfiguration: mapIterationFailureCount failed iterations
+		// fail a mocked Map state beyond its tolerance (caught here), and
+		// mapItemReaderData are the items an ItemReader read.
+		mapState := `{"Type":"Map","ToleratedFailureCount":1,
+		  "ItemReader":{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"JSON"},"Parameters":{"Bucket":"b","Key":"k"}},
+		  "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},
+		  "Catch":[{"ErrorEquals":["States.ExceedToleratedFailureThreshold"],"Next":"TooMany"}],"End":true}`
+		in := sfn.TestStateInput{Definition: mapState, InspectionLevel: sfn.InspectionDebug, Mock: &sfn.TestStateMock{Result: `[1,2,3]`},
+			StateConfiguration: &sfn.TestStateConfiguration{MapItemReaderData: `[{"n":1},{"n":2},{"n":3}]`, MapIterationFailureCount: new(1)}}
+		out := testState(t, h, in)
+		require.Equal(t, sfn.TestStatusSucceeded, out.Status, "%s: %s", out.Error, out.Cause)
+		require.Equal(t, `[{"n":1},{"n":2},{"n":3}]`, out.InspectionData.AfterItemsPath)
+		require.Equal(t, 1, *out.InspectionData.ToleratedFailureCount)
+		in.StateConfiguration.MapIterationFailureCount = new(2)
+		out = testState(t, h, in)
+		require.Equal(t, sfn.TestStatusCaughtError, out.Status)
+		require.Equal(t, "TooMany", out.NextState)
+		require.Equal(t, "States.ExceedToleratedFailureThreshold", out.Error)
+	}},
 	{"TestStateVariablesAndStateName", func(t *testing.T, h Harness) {
 		// variables "sets variables used in the state under test";
 		// stateName picks a state of a whole state machine.
