@@ -91,6 +91,8 @@ type Engine struct {
 	// storeFailing is set while a writer retries a commit the store
 	// failed (see outage.go).
 	storeFailing atomic.Bool
+	// work counts the transitions and effects in hand (see skip.go).
+	work workCount
 }
 
 // New returns an engine; call Start before using it.
@@ -144,8 +146,11 @@ func New(cfg Config) (*Engine, error) {
 	e.commits = make([]*fifo[*pendingCommit], writers)
 	for i := range e.commits {
 		e.commits[i] = newFIFO[*pendingCommit]()
+		e.commits[i].work = &e.work
 	}
 	e.effects = newFIFO[[]func()]()
+	e.effects.work = &e.work
+	e.watchedBy(e.clock)
 	return e, nil
 }
 
@@ -328,6 +333,9 @@ type fifo[T any] struct {
 	items  []T
 	wake   chan struct{}
 	closed bool
+	// work, when set, counts the items pushed until the consumer says
+	// they are done.
+	work *workCount
 }
 
 func newFIFO[T any]() *fifo[T] { return &fifo[T]{wake: make(chan struct{}, 1)} }
@@ -339,6 +347,9 @@ func (q *fifo[T]) push(v T) bool {
 	if q.closed {
 		q.mu.Unlock()
 		return false
+	}
+	if q.work != nil {
+		q.work.add(1)
 	}
 	q.items = append(q.items, v)
 	q.mu.Unlock()
@@ -391,6 +402,7 @@ func (e *Engine) commitLoop(commits *fifo[*pendingCommit]) {
 		for len(items) > 0 {
 			n := min(len(items), e.maxBatch)
 			e.write(items[:n])
+			e.work.done(n)
 			items = items[n:]
 		}
 	}
@@ -561,6 +573,7 @@ func (e *Engine) effectLoop() {
 			for _, f := range fs {
 				f()
 			}
+			e.work.done(1)
 		}
 	}
 }
