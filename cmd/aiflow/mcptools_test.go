@@ -317,3 +317,22 @@ func TestMCPToolsOverStdioWithTheSupportServer(t *testing.T) {
 	require.Equal(t, "Grace Hopper", res.Output().(map[string]any)["name"])
 	require.Equal(t, "stdio:"+bin, res.Endpoint)
 }
+
+// TestMCPToolsInAFreshCheckout: with no server configured and no
+// DATABASE_URL, as in a fresh checkout, aiflow mcp tools creates and starts
+// the development cluster under AIFLOW_DATA_DIR, as aiflow dev would, lists
+// the support desk server's tools, and stops the cluster again.
+func TestMCPToolsInAFreshCheckout(t *testing.T) {
+	t.Parallel()
+	dataDir := filepath.Join(pgclustertest.ReachableTempDir(t), ".aiflow")
+	vars := map[string]string{"AIFLOW_DATA_DIR": dataDir, "AIFLOW_MCP_PINS": filepath.Join(t.TempDir(), "pins.json")}
+	if dir, ok := os.LookupEnv("AIFLOW_PG_BINDIR"); ok {
+		vars["AIFLOW_PG_BINDIR"] = dir
+	}
+	code, out, errOut := mcpCmd(t, cmdMCPTools, vars, "support")
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, errOut, `using the support desk server that aiflow dev serves, in this process, as "support"`)
+	require.Regexp(t, `PostgreSQL \S+ ready: aiflow \(127\.0\.0\.1:\d+, data kept in .*\.aiflow/pg\)\n`, errOut)
+	require.Regexp(t, `\nsupport +issue_refund +keyed:request_id +new +Refund part or all of an order`, out)
+	require.NoFileExists(t, filepath.Join(dataDir, "pg", "data", "postmaster.pid"), "the cluster it started is stopped")
+}
