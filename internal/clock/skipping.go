@@ -51,9 +51,9 @@ type Skip struct {
 // the jumping: the timers still pending fire on the system's time.
 //
 // Give the same Skipping to engine.Config.Clock and queue.Config.Clock
-// (both watch themselves on it); a worker that is not fed by those queues
-// (one that polls over the SQS API from another process, say) is not seen,
-// and time may skip while it works.
+// (both watch themselves on it). Work that holds no message of those
+// queues (a worker that deletes its message before it works, say) is not
+// seen, and time may skip while it runs.
 type Skipping struct {
 	mu         sync.Mutex
 	offset     time.Duration
