@@ -23,8 +23,9 @@ import (
 
 // TestSkippingClock runs, on a clock.Skipping, an execution that waits two
 // hours, has a message its worker fails come back after the queue's
-// visibility timeout, retries a task after an hour, and times out a task
-// nobody answers after a day: it ends in seconds, its history shows the
+// visibility timeout, retries a task after an hour, times out a task
+// nobody answers after a day and another after an hour without a
+// heartbeat: it ends in seconds, its history shows the
 // time each took, and a slow worker's task does not time out meanwhile.
 func TestSkippingClock(t *testing.T) {
 	t.Parallel()
@@ -92,8 +93,12 @@ func TestSkippingClock(t *testing.T) {
 		"Ask": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
 			"Parameters": {"QueueUrl": %q, "MessageBody": {"Token.$": "$$.Task.Token"}},
 			"TimeoutSeconds": 86400,
-			"Catch": [{"ErrorEquals": ["States.Timeout"], "ResultPath": "$.asked", "Next": "Done"}], "Next": "Done"},
-		"Done": {"Type": "Succeed"}}}`, work, inbox)
+			"Catch": [{"ErrorEquals": ["States.Timeout"], "ResultPath": "$.asked", "Next": "Beat"}], "Next": "Beat"},
+		"Beat": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+			"Parameters": {"QueueUrl": %q, "MessageBody": {"Token.$": "$$.Task.Token"}},
+			"TimeoutSeconds": 86400, "HeartbeatSeconds": 3600,
+			"Catch": [{"ErrorEquals": ["States.HeartbeatTimeout"], "ResultPath": "$.beat", "Next": "Done"}], "Next": "Done"},
+		"Done": {"Type": "Succeed"}}}`, work, inbox, inbox)
 	sm, err := e.CreateStateMachine(ctx, sfn.CreateStateMachineInput{Name: "skipping", Definition: definition})
 	require.NoError(t, err)
 	started := time.Now()
@@ -107,14 +112,15 @@ func TestSkippingClock(t *testing.T) {
 	d, err := e.DescribeExecution(ctx, ex.ExecutionARN)
 	require.NoError(t, err)
 	require.Equal(t, sfn.StatusSucceeded, d.Status, "%s: %s", d.Error, d.Cause)
-	require.JSONEq(t, `{"work": {"done": true}, "asked": {"Error": "States.Timeout", "Cause": ""}}`, d.Output)
+	require.JSONEq(t, `{"work": {"done": true}, "asked": {"Error": "States.Timeout", "Cause": ""},
+		"beat": {"Error": "States.HeartbeatTimeout", "Cause": ""}}`, d.Output)
 	mu.Lock()
 	require.Equal(t, 3, deliveries, "failed once by the worker, once by the task, then done")
 	require.Equal(t, []time.Duration{0}, slowSkipped, "no time skipped while the worker worked")
 	mu.Unlock()
 
 	virtual := d.StopDate.Sub(d.StartDate)
-	want := 2*time.Hour + 10*time.Minute + time.Hour + 24*time.Hour
+	want := 2*time.Hour + 10*time.Minute + time.Hour + 24*time.Hour + time.Hour
 	require.GreaterOrEqual(t, virtual, want, "the history's times are the clock's")
 	require.Less(t, virtual, want+real+time.Second, "nothing but the waits was skipped")
 
