@@ -17,8 +17,11 @@ LAMBDA_ENV := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 
 all: lint build test
 
-## dev: run aiflow on this machine (PostgreSQL under .aiflow/, migrations, HTTP API on 127.0.0.1:8080)
+# DEV_BIN is the binary make dev builds and runs; TestMakeDevCtrlC runs the
+# recipe with one of its own (and GO=true).
 DEV_BIN ?= ./build/aiflow
+
+## dev: run aiflow on this machine (PostgreSQL under .aiflow/, migrations, HTTP API on 127.0.0.1:8080)
 dev:
 	@echo "building aiflow into $(DEV_BIN) (the first build fetches and compiles the dependencies: a minute or two)"
 	@$(GO) build -o $(DEV_BIN) ./cmd/aiflow
