@@ -17,11 +17,15 @@ LAMBDA_ENV := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 
 all: lint build test
 
+# DEV_BIN is the binary make dev builds and runs; TestMakeDevCtrlC runs the
+# recipe with one of its own (and GO=true).
+DEV_BIN ?= ./build/aiflow
+
 ## dev: run aiflow on this machine (PostgreSQL under .aiflow/, migrations, HTTP API on 127.0.0.1:8080)
 dev:
-	@echo "building aiflow into build/aiflow (the first build fetches and compiles the dependencies: a minute or two)"
-	@$(GO) build -o build/aiflow ./cmd/aiflow
-	@./build/aiflow dev
+	@echo "building aiflow into $(DEV_BIN) (the first build fetches and compiles the dependencies: a minute or two)"
+	@$(GO) build -o $(DEV_BIN) ./cmd/aiflow
+	@$(DEV_BIN) dev
 
 ## test: every test, the PostgreSQL ones included (a throwaway cluster is started when DATABASE_URL is unset);
 ##       COVERPROFILE=file also writes their statement coverage profile there (make cover sets it)

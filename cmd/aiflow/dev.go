@@ -44,6 +44,8 @@ func cmdDev(ctx context.Context, args []string, e env) int {
 		fmt.Fprintf(e.stderr, "aiflow dev: %v\n", err)
 		return 1
 	}
+	// Ctrl-C is aiflow dev's alone, so that make dev exits with its status.
+	defer takeTerminal(e.terminal, logger)()
 	traces, err := startTracing(e, "aiflow-dev", logger)
 	if err != nil {
 		fmt.Fprintln(e.stderr, err)

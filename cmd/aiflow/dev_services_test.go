@@ -21,7 +21,9 @@ import (
 // example services, registers them, checks their health, and the
 // incident-enrichment example runs to SUCCEEDED through the API, its
 // service steps calling them. The copy published here waits a second
-// where the example waits minutes.
+// where the example waits minutes: aiflow dev runs on real time (it takes
+// no --skip-waits; see docs/local-engine.md, "Skipping waits"), while
+// TestRunCallsTheExampleServices runs the example itself in aiflow run.
 func TestDevRunsIncidentEnrichmentThroughTheAPI(t *testing.T) {
 	t.Parallel()
 	bin := buildAiflow(t)

@@ -184,8 +184,10 @@ func requireREADMEShowsDevOutput(t *testing.T, out string) {
 
 // TestREADMEWalkThrough runs README.md's walk through, command for
 // command, against a running aiflow dev: publish, start, stream, approve,
-// read the result. Only the API's address and the token file's folder are
-// those of this test's aiflow dev.
+// read the result; then runs it again against the same aiflow dev, as
+// README says one may, where the refund it asks for was made already.
+// Only the API's address and the token file's folder are those of this
+// test's aiflow dev.
 func TestREADMEWalkThrough(t *testing.T) {
 	t.Parallel()
 	if _, err := exec.LookPath("curl"); err != nil {
@@ -205,26 +207,56 @@ func TestREADMEWalkThrough(t *testing.T) {
 	script = strings.ReplaceAll(script, "http://127.0.0.1:8080", base)
 	script = strings.ReplaceAll(script, ".aiflow/dev-token", filepath.Join(dataDir, "dev-token"))
 
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "bash", "-euo", "pipefail", "-c", script)
-	cmd.Dir = repoRoot
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "the walk through failed:\n%s", out)
-	text := string(out)
-	require.Contains(t, text, `"workflow":{"name":"support-triage"`, "publish answers with the workflow")
-	require.Contains(t, text, `"created":false`, "README: publishing the text aiflow dev published stores nothing new")
-	require.Regexp(t, `\d+ event: history`, text, "the stream shows history events")
-	require.Contains(t, text, `"status":"approved"`, "the approval was decided")
-	lines := strings.Split(strings.TrimSpace(text), "\n")
-	var exec map[string]any
-	require.NoError(t, json.Unmarshal([]byte(lines[len(lines)-1]), &exec), "the last command prints the execution")
-	require.Equal(t, "SUCCEEDED", exec["status"])
-	output, _ := exec["output"].(map[string]any)
+	walk := func(run int) map[string]any {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "bash", "-euo", "pipefail", "-c", script)
+		cmd.Dir = repoRoot
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "run %d of the walk through failed:\n%s", run, out)
+		text := string(out)
+		require.Contains(t, text, `"workflow":{"name":"support-triage"`, "publish answers with the workflow")
+		require.Contains(t, text, `"created":false`, "README: publishing the text aiflow dev published stores nothing new")
+		require.Regexp(t, `\d+ event: history`, text, "the stream shows history events")
+		if run == 1 {
+			require.Contains(t, text, `"status":"approved"`, "the approval was decided")
+		}
+		lines := strings.Split(strings.TrimSpace(text), "\n")
+		var exec map[string]any
+		require.NoError(t, json.Unmarshal([]byte(lines[len(lines)-1]), &exec), "the last command prints the execution")
+		require.Equal(t, "SUCCEEDED", exec["status"], "run %d: %s", run, lines[len(lines)-1])
+		usage, _ := exec["usage"].(map[string]any)
+		require.NotZero(t, usage["input_tokens"], "the tokens of the model calls are counted")
+		return exec
+	}
+	first := walk(1)
+	output, _ := first["output"].(map[string]any)
 	require.Equal(t, "refund", output["category"])
 	require.NotEmpty(t, output["suggested_reply"])
-	usage, _ := exec["usage"].(map[string]any)
-	require.NotZero(t, usage["input_tokens"], "the tokens of the model calls are counted")
+
+	second := walk(2)
+	require.NotEqual(t, first["id"], second["id"], "the second run is an execution of its own")
+	output, _ = second["output"].(map[string]any)
+	require.Equal(t, "refund", output["category"])
+	require.NotEqual(t, first["output"].(map[string]any)["ticket_id"], output["ticket_id"], "the second run opens a ticket of its own")
+	// README: order 1114 is refunded already, so the second run asks for
+	// no approval and refunds nothing.
+	token, err := os.ReadFile(filepath.Join(dataDir, "dev-token"))
+	require.NoError(t, err)
+	req, err := http.NewRequest(http.MethodGet, base+"/v1/executions/"+second["id"].(string)+"/events?limit=100", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	history, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", history)
+	require.Contains(t, string(history), `"get_order"`)
+	require.Contains(t, string(history), `"draft_reply"`)
+	require.NotContains(t, string(history), `"approve_refund"`)
+	require.NotContains(t, string(history), `"issue_refund"`)
 	requireMetricsMoved(t, base, "support-triage")
 	p.interrupt(t)
 }

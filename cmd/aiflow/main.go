@@ -26,7 +26,7 @@ var version = ""
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], env{stdout: os.Stdout, stderr: os.Stderr, lookup: os.LookupEnv})
+	code := run(ctx, os.Args[1:], env{stdout: os.Stdout, stderr: os.Stderr, lookup: os.LookupEnv, terminal: os.Stdin})
 	stop()
 	os.Exit(code)
 }
@@ -35,6 +35,10 @@ func main() {
 type env struct {
 	stdout, stderr io.Writer
 	lookup         config.LookupFunc
+	// terminal is the process's stdin, which may be its terminal: aiflow
+	// dev takes the terminal's foreground (see takeTerminal). Tests leave
+	// it nil.
+	terminal *os.File
 }
 
 // command is one of aiflow's commands: its name, what follows the name in

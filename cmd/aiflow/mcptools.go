@@ -28,7 +28,9 @@ const mcpToolsUsage = `Usage:
       servers' live tools/list
 
 The servers come from --config, else AIFLOW_MCP_CONFIG, and AIFLOW_MCP_SERVERS; the secrets they
-name from the environment. Approved definitions are kept in --pins, else AIFLOW_MCP_PINS, else
+name from the environment. With none, the commands serve the support desk server that aiflow dev
+serves, as "support", on the development database (DATABASE_URL, or the cluster under
+AIFLOW_DATA_DIR, the running dev's when it runs). Approved definitions are kept in --pins, else AIFLOW_MCP_PINS, else
 .aiflow/mcp-pins.json. tools exits 1 when a definition changed since it was approved.
 See docs/mcp.md.
 `
@@ -60,28 +62,43 @@ func newMCPFlags(name string, e env, withOut bool) *mcpFlags {
 }
 
 // openMCPPool builds a pool over the configured servers that never pins
-// on its own: approval is the approve command's. The error of a bad
-// configuration names the command and lists every problem.
-func openMCPPool(f *mcpFlags, e env) (*mcpclient.Pool, error) {
+// on its own: approval is the approve command's. With no server
+// configured it serves the support desk server of aiflow dev instead (see
+// mcpDevDefault). The error of a bad configuration names the command and
+// lists every problem. closeFunc closes the pool and what it runs on.
+func openMCPPool(ctx context.Context, f *mcpFlags, e env) (pool *mcpclient.Pool, closeFunc func(), err error) {
 	cfg, err := config.LoadMCPTools(e.lookup, config.MCPToolsParams{Binary: f.fs.Name(), ConfigFile: *f.config, PinsFile: *f.pins})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	var inProcess map[string]mcpclient.InProcessServer
+	closeDev := func() {}
 	if len(cfg.MCP.Servers) == 0 {
-		return nil, fmt.Errorf("no MCP servers are configured: give --config FILE, or set %s or %s", mcpclient.EnvConfigFile, mcpclient.EnvServers)
+		if inProcess, closeDev, err = mcpDevDefault(ctx, f, e); err != nil {
+			return nil, nil, err
+		}
 	}
 	for name, s := range cfg.MCP.Servers {
 		s.HealthIntervalSeconds = -1 // one-shot commands
 		cfg.MCP.Servers[name] = s
 	}
-	return mcpclient.New(mcpclient.Options{
+	pool, err = mcpclient.New(mcpclient.Options{
 		Config:          cfg.MCP,
+		InProcess:       inProcess,
 		Secrets:         secrets.Env{LookupEnvFunc: e.lookup},
 		Pins:            &mcpclient.FilePins{Path: cfg.Pins},
 		RequireApproval: true,
 		ClientName:      "aiflow-cli",
 		ClientVersion:   versionString(),
 	})
+	if err != nil {
+		closeDev()
+		return nil, nil, err
+	}
+	return pool, func() {
+		_ = pool.Close()
+		closeDev()
+	}, nil
 }
 
 // mcpServersOf returns the servers named, or every configured one.
@@ -106,11 +123,11 @@ func cmdMCPTools(ctx context.Context, args []string, e env) int {
 	if err := f.fs.Parse(args); err != nil {
 		return mcpHelpOrUsage(err)
 	}
-	pool, err := openMCPPool(f, e)
+	pool, closePool, err := openMCPPool(ctx, f, e)
 	if err != nil {
 		return mcpPoolFailed(f, err, e)
 	}
-	defer pool.Close()
+	defer closePool()
 	servers, err := mcpServersOf(pool, f.fs.Args())
 	if err != nil {
 		fmt.Fprintf(e.stderr, "aiflow mcp tools: %v\n", err)
@@ -186,11 +203,11 @@ func cmdMCPApprove(ctx context.Context, args []string, e env) int {
 		fmt.Fprintf(e.stderr, "aiflow mcp approve: name a server\n\n%s", mcpToolsUsage)
 		return 2
 	}
-	pool, err := openMCPPool(f, e)
+	pool, closePool, err := openMCPPool(ctx, f, e)
 	if err != nil {
 		return mcpPoolFailed(f, err, e)
 	}
-	defer pool.Close()
+	defer closePool()
 	server, tools := f.fs.Arg(0), f.fs.Args()[1:]
 	if _, err := mcpServersOf(pool, []string{server}); err != nil {
 		fmt.Fprintf(e.stderr, "aiflow mcp approve: %v\n", err)
@@ -222,11 +239,11 @@ func cmdMCPCatalog(ctx context.Context, args []string, e env) int {
 	if err := f.fs.Parse(args); err != nil {
 		return mcpHelpOrUsage(err)
 	}
-	pool, err := openMCPPool(f, e)
+	pool, closePool, err := openMCPPool(ctx, f, e)
 	if err != nil {
 		return mcpPoolFailed(f, err, e)
 	}
-	defer pool.Close()
+	defer closePool()
 	servers, err := mcpServersOf(pool, f.fs.Args())
 	if err != nil {
 		fmt.Fprintf(e.stderr, "aiflow mcp catalog: %v\n", err)

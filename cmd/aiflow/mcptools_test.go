@@ -80,9 +80,55 @@ func TestMCPToolsAndApprove(t *testing.T) {
 	code, _, errOut = mcpCmd(t, cmdMCPTools, vars, "billing")
 	require.Equal(t, 2, code)
 	require.Contains(t, errOut, `no MCP server "billing" is configured (servers: test)`)
-	code, _, errOut = mcpCmd(t, cmdMCPTools, map[string]string{})
-	require.Equal(t, 1, code)
-	require.Contains(t, errOut, "no MCP servers are configured")
+}
+
+// TestMCPToolsWithTheDevelopmentDefaults: with no server configured, as
+// in a fresh checkout, tools, approve and catalog serve aiflow dev's
+// support desk server in process on the development database (here a
+// fresh one, not yet migrated) and say so.
+func TestMCPToolsWithTheDevelopmentDefaults(t *testing.T) {
+	t.Parallel()
+	vars := map[string]string{"DATABASE_URL": pgclustertest.Database(t), "AIFLOW_MCP_PINS": filepath.Join(t.TempDir(), "pins.json")}
+	const notice = `: no MCP server is configured (--config, AIFLOW_MCP_CONFIG, AIFLOW_MCP_SERVERS); using the support desk server that aiflow dev serves, in this process, as "support"` + "\n"
+
+	code, out, errOut := mcpCmd(t, cmdMCPTools, vars)
+	require.Equal(t, 0, code, errOut)
+	require.True(t, strings.HasPrefix(errOut, "aiflow mcp tools"+notice), errOut)
+	require.Contains(t, errOut, "using DATABASE_URL ")
+	require.NotContains(t, errOut, "level=INFO", "no session notices")
+	require.Regexp(t, `\nsupport +find_customer +read-only,idempotent +new +Find a customer by id or by email address`, out)
+
+	code, out, errOut = mcpCmd(t, cmdMCPApprove, vars, "support", "find_customer")
+	require.Equal(t, 0, code, errOut)
+	require.Regexp(t, `^approved support/find_customer sha256:[0-9a-f]{64}\n$`, out)
+
+	file := filepath.Join(t.TempDir(), "catalog.json")
+	code, out, errOut = mcpCmd(t, cmdMCPCatalog, vars, "-o", file)
+	require.Equal(t, 0, code, errOut)
+	require.Empty(t, out)
+	require.True(t, strings.HasPrefix(errOut, "aiflow mcp catalog"+notice), errOut)
+	require.Contains(t, errOut, "wrote "+file+" (1 servers)\n")
+	tools := func(path string) map[string]string {
+		raw, err := os.ReadFile(path)
+		require.NoError(t, err)
+		var c struct {
+			Servers map[string]struct {
+				Tools []map[string]any `json:"tools"`
+			} `json:"servers"`
+		}
+		require.NoError(t, json.Unmarshal(raw, &c))
+		byName := map[string]string{}
+		for _, tool := range c.Servers["support"].Tools {
+			js, err := json.Marshal(tool)
+			require.NoError(t, err)
+			byName[tool["name"].(string)] = string(js)
+		}
+		return byName
+	}
+	got := tools(file)
+	require.Len(t, got, 7)
+	require.Equal(t, tools(filepath.Join(repoRoot, "examples", "mcp-catalog.json")), got,
+		"the examples' catalog holds the live support server's tools")
 }
 
 // supportServer serves the support desk over Streamable HTTP on a fresh,
@@ -270,4 +316,23 @@ func TestMCPToolsOverStdioWithTheSupportServer(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "Grace Hopper", res.Output().(map[string]any)["name"])
 	require.Equal(t, "stdio:"+bin, res.Endpoint)
+}
+
+// TestMCPToolsInAFreshCheckout: with no server configured and no
+// DATABASE_URL, as in a fresh checkout, aiflow mcp tools creates and starts
+// the development cluster under AIFLOW_DATA_DIR, as aiflow dev would, lists
+// the support desk server's tools, and stops the cluster again.
+func TestMCPToolsInAFreshCheckout(t *testing.T) {
+	t.Parallel()
+	dataDir := filepath.Join(pgclustertest.ReachableTempDir(t), ".aiflow")
+	vars := map[string]string{"AIFLOW_DATA_DIR": dataDir, "AIFLOW_MCP_PINS": filepath.Join(t.TempDir(), "pins.json")}
+	if dir, ok := os.LookupEnv("AIFLOW_PG_BINDIR"); ok {
+		vars["AIFLOW_PG_BINDIR"] = dir
+	}
+	code, out, errOut := mcpCmd(t, cmdMCPTools, vars, "support")
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, errOut, `using the support desk server that aiflow dev serves, in this process, as "support"`)
+	require.Regexp(t, `PostgreSQL \S+ ready: aiflow \(127\.0\.0\.1:\d+, data kept in .*\.aiflow/pg\)\n`, errOut)
+	require.Regexp(t, `\nsupport +issue_refund +keyed:request_id +new +Refund part or all of an order`, out)
+	require.NoFileExists(t, filepath.Join(dataDir, "pg", "data", "postmaster.pid"), "the cluster it started is stopped")
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aiflow/aiflow/internal/blob"
+	"github.com/aiflow/aiflow/internal/clock"
 	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/aiflow/aiflow/internal/engine/queue"
@@ -36,7 +37,7 @@ var runQueues = []struct{ substitution, name string }{
 	{workflow.ApprovalQueueSubstitution, "approvals"},
 }
 
-const runUsage = "usage: aiflow run FILE [--input JSON | --input-file FILE] [--script FILE] [--mock FILE] [--timeout DURATION] [--catalog FILE]"
+const runUsage = "usage: aiflow run FILE [--input JSON | --input-file FILE] [--script FILE] [--mock FILE] [--timeout DURATION] [--skip-waits] [--catalog FILE]"
 
 // cmdRun compiles a workflow and runs it once on the local engine in
 // memory, with the ai step worker in process and the other task steps
@@ -53,6 +54,7 @@ func cmdRun(ctx context.Context, args []string, e env) int {
 	mockFile := fs.String("mock", "", "answer task steps from this file of canned replies (JSON or YAML); a step with a reply here skips its worker")
 	script := fs.String("script", cfg.AIScript, "answer every model of ai steps from this script of the scripted provider (default $AIFLOW_AI_SCRIPT; without one, ai steps call the providers their models name)")
 	timeout := fs.Duration("timeout", 0, "stop the execution when it runs longer than this (default: no limit but the workflow's own)")
+	skipWaits := fs.Bool("skip-waits", false, "skip the time of waits, retry intervals and timeouts whenever no step is being worked on (--timeout still counts real time)")
 	files, err := parseAnywhere(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -120,6 +122,7 @@ func cmdRun(ctx context.Context, args []string, e env) int {
 		script:     *script,
 		workers:    cfg.Workers,
 		timeout:    *timeout,
+		skipWaits:  *skipWaits,
 	}, e)
 }
 
@@ -208,6 +211,7 @@ type localRun struct {
 	script     string
 	workers    config.LocalWorkers
 	timeout    time.Duration
+	skipWaits  bool
 }
 
 // runLocally runs the execution on an in-memory engine with in-process
@@ -218,9 +222,16 @@ func runLocally(ctx context.Context, r localRun, e env) int {
 		return 1
 	}
 	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	broker := queue.New(queue.Config{Logger: logger})
+	var clk clock.Clock // nil: the system's
+	var skipping *clock.Skipping
+	if r.skipWaits {
+		skipping = clock.NewSkipping()
+		defer skipping.Close()
+		clk = skipping
+	}
+	broker := queue.New(queue.Config{Logger: logger, Clock: clk})
 	defer broker.Close()
-	eng, err := engine.New(engine.Config{Store: engine.NewMemoryStore(), Queues: broker, Logger: logger})
+	eng, err := engine.New(engine.Config{Store: engine.NewMemoryStore(), Queues: broker, Logger: logger, Clock: clk})
 	if err != nil {
 		return fail(err)
 	}
@@ -283,6 +294,9 @@ func runLocally(ctx context.Context, r localRun, e env) int {
 
 	f, _ := e.stderr.(*os.File)
 	p := progress.New(e.stderr, telemetry.IsTerminal(f), r.workflow.StepKinds())
+	if skipping != nil {
+		p.ShowSkips(skipping)
+	}
 	if err := progress.Follow(ctx, eng, started.ExecutionARN, p); err != nil {
 		p.Finish()
 		stopCtx := context.Background()
@@ -301,7 +315,7 @@ func runLocally(ctx context.Context, r localRun, e env) int {
 	if err != nil {
 		return fail(fmt.Errorf("describing the execution: %w", err))
 	}
-	elapsed := progress.FormatDuration(d.StopDate.Sub(d.StartDate))
+	elapsed := p.Elapsed(d.StartDate, d.StopDate)
 	if d.Status != sfn.StatusSucceeded {
 		p.Line(fmt.Sprintf("✖ %s %s in %s", r.workflow.Name, d.Status, elapsed))
 		msg := d.Error

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -345,34 +346,58 @@ func TestRunFailuresOutsideTasks(t *testing.T) {
 }
 
 // TestRunCallsTheExampleServices runs incident-enrichment with no mock
-// file: its service steps call the example services, which aiflow run
-// serves in process and registers, and its ai step the scripted
-// provider. The copy run here waits a second where the example waits
-// minutes (its steps, services and catalogs are the example's own).
+// file, as docs/services.md shows: its service steps call the example
+// services, which aiflow run serves in process and registers, and its ai
+// step the scripted provider. Outside a synctest bubble (the services
+// listen on real sockets), --skip-waits skips its 17 minutes of waits.
 func TestRunCallsTheExampleServices(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	src, err := os.ReadFile("../../examples/incident-enrichment.yaml")
-	require.NoError(t, err)
-	def := regexp.MustCompile(`duration: \d+m`).ReplaceAllString(string(src), "duration: 1s")
-	require.NotEqual(t, string(src), def, "the example waits")
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "incident-enrichment.yaml"), []byte(def), 0o644))
-	for _, f := range []string{"mcp-catalog.json", "service-catalog.json"} {
-		raw, err := os.ReadFile(filepath.Join("../../examples", f))
-		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(filepath.Join(dir, f), raw, 0o644))
-	}
+	command := strings.ReplaceAll(markedBlock(t, "docs/services.md", "services-run"), "\\\n", " ")
+	args := commandArgs(t, command)
+	require.Equal(t, "run", args[0])
+	require.Contains(t, args, "--skip-waits")
 
 	te := newTestEnv(nil)
-	code := run(context.Background(), []string{"run", filepath.Join(dir, "incident-enrichment.yaml"),
-		"--input-file", "../../examples/mocks/incident-enrichment.input.json", "--script", "../../examples/scripts/scripted.yaml", "--timeout", "2m"}, te.env())
+	code := run(context.Background(), append(args, "--timeout", "2m"), te.env())
 	require.Equal(t, 0, code, te.stderr.String())
 	require.JSONEq(t, `{
 		"incident_id": "INC-2041", "verdict": "malicious", "country_code": "US", "cve_severity": "critical", "known_exploited": true,
 		"status_after_grace_period": "firing", "escalated": true,
 		"summary": "An address that threat feeds rate malicious tried to exploit a critical, known-exploited vulnerability; block it and check whether the target is vulnerable."
 	}`, te.stdout.String())
-	for _, line := range []string{"✔ reputation ", "✔ location ", "✔ vulnerability ", "✔ notify ", "✔ recheck ", "✔ escalate ", "✔ incident-enrichment succeeded in "} {
+	for _, line := range []string{"✔ reputation ", "✔ location ", "✔ vulnerability ", "✔ notify ", "✔ recheck ", "✔ escalate ", "✔ incident-enrichment succeeded in 17m"} {
 		require.Contains(t, te.stderr.String(), "\n"+line)
 	}
+	require.Regexp(t, `\n✔ settle 2m\d+s \((2m0s )?skipped\)\n`, te.stderr.String())
+	require.Regexp(t, `\n✔ grace_period 15m\d+s \((15m0s )?skipped\)\n`, te.stderr.String())
+}
+
+// skipped blurs what a line says was skipped: "(skipped)" stands for
+// "(D skipped)" too, which a slow machine may print.
+var skipped = regexp.MustCompile(`\((D )?skipped\)`)
+
+// TestDocumentedSkipWaits runs the `aiflow run --skip-waits` that
+// docs/local-engine.md shows, on the real clock (no synctest bubble):
+// the example's 17 minutes of waits pass at once, and the progress is the
+// guide's.
+func TestDocumentedSkipWaits(t *testing.T) {
+	t.Parallel()
+	args := commandArgs(t, markedBlock(t, "docs/local-engine.md", "skip-command"))
+	require.Equal(t, []string{"run"}, args[:1])
+	te := newTestEnv(nil)
+	code := run(context.Background(), append(args, "--timeout", "1m"), te.env())
+	require.Equal(t, 0, code, te.stderr.String())
+	// The branches of gather run at once: their lines may come in any order.
+	blur := func(s string) []string {
+		lines := strings.Split(skipped.ReplaceAllString(durations.ReplaceAllString(s, "D"), "(skipped)"), "\n")
+		from, to := slices.Index(lines, "▶ gather (parallel)"), slices.Index(lines, "✔ gather D")
+		require.Less(t, from, to, "gather starts and ends: %q", s)
+		slices.Sort(lines[from+1 : to])
+		return lines
+	}
+	require.Equal(t, blur(markedBlock(t, "docs/local-engine.md", "skip-progress")), blur(te.stderr.String()))
+	require.Contains(t, te.stderr.String(), "\n✔ incident-enrichment succeeded in 17m")
+	require.JSONEq(t, `{"incident_id": "INC-2041", "verdict": "malicious", "country_code": "NL", "cve_severity": "critical", "known_exploited": true,
+		"status_after_grace_period": "firing", "escalated": true,
+		"summary": "A known malicious address exploited Log4Shell (CVE-2021-44228) against the payments API."}`, te.stdout.String())
 }

@@ -95,6 +95,8 @@ type Engine struct {
 
 	// activities are the activities and their tasks waiting for a worker.
 	activities activityBoard
+	// work counts the transitions and effects in hand (see skip.go).
+	work workCount
 }
 
 // New returns an engine; call Start before using it.
@@ -149,8 +151,11 @@ func New(cfg Config) (*Engine, error) {
 	e.commits = make([]*fifo[*pendingCommit], writers)
 	for i := range e.commits {
 		e.commits[i] = newFIFO[*pendingCommit]()
+		e.commits[i].work = &e.work
 	}
 	e.effects = newFIFO[[]func()]()
+	e.effects.work = &e.work
+	e.watchedBy(e.clock)
 	return e, nil
 }
 
@@ -340,6 +345,9 @@ type fifo[T any] struct {
 	items  []T
 	wake   chan struct{}
 	closed bool
+	// work, when set, counts the items pushed until the consumer says
+	// they are done.
+	work *workCount
 }
 
 func newFIFO[T any]() *fifo[T] { return &fifo[T]{wake: make(chan struct{}, 1)} }
@@ -351,6 +359,9 @@ func (q *fifo[T]) push(v T) bool {
 	if q.closed {
 		q.mu.Unlock()
 		return false
+	}
+	if q.work != nil {
+		q.work.add(1)
 	}
 	q.items = append(q.items, v)
 	q.mu.Unlock()
@@ -403,6 +414,7 @@ func (e *Engine) commitLoop(commits *fifo[*pendingCommit]) {
 		for len(items) > 0 {
 			n := min(len(items), e.maxBatch)
 			e.write(items[:n])
+			e.work.done(n)
 			items = items[n:]
 		}
 	}
@@ -573,6 +585,7 @@ func (e *Engine) effectLoop() {
 			for _, f := range fs {
 				f()
 			}
+			e.work.done(1)
 		}
 	}
 }

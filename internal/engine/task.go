@@ -209,7 +209,10 @@ func (e *Engine) dispatch(x *execution, id int, gen int64, token string, call *t
 	case kindActivity:
 		e.offerActivity(x, token, call)
 	default:
-		e.spawn("invoking "+call.Resource+" for "+x.rec.ARN, func() { e.invoke(x, id, gen, token, call) })
+		e.work.add(1)
+		if !e.spawn("invoking "+call.Resource+" for "+x.rec.ARN, func() { defer e.work.done(1); e.invoke(x, id, gen, token, call) }) {
+			e.work.done(1)
+		}
 	}
 }
 

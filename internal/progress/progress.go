@@ -107,6 +107,7 @@ type Printer struct {
 	now    func() time.Time // the live view's clock
 	drawn  int              // lines of the live view now on screen
 	nextID int
+	skips  Skips // nil unless ShowSkips
 }
 
 // New returns a Printer writing to w, with a live view when live (w is a
@@ -170,7 +171,7 @@ func (p *Printer) Event(ev sfn.HistoryEvent) {
 		p.Line(line)
 	case ev.TaskSucceeded != nil:
 		s.open = false
-		p.Line(fmt.Sprintf("✔ %s %s", s.name, FormatDuration(ev.Timestamp.Sub(s.taskStart))))
+		p.Line(fmt.Sprintf("✔ %s %s", s.name, p.Elapsed(s.taskStart, ev.Timestamp)))
 	case ev.TaskFailed != nil:
 		s.open = false
 		p.Line(fmt.Sprintf("✖ %s %s", s.name, failure(ev.TaskFailed.Error, ev.TaskFailed.Cause)))
@@ -179,7 +180,7 @@ func (p *Printer) Event(ev sfn.HistoryEvent) {
 		p.Line(fmt.Sprintf("✖ %s %s", s.name, failure(ev.TaskTimedOut.Error, ev.TaskTimedOut.Cause)))
 	case ev.Type == "MapStateFailed" || ev.Type == "ParallelStateFailed":
 		s.open = false
-		p.Line(fmt.Sprintf("✖ %s failed after %s", s.name, FormatDuration(ev.Timestamp.Sub(s.start))))
+		p.Line(fmt.Sprintf("✖ %s failed after %s", s.name, p.Elapsed(s.start, ev.Timestamp)))
 	case ev.ExecutionFailed != nil && s.open:
 		// A state that failed without a task (a path that is not there,
 		// an intrinsic that failed) ends the execution at once.
@@ -188,7 +189,7 @@ func (p *Printer) Event(ev sfn.HistoryEvent) {
 	case ev.StateExited != nil:
 		if !s.task {
 			s.open = false
-			p.Line(fmt.Sprintf("✔ %s %s", s.name, FormatDuration(ev.Timestamp.Sub(s.start))))
+			p.Line(fmt.Sprintf("✔ %s %s", s.name, p.Elapsed(s.start, ev.Timestamp)))
 		}
 	}
 }

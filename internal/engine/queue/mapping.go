@@ -231,6 +231,7 @@ func (m *mapping) release(batch []events.SQSMessage) {
 func (m *mapping) invoke(batch []events.SQSMessage) {
 	defer m.running.Done()
 	defer func() { <-m.sem }()
+	defer m.park(batch)
 	b := m.b
 	ctx, cancel := context.WithDeadline(b.handlers, b.clock.Now().Add(m.cfg.FunctionTimeout))
 	defer cancel()

@@ -136,6 +136,9 @@ type Broker struct {
 	// context.Background.
 	handlers     context.Context
 	stopHandlers context.CancelFunc
+	// epoch grows whenever a message becomes visible or is received
+	// (see Quiet).
+	epoch uint64
 }
 
 var _ sfn.QueueSender = (*Broker)(nil)
@@ -173,6 +176,7 @@ func New(cfg Config) *Broker {
 	if b.log == nil {
 		b.log = slog.New(slog.DiscardHandler)
 	}
+	b.watchedBy(b.clock)
 	return b
 }
 
@@ -205,6 +209,9 @@ type message struct {
 	// does nothing.
 	stopTimer func() bool
 	gen       uint64
+	// parked is set while the message is in flight after its mapping's
+	// handler failed it (see Quiet).
+	parked bool
 }
 
 // queue is one queue; the Broker's mu guards it.
@@ -219,6 +226,7 @@ type queue struct {
 	head    int
 
 	nVisible, nInFlight, nDelayed int
+	nParked                       int // in flight, failed by a handler (see Quiet)
 	stats                         Stats
 
 	handles map[string]*message // latest receipt handle -> message
@@ -580,6 +588,13 @@ func hasPrefixFold(s, prefix string) bool {
 // setState moves m to state s and keeps its queue's counters.
 func (b *Broker) setState(m *message, s state) {
 	q := m.q
+	if m.parked {
+		m.parked = false
+		q.nParked--
+	}
+	if s == stateVisible || s == stateInFlight {
+		b.epoch++
+	}
 	switch m.state {
 	case stateDelayed:
 		q.nDelayed--
