@@ -320,7 +320,7 @@ func (e *Engine) RedriveExecution(ctx context.Context, in sfn.RedriveExecutionIn
 		return sfn.RedriveExecutionOutput{}, notRedrivable(arn, reason)
 	}
 	if h.root == nil || h.start == nil {
-		return sfn.RedriveExecutionOutput{}, notRedrivable(arn, "the engine kept no state to resume it from (it failed when its store refused a transition, or its data exceeded a limit)")
+		return sfn.RedriveExecutionOutput{}, notRedrivable(arn, "the engine kept no state to resume it from (it closed before the engine kept one for redrives, its store refused a transition, or a transition exceeded the size limit)")
 	}
 	x, err := e.rebuild(rec, h)
 	if err == nil && !x.resumable(h.root) {
