@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -218,4 +219,22 @@ func TestStopAndRedriveWhileAnEarlierTransitionIsRetried(t *testing.T) {
 		_, err = e.RedriveExecution(t.Context(), sfn.RedriveExecutionInput{ExecutionARN: x.ExecutionARN})
 		require.NoError(t, err, "once its end is written")
 	})
+}
+
+// TestRedriveWithoutAHalt: an execution whose failure replaced a
+// transition too large to store kept no state to resume from (like one
+// closed before the engine kept it): ExecutionNotRedrivable.
+func TestRedriveWithoutAHalt(t *testing.T) {
+	t.Parallel()
+	e := startEngine(t, engine.Config{Store: engine.NewMemoryStore()})
+	arn := createMachine(t, e, sfn.TypeStandard, `{"StartAt":"Each","States":{"Each":{"Type":"Map","ItemsPath":"$.items",
+		"ItemSelector":{"big.$":"$.big"},"ItemProcessor":{"StartAt":"Hold","States":{"Hold":{"Type":"Wait","Seconds":60,"End":true}}},"End":true}}}`)
+	x, err := e.StartExecution(t.Context(), sfn.StartExecutionInput{StateMachineARN: arn,
+		Input: `{"items":[1,2,3,4,5,6,7,8,9,10],"big":"` + strings.Repeat("x", 200_000) + `"}`})
+	require.NoError(t, err)
+	require.NoError(t, e.Wait(t.Context(), x.ExecutionARN))
+	require.Equal(t, "States.DataLimitExceeded", redriveDescribe(t, e, x.ExecutionARN).Error)
+	_, err = e.RedriveExecution(t.Context(), sfn.RedriveExecutionInput{ExecutionARN: x.ExecutionARN})
+	requireCode(t, err, sfn.CodeExecutionNotRedrivable)
+	require.ErrorContains(t, err, "kept no state to resume it from")
 }
