@@ -2,6 +2,8 @@ package recorder_test
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"testing"
 	"time"
 
@@ -17,7 +19,10 @@ func TestRedrivenExecutionAppendsTheRest(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	ctx := context.Background()
-	sm, err := b.client.CreateStateMachine(ctx, sfn.CreateStateMachineInput{Name: "redriven",
+	suffix := make([]byte, 4)
+	_, _ = rand.Read(suffix)
+	// The event store is the package's, kept across runs: a name of its own.
+	sm, err := b.client.CreateStateMachine(ctx, sfn.CreateStateMachineInput{Name: "redriven-" + hex.EncodeToString(suffix),
 		Definition: `{"StartAt":"Missing","States":{"Missing":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:Missing","End":true}}}`})
 	require.NoError(t, err)
 	out, err := b.client.StartExecution(ctx, sfn.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Name: "again"})
