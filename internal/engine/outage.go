@@ -102,4 +102,16 @@ func (e *Engine) answerWaiters(chunk []*pendingCommit, err error) {
 			p.done = nil
 		}
 	}
+	// The transitions queued behind the chunk for the same writer (a stop
+	// made while an earlier transition of its execution is retried) wait
+	// as long: answer them too.
+	q := e.commits[chunk[0].x.writer]
+	q.mu.Lock()
+	for _, p := range q.items {
+		if p.done != nil {
+			p.done <- e.storeError("commit", err)
+			p.done = nil
+		}
+	}
+	q.mu.Unlock()
 }

@@ -292,8 +292,9 @@ func (e *Engine) RedriveExecution(ctx context.Context, in sfn.RedriveExecutionIn
 		if !closed {
 			return sfn.RedriveExecutionOutput{}, notRedrivable(arn, sfn.RedriveReasonRunning)
 		}
-		// Its end is being written: wait until it is.
-		if err := x.wait(ctx); err != nil {
+		// Its end is being written: wait until it is, as long as a write
+		// waits while the store fails (see outage.go).
+		if err := e.waitWritten(ctx, x); err != nil {
 			return sfn.RedriveExecutionOutput{}, err
 		}
 	}
@@ -319,9 +320,12 @@ func (e *Engine) RedriveExecution(ctx context.Context, in sfn.RedriveExecutionIn
 		return sfn.RedriveExecutionOutput{}, notRedrivable(arn, reason)
 	}
 	if h.root == nil || h.start == nil {
-		return sfn.RedriveExecutionOutput{}, notRedrivable(arn, "the engine kept no state to resume it from (it failed when its store refused a transition, or its data exceeded a limit)")
+		return sfn.RedriveExecutionOutput{}, notRedrivable(arn, "the engine kept no state to resume it from (it closed before the engine kept one for redrives, its store refused a transition, or a transition exceeded the size limit)")
 	}
 	x, err := e.rebuild(rec, h)
+	if err == nil && !x.resumable(h.root) {
+		err = fmt.Errorf("its root thread is in no state of its definition (%q)", h.root.State)
+	}
 	if err != nil {
 		return sfn.RedriveExecutionOutput{}, e.storeError("RedriveExecution", fmt.Errorf("rebuilding %s: %w", arn, err))
 	}
@@ -362,6 +366,25 @@ func (e *Engine) RedriveExecution(ctx context.Context, in sfn.RedriveExecutionIn
 	return sfn.RedriveExecutionOutput{RedriveDate: now}, nil
 }
 
+// waitWritten waits for a closed execution's end to be written, for at
+// most answerWaitersAfter: ServiceUnavailable then, since its store fails.
+func (e *Engine) waitWritten(parent context.Context, x *execution) error {
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+	stop := e.clock.AfterFunc(answerWaitersAfter, cancel)
+	defer stop()
+	err := x.wait(ctx)
+	if err == nil || parent.Err() != nil || ctx.Err() == nil {
+		return err
+	}
+	select {
+	case <-x.done:
+		return nil
+	default:
+	}
+	return errorf(sfn.CodeServiceUnavailable, "the end of execution %s is not written yet; try again", x.rec.ARN)
+}
+
 // rebuild builds a closed execution from its history, for a redrive.
 func (e *Engine) rebuild(rec ExecutionRecord, h *redriveHistory) (*execution, error) {
 	x := e.newExecution(rec)
@@ -392,16 +415,19 @@ func (e *Engine) rebuild(rec ExecutionRecord, h *redriveHistory) (*execution, er
 	return x, nil
 }
 
-// restore brings back a halted thread and carries it on: a Parallel or Map
-// state that failed by its children, or stopped while they ran, runs
-// again the children that did not succeed; any other state runs again.
-func (x *execution) restore(t *thread, h *redriveHistory) {
+// resumable reports whether a halted thread names a state of the
+// execution's definition, as a snapshot of the engine's own making does.
+func (x *execution) resumable(t *thread) bool {
 	states, err := x.scopeStates(t.Scope)
-	if err != nil || states[t.State] == nil {
-		// A snapshot of this engine's own making always names a state of
-		// the execution's definition.
-		panic(fmt.Sprintf("engine: redriving %s: thread %d is in no state of the definition (%q): %v", x.rec.ARN, t.ID, t.State, err))
-	}
+	return err == nil && t.State != "" && states[t.State] != nil
+}
+
+// restore brings back a halted thread, which must be resumable, and
+// carries it on: a Parallel or Map state that failed by its children, or
+// stopped while they ran, runs again the children that did not succeed;
+// any other state runs again.
+func (x *execution) restore(t *thread, h *redriveHistory) {
+	states, _ := x.scopeStates(t.Scope)
 	t.states = states
 	t.LastEvent = x.lastEventID
 	t.Task, t.Token, t.Due, t.Retries, t.RetryCount, t.fanOut = nil, "", time.Time{}, nil, 0, nil
@@ -460,7 +486,7 @@ func (x *execution) restoreChildren(p *thread, st *asl.State, tr *spawnTrack, h 
 		}
 		k.running++
 		c := halted[i]
-		if c == nil || c.State == "" {
+		if c == nil || !x.resumable(c) {
 			x.startChild(p, st, i)
 			continue
 		}

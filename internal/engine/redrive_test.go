@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -179,4 +180,61 @@ func TestRedriveLimits(t *testing.T) {
 		require.NoError(t, e.Wait(t.Context(), z.ExecutionARN))
 		require.Equal(t, 2, redriveDescribe(t, e, z.ExecutionARN).RedriveCount)
 	})
+}
+
+// TestStopAndRedriveWhileAnEarlierTransitionIsRetried: while the store
+// fails on a transition of an execution (its TaskSubmitted), a stop queued
+// behind it is answered ServiceUnavailable after a second, as every write
+// is during an outage, and so is a redrive of the stopped execution whose
+// end is not written; once the store is back both are written in order.
+func TestStopAndRedriveWhileAnEarlierTransitionIsRetried(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		store := &outageStore{Store: engine.NewMemoryStore()}
+		var sends atomic.Int32
+		queues := senderFunc(func(context.Context, sfn.SendMessageParams) (string, error) {
+			if sends.Add(1) == 1 {
+				store.down.Store(true) // the TaskSubmitted of the first send is not written
+			}
+			return "m-1", nil
+		})
+		e := startEngine(t, engine.Config{Store: store, Queues: queues})
+		arn := createMachine(t, e, sfn.TypeStandard, `{"StartAt":"Q","States":{"Q":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+			"Parameters":{"QueueUrl":"http://sqs.us-east-1.localhost/123456789012/q","MessageBody":{"token.$":"$$.Task.Token"}},"End":true}}}`)
+		x, err := e.StartExecution(t.Context(), sfn.StartExecutionInput{StateMachineARN: arn})
+		require.NoError(t, err)
+		synctest.Wait()
+		require.True(t, store.down.Load())
+
+		_, err = e.StopExecution(t.Context(), sfn.StopExecutionInput{ExecutionARN: x.ExecutionARN})
+		requireCode(t, err, sfn.CodeServiceUnavailable)
+		_, err = e.RedriveExecution(t.Context(), sfn.RedriveExecutionInput{ExecutionARN: x.ExecutionARN})
+		requireCode(t, err, sfn.CodeServiceUnavailable)
+
+		store.down.Store(false)
+		require.NoError(t, e.Wait(t.Context(), x.ExecutionARN))
+		require.Equal(t, sfn.StatusAborted, redriveDescribe(t, e, x.ExecutionARN).Status)
+		require.Equal(t, []string{"ExecutionStarted", "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskSubmitted", "ExecutionAborted"},
+			historyTypes(t, e, x.ExecutionARN))
+		_, err = e.RedriveExecution(t.Context(), sfn.RedriveExecutionInput{ExecutionARN: x.ExecutionARN})
+		require.NoError(t, err, "once its end is written")
+	})
+}
+
+// TestRedriveWithoutAHalt: an execution whose failure replaced a
+// transition too large to store kept no state to resume from (like one
+// closed before the engine kept it): ExecutionNotRedrivable.
+func TestRedriveWithoutAHalt(t *testing.T) {
+	t.Parallel()
+	e := startEngine(t, engine.Config{Store: engine.NewMemoryStore()})
+	arn := createMachine(t, e, sfn.TypeStandard, `{"StartAt":"Each","States":{"Each":{"Type":"Map","ItemsPath":"$.items",
+		"ItemSelector":{"big.$":"$.big"},"ItemProcessor":{"StartAt":"Hold","States":{"Hold":{"Type":"Wait","Seconds":60,"End":true}}},"End":true}}}`)
+	x, err := e.StartExecution(t.Context(), sfn.StartExecutionInput{StateMachineARN: arn,
+		Input: `{"items":[1,2,3,4,5,6,7,8,9,10],"big":"` + strings.Repeat("x", 200_000) + `"}`})
+	require.NoError(t, err)
+	require.NoError(t, e.Wait(t.Context(), x.ExecutionARN))
+	require.Equal(t, "States.DataLimitExceeded", redriveDescribe(t, e, x.ExecutionARN).Error)
+	_, err = e.RedriveExecution(t.Context(), sfn.RedriveExecutionInput{ExecutionARN: x.ExecutionARN})
+	requireCode(t, err, sfn.CodeExecutionNotRedrivable)
+	require.ErrorContains(t, err, "kept no state to resume it from")
 }
