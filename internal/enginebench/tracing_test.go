@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/aiflow/aiflow/internal/config"
@@ -19,15 +18,17 @@ import (
 // callback span per task.
 func TestRunTraced(t *testing.T) {
 	t.Parallel()
-	rec := tracetest.NewSpanRecorder()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
-	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
-	res, err := enginebench.Run(t.Context(), enginebench.Params{Store: engine.NewMemoryStore(), Executions: 20, InFlight: 5, TracerProvider: tp})
+	exp := tracetest.NewInMemoryExporter()
+	prov, err := tracing.New(tracing.Params{ServiceName: "enginebench", Exporter: exp})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = prov.Shutdown(context.Background()) })
+	res, err := enginebench.Run(t.Context(), enginebench.Params{Store: engine.NewMemoryStore(), Executions: 20, InFlight: 5, Tracing: prov})
 	require.NoError(t, err)
 	require.Equal(t, 20, res.Executions)
+	require.NoError(t, prov.ForceFlush(t.Context()))
 	traces := map[string]int{}
-	for _, s := range rec.Ended() {
-		traces[s.SpanContext().TraceID().String()]++
+	for _, s := range exp.GetSpans() {
+		traces[s.SpanContext.TraceID().String()]++
 	}
 	require.Len(t, traces, 20)
 	for id, n := range traces {
@@ -66,7 +67,7 @@ func runTraced(b *testing.B, p enginebench.Params, mode string) {
 		prov, err := tracing.New(tracing.Params{Config: config.Tracing{Exporter: config.TracesOTLP}, ServiceName: "enginebench", Exporter: tracetest.NewNoopExporter()})
 		require.NoError(b, err)
 		b.Cleanup(func() { _ = prov.Shutdown(context.Background()) })
-		p.TracerProvider = prov.TracerProvider()
+		p.Tracing = prov
 	}
 	runBenchmark(b, p)
 }

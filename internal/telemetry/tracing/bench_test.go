@@ -20,7 +20,7 @@ func BenchmarkStateSpans(b *testing.B) {
 	p, err := tracing.New(tracing.Params{Config: config.Tracing{Exporter: config.TracesOTLP}, Exporter: tracetest.NewNoopExporter()})
 	require.NoError(b, err)
 	b.Cleanup(func() { _ = p.Shutdown(b.Context()) })
-	states := tracing.NewStateSpans(tracing.StateSpansParams{TracerProvider: p.TracerProvider()})
+	states := tracing.NewStateSpans(tracing.StateSpansParams{Provider: p})
 	h := &history{base: time.Date(2026, 12, 6, 8, 0, 0, 0, time.UTC)}
 	h.add(sfn.HistoryEvent{Type: "ExecutionStarted", ExecutionStarted: &sfn.ExecutionStartedDetails{}})
 	var commits [][]sfn.HistoryEvent

@@ -12,7 +12,6 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/sdk/instrumentation"
-	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
@@ -111,27 +110,34 @@ func (e *otlpExporter) Shutdown(context.Context) error {
 }
 
 // encodeSpans writes spans as an ExportTraceServiceRequest: their
-// ResourceSpans, each of their resource's ScopeSpans.
+// ResourceSpans, each of their resource's ScopeSpans. Resources are told
+// apart by what they hold, not by pointer: the spans aiflow builds whole
+// carry a resource equal to the SDK's but not the same one.
 func encodeSpans(spans []sdktrace.ReadOnlySpan) ([]byte, error) {
+	type resKey struct {
+		attrs  attribute.Distinct
+		schema string
+	}
 	type scopeKey struct {
-		res   *resource.Resource
+		res   resKey
 		scope instrumentation.Scope
 	}
 	var (
 		resources []*tracepb.ResourceSpans
-		byRes     = map[*resource.Resource]*tracepb.ResourceSpans{}
+		byRes     = map[resKey]*tracepb.ResourceSpans{}
 		byScope   = map[scopeKey]*tracepb.ScopeSpans{}
 	)
 	for _, s := range spans {
 		res := s.Resource()
-		rs := byRes[res]
+		rk := resKey{attrs: res.Equivalent(), schema: res.SchemaURL()}
+		rs := byRes[rk]
 		if rs == nil {
 			rs = &tracepb.ResourceSpans{Resource: &resourcepb.Resource{Attributes: keyValues(res.Attributes())}, SchemaUrl: res.SchemaURL()}
-			byRes[res] = rs
+			byRes[rk] = rs
 			resources = append(resources, rs)
 		}
 		sc := s.InstrumentationScope()
-		k := scopeKey{res: res, scope: instrumentation.Scope{Name: sc.Name, Version: sc.Version, SchemaURL: sc.SchemaURL}}
+		k := scopeKey{res: rk, scope: instrumentation.Scope{Name: sc.Name, Version: sc.Version, SchemaURL: sc.SchemaURL}}
 		ss := byScope[k]
 		if ss == nil {
 			ss = &tracepb.ScopeSpans{Scope: &commonpb.InstrumentationScope{Name: sc.Name, Version: sc.Version, Attributes: keyValues(sc.Attributes.ToSlice())}, SchemaUrl: sc.SchemaURL}
