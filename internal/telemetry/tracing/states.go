@@ -96,7 +96,7 @@ type execSpans struct {
 // stateSpan is one open state.
 type stateSpan struct {
 	span      endedSpan
-	attrs     [3]attribute.KeyValue // name, type, retries
+	attrs     [2]attribute.KeyValue // name and type; retries, rare, are added to a copy
 	parent    *stateSpan
 	sampled   bool
 	scheduled int
@@ -285,8 +285,7 @@ func (s *StateSpans) end(st *stateSpan, at time.Time) {
 	}
 	st.done = true
 	if st.scheduled > 1 {
-		st.attrs[2] = attribute.Int("aiflow.state.retries", st.scheduled-1)
-		st.span.attrs = st.attrs[:3]
+		st.span.attrs = append(st.attrs[:2:2], attribute.Int("aiflow.state.retries", st.scheduled-1))
 	}
 	if st.failed {
 		st.span.status = sdktrace.Status{Code: codes.Error, Description: "the state's task failed"}
