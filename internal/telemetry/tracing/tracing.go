@@ -116,7 +116,7 @@ func New(p Params) (*Provider, error) {
 		return nil, fmt.Errorf("making the trace resource: %w", err)
 	}
 	sink := &spanSink{
-		proc:    sdktrace.NewBatchSpanProcessor(exp, sdktrace.WithExportTimeout(timeout)),
+		proc:    sdktrace.NewBatchSpanProcessor(exp, sdktrace.WithExportTimeout(timeout), sdktrace.WithMaxQueueSize(queueSize(cfg))),
 		res:     res,
 		scope:   instrumentation.Scope{Name: tracerName},
 		sampler: sampler(cfg),
@@ -130,6 +130,15 @@ func New(p Params) (*Provider, error) {
 		sdktrace.WithSpanProcessor(sink.proc), sdktrace.WithIDGenerator(sink.ids))
 	pr.tp, pr.sink = pr.sdk, sink
 	return pr, nil
+}
+
+// queueSize is the batcher's queue: Config's, or config's default when
+// Config was not read from the environment (tests, benchmarks).
+func queueSize(cfg config.Tracing) int {
+	if cfg.QueueSize > 0 {
+		return cfg.QueueSize
+	}
+	return config.DefaultTraceQueueSize
 }
 
 // newExporter makes the exporter Config names, or nil for none.
