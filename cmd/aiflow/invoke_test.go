@@ -15,9 +15,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiflow/aiflow/internal/engine"
+	"github.com/aiflow/aiflow/internal/metrics/metricstest"
 	"github.com/aiflow/aiflow/internal/migrate"
 	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
-	"github.com/aiflow/aiflow/internal/metrics/metricstest"
 	"github.com/aiflow/aiflow/internal/recorder"
 	"github.com/aiflow/aiflow/internal/sfn"
 	"github.com/aiflow/aiflow/internal/sfnapi"
