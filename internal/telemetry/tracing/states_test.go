@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/sfn"
 	"github.com/aiflow/aiflow/internal/telemetry"
 	"github.com/aiflow/aiflow/internal/telemetry/tracing"
@@ -233,4 +234,47 @@ func comparable(t *testing.T, spans []sdktrace.ReadOnlySpan) map[string]tracetes
 		out[s.Name()] = stub
 	}
 	return out
+}
+
+// TestStateSpansFollowTheSampler: the provider's sampler decides an
+// execution's spans, as it decides the SDK tracer's: always_off makes
+// none of a sampled trace header, and the decision is taken once.
+func TestStateSpansFollowTheSampler(t *testing.T) {
+	t.Parallel()
+	exp := tracetest.NewInMemoryExporter()
+	p, err := tracing.New(tracing.Params{Config: config.Tracing{Sampler: config.SamplerAlwaysOff}, Exporter: exp})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = p.Shutdown(context.Background()) })
+	states := tracing.NewStateSpans(tracing.StateSpansParams{Provider: p})
+	h := &history{base: time.Date(2026, 12, 6, 8, 0, 0, 0, time.UTC)}
+	h.add(sfn.HistoryEvent{Type: "ExecutionStarted", ExecutionStarted: &sfn.ExecutionStartedDetails{}})
+	h.add(sfn.HistoryEvent{Type: "PassStateEntered", StateEntered: &sfn.StateEnteredDetails{Name: "p"}})
+	h.add(sfn.HistoryEvent{Type: "PassStateExited", StateExited: &sfn.StateExitedDetails{Name: "p"}})
+	h.add(sfn.HistoryEvent{Type: "ExecutionSucceeded", ExecutionSucceeded: &sfn.OutputDetails{}})
+	states.Observe(t.Context(), tracing.History{ExecutionARN: execARN, StateMachineARN: machineARN, TraceHeader: header, Events: h.events})
+	// Started elsewhere (resumed): its states alone, under the header.
+	states.Observe(t.Context(), tracing.History{ExecutionARN: execARN + "-resumed", StateMachineARN: machineARN, TraceHeader: header, Events: h.events[1:]})
+	require.Zero(t, states.Open())
+	require.NoError(t, p.ForceFlush(t.Context()))
+	require.Empty(t, exp.GetSpans())
+}
+
+// TestStateSpansOfAResumedExecution: an execution whose start this
+// process did not see gets its states' spans under its trace header.
+func TestStateSpansOfAResumedExecution(t *testing.T) {
+	t.Parallel()
+	rec, states := recorded(t)
+	h := &history{base: time.Date(2026, 12, 6, 8, 0, 0, 0, time.UTC)}
+	h.add(sfn.HistoryEvent{Type: "ExecutionStarted", ExecutionStarted: &sfn.ExecutionStartedDetails{}})
+	h.add(sfn.HistoryEvent{Type: "PassStateEntered", StateEntered: &sfn.StateEnteredDetails{Name: "p"}})
+	h.add(sfn.HistoryEvent{Type: "PassStateExited", StateExited: &sfn.StateExitedDetails{Name: "p"}})
+	h.add(sfn.HistoryEvent{Type: "ExecutionSucceeded", ExecutionSucceeded: &sfn.OutputDetails{}})
+	states.Observe(t.Context(), tracing.History{ExecutionARN: execARN, StateMachineARN: machineARN, TraceHeader: header, Events: h.events[1:]})
+	require.Zero(t, states.Open())
+	spans := rec.Ended(t)
+	require.Len(t, spans, 1)
+	require.Equal(t, "state p", spans[0].Name())
+	require.Equal(t, "5759e988bd862e3fe1be46a994272793", spans[0].SpanContext().TraceID().String())
+	require.Equal(t, "53995c3f42cd8ad8", spans[0].Parent().SpanID().String())
+	require.True(t, spans[0].Parent().IsRemote())
 }
