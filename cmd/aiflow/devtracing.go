@@ -36,7 +36,7 @@ func startTracing(e env, service string, logger *slog.Logger) (*commandTracing, 
 	}
 	t := &commandTracing{provider: p}
 	if p.Enabled() {
-		t.states = tracing.NewStateSpans(tracing.StateSpansParams{TracerProvider: p.TracerProvider()})
+		t.states = tracing.NewStateSpans(tracing.StateSpansParams{Provider: p})
 		fmt.Fprintf(e.stdout, "tracing: spans exported to %s\n", exportTarget(cfg))
 	}
 	return t, nil

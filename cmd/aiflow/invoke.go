@@ -103,11 +103,15 @@ func buildRecorder(ctx context.Context, e env, _ *callbackLog) (lambda.Handler, 
 	if err != nil {
 		return nil, nil, err
 	}
-	r, closePool, err := recorder.NewFromConfig(ctx, cfg, e.stderr)
+	emf, rec, err := invokeMetrics(e)
 	if err != nil {
 		return nil, nil, err
 	}
-	return lambda.NewHandler(r.Handle), closePool, nil
+	r, closePool, err := recorder.NewFromConfig(ctx, cfg, e.stderr, rec)
+	if err != nil {
+		return nil, nil, err
+	}
+	return lambda.NewHandler(metrics.Flushing(emf, r.Handle)), closePool, nil
 }
 
 // buildMCPServer builds the customer-support MCP server's function URL

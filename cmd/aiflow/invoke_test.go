@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiflow/aiflow/internal/engine"
+	"github.com/aiflow/aiflow/internal/metrics/metricstest"
 	"github.com/aiflow/aiflow/internal/migrate"
 	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
 	"github.com/aiflow/aiflow/internal/recorder"
@@ -141,23 +142,31 @@ func TestInvokeRecorderWithItsSampleEvent(t *testing.T) {
 	}, 10*time.Second, 5*time.Millisecond)
 
 	vars := map[string]string{"DATABASE_URL": pgclustertest.Database(t), "AIFLOW_SFN_ENDPOINT": srv.URL, "AIFLOW_LOG_FORMAT": "text"}
-	invoke := func() recorder.Result {
+	invoke := func() (recorder.Result, []metricstest.EMFLine) {
 		t.Helper()
 		te := newTestEnv(vars)
 		code := run(ctx, []string{"invoke", "recorder", "--event", "../../events/recorder-status-change.json"}, te.env())
 		require.Equal(t, 0, code, te.stderr.String())
 		var res recorder.Result
 		require.NoError(t, json.Unmarshal(te.stdout.Bytes(), &res), te.stdout.String())
-		return res
+		return res, metricstest.ParseEMF(t, te.stderr.Bytes())
 	}
-	first := invoke()
+	first, lines := invoke()
 	require.Equal(t, detail.ExecutionARN, first.ExecutionARN)
 	require.Equal(t, "SUCCEEDED", first.Status)
 	require.Positive(t, first.HistoryEvents)
 	require.Equal(t, first.HistoryEvents, first.Appended)
-	again := invoke()
+	finished := 0.0
+	for _, l := range lines {
+		if _, ok := l.Root["aiflow_executions_finished_total"]; ok && l.Root["workflow"] == "support-triage" && l.Root["status"] == "succeeded" {
+			finished += l.Value("aiflow_executions_finished_total")
+		}
+	}
+	require.Equal(t, 1.0, finished, "the EMF lines count the execution stored")
+	again, lines := invoke()
 	require.Equal(t, 0, again.Appended, "a re-delivered event stores nothing twice")
 	require.Equal(t, first.Version, again.Version)
+	require.Empty(t, lines, "and counts nothing")
 
 	// A handler's error is printed as Lambda's error JSON.
 	te := newTestEnv(vars)

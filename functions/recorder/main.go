@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/aiflow/aiflow/internal/config"
+	"github.com/aiflow/aiflow/internal/metrics"
 	"github.com/aiflow/aiflow/internal/recorder"
 	"github.com/aiflow/aiflow/internal/telemetry/tracing"
 )
@@ -24,7 +25,14 @@ func main() {
 		fmt.Fprintln(os.Stderr, err) // it names the binary itself
 		os.Exit(1)
 	}
-	r, closePool, err := recorder.NewFromConfig(context.Background(), cfg, os.Stderr)
+	// The executions and states of the events each invocation stores are
+	// counted, and written after it as EMF lines on standard output.
+	emf, err := metrics.NewEMF(metrics.EMFConfig{Writer: os.Stdout})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "functions/recorder: %v\n", err)
+		os.Exit(1)
+	}
+	r, closePool, err := recorder.NewFromConfig(context.Background(), cfg, os.Stderr, metrics.NewRecorder(emf))
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "functions/recorder: %v\n", err)
 		os.Exit(1)
@@ -38,5 +46,5 @@ func main() {
 		fmt.Fprintf(os.Stderr, "functions/recorder: %v\n", err)
 		os.Exit(1)
 	}
-	lambda.StartHandlerFunc(tracing.WrapLambda(tracing.LambdaParams{Provider: traces, LookupFunc: os.LookupEnv}, r.Handle))
+	lambda.StartHandlerFunc(tracing.WrapLambda(tracing.LambdaParams{Provider: traces, LookupFunc: os.LookupEnv}, metrics.Flushing(emf, r.Handle)))
 }

@@ -40,6 +40,10 @@ type Tracing struct {
 	// (default 10s): how long one export may take, and how long a
 	// shutdown or a flush waits.
 	ExportTimeout time.Duration
+	// QueueSize is OTEL_BSP_MAX_QUEUE_SIZE (1 to 1048576, default
+	// DefaultTraceQueueSize): how many ended spans wait for the exporter
+	// before more are dropped.
+	QueueSize int
 	// LambdaFunction is AWS_LAMBDA_FUNCTION_NAME: set inside AWS Lambda,
 	// where trace and span IDs are X-Ray's and the function's trace
 	// header is the parent of its spans.
@@ -47,6 +51,12 @@ type Tracing struct {
 	// Region is AWS_REGION, for the spans' cloud.region inside Lambda.
 	Region string
 }
+
+// DefaultTraceQueueSize is Tracing.QueueSize when OTEL_BSP_MAX_QUEUE_SIZE
+// is unset: eight times the specification's 2048, which an engine with a
+// thousand executions in flight on two busy cores overflows (the spans of
+// a burst of commits wait while the exporter's goroutine is not run).
+const DefaultTraceQueueSize = 16384
 
 // Values of Tracing.Exporter.
 const (
@@ -91,6 +101,7 @@ func (r *reader) tracing() Tracing {
 			SamplerParentBasedAlwaysOn, SamplerParentBasedAlwaysOff, SamplerParentBasedTraceIDRatio),
 		SamplerRatio:  r.ratio("OTEL_TRACES_SAMPLER_ARG"),
 		ExportTimeout: time.Duration(r.int("OTEL_EXPORTER_OTLP_TIMEOUT", 10000, 1, 3600000)) * time.Millisecond,
+		QueueSize:     r.int("OTEL_BSP_MAX_QUEUE_SIZE", DefaultTraceQueueSize, 1, 1<<20),
 	}
 	endpoint := r.otlpURL("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
 	if endpoint == "" {

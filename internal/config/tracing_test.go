@@ -17,19 +17,19 @@ func TestLoadTracing(t *testing.T) {
 		want config.Tracing
 	}{
 		{name: "nothing set is off", env: nil,
-			want: config.Tracing{Exporter: config.TracesNone, Sampler: config.SamplerParentBasedAlwaysOn, SamplerRatio: 1, ExportTimeout: 10 * time.Second}},
+			want: config.Tracing{Exporter: config.TracesNone, Sampler: config.SamplerParentBasedAlwaysOn, SamplerRatio: 1, ExportTimeout: 10 * time.Second, QueueSize: config.DefaultTraceQueueSize}},
 		{name: "an endpoint turns OTLP on", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318/", "OTEL_SERVICE_NAME": "svc"},
-			want: config.Tracing{Exporter: config.TracesOTLP, Endpoint: "http://127.0.0.1:4318/v1/traces", ServiceName: "svc", Sampler: config.SamplerParentBasedAlwaysOn, SamplerRatio: 1, ExportTimeout: 10 * time.Second}},
+			want: config.Tracing{Exporter: config.TracesOTLP, Endpoint: "http://127.0.0.1:4318/v1/traces", ServiceName: "svc", Sampler: config.SamplerParentBasedAlwaysOn, SamplerRatio: 1, ExportTimeout: 10 * time.Second, QueueSize: config.DefaultTraceQueueSize}},
 		{name: "the traces endpoint wins and is taken whole", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://a:4318", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "https://b/x/traces"},
-			want: config.Tracing{Exporter: config.TracesOTLP, Endpoint: "https://b/x/traces", Sampler: config.SamplerParentBasedAlwaysOn, SamplerRatio: 1, ExportTimeout: 10 * time.Second}},
-		{name: "otlp without endpoint goes to localhost", env: map[string]string{"OTEL_TRACES_EXPORTER": "otlp", "OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.25", "OTEL_EXPORTER_OTLP_TIMEOUT": "500"},
-			want: config.Tracing{Exporter: config.TracesOTLP, Endpoint: config.DefaultOTLPTracesEndpoint, Sampler: config.SamplerParentBasedTraceIDRatio, SamplerRatio: 0.25, ExportTimeout: 500 * time.Millisecond}},
+			want: config.Tracing{Exporter: config.TracesOTLP, Endpoint: "https://b/x/traces", Sampler: config.SamplerParentBasedAlwaysOn, SamplerRatio: 1, ExportTimeout: 10 * time.Second, QueueSize: config.DefaultTraceQueueSize}},
+		{name: "otlp without endpoint goes to localhost", env: map[string]string{"OTEL_TRACES_EXPORTER": "otlp", "OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.25", "OTEL_EXPORTER_OTLP_TIMEOUT": "500", "OTEL_BSP_MAX_QUEUE_SIZE": "4096"},
+			want: config.Tracing{Exporter: config.TracesOTLP, Endpoint: config.DefaultOTLPTracesEndpoint, Sampler: config.SamplerParentBasedTraceIDRatio, SamplerRatio: 0.25, ExportTimeout: 500 * time.Millisecond, QueueSize: 4096}},
 		{name: "none wins over an endpoint", env: map[string]string{"OTEL_TRACES_EXPORTER": "none", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://a:4318"},
-			want: config.Tracing{Exporter: config.TracesNone, Endpoint: "http://a:4318/v1/traces", Sampler: config.SamplerParentBasedAlwaysOn, SamplerRatio: 1, ExportTimeout: 10 * time.Second}},
+			want: config.Tracing{Exporter: config.TracesNone, Endpoint: "http://a:4318/v1/traces", Sampler: config.SamplerParentBasedAlwaysOn, SamplerRatio: 1, ExportTimeout: 10 * time.Second, QueueSize: config.DefaultTraceQueueSize}},
 		{name: "the SDK disabled", env: map[string]string{"OTEL_SDK_DISABLED": "true", "OTEL_TRACES_EXPORTER": "console"},
-			want: config.Tracing{Exporter: config.TracesNone, Sampler: config.SamplerParentBasedAlwaysOn, SamplerRatio: 1, ExportTimeout: 10 * time.Second}},
+			want: config.Tracing{Exporter: config.TracesNone, Sampler: config.SamplerParentBasedAlwaysOn, SamplerRatio: 1, ExportTimeout: 10 * time.Second, QueueSize: config.DefaultTraceQueueSize}},
 		{name: "inside Lambda", env: map[string]string{"AWS_LAMBDA_FUNCTION_NAME": "f", "AWS_REGION": "eu-west-1", "OTEL_TRACES_EXPORTER": "console"},
-			want: config.Tracing{Exporter: config.TracesConsole, LambdaFunction: "f", Region: "eu-west-1", Sampler: config.SamplerParentBasedAlwaysOn, SamplerRatio: 1, ExportTimeout: 10 * time.Second}},
+			want: config.Tracing{Exporter: config.TracesConsole, LambdaFunction: "f", Region: "eu-west-1", Sampler: config.SamplerParentBasedAlwaysOn, SamplerRatio: 1, ExportTimeout: 10 * time.Second, QueueSize: config.DefaultTraceQueueSize}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -20,11 +20,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/aiflow/aiflow/internal/engine/queue"
 	"github.com/aiflow/aiflow/internal/sfn"
+	"github.com/aiflow/aiflow/internal/telemetry/tracing"
 )
 
 // QueueURL is the queue the benchmark's tasks send to.
@@ -74,11 +74,11 @@ type Params struct {
 	// BatchSize is the worker's SQS batch size; 0 means 10, as for an SQS
 	// event source.
 	BatchSize int
-	// TracerProvider, if set, traces the run as aiflow dev traces its
+	// Tracing, if set and on, traces the run as aiflow dev traces its
 	// executions: a span starting each execution, the execution's and its
 	// states' spans from the history, a span per message and per
 	// callback. Nil traces nothing (and costs nothing).
-	TracerProvider trace.TracerProvider
+	Tracing *tracing.Provider
 	// TraceEngineOnly leaves the worker's spans out of a traced run: what
 	// tracing costs the engine (the start's span, the trace header, the
 	// execution's and states' spans), without the stand-in worker's.
@@ -289,8 +289,9 @@ func Run(ctx context.Context, p Params) (Result, error) {
 		workers = DefaultWorkers
 	}
 	inner := p.Store
-	if p.TracerProvider != nil {
-		inner = tracedStore(inner, p.TracerProvider)
+	tracingOn := p.Tracing != nil && p.Tracing.Enabled()
+	if tracingOn {
+		inner = tracedStore(inner, p.Tracing)
 	}
 	store := &timedStore{Store: inner}
 	r, err := newRig(ctx, store, workers, p.BatchSize)
@@ -298,8 +299,8 @@ func Run(ctx context.Context, p Params) (Result, error) {
 		return Result{}, err
 	}
 	defer r.close()
-	if p.TracerProvider != nil {
-		r.traced = &traced{tracer: p.TracerProvider.Tracer(benchTracer), engineOnly: p.TraceEngineOnly}
+	if tracingOn {
+		r.traced = &traced{tracer: p.Tracing.TracerProvider().Tracer(benchTracer), engineOnly: p.TraceEngineOnly}
 	}
 
 	// The first failure stops the starting and cancels the waits of the

@@ -17,7 +17,7 @@ import (
 // benchTracer names the benchmark's own spans.
 const benchTracer = "github.com/aiflow/aiflow/internal/enginebench"
 
-// traced is what a run with Params.TracerProvider traces, as aiflow dev
+// traced is what a run with Params.Tracing traces, as aiflow dev
 // does: each execution is started inside a span (the API request's
 // stand-in) whose context is the execution's trace header, the engine's
 // store is observed by the state spans, and the worker handles each
@@ -31,9 +31,9 @@ type traced struct {
 // noSpan is the span of an untraced run: ending it does nothing.
 var noSpan = trace.SpanFromContext(context.Background())
 
-// tracedStore returns store observed by state spans made by tp.
-func tracedStore(store engine.Store, tp trace.TracerProvider) engine.Store {
-	return enginetrace.Store(store, tracing.NewStateSpans(tracing.StateSpansParams{TracerProvider: tp}), nil)
+// tracedStore returns store observed by state spans made by p.
+func tracedStore(store engine.Store, p *tracing.Provider) engine.Store {
+	return enginetrace.Store(store, tracing.NewStateSpans(tracing.StateSpansParams{Provider: p}), nil)
 }
 
 // start starts one execution in a span, handing its context on.

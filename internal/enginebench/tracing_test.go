@@ -2,10 +2,12 @@ package enginebench_test
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/aiflow/aiflow/internal/config"
@@ -19,15 +21,17 @@ import (
 // callback span per task.
 func TestRunTraced(t *testing.T) {
 	t.Parallel()
-	rec := tracetest.NewSpanRecorder()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
-	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
-	res, err := enginebench.Run(t.Context(), enginebench.Params{Store: engine.NewMemoryStore(), Executions: 20, InFlight: 5, TracerProvider: tp})
+	exp := tracetest.NewInMemoryExporter()
+	prov, err := tracing.New(tracing.Params{ServiceName: "enginebench", Exporter: exp})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = prov.Shutdown(context.Background()) })
+	res, err := enginebench.Run(t.Context(), enginebench.Params{Store: engine.NewMemoryStore(), Executions: 20, InFlight: 5, Tracing: prov})
 	require.NoError(t, err)
 	require.Equal(t, 20, res.Executions)
+	require.NoError(t, prov.ForceFlush(t.Context()))
 	traces := map[string]int{}
-	for _, s := range rec.Ended() {
-		traces[s.SpanContext().TraceID().String()]++
+	for _, s := range exp.GetSpans() {
+		traces[s.SpanContext.TraceID().String()]++
 	}
 	require.Len(t, traces, 20)
 	for id, n := range traces {
@@ -37,12 +41,14 @@ func TestRunTraced(t *testing.T) {
 
 // BenchmarkEngineTracing is BenchmarkEngineInMemory with tracing off, on
 // for the engine only (the start's span, the execution's and its states'
-// spans), and on for all (the worker's message and callback spans too):
-// every span is made, batched and handed to an exporter that discards it
-// (the SDK's whole cost, not the network's). Compare their
-// cpu-µs/execution.
+// spans), on for all (the worker's message and callback spans too): every
+// span is made, batched and handed to an exporter that discards it (the
+// SDK's and aiflow's whole cost, not the exporter's), and on for all with
+// aiflow's OTLP/HTTP exporter posting to a receiver on loopback that
+// reads and discards the requests (the exporter's encoding and HTTP too).
+// Compare their cpu-µs/execution.
 func BenchmarkEngineTracing(b *testing.B) {
-	for _, mode := range []string{"off", "engine", "all"} {
+	for _, mode := range tracingModes {
 		b.Run("store=memory/tracing="+mode, func(b *testing.B) {
 			runTraced(b, enginebench.Params{Store: engine.NewMemoryStore(), InFlight: 1000}, mode)
 		})
@@ -52,21 +58,45 @@ func BenchmarkEngineTracing(b *testing.B) {
 // BenchmarkEngineTracingDurable is BenchmarkEngineTracing with the
 // engine's PostgreSQL store, as aiflow dev runs it.
 func BenchmarkEngineTracingDurable(b *testing.B) {
-	for _, mode := range []string{"off", "engine", "all"} {
+	for _, mode := range tracingModes {
 		b.Run("store=postgres/tracing="+mode, func(b *testing.B) {
 			runTraced(b, enginebench.Params{Store: postgresStore(b), InFlight: 1000}, mode)
 		})
 	}
 }
 
-// runTraced runs p with tracing off, on for the engine, or on for all.
+// tracingModes are the tracing benchmarks' modes, from nothing to all.
+var tracingModes = []string{"off", "engine", "all", "otlp"}
+
+// runTraced runs p with tracing off, on for the engine, on for all, or on
+// for all exported over OTLP/HTTP.
 func runTraced(b *testing.B, p enginebench.Params, mode string) {
 	p.TraceEngineOnly = mode == "engine"
-	if mode != "off" {
-		prov, err := tracing.New(tracing.Params{Config: config.Tracing{Exporter: config.TracesOTLP}, ServiceName: "enginebench", Exporter: tracetest.NewNoopExporter()})
-		require.NoError(b, err)
-		b.Cleanup(func() { _ = prov.Shutdown(context.Background()) })
-		p.TracerProvider = prov.TracerProvider()
+	params := tracing.Params{Config: config.Tracing{Exporter: config.TracesOTLP}, ServiceName: "enginebench", Exporter: tracetest.NewNoopExporter()}
+	switch mode {
+	case "off":
+		runBenchmark(b, p)
+		return
+	case "otlp":
+		params.Exporter = nil
+		params.Config.Endpoint = discardingReceiver(b) + "/v1/traces"
 	}
+	prov, err := tracing.New(params)
+	require.NoError(b, err)
+	b.Cleanup(func() { _ = prov.Shutdown(context.Background()) })
+	p.Tracing = prov
 	runBenchmark(b, p)
+}
+
+// discardingReceiver is an OTLP/HTTP receiver on loopback that reads each
+// request and answers it with an empty ExportTraceServiceResponse,
+// decoding nothing: what a collector's work would add is not aiflow's.
+func discardingReceiver(tb testing.TB) string {
+	tb.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/x-protobuf")
+	}))
+	tb.Cleanup(srv.Close)
+	return srv.URL
 }

@@ -1,11 +1,11 @@
 package enginetrace_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/aiflow/aiflow/internal/engine"
@@ -19,10 +19,11 @@ import (
 // spans in the trace it was started with.
 func TestTheEnginesHistoryBecomesSpans(t *testing.T) {
 	t.Parallel()
-	rec := tracetest.NewSpanRecorder()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
-	t.Cleanup(func() { _ = tp.Shutdown(t.Context()) })
-	states := tracing.NewStateSpans(tracing.StateSpansParams{TracerProvider: tp})
+	exp := tracetest.NewInMemoryExporter()
+	p, err := tracing.New(tracing.Params{ServiceName: "enginetrace-test", Exporter: exp})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = p.Shutdown(context.Background()) })
+	states := tracing.NewStateSpans(tracing.StateSpansParams{Provider: p})
 	eng, err := engine.New(engine.Config{Store: enginetrace.Store(engine.NewMemoryStore(), states, nil)})
 	require.NoError(t, err)
 	require.NoError(t, eng.Start(t.Context()))
@@ -34,16 +35,18 @@ func TestTheEnginesHistoryBecomesSpans(t *testing.T) {
 		TraceHeader: "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"})
 	require.NoError(t, err)
 	require.NoError(t, eng.Wait(t.Context(), out.ExecutionARN))
-	require.Eventually(t, func() bool { return states.Open() == 0 && len(rec.Ended()) == 3 }, 10*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool {
+		return states.Open() == 0 && p.ForceFlush(t.Context()) == nil && len(exp.GetSpans()) == 3
+	}, 10*time.Second, 10*time.Millisecond)
 
-	byName := map[string]sdktrace.ReadOnlySpan{}
-	for _, s := range rec.Ended() {
-		byName[s.Name()] = s
-		require.Equal(t, "5759e988bd862e3fe1be46a994272793", s.SpanContext().TraceID().String())
+	byName := map[string]tracetest.SpanStub{}
+	for _, s := range exp.GetSpans() {
+		byName[s.Name] = s
+		require.Equal(t, "5759e988bd862e3fe1be46a994272793", s.SpanContext.TraceID().String())
 	}
-	require.Equal(t, "53995c3f42cd8ad8", byName["execution two"].Parent().SpanID().String())
-	require.Equal(t, byName["execution two"].SpanContext().SpanID(), byName["state A"].Parent().SpanID())
-	require.Equal(t, byName["execution two"].SpanContext().SpanID(), byName["state B"].Parent().SpanID())
+	require.Equal(t, "53995c3f42cd8ad8", byName["execution two"].Parent.SpanID().String())
+	require.Equal(t, byName["execution two"].SpanContext.SpanID(), byName["state A"].Parent.SpanID())
+	require.Equal(t, byName["execution two"].SpanContext.SpanID(), byName["state B"].Parent.SpanID())
 }
 
 func TestWithoutStatesTheStoreIsItself(t *testing.T) {

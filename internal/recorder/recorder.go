@@ -28,6 +28,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/aiflow/aiflow/internal/eventstore"
+	"github.com/aiflow/aiflow/internal/metrics"
 	"github.com/aiflow/aiflow/internal/sfn"
 )
 
@@ -70,6 +71,9 @@ type Config struct {
 	PageSize int
 	// Logger receives one record per recording; nil discards.
 	Logger *slog.Logger
+	// Metrics counts the executions and states of the events stored (see
+	// count); nil counts nothing.
+	Metrics *metrics.Recorder
 }
 
 // Recorder copies executions' histories into the event store. It is safe
@@ -79,6 +83,7 @@ type Recorder struct {
 	store    Store
 	pageSize int
 	log      *slog.Logger
+	metrics  *metrics.Recorder
 }
 
 // New returns a Recorder. It returns an error when History or Store is
@@ -90,7 +95,7 @@ func New(cfg Config) (*Recorder, error) {
 	if cfg.PageSize < 0 || cfg.PageSize > DefaultPageSize {
 		return nil, fmt.Errorf("making the recorder: PageSize %d is not from 1 to %d", cfg.PageSize, DefaultPageSize)
 	}
-	r := &Recorder{history: cfg.History, store: cfg.Store, pageSize: cfg.PageSize, log: cfg.Logger}
+	r := &Recorder{history: cfg.History, store: cfg.Store, pageSize: cfg.PageSize, log: cfg.Logger, metrics: cfg.Metrics}
 	if r.pageSize == 0 {
 		r.pageSize = DefaultPageSize
 	}
@@ -214,6 +219,7 @@ func (r *Recorder) appendNew(ctx context.Context, executionARN, stream string, h
 		if err != nil {
 			return appended, version, fmt.Errorf("appending history events %d to %d of %s: %w", version+1, int(version)+len(chunk), executionARN, err)
 		}
+		count(r.metrics, executionARN, history, int(version), int(version)+len(chunk))
 		appended += len(chunk)
 		version = res.Version
 	}

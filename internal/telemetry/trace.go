@@ -3,9 +3,8 @@ package telemetry
 import (
 	"context"
 	"encoding/hex"
+	"strings"
 
-	"go.opentelemetry.io/contrib/propagators/aws/xray"
-	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -14,9 +13,6 @@ const (
 	keyTraceID = "trace_id"
 	keySpanID  = "span_id"
 )
-
-// xrayKey is the header the X-Ray propagator reads and writes.
-const xrayKey = "X-Amzn-Trace-Id"
 
 // XRayHeader returns the trace context of ctx's span in X-Ray's format
 // (Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1),
@@ -51,8 +47,88 @@ func XRayHeader(ctx context.Context) string {
 // the one header names (X-Ray's format, as XRayHeader writes it). An
 // empty or malformed header returns ctx unchanged.
 func ContextWithXRayHeader(ctx context.Context, header string) context.Context {
-	if header == "" {
+	sc := XRaySpanContext(header)
+	if !sc.IsValid() {
 		return ctx
 	}
-	return xray.Propagator{}.Extract(ctx, propagation.MapCarrier{xrayKey: header})
+	return trace.ContextWithRemoteSpanContext(ctx, sc)
+}
+
+// XRaySpanContext returns the remote span context header names (X-Ray's
+// format), read by the X-Ray propagator's rules (its Extract), without
+// its carrier map and copies: this runs for every message a worker
+// takes and every execution the engine traces. An empty or malformed
+// header returns the invalid span context.
+func XRaySpanContext(header string) trace.SpanContext {
+	var scc trace.SpanContextConfig
+	for rest := header; rest != ""; {
+		part, more, found := strings.Cut(rest, ";")
+		rest = more
+		if !found {
+			part = strings.TrimSpace(part)
+		}
+		_, value, ok := strings.Cut(part, "=")
+		if !ok {
+			return trace.SpanContext{}
+		}
+		switch {
+		case strings.HasPrefix(part, "Root"):
+			tid, ok := xrayTraceID(value)
+			if !ok {
+				return trace.SpanContext{}
+			}
+			scc.TraceID = tid
+		case strings.HasPrefix(part, "Parent"):
+			if len(value) != 2*len(scc.SpanID) || !decodeHex(scc.SpanID[:], value) || !scc.SpanID.IsValid() {
+				return trace.SpanContext{}
+			}
+		case strings.HasPrefix(part, "Sampled"):
+			scc.TraceFlags = 0
+			if value == "1" {
+				scc.TraceFlags = trace.FlagsSampled
+			}
+		}
+	}
+	scc.Remote = true
+	sc := trace.NewSpanContext(scc)
+	if !sc.IsValid() {
+		return trace.SpanContext{}
+	}
+	return sc
+}
+
+// xrayTraceID reads X-Ray's 1-<8 hex digits>-<24 hex digits>.
+func xrayTraceID(s string) (trace.TraceID, bool) {
+	var tid trace.TraceID
+	if len(s) != len("1-12345678-123456789012345678901234") || s[0] != '1' || s[1] != '-' || s[10] != '-' {
+		return tid, false
+	}
+	if !decodeHex(tid[:4], s[2:10]) || !decodeHex(tid[4:], s[11:]) || !tid.IsValid() {
+		return trace.TraceID{}, false
+	}
+	return tid, true
+}
+
+// decodeHex decodes lower-case hex digits s into dst, len(s) == 2*len(dst),
+// as trace.TraceIDFromHex and SpanIDFromHex accept them (no upper case).
+func decodeHex(dst []byte, s string) bool {
+	for i := range dst {
+		hi, ok1 := hexDigit(s[2*i])
+		lo, ok2 := hexDigit(s[2*i+1])
+		if !ok1 || !ok2 {
+			return false
+		}
+		dst[i] = hi<<4 | lo
+	}
+	return true
+}
+
+func hexDigit(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	}
+	return 0, false
 }

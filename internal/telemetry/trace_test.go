@@ -56,3 +56,36 @@ func TestXRayHeaderIsThePropagators(t *testing.T) {
 		require.Equal(t, c["X-Amzn-Trace-Id"], telemetry.XRayHeader(ctx))
 	}
 }
+
+// TestXRaySpanContextIsThePropagators: the header read at once gives the
+// span context the X-Ray propagator extracts, malformed headers included.
+func TestXRaySpanContextIsThePropagators(t *testing.T) {
+	t.Parallel()
+	for _, h := range []string{
+		"Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+		"Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0",
+		"Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1 ",
+		"Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8",
+		"Parent=53995c3f42cd8ad8;Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=?",
+		"Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1;Lineage=a87bd80c:1",
+		"Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1;",
+		"Root=1-5759e988-bd862e3fe1be46a994272793",
+		"Root=1-5759E988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+		"Root=1-5759e988-bd862e3fe1be46a99427279;Parent=53995c3f42cd8ad8;Sampled=1",
+		"Root=2-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+		"Root=1_5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+		"Root=1-00000000-000000000000000000000000;Parent=53995c3f42cd8ad8;Sampled=1",
+		"Root=1-5759e988-bd862e3fe1be46a994272793;Parent=0000000000000000;Sampled=1",
+		"Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad;Sampled=1",
+		"Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8adz;Sampled=1",
+		"Root=1-5759e988-bd862e3fe1be46a994272793;Parent;Sampled=1",
+		"Root 1-5759e988-bd862e3fe1be46a994272793",
+		";;",
+		"garbage",
+		"",
+	} {
+		want := trace.SpanContextFromContext(xray.Propagator{}.Extract(t.Context(), propagation.MapCarrier{"X-Amzn-Trace-Id": h}))
+		require.Equal(t, want, telemetry.XRaySpanContext(h), "header %q", h)
+		require.Equal(t, want, trace.SpanContextFromContext(telemetry.ContextWithXRayHeader(t.Context(), h)), "header %q", h)
+	}
+}

@@ -6,10 +6,13 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/sfn"
+	"github.com/aiflow/aiflow/internal/telemetry"
 	"github.com/aiflow/aiflow/internal/telemetry/tracing"
 )
 
@@ -20,7 +23,7 @@ func BenchmarkStateSpans(b *testing.B) {
 	p, err := tracing.New(tracing.Params{Config: config.Tracing{Exporter: config.TracesOTLP}, Exporter: tracetest.NewNoopExporter()})
 	require.NoError(b, err)
 	b.Cleanup(func() { _ = p.Shutdown(b.Context()) })
-	states := tracing.NewStateSpans(tracing.StateSpansParams{TracerProvider: p.TracerProvider()})
+	states := tracing.NewStateSpans(tracing.StateSpansParams{Provider: p})
 	h := &history{base: time.Date(2026, 12, 6, 8, 0, 0, 0, time.UTC)}
 	h.add(sfn.HistoryEvent{Type: "ExecutionStarted", ExecutionStarted: &sfn.ExecutionStartedDetails{}})
 	var commits [][]sfn.HistoryEvent
@@ -45,5 +48,23 @@ func BenchmarkStateSpans(b *testing.B) {
 		for _, c := range commits {
 			states.Observe(b.Context(), tracing.History{ExecutionARN: arn, StateMachineARN: machineARN, TraceHeader: header, Events: c})
 		}
+	}
+}
+
+// BenchmarkSDKSpan is one span through the SDK's tracer, as the worker's
+// message spans are made (a consumer span of two attributes under the
+// message's X-Ray header), to the same discarding exporter: what each of
+// the spans StateSpans does not make costs.
+func BenchmarkSDKSpan(b *testing.B) {
+	p, err := tracing.New(tracing.Params{Config: config.Tracing{Exporter: config.TracesOTLP}, Exporter: tracetest.NewNoopExporter()})
+	require.NoError(b, err)
+	b.Cleanup(func() { _ = p.Shutdown(b.Context()) })
+	tr := p.TracerProvider().Tracer("bench")
+	b.ReportAllocs()
+	for b.Loop() {
+		ctx := telemetry.ContextWithXRayHeader(b.Context(), header)
+		_, span := tr.Start(ctx, "process bench-steps", trace.WithSpanKind(trace.SpanKindConsumer),
+			trace.WithAttributes(attribute.String("messaging.system", "aws_sqs"), attribute.String("messaging.message.id", "0f4bd6a1-8c1f-4b43-9d2a-7c3e0f4bd6a1")))
+		span.End()
 	}
 }

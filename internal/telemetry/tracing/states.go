@@ -6,9 +6,9 @@ import (
 	"sync"
 	"time"
 
-	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/aiflow/aiflow/internal/sfn"
@@ -23,7 +23,14 @@ import (
 // the Parallel or Map state it runs in. A state's failed task attempts
 // and its retries are events of its span (TaskFailed and TaskTimedOut
 // with error.type, each retry's TaskScheduled with aiflow.state.attempt),
-// its retries counted in aiflow.state.retries. The spans carry the history's timestamps, not the time of the commit.
+// its retries counted in aiflow.state.retries. The spans carry the
+// history's timestamps, not the time of the commit.
+//
+// The spans are built whole when they end and handed to the provider's
+// batcher (see spanSink), not started and ended through the SDK's
+// tracer: both ends come from history, so there is no live span to
+// keep. The execution's sampling decision, taken once by the provider's
+// sampler, holds for its states.
 //
 // It keeps each running execution's open spans in memory until the
 // execution ends. An execution whose start this process did not see (it
@@ -31,7 +38,7 @@ import (
 // trace header. An execution whose trace header says it is not sampled
 // is skipped. It is safe for concurrent use.
 type StateSpans struct {
-	tracer trace.Tracer
+	sink *spanSink // nil when tracing is off: nothing is made
 	// execs holds a *execSpans per running execution. One execution's
 	// batches come in order from one writer (the engine's contract with
 	// its Store), so an execSpans needs no lock of its own.
@@ -40,13 +47,18 @@ type StateSpans struct {
 
 // StateSpansParams configures NewStateSpans.
 type StateSpansParams struct {
-	// TracerProvider makes the spans; nil means the OpenTelemetry global.
-	TracerProvider trace.TracerProvider
+	// Provider makes and exports the spans; nil, or a provider with
+	// tracing off, makes none.
+	Provider *Provider
 }
 
 // NewStateSpans returns an observer of committed history.
 func NewStateSpans(p StateSpansParams) *StateSpans {
-	return &StateSpans{tracer: tracerOf(p.TracerProvider)}
+	s := &StateSpans{}
+	if p.Provider != nil {
+		s.sink = p.Provider.sink
+	}
+	return s
 }
 
 // History is one committed batch of an execution's history.
@@ -63,34 +75,50 @@ type History struct {
 
 // execSpans is what StateSpans keeps of a running execution.
 type execSpans struct {
-	parent  context.Context // the execution's span, or its trace header
-	span    trace.Span      // nil when the start was not seen
-	skip    bool            // not sampled
-	stateOf map[int64]*stateSpan
+	parent trace.SpanContext // the execution's span, or its trace header
+	// span is the execution's span (own, below), nil when its start was
+	// not seen.
+	span *endedSpan
+	own  endedSpan
+	// attrs holds own's attributes: four at its start, its status and
+	// its error at its end.
+	attrs [6]attribute.KeyValue
+	// decided and sampled are the sampling decision for the states
+	// parented under the trace header, once taken (the start not seen).
+	decided, sampled bool
+	skip             bool // not sampled
+	// stateOf is the state each event ID (from base on) belongs to: the
+	// one open when it was written.
+	base    int64
+	stateOf []*stateSpan
 }
 
 // stateSpan is one open state.
 type stateSpan struct {
-	ctx       context.Context
-	span      trace.Span
+	span      endedSpan
+	attrs     [2]attribute.KeyValue // name and type; retries, rare, are added to a copy
 	parent    *stateSpan
+	sampled   bool
 	scheduled int
 	failed    bool
 	done      bool
 }
 
-// Observe turns one committed batch into spans. ctx is only a base for
-// the spans' contexts: their parents come from h. The batches of one
-// execution must come in order, and not at once (as the engine commits
-// them); those of different executions may come at once.
-func (s *StateSpans) Observe(ctx context.Context, h History) {
+// Observe turns one committed batch into spans. ctx is not used for the
+// spans: their parents come from h. The batches of one execution must
+// come in order, and not at once (as the engine commits them); those of
+// different executions may come at once.
+func (s *StateSpans) Observe(_ context.Context, h History) {
+	if s.sink == nil {
+		return
+	}
 	var x *execSpans
 	if v, ok := s.execs.Load(h.ExecutionARN); ok {
 		x = v.(*execSpans)
 	}
 	for _, ev := range h.Events {
 		if x == nil {
-			x = s.begin(ctx, h, ev)
+			x = s.begin(h, ev)
 			s.execs.Store(h.ExecutionARN, x)
 		}
 		end := executionEnd(ev.Type)
@@ -112,10 +140,9 @@ func (s *StateSpans) Open() int {
 }
 
 // begin starts what is kept of an execution at its first event seen.
-func (s *StateSpans) begin(ctx context.Context, h History, first sfn.HistoryEvent) *execSpans {
-	parent := telemetry.ContextWithXRayHeader(trace.ContextWithSpanContext(context.WithoutCancel(ctx), trace.SpanContext{}), h.TraceHeader)
-	x := &execSpans{parent: parent, stateOf: make(map[int64]*stateSpan, 32)}
-	if sc := trace.SpanContextFromContext(parent); sc.IsValid() && !sc.IsSampled() {
+func (s *StateSpans) begin(h History, first sfn.HistoryEvent) *execSpans {
+	x := &execSpans{parent: telemetry.XRaySpanContext(h.TraceHeader), base: first.ID, stateOf: make([]*stateSpan, 0, 32)}
+	if x.parent.IsValid() && !x.parent.IsSampled() {
 		x.skip = true
 		return x
 	}
@@ -126,44 +153,94 @@ func (s *StateSpans) begin(ctx context.Context, h History, first sfn.HistoryEven
 	if i := strings.LastIndexByte(machine, ':'); i >= 0 {
 		machine = machine[i+1:]
 	}
-	pctx, span := s.tracer.Start(parent, "execution "+machine, trace.WithTimestamp(first.Timestamp), trace.WithSpanKind(trace.SpanKindServer),
-		trace.WithAttributes(attribute.String("aiflow.execution.arn", h.ExecutionARN),
-			attribute.String("aws.step_functions.state_machine.arn", h.StateMachineARN),
-			attribute.String("rpc.system", "aws-api"), attribute.String("rpc.service", "StepFunctions")))
-	if !span.IsRecording() {
+	x.attrs[0] = attribute.String("aiflow.execution.arn", h.ExecutionARN)
+	x.attrs[1] = attribute.String("aws.step_functions.state_machine.arn", h.StateMachineARN)
+	x.attrs[2] = attribute.String("rpc.system", "aws-api")
+	x.attrs[3] = attribute.String("rpc.service", "StepFunctions")
+	name, attrs := "execution "+machine, x.attrs[:4]
+	sc, sampled := s.sink.newSpan(x.parent, nil, name, trace.SpanKindServer, attrs)
+	if !sampled {
 		x.skip = true
 		return x
 	}
-	x.parent, x.span = pctx, span
+	x.own = endedSpan{sink: s.sink, name: name, sc: sc, parent: x.parent, kind: trace.SpanKindServer, start: first.Timestamp, attrs: attrs}
+	x.parent, x.span = sc, &x.own
+	x.decided, x.sampled = true, true
 	return x
+}
+
+// at is the state event id belongs to, nil for none.
+func (x *execSpans) at(id int64) *stateSpan {
+	if i := id - x.base; i >= 0 && i < int64(len(x.stateOf)) {
+		return x.stateOf[i]
+	}
+	return nil
+}
+
+// maxIDGap bounds the slots set fills when event IDs jump, which the
+// engine's (consecutive from 1) never do.
+const maxIDGap = 1 << 12
+
+// set notes that event id belongs to st.
+func (x *execSpans) set(id int64, st *stateSpan) {
+	i := id - x.base
+	switch {
+	case i < 0 || i >= int64(len(x.stateOf))+maxIDGap:
+		return
+	case i < int64(len(x.stateOf)):
+		x.stateOf[i] = st
+		return
+	}
+	for int64(len(x.stateOf)) < i {
+		x.stateOf = append(x.stateOf, nil)
+	}
+	x.stateOf = append(x.stateOf, st)
 }
 
 // event applies one history event; it reports the execution's end.
 func (s *StateSpans) event(x *execSpans, ev sfn.HistoryEvent) bool {
-	prev := x.stateOf[ev.PreviousEventID]
+	prev := x.at(ev.PreviousEventID)
+	for prev != nil && prev.done {
+		// An ended span is the exporter's: what follows it belongs to the
+		// state around it.
+		prev = prev.parent
+	}
 	switch {
 	case ev.StateEntered != nil:
-		ctx := x.parent
-		if prev != nil {
-			ctx = prev.ctx
+		st := &stateSpan{parent: prev}
+		st.attrs[0] = attribute.String("aiflow.state.name", ev.StateEntered.Name)
+		st.attrs[1] = attribute.String("aiflow.state.type", strings.TrimSuffix(ev.Type, "StateEntered"))
+		name, attrs := "state "+ev.StateEntered.Name, st.attrs[:2]
+		parent, decided, into := x.parent, (*bool)(nil), x.span
+		switch {
+		case prev != nil:
+			parent, decided, into = prev.span.sc, &prev.sampled, &prev.span
+		case x.decided:
+			decided = &x.sampled
 		}
-		kind := strings.TrimSuffix(ev.Type, "StateEntered")
-		sctx, span := s.tracer.Start(ctx, "state "+ev.StateEntered.Name, trace.WithTimestamp(ev.Timestamp),
-			trace.WithAttributes(attribute.String("aiflow.state.name", ev.StateEntered.Name), attribute.String("aiflow.state.type", kind)))
-		x.stateOf[ev.ID] = &stateSpan{ctx: sctx, span: span, parent: prev}
+		sc, sampled := s.sink.newSpan(parent, decided, name, trace.SpanKindInternal, attrs)
+		if decided == nil && parent.IsValid() {
+			x.decided, x.sampled = true, sampled
+		}
+		if into != nil {
+			into.children++
+		}
+		st.sampled = sampled
+		st.span = endedSpan{sink: s.sink, name: name, sc: sc, parent: parent, kind: trace.SpanKindInternal, start: ev.Timestamp, attrs: attrs}
+		x.set(ev.ID, st)
 		return false
 	case ev.StateExited != nil:
 		if prev == nil {
 			return false
 		}
-		prev.end(ev.Timestamp)
-		x.stateOf[ev.ID] = prev.parent
+		s.end(prev, ev.Timestamp)
+		x.set(ev.ID, prev.parent)
 		return false
 	case executionEnd(ev.Type):
-		x.end(ev)
+		s.endExecution(x, ev)
 		return true
 	}
-	x.stateOf[ev.ID] = prev
+	x.set(ev.ID, prev)
 	if prev == nil {
 		return false
 	}
@@ -175,11 +252,12 @@ func (s *StateSpans) event(x *execSpans, ev sfn.HistoryEvent) bool {
 		prev.scheduled++
 		prev.failed = false
 		if prev.scheduled > 1 {
-			prev.span.AddEvent(ev.Type, trace.WithTimestamp(ev.Timestamp), trace.WithAttributes(attribute.Int("aiflow.state.attempt", prev.scheduled-1)))
+			prev.span.events = append(prev.span.events, sdktrace.Event{Name: ev.Type, Time: ev.Timestamp,
+				Attributes: []attribute.KeyValue{attribute.Int("aiflow.state.attempt", prev.scheduled-1)}})
 		}
 	case "TaskFailed", "TaskTimedOut":
 		prev.failed = true
-		prev.span.AddEvent(ev.Type, trace.WithTimestamp(ev.Timestamp), trace.WithAttributes(taskEventAttrs(ev)...))
+		prev.span.events = append(prev.span.events, sdktrace.Event{Name: ev.Type, Time: ev.Timestamp, Attributes: taskEventAttrs(ev)})
 	case "TaskSucceeded":
 		prev.failed = false
 	}
@@ -199,24 +277,28 @@ func taskEventAttrs(ev sfn.HistoryEvent) []attribute.KeyValue {
 }
 
 // end ends a state's span: failed when its last task attempt failed (a
-// Catch took it elsewhere), with its retries counted.
-func (st *stateSpan) end(at time.Time) {
+// Catch took it elsewhere), with its retries counted; a sampled one is
+// exported.
+func (s *StateSpans) end(st *stateSpan, at time.Time) {
 	if st.done {
 		return
 	}
 	st.done = true
 	if st.scheduled > 1 {
-		st.span.SetAttributes(attribute.Int("aiflow.state.retries", st.scheduled-1))
+		st.span.attrs = append(st.attrs[:2:2], attribute.Int("aiflow.state.retries", st.scheduled-1))
 	}
 	if st.failed {
-		st.span.SetStatus(codes.Error, "the state's task failed")
+		st.span.status = sdktrace.Status{Code: codes.Error, Description: "the state's task failed"}
 	}
-	st.span.End(trace.WithTimestamp(at))
+	st.span.end = at
+	if st.sampled {
+		s.sink.export(&st.span)
+	}
 }
 
-// end ends the states still open (the ones the execution's end cut short)
-// and the execution's span, at the execution's end.
-func (x *execSpans) end(ev sfn.HistoryEvent) {
+// endExecution ends the states still open (the ones the execution's end
+// cut short) and the execution's span, at the execution's end.
+func (s *StateSpans) endExecution(x *execSpans, ev sfn.HistoryEvent) {
 	var fail *sfn.FailureDetails
 	switch {
 	case ev.ExecutionFailed != nil:
@@ -233,17 +315,20 @@ func (x *execSpans) end(ev sfn.HistoryEvent) {
 		if fail != nil {
 			st.failed = true
 		}
-		st.end(ev.Timestamp)
+		s.end(st, ev.Timestamp)
 	}
 	if x.span == nil {
 		return
 	}
-	x.span.SetAttributes(attribute.String("aiflow.execution.status", strings.TrimPrefix(ev.Type, "Execution")))
+	x.attrs[4] = attribute.String("aiflow.execution.status", strings.TrimPrefix(ev.Type, "Execution"))
+	x.own.attrs = x.attrs[:5]
 	if fail != nil {
-		x.span.SetAttributes(attribute.String("error.type", fail.Error))
-		x.span.SetStatus(codes.Error, fail.Error)
+		x.attrs[5] = attribute.String("error.type", fail.Error)
+		x.own.attrs = x.attrs[:6]
+		x.own.status = sdktrace.Status{Code: codes.Error, Description: fail.Error}
 	}
-	x.span.End(trace.WithTimestamp(ev.Timestamp))
+	x.own.end = ev.Timestamp
+	s.sink.export(x.span)
 }
 
 // executionEnd reports whether typ ends an execution.
@@ -253,12 +338,4 @@ func executionEnd(typ string) bool {
 		return true
 	}
 	return false
-}
-
-// tracerOf is tp's tracer, or the global provider's.
-func tracerOf(tp trace.TracerProvider) trace.Tracer {
-	if tp == nil {
-		tp = otel.GetTracerProvider()
-	}
-	return tp.Tracer(tracerName)
 }

@@ -1,15 +1,20 @@
 package tracing_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 
+	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/sfn"
+	"github.com/aiflow/aiflow/internal/telemetry"
 	"github.com/aiflow/aiflow/internal/telemetry/tracing"
 )
 
@@ -34,12 +39,26 @@ func (h *history) add(ev sfn.HistoryEvent) int64 {
 	return ev.ID
 }
 
-func recorded(t *testing.T) (*tracetest.SpanRecorder, *tracing.StateSpans) {
+// recorder is a provider whose spans are kept in memory.
+type recorder struct {
+	p   *tracing.Provider
+	exp *tracetest.InMemoryExporter
+}
+
+// Ended is the spans ended so far.
+func (r recorder) Ended(t *testing.T) []sdktrace.ReadOnlySpan {
 	t.Helper()
-	rec := tracetest.NewSpanRecorder()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
-	t.Cleanup(func() { _ = tp.Shutdown(t.Context()) })
-	return rec, tracing.NewStateSpans(tracing.StateSpansParams{TracerProvider: tp})
+	require.NoError(t, r.p.ForceFlush(t.Context()))
+	return r.exp.GetSpans().Snapshots()
+}
+
+func recorded(t *testing.T) (recorder, *tracing.StateSpans) {
+	t.Helper()
+	exp := tracetest.NewInMemoryExporter()
+	p, err := tracing.New(tracing.Params{Exporter: exp, ServiceName: "aiflow-test"})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = p.Shutdown(context.Background()) })
+	return recorder{p: p, exp: exp}, tracing.NewStateSpans(tracing.StateSpansParams{Provider: p})
 }
 
 func TestStateSpansFollowTheHistory(t *testing.T) {
@@ -63,7 +82,7 @@ func TestStateSpansFollowTheHistory(t *testing.T) {
 	require.Zero(t, states.Open())
 
 	spans := map[string]sdktrace.ReadOnlySpan{}
-	for _, s := range rec.Ended() {
+	for _, s := range rec.Ended(t) {
 		spans[s.Name()] = s
 	}
 	require.Len(t, spans, 3)
@@ -105,7 +124,7 @@ func TestStateSpansOfAFailedExecutionAndANestedState(t *testing.T) {
 	require.Zero(t, states.Open())
 
 	spans := map[string]sdktrace.ReadOnlySpan{}
-	for _, s := range rec.Ended() {
+	for _, s := range rec.Ended(t) {
 		spans[s.Name()] = s
 	}
 	require.Len(t, spans, 4)
@@ -127,5 +146,135 @@ func TestStateSpansSkipAnUnsampledExecution(t *testing.T) {
 	require.Equal(t, 1, states.Open())
 	states.Observe(t.Context(), tracing.History{ExecutionARN: execARN, Events: []sfn.HistoryEvent{{ID: 3, PreviousEventID: 2, Type: "ExecutionAborted", ExecutionAborted: &sfn.FailureDetails{}}}})
 	require.Zero(t, states.Open())
-	require.Empty(t, rec.Ended())
+	require.Empty(t, rec.Ended(t))
+}
+
+// TestStateSpansAreTheSDKs: the spans built whole from history are the
+// ones the SDK's tracer makes when the same spans are started and ended
+// through it (as StateSpans once made them), but for their span IDs:
+// names, kinds, parents, times, attributes in order, events, status,
+// child counts, resource and scope.
+func TestStateSpansAreTheSDKs(t *testing.T) {
+	t.Parallel()
+	rec, states := recorded(t)
+	h := &history{base: time.Date(2026, 12, 6, 8, 0, 0, 0, time.UTC)}
+	h.add(sfn.HistoryEvent{Type: "ExecutionStarted", ExecutionStarted: &sfn.ExecutionStartedDetails{}})
+	h.add(sfn.HistoryEvent{Type: "ParallelStateEntered", StateEntered: &sfn.StateEnteredDetails{Name: "both"}})
+	started := h.add(sfn.HistoryEvent{Type: "ParallelStateStarted"})
+	h.add(sfn.HistoryEvent{Type: "TaskStateEntered", StateEntered: &sfn.StateEnteredDetails{Name: "left"}})
+	h.add(sfn.HistoryEvent{Type: "TaskScheduled", TaskScheduled: &sfn.TaskScheduledDetails{}})
+	h.add(sfn.HistoryEvent{Type: "TaskFailed", TaskFailed: &sfn.TaskFailureDetails{Error: "AI.Throttled"}})
+	h.add(sfn.HistoryEvent{Type: "TaskScheduled", TaskScheduled: &sfn.TaskScheduledDetails{}})
+	h.add(sfn.HistoryEvent{Type: "TaskSucceeded", TaskSucceeded: &sfn.TaskOutputDetails{}})
+	h.add(sfn.HistoryEvent{Type: "TaskStateExited", StateExited: &sfn.StateExitedDetails{Name: "left"}})
+	h.add(sfn.HistoryEvent{Type: "PassStateEntered", StateEntered: &sfn.StateEnteredDetails{Name: "right"}})
+	h.events[len(h.events)-1].PreviousEventID = started // the second branch
+	h.add(sfn.HistoryEvent{Type: "PassStateExited", StateExited: &sfn.StateExitedDetails{Name: "right"}})
+	h.add(sfn.HistoryEvent{Type: "ParallelStateSucceeded"})
+	h.add(sfn.HistoryEvent{Type: "ParallelStateExited", StateExited: &sfn.StateExitedDetails{Name: "both"}})
+	h.add(sfn.HistoryEvent{Type: "TaskStateEntered", StateEntered: &sfn.StateEnteredDetails{Name: "last"}})
+	h.add(sfn.HistoryEvent{Type: "TaskScheduled", TaskScheduled: &sfn.TaskScheduledDetails{}})
+	h.add(sfn.HistoryEvent{Type: "TaskTimedOut", TaskTimedOut: &sfn.TaskFailureDetails{Error: "States.Timeout"}})
+	h.add(sfn.HistoryEvent{Type: "ExecutionFailed", ExecutionFailed: &sfn.FailureDetails{Error: "States.Timeout"}})
+	for i := range h.events { // one commit per event
+		states.Observe(t.Context(), tracing.History{ExecutionARN: execARN, StateMachineARN: machineARN, TraceHeader: header, Events: h.events[i : i+1]})
+	}
+	require.Zero(t, states.Open())
+	got := rec.Ended(t)
+	require.Len(t, got, 5)
+
+	// The same spans through the SDK's tracer.
+	at := func(id int) time.Time { return h.events[id-1].Timestamp }
+	tr := rec.p.TracerProvider().Tracer("github.com/aiflow/aiflow/internal/telemetry/tracing")
+	ectx, exec := tr.Start(telemetry.ContextWithXRayHeader(t.Context(), header), "execution summary", trace.WithTimestamp(at(1)), trace.WithSpanKind(trace.SpanKindServer),
+		trace.WithAttributes(attribute.String("aiflow.execution.arn", execARN), attribute.String("aws.step_functions.state_machine.arn", machineARN),
+			attribute.String("rpc.system", "aws-api"), attribute.String("rpc.service", "StepFunctions")))
+	state := func(ctx context.Context, name, kind string, id int) (context.Context, trace.Span) {
+		return tr.Start(ctx, "state "+name, trace.WithTimestamp(at(id)),
+			trace.WithAttributes(attribute.String("aiflow.state.name", name), attribute.String("aiflow.state.type", kind)))
+	}
+	bctx, both := state(ectx, "both", "Parallel", 2)
+	_, left := state(bctx, "left", "Task", 4)
+	left.AddEvent("TaskFailed", trace.WithTimestamp(at(6)), trace.WithAttributes(attribute.String("error.type", "AI.Throttled")))
+	left.AddEvent("TaskScheduled", trace.WithTimestamp(at(7)), trace.WithAttributes(attribute.Int("aiflow.state.attempt", 1)))
+	left.SetAttributes(attribute.Int("aiflow.state.retries", 1))
+	left.End(trace.WithTimestamp(at(9)))
+	_, right := state(bctx, "right", "Pass", 10)
+	right.End(trace.WithTimestamp(at(11)))
+	both.End(trace.WithTimestamp(at(13)))
+	_, last := state(ectx, "last", "Task", 14)
+	last.AddEvent("TaskTimedOut", trace.WithTimestamp(at(16)), trace.WithAttributes(attribute.String("error.type", "States.Timeout")))
+	last.SetStatus(codes.Error, "the state's task failed")
+	last.End(trace.WithTimestamp(at(17)))
+	exec.SetAttributes(attribute.String("aiflow.execution.status", "Failed"), attribute.String("error.type", "States.Timeout"))
+	exec.SetStatus(codes.Error, "States.Timeout")
+	exec.End(trace.WithTimestamp(at(17)))
+	want := rec.Ended(t)[len(got):]
+	require.Len(t, want, 5)
+
+	require.Equal(t, comparable(t, want), comparable(t, got))
+}
+
+// comparable are spans by name, their own span IDs left out and their
+// parents named.
+func comparable(t *testing.T, spans []sdktrace.ReadOnlySpan) map[string]tracetest.SpanStub {
+	t.Helper()
+	names := map[trace.SpanID]string{}
+	for _, s := range spans {
+		names[s.SpanContext().SpanID()] = s.Name()
+	}
+	out := map[string]tracetest.SpanStub{}
+	for _, s := range spans {
+		stub := tracetest.SpanStubFromReadOnlySpan(s)
+		stub.SpanContext = stub.SpanContext.WithSpanID(trace.SpanID{})
+		if name, ok := names[stub.Parent.SpanID()]; ok {
+			stub.Parent = stub.Parent.WithSpanID(trace.SpanID{}).WithTraceState(trace.TraceState{})
+			stub.Name += " under " + name
+		}
+		out[s.Name()] = stub
+	}
+	return out
+}
+
+// TestStateSpansFollowTheSampler: the provider's sampler decides an
+// execution's spans, as it decides the SDK tracer's: always_off makes
+// none of a sampled trace header, and the decision is taken once.
+func TestStateSpansFollowTheSampler(t *testing.T) {
+	t.Parallel()
+	exp := tracetest.NewInMemoryExporter()
+	p, err := tracing.New(tracing.Params{Config: config.Tracing{Sampler: config.SamplerAlwaysOff}, Exporter: exp})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = p.Shutdown(context.Background()) })
+	states := tracing.NewStateSpans(tracing.StateSpansParams{Provider: p})
+	h := &history{base: time.Date(2026, 12, 6, 8, 0, 0, 0, time.UTC)}
+	h.add(sfn.HistoryEvent{Type: "ExecutionStarted", ExecutionStarted: &sfn.ExecutionStartedDetails{}})
+	h.add(sfn.HistoryEvent{Type: "PassStateEntered", StateEntered: &sfn.StateEnteredDetails{Name: "p"}})
+	h.add(sfn.HistoryEvent{Type: "PassStateExited", StateExited: &sfn.StateExitedDetails{Name: "p"}})
+	h.add(sfn.HistoryEvent{Type: "ExecutionSucceeded", ExecutionSucceeded: &sfn.OutputDetails{}})
+	states.Observe(t.Context(), tracing.History{ExecutionARN: execARN, StateMachineARN: machineARN, TraceHeader: header, Events: h.events})
+	// Started elsewhere (resumed): its states alone, under the header.
+	states.Observe(t.Context(), tracing.History{ExecutionARN: execARN + "-resumed", StateMachineARN: machineARN, TraceHeader: header, Events: h.events[1:]})
+	require.Zero(t, states.Open())
+	require.NoError(t, p.ForceFlush(t.Context()))
+	require.Empty(t, exp.GetSpans())
+}
+
+// TestStateSpansOfAResumedExecution: an execution whose start this
+// process did not see gets its states' spans under its trace header.
+func TestStateSpansOfAResumedExecution(t *testing.T) {
+	t.Parallel()
+	rec, states := recorded(t)
+	h := &history{base: time.Date(2026, 12, 6, 8, 0, 0, 0, time.UTC)}
+	h.add(sfn.HistoryEvent{Type: "ExecutionStarted", ExecutionStarted: &sfn.ExecutionStartedDetails{}})
+	h.add(sfn.HistoryEvent{Type: "PassStateEntered", StateEntered: &sfn.StateEnteredDetails{Name: "p"}})
+	h.add(sfn.HistoryEvent{Type: "PassStateExited", StateExited: &sfn.StateExitedDetails{Name: "p"}})
+	h.add(sfn.HistoryEvent{Type: "ExecutionSucceeded", ExecutionSucceeded: &sfn.OutputDetails{}})
+	states.Observe(t.Context(), tracing.History{ExecutionARN: execARN, StateMachineARN: machineARN, TraceHeader: header, Events: h.events[1:]})
+	require.Zero(t, states.Open())
+	spans := rec.Ended(t)
+	require.Len(t, spans, 1)
+	require.Equal(t, "state p", spans[0].Name())
+	require.Equal(t, "5759e988bd862e3fe1be46a994272793", spans[0].SpanContext().TraceID().String())
+	require.Equal(t, "53995c3f42cd8ad8", spans[0].Parent().SpanID().String())
+	require.True(t, spans[0].Parent().IsRemote())
 }

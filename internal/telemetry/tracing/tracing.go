@@ -29,6 +29,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/stdout/stdouttrace"
 	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/sdk/instrumentation"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
@@ -61,6 +62,7 @@ type Params struct {
 type Provider struct {
 	tp      trace.TracerProvider
 	sdk     *sdktrace.TracerProvider // nil when tracing is off
+	sink    *spanSink                // the spans aiflow builds whole; nil when off
 	timeout time.Duration
 	lambda  bool
 }
@@ -105,18 +107,38 @@ func New(p Params) (*Provider, error) {
 			attrs = append(attrs, attribute.String("cloud.region", cfg.Region))
 		}
 	}
-	opts := []sdktrace.TracerProviderOption{
-		sdktrace.WithResource(resource.NewSchemaless(attrs...)),
-		sdktrace.WithSampler(sampler(cfg)),
-		sdktrace.WithBatcher(exp, sdktrace.WithExportTimeout(timeout)),
+	// The provider's parts are kept for the spans aiflow builds whole
+	// (spanSink), which go to the same batcher.
+	// The resource is the one the SDK makes of it (merged under
+	// OTEL_RESOURCE_ATTRIBUTES), so the sink's spans carry the same.
+	res, err := resource.Merge(resource.Environment(), resource.NewSchemaless(attrs...))
+	if err != nil {
+		return nil, fmt.Errorf("making the trace resource: %w", err)
+	}
+	sink := &spanSink{
+		proc:    sdktrace.NewBatchSpanProcessor(exp, sdktrace.WithExportTimeout(timeout), sdktrace.WithMaxQueueSize(queueSize(cfg))),
+		res:     res,
+		scope:   instrumentation.Scope{Name: tracerName},
+		sampler: sampler(cfg),
+		ids:     randomIDs{},
 	}
 	if pr.lambda {
 		// X-Ray wants the trace ID to start with the epoch seconds.
-		opts = append(opts, sdktrace.WithIDGenerator(xray.NewIDGenerator()))
+		sink.ids = xray.NewIDGenerator()
 	}
-	pr.sdk = sdktrace.NewTracerProvider(opts...)
-	pr.tp = pr.sdk
+	pr.sdk = sdktrace.NewTracerProvider(sdktrace.WithResource(sink.res), sdktrace.WithSampler(sink.sampler),
+		sdktrace.WithSpanProcessor(sink.proc), sdktrace.WithIDGenerator(sink.ids))
+	pr.tp, pr.sink = pr.sdk, sink
 	return pr, nil
+}
+
+// queueSize is the batcher's queue: Config's, or config's default when
+// Config was not read from the environment (tests, benchmarks).
+func queueSize(cfg config.Tracing) int {
+	if cfg.QueueSize > 0 {
+		return cfg.QueueSize
+	}
+	return config.DefaultTraceQueueSize
 }
 
 // newExporter makes the exporter Config names, or nil for none.
