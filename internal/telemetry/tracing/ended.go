@@ -26,7 +26,10 @@ type spanSink struct {
 	res     *resource.Resource
 	scope   instrumentation.Scope
 	sampler sdktrace.Sampler
-	ids     sdktrace.IDGenerator
+	// parentBasedOn is set when sampler is the default one,
+	// parentbased_always_on, whose decisions parentBasedOn takes.
+	parentBasedOn bool
+	ids           sdktrace.IDGenerator
 }
 
 // newSpan returns the span context of a span about to be made under

@@ -99,8 +99,13 @@ func (t *liveTracer) Start(ctx context.Context, name string, opts ...trace.SpanS
 		tid = psc.TraceID()
 		sid = k.ids.NewSpanID(ctx, tid)
 	}
-	res := k.sampler.ShouldSample(sdktrace.SamplingParameters{ParentContext: ctx, TraceID: tid, Name: name,
-		Kind: cfg.SpanKind(), Attributes: cfg.Attributes(), Links: cfg.Links()})
+	var res sdktrace.SamplingResult
+	if k.parentBasedOn {
+		res = parentBasedOn(psc)
+	} else {
+		res = k.sampler.ShouldSample(sdktrace.SamplingParameters{ParentContext: ctx, TraceID: tid, Name: name,
+			Kind: cfg.SpanKind(), Attributes: cfg.Attributes(), Links: cfg.Links()})
+	}
 	scc := trace.SpanContextConfig{TraceID: tid, SpanID: sid, TraceState: res.Tracestate}
 	if res.Decision == sdktrace.RecordAndSample {
 		scc.TraceFlags = psc.TraceFlags() | trace.FlagsSampled
@@ -124,6 +129,19 @@ func (t *liveTracer) Start(ctx context.Context, name string, opts ...trace.SpanS
 	s.SetAttributes(res.Attributes...)
 	s.SetAttributes(cfg.Attributes()...)
 	return trace.ContextWithSpan(ctx, s), s
+}
+
+// parentBasedOn is the decision of the default sampler,
+// sdktrace.ParentBased(sdktrace.AlwaysSample()), for a span under psc:
+// the parent's when there is one, else to sample; the trace state is the
+// parent's. It is that sampler's ShouldSample without its calls through
+// interfaces and its reads of the context.
+func parentBasedOn(psc trace.SpanContext) sdktrace.SamplingResult {
+	d := sdktrace.Drop
+	if !psc.IsValid() || psc.IsSampled() {
+		d = sdktrace.RecordAndSample
+	}
+	return sdktrace.SamplingResult{Decision: d, Tracestate: psc.TraceState()}
 }
 
 // liveSpan is a recording span of a liveTracer. Its fields are guarded

@@ -123,6 +123,12 @@ func New(p Params) (*Provider, error) {
 		sampler: sampler(cfg),
 		ids:     randomIDs{},
 	}
+	switch cfg.Sampler { // sampler's default case
+	case config.SamplerAlwaysOn, config.SamplerAlwaysOff, config.SamplerTraceIDRatio,
+		config.SamplerParentBasedAlwaysOff, config.SamplerParentBasedTraceIDRatio:
+	default:
+		sink.parentBasedOn = true
+	}
 	if pr.lambda {
 		// X-Ray wants the trace ID to start with the epoch seconds.
 		sink.ids = xray.NewIDGenerator()
