@@ -127,8 +127,28 @@ func (t *liveTracer) Start(ctx context.Context, name string, opts ...trace.SpanS
 		s.AddLink(l)
 	}
 	s.SetAttributes(res.Attributes...)
-	s.SetAttributes(cfg.Attributes()...)
+	if attrs := cfg.Attributes(); len(res.Attributes) == 0 && adoptable(attrs, t.p.limits) {
+		// cfg's attributes are a slice of its own, which nothing else
+		// keeps (the sampler gave none back): the span takes it as it is.
+		s.span.attrs, s.dirty = attrs, true
+	} else {
+		s.SetAttributes(attrs...)
+	}
 	return trace.ContextWithSpan(ctx, s), s
+}
+
+// adoptable reports whether SetAttributes would keep attrs as they are:
+// all valid, within the limit.
+func adoptable(attrs []attribute.KeyValue, limits sdktrace.SpanLimits) bool {
+	if len(attrs) == 0 || (limits.AttributeCountLimit >= 0 && len(attrs) > limits.AttributeCountLimit) {
+		return false
+	}
+	for _, a := range attrs {
+		if !a.Valid() {
+			return false
+		}
+	}
+	return true
 }
 
 // parentBasedOn is the decision of the default sampler,

@@ -54,7 +54,8 @@ func spanScript(ctx context.Context, tr trace.Tracer, at func(int) time.Time) {
 	msg.End(trace.WithTimestamp(at(7)))
 	msg.End(trace.WithTimestamp(at(8))) // ignored: ended
 
-	_, root := tr.Start(mctx, "root", trace.WithNewRoot(), trace.WithTimestamp(at(1)))
+	_, root := tr.Start(mctx, "root", trace.WithNewRoot(), trace.WithTimestamp(at(1)),
+		trace.WithAttributes(attribute.Int("a", 1), attribute.Int("b", 2), attribute.Int("a", 3)))
 	root.End(trace.WithTimestamp(at(2)))
 
 	func() {
