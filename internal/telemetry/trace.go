@@ -60,6 +60,9 @@ func ContextWithXRayHeader(ctx context.Context, header string) context.Context {
 // takes and every execution the engine traces. An empty or malformed
 // header returns the invalid span context.
 func XRaySpanContext(header string) trace.SpanContext {
+	if sc, ok := xraySpanContextAsWritten(header); ok {
+		return sc
+	}
 	var scc trace.SpanContextConfig
 	for rest := header; rest != ""; {
 		part, more, found := strings.Cut(rest, ";")
@@ -95,6 +98,30 @@ func XRaySpanContext(header string) trace.SpanContext {
 		return trace.SpanContext{}
 	}
 	return sc
+}
+
+// xrayWritten is the form of the headers XRayHeader writes (and Step
+// Functions and Lambda pass on): Root, Parent and Sampled, in that order.
+const xrayWritten = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+
+// xraySpanContextAsWritten reads a header of xrayWritten's form by its
+// fixed positions, the fields where the general reading (XRaySpanContext)
+// finds them: ok is false for any other header, which the general reading
+// then reads.
+func xraySpanContextAsWritten(h string) (trace.SpanContext, bool) {
+	if len(h) != len(xrayWritten) || h[:5] != "Root=" || h[40:48] != ";Parent=" || h[64:73] != ";Sampled=" {
+		return trace.SpanContext{}, false
+	}
+	var scc trace.SpanContextConfig
+	tid, ok := xrayTraceID(h[5:40])
+	if !ok || !decodeHex(scc.SpanID[:], h[48:64]) || !scc.SpanID.IsValid() {
+		return trace.SpanContext{}, true
+	}
+	scc.TraceID, scc.Remote = tid, true
+	if h[73] == '1' {
+		scc.TraceFlags = trace.FlagsSampled
+	}
+	return trace.NewSpanContext(scc), true
 }
 
 // xrayTraceID reads X-Ray's 1-<8 hex digits>-<24 hex digits>.

@@ -64,6 +64,13 @@ func TestXRaySpanContextIsThePropagators(t *testing.T) {
 	for _, h := range []string{
 		"Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
 		"Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0",
+		"Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=?",
+		"Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cD8ad8;Sampled=1",
+		"Root=1-5759e988-bd862e3fe1be46a994272793;Parent=0000000000000000;Sampled=0",
+		"Root=1-5759e988-bd862e3fe1be46a99427279x;Parent=53995c3f42cd8ad8;Sampled=1",
+		"Root=1-5759e988:bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+		"Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sample=11",
+		"Root=1-5759e988-bd862e3fe1be46a994272793;Pa=ent=53995c3f42cd8ad8;Sampled=1",
 		"Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1 ",
 		"Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8",
 		"Parent=53995c3f42cd8ad8;Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=?",

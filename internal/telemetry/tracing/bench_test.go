@@ -59,7 +59,7 @@ func BenchmarkSDKSpan(b *testing.B) {
 	p, err := tracing.New(tracing.Params{Config: config.Tracing{Exporter: config.TracesOTLP}, Exporter: tracetest.NewNoopExporter()})
 	require.NoError(b, err)
 	b.Cleanup(func() { _ = p.Shutdown(b.Context()) })
-	tr := p.TracerProvider().Tracer("bench")
+	tr := p.SDKTracerProvider().Tracer("bench")
 	b.ReportAllocs()
 	for b.Loop() {
 		ctx := telemetry.ContextWithXRayHeader(b.Context(), header)

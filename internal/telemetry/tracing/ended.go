@@ -26,7 +26,10 @@ type spanSink struct {
 	res     *resource.Resource
 	scope   instrumentation.Scope
 	sampler sdktrace.Sampler
-	ids     sdktrace.IDGenerator
+	// parentBasedOn is set when sampler is the default one,
+	// parentbased_always_on, whose decisions parentBasedOn takes.
+	parentBasedOn bool
+	ids           sdktrace.IDGenerator
 }
 
 // newSpan returns the span context of a span about to be made under
@@ -76,6 +79,7 @@ type endedSpan struct {
 	sdktrace.ReadOnlySpan
 
 	sink       *spanSink
+	scope      *instrumentation.Scope // nil: the sink's (aiflow's tracer's)
 	name       string
 	sc, parent trace.SpanContext
 	kind       trace.SpanKind
@@ -84,6 +88,10 @@ type endedSpan struct {
 	events     []sdktrace.Event
 	status     sdktrace.Status
 	children   int
+	// links and the dropped counts are set by the live spans
+	// (live.go) only: derived spans link and drop nothing.
+	links                                  []sdktrace.Link
+	droppedAttrs, droppedEvents, dropLinks int
 }
 
 var _ sdktrace.ReadOnlySpan = (*endedSpan)(nil)
@@ -109,8 +117,8 @@ func (s *endedSpan) EndTime() time.Time { return s.end }
 // Attributes are the span's attributes, in the order they were set.
 func (s *endedSpan) Attributes() []attribute.KeyValue { return s.attrs }
 
-// Links are none: derived spans link nothing.
-func (s *endedSpan) Links() []sdktrace.Link { return nil }
+// Links are the span's links (none for a derived span).
+func (s *endedSpan) Links() []sdktrace.Link { return s.links }
 
 // Events are the span's events.
 func (s *endedSpan) Events() []sdktrace.Event { return s.events }
@@ -118,28 +126,35 @@ func (s *endedSpan) Events() []sdktrace.Event { return s.events }
 // Status is the span's status.
 func (s *endedSpan) Status() sdktrace.Status { return s.status }
 
-// InstrumentationScope is aiflow's tracer's scope.
-func (s *endedSpan) InstrumentationScope() instrumentation.Scope { return s.sink.scope }
+// InstrumentationScope is the scope of the tracer that made the span:
+// aiflow's tracer's for a derived span.
+func (s *endedSpan) InstrumentationScope() instrumentation.Scope {
+	if s.scope != nil {
+		return *s.scope
+	}
+	return s.sink.scope
+}
 
 // InstrumentationLibrary is InstrumentationScope, for the exporters that
 // still read it.
 //
 //lint:ignore SA1019 sdktrace.ReadOnlySpan still has it
-func (s *endedSpan) InstrumentationLibrary() instrumentation.Library { return s.sink.scope }
+func (s *endedSpan) InstrumentationLibrary() instrumentation.Library { return s.InstrumentationScope() }
 
 // Resource is the provider's resource.
 func (s *endedSpan) Resource() *resource.Resource { return s.sink.res }
 
-// DroppedAttributes is 0: a derived span has a handful of attributes,
-// well under the SDK's limits.
-func (s *endedSpan) DroppedAttributes() int { return 0 }
+// DroppedAttributes is how many attributes the span limits dropped: 0
+// for a derived span, which has a handful, well under the SDK's limits.
+func (s *endedSpan) DroppedAttributes() int { return s.droppedAttrs }
 
-// DroppedLinks is 0.
-func (s *endedSpan) DroppedLinks() int { return 0 }
+// DroppedLinks is how many links the span limits dropped.
+func (s *endedSpan) DroppedLinks() int { return s.dropLinks }
 
-// DroppedEvents is 0: a state's events are its failed attempts and its
-// retries, which its retry policy bounds.
-func (s *endedSpan) DroppedEvents() int { return 0 }
+// DroppedEvents is how many events the span limits dropped: 0 for a
+// derived span, whose events are its failed attempts and its retries,
+// which its retry policy bounds.
+func (s *endedSpan) DroppedEvents() int { return s.droppedEvents }
 
 // ChildSpanCount is how many spans were made under this one.
 func (s *endedSpan) ChildSpanCount() int { return s.children }

@@ -31,7 +31,7 @@ func TestSpansBuiltWholeShareTheSDKsResource(t *testing.T) {
 	p, err := New(Params{Exporter: exp, ServiceName: "aiflow-test"})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = p.Shutdown(t.Context()) })
-	_, sdkSpan := p.TracerProvider().Tracer(tracerName).Start(t.Context(), "sdk")
+	_, sdkSpan := p.sdk.Tracer(tracerName).Start(t.Context(), "sdk")
 	sdkSpan.End()
 	sc, sampled := p.sink.newSpan(sdkSpan.SpanContext(), nil, "built", trace.SpanKindInternal, nil)
 	require.True(t, sampled)

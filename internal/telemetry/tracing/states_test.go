@@ -185,7 +185,7 @@ func TestStateSpansAreTheSDKs(t *testing.T) {
 
 	// The same spans through the SDK's tracer.
 	at := func(id int) time.Time { return h.events[id-1].Timestamp }
-	tr := rec.p.TracerProvider().Tracer("github.com/aiflow/aiflow/internal/telemetry/tracing")
+	tr := rec.p.SDKTracerProvider().Tracer("github.com/aiflow/aiflow/internal/telemetry/tracing")
 	ectx, exec := tr.Start(telemetry.ContextWithXRayHeader(t.Context(), header), "execution summary", trace.WithTimestamp(at(1)), trace.WithSpanKind(trace.SpanKindServer),
 		trace.WithAttributes(attribute.String("aiflow.execution.arn", execARN), attribute.String("aws.step_functions.state_machine.arn", machineARN),
 			attribute.String("rpc.system", "aws-api"), attribute.String("rpc.service", "StepFunctions")))

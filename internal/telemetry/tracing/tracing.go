@@ -63,6 +63,7 @@ type Provider struct {
 	tp      trace.TracerProvider
 	sdk     *sdktrace.TracerProvider // nil when tracing is off
 	sink    *spanSink                // the spans aiflow builds whole; nil when off
+	live    *liveProvider            // aiflow's tracers; nil when off or the SDK's are used
 	timeout time.Duration
 	lambda  bool
 }
@@ -122,6 +123,12 @@ func New(p Params) (*Provider, error) {
 		sampler: sampler(cfg),
 		ids:     randomIDs{},
 	}
+	switch cfg.Sampler { // sampler's default case
+	case config.SamplerAlwaysOn, config.SamplerAlwaysOff, config.SamplerTraceIDRatio,
+		config.SamplerParentBasedAlwaysOff, config.SamplerParentBasedTraceIDRatio:
+	default:
+		sink.parentBasedOn = true
+	}
 	if pr.lambda {
 		// X-Ray wants the trace ID to start with the epoch seconds.
 		sink.ids = xray.NewIDGenerator()
@@ -129,6 +136,12 @@ func New(p Params) (*Provider, error) {
 	pr.sdk = sdktrace.NewTracerProvider(sdktrace.WithResource(sink.res), sdktrace.WithSampler(sink.sampler),
 		sdktrace.WithSpanProcessor(sink.proc), sdktrace.WithIDGenerator(sink.ids))
 	pr.tp, pr.sink = pr.sdk, sink
+	// aiflow's own tracers (live.go) make the spans, unless the limits
+	// ask values to be truncated, which only the SDK's tracer does.
+	if limits := sdktrace.NewSpanLimits(); limits.AttributeValueLengthLimit < 0 {
+		pr.live = &liveProvider{sink: sink, limits: limits}
+		pr.tp = pr.live
+	}
 	return pr, nil
 }
 
@@ -237,6 +250,9 @@ func (p *Provider) ForceFlush(ctx context.Context) error {
 func (p *Provider) Shutdown(ctx context.Context) error {
 	if p.sdk == nil {
 		return nil
+	}
+	if p.live != nil {
+		p.live.shutdown.Store(true)
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.timeout)
 	defer cancel()

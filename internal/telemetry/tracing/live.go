@@ -1,0 +1,480 @@
+package tracing
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/sdk/instrumentation"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/embedded"
+)
+
+// liveProvider is the tracer provider aiflow's instrumentation gets when
+// tracing is on (Provider.TracerProvider): its tracers make liveSpans,
+// which record into the endedSpan that the spans derived from history
+// are, and hand it, when they end, to the SDK's span processor (the
+// batcher) as the SDK's tracer hands over its spans' snapshots. The
+// sampler, the ID generator, the resource, the span limits and the
+// processor are the SDK provider's own (spanSink); only the live span is
+// aiflow's: one allocation where the SDK's tracer makes a live span, a
+// start configuration and a snapshot copied from the live span at End,
+// and no map to deduplicate the attributes of each span.
+//
+// It behaves as the SDK's tracer does (the same span context, parent,
+// sampling, attributes and their deduplication and limits, events,
+// links, status, recorded errors and panics, end time); the equality
+// tests in live_test.go compare its spans with the SDK's. What it does
+// not do: it does not call the processor's OnStart (the batcher's does
+// nothing), start runtime/trace tasks, count the children that the SDK's
+// own tracers make under its spans, nor deduplicate the keys of nested
+// map values (attribute.MAP, which aiflow does not set). When the span
+// limits truncate values (OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT), New
+// uses the SDK's tracer instead.
+type liveProvider struct {
+	embedded.TracerProvider
+
+	sink   *spanSink
+	limits sdktrace.SpanLimits
+	// shutdown is set by Provider.Shutdown: the tracers make only
+	// non-recording spans after it, as the SDK's do.
+	shutdown atomic.Bool
+}
+
+var _ trace.TracerProvider = (*liveProvider)(nil)
+
+// defaultTracerName is the name the SDK gives a tracer asked for without
+// one.
+const defaultTracerName = "go.opentelemetry.io/otel/sdk/tracer"
+
+// Tracer returns a tracer of the scope name and opts describe.
+func (p *liveProvider) Tracer(name string, opts ...trace.TracerOption) trace.Tracer {
+	if name == "" {
+		name = defaultTracerName
+	}
+	c := trace.NewTracerConfig(opts...)
+	return &liveTracer{p: p, scope: instrumentation.Scope{Name: name, Version: c.InstrumentationVersion(),
+		SchemaURL: c.SchemaURL(), Attributes: c.InstrumentationAttributes()}}
+}
+
+// liveTracer makes liveSpans.
+type liveTracer struct {
+	embedded.Tracer
+
+	p     *liveProvider
+	scope instrumentation.Scope
+}
+
+// Start starts a span named name under the span of ctx (or a new trace),
+// as the SDK's tracer does, and returns it and ctx with it.
+func (t *liveTracer) Start(ctx context.Context, name string, opts ...trace.SpanStartOption) (context.Context, trace.Span) {
+	cfg := trace.NewSpanStartConfig(opts...)
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	parentSpan := trace.SpanFromContext(ctx)
+	if ls, ok := parentSpan.(*liveSpan); ok {
+		ls.addChild()
+	}
+	var psc trace.SpanContext
+	if cfg.NewRoot() {
+		ctx = trace.ContextWithSpanContext(ctx, psc)
+	} else {
+		psc = parentSpan.SpanContext()
+	}
+	k := t.p.sink
+	var tid trace.TraceID
+	var sid trace.SpanID
+	if !psc.TraceID().IsValid() {
+		tid, sid = k.ids.NewIDs(ctx)
+	} else {
+		tid = psc.TraceID()
+		sid = k.ids.NewSpanID(ctx, tid)
+	}
+	var res sdktrace.SamplingResult
+	if k.parentBasedOn {
+		res = parentBasedOn(psc)
+	} else {
+		res = k.sampler.ShouldSample(sdktrace.SamplingParameters{ParentContext: ctx, TraceID: tid, Name: name,
+			Kind: cfg.SpanKind(), Attributes: cfg.Attributes(), Links: cfg.Links()})
+	}
+	scc := trace.SpanContextConfig{TraceID: tid, SpanID: sid, TraceState: res.Tracestate}
+	if res.Decision == sdktrace.RecordAndSample {
+		scc.TraceFlags = psc.TraceFlags() | trace.FlagsSampled
+	} else {
+		scc.TraceFlags = psc.TraceFlags() &^ trace.FlagsSampled
+	}
+	sc := trace.NewSpanContext(scc)
+	if res.Decision == sdktrace.Drop || t.p.shutdown.Load() {
+		s := droppedSpan{p: t.p, sc: sc}
+		return trace.ContextWithSpan(ctx, s), s
+	}
+	start := cfg.Timestamp()
+	if start.IsZero() {
+		start = time.Now()
+	}
+	s := &liveSpan{tracer: t}
+	s.span = endedSpan{sink: k, scope: &t.scope, name: name, sc: sc, parent: psc, kind: trace.ValidateSpanKind(cfg.SpanKind()), start: start}
+	for _, l := range cfg.Links() {
+		s.AddLink(l)
+	}
+	s.SetAttributes(res.Attributes...)
+	if attrs := cfg.Attributes(); len(res.Attributes) == 0 && adoptable(attrs, t.p.limits) {
+		// cfg's attributes are a slice of its own, which nothing else
+		// keeps (the sampler gave none back): the span takes it as it is.
+		s.span.attrs, s.dirty = attrs, true
+	} else {
+		s.SetAttributes(attrs...)
+	}
+	return trace.ContextWithSpan(ctx, s), s
+}
+
+// adoptable reports whether SetAttributes would keep attrs as they are:
+// all valid, within the limit.
+func adoptable(attrs []attribute.KeyValue, limits sdktrace.SpanLimits) bool {
+	if len(attrs) == 0 || (limits.AttributeCountLimit >= 0 && len(attrs) > limits.AttributeCountLimit) {
+		return false
+	}
+	for _, a := range attrs {
+		if !a.Valid() {
+			return false
+		}
+	}
+	return true
+}
+
+// parentBasedOn is the decision of the default sampler,
+// sdktrace.ParentBased(sdktrace.AlwaysSample()), for a span under psc:
+// the parent's when there is one, else to sample; the trace state is the
+// parent's. It is that sampler's ShouldSample without its calls through
+// interfaces and its reads of the context.
+func parentBasedOn(psc trace.SpanContext) sdktrace.SamplingResult {
+	d := sdktrace.Drop
+	if !psc.IsValid() || psc.IsSampled() {
+		d = sdktrace.RecordAndSample
+	}
+	return sdktrace.SamplingResult{Decision: d, Tracestate: psc.TraceState()}
+}
+
+// liveSpan is a recording span of a liveTracer. Its fields are guarded
+// by mu until it ends; then span, complete, goes to the processor and
+// nothing changes it again.
+type liveSpan struct {
+	embedded.Span
+
+	tracer *liveTracer
+	mu     sync.Mutex
+	ended  bool
+	dirty  bool // attributes were appended: their keys may repeat
+	span   endedSpan
+}
+
+var _ trace.Span = (*liveSpan)(nil)
+
+// SpanContext is the span's span context.
+func (s *liveSpan) SpanContext() trace.SpanContext { return s.span.sc }
+
+// IsRecording reports whether the span has not ended.
+func (s *liveSpan) IsRecording() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.ended
+}
+
+// SetStatus sets the status as the SDK does: Ok is final, Error over
+// Unset, a description only with Error.
+func (s *liveSpan) SetStatus(code codes.Code, description string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ended || s.span.status.Code > code {
+		return
+	}
+	st := sdktrace.Status{Code: code}
+	if code == codes.Error {
+		st.Description = description
+	}
+	s.span.status = st
+}
+
+// SetAttributes sets attributes, a later value of a key replacing an
+// earlier one in its place, within the attribute count limit.
+func (s *liveSpan) SetAttributes(attrs ...attribute.KeyValue) {
+	if len(attrs) == 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ended {
+		return
+	}
+	limit := s.tracer.p.limits.AttributeCountLimit
+	if limit == 0 {
+		s.span.droppedAttrs += len(attrs)
+		return
+	}
+	if limit > 0 && len(s.span.attrs)+len(attrs) > limit {
+		s.dedupe()
+		for _, a := range attrs {
+			if !a.Valid() {
+				s.span.droppedAttrs++
+				continue
+			}
+			if i := indexOf(s.span.attrs, a.Key); i >= 0 {
+				s.span.attrs[i] = a
+				continue
+			}
+			if len(s.span.attrs) >= limit {
+				s.span.droppedAttrs++
+				continue
+			}
+			s.span.attrs = append(s.span.attrs, a)
+		}
+		return
+	}
+	s.span.attrs = slices.Grow(s.span.attrs, len(attrs))
+	for _, a := range attrs {
+		if !a.Valid() {
+			s.span.droppedAttrs++
+			continue
+		}
+		s.span.attrs = append(s.span.attrs, a)
+		s.dirty = true
+	}
+}
+
+// indexOf is the index of key in attrs, or -1.
+func indexOf(attrs []attribute.KeyValue, key attribute.Key) int {
+	for i := range attrs {
+		if attrs[i].Key == key {
+			return i
+		}
+	}
+	return -1
+}
+
+// dedupe keeps the first place of each key with its last value, as the
+// SDK's span does.
+func (s *liveSpan) dedupe() {
+	if !s.dirty {
+		return
+	}
+	s.dirty = false
+	attrs := s.span.attrs
+	if len(attrs) > 32 {
+		seen := make(map[attribute.Key]int, len(attrs))
+		unique := attrs[:0]
+		for _, a := range attrs {
+			if i, ok := seen[a.Key]; ok {
+				unique[i] = a
+				continue
+			}
+			seen[a.Key] = len(unique)
+			unique = append(unique, a)
+		}
+		clear(attrs[len(unique):])
+		s.span.attrs = unique
+		return
+	}
+	n := 0
+	for _, a := range attrs {
+		if i := indexOf(attrs[:n], a.Key); i >= 0 {
+			attrs[i] = a
+			continue
+		}
+		attrs[n] = a
+		n++
+	}
+	clear(attrs[n:])
+	s.span.attrs = attrs[:n]
+}
+
+// End ends the span (at the option's time, or now by the start's
+// monotonic clock) and hands it to the processor. A panic under way is
+// recorded as an exception event, as the SDK records it.
+func (s *liveSpan) End(opts ...trace.SpanEndOption) {
+	end := s.span.start.Add(time.Since(s.span.start))
+	s.mu.Lock()
+	if s.ended {
+		s.mu.Unlock()
+		return
+	}
+	cfg := trace.NewSpanEndConfig(opts...)
+	if recovered := recover(); recovered != nil {
+		defer panic(recovered)
+		eo := []trace.EventOption{trace.WithAttributes(attribute.String("exception.type", typeStr(recovered)),
+			attribute.String("exception.message", fmt.Sprint(recovered)))}
+		if cfg.StackTrace() {
+			eo = append(eo, trace.WithAttributes(attribute.String("exception.stacktrace", stackTrace())))
+		}
+		s.addEvent("exception", eo...)
+	}
+	if ts := cfg.Timestamp(); !ts.IsZero() {
+		end = ts
+	}
+	s.span.end = end
+	s.ended = true
+	s.dedupe()
+	if len(s.span.attrs) == 0 {
+		s.span.attrs = nil
+	}
+	s.mu.Unlock()
+	s.span.sink.export(&s.span)
+}
+
+// RecordError adds an exception event for err, as the SDK does.
+func (s *liveSpan) RecordError(err error, opts ...trace.EventOption) {
+	if err == nil || !s.IsRecording() {
+		return
+	}
+	opts = append(opts, trace.WithAttributes(attribute.String("exception.type", typeStr(err)),
+		attribute.String("exception.message", err.Error())))
+	if c := trace.NewEventConfig(opts...); c.StackTrace() {
+		opts = append(opts, trace.WithAttributes(attribute.String("exception.stacktrace", stackTrace())))
+	}
+	s.AddEvent("exception", opts...)
+}
+
+// typeStr is the SDK's name of an error's or a panic's type.
+func typeStr(i any) string {
+	t := reflect.TypeOf(i)
+	if t.PkgPath() == "" && t.Name() == "" {
+		return t.String()
+	}
+	return fmt.Sprintf("%s.%s", t.PkgPath(), t.Name())
+}
+
+// stackTrace is the calling goroutine's stack, as much of it as the SDK
+// records.
+func stackTrace() string {
+	buf := make([]byte, 2048)
+	n := runtime.Stack(buf, false)
+	return string(buf[:n])
+}
+
+// AddEvent adds an event, within the event limits.
+func (s *liveSpan) AddEvent(name string, opts ...trace.EventOption) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ended {
+		return
+	}
+	s.addEvent(name, opts...)
+}
+
+// addEvent adds an event; mu is held.
+func (s *liveSpan) addEvent(name string, opts ...trace.EventOption) {
+	c := trace.NewEventConfig(opts...)
+	e := sdktrace.Event{Name: name, Attributes: c.Attributes(), Time: c.Timestamp()}
+	limits := s.tracer.p.limits
+	if l := limits.AttributePerEventCountLimit; l == 0 {
+		e.DroppedAttributeCount, e.Attributes = len(e.Attributes), nil
+	} else if l > 0 && len(e.Attributes) > l {
+		e.DroppedAttributeCount, e.Attributes = len(e.Attributes)-l, e.Attributes[:l]
+	}
+	s.span.events, s.span.droppedEvents = evict(s.span.events, s.span.droppedEvents, limits.EventCountLimit, e)
+}
+
+// evict appends v to q within limit (negative: none), dropping the
+// oldest when full, as the SDK's queues do, and counts what it drops.
+func evict[T any](q []T, dropped, limit int, v T) ([]T, int) {
+	if limit == 0 {
+		return q, dropped + 1
+	}
+	if limit > 0 && len(q) >= limit {
+		copy(q, q[1:])
+		q = q[:len(q)-1]
+		dropped++
+	}
+	return append(q, v), dropped
+}
+
+// AddLink adds a link, within the link limits; a link with neither a
+// valid span context nor attributes nor trace state is ignored.
+func (s *liveSpan) AddLink(link trace.Link) {
+	if !link.SpanContext.IsValid() && len(link.Attributes) == 0 && link.SpanContext.TraceState().Len() == 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ended {
+		return
+	}
+	l := sdktrace.Link{SpanContext: link.SpanContext, Attributes: link.Attributes}
+	limits := s.tracer.p.limits
+	if n := limits.AttributePerLinkCountLimit; n == 0 {
+		l.DroppedAttributeCount, l.Attributes = len(l.Attributes), nil
+	} else if n > 0 && len(l.Attributes) > n {
+		l.DroppedAttributeCount, l.Attributes = len(l.Attributes)-n, l.Attributes[:n]
+	}
+	s.span.links, s.span.dropLinks = evict(s.span.links, s.span.dropLinks, limits.LinkCountLimit, l)
+}
+
+// SetName renames the span.
+func (s *liveSpan) SetName(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.ended {
+		s.span.name = name
+	}
+}
+
+// TracerProvider is the provider that made the span.
+func (s *liveSpan) TracerProvider() trace.TracerProvider { return s.tracer.p }
+
+// addChild counts a span started under this one.
+func (s *liveSpan) addChild() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.ended {
+		s.span.children++
+	}
+}
+
+// droppedSpan is a span the sampler dropped: it carries its span context
+// (its children join its trace) and records nothing.
+type droppedSpan struct {
+	embedded.Span
+
+	p  *liveProvider
+	sc trace.SpanContext
+}
+
+var _ trace.Span = droppedSpan{}
+
+// SpanContext is the span's span context.
+func (s droppedSpan) SpanContext() trace.SpanContext { return s.sc }
+
+// IsRecording is false.
+func (droppedSpan) IsRecording() bool { return false }
+
+// SetStatus does nothing.
+func (droppedSpan) SetStatus(codes.Code, string) {}
+
+// SetAttributes does nothing.
+func (droppedSpan) SetAttributes(...attribute.KeyValue) {}
+
+// End does nothing.
+func (droppedSpan) End(...trace.SpanEndOption) {}
+
+// RecordError does nothing.
+func (droppedSpan) RecordError(error, ...trace.EventOption) {}
+
+// AddEvent does nothing.
+func (droppedSpan) AddEvent(string, ...trace.EventOption) {}
+
+// AddLink does nothing.
+func (droppedSpan) AddLink(trace.Link) {}
+
+// SetName does nothing.
+func (droppedSpan) SetName(string) {}
+
+// TracerProvider is the provider that made the span.
+func (s droppedSpan) TracerProvider() trace.TracerProvider { return s.p }

@@ -1,0 +1,147 @@
+package tracing_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/aiflow/aiflow/internal/config"
+	"github.com/aiflow/aiflow/internal/telemetry"
+	"github.com/aiflow/aiflow/internal/telemetry/tracing"
+)
+
+// stepError is an error of a named type, whose type RecordError names.
+type stepError struct{ msg string }
+
+func (e *stepError) Error() string { return e.msg }
+
+// spanScript makes, through tr, the spans the instrumentation makes and
+// what the API allows on them: a consumer span under a message's X-Ray
+// header with a link, attributes set twice and one invalid, a rename, a
+// child, recorded errors, the status rules, events; a new root; a span
+// ended by a panic; a span under an unsampled header; a span over the
+// attribute limit. tag names the run in the new root's attributes (its
+// trace differs).
+func spanScript(ctx context.Context, tr trace.Tracer, at func(int) time.Time) {
+	link := trace.NewSpanContext(trace.SpanContextConfig{TraceID: trace.TraceID{1}, SpanID: trace.SpanID{2}, TraceFlags: trace.FlagsSampled})
+	mctx, msg := tr.Start(telemetry.ContextWithXRayHeader(ctx, header), "process", trace.WithTimestamp(at(1)),
+		trace.WithSpanKind(trace.SpanKindConsumer), trace.WithLinks(trace.Link{SpanContext: link, Attributes: []attribute.KeyValue{attribute.Int("n", 1)}}),
+		trace.WithAttributes(attribute.String("messaging.system", "aws_sqs"), attribute.String("messaging.message.id", "m1"), attribute.String("", "invalid")))
+	msg.SetAttributes(attribute.String("aiflow.step.id", "summarize"), attribute.String("messaging.message.id", "m2"),
+		attribute.StringSlice("aiflow.tags", []string{"a", "b"}), attribute.Int("aiflow.step.attempt", 1))
+	msg.SetName("process steps")
+	msg.AddLink(trace.Link{}) // ignored: nothing in it
+	_, call := tr.Start(mctx, "StepFunctions.SendTaskSuccess", trace.WithTimestamp(at(2)), trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(attribute.String("rpc.method", "SendTaskSuccess")))
+	call.RecordError(&stepError{msg: "throttled"}, trace.WithTimestamp(at(3)), trace.WithAttributes(attribute.Bool("retry", true)))
+	call.RecordError(errors.New("plain"), trace.WithTimestamp(at(4)))
+	call.SetStatus(codes.Error, "throttled")
+	call.SetStatus(codes.Unset, "ignored")
+	call.End(trace.WithTimestamp(at(5)))
+	call.SetAttributes(attribute.String("after", "end")) // ignored: ended
+	msg.AddEvent("retried", trace.WithTimestamp(at(6)), trace.WithAttributes(attribute.Int("attempt", 2), attribute.Int("attempt", 3)))
+	msg.SetStatus(codes.Ok, "ignored")
+	msg.SetStatus(codes.Error, "ignored: Ok is final")
+	msg.End(trace.WithTimestamp(at(7)))
+	msg.End(trace.WithTimestamp(at(8))) // ignored: ended
+
+	_, root := tr.Start(mctx, "root", trace.WithNewRoot(), trace.WithTimestamp(at(1)),
+		trace.WithAttributes(attribute.Int("a", 1), attribute.Int("b", 2), attribute.Int("a", 3)))
+	root.End(trace.WithTimestamp(at(2)))
+
+	func() {
+		defer func() { _ = recover() }()
+		_, s := tr.Start(mctx, "panicking", trace.WithTimestamp(at(1)))
+		defer s.End(trace.WithTimestamp(at(2)))
+		panic("boom")
+	}()
+
+	_, dropped := tr.Start(telemetry.ContextWithXRayHeader(ctx, "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0"), "unsampled")
+	dropped.SetAttributes(attribute.String("k", "v"))
+	dropped.End()
+
+	_, many := tr.Start(mctx, "many", trace.WithTimestamp(at(1)))
+	for i := range 140 {
+		many.SetAttributes(attribute.Int(fmt.Sprintf("k%d", i%135), i))
+	}
+	many.End(trace.WithTimestamp(at(2)))
+}
+
+// TestLiveSpansAreTheSDKs: the spans of aiflow's tracers (what
+// Provider.TracerProvider makes when tracing is on) are those the SDK's
+// tracer makes for the same calls, as an exporter receives them.
+func TestLiveSpansAreTheSDKs(t *testing.T) {
+	t.Parallel()
+	rec, _ := recorded(t)
+	base := time.Date(2026, 12, 6, 8, 0, 0, 0, time.UTC)
+	at := func(i int) time.Time { return base.Add(time.Duration(i) * time.Second) }
+	const scope = "github.com/aiflow/aiflow/internal/steps"
+
+	spanScript(t.Context(), rec.p.TracerProvider().Tracer(scope, trace.WithInstrumentationVersion("1.0")), at)
+	got := rec.Ended(t)
+	require.Len(t, got, 5, "the unsampled span is not exported")
+	require.Equal(t, "*tracing.liveProvider", fmt.Sprintf("%T", rec.p.TracerProvider()), "aiflow's tracers")
+	spanScript(t.Context(), rec.p.SDKTracerProvider().Tracer(scope, trace.WithInstrumentationVersion("1.0")), at)
+	want := rec.Ended(t)[len(got):]
+	require.Len(t, want, 5)
+
+	norm := func(spans []sdktrace.ReadOnlySpan) map[string]tracetest.SpanStub {
+		out := comparable(t, spans)
+		for name, s := range out {
+			if name == "root" {
+				s.SpanContext = s.SpanContext.WithTraceID(trace.TraceID{})
+			}
+			if name == "panicking" {
+				for i := range s.Events {
+					s.Events[i].Time = time.Time{} // now, when it panicked
+				}
+			}
+			out[name] = s
+		}
+		return out
+	}
+	require.Equal(t, norm(want), norm(got))
+	require.Equal(t, 1, norm(got)["process steps"].ChildSpanCount, "the call; the others start after it ended")
+}
+
+// TestLiveSpansFollowTheSampler: with always_off nothing is recorded and
+// the spans still carry their trace, unsampled.
+func TestLiveSpansFollowTheSampler(t *testing.T) {
+	t.Parallel()
+	exp := tracetest.NewInMemoryExporter()
+	p, err := tracing.New(tracing.Params{Config: config.Tracing{Sampler: config.SamplerAlwaysOff}, Exporter: exp})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = p.Shutdown(context.Background()) })
+	ctx, span := p.TracerProvider().Tracer("t").Start(telemetry.ContextWithXRayHeader(t.Context(), header), "s")
+	require.False(t, span.IsRecording())
+	require.Equal(t, "5759e988bd862e3fe1be46a994272793", span.SpanContext().TraceID().String())
+	require.False(t, span.SpanContext().IsSampled())
+	require.Equal(t, span, trace.SpanFromContext(ctx))
+	span.End()
+	require.NoError(t, p.ForceFlush(t.Context()))
+	require.Empty(t, exp.GetSpans())
+}
+
+// BenchmarkLiveSpan is BenchmarkSDKSpan's span through aiflow's tracer.
+func BenchmarkLiveSpan(b *testing.B) {
+	p, err := tracing.New(tracing.Params{Config: config.Tracing{Exporter: config.TracesOTLP}, Exporter: tracetest.NewNoopExporter()})
+	require.NoError(b, err)
+	b.Cleanup(func() { _ = p.Shutdown(b.Context()) })
+	tr := p.TracerProvider().Tracer("bench")
+	b.ReportAllocs()
+	for b.Loop() {
+		ctx := telemetry.ContextWithXRayHeader(b.Context(), header)
+		_, span := tr.Start(ctx, "process bench-steps", trace.WithSpanKind(trace.SpanKindConsumer),
+			trace.WithAttributes(attribute.String("messaging.system", "aws_sqs"), attribute.String("messaging.message.id", "0f4bd6a1-8c1f-4b43-9d2a-7c3e0f4bd6a1")))
+		span.End()
+	}
+}
