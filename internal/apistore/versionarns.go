@@ -2,6 +2,8 @@ package apistore
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -26,4 +28,21 @@ func recordVersionARN(ctx context.Context, tx pgx.Tx, v *Version, arn string) er
 	}
 	v.StateMachineVersionARN = arn
 	return nil
+}
+
+// VersionOfStateMachineVersion returns the workflow and the version of it
+// whose Step Functions version is arn, the one an execution started on
+// it runs; ok is false when no workflow version records arn (an
+// execution started on the unqualified ARN, or on a version since
+// published anew).
+func (s *Store) VersionOfStateMachineVersion(ctx context.Context, arn string) (workflow string, version int, ok bool, err error) {
+	err = s.pool.QueryRow(ctx, `SELECT workflow, version FROM api.workflow_version_arns
+		WHERE state_machine_version_arn = $1 ORDER BY version DESC LIMIT 1`, arn).Scan(&workflow, &version)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", 0, false, nil
+	}
+	if err != nil {
+		return "", 0, false, fmt.Errorf("reading the workflow version of %s: %w", arn, err)
+	}
+	return workflow, version, true, nil
 }

@@ -125,6 +125,10 @@ type executionView struct {
 	// TraceID is the trace the execution runs in (traceIDOf), when it
 	// was started in a sampled one.
 	TraceID string `json:"trace_id,omitempty"`
+	// WorkflowVersion is the workflow version the execution runs, when
+	// it was started on that version's state machine version (one
+	// execution read alone; see workflowVersion).
+	WorkflowVersion int `json:"workflow_version,omitempty"`
 }
 
 // usageView sums the model calls of an execution's ai steps.
@@ -169,6 +173,10 @@ func (s *Server) getExecution(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := s.view(e)
+	if v.WorkflowVersion, err = s.workflowVersion(r, e); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	if v.Output, err = s.resolveOutput(r, v.Output); err != nil {
 		s.fail(w, r, err)
 		return
@@ -192,6 +200,22 @@ func (s *Server) getExecution(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, v)
+}
+
+// workflowVersion returns the workflow version execution e runs: the
+// one whose Step Functions version it was started on, as publishing
+// recorded it; 0 when it was started on the unqualified state machine (a
+// version published before versions were recorded) or that version is
+// not this workflow's.
+func (s *Server) workflowVersion(r *http.Request, e sfn.Execution) (int, error) {
+	if e.StateMachineVersionARN == "" || s.opts.Store == nil {
+		return 0, nil
+	}
+	wf, v, ok, err := s.opts.Store.VersionOfStateMachineVersion(r.Context(), e.StateMachineVersionARN)
+	if err != nil || !ok || wf != s.workflowOf(e.ExecutionARN) {
+		return 0, err
+	}
+	return v, nil
 }
 
 // usageCacheLimit bounds the usages kept: when full, the cache starts

@@ -293,3 +293,23 @@ func TestRateLimitPerPrincipal(t *testing.T) {
 		WHERE actor = 'author-user' AND outcome = 'failed' ORDER BY seq DESC LIMIT 1`).Scan(&status))
 	require.Equal(t, http.StatusTooManyRequests, status)
 }
+
+// TestExecutionsNameTheVersionTheyRun: an execution read alone names the
+// workflow version it runs, which stays the version it started on after
+// the next one is published.
+func TestExecutionsNameTheVersionTheyRun(t *testing.T) {
+	t.Parallel()
+	b := setupAPI(t, bundleOptions{})
+	b.publish(t, replyWorkflow)
+	first := b.start(t, "reply", `{"message": "a"}`)
+	b.waitPending(t, first)
+	b.publish(t, strings.Replace(replyWorkflow, "A person approves", "Someone approves", 1))
+	second := b.start(t, "reply", `{"message": "b"}`)
+	b.waitPending(t, second)
+
+	for id, want := range map[string]float64{first: 1, second: 2} {
+		resp, raw := b.call(t, auth.RoleViewer, http.MethodGet, "/v1/executions/"+id, "")
+		require.Equal(t, http.StatusOK, resp.StatusCode, "%s", raw)
+		require.Equal(t, want, jsonOf(t, raw)["workflow_version"], "%s", raw)
+	}
+}

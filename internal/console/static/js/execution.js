@@ -167,9 +167,11 @@ export function executionScreen(id) {
     if (!e) return;
     try {
       const wf = await get("/v1/workflows/" + encodeURIComponent(e.workflow));
-      const ver = await get(`/v1/workflows/${encodeURIComponent(e.workflow)}/versions/${wf.latest_version}`);
+      const n = e.workflow_version || wf.latest_version;
+      const ver = await get(`/v1/workflows/${encodeURIComponent(e.workflow)}/versions/${n}`);
       graph = renderGraph(JSON.parse(ver.asl), select);
-      graphBox.replaceChildren(h("p", { class: "meta" }, `Drawn from version ${wf.latest_version}, the latest.`), graph.svg);
+      const which = e.workflow_version ? `version ${n}, the one it runs` : `version ${n}, the latest`;
+      graphBox.replaceChildren(h("p", { class: "meta" }, `Drawn from ${which}.`), graph.svg);
       for (const name of hist.states.keys()) paint(name);
     } catch (err) {
       graphBox.replaceChildren(problem(err));
