@@ -74,7 +74,7 @@ func TestAWSCLIJSONata(t *testing.T) {
 			require.Equal(t, "FAILED", desc["status"], "%v", desc)
 			require.Equal(t, "States.QueryEvaluationError", desc["error"])
 			require.Equal(t, "An error occurred while executing the state 'Total' (entered at the event id #2). "+
-				"The JSONata expression '$states.input.items' specified for the field 'Output/items' returned nothing (undefined).", desc["cause"])
+				"The JSONata expression '$sum($states.input.items.(price * quantity))' specified for the field 'Output/total' returned nothing (undefined).", desc["cause"])
 
 			out, err := cli.Command(b.ctx, "validate-state-machine-definition", "--definition",
 				`{"QueryLanguage": "JSONata", "StartAt": "A", "States": {"A": {"Type": "Pass", "OutputPath": "$.a", "End": true}}}`).CombinedOutput()

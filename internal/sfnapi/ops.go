@@ -262,6 +262,8 @@ func (h *handler) listExecutions(ctx context.Context, m *members) (any, error) {
 			Status:          string(x.Status),
 			StartDate:       epochTime(x.StartDate),
 			StopDate:        epochTime(x.StopDate),
+			RedriveCount:    x.RedriveCount,
+			RedriveDate:     epochTime(x.RedriveDate),
 
 			StateMachineVersionARN: x.StateMachineVersionARN,
 			StateMachineAliasARN:   x.StateMachineAliasARN,
