@@ -103,7 +103,9 @@ func TestEngineParityWithTheAWSCLI(t *testing.T) {
 		// Redrive resumed at the failed state: Prepare ran once, the
 		// activity was scheduled twice.
 		types := historyTypes(t, p.client(t), exec)
-		count := func(typ string) int { return len(slices.DeleteFunc(slices.Clone(types), func(s string) bool { return s != typ })) }
+		count := func(typ string) int {
+			return len(slices.DeleteFunc(slices.Clone(types), func(s string) bool { return s != typ }))
+		}
 		require.Equal(t, 1, count("PassStateEntered"), "%v", types)
 		require.Equal(t, 2, count("ActivityScheduled"), "%v", types)
 		require.Equal(t, 1, count("ExecutionRedriven"), "%v", types)
