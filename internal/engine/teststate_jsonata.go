@@ -83,6 +83,19 @@ func (tc *testCase) runJSONata(ctx context.Context) sfn.TestStateOutput {
 			return tc.failed(*f)
 		}
 	}
+	if st.Type == asl.TypeTask && st.TimeoutSecondsExpr != "" && tc.in.Mock == nil {
+		v, err := asl.EvalJSONataString("TimeoutSeconds", st.TimeoutSecondsExpr, jenv)
+		n, ok := asFloat(v)
+		if err == nil && (!ok || n != float64(int64(n)) || n < 1 || n > asl.MaxSeconds) {
+			err = &asl.JSONataError{Field: "TimeoutSeconds", Expression: asl.JSONataSource(st.TimeoutSecondsExpr), Err: fmt.Errorf("returned %s, not an integer from 1 to %v", text(v), asl.MaxSeconds)}
+		}
+		if err != nil {
+			return tc.failed(queryFailure(err))
+		}
+		timed := *st
+		timed.TimeoutSeconds = new(int(n))
+		tc.st = &timed
+	}
 	result, f := tc.result(ctx, eff, token)
 	if f != nil {
 		return tc.failed(*f)

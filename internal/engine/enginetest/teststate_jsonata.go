@@ -126,6 +126,17 @@ var testStateJSONataChecks = []check{
 		require.Equal(t, sfn.TestStatusFailed, out.Status)
 		require.Equal(t, "States.QueryEvaluationError", out.Error)
 		require.Contains(t, out.Cause, "$states.input.missing")
+		// So does a TimeoutSeconds expression that gives no integer, before
+		// the task is called.
+		out = testState(t, h, sfn.TestStateInput{Definition: `{"Type":"Task","QueryLanguage":"JSONata",
+		  "Resource":"arn:aws:lambda:us-east-1:123456789012:function:TestStateNeverCalled","TimeoutSeconds":"{% $states.input.wait %}","End":true}`,
+			Input: `{"wait":"soon"}`})
+		require.Equal(t, sfn.TestStatusFailed, out.Status)
+		require.Equal(t, "States.QueryEvaluationError", out.Error)
+		require.Contains(t, out.Cause, "TimeoutSeconds")
+		// A JSONPath field in a JSONata state is refused, as at creation.
+		_, err := tester(t, h).TestState(t.Context(), sfn.TestStateInput{Definition: `{"Type":"Pass","QueryLanguage":"JSONata","Parameters":{"a":1},"End":true}`})
+		requireAPIError(t, err, sfn.CodeInvalidDefinition)
 	}},
 	{"TestStateJSONataMockedMap", func(t *testing.T, h Harness) {
 		// A Map state's Items and ItemSelector ($states.context.Map.Item)
