@@ -270,19 +270,35 @@ func (e *Engine) Close() error {
 // awaitWrite waits for the outcome of a transition's write, which done
 // receives; it gives up when ctx ends or the engine has closed, as the
 // write may then never end.
+//
+// A transition queued behind a group the writer retries is not among the
+// ones answerWaiters answers, so while the store fails its caller is
+// answered ServiceUnavailable after answerWaitersAfter as well; the
+// transition stays queued and is written when the store is back.
 func (e *Engine) awaitWrite(ctx context.Context, done chan error) error {
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-e.halted:
+	for {
+		tick := make(chan struct{}, 1)
+		stop := e.clock.AfterFunc(answerWaitersAfter, func() { tick <- struct{}{} })
 		select {
 		case err := <-done:
+			stop()
 			return err
-		default:
+		case <-ctx.Done():
+			stop()
+			return ctx.Err()
+		case <-e.halted:
+			stop()
+			select {
+			case err := <-done:
+				return err
+			default:
+			}
+			return errorf(sfn.CodeServiceUnavailable, "the engine closed before the transition was written")
+		case <-tick:
+			if e.storeFailing.Load() {
+				return errorf(sfn.CodeServiceUnavailable, "the engine's store is failing: the transition is written when it is back")
+			}
 		}
-		return errorf(sfn.CodeServiceUnavailable, "the engine closed before the transition was written")
 	}
 }
 

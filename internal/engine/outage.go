@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/aiflow/aiflow/internal/asl"
+	"github.com/aiflow/aiflow/internal/sfn"
 )
 
 // What the engine does while its store cannot write (the database is
@@ -100,6 +101,31 @@ func (e *Engine) answerWaiters(chunk []*pendingCommit, err error) {
 		if p.done != nil {
 			p.done <- e.storeError("commit", err)
 			p.done = nil
+		}
+	}
+}
+
+// waitEndWritten waits, as wait does, until x's end is written; while the
+// store fails it answers ServiceUnavailable after answerWaitersAfter, as
+// awaitWrite does (the end is written when the store is back).
+func (x *execution) waitEndWritten(ctx context.Context) error {
+	for {
+		tick := make(chan struct{}, 1)
+		stop := x.e.clock.AfterFunc(answerWaitersAfter, func() { tick <- struct{}{} })
+		select {
+		case <-x.done:
+			stop()
+			return nil
+		case <-ctx.Done():
+			stop()
+			return ctx.Err()
+		case <-x.e.closing:
+			stop()
+			return x.wait(ctx)
+		case <-tick:
+			if x.e.storeFailing.Load() {
+				return errorf(sfn.CodeServiceUnavailable, "the engine's store is failing: the end of execution %s is written when it is back", x.rec.ARN)
+			}
 		}
 	}
 }

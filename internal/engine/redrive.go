@@ -293,7 +293,7 @@ func (e *Engine) RedriveExecution(ctx context.Context, in sfn.RedriveExecutionIn
 			return sfn.RedriveExecutionOutput{}, notRedrivable(arn, sfn.RedriveReasonRunning)
 		}
 		// Its end is being written: wait until it is.
-		if err := x.wait(ctx); err != nil {
+		if err := x.waitEndWritten(ctx); err != nil {
 			return sfn.RedriveExecutionOutput{}, err
 		}
 	}
