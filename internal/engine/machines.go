@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aiflow/aiflow/internal/asl"
 	"github.com/aiflow/aiflow/internal/sfn"
@@ -216,6 +217,13 @@ func (e *Engine) UpdateStateMachine(ctx context.Context, in sfn.UpdateStateMachi
 		// An update that changes nothing makes no new revision, so that
 		// publishing after it finds the version of the current one.
 		rec.UpdateDate = e.now()
+		if !rec.UpdateDate.After(rec.CreationDate) {
+			// Dates have milliseconds, as on AWS; an update in the
+			// millisecond of the creation still shows the machine as
+			// updated (PublishStateMachineVersion's revisionId INITIAL
+			// names only a machine never updated).
+			rec.UpdateDate = rec.CreationDate.Add(time.Millisecond)
+		}
 		rec.RevisionID = e.newRevisionID()
 		if err := e.store.PutStateMachine(ctx, rec); err != nil {
 			return sfn.UpdateStateMachineOutput{}, e.storeError("UpdateStateMachine", err)

@@ -48,6 +48,7 @@ type testCase struct {
 	x        *execution // for the helpers of a running state; records nothing
 	in       sfn.TestStateInput
 	name     string
+	ql       string // the state machine's QueryLanguage
 	st       *asl.State
 	input    any
 	vars     map[string]any
@@ -65,11 +66,11 @@ func (e *Engine) newTestCase(in sfn.TestStateInput) (*testCase, error) {
 	if in.RoleARN != "" && !strings.HasPrefix(in.RoleARN, "arn:") {
 		return nil, errorf(sfn.CodeInvalidArn, "invalid role ARN %q", in.RoleARN)
 	}
-	name, st, err := testedState(in.Definition, in.StateName)
+	name, ql, st, err := testedState(in.Definition, in.StateName)
 	if err != nil {
 		return nil, err
 	}
-	tc := &testCase{e: e, in: in, name: name, st: st, insp: &sfn.InspectionData{}}
+	tc := &testCase{e: e, in: in, name: name, ql: ql, st: st, insp: &sfn.InspectionData{}}
 	tc.x = &execution{e: e, rec: ExecutionRecord{ARN: e.executionARN("TestStateMachine", "test-state"), StateMachineARN: e.stateMachineARN("TestStateMachine"), StartDate: e.now()}, smName: "TestStateMachine", roleARN: in.RoleARN}
 	if err := tc.checkMock(); err != nil {
 		return nil, err
@@ -108,25 +109,26 @@ func (e *Engine) newTestCase(in sfn.TestStateInput) (*testCase, error) {
 }
 
 // testedState reads the state to test: the definition of one state, or
-// the state stateName of a whole state machine.
-func testedState(def, stateName string) (string, *asl.State, error) {
+// the state stateName of a whole state machine (whose QueryLanguage it
+// also returns).
+func testedState(def, stateName string) (string, string, *asl.State, error) {
 	if strings.TrimSpace(def) == "" {
-		return "", nil, errorf(sfn.CodeInvalidDefinition, "the definition is empty")
+		return "", "", nil, errorf(sfn.CodeInvalidDefinition, "the definition is empty")
 	}
 	if stateName != "" {
 		sm, err := parseDefinition(def)
 		if err != nil {
-			return "", nil, err
+			return "", "", nil, err
 		}
 		st, ok := sm.States[stateName]
 		if !ok {
-			return "", nil, errorf(sfn.CodeValidation, "the state machine has no top-level state %q", stateName)
+			return "", "", nil, errorf(sfn.CodeValidation, "the state machine has no top-level state %q", stateName)
 		}
-		return stateName, st, nil
+		return stateName, sm.QueryLanguage, st, nil
 	}
 	var st asl.State
 	if err := json.Unmarshal([]byte(def), &st); err != nil {
-		return "", nil, errorf(sfn.CodeInvalidDefinition, "%v", err)
+		return "", "", nil, errorf(sfn.CodeInvalidDefinition, "%v", err)
 	}
 	// Validate the state in a machine of its own, where the states it
 	// leads to are stand-ins.
@@ -141,9 +143,9 @@ func testedState(def, stateName string) (string, *asl.State, error) {
 		for i, p := range problems {
 			msgs[i] = p.Error()
 		}
-		return "", nil, errorf(sfn.CodeInvalidDefinition, "%s", strings.Join(msgs, "; "))
+		return "", "", nil, errorf(sfn.CodeInvalidDefinition, "%s", strings.Join(msgs, "; "))
 	}
-	return testStateName, &st, nil
+	return testStateName, "", &st, nil
 }
 
 // stateTargets are the states a state can lead to.
@@ -230,6 +232,9 @@ func (tc *testCase) env(token string) asl.Env {
 // run runs the state and reports its outcome.
 func (tc *testCase) run(ctx context.Context) sfn.TestStateOutput {
 	st := tc.st
+	if tc.jsonata() {
+		return tc.runJSONata(ctx)
+	}
 	if st.Type == asl.TypeFail {
 		return tc.runFail()
 	}
@@ -573,6 +578,9 @@ func (tc *testCase) failed(f failure) sfn.TestStateOutput {
 	for i, c := range st.Catch {
 		if !matches(c.ErrorEquals, f.Error) {
 			continue
+		}
+		if tc.jsonata() {
+			return tc.catchJSONata(i, f)
 		}
 		errOut := errorOutput(f.Error, f.Cause)
 		caught, err := asl.SetResult(tc.input, c.ResultPath, errOut)
