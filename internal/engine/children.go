@@ -198,38 +198,9 @@ func (x *execution) pump(p *thread) {
 		i := k.next
 		k.next++
 		k.running++
-		if st.Type == asl.TypeParallel {
-			c, err := x.newThread(p, i, appendScope(p.Scope, scopeStep{State: p.State, Branch: i}))
-			if err != nil {
-				k.pumping = false
-				x.childrenFailed(p, failure{Error: asl.ErrorRuntime, Cause: err.Error()})
-				return
-			}
-			x.drive(c, st.Branches[i].StartAt, p.Effective)
-			continue
-		}
-		c, err := x.newThread(p, i, appendScope(p.Scope, scopeStep{State: p.State}))
-		if err != nil {
-			k.pumping = false
-			x.childrenFailed(p, failure{Error: asl.ErrorRuntime, Cause: err.Error()})
+		if !x.startChild(p, st, i) {
 			return
 		}
-		x.event(p, "MapIterationStarted", sfn.HistoryEvent{MapIterationStarted: &sfn.MapIterationDetails{Name: p.State, Index: i}})
-		c.LastEvent = p.LastEvent
-		ctx := x.contextObject(p, "", &[2]any{jsonInt(i), k.items[i]})
-		in, err := k.items[i], error(nil)
-		if st.ItemBatcher == nil { // a batch's items went through ItemSelector already
-			in, err = x.processItem(p, st, k.items[i], ctx)
-		}
-		if err != nil {
-			k.pumping = false
-			ff := failureOf(err)
-			x.abortThread(c)
-			k.running--
-			x.childrenFailed(p, ff)
-			return
-		}
-		x.drive(c, processor(st).StartAt, in)
 	}
 	k.pumping = false
 	if x.still(p, gen) && k.running == 0 && k.next >= len(k.results) {

@@ -503,37 +503,42 @@ func (x *execution) restoreChildren(p *thread, st *asl.State, tr *spawnTrack, h 
 }
 
 // startChild starts child i of Parallel or Map thread p from the start
-// of its branch or iteration, as pump does.
-func (x *execution) startChild(p *thread, st *asl.State, i int) {
+// of its branch or iteration, for pump and for a redrive. It returns false
+// when the child could not start and p failed with it (pumping ended).
+func (x *execution) startChild(p *thread, st *asl.State, i int) bool {
 	k := p.kids
 	if st.Type == asl.TypeParallel {
 		c, err := x.newThread(p, i, appendScope(p.Scope, scopeStep{State: p.State, Branch: i}))
 		if err != nil {
 			k.pumping = false
 			x.childrenFailed(p, failure{Error: asl.ErrorRuntime, Cause: err.Error()})
-			return
+			return false
 		}
 		x.drive(c, st.Branches[i].StartAt, p.Effective)
-		return
+		return true
 	}
 	c, err := x.newThread(p, i, appendScope(p.Scope, scopeStep{State: p.State}))
 	if err != nil {
 		k.pumping = false
 		x.childrenFailed(p, failure{Error: asl.ErrorRuntime, Cause: err.Error()})
-		return
+		return false
 	}
 	x.event(p, "MapIterationStarted", sfn.HistoryEvent{MapIterationStarted: &sfn.MapIterationDetails{Name: p.State, Index: i}})
 	c.LastEvent = p.LastEvent
 	ctx := x.contextObject(p, "", &[2]any{jsonInt(i), k.items[i]})
-	in, err := asl.ProcessItem(st, p.Effective, k.items[i], x.env(p, ctx), x.intrinsic)
+	in, err := k.items[i], error(nil)
+	if st.ItemBatcher == nil { // a batch's items went through ItemSelector already
+		in, err = x.processItem(p, st, k.items[i], ctx)
+	}
 	if err != nil {
 		k.pumping = false
 		x.abortThread(c)
 		k.running--
 		x.childrenFailed(p, failureOf(err))
-		return
+		return false
 	}
 	x.drive(c, processor(st).StartAt, in)
+	return true
 }
 
 // redriveMatches reports whether an execution redriven count times passes
