@@ -371,12 +371,7 @@ func (tc *testCase) inspectMap(eff any, env asl.Env) *failure {
 	if st.ItemSelector != nil || st.Parameters != nil {
 		selected := make([]any, len(arr))
 		for i, item := range arr {
-			ctxObj, _ := asl.AsObject(tc.contextObject(""))
-			c := asl.NewObject(ctxObj.Len() + 1)
-			for k, v := range ctxObj.All() {
-				c.Set(k, v)
-			}
-			c.Set("Map", map[string]any{"Item": map[string]any{"Index": json.Number(strconv.Itoa(i)), "Value": item}})
+			c := tc.itemContext(i, item)
 			v, err := asl.ProcessItem(st, eff, item, asl.Env{Context: c, Vars: tc.vars}, tc.x.intrinsic)
 			if err != nil {
 				return new(failureOf(err))
@@ -385,15 +380,7 @@ func (tc *testCase) inspectMap(eff any, env asl.Env) *failure {
 		}
 		tc.insp.AfterItemSelector = text(selected)
 	}
-	if st.MaxConcurrency != nil {
-		tc.insp.MaxConcurrency = new(*st.MaxConcurrency)
-	}
-	if st.ToleratedFailureCount != nil {
-		tc.insp.ToleratedFailureCount = new(*st.ToleratedFailureCount)
-	}
-	if st.ToleratedFailurePercentage != nil {
-		tc.insp.ToleratedFailurePercentage = new(*st.ToleratedFailurePercentage)
-	}
+	tc.inspectMapLimits(st)
 	if n := conf.MapIterationFailureCount; n != nil && *n > 0 {
 		count, pct, f := tc.x.toleranceValues(&thread{Vars: tc.vars}, st, eff, env)
 		if f != nil {
@@ -609,4 +596,30 @@ func prefixed(err error, field string) error {
 		pe.Field = field + "." + pe.Field
 	}
 	return pe
+}
+
+// itemContext is the Context object of item i of a tested Map state: the
+// test's, with $$.Map.Item.
+func (tc *testCase) itemContext(i int, item any) *asl.Object {
+	ctxObj, _ := asl.AsObject(tc.contextObject(""))
+	c := asl.NewObject(ctxObj.Len() + 1)
+	for k, v := range ctxObj.All() {
+		c.Set(k, v)
+	}
+	c.Set("Map", map[string]any{"Item": map[string]any{"Index": json.Number(strconv.Itoa(i)), "Value": item}})
+	return c
+}
+
+// inspectMapLimits copies a tested Map state's fixed concurrency and
+// tolerated failures into the inspection data.
+func (tc *testCase) inspectMapLimits(st *asl.State) {
+	if st.MaxConcurrency != nil {
+		tc.insp.MaxConcurrency = new(*st.MaxConcurrency)
+	}
+	if st.ToleratedFailureCount != nil {
+		tc.insp.ToleratedFailureCount = new(*st.ToleratedFailureCount)
+	}
+	if st.ToleratedFailurePercentage != nil {
+		tc.insp.ToleratedFailurePercentage = new(*st.ToleratedFailurePercentage)
+	}
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -262,12 +261,7 @@ func (tc *testCase) inspectMapJSONata(jenv asl.JSONataEnv) *failure {
 	if st.ItemSelector != nil {
 		selected := make([]any, len(arr))
 		for i, item := range arr {
-			ctxObj, _ := asl.AsObject(tc.contextObject(""))
-			c := asl.NewObject(ctxObj.Len() + 1)
-			for k, v := range ctxObj.All() {
-				c.Set(k, v)
-			}
-			c.Set("Map", map[string]any{"Item": map[string]any{"Index": json.Number(strconv.Itoa(i)), "Value": item}})
+			c := tc.itemContext(i, item)
 			v, err := asl.EvalJSONata("ItemSelector", st.ItemSelector, jenv.With("context", c))
 			if err != nil {
 				return new(queryFailure(err))
@@ -276,15 +270,7 @@ func (tc *testCase) inspectMapJSONata(jenv asl.JSONataEnv) *failure {
 		}
 		tc.insp.AfterItemSelector = text(selected)
 	}
-	if st.MaxConcurrency != nil {
-		tc.insp.MaxConcurrency = new(*st.MaxConcurrency)
-	}
-	if st.ToleratedFailureCount != nil {
-		tc.insp.ToleratedFailureCount = new(*st.ToleratedFailureCount)
-	}
-	if st.ToleratedFailurePercentage != nil {
-		tc.insp.ToleratedFailurePercentage = new(*st.ToleratedFailurePercentage)
-	}
+	tc.inspectMapLimits(st)
 	if n := conf.MapIterationFailureCount; n != nil && *n > 0 {
 		t := &thread{State: tc.name, Input: tc.input, Vars: tc.vars}
 		count, pct, f := tc.x.toleranceValues(t, st, tc.input, asl.Env{Context: jenv.States["context"], Vars: tc.vars})
