@@ -87,7 +87,7 @@ func (c Comparison) Write(w io.Writer) error {
 	fmt.Fprintln(&b, "commit   ", c.Commit)
 	fmt.Fprintln(&b)
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "system\tstore\texecutions\tin flight\tseconds\texecutions/s\tCPU per execution\t")
+	fmt.Fprintln(tw, "system\tstore\texecutions\tin flight\tseconds\texecutions/s\tCPU per execution")
 	for _, r := range c.Rows {
 		cpu := "-"
 		if r.CPU > 0 && r.Executions > 0 {
@@ -97,7 +97,7 @@ func (c Comparison) Write(w io.Writer) error {
 		if r.Elapsed > 0 {
 			rate = float64(r.Executions) / r.Elapsed.Seconds()
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.2f\t%.0f\t%s\t\n", r.System, r.Store, r.Executions, r.InFlight, r.Elapsed.Seconds(), rate, cpu)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.2f\t%.0f\t%s\n", r.System, r.Store, r.Executions, r.InFlight, r.Elapsed.Seconds(), rate, cpu)
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("writing the comparison: %w", err)

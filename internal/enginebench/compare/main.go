@@ -88,7 +88,11 @@ func compare(ctx context.Context, o options, stderr io.Writer, getenv func(strin
 	if c.Commit == "" {
 		c.Commit = gitCommit(ctx)
 	}
-	node, note, err := pickNode(ctx, filepath.Join(o.dir, "node_modules", ".bin", "node"), exec.LookPath)
+	dir, err := filepath.Abs(o.dir)
+	if err != nil {
+		return c, fmt.Errorf("finding the folder %s: %w", o.dir, err)
+	}
+	node, note, err := pickNode(ctx, filepath.Join(dir, "node_modules", ".bin", "node"), exec.LookPath)
 	if err != nil {
 		return c, err
 	}
@@ -96,7 +100,7 @@ func compare(ctx context.Context, o options, stderr io.Writer, getenv func(strin
 		c.Notes = append(c.Notes, note)
 	}
 	fmt.Fprintf(stderr, "running aws-local-stepfunctions with %s\n", node)
-	out, err := runCommand(ctx, o.dir, node, "peers.mjs", "--definition", enginebench.PeersDefinition,
+	out, err := runCommand(ctx, dir, node, "peers.mjs", "--definition", enginebench.PeersDefinition,
 		"--executions", strconv.Itoa(o.executions), "--in-flight", strconv.Itoa(o.inFlight))
 	if err != nil {
 		return c, fmt.Errorf("running peers.mjs in %s: %w", o.dir, err)

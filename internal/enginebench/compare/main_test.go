@@ -34,8 +34,13 @@ func TestRunPrintsOneTable(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	fakeNode(t, dir, "v22.23.3")
+	// A relative folder, as make compare passes it.
+	wd, err := os.Getwd()
+	require.NoError(t, err)
+	rel, err := filepath.Rel(wd, dir)
+	require.NoError(t, err)
 	var out, errOut bytes.Buffer
-	code := run(context.Background(), []string{"-dir", dir, "-store", "memory", "-executions", "50", "-in-flight", "10", "-commit", "abc1234"}, &out, &errOut, func(string) string { return "" })
+	code := run(context.Background(), []string{"-dir", rel, "-store", "memory", "-executions", "50", "-in-flight", "10", "-commit", "abc1234"}, &out, &errOut, func(string) string { return "" })
 	require.Equal(t, 0, code, errOut.String())
 	s := out.String()
 	require.Contains(t, s, "commit    abc1234\n")
