@@ -84,7 +84,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 
 // compare runs the Node.js side, then aiflow's in memory and durable.
 func compare(ctx context.Context, o options, stderr io.Writer, getenv func(string) string) (enginebench.Comparison, error) {
-	c := enginebench.Comparison{Machine: enginebench.ThisMachine(), Commit: o.commit}
+	c := enginebench.Comparison{Machine: enginebench.ThisMachine(), Commit: o.commit,
+		Notes: []string{"CPU per execution is the running process's own CPU time, user and system, over its executions (a PostgreSQL server's is not in it)"}}
 	if c.Commit == "" {
 		c.Commit = gitCommit(ctx)
 	}

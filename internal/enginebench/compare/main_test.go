@@ -46,8 +46,9 @@ func TestRunPrintsOneTable(t *testing.T) {
 	require.Contains(t, s, "commit    abc1234\n")
 	require.Contains(t, s, "aws-local-stepfunctions 3.0.0 (Node.js v22.23.3)")
 	require.Regexp(t, `(?m)^aiflow engine\s+memory\s+50\s+10\s`, s)
-	require.NotContains(t, s, "PostgreSQL")
+	require.NotRegexp(t, `(?m)^aiflow engine\s+PostgreSQL`, s)
 	require.NotContains(t, s, "could not be run")
+	require.Contains(t, s, "CPU per execution is the running process's own CPU time")
 }
 
 func TestRunUsage(t *testing.T) {
