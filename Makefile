@@ -1,6 +1,7 @@
 # aiflow's build. Every target runs on a fresh machine with Go and the
 # PostgreSQL server binaries, but lint, which also needs cfn-lint (1.51 or
-# later); nothing else needs to be installed or running.
+# later), and compare, which also needs npm; nothing else needs to be
+# installed or running.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
