@@ -1,6 +1,7 @@
 # aiflow's build. Every target runs on a fresh machine with Go and the
 # PostgreSQL server binaries, but lint, which also needs cfn-lint (1.51 or
-# later); nothing else needs to be installed or running.
+# later), and compare, which also needs npm; nothing else needs to be
+# installed or running.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -13,7 +14,7 @@ FUNCTIONS := ApiFunction:api AiStepFunction:aistep McpStepFunction:mcpstep McpSe
 LAMBDA_GOFLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w -buildid="
 LAMBDA_ENV := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 
-.PHONY: all dev test test-short cover lint vuln build bench faults examples clean tidy $(foreach f,$(FUNCTIONS),build-$(word 1,$(subst :, ,$(f))))
+.PHONY: all dev test test-short cover lint vuln build bench compare faults examples clean tidy $(foreach f,$(FUNCTIONS),build-$(word 1,$(subst :, ,$(f))))
 
 all: lint build test
 
@@ -113,6 +114,21 @@ examples:
 ## bench: every benchmark, with allocations
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+# compare installs its Node.js side here (never committed) and runs it
+# from there; COMPARE_FLAGS passes flags to the Go side, such as
+# COMPARE_FLAGS="-executions 2000 -store memory".
+COMPARE_DIR := build/compare
+COMPARE_FLAGS ?=
+
+## compare: the peers' workload (three echo Task states in process, 10,000 executions, 1,000 in flight) on
+##          aws-local-stepfunctions 3.0 with Node.js 22, both installed from npm into build/compare, then on
+##          aiflow's engine in memory and in PostgreSQL, one after the other; prints one table
+compare:
+	@mkdir -p $(COMPARE_DIR)
+	cp bench/compare/package.json bench/compare/package-lock.json bench/compare/peers.mjs $(COMPARE_DIR)/
+	cd $(COMPARE_DIR) && { npm ci --no-audit --no-fund || { echo "compare: npm ci failed; installing without install scripts, so without Node.js 22's binary: the node on PATH runs it if it is 20 or later"; npm ci --ignore-scripts --no-audit --no-fund; }; }
+	$(GO) run ./internal/enginebench/compare -dir $(COMPARE_DIR) $(COMPARE_FLAGS)
 
 ## faults: the fault suite for FAULT_DURATION (make test runs a 20-second round)
 FAULT_DURATION ?= 5m

@@ -12,6 +12,7 @@ import (
 	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/aiflow/aiflow/internal/engine/queue"
 	"github.com/aiflow/aiflow/internal/metrics"
+	"github.com/aiflow/aiflow/internal/metrics/prommetrics"
 	"github.com/aiflow/aiflow/internal/telemetry/tracing"
 )
 
@@ -20,7 +21,7 @@ import (
 // workers and the engine's store decorator count into, and the reader of
 // the engine's history.
 type processMetrics struct {
-	prom    *metrics.Prometheus
+	prom    *prommetrics.Prometheus
 	rec     *metrics.Recorder
 	history *metrics.History
 }
@@ -28,7 +29,7 @@ type processMetrics struct {
 // newProcessMetrics makes the metrics of a process; workflowFunc names the
 // workflow and version of a state machine (nil: its name, no version).
 func newProcessMetrics(workflowFunc metrics.WorkflowFunc, logger *slog.Logger) *processMetrics {
-	prom := metrics.NewPrometheus()
+	prom := prommetrics.NewPrometheus()
 	rec := metrics.NewRecorder(prom)
 	return &processMetrics{prom: prom, rec: rec,
 		history: metrics.NewHistory(metrics.HistoryConfig{Recorder: rec, WorkflowFunc: workflowFunc, Logger: logger})}
@@ -59,11 +60,11 @@ func (m *processMetrics) handler(next http.Handler) http.Handler {
 
 // watchQueues reads the broker's queues on every scrape.
 func (m *processMetrics) watchQueues(b *queue.Broker) error {
-	return m.prom.WatchQueues(func() []metrics.QueueDepth {
+	return m.prom.WatchQueues(func() []prommetrics.QueueDepth {
 		ds := b.Depths()
-		out := make([]metrics.QueueDepth, len(ds))
+		out := make([]prommetrics.QueueDepth, len(ds))
 		for i, d := range ds {
-			out[i] = metrics.QueueDepth{Queue: d.Name, Visible: d.Visible, InFlight: d.InFlight, Delayed: d.Delayed, OldestAge: d.OldestAge}
+			out[i] = prommetrics.QueueDepth{Queue: d.Name, Visible: d.Visible, InFlight: d.InFlight, Delayed: d.Delayed, OldestAge: d.OldestAge}
 		}
 		return out
 	})

@@ -17,6 +17,7 @@ import (
 
 	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/registry"
+	"github.com/aiflow/aiflow/internal/registry/catalog"
 	"github.com/aiflow/aiflow/service"
 )
 
@@ -508,7 +509,7 @@ func countNames(items []service.Definition) int {
 }
 
 // serviceCatalog writes the catalog of the registered services, as the
-// registry writes it (registry.CatalogFile).
+// registry writes it (catalog.File).
 func serviceCatalog(items []service.Definition) ([]byte, error) {
 	// The helper's types mirror the registry's JSON field for field.
 	raw, err := json.Marshal(items)
@@ -519,5 +520,5 @@ func serviceCatalog(items []service.Definition) ([]byte, error) {
 	if err := json.Unmarshal(raw, &svcs); err != nil {
 		return nil, fmt.Errorf("reading the services: %w", err)
 	}
-	return registry.CatalogFile(svcs)
+	return catalog.File(svcs)
 }

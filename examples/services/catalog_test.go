@@ -11,6 +11,7 @@ import (
 	"github.com/aiflow/aiflow/examples/services/incidentdesk"
 	"github.com/aiflow/aiflow/examples/services/threatintel"
 	"github.com/aiflow/aiflow/internal/registry"
+	"github.com/aiflow/aiflow/internal/registry/catalog"
 	"github.com/aiflow/aiflow/internal/workflow"
 )
 
@@ -24,7 +25,7 @@ func TestCatalogFile(t *testing.T) {
 	t.Parallel()
 	// The file holds services only; mcp-catalog.json beside it has the
 	// MCP servers.
-	want, err := registry.CatalogFile([]registry.Service{threatintel.Service(), incidentdesk.Service()})
+	want, err := catalog.File([]registry.Service{threatintel.Service(), incidentdesk.Service()})
 	require.NoError(t, err)
 	const file = "../service-catalog.json"
 	if *update {

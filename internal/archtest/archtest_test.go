@@ -173,6 +173,9 @@ type linkRule struct {
 
 var linkRules = []linkRule{
 	{name: "no function links the engine: none runs it", forbidden: mod("internal/engine")},
+	{name: "no function links the protobuf runtime or the generated OTLP messages: the OTLP exporter writes its requests with protowire alone", forbidden: []string{"go.opentelemetry.io/proto", "google.golang.org/protobuf/proto", "google.golang.org/protobuf/reflect", "google.golang.org/protobuf/internal/impl"}},
+	{name: "no function links the Prometheus client: functions write their metrics as EMF (metrics/prommetrics is aiflow dev's)", forbidden: []string{"github.com/prometheus/client_golang", m + "internal/metrics/prommetrics"}},
+	{name: "only the API links the workflow compiler: the workers route service calls without the checker's catalog (registry/catalog)", functions: []string{"aistep", "mcpstep", "servicestep", "mcpserver", "recorder", "migrate", "healthcheck"}, forbidden: mod("internal/workflow", "internal/asl", "internal/registry/catalog")},
 	{name: "only the step workers and the API link the S3 client: for the large step results of the blob store (blob/s3blob); none archives", functions: []string{"recorder", "mcpserver", "migrate", "healthcheck"}, forbidden: s3SDK},
 	{name: "the API function links no MCP SDK and no model SDK", functions: []string{"api"}, forbidden: join(mcpSDK, modelSDKs)},
 	{name: "the recorder links no MCP SDK and no model SDK", functions: []string{"recorder"}, forbidden: join(mcpSDK, modelSDKs)},

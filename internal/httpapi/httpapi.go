@@ -29,6 +29,7 @@ import (
 	"github.com/aiflow/aiflow/internal/control"
 	"github.com/aiflow/aiflow/internal/ratelimit"
 	"github.com/aiflow/aiflow/internal/registry"
+	"github.com/aiflow/aiflow/internal/registry/catalog"
 	"github.com/aiflow/aiflow/internal/sfn"
 	"github.com/aiflow/aiflow/internal/telemetry"
 	"github.com/aiflow/aiflow/internal/workflow"
@@ -182,7 +183,7 @@ func New(opts Options) *Server {
 			if err != nil {
 				return nil, err
 			}
-			return registry.CatalogOf(svcs), nil
+			return catalog.Of(svcs), nil
 		}
 	}
 	s.control = control.New(control.Options{

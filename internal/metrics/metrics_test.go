@@ -15,13 +15,14 @@ import (
 
 	"github.com/aiflow/aiflow/internal/metrics"
 	"github.com/aiflow/aiflow/internal/metrics/metricstest"
+	"github.com/aiflow/aiflow/internal/metrics/prommetrics"
 	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
 )
 
 func TestMain(m *testing.M) { pgclustertest.Main(m) }
 
 // serve serves p's /metrics on loopback and returns its URL.
-func serve(t *testing.T, p *metrics.Prometheus) string {
+func serve(t *testing.T, p *prommetrics.Prometheus) string {
 	t.Helper()
 	srv := httptest.NewServer(p.Handler())
 	t.Cleanup(srv.Close)
@@ -52,7 +53,7 @@ func TestDefsAreWellFormed(t *testing.T) {
 
 func TestPrometheusServesWhatTheRecorderRecords(t *testing.T) {
 	t.Parallel()
-	p := metrics.NewPrometheus()
+	p := prommetrics.NewPrometheus()
 	r := metrics.NewRecorder(p)
 	r.ExecutionStarted("triage", "3")
 	r.ExecutionFinished("triage", "3", metrics.StatusSucceeded)
@@ -88,10 +89,10 @@ func TestPrometheusServesWhatTheRecorderRecords(t *testing.T) {
 
 func TestQueueGaugesAreReadOnScrape(t *testing.T) {
 	t.Parallel()
-	p := metrics.NewPrometheus()
+	p := prommetrics.NewPrometheus()
 	var mu sync.Mutex
-	depths := []metrics.QueueDepth{{Queue: "aiflow-ai", Visible: 3, InFlight: 2, Delayed: 1, OldestAge: 90 * time.Second}}
-	require.NoError(t, p.WatchQueues(func() []metrics.QueueDepth {
+	depths := []prommetrics.QueueDepth{{Queue: "aiflow-ai", Visible: 3, InFlight: 2, Delayed: 1, OldestAge: 90 * time.Second}}
+	require.NoError(t, p.WatchQueues(func() []prommetrics.QueueDepth {
 		mu.Lock()
 		defer mu.Unlock()
 		return depths
@@ -106,7 +107,7 @@ func TestQueueGaugesAreReadOnScrape(t *testing.T) {
 	require.Equal(t, 90.0, f.Value("aiflow_queue_oldest_message_age_seconds", map[string]string{"queue": "aiflow-ai"}))
 
 	mu.Lock()
-	depths = []metrics.QueueDepth{{Queue: "aiflow-ai"}}
+	depths = []prommetrics.QueueDepth{{Queue: "aiflow-ai"}}
 	mu.Unlock()
 	f = metricstest.Scrape(t, url)
 	require.Zero(t, f.Value("aiflow_queue_messages", q("visible")), "each scrape reads the queues again")
@@ -118,7 +119,7 @@ func TestPoolCollectorReadsThePoolOnScrape(t *testing.T) {
 	pool, err := pgxpool.New(t.Context(), pgclustertest.PackageDatabase(t))
 	require.NoError(t, err)
 	t.Cleanup(pool.Close)
-	p := metrics.NewPrometheus()
+	p := prommetrics.NewPrometheus()
 	require.NoError(t, p.WatchPool("api", pool))
 	require.Error(t, p.WatchPool("api", pool), "a name is watched once")
 	url := serve(t, p)
@@ -219,7 +220,7 @@ func TestFlushingWritesOnceAfterEachInvocation(t *testing.T) {
 
 func TestHistoryCountsExecutionsAndTimesStates(t *testing.T) {
 	t.Parallel()
-	p := metrics.NewPrometheus()
+	p := prommetrics.NewPrometheus()
 	var asked []string
 	h := metrics.NewHistory(metrics.HistoryConfig{Recorder: metrics.NewRecorder(p),
 		WorkflowFunc: func(_ context.Context, arn string) (metrics.Workflow, error) {

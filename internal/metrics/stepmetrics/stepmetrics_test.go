@@ -13,6 +13,7 @@ import (
 	"github.com/aiflow/aiflow/internal/mcpclient"
 	"github.com/aiflow/aiflow/internal/metrics"
 	"github.com/aiflow/aiflow/internal/metrics/metricstest"
+	"github.com/aiflow/aiflow/internal/metrics/prommetrics"
 	"github.com/aiflow/aiflow/internal/metrics/stepmetrics"
 	"github.com/aiflow/aiflow/internal/registry/router"
 	"github.com/aiflow/aiflow/internal/steps"
@@ -20,7 +21,7 @@ import (
 
 func setup(t *testing.T) (*metrics.Recorder, func() metricstest.Families) {
 	t.Helper()
-	p := metrics.NewPrometheus()
+	p := prommetrics.NewPrometheus()
 	srv := httptest.NewServer(p.Handler())
 	t.Cleanup(srv.Close)
 	return metrics.NewRecorder(p), func() metricstest.Families { return metricstest.Scrape(t, srv.URL) }

@@ -10,7 +10,6 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
-	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
@@ -21,6 +20,18 @@ import (
 // opentelemetry/proto's trace.proto, common.proto and resource.proto; the
 // output decodes to the messages the generated code would have written
 // (TestEncodeSpansIsTheGeneratedCodes).
+
+// The values of trace.proto's enums the encoder writes, as numbers: the
+// generated package that names them (go.opentelemetry.io/proto/otlp)
+// would link the protobuf runtime and its descriptors into every Lambda
+// function (TestOTLPConstantsAreTheGeneratedOnes). A span's kind needs
+// none: trace.SpanKind numbers its kinds as Span.SpanKind does.
+const (
+	otlpStatusOK        = 1     // Status.STATUS_CODE_OK
+	otlpStatusError     = 2     // Status.STATUS_CODE_ERROR
+	otlpFlagHasIsRemote = 0x100 // SpanFlags.SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK
+	otlpFlagIsRemote    = 0x200 // SpanFlags.SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK
+)
 
 // appendSpans appends spans as an ExportTraceServiceRequest to b: their
 // ResourceSpans, each of their resource's ScopeSpans. Resources are told
@@ -115,7 +126,7 @@ func appendSpan(b []byte, s sdktrace.ReadOnlySpan) []byte {
 		b = appendBytes(b, 4, psid[:])
 	}
 	b = appendString(b, 5, s.Name())
-	b = appendVarint(b, 6, uint64(tracepb.Span_SpanKind(s.SpanKind())))
+	b = appendVarint(b, 6, uint64(s.SpanKind()))
 	b = appendFixed64(b, 7, unixNano(s.StartTime()))
 	b = appendFixed64(b, 8, unixNano(s.EndTime()))
 	b = appendKeyValues(b, 9, s.Attributes())
@@ -149,9 +160,9 @@ func appendSpan(b []byte, s sdktrace.ReadOnlySpan) []byte {
 	b = appendString(b, 2, status.Description)
 	switch status.Code {
 	case codes.Error:
-		b = appendVarint(b, 3, uint64(tracepb.Status_STATUS_CODE_ERROR))
+		b = appendVarint(b, 3, otlpStatusError)
 	case codes.Ok:
-		b = appendVarint(b, 3, uint64(tracepb.Status_STATUS_CODE_OK))
+		b = appendVarint(b, 3, otlpStatusOK)
 	}
 	b = endMessage(b, st)
 	b = appendFixed32(b, 16, spanFlags(s.Parent())|uint32(sc.TraceFlags()))
@@ -161,9 +172,9 @@ func appendSpan(b []byte, s sdktrace.ReadOnlySpan) []byte {
 // spanFlags says whether the parent (or a link) is remote, as OTLP's
 // flags carry it.
 func spanFlags(sc trace.SpanContext) uint32 {
-	f := uint32(tracepb.SpanFlags_SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK)
+	f := uint32(otlpFlagHasIsRemote)
 	if sc.IsRemote() {
-		f |= uint32(tracepb.SpanFlags_SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK)
+		f |= otlpFlagIsRemote
 	}
 	return f
 }

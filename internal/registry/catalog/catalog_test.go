@@ -1,4 +1,4 @@
-package registry_test
+package catalog_test
 
 import (
 	"encoding/json"
@@ -7,17 +7,18 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiflow/aiflow/internal/registry"
+	"github.com/aiflow/aiflow/internal/registry/catalog"
 	"github.com/aiflow/aiflow/internal/workflow"
 )
 
-// TestCatalogOf writes a catalog the checker's own reader accepts, with
+// TestOf writes a catalog the checker's own reader accepts, with
 // every version of a name under it in ascending order.
-func TestCatalogOf(t *testing.T) {
+func TestOf(t *testing.T) {
 	t.Parallel()
 	yes := true
 	op := registry.Operation{Name: "lookup", Method: "GET", Path: "/v1/cve/{id}", Idempotent: &yes,
 		ResponseSchema: json.RawMessage(`{"type":"object","required":["id"],"properties":{"id":{"type":"string"}}}`), TimeoutSeconds: 5}
-	c := registry.CatalogOf([]registry.Service{
+	c := catalog.Of([]registry.Service{
 		{Name: "intel", Version: "1.10.0", Capabilities: []string{"cve.lookup"}, Operations: []registry.Operation{op}},
 		{Name: "intel", Version: "1.9.2", Operations: []registry.Operation{op}},
 		{Name: "desk", Version: "1.0.0", Description: "incidents", Operations: []registry.Operation{{Name: "note", Method: "POST", Path: "/v1/notes"}}},

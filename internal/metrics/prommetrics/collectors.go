@@ -1,4 +1,4 @@
-package metrics
+package prommetrics
 
 import (
 	"fmt"
@@ -6,6 +6,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/aiflow/aiflow/internal/metrics"
 )
 
 // QueueDepth is what one queue holds, read when scraped.
@@ -24,7 +26,7 @@ type QueueDepthsFunc func() []QueueDepth
 // WatchQueues reads the queues' depths on every scrape, as QueueMessages
 // and QueueOldestAge.
 func (p *Prometheus) WatchQueues(f QueueDepthsFunc) error {
-	if err := p.reg.Register(queueCollector{f: f, messages: desc(QueueMessages), oldest: desc(QueueOldestAge)}); err != nil {
+	if err := p.reg.Register(queueCollector{f: f, messages: desc(metrics.QueueMessages), oldest: desc(metrics.QueueOldestAge)}); err != nil {
 		return fmt.Errorf("registering the queue collector: %w", err)
 	}
 	return nil
@@ -58,7 +60,7 @@ func (p *Prometheus) WatchPool(name string, pool *pgxpool.Pool) error {
 	if p.pools[name] {
 		return fmt.Errorf("registering the collector of the database pool %s: a pool of that name is watched already", name)
 	}
-	c := poolCollector{name: name, pool: pool, conns: desc(DBConnections), acquires: desc(DBAcquires), wait: desc(DBAcquireWait)}
+	c := poolCollector{name: name, pool: pool, conns: desc(metrics.DBConnections), acquires: desc(metrics.DBAcquires), wait: desc(metrics.DBAcquireWait)}
 	if err := p.reg.Register(c); err != nil {
 		return fmt.Errorf("registering the collector of the database pool %s: %w", name, err)
 	}

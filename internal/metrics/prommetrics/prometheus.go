@@ -1,4 +1,4 @@
-package metrics
+package prommetrics
 
 import (
 	"fmt"
@@ -8,6 +8,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/aiflow/aiflow/internal/metrics"
 )
 
 // Prometheus is a Sink over a Prometheus registry of its own, holding every
@@ -16,33 +18,33 @@ import (
 // safe for concurrent use.
 type Prometheus struct {
 	reg        *prometheus.Registry
-	counters   map[*Def]*prometheus.CounterVec
-	histograms map[*Def]*prometheus.HistogramVec
+	counters   map[*metrics.Def]*prometheus.CounterVec
+	histograms map[*metrics.Def]*prometheus.HistogramVec
 
 	mu    sync.Mutex
 	pools map[string]bool // the names WatchPool watches
 }
 
-var _ Sink = (*Prometheus)(nil)
+var _ metrics.Sink = (*Prometheus)(nil)
 
 // NewPrometheus returns a Prometheus sink with every metric of Defs
 // registered.
 func NewPrometheus() *Prometheus {
-	p := &Prometheus{reg: prometheus.NewRegistry(), counters: map[*Def]*prometheus.CounterVec{}, histograms: map[*Def]*prometheus.HistogramVec{}, pools: map[string]bool{}}
+	p := &Prometheus{reg: prometheus.NewRegistry(), counters: map[*metrics.Def]*prometheus.CounterVec{}, histograms: map[*metrics.Def]*prometheus.HistogramVec{}, pools: map[string]bool{}}
 	p.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	for _, d := range Defs() {
+	for _, d := range metrics.Defs() {
 		switch d.Kind {
-		case Counter:
-			if d == DBAcquires || d == DBAcquireWait {
+		case metrics.Counter:
+			if d == metrics.DBAcquires || d == metrics.DBAcquireWait {
 				continue // read from the pool when scraped (WatchPool)
 			}
 			v := prometheus.NewCounterVec(prometheus.CounterOpts{Name: d.Name, Help: d.Help}, d.Labels)
 			p.reg.MustRegister(v)
 			p.counters[d] = v
-		case Histogram:
+		case metrics.Histogram:
 			b := d.Buckets
 			if b == nil {
-				b = DurationBuckets
+				b = metrics.DurationBuckets
 			}
 			v := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: d.Name, Help: d.Help, Buckets: b}, d.Labels)
 			p.reg.MustRegister(v)
@@ -54,7 +56,7 @@ func NewPrometheus() *Prometheus {
 
 // Add adds v to the counter d. It panics when d is no counter of Defs or
 // the labels do not match d's, both programming errors.
-func (p *Prometheus) Add(d *Def, v float64, labels ...string) {
+func (p *Prometheus) Add(d *metrics.Def, v float64, labels ...string) {
 	c, ok := p.counters[d]
 	if !ok {
 		panic(fmt.Sprintf("metrics: %s is not a counter of this registry", d.Name))
@@ -63,7 +65,7 @@ func (p *Prometheus) Add(d *Def, v float64, labels ...string) {
 }
 
 // Observe records v in the histogram d; it panics as Add does.
-func (p *Prometheus) Observe(d *Def, v float64, labels ...string) {
+func (p *Prometheus) Observe(d *metrics.Def, v float64, labels ...string) {
 	h, ok := p.histograms[d]
 	if !ok {
 		panic(fmt.Sprintf("metrics: %s is not a histogram of this registry", d.Name))
@@ -78,6 +80,6 @@ func (p *Prometheus) Handler() http.Handler {
 }
 
 // desc is d as a Prometheus description, for collectors read on scrape.
-func desc(d *Def) *prometheus.Desc {
+func desc(d *metrics.Def) *prometheus.Desc {
 	return prometheus.NewDesc(d.Name, d.Help, d.Labels, nil)
 }
