@@ -35,6 +35,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -172,7 +173,7 @@ func (h *Handler) put(w http.ResponseWriter, r *http.Request, bucket, key string
 	body, trailers := raw, map[string]string{}
 	payloadHash := r.Header.Get("X-Amz-Content-Sha256")
 	if strings.Contains(r.Header.Get("Content-Encoding"), "aws-chunked") {
-		if body, trailers, err = decodeAWSChunked(raw); err != nil {
+		if body, trailers, err = DecodeAWSChunked(raw); err != nil {
 			fail(http.StatusBadRequest, s3Error{Code: "IncompleteBody", Message: "The aws-chunked body is malformed: " + err.Error()})
 			return
 		}
@@ -196,15 +197,9 @@ func (h *Handler) put(w http.ResponseWriter, r *http.Request, bucket, key string
 			return
 		}
 	}
-	for name, compute := range checksums {
-		v := r.Header.Get(name)
-		if v == "" {
-			v = trailers[name]
-		}
-		if v != "" && base64.StdEncoding.EncodeToString(compute(body)) != v {
-			fail(http.StatusBadRequest, s3Error{Code: "BadDigest", Message: fmt.Sprintf("The %s you specified did not match the calculated checksum.", strings.ToUpper(strings.TrimPrefix(name, "x-amz-checksum-")))})
-			return
-		}
+	if _, bad := CheckChecksums(r.Header, trailers, body); bad != "" {
+		fail(http.StatusBadRequest, s3Error{Code: "BadDigest", Message: fmt.Sprintf("The %s you specified did not match the calculated checksum.", strings.ToUpper(strings.TrimPrefix(bad, "x-amz-checksum-")))})
+		return
 	}
 	sum := md5.Sum(body)
 	m := meta{Key: key, ContentType: r.Header.Get("Content-Type"), ETag: `"` + hex.EncodeToString(sum[:]) + `"`,
@@ -283,11 +278,39 @@ var checksums = map[string]func([]byte) []byte{
 	},
 }
 
-// decodeAWSChunked decodes an aws-chunked body: chunks of
+// CheckChecksums checks the x-amz-checksum-* values a PUT gives, in its
+// headers or in the trailers of its aws-chunked body, against body, as S3
+// does. It returns the values given, by header name, and the header name
+// of the first that does not match ("" when all do).
+func CheckChecksums(h http.Header, trailers map[string]string, body []byte) (given map[string]string, mismatch string) {
+	given = map[string]string{}
+	names := make([]string, 0, len(checksums))
+	for name := range checksums {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		v := h.Get(name)
+		if v == "" {
+			v = trailers[name]
+		}
+		if v == "" {
+			continue
+		}
+		if base64.StdEncoding.EncodeToString(checksums[name](body)) != v {
+			return given, name
+		}
+		given[name] = v
+	}
+	return given, ""
+}
+
+// DecodeAWSChunked decodes an aws-chunked body: chunks of
 // "hex-size[;chunk-signature=...]\r\n" data "\r\n", a zero-size chunk,
 // then trailer lines "name:value\r\n" and an empty line (the empty line
-// may be missing when there are no trailers).
-func decodeAWSChunked(raw []byte) ([]byte, map[string]string, error) {
+// may be missing when there are no trailers). Data after the trailers is
+// an error.
+func DecodeAWSChunked(raw []byte) ([]byte, map[string]string, error) {
 	br := bufio.NewReader(bytes.NewReader(raw))
 	var body []byte
 	for {
@@ -327,6 +350,9 @@ func decodeAWSChunked(raw []byte) ([]byte, map[string]string, error) {
 			return nil, nil, fmt.Errorf("trailer %q", line)
 		}
 		trailers[strings.ToLower(strings.TrimSpace(name))] = strings.TrimSpace(value)
+	}
+	if rest, _ := io.ReadAll(br); len(rest) > 0 {
+		return nil, nil, errors.New("data after the trailers")
 	}
 	return body, trailers, nil
 }

@@ -4,18 +4,13 @@
 package archivesinktest
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"crypto/md5"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/xml"
-	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -33,6 +28,7 @@ import (
 
 	"github.com/aiflow/aiflow/internal/archivesink"
 	"github.com/aiflow/aiflow/internal/eventstore"
+	"github.com/aiflow/aiflow/internal/s3api"
 )
 
 // FakeS3 is an S3 endpoint in memory for one bucket. It speaks the S3 REST
@@ -202,7 +198,7 @@ func (f *FakeS3) put(w http.ResponseWriter, r *http.Request, key string, fail fu
 			fail(http.StatusBadRequest, "InvalidArgument", "x-amz-content-sha256 must be a STREAMING- value for an aws-chunked body", s3ErrorBody{})
 			return
 		}
-		body, trailers, err = decodeAWSChunked(raw)
+		body, trailers, err = s3api.DecodeAWSChunked(raw)
 		if err != nil {
 			fail(http.StatusBadRequest, "InvalidChunkSizeError", "Only the last chunk is allowed to have a size less than 8192 bytes: "+err.Error(), s3ErrorBody{})
 			return
@@ -232,26 +228,10 @@ func (f *FakeS3) put(w http.ResponseWriter, r *http.Request, key string, fail fu
 			return
 		}
 	}
-	checksums := map[string]string{}
-	for name, compute := range map[string]func([]byte) []byte{
-		"x-amz-checksum-crc32": func(b []byte) []byte { return binary.BigEndian.AppendUint32(nil, crc32.ChecksumIEEE(b)) },
-		"x-amz-checksum-sha256": func(b []byte) []byte {
-			s := sha256.Sum256(b)
-			return s[:]
-		},
-	} {
-		v := r.Header.Get(name)
-		if v == "" {
-			v = trailers[name]
-		}
-		if v == "" {
-			continue
-		}
-		if base64.StdEncoding.EncodeToString(compute(body)) != v {
-			fail(http.StatusBadRequest, "BadDigest", fmt.Sprintf("The %s you specified did not match the calculated checksum.", strings.ToUpper(strings.TrimPrefix(name, "x-amz-checksum-"))), s3ErrorBody{})
-			return
-		}
-		checksums[name] = v
+	checksums, bad := s3api.CheckChecksums(r.Header, trailers, body)
+	if bad != "" {
+		fail(http.StatusBadRequest, "BadDigest", fmt.Sprintf("The %s you specified did not match the calculated checksum.", strings.ToUpper(strings.TrimPrefix(bad, "x-amz-checksum-"))), s3ErrorBody{})
+		return
 	}
 	sum := md5.Sum(body)
 	obj := fakeObject{body: body, contentType: r.Header.Get("Content-Type"), etag: `"` + hex.EncodeToString(sum[:]) + `"`,
@@ -265,53 +245,6 @@ func (f *FakeS3) put(w http.ResponseWriter, r *http.Request, key string, fail fu
 		w.Header().Set(name, v)
 	}
 	w.WriteHeader(http.StatusOK)
-}
-
-// decodeAWSChunked decodes an aws-chunked body: chunks of
-// "hex-size[;chunk-signature=...]\r\n" data "\r\n", a zero-size chunk, then
-// trailer lines "name:value\r\n" and an empty line.
-func decodeAWSChunked(raw []byte) ([]byte, map[string]string, error) {
-	br := bufio.NewReader(bytes.NewReader(raw))
-	var body []byte
-	for {
-		line, err := br.ReadString('\n')
-		if err != nil || !strings.HasSuffix(line, "\r\n") {
-			return nil, nil, errors.New("a chunk header does not end with CRLF")
-		}
-		sizeHex, _, _ := strings.Cut(strings.TrimSuffix(line, "\r\n"), ";")
-		n, err := strconv.ParseUint(sizeHex, 16, 32)
-		if err != nil {
-			return nil, nil, fmt.Errorf("chunk size %q", sizeHex)
-		}
-		if n == 0 {
-			break
-		}
-		chunk := make([]byte, n+2)
-		if _, err := io.ReadFull(br, chunk); err != nil || !bytes.HasSuffix(chunk, []byte("\r\n")) {
-			return nil, nil, errors.New("a chunk is shorter than its size")
-		}
-		body = append(body, chunk[:n]...)
-	}
-	trailers := map[string]string{}
-	for {
-		line, err := br.ReadString('\n')
-		if err != nil || !strings.HasSuffix(line, "\r\n") {
-			return nil, nil, errors.New("the trailers do not end with an empty line")
-		}
-		line = strings.TrimSuffix(line, "\r\n")
-		if line == "" {
-			break
-		}
-		name, value, ok := strings.Cut(line, ":")
-		if !ok {
-			return nil, nil, fmt.Errorf("trailer %q", line)
-		}
-		trailers[strings.ToLower(strings.TrimSpace(name))] = strings.TrimSpace(value)
-	}
-	if rest, _ := io.ReadAll(br); len(rest) > 0 {
-		return nil, nil, errors.New("data after the trailers")
-	}
-	return body, trailers, nil
 }
 
 func (f *FakeS3) get(w http.ResponseWriter, r *http.Request, key string, fail func(int, string, string, s3ErrorBody)) {
