@@ -293,23 +293,9 @@ func (x *execution) runWaitJSONata(t *thread, st *asl.State, env asl.Env) (strin
 
 func (x *execution) runFailJSONata(t *thread, st *asl.State, env asl.Env) (string, any) {
 	jenv := x.jsonataEnv(t, env, t.Input)
-	var f failure
-	for _, fld := range []struct {
-		name, value string
-		dst         *string
-	}{{"Error", st.Error, &f.Error}, {"Cause", st.Cause, &f.Cause}} {
-		v, err := asl.EvalJSONataString(fld.name, fld.value, jenv)
-		if err == nil {
-			s, isString := v.(string)
-			if !isString {
-				err = &asl.JSONataError{Field: fld.name, Expression: asl.JSONataSource(fld.value), Err: fmt.Errorf("returned %s, not a string", text(v))}
-			}
-			*fld.dst = s
-		}
-		if err != nil {
-			f = x.queryFailure(t, err)
-			break
-		}
+	f, err := jsonataFailure(st, jenv)
+	if err != nil {
+		f = x.queryFailure(t, err)
 	}
 	x.endThread(t, nil, &f)
 	return "", nil
@@ -337,4 +323,26 @@ func (x *execution) catchJSONata(t *thread, st *asl.State, i int, f failure) (st
 	}
 	x.event(t, string(st.Type)+"StateExited", sfn.HistoryEvent{StateExited: &sfn.StateExitedDetails{Name: t.State, Output: s, AssignedVariables: assigned}})
 	return c.Next, out
+}
+
+// jsonataFailure evaluates a JSONata Fail state's Error and Cause, for a
+// run and for TestState; err is the first of them that fails or gives no
+// string.
+func jsonataFailure(st *asl.State, jenv asl.JSONataEnv) (failure, error) {
+	var f failure
+	for _, fld := range []struct {
+		name, value string
+		dst         *string
+	}{{"Error", st.Error, &f.Error}, {"Cause", st.Cause, &f.Cause}} {
+		v, err := asl.EvalJSONataString(fld.name, fld.value, jenv)
+		if err != nil {
+			return f, err
+		}
+		s, isString := v.(string)
+		if !isString {
+			return f, &asl.JSONataError{Field: fld.name, Expression: asl.JSONataSource(fld.value), Err: fmt.Errorf("returned %s, not a string", text(v))}
+		}
+		*fld.dst = s
+	}
+	return f, nil
 }

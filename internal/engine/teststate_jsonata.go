@@ -207,23 +207,9 @@ func (tc *testCase) checkWaitJSONata(jenv asl.JSONataEnv) *failure {
 
 func (tc *testCase) runFailJSONata(jenv asl.JSONataEnv) sfn.TestStateOutput {
 	st := tc.st
-	var f failure
-	for _, fld := range []struct {
-		name, value string
-		dst         *string
-	}{{"Error", st.Error, &f.Error}, {"Cause", st.Cause, &f.Cause}} {
-		v, err := asl.EvalJSONataString(fld.name, fld.value, jenv)
-		if err == nil {
-			s, isString := v.(string)
-			if !isString {
-				err = &asl.JSONataError{Field: fld.name, Expression: asl.JSONataSource(fld.value), Err: fmt.Errorf("returned %s, not a string", text(v))}
-			}
-			*fld.dst = s
-		}
-		if err != nil {
-			f = queryFailure(err)
-			break
-		}
+	f, err := jsonataFailure(st, jenv)
+	if err != nil {
+		f = queryFailure(err)
 	}
 	return sfn.TestStateOutput{Status: sfn.TestStatusFailed, Error: f.Error, Cause: f.Cause, InspectionData: tc.insp}
 }
