@@ -18,6 +18,9 @@ func TestMain(m *testing.M) { pgclustertest.Main(m) }
 
 // fakeNode writes an executable that answers --version with version and
 // otherwise prints a result of the peers' script, as dir/node_modules/.bin/node.
+// The tests that write one do not run in parallel: a fork of another test
+// while the file is open for writing leaves it busy ("text file busy")
+// for the exec that follows.
 func fakeNode(t *testing.T, dir, version string) string {
 	t.Helper()
 	bin := filepath.Join(dir, "node_modules", ".bin")
@@ -31,7 +34,6 @@ func fakeNode(t *testing.T, dir, version string) string {
 }
 
 func TestRunPrintsOneTable(t *testing.T) {
-	t.Parallel()
 	dir := t.TempDir()
 	fakeNode(t, dir, "v22.23.3")
 	// A relative folder, as make compare passes it.
@@ -52,7 +54,6 @@ func TestRunPrintsOneTable(t *testing.T) {
 }
 
 func TestRunUsage(t *testing.T) {
-	t.Parallel()
 	for _, args := range [][]string{{"-store", "sqlite"}, {"-executions", "0"}, {"-in-flight", "-1"}, {"-nope"}} {
 		var out, errOut bytes.Buffer
 		require.Equal(t, 2, run(context.Background(), args, &out, &errOut, func(string) string { return "" }), "%v", args)
@@ -61,7 +62,6 @@ func TestRunUsage(t *testing.T) {
 }
 
 func TestRunFailsWhenTheScriptFails(t *testing.T) {
-	t.Parallel()
 	dir := t.TempDir()
 	path := fakeNode(t, dir, "v22.23.3")
 	require.NoError(t, os.WriteFile(path, []byte("#!/bin/sh\nif [ \"$1\" = --version ]; then echo v22.23.3; exit 0; fi\necho boom >&2; exit 1\n"), 0o755))
@@ -73,7 +73,6 @@ func TestRunFailsWhenTheScriptFails(t *testing.T) {
 }
 
 func TestPickNode(t *testing.T) {
-	t.Parallel()
 	ctx := context.Background()
 	noPath := func(string) (string, error) { return "", errors.New("not found") }
 
@@ -108,14 +107,12 @@ func TestPickNode(t *testing.T) {
 }
 
 func TestGitCommit(t *testing.T) {
-	t.Parallel()
 	c := gitCommit(context.Background())
 	require.NotEmpty(t, c)
 	require.False(t, strings.ContainsAny(c, " \n"), c)
 }
 
 func TestRunDurableInAScratchDatabase(t *testing.T) {
-	t.Parallel()
 	dir := t.TempDir()
 	fakeNode(t, dir, "v22.23.3")
 	admin := pgclustertest.AdminURL(t)
