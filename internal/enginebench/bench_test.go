@@ -224,3 +224,33 @@ func BenchmarkInFlightMemory(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPeers runs the peers' workload (three Task states whose
+// function echoes its input, in the engine's process, 1,000 in flight)
+// on the memory store and on the PostgreSQL store, as `make compare`
+// does; give it -benchtime=10000x or more.
+func BenchmarkPeers(b *testing.B) {
+	for _, name := range []string{"memory", "postgres"} {
+		b.Run("store="+name, func(b *testing.B) {
+			var store engine.Store = engine.NewMemoryStore()
+			if name == "postgres" {
+				store = postgresStore(b)
+			}
+			b.ReportAllocs()
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			res, err := enginebench.RunPeers(context.Background(), enginebench.PeersParams{Store: store, Executions: max(b.N, 1000), InFlight: 1000})
+			runtime.ReadMemStats(&after)
+			if err != nil {
+				b.Fatal(err)
+			}
+			n := float64(res.Executions)
+			b.ReportMetric(float64(res.Elapsed.Nanoseconds())/n, "ns/op")
+			b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/n, "B/op")
+			b.ReportMetric(float64(after.Mallocs-before.Mallocs)/n, "allocs/op")
+			b.ReportMetric(res.ExecutionsPerSec, "executions/s")
+			b.ReportMetric(float64(res.CPUPerExecution().Microseconds()), "cpu-µs/execution")
+			b.ReportMetric(res.CommitsPerCall(), "commits/group")
+		})
+	}
+}
