@@ -32,11 +32,13 @@ type EventReader struct {
 	name   string
 	hasCR  bool
 	events int
+	// max is MaxEventSize; tests lower it.
+	max int
 }
 
 // NewEventReader returns a reader of the events in r.
 func NewEventReader(r io.Reader) *EventReader {
-	return &EventReader{r: bufio.NewReaderSize(r, 4096)}
+	return &EventReader{r: bufio.NewReaderSize(r, 4096), max: MaxEventSize}
 }
 
 // ErrEventTooLarge is returned by Next for an event larger than
@@ -82,7 +84,7 @@ func (e *EventReader) Next() (Event, error) {
 		case "event":
 			e.name = string(value)
 		case "data":
-			if len(e.data)+len(value)+1 > MaxEventSize {
+			if len(e.data)+len(value)+1 > e.max {
 				return Event{}, ErrEventTooLarge
 			}
 			e.data = append(e.data, value...)
@@ -119,7 +121,7 @@ func (e *EventReader) readLine() ([]byte, error) {
 			e.hasCR = true
 			return e.line, nil
 		}
-		if len(e.line) >= MaxEventSize {
+		if len(e.line) >= e.max {
 			return nil, ErrEventTooLarge
 		}
 		e.line = append(e.line, b)
