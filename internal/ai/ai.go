@@ -1,6 +1,6 @@
 // Package ai owns the provider-neutral model call: the request and response
 // types every provider package (bedrock, openai, anthropic, scripted)
-// translates to and from its own SDK, the Provider interface they implement,
+// translates to and from its own API, the Provider interface they implement,
 // and the named errors (AI.Throttled, AI.Timeout, ...) that a workflow's retry
 // and catch match.
 package ai

@@ -29,7 +29,9 @@ var (
 	bedrock   = []string{"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"}
 	s3SDK     = []string{"github.com/aws/aws-sdk-go-v2/service/s3"}
 	otherSDKs = []string{"go.opentelemetry.io", "github.com/pressly/goose", "github.com/golang-jwt/jwt"}
-	modelSDKs = join(openaiSDK, claudeSDK, bedrock)
+	// modelSDKs are the model APIs' clients: the SDKs, and the providers
+	// that speak OpenAI's and Anthropic's wire formats in their place.
+	modelSDKs = join(openaiSDK, claudeSDK, bedrock, mod("internal/ai/openai", "internal/ai/anthropic"))
 	sdks      = join(awsSDK, lambdaSDK, pgx, mcpSDK, openaiSDK, claudeSDK, otherSDKs)
 )
 
@@ -173,6 +175,7 @@ type linkRule struct {
 
 var linkRules = []linkRule{
 	{name: "no function links the engine: none runs it", forbidden: mod("internal/engine")},
+	{name: "no function links OpenAI's or Anthropic's Go SDK: the providers speak their wire formats (the SDKs linked their whole APIs, 8.3 MB of aistep)", forbidden: join(openaiSDK, claudeSDK)},
 	{name: "no function links the protobuf runtime or the generated OTLP messages: the OTLP exporter writes its requests with protowire alone", forbidden: []string{"go.opentelemetry.io/proto", "google.golang.org/protobuf/proto", "google.golang.org/protobuf/reflect", "google.golang.org/protobuf/internal/impl"}},
 	{name: "no function links the Prometheus client: functions write their metrics as EMF (metrics/prommetrics is aiflow dev's)", forbidden: []string{"github.com/prometheus/client_golang", m + "internal/metrics/prommetrics"}},
 	{name: "only the API links the workflow compiler: the workers route service calls without the checker's catalog (registry/catalog)", functions: []string{"aistep", "mcpstep", "servicestep", "mcpserver", "recorder", "migrate", "healthcheck"}, forbidden: mod("internal/workflow", "internal/asl", "internal/registry/catalog")},

@@ -11,8 +11,10 @@ import (
 )
 
 // coldStartFunctions are the functions whose cold start the benchmarks
-// measure: the test function (aws-lambda-go alone) and functions/mcpserver,
-// which answers its sample event with no database.
+// measure: the test function (aws-lambda-go alone), functions/mcpserver,
+// which answers its sample event with no database, and functions/aistep,
+// which builds its model providers at init and answers an empty batch with
+// no database.
 var coldStartFunctions = []struct {
 	name, pkg, event string
 	env              map[string]string
@@ -21,6 +23,9 @@ var coldStartFunctions = []struct {
 	{name: "McpServerFunction", pkg: "./functions/mcpserver", event: "../../events/mcpserver-tools-list.json", env: map[string]string{
 		"DATABASE_URL":                "postgres://aiflow_support@127.0.0.1:1/aiflow?sslmode=disable",
 		"AIFLOW_SUPPORT_TOKEN_SECRET": "sample-event-secret-do-not-deploy-0123456789",
+	}},
+	{name: "AiStepFunction", pkg: "./functions/aistep", event: "testdata/aistep-empty-batch.json", env: map[string]string{
+		"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "example-secret",
 	}},
 }
 

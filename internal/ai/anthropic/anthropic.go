@@ -1,7 +1,11 @@
 // Package anthropic is the ai.Provider for Anthropic's Messages API, through
-// the official anthropic-sdk-go client: requests and answers translated to and
-// from ai's provider-neutral types, the SSE stream, and the API's failures
-// translated into ai's named errors.
+// a small client of aiflow's own that speaks the API's documented wire
+// format (POST /v1/messages, answered by a message object or, when streamed,
+// by the server-sent events message_start, content_block_start,
+// content_block_delta, content_block_stop, message_delta, message_stop, ping
+// and error): requests and answers translated to and from ai's
+// provider-neutral types, and the API's failures translated into ai's named
+// errors.
 package anthropic
 
 import (
@@ -9,13 +13,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"time"
-
-	sdk "github.com/anthropics/anthropic-sdk-go/v2"
-	"github.com/anthropics/anthropic-sdk-go/v2/option"
-	"github.com/anthropics/anthropic-sdk-go/v2/shared"
 
 	"github.com/aiflow/aiflow/internal/ai"
 )
@@ -28,17 +29,26 @@ const Name = "anthropic"
 // Messages API requires one.
 const DefaultMaxTokens = 4096
 
+// DefaultBaseURL is Anthropic's API, where the provider goes when neither
+// Options.BaseURL nor ANTHROPIC_BASE_URL is set.
+const DefaultBaseURL = "https://api.anthropic.com/"
+
+// APIVersion is the anthropic-version header every request carries.
+const APIVersion = "2026-10-21"
+
 // Options configure a Provider. The zero value talks to the Anthropic API with
-// the key in ANTHROPIC_API_KEY (or the SDK's other credential sources) at the
+// the key in ANTHROPIC_API_KEY (else the token in ANTHROPIC_AUTH_TOKEN) at the
 // address in ANTHROPIC_BASE_URL, if set.
 type Options struct {
-	// APIKey is the key sent with every request. Empty means the SDK's
-	// credential chain, ANTHROPIC_API_KEY first.
+	// APIKey is the key sent with every request. Empty means
+	// ANTHROPIC_API_KEY, then ANTHROPIC_AUTH_TOKEN.
 	APIKey string
 	// BaseURL is the API's address. Empty means ANTHROPIC_BASE_URL, else
-	// Anthropic's own.
+	// DefaultBaseURL.
 	BaseURL string
-	// HTTPClient makes the requests; nil means the SDK's default client.
+	// HTTPClient makes the requests; nil means a client of its own whose
+	// transport waits at most 10 minutes for a response's headers (a
+	// stream's body may take longer).
 	HTTPClient *http.Client
 	// MaxTokens replaces a request's zero MaxTokens; zero means
 	// DefaultMaxTokens.
@@ -47,28 +57,20 @@ type Options struct {
 
 // Provider calls Anthropic's Messages API. It is safe for concurrent use.
 type Provider struct {
-	client    sdk.Client
+	client    *client
 	maxTokens int
 }
 
-// New returns a Provider configured by opts. The SDK's own retries are off:
+var _ ai.Provider = (*Provider)(nil)
+
+// New returns a Provider configured by opts. It makes one request per call:
 // retrying belongs to ai.Retrier, which sees every attempt.
 func New(opts Options) *Provider {
-	reqOpts := []option.RequestOption{option.WithMaxRetries(0)}
-	if opts.APIKey != "" {
-		reqOpts = append(reqOpts, option.WithAPIKey(opts.APIKey))
-	}
-	if opts.BaseURL != "" {
-		reqOpts = append(reqOpts, option.WithBaseURL(opts.BaseURL))
-	}
-	if opts.HTTPClient != nil {
-		reqOpts = append(reqOpts, option.WithHTTPClient(opts.HTTPClient))
-	}
 	maxTokens := opts.MaxTokens
 	if maxTokens <= 0 {
 		maxTokens = DefaultMaxTokens
 	}
-	return &Provider{client: sdk.NewClient(reqOpts...), maxTokens: maxTokens}
+	return &Provider{client: newClient(opts), maxTokens: maxTokens}
 }
 
 // Name returns "anthropic".
@@ -77,197 +79,212 @@ func (p *Provider) Name() string { return Name }
 // Generate makes one Messages API call and returns the whole answer. It
 // returns an *ai.Error for every failure.
 func (p *Provider) Generate(ctx context.Context, req ai.Request) (ai.Response, error) {
-	params, err := p.params(req)
+	body, err := p.params(req)
 	if err != nil {
 		return ai.Response{}, err
 	}
-	msg, err := p.client.Messages.New(ctx, params)
+	// A call that is not streamed waits for the whole answer: Anthropic's
+	// SDKs give it ten minutes and ask for a stream past that (an hour for
+	// 128,000 tokens).
+	if expected := time.Duration(float64(time.Hour) * float64(body.MaxTokens) / 128000); expected > nonStreamingTimeout {
+		return ai.Response{}, invalid("max tokens %d may take longer than 10 minutes to generate: use a streamed call", body.MaxTokens)
+	}
+	callCtx, cancel := context.WithTimeout(ctx, nonStreamingTimeout)
+	defer cancel()
+	res, err := p.client.post(callCtx, body)
 	if err != nil {
 		return ai.Response{}, translate(ctx, err)
 	}
-	return response(msg)
+	defer res.Body.Close()
+	if res.StatusCode >= 300 {
+		return ai.Response{}, statusError(ctx, res)
+	}
+	var msg wireMessage
+	if err := json.NewDecoder(res.Body).Decode(&msg); err != nil {
+		if callCtx.Err() != nil {
+			return ai.Response{}, translate(ctx, errors.Join(callCtx.Err(), err))
+		}
+		return ai.Response{}, &ai.Error{Code: ai.CodeUnavailable, Provider: Name, StatusCode: res.StatusCode,
+			Message: "decoding the message: " + err.Error(), Err: err}
+	}
+	return response(&msg)
 }
+
+// nonStreamingTimeout bounds a call that is not streamed.
+const nonStreamingTimeout = 10 * time.Minute
 
 // Stream makes one streaming Messages API call, calls onDelta with each
 // piece of text as it arrives, and returns the same answer Generate would.
 // It stops with onDelta's error if onDelta returns one, and returns an
 // *ai.Error for every other failure.
 func (p *Provider) Stream(ctx context.Context, req ai.Request, onDelta func(ai.Delta) error) (ai.Response, error) {
-	params, err := p.params(req)
+	body, err := p.params(req)
 	if err != nil {
 		return ai.Response{}, err
 	}
-	stream := p.client.Messages.NewStreaming(ctx, params)
-	defer stream.Close()
-
-	var msg sdk.Message
-	stopped := false
-	for stream.Next() {
-		event := stream.Current()
-		if err := msg.Accumulate(event); err != nil {
-			return ai.Response{}, &ai.Error{Code: ai.CodeUnavailable, Provider: Name,
-				Message: "reading the answer stream: " + err.Error(), Err: err}
-		}
-		switch event.Type {
-		case "content_block_delta":
-			if event.Delta.Type == "text_delta" && event.Delta.Text != "" {
-				if err := onDelta(ai.Delta{Text: event.Delta.Text}); err != nil {
-					return ai.Response{}, err
-				}
-			}
-		case "message_stop":
-			stopped = true
-		}
-	}
-	if err := stream.Err(); err != nil {
+	body.Stream = true
+	res, err := p.client.post(ctx, body)
+	if err != nil {
 		return ai.Response{}, translate(ctx, err)
 	}
-	if !stopped {
+	defer res.Body.Close()
+	if res.StatusCode >= 300 {
+		return ai.Response{}, statusError(ctx, res)
+	}
+	var acc accumulator
+	events := ai.NewEventReader(res.Body)
+	for !acc.stopped {
+		ev, err := events.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return ai.Response{}, translate(ctx, err)
+			}
+			return ai.Response{}, &ai.Error{Code: ai.CodeUnavailable, Provider: Name,
+				Message: fmt.Sprintf("reading the answer stream (after %d events): %v", events.Events(), err), Err: err}
+		}
+		text, err := acc.add(ev)
+		if err != nil {
+			var e *ai.Error
+			if errors.As(err, &e) {
+				return ai.Response{}, e
+			}
+			return ai.Response{}, ai.StreamError(Name, events.Events(), "%v", err)
+		}
+		if text != "" {
+			if err := onDelta(ai.Delta{Text: text}); err != nil {
+				return ai.Response{}, err
+			}
+		}
+	}
+	if !acc.stopped {
 		return ai.Response{}, &ai.Error{Code: ai.CodeUnavailable, Provider: Name,
 			Message: "the answer stream ended before message_stop"}
 	}
-	return response(&msg)
+	return response(&acc.msg)
 }
 
-// params translates req into the SDK's request. A request the API would
+// params translates req into the API's request. A request the API would
 // refuse for its shape fails here with AI.InvalidRequest. Temperature and
 // TopP are not sent (see below).
-func (p *Provider) params(req ai.Request) (sdk.MessageNewParams, error) {
+func (p *Provider) params(req ai.Request) (*messagesRequest, error) {
 	if req.Model == "" {
-		return sdk.MessageNewParams{}, invalid("the request names no model")
+		return nil, invalid("the request names no model")
 	}
 	maxTokens := req.MaxTokens
 	if maxTokens <= 0 {
 		maxTokens = p.maxTokens
 	}
-	// Temperature and TopP are left out: the SDK speaks API version
-	// 2026-10-21, which has no sampling parameters and answers 400 to any of
-	// them, so a step written for several providers still runs here, at the
-	// model's own sampling.
-	params := sdk.MessageNewParams{
-		Model:         sdk.Model(req.Model),
-		MaxTokens:     int64(maxTokens),
-		StopSequences: req.StopSequences,
-	}
+	// Temperature and TopP are left out: API version 2026-10-21 has no
+	// sampling parameters and answers 400 to any of them, so a step written
+	// for several providers still runs here, at the model's own sampling.
+	body := &messagesRequest{Model: req.Model, MaxTokens: maxTokens, StopSequences: req.StopSequences}
 	if system := ai.SystemWithOutput(req.System, req.Output); system != "" {
-		params.System = []sdk.TextBlockParam{{Text: system}}
+		body.System = []textBlock{{Type: "text", Text: system}}
 	}
 	for i, m := range req.Messages {
 		msg, err := message(m)
 		if err != nil {
-			return sdk.MessageNewParams{}, invalid("message %d: %s", i, err)
+			return nil, invalid("message %d: %s", i, err)
 		}
-		params.Messages = append(params.Messages, msg)
+		body.Messages = append(body.Messages, msg)
 	}
 	for _, t := range req.Tools {
 		tool, err := tool(t)
 		if err != nil {
-			return sdk.MessageNewParams{}, invalid("tool %q: %s", t.Name, err)
+			return nil, invalid("tool %q: %s", t.Name, err)
 		}
-		params.Tools = append(params.Tools, tool)
+		body.Tools = append(body.Tools, tool)
 	}
-	return params, nil
+	return body, nil
 }
 
-func message(m ai.Message) (sdk.MessageParam, error) {
-	blocks := make([]sdk.ContentBlockParamUnion, 0, len(m.Content))
+func message(m ai.Message) (messageParam, error) {
+	if m.Role != ai.RoleUser && m.Role != ai.RoleAssistant {
+		return messageParam{}, fmt.Errorf("unknown role %q", m.Role)
+	}
+	blocks := make([]block, 0, len(m.Content))
 	for j, part := range m.Content {
 		switch {
 		case part.ToolCall != nil:
 			if m.Role != ai.RoleAssistant {
-				return sdk.MessageParam{}, fmt.Errorf("part %d: a tool call belongs in an assistant message", j)
+				return messageParam{}, fmt.Errorf("part %d: a tool call belongs in an assistant message", j)
 			}
 			args := part.ToolCall.Arguments
 			if len(args) == 0 {
 				args = json.RawMessage(`{}`)
 			}
-			blocks = append(blocks, sdk.NewToolUseBlock(part.ToolCall.ID, args, part.ToolCall.Name))
+			if !json.Valid(args) {
+				return messageParam{}, fmt.Errorf("part %d: the arguments of tool call %s are not JSON", j, part.ToolCall.ID)
+			}
+			blocks = append(blocks, block{Type: "tool_use", ID: part.ToolCall.ID, Name: part.ToolCall.Name, Input: args})
 		case part.ToolResult != nil:
 			if m.Role != ai.RoleUser {
-				return sdk.MessageParam{}, fmt.Errorf("part %d: a tool result belongs in a user message", j)
+				return messageParam{}, fmt.Errorf("part %d: a tool result belongs in a user message", j)
 			}
 			blocks = append(blocks, toolResult(part.ToolResult))
 		case part.Text != "":
-			blocks = append(blocks, sdk.NewTextBlock(part.Text))
+			blocks = append(blocks, block{Type: "text", Text: part.Text})
 		}
 	}
 	// The API refuses empty text blocks, so they are left out; a message
 	// left with nothing is refused here.
 	if len(blocks) == 0 {
-		return sdk.MessageParam{}, errors.New("the message has no content")
+		return messageParam{}, errors.New("the message has no content")
 	}
-	switch m.Role {
-	case ai.RoleUser:
-		return sdk.NewUserMessage(blocks...), nil
-	case ai.RoleAssistant:
-		return sdk.NewAssistantMessage(blocks...), nil
-	default:
-		return sdk.MessageParam{}, fmt.Errorf("unknown role %q", m.Role)
-	}
+	return messageParam{Role: string(m.Role), Content: blocks}, nil
 }
 
-func toolResult(r *ai.ToolResult) sdk.ContentBlockParamUnion {
-	block := sdk.ToolResultBlockParam{ToolUseID: r.CallID}
+func toolResult(r *ai.ToolResult) block {
+	b := block{Type: "tool_result", ToolUseID: r.CallID, IsError: r.IsError}
 	// The API refuses an empty text block, so an empty result has no content.
 	if r.Content != "" {
-		block.Content = []sdk.ToolResultBlockParamContentUnion{{OfText: &sdk.TextBlockParam{Text: r.Content}}}
+		b.Content = []textBlock{{Type: "text", Text: r.Content}}
 	}
-	if r.IsError {
-		block.IsError = sdk.Bool(true)
-	}
-	return sdk.ContentBlockParamUnion{OfToolResult: &block}
+	return b
 }
 
-func tool(t ai.Tool) (sdk.ToolUnionParam, error) {
-	var schema map[string]any
+// tool translates a tool. Its input schema must be an object schema; its
+// keywords pass through as written, and "type" is always "object".
+func tool(t ai.Tool) (toolParam, error) {
+	schema := map[string]json.RawMessage{}
 	if len(t.InputSchema) > 0 {
 		if err := json.Unmarshal(t.InputSchema, &schema); err != nil {
-			return sdk.ToolUnionParam{}, fmt.Errorf("decoding the input schema: %w", err)
+			return toolParam{}, fmt.Errorf("decoding the input schema: %w", err)
 		}
 	}
-	var input sdk.ToolInputSchemaParam
-	for k, v := range schema {
-		switch k {
-		case "type":
-			if v != "object" {
-				return sdk.ToolUnionParam{}, fmt.Errorf("the input schema's type is %v, not object", v)
-			}
-		case "properties":
-			input.Properties = v
-		case "required":
-			names, ok := v.([]any)
-			if !ok {
-				return sdk.ToolUnionParam{}, errors.New("the input schema's required is not an array")
-			}
-			for _, n := range names {
-				s, ok := n.(string)
-				if !ok {
-					return sdk.ToolUnionParam{}, errors.New("the input schema's required holds a non-string")
-				}
-				input.Required = append(input.Required, s)
-			}
-		default:
-			if input.ExtraFields == nil {
-				input.ExtraFields = map[string]any{}
-			}
-			input.ExtraFields[k] = v
+	if raw, ok := schema["type"]; ok {
+		var typ any
+		_ = json.Unmarshal(raw, &typ)
+		if typ != "object" {
+			return toolParam{}, fmt.Errorf("the input schema's type is %v, not object", typ)
 		}
 	}
-	param := sdk.ToolParam{Name: t.Name, InputSchema: input}
-	if t.Description != "" {
-		param.Description = sdk.String(t.Description)
+	if raw, ok := schema["required"]; ok {
+		var names []any
+		if err := json.Unmarshal(raw, &names); err != nil {
+			return toolParam{}, errors.New("the input schema's required is not an array")
+		}
+		for _, n := range names {
+			if _, ok := n.(string); !ok {
+				return toolParam{}, errors.New("the input schema's required holds a non-string")
+			}
+		}
 	}
-	return sdk.ToolUnionParam{OfTool: &param}, nil
+	schema["type"] = json.RawMessage(`"object"`)
+	return toolParam{Name: t.Name, Description: t.Description, InputSchema: schema}, nil
 }
 
 // response translates the API's message into ai's answer.
-func response(msg *sdk.Message) (ai.Response, error) {
+func response(msg *wireMessage) (ai.Response, error) {
 	resp := ai.Response{
 		StopReason: stopReason(msg.StopReason),
-		Model:      string(msg.Model),
+		Model:      msg.Model,
 		Usage: ai.Usage{
-			InputTokens:  int(msg.Usage.InputTokens + msg.Usage.CacheCreationInputTokens + msg.Usage.CacheReadInputTokens),
-			OutputTokens: int(msg.Usage.OutputTokens),
+			InputTokens:  msg.Usage.InputTokens + msg.Usage.CacheCreationInputTokens + msg.Usage.CacheReadInputTokens,
+			OutputTokens: msg.Usage.OutputTokens,
 		},
 	}
 	var text strings.Builder
@@ -294,15 +311,15 @@ func response(msg *sdk.Message) (ai.Response, error) {
 // stopReason maps the API's stop_reason. pause_turn (a server tool's long
 // turn) ends this call like end_turn; running out of context is running out
 // of tokens.
-func stopReason(r sdk.StopReason) ai.StopReason {
+func stopReason(r string) ai.StopReason {
 	switch r {
-	case sdk.StopReasonToolUse:
+	case "tool_use":
 		return ai.StopToolUse
-	case sdk.StopReasonMaxTokens, sdk.StopReasonModelContextWindowExceeded:
+	case "max_tokens", "model_context_window_exceeded":
 		return ai.StopMaxTokens
-	case sdk.StopReasonStopSequence:
+	case "stop_sequence":
 		return ai.StopSequence
-	case sdk.StopReasonRefusal:
+	case "refusal":
 		return ai.StopContentFiltered
 	default:
 		return ai.StopEndTurn
@@ -315,34 +332,19 @@ func invalid(format string, args ...any) *ai.Error {
 	return e
 }
 
-// translate turns an error of the SDK into an *ai.Error: the API's status (or,
-// for an error event inside a stream, its error type) picks the code, a
-// missing credential is AI.Auth, a missed deadline AI.Timeout, anything else
-// on the way (network, a cancelled call) AI.Unavailable.
+// translate turns a failed call (no answer, or an answer cut short) into an
+// *ai.Error: a missed deadline is AI.Timeout, anything else on the way
+// (network, a cancelled call) AI.Unavailable.
 func translate(ctx context.Context, err error) *ai.Error {
-	var apiErr *sdk.Error
-	if errors.As(err, &apiErr) {
-		e := &ai.Error{Provider: Name, Err: err}
-		if apiErr.StatusCode >= 400 {
-			e.Code, e.StatusCode = ai.CodeForStatus(apiErr.StatusCode), apiErr.StatusCode
-		} else {
-			e.Code = codeForType(apiErr.Type())
-		}
-		e.Message = apiMessage(apiErr)
-		if apiErr.Response != nil {
-			e.RetryAfter = ai.RetryAfter(apiErr.Response.Header, time.Now())
-		}
+	var e *ai.Error
+	if errors.As(err, &e) {
 		return e
 	}
 	switch {
-	// The SDK's error for a client without a credential is internal to it;
-	// its text is all there is to know it by.
-	case strings.Contains(err.Error(), "no Anthropic credentials found"):
-		return &ai.Error{Code: ai.CodeAuth, Provider: Name, Message: "no Anthropic API key: set ANTHROPIC_API_KEY or pass the key", Err: err}
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return &ai.Error{Code: ai.CodeTimeout, Provider: Name, Message: "the call passed its deadline", Err: err}
-	case errors.Is(err, context.Canceled):
-		return &ai.Error{Code: ai.CodeUnavailable, Provider: Name, Message: "the call was cancelled", Err: err}
+		return &ai.Error{Code: ai.CodeTimeout, Provider: Name, Message: "the call passed its deadline", Err: errors.Join(ctx.Err(), err)}
+	case errors.Is(err, context.Canceled) || ctx.Err() != nil:
+		return &ai.Error{Code: ai.CodeUnavailable, Provider: Name, Message: "the call was cancelled", Err: errors.Join(ctx.Err(), err)}
 	default:
 		return &ai.Error{Code: ai.CodeUnavailable, Provider: Name, Message: "calling the API: " + err.Error(), Err: err}
 	}
@@ -350,33 +352,17 @@ func translate(ctx context.Context, err error) *ai.Error {
 
 // codeForType maps the error type of an error event that arrives inside a
 // stream, after the 200 status.
-func codeForType(t shared.ErrorType) ai.Code {
+func codeForType(t string) ai.Code {
 	switch t {
-	case shared.ErrorTypeRateLimitError:
+	case "rate_limit_error":
 		return ai.CodeThrottled
-	case shared.ErrorTypeAuthenticationError, shared.ErrorTypePermissionError:
+	case "authentication_error", "permission_error":
 		return ai.CodeAuth
-	case shared.ErrorTypeTimeoutError:
+	case "timeout_error":
 		return ai.CodeTimeout
-	case shared.ErrorTypeInvalidRequestError, shared.ErrorTypeNotFoundError, shared.ErrorTypeBillingError:
+	case "invalid_request_error", "not_found_error", "billing_error":
 		return ai.CodeInvalidRequest
 	default:
 		return ai.CodeUnavailable
 	}
-}
-
-// apiMessage is the API's own explanation, which names what was wrong and
-// never holds the key.
-func apiMessage(e *sdk.Error) string {
-	msg := e.Message
-	if msg == "" {
-		msg = http.StatusText(e.StatusCode)
-	}
-	if t := e.Type(); t != "" {
-		msg = string(t) + ": " + msg
-	}
-	if e.StatusCode >= 400 {
-		msg = fmt.Sprintf("%d %s", e.StatusCode, msg)
-	}
-	return msg
 }
