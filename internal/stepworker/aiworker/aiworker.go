@@ -84,7 +84,7 @@ func New(ctx context.Context, cfg config.AIStep, o stepworker.Options) (*stepwor
 
 // providerKey returns a provider's key: with AIFLOW_AI_SECRETS=env (the
 // default) the one of its own variable (ANTHROPIC_API_KEY, OPENAI_API_KEY;
-// empty leaves it to the SDK), with secretsmanager the secret api.KeySecret
+// empty leaves it to the provider, which reads its own variable), with secretsmanager the secret api.KeySecret
 // names (an ARN or a name).
 func providerKey(ctx context.Context, store config.SecretStore, src secrets.Source, name string, api config.ModelAPI) (string, error) {
 	if store != config.SecretsManager {

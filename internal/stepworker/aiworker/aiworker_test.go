@@ -26,7 +26,7 @@ func (f fakeSource) Get(ctx context.Context, name string) (string, error) {
 
 // TestProviderKeys: with AIFLOW_AI_SECRETS=secretsmanager a provider's key
 // is the secret its variable names (or the default name); with env it is
-// the provider's own variable, empty when unset (the SDK then looks).
+// the provider's own variable, empty when unset (the provider then reads its own).
 func TestProviderKeys(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -61,7 +61,7 @@ func TestProviderKeys(t *testing.T) {
 	unset := load(nil)
 	key, err = providerKey(ctx, unset.Secrets, src, "openai", unset.OpenAI)
 	require.NoError(t, err)
-	require.Empty(t, key, "with env and no OPENAI_API_KEY, the SDK looks for its own variable")
+	require.Empty(t, key, "with env and no OPENAI_API_KEY, the provider reads its own variable")
 
 	env := load(map[string]string{"OPENAI_API_KEY": "sk-from-env"})
 	key, err = providerKey(ctx, env.Secrets, src, "openai", env.OpenAI)
