@@ -9,6 +9,7 @@ package control
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -121,6 +122,8 @@ type Service struct {
 	// schemas holds the compiled input schemas of versions, by checksum.
 	schemas schema.Cache
 	tracer  trace.Tracer
+	// publishes counts the versions recorded (publishes.go).
+	publishes atomic.Uint64
 }
 
 // New returns the use cases over o's store and engine.

@@ -172,6 +172,13 @@ func (s *Server) getExecution(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	keep, publishes := keepable(r, e), s.control.Publishes()
+	if keep {
+		if body, ok := s.closed.get(e, publishes); ok {
+			writeJSONBody(w, http.StatusOK, body)
+			return
+		}
+	}
 	v := s.view(e)
 	if v.WorkflowVersion, err = s.workflowVersion(r, e); err != nil {
 		s.fail(w, r, err)
@@ -197,6 +204,13 @@ func (s *Server) getExecution(w http.ResponseWriter, r *http.Request) {
 			if closed {
 				s.usages.put(arn, e.RedriveCount, v.Usage)
 			}
+		}
+	}
+	if keep {
+		if body, err := encodeJSON(v); err == nil {
+			s.closed.put(e, publishes, body)
+			writeJSONBody(w, http.StatusOK, body)
+			return
 		}
 	}
 	writeJSON(w, http.StatusOK, v)
