@@ -263,13 +263,38 @@ func (l *Log) appendBatch(ctx context.Context, batch []*pendingAppend) ([]Entry,
 	if err := tx.QueryRow(ctx, `SELECT seq, hash FROM api.audit_head WHERE id FOR UPDATE`).Scan(&head, &prev); err != nil {
 		return nil, fmt.Errorf("appending to the audit log: locking its head: %w", interpret(err))
 	}
+	// The times are read under the lock, so they never run backwards
+	// along the chain.
+	entries, cols := l.chain(batch, head, prev)
+	if _, err := tx.Exec(ctx, insertRecords, cols.args()...); err != nil {
+		return nil, fmt.Errorf("appending to the audit log: inserting records %d to %d: %w", entries[0].Seq, entries[len(entries)-1].Seq, err)
+	}
+	last := entries[len(entries)-1]
+	if _, err := tx.Exec(ctx, `UPDATE api.audit_head SET seq = $1, hash = $2 WHERE id`, last.Seq, last.Hash[:]); err != nil {
+		return nil, fmt.Errorf("appending to the audit log: moving its head: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, fmt.Errorf("appending to the audit log: committing records %d to %d: %w", entries[0].Seq, last.Seq, err)
+	}
+	return entries, nil
+}
+
+// insertRecords inserts a batch's records, given as columns.
+const insertRecords = `INSERT INTO api.audit_log
+		(seq, recorded_at, actor, action, resource, outcome, request_id, source_ip, user_agent, details, prev_hash, hash)
+		SELECT seq, recorded_at, actor, action, resource, outcome, request_id, source_ip, user_agent, details::json, prev_hash, hash
+		FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+			$9::text[], $10::text[], $11::bytea[], $12::bytea[])
+			AS r(seq, recorded_at, actor, action, resource, outcome, request_id, source_ip, user_agent, details, prev_hash, hash)`
+
+// chain places the batch's records after the record head whose hash is
+// prev, giving those without a time the clock's.
+func (l *Log) chain(batch []*pendingAppend, head int64, prev []byte) ([]Entry, *columns) {
 	entries := make([]Entry, len(batch))
 	cols := newColumns(len(batch))
 	for i, p := range batch {
 		e := &entries[i]
 		e.Seq, e.Record = head+int64(i)+1, p.rec
-		// The time is read under the lock, so times never run backwards
-		// along the chain.
 		if e.Time.IsZero() {
 			e.Time = l.now().UTC().Truncate(time.Microsecond)
 		}
@@ -281,24 +306,13 @@ func (l *Log) appendBatch(ctx context.Context, batch []*pendingAppend) ([]Entry,
 		e.Hash = e.computeHash()
 		cols.add(e)
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO api.audit_log
-		(seq, recorded_at, actor, action, resource, outcome, request_id, source_ip, user_agent, details, prev_hash, hash)
-		SELECT seq, recorded_at, actor, action, resource, outcome, request_id, source_ip, user_agent, details::json, prev_hash, hash
-		FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-			$9::text[], $10::text[], $11::bytea[], $12::bytea[])
-			AS r(seq, recorded_at, actor, action, resource, outcome, request_id, source_ip, user_agent, details, prev_hash, hash)`,
-		cols.seq, cols.time, cols.actor, cols.action, cols.resource, cols.outcome, cols.requestID, cols.sourceIP,
-		cols.userAgent, cols.details, cols.prevHash, cols.hash); err != nil {
-		return nil, fmt.Errorf("appending to the audit log: inserting records %d to %d: %w", entries[0].Seq, entries[len(entries)-1].Seq, err)
-	}
-	last := entries[len(entries)-1]
-	if _, err := tx.Exec(ctx, `UPDATE api.audit_head SET seq = $1, hash = $2 WHERE id`, last.Seq, last.Hash[:]); err != nil {
-		return nil, fmt.Errorf("appending to the audit log: moving its head: %w", err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return nil, fmt.Errorf("appending to the audit log: committing records %d to %d: %w", entries[0].Seq, last.Seq, err)
-	}
-	return entries, nil
+	return entries, cols
+}
+
+// args are the columns as insertRecords' arguments.
+func (c *columns) args() []any {
+	return []any{c.seq, c.time, c.actor, c.action, c.resource, c.outcome, c.requestID, c.sourceIP,
+		c.userAgent, c.details, c.prevHash, c.hash}
 }
 
 // columns are a batch's records as one array per column, for unnest.
