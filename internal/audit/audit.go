@@ -4,8 +4,10 @@
 //
 // Each record stores the hash of the record before it and its own hash,
 // SHA-256 over a canonical encoding of its sequence number, that previous
-// hash and its fields. Appends are serialized by a lock on the chain's
-// head row, so the chain never forks. Verify walks the chain and names the
+// hash and its fields. Appends are serialized by the chain's head row:
+// each moves it on from the record it follows, either under its lock or
+// only if it has not moved since this process last moved it, so the
+// chain never forks. Verify walks the chain and names the
 // first record that was changed, removed or moved. Denials keeps the
 // records of refused requests bounded: one per source as it happens, and
 // one count of the rest per interval.
@@ -112,6 +114,7 @@ type Entry struct {
 // are two.
 type DB interface {
 	BeginTx(ctx context.Context, opts pgx.TxOptions) (pgx.Tx, error)
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
 // Options configure New.
@@ -128,7 +131,8 @@ type Log struct {
 
 	mu       sync.Mutex
 	queue    []*pendingAppend
-	flushing bool // a flush is running; it drains the queue
+	flushing bool       // a flush is running; it drains the queue
+	head     *knownHead // known.go
 }
 
 // New returns the log kept in db, which must have migration 00004 applied.
@@ -180,10 +184,12 @@ type appendResult struct {
 // returns an error wrapping ErrInvalidRecord when rec cannot be stored,
 // and ErrNotMigrated when the database lacks the log's tables.
 //
-// Appends in one process are committed in groups: while one transaction
-// holds the chain's head, the records that arrive queue up, and the next
-// transaction appends them all, so the log takes many more records per
-// second than there are round trips to the database. Append returns once
+// Appends in one process are committed in groups: while one batch is
+// being written, the records that arrive queue up, and the next batch
+// appends them all, so the log takes many more records per second than
+// there are round trips to the database. A batch is one statement when
+// the head is where this log last left it (known.go), and a transaction
+// that locks the head otherwise. Append returns once
 // its record is committed. When ctx ends first, Append returns its error,
 // and the record may still be committed.
 func (l *Log) Append(ctx context.Context, rec Record) (Entry, error) {
@@ -229,7 +235,11 @@ func (l *Log) flush(ctx context.Context) {
 	l.mu.Unlock()
 
 	ctx, cancel := context.WithTimeout(ctx, batchTimeout)
-	entries, err := l.appendBatch(ctx, batch)
+	entries, ok, err := l.appendAfterKnownHead(ctx, batch)
+	if err == nil && !ok {
+		entries, err = l.appendBatch(ctx, batch)
+	}
+	l.setHead(entries)
 	cancel()
 	for i, p := range batch {
 		if err != nil {
