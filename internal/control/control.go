@@ -31,6 +31,9 @@ type Versions interface {
 type Workflows interface {
 	Workflow(ctx context.Context, name string) (apistore.Workflow, error)
 	Version(ctx context.Context, name string, version int) (apistore.Version, error)
+	// LatestVersion is Workflow and Version of its latest version in one
+	// read (apistore.Store.LatestVersion).
+	LatestVersion(ctx context.Context, name string) (apistore.Workflow, apistore.Version, error)
 	ClaimKey(ctx context.Context, k apistore.IdempotencyKey) (apistore.IdempotencyKey, bool, error)
 }
 
