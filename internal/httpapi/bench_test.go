@@ -2,12 +2,15 @@ package httpapi_test
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -147,6 +150,38 @@ func startLoad(b *testing.B) (time.Time, time.Duration) {
 func reportLoad(b *testing.B, start time.Time, cpu time.Duration) {
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "requests/s")
 	b.ReportMetric(float64((processCPU()-cpu).Microseconds())/float64(b.N), "cpu-µs/op")
+}
+
+// BenchmarkLoadStartExecutionWithKey is BenchmarkLoadStartExecution with
+// an Idempotency-Key of its own on every start, which the start records
+// before it starts the execution.
+func BenchmarkLoadStartExecutionWithKey(b *testing.B) {
+	bundle := setupAPI(b, bundleOptions{})
+	bundle.publish(b, replyWorkflow)
+	req := loadRequest(bundle, http.MethodPost, "/v1/workflows/reply/executions", bundle.tokens[auth.RoleOperator], `{"input": {"message": "load"}}`)
+	head, body, _ := bytes.Cut(req, []byte("\r\n\r\n"))
+	var callers atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(32)
+	start, cpu := startLoad(b)
+	b.RunParallel(func(pb *testing.PB) {
+		c := dialLoad(b, bundle)
+		defer c.close()
+		caller := callers.Add(1)
+		for i := 0; pb.Next(); i++ {
+			keyed := fmt.Appendf(slices.Clip(head), "\r\nIdempotency-Key: load-%d-%d\r\n\r\n%s", caller, i, body)
+			status, err := c.call(keyed)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			if status != http.StatusCreated {
+				b.Errorf("start execution: %d", status)
+				return
+			}
+		}
+	})
+	reportLoad(b, start, cpu)
 }
 
 // loadCaller is one caller of a load benchmark: one keep-alive
