@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -133,6 +134,7 @@ func BenchmarkLoadStartExecution(b *testing.B) {
 		}
 	})
 	reportLoad(b, start, cpu)
+	reportApprovalsBehind(b, bundle)
 }
 
 // startLoad starts a load benchmark's clock once its setup is done (a
@@ -182,6 +184,7 @@ func BenchmarkLoadStartExecutionWithKey(b *testing.B) {
 		}
 	})
 	reportLoad(b, start, cpu)
+	reportApprovalsBehind(b, bundle)
 }
 
 // loadCaller is one caller of a load benchmark: one keep-alive
@@ -232,4 +235,15 @@ func loadRequest(bundle *apiBundle, method, path, token, body string) []byte {
 		req += "Content-Type: application/json\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n"
 	}
 	return []byte(req + "\r\n" + body)
+}
+
+// reportApprovalsBehind reports the share of the starts whose first
+// step, an approval, the approvals worker had not yet recorded when the
+// starts ended: work of the starts that the rates above did not pay for.
+func reportApprovalsBehind(b *testing.B, bundle *apiBundle) {
+	var n int
+	if err := bundle.pool.QueryRow(context.Background(), `SELECT count(*) FROM api.approvals`).Scan(&n); err != nil {
+		b.Fatalf("counting the approvals: %v", err)
+	}
+	b.ReportMetric(float64(b.N-n)/float64(b.N), "approvals-behind/op")
 }
