@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -34,6 +35,9 @@ var (
 // approvals. It is safe for concurrent use.
 type Store struct {
 	pool *pgxpool.Pool
+
+	mu     sync.Mutex
+	claims claimQueue // claims.go
 }
 
 // New returns the store kept in pool's database.
@@ -232,25 +236,10 @@ type IdempotencyKey struct {
 // ClaimKey records k unless the principal used the key before. It returns
 // the key as stored and whether this call stored it: the same request
 // hash means a retry of the same request; another is the caller's to
-// refuse.
+// refuse. It returns once the claim is committed; concurrent claims are
+// committed together (claims.go).
 func (s *Store) ClaimKey(ctx context.Context, k IdempotencyKey) (IdempotencyKey, bool, error) {
-	tag, err := s.pool.Exec(ctx, `INSERT INTO api.idempotency_keys (principal, key, request_hash, execution_arn, created_at)
-		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (principal, key) DO NOTHING`,
-		k.Principal, k.Key, k.RequestHash, k.ExecutionARN, k.CreatedAt)
-	if err != nil {
-		return IdempotencyKey{}, false, fmt.Errorf("recording an idempotency key: %w", interpret(err))
-	}
-	if tag.RowsAffected() == 1 {
-		return k, true, nil
-	}
-	var got IdempotencyKey
-	err = s.pool.QueryRow(ctx, `SELECT principal, key, request_hash, execution_arn, created_at
-		FROM api.idempotency_keys WHERE principal = $1 AND key = $2`, k.Principal, k.Key).
-		Scan(&got.Principal, &got.Key, &got.RequestHash, &got.ExecutionARN, &got.CreatedAt)
-	if err != nil {
-		return IdempotencyKey{}, false, fmt.Errorf("reading an idempotency key: %w", interpret(err))
-	}
-	return got, false, nil
+	return s.claim(ctx, k)
 }
 
 // Approval statuses.

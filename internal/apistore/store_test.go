@@ -3,6 +3,7 @@ package apistore_test
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -124,7 +125,10 @@ func TestClaimKey(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s := apistore.New(pgclustertest.PackagePool(t))
-	k := apistore.IdempotencyKey{Principal: "claim-key", Key: "order-1", RequestHash: "h1", ExecutionARN: "arn:e1", CreatedAt: t0}
+	// The package's database outlives a run (go test -count): a principal
+	// of its own each run.
+	principal := fmt.Sprintf("claim-key-%d", rand.Uint64())
+	k := apistore.IdempotencyKey{Principal: principal, Key: "order-1", RequestHash: "h1", ExecutionARN: "arn:e1", CreatedAt: t0}
 	got, created, err := s.ClaimKey(ctx, k)
 	require.NoError(t, err)
 	require.True(t, created)
@@ -139,7 +143,7 @@ func TestClaimKey(t *testing.T) {
 	require.Equal(t, "arn:e1", got.ExecutionARN)
 	require.True(t, t0.Equal(got.CreatedAt))
 
-	other.Principal = "claim-key-2"
+	other.Principal = principal + "-2"
 	_, created, err = s.ClaimKey(ctx, other)
 	require.NoError(t, err)
 	require.True(t, created, "keys are the principal's")

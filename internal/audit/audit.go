@@ -4,8 +4,10 @@
 //
 // Each record stores the hash of the record before it and its own hash,
 // SHA-256 over a canonical encoding of its sequence number, that previous
-// hash and its fields. Appends are serialized by a lock on the chain's
-// head row, so the chain never forks. Verify walks the chain and names the
+// hash and its fields. Appends are serialized by the chain's head row:
+// each moves it on from the record it follows, either under its lock or
+// only if it has not moved since this process last moved it, so the
+// chain never forks. Verify walks the chain and names the
 // first record that was changed, removed or moved. Denials keeps the
 // records of refused requests bounded: one per source as it happens, and
 // one count of the rest per interval.
@@ -112,6 +114,7 @@ type Entry struct {
 // are two.
 type DB interface {
 	BeginTx(ctx context.Context, opts pgx.TxOptions) (pgx.Tx, error)
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
 // Options configure New.
@@ -128,7 +131,8 @@ type Log struct {
 
 	mu       sync.Mutex
 	queue    []*pendingAppend
-	flushing bool // a flush is running; it drains the queue
+	flushing bool       // a flush is running; it drains the queue
+	head     *knownHead // known.go
 }
 
 // New returns the log kept in db, which must have migration 00004 applied.
@@ -180,10 +184,12 @@ type appendResult struct {
 // returns an error wrapping ErrInvalidRecord when rec cannot be stored,
 // and ErrNotMigrated when the database lacks the log's tables.
 //
-// Appends in one process are committed in groups: while one transaction
-// holds the chain's head, the records that arrive queue up, and the next
-// transaction appends them all, so the log takes many more records per
-// second than there are round trips to the database. Append returns once
+// Appends in one process are committed in groups: while one batch is
+// being written, the records that arrive queue up, and the next batch
+// appends them all, so the log takes many more records per second than
+// there are round trips to the database. A batch is one statement when
+// the head is where this log last left it (known.go), and a transaction
+// that locks the head otherwise. Append returns once
 // its record is committed. When ctx ends first, Append returns its error,
 // and the record may still be committed.
 func (l *Log) Append(ctx context.Context, rec Record) (Entry, error) {
@@ -229,7 +235,11 @@ func (l *Log) flush(ctx context.Context) {
 	l.mu.Unlock()
 
 	ctx, cancel := context.WithTimeout(ctx, batchTimeout)
-	entries, err := l.appendBatch(ctx, batch)
+	entries, ok, err := l.appendAfterKnownHead(ctx, batch)
+	if err == nil && !ok {
+		entries, err = l.appendBatch(ctx, batch)
+	}
+	l.setHead(entries)
 	cancel()
 	for i, p := range batch {
 		if err != nil {
@@ -263,13 +273,38 @@ func (l *Log) appendBatch(ctx context.Context, batch []*pendingAppend) ([]Entry,
 	if err := tx.QueryRow(ctx, `SELECT seq, hash FROM api.audit_head WHERE id FOR UPDATE`).Scan(&head, &prev); err != nil {
 		return nil, fmt.Errorf("appending to the audit log: locking its head: %w", interpret(err))
 	}
+	// The times are read under the lock, so they never run backwards
+	// along the chain.
+	entries, cols := l.chain(batch, head, prev)
+	if _, err := tx.Exec(ctx, insertRecords, cols.args()...); err != nil {
+		return nil, fmt.Errorf("appending to the audit log: inserting records %d to %d: %w", entries[0].Seq, entries[len(entries)-1].Seq, err)
+	}
+	last := entries[len(entries)-1]
+	if _, err := tx.Exec(ctx, `UPDATE api.audit_head SET seq = $1, hash = $2 WHERE id`, last.Seq, last.Hash[:]); err != nil {
+		return nil, fmt.Errorf("appending to the audit log: moving its head: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, fmt.Errorf("appending to the audit log: committing records %d to %d: %w", entries[0].Seq, last.Seq, err)
+	}
+	return entries, nil
+}
+
+// insertRecords inserts a batch's records, given as columns.
+const insertRecords = `INSERT INTO api.audit_log
+		(seq, recorded_at, actor, action, resource, outcome, request_id, source_ip, user_agent, details, prev_hash, hash)
+		SELECT seq, recorded_at, actor, action, resource, outcome, request_id, source_ip, user_agent, details::json, prev_hash, hash
+		FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+			$9::text[], $10::text[], $11::bytea[], $12::bytea[])
+			AS r(seq, recorded_at, actor, action, resource, outcome, request_id, source_ip, user_agent, details, prev_hash, hash)`
+
+// chain places the batch's records after the record head whose hash is
+// prev, giving those without a time the clock's.
+func (l *Log) chain(batch []*pendingAppend, head int64, prev []byte) ([]Entry, *columns) {
 	entries := make([]Entry, len(batch))
 	cols := newColumns(len(batch))
 	for i, p := range batch {
 		e := &entries[i]
 		e.Seq, e.Record = head+int64(i)+1, p.rec
-		// The time is read under the lock, so times never run backwards
-		// along the chain.
 		if e.Time.IsZero() {
 			e.Time = l.now().UTC().Truncate(time.Microsecond)
 		}
@@ -281,24 +316,13 @@ func (l *Log) appendBatch(ctx context.Context, batch []*pendingAppend) ([]Entry,
 		e.Hash = e.computeHash()
 		cols.add(e)
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO api.audit_log
-		(seq, recorded_at, actor, action, resource, outcome, request_id, source_ip, user_agent, details, prev_hash, hash)
-		SELECT seq, recorded_at, actor, action, resource, outcome, request_id, source_ip, user_agent, details::json, prev_hash, hash
-		FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-			$9::text[], $10::text[], $11::bytea[], $12::bytea[])
-			AS r(seq, recorded_at, actor, action, resource, outcome, request_id, source_ip, user_agent, details, prev_hash, hash)`,
-		cols.seq, cols.time, cols.actor, cols.action, cols.resource, cols.outcome, cols.requestID, cols.sourceIP,
-		cols.userAgent, cols.details, cols.prevHash, cols.hash); err != nil {
-		return nil, fmt.Errorf("appending to the audit log: inserting records %d to %d: %w", entries[0].Seq, entries[len(entries)-1].Seq, err)
-	}
-	last := entries[len(entries)-1]
-	if _, err := tx.Exec(ctx, `UPDATE api.audit_head SET seq = $1, hash = $2 WHERE id`, last.Seq, last.Hash[:]); err != nil {
-		return nil, fmt.Errorf("appending to the audit log: moving its head: %w", err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return nil, fmt.Errorf("appending to the audit log: committing records %d to %d: %w", entries[0].Seq, last.Seq, err)
-	}
-	return entries, nil
+	return entries, cols
+}
+
+// args are the columns as insertRecords' arguments.
+func (c *columns) args() []any {
+	return []any{c.seq, c.time, c.actor, c.action, c.resource, c.outcome, c.requestID, c.sourceIP,
+		c.userAgent, c.details, c.prevHash, c.hash}
 }
 
 // columns are a batch's records as one array per column, for unnest.

@@ -94,6 +94,8 @@ type Verifier struct {
 	methods []string
 	parser  *jwt.Parser
 	keys    *keySet // nil with an HMAC key
+	// verified remembers the tokens accepted (verified.go).
+	verified verifiedTokens
 }
 
 // NewVerifier returns a Verifier, or an error naming the option that is
@@ -170,6 +172,13 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Principal, error) 
 	if len(token) > maxTokenLen {
 		return Principal{}, tokenErr(nil, "the token is longer than %d bytes", maxTokenLen)
 	}
+	if p, ok := v.lookupVerified(token); ok {
+		return p, nil
+	}
+	var keysFetched time.Time
+	if v.keys != nil {
+		keysFetched, _ = v.keys.held()
+	}
 	claims := jwt.MapClaims{}
 	parsed, err := v.parser.ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) { return v.key(ctx, t) })
 	if err != nil {
@@ -182,6 +191,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Principal, error) 
 	if err != nil {
 		return Principal{}, tokenErr(err, "%s", err.Error())
 	}
+	v.rememberVerified(token, p, keysFetched)
 	return p, nil
 }
 

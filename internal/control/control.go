@@ -9,6 +9,7 @@ package control
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -30,6 +31,9 @@ type Versions interface {
 type Workflows interface {
 	Workflow(ctx context.Context, name string) (apistore.Workflow, error)
 	Version(ctx context.Context, name string, version int) (apistore.Version, error)
+	// LatestVersion is Workflow and Version of its latest version in one
+	// read (apistore.Store.LatestVersion).
+	LatestVersion(ctx context.Context, name string) (apistore.Workflow, apistore.Version, error)
 	ClaimKey(ctx context.Context, k apistore.IdempotencyKey) (apistore.IdempotencyKey, bool, error)
 }
 
@@ -121,6 +125,8 @@ type Service struct {
 	// schemas holds the compiled input schemas of versions, by checksum.
 	schemas schema.Cache
 	tracer  trace.Tracer
+	// publishes counts the versions recorded (publishes.go).
+	publishes atomic.Uint64
 }
 
 // New returns the use cases over o's store and engine.

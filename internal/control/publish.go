@@ -89,6 +89,7 @@ func (s *Service) Publish(ctx context.Context, p PublishParams) (Published, erro
 		Checksum: "sha256:" + hex.EncodeToString(sum[:]), CreatedBy: p.Principal, CreatedAt: s.opts.NowFunc().UTC(),
 		StateMachineVersionARN: versionARN,
 	}, arn)
+	s.publishes.Add(1)
 	if err != nil {
 		return out, err
 	}

@@ -58,7 +58,7 @@ type Started struct {
 // used before with another request a CodeIdempotencyKeyReused. Other
 // errors are the store's and the engine's.
 func (s *Service) Start(ctx context.Context, p StartParams) (Started, error) {
-	wf, err := s.opts.Store.Workflow(ctx, p.Workflow)
+	wf, v, err := s.opts.Store.LatestVersion(ctx, p.Workflow)
 	if errors.Is(err, apistore.ErrNotFound) {
 		return Started{}, &Error{Code: CodeNotFound, Detail: fmt.Sprintf("no workflow is named %q: publish it first (POST /v1/workflows)", p.Workflow)}
 	}
@@ -84,10 +84,6 @@ func (s *Service) Start(ctx context.Context, p StartParams) (Started, error) {
 		return Started{}, &Error{Code: CodeInputTooLarge,
 			Detail: fmt.Sprintf("the input has %d bytes; at most %d are allowed", len(input), MaxInputBytes),
 			Fields: []Field{{Param: ParamInput, Detail: "too large"}}}
-	}
-	v, err := s.opts.Store.Version(ctx, wf.Name, wf.LatestVersion)
-	if err != nil {
-		return Started{}, err
 	}
 	if err := s.checkInput(v, input); err != nil {
 		return Started{}, err

@@ -195,7 +195,8 @@ func ApprovalID(taskToken string) string {
 // Handle stores each message's approval. A message that is not an
 // approval step's is dropped with a log line (sending it again cannot
 // help); one that could not be stored is reported as a batch item
-// failure, so the queue delivers it again.
+// failure, so the queue delivers it again. The batch's approvals are
+// stored together, in one commit (storeApprovals).
 func (a *ApprovalWorker) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 	now, log := a.NowFunc, a.Logger
 	if now == nil {
@@ -205,6 +206,7 @@ func (a *ApprovalWorker) Handle(ctx context.Context, ev events.SQSEvent) (events
 		log = slog.New(slog.DiscardHandler)
 	}
 	var resp events.SQSEventResponse
+	var pending []pendingApproval
 	for _, rec := range ev.Records {
 		m, spec, data, err := decodeApproval(rec.Body)
 		if err != nil {
@@ -221,14 +223,11 @@ func (a *ApprovalWorker) Handle(ctx context.Context, ev events.SQSEvent) (events
 				continue
 			}
 		}
-		err = a.Store.AddApproval(ctx, apistore.Approval{
+		pending = append(pending, pendingApproval{messageID: rec.MessageId, approval: apistore.Approval{
 			ID: ApprovalID(m.TaskToken), ExecutionARN: m.Execution.ID, StepID: m.Step.ID, TaskToken: m.TaskToken,
 			Message: data.Message, Approvers: spec.Approvers, CreatedAt: now().UTC(),
-		})
-		if err != nil {
-			log.ErrorContext(ctx, "storing an approval", "message_id", rec.MessageId, "error", err)
-			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
-		}
+		}})
 	}
+	resp.BatchItemFailures = append(resp.BatchItemFailures, a.storeApprovals(ctx, log, pending)...)
 	return resp, nil
 }

@@ -172,6 +172,13 @@ func (s *Server) getExecution(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	keep, publishes := keepable(r, e), s.control.Publishes()
+	if keep {
+		if body, ok := s.closed.get(e, publishes); ok {
+			writeJSONBody(w, http.StatusOK, body)
+			return
+		}
+	}
 	v := s.view(e)
 	if v.WorkflowVersion, err = s.workflowVersion(r, e); err != nil {
 		s.fail(w, r, err)
@@ -189,14 +196,21 @@ func (s *Server) getExecution(w http.ResponseWriter, r *http.Request) {
 	}
 	if s.opts.Details != nil {
 		closed := e.Status.Closed()
-		if v.Usage = s.usages.get(arn); v.Usage == nil || !closed {
+		if v.Usage = s.usages.get(arn, e.RedriveCount); v.Usage == nil || !closed {
 			if v.Usage, err = s.usage(r, arn); err != nil {
 				s.fail(w, r, err)
 				return
 			}
 			if closed {
-				s.usages.put(arn, v.Usage)
+				s.usages.put(arn, e.RedriveCount, v.Usage)
 			}
+		}
+	}
+	if keep {
+		if body, err := encodeJSON(v); err == nil {
+			s.closed.put(e, publishes, body)
+			writeJSONBody(w, http.StatusOK, body)
+			return
 		}
 	}
 	writeJSON(w, http.StatusOK, v)
@@ -224,26 +238,36 @@ const usageCacheLimit = 10000
 
 // usageCache keeps the usage of closed executions. Workers record an ai
 // step's model calls before they answer its task, so once an execution
-// has closed its usage never changes: reading it again from the detail
-// events would only cost a query per request.
+// has closed its usage never changes until it is redriven: reading it
+// again from the detail events would only cost a query per request. A
+// usage is kept with the execution's redrive count, and one kept before
+// a redrive is not used after it.
 type usageCache struct {
 	mu sync.Mutex
-	m  map[string]*usageView
+	m  map[string]keptUsage
 }
 
-func (c *usageCache) get(arn string) *usageView {
+type keptUsage struct {
+	redriveCount int
+	usage        *usageView
+}
+
+func (c *usageCache) get(arn string, redriveCount int) *usageView {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.m[arn]
+	if k, ok := c.m[arn]; ok && k.redriveCount == redriveCount {
+		return k.usage
+	}
+	return nil
 }
 
-func (c *usageCache) put(arn string, u *usageView) {
+func (c *usageCache) put(arn string, redriveCount int, u *usageView) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil || len(c.m) >= usageCacheLimit {
-		c.m = make(map[string]*usageView)
+		c.m = make(map[string]keptUsage)
 	}
-	c.m[arn] = u
+	c.m[arn] = keptUsage{redriveCount: redriveCount, usage: u}
 }
 
 // currentStep is the state most recently entered and not yet left, from

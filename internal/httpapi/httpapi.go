@@ -135,6 +135,7 @@ type Server struct {
 	routes  []Route
 	control *control.Service
 	usages  usageCache
+	closed  closedReads // closedreads.go
 	tracing serverTracing
 }
 
