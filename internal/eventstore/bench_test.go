@@ -266,6 +266,19 @@ func (cb *ceilingBatch) insert(ctx context.Context, pool *pgxpool.Pool, bs *benc
 	return err
 }
 
+// walInsertLSN returns the cluster's current WAL insert position, in bytes.
+// On the throwaway cluster of pgclustertest (no DATABASE_URL) nothing else
+// writes, so the difference around an append is the WAL it wrote, give or
+// take a background write.
+func walInsertLSN(b *testing.B, pool *pgxpool.Pool) int64 {
+	b.Helper()
+	var lsn int64
+	if err := pool.QueryRow(context.Background(), `SELECT pg_current_wal_insert_lsn() - '0/0'`).Scan(&lsn); err != nil {
+		b.Fatal(err)
+	}
+	return lsn
+}
+
 // BenchmarkAppendVsCeiling measures, for each batch size (events per
 // transaction) and each way the store's appends lay the batch out, the
 // ceiling and the store interleaved: every iteration inserts one ceiling
@@ -273,7 +286,9 @@ func (cb *ceilingBatch) insert(ctx context.Context, pool *pgxpool.Pool, bs *benc
 // times each apart. So both see the same load on a shared machine, and
 // fraction_of_ceiling (the store's events/s over the ceiling's) compares
 // like with like. The goal is at least half of the ceiling with fsync and
-// synchronous commit on. ns/op is the time of both.
+// synchronous commit on. ns/op is the time of both (and of the WAL position
+// reads around each, which are not in either rate); *_WAL_B/event is the
+// WAL each wrote per event, which its commit must flush.
 func BenchmarkAppendVsCeiling(b *testing.B) {
 	type shape struct{ streams, perStream int }
 	for _, c := range []struct {
@@ -298,19 +313,24 @@ func BenchmarkAppendVsCeiling(b *testing.B) {
 					cb := newCeilingBatch(ceil)
 					store := newBenchStreams(fmt.Sprintf("store%dx%d", sh.streams, sh.perStream), sh.streams, sh.perStream)
 					var ceilingTime, storeTime time.Duration
+					var ceilingWAL, storeWAL int64 // bytes, read outside the timed parts
 					runCeiling := func() {
+						before := walInsertLSN(b, s.Pool())
 						start := time.Now()
 						if err := cb.insert(ctx, s.Pool(), ceil, &position); err != nil {
 							b.Fatal(err)
 						}
 						ceilingTime += time.Since(start)
+						ceilingWAL += walInsertLSN(b, s.Pool()) - before
 					}
 					runStore := func() {
+						before := walInsertLSN(b, s.Pool())
 						start := time.Now()
 						if _, err := store.append(ctx, s); err != nil {
 							b.Fatal(err)
 						}
 						storeTime += time.Since(start)
+						storeWAL += walInsertLSN(b, s.Pool()) - before
 					}
 					b.ReportAllocs()
 					n := 0
@@ -329,6 +349,8 @@ func BenchmarkAppendVsCeiling(b *testing.B) {
 					b.ReportMetric(ceilingRate, "ceiling_events/s")
 					b.ReportMetric(storeRate, "store_events/s")
 					b.ReportMetric(storeRate/ceilingRate, "fraction_of_ceiling")
+					b.ReportMetric(float64(ceilingWAL)/events, "ceiling_WAL_B/event")
+					b.ReportMetric(float64(storeWAL)/events, "store_WAL_B/event")
 				})
 			}
 		})
