@@ -115,7 +115,9 @@ func leftToSlowPath(err error) bool {
 	}
 	switch pgErr.Code {
 	case "23502": // not_null_violation: a stream's version did not move
-		return pgErr.ColumnName == "version" && (pgErr.TableName == "event_ids" || pgErr.TableName == "events" || pgErr.TableName == "")
+		// (in event_ids or in the month's partition of events, whichever
+		// insert runs first: no input of the statement is a version)
+		return pgErr.SchemaName == "eventstore" && pgErr.ColumnName == "version"
 	case "23505": // unique_violation
 		return pgErr.ConstraintName == "event_ids_pkey" || pgErr.ConstraintName == "event_ids_stream_id_version_key"
 	case "40P01": // deadlock_detected

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
@@ -119,4 +120,25 @@ func TestFitsFastPath(t *testing.T) {
 	require.False(t, fitsFastPath([]preparedRequest{{streamID: "a"}}), "nothing to write: appendOnce reads the version")
 	require.False(t, fitsFastPath([]preparedRequest{{streamID: "a", events: one}, {streamID: "b"}}))
 	require.False(t, fitsFastPath([]preparedRequest{{streamID: "a", events: one}, {streamID: "a", events: one}}), "a stream moved twice")
+}
+
+func TestLeftToSlowPath(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{&pgconn.PgError{Code: "23502", SchemaName: "eventstore", TableName: "events_2026_12", ColumnName: "version"}, true},
+		{&pgconn.PgError{Code: "23502", SchemaName: "eventstore", TableName: "event_ids", ColumnName: "version"}, true},
+		{&pgconn.PgError{Code: "23502", SchemaName: "eventstore", TableName: "events_2026_12", ColumnName: "type"}, false},
+		{&pgconn.PgError{Code: "23505", ConstraintName: "event_ids_pkey"}, true},
+		{&pgconn.PgError{Code: "23505", ConstraintName: "event_ids_stream_id_version_key"}, true},
+		{&pgconn.PgError{Code: "23505", ConstraintName: "summaries_pkey"}, false},
+		{&pgconn.PgError{Code: "40P01"}, true},
+		{fmt.Errorf("storing: %w", &pgconn.PgError{Code: "40P01"}), true},
+		{&pgconn.PgError{Code: "23514", ConstraintName: "events_data_check"}, false},
+		{context.Canceled, false},
+	} {
+		require.Equal(t, c.want, leftToSlowPath(c.err), "%v", c.err)
+	}
 }
