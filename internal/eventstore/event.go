@@ -244,9 +244,12 @@ func prepare(stream string, i int, ev NewEvent, newID func() (uuid.UUID, error))
 	}
 	var data []byte
 	var err error
-	if ev.ExactData {
+	switch {
+	case ev.ExactData:
 		data, err = exactObject(ev.Data)
-	} else {
+	case isCanonicalObject(ev.Data):
+		data = bytes.Clone(ev.Data)
+	default:
 		data, err = canonicalObject(ev.Data)
 	}
 	if err != nil {

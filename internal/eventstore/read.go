@@ -38,6 +38,20 @@ const defaultLimit = 1000
 // so that ORDER BY tx_id sorts by the column, not by its text.
 const eventColumns = `event_id::text AS event_id_text, stream_id, version, type, schema_version, data, metadata, recorded_at, position, tx_id::text AS tx_id_text`
 
+// A stream is read through eventstore.event_ids, whose unique index on
+// (stream_id, version) gives its versions in order (the partitions of
+// eventstore.events have no index by stream: see migration 00015), and
+// each event is fetched by its position from the partition of its month.
+// The LATERAL subquery, which its LIMIT keeps from being flattened into a
+// join (a position is one event), makes that a nested loop whatever the
+// statistics: one index lookup per event read, never a scan of the log. Events of an
+// archived month have no row to join and read as absent, as before.
+const (
+	streamEvents = `eventstore.event_ids AS i CROSS JOIN LATERAL (
+		SELECT * FROM eventstore.events AS ev WHERE ev.position = i.position AND ev.recorded_at = i.recorded_at LIMIT 1) AS e`
+	streamEventColumns = `e.event_id::text AS event_id_text, e.stream_id, e.version, e.type, e.schema_version, e.data, e.metadata, e.recorded_at, e.position, e.tx_id::text AS tx_id_text`
+)
+
 // ReadStream returns events of one stream, upcast to their current shapes.
 // A stream that does not exist reads as empty.
 func (s *Store) ReadStream(ctx context.Context, stream string, opts ReadStreamOptions) ([]Event, error) {
@@ -55,11 +69,11 @@ func (s *Store) ReadStream(ctx context.Context, stream string, opts ReadStreamOp
 		if from <= 0 {
 			from = 1<<63 - 1
 		}
-		rows, err = s.pool.Query(ctx, `SELECT `+eventColumns+` FROM eventstore.events
-			WHERE stream_id = $1 AND version <= $2 ORDER BY version DESC LIMIT $3`, stream, from, limit)
+		rows, err = s.pool.Query(ctx, `SELECT `+streamEventColumns+` FROM `+streamEvents+`
+			WHERE i.stream_id = $1 AND i.version <= $2 ORDER BY i.version DESC LIMIT $3`, stream, from, limit)
 	} else {
-		rows, err = s.pool.Query(ctx, `SELECT `+eventColumns+` FROM eventstore.events
-			WHERE stream_id = $1 AND version >= $2 ORDER BY version LIMIT $3`, stream, opts.From, limit)
+		rows, err = s.pool.Query(ctx, `SELECT `+streamEventColumns+` FROM `+streamEvents+`
+			WHERE i.stream_id = $1 AND i.version >= $2 ORDER BY i.version LIMIT $3`, stream, opts.From, limit)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading stream %q: %w", stream, err)

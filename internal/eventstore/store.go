@@ -170,6 +170,12 @@ func (s *Store) appendMany(ctx context.Context, reqs []AppendRequest, also AlsoF
 	if err := s.ensurePartitions(ctx, recordedAt); err != nil {
 		return nil, err
 	}
+	if fitsFastPath(batch) {
+		res, ok, err := s.appendFast(ctx, batch, recordedAt, also)
+		if ok || err != nil {
+			return res, err
+		}
+	}
 	// A concurrent append of the same event ids can win the race between
 	// our duplicate check and our insert; one more try then finds them.
 	// Two group commits creating the same new streams in another order can

@@ -42,12 +42,17 @@ func TestUpcastingOldEventsOnRead(t *testing.T) {
 	s := openStore(t, true, eventstore.Options{Upcasters: taskSucceededUpcasters()})
 	id := stream(t)
 
-	// Version-1 events as an old release stored them, written raw.
+	// Version-1 events as an old release stored them, written raw: every
+	// release wrote an event's eventstore.event_ids row with it.
 	_, err := s.Pool().Exec(ctx, `INSERT INTO eventstore.streams (stream_id, version, updated_at) VALUES ($1, 2, now())`, id)
 	require.NoError(t, err)
-	_, err = s.Pool().Exec(ctx, `INSERT INTO eventstore.events (position, event_id, stream_id, version, type, schema_version, data, metadata, recorded_at) VALUES
+	_, err = s.Pool().Exec(ctx, `WITH old AS (
+		  INSERT INTO eventstore.events (position, event_id, stream_id, version, type, schema_version, data, metadata, recorded_at) VALUES
 		  (nextval('eventstore.position_seq'), gen_random_uuid(), $1, 1, 'TaskSucceeded', 1, '{"result": "refund"}', '{}', now()),
-		  (nextval('eventstore.position_seq'), gen_random_uuid(), $1, 2, 'TaskSucceeded', 2, '{"output": "ship"}', '{}', now())`, id)
+		  (nextval('eventstore.position_seq'), gen_random_uuid(), $1, 2, 'TaskSucceeded', 2, '{"output": "ship"}', '{}', now())
+		  RETURNING event_id, stream_id, version, position, recorded_at)
+		INSERT INTO eventstore.event_ids (event_id, stream_id, version, position, recorded_at, content_hash)
+		SELECT event_id, stream_id, version, position, recorded_at, '\x00' FROM old`, id)
 	require.NoError(t, err)
 	// A current event, appended through the store.
 	_, err = s.Append(ctx, id, eventstore.Exact(2), eventstore.NewEvent{Type: "TaskSucceeded", SchemaVersion: 3,

@@ -1,0 +1,273 @@
+package eventstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// The one-statement append.
+//
+// Most appends are new events for streams at the version their writer
+// expects. For those, appendFast does in one statement what appendOnce does
+// in four round trips: it moves each stream's version if it is as expected,
+// takes the positions, and inserts the events and their event_ids rows.
+// Without an AlsoFunc the statement and the NOTIFY go in one pipeline that
+// PostgreSQL runs as one implicit transaction, committed at its end: one
+// round trip for the whole append.
+//
+// The statement writes all of the append or fails: it never settles
+// anything itself. A stream whose version does not move (not at the
+// expected version, missing for Exact, present for NoStream) gives its
+// events a NULL version, which the NOT NULL of events.version and
+// event_ids.version refuses; an event id stored already breaks the primary
+// key of event_ids. Either error rolls the whole transaction back, and
+// appendMany then runs appendOnce, which tells a conflict from a retried
+// append and a reused id from a retry, exactly as before. The guarantees
+// are the database's own in both paths: the unique indexes of event_ids,
+// the stream row's lock taken by the UPDATE or INSERT … ON CONFLICT, and
+// the version compared under that lock.
+
+// appendStatement moves the versions ($1 stream ids in stream order, $2
+// their expectations, $3 how many events each gets) and inserts the events
+// ($4 to $10 and $12, in stream order, then in the order given; $5 is how
+// far each is from its stream's last new event, $13 the 1-based index of
+// its stream in $1, $14 how many events there are). Positions are taken in
+// that order. It returns the transaction id and, in the same order, the
+// positions and versions. Arrays indexed by position, not joins, pair each
+// event with its stream's new version and its position.
+const appendStatement = `WITH req AS (
+	SELECT id, expected, n, idx FROM unnest($1::text[], $2::bigint[], $3::bigint[]) WITH ORDINALITY AS u(id, expected, n, idx)
+), exact AS (
+	UPDATE eventstore.streams AS s SET version = s.version + req.n, updated_at = $11
+	FROM req
+	WHERE req.expected > 0 AND s.stream_id = req.id AND s.version = req.expected
+	RETURNING req.idx, s.version
+), created AS (
+	INSERT INTO eventstore.streams (stream_id, version, updated_at)
+	SELECT id, n, $11 FROM req WHERE expected = 0 ORDER BY id
+	ON CONFLICT (stream_id) DO NOTHING
+	RETURNING stream_id, version
+), anyv AS (
+	INSERT INTO eventstore.streams AS s (stream_id, version, updated_at)
+	SELECT id, n, $11 FROM req WHERE expected = -1 ORDER BY id
+	ON CONFLICT (stream_id) DO UPDATE SET version = s.version + EXCLUDED.version, updated_at = EXCLUDED.updated_at
+	RETURNING s.stream_id, s.version
+), moved AS (
+	SELECT idx, version FROM exact
+	UNION ALL SELECT req.idx, c.version FROM created AS c JOIN req ON req.id = c.stream_id
+	UNION ALL SELECT req.idx, a.version FROM anyv AS a JOIN req ON req.id = a.stream_id
+), versions AS (
+	SELECT array_agg(moved.version ORDER BY req.idx) AS v FROM req LEFT JOIN moved USING (idx)
+), positions AS (
+	SELECT array_agg(p ORDER BY p) AS p FROM (SELECT nextval('eventstore.position_seq') AS p FROM generate_series(1, $14::int)) AS g
+), fresh AS (
+	SELECT e.ord, (SELECT p FROM positions)[e.ord] AS position, e.event_id, e.stream_id,
+		(SELECT v FROM versions)[e.sidx] - e.back AS version,
+		e.type, e.schema_version, e.data, e.metadata, e.content_hash
+	FROM unnest($4::text[], $13::int[], $5::bigint[], $6::uuid[], $7::text[], $8::int[], $9::text[]::jsonb[], $10::text[]::jsonb[], $12::bytea[])
+		WITH ORDINALITY AS e(stream_id, sidx, back, event_id, type, schema_version, data, metadata, content_hash, ord)
+), stored AS (
+	INSERT INTO eventstore.events (position, event_id, stream_id, version, type, schema_version, data, metadata, recorded_at)
+	SELECT position, event_id, stream_id, version, type, schema_version, data, metadata, $11 FROM fresh
+), ids AS (
+	INSERT INTO eventstore.event_ids (event_id, stream_id, version, position, recorded_at, content_hash)
+	SELECT event_id, stream_id, version, position, $11, content_hash FROM fresh
+)
+SELECT pg_current_xact_id()::text, array_agg(position ORDER BY ord), array_agg(version ORDER BY ord) FROM fresh`
+
+// lockStatement locks the existing rows of a group commit's streams in
+// stream order, so that concurrent group commits take them in one order.
+const lockStatement = `SELECT stream_id FROM eventstore.streams WHERE stream_id = ANY($1::text[]) ORDER BY stream_id FOR UPDATE`
+
+// fitsFastPath reports whether appendFast can take reqs: every request has
+// events, and no stream has two requests (one statement may not move a row
+// twice).
+func fitsFastPath(reqs []preparedRequest) bool {
+	if len(reqs) == 1 {
+		return len(reqs[0].events) > 0
+	}
+	seen := make(map[string]struct{}, len(reqs))
+	for _, r := range reqs {
+		if len(r.events) == 0 {
+			return false
+		}
+		if _, dup := seen[r.streamID]; dup {
+			return false
+		}
+		seen[r.streamID] = struct{}{}
+	}
+	return true
+}
+
+// leftToSlowPath reports whether an error of appendFast means only that it
+// could not decide alone: a version that did not move, an event id stored
+// already, or a deadlock. Nothing was written; appendOnce settles it.
+func leftToSlowPath(err error) bool {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return false
+	}
+	switch pgErr.Code {
+	case "23502": // not_null_violation: a stream's version did not move
+		// (in event_ids or in the month's partition of events, whichever
+		// insert runs first: no input of the statement is a version)
+		return pgErr.SchemaName == "eventstore" && pgErr.ColumnName == "version"
+	case "23505": // unique_violation
+		return pgErr.ConstraintName == "event_ids_pkey" || pgErr.ConstraintName == "event_ids_stream_id_version_key"
+	case "40P01": // deadlock_detected
+		return true
+	}
+	return false
+}
+
+// appendFast appends reqs, which fitsFastPath took, in one statement. ok is
+// false when the statement could not decide alone (see leftToSlowPath):
+// nothing was written then, and the caller runs appendOnce.
+func (s *Store) appendFast(ctx context.Context, reqs []preparedRequest, recordedAt time.Time, also AlsoFunc) (res []AppendResult, ok bool, err error) {
+	order := make([]int, len(reqs))
+	total := 0
+	for i := range order {
+		order[i] = i
+		total += len(reqs[i].events)
+	}
+	if len(reqs) > 1 {
+		sort.Slice(order, func(a, b int) bool { return reqs[order[a]].streamID < reqs[order[b]].streamID })
+	}
+	var (
+		ids      = make([]string, len(reqs))
+		expected = make([]int64, len(reqs))
+		counts   = make([]int64, len(reqs))
+		evStream = make([]string, 0, total)
+		evSIdx   = make([]int32, 0, total)
+		back     = make([]int64, 0, total)
+		evIDs    = make([][16]byte, 0, total)
+		types    = make([]string, 0, total)
+		schemas  = make([]int32, 0, total)
+		datas    = make([]string, 0, total)
+		metas    = make([]string, 0, total)
+		hashes   = make([][]byte, 0, total)
+		existing = 0 // requests whose stream row may exist already
+	)
+	for k, ri := range order {
+		r := reqs[ri]
+		n := len(r.events)
+		ids[k], expected[k], counts[k] = r.streamID, int64(r.expected), int64(n)
+		if r.expected != NoStream {
+			existing++
+		}
+		for j, p := range r.events {
+			evStream = append(evStream, r.streamID)
+			evSIdx = append(evSIdx, int32(k+1))
+			back = append(back, int64(n-1-j))
+			evIDs = append(evIDs, p.id)
+			types = append(types, p.typ)
+			schemas = append(schemas, int32(p.schemaVersion))
+			datas = append(datas, string(p.data))
+			metas = append(metas, string(p.metadata))
+			hashes = append(hashes, p.hash)
+		}
+	}
+
+	b := &pgx.Batch{}
+	if existing > 1 {
+		b.Queue(lockStatement, ids)
+	}
+	b.Queue(appendStatement, ids, expected, counts, evStream, back, evIDs, types, schemas, datas, metas, recordedAt, hashes, evSIdx, int32(total))
+	b.Queue(`SELECT pg_notify($1, '')`, NotifyChannel)
+
+	var txText string
+	var positions, versions []int64
+	run := func(br pgx.BatchResults) error {
+		if existing > 1 {
+			if _, err := br.Exec(); err != nil {
+				return err
+			}
+		}
+		if err := br.QueryRow().Scan(&txText, &positions, &versions); err != nil {
+			return err
+		}
+		_, err := br.Exec()
+		return err
+	}
+	if also == nil {
+		// One pipeline, one implicit transaction, committed at its end.
+		br := s.pool.SendBatch(ctx, b)
+		err = run(br)
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
+	} else {
+		err = s.inTx(ctx, func(tx pgx.Tx) error {
+			br := tx.SendBatch(ctx, b)
+			err := run(br)
+			if cerr := br.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return err
+			}
+			if err := runAlso(ctx, tx, also); err != nil {
+				return &alsoError{err: err}
+			}
+			return nil
+		})
+	}
+	if err != nil {
+		if leftToSlowPath(err) {
+			return nil, false, nil
+		}
+		var alsoErr *alsoError
+		if errors.As(err, &alsoErr) {
+			return nil, false, alsoErr.err
+		}
+		return nil, false, fmt.Errorf("storing %d events: %w", total, err)
+	}
+	if len(positions) != total || len(versions) != total {
+		return nil, false, fmt.Errorf("storing %d events: the statement returned %d positions and %d versions", total, len(positions), len(versions))
+	}
+	txID, err := parseXID8(txText)
+	if err != nil {
+		return nil, false, err
+	}
+	res = make([]AppendResult, len(reqs))
+	k := 0
+	for _, ri := range order {
+		r := reqs[ri]
+		out := AppendResult{StreamID: r.streamID, Events: make([]Event, len(r.events))}
+		for j, p := range r.events {
+			out.Events[j] = eventOf(r.streamID, p, versions[k], positions[k], recordedAt, txID)
+			k++
+		}
+		out.Version = out.Events[len(out.Events)-1].Version
+		res[ri] = out
+	}
+	return res, true, nil
+}
+
+// alsoError carries an AlsoFunc's error out of inTx untouched.
+type alsoError struct{ err error }
+
+func (e *alsoError) Error() string { return e.err.Error() }
+
+// Unwrap lets leftToSlowPath see a deadlock in also's statements, which
+// appendOnce retries as it always has.
+func (e *alsoError) Unwrap() error { return e.err }
+
+// inTx runs fn in a transaction and commits it.
+func (s *Store) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(context.Background()) //nolint:errcheck // a no-op after Commit
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
