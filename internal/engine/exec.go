@@ -342,10 +342,13 @@ func (x *execution) oversized(size int) []byte {
 }
 
 func (x *execution) encodeBatch() []byte {
-	data, err := json.Marshal(x.b)
+	data, err := marshalBatch(x.b)
 	if err != nil {
 		// Values come from JSON, so this cannot happen; say so loudly.
 		panic(fmt.Sprintf("engine: encoding a transition of %s: %v", x.rec.ARN, err))
+	}
+	if batchEncodingCheck != nil {
+		batchEncodingCheck(x.b, data)
 	}
 	return data
 }
