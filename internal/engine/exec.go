@@ -68,6 +68,9 @@ type execution struct {
 	// object that stay the same for the whole execution.
 	ctxExecution, ctxStateMachine map[string]any
 	dead                          bool // dropped from the engine
+	// ctxUse says whether the definition may read the context object
+	// (see needsContext).
+	ctxUse int8
 	// mapRuns are the execution's Map Runs by ARN.
 	mapRuns map[string]*mapRunRecord
 	// refusal is set once the store refused a transition of the
@@ -382,6 +385,9 @@ func processor(st *asl.State) *asl.ItemProcessor {
 
 // contextObject is "$$" for thread t in its current state.
 func (x *execution) contextObject(t *thread, token string, mapItem *[2]any) map[string]any {
+	if mapItem == nil && !x.needsContext(t) {
+		return nil // no path of the state can read it
+	}
 	if x.ctxExecution == nil {
 		// The same for every state: built once. Values that paths
 		// select are never changed in place (asl copies before it
