@@ -71,6 +71,8 @@ type execution struct {
 	// ctxUse says whether the definition may read the context object
 	// (see needsContext).
 	ctxUse int8
+	// text is the last value the execution encoded (see textOf).
+	text textMemo
 	// mapRuns are the execution's Map Runs by ARN.
 	mapRuns map[string]*mapRunRecord
 	// refusal is set once the store refused a transition of the
@@ -540,7 +542,7 @@ func (x *execution) enter(t *thread, name string, input any) *asl.State {
 	t.State, t.Input, t.Entered = name, input, x.now()
 	t.Retries, t.RetryCount, t.Task, t.Token, t.Due = nil, 0, nil, "", time.Time{}
 	t.Phase, t.fanOut = "", nil
-	t.inputJSON = text(input)
+	t.inputJSON = x.textOf(input)
 	x.event(t, string(st.Type)+"StateEntered", sfn.HistoryEvent{StateEntered: &sfn.StateEnteredDetails{Name: name, Input: t.inputJSON}})
 	t.EnteredEvent = t.LastEvent
 	return st
@@ -656,7 +658,7 @@ func (x *execution) assign(t *thread, block map[string]json.RawMessage, input an
 // exit records that thread t left its state with output and goes on to
 // next; with no next (End, Succeed) the thread ends.
 func (x *execution) exit(t *thread, st *asl.State, output any, next string, assigned map[string]string) (string, any) {
-	s := text(output)
+	s := x.textOf(output)
 	if tooBig(s) {
 		return x.fail(t, st, dataLimit("state output", len(s)))
 	}
@@ -1107,7 +1109,7 @@ func (x *execution) finish(status sfn.ExecutionStatus, output any, f failure) {
 	now := x.now()
 	switch status {
 	case sfn.StatusSucceeded:
-		s := text(output)
+		s := x.textOf(output)
 		if tooBig(s) {
 			status, f = sfn.StatusFailed, dataLimit("execution output", len(s))
 		} else {

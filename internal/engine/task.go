@@ -380,7 +380,11 @@ func (e *Engine) callFunction(ctx context.Context, call *taskCall) (any, *failur
 	if e.functions == nil {
 		return nil, &failure{Error: "Lambda.ResourceNotFoundException", Cause: fmt.Sprintf("the local engine has no function %s", name)}
 	}
-	res, err := e.functions.Invoke(ctx, sfn.InvokeParams{FunctionName: name, Payload: []byte(text(payload))})
+	body := call.paramsJSON // a function ARN's payload is the parameters, encoded when scheduled
+	if call.Kind == kindLambdaInvoke || body == "" || call.Params == nil {
+		body = text(payload)
+	}
+	res, err := e.functions.Invoke(ctx, sfn.InvokeParams{FunctionName: name, Payload: []byte(body)})
 	if err != nil {
 		fallback := "Lambda.ServiceException"
 		if errors.Is(err, ErrFunctionNotFound) {
@@ -464,7 +468,7 @@ func (x *execution) completeTask(t *thread, output any, f *failure, timedOut boo
 	var next string
 	var out any
 	if f == nil {
-		s := text(output)
+		s := x.textOf(output)
 		if call.Kind == kindFunction {
 			x.event(t, "LambdaFunctionSucceeded", sfn.HistoryEvent{LambdaFunctionSucceeded: &sfn.OutputDetails{Output: s}})
 		} else if call.Kind == kindActivity {
