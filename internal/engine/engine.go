@@ -66,6 +66,9 @@ type Engine struct {
 	account   string
 	log       *slog.Logger
 	maxBatch  int
+	// keepBatches is set when the store keeps batches as values (see
+	// BatchKeeper).
+	keepBatches bool
 
 	// life owns the engine's goroutines. runCtx ends when Close begins:
 	// Lambda invocations run on it. drainCtx ends when Close stops
@@ -123,6 +126,7 @@ func New(cfg Config) (*Engine, error) {
 		closing:      make(chan struct{}),
 		halted:       make(chan struct{}),
 	}
+	e.keepBatches = keepsBatches(cfg.Store)
 	if e.closeTimeout <= 0 {
 		e.closeTimeout = DefaultCloseTimeout
 	}

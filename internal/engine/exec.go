@@ -293,19 +293,26 @@ func (x *execution) flush(done chan error) {
 		}
 		return
 	}
-	data := x.encodeBatch()
-	if len(data) > MaxBatchBytes && x.shedHalts() {
-		data = x.encodeBatch()
+	var data []byte
+	var frozen *Batch
+	if x.e.keepBatches {
+		frozen = x.freezeBatch()
 	}
-	if len(data) > MaxBatchBytes {
-		data = x.oversized(len(data))
+	if frozen == nil {
+		data = x.encodeBatch()
+		if len(data) > MaxBatchBytes && x.shedHalts() {
+			data = x.encodeBatch()
+		}
+		if len(data) > MaxBatchBytes {
+			data = x.oversized(len(data))
+		}
 	}
 	typ := "Transition"
 	if n := len(x.b.Events); n > 0 {
 		typ = x.b.Events[n-1].Type
 	}
 	x.seq++
-	p := &pendingCommit{x: x, commit: Commit{Execution: x.rec, Seq: x.seq, Type: typ, Data: data, Events: x.b.Events, Redrive: x.b.Redrive != nil}, effects: x.effects, done: done,
+	p := &pendingCommit{x: x, commit: Commit{Execution: x.rec, Seq: x.seq, Type: typ, Data: data, Batch: frozen, Events: x.b.Events, Redrive: x.b.Redrive != nil}, effects: x.effects, done: done,
 		prevEventID: x.lastEventID - int64(len(x.b.Events))}
 	x.b, x.effects = nil, nil
 	if !x.e.commits[x.writer].push(p) && done != nil {
