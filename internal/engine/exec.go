@@ -263,8 +263,18 @@ func (x *execution) event(t *thread, typ string, ev sfn.HistoryEvent) {
 	} else if x.lastEventID > 1 {
 		ev.PreviousEventID = x.lastEventID - 1
 	}
-	x.batch().Events = append(x.b.Events, ev)
+	b := x.batch()
+	if b.Events == nil {
+		// Most transitions record a few events: one allocation of room
+		// for them, where growing from one would make four.
+		b.Events = make([]sfn.HistoryEvent, 0, batchEvents)
+	}
+	b.Events = append(b.Events, ev)
 }
+
+// batchEvents is the room for events a batch starts with: a task's end
+// and the next task's start record five.
+const batchEvents = 5
 
 func (x *execution) batch() *batch {
 	if x.b == nil {
