@@ -32,7 +32,7 @@ type BatchKeeper interface {
 // on the first call.
 type Batch struct {
 	once   sync.Once
-	b      *batch // without its events
+	b      batch // without its events
 	events []frozenEvent
 	arn    string
 	data   json.RawMessage
@@ -55,14 +55,14 @@ func (b *Batch) JSON() json.RawMessage {
 			x := &execution{b: b.thaw(), rec: ExecutionRecord{ARN: b.arn}}
 			b.data = x.encodeBatch()
 		}
-		b.b, b.events = nil, nil // the bytes stand for them from now on
+		b.b, b.events = batch{}, nil // the bytes stand for them from now on
 	})
 	return b.data
 }
 
 // thaw returns the batch with its history events.
 func (b *Batch) thaw() *batch {
-	out := *b.b
+	out := b.b
 	out.Events = make([]sfn.HistoryEvent, len(b.events))
 	for i, f := range b.events {
 		ev := &out.Events[i]
@@ -99,9 +99,10 @@ func (x *execution) freezeBatch() *Batch {
 		}
 		n += m + 1
 	}
-	fb := *x.b
+	b := &Batch{b: *x.b, events: events, arn: x.rec.ARN}
+	fb := &b.b
 	fb.Events = nil
-	m, ok := boundValue(reflect.ValueOf(&fb))
+	m, ok := boundValue(reflect.ValueOf(fb))
 	if n += m; !ok || n > MaxBatchBytes {
 		return nil
 	}
@@ -124,7 +125,6 @@ func (x *execution) freezeBatch() *Batch {
 		}
 		fb.Threads[id] = &c
 	}
-	b := &Batch{b: &fb, events: events, arn: x.rec.ARN}
 	if frozenCheck != nil {
 		frozenCheck(x.encodeBatch(), b, n)
 	}

@@ -442,9 +442,10 @@ func (e *Engine) write(chunk []*pendingCommit) {
 	}
 	var backoff time.Duration
 	var failingSince time.Time
-	commits := make([]Commit, len(chunk))
-	for i, p := range chunk {
-		commits[i] = p.commit
+	buf, commits := commitBuffer(len(chunk))
+	defer func() { putCommitBuffer(buf, commits) }()
+	for _, p := range chunk {
+		commits = append(commits, p.commit)
 	}
 	for {
 		err := e.store.Commit(e.drainCtx, commits)
