@@ -92,6 +92,14 @@ func (s *metricsStore) PutStateMachine(ctx context.Context, sm engine.StateMachi
 	return err
 }
 
+// KeepsBatches forwards the answer of the store it counts for (see
+// engine.BatchKeeper): it reads a commit's Data only when the commit has
+// no Events, and the engine writes such a commit with its Data.
+func (s *metricsStore) KeepsBatches() bool {
+	k, ok := s.Store.(engine.BatchKeeper)
+	return ok && k.KeepsBatches()
+}
+
 // Commit commits, then counts the committed events: those the engine
 // hands over with the commit, or, for a commit it wrote in place of a
 // refused one, those its data holds (read as the state spans read them).

@@ -75,6 +75,9 @@ type Commit struct {
 	Type string
 	// Data is the batch, a JSON object only the engine reads.
 	Data json.RawMessage
+	// Batch, set in place of Data only for a store that keeps batches as
+	// values (a BatchKeeper), is the batch whose JSON is the Data.
+	Batch *Batch
 	// Events are the batch's history events (the ones in Data), for an
 	// observer of the Store that derives something from them (the state
 	// spans of tracing) without decoding Data; nil in a commit the engine

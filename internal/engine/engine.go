@@ -66,6 +66,9 @@ type Engine struct {
 	account   string
 	log       *slog.Logger
 	maxBatch  int
+	// keepBatches is set when the store keeps batches as values (see
+	// BatchKeeper).
+	keepBatches bool
 
 	// life owns the engine's goroutines. runCtx ends when Close begins:
 	// Lambda invocations run on it. drainCtx ends when Close stops
@@ -123,6 +126,7 @@ func New(cfg Config) (*Engine, error) {
 		closing:      make(chan struct{}),
 		halted:       make(chan struct{}),
 	}
+	e.keepBatches = keepsBatches(cfg.Store)
 	if e.closeTimeout <= 0 {
 		e.closeTimeout = DefaultCloseTimeout
 	}
@@ -438,9 +442,10 @@ func (e *Engine) write(chunk []*pendingCommit) {
 	}
 	var backoff time.Duration
 	var failingSince time.Time
-	commits := make([]Commit, len(chunk))
-	for i, p := range chunk {
-		commits[i] = p.commit
+	buf, commits := commitBuffer(len(chunk))
+	defer func() { putCommitBuffer(buf, commits) }()
+	for _, p := range chunk {
+		commits = append(commits, p.commit)
 	}
 	for {
 		err := e.store.Commit(e.drainCtx, commits)

@@ -68,6 +68,11 @@ type execution struct {
 	// object that stay the same for the whole execution.
 	ctxExecution, ctxStateMachine map[string]any
 	dead                          bool // dropped from the engine
+	// ctxUse says whether the definition may read the context object
+	// (see needsContext).
+	ctxUse int8
+	// text is the last value the execution encoded (see textOf).
+	text textMemo
 	// mapRuns are the execution's Map Runs by ARN.
 	mapRuns map[string]*mapRunRecord
 	// refusal is set once the store refused a transition of the
@@ -258,8 +263,18 @@ func (x *execution) event(t *thread, typ string, ev sfn.HistoryEvent) {
 	} else if x.lastEventID > 1 {
 		ev.PreviousEventID = x.lastEventID - 1
 	}
-	x.batch().Events = append(x.b.Events, ev)
+	b := x.batch()
+	if b.Events == nil {
+		// Most transitions record a few events: one allocation of room
+		// for them, where growing from one would make four.
+		b.Events = make([]sfn.HistoryEvent, 0, batchEvents)
+	}
+	b.Events = append(b.Events, ev)
 }
+
+// batchEvents is the room for events a batch starts with: a task's end
+// and the next task's start record five.
+const batchEvents = 5
 
 func (x *execution) batch() *batch {
 	if x.b == nil {
@@ -288,19 +303,26 @@ func (x *execution) flush(done chan error) {
 		}
 		return
 	}
-	data := x.encodeBatch()
-	if len(data) > MaxBatchBytes && x.shedHalts() {
-		data = x.encodeBatch()
+	var data []byte
+	var frozen *Batch
+	if x.e.keepBatches {
+		frozen = x.freezeBatch()
 	}
-	if len(data) > MaxBatchBytes {
-		data = x.oversized(len(data))
+	if frozen == nil {
+		data = x.encodeBatch()
+		if len(data) > MaxBatchBytes && x.shedHalts() {
+			data = x.encodeBatch()
+		}
+		if len(data) > MaxBatchBytes {
+			data = x.oversized(len(data))
+		}
 	}
 	typ := "Transition"
 	if n := len(x.b.Events); n > 0 {
 		typ = x.b.Events[n-1].Type
 	}
 	x.seq++
-	p := &pendingCommit{x: x, commit: Commit{Execution: x.rec, Seq: x.seq, Type: typ, Data: data, Events: x.b.Events, Redrive: x.b.Redrive != nil}, effects: x.effects, done: done,
+	p := &pendingCommit{x: x, commit: Commit{Execution: x.rec, Seq: x.seq, Type: typ, Data: data, Batch: frozen, Events: x.b.Events, Redrive: x.b.Redrive != nil}, effects: x.effects, done: done,
 		prevEventID: x.lastEventID - int64(len(x.b.Events))}
 	x.b, x.effects = nil, nil
 	if !x.e.commits[x.writer].push(p) && done != nil {
@@ -385,6 +407,9 @@ func processor(st *asl.State) *asl.ItemProcessor {
 
 // contextObject is "$$" for thread t in its current state.
 func (x *execution) contextObject(t *thread, token string, mapItem *[2]any) map[string]any {
+	if mapItem == nil && !x.needsContext(t) {
+		return nil // no path of the state can read it
+	}
 	if x.ctxExecution == nil {
 		// The same for every state: built once. Values that paths
 		// select are never changed in place (asl copies before it
@@ -537,7 +562,7 @@ func (x *execution) enter(t *thread, name string, input any) *asl.State {
 	t.State, t.Input, t.Entered = name, input, x.now()
 	t.Retries, t.RetryCount, t.Task, t.Token, t.Due = nil, 0, nil, "", time.Time{}
 	t.Phase, t.fanOut = "", nil
-	t.inputJSON = text(input)
+	t.inputJSON = x.textOf(input)
 	x.event(t, string(st.Type)+"StateEntered", sfn.HistoryEvent{StateEntered: &sfn.StateEnteredDetails{Name: name, Input: t.inputJSON}})
 	t.EnteredEvent = t.LastEvent
 	return st
@@ -653,7 +678,7 @@ func (x *execution) assign(t *thread, block map[string]json.RawMessage, input an
 // exit records that thread t left its state with output and goes on to
 // next; with no next (End, Succeed) the thread ends.
 func (x *execution) exit(t *thread, st *asl.State, output any, next string, assigned map[string]string) (string, any) {
-	s := text(output)
+	s := x.textOf(output)
 	if tooBig(s) {
 		return x.fail(t, st, dataLimit("state output", len(s)))
 	}
@@ -1104,7 +1129,7 @@ func (x *execution) finish(status sfn.ExecutionStatus, output any, f failure) {
 	now := x.now()
 	switch status {
 	case sfn.StatusSucceeded:
-		s := text(output)
+		s := x.textOf(output)
 		if tooBig(s) {
 			status, f = sfn.StatusFailed, dataLimit("execution output", len(s))
 		} else {

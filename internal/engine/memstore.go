@@ -25,8 +25,10 @@ import (
 // already stored (the same Seq) is refused as a conflict, where the
 // PostgreSQL store accepts an identical one as a no-op. The engine never
 // retries a commit that succeeded, and a MemoryStore cannot fail after
-// writing. It checks only the shape of a commit's Data (braces around it)
-// and its size, not that it is valid JSON: the engine makes it. The
+// writing. It keeps the engine's batches as values (see BatchKeeper) and
+// encodes each the first time Batches reads it. It checks only the shape
+// of a commit's Data (braces around it) and its size, not that it is
+// valid JSON: the engine makes it. The
 // PostgreSQL store also refuses, as a ValidationException, Data that is
 // not valid JSON or holds \u0000, which PostgreSQL's jsonb cannot keep.
 type MemoryStore struct {
@@ -47,9 +49,9 @@ type memExecution struct {
 	rec   ExecutionRecord
 	start int64 // rec.StartDate in Unix microseconds
 	seq   int64
-	// batches are the commits' Data as given: the engine never changes a
-	// commit's Data once written, so keeping it costs no copy.
-	batches [][]byte
+	// batches are the commits' Batch, or their Data as given: the engine
+	// never changes either once written, so keeping them costs no copy.
+	batches []*Batch
 }
 
 type memName struct{ stateMachine, name string }
@@ -64,7 +66,14 @@ func NewMemoryStore() *MemoryStore {
 	}
 }
 
-var _ Store = (*MemoryStore)(nil)
+var (
+	_ Store       = (*MemoryStore)(nil)
+	_ BatchKeeper = (*MemoryStore)(nil)
+)
+
+// KeepsBatches reports true: a MemoryStore keeps the engine's batches as
+// values and encodes each only when Batches first reads it.
+func (s *MemoryStore) KeepsBatches() bool { return true }
 
 // PutStateMachine creates or replaces a state machine. It returns a
 // ValidationException *Error when the ARN is empty.
@@ -131,8 +140,9 @@ const MaxBatchBytes = 1_000_000
 
 // CheckCommit checks the shape of the i-th commit of a Store.Commit call:
 // an execution ARN, a Seq from 1, a Type, Data that looks like a JSON
-// object of at most MaxBatchBytes, and a state machine and a name on the
-// first commit. It returns a ValidationException *Error naming the commit
+// object of at most MaxBatchBytes (or, with no Data, a Batch, whose size
+// the engine checked), and a state machine and a name on the first
+// commit. It returns a ValidationException *Error naming the commit
 // and what is wrong. Stores call it before they write anything.
 func CheckCommit(i int, c *Commit) error {
 	bad := func(what string, args ...any) error {
@@ -149,6 +159,9 @@ func CheckCommit(i int, c *Commit) error {
 		return bad("the state machine ARN is empty")
 	case c.Seq == 1 && c.Execution.Name == "":
 		return bad("the execution name is empty")
+	}
+	if c.Data == nil && c.Batch != nil {
+		return nil // the engine checked its size (see BatchKeeper)
 	}
 	if len(c.Data) > MaxBatchBytes {
 		return bad("the data is %d bytes, more than the %d-byte limit of a batch", len(c.Data), MaxBatchBytes)
@@ -269,7 +282,11 @@ func (s *MemoryStore) apply(c *Commit) {
 	rec.RedriveDate = memTime(rec.RedriveDate)
 	e.rec = rec
 	e.seq = c.Seq
-	e.batches = append(e.batches, c.Data)
+	b := c.Batch
+	if c.Data != nil || b == nil {
+		b = &Batch{data: c.Data}
+	}
+	e.batches = append(e.batches, b)
 	if rec.Status.Closed() && cap(e.batches) > len(e.batches) {
 		// A finished execution gets no more batches: give back the
 		// list's spare room.
@@ -304,7 +321,7 @@ func (s *MemoryStore) Batches(_ context.Context, executionARN string) ([]json.Ra
 	}
 	out := make([]json.RawMessage, len(e.batches))
 	for i, b := range e.batches {
-		out[i] = slices.Clone(b)
+		out[i] = slices.Clone(b.JSON())
 	}
 	return out, nil
 }

@@ -143,7 +143,9 @@ func (e *Engine) resume(ctx context.Context, rec ExecutionRecord) error {
 		}
 		switch t.Phase {
 		case phaseTask:
-			x.tokens[t.Token] = id
+			if t.Token != "" {
+				x.tokens[t.Token] = id
+			}
 			x.armTask(t)
 			tid, gen, token, call := t.ID, t.Gen, t.Token, t.Task
 			effects = append(effects, func() { e.dispatch(x, tid, gen, token, call) })

@@ -61,7 +61,11 @@ func (e *Engine) failRefused(p *pendingCommit, err error) {
 			Start  *batchStart        `json:"start"`
 			Events []sfn.HistoryEvent `json:"events"`
 		}
-		if err := json.Unmarshal(p.commit.Data, &start); err != nil || start.Start == nil || len(start.Events) == 0 {
+		data := p.commit.Data
+		if data == nil && p.commit.Batch != nil {
+			data = p.commit.Batch.JSON()
+		}
+		if err := json.Unmarshal(data, &start); err != nil || start.Start == nil || len(start.Events) == 0 {
 			panic(fmt.Sprintf("engine: decoding the refused start of %s: %v", arn, err))
 		}
 		b.Start, b.Events = start.Start, start.Events[:1]

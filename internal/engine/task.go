@@ -88,12 +88,15 @@ func (x *execution) runTask(t *thread, st *asl.State) (string, any) {
 	if !ok {
 		return x.fail(t, st, failure{Error: asl.ErrorRuntime, Cause: fmt.Sprintf("The resource %q is not supported by the local engine; it runs arn:aws:states:::sqs:sendMessage[.waitForTaskToken], arn:aws:states:::lambda:invoke[.waitForTaskToken] and Lambda function ARNs.", st.Resource)})
 	}
-	token := x.e.newToken(x.rec.ARN)
-	ctxToken := ""
+	// Only a task that waits for its token (a callback or an activity)
+	// gets one: nothing else can read the token of a task that returns
+	// its result (the Context Object holds none), and its thread's Gen
+	// tells its attempts apart.
+	token := ""
 	if wait {
-		ctxToken = token
+		token = x.e.newToken(x.rec.ARN)
 	}
-	env := x.env(t, x.contextObject(t, ctxToken, nil))
+	env := x.env(t, x.contextObject(t, token, nil))
 	eff, err := x.stateInput(t, st, env)
 	if err != nil {
 		return x.fail(t, st, failureOf(err))
@@ -125,7 +128,9 @@ func (x *execution) runTask(t *thread, st *asl.State) (string, any) {
 	}
 	t.Phase, t.Task, t.Token = phaseTask, call, token
 	t.Gen++
-	x.tokens[token] = t.ID
+	if token != "" {
+		x.tokens[token] = t.ID
+	}
 	if kind == kindFunction {
 		x.event(t, "LambdaFunctionScheduled", sfn.HistoryEvent{LambdaFunctionScheduled: &sfn.LambdaScheduledDetails{Resource: st.Resource, Input: params, TimeoutInSeconds: timeout}})
 		x.event(t, "LambdaFunctionStarted", sfn.HistoryEvent{})
@@ -375,7 +380,11 @@ func (e *Engine) callFunction(ctx context.Context, call *taskCall) (any, *failur
 	if e.functions == nil {
 		return nil, &failure{Error: "Lambda.ResourceNotFoundException", Cause: fmt.Sprintf("the local engine has no function %s", name)}
 	}
-	res, err := e.functions.Invoke(ctx, sfn.InvokeParams{FunctionName: name, Payload: []byte(text(payload))})
+	body := call.paramsJSON // a function ARN's payload is the parameters, encoded when scheduled
+	if call.Kind == kindLambdaInvoke || body == "" || call.Params == nil {
+		body = text(payload)
+	}
+	res, err := e.functions.Invoke(ctx, sfn.InvokeParams{FunctionName: name, Payload: []byte(body)})
 	if err != nil {
 		fallback := "Lambda.ServiceException"
 		if errors.Is(err, ErrFunctionNotFound) {
@@ -459,7 +468,7 @@ func (x *execution) completeTask(t *thread, output any, f *failure, timedOut boo
 	var next string
 	var out any
 	if f == nil {
-		s := text(output)
+		s := x.textOf(output)
 		if call.Kind == kindFunction {
 			x.event(t, "LambdaFunctionSucceeded", sfn.HistoryEvent{LambdaFunctionSucceeded: &sfn.OutputDetails{Output: s}})
 		} else if call.Kind == kindActivity {

@@ -163,6 +163,13 @@ func (s *timedStore) Commit(ctx context.Context, commits []engine.Commit) error 
 	return err
 }
 
+// KeepsBatches forwards the answer of the store it times (see
+// engine.BatchKeeper).
+func (s *timedStore) KeepsBatches() bool {
+	k, ok := s.Store.(engine.BatchKeeper)
+	return ok && k.KeepsBatches()
+}
+
 // rig is an engine, its queue and the echo worker.
 type rig struct {
 	engine  *engine.Engine

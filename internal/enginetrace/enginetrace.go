@@ -35,6 +35,14 @@ type store struct {
 	log    *slog.Logger
 }
 
+// KeepsBatches forwards the answer of the store it observes (see
+// engine.BatchKeeper): it reads a commit's Data only when the commit has
+// no Events, and the engine writes such a commit with its Data.
+func (s *store) KeepsBatches() bool {
+	k, ok := s.Store.(engine.BatchKeeper)
+	return ok && k.KeepsBatches()
+}
+
 // Commit writes the commits, then observes the ones written: a commit the
 // store refused (and the engine writes again) is observed once, when it
 // is written.

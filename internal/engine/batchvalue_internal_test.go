@@ -1,0 +1,45 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"sync"
+)
+
+// checkFrozenBatches records every batch the engine hands a MemoryStore
+// as a value (see BatchKeeper); its result checks, after the tests, when
+// their executions have long moved on, that each still encodes to the
+// bytes it encoded to at its transition, and that those do not exceed the
+// bound the engine checked MaxBatchBytes with.
+func checkFrozenBatches() func() bool {
+	var mu sync.Mutex
+	type frozen struct {
+		data  json.RawMessage
+		b     *Batch
+		bound int
+	}
+	var all []frozen
+	frozenCheck = func(data json.RawMessage, b *Batch, bound int) {
+		mu.Lock()
+		all = append(all, frozen{data, b, bound})
+		mu.Unlock()
+	}
+	return func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		ok := true
+		for _, f := range all {
+			if len(f.data) > f.bound {
+				fmt.Fprintf(os.Stderr, "a batch of %s encodes to %d bytes, above its bound %d: %s\n", f.b.arn, len(f.data), f.bound, f.data)
+				ok = false
+			}
+			if got := f.b.JSON(); !bytes.Equal(got, f.data) {
+				fmt.Fprintf(os.Stderr, "a batch of %s changed after its transition:\nthen %s\nnow  %s\n", f.b.arn, f.data, got)
+				ok = false
+			}
+		}
+		return ok
+	}
+}
