@@ -116,7 +116,12 @@ func New(p Params) (*Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("making the trace resource: %w", err)
 	}
+	_, recycle := exp.(ForgetfulExporter)
+	if recycle {
+		exp = recyclingExporter{SpanExporter: exp}
+	}
 	sink := &spanSink{
+		recycle: recycle,
 		proc:    sdktrace.NewBatchSpanProcessor(exp, sdktrace.WithExportTimeout(timeout), sdktrace.WithMaxQueueSize(queueSize(cfg))),
 		res:     res,
 		scope:   instrumentation.Scope{Name: tracerName},
