@@ -121,7 +121,7 @@ func (t *liveTracer) Start(ctx context.Context, name string, opts ...trace.SpanS
 	if start.IsZero() {
 		start = time.Now()
 	}
-	s := t.p.newLiveSpan(sc)
+	sctx, s := t.p.newLiveSpan(ctx, sc)
 	r := s.r
 	r.span = endedSpan{sink: k, scope: &t.scope, name: name, sc: sc, parent: psc, kind: trace.ValidateSpanKind(cfg.SpanKind()), start: start,
 		owner: r.span.owner}
@@ -136,24 +136,77 @@ func (t *liveTracer) Start(ctx context.Context, name string, opts ...trace.SpanS
 	} else {
 		s.SetAttributes(attrs...)
 	}
-	return trace.ContextWithSpan(ctx, s), s
+	return sctx, s
 }
 
 // newLiveSpan returns a live span of span context sc over a cleared
-// record: one from recordPool when the sink recycles spans, else one
-// made with it.
-func (p *liveProvider) newLiveSpan(sc trace.SpanContext) *liveSpan {
+// record, and ctx with it: one from recordPool when the sink recycles
+// spans, else one made with it. The context and the span's handle are
+// one allocation (spanContext), and so is the record when it is not
+// recycled.
+func (p *liveProvider) newLiveSpan(ctx context.Context, sc trace.SpanContext) (context.Context, *liveSpan) {
 	if !p.sink.recycle {
 		both := &struct {
-			s liveSpan
+			c spanContext
 			r liveRecord
 		}{}
-		both.s = liveSpan{p: p, r: &both.r, sc: sc}
-		return &both.s
+		both.c = spanContext{Context: ctx, span: liveSpan{p: p, r: &both.r, sc: sc}}
+		return both.c.with(), &both.c.span
 	}
 	r := recordPool.Get().(*liveRecord)
 	r.span.owner = r
-	return &liveSpan{p: p, r: r, gen: r.gen, sc: sc}
+	c := &spanContext{Context: ctx, span: liveSpan{p: p, r: r, gen: r.gen, sc: sc}}
+	return c.with(), &c.span
+}
+
+// spanContext is a context holding a live span, as
+// trace.ContextWithSpan makes one, but with the span's handle in the same
+// allocation.
+type spanContext struct {
+	context.Context
+	span liveSpan
+}
+
+// Value is the span for the trace API's key, else the parent's value.
+func (c *spanContext) Value(key any) any {
+	if key == spanKey {
+		return &c.span
+	}
+	return c.Context.Value(key)
+}
+
+// with is c, or, if the trace API did not give its key away, the parent
+// with the span as the API puts it.
+func (c *spanContext) with() context.Context {
+	if spanKey == nil {
+		return trace.ContextWithSpan(c.Context, &c.span)
+	}
+	return c
+}
+
+// spanKey is the key under which the trace API keeps a context's span
+// (its own, unexported), as trace.SpanFromContext asks a context for it;
+// nil if it asked for none or another (a future API), when spanContext
+// is not used.
+var spanKey = func() any {
+	probe := &keyProbe{Context: context.Background()}
+	trace.SpanFromContext(probe)
+	marker := &droppedSpan{}
+	if probe.key == nil || trace.ContextWithSpan(context.Background(), marker).Value(probe.key) != any(marker) {
+		return nil
+	}
+	return probe.key
+}()
+
+// keyProbe is a context that notes the key it is asked for.
+type keyProbe struct {
+	context.Context
+	key any
+}
+
+func (p *keyProbe) Value(key any) any {
+	p.key = key
+	return nil
 }
 
 // recordPool holds the records of live spans exported, when the sink

@@ -225,3 +225,42 @@ func benchmarkLiveSpan(b *testing.B, exp sdktrace.SpanExporter) {
 		span.End()
 	}
 }
+
+// ctxKey is a key of a value the tests put in a context.
+type ctxKey struct{}
+
+// TestALiveSpansContext: the context aiflow's tracer returns holds the
+// span for the trace API, the parent's values and its cancellation, and
+// the spans started under it are its children.
+func TestALiveSpansContext(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"kept", "recycled"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			rec, _ := recorded(t)
+			if name == "recycled" {
+				rec, _ = recordedForgetful(t)
+			}
+			parent, cancel := context.WithCancel(context.WithValue(t.Context(), ctxKey{}, "v"))
+			tr := rec.p.TracerProvider().Tracer("t")
+			ctx, span := tr.Start(parent, "outer")
+			require.Equal(t, span, trace.SpanFromContext(ctx))
+			require.Equal(t, span.SpanContext(), trace.SpanContextFromContext(ctx))
+			require.Equal(t, "v", ctx.Value(ctxKey{}))
+			cctx, inner := tr.Start(ctx, "inner")
+			require.Equal(t, inner, trace.SpanFromContext(cctx))
+			require.Equal(t, "v", cctx.Value(ctxKey{}))
+			child, stop := context.WithCancel(cctx)
+			defer stop()
+			cancel()
+			<-child.Done()
+			require.ErrorIs(t, cctx.Err(), context.Canceled)
+			inner.End()
+			span.End()
+			spans := rec.Ended(t)
+			require.Len(t, spans, 2)
+			require.Equal(t, "inner", spans[0].Name())
+			require.Equal(t, span.SpanContext().SpanID(), spans[0].Parent().SpanID())
+		})
+	}
+}

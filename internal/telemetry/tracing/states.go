@@ -195,7 +195,8 @@ func (s *StateSpans) Observe(_ context.Context, h History) {
 	sh.mu.Lock()
 	x := sh.m[h.ExecutionARN]
 	sh.mu.Unlock()
-	for _, ev := range h.Events {
+	for i := range h.Events {
+		ev := &h.Events[i]
 		if x == nil {
 			x = s.begin(h, ev)
 			sh.mu.Lock()
@@ -231,7 +232,7 @@ func (s *StateSpans) Open() int {
 }
 
 // begin starts what is kept of an execution at its first event seen.
-func (s *StateSpans) begin(h History, first sfn.HistoryEvent) *execSpans {
+func (s *StateSpans) begin(h History, first *sfn.HistoryEvent) *execSpans {
 	var x *execSpans
 	if s.sink.recycle {
 		x = execPool.Get().(*execSpans)
@@ -297,7 +298,7 @@ func (x *execSpans) set(id int64, st *stateSpan) {
 }
 
 // event applies one history event; it reports the execution's end.
-func (s *StateSpans) event(x *execSpans, ev sfn.HistoryEvent) bool {
+func (s *StateSpans) event(x *execSpans, ev *sfn.HistoryEvent) bool {
 	prev := x.at(ev.PreviousEventID)
 	for prev != nil && prev.done {
 		// An ended span is the exporter's: what follows it belongs to the
@@ -367,7 +368,7 @@ func (s *StateSpans) event(x *execSpans, ev sfn.HistoryEvent) bool {
 
 // taskEventAttrs are the attributes of a task event: the error of a
 // failed attempt, the resource of a scheduled one.
-func taskEventAttrs(ev sfn.HistoryEvent) []attribute.KeyValue {
+func taskEventAttrs(ev *sfn.HistoryEvent) []attribute.KeyValue {
 	switch {
 	case ev.TaskFailed != nil:
 		return []attribute.KeyValue{attribute.String("error.type", ev.TaskFailed.Error)}
@@ -401,7 +402,7 @@ func (s *StateSpans) end(x *execSpans, st *stateSpan, at time.Time) {
 
 // endExecution ends the states still open (the ones the execution's end
 // cut short) and the execution's span, at the execution's end.
-func (s *StateSpans) endExecution(x *execSpans, ev sfn.HistoryEvent) {
+func (s *StateSpans) endExecution(x *execSpans, ev *sfn.HistoryEvent) {
 	var fail *sfn.FailureDetails
 	switch {
 	case ev.ExecutionFailed != nil:
