@@ -91,6 +91,9 @@ func runTraced(b *testing.B, p enginebench.Params, mode string) {
 	b.Cleanup(func() { _ = prov.Shutdown(context.Background()) })
 	p.Tracing = prov
 	runBenchmark(b, p)
+	// Every span is exported: a drop (a full queue) would make tracing
+	// look cheaper than it is.
+	b.ReportMetric(float64(prov.DroppedSpans()), "dropped-spans")
 }
 
 // discardingReceiver is an OTLP/HTTP receiver on loopback that reads each
