@@ -3,6 +3,7 @@ package tracing
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,7 +24,9 @@ import (
 //
 // Dropped spans are counted (Provider.DroppedSpans) and reported through
 // otel.Handle (the error handler Setup installs logs them) after the next
-// export.
+// export. Unlike the SDK's, a span that finds the queue full first yields
+// the processor once, so that the exporting goroutine, woken but not yet
+// run, can empty it.
 type batcher struct {
 	exp       sdktrace.SpanExporter
 	timeout   time.Duration
@@ -33,7 +36,7 @@ type batcher struct {
 	mu      sync.Mutex
 	ring    []sdktrace.ReadOnlySpan
 	head, n int
-	woken   bool // a wake is pending: a batch is full
+	woken   bool // a batch filled since the last drain began: a wake is sent
 	stopped bool
 	stopCtx context.Context // Shutdown's: bounds the last exports
 	drops   int             // dropped since the last report
@@ -123,10 +126,18 @@ func (b *batcher) OnEnd(s sdktrace.ReadOnlySpan) {
 		return
 	}
 	if b.n == len(b.ring) {
-		b.drops++
+		// The exporting goroutine, woken, may not have run yet (its wake
+		// only readied it, and the process's other goroutines keep the
+		// processors): once, let it run before dropping.
 		b.mu.Unlock()
-		b.dropped.Add(1)
-		return
+		runtime.Gosched()
+		b.mu.Lock()
+		if b.n == len(b.ring) || b.stopped {
+			b.drops++
+			b.mu.Unlock()
+			b.dropped.Add(1)
+			return
+		}
 	}
 	i := b.head + b.n
 	if i >= len(b.ring) {
@@ -138,12 +149,18 @@ func (b *batcher) OnEnd(s sdktrace.ReadOnlySpan) {
 	if wake {
 		b.woken = true
 	}
+	half := b.n == len(b.ring)/2 && b.n > b.batchSize
 	b.mu.Unlock()
 	if wake {
 		select {
 		case b.wake <- struct{}{}:
 		default:
 		}
+	}
+	if half {
+		// Half full: the exporting goroutine has not kept up (it was not
+		// run); it is let run now, long before spans are dropped.
+		runtime.Gosched()
 	}
 }
 
@@ -163,15 +180,6 @@ func (b *batcher) take() int {
 		clear(b.ring[:end-len(b.ring)])
 	}
 	b.head, b.n = end%len(b.ring), b.n-k
-	// A full batch queued still wakes the goroutine (OnEnd will not).
-	b.woken = false
-	if b.n >= b.batchSize {
-		b.woken = true
-		select {
-		case b.wake <- struct{}{}:
-		default:
-		}
-	}
 	return k
 }
 
@@ -207,6 +215,8 @@ func (b *batcher) run() {
 // otel.Handle).
 func (b *batcher) drain(ctx context.Context, fullOnly bool) error {
 	b.mu.Lock()
+	// From here on, a batch that fills wakes the goroutine again.
+	b.woken = false
 	pending := b.n
 	if fullOnly {
 		pending -= pending % b.batchSize

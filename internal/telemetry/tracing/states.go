@@ -105,22 +105,21 @@ type History struct {
 // state spans it made, once the execution has ended and every span of it
 // has been exported (refs).
 type execSpans struct {
-	parent trace.SpanContext // the execution's span, or its trace header
-	// span is the execution's span (own, below), nil when its start was
-	// not seen.
-	span *endedSpan
-	own  endedSpan
-	// attrs holds own's attributes: four at its start, its status and
-	// its error at its end.
-	attrs [6]attribute.KeyValue
+	// The fields each commit reads come first, in one cache line: the
+	// execution's open spans are read back from memory once per commit,
+	// long after they were written.
+	skip bool // not sampled
 	// decided and sampled are the sampling decision for the states
 	// parented under the trace header, once taken (the start not seen).
 	decided, sampled bool
-	skip             bool // not sampled
 	// stateOf is the state each event ID (from base on) belongs to: the
 	// one open when it was written.
 	base    int64
 	stateOf []*stateSpan
+	// span is the execution's span (own, below), nil when its start was
+	// not seen.
+	span   *endedSpan
+	parent trace.SpanContext // the execution's span, or its trace header
 	// states are the state spans made for this execution, the first
 	// used of them; those beyond are kept from an earlier execution, to
 	// be made again.
@@ -130,6 +129,10 @@ type execSpans struct {
 	// yet released, and one more while the execution runs; the last
 	// release puts it back in execPool. Only when the sink recycles.
 	refs atomic.Int32
+	own  endedSpan
+	// attrs holds own's attributes: four at its start, its status and
+	// its error at its end.
+	attrs [6]attribute.KeyValue
 }
 
 // execPool holds execSpans for reuse, when the sink recycles spans.
@@ -141,7 +144,8 @@ func (x *execSpans) newState() *stateSpan {
 	if x.used < len(x.states) {
 		st := x.states[x.used]
 		x.used++
-		*st = stateSpan{}
+		// Its span and attributes are written whole when it is made.
+		st.parent, st.sampled, st.scheduled, st.failed, st.done = nil, false, 0, false, false
 		return st
 	}
 	st := &stateSpan{}
@@ -172,15 +176,16 @@ func (x *execSpans) release() {
 	execPool.Put(x)
 }
 
-// stateSpan is one open state.
+// stateSpan is one open state. The fields each event of the state reads
+// come first, in one cache line.
 type stateSpan struct {
-	span      endedSpan
-	attrs     [3]attribute.KeyValue // name and type, and retries when there were
 	parent    *stateSpan
 	sampled   bool
-	scheduled int
 	failed    bool
 	done      bool
+	scheduled int
+	span      endedSpan
+	attrs     [3]attribute.KeyValue // name and type, and retries when there were
 }
 
 // Observe turns one committed batch into spans. ctx is not used for the
