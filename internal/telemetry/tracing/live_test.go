@@ -218,7 +218,11 @@ func benchmarkLiveSpan(b *testing.B, exp sdktrace.SpanExporter) {
 	b.Cleanup(func() { _ = p.Shutdown(b.Context()) })
 	tr := p.TracerProvider().Tracer("bench")
 	b.ReportAllocs()
+	i := 0
 	for b.Loop() {
+		if i++; i%4096 == 0 {
+			require.NoError(b, p.ForceFlush(b.Context())) // every span exported
+		}
 		ctx := telemetry.ContextWithXRayHeader(b.Context(), header)
 		_, span := tr.Start(ctx, "process bench-steps", trace.WithSpanKind(trace.SpanKindConsumer),
 			trace.WithAttributes(attribute.String("messaging.system", "aws_sqs"), attribute.String("messaging.message.id", "0f4bd6a1-8c1f-4b43-9d2a-7c3e0f4bd6a1")))
