@@ -55,7 +55,7 @@ const stateShards = 16
 type execShard struct {
 	mu sync.Mutex
 	m  map[string]*execSpans
-	_  [40]byte // a cache line of its own
+	_  [48]byte // a cache line of its own
 }
 
 // shardOf is the shard of an execution ARN: its last bytes (the
