@@ -44,6 +44,14 @@ type Tracing struct {
 	// DefaultTraceQueueSize): how many ended spans wait for the exporter
 	// before more are dropped.
 	QueueSize int
+	// ScheduleDelay is OTEL_BSP_SCHEDULE_DELAY in milliseconds (1 to
+	// 3600000): the longest an ended span waits for its batch to fill
+	// before it is exported anyway; zero when unset (5s).
+	ScheduleDelay time.Duration
+	// ExportBatchSize is OTEL_BSP_MAX_EXPORT_BATCH_SIZE (1 to 1048576):
+	// the most spans one export sends; zero when unset (512, or QueueSize
+	// when that is less, as when it is more than QueueSize).
+	ExportBatchSize int
 	// LambdaFunction is AWS_LAMBDA_FUNCTION_NAME: set inside AWS Lambda,
 	// where trace and span IDs are X-Ray's and the function's trace
 	// header is the parent of its spans.
@@ -102,6 +110,12 @@ func (r *reader) tracing() Tracing {
 		SamplerRatio:  r.ratio("OTEL_TRACES_SAMPLER_ARG"),
 		ExportTimeout: time.Duration(r.int("OTEL_EXPORTER_OTLP_TIMEOUT", 10000, 1, 3600000)) * time.Millisecond,
 		QueueSize:     r.int("OTEL_BSP_MAX_QUEUE_SIZE", DefaultTraceQueueSize, 1, 1<<20),
+	}
+	if _, ok := r.get("OTEL_BSP_SCHEDULE_DELAY"); ok {
+		t.ScheduleDelay = time.Duration(r.int("OTEL_BSP_SCHEDULE_DELAY", 5000, 1, 3600000)) * time.Millisecond
+	}
+	if _, ok := r.get("OTEL_BSP_MAX_EXPORT_BATCH_SIZE"); ok {
+		t.ExportBatchSize = r.int("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 512, 1, 1<<20)
 	}
 	endpoint := r.otlpURL("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
 	if endpoint == "" {

@@ -24,6 +24,9 @@ func TestLoadTracing(t *testing.T) {
 			want: config.Tracing{Exporter: config.TracesOTLP, Endpoint: "https://b/x/traces", Sampler: config.SamplerParentBasedAlwaysOn, SamplerRatio: 1, ExportTimeout: 10 * time.Second, QueueSize: config.DefaultTraceQueueSize}},
 		{name: "otlp without endpoint goes to localhost", env: map[string]string{"OTEL_TRACES_EXPORTER": "otlp", "OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.25", "OTEL_EXPORTER_OTLP_TIMEOUT": "500", "OTEL_BSP_MAX_QUEUE_SIZE": "4096"},
 			want: config.Tracing{Exporter: config.TracesOTLP, Endpoint: config.DefaultOTLPTracesEndpoint, Sampler: config.SamplerParentBasedTraceIDRatio, SamplerRatio: 0.25, ExportTimeout: 500 * time.Millisecond, QueueSize: 4096}},
+		{name: "the batcher's delay and batch size", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://a:4318", "OTEL_BSP_SCHEDULE_DELAY": "250", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "64"},
+			want: config.Tracing{Exporter: config.TracesOTLP, Endpoint: "http://a:4318/v1/traces", Sampler: config.SamplerParentBasedAlwaysOn, SamplerRatio: 1, ExportTimeout: 10 * time.Second, QueueSize: config.DefaultTraceQueueSize,
+				ScheduleDelay: 250 * time.Millisecond, ExportBatchSize: 64}},
 		{name: "none wins over an endpoint", env: map[string]string{"OTEL_TRACES_EXPORTER": "none", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://a:4318"},
 			want: config.Tracing{Exporter: config.TracesNone, Endpoint: "http://a:4318/v1/traces", Sampler: config.SamplerParentBasedAlwaysOn, SamplerRatio: 1, ExportTimeout: 10 * time.Second, QueueSize: config.DefaultTraceQueueSize}},
 		{name: "the SDK disabled", env: map[string]string{"OTEL_SDK_DISABLED": "true", "OTEL_TRACES_EXPORTER": "console"},
@@ -43,7 +46,8 @@ func TestLoadTracing(t *testing.T) {
 
 func TestLoadTracingReportsEveryBadVariable(t *testing.T) {
 	t.Parallel()
-	env := map[string]string{"OTEL_TRACES_EXPORTER": "jaeger", "OTEL_EXPORTER_OTLP_ENDPOINT": "localhost:4318", "OTEL_TRACES_SAMPLER": "xray", "OTEL_TRACES_SAMPLER_ARG": "2"}
+	env := map[string]string{"OTEL_TRACES_EXPORTER": "jaeger", "OTEL_EXPORTER_OTLP_ENDPOINT": "localhost:4318", "OTEL_TRACES_SAMPLER": "xray", "OTEL_TRACES_SAMPLER_ARG": "2",
+		"OTEL_BSP_SCHEDULE_DELAY": "0", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "many"}
 	got, err := config.LoadTracing(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 	var ce *config.Error
 	require.ErrorAs(t, err, &ce)
@@ -51,7 +55,8 @@ func TestLoadTracingReportsEveryBadVariable(t *testing.T) {
 	for _, p := range ce.Problems {
 		vars = append(vars, p.Var)
 	}
-	require.ElementsMatch(t, []string{"OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG"}, vars)
+	require.ElementsMatch(t, []string{"OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG",
+		"OTEL_BSP_SCHEDULE_DELAY", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE"}, vars)
 	require.False(t, got.Enabled())
 }
 

@@ -30,6 +30,10 @@ type spanSink struct {
 	// parentbased_always_on, whose decisions parentBasedOn takes.
 	parentBasedOn bool
 	ids           sdktrace.IDGenerator
+	// recycle is set when the exporter keeps nothing of a span once it
+	// has exported it (ForgetfulExporter): the spans aiflow builds are
+	// then taken back and made again from the same memory.
+	recycle bool
 }
 
 // newSpan returns the span context of a span about to be made under
@@ -38,7 +42,7 @@ type spanSink struct {
 // the samplers aiflow configures (config.Tracing's) decide a span under a
 // local parent the way they decided the parent, so one decision serves a
 // whole execution.
-func (k *spanSink) newSpan(parent trace.SpanContext, decided *bool, name string, kind trace.SpanKind, attrs []attribute.KeyValue) (trace.SpanContext, bool) {
+func (k *spanSink) newSpan(parent trace.SpanContext, decided *bool, prefix, name string, kind trace.SpanKind, attrs []attribute.KeyValue) (trace.SpanContext, bool) {
 	ctx := context.Background()
 	var scc trace.SpanContextConfig
 	if parent.TraceID().IsValid() {
@@ -47,12 +51,16 @@ func (k *spanSink) newSpan(parent trace.SpanContext, decided *bool, name string,
 		scc.TraceID, scc.SpanID = k.ids.NewIDs(ctx)
 	}
 	var sampled bool
-	if decided != nil {
+	switch {
+	case decided != nil:
 		sampled = *decided
 		scc.TraceState = parent.TraceState()
-	} else {
+	case k.parentBasedOn:
+		res := parentBasedOn(parent)
+		sampled, scc.TraceState = res.Decision == sdktrace.RecordAndSample, res.Tracestate
+	default:
 		res := k.sampler.ShouldSample(sdktrace.SamplingParameters{ParentContext: trace.ContextWithSpanContext(ctx, parent),
-			TraceID: scc.TraceID, Name: name, Kind: kind, Attributes: attrs})
+			TraceID: scc.TraceID, Name: prefix + name, Kind: kind, Attributes: attrs})
 		// Record-only spans are not exported by the batcher: nothing to make.
 		sampled = res.Decision == sdktrace.RecordAndSample
 		scc.TraceState = res.Tracestate
@@ -64,7 +72,9 @@ func (k *spanSink) newSpan(parent trace.SpanContext, decided *bool, name string,
 	return trace.NewSpanContext(scc), sampled
 }
 
-// export hands an ended span to the processor.
+// export hands an ended span to the processor; the span is the
+// processor's (and its owner's, when the exporter hands it back) from
+// then on.
 func (k *spanSink) export(s *endedSpan) {
 	k.proc.OnEnd(s)
 }
@@ -78,9 +88,15 @@ type endedSpan struct {
 	// span stubs. No other method of it is called.
 	sdktrace.ReadOnlySpan
 
-	sink       *spanSink
-	scope      *instrumentation.Scope // nil: the sink's (aiflow's tracer's)
-	name       string
+	sink  *spanSink
+	scope *instrumentation.Scope // nil: the sink's (aiflow's tracer's)
+	// The name is prefix and name: a derived span's ("state " and the
+	// state's) is not concatenated unless an exporter other than aiflow's
+	// asks for it (Name); aiflow's writes the two parts.
+	prefix, name string
+	// owner, when set, takes the span back once the exporter is done with
+	// it (see recycle.go); nil leaves it to the collector.
+	owner      releaser
 	sc, parent trace.SpanContext
 	kind       trace.SpanKind
 	start, end time.Time
@@ -97,7 +113,12 @@ type endedSpan struct {
 var _ sdktrace.ReadOnlySpan = (*endedSpan)(nil)
 
 // Name is the span's name.
-func (s *endedSpan) Name() string { return s.name }
+func (s *endedSpan) Name() string {
+	if s.prefix == "" {
+		return s.name
+	}
+	return s.prefix + s.name
+}
 
 // SpanContext is the span's own span context.
 func (s *endedSpan) SpanContext() trace.SpanContext { return s.sc }

@@ -121,8 +121,10 @@ func (t *liveTracer) Start(ctx context.Context, name string, opts ...trace.SpanS
 	if start.IsZero() {
 		start = time.Now()
 	}
-	s := &liveSpan{tracer: t}
-	s.span = endedSpan{sink: k, scope: &t.scope, name: name, sc: sc, parent: psc, kind: trace.ValidateSpanKind(cfg.SpanKind()), start: start}
+	sctx, s := t.p.newLiveSpan(ctx, sc)
+	r := s.r
+	r.span = endedSpan{sink: k, scope: &t.scope, name: name, sc: sc, parent: psc, kind: trace.ValidateSpanKind(cfg.SpanKind()), start: start,
+		owner: r.span.owner}
 	for _, l := range cfg.Links() {
 		s.AddLink(l)
 	}
@@ -130,12 +132,86 @@ func (t *liveTracer) Start(ctx context.Context, name string, opts ...trace.SpanS
 	if attrs := cfg.Attributes(); len(res.Attributes) == 0 && adoptable(attrs, t.p.limits) {
 		// cfg's attributes are a slice of its own, which nothing else
 		// keeps (the sampler gave none back): the span takes it as it is.
-		s.span.attrs, s.dirty = attrs, true
+		r.span.attrs, r.dirty = attrs, true
 	} else {
 		s.SetAttributes(attrs...)
 	}
-	return trace.ContextWithSpan(ctx, s), s
+	return sctx, s
 }
+
+// newLiveSpan returns a live span of span context sc over a cleared
+// record, and ctx with it: one from recordPool when the sink recycles
+// spans, else one made with it. The context and the span's handle are
+// one allocation (spanContext), and so is the record when it is not
+// recycled.
+func (p *liveProvider) newLiveSpan(ctx context.Context, sc trace.SpanContext) (context.Context, *liveSpan) {
+	if !p.sink.recycle {
+		both := &struct {
+			c spanContext
+			r liveRecord
+		}{}
+		both.c = spanContext{Context: ctx, span: liveSpan{p: p, r: &both.r, sc: sc}}
+		return both.c.with(), &both.c.span
+	}
+	r := recordPool.Get().(*liveRecord)
+	r.span.owner = r
+	c := &spanContext{Context: ctx, span: liveSpan{p: p, r: r, gen: r.gen, sc: sc}}
+	return c.with(), &c.span
+}
+
+// spanContext is a context holding a live span, as
+// trace.ContextWithSpan makes one, but with the span's handle in the same
+// allocation.
+type spanContext struct {
+	context.Context
+	span liveSpan
+}
+
+// Value is the span for the trace API's key, else the parent's value.
+func (c *spanContext) Value(key any) any {
+	if key == spanKey {
+		return &c.span
+	}
+	return c.Context.Value(key)
+}
+
+// with is c, or, if the trace API did not give its key away, the parent
+// with the span as the API puts it.
+func (c *spanContext) with() context.Context {
+	if spanKey == nil {
+		return trace.ContextWithSpan(c.Context, &c.span)
+	}
+	return c
+}
+
+// spanKey is the key under which the trace API keeps a context's span
+// (its own, unexported), as trace.SpanFromContext asks a context for it;
+// nil if it asked for none or another (a future API), when spanContext
+// is not used.
+var spanKey = func() any {
+	probe := &keyProbe{Context: context.Background()}
+	trace.SpanFromContext(probe)
+	marker := &droppedSpan{}
+	if probe.key == nil || trace.ContextWithSpan(context.Background(), marker).Value(probe.key) != any(marker) {
+		return nil
+	}
+	return probe.key
+}()
+
+// keyProbe is a context that notes the key it is asked for.
+type keyProbe struct {
+	context.Context
+	key any
+}
+
+func (p *keyProbe) Value(key any) any {
+	p.key = key
+	return nil
+}
+
+// recordPool holds the records of live spans exported, when the sink
+// recycles spans.
+var recordPool = sync.Pool{New: func() any { return &liveRecord{} }}
 
 // adoptable reports whether SetAttributes would keep attrs as they are:
 // all valid, within the limit.
@@ -164,44 +240,83 @@ func parentBasedOn(psc trace.SpanContext) sdktrace.SamplingResult {
 	return sdktrace.SamplingResult{Decision: d, Tracestate: psc.TraceState()}
 }
 
-// liveSpan is a recording span of a liveTracer. Its fields are guarded
-// by mu until it ends; then span, complete, goes to the processor and
-// nothing changes it again.
+// liveSpan is a recording span of a liveTracer: the handle the
+// instrumentation holds (in its contexts too) on a record, which holds
+// what the span records. When the sink recycles spans, the record is
+// taken back once the span is exported and serves another span: gen
+// tells the handle's span from the one the record now holds, and a
+// handle kept after its span ended (a context kept, a log line written
+// after End) reads its own span context and changes nothing.
 type liveSpan struct {
 	embedded.Span
 
-	tracer *liveTracer
-	mu     sync.Mutex
-	ended  bool
-	dirty  bool // attributes were appended: their keys may repeat
-	span   endedSpan
+	p   *liveProvider
+	r   *liveRecord
+	gen uint64
+	sc  trace.SpanContext
+}
+
+// liveRecord is what a live span records. Its fields are guarded by mu
+// until the span ends; then span, complete, goes to the processor and
+// nothing changes it again until it is released (recycled: gen moves
+// on, and the record is cleared for another span).
+type liveRecord struct {
+	mu    sync.Mutex
+	gen   uint64
+	ended bool
+	dirty bool // attributes were appended: their keys may repeat
+	span  endedSpan
+}
+
+// lock locks the record of s and reports whether it is still s's, not
+// ended; when it reports false, the record is unlocked.
+func (s *liveSpan) lock() bool {
+	s.r.mu.Lock()
+	if s.r.gen != s.gen || s.r.ended {
+		s.r.mu.Unlock()
+		return false
+	}
+	return true
+}
+
+// release clears the record, exported, and puts it back in recordPool.
+func (r *liveRecord) release() {
+	r.mu.Lock()
+	r.gen++
+	r.ended, r.dirty, r.span = false, false, endedSpan{}
+	r.mu.Unlock()
+	recordPool.Put(r)
 }
 
 var _ trace.Span = (*liveSpan)(nil)
 
 // SpanContext is the span's span context.
-func (s *liveSpan) SpanContext() trace.SpanContext { return s.span.sc }
+func (s *liveSpan) SpanContext() trace.SpanContext { return s.sc }
 
 // IsRecording reports whether the span has not ended.
 func (s *liveSpan) IsRecording() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return !s.ended
+	if !s.lock() {
+		return false
+	}
+	s.r.mu.Unlock()
+	return true
 }
 
 // SetStatus sets the status as the SDK does: Ok is final, Error over
 // Unset, a description only with Error.
 func (s *liveSpan) SetStatus(code codes.Code, description string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.ended || s.span.status.Code > code {
+	if !s.lock() {
+		return
+	}
+	defer s.r.mu.Unlock()
+	if s.r.span.status.Code > code {
 		return
 	}
 	st := sdktrace.Status{Code: code}
 	if code == codes.Error {
 		st.Description = description
 	}
-	s.span.status = st
+	s.r.span.status = st
 }
 
 // SetAttributes sets attributes, a later value of a key replacing an
@@ -210,43 +325,43 @@ func (s *liveSpan) SetAttributes(attrs ...attribute.KeyValue) {
 	if len(attrs) == 0 {
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.ended {
+	if !s.lock() {
 		return
 	}
-	limit := s.tracer.p.limits.AttributeCountLimit
+	defer s.r.mu.Unlock()
+	r := &s.r.span
+	limit := s.p.limits.AttributeCountLimit
 	if limit == 0 {
-		s.span.droppedAttrs += len(attrs)
+		r.droppedAttrs += len(attrs)
 		return
 	}
-	if limit > 0 && len(s.span.attrs)+len(attrs) > limit {
-		s.dedupe()
+	if limit > 0 && len(r.attrs)+len(attrs) > limit {
+		s.r.dedupe()
 		for _, a := range attrs {
 			if !a.Valid() {
-				s.span.droppedAttrs++
+				r.droppedAttrs++
 				continue
 			}
-			if i := indexOf(s.span.attrs, a.Key); i >= 0 {
-				s.span.attrs[i] = a
+			if i := indexOf(r.attrs, a.Key); i >= 0 {
+				r.attrs[i] = a
 				continue
 			}
-			if len(s.span.attrs) >= limit {
-				s.span.droppedAttrs++
+			if len(r.attrs) >= limit {
+				r.droppedAttrs++
 				continue
 			}
-			s.span.attrs = append(s.span.attrs, a)
+			r.attrs = append(r.attrs, a)
 		}
 		return
 	}
-	s.span.attrs = slices.Grow(s.span.attrs, len(attrs))
+	r.attrs = slices.Grow(r.attrs, len(attrs))
 	for _, a := range attrs {
 		if !a.Valid() {
-			s.span.droppedAttrs++
+			r.droppedAttrs++
 			continue
 		}
-		s.span.attrs = append(s.span.attrs, a)
-		s.dirty = true
+		r.attrs = append(r.attrs, a)
+		s.r.dirty = true
 	}
 }
 
@@ -262,7 +377,7 @@ func indexOf(attrs []attribute.KeyValue, key attribute.Key) int {
 
 // dedupe keeps the first place of each key with its last value, as the
 // SDK's span does.
-func (s *liveSpan) dedupe() {
+func (s *liveRecord) dedupe() {
 	if !s.dirty {
 		return
 	}
@@ -300,12 +415,11 @@ func (s *liveSpan) dedupe() {
 // monotonic clock) and hands it to the processor. A panic under way is
 // recorded as an exception event, as the SDK records it.
 func (s *liveSpan) End(opts ...trace.SpanEndOption) {
-	end := s.span.start.Add(time.Since(s.span.start))
-	s.mu.Lock()
-	if s.ended {
-		s.mu.Unlock()
+	if !s.lock() {
 		return
 	}
+	r := s.r
+	end := r.span.start.Add(time.Since(r.span.start))
 	cfg := trace.NewSpanEndConfig(opts...)
 	if recovered := recover(); recovered != nil {
 		defer panic(recovered)
@@ -314,19 +428,19 @@ func (s *liveSpan) End(opts ...trace.SpanEndOption) {
 		if cfg.StackTrace() {
 			eo = append(eo, trace.WithAttributes(attribute.String("exception.stacktrace", stackTrace())))
 		}
-		s.addEvent("exception", eo...)
+		r.addEvent(s.p.limits, "exception", eo...)
 	}
 	if ts := cfg.Timestamp(); !ts.IsZero() {
 		end = ts
 	}
-	s.span.end = end
-	s.ended = true
-	s.dedupe()
-	if len(s.span.attrs) == 0 {
-		s.span.attrs = nil
+	r.span.end = end
+	r.ended = true
+	r.dedupe()
+	if len(r.span.attrs) == 0 {
+		r.span.attrs = nil
 	}
-	s.mu.Unlock()
-	s.span.sink.export(&s.span)
+	r.mu.Unlock()
+	r.span.sink.export(&r.span)
 }
 
 // RecordError adds an exception event for err, as the SDK does.
@@ -361,19 +475,17 @@ func stackTrace() string {
 
 // AddEvent adds an event, within the event limits.
 func (s *liveSpan) AddEvent(name string, opts ...trace.EventOption) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.ended {
+	if !s.lock() {
 		return
 	}
-	s.addEvent(name, opts...)
+	defer s.r.mu.Unlock()
+	s.r.addEvent(s.p.limits, name, opts...)
 }
 
 // addEvent adds an event; mu is held.
-func (s *liveSpan) addEvent(name string, opts ...trace.EventOption) {
+func (s *liveRecord) addEvent(limits sdktrace.SpanLimits, name string, opts ...trace.EventOption) {
 	c := trace.NewEventConfig(opts...)
 	e := sdktrace.Event{Name: name, Attributes: c.Attributes(), Time: c.Timestamp()}
-	limits := s.tracer.p.limits
 	if l := limits.AttributePerEventCountLimit; l == 0 {
 		e.DroppedAttributeCount, e.Attributes = len(e.Attributes), nil
 	} else if l > 0 && len(e.Attributes) > l {
@@ -402,40 +514,39 @@ func (s *liveSpan) AddLink(link trace.Link) {
 	if !link.SpanContext.IsValid() && len(link.Attributes) == 0 && link.SpanContext.TraceState().Len() == 0 {
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.ended {
+	if !s.lock() {
 		return
 	}
+	defer s.r.mu.Unlock()
 	l := sdktrace.Link{SpanContext: link.SpanContext, Attributes: link.Attributes}
-	limits := s.tracer.p.limits
+	limits := s.p.limits
 	if n := limits.AttributePerLinkCountLimit; n == 0 {
 		l.DroppedAttributeCount, l.Attributes = len(l.Attributes), nil
 	} else if n > 0 && len(l.Attributes) > n {
 		l.DroppedAttributeCount, l.Attributes = len(l.Attributes)-n, l.Attributes[:n]
 	}
-	s.span.links, s.span.dropLinks = evict(s.span.links, s.span.dropLinks, limits.LinkCountLimit, l)
+	s.r.span.links, s.r.span.dropLinks = evict(s.r.span.links, s.r.span.dropLinks, limits.LinkCountLimit, l)
 }
 
 // SetName renames the span.
 func (s *liveSpan) SetName(name string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.ended {
-		s.span.name = name
+	if !s.lock() {
+		return
 	}
+	defer s.r.mu.Unlock()
+	s.r.span.name = name
 }
 
 // TracerProvider is the provider that made the span.
-func (s *liveSpan) TracerProvider() trace.TracerProvider { return s.tracer.p }
+func (s *liveSpan) TracerProvider() trace.TracerProvider { return s.p }
 
 // addChild counts a span started under this one.
 func (s *liveSpan) addChild() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.ended {
-		s.span.children++
+	if !s.lock() {
+		return
 	}
+	defer s.r.mu.Unlock()
+	s.r.span.children++
 }
 
 // droppedSpan is a span the sampler dropped: it carries its span context

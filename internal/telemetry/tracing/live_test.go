@@ -17,6 +17,7 @@ import (
 	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/telemetry"
 	"github.com/aiflow/aiflow/internal/telemetry/tracing"
+	"github.com/aiflow/aiflow/internal/telemetry/tracing/tracingtest"
 )
 
 // stepError is an error of a named type, whose type RecordError names.
@@ -81,14 +82,36 @@ func spanScript(ctx context.Context, tr trace.Tracer, at func(int) time.Time) {
 // tracer makes for the same calls, as an exporter receives them.
 func TestLiveSpansAreTheSDKs(t *testing.T) {
 	t.Parallel()
-	rec, _ := recorded(t)
+	t.Run("kept", func(t *testing.T) {
+		t.Parallel()
+		rec, _ := recorded(t)
+		liveSpansAreTheSDKs(t, rec, 1)
+	})
+	// Taken back after each export and made again: the script three times,
+	// each exported before the next.
+	t.Run("recycled", func(t *testing.T) {
+		t.Parallel()
+		rec, _ := recordedForgetful(t)
+		liveSpansAreTheSDKs(t, rec, 3)
+	})
+}
+
+// liveSpansAreTheSDKs runs spanScript runs times through aiflow's tracers
+// and once through the SDK's, and compares each run's spans with the
+// SDK's.
+func liveSpansAreTheSDKs(t *testing.T, rec recorder, runs int) {
 	base := time.Date(2026, 12, 6, 8, 0, 0, 0, time.UTC)
 	at := func(i int) time.Time { return base.Add(time.Duration(i) * time.Second) }
 	const scope = "github.com/aiflow/aiflow/internal/steps"
 
-	spanScript(t.Context(), rec.p.TracerProvider().Tracer(scope, trace.WithInstrumentationVersion("1.0")), at)
+	var runsGot [][]sdktrace.ReadOnlySpan
+	for run := range runs {
+		spanScript(t.Context(), rec.p.TracerProvider().Tracer(scope, trace.WithInstrumentationVersion("1.0")), at)
+		ended := rec.Ended(t)
+		require.Len(t, ended, 5*(run+1), "the unsampled span is not exported")
+		runsGot = append(runsGot, ended[5*run:])
+	}
 	got := rec.Ended(t)
-	require.Len(t, got, 5, "the unsampled span is not exported")
 	require.Equal(t, "*tracing.liveProvider", fmt.Sprintf("%T", rec.p.TracerProvider()), "aiflow's tracers")
 	spanScript(t.Context(), rec.p.SDKTracerProvider().Tracer(scope, trace.WithInstrumentationVersion("1.0")), at)
 	want := rec.Ended(t)[len(got):]
@@ -109,8 +132,58 @@ func TestLiveSpansAreTheSDKs(t *testing.T) {
 		}
 		return out
 	}
-	require.Equal(t, norm(want), norm(got))
-	require.Equal(t, 1, norm(got)["process steps"].ChildSpanCount, "the call; the others start after it ended")
+	for run, got := range runsGot {
+		require.Equal(t, norm(want), norm(got), "run %d", run)
+		require.Equal(t, 1, norm(got)["process steps"].ChildSpanCount, "the call; the others start after it ended")
+	}
+}
+
+// TestALiveSpanKeptAfterItsExport: a span's handle kept after the span
+// was exported and its memory taken back (a context kept, a log line
+// written late) still reads its own span context and changes nothing,
+// not the span now made in its memory.
+func TestALiveSpanKeptAfterItsExport(t *testing.T) {
+	t.Parallel()
+	rec, _ := recordedForgetful(t)
+	tr := rec.p.TracerProvider().Tracer("t")
+	var stale []trace.Span
+	var scs []trace.SpanContext
+	for i := range 8 {
+		_, s := tr.Start(t.Context(), fmt.Sprintf("old %d", i), trace.WithAttributes(attribute.Int("n", i)))
+		s.End()
+		stale, scs = append(stale, s), append(scs, s.SpanContext())
+	}
+	require.Len(t, rec.Ended(t), 8) // exported, taken back
+	var fresh []trace.Span
+	for i := range 8 {
+		_, s := tr.Start(t.Context(), fmt.Sprintf("new %d", i))
+		fresh = append(fresh, s)
+	}
+	for i, s := range stale {
+		require.Equal(t, scs[i], s.SpanContext())
+		require.False(t, s.IsRecording())
+		s.SetAttributes(attribute.String("stale", "yes"))
+		s.SetName("renamed")
+		s.SetStatus(codes.Error, "stale")
+		s.AddEvent("stale")
+		s.RecordError(errors.New("stale"))
+		s.AddLink(trace.Link{SpanContext: scs[0]})
+		s.End()
+	}
+	for _, s := range fresh {
+		require.True(t, s.IsRecording())
+		s.End()
+	}
+	spans := rec.Ended(t)[8:]
+	require.Len(t, spans, 8)
+	for i, s := range spans {
+		require.Equal(t, fmt.Sprintf("new %d", i), s.Name())
+		require.Empty(t, s.Attributes())
+		require.Empty(t, s.Events())
+		require.Empty(t, s.Links())
+		require.Equal(t, codes.Unset, s.Status().Code)
+		require.Equal(t, fresh[i].SpanContext(), s.SpanContext())
+	}
 }
 
 // TestLiveSpansFollowTheSampler: with always_off nothing is recorded and
@@ -131,17 +204,67 @@ func TestLiveSpansFollowTheSampler(t *testing.T) {
 	require.Empty(t, exp.GetSpans())
 }
 
-// BenchmarkLiveSpan is BenchmarkSDKSpan's span through aiflow's tracer.
+// BenchmarkLiveSpan is BenchmarkSDKSpan's span through aiflow's tracer,
+// its memory kept by the exporter (the SDK's no-op one) or taken back
+// after the export (an exporter that keeps nothing, as aiflow's OTLP one).
 func BenchmarkLiveSpan(b *testing.B) {
-	p, err := tracing.New(tracing.Params{Config: config.Tracing{Exporter: config.TracesOTLP}, Exporter: tracetest.NewNoopExporter()})
+	b.Run("spans=kept", func(b *testing.B) { benchmarkLiveSpan(b, tracetest.NewNoopExporter()) })
+	b.Run("spans=recycled", func(b *testing.B) { benchmarkLiveSpan(b, &tracingtest.DiscardingExporter{}) })
+}
+
+func benchmarkLiveSpan(b *testing.B, exp sdktrace.SpanExporter) {
+	p, err := tracing.New(tracing.Params{Config: config.Tracing{Exporter: config.TracesOTLP}, Exporter: exp})
 	require.NoError(b, err)
 	b.Cleanup(func() { _ = p.Shutdown(b.Context()) })
 	tr := p.TracerProvider().Tracer("bench")
 	b.ReportAllocs()
+	i := 0
 	for b.Loop() {
+		if i++; i%4096 == 0 {
+			require.NoError(b, p.ForceFlush(b.Context())) // every span exported
+		}
 		ctx := telemetry.ContextWithXRayHeader(b.Context(), header)
 		_, span := tr.Start(ctx, "process bench-steps", trace.WithSpanKind(trace.SpanKindConsumer),
 			trace.WithAttributes(attribute.String("messaging.system", "aws_sqs"), attribute.String("messaging.message.id", "0f4bd6a1-8c1f-4b43-9d2a-7c3e0f4bd6a1")))
 		span.End()
+	}
+}
+
+// ctxKey is a key of a value the tests put in a context.
+type ctxKey struct{}
+
+// TestALiveSpansContext: the context aiflow's tracer returns holds the
+// span for the trace API, the parent's values and its cancellation, and
+// the spans started under it are its children.
+func TestALiveSpansContext(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"kept", "recycled"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			rec, _ := recorded(t)
+			if name == "recycled" {
+				rec, _ = recordedForgetful(t)
+			}
+			parent, cancel := context.WithCancel(context.WithValue(t.Context(), ctxKey{}, "v"))
+			tr := rec.p.TracerProvider().Tracer("t")
+			ctx, span := tr.Start(parent, "outer")
+			require.Equal(t, span, trace.SpanFromContext(ctx))
+			require.Equal(t, span.SpanContext(), trace.SpanContextFromContext(ctx))
+			require.Equal(t, "v", ctx.Value(ctxKey{}))
+			cctx, inner := tr.Start(ctx, "inner")
+			require.Equal(t, inner, trace.SpanFromContext(cctx))
+			require.Equal(t, "v", cctx.Value(ctxKey{}))
+			child, stop := context.WithCancel(cctx)
+			defer stop()
+			cancel()
+			<-child.Done()
+			require.ErrorIs(t, cctx.Err(), context.Canceled)
+			inner.End()
+			span.End()
+			spans := rec.Ended(t)
+			require.Len(t, spans, 2)
+			require.Equal(t, "inner", spans[0].Name())
+			require.Equal(t, span.SpanContext().SpanID(), spans[0].Parent().SpanID())
+		})
 	}
 }

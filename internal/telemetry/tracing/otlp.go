@@ -25,13 +25,37 @@ type otlpExporter struct {
 	url     string
 	headers map[string]string
 	client  *http.Client
-	// buf is the last request's buffer, written again only once the
-	// transport has closed every body made of it (it may close one after
-	// Do returns). The batcher calls ExportSpans from one goroutine at a
-	// time.
-	mu  sync.Mutex
-	buf []byte
-	use *bufferUse
+	// bufs are the buffers of the last requests, each written again only
+	// once the transport has closed every body made of it (it closes one
+	// after Do returns, often after the next export has begun: hence a
+	// few). The batcher calls ExportSpans from one goroutine at a time.
+	mu   sync.Mutex
+	bufs []*exportBuffer
+}
+
+// exportBuffer is a request's buffer and the count of its bodies open.
+type exportBuffer struct {
+	b   []byte
+	use bufferUse
+}
+
+// keptBuffers bounds otlpExporter.bufs: more requests still open than
+// that (a stuck transport) get buffers of their own, left to the
+// collector.
+const keptBuffers = 4
+
+// buffer returns a buffer no open body reads.
+func (e *otlpExporter) buffer() *exportBuffer {
+	for _, eb := range e.bufs {
+		if eb.use.open.Load() == 0 {
+			return eb
+		}
+	}
+	eb := &exportBuffer{}
+	if len(e.bufs) < keptBuffers {
+		e.bufs = append(e.bufs, eb)
+	}
+	return eb
 }
 
 // bufferUse counts the request bodies of a buffer still open.
@@ -79,15 +103,12 @@ func (e *otlpExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnl
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	buf := e.buf[:0]
-	if e.use == nil || e.use.open.Load() != 0 {
-		buf, e.use = nil, &bufferUse{} // still the transport's: a new one
-	}
-	body := appendSpans(buf, spans)
-	e.buf = body
+	eb := e.buffer()
+	body := appendSpans(eb.b[:0], spans)
+	eb.b = body
 	backoff := otlpFirstBackoff
 	for attempt := 1; ; attempt++ {
-		retry, err := e.post(ctx, body)
+		retry, err := e.post(ctx, body, &eb.use)
 		if err == nil || !retry || attempt == otlpAttempts {
 			return err
 		}
@@ -103,8 +124,7 @@ func (e *otlpExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnl
 }
 
 // post sends one request; retry says whether another may succeed.
-func (e *otlpExporter) post(ctx context.Context, body []byte) (retry bool, err error) {
-	use := e.use
+func (e *otlpExporter) post(ctx context.Context, body []byte, use *bufferUse) (retry bool, err error) {
 	rb := newRequestBody(body, use)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.url, rb)
 	if err != nil {

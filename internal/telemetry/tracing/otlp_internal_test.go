@@ -33,7 +33,7 @@ func TestSpansBuiltWholeShareTheSDKsResource(t *testing.T) {
 	t.Cleanup(func() { _ = p.Shutdown(t.Context()) })
 	_, sdkSpan := p.sdk.Tracer(tracerName).Start(t.Context(), "sdk")
 	sdkSpan.End()
-	sc, sampled := p.sink.newSpan(sdkSpan.SpanContext(), nil, "built", trace.SpanKindInternal, nil)
+	sc, sampled := p.sink.newSpan(sdkSpan.SpanContext(), nil, "", "built", trace.SpanKindInternal, nil)
 	require.True(t, sampled)
 	now := time.Now()
 	p.sink.export(&endedSpan{sink: p.sink, name: "built", sc: sc, parent: sdkSpan.SpanContext(), start: now, end: now, kind: trace.SpanKindInternal})

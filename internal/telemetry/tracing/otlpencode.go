@@ -125,7 +125,14 @@ func appendSpan(b []byte, s sdktrace.ReadOnlySpan) []byte {
 		psid := parent.SpanID()
 		b = appendBytes(b, 4, psid[:])
 	}
-	b = appendString(b, 5, s.Name())
+	if es, ok := s.(*endedSpan); ok && es.prefix != "" {
+		// A derived span's name, written in its two parts.
+		b = protowire.AppendTag(b, 5, protowire.BytesType)
+		b = protowire.AppendVarint(b, uint64(len(es.prefix)+len(es.name)))
+		b = append(append(b, es.prefix...), es.name...)
+	} else {
+		b = appendString(b, 5, s.Name())
+	}
 	b = appendVarint(b, 6, uint64(s.SpanKind()))
 	b = appendFixed64(b, 7, unixNano(s.StartTime()))
 	b = appendFixed64(b, 8, unixNano(s.EndTime()))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -39,10 +40,33 @@ import (
 // is skipped. It is safe for concurrent use.
 type StateSpans struct {
 	sink *spanSink // nil when tracing is off: nothing is made
-	// execs holds a *execSpans per running execution. One execution's
-	// batches come in order from one writer (the engine's contract with
-	// its Store), so an execSpans needs no lock of its own.
-	execs sync.Map
+	// execs holds the running executions, in shards chosen by the end of
+	// their ARN (see shardOf) so that the engine's commit writers seldom
+	// wait on each other. One execution's batches come in order from one
+	// writer (the engine's contract with its Store), so an execSpans
+	// needs no lock of its own.
+	execs [stateShards]execShard
+}
+
+// stateShards is how many shards StateSpans keeps its executions in.
+const stateShards = 16
+
+// execShard is a shard of StateSpans.execs.
+type execShard struct {
+	mu sync.Mutex
+	m  map[string]*execSpans
+	_  [48]byte // a cache line of its own
+}
+
+// shardOf is the shard of an execution ARN: its last bytes (the
+// execution's name, which differs from one execution to the next), not a
+// hash of the whole, which the shard's map computes anyway.
+func shardOf(arn string) int {
+	h := uint32(2166136261)
+	for i := max(len(arn)-8, 0); i < len(arn); i++ {
+		h = (h ^ uint32(arn[i])) * 16777619
+	}
+	return int(h % stateShards)
 }
 
 // StateSpansParams configures NewStateSpans.
@@ -57,6 +81,9 @@ func NewStateSpans(p StateSpansParams) *StateSpans {
 	s := &StateSpans{}
 	if p.Provider != nil {
 		s.sink = p.Provider.sink
+	}
+	for i := range s.execs {
+		s.execs[i].m = make(map[string]*execSpans)
 	}
 	return s
 }
@@ -73,35 +100,92 @@ type History struct {
 	Events []sfn.HistoryEvent
 }
 
-// execSpans is what StateSpans keeps of a running execution.
+// execSpans is what StateSpans keeps of a running execution. When the
+// sink recycles spans, it is taken from execPool and put back, with the
+// state spans it made, once the execution has ended and every span of it
+// has been exported (refs).
 type execSpans struct {
-	parent trace.SpanContext // the execution's span, or its trace header
-	// span is the execution's span (own, below), nil when its start was
-	// not seen.
-	span *endedSpan
-	own  endedSpan
-	// attrs holds own's attributes: four at its start, its status and
-	// its error at its end.
-	attrs [6]attribute.KeyValue
+	// The fields each commit reads come first, in one cache line: the
+	// execution's open spans are read back from memory once per commit,
+	// long after they were written.
+	skip bool // not sampled
 	// decided and sampled are the sampling decision for the states
 	// parented under the trace header, once taken (the start not seen).
 	decided, sampled bool
-	skip             bool // not sampled
 	// stateOf is the state each event ID (from base on) belongs to: the
 	// one open when it was written.
 	base    int64
 	stateOf []*stateSpan
+	// span is the execution's span (own, below), nil when its start was
+	// not seen.
+	span   *endedSpan
+	parent trace.SpanContext // the execution's span, or its trace header
+	// states are the state spans made for this execution, the first
+	// used of them; those beyond are kept from an earlier execution, to
+	// be made again.
+	states []*stateSpan
+	used   int
+	// refs counts the execution's spans handed to the exporter and not
+	// yet released, and one more while the execution runs; the last
+	// release puts it back in execPool. Only when the sink recycles.
+	refs atomic.Int32
+	own  endedSpan
+	// attrs holds own's attributes: four at its start, its status and
+	// its error at its end.
+	attrs [6]attribute.KeyValue
 }
 
-// stateSpan is one open state.
+// execPool holds execSpans for reuse, when the sink recycles spans.
+var execPool = sync.Pool{New: func() any { return &execSpans{stateOf: make([]*stateSpan, 0, 32)} }}
+
+// newState returns a state span to fill: a kept one, cleared, or a new
+// one.
+func (x *execSpans) newState() *stateSpan {
+	if x.used < len(x.states) {
+		st := x.states[x.used]
+		x.used++
+		// Its span and attributes are written whole when it is made.
+		st.parent, st.sampled, st.scheduled, st.failed, st.done = nil, false, 0, false, false
+		return st
+	}
+	st := &stateSpan{}
+	if x.refs.Load() > 0 { // recycled: kept for the next execution
+		x.states = append(x.states, st)
+		x.used++
+	}
+	return st
+}
+
+// exporting notes that one of the execution's spans goes to the
+// exporter, which will release it.
+func (x *execSpans) exporting(s *endedSpan) {
+	if x.refs.Load() > 0 {
+		x.refs.Add(1)
+		s.owner = x
+	}
+}
+
+// release is the exporter's, or the observer's at the execution's end:
+// the last one puts x back in execPool.
+func (x *execSpans) release() {
+	if x.refs.Add(-1) != 0 {
+		return
+	}
+	clear(x.stateOf)
+	*x = execSpans{stateOf: x.stateOf[:0], states: x.states}
+	execPool.Put(x)
+}
+
+// stateSpan is one open state. The fields each event of the state reads
+// come first, in one cache line.
 type stateSpan struct {
-	span      endedSpan
-	attrs     [2]attribute.KeyValue // name and type; retries, rare, are added to a copy
 	parent    *stateSpan
 	sampled   bool
-	scheduled int
 	failed    bool
 	done      bool
+	scheduled int
+	span      endedSpan
+	attrs     [3]attribute.KeyValue // name and type, and retries when there were
 }
 
 // Observe turns one committed batch into spans. ctx is not used for the
@@ -112,21 +196,29 @@ func (s *StateSpans) Observe(_ context.Context, h History) {
 	if s.sink == nil {
 		return
 	}
-	var x *execSpans
-	if v, ok := s.execs.Load(h.ExecutionARN); ok {
-		x = v.(*execSpans)
-	}
-	for _, ev := range h.Events {
+	sh := &s.execs[shardOf(h.ExecutionARN)]
+	sh.mu.Lock()
+	x := sh.m[h.ExecutionARN]
+	sh.mu.Unlock()
+	for i := range h.Events {
+		ev := &h.Events[i]
 		if x == nil {
 			x = s.begin(h, ev)
-			s.execs.Store(h.ExecutionARN, x)
+			sh.mu.Lock()
+			sh.m[h.ExecutionARN] = x
+			sh.mu.Unlock()
 		}
 		end := executionEnd(ev.Type)
 		if !x.skip {
 			end = s.event(x, ev)
 		}
 		if end {
-			s.execs.Delete(h.ExecutionARN)
+			sh.mu.Lock()
+			delete(sh.m, h.ExecutionARN)
+			sh.mu.Unlock()
+			if x.refs.Load() > 0 {
+				x.release() // the observer's hold
+			}
 			x = nil
 		}
 	}
@@ -135,13 +227,25 @@ func (s *StateSpans) Observe(_ context.Context, h History) {
 // Open reports how many executions have open spans, for tests.
 func (s *StateSpans) Open() int {
 	n := 0
-	s.execs.Range(func(any, any) bool { n++; return true })
+	for i := range s.execs {
+		sh := &s.execs[i]
+		sh.mu.Lock()
+		n += len(sh.m)
+		sh.mu.Unlock()
+	}
 	return n
 }
 
 // begin starts what is kept of an execution at its first event seen.
-func (s *StateSpans) begin(h History, first sfn.HistoryEvent) *execSpans {
-	x := &execSpans{parent: telemetry.XRaySpanContext(h.TraceHeader), base: first.ID, stateOf: make([]*stateSpan, 0, 32)}
+func (s *StateSpans) begin(h History, first *sfn.HistoryEvent) *execSpans {
+	var x *execSpans
+	if s.sink.recycle {
+		x = execPool.Get().(*execSpans)
+		x.refs.Store(1)
+	} else {
+		x = &execSpans{stateOf: make([]*stateSpan, 0, 32)}
+	}
+	x.parent, x.base = telemetry.XRaySpanContext(h.TraceHeader), first.ID
 	if x.parent.IsValid() && !x.parent.IsSampled() {
 		x.skip = true
 		return x
@@ -157,13 +261,14 @@ func (s *StateSpans) begin(h History, first sfn.HistoryEvent) *execSpans {
 	x.attrs[1] = attribute.String("aws.step_functions.state_machine.arn", h.StateMachineARN)
 	x.attrs[2] = attribute.String("rpc.system", "aws-api")
 	x.attrs[3] = attribute.String("rpc.service", "StepFunctions")
-	name, attrs := "execution "+machine, x.attrs[:4]
-	sc, sampled := s.sink.newSpan(x.parent, nil, name, trace.SpanKindServer, attrs)
+	attrs := x.attrs[:4]
+	sc, sampled := s.sink.newSpan(x.parent, nil, "execution ", machine, trace.SpanKindServer, attrs)
 	if !sampled {
 		x.skip = true
 		return x
 	}
-	x.own = endedSpan{sink: s.sink, name: name, sc: sc, parent: x.parent, kind: trace.SpanKindServer, start: first.Timestamp, attrs: attrs}
+	x.own = endedSpan{sink: s.sink, prefix: "execution ", name: machine, sc: sc, parent: x.parent, kind: trace.SpanKindServer,
+		start: first.Timestamp, attrs: attrs}
 	x.parent, x.span = sc, &x.own
 	x.decided, x.sampled = true, true
 	return x
@@ -198,7 +303,7 @@ func (x *execSpans) set(id int64, st *stateSpan) {
 }
 
 // event applies one history event; it reports the execution's end.
-func (s *StateSpans) event(x *execSpans, ev sfn.HistoryEvent) bool {
+func (s *StateSpans) event(x *execSpans, ev *sfn.HistoryEvent) bool {
 	prev := x.at(ev.PreviousEventID)
 	for prev != nil && prev.done {
 		// An ended span is the exporter's: what follows it belongs to the
@@ -207,10 +312,11 @@ func (s *StateSpans) event(x *execSpans, ev sfn.HistoryEvent) bool {
 	}
 	switch {
 	case ev.StateEntered != nil:
-		st := &stateSpan{parent: prev}
+		st := x.newState()
+		st.parent = prev
 		st.attrs[0] = attribute.String("aiflow.state.name", ev.StateEntered.Name)
 		st.attrs[1] = attribute.String("aiflow.state.type", strings.TrimSuffix(ev.Type, "StateEntered"))
-		name, attrs := "state "+ev.StateEntered.Name, st.attrs[:2]
+		attrs := st.attrs[:2]
 		parent, decided, into := x.parent, (*bool)(nil), x.span
 		switch {
 		case prev != nil:
@@ -218,7 +324,7 @@ func (s *StateSpans) event(x *execSpans, ev sfn.HistoryEvent) bool {
 		case x.decided:
 			decided = &x.sampled
 		}
-		sc, sampled := s.sink.newSpan(parent, decided, name, trace.SpanKindInternal, attrs)
+		sc, sampled := s.sink.newSpan(parent, decided, "state ", ev.StateEntered.Name, trace.SpanKindInternal, attrs)
 		if decided == nil && parent.IsValid() {
 			x.decided, x.sampled = true, sampled
 		}
@@ -226,14 +332,15 @@ func (s *StateSpans) event(x *execSpans, ev sfn.HistoryEvent) bool {
 			into.children++
 		}
 		st.sampled = sampled
-		st.span = endedSpan{sink: s.sink, name: name, sc: sc, parent: parent, kind: trace.SpanKindInternal, start: ev.Timestamp, attrs: attrs}
+		st.span = endedSpan{sink: s.sink, prefix: "state ", name: ev.StateEntered.Name, sc: sc, parent: parent, kind: trace.SpanKindInternal,
+			start: ev.Timestamp, attrs: attrs}
 		x.set(ev.ID, st)
 		return false
 	case ev.StateExited != nil:
 		if prev == nil {
 			return false
 		}
-		s.end(prev, ev.Timestamp)
+		s.end(x, prev, ev.Timestamp)
 		x.set(ev.ID, prev.parent)
 		return false
 	case executionEnd(ev.Type):
@@ -266,7 +373,7 @@ func (s *StateSpans) event(x *execSpans, ev sfn.HistoryEvent) bool {
 
 // taskEventAttrs are the attributes of a task event: the error of a
 // failed attempt, the resource of a scheduled one.
-func taskEventAttrs(ev sfn.HistoryEvent) []attribute.KeyValue {
+func taskEventAttrs(ev *sfn.HistoryEvent) []attribute.KeyValue {
 	switch {
 	case ev.TaskFailed != nil:
 		return []attribute.KeyValue{attribute.String("error.type", ev.TaskFailed.Error)}
@@ -279,26 +386,28 @@ func taskEventAttrs(ev sfn.HistoryEvent) []attribute.KeyValue {
 // end ends a state's span: failed when its last task attempt failed (a
 // Catch took it elsewhere), with its retries counted; a sampled one is
 // exported.
-func (s *StateSpans) end(st *stateSpan, at time.Time) {
+func (s *StateSpans) end(x *execSpans, st *stateSpan, at time.Time) {
 	if st.done {
 		return
 	}
 	st.done = true
 	if st.scheduled > 1 {
-		st.span.attrs = append(st.attrs[:2:2], attribute.Int("aiflow.state.retries", st.scheduled-1))
+		st.attrs[2] = attribute.Int("aiflow.state.retries", st.scheduled-1)
+		st.span.attrs = st.attrs[:3]
 	}
 	if st.failed {
 		st.span.status = sdktrace.Status{Code: codes.Error, Description: "the state's task failed"}
 	}
 	st.span.end = at
 	if st.sampled {
+		x.exporting(&st.span)
 		s.sink.export(&st.span)
 	}
 }
 
 // endExecution ends the states still open (the ones the execution's end
 // cut short) and the execution's span, at the execution's end.
-func (s *StateSpans) endExecution(x *execSpans, ev sfn.HistoryEvent) {
+func (s *StateSpans) endExecution(x *execSpans, ev *sfn.HistoryEvent) {
 	var fail *sfn.FailureDetails
 	switch {
 	case ev.ExecutionFailed != nil:
@@ -315,7 +424,7 @@ func (s *StateSpans) endExecution(x *execSpans, ev sfn.HistoryEvent) {
 		if fail != nil {
 			st.failed = true
 		}
-		s.end(st, ev.Timestamp)
+		s.end(x, st, ev.Timestamp)
 	}
 	if x.span == nil {
 		return
@@ -328,6 +437,7 @@ func (s *StateSpans) endExecution(x *execSpans, ev sfn.HistoryEvent) {
 		x.own.status = sdktrace.Status{Code: codes.Error, Description: fail.Error}
 	}
 	x.own.end = ev.Timestamp
+	x.exporting(x.span)
 	s.sink.export(x.span)
 }
 

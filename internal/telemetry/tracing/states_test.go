@@ -2,6 +2,9 @@ package tracing_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -42,7 +45,59 @@ func (h *history) add(ev sfn.HistoryEvent) int64 {
 // recorder is a provider whose spans are kept in memory.
 type recorder struct {
 	p   *tracing.Provider
-	exp *tracetest.InMemoryExporter
+	exp interface{ GetSpans() tracetest.SpanStubs }
+}
+
+// forgetfulExporter keeps copies of the spans it exports, whole (their
+// attributes, events and links copied too), and nothing of the spans
+// themselves: a tracing.ForgetfulExporter, under which aiflow makes its
+// spans again from the memory of those exported.
+type forgetfulExporter struct {
+	mu    sync.Mutex
+	spans tracetest.SpanStubs
+}
+
+var _ tracing.ForgetfulExporter = (*forgetfulExporter)(nil)
+
+func (e *forgetfulExporter) ExportSpans(_ context.Context, spans []sdktrace.ReadOnlySpan) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, s := range spans {
+		stub := tracetest.SpanStubFromReadOnlySpan(s)
+		stub.Attributes = slices.Clone(stub.Attributes)
+		stub.Events = slices.Clone(stub.Events)
+		for i := range stub.Events {
+			stub.Events[i].Attributes = slices.Clone(stub.Events[i].Attributes)
+		}
+		stub.Links = slices.Clone(stub.Links)
+		for i := range stub.Links {
+			stub.Links[i].Attributes = slices.Clone(stub.Links[i].Attributes)
+		}
+		e.spans = append(e.spans, stub)
+	}
+	return nil
+}
+
+func (e *forgetfulExporter) Shutdown(context.Context) error { return nil }
+
+func (e *forgetfulExporter) ForgetsSpans() {}
+
+// GetSpans is the spans exported so far.
+func (e *forgetfulExporter) GetSpans() tracetest.SpanStubs {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Clone(e.spans)
+}
+
+// recordedForgetful is recorded with a forgetfulExporter: the spans
+// aiflow makes are taken back after each export.
+func recordedForgetful(t *testing.T) (recorder, *tracing.StateSpans) {
+	t.Helper()
+	exp := &forgetfulExporter{}
+	p, err := tracing.New(tracing.Params{Exporter: exp, ServiceName: "aiflow-test"})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = p.Shutdown(context.Background()) })
+	return recorder{p: p, exp: exp}, tracing.NewStateSpans(tracing.StateSpansParams{Provider: p})
 }
 
 // Ended is the spans ended so far.
@@ -156,7 +211,24 @@ func TestStateSpansSkipAnUnsampledExecution(t *testing.T) {
 // child counts, resource and scope.
 func TestStateSpansAreTheSDKs(t *testing.T) {
 	t.Parallel()
-	rec, states := recorded(t)
+	t.Run("kept", func(t *testing.T) {
+		t.Parallel()
+		rec, states := recorded(t)
+		stateSpansAreTheSDKs(t, rec, states, 1)
+	})
+	// Taken back after each export and made again: three executions one
+	// after the other, each exported before the next starts, are each the
+	// SDK's.
+	t.Run("recycled", func(t *testing.T) {
+		t.Parallel()
+		rec, states := recordedForgetful(t)
+		stateSpansAreTheSDKs(t, rec, states, 3)
+	})
+}
+
+// stateSpansAreTheSDKs observes runs executions of one history in turn and
+// checks the spans of each against the SDK's.
+func stateSpansAreTheSDKs(t *testing.T, rec recorder, states *tracing.StateSpans, runs int) {
 	h := &history{base: time.Date(2026, 12, 6, 8, 0, 0, 0, time.UTC)}
 	h.add(sfn.HistoryEvent{Type: "ExecutionStarted", ExecutionStarted: &sfn.ExecutionStartedDetails{}})
 	h.add(sfn.HistoryEvent{Type: "ParallelStateEntered", StateEntered: &sfn.StateEnteredDetails{Name: "both"}})
@@ -176,18 +248,24 @@ func TestStateSpansAreTheSDKs(t *testing.T) {
 	h.add(sfn.HistoryEvent{Type: "TaskScheduled", TaskScheduled: &sfn.TaskScheduledDetails{}})
 	h.add(sfn.HistoryEvent{Type: "TaskTimedOut", TaskTimedOut: &sfn.TaskFailureDetails{Error: "States.Timeout"}})
 	h.add(sfn.HistoryEvent{Type: "ExecutionFailed", ExecutionFailed: &sfn.FailureDetails{Error: "States.Timeout"}})
-	for i := range h.events { // one commit per event
-		states.Observe(t.Context(), tracing.History{ExecutionARN: execARN, StateMachineARN: machineARN, TraceHeader: header, Events: h.events[i : i+1]})
+	var runsGot [][]sdktrace.ReadOnlySpan
+	for run := range runs {
+		for i := range h.events { // one commit per event
+			states.Observe(t.Context(), tracing.History{ExecutionARN: fmt.Sprintf("%s-%d", execARN, run), StateMachineARN: machineARN, TraceHeader: header,
+				Events: h.events[i : i+1]})
+		}
+		require.Zero(t, states.Open())
+		ended := rec.Ended(t)
+		require.Len(t, ended, 5*(run+1))
+		runsGot = append(runsGot, ended[5*run:])
 	}
-	require.Zero(t, states.Open())
 	got := rec.Ended(t)
-	require.Len(t, got, 5)
 
 	// The same spans through the SDK's tracer.
 	at := func(id int) time.Time { return h.events[id-1].Timestamp }
 	tr := rec.p.SDKTracerProvider().Tracer("github.com/aiflow/aiflow/internal/telemetry/tracing")
 	ectx, exec := tr.Start(telemetry.ContextWithXRayHeader(t.Context(), header), "execution summary", trace.WithTimestamp(at(1)), trace.WithSpanKind(trace.SpanKindServer),
-		trace.WithAttributes(attribute.String("aiflow.execution.arn", execARN), attribute.String("aws.step_functions.state_machine.arn", machineARN),
+		trace.WithAttributes(attribute.String("aiflow.execution.arn", execARN+"-0"), attribute.String("aws.step_functions.state_machine.arn", machineARN),
 			attribute.String("rpc.system", "aws-api"), attribute.String("rpc.service", "StepFunctions")))
 	state := func(ctx context.Context, name, kind string, id int) (context.Context, trace.Span) {
 		return tr.Start(ctx, "state "+name, trace.WithTimestamp(at(id)),
@@ -212,7 +290,15 @@ func TestStateSpansAreTheSDKs(t *testing.T) {
 	want := rec.Ended(t)[len(got):]
 	require.Len(t, want, 5)
 
-	require.Equal(t, comparable(t, want), comparable(t, got))
+	for run, got := range runsGot {
+		// The execution ARN attribute names the run.
+		for _, s := range want {
+			if s.Name() == "execution summary" {
+				s.Attributes()[0] = attribute.String("aiflow.execution.arn", fmt.Sprintf("%s-%d", execARN, run))
+			}
+		}
+		require.Equal(t, comparable(t, want), comparable(t, got), "run %d", run)
+	}
 }
 
 // comparable are spans by name, their own span IDs left out and their

@@ -63,6 +63,7 @@ type Provider struct {
 	tp      trace.TracerProvider
 	sdk     *sdktrace.TracerProvider // nil when tracing is off
 	sink    *spanSink                // the spans aiflow builds whole; nil when off
+	batch   *batcher                 // the sink's processor; nil when off
 	live    *liveProvider            // aiflow's tracers; nil when off or the SDK's are used
 	timeout time.Duration
 	lambda  bool
@@ -116,8 +117,14 @@ func New(p Params) (*Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("making the trace resource: %w", err)
 	}
+	_, recycle := exp.(ForgetfulExporter)
+	if recycle {
+		exp = recyclingExporter{SpanExporter: exp}
+	}
+	batch := newBatcher(batcherParams{Exporter: exp, Timeout: timeout, QueueSize: queueSize(cfg), ScheduleDelay: cfg.ScheduleDelay, BatchSize: cfg.ExportBatchSize})
 	sink := &spanSink{
-		proc:    sdktrace.NewBatchSpanProcessor(exp, sdktrace.WithExportTimeout(timeout), sdktrace.WithMaxQueueSize(queueSize(cfg))),
+		recycle: recycle,
+		proc:    batch,
 		res:     res,
 		scope:   instrumentation.Scope{Name: tracerName},
 		sampler: sampler(cfg),
@@ -135,7 +142,7 @@ func New(p Params) (*Provider, error) {
 	}
 	pr.sdk = sdktrace.NewTracerProvider(sdktrace.WithResource(sink.res), sdktrace.WithSampler(sink.sampler),
 		sdktrace.WithSpanProcessor(sink.proc), sdktrace.WithIDGenerator(sink.ids))
-	pr.tp, pr.sink = pr.sdk, sink
+	pr.tp, pr.sink, pr.batch = pr.sdk, sink, batch
 	// aiflow's own tracers (live.go) make the spans, unless the limits
 	// ask values to be truncated, which only the SDK's tracer does.
 	if limits := sdktrace.NewSpanLimits(); limits.AttributeValueLengthLimit < 0 {
@@ -225,6 +232,17 @@ func Setup(p Params) (*Provider, error) {
 
 // Enabled reports whether spans are recorded and exported.
 func (p *Provider) Enabled() bool { return p.sdk != nil }
+
+// DroppedSpans is how many ended spans the batch processor dropped
+// because its queue (OTEL_BSP_MAX_QUEUE_SIZE) was full: 0 when tracing is
+// off. Each drop is also reported through otel.Handle after the next
+// export (Setup's Logger logs it).
+func (p *Provider) DroppedSpans() int64 {
+	if p.batch == nil {
+		return 0
+	}
+	return p.batch.dropped.Load()
+}
 
 // TracerProvider is the provider to make tracers from: a no-op one when
 // tracing is off.
