@@ -93,6 +93,8 @@ func (e *Engine) Wait(ctx context.Context, executionARN string) error {
 }
 
 func (e *Engine) start(ctx context.Context, in sfn.StartExecutionInput) (*execution, error) {
+	e.work.add(1) // see workCount: timers armed before the transition is queued
+	defer e.work.done(1)
 	if err := e.checkOpen(); err != nil {
 		return nil, err
 	}
@@ -298,6 +300,8 @@ func (e *Engine) ListExecutions(ctx context.Context, in sfn.ListExecutionsInput)
 // StopExecution aborts a running execution with an optional error and
 // cause; stopping a closed one changes nothing and returns when it closed.
 func (e *Engine) StopExecution(ctx context.Context, in sfn.StopExecutionInput) (time.Time, error) {
+	e.work.add(1) // see workCount: timers armed before the transition is queued
+	defer e.work.done(1)
 	if err := e.checkOpen(); err != nil {
 		return time.Time{}, err
 	}
@@ -430,6 +434,8 @@ func stripData(ev *sfn.HistoryEvent) {
 // callback finds the execution of a task token and runs f on it with the
 // thread that waits for the token (nil when none does).
 func (e *Engine) callback(ctx context.Context, token string, success bool, f func(x *execution, t *thread)) error {
+	e.work.add(1) // see workCount: timers armed before the transition is queued
+	defer e.work.done(1)
 	if err := e.checkOpen(); err != nil {
 		return err
 	}

@@ -266,6 +266,8 @@ func notRedrivable(arn, reason string) error {
 // closed more than 14 days ago, started more than a year ago, or whose
 // history holds 24,999 events or more.
 func (e *Engine) RedriveExecution(ctx context.Context, in sfn.RedriveExecutionInput) (sfn.RedriveExecutionOutput, error) {
+	e.work.add(1) // see workCount: timers armed before the transition is queued
+	defer e.work.done(1)
 	if err := e.checkOpen(); err != nil {
 		return sfn.RedriveExecutionOutput{}, err
 	}

@@ -8,7 +8,11 @@ import (
 
 // workCount counts the work the engine has in hand that no timer stands
 // for: transitions queued or being written, effects queued or running,
-// Lambda invocations running. A clock that skips time (clock.Skipping)
+// Lambda invocations running, and calls that change executions (a start,
+// a stop, a redrive, a task's callback) while they run: such a call arms
+// timers (an execution's TimeoutSeconds, a Wait state's) before its
+// transition is queued, and a skipping clock that found the engine quiet
+// in between would jump over what the transition is about to arm. A clock that skips time (clock.Skipping)
 // reads it through Quiet, so that it jumps only when the engine has
 // nothing to do but wait.
 type workCount struct {

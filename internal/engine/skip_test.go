@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -154,3 +155,124 @@ func TestSkippingClockDocumented(t *testing.T) {
 	}
 	require.Equal(t, want.String(), string(block[1]))
 }
+
+// armingClock is a clock.Skipping that records each timer armed while it
+// could have jumped: every activity it watches quiet and no timer's
+// callback running. A timer armed then could be jumped over before the
+// transition that armed it is queued.
+type armingClock struct {
+	*clock.Skipping
+	mu        sync.Mutex
+	watched   []clock.Activity
+	firing    int
+	armed     int
+	armedIdle []time.Duration
+}
+
+func (c *armingClock) Watch(a clock.Activity) {
+	c.mu.Lock()
+	c.watched = append(c.watched, a)
+	c.mu.Unlock()
+	c.Skipping.Watch(a)
+}
+
+func (c *armingClock) AfterFunc(d time.Duration, f func()) func() bool {
+	c.mu.Lock()
+	c.armed++
+	idle := c.firing == 0
+	for _, a := range c.watched {
+		if quiet, _ := a.Quiet(); !quiet {
+			idle = false
+		}
+	}
+	if idle {
+		c.armedIdle = append(c.armedIdle, d)
+	}
+	c.mu.Unlock()
+	return c.Skipping.AfterFunc(d, func() {
+		c.mu.Lock()
+		c.firing++
+		c.mu.Unlock()
+		defer func() {
+			c.mu.Lock()
+			c.firing--
+			c.mu.Unlock()
+		}()
+		f()
+	})
+}
+
+// TestSkippingNeverFindsACallQuiet: a start, a callback, a stop and a
+// redrive arm timers (an execution's TimeoutSeconds, a Wait state's, a
+// task's) before their transition is queued for writing; the engine is
+// not quiet while they do, so a skipping clock never jumps over a timer
+// the call is about to arm (it jumped to a two-hour execution timeout
+// over a two-minute Wait that a start had not armed yet).
+func TestSkippingNeverFindsACallQuiet(t *testing.T) {
+	t.Parallel()
+	clk := &armingClock{Skipping: clock.NewSkipping()}
+	t.Cleanup(func() { require.NoError(t, clk.Close()) })
+	// The task's message goes to a channel, not to a queue (whose own
+	// timers are armed while it holds a message); the test is busy while
+	// it holds a token, as a worker is.
+	tokens := make(chan string, 10)
+	held := &busy{}
+	clk.Watch(held)
+	sender := senderFunc(func(_ context.Context, p sfn.SendMessageParams) (string, error) {
+		var body struct{ Token string }
+		if err := json.Unmarshal([]byte(p.Body), &body); err != nil {
+			return "", err
+		}
+		held.hold(1)
+		tokens <- body.Token
+		return "message", nil
+	})
+	e, err := engine.New(engine.Config{Store: engine.NewMemoryStore(), Queues: sender, Clock: clk})
+	require.NoError(t, err)
+	ctx := t.Context()
+	require.NoError(t, e.Start(ctx))
+	t.Cleanup(func() { require.NoError(t, e.Close()) })
+
+	sm, err := e.CreateStateMachine(ctx, sfn.CreateStateMachineInput{Name: "arming", Definition: `{
+	  "TimeoutSeconds": 7200, "StartAt": "Settle",
+	  "States": {
+	    "Settle": {"Type": "Wait", "Seconds": 120, "Next": "Ask"},
+	    "Ask": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken", "TimeoutSeconds": 3600,
+	      "Parameters": {"QueueUrl": "https://sqs.us-east-1.amazonaws.com/123456789012/work", "MessageBody": {"Token.$": "$$.Task.Token"}}, "Next": "Again"},
+	    "Again": {"Type": "Wait", "Seconds": 60, "Next": "Fail"},
+	    "Fail": {"Type": "Fail", "Error": "Demo.Failed"}
+	  }}`})
+	require.NoError(t, err)
+	x, err := e.StartExecution(ctx, sfn.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Name: "first", Input: `{}`})
+	require.NoError(t, err)
+	require.NoError(t, e.SendTaskSuccess(ctx, sfn.SendTaskSuccessInput{TaskToken: <-tokens, Output: `{}`}))
+	held.hold(-1)
+	require.NoError(t, e.Wait(ctx, x.ExecutionARN))
+	_, err = e.RedriveExecution(ctx, sfn.RedriveExecutionInput{ExecutionARN: x.ExecutionARN})
+	require.NoError(t, err)
+	require.NoError(t, e.Wait(ctx, x.ExecutionARN))
+	y, err := e.StartExecution(ctx, sfn.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Name: "stopped", Input: `{}`})
+	require.NoError(t, err)
+	<-tokens
+	_, err = e.StopExecution(ctx, sfn.StopExecutionInput{ExecutionARN: y.ExecutionARN})
+	require.NoError(t, err)
+	held.hold(-1)
+
+	clk.mu.Lock()
+	defer clk.mu.Unlock()
+	require.Positive(t, clk.armed)
+	require.Empty(t, clk.armedIdle, "timers armed while the engine was quiet, of %d", clk.armed)
+}
+
+// busy is an activity that is busy while it holds something.
+type busy struct {
+	n     atomic.Int64
+	epoch atomic.Uint64
+}
+
+func (b *busy) hold(n int64) {
+	b.epoch.Add(1)
+	b.n.Add(n)
+}
+
+func (b *busy) Quiet() (bool, uint64) { return b.n.Load() == 0, b.epoch.Load() }
