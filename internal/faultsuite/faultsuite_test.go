@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,6 +24,7 @@ import (
 
 	"github.com/aiflow/aiflow/internal/pgcluster"
 	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
+	"github.com/aiflow/aiflow/internal/task"
 )
 
 // terminal are the statuses an execution ends in.
@@ -222,6 +224,17 @@ func TestFaultSuite(t *testing.T) {
 		_ = c.Stop(context.Background())
 		if t.Failed() {
 			t.Logf("aiflow dev's log, its end:\n%s", s.logTail())
+			// AIFLOW_FAULT_LOG_DIR keeps the whole log of a failed run.
+			if dir := os.Getenv("AIFLOW_FAULT_LOG_DIR"); dir != "" {
+				if raw, err := os.ReadFile(s.logPath); err == nil {
+					f, err := os.CreateTemp(dir, "dev-*.log")
+					if err == nil {
+						_, _ = f.Write(raw)
+						_ = f.Close()
+						t.Logf("aiflow dev's whole log: %s", f.Name())
+					}
+				}
+			}
 		}
 	})
 
@@ -331,6 +344,7 @@ func (s *suite) check(acked map[string]string) {
 
 	// Every history is well formed: ids from 1, in order, started first,
 	// ended last.
+	histories := map[string][]json.RawMessage{}
 	for _, id := range acked {
 		var types []string
 		cursor := ""
@@ -354,6 +368,11 @@ func (s *suite) check(acked map[string]string) {
 				NextCursor string `json:"next_cursor"`
 			}
 			require.NoError(t, json.Unmarshal(raw, &page))
+			var rawPage struct {
+				Items []json.RawMessage `json:"items"`
+			}
+			require.NoError(t, json.Unmarshal(raw, &rawPage))
+			histories[id] = append(histories[id], rawPage.Items...)
 			for _, ev := range page.Items {
 				require.Equal(t, int64(len(types)+1), ev.ID, "the history of %s numbers its events in order", id)
 				types = append(types, ev.Type)
@@ -377,10 +396,18 @@ func (s *suite) check(acked map[string]string) {
 	var dupTickets int
 	require.NoError(t, conn.QueryRow(context.Background(), `SELECT count(*) FROM (
 		SELECT description FROM support.tickets WHERE description LIKE '%(ref fault-%' GROUP BY description HAVING count(*) > 1) d`).Scan(&dupTickets))
+	if dupTickets > 0 {
+		s.explainDuplicates(conn, acked, histories, `SELECT id FROM support.tickets WHERE description IN (
+			SELECT description FROM support.tickets WHERE description LIKE '%(ref fault-%' GROUP BY description HAVING count(*) > 1)`)
+	}
 	require.Zero(t, dupTickets, "tickets created twice for one execution")
 	var dupComments int
 	require.NoError(t, conn.QueryRow(context.Background(), `SELECT count(*) FROM (
 		SELECT ticket_id, kind, body FROM support.ticket_comments GROUP BY ticket_id, kind, body HAVING count(*) > 1) d`).Scan(&dupComments))
+	if dupComments > 0 {
+		s.explainDuplicates(conn, acked, histories, `SELECT ticket_id FROM support.ticket_comments WHERE (ticket_id, kind, body) IN (
+			SELECT ticket_id, kind, body FROM support.ticket_comments GROUP BY ticket_id, kind, body HAVING count(*) > 1)`)
+	}
 	require.Zero(t, dupComments, "the same comment added twice to a ticket")
 
 	rows, err := conn.Query(context.Background(), `SELECT DISTINCT details->>'execution' FROM api.audit_log WHERE action = 'executions:start' AND outcome = 'succeeded'`)
@@ -401,4 +428,112 @@ func (s *suite) check(acked map[string]string) {
 		}
 	}
 	require.Empty(t, missing, "acknowledged starts without an audit record")
+}
+
+// explainDuplicates logs what a failure of the effect checks needs to be
+// understood: for each ticket the query selects, its comments, the
+// idempotency keys its changes were made under (each matched with the
+// task message of its execution's history that carries it, if any), the
+// executions whose input names its start, and their histories.
+func (s *suite) explainDuplicates(conn *pgx.Conn, acked map[string]string, histories map[string][]json.RawMessage, ticketsQuery string) {
+	t := s.t
+	ctx := context.Background()
+	rows, err := conn.Query(ctx, ticketsQuery)
+	if err != nil {
+		t.Logf("selecting the tickets to explain: %v", err)
+		return
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		t.Logf("selecting the tickets to explain: %v", err)
+		return
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	// The key of every task message in the histories read, by key.
+	messages := map[string]string{}
+	for id, events := range histories {
+		for _, raw := range events {
+			var ev struct {
+				ID            int64  `json:"id"`
+				Type          string `json:"type"`
+				TaskScheduled *struct {
+					Parameters string `json:"parameters"`
+				} `json:"taskScheduledEventDetails"`
+			}
+			if json.Unmarshal(raw, &ev) != nil || ev.TaskScheduled == nil {
+				continue
+			}
+			var params struct {
+				MessageBody json.RawMessage `json:"MessageBody"`
+			}
+			if json.Unmarshal([]byte(ev.TaskScheduled.Parameters), &params) != nil {
+				continue
+			}
+			body := string(params.MessageBody)
+			var str string
+			if json.Unmarshal(params.MessageBody, &str) == nil {
+				body = str
+			}
+			m, err := task.Decode(body)
+			if err != nil {
+				continue
+			}
+			messages[m.IdempotencyKey()] = fmt.Sprintf("%s event %d (%s, attempt %d, entered %s)", id, ev.ID, m.Step.ID, m.Step.Attempt, m.Step.EnteredTime)
+		}
+	}
+	for _, ticket := range ids {
+		var description string
+		var created time.Time
+		if err := conn.QueryRow(ctx, `SELECT description, created_at FROM support.tickets WHERE id = $1`, ticket).Scan(&description, &created); err != nil {
+			t.Logf("reading ticket %d: %v", ticket, err)
+			continue
+		}
+		t.Logf("ticket %d, created at %s: %q", ticket, created.Format(time.RFC3339Nano), description)
+		comments, err := conn.Query(ctx, `SELECT id, kind, author, created_at, left(body, 60) FROM support.ticket_comments WHERE ticket_id = $1 ORDER BY id`, ticket)
+		if err == nil {
+			for comments.Next() {
+				var id int64
+				var kind, author, body string
+				var at time.Time
+				if comments.Scan(&id, &kind, &author, &at, &body) == nil {
+					t.Logf("  comment %d: %s by %s at %s: %q", id, kind, author, at.Format(time.RFC3339Nano), body)
+				}
+			}
+			comments.Close()
+		}
+		keys, err := conn.Query(ctx, `SELECT actor, key, tool, created_at, result::text FROM support.idempotency_keys
+			WHERE result->>'ticket_id' = $1 ORDER BY created_at`, strconv.FormatInt(ticket, 10))
+		if err == nil {
+			for keys.Next() {
+				var actor, key, tool, result string
+				var at time.Time
+				if keys.Scan(&actor, &key, &tool, &at, &result) == nil {
+					from := messages[key]
+					if from == "" {
+						from = "no task message of the histories read"
+					}
+					t.Logf("  key %s of %s (%s) at %s, from %s: %s", key, actor, tool, at.Format(time.RFC3339Nano), from, result)
+				}
+			}
+			keys.Close()
+		}
+		ref := description[strings.LastIndex(description, "(ref ")+len("(ref ") : len(description)-1]
+		execs, err := conn.Query(ctx, `SELECT arn, status, start_date FROM engine.executions WHERE input LIKE '%' || $1 || '%' ORDER BY start_date`, "(ref "+ref+")")
+		if err == nil {
+			for execs.Next() {
+				var arn, status string
+				var start time.Time
+				if execs.Scan(&arn, &status, &start) == nil {
+					t.Logf("  execution %s (%s, started %s); acknowledged as %s", arn, status, start.Format(time.RFC3339Nano), acked[ref])
+				}
+			}
+			execs.Close()
+		}
+		if id := acked[ref]; id != "" {
+			for _, ev := range histories[id] {
+				t.Logf("    %s", ev)
+			}
+		}
+	}
 }

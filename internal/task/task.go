@@ -115,9 +115,14 @@ func (s Step) Entered() (time.Time, bool) {
 // It is derived from what stays the same across every delivery of one
 // invocation and differs between invocations whose effects should both
 // happen: the execution, the step, the time its state was entered, and
-// the data the state machine rendered for it. So
+// the value of the data the state machine rendered for it (its JSON
+// value, not its text: member order, escapes and number forms do not
+// count, since a message sent again from a stored copy of its task, as
+// the local engine sends it after a restart, may differ from the first in
+// text). So
 //
-//   - an SQS redelivery of the message (the same body) has the same key;
+//   - an SQS redelivery of the message (the same body) has the same key,
+//     and so has the message sent again after a restart;
 //   - a retry of the step by its state's Retry has the same key too (the
 //     state is not entered again, and the attempt is left out), so a call
 //     whose result was lost, say to a timeout, is answered with the first
@@ -130,7 +135,7 @@ func (s Step) Entered() (time.Time, bool) {
 // any header or column.
 func (m Message) IdempotencyKey() string {
 	var data bytes.Buffer
-	if err := json.Compact(&data, m.Data); err != nil {
+	if !canonical(&data, m.Data) {
 		data.Reset()
 		data.Write(m.Data)
 	}

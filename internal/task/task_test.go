@@ -225,3 +225,45 @@ func TestIdempotencyKey(t *testing.T) {
 		require.NotEqual(t, key, decode(edit).IdempotencyKey(), name)
 	}
 }
+
+// TestIdempotencyKeyOfTheSameDataInAnotherText: the key is the data's
+// JSON value, not its text. The local engine sends a task's message again
+// after a restart from the copy its PostgreSQL store kept as jsonb, which
+// gives the object back with its members reordered (shorter names
+// first), its strings re-escaped and its numbers rewritten: the
+// support-triage workflow's post_draft step was sent once with
+// {"internal_note", "ticket_id"} and again with {"ticket_id",
+// "internal_note"}, and the support desk added its note twice under two
+// keys. Any other value is another key.
+func TestIdempotencyKeyOfTheSameDataInAnotherText(t *testing.T) {
+	t.Parallel()
+	withData := func(data string) task.Message {
+		t.Helper()
+		body := `{"version": 1, "taskToken": "tok",
+			"execution": {"id": "arn:aws:states:eu-west-1:123456789012:execution:wf:run-1", "name": "run-1", "startTime": "2026-01-02T03:04:05Z"},
+			"step": {"id": "post_draft", "kind": "mcp", "attempt": 0, "enteredTime": "2026-01-02T03:04:06.500Z"},
+			"spec": {"server": "support", "tool": "update_ticket"}, "data": ` + data + `}`
+		m, err := task.Decode(body)
+		require.NoError(t, err)
+		return m
+	}
+	sent := `{"arguments":{"internal_note":"Suggested reply: caf\u00e9 <b> & a\/b","ticket_id":113,"amount":1.50e1,"tags":["b","a"],"meta":{"zz":null,"a":true}}}`
+	key := withData(sent).IdempotencyKey()
+	for name, data := range map[string]string{
+		"as jsonb gives it back": `{"arguments": {"meta": {"a": true, "zz": null}, "tags": ["b", "a"], "amount": 15.0, "ticket_id": 113, "internal_note": "Suggested reply: café <b> & a/b"}}`,
+		"spaced out":             "{ \"arguments\" :\n" + sent[len(`{"arguments":`):],
+		"another number form":    `{"arguments":{"internal_note":"Suggested reply: café <b> & a/b","ticket_id":1.13E2,"amount":15,"tags":["b","a"],"meta":{"zz":null,"a":true}}}`,
+	} {
+		require.Equal(t, key, withData(data).IdempotencyKey(), name)
+	}
+	for name, data := range map[string]string{
+		"another ticket":        `{"arguments":{"internal_note":"Suggested reply: café <b> & a/b","ticket_id":114,"amount":15,"tags":["b","a"],"meta":{"zz":null,"a":true}}}`,
+		"another note":          `{"arguments":{"internal_note":"Suggested reply: cafe <b> & a/b","ticket_id":113,"amount":15,"tags":["b","a"],"meta":{"zz":null,"a":true}}}`,
+		"items in other order":  `{"arguments":{"internal_note":"Suggested reply: café <b> & a/b","ticket_id":113,"amount":15,"tags":["a","b"],"meta":{"zz":null,"a":true}}}`,
+		"another amount":        `{"arguments":{"internal_note":"Suggested reply: café <b> & a/b","ticket_id":113,"amount":15.01,"tags":["b","a"],"meta":{"zz":null,"a":true}}}`,
+		"a member fewer":        `{"arguments":{"internal_note":"Suggested reply: café <b> & a/b","ticket_id":113,"amount":15,"tags":["b","a"],"meta":{"a":true}}}`,
+		"a string for a number": `{"arguments":{"internal_note":"Suggested reply: café <b> & a/b","ticket_id":"113","amount":15,"tags":["b","a"],"meta":{"zz":null,"a":true}}}`,
+	} {
+		require.NotEqual(t, key, withData(data).IdempotencyKey(), name)
+	}
+}
