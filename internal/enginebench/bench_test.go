@@ -3,6 +3,7 @@ package enginebench_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"runtime"
 	"testing"
 	"time"
@@ -15,7 +16,13 @@ import (
 	"github.com/aiflow/aiflow/internal/sfn"
 )
 
-func TestMain(m *testing.M) { pgclustertest.Main(m) }
+func TestMain(m *testing.M) {
+	if os.Getenv(receiverEnv) != "" {
+		serveReceiver() // this process is a benchmark's OTLP receiver
+		return
+	}
+	pgclustertest.Main(m)
+}
 
 // postgresStore opens the engine's durable store on a fresh database of
 // the package's PostgreSQL (fsync on), so executions an earlier run left

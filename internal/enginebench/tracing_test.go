@@ -1,10 +1,15 @@
 package enginebench_test
 
 import (
+	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -47,8 +52,9 @@ func TestRunTraced(t *testing.T) {
 // keeps nothing of it (the SDK's and aiflow's whole cost, not the
 // exporter's; the spans are taken back after each export, as under
 // aiflow's OTLP exporter), and on for all with
-// aiflow's OTLP/HTTP exporter posting to a receiver on loopback that
-// reads and discards the requests (the exporter's encoding and HTTP too).
+// aiflow's OTLP/HTTP exporter posting to a receiver on loopback, in a
+// process of its own, that reads and discards the requests (the
+// exporter's encoding and HTTP too).
 // Compare their cpu-µs/execution.
 func BenchmarkEngineTracing(b *testing.B) {
 	for _, mode := range tracingModes {
@@ -96,15 +102,55 @@ func runTraced(b *testing.B, p enginebench.Params, mode string) {
 	b.ReportMetric(float64(prov.DroppedSpans()), "dropped-spans")
 }
 
-// discardingReceiver is an OTLP/HTTP receiver on loopback that reads each
-// request and answers it with an empty ExportTraceServiceResponse,
-// decoding nothing: what a collector's work would add is not aiflow's.
+// receiverEnv, set in the environment of this test binary, makes it an
+// OTLP/HTTP receiver (see discardingReceiver) in place of running tests.
+const receiverEnv = "ENGINEBENCH_OTLP_RECEIVER"
+
+// discardingReceiver starts an OTLP/HTTP receiver on loopback that reads
+// each request and answers it with an empty ExportTraceServiceResponse,
+// decoding nothing, and returns its URL. It runs in a process of its own
+// (this test binary again), as a collector does: the CPU a benchmark
+// reports is its own process's, and what serving the requests costs is
+// not aiflow's. It stops when the benchmark ends.
 func discardingReceiver(tb testing.TB) string {
 	tb.Helper()
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), receiverEnv+"=1")
+	stdin, err := cmd.StdinPipe()
+	require.NoError(tb, err)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(tb, err)
+	cmd.Stderr = os.Stderr
+	require.NoError(tb, cmd.Start())
+	tb.Cleanup(func() {
+		_ = stdin.Close() // the receiver ends when its input does
+		_ = cmd.Wait()
+	})
+	url, err := bufio.NewReader(stdout).ReadString('\n')
+	require.NoError(tb, err, "reading the receiver's URL")
+	return strings.TrimSpace(url)
+}
+
+// serveReceiver is the receiver's process: it listens on loopback, writes
+// its URL on a line of its output, and serves until its input ends.
+func serveReceiver() {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", "application/x-protobuf")
 	}))
-	tb.Cleanup(srv.Close)
-	return srv.URL
+	defer srv.Close()
+	fmt.Println(srv.URL)
+	_, _ = io.Copy(io.Discard, os.Stdin)
+}
+
+// TestDiscardingReceiver: the otlp mode's receiver runs in a process of
+// its own and answers an export.
+func TestDiscardingReceiver(t *testing.T) {
+	t.Parallel()
+	url := discardingReceiver(t)
+	resp, err := http.Post(url+"/v1/traces", "application/x-protobuf", strings.NewReader("\x0a\x00"))
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, "application/x-protobuf", resp.Header.Get("Content-Type"))
 }
