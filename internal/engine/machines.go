@@ -78,7 +78,7 @@ func checkStateMachineARN(arn string) (name string, err error) {
 }
 
 func checkExecutionARN(arn string) error {
-	if !executionARN.MatchString(arn) {
+	if !isStatesARN(arn, 2, "execution", "express") {
 		return errorf(sfn.CodeInvalidArn, "invalid execution ARN %q: want arn:aws:states:REGION:ACCOUNT:execution:STATE_MACHINE:NAME", arn)
 	}
 	return nil

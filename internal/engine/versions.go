@@ -94,7 +94,7 @@ type stateMachineTarget struct {
 // parseTarget reads a state machine ARN that may carry a version number
 // or an alias name.
 func parseTarget(arn string) (stateMachineTarget, error) {
-	if stateMachineARN.MatchString(arn) {
+	if isStatesARN(arn, 1, "stateMachine") {
 		return stateMachineTarget{machineARN: arn}, nil
 	}
 	m := qualifiedARN.FindStringSubmatch(arn)
@@ -135,7 +135,7 @@ func checkAliasARN(arn string) (stateMachineTarget, error) {
 // refuseQualified is the error of an operation on a state machine given
 // a version's or alias's ARN; nil for an unqualified ARN.
 func refuseQualified(op, arn string) error {
-	if stateMachineARN.MatchString(arn) {
+	if isStatesARN(arn, 1, "stateMachine") {
 		return nil
 	}
 	if _, err := parseTarget(arn); err != nil {
