@@ -98,7 +98,7 @@ func (x *execution) waitForStore(id int, gen int64, name string) {
 func (e *Engine) answerWaiters(chunk []*pendingCommit, err error) {
 	for _, p := range chunk {
 		if p.done != nil {
-			p.done <- e.storeError("commit", err)
+			p.done <- stillWriting{e.storeError("commit", err)}
 			p.done = nil
 		}
 	}
@@ -109,9 +109,17 @@ func (e *Engine) answerWaiters(chunk []*pendingCommit, err error) {
 	q.mu.Lock()
 	for _, p := range q.items {
 		if p.done != nil {
-			p.done <- e.storeError("commit", err)
+			p.done <- stillWriting{e.storeError("commit", err)}
 			p.done = nil
 		}
 	}
 	q.mu.Unlock()
 }
+
+// stillWriting is the answer to a caller whose transition the engine goes
+// on writing while the store fails (see answerWaiters): the transition may
+// yet be written, so the caller must not drop its execution. It unwraps
+// to the store's error, which callers see.
+type stillWriting struct{ error }
+
+func (s stillWriting) Unwrap() error { return s.error }

@@ -119,3 +119,47 @@ func TestTaskTimersFireOnceTheStoreIsBack(t *testing.T) {
 		require.Contains(t, historyTypes(t, e, arn), "TaskTimedOut")
 	})
 }
+
+// commitOutageStore fails every commit while down is set, as a database
+// whose writes fail does; reads pass.
+type commitOutageStore struct {
+	engine.Store
+	down atomic.Bool
+}
+
+func (s *commitOutageStore) Commit(ctx context.Context, commits []engine.Commit) error {
+	if s.down.Load() {
+		return errRefused
+	}
+	return s.Store.Commit(ctx, commits)
+}
+
+// TestAStartAnsweredDuringAnOutageRunsOnceWritten: a start whose first
+// transition the store fails to take for longer than the engine keeps its
+// caller waiting is answered ServiceUnavailable, but the engine goes on
+// writing it; once the store is back the execution is written and runs
+// to its end (it was dropped from memory, and stood in the store RUNNING
+// with nothing to drive it), and a retry of the same start finds it.
+func TestAStartAnsweredDuringAnOutageRunsOnceWritten(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		store := &commitOutageStore{Store: engine.NewMemoryStore()}
+		e := startEngine(t, engine.Config{Store: store})
+		arn := createMachine(t, e, sfn.TypeStandard, `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":5,"Next":"P"},"P":{"Type":"Pass","End":true}}}`)
+		store.down.Store(true)
+		in := sfn.StartExecutionInput{StateMachineARN: arn, Name: "during-outage", Input: `{"n":1}`}
+		_, err := e.StartExecution(t.Context(), in)
+		requireCode(t, err, sfn.CodeServiceUnavailable)
+		time.Sleep(3 * time.Second) // the outage goes on, past the caller's answer, within the Wait
+		store.down.Store(false)
+
+		again, err := e.StartExecution(t.Context(), in)
+		require.NoError(t, err, "a retry of the same start finds the execution")
+		require.NoError(t, e.Wait(t.Context(), again.ExecutionARN))
+		d, err := e.DescribeExecution(t.Context(), again.ExecutionARN)
+		require.NoError(t, err)
+		require.Equal(t, sfn.StatusSucceeded, d.Status)
+		require.JSONEq(t, `{"n":1}`, d.Output)
+		require.NoError(t, e.Close())
+	})
+}
