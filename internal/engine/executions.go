@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -179,14 +178,7 @@ func (e *Engine) start(ctx context.Context, in sfn.StartExecutionInput) (*execut
 	x.flush(done)
 	x.mu.Unlock()
 	if err := e.awaitWrite(ctx, done); err != nil {
-		// A start whose first transition the engine still writes (the
-		// caller gave up, or the store has failed for a while) stays:
-		// once written, it runs, and a retry of the same start finds it.
-		// Dropped, it would stand in the store RUNNING with nothing to
-		// drive it until the next restart.
-		if ctx.Err() == nil && !errors.As(err, new(stillWriting)) {
-			e.forget(x)
-		}
+		e.forgetUnwritten(ctx, x, err)
 		return nil, err
 	}
 	return x, nil

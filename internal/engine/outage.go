@@ -123,3 +123,15 @@ func (e *Engine) answerWaiters(chunk []*pendingCommit, err error) {
 type stillWriting struct{ error }
 
 func (s stillWriting) Unwrap() error { return s.error }
+
+// forgetUnwritten drops an execution whose start or redrive was answered
+// with err before its transition was written, unless the engine may still
+// write it: the caller gave up (ctx ended) or the store has failed for a
+// while (stillWriting). Such an execution stays: once written, it runs,
+// and a retry of the same call finds it. Dropped, it would stand in the
+// store RUNNING with nothing to drive it until the next restart.
+func (e *Engine) forgetUnwritten(ctx context.Context, x *execution, err error) {
+	if ctx.Err() == nil && !errors.As(err, new(stillWriting)) {
+		e.forget(x)
+	}
+}

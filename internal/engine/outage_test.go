@@ -163,3 +163,43 @@ func TestAStartAnsweredDuringAnOutageRunsOnceWritten(t *testing.T) {
 		require.NoError(t, e.Close())
 	})
 }
+
+// TestARedriveAnsweredDuringAnOutageRunsOnceWritten is the same for a
+// redrive: answered ServiceUnavailable while its transition is still
+// written, it runs once the store is back.
+func TestARedriveAnsweredDuringAnOutageRunsOnceWritten(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		var calls atomic.Int64
+		fns := &engine.FunctionRegistry{}
+		fns.Register("FailOnce", func(_ context.Context, in json.RawMessage) (json.RawMessage, error) {
+			if calls.Add(1) == 1 {
+				return nil, errors.New("the first call fails")
+			}
+			return in, nil
+		})
+		store := &commitOutageStore{Store: engine.NewMemoryStore()}
+		e := startEngine(t, engine.Config{Store: store, Functions: fns})
+		arn := createMachine(t, e, sfn.TypeStandard, `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke",
+		  "Parameters":{"FunctionName":"FailOnce","Payload.$":"$"},"OutputPath":"$.Payload","End":true}}}`)
+		x, err := e.StartExecution(t.Context(), sfn.StartExecutionInput{StateMachineARN: arn, Input: `{"n":2}`})
+		require.NoError(t, err)
+		require.NoError(t, e.Wait(t.Context(), x.ExecutionARN))
+		d, err := e.DescribeExecution(t.Context(), x.ExecutionARN)
+		require.NoError(t, err)
+		require.Equal(t, sfn.StatusFailed, d.Status)
+
+		store.down.Store(true)
+		_, err = e.RedriveExecution(t.Context(), sfn.RedriveExecutionInput{ExecutionARN: x.ExecutionARN})
+		requireCode(t, err, sfn.CodeServiceUnavailable)
+		time.Sleep(3 * time.Second)
+		store.down.Store(false)
+
+		require.NoError(t, e.Wait(t.Context(), x.ExecutionARN))
+		require.Eventually(t, func() bool {
+			d, err := e.DescribeExecution(t.Context(), x.ExecutionARN)
+			return err == nil && d.Status == sfn.StatusSucceeded && d.RedriveCount == 1
+		}, time.Minute, 100*time.Millisecond)
+		require.NoError(t, e.Close())
+	})
+}

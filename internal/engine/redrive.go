@@ -360,9 +360,7 @@ func (e *Engine) RedriveExecution(ctx context.Context, in sfn.RedriveExecutionIn
 	x.flush(done)
 	x.mu.Unlock()
 	if err := e.awaitWrite(ctx, done); err != nil {
-		if ctx.Err() == nil {
-			e.forget(x)
-		}
+		e.forgetUnwritten(ctx, x, err)
 		return sfn.RedriveExecutionOutput{}, err
 	}
 	return sfn.RedriveExecutionOutput{RedriveDate: now}, nil
