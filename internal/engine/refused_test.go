@@ -25,7 +25,8 @@ type refusingStore struct {
 	refusal error
 
 	mu       sync.Mutex
-	refused  int
+	refused  int           // calls refused
+	alone    int           // calls refused that held the poisoned commit alone
 	attempts map[int64]int // seq -> calls holding a commit of that seq
 }
 
@@ -40,6 +41,9 @@ func newRefusingStore(refusal error) *refusingStore {
 		}
 		if poisoned && s.refused < 5 { // a regression that retries fails the test rather than hang it
 			s.refused++
+			if len(commits) == 1 {
+				s.alone++
+			}
 			s.mu.Unlock()
 			return s.refusal
 		}
@@ -49,10 +53,14 @@ func newRefusingStore(refusal error) *refusingStore {
 	return s
 }
 
+// refusals returns how many times the poisoned transition was refused
+// on its own: a group that holds it (the writer's group commit of several
+// transitions) is refused and written again in halves first, so the
+// transition may be refused in a group before it is refused alone, once.
 func (s *refusingStore) refusals() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.refused
+	return s.alone
 }
 
 // history returns an execution's events as "id/previous Type", and
