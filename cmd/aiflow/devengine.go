@@ -136,9 +136,13 @@ func devSupportDesk(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger
 	if err != nil {
 		return mcpclient.InProcessServer{}, err
 	}
-	connect := func(ctx context.Context) (mcp.Transport, error) {
+	connect := func(context.Context) (mcp.Transport, error) {
 		client, srv := mcp.NewInMemoryTransports()
-		if _, err := server.Connect(ctx, srv, nil); err != nil {
+		// The session serves every step that the workers' pool sends
+		// through it, and its handlers' contexts come from this one: it
+		// carries nothing of the step that dialled (its execution, step,
+		// trace), which the desk's log lines would name for every caller.
+		if _, err := server.Connect(context.Background(), srv, nil); err != nil {
 			return nil, fmt.Errorf("connecting to the support desk server: %w", err)
 		}
 		return client, nil
