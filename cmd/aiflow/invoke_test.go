@@ -47,6 +47,13 @@ func TestInvokeAPIHealthzAndApprovals(t *testing.T) {
 	code = run(context.Background(), []string{"invoke", "ApiFunction", "--event", "../../events/api-approvals-sqs.json"}, te.env())
 	require.Equal(t, 0, code, te.stderr.String())
 	require.JSONEq(t, `{"batchItemFailures":null}`, te.stdout.String(), "no message failed")
+
+	// And the template's schedule's events, which finish the approval
+	// decisions a crash left half done: none here.
+	te = newTestEnv(vars)
+	code = run(context.Background(), []string{"invoke", "api", "--event", "../../events/api-resume-decisions.json"}, te.env())
+	require.Equal(t, 0, code, te.stderr.String())
+	require.JSONEq(t, `{"finished":0}`, te.stdout.String())
 }
 
 // TestInvokeAPIRegistersAService: the API function serves the service

@@ -15,6 +15,7 @@ import (
 	"github.com/aiflow/aiflow/internal/audit"
 	"github.com/aiflow/aiflow/internal/awssfn"
 	"github.com/aiflow/aiflow/internal/config"
+	"github.com/aiflow/aiflow/internal/control"
 	"github.com/aiflow/aiflow/internal/database"
 	"github.com/aiflow/aiflow/internal/egress"
 	"github.com/aiflow/aiflow/internal/eventstore"
@@ -144,6 +145,10 @@ func New(ctx context.Context, o Options) (*Function, error) {
 		Entry: &httpapi.Entry{
 			API:       httpapi.NewLambdaHandler(api),
 			Approvals: &httpapi.ApprovalWorker{Store: store, Tokens: awssfn.New(sfnClient), Logger: logger},
+			// The template's schedule sends an event every minute.
+			ResumeDecisions: func(ctx context.Context) (int, error) {
+				return api.Control().ResumeDecisions(ctx, control.ResumeDecisionsParams{})
+			},
 		},
 		Close: pool.Close,
 	}, nil

@@ -41,12 +41,22 @@ func (l *LambdaHandler) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRe
 }
 
 // Entry is the Lambda handler of an API function that also takes the
-// approvals queue's SQS events: API Gateway events go to the API, SQS
-// events to the approvals worker. One function then serves both, as
-// `aiflow dev` does in one process.
+// approvals queue's SQS events and a schedule's events: API Gateway events
+// go to the API, SQS events to the approvals worker, and EventBridge's
+// scheduled events finish the approval decisions a crash left half done
+// (control.Service.ResumeDecisions). One function then serves all three,
+// as `aiflow dev` does in one process.
 type Entry struct {
 	API       *LambdaHandler
 	Approvals *ApprovalWorker
+	// ResumeDecisions is run by a scheduled event; nil refuses one.
+	ResumeDecisions func(context.Context) (int, error)
+}
+
+// ResumedDecisions is the answer to a scheduled event: how many approval
+// decisions it finished.
+type ResumedDecisions struct {
+	Finished int `json:"finished"`
 }
 
 // Handle routes one event by its shape.
@@ -55,8 +65,20 @@ func (e *Entry) Handle(ctx context.Context, raw json.RawMessage) (any, error) {
 		Records []struct {
 			EventSource string `json:"eventSource"`
 		} `json:"Records"`
+		Source     string `json:"source"`
+		DetailType string `json:"detail-type"`
 	}
 	_ = json.Unmarshal(raw, &probe)
+	if probe.Source == "aws.events" && probe.DetailType == "Scheduled Event" {
+		if e.ResumeDecisions == nil {
+			return nil, errors.New("handling a scheduled event: this function does not finish approval decisions")
+		}
+		n, err := e.ResumeDecisions(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("finishing approval decisions: %w", err)
+		}
+		return ResumedDecisions{Finished: n}, nil
+	}
 	if len(probe.Records) > 0 && probe.Records[0].EventSource == "aws:sqs" {
 		if e.Approvals == nil {
 			return nil, errors.New("handling an SQS event: this function has no approvals worker")

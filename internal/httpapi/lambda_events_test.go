@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/aiflow/aiflow/internal/apistore"
 	"github.com/aiflow/aiflow/internal/auth"
+	"github.com/aiflow/aiflow/internal/control"
 	"github.com/aiflow/aiflow/internal/httpapi"
 )
 
@@ -91,4 +93,32 @@ func TestLambdaSampleEvents(t *testing.T) {
 	require.Contains(t, recs, "author-3 workflows:publish succeeded")
 	require.Contains(t, recs, "operator-7 approvals:decide failed")
 	require.Contains(t, recs, "operator-7 approvals:decide succeeded")
+}
+
+// TestLambdaScheduledEventResumesDecisions: the template's schedule sends
+// the API function a Scheduled Event every minute; the entry runs
+// ResumeDecisions on it and answers how many decisions it finished. A
+// function without ResumeDecisions refuses the event, and a failure is
+// the invocation's error.
+func TestLambdaScheduledEventResumesDecisions(t *testing.T) {
+	t.Parallel()
+	b := setupAPI(t, bundleOptions{authenticator: auth.AuthorizerClaims{Audience: []string{"aiflow"}}})
+	raw := readEvent(t, "api-resume-decisions.json")
+	calls := 0
+	entry := &httpapi.Entry{API: httpapi.NewLambdaHandler(b.api), Approvals: b.approvals,
+		ResumeDecisions: func(ctx context.Context) (int, error) {
+			calls++
+			return b.api.Control().ResumeDecisions(ctx, control.ResumeDecisionsParams{})
+		}}
+	out, err := entry.Handle(t.Context(), raw)
+	require.NoError(t, err)
+	require.Equal(t, httpapi.ResumedDecisions{Finished: 0}, out, "nothing was left deciding")
+	require.Equal(t, 1, calls)
+
+	entry.ResumeDecisions = func(context.Context) (int, error) { return 0, errors.New("the database is down") }
+	_, err = entry.Handle(t.Context(), raw)
+	require.ErrorContains(t, err, "finishing approval decisions: the database is down")
+
+	_, err = (&httpapi.Entry{API: httpapi.NewLambdaHandler(b.api)}).Handle(t.Context(), raw)
+	require.ErrorContains(t, err, "this function does not finish approval decisions")
 }

@@ -343,12 +343,17 @@ func TestRepositoryTemplateHTTPAPIRuleSecretAndNotRunHere(t *testing.T) {
 	}, routes)
 	require.Equal(t, "https://"+a.ID+".execute-api.us-east-1.amazonaws.com", s.Outputs["ApiUrl"])
 
-	require.Len(t, s.Rules, 2)
-	checks := s.Rules[1]
-	require.Equal(t, "HealthCheckFunctionChecks", checks.LogicalID, "the health checker's schedule")
-	require.Equal(t, "rate(1 minute)", checks.ScheduleExpression)
-	require.Equal(t, "HealthCheckFunction", checks.Targets[0].Function)
-	require.Zero(t, checks.Targets[0].MaximumRetryAttempts, "a missed round is not retried: the next one comes")
+	require.Len(t, s.Rules, 3)
+	for i, want := range []struct{ rule, function, what string }{
+		{"ApiFunctionResumeDecisions", "ApiFunction", "the approval decisions' schedule"},
+		{"HealthCheckFunctionChecks", "HealthCheckFunction", "the health checker's schedule"},
+	} {
+		schedule := s.Rules[i+1]
+		require.Equal(t, want.rule, schedule.LogicalID, want.what)
+		require.Equal(t, "rate(1 minute)", schedule.ScheduleExpression)
+		require.Equal(t, want.function, schedule.Targets[0].Function)
+		require.Zero(t, schedule.Targets[0].MaximumRetryAttempts, "a missed round is not retried: the next one comes")
+	}
 	r := s.Rules[0]
 	require.Equal(t, "ExecutionStatusChangeRule", r.LogicalID)
 	require.True(t, r.Enabled)
