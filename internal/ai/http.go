@@ -1,6 +1,9 @@
 package ai
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -63,4 +66,64 @@ func AddCustomHeaders(h http.Header, value string) {
 			h.Set(strings.TrimSpace(name), strings.TrimSpace(v))
 		}
 	}
+}
+
+// APIClient posts JSON requests to one endpoint of a model API: what the
+// openai and anthropic providers share of their clients.
+type APIClient struct {
+	provider string
+	endpoint string
+	urlErr   error
+	// Header is sent with every request; a provider adds its own
+	// (authorization, versions) after NewAPIClient.
+	Header http.Header
+	http   *http.Client
+}
+
+// NewAPIClient returns the client of provider for path under base (see
+// Endpoint), sending with hc (NewHTTPClient's when nil), with the headers
+// of customHeaders (see AddCustomHeaders), a JSON content type and
+// UserAgent. A bad base is reported by each Post.
+func NewAPIClient(provider, base, path string, hc *http.Client, customHeaders string) *APIClient {
+	c := &APIClient{provider: provider, Header: http.Header{}, http: hc}
+	c.endpoint, c.urlErr = Endpoint(base, path)
+	if c.http == nil {
+		c.http = NewHTTPClient()
+	}
+	AddCustomHeaders(c.Header, customHeaders)
+	c.Header.Set("Content-Type", "application/json")
+	c.Header.Set("User-Agent", UserAgent)
+	return c
+}
+
+// Post sends body encoded as JSON, accepting a stream of server-sent
+// events when stream is set and JSON otherwise. What fails before the
+// request is sent is an *Error with CodeInvalidRequest; the rest is
+// http.Client.Do's.
+func (c *APIClient) Post(ctx context.Context, body any, stream bool) (*http.Response, error) {
+	invalid := func(format string, args ...any) error {
+		e := Errorf(CodeInvalidRequest, format, args...)
+		e.Provider = c.provider
+		return e
+	}
+	if c.urlErr != nil {
+		return nil, invalid("%v", c.urlErr)
+	}
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return nil, invalid("encoding the request: %v", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(raw))
+	if err != nil {
+		return nil, invalid("making the request: %v", err)
+	}
+	for k, v := range c.Header {
+		req.Header[k] = v
+	}
+	if stream {
+		req.Header.Set("Accept", "text/event-stream")
+	} else {
+		req.Header.Set("Accept", "application/json")
+	}
+	return c.http.Do(req)
 }

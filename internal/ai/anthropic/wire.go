@@ -280,16 +280,15 @@ func statusError(ctx context.Context, res *http.Response) *ai.Error {
 	}
 }
 
-// client sends the requests: the endpoint, the headers every request
-// carries, and the HTTP client.
+// client sends the requests of a provider; without a key nothing is
+// sent.
 type client struct {
-	endpoint string
-	urlErr   error
-	header   http.Header
-	noKey    bool
-	http     *http.Client
+	api   *ai.APIClient
+	noKey bool
 }
 
+// newClient returns the Messages client of opts: its base URL and key,
+// else ANTHROPIC_BASE_URL and ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN.
 func newClient(opts Options) *client {
 	base := opts.BaseURL
 	if base == "" {
@@ -305,18 +304,11 @@ func newClient(opts Options) *client {
 	if key == "" {
 		key = os.Getenv("ANTHROPIC_AUTH_TOKEN")
 	}
-	c := &client{header: http.Header{}, http: opts.HTTPClient, noKey: key == ""}
-	c.endpoint, c.urlErr = ai.Endpoint(base, "v1/messages")
-	if c.http == nil {
-		c.http = ai.NewHTTPClient()
-	}
-	ai.AddCustomHeaders(c.header, os.Getenv("ANTHROPIC_CUSTOM_HEADERS"))
+	c := &client{api: ai.NewAPIClient(Name, base, "v1/messages", opts.HTTPClient, os.Getenv("ANTHROPIC_CUSTOM_HEADERS")), noKey: key == ""}
 	if key != "" {
-		c.header.Set("Authorization", "Bearer "+key)
+		c.api.Header.Set("Authorization", "Bearer "+key)
 	}
-	c.header.Set("anthropic-version", APIVersion)
-	c.header.Set("Content-Type", "application/json")
-	c.header.Set("User-Agent", ai.UserAgent)
+	c.api.Header.Set("anthropic-version", APIVersion)
 	return c
 }
 
@@ -326,24 +318,5 @@ func (c *client) post(ctx context.Context, body *messagesRequest) (*http.Respons
 	if c.noKey {
 		return nil, &ai.Error{Code: ai.CodeAuth, Provider: Name, Message: "no Anthropic API key: set ANTHROPIC_API_KEY or pass the key"}
 	}
-	if c.urlErr != nil {
-		return nil, invalid("%v", c.urlErr)
-	}
-	raw, err := json.Marshal(body)
-	if err != nil {
-		return nil, invalid("encoding the request: %v", err)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(raw))
-	if err != nil {
-		return nil, invalid("making the request: %v", err)
-	}
-	for k, v := range c.header {
-		req.Header[k] = v
-	}
-	if body.Stream {
-		req.Header.Set("Accept", "text/event-stream")
-	} else {
-		req.Header.Set("Accept", "application/json")
-	}
-	return c.http.Do(req)
+	return c.api.Post(ctx, body, body.Stream)
 }

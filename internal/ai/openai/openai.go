@@ -62,7 +62,7 @@ type Options struct {
 
 // Provider calls the Chat Completions API. It is safe for concurrent use.
 type Provider struct {
-	client *client
+	client *ai.APIClient
 	now    func() time.Time
 }
 
@@ -92,7 +92,7 @@ func (p *Provider) Generate(ctx context.Context, req ai.Request) (ai.Response, e
 	if err != nil {
 		return ai.Response{}, err
 	}
-	res, err := p.client.post(ctx, body, false)
+	res, err := p.client.Post(ctx, body, false)
 	if err != nil {
 		return ai.Response{}, p.translate(ctx, err)
 	}
@@ -122,7 +122,7 @@ func (p *Provider) Stream(ctx context.Context, req ai.Request, onDelta func(ai.D
 	}
 	body.Stream = true
 	body.StreamOptions = &streamOptions{IncludeUsage: true}
-	res, err := p.client.post(ctx, body, true)
+	res, err := p.client.Post(ctx, body, true)
 	if err != nil {
 		return ai.Response{}, p.translate(ctx, err)
 	}

@@ -365,16 +365,10 @@ func invalid(format string, args ...any) *ai.Error {
 	return e
 }
 
-// client sends the requests: the endpoint, the headers every request
-// carries, and the HTTP client.
-type client struct {
-	endpoint string
-	urlErr   error
-	header   http.Header
-	http     *http.Client
-}
-
-func newClient(opts Options) *client {
+// newClient returns the Chat Completions client of opts: its base URL
+// and key, else OPENAI_BASE_URL and OPENAI_API_KEY, with the organisation
+// and project of OPENAI_ORG_ID and OPENAI_PROJECT_ID.
+func newClient(opts Options) *ai.APIClient {
 	base := opts.BaseURL
 	if base == "" {
 		base = os.Getenv("OPENAI_BASE_URL")
@@ -386,48 +380,17 @@ func newClient(opts Options) *client {
 	if key == "" {
 		key = os.Getenv("OPENAI_API_KEY")
 	}
-	c := &client{header: http.Header{}, http: opts.HTTPClient}
-	c.endpoint, c.urlErr = ai.Endpoint(base, "chat/completions")
-	if c.http == nil {
-		c.http = ai.NewHTTPClient()
-	}
-	ai.AddCustomHeaders(c.header, os.Getenv("OPENAI_CUSTOM_HEADERS"))
+	c := ai.NewAPIClient(Name, base, "chat/completions", opts.HTTPClient, os.Getenv("OPENAI_CUSTOM_HEADERS"))
 	if org := os.Getenv("OPENAI_ORG_ID"); org != "" {
-		c.header.Set("OpenAI-Organization", org)
+		c.Header.Set("OpenAI-Organization", org)
 	}
 	if project := os.Getenv("OPENAI_PROJECT_ID"); project != "" {
-		c.header.Set("OpenAI-Project", project)
+		c.Header.Set("OpenAI-Project", project)
 	}
 	if key != "" {
-		c.header.Set("Authorization", "Bearer "+key)
+		c.Header.Set("Authorization", "Bearer "+key)
 	}
-	c.header.Set("Content-Type", "application/json")
-	c.header.Set("User-Agent", ai.UserAgent)
 	return c
-}
-
-// post sends body; stream sets the Accept header the stream wants.
-func (c *client) post(ctx context.Context, body *chatRequest, stream bool) (*http.Response, error) {
-	if c.urlErr != nil {
-		return nil, invalid("%v", c.urlErr)
-	}
-	raw, err := json.Marshal(body)
-	if err != nil {
-		return nil, invalid("encoding the request: %v", err)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(raw))
-	if err != nil {
-		return nil, invalid("making the request: %v", err)
-	}
-	for k, v := range c.header {
-		req.Header[k] = v
-	}
-	if stream {
-		req.Header.Set("Accept", "text/event-stream")
-	} else {
-		req.Header.Set("Accept", "application/json")
-	}
-	return c.http.Do(req)
 }
 
 // translate turns a failed call (no answer, or an answer cut short) into
