@@ -23,6 +23,7 @@ import (
 
 	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/aiflow/aiflow/internal/engine/queue"
+	"github.com/aiflow/aiflow/internal/procstat"
 	"github.com/aiflow/aiflow/internal/sfn"
 	"github.com/aiflow/aiflow/internal/telemetry/tracing"
 )
@@ -320,7 +321,7 @@ func Run(ctx context.Context, p Params) (Result, error) {
 		defer t.Stop()
 		deadline = t.C
 	}
-	start, cpuStart := time.Now(), processCPU()
+	start, cpuStart := time.Now(), procstat.CPU()
 	sem := make(chan struct{}, inFlight)
 	var wg sync.WaitGroup
 	var failed atomic.Int64
@@ -352,7 +353,7 @@ starting:
 		started++
 	}
 	wg.Wait()
-	elapsed, cpu := time.Since(start), processCPU()-cpuStart
+	elapsed, cpu := time.Since(start), procstat.CPU()-cpuStart
 	if err := context.Cause(runCtx); err != nil {
 		if n := failed.Load(); n > 0 {
 			return Result{}, fmt.Errorf("%d of %d executions failed; the first: %w", n, started, err)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aiflow/aiflow/internal/engine"
+	"github.com/aiflow/aiflow/internal/procstat"
 	"github.com/aiflow/aiflow/internal/sfn"
 )
 
@@ -84,7 +85,7 @@ func RunPeers(ctx context.Context, p PeersParams) (Result, error) {
 
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	start, cpuStart := time.Now(), processCPU()
+	start, cpuStart := time.Now(), procstat.CPU()
 	sem := make(chan struct{}, inFlight)
 	var wg sync.WaitGroup
 	var failed atomic.Int64
@@ -111,7 +112,7 @@ starting:
 		started++
 	}
 	wg.Wait()
-	elapsed, cpu := time.Since(start), processCPU()-cpuStart
+	elapsed, cpu := time.Since(start), procstat.CPU()-cpuStart
 	if err := context.Cause(runCtx); err != nil {
 		if n := failed.Load(); n > 0 {
 			return Result{}, fmt.Errorf("running the peers' workload: %d of %d executions failed; the first: %w", n, started, err)

@@ -18,6 +18,7 @@ import (
 	"github.com/aiflow/aiflow/internal/auth"
 	"github.com/aiflow/aiflow/internal/httpapi"
 	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
+	"github.com/aiflow/aiflow/internal/procstat"
 )
 
 // BenchmarkReadyz is one readiness probe in process: routing, request id,
@@ -143,7 +144,7 @@ func BenchmarkLoadStartExecution(b *testing.B) {
 // benchmark at b.N = 1), and notes the process's CPU time.
 func startLoad(b *testing.B) (time.Time, time.Duration) {
 	b.ResetTimer()
-	return time.Now(), processCPU()
+	return time.Now(), procstat.CPU()
 }
 
 // reportLoad reports the requests per second since start, and the CPU
@@ -151,7 +152,7 @@ func startLoad(b *testing.B) (time.Time, time.Duration) {
 // included) spent per request.
 func reportLoad(b *testing.B, start time.Time, cpu time.Duration) {
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "requests/s")
-	b.ReportMetric(float64((processCPU()-cpu).Microseconds())/float64(b.N), "cpu-µs/op")
+	b.ReportMetric(float64((procstat.CPU()-cpu).Microseconds())/float64(b.N), "cpu-µs/op")
 }
 
 // BenchmarkLoadStartExecutionWithKey is BenchmarkLoadStartExecution with
