@@ -311,53 +311,8 @@ func Run(ctx context.Context, p Params) (Result, error) {
 		r.traced = &traced{tracer: p.Tracing.TracerProvider().Tracer(benchTracer), engineOnly: p.TraceEngineOnly}
 	}
 
-	// The first failure stops the starting and cancels the waits of the
-	// executions in flight, so Run returns promptly.
-	runCtx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	var deadline <-chan time.Time
-	if p.Duration > 0 {
-		t := time.NewTimer(p.Duration)
-		defer t.Stop()
-		deadline = t.C
-	}
-	start, cpuStart := time.Now(), procstat.CPU()
-	sem := make(chan struct{}, inFlight)
-	var wg sync.WaitGroup
-	var failed atomic.Int64
-	started := 0
-starting:
-	for p.Executions <= 0 || started < p.Executions {
-		select {
-		case sem <- struct{}{}:
-		case <-deadline:
-			break starting
-		case <-runCtx.Done():
-			break starting
-		}
-		if p.Duration > 0 && time.Since(start) >= p.Duration {
-			break
-		}
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			if err := r.runOne(runCtx, i); err != nil {
-				if runCtx.Err() != nil && errors.Is(err, context.Canceled) {
-					return // stopped by the first failure or by ctx, not failed
-				}
-				failed.Add(1)
-				cancel(err)
-			}
-		}(started)
-		started++
-	}
-	wg.Wait()
-	elapsed, cpu := time.Since(start), procstat.CPU()-cpuStart
-	if err := context.Cause(runCtx); err != nil {
-		if n := failed.Load(); n > 0 {
-			return Result{}, fmt.Errorf("%d of %d executions failed; the first: %w", n, started, err)
-		}
+	started, elapsed, cpu, err := runExecutions(ctx, p.Executions, inFlight, p.Duration, r.runOne)
+	if err != nil {
 		return Result{}, err
 	}
 	res := Result{Executions: started, InFlight: inFlight, Workers: workers, Elapsed: elapsed,
@@ -466,4 +421,60 @@ func liveHeap() uint64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return m.HeapAlloc
+}
+
+// runExecutions runs run(ctx, i) for i = 0, 1, ..., at most inFlight at
+// once, until n have started (no bound when n <= 0), duration has passed
+// (when positive) or one fails, and returns how many started, the time
+// they took and the process's CPU time over it. The first failure stops
+// the starting and cancels the waits of the executions in flight, so it
+// returns promptly, with that failure and how many failed.
+func runExecutions(ctx context.Context, n, inFlight int, duration time.Duration, run func(context.Context, int) error) (started int, elapsed, cpu time.Duration, err error) {
+	runCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var deadline <-chan time.Time
+	if duration > 0 {
+		t := time.NewTimer(duration)
+		defer t.Stop()
+		deadline = t.C
+	}
+	start, cpuStart := time.Now(), procstat.CPU()
+	sem := make(chan struct{}, inFlight)
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+starting:
+	for n <= 0 || started < n {
+		select {
+		case sem <- struct{}{}:
+		case <-deadline:
+			break starting
+		case <-runCtx.Done():
+			break starting
+		}
+		if duration > 0 && time.Since(start) >= duration {
+			break
+		}
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if err := run(runCtx, i); err != nil {
+				if runCtx.Err() != nil && errors.Is(err, context.Canceled) {
+					return // stopped by the first failure or by ctx, not failed
+				}
+				failed.Add(1)
+				cancel(err)
+			}
+		}(started)
+		started++
+	}
+	wg.Wait()
+	elapsed, cpu = time.Since(start), procstat.CPU()-cpuStart
+	if err := context.Cause(runCtx); err != nil {
+		if n := failed.Load(); n > 0 {
+			return started, elapsed, cpu, fmt.Errorf("%d of %d executions failed; the first: %w", n, started, err)
+		}
+		return started, elapsed, cpu, err
+	}
+	return started, elapsed, cpu, nil
 }

@@ -5,12 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/aiflow/aiflow/internal/engine"
-	"github.com/aiflow/aiflow/internal/procstat"
 	"github.com/aiflow/aiflow/internal/sfn"
 )
 
@@ -83,40 +80,10 @@ func RunPeers(ctx context.Context, p PeersParams) (Result, error) {
 		return Result{}, fmt.Errorf("running the peers' workload: creating its state machine: %w", err)
 	}
 
-	runCtx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	start, cpuStart := time.Now(), procstat.CPU()
-	sem := make(chan struct{}, inFlight)
-	var wg sync.WaitGroup
-	var failed atomic.Int64
-	started := 0
-starting:
-	for started < p.Executions {
-		select {
-		case sem <- struct{}{}:
-		case <-runCtx.Done():
-			break starting
-		}
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			if err := runPeer(runCtx, e, sm.StateMachineARN, i); err != nil {
-				if runCtx.Err() != nil && errors.Is(err, context.Canceled) {
-					return
-				}
-				failed.Add(1)
-				cancel(err)
-			}
-		}(started)
-		started++
-	}
-	wg.Wait()
-	elapsed, cpu := time.Since(start), procstat.CPU()-cpuStart
-	if err := context.Cause(runCtx); err != nil {
-		if n := failed.Load(); n > 0 {
-			return Result{}, fmt.Errorf("running the peers' workload: %d of %d executions failed; the first: %w", n, started, err)
-		}
+	started, elapsed, cpu, err := runExecutions(ctx, p.Executions, inFlight, 0, func(ctx context.Context, i int) error {
+		return runPeer(ctx, e, sm.StateMachineARN, i)
+	})
+	if err != nil {
 		return Result{}, fmt.Errorf("running the peers' workload: %w", err)
 	}
 	return Result{Executions: started, InFlight: inFlight, Elapsed: elapsed,
