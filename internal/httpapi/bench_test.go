@@ -112,18 +112,29 @@ func BenchmarkLoadGetExecution(b *testing.B) {
 // starting executions over real HTTP (each one writes its idempotency-free
 // start through the engine, and the workflow's first step, an approval,
 // is recorded by the approvals worker). It reports starts per second.
-func BenchmarkLoadStartExecution(b *testing.B) {
+func BenchmarkLoadStartExecution(b *testing.B) { loadStarts(b, false) }
+
+// loadStarts runs the start benchmarks: 64 callers starting executions,
+// each start with an Idempotency-Key of its own when keyed.
+func loadStarts(b *testing.B, keyed bool) {
 	bundle := setupAPI(b, bundleOptions{})
 	bundle.publish(b, replyWorkflow)
 	req := loadRequest(bundle, http.MethodPost, "/v1/workflows/reply/executions", bundle.tokens[auth.RoleOperator], `{"input": {"message": "load"}}`)
+	head, body, _ := bytes.Cut(req, []byte("\r\n\r\n"))
+	var callers atomic.Int64
 	b.ReportAllocs()
 	b.SetParallelism(32)
 	start, cpu := startLoad(b)
 	b.RunParallel(func(pb *testing.PB) {
 		c := dialLoad(b, bundle)
 		defer c.close()
-		for pb.Next() {
-			status, err := c.call(req)
+		caller := callers.Add(1)
+		for i := 0; pb.Next(); i++ {
+			send := req
+			if keyed {
+				send = fmt.Appendf(slices.Clip(head), "\r\nIdempotency-Key: load-%d-%d\r\n\r\n%s", caller, i, body)
+			}
+			status, err := c.call(send)
 			if err != nil {
 				b.Error(err)
 				return
@@ -158,35 +169,7 @@ func reportLoad(b *testing.B, start time.Time, cpu time.Duration) {
 // BenchmarkLoadStartExecutionWithKey is BenchmarkLoadStartExecution with
 // an Idempotency-Key of its own on every start, which the start records
 // before it starts the execution.
-func BenchmarkLoadStartExecutionWithKey(b *testing.B) {
-	bundle := setupAPI(b, bundleOptions{})
-	bundle.publish(b, replyWorkflow)
-	req := loadRequest(bundle, http.MethodPost, "/v1/workflows/reply/executions", bundle.tokens[auth.RoleOperator], `{"input": {"message": "load"}}`)
-	head, body, _ := bytes.Cut(req, []byte("\r\n\r\n"))
-	var callers atomic.Int64
-	b.ReportAllocs()
-	b.SetParallelism(32)
-	start, cpu := startLoad(b)
-	b.RunParallel(func(pb *testing.PB) {
-		c := dialLoad(b, bundle)
-		defer c.close()
-		caller := callers.Add(1)
-		for i := 0; pb.Next(); i++ {
-			keyed := fmt.Appendf(slices.Clip(head), "\r\nIdempotency-Key: load-%d-%d\r\n\r\n%s", caller, i, body)
-			status, err := c.call(keyed)
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			if status != http.StatusCreated {
-				b.Errorf("start execution: %d", status)
-				return
-			}
-		}
-	})
-	reportLoad(b, start, cpu)
-	reportApprovalsBehind(b, bundle)
-}
+func BenchmarkLoadStartExecutionWithKey(b *testing.B) { loadStarts(b, true) }
 
 // loadCaller is one caller of a load benchmark: one keep-alive
 // connection, on which it sends a request written once and reads each
