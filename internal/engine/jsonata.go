@@ -229,21 +229,33 @@ func (x *execution) runJSONata(t *thread, st *asl.State) (next string, out any, 
 	return next, out, true
 }
 
+// choiceHolds evaluates the Condition of st's i-th Choice rule: whether
+// it holds, with the rule's field ("Choices[i]/") for the errors of its
+// Output and Assign; a JSONata error naming the field when the condition
+// fails or is not a boolean.
+func choiceHolds(st *asl.State, i int, jenv asl.JSONataEnv) (field string, holds bool, err error) {
+	r := &st.Choices[i]
+	field = fmt.Sprintf("Choices[%d]/", i)
+	v, err := asl.EvalJSONata(field+"Condition", r.Condition, jenv)
+	if err != nil {
+		return field, false, err
+	}
+	b, isBool := v.(bool)
+	if !isBool {
+		return field, false, &asl.JSONataError{Field: field + "Condition", Expression: exprSource(r.Condition), Err: fmt.Errorf("returned %s, not a boolean", text(v))}
+	}
+	return field, b, nil
+}
+
 func (x *execution) runChoiceJSONata(t *thread, st *asl.State, env asl.Env) (string, any) {
 	jenv := x.jsonataEnv(t, env, t.Input)
 	for i := range st.Choices {
 		r := &st.Choices[i]
-		field := fmt.Sprintf("Choices[%d]/", i)
-		v, err := asl.EvalJSONata(field+"Condition", r.Condition, jenv)
-		if err == nil {
-			if _, isBool := v.(bool); !isBool {
-				err = &asl.JSONataError{Field: field + "Condition", Expression: exprSource(r.Condition), Err: fmt.Errorf("returned %s, not a boolean", text(v))}
-			}
-		}
+		field, holds, err := choiceHolds(st, i, jenv)
 		if err != nil {
 			return x.fail(t, st, x.queryFailure(t, err))
 		}
-		if v == true {
+		if holds {
 			out, assigned, err := x.outputAndAssign(t, field, r.Output, r.Assign, t.Input, jenv)
 			if err != nil {
 				return x.fail(t, st, x.queryFailure(t, err))

@@ -155,17 +155,11 @@ func (tc *testCase) runChoiceJSONata(jenv asl.JSONataEnv) sfn.TestStateOutput {
 	st := tc.st
 	for i := range st.Choices {
 		r := &st.Choices[i]
-		field := fmt.Sprintf("Choices[%d]/", i)
-		v, err := asl.EvalJSONata(field+"Condition", r.Condition, jenv)
-		if err == nil {
-			if _, isBool := v.(bool); !isBool {
-				err = &asl.JSONataError{Field: field + "Condition", Expression: exprSource(r.Condition), Err: fmt.Errorf("returned %s, not a boolean", text(v))}
-			}
-		}
+		field, holds, err := choiceHolds(st, i, jenv)
 		if err != nil {
 			return tc.failed(queryFailure(err))
 		}
-		if v == true {
+		if holds {
 			return tc.completeJSONata(field, r.Output, r.Assign, tc.input, jenv, r.Next)
 		}
 	}
