@@ -9,6 +9,9 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"runtime"
+	"runtime/metrics"
+	"slices"
 	"strings"
 	"testing"
 
@@ -18,6 +21,7 @@ import (
 	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/aiflow/aiflow/internal/enginebench"
+	"github.com/aiflow/aiflow/internal/procstat"
 	"github.com/aiflow/aiflow/internal/telemetry/tracing"
 	"github.com/aiflow/aiflow/internal/telemetry/tracing/tracingtest"
 )
@@ -153,4 +157,112 @@ func TestDiscardingReceiver(t *testing.T) {
 	require.NoError(t, resp.Body.Close())
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Equal(t, "application/x-protobuf", resp.Header.Get("Content-Type"))
+}
+
+// BenchmarkTracingPaired measures what tracing adds to an execution's CPU
+// by pairs: in one process, chunks of pairedChunk executions run with
+// tracing off and on in turn (off then on, on then off, alternately, so
+// that a drift of the machine weighs on both alike), each on an engine
+// and store of its own, each chunk's CPU taken from its first start to
+// the end of its spans' export and of a garbage collection of what it
+// left (so that no chunk pays for another's garbage). b.N is the
+// executions of each mode. It reports the median CPU per execution of the
+// chunks of each mode, the part of it the runtime counts as the garbage
+// collector's, and what tracing added by the pairs: their median, least
+// and most, in percent of off. It is the measure the tracing target is
+// held to (docs/performance.md, "Tracing"): the machine's drift, as large
+// as tracing's cost from one run to the next, cancels out of a pair.
+func BenchmarkTracingPaired(b *testing.B) {
+	for _, mode := range tracingModes[1:] {
+		b.Run("store=memory/tracing="+mode, func(b *testing.B) {
+			runPaired(b, func() engine.Store { return engine.NewMemoryStore() }, mode)
+		})
+	}
+	for _, mode := range tracingModes[1:] {
+		b.Run("store=postgres/tracing="+mode, func(b *testing.B) {
+			store := postgresStore(b)
+			runPaired(b, func() engine.Store { return store }, mode)
+		})
+	}
+}
+
+// pairedChunk is the executions of one chunk of BenchmarkTracingPaired,
+// 1,000 in flight: about half a second with the memory store, a second
+// with PostgreSQL.
+const pairedChunk = 2000
+
+// runPaired runs BenchmarkTracingPaired's pairs for one mode, each chunk
+// on an engine of its own over store().
+func runPaired(b *testing.B, store func() engine.Store, mode string) {
+	const chunk = pairedChunk
+	params := tracing.Params{Config: config.Tracing{Exporter: config.TracesOTLP}, ServiceName: "enginebench", Exporter: &tracingtest.DiscardingExporter{}}
+	if mode == "otlp" {
+		params.Exporter = nil
+		params.Config.Endpoint = discardingReceiver(b) + "/v1/traces"
+	}
+	prov, err := tracing.New(params)
+	require.NoError(b, err)
+	b.Cleanup(func() { _ = prov.Shutdown(context.Background()) })
+	ctx := context.Background()
+	gcCPU := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}}
+	var offGC, onGC []float64
+	one := func(traced bool) float64 {
+		p := enginebench.Params{Store: store(), Executions: chunk, InFlight: 1000, TraceEngineOnly: mode == "engine"}
+		if traced {
+			p.Tracing = prov
+		}
+		metrics.Read(gcCPU)
+		gcBefore := gcCPU[0].Value.Float64()
+		before := procstat.CPU()
+		_, err := enginebench.Run(ctx, p)
+		require.NoError(b, err)
+		if traced {
+			require.NoError(b, prov.ForceFlush(ctx))
+		}
+		runtime.GC()
+		cpu := float64((procstat.CPU() - before).Nanoseconds()) / 1e3 / float64(chunk)
+		metrics.Read(gcCPU)
+		gc := (gcCPU[0].Value.Float64() - gcBefore) * 1e6 / float64(chunk)
+		if traced {
+			onGC = append(onGC, gc)
+		} else {
+			offGC = append(offGC, gc)
+		}
+		return cpu
+	}
+	one(false) // warm up both: the first chunk of a process pays for its growth
+	one(true)
+	var off, on, added []float64
+	for i := 0; i < max(1, b.N/chunk); i++ {
+		var a, c float64
+		if i%2 == 0 {
+			a = one(false)
+			c = one(true)
+		} else {
+			c = one(true)
+			a = one(false)
+		}
+		off, on = append(off, a), append(on, c)
+		added = append(added, 100*(c-a)/a)
+	}
+	b.ReportMetric(median(off), "off-cpu-µs/execution")
+	b.ReportMetric(median(on), "on-cpu-µs/execution")
+	b.ReportMetric(median(offGC), "off-gc-µs/execution")
+	b.ReportMetric(median(onGC), "on-gc-µs/execution")
+	b.ReportMetric(median(added), "added-%")
+	b.ReportMetric(slices.Min(added), "least-added-%")
+	b.ReportMetric(slices.Max(added), "most-added-%")
+	b.ReportMetric(float64(len(added)), "pairs")
+	b.ReportMetric(float64(prov.DroppedSpans()), "dropped-spans")
+	b.ReportMetric(0, "ns/op")
+}
+
+// median is the middle of xs (the mean of the two middle ones when even).
+func median(xs []float64) float64 {
+	s := slices.Sorted(slices.Values(xs))
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
 }
