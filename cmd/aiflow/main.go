@@ -17,6 +17,7 @@ import (
 	"syscall"
 
 	"github.com/aiflow/aiflow/internal/config"
+	"github.com/aiflow/aiflow/internal/gcpolicy"
 	"github.com/aiflow/aiflow/internal/telemetry"
 )
 
@@ -26,10 +27,19 @@ var version = ""
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	stopGC := func() {}
+	if len(os.Args) > 1 && pacedCommands[os.Args[1]] {
+		stopGC, _ = gcpolicy.Start(os.LookupEnv)
+	}
 	code := run(ctx, os.Args[1:], env{stdout: os.Stdout, stderr: os.Stderr, lookup: os.LookupEnv, terminal: os.Stdin})
+	stopGC()
 	stop()
 	os.Exit(code)
 }
+
+// pacedCommands run the engine (or the stack's services) for long: their
+// garbage collector is paced by gcpolicy, unless GOGC or GOMEMLIMIT is set.
+var pacedCommands = map[string]bool{"dev": true, "engine": true, "stack": true, "bench": true, "run": true}
 
 // env is what a command may touch of the outside world.
 type env struct {

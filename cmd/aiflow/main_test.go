@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -92,4 +93,13 @@ func TestHelpListsEveryCommand(t *testing.T) {
 	require.Equal(t, 2, run(context.Background(), []string{"frobnicate"}, te.env()))
 	require.Contains(t, te.stderr.String(), `aiflow: unknown command "frobnicate"`)
 	require.Contains(t, te.stderr.String(), "aiflow service ")
+}
+
+// TestPacedCommandsAreCommands: every command named for gcpolicy's pacing
+// is one of aiflow's.
+func TestPacedCommandsAreCommands(t *testing.T) {
+	t.Parallel()
+	for name := range pacedCommands {
+		require.True(t, slices.ContainsFunc(commands, func(c command) bool { return c.name == name }), name)
+	}
 }

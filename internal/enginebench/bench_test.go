@@ -12,6 +12,7 @@ import (
 
 	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/aiflow/aiflow/internal/enginebench"
+	"github.com/aiflow/aiflow/internal/gcpolicy"
 	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
 	"github.com/aiflow/aiflow/internal/sfn"
 )
@@ -21,6 +22,10 @@ func TestMain(m *testing.M) {
 		serveReceiver() // this process is a benchmark's OTLP receiver
 		return
 	}
+	// The benchmarks stand for aiflow's commands, whose collector is
+	// paced so (GOGC=100 in the environment measures Go's default).
+	stop, _ := gcpolicy.Start(os.LookupEnv)
+	defer stop()
 	pgclustertest.Main(m)
 }
 

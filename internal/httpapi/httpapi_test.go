@@ -15,12 +15,19 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aiflow/aiflow/internal/gcpolicy"
 	"github.com/aiflow/aiflow/internal/httpapi"
 	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
 	"github.com/aiflow/aiflow/internal/telemetry"
 )
 
-func TestMain(m *testing.M) { pgclustertest.Main(m) }
+func TestMain(m *testing.M) {
+	// The load benchmarks stand for aiflow dev, whose collector is paced
+	// so (GOGC=100 in the environment measures Go's default).
+	stop, _ := gcpolicy.Start(os.LookupEnv)
+	defer stop()
+	pgclustertest.Main(m)
+}
 
 type testBundle struct {
 	srv  *httptest.Server

@@ -32,12 +32,16 @@ import (
 	"github.com/aiflow/aiflow/internal/database"
 	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/aiflow/aiflow/internal/enginebench"
+	"github.com/aiflow/aiflow/internal/gcpolicy"
 	"github.com/aiflow/aiflow/internal/migrate"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// aiflow's engine runs with its collector paced so (aiflow engine).
+	stopGC, _ := gcpolicy.Start(os.LookupEnv)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	stopGC()
 	stop()
 	os.Exit(code)
 }
