@@ -17,19 +17,34 @@ const DefaultCloseTimeout = 10 * time.Second
 // returns, so that Close can wait for them, and once the engine stops no
 // new one enters. It keeps what each one is doing, for Close to report
 // those that did not stop in time.
+//
+// The goroutines spawn starts are kept once their function returns, parked
+// (up to maxParked) for the next spawn: a task's invocation runs on a
+// goroutine whose stack has grown already, rather than on a new one that
+// grows and copies its stack on the way down (7% of the engine's CPU on
+// the peers' workload). Parked goroutines end when the lifetime stops.
 type lifetime struct {
 	mu       sync.Mutex
 	stopping bool
-	n        int            // goroutines running
+	n        int            // functions running
 	running  map[string]int // how many do what
 	idle     chan struct{}  // closed once stopping and nothing runs
+	closed   bool           // idle is closed
+	// parked are the idle workers' channels, most recently parked last;
+	// workers counts the worker goroutines, running a function or parked.
+	parked  []chan func()
+	workers int
 }
+
+// maxParked bounds the workers kept parked: as many as run at once in a
+// busy engine, each a few kilobytes of stack.
+const maxParked = 1024
 
 func newLifetime() *lifetime {
 	return &lifetime{running: map[string]int{}, idle: make(chan struct{})}
 }
 
-// enter registers a goroutine about to do what; it reports false, and
+// enter registers a function about to do what; it reports false, and
 // registers nothing, once the lifetime stops.
 func (l *lifetime) enter(what string) bool {
 	l.mu.Lock()
@@ -42,6 +57,75 @@ func (l *lifetime) enter(what string) bool {
 	return true
 }
 
+// enterWorker is enter for a function that a worker runs: it returns a
+// parked worker's channel, or nil when a new worker is to be started
+// (counted already).
+func (l *lifetime) enterWorker(what string) (parked chan func(), ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.stopping {
+		return nil, false
+	}
+	l.n++
+	l.running[what]++
+	if k := len(l.parked); k > 0 {
+		parked = l.parked[k-1]
+		l.parked[k-1] = nil
+		l.parked = l.parked[:k-1]
+		return parked, true
+	}
+	l.workers++
+	return nil, true
+}
+
+// work is a worker goroutine: it runs run, then parks for the next
+// function until the lifetime stops or enough are parked.
+func (l *lifetime) work(run func()) {
+	next := make(chan func())
+	for {
+		run()
+		if !l.park(next) {
+			return
+		}
+		var ok bool
+		if run, ok = <-next; !ok {
+			l.retire()
+			return
+		}
+	}
+}
+
+// park parks a worker's channel; false (and the worker retired) once
+// stopping or when maxParked are parked.
+func (l *lifetime) park(next chan func()) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.stopping || len(l.parked) >= maxParked {
+		l.workers--
+		l.closeIdle()
+		return false
+	}
+	l.parked = append(l.parked, next)
+	return true
+}
+
+// retire counts a parked worker ended by stop.
+func (l *lifetime) retire() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.workers--
+	l.closeIdle()
+}
+
+// closeIdle closes idle once stopping with no function running and no
+// worker left; mu is held.
+func (l *lifetime) closeIdle() {
+	if l.stopping && l.n == 0 && l.workers == 0 && !l.closed {
+		l.closed = true
+		close(l.idle)
+	}
+}
+
 // exit unregisters a goroutine that entered with what.
 func (l *lifetime) exit(what string) {
 	l.mu.Lock()
@@ -50,9 +134,7 @@ func (l *lifetime) exit(what string) {
 	if l.running[what]--; l.running[what] == 0 {
 		delete(l.running, what)
 	}
-	if l.stopping && l.n == 0 {
-		close(l.idle)
-	}
+	l.closeIdle()
 }
 
 // stop refuses every later enter; idle closes once the running ones exit.
@@ -63,9 +145,11 @@ func (l *lifetime) stop() {
 		return
 	}
 	l.stopping = true
-	if l.n == 0 {
-		close(l.idle)
+	for _, next := range l.parked {
+		close(next)
 	}
+	l.parked = nil
+	l.closeIdle()
 }
 
 // stillRunning says how many goroutines have not exited and what they
@@ -88,13 +172,19 @@ func (l *lifetime) stillRunning() (n int, what string) {
 // spawn runs f in a goroutine the engine owns; it reports false, and runs
 // nothing, once the engine is closing.
 func (e *Engine) spawn(what string, f func()) bool {
-	if !e.life.enter(what) {
+	parked, ok := e.life.enterWorker(what)
+	if !ok {
 		return false
 	}
-	go func() {
+	run := func() {
 		defer e.life.exit(what)
 		f()
-	}()
+	}
+	if parked != nil {
+		parked <- run
+		return true
+	}
+	go e.life.work(run)
 	return true
 }
 
