@@ -200,9 +200,9 @@ func (e *Engine) Start(ctx context.Context) error {
 		return errorf(sfn.CodeServiceUnavailable, "the engine is closed")
 	}
 	for i, q := range e.commits {
-		e.spawn(fmt.Sprintf("commit writer %d", i), func() { e.commitLoop(q) })
+		e.spawn(activity{what: fmt.Sprintf("commit writer %d", i)}, func() { e.commitLoop(q) })
 	}
-	e.spawn("effect loop", e.effectLoop)
+	e.spawn(activity{what: "effect loop"}, e.effectLoop)
 	e.started = true
 	e.mu.Unlock()
 	if err := e.loadActivities(ctx); err != nil {

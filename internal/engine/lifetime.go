@@ -26,10 +26,10 @@ const DefaultCloseTimeout = 10 * time.Second
 type lifetime struct {
 	mu       sync.Mutex
 	stopping bool
-	n        int            // functions running
-	running  map[string]int // how many do what
-	idle     chan struct{}  // closed once stopping and nothing runs
-	closed   bool           // idle is closed
+	n        int              // functions running
+	running  map[activity]int // how many do what
+	idle     chan struct{}    // closed once stopping and nothing runs
+	closed   bool             // idle is closed
 	// parked are the idle workers' channels, most recently parked last;
 	// workers counts the worker goroutines, running a function or parked.
 	parked  []chan func()
@@ -41,12 +41,25 @@ type lifetime struct {
 const maxParked = 1024
 
 func newLifetime() *lifetime {
-	return &lifetime{running: map[string]int{}, idle: make(chan struct{})}
+	return &lifetime{running: map[activity]int{}, idle: make(chan struct{})}
+}
+
+// activity is what a goroutine or a timer callback of the engine does,
+// for Close to report: what, and for a task's invocation the resource and
+// the execution, written out only in the report.
+type activity struct{ what, resource, execution string }
+
+// String is the activity as Close reports it.
+func (a activity) String() string {
+	if a.resource == "" {
+		return a.what
+	}
+	return a.what + " " + a.resource + " for " + a.execution
 }
 
 // enter registers a function about to do what; it reports false, and
 // registers nothing, once the lifetime stops.
-func (l *lifetime) enter(what string) bool {
+func (l *lifetime) enter(what activity) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.stopping {
@@ -60,7 +73,7 @@ func (l *lifetime) enter(what string) bool {
 // enterWorker is enter for a function that a worker runs: it returns a
 // parked worker's channel, or nil when a new worker is to be started
 // (counted already).
-func (l *lifetime) enterWorker(what string) (parked chan func(), ok bool) {
+func (l *lifetime) enterWorker(what activity) (parked chan func(), ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.stopping {
@@ -127,7 +140,7 @@ func (l *lifetime) closeIdle() {
 }
 
 // exit unregisters a goroutine that entered with what.
-func (l *lifetime) exit(what string) {
+func (l *lifetime) exit(what activity) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.n--
@@ -158,7 +171,8 @@ func (l *lifetime) stillRunning() (n int, what string) {
 	l.mu.Lock()
 	n = l.n
 	names := make([]string, 0, len(l.running))
-	for w, c := range l.running {
+	for a, c := range l.running {
+		w := a.String()
 		if c > 1 {
 			w = fmt.Sprintf("%s (%d)", w, c)
 		}
@@ -171,7 +185,7 @@ func (l *lifetime) stillRunning() (n int, what string) {
 
 // spawn runs f in a goroutine the engine owns; it reports false, and runs
 // nothing, once the engine is closing.
-func (e *Engine) spawn(what string, f func()) bool {
+func (e *Engine) spawn(what activity, f func()) bool {
 	parked, ok := e.life.enterWorker(what)
 	if !ok {
 		return false
@@ -191,7 +205,8 @@ func (e *Engine) spawn(what string, f func()) bool {
 // afterFunc arms a timer on the engine's clock whose callback the engine
 // owns: Close waits for a callback that runs, and a callback that fires
 // once the engine is closing does nothing.
-func (e *Engine) afterFunc(d time.Duration, what string, f func()) (stop func() bool) {
+func (e *Engine) afterFunc(d time.Duration, does string, f func()) (stop func() bool) {
+	what := activity{what: does}
 	return e.clock.AfterFunc(d, func() {
 		if !e.life.enter(what) {
 			return

@@ -25,7 +25,7 @@ func TestSpawnReusesParkedWorkers(t *testing.T) {
 	}
 	for range 5 {
 		done := make(chan struct{})
-		require.True(t, e.spawn("one at a time", func() { close(done) }))
+		require.True(t, e.spawn(activity{what: "one at a time"}, func() { close(done) }))
 		<-done
 		parkedAfter(1)
 	}
@@ -38,12 +38,12 @@ func TestSpawnReusesParkedWorkers(t *testing.T) {
 	const many = maxParked + 10
 	started.Add(many)
 	for range many {
-		require.True(t, e.spawn("many at once", func() { started.Done(); <-release }))
+		require.True(t, e.spawn(activity{what: "many at once"}, func() { started.Done(); <-release }))
 	}
 	started.Wait()
 	e.life.mu.Lock()
 	require.Equal(t, many, e.life.workers)
-	require.Equal(t, map[string]int{"many at once": many}, e.life.running)
+	require.Equal(t, map[activity]int{{what: "many at once"}: many}, e.life.running)
 	e.life.mu.Unlock()
 	close(release)
 	parkedAfter(maxParked)
@@ -60,7 +60,7 @@ func TestSpawnReusesParkedWorkers(t *testing.T) {
 	e.life.mu.Lock()
 	require.Zero(t, e.life.workers)
 	e.life.mu.Unlock()
-	require.False(t, e.spawn("after stop", func() { t.Error("ran after stop") }))
+	require.False(t, e.spawn(activity{what: "after stop"}, func() { t.Error("ran after stop") }))
 }
 
 // TestStopWaitsForARunningWorker: idle closes only once a function that
@@ -69,7 +69,7 @@ func TestStopWaitsForARunningWorker(t *testing.T) {
 	t.Parallel()
 	e := &Engine{life: newLifetime()}
 	release, started := make(chan struct{}), make(chan struct{})
-	require.True(t, e.spawn("slow", func() { close(started); <-release }))
+	require.True(t, e.spawn(activity{what: "slow"}, func() { close(started); <-release }))
 	<-started
 	e.life.stop()
 	select {

@@ -215,7 +215,7 @@ func (e *Engine) dispatch(x *execution, id int, gen int64, token string, call *t
 		e.offerActivity(x, token, call)
 	default:
 		e.work.add(1)
-		if !e.spawn("invoking "+call.Resource+" for "+x.rec.ARN, func() { defer e.work.done(1); e.invoke(x, id, gen, token, call) }) {
+		if !e.spawn(activity{what: "invoking", resource: call.Resource, execution: x.rec.ARN}, func() { defer e.work.done(1); e.invoke(x, id, gen, token, call) }) {
 			e.work.done(1)
 		}
 	}
