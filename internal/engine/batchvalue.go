@@ -140,35 +140,37 @@ var frozenCheck func(data json.RawMessage, b *Batch, bound int)
 func freezeEvent(ev *sfn.HistoryEvent, f *frozenEvent) (int, bool) {
 	*f = frozenEvent{timestamp: ev.Timestamp, typ: ev.Type, id: ev.ID, prev: ev.PreviousEventID}
 	n := eventPlan.header + boundString(len(ev.Type))
-	v := reflect.ValueOf(ev).Elem()
-	for _, d := range eventPlan.details {
-		p := v.Field(d.index)
-		if p.IsNil() {
+	for i, read := range eventDetails {
+		d := read(ev)
+		if d == nil {
 			continue
 		}
 		if f.details != nil {
 			return 0, false
 		}
-		m, ok := boundValue(p)
+		m, ok := boundValue(reflect.ValueOf(d))
 		if !ok {
 			return 0, false
 		}
-		f.details, f.field = p.Interface(), d.index
-		n += d.key + m
+		f.details, f.field = d, firstDetailField+i
+		n += eventPlan.detailKey[i] + m
 	}
 	return n, true
 }
 
 // eventPlan is what freezeEvent needs of sfn.HistoryEvent: the bound of
 // its header (time, type aside, ids, keys and braces) and its detail
-// fields. ok is false when HistoryEvent has a field that is neither of
-// the header nor a detail pointer: then no batch is frozen.
+// fields, and the bytes of each detail field's key, in eventDetails'
+// order. ok is false when HistoryEvent has a field that is neither of the
+// header nor a detail pointer, or detail fields eventDetails does not
+// read in its order: then no batch is frozen.
 var eventPlan = planEvents()
 
 type eventFields struct {
-	ok      bool
-	header  int
-	details []fieldPlan
+	ok        bool
+	header    int
+	details   []fieldPlan
+	detailKey [len(eventDetails)]int
 }
 
 func planEvents() eventFields {
@@ -190,8 +192,15 @@ func planEvents() eventFields {
 			p.ok = false
 		}
 	}
-	if len(header) > 0 || len(planOf(t).fields) != t.NumField() {
+	if len(header) > 0 || len(planOf(t).fields) != t.NumField() || len(p.details) != len(eventDetails) {
 		p.ok = false
+	}
+	for i, d := range p.details {
+		if d.index != firstDetailField+i {
+			p.ok = false
+			break
+		}
+		p.detailKey[i] = d.key
 	}
 	return p
 }

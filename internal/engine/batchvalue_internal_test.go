@@ -5,7 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"reflect"
 	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/aiflow/aiflow/internal/sfn"
 )
 
 // checkFrozenBatches records every batch the engine hands a MemoryStore
@@ -41,5 +47,26 @@ func checkFrozenBatches() func() bool {
 			}
 		}
 		return ok
+	}
+}
+
+// TestEventDetailsAreEveryDetail: eventDetails reads each detail field of
+// sfn.HistoryEvent, in its order, and eventPlan takes it.
+func TestEventDetailsAreEveryDetail(t *testing.T) {
+	t.Parallel()
+	require.True(t, eventPlan.ok)
+	typ := reflect.TypeFor[sfn.HistoryEvent]()
+	require.Equal(t, firstDetailField+len(eventDetails), typ.NumField())
+	for j := firstDetailField; j < typ.NumField(); j++ {
+		var ev sfn.HistoryEvent
+		p := reflect.New(typ.Field(j).Type.Elem())
+		reflect.ValueOf(&ev).Elem().Field(j).Set(p)
+		for i, read := range eventDetails {
+			if i == j-firstDetailField {
+				require.Same(t, p.Interface(), read(&ev), typ.Field(j).Name)
+				continue
+			}
+			require.Nil(t, read(&ev), "eventDetails[%d] with %s set", i, typ.Field(j).Name)
+		}
 	}
 }
