@@ -82,7 +82,9 @@ type Commit struct {
 	// observer of the Store that derives something from them (the state
 	// spans of tracing) without decoding Data; nil in a commit the engine
 	// wrote in place of a refused one (see CommitEvents). A store need not
-	// keep them, and nobody may change them.
+	// keep them, must not keep them once its Commit has returned (the
+	// engine reuses their memory for later batches once a commit is
+	// written), and nobody may change them.
 	Events []sfn.HistoryEvent
 	// Redrive marks the commit that redrives a closed execution: its
 	// summary turns RUNNING again with a new RedriveCount and RedriveDate.

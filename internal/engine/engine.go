@@ -454,6 +454,8 @@ func (e *Engine) write(chunk []*pendingCommit) {
 			for _, p := range chunk {
 				rec := p.commit.Execution
 				p.x.written.Store(&rec)
+				recycleEvents(p.commit.Events)
+				p.commit.Events = nil
 				if len(p.effects) > 0 {
 					e.effects.push(p.effects)
 				}

@@ -265,9 +265,9 @@ func (x *execution) event(t *thread, typ string, ev sfn.HistoryEvent) {
 	}
 	b := x.batch()
 	if b.Events == nil {
-		// Most transitions record a few events: one allocation of room
-		// for them, where growing from one would make four.
-		b.Events = make([]sfn.HistoryEvent, 0, batchEvents)
+		// Most transitions record a few events: room for them, where
+		// growing from one would allocate four times.
+		b.Events = newEvents()
 	}
 	b.Events = append(b.Events, ev)
 }
@@ -275,6 +275,42 @@ func (x *execution) event(t *thread, typ string, ev sfn.HistoryEvent) {
 // batchEvents is the room for events a batch starts with: a task's end
 // and the next task's start record five.
 const batchEvents = 5
+
+// eventSlices holds the event slices of batches written, for the next
+// batches: once its commit is written, a batch's events are read by no
+// one (a frozen batch holds events of its own; the store and its
+// observers keep none of Commit.Events), and the 1.5 KB of room each
+// takes would otherwise be garbage for every transition.
+var eventSlices = sync.Pool{New: func() any {
+	s := make([]sfn.HistoryEvent, 0, batchEvents)
+	return &s
+}}
+
+// newEvents returns an empty slice with room for batchEvents events.
+func newEvents() []sfn.HistoryEvent {
+	p := eventSlices.Get().(*[]sfn.HistoryEvent)
+	s := *p
+	*p = nil
+	eventSlicePtrs.Put(p)
+	return s
+}
+
+// eventSlicePtrs holds the pointers eventSlices' slices travel in, so
+// that putting a slice back allocates nothing.
+var eventSlicePtrs = sync.Pool{New: func() any { return new([]sfn.HistoryEvent) }}
+
+// recycleEvents gives back the events of a batch whose commit is written,
+// cleared; a slice that grew past the usual room is left to the
+// collector.
+func recycleEvents(s []sfn.HistoryEvent) {
+	if cap(s) != batchEvents {
+		return
+	}
+	clear(s[:cap(s)])
+	p := eventSlicePtrs.Get().(*[]sfn.HistoryEvent)
+	*p = s[:0]
+	eventSlices.Put(p)
+}
 
 func (x *execution) batch() *batch {
 	if x.b == nil {
