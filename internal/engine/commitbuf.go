@@ -18,9 +18,11 @@ func commitBuffer(n int) (*[]Commit, []Commit) {
 }
 
 // putCommitBuffer gives back a buffer, its commits cleared so that it
-// holds no transition alive.
+// holds no transition alive. Only the commits used are cleared: those
+// beyond were cleared when the buffer last came back (a buffer made for a
+// large group is not cleared whole after every small one).
 func putCommitBuffer(buf *[]Commit, commits []Commit) {
-	clear(commits[:cap(commits)])
+	clear(commits)
 	*buf = commits[:0]
 	commitBuffers.Put(buf)
 }
