@@ -148,7 +148,7 @@ func freezeEvent(ev *sfn.HistoryEvent, f *frozenEvent) (int, bool) {
 		if f.details != nil {
 			return 0, false
 		}
-		m, ok := boundValue(reflect.ValueOf(d))
+		m, ok := boundDetail(d)
 		if !ok {
 			return 0, false
 		}

@@ -70,3 +70,33 @@ func TestEventDetailsAreEveryDetail(t *testing.T) {
 		}
 	}
 }
+
+// TestBoundDetailIsBoundValue: the written-out bounds of boundDetail are
+// boundValue's, for each detail type it knows, fields empty and not.
+func TestBoundDetailIsBoundValue(t *testing.T) {
+	t.Parallel()
+	for _, text := range []string{"", "x", "<&>\u00e9\x01 a longer text"} {
+		details := []any{
+			&sfn.OutputDetails{Output: text},
+			&sfn.FailureDetails{Error: text, Cause: text + text},
+			&sfn.StateEnteredDetails{Name: text, Input: text},
+			&sfn.StateExitedDetails{Name: text, Output: text},
+			&sfn.StateExitedDetails{Name: text, Output: text, AssignedVariables: map[string]string{"a": text}},
+			&sfn.TaskScheduledDetails{ResourceType: text, Resource: text, Region: text, Parameters: text, TimeoutInSeconds: 30, HeartbeatSeconds: -1},
+			&sfn.TaskDetails{ResourceType: text, Resource: text},
+			&sfn.TaskOutputDetails{ResourceType: text, Resource: text, Output: text},
+			&sfn.TaskFailureDetails{ResourceType: text, Resource: text, Error: text, Cause: text},
+			&sfn.ExecutionStartedDetails{Input: text, RoleARN: text, StateMachineARN: text, StateMachineVersionARN: text, StateMachineAliasARN: text},
+			&sfn.MapIterationDetails{Name: text, Index: 3},
+		}
+		for _, d := range details {
+			want, wok := boundValue(reflect.ValueOf(d))
+			got, gok := boundDetail(d)
+			require.Equal(t, wok, gok, "%T", d)
+			require.Equal(t, want, got, "%T %q", d, text)
+			raw, err := json.Marshal(d)
+			require.NoError(t, err)
+			require.LessOrEqual(t, len(raw), got, "%T", d)
+		}
+	}
+}
