@@ -90,7 +90,12 @@ func (s *Store) runAppend(ctx context.Context, conn *pgx.Conn, p *appendParams, 
 	if appendSD == nil {
 		rest += len(appendStatement) + len(notifyStatement) + 4*(appendParamCount+1) + 64
 	}
-	pgc.Frontend().Send(writeBufferReserve(rest))
+	if ctx.Err() == nil {
+		// A pipeline that did not start (its context ended) sends
+		// nothing, and would leave the connection an empty buffer
+		// this large until its next flush of over 1 KiB.
+		pgc.Frontend().Send(writeBufferReserve(rest))
+	}
 	if appendSD != nil {
 		pipe.SendQueryStatement(appendSD, p.values[:], binaryFormats[:], appendResultFormats)
 		pipe.SendQueryStatement(notifySD, notifyParams, notifyFormats, nil)

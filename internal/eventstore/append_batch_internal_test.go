@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -97,4 +98,40 @@ func TestAppendFastInEveryQueryMode(t *testing.T) {
 			require.Equal(t, c.prepared, prepared)
 		})
 	}
+}
+
+// TestRunAppendWithAnEndedContext: an append whose context has ended
+// sends nothing, says why, and leaves its connection fit for the next.
+func TestRunAppendWithAnEndedContext(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	cfg, err := pgxpool.ParseConfig(pgclustertest.PackageDatabase(t))
+	require.NoError(t, err)
+	cfg.MaxConns = 1
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	s, err := Open(ctx, pool, Options{})
+	require.NoError(t, err)
+	id := fastStream(t)
+	_, err = s.Append(ctx, id, NoStream, fastEvents("A1")...) // prepares the statements
+	require.NoError(t, err)
+
+	batch, err := s.prepareBatch([]AppendRequest{{StreamID: id, Expected: Exact(1), Events: fastEvents("A2")}})
+	require.NoError(t, err)
+	p := &appendParams{}
+	require.NoError(t, p.encode(batch, []int{0}, 1, s.now().UTC().Truncate(time.Microsecond)))
+	ended, cancel := context.WithCancel(ctx)
+	cancel()
+	c, err := pool.Acquire(ctx)
+	require.NoError(t, err)
+	_, _, _, err = s.runAppend(ended, c.Conn(), p, false)
+	c.Release()
+	require.ErrorIs(t, err, context.Canceled)
+
+	v, err := s.StreamVersion(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, int64(1), v, "nothing written")
+	_, err = s.Append(ctx, id, Exact(1), fastEvents("A2")...)
+	require.NoError(t, err)
 }
