@@ -46,9 +46,8 @@ var appendParamOIDs = [appendParamCount]uint32{
 	pgtype.Int4OID,        // $14 how many events there are
 }
 
-// binaryFormats are the format codes of parameters or results that are all
-// in binary. pgconn keeps result formats until the results are read: these
-// slices are never written.
+// binaryFormats are the format codes of parameters all in binary; nothing
+// writes them.
 var binaryFormats = [appendParamCount]int16{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}
 
 // appendParams is one append's parameters: values[i] is $(i+1), a slice of
