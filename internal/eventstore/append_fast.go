@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // The one-statement append.
@@ -132,84 +133,39 @@ func leftToSlowPath(err error) bool {
 func (s *Store) appendFast(ctx context.Context, reqs []preparedRequest, recordedAt time.Time, also AlsoFunc) (res []AppendResult, ok bool, err error) {
 	order := make([]int, len(reqs))
 	total := 0
+	existing := 0 // requests whose stream row may exist already
 	for i := range order {
 		order[i] = i
 		total += len(reqs[i].events)
+		if reqs[i].expected != NoStream {
+			existing++
+		}
 	}
 	if len(reqs) > 1 {
 		sort.Slice(order, func(a, b int) bool { return reqs[order[a]].streamID < reqs[order[b]].streamID })
 	}
-	var (
-		ids      = make([]string, len(reqs))
-		expected = make([]int64, len(reqs))
-		counts   = make([]int64, len(reqs))
-		evStream = make([]string, 0, total)
-		evSIdx   = make([]int32, 0, total)
-		back     = make([]int64, 0, total)
-		evIDs    = make([][16]byte, 0, total)
-		types    = make([]string, 0, total)
-		schemas  = make([]int32, 0, total)
-		datas    = make([]string, 0, total)
-		metas    = make([]string, 0, total)
-		hashes   = make([][]byte, 0, total)
-		existing = 0 // requests whose stream row may exist already
-	)
-	for k, ri := range order {
-		r := reqs[ri]
-		n := len(r.events)
-		ids[k], expected[k], counts[k] = r.streamID, int64(r.expected), int64(n)
-		if r.expected != NoStream {
-			existing++
-		}
-		for j, p := range r.events {
-			evStream = append(evStream, r.streamID)
-			evSIdx = append(evSIdx, int32(k+1))
-			back = append(back, int64(n-1-j))
-			evIDs = append(evIDs, p.id)
-			types = append(types, p.typ)
-			schemas = append(schemas, int32(p.schemaVersion))
-			datas = append(datas, string(p.data))
-			metas = append(metas, string(p.metadata))
-			hashes = append(hashes, p.hash)
-		}
+	p := getAppendParams()
+	defer p.release()
+	if err := p.encode(reqs, order, total, recordedAt); err != nil {
+		return nil, false, err
 	}
-
-	b := &pgx.Batch{}
-	if existing > 1 {
-		b.Queue(lockStatement, ids)
-	}
-	b.Queue(appendStatement, ids, expected, counts, evStream, back, evIDs, types, schemas, datas, metas, recordedAt, hashes, evSIdx, int32(total))
-	b.Queue(`SELECT pg_notify($1, '')`, NotifyChannel)
 
 	var txText string
 	var positions, versions []int64
-	run := func(br pgx.BatchResults) error {
-		if existing > 1 {
-			if _, err := br.Exec(); err != nil {
-				return err
-			}
-		}
-		if err := br.QueryRow().Scan(&txText, &positions, &versions); err != nil {
-			return err
-		}
-		_, err := br.Exec()
+	run := func(conn *pgx.Conn) (err error) {
+		txText, positions, versions, err = s.runAppend(ctx, conn, p, existing > 1)
 		return err
 	}
 	if also == nil {
 		// One pipeline, one implicit transaction, committed at its end.
-		br := s.pool.SendBatch(ctx, b)
-		err = run(br)
-		if cerr := br.Close(); err == nil {
-			err = cerr
+		var c *pgxpool.Conn
+		if c, err = s.pool.Acquire(ctx); err == nil {
+			err = run(c.Conn())
+			c.Release()
 		}
 	} else {
 		err = s.inTx(ctx, func(tx pgx.Tx) error {
-			br := tx.SendBatch(ctx, b)
-			err := run(br)
-			if cerr := br.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
+			if err := run(tx.Conn()); err != nil {
 				return err
 			}
 			if err := runAlso(ctx, tx, also); err != nil {

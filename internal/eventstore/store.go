@@ -51,6 +51,9 @@ type Store struct {
 	now       func() time.Time
 	newID     func() (uuid.UUID, error)
 	logger    *slog.Logger
+	// prepares is whether the pool's connections cache prepared
+	// statements, pgx's default: the fast path's are then prepared on each.
+	prepares bool
 
 	mu         sync.Mutex
 	partitions map[time.Time]bool // month starts known to exist
@@ -66,6 +69,7 @@ func Open(ctx context.Context, pool *pgxpool.Pool, opts Options) (*Store, error)
 		newID:      opts.NewIDFunc,
 		logger:     opts.Logger,
 		partitions: map[time.Time]bool{},
+		prepares:   pool.Config().ConnConfig.DefaultQueryExecMode == pgx.QueryExecModeCacheStatement,
 	}
 	if s.now == nil {
 		s.now = time.Now

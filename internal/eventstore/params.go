@@ -1,0 +1,296 @@
+package eventstore
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
+)
+
+// The append statement's parameters, encoded by the store.
+//
+// Sent through pgx's Batch, the parameters of a group commit (every event's
+// data and metadata as text[], ids, hashes …) were encoded by pgx into a
+// buffer that it grows by doubling from 128 bytes and drops after each
+// query, then copied into the connection's write buffer, grown the same way
+// and dropped after each flush: each byte of event data was allocated about
+// four times per append. appendParams encodes them once, in PostgreSQL's
+// binary format, into a buffer the store keeps in a pool and grows at most
+// once, to the exact size; pgconn copies them once into the connection's
+// write buffer, grown once for them (see runAppend). The bytes are those pgx
+// sends for the same values (params_test.go holds the encoder to pgx's, byte
+// for byte, and to the values the store gave pgx before), so the database
+// stores the same rows.
+
+// appendParamCount is how many parameters appendStatement takes.
+const appendParamCount = 14
+
+// appendParamOIDs are the types of appendStatement's parameters, in order.
+var appendParamOIDs = [appendParamCount]uint32{
+	pgtype.TextArrayOID,   // $1 stream ids, in stream order
+	pgtype.Int8ArrayOID,   // $2 their expected versions
+	pgtype.Int8ArrayOID,   // $3 how many events each gets
+	pgtype.TextArrayOID,   // $4 each event's stream id
+	pgtype.Int8ArrayOID,   // $5 how far each is from its stream's last new event
+	pgtype.UUIDArrayOID,   // $6 event ids
+	pgtype.TextArrayOID,   // $7 types
+	pgtype.Int4ArrayOID,   // $8 schema versions
+	pgtype.TextArrayOID,   // $9 data
+	pgtype.TextArrayOID,   // $10 metadata
+	pgtype.TimestamptzOID, // $11 the time recorded
+	pgtype.ByteaArrayOID,  // $12 content hashes
+	pgtype.Int4ArrayOID,   // $13 the 1-based index of each event's stream in $1
+	pgtype.Int4OID,        // $14 how many events there are
+}
+
+// binaryFormats are the format codes of parameters all in binary; nothing
+// writes them.
+var binaryFormats = [appendParamCount]int16{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}
+
+// appendParams is one append's parameters: values[i] is $(i+1), a slice of
+// buf.
+type appendParams struct {
+	buf    []byte
+	values [appendParamCount][]byte
+}
+
+// maxPooledParamsBytes bounds the buffer a pooled appendParams keeps; a
+// larger one (a rare huge group commit) is left to the garbage collector.
+const maxPooledParamsBytes = 16 << 20
+
+var appendParamsPool = sync.Pool{New: func() any { return new(appendParams) }}
+
+// getAppendParams returns parameters to encode into, from the pool.
+func getAppendParams() *appendParams { return appendParamsPool.Get().(*appendParams) }
+
+// release gives p back to the pool. Nothing may read p's values after.
+func (p *appendParams) release() {
+	p.values = [appendParamCount][]byte{}
+	if cap(p.buf) > maxPooledParamsBytes {
+		p.buf = nil
+	}
+	p.buf = p.buf[:0]
+	appendParamsPool.Put(p)
+}
+
+// encode sets p to the parameters of appendStatement for reqs, taken in
+// order (indexes into reqs, in stream order), which have total events.
+func (p *appendParams) encode(reqs []preparedRequest, order []int, total int, recordedAt time.Time) error {
+	streams := len(order)
+	// The exact size first, so that buf grows at most once.
+	var idBytes, evStreamBytes, typeBytes, metaBytes, hashBytes, dataBytes int
+	for _, ri := range order {
+		r := reqs[ri]
+		idBytes += 4 + len(r.streamID)
+		evStreamBytes += len(r.events) * (4 + len(r.streamID))
+		for j := range r.events {
+			e := &r.events[j]
+			typeBytes += 4 + len(e.typ)
+			metaBytes += 4 + len(e.metadata)
+			hashBytes += 4 + len(e.hash)
+			dataBytes += 4 + len(e.data)
+		}
+	}
+	sizes := [appendParamCount]int{
+		arrayHeaderLen + idBytes,
+		arrayHeaderLen + streams*12,
+		arrayHeaderLen + streams*12,
+		arrayHeaderLen + evStreamBytes,
+		arrayHeaderLen + total*12,
+		arrayHeaderLen + total*20,
+		arrayHeaderLen + typeBytes,
+		arrayHeaderLen + total*8,
+		arrayHeaderLen + dataBytes,
+		arrayHeaderLen + metaBytes,
+		8,
+		arrayHeaderLen + hashBytes,
+		arrayHeaderLen + total*8,
+		4,
+	}
+	size := 0
+	for i, n := range sizes {
+		if n > math.MaxInt32 {
+			return fmt.Errorf("encoding parameter $%d of the append of %d events: %d bytes, more than a parameter may have", i+1, total, n)
+		}
+		size += n
+	}
+	buf := p.buf[:0]
+	if cap(buf) < size {
+		buf = make([]byte, 0, size)
+	}
+	var ends [appendParamCount]int
+	next := 0
+	done := func() {
+		ends[next] = len(buf)
+		next++
+	}
+
+	// $1 stream ids, $2 expected versions, $3 counts.
+	buf = appendArrayHeader(buf, pgtype.TextOID, streams)
+	for _, ri := range order {
+		buf = appendElement(buf, reqs[ri].streamID)
+	}
+	done()
+	buf = appendArrayHeader(buf, pgtype.Int8OID, streams)
+	for _, ri := range order {
+		buf = appendInt8Element(buf, int64(reqs[ri].expected))
+	}
+	done()
+	buf = appendArrayHeader(buf, pgtype.Int8OID, streams)
+	for _, ri := range order {
+		buf = appendInt8Element(buf, int64(len(reqs[ri].events)))
+	}
+	done()
+	// $4 each event's stream, $5 its distance from its stream's last event.
+	buf = appendArrayHeader(buf, pgtype.TextOID, total)
+	for _, ri := range order {
+		r := reqs[ri]
+		for range r.events {
+			buf = appendElement(buf, r.streamID)
+		}
+	}
+	done()
+	buf = appendArrayHeader(buf, pgtype.Int8OID, total)
+	for _, ri := range order {
+		n := len(reqs[ri].events)
+		for j := range n {
+			buf = appendInt8Element(buf, int64(n-1-j))
+		}
+	}
+	done()
+	// $6 event ids, $7 types, $8 schema versions.
+	buf = appendArrayHeader(buf, pgtype.UUIDOID, total)
+	for _, ri := range order {
+		evs := reqs[ri].events
+		for j := range evs {
+			buf = appendElement(buf, evs[j].id[:])
+		}
+	}
+	done()
+	buf = appendArrayHeader(buf, pgtype.TextOID, total)
+	for _, ri := range order {
+		evs := reqs[ri].events
+		for j := range evs {
+			buf = appendElement(buf, evs[j].typ)
+		}
+	}
+	done()
+	buf = appendArrayHeader(buf, pgtype.Int4OID, total)
+	for _, ri := range order {
+		evs := reqs[ri].events
+		for j := range evs {
+			buf = appendInt4Element(buf, int32(evs[j].schemaVersion))
+		}
+	}
+	done()
+	// $9 data, $10 metadata.
+	buf = appendArrayHeader(buf, pgtype.TextOID, total)
+	for _, ri := range order {
+		evs := reqs[ri].events
+		for j := range evs {
+			buf = appendElement(buf, evs[j].data)
+		}
+	}
+	done()
+	buf = appendArrayHeader(buf, pgtype.TextOID, total)
+	for _, ri := range order {
+		evs := reqs[ri].events
+		for j := range evs {
+			buf = appendElement(buf, evs[j].metadata)
+		}
+	}
+	done()
+	// $11 the time recorded.
+	buf = appendTimestamptz(buf, recordedAt)
+	done()
+	// $12 content hashes.
+	start := len(buf)
+	buf = appendArrayHeader(buf, pgtype.ByteaOID, total)
+	for _, ri := range order {
+		evs := reqs[ri].events
+		for j := range evs {
+			buf = appendByteaElement(buf, start, evs[j].hash)
+		}
+	}
+	done()
+	// $13 each event's stream, as its index in $1.
+	buf = appendArrayHeader(buf, pgtype.Int4OID, total)
+	for k, ri := range order {
+		for range reqs[ri].events {
+			buf = appendInt4Element(buf, int32(k+1))
+		}
+	}
+	done()
+	// $14 how many events.
+	buf = binary.BigEndian.AppendUint32(buf, uint32(int32(total)))
+	done()
+
+	p.buf = buf
+	from := 0
+	for i, end := range ends {
+		p.values[i] = buf[from:end:end]
+		from = end
+	}
+	return nil
+}
+
+// arrayHeaderLen is the size of a one-dimensional array's header.
+const arrayHeaderLen = 20
+
+// appendArrayHeader appends the header of a one-dimensional array of n
+// elements of type elemOID without NULLs, as PostgreSQL's array_send writes
+// it (and array_recv reads it): the number of dimensions, a has-NULLs flag,
+// the element type, then the dimension's length and lower bound, 1. An
+// empty array keeps its one dimension, of length 0, as pgx sends it.
+func appendArrayHeader(buf []byte, elemOID uint32, n int) []byte {
+	buf = binary.BigEndian.AppendUint32(buf, 1)
+	buf = binary.BigEndian.AppendUint32(buf, 0)
+	buf = binary.BigEndian.AppendUint32(buf, elemOID)
+	buf = binary.BigEndian.AppendUint32(buf, uint32(int32(n)))
+	return binary.BigEndian.AppendUint32(buf, 1)
+}
+
+// appendElement appends an array element of variable length: its length,
+// then its bytes (text's and uuid's binary form are the bytes themselves).
+// An empty or nil b is an empty element, not NULL, as pgx sends a string.
+func appendElement[T string | []byte](buf []byte, b T) []byte {
+	buf = binary.BigEndian.AppendUint32(buf, uint32(int32(len(b))))
+	return append(buf, b...)
+}
+
+// appendByteaElement appends a bytea element; a nil b is NULL, as pgx
+// sends a nil []byte, and marks the array that starts at buf[array] as
+// having NULLs.
+func appendByteaElement(buf []byte, array int, b []byte) []byte {
+	if b == nil {
+		binary.BigEndian.PutUint32(buf[array+4:], 1)
+		return binary.BigEndian.AppendUint32(buf, math.MaxUint32) // -1
+	}
+	return appendElement(buf, b)
+}
+
+// appendInt8Element appends a bigint element.
+func appendInt8Element(buf []byte, v int64) []byte {
+	buf = binary.BigEndian.AppendUint32(buf, 8)
+	return binary.BigEndian.AppendUint64(buf, uint64(v))
+}
+
+// appendInt4Element appends an integer element.
+func appendInt4Element(buf []byte, v int32) []byte {
+	buf = binary.BigEndian.AppendUint32(buf, 4)
+	return binary.BigEndian.AppendUint32(buf, uint32(v))
+}
+
+// microsecondsFromUnixEpochToY2K is where timestamptz's binary form counts
+// from: microseconds since 2000-01-01 00:00 UTC.
+const microsecondsFromUnixEpochToY2K = 946_684_800 * 1_000_000
+
+// appendTimestamptz appends t as a binary timestamptz, with pgx's
+// arithmetic (microseconds, the nanoseconds below them dropped).
+func appendTimestamptz(buf []byte, t time.Time) []byte {
+	us := t.Unix()*1_000_000 + int64(t.Nanosecond())/1000
+	return binary.BigEndian.AppendUint64(buf, uint64(us-microsecondsFromUnixEpochToY2K))
+}
