@@ -161,61 +161,32 @@ func (p *appendParams) encode(reqs []preparedRequest, order []int, total int, re
 		}
 	}
 	done()
+	// perEvent appends an array of one element per event, in order.
+	perEvent := func(elemOID uint32, elem func(buf []byte, arrayStart int, e *prepared) []byte) {
+		start := len(buf)
+		buf = appendArrayHeader(buf, elemOID, total)
+		for _, ri := range order {
+			evs := reqs[ri].events
+			for j := range evs {
+				buf = elem(buf, start, &evs[j])
+			}
+		}
+		done()
+	}
 	// $6 event ids, $7 types, $8 schema versions.
-	buf = appendArrayHeader(buf, pgtype.UUIDOID, total)
-	for _, ri := range order {
-		evs := reqs[ri].events
-		for j := range evs {
-			buf = appendElement(buf, evs[j].id[:])
-		}
-	}
-	done()
-	buf = appendArrayHeader(buf, pgtype.TextOID, total)
-	for _, ri := range order {
-		evs := reqs[ri].events
-		for j := range evs {
-			buf = appendElement(buf, evs[j].typ)
-		}
-	}
-	done()
-	buf = appendArrayHeader(buf, pgtype.Int4OID, total)
-	for _, ri := range order {
-		evs := reqs[ri].events
-		for j := range evs {
-			buf = appendInt4Element(buf, int32(evs[j].schemaVersion))
-		}
-	}
-	done()
+	perEvent(pgtype.UUIDOID, func(buf []byte, _ int, e *prepared) []byte { return appendElement(buf, e.id[:]) })
+	perEvent(pgtype.TextOID, func(buf []byte, _ int, e *prepared) []byte { return appendElement(buf, e.typ) })
+	perEvent(pgtype.Int4OID, func(buf []byte, _ int, e *prepared) []byte { return appendInt4Element(buf, int32(e.schemaVersion)) })
 	// $9 data, $10 metadata.
-	buf = appendArrayHeader(buf, pgtype.TextOID, total)
-	for _, ri := range order {
-		evs := reqs[ri].events
-		for j := range evs {
-			buf = appendElement(buf, evs[j].data)
-		}
-	}
-	done()
-	buf = appendArrayHeader(buf, pgtype.TextOID, total)
-	for _, ri := range order {
-		evs := reqs[ri].events
-		for j := range evs {
-			buf = appendElement(buf, evs[j].metadata)
-		}
-	}
-	done()
+	perEvent(pgtype.TextOID, func(buf []byte, _ int, e *prepared) []byte { return appendElement(buf, e.data) })
+	perEvent(pgtype.TextOID, func(buf []byte, _ int, e *prepared) []byte { return appendElement(buf, e.metadata) })
 	// $11 the time recorded.
 	buf = appendTimestamptz(buf, recordedAt)
 	done()
 	// $12 content hashes.
-	start := len(buf)
-	buf = appendArrayHeader(buf, pgtype.ByteaOID, total)
-	for _, ri := range order {
-		evs := reqs[ri].events
-		for j := range evs {
-			buf = appendByteaElement(buf, start, evs[j].hash)
-		}
-	}
-	done()
+	perEvent(pgtype.ByteaOID, func(buf []byte, arrayStart int, e *prepared) []byte {
+		return appendByteaElement(buf, arrayStart, e.hash)
+	})
 	// $13 each event's stream, as its index in $1.
 	buf = appendArrayHeader(buf, pgtype.Int4OID, total)
 	for k, ri := range order {
