@@ -1,11 +1,14 @@
 package main
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aiflow/aiflow/internal/mcpclient"
 	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
 	"github.com/aiflow/aiflow/internal/telemetry"
 )
@@ -13,7 +16,9 @@ import (
 // TestDevSupportDeskLogsNoOtherCallersStep: dev's in-process support desk
 // serves every step through sessions the workers' pool opens once, from
 // whichever step dialled first; a tool's log lines carried that step's
-// execution and step, whoever called. They carry none of the dialler's.
+// execution and step, whoever called. They carry none of the dialler's:
+// they carry the caller's, its trace too, from the call's _meta (which
+// aiflow's MCP client fills, see mcpclient.CallerContext).
 func TestDevSupportDeskLogsNoOtherCallersStep(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
@@ -32,11 +37,24 @@ func TestDevSupportDeskLogsNoOtherCallersStep(t *testing.T) {
 
 	pool.Close() // every tool now fails inside the desk, which logs it
 	second := telemetry.WithStep(telemetry.WithExecutionID(ctx, "execution-that-called"), "step-that-called")
-	res, err := cs.CallTool(second, &mcp.CallToolParams{Name: "get_order", Arguments: map[string]any{"order_id": 1042}})
+	res, err := cs.CallTool(second, &mcp.CallToolParams{Name: "get_order", Arguments: map[string]any{"order_id": 1042}, Meta: mcp.Meta{
+		mcpclient.ExecutionMetaKey:   "execution-that-called",
+		mcpclient.StepMetaKey:        "step-that-called",
+		mcpclient.TraceparentMetaKey: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+	}})
 	if err == nil {
 		require.True(t, res.IsError, "a tool whose database is closed fails")
 	}
 	require.Contains(t, logs.String(), "support tool failed")
 	require.NotContains(t, logs.String(), "execution-that-dialled")
 	require.NotContains(t, logs.String(), "step-that-dialled")
+	var failed map[string]any
+	for line := range strings.Lines(logs.String()) {
+		if strings.Contains(line, "support tool failed") {
+			require.NoError(t, json.Unmarshal([]byte(line), &failed))
+		}
+	}
+	require.Equal(t, "execution-that-called", failed["execution_id"])
+	require.Equal(t, "step-that-called", failed["step"])
+	require.Equal(t, "4bf92f3577b34da6a3ce929d0e0e4736", failed["trace_id"])
 }

@@ -133,6 +133,7 @@ func (p *Pool) call(ctx context.Context, srv *server, cp CallParams) (*CallResul
 	if cp.IdempotencyKey != "" {
 		params.Meta = mcp.Meta{IdempotencyMetaKey: cp.IdempotencyKey}
 	}
+	params.Meta = withCaller(ctx, params.Meta)
 	safe := entry.retrySafe(cp.IdempotencyKey != "", args)
 
 	select {

@@ -78,7 +78,7 @@ func NewServer(d *Desk, opts ServerOptions) (*mcp.Server, error) {
 		Instructions: "Tools of an online store's support desk: look up customers and orders, search the knowledge base, open, update and escalate tickets, and issue refunds within the store's rules.",
 		Logger:       opts.Logger,
 	})
-	s.AddReceivingMiddleware(gateArguments)
+	s.AddReceivingMiddleware(gateArguments, joinCaller)
 	byName := map[string]*mcp.Tool{}
 	for _, t := range tools {
 		byName[t.Name] = t

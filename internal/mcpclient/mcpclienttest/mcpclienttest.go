@@ -12,9 +12,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 
@@ -59,6 +61,7 @@ type Server struct {
 	mu      sync.Mutex
 	calls   map[string]int
 	keys    map[string]int
+	metas   []mcp.Meta // the _meta of every call that counted a key, in order
 	conns   []net.Conn
 	release chan struct{}
 	entered chan string
@@ -208,15 +211,25 @@ func (s *Server) createTicket(ctx context.Context, req *mcp.CallToolRequest) (*m
 	return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: fmt.Sprintf(`{"ticket_id": %d}`, n)}}}, nil
 }
 
-// noteKey counts the call's idempotency key (see Keys) and returns it.
+// noteKey counts the call's idempotency key (see Keys), notes its _meta
+// (see Metas) and returns the key.
 func (s *Server) noteKey(req *mcp.CallToolRequest) string {
 	key, _ := req.Params.Meta[mcpclient.IdempotencyMetaKey].(string)
 	s.mu.Lock()
 	if key != "" {
 		s.keys[key]++
 	}
+	s.metas = append(s.metas, maps.Clone(req.Params.Meta))
 	s.mu.Unlock()
 	return key
+}
+
+// Metas returns the _meta of the calls of create_ticket, refund and
+// add_note so far, in order (nil for a call without one).
+func (s *Server) Metas() []mcp.Meta {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.metas)
 }
 
 func (s *Server) addNote(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
