@@ -4,8 +4,6 @@ import (
 	"context"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
-	"go.opentelemetry.io/otel/propagation"
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/aiflow/aiflow/internal/telemetry"
 	"github.com/aiflow/aiflow/internal/textgate"
@@ -38,10 +36,9 @@ func withCaller(ctx context.Context, meta mcp.Meta) mcp.Meta {
 		}
 		meta[k] = v
 	}
-	carrier := propagation.MapCarrier{}
-	propagation.TraceContext{}.Inject(ctx, carrier)
-	set(TraceparentMetaKey, carrier[TraceparentMetaKey])
-	set(TracestateMetaKey, carrier[TracestateMetaKey])
+	traceparent, tracestate := telemetry.W3CTraceContext(ctx)
+	set(TraceparentMetaKey, traceparent)
+	set(TracestateMetaKey, tracestate)
 	set(ExecutionMetaKey, telemetry.ExecutionID(ctx))
 	set(StepMetaKey, telemetry.Step(ctx))
 	return meta
@@ -62,9 +59,7 @@ func CallerContext(ctx context.Context, meta mcp.Meta) context.Context {
 		}
 		return s
 	}
-	if tp := str(TraceparentMetaKey); tp != "" && !trace.SpanContextFromContext(ctx).IsValid() {
-		ctx = propagation.TraceContext{}.Extract(ctx, propagation.MapCarrier{TraceparentMetaKey: tp, TracestateMetaKey: str(TracestateMetaKey)})
-	}
+	ctx = telemetry.ContextWithW3CTraceContext(ctx, str(TraceparentMetaKey), str(TracestateMetaKey))
 	if e := str(ExecutionMetaKey); e != "" {
 		ctx = telemetry.WithExecutionID(ctx, e)
 	}

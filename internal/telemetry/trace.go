@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"strings"
 
+	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -158,4 +159,23 @@ func hexDigit(c byte) (byte, bool) {
 		return c - 'a' + 10, true
 	}
 	return 0, false
+}
+
+// W3CTraceContext returns the span context of ctx in W3C Trace Context's
+// traceparent and tracestate forms ("" for none), as an MCP tool call's
+// _meta carries them.
+func W3CTraceContext(ctx context.Context) (traceparent, tracestate string) {
+	carrier := propagation.MapCarrier{}
+	propagation.TraceContext{}.Inject(ctx, carrier)
+	return carrier["traceparent"], carrier["tracestate"]
+}
+
+// ContextWithW3CTraceContext returns a copy of ctx whose remote parent span
+// is the one traceparent (and tracestate) names, unless ctx holds a span
+// context already; a malformed traceparent returns ctx unchanged.
+func ContextWithW3CTraceContext(ctx context.Context, traceparent, tracestate string) context.Context {
+	if traceparent == "" || trace.SpanContextFromContext(ctx).IsValid() {
+		return ctx
+	}
+	return propagation.TraceContext{}.Extract(ctx, propagation.MapCarrier{"traceparent": traceparent, "tracestate": tracestate})
 }
