@@ -8,9 +8,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiflow/aiflow/internal/engine"
-	"github.com/aiflow/aiflow/internal/enginestore"
-	"github.com/aiflow/aiflow/internal/eventstore"
-	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
 	"github.com/aiflow/aiflow/internal/sfn"
 )
 
@@ -20,11 +17,7 @@ import (
 func TestActivitiesSurviveARestart(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pool := pgclustertest.Pool(t) // its own database: the engine resumes what it finds open
-	events, err := eventstore.Open(ctx, pool, eventstore.Options{})
-	require.NoError(t, err)
-	store, err := enginestore.New(ctx, pool, events)
-	require.NoError(t, err)
+	store := ownStore(t) // its own database: the engine resumes what it finds open
 
 	e1, err := engine.New(engine.Config{Store: store})
 	require.NoError(t, err)

@@ -10,9 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiflow/aiflow/internal/engine"
-	"github.com/aiflow/aiflow/internal/enginestore"
-	"github.com/aiflow/aiflow/internal/eventstore"
-	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
 	"github.com/aiflow/aiflow/internal/sfn"
 )
 
@@ -23,11 +20,7 @@ import (
 func TestRedriveIsDurable(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pool := pgclustertest.Pool(t) // its own database: the engines resume what they find open
-	events, err := eventstore.Open(ctx, pool, eventstore.Options{})
-	require.NoError(t, err)
-	store, err := enginestore.New(ctx, pool, events)
-	require.NoError(t, err)
+	store := ownStore(t) // its own database: the engine resumes what it finds open
 	type task struct {
 		Token string
 		Item  json.Number

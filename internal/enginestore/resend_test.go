@@ -9,9 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiflow/aiflow/internal/engine"
-	"github.com/aiflow/aiflow/internal/enginestore"
-	"github.com/aiflow/aiflow/internal/eventstore"
-	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
 	"github.com/aiflow/aiflow/internal/sfn"
 	"github.com/aiflow/aiflow/internal/task"
 )
@@ -40,11 +37,7 @@ const resendMachine = `{"StartAt":"post_draft","States":{"post_draft":{"Type":"T
 func TestAMessageSentAgainAfterARestartKeepsItsKey(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pool := pgclustertest.Pool(t) // its own database: the engine resumes what it finds open
-	events, err := eventstore.Open(ctx, pool, eventstore.Options{})
-	require.NoError(t, err)
-	store, err := enginestore.New(ctx, pool, events)
-	require.NoError(t, err)
+	store := ownStore(t) // its own database: the engine resumes what it finds open
 	bodies := make(chan string, 4)
 	queues := queueFunc(func(_ context.Context, p sfn.SendMessageParams) (string, error) {
 		bodies <- p.Body

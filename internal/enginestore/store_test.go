@@ -30,6 +30,19 @@ type testBundle struct {
 	pool   *pgxpool.Pool
 }
 
+// ownStore opens the engine's store on a database of the test's own, for
+// a test whose engine resumes what it finds open there.
+func ownStore(t testing.TB) *enginestore.Store {
+	t.Helper()
+	ctx := context.Background()
+	pool := pgclustertest.Pool(t)
+	events, err := eventstore.Open(ctx, pool, eventstore.Options{})
+	require.NoError(t, err)
+	store, err := enginestore.New(ctx, pool, events)
+	require.NoError(t, err)
+	return store
+}
+
 // setup opens the stores on the package's shared database; tests keep to
 // executions of their own.
 func setup(t testing.TB) *testBundle {
@@ -266,11 +279,7 @@ func BenchmarkCommit(b *testing.B) {
 func TestEngineRefusesTheNameOfAClosedExecution(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pool := pgclustertest.Pool(t) // its own database: the engine resumes what it finds open
-	events, err := eventstore.Open(ctx, pool, eventstore.Options{})
-	require.NoError(t, err)
-	store, err := enginestore.New(ctx, pool, events)
-	require.NoError(t, err)
+	store := ownStore(t) // its own database: the engine resumes what it finds open
 	e, err := engine.New(engine.Config{Store: store})
 	require.NoError(t, err)
 	require.NoError(t, e.Start(ctx))
@@ -298,11 +307,7 @@ func TestEngineRefusesTheNameOfAClosedExecution(t *testing.T) {
 func TestEngineDropsAnExecutionWhoseStartIsRefused(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pool := pgclustertest.Pool(t) // its own database: the engine resumes what it finds open
-	events, err := eventstore.Open(ctx, pool, eventstore.Options{})
-	require.NoError(t, err)
-	store, err := enginestore.New(ctx, pool, events)
-	require.NoError(t, err)
+	store := ownStore(t) // its own database: the engine resumes what it finds open
 	e, err := engine.New(engine.Config{Store: store})
 	require.NoError(t, err)
 	require.NoError(t, e.Start(ctx))
@@ -340,11 +345,7 @@ func (f queueFunc) SendMessage(ctx context.Context, p sfn.SendMessageParams) (st
 func TestEngineFailsAnExecutionWhoseDataIsRefused(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pool := pgclustertest.Pool(t) // its own database: the engine resumes what it finds open
-	events, err := eventstore.Open(ctx, pool, eventstore.Options{})
-	require.NoError(t, err)
-	store, err := enginestore.New(ctx, pool, events)
-	require.NoError(t, err)
+	store := ownStore(t) // its own database: the engine resumes what it finds open
 	tokens := make(chan string, 2)
 	queues := queueFunc(func(_ context.Context, p sfn.SendMessageParams) (string, error) {
 		var body struct{ Token string }
