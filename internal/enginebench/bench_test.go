@@ -160,11 +160,22 @@ func TestDescribe(t *testing.T) {
 // its numbers. ns/op, B/op and allocs/op are per execution, whatever b.N
 // was: the benchmark reports them itself.
 func runBenchmark(b *testing.B, p enginebench.Params) {
-	b.ReportAllocs()
 	p.Executions = max(b.N, p.InFlight)
+	res := measure(b, func() (enginebench.Result, error) { return enginebench.Run(context.Background(), p) })
+	b.ReportMetric(res.TransitionsPerSec, "transitions/s")
+	b.ReportMetric(float64(res.LatencyP50.Microseconds()), "p50-µs")
+	b.ReportMetric(float64(res.LatencyP99.Microseconds()), "p99-µs")
+	b.ReportMetric(float64(res.MeanCommit().Microseconds()), "µs/group")
+}
+
+// measure runs one run and reports, per execution, its time, bytes and
+// allocations, its CPU, and its rate and group commits; it returns the
+// run's result for more.
+func measure(b *testing.B, run func() (enginebench.Result, error)) enginebench.Result {
+	b.ReportAllocs()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	res, err := enginebench.Run(context.Background(), p)
+	res, err := run()
 	runtime.ReadMemStats(&after)
 	if err != nil {
 		b.Fatal(err)
@@ -174,12 +185,9 @@ func runBenchmark(b *testing.B, p enginebench.Params) {
 	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/n, "B/op")
 	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/n, "allocs/op")
 	b.ReportMetric(res.ExecutionsPerSec, "executions/s")
-	b.ReportMetric(res.TransitionsPerSec, "transitions/s")
-	b.ReportMetric(float64(res.LatencyP50.Microseconds()), "p50-µs")
-	b.ReportMetric(float64(res.LatencyP99.Microseconds()), "p99-µs")
 	b.ReportMetric(float64(res.CPUPerExecution().Microseconds()), "cpu-µs/execution")
 	b.ReportMetric(res.CommitsPerCall(), "commits/group")
-	b.ReportMetric(float64(res.MeanCommit().Microseconds()), "µs/group")
+	return res
 }
 
 // BenchmarkEngineInMemory reports executions/s of the three-task echo
@@ -248,21 +256,9 @@ func BenchmarkPeers(b *testing.B) {
 			if name == "postgres" {
 				store = postgresStore(b)
 			}
-			b.ReportAllocs()
-			var before, after runtime.MemStats
-			runtime.ReadMemStats(&before)
-			res, err := enginebench.RunPeers(context.Background(), enginebench.PeersParams{Store: store, Executions: max(b.N, 1000), InFlight: 1000})
-			runtime.ReadMemStats(&after)
-			if err != nil {
-				b.Fatal(err)
-			}
-			n := float64(res.Executions)
-			b.ReportMetric(float64(res.Elapsed.Nanoseconds())/n, "ns/op")
-			b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/n, "B/op")
-			b.ReportMetric(float64(after.Mallocs-before.Mallocs)/n, "allocs/op")
-			b.ReportMetric(res.ExecutionsPerSec, "executions/s")
-			b.ReportMetric(float64(res.CPUPerExecution().Microseconds()), "cpu-µs/execution")
-			b.ReportMetric(res.CommitsPerCall(), "commits/group")
+			measure(b, func() (enginebench.Result, error) {
+				return enginebench.RunPeers(context.Background(), enginebench.PeersParams{Store: store, Executions: max(b.N, 1000), InFlight: 1000})
+			})
 		})
 	}
 }
