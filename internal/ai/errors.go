@@ -61,6 +61,14 @@ func Errorf(code Code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
+// InvalidRequestf builds provider's AI.InvalidRequest *Error with a
+// formatted message: a request the provider's client cannot send.
+func InvalidRequestf(provider, format string, args ...any) *Error {
+	e := Errorf(CodeInvalidRequest, format, args...)
+	e.Provider = provider
+	return e
+}
+
 // CodeOf returns the code of err: its *Error's code, AI.Timeout for a
 // deadline, AI.Unavailable for anything else (a cancelled context included,
 // which callers check for themselves first).

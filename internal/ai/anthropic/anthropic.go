@@ -87,7 +87,7 @@ func (p *Provider) Generate(ctx context.Context, req ai.Request) (ai.Response, e
 	// SDKs give it ten minutes and ask for a stream past that (an hour for
 	// 128,000 tokens).
 	if expected := time.Duration(float64(time.Hour) * float64(body.MaxTokens) / 128000); expected > nonStreamingTimeout {
-		return ai.Response{}, invalid("max tokens %d may take longer than 10 minutes to generate: use a streamed call", body.MaxTokens)
+		return ai.Response{}, ai.InvalidRequestf(Name, "max tokens %d may take longer than 10 minutes to generate: use a streamed call", body.MaxTokens)
 	}
 	callCtx, cancel := context.WithTimeout(ctx, nonStreamingTimeout)
 	defer cancel()
@@ -171,7 +171,7 @@ func (p *Provider) Stream(ctx context.Context, req ai.Request, onDelta func(ai.D
 // TopP are not sent (see below).
 func (p *Provider) params(req ai.Request) (*messagesRequest, error) {
 	if req.Model == "" {
-		return nil, invalid("the request names no model")
+		return nil, ai.InvalidRequestf(Name, "the request names no model")
 	}
 	maxTokens := req.MaxTokens
 	if maxTokens <= 0 {
@@ -187,14 +187,14 @@ func (p *Provider) params(req ai.Request) (*messagesRequest, error) {
 	for i, m := range req.Messages {
 		msg, err := message(m)
 		if err != nil {
-			return nil, invalid("message %d: %s", i, err)
+			return nil, ai.InvalidRequestf(Name, "message %d: %s", i, err)
 		}
 		body.Messages = append(body.Messages, msg)
 	}
 	for _, t := range req.Tools {
 		tool, err := tool(t)
 		if err != nil {
-			return nil, invalid("tool %q: %s", t.Name, err)
+			return nil, ai.InvalidRequestf(Name, "tool %q: %s", t.Name, err)
 		}
 		body.Tools = append(body.Tools, tool)
 	}
@@ -324,12 +324,6 @@ func stopReason(r string) ai.StopReason {
 	default:
 		return ai.StopEndTurn
 	}
-}
-
-func invalid(format string, args ...any) *ai.Error {
-	e := ai.Errorf(ai.CodeInvalidRequest, format, args...)
-	e.Provider = Name
-	return e
 }
 
 // translate turns a failed call (no answer, or an answer cut short) into an

@@ -2,6 +2,7 @@ package anthropic
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -290,20 +291,8 @@ type client struct {
 // newClient returns the Messages client of opts: its base URL and key,
 // else ANTHROPIC_BASE_URL and ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN.
 func newClient(opts Options) *client {
-	base := opts.BaseURL
-	if base == "" {
-		base = os.Getenv("ANTHROPIC_BASE_URL")
-	}
-	if base == "" {
-		base = DefaultBaseURL
-	}
-	key := opts.APIKey
-	if key == "" {
-		key = os.Getenv("ANTHROPIC_API_KEY")
-	}
-	if key == "" {
-		key = os.Getenv("ANTHROPIC_AUTH_TOKEN")
-	}
+	base := cmp.Or(opts.BaseURL, os.Getenv("ANTHROPIC_BASE_URL"), DefaultBaseURL)
+	key := cmp.Or(opts.APIKey, os.Getenv("ANTHROPIC_API_KEY"), os.Getenv("ANTHROPIC_AUTH_TOKEN"))
 	c := &client{api: ai.NewAPIClient(Name, base, "v1/messages", opts.HTTPClient, os.Getenv("ANTHROPIC_CUSTOM_HEADERS")), noKey: key == ""}
 	if key != "" {
 		c.api.Header.Set("Authorization", "Bearer "+key)

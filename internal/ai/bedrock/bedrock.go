@@ -350,7 +350,7 @@ func stopReason(r types.StopReason) ai.StopReason {
 // would refuse for its shape fails here with AI.InvalidRequest.
 func converseInput(req ai.Request) (*bedrockruntime.ConverseInput, error) {
 	if req.Model == "" {
-		return nil, invalid("the request names no model")
+		return nil, ai.InvalidRequestf(Name, "the request names no model")
 	}
 	in := &bedrockruntime.ConverseInput{ModelId: aws.String(req.Model)}
 	if system := ai.SystemWithOutput(req.System, req.Output); system != "" {
@@ -359,7 +359,7 @@ func converseInput(req ai.Request) (*bedrockruntime.ConverseInput, error) {
 	for i, m := range req.Messages {
 		msg, err := message(m)
 		if err != nil {
-			return nil, invalid("message %d: %s", i, err)
+			return nil, ai.InvalidRequestf(Name, "message %d: %s", i, err)
 		}
 		in.Messages = append(in.Messages, msg)
 	}
@@ -368,7 +368,7 @@ func converseInput(req ai.Request) (*bedrockruntime.ConverseInput, error) {
 		for _, t := range req.Tools {
 			schema, err := jsonDocument(t.InputSchema, `{"type":"object","properties":{}}`)
 			if err != nil {
-				return nil, invalid("tool %q: decoding the input schema: %s", t.Name, err)
+				return nil, ai.InvalidRequestf(Name, "tool %q: decoding the input schema: %s", t.Name, err)
 			}
 			spec := types.ToolSpecification{Name: aws.String(t.Name), InputSchema: &types.ToolInputSchemaMemberJson{Value: schema}}
 			if t.Description != "" {
@@ -487,12 +487,6 @@ func documentJSON(d document.Interface) (json.RawMessage, error) {
 		return nil, fmt.Errorf("encoding the document: %w", err)
 	}
 	return b, nil
-}
-
-func invalid(format string, args ...any) *ai.Error {
-	e := ai.Errorf(ai.CodeInvalidRequest, format, args...)
-	e.Provider = Name
-	return e
 }
 
 // httpResponder is what both the SDK's response errors offer.

@@ -2,6 +2,7 @@ package openai
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -207,14 +208,14 @@ func newRequest(req ai.Request) (*chatRequest, error) {
 	for i, m := range req.Messages {
 		msgs, err := messages(m)
 		if err != nil {
-			return nil, invalid("message %d: %v", i, err)
+			return nil, ai.InvalidRequestf(Name, "message %d: %v", i, err)
 		}
 		body.Messages = append(body.Messages, msgs...)
 	}
 	for _, t := range req.Tools {
 		schema, err := schemaObject(t.InputSchema)
 		if err != nil {
-			return nil, invalid("tool %s: input schema: %v", t.Name, err)
+			return nil, ai.InvalidRequestf(Name, "tool %s: input schema: %v", t.Name, err)
 		}
 		body.Tools = append(body.Tools, chatTool{Type: "function", Function: functionDefinition{
 			Name: t.Name, Description: t.Description, Parameters: schema,
@@ -226,11 +227,11 @@ func newRequest(req ai.Request) (*chatRequest, error) {
 	if out := req.Output; out != nil {
 		schema, err := object(out.Schema)
 		if err != nil {
-			return nil, invalid("output schema: %v", err)
+			return nil, ai.InvalidRequestf(Name, "output schema: %v", err)
 		}
 		raw, err := schemaObject(out.Schema)
 		if err != nil {
-			return nil, invalid("output schema: %v", err)
+			return nil, ai.InvalidRequestf(Name, "output schema: %v", err)
 		}
 		body.ResponseFormat = &responseFormat{Type: "json_schema", JSONSchema: jsonSchema{
 			Name: schemaName(out.Name), Strict: Strict(schema), Schema: raw,
@@ -359,27 +360,12 @@ func stopReason(finish string) ai.StopReason {
 	}
 }
 
-func invalid(format string, args ...any) *ai.Error {
-	e := ai.Errorf(ai.CodeInvalidRequest, format, args...)
-	e.Provider = Name
-	return e
-}
-
 // newClient returns the Chat Completions client of opts: its base URL
 // and key, else OPENAI_BASE_URL and OPENAI_API_KEY, with the organisation
 // and project of OPENAI_ORG_ID and OPENAI_PROJECT_ID.
 func newClient(opts Options) *ai.APIClient {
-	base := opts.BaseURL
-	if base == "" {
-		base = os.Getenv("OPENAI_BASE_URL")
-	}
-	if base == "" {
-		base = DefaultBaseURL
-	}
-	key := opts.APIKey
-	if key == "" {
-		key = os.Getenv("OPENAI_API_KEY")
-	}
+	base := cmp.Or(opts.BaseURL, os.Getenv("OPENAI_BASE_URL"), DefaultBaseURL)
+	key := cmp.Or(opts.APIKey, os.Getenv("OPENAI_API_KEY"))
 	c := ai.NewAPIClient(Name, base, "chat/completions", opts.HTTPClient, os.Getenv("OPENAI_CUSTOM_HEADERS"))
 	if org := os.Getenv("OPENAI_ORG_ID"); org != "" {
 		c.Header.Set("OpenAI-Organization", org)
