@@ -12,28 +12,20 @@ import (
 
 func BenchmarkVerifyHS256(b *testing.B) {
 	b.ReportAllocs()
-	c := newClock()
-	v, err := NewVerifier(VerifierOptions{Issuer: testIssuer, Audience: []string{testAudience}, HMACKey: hmacKey, NowFunc: c.Now})
-	if err != nil {
-		b.Fatal(err)
-	}
-	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims(c, nil)).SignedString(hmacKey)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx := context.Background()
-	for b.Loop() {
-		v.verified.tokens = nil // verified in full each time
-		if _, err := v.Verify(ctx, tok); err != nil {
-			b.Fatal(err)
-		}
-	}
+	v, tok := hs256Token(b)
+	verifyLoop(b, v, tok, true)
 }
 
 // BenchmarkVerifyHS256Remembered is a token verified again: a caller's
 // next requests.
 func BenchmarkVerifyHS256Remembered(b *testing.B) {
 	b.ReportAllocs()
+	v, tok := hs256Token(b)
+	verifyLoop(b, v, tok, false)
+}
+
+// hs256Token returns a verifier of HS256 tokens and a token it takes.
+func hs256Token(b *testing.B) (*Verifier, string) {
 	c := newClock()
 	v, err := NewVerifier(VerifierOptions{Issuer: testIssuer, Audience: []string{testAudience}, HMACKey: hmacKey, NowFunc: c.Now})
 	if err != nil {
@@ -43,8 +35,17 @@ func BenchmarkVerifyHS256Remembered(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	return v, tok
+}
+
+// verifyLoop verifies tok with v b.N times, in full each time when
+// forget is set (the verifier's memory of verified tokens cleared).
+func verifyLoop(b *testing.B, v *Verifier, tok string, forget bool) {
 	ctx := context.Background()
 	for b.Loop() {
+		if forget {
+			v.verified.tokens = nil
+		}
 		if _, err := v.Verify(ctx, tok); err != nil {
 			b.Fatal(err)
 		}
@@ -70,13 +71,7 @@ func BenchmarkVerifyRS256CachedKey(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ctx := context.Background()
-	for b.Loop() {
-		v.verified.tokens = nil // verified in full each time
-		if _, err := v.Verify(ctx, signed); err != nil {
-			b.Fatal(err)
-		}
-	}
+	verifyLoop(b, v, signed, true)
 }
 
 func BenchmarkAllows(b *testing.B) {
