@@ -62,6 +62,12 @@ func (a activity) String() string {
 func (l *lifetime) enter(what activity) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	return l.register(what)
+}
+
+// register counts a function about to do what, unless stopping; mu is
+// held.
+func (l *lifetime) register(what activity) bool {
 	if l.stopping {
 		return false
 	}
@@ -76,11 +82,9 @@ func (l *lifetime) enter(what activity) bool {
 func (l *lifetime) enterWorker(what activity) (parked chan func(), ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.stopping {
+	if !l.register(what) {
 		return nil, false
 	}
-	l.n++
-	l.running[what]++
 	if k := len(l.parked); k > 0 {
 		parked = l.parked[k-1]
 		l.parked[k-1] = nil
