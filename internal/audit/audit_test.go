@@ -159,25 +159,7 @@ func TestConcurrentAppendersNeverFork(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	const writers, each = 8, 25
-	var wg sync.WaitGroup
-	errs := make(chan error, writers*each)
-	for w := range writers {
-		wg.Go(func() {
-			for i := range each {
-				if _, err := b.log.Append(context.Background(), record(w*each+i)); err != nil {
-					errs <- err
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		require.NoError(t, err)
-	}
-	rep, err := b.log.Verify(context.Background())
-	require.NoError(t, err)
-	require.Equal(t, int64(writers*each), rep.Records)
+	appendConcurrently(t, b.log, []*Log{b.log}, writers, each)
 	var rows, distinctPrev int
 	require.NoError(t, b.pool.QueryRow(context.Background(),
 		`SELECT count(*), count(DISTINCT prev_hash) FROM api.audit_log`).Scan(&rows, &distinctPrev))
@@ -374,4 +356,30 @@ func TestAppendWithAnEndedContextWritesNothing(t *testing.T) {
 	rep, err := b.log.Verify(context.Background())
 	require.NoError(t, err)
 	require.Zero(t, rep.Records)
+}
+
+// appendConcurrently appends writers*each records, writers at once, each
+// writer through logs[w%len(logs)], and checks that log's chain verifies
+// with every record in it.
+func appendConcurrently(t *testing.T, log *Log, logs []*Log, writers, each int) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, writers*each)
+	for w := range writers {
+		wg.Go(func() {
+			for i := range each {
+				if _, err := logs[w%len(logs)].Append(context.Background(), record(w*each+i)); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	rep, err := log.Verify(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, int64(writers*each), rep.Records)
 }

@@ -2,7 +2,6 @@ package audit
 
 import (
 	"context"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -38,24 +37,5 @@ func TestConcurrentLogsNeverFork(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	logs := []*Log{b.log, New(b.pool, Options{NowFunc: b.log.now}), New(b.pool, Options{NowFunc: b.log.now})}
-	const writers, each = 9, 15
-	var wg sync.WaitGroup
-	errs := make(chan error, writers*each)
-	for w := range writers {
-		wg.Go(func() {
-			for i := range each {
-				if _, err := logs[w%len(logs)].Append(context.Background(), record(w*each+i)); err != nil {
-					errs <- err
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		require.NoError(t, err)
-	}
-	rep, err := b.log.Verify(context.Background())
-	require.NoError(t, err)
-	require.Equal(t, int64(writers*each), rep.Records)
+	appendConcurrently(t, b.log, logs, 9, 15)
 }
