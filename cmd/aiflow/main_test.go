@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"maps"
 	"slices"
 	"testing"
 
@@ -95,10 +96,12 @@ func TestHelpListsEveryCommand(t *testing.T) {
 	require.Contains(t, te.stderr.String(), "aiflow service ")
 }
 
-// TestPacedCommandsAreCommands: every command named for gcpolicy's pacing
-// is one of aiflow's.
+// TestPacedCommandsAreCommands: the commands whose collector gcpolicy
+// paces are the long-running ones docs/configuration.md names, each one of
+// aiflow's.
 func TestPacedCommandsAreCommands(t *testing.T) {
 	t.Parallel()
+	require.Equal(t, []string{"bench", "dev", "engine", "run", "stack"}, slices.Sorted(maps.Keys(pacedCommands)))
 	for name := range pacedCommands {
 		require.True(t, slices.ContainsFunc(commands, func(c command) bool { return c.name == name }), name)
 	}
