@@ -52,7 +52,7 @@ func ContextWithXRayHeader(ctx context.Context, header string) context.Context {
 	if !sc.IsValid() {
 		return ctx
 	}
-	return trace.ContextWithRemoteSpanContext(ctx, sc)
+	return contextWithRemote(ctx, sc)
 }
 
 // XRaySpanContext returns the remote span context header names (X-Ray's

@@ -2,12 +2,17 @@ package telemetry_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/contrib/propagators/aws/xray"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/propagation"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/aiflow/aiflow/internal/telemetry"
@@ -95,4 +100,52 @@ func TestXRaySpanContextIsThePropagators(t *testing.T) {
 		require.Equal(t, want, telemetry.XRaySpanContext(h), "header %q", h)
 		require.Equal(t, want, trace.SpanContextFromContext(telemetry.ContextWithXRayHeader(t.Context(), h)), "header %q", h)
 	}
+}
+
+// remoteKey is a key of a value the remote context's test puts in its
+// parent.
+type remoteKey struct{}
+
+// TestTheHeadersContextIsTheAPIs: the context ContextWithXRayHeader
+// returns is what trace.ContextWithRemoteSpanContext returns for the same
+// span context, to every reader of it (the span, its context, the parent's
+// values and cancellation, a tracer starting a span under it).
+func TestTheHeadersContextIsTheAPIs(t *testing.T) {
+	t.Parallel()
+	const header = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+	parent, cancel := context.WithCancel(context.WithValue(t.Context(), remoteKey{}, "v"))
+	got := telemetry.ContextWithXRayHeader(parent, header)
+	want := trace.ContextWithRemoteSpanContext(parent, telemetry.XRaySpanContext(header))
+
+	require.Equal(t, trace.SpanContextFromContext(want), trace.SpanContextFromContext(got))
+	require.True(t, trace.SpanContextFromContext(got).IsRemote())
+	gs, ws := trace.SpanFromContext(got), trace.SpanFromContext(want)
+	require.Equal(t, ws.SpanContext(), gs.SpanContext())
+	require.Equal(t, ws.IsRecording(), gs.IsRecording())
+	gs.SetAttributes(attribute.String("k", "v")) // records nothing, as the API's
+	gs.End()
+	require.False(t, gs.IsRecording())
+	require.Equal(t, fmt.Sprintf("%T", ws.TracerProvider()), fmt.Sprintf("%T", gs.TracerProvider()))
+	require.Equal(t, "v", got.Value(remoteKey{}))
+
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	_, child := tp.Tracer("test").Start(got, "child")
+	child.End()
+	spans := exp.GetSpans()
+	require.Len(t, spans, 1)
+	require.Equal(t, trace.SpanContextFromContext(want), spans[0].Parent)
+
+	cancel()
+	<-got.Done()
+	require.ErrorIs(t, got.Err(), context.Canceled)
+}
+
+// TestTheHeadersContextIsOneAllocation: a worker makes one for every
+// message it takes.
+func TestTheHeadersContextIsOneAllocation(t *testing.T) {
+	const header = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+	allocs := testing.AllocsPerRun(100, func() { _ = telemetry.ContextWithXRayHeader(t.Context(), header) })
+	require.Equal(t, 1.0, allocs)
 }

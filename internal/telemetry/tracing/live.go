@@ -16,6 +16,8 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/embedded"
+
+	"github.com/aiflow/aiflow/internal/telemetry"
 )
 
 // liveProvider is the tracer provider aiflow's instrumentation gets when
@@ -76,6 +78,14 @@ type liveTracer struct {
 // Start starts a span named name under the span of ctx (or a new trace),
 // as the SDK's tracer does, and returns it and ctx with it.
 func (t *liveTracer) Start(ctx context.Context, name string, opts ...trace.SpanStartOption) (context.Context, trace.Span) {
+	k := t.p.sink
+	// The options most spans start with (a kind, attributes) are read
+	// without building a trace.SpanConfig, which copies the attributes
+	// into a slice of its own; the default sampler reads no option.
+	var quick quickStart
+	if k.parentBasedOn && quick.read(opts) {
+		return t.startQuick(ctx, name, &quick)
+	}
 	cfg := trace.NewSpanStartConfig(opts...)
 	if ctx == nil {
 		ctx = context.Background()
@@ -90,7 +100,6 @@ func (t *liveTracer) Start(ctx context.Context, name string, opts ...trace.SpanS
 	} else {
 		psc = parentSpan.SpanContext()
 	}
-	k := t.p.sink
 	var tid trace.TraceID
 	var sid trace.SpanID
 	if !psc.TraceID().IsValid() {
@@ -124,7 +133,7 @@ func (t *liveTracer) Start(ctx context.Context, name string, opts ...trace.SpanS
 	sctx, s := t.p.newLiveSpan(ctx, sc)
 	r := s.r
 	r.span = endedSpan{sink: k, scope: &t.scope, name: name, sc: sc, parent: psc, kind: trace.ValidateSpanKind(cfg.SpanKind()), start: start,
-		owner: r.span.owner}
+		owner: r.span.owner, attrs: r.kept}
 	for _, l := range cfg.Links() {
 		s.AddLink(l)
 	}
@@ -184,30 +193,9 @@ func (c *spanContext) with() context.Context {
 	return c
 }
 
-// spanKey is the key under which the trace API keeps a context's span
-// (its own, unexported), as trace.SpanFromContext asks a context for it;
-// nil if it asked for none or another (a future API), when spanContext
-// is not used.
-var spanKey = func() any {
-	probe := &keyProbe{Context: context.Background()}
-	trace.SpanFromContext(probe)
-	marker := &droppedSpan{}
-	if probe.key == nil || trace.ContextWithSpan(context.Background(), marker).Value(probe.key) != any(marker) {
-		return nil
-	}
-	return probe.key
-}()
-
-// keyProbe is a context that notes the key it is asked for.
-type keyProbe struct {
-	context.Context
-	key any
-}
-
-func (p *keyProbe) Value(key any) any {
-	p.key = key
-	return nil
-}
+// spanKey is the trace API's key of a context's span (see
+// telemetry.TraceSpanKey).
+var spanKey = telemetry.TraceSpanKey()
 
 // recordPool holds the records of live spans exported, when the sink
 // recycles spans.
@@ -266,6 +254,9 @@ type liveRecord struct {
 	ended bool
 	dirty bool // attributes were appended: their keys may repeat
 	span  endedSpan
+	// kept is the memory of the attributes of the span the record held
+	// before, cleared, for the next span's (recycled records only).
+	kept []attribute.KeyValue
 }
 
 // lock locks the record of s and reports whether it is still s's, not
@@ -283,6 +274,11 @@ func (s *liveSpan) lock() bool {
 func (r *liveRecord) release() {
 	r.mu.Lock()
 	r.gen++
+	if attrs := r.span.attrs; cap(attrs) > 0 {
+		r.kept = attrs
+	}
+	clear(r.kept)
+	r.kept = r.kept[:0]
 	r.ended, r.dirty, r.span = false, false, endedSpan{}
 	r.mu.Unlock()
 	recordPool.Put(r)

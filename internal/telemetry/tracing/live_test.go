@@ -49,6 +49,13 @@ func spanScript(ctx context.Context, tr trace.Tracer, at func(int) time.Time) {
 	call.SetStatus(codes.Unset, "ignored")
 	call.End(trace.WithTimestamp(at(5)))
 	call.SetAttributes(attribute.String("after", "end")) // ignored: ended
+	// Only a kind and attributes: the options aiflow's tracer reads
+	// itself. Its start is now.
+	_, quick := tr.Start(mctx, "quick", trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(attribute.String("rpc.system", "aws-api"), attribute.String("", "invalid")),
+		trace.WithAttributes(attribute.String("rpc.method", "SendTaskSuccess"), attribute.String("rpc.system", "again")))
+	quick.SetAttributes(attribute.Int("n", 1))
+	quick.End(trace.WithTimestamp(at(6)))
 	msg.AddEvent("retried", trace.WithTimestamp(at(6)), trace.WithAttributes(attribute.Int("attempt", 2), attribute.Int("attempt", 3)))
 	msg.SetStatus(codes.Ok, "ignored")
 	msg.SetStatus(codes.Error, "ignored: Ok is final")
@@ -108,20 +115,23 @@ func liveSpansAreTheSDKs(t *testing.T, rec recorder, runs int) {
 	for run := range runs {
 		spanScript(t.Context(), rec.p.TracerProvider().Tracer(scope, trace.WithInstrumentationVersion("1.0")), at)
 		ended := rec.Ended(t)
-		require.Len(t, ended, 5*(run+1), "the unsampled span is not exported")
-		runsGot = append(runsGot, ended[5*run:])
+		require.Len(t, ended, 6*(run+1), "the unsampled span is not exported")
+		runsGot = append(runsGot, ended[6*run:])
 	}
 	got := rec.Ended(t)
 	require.Equal(t, "*tracing.liveProvider", fmt.Sprintf("%T", rec.p.TracerProvider()), "aiflow's tracers")
 	spanScript(t.Context(), rec.p.SDKTracerProvider().Tracer(scope, trace.WithInstrumentationVersion("1.0")), at)
 	want := rec.Ended(t)[len(got):]
-	require.Len(t, want, 5)
+	require.Len(t, want, 6)
 
 	norm := func(spans []sdktrace.ReadOnlySpan) map[string]tracetest.SpanStub {
 		out := comparable(t, spans)
 		for name, s := range out {
 			if name == "root" {
 				s.SpanContext = s.SpanContext.WithTraceID(trace.TraceID{})
+			}
+			if name == "quick" {
+				s.StartTime = time.Time{} // now, when it started
 			}
 			if name == "panicking" {
 				for i := range s.Events {
@@ -134,7 +144,7 @@ func liveSpansAreTheSDKs(t *testing.T, rec recorder, runs int) {
 	}
 	for run, got := range runsGot {
 		require.Equal(t, norm(want), norm(got), "run %d", run)
-		require.Equal(t, 1, norm(got)["process steps"].ChildSpanCount, "the call; the others start after it ended")
+		require.Equal(t, 2, norm(got)["process steps"].ChildSpanCount, "the call and quick; the others start after it ended")
 	}
 }
 
