@@ -28,7 +28,7 @@ func newTracer(tp trace.TracerProvider) trace.Tracer {
 // Functions and the local engine carry it onto every task message's
 // AWSTraceHeader, so the execution's spans join the caller's trace.
 func (s *Service) startExecution(ctx context.Context, in sfn.StartExecutionInput) (sfn.StartExecutionOutput, error) {
-	ctx, span := s.tracer.Start(ctx, "StepFunctions.StartExecution", trace.WithSpanKind(trace.SpanKindClient),
+	ctx, span := s.tracer.Start(ctx, "StepFunctions.StartExecution", telemetry.ClientSpan,
 		trace.WithAttributes(attribute.String("rpc.system", "aws-api"), attribute.String("rpc.service", "StepFunctions"),
 			attribute.String("rpc.method", "StartExecution"), attribute.String("aws.step_functions.state_machine.arn", in.StateMachineARN)))
 	defer span.End()

@@ -11,6 +11,8 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/aiflow/aiflow/internal/telemetry"
 )
 
 // tracerName names the tracer of the guard's client spans.
@@ -57,7 +59,7 @@ func (c clientTracing) roundTrip(req *http.Request, next func(*http.Request) (*h
 	if n, err := strconv.Atoi(port); err == nil {
 		attrs = append(attrs, attribute.Int("server.port", n))
 	}
-	ctx, span := c.tracer.Start(ctx, req.Method, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
+	ctx, span := c.tracer.Start(ctx, req.Method, telemetry.ClientSpan, trace.WithAttributes(attrs...))
 	defer span.End()
 	if span.IsRecording() || span.SpanContext().IsValid() {
 		req = req.Clone(ctx)

@@ -41,7 +41,7 @@ func (t *traced) start(ctx context.Context, e *engine.Engine, in sfn.StartExecut
 	if t == nil {
 		return e.StartExecution(ctx, in)
 	}
-	ctx, span := t.tracer.Start(ctx, "start "+in.Name, trace.WithSpanKind(trace.SpanKindClient))
+	ctx, span := t.tracer.Start(ctx, "StepFunctions.StartExecution", telemetry.ClientSpan)
 	defer span.End()
 	in.TraceHeader = telemetry.XRayHeader(ctx)
 	return e.StartExecution(ctx, in)
@@ -53,7 +53,7 @@ func (t *traced) message(ctx context.Context, m events.SQSMessage) (context.Cont
 		return ctx, noSpan
 	}
 	ctx = telemetry.ContextWithXRayHeader(ctx, m.Attributes["AWSTraceHeader"])
-	return t.tracer.Start(ctx, "process bench-steps", trace.WithSpanKind(trace.SpanKindConsumer),
+	return t.tracer.Start(ctx, "process bench-steps", telemetry.ConsumerSpan,
 		trace.WithAttributes(attribute.String("messaging.system", "aws_sqs"), attribute.String("messaging.message.id", m.MessageId)))
 }
 
@@ -62,5 +62,5 @@ func (t *traced) callback(ctx context.Context) (context.Context, trace.Span) {
 	if t == nil || t.engineOnly {
 		return ctx, noSpan
 	}
-	return t.tracer.Start(ctx, "StepFunctions.SendTaskSuccess", trace.WithSpanKind(trace.SpanKindClient))
+	return t.tracer.Start(ctx, "StepFunctions.SendTaskSuccess", telemetry.ClientSpan)
 }

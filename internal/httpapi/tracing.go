@@ -9,6 +9,8 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/aiflow/aiflow/internal/telemetry"
 )
 
 // tracerName names the tracer of the API's request spans.
@@ -51,7 +53,7 @@ func (t serverTracing) start(r *http.Request, pattern string) (*http.Request, tr
 	if ua := r.UserAgent(); ua != "" {
 		attrs = append(attrs, attribute.String("user_agent.original", ua))
 	}
-	ctx, span := t.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(attrs...))
+	ctx, span := t.tracer.Start(ctx, name, telemetry.ServerSpan, trace.WithAttributes(attrs...))
 	return r.WithContext(ctx), span
 }
 

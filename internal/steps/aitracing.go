@@ -8,6 +8,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/aiflow/aiflow/internal/ai"
+	"github.com/aiflow/aiflow/internal/telemetry"
 )
 
 // genAIProviders maps aiflow's provider names to the GenAI semantic
@@ -34,7 +35,7 @@ var genAIFinishReasons = map[ai.StopReason]string{
 // semantic conventions describe an inference: "chat {model}". It is made
 // here, around ai.Provider, so that every provider's calls have one.
 func (r *aiRun) startModelCall(ctx context.Context, turn int, req ai.Request) (context.Context, trace.Span) {
-	ctx, span := r.h.tracer.Start(ctx, "chat "+r.model, trace.WithSpanKind(trace.SpanKindClient))
+	ctx, span := r.h.tracer.Start(ctx, "chat "+r.model, telemetry.ClientSpan)
 	if !span.IsRecording() {
 		return ctx, span
 	}

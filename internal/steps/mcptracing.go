@@ -9,13 +9,14 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/aiflow/aiflow/internal/mcpclient"
+	"github.com/aiflow/aiflow/internal/telemetry"
 )
 
 // startMCPCall begins the client span of one MCP tool call, as the MCP
 // semantic conventions name it: "tools/call {tool}", with mcp.method.name
 // and gen_ai.tool.name. The pool's failovers and retries are inside it.
 func startMCPCall(ctx context.Context, tracer trace.Tracer, server, tool string) (context.Context, trace.Span) {
-	return tracer.Start(ctx, "tools/call "+tool, trace.WithSpanKind(trace.SpanKindClient),
+	return tracer.Start(ctx, "tools/call "+tool, telemetry.ClientSpan,
 		trace.WithAttributes(attribute.String("mcp.method.name", "tools/call"), attribute.String("gen_ai.tool.name", tool),
 			attribute.String("gen_ai.operation.name", "execute_tool"), attribute.String("aiflow.mcp.server", server)))
 }

@@ -56,7 +56,7 @@ func (r *Runtime) startMessage(ctx context.Context, rec events.SQSMessage) (cont
 		name += " " + queue
 		attrs = append(attrs, attribute.String("messaging.destination.name", queue))
 	}
-	opts := []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(attrs...)}
+	opts := []trace.SpanStartOption{telemetry.ConsumerSpan, trace.WithAttributes(attrs...)}
 	if header := rec.Attributes["AWSTraceHeader"]; header != "" {
 		if invocation := trace.SpanContextFromContext(ctx); invocation.IsValid() {
 			opts = append(opts, trace.WithLinks(trace.Link{SpanContext: invocation}))
@@ -80,7 +80,7 @@ func describeMessage(ctx context.Context, span trace.Span, m Message) context.Co
 // task callbacks (SendTaskSuccess, SendTaskFailure), as the AWS SDK's
 // semantic conventions name it.
 func (r *Runtime) startCallback(ctx context.Context, op string) (context.Context, trace.Span) {
-	return r.tracer.Start(ctx, "StepFunctions."+op, trace.WithSpanKind(trace.SpanKindClient),
+	return r.tracer.Start(ctx, "StepFunctions."+op, telemetry.ClientSpan,
 		trace.WithAttributes(attribute.String("rpc.system", "aws-api"), attribute.String("rpc.service", "StepFunctions"),
 			attribute.String("rpc.method", op)))
 }

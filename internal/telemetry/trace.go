@@ -179,3 +179,12 @@ func ContextWithW3CTraceContext(ctx context.Context, traceparent, tracestate str
 	}
 	return propagation.TraceContext{}.Extract(ctx, propagation.MapCarrier{"traceparent": traceparent, "tracestate": tracestate})
 }
+
+// Span start options of the span kinds aiflow's instrumentation starts,
+// made once: trace.WithSpanKind makes a new option, an allocation, at
+// every call, and spans start on every request, message and call.
+var (
+	ServerSpan   = trace.WithSpanKind(trace.SpanKindServer)
+	ClientSpan   = trace.WithSpanKind(trace.SpanKindClient)
+	ConsumerSpan = trace.WithSpanKind(trace.SpanKindConsumer)
+)
