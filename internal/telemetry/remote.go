@@ -9,14 +9,11 @@ import (
 	"go.opentelemetry.io/otel/trace/embedded"
 )
 
-// TraceSpanKey returns the key under which the trace API keeps a
-// context's span (its own, unexported), as trace.SpanFromContext asks a
-// context for it, so that a context of aiflow's own can hold a span in
-// the same allocation as itself; nil if the API asked for none or keeps
-// spans another way (a future API), when such contexts are not to be
-// made.
-func TraceSpanKey() any { return spanKey }
-
+// spanKey is the key under which the trace API keeps a context's span
+// (its own, unexported), as trace.SpanFromContext asks a context for it,
+// so that ContextWithSpan can hold a span in the same allocation as
+// itself; nil if the API asked for none or keeps spans another way (a
+// future API), when ContextWithSpan puts its span in as the API does.
 var spanKey = func() any {
 	probe := &keyProbe{Context: context.Background()}
 	trace.SpanFromContext(probe)
@@ -43,25 +40,36 @@ func (p *keyProbe) Value(key any) any {
 // allocation where that takes two (its context and its span): a worker
 // makes one for every message it takes.
 func contextWithRemote(ctx context.Context, sc trace.SpanContext) context.Context {
-	sc = sc.WithRemote(true)
-	if spanKey == nil {
-		return trace.ContextWithRemoteSpanContext(ctx, sc)
-	}
-	return &remoteContext{Context: ctx, span: remoteSpan{sc: sc}}
+	c := &ContextWithSpan[remoteSpan, *remoteSpan]{Context: ctx, Span: remoteSpan{sc: sc.WithRemote(true)}}
+	return c.AsContext()
 }
 
-// remoteContext is a context holding a remote span context as its span.
-type remoteContext struct {
+// ContextWithSpan is a context holding a span, of type S whose pointer P
+// is the trace.Span, in the same allocation as itself, where
+// trace.ContextWithSpan takes two (its context and the span).
+type ContextWithSpan[S any, P interface {
+	*S
+	trace.Span
+}] struct {
 	context.Context
-	span remoteSpan
+	Span S
 }
 
 // Value is the span for the trace API's key, else the parent's value.
-func (c *remoteContext) Value(key any) any {
+func (c *ContextWithSpan[S, P]) Value(key any) any {
 	if key == spanKey {
-		return &c.span
+		return P(&c.Span)
 	}
 	return c.Context.Value(key)
+}
+
+// AsContext is c, or, if the trace API's key is not known (TraceSpanKey
+// is nil), the parent with the span as the API puts it.
+func (c *ContextWithSpan[S, P]) AsContext() context.Context {
+	if spanKey == nil {
+		return trace.ContextWithSpan(c.Context, P(&c.Span))
+	}
+	return c
 }
 
 // remoteSpan is a span context received from elsewhere (a message's

@@ -159,43 +159,18 @@ func (p *liveProvider) newLiveSpan(ctx context.Context, sc trace.SpanContext) (c
 			c spanContext
 			r liveRecord
 		}{}
-		both.c = spanContext{Context: ctx, span: liveSpan{p: p, r: &both.r, sc: sc}}
-		return both.c.with(), &both.c.span
+		both.c = spanContext{Context: ctx, Span: liveSpan{p: p, r: &both.r, sc: sc}}
+		return both.c.AsContext(), &both.c.Span
 	}
 	r := recordPool.Get().(*liveRecord)
 	r.span.owner = r
-	c := &spanContext{Context: ctx, span: liveSpan{p: p, r: r, gen: r.gen, sc: sc}}
-	return c.with(), &c.span
+	c := &spanContext{Context: ctx, Span: liveSpan{p: p, r: r, gen: r.gen, sc: sc}}
+	return c.AsContext(), &c.Span
 }
 
-// spanContext is a context holding a live span, as
-// trace.ContextWithSpan makes one, but with the span's handle in the same
-// allocation.
-type spanContext struct {
-	context.Context
-	span liveSpan
-}
-
-// Value is the span for the trace API's key, else the parent's value.
-func (c *spanContext) Value(key any) any {
-	if key == spanKey {
-		return &c.span
-	}
-	return c.Context.Value(key)
-}
-
-// with is c, or, if the trace API did not give its key away, the parent
-// with the span as the API puts it.
-func (c *spanContext) with() context.Context {
-	if spanKey == nil {
-		return trace.ContextWithSpan(c.Context, &c.span)
-	}
-	return c
-}
-
-// spanKey is the trace API's key of a context's span (see
-// telemetry.TraceSpanKey).
-var spanKey = telemetry.TraceSpanKey()
+// spanContext is a context holding a live span, as trace.ContextWithSpan
+// makes one, but with the span's handle in the same allocation.
+type spanContext = telemetry.ContextWithSpan[liveSpan, *liveSpan]
 
 // recordPool holds the records of live spans exported, when the sink
 // recycles spans.
