@@ -55,7 +55,7 @@ func TestRunTraced(t *testing.T) {
 // span is made, batched and handed to an exporter that discards it and
 // keeps nothing of it (the SDK's and aiflow's whole cost, not the
 // exporter's; the spans are taken back after each export, as under
-// aiflow's OTLP exporter), and on for all with
+// aiflow's OTLP exporter), and on for the engine only or for all with
 // aiflow's OTLP/HTTP exporter posting to a receiver on loopback, in a
 // process of its own, that reads and discards the requests (the
 // exporter's encoding and HTTP too).
@@ -78,21 +78,28 @@ func BenchmarkEngineTracingDurable(b *testing.B) {
 	}
 }
 
-// tracingModes are the tracing benchmarks' modes, from nothing to all.
-var tracingModes = []string{"off", "engine", "all", "otlp"}
+// tracingModes are the tracing benchmarks' modes, from nothing to all:
+// engine-otlp is engine's spans exported as otlp's are.
+var tracingModes = []string{"off", "engine", "engine-otlp", "all", "otlp"}
+
+// engineOnly reports whether a mode leaves the worker's spans out.
+func engineOnly(mode string) bool { return mode == "engine" || mode == "engine-otlp" }
+
+// overOTLP reports whether a mode exports over OTLP/HTTP.
+func overOTLP(mode string) bool { return mode == "otlp" || mode == "engine-otlp" }
 
 // runTraced runs p with tracing off, on for the engine, on for all, or on
 // for all exported over OTLP/HTTP.
 func runTraced(b *testing.B, p enginebench.Params, mode string) {
-	p.TraceEngineOnly = mode == "engine"
+	p.TraceEngineOnly = engineOnly(mode)
 	// A discarding exporter that keeps nothing of the spans, as aiflow's
 	// OTLP exporter: aiflow takes its spans back after each export.
 	params := tracing.Params{Config: config.Tracing{Exporter: config.TracesOTLP}, ServiceName: "enginebench", Exporter: &tracingtest.DiscardingExporter{}}
-	switch mode {
-	case "off":
+	switch {
+	case mode == "off":
 		runBenchmark(b, p)
 		return
-	case "otlp":
+	case overOTLP(mode):
 		params.Exporter = nil
 		params.Config.Endpoint = discardingReceiver(b) + "/v1/traces"
 	}
@@ -196,7 +203,7 @@ const pairedChunk = 2000
 func runPaired(b *testing.B, store func() engine.Store, mode string) {
 	const chunk = pairedChunk
 	params := tracing.Params{Config: config.Tracing{Exporter: config.TracesOTLP}, ServiceName: "enginebench", Exporter: &tracingtest.DiscardingExporter{}}
-	if mode == "otlp" {
+	if overOTLP(mode) {
 		params.Exporter = nil
 		params.Config.Endpoint = discardingReceiver(b) + "/v1/traces"
 	}
@@ -207,7 +214,7 @@ func runPaired(b *testing.B, store func() engine.Store, mode string) {
 	gcCPU := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}}
 	var offGC, onGC []float64
 	one := func(traced bool) float64 {
-		p := enginebench.Params{Store: store(), Executions: chunk, InFlight: 1000, TraceEngineOnly: mode == "engine"}
+		p := enginebench.Params{Store: store(), Executions: chunk, InFlight: 1000, TraceEngineOnly: engineOnly(mode)}
 		if traced {
 			p.Tracing = prov
 		}
