@@ -112,12 +112,17 @@ func BenchmarkLoadGetExecution(b *testing.B) {
 // starting executions over real HTTP (each one writes its idempotency-free
 // start through the engine, and the workflow's first step, an approval,
 // is recorded by the approvals worker). It reports starts per second.
-func BenchmarkLoadStartExecution(b *testing.B) { loadStarts(b, false) }
+func BenchmarkLoadStartExecution(b *testing.B) { loadStarts(b, false, false) }
+
+// BenchmarkLoadStartExecutionDurable is BenchmarkLoadStartExecution with
+// the engine's executions kept in PostgreSQL, as aiflow dev keeps them.
+func BenchmarkLoadStartExecutionDurable(b *testing.B) { loadStarts(b, false, true) }
 
 // loadStarts runs the start benchmarks: 64 callers starting executions,
-// each start with an Idempotency-Key of its own when keyed.
-func loadStarts(b *testing.B, keyed bool) {
-	bundle := setupAPI(b, bundleOptions{})
+// each start with an Idempotency-Key of its own when keyed, the engine
+// durable when durable.
+func loadStarts(b *testing.B, keyed, durable bool) {
+	bundle := setupAPI(b, bundleOptions{durable: durable})
 	bundle.publish(b, replyWorkflow)
 	req := loadRequest(bundle, http.MethodPost, "/v1/workflows/reply/executions", bundle.tokens[auth.RoleOperator], `{"input": {"message": "load"}}`)
 	head, body, _ := bytes.Cut(req, []byte("\r\n\r\n"))
@@ -169,7 +174,7 @@ func reportLoad(b *testing.B, start time.Time, cpu time.Duration) {
 // BenchmarkLoadStartExecutionWithKey is BenchmarkLoadStartExecution with
 // an Idempotency-Key of its own on every start, which the start records
 // before it starts the execution.
-func BenchmarkLoadStartExecutionWithKey(b *testing.B) { loadStarts(b, true) }
+func BenchmarkLoadStartExecutionWithKey(b *testing.B) { loadStarts(b, true, false) }
 
 // loadCaller is one caller of a load benchmark: one keep-alive
 // connection, on which it sends a request written once and reads each
