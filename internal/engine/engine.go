@@ -70,6 +70,10 @@ type Engine struct {
 	// BatchKeeper).
 	keepBatches bool
 
+	// uniqueNames is set when random is crypto/rand: a name the engine
+	// makes (a version 4 UUID) is then no stored execution's.
+	uniqueNames bool
+
 	// life owns the engine's goroutines. runCtx ends when Close begins:
 	// Lambda invocations run on it. drainCtx ends when Close stops
 	// waiting: commits and messages sent run on it, so that the
@@ -134,7 +138,7 @@ func New(cfg Config) (*Engine, error) {
 		e.clock = clock.System{}
 	}
 	if e.random == nil {
-		e.random = rand.Reader
+		e.random, e.uniqueNames = rand.Reader, true
 	}
 	if e.region == "" {
 		e.region = "us-east-1"

@@ -102,9 +102,9 @@ func (e *Engine) start(ctx context.Context, in sfn.StartExecutionInput) (*execut
 	if err != nil {
 		return nil, err
 	}
-	name := in.Name
+	name, made := in.Name, false
 	if name == "" {
-		name = e.uuid()
+		name, made = e.uuid(), true
 	}
 	if err := checkName("execution", name); err != nil {
 		return nil, err
@@ -140,11 +140,15 @@ func (e *Engine) start(ctx context.Context, in sfn.StartExecutionInput) (*execut
 	// A closed execution of this name is not in memory. The store would
 	// refuse a second one's first commit (see Engine.write), but until then
 	// the new execution would stand in memory under the closed one's ARN,
-	// where a late callback for the closed one would find it: look first.
-	if rec, ok, err := e.store.Execution(ctx, arn); err != nil {
-		return nil, e.storeError("StartExecution", err)
-	} else if ok {
-		return nil, errorf(sfn.CodeExecutionAlreadyExists, "execution %s exists already (%s)", arn, rec.Status)
+	// where a late callback for the closed one would find it: look first,
+	// unless the name is one the engine made from crypto/rand's 122 random
+	// bits, which no execution had (the store still refuses a second).
+	if !made || !e.uniqueNames {
+		if rec, ok, err := e.store.Execution(ctx, arn); err != nil {
+			return nil, e.storeError("StartExecution", err)
+		} else if ok {
+			return nil, errorf(sfn.CodeExecutionAlreadyExists, "execution %s exists already (%s)", arn, rec.Status)
+		}
 	}
 	now := e.now()
 	x := e.newExecution(ExecutionRecord{ARN: arn, StateMachineARN: m.rec.ARN, Name: name, Status: sfn.StatusRunning, StartDate: now,

@@ -1,9 +1,11 @@
 package engine_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"testing"
 
@@ -63,4 +65,57 @@ func TestStartNameOfAClosedExecution(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, sfn.StatusSucceeded, d.Status)
 	require.Equal(t, "{}", d.Input, "the closed execution is untouched")
+}
+
+// readCountingStore counts the reads of an execution's record.
+type readCountingStore struct {
+	engine.Store
+	mu    sync.Mutex
+	reads []string
+}
+
+func (s *readCountingStore) Execution(ctx context.Context, arn string) (engine.ExecutionRecord, bool, error) {
+	s.mu.Lock()
+	s.reads = append(s.reads, arn)
+	s.mu.Unlock()
+	return s.Store.Execution(ctx, arn)
+}
+
+func (s *readCountingStore) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.reads)
+}
+
+// TestStartLooksForAClosedExecutionOfItsName: a start given a name looks
+// in the store for a closed execution of that name first; one whose name
+// the engine makes from crypto/rand does not (no execution had it),
+// unless the engine's random source is another, which may repeat.
+func TestStartLooksForAClosedExecutionOfItsName(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name   string
+		random io.Reader
+		given  string
+		reads  int
+	}{
+		{"named", nil, "given", 1},
+		{"unnamed", nil, "", 0},
+		{"unnamed, another random source", bytes.NewReader(make([]byte, 1024)), "", 1},
+	} {
+		store := &readCountingStore{Store: engine.NewMemoryStore()}
+		e, err := engine.New(engine.Config{Store: store, Random: tc.random})
+		require.NoError(t, err)
+		require.NoError(t, e.Start(ctx))
+		sm, err := e.CreateStateMachine(ctx, sfn.CreateStateMachineInput{Name: "names",
+			Definition: `{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`})
+		require.NoError(t, err)
+		before := store.count()
+		out, err := e.StartExecution(ctx, sfn.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Name: tc.given, Input: `{}`})
+		require.NoError(t, err, tc.name)
+		require.Equal(t, tc.reads, store.count()-before, tc.name)
+		require.NoError(t, e.Wait(ctx, out.ExecutionARN))
+		require.NoError(t, e.Close())
+	}
 }
