@@ -13,6 +13,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+
+	"github.com/aiflow/aiflow/internal/jsonvalid"
 )
 
 // Limits on what an event may hold. They are checked before anything is
@@ -305,7 +307,7 @@ func exactObject(raw []byte) ([]byte, error) {
 	if len(d) == 0 {
 		return nil, errors.New("is empty; it must be a JSON object")
 	}
-	if !json.Valid(d) {
+	if !jsonvalid.Valid(d) {
 		// The decoder names what is wrong and where.
 		return canonicalObject(raw)
 	}

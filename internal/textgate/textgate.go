@@ -29,6 +29,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/aiflow/aiflow/internal/jsonvalid"
 )
 
 // Flaw is what is wrong with a text.
@@ -193,7 +195,7 @@ func plain(data []byte) bool {
 		}
 		rest = e
 	}
-	return json.Valid(data)
+	return jsonvalid.Valid(data)
 }
 
 // ValidJSON reports whether data has no flaw JSON finds. It does not say
