@@ -73,6 +73,8 @@ type Engine struct {
 	// uniqueNames is set when random is crypto/rand: a name the engine
 	// makes (a version 4 UUID) is then no stored execution's.
 	uniqueNames bool
+	// closedRecs keeps the records of the executions that closed last.
+	closedRecs recentClosed
 
 	// life owns the engine's goroutines. runCtx ends when Close begins:
 	// Lambda invocations run on it. drainCtx ends when Close stops
@@ -577,6 +579,7 @@ func (e *Engine) forget(x *execution) {
 	e.mu.Lock()
 	if e.execs[x.rec.ARN] == x {
 		delete(e.execs, x.rec.ARN)
+		e.keepClosed(x)
 	}
 	e.mu.Unlock()
 	x.mu.Lock()

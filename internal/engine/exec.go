@@ -1199,6 +1199,7 @@ func (x *execution) finish(status sfn.ExecutionStatus, output any, f failure) {
 		x.e.mu.Lock()
 		if x.e.execs[x.rec.ARN] == x {
 			delete(x.e.execs, x.rec.ARN)
+			x.e.keepClosed(x)
 		}
 		x.e.mu.Unlock()
 		x.e.finishDeleting(x.e.drainCtx, x.smName)

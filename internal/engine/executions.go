@@ -242,6 +242,8 @@ func (e *Engine) record(ctx context.Context, arn string) (ExecutionRecord, error
 		if w := x.written.Load(); w != nil {
 			return *w, nil
 		}
+	} else if rec, ok := e.closedRecs.get(arn); ok {
+		return rec, nil
 	}
 	rec, ok, err := e.store.Execution(ctx, arn)
 	if err != nil {

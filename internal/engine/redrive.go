@@ -341,6 +341,7 @@ func (e *Engine) RedriveExecution(ctx context.Context, in sfn.RedriveExecutionIn
 		return sfn.RedriveExecutionOutput{}, notRedrivable(arn, sfn.RedriveReasonRunning)
 	}
 	e.execs[arn] = x
+	e.closedRecs.drop(arn)
 	e.mu.Unlock()
 
 	x.mu.Lock()
