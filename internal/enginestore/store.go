@@ -36,6 +36,7 @@ import (
 type Store struct {
 	pool   *pgxpool.Pool
 	events *eventstore.Store
+	reads  readQueue // see reads.go
 }
 
 var _ engine.Store = (*Store)(nil)
@@ -192,22 +193,6 @@ func scanExecution(row pgx.CollectableRow) (engine.ExecutionRecord, error) {
 		r.StopDate = storeTime(*stop)
 	}
 	return r, nil
-}
-
-// Execution returns one execution's summary.
-func (s *Store) Execution(ctx context.Context, arn string) (engine.ExecutionRecord, bool, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+executionColumns+` FROM engine.executions WHERE arn = $1`, arn)
-	if err != nil {
-		return engine.ExecutionRecord{}, false, opaque("reading execution "+arn, err)
-	}
-	r, err := pgx.CollectExactlyOneRow(rows, scanExecution)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return engine.ExecutionRecord{}, false, nil
-	}
-	if err != nil {
-		return engine.ExecutionRecord{}, false, opaque("reading execution "+arn, err)
-	}
-	return r, true, nil
 }
 
 // Executions lists a state machine's executions, newest start first (the
