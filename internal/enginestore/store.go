@@ -25,6 +25,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/aiflow/aiflow/internal/batchcall"
 	"github.com/aiflow/aiflow/internal/engine"
 	"github.com/aiflow/aiflow/internal/eventstore"
 	"github.com/aiflow/aiflow/internal/sfn"
@@ -36,7 +37,8 @@ import (
 type Store struct {
 	pool   *pgxpool.Pool
 	events *eventstore.Store
-	reads  readQueue // see reads.go
+	// reads batches the reads of single executions (see reads.go).
+	reads batchcall.Group[string, readResult]
 }
 
 var _ engine.Store = (*Store)(nil)
@@ -53,7 +55,9 @@ func New(ctx context.Context, pool *pgxpool.Pool, events *eventstore.Store) (*St
 	if !ready {
 		return nil, errors.New("opening the engine store: the database has no engine.executions or engine.state_machines table; migrate it first (aiflow migrate up)")
 	}
-	return &Store{pool: pool, events: events}, nil
+	s := &Store{pool: pool, events: events}
+	s.reads = batchcall.Group[string, readResult]{Run: s.readSummaries, Max: maxReadBatch, Timeout: readBatchTimeout, LeaveAbandoned: true}
+	return s, nil
 }
 
 // commitNamespace is the UUIDv5 namespace of commit event ids.
