@@ -17,24 +17,12 @@ const (
 	claimBatchTimeout = 30 * time.Second
 )
 
-// claimQueue holds the idempotency keys waiting to be claimed. Claims in
-// one process are committed in groups, as the audit log's records are:
-// while one batch is being written, the claims that arrive queue up, and
-// the next batch records them all in one statement and one commit. A
-// start that sends a key waits for its claim's commit before it starts
-// anything, so each commit it does not wait for alone is time it does
-// not spend.
-type claimQueue struct {
-	queue    []*pendingClaim
-	flushing bool // a flush is running; it drains the queue
-}
-
-// pendingClaim is a claim waiting for its batch, and where its result
-// goes.
-type pendingClaim struct {
-	key  IdempotencyKey
-	done chan claimResult // buffered: the writer never waits for the caller
-}
+// Claims in one process are committed in groups (batchcall), as the
+// audit log's records are: while one batch is being written, the claims
+// that arrive queue up, and the next batch records them all in one
+// statement and one commit. A start that sends a key waits for its
+// claim's commit before it starts anything, so each commit it does not
+// wait for alone is time it does not spend.
 
 type claimResult struct {
 	stored  IdempotencyKey
@@ -42,56 +30,16 @@ type claimResult struct {
 	err     error
 }
 
-// claim queues k and returns its result once its batch is committed; the
-// caller whose claim finds no batch running writes the batch itself. When
-// ctx ends first, it returns ctx's error, and the claim may still be
-// recorded (a retry with the same key then finds it).
+// claim records k in a batch and returns its result once the batch is
+// committed. When ctx ends first, it returns ctx's error, and the claim
+// is still recorded with its batch (a retry with the same key then finds
+// it).
 func (s *Store) claim(ctx context.Context, k IdempotencyKey) (IdempotencyKey, bool, error) {
-	if err := ctx.Err(); err != nil {
+	r, err := s.claims.Do(ctx, k)
+	if err != nil {
 		return IdempotencyKey{}, false, fmt.Errorf("recording an idempotency key: %w", err)
 	}
-	p := &pendingClaim{key: k, done: make(chan claimResult, 1)}
-	s.mu.Lock()
-	s.claims.queue = append(s.claims.queue, p)
-	lead := !s.claims.flushing
-	s.claims.flushing = true
-	s.mu.Unlock()
-	if lead {
-		s.flushClaims(context.WithoutCancel(ctx))
-	}
-	select {
-	case r := <-p.done:
-		return r.stored, r.created, r.err
-	case <-ctx.Done():
-		return IdempotencyKey{}, false, fmt.Errorf("recording an idempotency key: %w", ctx.Err())
-	}
-}
-
-// flushClaims records one batch from the queue, and starts the next flush
-// when more claims are waiting.
-func (s *Store) flushClaims(ctx context.Context) {
-	s.mu.Lock()
-	n := min(len(s.claims.queue), maxClaimBatch)
-	batch := make([]*pendingClaim, n)
-	copy(batch, s.claims.queue)
-	s.claims.queue = s.claims.queue[n:]
-	s.mu.Unlock()
-
-	ctx, cancel := context.WithTimeout(ctx, claimBatchTimeout)
-	results := s.claimBatch(ctx, batch)
-	cancel()
-	for i, p := range batch {
-		p.done <- results[i]
-	}
-
-	s.mu.Lock()
-	if len(s.claims.queue) == 0 {
-		s.claims.flushing = false
-		s.mu.Unlock()
-		return
-	}
-	s.mu.Unlock()
-	go s.flushClaims(context.Background())
+	return r.stored, r.created, r.err
 }
 
 // claimID is a principal's key.
@@ -101,7 +49,7 @@ type claimID struct{ principal, key string }
 // key that is new is stored as its first claim in the batch asks. A
 // claim of a key stored before, or claimed earlier in the same batch,
 // comes back as stored, read after the insert is committed.
-func (s *Store) claimBatch(ctx context.Context, batch []*pendingClaim) []claimResult {
+func (s *Store) claimBatch(ctx context.Context, batch []IdempotencyKey) []claimResult {
 	results := make([]claimResult, len(batch))
 	fail := func(err error) []claimResult {
 		for i := range results {
@@ -112,14 +60,14 @@ func (s *Store) claimBatch(ctx context.Context, batch []*pendingClaim) []claimRe
 	first := make(map[claimID]int, len(batch))
 	var principals, keys, hashes, arns []string
 	var times []time.Time
-	for i, p := range batch {
-		id := claimID{p.key.Principal, p.key.Key}
+	for i, k := range batch {
+		id := claimID{k.Principal, k.Key}
 		if _, ok := first[id]; ok {
 			continue
 		}
 		first[id] = i
-		principals, keys = append(principals, p.key.Principal), append(keys, p.key.Key)
-		hashes, arns, times = append(hashes, p.key.RequestHash), append(arns, p.key.ExecutionARN), append(times, p.key.CreatedAt)
+		principals, keys = append(principals, k.Principal), append(keys, k.Key)
+		hashes, arns, times = append(hashes, k.RequestHash), append(arns, k.ExecutionARN), append(times, k.CreatedAt)
 	}
 	rows, err := s.pool.Query(ctx, `INSERT INTO api.idempotency_keys (principal, key, request_hash, execution_arn, created_at)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[])
@@ -136,10 +84,10 @@ func (s *Store) claimBatch(ctx context.Context, batch []*pendingClaim) []claimRe
 		return fail(fmt.Errorf("recording %d idempotency keys: %w", len(principals), interpret(err)))
 	}
 	var readPrincipals, readKeys []string
-	for i, p := range batch {
-		id := claimID{p.key.Principal, p.key.Key}
+	for i, k := range batch {
+		id := claimID{k.Principal, k.Key}
 		if created[id] && first[id] == i {
-			results[i] = claimResult{stored: p.key, created: true}
+			results[i] = claimResult{stored: k, created: true}
 			continue
 		}
 		readPrincipals, readKeys = append(readPrincipals, id.principal), append(readKeys, id.key)
@@ -156,11 +104,11 @@ func (s *Store) claimBatch(ctx context.Context, batch []*pendingClaim) []claimRe
 		}
 		return results
 	}
-	for i, p := range batch {
+	for i, key := range batch {
 		if results[i].created {
 			continue
 		}
-		k, ok := stored[claimID{p.key.Principal, p.key.Key}]
+		k, ok := stored[claimID{key.Principal, key.Key}]
 		if !ok {
 			results[i] = claimResult{err: fmt.Errorf("reading an idempotency key: %w", ErrNotFound)}
 			continue

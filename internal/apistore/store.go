@@ -9,13 +9,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/aiflow/aiflow/internal/batchcall"
 	"github.com/aiflow/aiflow/internal/outage"
 )
 
@@ -36,12 +36,16 @@ var (
 type Store struct {
 	pool *pgxpool.Pool
 
-	mu     sync.Mutex
-	claims claimQueue // claims.go
+	// claims batches the claims of idempotency keys (claims.go).
+	claims batchcall.Group[IdempotencyKey, claimResult]
 }
 
 // New returns the store kept in pool's database.
-func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+func New(pool *pgxpool.Pool) *Store {
+	s := &Store{pool: pool}
+	s.claims = batchcall.Group[IdempotencyKey, claimResult]{Run: s.claimBatch, Max: maxClaimBatch, Timeout: claimBatchTimeout}
+	return s
+}
 
 // interpret translates pgx errors into the store's own, once.
 func interpret(err error) error {
