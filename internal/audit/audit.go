@@ -30,6 +30,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/aiflow/aiflow/internal/batchcall"
 	"github.com/aiflow/aiflow/internal/outage"
 )
 
@@ -129,10 +130,11 @@ type Log struct {
 	db  DB
 	now func() time.Time
 
-	mu       sync.Mutex
-	queue    []*pendingAppend
-	flushing bool       // a flush is running; it drains the queue
-	head     *knownHead // known.go
+	// batches makes the appends in groups (see Append).
+	batches batchcall.Group[Record, appendResult]
+
+	mu   sync.Mutex
+	head *knownHead // known.go
 }
 
 // New returns the log kept in db, which must have migration 00004 applied.
@@ -140,7 +142,9 @@ func New(db DB, opts Options) *Log {
 	if opts.NowFunc == nil {
 		opts.NowFunc = time.Now
 	}
-	return &Log{db: db, now: opts.NowFunc}
+	l := &Log{db: db, now: opts.NowFunc}
+	l.batches = batchcall.Group[Record, appendResult]{Run: l.appendRecords, Max: maxBatch, Timeout: batchTimeout}
+	return l
 }
 
 // ErrNotMigrated is wrapped by the errors of a database without the audit
@@ -168,13 +172,7 @@ const maxBatch = 500
 // governs alone.
 const batchTimeout = 30 * time.Second
 
-// pendingAppend is a record waiting for its batch, and where its result
-// goes.
-type pendingAppend struct {
-	rec  Record
-	done chan appendResult // buffered: the writer never waits for the caller
-}
-
+// appendResult is a record's entry as stored, or the error.
 type appendResult struct {
 	entry Entry
 	err   error
@@ -197,71 +195,35 @@ func (l *Log) Append(ctx context.Context, rec Record) (Entry, error) {
 	if err != nil {
 		return Entry{}, err
 	}
-	if err := ctx.Err(); err != nil {
+	r, err := l.batches.Do(ctx, rec)
+	if err != nil {
 		return Entry{}, fmt.Errorf("appending to the audit log: %w", err)
 	}
-	p := &pendingAppend{rec: rec, done: make(chan appendResult, 1)}
-	l.mu.Lock()
-	l.queue = append(l.queue, p)
-	lead := !l.flushing
-	l.flushing = true
-	l.mu.Unlock()
-	if lead {
-		// This caller writes the batch its record heads, then hands the
-		// rest of the queue to a goroutine of its own and returns.
-		l.flush(context.WithoutCancel(ctx))
-	}
-	select {
-	case r := <-p.done:
-		return r.entry, r.err
-	default:
-	}
-	select {
-	case r := <-p.done:
-		return r.entry, r.err
-	case <-ctx.Done():
-		return Entry{}, fmt.Errorf("appending to the audit log: %w", ctx.Err())
-	}
+	return r.entry, r.err
 }
 
-// flush appends one batch from the queue, and starts the next flush when
-// more records are waiting.
-func (l *Log) flush(ctx context.Context) {
-	l.mu.Lock()
-	n := min(len(l.queue), maxBatch)
-	batch := make([]*pendingAppend, n)
-	copy(batch, l.queue)
-	l.queue = l.queue[n:]
-	l.mu.Unlock()
-
-	ctx, cancel := context.WithTimeout(ctx, batchTimeout)
+// appendRecords appends a batch: in one statement after the head this
+// log knows, else in a transaction that locks the head.
+func (l *Log) appendRecords(ctx context.Context, batch []Record) []appendResult {
 	entries, ok, err := l.appendAfterKnownHead(ctx, batch)
 	if err == nil && !ok {
 		entries, err = l.appendBatch(ctx, batch)
 	}
 	l.setHead(entries)
-	cancel()
-	for i, p := range batch {
+	results := make([]appendResult, len(batch))
+	for i := range results {
 		if err != nil {
-			p.done <- appendResult{err: err}
+			results[i] = appendResult{err: err}
 		} else {
-			p.done <- appendResult{entry: entries[i]}
+			results[i] = appendResult{entry: entries[i]}
 		}
 	}
-
-	l.mu.Lock()
-	if len(l.queue) == 0 {
-		l.flushing = false
-		l.mu.Unlock()
-		return
-	}
-	l.mu.Unlock()
-	go l.flush(context.Background())
+	return results
 }
 
 // appendBatch appends the records in one transaction that holds the
 // chain's head.
-func (l *Log) appendBatch(ctx context.Context, batch []*pendingAppend) ([]Entry, error) {
+func (l *Log) appendBatch(ctx context.Context, batch []Record) ([]Entry, error) {
 	tx, err := l.db.BeginTx(ctx, pgx.TxOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("appending to the audit log: beginning: %w", err)
@@ -299,12 +261,12 @@ const insertRecords = `INSERT INTO api.audit_log
 
 // chain places the batch's records after the record head whose hash is
 // prev, giving those without a time the clock's.
-func (l *Log) chain(batch []*pendingAppend, head int64, prev []byte) ([]Entry, *columns) {
+func (l *Log) chain(batch []Record, head int64, prev []byte) ([]Entry, *columns) {
 	entries := make([]Entry, len(batch))
 	cols := newColumns(len(batch))
-	for i, p := range batch {
+	for i, rec := range batch {
 		e := &entries[i]
-		e.Seq, e.Record = head+int64(i)+1, p.rec
+		e.Seq, e.Record = head+int64(i)+1, rec
 		if e.Time.IsZero() {
 			e.Time = l.now().UTC().Truncate(time.Microsecond)
 		}

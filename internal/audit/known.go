@@ -20,7 +20,7 @@ type knownHead struct {
 // another process has appended since (or this log knows no head yet), it
 // writes nothing and returns ok false, and the batch is appended as
 // appendBatch does, under the head's lock.
-func (l *Log) appendAfterKnownHead(ctx context.Context, batch []*pendingAppend) (entries []Entry, ok bool, err error) {
+func (l *Log) appendAfterKnownHead(ctx context.Context, batch []Record) (entries []Entry, ok bool, err error) {
 	l.mu.Lock()
 	head := l.head
 	l.mu.Unlock()
