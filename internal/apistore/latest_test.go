@@ -2,11 +2,17 @@ package apistore_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiflow/aiflow/internal/apistore"
@@ -54,4 +60,69 @@ func TestLatestVersionIsWhatWorkflowAndVersionRead(t *testing.T) {
 	_, err = s.Publish(ctx, v3, arn)
 	require.NoError(t, err)
 	requireLatest(3)
+}
+
+// latestQueries counts the queries that read latest versions.
+type latestQueries struct{ n atomic.Int64 }
+
+func (c *latestQueries) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx.TraceQueryStartData) context.Context {
+	if strings.Contains(data.SQL, "WHERE w.name = ANY") {
+		c.n.Add(1)
+	}
+	return ctx
+}
+
+func (c *latestQueries) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// TestLatestVersionsReadAtOnceAreOneQuery: starts reading their
+// workflows' latest versions at once are answered, each with its own
+// workflow's (or ErrNotFound), in fewer queries than reads.
+func TestLatestVersionsReadAtOnceAreOneQuery(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	cfg, err := pgxpool.ParseConfig(pgclustertest.Database(t))
+	require.NoError(t, err)
+	queries := &latestQueries{}
+	cfg.ConnConfig.Tracer = queries
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	s := apistore.New(pool)
+	names := []string{"alpha", "beta", "gamma"}
+	for i, name := range names {
+		arn := "arn:aws:states:us-east-1:123456789012:stateMachine:" + name
+		for k := range i + 1 { // alpha at version 1, beta at 2, gamma at 3
+			_, err := s.Publish(ctx, version(name, fmt.Sprintf("sha256:%d", k)), arn)
+			require.NoError(t, err)
+		}
+	}
+	const readers = 300
+	before := queries.n.Load()
+	var wg sync.WaitGroup
+	errs := make([]error, readers)
+	for i := range readers {
+		wg.Go(func() {
+			name := "missing"
+			if i%4 != 3 {
+				name = names[i%4]
+			}
+			wf, v, err := s.LatestVersion(ctx, name)
+			switch {
+			case name == "missing":
+				if !errors.Is(err, apistore.ErrNotFound) {
+					errs[i] = fmt.Errorf("read %d: %v, not ErrNotFound", i, err)
+				}
+			case err != nil:
+				errs[i] = err
+			case wf.Name != name || v.Workflow != name || v.Version != i%4+1 || wf.LatestVersion != v.Version:
+				errs[i] = fmt.Errorf("read %d of %s: %+v, %+v", i, name, wf, v)
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	t.Logf("%d reads in %d queries", readers, queries.n.Load()-before)
+	require.Less(t, queries.n.Load()-before, int64(readers))
 }

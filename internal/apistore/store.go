@@ -38,12 +38,15 @@ type Store struct {
 
 	// claims batches the claims of idempotency keys (claims.go).
 	claims batchcall.Group[IdempotencyKey, claimResult]
+	// latest batches the reads of workflows' latest versions (latest.go).
+	latest batchcall.Group[string, latestResult]
 }
 
 // New returns the store kept in pool's database.
 func New(pool *pgxpool.Pool) *Store {
 	s := &Store{pool: pool}
 	s.claims = batchcall.Group[IdempotencyKey, claimResult]{Run: s.claimBatch, Max: maxClaimBatch, Timeout: claimBatchTimeout}
+	s.latest = batchcall.Group[string, latestResult]{Run: s.latestVersions, Max: maxLatestBatch, Timeout: latestBatchTimeout, LeaveAbandoned: true}
 	return s
 }
 
