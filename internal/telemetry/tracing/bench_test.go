@@ -27,6 +27,69 @@ func BenchmarkStateSpans(b *testing.B) {
 	// aiflow's OTLP exporter, and they are taken back.
 	b.Run("spans=kept", func(b *testing.B) { benchmarkStateSpans(b, tracetest.NewNoopExporter()) })
 	b.Run("spans=recycled", func(b *testing.B) { benchmarkStateSpans(b, &tracingtest.DiscardingExporter{}) })
+	b.Run("spans=recycled/inflight=1000", func(b *testing.B) { benchmarkStateSpansInFlight(b, &tracingtest.DiscardingExporter{}) })
+}
+
+// stateSpansCommits are the five commits of an execution of three Task
+// states.
+func stateSpansCommits() [][]sfn.HistoryEvent {
+	h := &history{base: time.Date(2026, 12, 6, 8, 0, 0, 0, time.UTC)}
+	h.add(sfn.HistoryEvent{Type: "ExecutionStarted", ExecutionStarted: &sfn.ExecutionStartedDetails{}})
+	var commits [][]sfn.HistoryEvent
+	for _, name := range []string{"One", "Two", "Three"} {
+		n := len(h.events)
+		h.add(sfn.HistoryEvent{Type: "TaskStateEntered", StateEntered: &sfn.StateEnteredDetails{Name: name}})
+		h.add(sfn.HistoryEvent{Type: "TaskScheduled", TaskScheduled: &sfn.TaskScheduledDetails{}})
+		h.add(sfn.HistoryEvent{Type: "TaskStarted"})
+		h.add(sfn.HistoryEvent{Type: "TaskSubmitted"})
+		commits = append(commits, h.events[max(n-2, 0):])
+	}
+	n := len(h.events)
+	h.add(sfn.HistoryEvent{Type: "TaskSucceeded", TaskSucceeded: &sfn.TaskOutputDetails{}})
+	h.add(sfn.HistoryEvent{Type: "TaskStateExited", StateExited: &sfn.StateExitedDetails{Name: "Three"}})
+	h.add(sfn.HistoryEvent{Type: "ExecutionSucceeded", ExecutionSucceeded: &sfn.OutputDetails{}})
+	return append(commits, h.events[n:])
+}
+
+// benchmarkStateSpansInFlight is benchmarkStateSpans with 1,000
+// executions in flight, as the engine has them: each op is five commits
+// of five executions in turn, so that each commit finds its execution's
+// spans as the engine's commits do, not just touched.
+func benchmarkStateSpansInFlight(b *testing.B, exp sdktrace.SpanExporter) {
+	p, err := tracing.New(tracing.Params{Config: config.Tracing{Exporter: config.TracesOTLP}, Exporter: exp})
+	require.NoError(b, err)
+	b.Cleanup(func() { _ = p.Shutdown(b.Context()) })
+	states := tracing.NewStateSpans(tracing.StateSpansParams{Provider: p})
+	const inFlight = 1000
+	type slot struct {
+		arn     string
+		commits [][]sfn.HistoryEvent // its own copy, as each execution has
+		next    int
+	}
+	slots := make([]slot, inFlight)
+	started := 0
+	begin := func(s *slot) {
+		s.arn, s.commits, s.next = fmt.Sprintf("%s-%d", execARN, started), stateSpansCommits(), 0
+		started++
+	}
+	for i := range slots {
+		begin(&slots[i])
+	}
+	b.ReportAllocs()
+	cursor := 0
+	for b.Loop() {
+		for range 5 {
+			s := &slots[cursor]
+			cursor = (cursor + 1) % inFlight
+			states.Observe(b.Context(), tracing.History{ExecutionARN: s.arn, StateMachineARN: machineARN, TraceHeader: header, Events: s.commits[s.next]})
+			if s.next++; s.next == len(s.commits) {
+				begin(s)
+				if started%1024 == 0 {
+					require.NoError(b, p.ForceFlush(b.Context())) // every span exported
+				}
+			}
+		}
+	}
 }
 
 func benchmarkStateSpans(b *testing.B, exp sdktrace.SpanExporter) {
