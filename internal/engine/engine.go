@@ -452,8 +452,10 @@ func (e *Engine) write(chunk []*pendingCommit) {
 		if err == nil {
 			e.storeFailing.Store(false)
 			for _, p := range chunk {
-				rec := p.commit.Execution
-				p.x.written.Store(&rec)
+				// The record is the commit's own: nothing changes a
+				// pendingCommit once written, and a copy would be one more
+				// allocation per transition.
+				p.x.written.Store(&p.commit.Execution)
 				recycleEvents(p.commit.Events)
 				p.commit.Events = nil
 				if len(p.effects) > 0 {
