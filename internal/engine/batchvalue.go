@@ -90,7 +90,7 @@ func (x *execution) freezeBatch() *Batch {
 	if !eventPlan.ok {
 		return nil
 	}
-	events := make([]frozenEvent, len(x.b.Events))
+	b, events := newBatch(len(x.b.Events))
 	n := 2 + len(`"events":[],`)
 	for i := range x.b.Events {
 		m, ok := freezeEvent(&x.b.Events[i], &events[i])
@@ -99,10 +99,10 @@ func (x *execution) freezeBatch() *Batch {
 		}
 		n += m + 1
 	}
-	b := &Batch{b: *x.b, events: events, arn: x.rec.ARN}
+	b.b, b.events, b.arn = *x.b, events, x.rec.ARN
 	fb := &b.b
 	fb.Events = nil
-	m, ok := boundValue(reflect.ValueOf(fb))
+	m, ok := boundBatch(fb)
 	if n += m; !ok || n > MaxBatchBytes {
 		return nil
 	}
@@ -140,14 +140,11 @@ var frozenCheck func(data json.RawMessage, b *Batch, bound int)
 func freezeEvent(ev *sfn.HistoryEvent, f *frozenEvent) (int, bool) {
 	*f = frozenEvent{timestamp: ev.Timestamp, typ: ev.Type, id: ev.ID, prev: ev.PreviousEventID}
 	n := eventPlan.header + boundString(len(ev.Type))
-	for i, read := range eventDetails {
-		d := read(ev)
-		if d == nil {
-			continue
-		}
-		if f.details != nil {
-			return 0, false
-		}
+	switch set, i := detailIndex(ev); {
+	case set > 1:
+		return 0, false
+	case set == 1:
+		d := eventDetails[i](ev)
 		m, ok := boundDetail(d)
 		if !ok {
 			return 0, false
@@ -156,6 +153,37 @@ func freezeEvent(ev *sfn.HistoryEvent, f *frozenEvent) (int, bool) {
 		n += eventPlan.detailKey[i] + m
 	}
 	return n, true
+}
+
+// newBatch returns a Batch and room for its n frozen events, in one
+// allocation for the few events most transitions write.
+func newBatch(n int) (*Batch, []frozenEvent) {
+	switch n {
+	case 0:
+		return new(Batch), nil
+	case 1:
+		p := new(batchWith[[1]frozenEvent])
+		return &p.Batch, p.events[:]
+	case 2:
+		p := new(batchWith[[2]frozenEvent])
+		return &p.Batch, p.events[:]
+	case 3:
+		p := new(batchWith[[3]frozenEvent])
+		return &p.Batch, p.events[:]
+	case 4:
+		p := new(batchWith[[4]frozenEvent])
+		return &p.Batch, p.events[:]
+	case 5:
+		p := new(batchWith[[5]frozenEvent])
+		return &p.Batch, p.events[:]
+	}
+	return new(Batch), make([]frozenEvent, n)
+}
+
+// batchWith is a Batch and the array its events are kept in.
+type batchWith[A any] struct {
+	Batch
+	events A
 }
 
 // eventPlan is what freezeEvent needs of sfn.HistoryEvent: the bound of
