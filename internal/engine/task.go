@@ -101,7 +101,7 @@ func (x *execution) runTask(t *thread, st *asl.State) (string, any) {
 	if err != nil {
 		return x.fail(t, st, failureOf(err))
 	}
-	params := text(eff)
+	params := x.textOf(eff) // the state's input, encoded as it entered, when the parameters are that input
 	if tooBig(params) {
 		return x.fail(t, st, dataLimit("state input after Parameters", len(params)))
 	}
