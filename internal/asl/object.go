@@ -159,25 +159,35 @@ func Plain(v any) any {
 // A member that appears twice keeps its first place and its last value,
 // as encoding/json keeps the last value. Trailing data is an error.
 func DecodeJSON(data []byte) (any, error) {
+	v, _, err := decodeJSON(data)
+	return v, err
+}
+
+// decodeJSON is DecodeJSON; same reports whether AppendJSON writes the
+// value back as data, byte for byte (see DecodeJSONText).
+func decodeJSON(data []byte) (v any, same bool, err error) {
 	if !json.Valid(data) {
 		var v any
 		if err := json.Unmarshal(data, &v); err != nil {
-			return nil, fmt.Errorf("invalid JSON: %w", err)
+			return nil, false, fmt.Errorf("invalid JSON: %w", err)
 		}
-		return nil, errors.New("invalid JSON")
+		return nil, false, errors.New("invalid JSON")
 	}
 	d := jsonDecoder{data: data}
-	v, err := d.value(0)
+	v, err = d.value(0)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return v, nil
+	return v, !d.altered && d.pos == len(data), nil
 }
 
 // jsonDecoder reads a JSON text that json.Valid accepted.
 type jsonDecoder struct {
 	data []byte
 	pos  int
+	// altered is set when the text holds what AppendJSON would not write
+	// of the value read: white space, an escape, a member twice.
+	altered bool
 }
 
 func (d *jsonDecoder) space() {
@@ -185,6 +195,7 @@ func (d *jsonDecoder) space() {
 		switch d.data[d.pos] {
 		case ' ', '\t', '\n', '\r':
 			d.pos++
+			d.altered = true
 		default:
 			return
 		}
@@ -217,7 +228,10 @@ func (d *jsonDecoder) value(depth int) (any, error) {
 			if err != nil {
 				return nil, err
 			}
-			o.Set(key, v)
+			n := len(o.keys)
+			if o.Set(key, v); len(o.keys) == n {
+				d.altered = true // the member was there: its last value is kept
+			}
 			d.space()
 			c := d.data[d.pos]
 			d.pos++
@@ -299,6 +313,7 @@ func (d *jsonDecoder) str() (string, error) {
 	if err := json.Unmarshal(raw, &s); err != nil {
 		return "", fmt.Errorf("invalid JSON: %w", err)
 	}
+	d.altered = true // an escape, or invalid UTF-8
 	return s, nil
 }
 

@@ -343,20 +343,21 @@ func (e *Engine) invoke(x *execution, id int, gen int64, token string, call *tas
 		ctx, cancel = context.WithDeadline(ctx, call.TimeoutDue)
 		defer cancel()
 	}
-	out, f := e.callFunction(ctx, call)
+	out, outJSON, f := e.callFunction(ctx, call)
 	if ctx.Err() != nil {
 		return // the task's timeout, or Close, ends it, whatever the call returned
 	}
 	if f == nil && call.Wait {
 		return // the callback completes it
 	}
-	x.taskResult(id, gen, token, out, f, false)
+	x.taskResultJSON(id, gen, token, out, outJSON, f, false)
 }
 
 // callFunction invokes the function of a Lambda task (a function ARN, or
 // lambda:invoke with its parameters) and returns its result as the state
-// sees it, or the task's failure.
-func (e *Engine) callFunction(ctx context.Context, call *taskCall) (any, *failure) {
+// sees it, or the task's failure. outJSON is the result's encoding when
+// the function's payload is that (see asl.DecodeJSONText), or empty.
+func (e *Engine) callFunction(ctx context.Context, call *taskCall) (out any, outJSON string, f *failure) {
 	name, payload := call.Resource, call.Params
 	if call.Kind == kindLambdaInvoke {
 		params, ok := asl.AsObject(call.Params)
@@ -367,7 +368,7 @@ func (e *Engine) callFunction(ctx context.Context, call *taskCall) (any, *failur
 		name, _ = nameV.(string)
 		payload, _ = params.Get("Payload")
 		if name == "" {
-			return nil, &failure{Error: "Lambda.InvalidParameterValueException", Cause: "the parameters of lambda:invoke need FunctionName (a string)"}
+			return nil, "", &failure{Error: "Lambda.InvalidParameterValueException", Cause: "the parameters of lambda:invoke need FunctionName (a string)"}
 		}
 		qV, _ := params.Get("Qualifier")
 		if q, ok := qV.(string); ok && q != "" && !strings.Contains(engineFunctionQualifier(name), ":") {
@@ -378,7 +379,7 @@ func (e *Engine) callFunction(ctx context.Context, call *taskCall) (any, *failur
 		payload = map[string]any{}
 	}
 	if e.functions == nil {
-		return nil, &failure{Error: "Lambda.ResourceNotFoundException", Cause: fmt.Sprintf("the local engine has no function %s", name)}
+		return nil, "", &failure{Error: "Lambda.ResourceNotFoundException", Cause: fmt.Sprintf("the local engine has no function %s", name)}
 	}
 	body := call.paramsJSON // a function ARN's payload is the parameters, encoded when scheduled
 	if call.Kind == kindLambdaInvoke || body == "" || call.Params == nil {
@@ -390,7 +391,7 @@ func (e *Engine) callFunction(ctx context.Context, call *taskCall) (any, *failur
 		if errors.Is(err, ErrFunctionNotFound) {
 			fallback = "Lambda.ResourceNotFoundException"
 		}
-		return nil, &failure{Error: errorName(err, fallback), Cause: err.Error()}
+		return nil, "", &failure{Error: errorName(err, fallback), Cause: err.Error()}
 	}
 	if res.FunctionError != "" {
 		var body struct {
@@ -401,11 +402,14 @@ func (e *Engine) callFunction(ctx context.Context, call *taskCall) (any, *failur
 		if name == "" {
 			name = "Lambda.Unknown"
 		}
-		return nil, &failure{Error: name, Cause: string(res.Payload)}
+		return nil, "", &failure{Error: name, Cause: string(res.Payload)}
 	}
-	out, err := decodeJSON(string(res.Payload))
-	if err != nil {
+	out, same, err := asl.DecodeJSONText(res.Payload)
+	switch {
+	case err != nil:
 		out = string(res.Payload)
+	case same && call.Kind != kindLambdaInvoke:
+		outJSON = string(res.Payload)
 	}
 	if call.Kind == kindLambdaInvoke {
 		out = map[string]any{
@@ -416,7 +420,7 @@ func (e *Engine) callFunction(ctx context.Context, call *taskCall) (any, *failur
 			"StatusCode":          jsonInt(orInt(res.StatusCode, 200)),
 		}
 	}
-	return out, nil
+	return out, outJSON, nil
 }
 
 func engineFunctionQualifier(name string) string {
@@ -443,11 +447,20 @@ func orInt(n, d int) int {
 // taskResult ends thread id's task of generation gen, if it still waits
 // for it (token "" matches any token: timers).
 func (x *execution) taskResult(id int, gen int64, token string, output any, f *failure, timedOut bool) {
+	x.taskResultJSON(id, gen, token, output, "", f, timedOut)
+}
+
+// taskResultJSON is taskResult of an output whose encoding is outputJSON,
+// when not empty, so that the output is not encoded again.
+func (x *execution) taskResultJSON(id int, gen int64, token string, output any, outputJSON string, f *failure, timedOut bool) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	t := x.live(id, gen, phaseTask)
 	if t == nil || token != "" && t.Token != token {
 		return
+	}
+	if outputJSON != "" {
+		x.text = textMemo{v: output, s: outputJSON}
 	}
 	x.completeTask(t, output, f, timedOut)
 	x.flush(nil)
