@@ -64,3 +64,54 @@ func TestFunctionResultWrittenAsEncoded(t *testing.T) {
 		require.Equal(t, []string{c.want, c.want, c.want}, texts, c.payload)
 	}
 }
+
+// TestGivenTextsWrittenAsEncoded: an execution's input and an activity's
+// output given by a caller reach the history as the engine encodes their
+// values, whether the text given is that encoding or another text of the
+// same value.
+func TestGivenTextsWrittenAsEncoded(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, c := range []struct{ text, want string }{
+		{`{"n":1,"s":"é<&>"}`, `{"n":1,"s":"é<&>"}`},
+		{`{ "n": 1, "s":"\u00e9", "n":2 }`, `{"n":2,"s":"é"}`},
+	} {
+		e, err := engine.New(engine.Config{Store: engine.NewMemoryStore()})
+		require.NoError(t, err)
+		require.NoError(t, e.Start(ctx))
+		t.Cleanup(func() { require.NoError(t, e.Close()) })
+		act, err := e.CreateActivity(ctx, sfn.CreateActivityInput{Name: "work"})
+		require.NoError(t, err)
+		def := `{"StartAt":"A","States":{
+		 "A":{"Type":"Task","Resource":"` + act.ActivityARN + `","Next":"B"},
+		 "B":{"Type":"Pass","End":true}}}`
+		sm, err := e.CreateStateMachine(ctx, sfn.CreateStateMachineInput{Name: "given", Definition: def})
+		require.NoError(t, err)
+		st, err := e.StartExecution(ctx, sfn.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Input: c.text})
+		require.NoError(t, err)
+		task, err := e.GetActivityTask(ctx, sfn.GetActivityTaskInput{ActivityARN: act.ActivityARN})
+		require.NoError(t, err)
+		require.Equal(t, c.want, task.Input)
+		require.NoError(t, e.SendTaskSuccess(ctx, sfn.SendTaskSuccessInput{TaskToken: task.TaskToken, Output: c.text}))
+		var d sfn.Execution
+		require.Eventually(t, func() bool {
+			d, err = e.DescribeExecution(ctx, st.ExecutionARN)
+			require.NoError(t, err)
+			return d.Status != sfn.StatusRunning
+		}, 5*time.Second, time.Millisecond)
+		require.Equal(t, sfn.StatusSucceeded, d.Status, d.Error+": "+d.Cause)
+		require.Equal(t, c.want, d.Output, c.text)
+		h, err := e.GetExecutionHistory(ctx, sfn.GetExecutionHistoryInput{ExecutionARN: st.ExecutionARN, MaxResults: 1000})
+		require.NoError(t, err)
+		var texts []string
+		for _, ev := range h.Events {
+			switch {
+			case ev.StateEntered != nil:
+				texts = append(texts, ev.StateEntered.Input)
+			case ev.ActivitySucceeded != nil:
+				texts = append(texts, ev.ActivitySucceeded.Output)
+			}
+		}
+		require.Equal(t, []string{c.want, c.want, c.want}, texts, c.text)
+	}
+}
