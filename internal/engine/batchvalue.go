@@ -31,11 +31,22 @@ type BatchKeeper interface {
 // many would hold and the garbage collector scan). JSON encodes it once,
 // on the first call.
 type Batch struct {
-	once   sync.Once
-	b      batch // without its events
-	events []frozenEvent
-	arn    string
-	data   json.RawMessage
+	once    sync.Once
+	b       batch // without its events and threads
+	events  []frozenEvent
+	threads []frozenThread // the batch's Threads, copied
+	one     [1]frozenThread
+	arn     string
+	data    json.RawMessage
+}
+
+// frozenThread is an entry of a batch's Threads: a copy of the thread,
+// or nil for one that ended. A frozen batch keeps them in a slice (in its
+// own room for the one thread most transitions change), not in the map
+// the engine built them in, which it reuses for its next batch.
+type frozenThread struct {
+	id int
+	t  *thread
 }
 
 // frozenEvent is a history event without its empty detail fields.
@@ -55,7 +66,7 @@ func (b *Batch) JSON() json.RawMessage {
 			x := &execution{b: b.thaw(), rec: ExecutionRecord{ARN: b.arn}}
 			b.data = x.encodeBatch()
 		}
-		b.b, b.events = batch{}, nil // the bytes stand for them from now on
+		b.b, b.events, b.threads = batch{}, nil, nil // the bytes stand for them from now on
 	})
 	return b.data
 }
@@ -63,6 +74,12 @@ func (b *Batch) JSON() json.RawMessage {
 // thaw returns the batch with its history events.
 func (b *Batch) thaw() *batch {
 	out := b.b
+	if b.threads != nil {
+		out.Threads = make(map[int]*thread, len(b.threads))
+		for _, f := range b.threads {
+			out.Threads[f.id] = f.t
+		}
+	}
 	out.Events = make([]sfn.HistoryEvent, len(b.events))
 	for i, f := range b.events {
 		ev := &out.Events[i]
@@ -106,8 +123,15 @@ func (x *execution) freezeBatch() *Batch {
 	if n += m; !ok || n > MaxBatchBytes {
 		return nil
 	}
+	if fb.Threads != nil {
+		b.threads = b.one[:0]
+		if len(fb.Threads) > len(b.one) {
+			b.threads = make([]frozenThread, 0, len(fb.Threads))
+		}
+	}
 	for id, t := range fb.Threads {
 		if t == nil {
+			b.threads = append(b.threads, frozenThread{id: id})
 			continue
 		}
 		c := *t
@@ -123,8 +147,9 @@ func (x *execution) freezeBatch() *Batch {
 			cc.Params = nil
 			c.Task = &cc
 		}
-		fb.Threads[id] = &c
+		b.threads = append(b.threads, frozenThread{id: id, t: &c})
 	}
+	fb.Threads = nil
 	if frozenCheck != nil {
 		frozenCheck(x.encodeBatch(), b, n)
 	}

@@ -29,8 +29,10 @@ func checkFrozenBatches() func() bool {
 	var all []frozen
 	var unequal []string // boundBatch against the reflective boundValue
 	frozenCheck = func(data json.RawMessage, b *Batch, bound int) {
-		got, gok := boundBatch(&b.b)
-		want, wok := boundValue(reflect.ValueOf(&b.b))
+		tb := b.thaw()
+		tb.Events = nil
+		got, gok := boundBatch(tb)
+		want, wok := boundValue(reflect.ValueOf(tb))
 		mu.Lock()
 		all = append(all, frozen{data, b, bound})
 		if got != want || gok != wok {

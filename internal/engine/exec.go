@@ -314,7 +314,7 @@ func recycleEvents(s []sfn.HistoryEvent) {
 
 func (x *execution) batch() *batch {
 	if x.b == nil {
-		x.b = &batch{}
+		x.b = batchPool.Get().(*batch)
 	}
 	return x.b
 }
@@ -360,6 +360,7 @@ func (x *execution) flush(done chan error) {
 	x.seq++
 	p := &pendingCommit{x: x, commit: Commit{Execution: x.rec, Seq: x.seq, Type: typ, Data: data, Batch: frozen, Events: x.b.Events, Redrive: x.b.Redrive != nil}, effects: x.effects, done: done,
 		prevEventID: x.lastEventID - int64(len(x.b.Events))}
+	putBatch(x.b)
 	x.b, x.effects = nil, nil
 	if !x.e.commits[x.writer].push(p) && done != nil {
 		done <- errorf(sfn.CodeServiceUnavailable, "the engine is closed")
