@@ -79,6 +79,8 @@ type execution struct {
 	// execution for its data: the answer of every later transition, which
 	// is never written (see Engine.failRefused).
 	refusal atomic.Pointer[sfn.Error]
+	// intrinsicFunc is x.intrinsic as a func value (see intrinsics).
+	intrinsicFunc func(expr string, input, context any) (any, error)
 }
 
 // batch is one transition as stored: the history events it adds and what
@@ -653,7 +655,7 @@ func (x *execution) run(t *thread, st *asl.State) (string, any) {
 
 func (x *execution) runPass(t *thread, st *asl.State) (string, any) {
 	env := x.env(t, x.contextObject(t, "", nil))
-	eff, err := asl.ProcessInput(st, t.Input, env, x.intrinsic)
+	eff, err := asl.ProcessInput(st, t.Input, envArg(env), x.intrinsics())
 	if err != nil {
 		return x.fail(t, st, failureOf(err))
 	}
@@ -672,7 +674,7 @@ func (x *execution) complete(t *thread, st *asl.State, result any, env asl.Env) 
 	if x.jsonata(st) {
 		return x.completeJSONata(t, st, result, env)
 	}
-	out, err := asl.ProcessOutput(st, t.Input, result, env, x.intrinsic)
+	out, err := asl.ProcessOutput(st, t.Input, result, envArg(env), x.intrinsics())
 	if err != nil {
 		return x.fail(t, st, failureOf(err))
 	}
