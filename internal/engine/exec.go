@@ -602,7 +602,7 @@ func (x *execution) enter(t *thread, name string, input any) *asl.State {
 	t.Retries, t.RetryCount, t.Task, t.Token, t.Due = nil, 0, nil, "", time.Time{}
 	t.Phase, t.fanOut = "", nil
 	t.inputJSON = x.textOf(input)
-	x.event(t, string(st.Type)+"StateEntered", sfn.HistoryEvent{StateEntered: &sfn.StateEnteredDetails{Name: name, Input: t.inputJSON}})
+	x.event(t, enteredEvent(st.Type), sfn.HistoryEvent{StateEntered: &sfn.StateEnteredDetails{Name: name, Input: t.inputJSON}})
 	t.EnteredEvent = t.LastEvent
 	return st
 }
@@ -721,7 +721,7 @@ func (x *execution) exit(t *thread, st *asl.State, output any, next string, assi
 	if tooBig(s) {
 		return x.fail(t, st, dataLimit("state output", len(s)))
 	}
-	x.event(t, string(st.Type)+"StateExited", sfn.HistoryEvent{StateExited: &sfn.StateExitedDetails{Name: t.State, Output: s, AssignedVariables: assigned}})
+	x.event(t, exitedEvent(st.Type), sfn.HistoryEvent{StateExited: &sfn.StateExitedDetails{Name: t.State, Output: s, AssignedVariables: assigned}})
 	if st.Type == asl.TypeSucceed || st.End {
 		x.endThread(t, output, nil)
 		return "", nil
@@ -1036,7 +1036,7 @@ func (x *execution) fail(t *thread, st *asl.State, f failure) (string, any) {
 			x.endThread(t, nil, &ff)
 			return "", nil
 		}
-		x.event(t, string(st.Type)+"StateExited", sfn.HistoryEvent{StateExited: &sfn.StateExitedDetails{Name: t.State, Output: s, AssignedVariables: assigned}})
+		x.event(t, exitedEvent(st.Type), sfn.HistoryEvent{StateExited: &sfn.StateExitedDetails{Name: t.State, Output: s, AssignedVariables: assigned}})
 		return c.Next, out
 	}
 	x.endThread(t, nil, &f)

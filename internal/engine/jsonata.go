@@ -333,7 +333,7 @@ func (x *execution) catchJSONata(t *thread, st *asl.State, i int, f failure) (st
 		x.endThread(t, nil, &ff)
 		return "", nil
 	}
-	x.event(t, string(st.Type)+"StateExited", sfn.HistoryEvent{StateExited: &sfn.StateExitedDetails{Name: t.State, Output: s, AssignedVariables: assigned}})
+	x.event(t, exitedEvent(st.Type), sfn.HistoryEvent{StateExited: &sfn.StateExitedDetails{Name: t.State, Output: s, AssignedVariables: assigned}})
 	return c.Next, out
 }
 
