@@ -49,6 +49,12 @@ type frozenThread struct {
 	t  *thread
 }
 
+// threadWithCall is a frozen thread and the copy of its task call.
+type threadWithCall struct {
+	t    thread
+	call taskCall
+}
+
 // frozenEvent is a history event without its empty detail fields.
 type frozenEvent struct {
 	timestamp time.Time
@@ -134,20 +140,27 @@ func (x *execution) freezeBatch() *Batch {
 			b.threads = append(b.threads, frozenThread{id: id})
 			continue
 		}
-		c := *t
+		var c *thread
+		// A value kept encoded is written as such: the store need not
+		// hold (and the collector scan) its decoded tree. A call copied
+		// for that shares the thread's allocation.
+		if call := t.Task; call != nil && call.paramsJSON != "" && call.Params != nil {
+			p := new(threadWithCall)
+			p.call = *call
+			p.call.Params = nil
+			p.t = *t
+			p.t.Task = &p.call
+			c = &p.t
+		} else {
+			c = new(thread)
+			*c = *t
+		}
 		c.states, c.kids, c.stops, c.hbStop, c.fanOut = nil, nil, nil, nil, nil
 		c.Retries = slices.Clone(t.Retries)
-		// A value kept encoded is written as such: the store need not
-		// hold (and the collector scan) its decoded tree.
 		if c.inputJSON != "" {
 			c.Input = nil
 		}
-		if call := c.Task; call != nil && call.paramsJSON != "" && call.Params != nil {
-			cc := *call
-			cc.Params = nil
-			c.Task = &cc
-		}
-		b.threads = append(b.threads, frozenThread{id: id, t: &c})
+		b.threads = append(b.threads, frozenThread{id: id, t: c})
 	}
 	fb.Threads = nil
 	if frozenCheck != nil {
