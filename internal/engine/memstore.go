@@ -303,6 +303,12 @@ func (s *MemoryStore) apply(c *Commit, e *memExecution) {
 	if c.Data != nil || b == nil {
 		b = &Batch{data: c.Data}
 	}
+	if e.batches == nil {
+		// Room for the four commits of a short execution (a start, two
+		// tasks, the end), where growing from one would allocate three
+		// times; a finished execution gives back what it did not use.
+		e.batches = make([]*Batch, 0, 4)
+	}
 	e.batches = append(e.batches, b)
 	if rec.Status.Closed() && cap(e.batches) > len(e.batches) {
 		// A finished execution gets no more batches: give back the
