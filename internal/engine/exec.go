@@ -254,6 +254,25 @@ func (e *Engine) writerOf(arn string) int {
 
 // event records a history event of thread t (nil for the execution).
 func (x *execution) event(t *thread, typ string, ev sfn.HistoryEvent) {
+	p := x.eventAt(t, typ)
+	ev.ID, ev.Type, ev.Timestamp, ev.PreviousEventID = p.ID, p.Type, p.Timestamp, p.PreviousEventID
+	*p = ev
+}
+
+// eventAt records a history event of thread t (nil for the execution)
+// without details and returns it, for the caller to set its detail field
+// at once. The transitions every execution makes use it in place of
+// event: a HistoryEvent is 300 bytes, which event's callers build in
+// their stack frames (growing the stacks that run them) and copy.
+func (x *execution) eventAt(t *thread, typ string) *sfn.HistoryEvent {
+	b := x.batch()
+	if b.Events == nil {
+		// Most transitions record a few events: room for them, where
+		// growing from one would allocate four times.
+		b.Events = newEvents()
+	}
+	b.Events = append(b.Events, sfn.HistoryEvent{})
+	ev := &b.Events[len(b.Events)-1]
 	x.lastEventID++
 	ev.ID = x.lastEventID
 	ev.Type = typ
@@ -265,13 +284,7 @@ func (x *execution) event(t *thread, typ string, ev sfn.HistoryEvent) {
 	} else if x.lastEventID > 1 {
 		ev.PreviousEventID = x.lastEventID - 1
 	}
-	b := x.batch()
-	if b.Events == nil {
-		// Most transitions record a few events: room for them, where
-		// growing from one would allocate four times.
-		b.Events = newEvents()
-	}
-	b.Events = append(b.Events, ev)
+	return ev
 }
 
 // batchEvents is the room for events a batch starts with: a task's end
@@ -602,7 +615,7 @@ func (x *execution) enter(t *thread, name string, input any) *asl.State {
 	t.Retries, t.RetryCount, t.Task, t.Token, t.Due = nil, 0, nil, "", time.Time{}
 	t.Phase, t.fanOut = "", nil
 	t.inputJSON = x.textOf(input)
-	x.event(t, enteredEvent(st.Type), sfn.HistoryEvent{StateEntered: &sfn.StateEnteredDetails{Name: name, Input: t.inputJSON}})
+	x.eventAt(t, enteredEvent(st.Type)).StateEntered = &sfn.StateEnteredDetails{Name: name, Input: t.inputJSON}
 	t.EnteredEvent = t.LastEvent
 	return st
 }
@@ -721,7 +734,7 @@ func (x *execution) exit(t *thread, st *asl.State, output any, next string, assi
 	if tooBig(s) {
 		return x.fail(t, st, dataLimit("state output", len(s)))
 	}
-	x.event(t, exitedEvent(st.Type), sfn.HistoryEvent{StateExited: &sfn.StateExitedDetails{Name: t.State, Output: s, AssignedVariables: assigned}})
+	x.eventAt(t, exitedEvent(st.Type)).StateExited = &sfn.StateExitedDetails{Name: t.State, Output: s, AssignedVariables: assigned}
 	if st.Type == asl.TypeSucceed || st.End {
 		x.endThread(t, output, nil)
 		return "", nil
@@ -1036,7 +1049,7 @@ func (x *execution) fail(t *thread, st *asl.State, f failure) (string, any) {
 			x.endThread(t, nil, &ff)
 			return "", nil
 		}
-		x.event(t, exitedEvent(st.Type), sfn.HistoryEvent{StateExited: &sfn.StateExitedDetails{Name: t.State, Output: s, AssignedVariables: assigned}})
+		x.eventAt(t, exitedEvent(st.Type)).StateExited = &sfn.StateExitedDetails{Name: t.State, Output: s, AssignedVariables: assigned}
 		return c.Next, out
 	}
 	x.endThread(t, nil, &f)
@@ -1173,16 +1186,16 @@ func (x *execution) finish(status sfn.ExecutionStatus, output any, f failure) {
 			status, f = sfn.StatusFailed, dataLimit("execution output", len(s))
 		} else {
 			x.rec.Output = s
-			x.event(nil, "ExecutionSucceeded", sfn.HistoryEvent{ExecutionSucceeded: &sfn.OutputDetails{Output: s}})
+			x.eventAt(nil, "ExecutionSucceeded").ExecutionSucceeded = &sfn.OutputDetails{Output: s}
 		}
 	}
 	switch status {
 	case sfn.StatusFailed:
-		x.event(nil, "ExecutionFailed", sfn.HistoryEvent{ExecutionFailed: &sfn.FailureDetails{Error: f.Error, Cause: f.Cause}})
+		x.eventAt(nil, "ExecutionFailed").ExecutionFailed = &sfn.FailureDetails{Error: f.Error, Cause: f.Cause}
 	case sfn.StatusAborted:
-		x.event(nil, "ExecutionAborted", sfn.HistoryEvent{ExecutionAborted: &sfn.FailureDetails{Error: f.Error, Cause: f.Cause}})
+		x.eventAt(nil, "ExecutionAborted").ExecutionAborted = &sfn.FailureDetails{Error: f.Error, Cause: f.Cause}
 	case sfn.StatusTimedOut:
-		x.event(nil, "ExecutionTimedOut", sfn.HistoryEvent{ExecutionTimedOut: &sfn.FailureDetails{Error: f.Error, Cause: f.Cause}})
+		x.eventAt(nil, "ExecutionTimedOut").ExecutionTimedOut = &sfn.FailureDetails{Error: f.Error, Cause: f.Cause}
 	}
 	if status != sfn.StatusSucceeded {
 		x.rec.Error, x.rec.Cause = f.Error, f.Cause

@@ -164,8 +164,8 @@ func (e *Engine) start(ctx context.Context, in sfn.StartExecutionInput) (*execut
 
 	x.mu.Lock()
 	x.batch().Start = &batchStart{Definition: m.rec.Definition, RoleARN: m.rec.RoleARN}
-	x.event(nil, "ExecutionStarted", sfn.HistoryEvent{ExecutionStarted: &sfn.ExecutionStartedDetails{Input: input, RoleARN: m.rec.RoleARN, StateMachineARN: m.rec.ARN,
-		StateMachineVersionARN: versionARN, StateMachineAliasARN: aliasARN}})
+	x.eventAt(nil, "ExecutionStarted").ExecutionStarted = &sfn.ExecutionStartedDetails{Input: input, RoleARN: m.rec.RoleARN, StateMachineARN: m.rec.ARN,
+		StateMachineVersionARN: versionARN, StateMachineAliasARN: aliasARN}
 	x.armTTL()
 	root, err := x.newThread(nil, 0, nil)
 	if err != nil {

@@ -118,7 +118,7 @@ func (x *execution) runTask(t *thread, st *asl.State) (string, any) {
 	}
 	if kind == kindActivity && !x.e.activities.has(st.Resource) {
 		f := failure{Error: asl.ErrorRuntime, Cause: fmt.Sprintf("The activity %s does not exist.", st.Resource)}
-		x.event(t, "ActivityScheduleFailed", sfn.HistoryEvent{ActivityScheduleFailed: &sfn.FailureDetails{Error: f.Error, Cause: f.Cause}})
+		x.eventAt(t, "ActivityScheduleFailed").ActivityScheduleFailed = &sfn.FailureDetails{Error: f.Error, Cause: f.Cause}
 		return x.fail(t, st, f)
 	}
 	now := x.now()
@@ -132,14 +132,14 @@ func (x *execution) runTask(t *thread, st *asl.State) (string, any) {
 		x.tokens[token] = t.ID
 	}
 	if kind == kindFunction {
-		x.event(t, "LambdaFunctionScheduled", sfn.HistoryEvent{LambdaFunctionScheduled: &sfn.LambdaScheduledDetails{Resource: st.Resource, Input: params, TimeoutInSeconds: timeout}})
-		x.event(t, "LambdaFunctionStarted", sfn.HistoryEvent{})
+		x.eventAt(t, "LambdaFunctionScheduled").LambdaFunctionScheduled = &sfn.LambdaScheduledDetails{Resource: st.Resource, Input: params, TimeoutInSeconds: timeout}
+		x.eventAt(t, "LambdaFunctionStarted")
 	} else if kind == kindActivity {
 		// ActivityStarted comes when a worker takes the task.
-		x.event(t, "ActivityScheduled", sfn.HistoryEvent{ActivityScheduled: &sfn.ActivityScheduledDetails{Resource: st.Resource, Input: params, TimeoutInSeconds: timeout, HeartbeatSeconds: heartbeat}})
+		x.eventAt(t, "ActivityScheduled").ActivityScheduled = &sfn.ActivityScheduledDetails{Resource: st.Resource, Input: params, TimeoutInSeconds: timeout, HeartbeatSeconds: heartbeat}
 	} else {
-		x.event(t, "TaskScheduled", sfn.HistoryEvent{TaskScheduled: &sfn.TaskScheduledDetails{ResourceType: rtype, Resource: rname, Region: x.e.region, Parameters: params, TimeoutInSeconds: timeout, HeartbeatSeconds: heartbeat}})
-		x.event(t, "TaskStarted", sfn.HistoryEvent{TaskStarted: &sfn.TaskDetails{ResourceType: rtype, Resource: rname}})
+		x.eventAt(t, "TaskScheduled").TaskScheduled = &sfn.TaskScheduledDetails{ResourceType: rtype, Resource: rname, Region: x.e.region, Parameters: params, TimeoutInSeconds: timeout, HeartbeatSeconds: heartbeat}
+		x.eventAt(t, "TaskStarted").TaskStarted = &sfn.TaskDetails{ResourceType: rtype, Resource: rname}
 	}
 	x.armTask(t)
 	id, gen := t.ID, t.Gen
@@ -314,7 +314,7 @@ func (x *execution) submitted(id int, gen int64, token string, result map[string
 	out := text(result)
 	x.messageIDs[token] = out
 	_, _, rtype, rname, _ := parseResource(t.Task.Resource)
-	x.event(t, "TaskSubmitted", sfn.HistoryEvent{TaskSubmitted: &sfn.TaskOutputDetails{ResourceType: rtype, Resource: rname, Output: out}})
+	x.eventAt(t, "TaskSubmitted").TaskSubmitted = &sfn.TaskOutputDetails{ResourceType: rtype, Resource: rname, Output: out}
 	x.flush(nil)
 }
 
@@ -333,7 +333,7 @@ func (x *execution) ensureSubmitted(t *thread) {
 	}
 	x.messageIDs[t.Token] = ""
 	_, _, rtype, rname, _ := parseResource(call.Resource)
-	x.event(t, "TaskSubmitted", sfn.HistoryEvent{TaskSubmitted: &sfn.TaskOutputDetails{ResourceType: rtype, Resource: rname}})
+	x.eventAt(t, "TaskSubmitted").TaskSubmitted = &sfn.TaskOutputDetails{ResourceType: rtype, Resource: rname}
 }
 
 func (e *Engine) invoke(x *execution, id int, gen int64, token string, call *taskCall) {
@@ -483,11 +483,11 @@ func (x *execution) completeTask(t *thread, output any, f *failure, timedOut boo
 	if f == nil {
 		s := x.textOf(output)
 		if call.Kind == kindFunction {
-			x.event(t, "LambdaFunctionSucceeded", sfn.HistoryEvent{LambdaFunctionSucceeded: &sfn.OutputDetails{Output: s}})
+			x.eventAt(t, "LambdaFunctionSucceeded").LambdaFunctionSucceeded = &sfn.OutputDetails{Output: s}
 		} else if call.Kind == kindActivity {
-			x.event(t, "ActivitySucceeded", sfn.HistoryEvent{ActivitySucceeded: &sfn.OutputDetails{Output: s}})
+			x.eventAt(t, "ActivitySucceeded").ActivitySucceeded = &sfn.OutputDetails{Output: s}
 		} else {
-			x.event(t, "TaskSucceeded", sfn.HistoryEvent{TaskSucceeded: &sfn.TaskOutputDetails{ResourceType: rtype, Resource: rname, Output: s}})
+			x.eventAt(t, "TaskSucceeded").TaskSucceeded = &sfn.TaskOutputDetails{ResourceType: rtype, Resource: rname, Output: s}
 		}
 		x.closeTask(t, true)
 		if tooBig(s) {
@@ -498,17 +498,17 @@ func (x *execution) completeTask(t *thread, output any, f *failure, timedOut boo
 	} else {
 		switch {
 		case call.Kind == kindFunction && timedOut:
-			x.event(t, "LambdaFunctionTimedOut", sfn.HistoryEvent{LambdaFunctionTimedOut: &sfn.FailureDetails{Error: f.Error, Cause: f.Cause}})
+			x.eventAt(t, "LambdaFunctionTimedOut").LambdaFunctionTimedOut = &sfn.FailureDetails{Error: f.Error, Cause: f.Cause}
 		case call.Kind == kindFunction:
-			x.event(t, "LambdaFunctionFailed", sfn.HistoryEvent{LambdaFunctionFailed: &sfn.FailureDetails{Error: f.Error, Cause: f.Cause}})
+			x.eventAt(t, "LambdaFunctionFailed").LambdaFunctionFailed = &sfn.FailureDetails{Error: f.Error, Cause: f.Cause}
 		case call.Kind == kindActivity && timedOut:
-			x.event(t, "ActivityTimedOut", sfn.HistoryEvent{ActivityTimedOut: &sfn.FailureDetails{Error: f.Error, Cause: f.Cause}})
+			x.eventAt(t, "ActivityTimedOut").ActivityTimedOut = &sfn.FailureDetails{Error: f.Error, Cause: f.Cause}
 		case call.Kind == kindActivity:
-			x.event(t, "ActivityFailed", sfn.HistoryEvent{ActivityFailed: &sfn.FailureDetails{Error: f.Error, Cause: f.Cause}})
+			x.eventAt(t, "ActivityFailed").ActivityFailed = &sfn.FailureDetails{Error: f.Error, Cause: f.Cause}
 		case timedOut:
-			x.event(t, "TaskTimedOut", sfn.HistoryEvent{TaskTimedOut: &sfn.TaskFailureDetails{ResourceType: rtype, Resource: rname, Error: f.Error, Cause: f.Cause}})
+			x.eventAt(t, "TaskTimedOut").TaskTimedOut = &sfn.TaskFailureDetails{ResourceType: rtype, Resource: rname, Error: f.Error, Cause: f.Cause}
 		default:
-			x.event(t, "TaskFailed", sfn.HistoryEvent{TaskFailed: &sfn.TaskFailureDetails{ResourceType: rtype, Resource: rname, Error: f.Error, Cause: f.Cause}})
+			x.eventAt(t, "TaskFailed").TaskFailed = &sfn.TaskFailureDetails{ResourceType: rtype, Resource: rname, Error: f.Error, Cause: f.Cause}
 		}
 		x.closeTask(t, false)
 		next, out = x.fail(t, st, *f)
