@@ -1,6 +1,7 @@
 package asl
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -26,7 +27,7 @@ func TestDecodeJSONText(t *testing.T) {
 		{"\"\xff\"", false},
 		{`1.0`, true},
 	} {
-		v, same, err := DecodeJSONText([]byte(c.text))
+		v, same, err := DecodeJSONText(c.text)
 		require.NoError(t, err, c.text)
 		require.Equal(t, c.same, same, c.text)
 		want, err := DecodeJSON([]byte(c.text))
@@ -36,9 +37,26 @@ func TestDecodeJSONText(t *testing.T) {
 			require.Equal(t, c.text, mustEncode(t, v))
 		}
 	}
-	_, same, err := DecodeJSONText([]byte(`{`))
+	_, same, err := DecodeJSONText(`{`)
 	require.Error(t, err)
 	require.False(t, same)
+}
+
+// TestDecodeJSONTextLong: a text longer than SharedTextBytes decodes as a
+// short one does.
+func TestDecodeJSONTextLong(t *testing.T) {
+	t.Parallel()
+	long := `{"a":"` + strings.Repeat("x", SharedTextBytes) + `","b":[1,"\u00e9"]}`
+	v, same, err := DecodeJSONText(long)
+	require.NoError(t, err)
+	require.False(t, same)
+	want, err := DecodeJSON([]byte(long))
+	require.NoError(t, err)
+	require.Equal(t, want, v)
+	compact := `{"a":"` + strings.Repeat("x", SharedTextBytes) + `"}`
+	_, same, err = DecodeJSONText(compact)
+	require.NoError(t, err)
+	require.True(t, same)
 }
 
 // FuzzDecodeJSONText: DecodeJSONText decodes as DecodeJSON does, and
@@ -49,7 +67,7 @@ func FuzzDecodeJSONText(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		v, same, err := DecodeJSONText(data)
+		v, same, err := DecodeJSONText(string(data))
 		want, werr := DecodeJSON(data)
 		if werr != nil {
 			require.Error(t, err)

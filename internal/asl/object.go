@@ -173,7 +173,7 @@ func decodeJSON(data []byte) (v any, same bool, err error) {
 		}
 		return nil, false, errors.New("invalid JSON")
 	}
-	d := jsonDecoder{data: data}
+	d := jsonDecoder[[]byte]{data: data}
 	v, err = d.value(0)
 	if err != nil {
 		return nil, false, err
@@ -181,16 +181,17 @@ func decodeJSON(data []byte) (v any, same bool, err error) {
 	return v, !d.altered && d.pos == len(data), nil
 }
 
-// jsonDecoder reads a JSON text that json.Valid accepted.
-type jsonDecoder struct {
-	data []byte
+// jsonDecoder reads a JSON text that json.Valid accepted, as bytes or as
+// a string (whose substrings the values it reads then are).
+type jsonDecoder[T []byte | string] struct {
+	data T
 	pos  int
 	// altered is set when the text holds what AppendJSON would not write
 	// of the value read: white space, an escape, a member twice.
 	altered bool
 }
 
-func (d *jsonDecoder) space() {
+func (d *jsonDecoder[T]) space() {
 	for d.pos < len(d.data) {
 		switch d.data[d.pos] {
 		case ' ', '\t', '\n', '\r':
@@ -202,7 +203,7 @@ func (d *jsonDecoder) space() {
 	}
 }
 
-func (d *jsonDecoder) value(depth int) (any, error) {
+func (d *jsonDecoder[T]) value(depth int) (any, error) {
 	if depth > maxDepth {
 		return nil, fmt.Errorf("invalid JSON: it nests more than %d levels deep", maxDepth)
 	}
@@ -287,7 +288,7 @@ func (d *jsonDecoder) value(depth int) (any, error) {
 
 // str reads a string at d.pos; it decodes escapes, and invalid UTF-8,
 // as encoding/json does.
-func (d *jsonDecoder) str() (string, error) {
+func (d *jsonDecoder[T]) str() (string, error) {
 	start := d.pos
 	d.pos++
 	plain := true
@@ -306,11 +307,11 @@ func (d *jsonDecoder) str() (string, error) {
 	}
 	d.pos++
 	raw := d.data[start:d.pos]
-	if plain || utf8.Valid(raw) && !slices.Contains(raw, '\\') {
+	if plain || validUTF8(raw) && !hasBackslash(raw) {
 		return string(raw[1 : len(raw)-1]), nil
 	}
 	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
+	if err := json.Unmarshal([]byte(raw), &s); err != nil {
 		return "", fmt.Errorf("invalid JSON: %w", err)
 	}
 	d.altered = true // an escape, or invalid UTF-8

@@ -119,7 +119,7 @@ func (e *Engine) start(ctx context.Context, in sfn.StartExecutionInput) (*execut
 	if !utf8.ValidString(input) {
 		return nil, errorf(sfn.CodeInvalidExecutionInput, "the execution input is not valid UTF-8")
 	}
-	value, inputIsText, err := asl.DecodeJSONText([]byte(input))
+	value, inputIsText, err := asl.DecodeJSONText(input)
 	if err != nil {
 		return nil, errorf(sfn.CodeInvalidExecutionInput, "the execution input is not valid JSON: %v", err)
 	}
@@ -527,7 +527,7 @@ func (e *Engine) SendTaskSuccess(ctx context.Context, in sfn.SendTaskSuccessInpu
 	if len(in.Output) > sfn.MaxPayloadBytes {
 		return errorf(sfn.CodeValidation, "output has %d bytes; the limit is %d", len(in.Output), sfn.MaxPayloadBytes)
 	}
-	out, outIsText, err := asl.DecodeJSONText([]byte(in.Output))
+	out, outIsText, err := asl.DecodeJSONText(in.Output)
 	if err != nil {
 		return errorf(sfn.CodeInvalidOutput, "output is not valid JSON: %v", err)
 	}

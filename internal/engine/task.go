@@ -404,12 +404,13 @@ func (e *Engine) callFunction(ctx context.Context, call *taskCall) (out any, out
 		}
 		return nil, "", &failure{Error: name, Cause: string(res.Payload)}
 	}
-	out, same, err := asl.DecodeJSONText(res.Payload)
+	answer := string(res.Payload)
+	out, same, err := asl.DecodeJSONText(answer)
 	switch {
 	case err != nil:
-		out = string(res.Payload)
+		out = answer
 	case same && call.Kind != kindLambdaInvoke:
-		outJSON = string(res.Payload)
+		outJSON = answer
 	}
 	if call.Kind == kindLambdaInvoke {
 		out = map[string]any{
