@@ -32,7 +32,24 @@ const indexAbove = 8
 
 // NewObject returns an empty object with room for n members.
 func NewObject(n int) *Object {
+	if n > 0 && n <= smallObject {
+		// The object and its room in one allocation, where three would be
+		// made for the few members most objects have.
+		p := new(objectWithRoom)
+		p.o.keys, p.o.vals = p.keys[:0], p.vals[:0]
+		return &p.o
+	}
 	return &Object{keys: make([]string, 0, n), vals: make([]any, 0, n)}
+}
+
+// smallObject is the room NewObject gives an object with its allocation.
+const smallObject = 4
+
+// objectWithRoom is an Object and the room for its first members.
+type objectWithRoom struct {
+	o    Object
+	keys [smallObject]string
+	vals [smallObject]any
 }
 
 // Len returns the number of members.
