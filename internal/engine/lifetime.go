@@ -32,8 +32,22 @@ type lifetime struct {
 	closed   bool             // idle is closed
 	// parked are the idle workers' channels, most recently parked last;
 	// workers counts the worker goroutines, running a function or parked.
-	parked  []chan func()
+	parked  []chan job
 	workers int
+}
+
+// job is a function a worker runs and what it does: handed over as a
+// value, not wrapped in a closure that exits the lifetime after it (an
+// allocation for every function spawned).
+type job struct {
+	what activity
+	f    func()
+}
+
+// run runs the job and exits the lifetime after it.
+func (l *lifetime) run(j job) {
+	defer l.exit(j.what)
+	j.f()
 }
 
 // maxParked bounds the workers kept parked: as many as run at once in a
@@ -79,7 +93,7 @@ func (l *lifetime) register(what activity) bool {
 // enterWorker is enter for a function that a worker runs: it returns a
 // parked worker's channel, or nil when a new worker is to be started
 // (counted already).
-func (l *lifetime) enterWorker(what activity) (parked chan func(), ok bool) {
+func (l *lifetime) enterWorker(what activity) (parked chan job, ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if !l.register(what) {
@@ -95,17 +109,17 @@ func (l *lifetime) enterWorker(what activity) (parked chan func(), ok bool) {
 	return nil, true
 }
 
-// work is a worker goroutine: it runs run, then parks for the next
-// function until the lifetime stops or enough are parked.
-func (l *lifetime) work(run func()) {
-	next := make(chan func())
+// work is a worker goroutine: it runs j, then parks for the next job
+// until the lifetime stops or enough are parked.
+func (l *lifetime) work(j job) {
+	next := make(chan job)
 	for {
-		run()
+		l.run(j)
 		if !l.park(next) {
 			return
 		}
 		var ok bool
-		if run, ok = <-next; !ok {
+		if j, ok = <-next; !ok {
 			l.retire()
 			return
 		}
@@ -114,7 +128,7 @@ func (l *lifetime) work(run func()) {
 
 // park parks a worker's channel; false (and the worker retired) once
 // stopping or when maxParked are parked.
-func (l *lifetime) park(next chan func()) bool {
+func (l *lifetime) park(next chan job) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.stopping || len(l.parked) >= maxParked {
@@ -194,15 +208,11 @@ func (e *Engine) spawn(what activity, f func()) bool {
 	if !ok {
 		return false
 	}
-	run := func() {
-		defer e.life.exit(what)
-		f()
-	}
 	if parked != nil {
-		parked <- run
+		parked <- job{what: what, f: f}
 		return true
 	}
-	go e.life.work(run)
+	go e.life.work(job{what: what, f: f})
 	return true
 }
 
