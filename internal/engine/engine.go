@@ -594,6 +594,7 @@ func (e *Engine) effectLoop() {
 			for _, f := range fs {
 				f()
 			}
+			recycleEffects(fs)
 			e.work.done(1)
 		}
 	}
