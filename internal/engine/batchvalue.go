@@ -31,8 +31,12 @@ type BatchKeeper interface {
 // many would hold and the garbage collector scan). JSON encodes it once,
 // on the first call.
 type Batch struct {
-	once    sync.Once
-	b       batch // without its events and threads
+	once  sync.Once
+	start *batchStart
+	// rest holds the batch's other parts (a Parallel or Map state's
+	// fan-out and ends, tokens, halts, a redrive, Map Runs), nil for the
+	// many batches that have none of them.
+	rest    *batch
 	events  []frozenEvent
 	threads []frozenThread // the batch's Threads, copied
 	one     [1]frozenThread
@@ -72,14 +76,18 @@ func (b *Batch) JSON() json.RawMessage {
 			x := &execution{b: b.thaw(), rec: ExecutionRecord{ARN: b.arn}}
 			b.data = x.encodeBatch()
 		}
-		b.b, b.events, b.threads = batch{}, nil, nil // the bytes stand for them from now on
+		b.start, b.rest, b.events, b.threads = nil, nil, nil, nil // the bytes stand for them from now on
 	})
 	return b.data
 }
 
 // thaw returns the batch with its history events.
 func (b *Batch) thaw() *batch {
-	out := b.b
+	var out batch
+	if b.rest != nil {
+		out = *b.rest
+	}
+	out.Start = b.start
 	if b.threads != nil {
 		out.Threads = make(map[int]*thread, len(b.threads))
 		for _, f := range b.threads {
@@ -122,20 +130,24 @@ func (x *execution) freezeBatch() *Batch {
 		}
 		n += m + 1
 	}
-	b.b, b.events, b.arn = *x.b, events, x.rec.ARN
-	fb := &b.b
-	fb.Events = nil
-	m, ok := boundBatch(fb)
+	xb := x.b
+	m, ok := boundBatch(xb)
 	if n += m; !ok || n > MaxBatchBytes {
 		return nil
 	}
-	if fb.Threads != nil {
+	b.start, b.events, b.arn = xb.Start, events, x.rec.ARN
+	if xb.Spawn != nil || xb.Ended != nil || xb.Succeeded != nil || xb.Spent != nil || xb.Halted != nil || xb.Redrive != nil || xb.MapRuns != nil {
+		r := *xb
+		r.Start, r.Events, r.Threads = nil, nil, nil
+		b.rest = &r
+	}
+	if xb.Threads != nil {
 		b.threads = b.one[:0]
-		if len(fb.Threads) > len(b.one) {
-			b.threads = make([]frozenThread, 0, len(fb.Threads))
+		if len(xb.Threads) > len(b.one) {
+			b.threads = make([]frozenThread, 0, len(xb.Threads))
 		}
 	}
-	for id, t := range fb.Threads {
+	for id, t := range xb.Threads {
 		if t == nil {
 			b.threads = append(b.threads, frozenThread{id: id})
 			continue
@@ -162,7 +174,6 @@ func (x *execution) freezeBatch() *Batch {
 		}
 		b.threads = append(b.threads, frozenThread{id: id, t: c})
 	}
-	fb.Threads = nil
 	if frozenCheck != nil {
 		frozenCheck(x.encodeBatch(), b, n)
 	}
