@@ -49,8 +49,9 @@ type Batch struct {
 // own room for the one thread most transitions change), not in the map
 // the engine built them in, which it reuses for its next batch.
 type frozenThread struct {
-	id int
-	t  *thread
+	id   int
+	t    *thread
+	lean *leanThread // in place of t, for most threads
 }
 
 // threadWithCall is a frozen thread and the copy of its task call.
@@ -91,6 +92,10 @@ func (b *Batch) thaw() *batch {
 	if b.threads != nil {
 		out.Threads = make(map[int]*thread, len(b.threads))
 		for _, f := range b.threads {
+			if f.lean != nil {
+				out.Threads[f.id] = f.lean.thread()
+				continue
+			}
 			out.Threads[f.id] = f.t
 		}
 	}
@@ -150,6 +155,10 @@ func (x *execution) freezeBatch() *Batch {
 	for id, t := range xb.Threads {
 		if t == nil {
 			b.threads = append(b.threads, frozenThread{id: id})
+			continue
+		}
+		if l := leanOf(t); l != nil {
+			b.threads = append(b.threads, frozenThread{id: id, lean: l})
 			continue
 		}
 		var c *thread
