@@ -20,3 +20,16 @@ func putBatch(b *batch) {
 	*b = batch{Threads: m}
 	batchPool.Put(b)
 }
+
+// pendingCommits holds the pendingCommits of transitions written, for
+// the next transitions: once write has handed a written transition's
+// effects on and answered its waiter, no one reads it (the execution's
+// written record is a copy of its own), and each was 448 bytes.
+var pendingCommits = sync.Pool{New: func() any { return new(pendingCommit) }}
+
+// putPendingCommit gives a written transition's pendingCommit back,
+// cleared.
+func putPendingCommit(p *pendingCommit) {
+	*p = pendingCommit{}
+	pendingCommits.Put(p)
+}

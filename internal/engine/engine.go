@@ -452,18 +452,20 @@ func (e *Engine) write(chunk []*pendingCommit) {
 		if err == nil {
 			e.storeFailing.Store(false)
 			for _, p := range chunk {
-				// The record is the commit's own: nothing changes a
-				// pendingCommit once written, and a copy would be one more
-				// allocation per transition.
-				p.x.written.Store(&p.commit.Execution)
+				// The record as of the transition, copied only when it
+				// changed: most transitions leave it as it was.
+				if w := p.x.written.Load(); w == nil || *w != p.commit.Execution {
+					rec := p.commit.Execution
+					p.x.written.Store(&rec)
+				}
 				recycleEvents(p.commit.Events)
-				p.commit.Events = nil
 				if len(p.effects) > 0 {
 					e.effects.push(p.effects)
 				}
 				if p.done != nil {
 					p.done <- nil
 				}
+				putPendingCommit(p)
 			}
 			return
 		}

@@ -378,7 +378,8 @@ func (x *execution) flush(done chan error) {
 		typ = x.b.Events[n-1].Type
 	}
 	x.seq++
-	p := &pendingCommit{x: x, commit: Commit{Execution: x.rec, Seq: x.seq, Type: typ, Data: data, Batch: frozen, Events: x.b.Events, Redrive: x.b.Redrive != nil}, effects: x.effects, done: done,
+	p := pendingCommits.Get().(*pendingCommit)
+	*p = pendingCommit{x: x, commit: Commit{Execution: x.rec, Seq: x.seq, Type: typ, Data: data, Batch: frozen, Events: x.b.Events, Redrive: x.b.Redrive != nil}, effects: x.effects, done: done,
 		prevEventID: x.lastEventID - int64(len(x.b.Events))}
 	putBatch(x.b)
 	x.b, x.effects = nil, nil
