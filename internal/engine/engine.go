@@ -596,7 +596,6 @@ func (e *Engine) effectLoop() {
 			for _, f := range fs {
 				f()
 			}
-			recycleEffects(fs)
 			e.work.done(1)
 		}
 	}

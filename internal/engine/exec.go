@@ -342,12 +342,7 @@ func (x *execution) dirty(t *thread) {
 	b.Threads[t.ID] = t
 }
 
-func (x *execution) effect(f func()) {
-	if x.effects == nil {
-		x.effects = newEffects()
-	}
-	x.effects = append(x.effects, f)
-}
+func (x *execution) effect(f func()) { x.effects = append(x.effects, f) }
 
 // flush queues the batch built so far for writing. done, when not nil,
 // receives the outcome of the write.
