@@ -339,6 +339,8 @@ type pendingCommit struct {
 	// replacement marks the execution's failure written in place of a
 	// transition the store refused.
 	replacement bool
+	// handoffs are effects the writer runs itself (see handOff).
+	handoffs []func()
 }
 
 // fifo is an unbounded queue with one consumer: producers (executions,
@@ -459,6 +461,9 @@ func (e *Engine) write(chunk []*pendingCommit) {
 					p.x.written.Store(&rec)
 				}
 				recycleEvents(p.commit.Events)
+				for _, f := range p.handoffs {
+					f()
+				}
 				if len(p.effects) > 0 {
 					e.effects.push(p.effects)
 				}

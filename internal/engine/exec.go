@@ -81,6 +81,9 @@ type execution struct {
 	refusal atomic.Pointer[sfn.Error]
 	// intrinsicFunc is x.intrinsic as a func value (see intrinsics).
 	intrinsicFunc func(expr string, input, context any) (any, error)
+	// handoffs are the effects of the transition being built that the
+	// commit writer runs itself (see handOff).
+	handoffs []func()
 }
 
 // batch is one transition as stored: the history events it adds and what
@@ -344,6 +347,13 @@ func (x *execution) dirty(t *thread) {
 
 func (x *execution) effect(f func()) { x.effects = append(x.effects, f) }
 
+// handOff is effect for a function that only hands work to one of the
+// engine's workers (spawn), which never waits: the commit writer runs it
+// once the transition is written, before it passes the transition's other
+// effects to the effect loop, rather than the effect loop a moment later
+// (a goroutine's wake-up less for each task a transition starts).
+func (x *execution) handOff(f func()) { x.handoffs = append(x.handoffs, f) }
+
 // flush queues the batch built so far for writing. done, when not nil,
 // receives the outcome of the write.
 func (x *execution) flush(done chan error) {
@@ -374,10 +384,10 @@ func (x *execution) flush(done chan error) {
 	}
 	x.seq++
 	p := pendingCommits.Get().(*pendingCommit)
-	*p = pendingCommit{x: x, commit: Commit{Execution: x.rec, Seq: x.seq, Type: typ, Data: data, Batch: frozen, Events: x.b.Events, Redrive: x.b.Redrive != nil}, effects: x.effects, done: done,
+	*p = pendingCommit{x: x, commit: Commit{Execution: x.rec, Seq: x.seq, Type: typ, Data: data, Batch: frozen, Events: x.b.Events, Redrive: x.b.Redrive != nil}, effects: x.effects, handoffs: x.handoffs, done: done,
 		prevEventID: x.lastEventID - int64(len(x.b.Events))}
 	putBatch(x.b)
-	x.b, x.effects = nil, nil
+	x.b, x.effects, x.handoffs = nil, nil, nil
 	if !x.e.commits[x.writer].push(p) && done != nil {
 		done <- errorf(sfn.CodeServiceUnavailable, "the engine is closed")
 	}
@@ -399,7 +409,7 @@ func (x *execution) oversized(size int) []byte {
 			x.lastEventID = b.Events[0].ID
 		}
 	}
-	x.b, x.effects = kept, nil
+	x.b, x.effects, x.handoffs = kept, nil, nil
 	x.closed = false
 	x.rec.Output = ""
 	x.finish(sfn.StatusFailed, nil, failure{

@@ -143,7 +143,11 @@ func (x *execution) runTask(t *thread, st *asl.State) (string, any) {
 	}
 	x.armTask(t)
 	id, gen := t.ID, t.Gen
-	x.effect(func() { x.e.dispatch(x, id, gen, token, call) })
+	if kind == kindFunction || kind == kindLambdaInvoke {
+		x.handOff(func() { x.e.dispatch(x, id, gen, token, call) }) // dispatch spawns its invocation
+	} else {
+		x.effect(func() { x.e.dispatch(x, id, gen, token, call) })
+	}
 	return "", nil
 }
 
