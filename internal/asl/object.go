@@ -32,7 +32,24 @@ const indexAbove = 8
 
 // NewObject returns an empty object with room for n members.
 func NewObject(n int) *Object {
+	if n > 0 && n <= smallObject {
+		// The object and its room in one allocation, where three would be
+		// made for the few members most objects have.
+		p := new(objectWithRoom)
+		p.o.keys, p.o.vals = p.keys[:0], p.vals[:0]
+		return &p.o
+	}
 	return &Object{keys: make([]string, 0, n), vals: make([]any, 0, n)}
+}
+
+// smallObject is the room NewObject gives an object with its allocation.
+const smallObject = 4
+
+// objectWithRoom is an Object and the room for its first members.
+type objectWithRoom struct {
+	o    Object
+	keys [smallObject]string
+	vals [smallObject]any
 }
 
 // Len returns the number of members.
@@ -159,39 +176,51 @@ func Plain(v any) any {
 // A member that appears twice keeps its first place and its last value,
 // as encoding/json keeps the last value. Trailing data is an error.
 func DecodeJSON(data []byte) (any, error) {
+	v, _, err := decodeJSON(data)
+	return v, err
+}
+
+// decodeJSON is DecodeJSON; same reports whether AppendJSON writes the
+// value back as data, byte for byte (see DecodeJSONText).
+func decodeJSON(data []byte) (v any, same bool, err error) {
 	if !json.Valid(data) {
 		var v any
 		if err := json.Unmarshal(data, &v); err != nil {
-			return nil, fmt.Errorf("invalid JSON: %w", err)
+			return nil, false, fmt.Errorf("invalid JSON: %w", err)
 		}
-		return nil, errors.New("invalid JSON")
+		return nil, false, errors.New("invalid JSON")
 	}
-	d := jsonDecoder{data: data}
-	v, err := d.value(0)
+	d := jsonDecoder[[]byte]{data: data}
+	v, err = d.value(0)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return v, nil
+	return v, !d.altered && d.pos == len(data), nil
 }
 
-// jsonDecoder reads a JSON text that json.Valid accepted.
-type jsonDecoder struct {
-	data []byte
+// jsonDecoder reads a JSON text that json.Valid accepted, as bytes or as
+// a string (whose substrings the values it reads then are).
+type jsonDecoder[T []byte | string] struct {
+	data T
 	pos  int
+	// altered is set when the text holds what AppendJSON would not write
+	// of the value read: white space, an escape, a member twice.
+	altered bool
 }
 
-func (d *jsonDecoder) space() {
+func (d *jsonDecoder[T]) space() {
 	for d.pos < len(d.data) {
 		switch d.data[d.pos] {
 		case ' ', '\t', '\n', '\r':
 			d.pos++
+			d.altered = true
 		default:
 			return
 		}
 	}
 }
 
-func (d *jsonDecoder) value(depth int) (any, error) {
+func (d *jsonDecoder[T]) value(depth int) (any, error) {
 	if depth > maxDepth {
 		return nil, fmt.Errorf("invalid JSON: it nests more than %d levels deep", maxDepth)
 	}
@@ -217,7 +246,10 @@ func (d *jsonDecoder) value(depth int) (any, error) {
 			if err != nil {
 				return nil, err
 			}
-			o.Set(key, v)
+			n := len(o.keys)
+			if o.Set(key, v); len(o.keys) == n {
+				d.altered = true // the member was there: its last value is kept
+			}
 			d.space()
 			c := d.data[d.pos]
 			d.pos++
@@ -273,7 +305,7 @@ func (d *jsonDecoder) value(depth int) (any, error) {
 
 // str reads a string at d.pos; it decodes escapes, and invalid UTF-8,
 // as encoding/json does.
-func (d *jsonDecoder) str() (string, error) {
+func (d *jsonDecoder[T]) str() (string, error) {
 	start := d.pos
 	d.pos++
 	plain := true
@@ -292,13 +324,14 @@ func (d *jsonDecoder) str() (string, error) {
 	}
 	d.pos++
 	raw := d.data[start:d.pos]
-	if plain || utf8.Valid(raw) && !slices.Contains(raw, '\\') {
+	if plain || validUTF8(raw) && !hasBackslash(raw) {
 		return string(raw[1 : len(raw)-1]), nil
 	}
 	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
+	if err := json.Unmarshal([]byte(raw), &s); err != nil {
 		return "", fmt.Errorf("invalid JSON: %w", err)
 	}
+	d.altered = true // an escape, or invalid UTF-8
 	return s, nil
 }
 

@@ -31,11 +31,33 @@ type BatchKeeper interface {
 // many would hold and the garbage collector scan). JSON encodes it once,
 // on the first call.
 type Batch struct {
-	once   sync.Once
-	b      batch // without its events
-	events []frozenEvent
-	arn    string
-	data   json.RawMessage
+	once  sync.Once
+	start *batchStart
+	// rest holds the batch's other parts (a Parallel or Map state's
+	// fan-out and ends, tokens, halts, a redrive, Map Runs), nil for the
+	// many batches that have none of them.
+	rest    *batch
+	events  []frozenEvent
+	threads []frozenThread // the batch's Threads, copied
+	one     [1]frozenThread
+	arn     string
+	data    json.RawMessage
+}
+
+// frozenThread is an entry of a batch's Threads: a copy of the thread,
+// or nil for one that ended. A frozen batch keeps them in a slice (in its
+// own room for the one thread most transitions change), not in the map
+// the engine built them in, which it reuses for its next batch.
+type frozenThread struct {
+	id   int
+	t    *thread
+	lean *leanThread // in place of t, for most threads
+}
+
+// threadWithCall is a frozen thread and the copy of its task call.
+type threadWithCall struct {
+	t    thread
+	call taskCall
 }
 
 // frozenEvent is a history event without its empty detail fields.
@@ -55,14 +77,28 @@ func (b *Batch) JSON() json.RawMessage {
 			x := &execution{b: b.thaw(), rec: ExecutionRecord{ARN: b.arn}}
 			b.data = x.encodeBatch()
 		}
-		b.b, b.events = batch{}, nil // the bytes stand for them from now on
+		b.start, b.rest, b.events, b.threads = nil, nil, nil, nil // the bytes stand for them from now on
 	})
 	return b.data
 }
 
 // thaw returns the batch with its history events.
 func (b *Batch) thaw() *batch {
-	out := b.b
+	var out batch
+	if b.rest != nil {
+		out = *b.rest
+	}
+	out.Start = b.start
+	if b.threads != nil {
+		out.Threads = make(map[int]*thread, len(b.threads))
+		for _, f := range b.threads {
+			if f.lean != nil {
+				out.Threads[f.id] = f.lean.thread()
+				continue
+			}
+			out.Threads[f.id] = f.t
+		}
+	}
 	out.Events = make([]sfn.HistoryEvent, len(b.events))
 	for i, f := range b.events {
 		ev := &out.Events[i]
@@ -90,7 +126,7 @@ func (x *execution) freezeBatch() *Batch {
 	if !eventPlan.ok {
 		return nil
 	}
-	events := make([]frozenEvent, len(x.b.Events))
+	b, events := newBatch(len(x.b.Events))
 	n := 2 + len(`"events":[],`)
 	for i := range x.b.Events {
 		m, ok := freezeEvent(&x.b.Events[i], &events[i])
@@ -99,31 +135,53 @@ func (x *execution) freezeBatch() *Batch {
 		}
 		n += m + 1
 	}
-	b := &Batch{b: *x.b, events: events, arn: x.rec.ARN}
-	fb := &b.b
-	fb.Events = nil
-	m, ok := boundValue(reflect.ValueOf(fb))
+	xb := x.b
+	m, ok := boundBatch(xb)
 	if n += m; !ok || n > MaxBatchBytes {
 		return nil
 	}
-	for id, t := range fb.Threads {
+	b.start, b.events, b.arn = xb.Start, events, x.rec.ARN
+	if xb.Spawn != nil || xb.Ended != nil || xb.Succeeded != nil || xb.Spent != nil || xb.Halted != nil || xb.Redrive != nil || xb.MapRuns != nil {
+		r := *xb
+		r.Start, r.Events, r.Threads = nil, nil, nil
+		b.rest = &r
+	}
+	if xb.Threads != nil {
+		b.threads = b.one[:0]
+		if len(xb.Threads) > len(b.one) {
+			b.threads = make([]frozenThread, 0, len(xb.Threads))
+		}
+	}
+	for id, t := range xb.Threads {
 		if t == nil {
+			b.threads = append(b.threads, frozenThread{id: id})
 			continue
 		}
-		c := *t
+		if l := leanOf(t); l != nil {
+			b.threads = append(b.threads, frozenThread{id: id, lean: l})
+			continue
+		}
+		var c *thread
+		// A value kept encoded is written as such: the store need not
+		// hold (and the collector scan) its decoded tree. A call copied
+		// for that shares the thread's allocation.
+		if call := t.Task; call != nil && call.paramsJSON != "" && call.Params != nil {
+			p := new(threadWithCall)
+			p.call = *call
+			p.call.Params = nil
+			p.t = *t
+			p.t.Task = &p.call
+			c = &p.t
+		} else {
+			c = new(thread)
+			*c = *t
+		}
 		c.states, c.kids, c.stops, c.hbStop, c.fanOut = nil, nil, nil, nil, nil
 		c.Retries = slices.Clone(t.Retries)
-		// A value kept encoded is written as such: the store need not
-		// hold (and the collector scan) its decoded tree.
 		if c.inputJSON != "" {
 			c.Input = nil
 		}
-		if call := c.Task; call != nil && call.paramsJSON != "" && call.Params != nil {
-			cc := *call
-			cc.Params = nil
-			c.Task = &cc
-		}
-		fb.Threads[id] = &c
+		b.threads = append(b.threads, frozenThread{id: id, t: c})
 	}
 	if frozenCheck != nil {
 		frozenCheck(x.encodeBatch(), b, n)
@@ -140,14 +198,11 @@ var frozenCheck func(data json.RawMessage, b *Batch, bound int)
 func freezeEvent(ev *sfn.HistoryEvent, f *frozenEvent) (int, bool) {
 	*f = frozenEvent{timestamp: ev.Timestamp, typ: ev.Type, id: ev.ID, prev: ev.PreviousEventID}
 	n := eventPlan.header + boundString(len(ev.Type))
-	for i, read := range eventDetails {
-		d := read(ev)
-		if d == nil {
-			continue
-		}
-		if f.details != nil {
-			return 0, false
-		}
+	switch set, i := detailIndex(ev); {
+	case set > 1:
+		return 0, false
+	case set == 1:
+		d := eventDetails[i](ev)
 		m, ok := boundDetail(d)
 		if !ok {
 			return 0, false
@@ -156,6 +211,37 @@ func freezeEvent(ev *sfn.HistoryEvent, f *frozenEvent) (int, bool) {
 		n += eventPlan.detailKey[i] + m
 	}
 	return n, true
+}
+
+// newBatch returns a Batch and room for its n frozen events, in one
+// allocation for the few events most transitions write.
+func newBatch(n int) (*Batch, []frozenEvent) {
+	switch n {
+	case 0:
+		return new(Batch), nil
+	case 1:
+		p := new(batchWith[[1]frozenEvent])
+		return &p.Batch, p.events[:]
+	case 2:
+		p := new(batchWith[[2]frozenEvent])
+		return &p.Batch, p.events[:]
+	case 3:
+		p := new(batchWith[[3]frozenEvent])
+		return &p.Batch, p.events[:]
+	case 4:
+		p := new(batchWith[[4]frozenEvent])
+		return &p.Batch, p.events[:]
+	case 5:
+		p := new(batchWith[[5]frozenEvent])
+		return &p.Batch, p.events[:]
+	}
+	return new(Batch), make([]frozenEvent, n)
+}
+
+// batchWith is a Batch and the array its events are kept in.
+type batchWith[A any] struct {
+	Batch
+	events A
 }
 
 // eventPlan is what freezeEvent needs of sfn.HistoryEvent: the bound of

@@ -27,15 +27,26 @@ func checkFrozenBatches() func() bool {
 		bound int
 	}
 	var all []frozen
+	var unequal []string // boundBatch against the reflective boundValue
 	frozenCheck = func(data json.RawMessage, b *Batch, bound int) {
+		tb := b.thaw()
+		tb.Events = nil
+		got, gok := boundBatch(tb)
+		want, wok := boundValue(reflect.ValueOf(tb))
 		mu.Lock()
 		all = append(all, frozen{data, b, bound})
+		if got != want || gok != wok {
+			unequal = append(unequal, fmt.Sprintf("a batch of %s: boundBatch %d, %v; boundValue %d, %v: %s", b.arn, got, gok, want, wok, data))
+		}
 		mu.Unlock()
 	}
 	return func() bool {
 		mu.Lock()
 		defer mu.Unlock()
-		ok := true
+		ok := len(unequal) == 0
+		for _, u := range unequal {
+			fmt.Fprintln(os.Stderr, u)
+		}
 		for _, f := range all {
 			if len(f.data) > f.bound {
 				fmt.Fprintf(os.Stderr, "a batch of %s encodes to %d bytes, above its bound %d: %s\n", f.b.arn, len(f.data), f.bound, f.data)

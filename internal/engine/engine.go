@@ -345,6 +345,8 @@ type pendingCommit struct {
 	// replacement marks the execution's failure written in place of a
 	// transition the store refused.
 	replacement bool
+	// handoffs are effects the writer runs itself (see handOff).
+	handoffs []func()
 }
 
 // fifo is an unbounded queue with one consumer: producers (executions,
@@ -458,16 +460,23 @@ func (e *Engine) write(chunk []*pendingCommit) {
 		if err == nil {
 			e.storeFailing.Store(false)
 			for _, p := range chunk {
-				rec := p.commit.Execution
-				p.x.written.Store(&rec)
+				// The record as of the transition, copied only when it
+				// changed: most transitions leave it as it was.
+				if w := p.x.written.Load(); w == nil || *w != p.commit.Execution {
+					rec := p.commit.Execution
+					p.x.written.Store(&rec)
+				}
 				recycleEvents(p.commit.Events)
-				p.commit.Events = nil
+				for _, f := range p.handoffs {
+					f()
+				}
 				if len(p.effects) > 0 {
 					e.effects.push(p.effects)
 				}
 				if p.done != nil {
 					p.done <- nil
 				}
+				putPendingCommit(p)
 			}
 			return
 		}

@@ -79,6 +79,11 @@ type execution struct {
 	// execution for its data: the answer of every later transition, which
 	// is never written (see Engine.failRefused).
 	refusal atomic.Pointer[sfn.Error]
+	// intrinsicFunc is x.intrinsic as a func value (see intrinsics).
+	intrinsicFunc func(expr string, input, context any) (any, error)
+	// handoffs are the effects of the transition being built that the
+	// commit writer runs itself (see handOff).
+	handoffs []func()
 }
 
 // batch is one transition as stored: the history events it adds and what
@@ -252,6 +257,25 @@ func (e *Engine) writerOf(arn string) int {
 
 // event records a history event of thread t (nil for the execution).
 func (x *execution) event(t *thread, typ string, ev sfn.HistoryEvent) {
+	p := x.eventAt(t, typ)
+	ev.ID, ev.Type, ev.Timestamp, ev.PreviousEventID = p.ID, p.Type, p.Timestamp, p.PreviousEventID
+	*p = ev
+}
+
+// eventAt records a history event of thread t (nil for the execution)
+// without details and returns it, for the caller to set its detail field
+// at once. The transitions every execution makes use it in place of
+// event: a HistoryEvent is 300 bytes, which event's callers build in
+// their stack frames (growing the stacks that run them) and copy.
+func (x *execution) eventAt(t *thread, typ string) *sfn.HistoryEvent {
+	b := x.batch()
+	if b.Events == nil {
+		// Most transitions record a few events: room for them, where
+		// growing from one would allocate four times.
+		b.Events = newEvents()
+	}
+	b.Events = append(b.Events, sfn.HistoryEvent{})
+	ev := &b.Events[len(b.Events)-1]
 	x.lastEventID++
 	ev.ID = x.lastEventID
 	ev.Type = typ
@@ -263,13 +287,7 @@ func (x *execution) event(t *thread, typ string, ev sfn.HistoryEvent) {
 	} else if x.lastEventID > 1 {
 		ev.PreviousEventID = x.lastEventID - 1
 	}
-	b := x.batch()
-	if b.Events == nil {
-		// Most transitions record a few events: room for them, where
-		// growing from one would allocate four times.
-		b.Events = newEvents()
-	}
-	b.Events = append(b.Events, ev)
+	return ev
 }
 
 // batchEvents is the room for events a batch starts with: a task's end
@@ -314,7 +332,7 @@ func recycleEvents(s []sfn.HistoryEvent) {
 
 func (x *execution) batch() *batch {
 	if x.b == nil {
-		x.b = &batch{}
+		x.b = batchPool.Get().(*batch)
 	}
 	return x.b
 }
@@ -328,6 +346,13 @@ func (x *execution) dirty(t *thread) {
 }
 
 func (x *execution) effect(f func()) { x.effects = append(x.effects, f) }
+
+// handOff is effect for a function that only hands work to one of the
+// engine's workers (spawn), which never waits: the commit writer runs it
+// once the transition is written, before it passes the transition's other
+// effects to the effect loop, rather than the effect loop a moment later
+// (a goroutine's wake-up less for each task a transition starts).
+func (x *execution) handOff(f func()) { x.handoffs = append(x.handoffs, f) }
 
 // flush queues the batch built so far for writing. done, when not nil,
 // receives the outcome of the write.
@@ -358,9 +383,11 @@ func (x *execution) flush(done chan error) {
 		typ = x.b.Events[n-1].Type
 	}
 	x.seq++
-	p := &pendingCommit{x: x, commit: Commit{Execution: x.rec, Seq: x.seq, Type: typ, Data: data, Batch: frozen, Events: x.b.Events, Redrive: x.b.Redrive != nil}, effects: x.effects, done: done,
+	p := pendingCommits.Get().(*pendingCommit)
+	*p = pendingCommit{x: x, commit: Commit{Execution: x.rec, Seq: x.seq, Type: typ, Data: data, Batch: frozen, Events: x.b.Events, Redrive: x.b.Redrive != nil}, effects: x.effects, handoffs: x.handoffs, done: done,
 		prevEventID: x.lastEventID - int64(len(x.b.Events))}
-	x.b, x.effects = nil, nil
+	putBatch(x.b)
+	x.b, x.effects, x.handoffs = nil, nil, nil
 	if !x.e.commits[x.writer].push(p) && done != nil {
 		done <- errorf(sfn.CodeServiceUnavailable, "the engine is closed")
 	}
@@ -382,7 +409,7 @@ func (x *execution) oversized(size int) []byte {
 			x.lastEventID = b.Events[0].ID
 		}
 	}
-	x.b, x.effects = kept, nil
+	x.b, x.effects, x.handoffs = kept, nil, nil
 	x.closed = false
 	x.rec.Output = ""
 	x.finish(sfn.StatusFailed, nil, failure{
@@ -599,7 +626,7 @@ func (x *execution) enter(t *thread, name string, input any) *asl.State {
 	t.Retries, t.RetryCount, t.Task, t.Token, t.Due = nil, 0, nil, "", time.Time{}
 	t.Phase, t.fanOut = "", nil
 	t.inputJSON = x.textOf(input)
-	x.event(t, string(st.Type)+"StateEntered", sfn.HistoryEvent{StateEntered: &sfn.StateEnteredDetails{Name: name, Input: t.inputJSON}})
+	x.eventAt(t, enteredEvent(st.Type)).StateEntered = &sfn.StateEnteredDetails{Name: name, Input: t.inputJSON}
 	t.EnteredEvent = t.LastEvent
 	return st
 }
@@ -652,7 +679,7 @@ func (x *execution) run(t *thread, st *asl.State) (string, any) {
 
 func (x *execution) runPass(t *thread, st *asl.State) (string, any) {
 	env := x.env(t, x.contextObject(t, "", nil))
-	eff, err := asl.ProcessInput(st, t.Input, env, x.intrinsic)
+	eff, err := asl.ProcessInput(st, t.Input, envArg(env), x.intrinsics())
 	if err != nil {
 		return x.fail(t, st, failureOf(err))
 	}
@@ -671,7 +698,7 @@ func (x *execution) complete(t *thread, st *asl.State, result any, env asl.Env) 
 	if x.jsonata(st) {
 		return x.completeJSONata(t, st, result, env)
 	}
-	out, err := asl.ProcessOutput(st, t.Input, result, env, x.intrinsic)
+	out, err := asl.ProcessOutput(st, t.Input, result, envArg(env), x.intrinsics())
 	if err != nil {
 		return x.fail(t, st, failureOf(err))
 	}
@@ -718,7 +745,7 @@ func (x *execution) exit(t *thread, st *asl.State, output any, next string, assi
 	if tooBig(s) {
 		return x.fail(t, st, dataLimit("state output", len(s)))
 	}
-	x.event(t, string(st.Type)+"StateExited", sfn.HistoryEvent{StateExited: &sfn.StateExitedDetails{Name: t.State, Output: s, AssignedVariables: assigned}})
+	x.eventAt(t, exitedEvent(st.Type)).StateExited = &sfn.StateExitedDetails{Name: t.State, Output: s, AssignedVariables: assigned}
 	if st.Type == asl.TypeSucceed || st.End {
 		x.endThread(t, output, nil)
 		return "", nil
@@ -1033,7 +1060,7 @@ func (x *execution) fail(t *thread, st *asl.State, f failure) (string, any) {
 			x.endThread(t, nil, &ff)
 			return "", nil
 		}
-		x.event(t, string(st.Type)+"StateExited", sfn.HistoryEvent{StateExited: &sfn.StateExitedDetails{Name: t.State, Output: s, AssignedVariables: assigned}})
+		x.eventAt(t, exitedEvent(st.Type)).StateExited = &sfn.StateExitedDetails{Name: t.State, Output: s, AssignedVariables: assigned}
 		return c.Next, out
 	}
 	x.endThread(t, nil, &f)
@@ -1170,16 +1197,16 @@ func (x *execution) finish(status sfn.ExecutionStatus, output any, f failure) {
 			status, f = sfn.StatusFailed, dataLimit("execution output", len(s))
 		} else {
 			x.rec.Output = s
-			x.event(nil, "ExecutionSucceeded", sfn.HistoryEvent{ExecutionSucceeded: &sfn.OutputDetails{Output: s}})
+			x.eventAt(nil, "ExecutionSucceeded").ExecutionSucceeded = &sfn.OutputDetails{Output: s}
 		}
 	}
 	switch status {
 	case sfn.StatusFailed:
-		x.event(nil, "ExecutionFailed", sfn.HistoryEvent{ExecutionFailed: &sfn.FailureDetails{Error: f.Error, Cause: f.Cause}})
+		x.eventAt(nil, "ExecutionFailed").ExecutionFailed = &sfn.FailureDetails{Error: f.Error, Cause: f.Cause}
 	case sfn.StatusAborted:
-		x.event(nil, "ExecutionAborted", sfn.HistoryEvent{ExecutionAborted: &sfn.FailureDetails{Error: f.Error, Cause: f.Cause}})
+		x.eventAt(nil, "ExecutionAborted").ExecutionAborted = &sfn.FailureDetails{Error: f.Error, Cause: f.Cause}
 	case sfn.StatusTimedOut:
-		x.event(nil, "ExecutionTimedOut", sfn.HistoryEvent{ExecutionTimedOut: &sfn.FailureDetails{Error: f.Error, Cause: f.Cause}})
+		x.eventAt(nil, "ExecutionTimedOut").ExecutionTimedOut = &sfn.FailureDetails{Error: f.Error, Cause: f.Cause}
 	}
 	if status != sfn.StatusSucceeded {
 		x.rec.Error, x.rec.Cause = f.Error, f.Cause

@@ -119,7 +119,7 @@ func (e *Engine) start(ctx context.Context, in sfn.StartExecutionInput) (*execut
 	if !utf8.ValidString(input) {
 		return nil, errorf(sfn.CodeInvalidExecutionInput, "the execution input is not valid UTF-8")
 	}
-	value, err := decodeJSON(input)
+	value, inputIsText, err := asl.DecodeJSONText(input)
 	if err != nil {
 		return nil, errorf(sfn.CodeInvalidExecutionInput, "the execution input is not valid JSON: %v", err)
 	}
@@ -168,8 +168,8 @@ func (e *Engine) start(ctx context.Context, in sfn.StartExecutionInput) (*execut
 
 	x.mu.Lock()
 	x.batch().Start = &batchStart{Definition: m.rec.Definition, RoleARN: m.rec.RoleARN}
-	x.event(nil, "ExecutionStarted", sfn.HistoryEvent{ExecutionStarted: &sfn.ExecutionStartedDetails{Input: input, RoleARN: m.rec.RoleARN, StateMachineARN: m.rec.ARN,
-		StateMachineVersionARN: versionARN, StateMachineAliasARN: aliasARN}})
+	x.eventAt(nil, "ExecutionStarted").ExecutionStarted = &sfn.ExecutionStartedDetails{Input: input, RoleARN: m.rec.RoleARN, StateMachineARN: m.rec.ARN,
+		StateMachineVersionARN: versionARN, StateMachineAliasARN: aliasARN}
 	x.armTTL()
 	root, err := x.newThread(nil, 0, nil)
 	if err != nil {
@@ -177,6 +177,9 @@ func (e *Engine) start(ctx context.Context, in sfn.StartExecutionInput) (*execut
 		return nil, err
 	}
 	root.LastEvent = x.lastEventID
+	if inputIsText {
+		x.text = textMemo{v: value, s: input} // the first state's input, not encoded again
+	}
 	x.drive(root, x.sm.StartAt, value)
 	done := make(chan error, 1)
 	x.flush(done)
@@ -530,12 +533,15 @@ func (e *Engine) SendTaskSuccess(ctx context.Context, in sfn.SendTaskSuccessInpu
 	if len(in.Output) > sfn.MaxPayloadBytes {
 		return errorf(sfn.CodeValidation, "output has %d bytes; the limit is %d", len(in.Output), sfn.MaxPayloadBytes)
 	}
-	out, err := decodeJSON(in.Output)
+	out, outIsText, err := asl.DecodeJSONText(in.Output)
 	if err != nil {
 		return errorf(sfn.CodeInvalidOutput, "output is not valid JSON: %v", err)
 	}
 	return e.callback(ctx, in.TaskToken, true, func(x *execution, t *thread) {
 		x.ensureSubmitted(t)
+		if outIsText {
+			x.text = textMemo{v: out, s: in.Output} // the task's output, not encoded again
+		}
 		x.completeTask(t, out, nil, false)
 	})
 }

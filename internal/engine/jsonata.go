@@ -52,7 +52,7 @@ func (x *execution) queryError(t *thread, err error) error {
 // any other JSONata state its input.
 func (x *execution) stateInput(t *thread, st *asl.State, env asl.Env) (any, error) {
 	if !x.jsonata(st) {
-		return asl.ProcessInput(st, t.Input, env, x.intrinsic)
+		return asl.ProcessInput(st, t.Input, envArg(env), x.intrinsics())
 	}
 	if st.Arguments == nil || st.Type != asl.TypeTask && st.Type != asl.TypeParallel {
 		return t.Input, nil
@@ -333,7 +333,7 @@ func (x *execution) catchJSONata(t *thread, st *asl.State, i int, f failure) (st
 		x.endThread(t, nil, &ff)
 		return "", nil
 	}
-	x.event(t, string(st.Type)+"StateExited", sfn.HistoryEvent{StateExited: &sfn.StateExitedDetails{Name: t.State, Output: s, AssignedVariables: assigned}})
+	x.event(t, exitedEvent(st.Type), sfn.HistoryEvent{StateExited: &sfn.StateExitedDetails{Name: t.State, Output: s, AssignedVariables: assigned}})
 	return c.Next, out
 }
 

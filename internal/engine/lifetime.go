@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -27,13 +28,32 @@ type lifetime struct {
 	mu       sync.Mutex
 	stopping bool
 	n        int              // functions running
-	running  map[activity]int // how many do what
+	running  map[activity]int // how many do what, but for workers' functions
 	idle     chan struct{}    // closed once stopping and nothing runs
 	closed   bool             // idle is closed
-	// parked are the idle workers' channels, most recently parked last;
-	// workers counts the worker goroutines, running a function or parked.
-	parked  []chan func()
+	// parked are the idle workers, most recently parked last; all are
+	// the worker goroutines, running a function or parked (workers is
+	// their count), each of which says what its function does.
+	parked  []*worker
+	all     []*worker
 	workers int
+}
+
+// worker is a goroutine spawn runs functions on. What its function does
+// is kept on it, not counted in a map keyed by the activity: hashing an
+// invocation's resource and execution ARN, twice per task, was 2% of the
+// engine's CPU on the peers' workload.
+type worker struct {
+	next  chan func()
+	doing activity // what its function does, while busy
+	busy  bool
+	at    int // its index in lifetime.all
+}
+
+// run runs f and exits the lifetime after it.
+func (l *lifetime) run(w *worker, f func()) {
+	defer l.exitWorker(w)
+	f()
 }
 
 // maxParked bounds the workers kept parked: as many as run at once in a
@@ -77,36 +97,58 @@ func (l *lifetime) register(what activity) bool {
 }
 
 // enterWorker is enter for a function that a worker runs: it returns a
-// parked worker's channel, or nil when a new worker is to be started
-// (counted already).
-func (l *lifetime) enterWorker(what activity) (parked chan func(), ok bool) {
+// parked worker, or a new one (counted already) to be started when isNew.
+func (l *lifetime) enterWorker(what activity) (w *worker, isNew, ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if !l.register(what) {
-		return nil, false
+	if l.stopping {
+		return nil, false, false
 	}
+	l.n++
 	if k := len(l.parked); k > 0 {
-		parked = l.parked[k-1]
+		w = l.parked[k-1]
 		l.parked[k-1] = nil
 		l.parked = l.parked[:k-1]
-		return parked, true
+	} else {
+		w = &worker{next: make(chan func()), at: len(l.all)}
+		l.all = append(l.all, w)
+		l.workers++
+		isNew = true
 	}
-	l.workers++
-	return nil, true
+	w.doing, w.busy = what, true
+	return w, isNew, true
 }
 
-// work is a worker goroutine: it runs run, then parks for the next
+// exitWorker unregisters the function worker w ran.
+func (l *lifetime) exitWorker(w *worker) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.n--
+	w.doing, w.busy = activity{}, false
+	l.closeIdle()
+}
+
+// drop removes an ending worker from all; mu is held.
+func (l *lifetime) drop(w *worker) {
+	last := len(l.all) - 1
+	l.all[w.at] = l.all[last]
+	l.all[w.at].at = w.at
+	l.all[last] = nil
+	l.all = l.all[:last]
+	l.workers--
+}
+
+// work is worker w's goroutine: it runs f, then parks for the next
 // function until the lifetime stops or enough are parked.
-func (l *lifetime) work(run func()) {
-	next := make(chan func())
+func (l *lifetime) work(w *worker, f func()) {
 	for {
-		run()
-		if !l.park(next) {
+		l.run(w, f)
+		if !l.park(w) {
 			return
 		}
 		var ok bool
-		if run, ok = <-next; !ok {
-			l.retire()
+		if f, ok = <-w.next; !ok {
+			l.retire(w)
 			return
 		}
 	}
@@ -114,23 +156,23 @@ func (l *lifetime) work(run func()) {
 
 // park parks a worker's channel; false (and the worker retired) once
 // stopping or when maxParked are parked.
-func (l *lifetime) park(next chan func()) bool {
+func (l *lifetime) park(w *worker) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.stopping || len(l.parked) >= maxParked {
-		l.workers--
+		l.drop(w)
 		l.closeIdle()
 		return false
 	}
-	l.parked = append(l.parked, next)
+	l.parked = append(l.parked, w)
 	return true
 }
 
 // retire counts a parked worker ended by stop.
-func (l *lifetime) retire() {
+func (l *lifetime) retire(w *worker) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.workers--
+	l.drop(w)
 	l.closeIdle()
 }
 
@@ -162,8 +204,8 @@ func (l *lifetime) stop() {
 		return
 	}
 	l.stopping = true
-	for _, next := range l.parked {
-		close(next)
+	for _, w := range l.parked {
+		close(w.next)
 	}
 	l.parked = nil
 	l.closeIdle()
@@ -174,8 +216,17 @@ func (l *lifetime) stop() {
 func (l *lifetime) stillRunning() (n int, what string) {
 	l.mu.Lock()
 	n = l.n
-	names := make([]string, 0, len(l.running))
-	for a, c := range l.running {
+	counts := maps.Clone(l.running)
+	if counts == nil {
+		counts = map[activity]int{}
+	}
+	for _, w := range l.all {
+		if w.busy {
+			counts[w.doing]++
+		}
+	}
+	names := make([]string, 0, len(counts))
+	for a, c := range counts {
 		w := a.String()
 		if c > 1 {
 			w = fmt.Sprintf("%s (%d)", w, c)
@@ -190,19 +241,15 @@ func (l *lifetime) stillRunning() (n int, what string) {
 // spawn runs f in a goroutine the engine owns; it reports false, and runs
 // nothing, once the engine is closing.
 func (e *Engine) spawn(what activity, f func()) bool {
-	parked, ok := e.life.enterWorker(what)
+	w, isNew, ok := e.life.enterWorker(what)
 	if !ok {
 		return false
 	}
-	run := func() {
-		defer e.life.exit(what)
-		f()
-	}
-	if parked != nil {
-		parked <- run
+	if !isNew {
+		w.next <- f
 		return true
 	}
-	go e.life.work(run)
+	go e.life.work(w, f)
 	return true
 }
 

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -43,12 +44,26 @@ func TestSpawnReusesParkedWorkers(t *testing.T) {
 	started.Wait()
 	e.life.mu.Lock()
 	require.Equal(t, many, e.life.workers)
-	require.Equal(t, map[activity]int{{what: "many at once"}: many}, e.life.running)
+	require.Len(t, e.life.all, many)
 	e.life.mu.Unlock()
+	n, what := e.life.stillRunning()
+	require.Equal(t, many, n)
+	require.Equal(t, fmt.Sprintf("many at once (%d)", many), what)
 	close(release)
 	parkedAfter(maxParked)
+	// The ones beyond maxParked end once they find no room to park, which
+	// may be a moment after the others parked.
+	require.Eventually(t, func() bool {
+		e.life.mu.Lock()
+		defer e.life.mu.Unlock()
+		return e.life.workers == maxParked
+	}, 10*time.Second, time.Millisecond, "the ones beyond maxParked ended")
 	e.life.mu.Lock()
-	require.Equal(t, maxParked, e.life.workers, "the ones beyond maxParked ended")
+	require.Len(t, e.life.all, maxParked)
+	for i, w := range e.life.all {
+		require.Equal(t, i, w.at)
+		require.False(t, w.busy)
+	}
 	e.life.mu.Unlock()
 
 	e.life.stop()
@@ -59,6 +74,7 @@ func TestSpawnReusesParkedWorkers(t *testing.T) {
 	}
 	e.life.mu.Lock()
 	require.Zero(t, e.life.workers)
+	require.Empty(t, e.life.all)
 	e.life.mu.Unlock()
 	require.False(t, e.spawn(activity{what: "after stop"}, func() { t.Error("ran after stop") }))
 }

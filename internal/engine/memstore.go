@@ -40,6 +40,12 @@ type MemoryStore struct {
 	vs        memVersions
 	// activities are kept for ActivityStore; nil until the first.
 	activities map[string]ActivityRecord
+	// held, fresh and named are Commit's scratch, kept between calls
+	// (under mu) so that a group commit allocates nothing: each commit's
+	// execution, the executions the call starts, and the names they take.
+	held  []*memExecution
+	fresh map[string]*memExecution
+	named map[memName]string
 }
 
 // memExecution is one execution: its summary, the Seq of its last commit
@@ -49,6 +55,9 @@ type memExecution struct {
 	rec   ExecutionRecord
 	start int64 // rec.StartDate in Unix microseconds
 	seq   int64
+	// pending is, while Commit checks a call, the Seq of the call's last
+	// commit to the execution so far; 0 otherwise.
+	pending int64
 	// batches are the commits' Batch, or their Data as given: the engine
 	// never changes either once written, so keeping them costs no copy.
 	batches []*Batch
@@ -123,13 +132,15 @@ func (s *MemoryStore) Commit(_ context.Context, commits []Commit) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.checkSeqs(commits); err != nil {
-		return err
+	held, err := s.checkSeqs(commits)
+	if err == nil {
+		for i := range commits {
+			s.apply(&commits[i], held[i])
+		}
 	}
-	for i := range commits {
-		s.apply(&commits[i])
-	}
-	return nil
+	clear(held)
+	s.held = held[:0]
+	return err
 }
 
 // MaxBatchBytes bounds the Data of one commit. The PostgreSQL store keeps
@@ -181,44 +192,50 @@ func memPreview(b []byte) string {
 	return strconv.Quote(string(b))
 }
 
-// lastSeq returns the Seq of the execution's last stored commit, 0 for
-// none.
-func (s *MemoryStore) lastSeq(arn string) int64 {
-	if e := s.execs[arn]; e != nil {
-		return e.seq
-	}
-	return 0
-}
-
 // checkSeqs checks every commit's Seq against what is stored and what the
-// commits before it in the call write; s.mu is held.
-func (s *MemoryStore) checkSeqs(commits []Commit) error {
-	if len(commits) == 1 {
-		return s.checkSeq(&commits[0], s.lastSeq(commits[0].Execution.ARN), nil)
-	}
-	last := make(map[string]int64, len(commits))
-	var named map[memName]string
+// commits before it in the call write, and returns each commit's
+// execution (in s.held): a stored one, or, for an execution the call
+// starts, a new one with no commit yet (Seq 0) that apply stores. s.mu is
+// held. Each commit looks its execution up once, which apply reuses.
+func (s *MemoryStore) checkSeqs(commits []Commit) ([]*memExecution, error) {
+	held := s.held[:0]
+	defer func() {
+		for _, e := range held {
+			e.pending = 0
+		}
+		clear(s.fresh)
+		clear(s.named)
+	}()
 	for i := range commits {
 		c := &commits[i]
 		arn := c.Execution.ARN
-		seq, ok := last[arn]
-		if !ok {
-			seq = s.lastSeq(arn)
+		e := s.execs[arn]
+		if e == nil && len(s.fresh) > 0 {
+			e = s.fresh[arn]
 		}
-		if c.Seq == 1 {
-			if named == nil {
-				named = map[memName]string{}
+		var last int64
+		if e != nil {
+			last = e.seq
+			if e.pending != 0 {
+				last = e.pending
 			}
-			if err := s.checkSeq(c, seq, named); err != nil {
-				return err
-			}
-			named[memName{c.Execution.StateMachineARN, c.Execution.Name}] = arn
-		} else if err := s.checkSeq(c, seq, nil); err != nil {
-			return err
 		}
-		last[arn] = c.Seq
+		if err := s.checkSeq(c, last, s.named); err != nil {
+			return held, err
+		}
+		if e == nil {
+			// A first commit (checkSeq saw Seq 1).
+			e = &memExecution{}
+			if s.fresh == nil {
+				s.fresh, s.named = map[string]*memExecution{}, map[memName]string{}
+			}
+			s.fresh[arn] = e
+			s.named[memName{c.Execution.StateMachineARN, c.Execution.Name}] = arn
+		}
+		e.pending = c.Seq
+		held = append(held, e)
 	}
-	return nil
+	return held, nil
 }
 
 // checkSeq checks one commit against its execution's last Seq and, for a
@@ -254,13 +271,13 @@ func ExecutionNameConflictError(executionARN, stateMachineARN, name, other strin
 	return errorf(sfn.CodeConflict, "execution %s: state machine %s has an execution named %q already (%s)", executionARN, stateMachineARN, name, other)
 }
 
-// apply writes one checked commit; s.mu is held.
-func (s *MemoryStore) apply(c *Commit) {
+// apply writes one checked commit to its execution e, which checkSeqs
+// gave; s.mu is held.
+func (s *MemoryStore) apply(c *Commit, e *memExecution) {
 	rec := c.Execution
-	e := s.execs[rec.ARN]
-	if e == nil {
+	if e.seq == 0 {
 		rec.StartDate = memTime(rec.StartDate)
-		e = &memExecution{start: rec.StartDate.UnixMicro()}
+		e.start = rec.StartDate.UnixMicro()
 		s.execs[rec.ARN] = e
 		s.names[memName{rec.StateMachineARN, rec.Name}] = rec.ARN
 		list := s.byMachine[rec.StateMachineARN]
@@ -285,6 +302,12 @@ func (s *MemoryStore) apply(c *Commit) {
 	b := c.Batch
 	if c.Data != nil || b == nil {
 		b = &Batch{data: c.Data}
+	}
+	if e.batches == nil {
+		// Room for the four commits of a short execution (a start, two
+		// tasks, the end), where growing from one would allocate three
+		// times; a finished execution gives back what it did not use.
+		e.batches = make([]*Batch, 0, 4)
 	}
 	e.batches = append(e.batches, b)
 	if rec.Status.Closed() && cap(e.batches) > len(e.batches) {

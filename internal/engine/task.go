@@ -101,7 +101,7 @@ func (x *execution) runTask(t *thread, st *asl.State) (string, any) {
 	if err != nil {
 		return x.fail(t, st, failureOf(err))
 	}
-	params := text(eff)
+	params := x.textOf(eff) // the state's input, encoded as it entered, when the parameters are that input
 	if tooBig(params) {
 		return x.fail(t, st, dataLimit("state input after Parameters", len(params)))
 	}
@@ -118,7 +118,7 @@ func (x *execution) runTask(t *thread, st *asl.State) (string, any) {
 	}
 	if kind == kindActivity && !x.e.activities.has(st.Resource) {
 		f := failure{Error: asl.ErrorRuntime, Cause: fmt.Sprintf("The activity %s does not exist.", st.Resource)}
-		x.event(t, "ActivityScheduleFailed", sfn.HistoryEvent{ActivityScheduleFailed: &sfn.FailureDetails{Error: f.Error, Cause: f.Cause}})
+		x.eventAt(t, "ActivityScheduleFailed").ActivityScheduleFailed = &sfn.FailureDetails{Error: f.Error, Cause: f.Cause}
 		return x.fail(t, st, f)
 	}
 	now := x.now()
@@ -132,18 +132,22 @@ func (x *execution) runTask(t *thread, st *asl.State) (string, any) {
 		x.tokens[token] = t.ID
 	}
 	if kind == kindFunction {
-		x.event(t, "LambdaFunctionScheduled", sfn.HistoryEvent{LambdaFunctionScheduled: &sfn.LambdaScheduledDetails{Resource: st.Resource, Input: params, TimeoutInSeconds: timeout}})
-		x.event(t, "LambdaFunctionStarted", sfn.HistoryEvent{})
+		x.eventAt(t, "LambdaFunctionScheduled").LambdaFunctionScheduled = &sfn.LambdaScheduledDetails{Resource: st.Resource, Input: params, TimeoutInSeconds: timeout}
+		x.eventAt(t, "LambdaFunctionStarted")
 	} else if kind == kindActivity {
 		// ActivityStarted comes when a worker takes the task.
-		x.event(t, "ActivityScheduled", sfn.HistoryEvent{ActivityScheduled: &sfn.ActivityScheduledDetails{Resource: st.Resource, Input: params, TimeoutInSeconds: timeout, HeartbeatSeconds: heartbeat}})
+		x.eventAt(t, "ActivityScheduled").ActivityScheduled = &sfn.ActivityScheduledDetails{Resource: st.Resource, Input: params, TimeoutInSeconds: timeout, HeartbeatSeconds: heartbeat}
 	} else {
-		x.event(t, "TaskScheduled", sfn.HistoryEvent{TaskScheduled: &sfn.TaskScheduledDetails{ResourceType: rtype, Resource: rname, Region: x.e.region, Parameters: params, TimeoutInSeconds: timeout, HeartbeatSeconds: heartbeat}})
-		x.event(t, "TaskStarted", sfn.HistoryEvent{TaskStarted: &sfn.TaskDetails{ResourceType: rtype, Resource: rname}})
+		x.eventAt(t, "TaskScheduled").TaskScheduled = &sfn.TaskScheduledDetails{ResourceType: rtype, Resource: rname, Region: x.e.region, Parameters: params, TimeoutInSeconds: timeout, HeartbeatSeconds: heartbeat}
+		x.eventAt(t, "TaskStarted").TaskStarted = &sfn.TaskDetails{ResourceType: rtype, Resource: rname}
 	}
 	x.armTask(t)
 	id, gen := t.ID, t.Gen
-	x.effect(func() { x.e.dispatch(x, id, gen, token, call) })
+	if kind == kindFunction || kind == kindLambdaInvoke {
+		x.handOff(func() { x.e.dispatch(x, id, gen, token, call) }) // dispatch spawns its invocation
+	} else {
+		x.effect(func() { x.e.dispatch(x, id, gen, token, call) })
+	}
 	return "", nil
 }
 
@@ -314,7 +318,7 @@ func (x *execution) submitted(id int, gen int64, token string, result map[string
 	out := text(result)
 	x.messageIDs[token] = out
 	_, _, rtype, rname, _ := parseResource(t.Task.Resource)
-	x.event(t, "TaskSubmitted", sfn.HistoryEvent{TaskSubmitted: &sfn.TaskOutputDetails{ResourceType: rtype, Resource: rname, Output: out}})
+	x.eventAt(t, "TaskSubmitted").TaskSubmitted = &sfn.TaskOutputDetails{ResourceType: rtype, Resource: rname, Output: out}
 	x.flush(nil)
 }
 
@@ -333,7 +337,7 @@ func (x *execution) ensureSubmitted(t *thread) {
 	}
 	x.messageIDs[t.Token] = ""
 	_, _, rtype, rname, _ := parseResource(call.Resource)
-	x.event(t, "TaskSubmitted", sfn.HistoryEvent{TaskSubmitted: &sfn.TaskOutputDetails{ResourceType: rtype, Resource: rname}})
+	x.eventAt(t, "TaskSubmitted").TaskSubmitted = &sfn.TaskOutputDetails{ResourceType: rtype, Resource: rname}
 }
 
 func (e *Engine) invoke(x *execution, id int, gen int64, token string, call *taskCall) {
@@ -343,20 +347,21 @@ func (e *Engine) invoke(x *execution, id int, gen int64, token string, call *tas
 		ctx, cancel = context.WithDeadline(ctx, call.TimeoutDue)
 		defer cancel()
 	}
-	out, f := e.callFunction(ctx, call)
+	out, outJSON, f := e.callFunction(ctx, call)
 	if ctx.Err() != nil {
 		return // the task's timeout, or Close, ends it, whatever the call returned
 	}
 	if f == nil && call.Wait {
 		return // the callback completes it
 	}
-	x.taskResult(id, gen, token, out, f, false)
+	x.taskResultJSON(id, gen, token, out, outJSON, f, false)
 }
 
 // callFunction invokes the function of a Lambda task (a function ARN, or
 // lambda:invoke with its parameters) and returns its result as the state
-// sees it, or the task's failure.
-func (e *Engine) callFunction(ctx context.Context, call *taskCall) (any, *failure) {
+// sees it, or the task's failure. outJSON is the result's encoding when
+// the function's payload is that (see asl.DecodeJSONText), or empty.
+func (e *Engine) callFunction(ctx context.Context, call *taskCall) (out any, outJSON string, f *failure) {
 	name, payload := call.Resource, call.Params
 	if call.Kind == kindLambdaInvoke {
 		params, ok := asl.AsObject(call.Params)
@@ -367,7 +372,7 @@ func (e *Engine) callFunction(ctx context.Context, call *taskCall) (any, *failur
 		name, _ = nameV.(string)
 		payload, _ = params.Get("Payload")
 		if name == "" {
-			return nil, &failure{Error: "Lambda.InvalidParameterValueException", Cause: "the parameters of lambda:invoke need FunctionName (a string)"}
+			return nil, "", &failure{Error: "Lambda.InvalidParameterValueException", Cause: "the parameters of lambda:invoke need FunctionName (a string)"}
 		}
 		qV, _ := params.Get("Qualifier")
 		if q, ok := qV.(string); ok && q != "" && !strings.Contains(engineFunctionQualifier(name), ":") {
@@ -378,7 +383,7 @@ func (e *Engine) callFunction(ctx context.Context, call *taskCall) (any, *failur
 		payload = map[string]any{}
 	}
 	if e.functions == nil {
-		return nil, &failure{Error: "Lambda.ResourceNotFoundException", Cause: fmt.Sprintf("the local engine has no function %s", name)}
+		return nil, "", &failure{Error: "Lambda.ResourceNotFoundException", Cause: fmt.Sprintf("the local engine has no function %s", name)}
 	}
 	body := call.paramsJSON // a function ARN's payload is the parameters, encoded when scheduled
 	if call.Kind == kindLambdaInvoke || body == "" || call.Params == nil {
@@ -390,7 +395,7 @@ func (e *Engine) callFunction(ctx context.Context, call *taskCall) (any, *failur
 		if errors.Is(err, ErrFunctionNotFound) {
 			fallback = "Lambda.ResourceNotFoundException"
 		}
-		return nil, &failure{Error: errorName(err, fallback), Cause: err.Error()}
+		return nil, "", &failure{Error: errorName(err, fallback), Cause: err.Error()}
 	}
 	if res.FunctionError != "" {
 		var body struct {
@@ -401,11 +406,15 @@ func (e *Engine) callFunction(ctx context.Context, call *taskCall) (any, *failur
 		if name == "" {
 			name = "Lambda.Unknown"
 		}
-		return nil, &failure{Error: name, Cause: string(res.Payload)}
+		return nil, "", &failure{Error: name, Cause: string(res.Payload)}
 	}
-	out, err := decodeJSON(string(res.Payload))
-	if err != nil {
-		out = string(res.Payload)
+	answer := string(res.Payload)
+	out, same, err := asl.DecodeJSONText(answer)
+	switch {
+	case err != nil:
+		out = answer
+	case same && call.Kind != kindLambdaInvoke:
+		outJSON = answer
 	}
 	if call.Kind == kindLambdaInvoke {
 		out = map[string]any{
@@ -416,7 +425,7 @@ func (e *Engine) callFunction(ctx context.Context, call *taskCall) (any, *failur
 			"StatusCode":          jsonInt(orInt(res.StatusCode, 200)),
 		}
 	}
-	return out, nil
+	return out, outJSON, nil
 }
 
 func engineFunctionQualifier(name string) string {
@@ -443,11 +452,20 @@ func orInt(n, d int) int {
 // taskResult ends thread id's task of generation gen, if it still waits
 // for it (token "" matches any token: timers).
 func (x *execution) taskResult(id int, gen int64, token string, output any, f *failure, timedOut bool) {
+	x.taskResultJSON(id, gen, token, output, "", f, timedOut)
+}
+
+// taskResultJSON is taskResult of an output whose encoding is outputJSON,
+// when not empty, so that the output is not encoded again.
+func (x *execution) taskResultJSON(id int, gen int64, token string, output any, outputJSON string, f *failure, timedOut bool) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	t := x.live(id, gen, phaseTask)
 	if t == nil || token != "" && t.Token != token {
 		return
+	}
+	if outputJSON != "" {
+		x.text = textMemo{v: output, s: outputJSON}
 	}
 	x.completeTask(t, output, f, timedOut)
 	x.flush(nil)
@@ -470,11 +488,11 @@ func (x *execution) completeTask(t *thread, output any, f *failure, timedOut boo
 	if f == nil {
 		s := x.textOf(output)
 		if call.Kind == kindFunction {
-			x.event(t, "LambdaFunctionSucceeded", sfn.HistoryEvent{LambdaFunctionSucceeded: &sfn.OutputDetails{Output: s}})
+			x.eventAt(t, "LambdaFunctionSucceeded").LambdaFunctionSucceeded = &sfn.OutputDetails{Output: s}
 		} else if call.Kind == kindActivity {
-			x.event(t, "ActivitySucceeded", sfn.HistoryEvent{ActivitySucceeded: &sfn.OutputDetails{Output: s}})
+			x.eventAt(t, "ActivitySucceeded").ActivitySucceeded = &sfn.OutputDetails{Output: s}
 		} else {
-			x.event(t, "TaskSucceeded", sfn.HistoryEvent{TaskSucceeded: &sfn.TaskOutputDetails{ResourceType: rtype, Resource: rname, Output: s}})
+			x.eventAt(t, "TaskSucceeded").TaskSucceeded = &sfn.TaskOutputDetails{ResourceType: rtype, Resource: rname, Output: s}
 		}
 		x.closeTask(t, true)
 		if tooBig(s) {
@@ -485,17 +503,17 @@ func (x *execution) completeTask(t *thread, output any, f *failure, timedOut boo
 	} else {
 		switch {
 		case call.Kind == kindFunction && timedOut:
-			x.event(t, "LambdaFunctionTimedOut", sfn.HistoryEvent{LambdaFunctionTimedOut: &sfn.FailureDetails{Error: f.Error, Cause: f.Cause}})
+			x.eventAt(t, "LambdaFunctionTimedOut").LambdaFunctionTimedOut = &sfn.FailureDetails{Error: f.Error, Cause: f.Cause}
 		case call.Kind == kindFunction:
-			x.event(t, "LambdaFunctionFailed", sfn.HistoryEvent{LambdaFunctionFailed: &sfn.FailureDetails{Error: f.Error, Cause: f.Cause}})
+			x.eventAt(t, "LambdaFunctionFailed").LambdaFunctionFailed = &sfn.FailureDetails{Error: f.Error, Cause: f.Cause}
 		case call.Kind == kindActivity && timedOut:
-			x.event(t, "ActivityTimedOut", sfn.HistoryEvent{ActivityTimedOut: &sfn.FailureDetails{Error: f.Error, Cause: f.Cause}})
+			x.eventAt(t, "ActivityTimedOut").ActivityTimedOut = &sfn.FailureDetails{Error: f.Error, Cause: f.Cause}
 		case call.Kind == kindActivity:
-			x.event(t, "ActivityFailed", sfn.HistoryEvent{ActivityFailed: &sfn.FailureDetails{Error: f.Error, Cause: f.Cause}})
+			x.eventAt(t, "ActivityFailed").ActivityFailed = &sfn.FailureDetails{Error: f.Error, Cause: f.Cause}
 		case timedOut:
-			x.event(t, "TaskTimedOut", sfn.HistoryEvent{TaskTimedOut: &sfn.TaskFailureDetails{ResourceType: rtype, Resource: rname, Error: f.Error, Cause: f.Cause}})
+			x.eventAt(t, "TaskTimedOut").TaskTimedOut = &sfn.TaskFailureDetails{ResourceType: rtype, Resource: rname, Error: f.Error, Cause: f.Cause}
 		default:
-			x.event(t, "TaskFailed", sfn.HistoryEvent{TaskFailed: &sfn.TaskFailureDetails{ResourceType: rtype, Resource: rname, Error: f.Error, Cause: f.Cause}})
+			x.eventAt(t, "TaskFailed").TaskFailed = &sfn.TaskFailureDetails{ResourceType: rtype, Resource: rname, Error: f.Error, Cause: f.Cause}
 		}
 		x.closeTask(t, false)
 		next, out = x.fail(t, st, *f)

@@ -328,7 +328,7 @@ func (tc *testCase) result(ctx context.Context, eff any, token string) (any, *fa
 		}
 		return sendMessageResult(msgID, p.Body), nil
 	}
-	out, f := tc.e.callFunction(ctx, call)
+	out, _, f := tc.e.callFunction(ctx, call)
 	if ctx.Err() != nil && f != nil {
 		return nil, &failure{Error: asl.ErrorTimeout, Cause: "The task did not finish within its timeout."}
 	}

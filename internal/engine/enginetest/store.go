@@ -424,6 +424,20 @@ func testConflictWritesNothing(t *testing.T, f *fixture) {
 	// Two first commits of one execution in one call.
 	requireCode(t, f.store.Commit(f.ctx, []engine.Commit{commit(d, 1, "ExecutionStarted", `{}`), commit(d, 1, "ExecutionStarted", `{}`)}), sfn.CodeConflict)
 	f.requireMissing(d.ARN)
+
+	// The refused calls left nothing behind: their commits, put right,
+	// are written.
+	f.commit(
+		commit(succeeded(a, f.base.Add(time.Second), `{}`), 2, "ExecutionSucceeded", `{"a":2}`),
+		commit(b, 1, "ExecutionStarted", `{"b":1}`),
+		commit(c, 3, "TaskScheduled", `{"c":3}`),
+		commit(d, 1, "ExecutionStarted", `{}`),
+		commit(d, 2, "TaskScheduled", `{}`),
+	)
+	require.Len(t, f.batches(a.ARN), 2)
+	require.Len(t, f.batches(b.ARN), 1)
+	require.Len(t, f.batches(c.ARN), 3)
+	require.Len(t, f.batches(d.ARN), 2)
 }
 
 func testNameTaken(t *testing.T, f *fixture) {
