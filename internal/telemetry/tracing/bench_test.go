@@ -66,10 +66,19 @@ func benchmarkStateSpansInFlight(b *testing.B, exp sdktrace.SpanExporter) {
 		commits [][]sfn.HistoryEvent // its own copy, as each execution has
 		next    int
 	}
+	// Twice as many histories as executions in flight, made before the
+	// clock starts, each taken again 2,000 executions later: as cold as
+	// a new one, and not made in the measured loop.
+	histories := make([][][]sfn.HistoryEvent, 2*inFlight)
+	arns := make([]string, 2*inFlight)
+	for i := range histories {
+		histories[i], arns[i] = stateSpansCommits(), fmt.Sprintf("%s-%d", execARN, i)
+	}
 	slots := make([]slot, inFlight)
 	started := 0
 	begin := func(s *slot) {
-		s.arn, s.commits, s.next = fmt.Sprintf("%s-%d", execARN, started), stateSpansCommits(), 0
+		k := started % len(histories)
+		s.arn, s.commits, s.next = arns[k], histories[k], 0
 		started++
 	}
 	for i := range slots {
