@@ -50,7 +50,9 @@ COVER_CORE := \
 	internal/steps \
 	internal/mcpclient \
 	internal/supportdesk \
-	internal/httpapi
+	internal/httpapi \
+	internal/jsonvalid \
+	internal/batchcall
 COVER_OUT := build/cover.out
 
 ## cover: make test writing build/cover.out, then each package's statement coverage and the total;
