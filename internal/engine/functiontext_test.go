@@ -40,13 +40,7 @@ func TestFunctionResultWrittenAsEncoded(t *testing.T) {
 		require.NoError(t, err)
 		st, err := e.StartExecution(ctx, sfn.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Input: `{}`})
 		require.NoError(t, err)
-		var d sfn.Execution
-		require.Eventually(t, func() bool {
-			d, err = e.DescribeExecution(ctx, st.ExecutionARN)
-			require.NoError(t, err)
-			return d.Status != sfn.StatusRunning
-		}, 5*time.Second, time.Millisecond)
-		require.Equal(t, sfn.StatusSucceeded, d.Status, d.Error+": "+d.Cause)
+		d := requireSucceeded(t, e, st.ExecutionARN)
 		require.Equal(t, c.want, d.Output, c.payload)
 		h, err := e.GetExecutionHistory(ctx, sfn.GetExecutionHistoryInput{ExecutionARN: st.ExecutionARN, MaxResults: 1000})
 		require.NoError(t, err)
@@ -93,13 +87,7 @@ func TestGivenTextsWrittenAsEncoded(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, c.want, task.Input)
 		require.NoError(t, e.SendTaskSuccess(ctx, sfn.SendTaskSuccessInput{TaskToken: task.TaskToken, Output: c.text}))
-		var d sfn.Execution
-		require.Eventually(t, func() bool {
-			d, err = e.DescribeExecution(ctx, st.ExecutionARN)
-			require.NoError(t, err)
-			return d.Status != sfn.StatusRunning
-		}, 5*time.Second, time.Millisecond)
-		require.Equal(t, sfn.StatusSucceeded, d.Status, d.Error+": "+d.Cause)
+		d := requireSucceeded(t, e, st.ExecutionARN)
 		require.Equal(t, c.want, d.Output, c.text)
 		h, err := e.GetExecutionHistory(ctx, sfn.GetExecutionHistoryInput{ExecutionARN: st.ExecutionARN, MaxResults: 1000})
 		require.NoError(t, err)
@@ -114,4 +102,17 @@ func TestGivenTextsWrittenAsEncoded(t *testing.T) {
 		}
 		require.Equal(t, []string{c.want, c.want, c.want}, texts, c.text)
 	}
+}
+
+// requireSucceeded waits for the execution arn to close and requires that
+// it succeeded; it returns its description.
+func requireSucceeded(t *testing.T, e *engine.Engine, arn string) sfn.Execution {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	require.NoError(t, e.Wait(ctx, arn))
+	d, err := e.DescribeExecution(ctx, arn)
+	require.NoError(t, err)
+	require.Equal(t, sfn.StatusSucceeded, d.Status, d.Error+": "+d.Cause)
+	return d
 }

@@ -106,22 +106,7 @@ func benchmarkStateSpans(b *testing.B, exp sdktrace.SpanExporter) {
 	require.NoError(b, err)
 	b.Cleanup(func() { _ = p.Shutdown(b.Context()) })
 	states := tracing.NewStateSpans(tracing.StateSpansParams{Provider: p})
-	h := &history{base: time.Date(2026, 12, 6, 8, 0, 0, 0, time.UTC)}
-	h.add(sfn.HistoryEvent{Type: "ExecutionStarted", ExecutionStarted: &sfn.ExecutionStartedDetails{}})
-	var commits [][]sfn.HistoryEvent
-	for _, name := range []string{"One", "Two", "Three"} {
-		n := len(h.events)
-		h.add(sfn.HistoryEvent{Type: "TaskStateEntered", StateEntered: &sfn.StateEnteredDetails{Name: name}})
-		h.add(sfn.HistoryEvent{Type: "TaskScheduled", TaskScheduled: &sfn.TaskScheduledDetails{}})
-		h.add(sfn.HistoryEvent{Type: "TaskStarted"})
-		h.add(sfn.HistoryEvent{Type: "TaskSubmitted"})
-		commits = append(commits, h.events[max(n-2, 0):])
-	}
-	n := len(h.events)
-	h.add(sfn.HistoryEvent{Type: "TaskSucceeded", TaskSucceeded: &sfn.TaskOutputDetails{}})
-	h.add(sfn.HistoryEvent{Type: "TaskStateExited", StateExited: &sfn.StateExitedDetails{Name: "Three"}})
-	h.add(sfn.HistoryEvent{Type: "ExecutionSucceeded", ExecutionSucceeded: &sfn.OutputDetails{}})
-	commits = append(commits, h.events[n:])
+	commits := stateSpansCommits()
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
