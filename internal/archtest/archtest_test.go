@@ -102,14 +102,14 @@ var importRules = []importRule{
 		},
 	},
 	{
-		name:     "the engine knows asl, sfn, clock and its own packages, never pgx, net/http or AWS",
+		name:     "the engine knows asl, sfn, clock, jsonvalid and its own packages, never pgx, net/http or AWS",
 		packages: mod("internal/engine"), transitive: true,
 		forbidden: func(_, imp string) bool {
 			return engineForbids(imp) || under(imp, lambdaSDK...)
 		},
 	},
 	{
-		name:     "the engine's packages know asl, sfn, clock and the engine, never pgx, net/http or the AWS SDK (the queue delivers aws-lambda-go's SQS events)",
+		name:     "the engine's packages know asl, sfn, clock, jsonvalid and the engine, never pgx, net/http or the AWS SDK (the queue delivers aws-lambda-go's SQS events)",
 		packages: mod("internal/engine"), sub: true, except: mod("internal/engine/enginetest"),
 		forbidden: func(_, imp string) bool { return engineForbids(imp) },
 	},
@@ -382,7 +382,7 @@ func (r importRule) applies(pkg string) bool {
 
 func engineForbids(imp string) bool {
 	if isModule(imp) {
-		return !under(imp, mod("internal/asl", "internal/sfn", "internal/clock", "internal/engine")...)
+		return !under(imp, mod("internal/asl", "internal/sfn", "internal/clock", "internal/jsonvalid", "internal/engine")...)
 	}
 	return under(imp, awsSDK...) || under(imp, pgx...) || under(imp, mcpSDK...) || under(imp, "net/http") || imp == "database/sql"
 }

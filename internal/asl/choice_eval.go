@@ -9,6 +9,8 @@ import (
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/aiflow/aiflow/internal/jsonvalid"
 )
 
 // EvalError is a run-time error with a Step Functions error name, such as
@@ -334,7 +336,7 @@ func choiceSmallExponent(s string) bool {
 // choiceIsJSONNumber reports whether s is spelled as a JSON number, which
 // rules out what big.Rat would also accept, such as "1/2", "Inf" or "0x1".
 func choiceIsJSONNumber(s string) bool {
-	return s != "" && json.Valid([]byte(s)) && (s[0] == '-' || s[0] >= '0' && s[0] <= '9')
+	return s != "" && jsonvalid.ValidString(s) && (s[0] == '-' || s[0] >= '0' && s[0] <= '9')
 }
 
 // choiceTimestamp parses an RFC 3339 timestamp as Step Functions requires

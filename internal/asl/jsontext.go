@@ -6,8 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"unicode/utf8"
+
+	"github.com/aiflow/aiflow/internal/jsonvalid"
 )
 
 // DecodeJSONText decodes text as DecodeJSON does and reports whether text
@@ -22,7 +23,7 @@ import (
 // they cost no copy; a longer text's are copies, so that a small part of
 // it kept does not keep the whole.
 func DecodeJSONText(text string) (v any, same bool, err error) {
-	if !validText(text) {
+	if !jsonvalid.ValidString(text) {
 		var v any
 		if err := json.Unmarshal([]byte(text), &v); err != nil {
 			return nil, false, fmt.Errorf("invalid JSON: %w", err)
@@ -43,21 +44,6 @@ func DecodeJSONText(text string) (v any, same bool, err error) {
 // SharedTextBytes is the longest text whose value DecodeJSONText makes of
 // its substrings.
 const SharedTextBytes = 4096
-
-// validText reports whether text is valid JSON, checked in a buffer kept
-// between calls instead of a copy of its own.
-func validText(text string) bool {
-	bp := validBuffers.Get().(*[]byte)
-	b := append((*bp)[:0], text...)
-	ok := json.Valid(b)
-	if cap(b) <= 64<<10 { // a large text's buffer is not kept
-		*bp = b
-		validBuffers.Put(bp)
-	}
-	return ok
-}
-
-var validBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
 // validUTF8 and hasBackslash are utf8.Valid and a search for a backslash,
 // for the bytes or the string a jsonDecoder reads.

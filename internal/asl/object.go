@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/aiflow/aiflow/internal/jsonvalid"
 )
 
 // Object is a JSON object that keeps its members in order: the order of
@@ -183,7 +185,7 @@ func DecodeJSON(data []byte) (any, error) {
 // decodeJSON is DecodeJSON; same reports whether AppendJSON writes the
 // value back as data, byte for byte (see DecodeJSONText).
 func decodeJSON(data []byte) (v any, same bool, err error) {
-	if !json.Valid(data) {
+	if !jsonvalid.Valid(data) {
 		var v any
 		if err := json.Unmarshal(data, &v); err != nil {
 			return nil, false, fmt.Errorf("invalid JSON: %w", err)
@@ -198,7 +200,7 @@ func decodeJSON(data []byte) (v any, same bool, err error) {
 	return v, !d.altered && d.pos == len(data), nil
 }
 
-// jsonDecoder reads a JSON text that json.Valid accepted, as bytes or as
+// jsonDecoder reads a JSON text that jsonvalid accepted, as bytes or as
 // a string (whose substrings the values it reads then are).
 type jsonDecoder[T []byte | string] struct {
 	data T

@@ -12,7 +12,16 @@ const maxDepth = 10000
 
 // Valid reports whether data is one JSON value, with white space around
 // it or not.
-func Valid(data []byte) bool {
+func Valid(data []byte) bool { return valid(data) }
+
+// ValidString is Valid of a string, without a copy of it.
+func ValidString(data string) bool { return valid(data) }
+
+// text is what the validator reads: bytes or a string.
+type text interface{ []byte | string }
+
+// valid is Valid of bytes or of a string.
+func valid[T text](data T) bool {
 	// objects holds, for each open array or object, whether it is an
 	// object: a bit each, the first 256 levels on the stack.
 	var small [4]uint64
@@ -125,7 +134,7 @@ key: // an object's member starts at i
 
 // skipSpace is the index of the first byte at or after i that is not
 // JSON white space (or len(data)).
-func skipSpace(data []byte, i int) int {
+func skipSpace[T text](data T, i int) int {
 	for i < len(data) {
 		switch data[i] {
 		case ' ', '\t', '\n', '\r':
@@ -138,8 +147,16 @@ func skipSpace(data []byte, i int) int {
 }
 
 // hasAt reports whether data holds word at i.
-func hasAt(data []byte, i int, word string) bool {
-	return len(data)-i >= len(word) && string(data[i:i+len(word)]) == word
+func hasAt[T text](data T, i int, word string) bool {
+	if len(data)-i < len(word) {
+		return false
+	}
+	for k := range len(word) {
+		if data[i+k] != word[k] {
+			return false
+		}
+	}
+	return true
 }
 
 // plain marks the bytes a string holds as they are: all but the quote,
@@ -153,7 +170,7 @@ var plain = func() (t [256]bool) {
 
 // skipString is the index after the string that starts at data[i] (a
 // quote), or -1 if it is not one.
-func skipString(data []byte, i int) int {
+func skipString[T text](data T, i int) int {
 	n := len(data)
 	i++
 	for {
@@ -193,7 +210,7 @@ func isHex(c byte) bool {
 
 // skipNumber is the index after the number that starts at data[i], or -1
 // if it is not one: -? (0 | [1-9][0-9]*) (.[0-9]+)? ([eE][+-]?[0-9]+)?
-func skipNumber(data []byte, i int) int {
+func skipNumber[T text](data T, i int) int {
 	n := len(data)
 	if data[i] == '-' {
 		i++
@@ -231,7 +248,7 @@ func skipNumber(data []byte, i int) int {
 
 // skipDigits is the index of the first byte at or after i that is not a
 // digit.
-func skipDigits(data []byte, i int) int {
+func skipDigits[T text](data T, i int) int {
 	for i < len(data) && '0' <= data[i] && data[i] <= '9' {
 		i++
 	}

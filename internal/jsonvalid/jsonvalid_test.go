@@ -23,11 +23,13 @@ var documents = []string{
 	`{"payload":"0123456789abcdef","n":-12.5e-3,"ok":true,"none":null,"list":[{"x":"y"}]}`,
 }
 
-// TestValidIsEncodingJSONs: Valid answers as encoding/json.Valid does.
+// TestValidIsEncodingJSONs: Valid and ValidString answer as
+// encoding/json.Valid does.
 func TestValidIsEncodingJSONs(t *testing.T) {
 	t.Parallel()
 	for _, d := range documents {
 		require.Equal(t, json.Valid([]byte(d)), jsonvalid.Valid([]byte(d)), "%q", d)
+		require.Equal(t, json.Valid([]byte(d)), jsonvalid.ValidString(d), "%q", d)
 	}
 }
 
@@ -53,8 +55,12 @@ func FuzzValidIsEncodingJSONs(f *testing.F) {
 		f.Add([]byte(d))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if want, got := json.Valid(data), jsonvalid.Valid(data); want != got {
+		want := json.Valid(data)
+		if got := jsonvalid.Valid(data); want != got {
 			t.Fatalf("Valid(%q) = %v; encoding/json says %v", data, got, want)
+		}
+		if got := jsonvalid.ValidString(string(data)); want != got {
+			t.Fatalf("ValidString(%q) = %v; encoding/json says %v", data, got, want)
 		}
 	})
 }
