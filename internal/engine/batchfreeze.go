@@ -14,9 +14,15 @@ import (
 // equal on every batch the engine freezes (checkFrozenBatches) and on
 // threads with every field set (TestBoundThreadIsBoundValue).
 
+// rare reports whether b has one of the parts few transitions write: a
+// Parallel or Map state's fan-out and ends, halts, a redrive, Map Runs.
+func (b *batch) rare() bool {
+	return b.Spawn != nil || b.Ended != nil || b.Halted != nil || b.Redrive != nil || b.MapRuns != nil
+}
+
 // boundBatch is boundValue of a batch with its events left out (nil).
 func boundBatch(b *batch) (int, bool) {
-	if b.Spawn != nil || b.Ended != nil || b.Halted != nil || b.Redrive != nil || b.MapRuns != nil {
+	if b.rare() {
 		c := *b
 		c.Events = nil
 		return boundValue(reflect.ValueOf(&c))

@@ -141,7 +141,7 @@ func (x *execution) freezeBatch() *Batch {
 		return nil
 	}
 	b.start, b.events, b.arn = xb.Start, events, x.rec.ARN
-	if xb.Spawn != nil || xb.Ended != nil || xb.Succeeded != nil || xb.Spent != nil || xb.Halted != nil || xb.Redrive != nil || xb.MapRuns != nil {
+	if xb.rare() || xb.Succeeded != nil || xb.Spent != nil {
 		r := *xb
 		r.Start, r.Events, r.Threads = nil, nil, nil
 		b.rest = &r

@@ -585,12 +585,7 @@ func (e *Engine) isClosed() bool {
 }
 
 func (e *Engine) forget(x *execution) {
-	e.mu.Lock()
-	if e.execs[x.rec.ARN] == x {
-		delete(e.execs, x.rec.ARN)
-		e.keepClosed(x)
-	}
-	e.mu.Unlock()
+	e.leave(x)
 	x.mu.Lock()
 	x.dead = true
 	x.stopTimers()

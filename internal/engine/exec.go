@@ -1223,12 +1223,7 @@ func (x *execution) finish(status sfn.ExecutionStatus, output any, f failure) {
 	}
 	x.threads = map[int]*thread{}
 	x.effect(func() {
-		x.e.mu.Lock()
-		if x.e.execs[x.rec.ARN] == x {
-			delete(x.e.execs, x.rec.ARN)
-			x.e.keepClosed(x)
-		}
-		x.e.mu.Unlock()
+		x.e.leave(x)
 		x.e.finishDeleting(x.e.drainCtx, x.smName)
 		x.closeDone()
 	})

@@ -178,7 +178,7 @@ func (e *Engine) start(ctx context.Context, in sfn.StartExecutionInput) (*execut
 	}
 	root.LastEvent = x.lastEventID
 	if inputIsText {
-		x.text = textMemo{v: value, s: input} // the first state's input, not encoded again
+		x.knownText(value, input) // the first state's input, not encoded again
 	}
 	x.drive(root, x.sm.StartAt, value)
 	done := make(chan error, 1)
@@ -540,7 +540,7 @@ func (e *Engine) SendTaskSuccess(ctx context.Context, in sfn.SendTaskSuccessInpu
 	return e.callback(ctx, in.TaskToken, true, func(x *execution, t *thread) {
 		x.ensureSubmitted(t)
 		if outIsText {
-			x.text = textMemo{v: out, s: in.Output} // the task's output, not encoded again
+			x.knownText(out, in.Output) // the task's output, not encoded again
 		}
 		x.completeTask(t, out, nil, false)
 	})

@@ -20,6 +20,17 @@ type recentClosed struct {
 	bytes int
 }
 
+// leave takes x out of the running executions, if it is still the one
+// there, and keeps its record as written if it is closed (keepClosed).
+func (e *Engine) leave(x *execution) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.execs[x.rec.ARN] == x {
+		delete(e.execs, x.rec.ARN)
+		e.keepClosed(x)
+	}
+}
+
 // keepClosed keeps the record of x, which leaves the running executions,
 // as written if it is closed, and drops what was kept of its ARN if not.
 // e.mu is held, so that a redrive, which puts the execution back among

@@ -143,10 +143,11 @@ func (x *execution) runTask(t *thread, st *asl.State) (string, any) {
 	}
 	x.armTask(t)
 	id, gen := t.ID, t.Gen
+	dispatch := func() { x.e.dispatch(x, id, gen, token, call) }
 	if kind == kindFunction || kind == kindLambdaInvoke {
-		x.handOff(func() { x.e.dispatch(x, id, gen, token, call) }) // dispatch spawns its invocation
+		x.handOff(dispatch) // dispatch spawns its invocation
 	} else {
-		x.effect(func() { x.e.dispatch(x, id, gen, token, call) })
+		x.effect(dispatch)
 	}
 	return "", nil
 }
@@ -465,7 +466,7 @@ func (x *execution) taskResultJSON(id int, gen int64, token string, output any, 
 		return
 	}
 	if outputJSON != "" {
-		x.text = textMemo{v: output, s: outputJSON}
+		x.knownText(output, outputJSON)
 	}
 	x.completeTask(t, output, f, timedOut)
 	x.flush(nil)

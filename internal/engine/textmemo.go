@@ -26,9 +26,13 @@ func (x *execution) textOf(v any) string {
 		return x.text.s
 	}
 	s := text(v)
-	x.text = textMemo{v: v, s: s}
+	x.knownText(v, s)
 	return s
 }
+
+// knownText notes that s is text(v), which textOf then gives without
+// encoding v; x.mu is held.
+func (x *execution) knownText(v any, s string) { x.text = textMemo{v: v, s: s} }
 
 // sameValue reports whether a and b are the same JSON object or array (the
 // same *asl.Object or map, the same elements of an array): only values
