@@ -63,8 +63,8 @@ func (c *ContextWithSpan[S, P]) Value(key any) any {
 	return c.Context.Value(key)
 }
 
-// AsContext is c, or, if the trace API's key is not known (TraceSpanKey
-// is nil), the parent with the span as the API puts it.
+// AsContext is c, or, if the trace API's key is not known (spanKey is
+// nil), the parent with the span as the API puts it.
 func (c *ContextWithSpan[S, P]) AsContext() context.Context {
 	if spanKey == nil {
 		return trace.ContextWithSpan(c.Context, P(&c.Span))

@@ -44,32 +44,42 @@ type spanSink struct {
 // whole execution.
 func (k *spanSink) newSpan(parent trace.SpanContext, decided *bool, prefix, name string, kind trace.SpanKind, attrs []attribute.KeyValue) (trace.SpanContext, bool) {
 	ctx := context.Background()
-	var scc trace.SpanContextConfig
-	if parent.TraceID().IsValid() {
-		scc.TraceID, scc.SpanID = parent.TraceID(), k.ids.NewSpanID(ctx, parent.TraceID())
-	} else {
-		scc.TraceID, scc.SpanID = k.ids.NewIDs(ctx)
-	}
-	var sampled bool
+	tid, sid := k.idsUnder(ctx, parent)
+	var res sdktrace.SamplingResult
 	switch {
 	case decided != nil:
-		sampled = *decided
-		scc.TraceState = parent.TraceState()
+		res.Tracestate = parent.TraceState()
+		if *decided {
+			res.Decision = sdktrace.RecordAndSample
+		}
 	case k.parentBasedOn:
-		res := parentBasedOn(parent)
-		sampled, scc.TraceState = res.Decision == sdktrace.RecordAndSample, res.Tracestate
+		res = parentBasedOn(parent)
 	default:
-		res := k.sampler.ShouldSample(sdktrace.SamplingParameters{ParentContext: trace.ContextWithSpanContext(ctx, parent),
-			TraceID: scc.TraceID, Name: prefix + name, Kind: kind, Attributes: attrs})
-		// Record-only spans are not exported by the batcher: nothing to make.
-		sampled = res.Decision == sdktrace.RecordAndSample
-		scc.TraceState = res.Tracestate
+		res = k.sampler.ShouldSample(sdktrace.SamplingParameters{ParentContext: trace.ContextWithSpanContext(ctx, parent),
+			TraceID: tid, Name: prefix + name, Kind: kind, Attributes: attrs})
 	}
-	scc.TraceFlags = parent.TraceFlags() &^ trace.FlagsSampled
-	if sampled {
+	// Record-only spans are not exported by the batcher: nothing to make.
+	return spanContextUnder(parent, tid, sid, res), res.Decision == sdktrace.RecordAndSample
+}
+
+// idsUnder returns the IDs of a span under parent: parent's trace and a
+// new span ID, or a new trace when parent is invalid.
+func (k *spanSink) idsUnder(ctx context.Context, parent trace.SpanContext) (trace.TraceID, trace.SpanID) {
+	if tid := parent.TraceID(); tid.IsValid() {
+		return tid, k.ids.NewSpanID(ctx, tid)
+	}
+	return k.ids.NewIDs(ctx)
+}
+
+// spanContextUnder is the span context of IDs tid and sid under parent,
+// as res decided it: sampled only when recorded and sampled, with the
+// trace state res gives.
+func spanContextUnder(parent trace.SpanContext, tid trace.TraceID, sid trace.SpanID, res sdktrace.SamplingResult) trace.SpanContext {
+	scc := trace.SpanContextConfig{TraceID: tid, SpanID: sid, TraceState: res.Tracestate, TraceFlags: parent.TraceFlags() &^ trace.FlagsSampled}
+	if res.Decision == sdktrace.RecordAndSample {
 		scc.TraceFlags |= trace.FlagsSampled
 	}
-	return trace.NewSpanContext(scc), sampled
+	return trace.NewSpanContext(scc)
 }
 
 // export hands an ended span to the processor; the span is the

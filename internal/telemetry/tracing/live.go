@@ -90,24 +90,12 @@ func (t *liveTracer) Start(ctx context.Context, name string, opts ...trace.SpanS
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	parentSpan := trace.SpanFromContext(ctx)
-	if ls, ok := parentSpan.(*liveSpan); ok {
-		ls.addChild()
-	}
-	var psc trace.SpanContext
+	psc := t.parentOf(ctx)
 	if cfg.NewRoot() {
+		psc = trace.SpanContext{}
 		ctx = trace.ContextWithSpanContext(ctx, psc)
-	} else {
-		psc = parentSpan.SpanContext()
 	}
-	var tid trace.TraceID
-	var sid trace.SpanID
-	if !psc.TraceID().IsValid() {
-		tid, sid = k.ids.NewIDs(ctx)
-	} else {
-		tid = psc.TraceID()
-		sid = k.ids.NewSpanID(ctx, tid)
-	}
+	tid, sid := k.idsUnder(ctx, psc)
 	var res sdktrace.SamplingResult
 	if k.parentBasedOn {
 		res = parentBasedOn(psc)
@@ -115,25 +103,15 @@ func (t *liveTracer) Start(ctx context.Context, name string, opts ...trace.SpanS
 		res = k.sampler.ShouldSample(sdktrace.SamplingParameters{ParentContext: ctx, TraceID: tid, Name: name,
 			Kind: cfg.SpanKind(), Attributes: cfg.Attributes(), Links: cfg.Links()})
 	}
-	scc := trace.SpanContextConfig{TraceID: tid, SpanID: sid, TraceState: res.Tracestate}
-	if res.Decision == sdktrace.RecordAndSample {
-		scc.TraceFlags = psc.TraceFlags() | trace.FlagsSampled
-	} else {
-		scc.TraceFlags = psc.TraceFlags() &^ trace.FlagsSampled
-	}
-	sc := trace.NewSpanContext(scc)
-	if res.Decision == sdktrace.Drop || t.p.shutdown.Load() {
-		s := droppedSpan{p: t.p, sc: sc}
-		return trace.ContextWithSpan(ctx, s), s
-	}
 	start := cfg.Timestamp()
 	if start.IsZero() {
 		start = time.Now()
 	}
-	sctx, s := t.p.newLiveSpan(ctx, sc)
+	sctx, span, s := t.open(ctx, name, psc, spanContextUnder(psc, tid, sid, res), res.Decision, cfg.SpanKind(), start)
+	if s == nil {
+		return sctx, span
+	}
 	r := s.r
-	r.span = endedSpan{sink: k, scope: &t.scope, name: name, sc: sc, parent: psc, kind: trace.ValidateSpanKind(cfg.SpanKind()), start: start,
-		owner: r.span.owner, attrs: r.kept}
 	for _, l := range cfg.Links() {
 		s.AddLink(l)
 	}
@@ -146,6 +124,33 @@ func (t *liveTracer) Start(ctx context.Context, name string, opts ...trace.SpanS
 		s.SetAttributes(attrs...)
 	}
 	return sctx, s
+}
+
+// parentOf returns the span context of ctx's span, the parent of a span
+// started under it, and counts that child on a live span.
+func (t *liveTracer) parentOf(ctx context.Context) trace.SpanContext {
+	parentSpan := trace.SpanFromContext(ctx)
+	if ls, ok := parentSpan.(*liveSpan); ok {
+		ls.addChild()
+	}
+	return parentSpan.SpanContext()
+}
+
+// open makes the span of span context sc under psc, as the sampler
+// decided: a dropped span (and a nil live span) when it dropped it or the
+// provider has shut down, else a live span started at start, which the
+// caller gives its attributes and links.
+func (t *liveTracer) open(ctx context.Context, name string, psc, sc trace.SpanContext, decision sdktrace.SamplingDecision,
+	kind trace.SpanKind, start time.Time) (context.Context, trace.Span, *liveSpan) {
+	if decision == sdktrace.Drop || t.p.shutdown.Load() {
+		s := droppedSpan{p: t.p, sc: sc}
+		return trace.ContextWithSpan(ctx, s), s, nil
+	}
+	sctx, s := t.p.newLiveSpan(ctx, sc)
+	r := s.r
+	r.span = endedSpan{sink: t.p.sink, scope: &t.scope, name: name, sc: sc, parent: psc, kind: trace.ValidateSpanKind(kind), start: start,
+		owner: r.span.owner, attrs: r.kept}
+	return sctx, s, s
 }
 
 // newLiveSpan returns a live span of span context sc over a cleared

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -79,33 +78,13 @@ func (t *liveTracer) startQuick(ctx context.Context, name string, q *quickStart)
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	parentSpan := trace.SpanFromContext(ctx)
-	if ls, ok := parentSpan.(*liveSpan); ok {
-		ls.addChild()
-	}
-	psc := parentSpan.SpanContext()
-	k := t.p.sink
-	var scc trace.SpanContextConfig
-	if !psc.TraceID().IsValid() {
-		scc.TraceID, scc.SpanID = k.ids.NewIDs(ctx)
-	} else {
-		scc.TraceID, scc.SpanID = psc.TraceID(), k.ids.NewSpanID(ctx, psc.TraceID())
-	}
+	psc := t.parentOf(ctx)
+	tid, sid := t.p.sink.idsUnder(ctx, psc)
 	res := parentBasedOn(psc)
-	scc.TraceState = res.Tracestate
-	scc.TraceFlags = psc.TraceFlags() &^ trace.FlagsSampled
-	if res.Decision == sdktrace.RecordAndSample {
-		scc.TraceFlags |= trace.FlagsSampled
+	sctx, span, s := t.open(ctx, name, psc, spanContextUnder(psc, tid, sid, res), res.Decision, q.kind, time.Now())
+	if s == nil {
+		return sctx, span
 	}
-	sc := trace.NewSpanContext(scc)
-	if res.Decision == sdktrace.Drop || t.p.shutdown.Load() {
-		s := droppedSpan{p: t.p, sc: sc}
-		return trace.ContextWithSpan(ctx, s), s
-	}
-	sctx, s := t.p.newLiveSpan(ctx, sc)
-	r := s.r
-	r.span = endedSpan{sink: k, scope: &t.scope, name: name, sc: sc, parent: psc, kind: trace.ValidateSpanKind(q.kind), start: time.Now(),
-		owner: r.span.owner, attrs: r.kept}
 	s.SetAttributes(q.attrs[:q.n]...)
 	return sctx, s
 }
