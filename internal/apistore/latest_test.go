@@ -5,14 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiflow/aiflow/internal/apistore"
@@ -62,31 +58,13 @@ func TestLatestVersionIsWhatWorkflowAndVersionRead(t *testing.T) {
 	requireLatest(3)
 }
 
-// latestQueries counts the queries that read latest versions.
-type latestQueries struct{ n atomic.Int64 }
-
-func (c *latestQueries) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx.TraceQueryStartData) context.Context {
-	if strings.Contains(data.SQL, "WHERE w.name = ANY") {
-		c.n.Add(1)
-	}
-	return ctx
-}
-
-func (c *latestQueries) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
-
 // TestLatestVersionsReadAtOnceAreOneQuery: starts reading their
 // workflows' latest versions at once are answered, each with its own
 // workflow's (or ErrNotFound), in fewer queries than reads.
 func TestLatestVersionsReadAtOnceAreOneQuery(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	cfg, err := pgxpool.ParseConfig(pgclustertest.Database(t))
-	require.NoError(t, err)
-	queries := &latestQueries{}
-	cfg.ConnConfig.Tracer = queries
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
+	pool, queries := pgclustertest.CountingPool(t, "WHERE w.name = ANY")
 	s := apistore.New(pool)
 	names := []string{"alpha", "beta", "gamma"}
 	for i, name := range names {
@@ -97,7 +75,7 @@ func TestLatestVersionsReadAtOnceAreOneQuery(t *testing.T) {
 		}
 	}
 	const readers = 300
-	before := queries.n.Load()
+	before := queries.Load()
 	var wg sync.WaitGroup
 	errs := make([]error, readers)
 	for i := range readers {
@@ -123,6 +101,6 @@ func TestLatestVersionsReadAtOnceAreOneQuery(t *testing.T) {
 	for _, err := range errs {
 		require.NoError(t, err)
 	}
-	t.Logf("%d reads in %d queries", readers, queries.n.Load()-before)
-	require.Less(t, queries.n.Load()-before, int64(readers))
+	t.Logf("%d reads in %d queries", readers, queries.Load()-before)
+	require.Less(t, queries.Load()-before, int64(readers))
 }

@@ -5,12 +5,9 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiflow/aiflow/internal/engine"
@@ -20,18 +17,6 @@ import (
 	"github.com/aiflow/aiflow/internal/sfn"
 )
 
-// summaryQueries counts the queries that read executions' summaries.
-type summaryQueries struct{ n atomic.Int64 }
-
-func (c *summaryQueries) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx.TraceQueryStartData) context.Context {
-	if strings.Contains(data.SQL, "FROM engine.executions WHERE arn = ANY") {
-		c.n.Add(1)
-	}
-	return ctx
-}
-
-func (c *summaryQueries) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
-
 // TestReadsOfSummariesAreReadTogether: reads of single executions made
 // at once are answered, each with its own execution or none, in fewer
 // queries than reads; a read whose context ends gives up without holding
@@ -39,13 +24,7 @@ func (c *summaryQueries) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQuer
 func TestReadsOfSummariesAreReadTogether(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	cfg, err := pgxpool.ParseConfig(pgclustertest.Database(t))
-	require.NoError(t, err)
-	queries := &summaryQueries{}
-	cfg.ConnConfig.Tracer = queries
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
+	pool, queries := pgclustertest.CountingPool(t, "FROM engine.executions WHERE arn = ANY")
 	events, err := eventstore.Open(ctx, pool, eventstore.Options{})
 	require.NoError(t, err)
 	store, err := enginestore.New(ctx, pool, events)
@@ -66,15 +45,15 @@ func TestReadsOfSummariesAreReadTogether(t *testing.T) {
 		arns = append(arns, out.ExecutionARN)
 	}
 
-	before := queries.n.Load()
+	before := queries.Load()
 	rec, ok, err := store.Execution(ctx, arns[3])
 	require.NoError(t, err)
 	require.True(t, ok)
 	require.Equal(t, `{"i":3}`, rec.Input)
-	require.Equal(t, before+1, queries.n.Load(), "a read alone is one query")
+	require.Equal(t, before+1, queries.Load(), "a read alone is one query")
 
 	const readers = 400
-	before = queries.n.Load()
+	before = queries.Load()
 	var wg sync.WaitGroup
 	errs := make([]error, readers)
 	for i := range readers {
@@ -112,13 +91,13 @@ func TestReadsOfSummariesAreReadTogether(t *testing.T) {
 	for _, err := range errs {
 		require.NoError(t, err)
 	}
-	t.Logf("%d reads in %d queries", readers, queries.n.Load()-before)
-	require.Less(t, queries.n.Load()-before, int64(readers), "reads at once are read together")
+	t.Logf("%d reads in %d queries", readers, queries.Load()-before)
+	require.Less(t, queries.Load()-before, int64(readers), "reads at once are read together")
 
 	// The queue is left empty: a read now is one query again.
-	before = queries.n.Load()
+	before = queries.Load()
 	_, ok, err = store.Execution(ctx, arns[0])
 	require.NoError(t, err)
 	require.True(t, ok)
-	require.Equal(t, before+1, queries.n.Load())
+	require.Equal(t, before+1, queries.Load())
 }
