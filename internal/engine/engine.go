@@ -50,7 +50,16 @@ type Config struct {
 	// callbacks) to end; 0 means DefaultCloseTimeout. It is measured on
 	// Clock.
 	CloseTimeout time.Duration
+	// SubmittedWait is how long the TaskSubmitted event of a
+	// waitForTaskToken task may wait to be written with its execution's
+	// next transition (most often its callback's) rather than in a
+	// write of its own; 0 means DefaultSubmittedWait, a negative value
+	// writes it at once. It is measured on Clock.
+	SubmittedWait time.Duration
 }
+
+// DefaultSubmittedWait is Config.SubmittedWait's default.
+const DefaultSubmittedWait = time.Second
 
 // Engine runs state machines with the semantics of Step Functions
 // Standard workflows. Its methods are the Step Functions API; see the
@@ -87,6 +96,7 @@ type Engine struct {
 	runCtx, drainCtx       context.Context
 	cancelRun, cancelDrain context.CancelFunc
 	closeTimeout           time.Duration
+	submittedWait          time.Duration
 	closing, halted        chan struct{}
 
 	mu       sync.Mutex
@@ -127,14 +137,18 @@ func New(cfg Config) (*Engine, error) {
 		vs:        newVersionSet(),
 		execs:     map[string]*execution{},
 
-		life:         newLifetime(),
-		closeTimeout: cfg.CloseTimeout,
-		closing:      make(chan struct{}),
-		halted:       make(chan struct{}),
+		life:          newLifetime(),
+		closeTimeout:  cfg.CloseTimeout,
+		submittedWait: cfg.SubmittedWait,
+		closing:       make(chan struct{}),
+		halted:        make(chan struct{}),
 	}
 	e.keepBatches = keepsBatches(cfg.Store)
 	if e.closeTimeout <= 0 {
 		e.closeTimeout = DefaultCloseTimeout
+	}
+	if e.submittedWait == 0 {
+		e.submittedWait = DefaultSubmittedWait
 	}
 	if e.clock == nil {
 		e.clock = clock.System{}
@@ -253,6 +267,7 @@ func (e *Engine) Close() error {
 	e.life.stop()
 	for _, x := range execs {
 		x.mu.Lock()
+		x.writeDeferred()
 		x.stopTimers()
 		x.mu.Unlock()
 	}

@@ -52,12 +52,18 @@ type execution struct {
 	messageIDs map[string]string
 	redrives   []redriveMark // the execution's redrives, oldest first
 
-	b        *batch
-	effects  []func()
-	done     chan struct{} // closed once the final event is written, or the execution is dropped
-	doneOnce sync.Once
-	stopTTL  func() bool
-	closed   bool // a final event is recorded
+	b       *batch
+	effects []func()
+	// deferred is how many events at the head of b wait for the
+	// execution's next transition to be written with it (see
+	// deferWrite); stopDeferred stops the timer that writes them alone.
+	deferred     int
+	stopDeferred func() bool
+	deferGen     uint64
+	done         chan struct{} // closed once the final event is written, or the execution is dropped
+	doneOnce     sync.Once
+	stopTTL      func() bool
+	closed       bool // a final event is recorded
 	// written is the record as of the last transition the store holds:
 	// what DescribeExecution shows, so that it never runs ahead of the
 	// history. Nil until the first transition is written.
@@ -357,8 +363,9 @@ func (x *execution) handOff(f func()) { x.handoffs = append(x.handoffs, f) }
 // flush queues the batch built so far for writing. done, when not nil,
 // receives the outcome of the write.
 func (x *execution) flush(done chan error) {
+	x.stopDeferredTimer()
 	if x.b == nil || len(x.b.Events) == 0 && len(x.b.Threads) == 0 && len(x.b.Succeeded) == 0 && len(x.b.Spent) == 0 {
-		x.b = nil
+		x.b, x.deferred = nil, 0
 		if done != nil {
 			done <- nil
 		}
@@ -387,7 +394,7 @@ func (x *execution) flush(done chan error) {
 	*p = pendingCommit{x: x, commit: Commit{Execution: x.rec, Seq: x.seq, Type: typ, Data: data, Batch: frozen, Events: x.b.Events, Redrive: x.b.Redrive != nil}, effects: x.effects, handoffs: x.handoffs, done: done,
 		prevEventID: x.lastEventID - int64(len(x.b.Events))}
 	putBatch(x.b)
-	x.b, x.effects, x.handoffs = nil, nil, nil
+	x.b, x.effects, x.handoffs, x.deferred = nil, nil, nil, 0
 	if !x.e.commits[x.writer].push(p) && done != nil {
 		done <- errorf(sfn.CodeServiceUnavailable, "the engine is closed")
 	}
@@ -404,9 +411,15 @@ func (x *execution) oversized(size int) []byte {
 	kept := &batch{Start: b.Start}
 	if len(b.Events) > 0 {
 		x.lastEventID = b.Events[0].ID - 1
-		if b.Start != nil {
+		switch {
+		case b.Start != nil:
 			kept.Events = b.Events[:1] // ExecutionStarted
 			x.lastEventID = b.Events[0].ID
+		case x.deferred > 0:
+			// Events written late (deferWrite) happened before the
+			// transition: they are kept.
+			kept.Events = b.Events[:x.deferred]
+			x.lastEventID = b.Events[x.deferred-1].ID
 		}
 	}
 	x.b, x.effects, x.handoffs = kept, nil, nil

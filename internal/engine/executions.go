@@ -223,6 +223,7 @@ func (x *execution) stopTimers() {
 	if x.stopTTL != nil {
 		x.stopTTL()
 	}
+	x.stopDeferredTimer()
 }
 
 func describe(r ExecutionRecord) sfn.Execution {

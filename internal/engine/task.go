@@ -303,9 +303,12 @@ func (x *execution) traceHeader() string {
 }
 
 // submitted records that a waitForTaskToken task sent its message: its
-// TaskSubmitted event, with the SendMessage result, written as soon as
-// the send succeeds, as Step Functions writes it (TaskScheduled,
-// TaskStarted, TaskSubmitted, then the callback's TaskSucceeded).
+// TaskSubmitted event, with the SendMessage result, made as soon as the
+// send succeeds, in Step Functions' order (TaskScheduled, TaskStarted,
+// TaskSubmitted, then the callback's TaskSucceeded). It is written with
+// the execution's next transition, the callback's when the worker answers
+// within Config.SubmittedWait, or alone once that has passed (see
+// deferWrite).
 func (x *execution) submitted(id int, gen int64, token string, result map[string]any) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
@@ -320,7 +323,7 @@ func (x *execution) submitted(id int, gen int64, token string, result map[string
 	x.messageIDs[token] = out
 	_, _, rtype, rname, _ := parseResource(t.Task.Resource)
 	x.eventAt(t, "TaskSubmitted").TaskSubmitted = &sfn.TaskOutputDetails{ResourceType: rtype, Resource: rname, Output: out}
-	x.flush(nil)
+	x.deferWrite()
 }
 
 // ensureSubmitted writes the TaskSubmitted event of thread t's
