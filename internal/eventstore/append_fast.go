@@ -71,7 +71,7 @@ const appendStatement = `WITH req AS (
 	SELECT e.ord, (SELECT p FROM positions)[e.ord] AS position, e.event_id, e.stream_id,
 		(SELECT v FROM versions)[e.sidx] - e.back AS version,
 		e.type, e.schema_version, e.data, e.metadata, e.content_hash
-	FROM unnest($4::text[], $13::int[], $5::bigint[], $6::uuid[], $7::text[], $8::int[], $9::text[]::jsonb[], $10::text[]::jsonb[], $12::bytea[])
+	FROM unnest($4::text[], $13::int[], $5::bigint[], $6::uuid[], $7::text[], $8::int[], $9::text[]::json[], $10::text[]::jsonb[], $12::bytea[])
 		WITH ORDINALITY AS e(stream_id, sidx, back, event_id, type, schema_version, data, metadata, content_hash, ord)
 ), stored AS (
 	INSERT INTO eventstore.events (position, event_id, stream_id, version, type, schema_version, data, metadata, recorded_at)

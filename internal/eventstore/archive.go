@@ -771,7 +771,7 @@ func (s *Store) restoreFrom(ctx context.Context, p monthPartition, a ArchivedPar
 		return fmt.Errorf("creating the table: %w", err)
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO `+p.ident()+` (position, tx_id, event_id, stream_id, version, type, schema_version, data, metadata, recorded_at)
-		SELECT position, tx_id::xid8, event_id::uuid, stream_id, version, type, schema_version, data::jsonb, metadata::jsonb, recorded_at
+		SELECT position, tx_id::xid8, event_id::uuid, stream_id, version, type, schema_version, data::json, metadata::jsonb, recorded_at
 		FROM aiflow_restore ORDER BY position`); err != nil {
 		return fmt.Errorf("inserting the events: %w", err)
 	}

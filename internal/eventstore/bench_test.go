@@ -210,13 +210,13 @@ const (
 		version        bigint      NOT NULL,
 		type           text        NOT NULL,
 		schema_version integer     NOT NULL,
-		data           jsonb       NOT NULL,
+		data           json        NOT NULL,
 		metadata       jsonb       NOT NULL,
 		recorded_at    timestamptz NOT NULL
 	)`
 	ceilingInsert = `INSERT INTO bench_ceiling (position, event_id, stream_id, version, type, schema_version, data, metadata, recorded_at)
 		SELECT position, event_id, stream_id, version, type, schema_version, data, metadata, $9
-		FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::bigint[], $5::text[], $6::int[], $7::text[]::jsonb[], $8::text[]::jsonb[])
+		FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::bigint[], $5::text[], $6::int[], $7::text[]::json[], $8::text[]::jsonb[])
 		AS u(position, event_id, stream_id, version, type, schema_version, data, metadata)`
 )
 

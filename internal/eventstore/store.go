@@ -387,7 +387,7 @@ func (s *Store) appendOnce(ctx context.Context, reqs []preparedRequest, recorded
 	b = &pgx.Batch{}
 	b.Queue(`INSERT INTO eventstore.events (position, event_id, stream_id, version, type, schema_version, data, metadata, recorded_at)
 		SELECT position, event_id, stream_id, version, type, schema_version, data, metadata, $9
-		FROM unnest($1::bigint[], $2::text[]::uuid[], $3::text[], $4::bigint[], $5::text[], $6::int[], $7::text[]::jsonb[], $8::text[]::jsonb[])
+		FROM unnest($1::bigint[], $2::text[]::uuid[], $3::text[], $4::bigint[], $5::text[], $6::int[], $7::text[]::json[], $8::text[]::jsonb[])
 		AS u(position, event_id, stream_id, version, type, schema_version, data, metadata)`,
 		positions, evIDs, streams, versions, types, schemas, datas, metas, recordedAt)
 	b.Queue(`INSERT INTO eventstore.event_ids (event_id, stream_id, version, position, recorded_at, content_hash)
