@@ -52,8 +52,17 @@ import (
 // event with its stream's new version and its position. Each stream's
 // version is one probe of event_ids' unique index: whether the expected
 // version is stored (Exact), or the last one (Any).
+//
+// $1 to $3 are read through sub-selects, which hide their lengths from the
+// planner. Where the pool's connections cache statements, PostgreSQL
+// plans the prepared statement once for any parameters (a generic plan) if
+// that plan's estimated cost is no worse than a plan for the values at
+// hand; a one-stream append, planned for its one probe, always looked
+// cheaper than the generic plan's ten (the planner's guess for an array of
+// unknown length), and so was planned anew every time, which cost more
+// PostgreSQL CPU than the probe. The plan is the same for every length.
 const appendStatement = `WITH req AS (
-	SELECT id, expected, n, idx FROM unnest($1::text[], $2::bigint[], $3::bigint[]) WITH ORDINALITY AS u(id, expected, n, idx)
+	SELECT id, expected, n, idx FROM unnest((SELECT $1::text[]), (SELECT $2::bigint[]), (SELECT $3::bigint[])) WITH ORDINALITY AS u(id, expected, n, idx)
 ), versions AS (
 	SELECT array_agg(CASE
 		WHEN req.expected > 0 THEN CASE WHEN EXISTS (SELECT FROM eventstore.event_ids AS i WHERE i.stream_id = req.id AND i.version = req.expected) THEN req.expected + req.n END
