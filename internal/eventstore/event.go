@@ -227,7 +227,38 @@ type prepared struct {
 	hash          []byte
 }
 
-func prepare(stream string, i int, ev NewEvent, newID func() (uuid.UUID, error)) (prepared, error) {
+// metadataEncoder checks and encodes events' metadata, remembering the last
+// it encoded: the events of one append mostly carry the same metadata,
+// which is then checked and encoded once and its bytes shared (nothing
+// writes them).
+type metadataEncoder struct {
+	last    Metadata
+	encoded []byte // nil until the first
+}
+
+// encode returns m as compact JSON; bad makes the error of a field that is
+// not UTF-8 or holds a NUL.
+func (e *metadataEncoder) encode(m Metadata, bad func(field, reason string) error) ([]byte, error) {
+	if e.encoded != nil && m == e.last {
+		return e.encoded, nil
+	}
+	for _, f := range [...]struct{ name, value string }{
+		{"metadata.correlation_id", m.CorrelationID}, {"metadata.causation_id", m.CausationID},
+		{"metadata.trace_id", m.TraceID}, {"metadata.actor", m.Actor},
+	} {
+		if strings.ContainsRune(f.value, 0) || !utf8.ValidString(f.value) {
+			return nil, bad(f.name, "must be UTF-8 without \\u0000")
+		}
+	}
+	encoded, err := json.Marshal(m)
+	if err != nil {
+		return nil, bad("metadata", err.Error())
+	}
+	e.last, e.encoded = m, encoded
+	return encoded, nil
+}
+
+func prepare(stream string, i int, ev NewEvent, newID func() (uuid.UUID, error), meta *metadataEncoder) (prepared, error) {
 	bad := func(field, reason string) error {
 		return &InvalidError{StreamID: truncate(stream, 60), Index: i, Field: field, Reason: reason}
 	}
@@ -257,17 +288,9 @@ func prepare(stream string, i int, ev NewEvent, newID func() (uuid.UUID, error))
 	if err != nil {
 		return prepared{}, bad("data", err.Error())
 	}
-	for field, v := range map[string]string{
-		"metadata.correlation_id": ev.Metadata.CorrelationID, "metadata.causation_id": ev.Metadata.CausationID,
-		"metadata.trace_id": ev.Metadata.TraceID, "metadata.actor": ev.Metadata.Actor,
-	} {
-		if strings.ContainsRune(v, 0) || !utf8.ValidString(v) {
-			return prepared{}, bad(field, "must be UTF-8 without \\u0000")
-		}
-	}
-	metadata, err := json.Marshal(ev.Metadata)
+	metadata, err := meta.encode(ev.Metadata, bad)
 	if err != nil {
-		return prepared{}, bad("metadata", err.Error())
+		return prepared{}, err
 	}
 	if n := len(data) + len(metadata); n > MaxEventBytes {
 		return prepared{}, bad("data", fmt.Sprintf("with its metadata is %d bytes, more than the %d-byte limit of an event", n, MaxEventBytes))

@@ -222,7 +222,12 @@ type preparedRequest struct {
 
 func (s *Store) prepareBatch(reqs []AppendRequest) ([]preparedRequest, error) {
 	out := make([]preparedRequest, 0, len(reqs))
-	seen := map[uuid.UUID]string{}
+	total := 0
+	for _, r := range reqs {
+		total += len(r.Events)
+	}
+	seen := make(map[uuid.UUID]string, total)
+	var meta metadataEncoder
 	for i, r := range reqs {
 		if err := validateStreamID(r.StreamID); err != nil {
 			return nil, err
@@ -230,9 +235,9 @@ func (s *Store) prepareBatch(reqs []AppendRequest) ([]preparedRequest, error) {
 		if r.Expected < Any {
 			return nil, &InvalidError{StreamID: r.StreamID, Index: -1, Field: "expected version", Reason: fmt.Sprintf("%d is not Any, NoStream or a version", int64(r.Expected))}
 		}
-		pr := preparedRequest{index: i, streamID: r.StreamID, expected: r.Expected}
+		pr := preparedRequest{index: i, streamID: r.StreamID, expected: r.Expected, events: make([]prepared, 0, len(r.Events))}
 		for j, ev := range r.Events {
-			p, err := prepare(r.StreamID, j, ev, s.newID)
+			p, err := prepare(r.StreamID, j, ev, s.newID, &meta)
 			if err != nil {
 				return nil, err
 			}
