@@ -236,6 +236,13 @@ type metadataEncoder struct {
 	encoded []byte // nil until the first
 }
 
+// preparing is what prepare keeps from one event of an append to the next.
+type preparing struct {
+	meta    metadataEncoder
+	scratch []byte // where contentHash lays out an event's content
+	hashes  []byte // the events' hashes, 32 bytes each, allocated once
+}
+
 // encode returns m as compact JSON; bad makes the error of a field that is
 // not UTF-8 or holds a NUL.
 func (e *metadataEncoder) encode(m Metadata, bad func(field, reason string) error) ([]byte, error) {
@@ -258,7 +265,7 @@ func (e *metadataEncoder) encode(m Metadata, bad func(field, reason string) erro
 	return encoded, nil
 }
 
-func prepare(stream string, i int, ev NewEvent, newID func() (uuid.UUID, error), meta *metadataEncoder) (prepared, error) {
+func prepare(stream string, i int, ev NewEvent, newID func() (uuid.UUID, error), st *preparing) (prepared, error) {
 	bad := func(field, reason string) error {
 		return &InvalidError{StreamID: truncate(stream, 60), Index: i, Field: field, Reason: reason}
 	}
@@ -288,7 +295,7 @@ func prepare(stream string, i int, ev NewEvent, newID func() (uuid.UUID, error),
 	if err != nil {
 		return prepared{}, bad("data", err.Error())
 	}
-	metadata, err := meta.encode(ev.Metadata, bad)
+	metadata, err := st.meta.encode(ev.Metadata, bad)
 	if err != nil {
 		return prepared{}, err
 	}
@@ -304,23 +311,30 @@ func prepare(stream string, i int, ev NewEvent, newID func() (uuid.UUID, error),
 			return prepared{}, fmt.Errorf("making an event id: %w", err)
 		}
 	}
-	p.hash = contentHash(stream, p)
+	p.hash, st.scratch, st.hashes = contentHash(stream, p, st.scratch, st.hashes)
 	return p, nil
 }
 
 // contentHash identifies an event's content, to tell a retried append (same
-// id, same content) from a reused id.
-func contentHash(stream string, p prepared) []byte {
-	h := sha256.New()
-	var n [8]byte
-	for _, part := range [][]byte{[]byte(stream), []byte(p.typ), p.data, p.metadata} {
-		binary.BigEndian.PutUint64(n[:], uint64(len(part)))
-		h.Write(n[:])
-		h.Write(part)
+// id, same content) from a reused id: the SHA-256 of the stream id, the
+// type, the data and the metadata, each after its length (8 bytes, big
+// endian), then the schema version (8 bytes). It lays them out in scratch,
+// which it returns grown, and appends the hash to hashes.
+func contentHash(stream string, p prepared, scratch, hashes []byte) (hash, scratchOut, hashesOut []byte) {
+	b := scratch[:0]
+	for _, part := range [...]string{stream, p.typ} {
+		b = binary.BigEndian.AppendUint64(b, uint64(len(part)))
+		b = append(b, part...)
 	}
-	binary.BigEndian.PutUint64(n[:], uint64(p.schemaVersion))
-	h.Write(n[:])
-	return h.Sum(nil)
+	for _, part := range [...][]byte{p.data, p.metadata} {
+		b = binary.BigEndian.AppendUint64(b, uint64(len(part)))
+		b = append(b, part...)
+	}
+	b = binary.BigEndian.AppendUint64(b, uint64(p.schemaVersion))
+	sum := sha256.Sum256(b)
+	start := len(hashes)
+	hashes = append(hashes, sum[:]...)
+	return hashes[start:len(hashes):len(hashes)], b, hashes
 }
 
 // exactObject checks, without decoding it, that raw is one JSON object

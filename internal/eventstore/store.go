@@ -12,6 +12,7 @@ package eventstore
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -227,7 +228,7 @@ func (s *Store) prepareBatch(reqs []AppendRequest) ([]preparedRequest, error) {
 		total += len(r.Events)
 	}
 	seen := make(map[uuid.UUID]string, total)
-	var meta metadataEncoder
+	st := preparing{hashes: make([]byte, 0, sha256.Size*total)}
 	for i, r := range reqs {
 		if err := validateStreamID(r.StreamID); err != nil {
 			return nil, err
@@ -237,7 +238,7 @@ func (s *Store) prepareBatch(reqs []AppendRequest) ([]preparedRequest, error) {
 		}
 		pr := preparedRequest{index: i, streamID: r.StreamID, expected: r.Expected, events: make([]prepared, 0, len(r.Events))}
 		for j, ev := range r.Events {
-			p, err := prepare(r.StreamID, j, ev, s.newID, &meta)
+			p, err := prepare(r.StreamID, j, ev, s.newID, &st)
 			if err != nil {
 				return nil, err
 			}
