@@ -13,8 +13,8 @@ import (
 )
 
 // The fast path's statements go to PostgreSQL in a pgconn pipeline, with
-// the parameters appendParams encoded: the lock (for a group commit of
-// streams that may exist), the append and the NOTIFY, then one Sync, so
+// the parameters appendParams encoded: the lock (for streams appended to
+// with Any), the append and the NOTIFY, then one Sync, so
 // that PostgreSQL runs them as one implicit transaction (or within the
 // caller's). That is what pgx's Batch sends, less its encoding: when the
 // pool's connections cache statements (pgx's default query mode, in which
@@ -31,7 +31,7 @@ import (
 
 // Names of the fast path's statements where they are prepared.
 const (
-	lockStatementName   = "aiflow_eventstore_append_lock"
+	lockStatementName   = "aiflow_eventstore_append_any_lock"
 	appendStatementName = "aiflow_eventstore_append"
 	notifyStatementName = "aiflow_eventstore_append_notify"
 )
@@ -41,7 +41,7 @@ const (
 const notifyStatement = `SELECT pg_notify($1, '')`
 
 var (
-	lockParamOIDs   = []uint32{pgtype.TextArrayOID}
+	lockParamOIDs   = []uint32{pgtype.TextArrayOID, pgtype.Int8ArrayOID}
 	notifyParamOIDs = []uint32{pgtype.TextOID}
 	// notifyParams is the channel, in text format as pgx sends a string.
 	notifyParams  = [][]byte{[]byte(NotifyChannel)}
@@ -63,7 +63,7 @@ func (s *Store) runAppend(ctx context.Context, conn *pgx.Conn, p *appendParams, 
 	var lockSD, appendSD, notifySD *pgconn.StatementDescription
 	if s.prepares {
 		if lock {
-			if lockSD, err = prepareStatement(ctx, conn, lockStatementName, lockStatement, lockParamOIDs); err != nil {
+			if lockSD, err = prepareStatement(ctx, conn, lockStatementName, anyLockStatement, lockParamOIDs); err != nil {
 				return "", nil, nil, err
 			}
 		}
@@ -79,9 +79,9 @@ func (s *Store) runAppend(ctx context.Context, conn *pgx.Conn, p *appendParams, 
 	pipe := pgc.StartPipeline(ctx)
 	if lock {
 		if lockSD != nil {
-			pipe.SendQueryStatement(lockSD, p.values[:1], binaryFormats[:1], nil)
+			pipe.SendQueryStatement(lockSD, p.values[:2], binaryFormats[:2], nil)
 		} else {
-			pipe.SendQueryParams(lockStatement, p.values[:1], lockParamOIDs, binaryFormats[:1], nil)
+			pipe.SendQueryParams(anyLockStatement, p.values[:2], lockParamOIDs, binaryFormats[:2], nil)
 		}
 	}
 	// What is left to queue: the append's Bind and Execute, the NOTIFY's

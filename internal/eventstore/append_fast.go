@@ -16,55 +16,59 @@ import (
 //
 // Most appends are new events for streams at the version their writer
 // expects. For those, appendFast does in one statement what appendOnce does
-// in four round trips: it moves each stream's version if it is as expected,
-// takes the positions, and inserts the events and their event_ids rows.
-// Without an AlsoFunc the statement and the NOTIFY go in one pipeline that
+// in three round trips: it reads each stream's version where it must, takes
+// the positions, and inserts the events and their event_ids rows. Without
+// an AlsoFunc the statement and the NOTIFY go in one pipeline that
 // PostgreSQL runs as one implicit transaction, committed at its end: one
 // round trip for the whole append.
 //
+// A stream's version is its last event's, kept in event_ids, whose
+// UNIQUE (stream_id, version) makes a version taken once; no row of its own
+// is written for it. An append expecting Exact(v) writes versions
+// v+1..v+n if v is stored (v = 0, NoStream: none needs to be); one
+// expecting Any writes after the last version stored, under the stream's
+// advisory lock (anyLockStatement). A writer that took v+1 first, committed
+// or still running, breaks the unique index: the insert waits for its
+// transaction and fails when it commits. So versions stay contiguous and
+// each is taken once.
+//
 // The statement writes all of the append or fails: it never settles
-// anything itself. A stream whose version does not move (not at the
-// expected version, missing for Exact, present for NoStream) gives its
+// anything itself. A stream whose expected version is not stored gives its
 // events a NULL version, which the NOT NULL of events.version and
-// event_ids.version refuses; an event id stored already breaks the primary
-// key of event_ids. Either error rolls the whole transaction back, and
+// event_ids.version refuses; a version taken already breaks
+// UNIQUE (stream_id, version), and an event id stored already the primary
+// key of event_ids. Any of these rolls the whole transaction back, and
 // appendMany then runs appendOnce, which tells a conflict from a retried
-// append and a reused id from a retry, exactly as before. The guarantees
-// are the database's own in both paths: the unique indexes of event_ids,
-// the stream row's lock taken by the UPDATE or INSERT … ON CONFLICT, and
-// the version compared under that lock.
+// append and a reused id from a retry. The guarantees are the database's own
+// in both paths: the unique indexes of event_ids.
 
-// appendStatement moves the versions ($1 stream ids in stream order, $2
+// appendStatement computes the versions ($1 stream ids in stream order, $2
 // their expectations, $3 how many events each gets) and inserts the events
 // ($4 to $10 and $12, in stream order, then in the order given; $5 is how
 // far each is from its stream's last new event, $13 the 1-based index of
 // its stream in $1, $14 how many events there are). Positions are taken in
 // that order. It returns the transaction id and, in the same order, the
 // positions and versions. Arrays indexed by position, not joins, pair each
-// event with its stream's new version and its position.
+// event with its stream's new version and its position. Each stream's
+// version is one probe of event_ids' unique index: whether the expected
+// version is stored (Exact), or the last one (Any).
+//
+// $1 to $3 are read through sub-selects, which hide their lengths from the
+// planner. Where the pool's connections cache statements, PostgreSQL
+// plans the prepared statement once for any parameters (a generic plan) if
+// that plan's estimated cost is no worse than a plan for the values at
+// hand; a one-stream append, planned for its one probe, always looked
+// cheaper than the generic plan's ten (the planner's guess for an array of
+// unknown length), and so was planned anew every time, which cost more
+// PostgreSQL CPU than the probe. The plan is the same for every length.
 const appendStatement = `WITH req AS (
-	SELECT id, expected, n, idx FROM unnest($1::text[], $2::bigint[], $3::bigint[]) WITH ORDINALITY AS u(id, expected, n, idx)
-), exact AS (
-	UPDATE eventstore.streams AS s SET version = s.version + req.n, updated_at = $11
-	FROM req
-	WHERE req.expected > 0 AND s.stream_id = req.id AND s.version = req.expected
-	RETURNING req.idx, s.version
-), created AS (
-	INSERT INTO eventstore.streams (stream_id, version, updated_at)
-	SELECT id, n, $11 FROM req WHERE expected = 0 ORDER BY id
-	ON CONFLICT (stream_id) DO NOTHING
-	RETURNING stream_id, version
-), anyv AS (
-	INSERT INTO eventstore.streams AS s (stream_id, version, updated_at)
-	SELECT id, n, $11 FROM req WHERE expected = -1 ORDER BY id
-	ON CONFLICT (stream_id) DO UPDATE SET version = s.version + EXCLUDED.version, updated_at = EXCLUDED.updated_at
-	RETURNING s.stream_id, s.version
-), moved AS (
-	SELECT idx, version FROM exact
-	UNION ALL SELECT req.idx, c.version FROM created AS c JOIN req ON req.id = c.stream_id
-	UNION ALL SELECT req.idx, a.version FROM anyv AS a JOIN req ON req.id = a.stream_id
+	SELECT id, expected, n, idx FROM unnest((SELECT $1::text[]), (SELECT $2::bigint[]), (SELECT $3::bigint[])) WITH ORDINALITY AS u(id, expected, n, idx)
 ), versions AS (
-	SELECT array_agg(moved.version ORDER BY req.idx) AS v FROM req LEFT JOIN moved USING (idx)
+	SELECT array_agg(CASE
+		WHEN req.expected > 0 THEN CASE WHEN EXISTS (SELECT FROM eventstore.event_ids AS i WHERE i.stream_id = req.id AND i.version = req.expected) THEN req.expected + req.n END
+		WHEN req.expected = 0 THEN req.n
+		ELSE coalesce((SELECT max(i.version) FROM eventstore.event_ids AS i WHERE i.stream_id = req.id), 0) + req.n
+	END ORDER BY req.idx) AS v FROM req
 ), positions AS (
 	SELECT array_agg(p ORDER BY p) AS p FROM (SELECT nextval('eventstore.position_seq') AS p FROM generate_series(1, $14::int)) AS g
 ), fresh AS (
@@ -82,9 +86,18 @@ const appendStatement = `WITH req AS (
 )
 SELECT pg_current_xact_id()::text, array_agg(position ORDER BY ord), array_agg(version ORDER BY ord) FROM fresh`
 
-// lockStatement locks the existing rows of a group commit's streams in
-// stream order, so that concurrent group commits take them in one order.
-const lockStatement = `SELECT stream_id FROM eventstore.streams WHERE stream_id = ANY($1::text[]) ORDER BY stream_id FOR UPDATE`
+// anyLockStatement takes, for the streams appended to with Any ($1 stream
+// ids, $2 their expectations), a transaction-level advisory lock each, in
+// the order of the locks' keys, so that concurrent appends take them in one
+// order. Appends expecting Any to one stream then follow each other instead
+// of reading the same last version and all but one failing; an append with
+// an exact expectation needs no lock, since a stale one fails in the unique
+// index. The locks are in their own space (the two-key form, whose first key
+// names the event store's streams), write nothing to the WAL, and end with
+// the transaction; two streams whose keys collide only wait for each other.
+const anyLockStatement = `SELECT count(pg_advisory_xact_lock(hashtext('aiflow.eventstore.stream'), k)) FROM (
+	SELECT DISTINCT hashtext(id) AS k FROM unnest($1::text[], $2::bigint[]) AS u(id, expected) WHERE expected = -1 ORDER BY k
+) AS keys`
 
 // fitsFastPath reports whether appendFast can take reqs: every request has
 // events, and no stream has two requests (one statement may not move a row
@@ -107,15 +120,16 @@ func fitsFastPath(reqs []preparedRequest) bool {
 }
 
 // leftToSlowPath reports whether an error of appendFast means only that it
-// could not decide alone: a version that did not move, an event id stored
-// already, or a deadlock. Nothing was written; appendOnce settles it.
+// could not decide alone: an expected version not stored, a version or an
+// event id taken already, or a deadlock. Nothing was written; appendOnce
+// settles it.
 func leftToSlowPath(err error) bool {
 	var pgErr *pgconn.PgError
 	if !errors.As(err, &pgErr) {
 		return false
 	}
 	switch pgErr.Code {
-	case "23502": // not_null_violation: a stream's version did not move
+	case "23502": // not_null_violation: a stream's expected version is not stored
 		// (in event_ids or in the month's partition of events, whichever
 		// insert runs first: no input of the statement is a version)
 		return pgErr.SchemaName == "eventstore" && pgErr.ColumnName == "version"
@@ -133,13 +147,11 @@ func leftToSlowPath(err error) bool {
 func (s *Store) appendFast(ctx context.Context, reqs []preparedRequest, recordedAt time.Time, also AlsoFunc) (res []AppendResult, ok bool, err error) {
 	order := make([]int, len(reqs))
 	total := 0
-	existing := 0 // requests whose stream row may exist already
+	anyExpected := false // some request expects Any: its stream is locked
 	for i := range order {
 		order[i] = i
 		total += len(reqs[i].events)
-		if reqs[i].expected != NoStream {
-			existing++
-		}
+		anyExpected = anyExpected || reqs[i].expected == Any
 	}
 	if len(reqs) > 1 {
 		sort.Slice(order, func(a, b int) bool { return reqs[order[a]].streamID < reqs[order[b]].streamID })
@@ -153,7 +165,7 @@ func (s *Store) appendFast(ctx context.Context, reqs []preparedRequest, recorded
 	var txText string
 	var positions, versions []int64
 	run := func(conn *pgx.Conn) (err error) {
-		txText, positions, versions, err = s.runAppend(ctx, conn, p, existing > 1)
+		txText, positions, versions, err = s.runAppend(ctx, conn, p, anyExpected)
 		return err
 	}
 	if also == nil {

@@ -227,7 +227,45 @@ type prepared struct {
 	hash          []byte
 }
 
-func prepare(stream string, i int, ev NewEvent, newID func() (uuid.UUID, error)) (prepared, error) {
+// metadataEncoder checks and encodes events' metadata, remembering the last
+// it encoded: the events of one append mostly carry the same metadata,
+// which is then checked and encoded once and its bytes shared (nothing
+// writes them).
+type metadataEncoder struct {
+	last    Metadata
+	encoded []byte // nil until the first
+}
+
+// preparing is what prepare keeps from one event of an append to the next.
+type preparing struct {
+	meta    metadataEncoder
+	scratch []byte // where contentHash lays out an event's content
+	hashes  []byte // the events' hashes, 32 bytes each, allocated once
+}
+
+// encode returns m as compact JSON; bad makes the error of a field that is
+// not UTF-8 or holds a NUL.
+func (e *metadataEncoder) encode(m Metadata, bad func(field, reason string) error) ([]byte, error) {
+	if e.encoded != nil && m == e.last {
+		return e.encoded, nil
+	}
+	for _, f := range [...]struct{ name, value string }{
+		{"metadata.correlation_id", m.CorrelationID}, {"metadata.causation_id", m.CausationID},
+		{"metadata.trace_id", m.TraceID}, {"metadata.actor", m.Actor},
+	} {
+		if strings.ContainsRune(f.value, 0) || !utf8.ValidString(f.value) {
+			return nil, bad(f.name, "must be UTF-8 without \\u0000")
+		}
+	}
+	encoded, err := json.Marshal(m)
+	if err != nil {
+		return nil, bad("metadata", err.Error())
+	}
+	e.last, e.encoded = m, encoded
+	return encoded, nil
+}
+
+func prepare(stream string, i int, ev NewEvent, newID func() (uuid.UUID, error), st *preparing) (prepared, error) {
 	bad := func(field, reason string) error {
 		return &InvalidError{StreamID: truncate(stream, 60), Index: i, Field: field, Reason: reason}
 	}
@@ -257,17 +295,9 @@ func prepare(stream string, i int, ev NewEvent, newID func() (uuid.UUID, error))
 	if err != nil {
 		return prepared{}, bad("data", err.Error())
 	}
-	for field, v := range map[string]string{
-		"metadata.correlation_id": ev.Metadata.CorrelationID, "metadata.causation_id": ev.Metadata.CausationID,
-		"metadata.trace_id": ev.Metadata.TraceID, "metadata.actor": ev.Metadata.Actor,
-	} {
-		if strings.ContainsRune(v, 0) || !utf8.ValidString(v) {
-			return prepared{}, bad(field, "must be UTF-8 without \\u0000")
-		}
-	}
-	metadata, err := json.Marshal(ev.Metadata)
+	metadata, err := st.meta.encode(ev.Metadata, bad)
 	if err != nil {
-		return prepared{}, bad("metadata", err.Error())
+		return prepared{}, err
 	}
 	if n := len(data) + len(metadata); n > MaxEventBytes {
 		return prepared{}, bad("data", fmt.Sprintf("with its metadata is %d bytes, more than the %d-byte limit of an event", n, MaxEventBytes))
@@ -281,23 +311,30 @@ func prepare(stream string, i int, ev NewEvent, newID func() (uuid.UUID, error))
 			return prepared{}, fmt.Errorf("making an event id: %w", err)
 		}
 	}
-	p.hash = contentHash(stream, p)
+	p.hash, st.scratch, st.hashes = contentHash(stream, p, st.scratch, st.hashes)
 	return p, nil
 }
 
 // contentHash identifies an event's content, to tell a retried append (same
-// id, same content) from a reused id.
-func contentHash(stream string, p prepared) []byte {
-	h := sha256.New()
-	var n [8]byte
-	for _, part := range [][]byte{[]byte(stream), []byte(p.typ), p.data, p.metadata} {
-		binary.BigEndian.PutUint64(n[:], uint64(len(part)))
-		h.Write(n[:])
-		h.Write(part)
+// id, same content) from a reused id: the SHA-256 of the stream id, the
+// type, the data and the metadata, each after its length (8 bytes, big
+// endian), then the schema version (8 bytes). It lays them out in scratch,
+// which it returns grown, and appends the hash to hashes.
+func contentHash(stream string, p prepared, scratch, hashes []byte) (hash, scratchOut, hashesOut []byte) {
+	b := scratch[:0]
+	for _, part := range [...]string{stream, p.typ} {
+		b = binary.BigEndian.AppendUint64(b, uint64(len(part)))
+		b = append(b, part...)
 	}
-	binary.BigEndian.PutUint64(n[:], uint64(p.schemaVersion))
-	h.Write(n[:])
-	return h.Sum(nil)
+	for _, part := range [...][]byte{p.data, p.metadata} {
+		b = binary.BigEndian.AppendUint64(b, uint64(len(part)))
+		b = append(b, part...)
+	}
+	b = binary.BigEndian.AppendUint64(b, uint64(p.schemaVersion))
+	sum := sha256.Sum256(b)
+	start := len(hashes)
+	hashes = append(hashes, sum[:]...)
+	return hashes[start:len(hashes):len(hashes)], b, hashes
 }
 
 // exactObject checks, without decoding it, that raw is one JSON object

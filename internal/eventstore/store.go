@@ -12,6 +12,7 @@ package eventstore
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -182,16 +183,36 @@ func (s *Store) appendMany(ctx context.Context, reqs []AppendRequest, also AlsoF
 	}
 	// A concurrent append of the same event ids can win the race between
 	// our duplicate check and our insert; one more try then finds them.
-	// Two group commits creating the same new streams in another order can
-	// deadlock on them; PostgreSQL aborts one, which tries again.
+	// A concurrent append can take a version between our read of it and
+	// our insert; one more try then reports the conflict, finds the retry
+	// that landed, or (Any) appends after it. Two group commits of the same
+	// event ids in another order can deadlock on them; PostgreSQL aborts
+	// one, which tries again.
 	for attempt := 0; ; attempt++ {
 		res, err := s.appendOnce(ctx, batch, recordedAt, also)
-		if attempt < 3 && (isUniqueViolation(err, "event_ids_pkey") || isDeadlock(err)) {
+		switch {
+		case attempt < 3 && (isUniqueViolation(err, "event_ids_pkey") || isDeadlock(err)):
 			continue
+		case isUniqueViolation(err, streamVersionKey):
+			if attempt < maxVersionRaces {
+				continue
+			}
+			return nil, fmt.Errorf("appending events: concurrent appends took the versions this append read %d times in a row: %w", attempt+1, ErrConflict)
 		}
 		return res, err
 	}
 }
+
+// streamVersionKey is the unique index of event_ids that makes a stream
+// version taken once.
+const streamVersionKey = "event_ids_stream_id_version_key"
+
+// maxVersionRaces bounds how many times in a row appendMany tries again
+// after a concurrent append took a version it read. Only an append
+// expecting Any can lose more than once, and only to appends with an exact
+// expectation (those expecting Any wait for each other's lock), each of
+// which moved the stream.
+const maxVersionRaces = 10
 
 type preparedRequest struct {
 	index    int // in the caller's slice
@@ -202,7 +223,12 @@ type preparedRequest struct {
 
 func (s *Store) prepareBatch(reqs []AppendRequest) ([]preparedRequest, error) {
 	out := make([]preparedRequest, 0, len(reqs))
-	seen := map[uuid.UUID]string{}
+	total := 0
+	for _, r := range reqs {
+		total += len(r.Events)
+	}
+	seen := make(map[uuid.UUID]string, total)
+	st := preparing{hashes: make([]byte, 0, sha256.Size*total)}
 	for i, r := range reqs {
 		if err := validateStreamID(r.StreamID); err != nil {
 			return nil, err
@@ -210,9 +236,9 @@ func (s *Store) prepareBatch(reqs []AppendRequest) ([]preparedRequest, error) {
 		if r.Expected < Any {
 			return nil, &InvalidError{StreamID: r.StreamID, Index: -1, Field: "expected version", Reason: fmt.Sprintf("%d is not Any, NoStream or a version", int64(r.Expected))}
 		}
-		pr := preparedRequest{index: i, streamID: r.StreamID, expected: r.Expected}
+		pr := preparedRequest{index: i, streamID: r.StreamID, expected: r.Expected, events: make([]prepared, 0, len(r.Events))}
 		for j, ev := range r.Events {
-			p, err := prepare(r.StreamID, j, ev, s.newID)
+			p, err := prepare(r.StreamID, j, ev, s.newID, &st)
 			if err != nil {
 				return nil, err
 			}
@@ -263,9 +289,11 @@ func (s *Store) appendOnce(ctx context.Context, reqs []preparedRequest, recorded
 	}
 	var todo []pending
 
-	// 2. Stream versions, in stream order so that concurrent group commits
-	// lock rows in the same order and cannot deadlock, and the positions
-	// the new events will take: one round trip for all of it.
+	// 2. The streams' versions, and the positions the new events will take:
+	// one round trip for all of it. Streams appended to with Any are
+	// locked first, in one order (anyLockStatement); the others need no
+	// lock, since a version another writer takes first breaks the unique
+	// index of event_ids when this append inserts it.
 	order := make([]int, len(reqs))
 	for i := range order {
 		order[i] = i
@@ -273,9 +301,15 @@ func (s *Store) appendOnce(ctx context.Context, reqs []preparedRequest, recorded
 	sort.SliceStable(order, func(a, b int) bool { return reqs[order[a]].streamID < reqs[order[b]].streamID })
 	fresh := make([][]int, len(reqs)) // per request, the indexes of events not stored yet
 	totalFresh := 0
+	var streamIDs []string   // each stream once, in stream order
+	var lockIDs []string     // the streams of requests that expect Any
+	var lockExpected []int64 // Any, for each of lockIDs
 	for _, ri := range order {
 		r := reqs[ri]
 		results[ri] = AppendResult{StreamID: r.streamID, Events: make([]Event, len(r.events))}
+		if len(streamIDs) == 0 || streamIDs[len(streamIDs)-1] != r.streamID {
+			streamIDs = append(streamIDs, r.streamID)
+		}
 		for j, p := range r.events {
 			if st, ok := stored[p.id]; ok {
 				if st.streamID != r.streamID || string(st.hash) != string(p.hash) {
@@ -287,23 +321,26 @@ func (s *Store) appendOnce(ctx context.Context, reqs []preparedRequest, recorded
 			fresh[ri] = append(fresh[ri], j)
 		}
 		totalFresh += len(fresh[ri])
+		if r.expected == Any && len(fresh[ri]) > 0 {
+			lockIDs, lockExpected = append(lockIDs, r.streamID), append(lockExpected, int64(Any))
+		}
 	}
 	b := &pgx.Batch{}
-	bulk := bulkable(reqs, order, fresh)
-	if bulk {
-		queueBulkVersions(b, reqs, order, fresh, recordedAt)
-	} else {
-		queuePerStreamVersions(b, reqs, order, fresh, recordedAt)
+	if len(lockIDs) > 0 {
+		b.Queue(anyLockStatement, lockIDs, lockExpected)
 	}
+	b.Queue(streamVersionsStatement, streamIDs)
 	b.Queue(`SELECT coalesce(array_agg(nextval('eventstore.position_seq') ORDER BY g), '{}'), pg_current_xact_id()::text
 		FROM generate_series(1, $1) g`, totalFresh)
 	br := tx.SendBatch(ctx, b)
-	moved := make([]bool, len(reqs)) // the stream's version moved by this append
-	if bulk {
-		err = readBulkVersions(br, reqs, order, fresh, results, moved)
-	} else {
-		err = readPerStreamVersions(br, reqs, order, fresh, results, moved)
+	var current map[string]int64
+	if len(lockIDs) > 0 {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return nil, fmt.Errorf("locking the streams appended to with any version: %w", err)
+		}
 	}
+	current, err = readStreamVersions(br)
 	if err != nil {
 		br.Close()
 		return nil, err
@@ -315,7 +352,23 @@ func (s *Store) appendOnce(ctx context.Context, reqs []preparedRequest, recorded
 		return nil, fmt.Errorf("taking positions: %w", err)
 	}
 	if err := br.Close(); err != nil {
-		return nil, fmt.Errorf("moving stream versions: %w", err)
+		return nil, fmt.Errorf("reading stream versions: %w", err)
+	}
+	// Each request in turn against its stream's version, which moves with
+	// every request that appends to it (requests for one stream apply in
+	// the order given).
+	moved := make([]bool, len(reqs)) // the stream's version moved by this append
+	for _, ri := range order {
+		r := reqs[ri]
+		v := current[r.streamID]
+		results[ri].Version = v
+		n := int64(len(fresh[ri]))
+		if n == 0 || (r.expected != Any && int64(r.expected) != v) {
+			continue // nothing new, or a conflict (or a retry) settled below
+		}
+		moved[ri] = true
+		current[r.streamID] = v + n
+		results[ri].Version = v + n
 	}
 	for _, ri := range order {
 		r := reqs[ri]
@@ -471,12 +524,37 @@ type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
+// streamVersionsStatement reads the version of each stream of $1 (each
+// once): its last event's, 0 when it has none, by one probe of event_ids'
+// unique index each.
+const streamVersionsStatement = `SELECT u.id, coalesce((SELECT max(i.version) FROM eventstore.event_ids AS i WHERE i.stream_id = u.id), 0)
+	FROM unnest($1::text[]) AS u(id)`
+
+// readStreamVersions reads the result of streamVersionsStatement.
+func readStreamVersions(br pgx.BatchResults) (map[string]int64, error) {
+	rows, err := br.Query()
+	if err != nil {
+		return nil, fmt.Errorf("reading stream versions: %w", err)
+	}
+	defer rows.Close()
+	versions := map[string]int64{}
+	for rows.Next() {
+		var id string
+		var v int64
+		if err := rows.Scan(&id, &v); err != nil {
+			return nil, fmt.Errorf("reading stream versions: %w", err)
+		}
+		versions[id] = v
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading stream versions: %w", err)
+	}
+	return versions, nil
+}
+
 func currentVersion(ctx context.Context, q querier, stream string) (int64, error) {
 	var v int64
-	err := q.QueryRow(ctx, `SELECT version FROM eventstore.streams WHERE stream_id = $1`, stream).Scan(&v)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, nil
-	}
+	err := q.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM eventstore.event_ids WHERE stream_id = $1`, stream).Scan(&v)
 	if err != nil {
 		return 0, fmt.Errorf("reading the version of stream %q: %w", stream, err)
 	}
@@ -506,133 +584,4 @@ func parseXID8(s string) (uint64, error) {
 		return 0, fmt.Errorf("reading transaction id %q: %w", s, err)
 	}
 	return v, nil
-}
-
-// bulkable reports whether the version moves of a group commit can go in
-// a few set-based statements: when it has several streams and none has two
-// requests with new events (one statement may not change a row twice).
-func bulkable(reqs []preparedRequest, order []int, fresh [][]int) bool {
-	seen := map[string]bool{}
-	for _, ri := range order {
-		if len(fresh[ri]) == 0 {
-			continue
-		}
-		if seen[reqs[ri].streamID] {
-			return false
-		}
-		seen[reqs[ri].streamID] = true
-	}
-	return len(seen) > 1
-}
-
-// queuePerStreamVersions queues one statement per request, in stream order.
-func queuePerStreamVersions(b *pgx.Batch, reqs []preparedRequest, order []int, fresh [][]int, recordedAt time.Time) {
-	for _, ri := range order {
-		r := reqs[ri]
-		n := int64(len(fresh[ri]))
-		switch {
-		case n == 0:
-			b.Queue(`SELECT version FROM eventstore.streams WHERE stream_id = $1`, r.streamID)
-		case r.expected == Any:
-			b.Queue(`INSERT INTO eventstore.streams AS s (stream_id, version, updated_at) VALUES ($1, $2, $3)
-				ON CONFLICT (stream_id) DO UPDATE SET version = s.version + EXCLUDED.version, updated_at = EXCLUDED.updated_at
-				RETURNING version`, r.streamID, n, recordedAt)
-		case r.expected == NoStream:
-			b.Queue(`INSERT INTO eventstore.streams (stream_id, version, updated_at) VALUES ($1, $2, $3)
-				ON CONFLICT (stream_id) DO NOTHING RETURNING version`, r.streamID, n, recordedAt)
-		default:
-			b.Queue(`UPDATE eventstore.streams SET version = version + $2, updated_at = $3
-				WHERE stream_id = $1 AND version = $4 RETURNING version`, r.streamID, n, recordedAt, int64(r.expected))
-		}
-	}
-}
-
-func readPerStreamVersions(br pgx.BatchResults, reqs []preparedRequest, order []int, fresh [][]int, results []AppendResult, moved []bool) error {
-	for _, ri := range order {
-		var v int64
-		err := br.QueryRow().Scan(&v)
-		switch {
-		case err == nil:
-			results[ri].Version = v
-			moved[ri] = len(fresh[ri]) > 0
-		case errors.Is(err, pgx.ErrNoRows):
-			// No stream (a read of one with nothing new), or a version
-			// not as expected: settled after the batch.
-		default:
-			return fmt.Errorf("moving the version of stream %q: %w", reqs[ri].streamID, err)
-		}
-	}
-	return nil
-}
-
-// queueBulkVersions queues set-based statements for many streams: first a
-// lock of every existing stream row in stream order (so concurrent group
-// commits take their locks in one order), then one statement per kind of
-// expectation.
-func queueBulkVersions(b *pgx.Batch, reqs []preparedRequest, order []int, fresh [][]int, recordedAt time.Time) {
-	var all, exactIDs, noneIDs, anyIDs []string
-	var exactN, exactV, noneN, anyN []int64
-	for _, ri := range order {
-		r, n := reqs[ri], int64(len(fresh[ri]))
-		all = append(all, r.streamID)
-		switch {
-		case n == 0:
-			// its version comes from the lock statement
-		case r.expected == Any:
-			anyIDs, anyN = append(anyIDs, r.streamID), append(anyN, n)
-		case r.expected == NoStream:
-			noneIDs, noneN = append(noneIDs, r.streamID), append(noneN, n)
-		default:
-			exactIDs, exactN, exactV = append(exactIDs, r.streamID), append(exactN, n), append(exactV, int64(r.expected))
-		}
-	}
-	b.Queue(`SELECT stream_id, version FROM eventstore.streams WHERE stream_id = ANY($1::text[]) ORDER BY stream_id FOR UPDATE`, all)
-	b.Queue(`UPDATE eventstore.streams AS s SET version = s.version + u.n, updated_at = $4
-		FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS u(id, n, expected)
-		WHERE s.stream_id = u.id AND s.version = u.expected
-		RETURNING s.stream_id, s.version`, exactIDs, exactN, exactV, recordedAt)
-	b.Queue(`INSERT INTO eventstore.streams (stream_id, version, updated_at)
-		SELECT id, n, $3 FROM unnest($1::text[], $2::bigint[]) AS u(id, n) ORDER BY id
-		ON CONFLICT (stream_id) DO NOTHING
-		RETURNING stream_id, version`, noneIDs, noneN, recordedAt)
-	b.Queue(`INSERT INTO eventstore.streams AS s (stream_id, version, updated_at)
-		SELECT id, n, $3 FROM unnest($1::text[], $2::bigint[]) AS u(id, n) ORDER BY id
-		ON CONFLICT (stream_id) DO UPDATE SET version = s.version + EXCLUDED.version, updated_at = EXCLUDED.updated_at
-		RETURNING stream_id, version`, anyIDs, anyN, recordedAt)
-}
-
-func readBulkVersions(br pgx.BatchResults, reqs []preparedRequest, order []int, fresh [][]int, results []AppendResult, moved []bool) error {
-	before := map[string]int64{}
-	after := map[string]int64{}
-	for _, into := range []map[string]int64{before, after, after, after} {
-		rows, err := br.Query()
-		if err != nil {
-			return fmt.Errorf("moving stream versions: %w", err)
-		}
-		for rows.Next() {
-			var id string
-			var v int64
-			if err := rows.Scan(&id, &v); err != nil {
-				rows.Close()
-				return fmt.Errorf("moving stream versions: %w", err)
-			}
-			into[id] = v
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("moving stream versions: %w", err)
-		}
-	}
-	for _, ri := range order {
-		id := reqs[ri].streamID
-		if len(fresh[ri]) == 0 {
-			results[ri].Version = before[id] // 0 when the stream does not exist
-			continue
-		}
-		if v, ok := after[id]; ok {
-			results[ri].Version = v
-			moved[ri] = true
-		}
-	}
-	return nil
 }

@@ -137,8 +137,6 @@ func TestSubscriptionNeverSkipsAnOutOfOrderCommit(t *testing.T) {
 	txA, err := pool.Begin(ctx)
 	require.NoError(t, err)
 	defer txA.Rollback(ctx) //nolint:errcheck // committed below
-	_, err = txA.Exec(ctx, `INSERT INTO eventstore.streams (stream_id, version, updated_at) VALUES ('slow', 1, now())`)
-	require.NoError(t, err)
 	var posA int64
 	require.NoError(t, txA.QueryRow(ctx, `INSERT INTO eventstore.events (position, event_id, stream_id, version, type, schema_version, data, metadata, recorded_at)
 		VALUES (nextval('eventstore.position_seq'), gen_random_uuid(), 'slow', 1, 'SlowWriter', 1, '{}', '{}', now()) RETURNING position`).Scan(&posA))

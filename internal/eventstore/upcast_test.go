@@ -44,9 +44,7 @@ func TestUpcastingOldEventsOnRead(t *testing.T) {
 
 	// Version-1 events as an old release stored them, written raw: every
 	// release wrote an event's eventstore.event_ids row with it.
-	_, err := s.Pool().Exec(ctx, `INSERT INTO eventstore.streams (stream_id, version, updated_at) VALUES ($1, 2, now())`, id)
-	require.NoError(t, err)
-	_, err = s.Pool().Exec(ctx, `WITH old AS (
+	_, err := s.Pool().Exec(ctx, `WITH old AS (
 		  INSERT INTO eventstore.events (position, event_id, stream_id, version, type, schema_version, data, metadata, recorded_at) VALUES
 		  (nextval('eventstore.position_seq'), gen_random_uuid(), $1, 1, 'TaskSucceeded', 1, '{"result": "refund"}', '{}', now()),
 		  (nextval('eventstore.position_seq'), gen_random_uuid(), $1, 2, 'TaskSucceeded', 2, '{"output": "ship"}', '{}', now())
