@@ -54,8 +54,10 @@ func (s *Server) startExecution(w http.ResponseWriter, r *http.Request) {
 				return nil, err
 			}
 			var req startRequest
-			if err := decodeStrict(data, &req); err != nil {
-				return nil, err
+			if !decodeStartFast(data, &req) {
+				if err := decodeStrict(data, &req); err != nil {
+					return nil, err
+				}
 			}
 			if string(req.Input) == "null" {
 				return nil, badRequest("the input is null; send a JSON value, or leave input out to start with {}",
