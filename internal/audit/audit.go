@@ -31,6 +31,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/aiflow/aiflow/internal/batchcall"
+	"github.com/aiflow/aiflow/internal/jsoncanon"
 	"github.com/aiflow/aiflow/internal/outage"
 )
 
@@ -372,6 +373,20 @@ func canonicalDetails(raw json.RawMessage) (json.RawMessage, error) {
 	if len(raw) > MaxDetails {
 		return nil, fmt.Errorf("%w: the details are %d bytes; at most %d are allowed", ErrInvalidRecord, len(raw), MaxDetails)
 	}
+	if detailsForm.IsObject(raw) {
+		return raw, nil // what reencodeDetails would return
+	}
+	return reencodeDetails(raw)
+}
+
+// detailsForm is json.Marshal's canonical form, which reencodeDetails
+// writes: details marshalled from a Go map (every request's audit record)
+// are in it already.
+var detailsForm = jsoncanon.Form{EscapeHTML: true}
+
+// reencodeDetails decodes a JSON object and encodes it again with
+// json.Marshal.
+func reencodeDetails(raw json.RawMessage) (json.RawMessage, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var obj map[string]any
