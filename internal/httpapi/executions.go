@@ -81,9 +81,9 @@ func (s *Server) startExecution(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
 	w.Header().Set("Location", "/v1/executions/"+id)
-	writeJSON(w, status, map[string]any{
-		"id": id, "arn": res.ExecutionARN, "name": executionName(res.ExecutionARN), "workflow": res.Workflow.Name,
-		"version": res.Workflow.LatestVersion, "started_at": res.StartDate.UTC(), "href": "/v1/executions/" + id,
+	writeJSON(w, status, startedView{
+		ID: id, ARN: res.ExecutionARN, Name: executionName(res.ExecutionARN), Workflow: res.Workflow.Name,
+		Version: res.Workflow.LatestVersion, StartedAt: res.StartDate.UTC(), Href: "/v1/executions/" + id,
 	})
 }
 
