@@ -189,7 +189,10 @@ func decodeApproval(body string) (task.Message, approvalSpec, approvalData, erro
 // delivered twice is one approval.
 func ApprovalID(taskToken string) string {
 	sum := sha256.Sum256([]byte(taskToken))
-	return "apr_" + hex.EncodeToString(sum[:12])
+	var id [len("apr_") + 24]byte // one allocation, the string's
+	copy(id[:], "apr_")
+	hex.Encode(id[len("apr_"):], sum[:12])
+	return string(id[:])
 }
 
 // Handle stores each message's approval. A message that is not an

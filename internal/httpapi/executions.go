@@ -80,10 +80,11 @@ func (s *Server) startExecution(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusOK
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
-	w.Header().Set("Location", "/v1/executions/"+id)
+	href := "/v1/executions/" + id
+	w.Header().Set("Location", href)
 	writeJSON(w, status, startedView{
 		ID: id, ARN: res.ExecutionARN, Name: executionName(res.ExecutionARN), Workflow: res.Workflow.Name,
-		Version: res.Workflow.LatestVersion, StartedAt: res.StartDate.UTC(), Href: "/v1/executions/" + id,
+		Version: res.Workflow.LatestVersion, StartedAt: res.StartDate.UTC(), Href: href,
 	})
 }
 
