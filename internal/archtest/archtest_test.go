@@ -41,7 +41,7 @@ const m = module + "/"
 // The packages of the rules.
 var (
 	// core does no I/O and imports no SDK.
-	core = mod("internal/asl", "internal/workflow", "internal/workflow/expr", "internal/sfn", "internal/clock", "internal/task", "internal/schema", "internal/textgate", "internal/pathtemplate", "internal/semver", "internal/jsonvalid")
+	core = mod("internal/asl", "internal/workflow", "internal/workflow/expr", "internal/sfn", "internal/clock", "internal/task", "internal/schema", "internal/textgate", "internal/pathtemplate", "internal/semver", "internal/jsonvalid", "internal/jsoncanon")
 	// adapters each wrap one library (the values) and never import each
 	// other, but for the port one implements (ports).
 	adapters = map[string][]string{
@@ -88,7 +88,7 @@ type importRule struct {
 
 var importRules = []importRule{
 	{
-		name:     "asl, workflow, sfn, clock, task, schema, textgate, pathtemplate, semver and jsonvalid do no I/O and import no SDK",
+		name:     "asl, workflow, sfn, clock, task, schema, textgate, pathtemplate, semver, jsonvalid and jsoncanon do no I/O and import no SDK",
 		packages: core, transitive: true,
 		forbidden: func(_, imp string) bool {
 			return (isModule(imp) && !slices.Contains(core, imp)) || under(imp, sdks...) || isIOStd(imp)

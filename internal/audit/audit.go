@@ -31,6 +31,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/aiflow/aiflow/internal/batchcall"
+	"github.com/aiflow/aiflow/internal/jsoncanon"
 	"github.com/aiflow/aiflow/internal/outage"
 )
 
@@ -372,6 +373,20 @@ func canonicalDetails(raw json.RawMessage) (json.RawMessage, error) {
 	if len(raw) > MaxDetails {
 		return nil, fmt.Errorf("%w: the details are %d bytes; at most %d are allowed", ErrInvalidRecord, len(raw), MaxDetails)
 	}
+	if detailsForm.IsObject(raw) {
+		return raw, nil // what reencodeDetails would return
+	}
+	return reencodeDetails(raw)
+}
+
+// detailsForm is json.Marshal's canonical form, which reencodeDetails
+// writes: details marshalled from a Go map (every request's audit record)
+// are in it already.
+var detailsForm = jsoncanon.Form{EscapeHTML: true}
+
+// reencodeDetails decodes a JSON object and encodes it again with
+// json.Marshal.
+func reencodeDetails(raw json.RawMessage) (json.RawMessage, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var obj map[string]any
@@ -402,21 +417,27 @@ const timeLayout = "2006-01-02T15:04:05.000000Z"
 // id, source ip, user agent, details. The lengths keep field boundaries
 // unambiguous.
 func (e *Entry) computeHash() Hash {
-	h := sha256.New()
-	h.Write([]byte(hashDomain))
-	var n [8]byte
-	binary.BigEndian.PutUint64(n[:], uint64(e.Seq))
-	h.Write(n[:])
-	h.Write(e.PrevHash[:])
-	for _, f := range []string{
-		e.Time.UTC().Format(timeLayout), e.Actor, e.Action, e.Resource, string(e.Outcome),
-		e.RequestID, e.SourceIP, e.UserAgent, string(e.Details),
+	// The encoding is built in one buffer, on the stack when it fits, and
+	// hashed at once: writing each field to the hash apart cost a copy of
+	// each to the heap.
+	var stack [512]byte
+	b := append(stack[:0], hashDomain...)
+	b = binary.BigEndian.AppendUint64(b, uint64(e.Seq))
+	b = append(b, e.PrevHash[:]...)
+	var t [len(timeLayout)]byte
+	b = appendHashField(b, e.Time.UTC().AppendFormat(t[:0], timeLayout))
+	for _, f := range [...]string{
+		e.Actor, e.Action, e.Resource, string(e.Outcome), e.RequestID, e.SourceIP, e.UserAgent,
 	} {
-		binary.BigEndian.PutUint32(n[:4], uint32(len(f)))
-		h.Write(n[:4])
-		h.Write([]byte(f))
+		b = appendHashField(b, f)
 	}
-	var out Hash
-	h.Sum(out[:0])
-	return out
+	b = appendHashField(b, e.Details)
+	return sha256.Sum256(b)
+}
+
+// appendHashField appends a field of computeHash's encoding: its length
+// (4 bytes, big-endian), then its bytes.
+func appendHashField[T ~string | ~[]byte](b []byte, f T) []byte {
+	b = binary.BigEndian.AppendUint32(b, uint32(len(f)))
+	return append(b, f...)
 }

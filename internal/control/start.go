@@ -149,7 +149,7 @@ func (s *Service) checkInput(v apistore.Version, input json.RawMessage) error {
 	case err != nil:
 		return fmt.Errorf("reading the input schema of %s version %d: %w", v.Workflow, v.Version, err)
 	}
-	mismatches, err := schema.Validate(sch, input)
+	mismatches, err := validateInput(sch, input)
 	switch {
 	case errors.As(err, &se):
 		return &Error{Code: CodeInputNotJSON, Detail: "the input is not JSON", Fields: []Field{{Param: ParamInput, Detail: "not JSON"}}}

@@ -161,17 +161,26 @@ type (
 
 // decodeApproval reads an approval step's task message.
 func decodeApproval(body string) (task.Message, approvalSpec, approvalData, error) {
+	m, err := task.Decode(body)
+	switch {
+	case err != nil:
+		return m, approvalSpec{}, approvalData{}, err
+	case m.Execution.ID == "":
+		return m, approvalSpec{}, approvalData{}, errors.New("reading the approval message: it has no execution.id")
+	}
+	if spec, data, ok := decodeApprovalFast(m.Spec, m.Data); ok {
+		return m, spec, data, nil
+	}
+	return decodeApprovalReflect(m)
+}
+
+// decodeApprovalReflect reads an approval message's spec and data with
+// encoding/json.
+func decodeApprovalReflect(m task.Message) (task.Message, approvalSpec, approvalData, error) {
 	var (
 		spec approvalSpec
 		data approvalData
 	)
-	m, err := task.Decode(body)
-	switch {
-	case err != nil:
-		return m, spec, data, err
-	case m.Execution.ID == "":
-		return m, spec, data, errors.New("reading the approval message: it has no execution.id")
-	}
 	if len(m.Spec) > 0 {
 		if err := json.Unmarshal(m.Spec, &spec); err != nil {
 			return m, spec, data, fmt.Errorf("reading the approval message's spec: %w", err)
@@ -189,7 +198,10 @@ func decodeApproval(body string) (task.Message, approvalSpec, approvalData, erro
 // delivered twice is one approval.
 func ApprovalID(taskToken string) string {
 	sum := sha256.Sum256([]byte(taskToken))
-	return "apr_" + hex.EncodeToString(sum[:12])
+	var id [len("apr_") + 24]byte // one allocation, the string's
+	copy(id[:], "apr_")
+	hex.Encode(id[len("apr_"):], sum[:12])
+	return string(id[:])
 }
 
 // Handle stores each message's approval. A message that is not an

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 
@@ -58,7 +57,7 @@ func (s *Server) audited(perm auth.Permission, mode auditMode, next http.Handler
 			entry.Outcome = audit.OutcomeFailed
 		}
 		details["status"] = rec.status
-		entry.Details, _ = json.Marshal(details)
+		entry.Details = marshalDetails(details)
 		// The record is written even when the caller has hung up.
 		if _, err := s.opts.Audit.Append(context.WithoutCancel(r.Context()), entry); err != nil {
 			s.opts.Logger.ErrorContext(r.Context(), "auditing a request", "error", err)

@@ -59,8 +59,10 @@ func decodeStrict(data []byte, dst any) error {
 	if err := checkBodyText(data); err != nil {
 		return err
 	}
-	if err := checkJSON(data); err != nil {
-		return err
+	if !strictFast(data) {
+		if err := checkJSON(data); err != nil {
+			return err
+		}
 	}
 	if err := checkRootKeys(data, dst); err != nil {
 		return err

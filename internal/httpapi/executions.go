@@ -54,8 +54,10 @@ func (s *Server) startExecution(w http.ResponseWriter, r *http.Request) {
 				return nil, err
 			}
 			var req startRequest
-			if err := decodeStrict(data, &req); err != nil {
-				return nil, err
+			if !decodeStartFast(data, &req) {
+				if err := decodeStrict(data, &req); err != nil {
+					return nil, err
+				}
 			}
 			if string(req.Input) == "null" {
 				return nil, badRequest("the input is null; send a JSON value, or leave input out to start with {}",
@@ -78,10 +80,11 @@ func (s *Server) startExecution(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusOK
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
-	w.Header().Set("Location", "/v1/executions/"+id)
-	writeJSON(w, status, map[string]any{
-		"id": id, "arn": res.ExecutionARN, "name": executionName(res.ExecutionARN), "workflow": res.Workflow.Name,
-		"version": res.Workflow.LatestVersion, "started_at": res.StartDate.UTC(), "href": "/v1/executions/" + id,
+	href := "/v1/executions/" + id
+	w.Header().Set("Location", href)
+	writeJSON(w, status, startedView{
+		ID: id, ARN: res.ExecutionARN, Name: executionName(res.ExecutionARN), Workflow: res.Workflow.Name,
+		Version: res.Workflow.LatestVersion, StartedAt: res.StartDate.UTC(), Href: href,
 	})
 }
 

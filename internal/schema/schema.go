@@ -69,7 +69,14 @@ func Validate(s *jsonschema.Schema, raw []byte) ([]Mismatch, error) {
 	if err != nil {
 		return nil, &Error{Err: err}
 	}
-	err = s.Validate(v)
+	return ValidateValue(s, v)
+}
+
+// ValidateValue is Validate of a JSON value already decoded as
+// encoding/json decodes it with UseNumber (maps, slices, json.Number,
+// strings, booleans and nil), for a caller with a faster decoder.
+func ValidateValue(s *jsonschema.Schema, v any) ([]Mismatch, error) {
+	err := s.Validate(v)
 	if err == nil {
 		return nil, nil
 	}

@@ -37,7 +37,7 @@
 // JSON pointer; the Message keeps the task token (unless the token itself
 // is the flawed string), so a worker fails the task as a malformed message
 // instead of running it or receiving it forever. The package imports only
-// that leaf of aiflow.
+// that leaf of aiflow, and jsonvalid, the leaf under it.
 package task
 
 import (
@@ -159,14 +159,6 @@ func (m Message) IdempotencyKey() string {
 // The version is read before the rest, so that a message of another
 // version is refused as such even when its shape differs from this one's.
 func Decode(body string) (Message, error) {
-	var env struct {
-		Version   *int            `json:"version"`
-		TaskToken string          `json:"taskToken"`
-		Execution json.RawMessage `json:"execution"`
-		Step      json.RawMessage `json:"step"`
-		Spec      json.RawMessage `json:"spec"`
-		Data      json.RawMessage `json:"data"`
-	}
 	var te *textgate.Error
 	if errors.As(textgate.JSON([]byte(body)), &te) {
 		m := Message{}
@@ -174,6 +166,23 @@ func Decode(body string) (Message, error) {
 			m.TaskToken = leadingToken(body)
 		}
 		return m, fmt.Errorf("reading the task message: %w: %w", ErrInvalidText, te)
+	}
+	if m, ok := decodeFast(body); ok {
+		return m, nil
+	}
+	return decodeReflect(body)
+}
+
+// decodeReflect is Decode of a body the text gate let through, with
+// encoding/json.
+func decodeReflect(body string) (Message, error) {
+	var env struct {
+		Version   *int            `json:"version"`
+		TaskToken string          `json:"taskToken"`
+		Execution json.RawMessage `json:"execution"`
+		Step      json.RawMessage `json:"step"`
+		Spec      json.RawMessage `json:"spec"`
+		Data      json.RawMessage `json:"data"`
 	}
 	if err := json.Unmarshal([]byte(body), &env); err != nil {
 		return Message{TaskToken: probeToken(body)}, fmt.Errorf("reading the task message: %w", err)
