@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -321,7 +322,7 @@ func prepare(stream string, i int, ev NewEvent, newID func() (uuid.UUID, error),
 // endian), then the schema version (8 bytes). It lays them out in scratch,
 // which it returns grown, and appends the hash to hashes.
 func contentHash(stream string, p prepared, scratch, hashes []byte) (hash, scratchOut, hashesOut []byte) {
-	b := scratch[:0]
+	b := slices.Grow(scratch[:0], 5*8+len(stream)+len(p.typ)+len(p.data)+len(p.metadata))
 	for _, part := range [...]string{stream, p.typ} {
 		b = binary.BigEndian.AppendUint64(b, uint64(len(part)))
 		b = append(b, part...)
