@@ -97,7 +97,10 @@ type Engine struct {
 	cancelRun, cancelDrain context.CancelFunc
 	closeTimeout           time.Duration
 	submittedWait          time.Duration
-	closing, halted        chan struct{}
+	// late holds the executions whose TaskSubmitted waits (see
+	// deferwrite.go).
+	late            lateQueue
+	closing, halted chan struct{}
 
 	mu       sync.Mutex
 	machines map[string]*machine // by ARN

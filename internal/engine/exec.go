@@ -54,16 +54,17 @@ type execution struct {
 
 	b       *batch
 	effects []func()
-	// deferred is how many events at the head of b wait for the
-	// execution's next transition to be written with it (see
-	// deferWrite); stopDeferred stops the timer that writes them alone.
-	deferred     int
-	stopDeferred func() bool
-	deferGen     uint64
-	done         chan struct{} // closed once the final event is written, or the execution is dropped
-	doneOnce     sync.Once
-	stopTTL      func() bool
-	closed       bool // a final event is recorded
+	// late are the TaskSubmitted events not made yet, which the next
+	// batch begins with (see deferwrite.go); lateGen counts the times late
+	// went from empty to not; deferred is how many events at the head of
+	// b are late ones.
+	late     []lateSubmit
+	lateGen  uint32
+	deferred int
+	done     chan struct{} // closed once the final event is written, or the execution is dropped
+	doneOnce sync.Once
+	stopTTL  func() bool
+	closed   bool // a final event is recorded
 	// written is the record as of the last transition the store holds:
 	// what DescribeExecution shows, so that it never runs ahead of the
 	// history. Nil until the first transition is written.
@@ -339,6 +340,9 @@ func recycleEvents(s []sfn.HistoryEvent) {
 func (x *execution) batch() *batch {
 	if x.b == nil {
 		x.b = batchPool.Get().(*batch)
+		if len(x.late) > 0 {
+			x.makeLate()
+		}
 	}
 	return x.b
 }
@@ -363,7 +367,13 @@ func (x *execution) handOff(f func()) { x.handoffs = append(x.handoffs, f) }
 // flush queues the batch built so far for writing. done, when not nil,
 // receives the outcome of the write.
 func (x *execution) flush(done chan error) {
-	x.stopDeferredTimer()
+	if len(x.late) > 0 {
+		if x.b != nil {
+			x.makeLate()
+		} else {
+			x.batch()
+		}
+	}
 	if x.b == nil || len(x.b.Events) == 0 && len(x.b.Threads) == 0 && len(x.b.Succeeded) == 0 && len(x.b.Spent) == 0 {
 		x.b, x.deferred = nil, 0
 		if done != nil {
@@ -1170,13 +1180,11 @@ func (x *execution) abortThread(t *thread) {
 	t.stopAll()
 	x.halt(t)
 	delete(x.threads, t.ID)
-	if x.b == nil {
-		x.b = &batch{}
+	b := x.batch()
+	if b.Threads == nil {
+		b.Threads = map[int]*thread{}
 	}
-	if x.b.Threads == nil {
-		x.b.Threads = map[int]*thread{}
-	}
-	x.b.Threads[t.ID] = nil
+	b.Threads[t.ID] = nil
 }
 
 func (x *execution) children(id int) []*thread {

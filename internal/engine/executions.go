@@ -223,7 +223,6 @@ func (x *execution) stopTimers() {
 	if x.stopTTL != nil {
 		x.stopTTL()
 	}
-	x.stopDeferredTimer()
 }
 
 func describe(r ExecutionRecord) sfn.Execution {

@@ -321,9 +321,7 @@ func (x *execution) submitted(id int, gen int64, token string, result map[string
 	}
 	out := text(result)
 	x.messageIDs[token] = out
-	_, _, rtype, rname, _ := parseResource(t.Task.Resource)
-	x.eventAt(t, "TaskSubmitted").TaskSubmitted = &sfn.TaskOutputDetails{ResourceType: rtype, Resource: rname, Output: out}
-	x.deferWrite()
+	x.submitLate(lateSubmit{t: t, at: x.now(), resource: t.Task.Resource, out: out})
 }
 
 // ensureSubmitted writes the TaskSubmitted event of thread t's

@@ -180,7 +180,8 @@ type rig struct {
 	latMu   sync.Mutex
 	lat     []time.Duration
 	noReply atomic.Bool
-	traced  *traced // nil when the run is not traced
+	sends   atomic.Int64 // messages sent
+	traced  *traced      // nil when the run is not traced
 }
 
 type timedSender struct{ r *rig }
@@ -195,6 +196,9 @@ func (s timedSender) SendMessage(ctx context.Context, p sfn.SendMessageParams) (
 	id, err := s.r.broker.SendMessage(ctx, p)
 	if err != nil && token != "" {
 		s.r.sent.Delete(token)
+	}
+	if err == nil {
+		s.r.sends.Add(1)
 	}
 	return id, err
 }
@@ -373,8 +377,11 @@ type MemoryResult struct {
 }
 
 // MeasureInFlight starts n executions whose first task is never answered
-// and measures the live heap they hold: the engine's state, the store's
-// history and the queued messages.
+// and measures the live heap they hold once each has sent its message and
+// its TaskSubmitted is written (which the engine does alone after
+// engine.DefaultSubmittedWait when no callback comes): the engine's state,
+// the store's history and the queued messages, as an execution waiting on
+// its worker holds them.
 func MeasureInFlight(ctx context.Context, store engine.Store, n int) (MemoryResult, error) {
 	before := liveHeap()
 	r, err := newRig(ctx, store, 1, 0)
@@ -406,6 +413,13 @@ func MeasureInFlight(ctx context.Context, store engine.Store, n int) (MemoryResu
 		return MemoryResult{}, err
 	default:
 	}
+	for r.sends.Load() < int64(n) {
+		if err := ctx.Err(); err != nil {
+			return MemoryResult{}, err
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(engine.DefaultSubmittedWait + 100*time.Millisecond)
 	after := liveHeap()
 	runtime.KeepAlive(r)
 	grown := uint64(0)
