@@ -52,6 +52,7 @@ COVER_CORE := \
 	internal/supportdesk \
 	internal/httpapi \
 	internal/jsonvalid \
+	internal/jsoncanon \
 	internal/batchcall
 COVER_OUT := build/cover.out
 
