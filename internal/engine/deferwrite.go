@@ -53,8 +53,8 @@ func (x *execution) submitLate(l lateSubmit) {
 // happened, with the times they happened. The caller holds x.mu.
 func (x *execution) makeLate() {
 	late := x.late
-	x.late = nil // eventAt, through batch, finds none
-	head := len(x.b.Events) == 0
+	x.late = nil // batch, here and through eventAt, finds none
+	head := len(x.batch().Events) == 0
 	for _, l := range late {
 		_, _, rtype, rname, _ := parseResource(l.resource)
 		ev := x.eventAt(l.t, "TaskSubmitted")
@@ -66,9 +66,9 @@ func (x *execution) makeLate() {
 	}
 }
 
-// writeDeferred writes the late events alone, if there are any. The
+// writeLate writes the late events alone, if there are any. The
 // caller holds x.mu.
-func (x *execution) writeDeferred() {
+func (x *execution) writeLate() {
 	if len(x.late) > 0 && !x.dead {
 		x.flush(nil)
 	}
@@ -128,7 +128,7 @@ func (e *Engine) writeLateDue() {
 		x := en.x
 		x.mu.Lock()
 		if x.lateGen == en.gen {
-			x.writeDeferred()
+			x.writeLate()
 		}
 		x.mu.Unlock()
 	}

@@ -270,7 +270,7 @@ func (e *Engine) Close() error {
 	e.life.stop()
 	for _, x := range execs {
 		x.mu.Lock()
-		x.writeDeferred()
+		x.writeLate()
 		x.stopTimers()
 		x.mu.Unlock()
 	}

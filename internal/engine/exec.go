@@ -368,11 +368,7 @@ func (x *execution) handOff(f func()) { x.handoffs = append(x.handoffs, f) }
 // receives the outcome of the write.
 func (x *execution) flush(done chan error) {
 	if len(x.late) > 0 {
-		if x.b != nil {
-			x.makeLate()
-		} else {
-			x.batch()
-		}
+		x.makeLate()
 	}
 	if x.b == nil || len(x.b.Events) == 0 && len(x.b.Threads) == 0 && len(x.b.Succeeded) == 0 && len(x.b.Spent) == 0 {
 		x.b, x.deferred = nil, 0
@@ -426,7 +422,7 @@ func (x *execution) oversized(size int) []byte {
 			kept.Events = b.Events[:1] // ExecutionStarted
 			x.lastEventID = b.Events[0].ID
 		case x.deferred > 0:
-			// Events written late (deferWrite) happened before the
+			// Events made late (makeLate) happened before the
 			// transition: they are kept.
 			kept.Events = b.Events[:x.deferred]
 			x.lastEventID = b.Events[x.deferred-1].ID

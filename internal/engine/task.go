@@ -308,7 +308,7 @@ func (x *execution) traceHeader() string {
 // TaskSubmitted, then the callback's TaskSucceeded). It is written with
 // the execution's next transition, the callback's when the worker answers
 // within Config.SubmittedWait, or alone once that has passed (see
-// deferWrite).
+// deferwrite.go).
 func (x *execution) submitted(id int, gen int64, token string, result map[string]any) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
