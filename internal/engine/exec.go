@@ -324,11 +324,17 @@ func newEvents() []sfn.HistoryEvent {
 // that putting a slice back allocates nothing.
 var eventSlicePtrs = sync.Pool{New: func() any { return new([]sfn.HistoryEvent) }}
 
+// recycledEventsMax is the most room a recycled event slice keeps: an
+// execution's first transition, which records its start and runs to its
+// first task, grows the room of batchEvents to twice or more, and
+// recycling only slices of that room had every start allocate both.
+const recycledEventsMax = 4 * batchEvents
+
 // recycleEvents gives back the events of a batch whose commit is written,
-// cleared; a slice that grew past the usual room is left to the
+// cleared; a slice that grew past recycledEventsMax is left to the
 // collector.
 func recycleEvents(s []sfn.HistoryEvent) {
-	if cap(s) != batchEvents {
+	if cap(s) < batchEvents || cap(s) > recycledEventsMax {
 		return
 	}
 	clear(s[:cap(s)])
