@@ -45,8 +45,9 @@ func (c *memo[T]) put(key string, v T) {
 }
 
 var (
-	templateMemo memo[any]
-	pathMemo     memo[Path]
+	templateMemo  memo[any]
+	pathMemo      memo[Path]
+	intrinsicMemo memo[Call]
 )
 
 // decodeTemplateMemo is decodeTemplate, remembered.
@@ -76,4 +77,26 @@ func parsePathMemo(s string) (Path, error) {
 	p.Segments = slices.Clip(p.Segments)
 	pathMemo.put(s, p)
 	return p, nil
+}
+
+// ParsePathShared is ParsePath, remembered, for an interpreter that
+// resolves the same paths on every execution. The returned Path is
+// shared, as parsePathMemo's: the caller only reads it (Lookup does).
+func ParsePathShared(s string) (Path, error) { return parsePathMemo(s) }
+
+// ParseIntrinsicShared is ParseIntrinsic, remembered, for an interpreter
+// that evaluates the same intrinsic functions on every execution. The
+// returned Call, its arguments, their paths and nested calls are shared:
+// the caller only reads them (EvalIntrinsic does). An expression that
+// does not parse is not remembered.
+func ParseIntrinsicShared(s string) (Call, error) {
+	if c, ok := intrinsicMemo.getString(s); ok {
+		return c, nil
+	}
+	c, err := ParseIntrinsic(s)
+	if err != nil {
+		return Call{}, err
+	}
+	intrinsicMemo.put(s, c)
+	return c, nil
 }

@@ -559,7 +559,7 @@ func visibleVars(t *thread) map[string]any {
 
 // intrinsic evaluates an intrinsic function for ApplyTemplate.
 func (x *execution) intrinsic(expr string, input, context any) (any, error) {
-	c, err := asl.ParseIntrinsic(expr)
+	c, err := asl.ParseIntrinsicShared(expr)
 	if err != nil {
 		return nil, err
 	}
@@ -571,7 +571,7 @@ func (x *execution) intrinsic(expr string, input, context any) (any, error) {
 // an error.
 func resolver(input, context any) func(path string) (any, bool, error) {
 	return func(path string) (any, bool, error) {
-		p, err := asl.ParsePath(path)
+		p, err := asl.ParsePathShared(path)
 		if err != nil {
 			return nil, false, err
 		}
@@ -821,7 +821,7 @@ func (x *execution) runFail(t *thread, st *asl.State) (string, any) {
 	env := x.env(t, x.contextObject(t, "", nil))
 	f := failure{Error: st.Error, Cause: st.Cause}
 	lookup := func(field, path string) (string, error) {
-		p, err := asl.ParsePath(path)
+		p, err := asl.ParsePathShared(path)
 		if err == nil {
 			var v any
 			if v, err = asl.Lookup(p, t.Input, env); err == nil {
@@ -970,7 +970,7 @@ func (x *execution) live(id int, gen int64, phases ...string) *thread {
 }
 
 func lookupPath(path string, input any, env asl.Env) (any, error) {
-	p, err := asl.ParsePath(path)
+	p, err := asl.ParsePathShared(path)
 	if err != nil {
 		return nil, err
 	}
