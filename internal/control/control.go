@@ -125,6 +125,8 @@ type Service struct {
 	// schemas holds the compiled input schemas of versions, by checksum.
 	schemas schema.Cache
 	tracer  trace.Tracer
+	// tracerProvider is tracer's, for telemetry.MayRecord.
+	tracerProvider trace.TracerProvider
 	// publishes counts the versions recorded (publishes.go).
 	publishes atomic.Uint64
 }
@@ -134,5 +136,7 @@ func New(o Options) *Service {
 	if o.NowFunc == nil {
 		o.NowFunc = time.Now
 	}
-	return &Service{opts: o, tracer: newTracer(o.TracerProvider)}
+	s := &Service{opts: o}
+	s.tracerProvider, s.tracer = newTracer(o.TracerProvider)
+	return s
 }

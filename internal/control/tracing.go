@@ -15,11 +15,11 @@ import (
 // tracerName names the tracer of the use cases' spans.
 const tracerName = "github.com/aiflow/aiflow/internal/control"
 
-func newTracer(tp trace.TracerProvider) trace.Tracer {
+func newTracer(tp trace.TracerProvider) (trace.TracerProvider, trace.Tracer) {
 	if tp == nil {
 		tp = otel.GetTracerProvider()
 	}
-	return tp.Tracer(tracerName)
+	return tp, tp.Tracer(tracerName)
 }
 
 // startExecution starts in as a client span of Step Functions' (the AWS
@@ -28,10 +28,15 @@ func newTracer(tp trace.TracerProvider) trace.Tracer {
 // Functions and the local engine carry it onto every task message's
 // AWSTraceHeader, so the execution's spans join the caller's trace.
 func (s *Service) startExecution(ctx context.Context, in sfn.StartExecutionInput) (sfn.StartExecutionOutput, error) {
-	ctx, span := s.tracer.Start(ctx, "StepFunctions.StartExecution", telemetry.ClientSpan,
-		trace.WithAttributes(attribute.String("rpc.system", "aws-api"), attribute.String("rpc.service", "StepFunctions"),
-			attribute.String("rpc.method", "StartExecution"), attribute.String("aws.step_functions.state_machine.arn", in.StateMachineARN)))
-	defer span.End()
+	// A provider that records nothing (telemetry.MayRecord) makes no
+	// span: the execution takes the caller's trace context as it is.
+	span := trace.SpanFromContext(context.Background()) // records nothing
+	if telemetry.MayRecord(s.tracerProvider) {
+		ctx, span = s.tracer.Start(ctx, "StepFunctions.StartExecution", telemetry.ClientSpan,
+			trace.WithAttributes(attribute.String("rpc.system", "aws-api"), attribute.String("rpc.service", "StepFunctions"),
+				attribute.String("rpc.method", "StartExecution"), attribute.String("aws.step_functions.state_machine.arn", in.StateMachineARN)))
+		defer span.End()
+	}
 	if in.TraceHeader == "" {
 		in.TraceHeader = telemetry.XRayHeader(ctx)
 	}

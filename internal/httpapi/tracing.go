@@ -19,6 +19,7 @@ const tracerName = "github.com/aiflow/aiflow/internal/httpapi"
 // serverTracing is what the request spans need: Options.TracerProvider's
 // tracer and Options.Propagator, the process's globals by default.
 type serverTracing struct {
+	provider   trace.TracerProvider
 	tracer     trace.Tracer
 	propagator propagation.TextMapPropagator
 }
@@ -30,15 +31,25 @@ func newServerTracing(tp trace.TracerProvider, p propagation.TextMapPropagator) 
 	if p == nil {
 		p = otel.GetTextMapPropagator()
 	}
-	return serverTracing{tracer: tp.Tracer(tracerName), propagator: p}
+	return serverTracing{provider: tp, tracer: tp.Tracer(tracerName), propagator: p}
 }
 
 // start begins the server span of a request, as the HTTP semantic
 // conventions name it ("POST /v1/workflows/{name}/executions"), the child
 // of the trace context the caller sent (traceparent, X-Amzn-Trace-Id). A
-// request no route takes is named by its method alone.
+// request no route takes is named by its method alone. When the provider
+// records nothing (telemetry.MayRecord), the span is the caller's trace
+// context alone, as the provider's would be, without its name and
+// attributes.
 func (t serverTracing) start(r *http.Request, pattern string) (*http.Request, trace.Span) {
-	ctx := t.propagator.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+	parent := r.Context()
+	ctx := t.propagator.Extract(parent, propagation.HeaderCarrier(r.Header))
+	if !telemetry.MayRecord(t.provider) {
+		if ctx != parent {
+			r = r.WithContext(ctx)
+		}
+		return r, trace.SpanFromContext(ctx)
+	}
 	_, route, _ := strings.Cut(pattern, " ")
 	name := r.Method
 	attrs := []attribute.KeyValue{

@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/aiflow/aiflow/internal/httpapi"
 	"github.com/aiflow/aiflow/internal/telemetry"
@@ -56,4 +57,31 @@ func TestRequestsAreTraced(t *testing.T) {
 	require.NoError(t, json.Unmarshal(bytes.SplitN(logs.Bytes(), []byte("\n"), 2)[0], &line))
 	require.Equal(t, "5759e988bd862e3fe1be46a994272793", line["trace_id"])
 	require.Equal(t, health.SpanContext().SpanID().String(), line["span_id"])
+}
+
+// TestRequestsWithoutTracingKeepTheCallersTraceContext: with a provider
+// that records nothing, no span is made, and the request's context, its
+// log line included, holds the caller's trace context as it came.
+func TestRequestsWithoutTracingKeepTheCallersTraceContext(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	api := httpapi.New(httpapi.Options{Version: "v-test", TracerProvider: noop.NewTracerProvider(), Propagator: propagation.TraceContext{},
+		Logger: telemetry.NewLogger(telemetry.LoggerOptions{Format: telemetry.FormatJSON, Writer: &logs})})
+	srv := httptest.NewServer(api)
+	t.Cleanup(srv.Close)
+
+	resp, _ := get(t, srv.URL+"/healthz", http.Header{"Traceparent": {"00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-01"}})
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	resp, _ = get(t, srv.URL+"/healthz", nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+
+	lines := bytes.Split(bytes.TrimSpace(logs.Bytes()), []byte("\n"))
+	require.Len(t, lines, 2)
+	var line map[string]any
+	require.NoError(t, json.Unmarshal(lines[0], &line))
+	require.Equal(t, "5759e988bd862e3fe1be46a994272793", line["trace_id"])
+	require.Equal(t, "53995c3f42cd8ad8", line["span_id"])
+	line = nil
+	require.NoError(t, json.Unmarshal(lines[1], &line))
+	require.NotContains(t, line, "trace_id")
 }
