@@ -26,7 +26,7 @@ import (
 // stores the same rows.
 
 // appendParamCount is how many parameters appendStatement takes.
-const appendParamCount = 14
+const appendParamCount = 13
 
 // appendParamOIDs are the types of appendStatement's parameters, in order.
 var appendParamOIDs = [appendParamCount]uint32{
@@ -43,12 +43,11 @@ var appendParamOIDs = [appendParamCount]uint32{
 	pgtype.TimestamptzOID, // $11 the time recorded
 	pgtype.ByteaArrayOID,  // $12 content hashes
 	pgtype.Int4ArrayOID,   // $13 the 1-based index of each event's stream in $1
-	pgtype.Int4OID,        // $14 how many events there are
 }
 
 // binaryFormats are the format codes of parameters all in binary; nothing
 // writes them.
-var binaryFormats = [appendParamCount]int16{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}
+var binaryFormats = [appendParamCount]int16{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}
 
 // appendParams is one append's parameters: values[i] is $(i+1), a slice of
 // buf.
@@ -108,7 +107,6 @@ func (p *appendParams) encode(reqs []preparedRequest, order []int, total int, re
 		8,
 		arrayHeaderLen + hashBytes,
 		arrayHeaderLen + total*8,
-		4,
 	}
 	size := 0
 	for i, n := range sizes {
@@ -194,9 +192,6 @@ func (p *appendParams) encode(reqs []preparedRequest, order []int, total int, re
 			buf = appendInt4Element(buf, int32(k+1))
 		}
 	}
-	done()
-	// $14 how many events.
-	buf = binary.BigEndian.AppendUint32(buf, uint32(int32(total)))
 	done()
 
 	p.buf = buf

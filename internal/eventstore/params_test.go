@@ -182,7 +182,7 @@ func legacyAppendArgs(reqs []preparedRequest, order []int, total int, recordedAt
 			hashes = append(hashes, p.hash)
 		}
 	}
-	return []any{ids, expected, counts, evStream, back, evIDs, types, schemas, datas, metas, recordedAt, hashes, evSIdx, int32(total)}
+	return []any{ids, expected, counts, evStream, back, evIDs, types, schemas, datas, metas, recordedAt, hashes, evSIdx}
 }
 
 func jsonObject(t *testing.T, v map[string]any) json.RawMessage {
