@@ -26,7 +26,7 @@ import (
 // stores the same rows.
 
 // appendParamCount is how many parameters appendStatement takes.
-const appendParamCount = 13
+const appendParamCount = 14
 
 // appendParamOIDs are the types of appendStatement's parameters, in order.
 var appendParamOIDs = [appendParamCount]uint32{
@@ -43,11 +43,12 @@ var appendParamOIDs = [appendParamCount]uint32{
 	pgtype.TimestamptzOID, // $11 the time recorded
 	pgtype.ByteaArrayOID,  // $12 content hashes
 	pgtype.Int4ArrayOID,   // $13 the 1-based index of each event's stream in $1
+	pgtype.BoolArrayOID,   // $14 whether each stream's expected version is known stored
 }
 
 // binaryFormats are the format codes of parameters all in binary; nothing
 // writes them.
-var binaryFormats = [appendParamCount]int16{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}
+var binaryFormats = [appendParamCount]int16{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}
 
 // appendParams is one append's parameters: values[i] is $(i+1), a slice of
 // buf.
@@ -107,6 +108,7 @@ func (p *appendParams) encode(reqs []preparedRequest, order []int, total int, re
 		8,
 		arrayHeaderLen + hashBytes,
 		arrayHeaderLen + total*8,
+		arrayHeaderLen + streams*5,
 	}
 	size := 0
 	for i, n := range sizes {
@@ -193,6 +195,12 @@ func (p *appendParams) encode(reqs []preparedRequest, order []int, total int, re
 		}
 	}
 	done()
+	// $14 whether each stream's expected version is known stored.
+	buf = appendArrayHeader(buf, pgtype.BoolOID, streams)
+	for _, ri := range order {
+		buf = appendBoolElement(buf, reqs[ri].stored)
+	}
+	done()
 
 	p.buf = buf
 	from := 0
@@ -242,6 +250,15 @@ func appendByteaElement(buf []byte, array int, b []byte) []byte {
 func appendInt8Element(buf []byte, v int64) []byte {
 	buf = binary.BigEndian.AppendUint32(buf, 8)
 	return binary.BigEndian.AppendUint64(buf, uint64(v))
+}
+
+// appendBoolElement appends a boolean element.
+func appendBoolElement(buf []byte, v bool) []byte {
+	buf = binary.BigEndian.AppendUint32(buf, 1)
+	if v {
+		return append(buf, 1)
+	}
+	return append(buf, 0)
 }
 
 // appendInt4Element appends an integer element.
