@@ -11,12 +11,13 @@ import "sync"
 // CPU for an append of 100 streams of one event (docs/performance.md).
 //
 // A version once stored stays stored: event_ids is never archived, and no
-// role may delete from it (migrations 00002, 00007). So when this store has
-// seen version w of a stream committed, by an append it made, every v <= w
-// is stored, and an append expecting Exact(v) needs no probe: if the stream
-// has moved past v since, v+1 is taken and the unique index refuses it as
-// before. Only versions the store saw committed are remembered: an append
-// that failed or whose commit is unknown records nothing.
+// service role may delete from it (internal/migrate's role tests). So when
+// this store has seen version w of a stream committed, by an append it
+// made, every v <= w is stored, and an append expecting Exact(v) needs no
+// probe: if the stream has moved past v since, v+1 is taken and the unique
+// index refuses it as before. Only versions the store saw committed are
+// remembered: an append that failed or whose commit is unknown records
+// nothing.
 
 // maxKnownStreams bounds how many streams a store remembers, about 64 bytes
 // each; when it is full it forgets them all and learns them again, each
