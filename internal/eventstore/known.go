@@ -19,10 +19,16 @@ import "sync"
 // remembered: an append that failed or whose commit is unknown records
 // nothing.
 
-// maxKnownStreams bounds how many streams a store remembers, about 64 bytes
-// each; when it is full it forgets them all and learns them again, each
-// probed once more.
-const maxKnownStreams = 1 << 14
+// maxKnownStreams bounds how many streams a store remembers, about 100
+// bytes each with the stream id it keeps; when it is full it forgets them
+// all and learns them again, each probed once more. It is small on purpose:
+// a writer that appends to a few hundred streams again and again (a group
+// commit of them, a recorder) skips their probes, while the local engine,
+// which holds thousands of executions in flight and appends to each a few
+// times, would otherwise keep one entry per execution, a tenth of the
+// memory it holds for one (BenchmarkInFlightMemory grew by 100 bytes per
+// execution at 16,384 streams), for probes that cost it nothing measurable.
+const maxKnownStreams = 256
 
 // knownVersions is, per stream, the highest version a store saw committed.
 // Its zero value is empty and ready.
