@@ -46,12 +46,19 @@ import (
 // their expectations, $3 how many events each gets) and inserts the events
 // ($4 to $10 and $12, in stream order, then in the order given; $5 is how
 // far each is from its stream's last new event, $13 the 1-based index of
-// its stream in $1, $14 how many events there are). Positions are taken in
-// that order. It returns the transaction id and, in the same order, the
-// positions and versions. Arrays indexed by position, not joins, pair each
-// event with its stream's new version and its position. Each stream's
-// version is one probe of event_ids' unique index: whether the expected
-// version is stored (Exact), or the last one (Any).
+// its stream in $1, $14 whether each stream's expected version is known
+// stored). It returns the transaction id and, in the same order, the
+// positions and versions. An array indexed by stream, not a join, pairs
+// each event with its stream's new version. Each stream's version is one
+// probe of event_ids' unique index: whether the expected version is stored
+// (Exact, unless the store knows it is: knownVersions), or the last one
+// (Any).
+//
+// Positions are taken row by row as fresh produces the events, which it
+// does in the order given (WITH ORDINALITY), so they rise in that order.
+// Taking them first into an array (a generate_series of nextval, sorted,
+// then indexed by each event's ordinal) cost about a tenth of the
+// PostgreSQL CPU of a 1000-event append (docs/performance.md).
 //
 // $1 to $3 are read through sub-selects, which hide their lengths from the
 // planner. Where the pool's connections cache statements, PostgreSQL
@@ -62,17 +69,15 @@ import (
 // unknown length), and so was planned anew every time, which cost more
 // PostgreSQL CPU than the probe. The plan is the same for every length.
 const appendStatement = `WITH req AS (
-	SELECT id, expected, n, idx FROM unnest((SELECT $1::text[]), (SELECT $2::bigint[]), (SELECT $3::bigint[])) WITH ORDINALITY AS u(id, expected, n, idx)
+	SELECT id, expected, n, stored, idx FROM unnest((SELECT $1::text[]), (SELECT $2::bigint[]), (SELECT $3::bigint[]), (SELECT $14::bool[])) WITH ORDINALITY AS u(id, expected, n, stored, idx)
 ), versions AS (
 	SELECT array_agg(CASE
-		WHEN req.expected > 0 THEN CASE WHEN EXISTS (SELECT FROM eventstore.event_ids AS i WHERE i.stream_id = req.id AND i.version = req.expected) THEN req.expected + req.n END
+		WHEN req.expected > 0 THEN CASE WHEN req.stored OR EXISTS (SELECT FROM eventstore.event_ids AS i WHERE i.stream_id = req.id AND i.version = req.expected) THEN req.expected + req.n END
 		WHEN req.expected = 0 THEN req.n
 		ELSE coalesce((SELECT max(i.version) FROM eventstore.event_ids AS i WHERE i.stream_id = req.id), 0) + req.n
 	END ORDER BY req.idx) AS v FROM req
-), positions AS (
-	SELECT array_agg(p ORDER BY p) AS p FROM (SELECT nextval('eventstore.position_seq') AS p FROM generate_series(1, $14::int)) AS g
 ), fresh AS (
-	SELECT e.ord, (SELECT p FROM positions)[e.ord] AS position, e.event_id, e.stream_id,
+	SELECT e.ord, nextval('eventstore.position_seq') AS position, e.event_id, e.stream_id,
 		(SELECT v FROM versions)[e.sidx] - e.back AS version,
 		e.type, e.schema_version, e.data, e.metadata, e.content_hash
 	FROM unnest($4::text[], $13::int[], $5::bigint[], $6::uuid[], $7::text[], $8::int[], $9::text[]::json[], $10::text[]::jsonb[], $12::bytea[])
@@ -156,6 +161,7 @@ func (s *Store) appendFast(ctx context.Context, reqs []preparedRequest, recorded
 	if len(reqs) > 1 {
 		sort.Slice(order, func(a, b int) bool { return reqs[order[a]].streamID < reqs[order[b]].streamID })
 	}
+	s.known.markStored(reqs)
 	p := getAppendParams()
 	defer p.release()
 	if err := p.encode(reqs, order, total, recordedAt); err != nil {

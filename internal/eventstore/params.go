@@ -43,7 +43,7 @@ var appendParamOIDs = [appendParamCount]uint32{
 	pgtype.TimestamptzOID, // $11 the time recorded
 	pgtype.ByteaArrayOID,  // $12 content hashes
 	pgtype.Int4ArrayOID,   // $13 the 1-based index of each event's stream in $1
-	pgtype.Int4OID,        // $14 how many events there are
+	pgtype.BoolArrayOID,   // $14 whether each stream's expected version is known stored
 }
 
 // binaryFormats are the format codes of parameters all in binary; nothing
@@ -108,7 +108,7 @@ func (p *appendParams) encode(reqs []preparedRequest, order []int, total int, re
 		8,
 		arrayHeaderLen + hashBytes,
 		arrayHeaderLen + total*8,
-		4,
+		arrayHeaderLen + streams*5,
 	}
 	size := 0
 	for i, n := range sizes {
@@ -195,8 +195,11 @@ func (p *appendParams) encode(reqs []preparedRequest, order []int, total int, re
 		}
 	}
 	done()
-	// $14 how many events.
-	buf = binary.BigEndian.AppendUint32(buf, uint32(int32(total)))
+	// $14 whether each stream's expected version is known stored.
+	buf = appendArrayHeader(buf, pgtype.BoolOID, streams)
+	for _, ri := range order {
+		buf = appendBoolElement(buf, reqs[ri].stored)
+	}
 	done()
 
 	p.buf = buf
@@ -247,6 +250,15 @@ func appendByteaElement(buf []byte, array int, b []byte) []byte {
 func appendInt8Element(buf []byte, v int64) []byte {
 	buf = binary.BigEndian.AppendUint32(buf, 8)
 	return binary.BigEndian.AppendUint64(buf, uint64(v))
+}
+
+// appendBoolElement appends a boolean element.
+func appendBoolElement(buf []byte, v bool) []byte {
+	buf = binary.BigEndian.AppendUint32(buf, 1)
+	if v {
+		return append(buf, 1)
+	}
+	return append(buf, 0)
 }
 
 // appendInt4Element appends an integer element.

@@ -165,11 +165,12 @@ func legacyAppendArgs(reqs []preparedRequest, order []int, total int, recordedAt
 		datas    = make([]string, 0, total)
 		metas    = make([]string, 0, total)
 		hashes   = make([][]byte, 0, total)
+		stored   = make([]bool, len(reqs))
 	)
 	for k, ri := range order {
 		r := reqs[ri]
 		n := len(r.events)
-		ids[k], expected[k], counts[k] = r.streamID, int64(r.expected), int64(n)
+		ids[k], expected[k], counts[k], stored[k] = r.streamID, int64(r.expected), int64(n), r.stored
 		for j, p := range r.events {
 			evStream = append(evStream, r.streamID)
 			evSIdx = append(evSIdx, int32(k+1))
@@ -182,7 +183,7 @@ func legacyAppendArgs(reqs []preparedRequest, order []int, total int, recordedAt
 			hashes = append(hashes, p.hash)
 		}
 	}
-	return []any{ids, expected, counts, evStream, back, evIDs, types, schemas, datas, metas, recordedAt, hashes, evSIdx, int32(total)}
+	return []any{ids, expected, counts, evStream, back, evIDs, types, schemas, datas, metas, recordedAt, hashes, evSIdx, stored}
 }
 
 func jsonObject(t *testing.T, v map[string]any) json.RawMessage {
@@ -214,6 +215,7 @@ func paramsBatch(t *testing.T) ([]preparedRequest, []int, int) {
 	s := &Store{newID: uuid.NewV7}
 	reqs, err := s.prepareBatch(raw)
 	require.NoError(t, err)
+	reqs[2].stored = true // Exact(41), known stored: $14 holds both values
 	order := make([]int, len(reqs))
 	total := 0
 	for i := range reqs {

@@ -58,6 +58,8 @@ type Store struct {
 
 	mu         sync.Mutex
 	partitions map[time.Time]bool // month starts known to exist
+
+	known knownVersions // the streams' versions this store saw committed
 }
 
 // Open returns a store on pool, whose database must be migrated (aiflow
@@ -178,6 +180,9 @@ func (s *Store) appendMany(ctx context.Context, reqs []AppendRequest, also AlsoF
 	if fitsFastPath(batch) {
 		res, ok, err := s.appendFast(ctx, batch, recordedAt, also)
 		if ok || err != nil {
+			if err == nil {
+				s.known.record(res)
+			}
 			return res, err
 		}
 	}
@@ -199,6 +204,9 @@ func (s *Store) appendMany(ctx context.Context, reqs []AppendRequest, also AlsoF
 			}
 			return nil, fmt.Errorf("appending events: concurrent appends took the versions this append read %d times in a row: %w", attempt+1, ErrConflict)
 		}
+		if err == nil {
+			s.known.record(res)
+		}
 		return res, err
 	}
 }
@@ -218,6 +226,7 @@ type preparedRequest struct {
 	index    int // in the caller's slice
 	streamID string
 	expected ExpectedVersion
+	stored   bool // expected is Exact(v), and v is known stored (knownVersions)
 	events   []prepared
 }
 
