@@ -6,8 +6,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
-
-	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
 )
 
 // Migration 00018 keeps events' data as json instead of jsonb: the rows
@@ -18,12 +16,7 @@ import (
 func TestEventDataKeptAsJSON(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	url := pgclustertest.EmptyDatabase(t)
-	m := newMigrator(t, url)
-	_, err := m.Up(ctx)
-	require.NoError(t, err)
-	_, err = m.DownTo(ctx, 17)
-	require.NoError(t, err)
+	url, m := migratedDownTo(t, 17)
 
 	conn, err := pgx.Connect(ctx, url)
 	require.NoError(t, err)

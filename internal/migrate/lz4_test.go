@@ -6,8 +6,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
-
-	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
 )
 
 // Migration 00016 compresses events' data with LZ4 in the events table, in
@@ -16,12 +14,7 @@ import (
 func TestEventDataCompressedWithLZ4(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	url := pgclustertest.EmptyDatabase(t)
-	m := newMigrator(t, url)
-	_, err := m.Up(ctx)
-	require.NoError(t, err)
-	_, err = m.DownTo(ctx, 14)
-	require.NoError(t, err)
+	url, m := migratedDownTo(t, 14)
 
 	conn, err := pgx.Connect(ctx, url)
 	require.NoError(t, err)

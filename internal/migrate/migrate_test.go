@@ -40,6 +40,20 @@ func newMigrator(t *testing.T, url string) *migrate.Migrator {
 	return m
 }
 
+// migratedDownTo returns the URL of a fresh database migrated all the way
+// up and rolled back to version, and its migrator: the start of a test of
+// the migration after version, run over rows of the schema before it.
+func migratedDownTo(t *testing.T, version int64) (string, *migrate.Migrator) {
+	t.Helper()
+	url := pgclustertest.EmptyDatabase(t)
+	m := newMigrator(t, url)
+	_, err := m.Up(context.Background())
+	require.NoError(t, err)
+	_, err = m.DownTo(context.Background(), version)
+	require.NoError(t, err)
+	return url, m
+}
+
 func TestUpDownRoundTrip(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiflow/aiflow/internal/eventstore"
-	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
 )
 
 // Migration 00017 drops eventstore.streams: streams written by an older
@@ -18,12 +17,7 @@ import (
 func TestStreamRowsDroppedAndRebuilt(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	url := pgclustertest.EmptyDatabase(t)
-	m := newMigrator(t, url)
-	_, err := m.Up(ctx)
-	require.NoError(t, err)
-	_, err = m.DownTo(ctx, 16)
-	require.NoError(t, err)
+	url, m := migratedDownTo(t, 16)
 
 	pool, err := pgxpool.New(ctx, url)
 	require.NoError(t, err)
