@@ -488,10 +488,10 @@ func (p *filterParser) regex() (*regexp.Regexp, error) {
 
 // filterMemo remembers parsed filters; like paths they are shared and
 // never changed.
-var filterMemo memo[filterExpr]
+var filterMemo memo[string, filterExpr]
 
 func parseFilterMemo(src string) (filterExpr, error) {
-	if f, ok := filterMemo.getString(src); ok {
+	if f, ok := filterMemo.get(src); ok {
 		return f, nil
 	}
 	f, err := parseFilter(src)

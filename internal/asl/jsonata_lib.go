@@ -27,12 +27,12 @@ type jsonataProgram struct {
 	names map[string]bool
 }
 
-var jsonataMemo memo[*jsonataProgram]
+var jsonataMemo memo[string, *jsonataProgram]
 
 // compileJSONata parses a JSONata expression (without its {% %}); a
 // syntax error is a *jsonataLibError.
 func compileJSONata(src string) (prog *jsonataProgram, err error) {
-	if p, ok := jsonataMemo.getString(src); ok {
+	if p, ok := jsonataMemo.get(src); ok {
 		return p, nil
 	}
 	defer func() {

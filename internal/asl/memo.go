@@ -16,43 +16,45 @@ const memoLimit = 4096
 // them again each time is most of the cost of input and output
 // processing. Parsed values are shared, so they must never be changed in
 // place; the package only reads them (writes go to copies, see SetResult).
-type memo[T any] struct {
+// Its key is the text, or what the value was derived from.
+type memo[K comparable, T any] struct {
 	mu sync.RWMutex
-	m  map[string]T
+	m  map[K]T
 }
 
-func (c *memo[T]) get(key []byte) (T, bool) {
-	c.mu.RLock()
-	v, ok := c.m[string(key)] // no allocation for the lookup
-	c.mu.RUnlock()
-	return v, ok
-}
-
-func (c *memo[T]) getString(key string) (T, bool) {
+func (c *memo[K, T]) get(key K) (T, bool) {
 	c.mu.RLock()
 	v, ok := c.m[key]
 	c.mu.RUnlock()
 	return v, ok
 }
 
-func (c *memo[T]) put(key string, v T) {
+// getBytes is get of a text memo by the bytes of its key.
+func getBytes[T any](c *memo[string, T], key []byte) (T, bool) {
+	c.mu.RLock()
+	v, ok := c.m[string(key)] // no allocation for the lookup
+	c.mu.RUnlock()
+	return v, ok
+}
+
+func (c *memo[K, T]) put(key K, v T) {
 	c.mu.Lock()
 	if c.m == nil || len(c.m) >= memoLimit {
-		c.m = make(map[string]T, 64)
+		c.m = make(map[K]T, 64)
 	}
 	c.m[key] = v
 	c.mu.Unlock()
 }
 
 var (
-	templateMemo  memo[any]
-	pathMemo      memo[Path]
-	intrinsicMemo memo[Call]
+	templateMemo  memo[string, any]
+	pathMemo      memo[string, Path]
+	intrinsicMemo memo[string, Call]
 )
 
 // decodeTemplateMemo is decodeTemplate, remembered.
 func decodeTemplateMemo(raw json.RawMessage) (any, error) {
-	if v, ok := templateMemo.get(raw); ok {
+	if v, ok := getBytes(&templateMemo, raw); ok {
 		return v, nil
 	}
 	v, err := decodeTemplate(raw)
@@ -67,7 +69,7 @@ func decodeTemplateMemo(raw json.RawMessage) (any, error) {
 // Path are shared: an append to them makes a copy (their capacity is
 // their length), and nothing writes to them in place.
 func parsePathMemo(s string) (Path, error) {
-	if p, ok := pathMemo.getString(s); ok {
+	if p, ok := pathMemo.get(s); ok {
 		return p, nil
 	}
 	p, err := ParsePath(s)
@@ -90,7 +92,7 @@ func ParsePathShared(s string) (Path, error) { return parsePathMemo(s) }
 // the caller only reads them (EvalIntrinsic does). An expression that
 // does not parse is not remembered.
 func ParseIntrinsicShared(s string) (Call, error) {
-	if c, ok := intrinsicMemo.getString(s); ok {
+	if c, ok := intrinsicMemo.get(s); ok {
 		return c, nil
 	}
 	c, err := ParseIntrinsic(s)

@@ -49,7 +49,7 @@ func TestParseIntrinsicSharedDoesNotRememberErrors(t *testing.T) {
 		_, err := ParseIntrinsicShared(expr)
 		require.EqualError(t, err, want.Error())
 	}
-	_, ok := intrinsicMemo.getString(expr)
+	_, ok := intrinsicMemo.get(expr)
 	require.False(t, ok)
 }
 
