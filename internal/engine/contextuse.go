@@ -1,9 +1,7 @@
 package engine
 
 import (
-	"bytes"
 	"strings"
-	"sync"
 
 	"github.com/aiflow/aiflow/internal/asl"
 )
@@ -46,42 +44,5 @@ func (x *execution) needsContext(t *thread) bool {
 		return st == nil || x.jsonata(st)
 	}
 	st := t.states[t.State]
-	return st == nil || x.jsonata(st) || stateMayReadContext(st)
-}
-
-// stateContextLimit bounds stateContext's memory: when it is full it
-// starts again empty, as asl's memos do.
-const stateContextLimit = 4096
-
-// stateContext remembers, for each state of the definitions the process
-// runs, whether its own definition may name the Context Object. States
-// are parsed once per state machine or version and never changed, so a
-// state's answer holds for as long as it exists. The keys keep their
-// states alive until the memo starts again.
-var stateContext struct {
-	mu sync.RWMutex
-	m  map[*asl.State]bool
-}
-
-// stateMayReadContext reports whether st's definition spells "$$" or an
-// escaped character, with its branches and processors: a compiled
-// workflow's first and last states (its input and output mappings) read
-// no context, where its steps do, and building it for them cost every
-// execution a few maps and formatted times.
-func stateMayReadContext(st *asl.State) bool {
-	stateContext.mu.RLock()
-	may, ok := stateContext.m[st]
-	stateContext.mu.RUnlock()
-	if ok {
-		return may
-	}
-	raw, err := st.MarshalJSON()
-	may = err != nil || bytes.Contains(raw, []byte("$$")) || bytes.Contains(raw, []byte(`\u`))
-	stateContext.mu.Lock()
-	if stateContext.m == nil || len(stateContext.m) >= stateContextLimit {
-		stateContext.m = make(map[*asl.State]bool, 64)
-	}
-	stateContext.m[st] = may
-	stateContext.mu.Unlock()
-	return may
+	return st == nil || x.jsonata(st) || asl.MayReadContext(st)
 }

@@ -1,20 +1,18 @@
-package engine
+package asl
 
 import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/aiflow/aiflow/internal/asl"
 )
 
-// TestStateMayReadContext: a state reads the Context Object only through
+// TestMayReadContext: a state reads the Context Object only through
 // a path its own definition spells with "$$" (or escaped), in any field,
 // in its branches or its item processor; any other state of the same
-// definition gets none built.
-func TestStateMayReadContext(t *testing.T) {
+// definition may be run without one.
+func TestMayReadContext(t *testing.T) {
 	t.Parallel()
-	sm, err := asl.Parse([]byte(`{
+	sm, err := Parse([]byte(`{
   "StartAt": "Mapping",
   "States": {
     "Mapping": {"Type": "Pass", "Parameters": {"input.$": "$", "steps": {}}, "Next": "Named"},
@@ -37,9 +35,9 @@ func TestStateMayReadContext(t *testing.T) {
 	for name, may := range want {
 		st := sm.States[name]
 		require.NotNil(t, st, name)
-		require.Equal(t, may, stateMayReadContext(st), name)
-		require.Equal(t, may, stateMayReadContext(st), "%s, remembered", name)
+		require.Equal(t, may, MayReadContext(st), name)
+		require.Equal(t, may, MayReadContext(st), "%s, remembered", name)
 	}
-	require.True(t, stateMayReadContext(sm.States["Branches"].Branches[0].States["Inner"]))
-	require.False(t, stateMayReadContext(sm.States["Plain"].Branches[0].States["Quiet"]))
+	require.True(t, MayReadContext(sm.States["Branches"].Branches[0].States["Inner"]))
+	require.False(t, MayReadContext(sm.States["Plain"].Branches[0].States["Quiet"]))
 }
