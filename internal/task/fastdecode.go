@@ -26,35 +26,30 @@ func decodeFast(body string) (Message, bool) {
 	}
 	r := fastReader{s: body}
 	m := Message{Version: 1}
-	var seen uint8
-	ok := r.object(func(key string) bool {
-		var bit uint8
-		var ok bool
+	ok := r.members(func(key string) (uint8, bool) {
 		switch key {
 		case "version":
-			bit = 1
-			m.Version, ok = r.int()
+			v, ok := r.int()
+			m.Version = v
+			return 1, ok
 		case "taskToken":
-			bit = 2
-			m.TaskToken, ok = r.str()
+			v, ok := r.str()
+			m.TaskToken = v
+			return 2, ok
 		case "execution":
-			bit = 4
-			ok = r.execution(&m.Execution)
+			return 4, r.execution(&m.Execution)
 		case "step":
-			bit = 8
-			ok = r.step(&m.Step)
+			return 8, r.step(&m.Step)
 		case "spec":
-			bit = 16
-			m.Spec, ok = r.raw()
+			v, ok := r.raw()
+			m.Spec = v
+			return 16, ok
 		case "data":
-			bit = 32
-			m.Data, ok = r.raw()
+			v, ok := r.raw()
+			m.Data = v
+			return 32, ok
 		}
-		if !ok || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		return true
+		return 0, false
 	})
 	if !ok || r.space() != len(body) || m.Version != Version || m.TaskToken == "" || m.Step.ID == "" || m.Step.Kind == "" {
 		return Message{}, false
@@ -110,6 +105,22 @@ func (r *fastReader) object(member func(key string) bool) bool {
 		}
 		return r.next('}')
 	}
+}
+
+// members reads an object as object does, each member by member, which
+// returns the member's bit (each key its own) and whether it read the
+// value; an unknown key (bit 0), a value not read or a key seen before
+// fail the object.
+func (r *fastReader) members(member func(key string) (bit uint8, ok bool)) bool {
+	var seen uint8
+	return r.object(func(key string) bool {
+		bit, ok := member(key)
+		if !ok || bit == 0 || seen&bit != 0 {
+			return false
+		}
+		seen |= bit
+		return true
+	})
 }
 
 // str reads a string without escapes; encoding/json gives its bytes as
@@ -206,53 +217,46 @@ func (r *fastReader) raw() ([]byte, bool) {
 
 // execution reads the message's execution.
 func (r *fastReader) execution(e *Execution) bool {
-	var seen uint8
-	return r.object(func(key string) bool {
-		var bit uint8
-		var ok bool
+	return r.members(func(key string) (uint8, bool) {
 		switch key {
 		case "id":
-			bit = 1
-			e.ID, ok = r.str()
+			v, ok := r.str()
+			e.ID = v
+			return 1, ok
 		case "name":
-			bit = 2
-			e.Name, ok = r.str()
+			v, ok := r.str()
+			e.Name = v
+			return 2, ok
 		case "startTime":
-			bit = 4
-			e.StartTime, ok = r.str()
+			v, ok := r.str()
+			e.StartTime = v
+			return 4, ok
 		}
-		if !ok || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		return true
+		return 0, false
 	})
 }
 
 // step reads the message's step.
 func (r *fastReader) step(s *Step) bool {
-	var seen uint8
-	return r.object(func(key string) bool {
-		var bit uint8
-		var ok bool
+	return r.members(func(key string) (uint8, bool) {
 		switch key {
 		case "id":
-			bit = 1
-			s.ID, ok = r.str()
+			v, ok := r.str()
+			s.ID = v
+			return 1, ok
 		case "kind":
-			bit = 2
-			s.Kind, ok = r.str()
+			v, ok := r.str()
+			s.Kind = v
+			return 2, ok
 		case "attempt":
-			bit = 4
-			s.Attempt, ok = r.int()
+			v, ok := r.int()
+			s.Attempt = v
+			return 4, ok
 		case "enteredTime":
-			bit = 8
-			s.EnteredTime, ok = r.str()
+			v, ok := r.str()
+			s.EnteredTime = v
+			return 8, ok
 		}
-		if !ok || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		return true
+		return 0, false
 	})
 }
