@@ -423,43 +423,61 @@ func AppendJSON(dst []byte, v any) ([]byte, error) {
 	return append(dst, b...), nil
 }
 
+// plainJSONByte holds, for each byte, whether a JSON string holds it as it
+// is in every case: ASCII other than the control characters, the quote and
+// the backslash.
+var plainJSONByte = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // appendJSONString appends s as a JSON string: the quote, the backslash
 // and control characters escaped, everything else as it is (Jackson's
 // default, which Step Functions' output shows), invalid UTF-8 as U+FFFD.
 func appendJSONString(dst []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	dst = append(dst, '"')
+	start := 0 // the first byte not yet appended: runs that need no escape go in whole
 	for i := 0; i < len(s); {
 		c := s[i]
+		if plainJSONByte[c] {
+			i++
+			continue
+		}
 		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
 				dst = append(dst, '\\', c)
-			case c == '\n':
+			case '\n':
 				dst = append(dst, '\\', 'n')
-			case c == '\r':
+			case '\r':
 				dst = append(dst, '\\', 'r')
-			case c == '\t':
+			case '\t':
 				dst = append(dst, '\\', 't')
-			case c == '\b':
+			case '\b':
 				dst = append(dst, '\\', 'b')
-			case c == '\f':
+			case '\f':
 				dst = append(dst, '\\', 'f')
-			case c < 0x20:
-				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
 			default:
-				dst = append(dst, c)
+				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
 			}
 			i++
+			start = i
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
 			dst = append(dst, `\ufffd`...)
-		} else {
-			dst = append(dst, s[i:i+size]...)
+			i++
+			start = i
+			continue
 		}
 		i += size
 	}
+	dst = append(dst, s[start:]...)
 	return append(dst, '"')
 }
