@@ -2,24 +2,57 @@ package apistore
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
 )
 
+// ApprovalID is the id of the approval of a task token: "apr_" and the
+// first 12 bytes of the token's SHA-256 in hex. The store refuses an
+// approval with any other id (checkApprovalIDs), so its primary key makes
+// a task token one approval: the same message delivered twice is stored
+// once. A unique index on task_token held that too, with a key of some 150
+// bytes a row; migration 00021 dropped it. Two tokens whose hashes share
+// their first 96 bits would be taken for one; with the engine's random
+// tokens that needs some 2^48 approvals.
+func ApprovalID(taskToken string) string {
+	sum := sha256.Sum256([]byte(taskToken))
+	var id [len("apr_") + 24]byte // one allocation, the string's
+	copy(id[:], "apr_")
+	hex.Encode(id[len("apr_"):], sum[:12])
+	return string(id[:])
+}
+
+// checkApprovalIDs refuses approvals whose id is not their task token's
+// (ApprovalID): stored, such an approval would make its token a second
+// approval.
+func checkApprovalIDs(as []Approval) error {
+	for _, a := range as {
+		if want := ApprovalID(a.TaskToken); a.ID != want {
+			return fmt.Errorf("recording approval %s of %s: its id must be its task token's, %s (apistore.ApprovalID)", a.ID, a.ExecutionARN, want)
+		}
+	}
+	return nil
+}
+
 // AddApprovals records pending approvals, as AddApproval does each, in
 // one statement and one commit: the approvals of one batch of task
-// messages. An approval whose id or task token is stored already changes
-// nothing.
+// messages. Each approval's id must be ApprovalID of its task token; one
+// stored already changes nothing.
 //
 // The batch is first inserted as it is: ON CONFLICT DO NOTHING inserts
 // each row speculatively, probing both unique indexes before and writing
 // a confirmation after, which made it the costliest statement of a start
-// on the server. Only a batch that meets a stored id or token (a message
-// delivered again) is inserted again with it.
+// on the server. Only a batch that meets a stored id (a message delivered
+// again) is inserted again with it.
 func (s *Store) AddApprovals(ctx context.Context, as []Approval) error {
 	if len(as) == 0 {
 		return nil
+	}
+	if err := checkApprovalIDs(as); err != nil {
+		return err
 	}
 	ids, arns, steps, tokens, messages, approvers := make([]string, len(as)), make([]string, len(as)), make([]string, len(as)),
 		make([]string, len(as)), make([]string, len(as)), make([]string, len(as))

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -12,9 +14,9 @@ import (
 	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
 )
 
-// TestAddApprovals: a batch stores each approval as AddApproval does,
-// and a second delivery, or a task token stored under another id,
-// changes nothing.
+// TestAddApprovals: a batch stores each approval as AddApproval does, a
+// second delivery changes nothing, and a batch holding a task token under
+// another id than its own is refused whole.
 func TestAddApprovals(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -22,18 +24,22 @@ func TestAddApprovals(t *testing.T) {
 	// The package's database outlives a run: ids of its own each run.
 	run := rand.Uint64()
 	exec := fmt.Sprintf("arn:aws:states:us-east-1:123456789012:execution:add-approvals:%d", run)
-	id := func(n int) string { return fmt.Sprintf("apr_add_%d_%d", run, n) }
-	a, b, c := approval(id(1), exec), approval(id(2), exec), approval(id(3), exec)
+	key := func(n int) string { return fmt.Sprintf("add_%d_%d", run, n) }
+	a, b, c := approval(key(1), exec), approval(key(2), exec), approval(key(3), exec)
 	b.Approvers = []string{"leads", "ops"}
-	a.TaskToken, b.TaskToken, c.TaskToken = id(1)+"-token", id(2)+"-token", id(1)+"-token"
 	require.NoError(t, s.AddApprovals(ctx, []apistore.Approval{a, b}))
-	require.NoError(t, s.AddApprovals(ctx, []apistore.Approval{b, c}), "a second delivery, a known token: nothing changes")
+	require.NoError(t, s.AddApprovals(ctx, []apistore.Approval{b}), "a second delivery: nothing changes")
+	c.TaskToken = a.TaskToken
+	err := s.AddApprovals(ctx, []apistore.Approval{approval(key(4), exec), c})
+	require.ErrorContains(t, err, "recording approval "+c.ID+" of "+exec+": its id must be its task token's, "+a.ID)
 	require.NoError(t, s.AddApprovals(ctx, nil))
 
 	list, err := s.Approvals(ctx, apistore.ApprovalFilter{ExecutionARN: exec, Limit: 10})
 	require.NoError(t, err)
-	require.Len(t, list, 2)
-	for i, want := range []apistore.Approval{a, b} {
+	require.Len(t, list, 2, "nothing of the refused batch is stored")
+	want := []apistore.Approval{a, b}
+	slices.SortFunc(want, func(x, y apistore.Approval) int { return strings.Compare(x.ID, y.ID) })
+	for i, want := range want {
 		want.Status = apistore.ApprovalPending
 		if want.Approvers == nil {
 			want.Approvers = []string{}
@@ -57,18 +63,20 @@ func TestAddApprovalsKeepsEveryApprover(t *testing.T) {
 		nil,
 	}
 	var batch []apistore.Approval
+	byID := map[string]int{}
 	for i, approvers := range odd {
-		a := approval(fmt.Sprintf("apr_text_%d_%d", run, i), exec)
-		a.TaskToken = a.ID + "-token"
+		a := approval(fmt.Sprintf("text_%d_%d", run, i), exec)
 		a.Approvers = approvers
 		batch = append(batch, a)
+		byID[a.ID] = i
 	}
 	require.NoError(t, s.AddApprovals(ctx, batch))
 
 	list, err := s.Approvals(ctx, apistore.ApprovalFilter{ExecutionARN: exec, Limit: 10})
 	require.NoError(t, err)
 	require.Len(t, list, len(odd))
-	for i, got := range list {
+	for _, got := range list {
+		i := byID[got.ID]
 		want := odd[i]
 		if want == nil {
 			want = []string{}
@@ -85,14 +93,12 @@ func TestAddApprovalsTwiceInOneBatch(t *testing.T) {
 	s := apistore.New(pgclustertest.PackagePool(t))
 	run := rand.Uint64()
 	exec := fmt.Sprintf("arn:aws:states:us-east-1:123456789012:execution:approvals-twice:%d", run)
-	a := approval(fmt.Sprintf("apr_twice_%d", run), exec)
-	a.TaskToken = a.ID + "-token"
-	other := approval(fmt.Sprintf("apr_twice_other_%d", run), exec)
-	other.TaskToken = other.ID + "-token"
+	a := approval(fmt.Sprintf("twice_%d", run), exec)
+	other := approval(fmt.Sprintf("twice_other_%d", run), exec)
 	require.NoError(t, s.AddApprovals(ctx, []apistore.Approval{a, other, a}))
 
 	list, err := s.Approvals(ctx, apistore.ApprovalFilter{ExecutionARN: exec, Limit: 10})
 	require.NoError(t, err)
 	require.Len(t, list, 2)
-	require.Equal(t, []string{a.ID, other.ID}, []string{list[0].ID, list[1].ID})
+	require.ElementsMatch(t, []string{a.ID, other.ID}, []string{list[0].ID, list[1].ID})
 }

@@ -281,9 +281,13 @@ type Approval struct {
 	DecidedAt *time.Time `json:"decided_at,omitempty"`
 }
 
-// AddApproval records a pending approval; a second delivery of the same
-// task token changes nothing.
+// AddApproval records a pending approval, whose id must be ApprovalID of
+// its task token; a second delivery of the same task token changes
+// nothing.
 func (s *Store) AddApproval(ctx context.Context, a Approval) error {
+	if err := checkApprovalIDs([]Approval{a}); err != nil {
+		return err
+	}
 	if a.Approvers == nil {
 		a.Approvers = []string{}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -149,8 +150,11 @@ func TestClaimKey(t *testing.T) {
 	require.True(t, created, "keys are the principal's")
 }
 
-func approval(id, execution string) apistore.Approval {
-	return apistore.Approval{ID: id, ExecutionARN: execution, StepID: "approve", TaskToken: "token-" + id,
+// approval is a pending approval of execution whose task token is made of
+// key, its id the token's (apistore.ApprovalID).
+func approval(key, execution string) apistore.Approval {
+	token := "token-" + key
+	return apistore.Approval{ID: apistore.ApprovalID(token), ExecutionARN: execution, StepID: "approve", TaskToken: token,
 		Message: "Refund?", CreatedAt: t0}
 }
 
@@ -164,7 +168,7 @@ func TestApprovals(t *testing.T) {
 	// own each run.
 	run := fmt.Sprintf("%d-%d", time.Now().UnixNano(), approvalRuns.Add(1))
 	exec := "arn:aws:states:us-east-1:123456789012:execution:approvals:" + run
-	id := func(n int) string { return fmt.Sprintf("apr_approvals_%s_%d", run, n) }
+	id := func(n int) string { return fmt.Sprintf("approvals_%s_%d", run, n) }
 	a := approval(id(1), exec)
 	require.NoError(t, s.AddApproval(ctx, a))
 	require.NoError(t, s.AddApproval(ctx, a), "a second delivery changes nothing")
@@ -173,9 +177,10 @@ func TestApprovals(t *testing.T) {
 	require.NoError(t, s.AddApproval(ctx, b))
 	c := approval(id(3), exec)
 	c.TaskToken = a.TaskToken
-	require.NoError(t, s.AddApproval(ctx, c))
+	require.ErrorContains(t, s.AddApproval(ctx, c), "its id must be its task token's",
+		"a task token is one approval: another id for it is refused")
 	_, err := s.Approval(ctx, c.ID)
-	require.ErrorIs(t, err, apistore.ErrNotFound, "a task token is one approval, whatever the id")
+	require.ErrorIs(t, err, apistore.ErrNotFound)
 
 	got, err := s.Approval(ctx, a.ID)
 	require.NoError(t, err)
@@ -187,12 +192,16 @@ func TestApprovals(t *testing.T) {
 
 	list, err := s.Approvals(ctx, apistore.ApprovalFilter{ExecutionARN: exec, Limit: 10})
 	require.NoError(t, err)
-	require.Len(t, list, 2)
-	require.Equal(t, []string{"leads"}, list[1].Approvers)
-	list, err = s.Approvals(ctx, apistore.ApprovalFilter{ExecutionARN: exec, After: a.ID, Limit: 10})
+	first, second := a, b // listed in the order of their ids, the tokens' hashes
+	if b.ID < a.ID {
+		first, second = b, a
+	}
+	require.Equal(t, []string{first.ID, second.ID}, []string{list[0].ID, list[1].ID})
+	require.Equal(t, []string{"leads"}, list[slices.IndexFunc(list, func(x apistore.Approval) bool { return x.ID == b.ID })].Approvers)
+	list, err = s.Approvals(ctx, apistore.ApprovalFilter{ExecutionARN: exec, After: first.ID, Limit: 10})
 	require.NoError(t, err)
 	require.Len(t, list, 1)
-	require.Equal(t, b.ID, list[0].ID)
+	require.Equal(t, second.ID, list[0].ID)
 
 	// A decision is recorded first, fixed: deciding.
 	d := apistore.Decision{ID: a.ID, Status: apistore.ApprovalApproved, DecidedBy: "bo", Comment: "fine", At: t0.Add(time.Minute)}

@@ -334,11 +334,6 @@ func TestStopAndDecide(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
 	b.publish(t, holdWorkflow("decide"))
-	// The package's database outlives a run (go test -count): ids of its
-	// own each run.
-	n := approvalSeq.Add(1)
-	id1, id2 := fmt.Sprintf("apr_decide_%d_1", n), fmt.Sprintf("apr_decide_%d_2", n)
-
 	// Stop: the engine's failure names the principal.
 	started, err := b.svc.Start(ctx, control.StartParams{Workflow: "decide", Input: json.RawMessage(`{"message": "stop"}`)})
 	require.NoError(t, err)
@@ -356,6 +351,7 @@ func TestStopAndDecide(t *testing.T) {
 	started, err = b.svc.Start(ctx, control.StartParams{Workflow: "decide", Input: json.RawMessage(`{"message": "go"}`)})
 	require.NoError(t, err)
 	token := <-b.tokens
+	id1, id2 := apistore.ApprovalID(token), apistore.ApprovalID(stopToken)
 	require.NoError(t, b.store.AddApproval(ctx, apistore.Approval{ID: id1, ExecutionARN: started.ExecutionARN, StepID: "approve",
 		TaskToken: token, Message: "Go on with go?", CreatedAt: t0}))
 	a, err := b.svc.Decide(ctx, control.DecideParams{ID: id1, Approve: true, Comment: "sure", Principal: "lead"})

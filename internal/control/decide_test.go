@@ -99,7 +99,7 @@ func decisionSetup(t *testing.T) *decisionBundle {
 	started, err := b.testBundle.svc.Start(ctx, control.StartParams{Workflow: "atomic-decide", Input: json.RawMessage(`{"message": "go"}`)})
 	require.NoError(t, err)
 	b.exec, b.taskToken = started.ExecutionARN, <-b.tokens
-	b.id = fmt.Sprintf("apr_atomic_%d_%d", time.Now().UnixNano(), approvalSeq.Add(1))
+	b.id = apistore.ApprovalID(b.taskToken)
 	require.NoError(t, b.testBundle.store.AddApproval(ctx, apistore.Approval{ID: b.id, ExecutionARN: b.exec, StepID: "approve",
 		TaskToken: b.taskToken, Message: "Go on with go?", CreatedAt: t0}))
 	b.eng = &faultEngine{Engine: b.testBundle.eng}

@@ -2,8 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -194,16 +192,6 @@ func decodeApprovalReflect(m task.Message) (task.Message, approvalSpec, approval
 	return m, spec, data, nil
 }
 
-// ApprovalID is the id of the approval of a task token: the same message
-// delivered twice is one approval.
-func ApprovalID(taskToken string) string {
-	sum := sha256.Sum256([]byte(taskToken))
-	var id [len("apr_") + 24]byte // one allocation, the string's
-	copy(id[:], "apr_")
-	hex.Encode(id[len("apr_"):], sum[:12])
-	return string(id[:])
-}
-
 // Handle stores each message's approval. A message that is not an
 // approval step's is dropped with a log line (sending it again cannot
 // help); one that could not be stored is reported as a batch item
@@ -236,7 +224,7 @@ func (a *ApprovalWorker) Handle(ctx context.Context, ev events.SQSEvent) (events
 			}
 		}
 		pending = append(pending, pendingApproval{messageID: rec.MessageId, approval: apistore.Approval{
-			ID: ApprovalID(m.TaskToken), ExecutionARN: m.Execution.ID, StepID: m.Step.ID, TaskToken: m.TaskToken,
+			ID: apistore.ApprovalID(m.TaskToken), ExecutionARN: m.Execution.ID, StepID: m.Step.ID, TaskToken: m.TaskToken,
 			Message: data.Message, Approvers: spec.Approvers, CreatedAt: now().UTC(),
 		}})
 	}

@@ -45,7 +45,7 @@ func TestApprovalWorkerReadsTheTaskMessage(t *testing.T) {
 		byStep[a.StepID] = a
 	}
 	require.Len(t, byStep, 2)
-	require.Equal(t, httpapi.ApprovalID("tok-1"), byStep["approve"].ID)
+	require.Equal(t, apistore.ApprovalID("tok-1"), byStep["approve"].ID)
 	require.Equal(t, "Refund 10?", byStep["approve"].Message)
 	require.Equal(t, []string{"ops"}, byStep["approve"].Approvers)
 	require.Equal(t, "tok-2", byStep["again"].TaskToken)
