@@ -243,12 +243,11 @@ func (e *Engine) sendMessage(x *execution, id int, gen int64, token string, call
 		x.taskResult(id, gen, token, nil, &failure{Error: errorName(err, "SQS.AmazonSQSException"), Cause: err.Error()}, false)
 		return
 	}
-	result := sendMessageResult(msgID, p.Body)
 	if call.Wait {
-		x.submitted(id, gen, token, result)
+		x.submitted(id, gen, token, sendMessageResultText(msgID, p.Body))
 		return
 	}
-	x.taskResult(id, gen, token, result, nil, false)
+	x.taskResult(id, gen, token, sendMessageResult(msgID, p.Body), nil, false)
 }
 
 // sendMessageParams reads the parameters of an sqs:sendMessage task.
@@ -289,6 +288,19 @@ func sendMessageResult(msgID, body string) map[string]any {
 	return map[string]any{"MessageId": msgID, "MD5OfMessageBody": hex.EncodeToString(sum[:])}
 }
 
+// sendMessageResultText is text(sendMessageResult(msgID, body)), written
+// without the map: a waitForTaskToken task's TaskSubmitted keeps only the
+// text.
+func sendMessageResultText(msgID, body string) string {
+	sum := md5.Sum([]byte(body))
+	b := make([]byte, 0, len(`{"MD5OfMessageBody":"","MessageId":""}`)+2*md5.Size+len(msgID)+8)
+	b = append(b, `{"MD5OfMessageBody":"`...)
+	b = hex.AppendEncode(b, sum[:])
+	b = append(b, `","MessageId":`...)
+	b, _ = asl.AppendJSON(b, msgID) // a string: no error
+	return string(append(b, '}'))
+}
+
 func bodyText(v any) string {
 	if s, ok := v.(string); ok {
 		return s
@@ -309,7 +321,7 @@ func (x *execution) traceHeader() string {
 // the execution's next transition, the callback's when the worker answers
 // within Config.SubmittedWait, or alone once that has passed (see
 // deferwrite.go).
-func (x *execution) submitted(id int, gen int64, token string, result map[string]any) {
+func (x *execution) submitted(id int, gen int64, token string, out string) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	t := x.live(id, gen, phaseTask)
@@ -319,7 +331,6 @@ func (x *execution) submitted(id int, gen int64, token string, result map[string
 	if _, done := x.messageIDs[token]; done {
 		return // the callback came first (see ensureSubmitted)
 	}
-	out := text(result)
 	x.messageIDs[token] = out
 	x.submitLate(lateSubmit{t: t, at: x.now(), resource: t.Task.Resource, out: out})
 }
