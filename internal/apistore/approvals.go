@@ -7,6 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/aiflow/aiflow/internal/pgbinary"
 )
 
 // ApprovalID is the id of the approval of a task token: "apr_" and the
@@ -54,28 +58,58 @@ func (s *Store) AddApprovals(ctx context.Context, as []Approval) error {
 	if err := checkApprovalIDs(as); err != nil {
 		return err
 	}
-	ids, arns, steps, tokens, messages, approvers := make([]string, len(as)), make([]string, len(as)), make([]string, len(as)),
-		make([]string, len(as)), make([]string, len(as)), make([]string, len(as))
-	times := make([]time.Time, len(as))
+	// A text[][] cannot hold rows of unequal lengths, so each row's
+	// approvers travel as the text of an array.
+	approvers := make([]string, len(as))
 	var list []byte
 	for i, a := range as {
 		list = appendTextArray(list[:0], a.Approvers)
-		ids[i], arns[i], steps[i], tokens[i], messages[i], approvers[i], times[i] = a.ID, a.ExecutionARN, a.StepID, a.TaskToken, a.Message, string(list), a.CreatedAt
+		approvers[i] = string(list)
 	}
-	// A text[][] cannot hold rows of unequal lengths, so each row's
-	// approvers travel as the text of an array.
-	const insert = `INSERT INTO api.approvals (id, execution_arn, step_id, task_token, message, approvers, status, created_at)
-		SELECT id, execution_arn, step_id, task_token, message, approvers::text[], 'pending', created_at
-		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
-			AS r(id, execution_arn, step_id, task_token, message, approvers, created_at)`
-	_, err := s.pool.Exec(ctx, insert, ids, arns, steps, tokens, messages, approvers, times)
+	p := pgbinary.Get()
+	defer p.Release()
+	n := len(as)
+	p.TextArray(n, func(i int) string { return as[i].ID })
+	p.TextArray(n, func(i int) string { return as[i].ExecutionARN })
+	p.TextArray(n, func(i int) string { return as[i].StepID })
+	p.TextArray(n, func(i int) string { return as[i].TaskToken })
+	p.TextArray(n, func(i int) string { return as[i].Message })
+	p.TextArray(n, func(i int) string { return approvers[i] })
+	p.TimestamptzArray(n, func(i int) time.Time { return as[i].CreatedAt })
+	err := s.exec(ctx, &insertApprovals, p)
 	if errors.Is(interpret(err), ErrConflict) {
-		_, err = s.pool.Exec(ctx, insert+` ON CONFLICT DO NOTHING`, ids, arns, steps, tokens, messages, approvers, times)
+		err = s.exec(ctx, &insertApprovalsAgain, p)
 	}
 	if err != nil {
 		return fmt.Errorf("recording approvals %s to %s: %w", as[0].ID, as[len(as)-1].ID, interpret(err))
 	}
 	return nil
+}
+
+// insertApprovalsSQL inserts a batch of approvals, given as columns.
+const insertApprovalsSQL = `INSERT INTO api.approvals (id, execution_arn, step_id, task_token, message, approvers, status, created_at)
+	SELECT id, execution_arn, step_id, task_token, message, approvers::text[], 'pending', created_at
+	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
+		AS r(id, execution_arn, step_id, task_token, message, approvers, created_at)`
+
+// The batch insert of approvals, and the same again for a batch that met
+// a stored id; their parameters encoded by pgbinary.
+var (
+	approvalParamOIDs = []uint32{pgtype.TextArrayOID, pgtype.TextArrayOID, pgtype.TextArrayOID, pgtype.TextArrayOID,
+		pgtype.TextArrayOID, pgtype.TextArrayOID, pgtype.TimestamptzArrayOID}
+	insertApprovals      = pgbinary.Statement{Name: "apistore_insert_approvals", SQL: insertApprovalsSQL, ParamOIDs: approvalParamOIDs}
+	insertApprovalsAgain = pgbinary.Statement{Name: "apistore_insert_approvals_again", SQL: insertApprovalsSQL + ` ON CONFLICT DO NOTHING`, ParamOIDs: approvalParamOIDs}
+)
+
+// exec runs st with p's parameters on a connection of the pool.
+func (s *Store) exec(ctx context.Context, st *pgbinary.Statement, p *pgbinary.Params) error {
+	c, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Release()
+	_, err = st.Exec(ctx, c.Conn(), p)
+	return err
 }
 
 // appendTextArray appends the text form of a PostgreSQL text[] holding

@@ -29,10 +29,13 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/aiflow/aiflow/internal/batchcall"
 	"github.com/aiflow/aiflow/internal/jsoncanon"
 	"github.com/aiflow/aiflow/internal/outage"
+	"github.com/aiflow/aiflow/internal/pgbinary"
 )
 
 // Outcome is what came of an audited request.
@@ -112,13 +115,6 @@ type Entry struct {
 	Hash Hash
 }
 
-// DB is what the log needs of PostgreSQL; *pgxpool.Pool and *pgx.Conn
-// are two.
-type DB interface {
-	BeginTx(ctx context.Context, opts pgx.TxOptions) (pgx.Tx, error)
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
-}
-
 // Options configure New.
 type Options struct {
 	// NowFunc is the clock; nil means time.Now.
@@ -128,7 +124,7 @@ type Options struct {
 // Log is the audit log in one database. It is safe for concurrent use, by
 // any number of processes.
 type Log struct {
-	db  DB
+	db  *pgxpool.Pool
 	now func() time.Time
 
 	// batches makes the appends in groups (see Append).
@@ -139,7 +135,7 @@ type Log struct {
 }
 
 // New returns the log kept in db, which must have migration 00004 applied.
-func New(db DB, opts Options) *Log {
+func New(db *pgxpool.Pool, opts Options) *Log {
 	if opts.NowFunc == nil {
 		opts.NowFunc = time.Now
 	}
@@ -238,8 +234,10 @@ func (l *Log) appendBatch(ctx context.Context, batch []Record) ([]Entry, error) 
 	}
 	// The times are read under the lock, so they never run backwards
 	// along the chain.
-	entries, cols := l.chain(batch, head, prev)
-	if _, err := tx.Exec(ctx, insertRecords, cols.args()...); err != nil {
+	entries := l.chain(batch, head, prev)
+	p := recordParams(entries)
+	defer p.Release()
+	if _, err := insertRecordsStatement.Exec(ctx, tx.Conn(), p); err != nil {
 		return nil, fmt.Errorf("appending to the audit log: inserting records %d to %d: %w", entries[0].Seq, entries[len(entries)-1].Seq, err)
 	}
 	last := entries[len(entries)-1]
@@ -262,9 +260,8 @@ const insertRecords = `INSERT INTO api.audit_log
 
 // chain places the batch's records after the record head whose hash is
 // prev, giving those without a time the clock's.
-func (l *Log) chain(batch []Record, head int64, prev []byte) ([]Entry, *columns) {
+func (l *Log) chain(batch []Record, head int64, prev []byte) []Entry {
 	entries := make([]Entry, len(batch))
-	cols := newColumns(len(batch))
 	for i, rec := range batch {
 		e := &entries[i]
 		e.Seq, e.Record = head+int64(i)+1, rec
@@ -277,49 +274,38 @@ func (l *Log) chain(batch []Record, head int64, prev []byte) ([]Entry, *columns)
 			e.PrevHash = entries[i-1].Hash
 		}
 		e.Hash = e.computeHash()
-		cols.add(e)
 	}
-	return entries, cols
+	return entries
 }
 
-// args are the columns as insertRecords' arguments.
-func (c *columns) args() []any {
-	return []any{c.seq, c.time, c.actor, c.action, c.resource, c.outcome, c.requestID, c.sourceIP,
-		c.userAgent, c.details, c.prevHash, c.hash}
-}
+// recordParamOIDs are the types of insertRecords' parameters.
+var recordParamOIDs = []uint32{pgtype.Int8ArrayOID, pgtype.TimestamptzArrayOID,
+	pgtype.TextArrayOID, pgtype.TextArrayOID, pgtype.TextArrayOID, pgtype.TextArrayOID,
+	pgtype.TextArrayOID, pgtype.TextArrayOID, pgtype.TextArrayOID, pgtype.TextArrayOID,
+	pgtype.ByteaArrayOID, pgtype.ByteaArrayOID}
 
-// columns are a batch's records as one array per column, for unnest.
-type columns struct {
-	seq                                     []int64
-	time                                    []time.Time
-	actor, action, resource, outcome        []string
-	requestID, sourceIP, userAgent, details []string
-	prevHash, hash                          [][]byte
-}
+// insertRecordsStatement is insertRecords, its parameters encoded by
+// recordParams.
+var insertRecordsStatement = pgbinary.Statement{Name: "audit_insert_records", SQL: insertRecords, ParamOIDs: recordParamOIDs}
 
-func newColumns(n int) *columns {
-	return &columns{
-		seq: make([]int64, 0, n), time: make([]time.Time, 0, n),
-		actor: make([]string, 0, n), action: make([]string, 0, n), resource: make([]string, 0, n),
-		outcome: make([]string, 0, n), requestID: make([]string, 0, n), sourceIP: make([]string, 0, n),
-		userAgent: make([]string, 0, n), details: make([]string, 0, n),
-		prevHash: make([][]byte, 0, n), hash: make([][]byte, 0, n),
-	}
-}
-
-func (c *columns) add(e *Entry) {
-	c.seq = append(c.seq, e.Seq)
-	c.time = append(c.time, e.Time)
-	c.actor = append(c.actor, e.Actor)
-	c.action = append(c.action, e.Action)
-	c.resource = append(c.resource, e.Resource)
-	c.outcome = append(c.outcome, string(e.Outcome))
-	c.requestID = append(c.requestID, e.RequestID)
-	c.sourceIP = append(c.sourceIP, e.SourceIP)
-	c.userAgent = append(c.userAgent, e.UserAgent)
-	c.details = append(c.details, string(e.Details))
-	c.prevHash = append(c.prevHash, e.PrevHash[:])
-	c.hash = append(c.hash, e.Hash[:])
+// recordParams are insertRecords' parameters for entries, one array per
+// column. The caller releases them.
+func recordParams(entries []Entry) *pgbinary.Params {
+	p := pgbinary.Get()
+	n := len(entries)
+	p.Int8Array(n, func(i int) int64 { return entries[i].Seq })
+	p.TimestamptzArray(n, func(i int) time.Time { return entries[i].Time })
+	p.TextArray(n, func(i int) string { return entries[i].Actor })
+	p.TextArray(n, func(i int) string { return entries[i].Action })
+	p.TextArray(n, func(i int) string { return entries[i].Resource })
+	p.TextArray(n, func(i int) string { return string(entries[i].Outcome) })
+	p.TextArray(n, func(i int) string { return entries[i].RequestID })
+	p.TextArray(n, func(i int) string { return entries[i].SourceIP })
+	p.TextArray(n, func(i int) string { return entries[i].UserAgent })
+	p.TextArrayOfBytes(n, func(i int) []byte { return entries[i].Details })
+	p.ByteaArray(n, func(i int) []byte { return entries[i].PrevHash[:] })
+	p.ByteaArray(n, func(i int) []byte { return entries[i].Hash[:] })
+	return p
 }
 
 // normalize checks rec and puts it in the form that is hashed and stored.

@@ -3,6 +3,12 @@ package audit
 import (
 	"context"
 	"fmt"
+	"slices"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/aiflow/aiflow/internal/pgbinary"
 )
 
 // knownHead is the head of the chain as this log last moved it: the
@@ -27,13 +33,15 @@ func (l *Log) appendAfterKnownHead(ctx context.Context, batch []Record) (entries
 	if head == nil {
 		return nil, false, nil
 	}
-	entries, cols := l.chain(batch, head.seq, head.hash[:])
+	entries = l.chain(batch, head.seq, head.hash[:])
 	last := entries[len(entries)-1]
-	args := append(cols.args(), head.seq, head.hash[:], last.Seq, last.Hash[:])
-	tag, err := l.db.Exec(ctx, `WITH moved AS (
-			UPDATE api.audit_head SET seq = $15, hash = $16 WHERE id AND seq = $13 AND hash = $14 RETURNING seq)
-		`+insertRecords+`
-		WHERE EXISTS (SELECT FROM moved)`, args...)
+	p := recordParams(entries)
+	defer p.Release()
+	p.Int8(head.seq)
+	p.Bytea(head.hash[:])
+	p.Int8(last.Seq)
+	p.Bytea(last.Hash[:])
+	tag, err := l.exec(ctx, &insertAfterHeadStatement, p)
 	if err != nil {
 		return nil, false, fmt.Errorf("appending to the audit log: inserting records %d to %d after the head it knew: %w",
 			entries[0].Seq, last.Seq, interpret(err))
@@ -58,4 +66,26 @@ func (l *Log) setHead(entries []Entry) {
 	l.mu.Lock()
 	l.head = h
 	l.mu.Unlock()
+}
+
+// insertAfterHeadStatement moves the head on from the one this log knows
+// ($13, $14) to the batch's last record ($15, $16), and inserts the
+// records ($1 to $12, insertRecords') only if it did.
+var insertAfterHeadStatement = pgbinary.Statement{
+	Name: "audit_insert_after_head",
+	SQL: `WITH moved AS (
+			UPDATE api.audit_head SET seq = $15, hash = $16 WHERE id AND seq = $13 AND hash = $14 RETURNING seq)
+		` + insertRecords + `
+		WHERE EXISTS (SELECT FROM moved)`,
+	ParamOIDs: append(slices.Clip(recordParamOIDs), pgtype.Int8OID, pgtype.ByteaOID, pgtype.Int8OID, pgtype.ByteaOID),
+}
+
+// exec runs st with p's parameters on a connection of the log's pool.
+func (l *Log) exec(ctx context.Context, st *pgbinary.Statement, p *pgbinary.Params) (pgconn.CommandTag, error) {
+	c, err := l.db.Acquire(ctx)
+	if err != nil {
+		return pgconn.CommandTag{}, err
+	}
+	defer c.Release()
+	return st.Exec(ctx, c.Conn(), p)
 }
