@@ -43,22 +43,19 @@ type Group[Req, Res any] struct {
 // call is a call waiting for its batch, and where its result goes.
 type call[Req, Res any] struct {
 	req Req
-	// done takes the call's result and, before it, the hand-over of the
-	// next batch: buffered, so the batch maker never waits for a caller.
-	done chan outcome[Res]
+	// res is the call's result, set before false is sent on done.
+	res Res
+	// done takes true for the hand-over of the next batch and false once
+	// res is set, in that order when both: buffered, so the batch maker
+	// never waits for a caller. (A channel of results took their size
+	// twice over for each call.)
+	done chan bool
 	// lead is set, under the group's lock, when the call is handed the
 	// next batch: its caller makes it, even if it has given up waiting.
 	lead bool
 	// gone is set, under the group's lock, when its caller has given up
 	// and returned: the call is made, but no batch is handed to it.
 	gone bool
-}
-
-// outcome is a call's result or, with next set, the hand-over of the next
-// batch.
-type outcome[Res any] struct {
-	res  Res
-	next bool
 }
 
 // Do makes req in a batch and returns its result, or ctx's error if ctx
@@ -68,7 +65,7 @@ func (g *Group[Req, Res]) Do(ctx context.Context, req Req) (Res, error) {
 	if err := ctx.Err(); err != nil {
 		return zero, err
 	}
-	c := &call[Req, Res]{req: req, done: make(chan outcome[Res], 2)}
+	c := &call[Req, Res]{req: req, done: make(chan bool, 2)}
 	g.mu.Lock()
 	g.queue = append(g.queue, c)
 	lead := !g.running
@@ -79,18 +76,18 @@ func (g *Group[Req, Res]) Do(ctx context.Context, req Req) (Res, error) {
 	}
 	for {
 		// A result already there is taken before an ended context.
-		var o outcome[Res]
+		var next bool
 		select {
-		case o = <-c.done:
+		case next = <-c.done:
 		default:
 			select {
-			case o = <-c.done:
+			case next = <-c.done:
 			case <-ctx.Done():
 				return zero, g.abandon(ctx, c)
 			}
 		}
-		if !o.next {
-			return o.res, nil
+		if !next {
+			return c.res, nil
 		}
 		g.mu.Lock()
 		c.lead = false // taken: the call is in the batch its caller makes
@@ -154,7 +151,7 @@ func (g *Group[Req, Res]) runBatch(ctx context.Context) {
 		for _, next := range g.queue {
 			if !next.gone {
 				next.lead = true
-				next.done <- outcome[Res]{next: true}
+				next.done <- true
 				g.mu.Unlock()
 				return
 			}
@@ -177,6 +174,7 @@ func (g *Group[Req, Res]) run(ctx context.Context, batch []*call[Req, Res]) {
 	results := g.Run(ctx, reqs)
 	cancel()
 	for i, c := range batch {
-		c.done <- outcome[Res]{res: results[i]}
+		c.res = results[i]
+		c.done <- false
 	}
 }
