@@ -67,7 +67,7 @@ func (x *execution) stateInput(t *thread, st *asl.State, env asl.Env) (any, erro
 // processItem is the input of iteration i of Map thread p: its
 // ItemSelector (or, for a JSONPath state, legacy Parameters) evaluated
 // with the item in the Context Object, or the item itself.
-func (x *execution) processItem(p *thread, st *asl.State, item any, ctx map[string]any) (any, error) {
+func (x *execution) processItem(p *thread, st *asl.State, item any, ctx any) (any, error) {
 	env := x.env(p, ctx)
 	if !x.jsonata(st) {
 		return asl.ProcessItem(st, p.Effective, item, env, x.intrinsic)
