@@ -34,6 +34,9 @@ type taskCall struct {
 	// paramsJSON is Params as JSON, when known, so a snapshot of the
 	// call need not encode it again.
 	paramsJSON string
+	// paramsOwn is whether paramsJSON is text(Params)'s own output, whose
+	// members' texts are then their values' (memberText).
+	paramsOwn bool
 }
 
 // MarshalJSON writes the call, reusing the parameters' encoding.
@@ -101,7 +104,7 @@ func (x *execution) runTask(t *thread, st *asl.State) (string, any) {
 	if err != nil {
 		return x.fail(t, st, failureOf(err))
 	}
-	params := x.textOf(eff) // the state's input, encoded as it entered, when the parameters are that input
+	params, own := x.textOfOwn(eff) // the state's input, encoded as it entered, when the parameters are that input
 	if tooBig(params) {
 		return x.fail(t, st, dataLimit("state input after Parameters", len(params)))
 	}
@@ -122,7 +125,7 @@ func (x *execution) runTask(t *thread, st *asl.State) (string, any) {
 		return x.fail(t, st, f)
 	}
 	now := x.now()
-	call := &taskCall{Kind: kind, Wait: wait, Resource: st.Resource, Params: eff, HeartbeatSeconds: heartbeat, paramsJSON: params}
+	call := &taskCall{Kind: kind, Wait: wait, Resource: st.Resource, Params: eff, HeartbeatSeconds: heartbeat, paramsJSON: params, paramsOwn: own}
 	if timeout > 0 {
 		call.TimeoutDue = now.Add(time.Duration(timeout) * time.Second)
 	}
@@ -227,7 +230,11 @@ func (e *Engine) dispatch(x *execution, id int, gen int64, token string, call *t
 }
 
 func (e *Engine) sendMessage(x *execution, id int, gen int64, token string, call *taskCall) {
-	p, f := sendMessageParams(call.Params, x.traceHeader())
+	paramsText := ""
+	if call.paramsOwn {
+		paramsText = call.paramsJSON
+	}
+	p, f := sendMessageParams(call.Params, paramsText, x.traceHeader())
 	if f == nil && e.queues == nil {
 		f = &failure{Error: "SQS.QueueDoesNotExistException", Cause: fmt.Sprintf("the local engine has no queues; no queue %s", p.QueueURL)}
 	}
@@ -250,8 +257,10 @@ func (e *Engine) sendMessage(x *execution, id int, gen int64, token string, call
 	x.taskResult(id, gen, token, sendMessageResult(msgID, p.Body), nil, false)
 }
 
-// sendMessageParams reads the parameters of an sqs:sendMessage task.
-func sendMessageParams(params any, traceHeader string) (sfn.SendMessageParams, *failure) {
+// sendMessageParams reads the parameters of an sqs:sendMessage task;
+// paramsText is text(params) when known, "" otherwise, and the message's
+// body is cut from it rather than encoded again.
+func sendMessageParams(params any, paramsText, traceHeader string) (sfn.SendMessageParams, *failure) {
 	obj, ok := asl.AsObject(params)
 	if !ok {
 		obj = asl.NewObject(0)
@@ -262,7 +271,11 @@ func sendMessageParams(params any, traceHeader string) (sfn.SendMessageParams, *
 	if url == "" || !hasBody {
 		return sfn.SendMessageParams{}, &failure{Error: "SQS.InvalidParameterValueException", Cause: "the parameters of sqs:sendMessage need QueueUrl (a string) and MessageBody"}
 	}
-	p := sfn.SendMessageParams{QueueURL: url, Body: bodyText(body), TraceHeader: traceHeader}
+	text, ok := memberText(paramsText, "MessageBody")
+	if !ok {
+		text = bodyText(body)
+	}
+	p := sfn.SendMessageParams{QueueURL: url, Body: text, TraceHeader: traceHeader}
 	attrsV, _ := obj.Get("MessageAttributes")
 	if attrs, ok := asl.AsObject(attrsV); ok {
 		p.Attributes = map[string]string{}

@@ -315,7 +315,7 @@ func (tc *testCase) result(ctx context.Context, eff any, token string) (any, *fa
 	defer cancel()
 	call := &taskCall{Kind: kind, Resource: st.Resource, Params: eff, paramsJSON: params}
 	if kind == kindSQS {
-		p, f := sendMessageParams(eff, "")
+		p, f := sendMessageParams(eff, "", "")
 		if f == nil && tc.e.queues == nil {
 			f = &failure{Error: "SQS.QueueDoesNotExistException", Cause: fmt.Sprintf("the local engine has no queues; no queue %s", p.QueueURL)}
 		}

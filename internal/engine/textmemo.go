@@ -17,17 +17,29 @@ import (
 type textMemo struct {
 	v any
 	s string
+	// own is whether s is text(v)'s own output, not a text v was read
+	// from (see textOfOwn).
+	own bool
 }
 
 // textOf returns text(v), reusing the encoding of the last value x
 // encoded when v is that value; x.mu is held.
 func (x *execution) textOf(v any) string {
+	s, _ := x.textOfOwn(v)
+	return s
+}
+
+// textOfOwn is textOf, and whether the text is what text(v) writes
+// (compact, strings escaped as asl.AppendJSON escapes them) rather than
+// the text v was read from, which holds the same value written another
+// way (white space, other escapes); x.mu is held.
+func (x *execution) textOfOwn(v any) (string, bool) {
 	if sameValue(x.text.v, v) {
-		return x.text.s
+		return x.text.s, x.text.own
 	}
 	s := text(v)
-	x.knownText(v, s)
-	return s
+	x.text = textMemo{v: v, s: s, own: true}
+	return s, true
 }
 
 // knownText notes that s is text(v), which textOf then gives without
