@@ -242,7 +242,7 @@ func (e *Engine) sendMessage(x *execution, id int, gen int64, token string, call
 		x.taskResult(id, gen, token, nil, f, false)
 		return
 	}
-	msgID, err := e.queues.SendMessage(e.drainCtx, p)
+	msgID, digest, err := e.sendWithDigest(p)
 	if err != nil && e.drainCtx.Err() != nil {
 		return // the engine closed; the task is sent again when its execution resumes
 	}
@@ -251,10 +251,33 @@ func (e *Engine) sendMessage(x *execution, id int, gen int64, token string, call
 		return
 	}
 	if call.Wait {
-		x.submitted(id, gen, token, sendMessageResultText(msgID, p.Body))
+		x.submitted(id, gen, token, sendMessageResultText(msgID, digest))
 		return
 	}
-	x.taskResult(id, gen, token, sendMessageResult(msgID, p.Body), nil, false)
+	x.taskResult(id, gen, token, map[string]any{"MessageId": msgID, "MD5OfMessageBody": digest}, nil, false)
+}
+
+// digestSender is a queue that returns the hex MD5 of a message's body,
+// which it computes anyway, with the message's id: the in-process broker
+// (queue.Broker.SendMessageDigest).
+type digestSender interface {
+	SendMessageDigest(ctx context.Context, p sfn.SendMessageParams) (messageID, md5OfBody string, err error)
+}
+
+// sendWithDigest sends p and returns the message's id and its body's hex
+// MD5, the queue's when it gives it.
+func (e *Engine) sendWithDigest(p sfn.SendMessageParams) (msgID, digest string, err error) {
+	if ds, ok := e.queues.(digestSender); ok {
+		return ds.SendMessageDigest(e.drainCtx, p)
+	}
+	msgID, err = e.queues.SendMessage(e.drainCtx, p)
+	return msgID, md5Hex(p.Body), err
+}
+
+// md5Hex is the hex MD5 of s.
+func md5Hex(s string) string {
+	sum := md5.Sum([]byte(s))
+	return hex.EncodeToString(sum[:])
 }
 
 // sendMessageParams reads the parameters of an sqs:sendMessage task;
@@ -297,20 +320,18 @@ func sendMessageParams(params any, paramsText, traceHeader string) (sfn.SendMess
 
 // sendMessageResult is the result of an sqs:sendMessage task.
 func sendMessageResult(msgID, body string) map[string]any {
-	sum := md5.Sum([]byte(body))
-	return map[string]any{"MessageId": msgID, "MD5OfMessageBody": hex.EncodeToString(sum[:])}
+	return map[string]any{"MessageId": msgID, "MD5OfMessageBody": md5Hex(body)}
 }
 
-// sendMessageResultText is text(sendMessageResult(msgID, body)), written
-// without the map: a waitForTaskToken task's TaskSubmitted keeps only the
-// text.
-func sendMessageResultText(msgID, body string) string {
-	sum := md5.Sum([]byte(body))
-	b := make([]byte, 0, len(`{"MD5OfMessageBody":"","MessageId":""}`)+2*md5.Size+len(msgID)+8)
-	b = append(b, `{"MD5OfMessageBody":"`...)
-	b = hex.AppendEncode(b, sum[:])
-	b = append(b, `","MessageId":`...)
-	b, _ = asl.AppendJSON(b, msgID) // a string: no error
+// sendMessageResultText is the text of the result of an sqs:sendMessage
+// task whose message is msgID and body's hex MD5 digest, written without
+// the map: a waitForTaskToken task's TaskSubmitted keeps only the text.
+func sendMessageResultText(msgID, digest string) string {
+	b := make([]byte, 0, len(`{"MD5OfMessageBody":"","MessageId":""}`)+len(digest)+len(msgID)+8)
+	b = append(b, `{"MD5OfMessageBody":`...)
+	b, _ = asl.AppendJSON(b, digest) // strings: no error
+	b = append(b, `,"MessageId":`...)
+	b, _ = asl.AppendJSON(b, msgID)
 	return string(append(b, '}'))
 }
 

@@ -357,6 +357,14 @@ func (b *Broker) queueLocked(url string) (*queue, error) {
 // queue's delay; the attributes are String attributes. Errors are as for
 // Send.
 func (b *Broker) SendMessage(ctx context.Context, p sfn.SendMessageParams) (messageID string, err error) {
+	messageID, _, err = b.SendMessageDigest(ctx, p)
+	return messageID, err
+}
+
+// SendMessageDigest is SendMessage, and it returns the hex MD5 of the
+// body too, which the broker computes for the message anyway: the engine
+// gives it as the task's MD5OfMessageBody without computing it again.
+func (b *Broker) SendMessageDigest(ctx context.Context, p sfn.SendMessageParams) (messageID, md5OfBody string, err error) {
 	sp := SendParams{QueueURL: p.QueueURL, Body: p.Body, TraceHeader: p.TraceHeader}
 	if p.DelaySeconds != 0 {
 		sp.DelaySeconds = &p.DelaySeconds
@@ -368,7 +376,7 @@ func (b *Broker) SendMessage(ctx context.Context, p sfn.SendMessageParams) (mess
 		}
 	}
 	res, err := b.Send(ctx, sp)
-	return res.MessageID, err
+	return res.MessageID, res.MD5OfBody, err
 }
 
 // Attribute is a message attribute: a DataType of String, Number or

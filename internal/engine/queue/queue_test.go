@@ -574,3 +574,22 @@ func TestShutdownCancelsRunningHandlersAtItsDeadline(t *testing.T) {
 		require.NoError(t, b.Shutdown(t.Context()), "a second Shutdown")
 	})
 }
+
+// TestSendMessageDigest: the digest SendMessageDigest returns is the
+// body's MD5, the one a receiver of the message is given.
+func TestSendMessageDigest(t *testing.T) {
+	t.Parallel()
+	tb := setup(t)
+	url := tb.createQueue(t, queue.QueueConfig{Name: "digests", VisibilityTimeout: time.Minute})
+	body := `{"a":"é"}`
+	id, digest, err := tb.b.SendMessageDigest(tb.ctx, sfn.SendMessageParams{QueueURL: url, Body: body})
+	require.NoError(t, err)
+	sum := md5.Sum([]byte(body))
+	require.Equal(t, hex.EncodeToString(sum[:]), digest)
+	msgs := tb.receive(t, url, 1)
+	require.Len(t, msgs, 1)
+	require.Equal(t, id, msgs[0].MessageId)
+	require.Equal(t, digest, msgs[0].Md5OfBody)
+	_, _, err = tb.b.SendMessageDigest(tb.ctx, sfn.SendMessageParams{QueueURL: url})
+	requireCode(t, err, queue.CodeMissingParameter)
+}
