@@ -46,6 +46,8 @@ type execution struct {
 
 	threads    map[int]*thread
 	nextThread int
+	// tokens, succeeded, spent and messageIDs are made on their first
+	// member (put): most executions hold one task at a time, or none.
 	tokens     map[string]int  // token of a task in flight -> thread
 	succeeded  map[string]bool // tokens whose task succeeded
 	spent      map[string]bool // tokens closed otherwise
@@ -248,11 +250,18 @@ type failureError struct{ f failure }
 func (e *failureError) Error() string { return e.f.Error + ": " + e.f.Cause }
 
 func (e *Engine) newExecution(rec ExecutionRecord) *execution {
-	return &execution{e: e, rec: rec, writer: e.writerOf(rec.ARN), threads: map[int]*thread{}, tokens: map[string]int{}, succeeded: map[string]bool{},
-		spent: map[string]bool{}, messageIDs: map[string]string{}, done: make(chan struct{})}
+	return &execution{e: e, rec: rec, writer: e.writerOf(rec.ARN), threads: map[int]*thread{}, done: make(chan struct{})}
 }
 
 func (x *execution) now() time.Time { return x.e.now() }
+
+// put sets m[k] to v, making *m first if it is nil.
+func put[K comparable, V any](m *map[K]V, k K, v V) {
+	if *m == nil {
+		*m = make(map[K]V, 1)
+	}
+	(*m)[k] = v
+}
 
 // writerOf is the engine's commit writer of an execution: always the
 // same one, so that its transitions are written in order.
@@ -1175,10 +1184,10 @@ func (x *execution) closeTask(t *thread, succeeded bool) {
 	}
 	delete(x.tokens, t.Token)
 	if succeeded {
-		x.succeeded[t.Token] = true
+		put(&x.succeeded, t.Token, true)
 		x.batch().Succeeded = append(x.b.Succeeded, t.Token)
 	} else {
-		x.spent[t.Token] = true
+		put(&x.spent, t.Token, true)
 		x.batch().Spent = append(x.b.Spent, t.Token)
 	}
 	delete(x.messageIDs, t.Token)

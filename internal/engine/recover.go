@@ -58,10 +58,10 @@ func (e *Engine) resume(ctx context.Context, rec ExecutionRecord) error {
 			}
 		}
 		for _, tok := range b.Succeeded {
-			x.succeeded[tok] = true
+			put(&x.succeeded, tok, true)
 		}
 		for _, tok := range b.Spent {
-			x.spent[tok] = true
+			put(&x.spent, tok, true)
 		}
 		if b.Redrive != nil {
 			x.redrives = append(x.redrives, *b.Redrive)
@@ -144,7 +144,7 @@ func (e *Engine) resume(ctx context.Context, rec ExecutionRecord) error {
 		switch t.Phase {
 		case phaseTask:
 			if t.Token != "" {
-				x.tokens[t.Token] = id
+				put(&x.tokens, t.Token, id)
 			}
 			x.armTask(t)
 			tid, gen, token, call := t.ID, t.Gen, t.Token, t.Task

@@ -397,10 +397,10 @@ func (e *Engine) rebuild(rec ExecutionRecord, h *redriveHistory) (*execution, er
 	x.definition, x.roleARN = h.start.Definition, h.start.RoleARN
 	x.redrives = h.marks
 	for _, tok := range h.succ {
-		x.succeeded[tok] = true
+		put(&x.succeeded, tok, true)
 	}
 	for _, tok := range h.spent {
-		x.spent[tok] = true
+		put(&x.spent, tok, true)
 	}
 	m, err := newMachine(StateMachineRecord{Definition: x.definition})
 	if err != nil {

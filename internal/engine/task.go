@@ -132,7 +132,7 @@ func (x *execution) runTask(t *thread, st *asl.State) (string, any) {
 	t.Phase, t.Task, t.Token = phaseTask, call, token
 	t.Gen++
 	if token != "" {
-		x.tokens[token] = t.ID
+		put(&x.tokens, token, t.ID)
 	}
 	if kind == kindFunction {
 		x.eventAt(t, "LambdaFunctionScheduled").LambdaFunctionScheduled = &sfn.LambdaScheduledDetails{Resource: st.Resource, Input: params, TimeoutInSeconds: timeout}
@@ -365,7 +365,7 @@ func (x *execution) submitted(id int, gen int64, token string, out string) {
 	if _, done := x.messageIDs[token]; done {
 		return // the callback came first (see ensureSubmitted)
 	}
-	x.messageIDs[token] = out
+	put(&x.messageIDs, token, out)
 	x.submitLate(lateSubmit{t: t, at: x.now(), resource: t.Task.Resource, out: out})
 }
 
@@ -382,7 +382,7 @@ func (x *execution) ensureSubmitted(t *thread) {
 	if _, done := x.messageIDs[t.Token]; done {
 		return
 	}
-	x.messageIDs[t.Token] = ""
+	put(&x.messageIDs, t.Token, "")
 	_, _, rtype, rname, _ := parseResource(call.Resource)
 	x.eventAt(t, "TaskSubmitted").TaskSubmitted = &sfn.TaskOutputDetails{ResourceType: rtype, Resource: rname}
 }
