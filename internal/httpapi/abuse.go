@@ -33,19 +33,16 @@ func (s *Server) guardAbuse() {
 	s.guard.AuditFunc = s.denials.Audit
 }
 
-// sourced puts a guarded route behind the source address's resolution
-// (ratelimit.Source: the connection's address, or X-Forwarded-For from a
-// trusted proxy), which the limits and the audit log then read from
-// RemoteAddr, and writes the denial counts of the intervals that have
-// closed.
+// sourced writes, before a guarded route, the denial counts of the
+// intervals that have closed. (ServeHTTP has set the request's RemoteAddr
+// to its source address already.)
 func (s *Server) sourced(next http.Handler) http.Handler {
-	src := ratelimit.Source{TrustedProxies: s.opts.TrustedProxies}
-	return src.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.denials != nil {
 			s.denials.FlushDue(r.Context())
 		}
 		next.ServeHTTP(w, r)
-	}))
+	})
 }
 
 // Close writes the audit records still pending: the counts of the

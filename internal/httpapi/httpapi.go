@@ -326,6 +326,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Request-Id", id)
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	r = r.WithContext(ctx)
+	// The source address (ratelimit.Source: the connection's, or
+	// X-Forwarded-For's from a trusted proxy), set on this copy of the
+	// request, is what the limits and the audit log read from RemoteAddr.
+	r.RemoteAddr = ratelimit.Source{TrustedProxies: s.opts.TrustedProxies}.Address(r)
 	h, pattern := s.mux.Handler(r)
 	r, span := s.tracing.start(r, pattern)
 	if pattern == "" {
