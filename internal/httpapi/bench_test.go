@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"strconv"
 	"sync/atomic"
@@ -129,6 +130,7 @@ func loadStarts(b *testing.B, keyed, durable bool) {
 	var callers atomic.Int64
 	b.ReportAllocs()
 	b.SetParallelism(32)
+	statements := pgclustertest.StatementStats(b, bundle.pool)
 	start, cpu := startLoad(b)
 	b.RunParallel(func(pb *testing.PB) {
 		c := dialLoad(b, bundle)
@@ -152,6 +154,7 @@ func loadStarts(b *testing.B, keyed, durable bool) {
 	})
 	reportLoad(b, start, cpu)
 	reportApprovalsBehind(b, bundle)
+	statements(os.Stdout, b.N)
 }
 
 // startLoad starts a load benchmark's clock once its setup is done (a

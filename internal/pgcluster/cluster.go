@@ -16,12 +16,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/url"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -51,6 +53,9 @@ type Options struct {
 	ReadyTimeout time.Duration
 	// Logger receives progress messages. Nil means they are discarded.
 	Logger *slog.Logger
+	// Settings are server settings given on the command line ("-c
+	// name=value"), such as shared_preload_libraries; none by default.
+	Settings map[string]string
 }
 
 // Cluster is a running PostgreSQL server started by Start.
@@ -280,6 +285,9 @@ func (c *Cluster) run(ctx context.Context, opts Options, owner osUser) error {
 	} else {
 		args = append(args, "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=",
 			"-c", "ssl=on", "-c", "ssl_cert_file="+filepath.Join(c.dir, tlsCertFile), "-c", "ssl_key_file="+filepath.Join(c.dir, tlsKeyFile))
+	}
+	for _, name := range slices.Sorted(maps.Keys(opts.Settings)) {
+		args = append(args, "-c", name+"="+opts.Settings[name])
 	}
 	logFile, err := os.OpenFile(c.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {

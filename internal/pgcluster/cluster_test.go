@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiflow/aiflow/internal/pgcluster"
@@ -185,4 +186,32 @@ func BenchmarkStartThrowaway(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestSettingsAndStatementStats: Options.Settings reach the server, and
+// with pg_stat_statements preloaded that way (what the environment
+// variable pgclustertest.StatementsEnv does for a package's cluster),
+// StatementStats reports the statements run since it was called, per op.
+func TestSettingsAndStatementStats(t *testing.T) {
+	t.Setenv(pgclustertest.StatementsEnv, "1")
+	ctx := context.Background()
+	c, err := pgcluster.Start(ctx, pgcluster.Options{Binaries: binaries(t), Settings: map[string]string{
+		"shared_preload_libraries": "pg_stat_statements", "pg_stat_statements.track": "all", "work_mem": "7MB",
+	}})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Stop(ctx) })
+	require.Equal(t, 7*1024, query(t, c.URL("postgres"), "SELECT setting::int FROM pg_settings WHERE name = 'work_mem'"))
+
+	pool, err := pgxpool.New(ctx, c.URL("postgres"))
+	require.NoError(t, err)
+	defer pool.Close()
+	report := pgclustertest.StatementStats(t, pool)
+	for range 4 {
+		var n int
+		require.NoError(t, pool.QueryRow(ctx, "SELECT 40 + $1::int", 2).Scan(&n))
+	}
+	var out strings.Builder
+	report(&out, 2)
+	require.Contains(t, out.String(), "statements per op, 2 ops")
+	require.Regexp(t, `(?m)^ +2\.0000 +2\.0000 +[0-9.]+ +0\.0  SELECT \$\d \+ \$\d::int$`, out.String())
 }

@@ -99,7 +99,7 @@ func setup() error {
 			setupErr = err
 			return err
 		}
-		c, err := pgcluster.Start(ctx, pgcluster.Options{Binaries: bins})
+		c, err := pgcluster.Start(ctx, pgcluster.Options{Binaries: bins, Settings: serverSettings()})
 		if err != nil {
 			setupErr = err
 			return err
