@@ -18,7 +18,7 @@ import (
 // approval with any other id (checkApprovalIDs), so its primary key makes
 // a task token one approval: the same message delivered twice is stored
 // once. A unique index on task_token held that too, with a key of some 150
-// bytes a row; migration 00021 dropped it. Two tokens whose hashes share
+// bytes a row; migration 00019 dropped it. Two tokens whose hashes share
 // their first 96 bits would be taken for one; with the engine's random
 // tokens that needs some 2^48 approvals.
 func ApprovalID(taskToken string) string {
