@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,7 +23,8 @@ const nameConstraint = "executions_state_machine_arn_name_key"
 // group is one execution's part of a Commit call.
 type group struct {
 	arn, stream string
-	commits     []int // indexes in the call, in Seq order
+	commits     []int  // indexes in the call, in Seq order
+	one         [1]int // the room of commits for the group of one commit
 }
 
 func (g *group) first(commits []engine.Commit) *engine.Commit { return &commits[g.commits[0]] }
@@ -80,6 +82,8 @@ func (s *Store) Commit(ctx context.Context, commits []engine.Commit) error {
 // of one execution follow each other, and that no two first commits take
 // one name.
 func groupCommits(commits []engine.Commit) ([]*group, error) {
+	// The groups are made in one slice, of room enough that none moves.
+	all := make([]group, 0, len(commits))
 	groups := make([]*group, 0, len(commits))
 	byARN := make(map[string]*group, len(commits))
 	var names map[[2]string]string
@@ -88,7 +92,9 @@ func groupCommits(commits []engine.Commit) ([]*group, error) {
 		arn := c.Execution.ARN
 		g := byARN[arn]
 		if g == nil {
-			g = &group{arn: arn, stream: eventstore.ExecutionStreamID(arn)}
+			all = append(all, group{arn: arn, stream: eventstore.ExecutionStreamID(arn)})
+			g = &all[len(all)-1]
+			g.commits = g.one[:0]
 			byARN[arn] = g
 			groups = append(groups, g)
 		} else if prev := g.last(commits).Seq; c.Seq != prev+1 {
@@ -123,10 +129,8 @@ type summaries struct {
 }
 
 func newSummaries(commits []engine.Commit, groups []*group) *summaries {
-	byARN := make(map[string]*group, len(groups))
-	for _, g := range groups {
-		byARN[g.arn] = g
-	}
+	sorted := slices.Clone(groups)
+	slices.SortFunc(sorted, func(a, b *group) int { return strings.Compare(a.arn, b.arn) })
 	n := len(groups)
 	s := &summaries{
 		arns: make([]string, 0, n), machines: make([]string, 0, n), names: make([]string, 0, n), statuses: make([]string, 0, n),
@@ -134,8 +138,7 @@ func newSummaries(commits []engine.Commit, groups []*group) *summaries {
 		inputs: make([]string, 0, n), outputs: make([]string, 0, n), errs: make([]string, 0, n), causes: make([]string, 0, n), trace: make([]string, 0, n),
 		seqs: make([]int64, 0, n),
 	}
-	for _, arn := range sortedKeys(byARN) {
-		g := byARN[arn]
+	for _, g := range sorted {
 		last := g.last(commits)
 		if g.first(commits).Seq != 1 && !last.Execution.Status.Closed() && !g.redrives(commits) {
 			// A running execution's summary changes only when it starts
