@@ -59,8 +59,10 @@ func (s *Store) Commit(ctx context.Context, commits []engine.Commit) error {
 		return err
 	}
 	reqs := make([]eventstore.AppendRequest, len(groups))
+	all := make([]eventstore.NewEvent, len(commits)) // every group's events, in one allocation
 	for i, g := range groups {
-		evs := make([]eventstore.NewEvent, len(g.commits))
+		evs := all[:len(g.commits):len(g.commits)]
+		all = all[len(g.commits):]
 		for k, ci := range g.commits {
 			c := &commits[ci]
 			evs[k] = eventstore.NewEvent{
@@ -71,6 +73,7 @@ func (s *Store) Commit(ctx context.Context, commits []engine.Commit) error {
 		reqs[i] = eventstore.AppendRequest{StreamID: g.stream, Expected: eventstore.Exact(g.first(commits).Seq - 1), Events: evs}
 	}
 	summaries := newSummaries(commits, groups)
+	summaries.encoded = s.prepares
 	if _, err := s.events.AppendManyWith(ctx, reqs, summaries.upsert); err != nil {
 		return s.commitError(ctx, commits, groups, err)
 	}
@@ -126,6 +129,9 @@ type summaries struct {
 	redriveCounts                        []int32
 	redriveDates                         []*time.Time
 	versions, aliases                    []string
+	// encoded is whether upsert prepares its statement and encodes its
+	// parameters itself (see summaryparams.go).
+	encoded bool
 }
 
 func newSummaries(commits []engine.Commit, groups []*group) *summaries {
@@ -178,6 +184,16 @@ func newSummaries(commits []engine.Commit, groups []*group) *summaries {
 	return s
 }
 
+// upsertStatement writes the summaries: see upsert.
+const upsertStatement = `INSERT INTO engine.executions AS e
+		(arn, state_machine_arn, name, status, start_date, stop_date, input, output, error, cause, trace_header, seq, redrive_count, redrive_date, version_arn, alias_arn)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[],
+			$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[], $13::integer[], $14::timestamptz[], $15::text[], $16::text[])
+		ON CONFLICT (arn) DO UPDATE SET status = EXCLUDED.status, stop_date = EXCLUDED.stop_date,
+			output = EXCLUDED.output, error = EXCLUDED.error, cause = EXCLUDED.cause, seq = EXCLUDED.seq,
+			redrive_count = EXCLUDED.redrive_count, redrive_date = EXCLUDED.redrive_date
+		WHERE e.seq < EXCLUDED.seq`
+
 // upsert writes the summaries in the append's transaction. An existing
 // execution keeps its identity and takes the new status, stop date,
 // output, error and cause, unless the row holds a later Seq already (a
@@ -187,14 +203,10 @@ func (s *summaries) upsert(ctx context.Context, tx pgx.Tx) error {
 	if len(s.arns) == 0 {
 		return nil
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO engine.executions AS e
-		(arn, state_machine_arn, name, status, start_date, stop_date, input, output, error, cause, trace_header, seq, redrive_count, redrive_date, version_arn, alias_arn)
-		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[],
-			$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[], $13::integer[], $14::timestamptz[], $15::text[], $16::text[])
-		ON CONFLICT (arn) DO UPDATE SET status = EXCLUDED.status, stop_date = EXCLUDED.stop_date,
-			output = EXCLUDED.output, error = EXCLUDED.error, cause = EXCLUDED.cause, seq = EXCLUDED.seq,
-			redrive_count = EXCLUDED.redrive_count, redrive_date = EXCLUDED.redrive_date
-		WHERE e.seq < EXCLUDED.seq`,
+	if s.encoded {
+		return s.upsertEncoded(ctx, tx)
+	}
+	_, err := tx.Exec(ctx, upsertStatement,
 		s.arns, s.machines, s.names, s.statuses, s.starts, s.stops, s.inputs, s.outputs, s.errs, s.causes, s.trace, s.seqs,
 		s.redriveCounts, s.redriveDates, s.versions, s.aliases)
 	return err

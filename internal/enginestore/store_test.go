@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
@@ -62,6 +63,28 @@ func setup(t testing.TB) *testBundle {
 func TestStoreContract(t *testing.T) {
 	t.Parallel()
 	enginetest.RunStoreSuite(t, func(t *testing.T) engine.Store { return setup(t).store })
+}
+
+// A pool whose connections do not cache prepared statements (each query
+// described anew, as behind a pooler in transaction mode) gets the
+// summaries written with pgx's own encoding, nothing prepared by name: the
+// contract holds either way.
+func TestStoreContractWithoutPreparedStatements(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	cfg, err := pgxpool.ParseConfig(pgclustertest.Database(t))
+	require.NoError(t, err)
+	cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeDescribeExec
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	enginetest.RunStoreSuite(t, func(t *testing.T) engine.Store {
+		events, err := eventstore.Open(ctx, pool, eventstore.Options{})
+		require.NoError(t, err)
+		store, err := enginestore.New(ctx, pool, events)
+		require.NoError(t, err)
+		return store
+	})
 }
 
 var seq atomic.Int64
