@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,7 +23,8 @@ const nameConstraint = "executions_state_machine_arn_name_key"
 // group is one execution's part of a Commit call.
 type group struct {
 	arn, stream string
-	commits     []int // indexes in the call, in Seq order
+	commits     []int  // indexes in the call, in Seq order
+	one         [1]int // the room of commits for the group of one commit
 }
 
 func (g *group) first(commits []engine.Commit) *engine.Commit { return &commits[g.commits[0]] }
@@ -57,8 +59,10 @@ func (s *Store) Commit(ctx context.Context, commits []engine.Commit) error {
 		return err
 	}
 	reqs := make([]eventstore.AppendRequest, len(groups))
+	all := make([]eventstore.NewEvent, len(commits)) // every group's events, in one allocation
 	for i, g := range groups {
-		evs := make([]eventstore.NewEvent, len(g.commits))
+		evs := all[:len(g.commits):len(g.commits)]
+		all = all[len(g.commits):]
 		for k, ci := range g.commits {
 			c := &commits[ci]
 			evs[k] = eventstore.NewEvent{
@@ -69,6 +73,7 @@ func (s *Store) Commit(ctx context.Context, commits []engine.Commit) error {
 		reqs[i] = eventstore.AppendRequest{StreamID: g.stream, Expected: eventstore.Exact(g.first(commits).Seq - 1), Events: evs}
 	}
 	summaries := newSummaries(commits, groups)
+	summaries.encoded = s.prepares
 	if _, err := s.events.AppendManyWith(ctx, reqs, summaries.upsert); err != nil {
 		return s.commitError(ctx, commits, groups, err)
 	}
@@ -80,6 +85,8 @@ func (s *Store) Commit(ctx context.Context, commits []engine.Commit) error {
 // of one execution follow each other, and that no two first commits take
 // one name.
 func groupCommits(commits []engine.Commit) ([]*group, error) {
+	// The groups are made in one slice, of room enough that none moves.
+	all := make([]group, 0, len(commits))
 	groups := make([]*group, 0, len(commits))
 	byARN := make(map[string]*group, len(commits))
 	var names map[[2]string]string
@@ -88,7 +95,9 @@ func groupCommits(commits []engine.Commit) ([]*group, error) {
 		arn := c.Execution.ARN
 		g := byARN[arn]
 		if g == nil {
-			g = &group{arn: arn, stream: eventstore.ExecutionStreamID(arn)}
+			all = append(all, group{arn: arn, stream: eventstore.ExecutionStreamID(arn)})
+			g = &all[len(all)-1]
+			g.commits = g.one[:0]
 			byARN[arn] = g
 			groups = append(groups, g)
 		} else if prev := g.last(commits).Seq; c.Seq != prev+1 {
@@ -120,13 +129,14 @@ type summaries struct {
 	redriveCounts                        []int32
 	redriveDates                         []*time.Time
 	versions, aliases                    []string
+	// encoded is whether upsert prepares its statement and encodes its
+	// parameters itself (see summaryparams.go).
+	encoded bool
 }
 
 func newSummaries(commits []engine.Commit, groups []*group) *summaries {
-	byARN := make(map[string]*group, len(groups))
-	for _, g := range groups {
-		byARN[g.arn] = g
-	}
+	sorted := slices.Clone(groups)
+	slices.SortFunc(sorted, func(a, b *group) int { return strings.Compare(a.arn, b.arn) })
 	n := len(groups)
 	s := &summaries{
 		arns: make([]string, 0, n), machines: make([]string, 0, n), names: make([]string, 0, n), statuses: make([]string, 0, n),
@@ -134,8 +144,7 @@ func newSummaries(commits []engine.Commit, groups []*group) *summaries {
 		inputs: make([]string, 0, n), outputs: make([]string, 0, n), errs: make([]string, 0, n), causes: make([]string, 0, n), trace: make([]string, 0, n),
 		seqs: make([]int64, 0, n),
 	}
-	for _, arn := range sortedKeys(byARN) {
-		g := byARN[arn]
+	for _, g := range sorted {
 		last := g.last(commits)
 		if g.first(commits).Seq != 1 && !last.Execution.Status.Closed() && !g.redrives(commits) {
 			// A running execution's summary changes only when it starts
@@ -175,6 +184,16 @@ func newSummaries(commits []engine.Commit, groups []*group) *summaries {
 	return s
 }
 
+// upsertStatement writes the summaries: see upsert.
+const upsertStatement = `INSERT INTO engine.executions AS e
+		(arn, state_machine_arn, name, status, start_date, stop_date, input, output, error, cause, trace_header, seq, redrive_count, redrive_date, version_arn, alias_arn)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[],
+			$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[], $13::integer[], $14::timestamptz[], $15::text[], $16::text[])
+		ON CONFLICT (arn) DO UPDATE SET status = EXCLUDED.status, stop_date = EXCLUDED.stop_date,
+			output = EXCLUDED.output, error = EXCLUDED.error, cause = EXCLUDED.cause, seq = EXCLUDED.seq,
+			redrive_count = EXCLUDED.redrive_count, redrive_date = EXCLUDED.redrive_date
+		WHERE e.seq < EXCLUDED.seq`
+
 // upsert writes the summaries in the append's transaction. An existing
 // execution keeps its identity and takes the new status, stop date,
 // output, error and cause, unless the row holds a later Seq already (a
@@ -184,14 +203,10 @@ func (s *summaries) upsert(ctx context.Context, tx pgx.Tx) error {
 	if len(s.arns) == 0 {
 		return nil
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO engine.executions AS e
-		(arn, state_machine_arn, name, status, start_date, stop_date, input, output, error, cause, trace_header, seq, redrive_count, redrive_date, version_arn, alias_arn)
-		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[],
-			$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[], $13::integer[], $14::timestamptz[], $15::text[], $16::text[])
-		ON CONFLICT (arn) DO UPDATE SET status = EXCLUDED.status, stop_date = EXCLUDED.stop_date,
-			output = EXCLUDED.output, error = EXCLUDED.error, cause = EXCLUDED.cause, seq = EXCLUDED.seq,
-			redrive_count = EXCLUDED.redrive_count, redrive_date = EXCLUDED.redrive_date
-		WHERE e.seq < EXCLUDED.seq`,
+	if s.encoded {
+		return s.upsertEncoded(ctx, tx)
+	}
+	_, err := tx.Exec(ctx, upsertStatement,
 		s.arns, s.machines, s.names, s.statuses, s.starts, s.stops, s.inputs, s.outputs, s.errs, s.causes, s.trace, s.seqs,
 		s.redriveCounts, s.redriveDates, s.versions, s.aliases)
 	return err

@@ -5,11 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
@@ -61,6 +65,28 @@ func TestStoreContract(t *testing.T) {
 	enginetest.RunStoreSuite(t, func(t *testing.T) engine.Store { return setup(t).store })
 }
 
+// A pool whose connections do not cache prepared statements (each query
+// described anew, as behind a pooler in transaction mode) gets the
+// summaries written with pgx's own encoding, nothing prepared by name: the
+// contract holds either way.
+func TestStoreContractWithoutPreparedStatements(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	cfg, err := pgxpool.ParseConfig(pgclustertest.Database(t))
+	require.NoError(t, err)
+	cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeDescribeExec
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	enginetest.RunStoreSuite(t, func(t *testing.T) engine.Store {
+		events, err := eventstore.Open(ctx, pool, eventstore.Options{})
+		require.NoError(t, err)
+		store, err := enginestore.New(ctx, pool, events)
+		require.NoError(t, err)
+		return store
+	})
+}
+
 var seq atomic.Int64
 
 // execution is a new running execution no other test uses.
@@ -87,6 +113,15 @@ func TestEventID(t *testing.T) {
 	require.Equal(t, 5, int(id.Version()))
 	require.NotEqual(t, id, enginestore.EventID("execution-s", 4))
 	require.NotEqual(t, id, enginestore.EventID("execution-t", 3))
+	// It is the UUIDv5 of stream#seq in the commits' namespace, for short
+	// stream ids (which fit its buffer) and long ones.
+	namespace := uuid.MustParse("cd3ec085-bfff-4b4e-98d0-3eefed1708e0")
+	for _, n := range []int{0, 1, 63, 199, 200, 201, 1000} {
+		stream := "execution-" + strings.Repeat("x", n)
+		for _, seq := range []int64{0, 1, 9, 10, 123456789, math.MaxInt64, -1} {
+			require.Equal(t, uuid.NewSHA1(namespace, []byte(stream+"#"+strconv.FormatInt(seq, 10))), enginestore.EventID(stream, seq), "%d bytes, seq %d", n, seq)
+		}
+	}
 }
 
 func TestHistoryIsOneStreamPerExecution(t *testing.T) {
