@@ -73,7 +73,6 @@ func (s *Store) Commit(ctx context.Context, commits []engine.Commit) error {
 		reqs[i] = eventstore.AppendRequest{StreamID: g.stream, Expected: eventstore.Exact(g.first(commits).Seq - 1), Events: evs}
 	}
 	summaries := newSummaries(commits, groups)
-	summaries.encoded = s.prepares
 	if _, err := s.events.AppendManyWith(ctx, reqs, summaries.upsert); err != nil {
 		return s.commitError(ctx, commits, groups, err)
 	}
@@ -129,9 +128,6 @@ type summaries struct {
 	redriveCounts                        []int32
 	redriveDates                         []*time.Time
 	versions, aliases                    []string
-	// encoded is whether upsert prepares its statement and encodes its
-	// parameters itself (see summaryparams.go).
-	encoded bool
 }
 
 func newSummaries(commits []engine.Commit, groups []*group) *summaries {
@@ -203,13 +199,7 @@ func (s *summaries) upsert(ctx context.Context, tx pgx.Tx) error {
 	if len(s.arns) == 0 {
 		return nil
 	}
-	if s.encoded {
-		return s.upsertEncoded(ctx, tx)
-	}
-	_, err := tx.Exec(ctx, upsertStatement,
-		s.arns, s.machines, s.names, s.statuses, s.starts, s.stops, s.inputs, s.outputs, s.errs, s.causes, s.trace, s.seqs,
-		s.redriveCounts, s.redriveDates, s.versions, s.aliases)
-	return err
+	return s.upsertOn(ctx, tx)
 }
 
 // commitError turns a failed append into the Store's errors.

@@ -39,10 +39,6 @@ type Store struct {
 	events *eventstore.Store
 	// reads batches the reads of single executions (see reads.go).
 	reads batchcall.Group[string, readResult]
-	// prepares is whether the pool's connections cache prepared
-	// statements: then the summaries' upsert is prepared once a
-	// connection, its parameters encoded by the store.
-	prepares bool
 }
 
 var _ engine.Store = (*Store)(nil)
@@ -59,7 +55,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, events *eventstore.Store) (*St
 	if !ready {
 		return nil, errors.New("opening the engine store: the database has no engine.executions or engine.state_machines table; migrate it first (aiflow migrate up)")
 	}
-	s := &Store{pool: pool, events: events, prepares: pool.Config().ConnConfig.DefaultQueryExecMode == pgx.QueryExecModeCacheStatement}
+	s := &Store{pool: pool, events: events}
 	s.reads = batchcall.Group[string, readResult]{Run: s.readSummaries, Max: maxReadBatch, Timeout: readBatchTimeout, LeaveAbandoned: true}
 	return s, nil
 }

@@ -43,20 +43,18 @@ func TestUpsertParamsArePgxs(t *testing.T) {
 			t.Parallel()
 			values := []any{s.arns, s.machines, s.names, s.statuses, s.starts, s.stops, s.inputs, s.outputs, s.errs, s.causes, s.trace,
 				s.seqs, s.redriveCounts, s.redriveDates, s.versions, s.aliases}
-			require.Len(t, values, upsertParamCount)
-			var p upsertParams
-			p.encode(s)
-			for i, v := range values {
-				want, err := m.Encode(upsertParamOIDs[i], pgtype.BinaryFormatCode, v, nil)
+			require.Len(t, values, len(upsertParamOIDs))
+			for round := range 2 { // the second into a buffer used before, as a pooled one is
+				p := upsertParams(s)
+				got, err := p.Values()
 				require.NoError(t, err)
-				require.Equal(t, want, p.values[i], "$%d", i+1)
-			}
-			// Encoded again into the same buffer, as a pooled one is.
-			p.encode(s)
-			for i, v := range values {
-				want, err := m.Encode(upsertParamOIDs[i], pgtype.BinaryFormatCode, v, nil)
-				require.NoError(t, err)
-				require.Equal(t, want, p.values[i], "$%d again", i+1)
+				require.Len(t, got, len(values))
+				for i, v := range values {
+					want, err := m.Encode(upsertParamOIDs[i], pgtype.BinaryFormatCode, v, nil)
+					require.NoError(t, err)
+					require.Equal(t, want, got[i], "$%d, round %d", i+1, round)
+				}
+				p.Release()
 			}
 		})
 	}

@@ -150,6 +150,34 @@ func (p *Params) TimestamptzArray(n int, elem func(i int) time.Time) {
 	p.end()
 }
 
+// NullableTimestamptzArray appends a timestamptz[] of n elements, elem(i)
+// the i-th, NULL where elem's ok is false.
+func (p *Params) NullableTimestamptzArray(n int, elem func(i int) (t time.Time, ok bool)) {
+	start := len(p.buf)
+	p.arrayHeader(pgtype.TimestamptzOID, n)
+	for i := range n {
+		t, ok := elem(i)
+		if !ok {
+			binary.BigEndian.PutUint32(p.buf[start+4:], 1) // has NULLs
+			p.buf = binary.BigEndian.AppendUint32(p.buf, math.MaxUint32)
+			continue
+		}
+		p.buf = binary.BigEndian.AppendUint32(p.buf, 8)
+		p.buf = appendTimestamptz(p.buf, t)
+	}
+	p.end()
+}
+
+// Int4Array appends an integer[] of n elements, elem(i) the i-th.
+func (p *Params) Int4Array(n int, elem func(i int) int32) {
+	p.arrayHeader(pgtype.Int4OID, n)
+	for i := range n {
+		p.buf = binary.BigEndian.AppendUint32(p.buf, 4)
+		p.buf = binary.BigEndian.AppendUint32(p.buf, uint32(elem(i)))
+	}
+	p.end()
+}
+
 // Int8 appends a bigint.
 func (p *Params) Int8(v int64) {
 	p.buf = binary.BigEndian.AppendUint64(p.buf, uint64(v))

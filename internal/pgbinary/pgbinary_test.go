@@ -43,6 +43,15 @@ func TestParamsAreThoseOfPgx(t *testing.T) {
 		{"timestamptz[]", pgtype.TimestamptzArrayOID, times, func(p *pgbinary.Params) {
 			p.TimestamptzArray(len(times), func(i int) time.Time { return times[i] })
 		}},
+		{"timestamptz[] with NULLs", pgtype.TimestamptzArrayOID, []*time.Time{nil, &times[0], nil}, func(p *pgbinary.Params) {
+			p.NullableTimestamptzArray(3, func(i int) (time.Time, bool) { return times[0], i == 1 })
+		}},
+		{"timestamptz[] without NULLs", pgtype.TimestamptzArrayOID, []*time.Time{&times[1]}, func(p *pgbinary.Params) {
+			p.NullableTimestamptzArray(1, func(int) (time.Time, bool) { return times[1], true })
+		}},
+		{"integer[]", pgtype.Int4ArrayOID, []int32{0, -1, 1 << 30, -(1 << 31)}, func(p *pgbinary.Params) {
+			p.Int4Array(4, func(i int) int32 { return []int32{0, -1, 1 << 30, -(1 << 31)}[i] })
+		}},
 		{"bigint", pgtype.Int8OID, int64(-42), func(p *pgbinary.Params) { p.Int8(-42) }},
 		{"bytea", pgtype.ByteaOID, []byte{0, 255}, func(p *pgbinary.Params) { p.Bytea([]byte{0, 255}) }},
 	} {
