@@ -67,11 +67,11 @@ func appendPlan(t *testing.T, plans []string) string {
 }
 
 // TestAppendOfKnownStreamsComputesNoVersions: an append whose every
-// expectation is NoStream or a version the store knows stored takes each
-// event's version from its parameters, and PostgreSQL never computes the
-// versions of its streams (no row per stream); one whose expectation the
-// store does not know computes them, probing each stream, and both store
-// the same versions.
+// expectation is a version the store knows stored takes each event's
+// version from its parameters, and PostgreSQL never computes the versions
+// of its streams (no row per stream); one whose expectation the store does
+// not know computes them, probing each stream, and both store the same
+// versions.
 func TestAppendOfKnownStreamsComputesNoVersions(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -85,7 +85,7 @@ func TestAppendOfKnownStreamsComputesNoVersions(t *testing.T) {
 		{StreamID: y, Expected: NoStream, Events: fastEvents("Y1")},
 	})
 	require.NoError(t, err)
-	require.Regexp(t, `Function Scan on u .*\(never executed\)`, appendPlan(t, plans()), "NoStream needs no versions computed")
+	plans()
 
 	res, err := s.AppendMany(ctx, []AppendRequest{
 		{StreamID: x, Expected: Exact(2), Events: fastEvents("X3", "X4")},
