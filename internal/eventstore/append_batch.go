@@ -2,14 +2,14 @@ package eventstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgproto3"
 	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/aiflow/aiflow/internal/pgbinary"
 )
 
 // The fast path's statements go to PostgreSQL in a pgconn pipeline, with
@@ -25,7 +25,7 @@ import (
 //
 // The connection's write buffer, which pgproto3 drops after each flush
 // when it is over 1 KiB, would grow by doubling as the Bind message of the
-// append is copied into it, parameter after parameter. writeBufferReserve
+// append is copied into it, parameter after parameter. pgbinary.Reserve
 // grows it once to the size of what is left to queue, so that the
 // parameters are copied once, into a buffer allocated once.
 
@@ -86,7 +86,7 @@ func (s *Store) runAppend(ctx context.Context, conn *pgx.Conn, p *appendParams, 
 	}
 	// What is left to queue: the append's Bind and Execute, the NOTIFY's
 	// Bind and Execute, the Sync; unnamed, the Parse and Describe of both.
-	rest := bindMessageLen(appendStatementName, p.values[:], len(appendResultFormats)) + 256
+	rest := pgbinary.BindMessageLen(appendStatementName, p.values[:], len(appendResultFormats)) + 256
 	if appendSD == nil {
 		rest += len(appendStatement) + len(notifyStatement) + 4*(appendParamCount+1) + 64
 	}
@@ -94,7 +94,7 @@ func (s *Store) runAppend(ctx context.Context, conn *pgx.Conn, p *appendParams, 
 		// A pipeline that did not start (its context ended) sends
 		// nothing, and would leave the connection an empty buffer
 		// this large until its next flush of over 1 KiB.
-		pgc.Frontend().Send(writeBufferReserve(rest))
+		pgbinary.Reserve(pgc, rest)
 	}
 	if appendSD != nil {
 		pipe.SendQueryStatement(appendSD, p.values[:], binaryFormats[:], appendResultFormats)
@@ -202,39 +202,4 @@ func scanAppendRow(m *pgtype.Map, fields []pgconn.FieldDescription, values [][]b
 		return fmt.Errorf("reading the versions the append statement returned: %w", err)
 	}
 	return nil
-}
-
-// bindMessageLen is the size of the Bind message pgproto3 encodes for the
-// prepared statement name with values, all in one format each, and
-// results result formats.
-func bindMessageLen(name string, values [][]byte, results int) int {
-	n := 1 + 4 + 1 + len(name) + 1 // type, length, unnamed portal, statement
-	n += 2 + 2*len(values)         // parameter formats
-	n += 2                         // parameter count
-	for _, v := range values {
-		n += 4 + len(v)
-	}
-	return n + 2 + 2*results // result formats
-}
-
-// writeBufferReserve is a message of no bytes: sent through a
-// pgproto3.Frontend, it grows the frontend's write buffer to hold at least
-// as many more bytes as its value, and writes nothing to the server. A
-// frontend traced (pgproto3.Frontend.Trace) logs it as an unknown message
-// of length 0.
-type writeBufferReserve int
-
-var _ pgproto3.FrontendMessage = writeBufferReserve(0)
-
-// Frontend marks writeBufferReserve a frontend message.
-func (writeBufferReserve) Frontend() {}
-
-// Encode appends nothing to dst, which it grows.
-func (r writeBufferReserve) Encode(dst []byte) ([]byte, error) {
-	return slices.Grow(dst, int(r)), nil
-}
-
-// Decode fails: nothing sends the message.
-func (writeBufferReserve) Decode([]byte) error {
-	return errors.New("decoding a write buffer reservation: it is never sent")
 }

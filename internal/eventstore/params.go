@@ -1,13 +1,14 @@
 package eventstore
 
 import (
-	"encoding/binary"
 	"fmt"
 	"math"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/aiflow/aiflow/internal/pgbinary"
 )
 
 // The append statement's parameters, encoded by the store.
@@ -95,20 +96,20 @@ func (p *appendParams) encode(reqs []preparedRequest, order []int, total int, re
 		}
 	}
 	sizes := [appendParamCount]int{
-		arrayHeaderLen + idBytes,
-		arrayHeaderLen + streams*12,
-		arrayHeaderLen + streams*12,
-		arrayHeaderLen + evStreamBytes,
-		arrayHeaderLen + total*12,
-		arrayHeaderLen + total*20,
-		arrayHeaderLen + typeBytes,
-		arrayHeaderLen + total*8,
-		arrayHeaderLen + dataBytes,
-		arrayHeaderLen + metaBytes,
+		pgbinary.ArrayHeaderLen + idBytes,
+		pgbinary.ArrayHeaderLen + streams*12,
+		pgbinary.ArrayHeaderLen + streams*12,
+		pgbinary.ArrayHeaderLen + evStreamBytes,
+		pgbinary.ArrayHeaderLen + total*12,
+		pgbinary.ArrayHeaderLen + total*20,
+		pgbinary.ArrayHeaderLen + typeBytes,
+		pgbinary.ArrayHeaderLen + total*8,
+		pgbinary.ArrayHeaderLen + dataBytes,
+		pgbinary.ArrayHeaderLen + metaBytes,
 		8,
-		arrayHeaderLen + hashBytes,
-		arrayHeaderLen + total*8,
-		arrayHeaderLen + streams*5,
+		pgbinary.ArrayHeaderLen + hashBytes,
+		pgbinary.ArrayHeaderLen + total*8,
+		pgbinary.ArrayHeaderLen + streams*5,
 	}
 	size := 0
 	for i, n := range sizes {
@@ -129,42 +130,42 @@ func (p *appendParams) encode(reqs []preparedRequest, order []int, total int, re
 	}
 
 	// $1 stream ids, $2 expected versions, $3 counts.
-	buf = appendArrayHeader(buf, pgtype.TextOID, streams)
+	buf = pgbinary.AppendArrayHeader(buf, pgtype.TextOID, streams)
 	for _, ri := range order {
-		buf = appendElement(buf, reqs[ri].streamID)
+		buf = pgbinary.AppendElement(buf, reqs[ri].streamID)
 	}
 	done()
-	buf = appendArrayHeader(buf, pgtype.Int8OID, streams)
+	buf = pgbinary.AppendArrayHeader(buf, pgtype.Int8OID, streams)
 	for _, ri := range order {
-		buf = appendInt8Element(buf, int64(reqs[ri].expected))
+		buf = pgbinary.AppendInt8Element(buf, int64(reqs[ri].expected))
 	}
 	done()
-	buf = appendArrayHeader(buf, pgtype.Int8OID, streams)
+	buf = pgbinary.AppendArrayHeader(buf, pgtype.Int8OID, streams)
 	for _, ri := range order {
-		buf = appendInt8Element(buf, int64(len(reqs[ri].events)))
+		buf = pgbinary.AppendInt8Element(buf, int64(len(reqs[ri].events)))
 	}
 	done()
 	// $4 each event's stream, $5 its distance from its stream's last event.
-	buf = appendArrayHeader(buf, pgtype.TextOID, total)
+	buf = pgbinary.AppendArrayHeader(buf, pgtype.TextOID, total)
 	for _, ri := range order {
 		r := reqs[ri]
 		for range r.events {
-			buf = appendElement(buf, r.streamID)
+			buf = pgbinary.AppendElement(buf, r.streamID)
 		}
 	}
 	done()
-	buf = appendArrayHeader(buf, pgtype.Int8OID, total)
+	buf = pgbinary.AppendArrayHeader(buf, pgtype.Int8OID, total)
 	for _, ri := range order {
 		n := len(reqs[ri].events)
 		for j := range n {
-			buf = appendInt8Element(buf, int64(n-1-j))
+			buf = pgbinary.AppendInt8Element(buf, int64(n-1-j))
 		}
 	}
 	done()
 	// perEvent appends an array of one element per event, in order.
 	perEvent := func(elemOID uint32, elem func(buf []byte, arrayStart int, e *prepared) []byte) {
 		start := len(buf)
-		buf = appendArrayHeader(buf, elemOID, total)
+		buf = pgbinary.AppendArrayHeader(buf, elemOID, total)
 		for _, ri := range order {
 			evs := reqs[ri].events
 			for j := range evs {
@@ -174,31 +175,33 @@ func (p *appendParams) encode(reqs []preparedRequest, order []int, total int, re
 		done()
 	}
 	// $6 event ids, $7 types, $8 schema versions.
-	perEvent(pgtype.UUIDOID, func(buf []byte, _ int, e *prepared) []byte { return appendElement(buf, e.id[:]) })
-	perEvent(pgtype.TextOID, func(buf []byte, _ int, e *prepared) []byte { return appendElement(buf, e.typ) })
-	perEvent(pgtype.Int4OID, func(buf []byte, _ int, e *prepared) []byte { return appendInt4Element(buf, int32(e.schemaVersion)) })
+	perEvent(pgtype.UUIDOID, func(buf []byte, _ int, e *prepared) []byte { return pgbinary.AppendElement(buf, e.id[:]) })
+	perEvent(pgtype.TextOID, func(buf []byte, _ int, e *prepared) []byte { return pgbinary.AppendElement(buf, e.typ) })
+	perEvent(pgtype.Int4OID, func(buf []byte, _ int, e *prepared) []byte {
+		return pgbinary.AppendInt4Element(buf, int32(e.schemaVersion))
+	})
 	// $9 data, $10 metadata.
-	perEvent(pgtype.TextOID, func(buf []byte, _ int, e *prepared) []byte { return appendElement(buf, e.data) })
-	perEvent(pgtype.TextOID, func(buf []byte, _ int, e *prepared) []byte { return appendElement(buf, e.metadata) })
+	perEvent(pgtype.TextOID, func(buf []byte, _ int, e *prepared) []byte { return pgbinary.AppendElement(buf, e.data) })
+	perEvent(pgtype.TextOID, func(buf []byte, _ int, e *prepared) []byte { return pgbinary.AppendElement(buf, e.metadata) })
 	// $11 the time recorded.
-	buf = appendTimestamptz(buf, recordedAt)
+	buf = pgbinary.AppendTimestamptz(buf, recordedAt)
 	done()
 	// $12 content hashes.
 	perEvent(pgtype.ByteaOID, func(buf []byte, arrayStart int, e *prepared) []byte {
-		return appendByteaElement(buf, arrayStart, e.hash)
+		return pgbinary.AppendByteaElement(buf, arrayStart, e.hash)
 	})
 	// $13 each event's stream, as its index in $1.
-	buf = appendArrayHeader(buf, pgtype.Int4OID, total)
+	buf = pgbinary.AppendArrayHeader(buf, pgtype.Int4OID, total)
 	for k, ri := range order {
 		for range reqs[ri].events {
-			buf = appendInt4Element(buf, int32(k+1))
+			buf = pgbinary.AppendInt4Element(buf, int32(k+1))
 		}
 	}
 	done()
 	// $14 whether each stream's expected version is known stored.
-	buf = appendArrayHeader(buf, pgtype.BoolOID, streams)
+	buf = pgbinary.AppendArrayHeader(buf, pgtype.BoolOID, streams)
 	for _, ri := range order {
-		buf = appendBoolElement(buf, reqs[ri].stored)
+		buf = pgbinary.AppendBoolElement(buf, reqs[ri].stored)
 	}
 	done()
 
@@ -209,71 +212,4 @@ func (p *appendParams) encode(reqs []preparedRequest, order []int, total int, re
 		from = end
 	}
 	return nil
-}
-
-// arrayHeaderLen is the size of a one-dimensional array's header.
-const arrayHeaderLen = 20
-
-// appendArrayHeader appends the header of a one-dimensional array of n
-// elements of type elemOID without NULLs, as PostgreSQL's array_send writes
-// it (and array_recv reads it): the number of dimensions, a has-NULLs flag,
-// the element type, then the dimension's length and lower bound, 1. An
-// empty array keeps its one dimension, of length 0, as pgx sends it.
-func appendArrayHeader(buf []byte, elemOID uint32, n int) []byte {
-	buf = binary.BigEndian.AppendUint32(buf, 1)
-	buf = binary.BigEndian.AppendUint32(buf, 0)
-	buf = binary.BigEndian.AppendUint32(buf, elemOID)
-	buf = binary.BigEndian.AppendUint32(buf, uint32(int32(n)))
-	return binary.BigEndian.AppendUint32(buf, 1)
-}
-
-// appendElement appends an array element of variable length: its length,
-// then its bytes (text's and uuid's binary form are the bytes themselves).
-// An empty or nil b is an empty element, not NULL, as pgx sends a string.
-func appendElement[T string | []byte](buf []byte, b T) []byte {
-	buf = binary.BigEndian.AppendUint32(buf, uint32(int32(len(b))))
-	return append(buf, b...)
-}
-
-// appendByteaElement appends a bytea element; a nil b is NULL, as pgx
-// sends a nil []byte, and marks the array that starts at buf[array] as
-// having NULLs.
-func appendByteaElement(buf []byte, array int, b []byte) []byte {
-	if b == nil {
-		binary.BigEndian.PutUint32(buf[array+4:], 1)
-		return binary.BigEndian.AppendUint32(buf, math.MaxUint32) // -1
-	}
-	return appendElement(buf, b)
-}
-
-// appendInt8Element appends a bigint element.
-func appendInt8Element(buf []byte, v int64) []byte {
-	buf = binary.BigEndian.AppendUint32(buf, 8)
-	return binary.BigEndian.AppendUint64(buf, uint64(v))
-}
-
-// appendBoolElement appends a boolean element.
-func appendBoolElement(buf []byte, v bool) []byte {
-	buf = binary.BigEndian.AppendUint32(buf, 1)
-	if v {
-		return append(buf, 1)
-	}
-	return append(buf, 0)
-}
-
-// appendInt4Element appends an integer element.
-func appendInt4Element(buf []byte, v int32) []byte {
-	buf = binary.BigEndian.AppendUint32(buf, 4)
-	return binary.BigEndian.AppendUint32(buf, uint32(v))
-}
-
-// microsecondsFromUnixEpochToY2K is where timestamptz's binary form counts
-// from: microseconds since 2000-01-01 00:00 UTC.
-const microsecondsFromUnixEpochToY2K = 946_684_800 * 1_000_000
-
-// appendTimestamptz appends t as a binary timestamptz, with pgx's
-// arithmetic (microseconds, the nanoseconds below them dropped).
-func appendTimestamptz(buf []byte, t time.Time) []byte {
-	us := t.Unix()*1_000_000 + int64(t.Nanosecond())/1000
-	return binary.BigEndian.AppendUint64(buf, uint64(us-microsecondsFromUnixEpochToY2K))
 }

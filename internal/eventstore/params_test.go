@@ -12,6 +12,8 @@ import (
 	"github.com/jackc/pgx/v5/pgproto3"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/stretchr/testify/require"
+
+	"github.com/aiflow/aiflow/internal/pgbinary"
 )
 
 // pgxEncode is what pgx sends for value as a parameter of type oid in
@@ -27,41 +29,41 @@ func pgxEncode(t *testing.T, oid uint32, value any) []byte {
 // Whole arrays made of the store's pieces, to hold each to pgx.
 
 func ourTextArray[T string | []byte](elems []T) []byte {
-	buf := appendArrayHeader(nil, pgtype.TextOID, len(elems))
+	buf := pgbinary.AppendArrayHeader(nil, pgtype.TextOID, len(elems))
 	for _, e := range elems {
-		buf = appendElement(buf, e)
+		buf = pgbinary.AppendElement(buf, e)
 	}
 	return buf
 }
 
 func ourUUIDArray(elems [][16]byte) []byte {
-	buf := appendArrayHeader(nil, pgtype.UUIDOID, len(elems))
+	buf := pgbinary.AppendArrayHeader(nil, pgtype.UUIDOID, len(elems))
 	for _, e := range elems {
-		buf = appendElement(buf, e[:])
+		buf = pgbinary.AppendElement(buf, e[:])
 	}
 	return buf
 }
 
 func ourByteaArray(elems [][]byte) []byte {
-	buf := appendArrayHeader(nil, pgtype.ByteaOID, len(elems))
+	buf := pgbinary.AppendArrayHeader(nil, pgtype.ByteaOID, len(elems))
 	for _, e := range elems {
-		buf = appendByteaElement(buf, 0, e)
+		buf = pgbinary.AppendByteaElement(buf, 0, e)
 	}
 	return buf
 }
 
 func ourInt8Array(elems []int64) []byte {
-	buf := appendArrayHeader(nil, pgtype.Int8OID, len(elems))
+	buf := pgbinary.AppendArrayHeader(nil, pgtype.Int8OID, len(elems))
 	for _, e := range elems {
-		buf = appendInt8Element(buf, e)
+		buf = pgbinary.AppendInt8Element(buf, e)
 	}
 	return buf
 }
 
 func ourInt4Array(elems []int32) []byte {
-	buf := appendArrayHeader(nil, pgtype.Int4OID, len(elems))
+	buf := pgbinary.AppendArrayHeader(nil, pgtype.Int4OID, len(elems))
 	for _, e := range elems {
-		buf = appendInt4Element(buf, e)
+		buf = pgbinary.AppendInt4Element(buf, e)
 	}
 	return buf
 }
@@ -145,7 +147,7 @@ func TestTimestamptzEncodesAsPgx(t *testing.T) {
 		time.Date(1969, 7, 20, 20, 17, 40, 500000000, time.UTC),
 		time.Now(),
 	} {
-		require.Equal(t, pgxEncode(t, pgtype.TimestamptzOID, ts), appendTimestamptz(nil, ts), "%v", ts)
+		require.Equal(t, pgxEncode(t, pgtype.TimestamptzOID, ts), pgbinary.AppendTimestamptz(nil, ts), "%v", ts)
 	}
 }
 
@@ -270,5 +272,5 @@ func TestBindMessageLenIsPgprotos(t *testing.T) {
 	require.NoError(t, p.encode(reqs, order, total, time.Now()))
 	msg, err := (&pgproto3.Bind{PreparedStatement: appendStatementName, ParameterFormatCodes: binaryFormats[:], Parameters: p.values[:], ResultFormatCodes: appendResultFormats}).Encode(nil)
 	require.NoError(t, err)
-	require.Len(t, msg, bindMessageLen(appendStatementName, p.values[:], len(appendResultFormats)))
+	require.Len(t, msg, pgbinary.BindMessageLen(appendStatementName, p.values[:], len(appendResultFormats)))
 }

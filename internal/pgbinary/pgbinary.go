@@ -11,8 +11,10 @@
 // Params keeps its buffer in a pool, and Exec grows the write buffer once,
 // to the size of what it sends. The bytes are those pgx sends for the same
 // values (pgbinary_test.go holds them to pgx's), so the database sees the
-// same statement. The event store's append encodes its parameters the
-// same way (internal/eventstore/params.go).
+// same statement. The event store's append, which lays out its own
+// parameters in one buffer of the exact size, encodes them with the
+// Append functions and grows the write buffer with Reserve
+// (internal/eventstore/params.go).
 package pgbinary
 
 import (
@@ -72,31 +74,91 @@ func (p *Params) end() {
 	p.ends = append(p.ends, len(p.buf))
 }
 
-// arrayHeader appends the header of a one-dimensional array of n elements
-// of type elemOID without NULLs, as PostgreSQL's array_send writes it: the
-// number of dimensions, a has-NULLs flag, the element type, then the
-// dimension's length and lower bound, 1. An empty array keeps its one
-// dimension, of length 0, as pgx sends it.
-func (p *Params) arrayHeader(elemOID uint32, n int) {
-	p.buf = binary.BigEndian.AppendUint32(p.buf, 1)
-	p.buf = binary.BigEndian.AppendUint32(p.buf, 0)
-	p.buf = binary.BigEndian.AppendUint32(p.buf, elemOID)
-	p.buf = binary.BigEndian.AppendUint32(p.buf, uint32(int32(n)))
-	p.buf = binary.BigEndian.AppendUint32(p.buf, 1)
+// ArrayHeaderLen is the size of a one-dimensional array's header.
+const ArrayHeaderLen = 20
+
+// AppendArrayHeader appends the header of a one-dimensional array of n
+// elements of type elemOID without NULLs, as PostgreSQL's array_send writes
+// it (and array_recv reads it): the number of dimensions, a has-NULLs flag,
+// the element type, then the dimension's length and lower bound, 1. An
+// empty array keeps its one dimension, of length 0, as pgx sends it.
+func AppendArrayHeader(buf []byte, elemOID uint32, n int) []byte {
+	buf = binary.BigEndian.AppendUint32(buf, 1)
+	buf = binary.BigEndian.AppendUint32(buf, 0)
+	buf = binary.BigEndian.AppendUint32(buf, elemOID)
+	buf = binary.BigEndian.AppendUint32(buf, uint32(int32(n)))
+	return binary.BigEndian.AppendUint32(buf, 1)
 }
 
-// element appends an element of variable length: its length, then its
-// bytes. An empty one is empty, not NULL, as pgx sends a string.
-func element[T string | []byte](buf []byte, b T) []byte {
+// AppendElement appends an array element of variable length: its length,
+// then its bytes (text's, bytea's and uuid's binary form are the bytes
+// themselves). An empty or nil b is an empty element, not NULL, as pgx
+// sends a string.
+func AppendElement[T string | []byte](buf []byte, b T) []byte {
 	buf = binary.BigEndian.AppendUint32(buf, uint32(int32(len(b))))
 	return append(buf, b...)
 }
 
+// AppendNull appends a NULL element and marks the array whose header
+// starts at buf[array] as having NULLs.
+func AppendNull(buf []byte, array int) []byte {
+	binary.BigEndian.PutUint32(buf[array+4:], 1)
+	return binary.BigEndian.AppendUint32(buf, math.MaxUint32) // -1
+}
+
+// AppendByteaElement appends a bytea element; a nil b is NULL, as pgx
+// sends a nil []byte (see AppendNull).
+func AppendByteaElement(buf []byte, array int, b []byte) []byte {
+	if b == nil {
+		return AppendNull(buf, array)
+	}
+	return AppendElement(buf, b)
+}
+
+// AppendInt8Element appends a bigint element.
+func AppendInt8Element(buf []byte, v int64) []byte {
+	buf = binary.BigEndian.AppendUint32(buf, 8)
+	return binary.BigEndian.AppendUint64(buf, uint64(v))
+}
+
+// AppendInt4Element appends an integer element.
+func AppendInt4Element(buf []byte, v int32) []byte {
+	buf = binary.BigEndian.AppendUint32(buf, 4)
+	return binary.BigEndian.AppendUint32(buf, uint32(v))
+}
+
+// AppendBoolElement appends a boolean element.
+func AppendBoolElement(buf []byte, v bool) []byte {
+	buf = binary.BigEndian.AppendUint32(buf, 1)
+	if v {
+		return append(buf, 1)
+	}
+	return append(buf, 0)
+}
+
+// AppendTimestamptzElement appends a timestamptz element.
+func AppendTimestamptzElement(buf []byte, t time.Time) []byte {
+	buf = binary.BigEndian.AppendUint32(buf, 8)
+	return AppendTimestamptz(buf, t)
+}
+
+// microsecondsFromUnixEpochToY2K is where timestamptz's binary form counts
+// from: microseconds since 2000-01-01 00:00 UTC.
+const microsecondsFromUnixEpochToY2K = 946_684_800 * 1_000_000
+
+// AppendTimestamptz appends t as a binary timestamptz (a parameter's
+// value, not an element), with pgx's arithmetic (microseconds, the
+// nanoseconds below them dropped).
+func AppendTimestamptz(buf []byte, t time.Time) []byte {
+	us := t.Unix()*1_000_000 + int64(t.Nanosecond())/1000
+	return binary.BigEndian.AppendUint64(buf, uint64(us-microsecondsFromUnixEpochToY2K))
+}
+
 // TextArray appends a text[] of n elements, elem(i) the i-th.
 func (p *Params) TextArray(n int, elem func(i int) string) {
-	p.arrayHeader(pgtype.TextOID, n)
+	p.buf = AppendArrayHeader(p.buf, pgtype.TextOID, n)
 	for i := range n {
-		p.buf = element(p.buf, elem(i))
+		p.buf = AppendElement(p.buf, elem(i))
 	}
 	p.end()
 }
@@ -105,9 +167,9 @@ func (p *Params) TextArray(n int, elem func(i int) string) {
 // bytes (which must be valid UTF-8, as a string's for TextArray): text
 // kept as bytes, such as JSON, without a string made of each.
 func (p *Params) TextArrayOfBytes(n int, elem func(i int) []byte) {
-	p.arrayHeader(pgtype.TextOID, n)
+	p.buf = AppendArrayHeader(p.buf, pgtype.TextOID, n)
 	for i := range n {
-		p.buf = element(p.buf, elem(i))
+		p.buf = AppendElement(p.buf, elem(i))
 	}
 	p.end()
 }
@@ -116,25 +178,18 @@ func (p *Params) TextArrayOfBytes(n int, elem func(i int) []byte) {
 // is NULL, as pgx sends a nil []byte.
 func (p *Params) ByteaArray(n int, elem func(i int) []byte) {
 	start := len(p.buf)
-	p.arrayHeader(pgtype.ByteaOID, n)
+	p.buf = AppendArrayHeader(p.buf, pgtype.ByteaOID, n)
 	for i := range n {
-		b := elem(i)
-		if b == nil {
-			binary.BigEndian.PutUint32(p.buf[start+4:], 1) // has NULLs
-			p.buf = binary.BigEndian.AppendUint32(p.buf, math.MaxUint32)
-			continue
-		}
-		p.buf = element(p.buf, b)
+		p.buf = AppendByteaElement(p.buf, start, elem(i))
 	}
 	p.end()
 }
 
 // Int8Array appends a bigint[] of n elements, elem(i) the i-th.
 func (p *Params) Int8Array(n int, elem func(i int) int64) {
-	p.arrayHeader(pgtype.Int8OID, n)
+	p.buf = AppendArrayHeader(p.buf, pgtype.Int8OID, n)
 	for i := range n {
-		p.buf = binary.BigEndian.AppendUint32(p.buf, 8)
-		p.buf = binary.BigEndian.AppendUint64(p.buf, uint64(elem(i)))
+		p.buf = AppendInt8Element(p.buf, elem(i))
 	}
 	p.end()
 }
@@ -142,10 +197,9 @@ func (p *Params) Int8Array(n int, elem func(i int) int64) {
 // TimestamptzArray appends a timestamptz[] of n elements, elem(i) the
 // i-th.
 func (p *Params) TimestamptzArray(n int, elem func(i int) time.Time) {
-	p.arrayHeader(pgtype.TimestamptzOID, n)
+	p.buf = AppendArrayHeader(p.buf, pgtype.TimestamptzOID, n)
 	for i := range n {
-		p.buf = binary.BigEndian.AppendUint32(p.buf, 8)
-		p.buf = appendTimestamptz(p.buf, elem(i))
+		p.buf = AppendTimestamptzElement(p.buf, elem(i))
 	}
 	p.end()
 }
@@ -154,26 +208,22 @@ func (p *Params) TimestamptzArray(n int, elem func(i int) time.Time) {
 // the i-th, NULL where elem's ok is false.
 func (p *Params) NullableTimestamptzArray(n int, elem func(i int) (t time.Time, ok bool)) {
 	start := len(p.buf)
-	p.arrayHeader(pgtype.TimestamptzOID, n)
+	p.buf = AppendArrayHeader(p.buf, pgtype.TimestamptzOID, n)
 	for i := range n {
-		t, ok := elem(i)
-		if !ok {
-			binary.BigEndian.PutUint32(p.buf[start+4:], 1) // has NULLs
-			p.buf = binary.BigEndian.AppendUint32(p.buf, math.MaxUint32)
-			continue
+		if t, ok := elem(i); ok {
+			p.buf = AppendTimestamptzElement(p.buf, t)
+		} else {
+			p.buf = AppendNull(p.buf, start)
 		}
-		p.buf = binary.BigEndian.AppendUint32(p.buf, 8)
-		p.buf = appendTimestamptz(p.buf, t)
 	}
 	p.end()
 }
 
 // Int4Array appends an integer[] of n elements, elem(i) the i-th.
 func (p *Params) Int4Array(n int, elem func(i int) int32) {
-	p.arrayHeader(pgtype.Int4OID, n)
+	p.buf = AppendArrayHeader(p.buf, pgtype.Int4OID, n)
 	for i := range n {
-		p.buf = binary.BigEndian.AppendUint32(p.buf, 4)
-		p.buf = binary.BigEndian.AppendUint32(p.buf, uint32(elem(i)))
+		p.buf = AppendInt4Element(p.buf, elem(i))
 	}
 	p.end()
 }
@@ -188,17 +238,6 @@ func (p *Params) Int8(v int64) {
 func (p *Params) Bytea(b []byte) {
 	p.buf = append(p.buf, b...)
 	p.end()
-}
-
-// microsecondsFromUnixEpochToY2K is where timestamptz's binary form counts
-// from: microseconds since 2000-01-01 00:00 UTC.
-const microsecondsFromUnixEpochToY2K = 946_684_800 * 1_000_000
-
-// appendTimestamptz appends t as a binary timestamptz, with pgx's
-// arithmetic (microseconds, the nanoseconds below them dropped).
-func appendTimestamptz(buf []byte, t time.Time) []byte {
-	us := t.Unix()*1_000_000 + int64(t.Nanosecond())/1000
-	return binary.BigEndian.AppendUint64(buf, uint64(us-microsecondsFromUnixEpochToY2K))
 }
 
 // Values returns the parameters appended so far, each a slice of p's
@@ -247,7 +286,7 @@ func (st *Statement) Exec(ctx context.Context, conn *pgx.Conn, p *Params) (pgcon
 	formats := binaryFormats[:len(values)]
 	pgc := conn.PgConn()
 	if conn.Config().DefaultQueryExecMode != pgx.QueryExecModeCacheStatement {
-		reserve(pgc, bindMessageLen("", values)+len(st.SQL)+4*len(values)+64)
+		Reserve(pgc, BindMessageLen("", values, 0)+len(st.SQL)+4*len(values)+64)
 		return pgc.ExecParams(ctx, st.SQL, values, st.ParamOIDs, formats, nil).Close()
 	}
 	sd, err := conn.Prepare(ctx, st.Name, st.SQL)
@@ -257,29 +296,31 @@ func (st *Statement) Exec(ctx context.Context, conn *pgx.Conn, p *Params) (pgcon
 	if !slices.Equal(sd.ParamOIDs, st.ParamOIDs) {
 		return pgconn.CommandTag{}, fmt.Errorf("preparing %s: its parameters are of the types %v, where %v are encoded", st.Name, sd.ParamOIDs, st.ParamOIDs)
 	}
-	reserve(pgc, bindMessageLen(sd.Name, values)+32)
+	Reserve(pgc, BindMessageLen(sd.Name, values, 0)+32)
 	return pgc.ExecPrepared(ctx, sd.Name, values, formats, nil).Close()
 }
 
-// reserve grows pgc's write buffer to hold n more bytes, so that the Bind
-// to come is copied into it once.
-func reserve(pgc *pgconn.PgConn, n int) {
+// Reserve grows pgc's write buffer to hold n more bytes, so that a Bind
+// message queued next is copied into it once: pgproto3 drops the buffer
+// after each flush of more than 1 KiB, and grows it by doubling as a
+// message is appended.
+func Reserve(pgc *pgconn.PgConn, n int) {
 	if n > 1024 { // what the buffer keeps anyway
 		pgc.Frontend().Send(writeBufferReserve(n))
 	}
 }
 
-// bindMessageLen is the size of the Bind message pgproto3 encodes for the
-// prepared statement name with values, all in binary, and no result
-// formats.
-func bindMessageLen(name string, values [][]byte) int {
+// BindMessageLen is the size of the Bind message pgproto3 encodes for the
+// prepared statement name (or "", unnamed) with values, all in one format
+// each, and results result formats.
+func BindMessageLen(name string, values [][]byte, results int) int {
 	n := 1 + 4 + 1 + len(name) + 1 // type, length, unnamed portal, statement
 	n += 2 + 2*len(values)         // parameter formats
 	n += 2                         // parameter count
 	for _, v := range values {
 		n += 4 + len(v)
 	}
-	return n + 2 // result formats
+	return n + 2 + 2*results // result formats
 }
 
 // writeBufferReserve is a message of no bytes: sent through a
