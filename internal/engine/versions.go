@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -73,15 +72,26 @@ func newVersionSet() versionSet {
 	return versionSet{versions: map[string]*version{}, aliases: map[string]AliasRecord{}}
 }
 
-var (
-	// qualifiedARN is a state machine ARN with a version number or an
-	// alias name after it.
-	qualifiedARN = regexp.MustCompile(`^(arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[^:]+):([^:]+)$`)
-	// aliasName is the pattern of an alias name: letters, digits, _, -
-	// and ., not digits only (which would read as a version number).
-	aliasName    = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,80}$`)
-	versionLabel = regexp.MustCompile(`^[1-9][0-9]{0,9}$`)
-)
+// isAliasName reports whether s has the form of an alias name: 1 to 80
+// letters, digits, _, - and . (the caller refuses digits only, which
+// would read as a version number).
+func isAliasName(s string) bool {
+	if len(s) == 0 || len(s) > 80 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// isVersionLabel reports whether s is a version number: 1 to 10 digits,
+// the first not 0.
+func isVersionLabel(s string) bool {
+	return len(s) >= 1 && len(s) <= 10 && s[0] != '0' && isDigits(s)
+}
 
 // stateMachineTarget is what a state machine ARN, qualified or not,
 // names: a state machine, one of its versions, or one of its aliases.
@@ -97,17 +107,18 @@ func parseTarget(arn string) (stateMachineTarget, error) {
 	if isStatesARN(arn, 1, "stateMachine") {
 		return stateMachineTarget{machineARN: arn}, nil
 	}
-	m := qualifiedARN.FindStringSubmatch(arn)
-	if m == nil {
+	if !isStatesARN(arn, 2, "stateMachine") {
 		return stateMachineTarget{}, errorf(sfn.CodeInvalidArn, "invalid state machine ARN %q: want arn:aws:states:REGION:ACCOUNT:stateMachine:NAME, with :VERSION or :ALIAS after it for a version or an alias", arn)
 	}
-	if versionLabel.MatchString(m[2]) {
-		return stateMachineTarget{machineARN: m[1], versionARN: arn}, nil
+	i := strings.LastIndexByte(arn, ':')
+	machine, label := arn[:i], arn[i+1:]
+	if isVersionLabel(label) {
+		return stateMachineTarget{machineARN: machine, versionARN: arn}, nil
 	}
-	if !aliasName.MatchString(m[2]) || isDigits(m[2]) {
-		return stateMachineTarget{}, errorf(sfn.CodeInvalidArn, "invalid state machine ARN %q: %q is neither a version number nor an alias name", arn, m[2])
+	if !isAliasName(label) || isDigits(label) {
+		return stateMachineTarget{}, errorf(sfn.CodeInvalidArn, "invalid state machine ARN %q: %q is neither a version number nor an alias name", arn, label)
 	}
-	return stateMachineTarget{machineARN: m[1], aliasARN: arn}, nil
+	return stateMachineTarget{machineARN: machine, aliasARN: arn}, nil
 }
 
 func isDigits(s string) bool {
@@ -370,7 +381,7 @@ func (e *Engine) CreateStateMachineAlias(ctx context.Context, in sfn.CreateAlias
 	if err := e.checkOpen(); err != nil {
 		return sfn.CreateAliasOutput{}, err
 	}
-	if !aliasName.MatchString(in.Name) || isDigits(in.Name) {
+	if !isAliasName(in.Name) || isDigits(in.Name) {
 		return sfn.CreateAliasOutput{}, errorf(sfn.CodeInvalidName, "invalid alias name %q: 1 to 80 letters, digits, _, - or ., not only digits", in.Name)
 	}
 	if len(in.Description) > sfn.MaxAliasDescription {
