@@ -156,9 +156,15 @@ func AppendTimestamptz(buf []byte, t time.Time) []byte {
 
 // TextArray appends a text[] of n elements, elem(i) the i-th.
 func (p *Params) TextArray(n int, elem func(i int) string) {
-	p.buf = AppendArrayHeader(p.buf, pgtype.TextOID, n)
+	array(p, pgtype.TextOID, n, elem, AppendElement[string])
+}
+
+// array appends an array without NULLs of n elements of type elemOID,
+// elem(i) the i-th, each appended by add.
+func array[T any](p *Params, elemOID uint32, n int, elem func(i int) T, add func(buf []byte, v T) []byte) {
+	p.buf = AppendArrayHeader(p.buf, elemOID, n)
 	for i := range n {
-		p.buf = AppendElement(p.buf, elem(i))
+		p.buf = add(p.buf, elem(i))
 	}
 	p.end()
 }
@@ -167,11 +173,7 @@ func (p *Params) TextArray(n int, elem func(i int) string) {
 // bytes (which must be valid UTF-8, as a string's for TextArray): text
 // kept as bytes, such as JSON, without a string made of each.
 func (p *Params) TextArrayOfBytes(n int, elem func(i int) []byte) {
-	p.buf = AppendArrayHeader(p.buf, pgtype.TextOID, n)
-	for i := range n {
-		p.buf = AppendElement(p.buf, elem(i))
-	}
-	p.end()
+	array(p, pgtype.TextOID, n, elem, AppendElement[[]byte])
 }
 
 // ByteaArray appends a bytea[] of n elements, elem(i) the i-th; a nil one
@@ -187,21 +189,13 @@ func (p *Params) ByteaArray(n int, elem func(i int) []byte) {
 
 // Int8Array appends a bigint[] of n elements, elem(i) the i-th.
 func (p *Params) Int8Array(n int, elem func(i int) int64) {
-	p.buf = AppendArrayHeader(p.buf, pgtype.Int8OID, n)
-	for i := range n {
-		p.buf = AppendInt8Element(p.buf, elem(i))
-	}
-	p.end()
+	array(p, pgtype.Int8OID, n, elem, AppendInt8Element)
 }
 
 // TimestamptzArray appends a timestamptz[] of n elements, elem(i) the
 // i-th.
 func (p *Params) TimestamptzArray(n int, elem func(i int) time.Time) {
-	p.buf = AppendArrayHeader(p.buf, pgtype.TimestamptzOID, n)
-	for i := range n {
-		p.buf = AppendTimestamptzElement(p.buf, elem(i))
-	}
-	p.end()
+	array(p, pgtype.TimestamptzOID, n, elem, AppendTimestamptzElement)
 }
 
 // NullableTimestamptzArray appends a timestamptz[] of n elements, elem(i)
@@ -221,11 +215,7 @@ func (p *Params) NullableTimestamptzArray(n int, elem func(i int) (t time.Time, 
 
 // Int4Array appends an integer[] of n elements, elem(i) the i-th.
 func (p *Params) Int4Array(n int, elem func(i int) int32) {
-	p.buf = AppendArrayHeader(p.buf, pgtype.Int4OID, n)
-	for i := range n {
-		p.buf = AppendInt4Element(p.buf, elem(i))
-	}
-	p.end()
+	array(p, pgtype.Int4OID, n, elem, AppendInt4Element)
 }
 
 // Int8 appends a bigint.
