@@ -362,6 +362,17 @@ func (x *execution) submitted(id int, gen int64, token string, out string) {
 	if t == nil || t.Token != token {
 		return
 	}
+	if call := t.Task; call.paramsJSON != "" {
+		// Sent: nothing reads the parameters' tree again (a snapshot
+		// writes their text, recovery decodes it), so the thread waits
+		// for its callback, an hour perhaps, without it, and the
+		// collector does not scan it at every cycle; nor does the
+		// execution's memo of the last value it encoded keep it.
+		if sameValue(x.text.v, call.Params) {
+			x.text = textMemo{}
+		}
+		call.Params = nil
+	}
 	if _, done := x.messageIDs[token]; done {
 		return // the callback came first (see ensureSubmitted)
 	}
