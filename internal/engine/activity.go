@@ -284,7 +284,7 @@ func (e *Engine) startActivity(ctx context.Context, p pendingActivity, worker st
 		return false, nil
 	}
 	x.mu.Lock()
-	id, found := x.tokens[p.token]
+	id, found := x.tokens.get(p.token)
 	t := x.threads[id]
 	if !found || x.closed || t == nil || t.Phase != phaseTask || t.Task == nil || t.Task.Kind != kindActivity || t.Token != p.token {
 		x.mu.Unlock()

@@ -46,13 +46,11 @@ type execution struct {
 
 	threads    map[int]*thread
 	nextThread int
-	// tokens, succeeded, spent and messageIDs are made on their first
-	// member (put): most executions hold one task at a time, or none.
-	tokens     map[string]int  // token of a task in flight -> thread
-	succeeded  map[string]bool // tokens whose task succeeded
-	spent      map[string]bool // tokens closed otherwise
-	messageIDs map[string]string
-	redrives   []redriveMark // the execution's redrives, oldest first
+	tokens     tokenMap[int]    // token of a task in flight -> thread
+	succeeded  tokenMap[bool]   // tokens whose task succeeded
+	spent      tokenMap[bool]   // tokens closed otherwise
+	messageIDs tokenMap[string] // token -> its TaskSubmitted output
+	redrives   []redriveMark    // the execution's redrives, oldest first
 
 	b       *batch
 	effects []func()
@@ -254,14 +252,6 @@ func (e *Engine) newExecution(rec ExecutionRecord) *execution {
 }
 
 func (x *execution) now() time.Time { return x.e.now() }
-
-// put sets m[k] to v, making *m first if it is nil.
-func put[K comparable, V any](m *map[K]V, k K, v V) {
-	if *m == nil {
-		*m = make(map[K]V, 1)
-	}
-	(*m)[k] = v
-}
 
 // writerOf is the engine's commit writer of an execution: always the
 // same one, so that its transitions are written in order.
@@ -1182,15 +1172,15 @@ func (x *execution) closeTask(t *thread, succeeded bool) {
 	if t.Token == "" {
 		return
 	}
-	delete(x.tokens, t.Token)
+	x.tokens.del(t.Token)
 	if succeeded {
-		put(&x.succeeded, t.Token, true)
+		x.succeeded.set(t.Token, true)
 		x.batch().Succeeded = append(x.b.Succeeded, t.Token)
 	} else {
-		put(&x.spent, t.Token, true)
+		x.spent.set(t.Token, true)
 		x.batch().Spent = append(x.b.Spent, t.Token)
 	}
-	delete(x.messageIDs, t.Token)
+	x.messageIDs.del(t.Token)
 	t.Token = ""
 }
 

@@ -460,7 +460,7 @@ func (e *Engine) callback(ctx context.Context, token string, success bool, f fun
 		return e.closedToken(ctx, arn, token, success)
 	}
 	x.mu.Lock()
-	if id, ok := x.tokens[token]; ok && !x.closed {
+	if id, ok := x.tokens.get(token); ok && !x.closed {
 		t := x.threads[id]
 		f(x, t)
 		done := make(chan error, 1)
@@ -468,7 +468,8 @@ func (e *Engine) callback(ctx context.Context, token string, success bool, f fun
 		x.mu.Unlock()
 		return e.awaitWrite(ctx, done)
 	}
-	succeeded, spent := x.succeeded[token], x.spent[token]
+	succeeded, _ := x.succeeded.get(token)
+	spent, _ := x.spent.get(token)
 	x.mu.Unlock()
 	switch {
 	case succeeded && success:

@@ -58,10 +58,10 @@ func (e *Engine) resume(ctx context.Context, rec ExecutionRecord) error {
 			}
 		}
 		for _, tok := range b.Succeeded {
-			put(&x.succeeded, tok, true)
+			x.succeeded.set(tok, true)
 		}
 		for _, tok := range b.Spent {
-			put(&x.spent, tok, true)
+			x.spent.set(tok, true)
 		}
 		if b.Redrive != nil {
 			x.redrives = append(x.redrives, *b.Redrive)
@@ -144,7 +144,7 @@ func (e *Engine) resume(ctx context.Context, rec ExecutionRecord) error {
 		switch t.Phase {
 		case phaseTask:
 			if t.Token != "" {
-				put(&x.tokens, t.Token, id)
+				x.tokens.set(t.Token, id)
 			}
 			x.armTask(t)
 			tid, gen, token, call := t.ID, t.Gen, t.Token, t.Task

@@ -397,10 +397,10 @@ func (e *Engine) rebuild(rec ExecutionRecord, h *redriveHistory) (*execution, er
 	x.definition, x.roleARN = h.start.Definition, h.start.RoleARN
 	x.redrives = h.marks
 	for _, tok := range h.succ {
-		put(&x.succeeded, tok, true)
+		x.succeeded.set(tok, true)
 	}
 	for _, tok := range h.spent {
-		put(&x.spent, tok, true)
+		x.spent.set(tok, true)
 	}
 	m, err := newMachine(StateMachineRecord{Definition: x.definition})
 	if err != nil {

@@ -132,7 +132,7 @@ func (x *execution) runTask(t *thread, st *asl.State) (string, any) {
 	t.Phase, t.Task, t.Token = phaseTask, call, token
 	t.Gen++
 	if token != "" {
-		put(&x.tokens, token, t.ID)
+		x.tokens.set(token, t.ID)
 	}
 	if kind == kindFunction {
 		x.eventAt(t, "LambdaFunctionScheduled").LambdaFunctionScheduled = &sfn.LambdaScheduledDetails{Resource: st.Resource, Input: params, TimeoutInSeconds: timeout}
@@ -373,10 +373,10 @@ func (x *execution) submitted(id int, gen int64, token string, out string) {
 		}
 		call.Params = nil
 	}
-	if _, done := x.messageIDs[token]; done {
+	if _, done := x.messageIDs.get(token); done {
 		return // the callback came first (see ensureSubmitted)
 	}
-	put(&x.messageIDs, token, out)
+	x.messageIDs.set(token, out)
 	x.submitLate(lateSubmit{t: t, at: x.now(), resource: t.Task.Resource, out: out})
 }
 
@@ -390,10 +390,10 @@ func (x *execution) ensureSubmitted(t *thread) {
 	if call == nil || call.Kind != kindSQS || !call.Wait {
 		return
 	}
-	if _, done := x.messageIDs[t.Token]; done {
+	if _, done := x.messageIDs.get(t.Token); done {
 		return
 	}
-	put(&x.messageIDs, t.Token, "")
+	x.messageIDs.set(t.Token, "")
 	_, _, rtype, rname, _ := parseResource(call.Resource)
 	x.eventAt(t, "TaskSubmitted").TaskSubmitted = &sfn.TaskOutputDetails{ResourceType: rtype, Resource: rname}
 }
