@@ -15,6 +15,6 @@ func TestSendMessageResultText(t *testing.T) {
 		{"", ""},
 		{`odd "id" \ with <html> & é`, "line\nbreak"},
 	} {
-		require.Equal(t, text(sendMessageResult(c.id, c.body)), sendMessageResultText(c.id, md5Hex(c.body)), "%q", c.id)
+		require.Equal(t, text(sendMessageResult(c.id, md5Hex(c.body))), sendMessageResultText(c.id, md5Hex(c.body)), "%q", c.id)
 	}
 }

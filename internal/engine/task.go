@@ -254,7 +254,7 @@ func (e *Engine) sendMessage(x *execution, id int, gen int64, token string, call
 		x.submitted(id, gen, token, sendMessageResultText(msgID, digest))
 		return
 	}
-	x.taskResult(id, gen, token, map[string]any{"MessageId": msgID, "MD5OfMessageBody": digest}, nil, false)
+	x.taskResult(id, gen, token, sendMessageResult(msgID, digest), nil, false)
 }
 
 // digestSender is a queue that returns the hex MD5 of a message's body,
@@ -318,9 +318,10 @@ func sendMessageParams(params any, paramsText, traceHeader string) (sfn.SendMess
 	return p, nil
 }
 
-// sendMessageResult is the result of an sqs:sendMessage task.
-func sendMessageResult(msgID, body string) map[string]any {
-	return map[string]any{"MessageId": msgID, "MD5OfMessageBody": md5Hex(body)}
+// sendMessageResult is the result of an sqs:sendMessage task whose
+// message is msgID and body's hex MD5 digest.
+func sendMessageResult(msgID, digest string) map[string]any {
+	return map[string]any{"MessageId": msgID, "MD5OfMessageBody": digest}
 }
 
 // sendMessageResultText is the text of the result of an sqs:sendMessage

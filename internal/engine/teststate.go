@@ -326,7 +326,7 @@ func (tc *testCase) result(ctx context.Context, eff any, token string) (any, *fa
 		if err != nil {
 			return nil, &failure{Error: errorName(err, "SQS.AmazonSQSException"), Cause: err.Error()}
 		}
-		return sendMessageResult(msgID, p.Body), nil
+		return sendMessageResult(msgID, md5Hex(p.Body)), nil
 	}
 	out, _, f := tc.e.callFunction(ctx, call)
 	if ctx.Err() != nil && f != nil {
