@@ -520,7 +520,14 @@ func (x *execution) contextObject(t *thread, token string, mapItem *[2]any) any 
 		sm.Set("Name", x.smName)
 		x.ctxStateMachine = sm
 	}
-	c := asl.NewObject(5)
+	n := 3 // Execution, State, StateMachine; then Map and Task when there are
+	if mapItem != nil {
+		n++
+	}
+	if token != "" {
+		n++
+	}
+	c := asl.NewObject(n) // four or fewer: one allocation
 	c.Set("Execution", x.ctxExecution)
 	if mapItem != nil {
 		item := asl.NewObject(2)
