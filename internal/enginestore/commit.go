@@ -199,7 +199,10 @@ func (s *summaries) upsert(ctx context.Context, tx pgx.Tx) error {
 	if len(s.arns) == 0 {
 		return nil
 	}
-	return s.upsertOn(ctx, tx)
+	p := upsertParams(s)
+	defer p.Release()
+	_, err := upsertEncoded.Exec(ctx, tx.Conn(), p)
+	return err
 }
 
 // commitError turns a failed append into the Store's errors.

@@ -1,10 +1,8 @@
 package enginestore
 
 import (
-	"context"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/aiflow/aiflow/internal/pgbinary"
@@ -65,12 +63,4 @@ func upsertParams(s *summaries) *pgbinary.Params {
 	texts(s.versions)
 	texts(s.aliases)
 	return p
-}
-
-// upsertOn runs upsertStatement on tx's connection with s's parameters.
-func (s *summaries) upsertOn(ctx context.Context, tx pgx.Tx) error {
-	p := upsertParams(s)
-	defer p.Release()
-	_, err := upsertEncoded.Exec(ctx, tx.Conn(), p)
-	return err
 }
