@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"sync/atomic"
@@ -131,6 +132,7 @@ func loadStarts(b *testing.B, keyed, durable bool) {
 	b.ReportAllocs()
 	b.SetParallelism(32)
 	statements := pgclustertest.StatementStats(b, bundle.pool)
+	heap := liveHeap()
 	start, cpu := startLoad(b)
 	b.RunParallel(func(pb *testing.PB) {
 		c := dialLoad(b, bundle)
@@ -154,7 +156,19 @@ func loadStarts(b *testing.B, keyed, durable bool) {
 	})
 	reportLoad(b, start, cpu)
 	reportApprovalsBehind(b, bundle)
+	b.ReportMetric(float64(liveHeap()-heap)/float64(b.N), "live-B/op")
 	statements(os.Stdout, b.N)
+}
+
+// liveHeap is the heap's live bytes, after a collection: the starts'
+// executions wait on their approval, in the engine's memory, so the heap
+// they leave behind, per start, is what each execution in flight holds,
+// and what the collector marks at every cycle.
+func liveHeap() int64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return int64(ms.HeapAlloc)
 }
 
 // startLoad starts a load benchmark's clock once its setup is done (a
