@@ -73,12 +73,16 @@ func FuzzAppendJSONString(f *testing.F) {
 	})
 }
 
-// BenchmarkAppendJSONString appends a task token's worth of plain text.
-func BenchmarkAppendJSONString(b *testing.B) {
+// BenchmarkAppendJSONString appends a task token's worth of plain text;
+// BenchmarkAppendJSONStringByByte the same with the reference form.
+func BenchmarkAppendJSONString(b *testing.B)       { benchAppendJSONString(b, appendJSONString) }
+func BenchmarkAppendJSONStringByByte(b *testing.B) { benchAppendJSONString(b, appendJSONStringByByte) }
+
+func benchAppendJSONString(b *testing.B, appendString func([]byte, string) []byte) {
 	s := strings.Repeat("YXJuOmF3czpzdGF0ZXM6dXMtZWFzdC0x", 5)
 	buf := make([]byte, 0, 256)
 	b.SetBytes(int64(len(s)))
 	for b.Loop() {
-		buf = appendJSONString(buf[:0], s)
+		buf = appendString(buf[:0], s)
 	}
 }
