@@ -19,11 +19,7 @@ import (
 // another id than its own is refused whole.
 func TestAddApprovals(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	s := apistore.New(pgclustertest.PackagePool(t))
-	// The package's database outlives a run: ids of its own each run.
-	run := rand.Uint64()
-	exec := fmt.Sprintf("arn:aws:states:us-east-1:123456789012:execution:add-approvals:%d", run)
+	ctx, s, run, exec := approvalsRun(t, "add-approvals")
 	key := func(n int) string { return fmt.Sprintf("add_%d_%d", run, n) }
 	a, b, c := approval(key(1), exec), approval(key(2), exec), approval(key(3), exec)
 	b.Approvers = []string{"leads", "ops"}
@@ -52,10 +48,7 @@ func TestAddApprovals(t *testing.T) {
 // array; whatever they hold is read back as it was written.
 func TestAddApprovalsKeepsEveryApprover(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	s := apistore.New(pgclustertest.PackagePool(t))
-	run := rand.Uint64()
-	exec := fmt.Sprintf("arn:aws:states:us-east-1:123456789012:execution:approvers-text:%d", run)
+	ctx, s, run, exec := approvalsRun(t, "approvers-text")
 	odd := [][]string{
 		{`a,b`, `{braces}`, `"quoted"`, `back\slash`, `\"`, ` spaced `},
 		{`NULL`, ``, `é ✓`, "tab\there", "new\nline"},
@@ -89,10 +82,7 @@ func TestAddApprovalsKeepsEveryApprover(t *testing.T) {
 // (a delivery and its redelivery read together) stores it once.
 func TestAddApprovalsTwiceInOneBatch(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	s := apistore.New(pgclustertest.PackagePool(t))
-	run := rand.Uint64()
-	exec := fmt.Sprintf("arn:aws:states:us-east-1:123456789012:execution:approvals-twice:%d", run)
+	ctx, s, run, exec := approvalsRun(t, "approvals-twice")
 	a := approval(fmt.Sprintf("twice_%d", run), exec)
 	other := approval(fmt.Sprintf("twice_other_%d", run), exec)
 	require.NoError(t, s.AddApprovals(ctx, []apistore.Approval{a, other, a}))
@@ -101,4 +91,14 @@ func TestAddApprovalsTwiceInOneBatch(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, list, 2)
 	require.ElementsMatch(t, []string{a.ID, other.ID}, []string{list[0].ID, list[1].ID})
+}
+
+// approvalsRun is a test's store on the package's database and the run's
+// number and execution ARN, named for the test: the database outlives a
+// run (go test -count), so each run's ids are its own.
+func approvalsRun(t *testing.T, name string) (context.Context, *apistore.Store, uint64, string) {
+	t.Helper()
+	run := rand.Uint64()
+	return context.Background(), apistore.New(pgclustertest.PackagePool(t)), run,
+		fmt.Sprintf("arn:aws:states:us-east-1:123456789012:execution:%s:%d", name, run)
 }

@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/aiflow/aiflow/internal/httpapi"
@@ -27,11 +28,7 @@ func TestRequestsAreTraced(t *testing.T) {
 	rec := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
 	t.Cleanup(func() { _ = tp.Shutdown(t.Context()) })
-	var logs bytes.Buffer
-	api := httpapi.New(httpapi.Options{Version: "v-test", TracerProvider: tp, Propagator: propagation.TraceContext{},
-		Logger: telemetry.NewLogger(telemetry.LoggerOptions{Format: telemetry.FormatJSON, Writer: &logs})})
-	srv := httptest.NewServer(api)
-	t.Cleanup(srv.Close)
+	srv, logs := tracedServer(t, tp)
 
 	resp, _ := get(t, srv.URL+"/healthz", http.Header{"Traceparent": {"00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-01"}})
 	require.Equal(t, http.StatusOK, resp.StatusCode)
@@ -64,11 +61,7 @@ func TestRequestsAreTraced(t *testing.T) {
 // log line included, holds the caller's trace context as it came.
 func TestRequestsWithoutTracingKeepTheCallersTraceContext(t *testing.T) {
 	t.Parallel()
-	var logs bytes.Buffer
-	api := httpapi.New(httpapi.Options{Version: "v-test", TracerProvider: noop.NewTracerProvider(), Propagator: propagation.TraceContext{},
-		Logger: telemetry.NewLogger(telemetry.LoggerOptions{Format: telemetry.FormatJSON, Writer: &logs})})
-	srv := httptest.NewServer(api)
-	t.Cleanup(srv.Close)
+	srv, logs := tracedServer(t, noop.NewTracerProvider())
 
 	resp, _ := get(t, srv.URL+"/healthz", http.Header{"Traceparent": {"00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-01"}})
 	require.Equal(t, http.StatusOK, resp.StatusCode)
@@ -84,4 +77,16 @@ func TestRequestsWithoutTracingKeepTheCallersTraceContext(t *testing.T) {
 	line = nil
 	require.NoError(t, json.Unmarshal(lines[1], &line))
 	require.NotContains(t, line, "trace_id")
+}
+
+// tracedServer serves an API whose spans go to tp, with W3C trace context
+// propagation, and whose JSON log lines go to the buffer returned.
+func tracedServer(t *testing.T, tp trace.TracerProvider) (*httptest.Server, *bytes.Buffer) {
+	t.Helper()
+	logs := new(bytes.Buffer)
+	api := httpapi.New(httpapi.Options{Version: "v-test", TracerProvider: tp, Propagator: propagation.TraceContext{},
+		Logger: telemetry.NewLogger(telemetry.LoggerOptions{Format: telemetry.FormatJSON, Writer: logs})})
+	srv := httptest.NewServer(api)
+	t.Cleanup(srv.Close)
+	return srv, logs
 }
