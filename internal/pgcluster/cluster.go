@@ -575,13 +575,25 @@ func sweepStale(tmp string, logger *slog.Logger) {
 }
 
 func serverAlive(dataDir string) bool {
-	raw, err := os.ReadFile(filepath.Join(dataDir, "postmaster.pid"))
+	pid, err := postmasterPID(dataDir)
+	return err == nil && alive(pid)
+}
+
+// postmasterPID reads the process id the server running on dataDir
+// wrote on the first line of its postmaster.pid, which it removes when
+// it stops (a crash leaves it behind: see alive).
+func postmasterPID(dataDir string) (int, error) {
+	path := filepath.Join(dataDir, "postmaster.pid")
+	raw, err := os.ReadFile(path)
 	if err != nil {
-		return false
+		return 0, err
 	}
 	first, _, _ := strings.Cut(string(raw), "\n")
 	pid, err := strconv.Atoi(strings.TrimSpace(first))
-	return err == nil && alive(pid)
+	if err != nil {
+		return 0, fmt.Errorf("%s does not start with a process id: %q", path, first)
+	}
+	return pid, nil
 }
 
 func alive(pid int) bool {
