@@ -1,7 +1,8 @@
 //go:build !unix
 
-// Package procstat reads what the running process has used of the
-// machine, for benchmarks that report CPU per operation.
+// Package procstat reads what processes have used of the machine: the
+// running process's CPU time, and on Linux a process tree's, such as a
+// database server's, for benchmarks that report CPU per operation.
 package procstat
 
 import "time"
