@@ -2,8 +2,10 @@ package pgcluster_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -65,8 +67,18 @@ func TestThrowawayClusterStartsAndIsRemoved(t *testing.T) {
 	require.NoError(t, c.EnsureDatabase(ctx, "app"), "a second call finds it")
 	exec(t, c.URL("app"), "CREATE TABLE t (id int)")
 
+	cpu, err := c.ServerCPU()
+	if runtime.GOOS == "linux" {
+		require.NoError(t, err)
+		require.Positive(t, cpu, "the server has started")
+	} else {
+		require.ErrorIs(t, err, errors.ErrUnsupported)
+	}
+
 	require.NoError(t, c.Stop(ctx))
 	require.NoDirExists(t, c.Dir(), "Stop removes a throwaway cluster")
+	_, err = c.ServerCPU()
+	require.ErrorContains(t, err, "no server runs there", "a stopped server has no CPU time to read")
 	require.NoError(t, c.Stop(ctx), "Stop twice is harmless")
 }
 
@@ -214,4 +226,23 @@ func TestSettingsAndStatementStats(t *testing.T) {
 	report(&out, 2)
 	require.Contains(t, out.String(), "statements per op, 2 ops")
 	require.Regexp(t, `(?m)^ +2\.0000 +2\.0000 +[0-9.]+ +0\.0  SELECT \$\d \+ \$\d::int$`, out.String())
+}
+
+// TestServerCPUOfNoServer: a folder where no server runs has no server's
+// CPU to read, whether it never held one or holds the postmaster.pid of a
+// server that crashed. (The CPU of a running server is read in
+// pgclustertest's tests, on its throwaway cluster.)
+func TestServerCPUOfNoServer(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	_, err := pgcluster.ServerCPU(dir)
+	require.ErrorContains(t, err, "no server runs there (no postmaster.pid)")
+
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "postmaster.pid"), []byte("2147483647\n"+dir+"\n"), 0o600))
+	_, err = pgcluster.ServerCPU(dir)
+	require.ErrorContains(t, err, "names process 2147483647, which is not running")
+
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "postmaster.pid"), []byte("garbage\n"), 0o600))
+	_, err = pgcluster.ServerCPU(dir)
+	require.ErrorContains(t, err, "does not start with a process id")
 }

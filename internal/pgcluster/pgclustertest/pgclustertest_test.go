@@ -3,6 +3,7 @@ package pgclustertest_test
 import (
 	"context"
 	"net/url"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -89,4 +90,28 @@ func TestPackageDatabaseIsSharedAndMigrated(t *testing.T) {
 	var current string
 	require.NoError(t, pool.QueryRow(context.Background(), "SELECT current_database()").Scan(&current))
 	require.Equal(t, dbName(t, a), current)
+}
+
+// TestServerCPUGrowsWithWork: a statement that keeps its backend busy
+// shows in the server's CPU time. (It is not timed: the figure only has
+// to grow.)
+func TestServerCPUGrowsWithWork(t *testing.T) {
+	t.Parallel()
+	if runtime.GOOS != "linux" {
+		t.Skip("the server's CPU is read from /proc")
+	}
+	if pgclustertest.Cluster(t) == nil {
+		t.Skip("the tests run against DATABASE_URL, whose server's CPU is not readable here")
+	}
+	read, ok := pgclustertest.ServerCPU(t)
+	require.True(t, ok)
+	pool := pgclustertest.PackagePool(t)
+	var n int64
+	require.NoError(t, pool.QueryRow(context.Background(), "SELECT 1").Scan(&n)) // a backend started before the first reading
+	before := read()
+	require.NoError(t, pool.QueryRow(context.Background(), "SELECT count(*) FROM generate_series(1, 3000000)").Scan(&n))
+	require.Equal(t, int64(3000000), n)
+	after := read()
+	require.Greater(t, after, before)
+	t.Logf("the server used %s of CPU meanwhile", after-before)
 }

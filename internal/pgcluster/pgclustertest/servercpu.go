@@ -1,0 +1,57 @@
+package pgclustertest
+
+import (
+	"testing"
+	"time"
+)
+
+// ServerCPU returns a function that reads the CPU time the throwaway
+// cluster's server has used so far, its postmaster and every process it
+// started (see pgcluster.ServerCPU), and fails tb when it cannot. A
+// benchmark reads it around what it measures for the server's CPU per
+// operation; it is the CPU of everything the server did meanwhile, the
+// background processes' too (the WAL writer, the checkpointer,
+// autovacuum), which work for every statement of the time together.
+//
+// ok is false, with the reason logged, when there is nothing to read:
+// the tests run against DATABASE_URL, whose server's processes this
+// process does not know, or the system has no /proc. The benchmark then
+// reports no figure rather than a zero.
+func ServerCPU(tb testing.TB) (read func() time.Duration, ok bool) {
+	tb.Helper()
+	c := Cluster(tb)
+	if c == nil {
+		tb.Logf("pgclustertest: the server's CPU is not measured: the tests run against DATABASE_URL, whose server's processes are not this process's to read")
+		return nil, false
+	}
+	if _, err := c.ServerCPU(); err != nil {
+		tb.Logf("pgclustertest: the server's CPU is not measured: %v", err)
+		return nil, false
+	}
+	return func() time.Duration {
+		cpu, err := c.ServerCPU()
+		if err != nil {
+			tb.Fatalf("pgclustertest: %v", err)
+		}
+		return cpu
+	}, true
+}
+
+// CountServerCPU starts counting the throwaway cluster's server's CPU
+// (see ServerCPU) and returns a function that reports, with
+// b.ReportMetric, what it used since per op of n, as pg-cpu-µs/<op>. A
+// benchmark calls it once its setup is done and the function when its
+// loop has ended. Where ServerCPU has nothing to read, the function
+// reports nothing.
+func CountServerCPU(b *testing.B) func(n int, op string) {
+	b.Helper()
+	read, ok := ServerCPU(b)
+	if !ok {
+		return func(int, string) {}
+	}
+	start := read()
+	return func(n int, op string) {
+		used := read() - start
+		b.ReportMetric(float64(used.Nanoseconds())/1e3/float64(n), "pg-cpu-µs/"+op)
+	}
+}
