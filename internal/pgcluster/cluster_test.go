@@ -67,17 +67,20 @@ func TestThrowawayClusterStartsAndIsRemoved(t *testing.T) {
 	require.NoError(t, c.EnsureDatabase(ctx, "app"), "a second call finds it")
 	exec(t, c.URL("app"), "CREATE TABLE t (id int)")
 
-	cpu, err := c.ServerCPU()
+	server, err := c.ServerProcesses()
 	if runtime.GOOS == "linux" {
 		require.NoError(t, err)
+		cpu, err := server.CPU()
+		require.NoError(t, err)
 		require.Positive(t, cpu, "the server has started")
+		server.Close()
 	} else {
 		require.ErrorIs(t, err, errors.ErrUnsupported)
 	}
 
 	require.NoError(t, c.Stop(ctx))
 	require.NoDirExists(t, c.Dir(), "Stop removes a throwaway cluster")
-	_, err = c.ServerCPU()
+	_, err = c.ServerProcesses()
 	require.ErrorContains(t, err, "no server runs there", "a stopped server has no CPU time to read")
 	require.NoError(t, c.Stop(ctx), "Stop twice is harmless")
 }
@@ -228,21 +231,21 @@ func TestSettingsAndStatementStats(t *testing.T) {
 	require.Regexp(t, `(?m)^ +2\.0000 +2\.0000 +[0-9.]+ +0\.0  SELECT \$\d \+ \$\d::int$`, out.String())
 }
 
-// TestServerCPUOfNoServer: a folder where no server runs has no server's
+// TestServerProcessesOfNoServer: a folder where no server runs has no server's
 // CPU to read, whether it never held one or holds the postmaster.pid of a
 // server that crashed. (The CPU of a running server is read in
 // pgclustertest's tests, on its throwaway cluster.)
-func TestServerCPUOfNoServer(t *testing.T) {
+func TestServerProcessesOfNoServer(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	_, err := pgcluster.ServerCPU(dir)
+	_, err := pgcluster.ServerProcesses(dir)
 	require.ErrorContains(t, err, "no server runs there (no postmaster.pid)")
 
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "postmaster.pid"), []byte("2147483647\n"+dir+"\n"), 0o600))
-	_, err = pgcluster.ServerCPU(dir)
+	_, err = pgcluster.ServerProcesses(dir)
 	require.ErrorContains(t, err, "names process 2147483647, which is not running")
 
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "postmaster.pid"), []byte("garbage\n"), 0o600))
-	_, err = pgcluster.ServerCPU(dir)
+	_, err = pgcluster.ServerProcesses(dir)
 	require.ErrorContains(t, err, "does not start with a process id")
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"strconv"
@@ -17,107 +18,140 @@ import (
 // another).
 const userHZ = 100
 
-// TreeCPU is the CPU time, user and system, that process pid and its
-// descendants have used: the ones alive now, and those that exited and
-// were waited for by a process of the tree, whose times the kernel adds
-// to the waiter's. It is for a server made of processes, such as a
-// PostgreSQL cluster's postmaster and its backends and background
-// processes, which run as children of the postmaster.
-//
-// A live process's time is read in nanoseconds from its threads'
-// /proc/<pid>/task/<tid>/schedstat where the kernel keeps it, so that
-// the CPU of a few statements is seen; the time of exited processes
-// (and a process's own where there is no schedstat) only in the clock
-// ticks of /proc/<pid>/stat, 10 ms. The reading is a snapshot, not
-// atomic: a process that exits while it is taken may be missed by it,
-// and counted by the next one. A process's own time is settled when it
-// is off the CPU (a server's backend once it has answered); one running
-// may lag by a scheduler tick.
-//
-// It returns an error when pid is not a running process or its files
-// under /proc cannot be read.
-func TreeCPU(pid int) (time.Duration, error) {
-	t := tree{seen: map[int]bool{}}
-	total, err := t.add(pid)
-	if gone(err) {
-		return 0, fmt.Errorf("reading the CPU time of process %d: no such process (%w)", pid, err)
-	}
-	if err != nil {
-		return 0, fmt.Errorf("reading the CPU time of process %d: %w", pid, err)
-	}
-	return total, nil
-}
-
-// tree walks a process tree from its root, each process once.
-type tree struct {
-	seen map[int]bool
-	// parents maps a process to its children from one scan of /proc,
-	// made when the kernel has no children files (CONFIG_PROC_CHILDREN).
+// Tree reads the CPU time of a process and its descendants, again and
+// again: a benchmark reads it around each operation it measures. It keeps
+// the /proc files of the processes it found open and reads them anew each
+// time, so that a reading allocates nothing while the tree keeps its
+// processes, and costs a few reads of the kernel's figures for each. A
+// Tree is not safe for concurrent use.
+type Tree struct {
+	root  int
+	procs map[int]*procFiles
+	buf   []byte
+	walk  []int // the processes still to read, reused
+	kids  []int
+	seen  map[int]bool
+	// parents maps a process to its children, from one scan of /proc per
+	// reading, where the kernel has no children files
+	// (CONFIG_PROC_CHILDREN).
 	parents map[int][]int
 }
 
-// add returns the CPU time of pid and its descendants.
-func (t *tree) add(pid int) (time.Duration, error) {
-	t.seen[pid] = true
-	p, err := readProcess(pid)
-	if err != nil {
-		return 0, err
+// procFiles are the open /proc files of one process.
+type procFiles struct {
+	stat  *os.File
+	tasks []taskFiles // its threads'
+	// threads is how many it had when tasks were opened.
+	threads int
+}
+
+// taskFiles are a thread's schedstat and children files; children is
+// nil where the kernel has no children files.
+type taskFiles struct {
+	schedstat, children *os.File
+}
+
+// OpenTree opens the tree of process pid for reading its CPU time (see
+// Tree.CPU), and reads it once. It returns an error when pid is not a
+// running process or its files under /proc cannot be read.
+func OpenTree(pid int) (*Tree, error) {
+	t := &Tree{root: pid, procs: map[int]*procFiles{}, buf: make([]byte, 4096), seen: map[int]bool{}}
+	if _, err := t.CPU(); err != nil {
+		t.Close()
+		return nil, err
 	}
-	total := p.cpu
-	kids := p.children
-	if !p.childrenKnown {
-		if t.parents == nil {
-			if t.parents, err = scanParents(); err != nil {
-				return 0, err
-			}
-		}
-		kids = t.parents[pid]
-	}
-	for _, kid := range kids {
-		if t.seen[kid] {
+	return t, nil
+}
+
+// CPU is the CPU time, user and system, that the tree's root process and
+// its descendants have used: the ones alive now, and those that exited
+// and were waited for by a process of the tree, whose times the kernel
+// adds to the waiter's. It is for a server made of processes, such as a
+// PostgreSQL cluster's postmaster and its backends and background
+// processes.
+//
+// A live process's time is read in nanoseconds from its threads'
+// schedstat where the kernel keeps it, so that the CPU of a few
+// statements is seen; the time of exited processes (and a process's own
+// where there is no schedstat) only in the clock ticks of its stat, 10
+// ms. The reading is a snapshot, not atomic: a process that exits while
+// it is taken may be missed by it, and is counted by the next one. A
+// process's own time is settled when it is off the CPU (a server's
+// backend once it has answered); one running may lag by a scheduler
+// tick.
+//
+// It returns an error when the root process is no longer running or a
+// file under /proc cannot be read.
+func (t *Tree) CPU() (time.Duration, error) {
+	clear(t.seen)
+	t.parents = nil
+	var total time.Duration
+	t.walk = append(t.walk[:0], t.root)
+	for len(t.walk) > 0 {
+		pid := t.walk[len(t.walk)-1]
+		t.walk = t.walk[:len(t.walk)-1]
+		if t.seen[pid] {
 			continue
 		}
-		d, err := t.add(kid)
-		if gone(err) {
+		t.seen[pid] = true
+		cpu, err := t.read(pid)
+		if gone(err) && pid != t.root {
 			continue // exited after it was listed: its parent counts it once it has waited for it
 		}
-		if err != nil {
-			return 0, err
+		if gone(err) {
+			return 0, fmt.Errorf("reading the CPU time of process %d: no such process (%w)", pid, err)
 		}
-		total += d
+		if err != nil {
+			return 0, fmt.Errorf("reading the CPU time of process %d: %w", pid, err)
+		}
+		total += cpu
+		t.walk = append(t.walk, t.kids...)
+	}
+	for pid, p := range t.procs {
+		if !t.seen[pid] {
+			p.close()
+			delete(t.procs, pid)
+		}
 	}
 	return total, nil
 }
 
-// gone reports whether err says that a process no longer exists.
-func gone(err error) bool {
-	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ESRCH)
+// Close closes the files the tree holds open.
+func (t *Tree) Close() {
+	for pid, p := range t.procs {
+		p.close()
+		delete(t.procs, pid)
+	}
 }
 
-// process is what readProcess reads of one process.
-type process struct {
-	// cpu is the process's own time (all its threads) and its waited-for
-	// children's.
-	cpu time.Duration
-	// children are its live children's ids, when childrenKnown.
-	children      []int
-	childrenKnown bool
-}
-
-func readProcess(pid int) (process, error) {
-	dir := "/proc/" + strconv.Itoa(pid)
-	raw, err := os.ReadFile(dir + "/stat")
+// read returns the CPU time of process pid (its own and its waited-for
+// children's) and leaves its live children in t.kids.
+func (t *Tree) read(pid int) (time.Duration, error) {
+	p, err := t.files(pid)
 	if err != nil {
-		return process{}, err
+		return 0, err
+	}
+	raw, err := t.readAt(p.stat)
+	if gone(err) {
+		// A process of this id that this tree knew has ended, and the id
+		// may be another's now.
+		p.close()
+		delete(t.procs, pid)
+		if p, err = t.files(pid); err != nil {
+			return 0, err
+		}
+		raw, err = t.readAt(p.stat)
+	}
+	if err != nil {
+		return 0, err
 	}
 	st, err := parseStat(raw)
 	if err != nil {
-		return process{}, fmt.Errorf("reading %s/stat: %w", dir, err)
+		return 0, fmt.Errorf("reading /proc/%d/stat: %w", pid, err)
 	}
-	tids := []int{pid}
-	if st.threads > 1 {
-		if tids, err = listIDs(dir + "/task"); err != nil {
-			return process{}, err
+	if st.threads != p.threads {
+		if err := p.openTasks(pid, st.threads); err != nil {
+			return 0, err
 		}
 	}
 	// schedstat counts a live thread's time in nanoseconds, stat the
@@ -126,44 +160,171 @@ func readProcess(pid int) (process, error) {
 	own := ticks(st.utime + st.stime)
 	var sched time.Duration
 	schedKnown := true
-	p := process{childrenKnown: true}
-	for _, tid := range tids {
-		task := dir + "/task/" + strconv.Itoa(tid)
-		if schedKnown {
-			ns, err := readSchedRuntime(task + "/schedstat")
+	t.kids = t.kids[:0]
+	childrenKnown := true
+	for _, task := range p.tasks {
+		if task.schedstat == nil {
+			schedKnown = false
+		} else if schedKnown {
+			raw, err := t.readAt(task.schedstat)
 			switch {
 			case err == nil:
-				sched += ns
+				ns, ok := firstUint(raw)
+				if !ok {
+					return 0, fmt.Errorf("reading %s: %q does not start with a number", task.schedstat.Name(), raw)
+				}
+				sched += time.Duration(ns)
 			case gone(err):
-				// an exited thread, or a kernel without schedstat: stat's
-				// ticks stand for the process
-				schedKnown = false
+				schedKnown = false // an exited thread: stat's ticks stand for the process
+				p.threads = 0      // open the threads anew next time
 			default:
-				return process{}, err
+				return 0, err
 			}
 		}
-		if p.childrenKnown {
-			kids, err := readChildren(task + "/children")
+		if task.children == nil {
+			childrenKnown = false
+		} else if childrenKnown {
+			raw, err := t.readAll(task.children)
 			switch {
 			case err == nil:
-				p.children = append(p.children, kids...)
+				if t.kids, err = appendUints(t.kids, raw); err != nil {
+					return 0, fmt.Errorf("reading %s: %w", task.children.Name(), err)
+				}
 			case gone(err):
-				p.childrenKnown, p.children = false, nil
+				childrenKnown = false
+				p.threads = 0
 			default:
-				return process{}, err
+				return 0, err
 			}
 		}
 	}
 	if schedKnown {
 		own = max(own, sched)
 	}
-	p.cpu = own + ticks(st.cutime+st.cstime)
+	if !childrenKnown {
+		if t.parents == nil {
+			if t.parents, err = scanParents(); err != nil {
+				return 0, err
+			}
+		}
+		t.kids = append(t.kids[:0], t.parents[pid]...)
+	}
+	return own + ticks(st.cutime+st.cstime), nil
+}
+
+// files returns pid's open files, opening its stat when the tree has
+// none for it yet (its threads' files are opened by read).
+func (t *Tree) files(pid int) (*procFiles, error) {
+	if p := t.procs[pid]; p != nil {
+		return p, nil
+	}
+	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return nil, err
+	}
+	p := &procFiles{stat: f}
+	t.procs[pid] = p
 	return p, nil
+}
+
+// openTasks opens the schedstat and children files of each of pid's
+// threads, in place of those it had.
+func (p *procFiles) openTasks(pid, threads int) error {
+	p.closeTasks()
+	dir := "/proc/" + strconv.Itoa(pid) + "/task"
+	tids := []int{pid}
+	if threads > 1 {
+		var err error
+		if tids, err = listIDs(dir); err != nil {
+			return err
+		}
+	}
+	for _, tid := range tids {
+		tf, err := openTask(dir + "/" + strconv.Itoa(tid))
+		if err != nil {
+			return err
+		}
+		p.tasks = append(p.tasks, tf)
+	}
+	p.threads = threads
+	return nil
+}
+
+// openTask opens a thread's files; a file the kernel does not have
+// (schedstat, children) or that is gone with its thread is left nil.
+func openTask(dir string) (taskFiles, error) {
+	var tf taskFiles
+	for _, f := range []struct {
+		file **os.File
+		name string
+	}{{&tf.schedstat, "schedstat"}, {&tf.children, "children"}} {
+		file, err := os.Open(dir + "/" + f.name)
+		if err != nil && !gone(err) {
+			tf.close()
+			return taskFiles{}, err
+		}
+		if err == nil {
+			*f.file = file
+		}
+	}
+	return tf, nil
+}
+
+func (tf taskFiles) close() {
+	if tf.schedstat != nil {
+		tf.schedstat.Close()
+	}
+	if tf.children != nil {
+		tf.children.Close()
+	}
+}
+
+func (p *procFiles) closeTasks() {
+	for _, tf := range p.tasks {
+		tf.close()
+	}
+	p.tasks, p.threads = p.tasks[:0], 0
+}
+
+func (p *procFiles) close() {
+	p.closeTasks()
+	p.stat.Close()
+}
+
+// readAt reads a /proc file from its start: the kernel makes its text
+// anew for each read at offset 0. The text must fit t.buf (a stat or
+// schedstat line does).
+func (t *Tree) readAt(f *os.File) ([]byte, error) {
+	n, err := f.ReadAt(t.buf, 0)
+	if err != nil && err != io.EOF {
+		return nil, err
+	}
+	return t.buf[:n], nil
+}
+
+// readAll reads a /proc file whose text may be long (a children file),
+// growing t.buf until it holds it.
+func (t *Tree) readAll(f *os.File) ([]byte, error) {
+	for {
+		n, err := f.ReadAt(t.buf, 0)
+		if err != nil && err != io.EOF {
+			return nil, err
+		}
+		if n < len(t.buf) {
+			return t.buf[:n], nil
+		}
+		t.buf = make([]byte, 2*len(t.buf))
+	}
+}
+
+// gone reports whether err says that a process no longer exists.
+func gone(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ESRCH)
 }
 
 func ticks(n uint64) time.Duration { return time.Duration(n) * (time.Second / userHZ) }
 
-// stat is what TreeCPU uses of /proc/<pid>/stat.
+// stat is what Tree uses of /proc/<pid>/stat.
 type stat struct {
 	ppid                         int
 	utime, stime, cutime, cstime uint64 // clock ticks
@@ -179,56 +340,82 @@ func parseStat(raw []byte) (stat, error) {
 	if end < 0 {
 		return stat{}, errors.New("no command name in parentheses")
 	}
-	f := bytes.Fields(raw[end+1:]) // f[0] is field 3, the state
-	if len(f) < 18 {
-		return stat{}, fmt.Errorf("%d fields after the command's name, want 18 or more", len(f))
-	}
-	var s stat
-	var err error
-	num := func(i int) uint64 {
-		n, e := strconv.ParseUint(string(f[i]), 10, 64)
-		if e != nil && err == nil {
-			err = fmt.Errorf("field %d: %w", i+3, e)
+	// The fields read, by their index after the name (0 is field 3).
+	want := [...]int{1, 11, 12, 13, 14, 17}
+	var v [len(want)]uint64
+	rest := raw[end+1:]
+	for i, w := 0, 0; w < len(want); i++ {
+		var field []byte
+		field, rest = nextField(rest)
+		if field == nil {
+			return stat{}, fmt.Errorf("%d fields after the command's name, want %d or more", i, want[len(want)-1]+1)
 		}
-		return n
+		if i != want[w] {
+			continue
+		}
+		n, ok := parseUint(field)
+		if !ok {
+			return stat{}, fmt.Errorf("field %d is %q, not a count", i+3, field)
+		}
+		v[w] = n
+		w++
 	}
-	s.ppid = int(num(1))
-	s.utime, s.stime, s.cutime, s.cstime = num(11), num(12), num(13), num(14)
-	s.threads = int(num(17))
-	return s, err
+	return stat{ppid: int(v[0]), utime: v[1], stime: v[2], cutime: v[3], cstime: v[4], threads: int(v[5])}, nil
 }
 
-// readSchedRuntime reads the first field of a thread's schedstat: the
-// time it has run on a CPU, in nanoseconds.
-func readSchedRuntime(path string) (time.Duration, error) {
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return 0, err
+// nextField splits the first field, separated by spaces or newlines, off
+// b; it returns nil when there is none.
+func nextField(b []byte) (field, rest []byte) {
+	b = bytes.TrimLeft(b, " \n")
+	if len(b) == 0 {
+		return nil, nil
 	}
-	first, _, _ := bytes.Cut(bytes.TrimSpace(raw), []byte(" "))
-	ns, err := strconv.ParseUint(string(first), 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("reading %s: %w", path, err)
+	if sp := bytes.IndexAny(b, " \n"); sp >= 0 {
+		return b[:sp], b[sp:]
 	}
-	return time.Duration(ns), nil
+	return b, nil
 }
 
-// readChildren reads a thread's children file: the ids of the live
-// processes it forked, separated by spaces.
-func readChildren(path string) ([]int, error) {
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
+// parseUint parses a decimal number without allocating (strconv takes a
+// string).
+func parseUint(b []byte) (uint64, bool) {
+	if len(b) == 0 || len(b) > 19 {
+		return 0, false
 	}
-	var ids []int
-	for _, f := range bytes.Fields(raw) {
-		id, err := strconv.Atoi(string(f))
-		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", path, err)
+	var n uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
 		}
-		ids = append(ids, id)
+		n = n*10 + uint64(c-'0')
 	}
-	return ids, nil
+	return n, true
+}
+
+// firstUint parses the first of a line's numbers, separated by spaces
+// (schedstat's first is the time the thread has run, in nanoseconds).
+func firstUint(raw []byte) (uint64, bool) {
+	raw = bytes.TrimSpace(raw)
+	if sp := bytes.IndexByte(raw, ' '); sp >= 0 {
+		raw = raw[:sp]
+	}
+	return parseUint(raw)
+}
+
+// appendUints appends the numbers of a list separated by spaces (a
+// children file's process ids).
+func appendUints(dst []int, raw []byte) ([]int, error) {
+	for {
+		var field []byte
+		if field, raw = nextField(raw); field == nil {
+			return dst, nil
+		}
+		n, ok := parseUint(field)
+		if !ok {
+			return dst, fmt.Errorf("%q is not a process id", field)
+		}
+		dst = append(dst, int(n))
+	}
 }
 
 // listIDs lists the numeric entries of a /proc folder: processes or

@@ -8,8 +8,19 @@ import (
 	"time"
 )
 
-// TreeCPU is not known here: it reads Linux's /proc. It returns an error
-// that matches errors.ErrUnsupported.
-func TreeCPU(pid int) (time.Duration, error) {
-	return 0, fmt.Errorf("reading the CPU time of process %d: no /proc on this system: %w", pid, errors.ErrUnsupported)
+// Tree is the CPU time of a process tree, which is not known here: it is
+// read from Linux's /proc.
+type Tree struct{}
+
+// OpenTree returns an error that matches errors.ErrUnsupported.
+func OpenTree(pid int) (*Tree, error) {
+	return nil, fmt.Errorf("reading the CPU time of process %d: no /proc on this system: %w", pid, errors.ErrUnsupported)
 }
+
+// CPU returns an error that matches errors.ErrUnsupported.
+func (t *Tree) CPU() (time.Duration, error) {
+	return 0, fmt.Errorf("reading the CPU time of a process tree: no /proc on this system: %w", errors.ErrUnsupported)
+}
+
+// Close does nothing.
+func (t *Tree) Close() {}

@@ -3,9 +3,11 @@
 package procstat_test
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,47 +16,92 @@ import (
 	"github.com/aiflow/aiflow/internal/procstat"
 )
 
-// TestTreeCPUCountsWaitedForChildren: a child that worked and was waited
-// for is in its parent's tree's time, which the kernel keeps in clock
-// ticks (10 ms).
-func TestTreeCPUCountsWaitedForChildren(t *testing.T) {
-	t.Parallel()
-	before, err := procstat.TreeCPU(os.Getpid())
+func openTree(t *testing.T, pid int) *procstat.Tree {
+	t.Helper()
+	tree, err := procstat.OpenTree(pid)
 	require.NoError(t, err)
-	cmd := exec.Command("sh", "-c", "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done")
-	require.NoError(t, cmd.Run())
-	child := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
-	after, err := procstat.TreeCPU(os.Getpid())
-	require.NoError(t, err)
-	require.Greater(t, child, 10*time.Millisecond, "the child worked for more than a tick")
-	require.GreaterOrEqual(t, after-before, child-10*time.Millisecond)
+	t.Cleanup(tree.Close)
+	return tree
 }
 
-// TestTreeCPUCountsLiveChildren: a child that works and has not exited is
-// in the tree's time as it goes.
-func TestTreeCPUCountsLiveChildren(t *testing.T) {
-	t.Parallel()
-	cmd := exec.Command("sh", "-c", "while :; do :; done")
+func cpu(t *testing.T, tree *procstat.Tree) time.Duration {
+	t.Helper()
+	d, err := tree.CPU()
+	require.NoError(t, err)
+	return d
+}
+
+func start(t *testing.T, script string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command("sh", "-c", script)
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 	})
-	alone, err := procstat.TreeCPU(cmd.Process.Pid)
-	require.NoError(t, err)
+	return cmd
+}
+
+// TestTreeCountsWaitedForChildren: a child that worked and was waited for
+// is in its parent's tree's time, which the kernel keeps in clock ticks
+// (10 ms).
+func TestTreeCountsWaitedForChildren(t *testing.T) {
+	t.Parallel()
+	tree := openTree(t, os.Getpid())
+	before := cpu(t, tree)
+	cmd := exec.Command("sh", "-c", "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done")
+	require.NoError(t, cmd.Run())
+	child := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	after := cpu(t, tree)
+	require.Greater(t, child, 10*time.Millisecond, "the child worked for more than a tick")
+	require.GreaterOrEqual(t, after-before, child-10*time.Millisecond)
+}
+
+// TestTreeCountsLiveChildren: a child that works and has not exited,
+// started after the tree was opened, is in the tree's time as it goes.
+func TestTreeCountsLiveChildren(t *testing.T) {
+	t.Parallel()
+	self := openTree(t, os.Getpid())
+	cmd := start(t, "while :; do :; done")
+	child := openTree(t, cmd.Process.Pid)
+	alone := cpu(t, child)
 	require.Eventually(t, func() bool {
-		self, err := procstat.TreeCPU(os.Getpid())
-		require.NoError(t, err)
-		child, err := procstat.TreeCPU(cmd.Process.Pid)
-		require.NoError(t, err)
-		// The child's time grows, and the parent's tree holds it.
-		return child > alone && self > child
+		// The child's time grows, and its parent's tree holds it.
+		c := cpu(t, child)
+		return c > alone && cpu(t, self) > c
 	}, 10*time.Second, 10*time.Millisecond)
 }
 
-func TestTreeCPUOfNoProcess(t *testing.T) {
+// TestTreeReadsWithoutAllocating: while the tree keeps its processes, a
+// reading reads the files it holds open, so a benchmark may read it
+// around every operation without changing its allocations. Not parallel:
+// AllocsPerRun counts the whole process's.
+func TestTreeReadsWithoutAllocating(t *testing.T) {
+	cmd := start(t, "sleep 60 & sleep 60 & wait")
+	children := fmt.Sprintf("/proc/%d/task/%d/children", cmd.Process.Pid, cmd.Process.Pid)
+	require.Eventually(t, func() bool {
+		raw, err := os.ReadFile(children)
+		require.NoError(t, err)
+		return len(strings.Fields(string(raw))) == 2
+	}, 10*time.Second, 10*time.Millisecond, "the shell starts both children")
+	tree := openTree(t, cmd.Process.Pid)
+	require.Zero(t, testing.AllocsPerRun(10, func() { cpu(t, tree) }))
+}
+
+func TestTreeOfNoProcess(t *testing.T) {
 	t.Parallel()
-	_, err := procstat.TreeCPU(math.MaxInt32) // above any pid_max
+	_, err := procstat.OpenTree(math.MaxInt32) // above any pid_max
 	require.ErrorContains(t, err, "no such process")
 	require.ErrorIs(t, err, os.ErrNotExist)
+}
+
+// TestTreeOfAProcessThatEnded: a tree whose root has ended says so.
+func TestTreeOfAProcessThatEnded(t *testing.T) {
+	t.Parallel()
+	cmd := start(t, "sleep 60")
+	tree := openTree(t, cmd.Process.Pid)
+	require.NoError(t, cmd.Process.Kill())
+	_ = cmd.Wait()
+	_, err := tree.CPU()
+	require.ErrorContains(t, err, "no such process")
 }

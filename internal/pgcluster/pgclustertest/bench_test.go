@@ -16,3 +16,17 @@ func BenchmarkDatabase(b *testing.B) {
 		pgclustertest.Database(b)
 	}
 }
+
+// BenchmarkServerCPU measures one reading of the throwaway cluster's
+// server's CPU, which benchmarks that report it make around what they
+// time (outside it, but inside their loops and their allocations).
+func BenchmarkServerCPU(b *testing.B) {
+	read, ok := pgclustertest.ServerCPU(b)
+	if !ok {
+		b.Skip("the server's CPU cannot be read here")
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		read()
+	}
+}

@@ -7,11 +7,13 @@ import (
 
 // ServerCPU returns a function that reads the CPU time the throwaway
 // cluster's server has used so far, its postmaster and every process it
-// started (see pgcluster.ServerCPU), and fails tb when it cannot. A
+// started (see pgcluster.ServerProcesses), and fails tb when it cannot. A
 // benchmark reads it around what it measures for the server's CPU per
 // operation; it is the CPU of everything the server did meanwhile, the
 // background processes' too (the WAL writer, the checkpointer,
-// autovacuum), which work for every statement of the time together.
+// autovacuum), which work for every statement of the time together. A
+// reading allocates nothing while the server keeps its processes; the
+// function is not safe for concurrent use.
 //
 // ok is false, with the reason logged, when there is nothing to read:
 // the tests run against DATABASE_URL, whose server's processes this
@@ -24,12 +26,14 @@ func ServerCPU(tb testing.TB) (read func() time.Duration, ok bool) {
 		tb.Logf("pgclustertest: the server's CPU is not measured: the tests run against DATABASE_URL, whose server's processes are not this process's to read")
 		return nil, false
 	}
-	if _, err := c.ServerCPU(); err != nil {
+	server, err := c.ServerProcesses()
+	if err != nil {
 		tb.Logf("pgclustertest: the server's CPU is not measured: %v", err)
 		return nil, false
 	}
+	tb.Cleanup(server.Close)
 	return func() time.Duration {
-		cpu, err := c.ServerCPU()
+		cpu, err := server.CPU()
 		if err != nil {
 			tb.Fatalf("pgclustertest: %v", err)
 		}
