@@ -253,21 +253,28 @@ func (p *procFiles) openTasks(pid, threads int) error {
 // openTask opens a thread's files; a file the kernel does not have
 // (schedstat, children) or that is gone with its thread is left nil.
 func openTask(dir string) (taskFiles, error) {
-	var tf taskFiles
-	for _, f := range []struct {
-		file **os.File
-		name string
-	}{{&tf.schedstat, "schedstat"}, {&tf.children, "children"}} {
-		file, err := os.Open(dir + "/" + f.name)
-		if err != nil && !gone(err) {
-			tf.close()
-			return taskFiles{}, err
-		}
-		if err == nil {
-			*f.file = file
-		}
+	schedstat, err := openIfAny(dir + "/schedstat")
+	if err != nil {
+		return taskFiles{}, err
 	}
-	return tf, nil
+	children, err := openIfAny(dir + "/children")
+	if err != nil {
+		if schedstat != nil {
+			schedstat.Close()
+		}
+		return taskFiles{}, err
+	}
+	return taskFiles{schedstat: schedstat, children: children}, nil
+}
+
+// openIfAny opens a file, and returns nil and no error when it does not
+// exist.
+func openIfAny(path string) (*os.File, error) {
+	f, err := os.Open(path)
+	if gone(err) {
+		return nil, nil
+	}
+	return f, err
 }
 
 func (tf taskFiles) close() {
