@@ -287,8 +287,16 @@ func walInsertLSN(b *testing.B, pool *pgxpool.Pool) int64 {
 // fraction_of_ceiling (the store's events/s over the ceiling's) compares
 // like with like. The goal is at least half of the ceiling with fsync and
 // synchronous commit on. ns/op is the time of both (and of the WAL position
-// reads around each, which are not in either rate); *_WAL_B/event is the
+// and CPU reads around each, which are not in either rate); *_WAL_B/event is the
 // WAL each wrote per event, which its commit must flush.
+//
+// *_pg-cpu-µs/event is the PostgreSQL server's CPU per event, read around
+// each part as its time is (pgclustertest.ServerCPU; not reported against
+// DATABASE_URL), and store/ceiling_pg-cpu the store's over the ceiling's,
+// which the fraction follows on a quiet machine. Each part's figure is
+// its backend's work, settled when the synchronous commit returns, and
+// whatever the background processes (the WAL writer, the checkpointer,
+// autovacuum) did meanwhile, which then serve both parts in turn.
 func BenchmarkAppendVsCeiling(b *testing.B) {
 	type shape struct{ streams, perStream int }
 	for _, c := range []struct {
@@ -314,22 +322,31 @@ func BenchmarkAppendVsCeiling(b *testing.B) {
 					store := newBenchStreams(fmt.Sprintf("store%dx%d", sh.streams, sh.perStream), sh.streams, sh.perStream)
 					var ceilingTime, storeTime time.Duration
 					var ceilingWAL, storeWAL int64 // bytes, read outside the timed parts
+					serverCPU, cpuKnown := pgclustertest.ServerCPU(b)
+					var ceilingCPU, storeCPU time.Duration // the server's, read outside the timed parts
+					if !cpuKnown {
+						serverCPU = func() time.Duration { return 0 }
+					}
 					runCeiling := func() {
 						before := walInsertLSN(b, s.Pool())
+						cpuBefore := serverCPU()
 						start := time.Now()
 						if err := cb.insert(ctx, s.Pool(), ceil, &position); err != nil {
 							b.Fatal(err)
 						}
 						ceilingTime += time.Since(start)
+						ceilingCPU += serverCPU() - cpuBefore
 						ceilingWAL += walInsertLSN(b, s.Pool()) - before
 					}
 					runStore := func() {
 						before := walInsertLSN(b, s.Pool())
+						cpuBefore := serverCPU()
 						start := time.Now()
 						if _, err := store.append(ctx, s); err != nil {
 							b.Fatal(err)
 						}
 						storeTime += time.Since(start)
+						storeCPU += serverCPU() - cpuBefore
 						storeWAL += walInsertLSN(b, s.Pool()) - before
 					}
 					b.ReportAllocs()
@@ -351,6 +368,11 @@ func BenchmarkAppendVsCeiling(b *testing.B) {
 					b.ReportMetric(storeRate/ceilingRate, "fraction_of_ceiling")
 					b.ReportMetric(float64(ceilingWAL)/events, "ceiling_WAL_B/event")
 					b.ReportMetric(float64(storeWAL)/events, "store_WAL_B/event")
+					if cpuKnown {
+						b.ReportMetric(float64(ceilingCPU.Nanoseconds())/1e3/events, "ceiling_pg-cpu-µs/event")
+						b.ReportMetric(float64(storeCPU.Nanoseconds())/1e3/events, "store_pg-cpu-µs/event")
+						b.ReportMetric(float64(storeCPU)/float64(ceilingCPU), "store/ceiling_pg-cpu")
+					}
 				})
 			}
 		})
