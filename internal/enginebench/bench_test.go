@@ -161,18 +161,31 @@ func TestDescribe(t *testing.T) {
 // was: the benchmark reports them itself.
 func runBenchmark(b *testing.B, p enginebench.Params) {
 	p.Executions = max(b.N, p.InFlight)
-	res := measure(b, func() (enginebench.Result, error) { return enginebench.Run(context.Background(), p) })
+	res := measure(b, p.Store, func() (enginebench.Result, error) { return enginebench.Run(context.Background(), p) })
 	b.ReportMetric(res.TransitionsPerSec, "transitions/s")
 	b.ReportMetric(float64(res.LatencyP50.Microseconds()), "p50-µs")
 	b.ReportMetric(float64(res.LatencyP99.Microseconds()), "p99-µs")
 	b.ReportMetric(float64(res.MeanCommit().Microseconds()), "µs/group")
 }
 
-// measure runs one run and reports, per execution, its time, bytes and
-// allocations, its CPU, and its rate and group commits; it returns the
-// run's result for more.
-func measure(b *testing.B, run func() (enginebench.Result, error)) enginebench.Result {
+// measure runs one run on store and reports, per execution, its time,
+// bytes and allocations, its CPU, and its rate and group commits; it
+// returns the run's result for more.
+//
+// With the PostgreSQL store it reports the server's CPU per execution
+// too, pg-cpu-µs/execution (pgclustertest.ServerCPU; not against
+// DATABASE_URL): everything the server did from the run's start to its
+// end, its background processes' work included, and the engine's start
+// and state machine's creation, a few statements against the run's
+// thousands of executions. With cpu-µs/execution it makes about the
+// machine's CPU per execution, which `perf stat` of the test binary
+// counted before.
+func measure(b *testing.B, store engine.Store, run func() (enginebench.Result, error)) enginebench.Result {
 	b.ReportAllocs()
+	reportServerCPU := func(int, string) {}
+	if _, inMemory := store.(*engine.MemoryStore); !inMemory {
+		reportServerCPU = pgclustertest.CountServerCPU(b)
+	}
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	res, err := run()
@@ -180,6 +193,7 @@ func measure(b *testing.B, run func() (enginebench.Result, error)) enginebench.R
 	if err != nil {
 		b.Fatal(err)
 	}
+	reportServerCPU(res.Executions, "execution")
 	n := float64(res.Executions)
 	b.ReportMetric(float64(res.Elapsed.Nanoseconds())/n, "ns/op")
 	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/n, "B/op")
@@ -256,7 +270,7 @@ func BenchmarkPeers(b *testing.B) {
 			if name == "postgres" {
 				store = postgresStore(b)
 			}
-			measure(b, func() (enginebench.Result, error) {
+			measure(b, store, func() (enginebench.Result, error) {
 				return enginebench.RunPeers(context.Background(), enginebench.PeersParams{Store: store, Executions: max(b.N, 1000), InFlight: 1000})
 			})
 		})
