@@ -182,9 +182,25 @@ func ContextWithW3CTraceContext(ctx context.Context, traceparent, tracestate str
 
 // Span start options of the span kinds aiflow's instrumentation starts,
 // made once: trace.WithSpanKind makes a new option, an allocation, at
-// every call, and spans start on every request, message and call.
+// every call, and spans start on every request, message and call. Each
+// is a KindOption, which any tracer applies as trace.WithSpanKind's and
+// aiflow's reads without building a trace.SpanConfig.
 var (
-	ServerSpan   = trace.WithSpanKind(trace.SpanKindServer)
-	ClientSpan   = trace.WithSpanKind(trace.SpanKindClient)
-	ConsumerSpan = trace.WithSpanKind(trace.SpanKindConsumer)
+	ServerSpan   trace.SpanStartOption = KindOption{trace.WithSpanKind(trace.SpanKindServer), trace.SpanKindServer}
+	ClientSpan   trace.SpanStartOption = KindOption{trace.WithSpanKind(trace.SpanKindClient), trace.SpanKindClient}
+	ConsumerSpan trace.SpanStartOption = KindOption{trace.WithSpanKind(trace.SpanKindConsumer), trace.SpanKindConsumer}
 )
+
+// KindOption is trace.WithSpanKind's option with its kind readable: it
+// applies to a span's configuration as the option it holds does (it is
+// that option, embedded), and a tracer that knows the type reads Kind
+// instead (aiflow's: the kind is then taken with no trace.SpanConfig
+// built and no call through the option). Make one with its own option's
+// kind, as ServerSpan and the others are.
+type KindOption struct {
+	trace.SpanStartOption
+	kind trace.SpanKind
+}
+
+// Kind is the span kind the option sets.
+func (o KindOption) Kind() trace.SpanKind { return o.kind }

@@ -218,11 +218,19 @@ func TestLiveSpansFollowTheSampler(t *testing.T) {
 // its memory kept by the exporter (the SDK's no-op one) or taken back
 // after the export (an exporter that keeps nothing, as aiflow's OTLP one).
 func BenchmarkLiveSpan(b *testing.B) {
-	b.Run("spans=kept", func(b *testing.B) { benchmarkLiveSpan(b, tracetest.NewNoopExporter()) })
-	b.Run("spans=recycled", func(b *testing.B) { benchmarkLiveSpan(b, &tracingtest.DiscardingExporter{}) })
+	b.Run("spans=kept", func(b *testing.B) { benchmarkLiveSpan(b, tracetest.NewNoopExporter(), nil) })
+	b.Run("spans=recycled", func(b *testing.B) { benchmarkLiveSpan(b, &tracingtest.DiscardingExporter{}, nil) })
+	// The kind as aiflow's instrumentation gives it, telemetry.ConsumerSpan,
+	// which the tracer reads without a trace.SpanConfig.
+	b.Run("spans=recycled/kind=aiflow's", func(b *testing.B) {
+		benchmarkLiveSpan(b, &tracingtest.DiscardingExporter{}, telemetry.ConsumerSpan)
+	})
 }
 
-func benchmarkLiveSpan(b *testing.B, exp sdktrace.SpanExporter) {
+// benchmarkLiveSpan starts and ends consumer spans under a message's
+// header, their kind given by kind, or made by trace.WithSpanKind for
+// each span when kind is nil.
+func benchmarkLiveSpan(b *testing.B, exp sdktrace.SpanExporter, kind trace.SpanStartOption) {
 	p, err := tracing.New(tracing.Params{Config: config.Tracing{Exporter: config.TracesOTLP}, Exporter: exp})
 	require.NoError(b, err)
 	b.Cleanup(func() { _ = p.Shutdown(b.Context()) })
@@ -234,7 +242,11 @@ func benchmarkLiveSpan(b *testing.B, exp sdktrace.SpanExporter) {
 			require.NoError(b, p.ForceFlush(b.Context())) // every span exported
 		}
 		ctx := telemetry.ContextWithXRayHeader(b.Context(), header)
-		_, span := tr.Start(ctx, "process bench-steps", trace.WithSpanKind(trace.SpanKindConsumer),
+		k := kind
+		if k == nil {
+			k = trace.WithSpanKind(trace.SpanKindConsumer)
+		}
+		_, span := tr.Start(ctx, "process bench-steps", k,
 			trace.WithAttributes(attribute.String("messaging.system", "aws_sqs"), attribute.String("messaging.message.id", "0f4bd6a1-8c1f-4b43-9d2a-7c3e0f4bd6a1")))
 		span.End()
 	}

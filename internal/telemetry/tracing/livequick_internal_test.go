@@ -7,6 +7,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/aiflow/aiflow/internal/telemetry"
 )
 
 // TestQuickStartIsTheSpanConfig: the options quickStart reads, it reads as
@@ -34,6 +36,14 @@ func TestQuickStartIsTheSpanConfig(t *testing.T) {
 		{"a timestamp", []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindClient), trace.WithTimestamp(time.Unix(1, 0))}, false},
 		{"a new root", []trace.SpanStartOption{trace.WithNewRoot()}, false},
 		{"links", []trace.SpanStartOption{trace.WithLinks(trace.Link{})}, false},
+		// aiflow's kinds (telemetry.KindOption), alone, with attributes, and
+		// in their order among trace.WithSpanKind's.
+		{"aiflow's kind", []trace.SpanStartOption{telemetry.ConsumerSpan}, true},
+		{"aiflow's kind and attributes", []trace.SpanStartOption{telemetry.ClientSpan, trace.WithAttributes(a, b)}, true},
+		{"aiflow's last kind", []trace.SpanStartOption{telemetry.ServerSpan, telemetry.ClientSpan}, true},
+		{"aiflow's kind after another", []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(c), telemetry.ServerSpan}, true},
+		{"another kind after aiflow's", []trace.SpanStartOption{telemetry.ServerSpan, trace.WithAttributes(c), trace.WithSpanKind(trace.SpanKindClient)}, true},
+		{"aiflow's kind and a timestamp", []trace.SpanStartOption{telemetry.ClientSpan, trace.WithTimestamp(time.Unix(1, 0))}, false},
 	}
 	for _, tc := range cases {
 		var q quickStart
@@ -52,14 +62,16 @@ func TestQuickStartIsTheSpanConfig(t *testing.T) {
 
 // TestQuickStartAllocatesNothing: reading the options allocates nothing.
 func TestQuickStartAllocatesNothing(t *testing.T) {
-	opts := []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindConsumer),
-		trace.WithAttributes(attribute.String("messaging.system", "aws_sqs"), attribute.String("messaging.message.id", "m1"))}
-	var q quickStart
-	allocs := testing.AllocsPerRun(100, func() {
-		q = quickStart{}
-		if !q.read(opts) {
-			t.Fatal("not read")
-		}
-	})
-	require.Zero(t, allocs)
+	attrs := trace.WithAttributes(attribute.String("messaging.system", "aws_sqs"), attribute.String("messaging.message.id", "m1"))
+	for _, kind := range []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindConsumer), telemetry.ConsumerSpan} {
+		opts := []trace.SpanStartOption{kind, attrs}
+		var q quickStart
+		allocs := testing.AllocsPerRun(100, func() {
+			q = quickStart{}
+			if !q.read(opts) {
+				t.Fatal("not read")
+			}
+		})
+		require.Zero(t, allocs)
+	}
 }
