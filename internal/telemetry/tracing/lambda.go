@@ -51,7 +51,7 @@ func WrapLambda[In, Out any](p LambdaParams, h func(context.Context, In) (Out, e
 			attrs = append(attrs, attribute.String("faas.invocation_id", lc.AwsRequestID),
 				attribute.String("cloud.resource_id", lc.InvokedFunctionArn))
 		}
-		ctx, span := tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(attrs...))
+		ctx, span := tracer.Start(ctx, name, telemetry.ServerSpan, trace.WithAttributes(attrs...))
 		out, err := h(ctx, in)
 		if err != nil {
 			span.RecordError(err)
