@@ -151,8 +151,9 @@ func ApplyTemplate(template json.RawMessage, input, context any, intrinsic func(
 	if err != nil {
 		return nil, &ProcessingError{Name: ErrorRuntime, Err: fmt.Errorf("decoding payload template: %w", err)}
 	}
+	var at [8]pathSeg // deep enough for most templates, on the stack
 	t := templateEval{input: input, context: context, intrinsic: intrinsic}
-	return t.value(tmpl, "")
+	return t.value(tmpl, at[:0])
 }
 
 // decodeTemplate decodes a payload template, keeping the order of its
@@ -166,8 +167,30 @@ type templateEval struct {
 	intrinsic      func(expr string, input, context any) (any, error)
 }
 
-// value evaluates one template value found at the dotted location at.
-func (t templateEval) value(v any, at string) (any, error) {
+// pathSeg is a step of the location of a template value, from the top: a
+// key of an object, or an index of an array (elem). The location's dotted
+// form, what an error's Field names, is written only for an error (templateField).
+type pathSeg struct {
+	key  string
+	elem bool
+	i    int
+}
+
+// templateField is the dotted form of location at, as joinPath writes it.
+func templateField(at []pathSeg) string {
+	p := ""
+	for _, s := range at {
+		if s.elem {
+			p += "[" + strconv.Itoa(s.i) + "]"
+			continue
+		}
+		p = joinPath(p, s.key)
+	}
+	return p
+}
+
+// value evaluates one template value, found at at.
+func (t templateEval) value(v any, at []pathSeg) (any, error) {
 	if m, ok := v.(map[string]any); ok {
 		v, _ = AsObject(m)
 	}
@@ -175,10 +198,10 @@ func (t templateEval) value(v any, at string) (any, error) {
 	case *Object:
 		out := NewObject(tv.Len())
 		for k, tval := range tv.All() {
-			key := joinPath(at, k)
+			child := append(at, pathSeg{key: k})
 			name, dynamic := strings.CutSuffix(k, ".$")
 			if !dynamic {
-				val, err := t.value(tval, key)
+				val, err := t.value(tval, child)
 				if err != nil {
 					return nil, err
 				}
@@ -186,10 +209,10 @@ func (t templateEval) value(v any, at string) (any, error) {
 				continue
 			}
 			if _, clash := tv.Get(name); clash {
-				return nil, &ProcessingError{Name: ErrorParameterPathFailure, Field: key,
+				return nil, &ProcessingError{Name: ErrorParameterPathFailure, Field: templateField(child),
 					Err: fmt.Errorf("the template also has the key %q", name)}
 			}
-			val, err := t.dynamic(tval, key)
+			val, err := t.dynamic(tval, child)
 			if err != nil {
 				return nil, err
 			}
@@ -199,7 +222,7 @@ func (t templateEval) value(v any, at string) (any, error) {
 	case []any:
 		out := make([]any, len(tv))
 		for i, e := range tv {
-			val, err := t.value(e, at+"["+strconv.Itoa(i)+"]")
+			val, err := t.value(e, append(at, pathSeg{elem: true, i: i}))
 			if err != nil {
 				return nil, err
 			}
@@ -210,8 +233,8 @@ func (t templateEval) value(v any, at string) (any, error) {
 	return v, nil
 }
 
-// dynamic evaluates the value of a ".$" key.
-func (t templateEval) dynamic(v any, key string) (any, error) {
+// dynamic evaluates the value of a ".$" key, found at at.
+func (t templateEval) dynamic(v any, at []pathSeg) (any, error) {
 	expr, ok := v.(string)
 	switch {
 	case ok && strings.HasPrefix(expr, "$"):
@@ -222,19 +245,19 @@ func (t templateEval) dynamic(v any, key string) (any, error) {
 				return val, nil
 			}
 		}
-		return nil, &ProcessingError{Name: ErrorParameterPathFailure, Field: key, Err: err}
+		return nil, &ProcessingError{Name: ErrorParameterPathFailure, Field: templateField(at), Err: err}
 	case ok && strings.HasPrefix(expr, "States."):
 		if t.intrinsic == nil {
-			return nil, &ProcessingError{Name: ErrorIntrinsicFailure, Field: key,
+			return nil, &ProcessingError{Name: ErrorIntrinsicFailure, Field: templateField(at),
 				Err: fmt.Errorf("no evaluator for intrinsic function %q", expr)}
 		}
 		val, err := t.intrinsic(expr, t.input, t.context)
 		if err != nil {
-			return nil, &ProcessingError{Name: ErrorIntrinsicFailure, Field: key, Err: err}
+			return nil, &ProcessingError{Name: ErrorIntrinsicFailure, Field: templateField(at), Err: err}
 		}
 		return val, nil
 	}
-	return nil, &ProcessingError{Name: ErrorParameterPathFailure, Field: key,
+	return nil, &ProcessingError{Name: ErrorParameterPathFailure, Field: templateField(at),
 		Err: fmt.Errorf("value %s is neither a path nor an intrinsic function", JSONTypeName(v))}
 }
 

@@ -196,6 +196,22 @@ func TestApplyTemplateErrors(t *testing.T) {
 			errName: ErrorParameterPathFailure, field: "list[1].v.$", msg: `path $.nope: no member "nope" at $.nope`, notFound: true,
 		},
 		{
+			name: "after a deeper sibling", template: `{"a": {"b": {"c": [1, {"d": 2}]}}, "z": {"v.$": "$.nope"}}`,
+			errName: ErrorParameterPathFailure, field: "z.v.$", msg: `path $.nope: no member "nope" at $.nope`, notFound: true,
+		},
+		{
+			name: "in nested arrays", template: `{"m": [[0, 1], [{"v.$": "$.nope"}]]}`,
+			errName: ErrorParameterPathFailure, field: "m[1][0].v.$", msg: `path $.nope: no member "nope" at $.nope`, notFound: true,
+		},
+		{
+			name: "under a key to quote", template: `{"a b": {"v.$": "$.nope"}}`,
+			errName: ErrorParameterPathFailure, field: `["a b"].v.$`, msg: `path $.nope: no member "nope" at $.nope`, notFound: true,
+		},
+		{
+			name: "ten levels deep", template: `{"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": {"i": {"v.$": "$.nope"}}}}}}}}}}`,
+			errName: ErrorParameterPathFailure, field: "a.b.c.d.e.f.g.h.i.v.$", msg: `path $.nope: no member "nope" at $.nope`, notFound: true,
+		},
+		{
 			name: "invalid path", template: `{"v.$": "$.a["}`,
 			errName: ErrorParameterPathFailure, field: "v.$", msg: `invalid path "$.a[": offset 4: unclosed '['`,
 		},
@@ -442,5 +458,28 @@ func TestProcessOutputErrors(t *testing.T) {
 			require.Equal(t, tt.errName, pe.Name)
 			require.Equal(t, tt.field, pe.Field)
 		})
+	}
+}
+
+// BenchmarkApplyTemplate evaluates the Parameters of a compiled approval
+// step, as a start of the API's benchmark workflow does: nested objects,
+// an array, paths into the input and the Context Object.
+func BenchmarkApplyTemplate(b *testing.B) {
+	template := json.RawMessage(`{"MessageBody": {"data": {"message.$": "$.input.message"},
+		"execution": {"id.$": "$$.Execution.Id", "name.$": "$$.Execution.Name", "startTime.$": "$$.Execution.StartTime"},
+		"spec": {"approvers": ["support-leads"], "timeout_seconds": 3600},
+		"step": {"attempt.$": "$$.State.RetryCount", "enteredTime.$": "$$.State.EnteredTime", "id": "approve", "kind": "approval"},
+		"taskToken.$": "$$.Task.Token", "version": 1}, "QueueUrl": "https://sqs.us-east-1.amazonaws.com/123456789012/approvals"}`)
+	// The engine's values: decoded into Objects, as it holds them.
+	input, err := DecodeJSON([]byte(`{"input": {"message": "load"}}`))
+	require.NoError(b, err)
+	context, err := DecodeJSON([]byte(`{"Execution": {"Id": "arn:aws:states:us-east-1:123456789012:execution:reply:e1", "Name": "e1",
+		"StartTime": "2026-12-07T01:00:00Z"}, "State": {"RetryCount": 0, "EnteredTime": "2026-12-07T01:00:00Z"}, "Task": {"Token": "token"}}`))
+	require.NoError(b, err)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ApplyTemplate(template, input, context, nil); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
