@@ -86,6 +86,15 @@ func Lookup(p Path, input, context any) (any, error) {
 	default:
 		return nil, unsupported(p, "the path has no root")
 	}
+	if v, handled, err := lookupMembers(p, root); handled {
+		return v, err
+	}
+	return lookupNodes(p, root, input, context, vars)
+}
+
+// lookupNodes is Lookup's general evaluation of p from root, with the
+// list of the nodes each segment selects.
+func lookupNodes(p Path, root, input, context any, vars map[string]any) (any, error) {
 	filters := map[int]filterExpr{}
 	for i, s := range p.Segments {
 		switch s.Kind {
@@ -140,6 +149,31 @@ func Lookup(p Path, input, context any) (any, error) {
 		nodes = []any{}
 	}
 	return nodes, nil
+}
+
+// lookupMembers follows p from root when its segments are all member
+// names (no "..", no index, wildcard, slice, union or filter), the most
+// common path, with no list of nodes: the value, or the error, Lookup's
+// general evaluation (lookupNodes) gives for such a path. handled is
+// false for any other path, which that evaluation takes.
+func lookupMembers(p Path, root any) (v any, handled bool, err error) {
+	for _, s := range p.Segments {
+		if s.Kind != SegmentField || s.Descendant {
+			return nil, false, nil
+		}
+	}
+	v = root
+	for i, s := range p.Segments {
+		val, found, isObject := member(v, s.Name)
+		switch {
+		case !isObject:
+			return nil, true, notFound(p, p.Segments[:i+1], fmt.Sprintf("expected an object with member %q, found %s", s.Name, JSONTypeName(v)))
+		case !found:
+			return nil, true, notFound(p, p.Segments[:i+1], fmt.Sprintf("no member %q", s.Name))
+		}
+		v = val
+	}
+	return v, true, nil
 }
 
 // selectFilter applies a filter segment to v: the elements of an array

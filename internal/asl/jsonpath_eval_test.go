@@ -246,3 +246,64 @@ func TestLookupVariables(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, map[string]any{"id": "o-1", "n": json.Number("2")}, plainJSON(out))
 }
+
+// membersDoc is the input and Context Object lookupMembers is held to
+// lookupNodes over: Objects as the engine decodes them, a map as a caller
+// may pass, arrays, scalars and null on the way.
+const membersDoc = `{"a": {"b": {"c": 1}, "arr": [1, {"x": 2}], "n": 3, "nul": null, "s": "t", "b c": true},
+	"m": {"k": "v"}, "": {"": 0}}`
+
+// FuzzLookupMembers: for a path of member names alone, the quick
+// evaluation gives the general one's value, or its error, word for word;
+// every other path is left to the general one.
+func FuzzLookupMembers(f *testing.F) {
+	for _, p := range []string{"$", "$.a", "$.a.b", "$.a.b.c", "$.a.b.c.d", "$.x", "$.a.x", "$.a.arr.x", "$.a.n.x",
+		"$.a.nul.x", "$.a.s.x", "$['a']['b c']", "$.m.k", "$.m.k.z", "$[''].['']", "$$.Execution.Id", "$$.x",
+		"$.a.arr[1].x", "$..c", "$.a.*", "$.a['b','n']", "$.a.arr[?(@.x == 2)]", "$v.a", "$.a.b.c.$", "$.map.k.j", "$.map.arr.x", "$.map.z"} {
+		f.Add(p)
+	}
+	input, err := DecodeJSON([]byte(membersDoc))
+	require.NoError(f, err)
+	// A map[string]any inside the Objects, as callers build values too.
+	input.(*Object).Set("map", map[string]any{"k": map[string]any{"j": 1}, "arr": []any{1}})
+	context, err := DecodeJSON([]byte(`{"Execution": {"Id": "arn:aws:states:us-east-1:123456789012:execution:m:e"}}`))
+	require.NoError(f, err)
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := ParsePath(s)
+		if err != nil {
+			return
+		}
+		root := input
+		if p.Root == RootContext {
+			root = context
+		}
+		got, handled, gotErr := lookupMembers(p, root)
+		if !handled {
+			return
+		}
+		want, wantErr := lookupNodes(p, root, input, context, nil)
+		if wantErr != nil {
+			require.Error(t, gotErr, "path %s", s)
+			require.Equal(t, wantErr.Error(), gotErr.Error(), "path %s", s)
+			require.Equal(t, errors.Is(wantErr, ErrPathNotFound), errors.Is(gotErr, ErrPathNotFound), "path %s", s)
+			return
+		}
+		require.NoError(t, gotErr, "path %s", s)
+		require.Equal(t, want, got, "path %s", s)
+	})
+}
+
+// TestLookupMembersTakesMemberPathsOnly: the quick evaluation takes a
+// path of member names and leaves every other kind of segment to the
+// general one.
+func TestLookupMembersTakesMemberPathsOnly(t *testing.T) {
+	t.Parallel()
+	input := decodeJSONValue(t, membersDoc)
+	for s, handled := range map[string]bool{"$": true, "$.a.b.c": true, "$['a']['b c']": true, "$.a.x": true,
+		"$.a.arr[1]": false, "$..c": false, "$.a.*": false, "$.a['b','n']": false, "$.a.arr[0:1]": false, "$.a.arr[?(@.x == 2)]": false} {
+		p, err := ParsePath(s)
+		require.NoError(t, err, s)
+		_, got, _ := lookupMembers(p, input)
+		require.Equal(t, handled, got, s)
+	}
+}
