@@ -285,14 +285,27 @@ func walInsertLSN(b *testing.B, pool *pgxpool.Pool) int64 {
 // batch and makes one append of the same size, in turn which goes first, and
 // times each apart. So both see the same load on a shared machine, and
 // fraction_of_ceiling (the store's events/s over the ceiling's) compares
-// like with like. Each runs on a server process of its own: the ceiling on
-// a connection it holds, the store on the pool's others. On one backend
-// shared by both, one part's work changed what the other's cost (the
-// server's CPU per event of the ceiling's inserts, or of the store's
-// appends, moved by a quarter), which neither side would meet alone. The goal is at least half of the ceiling with fsync and
+// like with like. The goal is at least half of the ceiling with fsync and
 // synchronous commit on. ns/op is the time of both (and of the WAL position
 // and CPU reads around each, which are not in either rate); *_WAL_B/event is the
 // WAL each wrote per event, which its commit must flush.
+//
+// Each part runs on a server process of its own, as it would alone: the
+// ceiling on a connection it holds, the store on the pool's others. A
+// backend's CPU per statement depends on what else that backend runs.
+// After each statement, glibc's malloc gives the free top of the
+// backend's heap back to the kernel (when it is over its trim threshold,
+// 128 KiB by default), and the next statement faults those pages in
+// again, zeroed; which pages are free at the top depends on where the
+// backend's long-lived allocations sit, and so on every statement it has
+// run. On a backend each, each part faults as many pages per event as
+// when it runs alone. On one backend shared by both, the ceiling's inserts
+// reused pages the store's appends had left mapped and the store's
+// appends faulted in what the ceiling's had given back (at 100 streams of
+// one event: 0.50 and 0.99 faults per event, for 0.95 and 0.62 apart, a
+// fault with its share of the heap's growing and trimming costing about
+// 3 µs of the server's CPU here), which raised store/ceiling_pg-cpu by
+// 20-40%.
 //
 // *_pg-cpu-µs/event is the PostgreSQL server's CPU per event, read around
 // each part as its time is (pgclustertest.ServerCPU; not reported against
