@@ -108,6 +108,10 @@ type Engine struct {
 	execs    map[string]*execution
 	closed   bool
 	started  bool
+	// running is started and not closed, kept with them under mu and read
+	// without it: every call checks it (checkOpen), and the engine's lock
+	// is the one its calls wait on most.
+	running atomic.Bool
 
 	commits []*fifo[*pendingCommit] // one per writer
 	effects *fifo[[]func()]
@@ -227,6 +231,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	}
 	e.spawn(activity{what: "effect loop"}, e.effectLoop)
 	e.started = true
+	e.running.Store(true)
 	e.mu.Unlock()
 	if err := e.loadActivities(ctx); err != nil {
 		return err
@@ -259,6 +264,7 @@ func (e *Engine) Close() error {
 		return nil
 	}
 	e.closed = true
+	e.running.Store(false)
 	execs := make([]*execution, 0, len(e.execs))
 	for _, x := range e.execs {
 		execs = append(execs, x)
@@ -332,9 +338,7 @@ func (e *Engine) randomBytes(n int) []byte {
 }
 
 func (e *Engine) checkOpen() error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.closed || !e.started {
+	if !e.running.Load() {
 		return errorf(sfn.CodeServiceUnavailable, "the engine is not running")
 	}
 	return nil
