@@ -239,9 +239,14 @@ type metadataEncoder struct {
 
 // preparing is what prepare keeps from one event of an append to the next.
 type preparing struct {
-	meta    metadataEncoder
-	scratch []byte // where contentHash lays out an event's content
-	hashes  []byte // the events' hashes, 32 bytes each, allocated once
+	// checkJSON asks for the whole check of an ExactData event's Data;
+	// without it only what PostgreSQL's json input does not check is
+	// checked here (see exactObjectQuick), and lazy counts those events.
+	checkJSON bool
+	lazy      int
+	meta      metadataEncoder
+	scratch   []byte // where contentHash lays out an event's content
+	hashes    []byte // the events' hashes, 32 bytes each, allocated once
 }
 
 // encode returns m as compact JSON; bad makes the error of a field that is
@@ -286,8 +291,11 @@ func prepare(stream string, i int, ev NewEvent, newID func() (uuid.UUID, error),
 	var data []byte
 	var err error
 	switch {
-	case ev.ExactData:
+	case ev.ExactData && st.checkJSON:
 		data, err = exactObject(ev.Data)
+	case ev.ExactData:
+		data, err = exactObjectQuick(ev.Data)
+		st.lazy++
 	case isCanonicalObject(ev.Data):
 		data = bytes.Clone(ev.Data)
 	default:
@@ -336,6 +344,21 @@ func contentHash(stream string, p prepared, scratch, hashes []byte) (hash, scrat
 	start := len(hashes)
 	hashes = append(hashes, sum[:]...)
 	return hashes[start:len(hashes):len(hashes)], b, hashes
+}
+
+// exactObjectQuick is exactObject for an append that PostgreSQL checks
+// next: the data column's json input refuses what is not JSON, its CHECK
+// what is not an object, and the append is then prepared again with
+// exactObject to name the event (Store.appendMany). It checks here what
+// those do not: that raw is not empty, begins and ends as an object, and
+// holds no \u0000 (which json accepts and jsonb, which reads of the
+// store may cast to, does not). Whatever fails that goes to exactObject.
+func exactObjectQuick(raw []byte) ([]byte, error) {
+	d := bytes.TrimSpace(raw)
+	if len(d) < 2 || d[0] != '{' || d[len(d)-1] != '}' || bytes.Contains(d, []byte(`\u0000`)) {
+		return exactObject(raw)
+	}
+	return d, nil
 }
 
 // exactObject checks, without decoding it, that raw is one JSON object

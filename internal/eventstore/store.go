@@ -169,10 +169,37 @@ func (s *Store) appendMany(ctx context.Context, reqs []AppendRequest, also AlsoF
 	if len(reqs) == 0 {
 		return nil, nil
 	}
-	batch, err := s.prepareBatch(reqs)
+	batch, lazy, err := s.prepareBatchWith(reqs, false)
 	if err != nil {
 		return nil, err
 	}
+	res, err := s.appendPrepared(ctx, batch, also)
+	if err != nil && lazy > 0 && isDataRefused(err) {
+		// PostgreSQL refused data that only it checked (exactObjectQuick):
+		// the whole check names the event, as it would have before.
+		if _, _, checkErr := s.prepareBatchWith(reqs, true); checkErr != nil {
+			return nil, checkErr
+		}
+	}
+	return res, err
+}
+
+// isDataRefused reports whether PostgreSQL refused an event's data: not
+// JSON (or not in the database's encoding), or not an object.
+func isDataRefused(err error) bool {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return false
+	}
+	switch pgErr.Code {
+	case "22P02", "22021", "22P05", "23514": // invalid_text_representation, character_not_in_repertoire, untranslatable_character, check_violation
+		return true
+	}
+	return false
+}
+
+// appendPrepared appends a prepared batch.
+func (s *Store) appendPrepared(ctx context.Context, batch []preparedRequest, also AlsoFunc) ([]AppendResult, error) {
 	recordedAt := s.now().UTC().Truncate(time.Microsecond) // PostgreSQL keeps microseconds
 	if err := s.ensurePartitions(ctx, recordedAt); err != nil {
 		return nil, err
@@ -231,35 +258,43 @@ type preparedRequest struct {
 }
 
 func (s *Store) prepareBatch(reqs []AppendRequest) ([]preparedRequest, error) {
+	out, _, err := s.prepareBatchWith(reqs, true)
+	return out, err
+}
+
+// prepareBatchWith is prepareBatch; with checkJSON false an ExactData
+// event's Data is checked only as far as PostgreSQL does not check it
+// (exactObjectQuick), and lazy counts such events.
+func (s *Store) prepareBatchWith(reqs []AppendRequest, checkJSON bool) (_ []preparedRequest, lazy int, _ error) {
 	out := make([]preparedRequest, 0, len(reqs))
 	total := 0
 	for _, r := range reqs {
 		total += len(r.Events)
 	}
 	seen := make(map[uuid.UUID]string, total)
-	st := preparing{hashes: make([]byte, 0, sha256.Size*total)}
+	st := preparing{checkJSON: checkJSON, hashes: make([]byte, 0, sha256.Size*total)}
 	for i, r := range reqs {
 		if err := validateStreamID(r.StreamID); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if r.Expected < Any {
-			return nil, &InvalidError{StreamID: r.StreamID, Index: -1, Field: "expected version", Reason: fmt.Sprintf("%d is not Any, NoStream or a version", int64(r.Expected))}
+			return nil, 0, &InvalidError{StreamID: r.StreamID, Index: -1, Field: "expected version", Reason: fmt.Sprintf("%d is not Any, NoStream or a version", int64(r.Expected))}
 		}
 		pr := preparedRequest{index: i, streamID: r.StreamID, expected: r.Expected, events: make([]prepared, 0, len(r.Events))}
 		for j, ev := range r.Events {
 			p, err := prepare(r.StreamID, j, ev, s.newID, &st)
 			if err != nil {
-				return nil, err
+				return nil, 0, err
 			}
 			if other, dup := seen[p.id]; dup {
-				return nil, &InvalidError{StreamID: r.StreamID, Index: j, Field: "id", Reason: fmt.Sprintf("%s appears twice in one append (also in stream %q)", p.id, other)}
+				return nil, 0, &InvalidError{StreamID: r.StreamID, Index: j, Field: "id", Reason: fmt.Sprintf("%s appears twice in one append (also in stream %q)", p.id, other)}
 			}
 			seen[p.id] = r.StreamID
 			pr.events = append(pr.events, p)
 		}
 		out = append(out, pr)
 	}
-	return out, nil
+	return out, st.lazy, nil
 }
 
 type storedID struct {
