@@ -3,6 +3,7 @@ package enginebench_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"testing"
@@ -183,8 +184,13 @@ func runBenchmark(b *testing.B, p enginebench.Params) {
 func measure(b *testing.B, store engine.Store, run func() (enginebench.Result, error)) enginebench.Result {
 	b.ReportAllocs()
 	reportServerCPU := func(int, string) {}
+	printStatements := func(io.Writer, int) {}
 	if _, inMemory := store.(*engine.MemoryStore); !inMemory {
 		reportServerCPU = pgclustertest.CountServerCPU(b)
+		if os.Getenv(pgclustertest.StatementsEnv) == "1" {
+			// The server's statements, every database's, per execution.
+			printStatements = pgclustertest.StatementStats(b, pgclustertest.PackagePool(b))
+		}
 	}
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
@@ -194,6 +200,7 @@ func measure(b *testing.B, store engine.Store, run func() (enginebench.Result, e
 		b.Fatal(err)
 	}
 	reportServerCPU(res.Executions, "execution")
+	printStatements(os.Stdout, res.Executions)
 	n := float64(res.Executions)
 	b.ReportMetric(float64(res.Elapsed.Nanoseconds())/n, "ns/op")
 	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/n, "B/op")
