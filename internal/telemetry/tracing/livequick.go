@@ -46,14 +46,13 @@ func (q *quickStart) read(opts []trace.SpanStartOption) bool {
 	if !attrsOptionHolds {
 		return false
 	}
+	// The options other than attributes, in their order: aiflow's kinds
+	// (telemetry.KindOption) are read as they come, and when any other
+	// option comes too, all of them go through trace.NewSpanStartConfig,
+	// which applies them in that order.
 	var others [maxQuickOthers]trace.SpanStartOption
-	m := 0
-	kinds := false // a KindOption read, to be applied in order if others come too
+	m, foreign := 0, false
 	for _, o := range opts {
-		if k, ok := o.(telemetry.KindOption); ok {
-			q.kind, kinds = k.Kind(), true
-			continue
-		}
 		if reflect.TypeOf(o) == attrsOptionType {
 			v := reflect.ValueOf(o)
 			if q.n+v.Len() > len(q.attrs) {
@@ -67,38 +66,14 @@ func (q *quickStart) read(opts []trace.SpanStartOption) bool {
 		}
 		others[m] = o
 		m++
+		if k, ok := o.(telemetry.KindOption); ok {
+			q.kind = k.Kind()
+		} else {
+			foreign = true
+		}
 	}
-	if m == 0 {
+	if !foreign {
 		return true
-	}
-	if kinds {
-		// Other options besides: the kinds and they apply in their order,
-		// as trace.NewSpanStartConfig applies them.
-		return q.readInOrder(opts)
-	}
-	cfg := trace.NewSpanStartConfig(others[:m]...)
-	if cfg.NewRoot() || len(cfg.Links()) > 0 || !cfg.Timestamp().IsZero() || len(cfg.Attributes()) > 0 {
-		return false
-	}
-	q.kind = cfg.SpanKind()
-	return true
-}
-
-// readInOrder is read for options that mix KindOptions with options
-// other than attributes: the non-attribute options, kinds included, go
-// through trace.NewSpanStartConfig in their order.
-func (q *quickStart) readInOrder(opts []trace.SpanStartOption) bool {
-	var others [maxQuickOthers]trace.SpanStartOption
-	m := 0
-	for _, o := range opts {
-		if reflect.TypeOf(o) == attrsOptionType {
-			continue // read already
-		}
-		if m == len(others) {
-			return false
-		}
-		others[m] = o
-		m++
 	}
 	cfg := trace.NewSpanStartConfig(others[:m]...)
 	if cfg.NewRoot() || len(cfg.Links()) > 0 || !cfg.Timestamp().IsZero() || len(cfg.Attributes()) > 0 {
