@@ -16,6 +16,7 @@ import (
 
 	"github.com/aiflow/aiflow/internal/eventstore"
 	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
+	"github.com/aiflow/aiflow/internal/procstat"
 )
 
 // The numbers these benchmarks give, and what limits each, are in
@@ -266,6 +267,13 @@ func (cb *ceilingBatch) insert(ctx context.Context, conn *pgxpool.Conn, bs *benc
 	return err
 }
 
+// addUsed adds to sum what the server used between two readings.
+func addUsed(sum, before, after procstat.Usage) procstat.Usage {
+	sum.CPU += after.CPU - before.CPU
+	sum.MinorFaults += after.MinorFaults - before.MinorFaults
+	return sum
+}
+
 // walInsertLSN returns the cluster's current WAL insert position, in bytes.
 // On the throwaway cluster of pgclustertest (no DATABASE_URL) nothing else
 // writes, so the difference around an append is the WAL it wrote, give or
@@ -310,7 +318,8 @@ func walInsertLSN(b *testing.B, pool *pgxpool.Pool) int64 {
 // *_pg-cpu-µs/event is the PostgreSQL server's CPU per event, read around
 // each part as its time is (pgclustertest.ServerCPU; not reported against
 // DATABASE_URL), and store/ceiling_pg-cpu the store's over the ceiling's,
-// which the fraction follows on a quiet machine. Each part's figure is
+// which the fraction follows on a quiet machine; *_pg-faults/event is the
+// server's minor page faults per event, read the same way. Each part's figure is
 // its backend's work, settled when the synchronous commit returns, and
 // whatever the background processes (the WAL writer, the checkpointer,
 // autovacuum) did meanwhile, which then serve both parts in turn.
@@ -339,10 +348,10 @@ func BenchmarkAppendVsCeiling(b *testing.B) {
 					store := newBenchStreams(fmt.Sprintf("store%dx%d", sh.streams, sh.perStream), sh.streams, sh.perStream)
 					var ceilingTime, storeTime time.Duration
 					var ceilingWAL, storeWAL int64 // bytes, read outside the timed parts
-					serverCPU, cpuKnown := pgclustertest.ServerCPU(b)
-					var ceilingCPU, storeCPU time.Duration // the server's, read outside the timed parts
+					server, cpuKnown := pgclustertest.ServerUsage(b)
+					var ceilingUse, storeUse procstat.Usage // the server's, read outside the timed parts
 					if !cpuKnown {
-						serverCPU = func() time.Duration { return 0 }
+						server = func() procstat.Usage { return procstat.Usage{} }
 					}
 					// The ceiling inserts on a connection of its own, a backend
 					// the store's appends never use, as the store's appends keep
@@ -355,24 +364,24 @@ func BenchmarkAppendVsCeiling(b *testing.B) {
 					defer ceilingConn.Release()
 					runCeiling := func() {
 						before := walInsertLSN(b, s.Pool())
-						cpuBefore := serverCPU()
+						useBefore := server()
 						start := time.Now()
 						if err := cb.insert(ctx, ceilingConn, ceil, &position); err != nil {
 							b.Fatal(err)
 						}
 						ceilingTime += time.Since(start)
-						ceilingCPU += serverCPU() - cpuBefore
+						ceilingUse = addUsed(ceilingUse, useBefore, server())
 						ceilingWAL += walInsertLSN(b, s.Pool()) - before
 					}
 					runStore := func() {
 						before := walInsertLSN(b, s.Pool())
-						cpuBefore := serverCPU()
+						useBefore := server()
 						start := time.Now()
 						if _, err := store.append(ctx, s); err != nil {
 							b.Fatal(err)
 						}
 						storeTime += time.Since(start)
-						storeCPU += serverCPU() - cpuBefore
+						storeUse = addUsed(storeUse, useBefore, server())
 						storeWAL += walInsertLSN(b, s.Pool()) - before
 					}
 					b.ReportAllocs()
@@ -395,9 +404,11 @@ func BenchmarkAppendVsCeiling(b *testing.B) {
 					b.ReportMetric(float64(ceilingWAL)/events, "ceiling_WAL_B/event")
 					b.ReportMetric(float64(storeWAL)/events, "store_WAL_B/event")
 					if cpuKnown {
-						b.ReportMetric(float64(ceilingCPU.Nanoseconds())/1e3/events, "ceiling_pg-cpu-µs/event")
-						b.ReportMetric(float64(storeCPU.Nanoseconds())/1e3/events, "store_pg-cpu-µs/event")
-						b.ReportMetric(float64(storeCPU)/float64(ceilingCPU), "store/ceiling_pg-cpu")
+						b.ReportMetric(float64(ceilingUse.CPU.Nanoseconds())/1e3/events, "ceiling_pg-cpu-µs/event")
+						b.ReportMetric(float64(storeUse.CPU.Nanoseconds())/1e3/events, "store_pg-cpu-µs/event")
+						b.ReportMetric(float64(storeUse.CPU)/float64(ceilingUse.CPU), "store/ceiling_pg-cpu")
+						b.ReportMetric(float64(ceilingUse.MinorFaults)/events, "ceiling_pg-faults/event")
+						b.ReportMetric(float64(storeUse.MinorFaults)/events, "store_pg-faults/event")
 					}
 				})
 			}

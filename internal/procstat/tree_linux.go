@@ -83,9 +83,17 @@ func OpenTree(pid int) (*Tree, error) {
 // It returns an error when the root process is no longer running or a
 // file under /proc cannot be read.
 func (t *Tree) CPU() (time.Duration, error) {
+	u, err := t.Usage()
+	return u.CPU, err
+}
+
+// Usage is CPU's time with the tree's minor page faults: those of the
+// processes alive now and of those that exited and were waited for, read
+// from the same files in the same walk.
+func (t *Tree) Usage() (Usage, error) {
 	clear(t.seen)
 	t.parents = nil
-	var total time.Duration
+	var total Usage
 	t.walk = append(t.walk[:0], t.root)
 	for len(t.walk) > 0 {
 		pid := t.walk[len(t.walk)-1]
@@ -94,17 +102,18 @@ func (t *Tree) CPU() (time.Duration, error) {
 			continue
 		}
 		t.seen[pid] = true
-		cpu, err := t.read(pid)
+		u, err := t.read(pid)
 		if gone(err) && pid != t.root {
 			continue // exited after it was listed: its parent counts it once it has waited for it
 		}
 		if gone(err) {
-			return 0, fmt.Errorf("reading the CPU time of process %d: no such process (%w)", pid, err)
+			return Usage{}, fmt.Errorf("reading the CPU time of process %d: no such process (%w)", pid, err)
 		}
 		if err != nil {
-			return 0, fmt.Errorf("reading the CPU time of process %d: %w", pid, err)
+			return Usage{}, fmt.Errorf("reading the CPU time of process %d: %w", pid, err)
 		}
-		total += cpu
+		total.CPU += u.CPU
+		total.MinorFaults += u.MinorFaults
 		t.walk = append(t.walk, t.kids...)
 	}
 	for pid, p := range t.procs {
@@ -124,12 +133,12 @@ func (t *Tree) Close() {
 	}
 }
 
-// read returns the CPU time of process pid (its own and its waited-for
-// children's) and leaves its live children in t.kids.
-func (t *Tree) read(pid int) (time.Duration, error) {
+// read returns the CPU time and minor faults of process pid (its own and
+// its waited-for children's) and leaves its live children in t.kids.
+func (t *Tree) read(pid int) (Usage, error) {
 	p, err := t.files(pid)
 	if err != nil {
-		return 0, err
+		return Usage{}, err
 	}
 	raw, err := t.readAt(p.stat)
 	if gone(err) {
@@ -138,20 +147,20 @@ func (t *Tree) read(pid int) (time.Duration, error) {
 		p.close()
 		delete(t.procs, pid)
 		if p, err = t.files(pid); err != nil {
-			return 0, err
+			return Usage{}, err
 		}
 		raw, err = t.readAt(p.stat)
 	}
 	if err != nil {
-		return 0, err
+		return Usage{}, err
 	}
 	st, err := parseStat(raw)
 	if err != nil {
-		return 0, fmt.Errorf("reading /proc/%d/stat: %w", pid, err)
+		return Usage{}, fmt.Errorf("reading /proc/%d/stat: %w", pid, err)
 	}
 	if st.threads != p.threads {
 		if err := p.openTasks(pid, st.threads); err != nil {
-			return 0, err
+			return Usage{}, err
 		}
 	}
 	// schedstat counts a live thread's time in nanoseconds, stat the
@@ -171,14 +180,14 @@ func (t *Tree) read(pid int) (time.Duration, error) {
 			case err == nil:
 				ns, ok := firstUint(raw)
 				if !ok {
-					return 0, fmt.Errorf("reading %s: %q does not start with a number", task.schedstat.Name(), raw)
+					return Usage{}, fmt.Errorf("reading %s: %q does not start with a number", task.schedstat.Name(), raw)
 				}
 				sched += time.Duration(ns)
 			case gone(err):
 				schedKnown = false // an exited thread: stat's ticks stand for the process
 				p.threads = 0      // open the threads anew next time
 			default:
-				return 0, err
+				return Usage{}, err
 			}
 		}
 		if task.children == nil {
@@ -188,13 +197,13 @@ func (t *Tree) read(pid int) (time.Duration, error) {
 			switch {
 			case err == nil:
 				if t.kids, err = appendUints(t.kids, raw); err != nil {
-					return 0, fmt.Errorf("reading %s: %w", task.children.Name(), err)
+					return Usage{}, fmt.Errorf("reading %s: %w", task.children.Name(), err)
 				}
 			case gone(err):
 				childrenKnown = false
 				p.threads = 0
 			default:
-				return 0, err
+				return Usage{}, err
 			}
 		}
 	}
@@ -204,12 +213,12 @@ func (t *Tree) read(pid int) (time.Duration, error) {
 	if !childrenKnown {
 		if t.parents == nil {
 			if t.parents, err = scanParents(); err != nil {
-				return 0, err
+				return Usage{}, err
 			}
 		}
 		t.kids = append(t.kids[:0], t.parents[pid]...)
 	}
-	return own + ticks(st.cutime+st.cstime), nil
+	return Usage{CPU: own + ticks(st.cutime+st.cstime), MinorFaults: st.minflt + st.cminflt}, nil
 }
 
 // files returns pid's open files, opening its stat when the tree has
@@ -334,12 +343,14 @@ func ticks(n uint64) time.Duration { return time.Duration(n) * (time.Second / us
 // stat is what Tree uses of /proc/<pid>/stat.
 type stat struct {
 	ppid                         int
+	minflt, cminflt              uint64 // minor page faults, its own and its waited-for children's
 	utime, stime, cutime, cstime uint64 // clock ticks
 	threads                      int
 }
 
-// parseStat reads /proc/<pid>/stat's fields 4 (ppid), 14 to 17 (utime,
-// stime, cutime, cstime) and 20 (num_threads), counted after the
+// parseStat reads /proc/<pid>/stat's fields 4 (ppid), 10 and 11 (minflt,
+// cminflt), 14 to 17 (utime, stime, cutime, cstime) and 20
+// (num_threads), counted after the
 // command's name, which is in parentheses and may hold spaces and
 // parentheses itself (proc_pid_stat(5)).
 func parseStat(raw []byte) (stat, error) {
@@ -348,7 +359,7 @@ func parseStat(raw []byte) (stat, error) {
 		return stat{}, errors.New("no command name in parentheses")
 	}
 	// The fields read, by their index after the name (0 is field 3).
-	want := [...]int{1, 11, 12, 13, 14, 17}
+	want := [...]int{1, 7, 8, 11, 12, 13, 14, 17}
 	var v [len(want)]uint64
 	rest := raw[end+1:]
 	for i, w := 0, 0; w < len(want); i++ {
@@ -367,7 +378,7 @@ func parseStat(raw []byte) (stat, error) {
 		v[w] = n
 		w++
 	}
-	return stat{ppid: int(v[0]), utime: v[1], stime: v[2], cutime: v[3], cstime: v[4], threads: int(v[5])}, nil
+	return stat{ppid: int(v[0]), minflt: v[1], cminflt: v[2], utime: v[3], stime: v[4], cutime: v[5], cstime: v[6], threads: int(v[7])}, nil
 }
 
 // nextField splits the first field, separated by spaces or newlines, off

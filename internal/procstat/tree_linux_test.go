@@ -46,7 +46,7 @@ func TestParseStat(t *testing.T) {
 	raw := []byte("4242 (post) gres) S 4200 4242 4242 0 -1 4194560 500 0 0 0 123 45 67 89 20 -5 3 0 1000 0 0\n")
 	s, err := parseStat(raw)
 	require.NoError(t, err)
-	require.Equal(t, stat{ppid: 4200, utime: 123, stime: 45, cutime: 67, cstime: 89, threads: 3}, s)
+	require.Equal(t, stat{ppid: 4200, minflt: 500, utime: 123, stime: 45, cutime: 67, cstime: 89, threads: 3}, s)
 
 	_, err = parseStat([]byte("4242 (postgres) S 4200"))
 	require.ErrorContains(t, err, "2 fields after the command's name, want 18 or more")

@@ -22,5 +22,10 @@ func (t *Tree) CPU() (time.Duration, error) {
 	return 0, fmt.Errorf("reading the CPU time of a process tree: no /proc on this system: %w", errors.ErrUnsupported)
 }
 
+// Usage returns an error that matches errors.ErrUnsupported.
+func (t *Tree) Usage() (Usage, error) {
+	return Usage{}, fmt.Errorf("reading the usage of a process tree: no /proc on this system: %w", errors.ErrUnsupported)
+}
+
 // Close does nothing.
 func (t *Tree) Close() {}

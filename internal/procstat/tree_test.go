@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -104,4 +105,24 @@ func TestTreeOfAProcessThatEnded(t *testing.T) {
 	_ = cmd.Wait()
 	_, err := tree.CPU()
 	require.ErrorContains(t, err, "no such process")
+}
+
+// TestTreeCountsMinorFaults: pages a process touches for the first time
+// since they were mapped are minor faults of its tree.
+func TestTreeCountsMinorFaults(t *testing.T) {
+	t.Parallel()
+	tree := openTree(t, os.Getpid())
+	before, err := tree.Usage()
+	require.NoError(t, err)
+	const pages = 4096
+	mem, err := syscall.Mmap(-1, 0, pages*os.Getpagesize(), syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = syscall.Munmap(mem) })
+	for i := 0; i < len(mem); i += os.Getpagesize() {
+		mem[i] = 1
+	}
+	after, err := tree.Usage()
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, after.MinorFaults-before.MinorFaults, uint64(pages))
+	require.GreaterOrEqual(t, after.CPU, before.CPU)
 }

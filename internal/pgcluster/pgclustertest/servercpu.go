@@ -3,6 +3,8 @@ package pgclustertest
 import (
 	"testing"
 	"time"
+
+	"github.com/aiflow/aiflow/internal/procstat"
 )
 
 // ServerCPU returns a function that reads the CPU time the throwaway
@@ -21,6 +23,17 @@ import (
 // reports no figure rather than a zero.
 func ServerCPU(tb testing.TB) (read func() time.Duration, ok bool) {
 	tb.Helper()
+	usage, ok := ServerUsage(tb)
+	if !ok {
+		return nil, false
+	}
+	return func() time.Duration { return usage().CPU }, true
+}
+
+// ServerUsage is ServerCPU with the server's minor page faults too, read
+// in the same reading (procstat.Tree.Usage).
+func ServerUsage(tb testing.TB) (read func() procstat.Usage, ok bool) {
+	tb.Helper()
 	c := Cluster(tb)
 	if c == nil {
 		tb.Logf("pgclustertest: the server's CPU is not measured: the tests run against DATABASE_URL, whose server's processes are not this process's to read")
@@ -32,12 +45,12 @@ func ServerCPU(tb testing.TB) (read func() time.Duration, ok bool) {
 		return nil, false
 	}
 	tb.Cleanup(server.Close)
-	return func() time.Duration {
-		cpu, err := server.CPU()
+	return func() procstat.Usage {
+		u, err := server.Usage()
 		if err != nil {
 			tb.Fatalf("pgclustertest: %v", err)
 		}
-		return cpu
+		return u
 	}, true
 }
 

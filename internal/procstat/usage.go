@@ -1,0 +1,14 @@
+package procstat
+
+import "time"
+
+// Usage is what a process tree has used of the machine (Tree.Usage).
+type Usage struct {
+	// CPU is the CPU time, user and system (see Tree.CPU).
+	CPU time.Duration
+	// MinorFaults counts the page faults the kernel served without I/O:
+	// among them, a page a process touches for the first time since it
+	// was mapped, which the kernel zeroes, as when a program's heap grows
+	// again after it gave its top back.
+	MinorFaults uint64
+}
