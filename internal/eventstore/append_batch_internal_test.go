@@ -117,7 +117,7 @@ func TestRunAppendWithAnEndedContext(t *testing.T) {
 	_, err = s.Append(ctx, id, NoStream, fastEvents("A1")...) // prepares the statements
 	require.NoError(t, err)
 
-	batch, err := s.prepareBatch([]AppendRequest{{StreamID: id, Expected: Exact(1), Events: fastEvents("A2")}})
+	batch, _, err := s.prepareBatch([]AppendRequest{{StreamID: id, Expected: Exact(1), Events: fastEvents("A2")}}, true)
 	require.NoError(t, err)
 	p := &appendParams{}
 	require.NoError(t, p.encode(batch, []int{0}, 1, s.now().UTC().Truncate(time.Microsecond)))

@@ -32,7 +32,7 @@ func fastEvents(types ...string) []NewEvent {
 // appendFastOnly runs the one-statement path alone, as appendMany would.
 func appendFastOnly(t *testing.T, s *Store, reqs []AppendRequest) ([]AppendResult, bool) {
 	t.Helper()
-	batch, err := s.prepareBatch(reqs)
+	batch, _, err := s.prepareBatch(reqs, true)
 	require.NoError(t, err)
 	require.True(t, fitsFastPath(batch))
 	res, ok, err := s.appendFast(context.Background(), batch, s.now().UTC().Truncate(time.Microsecond), nil)

@@ -215,7 +215,7 @@ func paramsBatch(t *testing.T) ([]preparedRequest, []int, int) {
 		}},
 	}
 	s := &Store{newID: uuid.NewV7}
-	reqs, err := s.prepareBatch(raw)
+	reqs, _, err := s.prepareBatch(raw, true)
 	require.NoError(t, err)
 	reqs[2].stored = true // Exact(41), known stored: $14 holds both values
 	order := make([]int, len(reqs))

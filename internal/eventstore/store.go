@@ -169,7 +169,7 @@ func (s *Store) appendMany(ctx context.Context, reqs []AppendRequest, also AlsoF
 	if len(reqs) == 0 {
 		return nil, nil
 	}
-	batch, lazy, err := s.prepareBatchWith(reqs, false)
+	batch, lazy, err := s.prepareBatch(reqs, false)
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +177,7 @@ func (s *Store) appendMany(ctx context.Context, reqs []AppendRequest, also AlsoF
 	if err != nil && lazy > 0 && isDataRefused(err) {
 		// PostgreSQL refused data that only it checked (exactObjectQuick):
 		// the whole check names the event, as it would have before.
-		if _, _, checkErr := s.prepareBatchWith(reqs, true); checkErr != nil {
+		if _, _, checkErr := s.prepareBatch(reqs, true); checkErr != nil {
 			return nil, checkErr
 		}
 	}
@@ -257,15 +257,10 @@ type preparedRequest struct {
 	events   []prepared
 }
 
-func (s *Store) prepareBatch(reqs []AppendRequest) ([]preparedRequest, error) {
-	out, _, err := s.prepareBatchWith(reqs, true)
-	return out, err
-}
-
-// prepareBatchWith is prepareBatch; with checkJSON false an ExactData
-// event's Data is checked only as far as PostgreSQL does not check it
-// (exactObjectQuick), and lazy counts such events.
-func (s *Store) prepareBatchWith(reqs []AppendRequest, checkJSON bool) (_ []preparedRequest, lazy int, _ error) {
+// prepareBatch checks and prepares an append's requests; with checkJSON
+// false an ExactData event's Data is checked only as far as PostgreSQL
+// does not check it (exactObjectQuick), and lazy counts such events.
+func (s *Store) prepareBatch(reqs []AppendRequest, checkJSON bool) (_ []preparedRequest, lazy int, _ error) {
 	out := make([]preparedRequest, 0, len(reqs))
 	total := 0
 	for _, r := range reqs {
