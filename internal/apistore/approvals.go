@@ -46,6 +46,13 @@ func checkApprovalIDs(as []Approval) error {
 // messages. Each approval's id must be ApprovalID of its task token; one
 // stored already changes nothing.
 //
+// The calls made at once go in one statement (batchcall): while one is
+// under way, the calls that arrive queue up, and the next statement
+// inserts all of their approvals, which halved the statements, and so the
+// commits, of the approvals worker's concurrent invocations. When that
+// statement fails, each call's approvals are inserted again alone, so
+// that each call has the answer it would have had alone.
+//
 // The batch is first inserted as it is: ON CONFLICT DO NOTHING inserts
 // each row speculatively, probing both unique indexes before and writing
 // a confirmation after, which made it the costliest statement of a start
@@ -58,6 +65,52 @@ func (s *Store) AddApprovals(ctx context.Context, as []Approval) error {
 	if err := checkApprovalIDs(as); err != nil {
 		return err
 	}
+	err, callErr := s.approvals.Do(ctx, as)
+	if callErr != nil {
+		return approvalsError(as, callErr)
+	}
+	return err
+}
+
+// Bounds of a statement of approvals.
+const (
+	// maxApprovalCalls bounds the calls of AddApprovals one statement
+	// makes.
+	maxApprovalCalls = 100
+	// approvalBatchTimeout bounds a statement, which no one caller's
+	// context governs alone.
+	approvalBatchTimeout = 30 * time.Second
+)
+
+// addApprovalCalls makes calls of AddApprovals, whose approvals have
+// their ids checked, in one statement, and each alone again if that one
+// fails.
+func (s *Store) addApprovalCalls(ctx context.Context, calls [][]Approval) []error {
+	errs := make([]error, len(calls))
+	if len(calls) == 1 {
+		errs[0] = s.insertApprovals(ctx, calls[0])
+		return errs
+	}
+	n := 0
+	for _, as := range calls {
+		n += len(as)
+	}
+	all := make([]Approval, 0, n)
+	for _, as := range calls {
+		all = append(all, as...)
+	}
+	if s.insertApprovals(ctx, all) == nil {
+		return errs
+	}
+	for i, as := range calls {
+		errs[i] = s.insertApprovals(ctx, as)
+	}
+	return errs
+}
+
+// insertApprovals inserts approvals whose ids are checked in one
+// statement, again without those stored already if it meets one.
+func (s *Store) insertApprovals(ctx context.Context, as []Approval) error {
 	// A text[][] cannot hold rows of unequal lengths, so each row's
 	// approvers travel as the text of an array.
 	approvers := make([]string, len(as))
@@ -81,9 +134,15 @@ func (s *Store) AddApprovals(ctx context.Context, as []Approval) error {
 		err = s.exec(ctx, &insertApprovalsAgain, p)
 	}
 	if err != nil {
-		return fmt.Errorf("recording approvals %s to %s: %w", as[0].ID, as[len(as)-1].ID, interpret(err))
+		return approvalsError(as, interpret(err))
 	}
 	return nil
+}
+
+// approvalsError is err, naming the approvals it kept from being
+// recorded.
+func approvalsError(as []Approval, err error) error {
+	return fmt.Errorf("recording approvals %s to %s: %w", as[0].ID, as[len(as)-1].ID, err)
 }
 
 // insertApprovalsSQL inserts a batch of approvals, given as columns.

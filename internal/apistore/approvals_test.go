@@ -102,3 +102,58 @@ func approvalsRun(t *testing.T, name string) (context.Context, *apistore.Store, 
 	return context.Background(), apistore.New(pgclustertest.PackagePool(t)), run,
 		fmt.Sprintf("arn:aws:states:us-east-1:123456789012:execution:%s:%d", name, run)
 }
+
+// TestAddApprovalsCallsTogether: calls of AddApprovals made in one
+// statement answer each as it would alone: a redelivery among them
+// changes nothing, and the one call whose approval the database refuses
+// fails alone, its approvals not stored and the others' stored.
+func TestAddApprovalsCallsTogether(t *testing.T) {
+	t.Parallel()
+	ctx, s, run, exec := approvalsRun(t, "calls-together")
+	key := func(n int) string { return fmt.Sprintf("together_%d_%d", run, n) }
+	a, b := approval(key(1), exec), approval(key(2), exec)
+	require.Equal(t, []error{nil, nil, nil}, s.AddApprovalCalls(ctx, [][]apistore.Approval{{a}, {b}, {a}}),
+		"the same approval twice in one statement is stored once")
+
+	c, d, e := approval(key(3), exec), approval(key(4), exec), approval(key(5), exec)
+	d.Message = "a NUL \x00 byte, which text refuses"
+	errs := s.AddApprovalCalls(ctx, [][]apistore.Approval{{c}, {d, b}, {e}})
+	require.NoError(t, errs[0])
+	require.ErrorContains(t, errs[1], "recording approvals "+d.ID+" to "+b.ID+": ")
+	require.NoError(t, errs[2])
+
+	list, err := s.Approvals(ctx, apistore.ApprovalFilter{ExecutionARN: exec, Limit: 10})
+	require.NoError(t, err)
+	var ids []string
+	for _, x := range list {
+		ids = append(ids, x.ID)
+	}
+	want := []string{a.ID, b.ID, c.ID, e.ID}
+	slices.Sort(want)
+	slices.Sort(ids)
+	require.Equal(t, want, ids, "the refused call's approval is not stored; every other is, once")
+}
+
+// TestAddApprovalsConcurrently: many calls at once, which go in fewer
+// statements, each store their approvals.
+func TestAddApprovalsConcurrently(t *testing.T) {
+	t.Parallel()
+	ctx, s, run, exec := approvalsRun(t, "concurrently")
+	const callers, each = 32, 3
+	errs := make(chan error, callers)
+	for i := range callers {
+		go func() {
+			batch := make([]apistore.Approval, each)
+			for j := range batch {
+				batch[j] = approval(fmt.Sprintf("concurrently_%d_%d_%d", run, i, j), exec)
+			}
+			errs <- s.AddApprovals(ctx, batch)
+		}()
+	}
+	for range callers {
+		require.NoError(t, <-errs)
+	}
+	list, err := s.Approvals(ctx, apistore.ApprovalFilter{ExecutionARN: exec, Limit: callers * each})
+	require.NoError(t, err)
+	require.Len(t, list, callers*each)
+}

@@ -40,6 +40,8 @@ type Store struct {
 	claims batchcall.Group[IdempotencyKey, claimResult]
 	// latest batches the reads of workflows' latest versions (latest.go).
 	latest batchcall.Group[string, latestResult]
+	// approvals batches the calls of AddApprovals (approvals.go).
+	approvals batchcall.Group[[]Approval, error]
 }
 
 // New returns the store kept in pool's database.
@@ -47,6 +49,7 @@ func New(pool *pgxpool.Pool) *Store {
 	s := &Store{pool: pool}
 	s.claims = batchcall.Group[IdempotencyKey, claimResult]{Run: s.claimBatch, Max: maxClaimBatch, Timeout: claimBatchTimeout}
 	s.latest = batchcall.Group[string, latestResult]{Run: s.latestVersions, Max: maxLatestBatch, Timeout: latestBatchTimeout, LeaveAbandoned: true}
+	s.approvals = batchcall.Group[[]Approval, error]{Run: s.addApprovalCalls, Max: maxApprovalCalls, Timeout: approvalBatchTimeout}
 	return s
 }
 
