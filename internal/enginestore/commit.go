@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/aiflow/aiflow/internal/engine"
@@ -73,7 +72,16 @@ func (s *Store) Commit(ctx context.Context, commits []engine.Commit) error {
 		reqs[i] = eventstore.AppendRequest{StreamID: g.stream, Expected: eventstore.Exact(g.first(commits).Seq - 1), Events: evs}
 	}
 	summaries := newSummaries(commits, groups)
-	if _, err := s.events.AppendManyWith(ctx, reqs, summaries.upsert); err != nil {
+	if len(summaries.arns) == 0 {
+		_, err = s.events.AppendMany(ctx, reqs)
+	} else {
+		// The summaries' upsert goes in the append's own pipeline: the
+		// append, the upsert and the commit are one round trip.
+		p := upsertParams(summaries)
+		defer p.Release()
+		_, err = s.events.AppendManyWithStatement(ctx, reqs, eventstore.AlsoStatement{Statement: &upsertEncoded, Params: p})
+	}
+	if err != nil {
 		return s.commitError(ctx, commits, groups, err)
 	}
 	return nil
@@ -180,7 +188,12 @@ func newSummaries(commits []engine.Commit, groups []*group) *summaries {
 	return s
 }
 
-// upsertStatement writes the summaries: see upsert.
+// upsertStatement writes the summaries in the append's transaction (Commit
+// sends it in the append's pipeline). An existing execution keeps its
+// identity and takes the new status, stop date, output, error and cause,
+// unless the row holds a later Seq already (a retried older commit). Only
+// starts and ends are written (see newSummaries), so the row's seq is that
+// of the last of them.
 const upsertStatement = `INSERT INTO engine.executions AS e
 		(arn, state_machine_arn, name, status, start_date, stop_date, input, output, error, cause, trace_header, seq, redrive_count, redrive_date, version_arn, alias_arn)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[],
@@ -189,21 +202,6 @@ const upsertStatement = `INSERT INTO engine.executions AS e
 			output = EXCLUDED.output, error = EXCLUDED.error, cause = EXCLUDED.cause, seq = EXCLUDED.seq,
 			redrive_count = EXCLUDED.redrive_count, redrive_date = EXCLUDED.redrive_date
 		WHERE e.seq < EXCLUDED.seq`
-
-// upsert writes the summaries in the append's transaction. An existing
-// execution keeps its identity and takes the new status, stop date,
-// output, error and cause, unless the row holds a later Seq already (a
-// retried older commit). Only starts and ends are written (see
-// newSummaries), so the row's seq is that of the last of them.
-func (s *summaries) upsert(ctx context.Context, tx pgx.Tx) error {
-	if len(s.arns) == 0 {
-		return nil
-	}
-	p := upsertParams(s)
-	defer p.Release()
-	_, err := upsertEncoded.Exec(ctx, tx.Conn(), p)
-	return err
-}
 
 // commitError turns a failed append into the Store's errors.
 func (s *Store) commitError(ctx context.Context, commits []engine.Commit, groups []*group, err error) error {

@@ -54,13 +54,25 @@ var (
 )
 
 // runAppend runs the fast path's statements on conn with p's parameters,
-// the lock first when lock is set, and returns what the append statement
-// returned: the transaction id, and the positions and versions of the
-// events. Its error is the first the statements met, as PostgreSQL
-// reported it (leftToSlowPath reads it). pgconn copies the parameters
-// while the statements are queued, before anything is sent.
-func (s *Store) runAppend(ctx context.Context, conn *pgx.Conn, p *appendParams, lock bool) (txText string, positions, versions []int64, err error) {
-	var lockSD, appendSD, notifySD *pgconn.StatementDescription
+// the lock first when lock is set, also after the append when it is not
+// nil, and returns what the append statement returned: the transaction
+// id, and the positions and versions of the events. Its error is the first
+// the statements met, as PostgreSQL reported it (leftToSlowPath reads it),
+// also's as an *alsoError. pgconn copies the parameters while the
+// statements are queued, before anything is sent.
+func (s *Store) runAppend(ctx context.Context, conn *pgx.Conn, p *appendParams, lock bool, also *AlsoStatement) (txText string, positions, versions []int64, err error) {
+	var alsoValues [][]byte
+	var alsoFormats []int16
+	if also != nil {
+		if alsoValues, err = also.Params.Values(); err != nil {
+			return "", nil, nil, &alsoError{err: alsoFailed(err)}
+		}
+		if len(alsoValues) != len(also.Statement.ParamOIDs) {
+			return "", nil, nil, &alsoError{err: alsoFailed(fmt.Errorf("%s takes %d parameters, %d given", also.Statement.Name, len(also.Statement.ParamOIDs), len(alsoValues)))}
+		}
+		alsoFormats = slices.Repeat([]int16{pgtype.BinaryFormatCode}, len(alsoValues))
+	}
+	var lockSD, appendSD, notifySD, alsoSD *pgconn.StatementDescription
 	if s.prepares {
 		if lock {
 			if lockSD, err = prepareStatement(ctx, conn, lockStatementName, anyLockStatement, lockParamOIDs); err != nil {
@@ -72,6 +84,11 @@ func (s *Store) runAppend(ctx context.Context, conn *pgx.Conn, p *appendParams, 
 		}
 		if notifySD, err = prepareStatement(ctx, conn, notifyStatementName, notifyStatement, notifyParamOIDs); err != nil {
 			return "", nil, nil, err
+		}
+		if also != nil {
+			if alsoSD, err = prepareStatement(ctx, conn, also.Statement.Name, also.Statement.SQL, also.Statement.ParamOIDs); err != nil {
+				return "", nil, nil, &alsoError{err: alsoFailed(err)}
+			}
 		}
 	}
 
@@ -90,6 +107,12 @@ func (s *Store) runAppend(ctx context.Context, conn *pgx.Conn, p *appendParams, 
 	if appendSD == nil {
 		rest += len(appendStatement) + len(notifyStatement) + 4*(appendParamCount+1) + 64
 	}
+	if also != nil {
+		rest += pgbinary.BindMessageLen(also.Statement.Name, alsoValues, 0) + 64
+		if alsoSD == nil {
+			rest += len(also.Statement.SQL) + 4*len(alsoValues)
+		}
+	}
 	if ctx.Err() == nil {
 		// A pipeline that did not start (its context ended) sends
 		// nothing, and would leave the connection an empty buffer
@@ -98,9 +121,18 @@ func (s *Store) runAppend(ctx context.Context, conn *pgx.Conn, p *appendParams, 
 	}
 	if appendSD != nil {
 		pipe.SendQueryStatement(appendSD, p.values[:], binaryFormats[:], appendResultFormats)
-		pipe.SendQueryStatement(notifySD, notifyParams, notifyFormats, nil)
 	} else {
 		pipe.SendQueryParams(appendStatement, p.values[:], appendParamOIDs[:], binaryFormats[:], appendResultFormats)
+	}
+	switch {
+	case alsoSD != nil:
+		pipe.SendQueryStatement(alsoSD, alsoValues, alsoFormats, nil)
+	case also != nil:
+		pipe.SendQueryParams(also.Statement.SQL, alsoValues, also.Statement.ParamOIDs, alsoFormats, nil)
+	}
+	if notifySD != nil {
+		pipe.SendQueryStatement(notifySD, notifyParams, notifyFormats, nil)
+	} else {
 		pipe.SendQueryParams(notifyStatement, notifyParams, notifyParamOIDs, notifyFormats, nil)
 	}
 	err = pipe.Sync()
@@ -109,6 +141,11 @@ func (s *Store) runAppend(ctx context.Context, conn *pgx.Conn, p *appendParams, 
 	}
 	if err == nil {
 		txText, positions, versions, err = readAppendResult(pipe, conn.TypeMap())
+	}
+	if err == nil && also != nil {
+		if err = discardResult(pipe); err != nil {
+			err = &alsoError{err: alsoFailed(err)}
+		}
 	}
 	if err == nil {
 		err = discardResult(pipe)

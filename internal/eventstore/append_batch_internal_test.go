@@ -125,7 +125,7 @@ func TestRunAppendWithAnEndedContext(t *testing.T) {
 	cancel()
 	c, err := pool.Acquire(ctx)
 	require.NoError(t, err)
-	_, _, _, err = s.runAppend(ended, c.Conn(), p, false)
+	_, _, _, err = s.runAppend(ended, c.Conn(), p, false, nil)
 	c.Release()
 	require.ErrorIs(t, err, context.Canceled)
 

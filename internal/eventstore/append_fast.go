@@ -158,7 +158,7 @@ func leftToSlowPath(err error) bool {
 // appendFast appends reqs, which fitsFastPath took, in one statement. ok is
 // false when the statement could not decide alone (see leftToSlowPath):
 // nothing was written then, and the caller runs appendOnce.
-func (s *Store) appendFast(ctx context.Context, reqs []preparedRequest, recordedAt time.Time, also AlsoFunc) (res []AppendResult, ok bool, err error) {
+func (s *Store) appendFast(ctx context.Context, reqs []preparedRequest, recordedAt time.Time, also alsoWrites) (res []AppendResult, ok bool, err error) {
 	order := make([]int, len(reqs))
 	total := 0
 	anyExpected := false // some request expects Any: its stream is locked
@@ -180,11 +180,12 @@ func (s *Store) appendFast(ctx context.Context, reqs []preparedRequest, recorded
 	var txText string
 	var positions, versions []int64
 	run := func(conn *pgx.Conn) (err error) {
-		txText, positions, versions, err = s.runAppend(ctx, conn, p, anyExpected)
+		txText, positions, versions, err = s.runAppend(ctx, conn, p, anyExpected, also.st)
 		return err
 	}
-	if also == nil {
-		// One pipeline, one implicit transaction, committed at its end.
+	if also.fn == nil || also.st != nil {
+		// One pipeline, one implicit transaction, committed at its end,
+		// also's statement in it.
 		var c *pgxpool.Conn
 		if c, err = s.pool.Acquire(ctx); err == nil {
 			err = run(c.Conn())

@@ -35,7 +35,7 @@ func appendFastOnly(t *testing.T, s *Store, reqs []AppendRequest) ([]AppendResul
 	batch, _, err := s.prepareBatch(reqs, true)
 	require.NoError(t, err)
 	require.True(t, fitsFastPath(batch))
-	res, ok, err := s.appendFast(context.Background(), batch, s.now().UTC().Truncate(time.Microsecond), nil)
+	res, ok, err := s.appendFast(context.Background(), batch, s.now().UTC().Truncate(time.Microsecond), alsoWrites{})
 	require.NoError(t, err)
 	return res, ok
 }

@@ -2,9 +2,12 @@ package eventstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/aiflow/aiflow/internal/pgbinary"
 )
 
 // AlsoFunc runs statements of its own in the transaction of an append (see
@@ -27,13 +30,53 @@ func (s *Store) AppendManyWith(ctx context.Context, reqs []AppendRequest, also A
 		return s.AppendMany(ctx, reqs)
 	}
 	if len(reqs) == 0 {
-		return nil, s.runAlone(ctx, also)
+		return nil, s.runAlone(ctx, alsoWrites{fn: also})
 	}
-	return s.appendMany(ctx, reqs, also)
+	return s.appendMany(ctx, reqs, alsoWrites{fn: also})
+}
+
+// AlsoStatement is one statement, its parameters encoded already, that
+// AppendManyWithStatement writes in an append's transaction. The
+// parameters must stay unreleased until the call returns.
+type AlsoStatement struct {
+	Statement *pgbinary.Statement
+	Params    *pgbinary.Params
+}
+
+// AppendManyWithStatement is AppendManyWith for what is one statement, which
+// the append sends in its own pipeline, after the events' insert and
+// before the NOTIFY, all one implicit transaction committed at the
+// pipeline's end: one round trip for the whole append, where an AlsoFunc
+// needs four (BEGIN, the append, its statements, COMMIT). When the append
+// cannot decide alone (a conflict, a retry, a deadlock) it runs the
+// statement in the transaction of its slow path, as AppendManyWith runs an
+// AlsoFunc; an error of the statement is returned as AppendManyWith returns
+// also's.
+func (s *Store) AppendManyWithStatement(ctx context.Context, reqs []AppendRequest, also AlsoStatement) ([]AppendResult, error) {
+	if also.Statement == nil || also.Params == nil {
+		return nil, errors.New("appending events with a statement: no statement or no parameters given")
+	}
+	w := alsoWrites{st: &also, fn: func(ctx context.Context, tx pgx.Tx) error {
+		_, err := also.Statement.Exec(ctx, tx.Conn(), also.Params)
+		return err
+	}}
+	if len(reqs) == 0 {
+		return nil, s.runAlone(ctx, w)
+	}
+	return s.appendMany(ctx, reqs, w)
+}
+
+// alsoWrites is what an append writes beside its events in its
+// transaction: fn, run on the transaction, and when that is one statement,
+// st, which the fast path sends in its pipeline instead. The zero value
+// writes nothing.
+type alsoWrites struct {
+	fn AlsoFunc
+	st *AlsoStatement
 }
 
 // runAlone runs also in a transaction of its own.
-func (s *Store) runAlone(ctx context.Context, also AlsoFunc) error {
+func (s *Store) runAlone(ctx context.Context, also alsoWrites) error {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("beginning a transaction: %w", err)
@@ -49,12 +92,17 @@ func (s *Store) runAlone(ctx context.Context, also AlsoFunc) error {
 }
 
 // runAlso calls also, when there is one, inside an append's transaction.
-func runAlso(ctx context.Context, tx pgx.Tx, also AlsoFunc) error {
-	if also == nil {
+func runAlso(ctx context.Context, tx pgx.Tx, also alsoWrites) error {
+	if also.fn == nil {
 		return nil
 	}
-	if err := also(ctx, tx); err != nil {
-		return fmt.Errorf("running statements in the append's transaction: %w", err)
+	if err := also.fn(ctx, tx); err != nil {
+		return alsoFailed(err)
 	}
 	return nil
+}
+
+// alsoFailed is the error of an append whose also failed with err.
+func alsoFailed(err error) error {
+	return fmt.Errorf("running statements in the append's transaction: %w", err)
 }

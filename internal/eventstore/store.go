@@ -160,12 +160,12 @@ func (s *Store) Append(ctx context.Context, streamID string, expected ExpectedVe
 // of it is stored, or none of it. Requests for the same stream apply in the
 // order given. Errors are those of Append.
 func (s *Store) AppendMany(ctx context.Context, reqs []AppendRequest) ([]AppendResult, error) {
-	return s.appendMany(ctx, reqs, nil)
+	return s.appendMany(ctx, reqs, alsoWrites{})
 }
 
-// appendMany is AppendMany, running also (when not nil) inside each
+// appendMany is AppendMany, writing also (when not zero) inside each
 // attempt's transaction before it commits (see AppendManyWith).
-func (s *Store) appendMany(ctx context.Context, reqs []AppendRequest, also AlsoFunc) ([]AppendResult, error) {
+func (s *Store) appendMany(ctx context.Context, reqs []AppendRequest, also alsoWrites) ([]AppendResult, error) {
 	if len(reqs) == 0 {
 		return nil, nil
 	}
@@ -199,7 +199,7 @@ func isDataRefused(err error) bool {
 }
 
 // appendPrepared appends a prepared batch.
-func (s *Store) appendPrepared(ctx context.Context, batch []preparedRequest, also AlsoFunc) ([]AppendResult, error) {
+func (s *Store) appendPrepared(ctx context.Context, batch []preparedRequest, also alsoWrites) ([]AppendResult, error) {
 	recordedAt := s.now().UTC().Truncate(time.Microsecond) // PostgreSQL keeps microseconds
 	if err := s.ensurePartitions(ctx, recordedAt); err != nil {
 		return nil, err
@@ -300,7 +300,7 @@ type storedID struct {
 	hash       []byte
 }
 
-func (s *Store) appendOnce(ctx context.Context, reqs []preparedRequest, recordedAt time.Time, also AlsoFunc) ([]AppendResult, error) {
+func (s *Store) appendOnce(ctx context.Context, reqs []preparedRequest, recordedAt time.Time, also alsoWrites) ([]AppendResult, error) {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("appending events: %w", err)
