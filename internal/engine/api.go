@@ -126,8 +126,16 @@ type ExecutionFilter struct {
 // Seq holding its ExecutionFailed (States.Runtime) and no refused data,
 // and drops the execution of one refused otherwise.
 type Store interface {
-	// PutStateMachine creates or replaces a state machine.
+	// PutStateMachine creates or replaces a state machine, and keeps its
+	// revision (RevisionID, with its definition and role) for
+	// StateMachineRevision.
 	PutStateMachine(ctx context.Context, sm StateMachineRecord) error
+	// StateMachineRevision returns the definition and role of a revision
+	// of a state machine that PutStateMachine kept; ok is false for one it
+	// never kept. A revision outlives its state machine, whose executions
+	// may still run on it: an execution's first commit names the revision
+	// it runs rather than carrying the definition.
+	StateMachineRevision(ctx context.Context, stateMachineARN, revisionID string) (definition, roleARN string, ok bool, err error)
 	// DeleteStateMachine removes a state machine; a missing one is no error.
 	DeleteStateMachine(ctx context.Context, arn string) error
 	// StateMachines returns every state machine.

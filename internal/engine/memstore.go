@@ -34,6 +34,7 @@ import (
 type MemoryStore struct {
 	mu        sync.RWMutex
 	machines  map[string]StateMachineRecord
+	revisions map[memRevision]memRevisionText
 	execs     map[string]*memExecution
 	byMachine map[string][]*memExecution // by (StartDate, ARN), oldest first
 	names     map[memName]string         // (state machine, name) -> execution ARN
@@ -69,6 +70,7 @@ type memName struct{ stateMachine, name string }
 func NewMemoryStore() *MemoryStore {
 	return &MemoryStore{
 		machines:  map[string]StateMachineRecord{},
+		revisions: map[memRevision]memRevisionText{},
 		execs:     map[string]*memExecution{},
 		byMachine: map[string][]*memExecution{},
 		names:     map[memName]string{},
@@ -96,7 +98,28 @@ func (s *MemoryStore) PutStateMachine(_ context.Context, sm StateMachineRecord) 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.machines[sm.ARN] = sm
+	if sm.RevisionID != "" {
+		k := memRevision{sm.ARN, sm.RevisionID}
+		if _, kept := s.revisions[k]; !kept {
+			s.revisions[k] = memRevisionText{sm.Definition, sm.RoleARN}
+		}
+	}
 	return nil
+}
+
+// memRevision is a revision of a state machine, and memRevisionText its
+// definition and role.
+type (
+	memRevision     struct{ machine, id string }
+	memRevisionText struct{ definition, roleARN string }
+)
+
+// StateMachineRevision returns a revision PutStateMachine kept.
+func (s *MemoryStore) StateMachineRevision(_ context.Context, stateMachineARN, revisionID string) (definition, roleARN string, ok bool, err error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	t, ok := s.revisions[memRevision{stateMachineARN, revisionID}]
+	return t.definition, t.roleARN, ok, nil
 }
 
 // DeleteStateMachine removes a state machine; its executions stay.

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -39,7 +40,17 @@ type Store struct {
 	events *eventstore.Store
 	// reads batches the reads of single executions (see reads.go).
 	reads batchcall.Group[string, readResult]
+	// revisions are the state machines' revisions read so far, which
+	// never change: each is read once.
+	revisions sync.Map // revisionKey -> revisionText
 }
+
+// revisionKey is a revision of a state machine, and revisionText its
+// definition and role.
+type (
+	revisionKey  struct{ machine, id string }
+	revisionText struct{ definition, roleARN string }
+)
 
 var _ engine.Store = (*Store)(nil)
 
@@ -112,7 +123,12 @@ func (s *Store) PutStateMachine(ctx context.Context, sm engine.StateMachineRecor
 	if tags == nil {
 		tags = map[string]string{}
 	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO engine.state_machines AS m
+	// The revision is kept with the state machine, in the same statement
+	// (once: it never changes).
+	_, err := s.pool.Exec(ctx, `WITH revision AS (
+			INSERT INTO engine.state_machine_revisions (state_machine_arn, revision_id, definition, role_arn)
+			SELECT $1, $8, $3, $4 WHERE $8 <> '' ON CONFLICT (state_machine_arn, revision_id) DO NOTHING)
+		INSERT INTO engine.state_machines AS m
 		(arn, name, definition, role_arn, type, creation_date, update_date, revision_id, status, last_version, tags)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 		ON CONFLICT (arn) DO UPDATE SET name = EXCLUDED.name, definition = EXCLUDED.definition,
@@ -127,7 +143,28 @@ func (s *Store) PutStateMachine(ctx context.Context, sm engine.StateMachineRecor
 	return nil
 }
 
-// DeleteStateMachine removes a state machine; its executions stay.
+// StateMachineRevision returns a revision PutStateMachine kept, from
+// memory once read.
+func (s *Store) StateMachineRevision(ctx context.Context, stateMachineARN, revisionID string) (definition, roleARN string, ok bool, err error) {
+	k := revisionKey{stateMachineARN, revisionID}
+	if t, kept := s.revisions.Load(k); kept {
+		t := t.(revisionText)
+		return t.definition, t.roleARN, true, nil
+	}
+	err = s.pool.QueryRow(ctx, `SELECT definition, role_arn FROM engine.state_machine_revisions
+		WHERE state_machine_arn = $1 AND revision_id = $2`, stateMachineARN, revisionID).Scan(&definition, &roleARN)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return "", "", false, nil
+	case err != nil:
+		return "", "", false, opaque("reading revision "+revisionID+" of state machine "+stateMachineARN, err)
+	}
+	s.revisions.Store(k, revisionText{definition, roleARN})
+	return definition, roleARN, true, nil
+}
+
+// DeleteStateMachine removes a state machine (its revisions stay, for its
+// executions, which stay too).
 func (s *Store) DeleteStateMachine(ctx context.Context, arn string) error {
 	if _, err := s.pool.Exec(ctx, `DELETE FROM engine.state_machines WHERE arn = $1`, arn); err != nil {
 		return opaque("deleting state machine "+arn, err)

@@ -57,6 +57,7 @@ func RunStoreSuite(t *testing.T, newStore func(t *testing.T) engine.Store) {
 		run  func(t *testing.T, f *fixture)
 	}{
 		{"StateMachinesPutReplaceDelete", testStateMachines},
+		{"StateMachineRevisionsOutliveTheirMachine", testStateMachineRevisions},
 		{"CommitAndRead", testCommitAndRead},
 		{"SeveralCommitsOfOneExecutionInOneCall", testSeveralCommitsInOneCall},
 		{"ConflictWritesNothing", testConflictWritesNothing},
@@ -331,6 +332,39 @@ func testStateMachines(t *testing.T, f *fixture) {
 
 	err := f.store.PutStateMachine(f.ctx, engine.StateMachineRecord{Name: "no-arn"})
 	requireCode(t, err, sfn.CodeValidation)
+}
+
+// testStateMachineRevisions: each revision PutStateMachine was given is
+// kept with its definition and role, the first one given under its id,
+// through later revisions and the state machine's deletion.
+func testStateMachineRevisions(t *testing.T, f *fixture) {
+	sm := engine.StateMachineRecord{
+		ARN: f.smARN, Name: f.sm, Definition: `{"StartAt":"A","States":{"A":{"Type":"Succeed"}}}`,
+		RoleARN: storeRoleARN, Type: sfn.TypeStandard, CreationDate: f.base, UpdateDate: f.base, RevisionID: "r1",
+	}
+	require.NoError(t, f.store.PutStateMachine(f.ctx, sm))
+	next := sm
+	next.Definition, next.RoleARN, next.RevisionID = `{"StartAt":"B","States":{"B":{"Type":"Pass","End":true}}}`, storeRoleARN+"-next", "r2"
+	require.NoError(t, f.store.PutStateMachine(f.ctx, next))
+	same := next
+	same.LastVersion = 3 // a put that keeps the revision (a version published, say)
+	require.NoError(t, f.store.PutStateMachine(f.ctx, same))
+	require.NoError(t, f.store.DeleteStateMachine(f.ctx, sm.ARN))
+
+	for _, want := range []engine.StateMachineRecord{sm, next} {
+		for range 2 { // the second read may come from a cache
+			def, role, ok, err := f.store.StateMachineRevision(f.ctx, sm.ARN, want.RevisionID)
+			require.NoError(t, err)
+			require.True(t, ok, "revision %s", want.RevisionID)
+			require.Equal(t, want.Definition, def)
+			require.Equal(t, want.RoleARN, role)
+		}
+	}
+	for _, k := range [][2]string{{sm.ARN, "r3"}, {f.machineARN("other"), "r1"}} {
+		_, _, ok, err := f.store.StateMachineRevision(f.ctx, k[0], k[1])
+		require.NoError(t, err)
+		require.False(t, ok, "no revision %s of %s was put", k[1], k[0])
+	}
 }
 
 func testCommitAndRead(t *testing.T, f *fixture) {
