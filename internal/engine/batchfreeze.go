@@ -32,7 +32,7 @@ func boundBatch(b *batch) (int, bool) {
 	if s := b.Start; s == nil {
 		n += 4
 	} else {
-		n += 2 + startKeys + boundString(len(s.Definition)) + boundString(len(s.RoleARN))
+		n += 2 + startKeys + boundString(len(s.Definition)) + boundString(len(s.Revision)) + boundString(len(s.RoleARN))
 	}
 	if b.Threads == nil {
 		n += 4

@@ -40,6 +40,7 @@ func TestBoundThreadIsBoundValue(t *testing.T) {
 			{},
 			{Start: &batchStart{Definition: text, RoleARN: text}, Threads: map[int]*thread{0: threads[1], 1: nil, 2: threads[3]},
 				Succeeded: []string{text, "a"}, Spent: []string{}},
+			{Start: &batchStart{Revision: text, RoleARN: text}},
 			{Threads: map[int]*thread{}, Spawn: map[int]spawnInfo{1: {Slots: 2}}},
 			{Ended: []childEnd{{Parent: 1}}, Halted: []halt{}, Redrive: &redriveMark{}, MapRuns: map[string]*mapRunRecord{}},
 			{Events: []sfn.HistoryEvent{}},

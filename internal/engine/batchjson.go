@@ -34,11 +34,18 @@ func appendBatch(dst []byte, b *batch) ([]byte, error) {
 	var err error
 	dst = append(dst, '{')
 	if b.Start != nil {
-		dst = append(dst, `"start":{"definition":`...)
-		dst = appendString(dst, b.Start.Definition)
-		if b.Start.RoleARN != "" {
-			dst = append(dst, `,"roleArn":`...)
-			dst = appendString(dst, b.Start.RoleARN)
+		dst = append(dst, `"start":{`...)
+		n := len(dst)
+		for _, f := range [...]struct{ key, value string }{
+			{`"definition":`, b.Start.Definition}, {`"revision":`, b.Start.Revision}, {`"roleArn":`, b.Start.RoleARN},
+		} {
+			if f.value == "" {
+				continue
+			}
+			if len(dst) > n {
+				dst = append(dst, ',')
+			}
+			dst = appendString(append(dst, f.key...), f.value)
 		}
 		dst = append(dst, "},"...)
 	}

@@ -65,7 +65,10 @@ const DefaultSubmittedWait = time.Second
 // Standard workflows. Its methods are the Step Functions API; see the
 // package documentation.
 type Engine struct {
-	store     Store
+	store Store
+	// kept are the revisions of state machines the store is known to
+	// keep (see startOf): a revisionKey for each.
+	kept      sync.Map
 	queues    sfn.QueueSender
 	functions sfn.FunctionInvoker
 	clock     clock.Clock
@@ -217,6 +220,9 @@ func (e *Engine) Start(ctx context.Context) error {
 		e.machines[r.ARN] = m
 	}
 	if err := e.loadVersions(ctx); err != nil {
+		return err
+	}
+	if err := e.checkRevisions(ctx); err != nil {
 		return err
 	}
 	e.mu.Lock()

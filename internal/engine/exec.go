@@ -110,8 +110,14 @@ type batch struct {
 	MapRuns map[string]*mapRunRecord `json:"mapRuns,omitempty"`
 }
 
+// batchStart is what an execution started with: the revision of its state
+// machine (or version) whose definition and role the store keeps
+// (Store.StateMachineRevision), or, in the first commits of executions
+// started before the store kept revisions and of state machines that have
+// none, the definition itself.
 type batchStart struct {
-	Definition string `json:"definition"`
+	Definition string `json:"definition,omitempty"`
+	Revision   string `json:"revision,omitempty"`
 	RoleARN    string `json:"roleArn,omitempty"`
 }
 

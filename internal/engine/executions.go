@@ -167,7 +167,7 @@ func (e *Engine) start(ctx context.Context, in sfn.StartExecutionInput) (*execut
 	e.mu.Unlock()
 
 	x.mu.Lock()
-	x.batch().Start = &batchStart{Definition: m.rec.Definition, RoleARN: m.rec.RoleARN}
+	x.batch().Start = e.startOf(m.rec)
 	x.eventAt(nil, "ExecutionStarted").ExecutionStarted = &sfn.ExecutionStartedDetails{Input: input, RoleARN: m.rec.RoleARN, StateMachineARN: m.rec.ARN,
 		StateMachineVersionARN: versionARN, StateMachineAliasARN: aliasARN}
 	x.armTTL()

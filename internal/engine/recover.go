@@ -36,7 +36,9 @@ func (e *Engine) resume(ctx context.Context, rec ExecutionRecord) error {
 			return fmt.Errorf("decoding batch %d: %w", i+1, err)
 		}
 		if b.Start != nil {
-			x.definition, x.roleARN = b.Start.Definition, b.Start.RoleARN
+			if x.definition, x.roleARN, err = e.startDefinition(ctx, rec.StateMachineARN, b.Start); err != nil {
+				return err
+			}
 		}
 		if n := len(b.Events); n > 0 {
 			x.lastEventID = b.Events[n-1].ID

@@ -324,6 +324,11 @@ func (e *Engine) RedriveExecution(ctx context.Context, in sfn.RedriveExecutionIn
 	if h.root == nil || h.start == nil {
 		return sfn.RedriveExecutionOutput{}, notRedrivable(arn, "the engine kept no state to resume it from (it closed before the engine kept one for redrives, its store refused a transition, or a transition exceeded the size limit)")
 	}
+	definition, roleARN, err := e.startDefinition(ctx, rec.StateMachineARN, h.start)
+	if err != nil {
+		return sfn.RedriveExecutionOutput{}, e.storeError("RedriveExecution", fmt.Errorf("reading the definition of %s: %w", arn, err))
+	}
+	h.start = &batchStart{Definition: definition, RoleARN: roleARN}
 	x, err := e.rebuild(rec, h)
 	if err == nil && !x.resumable(h.root) {
 		err = fmt.Errorf("its root thread is in no state of its definition (%q)", h.root.State)

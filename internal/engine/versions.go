@@ -212,7 +212,7 @@ func (e *Engine) publishLocked(ctx context.Context, m *machine, description stri
 	}
 	rec := m.rec
 	rec.LastVersion = num
-	if err := e.store.PutStateMachine(ctx, rec); err != nil {
+	if err := e.putStateMachine(ctx, rec); err != nil {
 		return VersionRecord{}, e.storeError("PublishStateMachineVersion", err)
 	}
 	e.machines[rec.ARN] = &machine{rec: rec, sm: m.sm}
@@ -671,7 +671,9 @@ func (e *Engine) DescribeStateMachineForExecution(ctx context.Context, execution
 		if err != nil {
 			return sfn.MachineForExecution{}, e.storeError("DescribeStateMachineForExecution", fmt.Errorf("decoding the first batch of %s: %w", executionARN, err))
 		}
-		out.Definition, out.RoleARN = start.Definition, start.RoleARN
+		if out.Definition, out.RoleARN, err = e.startDefinition(ctx, rec.StateMachineARN, &start); err != nil {
+			return sfn.MachineForExecution{}, e.storeError("DescribeStateMachineForExecution", err)
+		}
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
