@@ -64,13 +64,9 @@ func (s *Store) runAppend(ctx context.Context, conn *pgx.Conn, p *appendParams, 
 	var alsoValues [][]byte
 	var alsoFormats []int16
 	if also != nil {
-		if alsoValues, err = also.Params.Values(); err != nil {
+		if alsoValues, alsoFormats, err = also.Statement.Bind(also.Params); err != nil {
 			return "", nil, nil, &alsoError{err: alsoFailed(err)}
 		}
-		if len(alsoValues) != len(also.Statement.ParamOIDs) {
-			return "", nil, nil, &alsoError{err: alsoFailed(fmt.Errorf("%s takes %d parameters, %d given", also.Statement.Name, len(also.Statement.ParamOIDs), len(alsoValues)))}
-		}
-		alsoFormats = slices.Repeat([]int16{pgtype.BinaryFormatCode}, len(alsoValues))
 	}
 	var lockSD, appendSD, notifySD, alsoSD *pgconn.StatementDescription
 	if s.prepares {

@@ -261,19 +261,27 @@ type Statement struct {
 // writes them.
 var binaryFormats = slices.Repeat([]int16{1}, 64)
 
+// Bind returns p's parameters for st and their format codes, all binary
+// (a slice nothing writes), checking that they are as many as st takes.
+func (st *Statement) Bind(p *Params) (values [][]byte, formats []int16, err error) {
+	if values, err = p.Values(); err != nil {
+		return nil, nil, fmt.Errorf("running %s: %w", st.Name, err)
+	}
+	if len(values) != len(st.ParamOIDs) || len(values) > len(binaryFormats) {
+		return nil, nil, fmt.Errorf("running %s: %d parameters given, it takes %d", st.Name, len(values), len(st.ParamOIDs))
+	}
+	return values, binaryFormats[:len(values)], nil
+}
+
 // Exec runs st on conn with p's parameters and returns its command tag. On
 // a connection that caches statements (pgx's default mode) st is prepared
 // there once, under its name; otherwise it is sent with its text each time,
 // as pgx does in the other modes.
 func (st *Statement) Exec(ctx context.Context, conn *pgx.Conn, p *Params) (pgconn.CommandTag, error) {
-	values, err := p.Values()
+	values, formats, err := st.Bind(p)
 	if err != nil {
-		return pgconn.CommandTag{}, fmt.Errorf("running %s: %w", st.Name, err)
+		return pgconn.CommandTag{}, err
 	}
-	if len(values) != len(st.ParamOIDs) || len(values) > len(binaryFormats) {
-		return pgconn.CommandTag{}, fmt.Errorf("running %s: %d parameters given, it takes %d", st.Name, len(values), len(st.ParamOIDs))
-	}
-	formats := binaryFormats[:len(values)]
 	pgc := conn.PgConn()
 	if conn.Config().DefaultQueryExecMode != pgx.QueryExecModeCacheStatement {
 		Reserve(pgc, BindMessageLen("", values, 0)+len(st.SQL)+4*len(values)+64)
