@@ -65,10 +65,7 @@ const DefaultSubmittedWait = time.Second
 // Standard workflows. Its methods are the Step Functions API; see the
 // package documentation.
 type Engine struct {
-	store Store
-	// kept are the revisions of state machines the store is known to
-	// keep (see startOf): a revisionKey for each.
-	kept      sync.Map
+	store     Store
 	queues    sfn.QueueSender
 	functions sfn.FunctionInvoker
 	clock     clock.Clock
@@ -104,6 +101,9 @@ type Engine struct {
 	// deferwrite.go).
 	late            lateQueue
 	closing, halted chan struct{}
+	// kept are the revisions of state machines the store is known to
+	// keep (see startOf): a revisionKey for each.
+	kept sync.Map
 
 	mu       sync.Mutex
 	machines map[string]*machine // by ARN

@@ -328,8 +328,7 @@ func (e *Engine) RedriveExecution(ctx context.Context, in sfn.RedriveExecutionIn
 	if err != nil {
 		return sfn.RedriveExecutionOutput{}, e.storeError("RedriveExecution", fmt.Errorf("reading the definition of %s: %w", arn, err))
 	}
-	h.start = &batchStart{Definition: definition, RoleARN: roleARN}
-	x, err := e.rebuild(rec, h)
+	x, err := e.rebuild(rec, h, definition, roleARN)
 	if err == nil && !x.resumable(h.root) {
 		err = fmt.Errorf("its root thread is in no state of its definition (%q)", h.root.State)
 	}
@@ -392,14 +391,14 @@ func (e *Engine) waitWritten(parent context.Context, x *execution) error {
 }
 
 // rebuild builds a closed execution from its history, for a redrive.
-func (e *Engine) rebuild(rec ExecutionRecord, h *redriveHistory) (*execution, error) {
+func (e *Engine) rebuild(rec ExecutionRecord, h *redriveHistory, definition, roleARN string) (*execution, error) {
 	x := e.newExecution(rec)
 	x.written.Store(&rec)
 	x.closed = true
 	x.seq = int64(h.raws)
 	x.lastEventID = h.events
 	x.nextThread = h.maxID
-	x.definition, x.roleARN = h.start.Definition, h.start.RoleARN
+	x.definition, x.roleARN = definition, roleARN
 	x.redrives = h.marks
 	for _, tok := range h.succ {
 		x.succeeded.set(tok, true)
