@@ -65,7 +65,7 @@ func (s *Store) Commit(ctx context.Context, commits []engine.Commit) error {
 		for k, ci := range g.commits {
 			c := &commits[ci]
 			evs[k] = eventstore.NewEvent{
-				ID: EventID(g.stream, c.Seq), Type: c.Type, Data: c.Data, ExactData: true,
+				ID: EventID(g.stream, c.Seq, c.Execution.StartDate), Type: c.Type, Data: c.Data, ExactData: true,
 				Metadata: eventstore.Metadata{CorrelationID: g.arn},
 			}
 		}

@@ -6,9 +6,9 @@
 //
 // An execution's stream is named by eventstore.ExecutionStreamID and holds one event per
 // commit: the event's type is the commit's Type, its data the commit's
-// Data, its version the commit's Seq and its id EventID(stream, Seq), so a
-// commit retried after it landed finds itself stored and writes nothing
-// twice.
+// Data, its version the commit's Seq and its id EventID(stream, Seq,
+// StartDate), so a commit retried after it landed finds itself stored and
+// writes nothing twice.
 package enginestore
 
 import (
@@ -71,25 +71,29 @@ func New(ctx context.Context, pool *pgxpool.Pool, events *eventstore.Store) (*St
 	return s, nil
 }
 
-// commitNamespace is the UUIDv5 namespace of commit event ids.
+// commitNamespace is the namespace of the hash in commit event ids.
 var commitNamespace = uuid.MustParse("cd3ec085-bfff-4b4e-98d0-3eefed1708e0")
 
-// EventID is the id of the event that holds commit seq of stream: a UUIDv5
-// of both, the same on every try. It is uuid.NewSHA1(commitNamespace,
-// stream + "#" + seq), written out so that it allocates nothing for a
-// stream id of up to 200 bytes (every commit of every group takes one).
-func EventID(stream string, seq int64) uuid.UUID {
+// EventID is the id of the event that holds commit seq of stream, an
+// execution started at start: eventstore.OrderedID of start and of the
+// SHA-1 of commitNamespace and stream + "#" + seq (a UUIDv5's hash), so
+// the same on every try, and in the order of the executions' starts. An
+// execution's start is in every commit of it
+// (engine.ExecutionRecord.StartDate), fixed from its first, and the id's
+// milliseconds survive the store's microseconds. Releases before this
+// one wrote the hash alone, a UUIDv5; nothing reads an id back to
+// compare it.
+//
+// It is written out so that it allocates nothing for a stream id of up
+// to 200 bytes (every commit of every group takes one).
+func EventID(stream string, seq int64, start time.Time) uuid.UUID {
 	var buf [len(commitNamespace) + 200 + 1 + 20]byte
 	b := append(buf[:0], commitNamespace[:]...)
 	b = append(b, stream...)
 	b = append(b, '#')
 	b = strconv.AppendInt(b, seq, 10)
 	sum := sha1.Sum(b)
-	var id uuid.UUID
-	copy(id[:], sum[:])
-	id[6] = (id[6] & 0x0f) | 0x50 // version 5
-	id[8] = (id[8] & 0x3f) | 0x80 // the RFC 4122 variant
-	return id
+	return eventstore.OrderedID(start, sum[:])
 }
 
 // storeTime is t as the store keeps it: microseconds, UTC.

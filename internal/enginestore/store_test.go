@@ -1,7 +1,9 @@
 package enginestore_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha1"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -108,19 +110,40 @@ func commit(r engine.ExecutionRecord, seq int64, typ, data string) engine.Commit
 
 func TestEventID(t *testing.T) {
 	t.Parallel()
-	id := enginestore.EventID("execution-s", 3)
-	require.Equal(t, id, enginestore.EventID("execution-s", 3))
-	require.Equal(t, 5, int(id.Version()))
-	require.NotEqual(t, id, enginestore.EventID("execution-s", 4))
-	require.NotEqual(t, id, enginestore.EventID("execution-t", 3))
-	// It is the UUIDv5 of stream#seq in the commits' namespace, for short
-	// stream ids (which fit its buffer) and long ones.
+	at := time.Date(2026, 5, 4, 10, 0, 0, 123_456_789, time.UTC)
+	id := enginestore.EventID("execution-s", 3, at)
+	require.Equal(t, id, enginestore.EventID("execution-s", 3, at))
+	require.Equal(t, 8, int(id.Version()))
+	require.Equal(t, uuid.RFC4122, id.Variant())
+	require.NotEqual(t, id, enginestore.EventID("execution-s", 4, at))
+	require.NotEqual(t, id, enginestore.EventID("execution-t", 3, at))
+	// The store keeps an execution's start in microseconds: the id of a
+	// start read back from it is the id of the start it was given.
+	require.Equal(t, id, enginestore.EventID("execution-s", 3, at.Truncate(time.Microsecond)))
+	require.Equal(t, id, enginestore.EventID("execution-s", 3, at.Truncate(time.Millisecond).In(time.FixedZone("x", 3600))))
+
+	// It is the ordered id of the start and of the SHA-1 of stream#seq in
+	// the commits' namespace, for short stream ids (which fit its buffer)
+	// and long ones.
 	namespace := uuid.MustParse("cd3ec085-bfff-4b4e-98d0-3eefed1708e0")
 	for _, n := range []int{0, 1, 63, 199, 200, 201, 1000} {
 		stream := "execution-" + strings.Repeat("x", n)
 		for _, seq := range []int64{0, 1, 9, 10, 123456789, math.MaxInt64, -1} {
-			require.Equal(t, uuid.NewSHA1(namespace, []byte(stream+"#"+strconv.FormatInt(seq, 10))), enginestore.EventID(stream, seq), "%d bytes, seq %d", n, seq)
+			sum := sha1.Sum(append(namespace[:len(namespace):len(namespace)], stream+"#"+strconv.FormatInt(seq, 10)...))
+			require.Equal(t, eventstore.OrderedID(at, sum[:]), enginestore.EventID(stream, seq, at), "%d bytes, seq %d", n, seq)
 		}
+	}
+
+	// The ids of later starts sort after, whatever their streams; a start
+	// not set (or before 1970) takes the first of the order.
+	prev := enginestore.EventID("execution-z", 1, time.Time{})
+	require.Equal(t, []byte{0, 0, 0, 0, 0, 0}, prev[:6])
+	before := enginestore.EventID("execution-z", 1, time.Unix(-5, 0))
+	require.Equal(t, prev[:6], before[:6])
+	for i := range 1000 {
+		next := enginestore.EventID(fmt.Sprintf("execution-%d", 1000-i), 1, at.Add(time.Duration(i)*time.Millisecond))
+		require.Negative(t, bytes.Compare(prev[:], next[:]), "start %d", i)
+		prev = next
 	}
 }
 
@@ -140,7 +163,7 @@ func TestHistoryIsOneStreamPerExecution(t *testing.T) {
 	require.Len(t, evs, 2)
 	for i, ev := range evs {
 		require.Equal(t, int64(i+1), ev.Version)
-		require.Equal(t, enginestore.EventID(stream, ev.Version), ev.ID)
+		require.Equal(t, enginestore.EventID(stream, ev.Version, r.StartDate), ev.ID)
 		require.Equal(t, r.ARN, ev.Metadata.CorrelationID)
 	}
 	require.Equal(t, "ExecutionStarted", evs[0].Type)

@@ -17,6 +17,7 @@ package recorder
 
 import (
 	"context"
+	"crypto/sha1"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -201,7 +202,7 @@ func (r *Recorder) appendNew(ctx context.Context, executionARN, stream string, h
 	var version int64
 	if len(last) == 1 {
 		version = last[0].Version
-		if version > int64(len(history)) || last[0].ID != EventID(executionARN, history[version-1].ID) {
+		if version > int64(len(history)) || !wrote(last[0].ID, executionARN, &history[version-1]) {
 			return 0, version, fmt.Errorf("recording %s: stream %s holds events the recorder did not write (its version %d does not end with history event %d); is it a local engine's stream?",
 				executionARN, stream, version, min(version, int64(len(history))))
 		}
@@ -226,13 +227,30 @@ func (r *Recorder) appendNew(ctx context.Context, executionARN, stream string, h
 	return appended, version, nil
 }
 
-// namespace is the UUIDv5 namespace of the recorder's event ids.
+// namespace is the namespace of the hash in the recorder's event ids.
 var namespace = uuid.MustParse("6f1c9b52-3c1e-4d5a-9f7e-2b8a4c0d7e31")
 
-// EventID is the id of the event that holds history event historyID of an
-// execution: a UUIDv5 of both, the same on every delivery.
-func EventID(executionARN string, historyID int64) uuid.UUID {
-	return uuid.NewSHA1(namespace, []byte(executionARN+"#"+strconv.FormatInt(historyID, 10)))
+// EventID is the id of the event that holds history event h of an
+// execution, the same on every delivery: eventstore.OrderedID of h's
+// timestamp (Step Functions' milliseconds) and of the SHA-1 of namespace
+// and the execution's ARN + "#" + h's id, so in the order the events
+// happened.
+func EventID(executionARN string, h *sfn.HistoryEvent) uuid.UUID {
+	sum := sha1.Sum(append(namespace[:len(namespace):len(namespace)], executionARN+"#"+strconv.FormatInt(h.ID, 10)...))
+	return eventstore.OrderedID(h.Timestamp, sum[:])
+}
+
+// earlierEventID is the id releases before EventID's gave the event that
+// holds history event h: the UUIDv5 of the same name, out of any order.
+// A stream they wrote is the recorder's too.
+func earlierEventID(executionARN string, h *sfn.HistoryEvent) uuid.UUID {
+	return uuid.NewSHA1(namespace, []byte(executionARN+"#"+strconv.FormatInt(h.ID, 10)))
+}
+
+// wrote reports whether id is the recorder's for history event h, of this
+// release or an earlier one.
+func wrote(id uuid.UUID, executionARN string, h *sfn.HistoryEvent) bool {
+	return id == EventID(executionARN, h) || id == earlierEventID(executionARN, h)
 }
 
 // batch is the data of a stored event: the shape of the engine's batches
@@ -250,7 +268,7 @@ func NewEvent(executionARN string, h sfn.HistoryEvent) (eventstore.NewEvent, err
 		return eventstore.NewEvent{}, fmt.Errorf("encoding history event %d of %s: %w", h.ID, executionARN, err)
 	}
 	return eventstore.NewEvent{
-		ID:       EventID(executionARN, h.ID),
+		ID:       EventID(executionARN, &h),
 		Type:     h.Type,
 		Data:     data,
 		Metadata: eventstore.Metadata{CorrelationID: executionARN, Actor: Actor},

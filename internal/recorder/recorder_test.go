@@ -1,15 +1,18 @@
 package recorder_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"net/http/httptest"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiflow/aiflow/internal/awssfn"
@@ -143,7 +146,7 @@ func (b *bundle) requireStreamIsHistory(t *testing.T, arn string) {
 	for i, ev := range stored {
 		want := h.Events[i]
 		require.Equal(t, int64(i+1), ev.Version)
-		require.Equal(t, recorder.EventID(arn, want.ID), ev.ID)
+		require.Equal(t, recorder.EventID(arn, &want), ev.ID)
 		require.Equal(t, want.Type, ev.Type)
 		require.Equal(t, arn, ev.Metadata.CorrelationID)
 		var data struct {
@@ -242,6 +245,66 @@ func TestRefusesAStreamItDidNotWrite(t *testing.T) {
 	v, err := b.store.StreamVersion(context.Background(), stream)
 	require.NoError(t, err)
 	require.Equal(t, int64(1), v)
+}
+
+func TestContinuesAStreamAnEarlierReleaseWrote(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	arn := b.start(t, "upgraded")
+	// An earlier release recorded the execution's first events, each under
+	// the UUIDv5 of its name.
+	page, err := b.client.GetExecutionHistory(ctx, sfn.GetExecutionHistoryInput{ExecutionARN: arn, MaxResults: 1000})
+	require.NoError(t, err)
+	require.Greater(t, len(page.Events), 2)
+	namespace := uuid.MustParse("6f1c9b52-3c1e-4d5a-9f7e-2b8a4c0d7e31")
+	earlier := make([]eventstore.NewEvent, len(page.Events))
+	for i, h := range page.Events {
+		earlier[i], err = recorder.NewEvent(arn, h)
+		require.NoError(t, err)
+		earlier[i].ID = uuid.NewSHA1(namespace, []byte(arn+"#"+strconv.FormatInt(h.ID, 10)))
+	}
+	stream := eventstore.ExecutionStreamID(arn)
+	_, err = b.store.Append(ctx, stream, eventstore.NoStream, earlier...)
+	require.NoError(t, err)
+
+	d := b.finish(t, arn)
+	res, err := b.recorder.Handle(ctx, statusChange(t, d))
+	require.NoError(t, err)
+	require.Equal(t, res.HistoryEvents-len(earlier), res.Appended)
+	require.Positive(t, res.Appended)
+	stored, err := b.store.ReadStream(ctx, stream, eventstore.ReadStreamOptions{})
+	require.NoError(t, err)
+	require.Len(t, stored, res.HistoryEvents)
+	h, err := b.client.GetExecutionHistory(ctx, sfn.GetExecutionHistoryInput{ExecutionARN: arn, MaxResults: 1000})
+	require.NoError(t, err)
+	for i, ev := range stored {
+		if i < len(earlier) {
+			require.Equal(t, earlier[i].ID, ev.ID)
+			continue
+		}
+		require.Equal(t, recorder.EventID(arn, &h.Events[i]), ev.ID, "event %d", i+1)
+	}
+}
+
+func TestEventIDsAreInTheHistorysOrder(t *testing.T) {
+	t.Parallel()
+	arn := "arn:aws:states:us-east-1:123456789012:execution:recorded:ordered"
+	at := time.Date(2026, 12, 7, 5, 0, 0, 0, time.UTC)
+	first := sfn.HistoryEvent{ID: 9, Timestamp: at}
+	id := recorder.EventID(arn, &first)
+	require.Equal(t, 8, int(id.Version()))
+	require.Equal(t, uuid.RFC4122, id.Variant())
+	require.Equal(t, id, recorder.EventID(arn, &sfn.HistoryEvent{ID: 9, Timestamp: at.Add(999 * time.Microsecond)}), "Step Functions' milliseconds")
+	require.NotEqual(t, id, recorder.EventID(arn, &sfn.HistoryEvent{ID: 10, Timestamp: at}))
+	require.NotEqual(t, id, recorder.EventID(arn+"x", &first))
+	prev := id
+	for i := range 100 {
+		// Later events sort after, whatever their ids.
+		next := recorder.EventID(arn, &sfn.HistoryEvent{ID: int64(100 - i), Timestamp: at.Add(time.Duration(i+1) * time.Millisecond)})
+		require.Negative(t, bytes.Compare(prev[:], next[:]), "event %d", i)
+		prev = next
+	}
 }
 
 func TestUnknownExecutionIsTheServicesError(t *testing.T) {
