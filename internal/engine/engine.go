@@ -80,7 +80,8 @@ type Engine struct {
 	keepBatches bool
 
 	// uniqueNames is set when random is crypto/rand: a name the engine
-	// makes (a version 4 UUID) is then no stored execution's.
+	// makes (a version 7 UUID, see executionName) is then no stored
+	// execution's.
 	uniqueNames bool
 	// closedRecs keeps the records of the executions that closed last.
 	closedRecs recentClosed

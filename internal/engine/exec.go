@@ -619,9 +619,27 @@ func (e *Engine) randomInt(start, end int64) int64 {
 	return start + int64(n%uint64(end-start))
 }
 
+// uuid is a version 4 UUID from the engine's random source.
 func (e *Engine) uuid() string {
 	b := e.randomBytes(16)
 	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// executionName is the name of an execution started without one: a
+// version 7 UUID (RFC 9562), the start's Unix milliseconds and then 74
+// random bits, as Step Functions makes a UUID. The time first puts the
+// execution's ARN, and so its rows in every index keyed by it (the
+// store's summaries, its history's stream), after those of the
+// executions started before, where a version 4 UUID put each anywhere.
+func (e *Engine) executionName(at time.Time) string {
+	b := e.randomBytes(16)
+	ms := uint64(max(at.UnixMilli(), 0))
+	for i := range 6 {
+		b[i] = byte(ms >> (40 - 8*i))
+	}
+	b[6] = b[6]&0x0f | 0x70
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

@@ -104,7 +104,7 @@ func (e *Engine) start(ctx context.Context, in sfn.StartExecutionInput) (*execut
 	}
 	name, made := in.Name, false
 	if name == "" {
-		name, made = e.uuid(), true
+		name, made = e.executionName(e.now()), true
 	}
 	if err := checkName("execution", name); err != nil {
 		return nil, err
@@ -141,8 +141,9 @@ func (e *Engine) start(ctx context.Context, in sfn.StartExecutionInput) (*execut
 	// refuse a second one's first commit (see Engine.write), but until then
 	// the new execution would stand in memory under the closed one's ARN,
 	// where a late callback for the closed one would find it: look first,
-	// unless the name is one the engine made from crypto/rand's 122 random
-	// bits, which no execution had (the store still refuses a second).
+	// unless the name is one the engine made from its millisecond and
+	// crypto/rand's 74 random bits, which no execution had (the store still
+	// refuses a second).
 	if !made || !e.uniqueNames {
 		if rec, ok, err := e.store.Execution(ctx, arn); err != nil {
 			return nil, e.storeError("StartExecution", err)

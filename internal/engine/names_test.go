@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiflow/aiflow/internal/engine"
@@ -117,5 +120,40 @@ func TestStartLooksForAClosedExecutionOfItsName(t *testing.T) {
 		require.Equal(t, tc.reads, store.count()-before, tc.name)
 		require.NoError(t, e.Wait(ctx, out.ExecutionARN))
 		require.NoError(t, e.Close())
+	}
+}
+
+// TestMadeNamesAreInTheOrderOfTheirStarts: an execution started without
+// a name gets a version 7 UUID, its start's millisecond first, so the
+// names (and ARNs) of later starts sort after.
+func TestMadeNamesAreInTheOrderOfTheirStarts(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e, err := engine.New(engine.Config{Store: engine.NewMemoryStore()})
+	require.NoError(t, err)
+	require.NoError(t, e.Start(ctx))
+	t.Cleanup(func() { _ = e.Close() })
+	sm, err := e.CreateStateMachine(ctx, sfn.CreateStateMachineInput{Name: "ordered",
+		Definition: `{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`})
+	require.NoError(t, err)
+	var prev string
+	for i := range 5 {
+		before := time.Now().UnixMilli()
+		out, err := e.StartExecution(ctx, sfn.StartExecutionInput{StateMachineARN: sm.StateMachineARN, Input: `{}`})
+		require.NoError(t, err)
+		after := time.Now().UnixMilli()
+		name := out.ExecutionARN[strings.LastIndexByte(out.ExecutionARN, ':')+1:]
+		id, err := uuid.Parse(name)
+		require.NoError(t, err, name)
+		require.Equal(t, name, id.String(), "the canonical form")
+		require.Equal(t, 7, int(id.Version()), name)
+		require.Equal(t, uuid.RFC4122, id.Variant(), name)
+		sec, nsec := id.Time().UnixTime()
+		ms := sec*1000 + nsec/1e6
+		require.True(t, ms >= before && ms <= after, "%s: %d not in [%d, %d]", name, ms, before, after)
+		require.Less(t, prev, out.ExecutionARN, "start %d", i)
+		prev = out.ExecutionARN
+		require.NoError(t, e.Wait(ctx, out.ExecutionARN))
+		time.Sleep(2 * time.Millisecond) // the next start is a later millisecond
 	}
 }
