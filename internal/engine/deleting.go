@@ -34,7 +34,7 @@ func (e *Engine) deleteMachineLocked(ctx context.Context, m *machine) error {
 		}
 		rec := m.rec
 		rec.Status = sfn.StateMachineDeleting
-		if err := e.putStateMachine(ctx, rec); err != nil {
+		if err := e.store.PutStateMachine(ctx, rec); err != nil {
 			return e.storeError("DeleteStateMachine", err)
 		}
 		e.machines[rec.ARN] = &machine{rec: rec, sm: m.sm}

@@ -102,9 +102,6 @@ type Engine struct {
 	// deferwrite.go).
 	late            lateQueue
 	closing, halted chan struct{}
-	// kept are the revisions of state machines the store is known to
-	// keep (see startOf): a revisionKey for each.
-	kept sync.Map
 
 	mu       sync.Mutex
 	machines map[string]*machine // by ARN
@@ -221,9 +218,6 @@ func (e *Engine) Start(ctx context.Context) error {
 		e.machines[r.ARN] = m
 	}
 	if err := e.loadVersions(ctx); err != nil {
-		return err
-	}
-	if err := e.checkRevisions(ctx); err != nil {
 		return err
 	}
 	e.mu.Lock()

@@ -168,7 +168,7 @@ func (e *Engine) start(ctx context.Context, in sfn.StartExecutionInput) (*execut
 	e.mu.Unlock()
 
 	x.mu.Lock()
-	x.batch().Start = e.startOf(m.rec)
+	x.batch().Start = startOf(m.rec)
 	x.eventAt(nil, "ExecutionStarted").ExecutionStarted = &sfn.ExecutionStartedDetails{Input: input, RoleARN: m.rec.RoleARN, StateMachineARN: m.rec.ARN,
 		StateMachineVersionARN: versionARN, StateMachineAliasARN: aliasARN}
 	x.armTTL()

@@ -148,7 +148,7 @@ func (e *Engine) CreateStateMachine(ctx context.Context, in sfn.CreateStateMachi
 	now := e.now()
 	rec := StateMachineRecord{ARN: arn, Name: in.Name, Definition: in.Definition, RoleARN: in.RoleARN, Type: typ,
 		CreationDate: now, UpdateDate: now, RevisionID: e.newRevisionID(), Tags: tags}
-	if err := e.putStateMachine(ctx, rec); err != nil {
+	if err := e.store.PutStateMachine(ctx, rec); err != nil {
 		return sfn.CreateStateMachineOutput{}, e.storeError("CreateStateMachine", err)
 	}
 	m := &machine{rec: rec, sm: sm}
@@ -225,7 +225,7 @@ func (e *Engine) UpdateStateMachine(ctx context.Context, in sfn.UpdateStateMachi
 			rec.UpdateDate = rec.CreationDate.Add(time.Millisecond)
 		}
 		rec.RevisionID = e.newRevisionID()
-		if err := e.putStateMachine(ctx, rec); err != nil {
+		if err := e.store.PutStateMachine(ctx, rec); err != nil {
 			return sfn.UpdateStateMachineOutput{}, e.storeError("UpdateStateMachine", err)
 		}
 		m = &machine{rec: rec, sm: sm}

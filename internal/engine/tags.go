@@ -106,7 +106,7 @@ func (e *Engine) TagResource(ctx context.Context, resourceARN string, tags []sfn
 func (e *Engine) putTagsLocked(ctx context.Context, m *machine, tags map[string]string, op string) error {
 	rec := m.rec
 	rec.Tags = tags
-	if err := e.putStateMachine(ctx, rec); err != nil {
+	if err := e.store.PutStateMachine(ctx, rec); err != nil {
 		return e.storeError(op, err)
 	}
 	e.machines[rec.ARN] = &machine{rec: rec, sm: m.sm}

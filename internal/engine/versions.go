@@ -212,7 +212,7 @@ func (e *Engine) publishLocked(ctx context.Context, m *machine, description stri
 	}
 	rec := m.rec
 	rec.LastVersion = num
-	if err := e.putStateMachine(ctx, rec); err != nil {
+	if err := e.store.PutStateMachine(ctx, rec); err != nil {
 		return VersionRecord{}, e.storeError("PublishStateMachineVersion", err)
 	}
 	e.machines[rec.ARN] = &machine{rec: rec, sm: m.sm}

@@ -58,13 +58,19 @@ var _ engine.Store = (*Store)(nil)
 // histories to events (which should be open on the same database: a commit
 // is one transaction of events' pool).
 func New(ctx context.Context, pool *pgxpool.Pool, events *eventstore.Store) (*Store, error) {
-	var ready bool
-	err := pool.QueryRow(ctx, `SELECT to_regclass('engine.executions') IS NOT NULL AND to_regclass('engine.state_machines') IS NOT NULL`).Scan(&ready)
+	var ready, revisions bool
+	err := pool.QueryRow(ctx, `SELECT to_regclass('engine.executions') IS NOT NULL AND to_regclass('engine.state_machines') IS NOT NULL,
+		to_regprocedure('engine.keep_state_machine_revision()') IS NOT NULL`).Scan(&ready, &revisions)
 	if err != nil {
 		return nil, opaque("opening the engine store", err)
 	}
 	if !ready {
 		return nil, errors.New("opening the engine store: the database has no engine.executions or engine.state_machines table; migrate it first (aiflow migrate up)")
+	}
+	if !revisions {
+		// An execution names its state machine's revision, which only a
+		// database that keeps every revision can give back.
+		return nil, errors.New("opening the engine store: the database does not keep state machines' revisions (migration 00021); migrate it first (aiflow migrate up)")
 	}
 	s := &Store{pool: pool, events: events}
 	s.reads = batchcall.Group[string, readResult]{Run: s.readSummaries, Max: maxReadBatch, Timeout: readBatchTimeout, LeaveAbandoned: true}
@@ -127,12 +133,9 @@ func (s *Store) PutStateMachine(ctx context.Context, sm engine.StateMachineRecor
 	if tags == nil {
 		tags = map[string]string{}
 	}
-	// The revision is kept with the state machine, in the same statement
-	// (once: it never changes).
-	_, err := s.pool.Exec(ctx, `WITH revision AS (
-			INSERT INTO engine.state_machine_revisions (state_machine_arn, revision_id, definition, role_arn)
-			SELECT $1, $8, $3, $4 WHERE $8 <> '' ON CONFLICT (state_machine_arn, revision_id) DO NOTHING)
-		INSERT INTO engine.state_machines AS m
+	// The database keeps the revision (a trigger of migration 00021, for
+	// every writer of the table).
+	_, err := s.pool.Exec(ctx, `INSERT INTO engine.state_machines AS m
 		(arn, name, definition, role_arn, type, creation_date, update_date, revision_id, status, last_version, tags)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 		ON CONFLICT (arn) DO UPDATE SET name = EXCLUDED.name, definition = EXCLUDED.definition,

@@ -288,6 +288,14 @@ func TestNewNeedsAMigratedDatabase(t *testing.T) {
 	t.Cleanup(pool.Close)
 	_, err = enginestore.New(ctx, pool, nil)
 	require.ErrorContains(t, err, "migrate")
+
+	// A database migrated before 00021 does not keep every revision,
+	// which the executions name.
+	pool = pgclustertest.Pool(t)
+	_, err = pool.Exec(ctx, `DROP FUNCTION engine.keep_state_machine_revision() CASCADE`)
+	require.NoError(t, err)
+	_, err = enginestore.New(ctx, pool, nil)
+	require.EqualError(t, err, "opening the engine store: the database does not keep state machines' revisions (migration 00021); migrate it first (aiflow migrate up)")
 }
 
 // BenchmarkCommit commits transitions of many executions, perCall of them

@@ -9,16 +9,20 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aiflow/aiflow/internal/engine"
+	"github.com/aiflow/aiflow/internal/enginestore"
 	"github.com/aiflow/aiflow/internal/eventstore"
 	"github.com/aiflow/aiflow/internal/migrate"
 	"github.com/aiflow/aiflow/internal/pgcluster"
 	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
+	"github.com/aiflow/aiflow/internal/sfn"
 )
 
 // roleURL returns admin with its user, password and database replaced.
@@ -156,6 +160,20 @@ func TestSetupDBGivesEachServiceOnlyItsOwnSchema(t *testing.T) {
 		require.Equal(t, "42501", sqlState(err), "aiflow_%s must not delete history: %v", svc, err)
 		_, err = pool.Exec(ctx, "DELETE FROM eventstore.event_ids")
 		require.Equal(t, "42501", sqlState(err), "aiflow_%s must not free event ids: %v", svc, err)
+		if svc == "engine" {
+			// The engine's store writes state machines and reads their
+			// revisions, which the database records (migration 00021).
+			engines, err := enginestore.New(ctx, pool, store)
+			require.NoError(t, err, "aiflow_engine opens the engine store")
+			rec := engine.StateMachineRecord{ARN: "arn:aws:states:us-east-1:123456789012:stateMachine:roles", Name: "roles",
+				Definition: `{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`, RoleARN: "role", Type: sfn.TypeStandard,
+				CreationDate: time.Now(), UpdateDate: time.Now(), RevisionID: "r1"}
+			require.NoError(t, engines.PutStateMachine(ctx, rec))
+			def, role, ok, err := engines.StateMachineRevision(ctx, rec.ARN, "r1")
+			require.NoError(t, err)
+			require.True(t, ok, "the revision is recorded under aiflow_engine's rights")
+			require.Equal(t, []string{rec.Definition, "role"}, []string{def, role})
+		}
 		if svc == "worker" {
 			_, err = pool.Exec(ctx, "UPDATE eventstore.subscriptions SET handled = 0")
 			require.Equal(t, "42501", sqlState(err), "aiflow_worker must not move subscriptions: %v", err)
