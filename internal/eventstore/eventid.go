@@ -34,3 +34,11 @@ func OrderedID(at time.Time, sum []byte) uuid.UUID {
 	id[8] = (id[8] & 0x3f) | 0x80 // the RFC 9562 variant
 	return id
 }
+
+// IsOrderedID reports whether id is OrderedID's of sum at any time: a
+// writer that checks an id it gave an event need not give the same time
+// again (a time decoded anew may differ by a rounding).
+func IsOrderedID(id uuid.UUID, sum []byte) bool {
+	return id[6]>>4 == 8 && id[6]&0x0f == sum[0]&0x0f && id[7] == sum[1] &&
+		id[8]>>6 == 2 && id[8]&0x3f == sum[2]&0x3f && string(id[9:]) == string(sum[3:10])
+}

@@ -33,6 +33,18 @@ func TestOrderedID(t *testing.T) {
 	require.NotEqual(t, id, eventstore.OrderedID(at, other[:]))
 	later := eventstore.OrderedID(at.Add(time.Millisecond), sum[:])
 	require.Negative(t, bytes.Compare(id[:], later[:]))
+	// It is told apart from others of other hashes, whatever its time.
+	require.True(t, eventstore.IsOrderedID(id, sum[:]))
+	require.True(t, eventstore.IsOrderedID(later, sum[:]))
+	require.False(t, eventstore.IsOrderedID(id, other[:]))
+	require.False(t, eventstore.IsOrderedID(uuid.NewSHA1(uuid.NameSpaceURL, []byte("a name")), sum[:]))
+	for i := 6; i < 16; i++ { // any bit of the hash's, the version's or the variant's
+		for bit := range 8 {
+			changed := id
+			changed[i] ^= 1 << bit
+			require.False(t, eventstore.IsOrderedID(changed, sum[:]), "byte %d, bit %d", i, bit)
+		}
+	}
 	// No time, or one before 1970, is 0.
 	for _, none := range []time.Time{{}, time.Unix(-1, 0)} {
 		zero := eventstore.OrderedID(none, sum[:])

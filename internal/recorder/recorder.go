@@ -236,8 +236,13 @@ var namespace = uuid.MustParse("6f1c9b52-3c1e-4d5a-9f7e-2b8a4c0d7e31")
 // and the execution's ARN + "#" + h's id, so in the order the events
 // happened.
 func EventID(executionARN string, h *sfn.HistoryEvent) uuid.UUID {
-	sum := sha1.Sum(append(namespace[:len(namespace):len(namespace)], executionARN+"#"+strconv.FormatInt(h.ID, 10)...))
+	sum := nameHash(executionARN, h)
 	return eventstore.OrderedID(h.Timestamp, sum[:])
+}
+
+// nameHash is the hash in the ids of history event h's event.
+func nameHash(executionARN string, h *sfn.HistoryEvent) [sha1.Size]byte {
+	return sha1.Sum(append(namespace[:len(namespace):len(namespace)], executionARN+"#"+strconv.FormatInt(h.ID, 10)...))
 }
 
 // earlierEventID is the id releases before EventID's gave the event that
@@ -248,9 +253,12 @@ func earlierEventID(executionARN string, h *sfn.HistoryEvent) uuid.UUID {
 }
 
 // wrote reports whether id is the recorder's for history event h, of this
-// release or an earlier one.
+// release or an earlier one. The time in the id is not compared: a history
+// read again, by another release's client, may decode h's time to another
+// millisecond.
 func wrote(id uuid.UUID, executionARN string, h *sfn.HistoryEvent) bool {
-	return id == EventID(executionARN, h) || id == earlierEventID(executionARN, h)
+	sum := nameHash(executionARN, h)
+	return eventstore.IsOrderedID(id, sum[:]) || id == earlierEventID(executionARN, h)
 }
 
 // batch is the data of a stored event: the shape of the engine's batches

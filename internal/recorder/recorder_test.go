@@ -252,14 +252,14 @@ func TestContinuesAStreamAnEarlierReleaseWrote(t *testing.T) {
 	ctx := context.Background()
 	b := setup(t)
 	arn := b.start(t, "upgraded")
-	// An earlier release recorded the execution's first events, each under
-	// the UUIDv5 of its name.
+	// An earlier release recorded the execution's first events but one,
+	// each under the UUIDv5 of its name.
 	page, err := b.client.GetExecutionHistory(ctx, sfn.GetExecutionHistoryInput{ExecutionARN: arn, MaxResults: 1000})
 	require.NoError(t, err)
-	require.Greater(t, len(page.Events), 2)
+	require.Greater(t, len(page.Events), 3)
 	namespace := uuid.MustParse("6f1c9b52-3c1e-4d5a-9f7e-2b8a4c0d7e31")
-	earlier := make([]eventstore.NewEvent, len(page.Events))
-	for i, h := range page.Events {
+	earlier := make([]eventstore.NewEvent, len(page.Events)-1)
+	for i, h := range page.Events[:len(earlier)] {
 		earlier[i], err = recorder.NewEvent(arn, h)
 		require.NoError(t, err)
 		earlier[i].ID = uuid.NewSHA1(namespace, []byte(arn+"#"+strconv.FormatInt(h.ID, 10)))
@@ -267,6 +267,16 @@ func TestContinuesAStreamAnEarlierReleaseWrote(t *testing.T) {
 	stream := eventstore.ExecutionStreamID(arn)
 	_, err = b.store.Append(ctx, stream, eventstore.NoStream, earlier...)
 	require.NoError(t, err)
+	// And this release recorded one more, with its time decoded a
+	// millisecond off (as another client might): still the recorder's.
+	shifted := page.Events[len(earlier)]
+	shifted.Timestamp = shifted.Timestamp.Add(-time.Millisecond)
+	off, err := recorder.NewEvent(arn, shifted)
+	require.NoError(t, err)
+	require.NotEqual(t, recorder.EventID(arn, &page.Events[len(earlier)]), off.ID)
+	_, err = b.store.Append(ctx, stream, eventstore.Exact(int64(len(earlier))), off)
+	require.NoError(t, err)
+	earlier = append(earlier, off)
 
 	d := b.finish(t, arn)
 	res, err := b.recorder.Handle(ctx, statusChange(t, d))
