@@ -15,41 +15,34 @@
 
 -- +goose Up
 -- +goose StatementBegin
-CREATE FUNCTION engine.keep_state_machine_revision() RETURNS trigger
+CREATE FUNCTION engine.keep_revision() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    machine text;
 BEGIN
-    IF NEW.revision_id <> '' THEN
-        INSERT INTO engine.state_machine_revisions (state_machine_arn, revision_id, definition, role_arn)
-        VALUES (NEW.arn, NEW.revision_id, NEW.definition, NEW.role_arn)
-        ON CONFLICT (state_machine_arn, revision_id) DO NOTHING;
+    IF NEW.revision_id = '' THEN
+        RETURN NULL;
     END IF;
-    RETURN NULL;
-END
-$$;
--- +goose StatementEnd
-
--- +goose StatementBegin
-CREATE FUNCTION engine.keep_version_revision() RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    IF NEW.revision_id <> '' THEN
-        INSERT INTO engine.state_machine_revisions (state_machine_arn, revision_id, definition, role_arn)
-        VALUES (NEW.state_machine_arn, NEW.revision_id, NEW.definition, NEW.role_arn)
-        ON CONFLICT (state_machine_arn, revision_id) DO NOTHING;
+    -- A state machine's row is its own; a version's names its state machine.
+    IF TG_TABLE_NAME = 'state_machines' THEN
+        machine := NEW.arn;
+    ELSE
+        machine := NEW.state_machine_arn;
     END IF;
+    INSERT INTO engine.state_machine_revisions (state_machine_arn, revision_id, definition, role_arn)
+    VALUES (machine, NEW.revision_id, NEW.definition, NEW.role_arn)
+    ON CONFLICT (state_machine_arn, revision_id) DO NOTHING;
     RETURN NULL;
 END
 $$;
 -- +goose StatementEnd
 
 CREATE TRIGGER keep_revision AFTER INSERT OR UPDATE OF definition, role_arn, revision_id ON engine.state_machines
-    FOR EACH ROW EXECUTE FUNCTION engine.keep_state_machine_revision();
+    FOR EACH ROW EXECUTE FUNCTION engine.keep_revision();
 CREATE TRIGGER keep_revision AFTER INSERT OR UPDATE OF definition, role_arn, revision_id ON engine.state_machine_versions
-    FOR EACH ROW EXECUTE FUNCTION engine.keep_version_revision();
+    FOR EACH ROW EXECUTE FUNCTION engine.keep_revision();
 
 INSERT INTO engine.state_machine_revisions (state_machine_arn, revision_id, definition, role_arn)
 SELECT arn, revision_id, definition, role_arn FROM engine.state_machines WHERE revision_id <> ''
@@ -61,5 +54,4 @@ ON CONFLICT (state_machine_arn, revision_id) DO NOTHING;
 -- +goose Down
 DROP TRIGGER keep_revision ON engine.state_machine_versions;
 DROP TRIGGER keep_revision ON engine.state_machines;
-DROP FUNCTION engine.keep_version_revision();
-DROP FUNCTION engine.keep_state_machine_revision();
+DROP FUNCTION engine.keep_revision();

@@ -60,7 +60,7 @@ var _ engine.Store = (*Store)(nil)
 func New(ctx context.Context, pool *pgxpool.Pool, events *eventstore.Store) (*Store, error) {
 	var ready, revisions bool
 	err := pool.QueryRow(ctx, `SELECT to_regclass('engine.executions') IS NOT NULL AND to_regclass('engine.state_machines') IS NOT NULL,
-		to_regprocedure('engine.keep_state_machine_revision()') IS NOT NULL`).Scan(&ready, &revisions)
+		to_regprocedure('engine.keep_revision()') IS NOT NULL`).Scan(&ready, &revisions)
 	if err != nil {
 		return nil, opaque("opening the engine store", err)
 	}

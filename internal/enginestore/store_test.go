@@ -292,7 +292,7 @@ func TestNewNeedsAMigratedDatabase(t *testing.T) {
 	// A database migrated before 00021 does not keep every revision,
 	// which the executions name.
 	pool = pgclustertest.Pool(t)
-	_, err = pool.Exec(ctx, `DROP FUNCTION engine.keep_state_machine_revision() CASCADE`)
+	_, err = pool.Exec(ctx, `DROP FUNCTION engine.keep_revision() CASCADE`)
 	require.NoError(t, err)
 	_, err = enginestore.New(ctx, pool, nil)
 	require.EqualError(t, err, "opening the engine store: the database does not keep state machines' revisions (migration 00021); migrate it first (aiflow migrate up)")
