@@ -87,8 +87,8 @@ var commitNamespace = uuid.MustParse("cd3ec085-bfff-4b4e-98d0-3eefed1708e0")
 // execution's start is in every commit of it
 // (engine.ExecutionRecord.StartDate), fixed from its first, and the id's
 // milliseconds survive the store's microseconds. Releases before this
-// one wrote the hash alone, a UUIDv5; nothing reads an id back to
-// compare it.
+// one wrote the hash alone, a UUIDv5: only a retry of the same commit, by
+// the same process, compares ids, so the two kinds never meet.
 //
 // It is written out so that it allocates nothing for a stream id of up
 // to 200 bytes (every commit of every group takes one).

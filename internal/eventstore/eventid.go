@@ -18,8 +18,8 @@ import (
 // (eventstore.event_ids): ids in the order of their times go in near its
 // right end, in pages just written, where a hash alone (a UUIDv5) lands
 // anywhere in the index, a page read and written (and after a checkpoint
-// logged whole) for each event, the pages left half empty. The ids the
-// store makes itself are UUIDv7s for the same reason.
+// logged whole) for each event. The ids the store makes itself are
+// UUIDv7s for the same reason.
 func OrderedID(at time.Time, sum []byte) uuid.UUID {
 	var id uuid.UUID
 	copy(id[6:], sum[:10])
