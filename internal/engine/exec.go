@@ -627,9 +627,9 @@ func (e *Engine) uuid() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
-// executionName is the name of an execution started without one: a
-// version 7 UUID (RFC 9562), the start's Unix milliseconds and then 74
-// random bits, as Step Functions makes a UUID. The time first puts the
+// executionName is the name of an execution started without one: a UUID,
+// as Step Functions names one, of version 7 (RFC 9562): the start's Unix
+// milliseconds and then 74 random bits. The time first puts the
 // execution's ARN, and so its rows in every index keyed by it (the
 // store's summaries, its history's stream), after those of the
 // executions started before, where a version 4 UUID put each anywhere.
