@@ -621,8 +621,13 @@ func (e *Engine) randomInt(start, end int64) int64 {
 
 // uuid is a version 4 UUID from the engine's random source.
 func (e *Engine) uuid() string {
-	b := e.randomBytes(16)
-	b[6] = b[6]&0x0f | 0x40
+	return formatUUID(e.randomBytes(16), 4)
+}
+
+// formatUUID writes 16 bytes as a UUID of the version given, in its
+// canonical form, its version and variant bits set.
+func formatUUID(b []byte, version byte) string {
+	b[6] = b[6]&0x0f | version<<4
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
@@ -639,9 +644,7 @@ func (e *Engine) executionName(at time.Time) string {
 	for i := range 6 {
 		b[i] = byte(ms >> (40 - 8*i))
 	}
-	b[6] = b[6]&0x0f | 0x70
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+	return formatUUID(b, 7)
 }
 
 // text is the JSON text of a value, object members in order (see
