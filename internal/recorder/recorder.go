@@ -245,20 +245,19 @@ func nameHash(executionARN string, h *sfn.HistoryEvent) [sha1.Size]byte {
 	return sha1.Sum(append(namespace[:len(namespace):len(namespace)], executionARN+"#"+strconv.FormatInt(h.ID, 10)...))
 }
 
-// earlierEventID is the id releases before EventID's gave the event that
-// holds history event h: the UUIDv5 of the same name, out of any order.
-// A stream they wrote is the recorder's too.
-func earlierEventID(executionARN string, h *sfn.HistoryEvent) uuid.UUID {
-	return uuid.NewSHA1(namespace, []byte(executionARN+"#"+strconv.FormatInt(h.ID, 10)))
-}
-
 // wrote reports whether id is the recorder's for history event h, of this
 // release or an earlier one. The time in the id is not compared: a history
 // read again, by another release's client, may decode h's time to another
-// millisecond.
+// millisecond. Releases before EventID's gave the event the UUIDv5 of the
+// same name (uuid.NewSHA1 of namespace and it): the hash's first 16 bytes,
+// out of any order, with the version and variant set.
 func wrote(id uuid.UUID, executionARN string, h *sfn.HistoryEvent) bool {
 	sum := nameHash(executionARN, h)
-	return eventstore.IsOrderedID(id, sum[:]) || id == earlierEventID(executionARN, h)
+	var earlier uuid.UUID
+	copy(earlier[:], sum[:])
+	earlier[6] = earlier[6]&0x0f | 0x50 // version 5
+	earlier[8] = earlier[8]&0x3f | 0x80 // the RFC 4122 variant
+	return eventstore.IsOrderedID(id, sum[:]) || id == earlier
 }
 
 // batch is the data of a stored event: the shape of the engine's batches
