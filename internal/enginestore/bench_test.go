@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiflow/aiflow/internal/engine"
@@ -61,14 +60,14 @@ func BenchmarkCommitGrownStore(b *testing.B) {
 				_, err = pool.Exec(ctx, "CHECKPOINT")
 				require.NoError(b, err)
 
-				wal := walLSN(b, pool)
+				wal := pgclustertest.WALInsertLSN(b, pool)
 				serverCPU := pgclustertest.CountServerCPU(b)
 				b.ResetTimer()
 				commitRounds(b, store, nm.make, (b.N+3)/4, 100, func(int) time.Time { return time.Now() })
 				b.StopTimer()
 				n := (b.N + 3) / 4 * 4
 				serverCPU(n, "commit")
-				b.ReportMetric(float64(walLSN(b, pool)-wal)/float64(n), "wal-B/commit")
+				b.ReportMetric(float64(pgclustertest.WALInsertLSN(b, pool)-wal)/float64(n), "wal-B/commit")
 				var size int64
 				require.NoError(b, pool.QueryRow(ctx, `SELECT pg_relation_size('eventstore.event_ids_pkey')`).Scan(&size))
 				b.ReportMetric(float64(size)/float64(grown+n), "idx-B/stored-commit")
@@ -108,12 +107,4 @@ func commitRounds(b *testing.B, store *enginestore.Store, newName func() string,
 			require.NoError(b, store.Commit(ctx, commits))
 		}
 	}
-}
-
-// walLSN is the server's WAL position, in bytes.
-func walLSN(b *testing.B, pool *pgxpool.Pool) int64 {
-	b.Helper()
-	var lsn int64
-	require.NoError(b, pool.QueryRow(context.Background(), `SELECT pg_current_wal_lsn() - '0/0'`).Scan(&lsn))
-	return lsn
 }

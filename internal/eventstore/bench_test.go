@@ -274,19 +274,6 @@ func addUsed(sum, before, after procstat.Usage) procstat.Usage {
 	return sum
 }
 
-// walInsertLSN returns the cluster's current WAL insert position, in bytes.
-// On the throwaway cluster of pgclustertest (no DATABASE_URL) nothing else
-// writes, so the difference around an append is the WAL it wrote, give or
-// take a background write.
-func walInsertLSN(b *testing.B, pool *pgxpool.Pool) int64 {
-	b.Helper()
-	var lsn int64
-	if err := pool.QueryRow(context.Background(), `SELECT pg_current_wal_insert_lsn() - '0/0'`).Scan(&lsn); err != nil {
-		b.Fatal(err)
-	}
-	return lsn
-}
-
 // BenchmarkAppendVsCeiling measures, for each batch size (events per
 // transaction) and each way the store's appends lay the batch out, the
 // ceiling and the store interleaved: every iteration inserts one ceiling
@@ -363,7 +350,7 @@ func BenchmarkAppendVsCeiling(b *testing.B) {
 					}
 					defer ceilingConn.Release()
 					runCeiling := func() {
-						before := walInsertLSN(b, s.Pool())
+						before := pgclustertest.WALInsertLSN(b, s.Pool())
 						useBefore := server()
 						start := time.Now()
 						if err := cb.insert(ctx, ceilingConn, ceil, &position); err != nil {
@@ -371,10 +358,10 @@ func BenchmarkAppendVsCeiling(b *testing.B) {
 						}
 						ceilingTime += time.Since(start)
 						ceilingUse = addUsed(ceilingUse, useBefore, server())
-						ceilingWAL += walInsertLSN(b, s.Pool()) - before
+						ceilingWAL += pgclustertest.WALInsertLSN(b, s.Pool()) - before
 					}
 					runStore := func() {
-						before := walInsertLSN(b, s.Pool())
+						before := pgclustertest.WALInsertLSN(b, s.Pool())
 						useBefore := server()
 						start := time.Now()
 						if _, err := store.append(ctx, s); err != nil {
@@ -382,7 +369,7 @@ func BenchmarkAppendVsCeiling(b *testing.B) {
 						}
 						storeTime += time.Since(start)
 						storeUse = addUsed(storeUse, useBefore, server())
-						storeWAL += walInsertLSN(b, s.Pool()) - before
+						storeWAL += pgclustertest.WALInsertLSN(b, s.Pool()) - before
 					}
 					b.ReportAllocs()
 					n := 0

@@ -1,8 +1,11 @@
 package pgclustertest
 
 import (
+	"context"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/aiflow/aiflow/internal/procstat"
 )
@@ -71,4 +74,17 @@ func CountServerCPU(b *testing.B) func(n int, op string) {
 		used := read() - start
 		b.ReportMetric(float64(used.Nanoseconds())/1e3/float64(n), "pg-cpu-µs/"+op)
 	}
+}
+
+// WALInsertLSN returns the server's current WAL insert position, in
+// bytes. On the throwaway cluster (no DATABASE_URL) nothing else writes,
+// so the difference around what a benchmark measures is the WAL it wrote,
+// give or take a background write.
+func WALInsertLSN(tb testing.TB, pool *pgxpool.Pool) int64 {
+	tb.Helper()
+	var lsn int64
+	if err := pool.QueryRow(context.Background(), `SELECT pg_current_wal_insert_lsn() - '0/0'`).Scan(&lsn); err != nil {
+		tb.Fatalf("pgclustertest: reading the WAL position: %v", err)
+	}
+	return lsn
 }
