@@ -20,11 +20,16 @@ type busy struct {
 func (b *busy) Quiet() (bool, uint64) { return !b.on.Load(), b.epoch.Load() }
 
 // TestSkippingJumpsToEachTimer: with nothing to wait for, the clock fires
-// its timers at once, in the order they are due, each at its time.
+// its timers at once, in the order they are due, each at its time. The
+// timers are armed while an activity is busy, so that the clock cannot
+// jump to the first before the others are armed.
 func TestSkippingJumpsToEachTimer(t *testing.T) {
 	t.Parallel()
 	c := clock.NewSkipping()
 	t.Cleanup(func() { require.NoError(t, c.Close()) })
+	arming := &busy{}
+	arming.on.Store(true)
+	c.Watch(arming)
 	start := c.Now()
 	var mu sync.Mutex
 	var fired []time.Duration
@@ -41,6 +46,7 @@ func TestSkippingJumpsToEachTimer(t *testing.T) {
 	}
 	stopped := c.AfterFunc(time.Hour+time.Minute, func() { t.Error("a stopped timer fired") })
 	require.True(t, stopped())
+	arming.on.Store(false)
 	select {
 	case <-done:
 	case <-time.After(10 * time.Second):
