@@ -26,7 +26,8 @@ type Config struct {
 	// Functions runs Lambda tasks; nil makes them fail with
 	// Lambda.ResourceNotFoundException.
 	Functions sfn.FunctionInvoker
-	// Clock is the time; nil means clock.System.
+	// Clock is the time; nil means the system's, its timers (every
+	// task's, execution's and Wait state's) kept in a clock.Heap.
 	Clock clock.Clock
 	// Random is the source of task tokens, generated execution names and
 	// jitter; nil means crypto/rand.
@@ -159,7 +160,7 @@ func New(cfg Config) (*Engine, error) {
 		e.submittedWait = DefaultSubmittedWait
 	}
 	if e.clock == nil {
-		e.clock = clock.System{}
+		e.clock = clock.NewHeap()
 	}
 	if e.random == nil {
 		e.random, e.uniqueNames = rand.Reader, true

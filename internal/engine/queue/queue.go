@@ -53,7 +53,7 @@ const (
 type Config struct {
 	// Clock is the time of visibility timeouts, delays, retention, batching
 	// windows and function timeouts; a system clock in production.
-	// Nil means a system clock.
+	// Nil means the system's, its timers kept in a clock.Heap.
 	Clock clock.Clock
 	// Region is the queues' region, "us-east-1" when empty.
 	Region string
@@ -159,7 +159,7 @@ func New(cfg Config) *Broker {
 	}
 	b.handlers, b.stopHandlers = context.WithCancel(context.Background())
 	if b.clock == nil {
-		b.clock = clock.System{}
+		b.clock = clock.NewHeap()
 	}
 	if b.region == "" {
 		b.region = "us-east-1"
