@@ -1,6 +1,7 @@
 package clock
 
 import (
+	"math"
 	"sync"
 	"time"
 )
@@ -82,6 +83,9 @@ func (h *Heap) AfterFunc(d time.Duration, f func()) (stop func() bool) {
 	h.mu.Lock()
 	now := h.since()
 	due := now + int64(max(d, 0))
+	if due < now {
+		due = math.MaxInt64 // as package time's timers, d too long to add is never
+	}
 	h.push(heapSlot{due: due, t: t})
 	if h.timer == nil || due < h.armed {
 		h.arm(now)
@@ -101,7 +105,7 @@ func (t *heapTimer) stop() bool {
 	if t.state != timerPending {
 		return false
 	}
-	t.state = timerStopped
+	t.state, t.f = timerStopped, nil
 	h.stopped++
 	switch {
 	case h.stopped == len(h.slots):
@@ -127,8 +131,8 @@ func (h *Heap) fire(gen uint64) {
 			h.stopped--
 			continue
 		}
-		t.state = timerFired
 		due = append(due, t.f)
+		t.state, t.f = timerFired, nil
 	}
 	h.arm(now)
 	h.mu.Unlock()

@@ -2,6 +2,7 @@ package clock_test
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -66,6 +67,23 @@ func TestHeapFiresEachTimerOnceAtItsTime(t *testing.T) {
 			require.EqualValues(t, 1, a.fired.Load(), "timer %d fires once", i)
 			require.Equal(t, a.d, time.Duration(a.at.Load()), "timer %d fires at its time", i)
 		}
+	})
+}
+
+// TestHeapTimerTooLongToAdd: a timer whose time would be past what the
+// clock can count never fires (package time's rule), and stops.
+func TestHeapTimerTooLongToAdd(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := clock.NewHeap()
+		var fired atomic.Bool
+		stop := h.AfterFunc(math.MaxInt64, func() { fired.Store(true) })
+		soon := make(chan struct{})
+		h.AfterFunc(time.Hour, func() { close(soon) })
+		time.Sleep(24 * time.Hour)
+		synctest.Wait()
+		<-soon
+		require.False(t, fired.Load())
+		require.True(t, stop())
 	})
 }
 
