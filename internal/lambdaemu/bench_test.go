@@ -2,22 +2,28 @@ package lambdaemu_test
 
 import (
 	"context"
+	"maps"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/aiflow/aiflow/internal/lambdaemu"
+	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
 )
 
 // coldStartFunctions are the functions whose cold start the benchmarks
 // measure: the test function (aws-lambda-go alone), functions/mcpserver,
-// which answers its sample event with no database, and functions/aistep,
+// which answers its sample event with no database, functions/aistep,
 // which builds its model providers at init and answers an empty batch with
-// no database.
+// no database, and functions/servicestep and functions/healthcheck, which
+// open the event store at init. (functions/api, mcpstep, migrate and
+// recorder start in internal/stack's BenchmarkOneStepExecution.)
 var coldStartFunctions = []struct {
 	name, pkg, event string
 	env              map[string]string
+	// database: DATABASE_URL is a fresh migrated database's.
+	database bool
 }{
 	{name: "echo", event: `{"echo": {"n": 1}}`},
 	{name: "McpServerFunction", pkg: "./functions/mcpserver", event: "../../events/mcpserver-tools-list.json", env: map[string]string{
@@ -26,6 +32,15 @@ var coldStartFunctions = []struct {
 	}},
 	{name: "AiStepFunction", pkg: "./functions/aistep", event: "testdata/aistep-empty-batch.json", env: map[string]string{
 		"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "example-secret",
+	}},
+	// The two that open the event store at their start (the service
+	// registry's) get a migrated database of their own (database).
+	{name: "ServiceStepFunction", pkg: "./functions/servicestep", event: "testdata/aistep-empty-batch.json", database: true, env: map[string]string{
+		"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "example-secret",
+	}},
+	// A round of checks of a second, not most of the minute.
+	{name: "HealthCheckFunction", pkg: "./functions/healthcheck", event: "../../events/healthcheck-scheduled.json", database: true, env: map[string]string{
+		"AIFLOW_HEALTHCHECK_RUN_FOR": "1s",
 	}},
 }
 
@@ -51,11 +66,16 @@ func BenchmarkColdStart(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+			env := fn.env
+			if fn.database {
+				env = maps.Clone(fn.env)
+				env["DATABASE_URL"] = pgclustertest.Database(b)
+			}
 			b.ReportAllocs()
 			var initTotal, firstTotal time.Duration
 			b.ResetTimer()
 			for range b.N {
-				inst, err := lambdaemu.Start(ctx, lambdaemu.Params{Name: fn.name, Emulator: emulator, Bootstrap: bootstrap, Env: fn.env, Timeout: 30 * time.Second})
+				inst, err := lambdaemu.Start(ctx, lambdaemu.Params{Name: fn.name, Emulator: emulator, Bootstrap: bootstrap, Env: env, Timeout: 30 * time.Second})
 				if err != nil {
 					b.Fatal(err)
 				}

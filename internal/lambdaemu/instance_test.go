@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiflow/aiflow/internal/lambdaemu"
+	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
 )
 
 // The emulator and the test function are built once for the test binary.
@@ -46,7 +47,9 @@ func TestMain(m *testing.M) {
 		echo = filepath.Join(buildsDir, "echo", "bootstrap")
 		buildErr = builder.Bootstrap(ctx, "./internal/lambdaemu/testdata/echo", echo)
 	}
-	code := m.Run()
+	// Benchmarks of functions that read a database at their start get one
+	// (BenchmarkColdStart); tests that need none start no cluster.
+	code := pgclustertest.Run(m)
 	_ = os.RemoveAll(buildsDir)
 	os.Exit(code)
 }

@@ -52,6 +52,10 @@ func Main(m *testing.M) {
 	os.Exit(code)
 }
 
+// Run is Main for a TestMain with work of its own after the tests: it
+// returns their status, the cluster stopped, instead of exiting.
+func Run(m *testing.M) int { return run(m) }
+
 func run(m *testing.M) int {
 	mu.Lock()
 	started = true
