@@ -15,13 +15,13 @@ import (
 // Why not a timer of package time each: the Go runtime keeps its timers in
 // a heap per processor, and whenever a timer in it has been reset to fire
 // earlier and that time has come, it walks the whole heap
-// (runtime.(*timers).adjust). Network code resets timers all the time (a
-// database connection's write deadline, on every query), so a process that
-// holds many long timers (thousands of executions waiting on an approval,
-// each with its hour's timeout) pays for every one of them many times a
-// second: BenchmarkTimersAmongPending measures it. Here, arming and
-// stopping a timer is a push or a mark under a lock, whatever else is
-// pending.
+// (runtime.(*timers).adjust). Network code resets timers all the time
+// (pgx resets one of each connection's around every query it writes), so
+// a process that holds many long timers (thousands of executions waiting
+// on an approval, each with its hour's timeout) pays for every one of them
+// many times a second: BenchmarkTimersAmongPending measures it. Here,
+// arming and stopping a timer is a push or a mark under a lock, whatever
+// else is pending.
 //
 // A stopped timer stays in the heap, marked, until it comes to the top or
 // until the marked ones are half the heap, when they are swept out
