@@ -230,6 +230,10 @@ func (h *Heap) pop() heapSlot {
 	if last > 0 {
 		h.down(0)
 	}
+	// A burst of timers fired leaves no large array behind.
+	if c := cap(h.slots); c > 1024 && last < c/4 {
+		h.slots = append(make([]heapSlot, 0, c/2), h.slots...)
+	}
 	return top
 }
 

@@ -45,3 +45,26 @@ func TestHeapLeavesNoTimerArmed(t *testing.T) {
 		idle()
 	})
 }
+
+// TestHeapShrinksAfterABurst: once a burst of timers has fired, the heap
+// does not keep the array that held them.
+func TestHeapShrinksAfterABurst(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := NewHeap()
+		for i := range 5000 {
+			h.AfterFunc(time.Duration(i+1)*time.Second, func() {})
+		}
+		for range 10 {
+			h.AfterFunc(10*time.Hour, func() {})
+		}
+		h.mu.Lock()
+		require.GreaterOrEqual(t, cap(h.slots), 5010)
+		h.mu.Unlock()
+		time.Sleep(2 * time.Hour)
+		synctest.Wait()
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		require.Len(t, h.slots, 10)
+		require.LessOrEqual(t, cap(h.slots), 1024)
+	})
+}
