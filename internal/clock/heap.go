@@ -196,9 +196,7 @@ func (h *Heap) sweep() {
 	}
 	clear(h.slots[len(kept):])
 	h.slots = kept
-	if cap(h.slots) > 1024 && len(h.slots) < cap(h.slots)/4 {
-		h.slots = append([]heapSlot(nil), h.slots...)
-	}
+	h.fit()
 	h.stopped = 0
 	for i := len(h.slots)/2 - 1; i >= 0; i-- {
 		h.down(i)
@@ -230,11 +228,17 @@ func (h *Heap) pop() heapSlot {
 	if last > 0 {
 		h.down(0)
 	}
-	// A burst of timers fired leaves no large array behind.
-	if c := cap(h.slots); c > 1024 && last < c/4 {
+	h.fit()
+	return top
+}
+
+// fit moves the slots to an array half the size once they fill less than
+// a quarter of a large one, so that a burst of timers, fired or stopped,
+// leaves no large array behind.
+func (h *Heap) fit() {
+	if c := cap(h.slots); c > 1024 && len(h.slots) < c/4 {
 		h.slots = append(make([]heapSlot, 0, c/2), h.slots...)
 	}
-	return top
 }
 
 func (h *Heap) down(i int) {
