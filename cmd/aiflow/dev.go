@@ -19,6 +19,7 @@ import (
 	"github.com/aiflow/aiflow/internal/egress"
 	"github.com/aiflow/aiflow/internal/eventstore"
 	"github.com/aiflow/aiflow/internal/metrics/stepmetrics"
+	"github.com/aiflow/aiflow/internal/ratelimit"
 	"github.com/aiflow/aiflow/internal/registry"
 	"github.com/aiflow/aiflow/internal/registry/health"
 	"github.com/aiflow/aiflow/internal/registrystore"
@@ -119,7 +120,7 @@ func cmdDev(ctx context.Context, args []string, e env) int {
 	if err != nil {
 		return fail(err)
 	}
-	api, ctl, err := newDevAPI(pool, eng, reg, details, key, m.rec, logger)
+	api, ctl, err := newDevAPI(pool, eng, reg, details, key, ratelimit.Options{Rate: float64(cfg.RateLimit), Burst: cfg.RateBurst}, m.rec, logger)
 	if err != nil {
 		return fail(err)
 	}

@@ -24,7 +24,7 @@ import (
 )
 
 // buildAiflow compiles this command once per test into a temporary folder.
-func buildAiflow(t *testing.T) string {
+func buildAiflow(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "aiflow")
 	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
@@ -38,7 +38,7 @@ type devProcess struct {
 	stdout strings.Builder
 }
 
-func startDev(t *testing.T, bin, dataDir string, extraEnv ...string) (*devProcess, string) {
+func startDev(t testing.TB, bin, dataDir string, extraEnv ...string) (*devProcess, string) {
 	t.Helper()
 	cmd := exec.Command(bin, "dev")
 	cmd.Dir = repoRoot // as make dev runs it, so the example script is found
@@ -149,9 +149,27 @@ func TestDevServesAndStopsOnCtrlC(t *testing.T) {
 	require.FileExists(t, filepath.Join(dataDir, "pg", "data", "PG_VERSION"), "the cluster stays under AIFLOW_DATA_DIR")
 	require.NoFileExists(t, filepath.Join(dataDir, "pg", "data", "postmaster.pid"), "PostgreSQL was shut down")
 
-	p, base = startDev(t, bin, dataDir)
+	// The second start limits each principal's requests as it is told
+	// (docs/configuration.md): two in a burst, the third refused.
+	p, base = startDev(t, bin, dataDir, "AIFLOW_RATE_LIMIT=1", "AIFLOW_RATE_BURST=2")
 	code, _ = getJSON(t, base+"/readyz")
 	require.Equal(t, http.StatusOK, code)
+	token, err := os.ReadFile(filepath.Join(dataDir, "dev-token"))
+	require.NoError(t, err)
+	for i, want := range []int{http.StatusOK, http.StatusOK, http.StatusTooManyRequests} {
+		req, err := http.NewRequest(http.MethodGet, base+"/v1/workflows", nil)
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		raw, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		require.NoError(t, resp.Body.Close())
+		require.Equal(t, want, resp.StatusCode, "request %d: %s", i+1, raw)
+		if want == http.StatusTooManyRequests {
+			require.Contains(t, string(raw), "the rate limit is 1 requests per second with bursts of 2")
+		}
+	}
 	out = p.interrupt(t)
 	require.Contains(t, out, "migrations: 0 applied now", "the second start finds the data of the first")
 }

@@ -20,7 +20,6 @@ import (
 	"github.com/aiflow/aiflow/internal/audit"
 	"github.com/aiflow/aiflow/internal/auth"
 	"github.com/aiflow/aiflow/internal/blob/pgblob"
-	"github.com/aiflow/aiflow/internal/config"
 	"github.com/aiflow/aiflow/internal/control"
 	"github.com/aiflow/aiflow/internal/httpapi"
 	"github.com/aiflow/aiflow/internal/ratelimit"
@@ -71,14 +70,15 @@ func devCatalog() (*workflow.Catalog, error) {
 }
 
 // newDevAPI builds the HTTP API of aiflow dev over its engine, with
-// development tokens signed by key, and the use cases it serves, which
+// development tokens signed by key, each principal's requests limited by
+// rate, and the use cases it serves, which
 // publish the examples at start.
-func newDevAPI(pool *pgxpool.Pool, d *devEngine, reg *registry.Registry, details *detailstore.Store, key []byte, requests httpapi.RequestObserver, logger *slog.Logger) (*httpapi.Server, *control.Service, error) {
+func newDevAPI(pool *pgxpool.Pool, d *devEngine, reg *registry.Registry, details *detailstore.Store, key []byte, rate ratelimit.Options, requests httpapi.RequestObserver, logger *slog.Logger) (*httpapi.Server, *control.Service, error) {
 	verifier, err := auth.NewVerifier(auth.VerifierOptions{Issuer: auth.DevIssuer, Audience: []string{auth.DevAudience}, HMACKey: key})
 	if err != nil {
 		return nil, nil, err
 	}
-	limiter, err := ratelimit.New(ratelimit.Options{Rate: config.DefaultRateLimit, Burst: config.DefaultRateBurst})
+	limiter, err := ratelimit.New(rate)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -37,6 +37,11 @@ type Dev struct {
 	// signs development tokens; empty means one made once and kept in
 	// DataDir.
 	HMACKey telemetry.Secret
+	// RateLimit is AIFLOW_RATE_LIMIT (default 50, 1 to 100000), requests
+	// a second each principal may send the API; RateBurst is
+	// AIFLOW_RATE_BURST (default 100, 1 to 100000), its burst. As for the
+	// API function.
+	RateLimit, RateBurst int
 	// Workers are the in-process step workers' settings.
 	Workers LocalWorkers
 	// Log is AIFLOW_LOG_LEVEL and AIFLOW_LOG_FORMAT.
@@ -62,6 +67,8 @@ func LoadDev(lookup LookupFunc) (Dev, error) {
 		EngineAddr:      r.hostPort("AIFLOW_ENGINE_ADDR", DefaultEngineAddr),
 		AIScript:        r.string("AIFLOW_AI_SCRIPT", ""),
 		HMACKey:         r.devHMACKey(),
+		RateLimit:       r.int("AIFLOW_RATE_LIMIT", DefaultRateLimit, 1, 100000),
+		RateBurst:       r.int("AIFLOW_RATE_BURST", DefaultRateBurst, 1, 100000),
 		Workers:         readLocalWorkers(r),
 		Log:             readLog(r),
 	}
@@ -80,6 +87,8 @@ func (c Dev) LogValue() slog.Value {
 		slog.String("engine_addr", c.EngineAddr),
 		slog.String("ai_script", c.AIScript),
 		slog.Bool("hmac_key_set", c.HMACKey != ""),
+		slog.Int("rate_limit", c.RateLimit),
+		slog.Int("rate_burst", c.RateBurst),
 		slog.Any("workers", c.Workers),
 		slog.Any("log", c.Log),
 	)

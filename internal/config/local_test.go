@@ -172,8 +172,12 @@ func TestLoadDevKeyAndWorkers(t *testing.T) {
 			"AIFLOW_AUTH_HMAC_KEY": key,
 			"OPENAI_API_KEY":       "sk-hunter2",
 			mcpconfig.EnvServers:   `{"desk": {"urls": ["https://desk.example.com/mcp"]}}`,
+			"AIFLOW_RATE_LIMIT":    "2000",
+			"AIFLOW_RATE_BURST":    "4000",
 		}))
 		require.NoError(t, err)
+		require.Equal(t, 2000, cfg.RateLimit)
+		require.Equal(t, 4000, cfg.RateBurst)
 		require.Equal(t, key, cfg.HMACKey.Reveal())
 		require.Equal(t, "sk-hunter2", cfg.Workers.OpenAI.APIKey.Reveal())
 		require.Contains(t, cfg.Workers.MCP.Servers, "desk")
@@ -190,9 +194,11 @@ func TestLoadDevKeyAndWorkers(t *testing.T) {
 			"AIFLOW_AUTH_HMAC_KEY": "short-hunter2",
 			mcpconfig.EnvServers:   `{"x": {"urls": "nope"}}`,
 			"AIFLOW_LOG_LEVEL":     "loud",
+			"AIFLOW_RATE_LIMIT":    "0",
 		}))
-		require.Equal(t, []string{"AIFLOW_AUTH_HMAC_KEY", mcpconfig.EnvServers, "AIFLOW_LOG_LEVEL"}, vars(problems(t, err)))
-		require.True(t, strings.HasPrefix(err.Error(), "aiflow dev: 3 configuration problems:\n"), "error: %v", err)
+		require.Equal(t, []string{"AIFLOW_AUTH_HMAC_KEY", "AIFLOW_RATE_LIMIT", mcpconfig.EnvServers, "AIFLOW_LOG_LEVEL"}, vars(problems(t, err)))
+		require.True(t, strings.HasPrefix(err.Error(), "aiflow dev: 4 configuration problems:\n"), "error: %v", err)
+		require.Equal(t, DefaultRateLimit, cfg.RateLimit, "a bad limit gives the default")
 		require.Contains(t, err.Error(), "AIFLOW_AUTH_HMAC_KEY: has 13 bytes; at least 32 are required")
 		require.NotContains(t, err.Error(), "hunter2")
 		require.Empty(t, cfg.HMACKey, "a short key is not kept")
