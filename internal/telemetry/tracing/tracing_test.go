@@ -64,6 +64,30 @@ func TestExportsOverOTLPHTTP(t *testing.T) {
 	require.Equal(t, byName["parent"].TraceID(), byName["child"].TraceID())
 }
 
+// TestCountingReceiver: the receiver a benchmark uses keeps how many spans
+// each trace had, not the spans.
+func TestCountingReceiver(t *testing.T) {
+	t.Parallel()
+	rcv := tracingtest.NewCountingReceiver(t)
+	p, err := tracing.New(tracing.Params{Config: load(t, map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": rcv.URL}), ServiceName: "aiflow-test"})
+	require.NoError(t, err)
+	tracer := p.TracerProvider().Tracer("test")
+	var ids []trace.TraceID
+	for n := range 3 {
+		ctx, root := tracer.Start(t.Context(), "root")
+		for range n {
+			_, child := tracer.Start(ctx, "child")
+			child.End()
+		}
+		root.End()
+		ids = append(ids, root.SpanContext().TraceID())
+	}
+	require.NoError(t, p.Shutdown(t.Context()))
+	require.Empty(t, rcv.Refused())
+	require.Empty(t, rcv.Spans(), "nothing kept")
+	require.Equal(t, map[[16]byte]int{ids[0]: 1, ids[1]: 2, ids[2]: 3}, rcv.Traces())
+}
+
 func TestConsoleExporter(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer

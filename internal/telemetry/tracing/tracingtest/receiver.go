@@ -1,6 +1,7 @@
 // Package tracingtest is a real OTLP/HTTP trace receiver for tests: it
 // serves POST /v1/traces on loopback, decodes each protobuf
-// ExportTraceServiceRequest and keeps its spans.
+// ExportTraceServiceRequest and keeps its spans (or, for a benchmark, only
+// how many each trace had).
 package tracingtest
 
 import (
@@ -8,6 +9,7 @@ import (
 	"compress/gzip"
 	"encoding/hex"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -78,12 +80,28 @@ type Receiver struct {
 	mu    sync.Mutex
 	spans []Span
 	bad   []string
+	// counting, set by NewCountingReceiver, keeps no span, only how many
+	// each trace had, in traces.
+	counting bool
+	traces   map[[16]byte]int
 }
 
 // NewReceiver starts a Receiver that stops when the test ends.
 func NewReceiver(t testing.TB) *Receiver {
 	t.Helper()
-	r := &Receiver{}
+	return startReceiver(t, &Receiver{})
+}
+
+// NewCountingReceiver starts a Receiver that decodes every request as
+// NewReceiver's does but keeps only how many spans each trace had (see
+// Traces), for a benchmark that exports more spans than are worth
+// keeping. Its Spans is empty.
+func NewCountingReceiver(t testing.TB) *Receiver {
+	t.Helper()
+	return startReceiver(t, &Receiver{counting: true, traces: map[[16]byte]int{}})
+}
+
+func startReceiver(t testing.TB, r *Receiver) *Receiver {
 	srv := httptest.NewServer(http.HandlerFunc(r.serve))
 	t.Cleanup(srv.Close)
 	r.URL = srv.URL
@@ -127,7 +145,17 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 		}
 	}
 	r.mu.Lock()
-	r.spans = append(r.spans, got...)
+	if r.counting {
+		for _, s := range got {
+			if len(s.Span.TraceId) != 16 {
+				r.bad = append(r.bad, "a trace ID of "+strconv.Itoa(len(s.Span.TraceId))+" bytes")
+				continue
+			}
+			r.traces[[16]byte(s.Span.TraceId)]++
+		}
+	} else {
+		r.spans = append(r.spans, got...)
+	}
 	r.mu.Unlock()
 	out, _ := proto.Marshal(&collectortrace.ExportTraceServiceResponse{})
 	w.Header().Set("Content-Type", "application/x-protobuf")
@@ -145,6 +173,14 @@ func (r *Receiver) Spans() []Span {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]Span(nil), r.spans...)
+}
+
+// Traces returns how many spans each trace had, by the traces' IDs, of a
+// receiver made by NewCountingReceiver.
+func (r *Receiver) Traces() map[[16]byte]int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return maps.Clone(r.traces)
 }
 
 // Refused returns the requests the receiver could not decode.

@@ -1,0 +1,272 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
+	"github.com/aiflow/aiflow/internal/procstat"
+	"github.com/aiflow/aiflow/internal/telemetry/tracing/tracingtest"
+)
+
+// BenchmarkDevTracingPaired measures what tracing adds to the CPU of an
+// execution as aiflow dev runs it, every part real: two aiflow dev
+// processes (this command's binary), each with its own PostgreSQL cluster,
+// one with tracing off (no OTEL_* variable: nothing traced) and one
+// exporting every span over OTLP/HTTP (sampler parentbased_always_on) to a
+// receiver on loopback in this process, which decodes each request and
+// keeps only how many spans each trace had. Chunks of executions of
+// document-summary, an example workflow of four model calls (a Map state
+// of three chunks, then a reduce) answered by the scripted provider, are
+// started through each one's HTTP API, 32 requests at a time, and run to
+// their end, in turn (off then on, on then off, alternately, so that the
+// machine's drift weighs on both alike). The CPU of a chunk is the aiflow
+// dev process's, user and system, from its first request to its last
+// execution's end (seen on its /metrics, polled ten times a second);
+// its PostgreSQL cluster's is reported apart.
+//
+// Each execution's trace is the one
+// TestDevTracesAnExecutionFromTheAPIToTheModel checks, 28 spans: the API
+// request, StartExecution, the execution, 13 state spans, four task
+// messages, four model calls with their GenAI attributes and four
+// callbacks. After the pairs the traced aiflow dev is stopped (Ctrl-C
+// exports what it holds) and every execution's trace must have arrived
+// whole: no span dropped.
+//
+// b.N is the executions of each process, in chunks of 1,000. It reports
+// the median CPU per execution and executions a second of the chunks of
+// each, and what tracing added by the pairs: their median, least and
+// most, in percent of off.
+func BenchmarkDevTracingPaired(b *testing.B) {
+	bin := buildAiflow(b)
+	rcv := tracingtest.NewCountingReceiver(b)
+	noOTEL := []string{"OTEL_EXPORTER_OTLP_ENDPOINT=", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=", "OTEL_TRACES_EXPORTER=", "OTEL_SDK_DISABLED=", "OTEL_TRACES_SAMPLER=",
+		"AIFLOW_RATE_LIMIT=100000", "AIFLOW_RATE_BURST=100000", "AIFLOW_LOG_LEVEL=warn"}
+	off := startBenchDev(b, bin, noOTEL...)
+	on := startBenchDev(b, bin, append(noOTEL, "OTEL_EXPORTER_OTLP_ENDPOINT="+rcv.URL, "OTEL_SERVICE_NAME=aiflow-dev-bench")...)
+
+	const chunk = 1000
+	off.run(b, 100) // warm both up: the first executions of a process pay for its growth
+	on.run(b, 100)
+	var offCPU, onCPU, offPG, onPG, offRate, onRate, added []float64
+	for i := 0; i < max(1, b.N/chunk); i++ {
+		var a, c devChunk
+		if i%2 == 0 {
+			a = off.run(b, chunk)
+			c = on.run(b, chunk)
+		} else {
+			c = on.run(b, chunk)
+			a = off.run(b, chunk)
+		}
+		offCPU, onCPU = append(offCPU, a.cpu), append(onCPU, c.cpu)
+		offPG, onPG = append(offPG, a.pg), append(onPG, c.pg)
+		offRate, onRate = append(offRate, a.rate), append(onRate, c.rate)
+		added = append(added, 100*(c.cpu-a.cpu)/a.cpu)
+	}
+	b.ReportMetric(median(offCPU), "off-cpu-µs/execution")
+	b.ReportMetric(median(onCPU), "on-cpu-µs/execution")
+	b.ReportMetric(median(offPG), "off-pg-cpu-µs/execution")
+	b.ReportMetric(median(onPG), "on-pg-cpu-µs/execution")
+	b.ReportMetric(median(offRate), "off-executions/s")
+	b.ReportMetric(median(onRate), "on-executions/s")
+	b.ReportMetric(median(added), "added-%")
+	b.ReportMetric(slices.Min(added), "least-added-%")
+	b.ReportMetric(slices.Max(added), "most-added-%")
+	b.ReportMetric(float64(len(added)), "pairs")
+	b.ReportMetric(0, "ns/op")
+
+	// Ctrl-C: the traced aiflow dev exports the spans it holds, and every
+	// execution's trace is whole.
+	on.stop(b)
+	require.Empty(b, rcv.Refused())
+	executions := on.executions
+	var sizes []float64
+	for _, n := range rcv.Traces() {
+		if n > 1 { // an API request that started nothing (GET /metrics) is a trace of its own span
+			sizes = append(sizes, float64(n))
+		}
+	}
+	require.Len(b, sizes, executions, "a trace per execution")
+	b.ReportMetric(median(sizes), "spans/execution")
+	require.Equal(b, slices.Min(sizes), slices.Max(sizes), "every execution's trace has the same spans")
+}
+
+// benchDev is one aiflow dev process of BenchmarkDevTracingPaired.
+type benchDev struct {
+	base, token string
+	pid         int
+	tree        *procstat.Tree // the process and its PostgreSQL cluster
+	input       []byte
+	process     *devProcess
+	executions  int // started, all ended
+}
+
+// devChunk is what one chunk of executions cost, in CPU µs per execution
+// (aiflow dev's process, and its PostgreSQL cluster's), and how many ran
+// a second.
+type devChunk struct{ cpu, pg, rate float64 }
+
+// startBenchDev starts aiflow dev with env and waits until it serves.
+func startBenchDev(b *testing.B, bin string, env ...string) *benchDev {
+	dataDir := filepath.Join(pgclustertest.ReachableTempDir(b), ".aiflow")
+	p, base := startDev(b, bin, dataDir, env...)
+	go func() { // its output is not read: drain it
+		for range p.lines {
+		}
+	}()
+	b.Cleanup(func() {
+		if p.cmd.ProcessState == nil { // not stopped yet
+			_ = p.cmd.Process.Signal(syscall.SIGINT)
+			_ = p.cmd.Wait()
+		}
+	})
+	token, err := os.ReadFile(filepath.Join(dataDir, "dev-token"))
+	require.NoError(b, err)
+	input, err := os.ReadFile(filepath.Join(repoRoot, "examples", "mocks", "document-summary.input.json"))
+	require.NoError(b, err)
+	tree, err := procstat.OpenTree(p.cmd.Process.Pid)
+	require.NoError(b, err)
+	b.Cleanup(tree.Close)
+	return &benchDev{base: base, token: strings.TrimSpace(string(token)), pid: p.cmd.Process.Pid, tree: tree,
+		input: []byte(`{"input": ` + string(input) + `}`), process: p}
+}
+
+// stop stops aiflow dev as Ctrl-C does and waits for it to exit.
+func (d *benchDev) stop(b *testing.B) {
+	require.NoError(b, d.process.cmd.Process.Signal(syscall.SIGINT))
+	require.NoError(b, d.process.cmd.Wait(), "aiflow dev exits with status 0 after Ctrl-C")
+}
+
+// run starts n executions through the API, 32 requests at a time, waits
+// for every one to end, and returns what they cost.
+func (d *benchDev) run(b *testing.B, n int) devChunk {
+	before := d.finished(b)
+	began := time.Now()
+	own, err := processCPU(d.pid)
+	require.NoError(b, err)
+	all, err := d.tree.CPU()
+	require.NoError(b, err)
+	var wg sync.WaitGroup
+	next := atomic.Int64{}
+	errs := make(chan error, 32)
+	for range 32 {
+		wg.Go(func() {
+			for next.Add(1) <= int64(n) {
+				if err := d.start(); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(b, err)
+	}
+	deadline := time.Now().Add(5 * time.Minute)
+	for d.finished(b) < before+n {
+		require.True(b, time.Now().Before(deadline), "%d executions did not end within 5 minutes", n)
+		time.Sleep(100 * time.Millisecond)
+	}
+	took := time.Since(began)
+	d.executions += n
+	ownAfter, err := processCPU(d.pid)
+	require.NoError(b, err)
+	allAfter, err := d.tree.CPU()
+	require.NoError(b, err)
+	cpu := float64((ownAfter - own).Microseconds()) / float64(n)
+	return devChunk{cpu: cpu, pg: float64((allAfter-all).Microseconds())/float64(n) - cpu, rate: float64(n) / took.Seconds()}
+}
+
+// start starts one execution of document-summary.
+func (d *benchDev) start() error {
+	req, err := http.NewRequest(http.MethodPost, d.base+"/v1/workflows/document-summary/executions", bytes.NewReader(d.input))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+d.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusCreated {
+		return fmt.Errorf("starting an execution: %s: %s", resp.Status, body)
+	}
+	return nil
+}
+
+// finished is the executions aiflow dev has seen end, successful or not,
+// by its /metrics.
+func (d *benchDev) finished(b *testing.B) int {
+	resp, err := http.Get(d.base + "/metrics")
+	require.NoError(b, err)
+	defer resp.Body.Close()
+	total := 0
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, "aiflow_executions_finished_total{") {
+			continue
+		}
+		require.Contains(b, line, `status="succeeded"`, "every execution succeeds")
+		v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
+		require.NoError(b, err)
+		total += int(v)
+	}
+	require.NoError(b, sc.Err())
+	return total
+}
+
+// processCPU is the user and system CPU time process pid has used, from
+// its /proc stat (in clock ticks of 10 ms).
+func processCPU(pid int) (time.Duration, error) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	_, rest, ok := bytes.Cut(raw, []byte(") "))
+	if !ok {
+		return 0, fmt.Errorf("/proc/%d/stat: no command's end", pid)
+	}
+	fields := strings.Fields(string(rest))
+	// rest starts at field 3 (state); utime and stime are fields 14 and 15.
+	if len(fields) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(fields))
+	}
+	utime, err1 := strconv.ParseUint(fields[11], 10, 64)
+	stime, err2 := strconv.ParseUint(fields[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("/proc/%d/stat: bad times %q %q", pid, fields[11], fields[12])
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
+}
+
+// median is the middle of xs (the mean of the two middle ones when even).
+func median(xs []float64) float64 {
+	s := slices.Sorted(slices.Values(xs))
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
