@@ -33,12 +33,13 @@ import (
 // keeps only how many spans each trace had. Chunks of executions of
 // document-summary, an example workflow of four model calls (a Map state
 // of three chunks, then a reduce) answered by the scripted provider, are
-// started through each one's HTTP API, 32 requests at a time, and run to
-// their end, in turn (off then on, on then off, alternately, so that the
-// machine's drift weighs on both alike). The CPU of a chunk is the aiflow
+// started through each one's HTTP API, 16 requests at a time, and run to
+// their end, side by side: a chunk on each at once, so that whatever else
+// the machine does weighs on both alike (run one after the other, the
+// pairs scattered three times as much). The CPU of a chunk is the aiflow
 // dev process's, user and system, from its first request to its last
-// execution's end (seen on its /metrics, polled ten times a second);
-// its PostgreSQL cluster's is reported apart.
+// execution's end (seen on its /metrics, polled ten times a second); its
+// PostgreSQL cluster's is reported apart.
 //
 // Each execution's trace is the one
 // TestDevTracesAnExecutionFromTheAPIToTheModel checks, 28 spans: the API
@@ -61,18 +62,20 @@ func BenchmarkDevTracingPaired(b *testing.B) {
 	on := startBenchDev(b, bin, append(noOTEL, "OTEL_EXPORTER_OTLP_ENDPOINT="+rcv.URL, "OTEL_SERVICE_NAME=aiflow-dev-bench")...)
 
 	const chunk = 1000
-	off.run(b, 100) // warm both up: the first executions of a process pay for its growth
-	on.run(b, 100)
+	pair := func(n int) (a, c devChunk) {
+		var errOff, errOn error
+		var wg sync.WaitGroup
+		wg.Go(func() { a, errOff = off.run(n) })
+		wg.Go(func() { c, errOn = on.run(n) })
+		wg.Wait()
+		require.NoError(b, errOff, "tracing off")
+		require.NoError(b, errOn, "tracing on")
+		return a, c
+	}
+	pair(100) // warm both up: the first executions of a process pay for its growth
 	var offCPU, onCPU, offPG, onPG, offRate, onRate, added []float64
-	for i := 0; i < max(1, b.N/chunk); i++ {
-		var a, c devChunk
-		if i%2 == 0 {
-			a = off.run(b, chunk)
-			c = on.run(b, chunk)
-		} else {
-			c = on.run(b, chunk)
-			a = off.run(b, chunk)
-		}
+	for range max(1, b.N/chunk) {
+		a, c := pair(chunk)
 		offCPU, onCPU = append(offCPU, a.cpu), append(onCPU, c.cpu)
 		offPG, onPG = append(offPG, a.pg), append(onPG, c.pg)
 		offRate, onRate = append(offRate, a.rate), append(onRate, c.rate)
@@ -152,19 +155,26 @@ func (d *benchDev) stop(b *testing.B) {
 	require.NoError(b, d.process.cmd.Wait(), "aiflow dev exits with status 0 after Ctrl-C")
 }
 
-// run starts n executions through the API, 32 requests at a time, waits
+// run starts n executions through the API, 16 requests at a time, waits
 // for every one to end, and returns what they cost.
-func (d *benchDev) run(b *testing.B, n int) devChunk {
-	before := d.finished(b)
+func (d *benchDev) run(n int) (devChunk, error) {
+	before, err := d.finished()
+	if err != nil {
+		return devChunk{}, err
+	}
 	began := time.Now()
 	own, err := processCPU(d.pid)
-	require.NoError(b, err)
+	if err != nil {
+		return devChunk{}, err
+	}
 	all, err := d.tree.CPU()
-	require.NoError(b, err)
+	if err != nil {
+		return devChunk{}, err
+	}
 	var wg sync.WaitGroup
 	next := atomic.Int64{}
-	errs := make(chan error, 32)
-	for range 32 {
+	errs := make(chan error, 16)
+	for range 16 {
 		wg.Go(func() {
 			for next.Add(1) <= int64(n) {
 				if err := d.start(); err != nil {
@@ -176,22 +186,33 @@ func (d *benchDev) run(b *testing.B, n int) devChunk {
 	}
 	wg.Wait()
 	close(errs)
-	for err := range errs {
-		require.NoError(b, err)
+	if err := <-errs; err != nil {
+		return devChunk{}, err
 	}
-	deadline := time.Now().Add(5 * time.Minute)
-	for d.finished(b) < before+n {
-		require.True(b, time.Now().Before(deadline), "%d executions did not end within 5 minutes", n)
-		time.Sleep(100 * time.Millisecond)
+	for deadline := time.Now().Add(5 * time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		done, err := d.finished()
+		if err != nil {
+			return devChunk{}, err
+		}
+		if done >= before+n {
+			break
+		}
+		if time.Now().After(deadline) {
+			return devChunk{}, fmt.Errorf("%d executions of %d did not end within 5 minutes", before+n-done, n)
+		}
 	}
 	took := time.Since(began)
 	d.executions += n
 	ownAfter, err := processCPU(d.pid)
-	require.NoError(b, err)
+	if err != nil {
+		return devChunk{}, err
+	}
 	allAfter, err := d.tree.CPU()
-	require.NoError(b, err)
+	if err != nil {
+		return devChunk{}, err
+	}
 	cpu := float64((ownAfter - own).Microseconds()) / float64(n)
-	return devChunk{cpu: cpu, pg: float64((allAfter-all).Microseconds())/float64(n) - cpu, rate: float64(n) / took.Seconds()}
+	return devChunk{cpu: cpu, pg: float64((allAfter-all).Microseconds())/float64(n) - cpu, rate: float64(n) / took.Seconds()}, nil
 }
 
 // start starts one execution of document-summary.
@@ -214,11 +235,13 @@ func (d *benchDev) start() error {
 	return nil
 }
 
-// finished is the executions aiflow dev has seen end, successful or not,
-// by its /metrics.
-func (d *benchDev) finished(b *testing.B) int {
+// finished is the executions aiflow dev has seen end, by its /metrics;
+// one that did not succeed is an error.
+func (d *benchDev) finished() (int, error) {
 	resp, err := http.Get(d.base + "/metrics")
-	require.NoError(b, err)
+	if err != nil {
+		return 0, err
+	}
 	defer resp.Body.Close()
 	total := 0
 	sc := bufio.NewScanner(resp.Body)
@@ -228,13 +251,16 @@ func (d *benchDev) finished(b *testing.B) int {
 		if !strings.HasPrefix(line, "aiflow_executions_finished_total{") {
 			continue
 		}
-		require.Contains(b, line, `status="succeeded"`, "every execution succeeds")
+		if !strings.Contains(line, `status="succeeded"`) {
+			return 0, fmt.Errorf("an execution did not succeed: %s", line)
+		}
 		v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
-		require.NoError(b, err)
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", line, err)
+		}
 		total += int(v)
 	}
-	require.NoError(b, sc.Err())
-	return total
+	return total, sc.Err()
 }
 
 // processCPU is the user and system CPU time process pid has used, from
