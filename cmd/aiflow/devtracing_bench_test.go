@@ -112,7 +112,6 @@ func BenchmarkDevTracingPaired(b *testing.B) {
 // benchDev is one aiflow dev process of BenchmarkDevTracingPaired.
 type benchDev struct {
 	base, token string
-	pid         int
 	tree        *procstat.Tree // the process and its PostgreSQL cluster
 	input       []byte
 	process     *devProcess
@@ -145,7 +144,7 @@ func startBenchDev(b *testing.B, bin string, env ...string) *benchDev {
 	tree, err := procstat.OpenTree(p.cmd.Process.Pid)
 	require.NoError(b, err)
 	b.Cleanup(tree.Close)
-	return &benchDev{base: base, token: strings.TrimSpace(string(token)), pid: p.cmd.Process.Pid, tree: tree,
+	return &benchDev{base: base, token: strings.TrimSpace(string(token)), tree: tree,
 		input: []byte(`{"input": ` + string(input) + `}`), process: p}
 }
 
@@ -163,11 +162,7 @@ func (d *benchDev) run(n int) (devChunk, error) {
 		return devChunk{}, err
 	}
 	began := time.Now()
-	own, err := processCPU(d.pid)
-	if err != nil {
-		return devChunk{}, err
-	}
-	all, err := d.tree.CPU()
+	used, err := d.tree.Usage()
 	if err != nil {
 		return devChunk{}, err
 	}
@@ -203,16 +198,13 @@ func (d *benchDev) run(n int) (devChunk, error) {
 	}
 	took := time.Since(began)
 	d.executions += n
-	ownAfter, err := processCPU(d.pid)
+	after, err := d.tree.Usage()
 	if err != nil {
 		return devChunk{}, err
 	}
-	allAfter, err := d.tree.CPU()
-	if err != nil {
-		return devChunk{}, err
-	}
-	cpu := float64((ownAfter - own).Microseconds()) / float64(n)
-	return devChunk{cpu: cpu, pg: float64((allAfter-all).Microseconds())/float64(n) - cpu, rate: float64(n) / took.Seconds()}, nil
+	perExecution := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 / float64(n) }
+	return devChunk{cpu: perExecution(after.Root - used.Root), pg: perExecution(after.CPU - after.Root - (used.CPU - used.Root)),
+		rate: float64(n) / took.Seconds()}, nil
 }
 
 // start starts one execution of document-summary.
@@ -261,30 +253,6 @@ func (d *benchDev) finished() (int, error) {
 		total += int(v)
 	}
 	return total, sc.Err()
-}
-
-// processCPU is the user and system CPU time process pid has used, from
-// its /proc stat (in clock ticks of 10 ms).
-func processCPU(pid int) (time.Duration, error) {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	_, rest, ok := bytes.Cut(raw, []byte(") "))
-	if !ok {
-		return 0, fmt.Errorf("/proc/%d/stat: no command's end", pid)
-	}
-	fields := strings.Fields(string(rest))
-	// rest starts at field 3 (state); utime and stime are fields 14 and 15.
-	if len(fields) < 13 {
-		return 0, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(fields))
-	}
-	utime, err1 := strconv.ParseUint(fields[11], 10, 64)
-	stime, err2 := strconv.ParseUint(fields[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("/proc/%d/stat: bad times %q %q", pid, fields[11], fields[12])
-	}
-	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
 }
 
 // median is the middle of xs (the mean of the two middle ones when even).

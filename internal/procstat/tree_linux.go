@@ -102,7 +102,7 @@ func (t *Tree) Usage() (Usage, error) {
 			continue
 		}
 		t.seen[pid] = true
-		u, err := t.read(pid)
+		u, own, err := t.read(pid)
 		if gone(err) && pid != t.root {
 			continue // exited after it was listed: its parent counts it once it has waited for it
 		}
@@ -113,6 +113,9 @@ func (t *Tree) Usage() (Usage, error) {
 			return Usage{}, fmt.Errorf("reading the CPU time of process %d: %w", pid, err)
 		}
 		total.CPU += u.CPU
+		if pid == t.root {
+			total.Root = own
+		}
 		total.MinorFaults += u.MinorFaults
 		t.walk = append(t.walk, t.kids...)
 	}
@@ -134,11 +137,12 @@ func (t *Tree) Close() {
 }
 
 // read returns the CPU time and minor faults of process pid (its own and
-// its waited-for children's) and leaves its live children in t.kids.
-func (t *Tree) read(pid int) (Usage, error) {
+// its waited-for children's), and its own CPU time apart, and leaves its
+// live children in t.kids.
+func (t *Tree) read(pid int) (Usage, time.Duration, error) {
 	p, err := t.files(pid)
 	if err != nil {
-		return Usage{}, err
+		return Usage{}, 0, err
 	}
 	raw, err := t.readAt(p.stat)
 	if gone(err) {
@@ -147,20 +151,20 @@ func (t *Tree) read(pid int) (Usage, error) {
 		p.close()
 		delete(t.procs, pid)
 		if p, err = t.files(pid); err != nil {
-			return Usage{}, err
+			return Usage{}, 0, err
 		}
 		raw, err = t.readAt(p.stat)
 	}
 	if err != nil {
-		return Usage{}, err
+		return Usage{}, 0, err
 	}
 	st, err := parseStat(raw)
 	if err != nil {
-		return Usage{}, fmt.Errorf("reading /proc/%d/stat: %w", pid, err)
+		return Usage{}, 0, fmt.Errorf("reading /proc/%d/stat: %w", pid, err)
 	}
 	if st.threads != p.threads {
 		if err := p.openTasks(pid, st.threads); err != nil {
-			return Usage{}, err
+			return Usage{}, 0, err
 		}
 	}
 	// schedstat counts a live thread's time in nanoseconds, stat the
@@ -180,14 +184,14 @@ func (t *Tree) read(pid int) (Usage, error) {
 			case err == nil:
 				ns, ok := firstUint(raw)
 				if !ok {
-					return Usage{}, fmt.Errorf("reading %s: %q does not start with a number", task.schedstat.Name(), raw)
+					return Usage{}, 0, fmt.Errorf("reading %s: %q does not start with a number", task.schedstat.Name(), raw)
 				}
 				sched += time.Duration(ns)
 			case gone(err):
 				schedKnown = false // an exited thread: stat's ticks stand for the process
 				p.threads = 0      // open the threads anew next time
 			default:
-				return Usage{}, err
+				return Usage{}, 0, err
 			}
 		}
 		if task.children == nil {
@@ -197,13 +201,13 @@ func (t *Tree) read(pid int) (Usage, error) {
 			switch {
 			case err == nil:
 				if t.kids, err = appendUints(t.kids, raw); err != nil {
-					return Usage{}, fmt.Errorf("reading %s: %w", task.children.Name(), err)
+					return Usage{}, 0, fmt.Errorf("reading %s: %w", task.children.Name(), err)
 				}
 			case gone(err):
 				childrenKnown = false
 				p.threads = 0
 			default:
-				return Usage{}, err
+				return Usage{}, 0, err
 			}
 		}
 	}
@@ -213,12 +217,12 @@ func (t *Tree) read(pid int) (Usage, error) {
 	if !childrenKnown {
 		if t.parents == nil {
 			if t.parents, err = scanParents(); err != nil {
-				return Usage{}, err
+				return Usage{}, 0, err
 			}
 		}
 		t.kids = append(t.kids[:0], t.parents[pid]...)
 	}
-	return Usage{CPU: own + ticks(st.cutime+st.cstime), MinorFaults: st.minflt + st.cminflt}, nil
+	return Usage{CPU: own + ticks(st.cutime+st.cstime), MinorFaults: st.minflt + st.cminflt}, own, nil
 }
 
 // files returns pid's open files, opening its stat when the tree has

@@ -27,7 +27,7 @@ func TestChildrenFilesAndScanAgree(t *testing.T) {
 	tree, err := OpenTree(os.Getpid())
 	require.NoError(t, err)
 	t.Cleanup(tree.Close)
-	_, err = tree.read(os.Getpid())
+	_, _, err = tree.read(os.Getpid())
 	require.NoError(t, err)
 	parents, err := scanParents()
 	require.NoError(t, err)

@@ -73,6 +73,39 @@ func TestTreeCountsLiveChildren(t *testing.T) {
 	}, 10*time.Second, 10*time.Millisecond)
 }
 
+// TestTreeRootIsTheProcessAlone: Usage's Root is the root process's own
+// time, in nanoseconds, without the time of a child that works.
+func TestTreeRootIsTheProcessAlone(t *testing.T) {
+	t.Parallel()
+	cmd := start(t, "sh -c 'while :; do :; done' & wait")
+	tree := openTree(t, cmd.Process.Pid)
+	first, err := tree.Usage()
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		u, err := tree.Usage()
+		require.NoError(t, err)
+		return u.CPU-first.CPU > 50*time.Millisecond
+	}, 10*time.Second, 10*time.Millisecond, "the child works")
+	u, err := tree.Usage()
+	require.NoError(t, err)
+	require.Less(t, u.Root-first.Root, 10*time.Millisecond, "the waiting shell did not work: its child did")
+	require.Greater(t, u.CPU, u.Root)
+
+	self := openTree(t, os.Getpid())
+	before, err := self.Usage()
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		x := 0
+		for i := range 1_000_000 {
+			x += i % 7
+		}
+		_ = x
+		after, err := self.Usage()
+		require.NoError(t, err)
+		return after.Root > before.Root && after.Root%time.Millisecond != 0
+	}, 10*time.Second, time.Millisecond, "this process's own time grows, counted finer than a tick")
+}
+
 // TestTreeReadsWithoutAllocating: while the tree keeps its processes, a
 // reading reads the files it holds open, so a benchmark may read it
 // around every operation without changing its allocations. Not parallel:
