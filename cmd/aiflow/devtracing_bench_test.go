@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -9,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,8 +15,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aiflow/aiflow/internal/metrics"
+	"github.com/aiflow/aiflow/internal/metrics/metricstest"
 	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
 	"github.com/aiflow/aiflow/internal/procstat"
 	"github.com/aiflow/aiflow/internal/telemetry/tracing/tracingtest"
@@ -49,64 +51,101 @@ import (
 // exports what it holds) and every execution's trace must have arrived
 // whole: no span dropped.
 //
-// b.N is the executions of each process, in chunks of 1,000. It reports
-// the median CPU per execution and executions a second of the chunks of
-// each, and what tracing added by the pairs: their median, least and
-// most, in percent of off.
+// b.N is the executions of each process, in chunks of 1,000 (of b.N when
+// fewer). It reports the median CPU per execution and executions a second
+// of the chunks of each, and what tracing added by the pairs: their
+// median, least and most, in percent of off.
 func BenchmarkDevTracingPaired(b *testing.B) {
-	bin := buildAiflow(b)
-	rcv := tracingtest.NewCountingReceiver(b)
+	r := devTracingPairs(b, b.N)
+	b.ReportMetric(median(r.off.cpu), "off-cpu-µs/execution")
+	b.ReportMetric(median(r.on.cpu), "on-cpu-µs/execution")
+	b.ReportMetric(median(r.off.pg), "off-pg-cpu-µs/execution")
+	b.ReportMetric(median(r.on.pg), "on-pg-cpu-µs/execution")
+	b.ReportMetric(median(r.off.rate), "off-executions/s")
+	b.ReportMetric(median(r.on.rate), "on-executions/s")
+	b.ReportMetric(median(r.added), "added-%")
+	b.ReportMetric(slices.Min(r.added), "least-added-%")
+	b.ReportMetric(slices.Max(r.added), "most-added-%")
+	b.ReportMetric(float64(len(r.added)), "pairs")
+	b.ReportMetric(float64(r.spansPerExecution), "spans/execution")
+	b.ReportMetric(0, "ns/op")
+}
+
+// TestDevTracingBenchmarkRuns runs BenchmarkDevTracingPaired's pairs,
+// whose command docs/performance.md and docs/observability.md give, with
+// two executions a process: its aiflow dev processes start, the
+// executions run, and the traced one's traces arrive whole.
+func TestDevTracingBenchmarkRuns(t *testing.T) {
+	t.Parallel()
+	r := devTracingPairs(t, 2)
+	require.Len(t, r.added, 1, "one pair")
+	require.Equal(t, 28, r.spansPerExecution)
+	require.Positive(t, r.off.cpu[0])
+	require.Positive(t, r.on.cpu[0])
+}
+
+// devTracingResult is what devTracingPairs measured, chunk by chunk.
+type devTracingResult struct {
+	off, on devChunks
+	// added is what tracing added to each pair's CPU per execution, in
+	// percent of off's.
+	added []float64
+	// spansPerExecution is the spans of each execution's trace.
+	spansPerExecution int
+}
+
+// devChunks are the chunks of one aiflow dev process.
+type devChunks struct{ cpu, pg, rate []float64 }
+
+func (c *devChunks) add(d devChunk) {
+	c.cpu, c.pg, c.rate = append(c.cpu, d.cpu), append(c.pg, d.pg), append(c.rate, d.rate)
+}
+
+// devTracingPairs runs BenchmarkDevTracingPaired's pairs of n executions
+// a process, in chunks of 1,000 (of n when fewer), after a warm-up of 100
+// (of n when fewer).
+func devTracingPairs(tb testing.TB, n int) devTracingResult {
+	bin := buildAiflow(tb)
+	rcv := tracingtest.NewCountingReceiver(tb)
 	noOTEL := []string{"OTEL_EXPORTER_OTLP_ENDPOINT=", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=", "OTEL_TRACES_EXPORTER=", "OTEL_SDK_DISABLED=", "OTEL_TRACES_SAMPLER=",
 		"AIFLOW_RATE_LIMIT=100000", "AIFLOW_RATE_BURST=100000", "AIFLOW_LOG_LEVEL=warn"}
-	off := startBenchDev(b, bin, noOTEL...)
-	on := startBenchDev(b, bin, append(noOTEL, "OTEL_EXPORTER_OTLP_ENDPOINT="+rcv.URL, "OTEL_SERVICE_NAME=aiflow-dev-bench")...)
+	off := startBenchDev(tb, bin, noOTEL...)
+	on := startBenchDev(tb, bin, append(noOTEL, "OTEL_EXPORTER_OTLP_ENDPOINT="+rcv.URL, "OTEL_SERVICE_NAME=aiflow-dev-bench")...)
 
-	const chunk = 1000
+	chunk := min(1000, n)
 	pair := func(n int) (a, c devChunk) {
 		var errOff, errOn error
 		var wg sync.WaitGroup
 		wg.Go(func() { a, errOff = off.run(n) })
 		wg.Go(func() { c, errOn = on.run(n) })
 		wg.Wait()
-		require.NoError(b, errOff, "tracing off")
-		require.NoError(b, errOn, "tracing on")
+		require.NoError(tb, errOff, "tracing off")
+		require.NoError(tb, errOn, "tracing on")
 		return a, c
 	}
-	pair(100) // warm both up: the first executions of a process pay for its growth
-	var offCPU, onCPU, offPG, onPG, offRate, onRate, added []float64
-	for range max(1, b.N/chunk) {
+	pair(min(100, n)) // warm both up: the first executions of a process pay for its growth
+	var r devTracingResult
+	for range n / chunk {
 		a, c := pair(chunk)
-		offCPU, onCPU = append(offCPU, a.cpu), append(onCPU, c.cpu)
-		offPG, onPG = append(offPG, a.pg), append(onPG, c.pg)
-		offRate, onRate = append(offRate, a.rate), append(onRate, c.rate)
-		added = append(added, 100*(c.cpu-a.cpu)/a.cpu)
+		r.off.add(a)
+		r.on.add(c)
+		r.added = append(r.added, 100*(c.cpu-a.cpu)/a.cpu)
 	}
-	b.ReportMetric(median(offCPU), "off-cpu-µs/execution")
-	b.ReportMetric(median(onCPU), "on-cpu-µs/execution")
-	b.ReportMetric(median(offPG), "off-pg-cpu-µs/execution")
-	b.ReportMetric(median(onPG), "on-pg-cpu-µs/execution")
-	b.ReportMetric(median(offRate), "off-executions/s")
-	b.ReportMetric(median(onRate), "on-executions/s")
-	b.ReportMetric(median(added), "added-%")
-	b.ReportMetric(slices.Min(added), "least-added-%")
-	b.ReportMetric(slices.Max(added), "most-added-%")
-	b.ReportMetric(float64(len(added)), "pairs")
-	b.ReportMetric(0, "ns/op")
 
 	// Ctrl-C: the traced aiflow dev exports the spans it holds, and every
 	// execution's trace is whole.
-	on.stop(b)
-	require.Empty(b, rcv.Refused())
-	executions := on.executions
-	var sizes []float64
+	on.stop(tb)
+	require.Empty(tb, rcv.Refused())
+	var sizes []int
 	for _, n := range rcv.Traces() {
 		if n > 1 { // an API request that started nothing (GET /metrics) is a trace of its own span
-			sizes = append(sizes, float64(n))
+			sizes = append(sizes, n)
 		}
 	}
-	require.Len(b, sizes, executions, "a trace per execution")
-	b.ReportMetric(median(sizes), "spans/execution")
-	require.Equal(b, slices.Min(sizes), slices.Max(sizes), "every execution's trace has the same spans")
+	require.Len(tb, sizes, on.executions, "a trace per execution")
+	require.Equal(tb, slices.Min(sizes), slices.Max(sizes), "every execution's trace has the same spans")
+	r.spansPerExecution = sizes[0]
+	return r
 }
 
 // benchDev is one aiflow dev process of BenchmarkDevTracingPaired.
@@ -124,34 +163,34 @@ type benchDev struct {
 type devChunk struct{ cpu, pg, rate float64 }
 
 // startBenchDev starts aiflow dev with env and waits until it serves.
-func startBenchDev(b *testing.B, bin string, env ...string) *benchDev {
-	dataDir := filepath.Join(pgclustertest.ReachableTempDir(b), ".aiflow")
-	p, base := startDev(b, bin, dataDir, env...)
+func startBenchDev(tb testing.TB, bin string, env ...string) *benchDev {
+	dataDir := filepath.Join(pgclustertest.ReachableTempDir(tb), ".aiflow")
+	p, base := startDev(tb, bin, dataDir, env...)
 	go func() { // its output is not read: drain it
 		for range p.lines {
 		}
 	}()
-	b.Cleanup(func() {
+	tb.Cleanup(func() {
 		if p.cmd.ProcessState == nil { // not stopped yet
 			_ = p.cmd.Process.Signal(syscall.SIGINT)
 			_ = p.cmd.Wait()
 		}
 	})
 	token, err := os.ReadFile(filepath.Join(dataDir, "dev-token"))
-	require.NoError(b, err)
+	require.NoError(tb, err)
 	input, err := os.ReadFile(filepath.Join(repoRoot, "examples", "mocks", "document-summary.input.json"))
-	require.NoError(b, err)
+	require.NoError(tb, err)
 	tree, err := procstat.OpenTree(p.cmd.Process.Pid)
-	require.NoError(b, err)
-	b.Cleanup(tree.Close)
+	require.NoError(tb, err)
+	tb.Cleanup(tree.Close)
 	return &benchDev{base: base, token: strings.TrimSpace(string(token)), tree: tree,
 		input: []byte(`{"input": ` + string(input) + `}`), process: p}
 }
 
 // stop stops aiflow dev as Ctrl-C does and waits for it to exit.
-func (d *benchDev) stop(b *testing.B) {
-	require.NoError(b, d.process.cmd.Process.Signal(syscall.SIGINT))
-	require.NoError(b, d.process.cmd.Wait(), "aiflow dev exits with status 0 after Ctrl-C")
+func (d *benchDev) stop(tb testing.TB) {
+	require.NoError(tb, d.process.cmd.Process.Signal(syscall.SIGINT))
+	require.NoError(tb, d.process.cmd.Wait(), "aiflow dev exits with status 0 after Ctrl-C")
 }
 
 // run starts n executions through the API, 16 requests at a time, waits
@@ -227,32 +266,28 @@ func (d *benchDev) start() error {
 	return nil
 }
 
-// finished is the executions aiflow dev has seen end, by its /metrics;
-// one that did not succeed is an error.
+// finished is the executions of document-summary aiflow dev has seen
+// end, by its /metrics; one that did not succeed is an error.
 func (d *benchDev) finished() (int, error) {
 	resp, err := http.Get(d.base + "/metrics")
 	if err != nil {
 		return 0, err
 	}
 	defer resp.Body.Close()
-	total := 0
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, "aiflow_executions_finished_total{") {
-			continue
-		}
-		if !strings.Contains(line, `status="succeeded"`) {
-			return 0, fmt.Errorf("an execution did not succeed: %s", line)
-		}
-		v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
-		if err != nil {
-			return 0, fmt.Errorf("%s: %w", line, err)
-		}
-		total += int(v)
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		return 0, fmt.Errorf("reading /metrics: %w", err)
 	}
-	return total, sc.Err()
+	f := metricstest.Families(fams)
+	const name = "aiflow_executions_finished_total"
+	workflow := map[string]string{"workflow": "document-summary"}
+	ended := f.Value(name, workflow)
+	succeeded := f.Value(name, map[string]string{"workflow": "document-summary", "status": metrics.StatusSucceeded})
+	if ended != succeeded {
+		return 0, fmt.Errorf("%v of %v executions did not succeed", ended-succeeded, ended)
+	}
+	return int(succeeded), nil
 }
 
 // median is the middle of xs (the mean of the two middle ones when even).
