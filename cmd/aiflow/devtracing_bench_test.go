@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aiflow/aiflow/internal/enginebench"
 	"github.com/aiflow/aiflow/internal/metrics"
 	"github.com/aiflow/aiflow/internal/metrics/metricstest"
 	"github.com/aiflow/aiflow/internal/pgcluster/pgclustertest"
@@ -57,13 +58,13 @@ import (
 // median, least and most, in percent of off.
 func BenchmarkDevTracingPaired(b *testing.B) {
 	r := devTracingPairs(b, b.N)
-	b.ReportMetric(median(r.off.cpu), "off-cpu-µs/execution")
-	b.ReportMetric(median(r.on.cpu), "on-cpu-µs/execution")
-	b.ReportMetric(median(r.off.pg), "off-pg-cpu-µs/execution")
-	b.ReportMetric(median(r.on.pg), "on-pg-cpu-µs/execution")
-	b.ReportMetric(median(r.off.rate), "off-executions/s")
-	b.ReportMetric(median(r.on.rate), "on-executions/s")
-	b.ReportMetric(median(r.added), "added-%")
+	b.ReportMetric(enginebench.Median(r.off.cpu), "off-cpu-µs/execution")
+	b.ReportMetric(enginebench.Median(r.on.cpu), "on-cpu-µs/execution")
+	b.ReportMetric(enginebench.Median(r.off.pg), "off-pg-cpu-µs/execution")
+	b.ReportMetric(enginebench.Median(r.on.pg), "on-pg-cpu-µs/execution")
+	b.ReportMetric(enginebench.Median(r.off.rate), "off-executions/s")
+	b.ReportMetric(enginebench.Median(r.on.rate), "on-executions/s")
+	b.ReportMetric(enginebench.Median(r.added), "added-%")
 	b.ReportMetric(slices.Min(r.added), "least-added-%")
 	b.ReportMetric(slices.Max(r.added), "most-added-%")
 	b.ReportMetric(float64(len(r.added)), "pairs")
@@ -288,14 +289,4 @@ func (d *benchDev) finished() (int, error) {
 		return 0, fmt.Errorf("%v of %v executions did not succeed", ended-succeeded, ended)
 	}
 	return int(succeeded), nil
-}
-
-// median is the middle of xs (the mean of the two middle ones when even).
-func median(xs []float64) float64 {
-	s := slices.Sorted(slices.Values(xs))
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
 }

@@ -255,11 +255,11 @@ func runPaired(b *testing.B, store func() engine.Store, mode string) {
 		off, on = append(off, a), append(on, c)
 		added = append(added, 100*(c-a)/a)
 	}
-	b.ReportMetric(median(off), "off-cpu-µs/execution")
-	b.ReportMetric(median(on), "on-cpu-µs/execution")
-	b.ReportMetric(median(offGC), "off-gc-µs/execution")
-	b.ReportMetric(median(onGC), "on-gc-µs/execution")
-	b.ReportMetric(median(added), "added-%")
+	b.ReportMetric(enginebench.Median(off), "off-cpu-µs/execution")
+	b.ReportMetric(enginebench.Median(on), "on-cpu-µs/execution")
+	b.ReportMetric(enginebench.Median(offGC), "off-gc-µs/execution")
+	b.ReportMetric(enginebench.Median(onGC), "on-gc-µs/execution")
+	b.ReportMetric(enginebench.Median(added), "added-%")
 	b.ReportMetric(slices.Min(added), "least-added-%")
 	b.ReportMetric(slices.Max(added), "most-added-%")
 	b.ReportMetric(float64(len(added)), "pairs")
@@ -267,12 +267,12 @@ func runPaired(b *testing.B, store func() engine.Store, mode string) {
 	b.ReportMetric(0, "ns/op")
 }
 
-// median is the middle of xs (the mean of the two middle ones when even).
-func median(xs []float64) float64 {
-	s := slices.Sorted(slices.Values(xs))
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
+func TestMedian(t *testing.T) {
+	t.Parallel()
+	require.Zero(t, enginebench.Median(nil))
+	require.Equal(t, 2.0, enginebench.Median([]float64{3, 1, 2}))
+	require.Equal(t, 2.5, enginebench.Median([]float64{4, 1, 3, 2}))
+	xs := []float64{3, 1, 2}
+	enginebench.Median(xs)
+	require.Equal(t, []float64{3, 1, 2}, xs, "left as it was")
 }
