@@ -45,6 +45,8 @@ func TestLoadDefaults(t *testing.T) {
 			HTTPAddr:        "127.0.0.1:8080",
 			ShutdownTimeout: 10 * time.Second,
 			EngineAddr:      "127.0.0.1:8083",
+			RateLimit:       DefaultRateLimit,
+			RateBurst:       DefaultRateBurst,
 			Workers:         noLocalWorkers,
 			Log:             defaultLog,
 		}, cfg)
@@ -112,6 +114,8 @@ func TestLoadValues(t *testing.T) {
 			"AIFLOW_SHUTDOWN_TIMEOUT": "1m30s",
 			"AIFLOW_ENGINE_ADDR":      "127.0.0.1:0",
 			"AIFLOW_AI_SCRIPT":        "none",
+			"AIFLOW_RATE_LIMIT":       "500",
+			"AIFLOW_RATE_BURST":       "1000",
 			"AIFLOW_LOG_LEVEL":        "DEBUG",
 			"AIFLOW_LOG_FORMAT":       " text ",
 		}))
@@ -124,6 +128,8 @@ func TestLoadValues(t *testing.T) {
 			ShutdownTimeout: 90 * time.Second,
 			EngineAddr:      "127.0.0.1:0",
 			AIScript:        "none",
+			RateLimit:       500,
+			RateBurst:       1000,
 			Workers:         noLocalWorkers,
 			Log:             Log{Level: slog.LevelDebug, Format: telemetry.FormatText},
 		}, cfg)
@@ -407,6 +413,8 @@ func TestLoadReportsAllProblemsInReadOrder(t *testing.T) {
 			HTTPAddr:        "127.0.0.1:8080",
 			ShutdownTimeout: 10 * time.Second,
 			EngineAddr:      "127.0.0.1:8083",
+			RateLimit:       DefaultRateLimit,
+			RateBurst:       DefaultRateBurst,
 			Workers:         noLocalWorkers,
 			Log:             Log{Level: slog.LevelInfo, Format: telemetry.FormatAuto},
 		}, cfg)
