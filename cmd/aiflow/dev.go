@@ -18,8 +18,8 @@ import (
 	"github.com/aiflow/aiflow/internal/control"
 	"github.com/aiflow/aiflow/internal/egress"
 	"github.com/aiflow/aiflow/internal/eventstore"
+	"github.com/aiflow/aiflow/internal/httpapi"
 	"github.com/aiflow/aiflow/internal/metrics/stepmetrics"
-	"github.com/aiflow/aiflow/internal/ratelimit"
 	"github.com/aiflow/aiflow/internal/registry"
 	"github.com/aiflow/aiflow/internal/registry/health"
 	"github.com/aiflow/aiflow/internal/registrystore"
@@ -120,7 +120,11 @@ func cmdDev(ctx context.Context, args []string, e env) int {
 	if err != nil {
 		return fail(err)
 	}
-	api, ctl, err := newDevAPI(pool, eng, reg, details, key, ratelimit.Options{Rate: float64(cfg.RateLimit), Burst: cfg.RateBurst}, m.rec, logger)
+	limiter, err := httpapi.NewLimiter(cfg.RateLimit, cfg.RateBurst)
+	if err != nil {
+		return fail(err)
+	}
+	api, ctl, err := newDevAPI(pool, eng, reg, details, key, limiter, m.rec, logger)
 	if err != nil {
 		return fail(err)
 	}

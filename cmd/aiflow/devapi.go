@@ -71,14 +71,10 @@ func devCatalog() (*workflow.Catalog, error) {
 
 // newDevAPI builds the HTTP API of aiflow dev over its engine, with
 // development tokens signed by key, each principal's requests limited by
-// rate, and the use cases it serves, which
+// limiter, and the use cases it serves, which
 // publish the examples at start.
-func newDevAPI(pool *pgxpool.Pool, d *devEngine, reg *registry.Registry, details *detailstore.Store, key []byte, rate ratelimit.Options, requests httpapi.RequestObserver, logger *slog.Logger) (*httpapi.Server, *control.Service, error) {
+func newDevAPI(pool *pgxpool.Pool, d *devEngine, reg *registry.Registry, details *detailstore.Store, key []byte, limiter *ratelimit.Limiter, requests httpapi.RequestObserver, logger *slog.Logger) (*httpapi.Server, *control.Service, error) {
 	verifier, err := auth.NewVerifier(auth.VerifierOptions{Issuer: auth.DevIssuer, Audience: []string{auth.DevAudience}, HMACKey: key})
-	if err != nil {
-		return nil, nil, err
-	}
-	limiter, err := ratelimit.New(rate)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -87,7 +87,7 @@ func New(ctx context.Context, o Options) (*Function, error) {
 	if err != nil {
 		return fail(err)
 	}
-	limiter, err := httpapi.NewLimiter(authCfg)
+	limiter, err := httpapi.NewLimiter(authCfg.RateLimit, authCfg.RateBurst)
 	if err != nil {
 		return fail(err)
 	}

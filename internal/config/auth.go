@@ -93,6 +93,13 @@ func LoadAuth(lookup LookupFunc, binary string) (Auth, error) {
 	return cfg, r.err(binary)
 }
 
+// readRateLimit reads AIFLOW_RATE_LIMIT and AIFLOW_RATE_BURST, the
+// requests a second each principal may send an API and its burst, for
+// every command that serves one.
+func readRateLimit(r *reader) (limit, burst int) {
+	return r.int("AIFLOW_RATE_LIMIT", DefaultRateLimit, 1, 100000), r.int("AIFLOW_RATE_BURST", DefaultRateBurst, 1, 100000)
+}
+
 // readAuth reads the variables of Auth, so a binary's Load function can
 // read them among its own.
 func readAuth(r *reader) Auth {
@@ -103,9 +110,8 @@ func readAuth(r *reader) Auth {
 		Audience:   commaList(r.string("AIFLOW_AUTH_AUDIENCE", "")),
 		RoleClaims: commaList(r.string("AIFLOW_AUTH_ROLE_CLAIMS", "roles,cognito:groups,scope")),
 		ClockSkew:  r.duration("AIFLOW_AUTH_CLOCK_SKEW", DefaultAuthClockSkew),
-		RateLimit:  r.int("AIFLOW_RATE_LIMIT", DefaultRateLimit, 1, 100000),
-		RateBurst:  r.int("AIFLOW_RATE_BURST", DefaultRateBurst, 1, 100000),
 	}
+	cfg.RateLimit, cfg.RateBurst = readRateLimit(r)
 	cfg.TrustedProxies = r.prefixes("AIFLOW_TRUSTED_PROXIES")
 	def := string(AuthModeHMAC)
 	if cfg.JWKSURL != "" {

@@ -67,11 +67,10 @@ func LoadDev(lookup LookupFunc) (Dev, error) {
 		EngineAddr:      r.hostPort("AIFLOW_ENGINE_ADDR", DefaultEngineAddr),
 		AIScript:        r.string("AIFLOW_AI_SCRIPT", ""),
 		HMACKey:         r.devHMACKey(),
-		RateLimit:       r.int("AIFLOW_RATE_LIMIT", DefaultRateLimit, 1, 100000),
-		RateBurst:       r.int("AIFLOW_RATE_BURST", DefaultRateBurst, 1, 100000),
-		Workers:         readLocalWorkers(r),
-		Log:             readLog(r),
 	}
+	cfg.RateLimit, cfg.RateBurst = readRateLimit(r)
+	cfg.Workers = readLocalWorkers(r)
+	cfg.Log = readLog(r)
 	return cfg, r.err("aiflow dev")
 }
 

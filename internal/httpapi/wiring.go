@@ -38,9 +38,11 @@ func NewAuthenticator(cfg config.Auth, devKey []byte) (auth.Authenticator, error
 	return nil, fmt.Errorf("making the authenticator: unknown mode %q", cfg.Mode)
 }
 
-// NewLimiter returns the per-principal rate limiter cfg describes.
-func NewLimiter(cfg config.Auth) (*ratelimit.Limiter, error) {
-	l, err := ratelimit.New(ratelimit.Options{Rate: float64(cfg.RateLimit), Burst: cfg.RateBurst})
+// NewLimiter returns the per-principal rate limiter of limit requests a
+// second with bursts of burst (config.Auth's or config.Dev's RateLimit
+// and RateBurst).
+func NewLimiter(limit, burst int) (*ratelimit.Limiter, error) {
+	l, err := ratelimit.New(ratelimit.Options{Rate: float64(limit), Burst: burst})
 	if err != nil {
 		return nil, fmt.Errorf("making the rate limiter: %w", err)
 	}
