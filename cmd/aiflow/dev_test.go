@@ -157,17 +157,10 @@ func TestDevServesAndStopsOnCtrlC(t *testing.T) {
 	token, err := os.ReadFile(filepath.Join(dataDir, "dev-token"))
 	require.NoError(t, err)
 	for i, want := range []int{http.StatusOK, http.StatusOK, http.StatusTooManyRequests} {
-		req, err := http.NewRequest(http.MethodGet, base+"/v1/workflows", nil)
-		require.NoError(t, err)
-		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		raw, err := io.ReadAll(resp.Body)
-		require.NoError(t, err)
-		require.NoError(t, resp.Body.Close())
-		require.Equal(t, want, resp.StatusCode, "request %d: %s", i+1, raw)
+		resp, body := send(t, http.MethodGet, base+"/v1/workflows", strings.TrimSpace(string(token)))
+		require.Equal(t, want, resp.StatusCode, "request %d: %s", i+1, body)
 		if want == http.StatusTooManyRequests {
-			require.Contains(t, string(raw), "the rate limit is 1 requests per second with bursts of 2")
+			require.Contains(t, body, "the rate limit is 1 requests per second with bursts of 2")
 		}
 	}
 	out = p.interrupt(t)

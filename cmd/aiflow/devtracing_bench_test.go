@@ -15,8 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/require"
 
 	"github.com/aiflow/aiflow/internal/enginebench"
@@ -275,12 +273,10 @@ func (d *benchDev) finished() (int, error) {
 		return 0, err
 	}
 	defer resp.Body.Close()
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := parser.TextToMetricFamilies(resp.Body)
+	f, err := metricstest.Read(resp.Body)
 	if err != nil {
 		return 0, fmt.Errorf("reading /metrics: %w", err)
 	}
-	f := metricstest.Families(fams)
 	const name = "aiflow_executions_finished_total"
 	workflow := map[string]string{"workflow": "document-summary"}
 	ended := f.Value(name, workflow)

@@ -38,10 +38,16 @@ func Scrape(t testing.TB, url string) Families {
 // Parse parses a text exposition.
 func Parse(t testing.TB, r io.Reader) Families {
 	t.Helper()
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(r)
+	fams, err := Read(r)
 	require.NoError(t, err)
 	return fams
+}
+
+// Read parses a text exposition as Parse does, returning its error, for
+// a goroutine that may not fail the test itself.
+func Read(r io.Reader) (Families, error) {
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	return p.TextToMetricFamilies(r)
 }
 
 // Value sums the series of the metric name whose labels include labels:

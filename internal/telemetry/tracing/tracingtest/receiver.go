@@ -80,10 +80,9 @@ type Receiver struct {
 	mu    sync.Mutex
 	spans []Span
 	bad   []string
-	// counting, set by NewCountingReceiver, keeps no span, only how many
-	// each trace had, in traces.
-	counting bool
-	traces   map[[16]byte]int
+	// traces, made by NewCountingReceiver, is how many spans each trace
+	// had, kept in place of the spans.
+	traces map[[16]byte]int
 }
 
 // NewReceiver starts a Receiver that stops when the test ends.
@@ -98,7 +97,7 @@ func NewReceiver(t testing.TB) *Receiver {
 // keeping. Its Spans is empty.
 func NewCountingReceiver(t testing.TB) *Receiver {
 	t.Helper()
-	return startReceiver(t, &Receiver{counting: true, traces: map[[16]byte]int{}})
+	return startReceiver(t, &Receiver{traces: map[[16]byte]int{}})
 }
 
 func startReceiver(t testing.TB, r *Receiver) *Receiver {
@@ -145,7 +144,7 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 		}
 	}
 	r.mu.Lock()
-	if r.counting {
+	if r.traces != nil {
 		for _, s := range got {
 			if len(s.Span.TraceId) != 16 {
 				r.bad = append(r.bad, "a trace ID of "+strconv.Itoa(len(s.Span.TraceId))+" bytes")
